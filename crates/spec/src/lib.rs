@@ -1,0 +1,2 @@
+//! The Landfall platform spec.
+pub mod yaml;
