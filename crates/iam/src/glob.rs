@@ -1,0 +1,265 @@
+//! Wildcard matching (`*` and `?`) and ARN matching.
+//!
+//! Matching is the classic two-pointer algorithm with a single backtrack
+//! point: time is O(pattern × text) in the worst case and linear for the
+//! patterns policies use, never exponential, whatever the number of `*`.
+//! `?` matches one character (not one byte).
+
+/// One element of a compiled pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Token {
+    /// A literal byte of the pattern's UTF-8 text.
+    Byte(u8),
+    /// `?`: exactly one character.
+    One,
+    /// `*`: any run of characters, including none.
+    Any,
+}
+
+/// A compiled wildcard pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Glob {
+    /// `*` alone.
+    All,
+    /// No wildcard.
+    Exact(Box<str>),
+    /// Literal text then one trailing `*`.
+    Prefix(Box<str>),
+    /// General pattern.
+    Tokens(Box<[Token]>),
+}
+
+impl Glob {
+    /// Compiles a pattern where `*` and `?` are wildcards.
+    pub fn new(pattern: &str) -> Self {
+        let wildcards = pattern.bytes().filter(|b| matches!(b, b'*' | b'?')).count();
+        if pattern == "*" {
+            Glob::All
+        } else if wildcards == 0 {
+            Glob::Exact(pattern.into())
+        } else if wildcards == 1 && pattern.ends_with('*') {
+            Glob::Prefix(pattern[..pattern.len() - 1].into())
+        } else {
+            Glob::from_tokens(tokenize(pattern))
+        }
+    }
+
+    /// Builds from tokens (used when policy variables put literal `*` in a pattern).
+    pub fn from_tokens(mut tokens: Vec<Token>) -> Self {
+        // `**` is the same as `*`; collapsing keeps the matcher's work small.
+        tokens.dedup_by(|a, b| *a == Token::Any && *b == Token::Any);
+        if tokens == [Token::Any] {
+            return Glob::All;
+        }
+        let wild = tokens
+            .iter()
+            .filter(|t| !matches!(t, Token::Byte(_)))
+            .count();
+        let literal = |ts: &[Token]| -> Option<String> {
+            let bytes: Vec<u8> = ts
+                .iter()
+                .map(|t| match t {
+                    Token::Byte(b) => Some(*b),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?;
+            String::from_utf8(bytes).ok()
+        };
+        if wild == 0 {
+            if let Some(s) = literal(&tokens) {
+                return Glob::Exact(s.into());
+            }
+        }
+        if wild == 1 && tokens.last() == Some(&Token::Any) {
+            if let Some(s) = literal(&tokens[..tokens.len() - 1]) {
+                return Glob::Prefix(s.into());
+            }
+        }
+        Glob::Tokens(tokens.into())
+    }
+
+    /// Whether the pattern has any wildcard.
+    pub fn is_literal(&self) -> bool {
+        matches!(self, Glob::Exact(_))
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        match self {
+            Glob::All => true,
+            Glob::Exact(s) => &**s == text,
+            Glob::Prefix(p) => text.starts_with(&**p),
+            Glob::Tokens(tokens) => match_tokens(tokens, text.as_bytes()),
+        }
+    }
+}
+
+/// Tokens of a pattern where `*` and `?` are wildcards.
+pub fn tokenize(pattern: &str) -> Vec<Token> {
+    pattern
+        .bytes()
+        .map(|b| match b {
+            b'*' => Token::Any,
+            b'?' => Token::One,
+            b => Token::Byte(b),
+        })
+        .collect()
+}
+
+/// Length of the UTF-8 character that starts with byte `b`.
+fn char_len(b: u8) -> usize {
+    match b {
+        0x00..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => 1,
+    }
+}
+
+/// Two-pointer wildcard matching; `text` must be the UTF-8 bytes of a `str`.
+pub fn match_tokens(pattern: &[Token], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0usize, 0usize);
+    // Where the last `*` was, and the text position it currently absorbs up to.
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(Token::Any) => {
+                star = Some((p, t));
+                p += 1;
+                continue;
+            }
+            Some(Token::One) => {
+                t += char_len(text[t]);
+                p += 1;
+                continue;
+            }
+            Some(Token::Byte(b)) if *b == text[t] => {
+                p += 1;
+                t += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match star {
+            Some((star_p, star_t)) => {
+                let next = star_t + char_len(text[star_t]);
+                star = Some((star_p, next));
+                p = star_p + 1;
+                t = next;
+            }
+            None => return false,
+        }
+    }
+    while pattern.get(p) == Some(&Token::Any) {
+        p += 1;
+    }
+    p == pattern.len() && t == text.len()
+}
+
+/// A Resource or ARN-condition pattern, matched per ARN segment.
+///
+/// "Each segment of an ARN is matched on its own" — IAM JSON policy elements:
+/// Resource (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html>):
+/// wildcards in the partition, service, region and account segments stay in
+/// their segment; the last segment (the resource part) may contain colons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArnPattern {
+    All,
+    /// `arn:partition:service:region:account:resource` as six globs.
+    Segments(Box<[Glob; 6]>),
+    /// Anything that is not ARN-shaped, matched as a whole.
+    Whole(Glob),
+}
+
+impl ArnPattern {
+    pub fn new(pattern: &str) -> Self {
+        Self::from_glob_parts(pattern, Glob::new)
+    }
+
+    /// Builds from token lists (policy variables may contribute literal wildcards).
+    pub fn from_tokens(tokens: Vec<Token>) -> Self {
+        if tokens == [Token::Any] {
+            return ArnPattern::All;
+        }
+        let parts: Vec<&[Token]> = tokens.splitn(6, |t| *t == Token::Byte(b':')).collect();
+        match <[&[Token]; 6]>::try_from(parts) {
+            Ok(parts) if parts[0] == tokenize("arn").as_slice() => {
+                ArnPattern::Segments(Box::new(parts.map(|p| Glob::from_tokens(p.to_vec()))))
+            }
+            _ => ArnPattern::Whole(Glob::from_tokens(tokens)),
+        }
+    }
+
+    fn from_glob_parts(pattern: &str, glob: impl Fn(&str) -> Glob) -> Self {
+        if pattern == "*" {
+            return ArnPattern::All;
+        }
+        let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+        match <[&str; 6]>::try_from(parts) {
+            Ok(parts) if parts[0] == "arn" => ArnPattern::Segments(Box::new(parts.map(glob))),
+            _ => ArnPattern::Whole(glob(pattern)),
+        }
+    }
+
+    pub fn matches(&self, arn: &str) -> bool {
+        match self {
+            ArnPattern::All => true,
+            ArnPattern::Whole(glob) => glob.matches(arn),
+            ArnPattern::Segments(globs) => {
+                let mut parts = arn.splitn(6, ':');
+                for glob in globs.iter() {
+                    match parts.next() {
+                        Some(part) if glob.matches(part) => {}
+                        _ => return false,
+                    }
+                }
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        assert!(Glob::new("*").matches(""));
+        assert!(Glob::new("a*c").matches("abbbc"));
+        assert!(Glob::new("a*c").matches("ac"));
+        assert!(!Glob::new("a*c").matches("acb"));
+        assert!(Glob::new("a?c").matches("abc"));
+        assert!(Glob::new("a?c").matches("aéc"));
+        assert!(!Glob::new("a?c").matches("ac"));
+        assert!(Glob::new("*a*b*").matches("xxaxxbxx"));
+        assert!(Glob::new("get*").matches("getobject"));
+        assert!(!Glob::new("Get*").matches("getobject"));
+    }
+
+    #[test]
+    fn many_stars_stay_fast() {
+        let pattern = format!("{}b", "a*".repeat(500));
+        let text = "a".repeat(5000);
+        let started = std::time::Instant::now();
+        assert!(!Glob::new(&pattern).matches(&text));
+        assert!(started.elapsed().as_secs() < 2);
+    }
+
+    #[test]
+    fn arn_segments_do_not_leak() {
+        let p = ArnPattern::new("arn:aws:s3:::bucket/*");
+        assert!(p.matches("arn:aws:s3:::bucket/a/b:c"));
+        assert!(!p.matches("arn:aws:s3:::other/a"));
+        let p = ArnPattern::new("arn:aws:iam::*:role/Admin");
+        assert!(p.matches("arn:aws:iam::111122223333:role/Admin"));
+        assert!(!p.matches("arn:aws:iam::111122223333:role/Admin2"));
+        // `*` in the account segment does not swallow the resource segment.
+        let p = ArnPattern::new("arn:aws:iam::*:*");
+        assert!(p.matches("arn:aws:iam::111122223333:role/Admin"));
+        assert!(!ArnPattern::new("arn:aws:*:*:*:role/Admin").matches("arn:aws:iam::1:x:role/Admin"));
+        let p = ArnPattern::new("arn:aws:logs:*:*:log-group:app:*");
+        assert!(p.matches("arn:aws:logs:eu-west-1:111122223333:log-group:app:log-stream:x"));
+    }
+}
