@@ -1,0 +1,85 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run a multi-account AWS platform as code: one typed spec, compiled, checked
+/// and proven offline. With no spec given, commands use the built-in
+/// reference platform.
+#[derive(Debug, Parser)]
+#[command(name = "landfall", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a spec and report every problem with its file, line and column.
+    Validate(SpecArgs),
+    /// Show the resolved platform: accounts, OUs, network, services, data stores.
+    Show(SpecArgs),
+    /// Print the JSON Schema of spec files (for editor completion and checks).
+    Schema,
+    /// Write the reference platform into DIR as a starting point.
+    Init(InitArgs),
+    /// List the AWS limits Landfall checks, with their values in this spec.
+    Limits(SpecArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SpecArgs {
+    /// Spec directory; defaults to the built-in reference platform.
+    #[arg(long, value_name = "DIR")]
+    pub spec: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Colour diagnostics: auto (when stderr is a terminal and NO_COLOR is unset), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+impl Default for SpecArgs {
+    fn default() -> Self {
+        Self {
+            spec: None,
+            format: Format::Text,
+            color: ColorChoice::Auto,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Directory to write the spec into (created if missing).
+    pub dir: PathBuf,
+    /// Overwrite files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn arguments_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,38 @@
+//! `landfall validate`: every problem of a spec, located, in one run.
+
+use std::process::ExitCode;
+
+use crate::args::{Format, SpecArgs};
+use crate::output;
+
+pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
+    let resolved = output::load(args)?;
+    let valid = !resolved.diagnostics.has_errors();
+    match args.format {
+        Format::Json => {
+            let report = serde_json::json!({
+                "valid": valid,
+                "errors": resolved.diagnostics.error_count(),
+                "warnings": resolved.diagnostics.warning_count(),
+                "files": resolved.loaded.sources.len(),
+                "diagnostics": output::diagnostics_json(&resolved),
+            });
+            output::print_stdout(&serde_json::to_string_pretty(&report)?)?;
+        }
+        Format::Text => {
+            output::print_diagnostics(&resolved, args.color)?;
+            if valid {
+                let name = args
+                    .spec
+                    .as_ref()
+                    .map_or_else(|| "the reference platform".to_owned(), |p| format!("`{}`", p.display()));
+                eprintln!(
+                    "{name} is valid: {} files, {}",
+                    resolved.loaded.sources.len(),
+                    output::summary(&resolved).trim_start_matches("found ")
+                );
+            }
+        }
+    }
+    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(super::INVALID) })
+}

@@ -1,0 +1,29 @@
+//! `landfall`: the command-line front end. Glue only: parse arguments, call
+//! the library crates, print, and map the outcome to an exit code
+//! (0 clean, 1 problems found in the input, 2 usage or I/O error).
+
+mod args;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            // Broken pipes (`landfall show | head`) end quietly.
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

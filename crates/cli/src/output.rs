@@ -1,0 +1,80 @@
+//! Printing diagnostics and loading the spec a command works on.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context;
+use landfall_diagnostics::{render_human, render_json, RenderOptions};
+use landfall_model::Resolved;
+
+use crate::args::{ColorChoice, SpecArgs};
+
+/// Loads and resolves the spec named by `--spec`, or the reference platform.
+/// Errors only when the directory cannot be read at all.
+pub fn load(args: &SpecArgs) -> anyhow::Result<Resolved> {
+    match &args.spec {
+        None => Ok(landfall_model::reference()),
+        Some(dir) => landfall_model::load_dir(dir)
+            .map_err(anyhow::Error::from)
+            .with_context(|| "no spec loaded".to_owned()),
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+    }
+}
+
+/// Prints diagnostics for people on stderr, with a closing count.
+pub fn print_diagnostics(resolved: &Resolved, color: ColorChoice) -> anyhow::Result<()> {
+    let diagnostics: Vec<_> = resolved.diagnostics.iter().cloned().collect();
+    if diagnostics.is_empty() {
+        return Ok(());
+    }
+    let text = render_human(
+        &diagnostics,
+        &resolved.loaded.sources,
+        RenderOptions {
+            color: use_color(color),
+            width: 100,
+        },
+    );
+    let mut stderr = std::io::stderr().lock();
+    stderr.write_all(text.as_bytes())?;
+    writeln!(stderr, "{}", summary(resolved))?;
+    Ok(())
+}
+
+/// `found 2 errors and 1 warning in 3 files`.
+pub fn summary(resolved: &Resolved) -> String {
+    let errors = resolved.diagnostics.error_count();
+    let warnings = resolved.diagnostics.warning_count();
+    let mut files: Vec<_> = resolved.diagnostics.iter().filter_map(|d| d.primary_file()).collect();
+    files.sort();
+    files.dedup();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "found {} and {} in {}",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(files.len(), "file")
+    )
+}
+
+pub fn diagnostics_json(resolved: &Resolved) -> serde_json::Value {
+    let diagnostics: Vec<_> = resolved.diagnostics.iter().cloned().collect();
+    render_json(&diagnostics, &resolved.loaded.sources)
+}
+
+/// Writes to stdout, treating a closed pipe as the end of output.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        stdout.write_all(b"\n")?;
+    }
+    stdout.flush()?;
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! Facts about AWS the model checks against: regions and their availability
+//! zones, Fargate task sizes, instance class families. Kept as data so a new
+//! region or size is a one-line change.
+
+/// Commercial regions and how many AZs an account can use in each.
+/// Source: https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html
+pub const REGIONS: &[(&str, u8)] = &[
+    ("af-south-1", 3),
+    ("ap-east-1", 3),
+    ("ap-northeast-1", 3),
+    ("ap-northeast-2", 4),
+    ("ap-northeast-3", 3),
+    ("ap-south-1", 3),
+    ("ap-south-2", 3),
+    ("ap-southeast-1", 3),
+    ("ap-southeast-2", 3),
+    ("ap-southeast-3", 3),
+    ("ap-southeast-4", 3),
+    ("ap-southeast-5", 3),
+    ("ap-southeast-7", 3),
+    ("ca-central-1", 3),
+    ("ca-west-1", 3),
+    ("eu-central-1", 3),
+    ("eu-central-2", 3),
+    ("eu-north-1", 3),
+    ("eu-south-1", 3),
+    ("eu-south-2", 3),
+    ("eu-west-1", 3),
+    ("eu-west-2", 3),
+    ("eu-west-3", 3),
+    ("il-central-1", 3),
+    ("me-central-1", 3),
+    ("me-south-1", 3),
+    ("mx-central-1", 3),
+    ("sa-east-1", 3),
+    ("us-east-1", 6),
+    ("us-east-2", 3),
+    ("us-west-1", 2),
+    ("us-west-2", 4),
+];
+
+/// AZs available in a region, if the region is known.
+pub fn region_azs(region: &str) -> Option<u8> {
+    REGIONS
+        .iter()
+        .find(|(name, _)| *name == region)
+        .map(|(_, azs)| *azs)
+}
+
+/// The AZ names used for the first `count` AZs of a region.
+pub fn az_names(region: &str, count: u8) -> Vec<String> {
+    (0..count)
+        .map(|i| format!("{region}{}", char::from(b'a' + i)))
+        .collect()
+}
+
+/// Valid Fargate memory sizes (MiB) for a CPU size, as (min, max, step).
+/// Source: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+pub const FARGATE_SIZES: &[(u32, &[u32])] = &[
+    (256, &[512, 1024, 2048]),
+    (512, &[1024, 2048, 3072, 4096]),
+    (1024, &[2048, 3072, 4096, 5120, 6144, 7168, 8192]),
+    (2048, &[4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384]),
+    (4096, &[
+        8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480,
+        21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720,
+    ]),
+    (8192, &[
+        16384, 20480, 24576, 28672, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440,
+    ]),
+    (16384, &[
+        32768, 40960, 49152, 57344, 65536, 73728, 81920, 90112, 98304, 106496, 114688, 122880,
+    ]),
+];
+
+/// The memory sizes Fargate accepts for `cpu`, or `None` when the CPU size is invalid.
+pub fn fargate_memory_options(cpu: u32) -> Option<&'static [u32]> {
+    FARGATE_SIZES
+        .iter()
+        .find(|(c, _)| *c == cpu)
+        .map(|(_, memory)| *memory)
+}
+
+/// The family of an instance class: `t3` for `t3.large`, `db.t4g` for
+/// `db.t4g.medium`, `cache.r7g` for `cache.r7g.xlarge`.
+pub fn instance_family(class: &str) -> &str {
+    let prefixed = ["db.", "cache.", "kafka."]
+        .iter()
+        .any(|prefix| class.starts_with(prefix));
+    let dots: Vec<usize> = class.match_indices('.').map(|(i, _)| i).collect();
+    let cut = if prefixed { dots.get(1) } else { dots.first() };
+    cut.map_or(class, |&i| &class[..i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families() {
+        assert_eq!(instance_family("t3.large"), "t3");
+        assert_eq!(instance_family("db.t4g.medium"), "db.t4g");
+        assert_eq!(instance_family("cache.r7g.xlarge"), "cache.r7g");
+        assert_eq!(instance_family("kafka.m7g.large"), "kafka.m7g");
+        assert_eq!(instance_family("weird"), "weird");
+    }
+
+    #[test]
+    fn fargate_pairs() {
+        assert!(fargate_memory_options(1024).unwrap().contains(&4096));
+        assert!(!fargate_memory_options(256).unwrap().contains(&4096));
+        assert!(fargate_memory_options(300).is_none());
+    }
+
+    #[test]
+    fn az_names_follow_region() {
+        assert_eq!(az_names("eu-west-1", 3), ["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+        assert_eq!(region_azs("us-east-1"), Some(6));
+        assert_eq!(region_azs("mars-1"), None);
+    }
+}

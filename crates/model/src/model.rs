@@ -1,0 +1,381 @@
+//! The resolved platform. Built only by [`crate::resolve`]; immutable after.
+//!
+//! Cross references are typed indexes into the model's lists, checked during
+//! resolution, so code downstream never looks a name up or meets a dangling
+//! reference. Every element keeps the spec [`Pointer`] it came from (derived
+//! elements point at what they were derived from), so a finding on anything
+//! built from the model can still name the YAML line behind it.
+
+use std::collections::BTreeMap;
+
+use ipnet::Ipv4Net;
+use landfall_spec::types::{
+    AccountClass, ControlMode, EgressMode, Engine, GuardrailId, Ingress, Owner, TierKind,
+    WorkloadClass,
+};
+use landfall_spec::Pointer;
+use serde::Serialize;
+
+use crate::limits::Limits;
+
+macro_rules! id {
+    ($($name:ident),*) => {$(
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+
+            pub(crate) fn from_index(index: usize) -> Self {
+                Self(u32::try_from(index).unwrap_or(u32::MAX))
+            }
+        }
+    )*};
+}
+
+id!(RegionId, EnvId, DomainId, OuId, AccountId, VpcId, TierId, SubnetId, ServiceId, DataStoreId, TopicId, PermissionSetId, GroupId);
+
+/// The whole platform, resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    pub organization: OrganizationInfo,
+    pub regions: Vec<Region>,
+    pub environments: Vec<Environment>,
+    pub domains: Vec<Domain>,
+    pub organizational_units: Vec<OrganizationalUnit>,
+    pub accounts: Vec<Account>,
+    pub network: NetworkLayout,
+    pub services: Vec<Service>,
+    pub data_stores: Vec<DataStore>,
+    pub topics: Vec<Topic>,
+    pub identity: Identity,
+    pub guardrails: Guardrails,
+    pub cicd: Option<landfall_spec::types::Cicd>,
+    pub billing: Option<Billing>,
+    pub observability: Option<landfall_spec::types::Observability>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganizationInfo {
+    pub name: String,
+    pub slug: String,
+    pub email_domain: String,
+    pub home_region: RegionId,
+    #[serde(skip)]
+    pub origin: Pointer,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Region {
+    pub id: RegionId,
+    pub name: String,
+    /// AZ names used, for example `eu-central-1a`.
+    pub azs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Environment {
+    pub id: EnvId,
+    pub name: String,
+    pub production: bool,
+    pub regions: Vec<RegionId>,
+    pub egress: Egress,
+    #[serde(skip)]
+    pub origin: Pointer,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Egress {
+    pub mode: EgressMode,
+    pub allow_domains: Vec<String>,
+    pub allow_cidrs: Vec<Ipv4Net>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Domain {
+    pub id: DomainId,
+    pub name: String,
+    pub description: Option<String>,
+    pub owner: Owner,
+    pub environments: Vec<EnvId>,
+    pub cost_center: Option<String>,
+    #[serde(skip)]
+    pub origin: Pointer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OuKind {
+    Root,
+    Core,
+    Sandbox,
+    Suspended,
+    Workloads,
+    Domain,
+    Environment,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganizationalUnit {
+    pub id: OuId,
+    pub name: String,
+    /// Names from the root down, for example `Root/Workloads/Trading/Prod`.
+    pub path: String,
+    pub parent: Option<OuId>,
+    /// Levels below the root (the root is 0).
+    pub depth: usize,
+    pub kind: OuKind,
+    pub domain: Option<DomainId>,
+    pub environment: Option<EnvId>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    pub email: String,
+    pub class: AccountClass,
+    pub ou: OuId,
+    pub domain: Option<DomainId>,
+    pub environment: Option<EnvId>,
+    pub owner: Owner,
+    /// Where it was declared, or the domain it was derived from.
+    #[serde(skip)]
+    pub origin: Pointer,
+}
+
+/// VPCs and the subnets they hold; addresses are allocated by the address
+/// planner, not here.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkLayout {
+    pub address_space: Ipv4Net,
+    pub vpc_prefix_length: u8,
+    pub plan_for: landfall_spec::types::Capacity,
+    pub tiers: Vec<Tier>,
+    pub vpcs: Vec<Vpc>,
+    pub subnets: Vec<Subnet>,
+    #[serde(skip)]
+    pub origin: Pointer,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tier {
+    pub id: TierId,
+    pub name: String,
+    pub kind: TierKind,
+    pub prefix_length: u8,
+    pub per_domain: bool,
+    pub environments: Vec<EnvId>,
+    #[serde(skip)]
+    pub origin: Pointer,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Vpc {
+    pub id: VpcId,
+    /// For example `prod-eu-central-1`.
+    pub name: String,
+    pub region: RegionId,
+    pub environment: EnvId,
+    /// The networking account that owns it.
+    pub account: AccountId,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Subnet {
+    pub id: SubnetId,
+    /// For example `prod-eu-central-1-app-trading-a`.
+    pub name: String,
+    pub vpc: VpcId,
+    pub tier: TierId,
+    /// Index of the AZ in its region's `azs`.
+    pub az: usize,
+    pub domain: Option<DomainId>,
+    /// Workload accounts the subnet is shared with through RAM.
+    pub shared_with: Vec<AccountId>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub id: ServiceId,
+    pub name: String,
+    pub domain: DomainId,
+    pub description: Option<String>,
+    pub environments: Vec<EnvId>,
+    pub cpu: u32,
+    pub memory: u32,
+    pub port: u16,
+    pub health_check_path: String,
+    pub tasks: TaskCounts,
+    pub latency_sensitive: bool,
+    pub ingress: Ingress,
+    pub data_stores: Vec<DataStoreId>,
+    pub produces: Vec<TopicId>,
+    pub consumes: Vec<TopicId>,
+    pub calls: Vec<ServiceId>,
+    /// `<github organization>/<repository>`.
+    pub repository: String,
+    #[serde(skip)]
+    pub origin: Pointer,
+}
+
+/// Task counts with the load they were sized for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TaskCounts {
+    pub min: u32,
+    pub max: u32,
+    pub peak_rps: Option<u32>,
+    pub rps_per_task: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DataStore {
+    pub id: DataStoreId,
+    pub name: String,
+    pub domain: DomainId,
+    pub environments: Vec<EnvId>,
+    pub workload: WorkloadClass,
+    pub engine: Engine,
+    #[serde(skip)]
+    pub origin: Pointer,
+}
+
+impl DataStore {
+    /// Databases in the blueprint's sense: relational, key-value, in-memory;
+    /// message buses are not.
+    pub fn is_database(&self) -> bool {
+        !matches!(self.engine, Engine::Msk { .. })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Topic {
+    pub id: TopicId,
+    pub name: String,
+    pub cluster: DataStoreId,
+    pub partitions: u32,
+    pub retention_hours: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Identity {
+    pub identity_source: String,
+    pub permission_sets: Vec<PermissionSet>,
+    pub groups: Vec<Group>,
+    pub on_call: Vec<OnCall>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PermissionSet {
+    pub id: PermissionSetId,
+    pub name: String,
+    pub description: Option<String>,
+    pub managed_policies: Vec<String>,
+    pub session_hours: u8,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub id: GroupId,
+    pub name: String,
+    /// Standing access: permission set on accounts.
+    pub access: Vec<(PermissionSetId, Vec<AccountId>)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OnCall {
+    pub group: GroupId,
+    pub permission_set: PermissionSetId,
+    pub accounts: Vec<AccountId>,
+    pub max_hours: u8,
+    pub approvers: Option<GroupId>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Guardrails {
+    pub allowed_regions: Vec<RegionId>,
+    /// Allowed IAM service prefixes per environment; environments absent here
+    /// are not restricted by service.
+    pub allowed_services: BTreeMap<EnvId, Vec<String>>,
+    pub denied_instance_families: Vec<String>,
+    pub controls: BTreeMap<GuardrailId, ControlMode>,
+}
+
+impl Guardrails {
+    pub fn mode(&self, id: GuardrailId) -> ControlMode {
+        self.controls.get(&id).copied().unwrap_or(ControlMode::Preventive)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Billing {
+    pub currency: String,
+    pub budgets: Vec<(DomainId, landfall_spec::types::Budget)>,
+    pub forecast: landfall_spec::types::ForecastPolicy,
+    pub report_recipients: Vec<String>,
+}
+
+impl Model {
+    pub fn region(&self, id: RegionId) -> &Region {
+        &self.regions[id.index()]
+    }
+
+    pub fn environment(&self, id: EnvId) -> &Environment {
+        &self.environments[id.index()]
+    }
+
+    pub fn domain(&self, id: DomainId) -> &Domain {
+        &self.domains[id.index()]
+    }
+
+    pub fn account(&self, id: AccountId) -> &Account {
+        &self.accounts[id.index()]
+    }
+
+    pub fn ou(&self, id: OuId) -> &OrganizationalUnit {
+        &self.organizational_units[id.index()]
+    }
+
+    pub fn vpc(&self, id: VpcId) -> &Vpc {
+        &self.network.vpcs[id.index()]
+    }
+
+    pub fn tier(&self, id: TierId) -> &Tier {
+        &self.network.tiers[id.index()]
+    }
+
+    pub fn data_store(&self, id: DataStoreId) -> &DataStore {
+        &self.data_stores[id.index()]
+    }
+
+    pub fn service(&self, id: ServiceId) -> &Service {
+        &self.services[id.index()]
+    }
+
+    pub fn topic(&self, id: TopicId) -> &Topic {
+        &self.topics[id.index()]
+    }
+
+    /// The single account of a core class, if the platform has one.
+    pub fn core_account(&self, class: AccountClass) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.class == class)
+    }
+
+    /// The workload account of a domain in an environment.
+    pub fn workload_account(&self, domain: DomainId, environment: EnvId) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .find(|a| a.domain == Some(domain) && a.environment == Some(environment))
+    }
+
+    /// Every account but the management account.
+    pub fn member_accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts
+            .iter()
+            .filter(|a| a.class != AccountClass::Management)
+    }
+}

@@ -1,0 +1,213 @@
+//! SSO permission sets, groups, their assignments and on-call access.
+
+use landfall_spec::types::{AccountClass, AccountSelector};
+use landfall_spec::{Pointer, Spec};
+
+use super::organization::Org;
+use super::{item, Names, Resolver};
+use crate::limits::Limits;
+use crate::model::*;
+
+pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Limits) -> Identity {
+    let Some(identity) = spec.identity.as_ref() else {
+        return Identity {
+            identity_source: "external-idp".to_owned(),
+            permission_sets: Vec::new(),
+            groups: Vec::new(),
+            on_call: Vec::new(),
+        };
+    };
+    let at = &identity.at;
+    let mut permission_sets = Vec::new();
+    let mut set_names = Names::new("permission set");
+    let set_origins: Vec<Pointer> = (0..identity.permission_sets.len())
+        .map(|i| item(at, "permission_sets", i).child("name"))
+        .collect();
+    for (i, set) in identity.permission_sets.iter().enumerate() {
+        let set_at = item(at, "permission_sets", i);
+        let valid = !set.name.is_empty()
+            && set.name.len() <= 32
+            && set.name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
+        if !valid {
+            r.error(
+                "spec::invalid-name",
+                format!("`{}` is not a valid permission set name", set.name),
+                &set_at.child("name"),
+                "letters, digits and `+=,.@-_`, at most 32 characters",
+                "for example `PlatformEngineer`",
+            );
+            continue;
+        }
+        let id = PermissionSetId::from_index(permission_sets.len());
+        let first_at = |existing: PermissionSetId| set_origins[existing.index()].clone();
+        if !r.define(&mut set_names, &set.name, id, &set_at.child("name"), &first_at) {
+            continue;
+        }
+        let max_hours = limits.permission_set_max_session_hours;
+        if set.session_hours == 0 || u64::from(set.session_hours) > max_hours {
+            r.error(
+                "limits::session-duration",
+                format!("a session of {} hours is not allowed", set.session_hours),
+                &set_at.child("session_hours"),
+                format!("IAM Identity Center allows 1 to {max_hours}"),
+                format!("choose 1 to {max_hours} hours"),
+            );
+        }
+        if set.managed_policies.len() as u64 > limits.managed_policies_per_permission_set {
+            r.error_at_key(
+                "limits::managed-policies-per-permission-set",
+                format!(
+                    "{} managed policies attached; a permission set takes at most {}",
+                    set.managed_policies.len(),
+                    limits.managed_policies_per_permission_set
+                ),
+                &set_at.child("managed_policies"),
+                "too many",
+                "combine them into a customer managed policy",
+            );
+        }
+        permission_sets.push(PermissionSet {
+            id,
+            name: set.name.clone(),
+            description: set.description.clone(),
+            managed_policies: set.managed_policies.clone(),
+            session_hours: set.session_hours,
+        });
+    }
+
+    let mut groups = Vec::new();
+    let mut group_names = Names::new("group");
+    let group_origins: Vec<Pointer> = (0..identity.groups.len()).map(|i| item(at, "groups", i).child("name")).collect();
+    for (i, group) in identity.groups.iter().enumerate() {
+        let group_at = item(at, "groups", i);
+        let id = GroupId::from_index(groups.len());
+        let first_at = |existing: GroupId| group_origins[existing.index()].clone();
+        if !r.define(&mut group_names, &group.name, id, &group_at.child("name"), &first_at) {
+            continue;
+        }
+        groups.push((id, group_at, group));
+    }
+    let groups: Vec<Group> = groups
+        .into_iter()
+        .map(|(id, group_at, group)| {
+            let access = group
+                .access
+                .iter()
+                .enumerate()
+                .filter_map(|(j, assignment)| {
+                    let assignment_at = item(&group_at, "access", j);
+                    let set = r.lookup(&set_names, &assignment.permission_set, &assignment_at.child("permission_set"));
+                    let accounts = select(r, org, &assignment.accounts, &assignment_at.child("accounts"));
+                    Some((set?, accounts))
+                })
+                .collect();
+            Group { id, name: group.name.clone(), access }
+        })
+        .collect();
+
+    let mut on_call = Vec::new();
+    for (i, access) in identity.on_call.iter().enumerate() {
+        let access_at = item(at, "on_call", i);
+        let group = r.lookup(&group_names, &access.group, &access_at.child("group"));
+        let set = r.lookup(&set_names, &access.permission_set, &access_at.child("permission_set"));
+        let approvers = access
+            .approvers
+            .as_ref()
+            .and_then(|name| r.lookup(&group_names, name, &access_at.child("approvers")));
+        let accounts = select(r, org, &access.accounts, &access_at.child("accounts"));
+        if access.max_hours == 0 || access.max_hours > 12 {
+            r.error(
+                "spec::on-call-duration",
+                format!("on-call access of {} hours is not allowed", access.max_hours),
+                &access_at.child("max_hours"),
+                "expected 1 to 12",
+                "temporary access lasts a shift at most; choose 1 to 12 hours",
+            );
+        }
+        let touches_production = accounts.iter().any(|a| {
+            org.accounts[a.index()]
+                .environment
+                .is_some_and(|e| org.environments[e.index()].production)
+        });
+        if touches_production && access.approvers.is_none() {
+            r.error_at_key(
+                "spec::unapproved-production-access",
+                "on-call access to production needs approvers",
+                &access_at.child("accounts"),
+                "production accounts",
+                "add `approvers:` naming the group that approves each grant",
+            );
+        }
+        if let (Some(group), Some(permission_set)) = (group, set) {
+            on_call.push(OnCall { group, permission_set, accounts, max_hours: access.max_hours, approvers });
+        }
+    }
+
+    Identity {
+        identity_source: identity.identity_source.clone(),
+        permission_sets,
+        groups,
+        on_call,
+    }
+}
+
+/// The accounts a selector matches; every criterion given must match.
+pub(crate) fn select(r: &mut Resolver<'_>, org: &Org, selector: &AccountSelector, at: &Pointer) -> Vec<AccountId> {
+    if selector.classes.is_empty() && selector.domains.is_empty() && selector.environments.is_empty() && selector.names.is_empty() {
+        r.error(
+            "spec::empty-selector",
+            "this account selector selects nothing",
+            at,
+            "no criteria",
+            "give `classes`, `domains`, `environments` or `names`",
+        );
+        return Vec::new();
+    }
+    let domains: Vec<DomainId> = selector
+        .domains
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| r.lookup(&org.domain_names, name, &item(at, "domains", i)))
+        .collect();
+    let environments: Vec<EnvId> = selector
+        .environments
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| r.lookup(&org.env_names, name, &item(at, "environments", i)))
+        .collect();
+    let names: Vec<AccountId> = selector
+        .names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| r.lookup(&org.account_names, name, &item(at, "names", i)))
+        .collect();
+    let selected: Vec<AccountId> = org
+        .accounts
+        .iter()
+        .filter(|a| selector.classes.is_empty() || selector.classes.contains(&a.class))
+        .filter(|a| domains.is_empty() && selector.domains.is_empty() || a.domain.is_some_and(|d| domains.contains(&d)))
+        .filter(|a| environments.is_empty() && selector.environments.is_empty() || a.environment.is_some_and(|e| environments.contains(&e)))
+        .filter(|a| names.is_empty() && selector.names.is_empty() || names.contains(&a.id))
+        .map(|a| a.id)
+        .collect();
+    if selected.is_empty() && !r.incomplete {
+        r.warning(
+            "spec::selector-matches-nothing",
+            "this account selector matches no account",
+            at,
+            "no account has all of these",
+            "check the criteria: all of them must match",
+        );
+    }
+    if selected.iter().any(|a| org.accounts[a.index()].class == AccountClass::Management)
+        && selector.classes.iter().all(|c| *c != AccountClass::Management)
+        && selector.names.is_empty()
+    {
+        // Only explicit selection may touch the management account.
+        return selected
+            .into_iter()
+            .filter(|a| org.accounts[a.index()].class != AccountClass::Management)
+            .collect();
+    }
+    selected
+}
