@@ -23,7 +23,9 @@ fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+        }
     }
 }
 
@@ -51,7 +53,11 @@ pub fn print_diagnostics(resolved: &Resolved, color: ColorChoice) -> anyhow::Res
 pub fn summary(resolved: &Resolved) -> String {
     let errors = resolved.diagnostics.error_count();
     let warnings = resolved.diagnostics.warning_count();
-    let mut files: Vec<_> = resolved.diagnostics.iter().filter_map(|d| d.primary_file()).collect();
+    let mut files: Vec<_> = resolved
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.primary_file())
+        .collect();
     files.sort();
     files.dedup();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });

@@ -64,9 +64,6 @@ mod tests {
 
     #[test]
     fn lists_choices_without_a_close_match() {
-        assert_eq!(
-            did_you_mean("zzz", ["b", "a"]),
-            "expected one of `a`, `b`"
-        );
+        assert_eq!(did_you_mean("zzz", ["b", "a"]), "expected one of `a`, `b`");
     }
 }

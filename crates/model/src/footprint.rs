@@ -42,9 +42,17 @@ impl Footprint {
                 .count(),
             subnets: model.network.subnets.len(),
             services: model.services.len(),
-            latency_sensitive_services: model.services.iter().filter(|s| s.latency_sensitive).count(),
+            latency_sensitive_services: model
+                .services
+                .iter()
+                .filter(|s| s.latency_sensitive)
+                .count(),
             databases: model.data_stores.iter().filter(|d| d.is_database()).count(),
-            message_buses: model.data_stores.iter().filter(|d| !d.is_database()).count(),
+            message_buses: model
+                .data_stores
+                .iter()
+                .filter(|d| !d.is_database())
+                .count(),
             topics: model.topics.len(),
             peak_public_rps: model
                 .services

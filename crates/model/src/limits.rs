@@ -55,7 +55,6 @@ macro_rules! limits {
     };
 }
 
-
 limits! {
     /// Accounts in the organization (default quota; usually raised).
     accounts_per_organization = 10, "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html";
@@ -126,7 +125,11 @@ mod tests {
     #[test]
     fn every_limit_cites_an_aws_page() {
         for limit in LIMITS {
-            assert!(limit.source.starts_with("https://docs.aws.amazon.com/"), "{}", limit.key);
+            assert!(
+                limit.source.starts_with("https://docs.aws.amazon.com/"),
+                "{}",
+                limit.key
+            );
             assert!(!limit.description.is_empty(), "{}", limit.key);
         }
     }

@@ -36,7 +36,21 @@ macro_rules! id {
     )*};
 }
 
-id!(RegionId, EnvId, DomainId, OuId, AccountId, VpcId, TierId, SubnetId, ServiceId, DataStoreId, TopicId, PermissionSetId, GroupId);
+id!(
+    RegionId,
+    EnvId,
+    DomainId,
+    OuId,
+    AccountId,
+    VpcId,
+    TierId,
+    SubnetId,
+    ServiceId,
+    DataStoreId,
+    TopicId,
+    PermissionSetId,
+    GroupId
+);
 
 /// The whole platform, resolved.
 #[derive(Debug, Clone, Serialize)]
@@ -307,7 +321,10 @@ pub struct Guardrails {
 
 impl Guardrails {
     pub fn mode(&self, id: GuardrailId) -> ControlMode {
-        self.controls.get(&id).copied().unwrap_or(ControlMode::Preventive)
+        self.controls
+            .get(&id)
+            .copied()
+            .unwrap_or(ControlMode::Preventive)
     }
 }
 

@@ -105,7 +105,10 @@ impl LoadedSpec {
 #[derive(Debug)]
 pub enum LoadError {
     NotADirectory(PathBuf),
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 impl fmt::Display for LoadError {
@@ -149,7 +152,10 @@ pub fn load_dir(dir: &Path) -> Result<(LoadedSpec, Diagnostics), LoadError> {
             diagnostics.push(
                 Diagnostic::error(
                     "spec::file-too-large",
-                    format!("file is {} bytes; spec files are at most {MAX_FILE_BYTES}", metadata.len()),
+                    format!(
+                        "file is {} bytes; spec files are at most {MAX_FILE_BYTES}",
+                        metadata.len()
+                    ),
                 )
                 .in_file(id)
                 .with_help("split it into smaller files"),
@@ -169,7 +175,10 @@ pub fn load_dir(dir: &Path) -> Result<(LoadedSpec, Diagnostics), LoadError> {
                 let id = sources.add(name, text);
                 diagnostics.push(
                     Diagnostic::error("spec::encoding", "file is not valid UTF-8")
-                        .with_label(Span::new(id, valid_up_to, valid_up_to + 1), "invalid byte here")
+                        .with_label(
+                            Span::new(id, valid_up_to, valid_up_to + 1),
+                            "invalid byte here",
+                        )
                         .with_help("save the file as UTF-8"),
                 );
                 unreadable.push(id);
@@ -203,10 +212,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
         }
         if path.is_dir() {
             walk(&path, out)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml")
-        {
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(path);
         }
     }
@@ -229,13 +235,21 @@ where
     (loaded, diagnostics)
 }
 
-fn load_files_into(loaded: &mut LoadedSpec, files: Vec<(String, String)>, diagnostics: &mut Diagnostics) {
+fn load_files_into(
+    loaded: &mut LoadedSpec,
+    files: Vec<(String, String)>,
+    diagnostics: &mut Diagnostics,
+) {
     let mut merger = Merger::default();
+    // A file that did not load may hold a section; a missing section is only
+    // reported when every file loaded.
+    let mut all_loaded = diagnostics.error_count() == 0;
     for (name, text) in files {
         let id = loaded.sources.add(name, text);
         let tree = yaml::parse(id, loaded.sources.file(id), diagnostics);
         if let Some(tree) = &tree {
             if !crate::schema::check(tree, diagnostics) {
+                all_loaded = false;
                 loaded.trees.push(Some(tree.clone()));
                 continue;
             }
@@ -249,9 +263,10 @@ fn load_files_into(loaded: &mut LoadedSpec, files: Vec<(String, String)>, diagno
                 ),
             }
         }
+        all_loaded &= tree.is_some();
         loaded.trees.push(tree);
     }
-    merger.finish(&mut loaded.spec, diagnostics);
+    merger.finish(&mut loaded.spec, diagnostics, all_loaded);
 }
 
 /// Merges files' sections, rejecting a singleton section defined twice.
@@ -265,20 +280,26 @@ struct Merger {
 impl Merger {
     fn add(&mut self, file: FileId, tree: &Node, content: SpecFile, diagnostics: &mut Diagnostics) {
         let key_span = |name: &str| tree.key_span(&[name]).unwrap_or(Span::new(file, 0, 0));
-        let mut singleton = |name: &'static str, diagnostics: &mut Diagnostics| -> Option<Pointer> {
-            let span = key_span(name);
-            if let Some(first) = self.first.get(name) {
-                diagnostics.push(
-                    Diagnostic::error("spec::duplicate-section", format!("section `{name}` is defined twice"))
+        let mut singleton =
+            |name: &'static str, diagnostics: &mut Diagnostics| -> Option<Pointer> {
+                let span = key_span(name);
+                if let Some(first) = self.first.get(name) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "spec::duplicate-section",
+                            format!("section `{name}` is defined twice"),
+                        )
                         .with_label(span, "defined again here")
                         .with_label(*first, "first defined here")
-                        .with_help(format!("keep one `{name}` section and merge the other into it")),
-                );
-                return None;
-            }
-            self.first.insert(name, span);
-            Some(Pointer::new(file, format!("/{name}")))
-        };
+                        .with_help(format!(
+                            "keep one `{name}` section and merge the other into it"
+                        )),
+                    );
+                    return None;
+                }
+                self.first.insert(name, span);
+                Some(Pointer::new(file, format!("/{name}")))
+            };
         macro_rules! singleton {
             ($field:ident) => {
                 if let Some(value) = content.$field {
@@ -298,27 +319,50 @@ impl Merger {
         singleton!(limits);
         let list = |name: &str, i: usize| Pointer::new(file, format!("/{name}/{i}"));
         for (i, value) in content.accounts.into_iter().flatten().enumerate() {
-            self.spec.accounts.push(Located { value, at: list("accounts", i) });
+            self.spec.accounts.push(Located {
+                value,
+                at: list("accounts", i),
+            });
         }
         for (i, value) in content.domains.into_iter().flatten().enumerate() {
-            self.spec.domains.push(Located { value, at: list("domains", i) });
+            self.spec.domains.push(Located {
+                value,
+                at: list("domains", i),
+            });
         }
         for (i, value) in content.data_stores.into_iter().flatten().enumerate() {
-            self.spec.data_stores.push(Located { value, at: list("data_stores", i) });
+            self.spec.data_stores.push(Located {
+                value,
+                at: list("data_stores", i),
+            });
         }
         if let Some(value) = content.service {
-            self.spec.services.push(Located { value, at: Pointer::new(file, "/service") });
+            self.spec.services.push(Located {
+                value,
+                at: Pointer::new(file, "/service"),
+            });
         }
         for (i, value) in content.services.into_iter().flatten().enumerate() {
-            self.spec.services.push(Located { value, at: list("services", i) });
+            self.spec.services.push(Located {
+                value,
+                at: list("services", i),
+            });
         }
     }
 
-    fn finish(self, spec: &mut Spec, diagnostics: &mut Diagnostics) {
-        for (name, what) in [
-            ("organization", "the organization's name, regions and environments"),
-            ("network", "the address space, subnet tiers and egress"),
-        ] {
+    fn finish(self, spec: &mut Spec, diagnostics: &mut Diagnostics, all_loaded: bool) {
+        let required: &[(&str, &str)] = if all_loaded {
+            &[
+                (
+                    "organization",
+                    "the organization's name, regions and environments",
+                ),
+                ("network", "the address space, subnet tiers and egress"),
+            ]
+        } else {
+            &[]
+        };
+        for &(name, what) in required {
             if !self.first.contains_key(name) {
                 diagnostics.push(
                     Diagnostic::error("spec::missing-section", format!("no file defines `{name}`"))

@@ -33,9 +33,25 @@ pub fn spec_schema() -> &'static Json {
 /// Keywords the checker understands; anything else in the generated schema is
 /// a bug caught by a test.
 pub const SUPPORTED_KEYWORDS: &[&str] = &[
-    "$schema", "$id", "$ref", "$defs", "title", "description", "type", "properties",
-    "required", "additionalProperties", "items", "enum", "const", "oneOf", "anyOf",
-    "minimum", "maximum", "format", "default",
+    "$schema",
+    "$id",
+    "$ref",
+    "$defs",
+    "title",
+    "description",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "const",
+    "oneOf",
+    "anyOf",
+    "minimum",
+    "maximum",
+    "format",
+    "default",
 ];
 
 /// Checks a file's tree against the spec schema; returns true when it conforms.
@@ -105,13 +121,12 @@ fn json_type_matches(type_name: &str, value: &Value) -> bool {
 
 /// The constant a `{"const": ..}` or single-value `enum` schema pins, if any.
 fn pinned_string(schema: &Json) -> Option<&str> {
-    schema
-        .get("const")
-        .and_then(Json::as_str)
-        .or_else(|| match schema.get("enum").and_then(Json::as_array) {
+    schema.get("const").and_then(Json::as_str).or_else(|| {
+        match schema.get("enum").and_then(Json::as_array) {
             Some(values) if values.len() == 1 => values[0].as_str(),
             _ => None,
-        })
+        }
+    })
 }
 
 fn scalar_text(value: &Value) -> Option<String> {
@@ -179,7 +194,10 @@ impl<'a> Checker<'a> {
                         "spec::invalid-value",
                         format!("`{text}` is not a valid value{}", at(path)),
                     )
-                    .with_label(node.span, format!("expected {}", one_of(allowed.iter().copied())))
+                    .with_label(
+                        node.span,
+                        format!("expected {}", one_of(allowed.iter().copied())),
+                    )
                     .with_help(did_you_mean(&text, allowed.iter().copied())),
                 );
             }
@@ -188,8 +206,11 @@ impl<'a> Checker<'a> {
         if let Some(constant) = object.get("const").and_then(Json::as_str) {
             if scalar_text(&node.value).as_deref() != Some(constant) {
                 self.push(
-                    Diagnostic::error("spec::invalid-value", format!("expected `{constant}`{}", at(path)))
-                        .with_label(node.span, "here"),
+                    Diagnostic::error(
+                        "spec::invalid-value",
+                        format!("expected `{constant}`{}", at(path)),
+                    )
+                    .with_label(node.span, "here"),
                 );
             }
             return;
@@ -286,7 +307,11 @@ impl<'a> Checker<'a> {
                     format!("add `{name}:` ({what})")
                 };
                 // Point at the start of the mapping: the field belongs there.
-                let start = landfall_diagnostics::Span::new(node.span.file, node.span.start, node.span.start);
+                let start = landfall_diagnostics::Span::new(
+                    node.span.file,
+                    node.span.start,
+                    node.span.start,
+                );
                 self.push(
                     Diagnostic::error(
                         "spec::missing-field",
@@ -315,7 +340,10 @@ impl<'a> Checker<'a> {
             }
         }
         // Documented unit enums: every variant pins a string.
-        let pinned: Vec<&str> = non_null.iter().filter_map(|v| pinned_string(self.resolve(v))).collect();
+        let pinned: Vec<&str> = non_null
+            .iter()
+            .filter_map(|v| pinned_string(self.resolve(v)))
+            .collect();
         if pinned.len() == non_null.len() && !pinned.is_empty() {
             let text = scalar_text(&node.value);
             if text.as_deref().is_some_and(|t| pinned.contains(&t)) {
@@ -327,7 +355,10 @@ impl<'a> Checker<'a> {
                     "spec::invalid-value",
                     format!("`{shown}` is not a valid value{}", at(path)),
                 )
-                .with_label(node.span, format!("expected {}", one_of(pinned.iter().copied())))
+                .with_label(
+                    node.span,
+                    format!("expected {}", one_of(pinned.iter().copied())),
+                )
                 .with_help(did_you_mean(&shown, pinned.iter().copied())),
             );
             return;
@@ -338,7 +369,11 @@ impl<'a> Checker<'a> {
                 self.push(
                     Diagnostic::error(
                         "spec::wrong-type",
-                        format!("expected a mapping with `{tag}`{}, found {}", at(path), node.value.type_name()),
+                        format!(
+                            "expected a mapping with `{tag}`{}, found {}",
+                            at(path),
+                            node.value.type_name()
+                        ),
                     )
                     .with_label(node.span, "here"),
                 );
@@ -347,12 +382,22 @@ impl<'a> Checker<'a> {
             let names: Vec<&str> = by_value.iter().map(|(name, _)| *name).collect();
             match entries.iter().find(|(key, _)| key.name == tag) {
                 None => self.push(
-                    Diagnostic::error("spec::missing-field", format!("missing required field `{tag}`{}", at(path)))
-                        .with_label(
-                            landfall_diagnostics::Span::new(node.span.file, node.span.start, node.span.start),
-                            "in this mapping",
-                        )
-                        .with_help(format!("add `{tag}:` with {}", one_of(names.iter().copied()))),
+                    Diagnostic::error(
+                        "spec::missing-field",
+                        format!("missing required field `{tag}`{}", at(path)),
+                    )
+                    .with_label(
+                        landfall_diagnostics::Span::new(
+                            node.span.file,
+                            node.span.start,
+                            node.span.start,
+                        ),
+                        "in this mapping",
+                    )
+                    .with_help(format!(
+                        "add `{tag}:` with {}",
+                        one_of(names.iter().copied())
+                    )),
                 ),
                 Some((_, value)) => {
                     let text = scalar_text(&value.value).unwrap_or_default();
@@ -363,7 +408,10 @@ impl<'a> Checker<'a> {
                                 "spec::invalid-value",
                                 format!("`{text}` is not a valid `{tag}`{}", at(path)),
                             )
-                            .with_label(value.span, format!("expected {}", one_of(names.iter().copied())))
+                            .with_label(
+                                value.span,
+                                format!("expected {}", one_of(names.iter().copied())),
+                            )
                             .with_help(did_you_mean(&text, names.iter().copied())),
                         ),
                     }
@@ -376,7 +424,11 @@ impl<'a> Checker<'a> {
         let mut best: Option<Diagnostics> = None;
         for variant in &non_null {
             let mut trial = Diagnostics::new();
-            Checker { root: self.root, diagnostics: &mut trial }.check(node, variant, path);
+            Checker {
+                root: self.root,
+                diagnostics: &mut trial,
+            }
+            .check(node, variant, path);
             if !trial.has_errors() {
                 return;
             }
@@ -394,7 +446,9 @@ impl<'a> Checker<'a> {
     fn discriminator(&self, variants: &[&'a Json]) -> Option<(&'a str, Vec<(&'a str, &'a Json)>)> {
         let first = self.resolve(variants.first()?);
         let properties = first.get("properties")?.as_object()?;
-        let (tag, _) = properties.iter().find(|(_, s)| pinned_string(s).is_some())?;
+        let (tag, _) = properties
+            .iter()
+            .find(|(_, s)| pinned_string(s).is_some())?;
         let mut by_value = Vec::new();
         for variant in variants {
             let variant = self.resolve(variant);
@@ -421,9 +475,16 @@ impl<'a> Checker<'a> {
         self.push(
             Diagnostic::error(
                 "spec::wrong-type",
-                format!("expected {expected}{}, found {}", at(path), node.value.type_name()),
+                format!(
+                    "expected {expected}{}, found {}",
+                    at(path),
+                    node.value.type_name()
+                ),
             )
-            .with_label(node.span, format!("this is {}", article_for_value(&node.value)))
+            .with_label(
+                node.span,
+                format!("this is {}", article_for_value(&node.value)),
+            )
             .with_help(help),
         );
     }

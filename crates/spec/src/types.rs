@@ -134,7 +134,9 @@ pub struct Account {
     pub owner: Option<Owner>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum AccountClass {
     /// The organization's management (payer) account. Exactly one.
@@ -312,10 +314,18 @@ impl Guardrails {
 
 fn default_denied_families() -> Vec<String> {
     [
-        "t2", "t3", "t3a", "t4g", "db.t3", "db.t4g", "cache.t3", "cache.t4g", "kafka.t3",
+        "t2",
+        "t3",
+        "t3a",
+        "t4g",
+        "db.t3",
+        "db.t4g",
+        "cache.t3",
+        "cache.t4g",
+        "kafka.t3",
     ]
-        .map(String::from)
-        .to_vec()
+    .map(String::from)
+    .to_vec()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -340,7 +350,9 @@ pub struct Control {
 }
 
 /// The guardrails of the blueprint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum GuardrailId {
     /// Only the allowed services per environment.
@@ -443,7 +455,9 @@ pub struct SubnetTier {
     pub environments: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum TierKind {
     /// Public subnets for load balancers reached through CloudFront.

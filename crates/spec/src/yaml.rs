@@ -64,9 +64,7 @@ impl Node {
         let mut node = self;
         for segment in path {
             node = match &node.value {
-                Value::Mapping(entries) => {
-                    &entries.iter().find(|(key, _)| key.name == segment)?.1
-                }
+                Value::Mapping(entries) => &entries.iter().find(|(key, _)| key.name == segment)?.1,
                 Value::Sequence(items) => items.get(segment.parse::<usize>().ok()?)?,
                 _ => return None,
             };
@@ -136,7 +134,9 @@ pub fn parse(file_id: FileId, file: &SourceFile, diagnostics: &mut Diagnostics) 
                 builder.diagnostics.push(
                     Diagnostic::error("yaml::syntax", format!("invalid YAML: {}", error.info()))
                         .with_label(Span::new(file_id, offset, offset), "here")
-                        .with_help("fix the YAML syntax; a linter such as `yamllint` shows the structure"),
+                        .with_help(
+                            "fix the YAML syntax; a linter such as `yamllint` shows the structure",
+                        ),
                 );
                 return None;
             }
@@ -156,7 +156,10 @@ pub fn parse(file_id: FileId, file: &SourceFile, diagnostics: &mut Diagnostics) 
             builder.diagnostics.push(
                 Diagnostic::error(
                     "yaml::multiple-documents",
-                    format!("a spec file holds one YAML document, found {}", documents.len()),
+                    format!(
+                        "a spec file holds one YAML document, found {}",
+                        documents.len()
+                    ),
                 )
                 .with_label(documents[1].span, "second document starts here")
                 .with_help("move each document into a file of its own"),
@@ -257,26 +260,39 @@ impl TreeBuilder<'_> {
                 let node = Node { span, value };
                 self.push(node, Some(anchor))
             }
-            Event::SequenceStart(anchor, _) => self.open(Frame::Sequence {
-                start: span.start,
-                anchor,
-                items: Vec::new(),
-            }, span),
-            Event::MappingStart(anchor, _) => self.open(Frame::Mapping {
-                start: span.start,
-                anchor,
-                entries: Vec::new(),
-                pending_key: None,
-            }, span),
+            Event::SequenceStart(anchor, _) => self.open(
+                Frame::Sequence {
+                    start: span.start,
+                    anchor,
+                    items: Vec::new(),
+                },
+                span,
+            ),
+            Event::MappingStart(anchor, _) => self.open(
+                Frame::Mapping {
+                    start: span.start,
+                    anchor,
+                    entries: Vec::new(),
+                    pending_key: None,
+                },
+                span,
+            ),
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(frame) = self.stack.pop() else {
                     return true;
                 };
                 let (start, anchor, value) = match frame {
-                    Frame::Sequence { start, anchor, items } => (start, anchor, Value::Sequence(items)),
-                    Frame::Mapping { start, anchor, entries, .. } => {
-                        (start, anchor, Value::Mapping(entries))
-                    }
+                    Frame::Sequence {
+                        start,
+                        anchor,
+                        items,
+                    } => (start, anchor, Value::Sequence(items)),
+                    Frame::Mapping {
+                        start,
+                        anchor,
+                        entries,
+                        ..
+                    } => (start, anchor, Value::Mapping(entries)),
                 };
                 // Block collections end where their last child ends.
                 let end = span.end.max(start);
@@ -329,10 +345,15 @@ impl TreeBuilder<'_> {
                         let first_span = first.span;
                         let name = key.name.clone();
                         return self.error(
-                            Diagnostic::error("yaml::duplicate-key", format!("duplicate key `{name}`"))
-                                .with_label(key.span, "defined again here")
-                                .with_label(first_span, "first defined here")
-                                .with_help("each key appears once in a mapping; remove or rename one of them"),
+                            Diagnostic::error(
+                                "yaml::duplicate-key",
+                                format!("duplicate key `{name}`"),
+                            )
+                            .with_label(key.span, "defined again here")
+                            .with_label(first_span, "first defined here")
+                            .with_help(
+                                "each key appears once in a mapping; remove or rename one of them",
+                            ),
                         );
                     }
                     entries.push((key, node));
@@ -357,9 +378,12 @@ impl TreeBuilder<'_> {
                     };
                     if name == "<<" {
                         return self.error(
-                            Diagnostic::error("yaml::merge-key", "YAML merge keys (`<<`) are not supported")
-                                .with_label(node.span, "merge key")
-                                .with_help("write the fields out, or anchor and alias the whole value"),
+                            Diagnostic::error(
+                                "yaml::merge-key",
+                                "YAML merge keys (`<<`) are not supported",
+                            )
+                            .with_label(node.span, "merge key")
+                            .with_help("write the fields out, or anchor and alias the whole value"),
                         );
                     }
                     *pending_key = Some(Key {
@@ -394,7 +418,9 @@ fn plain_scalar(text: &str) -> Value {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY)
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
@@ -496,7 +522,11 @@ mod tests {
     fn billion_laughs_is_an_error() {
         let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for (i, name) in ["b", "c", "d", "e", "f", "g", "h"].iter().enumerate() {
-            let prev = if i == 0 { "a".to_owned() } else { ["b", "c", "d", "e", "f", "g"][i - 1].to_owned() };
+            let prev = if i == 0 {
+                "a".to_owned()
+            } else {
+                ["b", "c", "d", "e", "f", "g"][i - 1].to_owned()
+            };
             text.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         let (node, diagnostics, _) = parse_str(&text);

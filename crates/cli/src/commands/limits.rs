@@ -32,11 +32,23 @@ pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
         }
         Format::Text => {
             let mut out = String::new();
-            let width = landfall_model::LIMITS.iter().map(|l| l.key.len()).max().unwrap_or(0);
+            let width = landfall_model::LIMITS
+                .iter()
+                .map(|l| l.key.len())
+                .max()
+                .unwrap_or(0);
             for info in landfall_model::LIMITS {
                 let value = limits.get(info.key).unwrap_or(info.default);
-                let raised = if value == info.default { String::new() } else { format!(" (AWS default {})", info.default) };
-                let _ = writeln!(out, "{:<width$}  {value:>9}{raised}  {}", info.key, info.description);
+                let raised = if value == info.default {
+                    String::new()
+                } else {
+                    format!(" (AWS default {})", info.default)
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<width$}  {value:>9}{raised}  {}",
+                    info.key, info.description
+                );
             }
             output::print_stdout(&out)?;
         }

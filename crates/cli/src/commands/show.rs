@@ -20,7 +20,10 @@ pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
         Format::Json => {
             let mut value = serde_json::to_value(&footprint)?;
             if let Some(object) = value.as_object_mut() {
-                object.insert("organization".into(), model.organization.name.clone().into());
+                object.insert(
+                    "organization".into(),
+                    model.organization.name.clone().into(),
+                );
             }
             output::print_stdout(&serde_json::to_string_pretty(&value)?)?;
         }
@@ -31,20 +34,42 @@ pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
 
 fn render_text(model: &Model, footprint: &Footprint) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} ({})\n", model.organization.name, model.organization.slug);
-    let blueprint = |key: &str| BLUEPRINT.iter().find(|(k, _)| *k == key).map_or("", |(_, v)| v);
+    let _ = writeln!(
+        out,
+        "{} ({})\n",
+        model.organization.name, model.organization.slug
+    );
+    let blueprint = |key: &str| {
+        BLUEPRINT
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or("", |(_, v)| v)
+    };
     let rows: Vec<(&str, String)> = vec![
         ("accounts", footprint.accounts.to_string()),
-        ("organizational_units", footprint.organizational_units.to_string()),
+        (
+            "organizational_units",
+            footprint.organizational_units.to_string(),
+        ),
         ("domains", footprint.domains.to_string()),
         ("environments", footprint.environments.to_string()),
-        ("regions", format!("{} ({})", footprint.regions.len(), footprint.regions.join(", "))),
+        (
+            "regions",
+            format!(
+                "{} ({})",
+                footprint.regions.len(),
+                footprint.regions.join(", ")
+            ),
+        ),
         ("azs_per_region", footprint.azs_per_region.to_string()),
         ("vpcs", footprint.vpcs.to_string()),
         ("production_vpcs", footprint.production_vpcs.to_string()),
         ("subnets", footprint.subnets.to_string()),
         ("services", footprint.services.to_string()),
-        ("latency_sensitive_services", footprint.latency_sensitive_services.to_string()),
+        (
+            "latency_sensitive_services",
+            footprint.latency_sensitive_services.to_string(),
+        ),
         ("databases", footprint.databases.to_string()),
         ("message_buses", footprint.message_buses.to_string()),
         ("topics", footprint.topics.to_string()),
@@ -52,7 +77,13 @@ fn render_text(model: &Model, footprint: &Footprint) -> String {
     ];
     let _ = writeln!(out, "{:<28} {:<36} blueprint", "footprint", "this spec");
     for (key, value) in rows {
-        let _ = writeln!(out, "{:<28} {:<36} {}", key.replace('_', " "), value, blueprint(key));
+        let _ = writeln!(
+            out,
+            "{:<28} {:<36} {}",
+            key.replace('_', " "),
+            value,
+            blueprint(key)
+        );
     }
 
     let _ = writeln!(out, "\norganizational units and accounts");
@@ -64,7 +95,11 @@ fn render_text(model: &Model, footprint: &Footprint) -> String {
             .filter(|a| a.ou == ou.id)
             .map(|a| a.name.as_str())
             .collect();
-        let suffix = if accounts.is_empty() { String::new() } else { format!(": {}", accounts.join(", ")) };
+        let suffix = if accounts.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", accounts.join(", "))
+        };
         if ou.kind == OuKind::Environment || ou.kind == OuKind::Domain && !accounts.is_empty() {
             let _ = writeln!(out, "{indent}{}{suffix}", ou.name);
         } else {
@@ -74,7 +109,12 @@ fn render_text(model: &Model, footprint: &Footprint) -> String {
 
     let _ = writeln!(out, "\nnetwork ({})", model.network.address_space);
     for vpc in &model.network.vpcs {
-        let subnets = model.network.subnets.iter().filter(|s| s.vpc == vpc.id).count();
+        let subnets = model
+            .network
+            .subnets
+            .iter()
+            .filter(|s| s.vpc == vpc.id)
+            .count();
         let env = model.environment(vpc.environment);
         let _ = writeln!(
             out,
@@ -88,8 +128,16 @@ fn render_text(model: &Model, footprint: &Footprint) -> String {
 
     let _ = writeln!(out, "\ndomains");
     for domain in &model.domains {
-        let services = model.services.iter().filter(|s| s.domain == domain.id).count();
-        let stores = model.data_stores.iter().filter(|d| d.domain == domain.id).count();
+        let services = model
+            .services
+            .iter()
+            .filter(|s| s.domain == domain.id)
+            .count();
+        let stores = model
+            .data_stores
+            .iter()
+            .filter(|d| d.domain == domain.id)
+            .count();
         let _ = writeln!(
             out,
             "  {:<14} {:>3} services  {:>3} data stores  owner {}",

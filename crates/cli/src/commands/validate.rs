@@ -22,10 +22,10 @@ pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
         Format::Text => {
             output::print_diagnostics(&resolved, args.color)?;
             if valid {
-                let name = args
-                    .spec
-                    .as_ref()
-                    .map_or_else(|| "the reference platform".to_owned(), |p| format!("`{}`", p.display()));
+                let name = args.spec.as_ref().map_or_else(
+                    || "the reference platform".to_owned(),
+                    |p| format!("`{}`", p.display()),
+                );
                 eprintln!(
                     "{name} is valid: {} files, {}",
                     resolved.loaded.sources.len(),
@@ -34,5 +34,9 @@ pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(super::INVALID) })
+    Ok(if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::INVALID)
+    })
 }

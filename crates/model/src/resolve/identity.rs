@@ -27,7 +27,10 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
         let set_at = item(at, "permission_sets", i);
         let valid = !set.name.is_empty()
             && set.name.len() <= 32
-            && set.name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
+            && set
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
         if !valid {
             r.error(
                 "spec::invalid-name",
@@ -40,7 +43,13 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
         }
         let id = PermissionSetId::from_index(permission_sets.len());
         let first_at = |existing: PermissionSetId| set_origins[existing.index()].clone();
-        if !r.define(&mut set_names, &set.name, id, &set_at.child("name"), &first_at) {
+        if !r.define(
+            &mut set_names,
+            &set.name,
+            id,
+            &set_at.child("name"),
+            &first_at,
+        ) {
             continue;
         }
         let max_hours = limits.permission_set_max_session_hours;
@@ -77,12 +86,20 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
 
     let mut groups = Vec::new();
     let mut group_names = Names::new("group");
-    let group_origins: Vec<Pointer> = (0..identity.groups.len()).map(|i| item(at, "groups", i).child("name")).collect();
+    let group_origins: Vec<Pointer> = (0..identity.groups.len())
+        .map(|i| item(at, "groups", i).child("name"))
+        .collect();
     for (i, group) in identity.groups.iter().enumerate() {
         let group_at = item(at, "groups", i);
         let id = GroupId::from_index(groups.len());
         let first_at = |existing: GroupId| group_origins[existing.index()].clone();
-        if !r.define(&mut group_names, &group.name, id, &group_at.child("name"), &first_at) {
+        if !r.define(
+            &mut group_names,
+            &group.name,
+            id,
+            &group_at.child("name"),
+            &first_at,
+        ) {
             continue;
         }
         groups.push((id, group_at, group));
@@ -96,12 +113,25 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
                 .enumerate()
                 .filter_map(|(j, assignment)| {
                     let assignment_at = item(&group_at, "access", j);
-                    let set = r.lookup(&set_names, &assignment.permission_set, &assignment_at.child("permission_set"));
-                    let accounts = select(r, org, &assignment.accounts, &assignment_at.child("accounts"));
+                    let set = r.lookup(
+                        &set_names,
+                        &assignment.permission_set,
+                        &assignment_at.child("permission_set"),
+                    );
+                    let accounts = select(
+                        r,
+                        org,
+                        &assignment.accounts,
+                        &assignment_at.child("accounts"),
+                    );
                     Some((set?, accounts))
                 })
                 .collect();
-            Group { id, name: group.name.clone(), access }
+            Group {
+                id,
+                name: group.name.clone(),
+                access,
+            }
         })
         .collect();
 
@@ -109,7 +139,11 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
     for (i, access) in identity.on_call.iter().enumerate() {
         let access_at = item(at, "on_call", i);
         let group = r.lookup(&group_names, &access.group, &access_at.child("group"));
-        let set = r.lookup(&set_names, &access.permission_set, &access_at.child("permission_set"));
+        let set = r.lookup(
+            &set_names,
+            &access.permission_set,
+            &access_at.child("permission_set"),
+        );
         let approvers = access
             .approvers
             .as_ref()
@@ -118,7 +152,10 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
         if access.max_hours == 0 || access.max_hours > 12 {
             r.error(
                 "spec::on-call-duration",
-                format!("on-call access of {} hours is not allowed", access.max_hours),
+                format!(
+                    "on-call access of {} hours is not allowed",
+                    access.max_hours
+                ),
                 &access_at.child("max_hours"),
                 "expected 1 to 12",
                 "temporary access lasts a shift at most; choose 1 to 12 hours",
@@ -139,7 +176,13 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
             );
         }
         if let (Some(group), Some(permission_set)) = (group, set) {
-            on_call.push(OnCall { group, permission_set, accounts, max_hours: access.max_hours, approvers });
+            on_call.push(OnCall {
+                group,
+                permission_set,
+                accounts,
+                max_hours: access.max_hours,
+                approvers,
+            });
         }
     }
 
@@ -152,8 +195,17 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
 }
 
 /// The accounts a selector matches; every criterion given must match.
-pub(crate) fn select(r: &mut Resolver<'_>, org: &Org, selector: &AccountSelector, at: &Pointer) -> Vec<AccountId> {
-    if selector.classes.is_empty() && selector.domains.is_empty() && selector.environments.is_empty() && selector.names.is_empty() {
+pub(crate) fn select(
+    r: &mut Resolver<'_>,
+    org: &Org,
+    selector: &AccountSelector,
+    at: &Pointer,
+) -> Vec<AccountId> {
+    if selector.classes.is_empty()
+        && selector.domains.is_empty()
+        && selector.environments.is_empty()
+        && selector.names.is_empty()
+    {
         r.error(
             "spec::empty-selector",
             "this account selector selects nothing",
@@ -185,8 +237,14 @@ pub(crate) fn select(r: &mut Resolver<'_>, org: &Org, selector: &AccountSelector
         .accounts
         .iter()
         .filter(|a| selector.classes.is_empty() || selector.classes.contains(&a.class))
-        .filter(|a| domains.is_empty() && selector.domains.is_empty() || a.domain.is_some_and(|d| domains.contains(&d)))
-        .filter(|a| environments.is_empty() && selector.environments.is_empty() || a.environment.is_some_and(|e| environments.contains(&e)))
+        .filter(|a| {
+            domains.is_empty() && selector.domains.is_empty()
+                || a.domain.is_some_and(|d| domains.contains(&d))
+        })
+        .filter(|a| {
+            environments.is_empty() && selector.environments.is_empty()
+                || a.environment.is_some_and(|e| environments.contains(&e))
+        })
         .filter(|a| names.is_empty() && selector.names.is_empty() || names.contains(&a.id))
         .map(|a| a.id)
         .collect();
@@ -199,8 +257,13 @@ pub(crate) fn select(r: &mut Resolver<'_>, org: &Org, selector: &AccountSelector
             "check the criteria: all of them must match",
         );
     }
-    if selected.iter().any(|a| org.accounts[a.index()].class == AccountClass::Management)
-        && selector.classes.iter().all(|c| *c != AccountClass::Management)
+    if selected
+        .iter()
+        .any(|a| org.accounts[a.index()].class == AccountClass::Management)
+        && selector
+            .classes
+            .iter()
+            .all(|c| *c != AccountClass::Management)
         && selector.names.is_empty()
     {
         // Only explicit selection may touch the management account.

@@ -49,6 +49,9 @@ pub(crate) struct Resolver<'a> {
 pub(crate) struct Names<Id> {
     pub kind: &'static str,
     pub by_name: BTreeMap<String, Id>,
+    /// Names that were defined but could not be resolved (an error was
+    /// reported there); references to them stay quiet to avoid cascades.
+    pub poisoned: std::collections::BTreeSet<String>,
 }
 
 impl<Id: Copy> Names<Id> {
@@ -56,6 +59,7 @@ impl<Id: Copy> Names<Id> {
         Self {
             kind,
             by_name: BTreeMap::new(),
+            poisoned: std::collections::BTreeSet::new(),
         }
     }
 
@@ -97,8 +101,24 @@ impl Resolver<'_> {
         })
     }
 
+    /// The span of the value at a pointer; for a defaulted value that is not
+    /// in the file, the nearest enclosing key that is.
     pub fn span(&self, at: &Pointer) -> Option<Span> {
-        self.loaded.span(at)
+        if let Some(span) = self.loaded.span(at) {
+            return Some(span);
+        }
+        let mut path = at.path.as_str();
+        while let Some((parent, _)) = path.rsplit_once('/') {
+            if parent.is_empty() {
+                break;
+            }
+            let parent_at = Pointer::new(at.file, parent);
+            if let Some(span) = self.loaded.key_span(&parent_at) {
+                return Some(span);
+            }
+            path = parent;
+        }
+        None
     }
 
     /// Reports an error at the value a pointer names.
@@ -128,7 +148,7 @@ impl Resolver<'_> {
         label: impl Into<String>,
         help: impl Into<String>,
     ) {
-        let span = self.loaded.key_span(at);
+        let span = self.loaded.key_span(at).or_else(|| self.span(at));
         let diagnostic = Diagnostic::error(code, message)
             .with_optional_label(span, label)
             .with_help(help)
@@ -157,13 +177,17 @@ impl Resolver<'_> {
         if let Some(id) = names.get(name) {
             return Some(id);
         }
-        if !self.incomplete {
+        if !self.incomplete && !names.poisoned.contains(name) {
             let help = did_you_mean(name, names.by_name.keys().map(String::as_str));
             self.error(
                 "spec::unknown-reference",
                 format!("unknown {} `{name}`", names.kind),
                 at,
-                format!("not a {} of this platform", names.kind),
+                format!(
+                    "not {} {} of this platform",
+                    article(names.kind),
+                    names.kind
+                ),
                 help,
             );
         }
@@ -171,7 +195,14 @@ impl Resolver<'_> {
     }
 
     /// Registers a name; reports a duplicate at the second definition.
-    pub fn define<Id: Copy>(&mut self, names: &mut Names<Id>, name: &str, id: Id, at: &Pointer, first_at: &dyn Fn(Id) -> Pointer) -> bool {
+    pub fn define<Id: Copy>(
+        &mut self,
+        names: &mut Names<Id>,
+        name: &str,
+        id: Id,
+        at: &Pointer,
+        first_at: &dyn Fn(Id) -> Pointer,
+    ) -> bool {
         if let Some(existing) = names.get(name) {
             let first = first_at(existing);
             let first_span = self.span(&first);
@@ -186,7 +217,10 @@ impl Resolver<'_> {
             }
             self.diagnostics.push(
                 diagnostic
-                    .with_help(format!("{} names are unique in the platform; rename one of them", names.kind))
+                    .with_help(format!(
+                        "{} names are unique in the platform; rename one of them",
+                        names.kind
+                    ))
                     .in_file(at.file),
             );
             return false;
@@ -240,4 +274,13 @@ fn suggest_name(name: &str) -> String {
 /// Pointer to list element `i` of a list field below `at`.
 pub(crate) fn item(at: &Pointer, field: &str, i: usize) -> Pointer {
     at.child(field).child(i)
+}
+
+/// "a" or "an" before a word, for messages.
+pub(crate) fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }

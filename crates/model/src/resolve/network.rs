@@ -14,7 +14,12 @@ use super::{item, Names, Resolver};
 use crate::limits::Limits;
 use crate::model::*;
 
-pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &mut Org, limits: &Limits) -> Option<NetworkLayout> {
+pub(crate) fn resolve(
+    r: &mut Resolver<'_>,
+    spec: &Spec,
+    org: &mut Org,
+    limits: &Limits,
+) -> Option<NetworkLayout> {
     let network = spec.network.as_ref()?;
     let at = &network.at;
 
@@ -57,7 +62,9 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &mut Org, limits: 
     // Tiers.
     let mut tiers = Vec::new();
     let mut tier_names: Names<TierId> = Names::new("subnet tier");
-    let tier_origins: Vec<Pointer> = (0..network.tiers.len()).map(|i| item(at, "tiers", i).child("name")).collect();
+    let tier_origins: Vec<Pointer> = (0..network.tiers.len())
+        .map(|i| item(at, "tiers", i).child("name"))
+        .collect();
     for (i, tier) in network.tiers.iter().enumerate() {
         let tier_at = item(at, "tiers", i);
         if !r.check_name("tier", &tier.name, 16, &tier_at.child("name")) {
@@ -65,16 +72,28 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &mut Org, limits: 
         }
         let id = TierId::from_index(tiers.len());
         let first_at = |existing: TierId| tier_origins[existing.index()].clone();
-        if !r.define(&mut tier_names, &tier.name, id, &tier_at.child("name"), &first_at) {
+        if !r.define(
+            &mut tier_names,
+            &tier.name,
+            id,
+            &tier_at.child("name"),
+            &first_at,
+        ) {
             continue;
         }
         if tier.prefix_length <= vpc_prefix || tier.prefix_length > max_subnet_prefix {
             r.error(
                 "limits::subnet-size",
-                format!("a /{} subnet does not fit a /{vpc_prefix} VPC", tier.prefix_length),
+                format!(
+                    "a /{} subnet does not fit a /{vpc_prefix} VPC",
+                    tier.prefix_length
+                ),
                 &tier_at.child("prefix_length"),
                 format!("expected /{} to /{max_subnet_prefix}", vpc_prefix + 1),
-                format!("use a prefix length from {} to {max_subnet_prefix}", vpc_prefix + 1),
+                format!(
+                    "use a prefix length from {} to {max_subnet_prefix}",
+                    vpc_prefix + 1
+                ),
             );
         }
         let environments = match &tier.environments {
@@ -82,7 +101,9 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &mut Org, limits: 
             Some(list) => list
                 .iter()
                 .enumerate()
-                .filter_map(|(j, name)| r.lookup(&org.env_names, name, &item(&tier_at, "environments", j)))
+                .filter_map(|(j, name)| {
+                    r.lookup(&org.env_names, name, &item(&tier_at, "environments", j))
+                })
                 .collect(),
         };
         if tier.per_domain && tier.kind != TierKind::Application && tier.kind != TierKind::Data {
@@ -120,7 +141,11 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &mut Org, limits: 
     public_services_need_edge(r, spec, org, &tiers);
 
     // VPCs and subnets.
-    let networking = org.accounts.iter().find(|a| a.class == AccountClass::Networking).map(|a| a.id);
+    let networking = org
+        .accounts
+        .iter()
+        .find(|a| a.class == AccountClass::Networking)
+        .map(|a| a.id);
     let mut vpcs = Vec::new();
     let mut subnets = Vec::new();
     let public_domains = domains_with_public_services(spec, org);
@@ -136,10 +161,18 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &mut Org, limits: 
                 environment: env.id,
                 account: networking.unwrap_or(AccountId(0)),
             });
-            let env_accounts: Vec<&Account> = org.accounts.iter().filter(|a| a.environment == Some(env.id)).collect();
+            let env_accounts: Vec<&Account> = org
+                .accounts
+                .iter()
+                .filter(|a| a.environment == Some(env.id))
+                .collect();
             for tier in tiers.iter().filter(|t| t.environments.contains(&env.id)) {
                 let owners: Vec<Option<DomainId>> = if tier.per_domain {
-                    org.domains.iter().filter(|d| d.environments.contains(&env.id)).map(|d| Some(d.id)).collect()
+                    org.domains
+                        .iter()
+                        .filter(|d| d.environments.contains(&env.id))
+                        .map(|d| Some(d.id))
+                        .collect()
                 } else {
                     vec![None]
                 };
@@ -147,7 +180,11 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &mut Org, limits: 
                     for (az, az_name) in region.azs.iter().enumerate() {
                         let letter = az_name.chars().last().unwrap_or('a');
                         let name = match owner {
-                            Some(d) => format!("{vpc_name}-{}-{}-{letter}", tier.name, org.domains[d.index()].name),
+                            Some(d) => format!(
+                                "{vpc_name}-{}-{}-{letter}",
+                                tier.name,
+                                org.domains[d.index()].name
+                            ),
                             None => format!("{vpc_name}-{}-{letter}", tier.name),
                         };
                         let shared_with = sharing(tier, owner, &env_accounts, &public_domains);
@@ -182,10 +219,20 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &mut Org, limits: 
 /// account only; shared data subnets with every workload account of the
 /// environment; edge subnets with the accounts that run public services;
 /// firewall and endpoint subnets stay in the networking account.
-fn sharing(tier: &Tier, owner: Option<DomainId>, env_accounts: &[&Account], public_domains: &[DomainId]) -> Vec<AccountId> {
-    let workload = env_accounts.iter().filter(|a| a.class == AccountClass::Workload);
+fn sharing(
+    tier: &Tier,
+    owner: Option<DomainId>,
+    env_accounts: &[&Account],
+    public_domains: &[DomainId],
+) -> Vec<AccountId> {
+    let workload = env_accounts
+        .iter()
+        .filter(|a| a.class == AccountClass::Workload);
     match (tier.kind, owner) {
-        (_, Some(domain)) => workload.filter(|a| a.domain == Some(domain)).map(|a| a.id).collect(),
+        (_, Some(domain)) => workload
+            .filter(|a| a.domain == Some(domain))
+            .map(|a| a.id)
+            .collect(),
         (TierKind::Application | TierKind::Data, None) => workload.map(|a| a.id).collect(),
         (TierKind::Edge, None) => workload
             .filter(|a| a.domain.is_some_and(|d| public_domains.contains(&d)))
@@ -207,19 +254,31 @@ fn domains_with_public_services(spec: &Spec, org: &Org) -> Vec<DomainId> {
     out
 }
 
-fn egress(r: &mut Resolver<'_>, network: &landfall_spec::Located<landfall_spec::types::Network>, org: &mut Org, tiers: &[Tier]) {
+fn egress(
+    r: &mut Resolver<'_>,
+    network: &landfall_spec::Located<landfall_spec::types::Network>,
+    org: &mut Org,
+    tiers: &[Tier],
+) {
     let at = &network.at;
     let mut seen: BTreeMap<EnvId, Pointer> = BTreeMap::new();
     for (i, policy) in network.egress.iter().enumerate() {
         let policy_at = item(at, "egress", i);
-        let Some(env_id) = r.lookup(&org.env_names, &policy.environment, &policy_at.child("environment")) else {
+        let Some(env_id) = r.lookup(
+            &org.env_names,
+            &policy.environment,
+            &policy_at.child("environment"),
+        ) else {
             continue;
         };
         if let Some(first) = seen.get(&env_id).cloned() {
             let span = r.span(&first);
             r.error(
                 "spec::duplicate-egress",
-                format!("environment `{}` has two egress policies", policy.environment),
+                format!(
+                    "environment `{}` has two egress policies",
+                    policy.environment
+                ),
                 &policy_at.child("environment"),
                 "second policy",
                 "keep one egress policy per environment",
@@ -232,26 +291,40 @@ fn egress(r: &mut Resolver<'_>, network: &landfall_spec::Located<landfall_spec::
         match policy.mode {
             EgressMode::Open if env.production => r.error(
                 "spec::open-egress-in-production",
-                format!("production environment `{}` cannot have open egress", env.name),
+                format!(
+                    "production environment `{}` cannot have open egress",
+                    env.name
+                ),
                 &policy_at.child("mode"),
                 "unrestricted internet access",
                 "use `mode: inspected` with an allowlist of the domains production needs",
             ),
             EgressMode::Inspected => {
-                let has_firewall = tiers.iter().any(|t| t.kind == TierKind::Firewall && t.environments.contains(&env_id));
+                let has_firewall = tiers
+                    .iter()
+                    .any(|t| t.kind == TierKind::Firewall && t.environments.contains(&env_id));
                 if !has_firewall {
                     r.error(
                         "spec::inspected-egress-without-firewall",
-                        format!("egress of `{}` is inspected, but it has no firewall tier", env.name),
+                        format!(
+                            "egress of `{}` is inspected, but it has no firewall tier",
+                            env.name
+                        ),
                         &policy_at.child("mode"),
                         "needs firewall subnets",
-                        format!("add `{}` to the environments of a tier with `kind: firewall`", env.name),
+                        format!(
+                            "add `{}` to the environments of a tier with `kind: firewall`",
+                            env.name
+                        ),
                     );
                 }
                 if policy.allow_domains.is_empty() && policy.allow_cidrs.is_empty() {
                     r.warning(
                         "spec::empty-allowlist",
-                        format!("egress of `{}` is inspected with an empty allowlist", env.name),
+                        format!(
+                            "egress of `{}` is inspected with an empty allowlist",
+                            env.name
+                        ),
                         &policy_at.child("mode"),
                         "nothing can leave",
                         "list `allow_domains`, or use `mode: blocked` to say so",
@@ -262,7 +335,10 @@ fn egress(r: &mut Resolver<'_>, network: &landfall_spec::Located<landfall_spec::
                 if !policy.allow_domains.is_empty() || !policy.allow_cidrs.is_empty() {
                     r.warning(
                         "spec::unused-allowlist",
-                        format!("the allowlist of `{}` has no effect when egress is not inspected", env.name),
+                        format!(
+                            "the allowlist of `{}` has no effect when egress is not inspected",
+                            env.name
+                        ),
                         &policy_at.child("mode"),
                         "allowlists apply to inspected egress",
                         "remove the allowlist, or use `mode: inspected`",
@@ -274,7 +350,9 @@ fn egress(r: &mut Resolver<'_>, network: &landfall_spec::Located<landfall_spec::
             let name = domain.trim_start_matches('.');
             let valid = name.contains('.')
                 && name.split('.').all(|label| {
-                    !label.is_empty() && label.len() <= 63 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 });
             if !valid {
                 r.error(
@@ -313,7 +391,11 @@ fn egress(r: &mut Resolver<'_>, network: &landfall_spec::Located<landfall_spec::
 }
 
 fn public_services_need_edge(r: &mut Resolver<'_>, spec: &Spec, org: &Org, tiers: &[Tier]) {
-    for service in spec.services.iter().filter(|s| s.ingress == Ingress::Public) {
+    for service in spec
+        .services
+        .iter()
+        .filter(|s| s.ingress == Ingress::Public)
+    {
         let Some(domain) = org.domain_names.get(&service.domain) else {
             continue;
         };
@@ -322,7 +404,9 @@ fn public_services_need_edge(r: &mut Resolver<'_>, spec: &Spec, org: &Org, tiers
             None => org.domains[domain.index()].environments.clone(),
         };
         for env in envs {
-            let has_edge = tiers.iter().any(|t| t.kind == TierKind::Edge && t.environments.contains(&env));
+            let has_edge = tiers
+                .iter()
+                .any(|t| t.kind == TierKind::Edge && t.environments.contains(&env));
             if !has_edge {
                 let env_name = org.environments[env.index()].name.clone();
                 r.error(
@@ -337,7 +421,14 @@ fn public_services_need_edge(r: &mut Resolver<'_>, spec: &Spec, org: &Org, tiers
     }
 }
 
-fn check_sharing_limits(r: &mut Resolver<'_>, at: &Pointer, vpcs: &[Vpc], subnets: &[Subnet], org: &Org, limits: &Limits) {
+fn check_sharing_limits(
+    r: &mut Resolver<'_>,
+    at: &Pointer,
+    vpcs: &[Vpc],
+    subnets: &[Subnet],
+    org: &Org,
+    limits: &Limits,
+) {
     for vpc in vpcs {
         let in_vpc: Vec<&Subnet> = subnets.iter().filter(|s| s.vpc == vpc.id).collect();
         if in_vpc.len() as u64 > limits.subnets_per_vpc {
@@ -352,7 +443,10 @@ fn check_sharing_limits(r: &mut Resolver<'_>, at: &Pointer, vpcs: &[Vpc], subnet
                 ),
             );
         }
-        let mut participants: Vec<AccountId> = in_vpc.iter().flat_map(|s| s.shared_with.iter().copied()).collect();
+        let mut participants: Vec<AccountId> = in_vpc
+            .iter()
+            .flat_map(|s| s.shared_with.iter().copied())
+            .collect();
         participants.sort();
         participants.dedup();
         if participants.len() as u64 > limits.participant_accounts_per_shared_vpc {
@@ -381,7 +475,10 @@ fn check_sharing_limits(r: &mut Resolver<'_>, at: &Pointer, vpcs: &[Vpc], subnet
             let name = org.accounts[account.index()].name.clone();
             r.error_at_key(
                 "limits::subnets-shared-per-account",
-                format!("account `{name}` would be shared {count} subnets; AWS allows {}", limits.subnets_shared_per_account),
+                format!(
+                    "account `{name}` would be shared {count} subnets; AWS allows {}",
+                    limits.subnets_shared_per_account
+                ),
                 &at.child("tiers"),
                 "too many subnets for one account",
                 "share fewer tiers with workload accounts",

@@ -23,11 +23,23 @@ pub(crate) struct Org {
 
 /// Core classes every platform needs exactly one of.
 const REQUIRED_CORE: &[(AccountClass, &str)] = &[
-    (AccountClass::Management, "the organization's management account"),
+    (
+        AccountClass::Management,
+        "the organization's management account",
+    ),
     (AccountClass::LogArchive, "central, write-once log storage"),
-    (AccountClass::SecurityTooling, "delegated administration of security services"),
-    (AccountClass::Networking, "the VPCs shared to workload accounts"),
-    (AccountClass::SharedServices, "CI/CD roles, ECR and CodeArtifact"),
+    (
+        AccountClass::SecurityTooling,
+        "delegated administration of security services",
+    ),
+    (
+        AccountClass::Networking,
+        "the VPCs shared to workload accounts",
+    ),
+    (
+        AccountClass::SharedServices,
+        "CI/CD roles, ECR and CodeArtifact",
+    ),
 ];
 
 /// Core classes a platform may have at most one of.
@@ -36,7 +48,12 @@ const SINGLE_CORE: &[AccountClass] = &[AccountClass::Observability, AccountClass
 pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, limits: &Limits) -> Option<Org> {
     let organization = spec.organization.as_ref()?;
     let at = &organization.at;
-    r.check_name("organization slug", &organization.slug, 20, &at.child("slug"));
+    r.check_name(
+        "organization slug",
+        &organization.slug,
+        20,
+        &at.child("slug"),
+    );
     if !organization.email_domain.contains('.') || organization.email_domain.contains('@') {
         r.error(
             "spec::invalid-email-domain",
@@ -63,7 +80,9 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, limits: &Limits) -> Opt
             continue;
         };
         let id = RegionId::from_index(regions.len());
-        if !r.define(&mut region_names, name, id, &region_at, &|_| region_at.clone()) {
+        if !r.define(&mut region_names, name, id, &region_at, &|_| {
+            region_at.clone()
+        }) {
             continue;
         }
         let azs = if organization.azs_per_region > available {
@@ -90,7 +109,10 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, limits: &Limits) -> Opt
     if organization.regions.len() < 2 {
         r.error_at_key(
             "spec::too-few-regions",
-            format!("{} region given; the platform runs in at least two", organization.regions.len()),
+            format!(
+                "{} region given; the platform runs in at least two",
+                organization.regions.len()
+            ),
             &at.child("regions"),
             "one region cannot survive a regional outage",
             "list a second region, for example `regions: [eu-central-1, eu-west-1]`",
@@ -120,7 +142,13 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, limits: &Limits) -> Opt
             .map(|j| item(at, "environments", j).child("name"))
             .collect();
         let first_at = |existing: EnvId| envs_so_far[existing.index()].clone();
-        if !r.define(&mut env_names, &env.name, id, &env_at.child("name"), &first_at) {
+        if !r.define(
+            &mut env_names,
+            &env.name,
+            id,
+            &env_at.child("name"),
+            &first_at,
+        ) {
             continue;
         }
         let env_regions = match &env.regions {
@@ -174,7 +202,9 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, limits: &Limits) -> Opt
             Some(list) => list
                 .iter()
                 .enumerate()
-                .filter_map(|(j, name)| r.lookup(&env_names, name, &item(&domain.at, "environments", j)))
+                .filter_map(|(j, name)| {
+                    r.lookup(&env_names, name, &item(&domain.at, "environments", j))
+                })
                 .collect(),
         };
         domains.push(Domain {
@@ -187,7 +217,7 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, limits: &Limits) -> Opt
             origin: domain.at.clone(),
         });
     }
-    if spec.domains.is_empty() {
+    if spec.domains.is_empty() && !r.incomplete {
         r.error(
             "spec::no-domains",
             "no business domains are defined",
@@ -202,7 +232,10 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, limits: &Limits) -> Opt
     if max_depth as u64 > limits.ou_max_depth {
         r.error(
             "limits::ou-depth",
-            format!("OUs nest {max_depth} levels deep; AWS allows {}", limits.ou_max_depth),
+            format!(
+                "OUs nest {max_depth} levels deep; AWS allows {}",
+                limits.ou_max_depth
+            ),
             &at.child("ou_layout"),
             "this layout nests too deep",
             "choose a flatter `ou_layout`",
@@ -215,7 +248,13 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, limits: &Limits) -> Opt
     for account in &accounts {
         let origin = account.origin.clone();
         let first_at = |existing: AccountId| origins[existing.index()].clone();
-        r.define(&mut account_names, &account.name, account.id, &origin, &first_at);
+        r.define(
+            &mut account_names,
+            &account.name,
+            account.id,
+            &origin,
+            &first_at,
+        );
     }
     check_accounts(r, &accounts, at, limits);
 
@@ -253,43 +292,123 @@ fn check_owner(r: &mut Resolver<'_>, owner: &Owner, at: &Pointer) {
 pub(crate) fn is_email(text: &str) -> bool {
     match text.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !text.contains(char::is_whitespace)
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !text.contains(char::is_whitespace)
         }
         None => false,
     }
 }
 
-fn organizational_units(layout: OuLayout, domains: &[Domain], environments: &[Environment]) -> Vec<OrganizationalUnit> {
+fn organizational_units(
+    layout: OuLayout,
+    domains: &[Domain],
+    environments: &[Environment],
+) -> Vec<OrganizationalUnit> {
     let mut ous: Vec<OrganizationalUnit> = Vec::new();
-    let add = |name: String, parent: Option<OuId>, kind: OuKind, domain: Option<DomainId>, environment: Option<EnvId>, ous: &mut Vec<OrganizationalUnit>| {
+    let add = |name: String,
+               parent: Option<OuId>,
+               kind: OuKind,
+               domain: Option<DomainId>,
+               environment: Option<EnvId>,
+               ous: &mut Vec<OrganizationalUnit>| {
         let id = OuId::from_index(ous.len());
         let (path, depth) = match parent {
-            Some(p) => (format!("{}/{name}", ous[p.index()].path), ous[p.index()].depth + 1),
+            Some(p) => (
+                format!("{}/{name}", ous[p.index()].path),
+                ous[p.index()].depth + 1,
+            ),
             None => (name.clone(), 0),
         };
-        ous.push(OrganizationalUnit { id, name, path, parent, depth, kind, domain, environment });
+        ous.push(OrganizationalUnit {
+            id,
+            name,
+            path,
+            parent,
+            depth,
+            kind,
+            domain,
+            environment,
+        });
         id
     };
     let root = add("Root".into(), None, OuKind::Root, None, None, &mut ous);
-    add("Core".into(), Some(root), OuKind::Core, None, None, &mut ous);
-    add("Sandbox".into(), Some(root), OuKind::Sandbox, None, None, &mut ous);
-    add("Suspended".into(), Some(root), OuKind::Suspended, None, None, &mut ous);
-    let workloads = add("Workloads".into(), Some(root), OuKind::Workloads, None, None, &mut ous);
+    add(
+        "Core".into(),
+        Some(root),
+        OuKind::Core,
+        None,
+        None,
+        &mut ous,
+    );
+    add(
+        "Sandbox".into(),
+        Some(root),
+        OuKind::Sandbox,
+        None,
+        None,
+        &mut ous,
+    );
+    add(
+        "Suspended".into(),
+        Some(root),
+        OuKind::Suspended,
+        None,
+        None,
+        &mut ous,
+    );
+    let workloads = add(
+        "Workloads".into(),
+        Some(root),
+        OuKind::Workloads,
+        None,
+        None,
+        &mut ous,
+    );
     match layout {
         OuLayout::DomainEnvironment => {
             for domain in domains {
-                let d = add(domain.name.clone(), Some(workloads), OuKind::Domain, Some(domain.id), None, &mut ous);
+                let d = add(
+                    domain.name.clone(),
+                    Some(workloads),
+                    OuKind::Domain,
+                    Some(domain.id),
+                    None,
+                    &mut ous,
+                );
                 for env in &domain.environments {
                     let name = environments[env.index()].name.clone();
-                    add(name, Some(d), OuKind::Environment, Some(domain.id), Some(*env), &mut ous);
+                    add(
+                        name,
+                        Some(d),
+                        OuKind::Environment,
+                        Some(domain.id),
+                        Some(*env),
+                        &mut ous,
+                    );
                 }
             }
         }
         OuLayout::EnvironmentDomain => {
             for env in environments {
-                let e = add(env.name.clone(), Some(workloads), OuKind::Environment, None, Some(env.id), &mut ous);
+                let e = add(
+                    env.name.clone(),
+                    Some(workloads),
+                    OuKind::Environment,
+                    None,
+                    Some(env.id),
+                    &mut ous,
+                );
                 for domain in domains.iter().filter(|d| d.environments.contains(&env.id)) {
-                    add(domain.name.clone(), Some(e), OuKind::Domain, Some(domain.id), Some(env.id), &mut ous);
+                    add(
+                        domain.name.clone(),
+                        Some(e),
+                        OuKind::Domain,
+                        Some(domain.id),
+                        Some(env.id),
+                        &mut ous,
+                    );
                 }
             }
         }
@@ -305,7 +424,9 @@ fn workload_ou(ous: &[OrganizationalUnit], domain: DomainId, env: EnvId) -> OuId
 }
 
 fn ou_of_kind(ous: &[OrganizationalUnit], kind: OuKind) -> OuId {
-    ous.iter().find(|ou| ou.kind == kind).map_or(OuId(0), |ou| ou.id)
+    ous.iter()
+        .find(|ou| ou.kind == kind)
+        .map_or(OuId(0), |ou| ou.id)
 }
 
 fn accounts(
@@ -330,7 +451,10 @@ fn accounts(
     for account in declared {
         let name_at = account.at.child("name");
         r.check_name("account", &account.name, 50, &name_at);
-        let email = account.email.clone().unwrap_or_else(|| email_for(&account.name));
+        let email = account
+            .email
+            .clone()
+            .unwrap_or_else(|| email_for(&account.name));
         if let Some(given) = &account.email {
             if !is_email(given) {
                 r.error(
@@ -359,7 +483,10 @@ fn accounts(
             ou,
             domain: None,
             environment: None,
-            owner: account.owner.clone().unwrap_or_else(|| platform_owner.clone()),
+            owner: account
+                .owner
+                .clone()
+                .unwrap_or_else(|| platform_owner.clone()),
             origin: name_at,
         });
     }
@@ -418,17 +545,23 @@ fn check_accounts(r: &mut Resolver<'_>, accounts: &[Account], org_at: &Pointer, 
                 format!("more than one `{class_name}` account"),
                 &at,
                 "second one",
-                format!("a platform has at most one `{class_name}` account; change this one's class"),
+                format!(
+                    "a platform has at most one `{class_name}` account; change this one's class"
+                ),
             );
         }
     }
     let mut emails = std::collections::BTreeMap::new();
     for account in accounts {
-        if let Some(first) = emails.insert(account.email.to_ascii_lowercase(), account.name.clone()) {
+        if let Some(first) = emails.insert(account.email.to_ascii_lowercase(), account.name.clone())
+        {
             let at = account.origin.clone();
             r.error(
                 "spec::duplicate-email",
-                format!("accounts `{first}` and `{}` share the email `{}`", account.name, account.email),
+                format!(
+                    "accounts `{first}` and `{}` share the email `{}`",
+                    account.name, account.email
+                ),
                 &at,
                 "same root email as another account",
                 "every AWS account needs its own root email",
@@ -438,7 +571,11 @@ fn check_accounts(r: &mut Resolver<'_>, accounts: &[Account], org_at: &Pointer, 
             let at = account.origin.clone();
             r.error(
                 "spec::email-too-long",
-                format!("root email `{}` is {} characters; AWS accepts at most 64", account.email, account.email.len()),
+                format!(
+                    "root email `{}` is {} characters; AWS accepts at most 64",
+                    account.email,
+                    account.email.len()
+                ),
                 &at,
                 "derived from this name",
                 "shorten the account or domain name, or give the account an `email`",

@@ -20,10 +20,13 @@ pub(crate) fn limits(r: &mut Resolver<'_>, spec: &Spec) -> Limits {
             if !limits.set(key, *value) {
                 let span = r.loaded.key_span(&at);
                 r.diagnostics.push(
-                    landfall_diagnostics::Diagnostic::error("spec::unknown-limit", format!("unknown limit `{key}`"))
-                        .with_optional_label(span, "not a limit Landfall knows")
-                        .with_help(did_you_mean(key, LIMITS.iter().map(|l| l.key)))
-                        .in_file(at.file),
+                    landfall_diagnostics::Diagnostic::error(
+                        "spec::unknown-limit",
+                        format!("unknown limit `{key}`"),
+                    )
+                    .with_optional_label(span, "not a limit Landfall knows")
+                    .with_help(did_you_mean(key, LIMITS.iter().map(|l| l.key)))
+                    .in_file(at.file),
                 );
             }
         }
@@ -45,13 +48,20 @@ pub(crate) fn guardrails(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Guardr
     let mut allowed_services = BTreeMap::new();
     for (i, list) in guardrails.allowed_services.iter().enumerate() {
         let list_at = item(at, "allowed_services", i);
-        let Some(env) = r.lookup(&org.env_names, &list.environment, &list_at.child("environment")) else {
+        let Some(env) = r.lookup(
+            &org.env_names,
+            &list.environment,
+            &list_at.child("environment"),
+        ) else {
             continue;
         };
         if allowed_services.contains_key(&env) {
             r.error(
                 "spec::duplicate-allowlist",
-                format!("environment `{}` has two service allowlists", list.environment),
+                format!(
+                    "environment `{}` has two service allowlists",
+                    list.environment
+                ),
                 &list_at.child("environment"),
                 "second allowlist",
                 "merge them into one",
@@ -60,7 +70,10 @@ pub(crate) fn guardrails(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Guardr
         }
         let mut services = BTreeSet::new();
         for (j, prefix) in list.services.iter().enumerate() {
-            let valid = !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            let valid = !prefix.is_empty()
+                && prefix
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !valid {
                 r.error(
                     "spec::invalid-service-prefix",
@@ -86,7 +99,9 @@ pub(crate) fn guardrails(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Guardr
     for (i, family) in guardrails.denied_instance_families.iter().enumerate() {
         let valid = !family.is_empty()
             && !family.ends_with('.')
-            && family.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.');
+            && family
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.');
         if !valid {
             r.error(
                 "spec::invalid-instance-family",
@@ -110,7 +125,12 @@ pub(crate) fn guardrails(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Guardr
             );
         }
         let weakened = control.mode != ControlMode::Preventive;
-        if weakened && control.reason.as_deref().is_none_or(|reason| reason.trim().is_empty()) {
+        if weakened
+            && control
+                .reason
+                .as_deref()
+                .is_none_or(|reason| reason.trim().is_empty())
+        {
             r.error_at_key(
                 "spec::missing-reason",
                 "a control that is not preventive needs a reason",
@@ -135,7 +155,9 @@ pub(crate) fn cicd(r: &mut Resolver<'_>, spec: &Spec) -> Option<landfall_spec::t
     let valid = !org_name.is_empty()
         && org_name.len() <= 39
         && !org_name.starts_with('-')
-        && org_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        && org_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
     if !valid {
         r.error(
             "spec::invalid-github-organization",
@@ -159,7 +181,11 @@ pub(crate) fn cicd(r: &mut Resolver<'_>, spec: &Spec) -> Option<landfall_spec::t
     // CodeArtifact upstreams: names known, no cycles.
     let repos = &cicd.codeartifact.repositories;
     let repos_at = at.child("codeartifact").child("repositories");
-    let names: BTreeMap<&str, usize> = repos.iter().enumerate().map(|(i, repo)| (repo.name.as_str(), i)).collect();
+    let names: BTreeMap<&str, usize> = repos
+        .iter()
+        .enumerate()
+        .map(|(i, repo)| (repo.name.as_str(), i))
+        .collect();
     for (i, repo) in repos.iter().enumerate() {
         for (j, upstream) in repo.upstreams.iter().enumerate() {
             if !names.contains_key(upstream.as_str()) {
@@ -181,7 +207,10 @@ pub(crate) fn cicd(r: &mut Resolver<'_>, spec: &Spec) -> Option<landfall_spec::t
             if next == repo.name {
                 r.error_at_key(
                     "spec::upstream-cycle",
-                    format!("CodeArtifact repository `{}` is its own upstream through a cycle", repo.name),
+                    format!(
+                        "CodeArtifact repository `{}` is its own upstream through a cycle",
+                        repo.name
+                    ),
                     &repos_at.child(i).child("upstreams"),
                     "leads back to this repository",
                     "upstreams must form a chain; remove one link",
@@ -205,7 +234,11 @@ pub(crate) fn billing(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Option<Bi
     let mut seen = BTreeSet::new();
     for (i, budget) in billing.budgets.iter().enumerate() {
         let budget_at = item(at, "budgets", i);
-        let Some(domain) = r.lookup(&org.domain_names, &budget.domain, &budget_at.child("domain")) else {
+        let Some(domain) = r.lookup(
+            &org.domain_names,
+            &budget.domain,
+            &budget_at.child("domain"),
+        ) else {
             continue;
         };
         if !seen.insert(domain) {
@@ -239,7 +272,10 @@ pub(crate) fn billing(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Option<Bi
                     format!("domain `{}` has no budget", domain.name),
                     &at.child("budgets"),
                     "missing budget",
-                    format!("add `- {{ domain: {}, monthly: ... }}` so its owner gets forecasts", domain.name),
+                    format!(
+                        "add `- {{ domain: {}, monthly: ... }}` so its owner gets forecasts",
+                        domain.name
+                    ),
                 );
             }
         }
@@ -271,16 +307,26 @@ pub(crate) fn observability(
     let observability = spec.observability.as_ref()?;
     let at = &observability.at;
     let logs_at = at.child("logs");
-    if let Some(cluster) = r.lookup(&workloads.store_names, &observability.logs.kafka_cluster, &logs_at.child("kafka_cluster")) {
+    if let Some(cluster) = r.lookup(
+        &workloads.store_names,
+        &observability.logs.kafka_cluster,
+        &logs_at.child("kafka_cluster"),
+    ) {
         let store = &workloads.data_stores[cluster.index()];
         if let Engine::Msk { topics, .. } = &store.engine {
             if !topics.iter().any(|t| t.name == observability.logs.topic) {
                 r.error(
                     "spec::unknown-reference",
-                    format!("MSK cluster `{}` has no topic `{}`", store.name, observability.logs.topic),
+                    format!(
+                        "MSK cluster `{}` has no topic `{}`",
+                        store.name, observability.logs.topic
+                    ),
                     &logs_at.child("topic"),
                     "not a topic of that cluster",
-                    did_you_mean(&observability.logs.topic, topics.iter().map(|t| t.name.as_str())),
+                    did_you_mean(
+                        &observability.logs.topic,
+                        topics.iter().map(|t| t.name.as_str()),
+                    ),
                 );
             }
         } else {
@@ -296,7 +342,10 @@ pub(crate) fn observability(
     if observability.tracing.sample_percent > 100 {
         r.error(
             "spec::invalid-percent",
-            format!("{}% of requests cannot be sampled", observability.tracing.sample_percent),
+            format!(
+                "{}% of requests cannot be sampled",
+                observability.tracing.sample_percent
+            ),
             &at.child("tracing").child("sample_percent"),
             "expected 0 to 100",
             "choose a share from 0 to 100",

@@ -27,7 +27,6 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
     let mut store_names = Names::new("data store");
     let mut topics: Vec<Topic> = Vec::new();
     let mut topic_names = Names::new("topic");
-    let store_origins: Vec<Pointer> = spec.data_stores.iter().map(|s| s.at.child("name")).collect();
     let mut topic_origins: Vec<Pointer> = Vec::new();
     for store in &spec.data_stores {
         let name_at = store.at.child("name");
@@ -36,14 +35,37 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
         }
         let domain = r.lookup(&org.domain_names, &store.domain, &store.at.child("domain"));
         let id = DataStoreId::from_index(data_stores.len());
-        let first_at = |existing: DataStoreId| store_origins[existing.index()].clone();
-        if !r.define(&mut store_names, &store.name, id, &name_at, &first_at) {
+        let Some(domain) = domain else {
+            store_names.poisoned.insert(store.name.clone());
+            if let Engine::Msk {
+                topics: declared, ..
+            } = &store.engine
+            {
+                topic_names
+                    .poisoned
+                    .extend(declared.iter().map(|t| t.name.clone()));
+            }
+            continue;
+        };
+        let origin_of = |existing: DataStoreId| -> Pointer {
+            data_stores_origin(&data_stores, existing).unwrap_or_else(|| name_at.clone())
+        };
+        if !r.define(&mut store_names, &store.name, id, &name_at, &origin_of) {
             continue;
         }
-        let Some(domain) = domain else { continue };
-        let environments = environments_within(r, org, domain, store.environments.as_deref(), &store.at, "data store");
+        let environments = environments_within(
+            r,
+            org,
+            domain,
+            store.environments.as_deref(),
+            &store.at,
+            "data store",
+        );
         check_engine(r, &store.engine, &store.at.child("engine"), &denied);
-        if let Engine::Msk { topics: declared, .. } = &store.engine {
+        if let Engine::Msk {
+            topics: declared, ..
+        } = &store.engine
+        {
             for (i, topic) in declared.iter().enumerate() {
                 let topic_at = item(&store.at.child("engine"), "topics", i).child("name");
                 let topic_id = TopicId::from_index(topics.len());
@@ -58,7 +80,13 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
                     );
                     continue;
                 }
-                if !r.define(&mut topic_names, &topic.name, topic_id, &topic_at, &first_at) {
+                if !r.define(
+                    &mut topic_names,
+                    &topic.name,
+                    topic_id,
+                    &topic_at,
+                    &first_at,
+                ) {
                     continue;
                 }
                 topic_origins.push(topic_at);
@@ -113,7 +141,14 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
         let Some(domain) = r.lookup(&org.domain_names, &service.domain, &at.child("domain")) else {
             continue;
         };
-        let environments = environments_within(r, org, domain, service.environments.as_deref(), at, "service");
+        let environments = environments_within(
+            r,
+            org,
+            domain,
+            service.environments.as_deref(),
+            at,
+            "service",
+        );
         check_compute(r, service, at);
         let tasks = tasks(r, service, at, org, &environments);
         let deps_at = at.child("dependencies");
@@ -187,7 +222,10 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
             if callee_service.ingress == Ingress::None {
                 r.error(
                     "spec::call-to-worker",
-                    format!("service `{}` calls `{name}`, which accepts no connections", service.name),
+                    format!(
+                        "service `{}` calls `{name}`, which accepts no connections",
+                        service.name
+                    ),
                     &call_at,
                     "a worker with `ingress: none`",
                     format!("give `{name}` `ingress: internal`, or talk to it through a topic"),
@@ -197,7 +235,10 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
         }
         let repository = format!(
             "{github_org}/{}",
-            service.repository.clone().unwrap_or_else(|| service.name.clone())
+            service
+                .repository
+                .clone()
+                .unwrap_or_else(|| service.name.clone())
         );
         services.push(Service {
             id: ServiceId::from_index(index),
@@ -231,10 +272,16 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
     }
 }
 
+fn data_stores_origin(stores: &[DataStore], id: DataStoreId) -> Option<Pointer> {
+    stores.get(id.index()).map(|s| s.origin.child("name"))
+}
+
 fn valid_topic_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 249
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// The environments a service or store runs in: its own list, which must lie
@@ -299,7 +346,10 @@ fn check_compute(r: &mut Resolver<'_>, service: &landfall_spec::types::Service, 
     }
     match aws::fargate_memory_options(compute.cpu) {
         None => {
-            let sizes: Vec<String> = aws::FARGATE_SIZES.iter().map(|(c, _)| c.to_string()).collect();
+            let sizes: Vec<String> = aws::FARGATE_SIZES
+                .iter()
+                .map(|(c, _)| c.to_string())
+                .collect();
             r.error(
                 "spec::invalid-fargate-cpu",
                 format!("Fargate has no task size with {} CPU units", compute.cpu),
@@ -316,9 +366,16 @@ fn check_compute(r: &mut Resolver<'_>, service: &landfall_spec::types::Service, 
                 .unwrap_or_default();
             r.error(
                 "spec::invalid-fargate-memory",
-                format!("Fargate cannot pair {} MiB with {} CPU units", compute.memory, compute.cpu),
+                format!(
+                    "Fargate cannot pair {} MiB with {} CPU units",
+                    compute.memory, compute.cpu
+                ),
                 &compute_at.child("memory"),
-                format!("from {} to {} MiB for this CPU size", options[0], options[options.len() - 1]),
+                format!(
+                    "from {} to {} MiB for this CPU size",
+                    options[0],
+                    options[options.len() - 1]
+                ),
                 format!("the nearest valid size is {nearest} MiB"),
             );
         }
@@ -326,15 +383,29 @@ fn check_compute(r: &mut Resolver<'_>, service: &landfall_spec::types::Service, 
     }
 }
 
-fn tasks(r: &mut Resolver<'_>, service: &landfall_spec::types::Service, at: &Pointer, org: &Org, envs: &[EnvId]) -> TaskCounts {
+fn tasks(
+    r: &mut Resolver<'_>,
+    service: &landfall_spec::types::Service,
+    at: &Pointer,
+    org: &Org,
+    envs: &[EnvId],
+) -> TaskCounts {
     let Some(scaling) = &service.scaling else {
-        return TaskCounts { min: 2, max: 4, peak_rps: None, rps_per_task: None };
+        return TaskCounts {
+            min: 2,
+            max: 4,
+            peak_rps: None,
+            rps_per_task: None,
+        };
     };
     let scaling_at = at.child("scaling");
     if scaling.min_tasks > scaling.max_tasks {
         r.error(
             "spec::scaling-bounds",
-            format!("min_tasks ({}) is above max_tasks ({})", scaling.min_tasks, scaling.max_tasks),
+            format!(
+                "min_tasks ({}) is above max_tasks ({})",
+                scaling.min_tasks, scaling.max_tasks
+            ),
             &scaling_at.child("min_tasks"),
             "above the maximum",
             "make `min_tasks` at most `max_tasks`",
@@ -344,7 +415,10 @@ fn tasks(r: &mut Resolver<'_>, service: &landfall_spec::types::Service, at: &Poi
     if in_production && scaling.min_tasks < 2 {
         r.error(
             "spec::single-task-in-production",
-            format!("service `{}` runs a single task in production", service.name),
+            format!(
+                "service `{}` runs a single task in production",
+                service.name
+            ),
             &scaling_at.child("min_tasks"),
             "one task cannot survive an AZ outage",
             "set `min_tasks: 2` or more",
@@ -425,8 +499,19 @@ fn check_class(r: &mut Resolver<'_>, class: &str, prefix: &str, at: &Pointer, de
 
 fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[String]) {
     match engine {
-        Engine::Aurora { flavor, instance_class, instances, binlog_replica } => {
-            check_class(r, instance_class, "db.", &at.child("instance_class"), denied);
+        Engine::Aurora {
+            flavor,
+            instance_class,
+            instances,
+            binlog_replica,
+        } => {
+            check_class(
+                r,
+                instance_class,
+                "db.",
+                &at.child("instance_class"),
+                denied,
+            );
             if !(1..=16).contains(instances) {
                 r.error(
                     "spec::aurora-instances",
@@ -446,11 +531,20 @@ fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[S
                         "use `flavor: mysql`, or use logical replication outside Landfall",
                     );
                 }
-                check_class(r, &replica.instance_class, "db.", &at.child("binlog_replica").child("instance_class"), denied);
+                check_class(
+                    r,
+                    &replica.instance_class,
+                    "db.",
+                    &at.child("binlog_replica").child("instance_class"),
+                    denied,
+                );
                 if !(1..=16).contains(&replica.instances) {
                     r.error(
                         "spec::aurora-instances",
-                        format!("an Aurora cluster has 1 to 16 instances, not {}", replica.instances),
+                        format!(
+                            "an Aurora cluster has 1 to 16 instances, not {}",
+                            replica.instances
+                        ),
                         &at.child("binlog_replica").child("instances"),
                         "out of range",
                         "one writer plus up to 15 readers",
@@ -458,11 +552,31 @@ fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[S
                 }
             }
         }
-        Engine::Rds { instance_class, reason, .. } => {
-            check_class(r, instance_class, "db.", &at.child("instance_class"), denied);
-            require_reason(r, reason, &at.child("reason"), "plain RDS", "prefer Aurora (lower replication lag)");
+        Engine::Rds {
+            instance_class,
+            reason,
+            ..
+        } => {
+            check_class(
+                r,
+                instance_class,
+                "db.",
+                &at.child("instance_class"),
+                denied,
+            );
+            require_reason(
+                r,
+                reason,
+                &at.child("reason"),
+                "plain RDS",
+                "prefer Aurora (lower replication lag)",
+            );
         }
-        Engine::Valkey { node_type, shards, replicas_per_shard } => {
+        Engine::Valkey {
+            node_type,
+            shards,
+            replicas_per_shard,
+        } => {
             check_class(r, node_type, "cache.", &at.child("node_type"), denied);
             if *shards == 0 || *replicas_per_shard > 5 {
                 r.error(
@@ -474,9 +588,19 @@ fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[S
                 );
             }
         }
-        Engine::Memcached { node_type, nodes, reason } => {
+        Engine::Memcached {
+            node_type,
+            nodes,
+            reason,
+        } => {
             check_class(r, node_type, "cache.", &at.child("node_type"), denied);
-            require_reason(r, reason, &at.child("reason"), "Memcached", "prefer Valkey; Memcached is reached through Mcrouter only");
+            require_reason(
+                r,
+                reason,
+                &at.child("reason"),
+                "Memcached",
+                "prefer Valkey; Memcached is reached through Mcrouter only",
+            );
             if *nodes == 0 || *nodes > 60 {
                 r.error(
                     "spec::memcached-nodes",
@@ -488,7 +612,11 @@ fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[S
             }
         }
         Engine::Dynamodb { .. } => {}
-        Engine::Msk { broker_type, topics, .. } => {
+        Engine::Msk {
+            broker_type,
+            topics,
+            ..
+        } => {
             check_class(r, broker_type, "kafka.", &at.child("broker_type"), denied);
             if topics.is_empty() {
                 r.warning(
@@ -542,14 +670,21 @@ fn check_call_cycles(r: &mut Resolver<'_>, services: &[Service]) {
                     }
                     Mark::Active => {
                         let from = stack.iter().position(|(n, _)| *n == callee).unwrap_or(0);
-                        let mut names: Vec<&str> = stack[from..].iter().map(|(n, _)| services[*n].name.as_str()).collect();
+                        let mut names: Vec<&str> = stack[from..]
+                            .iter()
+                            .map(|(n, _)| services[*n].name.as_str())
+                            .collect();
                         names.push(&services[callee].name);
                         let edge = services[node]
                             .calls
                             .iter()
                             .position(|c| c.index() == callee)
                             .unwrap_or(0);
-                        let at = services[node].origin.child("dependencies").child("services").child(edge);
+                        let at = services[node]
+                            .origin
+                            .child("dependencies")
+                            .child("services")
+                            .child(edge);
                         r.error(
                             "spec::dependency-cycle",
                             format!("services call each other in a cycle: {}", names.join(" → ")),
