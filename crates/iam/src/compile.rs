@@ -1,0 +1,626 @@
+//! Policies compiled for fast evaluation: lower-cased and pre-split action
+//! patterns, pre-parsed ARN patterns and condition values.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::glob::{ArnPattern, Glob};
+use crate::policy::{
+    Effect, Operator, OperatorKind, Policy, PrincipalValue, SetQualifier, Statement,
+};
+use crate::request::{PrincipalInfo, PrincipalKind, Request};
+use crate::vars::Template;
+
+/// A policy ready to evaluate. Keeps the parsed policy for explanations.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    pub policy: Policy,
+    pub(crate) statements: Vec<CompiledStatement>,
+}
+
+impl CompiledPolicy {
+    pub fn new(policy: Policy) -> CompiledPolicy {
+        let variables = policy.supports_variables();
+        let statements = policy
+            .statements
+            .iter()
+            .map(|s| CompiledStatement::new(s, variables))
+            .collect();
+        CompiledPolicy { policy, statements }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.policy.name
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledStatement {
+    pub effect: Effect,
+    actions: Matcher<ActionPattern>,
+    resources: Option<Matcher<ResourcePattern>>,
+    principals: Option<Matcher<PrincipalPattern>>,
+    pub conditions: Vec<CompiledCondition>,
+}
+
+#[derive(Debug, Clone)]
+struct Matcher<T> {
+    negated: bool,
+    patterns: Vec<T>,
+}
+
+#[derive(Debug, Clone)]
+enum ActionPattern {
+    All,
+    /// Service and action name globs, both lower case.
+    Split {
+        service: Glob,
+        action: Glob,
+    },
+    Whole(Glob),
+}
+
+#[derive(Debug, Clone)]
+enum ResourcePattern {
+    Static(ArnPattern),
+    Dynamic(Template),
+}
+
+#[derive(Debug, Clone)]
+enum PrincipalPattern {
+    Anyone,
+    Account(String),
+    Arn(String),
+    Service(String),
+    Other(String),
+}
+
+/// How a resource policy's `Principal` matched the caller; decides whether
+/// boundaries and session policies still limit the grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PrincipalMatch {
+    /// `"*"` or a `NotPrincipal` the caller is not in.
+    Anyone,
+    /// The caller's account.
+    Account,
+    /// The role a session belongs to.
+    Role,
+    /// The caller's own ARN (user, session) or service name.
+    Direct,
+}
+
+impl CompiledStatement {
+    fn new(s: &Statement, variables: bool) -> Self {
+        let actions = Matcher {
+            negated: s.action.negated,
+            patterns: s
+                .action
+                .values
+                .iter()
+                .map(|v| ActionPattern::new(&v.value))
+                .collect(),
+        };
+        let resources = s.resource.as_ref().map(|r| Matcher {
+            negated: r.negated,
+            patterns: r
+                .values
+                .iter()
+                .map(
+                    |v| match variables.then(|| Template::parse(&v.value)).flatten() {
+                        Some(t) => ResourcePattern::Dynamic(t),
+                        None => ResourcePattern::Static(ArnPattern::new(&v.value)),
+                    },
+                )
+                .collect(),
+        });
+        let principals = s.principal.as_ref().map(|p| Matcher {
+            negated: p.negated,
+            patterns: p
+                .values
+                .iter()
+                .map(|v| PrincipalPattern::new(&v.value))
+                .collect(),
+        });
+        let conditions = s
+            .conditions
+            .iter()
+            .map(|c| CompiledCondition {
+                operator: c.operator.value,
+                key: c.key.value.to_ascii_lowercase(),
+                values: c
+                    .values
+                    .iter()
+                    .map(
+                        |v| match variables.then(|| Template::parse(&v.value)).flatten() {
+                            Some(t) => CondValue::Dynamic(t),
+                            None => CondValue::Static(Pre::new(c.operator.value.kind, &v.value)),
+                        },
+                    )
+                    .collect(),
+            })
+            .collect();
+        CompiledStatement {
+            effect: s.effect.value,
+            actions,
+            resources,
+            principals,
+            conditions,
+        }
+    }
+
+    /// Whether the statement applies to the request; for statements with a
+    /// `Principal`, how it matched.
+    pub fn applies(&self, request: &Request) -> Option<PrincipalMatch> {
+        if !self.matches_action(request) {
+            return None;
+        }
+        if let Some(resources) = &self.resources {
+            let resource = request.resource();
+            let any = resources
+                .patterns
+                .iter()
+                .any(|p| p.matches(resource, request));
+            if any == resources.negated {
+                return None;
+            }
+        }
+        let principal_match = match &self.principals {
+            None => PrincipalMatch::Direct,
+            Some(m) if !m.negated => m
+                .patterns
+                .iter()
+                .filter_map(|p| p.matches(&request.principal))
+                .max()?,
+            Some(m) => {
+                // NotPrincipal: "When you use NotPrincipal with Deny, you must
+                // also specify the account ARN of the not-denied user" — a
+                // caller is excluded only when both its own ARN (or its
+                // role's) and its account are listed (IAM JSON policy
+                // elements: NotPrincipal).
+                let hits: Vec<PrincipalMatch> = m
+                    .patterns
+                    .iter()
+                    .filter_map(|p| p.matches(&request.principal))
+                    .collect();
+                let anyone = hits.contains(&PrincipalMatch::Anyone);
+                let own = hits
+                    .iter()
+                    .any(|h| matches!(h, PrincipalMatch::Direct | PrincipalMatch::Role));
+                let account =
+                    hits.contains(&PrincipalMatch::Account) || request.principal.account.is_none();
+                let excluded = anyone
+                    || (own && account)
+                    || (request.principal.kind == PrincipalKind::Root
+                        && hits.contains(&PrincipalMatch::Account));
+                if excluded {
+                    return None;
+                }
+                PrincipalMatch::Anyone
+            }
+        };
+        self.conditions
+            .iter()
+            .all(|c| c.evaluate(request))
+            .then_some(principal_match)
+    }
+
+    pub fn matches_action(&self, request: &Request) -> bool {
+        let any = self.actions.patterns.iter().any(|p| p.matches(request));
+        any != self.actions.negated
+    }
+}
+
+impl ActionPattern {
+    fn new(pattern: &str) -> Self {
+        let lower = pattern.to_ascii_lowercase();
+        if lower == "*" {
+            return ActionPattern::All;
+        }
+        match lower.split_once(':') {
+            Some((service, action)) => ActionPattern::Split {
+                service: Glob::new(service),
+                action: Glob::new(action),
+            },
+            None => ActionPattern::Whole(Glob::new(&lower)),
+        }
+    }
+
+    fn matches(&self, request: &Request) -> bool {
+        match self {
+            ActionPattern::All => true,
+            ActionPattern::Split { service, action } => {
+                let (s, a) = request.action.split_at(request.service_len);
+                service.matches(s) && action.matches(a.strip_prefix(':').unwrap_or(a))
+            }
+            ActionPattern::Whole(glob) => glob.matches(&request.action),
+        }
+    }
+}
+
+impl ResourcePattern {
+    fn matches(&self, resource: &str, request: &Request) -> bool {
+        match self {
+            ResourcePattern::Static(p) => p.matches(resource),
+            ResourcePattern::Dynamic(t) => t
+                .tokens(|k| request.get(k), false)
+                .is_some_and(|tokens| ArnPattern::from_tokens(tokens).matches(resource)),
+        }
+    }
+}
+
+impl PrincipalPattern {
+    fn new(value: &PrincipalValue) -> Self {
+        let is_account_id = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+        match value {
+            PrincipalValue::Anyone => PrincipalPattern::Anyone,
+            PrincipalValue::Aws(v) if is_account_id(v) => PrincipalPattern::Account(v.clone()),
+            PrincipalValue::Aws(v) => {
+                let parts: Vec<&str> = v.split(':').collect();
+                if parts.len() == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[5] == "root"
+                {
+                    PrincipalPattern::Account(parts[4].to_owned())
+                } else {
+                    PrincipalPattern::Arn(v.clone())
+                }
+            }
+            PrincipalValue::Service(v) => PrincipalPattern::Service(v.to_ascii_lowercase()),
+            PrincipalValue::Federated(v) | PrincipalValue::CanonicalUser(v) => {
+                PrincipalPattern::Other(v.clone())
+            }
+        }
+    }
+
+    fn matches(&self, principal: &PrincipalInfo) -> Option<PrincipalMatch> {
+        match self {
+            PrincipalPattern::Anyone => Some(PrincipalMatch::Anyone),
+            PrincipalPattern::Account(account) => (principal.kind != PrincipalKind::Service
+                && principal.account.as_deref() == Some(account.as_str()))
+            .then_some(PrincipalMatch::Account),
+            PrincipalPattern::Arn(arn) => {
+                if *arn == principal.arn {
+                    Some(PrincipalMatch::Direct)
+                } else if let PrincipalKind::RoleSession { role_arn } = &principal.kind {
+                    (arn == role_arn).then_some(PrincipalMatch::Role)
+                } else {
+                    None
+                }
+            }
+            PrincipalPattern::Service(name) => (principal.kind == PrincipalKind::Service
+                && principal.arn.eq_ignore_ascii_case(name))
+            .then_some(PrincipalMatch::Direct),
+            PrincipalPattern::Other(v) => (*v == principal.arn).then_some(PrincipalMatch::Direct),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledCondition {
+    pub operator: Operator,
+    /// Lower case.
+    pub key: String,
+    values: Vec<CondValue>,
+}
+
+#[derive(Debug, Clone)]
+enum CondValue {
+    Static(Pre),
+    Dynamic(Template),
+}
+
+/// A policy value pre-parsed for its operator's family.
+#[derive(Debug, Clone)]
+enum Pre {
+    Text(String),
+    /// Lower case, for the `IgnoreCase` operators.
+    Lower(String),
+    Glob(Glob),
+    Number(Option<f64>),
+    Date(Option<i64>),
+    Bool(Option<bool>),
+    Net(Option<IpNet>),
+    Arn(ArnPattern),
+}
+
+impl Pre {
+    fn new(kind: OperatorKind, value: &str) -> Pre {
+        use OperatorKind as K;
+        match kind {
+            K::StringEquals | K::StringNotEquals | K::BinaryEquals => Pre::Text(value.to_owned()),
+            K::StringEqualsIgnoreCase | K::StringNotEqualsIgnoreCase => {
+                Pre::Lower(value.to_lowercase())
+            }
+            K::StringLike | K::StringNotLike => Pre::Glob(Glob::new(value)),
+            K::NumericEquals
+            | K::NumericNotEquals
+            | K::NumericLessThan
+            | K::NumericLessThanEquals
+            | K::NumericGreaterThan
+            | K::NumericGreaterThanEquals => Pre::Number(parse_number(value)),
+            K::DateEquals
+            | K::DateNotEquals
+            | K::DateLessThan
+            | K::DateLessThanEquals
+            | K::DateGreaterThan
+            | K::DateGreaterThanEquals => Pre::Date(parse_date(value)),
+            K::Bool | K::Null => Pre::Bool(parse_bool(value)),
+            K::IpAddress | K::NotIpAddress => Pre::Net(parse_net(value)),
+            K::ArnEquals | K::ArnLike | K::ArnNotEquals | K::ArnNotLike => {
+                Pre::Arn(ArnPattern::new(value))
+            }
+        }
+    }
+
+    /// Builds from a template with variables substituted; substituted text is
+    /// literal in wildcard patterns.
+    fn from_template(kind: OperatorKind, t: &Template, request: &Request) -> Option<Pre> {
+        use OperatorKind as K;
+        let lookup = |k: &str| request.get(k);
+        match kind {
+            K::StringLike | K::StringNotLike => {
+                Some(Pre::Glob(Glob::from_tokens(t.tokens(lookup, false)?)))
+            }
+            K::ArnEquals | K::ArnLike | K::ArnNotEquals | K::ArnNotLike => {
+                Some(Pre::Arn(ArnPattern::from_tokens(t.tokens(lookup, false)?)))
+            }
+            _ => Some(Pre::new(kind, &t.render(lookup)?)),
+        }
+    }
+
+    /// Whether one context value matches this policy value (ignoring negation).
+    fn matches(&self, kind: OperatorKind, value: &str) -> bool {
+        match self {
+            Pre::Text(p) => p == value,
+            Pre::Lower(p) => {
+                if value.is_ascii() {
+                    value.eq_ignore_ascii_case(p)
+                } else {
+                    value.to_lowercase() == *p
+                }
+            }
+            Pre::Glob(g) => g.matches(value),
+            Pre::Number(p) => match (p, parse_number(value)) {
+                (Some(p), Some(v)) => compare(kind, v.partial_cmp(p)),
+                _ => false,
+            },
+            Pre::Date(p) => match (p, parse_date(value)) {
+                (Some(p), Some(v)) => compare(kind, Some(v.cmp(p))),
+                _ => false,
+            },
+            Pre::Bool(p) => p.is_some() && *p == parse_bool(value),
+            Pre::Net(p) => match (p, value.trim().parse::<IpAddr>()) {
+                (Some(net), Ok(ip)) => net.contains(&ip),
+                _ => false,
+            },
+            Pre::Arn(p) => p.matches(value),
+        }
+    }
+}
+
+fn compare(kind: OperatorKind, ordering: Option<std::cmp::Ordering>) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    use OperatorKind as K;
+    let Some(o) = ordering else { return false };
+    match kind {
+        K::NumericEquals | K::NumericNotEquals | K::DateEquals | K::DateNotEquals => o == Equal,
+        K::NumericLessThan | K::DateLessThan => o == Less,
+        K::NumericLessThanEquals | K::DateLessThanEquals => o != Greater,
+        K::NumericGreaterThan | K::DateGreaterThan => o == Greater,
+        K::NumericGreaterThanEquals | K::DateGreaterThanEquals => o != Less,
+        _ => false,
+    }
+}
+
+impl CompiledCondition {
+    /// Evaluates one operator-key test against the request.
+    ///
+    /// Semantics (IAM JSON policy elements: Condition operators, and
+    /// Single-valued vs. multivalued context keys, IAM User Guide):
+    /// - a missing key makes the test false, except negated operators (true),
+    ///   `...IfExists` (true), `ForAllValues:` (true) and `Null`;
+    /// - values within one key are ORed; negated operators match when no
+    ///   value matches;
+    /// - `ForAllValues:` needs every request value to match, `ForAnyValue:` one.
+    pub fn evaluate(&self, request: &Request) -> bool {
+        let kind = self.operator.kind;
+        let present = request.get(&self.key).filter(|v| !v.is_empty());
+        if kind == OperatorKind::Null {
+            // `"Null": {"k": "true"}` — the key is absent.
+            let absent = present.is_none();
+            return self.values.iter().any(|v| match v {
+                CondValue::Static(Pre::Bool(Some(b))) => *b == absent,
+                _ => false,
+            });
+        }
+        let Some(values) = present else {
+            if self.operator.if_exists {
+                return true;
+            }
+            return match self.operator.set {
+                SetQualifier::ForAllValues => true,
+                SetQualifier::ForAnyValue => false,
+                SetQualifier::None => kind.is_negated(),
+            };
+        };
+        let negated = kind.is_negated();
+        // Values with variables are resolved once per evaluation; an
+        // unresolvable variable makes that value match nothing.
+        let resolved: Option<Vec<Pre>> = self
+            .values
+            .iter()
+            .any(|v| matches!(v, CondValue::Dynamic(_)))
+            .then(|| {
+                self.values
+                    .iter()
+                    .filter_map(|v| match v {
+                        CondValue::Static(p) => Some(p.clone()),
+                        CondValue::Dynamic(t) => Pre::from_template(kind, t, request),
+                    })
+                    .collect()
+            });
+        let hit = |value: &str| -> bool {
+            match &resolved {
+                Some(pres) => pres.iter().any(|p| p.matches(kind, value)),
+                None => self
+                    .values
+                    .iter()
+                    .any(|v| matches!(v, CondValue::Static(p) if p.matches(kind, value))),
+            }
+        };
+        let single = |value: &String| hit(value) != negated;
+        match self.operator.set {
+            SetQualifier::ForAllValues => values.iter().all(single),
+            SetQualifier::ForAnyValue => values.iter().any(single),
+            SetQualifier::None if negated => values.iter().all(single),
+            SetQualifier::None => values.iter().any(single),
+        }
+    }
+}
+
+pub(crate) fn parse_number(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 64 {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+pub(crate) fn parse_net(s: &str) -> Option<IpNet> {
+    let s = s.trim();
+    if let Ok(net) = s.parse::<IpNet>() {
+        return Some(net.trunc());
+    }
+    s.parse::<IpAddr>().ok().map(IpNet::from)
+}
+
+/// Parses an ISO 8601 date-time (`2026-01-31`, `2026-01-31T12:00:00Z`,
+/// fractional seconds, `+hh:mm` offsets) or epoch seconds, to epoch
+/// milliseconds.
+pub(crate) fn parse_date(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse::<i64>().ok()?.checked_mul(1000);
+    }
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let part = s.get(from..from + len)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut millis = days_from_civil(year, month, day) * 86_400_000;
+    let mut rest = &s[10..];
+    if let Some(time) = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' ')) {
+        let t = time.as_bytes();
+        if t.len() < 5 || t[2] != b':' {
+            return None;
+        }
+        let (hour, minute) = (num(11, 2)?, num(14, 2)?);
+        if hour > 23 || minute > 59 {
+            return None;
+        }
+        millis += (hour * 3600 + minute * 60) * 1000;
+        rest = &time[5..];
+        if let Some(sec) = rest.strip_prefix(':') {
+            let secs: i64 = sec.get(..2)?.parse().ok()?;
+            if secs > 60 {
+                return None;
+            }
+            millis += secs * 1000;
+            rest = &sec[2..];
+            if let Some(frac) = rest.strip_prefix('.') {
+                let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+                if digits == 0 {
+                    return None;
+                }
+                let ms: String = frac[..digits]
+                    .chars()
+                    .chain("000".chars())
+                    .take(3)
+                    .collect();
+                millis += ms.parse::<i64>().ok()?;
+                rest = &frac[digits..];
+            }
+        }
+        match rest {
+            "" | "Z" | "z" => {}
+            offset => {
+                let sign = match offset.as_bytes().first()? {
+                    b'+' => 1,
+                    b'-' => -1,
+                    _ => return None,
+                };
+                let o = offset[1..].replace(':', "");
+                if o.len() != 4 || !o.bytes().all(|c| c.is_ascii_digit()) {
+                    return None;
+                }
+                let minutes = o[..2].parse::<i64>().ok()? * 60 + o[2..].parse::<i64>().ok()?;
+                millis -= sign * minutes * 60_000;
+            }
+        }
+    } else if !rest.is_empty() {
+        return None;
+    }
+    Some(millis)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_date("1970-01-02"), Some(86_400_000));
+        assert_eq!(parse_date("86400"), Some(86_400_000));
+        assert_eq!(
+            parse_date("2020-03-01T01:00:00+01:00"),
+            parse_date("2020-03-01T00:00:00Z")
+        );
+        assert_eq!(
+            parse_date("2020-03-01T00:00:00.5Z").unwrap() - parse_date("2020-03-01").unwrap(),
+            500
+        );
+        assert_eq!(parse_date("2020-13-01"), None);
+        assert_eq!(parse_date("garbage"), None);
+    }
+
+    #[test]
+    fn nets() {
+        let net = parse_net("203.0.113.0/24").unwrap();
+        assert!(net.contains(&"203.0.113.9".parse::<IpAddr>().unwrap()));
+        assert!(parse_net("2001:db8::/32")
+            .unwrap()
+            .contains(&"2001:db8::1".parse::<IpAddr>().unwrap()));
+        assert_eq!(parse_net("10.0.0.1"), Some("10.0.0.1/32".parse().unwrap()));
+    }
+}

@@ -1,0 +1,277 @@
+//! Requests: who asks to do what on which resource, with which context keys.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A request as a user writes it (request files, `iam can`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestInput {
+    /// ARN of the calling user, role or role session, an account id, or a
+    /// service principal such as `ec2.amazonaws.com`.
+    pub principal: String,
+    /// `service:Action`.
+    pub action: String,
+    /// Resource ARN; `*` when the action has no resource.
+    #[serde(default = "star")]
+    pub resource: String,
+    /// Account that owns the resource; the principal's when absent.
+    #[serde(default)]
+    pub resource_account: Option<String>,
+    /// Context keys; each has one value or several (multivalued keys).
+    #[serde(default)]
+    pub context: BTreeMap<String, ContextValue>,
+    /// The organization's management account: SCPs and RCPs do not apply to it.
+    #[serde(default)]
+    pub management_account: Option<String>,
+}
+
+fn star() -> String {
+    "*".to_owned()
+}
+
+/// One context value or a list of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ContextValue {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl ContextValue {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            ContextValue::One(v) => vec![v],
+            ContextValue::Many(vs) => vs,
+        }
+    }
+}
+
+/// What kind of principal makes the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalKind {
+    User {
+        name: String,
+    },
+    Role,
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+    RoleSession {
+        role_arn: String,
+    },
+    /// The account's root user (`arn:aws:iam::ACCOUNT:root` or a bare account id).
+    Root,
+    /// An AWS service principal such as `cloudtrail.amazonaws.com`.
+    Service,
+    Other,
+}
+
+/// The principal, parsed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalInfo {
+    pub arn: String,
+    pub account: Option<String>,
+    pub kind: PrincipalKind,
+    /// A service-linked role (path `/aws-service-role/`): exempt from SCPs and RCPs.
+    pub service_linked: bool,
+}
+
+impl PrincipalInfo {
+    pub fn parse(principal: &str) -> PrincipalInfo {
+        let is_account_id = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+        if is_account_id(principal) {
+            return PrincipalInfo {
+                arn: format!("arn:aws:iam::{principal}:root"),
+                account: Some(principal.to_owned()),
+                kind: PrincipalKind::Root,
+                service_linked: false,
+            };
+        }
+        let parts: Vec<&str> = principal.splitn(6, ':').collect();
+        if parts.len() == 6 && parts[0] == "arn" {
+            let partition = parts[1];
+            let account = (!parts[4].is_empty()).then(|| parts[4].to_owned());
+            let resource = parts[5];
+            let (kind, service_linked) = match (parts[2], resource) {
+                ("iam", "root") => (PrincipalKind::Root, false),
+                ("iam", r) if r.starts_with("user/") => (
+                    PrincipalKind::User {
+                        name: r.rsplit('/').next().unwrap_or(r).to_owned(),
+                    },
+                    false,
+                ),
+                ("iam", r) if r.starts_with("role/") => {
+                    (PrincipalKind::Role, r.starts_with("role/aws-service-role/"))
+                }
+                ("sts", r) if r.starts_with("assumed-role/") => {
+                    let mut names = r["assumed-role/".len()..].split('/');
+                    let role = names.next().unwrap_or_default();
+                    let role_arn = format!(
+                        "arn:{partition}:iam::{}:role/{role}",
+                        account.as_deref().unwrap_or_default()
+                    );
+                    (
+                        PrincipalKind::RoleSession { role_arn },
+                        role.starts_with("AWSServiceRoleFor"),
+                    )
+                }
+                _ => (PrincipalKind::Other, false),
+            };
+            return PrincipalInfo {
+                arn: principal.to_owned(),
+                account,
+                kind,
+                service_linked,
+            };
+        }
+        let kind =
+            if principal.ends_with(".amazonaws.com") || principal.ends_with(".amazonaws.com.cn") {
+                PrincipalKind::Service
+            } else {
+                PrincipalKind::Other
+            };
+        PrincipalInfo {
+            arn: principal.to_owned(),
+            account: None,
+            kind,
+            service_linked: false,
+        }
+    }
+
+    /// The ARN `aws:PrincipalArn` reports: the role's ARN for a role session.
+    pub fn principal_arn(&self) -> &str {
+        match &self.kind {
+            PrincipalKind::RoleSession { role_arn } => role_arn,
+            _ => &self.arn,
+        }
+    }
+}
+
+/// A request prepared for evaluation: lower-cased action, parsed principal,
+/// context keys lower-cased and sorted, derived global keys filled in.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub input: RequestInput,
+    /// `service:action` in lower case.
+    pub(crate) action: String,
+    pub(crate) service_len: usize,
+    pub principal: PrincipalInfo,
+    context: Vec<(String, Vec<String>)>,
+}
+
+impl Request {
+    pub fn new(input: RequestInput) -> Request {
+        let action = input.action.to_ascii_lowercase();
+        let service_len = action.find(':').unwrap_or(action.len());
+        let principal = PrincipalInfo::parse(&input.principal);
+        let mut context: Vec<(String, Vec<String>)> = input
+            .context
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone().into_vec()))
+            .collect();
+        // Global keys AWS always puts in the request context, unless the
+        // request file sets them: AWS global condition context keys
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+        let mut derived = |key: &str, value: String| {
+            if !context.iter().any(|(k, _)| k == key) {
+                context.push((key.to_owned(), vec![value]));
+            }
+        };
+        if principal.kind != PrincipalKind::Service {
+            derived("aws:principalarn", principal.principal_arn().to_owned());
+            if let Some(account) = &principal.account {
+                derived("aws:principalaccount", account.clone());
+            }
+        }
+        if let PrincipalKind::User { name } = &principal.kind {
+            derived("aws:username", name.clone());
+        }
+        derived(
+            "aws:principalisawsservice",
+            (principal.kind == PrincipalKind::Service).to_string(),
+        );
+        if let Some(account) = input
+            .resource_account
+            .clone()
+            .or_else(|| principal.account.clone())
+        {
+            derived("aws:resourceaccount", account);
+        }
+        context.sort_by(|a, b| a.0.cmp(&b.0));
+        context.dedup_by(|a, b| a.0 == b.0);
+        Request {
+            input,
+            action,
+            service_len,
+            principal,
+            context,
+        }
+    }
+
+    /// Values of a context key; `key` must be lower case.
+    pub fn get(&self, key: &str) -> Option<&[String]> {
+        self.context
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| self.context[i].1.as_slice())
+    }
+
+    /// The resource's account: given, or the principal's.
+    pub fn resource_account(&self) -> Option<&str> {
+        self.input
+            .resource_account
+            .as_deref()
+            .or(self.principal.account.as_deref())
+    }
+
+    /// The resource ARN.
+    pub fn resource(&self) -> &str {
+        &self.input.resource
+    }
+
+    /// Every context key with its values (derived ones included), sorted.
+    pub fn context(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.context.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals_parse() {
+        let p = PrincipalInfo::parse("arn:aws:sts::111122223333:assumed-role/Admin/alice");
+        assert_eq!(p.principal_arn(), "arn:aws:iam::111122223333:role/Admin");
+        assert_eq!(p.account.as_deref(), Some("111122223333"));
+        let p = PrincipalInfo::parse("arn:aws:iam::111122223333:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig");
+        assert!(p.service_linked);
+        assert_eq!(
+            PrincipalInfo::parse("111122223333").kind,
+            PrincipalKind::Root
+        );
+        assert_eq!(
+            PrincipalInfo::parse("cloudtrail.amazonaws.com").kind,
+            PrincipalKind::Service
+        );
+    }
+
+    #[test]
+    fn context_is_case_insensitive_and_derived() {
+        let mut input = RequestInput {
+            principal: "arn:aws:iam::111122223333:user/team/bob".into(),
+            action: "S3:GetObject".into(),
+            resource: "*".into(),
+            ..Default::default()
+        };
+        input.context.insert(
+            "AWS:RequestedRegion".into(),
+            ContextValue::One("eu-west-1".into()),
+        );
+        let r = Request::new(input);
+        assert_eq!(r.get("aws:requestedregion").unwrap(), ["eu-west-1"]);
+        assert_eq!(r.get("aws:username").unwrap(), ["bob"]);
+        assert_eq!(r.get("aws:resourceaccount").unwrap(), ["111122223333"]);
+        assert_eq!(r.action, "s3:getobject");
+    }
+}

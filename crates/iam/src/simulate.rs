@@ -1,0 +1,519 @@
+//! Request files and the `landfall iam simulate` command's library side.
+//!
+//! The file format is documented in `docs/iam-simulate.md`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use landfall_diagnostics::{render_human, render_json, Diagnostic, RenderOptions, SourceSet};
+use serde::Serialize;
+
+use crate::authorize::{evaluate, Decision, Layer, PolicySet, StatementRef};
+use crate::compile::CompiledPolicy;
+use crate::json::{self, Json, JsonLimits, JsonValue};
+use crate::policy::{parse_policy_json, Effect};
+use crate::request::{ContextValue, Request, RequestInput};
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// What a command prints and how it exits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    pub stdout: String,
+    pub stderr: String,
+    /// 0 allowed, 1 denied, 2 the input could not be read.
+    pub exit_code: u8,
+}
+
+/// A request file, read and compiled.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    pub request: Request,
+    pub policies: PolicySet,
+}
+
+impl Simulation {
+    pub fn evaluate(&self) -> Decision {
+        evaluate(&self.policies, &self.request)
+    }
+}
+
+/// `landfall iam simulate --input FILE [--format text|json]`: reads the
+/// file, evaluates, renders. Never panics; unreadable input exits with 2.
+pub fn simulate_command(input_path: &Path, format: OutputFormat) -> CommandOutput {
+    let name = input_path.display().to_string();
+    let bytes = match std::fs::read(input_path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let message = format!("cannot read `{name}`: {error}");
+            return match format {
+                OutputFormat::Text => CommandOutput {
+                    stdout: String::new(),
+                    stderr: format!("error[iam::io]: {message}\n"),
+                    exit_code: 2,
+                },
+                OutputFormat::Json => CommandOutput {
+                    stdout: json_text(&serde_json::json!({
+                        "decision": null,
+                        "errors": [{"severity": "error", "code": "iam::io", "message": message}],
+                    })),
+                    stderr: String::new(),
+                    exit_code: 2,
+                },
+            };
+        }
+    };
+    simulate_bytes(&name, &bytes, format)
+}
+
+/// Same as [`simulate_command`] on bytes already read.
+pub fn simulate_bytes(name: &str, bytes: &[u8], format: OutputFormat) -> CommandOutput {
+    let mut sources = SourceSet::default();
+    match load_simulation(&mut sources, name, bytes) {
+        Ok(simulation) => {
+            let decision = simulation.evaluate();
+            let exit_code = if decision.is_allowed() { 0 } else { 1 };
+            let stdout = match format {
+                OutputFormat::Text => render_text(&simulation, &decision),
+                OutputFormat::Json => json_text(&render_report(&simulation, &decision)),
+            };
+            CommandOutput {
+                stdout,
+                stderr: String::new(),
+                exit_code,
+            }
+        }
+        Err(errors) => match format {
+            OutputFormat::Text => CommandOutput {
+                stdout: String::new(),
+                stderr: render_human(&errors, &sources, RenderOptions::default()),
+                exit_code: 2,
+            },
+            OutputFormat::Json => CommandOutput {
+                stdout: json_text(&serde_json::json!({
+                    "decision": null,
+                    "errors": render_json(&errors, &sources),
+                })),
+                stderr: String::new(),
+                exit_code: 2,
+            },
+        },
+    }
+}
+
+fn json_text(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+const TOP_KEYS: [&str; 7] = [
+    "request",
+    "identity_policies",
+    "resource_policy",
+    "permission_boundaries",
+    "session_policy",
+    "scps",
+    "rcps",
+];
+
+const REQUEST_KEYS: [&str; 6] = [
+    "principal",
+    "action",
+    "resource",
+    "resource_account",
+    "context",
+    "management_account",
+];
+
+/// Reads a request file; reports every problem found, with locations.
+pub fn load_simulation(
+    sources: &mut SourceSet,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Simulation, Vec<Diagnostic>> {
+    let (text, bad_utf8) = json::decode_utf8(bytes);
+    let file = sources.add(name, text.as_str());
+    if let Some(offset) = bad_utf8 {
+        return Err(vec![Diagnostic::error(
+            "iam::invalid-utf8",
+            "file is not valid UTF-8",
+        )
+        .with_label(
+            landfall_diagnostics::Span::new(file, offset, offset + 1),
+            "invalid byte here",
+        )]);
+    }
+    let root = json::parse(file, &text, &JsonLimits::default()).map_err(|d| vec![d])?;
+    let mut errors = Vec::new();
+    let Some(members) = root.as_object() else {
+        return Err(vec![type_error("request file", "an object", &root)]);
+    };
+    for member in members {
+        if !TOP_KEYS.contains(&member.key.as_str()) {
+            errors.push(
+                Diagnostic::error(
+                    "iam::unknown-field",
+                    format!("unknown field `{}`", member.key),
+                )
+                .with_label(member.key_span, "not a field of a request file")
+                .with_help(landfall_diagnostics::did_you_mean(&member.key, TOP_KEYS)),
+            );
+        }
+    }
+    let request = match root.get("request") {
+        Some(r) => read_request(r, &mut errors),
+        None => {
+            errors.push(
+                Diagnostic::error("iam::missing-field", "request file has no `request`")
+                    .with_label(root.span, "add a `request` object"),
+            );
+            None
+        }
+    };
+    let policy =
+        |json: &Json, name: String, errors: &mut Vec<Diagnostic>| -> Option<CompiledPolicy> {
+            // A policy is a document, or `{"name": ..., "document": {...}}`.
+            let (document, name) = match (
+                json.get("document"),
+                json.get("name").and_then(Json::as_str),
+            ) {
+                (Some(document), label) if json.get("Statement").is_none() => {
+                    (document, label.map_or(name, str::to_owned))
+                }
+                _ => (json, name),
+            };
+            match parse_policy_json(document, &name) {
+                Ok(p) => Some(CompiledPolicy::new(p)),
+                Err(e) => {
+                    errors.extend(e);
+                    None
+                }
+            }
+        };
+    let list = |key: &str, errors: &mut Vec<Diagnostic>| -> Vec<CompiledPolicy> {
+        match root.get(key) {
+            None => Vec::new(),
+            Some(json) if json.is_null() => Vec::new(),
+            Some(json) => match json.as_array() {
+                Some(items) => items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| policy(item, format!("{key}[{i}]"), errors))
+                    .collect(),
+                None => {
+                    errors.push(type_error(key, "an array of policies", json));
+                    Vec::new()
+                }
+            },
+        }
+    };
+    let identity = list("identity_policies", &mut errors);
+    let boundaries = list("permission_boundaries", &mut errors);
+    let single = |key: &str, errors: &mut Vec<Diagnostic>| -> Option<CompiledPolicy> {
+        let json = root.get(key).filter(|j| !j.is_null())?;
+        if json.as_object().is_none() {
+            errors.push(type_error(key, "a policy object or null", json));
+            return None;
+        }
+        policy(json, key.to_owned(), errors)
+    };
+    let resource = single("resource_policy", &mut errors);
+    let session = single("session_policy", &mut errors);
+    let levels = |key: &str, errors: &mut Vec<Diagnostic>| -> Vec<Vec<CompiledPolicy>> {
+        let Some(json) = root.get(key).filter(|j| !j.is_null()) else {
+            return Vec::new();
+        };
+        let Some(levels) = json.as_array() else {
+            errors.push(type_error(
+                key,
+                "an array of levels (root first), each an array of policies",
+                json,
+            ));
+            return Vec::new();
+        };
+        levels
+            .iter()
+            .enumerate()
+            .map(|(l, level)| match level.as_array() {
+                Some(items) => items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| policy(item, format!("{key}[{l}][{i}]"), errors))
+                    .collect(),
+                None => {
+                    errors.push(type_error(
+                        &format!("{key}[{l}]"),
+                        "an array of policies",
+                        level,
+                    ));
+                    Vec::new()
+                }
+            })
+            .collect()
+    };
+    let scps = levels("scps", &mut errors);
+    let rcps = levels("rcps", &mut errors);
+    match request {
+        Some(request) if errors.is_empty() => Ok(Simulation {
+            request: Request::new(request),
+            policies: PolicySet {
+                identity,
+                resource,
+                boundaries,
+                session,
+                scps,
+                rcps,
+            },
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn type_error(what: &str, expected: &str, json: &Json) -> Diagnostic {
+    Diagnostic::error(
+        "iam::invalid-type",
+        format!("`{what}` must be {expected}, not {}", json.type_name()),
+    )
+    .with_label(json.span, format!("expected {expected}"))
+}
+
+fn read_request(json: &Json, errors: &mut Vec<Diagnostic>) -> Option<RequestInput> {
+    let Some(members) = json.as_object() else {
+        errors.push(type_error("request", "an object", json));
+        return None;
+    };
+    let before = errors.len();
+    let mut input = RequestInput {
+        resource: "*".to_owned(),
+        ..RequestInput::default()
+    };
+    let mut saw = (false, false);
+    for member in members {
+        let value = &member.value;
+        let string = |errors: &mut Vec<Diagnostic>| -> Option<String> {
+            match value.as_str() {
+                Some(s) => Some(s.to_owned()),
+                None => {
+                    errors.push(type_error(
+                        &format!("request.{}", member.key),
+                        "a string",
+                        value,
+                    ));
+                    None
+                }
+            }
+        };
+        match member.key.as_str() {
+            "principal" => {
+                saw.0 = true;
+                input.principal = string(errors).unwrap_or_default();
+            }
+            "action" => {
+                saw.1 = true;
+                input.action = string(errors).unwrap_or_default();
+                if !input.action.contains(':') && value.as_str().is_some() {
+                    errors.push(
+                        Diagnostic::error(
+                            "iam::invalid-action",
+                            format!("action `{}` has no service prefix", input.action),
+                        )
+                        .with_label(value.span, "expected `service:Action`"),
+                    );
+                }
+            }
+            "resource" => input.resource = string(errors).unwrap_or_default(),
+            "resource_account" if value.is_null() => {}
+            "resource_account" => input.resource_account = string(errors),
+            "management_account" if value.is_null() => {}
+            "management_account" => input.management_account = string(errors),
+            "context" => input.context = read_context(value, errors),
+            other => errors.push(
+                Diagnostic::error(
+                    "iam::unknown-field",
+                    format!("unknown request field `{other}`"),
+                )
+                .with_label(member.key_span, "not a request field")
+                .with_help(landfall_diagnostics::did_you_mean(other, REQUEST_KEYS)),
+            ),
+        }
+    }
+    for (present, key) in [(saw.0, "principal"), (saw.1, "action")] {
+        if !present {
+            errors.push(
+                Diagnostic::error("iam::missing-field", format!("request has no `{key}`"))
+                    .with_label(json.span, format!("add `{key}`")),
+            );
+        }
+    }
+    (errors.len() == before).then_some(input)
+}
+
+fn read_context(json: &Json, errors: &mut Vec<Diagnostic>) -> BTreeMap<String, ContextValue> {
+    let mut out = BTreeMap::new();
+    let Some(members) = json.as_object() else {
+        errors.push(type_error("request.context", "an object of keys", json));
+        return out;
+    };
+    for member in members {
+        let value = match &member.value.value {
+            JsonValue::Array(items) => {
+                let values: Vec<String> = items
+                    .iter()
+                    .filter_map(|item| {
+                        let text = item.scalar_text();
+                        if text.is_none() {
+                            errors.push(type_error(
+                                &member.key,
+                                "a string or a list of strings",
+                                item,
+                            ));
+                        }
+                        text
+                    })
+                    .collect();
+                ContextValue::Many(values)
+            }
+            _ => match member.value.scalar_text() {
+                Some(text) => ContextValue::One(text),
+                None => {
+                    errors.push(type_error(
+                        &member.key,
+                        "a string or a list of strings",
+                        &member.value,
+                    ));
+                    continue;
+                }
+            },
+        };
+        out.insert(member.key.clone(), value);
+    }
+    out
+}
+
+/// One statement in a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementReport {
+    pub layer: Layer,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<usize>,
+    pub policy: String,
+    pub statement: usize,
+    pub sid: Option<String>,
+    pub effect: &'static str,
+}
+
+/// Names a matched statement: its layer, level, policy name and Sid.
+pub fn describe_statement(policies: &PolicySet, s: &StatementRef) -> StatementReport {
+    let policy = match s.layer {
+        Layer::Scp => policies.scps.get(s.level).and_then(|l| l.get(s.policy)),
+        Layer::Rcp => policies.rcps.get(s.level).and_then(|l| l.get(s.policy)),
+        Layer::Identity => policies.identity.get(s.policy),
+        Layer::Boundary => policies.boundaries.get(s.policy),
+        Layer::Resource => policies.resource.as_ref(),
+        Layer::Session => policies.session.as_ref(),
+    };
+    let sid = policy
+        .and_then(|p| p.policy.statements.get(s.statement))
+        .and_then(|st| st.sid.as_ref())
+        .map(|sid| sid.value.clone());
+    StatementReport {
+        layer: s.layer,
+        level: matches!(s.layer, Layer::Scp | Layer::Rcp).then_some(s.level),
+        policy: policy.map(|p| p.name().to_owned()).unwrap_or_default(),
+        statement: s.statement,
+        sid,
+        effect: match s.effect {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        },
+    }
+}
+
+/// The JSON report of a decision.
+pub fn render_report(simulation: &Simulation, decision: &Decision) -> serde_json::Value {
+    let policies = &simulation.policies;
+    let input = &simulation.request.input;
+    let deciding: Vec<_> = decision
+        .deciding()
+        .map(|s| describe_statement(policies, s))
+        .collect();
+    let matched: Vec<_> = decision
+        .matched
+        .iter()
+        .map(|s| describe_statement(policies, s))
+        .collect();
+    serde_json::json!({
+        "decision": decision.decision.as_str(),
+        "blocked_by": decision.blocked_by,
+        "cross_account": decision.cross_account,
+        "request": {
+            "principal": input.principal,
+            "action": input.action,
+            "resource": input.resource,
+            "resource_account": simulation.request.resource_account(),
+        },
+        "deciding_statements": deciding,
+        "matched_statements": matched,
+        "missing_levels": decision.missing_levels.iter().map(|(layer, level)| serde_json::json!({"layer": layer, "level": level})).collect::<Vec<_>>(),
+        "exemptions": decision.exemptions.iter().map(|(layer, why)| serde_json::json!({"layer": layer, "reason": why, "message": why.describe(*layer)})).collect::<Vec<_>>(),
+    })
+}
+
+/// The human report of a decision.
+pub fn render_text(simulation: &Simulation, decision: &Decision) -> String {
+    let policies = &simulation.policies;
+    let input = &simulation.request.input;
+    let mut out = String::new();
+    out.push_str(&format!("decision: {}\n", decision.decision.as_str()));
+    if !decision.blocked_by.is_empty() {
+        let layers: Vec<&str> = decision.blocked_by.iter().map(|l| l.as_str()).collect();
+        out.push_str(&format!("blocked by: {}\n", layers.join(", ")));
+    }
+    out.push_str(&format!(
+        "request: `{}` calls `{}` on `{}`{}\n",
+        input.principal,
+        input.action,
+        input.resource,
+        if decision.cross_account {
+            " (cross-account)"
+        } else {
+            ""
+        }
+    ));
+    for s in &decision.matched {
+        let r = describe_statement(policies, s);
+        let level = r.level.map(|l| format!(" level {l}")).unwrap_or_default();
+        let sid = r
+            .sid
+            .as_ref()
+            .map(|s| format!(" (Sid `{s}`)"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {:<5} {}{level} policy `{}` statement {}{sid}\n",
+            r.effect.to_lowercase(),
+            r.layer.as_str(),
+            r.policy,
+            r.statement
+        ));
+    }
+    for (layer, level) in &decision.missing_levels {
+        out.push_str(&format!(
+            "  {} level {level}: no statement allows the request\n",
+            layer.as_str()
+        ));
+    }
+    for (layer, why) in &decision.exemptions {
+        out.push_str(&format!("  note: {}\n", why.describe(*layer)));
+    }
+    if decision.matched.is_empty() {
+        out.push_str("  no statement matched the request\n");
+    }
+    out
+}
