@@ -12,7 +12,10 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
         let path = entry.path();
         if path.is_dir() {
             collect(&path, root, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "lock") {
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "lock" || e == "md")
+        {
             let relative = path
                 .strip_prefix(root)
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
@@ -32,10 +35,15 @@ fn main() {
     let mut code = String::from("/// The reference platform's files: (path relative to the spec directory, text).\npub static REFERENCE_FILES: &[(&str, &str)] = &[\n");
     for (relative, path) in &files {
         let absolute = path.canonicalize().unwrap_or_else(|_| path.clone());
-        let _ = writeln!(code, "    ({relative:?}, include_str!({:?})),", absolute.display().to_string());
+        let _ = writeln!(
+            code,
+            "    ({relative:?}, include_str!({:?})),",
+            absolute.display().to_string()
+        );
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("reference_files.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("reference_files.rs");
     if let Err(error) = std::fs::write(&out, code) {
         println!("cargo:warning=cannot write {}: {error}", out.display());
     }

@@ -275,6 +275,9 @@ struct Merger {
     spec: Spec,
     /// Where each singleton section was first defined.
     first: BTreeMap<&'static str, Span>,
+    /// Singleton sections defined more than once: neither copy is used, so
+    /// the duplicate is the one error reported about them.
+    conflicted: std::collections::BTreeSet<&'static str>,
 }
 
 impl Merger {
@@ -284,6 +287,7 @@ impl Merger {
             |name: &'static str, diagnostics: &mut Diagnostics| -> Option<Pointer> {
                 let span = key_span(name);
                 if let Some(first) = self.first.get(name) {
+                    self.conflicted.insert(name);
                     diagnostics.push(
                         Diagnostic::error(
                             "spec::duplicate-section",
@@ -372,6 +376,20 @@ impl Merger {
                 );
             }
         }
-        *spec = self.spec;
+        let mut merged = self.spec;
+        for name in &self.conflicted {
+            match *name {
+                "organization" => merged.organization = None,
+                "identity" => merged.identity = None,
+                "guardrails" => merged.guardrails = None,
+                "network" => merged.network = None,
+                "cicd" => merged.cicd = None,
+                "billing" => merged.billing = None,
+                "observability" => merged.observability = None,
+                "limits" => merged.limits = None,
+                _ => {}
+            }
+        }
+        *spec = merged;
     }
 }

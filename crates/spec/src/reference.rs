@@ -8,7 +8,12 @@ include!(concat!(env!("OUT_DIR"), "/reference_files.rs"));
 
 /// Loads the built-in reference platform.
 pub fn load_reference() -> (LoadedSpec, Diagnostics) {
-    load_files(REFERENCE_FILES.iter().map(|(name, text)| (*name, *text)))
+    load_files(
+        REFERENCE_FILES
+            .iter()
+            .filter(|(name, _)| name.ends_with(".yaml") || name.ends_with(".yml"))
+            .map(|(name, text)| (*name, *text)),
+    )
 }
 
 /// Writes the reference platform's files below `dir` (for `landfall init`).

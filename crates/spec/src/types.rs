@@ -571,7 +571,9 @@ pub struct Scaling {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Ingress {
-    /// Reached from the internet through CloudFront and WAF only.
+    /// Reached from the internet through CloudFront and WAF only, in the
+    /// environments that have an edge tier; internal in the others (a dev
+    /// copy of a public API is not on the internet).
     Public,
     /// Reached by other services through an internal load balancer.
     Internal,

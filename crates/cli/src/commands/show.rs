@@ -118,10 +118,13 @@ fn render_text(model: &Model, footprint: &Footprint) -> String {
         let env = model.environment(vpc.environment);
         let _ = writeln!(
             out,
-            "  {:<24} {:>3} subnets  egress {:?}{}",
+            "  {:<24} {:>3} subnets  egress {}{}",
             vpc.name,
             subnets,
-            env.egress.mode,
+            serde_json::to_value(env.egress.mode)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
             if env.production { "  production" } else { "" }
         );
     }

@@ -26,10 +26,14 @@ pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
                     || "the reference platform".to_owned(),
                     |p| format!("`{}`", p.display()),
                 );
+                let warnings = match resolved.diagnostics.warning_count() {
+                    0 => String::new(),
+                    1 => ", with 1 warning".to_owned(),
+                    n => format!(", with {n} warnings"),
+                };
                 eprintln!(
-                    "{name} is valid: {} files, {}",
-                    resolved.loaded.sources.len(),
-                    output::summary(&resolved).trim_start_matches("found ")
+                    "{name} is valid ({} files){warnings}",
+                    resolved.loaded.sources.len()
                 );
             }
         }

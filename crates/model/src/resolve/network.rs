@@ -403,20 +403,29 @@ fn public_services_need_edge(r: &mut Resolver<'_>, spec: &Spec, org: &Org, tiers
             Some(names) => names.iter().filter_map(|n| org.env_names.get(n)).collect(),
             None => org.domains[domain.index()].environments.clone(),
         };
-        for env in envs {
-            let has_edge = tiers
+        let has_edge = |env: &EnvId| {
+            tiers
                 .iter()
-                .any(|t| t.kind == TierKind::Edge && t.environments.contains(&env));
-            if !has_edge {
-                let env_name = org.environments[env.index()].name.clone();
-                r.error(
-                    "spec::public-service-without-edge",
-                    format!("service `{}` is public in `{env_name}`, which has no edge tier", service.name),
-                    &service.at.child("ingress"),
-                    "public ingress needs edge subnets",
-                    format!("limit the service's `environments`, or add `{env_name}` to a tier with `kind: edge`"),
-                );
-            }
+                .any(|t| t.kind == TierKind::Edge && t.environments.contains(env))
+        };
+        if !envs.is_empty() && !envs.iter().any(has_edge) {
+            let names: Vec<String> = envs
+                .iter()
+                .map(|e| format!("`{}`", org.environments[e.index()].name))
+                .collect();
+            r.error(
+                "spec::public-service-without-edge",
+                format!(
+                    "service `{}` is public, but none of its environments has an edge tier",
+                    service.name
+                ),
+                &service.at.child("ingress"),
+                "public ingress needs edge subnets",
+                format!(
+                    "add one of {} to a tier with `kind: edge`, or make the service `internal`",
+                    names.join(", ")
+                ),
+            );
         }
     }
 }

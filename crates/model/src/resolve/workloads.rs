@@ -195,10 +195,35 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
             stores.push(store_id);
         }
         let topic_list = |r: &mut Resolver<'_>, field: &str, list: &[String]| -> Vec<TopicId> {
-            list.iter()
-                .enumerate()
-                .filter_map(|(i, name)| r.lookup(&topic_names, name, &item(&deps_at, field, i)))
-                .collect()
+            let mut out = Vec::new();
+            for (i, name) in list.iter().enumerate() {
+                let topic_at = item(&deps_at, field, i);
+                let Some(topic) = r.lookup(&topic_names, name, &topic_at) else {
+                    continue;
+                };
+                let cluster = &data_stores[topics[topic.index()].cluster.index()];
+                let missing: Vec<String> = environments
+                    .iter()
+                    .filter(|env| !cluster.environments.contains(env))
+                    .map(|env| format!("`{}`", org.environments[env.index()].name))
+                    .collect();
+                if !missing.is_empty() {
+                    r.error(
+                        "spec::dependency-missing-in-environment",
+                        format!(
+                            "topic `{name}` lives on `{}`, which does not exist in {}, where service `{}` runs",
+                            cluster.name,
+                            missing.join(", "),
+                            service.name
+                        ),
+                        &topic_at,
+                        "missing in some environments",
+                        "add those environments to the MSK cluster, or limit the service's `environments`",
+                    );
+                }
+                out.push(topic);
+            }
+            out
         };
         let produces = topic_list(r, "produces", &service.dependencies.produces);
         let consumes = topic_list(r, "consumes", &service.dependencies.consumes);
@@ -229,6 +254,28 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
                     &call_at,
                     "a worker with `ingress: none`",
                     format!("give `{name}` `ingress: internal`, or talk to it through a topic"),
+                );
+            }
+            let missing: Vec<&str> = environments
+                .iter()
+                .filter(|env| !callee_service_envs(org, spec, callee_service).contains(env))
+                .map(|env| org.environments[env.index()].name.as_str())
+                .collect();
+            if !missing.is_empty() {
+                r.error(
+                    "spec::dependency-missing-in-environment",
+                    format!(
+                        "`{name}` does not run in {}, where service `{}` runs",
+                        missing
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        service.name
+                    ),
+                    &call_at,
+                    "missing in some environments",
+                    "run the callee there too, or limit the caller's `environments`",
                 );
             }
             calls.push(callee);
@@ -269,6 +316,22 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
         data_stores,
         topics,
         store_names,
+    }
+}
+
+/// The environments a service runs in, from the spec (its own list or its domain's).
+fn callee_service_envs(
+    org: &Org,
+    _spec: &Spec,
+    service: &landfall_spec::types::Service,
+) -> Vec<EnvId> {
+    match &service.environments {
+        Some(names) => names.iter().filter_map(|n| org.env_names.get(n)).collect(),
+        None => org
+            .domain_names
+            .get(&service.domain)
+            .map(|d| org.domains[d.index()].environments.clone())
+            .unwrap_or_default(),
     }
 }
 
