@@ -7,4 +7,5 @@ pub mod json;
 pub mod policy;
 pub mod request;
 pub mod simulate;
+pub mod validate;
 pub mod vars;
