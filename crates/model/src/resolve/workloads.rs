@@ -33,6 +33,7 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
         if !r.check_name("data store", &store.name, 40, &name_at) {
             continue;
         }
+        check_engine(r, &store.engine, &store.at.child("engine"), &denied);
         let domain = r.lookup(&org.domain_names, &store.domain, &store.at.child("domain"));
         let id = DataStoreId::from_index(data_stores.len());
         let Some(domain) = domain else {
@@ -61,7 +62,6 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
             &store.at,
             "data store",
         );
-        check_engine(r, &store.engine, &store.at.child("engine"), &denied);
         if let Engine::Msk {
             topics: declared, ..
         } = &store.engine
@@ -138,6 +138,9 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
     for (index, &position) in positions.iter().enumerate() {
         let service = &spec.services[position];
         let at = &service.at;
+        // Checks that need no domain run first, so one bad reference does not
+        // hide the rest of the service's problems.
+        check_compute(r, service, at);
         let Some(domain) = r.lookup(&org.domain_names, &service.domain, &at.child("domain")) else {
             continue;
         };
@@ -149,7 +152,6 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
             at,
             "service",
         );
-        check_compute(r, service, at);
         let tasks = tasks(r, service, at, org, &environments);
         let deps_at = at.child("dependencies");
         let mut stores = Vec::new();

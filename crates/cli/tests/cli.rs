@@ -1,0 +1,161 @@
+//! The `landfall` binary end to end: output contracts and exit codes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn landfall(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("landfall runs")
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+#[test]
+fn show_json_on_the_reference_platform_has_the_blueprint_footprint() {
+    let output = landfall(&["show", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let count = |key: &str| json[key].as_u64().unwrap_or_else(|| panic!("missing `{key}` in {json}"));
+    assert_eq!(count("accounts"), 40);
+    assert_eq!(count("environments"), 3);
+    assert_eq!(count("azs_per_region"), 3);
+    assert_eq!(json["regions"].as_array().unwrap().len(), 2);
+    assert_eq!(count("production_vpcs"), 2);
+    assert!((140..=170).contains(&count("subnets")), "{}", count("subnets"));
+    assert!((100..=120).contains(&count("services")), "{}", count("services"));
+    assert!((45..=55).contains(&count("databases")), "{}", count("databases"));
+    for key in ["organizational_units", "domains", "vpcs"] {
+        assert!(count(key) > 0, "{key}");
+    }
+}
+
+#[test]
+fn show_without_a_command_shows_the_reference_beside_the_blueprint() {
+    let output = landfall(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("Meridian Markets (meridian)"), "{text}");
+    assert!(text.contains("blueprint"));
+    assert!(text.lines().any(|l| l.starts_with("accounts") && l.contains("40") && l.contains("~40")), "{text}");
+}
+
+#[test]
+fn validate_reports_every_error_located_and_exits_1() {
+    let dir = tempdir("validate-errors");
+    copy_dir(&repo("fixtures/specs/small"), &dir);
+    std::fs::write(
+        dir.join("services/order-api.yaml"),
+        "service:\n  name: order-api\n  domain: tradng\n  compute: { cpu: 1000, memory: 2048, port: 8080 }\n",
+    )
+    .unwrap();
+    let output = landfall(&["validate", "--spec", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(text.contains("services/order-api.yaml:3:11: error[spec::unknown-reference]: unknown domain `tradng`"), "{text}");
+    assert!(text.contains("help: did you mean `trading`?"), "{text}");
+    assert!(text.contains("services/order-api.yaml:4:19: error[spec::invalid-fargate-cpu]"), "{text}");
+    assert!(text.contains("found 2 errors and 0 warnings in 1 file"), "{text}");
+
+    let output = landfall(&["validate", "--spec", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["errors"], 2);
+    let first = &json["diagnostics"][0];
+    assert_eq!(first["file"], "services/order-api.yaml");
+    assert_eq!(first["line"], 3);
+    assert_eq!(first["column"], 11);
+    assert_eq!(first["code"], "spec::unknown-reference");
+    assert_eq!(first["help"], "did you mean `trading`?");
+}
+
+#[test]
+fn validate_accepts_the_reference_and_the_small_fixture() {
+    let output = landfall(&["validate"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = landfall(&["validate", "--spec", repo("fixtures/specs/small").to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("is valid"));
+}
+
+#[test]
+fn a_missing_spec_directory_is_an_io_error_with_exit_2() {
+    let output = landfall(&["validate", "--spec", "/nonexistent/landfall-spec"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("`/nonexistent/landfall-spec` is not a spec directory"), "{}", stderr(&output));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let output = landfall(&["show", "--format", "yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn init_writes_a_spec_that_validates_and_refuses_to_overwrite() {
+    let dir = tempdir("init");
+    let target = dir.join("platform");
+    let output = landfall(&["init", target.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(target.join("landfall.yaml").exists() || target.join("network.yaml").exists());
+    let output = landfall(&["validate", "--spec", target.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = landfall(&["init", target.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--force"));
+}
+
+#[test]
+fn schema_is_json_schema_with_every_section() {
+    let output = landfall(&["schema"]);
+    assert!(output.status.success());
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(schema["$schema"].as_str().unwrap().contains("json-schema.org"));
+    for section in ["organization", "network", "service", "services", "data_stores", "identity", "guardrails", "cicd", "billing", "observability", "limits"] {
+        assert!(schema["properties"][section].is_object(), "missing {section}");
+    }
+}
+
+#[test]
+fn limits_shows_overrides_beside_aws_defaults() {
+    let output = landfall(&["limits", "--format", "json"]);
+    assert!(output.status.success());
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let accounts = rows.as_array().unwrap().iter().find(|r| r["key"] == "accounts_per_organization").unwrap();
+    assert_eq!(accounts["aws_default"], 10);
+    assert!(accounts["value"].as_u64().unwrap() >= 40);
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("landfall-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
