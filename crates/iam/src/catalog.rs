@@ -154,6 +154,9 @@ pub struct ActionDef {
 pub struct ResourceTypeDef {
     pub name: String,
     pub arn: String,
+    /// Keys of the resource type (indices into the service's keys); they
+    /// apply to every action on that resource type.
+    pub keys: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -181,14 +184,23 @@ impl Service {
         self.keys.iter().find(|k| k.matches(&lower))
     }
 
-    /// Whether `key` (as written) is valid for `action`.
+    /// Whether `key` (as written) is valid for `action`: a key of the
+    /// action itself or of one of its resource types (the Service
+    /// Authorization Reference lists both).
     pub fn action_has_key(&self, action: &ActionDef, key: &str) -> bool {
         let lower = key.to_ascii_lowercase();
-        action
-            .keys
-            .iter()
-            .filter_map(|&i| self.keys.get(i as usize))
-            .any(|k| k.matches(&lower))
+        let matches = |i: &u32| {
+            self.keys
+                .get(*i as usize)
+                .is_some_and(|k| k.matches(&lower))
+        };
+        action.keys.iter().any(matches)
+            || action.resource_types.iter().any(|(name, _)| {
+                self.resource_types
+                    .iter()
+                    .find(|r| r.name == *name)
+                    .is_some_and(|r| r.keys.iter().any(matches))
+            })
     }
 }
 
@@ -338,6 +350,7 @@ impl Catalog {
                     .push(ResourceTypeDef {
                         name: field(1).to_owned(),
                         arn: field(2).to_owned(),
+                        keys: indices(field(3)),
                     }),
                 "A" => {
                     let service = catalog.services.last_mut().ok_or_else(bad)?;

@@ -5,6 +5,7 @@ pub mod compile;
 pub mod glob;
 pub mod json;
 pub mod policy;
+pub mod prove;
 pub mod request;
 pub mod simulate;
 pub mod validate;
