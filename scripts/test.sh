@@ -28,7 +28,27 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 2
 fi
 
+# Python validators into a local virtual environment, pinned.
+python_tools() {
+  local venv="$ROOT/.venv" stamp="$ROOT/.venv/.requirements"
+  if ! command -v python3 >/dev/null 2>&1; then
+    echo "python3 is needed for the external validators" >&2
+    exit 2
+  fi
+  if [ ! -x "$venv/bin/pip" ]; then
+    python3 -m venv "$venv"
+  fi
+  if ! cmp -s "$ROOT/scripts/requirements-test.txt" "$stamp"; then
+    log "installing validators (cfn-lint, checkov, moto) into .venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements-test.txt"
+    cp "$ROOT/scripts/requirements-test.txt" "$stamp"
+  fi
+  export PATH="$venv/bin:$PATH"
+}
+
 if [ "$QUICK" = false ]; then
+  python_tools
+
   log "formatting"
   cargo fmt --all -- --check
 
