@@ -32,6 +32,7 @@ pub fn allow_all() -> CompiledPolicy {
     stmt(r#"{"Sid": "FullAWSAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}"#)
 }
 
+#[derive(Debug, Clone)]
 pub struct Req(pub RequestInput);
 
 pub fn req(principal: &str, action: &str, resource: &str) -> Req {
