@@ -299,7 +299,7 @@ fn witnesses(family: OperatorFamily, value: &str, out: &mut BTreeSet<String>) {
             out.insert(value.to_owned());
             if value.contains(['*', '?']) {
                 out.insert(value.replace('*', "").replace('?', "x"));
-                out.insert(value.replace('*', "x").replace('?', "x"));
+                out.insert(value.replace(['*', '?'], "x"));
             }
             out.insert(value.to_uppercase());
         }

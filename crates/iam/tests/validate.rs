@@ -4,10 +4,10 @@
 use landfall_diagnostics::SourceSet;
 use landfall_iam::validate::{check_policy_bytes, validate_inline_aggregate, Limits, PolicyKind};
 
-fn check(
-    kind: PolicyKind,
-    text: &str,
-) -> Vec<(String, &'static str, Option<String>, (usize, usize))> {
+/// Message, code, help and (line, column) of one diagnostic.
+type Found = (String, &'static str, Option<String>, (usize, usize));
+
+fn check(kind: PolicyKind, text: &str) -> Vec<Found> {
     let mut sources = SourceSet::default();
     let (_, diagnostics) = check_policy_bytes(
         &mut sources,
