@@ -86,8 +86,9 @@ impl PrincipalInfo {
                 service_linked: false,
             };
         }
-        let parts: Vec<&str> = principal.splitn(6, ':').collect();
-        if parts.len() == 6 && parts[0] == "arn" {
+        let mut split = principal.splitn(6, ':');
+        let parts: [&str; 6] = std::array::from_fn(|_| split.next().unwrap_or_default());
+        if parts[0] == "arn" && principal.matches(':').count() >= 5 {
             let partition = parts[1];
             let account = (!parts[4].is_empty()).then(|| parts[4].to_owned());
             let resource = parts[5];
@@ -139,6 +140,10 @@ impl PrincipalInfo {
 
     /// The ARN `aws:PrincipalArn` reports: the role's ARN for a role session.
     pub fn principal_arn(&self) -> &str {
+        self.principal_arn_string()
+    }
+
+    fn principal_arn_string(&self) -> &String {
         match &self.kind {
             PrincipalKind::RoleSession { role_arn } => role_arn,
             _ => &self.arn,
@@ -166,36 +171,14 @@ impl Request {
         let mut context: Vec<(String, Vec<String>)> = input
             .context
             .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone().into_vec()))
+            .map(|(k, v)| {
+                let values = match v {
+                    ContextValue::One(v) => vec![v.clone()],
+                    ContextValue::Many(vs) => vs.clone(),
+                };
+                (k.to_ascii_lowercase(), values)
+            })
             .collect();
-        // Global keys AWS always puts in the request context, unless the
-        // request file sets them: AWS global condition context keys
-        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
-        let mut derived = |key: &str, value: String| {
-            if !context.iter().any(|(k, _)| k == key) {
-                context.push((key.to_owned(), vec![value]));
-            }
-        };
-        if principal.kind != PrincipalKind::Service {
-            derived("aws:principalarn", principal.principal_arn().to_owned());
-            if let Some(account) = &principal.account {
-                derived("aws:principalaccount", account.clone());
-            }
-        }
-        if let PrincipalKind::User { name } = &principal.kind {
-            derived("aws:username", name.clone());
-        }
-        derived(
-            "aws:principalisawsservice",
-            (principal.kind == PrincipalKind::Service).to_string(),
-        );
-        if let Some(account) = input
-            .resource_account
-            .clone()
-            .or_else(|| principal.account.clone())
-        {
-            derived("aws:resourceaccount", account);
-        }
         context.sort_by(|a, b| a.0.cmp(&b.0));
         context.dedup_by(|a, b| a.0 == b.0);
         Request {
@@ -208,11 +191,40 @@ impl Request {
     }
 
     /// Values of a context key; `key` must be lower case.
+    ///
+    /// Global keys AWS always puts in the request context are derived from
+    /// the request unless the request sets them: AWS global condition context
+    /// keys (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>).
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.context
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
-            .ok()
-            .map(|i| self.context[i].1.as_slice())
+        if let Ok(i) = self.context.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+            return Some(self.context[i].1.as_slice());
+        }
+        self.derived(key)
+    }
+
+    fn derived(&self, key: &str) -> Option<&[String]> {
+        static BOOLS: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+        let p = &self.principal;
+        let service = p.kind == PrincipalKind::Service;
+        match key {
+            "aws:principalarn" if !service => Some(std::slice::from_ref(p.principal_arn_string())),
+            "aws:principalaccount" if !service => p.account.as_ref().map(std::slice::from_ref),
+            "aws:username" => match &p.kind {
+                PrincipalKind::User { name } => Some(std::slice::from_ref(name)),
+                _ => None,
+            },
+            "aws:principalisawsservice" => {
+                let bools = BOOLS.get_or_init(|| ["true".to_owned(), "false".to_owned()]);
+                Some(std::slice::from_ref(&bools[usize::from(!service)]))
+            }
+            "aws:resourceaccount" => self
+                .input
+                .resource_account
+                .as_ref()
+                .or(p.account.as_ref())
+                .map(std::slice::from_ref),
+            _ => None,
+        }
     }
 
     /// The resource's account: given, or the principal's.
@@ -228,11 +240,32 @@ impl Request {
         &self.input.resource
     }
 
-    /// Every context key with its values (derived ones included), sorted.
-    pub fn context(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.context.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    /// Every context key with its values, derived ones included, sorted.
+    pub fn context(&self) -> Vec<(&str, &[String])> {
+        let mut out: Vec<(&str, &[String])> = self
+            .context
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .collect();
+        for key in DERIVED_KEYS {
+            if !out.iter().any(|(k, _)| *k == key) {
+                if let Some(values) = self.derived(key) {
+                    out.push((key, values));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(b.0));
+        out
     }
 }
+
+const DERIVED_KEYS: [&str; 5] = [
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:username",
+    "aws:principalisawsservice",
+    "aws:resourceaccount",
+];
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
