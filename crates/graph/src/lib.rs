@@ -1,0 +1,500 @@
+//! The resource graph: the one intermediate form between the resolved model
+//! and every output.
+//!
+//! A [`Graph`] is a list of [`Stack`]s. A stack is a unit of deployment — one
+//! account and region, or a StackSet over organizational units, accounts and
+//! regions — holding [`Resource`]s, the [`Parameter`]s whose values are only
+//! known at deploy time (account ids, the organization id), [`Output`]s and
+//! the stacks it depends on.
+//!
+//! The vocabulary is CloudFormation's, because it is the most complete
+//! catalog of AWS resource types and their properties: a resource's `kind`
+//! is a CloudFormation type name, its properties are CloudFormation property
+//! names, and references inside properties use CloudFormation's JSON
+//! intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::ImportValue`, ...), built
+//! with the helpers of [`intrinsic`] and walked with
+//! [`intrinsic::visit_references`]. The structure itself is emitter-neutral:
+//! nothing here is JSON text, a template, or a file. Emitters translate it;
+//! guardrail rules read it.
+//!
+//! **Invariants** (checked by [`Graph::check`]): stack names are unique;
+//! logical ids are unique in their stack; every stack a stack depends on
+//! exists and the dependencies have no cycle; every `Ref`/`Fn::GetAtt` names a
+//! resource, parameter or pseudo parameter of its own stack.
+
+pub mod intrinsic;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use landfall_spec::Pointer;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The whole platform as deployable stacks.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    /// The organization's slug, the prefix of every stack name.
+    pub organization: String,
+    /// Where organization-wide stacks and StackSet administration live.
+    pub home_region: String,
+    /// Every stack and StackSet, in deploy order within each layer.
+    pub stacks: Vec<Stack>,
+    /// Organization settings that no resource type expresses, performed once
+    /// from the management account before the stacks that need them.
+    pub organization_actions: Vec<OrganizationAction>,
+}
+
+/// What a stack builds; layers deploy in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layer {
+    /// OUs, accounts, service control policies (management account).
+    Organization,
+    /// Log archive buckets, the organization trail, security tooling.
+    Security,
+    /// What every member account gets in every allowed region (StackSets).
+    Baseline,
+    /// VPCs, subnets, routes, firewalls, endpoints and RAM shares.
+    Network,
+    /// ECR, CodeArtifact, CI/CD trust, image pipelines.
+    SharedServices,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 5] = [
+        Layer::Organization,
+        Layer::Security,
+        Layer::Baseline,
+        Layer::Network,
+        Layer::SharedServices,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Organization => "organization",
+            Layer::Security => "security",
+            Layer::Baseline => "baseline",
+            Layer::Network => "network",
+            Layer::SharedServices => "shared-services",
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A unit of deployment.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    /// Stack or StackSet name: letters, digits and dashes, starting with a
+    /// letter, at most 128 characters.
+    pub name: String,
+    pub layer: Layer,
+    pub description: String,
+    pub target: Target,
+    pub parameters: Vec<Parameter>,
+    /// Named conditions (CloudFormation condition functions).
+    pub conditions: Map<String, Value>,
+    pub resources: Vec<Resource>,
+    pub outputs: Vec<Output>,
+    /// Stacks that must be deployed before this one (by name).
+    pub depends_on: Vec<String>,
+}
+
+impl Stack {
+    pub fn resource(&self, logical_id: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.logical_id == logical_id)
+    }
+
+    pub fn is_stack_set(&self) -> bool {
+        matches!(self.target, Target::StackSet(_))
+    }
+}
+
+/// Where a stack is deployed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// One stack in one account and region. Accounts are named as in the
+    /// model; their ids are known only once the organization layer exists.
+    Account { account: String, region: String },
+    /// A service-managed StackSet administered from the management account,
+    /// deployed (and auto-deployed to new accounts) in every account of the
+    /// given OUs, in every given region.
+    StackSet(StackSetTarget),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackSetTarget {
+    /// The administrator account (the management account).
+    pub administrator: String,
+    /// OU paths, for example `Root/Workloads`.
+    pub organizational_units: Vec<String>,
+    /// Regions each account gets an instance in.
+    pub regions: Vec<String>,
+}
+
+/// A value supplied when the stack is deployed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    pub name: String,
+    pub description: String,
+    pub value: ParameterValue,
+}
+
+/// How the deployer finds a parameter's value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParameterValue {
+    /// A value known now.
+    Literal(String),
+    /// The 12-digit id of the account of this name.
+    AccountId(String),
+    /// The organization's id (`o-...`).
+    OrganizationId,
+    /// The id of the organization's root (`r-...`).
+    OrganizationRootId,
+}
+
+/// A resource: one CloudFormation resource type instance.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// Unique in the stack; derived from model names so it never changes when
+    /// unrelated parts of the spec do.
+    pub logical_id: String,
+    /// The CloudFormation type, for example `AWS::EC2::Subnet`.
+    pub kind: String,
+    /// CloudFormation properties; references use the JSON intrinsics.
+    pub properties: Map<String, Value>,
+    /// Logical ids in the same stack created before this one (beyond the
+    /// order references imply).
+    pub depends_on: Vec<String>,
+    /// Created only when this named condition holds.
+    pub condition: Option<String>,
+    /// Kept (not deleted) when removed from the stack or replaced: accounts,
+    /// OUs, keys and log buckets.
+    pub retain: bool,
+    /// The spec value this resource was derived from, when there is one.
+    pub origin: Option<Pointer>,
+    /// Natural grouping keys, coarse to fine (for example the VPC, then the
+    /// domain). A stack too large for AWS's limits is split along them.
+    pub partition: Vec<String>,
+}
+
+impl Resource {
+    pub fn new(logical_id: impl Into<String>, kind: impl Into<String>) -> Self {
+        Self {
+            logical_id: logical_id.into(),
+            kind: kind.into(),
+            properties: Map::new(),
+            depends_on: Vec::new(),
+            condition: None,
+            retain: false,
+            origin: None,
+            partition: Vec::new(),
+        }
+    }
+}
+
+/// A stack output, exported for other stacks when `export` is set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub name: String,
+    pub description: Option<String>,
+    pub value: Value,
+    pub export: Option<String>,
+}
+
+/// An organization setting made through the Organizations (or a security
+/// service's) API, because CloudFormation has no resource type for it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum OrganizationAction {
+    /// `organizations:EnableAWSServiceAccess`.
+    EnableTrustedAccess { service_principal: String },
+    /// `organizations:RegisterDelegatedAdministrator`.
+    RegisterDelegatedAdministrator {
+        service_principal: String,
+        account: String,
+    },
+    /// `guardduty:EnableOrganizationAdminAccount` (GuardDuty has its own API
+    /// for this, and no resource type).
+    EnableGuardDutyAdmin { account: String },
+    /// `ram:EnableSharingWithAwsOrganization`: RAM shares to accounts of the
+    /// organization need no invitation.
+    EnableRamSharingWithOrganization,
+}
+
+/// A broken graph invariant: a bug in whatever built the graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphError {
+    pub stack: String,
+    pub message: String,
+}
+
+impl fmt::Display for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "stack `{}`: {}", self.stack, self.message)
+    }
+}
+
+impl std::error::Error for GraphError {}
+
+impl Graph {
+    pub fn stack(&self, name: &str) -> Option<&Stack> {
+        self.stacks.iter().find(|s| s.name == name)
+    }
+
+    pub fn resource_count(&self) -> usize {
+        self.stacks.iter().map(|s| s.resources.len()).sum()
+    }
+
+    /// Checks the invariants listed in the crate docs; returns every broken one.
+    pub fn check(&self) -> Vec<GraphError> {
+        let mut errors = Vec::new();
+        let mut err = |stack: &str, message: String| {
+            errors.push(GraphError {
+                stack: stack.to_owned(),
+                message,
+            })
+        };
+        let mut names = BTreeSet::new();
+        for stack in &self.stacks {
+            if !names.insert(stack.name.as_str()) {
+                err(&stack.name, "two stacks have this name".into());
+            }
+            if !valid_stack_name(&stack.name) {
+                err(&stack.name, "not a valid stack name".into());
+            }
+        }
+        for stack in &self.stacks {
+            let mut ids = BTreeSet::new();
+            for resource in &stack.resources {
+                if !ids.insert(resource.logical_id.as_str()) {
+                    err(
+                        &stack.name,
+                        format!("logical id `{}` is used twice", resource.logical_id),
+                    );
+                }
+                if !valid_logical_id(&resource.logical_id) {
+                    err(
+                        &stack.name,
+                        format!("`{}` is not a valid logical id", resource.logical_id),
+                    );
+                }
+            }
+            let params: BTreeSet<&str> = stack.parameters.iter().map(|p| p.name.as_str()).collect();
+            let mut check_value = |value: &Value, what: &str| {
+                intrinsic::visit_references(value, &mut |r| {
+                    let known = ids.contains(r.target)
+                        || (r.attribute.is_none() && params.contains(r.target))
+                        || r.target.starts_with("AWS::");
+                    if !known {
+                        err(
+                            &stack.name,
+                            format!("{what} refers to `{}`, which is not in the stack", r.target),
+                        );
+                    }
+                });
+            };
+            for resource in &stack.resources {
+                check_value(
+                    &Value::Object(resource.properties.clone()),
+                    &resource.logical_id,
+                );
+            }
+            for output in &stack.outputs {
+                check_value(&output.value, &output.name);
+            }
+            for resource in &stack.resources {
+                for dep in &resource.depends_on {
+                    if !ids.contains(dep.as_str()) {
+                        err(
+                            &stack.name,
+                            format!(
+                                "`{}` depends on `{dep}`, which is not in the stack",
+                                resource.logical_id
+                            ),
+                        );
+                    }
+                }
+            }
+            for dep in &stack.depends_on {
+                if !names.contains(dep.as_str()) {
+                    err(&stack.name, format!("depends on unknown stack `{dep}`"));
+                }
+            }
+        }
+        if let Err(cycle) = self.deploy_waves() {
+            err(&cycle, "stack dependencies form a cycle".into());
+        }
+        errors
+    }
+
+    /// Stacks grouped in waves: every stack's dependencies are in earlier
+    /// waves. Within a wave, stacks keep graph order. Fails with a stack on a
+    /// cycle.
+    pub fn deploy_waves(&self) -> Result<Vec<Vec<&str>>, String> {
+        let index: BTreeMap<&str, usize> = self
+            .stacks
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), i))
+            .collect();
+        let mut wave_of: Vec<Option<usize>> = vec![None; self.stacks.len()];
+        let mut remaining = self.stacks.len();
+        let mut waves: Vec<Vec<&str>> = Vec::new();
+        while remaining > 0 {
+            let current = waves.len();
+            let mut this_wave = Vec::new();
+            for (i, stack) in self.stacks.iter().enumerate() {
+                if wave_of[i].is_some() {
+                    continue;
+                }
+                let ready = stack.depends_on.iter().all(|d| {
+                    index
+                        .get(d.as_str())
+                        .is_none_or(|&j| wave_of[j].is_some_and(|w| w < current))
+                });
+                if ready {
+                    this_wave.push(i);
+                }
+            }
+            if this_wave.is_empty() {
+                let stuck = self
+                    .stacks
+                    .iter()
+                    .enumerate()
+                    .find(|(i, _)| wave_of[*i].is_none())
+                    .map_or_else(String::new, |(_, s)| s.name.clone());
+                return Err(stuck);
+            }
+            for &i in &this_wave {
+                wave_of[i] = Some(current);
+            }
+            remaining -= this_wave.len();
+            waves.push(
+                this_wave
+                    .into_iter()
+                    .map(|i| self.stacks[i].name.as_str())
+                    .collect(),
+            );
+        }
+        Ok(waves)
+    }
+}
+
+/// A CloudFormation stack name: a letter, then letters, digits and dashes,
+/// at most 128 characters.
+pub fn valid_stack_name(name: &str) -> bool {
+    name.len() <= 128
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// A CloudFormation logical id: ASCII letters and digits, at most 255.
+pub fn valid_logical_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 255 && id.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// A logical id from name parts: each part's words (split at anything but a
+/// letter or digit) capitalised and joined, so `("Subnet",
+/// "prod-eu-central-1-app-a")` gives `SubnetProdEuCentral1AppA`. Model names
+/// are lowercase, so the id depends on nothing but the names it is given.
+pub fn logical_id(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        let mut upper = true;
+        for c in part.chars() {
+            if c.is_ascii_alphanumeric() {
+                if upper {
+                    out.push(c.to_ascii_uppercase());
+                    upper = false;
+                } else {
+                    out.push(c);
+                }
+            } else {
+                upper = true;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_ids_capitalise_words() {
+        assert_eq!(
+            logical_id(&["Subnet", "prod-eu-central-1-app-trading-a"]),
+            "SubnetProdEuCentral1AppTradingA"
+        );
+        assert_eq!(logical_id(&["Ou", "Root/Workloads"]), "OuRootWorkloads");
+        assert!(valid_logical_id(&logical_id(&["a.b", "c_d"])));
+    }
+
+    #[test]
+    fn stack_names_follow_cloudformation_rules() {
+        assert!(valid_stack_name("meridian-network-prod-eu-central-1"));
+        assert!(!valid_stack_name("1abc"));
+        assert!(!valid_stack_name("a_b"));
+        assert!(!valid_stack_name(&"a".repeat(129)));
+    }
+
+    fn stack(name: &str, deps: &[&str]) -> Stack {
+        Stack {
+            name: name.into(),
+            layer: Layer::Network,
+            description: String::new(),
+            target: Target::Account {
+                account: "network".into(),
+                region: "eu-central-1".into(),
+            },
+            parameters: Vec::new(),
+            conditions: Map::new(),
+            resources: Vec::new(),
+            outputs: Vec::new(),
+            depends_on: deps.iter().map(|d| (*d).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn waves_follow_dependencies_and_cycles_are_reported() {
+        let graph = Graph {
+            stacks: vec![stack("c", &["b"]), stack("a", &[]), stack("b", &["a"])],
+            ..Graph::default()
+        };
+        assert_eq!(
+            graph.deploy_waves(),
+            Ok(vec![vec!["a"], vec!["b"], vec!["c"]])
+        );
+        assert!(graph.check().is_empty());
+        let cyclic = Graph {
+            stacks: vec![stack("a", &["b"]), stack("b", &["a"])],
+            ..Graph::default()
+        };
+        assert!(cyclic.deploy_waves().is_err());
+        assert!(!cyclic.check().is_empty());
+    }
+
+    #[test]
+    fn check_finds_dangling_references() {
+        let mut s = stack("a", &[]);
+        let mut r = Resource::new("Vpc", "AWS::EC2::VPC");
+        r.properties
+            .insert("X".into(), intrinsic::get_att("Missing", "Arn"));
+        s.resources.push(r);
+        let graph = Graph {
+            stacks: vec![s],
+            ..Graph::default()
+        };
+        let errors = graph.check();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("Missing"));
+    }
+}
