@@ -26,6 +26,26 @@ pub enum Command {
     Init(InitArgs),
     /// List the AWS limits Landfall checks, with their values in this spec.
     Limits(SpecArgs),
+    /// Evaluate IAM requests offline, exactly as AWS does.
+    #[command(subcommand)]
+    Iam(IamCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IamCommand {
+    /// Evaluate one request file (request, identity/resource/boundary/session
+    /// policies, SCP and RCP levels) and explain the decision.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// Request file (JSON; format in docs/iam-simulate.md).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -14,7 +14,9 @@ fn landfall(args: &[&str]) -> Output {
 }
 
 fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
 }
 
 fn stdout(output: &Output) -> String {
@@ -30,15 +32,31 @@ fn show_json_on_the_reference_platform_has_the_blueprint_footprint() {
     let output = landfall(&["show", "--format", "json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    let count = |key: &str| json[key].as_u64().unwrap_or_else(|| panic!("missing `{key}` in {json}"));
+    let count = |key: &str| {
+        json[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("missing `{key}` in {json}"))
+    };
     assert_eq!(count("accounts"), 40);
     assert_eq!(count("environments"), 3);
     assert_eq!(count("azs_per_region"), 3);
     assert_eq!(json["regions"].as_array().unwrap().len(), 2);
     assert_eq!(count("production_vpcs"), 2);
-    assert!((140..=170).contains(&count("subnets")), "{}", count("subnets"));
-    assert!((100..=120).contains(&count("services")), "{}", count("services"));
-    assert!((45..=55).contains(&count("databases")), "{}", count("databases"));
+    assert!(
+        (140..=170).contains(&count("subnets")),
+        "{}",
+        count("subnets")
+    );
+    assert!(
+        (100..=120).contains(&count("services")),
+        "{}",
+        count("services")
+    );
+    assert!(
+        (45..=55).contains(&count("databases")),
+        "{}",
+        count("databases")
+    );
     for key in ["organizational_units", "domains", "vpcs"] {
         assert!(count(key) > 0, "{key}");
     }
@@ -51,7 +69,11 @@ fn show_without_a_command_shows_the_reference_beside_the_blueprint() {
     let text = stdout(&output);
     assert!(text.starts_with("Meridian Markets (meridian)"), "{text}");
     assert!(text.contains("blueprint"));
-    assert!(text.lines().any(|l| l.starts_with("accounts") && l.contains("40") && l.contains("~40")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("accounts") && l.contains("40") && l.contains("~40")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -66,12 +88,29 @@ fn validate_reports_every_error_located_and_exits_1() {
     let output = landfall(&["validate", "--spec", dir.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let text = stderr(&output);
-    assert!(text.contains("services/order-api.yaml:3:11: error[spec::unknown-reference]: unknown domain `tradng`"), "{text}");
+    assert!(
+        text.contains(
+            "services/order-api.yaml:3:11: error[spec::unknown-reference]: unknown domain `tradng`"
+        ),
+        "{text}"
+    );
     assert!(text.contains("help: did you mean `trading`?"), "{text}");
-    assert!(text.contains("services/order-api.yaml:4:19: error[spec::invalid-fargate-cpu]"), "{text}");
-    assert!(text.contains("found 2 errors and 0 warnings in 1 file"), "{text}");
+    assert!(
+        text.contains("services/order-api.yaml:4:19: error[spec::invalid-fargate-cpu]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("found 2 errors and 0 warnings in 1 file"),
+        "{text}"
+    );
 
-    let output = landfall(&["validate", "--spec", dir.to_str().unwrap(), "--format", "json"]);
+    let output = landfall(&[
+        "validate",
+        "--spec",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(json["valid"], false);
@@ -88,7 +127,11 @@ fn validate_reports_every_error_located_and_exits_1() {
 fn validate_accepts_the_reference_and_the_small_fixture() {
     let output = landfall(&["validate"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let output = landfall(&["validate", "--spec", repo("fixtures/specs/small").to_str().unwrap()]);
+    let output = landfall(&[
+        "validate",
+        "--spec",
+        repo("fixtures/specs/small").to_str().unwrap(),
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stderr(&output).contains("is valid"));
 }
@@ -97,7 +140,11 @@ fn validate_accepts_the_reference_and_the_small_fixture() {
 fn a_missing_spec_directory_is_an_io_error_with_exit_2() {
     let output = landfall(&["validate", "--spec", "/nonexistent/landfall-spec"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("`/nonexistent/landfall-spec` is not a spec directory"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("`/nonexistent/landfall-spec` is not a spec directory"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -125,9 +172,27 @@ fn schema_is_json_schema_with_every_section() {
     let output = landfall(&["schema"]);
     assert!(output.status.success());
     let schema: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    assert!(schema["$schema"].as_str().unwrap().contains("json-schema.org"));
-    for section in ["organization", "network", "service", "services", "data_stores", "identity", "guardrails", "cicd", "billing", "observability", "limits"] {
-        assert!(schema["properties"][section].is_object(), "missing {section}");
+    assert!(schema["$schema"]
+        .as_str()
+        .unwrap()
+        .contains("json-schema.org"));
+    for section in [
+        "organization",
+        "network",
+        "service",
+        "services",
+        "data_stores",
+        "identity",
+        "guardrails",
+        "cicd",
+        "billing",
+        "observability",
+        "limits",
+    ] {
+        assert!(
+            schema["properties"][section].is_object(),
+            "missing {section}"
+        );
     }
 }
 
@@ -136,7 +201,12 @@ fn limits_shows_overrides_beside_aws_defaults() {
     let output = landfall(&["limits", "--format", "json"]);
     assert!(output.status.success());
     let rows: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    let accounts = rows.as_array().unwrap().iter().find(|r| r["key"] == "accounts_per_organization").unwrap();
+    let accounts = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "accounts_per_organization")
+        .unwrap();
     assert_eq!(accounts["aws_default"], 10);
     assert!(accounts["value"].as_u64().unwrap() >= 40);
 }
@@ -158,4 +228,39 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+#[test]
+fn iam_simulate_explains_the_decision_with_exit_codes() {
+    let denied = landfall(&[
+        "iam",
+        "simulate",
+        "--input",
+        repo("examples/iam/burst-instance-denied.json")
+            .to_str()
+            .unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(denied.status.code(), Some(1), "{}", stderr(&denied));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&denied)).unwrap();
+    assert_eq!(json["decision"], "explicitDeny");
+    assert_eq!(json["blocked_by"], serde_json::json!(["scp"]));
+
+    let allowed = landfall(&[
+        "iam",
+        "simulate",
+        "--input",
+        repo("examples/iam/cross-account-s3-allowed.json")
+            .to_str()
+            .unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&allowed)).unwrap();
+    assert_eq!(json["decision"], "allowed");
+
+    let missing = landfall(&["iam", "simulate", "--input", "/nonexistent.json"]);
+    assert_eq!(missing.status.code(), Some(2));
 }

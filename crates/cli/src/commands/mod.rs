@@ -1,5 +1,6 @@
 //! One module per command; `run` dispatches.
 
+mod iam;
 mod init;
 mod limits;
 mod schema;
@@ -17,6 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(&args),
         Command::Limits(args) => limits::run(&args),
+        Command::Iam(command) => iam::run(command),
     }
 }
 
