@@ -1,0 +1,162 @@
+//! Rendering findings: text for people, JSON for scripts, SARIF 2.1.0 for
+//! code-scanning tools.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::codes::RULES;
+use crate::registry::Severity;
+use crate::scan::{Finding, Report};
+
+/// `file:line:column: LF101 [critical] resource: message`, then the fix, and
+/// a summary line.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    for f in report.active() {
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {} [{}] {} `{}`: {}",
+            f.file,
+            f.line,
+            f.column,
+            f.rule,
+            f.severity.name(),
+            f.name,
+            f.resource,
+            f.message
+        );
+        let _ = writeln!(out, "    fix: {}", f.fix);
+    }
+    let suppressed: Vec<&Finding> = report.suppressed().collect();
+    if !suppressed.is_empty() {
+        let _ = writeln!(out, "suppressed:");
+        for f in suppressed {
+            let _ = writeln!(
+                out,
+                "  {}:{}: {} `{}`: {} (reason: {})",
+                f.file,
+                f.line,
+                f.rule,
+                f.resource,
+                f.message,
+                f.suppressed.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    out.push_str(&summary(report));
+    out.push('\n');
+    out
+}
+
+/// `3 findings (1 critical, 2 high), 1 suppressed, in 2 files with 14 resources`.
+pub fn summary(report: &Report) -> String {
+    let active: Vec<&Finding> = report.active().collect();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut by_severity = Vec::new();
+    for severity in [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ] {
+        let n = active.iter().filter(|f| f.severity == severity).count();
+        if n > 0 {
+            by_severity.push(format!("{n} {}", severity.name()));
+        }
+    }
+    let mut text = plural(active.len(), "finding");
+    if !by_severity.is_empty() {
+        let _ = write!(text, " ({})", by_severity.join(", "));
+    }
+    let suppressed = report.suppressed().count();
+    if suppressed > 0 {
+        let _ = write!(text, ", {suppressed} suppressed");
+    }
+    let _ = write!(
+        text,
+        " in {} with {}",
+        plural(report.files, "file"),
+        plural(report.resources, "resource")
+    );
+    text
+}
+
+/// A JSON list of findings (suppressed ones carry `suppressed`: the reason).
+pub fn json(report: &Report) -> serde_json::Value {
+    serde_json::to_value(&report.findings).unwrap_or_else(|_| json!([]))
+}
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// SARIF 2.1.0: every rule in `tool.driver.rules`, one result per finding
+/// with its location; suppressed findings carry an accepted suppression.
+pub fn sarif(report: &Report) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = RULES
+        .iter()
+        .map(|r| {
+            let meta = r.rule.meta();
+            json!({
+                "id": r.code,
+                "name": meta.name,
+                "shortDescription": { "text": meta.summary },
+                "fullDescription": { "text": meta.summary },
+                "help": { "text": meta.fix, "markdown": meta.docs },
+                "helpUri": format!("https://github.com/landfall-dev/landfall/blob/main/docs/rules.md#{}", r.code.to_ascii_lowercase()),
+                "defaultConfiguration": { "level": sarif_level(meta.severity) },
+                "properties": {
+                    "family": meta.family,
+                    "awsConfigRules": meta.config_rules,
+                    "checkov": meta.checkov,
+                },
+            })
+        })
+        .collect();
+    let index_of = |code: &str| RULES.iter().position(|r| r.code == code).unwrap_or(0);
+    let results: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut result = json!({
+                "ruleId": f.rule,
+                "ruleIndex": index_of(f.rule),
+                "level": sarif_level(f.severity),
+                "message": { "text": format!("{} `{}`: {}", f.name, f.resource, f.message) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": f.file.replace('\\', "/") },
+                        "region": { "startLine": f.line.max(1), "startColumn": f.column.max(1) },
+                    },
+                    "logicalLocations": [{ "name": f.resource, "kind": "resource" }],
+                }],
+                "properties": { "severity": f.severity.name(), "fix": f.fix },
+            });
+            if let Some(reason) = &f.suppressed {
+                result["suppressions"] =
+                    json!([{ "kind": "inSource", "status": "accepted", "justification": reason }]);
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "landfall",
+                    "informationUri": "https://github.com/landfall-dev/landfall",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "results": results,
+        }]
+    })
+}

@@ -1,0 +1,92 @@
+use crate::registry::{declare_rule, Check, Rule, RuleMeta, Violation};
+use crate::value::Value;
+
+declare_rule! {
+    /// ## What it does
+    /// Finds identity policies (managed, inline on roles, users and groups)
+    /// with a statement that allows every action on every resource.
+    ///
+    /// ## Why is this bad?
+    /// `"Action": "*"` on `"Resource": "*"` is administrator access: it can
+    /// switch off logging, read every secret and create more administrators.
+    /// Administrator access comes from a time-bound permission set, never
+    /// from a policy in a template.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// PolicyDocument:
+    ///   Statement:
+    ///     - Effect: Allow
+    ///       Action: '*'
+    ///       Resource: '*'
+    /// ```
+    ///
+    /// ## Use instead
+    /// List the actions and resources the workload uses.
+    ///
+    /// ## References
+    /// - [AWS Config rule `iam-policy-no-statements-with-admin-access`](https://docs.aws.amazon.com/config/latest/developerguide/iam-policy-no-statements-with-admin-access.html)
+    pub struct IamPolicyAllowsFullAdmin {
+        name: "iam-policy-allows-full-admin",
+        family: "iam",
+        summary: "IAM policy allows `*` on `*`",
+        severity: High,
+        guardrail: None,
+        config_rules: ["IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS"],
+        checkov: ["CKV_AWS_1", "CKV_AWS_62"],
+        kinds: [
+            "AWS::IAM::ManagedPolicy",
+            "AWS::IAM::Policy",
+            "AWS::IAM::Role",
+            "AWS::IAM::User",
+            "AWS::IAM::Group",
+        ],
+        fix: "grant the specific actions and resources needed",
+    }
+}
+
+fn is_star(value: Option<&Value>) -> bool {
+    value.is_some_and(|v| v.items().iter().any(|i| i.as_str() == Some("*")))
+}
+
+fn check_document(document: &Value, path: &[&str], out: &mut Vec<Violation>) {
+    for statement in document
+        .get("Statement")
+        .map(Value::items)
+        .unwrap_or_default()
+    {
+        if statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && is_star(statement.get("Action"))
+            && is_star(statement.get("Resource"))
+            && statement.get("Condition").is_none()
+        {
+            out.push(Violation::new("policy allows every action on every resource").at(path));
+            return;
+        }
+    }
+}
+
+impl Rule for IamPolicyAllowsFullAdmin {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, check: &Check<'_>, out: &mut Vec<Violation>) {
+        if let Some(document) = check.props.get("PolicyDocument") {
+            check_document(document, &["PolicyDocument"], out);
+        }
+        for (i, policy) in check
+            .props
+            .get("Policies")
+            .map(Value::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            if let Some(document) = policy.get("PolicyDocument") {
+                let index = i.to_string();
+                check_document(document, &["Policies", &index, "PolicyDocument"], out);
+            }
+        }
+    }
+}

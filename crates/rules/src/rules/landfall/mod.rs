@@ -1,0 +1,5 @@
+//! Rules about Landfall's own annotations.
+
+pub mod invalid_suppression;
+
+pub use invalid_suppression::InvalidSuppression;

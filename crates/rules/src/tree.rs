@@ -1,0 +1,722 @@
+//! Located trees read from JSON and YAML input files.
+//!
+//! Both readers produce the same [`Node`] tree, in which every value keeps the
+//! byte span it was read from. YAML short-form intrinsics (`!Ref X`,
+//! `!GetAtt A.B`, `!Sub ...`) become the long form (`{"Ref": "X"}`,
+//! `{"Fn::GetAtt": "A.B"}`), so nothing after this module knows which syntax
+//! a template was written in. Nesting depth and alias expansion are bounded so
+//! a hostile file is an error, never a stack overflow or an out-of-memory.
+
+use std::collections::HashMap;
+
+use landfall_diagnostics::{Diagnostic, FileId, SourceFile, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
+
+/// Deepest nesting accepted in an input file.
+pub const MAX_DEPTH: usize = 128;
+/// Most values a YAML document may expand to, counting alias expansions.
+pub const MAX_NODES: usize = 2_000_000;
+
+/// A value with the span it was read from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub span: Span,
+    pub value: NodeValue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeValue {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Seq(Vec<Node>),
+    Map(Vec<(String, Node)>),
+}
+
+impl Node {
+    /// A mapping entry by key.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            NodeValue::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, n)| n),
+            _ => None,
+        }
+    }
+
+    /// Follows mapping keys and sequence indexes.
+    pub fn at<'a>(&self, path: impl IntoIterator<Item = &'a str>) -> Option<&Node> {
+        let mut node = self;
+        for segment in path {
+            node = match &node.value {
+                NodeValue::Map(_) => node.get(segment)?,
+                NodeValue::Seq(items) => items.get(segment.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            NodeValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> &[(String, Node)] {
+        match &self.value {
+            NodeValue::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self) -> &[Node] {
+        match &self.value {
+            NodeValue::Seq(items) => items,
+            _ => &[],
+        }
+    }
+}
+
+fn error_at(file: FileId, offset: usize, code: &'static str, message: String) -> Diagnostic {
+    Diagnostic::error(code, message).with_label(Span::new(file, offset, offset + 1), "here")
+}
+
+// ------------------------------------------------------------------ JSON
+
+/// Parses a JSON document; the error is located at the offending byte.
+pub fn parse_json(file_id: FileId, text: &str) -> Result<Node, Diagnostic> {
+    let mut parser = JsonParser {
+        file: file_id,
+        bytes: text.as_bytes(),
+        text,
+        pos: 0,
+    };
+    parser.skip_ws();
+    let node = parser.value(0)?;
+    parser.skip_ws();
+    if parser.pos < parser.bytes.len() {
+        return Err(parser.error("unexpected text after the JSON value"));
+    }
+    Ok(node)
+}
+
+struct JsonParser<'a> {
+    file: FileId,
+    bytes: &'a [u8],
+    text: &'a str,
+    pos: usize,
+}
+
+impl JsonParser<'_> {
+    fn error(&self, message: &str) -> Diagnostic {
+        error_at(
+            self.file,
+            self.pos,
+            "input::json-syntax",
+            format!("invalid JSON: {message}"),
+        )
+        .with_help("fix the JSON syntax; `python3 -m json.tool FILE` shows where it breaks")
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b) = self.bytes.get(self.pos) {
+            if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node, Diagnostic> {
+        if depth > MAX_DEPTH {
+            return Err(error_at(
+                self.file,
+                self.pos,
+                "input::too-deep",
+                format!("values are nested more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        let start = self.pos;
+        let value = match self.bytes.get(self.pos) {
+            None => return Err(self.error("unexpected end of file")),
+            Some(b'{') => {
+                self.pos += 1;
+                let mut entries: Vec<(String, Node)> = Vec::new();
+                self.skip_ws();
+                if self.bytes.get(self.pos) == Some(&b'}') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        self.skip_ws();
+                        if self.bytes.get(self.pos) != Some(&b'"') {
+                            return Err(self.error("expected a string key"));
+                        }
+                        let key_at = self.pos;
+                        let key = self.string()?;
+                        if entries.iter().any(|(k, _)| *k == key) {
+                            return Err(error_at(
+                                self.file,
+                                key_at,
+                                "input::duplicate-key",
+                                format!("duplicate key `{key}`"),
+                            )
+                            .with_help("AWS and scanners may read different copies of a duplicated key; keep one"));
+                        }
+                        self.skip_ws();
+                        if self.bytes.get(self.pos) != Some(&b':') {
+                            return Err(self.error("expected `:` after the key"));
+                        }
+                        self.pos += 1;
+                        self.skip_ws();
+                        let value = self.value(depth + 1)?;
+                        entries.push((key, value));
+                        self.skip_ws();
+                        match self.bytes.get(self.pos) {
+                            Some(b',') => self.pos += 1,
+                            Some(b'}') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return Err(self.error("expected `,` or `}`")),
+                        }
+                    }
+                }
+                NodeValue::Map(entries)
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws();
+                if self.bytes.get(self.pos) == Some(&b']') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        self.skip_ws();
+                        items.push(self.value(depth + 1)?);
+                        self.skip_ws();
+                        match self.bytes.get(self.pos) {
+                            Some(b',') => self.pos += 1,
+                            Some(b']') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return Err(self.error("expected `,` or `]`")),
+                        }
+                    }
+                }
+                NodeValue::Seq(items)
+            }
+            Some(b'"') => NodeValue::String(self.string()?),
+            Some(b't') => self.literal("true", NodeValue::Bool(true))?,
+            Some(b'f') => self.literal("false", NodeValue::Bool(false))?,
+            Some(b'n') => self.literal("null", NodeValue::Null)?,
+            Some(b'-' | b'0'..=b'9') => self.number()?,
+            Some(_) => return Err(self.error("expected a value")),
+        };
+        Ok(Node {
+            span: Span::new(self.file, start, self.pos),
+            value,
+        })
+    }
+
+    fn literal(&mut self, word: &str, value: NodeValue) -> Result<NodeValue, Diagnostic> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a value"))
+        }
+    }
+
+    fn number(&mut self) -> Result<NodeValue, Diagnostic> {
+        let start = self.pos;
+        while let Some(b) = self.bytes.get(self.pos) {
+            if b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        self.text[start..self.pos]
+            .parse::<f64>()
+            .map(NodeValue::Number)
+            .map_err(|_| {
+                error_at(
+                    self.file,
+                    start,
+                    "input::json-syntax",
+                    "invalid JSON: malformed number".to_owned(),
+                )
+            })
+    }
+
+    fn string(&mut self) -> Result<String, Diagnostic> {
+        // At the opening quote.
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let run_start = self.pos;
+            while let Some(b) = self.bytes.get(self.pos) {
+                if *b == b'"' || *b == b'\\' || *b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.push_str(&self.text[run_start..self.pos]);
+            match self.bytes.get(self.pos) {
+                None => return Err(self.error("unterminated string")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let escaped = self.bytes.get(self.pos).copied();
+                    self.pos += 1;
+                    match escaped {
+                        Some(b'"') => out.push('"'),
+                        Some(b'\\') => out.push('\\'),
+                        Some(b'/') => out.push('/'),
+                        Some(b'b') => out.push('\u{8}'),
+                        Some(b'f') => out.push('\u{c}'),
+                        Some(b'n') => out.push('\n'),
+                        Some(b'r') => out.push('\r'),
+                        Some(b't') => out.push('\t'),
+                        Some(b'u') => {
+                            let high = self.hex4()?;
+                            let c = if (0xD800..0xDC00).contains(&high) {
+                                if self.bytes.get(self.pos..self.pos + 2) == Some(b"\\u") {
+                                    self.pos += 2;
+                                    let low = self.hex4()?;
+                                    char::from_u32(
+                                        0x10000
+                                            + ((high - 0xD800) << 10)
+                                            + (low.wrapping_sub(0xDC00) & 0x3FF),
+                                    )
+                                } else {
+                                    None
+                                }
+                            } else {
+                                char::from_u32(high)
+                            };
+                            out.push(c.unwrap_or('\u{FFFD}'));
+                        }
+                        _ => return Err(self.error("invalid escape in string")),
+                    }
+                }
+                Some(_) => return Err(self.error("control character in string")),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, Diagnostic> {
+        let digits = self
+            .text
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.error("short unicode escape"))?;
+        let value =
+            u32::from_str_radix(digits, 16).map_err(|_| self.error("invalid unicode escape"))?;
+        self.pos += 4;
+        Ok(value)
+    }
+}
+
+// ------------------------------------------------------------------ YAML
+
+/// Parses a YAML document (the first one of the stream).
+pub fn parse_yaml(file_id: FileId, file: &SourceFile) -> Result<Node, Diagnostic> {
+    let mut builder = YamlBuilder {
+        file_id,
+        file,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        document: None,
+        nodes: 0,
+    };
+    let mut parser = Parser::new_from_str(file.text());
+    while let Some(next) = parser.next_event() {
+        match next {
+            Ok((event, span)) => {
+                builder.event(event, span)?;
+                if builder.document.is_some() && builder.stack.is_empty() {
+                    break;
+                }
+            }
+            Err(error) => {
+                let marker = error.marker();
+                let offset = file.offset_of(marker.line(), marker.col());
+                return Err(error_at(
+                    file_id,
+                    offset,
+                    "input::yaml-syntax",
+                    format!("invalid YAML: {}", error.info()),
+                ));
+            }
+        }
+    }
+    Ok(builder.document.unwrap_or(Node {
+        span: Span::new(file_id, 0, 0),
+        value: NodeValue::Null,
+    }))
+}
+
+enum Frame {
+    Seq {
+        start: usize,
+        anchor: usize,
+        tag: Option<String>,
+        items: Vec<Node>,
+    },
+    Map {
+        start: usize,
+        anchor: usize,
+        tag: Option<String>,
+        entries: Vec<(String, Node)>,
+        key: Option<(String, usize)>,
+    },
+}
+
+struct YamlBuilder<'a> {
+    file_id: FileId,
+    file: &'a SourceFile,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    document: Option<Node>,
+    nodes: usize,
+}
+
+/// The long-form key of a CloudFormation short-form tag.
+fn intrinsic_key(tag: &str) -> String {
+    match tag {
+        "Ref" | "Condition" => tag.to_owned(),
+        other => format!("Fn::{other}"),
+    }
+}
+
+fn local_tag(tag: Option<&saphyr_parser::Tag>) -> Option<String> {
+    let tag = tag?;
+    if tag.is_yaml_core_schema() {
+        return None;
+    }
+    Some(tag.suffix.clone())
+}
+
+impl YamlBuilder<'_> {
+    fn span(&self, span: YamlSpan) -> Span {
+        let start = self.file.offset_of(span.start.line(), span.start.col());
+        let end = self.file.offset_of(span.end.line(), span.end.col());
+        Span::new(self.file_id, start, end)
+    }
+
+    fn event(&mut self, event: Event<'_>, yaml_span: YamlSpan) -> Result<(), Diagnostic> {
+        let span = self.span(yaml_span);
+        match event {
+            Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd
+            | Event::Nothing => Ok(()),
+            Event::Alias(id) => {
+                let Some(mut node) = self.anchors.get(&id).cloned() else {
+                    return Err(error_at(
+                        self.file_id,
+                        span.start,
+                        "input::yaml-syntax",
+                        "alias to an unknown anchor".to_owned(),
+                    ));
+                };
+                self.nodes += count_nodes(&node);
+                if self.nodes > MAX_NODES {
+                    return Err(error_at(
+                        self.file_id,
+                        span.start,
+                        "input::too-large",
+                        format!("the document expands to more than {MAX_NODES} values"),
+                    ));
+                }
+                node.span = span;
+                self.push(node, 0)
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                self.nodes += 1;
+                let tag_name = local_tag(tag.as_deref());
+                let core_str = tag
+                    .as_deref()
+                    .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
+                let value = if style == ScalarStyle::Plain && tag.is_none() {
+                    plain_scalar(&text)
+                } else if core_str || tag_name.is_some() || style != ScalarStyle::Plain {
+                    NodeValue::String(text.into_owned())
+                } else {
+                    plain_scalar(&text)
+                };
+                let node = Node { span, value };
+                let node = match tag_name {
+                    Some(tag) => wrap_intrinsic(&tag, node),
+                    None => node,
+                };
+                self.push(node, anchor)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                let tag = local_tag(tag.as_deref());
+                self.open(
+                    Frame::Seq {
+                        start: span.start,
+                        anchor,
+                        tag,
+                        items: Vec::new(),
+                    },
+                    span,
+                )
+            }
+            Event::MappingStart(anchor, tag) => {
+                let tag = local_tag(tag.as_deref());
+                self.open(
+                    Frame::Map {
+                        start: span.start,
+                        anchor,
+                        tag,
+                        entries: Vec::new(),
+                        key: None,
+                    },
+                    span,
+                )
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return Ok(());
+                };
+                let (start, anchor, tag, value) = match frame {
+                    Frame::Seq {
+                        start,
+                        anchor,
+                        tag,
+                        items,
+                    } => (start, anchor, tag, NodeValue::Seq(items)),
+                    Frame::Map {
+                        start,
+                        anchor,
+                        tag,
+                        entries,
+                        ..
+                    } => (start, anchor, tag, NodeValue::Map(entries)),
+                };
+                self.nodes += 1;
+                let node = Node {
+                    span: Span::new(self.file_id, start, span.end.max(start)),
+                    value,
+                };
+                let node = match tag {
+                    Some(tag) => wrap_intrinsic(&tag, node),
+                    None => node,
+                };
+                self.push(node, anchor)
+            }
+        }
+    }
+
+    fn open(&mut self, frame: Frame, span: Span) -> Result<(), Diagnostic> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(error_at(
+                self.file_id,
+                span.start,
+                "input::too-deep",
+                format!("values are nested more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn push(&mut self, node: Node, anchor: usize) -> Result<(), Diagnostic> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => {
+                if self.document.is_none() {
+                    self.document = Some(node);
+                }
+                Ok(())
+            }
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                Ok(())
+            }
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                Some((name, key_at)) => {
+                    if entries.iter().any(|(k, _)| *k == name) {
+                        return Err(error_at(
+                            self.file_id,
+                            key_at,
+                            "input::duplicate-key",
+                            format!("duplicate key `{name}`"),
+                        )
+                        .with_help("AWS and scanners may read different copies of a duplicated key; keep one"));
+                    }
+                    entries.push((name, node));
+                    Ok(())
+                }
+                None => {
+                    let name = match node.value {
+                        NodeValue::String(s) => s,
+                        NodeValue::Bool(b) => b.to_string(),
+                        NodeValue::Number(n) => format_number(n),
+                        NodeValue::Null => "null".to_owned(),
+                        NodeValue::Seq(_) | NodeValue::Map(_) => {
+                            return Err(error_at(
+                                self.file_id,
+                                node.span.start,
+                                "input::complex-key",
+                                "a list or mapping cannot be a mapping key".to_owned(),
+                            ))
+                        }
+                    };
+                    *key = Some((name, node.span.start));
+                    Ok(())
+                }
+            },
+        }
+    }
+}
+
+/// `!Tag value` becomes `{"Fn::Tag": value}` (`Ref` and `Condition` keep their names).
+fn wrap_intrinsic(tag: &str, node: Node) -> Node {
+    let span = node.span;
+    Node {
+        span,
+        value: NodeValue::Map(vec![(intrinsic_key(tag), node)]),
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    let mut count = 0;
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        count += 1;
+        match &node.value {
+            NodeValue::Seq(items) => stack.extend(items),
+            NodeValue::Map(entries) => stack.extend(entries.iter().map(|(_, n)| n)),
+            _ => {}
+        }
+    }
+    count
+}
+
+/// Formats a number the way it was most likely written (`22`, not `22.0`).
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// A plain YAML scalar by the YAML 1.2 core schema (CloudFormation's reader
+/// also treats `yes`/`no` as strings).
+fn plain_scalar(text: &str) -> NodeValue {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return NodeValue::Null,
+        "true" | "True" | "TRUE" => return NodeValue::Bool(true),
+        "false" | "False" | "FALSE" => return NodeValue::Bool(false),
+        _ => {}
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let numeric = !digits.is_empty()
+        && digits
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
+    // Leading zeros (`0123`, account ids) stay strings, as CloudFormation keeps them.
+    let leading_zero = digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.");
+    if numeric && !leading_zero {
+        if let Ok(n) = text.parse::<f64>() {
+            return NodeValue::Number(n);
+        }
+    }
+    NodeValue::String(text.to_owned())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use landfall_diagnostics::SourceSet;
+
+    fn yaml(text: &str) -> Result<Node, Diagnostic> {
+        let mut sources = SourceSet::default();
+        let id = sources.add("t.yaml", text);
+        parse_yaml(id, sources.file(id))
+    }
+
+    fn json(text: &str) -> Result<Node, Diagnostic> {
+        let mut sources = SourceSet::default();
+        let id = sources.add("t.json", text);
+        parse_json(id, text)
+    }
+
+    #[test]
+    fn short_form_tags_become_long_form() {
+        let node =
+            yaml("a: !Ref X\nb: !GetAtt R.Arn\nc: !If [Cond, 1, 2]\nd: !Sub 'x-${AWS::Region}'\n")
+                .unwrap();
+        assert_eq!(node.at(["a", "Ref"]).and_then(Node::as_str), Some("X"));
+        assert_eq!(
+            node.at(["b", "Fn::GetAtt"]).and_then(Node::as_str),
+            Some("R.Arn")
+        );
+        assert_eq!(node.at(["c", "Fn::If"]).map(|n| n.items().len()), Some(3));
+        assert!(node.at(["d", "Fn::Sub"]).is_some());
+    }
+
+    #[test]
+    fn plain_scalars_follow_the_core_schema() {
+        let node = yaml("a: no\nb: 22\nc: '22'\nd: 0123\ne: true\n").unwrap();
+        assert_eq!(node.get("a").unwrap().value, NodeValue::String("no".into()));
+        assert_eq!(node.get("b").unwrap().value, NodeValue::Number(22.0));
+        assert_eq!(node.get("c").unwrap().value, NodeValue::String("22".into()));
+        assert_eq!(
+            node.get("d").unwrap().value,
+            NodeValue::String("0123".into())
+        );
+        assert_eq!(node.get("e").unwrap().value, NodeValue::Bool(true));
+    }
+
+    #[test]
+    fn json_reads_escapes_and_reports_errors_in_place() {
+        let node = json(r#"{"a": "x\u00e9\n", "b": [1, -2.5e1, null, false]}"#).unwrap();
+        assert_eq!(node.get("a").and_then(Node::as_str), Some("xé\n"));
+        assert_eq!(node.at(["b", "1"]).unwrap().value, NodeValue::Number(-25.0));
+        let error = json("{\"a\": [1, 2,, 3]}").unwrap_err();
+        assert_eq!(error.code, "input::json-syntax");
+        assert_eq!(error.primary_span().unwrap().start, 12);
+    }
+
+    #[test]
+    fn hostile_nesting_is_an_error() {
+        let deep = "[".repeat(100_000);
+        assert_eq!(json(&deep).unwrap_err().code, "input::too-deep");
+        // saphyr stops at its own recursion limit first; either way an error.
+        let deep_yaml = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert!(yaml(&deep_yaml).is_err());
+        let deep_yaml = "[".repeat(200) + &"]".repeat(200);
+        assert!(yaml(&deep_yaml).is_err());
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        assert_eq!(
+            json(r#"{"a": 1, "a": 2}"#).unwrap_err().code,
+            "input::duplicate-key"
+        );
+        assert_eq!(
+            yaml("a: 1\na: 2\n").unwrap_err().code,
+            "input::duplicate-key"
+        );
+    }
+}

@@ -1,0 +1,483 @@
+//! The resource view: every input normalized into one list of resources that
+//! every rule reads.
+//!
+//! Inputs are CloudFormation templates (JSON or YAML), Terraform plans
+//! (`terraform show -json`), and — through [`ViewBuilder::push`] — resources
+//! built by other stages (the synthesized platform, a live inventory). Each
+//! file is read and parsed once; rules never see the files, only the view.
+//!
+//! Resource types use CloudFormation's names as the one vocabulary
+//! (`AWS::EC2::Volume`); Terraform resources are translated onto the same
+//! types and property shapes (`aws_ebs_volume.encrypted` becomes
+//! `AWS::EC2::Volume` `Encrypted`), so a rule is written once for both.
+//! Terraform types with no translation keep the kind `terraform:<type>`.
+
+mod cfn;
+mod terraform;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use landfall_diagnostics::{Diagnostic, FileId, SourceSet, Span};
+
+use crate::tree::{self, Node};
+use crate::value::{Value, Variant};
+
+/// What a file was recognized as, from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    CloudFormation,
+    TerraformPlan,
+    /// Resources pushed by another stage (synth, live inventory).
+    Synthesized,
+}
+
+impl InputKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            InputKind::CloudFormation => "CloudFormation template",
+            InputKind::TerraformPlan => "Terraform plan",
+            InputKind::Synthesized => "synthesized platform",
+        }
+    }
+}
+
+/// An inline suppression of one rule on one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suppression {
+    /// The rule code or name as written.
+    pub rule: String,
+    /// Why; a suppression without one is itself a finding.
+    pub reason: Option<String>,
+    pub span: Span,
+}
+
+/// One resource, normalized.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// CloudFormation type name, or `terraform:<type>` when not translated.
+    pub kind: String,
+    /// The type as written in the input (`aws_ebs_volume`, `AWS::EC2::Volume`).
+    pub source_type: String,
+    /// Logical id (CloudFormation) or address (Terraform).
+    pub id: String,
+    pub file: FileId,
+    /// Where the resource is declared.
+    pub span: Span,
+    /// Choice-free readings of the properties (one unless `Fn::If` is used).
+    pub variants: Vec<Variant>,
+    /// Environment name, when known (flag, tag, parameter or the model).
+    pub environment: Option<String>,
+    /// Region, when known.
+    pub region: Option<String>,
+    pub suppressions: Vec<Suppression>,
+    /// The raw properties as read, to locate a property's line.
+    pub(crate) raw: Option<Node>,
+}
+
+impl Resource {
+    /// The first (usually only) reading of the properties.
+    pub fn properties(&self) -> &Value {
+        static EMPTY: Value = Value::Map(Vec::new());
+        self.variants.first().map_or(&EMPTY, |v| &v.value)
+    }
+
+    /// The span of a property given by its path under `Properties`, or the
+    /// resource's own span.
+    pub fn span_of(&self, path: &[&str]) -> Span {
+        let mut best = self.span;
+        let Some(mut node) = self.raw.as_ref() else {
+            return best;
+        };
+        for segment in path {
+            let next = match &node.value {
+                tree::NodeValue::Map(_) => node.get(segment),
+                tree::NodeValue::Seq(items) => {
+                    segment.parse::<usize>().ok().and_then(|i| items.get(i))
+                }
+                _ => None,
+            };
+            match next {
+                Some(n) => {
+                    node = n;
+                    best = n.span;
+                }
+                None => break,
+            }
+        }
+        best
+    }
+}
+
+/// A file read into the view.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    pub id: FileId,
+    pub path: PathBuf,
+    pub kind: InputKind,
+    /// Indexes into [`ResourceView::resources`].
+    pub resources: std::ops::Range<usize>,
+    pub environment: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Settings for reading inputs.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Environment of every input (`--environment`); overrides what templates say.
+    pub environment: Option<String>,
+}
+
+/// Every resource of a run, with the files they came from.
+#[derive(Debug, Default)]
+pub struct ResourceView {
+    pub sources: SourceSet,
+    pub files: Vec<FileInfo>,
+    pub resources: Vec<Resource>,
+    /// Problems reading inputs (malformed JSON or YAML, unrecognized files).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Files under a directory that were skipped as neither template nor plan.
+    pub skipped: Vec<PathBuf>,
+    index: Index,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    by_kind: HashMap<String, Vec<usize>>,
+    by_id: HashMap<(FileId, String), usize>,
+    referrers: HashMap<(FileId, String), Vec<usize>>,
+}
+
+impl ResourceView {
+    /// Reads files and directories (recursively) into one view.
+    pub fn load(paths: &[PathBuf], options: &LoadOptions) -> ResourceView {
+        let mut builder = ViewBuilder::new(options.clone());
+        for path in paths {
+            builder.add_path(path);
+        }
+        builder.finish()
+    }
+
+    /// Resources of one kind, in input order.
+    pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.index
+            .by_kind
+            .get(kind)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.resources[i])
+    }
+
+    /// Indexes of the resources of one kind.
+    pub fn indexes_of_kind(&self, kind: &str) -> &[usize] {
+        self.index.by_kind.get(kind).map_or(&[], Vec::as_slice)
+    }
+
+    /// A resource of the same file (template or plan) by logical id or address.
+    pub fn lookup(&self, file: FileId, id: &str) -> Option<&Resource> {
+        self.index
+            .by_id
+            .get(&(file, id.to_owned()))
+            .map(|&i| &self.resources[i])
+    }
+
+    /// The resource a value refers to (`!Ref`, `!GetAtt`, a plan reference).
+    pub fn resolve(&self, from: &Resource, value: &Value) -> Option<&Resource> {
+        self.lookup(from.file, value.refers_to()?)
+    }
+
+    /// Resources of the same file that refer to `target` anywhere in their properties.
+    pub fn referrers<'a>(&'a self, target: &Resource) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.index
+            .referrers
+            .get(&(target.file, target.id.clone()))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.resources[i])
+    }
+
+    pub fn file_info(&self, file: FileId) -> Option<&FileInfo> {
+        self.files.iter().find(|f| f.id == file)
+    }
+}
+
+/// Builds a [`ResourceView`] from files, texts or resources.
+pub struct ViewBuilder {
+    options: LoadOptions,
+    view: ResourceView,
+}
+
+/// Extensions read when walking a directory.
+const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "template"];
+
+impl ViewBuilder {
+    pub fn new(options: LoadOptions) -> Self {
+        Self {
+            options,
+            view: ResourceView::default(),
+        }
+    }
+
+    /// Adds a file, or every template and plan under a directory.
+    pub fn add_path(&mut self, path: &Path) {
+        if path.is_dir() {
+            let mut files = Vec::new();
+            walk(path, &mut files, &mut self.view.diagnostics, 0);
+            files.sort();
+            for file in files {
+                self.add_file(&file, false);
+            }
+        } else {
+            self.add_file(path, true);
+        }
+    }
+
+    fn add_file(&mut self, path: &Path, explicit: bool) {
+        let name = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                if !self.add_text_as(&name, path, &text) {
+                    if explicit {
+                        let file = self.view.sources.add(name.clone(), text);
+                        self.view.diagnostics.push(
+                            Diagnostic::error(
+                                "input::unrecognized",
+                                format!("`{name}` is neither a CloudFormation template nor a Terraform plan"),
+                            )
+                            .in_file(file)
+                            .with_help("templates have a `Resources` mapping; plans come from `terraform show -json PLANFILE`"),
+                        );
+                    } else {
+                        self.view.skipped.push(path.to_owned());
+                    }
+                }
+            }
+            Err(error) => {
+                let file = self.view.sources.add(name.clone(), "");
+                self.view.diagnostics.push(
+                    Diagnostic::error(
+                        "input::unreadable",
+                        format!("cannot read `{name}`: {error}"),
+                    )
+                    .in_file(file),
+                );
+            }
+        }
+    }
+
+    /// Adds a file's text under a display name; the kind is detected from
+    /// the content. Returns false when the text is neither a template nor a
+    /// plan (and adds nothing).
+    pub fn add_text(&mut self, name: &str, text: &str) -> bool {
+        self.add_text_as(name, Path::new(name), text)
+    }
+
+    fn add_text_as(&mut self, name: &str, path: &Path, text: &str) -> bool {
+        let looks_json = text.trim_start().starts_with('{');
+        let file = self.view.sources.add(name, text);
+        let parsed = if looks_json {
+            tree::parse_json(file, text)
+        } else {
+            tree::parse_yaml(file, self.view.sources.file(file))
+        };
+        let root = match parsed {
+            Ok(root) => root,
+            Err(diagnostic) => {
+                // Malformed files named on purpose, or that look like templates, are reported.
+                let looks_like_input = ["Resources", "AWSTemplateFormatVersion", "planned_values"]
+                    .iter()
+                    .any(|k| text.contains(k));
+                if looks_like_input || path.extension().is_none() {
+                    self.view.diagnostics.push(diagnostic);
+                    return true;
+                }
+                return looks_like_input;
+            }
+        };
+        let kind = if root.get("planned_values").is_some()
+            || (root.get("format_version").is_some() && root.get("terraform_version").is_some())
+        {
+            InputKind::TerraformPlan
+        } else if matches!(
+            root.get("Resources").map(|n| &n.value),
+            Some(tree::NodeValue::Map(_))
+        ) || root.get("AWSTemplateFormatVersion").is_some()
+        {
+            InputKind::CloudFormation
+        } else {
+            return false;
+        };
+        let start = self.view.resources.len();
+        let mut info = FileInfo {
+            id: file,
+            path: path.to_owned(),
+            kind,
+            resources: start..start,
+            environment: None,
+            region: None,
+        };
+        let mut resources = Vec::new();
+        match kind {
+            InputKind::CloudFormation => cfn::read(
+                file,
+                root,
+                &self.options,
+                &mut info,
+                &mut resources,
+                &mut self.view.diagnostics,
+            ),
+            InputKind::TerraformPlan => terraform::read(
+                file,
+                root,
+                &self.options,
+                &mut info,
+                &mut resources,
+                &mut self.view.diagnostics,
+            ),
+            InputKind::Synthesized => {}
+        }
+        for resource in resources {
+            self.push(resource);
+        }
+        info.resources = start..self.view.resources.len();
+        self.view.files.push(info);
+        true
+    }
+
+    /// Adds a resource built elsewhere (the synthesized platform, a live
+    /// inventory). Its `file` must come from [`ViewBuilder::sources`].
+    pub fn push(&mut self, resource: Resource) {
+        let index = self.view.resources.len();
+        self.view
+            .index
+            .by_kind
+            .entry(resource.kind.clone())
+            .or_default()
+            .push(index);
+        self.view
+            .index
+            .by_id
+            .insert((resource.file, resource.id.clone()), index);
+        let mut targets = Vec::new();
+        for variant in &resource.variants {
+            collect_refs(&variant.value, &mut targets);
+        }
+        targets.sort();
+        targets.dedup();
+        for target in targets {
+            if target != resource.id {
+                self.view
+                    .index
+                    .referrers
+                    .entry((resource.file, target))
+                    .or_default()
+                    .push(index);
+            }
+        }
+        self.view.resources.push(resource);
+    }
+
+    /// The source set, to register a file for pushed resources.
+    pub fn sources(&mut self) -> &mut SourceSet {
+        &mut self.view.sources
+    }
+
+    pub fn finish(self) -> ResourceView {
+        self.view
+    }
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Unknown(u) => {
+            if let Some(target) = &u.refers_to {
+                out.push(target.clone());
+            }
+        }
+        Value::List(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        Value::Map(entries) => entries.iter().for_each(|(_, v)| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(
+                "input::unreadable",
+                format!("cannot read directory `{}`: {error}", dir.display()),
+            ));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name == "node_modules" || name == "target" {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => walk(&path, out, diagnostics, depth + 1),
+            Ok(t) if t.is_file() => {
+                let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+                if EXTENSIONS.contains(&ext) {
+                    out.push(path);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Reads `Environment`-like tags from a CloudFormation `Tags` list or a
+/// Terraform `tags` map (normalized to the CloudFormation list form).
+pub(crate) fn environment_from_tags(tags: &Value) -> Option<String> {
+    for tag in tags.items() {
+        let key = tag.get("Key").and_then(Value::as_str)?;
+        if is_environment_key(key) {
+            if let Some(value) = tag.get("Value").and_then(Value::as_str) {
+                return Some(value.to_owned());
+            }
+        }
+    }
+    None
+}
+
+pub(crate) fn is_environment_key(key: &str) -> bool {
+    matches!(
+        key.to_ascii_lowercase().as_str(),
+        "environment" | "env" | "stage" | "environmentname" | "landfall:environment"
+    )
+}
+
+/// Reads suppressions from `{landfall: {suppress: [{rule, reason}]}}`.
+pub(crate) fn suppressions_from_metadata(metadata: Option<&Node>) -> Vec<Suppression> {
+    let Some(list) = metadata.and_then(|m| m.at(["landfall", "suppress"])) else {
+        return Vec::new();
+    };
+    list.items()
+        .iter()
+        .map(|item| Suppression {
+            rule: item
+                .get("rule")
+                .and_then(Node::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            reason: item
+                .get("reason")
+                .and_then(Node::as_str)
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned),
+            span: item.span,
+        })
+        .collect()
+}
