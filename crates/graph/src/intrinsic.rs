@@ -161,7 +161,8 @@ pub fn rewrite_references(value: &mut Value, f: &mut dyn FnMut(Reference<'_>) ->
                         target,
                         attribute: None,
                     }))
-                } else if let Some((target, attribute)) = map.get("Fn::GetAtt").and_then(get_att_parts)
+                } else if let Some((target, attribute)) =
+                    map.get("Fn::GetAtt").and_then(get_att_parts)
                 {
                     Some(f(Reference {
                         target,
