@@ -1,0 +1,121 @@
+//! `landfall synth`: CloudFormation templates, StackSets and a deployment
+//! manifest for the whole platform.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use landfall_netplan::{Lockfile, PlanOptions, LOCKFILE_NAME};
+
+use crate::args::{Format, SynthArgs};
+use crate::output;
+
+pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let mut resolved = output::load(&args.spec)?;
+    // The address plan follows the lockfile next to the spec (or the
+    // reference platform's built-in one), so synthesized addresses match what
+    // `landfall net` recorded.
+    let lock_text = match &args.spec.spec {
+        Some(dir) => {
+            let path = dir.join(LOCKFILE_NAME);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => Some((path.display().to_string(), text)),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+                Err(error) => {
+                    return Err(error).with_context(|| format!("cannot read `{}`", path.display()))
+                }
+            }
+        }
+        None => landfall_spec::REFERENCE_FILES
+            .iter()
+            .find(|(name, _)| *name == LOCKFILE_NAME)
+            .map(|(_, text)| (format!("reference/{LOCKFILE_NAME}"), (*text).to_owned())),
+    };
+    let mut lock = None;
+    if let Some((name, text)) = &lock_text {
+        let file = resolved.loaded.sources.add(name.clone(), text.as_str());
+        match Lockfile::parse(text, file) {
+            Ok(parsed) => lock = Some(parsed),
+            Err(diagnostics) => resolved.diagnostics.extend(diagnostics),
+        }
+    }
+    let plan = match (&resolved.model, resolved.diagnostics.has_errors()) {
+        (Some(model), false) => {
+            let planned = landfall_netplan::plan(
+                model,
+                &resolved.loaded,
+                lock.as_ref(),
+                PlanOptions::default(),
+            );
+            resolved.diagnostics.extend(planned.diagnostics);
+            planned.plan
+        }
+        _ => None,
+    };
+    let (Some(model), Some(plan), false) = (
+        resolved.model.as_ref(),
+        plan,
+        resolved.diagnostics.has_errors(),
+    ) else {
+        output::print_diagnostics(&resolved, args.spec.color)?;
+        return Ok(ExitCode::from(super::INVALID));
+    };
+    let emitted = landfall_synth::synthesize(model, &plan).and_then(|graph| {
+        landfall_synth::cloudformation::emit(&graph, &model.limits, Some(&resolved.loaded.sources))
+    });
+    let emitted = match emitted {
+        Ok(emitted) => emitted,
+        Err(problems) => {
+            resolved
+                .diagnostics
+                .extend(problems.iter().map(|p| p.to_diagnostic(&resolved.loaded)));
+            output::print_diagnostics(&resolved, args.spec.color)?;
+            return Ok(ExitCode::from(super::INVALID));
+        }
+    };
+    output::print_diagnostics(&resolved, args.spec.color)?;
+    landfall_synth::cloudformation::write(&emitted, &args.out)
+        .with_context(|| format!("cannot write to `{}`", args.out.display()))?;
+    let elapsed = started.elapsed();
+    let summary = &emitted.summary;
+    match args.spec.format {
+        Format::Json => {
+            let layers: serde_json::Map<String, serde_json::Value> = summary
+                .layers
+                .iter()
+                .map(|(layer, c)| {
+                    (
+                        layer.name().to_owned(),
+                        serde_json::json!({
+                            "stacks": c.stacks,
+                            "stack_sets": c.stack_sets,
+                            "resources": c.resources,
+                        }),
+                    )
+                })
+                .collect();
+            let report = serde_json::json!({
+                "out": args.out.display().to_string(),
+                "stacks": summary.stacks(),
+                "stack_sets": summary.stack_sets(),
+                "resources": summary.resources(),
+                "waves": summary.waves,
+                "s3_templates": summary.s3_templates,
+                "largest_template_bytes": summary.largest_template_bytes,
+                "layers": layers,
+                "milliseconds": elapsed.as_secs_f64() * 1000.0,
+            });
+            output::print_stdout(&serde_json::to_string_pretty(&report)?)?;
+        }
+        Format::Text => {
+            eprintln!(
+                "wrote {} templates and manifest.json to `{}`\n{summary}\n  done in {:.1} ms",
+                emitted.files.len().saturating_sub(1),
+                args.out.display(),
+                elapsed.as_secs_f64() * 1000.0
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

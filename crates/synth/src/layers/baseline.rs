@@ -1,0 +1,408 @@
+//! The account baseline: what every member account gets, as two
+//! service-managed StackSets over the core, workload and sandbox OUs (new
+//! accounts get them automatically; suspended accounts do not).
+//!
+//! - `baseline-global` (home region only, because IAM is global): the CI/CD
+//!   deploy role, the read-only audit role, the break-glass role, the
+//!   boundary every workload role must carry, the AWS Config service-linked
+//!   role, and the S3 account-level public access block.
+//! - `baseline-regional` (every allowed region): KMS keys for EBS, S3 and
+//!   logs; EBS encryption by default; the Config recorder, its delivery
+//!   channel to the log archive and the Config rules; Session Manager
+//!   preferences (sessions logged to the log archive, encrypted); IAM Access
+//!   Analyzer.
+//!
+//! Two account settings have no CloudFormation resource type: EBS
+//! encryption by default (`ec2:EnableEbsEncryptionByDefault`) and the S3
+//! account-level public access block (`s3:PutAccountPublicAccessBlock`; there
+//! is no `AWS::S3::AccountPublicAccessBlock`). Both are set by an
+//! `AWS::SSM::Association` that runs AWS's own remediation runbook once per
+//! account: no function code of ours to maintain, and the matching Config
+//! rule reports any later drift.
+
+use landfall_graph::{intrinsic, Layer, StackSetTarget, Target};
+use landfall_model::OuKind;
+use serde_json::{json, Value};
+
+use crate::config_rules::config_rules;
+use crate::unit::{resource, ResourceExt, Unit};
+use crate::{params, Ctx};
+
+/// Path of the platform's own roles; the SCPs exempt it.
+pub const ROLE_PATH: &str = "/landfall/";
+pub const DEPLOY_ROLE: &str = "landfall-deploy";
+pub const AUTOMATION_ROLE: &str = "landfall-baseline-automation";
+/// Path of the roles CI/CD deploy roles in shared services assume from.
+pub const DEPLOY_PRINCIPAL_PATH: &str = "/landfall/deploy/";
+
+fn target(ctx: &Ctx<'_>, regions: Vec<String>) -> Target {
+    let organizational_units = ctx
+        .model
+        .organizational_units
+        .iter()
+        .filter(|ou| matches!(ou.kind, OuKind::Core | OuKind::Workloads | OuKind::Sandbox))
+        .map(|ou| ou.path.clone())
+        .collect();
+    Target::StackSet(StackSetTarget {
+        administrator: ctx.management.to_owned(),
+        organizational_units,
+        regions,
+    })
+}
+
+pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
+    vec![global(ctx), regional(ctx)]
+}
+
+fn trust_account(account_param: &str, extra: Option<Value>) -> Value {
+    let mut statement = json!({
+        "Effect": "Allow",
+        "Principal": { "AWS": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{{account_param}}}:root")) },
+        "Action": "sts:AssumeRole"
+    });
+    if let Some(condition) = extra {
+        statement["Condition"] = condition;
+    }
+    json!({ "Version": "2012-10-17", "Statement": [statement] })
+}
+
+fn global(ctx: &Ctx<'_>) -> Unit {
+    let mut unit = Unit::new(
+        ctx.stack_name("baseline-global", ""),
+        Layer::Baseline,
+        "Account baseline: roles and account-wide settings".into(),
+        target(ctx, vec![ctx.home.to_owned()]),
+    );
+    unit.depends_on.push(ctx.stack_name("organization", ""));
+    let shared = ctx.core_account_param(&mut unit, params::SHARED, ctx.shared);
+    let security = ctx.core_account_param(&mut unit, params::SECURITY, ctx.security);
+    let management = unit.parameter(
+        params::MANAGEMENT,
+        "Id of the management account",
+        landfall_graph::ParameterValue::AccountId(ctx.management.to_owned()),
+    );
+
+    unit.add(resource(
+        "WorkloadBoundary",
+        "AWS::IAM::ManagedPolicy",
+        json!({
+            "ManagedPolicyName": "landfall-workload-boundary",
+            "Path": ROLE_PATH,
+            "Description": "Permissions boundary of every role CI/CD creates",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    { "Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*" },
+                    {
+                        "Sid": "NotThePlatformsRoles",
+                        "Effect": "Deny",
+                        "Action": ["iam:*"],
+                        "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/landfall/*")
+                    },
+                    {
+                        "Sid": "NoUsersOrOrganization",
+                        "Effect": "Deny",
+                        "Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "organizations:*", "account:*"],
+                        "Resource": "*"
+                    }
+                ]
+            }
+        }),
+    ));
+    unit.add(resource(
+        "DeployRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": DEPLOY_ROLE,
+            "Path": ROLE_PATH,
+            "Description": "Assumed by CI/CD deploy roles of the shared-services account",
+            "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": trust_account(&shared, Some(json!({
+                "ArnLike": { "aws:PrincipalArn": intrinsic::sub(format!(
+                    "arn:${{AWS::Partition}}:iam::${{{shared}}}:role{DEPLOY_PRINCIPAL_PATH}*"
+                )) }
+            }))),
+            "ManagedPolicyArns": [intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/PowerUserAccess")],
+            "Policies": [{
+                "PolicyName": "workload-roles",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "RolesUnderTheBoundary",
+                            "Effect": "Allow",
+                            "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+                            "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/workload/*"),
+                            "Condition": { "StringEquals": { "iam:PermissionsBoundary": { "Ref": "WorkloadBoundary" } } }
+                        },
+                        {
+                            "Sid": "ManageWorkloadRoles",
+                            "Effect": "Allow",
+                            "Action": ["iam:DeleteRole", "iam:GetRole", "iam:PassRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy"],
+                            "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/workload/*")
+                        }
+                    ]
+                }
+            }]
+        }),
+    ));
+    unit.add(resource(
+        "AuditRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": "landfall-audit",
+            "Path": ROLE_PATH,
+            "Description": "Read-only audit from the security tooling account",
+            "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": trust_account(&security, None),
+            "ManagedPolicyArns": [
+                intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/SecurityAudit"),
+                intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/job-function/ViewOnlyAccess")
+            ]
+        }),
+    ));
+    unit.add(resource(
+        "BreakGlassRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": "landfall-break-glass",
+            "Path": ROLE_PATH,
+            "Description": "Emergency administrator access from the management account, with MFA",
+            "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": trust_account(&management, Some(json!({
+                "Bool": { "aws:MultiFactorAuthPresent": "true" }
+            }))),
+            "ManagedPolicyArns": [intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess")]
+        }),
+    ));
+    unit.add(resource(
+        "AutomationRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": AUTOMATION_ROLE,
+            "Path": ROLE_PATH,
+            "Description": "Runs the baseline's Systems Manager runbooks",
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": { "Service": "ssm.amazonaws.com" },
+                    "Action": "sts:AssumeRole",
+                    "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
+                }]
+            },
+            "Policies": [{
+                "PolicyName": "account-settings",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Action": [
+                            "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsEncryptionByDefault",
+                            "s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"
+                        ],
+                        "Resource": "*"
+                    }]
+                }
+            }]
+        }),
+    ));
+    unit.add(resource(
+        "ConfigServiceLinkedRole",
+        "AWS::IAM::ServiceLinkedRole",
+        json!({ "AWSServiceName": "config.amazonaws.com" }),
+    ));
+    // No resource type sets the account-level public access block (it is an
+    // S3 Control setting); AWS's runbook does it in one API call.
+    unit.add(resource(
+        "S3AccountPublicAccessBlock",
+        "AWS::SSM::Association",
+        json!({
+            "AssociationName": "landfall-s3-account-public-access-block",
+            "Name": "AWSConfigRemediation-ConfigureS3PublicAccessBlock",
+            "Parameters": {
+                "AccountId": [{ "Ref": "AWS::AccountId" }],
+                "BlockPublicAcls": ["true"],
+                "BlockPublicPolicy": ["true"],
+                "IgnorePublicAcls": ["true"],
+                "RestrictPublicBuckets": ["true"],
+                "AutomationAssumeRole": [{ "Fn::GetAtt": ["AutomationRole", "Arn"] }]
+            }
+        }),
+    ));
+    unit
+}
+
+fn key_policy(extra: Vec<Value>) -> Value {
+    let mut statements = vec![json!({
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": { "AWS": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
+        "Action": "kms:*",
+        "Resource": "*"
+    })];
+    statements.extend(extra);
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+fn via_service(service: &str) -> Value {
+    json!({
+        "Sid": "UseThroughTheService",
+        "Effect": "Allow",
+        "Principal": { "AWS": "*" },
+        "Action": ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {
+                "kms:CallerAccount": { "Ref": "AWS::AccountId" },
+                "kms:ViaService": intrinsic::sub(format!("{service}.${{AWS::Region}}.amazonaws.com"))
+            }
+        }
+    })
+}
+
+fn regional(ctx: &Ctx<'_>) -> Unit {
+    let mut unit = Unit::new(
+        ctx.stack_name("baseline-regional", ""),
+        Layer::Baseline,
+        "Account baseline: keys, encryption, Config, Session Manager and Access Analyzer in every region".into(),
+        target(ctx, ctx.regions.iter().map(|r| (*r).to_owned()).collect()),
+    );
+    unit.depends_on.push(ctx.stack_name("baseline-global", ""));
+    unit.depends_on.push(ctx.stack_name("log-archive", ""));
+    let log_archive = ctx.core_account_param(&mut unit, params::LOG_ARCHIVE, ctx.log_archive);
+    unit.conditions.insert(
+        "IsHomeRegion".into(),
+        intrinsic::equals(intrinsic::r#ref("AWS::Region"), json!(ctx.home)),
+    );
+
+    let keys = [
+        (
+            "EbsKey",
+            "ebs",
+            "EBS volumes and snapshots",
+            via_service("ec2"),
+        ),
+        ("S3Key", "s3", "S3 buckets", via_service("s3")),
+        (
+            "LogsKey",
+            "logs",
+            "CloudWatch Logs and Session Manager sessions",
+            json!({
+                "Sid": "CloudWatchLogs",
+                "Effect": "Allow",
+                "Principal": { "Service": intrinsic::sub("logs.${AWS::Region}.amazonaws.com") },
+                "Action": ["kms:Decrypt", "kms:Describe*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Resource": "*",
+                "Condition": { "ArnLike": { "kms:EncryptionContext:aws:logs:arn": intrinsic::sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*") } }
+            }),
+        ),
+    ];
+    for (id, alias, what, statement) in keys {
+        unit.add(
+            resource(
+                id,
+                "AWS::KMS::Key",
+                json!({
+                    "Description": format!("Encrypts {what}"),
+                    "EnableKeyRotation": true,
+                    "KeyPolicy": key_policy(vec![statement]),
+                }),
+            )
+            .retain(),
+        );
+        unit.add(resource(
+            format!("{id}Alias"),
+            "AWS::KMS::Alias",
+            json!({ "AliasName": format!("alias/landfall/{alias}"), "TargetKeyId": { "Ref": id } }),
+        ));
+    }
+    // No resource type turns on EBS encryption by default (a per-region
+    // account setting); AWS's runbook does it in one API call.
+    unit.add(resource(
+        "EbsEncryptionByDefault",
+        "AWS::SSM::Association",
+        json!({
+            "AssociationName": "landfall-ebs-encryption-by-default",
+            "Name": "AWSConfigRemediation-EnableEbsEncryptionByDefault",
+            "Parameters": {
+                "AutomationAssumeRole": [intrinsic::sub(format!(
+                    "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{ROLE_PATH}{AUTOMATION_ROLE}"
+                ))]
+            }
+        }),
+    ));
+    unit.add(resource(
+        "ConfigRecorder",
+        "AWS::Config::ConfigurationRecorder",
+        json!({
+            "Name": "default",
+            "RoleARN": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
+            "RecordingGroup": {
+                "AllSupported": true,
+                "IncludeGlobalResourceTypes": intrinsic::if_("IsHomeRegion", json!(true), json!(false))
+            }
+        }),
+    ));
+    unit.add(
+        resource(
+            "ConfigDeliveryChannel",
+            "AWS::Config::DeliveryChannel",
+            json!({
+                "Name": "default",
+                "S3BucketName": intrinsic::sub(ctx.log_bucket("config", &log_archive)),
+                "ConfigSnapshotDeliveryProperties": { "DeliveryFrequency": "TwentyFour_Hours" }
+            }),
+        )
+        .depends("ConfigRecorder"),
+    );
+    for rule in config_rules(ctx.model) {
+        let mut props = json!({
+            "ConfigRuleName": rule.name,
+            "Source": { "Owner": "AWS", "SourceIdentifier": rule.identifier }
+        });
+        if rule.periodic {
+            props["MaximumExecutionFrequency"] = json!("TwentyFour_Hours");
+        }
+        let mut r = resource(
+            landfall_graph::logical_id(&["ConfigRule", rule.name]),
+            "AWS::Config::ConfigRule",
+            props,
+        )
+        .depends("ConfigRecorder");
+        if rule.global {
+            r = r.when("IsHomeRegion");
+        }
+        unit.add(r);
+    }
+    unit.add(resource(
+        "SessionManagerPreferences",
+        "AWS::SSM::Document",
+        json!({
+            "Name": "SSM-SessionManagerRunShell",
+            "DocumentType": "Session",
+            "DocumentFormat": "JSON",
+            "Content": {
+                "schemaVersion": "1.0",
+                "description": "Session Manager preferences: sessions logged to the log archive, encrypted",
+                "sessionType": "Standard_Stream",
+                "inputs": {
+                    "s3BucketName": intrinsic::sub(ctx.log_bucket("sessions", &log_archive)),
+                    "s3KeyPrefix": intrinsic::sub("${AWS::AccountId}/${AWS::Region}"),
+                    "s3EncryptionEnabled": true,
+                    "cloudWatchLogGroupName": "",
+                    "cloudWatchEncryptionEnabled": true,
+                    "kmsKeyId": { "Ref": "LogsKey" },
+                    "runAsEnabled": false,
+                    "idleSessionTimeout": "20"
+                }
+            }
+        }),
+    ));
+    unit.add(resource(
+        "AccessAnalyzer",
+        "AWS::AccessAnalyzer::Analyzer",
+        json!({ "AnalyzerName": "landfall-account", "Type": "ACCOUNT" }),
+    ));
+    unit
+}

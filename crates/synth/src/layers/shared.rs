@@ -1,0 +1,414 @@
+//! Shared services, in the shared-services account's home region: ECR
+//! repositories per service, CodeArtifact (replacing Nexus), the OIDC trust
+//! of GitHub Actions (and Jenkins while it lasts) with one deploy role per
+//! service, and the Image Builder pipeline for the metal AMIs of
+//! latency-sensitive services.
+//!
+//! One unit, always cut into a `platform` stack and one stack per domain
+//! (its services' repositories and deploy roles), so adding a service or a
+//! domain moves nothing.
+
+use landfall_graph::{intrinsic, logical_id, Layer, Target};
+use landfall_model::Service;
+use serde_json::{json, Value};
+
+use crate::layers::baseline::{DEPLOY_PRINCIPAL_PATH, DEPLOY_ROLE, ROLE_PATH};
+use crate::unit::{resource, tags, ResourceExt, Unit};
+use crate::{params, Ctx};
+
+const GITHUB_ISSUER: &str = "token.actions.githubusercontent.com";
+
+pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
+    let model = ctx.model;
+    let account = ctx.account_or_management(ctx.shared);
+    let mut unit = Unit::new(
+        ctx.stack_name("shared-services", ""),
+        Layer::SharedServices,
+        "Container registries, packages, CI/CD trust and image pipelines".into(),
+        Target::Account {
+            account: account.to_owned(),
+            region: ctx.home.to_owned(),
+        },
+    );
+    unit.fixed_depth = 1;
+    unit.depends_on.push(ctx.stack_name("baseline-global", ""));
+    let org = ctx.organization_id_param(&mut unit);
+
+    unit.add(
+        resource(
+            "ArtifactsKey",
+            "AWS::KMS::Key",
+            json!({
+                "Description": "Encrypts container images and packages",
+                "EnableKeyRotation": true,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministers",
+                            "Effect": "Allow",
+                            "Principal": { "AWS": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
+                            "Action": "kms:*",
+                            "Resource": "*"
+                        },
+                        {
+                            "Sid": "OrganizationReadsThroughTheServices",
+                            "Effect": "Allow",
+                            "Principal": { "AWS": "*" },
+                            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                            "Resource": "*",
+                            "Condition": {
+                                "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } },
+                                "ForAnyValue:StringLike": { "kms:ViaService": [
+                                    intrinsic::sub("ecr.${AWS::Region}.amazonaws.com"),
+                                    intrinsic::sub("codeartifact.${AWS::Region}.amazonaws.com")
+                                ] }
+                            }
+                        }
+                    ]
+                }
+            }),
+        )
+        .at(&["platform"])
+        .retain(),
+    );
+
+    let cicd = model.cicd.as_ref();
+    let github_org = cicd.map(|c| c.github.organization.clone());
+    let branches: Vec<String> = cicd.map_or_else(
+        || vec!["main".to_owned()],
+        |c| c.github.production_branches.clone(),
+    );
+    if github_org.is_some() {
+        unit.add(
+            resource(
+                "GitHubOidcProvider",
+                "AWS::IAM::OIDCProvider",
+                json!({
+                    "Url": format!("https://{GITHUB_ISSUER}"),
+                    "ClientIdList": ["sts.amazonaws.com"],
+                }),
+            )
+            .at(&["platform"]),
+        );
+    }
+    let jenkins = cicd.and_then(|c| c.jenkins.as_ref());
+    if let Some(jenkins) = jenkins {
+        unit.add(
+            resource(
+                "JenkinsOidcProvider",
+                "AWS::IAM::OIDCProvider",
+                json!({
+                    "Url": jenkins.issuer_url,
+                    "ClientIdList": ["sts.amazonaws.com"],
+                    "Tags": tags(&[("landfall:sunset", jenkins.sunset.as_deref().unwrap_or("none"))]),
+                }),
+            )
+            .at(&["platform"]),
+        );
+    }
+
+    // CodeArtifact.
+    if let Some(cicd) = cicd {
+        let ca = &cicd.codeartifact;
+        unit.add(
+            resource(
+                "ArtifactDomain",
+                "AWS::CodeArtifact::Domain",
+                json!({
+                    "DomainName": ca.domain,
+                    "EncryptionKey": { "Fn::GetAtt": ["ArtifactsKey", "Arn"] },
+                    "PermissionsPolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Sid": "OrganizationReads",
+                            "Effect": "Allow",
+                            "Principal": { "AWS": "*" },
+                            "Action": ["codeartifact:GetAuthorizationToken", "codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository", "sts:GetServiceBearerToken"],
+                            "Resource": "*",
+                            "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
+                        }]
+                    }
+                }),
+            )
+            .at(&["platform"]),
+        );
+        for repo in &ca.repositories {
+            let id = logical_id(&["ArtifactRepository", &repo.name]);
+            let mut props = json!({
+                "DomainName": { "Fn::GetAtt": ["ArtifactDomain", "Name"] },
+                "RepositoryName": repo.name,
+            });
+            if let Some(connection) = &repo.external_connection {
+                props["ExternalConnections"] = json!([connection]);
+            }
+            let mut r = resource(&id, "AWS::CodeArtifact::Repository", json!({})).at(&["platform"]);
+            if !repo.upstreams.is_empty() {
+                props["Upstreams"] = json!(repo.upstreams);
+                for upstream in &repo.upstreams {
+                    r = r.depends(&logical_id(&["ArtifactRepository", upstream]));
+                }
+            }
+            unit.add(r.props(props));
+        }
+    }
+
+    // Per service: an ECR repository and a deploy role.
+    let ecr = cicd.map(|c| c.ecr.clone()).unwrap_or_default();
+    for service in &model.services {
+        let domain = &model.domain(service.domain).name;
+        let part = format!("domain-{domain}");
+        let repo_id = logical_id(&["Repository", &service.name]);
+        unit.add(
+            resource(
+                &repo_id,
+                "AWS::ECR::Repository",
+                json!({
+                    "RepositoryName": format!("{domain}/{}", service.name),
+                    "ImageTagMutability": if ecr.immutable_tags { "IMMUTABLE" } else { "MUTABLE" },
+                    "ImageScanningConfiguration": { "ScanOnPush": ecr.scan_on_push },
+                    "EncryptionConfiguration": {
+                        "EncryptionType": "KMS",
+                        "KmsKey": { "Fn::GetAtt": ["ArtifactsKey", "Arn"] }
+                    },
+                    "LifecyclePolicy": {
+                        "LifecyclePolicyText": json!({
+                            "rules": [{
+                                "rulePriority": 1,
+                                "description": "Expire untagged images beyond the newest ones kept",
+                                "selection": { "tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": ecr.keep_images.max(1) },
+                                "action": { "type": "expire" }
+                            }]
+                        }).to_string()
+                    },
+                    "RepositoryPolicyText": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Sid": "OrganizationPulls",
+                            "Effect": "Allow",
+                            "Principal": { "AWS": "*" },
+                            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                            "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
+                        }]
+                    },
+                    "Tags": tags(&[("landfall:domain", domain), ("landfall:service", &service.name)]),
+                }),
+            )
+            .at(&[&part])
+            .origin(&service.origin),
+        );
+        if github_org.is_some() || jenkins.is_some() {
+            unit.add(deploy_role(
+                ctx, service, &repo_id, &branches, jenkins, &part, &org,
+            ));
+        }
+    }
+
+    if model.services.iter().any(|s| s.latency_sensitive) {
+        image_pipeline(ctx, &mut unit);
+    }
+    vec![unit]
+}
+
+fn deploy_role(
+    ctx: &Ctx<'_>,
+    service: &Service,
+    repo_id: &str,
+    branches: &[String],
+    jenkins: Option<&landfall_spec::types::Jenkins>,
+    part: &str,
+    org: &str,
+) -> landfall_graph::Resource {
+    let subjects: Vec<String> = branches
+        .iter()
+        .map(|b| format!("repo:{}:ref:refs/heads/{b}", service.repository))
+        .collect();
+    let mut trust = vec![json!({
+        "Sid": "GitHubActions",
+        "Effect": "Allow",
+        "Principal": { "Federated": { "Ref": "GitHubOidcProvider" } },
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": { format!("{GITHUB_ISSUER}:aud"): "sts.amazonaws.com" },
+            "StringLike": { format!("{GITHUB_ISSUER}:sub"): subjects }
+        }
+    })];
+    if ctx
+        .model
+        .cicd
+        .as_ref()
+        .is_none_or(|c| c.github.organization.is_empty())
+    {
+        trust.clear();
+    }
+    if let Some(jenkins) = jenkins {
+        // The Jenkins OIDC plugin puts the job's URL in `sub`.
+        let issuer = jenkins
+            .issuer_url
+            .trim_start_matches("https://")
+            .trim_end_matches('/');
+        trust.push(json!({
+            "Sid": "Jenkins",
+            "Effect": "Allow",
+            "Principal": { "Federated": { "Ref": "JenkinsOidcProvider" } },
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": { format!("{issuer}:aud"): "sts.amazonaws.com" },
+                "StringLike": { format!("{issuer}:sub"): format!("*/job/{}/*", service.name) }
+            }
+        }));
+    }
+    let domain = &ctx.model.domain(service.domain).name;
+    resource(
+        logical_id(&["DeployRole", &service.name]),
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": format!("deploy-{}", service.name),
+            "Path": DEPLOY_PRINCIPAL_PATH,
+            "Description": format!("CI/CD of {} ({})", service.name, service.repository),
+            "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": trust },
+            "Policies": [{
+                "PolicyName": "deploy",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "PushItsImages",
+                            "Effect": "Allow",
+                            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"],
+                            "Resource": { "Fn::GetAtt": [repo_id, "Arn"] }
+                        },
+                        { "Sid": "LogIn", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" },
+                        {
+                            "Sid": "DeployInTheOrganization",
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRole",
+                            "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::*:role{ROLE_PATH}{DEPLOY_ROLE}")),
+                            "Condition": { "StringEquals": { "aws:ResourceOrgID": { "Ref": org } } }
+                        }
+                    ]
+                }
+            }],
+            "Tags": tags(&[("landfall:domain", domain), ("landfall:service", &service.name)]),
+        }),
+    )
+    .at(&[part])
+    .origin(&service.origin)
+}
+
+fn image_pipeline(ctx: &Ctx<'_>, unit: &mut Unit) {
+    let management = unit.parameter(
+        params::MANAGEMENT,
+        "Id of the management account",
+        landfall_graph::ParameterValue::AccountId(ctx.management.to_owned()),
+    );
+    let org = ctx.organization_id_param(unit);
+    let part = ["platform", "image-builder"];
+    unit.add(
+        resource(
+            "ImageBuilderRole",
+            "AWS::IAM::Role",
+            json!({
+                "RoleName": "landfall-image-builder",
+                "Path": ROLE_PATH,
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{ "Effect": "Allow", "Principal": { "Service": "ec2.amazonaws.com" }, "Action": "sts:AssumeRole" }]
+                },
+                "ManagedPolicyArns": [
+                    intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+                    intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/EC2InstanceProfileForImageBuilder")
+                ]
+            }),
+        )
+        .at(&part),
+    );
+    unit.add(
+        resource(
+            "ImageBuilderInstanceProfile",
+            "AWS::IAM::InstanceProfile",
+            json!({ "Path": ROLE_PATH, "Roles": [{ "Ref": "ImageBuilderRole" }] }),
+        )
+        .at(&part),
+    );
+    unit.add(
+        resource(
+            "MetalInfrastructure",
+            "AWS::ImageBuilder::InfrastructureConfiguration",
+            json!({
+                "Name": format!("{}-metal", ctx.slug),
+                "InstanceProfileName": { "Ref": "ImageBuilderInstanceProfile" },
+                "InstanceTypes": ["m7i.large"],
+                "TerminateInstanceOnFailure": true,
+                "InstanceMetadataOptions": { "HttpTokens": "required" }
+            }),
+        )
+        .at(&part),
+    );
+    unit.add(
+        resource(
+            "MetalRecipe",
+            "AWS::ImageBuilder::ImageRecipe",
+            json!({
+                "Name": format!("{}-metal", ctx.slug),
+                "Version": "1.0.0",
+                "ParentImage": intrinsic::sub("arn:${AWS::Partition}:imagebuilder:${AWS::Region}:aws:image/amazon-linux-2023-x86/x.x.x"),
+                "Components": [
+                    { "ComponentArn": intrinsic::sub("arn:${AWS::Partition}:imagebuilder:${AWS::Region}:aws:component/update-linux/x.x.x") },
+                    { "ComponentArn": intrinsic::sub("arn:${AWS::Partition}:imagebuilder:${AWS::Region}:aws:component/amazon-cloudwatch-agent-linux/x.x.x") }
+                ],
+                "BlockDeviceMappings": [{
+                    "DeviceName": "/dev/xvda",
+                    "Ebs": { "Encrypted": true, "VolumeSize": 30, "VolumeType": "gp3", "DeleteOnTermination": true }
+                }]
+            }),
+        )
+        .at(&part),
+    );
+    let distributions: Vec<Value> = ctx
+        .regions
+        .iter()
+        .map(|region| {
+            json!({
+                "Region": region,
+                "AmiDistributionConfiguration": {
+                    "Name": format!("{}-metal-{{{{ imagebuilder:buildDate }}}}", ctx.slug),
+                    "LaunchPermissionConfiguration": {
+                        "OrganizationArns": [intrinsic::sub(format!(
+                            "arn:${{AWS::Partition}}:organizations::${{{management}}}:organization/${{{org}}}"
+                        ))]
+                    }
+                }
+            })
+        })
+        .collect();
+    unit.add(
+        resource(
+            "MetalDistribution",
+            "AWS::ImageBuilder::DistributionConfiguration",
+            json!({ "Name": format!("{}-metal", ctx.slug), "Distributions": distributions }),
+        )
+        .at(&part),
+    );
+    unit.add(
+        resource(
+            "MetalPipeline",
+            "AWS::ImageBuilder::ImagePipeline",
+            json!({
+                "Name": format!("{}-metal", ctx.slug),
+                "Description": "AMIs for the metal instances of latency-sensitive services",
+                "ImageRecipeArn": { "Ref": "MetalRecipe" },
+                "InfrastructureConfigurationArn": { "Ref": "MetalInfrastructure" },
+                "DistributionConfigurationArn": { "Ref": "MetalDistribution" },
+                "ImageTestsConfiguration": { "ImageTestsEnabled": true, "TimeoutMinutes": 90 },
+                "Schedule": {
+                    "ScheduleExpression": "cron(0 3 ? * MON *)",
+                    "PipelineExecutionStartCondition": "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
+                },
+                "Status": "ENABLED"
+            }),
+        )
+        .at(&part),
+    );
+}

@@ -1,0 +1,248 @@
+//! From the resolved model to deployable infrastructure code.
+//!
+//! [`synthesize`] builds the [resource graph](landfall_graph) of the whole
+//! platform from the [`Model`], its [`AddressPlan`] and the service control
+//! policies ([`scp::service_control_policies`]), one module per layer:
+//!
+//! | layer | module | deployed as |
+//! |---|---|---|
+//! | organization | [`layers::organization`] | stacks in the management account |
+//! | security | [`layers::security`] | log archive, security tooling and organization trail stacks |
+//! | baseline | [`layers::baseline`] | two StackSets over every member OU |
+//! | network | [`layers::network`] | stacks per VPC in the networking account |
+//! | shared services | [`layers::shared`] | stacks in the shared-services account |
+//!
+//! Each layer fills *units* (everything it deploys to one target, written as
+//! one stack); [`split`] cuts units into stacks within CloudFormation's
+//! limits, deterministically and stably (see that module's docs).
+//! [`cloudformation::emit`] turns the graph into JSON templates and
+//! `manifest.json`.
+//!
+//! ```
+//! let resolved = landfall_model::reference();
+//! let model = resolved.model.as_ref().unwrap();
+//! let plan = landfall_netplan::plan(model, &resolved.loaded, None, Default::default()).plan.unwrap();
+//! let graph = landfall_synth::synthesize(model, &plan).unwrap();
+//! let output = landfall_synth::cloudformation::emit(&graph, &model.limits, None).unwrap();
+//! assert!(output.files.iter().any(|f| f.path == "manifest.json"));
+//! ```
+
+pub mod cloudformation;
+pub mod config_rules;
+pub mod layers;
+pub mod scp;
+mod split;
+mod unit;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use landfall_diagnostics::Diagnostic;
+use landfall_graph::{Graph, Layer, ParameterValue};
+use landfall_model::{Account, Model};
+use landfall_netplan::AddressPlan;
+use landfall_spec::types::AccountClass;
+use landfall_spec::{LoadedSpec, Pointer};
+
+use crate::unit::Unit;
+
+/// A problem that stops synthesis: something in the spec the output cannot
+/// express, or an AWS limit the output would break.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub message: String,
+    pub help: String,
+    /// The spec value behind it, when there is one.
+    pub at: Option<Pointer>,
+}
+
+impl Problem {
+    /// The problem as a diagnostic located in the spec.
+    pub fn to_diagnostic(&self, spec: &LoadedSpec) -> Diagnostic {
+        let span = self.at.as_ref().and_then(|at| spec.span(at));
+        let mut d = Diagnostic::error(self.code, self.message.clone())
+            .with_optional_label(span, "here")
+            .with_help(self.help.clone());
+        if let (None, Some(at)) = (span, &self.at) {
+            d = d.in_file(at.file);
+        }
+        d
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} ({})", self.code, self.message, self.help)
+    }
+}
+
+/// What every layer reads: the model, the address plan, and the names that
+/// recur (the core accounts, the home region, parameter names).
+pub(crate) struct Ctx<'a> {
+    pub model: &'a Model,
+    pub plan: &'a AddressPlan,
+    pub slug: &'a str,
+    pub home: &'a str,
+    /// Allowed regions, home region first.
+    pub regions: Vec<&'a str>,
+    pub management: &'a str,
+    pub log_archive: Option<&'a Account>,
+    pub security: Option<&'a Account>,
+    pub shared: Option<&'a Account>,
+}
+
+/// Parameter names used across layers.
+pub(crate) mod params {
+    pub const ORGANIZATION_ID: &str = "OrganizationId";
+    pub const ROOT_ID: &str = "OrganizationRootId";
+    pub const LOG_ARCHIVE: &str = "LogArchiveAccountId";
+    pub const SECURITY: &str = "SecurityAccountId";
+    pub const SHARED: &str = "SharedServicesAccountId";
+    pub const MANAGEMENT: &str = "ManagementAccountId";
+}
+
+impl<'a> Ctx<'a> {
+    fn new(model: &'a Model, plan: &'a AddressPlan) -> Self {
+        let home = model.region(model.organization.home_region).name.as_str();
+        let mut regions: Vec<&str> = vec![home];
+        for r in &model.guardrails.allowed_regions {
+            let name = model.region(*r).name.as_str();
+            if !regions.contains(&name) {
+                regions.push(name);
+            }
+        }
+        for r in &model.regions {
+            if !regions.contains(&r.name.as_str()) && model.guardrails.allowed_regions.is_empty() {
+                regions.push(r.name.as_str());
+            }
+        }
+        Self {
+            model,
+            plan,
+            slug: &model.organization.slug,
+            home,
+            regions,
+            management: model
+                .core_account(AccountClass::Management)
+                .map_or("management", |a| a.name.as_str()),
+            log_archive: model.core_account(AccountClass::LogArchive),
+            security: model.core_account(AccountClass::SecurityTooling),
+            shared: model.core_account(AccountClass::SharedServices),
+        }
+    }
+
+    /// The account that holds a core role, or the management account when
+    /// the platform has none of that class.
+    pub fn account_or_management(&self, account: Option<&'a Account>) -> &'a str {
+        account.map_or(self.management, |a| a.name.as_str())
+    }
+
+    /// Declares the parameter holding the id of a core account.
+    pub fn core_account_param(
+        &self,
+        unit: &mut Unit,
+        name: &str,
+        account: Option<&Account>,
+    ) -> String {
+        let account = account.map_or(self.management, |a| a.name.as_str());
+        unit.parameter(
+            name,
+            &format!("Id of the `{account}` account"),
+            ParameterValue::AccountId(account.to_owned()),
+        )
+    }
+
+    pub fn organization_id_param(&self, unit: &mut Unit) -> String {
+        unit.parameter(
+            params::ORGANIZATION_ID,
+            "The organization's id (o-...)",
+            ParameterValue::OrganizationId,
+        )
+    }
+
+    /// The name of a central log bucket in the log archive account, with
+    /// `account` the `Fn::Sub` expression of that account's id.
+    pub fn log_bucket(&self, purpose: &str, account: &str) -> String {
+        format!("{}-{purpose}-${{{account}}}-{}", self.slug, self.home)
+    }
+
+    pub fn stack_name(&self, layer: &str, rest: &str) -> String {
+        if rest.is_empty() {
+            format!("{}-{layer}", self.slug)
+        } else {
+            format!("{}-{layer}-{rest}", self.slug)
+        }
+    }
+}
+
+/// Builds the resource graph of the whole platform.
+///
+/// Fails with every problem found: names that would give two resources one
+/// logical id, a policy over AWS's size limit, or a graph invariant broken.
+pub fn synthesize(model: &Model, plan: &AddressPlan) -> Result<Graph, Vec<Problem>> {
+    let ctx = Ctx::new(model, plan);
+    let scps = scp::service_control_policies(model);
+    let mut graph = Graph {
+        organization: ctx.slug.to_owned(),
+        home_region: ctx.home.to_owned(),
+        stacks: Vec::new(),
+        organization_actions: Vec::new(),
+    };
+    let mut problems = Vec::new();
+    let mut units = Vec::new();
+    units.extend(layers::organization::build(&ctx, &scps, &mut problems));
+    units.extend(layers::security::build(&ctx));
+    units.extend(layers::baseline::build(&ctx));
+    units.extend(layers::network::build(&ctx));
+    units.extend(layers::shared::build(&ctx));
+    graph.organization_actions = layers::organization::actions(&ctx);
+
+    let mut stacks_of_unit: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut unit_deps = Vec::new();
+    for mut unit in units {
+        problems.append(&mut unit.problems);
+        let split = split::split(unit, &model.limits);
+        // Depending on a unit means depending on its last stacks: those no
+        // other stack of the unit depends on (they depend on the rest).
+        let last: Vec<String> = split
+            .stacks
+            .iter()
+            .filter(|s| !split.stacks.iter().any(|o| o.depends_on.contains(&s.name)))
+            .map(|s| s.name.clone())
+            .collect();
+        stacks_of_unit.insert(split.name.clone(), last);
+        for stack in split.stacks {
+            unit_deps.push(split.unit_depends_on.clone());
+            graph.stacks.push(stack);
+        }
+    }
+    for (stack, deps) in graph.stacks.iter_mut().zip(unit_deps) {
+        for unit in deps {
+            for name in stacks_of_unit.get(&unit).into_iter().flatten() {
+                if !stack.depends_on.contains(name) {
+                    stack.depends_on.push(name.clone());
+                }
+            }
+        }
+    }
+    // Layer order: a stack depends on nothing of a later layer.
+    graph.stacks.sort_by_key(|s| layer_rank(s.layer));
+    for error in graph.check() {
+        problems.push(Problem {
+            code: "synth::internal",
+            message: error.to_string(),
+            help: "this is a bug in Landfall; please report it with the spec".into(),
+            at: None,
+        });
+    }
+    if problems.is_empty() {
+        Ok(graph)
+    } else {
+        Err(problems)
+    }
+}
+
+fn layer_rank(layer: Layer) -> usize {
+    Layer::ALL.iter().position(|l| *l == layer).unwrap_or(0)
+}
