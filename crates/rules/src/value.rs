@@ -179,7 +179,8 @@ impl Value {
             Value::Number(n) => format_number(*n),
             Value::Bool(b) => b.to_string(),
             Value::Null | Value::Absent => "null".to_owned(),
-            Value::Unknown(u) => u.why.clone(),
+            // Name the resource referred to: `Deployer`, not ``!Ref `Deployer` ``.
+            Value::Unknown(u) => u.refers_to.clone().unwrap_or_else(|| u.why.clone()),
             Value::List(_) | Value::Map(_) | Value::Choice { .. } => self.to_json().to_string(),
         }
     }
