@@ -314,7 +314,10 @@ pub fn plan(
                         lock.vpcs.len() + lock.subnets.len()
                     )
                 }
-                None => "it cannot re-plan either: see the other errors".to_owned(),
+                None => match updated.diagnostics.iter().find(|d| d.is_error()) {
+                    Some(error) => format!("it would fail too: {}", error.message),
+                    None => "it would fail too".to_owned(),
+                },
             };
             for diagnostic in planned
                 .diagnostics
