@@ -4,7 +4,10 @@ use crate::value::Value;
 declare_rule! {
     /// ## What it does
     /// Finds identity policies (managed, inline on roles, users and groups)
-    /// with a statement that allows every action on every resource.
+    /// with a statement that allows every action on every resource. A
+    /// managed policy used as a permissions boundary in the same template
+    /// (referred to from a `PermissionsBoundary` property or an
+    /// `iam:PermissionsBoundary` condition) is skipped: boundaries only cap.
     ///
     /// ## Why is this bad?
     /// `"Action": "*"` on `"Resource": "*"` is administrator access: it can
@@ -72,6 +75,18 @@ impl Rule for IamPolicyAllowsFullAdmin {
     }
 
     fn check(&self, check: &Check<'_>, out: &mut Vec<Violation>) {
+        // A permissions boundary only caps what roles may do; allowing `*`
+        // and denying exceptions is its normal shape.
+        let is_boundary = check.resource.kind == "AWS::IAM::ManagedPolicy"
+            && check.view.referrers(check.resource).any(|r| {
+                r.properties()
+                    .to_json()
+                    .to_string()
+                    .contains("PermissionsBoundary")
+            });
+        if is_boundary {
+            return;
+        }
         if let Some(document) = check.props.get("PolicyDocument") {
             check_document(document, &["PolicyDocument"], out);
         }

@@ -67,7 +67,12 @@ impl Rule for DisallowedService {
         let Some(prefix) = service_prefix(&check.resource.kind) else {
             return;
         };
-        if prefix == "cloudformation" || prefix == "landfall" {
+        // Organizations resources live in the management account, which no
+        // SCP restricts, whatever environment their tags describe.
+        if matches!(
+            prefix.as_str(),
+            "cloudformation" | "landfall" | "organizations"
+        ) {
             return;
         }
         if !allowed.contains(&prefix) {
