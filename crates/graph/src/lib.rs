@@ -133,6 +133,8 @@ pub struct StackSetTarget {
     pub administrator: String,
     /// OU paths, for example `Root/Workloads`.
     pub organizational_units: Vec<String>,
+    /// When not empty, only these accounts (by name) of those OUs.
+    pub accounts: Vec<String>,
     /// Regions each account gets an instance in.
     pub regions: Vec<String>,
 }

@@ -21,7 +21,9 @@
 //!     "account": "network", "region": "eu-central-1",
 //!     // a StackSet instead has: "administrator", "permission_model":
 //!     // "service-managed", "auto_deployment": true,
-//!     // "organizational_units": ["Root/Core", ...], "regions": [...]
+//!     // "organizational_units": ["Root/Core", ...], "regions": [...], and,
+//!     // to deploy to only some accounts of those OUs, "accounts": [...] with
+//!     // "account_filter": "intersection"
 //!     "parameters": { "LogArchiveAccountId": { "resolve": "account-id", "account": "log-archive" } },
 //!     "depends_on": ["meridian-log-archive"],
 //!     "wave": 1,
@@ -300,6 +302,10 @@ pub fn emit(
                     "organizational_units".into(),
                     json!(set.organizational_units),
                 );
+                if !set.accounts.is_empty() {
+                    entry.insert("accounts".into(), json!(set.accounts));
+                    entry.insert("account_filter".into(), json!("intersection"));
+                }
                 entry.insert("regions".into(), json!(set.regions));
             }
         }

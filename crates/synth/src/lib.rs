@@ -1,14 +1,15 @@
 //! From the resolved model to deployable infrastructure code.
 //!
 //! [`synthesize`] builds the [resource graph](landfall_graph) of the whole
-//! platform from the [`Model`], its [`AddressPlan`] and the service control
-//! policies ([`scp::service_control_policies`]), one module per layer:
+//! platform from the [`Model`], its [`AddressPlan`] and its service control
+//! policies ([`ScpSet`], compiled by the guardrail registry,
+//! `landfall-rules`), one module per layer:
 //!
 //! | layer | module | deployed as |
 //! |---|---|---|
 //! | organization | [`layers::organization`] | stacks in the management account |
 //! | security | [`layers::security`] | log archive, security tooling and organization trail stacks |
-//! | baseline | [`layers::baseline`] | two StackSets over every member OU |
+//! | baseline | [`layers::baseline`] | StackSets over every member OU, and Config rules per account class |
 //! | network | [`layers::network`] | stacks per VPC in the networking account |
 //! | shared services | [`layers::shared`] | stacks in the shared-services account |
 //!
@@ -22,15 +23,14 @@
 //! let resolved = landfall_model::reference();
 //! let model = resolved.model.as_ref().unwrap();
 //! let plan = landfall_netplan::plan(model, &resolved.loaded, None, Default::default()).plan.unwrap();
-//! let graph = landfall_synth::synthesize(model, &plan).unwrap();
+//! let scps = landfall_rules::compile_scps(model).unwrap();
+//! let graph = landfall_synth::synthesize(model, &plan, &scps).unwrap();
 //! let output = landfall_synth::cloudformation::emit(&graph, &model.limits, None).unwrap();
 //! assert!(output.files.iter().any(|f| f.path == "manifest.json"));
 //! ```
 
 pub mod cloudformation;
-pub mod config_rules;
 pub mod layers;
-pub mod scp;
 mod split;
 mod unit;
 
@@ -41,6 +41,7 @@ use landfall_diagnostics::Diagnostic;
 use landfall_graph::{Graph, Layer, ParameterValue};
 use landfall_model::{Account, Model};
 use landfall_netplan::AddressPlan;
+use landfall_rules::ScpSet;
 use landfall_spec::types::AccountClass;
 use landfall_spec::{LoadedSpec, Pointer};
 
@@ -180,9 +181,8 @@ impl<'a> Ctx<'a> {
 ///
 /// Fails with every problem found: names that would give two resources one
 /// logical id, a policy over AWS's size limit, or a graph invariant broken.
-pub fn synthesize(model: &Model, plan: &AddressPlan) -> Result<Graph, Vec<Problem>> {
+pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Graph, Vec<Problem>> {
     let ctx = Ctx::new(model, plan);
-    let scps = scp::service_control_policies(model);
     let mut graph = Graph {
         organization: ctx.slug.to_owned(),
         home_region: ctx.home.to_owned(),
@@ -191,7 +191,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan) -> Result<Graph, Vec<Proble
     };
     let mut problems = Vec::new();
     let mut units = Vec::new();
-    units.extend(layers::organization::build(&ctx, &scps, &mut problems));
+    units.extend(layers::organization::build(&ctx, scps, &mut problems));
     units.extend(layers::security::build(&ctx));
     units.extend(layers::baseline::build(&ctx));
     units.extend(layers::network::build(&ctx));

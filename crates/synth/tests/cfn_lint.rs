@@ -4,6 +4,8 @@
 //! or `cfn-lint` on the PATH; without one the test is skipped, except with
 //! `CI=true`, where a missing cfn-lint fails it.
 
+#![allow(clippy::expect_used, reason = "tests fail loudly on broken fixtures")]
+
 mod common;
 
 use std::path::PathBuf;

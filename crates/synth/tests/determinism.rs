@@ -1,5 +1,7 @@
 //! The same spec gives byte-identical output, run after run.
 
+#![allow(clippy::expect_used, reason = "tests fail loudly on broken fixtures")]
+
 mod common;
 
 #[test]

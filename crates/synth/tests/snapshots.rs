@@ -1,6 +1,8 @@
 //! The small fixture platform's output, file by file: every template and the
 //! manifest. Review a changed snapshot as you would review the templates.
 
+#![allow(clippy::expect_used, reason = "tests fail loudly on broken fixtures")]
+
 mod common;
 
 #[test]

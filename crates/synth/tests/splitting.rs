@@ -1,6 +1,8 @@
 //! Limits are enforced by splitting: no stack over AWS's resource, parameter
 //! or output limits, no template over 1 MB, however large the platform.
 
+#![allow(clippy::expect_used, reason = "tests fail loudly on broken fixtures")]
+
 mod common;
 
 use landfall_graph::Graph;
@@ -92,7 +94,9 @@ fn a_stack_over_a_limit_is_cut_along_its_keys() {
     let whole = synthesized.graph.clone();
     synthesized.model.limits.stack_max_resources = 12;
     synthesized.model.limits.stack_max_outputs = 12;
-    let graph = landfall_synth::synthesize(&synthesized.model, &synthesized.plan)
+    let scps =
+        landfall_rules::compile_scps(&synthesized.model).unwrap_or_else(|d| panic!("{d:#?}"));
+    let graph = landfall_synth::synthesize(&synthesized.model, &synthesized.plan, &scps)
         .unwrap_or_else(|p| panic!("{p:#?}"));
     assert_within(&graph, &synthesized.model.limits);
     assert!(

@@ -2,6 +2,8 @@
 //! nothing: every logical id that existed is still there, in the same stack,
 //! and addresses stay where the lockfile put them.
 
+#![allow(clippy::expect_used, reason = "tests fail loudly on broken fixtures")]
+
 mod common;
 
 use std::collections::BTreeMap;

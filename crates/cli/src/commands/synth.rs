@@ -61,7 +61,16 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
         output::print_diagnostics(&resolved, args.spec.color)?;
         return Ok(ExitCode::from(super::INVALID));
     };
-    let emitted = landfall_synth::synthesize(model, &plan).and_then(|graph| {
+    // SCPs come from the guardrail registry; its errors are located in the spec.
+    let scps = match landfall_rules::compile_scps(model) {
+        Ok(scps) => scps,
+        Err(diagnostics) => {
+            resolved.diagnostics.extend(diagnostics);
+            output::print_diagnostics(&resolved, args.spec.color)?;
+            return Ok(ExitCode::from(super::INVALID));
+        }
+    };
+    let emitted = landfall_synth::synthesize(model, &plan, &scps).and_then(|graph| {
         landfall_synth::cloudformation::emit(&graph, &model.limits, Some(&resolved.loaded.sources))
     });
     let emitted = match emitted {

@@ -7,10 +7,13 @@
 //!   boundary every workload role must carry, the AWS Config service-linked
 //!   role, and the S3 account-level public access block.
 //! - `baseline-regional` (every allowed region): KMS keys for EBS, S3 and
-//!   logs; EBS encryption by default; the Config recorder, its delivery
-//!   channel to the log archive and the Config rules; Session Manager
-//!   preferences (sessions logged to the log archive, encrypted); IAM Access
-//!   Analyzer.
+//!   logs; EBS encryption by default; the Config recorder and its delivery
+//!   channel to the log archive; Session Manager preferences (sessions logged
+//!   to the log archive, encrypted); IAM Access Analyzer.
+//! - `config-rules-<class>[-<environment>]`: the AWS Config rules the
+//!   guardrail registry (`landfall-rules`) assigns to that account class, with
+//!   automatic remediation where it names a runbook, over exactly those
+//!   accounts (service-managed StackSets with an account filter).
 //!
 //! Two account settings have no CloudFormation resource type: EBS
 //! encryption by default (`ec2:EnableEbsEncryptionByDefault`) and the S3
@@ -24,7 +27,6 @@ use landfall_graph::{intrinsic, Layer, StackSetTarget, Target};
 use landfall_model::OuKind;
 use serde_json::{json, Value};
 
-use crate::config_rules::config_rules;
 use crate::unit::{resource, ResourceExt, Unit};
 use crate::{params, Ctx};
 
@@ -46,12 +48,15 @@ fn target(ctx: &Ctx<'_>, regions: Vec<String>) -> Target {
     Target::StackSet(StackSetTarget {
         administrator: ctx.management.to_owned(),
         organizational_units,
+        accounts: Vec::new(),
         regions,
     })
 }
 
 pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
-    vec![global(ctx), regional(ctx)]
+    let mut units = vec![global(ctx), regional(ctx)];
+    units.extend(config_rules(ctx));
+    units
 }
 
 fn trust_account(account_param: &str, extra: Option<Value>) -> Value {
@@ -181,7 +186,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
         json!({
             "RoleName": AUTOMATION_ROLE,
             "Path": ROLE_PATH,
-            "Description": "Runs the baseline's Systems Manager runbooks",
+            "Description": "Runs the baseline runbooks and Config remediations",
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [{
@@ -199,7 +204,10 @@ fn global(ctx: &Ctx<'_>) -> Unit {
                         "Effect": "Allow",
                         "Action": [
                             "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsEncryptionByDefault",
-                            "s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"
+                            "s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock",
+                            "s3:GetBucketPublicAccessBlock", "s3:GetBucketVersioning",
+                            "s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning",
+                            "ec2:DescribeSecurityGroups", "ec2:RevokeSecurityGroupIngress"
                         ],
                         "Resource": "*"
                     }]
@@ -356,25 +364,6 @@ fn regional(ctx: &Ctx<'_>) -> Unit {
         )
         .depends("ConfigRecorder"),
     );
-    for rule in config_rules(ctx.model) {
-        let mut props = json!({
-            "ConfigRuleName": rule.name,
-            "Source": { "Owner": "AWS", "SourceIdentifier": rule.identifier }
-        });
-        if rule.periodic {
-            props["MaximumExecutionFrequency"] = json!("TwentyFour_Hours");
-        }
-        let mut r = resource(
-            landfall_graph::logical_id(&["ConfigRule", rule.name]),
-            "AWS::Config::ConfigRule",
-            props,
-        )
-        .depends("ConfigRecorder");
-        if rule.global {
-            r = r.when("IsHomeRegion");
-        }
-        unit.add(r);
-    }
     unit.add(resource(
         "SessionManagerPreferences",
         "AWS::SSM::Document",
@@ -405,4 +394,134 @@ fn regional(ctx: &Ctx<'_>) -> Unit {
         json!({ "AnalyzerName": "landfall-account", "Type": "ACCOUNT" }),
     ));
     unit
+}
+
+/// The parameter of an SSM remediation runbook that takes the non-compliant
+/// resource's id, and any fixed parameters, for the runbooks the guardrail
+/// registry names. A runbook not listed here gets no remediation.
+fn remediation_parameters(
+    document: &str,
+) -> Option<(&'static str, Vec<(&'static str, &'static str)>)> {
+    match document {
+        "AWS-ConfigureS3BucketVersioning" => {
+            Some(("BucketName", vec![("VersioningState", "Enabled")]))
+        }
+        "AWS-ConfigureS3BucketPublicAccessBlock" => Some(("BucketName", vec![])),
+        "AWS-DisablePublicAccessForSecurityGroup" => Some(("GroupId", vec![])),
+        _ => None,
+    }
+}
+
+/// AWS Config rules, one StackSet per account class (and environment) as
+/// the guardrail registry groups them, over exactly those accounts.
+fn config_rules(ctx: &Ctx<'_>) -> Vec<Unit> {
+    let model = ctx.model;
+    let mut units = Vec::new();
+    for set in landfall_rules::config_rules(model) {
+        if set.rules.is_empty() || set.accounts.is_empty() {
+            continue;
+        }
+        let class = crate::layers::organization::class_name(set.class);
+        let suffix = match set.environment {
+            Some(env) => format!("{class}-{}", model.environment(env).name),
+            None => class.to_owned(),
+        };
+        let regions: Vec<String> = set
+            .regions
+            .iter()
+            .map(|r| model.region(*r).name.clone())
+            .collect();
+        let Target::StackSet(mut target) = target(ctx, regions) else {
+            continue;
+        };
+        target.accounts = set
+            .accounts
+            .iter()
+            .map(|a| model.account(*a).name.clone())
+            .collect();
+        let mut unit = Unit::new(
+            ctx.stack_name("config-rules", &suffix),
+            Layer::Baseline,
+            format!("AWS Config rules of {suffix} accounts"),
+            Target::StackSet(target),
+        );
+        unit.depends_on
+            .push(ctx.stack_name("baseline-regional", ""));
+        unit.conditions.insert(
+            "IsHomeRegion".into(),
+            intrinsic::equals(intrinsic::r#ref("AWS::Region"), json!(ctx.home)),
+        );
+        for rule in &set.rules {
+            let scope = rule
+                .scope_tag
+                .as_ref()
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("");
+            let identifier = rule.identifier.to_ascii_lowercase();
+            let id = landfall_graph::logical_id(&["ConfigRule", &identifier, scope]);
+            let mut name = format!(
+                "landfall-{}",
+                rule.identifier.to_ascii_lowercase().replace('_', "-")
+            );
+            if !scope.is_empty() {
+                name.push('-');
+                name.push_str(scope);
+            }
+            let mut props = json!({
+                "ConfigRuleName": name,
+                "Description": format!("Detects: {}", rule.rules.join(", ")),
+                "Source": { "Owner": "AWS", "SourceIdentifier": rule.identifier }
+            });
+            if !rule.input_parameters.is_empty() {
+                props["InputParameters"] = json!(rule.input_parameters);
+            }
+            if let Some((key, value)) = &rule.scope_tag {
+                props["Scope"] = json!({ "TagKey": key, "TagValue": value });
+            }
+            let mut r = resource(&id, "AWS::Config::ConfigRule", props);
+            if rule.home_region_only {
+                r = r.when("IsHomeRegion");
+            }
+            unit.add(r);
+            let Some((document, (resource_param, fixed))) = rule
+                .remediation
+                .and_then(|d| remediation_parameters(d).map(|p| (d, p)))
+            else {
+                continue;
+            };
+            let mut parameters = serde_json::Map::new();
+            parameters.insert(
+                "AutomationAssumeRole".into(),
+                json!({ "StaticValue": { "Values": [intrinsic::sub(format!(
+                    "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{ROLE_PATH}{AUTOMATION_ROLE}"
+                ))] } }),
+            );
+            parameters.insert(
+                resource_param.into(),
+                json!({ "ResourceValue": { "Value": "RESOURCE_ID" } }),
+            );
+            for (k, v) in fixed {
+                parameters.insert(k.into(), json!({ "StaticValue": { "Values": [v] } }));
+            }
+            let mut remediation = resource(
+                format!("{id}Remediation"),
+                "AWS::Config::RemediationConfiguration",
+                json!({
+                    "ConfigRuleName": { "Ref": id },
+                    "TargetId": document,
+                    "TargetType": "SSM_DOCUMENT",
+                    "Automatic": true,
+                    "MaximumAutomaticAttempts": 3,
+                    "RetryAttemptSeconds": 60,
+                    "Parameters": parameters,
+                }),
+            );
+            if rule.home_region_only {
+                remediation = remediation.when("IsHomeRegion");
+            }
+            unit.add(remediation);
+        }
+        units.push(unit);
+    }
+    units
 }

@@ -13,9 +13,9 @@ use landfall_model::{OrganizationalUnit, OuKind};
 use landfall_spec::types::AccountClass;
 use serde_json::{json, Value};
 
-use crate::scp::{Scp, ScpTarget};
 use crate::unit::{resource, tags, ResourceExt, Unit};
 use crate::{params, Ctx, Problem};
+use landfall_rules::ScpSet;
 
 /// The role every created account trusts from the management account.
 pub const ACCOUNT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
@@ -31,7 +31,7 @@ fn partition_of_domain(ctx: &Ctx<'_>, domain: Option<landfall_model::DomainId>) 
     }
 }
 
-pub(crate) fn build(ctx: &Ctx<'_>, scps: &[Scp], problems: &mut Vec<Problem>) -> Vec<Unit> {
+pub(crate) fn build(ctx: &Ctx<'_>, scps: &ScpSet, problems: &mut Vec<Problem>) -> Vec<Unit> {
     let model = ctx.model;
     let mut unit = Unit::new(
         ctx.stack_name("organization", ""),
@@ -123,38 +123,34 @@ pub(crate) fn build(ctx: &Ctx<'_>, scps: &[Scp], problems: &mut Vec<Problem>) ->
         unit.add(r);
     }
 
-    for scp in scps {
-        let content = scp.document.to_string();
-        if content.chars().count() as u64 > model.limits.scp_max_chars {
+    // SCPs come packed and sized from the guardrail registry; the size is
+    // checked again here because an oversized policy fails only at deploy.
+    for scp in &scps.policies {
+        let chars = scp.content.chars().count() as u64;
+        if chars > model.limits.scp_max_chars {
             problems.push(Problem {
                 code: "limits::scp-size",
                 message: format!(
-                    "service control policy `{}` has {} characters, more than the {} AWS allows",
-                    scp.name,
-                    content.chars().count(),
-                    model.limits.scp_max_chars
+                    "service control policy `{}` has {chars} characters, more than the {} AWS allows",
+                    scp.name, model.limits.scp_max_chars
                 ),
                 help: "allow fewer services or regions, or raise `limits.scp_max_chars` if AWS raised it".into(),
                 at: Some(model.organization.origin.clone()),
             });
         }
-        let targets: Vec<Value> = scp
-            .targets
-            .iter()
-            .map(|t| match t {
-                ScpTarget::Root => json!({ "Ref": root }),
-                ScpTarget::Ou(ou) => parent_ref(Some(*ou)),
-            })
-            .collect();
+        let targets: Vec<Value> = scp.targets.iter().map(|ou| parent_ref(Some(*ou))).collect();
+        if targets.is_empty() {
+            continue;
+        }
         unit.add(
             resource(
                 logical_id(&["Scp", &scp.name]),
                 "AWS::Organizations::Policy",
                 json!({
-                    "Name": format!("{}-{}", ctx.slug, scp.name),
-                    "Description": scp.description,
+                    "Name": scp.name,
+                    "Description": scp.description.chars().take(512).collect::<String>(),
                     "Type": "SERVICE_CONTROL_POLICY",
-                    "Content": scp.document,
+                    "Content": scp.content,
                     "TargetIds": targets,
                 }),
             )

@@ -35,7 +35,8 @@ pub fn synthesize_files(files: Vec<(String, String)>, lock: Option<&Lockfile>) -
     let planned = landfall_netplan::plan(&model, &resolved.loaded, lock, PlanOptions::default());
     assert!(!planned.has_errors(), "{:?}", planned.diagnostics);
     let plan = planned.plan.expect("a plan");
-    let graph = landfall_synth::synthesize(&model, &plan).unwrap_or_else(|problems| {
+    let scps = landfall_rules::compile_scps(&model).unwrap_or_else(|d| panic!("{d:#?}"));
+    let graph = landfall_synth::synthesize(&model, &plan, &scps).unwrap_or_else(|problems| {
         panic!("{problems:#?}");
     });
     Synthesized {
