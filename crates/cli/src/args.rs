@@ -26,9 +26,17 @@ pub enum Command {
     Init(InitArgs),
     /// List the AWS limits Landfall checks, with their values in this spec.
     Limits(SpecArgs),
+    /// The address plan: VPC and subnet CIDRs, sharing, egress and room to grow; keeps `landfall.lock`.
+    Net(crate::commands::net::NetArgs),
+    /// Compile the platform into CloudFormation templates, StackSets and a deployment manifest.
+    Synth(SynthArgs),
     /// Evaluate IAM requests offline, exactly as AWS does.
     #[command(subcommand)]
     Iam(IamCommand),
+    /// Check CloudFormation templates and Terraform plans against the guardrail rules.
+    Check(crate::commands::check::CheckArgs),
+    /// List the guardrail rules, or explain one (`landfall rules LF101`).
+    Rules(crate::commands::rules::RulesArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -36,6 +44,31 @@ pub enum IamCommand {
     /// Evaluate one request file (request, identity/resource/boundary/session
     /// policies, SCP and RCP levels) and explain the decision.
     Simulate(SimulateArgs),
+    /// Could a request in one of the platform's accounts get past its SCPs?
+    Can(CanArgs),
+    /// Prove every guardrail of the platform holds in every member account,
+    /// or show a request that gets through.
+    Prove(SpecArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CanArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Account name (for example `trading-dev`).
+    #[arg(long, value_name = "NAME_OR_ID")]
+    pub account: String,
+    /// The action, for example `ec2:RunInstances`.
+    #[arg(long)]
+    pub action: String,
+    /// Resource ARN; default: an example of the first resource type the
+    /// action requires (for `ec2:RunInstances`, an instance in the home region).
+    #[arg(long)]
+    pub resource: Option<String>,
+    /// Context keys, `key=value`; repeat a key for a multivalued key.
+    /// `aws:RequestedRegion` defaults to the home region.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -69,6 +102,15 @@ impl Default for SpecArgs {
             color: ColorChoice::Auto,
         }
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SynthArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Directory to write templates and manifest.json into (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

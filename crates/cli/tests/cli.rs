@@ -264,3 +264,63 @@ fn iam_simulate_explains_the_decision_with_exit_codes() {
     let missing = landfall(&["iam", "simulate", "--input", "/nonexistent.json"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn iam_prove_holds_on_the_reference_platform() {
+    let output = landfall(&["iam", "prove", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["holds"], true);
+    let intents = json["intents"].as_array().unwrap();
+    assert!(intents.iter().any(|i| i["intent"] == "no-iam-users"));
+    assert!(intents
+        .iter()
+        .all(|i| !i["accounts"].as_array().unwrap().is_empty()));
+}
+
+#[test]
+fn iam_can_answers_for_one_account_through_its_scps() {
+    let burst = landfall(&[
+        "iam",
+        "can",
+        "--account",
+        "trading-dev",
+        "--action",
+        "ec2:RunInstances",
+        "--context",
+        "ec2:InstanceType=t3.large",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(burst.status.code(), Some(1), "{}", stderr(&burst));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&burst)).unwrap();
+    assert_eq!(json["decision"], "explicitDeny");
+    assert_eq!(json["blocked_by"], serde_json::json!(["scp"]));
+
+    let fixed = landfall(&[
+        "iam",
+        "can",
+        "--account",
+        "trading-dev",
+        "--action",
+        "ec2:RunInstances",
+        "--context",
+        "ec2:InstanceType=m7i.large",
+    ]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", stdout(&fixed));
+
+    let typo = landfall(&[
+        "iam",
+        "can",
+        "--account",
+        "tradng-dev",
+        "--action",
+        "ec2:RunInstances",
+    ]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("did you mean `trading-dev`?"),
+        "{}",
+        stderr(&typo)
+    );
+}

@@ -233,7 +233,15 @@ fn candidate_values(
             }
             for (compiled, condition) in statement.conditions.iter().zip(&source.conditions) {
                 let key = &compiled.key;
-                if fixed.contains(key) || wanted.as_ref().is_some_and(|w| !w.contains(key)) {
+                // With a named principal, keys derived from it are fixed by the
+                // request, not chosen; without one, varying them explores
+                // every principal.
+                let derived = intent.principal.is_some()
+                    && crate::request::DERIVED_KEYS.contains(&key.as_str());
+                if derived
+                    || fixed.contains(key)
+                    || wanted.as_ref().is_some_and(|w| !w.contains(key))
+                {
                     continue;
                 }
                 if compiled.operator.set != crate::policy::SetQualifier::None {

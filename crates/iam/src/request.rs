@@ -259,7 +259,9 @@ impl Request {
     }
 }
 
-const DERIVED_KEYS: [&str; 5] = [
+/// Keys AWS derives from the principal and the resource: a caller cannot
+/// choose them, so the prover never varies them.
+pub(crate) const DERIVED_KEYS: [&str; 5] = [
     "aws:principalarn",
     "aws:principalaccount",
     "aws:username",

@@ -1,15 +1,24 @@
-//! `landfall iam ...`: the offline IAM policy engine.
+//! `landfall iam ...`: the offline IAM policy engine, on request files and on
+//! the platform's own SCPs.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;
 
-use landfall_iam::simulate::{simulate_command, OutputFormat};
+use anyhow::bail;
+use landfall_iam::request::ContextValue;
+use landfall_iam::simulate::{render_report, render_text, simulate_command, OutputFormat};
+use landfall_proofs::{OrgPolicies, Verdict};
 
-use crate::args::{Format, IamCommand, SimulateArgs};
+use crate::args::{CanArgs, Format, IamCommand, SimulateArgs, SpecArgs};
+use crate::output;
 
 pub fn run(command: IamCommand) -> anyhow::Result<ExitCode> {
     match command {
         IamCommand::Simulate(args) => simulate(&args),
+        IamCommand::Can(args) => can(&args),
+        IamCommand::Prove(args) => prove(&args),
     }
 }
 
@@ -27,4 +36,174 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         .lock()
         .write_all(output.stderr.as_bytes())?;
     Ok(ExitCode::from(output.exit_code))
+}
+
+/// The platform's model and its SCPs laid out per account, or the exit code
+/// to stop with (diagnostics already printed).
+fn platform(
+    args: &SpecArgs,
+) -> anyhow::Result<Result<(landfall_model::Model, OrgPolicies), ExitCode>> {
+    let resolved = output::load(args)?;
+    output::print_diagnostics(&resolved, args.color)?;
+    let Some(model) = resolved.model else {
+        return Ok(Err(ExitCode::from(super::INVALID)));
+    };
+    let scps = match landfall_rules::scp::compile_scps(&model) {
+        Ok(scps) => scps,
+        Err(diagnostics) => {
+            for d in diagnostics {
+                eprintln!("error[{}]: {}", d.code, d.message);
+            }
+            return Ok(Err(ExitCode::from(super::INVALID)));
+        }
+    };
+    match OrgPolicies::of(&model, &scps) {
+        Ok(policies) => Ok(Ok((model, policies))),
+        Err(diagnostics) => {
+            let messages: Vec<String> = diagnostics.into_iter().map(|d| d.message).collect();
+            bail!("the generated SCPs do not parse: {}", messages.join("; "))
+        }
+    }
+}
+
+/// Exit codes: 0 allowed, 1 denied, 2 usage error (unknown account, bad context).
+fn can(args: &CanArgs) -> anyhow::Result<ExitCode> {
+    let mut context: BTreeMap<String, ContextValue> = BTreeMap::new();
+    for pair in &args.context {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("`--context {pair}` is not `key=value`");
+        };
+        let entry = context.remove(key);
+        let value = match entry {
+            None => ContextValue::One(value.to_owned()),
+            Some(existing) => {
+                let mut values = existing.into_vec();
+                values.push(value.to_owned());
+                ContextValue::Many(values)
+            }
+        };
+        context.insert(key.to_owned(), value);
+    }
+    let (model, policies) = match platform(&args.spec)? {
+        Ok(platform) => platform,
+        Err(code) => return Ok(code),
+    };
+    let Some(account) = landfall_proofs::find_account(&model, &args.account) else {
+        let names = model.accounts.iter().map(|a| a.name.as_str());
+        bail!(
+            "no account `{}` in this platform; {}",
+            args.account,
+            landfall_diagnostics::did_you_mean(&args.account, names)
+        );
+    };
+    let (simulation, decision) = landfall_proofs::can(
+        &model,
+        &policies,
+        account,
+        &args.action,
+        args.resource.as_deref(),
+        context,
+    );
+    match args.spec.format {
+        Format::Json => {
+            let mut report = render_report(&simulation, &decision);
+            if let Some(object) = report.as_object_mut() {
+                object.insert("account".into(), account.name.clone().into());
+            }
+            output::print_stdout(&serde_json::to_string_pretty(&report)?)?;
+        }
+        Format::Text => {
+            let text = format!(
+                "account: {}\n{}",
+                account.name,
+                render_text(&simulation, &decision)
+            );
+            output::print_stdout(&text)?;
+        }
+    }
+    Ok(if decision.is_allowed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Exit codes: 0 every intent holds, 1 a counterexample was found.
+fn prove(args: &SpecArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let (model, policies) = match platform(args)? {
+        Ok(platform) => platform,
+        Err(code) => return Ok(code),
+    };
+    let reports = landfall_proofs::prove_all(&model, &policies);
+    let failed = reports.iter().filter(|r| !r.holds()).count();
+    match args.format {
+        Format::Json => {
+            let value = serde_json::json!({
+                "holds": failed == 0,
+                "intents": reports,
+            });
+            output::print_stdout(&serde_json::to_string_pretty(&value)?)?;
+        }
+        Format::Text => {
+            let mut out = String::new();
+            for report in &reports {
+                if let Some(skipped) = &report.skipped {
+                    let _ = writeln!(out, "skip  {:<48} {skipped}", report.intent);
+                    continue;
+                }
+                let total = report.accounts.len();
+                let held = report
+                    .accounts
+                    .iter()
+                    .filter(|a| matches!(a.verdict, Verdict::Holds { .. }))
+                    .count();
+                let mark = if held == total { "holds" } else { "FAILS" };
+                let _ = writeln!(
+                    out,
+                    "{mark} {:<48} {held}/{total} accounts: {}",
+                    report.intent, report.description
+                );
+                for account in &report.accounts {
+                    match &account.verdict {
+                        Verdict::Holds { .. } => {}
+                        Verdict::Fails { counterexample, .. } => {
+                            let _ = writeln!(
+                                out,
+                                "      in `{}`: `{}` on `{}` with {} is allowed",
+                                account.account,
+                                counterexample.action,
+                                counterexample.resource,
+                                serde_json::to_string(&counterexample.context).unwrap_or_default()
+                            );
+                        }
+                        Verdict::Inconclusive { reason, .. } => {
+                            let _ = writeln!(
+                                out,
+                                "      in `{}`: inconclusive: {reason}",
+                                account.account
+                            );
+                        }
+                    }
+                }
+            }
+            output::print_stdout(&out)?;
+            eprintln!(
+                "{} intents over {} member accounts: {}, in {:.0} ms",
+                reports.len(),
+                model.member_accounts().count(),
+                if failed == 0 {
+                    "all hold".to_owned()
+                } else {
+                    format!("{failed} fail")
+                },
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

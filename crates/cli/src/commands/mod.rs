@@ -1,10 +1,14 @@
 //! One module per command; `run` dispatches.
 
+pub mod check;
 mod iam;
 mod init;
 mod limits;
+pub mod net;
+pub mod rules;
 mod schema;
 mod show;
+mod synth;
 mod validate;
 
 use std::process::ExitCode;
@@ -18,7 +22,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(&args),
         Command::Limits(args) => limits::run(&args),
+        Command::Net(args) => net::run(&args),
+        Command::Synth(args) => synth::run(&args),
         Command::Iam(command) => iam::run(command),
+        Command::Check(args) => check::run(&args),
+        Command::Rules(args) => rules::run(&args),
     }
 }
 

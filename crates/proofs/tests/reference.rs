@@ -1,0 +1,142 @@
+//! Every guardrail intent holds in every member account of the reference
+//! platform, and weakening a guardrail produces a counterexample.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+
+use std::collections::BTreeMap;
+
+use landfall_proofs::{can, find_account, prove_all, OrgPolicies, Verdict};
+
+fn reference() -> landfall_model::Model {
+    landfall_model::reference()
+        .model
+        .expect("the reference platform is valid")
+}
+
+#[test]
+fn every_intent_holds_on_the_reference_platform() {
+    let model = reference();
+    let scps = landfall_rules::scp::compile_scps(&model).expect("SCPs compile");
+    let policies = OrgPolicies::of(&model, &scps).expect("SCPs parse");
+    let reports = prove_all(&model, &policies);
+    assert!(reports.len() >= 12, "{} intents", reports.len());
+    let members = model.member_accounts().count();
+    for report in &reports {
+        assert!(
+            report.skipped.is_none(),
+            "{}: {:?}",
+            report.intent,
+            report.skipped
+        );
+        assert!(
+            !report.accounts.is_empty(),
+            "{} applies to no account",
+            report.intent
+        );
+        assert!(report.accounts.len() <= members);
+        for account in &report.accounts {
+            assert!(
+                matches!(account.verdict, Verdict::Holds { .. }),
+                "{} fails in {}: {:?}",
+                report.intent,
+                account.account,
+                account.verdict
+            );
+        }
+    }
+}
+
+#[test]
+fn an_spec_without_the_sso_control_yields_a_counterexample() {
+    // The small fixture with the SSO-only control switched to detective: the
+    // SCP no longer denies CreateUser, so the prover must find a request.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/specs/small");
+    let mut files: Vec<(String, String)> = Vec::new();
+    for entry in walk(&root) {
+        let name = entry
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let mut text = std::fs::read_to_string(&entry).unwrap();
+        if name == "guardrails.yaml" {
+            text.push_str("    - { id: sso-only, mode: detective, reason: migration of a legacy batch user }\n");
+        }
+        files.push((name, text));
+    }
+    let (loaded, diagnostics) = landfall_spec::load_files(files);
+    let model = landfall_model::resolve(loaded, diagnostics)
+        .model
+        .expect("valid");
+    let scps = landfall_rules::scp::compile_scps(&model).unwrap();
+    let policies = OrgPolicies::of(&model, &scps).unwrap();
+    let report = prove_all(&model, &policies)
+        .into_iter()
+        .find(|r| r.intent == "no-iam-users")
+        .unwrap();
+    assert!(report.skipped.as_deref().unwrap().contains("detective"));
+
+    // And `can` shows the request going through.
+    let account = find_account(&model, "payments-prod").unwrap();
+    let (_, decision) = can(
+        &model,
+        &policies,
+        account,
+        "iam:CreateUser",
+        None,
+        BTreeMap::new(),
+    );
+    assert!(decision.is_allowed());
+}
+
+#[test]
+fn can_explains_a_denied_request_in_a_dev_account() {
+    let model = reference();
+    let scps = landfall_rules::scp::compile_scps(&model).unwrap();
+    let policies = OrgPolicies::of(&model, &scps).unwrap();
+    let account = find_account(&model, "trading-dev").unwrap();
+    let mut context = BTreeMap::new();
+    context.insert(
+        "ec2:InstanceType".to_owned(),
+        landfall_iam::request::ContextValue::One("t3.large".to_owned()),
+    );
+    context.insert(
+        "aws:RequestedRegion".to_owned(),
+        landfall_iam::request::ContextValue::One("eu-central-1".to_owned()),
+    );
+    let (_, decision) = can(
+        &model,
+        &policies,
+        account,
+        "ec2:RunInstances",
+        Some("arn:aws:ec2:eu-central-1:100000000000:instance/*"),
+        context.clone(),
+    );
+    assert!(!decision.is_allowed());
+    context.insert(
+        "ec2:InstanceType".to_owned(),
+        landfall_iam::request::ContextValue::One("m7i.large".to_owned()),
+    );
+    let (_, decision) = can(
+        &model,
+        &policies,
+        account,
+        "ec2:RunInstances",
+        Some("arn:aws:ec2:eu-central-1:100000000000:instance/*"),
+        context,
+    );
+    assert!(decision.is_allowed(), "{decision:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.path().is_dir() {
+            out.extend(walk(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out.sort();
+    out
+}
