@@ -1,0 +1,61 @@
+//! `landfall audit`: every member account and allowed region, inventoried
+//! once, checked against every guardrail rule and against the spec.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use landfall_live::{audit, Progress};
+
+use super::plan::LiveArgs;
+use crate::output;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Output format of the findings.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+    /// Account-regions inventoried at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+}
+
+pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
+    let prepared = match super::plan::prepare(&args.live)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let options = args.live.options(args.concurrency);
+    let runtime = landfall_live::runtime().context("cannot start the async runtime")?;
+    let report = runtime.block_on(async {
+        let session = landfall_live::connect(&options, &prepared.platform.desired).await;
+        audit::audit(
+            &session,
+            &prepared.platform.desired,
+            &prepared.settings,
+            options.concurrency.max(1),
+            &Progress::new(options.progress),
+        )
+        .await
+    })?;
+    let text = match args.format {
+        AuditFormat::Text => audit::render_text(&report),
+        AuditFormat::Json => format!("{:#}\n", audit::render_json(&report)),
+        AuditFormat::Sarif => format!("{:#}\n", audit::render_sarif(&report)),
+    };
+    output::print_stdout(&text)?;
+    Ok(if report.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,861 @@
+//! Plan and deploy: read the live platform, say what would change, apply it.
+//!
+//! Every step finds what exists by name before creating anything, so a
+//! deploy that was interrupted converges when it is run again: accounts by
+//! name (and creations still in progress), OUs by path, SCPs by name, stacks
+//! and StackSets by name.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, PolicyType};
+use landfall_graph::ParameterValue;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::aws::{Clients, Session, DEPLOY_ROLES};
+use crate::desired::{Desired, StackTarget};
+use crate::error::{code_of, sdk_message, LiveError};
+use crate::org::{self, OrgState};
+use crate::plan::{plan_organization, plan_stacks, Change, Plan};
+use crate::progress::Progress;
+use crate::stacks::{self, LiveStack, LiveStackSet, StackOutcome, Waits};
+
+/// The service principal StackSets need trusted access for.
+pub const STACKSETS_SERVICE: &str = "member.org.stacksets.cloudformation.amazonaws.com";
+
+/// Stacks deployed at once within a wave.
+const STACK_CONCURRENCY: usize = 4;
+
+/// Everything a plan or deploy needs.
+#[derive(Clone)]
+pub struct Engine {
+    pub session: Session,
+    pub desired: Arc<Desired>,
+    pub waits: Waits,
+    pub progress: Progress,
+    /// Services given trusted access (the graph's organization actions).
+    pub trusted_services: Vec<String>,
+}
+
+/// The live state a plan was computed from.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub org: OrgState,
+    pub stacks: BTreeMap<(String, String, String), Option<LiveStack>>,
+    pub sets: BTreeMap<String, Option<LiveStackSet>>,
+    pub parameters: BTreeMap<String, Vec<(String, String)>>,
+    /// Accounts that could not be entered to read their stacks.
+    pub unreachable: Vec<String>,
+}
+
+/// What a deploy did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DeployReport {
+    /// Changes applied (as described in the plan).
+    pub applied: Vec<String>,
+    pub stacks: Vec<StackOutcome>,
+    pub failures: Vec<String>,
+    pub seconds: f64,
+    pub api_calls: u64,
+}
+
+impl DeployReport {
+    pub fn ok(&self) -> bool {
+        self.failures.is_empty() && self.stacks.iter().all(|s| s.ok)
+    }
+
+    pub fn render(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let failed: Vec<&StackOutcome> = self.stacks.iter().filter(|s| !s.ok).collect();
+        for s in &failed {
+            let _ = writeln!(
+                out,
+                "failed: stack `{}` in `{}` {}: {}",
+                s.stack, s.account, s.region, s.status
+            );
+            for r in &s.reasons {
+                let _ = writeln!(out, "    {r}");
+            }
+        }
+        for f in &self.failures {
+            let _ = writeln!(out, "failed: {f}");
+        }
+        let count = |action: &str| {
+            self.stacks
+                .iter()
+                .filter(|s| s.ok && s.action == action)
+                .count()
+        };
+        let changed = self.applied.len();
+        if changed == 0 && failed.is_empty() && self.failures.is_empty() {
+            let _ = writeln!(
+                out,
+                "no changes: the live platform already matches the spec"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "deploy {}: {changed} change(s) applied; stacks: {} created, {} updated, {} unchanged, {} failed; {:.1}s, {} API calls",
+            if self.ok() { "finished" } else { "failed" },
+            count("created"),
+            count("updated") + count("instances added") + count("resumed"),
+            count("unchanged"),
+            failed.len(),
+            self.seconds,
+            self.api_calls
+        );
+        out
+    }
+}
+
+/// Runs `f` over `items` with at most `limit` at once; results in input order.
+pub async fn bounded<T, R, F, Fut>(limit: usize, items: Vec<T>, f: F) -> Vec<R>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = R> + Send + 'static,
+{
+    let semaphore = Arc::new(Semaphore::new(limit.max(1)));
+    let mut set = JoinSet::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let fut = f(item);
+        let semaphore = semaphore.clone();
+        set.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            (i, fut.await)
+        });
+    }
+    let mut results: Vec<(usize, R)> = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok(r) = joined {
+            results.push(r);
+        }
+    }
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+impl Engine {
+    fn resolve_parameters(&self, org: &OrgState) -> BTreeMap<String, Vec<(String, String)>> {
+        let mut out = BTreeMap::new();
+        for stack in &self.desired.stacks {
+            let values = stack
+                .parameters
+                .iter()
+                .map(|(name, value)| {
+                    let v = match value {
+                        ParameterValue::Literal(v) => v.clone(),
+                        ParameterValue::AccountId(a) if *a == self.desired.management => {
+                            org.management_account_id.clone()
+                        }
+                        ParameterValue::AccountId(a) => org.account_id(a).unwrap_or("").to_owned(),
+                        ParameterValue::OrganizationId => org.organization_id.clone(),
+                        ParameterValue::OrganizationRootId => org.root_id.clone(),
+                    };
+                    (name.clone(), v)
+                })
+                .collect();
+            out.insert(stack.name.clone(), values);
+        }
+        out
+    }
+
+    fn account_id(&self, org: &OrgState, name: &str) -> Option<String> {
+        if name == self.desired.management {
+            return Some(org.management_account_id.clone());
+        }
+        org.account_id(name).map(str::to_owned)
+    }
+
+    /// Reads the live platform and computes the plan; changes nothing.
+    pub async fn plan(&self) -> Result<(Plan, Snapshot), LiveError> {
+        let mgmt = self.session.management().await?;
+        let task = self
+            .progress
+            .start("reading the organization", "IN_PROGRESS");
+        let org = org::read(&mgmt).await?;
+        task.finish(&format!(
+            "{} OUs, {} accounts, {} SCPs",
+            org.ous.len().saturating_sub(1),
+            org.accounts.len(),
+            org.scps.len()
+        ));
+        let mut plan = Plan::default();
+        plan_organization(&self.desired, &org, &self.trusted_services, &mut plan);
+        let parameters = self.resolve_parameters(&org);
+
+        // Stacks in existing accounts, read concurrently.
+        let mut reads = Vec::new();
+        for stack in &self.desired.stacks {
+            if let StackTarget::Account { account, region } = &stack.target {
+                if let Some(id) = self.account_id(&org, account) {
+                    reads.push((stack.name.clone(), account.clone(), region.clone(), id));
+                }
+            }
+        }
+        let task = self
+            .progress
+            .start(format!("reading {} stacks", reads.len()), "IN_PROGRESS");
+        let session = self.session.clone();
+        let m = mgmt.clone();
+        let results = bounded(8, reads, move |(name, account, region, id)| {
+            let session = session.clone();
+            let m = m.clone();
+            async move {
+                let r = match session.member(&m, &id, &region, &DEPLOY_ROLES).await {
+                    Ok(c) => stacks::read_stack(&c, &name).await,
+                    Err(e) => Err(e),
+                };
+                (name, account, region, r)
+            }
+        })
+        .await;
+        let mut live_stacks = BTreeMap::new();
+        let mut unreachable = Vec::new();
+        for (name, account, region, r) in results {
+            match r {
+                Ok(s) => {
+                    live_stacks.insert((name, account, region), s);
+                }
+                Err(e) => {
+                    unreachable.push(e.to_string());
+                    live_stacks.insert((name, account, region), None);
+                }
+            }
+        }
+        task.finish("done");
+        let mut sets = BTreeMap::new();
+        if org.exists {
+            for stack in &self.desired.stacks {
+                if matches!(stack.target, StackTarget::StackSet { .. }) {
+                    sets.insert(
+                        stack.name.clone(),
+                        stacks::read_stack_set(&mgmt, &stack.name).await?,
+                    );
+                }
+            }
+        }
+        let accounts_in_ou = |ou: &str| -> Vec<(String, Option<String>)> {
+            self.desired
+                .accounts_under(ou)
+                .map(|a| (a.name.clone(), org.account_id(&a.name).map(str::to_owned)))
+                .collect()
+        };
+        plan_stacks(
+            &self.desired,
+            &live_stacks,
+            &sets,
+            &parameters,
+            &accounts_in_ou,
+            &mut plan,
+        );
+        unreachable.sort();
+        unreachable.dedup();
+        for u in &unreachable {
+            plan.notes.push(crate::plan::Note { message: u.clone() });
+        }
+        Ok((
+            plan,
+            Snapshot {
+                org,
+                stacks: live_stacks,
+                sets,
+                parameters,
+                unreachable,
+            },
+        ))
+    }
+
+    /// Applies the plan's organization changes, then every stack wave.
+    pub async fn deploy(&self, plan: &Plan) -> Result<DeployReport, LiveError> {
+        let started = Instant::now();
+        let calls_before = self.session.calls.get();
+        let stop = self.progress.spawn_ticker();
+        let mut report = DeployReport::default();
+        let result = self.deploy_inner(plan, &mut report).await;
+        drop(stop);
+        report.seconds = started.elapsed().as_secs_f64();
+        report.api_calls = self.session.calls.get() - calls_before;
+        result.map(|()| report)
+    }
+
+    async fn deploy_inner(&self, plan: &Plan, report: &mut DeployReport) -> Result<(), LiveError> {
+        let mgmt = self.session.management().await?;
+        self.apply_organization(&mgmt, plan, report).await?;
+        if !report.failures.is_empty() {
+            return Ok(());
+        }
+        // Ids of everything just created.
+        let org = org::read(&mgmt).await?;
+        let parameters = self.resolve_parameters(&org);
+        let waves = self
+            .desired
+            .stacks
+            .iter()
+            .map(|s| s.wave)
+            .max()
+            .map_or(0, |w| w + 1);
+        for wave in 0..waves {
+            let mut jobs = Vec::new();
+            for stack in self.desired.stacks.iter().filter(|s| s.wave == wave) {
+                jobs.push(stack.clone());
+            }
+            if jobs.is_empty() {
+                continue;
+            }
+            let this = self.clone();
+            let org = Arc::new(org.clone());
+            let mgmt = mgmt.clone();
+            let parameters = Arc::new(parameters.clone());
+            let outcomes = bounded(STACK_CONCURRENCY, jobs, move |stack| {
+                let this = this.clone();
+                let org = org.clone();
+                let mgmt = mgmt.clone();
+                let parameters = parameters.clone();
+                async move {
+                    let params = parameters.get(&stack.name).cloned().unwrap_or_default();
+                    this.deploy_stack(&mgmt, &org, &stack, &params).await
+                }
+            })
+            .await;
+            let mut failed = false;
+            for o in outcomes.into_iter().flatten() {
+                if o.action != "unchanged" && o.ok {
+                    report.applied.push(format!(
+                        "{} stack `{}` in `{}` {}",
+                        o.action, o.stack, o.account, o.region
+                    ));
+                }
+                failed |= !o.ok;
+                report.stacks.push(o);
+            }
+            if failed {
+                report.failures.push(format!(
+                    "stopped after wave {} of {waves}: later stacks depend on the failed ones",
+                    wave + 1
+                ));
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn deploy_stack(
+        &self,
+        mgmt: &Clients,
+        org: &OrgState,
+        stack: &crate::desired::DesiredStack,
+        params: &[(String, String)],
+    ) -> Vec<StackOutcome> {
+        match &stack.target {
+            StackTarget::Account { account, region } => {
+                let label = format!("{}  {account}  {region}", stack.name);
+                let task = self.progress.start(label, "CHECKING");
+                let Some(id) = self.account_id(org, account) else {
+                    task.finish("FAILED");
+                    return vec![failed_outcome(
+                        &stack.name,
+                        account,
+                        region,
+                        format!("account `{account}` does not exist"),
+                    )];
+                };
+                let clients = match self.session.member(mgmt, &id, region, &DEPLOY_ROLES).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        task.finish("FAILED");
+                        return vec![failed_outcome(&stack.name, account, region, e.to_string())];
+                    }
+                };
+                vec![
+                    stacks::apply_stack(
+                        &clients,
+                        account,
+                        &stack.name,
+                        &stack.template,
+                        params,
+                        self.waits,
+                        &task,
+                    )
+                    .await,
+                ]
+            }
+            StackTarget::StackSet {
+                ous,
+                accounts,
+                regions,
+            } => {
+                let label = format!("{}  StackSet  {}", stack.name, regions.join(","));
+                let task = self.progress.start(label, "CHECKING");
+                let started = Instant::now();
+                // Instances expected: accounts under the OUs × regions.
+                let expected: Vec<(String, String)> = self
+                    .desired
+                    .stack_set_accounts(ous, accounts)
+                    .into_iter()
+                    .filter_map(|a| {
+                        org.account_id(&a.name)
+                            .map(|id| (id.to_owned(), a.name.clone()))
+                    })
+                    .collect();
+                // The OUs that hold the target accounts directly: AWS also
+                // reaches nested OUs from a parent, emulators only the OUs
+                // named; naming each holding OU once reaches the same accounts.
+                let mut ou_ids: Vec<String> = Vec::new();
+                for (id, _) in &expected {
+                    let parent = org.account_by_id(id).and_then(|a| org.ous.get(&a.parent));
+                    if let Some(p) = parent {
+                        if !ou_ids.contains(p) {
+                            ou_ids.push(p.clone());
+                        }
+                    }
+                }
+                let live = stacks::read_stack_set(mgmt, &stack.name)
+                    .await
+                    .ok()
+                    .flatten();
+                let need_instances = expected.iter().any(|(id, _)| {
+                    regions.iter().any(|r| {
+                        !live
+                            .as_ref()
+                            .is_some_and(|l| l.instances.contains(&(id.clone(), r.clone())))
+                    })
+                });
+                let account_ids: Vec<String> = if accounts.is_empty() {
+                    Vec::new()
+                } else {
+                    expected.iter().map(|(id, _)| id.clone()).collect()
+                };
+                let action = match stacks::apply_stack_set(
+                    mgmt,
+                    &stack.name,
+                    &stack.template,
+                    params,
+                    &ou_ids,
+                    &account_ids,
+                    regions,
+                    need_instances,
+                    self.waits,
+                    &task,
+                )
+                .await
+                {
+                    Ok(a) => a,
+                    Err(e) => {
+                        task.finish("FAILED");
+                        return vec![failed_outcome(
+                            &stack.name,
+                            "StackSet",
+                            &regions.join(","),
+                            e.to_string(),
+                        )];
+                    }
+                };
+                // Every instance is checked where it runs.
+                let mut outcomes = Vec::new();
+                let instances = stacks::stack_set_instances(mgmt, &stack.name)
+                    .await
+                    .unwrap_or_default();
+                for (id, name) in &expected {
+                    for region in regions {
+                        let instance = instances.iter().find(|(a, r, _, _)| a == id && r == region);
+                        let mut o = StackOutcome {
+                            stack: stack.name.clone(),
+                            account: name.clone(),
+                            region: region.clone(),
+                            status: String::new(),
+                            ok: false,
+                            action: if action == "unchanged" {
+                                "unchanged".into()
+                            } else {
+                                action.clone()
+                            },
+                            reasons: Vec::new(),
+                            seconds: started.elapsed().as_secs_f64(),
+                        };
+                        match instance {
+                            None => {
+                                o.status = "MISSING".into();
+                                o.reasons.push("the StackSet has no instance here".into());
+                            }
+                            Some((_, _, stack_id, status)) => {
+                                o.status = status.clone();
+                                match self.session.member(mgmt, id, region, &DEPLOY_ROLES).await {
+                                    Ok(c) => match stacks::instance_skipped_resources(
+                                        &c,
+                                        &stack.name,
+                                        stack_id,
+                                        &stack.template,
+                                    )
+                                    .await
+                                    {
+                                        Ok(Some(problems)) if problems.is_empty() => {
+                                            o.ok = status == "CURRENT" || status.is_empty();
+                                        }
+                                        Ok(Some(problems)) => o.reasons.extend(problems),
+                                        // The instance's stack is not visible: its status is all there is.
+                                        Ok(None) => o.ok = status == "CURRENT" || status.is_empty(),
+                                        Err(e) => o.reasons.push(e.to_string()),
+                                    },
+                                    Err(e) => o.reasons.push(e.to_string()),
+                                }
+                                if !o.ok && o.reasons.is_empty() {
+                                    o.reasons.push(format!("instance status is {status}"));
+                                }
+                            }
+                        }
+                        outcomes.push(o);
+                    }
+                }
+                let failed = outcomes.iter().filter(|o| !o.ok).count();
+                task.finish(&if failed == 0 {
+                    format!("{} instance(s) CURRENT ({action})", outcomes.len())
+                } else {
+                    format!("{failed} of {} instance(s) FAILED", outcomes.len())
+                });
+                outcomes
+            }
+        }
+    }
+
+    async fn apply_organization(
+        &self,
+        mgmt: &Clients,
+        plan: &Plan,
+        report: &mut DeployReport,
+    ) -> Result<(), LiveError> {
+        let org = mgmt.organizations();
+        let mut live = org::read(mgmt).await?;
+        for change in &plan.changes {
+            match change {
+                Change::CreateOrganization if !live.exists => {
+                    let task = self.progress.start("organization", "CREATING");
+                    match org
+                        .create_organization()
+                        .feature_set(OrganizationFeatureSet::All)
+                        .send()
+                        .await
+                    {
+                        Ok(_) => {}
+                        Err(e) if code_of(&e) == "AlreadyInOrganizationException" => {}
+                        Err(e) => {
+                            return Err(LiveError::api("organizations:CreateOrganization", &e))
+                        }
+                    }
+                    task.finish("CREATED");
+                    report.applied.push(change.describe());
+                    live = org::read(mgmt).await?;
+                }
+                Change::EnableTrustedAccess { service } => {
+                    match org
+                        .enable_aws_service_access()
+                        .service_principal(service)
+                        .send()
+                        .await
+                    {
+                        Ok(_) => report.applied.push(change.describe()),
+                        Err(e) => report.failures.push(format!(
+                            "{}: {}",
+                            change.describe(),
+                            sdk_message(&e)
+                        )),
+                    }
+                }
+                Change::EnableScps => {
+                    match org
+                        .enable_policy_type()
+                        .root_id(&live.root_id)
+                        .policy_type(PolicyType::ServiceControlPolicy)
+                        .send()
+                        .await
+                    {
+                        Ok(_) => report.applied.push(change.describe()),
+                        Err(e) if code_of(&e) == "PolicyTypeAlreadyEnabledException" => {}
+                        Err(e) => return Err(LiveError::api("organizations:EnablePolicyType", &e)),
+                    }
+                }
+                _ => {}
+            }
+        }
+        // OUs, parents first (the desired list is ordered by depth).
+        for ou in &self.desired.ous {
+            if live.ous.contains_key(&ou.path) {
+                continue;
+            }
+            let Some(parent) = live.ous.get(&ou.parent).cloned() else {
+                report.failures.push(format!(
+                    "cannot create OU `{}`: its parent `{}` is missing",
+                    ou.path, ou.parent
+                ));
+                continue;
+            };
+            let out = org
+                .create_organizational_unit()
+                .parent_id(parent)
+                .name(&ou.name)
+                .send()
+                .await
+                .map_err(|e| {
+                    LiveError::api(
+                        format!("organizations:CreateOrganizationalUnit `{}`", ou.path),
+                        &e,
+                    )
+                })?;
+            if let Some(id) = out.organizational_unit().and_then(|o| o.id()) {
+                live.ous.insert(ou.path.clone(), id.to_owned());
+            }
+            report.applied.push(format!("create OU `{}`", ou.path));
+        }
+        // Accounts: creations in flight are awaited, missing ones created,
+        // at most `concurrent_account_creations` at once.
+        let mut jobs = Vec::new();
+        for account in &self.desired.accounts {
+            if live.account(&account.name).is_some() {
+                continue;
+            }
+            let pending = live
+                .creating
+                .iter()
+                .find(|(_, n)| *n == account.name)
+                .map(|(id, _)| id.clone());
+            jobs.push((account.clone(), pending));
+        }
+        if !jobs.is_empty() {
+            let progress = self.progress.clone();
+            let client = org.clone();
+            let poll = self.waits.poll;
+            let timeout = self.waits.stack_timeout;
+            let results = bounded(
+                self.desired.concurrent_account_creations,
+                jobs,
+                move |(account, pending)| {
+                    let client = client.clone();
+                    let progress = progress.clone();
+                    async move {
+                        let task = progress.start(format!("account {}", account.name), "CREATING");
+                        let r = create_account(
+                            &client,
+                            &account.name,
+                            &account.email,
+                            pending,
+                            poll,
+                            timeout,
+                            &task,
+                        )
+                        .await;
+                        task.finish(if r.is_ok() { "SUCCEEDED" } else { "FAILED" });
+                        (account, r)
+                    }
+                },
+            )
+            .await;
+            for (account, r) in results {
+                match r {
+                    Ok(_) => report
+                        .applied
+                        .push(format!("create account `{}`", account.name)),
+                    Err(e) => report
+                        .failures
+                        .push(format!("account `{}`: {e}", account.name)),
+                }
+            }
+            live = org::read(mgmt).await?;
+        }
+        // Placement.
+        for account in &self.desired.accounts {
+            let Some(l) = live.account(&account.name).cloned() else {
+                continue;
+            };
+            if l.parent == account.ou {
+                continue;
+            }
+            let (Some(from), Some(to)) = (live.ous.get(&l.parent), live.ous.get(&account.ou))
+            else {
+                report.failures.push(format!(
+                    "cannot move `{}`: OU `{}` is missing",
+                    account.name, account.ou
+                ));
+                continue;
+            };
+            org.move_account()
+                .account_id(&l.id)
+                .source_parent_id(from)
+                .destination_parent_id(to)
+                .send()
+                .await
+                .map_err(|e| {
+                    LiveError::api(format!("organizations:MoveAccount `{}`", account.name), &e)
+                })?;
+            report.applied.push(format!(
+                "move account `{}` from `{}` to `{}`",
+                account.name, l.parent, account.ou
+            ));
+        }
+        // Service control policies.
+        for scp in &self.desired.scps {
+            let id = match live.scp(&scp.name) {
+                Some(l) => {
+                    if !org::same_policy(&l.content, &scp.content) {
+                        org.update_policy()
+                            .policy_id(&l.id)
+                            .content(&scp.content)
+                            .description(&scp.description)
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                LiveError::api(
+                                    format!("organizations:UpdatePolicy `{}`", scp.name),
+                                    &e,
+                                )
+                            })?;
+                        report.applied.push(format!("update SCP `{}`", scp.name));
+                    }
+                    l.id.clone()
+                }
+                None => {
+                    let out = org
+                        .create_policy()
+                        .name(&scp.name)
+                        .description(&scp.description)
+                        .content(&scp.content)
+                        .r#type(PolicyType::ServiceControlPolicy)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            LiveError::api(format!("organizations:CreatePolicy `{}`", scp.name), &e)
+                        })?;
+                    report.applied.push(format!("create SCP `{}`", scp.name));
+                    out.policy()
+                        .and_then(|p| p.policy_summary())
+                        .and_then(|s| s.id())
+                        .unwrap_or_default()
+                        .to_owned()
+                }
+            };
+            let attached: Vec<String> = live
+                .scp(&scp.name)
+                .map(|l| l.targets.clone())
+                .unwrap_or_default();
+            for target in &scp.targets {
+                let Some(target_id) = live.ous.get(target) else {
+                    report.failures.push(format!(
+                        "cannot attach SCP `{}`: OU `{target}` is missing",
+                        scp.name
+                    ));
+                    continue;
+                };
+                if attached.contains(target_id) {
+                    continue;
+                }
+                match org
+                    .attach_policy()
+                    .policy_id(&id)
+                    .target_id(target_id)
+                    .send()
+                    .await
+                {
+                    Ok(_) => report
+                        .applied
+                        .push(format!("attach SCP `{}` to `{target}`", scp.name)),
+                    Err(e) if code_of(&e) == "DuplicatePolicyAttachmentException" => {}
+                    Err(e) => {
+                        return Err(LiveError::api(
+                            format!("organizations:AttachPolicy `{}`", scp.name),
+                            &e,
+                        ))
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn failed_outcome(stack: &str, account: &str, region: &str, reason: String) -> StackOutcome {
+    StackOutcome {
+        stack: stack.to_owned(),
+        account: account.to_owned(),
+        region: region.to_owned(),
+        status: "NOT_STARTED".into(),
+        ok: false,
+        action: "none".into(),
+        reasons: vec![reason],
+        seconds: 0.0,
+    }
+}
+
+/// Creates an account (or follows a creation already started) until it
+/// succeeds or fails.
+async fn create_account(
+    org: &aws_sdk_organizations::Client,
+    name: &str,
+    email: &str,
+    pending: Option<String>,
+    poll: Duration,
+    timeout: Duration,
+    task: &crate::progress::TaskHandle,
+) -> Result<String, LiveError> {
+    let request = match pending {
+        Some(id) => id,
+        None => {
+            let out = org
+                .create_account()
+                .account_name(name)
+                .email(email)
+                .role_name("OrganizationAccountAccessRole")
+                .tags(
+                    aws_sdk_organizations::types::Tag::builder()
+                        .key("landfall:managed")
+                        .value("true")
+                        .build()
+                        .map_err(|e| LiveError::Plan(e.to_string()))?,
+                )
+                .send()
+                .await
+                .map_err(|e| LiveError::api("organizations:CreateAccount", &e))?;
+            out.create_account_status()
+                .and_then(|s| s.id())
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    let deadline = Instant::now() + timeout;
+    loop {
+        let out = org
+            .describe_create_account_status()
+            .create_account_request_id(&request)
+            .send()
+            .await
+            .map_err(|e| LiveError::api("organizations:DescribeCreateAccountStatus", &e))?;
+        let status = out.create_account_status();
+        match status.and_then(|s| s.state()) {
+            Some(CreateAccountState::Succeeded) => {
+                return Ok(status
+                    .and_then(|s| s.account_id())
+                    .unwrap_or_default()
+                    .to_owned());
+            }
+            Some(CreateAccountState::Failed) => {
+                let reason = status
+                    .and_then(|s| s.failure_reason())
+                    .map_or("no reason given".to_owned(), |r| r.as_str().to_owned());
+                return Err(LiveError::Api {
+                    operation: "organizations:CreateAccount".into(),
+                    message: reason,
+                });
+            }
+            _ => task.status("IN_PROGRESS"),
+        }
+        if Instant::now() >= deadline {
+            return Err(LiveError::Timeout(format!(
+                "account `{name}` still being created"
+            )));
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
