@@ -288,7 +288,8 @@ async fn apply_stack_inner(
     match &live {
         None => {
             task.status("CREATE_IN_PROGRESS");
-            cfn.create_stack()
+            match cfn
+                .create_stack()
                 .stack_name(name)
                 .template_body(&body)
                 .set_parameters(Some(parameters_of(parameters)))
@@ -301,8 +302,15 @@ async fn apply_stack_inner(
                 )
                 .send()
                 .await
-                .map_err(|e| LiveError::api("cloudformation:CreateStack", &e))?;
-            outcome.action = "created".into();
+            {
+                Ok(_) => outcome.action = "created".into(),
+                // A retried call whose first attempt went through (or a
+                // concurrent run): follow the stack that exists.
+                Err(e) if code_of(&e) == "AlreadyExistsException" => {
+                    outcome.action = "resumed".into()
+                }
+                Err(e) => return Err(LiveError::api("cloudformation:CreateStack", &e)),
+            }
         }
         Some(l) => match l.status_kind() {
             StackStatusKind::InProgress => {
