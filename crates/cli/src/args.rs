@@ -37,6 +37,15 @@ pub enum Command {
     Check(crate::commands::check::CheckArgs),
     /// List the guardrail rules, or explain one (`landfall rules LF101`).
     Rules(crate::commands::rules::RulesArgs),
+    /// Show what `deploy` would change in the live platform; changes nothing.
+    #[cfg(feature = "live")]
+    Plan(crate::commands::plan::LiveArgs),
+    /// Apply the plan: organization, accounts, SCPs, stacks and StackSets.
+    #[cfg(feature = "live")]
+    Deploy(crate::commands::deploy::DeployArgs),
+    /// Check every live account and region against the guardrails and the spec.
+    #[cfg(feature = "live")]
+    Audit(crate::commands::audit::AuditArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,10 +1,16 @@
 //! One module per command; `run` dispatches.
 
+#[cfg(feature = "live")]
+pub mod audit;
 pub mod check;
+#[cfg(feature = "live")]
+pub mod deploy;
 mod iam;
 mod init;
 mod limits;
 pub mod net;
+#[cfg(feature = "live")]
+pub mod plan;
 pub mod rules;
 mod schema;
 mod show;
@@ -27,6 +33,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Iam(command) => iam::run(command),
         Command::Check(args) => check::run(&args),
         Command::Rules(args) => rules::run(&args),
+        #[cfg(feature = "live")]
+        Command::Plan(args) => plan::run(&args),
+        #[cfg(feature = "live")]
+        Command::Deploy(args) => deploy::run(&args),
+        #[cfg(feature = "live")]
+        Command::Audit(args) => audit::run(&args),
     }
 }
 
