@@ -1,1 +1,86 @@
-fn main() {}
+//! Reading and checking: the fixture corpus repeated to 100, 500 and 2,000
+//! templates (the cost grows linearly: each file is parsed once and each
+//! resource meets only the rules of its kind), one large template, and SCP
+//! compilation for the reference platform.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use landfall_rules::{check, compile_scps, LoadOptions, Settings, ViewBuilder};
+
+fn fixtures() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut out = Vec::new();
+    for dir in ["cloudformation", "terraform"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            out.push((
+                format!("{dir}/{}", path.file_name().unwrap().to_string_lossy()),
+                std::fs::read_to_string(&path).unwrap(),
+            ));
+        }
+    }
+    out
+}
+
+fn scan(files: &[(String, String)], settings: &Settings) -> usize {
+    let mut builder = ViewBuilder::new(LoadOptions::default());
+    for (name, text) in files {
+        builder.add_text(name, text);
+    }
+    let view = builder.finish();
+    check(&view, settings).findings.len()
+}
+
+fn corpus(c: &mut Criterion) {
+    let base = fixtures();
+    let settings = Settings::from_model(landfall_model::reference().model.as_ref().unwrap());
+    let mut group = c.benchmark_group("read + check templates and plans");
+    group.sample_size(20);
+    for count in [100usize, 500, 2_000] {
+        let files: Vec<(String, String)> = (0..count)
+            .map(|i| {
+                let (name, text) = &base[i % base.len()];
+                (format!("{i:05}-{name}"), text.clone())
+            })
+            .collect();
+        group.throughput(Throughput::Elements(count as u64));
+        group.bench_with_input(
+            BenchmarkId::from_parameter(format!("{count} files")),
+            &files,
+            |b, files| b.iter(|| scan(files, &settings)),
+        );
+    }
+    group.finish();
+}
+
+fn large_template(c: &mut Criterion) {
+    // One template with 2,000 security groups: no rule may be quadratic.
+    let mut text = String::from("Resources:\n");
+    for i in 0..2_000 {
+        text.push_str(&format!(
+            "  Group{i}:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: g{i}\n      SecurityGroupIngress:\n        - {{IpProtocol: tcp, FromPort: {p}, ToPort: {p}, CidrIp: 0.0.0.0/0}}\n      SecurityGroupEgress: []\n",
+            p = 1000 + i % 100
+        ));
+    }
+    let files = vec![("large.yaml".to_owned(), text)];
+    let settings = Settings::default();
+    c.bench_function("one template, 2,000 security groups", |b| {
+        b.iter(|| scan(&files, &settings))
+    });
+}
+
+fn scps(c: &mut Criterion) {
+    let model = landfall_model::reference().model.unwrap();
+    c.bench_function("compile SCPs: reference platform", |b| {
+        b.iter(|| compile_scps(&model).unwrap())
+    });
+}
+
+criterion_group!(benches, corpus, large_template, scps);
+criterion_main!(benches);
