@@ -47,7 +47,7 @@ pub use scan::{check, Finding, Report};
 pub use scp::{compile_scps, compile_scps_with, Scp, ScpOptions, ScpSet};
 pub use settings::Settings;
 pub use value::Value;
-pub use view::{InputKind, LoadOptions, Resource, ResourceView, ViewBuilder};
+pub use view::{AccountInfo, InputKind, LoadOptions, Resource, ResourceView, ViewBuilder};
 
 /// Reads files and directories once and checks them: the whole scan.
 pub fn scan_paths(

@@ -106,6 +106,14 @@ pub(super) fn read(
         })
     });
     template.region = region.clone();
+    info.account = template_metadata
+        .and_then(|m| m.get("account"))
+        .map(|account| super::AccountInfo {
+            environment: account
+                .get("environment")
+                .and_then(Node::as_str)
+                .map(str::to_owned),
+        });
     info.environment = environment.clone();
     info.region = region.clone();
 

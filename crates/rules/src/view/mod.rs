@@ -120,6 +120,17 @@ pub struct FileInfo {
     pub resources: std::ops::Range<usize>,
     pub environment: Option<String>,
     pub region: Option<String>,
+    /// The account the file's resources are deployed in, when the input
+    /// says so (`Metadata.landfall.account`, as the live audit writes it).
+    pub account: Option<AccountInfo>,
+}
+
+/// What an input says about the account its resources are in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountInfo {
+    /// The account's environment; `None` for accounts outside every
+    /// environment (management, log archive, networking, ...).
+    pub environment: Option<String>,
 }
 
 /// Settings for reading inputs.
@@ -318,6 +329,7 @@ impl ViewBuilder {
             resources: start..start,
             environment: None,
             region: None,
+            account: None,
         };
         let mut resources = Vec::new();
         match kind {

@@ -10,7 +10,11 @@ declare_rule! {
     /// the spec). The environment comes from `--environment`, the template's
     /// `Environment` parameter or tag, or Terraform tags and variables;
     /// resources of an unknown environment, and environments without an
-    /// allowlist, are not checked.
+    /// allowlist, are not checked. When the input names the account the
+    /// resources are in (`Metadata.landfall.account`, as `landfall audit`
+    /// does), that account's environment decides, since the allowlist SCP
+    /// follows the account: a dev VPC in the networking account is not
+    /// checked against dev's allowlist.
     ///
     /// ## Why is this bad?
     /// Every service a team can use is one the platform must secure, log,
@@ -52,7 +56,15 @@ impl Rule for DisallowedService {
     }
 
     fn check(&self, check: &Check<'_>, out: &mut Vec<Violation>) {
-        let Some(environment) = check.resource.environment.as_deref() else {
+        let account = check
+            .view
+            .file_info(check.resource.file)
+            .and_then(|f| f.account.as_ref());
+        let environment = match account {
+            Some(account) => account.environment.as_deref(),
+            None => check.resource.environment.as_deref(),
+        };
+        let Some(environment) = environment else {
             return;
         };
         let Some(allowed) = check
@@ -80,5 +92,49 @@ impl Rule for DisallowedService {
                 "service `{prefix}` is not allowed in `{environment}`"
             )));
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use crate::{check, LoadOptions, Settings, ViewBuilder};
+
+    /// LF001 over one template holding a VPC tagged for dev; `account` is
+    /// the template's `Metadata.landfall.account`, when there is one.
+    fn lf001(account: Option<&str>) -> usize {
+        let metadata = match account {
+            Some(a) => format!(r#""Metadata": {{ "landfall": {{ "account": {a} }} }},"#),
+            None => String::new(),
+        };
+        let text = format!(
+            r#"{{ {metadata} "Resources": {{ "Vpc": {{ "Type": "AWS::EC2::VPC",
+                "Properties": {{ "CidrBlock": "10.0.0.0/16",
+                "Tags": [{{ "Key": "landfall:environment", "Value": "dev" }}] }} }} }} }}"#
+        );
+        let mut builder = ViewBuilder::new(LoadOptions::default());
+        assert!(builder.add_text("t.json", &text));
+        let view = builder.finish();
+        let mut settings = Settings::default();
+        settings
+            .allowed_services
+            .insert("dev".into(), vec!["ecs".into(), "s3".into()]);
+        check(&view, &settings)
+            .active()
+            .filter(|f| f.rule == "LF001")
+            .count()
+    }
+
+    #[test]
+    fn the_account_environment_decides_when_the_input_names_the_account() {
+        // The tag alone: checked against dev's allowlist.
+        assert_eq!(lf001(None), 1);
+        // In an account outside every environment (the networking account):
+        // no allowlist SCP applies there.
+        assert_eq!(lf001(Some("{}")), 0);
+        // In a dev account: checked.
+        assert_eq!(lf001(Some(r#"{ "environment": "dev" }"#)), 1);
+        // In a prod account without an allowlist: not checked.
+        assert_eq!(lf001(Some(r#"{ "environment": "prod" }"#)), 0);
     }
 }
