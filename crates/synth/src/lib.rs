@@ -34,7 +34,7 @@ pub mod layers;
 mod split;
 mod unit;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use landfall_diagnostics::Diagnostic;
@@ -198,31 +198,59 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     units.extend(layers::shared::build(&ctx));
     graph.organization_actions = layers::organization::actions(&ctx);
 
-    let mut stacks_of_unit: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut unit_deps = Vec::new();
+    // Per unit: its last stacks (those no other stack of the unit depends
+    // on; they depend on the rest, so depending on the unit means depending
+    // on them) and its stacks by first partition key.
+    let mut last_of_unit: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut by_key: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut wanted: Vec<(Vec<String>, Vec<(String, String)>)> = Vec::new();
     for mut unit in units {
         problems.append(&mut unit.problems);
         let split = split::split(unit, &model.limits);
-        // Depending on a unit means depending on its last stacks: those no
-        // other stack of the unit depends on (they depend on the rest).
+        let inner: BTreeSet<&str> = split
+            .stacks
+            .iter()
+            .flat_map(|s| s.depends_on.iter().map(String::as_str))
+            .collect();
         let last: Vec<String> = split
             .stacks
             .iter()
-            .filter(|s| !split.stacks.iter().any(|o| o.depends_on.contains(&s.name)))
+            .filter(|s| !inner.contains(s.name.as_str()))
             .map(|s| s.name.clone())
             .collect();
-        stacks_of_unit.insert(split.name.clone(), last);
-        for stack in split.stacks {
-            unit_deps.push(split.unit_depends_on.clone());
+        last_of_unit.insert(split.name.clone(), last);
+        for (stack, key) in split.stacks.iter().zip(&split.keys) {
+            if let Some(first) = key.first() {
+                by_key
+                    .entry((split.name.clone(), first.clone()))
+                    .or_default()
+                    .push(stack.name.clone());
+            }
+        }
+        for (stack, key) in split.stacks.into_iter().zip(split.keys) {
+            let parts: Vec<(String, String)> = split
+                .part_depends_on
+                .iter()
+                .filter(|(own, _, _)| key.first() == Some(own))
+                .map(|(_, unit, other)| (unit.clone(), other.clone()))
+                .collect();
+            wanted.push((split.unit_depends_on.clone(), parts));
             graph.stacks.push(stack);
         }
     }
-    for (stack, deps) in graph.stacks.iter_mut().zip(unit_deps) {
-        for unit in deps {
-            for name in stacks_of_unit.get(&unit).into_iter().flatten() {
-                if !stack.depends_on.contains(name) {
-                    stack.depends_on.push(name.clone());
-                }
+    for (stack, (units, parts)) in graph.stacks.iter_mut().zip(wanted) {
+        let mut seen: BTreeSet<String> = stack.depends_on.iter().cloned().collect();
+        let names = units
+            .iter()
+            .flat_map(|u| last_of_unit.get(u).into_iter().flatten())
+            .chain(
+                parts
+                    .into_iter()
+                    .flat_map(|k| by_key.get(&k).into_iter().flatten()),
+            );
+        for name in names {
+            if seen.insert(name.clone()) {
+                stack.depends_on.push(name.clone());
             }
         }
     }

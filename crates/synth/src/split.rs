@@ -54,7 +54,10 @@ const SIZE_MARGIN_PERCENT: u64 = 90;
 pub(crate) struct SplitUnit {
     pub name: String,
     pub stacks: Vec<Stack>,
+    /// The partition key of each stack.
+    pub keys: Vec<Vec<String>>,
     pub unit_depends_on: Vec<String>,
+    pub part_depends_on: Vec<(String, String, String)>,
 }
 
 struct Ctx<'a> {
@@ -178,7 +181,9 @@ pub(crate) fn split(unit: Unit, limits: &Limits) -> SplitUnit {
     SplitUnit {
         name: unit.name.clone(),
         stacks,
+        keys: parts.iter().map(|p| p.key.clone()).collect(),
         unit_depends_on: unit.depends_on.clone(),
+        part_depends_on: unit.part_depends_on.clone(),
     }
 }
 

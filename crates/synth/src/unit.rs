@@ -26,6 +26,11 @@ pub(crate) struct Unit {
     pub outputs: Vec<Output>,
     /// Units (by name) deployed before this one.
     pub depends_on: Vec<String>,
+    /// Finer dependencies: stacks of this unit whose first partition key is
+    /// `.0` depend on the stacks of unit `.1` whose first key is `.2` (a
+    /// domain's network stack on that domain's organization stack), instead
+    /// of on the whole unit.
+    pub part_depends_on: Vec<(String, String, String)>,
     /// Partition levels that always get stacks of their own, whatever the
     /// size: the unit's natural grouping (for example one stack per domain),
     /// chosen so growth elsewhere never moves a resource.
@@ -46,6 +51,7 @@ impl Unit {
             resources: Vec::new(),
             outputs: Vec::new(),
             depends_on: Vec::new(),
+            part_depends_on: Vec::new(),
             fixed_depth: 0,
             ids: BTreeMap::new(),
             problems: Vec::new(),

@@ -108,8 +108,24 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
         },
     );
     unit.fixed_depth = 1;
-    unit.depends_on.push(ctx.stack_name("organization", ""));
+    // The networking and core accounts are in the organization's core
+    // stack; each domain's stack waits for its own accounts only.
     unit.depends_on.push(ctx.stack_name("log-archive", ""));
+    let organization = ctx.stack_name("organization", "");
+    unit.part_depends_on
+        .push(("core".into(), organization.clone(), "core".into()));
+    for domain in &model.domains {
+        let key = format!("domain-{}", domain.name);
+        unit.part_depends_on
+            .push((key.clone(), organization.clone(), key.clone()));
+    }
+    for account in model.accounts.iter().filter(|a| a.domain.is_none()) {
+        unit.part_depends_on.push((
+            format!("account-{}", account.name),
+            organization.clone(),
+            "core".into(),
+        ));
+    }
     let log_archive = ctx.core_account_param(&mut unit, params::LOG_ARCHIVE, ctx.log_archive);
     let vpc_cidr = plan.vpc_cidr(vpc.id).to_string();
     let tiers: Vec<&landfall_model::Tier> = model
