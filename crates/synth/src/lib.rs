@@ -203,7 +203,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     // on them) and its stacks by first partition key.
     let mut last_of_unit: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut by_key: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    let mut wanted: Vec<(Vec<String>, Vec<(String, String)>)> = Vec::new();
+    let mut wanted: Vec<(Vec<String>, Vec<UnitKey>)> = Vec::new();
     for mut unit in units {
         problems.append(&mut unit.problems);
         let split = split::split(unit, &model.limits);
@@ -228,7 +228,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
             }
         }
         for (stack, key) in split.stacks.into_iter().zip(split.keys) {
-            let parts: Vec<(String, String)> = split
+            let parts: Vec<UnitKey> = split
                 .part_depends_on
                 .iter()
                 .filter(|(own, _, _)| key.first() == Some(own))
@@ -270,6 +270,9 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
         Err(problems)
     }
 }
+
+/// A unit's name and a first partition key: the stacks cut from that part.
+type UnitKey = (String, String);
 
 fn layer_rank(layer: Layer) -> usize {
     Layer::ALL.iter().position(|l| *l == layer).unwrap_or(0)
