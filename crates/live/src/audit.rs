@@ -254,9 +254,12 @@ pub async fn audit(
         for (id, kind, props) in resources {
             res.insert(id.clone(), json!({ "Type": kind, "Properties": props }));
         }
-        let mut metadata = json!({ "region": region });
+        // The account decides which SCPs apply (the service allowlist
+        // follows the account's environment, whatever a resource's tags say).
+        let mut metadata = json!({ "region": region, "account": {} });
         if let Some(env) = &target.environment {
             metadata["environment"] = json!(env);
+            metadata["account"]["environment"] = json!(env);
         }
         let doc = json!({ "Metadata": { "landfall": metadata }, "Resources": res });
         builder.add_text(&name, &doc.to_string());

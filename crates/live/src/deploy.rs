@@ -156,6 +156,11 @@ impl Engine {
                         ParameterValue::AccountId(a) => org.account_id(a).unwrap_or("").to_owned(),
                         ParameterValue::OrganizationId => org.organization_id.clone(),
                         ParameterValue::OrganizationRootId => org.root_id.clone(),
+                        // Workload stacks read ids and outputs of deployed
+                        // stacks; the live engine does not resolve them yet.
+                        ParameterValue::ResourceId { .. } | ParameterValue::StackOutput { .. } => {
+                            String::new()
+                        }
                     };
                     (name.clone(), v)
                 })
@@ -380,6 +385,7 @@ impl Engine {
                         &stack.template,
                         params,
                         self.waits,
+                        self.desired.compat,
                         &task,
                     )
                     .await,

@@ -38,6 +38,8 @@ pub struct Desired {
     /// Resources left out of templates, with why (emulator compatibility,
     /// management account protection).
     pub left_out: Vec<LeftOut>,
+    /// The engine the templates were adapted for.
+    pub compat: Compat,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -326,6 +328,7 @@ impl Desired {
             .unwrap_or(1)
             .max(1),
             left_out,
+            compat,
         }
     }
 

@@ -411,14 +411,22 @@ pub async fn global(clients: &Clients) -> (Inventory, Vec<(String, String, Strin
                 },
             };
             let mut props = json!({ "BucketName": name });
-            if let Some(v) = fetch!(
-                inv,
-                "s3:GetBucketVersioning",
-                s3.get_bucket_versioning().bucket(&name).send()
-            ) {
-                if let Some(status) = v.status() {
-                    props["VersioningConfiguration"] = json!({ "Status": status.as_str() });
+            match s3.get_bucket_versioning().bucket(&name).send().await {
+                Ok(v) => {
+                    if let Some(status) = v.status() {
+                        props["VersioningConfiguration"] = json!({ "Status": status.as_str() });
+                    }
                 }
+                Err(e) => match crate::emulator::moto_versioning_status(&e) {
+                    Some(Some(status)) => {
+                        props["VersioningConfiguration"] = json!({ "Status": status });
+                    }
+                    Some(None) => {}
+                    None => inv.errors.push(format!(
+                        "s3:GetBucketVersioning `{name}`: {}",
+                        crate::error::sdk_message(&e)
+                    )),
+                },
             }
             if let Ok(p) = s3.get_public_access_block().bucket(&name).send().await {
                 if let Some(c) = p.public_access_block_configuration() {

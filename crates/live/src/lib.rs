@@ -69,6 +69,79 @@ impl Platform {
     }
 }
 
+/// A spec directory compiled for live commands: the platform and the
+/// guardrail rules' settings. Errors are the spec's problems, one per line,
+/// as `landfall validate --spec DIR` would report them.
+pub fn load_platform(
+    dir: &std::path::Path,
+    compat: Compat,
+) -> Result<(Platform, landfall_rules::Settings), String> {
+    use landfall_netplan::{Lockfile, PlanOptions, LOCKFILE_NAME};
+    let mut resolved = landfall_model::load_dir(dir)
+        .map_err(|e| format!("cannot load the spec in `{}`: {e}", dir.display()))?;
+    let lock_path = dir.join(LOCKFILE_NAME);
+    let lock = match std::fs::read_to_string(&lock_path) {
+        Ok(text) => {
+            let file = resolved
+                .loaded
+                .sources
+                .add(lock_path.display().to_string(), text.as_str());
+            match Lockfile::parse(&text, file) {
+                Ok(lock) => Some(lock),
+                Err(diagnostics) => {
+                    resolved.diagnostics.extend(diagnostics);
+                    None
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(format!("cannot read `{}`: {e}", lock_path.display())),
+    };
+    let problems = |messages: Vec<String>| {
+        format!(
+            "the spec in `{}` has errors (run `landfall validate --spec {}`): {}",
+            dir.display(),
+            dir.display(),
+            messages.join("; ")
+        )
+    };
+    let Some(model) = resolved
+        .model
+        .as_ref()
+        .filter(|_| !resolved.diagnostics.has_errors())
+    else {
+        return Err(problems(
+            resolved
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.message.clone())
+                .collect(),
+        ));
+    };
+    let planned = landfall_netplan::plan(
+        model,
+        &resolved.loaded,
+        lock.as_ref(),
+        PlanOptions::default(),
+    );
+    let Some(plan) = planned
+        .plan
+        .filter(|_| !planned.diagnostics.iter().any(|d| d.is_error()))
+    else {
+        return Err(problems(
+            planned
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.message.clone())
+                .collect(),
+        ));
+    };
+    let platform = Platform::new(model, &plan, compat).map_err(|p| p.join("; "))?;
+    Ok((platform, landfall_rules::Settings::from_model(model)))
+}
+
 /// Runtime settings of a live command.
 #[derive(Debug, Clone)]
 pub struct LiveOptions {

@@ -387,4 +387,9 @@ pub fn plan_stacks(
     for l in &desired.left_out {
         *plan.left_out.entry(l.why.clone()).or_default() += 1;
     }
+    for adjustment in desired.compat.adjustments() {
+        plan.notes.push(Note {
+            message: (*adjustment).to_owned(),
+        });
+    }
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::aws::Clients;
+use crate::emulator::{self, BucketSetting, Compat};
 use crate::error::{code_of, sdk_message, LiveError};
 use crate::progress::TaskHandle;
 
@@ -233,6 +234,7 @@ pub async fn apply_stack(
     template: &Value,
     parameters: &[(String, String)],
     waits: Waits,
+    compat: Compat,
     task: &TaskHandle,
 ) -> StackOutcome {
     let started = Instant::now();
@@ -252,6 +254,7 @@ pub async fn apply_stack(
         template,
         parameters,
         waits,
+        compat,
         task,
         &mut outcome,
     )
@@ -272,12 +275,14 @@ pub async fn apply_stack(
     outcome
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn apply_stack_inner(
     clients: &Clients,
     name: &str,
     template: &Value,
     parameters: &[(String, String)],
     waits: Waits,
+    compat: Compat,
     task: &TaskHandle,
     outcome: &mut StackOutcome,
 ) -> Result<(), LiveError> {
@@ -363,6 +368,10 @@ async fn apply_stack_inner(
         StackStatusKind::Complete if !outcome.status.contains("ROLLBACK") => {
             let skipped = skipped_resources(clients, name, template).await?;
             if skipped.is_empty() {
+                let applied = apply_bucket_settings(clients, name, template, compat).await?;
+                if !applied.is_empty() && outcome.action == "unchanged" {
+                    outcome.action = "updated".into();
+                }
                 outcome.ok = true;
             } else {
                 outcome.reasons.extend(skipped);
@@ -383,6 +392,116 @@ async fn apply_stack_inner(
             .extend(failure_events(clients, name, since).await),
     }
     Ok(())
+}
+
+/// Applies the bucket settings the engine's CloudFormation ignored (see
+/// [`emulator::s3_settings`]; nothing against AWS) to the stack's buckets,
+/// each only when it differs; returns what was changed.
+pub async fn apply_bucket_settings(
+    clients: &Clients,
+    stack: &str,
+    template: &Value,
+    compat: Compat,
+) -> Result<Vec<String>, LiveError> {
+    use aws_sdk_s3::types::{
+        BucketVersioningStatus, PublicAccessBlockConfiguration, VersioningConfiguration,
+    };
+    let wanted = emulator::s3_settings(compat, template);
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let resources = clients
+        .cloudformation()
+        .list_stack_resources()
+        .stack_name(stack)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| LiveError::api("cloudformation:ListStackResources", &e))?;
+    let s3 = clients.s3();
+    let mut applied = Vec::new();
+    for (logical_id, settings) in wanted {
+        let Some(bucket) = resources
+            .iter()
+            .find(|r| r.logical_resource_id() == Some(logical_id.as_str()))
+            .and_then(|r| r.physical_resource_id())
+        else {
+            continue;
+        };
+        for setting in settings {
+            match setting {
+                BucketSetting::Versioning(status) => {
+                    let live = match s3.get_bucket_versioning().bucket(bucket).send().await {
+                        Ok(v) => v.status().map(|s| s.as_str().to_owned()),
+                        Err(e) => match emulator::moto_versioning_status(&e) {
+                            Some(status) => status,
+                            None => {
+                                return Err(LiveError::api(
+                                    format!("s3:GetBucketVersioning `{bucket}`"),
+                                    &e,
+                                ))
+                            }
+                        },
+                    };
+                    if live.as_deref() == Some(status.as_str()) {
+                        continue;
+                    }
+                    s3.put_bucket_versioning()
+                        .bucket(bucket)
+                        .versioning_configuration(
+                            VersioningConfiguration::builder()
+                                .status(BucketVersioningStatus::from(status.as_str()))
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            LiveError::api(format!("s3:PutBucketVersioning `{bucket}`"), &e)
+                        })?;
+                    applied.push(format!("versioning {status} on bucket `{bucket}`"));
+                }
+                BucketSetting::PublicAccessBlock(flags) => {
+                    let live = s3
+                        .get_public_access_block()
+                        .bucket(bucket)
+                        .send()
+                        .await
+                        .ok()
+                        .and_then(|o| o.public_access_block_configuration().cloned())
+                        .map(|c| {
+                            [
+                                c.block_public_acls().unwrap_or(false),
+                                c.block_public_policy().unwrap_or(false),
+                                c.ignore_public_acls().unwrap_or(false),
+                                c.restrict_public_buckets().unwrap_or(false),
+                            ]
+                        });
+                    if live == Some(flags) {
+                        continue;
+                    }
+                    s3.put_public_access_block()
+                        .bucket(bucket)
+                        .public_access_block_configuration(
+                            PublicAccessBlockConfiguration::builder()
+                                .block_public_acls(flags[0])
+                                .block_public_policy(flags[1])
+                                .ignore_public_acls(flags[2])
+                                .restrict_public_buckets(flags[3])
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            LiveError::api(format!("s3:PutPublicAccessBlock `{bucket}`"), &e)
+                        })?;
+                    applied.push(format!("public access block on bucket `{bucket}`"));
+                }
+            }
+        }
+    }
+    Ok(applied)
 }
 
 /// Polls until the stack leaves its `_IN_PROGRESS` state or time runs out.
