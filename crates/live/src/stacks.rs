@@ -743,6 +743,9 @@ pub async fn apply_stack_set(
         Some(_) => {}
     }
     if need_instances && !ou_ids.is_empty() {
+        // An operation a killed deploy started runs on: wait for it, as a
+        // second one would be refused (OperationInProgressException).
+        wait_running_operations(mgmt, name, waits, task).await?;
         task.status("ADDING_INSTANCES");
         let out = cfn
             .create_stack_instances()
@@ -764,6 +767,38 @@ pub async fn apply_stack_set(
         }
     }
     Ok(action.to_owned())
+}
+
+/// Waits for the StackSet's queued and running operations to end.
+async fn wait_running_operations(
+    mgmt: &Clients,
+    name: &str,
+    waits: Waits,
+    task: &TaskHandle,
+) -> Result<(), LiveError> {
+    let cfn = mgmt.cloudformation();
+    let ops = cfn
+        .list_stack_set_operations()
+        .stack_set_name(name)
+        .send()
+        .await
+        .map_err(|e| LiveError::api("cloudformation:ListStackSetOperations", &e))?;
+    for op in ops.summaries() {
+        let running = op.status().is_some_and(|s| {
+            matches!(
+                s,
+                StackSetOperationStatus::Running
+                    | StackSetOperationStatus::Queued
+                    | StackSetOperationStatus::Stopping
+            )
+        });
+        if let (true, Some(id)) = (running, op.operation_id()) {
+            task.status("WAITING_FOR_RUNNING_OPERATION");
+            // Its outcome does not matter here: the instances are listed again after.
+            let _ = wait_operation(mgmt, name, id, waits, task).await;
+        }
+    }
+    Ok(())
 }
 
 /// OUs, narrowed to some of their accounts when `account_ids` is not empty.
