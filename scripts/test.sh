@@ -56,6 +56,15 @@ if [ "$QUICK" = false ]; then
   cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
 
+# moto server (local AWS API emulator) for the live-operation tests
+# (crates/live/tests/emulator.rs); stopped on exit.
+if [ "$QUICK" = false ] || [ -x "$ROOT/.venv/bin/moto_server" ]; then
+  log "moto server"
+  LANDFALL_MOTO_ENDPOINT=$("$ROOT/scripts/moto.sh" start)
+  export LANDFALL_MOTO_ENDPOINT
+  trap '"$ROOT/scripts/moto.sh" stop' EXIT
+fi
+
 log "tests"
 cargo test --workspace --locked
 
