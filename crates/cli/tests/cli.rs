@@ -324,3 +324,34 @@ fn iam_can_answers_for_one_account_through_its_scps() {
         stderr(&typo)
     );
 }
+
+#[test]
+fn check_without_paths_synthesizes_the_platform_and_finds_nothing() {
+    let output = landfall(&["check", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let findings = json.as_array().expect("a list of findings");
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn check_reports_a_violation_with_its_location_and_exit_1() {
+    let dir = tempdir("check-violation");
+    std::fs::write(
+        dir.join("volume.yaml"),
+        "Resources:\n  Data:\n    Type: AWS::EC2::Volume\n    Properties:\n      Size: 10\n      AvailabilityZone: eu-central-1a\n",
+    )
+    .unwrap();
+    let output = landfall(&["check", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let finding = &json[0];
+    assert_eq!(finding["rule"], "LF101");
+    assert_eq!(finding["line"], 3);
+    assert!(finding["file"].as_str().unwrap().ends_with("volume.yaml"));
+    assert!(
+        finding["severity"].is_string()
+            && finding["message"].is_string()
+            && finding["resource"] == "Data"
+    );
+}

@@ -6,17 +6,16 @@
 //! resource view and checked. The spec (`--spec`, default the reference
 //! platform) supplies the allowlists, denied families and control modes.
 //!
-//! With no path: the platform itself. Its SCPs are compiled and checked
-//! against AWS's limits and its AWS Config rule sets are listed; scanning
-//! the platform's own templates goes through `landfall synth --out DIR`
-//! followed by `landfall check DIR` until `check` synthesizes in memory.
+//! With no path: the platform itself, synthesized in memory (address plan,
+//! SCPs, every CloudFormation template) and checked like any other input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use landfall_rules::{report, LoadOptions, ResourceView, Settings, Severity};
+use landfall_netplan::PlanOptions;
+use landfall_rules::{report, LoadOptions, ResourceView, Settings, Severity, ViewBuilder};
 
 use crate::args::{ColorChoice, SpecArgs};
 use crate::output;
@@ -81,26 +80,59 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         color: args.color,
         ..SpecArgs::default()
     };
-    let resolved = output::load(&spec_args)?;
-    let Some(model) = resolved
-        .model
-        .as_ref()
-        .filter(|_| !resolved.diagnostics.has_errors())
-    else {
+    let mut resolved = output::load(&spec_args)?;
+    if resolved.model.is_none() || resolved.diagnostics.has_errors() {
         output::print_diagnostics(&resolved, args.color)?;
         return Ok(ExitCode::from(super::INVALID));
-    };
-    if args.paths.is_empty() {
-        return check_platform(args, model);
     }
-    let settings = Settings::from_model(model);
     let started = Instant::now();
-    let view = ResourceView::load(
-        &args.paths,
-        &LoadOptions {
-            environment: args.environment.clone(),
-        },
-    );
+    let options = LoadOptions {
+        environment: args.environment.clone(),
+    };
+    let view = if args.paths.is_empty() {
+        // The platform itself: synthesized in memory, every template read
+        // into the view exactly as `landfall synth` would write it.
+        let lockfile = landfall_synth::platform::lockfile_text(args.spec.as_deref())?;
+        let compiled =
+            landfall_synth::platform::compile(&mut resolved, lockfile, PlanOptions::default());
+        let emitted = compiled.and_then(|compiled| {
+            let model = resolved.model.as_ref()?;
+            match landfall_synth::cloudformation::emit(
+                &compiled.graph,
+                &model.limits,
+                Some(&resolved.loaded.sources),
+            ) {
+                Ok(emitted) => Some(emitted),
+                Err(problems) => {
+                    let diagnostics: Vec<_> = problems
+                        .iter()
+                        .map(|p| p.to_diagnostic(&resolved.loaded))
+                        .collect();
+                    resolved.diagnostics.extend(diagnostics);
+                    None
+                }
+            }
+        });
+        let Some(emitted) = emitted else {
+            output::print_diagnostics(&resolved, args.color)?;
+            return Ok(ExitCode::from(super::INVALID));
+        };
+        let mut builder = ViewBuilder::new(options);
+        for file in emitted
+            .files
+            .iter()
+            .filter(|f| f.path.ends_with(".json") && f.path != "manifest.json")
+        {
+            builder.add_text(&file.path, &file.contents);
+        }
+        builder.finish()
+    } else {
+        ResourceView::load(&args.paths, &options)
+    };
+    let Some(model) = resolved.model.as_ref() else {
+        return Ok(ExitCode::from(super::INVALID));
+    };
+    let settings = Settings::from_model(model);
     let report = landfall_rules::check(&view, &settings);
     let elapsed = started.elapsed();
     if !view.diagnostics.is_empty() {
@@ -125,7 +157,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             if !body.is_empty() {
                 output::print_stdout(body)?;
             }
-            eprintln!("{summary} ({} ms)", elapsed.as_millis());
+            let origin = if args.paths.is_empty() {
+                ", synthesized from the spec"
+            } else {
+                ""
+            };
+            eprintln!("{summary}{origin} ({} ms)", elapsed.as_millis());
         }
         CheckFormat::Json => {
             output::print_stdout(&serde_json::to_string_pretty(&report::json(&report))?)?
@@ -142,73 +179,5 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         ExitCode::from(super::INVALID)
     } else {
         ExitCode::SUCCESS
-    })
-}
-
-/// No paths: the model-level guardrails of the platform itself.
-fn check_platform(args: &CheckArgs, model: &landfall_model::Model) -> anyhow::Result<ExitCode> {
-    let scps = landfall_rules::compile_scps(model);
-    let config = landfall_rules::config_rules(model);
-    let note = "template scanning of the platform: run `landfall synth --out DIR`, then `landfall check DIR`";
-    match args.format {
-        CheckFormat::Json | CheckFormat::Sarif => {
-            let value = serde_json::json!({
-                "scps": match &scps {
-                    Ok(set) => serde_json::json!(set.policies.iter().map(|p| serde_json::json!({
-                        "name": p.name,
-                        "characters": p.content.chars().count(),
-                        "targets": p.targets.iter().map(|t| model.ou(*t).path.clone()).collect::<Vec<_>>(),
-                        "statements": p.statements,
-                    })).collect::<Vec<_>>()),
-                    Err(errors) => serde_json::json!({ "errors": errors.iter().map(|d| d.message.clone()).collect::<Vec<_>>() }),
-                },
-                "config_rule_sets": config.len(),
-                "config_rules": config.iter().map(|s| s.rules.len()).sum::<usize>(),
-                "note": note,
-            });
-            output::print_stdout(&serde_json::to_string_pretty(&value)?)?;
-        }
-        CheckFormat::Text => {
-            let mut text = String::new();
-            match &scps {
-                Ok(set) => {
-                    text.push_str(&format!(
-                        "SCPs: {} policies within {} characters and {} per target\n",
-                        set.policies.len(),
-                        model.limits.scp_max_chars,
-                        model.limits.scps_per_target
-                    ));
-                    for p in &set.policies {
-                        text.push_str(&format!(
-                            "  {:<28} {:>5} chars  {} statements  on {} OU(s)\n",
-                            p.name,
-                            p.content.chars().count(),
-                            p.statements.len(),
-                            p.targets.len()
-                        ));
-                    }
-                }
-                Err(errors) => {
-                    for e in errors {
-                        text.push_str(&format!("error: {}\n", e.message));
-                        if let Some(help) = &e.help {
-                            text.push_str(&format!("  help: {help}\n"));
-                        }
-                    }
-                }
-            }
-            text.push_str(&format!(
-                "AWS Config: {} rules in {} account groups\n",
-                config.iter().map(|s| s.rules.len()).sum::<usize>(),
-                config.len()
-            ));
-            output::print_stdout(&text)?;
-            eprintln!("note: {note}");
-        }
-    }
-    Ok(if scps.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(super::INVALID)
     })
 }
