@@ -38,9 +38,10 @@ impl Size {
 
 /// The files of a synthetic spec: (path relative to the spec directory, text).
 ///
-/// Large sizes raise the AWS limits a single shared VPC per environment would
-/// exceed (participants per VPC, subnets per VPC) through the spec's `limits`
-/// section, as an organization with raised quotas would.
+/// Large sizes (over 30 domains) raise the AWS limits a single shared VPC per
+/// environment would exceed (participants per VPC, subnets shared per
+/// account) through the spec's `limits` section, as an organization with
+/// raised quotas would, and share one application tier per VPC.
 pub fn synthetic_spec(size: Size) -> Vec<(String, String)> {
     let mut files = Vec::new();
     let large = size.domains > 30;
@@ -86,7 +87,9 @@ limits:
     }
     files.push(("landfall.yaml".to_owned(), platform));
 
-    let per_domain = if large { "false" } else { "true" };
+    // Large orgs share one app tier per VPC (one VPC per environment and
+    // region cannot hold a subnet per domain), sized for their tasks.
+    let (per_domain, app_prefix) = if large { ("false", 18) } else { ("true", 22) };
     files.push((
         "network.yaml".to_owned(),
         format!(
@@ -96,7 +99,7 @@ limits:
   tiers:
     - {{ name: edge, kind: edge, prefix_length: 24, environments: [prod] }}
     - {{ name: firewall, kind: firewall, prefix_length: 28, environments: [prod, staging] }}
-    - {{ name: app, kind: application, prefix_length: 22, per_domain: {per_domain} }}
+    - {{ name: app, kind: application, prefix_length: {app_prefix}, per_domain: {per_domain} }}
     - {{ name: data, kind: data, prefix_length: 24 }}
     - {{ name: endpoints, kind: endpoints, prefix_length: 24 }}
   egress:
@@ -169,6 +172,9 @@ billing:
             "  - name: d{d}-bus\n    domain: d{d}\n    engine:\n      kind: msk\n      broker_type: kafka.m7g.large\n      topics: [{{ name: d{d}.events }}]"
         );
         files.push((format!("data/d{d}.yaml"), data));
+        // Large orgs run fewer tasks per service so a shared app tier holds them.
+        let max_tasks = if large { 2 } else { 20 };
+        let peak_rps = if large { 400 } else { 2000 };
         for s in 0..size.services_per_domain {
             // Each service calls the previous one of its domain: a chain, never a cycle.
             let calls = if s > 0 {
@@ -188,7 +194,7 @@ billing:
   name: d{d}-s{s}
   domain: d{d}
   compute: {{ cpu: 512, memory: 1024, port: 8080 }}
-  scaling: {{ min_tasks: 2, max_tasks: 20, peak_rps: 2000, rps_per_task: 200 }}
+  scaling: {{ min_tasks: 2, max_tasks: {max_tasks}, peak_rps: {peak_rps}, rps_per_task: 200 }}
   ingress: internal
   dependencies:
     data_stores: [d{d}-db, d{d}-cache]
