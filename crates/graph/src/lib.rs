@@ -59,15 +59,18 @@ pub enum Layer {
     Network,
     /// ECR, CodeArtifact, CI/CD trust, image pipelines.
     SharedServices,
+    /// Services and data stores in the workload accounts.
+    Workloads,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 5] = [
+    pub const ALL: [Layer; 6] = [
         Layer::Organization,
         Layer::Security,
         Layer::Baseline,
         Layer::Network,
         Layer::SharedServices,
+        Layer::Workloads,
     ];
 
     pub fn name(self) -> &'static str {
@@ -77,6 +80,7 @@ impl Layer {
             Layer::Baseline => "baseline",
             Layer::Network => "network",
             Layer::SharedServices => "shared-services",
+            Layer::Workloads => "workloads",
         }
     }
 }
@@ -159,6 +163,13 @@ pub enum ParameterValue {
     OrganizationId,
     /// The id of the organization's root (`r-...`).
     OrganizationRootId,
+    /// The physical id of a resource of another stack (which may be in
+    /// another account), read once that stack is deployed: a shared subnet,
+    /// a VPC, a placement group of the network layer.
+    ResourceId { stack: String, logical_id: String },
+    /// An output of another stack (which may be in another account or
+    /// region), read once that stack is deployed.
+    StackOutput { stack: String, output: String },
 }
 
 /// A resource: one CloudFormation resource type instance.

@@ -207,6 +207,12 @@ fn parameter_value(value: &ParameterValue) -> Value {
         ParameterValue::AccountId(a) => json!({ "resolve": "account-id", "account": a }),
         ParameterValue::OrganizationId => json!({ "resolve": "organization-id" }),
         ParameterValue::OrganizationRootId => json!({ "resolve": "organization-root-id" }),
+        ParameterValue::ResourceId { stack, logical_id } => {
+            json!({ "resolve": "resource-id", "stack": stack, "logical_id": logical_id })
+        }
+        ParameterValue::StackOutput { stack, output } => {
+            json!({ "resolve": "stack-output", "stack": stack, "output": output })
+        }
     }
 }
 

@@ -1,0 +1,455 @@
+//! The per-account stacks: `<org>-workloads-<domain>-<env>` (data key, ECS
+//! cluster, capacity providers, internal load balancer) and its `-edge`
+//! stack in `us-east-1` (the CloudFront web ACL).
+
+use landfall_graph::{logical_id, Stack};
+use landfall_model::Service;
+use landfall_spec::types::{Ingress, TierKind};
+use serde_json::{json, Value};
+
+use crate::ctx::{std_tags, Builder, Ctx, Placement, BOUNDARY, CLOUDFRONT_REGION, ROLE_PATH};
+use crate::Problem;
+
+/// The metal instance type of latency-sensitive services.
+pub const METAL_INSTANCE_TYPE: &str = "c7i.metal-24xl";
+/// SSM parameter (in every workload account and region) holding the latest
+/// metal AMI: the Image Builder distribution writes it.
+pub const METAL_AMI_PARAMETER: &str = "/landfall/ami/metal";
+
+/// Whether a service is reached through the load balancer in this
+/// environment, and whether from the internet (through CloudFront).
+pub fn exposure(ctx: &Ctx<'_>, place: &Placement<'_>, service: &Service) -> (bool, bool) {
+    match service.ingress {
+        Ingress::None => (false, false),
+        Ingress::Internal => (true, false),
+        // Public only where the environment has an edge tier.
+        Ingress::Public => (true, has_edge(ctx, place)),
+    }
+}
+
+fn has_edge(ctx: &Ctx<'_>, place: &Placement<'_>) -> bool {
+    ctx.model.network.tiers.iter().any(|t| {
+        t.kind == TierKind::Edge
+            && (t.environments.is_empty() || t.environments.contains(&place.env.id))
+    })
+}
+
+pub(crate) fn build(
+    ctx: &Ctx<'_>,
+    place: &Placement<'_>,
+    services: &[&Service],
+    problems: &mut Vec<Problem>,
+) -> Stack {
+    let name = ctx.stack_name(place, "");
+    let mut b = Builder::new(
+        name.clone(),
+        format!(
+            "Workloads of {} in {}: data key, ECS cluster, load balancer",
+            place.domain.name, place.env.name
+        ),
+        &place.account.name,
+        &place.region.name,
+    );
+    b.depends_on(format!("{}-baseline-global", ctx.slug));
+    b.depends_on(format!("{}-baseline-regional", ctx.slug));
+    let svc = |s: &str| json!({ "Fn::Sub": format!("{s}.${{AWS::Region}}.amazonaws.com") });
+    b.add(
+        "DataKey",
+        "AWS::KMS::Key",
+        json!({
+            "Description": format!("Encrypts the data stores and logs of {} in {}", place.domain.name, place.env.name),
+            "EnableKeyRotation": true,
+            "KeyPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "AccountAdministers",
+                        "Effect": "Allow",
+                        "Principal": { "AWS": { "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root" } },
+                        "Action": "kms:*",
+                        "Resource": "*"
+                    },
+                    {
+                        "Sid": "DataServicesOfTheAccount",
+                        "Effect": "Allow",
+                        "Principal": { "AWS": "*" },
+                        "Action": ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                        "Resource": "*",
+                        "Condition": {
+                            "StringEquals": { "kms:CallerAccount": { "Ref": "AWS::AccountId" } },
+                            "ForAnyValue:StringEquals": { "kms:ViaService": [svc("rds"), svc("elasticache"), svc("dynamodb"), svc("kafka"), svc("secretsmanager")] }
+                        }
+                    },
+                    {
+                        "Sid": "CloudWatchLogs",
+                        "Effect": "Allow",
+                        "Principal": { "Service": { "Fn::Sub": "logs.${AWS::Region}.amazonaws.com" } },
+                        "Action": ["kms:Decrypt", "kms:Describe*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                        "Resource": "*",
+                        "Condition": { "ArnLike": { "kms:EncryptionContext:aws:logs:arn": { "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*" } } }
+                    }
+                ]
+            },
+            "Tags": std_tags(place, &[])
+        }),
+    )
+    .retain = true;
+    b.add(
+        "DataKeyAlias",
+        "AWS::KMS::Alias",
+        json!({ "AliasName": "alias/landfall/data", "TargetKeyId": { "Ref": "DataKey" } }),
+    );
+    b.output(
+        "DataKeyArn",
+        json!({ "Fn::GetAtt": ["DataKey", "Arn"] }),
+        true,
+    );
+
+    let latency: Vec<&&Service> = services.iter().filter(|s| s.latency_sensitive).collect();
+    let mut providers: Vec<Value> = vec![json!("FARGATE")];
+    if !latency.is_empty() {
+        providers.extend(capacity(ctx, place, &mut b, problems));
+    }
+    b.add(
+        "Cluster",
+        "AWS::ECS::Cluster",
+        json!({
+            "ClusterName": format!("{}-{}", place.domain.name, place.env.name),
+            "ClusterSettings": [{ "Name": "containerInsights", "Value": "enhanced" }],
+            "Tags": std_tags(place, &[])
+        }),
+    );
+    b.add(
+        "ClusterCapacityProviders",
+        "AWS::ECS::ClusterCapacityProviderAssociations",
+        json!({
+            "Cluster": { "Ref": "Cluster" },
+            "CapacityProviders": providers,
+            "DefaultCapacityProviderStrategy": [{ "CapacityProvider": "FARGATE", "Weight": 1 }]
+        }),
+    );
+    b.output("ClusterName", json!({ "Ref": "Cluster" }), true);
+
+    if services.iter().any(|s| exposure(ctx, place, s).0) {
+        let vpc = b.vpc_ref(ctx, place, problems);
+        let subnets = ctx.subnets(place, TierKind::Application);
+        let subnet_refs = b.subnet_refs(ctx, place, &subnets, problems);
+        b.add(
+            "LoadBalancerSecurityGroup",
+            "AWS::EC2::SecurityGroup",
+            json!({
+                "GroupDescription": format!("Internal load balancer of {} in {}: callers are allowed by their own rules", place.domain.name, place.env.name),
+                "VpcId": vpc,
+                "SecurityGroupEgress": [{
+                    "IpProtocol": "tcp", "FromPort": 1024, "ToPort": 65535,
+                    "DestinationSecurityGroupId": { "Ref": "TasksOfTheLoadBalancer" },
+                    "Description": "to the tasks behind it"
+                }],
+                "Tags": std_tags(place, &[])
+            }),
+        );
+        // The tasks' shared marker group: a load balancer's egress names it,
+        // services attach it beside their own group.
+        b.add(
+            "TasksOfTheLoadBalancer",
+            "AWS::EC2::SecurityGroup",
+            json!({
+                "GroupDescription": "Tasks reached through the internal load balancer (no rules of its own)",
+                "VpcId": vpc,
+                "SecurityGroupEgress": [{ "IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "127.0.0.1/32", "Description": "no egress of its own" }],
+                "Tags": std_tags(place, &[])
+            }),
+        );
+        b.add(
+            "LoadBalancer",
+            "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            json!({
+                "Name": lb_name(place),
+                "Type": "application",
+                "Scheme": "internal",
+                "Subnets": subnet_refs,
+                "SecurityGroups": [{ "Ref": "LoadBalancerSecurityGroup" }],
+                "LoadBalancerAttributes": [
+                    { "Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true" },
+                    { "Key": "deletion_protection.enabled", "Value": if place.env.production { "true" } else { "false" } }
+                ],
+                "Tags": std_tags(place, &[])
+            }),
+        );
+        b.add(
+            "Listener",
+            "AWS::ElasticLoadBalancingV2::Listener",
+            json!({
+                "LoadBalancerArn": { "Ref": "LoadBalancer" },
+                "Port": 80,
+                "Protocol": "HTTP",
+                "DefaultActions": [{
+                    "Type": "fixed-response",
+                    "FixedResponseConfig": { "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "no such service" }
+                }]
+            }),
+        );
+        // Callers in other domains reach it from their application subnets.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut rule = 0;
+        for callee in services.iter().filter(|s| exposure(ctx, place, s).0) {
+            for caller in
+                ctx.model.services.iter().filter(|c| {
+                    c.calls.contains(&callee.id) && c.environments.contains(&place.env.id)
+                })
+            {
+                if caller.domain == place.domain.id || !seen.insert(caller.domain) {
+                    continue;
+                }
+                let Some(other) = crate::ctx::placement(ctx.model, caller.domain, place.env.id)
+                else {
+                    continue;
+                };
+                for cidr in ctx.app_cidrs(&other) {
+                    rule += 1;
+                    b.add(
+                        &logical_id(&["CallersFrom", &other.domain.name, &rule.to_string()]),
+                        "AWS::EC2::SecurityGroupIngress",
+                        json!({
+                            "GroupId": { "Fn::GetAtt": ["LoadBalancerSecurityGroup", "GroupId"] },
+                            "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": cidr,
+                            "Description": format!("services of {} that call services of {}", other.domain.name, place.domain.name)
+                        }),
+                    );
+                }
+            }
+        }
+        if services.iter().any(|s| exposure(ctx, place, s).1) {
+            b.add(
+                "VpcOrigin",
+                "AWS::CloudFront::VpcOrigin",
+                json!({
+                    "VpcOriginEndpointConfig": {
+                        "Name": lb_name(place),
+                        "Arn": { "Ref": "LoadBalancer" },
+                        "HTTPPort": 80,
+                        "HTTPSPort": 443,
+                        "OriginProtocolPolicy": "http-only"
+                    },
+                    "Tags": std_tags(place, &[])
+                }),
+            );
+            b.output(
+                "VpcOriginId",
+                json!({ "Fn::GetAtt": ["VpcOrigin", "Id"] }),
+                true,
+            );
+        }
+        b.output("ListenerArn", json!({ "Ref": "Listener" }), true);
+        b.output(
+            "LoadBalancerFullName",
+            json!({ "Fn::GetAtt": ["LoadBalancer", "LoadBalancerFullName"] }),
+            true,
+        );
+        b.output(
+            "LoadBalancerDnsName",
+            json!({ "Fn::GetAtt": ["LoadBalancer", "DNSName"] }),
+            true,
+        );
+        b.output("LoadBalancerArn", json!({ "Ref": "LoadBalancer" }), true);
+        b.output(
+            "LoadBalancerSecurityGroupId",
+            json!({ "Fn::GetAtt": ["LoadBalancerSecurityGroup", "GroupId"] }),
+            true,
+        );
+        b.output(
+            "TasksSecurityGroupId",
+            json!({ "Fn::GetAtt": ["TasksOfTheLoadBalancer", "GroupId"] }),
+            true,
+        );
+    }
+    b.stack
+}
+
+/// `<domain>-<env>` cut to the 32 characters a load balancer name may have.
+fn lb_name(place: &Placement<'_>) -> String {
+    let name = format!("{}-{}", place.domain.name, place.env.name);
+    let cut: String = name.chars().take(32).collect();
+    cut.trim_end_matches('-').to_owned()
+}
+
+/// EC2 capacity on metal instances, one Auto Scaling group and capacity
+/// provider per cluster placement group (a cluster placement group lives in
+/// one AZ). Returns the capacity provider references.
+fn capacity(
+    ctx: &Ctx<'_>,
+    place: &Placement<'_>,
+    b: &mut Builder,
+    problems: &mut Vec<Problem>,
+) -> Vec<Value> {
+    let vpc = b.vpc_ref(ctx, place, problems);
+    b.add(
+        "InstanceRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": format!("ecs-instance-{}-{}", place.domain.name, place.env.name).chars().take(64).collect::<String>(),
+            "Path": ROLE_PATH,
+            "PermissionsBoundary": { "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{BOUNDARY}") },
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{ "Effect": "Allow", "Principal": { "Service": "ec2.amazonaws.com" }, "Action": "sts:AssumeRole" }]
+            },
+            "ManagedPolicyArns": [
+                { "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" },
+                { "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore" }
+            ]
+        }),
+    );
+    b.add(
+        "InstanceProfile",
+        "AWS::IAM::InstanceProfile",
+        json!({ "Path": ROLE_PATH, "Roles": [{ "Ref": "InstanceRole" }] }),
+    );
+    b.add(
+        "InstanceSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": "Metal container instances: no inbound (Session Manager only); tasks use awsvpc groups of their own",
+            "VpcId": vpc,
+            "SecurityGroupEgress": ctx.cidrs(place, TierKind::Endpoints).iter().map(|c| json!({
+                "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": c, "Description": "interface endpoints (ECS, SSM, ECR, logs)"
+            })).collect::<Vec<_>>(),
+            "Tags": std_tags(place, &[])
+        }),
+    );
+    b.add(
+        "MetalLaunchTemplate",
+        "AWS::EC2::LaunchTemplate",
+        json!({
+            "LaunchTemplateData": {
+                "ImageId": format!("{{{{resolve:ssm:{METAL_AMI_PARAMETER}}}}}"),
+                "InstanceType": METAL_INSTANCE_TYPE,
+                "IamInstanceProfile": { "Arn": { "Fn::GetAtt": ["InstanceProfile", "Arn"] } },
+                "SecurityGroupIds": [{ "Ref": "InstanceSecurityGroup" }],
+                "MetadataOptions": { "HttpTokens": "required", "HttpPutResponseHopLimit": 1, "HttpEndpoint": "enabled" },
+                "Monitoring": { "Enabled": true },
+                "BlockDeviceMappings": [{
+                    "DeviceName": "/dev/xvda",
+                    "Ebs": { "Encrypted": true, "VolumeSize": 100, "VolumeType": "gp3", "DeleteOnTermination": true }
+                }],
+                "UserData": { "Fn::Base64": { "Fn::Sub": "#!/bin/bash\necho ECS_CLUSTER=${Cluster} >> /etc/ecs/ecs.config\n" } }
+            }
+        }),
+    );
+    let mut refs = Vec::new();
+    let groups: Vec<_> = ctx
+        .plan
+        .placement_groups
+        .iter()
+        .filter(|g| g.vpc == place.vpc.id && g.domain == place.domain.id)
+        .collect();
+    let app = ctx.subnets(place, TierKind::Application);
+    for group in groups {
+        let az = ctx.az_letter(place, group.az);
+        let pg = b.network_param(
+            ctx,
+            &logical_id(&["PlacementGroup", &az]),
+            ("placement-group", group.name.clone()),
+            problems,
+        );
+        let Some(subnet) = app.iter().find(|s| s.az == group.az) else {
+            continue;
+        };
+        let subnet = b.subnet_refs(ctx, place, &[subnet], problems);
+        let asg = logical_id(&["Metal", &az, "Group"]);
+        b.add(
+            &asg,
+            "AWS::AutoScaling::AutoScalingGroup",
+            json!({
+                "MinSize": "0",
+                "MaxSize": "4",
+                "LaunchTemplate": {
+                    "LaunchTemplateId": { "Ref": "MetalLaunchTemplate" },
+                    "Version": { "Fn::GetAtt": ["MetalLaunchTemplate", "LatestVersionNumber"] }
+                },
+                "PlacementGroup": { "Ref": pg },
+                "VPCZoneIdentifier": subnet,
+                "NewInstancesProtectedFromScaleIn": true,
+                "Tags": [
+                    { "Key": "landfall:domain", "Value": place.domain.name, "PropagateAtLaunch": true },
+                    { "Key": "landfall:environment", "Value": place.env.name, "PropagateAtLaunch": true }
+                ]
+            }),
+        );
+        let cp = logical_id(&["Metal", &az, "Capacity"]);
+        b.add(
+            &cp,
+            "AWS::ECS::CapacityProvider",
+            json!({
+                "AutoScalingGroupProvider": {
+                    "AutoScalingGroupArn": { "Ref": asg },
+                    "ManagedScaling": { "Status": "ENABLED", "TargetCapacity": 100 },
+                    "ManagedTerminationProtection": "ENABLED"
+                },
+                "Tags": std_tags(place, &[])
+            }),
+        );
+        b.output(&cp, json!({ "Ref": cp }), true);
+        refs.push(json!({ "Ref": cp }));
+    }
+    // The launch template's user data names the cluster.
+    if let Some(lt) = b
+        .stack
+        .resources
+        .iter_mut()
+        .find(|r| r.logical_id == "MetalLaunchTemplate")
+    {
+        lt.properties["LaunchTemplateData"]["UserData"] = json!({ "Fn::Base64": { "Fn::Sub": [
+            "#!/bin/bash\necho ECS_CLUSTER=${Cluster} >> /etc/ecs/ecs.config\n",
+            { "Cluster": format!("{}-{}", place.domain.name, place.env.name) }
+        ] } });
+    }
+    refs
+}
+
+/// The edge stack: the CloudFront web ACL in `us-east-1`.
+pub(crate) fn edge(ctx: &Ctx<'_>, place: &Placement<'_>, services: &[&Service]) -> Option<Stack> {
+    if !services.iter().any(|s| exposure(ctx, place, s).1) {
+        return None;
+    }
+    let mut b = Builder::new(
+        ctx.stack_name(place, "edge"),
+        format!(
+            "CloudFront web ACL of the public services of {} in {}",
+            place.domain.name, place.env.name
+        ),
+        &place.account.name,
+        CLOUDFRONT_REGION,
+    );
+    let managed = |priority: u32, name: &str| {
+        json!({
+            "Name": name,
+            "Priority": priority,
+            "OverrideAction": { "None": {} },
+            "Statement": { "ManagedRuleGroupStatement": { "VendorName": "AWS", "Name": name } },
+            "VisibilityConfig": { "SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": name }
+        })
+    };
+    b.add(
+        "WebAcl",
+        "AWS::WAFv2::WebACL",
+        json!({
+            "Name": format!("{}-{}", place.domain.name, place.env.name),
+            "Scope": "CLOUDFRONT",
+            "DefaultAction": { "Allow": {} },
+            "Rules": [
+                managed(0, "AWSManagedRulesCommonRuleSet"),
+                managed(1, "AWSManagedRulesKnownBadInputsRuleSet"),
+                managed(2, "AWSManagedRulesAmazonIpReputationList")
+            ],
+            "VisibilityConfig": { "SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": format!("{}-{}", place.domain.name, place.env.name) },
+            "Tags": std_tags(place, &[])
+        }),
+    );
+    b.output(
+        "WebAclArn",
+        json!({ "Fn::GetAtt": ["WebAcl", "Arn"] }),
+        false,
+    );
+    Some(b.stack)
+}

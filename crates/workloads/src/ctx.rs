@@ -1,0 +1,386 @@
+//! What every builder reads: the model, the address plan, where the network
+//! layer put each subnet, VPC and placement group, and naming.
+
+use std::collections::BTreeMap;
+
+use landfall_graph::{
+    logical_id, Graph, Layer, Output, Parameter, ParameterValue, Resource, Stack, Target,
+};
+use landfall_model::{Account, DomainId, EnvId, Environment, Model, Region, Subnet, Vpc};
+use landfall_netplan::AddressPlan;
+use landfall_spec::types::{AccountClass, TierKind};
+use serde_json::{json, Map, Value};
+
+use crate::Problem;
+
+/// Path of workload roles: the account's deploy role may create roles there
+/// only under the workload boundary.
+pub const ROLE_PATH: &str = "/workload/";
+/// The permissions boundary every workload role carries (baseline layer).
+pub const BOUNDARY: &str = "landfall/landfall-workload-boundary";
+/// Path of the CI/CD deploy roles in the shared-services account.
+pub const DEPLOY_PRINCIPAL_PATH: &str = "/landfall/deploy/";
+/// Where CloudFront web ACLs must be created.
+pub const CLOUDFRONT_REGION: &str = "us-east-1";
+
+/// Where a domain runs in one environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    pub domain: &'a landfall_model::Domain,
+    pub env: &'a Environment,
+    pub account: &'a Account,
+    /// The environment's primary region (its first).
+    pub region: &'a Region,
+    pub vpc: &'a Vpc,
+}
+
+/// The placement of a domain in an environment, if it has an account and a
+/// VPC there.
+pub fn placement(model: &Model, domain: DomainId, env: EnvId) -> Option<Placement<'_>> {
+    let environment = model.environment(env);
+    let region = model.region(*environment.regions.first()?);
+    let account = model.workload_account(domain, env)?;
+    let vpc = model
+        .network
+        .vpcs
+        .iter()
+        .find(|v| v.environment == env && v.region == region.id)?;
+    Some(Placement {
+        domain: model.domain(domain),
+        env: environment,
+        account,
+        region,
+        vpc,
+    })
+}
+
+pub(crate) struct Ctx<'a> {
+    pub model: &'a Model,
+    pub plan: &'a AddressPlan,
+    pub slug: &'a str,
+    pub shared: Option<&'a Account>,
+    /// Network-layer resources by (kind, key): subnets and VPCs by CIDR,
+    /// placement groups by name → (stack, logical id).
+    pub network: BTreeMap<(&'static str, String), (String, String)>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(model: &'a Model, plan: &'a AddressPlan, base: &'a Graph) -> Self {
+        let mut network = BTreeMap::new();
+        for stack in base.stacks.iter().filter(|s| s.layer == Layer::Network) {
+            for r in &stack.resources {
+                let key = match r.kind.as_str() {
+                    "AWS::EC2::Subnet" => r
+                        .properties
+                        .get("CidrBlock")
+                        .and_then(Value::as_str)
+                        .map(|c| ("subnet", c.to_owned())),
+                    "AWS::EC2::VPC" => r
+                        .properties
+                        .get("CidrBlock")
+                        .and_then(Value::as_str)
+                        .map(|c| ("vpc", c.to_owned())),
+                    "AWS::EC2::PlacementGroup" => r
+                        .properties
+                        .get("Tags")
+                        .and_then(Value::as_array)
+                        .and_then(|t| t.iter().find(|t| t["Key"] == "Name"))
+                        .and_then(|t| t["Value"].as_str())
+                        .map(|n| ("placement-group", n.to_owned())),
+                    _ => None,
+                };
+                if let Some(key) = key {
+                    network.insert(key, (stack.name.clone(), r.logical_id.clone()));
+                }
+            }
+        }
+        Self {
+            model,
+            plan,
+            slug: &model.organization.slug,
+            shared: model.core_account(AccountClass::SharedServices),
+            network,
+        }
+    }
+
+    pub fn placement(
+        &self,
+        domain: DomainId,
+        env: EnvId,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Placement<'a>> {
+        let p = placement(self.model, domain, env);
+        if p.is_none() {
+            let d = self.model.domain(domain);
+            problems.push(Problem {
+                code: "workloads::no-placement",
+                message: format!(
+                    "domain `{}` has no account or VPC in environment `{}`",
+                    d.name,
+                    self.model.environment(env).name
+                ),
+                help: "give the environment a region with a VPC, or remove the environment from the domain".into(),
+                at: Some(d.origin.clone()),
+            });
+        }
+        p
+    }
+
+    /// `<org>-workloads-<domain>-<env>[-rest]`.
+    pub fn stack_name(&self, place: &Placement<'_>, rest: &str) -> String {
+        let base = format!(
+            "{}-workloads-{}-{}",
+            self.slug, place.domain.name, place.env.name
+        );
+        if rest.is_empty() {
+            base
+        } else {
+            format!("{base}-{rest}")
+        }
+    }
+
+    /// Subnets of a tier kind in the placement's VPC that are shared with
+    /// its account, in AZ order.
+    pub fn subnets(&self, place: &Placement<'_>, kind: TierKind) -> Vec<&'a Subnet> {
+        let mut out: Vec<&Subnet> = self
+            .model
+            .network
+            .subnets
+            .iter()
+            .filter(|s| s.vpc == place.vpc.id)
+            .filter(|s| self.model.tier(s.tier).kind == kind)
+            .filter(|s| {
+                s.shared_with.contains(&place.account.id) || s.domain == Some(place.domain.id)
+            })
+            .collect();
+        out.sort_by_key(|s| (s.az, s.name.clone()));
+        out
+    }
+
+    /// CIDRs of the application subnets a domain's tasks run in.
+    pub fn app_cidrs(&self, place: &Placement<'_>) -> Vec<String> {
+        self.subnets(place, TierKind::Application)
+            .iter()
+            .map(|s| self.plan.subnet_cidr(s.id).to_string())
+            .collect()
+    }
+
+    pub fn cidrs(&self, place: &Placement<'_>, kind: TierKind) -> Vec<String> {
+        self.subnets(place, kind)
+            .iter()
+            .map(|s| self.plan.subnet_cidr(s.id).to_string())
+            .collect()
+    }
+
+    pub fn az_letter(&self, place: &Placement<'_>, az: usize) -> String {
+        place
+            .region
+            .azs
+            .get(az)
+            .and_then(|n| n.chars().last())
+            .map(String::from)
+            .unwrap_or_else(|| az.to_string())
+    }
+}
+
+/// A stack under construction.
+pub(crate) struct Builder {
+    pub stack: Stack,
+}
+
+impl Builder {
+    pub fn new(name: String, description: String, account: &str, region: &str) -> Self {
+        Self {
+            stack: Stack {
+                name,
+                layer: Layer::Workloads,
+                description,
+                target: Target::Account {
+                    account: account.to_owned(),
+                    region: region.to_owned(),
+                },
+                parameters: Vec::new(),
+                conditions: Map::new(),
+                resources: Vec::new(),
+                outputs: Vec::new(),
+                depends_on: Vec::new(),
+            },
+        }
+    }
+
+    pub fn add(&mut self, logical_id: &str, kind: &str, properties: Value) -> &mut Resource {
+        let mut r = Resource::new(logical_id, kind);
+        if let Value::Object(map) = properties {
+            r.properties = map;
+        }
+        self.stack.resources.push(r);
+        let last = self.stack.resources.len() - 1;
+        &mut self.stack.resources[last]
+    }
+
+    pub fn param(&mut self, name: &str, description: &str, value: ParameterValue) -> String {
+        if !self.stack.parameters.iter().any(|p| p.name == name) {
+            self.stack.parameters.push(Parameter {
+                name: name.to_owned(),
+                description: description.to_owned(),
+                value,
+            });
+        }
+        name.to_owned()
+    }
+
+    pub fn output(&mut self, name: &str, value: Value, export: bool) {
+        let export = export.then(|| export_name(&self.stack.name, name));
+        self.stack.outputs.push(Output {
+            name: name.to_owned(),
+            description: None,
+            value,
+            export,
+        });
+    }
+
+    pub fn depends_on(&mut self, stack: String) {
+        if !self.stack.depends_on.contains(&stack) {
+            self.stack.depends_on.push(stack);
+        }
+    }
+
+    /// A parameter holding the id of a network-layer resource, found by key.
+    pub fn network_param(
+        &mut self,
+        ctx: &Ctx<'_>,
+        name: &str,
+        key: (&'static str, String),
+        problems: &mut Vec<Problem>,
+    ) -> String {
+        match ctx.network.get(&key) {
+            Some((stack, id)) => {
+                let description = format!("Id of `{id}` in stack `{stack}`");
+                self.depends_on(stack.clone());
+                self.param(
+                    name,
+                    &description,
+                    ParameterValue::ResourceId {
+                        stack: stack.clone(),
+                        logical_id: id.clone(),
+                    },
+                )
+            }
+            None => {
+                problems.push(Problem {
+                    code: "workloads::network-missing",
+                    message: format!("the network layer has no {} `{}`", key.0, key.1),
+                    help: "synthesize the network layer with the same address plan".into(),
+                    at: None,
+                });
+                self.param(name, "missing", ParameterValue::Literal(String::new()))
+            }
+        }
+    }
+
+    /// Parameters for subnets, returning `Ref`s in AZ order.
+    pub fn subnet_refs(
+        &mut self,
+        ctx: &Ctx<'_>,
+        place: &Placement<'_>,
+        subnets: &[&Subnet],
+        problems: &mut Vec<Problem>,
+    ) -> Vec<Value> {
+        subnets
+            .iter()
+            .map(|s| {
+                let tier = &ctx.model.tier(s.tier).name;
+                let name = logical_id(&["Subnet", tier, &ctx.az_letter(place, s.az)]);
+                let cidr = ctx.plan.subnet_cidr(s.id).to_string();
+                json!({ "Ref": self.network_param(ctx, &name, ("subnet", cidr), problems) })
+            })
+            .collect()
+    }
+
+    pub fn vpc_ref(
+        &mut self,
+        ctx: &Ctx<'_>,
+        place: &Placement<'_>,
+        problems: &mut Vec<Problem>,
+    ) -> Value {
+        let cidr = ctx.plan.vpc_cidr(place.vpc.id).to_string();
+        json!({ "Ref": self.network_param(ctx, "VpcId", ("vpc", cidr), problems) })
+    }
+
+    /// The id of another account (by name) as a parameter.
+    pub fn account_param(&mut self, account: &str) -> String {
+        self.param(
+            &logical_id(&["Account", account, "Id"]),
+            &format!("Id of the `{account}` account"),
+            ParameterValue::AccountId(account.to_owned()),
+        )
+    }
+}
+
+/// The export name of a stack's output: `<stack>:<output>`.
+pub fn export_name(stack: &str, output: &str) -> String {
+    format!("{stack}:{output}")
+}
+
+/// `Fn::ImportValue` of another stack's export.
+pub fn import(stack: &str, output: &str) -> Value {
+    json!({ "Fn::ImportValue": export_name(stack, output) })
+}
+
+/// CloudFormation tags from pairs.
+pub fn tags(pairs: &[(&str, &str)]) -> Value {
+    Value::Array(
+        pairs
+            .iter()
+            .map(|(k, v)| json!({ "Key": k, "Value": v }))
+            .collect(),
+    )
+}
+
+/// The standard tags of a workload resource.
+pub fn std_tags(place: &Placement<'_>, extra: &[(&str, &str)]) -> Value {
+    let mut pairs = vec![
+        ("landfall:domain", place.domain.name.as_str()),
+        ("landfall:environment", place.env.name.as_str()),
+    ];
+    pairs.extend_from_slice(extra);
+    tags(&pairs)
+}
+
+/// A stable number in `1..=modulus` from a name (FNV-1a), for listener rule
+/// priorities: they must be unique per listener and must not change when
+/// other services come and go.
+pub fn stable_slot(name: &str, modulus: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h % modulus + 1
+}
+
+/// Listener rule priorities of the exposed services of a domain in an
+/// environment: a stable slot per name, probing forward on a clash (in name
+/// order), so priorities never depend on which other services exist unless
+/// two names clash.
+pub fn priorities<'m>(model: &'m Model, place: &Placement<'_>) -> BTreeMap<&'m str, u64> {
+    const SLOTS: u64 = 49_999;
+    let mut names: Vec<&str> = model
+        .services
+        .iter()
+        .filter(|s| s.domain == place.domain.id && s.environments.contains(&place.env.id))
+        .filter(|s| s.ingress != landfall_spec::types::Ingress::None)
+        .map(|s| s.name.as_str())
+        .collect();
+    names.sort_unstable();
+    let mut taken = std::collections::BTreeSet::new();
+    let mut out = BTreeMap::new();
+    for name in names {
+        let mut slot = stable_slot(name, SLOTS);
+        while !taken.insert(slot) {
+            slot = slot % SLOTS + 1;
+        }
+        out.insert(name, slot);
+    }
+    out
+}

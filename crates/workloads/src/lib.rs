@@ -1,0 +1,198 @@
+//! The workload layer: every service and data store of the model, in the
+//! account of its domain, on the subnets shared to that account.
+//!
+//! [`build`] turns the [`Model`], its [`AddressPlan`] and the graph of the
+//! platform layers (to find the network resources the workload accounts
+//! use) into [resource graph](landfall_graph) stacks of layer
+//! [`Layer::Workloads`](landfall_graph::Layer::Workloads). Per domain and
+//! environment, in the environment's primary region:
+//!
+//! | stack | what |
+//! |---|---|
+//! | `<org>-workloads-<domain>-<env>` | the account's data KMS key, the ECS cluster, the EC2 capacity providers of latency-sensitive services (metal instances from the Image Builder AMI, in the domain's cluster placement groups), the internal load balancer |
+//! | `<org>-workloads-<domain>-<env>-edge` | the CloudFront WAF web ACL (in `us-east-1`, where CloudFront's web ACLs live), when the domain has public services there |
+//! | `<org>-workloads-<domain>-<env>-store-<store>` | one data store: Aurora cluster (and its binlog replica cluster), Valkey replication group, Memcached cluster, DynamoDB table or MSK cluster with its topics |
+//! | `<org>-workloads-<domain>-<env>-service-<service>` | one service: task and execution roles, log group, task definition, security group and the rules of its declared dependencies, target group and listener rule, ECS service, autoscaling, CloudFront distribution when public, its deploy role |
+//!
+//! Logical ids and stack names derive from model names only, so adding a
+//! service or a store adds stacks and changes nothing else.
+//!
+//! Values only known once other stacks are deployed (shared subnet ids,
+//! the VPC id, placement group names, the CloudFront web ACL) are stack
+//! parameters resolved by the deployer
+//! ([`ParameterValue::ResourceId`](landfall_graph::ParameterValue::ResourceId),
+//! [`ParameterValue::StackOutput`](landfall_graph::ParameterValue::StackOutput)).
+//! Within one account and region, stacks import each other's exports.
+
+pub mod explain;
+pub mod policy;
+pub mod sizing;
+
+mod base;
+mod ctx;
+mod service;
+mod store;
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use landfall_diagnostics::Diagnostic;
+use landfall_graph::{Graph, Stack};
+use landfall_model::Model;
+use landfall_netplan::AddressPlan;
+use landfall_spec::{LoadedSpec, Pointer};
+
+pub use ctx::{placement, Placement};
+
+/// A problem that stops the workload layer: something the output cannot
+/// express. Located in the spec when it comes from a spec value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub message: String,
+    pub help: String,
+    pub at: Option<Pointer>,
+}
+
+impl Problem {
+    /// The problem as a diagnostic located in the spec.
+    pub fn to_diagnostic(&self, spec: &LoadedSpec) -> Diagnostic {
+        let span = self.at.as_ref().and_then(|at| spec.span(at));
+        let mut d = Diagnostic::error(self.code, self.message.clone())
+            .with_optional_label(span, "here")
+            .with_help(self.help.clone());
+        if let (None, Some(at)) = (span, &self.at) {
+            d = d.in_file(at.file);
+        }
+        d
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} ({})", self.code, self.message, self.help)
+    }
+}
+
+/// What to build.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only these services (by name), with the account stacks and data
+    /// stores they use; every service when `None`.
+    pub services: Option<BTreeSet<String>>,
+}
+
+/// Builds the workload stacks. `base` is the graph of the platform layers
+/// (`landfall_synth::synthesize`), where the shared subnets, VPCs and
+/// placement groups are found.
+pub fn build(
+    model: &Model,
+    plan: &AddressPlan,
+    base: &Graph,
+    options: &Options,
+) -> Result<Vec<Stack>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    if let Some(only) = &options.services {
+        for name in only {
+            if !model.services.iter().any(|s| &s.name == name) {
+                let mut names: Vec<&str> = model.services.iter().map(|s| s.name.as_str()).collect();
+                names.sort_by_key(|n| strsim_distance(n, name));
+                problems.push(Problem {
+                    code: "workloads::unknown-service",
+                    message: format!("there is no service `{name}`"),
+                    help: match names.first() {
+                        Some(n) => format!("did you mean `{n}`?"),
+                        None => "the spec declares no services".into(),
+                    },
+                    at: None,
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+    }
+    let ctx = ctx::Ctx::new(model, plan, base);
+    let mut stacks = Vec::new();
+    let selected = |name: &str| options.services.as_ref().is_none_or(|s| s.contains(name));
+    for domain in &model.domains {
+        for &env in &domain.environments {
+            let services: Vec<_> = model
+                .services
+                .iter()
+                .filter(|s| s.domain == domain.id && s.environments.contains(&env))
+                .filter(|s| selected(&s.name))
+                .collect();
+            let used: BTreeSet<_> = services
+                .iter()
+                .flat_map(|s| s.data_stores.iter().copied())
+                .collect();
+            let stores: Vec<_> = model
+                .data_stores
+                .iter()
+                .filter(|d| d.domain == domain.id && d.environments.contains(&env))
+                .filter(|d| options.services.is_none() || used.contains(&d.id))
+                .collect();
+            if services.is_empty() && stores.is_empty() {
+                continue;
+            }
+            let Some(place) = ctx.placement(domain.id, env, &mut problems) else {
+                continue;
+            };
+            stacks.push(base::build(&ctx, &place, &services, &mut problems));
+            if let Some(edge) = base::edge(&ctx, &place, &services) {
+                stacks.push(edge);
+            }
+            for store in &stores {
+                stacks.push(store::build(&ctx, &place, store, &mut problems));
+            }
+            for service in &services {
+                stacks.push(service::build(&ctx, &place, service, &mut problems));
+            }
+        }
+    }
+    // A defensive look at every graph invariant of these stacks on their own
+    // (references inside each stack resolve, names are unique).
+    let graph = Graph {
+        organization: model.organization.slug.clone(),
+        home_region: model.region(model.organization.home_region).name.clone(),
+        stacks,
+        organization_actions: Vec::new(),
+    };
+    for error in graph.check() {
+        if error.message.starts_with("depends on unknown stack") {
+            continue; // dependencies on platform stacks live in `base`
+        }
+        problems.push(Problem {
+            code: "workloads::internal",
+            message: error.to_string(),
+            help: "this is a bug in Landfall; please report it with the spec".into(),
+            at: None,
+        });
+    }
+    if problems.is_empty() {
+        Ok(graph.stacks)
+    } else {
+        Err(problems)
+    }
+}
+
+fn strsim_distance(a: &str, b: &str) -> usize {
+    // Levenshtein distance, small and dependency-free.
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(cur)
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}

@@ -1,0 +1,559 @@
+//! One service in one environment: `<org>-workloads-<domain>-<env>-service-<name>`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use landfall_graph::{logical_id, ParameterValue, Stack};
+use landfall_model::Service;
+use landfall_spec::types::Engine;
+use landfall_spec::types::TierKind;
+use serde_json::{json, Value};
+
+use crate::base::exposure;
+use crate::ctx::{
+    import, priorities, std_tags, Builder, Ctx, Placement, BOUNDARY, DEPLOY_PRINCIPAL_PATH,
+    ROLE_PATH,
+};
+use crate::policy::{document, log_topic, store_stack, task_policy};
+use crate::sizing::{size, CPU_TARGET_PERCENT};
+use crate::store::{port, MSK_IAM_PORT};
+use crate::Problem;
+
+/// The header the load balancer routes on; CloudFront sets it for public
+/// services, callers set it for internal ones.
+pub const ROUTING_HEADER: &str = "X-Landfall-Service";
+/// Tag of the first image, until CI/CD registers task definitions of its own.
+pub const INITIAL_IMAGE_TAG: &str = "initial";
+/// SSM parameter (per workload account and region) with the bootstrap
+/// brokers of the log pipeline's MSK cluster.
+pub const LOG_BROKERS_PARAMETER: &str = "/landfall/logs/brokers";
+/// The log router image (AWS for Fluent Bit, with the MSK IAM plugin).
+pub const LOG_ROUTER_IMAGE: &str = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable";
+
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+
+fn name64(prefix: &str, name: &str) -> String {
+    format!("{prefix}-{name}").chars().take(64).collect()
+}
+
+pub(crate) fn build(
+    ctx: &Ctx<'_>,
+    place: &Placement<'_>,
+    service: &Service,
+    problems: &mut Vec<Problem>,
+) -> Stack {
+    let model = ctx.model;
+    let account_stack = ctx.stack_name(place, "");
+    let mut b = Builder::new(
+        ctx.stack_name(place, &format!("service-{}", service.name)),
+        format!(
+            "Service {} of {} in {}",
+            service.name, place.domain.name, place.env.name
+        ),
+        &place.account.name,
+        &place.region.name,
+    );
+    b.depends_on(account_stack.clone());
+    let (behind_lb, public) = exposure(ctx, place, service);
+    let scaling = size(service, place.env);
+    let svc_tags = std_tags(place, &[("landfall:service", &service.name)]);
+    let vpc = b.vpc_ref(ctx, place, problems);
+    let app = ctx.subnets(place, TierKind::Application);
+    let subnets = b.subnet_refs(ctx, place, &app, problems);
+    let home = model.region(model.organization.home_region).name.clone();
+    let shared = ctx.shared.map(|a| b.account_param(&a.name));
+    let shared_sub = shared
+        .as_ref()
+        .map_or_else(|| "${AWS::AccountId}".to_owned(), |p| format!("${{{p}}}"));
+
+    // Security group: exactly the declared dependencies.
+    let mut egress: Vec<Value> = ctx
+        .cidrs(place, TierKind::Endpoints)
+        .into_iter()
+        .map(|c| json!({ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": c, "Description": "interface endpoints (ECR, logs, STS, KMS)" }))
+        .collect();
+    let mut extra: Vec<(String, Value)> = Vec::new();
+    for id in &service.data_stores {
+        let store = model.data_store(*id);
+        if !store.environments.contains(&place.env.id) {
+            continue;
+        }
+        let stack = store_stack(model, place, store);
+        b.depends_on(stack.clone());
+        let Some(p) = port(&store.engine) else {
+            continue;
+        };
+        if matches!(store.engine, Engine::Msk { .. }) {
+            continue; // reached by topic, below
+        }
+        egress.push(json!({
+            "IpProtocol": "tcp", "FromPort": p, "ToPort": p,
+            "DestinationSecurityGroupId": import(&stack, "SecurityGroupId"),
+            "Description": format!("data store {}", store.name)
+        }));
+        extra.push((
+            logical_id(&["To", &store.name]),
+            json!({
+                "GroupId": import(&stack, "SecurityGroupId"),
+                "IpProtocol": "tcp", "FromPort": p, "ToPort": p,
+                "SourceSecurityGroupId": { "Fn::GetAtt": ["SecurityGroup", "GroupId"] },
+                "Description": format!("from service {}", service.name)
+            }),
+        ));
+    }
+    // MSK clusters of its topics and of the log pipeline: the cluster's data subnets.
+    let mut clusters: BTreeSet<usize> = service
+        .produces
+        .iter()
+        .chain(&service.consumes)
+        .map(|t| model.topic(*t).cluster.index())
+        .collect();
+    if let Some((store, _)) = log_topic(model, place.env.id) {
+        clusters.insert(store.id.index());
+    }
+    let mut msk_cidrs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in clusters {
+        let store = &model.data_stores[c];
+        if !store.environments.contains(&place.env.id) {
+            continue;
+        }
+        if let Some(other) = crate::ctx::placement(model, store.domain, place.env.id) {
+            msk_cidrs.insert(store.name.clone(), ctx.cidrs(&other, TierKind::Data));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (store, cidrs) in &msk_cidrs {
+        for cidr in cidrs {
+            if seen.insert(cidr.clone()) {
+                egress.push(json!({
+                    "IpProtocol": "tcp", "FromPort": MSK_IAM_PORT, "ToPort": MSK_IAM_PORT, "CidrIp": cidr,
+                    "Description": format!("MSK brokers ({store})")
+                }));
+            }
+        }
+    }
+    // Calls: through the callee domain's internal load balancer.
+    let mut callee_cidrs = BTreeSet::new();
+    for callee in &service.calls {
+        let callee = model.service(*callee);
+        if !callee.environments.contains(&place.env.id) {
+            continue;
+        }
+        if callee.domain == place.domain.id {
+            if seen.insert(format!("lb:{}", account_stack)) {
+                egress.push(json!({
+                    "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+                    "DestinationSecurityGroupId": import(&account_stack, "LoadBalancerSecurityGroupId"),
+                    "Description": "internal load balancer of its domain"
+                }));
+                extra.push((
+                    "ToLoadBalancer".into(),
+                    json!({
+                        "GroupId": import(&account_stack, "LoadBalancerSecurityGroupId"),
+                        "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+                        "SourceSecurityGroupId": { "Fn::GetAtt": ["SecurityGroup", "GroupId"] },
+                        "Description": format!("from service {}", service.name)
+                    }),
+                ));
+            }
+        } else if let Some(other) = crate::ctx::placement(model, callee.domain, place.env.id) {
+            for cidr in ctx.app_cidrs(&other) {
+                if callee_cidrs.insert(cidr.clone()) {
+                    egress.push(json!({
+                        "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": cidr,
+                        "Description": format!("internal load balancer of {}", other.domain.name)
+                    }));
+                }
+            }
+        }
+    }
+    let mut sg = json!({
+        "GroupDescription": format!("Service {}: its declared dependencies and nothing else", service.name),
+        "VpcId": vpc,
+        "SecurityGroupEgress": egress,
+        "Tags": svc_tags
+    });
+    if behind_lb {
+        sg["SecurityGroupIngress"] = json!([{
+            "IpProtocol": "tcp", "FromPort": service.port, "ToPort": service.port,
+            "SourceSecurityGroupId": import(&account_stack, "LoadBalancerSecurityGroupId"),
+            "Description": "its load balancer"
+        }]);
+    }
+    b.add("SecurityGroup", "AWS::EC2::SecurityGroup", sg);
+    for (id, props) in extra {
+        b.add(&id, "AWS::EC2::SecurityGroupIngress", props);
+    }
+
+    // Logs.
+    b.add(
+        "LogGroup",
+        "AWS::Logs::LogGroup",
+        json!({
+            "LogGroupName": format!("/landfall/services/{}", service.name),
+            "RetentionInDays": if place.env.production { 365 } else { 30 },
+            "KmsKeyId": import(&account_stack, "DataKeyArn"),
+            "Tags": svc_tags
+        }),
+    );
+
+    // Roles.
+    let boundary = json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{BOUNDARY}") });
+    let ecs_trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "ecs-tasks.amazonaws.com" },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
+        }]
+    });
+    let repo = format!("{}/{}", place.domain.name, service.name);
+    let logs = log_topic(model, place.env.id);
+    let mut exec_statements = vec![
+        json!({ "Sid": "LogIn", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" }),
+        json!({
+            "Sid": "PullItsImage", "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Resource": { "Fn::Sub": format!("arn:${{AWS::Partition}}:ecr:{home}:{shared_sub}:repository/{repo}") }
+        }),
+        json!({
+            "Sid": "WriteItsLogs", "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": { "Fn::Sub": "${LogGroup.Arn}:*" }
+        }),
+    ];
+    if logs.is_some() {
+        exec_statements.push(json!({
+            "Sid": "LogBrokers", "Effect": "Allow", "Action": "ssm:GetParameters",
+            "Resource": { "Fn::Sub": format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{LOG_BROKERS_PARAMETER}") }
+        }));
+    }
+    b.add(
+        "ExecutionRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": name64("exec", &service.name),
+            "Path": ROLE_PATH,
+            "PermissionsBoundary": boundary,
+            "AssumeRolePolicyDocument": ecs_trust,
+            "Policies": [{ "PolicyName": "execution", "PolicyDocument": { "Version": "2012-10-17", "Statement": exec_statements } }],
+            "Tags": svc_tags
+        }),
+    );
+    let policy = task_policy(model, place, service);
+    for account in &policy.accounts {
+        b.account_param(account);
+    }
+    let mut task_role = json!({
+        "RoleName": name64("task", &service.name),
+        "Path": ROLE_PATH,
+        "Description": format!("Task role of {}: its declared dependencies only", service.name),
+        "PermissionsBoundary": boundary,
+        "AssumeRolePolicyDocument": ecs_trust,
+        "Tags": svc_tags
+    });
+    if !policy.grants.is_empty() {
+        task_role["Policies"] =
+            json!([{ "PolicyName": "dependencies", "PolicyDocument": document(&policy.grants) }]);
+    }
+    b.add("TaskRole", "AWS::IAM::Role", task_role);
+
+    // Task definition.
+    let tag = b.param(
+        "ImageTag",
+        "Image tag of the first deployment (CI/CD registers later ones)",
+        ParameterValue::Literal(INITIAL_IMAGE_TAG.into()),
+    );
+    let image = json!({ "Fn::Sub": format!("{shared_sub}.dkr.ecr.{home}.${{AWS::URLSuffix}}/{repo}:${{{tag}}}") });
+    let awslogs = |prefix: &str| {
+        json!({
+            "LogDriver": "awslogs",
+            "Options": { "awslogs-group": { "Ref": "LogGroup" }, "awslogs-region": { "Ref": "AWS::Region" }, "awslogs-stream-prefix": prefix }
+        })
+    };
+    let mut app = json!({
+        "Name": service.name,
+        "Image": image,
+        "Essential": true,
+        "ReadonlyRootFilesystem": true,
+        "Privileged": false,
+        "PortMappings": [{ "ContainerPort": service.port, "Protocol": "tcp" }],
+        "Environment": [
+            { "Name": "LANDFALL_SERVICE", "Value": service.name },
+            { "Name": "LANDFALL_ENVIRONMENT", "Value": place.env.name }
+        ]
+    });
+    let mut containers = Vec::new();
+    if let Some((store, topic)) = logs {
+        let log_account = match model.workload_account(store.domain, place.env.id) {
+            Some(a) if a.id != place.account.id => format!("${{{}}}", b.account_param(&a.name)),
+            _ => "${AWS::AccountId}".to_owned(),
+        };
+        app["LogConfiguration"] = json!({
+            "LogDriver": "awsfirelens",
+            "Options": {
+                "Name": "kafka",
+                "Brokers": "${LOG_BROKERS}",
+                "Topics": topic,
+                "aws_msk_iam": "true",
+                "aws_msk_iam_cluster_arn": { "Fn::Sub": format!("arn:${{AWS::Partition}}:kafka:${{AWS::Region}}:{}:cluster/{}/*", log_account, store.name) }
+            }
+        });
+        app["DependsOn"] = json!([{ "ContainerName": "log-router", "Condition": "START" }]);
+        containers.push(json!({
+            "Name": "log-router",
+            "Image": LOG_ROUTER_IMAGE,
+            "Essential": true,
+            "ReadonlyRootFilesystem": true,
+            "Privileged": false,
+            "FirelensConfiguration": { "Type": "fluentbit" },
+            "Secrets": [{ "Name": "LOG_BROKERS", "ValueFrom": { "Fn::Sub": format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{LOG_BROKERS_PARAMETER}") } }],
+            "LogConfiguration": awslogs("log-router"),
+            "MemoryReservation": 64
+        }));
+    } else {
+        app["LogConfiguration"] = awslogs("app");
+    }
+    containers.insert(0, app);
+    let compat = if service.latency_sensitive {
+        "EC2"
+    } else {
+        "FARGATE"
+    };
+    b.add(
+        "TaskDefinition",
+        "AWS::ECS::TaskDefinition",
+        json!({
+            "Family": service.name,
+            "Cpu": service.cpu.to_string(),
+            "Memory": service.memory.to_string(),
+            "NetworkMode": "awsvpc",
+            "RequiresCompatibilities": [compat],
+            "ExecutionRoleArn": { "Fn::GetAtt": ["ExecutionRole", "Arn"] },
+            "TaskRoleArn": { "Fn::GetAtt": ["TaskRole", "Arn"] },
+            "ContainerDefinitions": containers,
+            "Tags": svc_tags
+        }),
+    );
+
+    // Load balancing.
+    let mut security_groups = vec![json!({ "Fn::GetAtt": ["SecurityGroup", "GroupId"] })];
+    if behind_lb {
+        security_groups.push(import(&account_stack, "TasksSecurityGroupId"));
+        b.add(
+            "TargetGroup",
+            "AWS::ElasticLoadBalancingV2::TargetGroup",
+            json!({
+                "TargetType": "ip",
+                "Protocol": "HTTP",
+                "Port": service.port,
+                "VpcId": vpc,
+                "HealthCheckPath": service.health_check_path,
+                "Matcher": { "HttpCode": "200-399" },
+                "TargetGroupAttributes": [{ "Key": "deregistration_delay.timeout_seconds", "Value": "30" }],
+                "Tags": svc_tags
+            }),
+        );
+        let priority = priorities(model, place)
+            .get(service.name.as_str())
+            .copied()
+            .unwrap_or(1);
+        b.add(
+            "ListenerRule",
+            "AWS::ElasticLoadBalancingV2::ListenerRule",
+            json!({
+                "ListenerArn": import(&account_stack, "ListenerArn"),
+                "Priority": priority,
+                "Conditions": [{ "Field": "http-header", "HttpHeaderConfig": { "HttpHeaderName": ROUTING_HEADER, "Values": [service.name] } }],
+                "Actions": [{ "Type": "forward", "TargetGroupArn": { "Ref": "TargetGroup" } }]
+            }),
+        );
+    }
+
+    // The service.
+    let mut ecs = json!({
+        "ServiceName": service.name,
+        "Cluster": import(&account_stack, "ClusterName"),
+        "TaskDefinition": { "Ref": "TaskDefinition" },
+        "DesiredCount": scaling.desired,
+        "NetworkConfiguration": { "AwsvpcConfiguration": { "AssignPublicIp": "DISABLED", "Subnets": subnets, "SecurityGroups": security_groups } },
+        "DeploymentConfiguration": {
+            "DeploymentCircuitBreaker": { "Enable": true, "Rollback": true },
+            "MinimumHealthyPercent": 100,
+            "MaximumPercent": 200
+        },
+        "EnableECSManagedTags": true,
+        "PropagateTags": "SERVICE",
+        "Tags": svc_tags
+    });
+    if service.latency_sensitive {
+        let groups: Vec<Value> = ctx
+            .plan
+            .placement_groups
+            .iter()
+            .filter(|g| g.vpc == place.vpc.id && g.domain == place.domain.id)
+            .map(|g| json!({ "CapacityProvider": import(&account_stack, &logical_id(&["Metal", &ctx.az_letter(place, g.az), "Capacity"])), "Weight": 1 }))
+            .collect();
+        if groups.is_empty() {
+            problems.push(Problem {
+                code: "workloads::no-placement-group",
+                message: format!(
+                    "latency-sensitive service `{}` has no placement group in `{}`",
+                    service.name, place.vpc.name
+                ),
+                help: "re-plan the network so the domain gets its cluster placement groups".into(),
+                at: Some(service.origin.clone()),
+            });
+        }
+        ecs["CapacityProviderStrategy"] = Value::Array(groups);
+    } else {
+        ecs["LaunchType"] = json!("FARGATE");
+    }
+    if behind_lb {
+        ecs["LoadBalancers"] = json!([{ "ContainerName": service.name, "ContainerPort": service.port, "TargetGroupArn": { "Ref": "TargetGroup" } }]);
+        ecs["HealthCheckGracePeriodSeconds"] = json!(60);
+    }
+    let r = b.add("Service", "AWS::ECS::Service", ecs);
+    if behind_lb {
+        r.depends_on.push("ListenerRule".into());
+    }
+
+    // Autoscaling.
+    b.add(
+        "ScalableTarget",
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        json!({
+            "ServiceNamespace": "ecs",
+            "ScalableDimension": "ecs:service:DesiredCount",
+            "ResourceId": { "Fn::Sub": ["service/${Cluster}/${Service.Name}", { "Cluster": import(&account_stack, "ClusterName") }] },
+            "MinCapacity": scaling.min,
+            "MaxCapacity": scaling.max
+        }),
+    );
+    let tracking = match (scaling.requests_per_task_per_minute, behind_lb) {
+        (Some(target), true) => json!({
+            "TargetValue": target,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ALBRequestCountPerTarget",
+                "ResourceLabel": { "Fn::Join": ["/", [import(&account_stack, "LoadBalancerFullName"), { "Fn::GetAtt": ["TargetGroup", "TargetGroupFullName"] }]] }
+            },
+            "ScaleInCooldown": 300,
+            "ScaleOutCooldown": 60
+        }),
+        _ => json!({
+            "TargetValue": CPU_TARGET_PERCENT,
+            "PredefinedMetricSpecification": { "PredefinedMetricType": "ECSServiceAverageCPUUtilization" },
+            "ScaleInCooldown": 300,
+            "ScaleOutCooldown": 60
+        }),
+    };
+    b.add(
+        "ScalingPolicy",
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        json!({
+            "PolicyName": format!("{}-throughput", service.name),
+            "PolicyType": "TargetTrackingScaling",
+            "ScalingTargetId": { "Ref": "ScalableTarget" },
+            "TargetTrackingScalingPolicyConfiguration": tracking
+        }),
+    );
+
+    // Public: CloudFront with the web ACL, to the internal load balancer
+    // through the account's VPC origin.
+    if public {
+        let edge = ctx.stack_name(place, "edge");
+        b.depends_on(edge.clone());
+        let acl = b.param(
+            "WebAclArn",
+            "The CloudFront web ACL of the account (edge stack, us-east-1)",
+            ParameterValue::StackOutput {
+                stack: edge,
+                output: "WebAclArn".into(),
+            },
+        );
+        b.add(
+            "Distribution",
+            "AWS::CloudFront::Distribution",
+            json!({
+                "DistributionConfig": {
+                    "Comment": format!("{} ({})", service.name, place.env.name),
+                    "Enabled": true,
+                    "HttpVersion": "http2and3",
+                    "IPV6Enabled": true,
+                    "WebACLId": { "Ref": acl },
+                    "Origins": [{
+                        "Id": "load-balancer",
+                        "DomainName": import(&account_stack, "LoadBalancerDnsName"),
+                        "VpcOriginConfig": { "VpcOriginId": import(&account_stack, "VpcOriginId") },
+                        "OriginCustomHeaders": [{ "HeaderName": ROUTING_HEADER, "HeaderValue": service.name }]
+                    }],
+                    "DefaultCacheBehavior": {
+                        "TargetOriginId": "load-balancer",
+                        "ViewerProtocolPolicy": "redirect-to-https",
+                        "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+                        "CachePolicyId": CACHING_DISABLED,
+                        "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST,
+                        "Compress": true
+                    }
+                },
+                "Tags": svc_tags
+            }),
+        );
+        b.output(
+            "DistributionDomainName",
+            json!({ "Fn::GetAtt": ["Distribution", "DomainName"] }),
+            false,
+        );
+    }
+
+    // The deploy role CI/CD assumes (from its role in shared services).
+    if let Some(shared) = &shared {
+        let service_arn = json!({ "Fn::Sub": [
+            format!("arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:service/${{Cluster}}/{}", service.name),
+            { "Cluster": import(&account_stack, "ClusterName") }
+        ] });
+        b.add(
+            "DeployRole",
+            "AWS::IAM::Role",
+            json!({
+                "RoleName": name64("deploy", &service.name),
+                "Path": ROLE_PATH,
+                "Description": format!("Deploys {} from CI/CD ({})", service.name, service.repository),
+                "PermissionsBoundary": boundary,
+                "MaxSessionDuration": 3600,
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": { "AWS": { "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{{shared}}}:role{DEPLOY_PRINCIPAL_PATH}deploy-{}", service.name) } },
+                        "Action": "sts:AssumeRole"
+                    }]
+                },
+                "Policies": [{
+                    "PolicyName": "deploy",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            { "Sid": "UpdateItsService", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"], "Resource": service_arn },
+                            { "Sid": "RegisterTaskDefinitions", "Effect": "Allow", "Action": ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], "Resource": "*" },
+                            {
+                                "Sid": "PassItsRoles", "Effect": "Allow", "Action": "iam:PassRole",
+                                "Resource": [{ "Fn::GetAtt": ["TaskRole", "Arn"] }, { "Fn::GetAtt": ["ExecutionRole", "Arn"] }],
+                                "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }
+                            }
+                        ]
+                    }
+                }],
+                "Tags": svc_tags
+            }),
+        );
+    }
+    b.output("ServiceArn", json!({ "Ref": "Service" }), false);
+    b.output(
+        "TaskRoleArn",
+        json!({ "Fn::GetAtt": ["TaskRole", "Arn"] }),
+        false,
+    );
+    b.stack
+}
