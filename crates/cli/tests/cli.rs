@@ -355,3 +355,40 @@ fn check_reports_a_violation_with_its_location_and_exit_1() {
             && finding["resource"] == "Data"
     );
 }
+
+#[test]
+fn net_plans_the_reference_with_its_committed_lockfile() {
+    let output = landfall(&["net", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let vpcs = json["vpcs"].as_array().unwrap();
+    let subnets = json["subnets"].as_array().unwrap();
+    assert_eq!(vpcs.len(), 4);
+    assert_eq!(subnets.len(), 159);
+    let names: Vec<&str> = vpcs.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    for subnet in subnets {
+        assert!(names.contains(&subnet["vpc"].as_str().unwrap()), "{subnet}");
+        for key in ["cidr", "az", "tier", "shared_with"] {
+            assert!(!subnet[key].is_null(), "{key} missing in {subnet}");
+        }
+    }
+    let svg = landfall(&["net", "--format", "svg"]);
+    assert!(svg.status.success());
+    assert!(stdout(&svg).starts_with("<svg"));
+}
+
+#[test]
+fn net_writes_a_lockfile_for_a_new_spec_and_keeps_it_stable() {
+    let dir = tempdir("net-lock");
+    copy_dir(&repo("fixtures/specs/small"), &dir);
+    let first = landfall(&["net", "--spec", dir.to_str().unwrap(), "--format", "json"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let lock = std::fs::read_to_string(dir.join("landfall.lock")).unwrap();
+    let second = landfall(&["net", "--spec", dir.to_str().unwrap(), "--format", "json"]);
+    assert!(second.status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("landfall.lock")).unwrap(),
+        lock
+    );
+    assert_eq!(stdout(&first), stdout(&second));
+}
