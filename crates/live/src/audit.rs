@@ -201,7 +201,7 @@ pub async fn audit(
             ..AccountSummary::default()
         })
         .collect();
-    let mut documents: BTreeMap<(usize, String), Vec<(String, String, Value)>> = BTreeMap::new();
+    let mut documents: BTreeMap<(usize, String), Vec<Resource>> = BTreeMap::new();
     let mut inventories: BTreeMap<(usize, String), Inventory> = BTreeMap::new();
     for (i, region, r) in results {
         let summary = &mut summaries[i];
@@ -311,6 +311,9 @@ pub async fn audit(
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
+
+/// One resource of a document: (logical id, CloudFormation type, properties).
+type Resource = (String, String, Value);
 
 type Fetched = (Inventory, Vec<(String, String, String, Value)>, u64);
 

@@ -72,15 +72,16 @@ impl Intercept for CallCounter {
 pub struct Session {
     base: SdkConfig,
     options: ConnectOptions,
-    /// Credentials per (account id, role set), so each account is entered once.
-    members: Arc<Mutex<HashMap<String, MemberEntry>>>,
+    /// Credentials per (account id, role set), so each account is entered
+    /// once, even by tasks asking for it at the same time.
+    members: Arc<Mutex<HashMap<String, Arc<tokio::sync::OnceCell<MemberEntry>>>>>,
     /// Every call made through this session.
     pub calls: CallCounter,
 }
 
 #[derive(Clone)]
 enum MemberEntry {
-    Ready(SdkConfig, String),
+    Ready(Box<SdkConfig>, String),
     Failed(String),
 }
 
@@ -231,23 +232,20 @@ impl Session {
             return Ok(management.in_region(region));
         }
         let key = format!("{account_id}/{}", roles.join(","));
-        let cached = self.members.lock().ok().and_then(|m| m.get(&key).cloned());
-        let entry = match cached {
-            Some(entry) => entry,
-            None => {
-                let entry = self.assume(management, account_id, roles).await;
-                if let Ok(mut m) = self.members.lock() {
-                    m.insert(key, entry.clone());
-                }
-                entry
-            }
+        let cell = match self.members.lock() {
+            Ok(mut m) => m.entry(key).or_default().clone(),
+            Err(_) => Arc::default(),
         };
+        let entry = cell
+            .get_or_init(|| self.assume(management, account_id, roles))
+            .await
+            .clone();
         match entry {
             MemberEntry::Ready(config, _role) => Ok(Clients {
                 account_id: account_id.to_owned(),
                 region: region.to_owned(),
                 counter: CallCounter::default(),
-                config,
+                config: *config,
                 total: self.calls.clone(),
             }),
             MemberEntry::Failed(message) => Err(LiveError::Unreachable {
@@ -287,7 +285,7 @@ impl Session {
                         .to_builder()
                         .credentials_provider(SharedCredentialsProvider::new(credentials))
                         .build();
-                    return MemberEntry::Ready(config, (*role).to_owned());
+                    return MemberEntry::Ready(Box::new(config), (*role).to_owned());
                 }
                 Err(e) => last = format!("cannot assume `{role}`: {}", sdk_message(&e)),
             }

@@ -45,7 +45,6 @@ fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> Value {
 
 fn permissions(perms: &[IpPermission], egress: bool) -> Value {
     let mut out = Vec::new();
-    let range_key = if egress { "CidrIp" } else { "CidrIp" };
     for p in perms {
         let mut base = Map::new();
         base.insert("IpProtocol".into(), json!(p.ip_protocol().unwrap_or("-1")));
@@ -57,7 +56,7 @@ fn permissions(perms: &[IpPermission], egress: bool) -> Value {
         }
         for r in p.ip_ranges() {
             let mut e = base.clone();
-            e.insert(range_key.into(), json!(r.cidr_ip().unwrap_or("")));
+            e.insert("CidrIp".into(), json!(r.cidr_ip().unwrap_or("")));
             out.push(Value::Object(e));
         }
         for r in p.ipv6_ranges() {

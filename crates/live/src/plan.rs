@@ -293,6 +293,9 @@ pub fn plan_organization(desired: &Desired, live: &OrgState, services: &[String]
     }
 }
 
+/// The accounts under an OU path: (name, id when the account exists).
+pub type AccountsInOu<'a> = dyn Fn(&str) -> Vec<(String, Option<String>)> + 'a;
+
 /// The stack part of the plan. `stacks` holds the live state of every
 /// account-target stack by (name, account, region); `sets` every StackSet by name.
 pub fn plan_stacks(
@@ -300,7 +303,7 @@ pub fn plan_stacks(
     stacks: &BTreeMap<(String, String, String), Option<LiveStack>>,
     sets: &BTreeMap<String, Option<LiveStackSet>>,
     parameters: &BTreeMap<String, Vec<(String, String)>>,
-    accounts_in_ou: &dyn Fn(&str) -> Vec<(String, Option<String>)>,
+    accounts_in_ou: &AccountsInOu<'_>,
     plan: &mut Plan,
 ) {
     let no_parameters = Vec::new();
