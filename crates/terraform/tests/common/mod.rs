@@ -1,0 +1,76 @@
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use landfall_graph::{Graph, Stack};
+use landfall_model::Model;
+use landfall_netplan::AddressPlan;
+
+pub struct Platform {
+    pub model: Model,
+    pub plan: AddressPlan,
+    pub base: Graph,
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn finish(resolved: landfall_model::Resolved) -> Platform {
+    let model = resolved.model.expect("the spec resolves");
+    let plan = landfall_netplan::plan(&model, &resolved.loaded, None, Default::default())
+        .plan
+        .expect("the address plan");
+    let scps = landfall_rules::compile_scps(&model).expect("SCPs");
+    let base = landfall_synth::synthesize(&model, &plan, &scps).expect("platform layers");
+    Platform { model, plan, base }
+}
+
+pub fn small() -> Platform {
+    finish(landfall_model::load_dir(&root().join("fixtures/specs/small")).expect("fixture"))
+}
+
+pub fn reference() -> Platform {
+    finish(landfall_model::reference())
+}
+
+pub fn spec(files: Vec<(String, String)>) -> Platform {
+    let dir = std::env::temp_dir().join(format!(
+        "landfall-workloads-{}-{}",
+        std::process::id(),
+        files.len()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (name, text) in &files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let p = finish(landfall_model::load_dir(&dir).expect("synthetic spec"));
+    let _ = std::fs::remove_dir_all(&dir);
+    p
+}
+
+impl Platform {
+    pub fn workloads(&self) -> Vec<Stack> {
+        landfall_workloads::build(&self.model, &self.plan, &self.base, &Default::default())
+            .unwrap_or_else(|p| {
+                panic!(
+                    "{}",
+                    p.iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            })
+    }
+
+    pub fn graph(&self, stacks: Vec<Stack>) -> Graph {
+        Graph {
+            organization: self.base.organization.clone(),
+            home_region: self.base.home_region.clone(),
+            stacks,
+            organization_actions: Vec::new(),
+        }
+    }
+}

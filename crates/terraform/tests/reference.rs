@@ -1,0 +1,38 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use serde_json::Value;
+
+#[test]
+fn reference_workloads_match_the_provider_schema() {
+    let p = common::reference();
+    let graph = p.graph(p.workloads());
+    let out = landfall_terraform::emit(&graph, &Default::default()).unwrap_or_else(|e| {
+        panic!(
+            "{}",
+            e.iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    let schema: Value = serde_json::from_str(landfall_terraform::schema::AWS_SCHEMA).unwrap();
+    let mut errors = Vec::new();
+    for f in out.files.iter().filter(|f| f.path.ends_with(".tf.json")) {
+        let module: Value = serde_json::from_str(&f.contents).unwrap();
+        for e in landfall_terraform::schema::check_with(&schema, &module) {
+            errors.push(format!("{}: {e}", f.path));
+        }
+    }
+    errors.sort();
+    errors.dedup_by(|a, b| a.split(": ").nth(1) == b.split(": ").nth(1));
+    assert!(
+        errors.is_empty(),
+        "{} schema mismatches:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+    if let Ok(dir) = std::env::var("LANDFALL_WORKLOADS_OUT") {
+        landfall_terraform::write(&out, std::path::Path::new(&dir)).unwrap();
+    }
+}
