@@ -299,7 +299,7 @@ impl<'a> Checker<'a> {
                     .map(|s| self.resolve(s))
                     .and_then(|s| s.get("description"))
                     .and_then(Json::as_str)
-                    .map(|d| first_sentence(d))
+                    .map(first_sentence)
                     .unwrap_or_default();
                 let help = if what.is_empty() {
                     format!("add `{name}: ...`")

@@ -73,7 +73,7 @@ impl Node {
     }
 
     /// The key of a mapping entry, found by the path to its value.
-    pub fn key_span<'a>(&self, path: &[&'a str]) -> Option<Span> {
+    pub fn key_span(&self, path: &[&str]) -> Option<Span> {
         let (last, parent) = path.split_last()?;
         let parent = self.get(parent.iter().copied())?;
         match &parent.value {

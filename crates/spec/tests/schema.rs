@@ -33,8 +33,14 @@ fn the_schema_uses_only_keywords_the_checker_understands() {
     keywords(spec_schema(), &mut found, false);
     found.sort();
     found.dedup();
-    let unknown: Vec<&String> = found.iter().filter(|k| !SUPPORTED_KEYWORDS.contains(&k.as_str())).collect();
-    assert!(unknown.is_empty(), "schema keywords the checker ignores: {unknown:?}");
+    let unknown: Vec<&String> = found
+        .iter()
+        .filter(|k| !SUPPORTED_KEYWORDS.contains(&k.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "schema keywords the checker ignores: {unknown:?}"
+    );
 }
 
 #[test]
@@ -61,7 +67,11 @@ fn every_field_is_documented() {
     let mut missing = Vec::new();
     walk(spec_schema(), "SpecFile", &mut missing);
     // Self-explanatory leaf fields may stay bare; keep the list short.
-    assert!(missing.len() < 40, "{} undocumented fields: {missing:?}", missing.len());
+    assert!(
+        missing.len() < 40,
+        "{} undocumented fields: {missing:?}",
+        missing.len()
+    );
 }
 
 #[test]
@@ -71,9 +81,15 @@ fn invalid_utf8_is_a_located_error_not_a_crash() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("bad.yaml"), b"name: caf\xe9\n").unwrap();
     let (loaded, diagnostics) = landfall_spec::load_dir(&dir).unwrap();
-    let d = diagnostics.iter().find(|d| d.code == "spec::encoding").unwrap();
+    let d = diagnostics
+        .iter()
+        .find(|d| d.code == "spec::encoding")
+        .unwrap();
     let location = loaded.sources.location(d.primary_span().unwrap());
-    assert_eq!((location.file.as_str(), location.line, location.column), ("bad.yaml", 1, 10));
+    assert_eq!(
+        (location.file.as_str(), location.line, location.column),
+        ("bad.yaml", 1, 10)
+    );
 }
 
 #[test]

@@ -20,7 +20,7 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
         .guardrails
         .as_ref()
         .map(|g| g.denied_instance_families.clone())
-        .unwrap_or_else(|| landfall_spec::types::Guardrails::default_denied_families());
+        .unwrap_or_else(landfall_spec::types::Guardrails::default_denied_families);
 
     // Data stores and the topics of MSK clusters.
     let mut data_stores = Vec::new();
