@@ -38,7 +38,7 @@ pub use stacks::Waits;
 
 use landfall_graph::OrganizationAction;
 use landfall_model::Model;
-use landfall_netplan::AddressPlan;
+use landfall_synth::platform::Compiled;
 
 /// Everything live commands start from, built offline.
 pub struct Platform {
@@ -48,12 +48,10 @@ pub struct Platform {
 }
 
 impl Platform {
-    /// Synthesizes the platform; fails with the synthesis problems as text.
-    pub fn new(model: &Model, plan: &AddressPlan, compat: Compat) -> Result<Platform, Vec<String>> {
-        let scps = landfall_rules::compile_scps(model)
-            .map_err(|d| d.iter().map(|d| d.message.clone()).collect::<Vec<_>>())?;
-        let graph = landfall_synth::synthesize(model, plan, &scps)
-            .map_err(|problems| problems.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    /// The live commands' view of a compiled platform (see
+    /// `landfall_synth::platform::compile`).
+    pub fn new(model: &Model, compiled: &Compiled, compat: Compat) -> Platform {
+        let (plan, scps, graph) = (&compiled.plan, &compiled.scps, &compiled.graph);
         let mut trusted_services = vec![deploy::STACKSETS_SERVICE.to_owned()];
         for action in &graph.organization_actions {
             if let OrganizationAction::EnableTrustedAccess { service_principal } = action {
@@ -62,10 +60,10 @@ impl Platform {
                 }
             }
         }
-        Ok(Platform {
-            desired: Desired::new(model, plan, &scps, &graph, compat),
+        Platform {
+            desired: Desired::new(model, plan, scps, graph, compat),
             trusted_services,
-        })
+        }
     }
 }
 
@@ -76,70 +74,31 @@ pub fn load_platform(
     dir: &std::path::Path,
     compat: Compat,
 ) -> Result<(Platform, landfall_rules::Settings), String> {
-    use landfall_netplan::{Lockfile, PlanOptions, LOCKFILE_NAME};
     let mut resolved = landfall_model::load_dir(dir)
         .map_err(|e| format!("cannot load the spec in `{}`: {e}", dir.display()))?;
-    let lock_path = dir.join(LOCKFILE_NAME);
-    let lock = match std::fs::read_to_string(&lock_path) {
-        Ok(text) => {
-            let file = resolved
-                .loaded
-                .sources
-                .add(lock_path.display().to_string(), text.as_str());
-            match Lockfile::parse(&text, file) {
-                Ok(lock) => Some(lock),
-                Err(diagnostics) => {
-                    resolved.diagnostics.extend(diagnostics);
-                    None
-                }
-            }
+    let lockfile = landfall_synth::platform::lockfile_text(Some(dir))
+        .map_err(|e| format!("cannot read the lockfile beside `{}`: {e}", dir.display()))?;
+    let compiled = landfall_synth::platform::compile(&mut resolved, lockfile, Default::default());
+    match (compiled, resolved.model.as_ref()) {
+        (Some(compiled), Some(model)) => Ok((
+            Platform::new(model, &compiled, compat),
+            landfall_rules::Settings::from_model(model),
+        )),
+        _ => {
+            let messages: Vec<String> = resolved
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.message.clone())
+                .collect();
+            Err(format!(
+                "the spec in `{}` has errors (run `landfall validate --spec {}`): {}",
+                dir.display(),
+                dir.display(),
+                messages.join("; ")
+            ))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(format!("cannot read `{}`: {e}", lock_path.display())),
-    };
-    let problems = |messages: Vec<String>| {
-        format!(
-            "the spec in `{}` has errors (run `landfall validate --spec {}`): {}",
-            dir.display(),
-            dir.display(),
-            messages.join("; ")
-        )
-    };
-    let Some(model) = resolved
-        .model
-        .as_ref()
-        .filter(|_| !resolved.diagnostics.has_errors())
-    else {
-        return Err(problems(
-            resolved
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| d.message.clone())
-                .collect(),
-        ));
-    };
-    let planned = landfall_netplan::plan(
-        model,
-        &resolved.loaded,
-        lock.as_ref(),
-        PlanOptions::default(),
-    );
-    let Some(plan) = planned
-        .plan
-        .filter(|_| !planned.diagnostics.iter().any(|d| d.is_error()))
-    else {
-        return Err(problems(
-            planned
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| d.message.clone())
-                .collect(),
-        ));
-    };
-    let platform = Platform::new(model, &plan, compat).map_err(|p| p.join("; "))?;
-    Ok((platform, landfall_rules::Settings::from_model(model)))
+    }
 }
 
 /// Runtime settings of a live command.

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use landfall_live::{LiveOptions, Platform};
-use landfall_netplan::{Lockfile, PlanOptions, LOCKFILE_NAME};
 
 use crate::args::{ColorChoice, SpecArgs};
 use crate::output;
@@ -62,65 +61,18 @@ pub struct Prepared {
 /// prints the diagnostics and returns the exit code.
 pub fn prepare(args: &LiveArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
     let options = args.options(1);
-    let spec_args = args.spec_args();
-    let mut resolved = output::load(&spec_args)?;
-    let lock_text = match &args.spec {
-        Some(dir) => {
-            let path = dir.join(LOCKFILE_NAME);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => Some((path.display().to_string(), text)),
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-                Err(error) => {
-                    return Err(error).with_context(|| format!("cannot read `{}`", path.display()))
-                }
-            }
-        }
-        None => landfall_spec::REFERENCE_FILES
-            .iter()
-            .find(|(name, _)| *name == LOCKFILE_NAME)
-            .map(|(_, text)| (format!("reference/{LOCKFILE_NAME}"), (*text).to_owned())),
-    };
-    let mut lock = None;
-    if let Some((name, text)) = &lock_text {
-        let file = resolved.loaded.sources.add(name.clone(), text.as_str());
-        match Lockfile::parse(text, file) {
-            Ok(parsed) => lock = Some(parsed),
-            Err(diagnostics) => resolved.diagnostics.extend(diagnostics),
-        }
-    }
-    let plan = match (&resolved.model, resolved.diagnostics.has_errors()) {
-        (Some(model), false) => {
-            let planned = landfall_netplan::plan(
-                model,
-                &resolved.loaded,
-                lock.as_ref(),
-                PlanOptions::default(),
-            );
-            resolved.diagnostics.extend(planned.diagnostics);
-            planned.plan
-        }
-        _ => None,
-    };
-    let (Some(model), Some(plan), false) = (
-        resolved.model.as_ref(),
-        plan,
-        resolved.diagnostics.has_errors(),
-    ) else {
+    let mut resolved = output::load(&args.spec_args())?;
+    let lockfile = landfall_synth::platform::lockfile_text(args.spec.as_deref())
+        .context("cannot read the spec's lockfile")?;
+    let compiled = landfall_synth::platform::compile(&mut resolved, lockfile, Default::default());
+    let (Some(compiled), Some(model)) = (compiled, resolved.model.as_ref()) else {
         output::print_diagnostics(&resolved, args.color)?;
         return Ok(Err(ExitCode::from(super::INVALID)));
     };
-    match Platform::new(model, &plan, options.compat()) {
-        Ok(platform) => Ok(Ok(Prepared {
-            platform,
-            settings: landfall_rules::Settings::from_model(model),
-        })),
-        Err(problems) => {
-            for p in problems {
-                eprintln!("error: {p}");
-            }
-            Ok(Err(ExitCode::from(super::INVALID)))
-        }
-    }
+    Ok(Ok(Prepared {
+        platform: Platform::new(model, &compiled, options.compat()),
+        settings: landfall_rules::Settings::from_model(model),
+    }))
 }
 
 pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
