@@ -18,8 +18,9 @@ pub struct Cli {
 pub enum Command {
     /// Check a spec and report every problem with its file, line and column.
     Validate(SpecArgs),
-    /// Show the resolved platform: accounts, OUs, network, services, data stores.
-    Show(SpecArgs),
+    /// Show the resolved platform: accounts, OUs, network, services, data stores;
+    /// `show service NAME` explains what a service gets and why.
+    Show(ShowArgs),
     /// Print the JSON Schema of spec files (for editor completion and checks).
     Schema,
     /// Write the reference platform into DIR as a starting point.
@@ -120,6 +121,39 @@ pub struct SynthArgs {
     /// Directory to write templates and manifest.json into (created if missing).
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub out: PathBuf,
+    /// Which infrastructure code to write: CloudFormation templates (every
+    /// layer), Terraform JSON root modules (the workload layer, and every
+    /// other stack Terraform can express), or both.
+    #[arg(long, value_enum, default_value_t = Emit::Both)]
+    pub emit: Emit,
+    /// Only this service (repeatable): its stacks, its account's shared
+    /// stack and the data stores it uses; no platform layers.
+    #[arg(long, value_name = "NAME")]
+    pub service: Vec<String>,
+    /// A renamed service or data store, `OLD=NEW` (repeatable): its Terraform
+    /// module keeps its state and moves addresses instead of replacing them.
+    #[arg(long, value_name = "OLD=NEW")]
+    pub rename: Vec<String>,
+}
+
+/// Infrastructure code `landfall synth` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    Cloudformation,
+    Terraform,
+    Both,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// What to show: nothing for the platform, `service` for one service.
+    #[arg(value_name = "WHAT")]
+    pub what: Option<String>,
+    /// The service's name (with `service`).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -271,11 +271,21 @@ fn old_stack_name(stack: &str, renames: &[(String, String)]) -> Option<String> {
 }
 
 /// The root module of one stack, as a JSON value, and its manifest entry.
-pub fn module(
-    graph: &Graph,
-    stack: &Stack,
-    options: &Options,
-) -> Result<(Value, Value, usize), Vec<String>> {
+/// A stack's root module: `main.tf.json`, and its `moved` blocks (written to
+/// `moved.tf.json`, because checkov's Terraform JSON reader cannot read a
+/// `moved` list).
+pub struct RootModule {
+    pub main: Value,
+    pub moved: Vec<Value>,
+    pub manifest_entry: Value,
+    pub resources: usize,
+}
+
+/// `versions.tf.json` of every module: the Terraform version the S3
+/// backend's lockfile needs (kept apart for the same reason).
+pub const VERSIONS: &str = "{\n  \"terraform\": {\n    \"required_version\": \">= 1.10\"\n  }\n}\n";
+
+pub fn module(graph: &Graph, stack: &Stack, options: &Options) -> Result<RootModule, Vec<String>> {
     let Target::Account { account, region } = &stack.target else {
         return Err(vec![
             "a StackSet has no Terraform form here (deploy it with CloudFormation)".into(),
@@ -447,7 +457,6 @@ pub fn module(
     root.insert(
         "terraform".into(),
         json!({
-            "required_version": ">= 1.10",
             "required_providers": providers,
             "backend": { "s3": { "bucket": bucket, "key": state_key, "region": state_region, "encrypt": true, "use_lockfile": true } }
         }),
@@ -467,9 +476,6 @@ pub fn module(
     if !outputs.is_empty() {
         root.insert("output".into(), Value::Object(outputs));
     }
-    if !moved.is_empty() {
-        root.insert("moved".into(), Value::Array(moved));
-    }
     let entry = json!({
         "name": stack.name,
         "layer": stack.layer.name(),
@@ -480,7 +486,12 @@ pub fn module(
         "variables": resolution,
         "depends_on": stack.depends_on,
     });
-    Ok((Value::Object(root), entry, count))
+    Ok(RootModule {
+        main: Value::Object(root),
+        moved,
+        manifest_entry: entry,
+        resources: count,
+    })
 }
 
 fn module_dir(stack: &Stack) -> String {
@@ -498,16 +509,30 @@ pub fn emit(graph: &Graph, options: &Options) -> Result<Emitted, Vec<Problem>> {
             continue;
         }
         match module(graph, stack, options) {
-            Ok((root, entry, count)) => {
-                let mut text = serde_json::to_string_pretty(&root).unwrap_or_default();
+            Ok(m) => {
+                let dir = module_dir(stack);
+                let mut text = serde_json::to_string_pretty(&m.main).unwrap_or_default();
                 text.push('\n');
                 out.files.push(File {
-                    path: format!("{}/main.tf.json", module_dir(stack)),
+                    path: format!("{dir}/main.tf.json"),
                     contents: text,
                 });
-                entries.push(entry);
+                out.files.push(File {
+                    path: format!("{dir}/versions.tf.json"),
+                    contents: VERSIONS.to_owned(),
+                });
+                if !m.moved.is_empty() {
+                    let mut text = serde_json::to_string_pretty(&json!({ "moved": m.moved }))
+                        .unwrap_or_default();
+                    text.push('\n');
+                    out.files.push(File {
+                        path: format!("{dir}/moved.tf.json"),
+                        contents: text,
+                    });
+                }
+                entries.push(m.manifest_entry);
                 out.modules += 1;
-                out.resources += count;
+                out.resources += m.resources;
             }
             Err(messages) => {
                 if stack.layer == Layer::Workloads {
@@ -553,16 +578,23 @@ pub fn write(emitted: &Emitted, dir: &Path) -> std::io::Result<()> {
             }
             for module in std::fs::read_dir(layer.path())? {
                 let module = module?;
-                let rel = format!(
-                    "terraform/{}/{}/main.tf.json",
-                    layer.file_name().to_string_lossy(),
-                    module.file_name().to_string_lossy()
-                );
-                let file = module.path().join("main.tf.json");
-                if file.is_file() && !keep.contains(rel.as_str()) {
-                    std::fs::remove_file(&file)?;
-                    let _ = std::fs::remove_dir(module.path());
+                if !module.file_type()?.is_dir() {
+                    continue;
                 }
+                for file in std::fs::read_dir(module.path())? {
+                    let file = file?;
+                    let name = file.file_name().to_string_lossy().into_owned();
+                    let rel = format!(
+                        "terraform/{}/{}/{name}",
+                        layer.file_name().to_string_lossy(),
+                        module.file_name().to_string_lossy()
+                    );
+                    if name.ends_with(".tf.json") && !keep.contains(rel.as_str()) {
+                        std::fs::remove_file(file.path())?;
+                    }
+                }
+                // Gone when empty (Terraform's own `.terraform` keeps it).
+                let _ = std::fs::remove_dir(module.path());
             }
         }
     }

@@ -18,7 +18,11 @@ fn reference_workloads_match_the_provider_schema() {
     });
     let schema: Value = serde_json::from_str(landfall_terraform::schema::AWS_SCHEMA).unwrap();
     let mut errors = Vec::new();
-    for f in out.files.iter().filter(|f| f.path.ends_with(".tf.json")) {
+    for f in out
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with("main.tf.json"))
+    {
         let module: Value = serde_json::from_str(&f.contents).unwrap();
         for e in landfall_terraform::schema::check_with(&schema, &module) {
             errors.push(format!("{}: {e}", f.path));

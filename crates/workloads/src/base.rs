@@ -171,7 +171,7 @@ pub(crate) fn build(
                 "SecurityGroups": [{ "Ref": "LoadBalancerSecurityGroup" }],
                 "LoadBalancerAttributes": [
                     { "Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true" },
-                    { "Key": "deletion_protection.enabled", "Value": if place.env.production { "true" } else { "false" } }
+                    { "Key": "deletion_protection.enabled", "Value": "true" }
                 ],
                 "Tags": std_tags(place, &[])
             }),
@@ -305,15 +305,21 @@ fn capacity(
         "AWS::IAM::InstanceProfile",
         json!({ "Path": ROLE_PATH, "Roles": [{ "Ref": "InstanceRole" }] }),
     );
+    let mut instance_egress: Vec<Value> = ctx
+        .vpc_cidrs(place, TierKind::Endpoints)
+        .iter()
+        .map(|c| json!({ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": c, "Description": "interface endpoints (ECS, SSM, ECR, logs)" }))
+        .collect();
+    if instance_egress.is_empty() {
+        instance_egress.push(json!({ "IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "127.0.0.1/32", "Description": "no egress" }));
+    }
     b.add(
         "InstanceSecurityGroup",
         "AWS::EC2::SecurityGroup",
         json!({
             "GroupDescription": "Metal container instances: no inbound (Session Manager only); tasks use awsvpc groups of their own",
             "VpcId": vpc,
-            "SecurityGroupEgress": ctx.cidrs(place, TierKind::Endpoints).iter().map(|c| json!({
-                "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": c, "Description": "interface endpoints (ECS, SSM, ECR, logs)"
-            })).collect::<Vec<_>>(),
+            "SecurityGroupEgress": instance_egress,
             "Tags": std_tags(place, &[])
         }),
     );

@@ -165,6 +165,23 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
+    /// CIDRs of every subnet of a tier kind in the placement's VPC, shared
+    /// with the account or not (interface endpoints serve the whole VPC).
+    pub fn vpc_cidrs(&self, place: &Placement<'_>, kind: TierKind) -> Vec<String> {
+        let mut subnets: Vec<&Subnet> = self
+            .model
+            .network
+            .subnets
+            .iter()
+            .filter(|s| s.vpc == place.vpc.id && self.model.tier(s.tier).kind == kind)
+            .collect();
+        subnets.sort_by_key(|s| (s.az, s.name.clone()));
+        subnets
+            .iter()
+            .map(|s| self.plan.subnet_cidr(s.id).to_string())
+            .collect()
+    }
+
     pub fn cidrs(&self, place: &Placement<'_>, kind: TierKind) -> Vec<String> {
         self.subnets(place, kind)
             .iter()

@@ -125,7 +125,7 @@ pub fn service(model: &Model, plan: &AddressPlan, name: &str) -> Option<String> 
         if lb {
             let _ = writeln!(out, "    in  tcp {} from its load balancer", service.port);
         }
-        for c in ctx.cidrs(&place, TierKind::Endpoints) {
+        for c in ctx.vpc_cidrs(&place, TierKind::Endpoints) {
             let _ = writeln!(out, "    out tcp 443 to {c} (interface endpoints)");
         }
         for id in &service.data_stores {

@@ -31,6 +31,8 @@ pub const LOG_ROUTER_IMAGE: &str = "public.ecr.aws/aws-observability/aws-for-flu
 
 const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+/// AWS's managed `SecurityHeadersPolicy` (HSTS, no sniffing, frame options).
+const SECURITY_HEADERS: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
 
 fn name64(prefix: &str, name: &str) -> String {
     format!("{prefix}-{name}").chars().take(64).collect()
@@ -166,6 +168,10 @@ pub(crate) fn build(
                 }
             }
         }
+    }
+    if egress.is_empty() {
+        // An empty list would give CloudFormation's default: all traffic out.
+        egress.push(json!({ "IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "127.0.0.1/32", "Description": "no egress" }));
     }
     let mut sg = json!({
         "GroupDescription": format!("Service {}: its declared dependencies and nothing else", service.name),
@@ -494,6 +500,7 @@ pub(crate) fn build(
                         "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
                         "CachePolicyId": CACHING_DISABLED,
                         "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST,
+                        "ResponseHeadersPolicyId": SECURITY_HEADERS,
                         "Compress": true
                     }
                 },

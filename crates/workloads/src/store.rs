@@ -332,6 +332,9 @@ pub(crate) fn build(
                     "BackupRetentionPeriod": retention,
                     "CopyTagsToSnapshot": true,
                     "AutoMinorVersionUpgrade": true,
+                    "EnablePerformanceInsights": true,
+                    "PerformanceInsightsKMSKeyId": key,
+                    "EnableCloudwatchLogsExports": if engine.contains("postgres") { vec!["postgresql"] } else { vec!["error", "slowquery"] },
                     "DBSubnetGroupName": { "Ref": "SubnetGroup" },
                     "VPCSecurityGroups": [{ "Ref": "SecurityGroup" }],
                     "Tags": tags(&[("landfall:reason", &tag_value(reason))])

@@ -19,10 +19,10 @@ mod validate;
 
 use std::process::ExitCode;
 
-use crate::args::{Cli, Command, SpecArgs};
+use crate::args::{Cli, Command, ShowArgs};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command.unwrap_or(Command::Show(SpecArgs::default())) {
+    match cli.command.unwrap_or(Command::Show(ShowArgs::default())) {
         Command::Validate(args) => validate::run(&args),
         Command::Show(args) => show::run(&args),
         Command::Schema => schema::run(),

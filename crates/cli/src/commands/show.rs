@@ -6,10 +6,19 @@ use std::process::ExitCode;
 use landfall_model::footprint::BLUEPRINT;
 use landfall_model::{Footprint, Model, OuKind};
 
-use crate::args::{Format, SpecArgs};
+use crate::args::{Format, ShowArgs};
 use crate::output;
 
-pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &ShowArgs) -> anyhow::Result<ExitCode> {
+    match (args.what.as_deref(), args.name.as_deref()) {
+        (None, _) => {}
+        (Some("service"), Some(name)) => return service(args, name),
+        (Some(what), _) => {
+            eprintln!("error: cannot show `{what}`; use `landfall show` or `landfall show service NAME`");
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let args = &args.spec;
     let resolved = output::load(args)?;
     output::print_diagnostics(&resolved, args.color)?;
     let Some(model) = &resolved.model else {
@@ -148,4 +157,26 @@ fn render_text(model: &Model, footprint: &Footprint) -> String {
         );
     }
     out
+}
+
+/// `landfall show service NAME`: what the service gets in each environment
+/// and why (accounts, subnets, security group rules, IAM, scaling math).
+fn service(args: &ShowArgs, name: &str) -> anyhow::Result<ExitCode> {
+    let mut resolved = output::load(&args.spec)?;
+    let lock = landfall_synth::platform::lockfile_text(args.spec.spec.as_deref())?;
+    let compiled = landfall_synth::platform::compile(&mut resolved, lock, Default::default());
+    output::print_diagnostics(&resolved, args.spec.color)?;
+    let (Some(model), Some(compiled)) = (&resolved.model, compiled) else {
+        return Ok(ExitCode::from(super::INVALID));
+    };
+    match landfall_workloads::explain::service(model, &compiled.plan, name) {
+        Some(text) => {
+            output::print_stdout(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprintln!("error: there is no service `{name}`");
+            Ok(ExitCode::from(super::INVALID))
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use landfall_netplan::{Lockfile, PlanOptions, LOCKFILE_NAME};
 
-use crate::args::{Format, SynthArgs};
+use crate::args::{Emit, Format, SynthArgs};
 use crate::output;
 
 pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
@@ -70,9 +70,62 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(super::INVALID));
         }
     };
-    let emitted = landfall_synth::synthesize(model, &plan, &scps).and_then(|graph| {
-        landfall_synth::cloudformation::emit(&graph, &model.limits, Some(&resolved.loaded.sources))
-    });
+    let graph = match landfall_synth::synthesize(model, &plan, &scps) {
+        Ok(graph) => graph,
+        Err(problems) => {
+            resolved
+                .diagnostics
+                .extend(problems.iter().map(|p| p.to_diagnostic(&resolved.loaded)));
+            output::print_diagnostics(&resolved, args.spec.color)?;
+            return Ok(ExitCode::from(super::INVALID));
+        }
+    };
+    // The workload layer (services and data stores) joins the platform's.
+    let graph = match with_workloads(graph, model, &plan, args) {
+        Ok(graph) => graph,
+        Err(problems) => {
+            resolved
+                .diagnostics
+                .extend(problems.iter().map(|p| p.to_diagnostic(&resolved.loaded)));
+            output::print_diagnostics(&resolved, args.spec.color)?;
+            return Ok(ExitCode::from(super::INVALID));
+        }
+    };
+    if args.emit != Emit::Cloudformation {
+        let options = landfall_terraform::Options {
+            renames: args
+                .rename
+                .iter()
+                .filter_map(|r| r.split_once('='))
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .collect(),
+            ..Default::default()
+        };
+        match landfall_terraform::emit(&graph, &options) {
+            Ok(tf) => {
+                landfall_terraform::write(&tf, &args.out)
+                    .with_context(|| format!("cannot write to `{}`", args.out.display()))?;
+                eprintln!(
+                    "wrote {} Terraform root modules ({} resources) to `{}`; {} stacks have no Terraform form (see terraform/manifest.json)",
+                    tf.modules,
+                    tf.resources,
+                    args.out.join("terraform").display(),
+                    tf.skipped.len()
+                );
+            }
+            Err(problems) => {
+                for p in &problems {
+                    eprintln!("error[terraform]: {p}");
+                }
+                return Ok(ExitCode::from(super::INVALID));
+            }
+        }
+        if args.emit == Emit::Terraform {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let emitted =
+        landfall_synth::cloudformation::emit(&graph, &model.limits, Some(&resolved.loaded.sources));
     let emitted = match emitted {
         Ok(emitted) => emitted,
         Err(problems) => {
@@ -127,4 +180,24 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The platform's graph with the workload layer's stacks added; with
+/// `--service`, only the workload stacks of those services.
+fn with_workloads(
+    mut graph: landfall_graph::Graph,
+    model: &landfall_model::Model,
+    plan: &landfall_netplan::AddressPlan,
+    args: &SynthArgs,
+) -> Result<landfall_graph::Graph, Vec<landfall_workloads::Problem>> {
+    let options = landfall_workloads::Options {
+        services: (!args.service.is_empty()).then(|| args.service.iter().cloned().collect()),
+    };
+    let stacks = landfall_workloads::build(model, plan, &graph, &options)?;
+    if args.service.is_empty() {
+        graph.stacks.extend(stacks);
+    } else {
+        graph.stacks = stacks;
+    }
+    Ok(graph)
 }

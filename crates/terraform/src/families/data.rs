@@ -163,6 +163,21 @@ pub static MAPPINGS: [Mapping; 13] = [
                 "auto_minor_version_upgrade",
                 K::V,
             ),
+            P(
+                "EnablePerformanceInsights",
+                "performance_insights_enabled",
+                K::V,
+            ),
+            P(
+                "PerformanceInsightsKMSKeyId",
+                "performance_insights_kms_key_id",
+                K::V,
+            ),
+            P(
+                "EnableCloudwatchLogsExports",
+                "enabled_cloudwatch_logs_exports",
+                K::V,
+            ),
             P("DBSubnetGroupName", "db_subnet_group_name", K::V),
             P("VPCSecurityGroups", "vpc_security_group_ids", K::V),
             TAGS,

@@ -144,6 +144,16 @@ pub static MAPPINGS: [Mapping; 3] = [
                             P("CachedMethods", "cached_methods", K::V),
                             P("CachePolicyId", "cache_policy_id", K::V),
                             P("OriginRequestPolicyId", "origin_request_policy_id", K::V),
+                            P(
+                                "ResponseHeadersPolicyId",
+                                "response_headers_policy_id",
+                                K::V,
+                            ),
+                            P(
+                                "ResponseHeadersPolicyId",
+                                "response_headers_policy_id",
+                                K::V,
+                            ),
                             P("Compress", "compress", K::V),
                         ]),
                     ),
