@@ -27,6 +27,7 @@
 
 pub mod expr;
 pub mod families;
+pub mod plan;
 pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};

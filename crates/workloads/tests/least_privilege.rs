@@ -1,0 +1,307 @@
+//! Least privilege, verified with the IAM engine: for every service of the
+//! reference platform in every environment, its task role's identity
+//! policy allows what its declared dependencies need, and denies the same
+//! actions on every other data store and topic — another domain's, or its
+//! own domain's undeclared ones.
+//!
+//! Intrinsics are replaced by concrete values first (account ids, the
+//! region, imported cluster resource ids). Access to a topic whose cluster
+//! lives in another domain's account also needs that cluster's policy (the
+//! store stack grants it to the accounts of the client domains); this test
+//! checks the identity side.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use std::collections::BTreeMap;
+
+use landfall_diagnostics::SourceSet;
+use landfall_iam::{evaluate, CompiledPolicy, DecisionKind, PolicySet, Request, RequestInput};
+use landfall_model::{DataStore, EnvId, Model};
+use landfall_spec::types::Engine;
+use landfall_workloads::placement;
+use landfall_workloads::policy::{document, instantiate, store_stack, task_policy};
+
+fn account_id(model: &Model, name: &str) -> String {
+    let i = model.accounts.iter().position(|a| a.name == name).unwrap();
+    format!("{:012}", 100_000_000_000u64 + i as u64)
+}
+
+fn cluster_id(store: &DataStore, env: &str) -> String {
+    format!("cluster-{}-{env}", store.name)
+}
+
+struct Env<'a> {
+    model: &'a Model,
+    env: EnvId,
+    region: String,
+}
+
+impl Env<'_> {
+    fn store_account(&self, store: &DataStore) -> String {
+        let a = self.model.workload_account(store.domain, self.env).unwrap();
+        account_id(self.model, &a.name)
+    }
+
+    fn vars(&self, account: &str) -> BTreeMap<String, String> {
+        let env_name = &self.model.environment(self.env).name;
+        let mut vars = BTreeMap::new();
+        vars.insert("AWS::Partition".into(), "aws".into());
+        vars.insert("AWS::Region".into(), self.region.clone());
+        vars.insert("AWS::AccountId".into(), account.to_owned());
+        for a in &self.model.accounts {
+            vars.insert(
+                landfall_workloads::policy::account_param(&a.name),
+                account_id(self.model, &a.name),
+            );
+        }
+        for store in &self.model.data_stores {
+            let Some(place) = placement(self.model, store.domain, self.env) else {
+                continue;
+            };
+            let stack = store_stack(self.model, &place, store);
+            vars.insert(
+                format!("import:{stack}:ClusterResourceId"),
+                cluster_id(store, env_name),
+            );
+            vars.insert(
+                format!("import:{stack}:ReplicaClusterResourceId"),
+                format!("{}-replica", cluster_id(store, env_name)),
+            );
+            vars.insert(
+                format!("import:{stack}:InstanceResourceId"),
+                format!("db-{}-{env_name}", store.name),
+            );
+        }
+        for d in &self.model.domains {
+            if let Some(place) = placement(self.model, d.id, self.env) {
+                let stack = format!(
+                    "{}-workloads-{}-{env_name}",
+                    self.model.organization.slug, d.name
+                );
+                vars.insert(
+                    format!("import:{stack}:DataKeyArn"),
+                    format!(
+                        "arn:aws:kms:{}:{}:key/{}",
+                        self.region,
+                        account_id(self.model, &place.account.name),
+                        d.name
+                    ),
+                );
+            }
+        }
+        vars
+    }
+
+    /// The requests that use a store, as `service`, with their resource account.
+    fn store_requests(
+        &self,
+        store: &DataStore,
+        service: &str,
+    ) -> Vec<(String, String, String, Vec<(&'static str, String)>)> {
+        let acct = self.store_account(store);
+        let env_name = &self.model.environment(self.env).name;
+        let r = &self.region;
+        match &store.engine {
+            Engine::Aurora { .. } => vec![(
+                "rds-db:connect".into(),
+                format!(
+                    "arn:aws:rds-db:{r}:{acct}:dbuser:{}/{service}",
+                    cluster_id(store, env_name)
+                ),
+                acct,
+                vec![],
+            )],
+            Engine::Rds { .. } => vec![(
+                "rds-db:connect".into(),
+                format!(
+                    "arn:aws:rds-db:{r}:{acct}:dbuser:db-{}-{env_name}/{service}",
+                    store.name
+                ),
+                acct,
+                vec![],
+            )],
+            Engine::Dynamodb { .. } => vec![
+                (
+                    "dynamodb:GetItem".into(),
+                    format!("arn:aws:dynamodb:{r}:{acct}:table/{}", store.name),
+                    acct.clone(),
+                    vec![],
+                ),
+                (
+                    "dynamodb:Query".into(),
+                    format!(
+                        "arn:aws:dynamodb:{r}:{acct}:table/{}/index/by-owner",
+                        store.name
+                    ),
+                    acct,
+                    vec![],
+                ),
+            ],
+            Engine::Valkey { .. } | Engine::Memcached { .. } | Engine::Msk { .. } => vec![],
+        }
+    }
+}
+
+fn decide(
+    policy: &PolicySet,
+    principal: &str,
+    action: &str,
+    resource: &str,
+    context: &[(&str, String)],
+) -> DecisionKind {
+    let input = RequestInput {
+        principal: principal.to_owned(),
+        action: action.to_owned(),
+        resource: resource.to_owned(),
+        resource_account: None,
+        context: context
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), landfall_iam::ContextValue::One(v.clone())))
+            .collect(),
+        management_account: None,
+    };
+    evaluate(policy, &Request::new(input)).decision
+}
+
+#[test]
+fn task_roles_allow_their_dependencies_and_nothing_of_other_stores() {
+    let p = common::reference();
+    let model = &p.model;
+    let (mut checked, mut allowed, mut denied) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for service in &model.services {
+        for &env in &service.environments {
+            let Some(place) = placement(model, service.domain, env) else {
+                continue;
+            };
+            let e = Env {
+                model,
+                env,
+                region: place.region.name.clone(),
+            };
+            let acct = account_id(model, &place.account.name);
+            let grants = task_policy(model, &place, service).grants;
+            for g in &grants {
+                assert!(
+                    g.resources.iter().all(|r| r != "*"),
+                    "{}: statement {} grants on every resource",
+                    service.name,
+                    g.sid
+                );
+            }
+            let text = instantiate(&document(&grants), &e.vars(&acct)).to_string();
+            assert!(
+                !text.contains("${"),
+                "{}: unresolved value in {text}",
+                service.name
+            );
+            let mut sources = SourceSet::default();
+            let file = sources.add("task-policy.json", text.as_str());
+            let parsed =
+                landfall_iam::policy::parse_policy_text(file, &text, "task", &Default::default())
+                    .unwrap_or_else(|d| panic!("{}: {d:?}\n{text}", service.name));
+            let policy = PolicySet {
+                identity: vec![CompiledPolicy::new(parsed)],
+                ..Default::default()
+            };
+            let principal = format!("arn:aws:iam::{acct}:role/workload/task-{}", service.name);
+            checked += 1;
+            let mut expect = |action: &str, resource: &str, ctx: &[(&str, String)], want: bool| {
+                let got =
+                    decide(&policy, &principal, action, resource, ctx) == DecisionKind::Allowed;
+                if got {
+                    allowed += 1;
+                } else {
+                    denied += 1;
+                }
+                if got != want {
+                    failures.push(format!(
+                        "{} [{}]: {action} on {resource} is {}",
+                        service.name,
+                        model.environment(env).name,
+                        if got { "allowed" } else { "denied" }
+                    ));
+                }
+            };
+            // Every data store of the environment: declared ones allowed, the rest denied.
+            for store in model
+                .data_stores
+                .iter()
+                .filter(|s| s.environments.contains(&env))
+            {
+                let declared = service.data_stores.contains(&store.id);
+                for (action, resource, _, ctx) in e.store_requests(store, &service.name) {
+                    expect(&action, &resource, &ctx, declared);
+                }
+                if declared {
+                    if let Engine::Dynamodb { .. } = store.engine {
+                        let key = e.vars(&acct)[&format!(
+                            "import:{}-workloads-{}-{}:DataKeyArn",
+                            model.organization.slug, place.domain.name, place.env.name
+                        )]
+                            .clone();
+                        expect(
+                            "kms:Decrypt",
+                            &key,
+                            &[(
+                                "kms:ViaService",
+                                format!("dynamodb.{}.amazonaws.com", e.region),
+                            )],
+                            true,
+                        );
+                        expect("kms:Decrypt", &key, &[], false);
+                        let table =
+                            format!("arn:aws:dynamodb:{}:{acct}:table/{}", e.region, store.name);
+                        expect("dynamodb:DeleteTable", &table, &[], false);
+                    }
+                }
+            }
+            // Topics: produce only declared ones, consume only declared ones.
+            let logs = landfall_workloads::policy::log_topic(model, env)
+                .map(|(s, t)| (s.id, t.to_owned()));
+            for topic in &model.topics {
+                let cluster = model.data_store(topic.cluster);
+                if !cluster.environments.contains(&env) {
+                    continue;
+                }
+                let arn = format!(
+                    "arn:aws:kafka:{}:{}:topic/{}/abcd-1234/{}",
+                    e.region,
+                    e.store_account(cluster),
+                    cluster.name,
+                    topic.name
+                );
+                let is_log = logs
+                    .as_ref()
+                    .is_some_and(|(s, t)| *s == cluster.id && *t == topic.name);
+                expect(
+                    "kafka-cluster:WriteData",
+                    &arn,
+                    &[],
+                    service.produces.contains(&topic.id) || is_log,
+                );
+                expect(
+                    "kafka-cluster:ReadData",
+                    &arn,
+                    &[],
+                    service.consumes.contains(&topic.id),
+                );
+                let cluster_arn = format!(
+                    "arn:aws:kafka:{}:{}:cluster/{}/abcd-1234",
+                    e.region,
+                    e.store_account(cluster),
+                    cluster.name
+                );
+                expect("kafka-cluster:AlterCluster", &cluster_arn, &[], false);
+            }
+        }
+    }
+    eprintln!("{checked} task roles: {allowed} requests allowed, {denied} denied as expected");
+    assert!(checked >= 300, "only {checked} task roles checked");
+    assert!(
+        failures.is_empty(),
+        "{} unexpected decisions:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
