@@ -52,24 +52,9 @@ fn reference_files() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The testkit's synthetic org, with the application tier and task counts
-/// sized so its address plan fits.
+/// The testkit's synthetic org of about `accounts` accounts.
 fn synthetic_files(accounts: usize, services: usize) -> Vec<(String, String)> {
     landfall_testkit::synthetic_spec(landfall_testkit::Size::about(accounts, services))
-        .into_iter()
-        .map(|(name, text)| {
-            let text = if name == "network.yaml" && text.contains("per_domain: false") {
-                text.replace(
-                    "kind: application, prefix_length: 22",
-                    "kind: application, prefix_length: 18",
-                )
-            } else {
-                text.replace("max_tasks: 20", "max_tasks: 6")
-                    .replace("peak_rps: 2000", "peak_rps: 600")
-            };
-            (name, text)
-        })
-        .collect()
 }
 
 fn out_dir(name: &str) -> std::path::PathBuf {

@@ -47,7 +47,7 @@ fn large_network_files() -> Vec<(String, String)> {
                     .replace("per_domain: false", "per_domain: true")
                     .replace("domains: 328 }", "domains: 170 }")
                     .replace(
-                        "kind: application, prefix_length: 22",
+                        "kind: application, prefix_length: 18",
                         "kind: application, prefix_length: 26",
                     ),
                 "landfall.yaml" => format!("{text}  subnets_per_vpc: 1000\n"),

@@ -91,23 +91,7 @@ pub fn emit(s: &Synthesized) -> Emitted {
         .unwrap_or_else(|problems| panic!("{problems:#?}"))
 }
 
-/// The testkit's synthetic platform of about `accounts` accounts, with the
-/// application tier and task counts adjusted so its address plan fits (the
-/// testkit sizes them for resolution, not for addressing).
+/// The testkit's synthetic platform of about `accounts` accounts.
 pub fn synthetic_files(accounts: usize, services: usize) -> Vec<(String, String)> {
     landfall_testkit::synthetic_spec(landfall_testkit::Size::about(accounts, services))
-        .into_iter()
-        .map(|(name, text)| {
-            let text = if name == "network.yaml" && text.contains("per_domain: false") {
-                text.replace(
-                    "kind: application, prefix_length: 22",
-                    "kind: application, prefix_length: 18",
-                )
-            } else {
-                text.replace("max_tasks: 20", "max_tasks: 6")
-                    .replace("peak_rps: 2000", "peak_rps: 600")
-            };
-            (name, text)
-        })
-        .collect()
 }
