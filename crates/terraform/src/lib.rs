@@ -112,13 +112,16 @@ fn sanitize(text: &str) -> String {
 
 /// The mapping of a resource.
 pub fn mapping_for(r: &Resource) -> Option<&'static Mapping> {
+    static INDEX: std::sync::OnceLock<BTreeMap<&'static str, &'static Mapping>> =
+        std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| families::all().into_iter().map(|m| (m.cfn, m)).collect());
     let kind =
         if r.kind == "AWS::RDS::DBInstance" && r.properties.contains_key("DBClusterIdentifier") {
             families::data::CLUSTER_INSTANCE
         } else {
             r.kind.as_str()
         };
-    families::all().into_iter().find(|m| m.cfn == kind)
+    index.get(kind).copied()
 }
 
 /// The translation context of one stack.

@@ -193,16 +193,14 @@ pub(crate) fn build(
         let mut seen = std::collections::BTreeSet::new();
         let mut rule = 0;
         for callee in services.iter().filter(|s| exposure(ctx, place, s).0) {
-            for caller in
-                ctx.model.services.iter().filter(|c| {
-                    c.calls.contains(&callee.id) && c.environments.contains(&place.env.id)
-                })
+            for caller in ctx.callers[callee.id.index()]
+                .iter()
+                .filter(|c| c.environments.contains(&place.env.id))
             {
                 if caller.domain == place.domain.id || !seen.insert(caller.domain) {
                     continue;
                 }
-                let Some(other) = crate::ctx::placement(ctx.model, caller.domain, place.env.id)
-                else {
+                let Some(other) = ctx.place(caller.domain, place.env.id) else {
                     continue;
                 };
                 for cidr in ctx.app_cidrs(&other) {

@@ -54,6 +54,46 @@ pub fn placement(model: &Model, domain: DomainId, env: EnvId) -> Option<Placemen
     })
 }
 
+/// Every placement of the model, found once.
+fn placements(model: &Model) -> BTreeMap<(usize, usize), Placement<'_>> {
+    let mut accounts = BTreeMap::new();
+    for a in &model.accounts {
+        if let (Some(d), Some(e)) = (a.domain, a.environment) {
+            accounts.entry((d.index(), e.index())).or_insert(a);
+        }
+    }
+    let mut vpcs = BTreeMap::new();
+    for v in &model.network.vpcs {
+        vpcs.entry((v.environment.index(), v.region.index()))
+            .or_insert(v);
+    }
+    let mut out = BTreeMap::new();
+    for domain in &model.domains {
+        for env in &model.environments {
+            let Some(region) = env.regions.first() else {
+                continue;
+            };
+            let (Some(account), Some(vpc)) = (
+                accounts.get(&(domain.id.index(), env.id.index())),
+                vpcs.get(&(env.id.index(), region.index())),
+            ) else {
+                continue;
+            };
+            out.insert(
+                (domain.id.index(), env.id.index()),
+                Placement {
+                    domain,
+                    env,
+                    account,
+                    region: model.region(*region),
+                    vpc,
+                },
+            );
+        }
+    }
+    out
+}
+
 pub(crate) struct Ctx<'a> {
     pub model: &'a Model,
     pub plan: &'a AddressPlan,
@@ -62,6 +102,21 @@ pub(crate) struct Ctx<'a> {
     /// Network-layer resources by (kind, key): subnets and VPCs by CIDR,
     /// placement groups by name → (stack, logical id).
     pub network: BTreeMap<(&'static str, String), (String, String)>,
+    by_vpc: BTreeMap<(usize, u8), Vec<&'a Subnet>>,
+    priorities: std::cell::RefCell<BTreeMap<(usize, usize), BTreeMap<String, u64>>>,
+    /// Callers of each service (by index).
+    pub callers: Vec<Vec<&'a landfall_model::Service>>,
+    placements: BTreeMap<(usize, usize), Placement<'a>>,
+}
+
+fn kind_rank(kind: TierKind) -> u8 {
+    match kind {
+        TierKind::Edge => 0,
+        TierKind::Firewall => 1,
+        TierKind::Application => 2,
+        TierKind::Data => 3,
+        TierKind::Endpoints => 4,
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -94,13 +149,40 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        let mut by_vpc: BTreeMap<(usize, u8), Vec<&Subnet>> = BTreeMap::new();
+        for s in &model.network.subnets {
+            by_vpc
+                .entry((s.vpc.index(), kind_rank(model.tier(s.tier).kind)))
+                .or_default()
+                .push(s);
+        }
+        for list in by_vpc.values_mut() {
+            list.sort_by(|a, b| (a.az, &a.name).cmp(&(b.az, &b.name)));
+        }
+        let mut callers = vec![Vec::new(); model.services.len()];
+        for s in &model.services {
+            for callee in &s.calls {
+                if let Some(list) = callers.get_mut(callee.index()) {
+                    list.push(s);
+                }
+            }
+        }
         Self {
             model,
             plan,
             slug: &model.organization.slug,
             shared: model.core_account(AccountClass::SharedServices),
             network,
+            by_vpc,
+            priorities: std::cell::RefCell::new(BTreeMap::new()),
+            callers,
+            placements: placements(model),
         }
+    }
+
+    /// The placement of a domain in an environment (precomputed).
+    pub fn place(&self, domain: DomainId, env: EnvId) -> Option<Placement<'a>> {
+        self.placements.get(&(domain.index(), env.index())).copied()
     }
 
     pub fn placement(
@@ -109,7 +191,7 @@ impl<'a> Ctx<'a> {
         env: EnvId,
         problems: &mut Vec<Problem>,
     ) -> Option<Placement<'a>> {
-        let p = placement(self.model, domain, env);
+        let p = self.place(domain, env);
         if p.is_none() {
             let d = self.model.domain(domain);
             problems.push(Problem {
@@ -142,19 +224,33 @@ impl<'a> Ctx<'a> {
     /// Subnets of a tier kind in the placement's VPC that are shared with
     /// its account, in AZ order.
     pub fn subnets(&self, place: &Placement<'_>, kind: TierKind) -> Vec<&'a Subnet> {
-        let mut out: Vec<&Subnet> = self
-            .model
-            .network
-            .subnets
+        self.in_vpc(place, kind)
             .iter()
-            .filter(|s| s.vpc == place.vpc.id)
-            .filter(|s| self.model.tier(s.tier).kind == kind)
+            .copied()
             .filter(|s| {
                 s.shared_with.contains(&place.account.id) || s.domain == Some(place.domain.id)
             })
-            .collect();
-        out.sort_by_key(|s| (s.az, s.name.clone()));
-        out
+            .collect()
+    }
+
+    /// Subnets of a tier kind in the placement's VPC, in AZ order (indexed).
+    fn in_vpc(&self, place: &Placement<'_>, kind: TierKind) -> &[&'a Subnet] {
+        self.by_vpc
+            .get(&(place.vpc.id.index(), kind_rank(kind)))
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The listener rule priority of an exposed service (cached per placement).
+    pub fn priority(&self, place: &Placement<'_>, service: &str) -> u64 {
+        let key = (place.domain.id.index(), place.env.id.index());
+        let mut cache = self.priorities.borrow_mut();
+        let map = cache.entry(key).or_insert_with(|| {
+            priorities(self.model, place)
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect()
+        });
+        map.get(service).copied().unwrap_or(1)
     }
 
     /// CIDRs of the application subnets a domain's tasks run in.
@@ -168,15 +264,7 @@ impl<'a> Ctx<'a> {
     /// CIDRs of every subnet of a tier kind in the placement's VPC, shared
     /// with the account or not (interface endpoints serve the whole VPC).
     pub fn vpc_cidrs(&self, place: &Placement<'_>, kind: TierKind) -> Vec<String> {
-        let mut subnets: Vec<&Subnet> = self
-            .model
-            .network
-            .subnets
-            .iter()
-            .filter(|s| s.vpc == place.vpc.id && self.model.tier(s.tier).kind == kind)
-            .collect();
-        subnets.sort_by_key(|s| (s.az, s.name.clone()));
-        subnets
+        self.in_vpc(place, kind)
             .iter()
             .map(|s| self.plan.subnet_cidr(s.id).to_string())
             .collect()

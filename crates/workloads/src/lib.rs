@@ -151,27 +151,59 @@ pub fn build(
             }
         }
     }
-    // A defensive look at every graph invariant of these stacks on their own
-    // (references inside each stack resolve, names are unique).
-    let graph = Graph {
-        organization: model.organization.slug.clone(),
-        home_region: model.region(model.organization.home_region).name.clone(),
-        stacks,
-        organization_actions: Vec::new(),
-    };
-    for error in graph.check() {
-        if error.message.starts_with("depends on unknown stack") {
-            continue; // dependencies on platform stacks live in `base`
+    // A defensive look at the graph invariants of these stacks on their
+    // own: unique names, and references that resolve inside each stack
+    // (dependencies on platform stacks live in `base`).
+    let mut names = BTreeSet::new();
+    for stack in &stacks {
+        let mut broken = Vec::new();
+        if !names.insert(stack.name.as_str()) || !landfall_graph::valid_stack_name(&stack.name) {
+            broken.push("duplicate or invalid stack name".to_owned());
         }
-        problems.push(Problem {
-            code: "workloads::internal",
-            message: error.to_string(),
-            help: "this is a bug in Landfall; please report it with the spec".into(),
-            at: None,
-        });
+        let mut ids = BTreeSet::new();
+        for r in &stack.resources {
+            if !ids.insert(r.logical_id.as_str())
+                || !landfall_graph::valid_logical_id(&r.logical_id)
+            {
+                broken.push(format!(
+                    "duplicate or invalid logical id `{}`",
+                    r.logical_id
+                ));
+            }
+        }
+        let params: BTreeSet<&str> = stack.parameters.iter().map(|p| p.name.as_str()).collect();
+        let mut check = |value: &serde_json::Value| {
+            landfall_graph::intrinsic::visit_references(value, &mut |r| {
+                let known = ids.contains(r.target)
+                    || (r.attribute.is_none() && params.contains(r.target))
+                    || r.target.starts_with("AWS::");
+                if !known {
+                    broken.push(format!(
+                        "a reference to `{}`, which is not in the stack",
+                        r.target
+                    ));
+                }
+            });
+        };
+        for r in &stack.resources {
+            for v in r.properties.values() {
+                check(v);
+            }
+        }
+        for o in &stack.outputs {
+            check(&o.value);
+        }
+        for message in broken {
+            problems.push(Problem {
+                code: "workloads::internal",
+                message: format!("stack `{}`: {message}", stack.name),
+                help: "this is a bug in Landfall; please report it with the spec".into(),
+                at: None,
+            });
+        }
     }
     if problems.is_empty() {
-        Ok(graph.stacks)
+        Ok(stacks)
     } else {
         Err(problems)
     }

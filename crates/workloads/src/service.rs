@@ -10,8 +10,7 @@ use serde_json::{json, Value};
 
 use crate::base::exposure;
 use crate::ctx::{
-    import, priorities, std_tags, Builder, Ctx, Placement, BOUNDARY, DEPLOY_PRINCIPAL_PATH,
-    ROLE_PATH,
+    import, std_tags, Builder, Ctx, Placement, BOUNDARY, DEPLOY_PRINCIPAL_PATH, ROLE_PATH,
 };
 use crate::policy::{document, log_topic, store_stack, task_policy};
 use crate::sizing::{size, CPU_TARGET_PERCENT};
@@ -119,7 +118,7 @@ pub(crate) fn build(
         if !store.environments.contains(&place.env.id) {
             continue;
         }
-        if let Some(other) = crate::ctx::placement(model, store.domain, place.env.id) {
+        if let Some(other) = ctx.place(store.domain, place.env.id) {
             msk_cidrs.insert(store.name.clone(), ctx.cidrs(&other, TierKind::Data));
         }
     }
@@ -158,7 +157,7 @@ pub(crate) fn build(
                     }),
                 ));
             }
-        } else if let Some(other) = crate::ctx::placement(model, callee.domain, place.env.id) {
+        } else if let Some(other) = ctx.place(callee.domain, place.env.id) {
             for cidr in ctx.app_cidrs(&other) {
                 if callee_cidrs.insert(cidr.clone()) {
                     egress.push(json!({
@@ -361,10 +360,7 @@ pub(crate) fn build(
                 "Tags": svc_tags
             }),
         );
-        let priority = priorities(model, place)
-            .get(service.name.as_str())
-            .copied()
-            .unwrap_or(1);
+        let priority = ctx.priority(place, &service.name);
         b.add(
             "ListenerRule",
             "AWS::ElasticLoadBalancingV2::ListenerRule",

@@ -30,6 +30,9 @@ fn cluster_id(store: &DataStore, env: &str) -> String {
     format!("cluster-{}-{env}", store.name)
 }
 
+/// action, resource, resource account, context.
+type Access = (String, String, String, Vec<(&'static str, String)>);
+
 struct Env<'a> {
     model: &'a Model,
     env: EnvId,
@@ -93,11 +96,7 @@ impl Env<'_> {
     }
 
     /// The requests that use a store, as `service`, with their resource account.
-    fn store_requests(
-        &self,
-        store: &DataStore,
-        service: &str,
-    ) -> Vec<(String, String, String, Vec<(&'static str, String)>)> {
+    fn store_requests(&self, store: &DataStore, service: &str) -> Vec<Access> {
         let acct = self.store_account(store);
         let env_name = &self.model.environment(self.env).name;
         let r = &self.region;
