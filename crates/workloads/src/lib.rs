@@ -31,7 +31,7 @@ pub mod sizing;
 mod base;
 mod ctx;
 mod service;
-mod store;
+pub mod store;
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -21,3 +21,123 @@ fn reference_platform_synthesizes() {
         landfall_synth::cloudformation::write(&out, std::path::Path::new(&dir)).unwrap();
     }
 }
+
+#[test]
+fn the_public_api_is_sized_for_its_peak_with_headroom() {
+    let p = common::reference();
+    let api = p
+        .model
+        .services
+        .iter()
+        .find(|s| s.name == "public-api-gateway")
+        .unwrap();
+    let prod = p.model.environments.iter().find(|e| e.production).unwrap();
+    let s = landfall_workloads::sizing::size(api, prod);
+    // 34,000 requests/s at peak, 800 per task: 43 tasks, 54 with 25% headroom.
+    assert_eq!(s.needed_at_peak, Some(43));
+    assert_eq!(s.with_headroom, Some(54));
+    assert!(s.max >= 54 && s.min >= 2, "{s:?}");
+    assert_eq!(s.requests_per_task_per_minute, Some(38_400));
+    let dev = p.model.environments.iter().find(|e| !e.production).unwrap();
+    let d = landfall_workloads::sizing::size(api, dev);
+    assert_eq!((d.min, d.max), (1, 2));
+}
+
+#[test]
+fn burst_classes_are_recognised() {
+    use landfall_workloads::store::is_burst;
+    for class in [
+        "db.t3.medium",
+        "db.t4g.large",
+        "cache.t3.micro",
+        "kafka.t3.small",
+    ] {
+        assert!(is_burst(class), "{class}");
+    }
+    for class in [
+        "db.r7g.large",
+        "cache.r7g.large",
+        "kafka.m7g.large",
+        "db.x2g.large",
+    ] {
+        assert!(!is_burst(class), "{class}");
+    }
+}
+
+#[test]
+fn one_service_brings_its_account_stack_and_stores_only() {
+    let p = common::reference();
+    let options = landfall_workloads::Options {
+        services: Some(["matching-engine-eth".to_owned()].into_iter().collect()),
+    };
+    let stacks = landfall_workloads::build(&p.model, &p.plan, &p.base, &options).unwrap();
+    assert!(stacks.iter().all(|s| s.name.contains("-matching-")));
+    assert!(stacks
+        .iter()
+        .any(|s| s.name.ends_with("service-matching-engine-eth")));
+    assert!(!stacks
+        .iter()
+        .any(|s| s.name.contains("-service-") && !s.name.ends_with("matching-engine-eth")));
+    let unknown = landfall_workloads::Options {
+        services: Some(["no-such".to_owned()].into_iter().collect()),
+    };
+    let problems = landfall_workloads::build(&p.model, &p.plan, &p.base, &unknown).unwrap_err();
+    assert_eq!(problems[0].code, "workloads::unknown-service");
+}
+
+#[test]
+fn latency_sensitive_services_run_on_metal_in_placement_groups() {
+    let p = common::reference();
+    let stacks = p.workloads();
+    let svc = stacks
+        .iter()
+        .find(|s| s.name.ends_with("prod-service-matching-engine-eth"))
+        .unwrap();
+    let ecs = svc.resource("Service").unwrap();
+    assert!(ecs.properties.contains_key("CapacityProviderStrategy"));
+    assert!(!ecs.properties.contains_key("LaunchType"));
+    let base = stacks
+        .iter()
+        .find(|s| s.name.ends_with("workloads-matching-prod"))
+        .unwrap();
+    let asg = base
+        .resources
+        .iter()
+        .find(|r| r.kind == "AWS::AutoScaling::AutoScalingGroup")
+        .unwrap();
+    assert!(asg.properties.contains_key("PlacementGroup"));
+    let lt = base.resource("MetalLaunchTemplate").unwrap();
+    assert!(lt.properties["LaunchTemplateData"]["InstanceType"]
+        .as_str()
+        .unwrap()
+        .contains("metal"));
+}
+
+#[test]
+fn synthetic_organizations_synthesize() {
+    // Sized so the address plan fits, as the synth benchmark does.
+    let files = landfall_testkit::synthetic_spec(landfall_testkit::Size::about(400, 2000))
+        .into_iter()
+        .map(|(name, text)| {
+            let text = if name == "network.yaml" && text.contains("per_domain: false") {
+                text.replace(
+                    "kind: application, prefix_length: 22",
+                    "kind: application, prefix_length: 18",
+                )
+            } else {
+                text.replace("max_tasks: 20", "max_tasks: 6")
+                    .replace("peak_rps: 2000", "peak_rps: 600")
+            };
+            (name, text)
+        })
+        .collect();
+    let p = common::spec(files);
+    let stacks = p.workloads();
+    assert!(
+        stacks
+            .iter()
+            .filter(|s| s.name.contains("-service-"))
+            .count()
+            >= 300
+    );
+}
