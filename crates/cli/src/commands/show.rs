@@ -14,7 +14,9 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<ExitCode> {
         (None, _) => {}
         (Some("service"), Some(name)) => return service(args, name),
         (Some(what), _) => {
-            eprintln!("error: cannot show `{what}`; use `landfall show` or `landfall show service NAME`");
+            eprintln!(
+                "error: cannot show `{what}`; use `landfall show` or `landfall show service NAME`"
+            );
             return Ok(ExitCode::from(2));
         }
     }
