@@ -23,6 +23,9 @@
 //! resource, parameter or pseudo parameter of its own stack.
 
 pub mod intrinsic;
+mod problem;
+
+pub use problem::Problem;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -36,48 +36,16 @@ mod split;
 mod unit;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
-use landfall_diagnostics::Diagnostic;
 use landfall_graph::{Graph, Layer, ParameterValue};
 use landfall_model::{Account, Model};
 use landfall_netplan::AddressPlan;
 use landfall_rules::ScpSet;
 use landfall_spec::types::AccountClass;
-use landfall_spec::{LoadedSpec, Pointer};
 
 use crate::unit::Unit;
 
-/// A problem that stops synthesis: something in the spec the output cannot
-/// express, or an AWS limit the output would break.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub code: &'static str,
-    pub message: String,
-    pub help: String,
-    /// The spec value behind it, when there is one.
-    pub at: Option<Pointer>,
-}
-
-impl Problem {
-    /// The problem as a diagnostic located in the spec.
-    pub fn to_diagnostic(&self, spec: &LoadedSpec) -> Diagnostic {
-        let span = self.at.as_ref().and_then(|at| spec.span(at));
-        let mut d = Diagnostic::error(self.code, self.message.clone())
-            .with_optional_label(span, "here")
-            .with_help(self.help.clone());
-        if let (None, Some(at)) = (span, &self.at) {
-            d = d.in_file(at.file);
-        }
-        d
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} ({})", self.code, self.message, self.help)
-    }
-}
+pub use landfall_graph::Problem;
 
 /// What every layer reads: the model, the address plan, and the names that
 /// recur (the core accounts, the home region, parameter names).

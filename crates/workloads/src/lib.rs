@@ -34,45 +34,13 @@ mod service;
 pub mod store;
 
 use std::collections::BTreeSet;
-use std::fmt;
 
-use landfall_diagnostics::Diagnostic;
+pub use ctx::{placement, Placement};
 use landfall_graph::{Graph, Stack};
 use landfall_model::Model;
 use landfall_netplan::AddressPlan;
-use landfall_spec::{LoadedSpec, Pointer};
 
-pub use ctx::{placement, Placement};
-
-/// A problem that stops the workload layer: something the output cannot
-/// express. Located in the spec when it comes from a spec value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub code: &'static str,
-    pub message: String,
-    pub help: String,
-    pub at: Option<Pointer>,
-}
-
-impl Problem {
-    /// The problem as a diagnostic located in the spec.
-    pub fn to_diagnostic(&self, spec: &LoadedSpec) -> Diagnostic {
-        let span = self.at.as_ref().and_then(|at| spec.span(at));
-        let mut d = Diagnostic::error(self.code, self.message.clone())
-            .with_optional_label(span, "here")
-            .with_help(self.help.clone());
-        if let (None, Some(at)) = (span, &self.at) {
-            d = d.in_file(at.file);
-        }
-        d
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} ({})", self.code, self.message, self.help)
-    }
-}
+pub use landfall_graph::Problem;
 
 /// What to build.
 #[derive(Debug, Clone, Default)]
