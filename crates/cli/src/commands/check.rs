@@ -7,14 +7,14 @@
 //! platform) supplies the allowlists, denied families and control modes.
 //!
 //! With no path: the platform itself, synthesized in memory (address plan,
-//! SCPs, every CloudFormation template) and checked like any other input.
+//! SCPs, every CloudFormation template of every layer, workloads included)
+//! and checked like any other input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use landfall_netplan::PlanOptions;
 use landfall_rules::{report, LoadOptions, ResourceView, Settings, Severity, ViewBuilder};
 
 use crate::args::{ColorChoice, SpecArgs};
@@ -92,9 +92,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let view = if args.paths.is_empty() {
         // The platform itself: synthesized in memory, every template read
         // into the view exactly as `landfall synth` would write it.
-        let lockfile = landfall_synth::platform::lockfile_text(args.spec.as_deref())?;
-        let compiled =
-            landfall_synth::platform::compile(&mut resolved, lockfile, PlanOptions::default());
+        let compiled = crate::pipeline::compile(&mut resolved, args.spec.as_deref(), None)?;
         let emitted = compiled.and_then(|compiled| {
             let model = resolved.model.as_ref()?;
             match landfall_synth::cloudformation::emit(

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use landfall_netplan::{Lockfile, PlanOptions, LOCKFILE_NAME};
 
 use crate::args::{Emit, Format, SynthArgs};
 use crate::output;
@@ -16,81 +15,13 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     // The address plan follows the lockfile next to the spec (or the
     // reference platform's built-in one), so synthesized addresses match what
     // `landfall net` recorded.
-    let lock_text = match &args.spec.spec {
-        Some(dir) => {
-            let path = dir.join(LOCKFILE_NAME);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => Some((path.display().to_string(), text)),
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-                Err(error) => {
-                    return Err(error).with_context(|| format!("cannot read `{}`", path.display()))
-                }
-            }
-        }
-        None => landfall_spec::REFERENCE_FILES
-            .iter()
-            .find(|(name, _)| *name == LOCKFILE_NAME)
-            .map(|(_, text)| (format!("reference/{LOCKFILE_NAME}"), (*text).to_owned())),
-    };
-    let mut lock = None;
-    if let Some((name, text)) = &lock_text {
-        let file = resolved.loaded.sources.add(name.clone(), text.as_str());
-        match Lockfile::parse(text, file) {
-            Ok(parsed) => lock = Some(parsed),
-            Err(diagnostics) => resolved.diagnostics.extend(diagnostics),
-        }
-    }
-    let plan = match (&resolved.model, resolved.diagnostics.has_errors()) {
-        (Some(model), false) => {
-            let planned = landfall_netplan::plan(
-                model,
-                &resolved.loaded,
-                lock.as_ref(),
-                PlanOptions::default(),
-            );
-            resolved.diagnostics.extend(planned.diagnostics);
-            planned.plan
-        }
-        _ => None,
-    };
-    let (Some(model), Some(plan), false) = (
-        resolved.model.as_ref(),
-        plan,
-        resolved.diagnostics.has_errors(),
-    ) else {
+    let services = (!args.service.is_empty()).then(|| args.service.iter().cloned().collect());
+    let compiled = crate::pipeline::compile(&mut resolved, args.spec.spec.as_deref(), services)?;
+    let (Some(compiled), Some(model)) = (compiled, resolved.model.as_ref()) else {
         output::print_diagnostics(&resolved, args.spec.color)?;
         return Ok(ExitCode::from(super::INVALID));
     };
-    // SCPs come from the guardrail registry; its errors are located in the spec.
-    let scps = match landfall_rules::compile_scps(model) {
-        Ok(scps) => scps,
-        Err(diagnostics) => {
-            resolved.diagnostics.extend(diagnostics);
-            output::print_diagnostics(&resolved, args.spec.color)?;
-            return Ok(ExitCode::from(super::INVALID));
-        }
-    };
-    let graph = match landfall_synth::synthesize(model, &plan, &scps) {
-        Ok(graph) => graph,
-        Err(problems) => {
-            resolved
-                .diagnostics
-                .extend(problems.iter().map(|p| p.to_diagnostic(&resolved.loaded)));
-            output::print_diagnostics(&resolved, args.spec.color)?;
-            return Ok(ExitCode::from(super::INVALID));
-        }
-    };
-    // The workload layer (services and data stores) joins the platform's.
-    let graph = match with_workloads(graph, model, &plan, args) {
-        Ok(graph) => graph,
-        Err(problems) => {
-            resolved
-                .diagnostics
-                .extend(problems.iter().map(|p| p.to_diagnostic(&resolved.loaded)));
-            output::print_diagnostics(&resolved, args.spec.color)?;
-            return Ok(ExitCode::from(super::INVALID));
-        }
-    };
+    let graph = compiled.graph;
     if args.emit != Emit::Cloudformation {
         let options = landfall_terraform::Options {
             renames: args
@@ -180,24 +111,4 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The platform's graph with the workload layer's stacks added; with
-/// `--service`, only the workload stacks of those services.
-fn with_workloads(
-    mut graph: landfall_graph::Graph,
-    model: &landfall_model::Model,
-    plan: &landfall_netplan::AddressPlan,
-    args: &SynthArgs,
-) -> Result<landfall_graph::Graph, Vec<landfall_workloads::Problem>> {
-    let options = landfall_workloads::Options {
-        services: (!args.service.is_empty()).then(|| args.service.iter().cloned().collect()),
-    };
-    let stacks = landfall_workloads::build(model, plan, &graph, &options)?;
-    if args.service.is_empty() {
-        graph.stacks.extend(stacks);
-    } else {
-        graph.stacks = stacks;
-    }
-    Ok(graph)
 }
