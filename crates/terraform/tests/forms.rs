@@ -3,6 +3,8 @@
 //! guardrail rules on the CloudFormation templates and on the Terraform
 //! modules' plan view.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The same fixtures as the workload layer's tests: one copy.
+#[path = "../../workloads/tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;

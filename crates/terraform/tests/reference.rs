@@ -1,4 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The same fixtures as the workload layer's tests: one copy.
+#[path = "../../workloads/tests/common/mod.rs"]
 mod common;
 
 use serde_json::Value;

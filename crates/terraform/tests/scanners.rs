@@ -4,6 +4,8 @@
 //! from `scripts/requirements-test.txt` (`.venv`); without them the tests
 //! are skipped with a note, except under `CI=true`, where they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The same fixtures as the workload layer's tests: one copy.
+#[path = "../../workloads/tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
