@@ -131,11 +131,13 @@ impl Resolver<'_> {
         help: impl Into<String>,
     ) {
         let span = self.span(at);
-        let diagnostic = Diagnostic::error(code, message)
-            .with_optional_label(span, label)
-            .with_help(help)
-            .in_file(at.file);
-        self.diagnostics.push(diagnostic);
+        self.report(
+            Diagnostic::error(code, message),
+            span,
+            at,
+            label.into(),
+            help.into(),
+        );
     }
 
     /// Reports an error at the key of the value a pointer names (for
@@ -149,11 +151,13 @@ impl Resolver<'_> {
         help: impl Into<String>,
     ) {
         let span = self.loaded.key_span(at).or_else(|| self.span(at));
-        let diagnostic = Diagnostic::error(code, message)
-            .with_optional_label(span, label)
-            .with_help(help)
-            .in_file(at.file);
-        self.diagnostics.push(diagnostic);
+        self.report(
+            Diagnostic::error(code, message),
+            span,
+            at,
+            label.into(),
+            help.into(),
+        );
     }
 
     pub fn warning(
@@ -165,11 +169,29 @@ impl Resolver<'_> {
         help: impl Into<String>,
     ) {
         let span = self.span(at);
-        let diagnostic = Diagnostic::warning(code, message)
-            .with_optional_label(span, label)
-            .with_help(help)
-            .in_file(at.file);
-        self.diagnostics.push(diagnostic);
+        self.report(
+            Diagnostic::warning(code, message),
+            span,
+            at,
+            label.into(),
+            help.into(),
+        );
+    }
+
+    fn report(
+        &mut self,
+        diagnostic: Diagnostic,
+        span: Option<Span>,
+        at: &Pointer,
+        label: String,
+        help: String,
+    ) {
+        self.diagnostics.push(
+            diagnostic
+                .with_optional_label(span, label)
+                .with_help(help)
+                .in_file(at.file),
+        );
     }
 
     /// Looks a name up; reports an unknown reference with a suggestion.
