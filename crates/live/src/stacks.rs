@@ -410,16 +410,7 @@ pub async fn apply_bucket_settings(
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let resources = clients
-        .cloudformation()
-        .list_stack_resources()
-        .stack_name(stack)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|e| LiveError::api("cloudformation:ListStackResources", &e))?;
+    let resources = stack_resources(clients, stack).await?;
     let s3 = clients.s3();
     let mut applied = Vec::new();
     for (logical_id, settings) in wanted {
@@ -532,16 +523,7 @@ pub async fn skipped_resources(
     stack: &str,
     template: &Value,
 ) -> Result<Vec<String>, LiveError> {
-    let resources = clients
-        .cloudformation()
-        .list_stack_resources()
-        .stack_name(stack)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|e| LiveError::api("cloudformation:ListStackResources", &e))?;
+    let resources = stack_resources(clients, stack).await?;
     let mut problems = Vec::new();
     let present: BTreeSet<&str> = resources
         .iter()
@@ -894,4 +876,21 @@ pub fn throttled<E: aws_sdk_cloudformation::error::ProvideErrorMetadata>(e: &E) 
         code_of(e),
         "Throttling" | "ThrottlingException" | "TooManyRequestsException"
     )
+}
+
+/// Every resource of a stack, all pages.
+async fn stack_resources(
+    clients: &Clients,
+    stack: &str,
+) -> Result<Vec<aws_sdk_cloudformation::types::StackResourceSummary>, LiveError> {
+    clients
+        .cloudformation()
+        .list_stack_resources()
+        .stack_name(stack)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| LiveError::api("cloudformation:ListStackResources", &e))
 }
