@@ -23,6 +23,7 @@
 //! account: no function code of ours to maintain, and the matching Config
 //! rule reports any later drift.
 
+use super::key_policy;
 use landfall_graph::{intrinsic, Layer, StackSetTarget, Target};
 use landfall_model::OuKind;
 use serde_json::{json, Value};
@@ -239,18 +240,6 @@ fn global(ctx: &Ctx<'_>) -> Unit {
         }),
     ));
     unit
-}
-
-fn key_policy(extra: Vec<Value>) -> Value {
-    let mut statements = vec![json!({
-        "Sid": "AccountAdministers",
-        "Effect": "Allow",
-        "Principal": { "AWS": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
-        "Action": "kms:*",
-        "Resource": "*"
-    })];
-    statements.extend(extra);
-    json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
 fn via_service(service: &str) -> Value {

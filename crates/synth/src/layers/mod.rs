@@ -5,3 +5,20 @@ pub mod network;
 pub mod organization;
 pub mod security;
 pub mod shared;
+
+use landfall_graph::intrinsic;
+use serde_json::{json, Value};
+
+/// A KMS key policy: the account administers the key (so IAM policies can
+/// grant its use), plus the statements a layer adds.
+pub(crate) fn key_policy(extra: Vec<Value>) -> Value {
+    let mut statements = vec![json!({
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": { "AWS": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
+        "Action": "kms:*",
+        "Resource": "*"
+    })];
+    statements.extend(extra);
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}

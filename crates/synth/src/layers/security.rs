@@ -14,6 +14,7 @@
 //! Delegated administration of GuardDuty and Config has no resource type;
 //! it is in the manifest's organization actions.
 
+use super::key_policy;
 use landfall_graph::{intrinsic, Layer, Target};
 use serde_json::json;
 
@@ -82,25 +83,14 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
             json!({
                 "Description": "Encrypts the central log buckets",
                 "EnableKeyRotation": true,
-                "KeyPolicy": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministers",
-                            "Effect": "Allow",
-                            "Principal": { "AWS": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
-                            "Action": "kms:*",
-                            "Resource": "*"
-                        },
-                        {
+                "KeyPolicy": key_policy(vec![json!({
                             "Sid": "LogServicesOfTheOrganizationEncrypt",
                             "Effect": "Allow",
                             "Principal": { "Service": writers },
                             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                             "Resource": "*",
                             "Condition": { "StringEquals": { "aws:SourceOrgID": { "Ref": org } } }
-                        },
-                        {
+                        }), json!({
                             "Sid": "OrganizationWritesThroughS3",
                             "Effect": "Allow",
                             "Principal": { "AWS": "*" },
@@ -112,9 +102,7 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
                                     "kms:ViaService": intrinsic::sub("s3.${AWS::Region}.amazonaws.com")
                                 }
                             }
-                        }
-                    ]
-                }
+                        })])
             }),
         )
         .retain(),
@@ -355,25 +343,13 @@ fn security_tooling(ctx: &Ctx<'_>, region: &str) -> Unit {
         json!({
             "Description": "Encrypts the compliance alert topic",
             "EnableKeyRotation": true,
-            "KeyPolicy": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "AccountAdministers",
-                        "Effect": "Allow",
-                        "Principal": { "AWS": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
-                        "Action": "kms:*",
-                        "Resource": "*"
-                    },
-                    {
+            "KeyPolicy": key_policy(vec![json!({
                         "Sid": "EventBridgePublishes",
                         "Effect": "Allow",
                         "Principal": { "Service": "events.amazonaws.com" },
                         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                         "Resource": "*"
-                    }
-                ]
-            }
+                    })])
         }),
     ));
     unit.add(resource(

@@ -8,6 +8,7 @@
 //! (its services' repositories and deploy roles), so adding a service or a
 //! domain moves nothing.
 
+use super::key_policy;
 use landfall_graph::{intrinsic, logical_id, Layer, Target};
 use landfall_model::Service;
 use serde_json::{json, Value};
@@ -41,17 +42,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             json!({
                 "Description": "Encrypts container images and packages",
                 "EnableKeyRotation": true,
-                "KeyPolicy": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministers",
-                            "Effect": "Allow",
-                            "Principal": { "AWS": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
-                            "Action": "kms:*",
-                            "Resource": "*"
-                        },
-                        {
+                "KeyPolicy": key_policy(vec![json!({
                             "Sid": "OrganizationReadsThroughTheServices",
                             "Effect": "Allow",
                             "Principal": { "AWS": "*" },
@@ -64,9 +55,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
                                     intrinsic::sub("codeartifact.${AWS::Region}.amazonaws.com")
                                 ] }
                             }
-                        }
-                    ]
-                }
+                        })])
             }),
         )
         .at(&["platform"])
