@@ -6,10 +6,16 @@ mod args;
 mod commands;
 mod output;
 mod pipeline;
+mod staged;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+
+// The emitters build and drop millions of small JSON nodes; mimalloc does
+// that in about half the time of the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();

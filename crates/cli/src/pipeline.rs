@@ -12,6 +12,20 @@ use landfall_model::Resolved;
 use landfall_netplan::PlanOptions;
 use landfall_synth::platform::Compiled;
 
+/// Compiles the platform layers (no workloads), with the spec's lockfile.
+pub fn compile_platform(
+    resolved: &mut Resolved,
+    spec_dir: Option<&Path>,
+) -> anyhow::Result<Option<Compiled>> {
+    let lockfile = landfall_synth::platform::lockfile_text(spec_dir)
+        .context("cannot read the spec's lockfile")?;
+    Ok(landfall_synth::platform::compile(
+        resolved,
+        lockfile,
+        PlanOptions::default(),
+    ))
+}
+
 /// Compiles every layer; `services` keeps only those services' workload
 /// stacks (and drops the platform layers). Problems go to
 /// `resolved.diagnostics`; `None` when there is any error.
@@ -20,11 +34,7 @@ pub fn compile(
     spec_dir: Option<&Path>,
     services: Option<BTreeSet<String>>,
 ) -> anyhow::Result<Option<Compiled>> {
-    let lockfile = landfall_synth::platform::lockfile_text(spec_dir)
-        .context("cannot read the spec's lockfile")?;
-    let Some(mut compiled) =
-        landfall_synth::platform::compile(resolved, lockfile, PlanOptions::default())
-    else {
+    let Some(mut compiled) = compile_platform(resolved, spec_dir)? else {
         return Ok(None);
     };
     let Some(model) = resolved.model.as_ref() else {
@@ -36,13 +46,18 @@ pub fn compile(
         Ok(stacks) if only_some => compiled.graph.stacks = stacks,
         Ok(stacks) => compiled.graph.stacks.extend(stacks),
         Err(problems) => {
-            let diagnostics: Vec<_> = problems
-                .iter()
-                .map(|p| p.to_diagnostic(&resolved.loaded))
-                .collect();
-            resolved.diagnostics.extend(diagnostics);
+            report(resolved, &problems);
             return Ok(None);
         }
     }
     Ok(Some(compiled))
+}
+
+/// Adds the workload layer's problems to the diagnostics.
+pub fn report(resolved: &mut Resolved, problems: &[landfall_workloads::Problem]) {
+    let diagnostics: Vec<_> = problems
+        .iter()
+        .map(|p| p.to_diagnostic(&resolved.loaded))
+        .collect();
+    resolved.diagnostics.extend(diagnostics);
 }

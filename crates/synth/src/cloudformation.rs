@@ -44,12 +44,14 @@ use std::path::Path;
 use landfall_diagnostics::SourceSet;
 use landfall_graph::{Graph, Layer, ParameterValue, Stack, Target};
 use landfall_model::Limits;
+use rayon::prelude::*;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 use crate::Problem;
 
 /// One file to write, relative to the output directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EmittedFile {
     pub path: String,
     pub contents: String,
@@ -127,78 +129,150 @@ fn template_path(stack: &Stack) -> String {
 
 /// The CloudFormation template of one stack.
 pub fn template(stack: &Stack, sources: Option<&SourceSet>) -> Value {
-    let mut t = Map::new();
-    t.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
-    let description: String = stack.description.chars().take(1024).collect();
-    t.insert("Description".into(), json!(description));
-    if !stack.parameters.is_empty() {
-        let params: Map<String, Value> = stack
-            .parameters
-            .iter()
-            .map(|p| {
-                (
-                    p.name.clone(),
-                    json!({ "Type": "String", "Description": p.description }),
-                )
-            })
-            .collect();
-        t.insert("Parameters".into(), Value::Object(params));
+    serde_json::to_value(Template { stack, sources }).unwrap_or(Value::Null)
+}
+
+/// The template text of one stack, as written (pretty, newline-terminated).
+pub fn template_text(stack: &Stack, sources: Option<&SourceSet>) -> String {
+    let mut text = serde_json::to_string_pretty(&Template { stack, sources }).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A stack seen as its template. Serialized straight from the graph: the
+/// resources' properties are large, and copying them into a `Value` first
+/// was most of the emitter's time.
+struct Template<'a> {
+    stack: &'a Stack,
+    sources: Option<&'a SourceSet>,
+}
+
+impl Serialize for Template<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let stack = self.stack;
+        let mut t = serializer.serialize_map(None)?;
+        t.serialize_entry("AWSTemplateFormatVersion", "2010-09-09")?;
+        let description: String = stack.description.chars().take(1024).collect();
+        t.serialize_entry("Description", &description)?;
+        if !stack.parameters.is_empty() {
+            t.serialize_entry("Parameters", &Parameters(stack))?;
+        }
+        if !stack.conditions.is_empty() {
+            t.serialize_entry("Conditions", &stack.conditions)?;
+        }
+        t.serialize_entry(
+            "Resources",
+            &Resources {
+                stack,
+                sources: self.sources,
+            },
+        )?;
+        if !stack.outputs.is_empty() {
+            t.serialize_entry("Outputs", &Outputs(stack))?;
+        }
+        t.end()
     }
-    if !stack.conditions.is_empty() {
-        t.insert("Conditions".into(), Value::Object(stack.conditions.clone()));
+}
+
+struct Parameters<'a>(&'a Stack);
+
+impl Serialize for Parameters<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(self.0.parameters.len()))?;
+        for p in &self.0.parameters {
+            m.serialize_entry(
+                &p.name,
+                &json!({ "Type": "String", "Description": p.description }),
+            )?;
+        }
+        m.end()
     }
-    let mut resources = Map::new();
-    for r in &stack.resources {
-        let mut entry = Map::new();
-        entry.insert("Type".into(), json!(r.kind));
+}
+
+struct Resources<'a> {
+    stack: &'a Stack,
+    sources: Option<&'a SourceSet>,
+}
+
+impl Serialize for Resources<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(self.stack.resources.len()))?;
+        for r in &self.stack.resources {
+            m.serialize_entry(
+                &r.logical_id,
+                &ResourceEntry {
+                    resource: r,
+                    sources: self.sources,
+                },
+            )?;
+        }
+        m.end()
+    }
+}
+
+struct ResourceEntry<'a> {
+    resource: &'a landfall_graph::Resource,
+    sources: Option<&'a SourceSet>,
+}
+
+impl Serialize for ResourceEntry<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let r = self.resource;
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("Type", &r.kind)?;
         if let Some(c) = &r.condition {
-            entry.insert("Condition".into(), json!(c));
+            m.serialize_entry("Condition", c)?;
         }
         match r.depends_on.as_slice() {
             [] => {}
-            [one] => {
-                entry.insert("DependsOn".into(), json!(one));
-            }
-            many => {
-                entry.insert("DependsOn".into(), json!(many));
-            }
+            [one] => m.serialize_entry("DependsOn", one)?,
+            many => m.serialize_entry("DependsOn", many)?,
         }
         if r.retain {
-            entry.insert("DeletionPolicy".into(), json!("Retain"));
-            entry.insert("UpdateReplacePolicy".into(), json!("Retain"));
+            m.serialize_entry("DeletionPolicy", "Retain")?;
+            m.serialize_entry("UpdateReplacePolicy", "Retain")?;
         }
-        if let (Some(origin), Some(sources)) = (&r.origin, sources) {
+        if let (Some(origin), Some(sources)) = (&r.origin, self.sources) {
             if origin.file.index() < sources.len() {
                 let file = sources.file(origin.file).name();
-                entry.insert(
-                    "Metadata".into(),
-                    json!({ "landfall:origin": format!("{file}#{}", origin.path) }),
-                );
+                m.serialize_entry(
+                    "Metadata",
+                    &json!({ "landfall:origin": format!("{file}#{}", origin.path) }),
+                )?;
             }
         }
-        entry.insert("Properties".into(), Value::Object(r.properties.clone()));
-        resources.insert(r.logical_id.clone(), Value::Object(entry));
+        m.serialize_entry("Properties", &r.properties)?;
+        m.end()
     }
-    t.insert("Resources".into(), Value::Object(resources));
-    if !stack.outputs.is_empty() {
-        let outputs: Map<String, Value> = stack
-            .outputs
-            .iter()
-            .map(|o| {
-                let mut entry = Map::new();
-                if let Some(d) = &o.description {
-                    entry.insert("Description".into(), json!(d));
-                }
-                entry.insert("Value".into(), o.value.clone());
-                if let Some(e) = &o.export {
-                    entry.insert("Export".into(), json!({ "Name": e }));
-                }
-                (o.name.clone(), Value::Object(entry))
-            })
-            .collect();
-        t.insert("Outputs".into(), Value::Object(outputs));
+}
+
+struct Outputs<'a>(&'a Stack);
+
+impl Serialize for Outputs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(self.0.outputs.len()))?;
+        for o in &self.0.outputs {
+            m.serialize_entry(&o.name, &OutputEntry(o))?;
+        }
+        m.end()
     }
-    Value::Object(t)
+}
+
+struct OutputEntry<'a>(&'a landfall_graph::Output);
+
+impl Serialize for OutputEntry<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let o = self.0;
+        let mut m = serializer.serialize_map(None)?;
+        if let Some(d) = &o.description {
+            m.serialize_entry("Description", d)?;
+        }
+        m.serialize_entry("Value", &o.value)?;
+        if let Some(e) = &o.export {
+            m.serialize_entry("Export", &json!({ "Name": e }))?;
+        }
+        m.end()
+    }
 }
 
 fn parameter_value(value: &ParameterValue) -> Value {
@@ -216,6 +290,232 @@ fn parameter_value(value: &ParameterValue) -> Value {
     }
 }
 
+/// One stack's template with its manifest entry, made on its own so that
+/// callers can emit stacks as they are built (on any thread) and drop them.
+pub struct StackTemplate {
+    /// The template; a streaming caller takes it (`std::mem::take`) and
+    /// hands the rest to [`Manifest::add`].
+    pub file: EmittedFile,
+    bytes: usize,
+    entry: Map<String, Value>,
+    /// The stack without its body: what deploy waves need.
+    skeleton: Stack,
+    resources: usize,
+    s3: bool,
+    problems: Vec<Problem>,
+}
+
+/// The template of one stack and its manifest entry, checking the limits
+/// the template must meet.
+pub fn stack_template(
+    stack: &Stack,
+    limits: &Limits,
+    sources: Option<&SourceSet>,
+) -> StackTemplate {
+    let mut problems = Vec::new();
+    let text = template_text(stack, sources);
+    let bytes = text.len();
+    let mut over = |what: &str, count: u64, max: u64| {
+        if count > max {
+            problems.push(Problem {
+                code: "limits::stack",
+                message: format!("stack `{}` has {count} {what}, more than {max}", stack.name),
+                help: "raise the limit in `limits:` only if AWS raised it for the account; otherwise report this as a bug".into(),
+                at: None,
+            });
+        }
+    };
+    over(
+        "resources",
+        stack.resources.len() as u64,
+        limits.stack_max_resources,
+    );
+    over(
+        "parameters",
+        stack.parameters.len() as u64,
+        limits.stack_max_parameters,
+    );
+    over(
+        "outputs",
+        stack.outputs.len() as u64,
+        limits.stack_max_outputs,
+    );
+    over("template bytes", bytes as u64, limits.template_s3_max_bytes);
+    let s3 = bytes as u64 > limits.template_inline_max_bytes;
+    let upload = if s3 { "s3" } else { "inline" };
+    let path = template_path(stack);
+    let mut entry = Map::new();
+    entry.insert("name".into(), json!(stack.name));
+    entry.insert("layer".into(), json!(stack.layer.name()));
+    match &stack.target {
+        Target::Account { account, region } => {
+            entry.insert("kind".into(), json!("stack"));
+            entry.insert("template".into(), json!(path));
+            entry.insert("template_bytes".into(), json!(bytes));
+            entry.insert("template_upload".into(), json!(upload));
+            entry.insert("account".into(), json!(account));
+            entry.insert("region".into(), json!(region));
+        }
+        Target::StackSet(set) => {
+            entry.insert("kind".into(), json!("stack-set"));
+            entry.insert("template".into(), json!(path));
+            entry.insert("template_bytes".into(), json!(bytes));
+            entry.insert("template_upload".into(), json!(upload));
+            entry.insert("administrator".into(), json!(set.administrator));
+            entry.insert("permission_model".into(), json!("service-managed"));
+            entry.insert("auto_deployment".into(), json!(true));
+            entry.insert(
+                "organizational_units".into(),
+                json!(set.organizational_units),
+            );
+            if !set.accounts.is_empty() {
+                entry.insert("accounts".into(), json!(set.accounts));
+                entry.insert("account_filter".into(), json!("intersection"));
+            }
+            entry.insert("regions".into(), json!(set.regions));
+        }
+    }
+    let params: Map<String, Value> = stack
+        .parameters
+        .iter()
+        .map(|p| (p.name.clone(), parameter_value(&p.value)))
+        .collect();
+    entry.insert("parameters".into(), Value::Object(params));
+    entry.insert("depends_on".into(), json!(stack.depends_on));
+    // `wave` goes here once every stack is known (see `Manifest::finish`).
+    entry.insert("wave".into(), Value::Null);
+    entry.insert("resources".into(), json!(stack.resources.len()));
+    entry.insert("outputs".into(), json!(stack.outputs.len()));
+    let skeleton = Stack {
+        name: stack.name.clone(),
+        layer: stack.layer,
+        description: String::new(),
+        target: stack.target.clone(),
+        parameters: Vec::new(),
+        conditions: Map::new(),
+        resources: Vec::new(),
+        outputs: Vec::new(),
+        depends_on: stack.depends_on.clone(),
+    };
+    StackTemplate {
+        file: EmittedFile {
+            path,
+            contents: text,
+        },
+        bytes,
+        entry,
+        skeleton,
+        resources: stack.resources.len(),
+        s3,
+        problems,
+    }
+}
+
+/// `manifest.json` and the summary, gathered from [`StackTemplate`]s added
+/// in graph order.
+#[derive(Default)]
+pub struct Manifest {
+    entries: Vec<Map<String, Value>>,
+    skeleton: Vec<Stack>,
+    summary: Summary,
+    problems: Vec<Problem>,
+}
+
+impl Manifest {
+    /// Records one stack; returns its template file, to write or keep.
+    pub fn add(&mut self, t: StackTemplate) -> EmittedFile {
+        let count = self.summary.layers.entry(t.skeleton.layer).or_default();
+        count.resources += t.resources;
+        match t.skeleton.target {
+            Target::Account { .. } => count.stacks += 1,
+            Target::StackSet(_) => count.stack_sets += 1,
+        }
+        if t.s3 {
+            self.summary.s3_templates += 1;
+        }
+        self.summary.largest_template_bytes = self.summary.largest_template_bytes.max(t.bytes);
+        self.problems.extend(t.problems);
+        self.entries.push(t.entry);
+        self.skeleton.push(t.skeleton);
+        t.file
+    }
+
+    /// `manifest.json`, with the deploy waves of every stack added.
+    pub fn finish(
+        mut self,
+        organization: &str,
+        home_region: &str,
+        organization_actions: &[landfall_graph::OrganizationAction],
+        limits: &Limits,
+    ) -> Result<(EmittedFile, Summary), Vec<Problem>> {
+        let graph = Graph {
+            organization: organization.to_owned(),
+            home_region: home_region.to_owned(),
+            stacks: std::mem::take(&mut self.skeleton),
+            organization_actions: Vec::new(),
+        };
+        let waves = graph.deploy_waves().map_err(|stack| {
+            vec![Problem {
+                code: "synth::internal",
+                message: format!("stack `{stack}` depends on itself through other stacks"),
+                help: "this is a bug in Landfall; please report it with the spec".into(),
+                at: None,
+            }]
+        })?;
+        if !self.problems.is_empty() {
+            return Err(self.problems);
+        }
+        let wave_of: BTreeMap<&str, usize> = waves
+            .iter()
+            .enumerate()
+            .flat_map(|(i, w)| w.iter().map(move |s| (*s, i)))
+            .collect();
+        self.summary.waves = waves.len();
+        for entry in &mut self.entries {
+            let wave = entry
+                .get("name")
+                .and_then(Value::as_str)
+                .and_then(|n| wave_of.get(n))
+                .copied()
+                .unwrap_or(0);
+            entry.insert("wave".into(), json!(wave));
+        }
+        // Serialized in place: the entries of a large platform are tens of
+        // megabytes, and `json!` would copy them first.
+        #[derive(serde::Serialize)]
+        struct ManifestFile<'a> {
+            format: &'a str,
+            organization: &'a str,
+            home_region: &'a str,
+            limits: Value,
+            organization_actions: &'a [landfall_graph::OrganizationAction],
+            waves: &'a [Vec<&'a str>],
+            stacks: &'a [Map<String, Value>],
+        }
+        let manifest = ManifestFile {
+            format: "landfall-manifest/1",
+            organization,
+            home_region,
+            limits: json!({
+                "concurrent_account_creations": limits.concurrent_account_creations,
+                "template_inline_max_bytes": limits.template_inline_max_bytes,
+            }),
+            organization_actions,
+            waves: &waves,
+            stacks: &self.entries,
+        };
+        let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+        text.push('\n');
+        Ok((
+            EmittedFile {
+                path: "manifest.json".into(),
+                contents: text,
+            },
+            self.summary,
+        ))
+    }
+}
+
 /// Emits every template and the manifest, checking the limits each template
 /// must meet. `sources`, when given, names the spec file behind each
 /// resource in its metadata.
@@ -224,139 +524,22 @@ pub fn emit(
     limits: &Limits,
     sources: Option<&SourceSet>,
 ) -> Result<Emitted, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let mut files = Vec::with_capacity(graph.stacks.len() + 1);
-    let mut summary = Summary::default();
-    let waves = graph.deploy_waves().map_err(|stack| {
-        vec![Problem {
-            code: "synth::internal",
-            message: format!("stack `{stack}` depends on itself through other stacks"),
-            help: "this is a bug in Landfall; please report it with the spec".into(),
-            at: None,
-        }]
-    })?;
-    let wave_of: BTreeMap<&str, usize> = waves
-        .iter()
-        .enumerate()
-        .flat_map(|(i, w)| w.iter().map(move |s| (*s, i)))
+    // Templates are independent: write them on every core, keep the order.
+    let templates: Vec<StackTemplate> = graph
+        .stacks
+        .par_iter()
+        .map(|stack| stack_template(stack, limits, sources))
         .collect();
-    summary.waves = waves.len();
-    let mut entries = Vec::with_capacity(graph.stacks.len());
-    for stack in &graph.stacks {
-        let mut text = serde_json::to_string_pretty(&template(stack, sources)).unwrap_or_default();
-        text.push('\n');
-        let bytes = text.len();
-        let mut over = |what: &str, count: u64, max: u64| {
-            if count > max {
-                problems.push(Problem {
-                    code: "limits::stack",
-                    message: format!("stack `{}` has {count} {what}, more than {max}", stack.name),
-                    help: "raise the limit in `limits:` only if AWS raised it for the account; otherwise report this as a bug".into(),
-                    at: None,
-                });
-            }
-        };
-        over(
-            "resources",
-            stack.resources.len() as u64,
-            limits.stack_max_resources,
-        );
-        over(
-            "parameters",
-            stack.parameters.len() as u64,
-            limits.stack_max_parameters,
-        );
-        over(
-            "outputs",
-            stack.outputs.len() as u64,
-            limits.stack_max_outputs,
-        );
-        over("template bytes", bytes as u64, limits.template_s3_max_bytes);
-        let upload = if bytes as u64 > limits.template_inline_max_bytes {
-            summary.s3_templates += 1;
-            "s3"
-        } else {
-            "inline"
-        };
-        summary.largest_template_bytes = summary.largest_template_bytes.max(bytes);
-        let count = summary.layers.entry(stack.layer).or_default();
-        count.resources += stack.resources.len();
-        let path = template_path(stack);
-        let mut entry = Map::new();
-        entry.insert("name".into(), json!(stack.name));
-        entry.insert("layer".into(), json!(stack.layer.name()));
-        match &stack.target {
-            Target::Account { account, region } => {
-                count.stacks += 1;
-                entry.insert("kind".into(), json!("stack"));
-                entry.insert("template".into(), json!(path));
-                entry.insert("template_bytes".into(), json!(bytes));
-                entry.insert("template_upload".into(), json!(upload));
-                entry.insert("account".into(), json!(account));
-                entry.insert("region".into(), json!(region));
-            }
-            Target::StackSet(set) => {
-                count.stack_sets += 1;
-                entry.insert("kind".into(), json!("stack-set"));
-                entry.insert("template".into(), json!(path));
-                entry.insert("template_bytes".into(), json!(bytes));
-                entry.insert("template_upload".into(), json!(upload));
-                entry.insert("administrator".into(), json!(set.administrator));
-                entry.insert("permission_model".into(), json!("service-managed"));
-                entry.insert("auto_deployment".into(), json!(true));
-                entry.insert(
-                    "organizational_units".into(),
-                    json!(set.organizational_units),
-                );
-                if !set.accounts.is_empty() {
-                    entry.insert("accounts".into(), json!(set.accounts));
-                    entry.insert("account_filter".into(), json!("intersection"));
-                }
-                entry.insert("regions".into(), json!(set.regions));
-            }
-        }
-        let params: Map<String, Value> = stack
-            .parameters
-            .iter()
-            .map(|p| (p.name.clone(), parameter_value(&p.value)))
-            .collect();
-        entry.insert("parameters".into(), Value::Object(params));
-        entry.insert("depends_on".into(), json!(stack.depends_on));
-        entry.insert(
-            "wave".into(),
-            json!(wave_of.get(stack.name.as_str()).copied().unwrap_or(0)),
-        );
-        entry.insert("resources".into(), json!(stack.resources.len()));
-        entry.insert("outputs".into(), json!(stack.outputs.len()));
-        entries.push(Value::Object(entry));
-        files.push(EmittedFile {
-            path,
-            contents: text,
-        });
-    }
-    let manifest = json!({
-        "format": "landfall-manifest/1",
-        "organization": graph.organization,
-        "home_region": graph.home_region,
-        "limits": {
-            "concurrent_account_creations": limits.concurrent_account_creations,
-            "template_inline_max_bytes": limits.template_inline_max_bytes,
-        },
-        "organization_actions": graph.organization_actions,
-        "waves": waves,
-        "stacks": entries,
-    });
-    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-    text.push('\n');
-    files.push(EmittedFile {
-        path: "manifest.json".into(),
-        contents: text,
-    });
-    if problems.is_empty() {
-        Ok(Emitted { files, summary })
-    } else {
-        Err(problems)
-    }
+    let mut manifest = Manifest::default();
+    let mut files: Vec<EmittedFile> = templates.into_iter().map(|t| manifest.add(t)).collect();
+    let (file, summary) = manifest.finish(
+        &graph.organization,
+        &graph.home_region,
+        &graph.organization_actions,
+        limits,
+    )?;
+    files.push(file);
+    Ok(Emitted { files, summary })
 }
 
 /// Writes the files under `dir`, and removes templates an earlier run left

@@ -8,6 +8,11 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use landfall_graph::Graph;
 use landfall_model::Model;
 use landfall_netplan::AddressPlan;
+use rayon::prelude::*;
+
+// The allocator of the `landfall` binary, so the figures are the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Input {
     model: Model,
@@ -25,26 +30,52 @@ fn prepare(files: Vec<(String, String)>) -> Option<Input> {
     Some(Input { model, plan, base })
 }
 
-/// Model to both forms; returns the bytes written.
+/// Model to both forms as `landfall synth` makes them, minus the disk:
+/// the workload layer built one domain and environment at a time, each
+/// stack emitted as a CloudFormation template and a Terraform module as
+/// soon as it is built, the files dropped once counted, then both
+/// manifests. Returns the bytes produced.
 fn both_forms(input: &Input) -> usize {
-    let Ok(stacks) =
-        landfall_workloads::build(&input.model, &input.plan, &input.base, &Default::default())
-    else {
+    let base = &input.base;
+    let limits = &input.model.limits;
+    let tf_options = landfall_terraform::Options::default();
+    let emit = |stack: &landfall_graph::Stack| {
+        let mut t = landfall_synth::cloudformation::stack_template(stack, limits, None);
+        let mut bytes = std::mem::take(&mut t.file).contents.len();
+        let mut m = landfall_terraform::module_files(base, stack, &tf_options);
+        bytes += m
+            .take_files()
+            .iter()
+            .map(|f| f.contents.len())
+            .sum::<usize>();
+        (t, m, bytes)
+    };
+    let Ok(parts) = landfall_workloads::build_each(
+        &input.model,
+        &input.plan,
+        base,
+        &Default::default(),
+        |stacks| stacks.par_iter().map(emit).collect::<Vec<_>>(),
+    ) else {
         return 0;
     };
-    let graph = Graph {
-        organization: input.base.organization.clone(),
-        home_region: input.base.home_region.clone(),
-        stacks,
-        organization_actions: Vec::new(),
-    };
-    let cfn = landfall_synth::cloudformation::emit(&graph, &input.model.limits, None)
-        .map(|e| e.files.iter().map(|f| f.contents.len()).sum::<usize>())
+    let mut templates = landfall_synth::cloudformation::Manifest::default();
+    let mut modules = landfall_terraform::Manifest::default();
+    let mut bytes = 0;
+    for (t, m, b) in parts.into_iter().flatten() {
+        templates.add(t);
+        modules.add(m);
+        bytes += b;
+    }
+    let cfn = templates
+        .finish(&base.organization, &base.home_region, &[], limits)
+        .map(|(f, _)| f.contents.len())
         .unwrap_or(0);
-    let tf = landfall_terraform::emit(&graph, &Default::default())
-        .map(|e| e.files.iter().map(|f| f.contents.len()).sum::<usize>())
+    let tf = modules
+        .finish(&base.organization)
+        .map(|(f, _)| f.contents.len())
         .unwrap_or(0);
-    cfn + tf
+    bytes + cfn + tf
 }
 
 fn reference_files() -> Vec<(String, String)> {

@@ -65,6 +65,10 @@ fn balanced(s: &str) -> bool {
 
 /// Escapes Terraform template syntax in a literal.
 pub fn escape(text: &str) -> String {
+    // Most literals have no braces at all: no searching, one copy.
+    if !text.contains('{') {
+        return text.to_owned();
+    }
     text.replace("${", "$${").replace("%{", "%%{")
 }
 
@@ -127,6 +131,9 @@ pub fn value(scope: &mut dyn Scope, v: &Value) -> Option<Value> {
 
 /// A literal string, with `{{resolve:ssm:NAME}}` dynamic references.
 pub fn string(scope: &mut dyn Scope, s: &str) -> Template {
+    if !s.contains('{') {
+        return Template(s.to_owned());
+    }
     let mut out = String::new();
     let mut rest = s;
     while let Some(start) = rest.find("{{resolve:ssm:") {

@@ -34,6 +34,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use landfall_graph::{Graph, Layer, ParameterValue, Resource, Stack, Target};
+use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::families::Mapping;
@@ -502,71 +503,180 @@ fn module_dir(stack: &Stack) -> String {
     format!("terraform/{}/{}", stack.layer.name(), stack.name)
 }
 
+/// One stack's root module files and manifest entry, made on its own so
+/// that callers can emit stacks as they are built (on any thread) and drop
+/// them. `graph` gives the organization and home region (the platform
+/// graph will do).
+pub fn module_files(graph: &Graph, stack: &Stack, options: &Options) -> ModuleFiles {
+    if !options.layers.is_empty() && !options.layers.contains(&stack.layer) {
+        return ModuleFiles::Excluded;
+    }
+    match module(graph, stack, options) {
+        Ok(m) => {
+            let dir = module_dir(stack);
+            let mut main = serde_json::to_string_pretty(&m.main).unwrap_or_default();
+            main.push('\n');
+            let mut files = vec![
+                File {
+                    path: format!("{dir}/main.tf.json"),
+                    contents: main,
+                },
+                File {
+                    path: format!("{dir}/versions.tf.json"),
+                    contents: VERSIONS.to_owned(),
+                },
+            ];
+            if !m.moved.is_empty() {
+                let mut text =
+                    serde_json::to_string_pretty(&json!({ "moved": m.moved })).unwrap_or_default();
+                text.push('\n');
+                files.push(File {
+                    path: format!("{dir}/moved.tf.json"),
+                    contents: text,
+                });
+            }
+            ModuleFiles::Module {
+                files,
+                entry: m.manifest_entry,
+                resources: m.resources,
+            }
+        }
+        // A workload stack must have a Terraform form; other layers may
+        // stay CloudFormation only.
+        Err(messages) if stack.layer == Layer::Workloads => ModuleFiles::Failed(
+            messages
+                .into_iter()
+                .map(|message| Problem {
+                    stack: stack.name.clone(),
+                    message,
+                })
+                .collect(),
+        ),
+        Err(messages) => ModuleFiles::Skipped {
+            stack: stack.name.clone(),
+            why: messages.join("; "),
+        },
+    }
+}
+
+impl ModuleFiles {
+    /// Takes the files out, leaving the rest for [`Manifest::add`].
+    pub fn take_files(&mut self) -> Vec<File> {
+        match self {
+            ModuleFiles::Module { files, .. } => std::mem::take(files),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// What [`module_files`] made of one stack.
+pub enum ModuleFiles {
+    Module {
+        files: Vec<File>,
+        entry: Value,
+        resources: usize,
+    },
+    /// Not Terraform's to express (a StackSet, a condition): left to
+    /// CloudFormation.
+    Skipped { stack: String, why: String },
+    /// A workload stack that could not be translated.
+    Failed(Vec<Problem>),
+    /// Not in the layers asked for.
+    Excluded,
+}
+
+/// `terraform/manifest.json` and the counts, gathered from
+/// [`ModuleFiles`] added in graph order.
+#[derive(Default)]
+pub struct Manifest {
+    entries: Vec<Value>,
+    problems: Vec<Problem>,
+    /// The counts so far (`files` stays empty).
+    pub emitted: Emitted,
+}
+
+impl Manifest {
+    /// Records one stack; returns its files, to write or keep.
+    pub fn add(&mut self, module: ModuleFiles) -> Vec<File> {
+        match module {
+            ModuleFiles::Module {
+                files,
+                entry,
+                resources,
+            } => {
+                self.entries.push(entry);
+                self.emitted.modules += 1;
+                self.emitted.resources += resources;
+                files
+            }
+            ModuleFiles::Skipped { stack, why } => {
+                self.emitted.skipped.push((stack, why));
+                Vec::new()
+            }
+            ModuleFiles::Failed(problems) => {
+                self.problems.extend(problems);
+                Vec::new()
+            }
+            ModuleFiles::Excluded => Vec::new(),
+        }
+    }
+
+    /// The manifest file and the counts; the problems of workload stacks
+    /// that have no Terraform form, if any.
+    pub fn finish(self, organization: &str) -> Result<(File, Emitted), Vec<Problem>> {
+        if !self.problems.is_empty() {
+            return Err(self.problems);
+        }
+        // Serialized in place: `json!` would copy every entry first.
+        #[derive(serde::Serialize)]
+        struct ManifestFile<'a> {
+            format: &'a str,
+            organization: &'a str,
+            modules: &'a [Value],
+            skipped: Vec<Value>,
+        }
+        let manifest = ManifestFile {
+            format: "landfall-terraform-manifest/1",
+            organization,
+            modules: &self.entries,
+            skipped: self
+                .emitted
+                .skipped
+                .iter()
+                .map(|(s, why)| json!({ "stack": s, "why": why }))
+                .collect(),
+        };
+        let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+        text.push('\n');
+        Ok((
+            File {
+                path: "terraform/manifest.json".into(),
+                contents: text,
+            },
+            self.emitted,
+        ))
+    }
+}
+
 /// Emits every stack it can express; errors are the workload layer's
 /// stacks it could not.
 pub fn emit(graph: &Graph, options: &Options) -> Result<Emitted, Vec<Problem>> {
-    let mut out = Emitted::default();
-    let mut problems = Vec::new();
-    let mut entries = Vec::new();
-    for stack in &graph.stacks {
-        if !options.layers.is_empty() && !options.layers.contains(&stack.layer) {
-            continue;
-        }
-        match module(graph, stack, options) {
-            Ok(m) => {
-                let dir = module_dir(stack);
-                let mut text = serde_json::to_string_pretty(&m.main).unwrap_or_default();
-                text.push('\n');
-                out.files.push(File {
-                    path: format!("{dir}/main.tf.json"),
-                    contents: text,
-                });
-                out.files.push(File {
-                    path: format!("{dir}/versions.tf.json"),
-                    contents: VERSIONS.to_owned(),
-                });
-                if !m.moved.is_empty() {
-                    let mut text = serde_json::to_string_pretty(&json!({ "moved": m.moved }))
-                        .unwrap_or_default();
-                    text.push('\n');
-                    out.files.push(File {
-                        path: format!("{dir}/moved.tf.json"),
-                        contents: text,
-                    });
-                }
-                entries.push(m.manifest_entry);
-                out.modules += 1;
-                out.resources += m.resources;
-            }
-            Err(messages) => {
-                if stack.layer == Layer::Workloads {
-                    problems.extend(messages.into_iter().map(|message| Problem {
-                        stack: stack.name.clone(),
-                        message,
-                    }));
-                } else {
-                    out.skipped.push((stack.name.clone(), messages.join("; ")));
-                }
-            }
-        }
+    // Modules are independent: translate and write them on every core, then
+    // assemble in graph order.
+    let built: Vec<ModuleFiles> = graph
+        .stacks
+        .par_iter()
+        .map(|stack| module_files(graph, stack, options))
+        .collect();
+    let mut manifest = Manifest::default();
+    let mut files = Vec::new();
+    for module in built {
+        files.extend(manifest.add(module));
     }
-    let manifest = json!({
-        "format": "landfall-terraform-manifest/1",
-        "organization": graph.organization,
-        "modules": entries,
-        "skipped": out.skipped.iter().map(|(s, why)| json!({ "stack": s, "why": why })).collect::<Vec<_>>(),
-    });
-    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-    text.push('\n');
-    out.files.push(File {
-        path: "terraform/manifest.json".into(),
-        contents: text,
-    });
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    let (file, mut emitted) = manifest.finish(&graph.organization)?;
+    files.push(file);
+    emitted.files = files;
+    Ok(emitted)
 }
 
 /// Writes the files under `dir`, removing modules an earlier run left under

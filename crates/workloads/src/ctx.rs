@@ -103,7 +103,8 @@ pub(crate) struct Ctx<'a> {
     /// placement groups by name → (stack, logical id).
     pub network: BTreeMap<(&'static str, String), (String, String)>,
     by_vpc: BTreeMap<(usize, u8), Vec<&'a Subnet>>,
-    priorities: std::cell::RefCell<BTreeMap<(usize, usize), BTreeMap<String, u64>>>,
+    /// Listener rule priorities per placement (domain, environment index).
+    priorities: BTreeMap<(usize, usize), BTreeMap<&'a str, u64>>,
     /// Callers of each service (by index).
     pub callers: Vec<Vec<&'a landfall_model::Service>>,
     placements: BTreeMap<(usize, usize), Placement<'a>>,
@@ -167,6 +168,11 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        let placements = placements(model);
+        let priorities = placements
+            .iter()
+            .map(|(key, place)| (*key, priorities(model, place)))
+            .collect();
         Self {
             model,
             plan,
@@ -174,9 +180,9 @@ impl<'a> Ctx<'a> {
             shared: model.core_account(AccountClass::SharedServices),
             network,
             by_vpc,
-            priorities: std::cell::RefCell::new(BTreeMap::new()),
+            priorities,
             callers,
-            placements: placements(model),
+            placements,
         }
     }
 
@@ -240,17 +246,14 @@ impl<'a> Ctx<'a> {
             .map_or(&[][..], Vec::as_slice)
     }
 
-    /// The listener rule priority of an exposed service (cached per placement).
+    /// The listener rule priority of an exposed service.
     pub fn priority(&self, place: &Placement<'_>, service: &str) -> u64 {
         let key = (place.domain.id.index(), place.env.id.index());
-        let mut cache = self.priorities.borrow_mut();
-        let map = cache.entry(key).or_insert_with(|| {
-            priorities(self.model, place)
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect()
-        });
-        map.get(service).copied().unwrap_or(1)
+        self.priorities
+            .get(&key)
+            .and_then(|m| m.get(service))
+            .copied()
+            .unwrap_or(1)
     }
 
     /// CIDRs of the application subnets a domain's tasks run in.

@@ -39,6 +39,7 @@ pub use ctx::{placement, Placement};
 use landfall_graph::{Graph, Stack};
 use landfall_model::Model;
 use landfall_netplan::AddressPlan;
+use rayon::prelude::*;
 
 pub use landfall_graph::Problem;
 
@@ -59,6 +60,22 @@ pub fn build(
     base: &Graph,
     options: &Options,
 ) -> Result<Vec<Stack>, Vec<Problem>> {
+    build_each(model, plan, base, options, |stacks| stacks)
+        .map(|parts| parts.into_iter().flatten().collect())
+}
+
+/// [`build`], handing each placement's stacks (one domain in one
+/// environment) to `each` as soon as they are built, on the thread that
+/// built them, so a caller can emit and drop them instead of holding the
+/// whole layer. Results come back in model order; `each` also sees the
+/// stacks of a run that ends in problems.
+pub fn build_each<R: Send>(
+    model: &Model,
+    plan: &AddressPlan,
+    base: &Graph,
+    options: &Options,
+    each: impl Fn(Vec<Stack>) -> R + Sync,
+) -> Result<Vec<R>, Vec<Problem>> {
     let mut problems = Vec::new();
     if let Some(only) = &options.services {
         for name in only {
@@ -81,10 +98,19 @@ pub fn build(
         }
     }
     let ctx = ctx::Ctx::new(model, plan, base);
-    let mut stacks = Vec::new();
     let selected = |name: &str| options.services.as_ref().is_none_or(|s| s.contains(name));
-    for domain in &model.domains {
-        for &env in &domain.environments {
+    let jobs: Vec<_> = model
+        .domains
+        .iter()
+        .flat_map(|d| d.environments.iter().map(move |&env| (d, env)))
+        .collect();
+    // Each domain and environment builds on its own; in parallel, with the
+    // results kept in model order.
+    let built: Vec<(R, Vec<String>, Vec<Problem>)> = jobs
+        .par_iter()
+        .map(|&(domain, env)| {
+            let mut stacks = Vec::new();
+            let mut problems = Vec::new();
             let services: Vec<_> = model
                 .services
                 .iter()
@@ -102,10 +128,10 @@ pub fn build(
                 .filter(|d| options.services.is_none() || used.contains(&d.id))
                 .collect();
             if services.is_empty() && stores.is_empty() {
-                continue;
+                return (each(stacks), Vec::new(), problems);
             }
             let Some(place) = ctx.placement(domain.id, env, &mut problems) else {
-                continue;
+                return (each(stacks), Vec::new(), problems);
             };
             stacks.push(base::build(&ctx, &place, &services, &mut problems));
             if let Some(edge) = base::edge(&ctx, &place, &services) {
@@ -117,17 +143,46 @@ pub fn build(
             for service in &services {
                 stacks.push(service::build(&ctx, &place, service, &mut problems));
             }
+            for stack in &stacks {
+                check_stack(stack, &mut problems);
+            }
+            let names = stacks.iter().map(|s| s.name.clone()).collect();
+            (each(stacks), names, problems)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(built.len());
+    let mut names = BTreeSet::new();
+    for (r, stack_names, p) in built {
+        out.push(r);
+        problems.extend(p);
+        for name in stack_names {
+            if !landfall_graph::valid_stack_name(&name) || !names.insert(name.clone()) {
+                problems.push(internal(&name, "duplicate or invalid stack name"));
+            }
         }
     }
-    // A defensive look at the graph invariants of these stacks on their
-    // own: unique names, and references that resolve inside each stack
-    // (dependencies on platform stacks live in `base`).
-    let mut names = BTreeSet::new();
-    for stack in &stacks {
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+fn internal(stack: &str, message: &str) -> Problem {
+    Problem {
+        code: "workloads::internal",
+        message: format!("stack `{stack}`: {message}"),
+        help: "this is a bug in Landfall; please report it with the spec".into(),
+        at: None,
+    }
+}
+
+/// A defensive look at the graph invariants of one stack on its own:
+/// unique, valid logical ids and references that resolve inside the stack
+/// (dependencies on platform stacks live in `base`).
+fn check_stack(stack: &Stack, problems: &mut Vec<Problem>) {
+    {
         let mut broken = Vec::new();
-        if !names.insert(stack.name.as_str()) || !landfall_graph::valid_stack_name(&stack.name) {
-            broken.push("duplicate or invalid stack name".to_owned());
-        }
         let mut ids = BTreeSet::new();
         for r in &stack.resources {
             if !ids.insert(r.logical_id.as_str())
@@ -162,18 +217,8 @@ pub fn build(
             check(&o.value);
         }
         for message in broken {
-            problems.push(Problem {
-                code: "workloads::internal",
-                message: format!("stack `{}`: {message}", stack.name),
-                help: "this is a bug in Landfall; please report it with the spec".into(),
-                at: None,
-            });
+            problems.push(internal(&stack.name, &message));
         }
-    }
-    if problems.is_empty() {
-        Ok(stacks)
-    } else {
-        Err(problems)
     }
 }
 

@@ -4,10 +4,23 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use std::collections::BTreeSet;
+
 use anyhow::Context;
+use landfall_graph::Stack;
+use landfall_synth::cloudformation;
+use rayon::prelude::*;
 
 use crate::args::{Emit, Format, SynthArgs};
 use crate::output;
+use crate::staged::Staged;
+
+/// One stack's CloudFormation template and Terraform module, each when
+/// asked for (their files already written).
+type Emitted = (
+    Option<cloudformation::StackTemplate>,
+    Option<landfall_terraform::ModuleFiles>,
+);
 
 pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
@@ -15,63 +28,136 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     // The address plan follows the lockfile next to the spec (or the
     // reference platform's built-in one), so synthesized addresses match what
     // `landfall net` recorded.
-    let services = (!args.service.is_empty()).then(|| args.service.iter().cloned().collect());
-    let compiled = crate::pipeline::compile(&mut resolved, args.spec.spec.as_deref(), services)?;
+    let compiled = crate::pipeline::compile_platform(&mut resolved, args.spec.spec.as_deref())?;
     let (Some(compiled), Some(model)) = (compiled, resolved.model.as_ref()) else {
         output::print_diagnostics(&resolved, args.spec.color)?;
         return Ok(ExitCode::from(super::INVALID));
     };
-    let graph = compiled.graph;
-    if args.emit != Emit::Cloudformation {
-        let options = landfall_terraform::Options {
-            renames: args
-                .rename
-                .iter()
-                .filter_map(|r| r.split_once('='))
-                .map(|(a, b)| (a.to_owned(), b.to_owned()))
-                .collect(),
-            ..Default::default()
-        };
-        match landfall_terraform::emit(&graph, &options) {
-            Ok(tf) => {
-                landfall_terraform::write(&tf, &args.out)
-                    .with_context(|| format!("cannot write to `{}`", args.out.display()))?;
-                eprintln!(
-                    "wrote {} Terraform root modules ({} resources) to `{}`; {} stacks have no Terraform form (see terraform/manifest.json)",
-                    tf.modules,
-                    tf.resources,
-                    args.out.join("terraform").display(),
-                    tf.skipped.len()
-                );
+    let services: Option<BTreeSet<String>> =
+        (!args.service.is_empty()).then(|| args.service.iter().cloned().collect());
+    let graph = &compiled.graph;
+    let cloudformation = args.emit != Emit::Terraform;
+    let terraform = args.emit != Emit::Cloudformation;
+    let tf_options = landfall_terraform::Options {
+        renames: args
+            .rename
+            .iter()
+            .filter_map(|r| r.split_once('='))
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .collect(),
+        ..Default::default()
+    };
+    let sources = Some(&resolved.loaded.sources);
+    let out = Staged::new(&args.out)
+        .with_context(|| format!("cannot write to `{}`", args.out.display()))?;
+
+    // Every stack in both forms, written as soon as it is made: the
+    // workload layer is built one domain and environment at a time and
+    // dropped once written, so memory stays small however many services
+    // there are.
+    let emit = |stack: &Stack| -> Emitted {
+        let template = cloudformation.then(|| {
+            let mut t = cloudformation::stack_template(stack, &model.limits, sources);
+            let file = std::mem::take(&mut t.file);
+            out.put(file.path, &file.contents);
+            t
+        });
+        let module = terraform.then(|| {
+            let mut m = landfall_terraform::module_files(graph, stack, &tf_options);
+            for file in m.take_files() {
+                out.put(file.path, &file.contents);
+            }
+            m
+        });
+        (template, module)
+    };
+    let platform: Vec<Emitted> = if services.is_some() {
+        Vec::new()
+    } else {
+        graph.stacks.par_iter().map(emit).collect()
+    };
+    let options = landfall_workloads::Options { services };
+    let workloads =
+        landfall_workloads::build_each(model, &compiled.plan, graph, &options, |stacks| {
+            stacks.par_iter().map(emit).collect::<Vec<_>>()
+        });
+    let workloads = match workloads {
+        Ok(w) => w,
+        Err(problems) => {
+            out.abandon();
+            crate::pipeline::report(&mut resolved, &problems);
+            output::print_diagnostics(&resolved, args.spec.color)?;
+            return Ok(ExitCode::from(super::INVALID));
+        }
+    };
+
+    let mut templates = cloudformation::Manifest::default();
+    let mut modules = landfall_terraform::Manifest::default();
+    for (template, module) in platform.into_iter().chain(workloads.into_iter().flatten()) {
+        if let Some(t) = template {
+            templates.add(t);
+        }
+        if let Some(m) = module {
+            modules.add(m);
+        }
+    }
+    let modules = if terraform {
+        match modules.finish(&graph.organization) {
+            Ok((file, emitted)) => {
+                out.put(file.path, &file.contents);
+                Some(emitted)
             }
             Err(problems) => {
+                out.abandon();
                 for p in &problems {
                     eprintln!("error[terraform]: {p}");
                 }
                 return Ok(ExitCode::from(super::INVALID));
             }
         }
-        if args.emit == Emit::Terraform {
-            return Ok(ExitCode::SUCCESS);
+    } else {
+        None
+    };
+    let summary = if cloudformation {
+        match templates.finish(
+            &graph.organization,
+            &graph.home_region,
+            &graph.organization_actions,
+            &model.limits,
+        ) {
+            Ok((file, summary)) => {
+                out.put(file.path, &file.contents);
+                Some(summary)
+            }
+            Err(problems) => {
+                out.abandon();
+                resolved
+                    .diagnostics
+                    .extend(problems.iter().map(|p| p.to_diagnostic(&resolved.loaded)));
+                output::print_diagnostics(&resolved, args.spec.color)?;
+                return Ok(ExitCode::from(super::INVALID));
+            }
         }
-    }
-    let emitted =
-        landfall_synth::cloudformation::emit(&graph, &model.limits, Some(&resolved.loaded.sources));
-    let emitted = match emitted {
-        Ok(emitted) => emitted,
-        Err(problems) => {
-            resolved
-                .diagnostics
-                .extend(problems.iter().map(|p| p.to_diagnostic(&resolved.loaded)));
-            output::print_diagnostics(&resolved, args.spec.color)?;
-            return Ok(ExitCode::from(super::INVALID));
-        }
+    } else {
+        None
     };
     output::print_diagnostics(&resolved, args.spec.color)?;
-    landfall_synth::cloudformation::write(&emitted, &args.out)
+    out.commit(cloudformation, terraform)
         .with_context(|| format!("cannot write to `{}`", args.out.display()))?;
+    if let Some(tf) = &modules {
+        eprintln!(
+            "wrote {} Terraform root modules ({} resources) to `{}`; {} stacks have no Terraform form (see terraform/manifest.json)",
+            tf.modules,
+            tf.resources,
+            args.out.join("terraform").display(),
+            tf.skipped.len()
+        );
+    }
+    let Some(summary) = summary else {
+        return Ok(ExitCode::SUCCESS);
+    };
     let elapsed = started.elapsed();
-    let summary = &emitted.summary;
+    let summary = &summary;
     match args.spec.format {
         Format::Json => {
             let layers: serde_json::Map<String, serde_json::Value> = summary
@@ -104,7 +190,7 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
         Format::Text => {
             eprintln!(
                 "wrote {} templates and manifest.json to `{}`\n{summary}\n  done in {:.1} ms",
-                emitted.files.len().saturating_sub(1),
+                summary.stacks() + summary.stack_sets(),
                 args.out.display(),
                 elapsed.as_secs_f64() * 1000.0
             );
