@@ -1,8 +1,10 @@
-//! The platform as `synth` and `check` see it: the one compile pipeline of
-//! `landfall_synth::platform` (lockfile, address plan, SCPs, platform
-//! layers) plus the workload layer. Live commands use the pipeline without
-//! workloads, whose stacks need parameters resolved after the platform
-//! layers are deployed.
+//! The platform as `synth`, `check` and the live commands see it: the one
+//! compile pipeline of `landfall_synth::platform` (lockfile, address plan,
+//! SCPs, platform layers) plus, when asked, the workload layer. `plan` and
+//! `deploy` use the platform layers only unless given `--workloads` or
+//! `--service`; the workload stacks' parameters that read ids and outputs
+//! of platform stacks are then resolved by the live engine when each stack
+//! deploys.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,13 +14,25 @@ use landfall_model::Resolved;
 use landfall_netplan::PlanOptions;
 use landfall_synth::platform::Compiled;
 
-/// Compiles every layer; `services` keeps only those services' workload
-/// stacks (and drops the platform layers). Problems go to
-/// `resolved.diagnostics`; `None` when there is any error.
+/// Which layers a compile keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layers {
+    /// The platform layers only.
+    Platform,
+    /// The platform layers and the workload layer; with names, only those
+    /// services' workload stacks (their account's shared stack and the
+    /// data stores they use included).
+    PlatformAndWorkloads(Option<BTreeSet<String>>),
+    /// Only these services' workload stacks, without the platform layers.
+    Services(BTreeSet<String>),
+}
+
+/// Compiles the layers asked for. Problems go to `resolved.diagnostics`;
+/// `None` when there is any error.
 pub fn compile(
     resolved: &mut Resolved,
     spec_dir: Option<&Path>,
-    services: Option<BTreeSet<String>>,
+    layers: Layers,
 ) -> anyhow::Result<Option<Compiled>> {
     let lockfile = landfall_synth::platform::lockfile_text(spec_dir)
         .context("cannot read the spec's lockfile")?;
@@ -30,11 +44,15 @@ pub fn compile(
     let Some(model) = resolved.model.as_ref() else {
         return Ok(None);
     };
-    let only_some = services.is_some();
+    let (services, keep_platform) = match layers {
+        Layers::Platform => return Ok(Some(compiled)),
+        Layers::PlatformAndWorkloads(services) => (services, true),
+        Layers::Services(services) => (Some(services), false),
+    };
     let options = landfall_workloads::Options { services };
     match landfall_workloads::build(model, &compiled.plan, &compiled.graph, &options) {
-        Ok(stacks) if only_some => compiled.graph.stacks = stacks,
-        Ok(stacks) => compiled.graph.stacks.extend(stacks),
+        Ok(stacks) if keep_platform => compiled.graph.stacks.extend(stacks),
+        Ok(stacks) => compiled.graph.stacks = stacks,
         Err(problems) => {
             let diagnostics: Vec<_> = problems
                 .iter()

@@ -15,8 +15,12 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     // The address plan follows the lockfile next to the spec (or the
     // reference platform's built-in one), so synthesized addresses match what
     // `landfall net` recorded.
-    let services = (!args.service.is_empty()).then(|| args.service.iter().cloned().collect());
-    let compiled = crate::pipeline::compile(&mut resolved, args.spec.spec.as_deref(), services)?;
+    let layers = if args.service.is_empty() {
+        crate::pipeline::Layers::PlatformAndWorkloads(None)
+    } else {
+        crate::pipeline::Layers::Services(args.service.iter().cloned().collect())
+    };
+    let compiled = crate::pipeline::compile(&mut resolved, args.spec.spec.as_deref(), layers)?;
     let (Some(compiled), Some(model)) = (compiled, resolved.model.as_ref()) else {
         output::print_diagnostics(&resolved, args.spec.color)?;
         return Ok(ExitCode::from(super::INVALID));
