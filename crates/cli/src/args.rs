@@ -40,7 +40,7 @@ pub enum Command {
     Rules(crate::commands::rules::RulesArgs),
     /// Show what `deploy` would change in the live platform; changes nothing.
     #[cfg(feature = "live")]
-    Plan(crate::commands::plan::LiveArgs),
+    Plan(crate::commands::plan::PlanArgs),
     /// Apply the plan: organization, accounts, SCPs, stacks and StackSets.
     #[cfg(feature = "live")]
     Deploy(crate::commands::deploy::DeployArgs),

@@ -1,8 +1,12 @@
-//! The platform as `synth` and `check` see it: the one compile pipeline of
-//! `landfall_synth::platform` (lockfile, address plan, SCPs, platform
-//! layers) plus the workload layer. Live commands use the pipeline without
-//! workloads, whose stacks need parameters resolved after the platform
-//! layers are deployed.
+//! The platform as `synth`, `check` and the live commands see it: the one
+//! compile pipeline of `landfall_synth::platform` (lockfile, address plan,
+//! SCPs, platform layers) plus, when asked, the workload layer. (`synth`
+//! compiles the platform layers here and builds the workload layer itself,
+//! emitting each stack as it is built.) `plan` and
+//! `deploy` use the platform layers only unless given `--workloads` or
+//! `--service`; the workload stacks' parameters that read ids and outputs
+//! of platform stacks are then resolved by the live engine when each stack
+//! deploys.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -26,13 +30,23 @@ pub fn compile_platform(
     ))
 }
 
-/// Compiles every layer; `services` keeps only those services' workload
-/// stacks (and drops the platform layers). Problems go to
-/// `resolved.diagnostics`; `None` when there is any error.
+/// Which layers a compile keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layers {
+    /// The platform layers only.
+    Platform,
+    /// The platform layers and the workload layer; with names, only those
+    /// services' workload stacks (their account's shared stack and the
+    /// data stores they use included).
+    PlatformAndWorkloads(Option<BTreeSet<String>>),
+}
+
+/// Compiles the layers asked for. Problems go to `resolved.diagnostics`;
+/// `None` when there is any error.
 pub fn compile(
     resolved: &mut Resolved,
     spec_dir: Option<&Path>,
-    services: Option<BTreeSet<String>>,
+    layers: Layers,
 ) -> anyhow::Result<Option<Compiled>> {
     let Some(mut compiled) = compile_platform(resolved, spec_dir)? else {
         return Ok(None);
@@ -40,10 +54,12 @@ pub fn compile(
     let Some(model) = resolved.model.as_ref() else {
         return Ok(None);
     };
-    let only_some = services.is_some();
+    let services = match layers {
+        Layers::Platform => return Ok(Some(compiled)),
+        Layers::PlatformAndWorkloads(services) => services,
+    };
     let options = landfall_workloads::Options { services };
     match landfall_workloads::build(model, &compiled.plan, &compiled.graph, &options) {
-        Ok(stacks) if only_some => compiled.graph.stacks = stacks,
         Ok(stacks) => compiled.graph.stacks.extend(stacks),
         Err(problems) => {
             report(resolved, &problems);

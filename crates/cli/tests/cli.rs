@@ -147,6 +147,33 @@ fn a_missing_spec_directory_is_an_io_error_with_exit_2() {
     );
 }
 
+#[cfg(feature = "live")]
+#[test]
+fn plan_and_deploy_take_the_services_asked_for_from_the_spec() {
+    let spec = repo("fixtures/specs/small");
+    for command in ["plan", "deploy"] {
+        // An unknown service stops the command before any AWS call (the
+        // endpoint is a closed loopback port all the same).
+        let output = landfall(&[
+            command,
+            "--spec",
+            spec.to_str().unwrap(),
+            "--service",
+            "order-apii",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--quiet",
+        ]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{command}: {err}");
+        assert!(
+            err.contains("there is no service `order-apii`")
+                && err.contains("did you mean `order-api`?"),
+            "{command}: {err}"
+        );
+    }
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let output = landfall(&["show", "--format", "yaml"]);

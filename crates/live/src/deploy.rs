@@ -5,7 +5,7 @@
 //! name (and creations still in progress), OUs by path, SCPs by name, stacks
 //! and StackSets by name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,9 +16,10 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::aws::{Clients, Session, DEPLOY_ROLES};
-use crate::desired::{Desired, StackTarget};
+use crate::desired::{Desired, DesiredStack, StackTarget};
 use crate::error::{code_of, sdk_message, LiveError};
 use crate::org::{self, OrgState};
+use crate::params::{self, Facts, PlannedParameters, Read, Unresolved};
 use crate::plan::{plan_organization, plan_stacks, Change, Plan};
 use crate::progress::Progress;
 use crate::stacks::{self, LiveStack, LiveStackSet, StackOutcome, Waits};
@@ -46,7 +47,8 @@ pub struct Snapshot {
     pub org: OrgState,
     pub stacks: BTreeMap<(String, String, String), Option<LiveStack>>,
     pub sets: BTreeMap<String, Option<LiveStackSet>>,
-    pub parameters: BTreeMap<String, Vec<(String, String)>>,
+    /// Every stack's parameters as far as they were known.
+    pub parameters: PlannedParameters,
     /// Accounts that could not be entered to read their stacks.
     pub unreachable: Vec<String>,
 }
@@ -141,33 +143,112 @@ where
 }
 
 impl Engine {
-    fn resolve_parameters(&self, org: &OrgState) -> BTreeMap<String, Vec<(String, String)>> {
-        let mut out = BTreeMap::new();
-        for stack in &self.desired.stacks {
-            let values = stack
-                .parameters
-                .iter()
-                .map(|(name, value)| {
-                    let v = match value {
-                        ParameterValue::Literal(v) => v.clone(),
-                        ParameterValue::AccountId(a) if *a == self.desired.management => {
-                            org.management_account_id.clone()
-                        }
-                        ParameterValue::AccountId(a) => org.account_id(a).unwrap_or("").to_owned(),
-                        ParameterValue::OrganizationId => org.organization_id.clone(),
-                        ParameterValue::OrganizationRootId => org.root_id.clone(),
-                        // Workload stacks read ids and outputs of deployed
-                        // stacks; the live engine does not resolve them yet.
-                        ParameterValue::ResourceId { .. } | ParameterValue::StackOutput { .. } => {
-                            String::new()
-                        }
-                    };
-                    (name.clone(), v)
-                })
-                .collect();
-            out.insert(stack.name.clone(), values);
+    /// The value of a parameter that reads no stack. Parameters that read
+    /// deployed stacks are resolved by [`params`] from what
+    /// [`Engine::read_referenced`] read, before this is asked.
+    fn fixed_value(&self, org: &OrgState, value: &ParameterValue) -> String {
+        match value {
+            ParameterValue::Literal(v) => v.clone(),
+            ParameterValue::AccountId(a) if *a == self.desired.management => {
+                org.management_account_id.clone()
+            }
+            ParameterValue::AccountId(a) => org.account_id(a).unwrap_or("").to_owned(),
+            ParameterValue::OrganizationId => org.organization_id.clone(),
+            ParameterValue::OrganizationRootId => org.root_id.clone(),
+            ParameterValue::ResourceId { .. } | ParameterValue::StackOutput { .. } => String::new(),
         }
-        out
+    }
+
+    /// Reads every stack of `names` not in `facts` yet, where the desired
+    /// state puts it (stacks it does not place in one account are left to
+    /// [`params::locate`] to report).
+    async fn read_referenced(
+        &self,
+        mgmt: &Clients,
+        org: &OrgState,
+        names: BTreeSet<String>,
+        facts: &mut Facts,
+    ) {
+        let mut reads = Vec::new();
+        for name in names {
+            if facts.contains_key(&name) {
+                continue;
+            }
+            let target = self.desired.stacks.iter().find(|s| s.name == name);
+            let Some(StackTarget::Account { account, region }) = target.map(|s| &s.target) else {
+                continue;
+            };
+            match self.account_id(org, account) {
+                Some(id) => reads.push((name, region.clone(), id)),
+                // No account yet: no stack in it either.
+                None => {
+                    facts.insert(name, Read::Absent);
+                }
+            }
+        }
+        if reads.is_empty() {
+            return;
+        }
+        let asked: Vec<String> = reads.iter().map(|(n, _, _)| n.clone()).collect();
+        let session = self.session.clone();
+        let m = mgmt.clone();
+        let results = bounded(8, reads, move |(name, region, id)| {
+            let session = session.clone();
+            let m = m.clone();
+            async move {
+                let r = match session.member(&m, &id, &region, &DEPLOY_ROLES).await {
+                    Ok(c) => stacks::read_facts(&c, &name).await,
+                    Err(e) => Err(e),
+                };
+                (name, r)
+            }
+        })
+        .await;
+        for (name, r) in results {
+            let read = match r {
+                Ok(Some(f)) => Read::Deployed(f),
+                Ok(None) => Read::Absent,
+                Err(e) => Read::Unreadable(e.to_string()),
+            };
+            facts.insert(name, read);
+        }
+        for name in asked {
+            facts
+                .entry(name)
+                .or_insert_with(|| Read::Unreadable("the read did not finish".into()));
+        }
+    }
+
+    /// Every stack's parameters as far as they are known now: stacks read
+    /// by parameters are read once each.
+    async fn plan_parameters(&self, mgmt: &Clients, org: &OrgState) -> PlannedParameters {
+        let names: BTreeSet<String> = self
+            .desired
+            .stacks
+            .iter()
+            .flat_map(params::referenced_stacks)
+            .map(str::to_owned)
+            .collect();
+        let mut facts = Facts::new();
+        if !names.is_empty() {
+            let task = self.progress.start(
+                format!("reading {} stack(s) parameters refer to", names.len()),
+                "IN_PROGRESS",
+            );
+            self.read_referenced(mgmt, org, names, &mut facts).await;
+            task.finish("done");
+        }
+        let fixed = |v: &ParameterValue| self.fixed_value(org, v);
+        self.desired
+            .stacks
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    params::for_plan(&self.desired, s, &fixed, &facts),
+                )
+            })
+            .collect()
     }
 
     fn account_id(&self, org: &OrgState, name: &str) -> Option<String> {
@@ -192,7 +273,7 @@ impl Engine {
         ));
         let mut plan = Plan::default();
         plan_organization(&self.desired, &org, &self.trusted_services, &mut plan);
-        let parameters = self.resolve_parameters(&org);
+        let parameters = self.plan_parameters(&mgmt, &org).await;
 
         // Stacks in existing accounts, read concurrently.
         let mut reads = Vec::new();
@@ -297,7 +378,6 @@ impl Engine {
         }
         // Ids of everything just created.
         let org = org::read(&mgmt).await?;
-        let parameters = self.resolve_parameters(&org);
         let waves = self
             .desired
             .stacks
@@ -305,29 +385,45 @@ impl Engine {
             .map(|s| s.wave)
             .max()
             .map_or(0, |w| w + 1);
+        // Stacks parameters read, each once, after its wave is deployed.
+        let mut facts = Facts::new();
         for wave in 0..waves {
-            let mut jobs = Vec::new();
-            for stack in self.desired.stacks.iter().filter(|s| s.wave == wave) {
-                jobs.push(stack.clone());
-            }
-            if jobs.is_empty() {
+            let stacks: Vec<&DesiredStack> = self
+                .desired
+                .stacks
+                .iter()
+                .filter(|s| s.wave == wave)
+                .collect();
+            if stacks.is_empty() {
                 continue;
+            }
+            let names: BTreeSet<String> = stacks
+                .iter()
+                .flat_map(|s| params::referenced_stacks(s))
+                .map(str::to_owned)
+                .collect();
+            self.read_referenced(&mgmt, &org, names, &mut facts).await;
+            let fixed = |v: &ParameterValue| self.fixed_value(&org, v);
+            let mut jobs = Vec::new();
+            let mut outcomes = Vec::new();
+            for stack in stacks {
+                match params::for_deploy(&self.desired, stack, &fixed, &facts) {
+                    Ok(values) => jobs.push((stack.clone(), values)),
+                    Err(problems) => outcomes.push(vec![self.unresolved(stack, &problems)]),
+                }
             }
             let this = self.clone();
             let org = Arc::new(org.clone());
             let mgmt = mgmt.clone();
-            let parameters = Arc::new(parameters.clone());
-            let outcomes = bounded(STACK_CONCURRENCY, jobs, move |stack| {
-                let this = this.clone();
-                let org = org.clone();
-                let mgmt = mgmt.clone();
-                let parameters = parameters.clone();
-                async move {
-                    let params = parameters.get(&stack.name).cloned().unwrap_or_default();
-                    this.deploy_stack(&mgmt, &org, &stack, &params).await
-                }
-            })
-            .await;
+            outcomes.extend(
+                bounded(STACK_CONCURRENCY, jobs, move |(stack, params)| {
+                    let this = this.clone();
+                    let org = org.clone();
+                    let mgmt = mgmt.clone();
+                    async move { this.deploy_stack(&mgmt, &org, &stack, &params).await }
+                })
+                .await,
+            );
             let mut failed = false;
             for o in outcomes.into_iter().flatten() {
                 if o.action != "unchanged" && o.ok {
@@ -350,11 +446,26 @@ impl Engine {
         Ok(())
     }
 
+    /// The outcome of a stack not deployed because a parameter has no value.
+    fn unresolved(&self, stack: &DesiredStack, problems: &[Unresolved]) -> StackOutcome {
+        let (account, region) = match &stack.target {
+            StackTarget::Account { account, region } => (account.clone(), region.clone()),
+            StackTarget::StackSet { regions, .. } => ("StackSet".to_owned(), regions.join(",")),
+        };
+        let task = self
+            .progress
+            .start(format!("{}  {account}  {region}", stack.name), "CHECKING");
+        task.finish("FAILED");
+        let mut outcome = failed_outcome(&stack.name, &account, &region, String::new());
+        outcome.reasons = problems.iter().map(ToString::to_string).collect();
+        outcome
+    }
+
     async fn deploy_stack(
         &self,
         mgmt: &Clients,
         org: &OrgState,
-        stack: &crate::desired::DesiredStack,
+        stack: &DesiredStack,
         params: &[(String, String)],
     ) -> Vec<StackOutcome> {
         match &stack.target {

@@ -95,6 +95,8 @@ pub struct DesiredStack {
     pub wave: usize,
     /// Logical ids and types of the resources in the template.
     pub resources: Vec<(String, String)>,
+    /// Stacks deployed before this one (the graph's dependencies).
+    pub depends_on: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,6 +285,7 @@ impl Desired {
                     parameters,
                     wave,
                     resources,
+                    depends_on: stack.depends_on.clone(),
                 });
             }
         }

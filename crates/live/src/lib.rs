@@ -20,6 +20,7 @@ pub mod emulator;
 pub mod error;
 pub mod inventory;
 pub mod org;
+pub mod params;
 pub mod plan;
 pub mod progress;
 pub mod stacks;

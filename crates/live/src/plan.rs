@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::desired::{Desired, StackTarget};
 use crate::org::{same_policy, OrgState};
+use crate::params::{Planned, PlannedParameters, Unresolved};
 use crate::stacks::{LiveStack, LiveStackSet, StackStatusKind};
 
 /// One change, in the order it is applied.
@@ -132,6 +133,19 @@ impl Change {
         }
     }
 
+    /// The stack or StackSet the change is to.
+    pub fn stack(&self) -> Option<&str> {
+        match self {
+            Change::CreateStack { name, .. }
+            | Change::UpdateStack { name, .. }
+            | Change::AwaitStack { name, .. }
+            | Change::CreateStackSet { name }
+            | Change::UpdateStackSet { name }
+            | Change::AddStackInstances { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
     /// Groups for display.
     pub fn section(&self) -> &'static str {
         match self {
@@ -156,6 +170,16 @@ pub struct Note {
     pub message: String,
 }
 
+/// A stack parameter read from a stack that is not deployed yet (or does
+/// not have the resource or output yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pending {
+    pub stack: String,
+    pub parameter: String,
+    /// The stack whose deploy makes the value known.
+    pub after: String,
+}
+
 /// The changes a deploy would make.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Plan {
@@ -163,6 +187,10 @@ pub struct Plan {
     pub notes: Vec<Note>,
     /// Resources left out of the templates, per reason.
     pub left_out: BTreeMap<String, usize>,
+    /// Parameters known only once another stack deploys.
+    pub pending: Vec<Pending>,
+    /// Parameters that cannot be resolved: deploying their stacks would fail.
+    pub problems: Vec<Unresolved>,
 }
 
 impl Plan {
@@ -176,12 +204,28 @@ impl Plan {
             out.push_str("no changes: the live platform matches the spec\n");
         } else {
             let mut section = "";
+            let mut detailed: Vec<&str> = Vec::new();
             for change in &self.changes {
                 if change.section() != section {
                     section = change.section();
                     let _ = writeln!(out, "{section}:");
                 }
                 let _ = writeln!(out, "  + {}", change.describe());
+                // The stack's pending parameters, under its first change.
+                let Some(stack) = change.stack() else {
+                    continue;
+                };
+                if detailed.contains(&stack) {
+                    continue;
+                }
+                detailed.push(stack);
+                for p in self.pending.iter().filter(|p| p.stack == stack) {
+                    let _ = writeln!(
+                        out,
+                        "      parameter `{}`: known after `{}` deploys",
+                        p.parameter, p.after
+                    );
+                }
             }
             let _ = writeln!(out, "{} change(s)", self.changes.len());
         }
@@ -190,6 +234,9 @@ impl Plan {
         }
         for note in &self.notes {
             let _ = writeln!(out, "note: {}", note.message);
+        }
+        for problem in &self.problems {
+            let _ = writeln!(out, "error: {problem}");
         }
         out
     }
@@ -298,17 +345,43 @@ pub type AccountsInOu<'a> = dyn Fn(&str) -> Vec<(String, Option<String>)> + 'a;
 
 /// The stack part of the plan. `stacks` holds the live state of every
 /// account-target stack by (name, account, region); `sets` every StackSet by name.
+///
+/// A stack with a parameter not known yet (or not resolvable) counts as
+/// changed: its value will differ from whatever the live stack has.
 pub fn plan_stacks(
     desired: &Desired,
     stacks: &BTreeMap<(String, String, String), Option<LiveStack>>,
     sets: &BTreeMap<String, Option<LiveStackSet>>,
-    parameters: &BTreeMap<String, Vec<(String, String)>>,
+    parameters: &PlannedParameters,
     accounts_in_ou: &AccountsInOu<'_>,
     plan: &mut Plan,
 ) {
-    let no_parameters = Vec::new();
     for stack in &desired.stacks {
-        let resolved = parameters.get(&stack.name).unwrap_or(&no_parameters);
+        let mut values: Vec<(String, String)> = Vec::new();
+        let mut known = true;
+        match parameters.get(&stack.name) {
+            None => {}
+            Some(Ok(list)) => {
+                for (name, value) in list {
+                    match value {
+                        Planned::Known(v) => values.push((name.clone(), v.clone())),
+                        Planned::KnownAfter(after) => {
+                            known = false;
+                            plan.pending.push(Pending {
+                                stack: stack.name.clone(),
+                                parameter: name.clone(),
+                                after: after.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+            Some(Err(problems)) => {
+                known = false;
+                plan.problems.extend(problems.iter().cloned());
+            }
+        }
+        let resolved = &values;
         match &stack.target {
             StackTarget::Account { account, region } => {
                 let key = (stack.name.clone(), account.clone(), region.clone());
@@ -326,7 +399,7 @@ pub fn plan_stacks(
                             ),
                         }),
                         StackStatusKind::Complete => {
-                            if !live.matches(&stack.template, resolved) {
+                            if !known || !live.matches(&stack.template, resolved) {
                                 plan.changes.push(Change::UpdateStack { name, account, region });
                             }
                         }
@@ -343,7 +416,7 @@ pub fn plan_stacks(
                     None => plan.changes.push(Change::CreateStackSet {
                         name: stack.name.clone(),
                     }),
-                    Some(l) if !l.matches(&stack.template, resolved) => {
+                    Some(l) if !known || !l.matches(&stack.template, resolved) => {
                         plan.changes.push(Change::UpdateStackSet {
                             name: stack.name.clone(),
                         });
@@ -394,5 +467,134 @@ pub fn plan_stacks(
         plan.notes.push(Note {
             message: (*adjustment).to_owned(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::DesiredStack;
+    use crate::emulator::Compat;
+    use landfall_graph::Layer;
+    use serde_json::json;
+
+    fn desired() -> Desired {
+        let stack = |name: &str, wave: usize| DesiredStack {
+            name: name.into(),
+            layer: Layer::Workloads,
+            target: StackTarget::Account {
+                account: "payments-dev".into(),
+                region: "eu-central-1".into(),
+            },
+            template: json!({ "Resources": { "Topic": { "Type": "AWS::SNS::Topic" } } }),
+            parameters: Vec::new(),
+            wave,
+            resources: vec![("Topic".into(), "AWS::SNS::Topic".into())],
+            depends_on: Vec::new(),
+        };
+        Desired {
+            slug: "t".into(),
+            home_region: "eu-central-1".into(),
+            regions: vec!["eu-central-1".into()],
+            management: "management".into(),
+            ous: Vec::new(),
+            accounts: Vec::new(),
+            scps: Vec::new(),
+            stacks: vec![stack("app", 1), stack("other", 1)],
+            vpcs: Vec::new(),
+            concurrent_account_creations: 1,
+            left_out: Vec::new(),
+            compat: Compat::Aws,
+        }
+    }
+
+    fn live(desired: &Desired, name: &str, parameters: &[(&str, &str)]) -> Option<LiveStack> {
+        let stack = desired.stacks.iter().find(|s| s.name == name)?;
+        Some(LiveStack {
+            status: "CREATE_COMPLETE".into(),
+            template: Some(stack.template.clone()),
+            parameters: parameters
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        })
+    }
+
+    fn plan(desired: &Desired, parameters: &PlannedParameters, live_vpc: &str) -> Plan {
+        let key = |name: &str| {
+            (
+                name.to_owned(),
+                "payments-dev".to_owned(),
+                "eu-central-1".to_owned(),
+            )
+        };
+        let stacks = BTreeMap::from([
+            (key("app"), live(desired, "app", &[("VpcId", live_vpc)])),
+            (key("other"), live(desired, "other", &[])),
+        ]);
+        let mut plan = Plan::default();
+        plan_stacks(
+            desired,
+            &stacks,
+            &BTreeMap::new(),
+            parameters,
+            &|_| Vec::new(),
+            &mut plan,
+        );
+        plan
+    }
+
+    fn app_vpc(value: Planned) -> PlannedParameters {
+        BTreeMap::from([
+            ("app".to_owned(), Ok(vec![("VpcId".to_owned(), value)])),
+            ("other".to_owned(), Ok(Vec::new())),
+        ])
+    }
+
+    #[test]
+    fn resolved_references_take_part_in_change_detection() {
+        let d = desired();
+        let same = plan(&d, &app_vpc(Planned::Known("vpc-1".into())), "vpc-1");
+        assert!(same.is_empty(), "{}", same.render());
+        let differs = plan(&d, &app_vpc(Planned::Known("vpc-2".into())), "vpc-1");
+        assert_eq!(
+            differs.changes,
+            vec![Change::UpdateStack {
+                name: "app".into(),
+                account: "payments-dev".into(),
+                region: "eu-central-1".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_value_known_after_another_stack_deploys_is_a_change_and_is_shown() {
+        let d = desired();
+        let p = plan(&d, &app_vpc(Planned::KnownAfter("net".into())), "vpc-1");
+        assert_eq!(p.changes.len(), 1, "{}", p.render());
+        assert_eq!(
+            p.render(),
+            "stacks and StackSets:\n  + update stack `app` in `payments-dev` eu-central-1\n      parameter `VpcId`: known after `net` deploys\n1 change(s)\n"
+        );
+        assert!(p.problems.is_empty());
+    }
+
+    #[test]
+    fn an_unresolvable_parameter_is_an_error_in_the_plan() {
+        let d = desired();
+        let problem = Unresolved {
+            stack: "app".into(),
+            parameter: "VpcId".into(),
+            problem: "stack `net` has no resource `Vpc` in its template".into(),
+        };
+        let parameters = BTreeMap::from([
+            ("app".to_owned(), Err(vec![problem.clone()])),
+            ("other".to_owned(), Ok(Vec::new())),
+        ]);
+        let p = plan(&d, &parameters, "vpc-1");
+        assert_eq!(p.problems, vec![problem]);
+        assert!(p.render().ends_with(
+            "error: parameter `VpcId` of stack `app`: stack `net` has no resource `Vpc` in its template\n"
+        ));
     }
 }

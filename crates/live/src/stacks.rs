@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::aws::Clients;
 use crate::emulator::{self, BucketSetting, Compat};
 use crate::error::{code_of, sdk_message, LiveError};
+use crate::params::StackFacts;
 use crate::progress::TaskHandle;
 
 const CAPABILITIES: [Capability; 3] = [
@@ -139,6 +140,47 @@ pub async fn read_stack(clients: &Clients, name: &str) -> Result<Option<LiveStac
         template,
         parameters,
     }))
+}
+
+/// The physical ids of a stack's resources and its output values, what
+/// other stacks' parameters read; `None` when there is no such stack.
+pub async fn read_facts(clients: &Clients, name: &str) -> Result<Option<StackFacts>, LiveError> {
+    let cfn = clients.cloudformation();
+    let described = match cfn.describe_stacks().stack_name(name).send().await {
+        Ok(out) => out,
+        Err(e) if e.as_service_error().is_some_and(is_missing) => return Ok(None),
+        Err(e) => {
+            return Err(LiveError::api(
+                format!("cloudformation:DescribeStacks `{name}`"),
+                &e,
+            ))
+        }
+    };
+    let Some(stack) = described.stacks().first() else {
+        return Ok(None);
+    };
+    if stack
+        .stack_status()
+        .is_some_and(|s| s.as_str() == "DELETE_COMPLETE")
+    {
+        return Ok(None);
+    }
+    let outputs = stack
+        .outputs()
+        .iter()
+        .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+        .collect();
+    let resources = stack_resources(clients, name)
+        .await?
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.logical_resource_id()?.to_owned(),
+                r.physical_resource_id()?.to_owned(),
+            ))
+        })
+        .collect();
+    Ok(Some(StackFacts { resources, outputs }))
 }
 
 /// The StackSet of this name with its instances, or `None`.

@@ -30,7 +30,7 @@ pub struct AuditArgs {
 }
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
-    let prepared = match super::plan::prepare(&args.live)? {
+    let prepared = match super::plan::prepare(&args.live, crate::pipeline::Layers::Platform)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };

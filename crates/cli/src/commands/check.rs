@@ -92,7 +92,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let view = if args.paths.is_empty() {
         // The platform itself: synthesized in memory, every template read
         // into the view exactly as `landfall synth` would write it.
-        let compiled = crate::pipeline::compile(&mut resolved, args.spec.as_deref(), None)?;
+        let compiled = crate::pipeline::compile(
+            &mut resolved,
+            args.spec.as_deref(),
+            crate::pipeline::Layers::PlatformAndWorkloads(None),
+        )?;
         let emitted = compiled.and_then(|compiled| {
             let model = resolved.model.as_ref()?;
             match landfall_synth::cloudformation::emit(

@@ -7,13 +7,15 @@ use anyhow::Context;
 use clap::Args;
 use landfall_live::{Engine, LiveOptions, Platform, Progress};
 
-use super::plan::LiveArgs;
+use super::plan::{LiveArgs, WorkloadArgs};
 use crate::output;
 
 #[derive(Debug, Clone, Args)]
 pub struct DeployArgs {
     #[command(flatten)]
     pub live: LiveArgs,
+    #[command(flatten)]
+    pub workloads: WorkloadArgs,
     /// Apply without asking.
     #[arg(long)]
     pub yes: bool,
@@ -44,7 +46,7 @@ fn confirm() -> Option<bool> {
 }
 
 pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
-    let prepared = match super::plan::prepare(&args.live)? {
+    let prepared = match super::plan::prepare(&args.live, args.workloads.layers())? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };

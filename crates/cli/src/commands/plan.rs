@@ -1,6 +1,10 @@
 //! `landfall plan`: what `landfall deploy` would change in the live
 //! platform, read through the AWS APIs; changes nothing. Also the shared
 //! set-up of the live commands (`deploy`, `audit`).
+//!
+//! Exit codes: 0 when the plan can be applied, 1 when a stack parameter
+//! cannot be resolved (its stack's deploy would fail), 2 on usage, I/O and
+//! AWS errors.
 
 use std::process::ExitCode;
 
@@ -10,6 +14,7 @@ use landfall_live::{LiveOptions, Platform};
 
 use crate::args::{ColorChoice, SpecArgs};
 use crate::output;
+use crate::pipeline::Layers;
 
 /// Where the live platform is and who we are there.
 #[derive(Debug, Clone, Args)]
@@ -30,6 +35,42 @@ pub struct LiveArgs {
     /// No progress lines on stderr.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// The workload stacks `plan` and `deploy` include besides the platform
+/// layers.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WorkloadArgs {
+    /// Also the workload layer: every service's and data store's stacks,
+    /// deployed after the platform stacks they read ids and outputs from.
+    #[arg(long)]
+    pub workloads: bool,
+    /// Also this service's workload stacks (repeatable): its stacks, its
+    /// account's shared stack and the data stores it uses. Unlike
+    /// `synth --service`, the platform layers stay in the plan.
+    #[arg(long, value_name = "NAME")]
+    pub service: Vec<String>,
+}
+
+impl WorkloadArgs {
+    pub fn layers(&self) -> Layers {
+        if !self.service.is_empty() {
+            Layers::PlatformAndWorkloads(Some(self.service.iter().cloned().collect()))
+        } else if self.workloads {
+            Layers::PlatformAndWorkloads(None)
+        } else {
+            Layers::Platform
+        }
+    }
+}
+
+/// `landfall plan`'s arguments.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    #[command(flatten)]
+    pub workloads: WorkloadArgs,
 }
 
 impl LiveArgs {
@@ -57,14 +98,12 @@ pub struct Prepared {
     pub settings: landfall_rules::Settings,
 }
 
-/// Loads, resolves, plans addresses and synthesizes; on a spec problem
-/// prints the diagnostics and returns the exit code.
-pub fn prepare(args: &LiveArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
+/// Loads, resolves, plans addresses and synthesizes `layers`; on a spec
+/// problem prints the diagnostics and returns the exit code.
+pub fn prepare(args: &LiveArgs, layers: Layers) -> anyhow::Result<Result<Prepared, ExitCode>> {
     let options = args.options(1);
     let mut resolved = output::load(&args.spec_args())?;
-    let lockfile = landfall_synth::platform::lockfile_text(args.spec.as_deref())
-        .context("cannot read the spec's lockfile")?;
-    let compiled = landfall_synth::platform::compile(&mut resolved, lockfile, Default::default());
+    let compiled = crate::pipeline::compile(&mut resolved, args.spec.as_deref(), layers)?;
     let (Some(compiled), Some(model)) = (compiled, resolved.model.as_ref()) else {
         output::print_diagnostics(&resolved, args.color)?;
         return Ok(Err(ExitCode::from(super::INVALID)));
@@ -75,17 +114,21 @@ pub fn prepare(args: &LiveArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
     }))
 }
 
-pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
-    let prepared = match prepare(args)? {
+pub fn run(args: &PlanArgs) -> anyhow::Result<ExitCode> {
+    let prepared = match prepare(&args.live, args.workloads.layers())? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    let options = args.options(1);
+    let options = args.live.options(1);
     let runtime = landfall_live::runtime().context("cannot start the async runtime")?;
-    let plan = runtime.block_on(async {
+    let (plan, _) = runtime.block_on(async {
         let engine = super::deploy::engine(&options, &prepared.platform).await;
         engine.plan().await
     })?;
-    output::print_stdout(&plan.0.render())?;
-    Ok(ExitCode::SUCCESS)
+    output::print_stdout(&plan.render())?;
+    Ok(if plan.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::INVALID)
+    })
 }

@@ -1,0 +1,615 @@
+//! Stack parameters: values known before anything is deployed (literals,
+//! account and organization ids) and values read from stacks deployed
+//! before the one that needs them (the physical id of a resource, an
+//! output).
+//!
+//! The resolution itself is pure: the engine reads every stack the
+//! parameters refer to once ([`referenced_stacks`],
+//! `stacks::read_facts`) and hands the results in as [`Facts`]. A deploy
+//! resolves a stack's parameters just before the stack's wave, when the
+//! stacks it reads are deployed; a plan shows a value read from a stack that
+//! does not exist yet as known after that stack deploys.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use landfall_graph::ParameterValue;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::desired::{Desired, DesiredStack, StackTarget};
+
+/// What other stacks' parameters read from a deployed stack.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StackFacts {
+    /// Physical id by logical id.
+    pub resources: BTreeMap<String, String>,
+    /// Output values by output name.
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// A referenced stack as it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    Deployed(StackFacts),
+    /// The stack (or its account) does not exist.
+    Absent,
+    /// The stack could not be read: why.
+    Unreadable(String),
+}
+
+/// Every referenced stack read, by name.
+pub type Facts = BTreeMap<String, Read>;
+
+/// A parameter's value in a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Planned {
+    Known(String),
+    /// Read from a stack that does not exist yet, or does not have the
+    /// resource or output yet: known once that stack deploys.
+    KnownAfter(String),
+}
+
+/// A parameter that has no value, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unresolved {
+    pub stack: String,
+    pub parameter: String,
+    pub problem: String,
+}
+
+impl fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "parameter `{}` of stack `{}`: {}",
+            self.parameter, self.stack, self.problem
+        )
+    }
+}
+
+/// The parameters of every stack of a plan, by stack name.
+pub type PlannedParameters = BTreeMap<String, Result<Vec<(String, Planned)>, Vec<Unresolved>>>;
+
+/// The stacks `stack`'s parameters read, each once, in parameter order.
+pub fn referenced_stacks(stack: &DesiredStack) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for (_, value) in &stack.parameters {
+        if let Some(name) = referenced_stack(value) {
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+fn referenced_stack(value: &ParameterValue) -> Option<&str> {
+    match value {
+        ParameterValue::ResourceId { stack, .. } | ParameterValue::StackOutput { stack, .. } => {
+            Some(stack)
+        }
+        _ => None,
+    }
+}
+
+/// The account stack `referenced` that `stack` may read: it must be
+/// deployed by this platform, be an account stack (a StackSet has one
+/// resource per instance) and be a dependency of `stack`, so that it is
+/// deployed first.
+pub fn locate<'a>(
+    desired: &'a Desired,
+    stack: &DesiredStack,
+    referenced: &str,
+) -> Result<(&'a DesiredStack, &'a str, &'a str), String> {
+    let Some(target) = desired.stacks.iter().find(|s| s.name == referenced) else {
+        let why: Vec<&str> = desired
+            .left_out
+            .iter()
+            .filter(|l| l.stack == referenced)
+            .map(|l| l.why.as_str())
+            .collect();
+        return Err(match why.first() {
+            Some(why) => format!("stack `{referenced}` is not deployed: {why}"),
+            None => format!("the platform has no stack `{referenced}` to deploy"),
+        });
+    };
+    let StackTarget::Account { account, region } = &target.target else {
+        return Err(format!(
+            "`{referenced}` is a StackSet, whose resources and outputs differ per instance; a parameter can read only a stack in one account and region"
+        ));
+    };
+    if !stack.depends_on.iter().any(|d| d == referenced) {
+        return Err(format!(
+            "stack `{}` reads `{referenced}` but does not depend on it in the resource graph, so `{referenced}` is not sure to be deployed first (a bug in the graph: the dependency is missing)",
+            stack.name
+        ));
+    }
+    if target.wave >= stack.wave {
+        return Err(format!(
+            "`{referenced}` is deployed in wave {} and `{}` in wave {}: a stack's parameters can read only stacks of earlier waves",
+            target.wave + 1,
+            stack.name,
+            stack.wave + 1
+        ));
+    }
+    Ok((target, account, region))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Plan,
+    Deploy,
+}
+
+/// `stack`'s parameters for a plan. `fixed` gives the value of every
+/// parameter that reads no stack; `facts` holds the stacks the others read
+/// ([`referenced_stacks`]).
+pub fn for_plan(
+    desired: &Desired,
+    stack: &DesiredStack,
+    fixed: &dyn Fn(&ParameterValue) -> String,
+    facts: &Facts,
+) -> Result<Vec<(String, Planned)>, Vec<Unresolved>> {
+    resolve(desired, stack, fixed, facts, Phase::Plan)
+}
+
+/// `stack`'s parameters for its deploy, once the stacks of earlier waves
+/// are deployed: every value, or every parameter that has none.
+pub fn for_deploy(
+    desired: &Desired,
+    stack: &DesiredStack,
+    fixed: &dyn Fn(&ParameterValue) -> String,
+    facts: &Facts,
+) -> Result<Vec<(String, String)>, Vec<Unresolved>> {
+    let values = resolve(desired, stack, fixed, facts, Phase::Deploy)?;
+    let mut out = Vec::with_capacity(values.len());
+    let mut problems = Vec::new();
+    for (name, value) in values {
+        match value {
+            Planned::Known(v) => out.push((name, v)),
+            // A deploy never waits for a later stack (see `resolve`).
+            Planned::KnownAfter(after) => problems.push(Unresolved {
+                stack: stack.name.clone(),
+                parameter: name,
+                problem: format!("stack `{after}` is not deployed"),
+            }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+fn resolve(
+    desired: &Desired,
+    stack: &DesiredStack,
+    fixed: &dyn Fn(&ParameterValue) -> String,
+    facts: &Facts,
+    phase: Phase,
+) -> Result<Vec<(String, Planned)>, Vec<Unresolved>> {
+    let mut values = Vec::with_capacity(stack.parameters.len());
+    let mut problems = Vec::new();
+    for (name, value) in &stack.parameters {
+        let wanted = match value {
+            ParameterValue::ResourceId { stack, logical_id } => Wanted::Resource(stack, logical_id),
+            ParameterValue::StackOutput { stack, output } => Wanted::Output(stack, output),
+            other => {
+                values.push((name.clone(), Planned::Known(fixed(other))));
+                continue;
+            }
+        };
+        match read_reference(desired, stack, wanted, facts, phase) {
+            Ok(v) => values.push((name.clone(), v)),
+            Err(problem) => problems.push(Unresolved {
+                stack: stack.name.clone(),
+                parameter: name.clone(),
+                problem,
+            }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(values)
+    } else {
+        Err(problems)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Wanted<'a> {
+    Resource(&'a str, &'a str),
+    Output(&'a str, &'a str),
+}
+
+impl Wanted<'_> {
+    fn stack(self) -> String {
+        match self {
+            Wanted::Resource(s, _) | Wanted::Output(s, _) => s.to_owned(),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Wanted::Resource(_, id) => format!("resource `{id}`"),
+            Wanted::Output(_, name) => format!("output `{name}`"),
+        }
+    }
+
+    fn find(self, facts: &StackFacts) -> Option<&str> {
+        let found = match self {
+            Wanted::Resource(_, id) => facts.resources.get(id),
+            Wanted::Output(_, name) => facts.outputs.get(name),
+        };
+        found.map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// Whether the stack's template declares it.
+    fn declared(self, template: &Value) -> bool {
+        let (section, key) = match self {
+            Wanted::Resource(_, id) => ("Resources", id),
+            Wanted::Output(_, name) => ("Outputs", name),
+        };
+        template
+            .get(section)
+            .and_then(Value::as_object)
+            .is_some_and(|m| m.contains_key(key))
+    }
+}
+
+fn read_reference(
+    desired: &Desired,
+    stack: &DesiredStack,
+    wanted: Wanted<'_>,
+    facts: &Facts,
+    phase: Phase,
+) -> Result<Planned, String> {
+    let name = wanted.stack();
+    let (target, account, region) = locate(desired, stack, &name)?;
+    if !wanted.declared(&target.template) {
+        let left_out = desired.left_out.iter().find(|l| {
+            l.stack == name && matches!(wanted, Wanted::Resource(_, id) if id == l.logical_id)
+        });
+        return Err(match left_out {
+            Some(l) => format!(
+                "stack `{name}` has no {}: it is left out ({})",
+                wanted.describe(),
+                l.why
+            ),
+            None => format!(
+                "stack `{name}` has no {} in its template",
+                wanted.describe()
+            ),
+        });
+    }
+    match facts.get(&name) {
+        Some(Read::Deployed(f)) => match (wanted.find(f), phase) {
+            (Some(v), _) => Ok(Planned::Known(v.to_owned())),
+            // Declared but not there yet: its next deploy adds it.
+            (None, Phase::Plan) => Ok(Planned::KnownAfter(name)),
+            (None, Phase::Deploy) => Err(format!(
+                "stack `{name}` in `{account}` {region} has no {} (its template declares it, but the deployed stack does not have it)",
+                wanted.describe()
+            )),
+        },
+        Some(Read::Unreadable(why)) => Err(format!(
+            "cannot read stack `{name}` in `{account}` {region}: {why}"
+        )),
+        Some(Read::Absent) | None => match phase {
+            Phase::Plan => Ok(Planned::KnownAfter(name)),
+            Phase::Deploy => Err(format!(
+                "stack `{name}` does not exist in `{account}` {region}, so its {} cannot be read",
+                wanted.describe()
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::LeftOut;
+    use crate::emulator::Compat;
+    use landfall_graph::Layer;
+    use serde_json::json;
+
+    fn stack(name: &str, wave: usize, target: StackTarget) -> DesiredStack {
+        DesiredStack {
+            name: name.into(),
+            layer: Layer::Network,
+            target,
+            template: json!({
+                "Resources": { "Vpc": { "Type": "AWS::EC2::VPC" } },
+                "Outputs": { "SubnetA": { "Value": { "Ref": "SubnetA" } } }
+            }),
+            parameters: Vec::new(),
+            wave,
+            resources: vec![("Vpc".into(), "AWS::EC2::VPC".into())],
+            depends_on: Vec::new(),
+        }
+    }
+
+    fn account(account: &str) -> StackTarget {
+        StackTarget::Account {
+            account: account.into(),
+            region: "eu-central-1".into(),
+        }
+    }
+
+    fn consumer(parameters: Vec<(&str, ParameterValue)>) -> DesiredStack {
+        let mut s = stack("app", 1, account("payments-dev"));
+        s.layer = Layer::Workloads;
+        s.parameters = parameters
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v))
+            .collect();
+        s.depends_on = vec!["net".into()];
+        s
+    }
+
+    fn vpc_id() -> ParameterValue {
+        ParameterValue::ResourceId {
+            stack: "net".into(),
+            logical_id: "Vpc".into(),
+        }
+    }
+
+    fn subnet_output() -> ParameterValue {
+        ParameterValue::StackOutput {
+            stack: "net".into(),
+            output: "SubnetA".into(),
+        }
+    }
+
+    fn desired(stacks: Vec<DesiredStack>) -> Desired {
+        Desired {
+            slug: "t".into(),
+            home_region: "eu-central-1".into(),
+            regions: vec!["eu-central-1".into()],
+            management: "management".into(),
+            ous: Vec::new(),
+            accounts: Vec::new(),
+            scps: Vec::new(),
+            stacks,
+            vpcs: Vec::new(),
+            concurrent_account_creations: 1,
+            left_out: Vec::new(),
+            compat: Compat::Aws,
+        }
+    }
+
+    fn deployed() -> Facts {
+        let mut facts = Facts::new();
+        facts.insert(
+            "net".into(),
+            Read::Deployed(StackFacts {
+                resources: [("Vpc".to_owned(), "vpc-0abc".to_owned())].into(),
+                outputs: [("SubnetA".to_owned(), "subnet-0def".to_owned())].into(),
+            }),
+        );
+        facts
+    }
+
+    fn fixed(value: &ParameterValue) -> String {
+        match value {
+            ParameterValue::Literal(v) => v.clone(),
+            ParameterValue::AccountId(a) => format!("id-of-{a}"),
+            _ => "org".into(),
+        }
+    }
+
+    #[test]
+    fn references_read_the_deployed_stack() {
+        let app = consumer(vec![
+            ("VpcId", vpc_id()),
+            ("SubnetId", subnet_output()),
+            ("Env", ParameterValue::Literal("dev".into())),
+            ("Account", ParameterValue::AccountId("network".into())),
+        ]);
+        let d = desired(vec![stack("net", 0, account("network")), app.clone()]);
+        let values = for_deploy(&d, &app, &fixed, &deployed()).unwrap();
+        assert_eq!(
+            values,
+            vec![
+                ("VpcId".to_owned(), "vpc-0abc".to_owned()),
+                ("SubnetId".to_owned(), "subnet-0def".to_owned()),
+                ("Env".to_owned(), "dev".to_owned()),
+                ("Account".to_owned(), "id-of-network".to_owned()),
+            ]
+        );
+        assert_eq!(
+            for_plan(&d, &app, &fixed, &deployed()).unwrap()[..2],
+            [
+                ("VpcId".to_owned(), Planned::Known("vpc-0abc".into())),
+                ("SubnetId".to_owned(), Planned::Known("subnet-0def".into())),
+            ]
+        );
+        assert_eq!(referenced_stacks(&app), vec!["net"]);
+    }
+
+    #[test]
+    fn a_stack_not_deployed_yet_is_known_after_it_deploys_in_a_plan_and_an_error_in_a_deploy() {
+        let app = consumer(vec![("VpcId", vpc_id()), ("SubnetId", subnet_output())]);
+        let d = desired(vec![stack("net", 0, account("network")), app.clone()]);
+        for facts in [
+            Facts::from([("net".to_owned(), Read::Absent)]),
+            Facts::new(),
+        ] {
+            assert_eq!(
+                for_plan(&d, &app, &fixed, &facts).unwrap(),
+                vec![
+                    ("VpcId".to_owned(), Planned::KnownAfter("net".into())),
+                    ("SubnetId".to_owned(), Planned::KnownAfter("net".into())),
+                ]
+            );
+            let problems = for_deploy(&d, &app, &fixed, &facts).unwrap_err();
+            let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            assert_eq!(
+                text,
+                vec![
+                    "parameter `VpcId` of stack `app`: stack `net` does not exist in `network` eu-central-1, so its resource `Vpc` cannot be read",
+                    "parameter `SubnetId` of stack `app`: stack `net` does not exist in `network` eu-central-1, so its output `SubnetA` cannot be read",
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn a_resource_or_output_the_deployed_stack_lacks_is_pending_in_a_plan_and_an_error_in_a_deploy()
+    {
+        let app = consumer(vec![("VpcId", vpc_id()), ("SubnetId", subnet_output())]);
+        let d = desired(vec![stack("net", 0, account("network")), app.clone()]);
+        let facts = Facts::from([("net".to_owned(), Read::Deployed(StackFacts::default()))]);
+        assert_eq!(
+            for_plan(&d, &app, &fixed, &facts).unwrap()[1],
+            ("SubnetId".to_owned(), Planned::KnownAfter("net".into()))
+        );
+        let problems = for_deploy(&d, &app, &fixed, &facts).unwrap_err();
+        assert_eq!(problems.len(), 2);
+        assert_eq!(problems[0].parameter, "VpcId");
+        assert!(
+            problems[0]
+                .problem
+                .contains("`net` in `network` eu-central-1 has no resource `Vpc`"),
+            "{}",
+            problems[0]
+        );
+        assert!(
+            problems[1].problem.contains("has no output `SubnetA`"),
+            "{}",
+            problems[1]
+        );
+    }
+
+    #[test]
+    fn a_reference_the_template_does_not_declare_is_an_error_even_in_a_plan() {
+        let app = consumer(vec![
+            (
+                "Missing",
+                ParameterValue::ResourceId {
+                    stack: "net".into(),
+                    logical_id: "Nat".into(),
+                },
+            ),
+            (
+                "Gone",
+                ParameterValue::StackOutput {
+                    stack: "net".into(),
+                    output: "Nope".into(),
+                },
+            ),
+            ("VpcId", vpc_id()),
+        ]);
+        let mut d = desired(vec![stack("net", 0, account("network")), app.clone()]);
+        d.left_out.push(LeftOut {
+            stack: "net".into(),
+            logical_id: "Nat".into(),
+            kind: "AWS::EC2::NatGateway".into(),
+            why: "the emulator's CloudFormation cannot create this type".into(),
+        });
+        let problems = for_plan(&d, &app, &fixed, &deployed()).unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            vec![
+                "parameter `Missing` of stack `app`: stack `net` has no resource `Nat`: it is left out (the emulator's CloudFormation cannot create this type)",
+                "parameter `Gone` of stack `app`: stack `net` has no output `Nope` in its template",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reference_without_a_graph_dependency_is_reported_as_a_bug() {
+        let mut app = consumer(vec![("VpcId", vpc_id())]);
+        app.depends_on.clear();
+        let d = desired(vec![stack("net", 0, account("network")), app.clone()]);
+        let problems = for_deploy(&d, &app, &fixed, &deployed()).unwrap_err();
+        assert!(
+            problems[0]
+                .problem
+                .contains("does not depend on it in the resource graph"),
+            "{}",
+            problems[0]
+        );
+        // Depending on it but in the same wave (a desired state built by hand).
+        let mut app = consumer(vec![("VpcId", vpc_id())]);
+        app.wave = 0;
+        let d = desired(vec![stack("net", 0, account("network")), app.clone()]);
+        let problems = for_plan(&d, &app, &fixed, &deployed()).unwrap_err();
+        assert!(
+            problems[0].problem.contains("only stacks of earlier waves"),
+            "{}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn stack_sets_unknown_and_left_out_stacks_cannot_be_read() {
+        let app = consumer(vec![("VpcId", vpc_id())]);
+        let set = StackTarget::StackSet {
+            ous: vec!["Root".into()],
+            accounts: Vec::new(),
+            regions: vec!["eu-central-1".into()],
+        };
+        let d = desired(vec![stack("net", 0, set), app.clone()]);
+        let problems = for_deploy(&d, &app, &fixed, &deployed()).unwrap_err();
+        assert!(
+            problems[0].problem.contains("is a StackSet"),
+            "{}",
+            problems[0]
+        );
+
+        let mut d = desired(vec![app.clone()]);
+        let problems = for_deploy(&d, &app, &fixed, &deployed()).unwrap_err();
+        assert_eq!(
+            problems[0].problem,
+            "the platform has no stack `net` to deploy"
+        );
+        d.left_out.push(LeftOut {
+            stack: "net".into(),
+            logical_id: "Vpc".into(),
+            kind: "AWS::EC2::VPC".into(),
+            why: "the management account is not modified beyond the organization".into(),
+        });
+        let problems = for_plan(&d, &app, &fixed, &deployed()).unwrap_err();
+        assert_eq!(
+            problems[0].problem,
+            "stack `net` is not deployed: the management account is not modified beyond the organization"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_stack_is_an_error_naming_it() {
+        let app = consumer(vec![("VpcId", vpc_id())]);
+        let d = desired(vec![stack("net", 0, account("network")), app.clone()]);
+        let facts = Facts::from([(
+            "net".to_owned(),
+            Read::Unreadable("account `111` is unreachable: AccessDenied".into()),
+        )]);
+        for problems in [
+            for_plan(&d, &app, &fixed, &facts).unwrap_err(),
+            for_deploy(&d, &app, &fixed, &facts).unwrap_err(),
+        ] {
+            assert_eq!(
+                problems[0].to_string(),
+                "parameter `VpcId` of stack `app`: cannot read stack `net` in `network` eu-central-1: account `111` is unreachable: AccessDenied"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_physical_id_is_not_a_value() {
+        let app = consumer(vec![("VpcId", vpc_id())]);
+        let d = desired(vec![stack("net", 0, account("network")), app.clone()]);
+        let facts = Facts::from([(
+            "net".to_owned(),
+            Read::Deployed(StackFacts {
+                resources: [("Vpc".to_owned(), String::new())].into(),
+                outputs: BTreeMap::new(),
+            }),
+        )]);
+        assert!(for_deploy(&d, &app, &fixed, &facts).is_err());
+    }
+}
