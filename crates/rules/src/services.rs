@@ -48,20 +48,14 @@ pub const GLOBAL_ACTIONS: &[&str] = &[
     "wellarchitected:*",
 ];
 
-/// Services whose resources are global: never in a disallowed region.
+/// Services the region allowlist does not apply to: exactly those whose
+/// every action the region SCP exempts (`<prefix>:*` in
+/// [`GLOBAL_ACTIONS`]), so the check and the SCP never disagree. CloudFront's
+/// web ACLs, for one, must be created in `us-east-1` (`wafv2`).
 pub fn is_global_service(prefix: &str) -> bool {
-    matches!(
-        prefix,
-        "iam"
-            | "cloudfront"
-            | "route53"
-            | "organizations"
-            | "budgets"
-            | "ce"
-            | "shield"
-            | "globalaccelerator"
-            | "waf"
-    )
+    GLOBAL_ACTIONS
+        .iter()
+        .any(|a| a.strip_suffix(":*") == Some(prefix))
 }
 
 /// The IAM prefix of a CloudFormation type (`AWS::Lambda::Function` →

@@ -111,11 +111,34 @@ impl Rule for RegionOutsideAllowlist {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::region_of_zone;
+    use crate::services::{is_global_service, service_prefix};
 
     #[test]
     fn zones_name_their_region() {
         assert_eq!(region_of_zone("eu-central-1a"), Some("eu-central-1"));
         assert_eq!(region_of_zone("us-east-1-bos-1a"), Some("us-east-1-bos-1"));
         assert_eq!(region_of_zone("eu-central-1"), None);
+    }
+
+    #[test]
+    fn the_check_skips_exactly_what_the_scp_exempts() {
+        // CloudFront's web ACL lives in us-east-1; the SCP lets `wafv2:*`
+        // through, so the check must not flag it either.
+        for kind in [
+            "AWS::WAFv2::WebACL",
+            "AWS::CloudFront::Distribution",
+            "AWS::IAM::Role",
+        ] {
+            let prefix = service_prefix(kind).unwrap();
+            assert!(is_global_service(&prefix), "{kind}");
+        }
+        for kind in [
+            "AWS::EC2::Volume",
+            "AWS::RDS::DBCluster",
+            "AWS::ECS::Service",
+        ] {
+            let prefix = service_prefix(kind).unwrap();
+            assert!(!is_global_service(&prefix), "{kind}");
+        }
     }
 }
