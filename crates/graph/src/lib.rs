@@ -416,6 +416,31 @@ pub fn valid_logical_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 255 && id.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
+/// A name IAM keeps once per account (roles) for something that runs in
+/// several regions: `<prefix>-<name>` (at most 64 characters) in an
+/// environment's first region, so adding regions renames nothing, and
+/// `<prefix>-<name>-<region>` in the others, shortened with a hash of the
+/// full name when that would pass 64.
+pub fn regional_name(prefix: &str, name: &str, region: Option<&str>) -> String {
+    let base = format!("{prefix}-{name}");
+    let Some(region) = region else {
+        return base.chars().take(64).collect();
+    };
+    let suffix = format!("-{region}");
+    if base.len() + suffix.len() <= 64 {
+        return format!("{base}{suffix}");
+    }
+    // FNV-1a keeps shortened names apart.
+    let mut hash: u32 = 0x811c_9dc5;
+    for b in base.bytes() {
+        hash ^= u32::from(b);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    let keep = 64usize.saturating_sub(suffix.len() + 9);
+    let head: String = base.chars().take(keep).collect();
+    format!("{head}-{hash:08x}{suffix}")
+}
+
 /// A logical id from name parts: each part's words (split at anything but a
 /// letter or digit) capitalised and joined, so `("Subnet",
 /// "prod-eu-central-1-app-a")` gives `SubnetProdEuCentral1AppA`. Model names
@@ -443,6 +468,22 @@ pub fn logical_id(parts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regional_names_stay_within_iam_limits_and_apart() {
+        assert_eq!(regional_name("task", "api", None), "task-api");
+        assert_eq!(
+            regional_name("task", "api", Some("eu-west-1")),
+            "task-api-eu-west-1"
+        );
+        let long = "a-service-name-that-is-long-enough-to-need-shortening-x";
+        let a = regional_name("deploy", long, Some("eu-west-1"));
+        let b = regional_name("deploy", &format!("{long}y"), Some("eu-west-1"));
+        assert!(a.len() <= 64 && b.len() <= 64, "{a} {b}");
+        assert!(a.ends_with("-eu-west-1") && b.ends_with("-eu-west-1"));
+        assert_ne!(a, b);
+        assert_ne!(a, regional_name("deploy", long, None));
+    }
 
     #[test]
     fn logical_ids_capitalise_words() {

@@ -7,7 +7,9 @@ use landfall_model::Service;
 use landfall_spec::types::{Ingress, TierKind};
 use serde_json::{json, Value};
 
-use crate::ctx::{std_tags, Builder, Ctx, Placement, BOUNDARY, CLOUDFRONT_REGION, ROLE_PATH};
+use crate::ctx::{
+    account_unique_name, std_tags, Builder, Ctx, Placement, BOUNDARY, CLOUDFRONT_REGION, ROLE_PATH,
+};
 use crate::Problem;
 
 /// The metal instance type of latency-sensitive services.
@@ -200,7 +202,7 @@ pub(crate) fn build(
                 if caller.domain == place.domain.id || !seen.insert(caller.domain) {
                     continue;
                 }
-                let Some(other) = ctx.place(caller.domain, place.env.id) else {
+                let Some(other) = ctx.peer(place, caller.domain) else {
                     continue;
                 };
                 for cidr in ctx.app_cidrs(&other) {
@@ -285,7 +287,7 @@ fn capacity(
         "InstanceRole",
         "AWS::IAM::Role",
         json!({
-            "RoleName": format!("ecs-instance-{}-{}", place.domain.name, place.env.name).chars().take(64).collect::<String>(),
+            "RoleName": account_unique_name("ecs-instance", &format!("{}-{}", place.domain.name, place.env.name), place),
             "Path": ROLE_PATH,
             "PermissionsBoundary": { "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{BOUNDARY}") },
             "AssumeRolePolicyDocument": {
@@ -411,9 +413,10 @@ fn capacity(
     refs
 }
 
-/// The edge stack: the CloudFront web ACL in `us-east-1`.
+/// The edge stack: the CloudFront web ACL in `us-east-1`, made with the
+/// environment's primary region (every region's distributions use it).
 pub(crate) fn edge(ctx: &Ctx<'_>, place: &Placement<'_>, services: &[&Service]) -> Option<Stack> {
-    if !services.iter().any(|s| exposure(ctx, place, s).1) {
+    if !place.primary || !services.iter().any(|s| exposure(ctx, place, s).1) {
         return None;
     }
     let mut b = Builder::new(

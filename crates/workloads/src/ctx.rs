@@ -23,39 +23,86 @@ pub const DEPLOY_PRINCIPAL_PATH: &str = "/landfall/deploy/";
 /// Where CloudFront web ACLs must be created.
 pub const CLOUDFRONT_REGION: &str = "us-east-1";
 
-/// Where a domain runs in one environment.
+/// Where a domain runs in one environment and region.
 #[derive(Debug, Clone, Copy)]
 pub struct Placement<'a> {
     pub domain: &'a landfall_model::Domain,
     pub env: &'a Environment,
     pub account: &'a Account,
-    /// The environment's primary region (its first).
+    /// One of the environment's regions.
     pub region: &'a Region,
+    /// Whether `region` is the environment's first: its stacks keep the
+    /// names they had before other regions were added.
+    pub primary: bool,
     pub vpc: &'a Vpc,
 }
 
-/// The placement of a domain in an environment, if it has an account and a
-/// VPC there.
+/// The placement of a domain in an environment's primary region, if it has
+/// an account and a VPC there.
 pub fn placement(model: &Model, domain: DomainId, env: EnvId) -> Option<Placement<'_>> {
-    let environment = model.environment(env);
-    let region = model.region(*environment.regions.first()?);
-    let account = model.workload_account(domain, env)?;
-    let vpc = model
-        .network
-        .vpcs
-        .iter()
-        .find(|v| v.environment == env && v.region == region.id)?;
-    Some(Placement {
-        domain: model.domain(domain),
-        env: environment,
-        account,
-        region,
-        vpc,
-    })
+    placements_of(model, domain, env).into_iter().next()
 }
 
-/// Every placement of the model, found once.
-fn placements(model: &Model) -> BTreeMap<(usize, usize), Placement<'_>> {
+/// The placements of a domain in an environment, one per region of the
+/// environment that has a VPC, primary first.
+pub fn placements_of(model: &Model, domain: DomainId, env: EnvId) -> Vec<Placement<'_>> {
+    let environment = model.environment(env);
+    let Some(account) = model.workload_account(domain, env) else {
+        return Vec::new();
+    };
+    environment
+        .regions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &region)| {
+            let vpc = model
+                .network
+                .vpcs
+                .iter()
+                .find(|v| v.environment == env && v.region == region)?;
+            Some(Placement {
+                domain: model.domain(domain),
+                env: environment,
+                account,
+                region: model.region(region),
+                primary: i == 0,
+                vpc,
+            })
+        })
+        .collect()
+}
+
+/// A role name unique in the account across the regions the placement's
+/// environment runs in ([`landfall_graph::regional_name`]).
+pub fn account_unique_name(prefix: &str, name: &str, place: &Placement<'_>) -> String {
+    landfall_graph::regional_name(
+        prefix,
+        name,
+        (!place.primary).then_some(place.region.name.as_str()),
+    )
+}
+
+/// `<org>-workloads-<domain>-<env>[-rest]` in the environment's primary
+/// region, `<org>-workloads-<domain>-<env>-<region>[-rest]` in others.
+pub fn stack_name(slug: &str, place: &Placement<'_>, rest: &str) -> String {
+    let base = if place.primary {
+        format!("{slug}-workloads-{}-{}", place.domain.name, place.env.name)
+    } else {
+        format!(
+            "{slug}-workloads-{}-{}-{}",
+            place.domain.name, place.env.name, place.region.name
+        )
+    };
+    if rest.is_empty() {
+        base
+    } else {
+        format!("{base}-{rest}")
+    }
+}
+
+/// Every placement of the model, found once: (domain, environment, region)
+/// indexes → placement.
+fn placements(model: &Model) -> BTreeMap<(usize, usize, usize), Placement<'_>> {
     let mut accounts = BTreeMap::new();
     for a in &model.accounts {
         if let (Some(d), Some(e)) = (a.domain, a.environment) {
@@ -70,25 +117,25 @@ fn placements(model: &Model) -> BTreeMap<(usize, usize), Placement<'_>> {
     let mut out = BTreeMap::new();
     for domain in &model.domains {
         for env in &model.environments {
-            let Some(region) = env.regions.first() else {
+            let Some(account) = accounts.get(&(domain.id.index(), env.id.index())) else {
                 continue;
             };
-            let (Some(account), Some(vpc)) = (
-                accounts.get(&(domain.id.index(), env.id.index())),
-                vpcs.get(&(env.id.index(), region.index())),
-            ) else {
-                continue;
-            };
-            out.insert(
-                (domain.id.index(), env.id.index()),
-                Placement {
-                    domain,
-                    env,
-                    account,
-                    region: model.region(*region),
-                    vpc,
-                },
-            );
+            for (i, region) in env.regions.iter().enumerate() {
+                let Some(vpc) = vpcs.get(&(env.id.index(), region.index())) else {
+                    continue;
+                };
+                out.insert(
+                    (domain.id.index(), env.id.index(), region.index()),
+                    Placement {
+                        domain,
+                        env,
+                        account,
+                        region: model.region(*region),
+                        primary: i == 0,
+                        vpc,
+                    },
+                );
+            }
         }
     }
     out
@@ -107,7 +154,7 @@ pub(crate) struct Ctx<'a> {
     priorities: BTreeMap<(usize, usize), BTreeMap<&'a str, u64>>,
     /// Callers of each service (by index).
     pub callers: Vec<Vec<&'a landfall_model::Service>>,
-    placements: BTreeMap<(usize, usize), Placement<'a>>,
+    placements: BTreeMap<(usize, usize, usize), Placement<'a>>,
 }
 
 fn kind_rank(kind: TierKind) -> u8 {
@@ -171,7 +218,8 @@ impl<'a> Ctx<'a> {
         let placements = placements(model);
         let priorities = placements
             .iter()
-            .map(|(key, place)| (*key, priorities(model, place)))
+            .filter(|(_, place)| place.primary)
+            .map(|(&(d, e, _), place)| ((d, e), priorities(model, place)))
             .collect();
         Self {
             model,
@@ -186,19 +234,45 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The placement of a domain in an environment (precomputed).
-    pub fn place(&self, domain: DomainId, env: EnvId) -> Option<Placement<'a>> {
-        self.placements.get(&(domain.index(), env.index())).copied()
+    /// Where another domain runs beside a placement: same environment and
+    /// region (precomputed).
+    pub fn peer(&self, place: &Placement<'_>, domain: DomainId) -> Option<Placement<'a>> {
+        self.placements
+            .get(&(
+                domain.index(),
+                place.env.id.index(),
+                place.region.id.index(),
+            ))
+            .copied()
     }
 
-    pub fn placement(
+    /// The placement of a domain in an environment's primary region.
+    pub fn primary(&self, domain: DomainId, env: EnvId) -> Option<Placement<'a>> {
+        let region = self.model.environment(env).regions.first()?;
+        self.placements
+            .get(&(domain.index(), env.index(), region.index()))
+            .copied()
+    }
+
+    /// The placements of a domain in an environment, primary first; a
+    /// problem when there is none.
+    pub fn placements(
         &self,
         domain: DomainId,
         env: EnvId,
         problems: &mut Vec<Problem>,
-    ) -> Option<Placement<'a>> {
-        let p = self.place(domain, env);
-        if p.is_none() {
+    ) -> Vec<Placement<'a>> {
+        let environment = self.model.environment(env);
+        let p: Vec<_> = environment
+            .regions
+            .iter()
+            .filter_map(|r| {
+                self.placements
+                    .get(&(domain.index(), env.index(), r.index()))
+                    .copied()
+            })
+            .collect();
+        if p.is_empty() {
             let d = self.model.domain(domain);
             problems.push(Problem {
                 code: "workloads::no-placement",
@@ -214,17 +288,9 @@ impl<'a> Ctx<'a> {
         p
     }
 
-    /// `<org>-workloads-<domain>-<env>[-rest]`.
+    /// The name of one of the placement's stacks ([`stack_name`]).
     pub fn stack_name(&self, place: &Placement<'_>, rest: &str) -> String {
-        let base = format!(
-            "{}-workloads-{}-{}",
-            self.slug, place.domain.name, place.env.name
-        );
-        if rest.is_empty() {
-            base
-        } else {
-            format!("{base}-{rest}")
-        }
+        stack_name(self.slug, place, rest)
     }
 
     /// Subnets of a tier kind in the placement's VPC that are shared with

@@ -58,6 +58,19 @@ pub fn service(model: &Model, plan: &AddressPlan, name: &str) -> Option<String> 
             place.vpc.name,
             plan.vpc_cidr(place.vpc.id)
         );
+        for other in crate::placements_of(model, service.domain, *env)
+            .iter()
+            .filter(|p| !p.primary)
+        {
+            let _ = writeln!(
+                out,
+                "  also in region {} (VPC {}, {}): the same stacks with its own stores, load balancer and roles ending in `-{}`; each region is sized for the whole peak",
+                other.region.name,
+                other.vpc.name,
+                plan.vpc_cidr(other.vpc.id),
+                other.region.name
+            );
+        }
         let subnets: Vec<String> = ctx
             .subnets(&place, TierKind::Application)
             .iter()

@@ -4,13 +4,18 @@
 //! [`build`] turns the [`Model`], its [`AddressPlan`] and the graph of the
 //! platform layers (to find the network resources the workload accounts
 //! use) into [resource graph](landfall_graph) stacks of layer
-//! [`Layer::Workloads`](landfall_graph::Layer::Workloads). Per domain and
-//! environment, in the environment's primary region:
+//! [`Layer::Workloads`](landfall_graph::Layer::Workloads). Per domain,
+//! environment and region of the environment (each region a cell of its own:
+//! its own stores, load balancer and CloudFront distribution, tasks sized
+//! for the whole peak so either region can take all traffic); in regions
+//! after the environment's first, stack names carry the region
+//! (`<org>-workloads-<domain>-<env>-<region>...`) and IAM role names end in
+//! `-<region>`:
 //!
 //! | stack | what |
 //! |---|---|
 //! | `<org>-workloads-<domain>-<env>` | the account's data KMS key, the ECS cluster, the EC2 capacity providers of latency-sensitive services (metal instances from the Image Builder AMI, in the domain's cluster placement groups), the internal load balancer |
-//! | `<org>-workloads-<domain>-<env>-edge` | the CloudFront WAF web ACL (in `us-east-1`, where CloudFront's web ACLs live), when the domain has public services there |
+//! | `<org>-workloads-<domain>-<env>-edge` | the CloudFront WAF web ACL (in `us-east-1`, where CloudFront's web ACLs live), when the domain has public services there; one per environment, used by every region's distributions |
 //! | `<org>-workloads-<domain>-<env>-store-<store>` | one data store: Aurora cluster (and its binlog replica cluster), Valkey replication group, Memcached cluster, DynamoDB table or MSK cluster with its topics |
 //! | `<org>-workloads-<domain>-<env>-service-<service>` | one service: task and execution roles, log group, task definition, security group and the rules of its declared dependencies, target group and listener rule, ECS service, autoscaling, CloudFront distribution when public, its deploy role |
 //!
@@ -35,7 +40,7 @@ pub mod store;
 
 use std::collections::BTreeSet;
 
-pub use ctx::{placement, Placement};
+pub use ctx::{account_unique_name, placement, placements_of, stack_name, Placement};
 use landfall_graph::{Graph, Stack};
 use landfall_model::Model;
 use landfall_netplan::AddressPlan;
@@ -65,7 +70,7 @@ pub fn build(
 }
 
 /// [`build`], handing each placement's stacks (one domain in one
-/// environment) to `each` as soon as they are built, on the thread that
+/// environment and region) to `each` as soon as they are built, on the thread that
 /// built them, so a caller can emit and drop them instead of holding the
 /// whole layer. Results come back in model order; `each` also sees the
 /// stacks of a run that ends in problems.
@@ -106,10 +111,9 @@ pub fn build_each<R: Send>(
         .collect();
     // Each domain and environment builds on its own; in parallel, with the
     // results kept in model order.
-    let built: Vec<(R, Vec<String>, Vec<Problem>)> = jobs
+    let built: Vec<(Vec<R>, Vec<String>, Vec<Problem>)> = jobs
         .par_iter()
         .map(|&(domain, env)| {
-            let mut stacks = Vec::new();
             let mut problems = Vec::new();
             let services: Vec<_> = model
                 .services
@@ -128,32 +132,38 @@ pub fn build_each<R: Send>(
                 .filter(|d| options.services.is_none() || used.contains(&d.id))
                 .collect();
             if services.is_empty() && stores.is_empty() {
-                return (each(stacks), Vec::new(), problems);
+                return (Vec::new(), Vec::new(), problems);
             }
-            let Some(place) = ctx.placement(domain.id, env, &mut problems) else {
-                return (each(stacks), Vec::new(), problems);
-            };
-            stacks.push(base::build(&ctx, &place, &services, &mut problems));
-            if let Some(edge) = base::edge(&ctx, &place, &services) {
-                stacks.push(edge);
+            // Every region of the environment runs the same services, each
+            // region on its own (its own stores; CloudFront per region).
+            let mut results = Vec::new();
+            let mut names = Vec::new();
+            for place in ctx.placements(domain.id, env, &mut problems) {
+                let mut stacks = Vec::new();
+                stacks.push(base::build(&ctx, &place, &services, &mut problems));
+                if let Some(edge) = base::edge(&ctx, &place, &services) {
+                    stacks.push(edge);
+                }
+                for store in &stores {
+                    stacks.push(store::build(&ctx, &place, store, &mut problems));
+                }
+                for service in &services {
+                    stacks.push(service::build(&ctx, &place, service, &mut problems));
+                }
+                for stack in &stacks {
+                    check_stack(stack, &mut problems);
+                }
+                check_imports(&stacks, &mut problems);
+                names.extend(stacks.iter().map(|s| s.name.clone()));
+                results.push(each(stacks));
             }
-            for store in &stores {
-                stacks.push(store::build(&ctx, &place, store, &mut problems));
-            }
-            for service in &services {
-                stacks.push(service::build(&ctx, &place, service, &mut problems));
-            }
-            for stack in &stacks {
-                check_stack(stack, &mut problems);
-            }
-            let names = stacks.iter().map(|s| s.name.clone()).collect();
-            (each(stacks), names, problems)
+            (results, names, problems)
         })
         .collect();
     let mut out = Vec::with_capacity(built.len());
     let mut names = BTreeSet::new();
     for (r, stack_names, p) in built {
-        out.push(r);
+        out.extend(r);
         problems.extend(p);
         for name in stack_names {
             if !landfall_graph::valid_stack_name(&name) || !names.insert(name.clone()) {
@@ -165,6 +175,46 @@ pub fn build_each<R: Send>(
         Ok(out)
     } else {
         Err(problems)
+    }
+}
+
+/// Every `Fn::ImportValue` names an export of the placement's own stacks:
+/// exports are per account and region, and one placement is one account in
+/// one region.
+fn check_imports(stacks: &[Stack], problems: &mut Vec<Problem>) {
+    fn visit<'v>(value: &'v serde_json::Value, out: &mut Vec<&'v str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(name)) = map.get("Fn::ImportValue") {
+                    out.push(name);
+                }
+                for v in map.values() {
+                    visit(v, out);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| visit(v, out)),
+            _ => {}
+        }
+    }
+    let exports: BTreeSet<&str> = stacks
+        .iter()
+        .flat_map(|s| s.outputs.iter().filter_map(|o| o.export.as_deref()))
+        .collect();
+    for stack in stacks {
+        let mut imports = Vec::new();
+        for r in &stack.resources {
+            for v in r.properties.values() {
+                visit(v, &mut imports);
+            }
+        }
+        for name in imports {
+            if !exports.contains(name) {
+                problems.push(internal(
+                    &stack.name,
+                    &format!("imports `{name}`, which no stack of its account and region exports"),
+                ));
+            }
+        }
     }
 }
 

@@ -42,9 +42,10 @@ pub struct TaskPolicy {
 
 /// Name of the stack of a data store (the policy imports its exports).
 pub fn store_stack(model: &Model, place: &Placement<'_>, store: &DataStore) -> String {
-    format!(
-        "{}-workloads-{}-{}-store-{}",
-        model.organization.slug, place.domain.name, place.env.name, store.name
+    crate::ctx::stack_name(
+        &model.organization.slug,
+        place,
+        &format!("store-{}", store.name),
     )
 }
 
@@ -138,8 +139,8 @@ pub fn task_policy(model: &Model, place: &Placement<'_>, service: &Service) -> T
                     sid: logical_id(&["Store", &store.name, "Key"]),
                     actions: vec!["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
                     resources: vec![json!({ "Fn::ImportValue": format!(
-                        "{}-workloads-{}-{}:DataKeyArn",
-                        model.organization.slug, place.domain.name, place.env.name
+                        "{}:DataKeyArn",
+                        crate::ctx::stack_name(&model.organization.slug, place, "")
                     ) })],
                     condition: Some(json!({ "StringEquals": { "kms:ViaService": { "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com" } } })),
                     why: format!("the table `{}` is encrypted with the account's data key", store.name),

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 use crate::base::exposure;
 use crate::ctx::{
-    import, std_tags, Builder, Ctx, Placement, BOUNDARY, DEPLOY_PRINCIPAL_PATH, ROLE_PATH,
+    account_unique_name, import, std_tags, Builder, Ctx, Placement, BOUNDARY,
+    DEPLOY_PRINCIPAL_PATH, ROLE_PATH,
 };
 use crate::policy::{document, log_topic, store_stack, task_policy};
 use crate::sizing::{size, CPU_TARGET_PERCENT};
@@ -32,10 +33,6 @@ const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 /// AWS's managed `SecurityHeadersPolicy` (HSTS, no sniffing, frame options).
 const SECURITY_HEADERS: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
-
-fn name64(prefix: &str, name: &str) -> String {
-    format!("{prefix}-{name}").chars().take(64).collect()
-}
 
 pub(crate) fn build(
     ctx: &Ctx<'_>,
@@ -118,7 +115,7 @@ pub(crate) fn build(
         if !store.environments.contains(&place.env.id) {
             continue;
         }
-        if let Some(other) = ctx.place(store.domain, place.env.id) {
+        if let Some(other) = ctx.peer(place, store.domain) {
             msk_cidrs.insert(store.name.clone(), ctx.cidrs(&other, TierKind::Data));
         }
     }
@@ -157,7 +154,7 @@ pub(crate) fn build(
                     }),
                 ));
             }
-        } else if let Some(other) = ctx.place(callee.domain, place.env.id) {
+        } else if let Some(other) = ctx.peer(place, callee.domain) {
             for cidr in ctx.app_cidrs(&other) {
                 if callee_cidrs.insert(cidr.clone()) {
                     egress.push(json!({
@@ -238,7 +235,7 @@ pub(crate) fn build(
         "ExecutionRole",
         "AWS::IAM::Role",
         json!({
-            "RoleName": name64("exec", &service.name),
+            "RoleName": account_unique_name("exec", &service.name, place),
             "Path": ROLE_PATH,
             "PermissionsBoundary": boundary,
             "AssumeRolePolicyDocument": ecs_trust,
@@ -251,7 +248,7 @@ pub(crate) fn build(
         b.account_param(account);
     }
     let mut task_role = json!({
-        "RoleName": name64("task", &service.name),
+        "RoleName": account_unique_name("task", &service.name, place),
         "Path": ROLE_PATH,
         "Description": format!("Task role of {}: its declared dependencies only", service.name),
         "PermissionsBoundary": boundary,
@@ -464,7 +461,9 @@ pub(crate) fn build(
     // Public: CloudFront with the web ACL, to the internal load balancer
     // through the account's VPC origin.
     if public {
-        let edge = ctx.stack_name(place, "edge");
+        // The environment's one web ACL, made with its primary region.
+        let primary = ctx.primary(place.domain.id, place.env.id).unwrap_or(*place);
+        let edge = ctx.stack_name(&primary, "edge");
         b.depends_on(edge.clone());
         let acl = b.param(
             "WebAclArn",
@@ -520,7 +519,7 @@ pub(crate) fn build(
             "DeployRole",
             "AWS::IAM::Role",
             json!({
-                "RoleName": name64("deploy", &service.name),
+                "RoleName": account_unique_name("deploy", &service.name, place),
                 "Path": ROLE_PATH,
                 "Description": format!("Deploys {} from CI/CD ({})", service.name, service.repository),
                 "PermissionsBoundary": boundary,

@@ -152,7 +152,7 @@ pub(crate) fn build(
     if let (Engine::Msk { .. }, Some(p)) = (&store.engine, port) {
         for d in msk_client_domains(model, store, place.env.id) {
             let domain = &model.domains[d];
-            if let Some(other) = ctx.place(domain.id, place.env.id) {
+            if let Some(other) = ctx.peer(place, domain.id) {
                 for cidr in ctx.app_cidrs(&other) {
                     ingress.push(json!({
                         "IpProtocol": "tcp", "FromPort": p, "ToPort": p, "CidrIp": cidr,

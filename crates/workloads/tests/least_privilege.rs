@@ -18,8 +18,8 @@ use landfall_diagnostics::SourceSet;
 use landfall_iam::{evaluate, CompiledPolicy, DecisionKind, PolicySet, Request, RequestInput};
 use landfall_model::{DataStore, EnvId, Model};
 use landfall_spec::types::Engine;
-use landfall_workloads::placement;
 use landfall_workloads::policy::{document, instantiate, store_stack, task_policy};
+use landfall_workloads::{account_unique_name, placements_of, stack_name, Placement};
 
 fn account_id(model: &Model, name: &str) -> String {
     let i = model.accounts.iter().position(|a| a.name == name).unwrap();
@@ -40,6 +40,13 @@ struct Env<'a> {
 }
 
 impl Env<'_> {
+    /// Where a domain runs in this environment, in this region.
+    fn place(&self, domain: landfall_model::DomainId) -> Option<Placement<'_>> {
+        placements_of(self.model, domain, self.env)
+            .into_iter()
+            .find(|p| p.region.name == self.region)
+    }
+
     fn store_account(&self, store: &DataStore) -> String {
         let a = self.model.workload_account(store.domain, self.env).unwrap();
         account_id(self.model, &a.name)
@@ -58,7 +65,7 @@ impl Env<'_> {
             );
         }
         for store in &self.model.data_stores {
-            let Some(place) = placement(self.model, store.domain, self.env) else {
+            let Some(place) = self.place(store.domain) else {
                 continue;
             };
             let stack = store_stack(self.model, &place, store);
@@ -76,11 +83,8 @@ impl Env<'_> {
             );
         }
         for d in &self.model.domains {
-            if let Some(place) = placement(self.model, d.id, self.env) {
-                let stack = format!(
-                    "{}-workloads-{}-{env_name}",
-                    self.model.organization.slug, d.name
-                );
+            if let Some(place) = self.place(d.id) {
+                let stack = stack_name(&self.model.organization.slug, &place, "");
                 vars.insert(
                     format!("import:{stack}:DataKeyArn"),
                     format!(
@@ -169,10 +173,12 @@ fn task_roles_allow_their_dependencies_and_nothing_of_other_stores() {
     let (mut checked, mut allowed, mut denied) = (0, 0, 0);
     let mut failures = Vec::new();
     for service in &model.services {
-        for &env in &service.environments {
-            let Some(place) = placement(model, service.domain, env) else {
-                continue;
-            };
+        for place in service
+            .environments
+            .iter()
+            .flat_map(|&env| placements_of(model, service.domain, env))
+        {
+            let env = place.env.id;
             let e = Env {
                 model,
                 env,
@@ -203,7 +209,10 @@ fn task_roles_allow_their_dependencies_and_nothing_of_other_stores() {
                 identity: vec![CompiledPolicy::new(parsed)],
                 ..Default::default()
             };
-            let principal = format!("arn:aws:iam::{acct}:role/workload/task-{}", service.name);
+            let principal = format!(
+                "arn:aws:iam::{acct}:role/workload/{}",
+                account_unique_name("task", &service.name, &place)
+            );
             checked += 1;
             let mut expect = |action: &str, resource: &str, ctx: &[(&str, String)], want: bool| {
                 let got =
@@ -235,8 +244,8 @@ fn task_roles_allow_their_dependencies_and_nothing_of_other_stores() {
                 if declared {
                     if let Engine::Dynamodb { .. } = store.engine {
                         let key = e.vars(&acct)[&format!(
-                            "import:{}-workloads-{}-{}:DataKeyArn",
-                            model.organization.slug, place.domain.name, place.env.name
+                            "import:{}:DataKeyArn",
+                            stack_name(&model.organization.slug, &place, "")
                         )]
                             .clone();
                         expect(
@@ -296,7 +305,9 @@ fn task_roles_allow_their_dependencies_and_nothing_of_other_stores() {
         }
     }
     eprintln!("{checked} task roles: {allowed} requests allowed, {denied} denied as expected");
-    assert!(checked >= 300, "only {checked} task roles checked");
+    // 322 service-environments, and the 107 prod services again in prod's
+    // second region.
+    assert!(checked >= 429, "only {checked} task roles checked");
     assert!(
         failures.is_empty(),
         "{} unexpected decisions:\n{}",

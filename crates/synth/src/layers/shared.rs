@@ -248,6 +248,21 @@ fn deploy_role(
         }));
     }
     let domain = &ctx.model.domain(service.domain).name;
+    // Its own deploy roles in the workload accounts: one per region its
+    // environments run in (named as the workload layer names them).
+    let mut own_roles: Vec<Value> = Vec::new();
+    for env in &service.environments {
+        for (i, region) in ctx.model.environment(*env).regions.iter().enumerate() {
+            let region = (i > 0).then(|| ctx.model.region(*region).name.as_str());
+            let name = landfall_graph::regional_name("deploy", &service.name, region);
+            let arn = intrinsic::sub(format!(
+                "arn:${{AWS::Partition}}:iam::*:role/workload/{name}"
+            ));
+            if !own_roles.contains(&arn) {
+                own_roles.push(arn);
+            }
+        }
+    }
     resource(
         logical_id(&["DeployRole", &service.name]),
         "AWS::IAM::Role",
@@ -274,6 +289,13 @@ fn deploy_role(
                             "Effect": "Allow",
                             "Action": "sts:AssumeRole",
                             "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::*:role{ROLE_PATH}{DEPLOY_ROLE}")),
+                            "Condition": { "StringEquals": { "aws:ResourceOrgID": { "Ref": org } } }
+                        },
+                        {
+                            "Sid": "UpdateItsService",
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRole",
+                            "Resource": own_roles,
                             "Condition": { "StringEquals": { "aws:ResourceOrgID": { "Ref": org } } }
                         }
                     ]
