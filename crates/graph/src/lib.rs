@@ -23,11 +23,12 @@
 //! resource, parameter or pseudo parameter of its own stack.
 
 pub mod intrinsic;
+pub mod pretty;
 mod problem;
 
 pub use problem::Problem;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use landfall_spec::Pointer;
@@ -354,50 +355,49 @@ impl Graph {
     /// waves. Within a wave, stacks keep graph order. Fails with a stack on a
     /// cycle.
     pub fn deploy_waves(&self) -> Result<Vec<Vec<&str>>, String> {
-        let index: BTreeMap<&str, usize> = self
+        // A stack's wave is one more than its latest dependency's (0 with
+        // none in the graph): longest paths, found in one topological pass
+        // (Kahn), linear in stacks and dependencies.
+        let index: std::collections::HashMap<&str, usize> = self
             .stacks
             .iter()
             .enumerate()
             .map(|(i, s)| (s.name.as_str(), i))
             .collect();
-        let mut wave_of: Vec<Option<usize>> = vec![None; self.stacks.len()];
-        let mut remaining = self.stacks.len();
-        let mut waves: Vec<Vec<&str>> = Vec::new();
-        while remaining > 0 {
-            let current = waves.len();
-            let mut this_wave = Vec::new();
-            for (i, stack) in self.stacks.iter().enumerate() {
-                if wave_of[i].is_some() {
-                    continue;
-                }
-                let ready = stack.depends_on.iter().all(|d| {
-                    index
-                        .get(d.as_str())
-                        .is_none_or(|&j| wave_of[j].is_some_and(|w| w < current))
-                });
-                if ready {
-                    this_wave.push(i);
+        let n = self.stacks.len();
+        let mut waiting_on = vec![0usize; n];
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, stack) in self.stacks.iter().enumerate() {
+            for d in &stack.depends_on {
+                if let Some(&j) = index.get(d.as_str()) {
+                    waiting_on[i] += 1;
+                    dependents[j].push(i);
                 }
             }
-            if this_wave.is_empty() {
-                let stuck = self
-                    .stacks
-                    .iter()
-                    .enumerate()
-                    .find(|(i, _)| wave_of[*i].is_none())
-                    .map_or_else(String::new, |(_, s)| s.name.clone());
-                return Err(stuck);
+        }
+        let mut wave_of: Vec<Option<usize>> = vec![None; n];
+        let mut ready: std::collections::VecDeque<usize> =
+            (0..n).filter(|&i| waiting_on[i] == 0).collect();
+        let mut floor = vec![0usize; n];
+        while let Some(i) = ready.pop_front() {
+            wave_of[i] = Some(floor[i]);
+            for &k in &dependents[i] {
+                floor[k] = floor[k].max(floor[i] + 1);
+                waiting_on[k] -= 1;
+                if waiting_on[k] == 0 {
+                    ready.push_back(k);
+                }
             }
-            for &i in &this_wave {
-                wave_of[i] = Some(current);
+        }
+        if let Some(stuck) = (0..n).find(|&i| wave_of[i].is_none()) {
+            return Err(self.stacks[stuck].name.clone());
+        }
+        let count = wave_of.iter().flatten().max().map_or(0, |w| w + 1);
+        let mut waves: Vec<Vec<&str>> = vec![Vec::new(); count];
+        for (i, w) in wave_of.iter().enumerate() {
+            if let Some(w) = w {
+                waves[*w].push(self.stacks[i].name.as_str());
             }
-            remaining -= this_wave.len();
-            waves.push(
-                this_wave
-                    .into_iter()
-                    .map(|i| self.stacks[i].name.as_str())
-                    .collect(),
-            );
         }
         Ok(waves)
     }

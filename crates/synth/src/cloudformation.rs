@@ -134,9 +134,9 @@ pub fn template(stack: &Stack, sources: Option<&SourceSet>) -> Value {
 
 /// The template text of one stack, as written (pretty, newline-terminated).
 pub fn template_text(stack: &Stack, sources: Option<&SourceSet>) -> String {
-    let mut text = serde_json::to_string_pretty(&Template { stack, sources }).unwrap_or_default();
-    text.push('\n');
-    text
+    // About 2 KB a resource in practice.
+    let expected = 4096 + 2048 * stack.resources.len();
+    landfall_graph::pretty::file_text(&Template { stack, sources }, expected)
 }
 
 /// A stack seen as its template. Serialized straight from the graph: the
@@ -297,7 +297,9 @@ pub struct StackTemplate {
     /// hands the rest to [`Manifest::add`].
     pub file: EmittedFile,
     bytes: usize,
-    entry: Map<String, Value>,
+    /// The manifest entry, as text at its depth in `manifest.json`, its
+    /// wave still [`WAVE_PLACEHOLDER`].
+    entry: String,
     /// The stack without its body: what deploy waves need.
     skeleton: Stack,
     resources: usize,
@@ -382,7 +384,7 @@ pub fn stack_template(
         .collect();
     entry.insert("parameters".into(), Value::Object(params));
     entry.insert("depends_on".into(), json!(stack.depends_on));
-    // `wave` goes here once every stack is known (see `Manifest::finish`).
+    // `wave` is known once every stack is (see `Manifest::finish`).
     entry.insert("wave".into(), Value::Null);
     entry.insert("resources".into(), json!(stack.resources.len()));
     entry.insert("outputs".into(), json!(stack.outputs.len()));
@@ -403,7 +405,9 @@ pub fn stack_template(
             contents: text,
         },
         bytes,
-        entry,
+        // Written here, on the thread that built the stack: for a large
+        // platform the entries are tens of megabytes.
+        entry: landfall_graph::pretty::at_depth(&entry, 2),
         skeleton,
         resources: stack.resources.len(),
         s3,
@@ -411,11 +415,14 @@ pub fn stack_template(
     }
 }
 
+/// A manifest entry's wave before the waves are known.
+const WAVE_PLACEHOLDER: &str = "\"wave\": null";
+
 /// `manifest.json` and the summary, gathered from [`StackTemplate`]s added
 /// in graph order.
 #[derive(Default)]
 pub struct Manifest {
-    entries: Vec<Map<String, Value>>,
+    entries: Vec<String>,
     skeleton: Vec<Stack>,
     summary: Summary,
     problems: Vec<Problem>,
@@ -471,17 +478,18 @@ impl Manifest {
             .flat_map(|(i, w)| w.iter().map(move |s| (*s, i)))
             .collect();
         self.summary.waves = waves.len();
-        for entry in &mut self.entries {
-            let wave = entry
-                .get("name")
-                .and_then(Value::as_str)
-                .and_then(|n| wave_of.get(n))
-                .copied()
-                .unwrap_or(0);
-            entry.insert("wave".into(), json!(wave));
-        }
-        // Serialized in place: the entries of a large platform are tens of
-        // megabytes, and `json!` would copy them first.
+        // Each entry gets its wave; on every core, the entries of a large
+        // platform being tens of megabytes.
+        let names: Vec<&str> = graph.stacks.iter().map(|s| s.name.as_str()).collect();
+        let stacks: Vec<String> = self
+            .entries
+            .par_iter()
+            .zip(names.par_iter())
+            .map(|(entry, name)| {
+                let wave = wave_of.get(name).copied().unwrap_or(0);
+                entry.replacen(WAVE_PLACEHOLDER, &format!("\"wave\": {wave}"), 1)
+            })
+            .collect();
         #[derive(serde::Serialize)]
         struct ManifestFile<'a> {
             format: &'a str,
@@ -490,7 +498,7 @@ impl Manifest {
             limits: Value,
             organization_actions: &'a [landfall_graph::OrganizationAction],
             waves: &'a [Vec<&'a str>],
-            stacks: &'a [Map<String, Value>],
+            stacks: [(); 0],
         }
         let manifest = ManifestFile {
             format: "landfall-manifest/1",
@@ -502,9 +510,10 @@ impl Manifest {
             }),
             organization_actions,
             waves: &waves,
-            stacks: &self.entries,
+            stacks: [],
         };
-        let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+        let head = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+        let mut text = landfall_graph::pretty::splice_array(&head, "stacks", &stacks);
         text.push('\n');
         Ok((
             EmittedFile {

@@ -117,7 +117,7 @@ pub fn value(scope: &mut dyn Scope, v: &Value) -> Option<Value> {
             Some(Value::String(intrinsic(scope, v).0))
         }
         Value::Object(map) => {
-            let mut out = Map::new();
+            let mut out = Map::with_capacity(map.len());
             for (k, v) in map {
                 if let Some(v) = value(scope, v) {
                     out.insert(k.clone(), v);

@@ -318,7 +318,7 @@ pub fn module(graph: &Graph, stack: &Stack, options: &Options) -> Result<RootMod
     for r in &stack.resources {
         let Some(m) = mapping_for(r) else { continue };
         let name = expr::snake(&r.logical_id);
-        let mut body = Map::new();
+        let mut body = Map::with_capacity(r.properties.len() + 2);
         families::apply(&mut cx, m.props, &r.properties, &mut body, &r.logical_id);
         if let Some(hook) = m.hook {
             hook(&mut cx, r, &mut body, &name);
@@ -514,8 +514,8 @@ pub fn module_files(graph: &Graph, stack: &Stack, options: &Options) -> ModuleFi
     match module(graph, stack, options) {
         Ok(m) => {
             let dir = module_dir(stack);
-            let mut main = serde_json::to_string_pretty(&m.main).unwrap_or_default();
-            main.push('\n');
+            // About 2 KB a resource in practice.
+            let main = landfall_graph::pretty::file_text(&m.main, 4096 + 2048 * m.resources);
             let mut files = vec![
                 File {
                     path: format!("{dir}/main.tf.json"),
@@ -537,7 +537,8 @@ pub fn module_files(graph: &Graph, stack: &Stack, options: &Options) -> ModuleFi
             }
             ModuleFiles::Module {
                 files,
-                entry: m.manifest_entry,
+                // Written here, on the thread that built the stack.
+                entry: landfall_graph::pretty::at_depth(&m.manifest_entry, 2),
                 resources: m.resources,
             }
         }
@@ -573,7 +574,8 @@ impl ModuleFiles {
 pub enum ModuleFiles {
     Module {
         files: Vec<File>,
-        entry: Value,
+        /// The manifest entry, as text at its depth in the manifest.
+        entry: String,
         resources: usize,
     },
     /// Not Terraform's to express (a StackSet, a condition): left to
@@ -589,7 +591,7 @@ pub enum ModuleFiles {
 /// [`ModuleFiles`] added in graph order.
 #[derive(Default)]
 pub struct Manifest {
-    entries: Vec<Value>,
+    entries: Vec<String>,
     problems: Vec<Problem>,
     /// The counts so far (`files` stays empty).
     pub emitted: Emitted,
@@ -627,18 +629,17 @@ impl Manifest {
         if !self.problems.is_empty() {
             return Err(self.problems);
         }
-        // Serialized in place: `json!` would copy every entry first.
         #[derive(serde::Serialize)]
         struct ManifestFile<'a> {
             format: &'a str,
             organization: &'a str,
-            modules: &'a [Value],
+            modules: [(); 0],
             skipped: Vec<Value>,
         }
         let manifest = ManifestFile {
             format: "landfall-terraform-manifest/1",
             organization,
-            modules: &self.entries,
+            modules: [],
             skipped: self
                 .emitted
                 .skipped
@@ -646,7 +647,8 @@ impl Manifest {
                 .map(|(s, why)| json!({ "stack": s, "why": why }))
                 .collect(),
         };
-        let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+        let head = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+        let mut text = landfall_graph::pretty::splice_array(&head, "modules", &self.entries);
         text.push('\n');
         Ok((
             File {

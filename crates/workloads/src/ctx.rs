@@ -155,6 +155,8 @@ pub(crate) struct Ctx<'a> {
     /// Callers of each service (by index).
     pub callers: Vec<Vec<&'a landfall_model::Service>>,
     placements: BTreeMap<(usize, usize, usize), Placement<'a>>,
+    /// [`crate::store::msk_clients`], found once.
+    msk_clients: BTreeMap<(usize, usize), std::collections::BTreeSet<usize>>,
 }
 
 fn kind_rank(kind: TierKind) -> u8 {
@@ -231,6 +233,7 @@ impl<'a> Ctx<'a> {
             priorities,
             callers,
             placements,
+            msk_clients: crate::store::msk_clients(model),
         }
     }
 
@@ -310,6 +313,20 @@ impl<'a> Ctx<'a> {
         self.by_vpc
             .get(&(place.vpc.id.index(), kind_rank(kind)))
             .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// Domains (by index) whose services use an MSK store's topics in an
+    /// environment, or ship logs to it.
+    pub fn msk_clients(
+        &self,
+        store: &landfall_model::DataStore,
+        env: EnvId,
+    ) -> impl Iterator<Item = usize> + '_ {
+        self.msk_clients
+            .get(&(store.id.index(), env.index()))
+            .into_iter()
+            .flatten()
+            .copied()
     }
 
     /// The listener rule priority of an exposed service.

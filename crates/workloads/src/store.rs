@@ -15,7 +15,7 @@
 //! authentication); the Terraform emitter writes them as `kafka_topic`
 //! resources of the `Mongey/kafka` provider instead.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use landfall_graph::{logical_id, Stack};
 use landfall_model::{aws, DataStore, Model};
@@ -60,28 +60,25 @@ pub fn is_burst(class: &str) -> bool {
     chars.next() == Some('t') && chars.next().is_some_and(|c| c.is_ascii_digit())
 }
 
-/// Domains (by id index) whose services use topics of an MSK store in the
-/// environment, or ship logs to it.
-pub fn msk_client_domains(
-    model: &Model,
-    store: &DataStore,
-    env: landfall_model::EnvId,
-) -> BTreeSet<usize> {
-    let mut out = BTreeSet::new();
-    let is_log_cluster =
-        crate::policy::log_topic(model, env).is_some_and(|(s, _)| s.id == store.id);
-    for service in model
-        .services
-        .iter()
-        .filter(|s| s.environments.contains(&env))
-    {
-        let uses = service
-            .produces
-            .iter()
-            .chain(&service.consumes)
-            .any(|t| model.topic(*t).cluster == store.id);
-        if uses || is_log_cluster {
-            out.insert(service.domain.index());
+/// Domains (by index) whose services use topics of each MSK store in each
+/// environment, or ship logs to it: (store index, environment index) →
+/// domain indexes. Found once for the whole model.
+pub fn msk_clients(model: &Model) -> BTreeMap<(usize, usize), BTreeSet<usize>> {
+    let mut out: BTreeMap<(usize, usize), BTreeSet<usize>> = BTreeMap::new();
+    for service in &model.services {
+        for &env in &service.environments {
+            let log_cluster = crate::policy::log_topic(model, env).map(|(s, _)| s.id);
+            let clusters = service
+                .produces
+                .iter()
+                .chain(&service.consumes)
+                .map(|t| model.topic(*t).cluster)
+                .chain(log_cluster);
+            for cluster in clusters {
+                out.entry((cluster.index(), env.index()))
+                    .or_default()
+                    .insert(service.domain.index());
+            }
         }
     }
     out
@@ -150,7 +147,7 @@ pub(crate) fn build(
     let subnets = b.subnet_refs(ctx, place, &data, problems);
     let mut ingress: Vec<Value> = Vec::new();
     if let (Engine::Msk { .. }, Some(p)) = (&store.engine, port) {
-        for d in msk_client_domains(model, store, place.env.id) {
+        for d in ctx.msk_clients(store, place.env.id) {
             let domain = &model.domains[d];
             if let Some(other) = ctx.peer(place, domain.id) {
                 for cidr in ctx.app_cidrs(&other) {
@@ -477,7 +474,7 @@ pub(crate) fn build(
             b.output("ClusterArn", json!({ "Ref": "Cluster" }), true);
             // Other domains' accounts that use its topics.
             let mut principals: Vec<Value> = Vec::new();
-            for d in msk_client_domains(model, store, place.env.id) {
+            for d in ctx.msk_clients(store, place.env.id) {
                 if let Some(account) = model.workload_account(model.domains[d].id, place.env.id) {
                     if account.id != place.account.id {
                         let param = b.account_param(&account.name);

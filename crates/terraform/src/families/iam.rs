@@ -46,8 +46,8 @@ fn role(cx: &mut Cx<'_>, r: &landfall_graph::Resource, _out: &mut Map<String, Va
                 .get("PolicyName")
                 .and_then(Value::as_str)
                 .unwrap_or("policy");
-            let doc = p.get("PolicyDocument").cloned().unwrap_or(Value::Null);
-            let text = crate::expr::json_document(cx, &doc).0;
+            let doc = p.get("PolicyDocument").unwrap_or(&Value::Null);
+            let text = crate::expr::json_document(cx, doc).0;
             let mut o = Map::new();
             o.insert("name".into(), json!(policy_name));
             o.insert(

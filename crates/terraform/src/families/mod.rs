@@ -119,7 +119,7 @@ pub fn apply(
             }
             K::Block(inner) => {
                 if let Value::Object(m) = v {
-                    let mut o = Map::new();
+                    let mut o = Map::with_capacity(m.len());
                     apply(cx, inner, m, &mut o, &format!("{at}.{name}"));
                     out.insert((*tf).into(), Value::Object(o));
                 }
@@ -130,7 +130,7 @@ pub fn apply(
                         .iter()
                         .filter_map(Value::as_object)
                         .map(|m| {
-                            let mut o = Map::new();
+                            let mut o = Map::with_capacity(m.len());
                             apply(cx, inner, m, &mut o, &format!("{at}.{name}"));
                             Value::Object(o)
                         })
@@ -149,7 +149,7 @@ pub fn apply(
 
 /// CloudFormation tags (a list of `{Key, Value}`, or already a map) as a map.
 pub fn tags(cx: &mut Cx<'_>, v: &Value) -> Value {
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(v.as_array().map_or(0, Vec::len));
     match v {
         Value::Array(items) => {
             for t in items {
