@@ -86,26 +86,6 @@ fn reference_files() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The testkit's synthetic org, sized so its address plan fits (as the
-/// synth benchmark does).
-fn synthetic_files(accounts: usize, services: usize) -> Vec<(String, String)> {
-    landfall_testkit::synthetic_spec(landfall_testkit::Size::about(accounts, services))
-        .into_iter()
-        .map(|(name, text)| {
-            let text = if name == "network.yaml" && text.contains("per_domain: false") {
-                text.replace(
-                    "kind: application, prefix_length: 22",
-                    "kind: application, prefix_length: 18",
-                )
-            } else {
-                text.replace("max_tasks: 20", "max_tasks: 6")
-                    .replace("peak_rps: 2000", "peak_rps: 600")
-            };
-            (name, text)
-        })
-        .collect()
-}
-
 fn reference(c: &mut Criterion) {
     let Some(input) = prepare(reference_files()) else {
         eprintln!("the reference platform does not compile");
@@ -123,7 +103,7 @@ fn reference(c: &mut Criterion) {
 }
 
 fn ten_thousand(c: &mut Criterion) {
-    let Some(input) = prepare(synthetic_files(2000, 10_000)) else {
+    let Some(input) = prepare(landfall_testkit::synthetic_workloads(2000, 10_000)) else {
         eprintln!("the synthetic organization does not compile");
         return;
     };

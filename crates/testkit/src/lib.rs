@@ -207,6 +207,28 @@ billing:
     files
 }
 
+/// The synthetic organization of the workload benchmarks: [`synthetic_spec`]
+/// with the shared application tier of large organizations widened to /18
+/// and services sized down (at most 6 tasks, 600 requests/s at peak), so
+/// that 10,000 services' tasks fit the address plan.
+pub fn synthetic_workloads(accounts: usize, services: usize) -> Vec<(String, String)> {
+    synthetic_spec(Size::about(accounts, services))
+        .into_iter()
+        .map(|(name, text)| {
+            let text = if name == "network.yaml" && text.contains("per_domain: false") {
+                text.replace(
+                    "kind: application, prefix_length: 22",
+                    "kind: application, prefix_length: 18",
+                )
+            } else {
+                text.replace("max_tasks: 20", "max_tasks: 6")
+                    .replace("peak_rps: 2000", "peak_rps: 600")
+            };
+            (name, text)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,18 +3,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
 
-use landfall_testkit::{synthetic_spec, Size};
+use landfall_testkit::{synthetic_spec, synthetic_workloads, Size};
 
 #[test]
 fn small_and_large_synthetic_specs_plan_cleanly() {
-    for size in [
-        Size {
+    for files in [
+        synthetic_spec(Size {
             domains: 3,
             services_per_domain: 4,
-        },
-        Size::about(2000, 10_000),
+        }),
+        synthetic_spec(Size::about(2000, 10_000)),
+        synthetic_workloads(2000, 10_000),
     ] {
-        let (loaded, diagnostics) = landfall_spec::load_files(synthetic_spec(size));
+        let (loaded, diagnostics) = landfall_spec::load_files(files);
         let resolved = landfall_model::resolve(loaded, diagnostics);
         let messages: Vec<&str> = resolved
             .diagnostics
