@@ -1,6 +1,6 @@
 //! One service in one environment: `<org>-workloads-<domain>-<env>-service-<name>`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use landfall_graph::{logical_id, ParameterValue, Stack};
 use landfall_model::Service;
@@ -33,6 +33,32 @@ const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 /// AWS's managed `SecurityHeadersPolicy` (HSTS, no sniffing, frame options).
 const SECURITY_HEADERS: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
+
+/// A security group of another domain's stack (another account in the same
+/// shared VPC, where groups can be referenced by id): a parameter the
+/// deployer fills with the group's id from the deployed stack.
+fn other_group(
+    b: &mut Builder,
+    param: &str,
+    other: &Placement<'_>,
+    stack: String,
+    logical_id: &str,
+) -> Value {
+    let description = format!(
+        "Id of `{logical_id}` in stack `{stack}` ({})",
+        other.account.name
+    );
+    b.depends_on(stack.clone());
+    let name = b.param(
+        param,
+        &description,
+        ParameterValue::ResourceId {
+            stack,
+            logical_id: logical_id.to_owned(),
+        },
+    );
+    json!({ "Ref": name })
+}
 
 pub(crate) fn build(
     ctx: &Ctx<'_>,
@@ -109,29 +135,32 @@ pub(crate) fn build(
     if let Some((store, _)) = log_topic(model, place.env.id) {
         clusters.insert(store.id.index());
     }
-    let mut msk_cidrs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
     for c in clusters {
         let store = &model.data_stores[c];
         if !store.environments.contains(&place.env.id) {
             continue;
         }
-        if let Some(other) = ctx.peer(place, store.domain) {
-            msk_cidrs.insert(store.name.clone(), ctx.cidrs(&other, TierKind::Data));
+        let Some(other) = ctx.peer(place, store.domain) else {
+            continue;
+        };
+        let stack = store_stack(model, &other, store);
+        if !seen.insert(stack.clone()) {
+            continue;
         }
-    }
-    let mut seen = BTreeSet::new();
-    for (store, cidrs) in &msk_cidrs {
-        for cidr in cidrs {
-            if seen.insert(cidr.clone()) {
-                egress.push(json!({
-                    "IpProtocol": "tcp", "FromPort": MSK_IAM_PORT, "ToPort": MSK_IAM_PORT, "CidrIp": cidr,
-                    "Description": format!("MSK brokers ({store})")
-                }));
-            }
-        }
+        let group = if other.domain.id == place.domain.id {
+            import(&stack, "SecurityGroupId")
+        } else {
+            let param = logical_id(&["SecurityGroup", "Store", &store.name]);
+            other_group(&mut b, &param, &other, stack, "SecurityGroup")
+        };
+        egress.push(json!({
+            "IpProtocol": "tcp", "FromPort": MSK_IAM_PORT, "ToPort": MSK_IAM_PORT,
+            "DestinationSecurityGroupId": group,
+            "Description": format!("MSK brokers ({})", store.name)
+        }));
     }
     // Calls: through the callee domain's internal load balancer.
-    let mut callee_cidrs = BTreeSet::new();
     for callee in &service.calls {
         let callee = model.service(*callee);
         if !callee.environments.contains(&place.env.id) {
@@ -155,13 +184,15 @@ pub(crate) fn build(
                 ));
             }
         } else if let Some(other) = ctx.peer(place, callee.domain) {
-            for cidr in ctx.app_cidrs(&other) {
-                if callee_cidrs.insert(cidr.clone()) {
-                    egress.push(json!({
-                        "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": cidr,
-                        "Description": format!("internal load balancer of {}", other.domain.name)
-                    }));
-                }
+            let stack = ctx.stack_name(&other, "");
+            if seen.insert(format!("lb:{stack}")) {
+                let param = logical_id(&["LoadBalancerSecurityGroup", &other.domain.name]);
+                let group = other_group(&mut b, &param, &other, stack, "LoadBalancerSecurityGroup");
+                egress.push(json!({
+                    "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+                    "DestinationSecurityGroupId": group,
+                    "Description": format!("internal load balancer of {}", other.domain.name)
+                }));
             }
         }
     }
