@@ -115,22 +115,8 @@ fn latency_sensitive_services_run_on_metal_in_placement_groups() {
 
 #[test]
 fn synthetic_organizations_synthesize() {
-    // Sized so the address plan fits, as the synth benchmark does.
-    let files = landfall_testkit::synthetic_spec(landfall_testkit::Size::about(400, 2000))
-        .into_iter()
-        .map(|(name, text)| {
-            let text = if name == "network.yaml" && text.contains("per_domain: false") {
-                text.replace(
-                    "kind: application, prefix_length: 22",
-                    "kind: application, prefix_length: 18",
-                )
-            } else {
-                text.replace("max_tasks: 20", "max_tasks: 6")
-                    .replace("peak_rps: 2000", "peak_rps: 600")
-            };
-            (name, text)
-        })
-        .collect();
+    // Sized so the address plan fits, as the workload benchmark is.
+    let files = landfall_testkit::synthetic_workloads(400, 2000);
     let p = common::spec(files);
     let stacks = p.workloads();
     assert!(
