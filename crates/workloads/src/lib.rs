@@ -233,6 +233,21 @@ fn internal(stack: &str, message: &str) -> Problem {
 fn check_stack(stack: &Stack, problems: &mut Vec<Problem>) {
     {
         let mut broken = Vec::new();
+        // A parameter read from another stack needs that stack deployed
+        // first: the deployer resolves it just before this stack's wave.
+        for p in &stack.parameters {
+            let read = match &p.value {
+                landfall_graph::ParameterValue::ResourceId { stack, .. }
+                | landfall_graph::ParameterValue::StackOutput { stack, .. } => stack,
+                _ => continue,
+            };
+            if !stack.depends_on.contains(read) {
+                broken.push(format!(
+                    "parameter `{}` reads stack `{read}`, which it does not depend on",
+                    p.name
+                ));
+            }
+        }
         let mut ids = BTreeSet::new();
         for r in &stack.resources {
             if !ids.insert(r.logical_id.as_str())
@@ -290,4 +305,82 @@ fn strsim_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use landfall_graph::{Layer, Output, Parameter, ParameterValue, Resource, Target};
+    use serde_json::json;
+
+    fn stack(name: &str) -> Stack {
+        Stack {
+            name: name.into(),
+            layer: Layer::Workloads,
+            description: String::new(),
+            target: Target::Account {
+                account: "a".into(),
+                region: "eu-central-1".into(),
+            },
+            parameters: Vec::new(),
+            conditions: Default::default(),
+            resources: Vec::new(),
+            outputs: Vec::new(),
+            depends_on: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_parameter_read_from_a_stack_needs_a_dependency_on_it() {
+        let mut s = stack("reader");
+        s.parameters.push(Parameter {
+            name: "Group".into(),
+            description: String::new(),
+            value: ParameterValue::ResourceId {
+                stack: "other".into(),
+                logical_id: "SecurityGroup".into(),
+            },
+        });
+        let mut problems = Vec::new();
+        check_stack(&s, &mut problems);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].message.contains("does not depend on"),
+            "{}",
+            problems[0].message
+        );
+        s.depends_on.push("other".into());
+        let mut problems = Vec::new();
+        check_stack(&s, &mut problems);
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn imports_must_name_an_export_of_the_placement() {
+        let mut exporter = stack("base");
+        exporter.outputs.push(Output {
+            name: "Key".into(),
+            description: None,
+            value: json!("k"),
+            export: Some("base:Key".into()),
+        });
+        let mut reader = stack("svc");
+        let mut r = Resource::new("Thing", "AWS::SNS::Topic");
+        r.properties.insert(
+            "KmsMasterKeyId".into(),
+            json!({ "Fn::ImportValue": "base:Key" }),
+        );
+        reader.resources.push(r);
+        let mut problems = Vec::new();
+        check_imports(&[exporter.clone(), reader.clone()], &mut problems);
+        assert!(problems.is_empty());
+        reader.resources[0].properties.insert(
+            "KmsMasterKeyId".into(),
+            json!({ "Fn::ImportValue": "elsewhere:Key" }),
+        );
+        check_imports(&[exporter, reader], &mut problems);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains("elsewhere:Key"));
+    }
 }
