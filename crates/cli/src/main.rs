@@ -6,7 +6,6 @@ mod args;
 mod commands;
 mod output;
 mod pipeline;
-mod staged;
 
 use std::process::ExitCode;
 

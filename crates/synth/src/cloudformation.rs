@@ -551,45 +551,14 @@ pub fn emit(
     Ok(Emitted { files, summary })
 }
 
-/// Writes the files under `dir`, and removes templates an earlier run left
-/// there that this output no longer has (so the directory always matches
-/// the manifest). Nothing outside `dir/templates` and `dir/manifest.json` is
-/// touched.
+/// Writes the files under `dir` (all or none; unchanged files are not
+/// touched) and removes templates an earlier run left there that this
+/// output no longer has, so the directory always matches the manifest.
+/// Nothing outside `dir/templates` and `dir/manifest.json` is touched.
 pub fn write(emitted: &Emitted, dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let keep: std::collections::BTreeSet<&str> =
-        emitted.files.iter().map(|f| f.path.as_str()).collect();
-    let templates = dir.join("templates");
-    if templates.is_dir() {
-        for layer in std::fs::read_dir(&templates)? {
-            let layer = layer?;
-            if !layer.file_type()?.is_dir() {
-                continue;
-            }
-            for file in std::fs::read_dir(layer.path())? {
-                let file = file?;
-                let name = file.file_name();
-                let rel = format!(
-                    "templates/{}/{}",
-                    layer.file_name().to_string_lossy(),
-                    name.to_string_lossy()
-                );
-                if rel.ends_with(".json") && !keep.contains(rel.as_str()) {
-                    std::fs::remove_file(file.path())?;
-                }
-            }
-        }
-    }
+    let out = crate::output::Staged::new(dir)?;
     for file in &emitted.files {
-        let path = dir.join(&file.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        // Unchanged files are left alone, so their times say what changed.
-        if std::fs::read(&path).is_ok_and(|old| old == file.contents.as_bytes()) {
-            continue;
-        }
-        std::fs::write(&path, &file.contents)?;
+        out.put(file.path.clone(), &file.contents);
     }
-    Ok(())
+    out.commit(true, false)
 }

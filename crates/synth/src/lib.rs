@@ -31,6 +31,7 @@
 
 pub mod cloudformation;
 pub mod layers;
+pub mod output;
 pub mod platform;
 mod split;
 mod unit;

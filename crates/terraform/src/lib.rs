@@ -31,7 +31,6 @@ pub mod plan;
 pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use landfall_graph::{Graph, Layer, ParameterValue, Resource, Stack, Target};
 use rayon::prelude::*;
@@ -679,50 +678,4 @@ pub fn emit(graph: &Graph, options: &Options) -> Result<Emitted, Vec<Problem>> {
     files.push(file);
     emitted.files = files;
     Ok(emitted)
-}
-
-/// Writes the files under `dir`, removing modules an earlier run left under
-/// `dir/terraform` that this output no longer has.
-pub fn write(emitted: &Emitted, dir: &Path) -> std::io::Result<()> {
-    let keep: BTreeSet<&str> = emitted.files.iter().map(|f| f.path.as_str()).collect();
-    let root = dir.join("terraform");
-    if root.is_dir() {
-        for layer in std::fs::read_dir(&root)? {
-            let layer = layer?;
-            if !layer.file_type()?.is_dir() {
-                continue;
-            }
-            for module in std::fs::read_dir(layer.path())? {
-                let module = module?;
-                if !module.file_type()?.is_dir() {
-                    continue;
-                }
-                for file in std::fs::read_dir(module.path())? {
-                    let file = file?;
-                    let name = file.file_name().to_string_lossy().into_owned();
-                    let rel = format!(
-                        "terraform/{}/{}/{name}",
-                        layer.file_name().to_string_lossy(),
-                        module.file_name().to_string_lossy()
-                    );
-                    if name.ends_with(".tf.json") && !keep.contains(rel.as_str()) {
-                        std::fs::remove_file(file.path())?;
-                    }
-                }
-                // Gone when empty (Terraform's own `.terraform` keeps it).
-                let _ = std::fs::remove_dir(module.path());
-            }
-        }
-    }
-    for f in &emitted.files {
-        let path = dir.join(&f.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        if std::fs::read(&path).is_ok_and(|old| old == f.contents.as_bytes()) {
-            continue;
-        }
-        std::fs::write(&path, &f.contents)?;
-    }
-    Ok(())
 }

@@ -39,6 +39,11 @@ fn reference_workloads_match_the_provider_schema() {
         errors.join("\n")
     );
     if let Ok(dir) = std::env::var("LANDFALL_WORKLOADS_OUT") {
-        landfall_terraform::write(&out, std::path::Path::new(&dir)).unwrap();
+        // Through the same staged writer as `landfall synth`.
+        let staged = landfall_synth::output::Staged::new(std::path::Path::new(&dir)).unwrap();
+        for f in &out.files {
+            staged.put(f.path.clone(), &f.contents);
+        }
+        staged.commit(false, true).unwrap();
     }
 }

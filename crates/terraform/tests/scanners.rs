@@ -42,7 +42,12 @@ fn synthesize(dir: &Path) {
     let cfn = landfall_synth::cloudformation::emit(&graph, &p.model.limits, None).unwrap();
     landfall_synth::cloudformation::write(&cfn, dir).unwrap();
     let tf = landfall_terraform::emit(&graph, &Default::default()).unwrap();
-    landfall_terraform::write(&tf, dir).unwrap();
+    // Through the same staged writer as `landfall synth`.
+    let staged = landfall_synth::output::Staged::new(dir).unwrap();
+    for f in &tf.files {
+        staged.put(f.path.clone(), &f.contents);
+    }
+    staged.commit(false, true).unwrap();
 }
 
 #[test]

@@ -9,11 +9,11 @@ use std::collections::BTreeSet;
 use anyhow::Context;
 use landfall_graph::Stack;
 use landfall_synth::cloudformation;
+use landfall_synth::output::Staged;
 use rayon::prelude::*;
 
 use crate::args::{Emit, Format, SynthArgs};
 use crate::output;
-use crate::staged::Staged;
 
 /// One stack's CloudFormation template and Terraform module, each when
 /// asked for (their files already written).

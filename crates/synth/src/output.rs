@@ -1,8 +1,9 @@
 //! An output directory written all at once or not at all.
 //!
-//! `synth` emits files while stacks are still being built (holding every
-//! template of a 10,000-service platform in memory would take gigabytes),
-//! yet a run that ends in an error must leave the directory as it was.
+//! `landfall synth` emits files while stacks are still being built (holding
+//! every template of a 10,000-service platform in memory would take
+//! gigabytes), yet a run that ends in an error must leave the directory as
+//! it was.
 //! Changed files go to a staging directory inside it and are moved into
 //! place by [`Staged::commit`]; unchanged files are never touched, so their
 //! times say what changed.
