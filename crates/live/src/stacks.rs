@@ -200,15 +200,7 @@ pub async fn read_stack_set(
     if set.status().is_some_and(|s| s.as_str() == "DELETED") {
         return Ok(None);
     }
-    let instances = cfn
-        .list_stack_instances()
-        .stack_set_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|e| LiveError::api("cloudformation:ListStackInstances", &e))?;
+    let instances = stack_set_instances(clients, name).await?;
     Ok(Some(LiveStackSet {
         template: set.template_body().and_then(parse_template),
         parameters: set
@@ -222,13 +214,8 @@ pub async fn read_stack_set(
             })
             .collect(),
         instances: instances
-            .iter()
-            .map(|i| {
-                (
-                    i.account().unwrap_or_default().to_owned(),
-                    i.region().unwrap_or_default().to_owned(),
-                )
-            })
+            .into_iter()
+            .map(|(account, region, _, _)| (account, region))
             .collect(),
     }))
 }
