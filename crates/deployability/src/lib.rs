@@ -1,0 +1,85 @@
+//! Deployability: what real AWS decides at deploy time, checked offline.
+//!
+//! Schema validation (cfn-lint) and the emulator accept output that real AWS
+//! rejects when it deploys: an SCP that denies the platform's own deploy
+//! role, a dynamic reference to a parameter nothing creates, a task that
+//! cannot reach ECR, an engine feature the engine does not have. Each
+//! family of such problems is one module, all reading the compiled
+//! platform ([`Input`]) and returning [`Finding`]s located at the spec
+//! value behind the resource:
+//!
+//! | module | question |
+//! |---|---|
+//! | [`permissions`] | may the principal that deploys each stack perform every action its resources' handlers need? |
+//! | [`reachability`] | can every task reach what it must (ECR, logs, secrets, its dependencies), and nothing else? |
+//! | [`existence`] | is everything a stack reads created by an earlier wave, or a declared external input? |
+//! | [`constraints`] | AWS's documented deploy-time rules that no schema expresses, as a table |
+//!
+//! **Invariant:** no I/O and no AWS calls; the live preflight
+//! (`landfall plan`) asks AWS what only AWS knows (quotas, trusted access).
+
+pub mod constraints;
+pub mod existence;
+pub mod permissions;
+pub mod reachability;
+
+use landfall_diagnostics::Diagnostic;
+use landfall_graph::Graph;
+use landfall_model::Model;
+use landfall_netplan::AddressPlan;
+use landfall_rules::ScpSet;
+use landfall_spec::{LoadedSpec, Pointer};
+
+/// The compiled platform, as every check reads it.
+pub struct Input<'a> {
+    pub model: &'a Model,
+    pub plan: &'a AddressPlan,
+    pub scps: &'a ScpSet,
+    /// Every layer, the workload layer included when it was built.
+    pub graph: &'a Graph,
+}
+
+/// One thing real AWS would refuse (or that would deploy broken).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    /// `deploy::<family>` code, stable.
+    pub code: &'static str,
+    /// The stack the problem is in.
+    pub stack: String,
+    /// The resource's logical id, when the problem is one resource's.
+    pub resource: Option<String>,
+    pub message: String,
+    /// What would be right, and the AWS page that says so.
+    pub help: String,
+    /// The spec value behind it, when there is one.
+    pub at: Option<Pointer>,
+}
+
+impl Finding {
+    /// The finding as a diagnostic located in the spec.
+    pub fn to_diagnostic(&self, spec: &LoadedSpec) -> Diagnostic {
+        let span = self.at.as_ref().and_then(|at| spec.span(at));
+        let message = match &self.resource {
+            Some(r) => format!("stack `{}`, resource `{r}`: {}", self.stack, self.message),
+            None => format!("stack `{}`: {}", self.stack, self.message),
+        };
+        let mut d = Diagnostic::error(self.code, message)
+            .with_optional_label(span, "declared here")
+            .with_help(self.help.clone());
+        if let (None, Some(at)) = (span, &self.at) {
+            d = d.in_file(at.file);
+        }
+        d
+    }
+}
+
+/// Every check over the platform, findings sorted (deterministic output).
+pub fn check(input: &Input) -> Vec<Finding> {
+    let mut findings = permissions::check(input);
+    findings.extend(reachability::check(input));
+    findings.extend(existence::check(input));
+    findings.extend(constraints::check(input));
+    findings.sort();
+    findings.dedup();
+    findings
+}
