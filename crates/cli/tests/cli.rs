@@ -419,3 +419,112 @@ fn net_writes_a_lockfile_for_a_new_spec_and_keeps_it_stable() {
     );
     assert_eq!(stdout(&first), stdout(&second));
 }
+
+#[test]
+fn synth_rename_is_checked_against_the_spec_and_the_previous_synthesis() {
+    let dir = tempdir("rename");
+    let spec = dir.join("spec");
+    copy_dir(&repo("fixtures/specs/small"), &spec);
+    let out = dir.join("out");
+    let synth = |renames: &[&str]| {
+        let mut args = vec![
+            "synth",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--emit",
+            "terraform",
+        ];
+        for r in renames {
+            args.extend(["--rename", r]);
+        }
+        landfall(&args)
+    };
+    // Before anything was synthesized there is nothing to check a rename against.
+    let first = synth(&["payments-api=pay-gateway"]);
+    assert_eq!(first.status.code(), Some(2), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("`pay-gateway` (the new name"),
+        "{}",
+        stderr(&first)
+    );
+    let first = synth(&[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+
+    // The service is renamed in the spec.
+    let file = spec.join("services/payments-api.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("name: payments-api", "name: pay-gateway"),
+    )
+    .unwrap();
+
+    // Malformed values, an old name still in the spec (two modules on one
+    // state), a misspelt old name (an empty state): all refused in one run,
+    // and nothing written.
+    let refused = synth(&[
+        "nonsense",
+        "order-api=pay-gateway",
+        "payment-api=pay-gateway",
+    ]);
+    let err = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`--rename nonsense` is not of the form OLD=NEW"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "`order-api` (the old name in `--rename order-api=pay-gateway`) is still in the spec"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("more than one name is renamed to `pay-gateway`"),
+        "{err}"
+    );
+    assert!(!out
+        .join("terraform/workloads")
+        .read_dir()
+        .unwrap()
+        .flatten()
+        .any(|e| e
+            .file_name()
+            .to_string_lossy()
+            .ends_with("service-pay-gateway")));
+    let typo = synth(&["payment-api=pay-gateway"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("`payment-api` is not a service of the previous synthesis"),
+        "{}",
+        stderr(&typo)
+    );
+    assert!(
+        stderr(&typo).contains("did you mean `payments-api`?"),
+        "{}",
+        stderr(&typo)
+    );
+
+    // The right rename keeps the old state, and stays valid on the next run.
+    for _ in 0..2 {
+        let renamed = synth(&["payments-api=pay-gateway"]);
+        assert!(renamed.status.success(), "{}", stderr(&renamed));
+        let module = std::fs::read_dir(out.join("terraform/workloads"))
+            .unwrap()
+            .flatten()
+            .find(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .ends_with("service-pay-gateway")
+            })
+            .expect("the renamed service has a module");
+        let main = std::fs::read_to_string(module.path().join("main.tf.json")).unwrap();
+        assert!(
+            main.contains("-service-payments-api.tfstate"),
+            "the module keeps its state"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

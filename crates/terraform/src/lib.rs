@@ -28,6 +28,7 @@
 pub mod expr;
 pub mod families;
 pub mod plan;
+pub mod renames;
 pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -539,6 +540,13 @@ pub fn module_files(graph: &Graph, stack: &Stack, options: &Options) -> ModuleFi
                 // Written here, on the thread that built the stack.
                 entry: landfall_graph::pretty::at_depth(&m.manifest_entry, 2),
                 resources: m.resources,
+                stack: stack.name.clone(),
+                state_key: m
+                    .manifest_entry
+                    .pointer("/state/key")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
             }
         }
         // A workload stack must have a Terraform form; other layers may
@@ -576,6 +584,9 @@ pub enum ModuleFiles {
         /// The manifest entry, as text at its depth in the manifest.
         entry: String,
         resources: usize,
+        stack: String,
+        /// The backend key of its state object.
+        state_key: String,
     },
     /// Not Terraform's to express (a StackSet, a condition): left to
     /// CloudFormation.
@@ -592,6 +603,9 @@ pub enum ModuleFiles {
 pub struct Manifest {
     entries: Vec<String>,
     problems: Vec<Problem>,
+    /// Which stack keeps each state object: two modules on one state
+    /// would destroy each other's resources when applied.
+    state_keys: BTreeMap<String, String>,
     /// The counts so far (`files` stays empty).
     pub emitted: Emitted,
 }
@@ -604,7 +618,19 @@ impl Manifest {
                 files,
                 entry,
                 resources,
+                stack,
+                state_key,
             } => {
+                if let Some(first) = self.state_keys.get(&state_key) {
+                    self.problems.push(Problem {
+                        message: format!(
+                            "its state `{state_key}` is also the state of `{first}`: applying one module would destroy the other's resources"
+                        ),
+                        stack,
+                    });
+                } else {
+                    self.state_keys.insert(state_key, stack);
+                }
                 self.entries.push(entry);
                 self.emitted.modules += 1;
                 self.emitted.resources += resources;

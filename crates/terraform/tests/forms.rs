@@ -133,6 +133,37 @@ fn renaming_a_service_moves_addresses() {
     assert!(moved.is_none() || moved.unwrap().contents.contains("\"from\""));
 }
 
+#[test]
+fn two_modules_never_share_one_state() {
+    // `--rename pay-api=payments-api` while `pay-api` still exists (here a
+    // copy of payments-api's stack under the old name): the payments-api
+    // module would take pay-api's state object, and applying either module
+    // would destroy the other's resources.
+    let p = common::small();
+    let mut graph = p.graph(p.workloads());
+    let mut old = graph
+        .stacks
+        .iter()
+        .find(|s| s.name.ends_with("-service-payments-api"))
+        .unwrap()
+        .clone();
+    old.name = old.name.replace("service-payments-api", "service-pay-api");
+    graph.stacks.push(old);
+    let options = landfall_terraform::Options {
+        renames: vec![("pay-api".into(), "payments-api".into())],
+        ..Default::default()
+    };
+    let Err(problems) = landfall_terraform::emit(&graph, &options) else {
+        panic!("two modules were given one state");
+    };
+    assert!(
+        problems.iter().any(|p| p.stack.ends_with("service-pay-api")
+            && p.message.contains("-service-pay-api.tfstate")
+            && p.message.contains("would destroy the other's resources")),
+        "{problems:?}"
+    );
+}
+
 fn write(dir: &Path, files: &BTreeMap<String, String>) {
     for (path, text) in files {
         let p = dir.join(path);

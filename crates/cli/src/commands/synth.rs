@@ -4,9 +4,10 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context;
+use landfall_diagnostics::Diagnostic;
 use landfall_graph::Stack;
 use landfall_synth::cloudformation;
 use landfall_synth::output::Staged;
@@ -38,13 +39,16 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     let graph = &compiled.graph;
     let cloudformation = args.emit != Emit::Terraform;
     let terraform = args.emit != Emit::Cloudformation;
+    let renames = match checked_renames(args, model)? {
+        Ok(renames) => renames,
+        Err(problems) => {
+            resolved.diagnostics.extend(problems);
+            output::print_diagnostics(&resolved, args.spec.color)?;
+            return Ok(ExitCode::from(2));
+        }
+    };
     let tf_options = landfall_terraform::Options {
-        renames: args
-            .rename
-            .iter()
-            .filter_map(|r| r.split_once('='))
-            .map(|(a, b)| (a.to_owned(), b.to_owned()))
-            .collect(),
+        renames,
         ..Default::default()
     };
     let sources = Some(&resolved.loaded.sources);
@@ -197,4 +201,62 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--rename` values checked against the spec and the previous synthesis
+/// in the output directory (see `landfall_terraform::renames`): a wrong
+/// rename would give two modules one state, or a module an empty one.
+fn checked_renames(
+    args: &SynthArgs,
+    model: &landfall_model::Model,
+) -> anyhow::Result<Result<Vec<(String, String)>, Vec<Diagnostic>>> {
+    use landfall_terraform::renames::{self, Kind, Previous};
+    if args.rename.is_empty() {
+        return Ok(Ok(Vec::new()));
+    }
+    if args.emit == Emit::Cloudformation {
+        return Ok(Err(vec![Diagnostic::error(
+            "synth::rename",
+            "`--rename` keeps a Terraform module's state, and `--emit cloudformation` writes none",
+        )
+        .with_help("use `--emit terraform` or `--emit both`; a renamed CloudFormation service is a new stack")]));
+    }
+    let current: BTreeMap<String, Kind> = model
+        .services
+        .iter()
+        .map(|s| (s.name.clone(), Kind::Service))
+        .chain(
+            model
+                .data_stores
+                .iter()
+                .map(|d| (d.name.clone(), Kind::Store)),
+        )
+        .collect();
+    let path = args.out.join("terraform").join("manifest.json");
+    let previous = match std::fs::read_to_string(&path) {
+        Ok(text) => match Previous::from_manifest(&text) {
+            Ok(previous) => Some(previous),
+            Err(why) => {
+                return Ok(Err(vec![Diagnostic::error(
+                    "synth::rename",
+                    format!("cannot check `--rename`: `{}` is {why}", path.display()),
+                )
+                .with_help(
+                    "synthesize into the output directory the deployed modules came from",
+                )]))
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read `{}`", path.display()));
+        }
+    };
+    Ok(
+        renames::check(&args.rename, &current, previous.as_ref()).map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|p| Diagnostic::error("synth::rename", p.message).with_help(p.help))
+                .collect()
+        }),
+    )
 }
