@@ -353,3 +353,25 @@ fn guardduty_and_security_hub_cover_every_account_and_region() {
     let association = resource(home_tooling, "SecurityHubPolicyOnTheRoot");
     assert_eq!(association.properties["TargetType"], "ROOT");
 }
+
+/// IAM verifies an OIDC issuer outside its CA library by the thumbprint
+/// of the issuer's top intermediate CA
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc_verify-thumbprint.html>):
+/// the reference's Jenkins provider carries the spec's thumbprint.
+#[test]
+fn the_jenkins_oidc_provider_carries_its_thumbprint() {
+    let s = reference();
+    let shared = s
+        .graph
+        .stacks
+        .iter()
+        .find_map(|st| st.resource("JenkinsOidcProvider"))
+        .expect("the reference trusts Jenkins");
+    let thumbprints = shared.properties["ThumbprintList"].as_array().unwrap();
+    assert!(!thumbprints.is_empty());
+    for thumbprint in thumbprints {
+        assert!(landfall_model::aws::is_oidc_thumbprint(
+            thumbprint.as_str().unwrap()
+        ));
+    }
+}
