@@ -293,6 +293,9 @@ pub struct OnCallAccess {
 pub struct Guardrails {
     /// Service prefixes (as in IAM actions, for example `ecs`) allowed per
     /// environment; everything else is denied by SCP in workload accounts.
+    /// The services the platform's own baseline uses in every account
+    /// (Config, Access Analyzer, KMS, IAM, SSM, GuardDuty, Security Hub, ...)
+    /// are always added.
     #[serde(default)]
     pub allowed_services: Vec<ServiceAllowlist>,
     /// Instance families that may not be launched anywhere. Default: the
