@@ -238,11 +238,34 @@ pub enum OrganizationAction {
         account: String,
     },
     /// `guardduty:EnableOrganizationAdminAccount` (GuardDuty has its own API
-    /// for this, and no resource type).
+    /// for this, and no resource type). Region-less: the synth stage now
+    /// emits [`OrganizationAction::EnableGuardDutyAdminInRegion`] instead.
     EnableGuardDutyAdmin { account: String },
     /// `ram:EnableSharingWithAwsOrganization`: RAM shares to accounts of the
     /// organization need no invitation.
     EnableRamSharingWithOrganization,
+    /// `guardduty:EnableOrganizationAdminAccount` in `region`, from the
+    /// management account. A GuardDuty delegated administrator is per
+    /// region, and designating it turns GuardDuty on in that account there
+    /// (<https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html>).
+    EnableGuardDutyAdminInRegion { account: String, region: String },
+    /// `guardduty:UpdateOrganizationConfiguration` in `region`, from the
+    /// GuardDuty administrator `account` (its detector: `ListDetectors`),
+    /// with `AutoEnableOrganizationMembers: ALL` and each of `features`
+    /// auto-enabled for `ALL`: GuardDuty on in every member account, the
+    /// existing ones and every new one. A feature is `NAME` or
+    /// `NAME/ADDITIONAL_CONFIGURATION`
+    /// (<https://docs.aws.amazon.com/guardduty/latest/APIReference/API_UpdateOrganizationConfiguration.html>).
+    AutoEnableGuardDuty {
+        account: String,
+        region: String,
+        features: Vec<String>,
+    },
+    /// `securityhub:EnableOrganizationAdminAccount` in `region`, from the
+    /// management account: the same Security Hub administrator in every
+    /// allowed region (the home region's is an
+    /// `AWS::SecurityHub::DelegatedAdmin` resource).
+    EnableSecurityHubAdminInRegion { account: String, region: String },
 }
 
 /// A broken graph invariant: a bug in whatever built the graph.

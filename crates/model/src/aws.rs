@@ -106,9 +106,67 @@ pub fn instance_family(class: &str) -> &str {
     cut.map_or(class, |&i| &class[..i])
 }
 
+/// OIDC issuers whose TLS certificate IAM verifies through its own library
+/// of trusted root CAs, so an IAM OIDC provider for them needs no
+/// thumbprint: exact hosts, or `.suffix` for every host under a domain.
+/// Any other issuer must come with the thumbprint of its certificate's top
+/// intermediate CA.
+/// Source: https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateOpenIDConnectProviderThumbprint.html
+/// ("These OIDC IdPs include Auth0, GitHub, GitLab, Google"), and
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc_verify-thumbprint.html
+pub const OIDC_ISSUERS_TRUSTED_BY_CA_LIBRARY: &[&str] = &[
+    "token.actions.githubusercontent.com",
+    "gitlab.com",
+    "accounts.google.com",
+    ".auth0.com",
+];
+
+/// Whether IAM verifies the issuer at `url` (`https://host/path`) through
+/// its CA library rather than a thumbprint.
+pub fn oidc_issuer_trusted_by_ca_library(url: &str) -> bool {
+    let host = url
+        .trim_start_matches("https://")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    OIDC_ISSUERS_TRUSTED_BY_CA_LIBRARY
+        .iter()
+        .any(|trusted| match trusted.strip_prefix('.') {
+            Some(domain) => host.ends_with(trusted) || host == domain,
+            None => host == *trusted,
+        })
+}
+
+/// An IAM OIDC thumbprint: the SHA-1 of a certificate, 40 hex digits.
+/// Source: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html
+pub fn is_oidc_thumbprint(text: &str) -> bool {
+    text.len() == 40 && text.chars().all(|c| c.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oidc_issuers_iam_verifies_without_a_thumbprint() {
+        assert!(oidc_issuer_trusted_by_ca_library(
+            "https://token.actions.githubusercontent.com"
+        ));
+        assert!(oidc_issuer_trusted_by_ca_library(
+            "https://smallco.eu.auth0.com/"
+        ));
+        assert!(!oidc_issuer_trusted_by_ca_library("https://notauth0.com"));
+        assert!(!oidc_issuer_trusted_by_ca_library(
+            "https://jenkins.smallco.example/oidc"
+        ));
+        assert!(is_oidc_thumbprint(
+            "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
+        ));
+        assert!(!is_oidc_thumbprint(
+            "9e99a48a9960b14926bb7f3b02e22da2b0ab728"
+        ));
+    }
 
     #[test]
     fn families() {

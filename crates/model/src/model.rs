@@ -131,6 +131,10 @@ pub enum OuKind {
     Workloads,
     Domain,
     Environment,
+    /// One per class of declared account (`Core/LogArchive`,
+    /// `Workloads/Standalone`, ...): the accounts a config-rules StackSet
+    /// deploys to, and nothing else.
+    Class,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,6 +149,8 @@ pub struct OrganizationalUnit {
     pub kind: OuKind,
     pub domain: Option<DomainId>,
     pub environment: Option<EnvId>,
+    /// The account class of an OU of kind [`OuKind::Class`].
+    pub class: Option<AccountClass>,
 }
 
 #[derive(Debug, Clone, Serialize)]

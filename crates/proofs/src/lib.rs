@@ -109,11 +109,35 @@ pub fn find_account<'m>(model: &'m Model, name_or_id: &str) -> Option<&'m Accoun
         .find(|a| a.name == name_or_id || placeholder_id(a.id) == name_or_id)
 }
 
-/// One request in one account, through the account's SCPs.
+/// The principal [`can`] asks as: a role of the account's own, none of the
+/// platform's.
+pub fn workload_principal(account: &Account) -> String {
+    format!("arn:aws:iam::{}:role/developer", placeholder_id(account.id))
+}
+
+/// One request in one account, through the account's SCPs, as a role of
+/// the account's own ([`workload_principal`]).
 pub fn can(
     model: &Model,
     policies: &OrgPolicies,
     account: &Account,
+    action: &str,
+    resource: Option<&str>,
+    context: BTreeMap<String, ContextValue>,
+) -> (Simulation, Decision) {
+    let principal = workload_principal(account);
+    can_as(
+        model, policies, account, &principal, action, resource, context,
+    )
+}
+
+/// One request in one account, through the account's SCPs, as `principal`
+/// (an IAM role ARN of that account; it is the request's `aws:PrincipalArn`).
+pub fn can_as(
+    model: &Model,
+    policies: &OrgPolicies,
+    account: &Account,
+    principal: &str,
     action: &str,
     resource: Option<&str>,
     mut context: BTreeMap<String, ContextValue>,
@@ -131,7 +155,7 @@ pub fn can(
         .core_account(AccountClass::Management)
         .map(|a| placeholder_id(a.id));
     let input = RequestInput {
-        principal: format!("arn:aws:iam::{id}:role/developer"),
+        principal: principal.to_owned(),
         action: action.to_owned(),
         resource: resource
             .map(str::to_owned)

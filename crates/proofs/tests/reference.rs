@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use landfall_proofs::{can, find_account, prove_all, OrgPolicies, Verdict};
+use landfall_proofs::{
+    can, can_as, find_account, placeholder_id, prove_all, workload_principal, OrgPolicies, Verdict,
+};
 
 fn reference() -> landfall_model::Model {
     landfall_model::reference()
@@ -126,6 +128,89 @@ fn can_explains_a_denied_request_in_a_dev_account() {
         context,
     );
     assert!(decision.is_allowed(), "{decision:?}");
+}
+
+/// Service-managed StackSets create the baseline's resources as the
+/// `stacksets-exec-*` role in each member account ("By default, StackSets
+/// with service-managed permissions creates an execution role named
+/// `stacksets-exec-*` in each target account",
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-custom-execution-role.html>),
+/// and SCPs apply to it (only service-linked roles are exempt,
+/// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html>).
+/// Every member account's SCPs must let it do what the baseline and
+/// config-rules StackSets do, in every allowed region, while a role of the
+/// account's own still cannot touch the recorder.
+#[test]
+fn the_stackset_execution_role_can_deploy_the_baseline_and_a_workload_role_cannot_stop_config() {
+    let model = reference();
+    let scps = landfall_rules::scp::compile_scps(&model).unwrap();
+    let policies = OrgPolicies::of(&model, &scps).unwrap();
+    let baseline_actions = [
+        "config:PutConfigurationRecorder",
+        "config:PutDeliveryChannel",
+        "config:StartConfigurationRecorder",
+        "config:PutConfigRule",
+        "config:PutRemediationConfigurations",
+        "access-analyzer:CreateAnalyzer",
+        "kms:CreateKey",
+        "kms:CreateAlias",
+        "ssm:CreateAssociation",
+        "ssm:CreateDocument",
+        "iam:CreateRole",
+        "iam:CreatePolicy",
+        "iam:CreateServiceLinkedRole",
+        "ec2:EnableEbsEncryptionByDefault",
+    ];
+    let regions: Vec<&str> = model
+        .guardrails
+        .allowed_regions
+        .iter()
+        .map(|r| model.region(*r).name.as_str())
+        .collect();
+    let mut checked = 0;
+    for account in model.member_accounts() {
+        let exec = format!(
+            "arn:aws:iam::{}:role/stacksets-exec-0123456789abcdef",
+            placeholder_id(account.id)
+        );
+        for region in &regions {
+            let mut context = BTreeMap::new();
+            context.insert(
+                "aws:RequestedRegion".to_owned(),
+                landfall_iam::request::ContextValue::One((*region).to_owned()),
+            );
+            for action in baseline_actions {
+                let (_, decision) = can_as(
+                    &model,
+                    &policies,
+                    account,
+                    &exec,
+                    action,
+                    None,
+                    context.clone(),
+                );
+                assert!(
+                    decision.is_allowed(),
+                    "{action} as the StackSet execution role in {} ({region}): {decision:?}",
+                    account.name
+                );
+                checked += 1;
+            }
+            for action in [
+                "config:PutConfigurationRecorder",
+                "config:StopConfigurationRecorder",
+            ] {
+                let (_, decision) = can(&model, &policies, account, action, None, context.clone());
+                assert!(
+                    !decision.is_allowed(),
+                    "{action} as {} in {} ({region}) must be denied",
+                    workload_principal(account),
+                    account.name
+                );
+            }
+        }
+    }
+    assert!(checked > 0);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -8,7 +8,9 @@
 //! - the region allowlist (a Deny on everything but global services outside
 //!   the allowed regions), through rule `region-outside-allowlist`;
 //! - each environment's service allowlist (Deny `NotAction` the allowed
-//!   prefixes), attached to the top OU of that environment;
+//!   prefixes, plus the [`PLATFORM_SERVICES`] the baseline needs), attached
+//!   to the top OU of that environment;
+//! - a statement that keeps the exempted role names for the platform;
 //!
 //! and packs them into as few SCPs per target as fit AWS's limits: the
 //! minified document at most `limits.scp_max_chars` characters, and at most
@@ -41,12 +43,64 @@ pub struct ScpOptions {
 }
 
 /// The platform's own roles: everything the synth stage creates under the
-/// IAM path `/landfall/` (deployment, automation, break-glass) and the
-/// account access role Organizations creates. Service-linked roles (used by
-/// service-managed StackSets) are never restricted by SCPs.
+/// IAM path `/landfall/` (deployment, automation, break-glass), the account
+/// access role Organizations creates, and the execution role service-managed
+/// StackSets run as in every member account. Only the StackSets'
+/// service-linked roles escape SCPs; the `stacksets-exec-*` role that
+/// creates the baseline's resources does not, so it must be exempted like
+/// the platform's own roles ("By default, StackSets with service-managed
+/// permissions creates an execution role named `stacksets-exec-*` in each
+/// target account",
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-custom-execution-role.html>).
+/// Nobody else can take these names: [`PROTECT_EXEMPT_ROLES_SID`] denies
+/// creating or changing a role that matches them to anyone but themselves.
 pub const PLATFORM_ROLE_PATTERNS: &[&str] = &[
     "arn:aws:iam::*:role/OrganizationAccountAccessRole",
     "arn:aws:iam::*:role/landfall/*",
+    "arn:aws:iam::*:role/stacksets-exec-*",
+];
+
+/// IAM prefixes of the services the platform's own StackSets and agents use
+/// in every member account (baseline roles and keys, the Config recorder and
+/// rules with their SSM remediations, Access Analyzer, GuardDuty and
+/// Security Hub enabled by their administrators, Session Manager). Every
+/// environment's service allowlist gets them, whatever the spec lists, so
+/// an allowlist can never block the baseline; a synth test keeps the list
+/// in step with the resource types of the baseline StackSets.
+pub const PLATFORM_SERVICES: &[&str] = &[
+    "access-analyzer",
+    "cloudformation",
+    "config",
+    "ec2",
+    "ec2messages",
+    "guardduty",
+    "iam",
+    "kms",
+    "s3",
+    "securityhub",
+    "ssm",
+    "ssmmessages",
+    "sts",
+];
+
+/// `Sid` of the statement that keeps the exempted role names for the
+/// platform: without it, anyone allowed to create roles could name one
+/// `stacksets-exec-...` and walk past every guardrail.
+pub const PROTECT_EXEMPT_ROLES_SID: &str = "LandfallProtectPlatformRoles";
+
+/// IAM actions that create a role or change what it may do or who may
+/// assume it.
+const ROLE_CHANGING_ACTIONS: &[&str] = &[
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
 ];
 
 impl Default for ScpOptions {
@@ -120,6 +174,17 @@ pub fn compile_scps_with(model: &Model, options: &ScpOptions) -> Result<ScpSet, 
 
     let mut root = Vec::new();
     let mut workloads = Vec::new();
+    if !options.exempt_principals.is_empty() {
+        root.push(exempt_platform(
+            json!({
+                "Sid": PROTECT_EXEMPT_ROLES_SID,
+                "Effect": "Deny",
+                "Action": ROLE_CHANGING_ACTIONS,
+                "Resource": options.exempt_principals,
+            }),
+            &options.exempt_principals,
+        ));
+    }
     for registered in RULES {
         let meta = registered.rule.meta();
         let Some(guardrail) = meta.guardrail else {
@@ -157,7 +222,12 @@ pub fn compile_scps_with(model: &Model, options: &ScpOptions) -> Result<ScpSet, 
     if settings.mode(GuardrailId::ServiceAllowlist) == ControlMode::Preventive {
         for (env, services) in &model.guardrails.allowed_services {
             let name = &model.environment(*env).name;
-            let mut actions: Vec<String> = services.iter().map(|s| format!("{s}:*")).collect();
+            let mut actions: Vec<String> = services
+                .iter()
+                .map(String::as_str)
+                .chain(PLATFORM_SERVICES.iter().copied())
+                .map(|s| format!("{s}:*"))
+                .collect();
             actions.sort();
             actions.dedup();
             let statement = exempt_platform(

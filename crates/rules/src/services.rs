@@ -74,6 +74,7 @@ pub fn service_prefix(kind: &str) -> Option<String> {
         return None;
     }
     let prefix = match namespace {
+        "AccessAnalyzer" => "access-analyzer",
         "ApiGateway" | "ApiGatewayV2" => "apigateway",
         "ApplicationAutoScaling" => "application-autoscaling",
         "AutoScaling" => "autoscaling",
@@ -219,6 +220,10 @@ mod tests {
         assert_eq!(
             service_prefix("terraform:aws_sagemaker_domain").as_deref(),
             Some("sagemaker")
+        );
+        assert_eq!(
+            service_prefix("AWS::AccessAnalyzer::Analyzer").as_deref(),
+            Some("access-analyzer")
         );
         assert_eq!(service_prefix("Custom::Thing"), None);
     }

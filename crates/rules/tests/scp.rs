@@ -237,3 +237,65 @@ fn config_rules_cover_every_member_account_class() {
     assert_eq!(versioning.mode, ControlMode::Preventive);
     assert_eq!(config_rules(&model), sets);
 }
+
+/// The baseline StackSets deploy AWS Config, Access Analyzer, keys, roles
+/// and SSM associations into every workload account; an environment's
+/// allowlist that leaves one of them out makes the baseline fail there
+/// (StackSets run as `stacksets-exec-*`, which SCPs restrict:
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-custom-execution-role.html>).
+/// The reference lists neither `config` nor `access-analyzer`.
+#[test]
+fn every_service_allowlist_keeps_the_platforms_services() {
+    let model = reference();
+    let set = compile_scps(&model).unwrap();
+    for env in &model.environments {
+        let name = format!("landfall-services-{}-1", env.name);
+        let policy = set.policies.iter().find(|p| p.name == name).unwrap();
+        let document: serde_json::Value = serde_json::from_str(&policy.content).unwrap();
+        let allowed: Vec<&str> = document["Statement"][0]["NotAction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a.as_str())
+            .collect();
+        for service in landfall_rules::scp::PLATFORM_SERVICES {
+            assert!(
+                allowed.contains(&format!("{service}:*").as_str()),
+                "`{service}` missing from the {} allowlist: {allowed:?}",
+                env.name
+            );
+        }
+    }
+}
+
+/// The exempted role names are the platform's alone: changing a role that
+/// matches one is denied to everyone else.
+#[test]
+fn the_exempted_role_names_are_protected() {
+    let model = reference();
+    let set = compile_scps(&model).unwrap();
+    let root = model
+        .organizational_units
+        .iter()
+        .find(|o| o.kind == OuKind::Root)
+        .unwrap();
+    let statement = set
+        .attached_to(root.id)
+        .flat_map(|p| {
+            let document: serde_json::Value = serde_json::from_str(&p.content).unwrap();
+            document["Statement"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|s| s["Sid"] == landfall_rules::scp::PROTECT_EXEMPT_ROLES_SID)
+        .expect("the statement is at the root");
+    let resources: Vec<&str> = statement["Resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.as_str())
+        .collect();
+    assert_eq!(resources, landfall_rules::scp::PLATFORM_ROLE_PATTERNS);
+    assert!(resources.contains(&"arn:aws:iam::*:role/stacksets-exec-*"));
+}

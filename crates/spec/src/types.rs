@@ -293,6 +293,9 @@ pub struct OnCallAccess {
 pub struct Guardrails {
     /// Service prefixes (as in IAM actions, for example `ecs`) allowed per
     /// environment; everything else is denied by SCP in workload accounts.
+    /// The services the platform's own baseline uses in every account
+    /// (Config, Access Analyzer, KMS, IAM, SSM, GuardDuty, Security Hub, ...)
+    /// are always added.
     #[serde(default)]
     pub allowed_services: Vec<ServiceAllowlist>,
     /// Instance families that may not be launched anywhere. Default: the
@@ -764,6 +767,13 @@ pub struct Jenkins {
     /// Date after which Jenkins trust is removed (YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sunset: Option<String>,
+    /// SHA-1 thumbprints (40 hex digits) of the top intermediate CA of the
+    /// issuer's TLS certificate, for IAM to verify it. Required unless the
+    /// issuer is one IAM verifies through its own CA library (GitHub,
+    /// GitLab, Google, Auth0); `openssl s_client -showcerts` on the issuer's
+    /// host gives the certificate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thumbprints: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -227,7 +227,8 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, limits: &Limits) -> Opt
         );
     }
 
-    let ous = organizational_units(organization.ou_layout, &domains, &environments);
+    let mut ous = organizational_units(organization.ou_layout, &domains, &environments);
+    add_class_ous(&mut ous, spec);
     let max_depth = ous.iter().map(|ou| ou.depth).max().unwrap_or(0);
     if max_depth as u64 > limits.ou_max_depth {
         r.error(
@@ -330,6 +331,7 @@ fn organizational_units(
             kind,
             domain,
             environment,
+            class: None,
         });
         id
     };
@@ -416,6 +418,68 @@ fn organizational_units(
     ous
 }
 
+/// The OU of a declared account's class, under `Core` (or `Workloads` for
+/// hand-declared workload accounts); the management account stays at the
+/// root and sandboxes share `Sandbox`, which holds nothing else.
+///
+/// A service-managed StackSet deployed to an OU reaches every account in it
+/// and in the OUs below it, and auto-deployment adds every account that
+/// joins them
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html>):
+/// the config-rules StackSet of one class can target only OUs whose
+/// accounts are all of that class. These OUs are appended after the
+/// others, so existing OU ids stay as they were.
+fn add_class_ous(ous: &mut Vec<OrganizationalUnit>, spec: &Spec) {
+    let mut classes: Vec<AccountClass> = spec
+        .accounts
+        .iter()
+        .map(|a| a.class)
+        .filter(|c| !matches!(c, AccountClass::Management | AccountClass::Sandbox))
+        .collect();
+    classes.sort();
+    classes.dedup();
+    for class in classes {
+        let (parent_kind, name) = match class {
+            AccountClass::Workload => (OuKind::Workloads, "Standalone"),
+            _ => (OuKind::Core, class_ou_name(class)),
+        };
+        let parent = ou_of_kind(ous, parent_kind);
+        let parent_ou = &ous[parent.index()];
+        let ou = OrganizationalUnit {
+            id: OuId::from_index(ous.len()),
+            name: name.to_owned(),
+            path: format!("{}/{name}", parent_ou.path),
+            parent: Some(parent),
+            depth: parent_ou.depth + 1,
+            kind: OuKind::Class,
+            domain: None,
+            environment: None,
+            class: Some(class),
+        };
+        ous.push(ou);
+    }
+}
+
+fn class_ou_name(class: AccountClass) -> &'static str {
+    match class {
+        AccountClass::LogArchive => "LogArchive",
+        AccountClass::SecurityTooling => "SecurityTooling",
+        AccountClass::Networking => "Networking",
+        AccountClass::SharedServices => "SharedServices",
+        AccountClass::Observability => "Observability",
+        AccountClass::Backup => "Backup",
+        AccountClass::Management => "Management",
+        AccountClass::Sandbox => "Sandbox",
+        AccountClass::Workload => "Standalone",
+    }
+}
+
+fn class_ou(ous: &[OrganizationalUnit], class: AccountClass) -> Option<OuId> {
+    ous.iter()
+        .find(|ou| ou.kind == OuKind::Class && ou.class == Some(class))
+        .map(|ou| ou.id)
+}
+
 /// The OU a workload account of (domain, environment) lives in.
 fn workload_ou(ous: &[OrganizationalUnit], domain: DomainId, env: EnvId) -> OuId {
     ous.iter()
@@ -472,8 +536,10 @@ fn accounts(
         let ou = match account.class {
             AccountClass::Management => OuId(0),
             AccountClass::Sandbox => ou_of_kind(ous, OuKind::Sandbox),
-            AccountClass::Workload => ou_of_kind(ous, OuKind::Workloads),
-            _ => ou_of_kind(ous, OuKind::Core),
+            AccountClass::Workload => {
+                class_ou(ous, account.class).unwrap_or_else(|| ou_of_kind(ous, OuKind::Workloads))
+            }
+            _ => class_ou(ous, account.class).unwrap_or_else(|| ou_of_kind(ous, OuKind::Core)),
         };
         accounts.push(Account {
             id: AccountId::from_index(accounts.len()),

@@ -177,6 +177,32 @@ pub(crate) fn cicd(r: &mut Resolver<'_>, spec: &Spec) -> Option<landfall_spec::t
                 "use the issuer's https URL",
             );
         }
+        let jenkins_at = at.child("jenkins");
+        for (i, thumbprint) in jenkins.thumbprints.iter().enumerate() {
+            if !crate::aws::is_oidc_thumbprint(thumbprint) {
+                r.error(
+                    "spec::invalid-thumbprint",
+                    format!("`{thumbprint}` is not a certificate thumbprint"),
+                    &item(&jenkins_at, "thumbprints", i),
+                    "expected 40 hex digits",
+                    "give the SHA-1 fingerprint of the issuer's top intermediate CA certificate, without colons",
+                );
+            }
+        }
+        if jenkins.thumbprints.is_empty()
+            && !crate::aws::oidc_issuer_trusted_by_ca_library(&jenkins.issuer_url)
+        {
+            r.error(
+                "spec::missing-thumbprint",
+                format!(
+                    "IAM cannot verify the OIDC issuer `{}` without a thumbprint",
+                    jenkins.issuer_url
+                ),
+                &jenkins_at.child("issuer_url"),
+                "not an issuer IAM verifies through its own CA library",
+                "add `thumbprints:` with the SHA-1 fingerprint (40 hex digits) of the issuer's top intermediate CA certificate",
+            );
+        }
     }
     // CodeArtifact upstreams: names known, no cycles.
     let repos = &cicd.codeartifact.repositories;

@@ -9,11 +9,16 @@
 //! - `baseline-regional` (every allowed region): KMS keys for EBS, S3 and
 //!   logs; EBS encryption by default; the Config recorder and its delivery
 //!   channel to the log archive; Session Manager preferences (sessions logged
-//!   to the log archive, encrypted); IAM Access Analyzer.
+//!   to the log archive, encrypted with a key every principal of the account
+//!   may use for that); IAM Access Analyzer. Instance roles attach
+//!   `landfall-session-manager-instance` (from `baseline-global`) for the
+//!   rest of what Session Manager needs.
 //! - `config-rules-<class>[-<environment>]`: the AWS Config rules the
 //!   guardrail registry (`landfall-rules`) assigns to that account class, with
-//!   automatic remediation where it names a runbook, over exactly those
-//!   accounts (service-managed StackSets with an account filter).
+//!   automatic remediation where it names a runbook, over the OUs that hold
+//!   exactly those accounts (each core class has its own OU under `Core`,
+//!   each workload environment its own OUs), so auto-deployment never puts
+//!   one class's rules into another's account.
 //!
 //! Two account settings have no CloudFormation resource type: EBS
 //! encryption by default (`ec2:EnableEbsEncryptionByDefault`) and the S3
@@ -25,16 +30,21 @@
 
 use super::key_policy;
 use landfall_graph::{intrinsic, Layer, StackSetTarget, Target};
-use landfall_model::OuKind;
+use landfall_model::{AccountId, Model, OuId, OuKind};
 use serde_json::{json, Value};
 
 use crate::unit::{resource, ResourceExt, Unit};
-use crate::{params, Ctx};
+use crate::{params, Ctx, Problem};
 
 /// Path of the platform's own roles; the SCPs exempt it.
 pub const ROLE_PATH: &str = "/landfall/";
 pub const DEPLOY_ROLE: &str = "landfall-deploy";
 pub const AUTOMATION_ROLE: &str = "landfall-baseline-automation";
+/// The managed policy (under [`ROLE_PATH`]) an instance role attaches so
+/// Session Manager works with the platform's preferences.
+pub const SESSION_INSTANCE_POLICY: &str = "landfall-session-manager-instance";
+/// The alias of the key Session Manager encrypts sessions with.
+pub const SESSIONS_KEY_ALIAS: &str = "alias/landfall/sessions";
 /// Path of the roles CI/CD deploy roles in shared services assume from.
 pub const DEPLOY_PRINCIPAL_PATH: &str = "/landfall/deploy/";
 
@@ -82,6 +92,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
     unit.depends_on.push(ctx.stack_name("organization", ""));
     let shared = ctx.core_account_param(&mut unit, params::SHARED, ctx.shared);
     let security = ctx.core_account_param(&mut unit, params::SECURITY, ctx.security);
+    let log_archive = ctx.core_account_param(&mut unit, params::LOG_ARCHIVE, ctx.log_archive);
     let management = unit.parameter(
         params::MANAGEMENT,
         "Id of the management account",
@@ -216,6 +227,52 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             }]
         }),
     ));
+    // What an instance needs beyond AmazonSSMManagedInstanceCore for the
+    // platform's Session Manager preferences: decrypt with the sessions key,
+    // check the log bucket's encryption and write the session log into the
+    // log archive (cross-account, so its own policy must allow it too)
+    // (https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html).
+    let sessions_bucket = ctx.log_bucket("sessions", &log_archive);
+    unit.add(resource(
+        "SessionManagerInstancePolicy",
+        "AWS::IAM::ManagedPolicy",
+        json!({
+            "ManagedPolicyName": SESSION_INSTANCE_POLICY,
+            "Path": ROLE_PATH,
+            "Description": "Attach to instance roles: Session Manager sessions encrypted and logged to the log archive",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DecryptSessions",
+                        "Effect": "Allow",
+                        "Action": "kms:Decrypt",
+                        "Resource": intrinsic::sub("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"),
+                        "Condition": { "ForAnyValue:StringEquals": { "kms:ResourceAliases": SESSIONS_KEY_ALIAS } }
+                    },
+                    {
+                        "Sid": "CheckTheLogBucket",
+                        "Effect": "Allow",
+                        "Action": "s3:GetEncryptionConfiguration",
+                        "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:s3:::{sessions_bucket}"))
+                    },
+                    {
+                        "Sid": "WriteSessionLogs",
+                        "Effect": "Allow",
+                        "Action": "s3:PutObject",
+                        "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:s3:::{sessions_bucket}/${{AWS::AccountId}}/*"))
+                    },
+                    {
+                        "Sid": "EncryptSessionLogs",
+                        "Effect": "Allow",
+                        "Action": "kms:GenerateDataKey",
+                        "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:kms:{}:${{{log_archive}}}:key/*", ctx.home)),
+                        "Condition": { "StringEquals": { "kms:ViaService": format!("s3.{}.amazonaws.com", ctx.home) } }
+                    }
+                ]
+            }
+        }),
+    ));
     unit.add(resource(
         "ConfigServiceLinkedRole",
         "AWS::IAM::ServiceLinkedRole",
@@ -282,9 +339,25 @@ fn regional(ctx: &Ctx<'_>) -> Unit {
         ),
         ("S3Key", "s3", "S3 buckets", via_service("s3")),
         (
+            "SessionsKey",
+            "sessions",
+            "Session Manager sessions",
+            // The instance decrypts and the user who starts the session asks
+            // for a data key, as principals of this account
+            // (https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html).
+            json!({
+                "Sid": "SessionParticipantsOfTheAccount",
+                "Effect": "Allow",
+                "Principal": { "AWS": "*" },
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": { "StringEquals": { "kms:CallerAccount": { "Ref": "AWS::AccountId" } } }
+            }),
+        ),
+        (
             "LogsKey",
             "logs",
-            "CloudWatch Logs and Session Manager sessions",
+            "CloudWatch Logs",
             json!({
                 "Sid": "CloudWatchLogs",
                 "Effect": "Allow",
@@ -370,7 +443,7 @@ fn regional(ctx: &Ctx<'_>) -> Unit {
                     "s3EncryptionEnabled": true,
                     "cloudWatchLogGroupName": "",
                     "cloudWatchEncryptionEnabled": true,
-                    "kmsKeyId": { "Ref": "LogsKey" },
+                    "kmsKeyId": { "Ref": "SessionsKey" },
                     "runAsEnabled": false,
                     "idleSessionTimeout": "20"
                 }
@@ -401,8 +474,40 @@ fn remediation_parameters(
     }
 }
 
+/// The OUs a config-rules StackSet targets: those its accounts live in.
+/// StackSets deploy to every account of a target OU and of the OUs below
+/// it, and auto-deployment adds every account that joins them
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html>);
+/// an account filter is not kept for auto-deployment, so two class's sets
+/// sharing an OU would both land in every account of it (conflicting rule
+/// names). The organization gives each class its own OU; the second value
+/// lists any account outside the set that the OUs would still reach.
+fn class_targets(model: &Model, accounts: &[AccountId]) -> (Vec<String>, Vec<AccountId>) {
+    let mut ous: Vec<OuId> = accounts.iter().map(|a| model.account(*a).ou).collect();
+    ous.sort();
+    ous.dedup();
+    let within = |mut ou: OuId, target: OuId| loop {
+        if ou == target {
+            return true;
+        }
+        match model.ou(ou).parent {
+            Some(parent) => ou = parent,
+            None => return false,
+        }
+    };
+    let strays = model
+        .member_accounts()
+        .filter(|a| !accounts.contains(&a.id))
+        .filter(|a| ous.iter().any(|target| within(a.ou, *target)))
+        .map(|a| a.id)
+        .collect();
+    let paths = ous.iter().map(|ou| model.ou(*ou).path.clone()).collect();
+    (paths, strays)
+}
+
 /// AWS Config rules, one StackSet per account class (and environment) as
-/// the guardrail registry groups them, over exactly those accounts.
+/// the guardrail registry groups them, over the OUs of exactly those
+/// accounts.
 fn config_rules(ctx: &Ctx<'_>) -> Vec<Unit> {
     let model = ctx.model;
     let mut units = Vec::new();
@@ -423,17 +528,26 @@ fn config_rules(ctx: &Ctx<'_>) -> Vec<Unit> {
         let Target::StackSet(mut target) = target(ctx, regions) else {
             continue;
         };
-        target.accounts = set
-            .accounts
-            .iter()
-            .map(|a| model.account(*a).name.clone())
-            .collect();
+        let (organizational_units, strays) = class_targets(model, &set.accounts);
+        target.organizational_units = organizational_units;
         let mut unit = Unit::new(
             ctx.stack_name("config-rules", &suffix),
             Layer::Baseline,
             format!("AWS Config rules of {suffix} accounts"),
             Target::StackSet(target),
         );
+        for stray in strays {
+            unit.problems.push(Problem {
+                code: "synth::internal",
+                message: format!(
+                    "the OUs of the config-rules StackSet `{}` also hold account `{}`, which would get its rules",
+                    unit.name,
+                    model.account(stray).name
+                ),
+                help: "this is a bug in Landfall; please report it with the spec".into(),
+                at: None,
+            });
+        }
         unit.depends_on
             .push(ctx.stack_name("baseline-regional", ""));
         unit.conditions.insert(

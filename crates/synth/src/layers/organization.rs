@@ -205,9 +205,36 @@ pub(crate) fn actions(ctx: &Ctx<'_>) -> Vec<OrganizationAction> {
                 account: security.name.clone(),
             });
         }
-        out.push(OrganizationAction::EnableGuardDutyAdmin {
-            account: security.name.clone(),
-        });
+        // GuardDuty's administrator and auto-enable are per region; the
+        // administrator's own detector comes with the designation.
+        for region in &ctx.regions {
+            out.push(OrganizationAction::EnableGuardDutyAdminInRegion {
+                account: security.name.clone(),
+                region: (*region).to_owned(),
+            });
+            out.push(OrganizationAction::AutoEnableGuardDuty {
+                account: security.name.clone(),
+                region: (*region).to_owned(),
+                features: GUARDDUTY_FEATURES.iter().map(|f| (*f).to_owned()).collect(),
+            });
+        }
+        // Security Hub's administrator in the home region is a resource of
+        // the organization-trail stack; the other regions get the same one.
+        for region in ctx.regions.iter().filter(|r| **r != ctx.home) {
+            out.push(OrganizationAction::EnableSecurityHubAdminInRegion {
+                account: security.name.clone(),
+                region: (*region).to_owned(),
+            });
+        }
     }
     out
 }
+
+/// GuardDuty protection plans turned on in every member account: S3 data
+/// events, and runtime monitoring with the agent GuardDuty manages on ECS
+/// Fargate (the platform's tasks).
+pub const GUARDDUTY_FEATURES: &[&str] = &[
+    "S3_DATA_EVENTS",
+    "RUNTIME_MONITORING",
+    "RUNTIME_MONITORING/ECS_FARGATE_AGENT_MANAGEMENT",
+];

@@ -7,16 +7,20 @@
 //!   the organization.
 //! - The management account runs the organization trail into that bucket and
 //!   designates the security account as Security Hub's administrator.
-//! - The security tooling account runs GuardDuty and Security Hub in every
-//!   allowed region, aggregates Config and Security Hub findings in the home
-//!   region, and routes failed Config checks to an SNS topic (EventBridge).
+//! - The security tooling account administers Security Hub and GuardDuty for
+//!   the organization in every allowed region: Security Hub central
+//!   configuration (a policy on the root enables it, with its foundational
+//!   standard, in every account and region, new ones included), findings
+//!   aggregated in the home region with Config's, failed Config checks
+//!   routed to an SNS topic (EventBridge).
 //!
-//! Delegated administration of GuardDuty and Config has no resource type;
-//! it is in the manifest's organization actions.
+//! Delegated administration of GuardDuty, Config and Security Hub outside
+//! the home region, and GuardDuty's organization auto-enable, have no
+//! resource type; they are in the manifest's organization actions.
 
 use super::key_policy;
-use landfall_graph::{intrinsic, Layer, Target};
-use serde_json::json;
+use landfall_graph::{intrinsic, Layer, ParameterValue, Target};
+use serde_json::{json, Value};
 
 use crate::unit::{resource, ResourceExt, Unit};
 use crate::{params, Ctx};
@@ -71,11 +75,12 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
     );
     unit.depends_on.push(ctx.stack_name("organization", ""));
     let org = ctx.organization_id_param(&mut unit);
-    let writers = [
-        "cloudtrail.amazonaws.com",
-        "config.amazonaws.com",
-        "delivery.logs.amazonaws.com",
-    ];
+    let management = unit.parameter(
+        params::MANAGEMENT,
+        "Id of the management account",
+        ParameterValue::AccountId(ctx.management.to_owned()),
+    );
+    let trail = trail_arn(ctx, &management);
     unit.add(
         resource(
             "LogArchiveKey",
@@ -83,26 +88,7 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
             json!({
                 "Description": "Encrypts the central log buckets",
                 "EnableKeyRotation": true,
-                "KeyPolicy": key_policy(vec![json!({
-                            "Sid": "LogServicesOfTheOrganizationEncrypt",
-                            "Effect": "Allow",
-                            "Principal": { "Service": writers },
-                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                            "Resource": "*",
-                            "Condition": { "StringEquals": { "aws:SourceOrgID": { "Ref": org } } }
-                        }), json!({
-                            "Sid": "OrganizationWritesThroughS3",
-                            "Effect": "Allow",
-                            "Principal": { "AWS": "*" },
-                            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
-                            "Resource": "*",
-                            "Condition": {
-                                "StringEquals": {
-                                    "aws:PrincipalOrgID": { "Ref": org },
-                                    "kms:ViaService": intrinsic::sub("s3.${AWS::Region}.amazonaws.com")
-                                }
-                            }
-                        })])
+                "KeyPolicy": key_policy(log_archive_key_statements(&org, &management, &trail))
             }),
         )
         .retain(),
@@ -170,41 +156,14 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
             "Resource": [bucket_arn.clone(), objects.clone()],
             "Condition": { "Bool": { "aws:SecureTransport": "false" } }
         })];
-        let services: Vec<&str> = match purpose {
-            "trail" => vec!["cloudtrail.amazonaws.com"],
-            "config" => vec!["config.amazonaws.com"],
-            "flowlogs" => vec!["delivery.logs.amazonaws.com"],
-            _ => vec![],
-        };
-        if !services.is_empty() {
-            statements.push(json!({
-                "Sid": "LogServicesCheckTheBucket",
-                "Effect": "Allow",
-                "Principal": { "Service": services },
-                "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
-                "Resource": bucket_arn,
-                "Condition": { "StringEquals": { "aws:SourceOrgID": { "Ref": org } } }
-            }));
-            statements.push(json!({
-                "Sid": "LogServicesWrite",
-                "Effect": "Allow",
-                "Principal": { "Service": services },
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": { "StringEquals": { "aws:SourceOrgID": { "Ref": org } } }
-            }));
-        } else {
-            // Session Manager and log shippers write as principals of the
-            // organization's accounts.
-            statements.push(json!({
-                "Sid": "OrganizationWrites",
-                "Effect": "Allow",
-                "Principal": { "AWS": "*" },
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
-            }));
-        }
+        statements.extend(writer_statements(
+            purpose,
+            &bucket_arn,
+            id,
+            &org,
+            &management,
+            &trail,
+        ));
         unit.add(resource(
             format!("{id}Policy"),
             "AWS::S3::BucketPolicy",
@@ -215,6 +174,175 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
         ));
     }
     unit
+}
+
+/// The organization trail's name; its ARN is what CloudTrail presents as
+/// `aws:SourceArn` to the log archive's bucket and key.
+fn trail_name(ctx: &Ctx<'_>) -> String {
+    format!("{}-organization", ctx.slug)
+}
+
+/// The `Fn::Sub` of the organization trail's ARN, with `management` the
+/// parameter holding the management account's id.
+fn trail_arn(ctx: &Ctx<'_>, management: &str) -> Value {
+    intrinsic::sub(format!(
+        "arn:${{AWS::Partition}}:cloudtrail:{}:${{{management}}}:trail/{}",
+        ctx.home,
+        trail_name(ctx)
+    ))
+}
+
+/// The log archive key's grants to the services that write into its
+/// buckets, each as that service's documentation asks.
+fn log_archive_key_statements(org: &str, management: &str, trail: &Value) -> Vec<Value> {
+    vec![
+        // CreateTrail checks the key with DescribeKey, and every delivery
+        // asks for a data key in the trail's encryption context
+        // (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
+        json!({
+            "Sid": "CloudTrailEncryptsLogs",
+            "Effect": "Allow",
+            "Principal": { "Service": "cloudtrail.amazonaws.com" },
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": { "aws:SourceArn": trail },
+                "StringLike": { "kms:EncryptionContext:aws:cloudtrail:arn": intrinsic::sub(format!(
+                    "arn:${{AWS::Partition}}:cloudtrail:*:${{{management}}}:trail/*"
+                )) }
+            }
+        }),
+        json!({
+            "Sid": "CloudTrailDescribesKey",
+            "Effect": "Allow",
+            "Principal": { "Service": "cloudtrail.amazonaws.com" },
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+            "Condition": { "StringEquals": { "aws:SourceArn": trail } }
+        }),
+        // Config and VPC flow logs (delivery.logs) of every account write
+        // into SSE-KMS buckets
+        // (https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html,
+        // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html).
+        json!({
+            "Sid": "LogServicesOfTheOrganizationEncrypt",
+            "Effect": "Allow",
+            "Principal": { "Service": ["config.amazonaws.com", "delivery.logs.amazonaws.com"] },
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "Resource": "*",
+            "Condition": { "StringEquals": { "aws:SourceOrgID": { "Ref": org } } }
+        }),
+        json!({
+            "Sid": "OrganizationWritesThroughS3",
+            "Effect": "Allow",
+            "Principal": { "AWS": "*" },
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "aws:PrincipalOrgID": { "Ref": org },
+                    "kms:ViaService": intrinsic::sub("s3.${AWS::Region}.amazonaws.com")
+                }
+            }
+        }),
+    ]
+}
+
+/// What a central bucket grants to the one service or principals that
+/// write into it.
+fn writer_statements(
+    purpose: &str,
+    bucket_arn: &Value,
+    id: &str,
+    org: &str,
+    management: &str,
+    trail: &Value,
+) -> Vec<Value> {
+    let owner_full_control = json!("bucket-owner-full-control");
+    match purpose {
+        // An organization trail writes under the management account's and
+        // the organization's prefixes, presenting the trail as its source
+        // (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html).
+        "trail" => vec![
+            json!({
+                "Sid": "CloudTrailChecksTheBucket",
+                "Effect": "Allow",
+                "Principal": { "Service": "cloudtrail.amazonaws.com" },
+                "Action": "s3:GetBucketAcl",
+                "Resource": bucket_arn,
+                "Condition": { "StringEquals": { "aws:SourceArn": trail } }
+            }),
+            json!({
+                "Sid": "CloudTrailWrites",
+                "Effect": "Allow",
+                "Principal": { "Service": "cloudtrail.amazonaws.com" },
+                "Action": "s3:PutObject",
+                "Resource": [
+                    intrinsic::sub(format!("${{{id}.Arn}}/AWSLogs/${{{management}}}/*")),
+                    intrinsic::sub(format!("${{{id}.Arn}}/AWSLogs/${{{org}}}/*"))
+                ],
+                "Condition": { "StringEquals": {
+                    "s3:x-amz-acl": owner_full_control,
+                    "aws:SourceArn": trail
+                } }
+            }),
+        ],
+        // Config of every account checks the bucket and writes under
+        // AWSLogs/<account>/Config/
+        // (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html);
+        // flow logs and firewall alerts (delivery.logs) under AWSLogs/<account>/
+        // (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html).
+        "config" | "flowlogs" => {
+            let (service, objects) = if purpose == "config" {
+                ("config.amazonaws.com", "AWSLogs/*/Config/*")
+            } else {
+                ("delivery.logs.amazonaws.com", "AWSLogs/*")
+            };
+            vec![
+                json!({
+                    "Sid": "LogServicesCheckTheBucket",
+                    "Effect": "Allow",
+                    "Principal": { "Service": service },
+                    "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+                    "Resource": bucket_arn,
+                    "Condition": { "StringEquals": { "aws:SourceOrgID": { "Ref": org } } }
+                }),
+                json!({
+                    "Sid": "LogServicesWrite",
+                    "Effect": "Allow",
+                    "Principal": { "Service": service },
+                    "Action": "s3:PutObject",
+                    "Resource": intrinsic::sub(format!("${{{id}.Arn}}/{objects}")),
+                    "Condition": { "StringEquals": {
+                        "s3:x-amz-acl": owner_full_control,
+                        "aws:SourceOrgID": { "Ref": org }
+                    } }
+                }),
+            ]
+        }
+        // Session Manager and log shippers write as principals of the
+        // organization's accounts; Session Manager checks the bucket's
+        // encryption before it streams a session
+        // (https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html).
+        _ => vec![
+            json!({
+                "Sid": "OrganizationChecksEncryption",
+                "Effect": "Allow",
+                "Principal": { "AWS": "*" },
+                "Action": "s3:GetEncryptionConfiguration",
+                "Resource": bucket_arn,
+                "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
+            }),
+            json!({
+                "Sid": "OrganizationWrites",
+                "Effect": "Allow",
+                "Principal": { "AWS": "*" },
+                "Action": "s3:PutObject",
+                "Resource": intrinsic::sub(format!("${{{id}.Arn}}/*")),
+                "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
+            }),
+        ],
+    }
 }
 
 fn organization_trail(ctx: &Ctx<'_>) -> Unit {
@@ -233,7 +361,7 @@ fn organization_trail(ctx: &Ctx<'_>) -> Unit {
         "OrganizationTrail",
         "AWS::CloudTrail::Trail",
         json!({
-            "TrailName": format!("{}-organization", ctx.slug),
+            "TrailName": trail_name(ctx),
             "IsLogging": true,
             "IsOrganizationTrail": true,
             "IsMultiRegionTrail": true,
@@ -263,7 +391,11 @@ fn security_tooling(ctx: &Ctx<'_>, region: &str) -> Unit {
     let mut unit = Unit::new(
         ctx.stack_name("security-tooling", region),
         Layer::Security,
-        format!("GuardDuty and Security Hub in {region}"),
+        if home {
+            format!("Security Hub in {region}, and the organization's security configuration")
+        } else {
+            format!("Security Hub in {region}")
+        },
         Target::Account {
             account: account.to_owned(),
             region: region.to_owned(),
@@ -271,19 +403,9 @@ fn security_tooling(ctx: &Ctx<'_>, region: &str) -> Unit {
     );
     unit.depends_on
         .push(ctx.stack_name("organization-trail", ""));
-    unit.add(resource(
-        "Detector",
-        "AWS::GuardDuty::Detector",
-        json!({
-            "Enable": true,
-            "FindingPublishingFrequency": "FIFTEEN_MINUTES",
-            "Features": [
-                { "Name": "S3_DATA_EVENTS", "Status": "ENABLED" },
-                { "Name": "RUNTIME_MONITORING", "Status": "ENABLED",
-                  "AdditionalConfiguration": [{ "Name": "ECS_FARGATE_AGENT_MANAGEMENT", "Status": "ENABLED" }] }
-            ]
-        }),
-    ));
+    // No `AWS::GuardDuty::Detector` here: designating this account as
+    // GuardDuty's administrator (an organization action, before any stack)
+    // turns GuardDuty on in it, and a second detector would fail.
     unit.add(resource(
         "Hub",
         "AWS::SecurityHub::Hub",
@@ -308,6 +430,57 @@ fn security_tooling(ctx: &Ctx<'_>, region: &str) -> Unit {
             .depends("Hub"),
         );
     }
+    // Security Hub central configuration: one policy, associated with the
+    // root, enables Security Hub and its foundational standard in every
+    // account and linked region, new accounts included. It needs the
+    // administrator to be a member account and cross-region aggregation in
+    // its home region first
+    // (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_OrganizationConfiguration.html,
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-findingaggregator.html).
+    let root = unit.parameter(
+        params::ROOT_ID,
+        "Id of the organization root (r-...)",
+        ParameterValue::OrganizationRootId,
+    );
+    let mut configuration = resource(
+        "SecurityHubOrganizationConfiguration",
+        "AWS::SecurityHub::OrganizationConfiguration",
+        json!({ "AutoEnable": false, "AutoEnableStandards": "NONE", "ConfigurationType": "CENTRAL" }),
+    )
+    .depends("Hub");
+    if !linked.is_empty() {
+        configuration = configuration.depends("FindingAggregator");
+    }
+    unit.add(configuration);
+    unit.add(
+        resource(
+            "SecurityHubPolicy",
+            "AWS::SecurityHub::ConfigurationPolicy",
+            json!({
+                "Name": format!("{}-organization", ctx.slug),
+                "Description": "Security Hub with the AWS Foundational Security Best Practices standard in every account and region",
+                "ConfigurationPolicy": {
+                    "SecurityHub": {
+                        "ServiceEnabled": true,
+                        "EnabledStandardIdentifiers": [intrinsic::sub(
+                            "arn:${AWS::Partition}:securityhub:${AWS::Region}::standards/aws-foundational-security-best-practices/v/1.0.0"
+                        )],
+                        "SecurityControlsConfiguration": { "DisabledSecurityControlIdentifiers": [] }
+                    }
+                }
+            }),
+        )
+        .depends("SecurityHubOrganizationConfiguration"),
+    );
+    unit.add(resource(
+        "SecurityHubPolicyOnTheRoot",
+        "AWS::SecurityHub::PolicyAssociation",
+        json!({
+            "ConfigurationPolicyId": { "Fn::GetAtt": ["SecurityHubPolicy", "Id"] },
+            "TargetType": "ROOT",
+            "TargetId": { "Ref": root }
+        }),
+    ));
     unit.add(resource(
         "ConfigAggregatorRole",
         "AWS::IAM::Role",

@@ -83,17 +83,24 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     }
     let jenkins = cicd.and_then(|c| c.jenkins.as_ref());
     if let Some(jenkins) = jenkins {
+        let mut props = json!({
+            "Url": jenkins.issuer_url,
+            "ClientIdList": ["sts.amazonaws.com"],
+            "Tags": tags(&[("landfall:sunset", jenkins.sunset.as_deref().unwrap_or("none"))]),
+        });
+        // IAM verifies an issuer outside its CA library by these
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc_verify-thumbprint.html);
+        // the model requires them for such an issuer.
+        if !jenkins.thumbprints.is_empty() {
+            let thumbprints: Vec<String> = jenkins
+                .thumbprints
+                .iter()
+                .map(|t| t.to_ascii_lowercase())
+                .collect();
+            props["ThumbprintList"] = json!(thumbprints);
+        }
         unit.add(
-            resource(
-                "JenkinsOidcProvider",
-                "AWS::IAM::OIDCProvider",
-                json!({
-                    "Url": jenkins.issuer_url,
-                    "ClientIdList": ["sts.amazonaws.com"],
-                    "Tags": tags(&[("landfall:sunset", jenkins.sunset.as_deref().unwrap_or("none"))]),
-                }),
-            )
-            .at(&["platform"]),
+            resource("JenkinsOidcProvider", "AWS::IAM::OIDCProvider", props).at(&["platform"]),
         );
     }
 

@@ -1,0 +1,377 @@
+//! What real AWS checks when the platform layers deploy, and cfn-lint's
+//! schemas cannot see: the grants services need from the log archive's key
+//! and buckets, what Session Manager needs, the services the baseline uses
+//! under the SCPs, where StackSets land, and the organization-wide
+//! security services. Each test names the AWS page the fact comes from.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+
+mod common;
+
+use landfall_graph::{Graph, OrganizationAction, Resource, Stack, Target};
+use serde_json::Value;
+
+fn reference() -> common::Synthesized {
+    common::synthesize_files(common::reference_files(), None)
+}
+
+fn stack<'g>(graph: &'g Graph, suffix: &str) -> &'g Stack {
+    graph
+        .stacks
+        .iter()
+        .find(|s| s.name.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no stack ending in `{suffix}`"))
+}
+
+fn resource<'s>(stack: &'s Stack, id: &str) -> &'s Resource {
+    stack
+        .resource(id)
+        .unwrap_or_else(|| panic!("no `{id}` in `{}`", stack.name))
+}
+
+/// The statements of a policy document property, by `Sid`.
+fn statements<'r>(resource: &'r Resource, property: &str) -> Vec<&'r Value> {
+    resource.properties[property]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect()
+}
+
+fn by_sid<'a>(statements: &[&'a Value], sid: &str) -> &'a Value {
+    statements
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("no statement `{sid}`"))
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(items) => items.iter().map(|v| v.to_string()).collect(),
+        other => vec![other.to_string()],
+    }
+}
+
+fn allows(statement: &Value, action: &str) -> bool {
+    statement["Effect"] == "Allow"
+        && strings(&statement["Action"])
+            .iter()
+            .any(|a| a.trim_matches('"') == action)
+}
+
+/// CreateTrail fails unless the key policy lets CloudTrail describe the key
+/// and generate data keys in the trail's encryption context
+/// (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html>).
+#[test]
+fn the_log_archive_key_lets_cloudtrail_create_the_organization_trail() {
+    let s = reference();
+    let archive = stack(&s.graph, "-log-archive");
+    let key = resource(archive, "LogArchiveKey");
+    let policy = &key.properties["KeyPolicy"]["Statement"];
+    let statements: Vec<&Value> = policy.as_array().unwrap().iter().collect();
+    let cloudtrail: Vec<&&Value> = statements
+        .iter()
+        .filter(|st| st["Principal"]["Service"] == "cloudtrail.amazonaws.com")
+        .collect();
+    assert!(
+        cloudtrail.iter().any(|st| allows(st, "kms:DescribeKey")),
+        "{cloudtrail:#?}"
+    );
+    let generate = cloudtrail
+        .iter()
+        .find(|st| allows(st, "kms:GenerateDataKey*"))
+        .expect("CloudTrail may generate data keys");
+    assert!(generate["Condition"]["StringLike"]
+        .get("kms:EncryptionContext:aws:cloudtrail:arn")
+        .is_some());
+    // The source ARN is the trail the management account creates.
+    let trail = resource(stack(&s.graph, "-organization-trail"), "OrganizationTrail");
+    let name = trail.properties["TrailName"].as_str().unwrap();
+    let source = generate["Condition"]["StringEquals"]["aws:SourceArn"].to_string();
+    assert!(source.contains(&format!(":trail/{name}")), "{source}");
+}
+
+/// An organization trail writes under `AWSLogs/<organization id>/` as well
+/// as the management account's prefix, with the bucket owner in full
+/// control (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html>).
+#[test]
+fn the_trail_bucket_accepts_the_organization_trail() {
+    let s = reference();
+    let archive = stack(&s.graph, "-log-archive");
+    let policy = resource(archive, "TrailBucketPolicy");
+    let statements = statements(policy, "PolicyDocument");
+    let write = by_sid(&statements, "CloudTrailWrites");
+    let resources = write["Resource"].to_string();
+    assert!(
+        resources.contains("/AWSLogs/${OrganizationId}/*"),
+        "{resources}"
+    );
+    assert!(
+        resources.contains("/AWSLogs/${ManagementAccountId}/*"),
+        "{resources}"
+    );
+    assert_eq!(
+        write["Condition"]["StringEquals"]["s3:x-amz-acl"],
+        "bucket-owner-full-control"
+    );
+    assert!(write["Condition"]["StringEquals"]
+        .get("aws:SourceArn")
+        .is_some());
+    assert!(allows(
+        by_sid(&statements, "CloudTrailChecksTheBucket"),
+        "s3:GetBucketAcl"
+    ));
+}
+
+/// Config and flow logs check the bucket ACL and write with
+/// `bucket-owner-full-control`
+/// (<https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html>,
+/// <https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html>),
+/// and, the buckets being SSE-KMS, need the key too.
+#[test]
+fn config_and_flow_logs_can_deliver_into_the_log_archive() {
+    let s = reference();
+    let archive = stack(&s.graph, "-log-archive");
+    for (bucket, service) in [
+        ("ConfigBucketPolicy", "config.amazonaws.com"),
+        ("FlowLogsBucketPolicy", "delivery.logs.amazonaws.com"),
+    ] {
+        let statements = statements(resource(archive, bucket), "PolicyDocument");
+        let check = by_sid(&statements, "LogServicesCheckTheBucket");
+        assert_eq!(check["Principal"]["Service"], service);
+        assert!(allows(check, "s3:GetBucketAcl"));
+        let write = by_sid(&statements, "LogServicesWrite");
+        assert!(write["Resource"].to_string().contains("/AWSLogs/"));
+        assert_eq!(
+            write["Condition"]["StringEquals"]["s3:x-amz-acl"],
+            "bucket-owner-full-control"
+        );
+    }
+    let key = resource(archive, "LogArchiveKey");
+    let statements: Vec<&Value> = key.properties["KeyPolicy"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let services = by_sid(&statements, "LogServicesOfTheOrganizationEncrypt");
+    for action in ["kms:GenerateDataKey*", "kms:DescribeKey"] {
+        assert!(allows(services, action), "{action}");
+    }
+}
+
+/// Session Manager checks the log bucket's encryption
+/// (`s3:GetEncryptionConfiguration`) and the instance decrypts with the
+/// session key (`kms:Decrypt`)
+/// (<https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html>).
+#[test]
+fn session_manager_can_encrypt_and_log_sessions() {
+    let s = reference();
+    let archive = stack(&s.graph, "-log-archive");
+    let bucket = statements(resource(archive, "SessionsBucketPolicy"), "PolicyDocument");
+    let check = by_sid(&bucket, "OrganizationChecksEncryption");
+    assert!(allows(check, "s3:GetEncryptionConfiguration"));
+    assert!(!check["Resource"].to_string().contains("/*"));
+
+    let regional = stack(&s.graph, "-baseline-regional");
+    let preferences = resource(regional, "SessionManagerPreferences");
+    assert_eq!(
+        preferences.properties["Content"]["inputs"]["kmsKeyId"]["Ref"],
+        "SessionsKey"
+    );
+    let key = resource(regional, "SessionsKey");
+    let grants: Vec<&Value> = key.properties["KeyPolicy"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let participants = by_sid(&grants, "SessionParticipantsOfTheAccount");
+    assert!(allows(participants, "kms:Decrypt"));
+    assert!(allows(participants, "kms:GenerateDataKey"));
+    assert!(participants["Condition"]["StringEquals"]
+        .get("kms:CallerAccount")
+        .is_some());
+
+    let global = stack(&s.graph, "-baseline-global");
+    let policy = resource(global, "SessionManagerInstancePolicy");
+    let instance = statements(policy, "PolicyDocument");
+    for action in [
+        "kms:Decrypt",
+        "s3:GetEncryptionConfiguration",
+        "s3:PutObject",
+        "kms:GenerateDataKey",
+    ] {
+        assert!(
+            instance.iter().any(|st| allows(st, action)),
+            "{action} missing from the instance policy"
+        );
+    }
+}
+
+/// Every resource type the StackSets deploy into member accounts belongs
+/// to a service the SCPs' allowlists always keep: the StackSet execution
+/// role is bound by SCPs
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-custom-execution-role.html>).
+#[test]
+fn the_baseline_stacksets_use_only_services_every_allowlist_keeps() {
+    let s = reference();
+    let mut seen = 0;
+    for stack in s.graph.stacks.iter().filter(|st| st.is_stack_set()) {
+        for resource in &stack.resources {
+            let service = landfall_rules::services::service_prefix(&resource.kind).unwrap();
+            assert!(
+                landfall_rules::scp::PLATFORM_SERVICES.contains(&service.as_str()),
+                "`{}` in `{}` needs `{service}`, which an environment's allowlist may leave out",
+                resource.kind,
+                stack.name
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 0);
+}
+
+/// A StackSet deployed to an OU lands in every account below it, and
+/// auto-deployment adds every account that joins
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html>):
+/// each config-rules StackSet targets only OUs whose accounts are all of
+/// its class, with no account filter to lose.
+#[test]
+fn config_rule_stacksets_reach_only_the_accounts_of_their_class() {
+    let s = reference();
+    let model = &s.model;
+    let sets = landfall_rules::config_rules(model);
+    let mut checked = 0;
+    for stack in s
+        .graph
+        .stacks
+        .iter()
+        .filter(|st| st.name.contains("-config-rules-"))
+    {
+        let Target::StackSet(target) = &stack.target else {
+            panic!("{} is a StackSet", stack.name);
+        };
+        assert!(
+            target.accounts.is_empty(),
+            "{} filters accounts",
+            stack.name
+        );
+        let reached: Vec<&str> = model
+            .member_accounts()
+            .filter(|a| {
+                let mut ou = Some(a.ou);
+                while let Some(id) = ou {
+                    if target.organizational_units.contains(&model.ou(id).path) {
+                        return true;
+                    }
+                    ou = model.ou(id).parent;
+                }
+                false
+            })
+            .map(|a| a.name.as_str())
+            .collect();
+        let class_accounts = reached
+            .first()
+            .and_then(|first| {
+                let id = model.accounts.iter().find(|a| a.name == *first)?.id;
+                sets.iter().find(|set| set.accounts.contains(&id))
+            })
+            .expect("the StackSet reaches an account");
+        let mut expected: Vec<&str> = class_accounts
+            .accounts
+            .iter()
+            .map(|a| model.account(*a).name.as_str())
+            .collect();
+        expected.sort_unstable();
+        let mut reached = reached;
+        reached.sort_unstable();
+        assert_eq!(reached, expected, "{}", stack.name);
+        checked += 1;
+    }
+    assert_eq!(checked, sets.iter().filter(|s| !s.rules.is_empty()).count());
+}
+
+/// GuardDuty's and Security Hub's delegated administrators are per region,
+/// designating GuardDuty's turns it on in that account
+/// (<https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html>),
+/// and member accounts get GuardDuty through the organization configuration
+/// (<https://docs.aws.amazon.com/guardduty/latest/APIReference/API_UpdateOrganizationConfiguration.html>)
+/// and Security Hub through a central configuration policy on the root
+/// (<https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_OrganizationConfiguration.html>).
+#[test]
+fn guardduty_and_security_hub_cover_every_account_and_region() {
+    let s = reference();
+    let regions: Vec<&str> = s
+        .model
+        .guardrails
+        .allowed_regions
+        .iter()
+        .map(|r| s.model.region(*r).name.as_str())
+        .collect();
+    let home = s
+        .model
+        .region(s.model.organization.home_region)
+        .name
+        .as_str();
+    let actions = &s.graph.organization_actions;
+    for region in &regions {
+        assert!(actions.iter().any(|a| matches!(a,
+            OrganizationAction::EnableGuardDutyAdminInRegion { region: r, .. } if r == region)));
+        assert!(actions.iter().any(|a| matches!(a,
+            OrganizationAction::AutoEnableGuardDuty { region: r, .. } if r == region)));
+        if region != &home {
+            assert!(actions.iter().any(|a| matches!(a,
+                OrganizationAction::EnableSecurityHubAdminInRegion { region: r, .. } if r == region)));
+        }
+        let tooling = stack(&s.graph, &format!("-security-tooling-{region}"));
+        assert!(
+            tooling
+                .resources
+                .iter()
+                .all(|r| r.kind != "AWS::GuardDuty::Detector"),
+            "a second detector in the administrator account fails"
+        );
+    }
+    // GuardDuty's administrator comes before its auto-enable, in each region.
+    for region in &regions {
+        let admin = actions.iter().position(|a| {
+            matches!(a,
+            OrganizationAction::EnableGuardDutyAdminInRegion { region: r, .. } if r == region)
+        });
+        let auto = actions.iter().position(|a| {
+            matches!(a,
+            OrganizationAction::AutoEnableGuardDuty { region: r, .. } if r == region)
+        });
+        assert!(admin < auto);
+    }
+    let home_tooling = stack(&s.graph, &format!("-security-tooling-{home}"));
+    let configuration = resource(home_tooling, "SecurityHubOrganizationConfiguration");
+    assert_eq!(configuration.properties["ConfigurationType"], "CENTRAL");
+    assert!(configuration
+        .depends_on
+        .iter()
+        .any(|d| d == "FindingAggregator"));
+    let association = resource(home_tooling, "SecurityHubPolicyOnTheRoot");
+    assert_eq!(association.properties["TargetType"], "ROOT");
+}
+
+/// IAM verifies an OIDC issuer outside its CA library by the thumbprint
+/// of the issuer's top intermediate CA
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc_verify-thumbprint.html>):
+/// the reference's Jenkins provider carries the spec's thumbprint.
+#[test]
+fn the_jenkins_oidc_provider_carries_its_thumbprint() {
+    let s = reference();
+    let shared = s
+        .graph
+        .stacks
+        .iter()
+        .find_map(|st| st.resource("JenkinsOidcProvider"))
+        .expect("the reference trusts Jenkins");
+    let thumbprints = shared.properties["ThumbprintList"].as_array().unwrap();
+    assert!(!thumbprints.is_empty());
+    for thumbprint in thumbprints {
+        assert!(landfall_model::aws::is_oidc_thumbprint(
+            thumbprint.as_str().unwrap()
+        ));
+    }
+}
