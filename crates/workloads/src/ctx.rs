@@ -316,7 +316,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Domains (by index) whose services use an MSK store's topics in an
-    /// environment, or ship logs to it.
+    /// environment.
     pub fn msk_clients(
         &self,
         store: &landfall_model::DataStore,
