@@ -9,11 +9,13 @@
 //! domains' application subnets on the IAM/TLS port instead, and allow
 //! their accounts in the cluster policy.
 //!
-//! MSK topics have no CloudFormation or hashicorp/aws resource type: they
-//! are `Custom::MskTopic` resources served by the account's
-//! `landfall-msk-topics` function (the Kafka admin API over IAM
-//! authentication); the Terraform emitter writes them as `kafka_topic`
-//! resources of the `Mongey/kafka` provider instead.
+//! MSK topics are `AWS::MSK::Topic` resources: the MSK topic API (Kafka
+//! 3.6 and later, provisioned clusters) creates them without a Kafka admin
+//! client, a function in the VPC or broker access
+//! (<https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-msk-topic.html>,
+//! <https://docs.aws.amazon.com/msk/latest/developerguide/msk-topic-operations-information.html>);
+//! the Terraform emitter writes them as `kafka_topic` resources of the
+//! `Mongey/kafka` provider.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,8 +29,6 @@ use crate::ctx::{import, std_tags, Builder, Ctx, Placement};
 use crate::policy::account_param;
 use crate::Problem;
 
-/// The service token of topic custom resources.
-pub const TOPIC_FUNCTION: &str = "landfall-msk-topics";
 /// The MSK port for IAM authentication over TLS.
 pub const MSK_IAM_PORT: u16 = 9098;
 
@@ -496,16 +496,22 @@ pub(crate) fn build(
                     .map_or((topic.partitions, topic.retention_hours), |t| {
                         (t.partitions, t.retention_hours)
                     });
+                // Topic configuration: base64 of a JSON object of Kafka
+                // topic properties (the MSK topic API's `Configs`).
+                let configs = json!({
+                    "min.insync.replicas": "2",
+                    "retention.ms": (u64::from(hours) * 3_600_000).to_string()
+                })
+                .to_string();
                 b.add(
                     &logical_id(&["Topic", &topic.name]),
-                    "Custom::MskTopic",
+                    "AWS::MSK::Topic",
                     json!({
-                        "ServiceToken": { "Fn::Sub": format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{TOPIC_FUNCTION}") },
                         "ClusterArn": { "Ref": "Cluster" },
                         "TopicName": topic.name,
-                        "Partitions": partitions,
+                        "PartitionCount": partitions,
                         "ReplicationFactor": 3,
-                        "Config": { "retention.ms": (u64::from(hours) * 3_600_000).to_string(), "min.insync.replicas": "2" }
+                        "Configs": { "Fn::Base64": configs }
                     }),
                 );
             }

@@ -257,3 +257,42 @@ fn a_metal_fleet_over_the_vcpu_quota_is_a_located_problem() {
         .all(|p| p.at.is_some() && p.help.contains("L-1216C47A")));
     assert_eq!(quota.len(), problems.len(), "{problems:?}");
 }
+
+#[test]
+fn msk_topics_are_created_through_the_msk_topic_api() {
+    // AWS::MSK::Topic (MSK's topic API, Kafka 3.6+): no custom resource
+    // whose function nothing creates.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-msk-topic.html
+    let (_, stacks) = reference();
+    for stack in stacks {
+        for r in &stack.resources {
+            assert!(
+                !r.kind.starts_with("Custom::"),
+                "{}: {}",
+                stack.name,
+                r.kind
+            );
+        }
+    }
+    let mut topics = 0;
+    for (stack, t) in resources(stacks, "AWS::MSK::Topic") {
+        topics += 1;
+        assert_eq!(t.properties["ClusterArn"]["Ref"], "Cluster");
+        assert_eq!(stack.resource("Cluster").unwrap().kind, "AWS::MSK::Cluster");
+        let configs = t.properties["Configs"]["Fn::Base64"].as_str().unwrap();
+        let configs: serde_json::Map<String, Value> = serde_json::from_str(configs).unwrap();
+        assert!(configs.contains_key("retention.ms"));
+    }
+    assert!(topics > 10);
+    let version = landfall_model::engines::engine("kafka").unwrap().version;
+    assert!(
+        version.starts_with("3.")
+            && version[2..]
+                .split('.')
+                .next()
+                .unwrap()
+                .parse::<u32>()
+                .unwrap()
+                >= 6
+    );
+}

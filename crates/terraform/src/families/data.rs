@@ -476,17 +476,16 @@ pub static MAPPINGS: [Mapping; 16] = [
     },
     // Topics: the `Mongey/kafka` provider, over IAM authentication.
     Mapping {
-        cfn: "Custom::MskTopic",
+        cfn: "AWS::MSK::Topic",
         tf: "kafka_topic",
         reference: "name",
         attributes: &[],
         props: &[
-            P("ServiceToken", "", K::Hook),
             P("ClusterArn", "", K::Hook),
             P("TopicName", "name", K::V),
-            P("Partitions", "partitions", K::V),
+            P("PartitionCount", "partitions", K::V),
             P("ReplicationFactor", "replication_factor", K::V),
-            P("Config", "config", K::V),
+            P("Configs", "", K::Hook),
         ],
         hook: Some(topic),
     },
@@ -597,12 +596,25 @@ fn client_authentication(
     }
 }
 
-fn topic(
-    cx: &mut Cx<'_>,
-    r: &landfall_graph::Resource,
-    _out: &mut Map<String, Value>,
-    _name: &str,
-) {
+/// `Configs` is base64 of a JSON object of topic properties in
+/// CloudFormation (`Fn::Base64` of the JSON text here); the Kafka
+/// provider takes the properties as a map.
+fn topic(cx: &mut Cx<'_>, r: &landfall_graph::Resource, out: &mut Map<String, Value>, _name: &str) {
+    if let Some(configs) = r.properties.get("Configs") {
+        match configs
+            .get("Fn::Base64")
+            .and_then(Value::as_str)
+            .and_then(|text| serde_json::from_str::<Map<String, Value>>(text).ok())
+        {
+            Some(map) => {
+                out.insert("config".into(), Value::Object(map));
+            }
+            None => cx.problem(format!(
+                "{}: `Configs` must be `Fn::Base64` of a JSON object",
+                r.logical_id
+            )),
+        }
+    }
     let cluster = r
         .properties
         .get("ClusterArn")
