@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use landfall_graph::{logical_id, ParameterValue, Stack};
+use landfall_graph::{logical_id, ExternalInput, InputKind, ParameterValue, Stack};
 use landfall_model::Service;
 use landfall_spec::types::Engine;
 use landfall_spec::types::TierKind;
@@ -287,16 +287,21 @@ pub(crate) fn build(
     // sidecar writing to MSK would need an image with MSK IAM support, the
     // exact cluster ARN and, for clusters in other accounts, multi-VPC
     // connectivity or a role in the cluster's account.)
+    let first_tag = service.image_tag.as_deref().unwrap_or(DEFAULT_IMAGE_TAG);
     let tag = b.param(
         "ImageTag",
         "Image tag of the first deployment, pushed by the service's pipeline (CI/CD registers later ones)",
-        ParameterValue::Literal(
-            service
-                .image_tag
-                .clone()
-                .unwrap_or_else(|| DEFAULT_IMAGE_TAG.into()),
-        ),
+        ParameterValue::Literal(first_tag.to_owned()),
     );
+    // No stack pushes it: `landfall plan` checks it exists first.
+    b.stack.inputs.push(ExternalInput {
+        kind: InputKind::Image,
+        name: format!("{repo}:{first_tag}"),
+        why: format!(
+            "pushed by the pipeline of {} ({}) to the shared-services registry, which replicates it to every region that runs tasks",
+            service.name, service.repository
+        ),
+    });
     let image = json!({ "Fn::Sub": format!("{shared_sub}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{repo}:${{{tag}}}") });
     let containers = vec![json!({
         "Name": service.name,

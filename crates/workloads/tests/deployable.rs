@@ -296,3 +296,34 @@ fn msk_topics_are_created_through_the_msk_topic_api() {
                 >= 6
     );
 }
+
+#[test]
+fn every_service_declares_the_image_its_pipeline_pushes() {
+    // Repositories are created empty: the first image is an input of the
+    // service's stack, pulled in the task's region, which the registry
+    // replicates to: https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication.html
+    let (p, stacks) = reference();
+    for stack in stacks.iter().filter(|s| s.name.contains("-service-")) {
+        let images: Vec<_> = stack
+            .inputs
+            .iter()
+            .filter(|i| i.kind == landfall_graph::InputKind::Image)
+            .collect();
+        assert_eq!(images.len(), 1, "{}", stack.name);
+        assert!(images[0].name.ends_with(":bootstrap"), "{}", images[0].name);
+    }
+    let replication = p
+        .base
+        .stacks
+        .iter()
+        .flat_map(|s| &s.resources)
+        .find(|r| r.kind == "AWS::ECR::ReplicationConfiguration")
+        .expect("the registry replicates");
+    let destinations =
+        &replication.properties["ReplicationConfiguration"]["Rules"][0]["Destinations"];
+    assert!(destinations
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["Region"] == "eu-west-1"));
+}

@@ -193,6 +193,9 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         }
     }
 
+    if !model.services.is_empty() {
+        replication(ctx, &mut unit, &org, ecr.immutable_tags);
+    }
     if model.services.iter().any(|s| s.latency_sensitive) {
         image_pipeline(ctx, &mut unit);
     }
@@ -306,6 +309,67 @@ fn deploy_role(
     )
     .at(&[part])
     .origin(&service.origin)
+}
+
+/// Tasks pull images in their own region (their VPC endpoints serve that
+/// region only): the registry replicates every repository to each other
+/// region an environment runs in, and a creation template gives each
+/// replica the organization's pull policy and tag immutability
+/// (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication.html>,
+/// <https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates.html>).
+/// Replicas are encrypted with ECR's key of their region: a customer key is
+/// regional, and the artifacts key lives in the home region only.
+fn replication(ctx: &Ctx<'_>, unit: &mut Unit, org: &str, immutable: bool) {
+    let model = ctx.model;
+    let mut regions: Vec<&str> = model
+        .environments
+        .iter()
+        .flat_map(|e| e.regions.iter().map(|r| model.region(*r).name.as_str()))
+        .filter(|r| *r != ctx.home)
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    if regions.is_empty() {
+        return;
+    }
+    let destinations: Vec<Value> = regions
+        .iter()
+        .map(|r| json!({ "Region": r, "RegistryId": { "Ref": "AWS::AccountId" } }))
+        .collect();
+    unit.add(
+        resource(
+            "RegistryReplication",
+            "AWS::ECR::ReplicationConfiguration",
+            json!({ "ReplicationConfiguration": { "Rules": [{ "Destinations": destinations }] } }),
+        )
+        .at(&["platform"]),
+    );
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "OrganizationPulls",
+            "Effect": "Allow",
+            "Principal": { "AWS": "*" },
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Condition": { "StringEquals": { "aws:PrincipalOrgID": format!("${{{org}}}") } }
+        }]
+    })
+    .to_string();
+    unit.add(
+        resource(
+            "ReplicaTemplate",
+            "AWS::ECR::RepositoryCreationTemplate",
+            json!({
+                "Prefix": "ROOT",
+                "Description": "Replicas of the service repositories in the regions that run tasks",
+                "AppliedFor": ["REPLICATION"],
+                "ImageTagMutability": if immutable { "IMMUTABLE" } else { "MUTABLE" },
+                "EncryptionConfiguration": { "EncryptionType": "KMS" },
+                "RepositoryPolicy": intrinsic::sub(policy)
+            }),
+        )
+        .at(&["platform"]),
+    );
 }
 
 fn image_pipeline(ctx: &Ctx<'_>, unit: &mut Unit) {
