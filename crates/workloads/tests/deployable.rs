@@ -213,6 +213,13 @@ fn stacks_read_only_what_exists_before_them() {
                 let image = c["Image"]["Fn::Sub"].as_str().unwrap();
                 // Pulled in the task's own region (the registry replicates).
                 assert!(image.contains(".dkr.ecr.${AWS::Region}."), "{image}");
+                // Logs through the awslogs driver: no log router that
+                // cannot authenticate to MSK.
+                assert_eq!(
+                    c["LogConfiguration"]["LogDriver"], "awslogs",
+                    "{}",
+                    stack.name
+                );
             }
         }
     }
