@@ -147,7 +147,8 @@ pub enum AccountClass {
     SecurityTooling,
     /// Owns the VPCs and shares subnets to workload accounts through RAM.
     Networking,
-    /// CI/CD: GitHub OIDC deploy roles, ECR, CodeArtifact, Image Builder.
+    /// CI/CD: GitHub OIDC deploy roles, ECR (replicated to the regions that
+    /// run tasks), CodeArtifact.
     SharedServices,
     /// Metrics, traces, dashboards and the log pipeline's consumers.
     Observability,
@@ -519,8 +520,8 @@ pub struct Service {
     /// Load it is sized for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling: Option<Scaling>,
-    /// Runs on metal instances from the Image Builder AMI in the domain's
-    /// cluster placement group instead of Fargate.
+    /// Runs on metal instances (AWS's ECS-optimized AMI) in cluster
+    /// placement groups of its domain's account instead of Fargate.
     #[serde(default)]
     pub latency_sensitive: bool,
     /// Who can reach it.

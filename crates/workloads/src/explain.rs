@@ -35,7 +35,7 @@ pub fn service(model: &Model, plan: &AddressPlan, name: &str) -> Option<String> 
         service.port,
         service.health_check_path,
         if service.latency_sensitive {
-            "latency-sensitive: EC2 capacity on metal instances from the Image Builder AMI, in the domain's cluster placement groups"
+            "latency-sensitive: EC2 capacity on metal instances from the ECS-optimized AMI, in the account's own cluster placement groups"
         } else {
             "Fargate"
         }

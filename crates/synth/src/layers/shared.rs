@@ -1,8 +1,10 @@
 //! Shared services, in the shared-services account's home region: ECR
 //! repositories per service, CodeArtifact (replacing Nexus), the OIDC trust
 //! of GitHub Actions (and Jenkins while it lasts) with one deploy role per
-//! service, and the Image Builder pipeline for the metal AMIs of
-//! latency-sensitive services.
+//! service, and the replication of the registry to every region that runs
+//! tasks. (The metal instances of latency-sensitive services run AWS's
+//! ECS-optimized AMI, read from AWS's public parameter in each region:
+//! nothing here builds or shares images.)
 //!
 //! One unit, always cut into a `platform` stack and one stack per domain
 //! (its services' repositories and deploy roles), so adding a service or a
@@ -15,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::layers::baseline::{DEPLOY_PRINCIPAL_PATH, DEPLOY_ROLE, ROLE_PATH};
 use crate::unit::{resource, tags, ResourceExt, Unit};
-use crate::{params, Ctx};
+use crate::Ctx;
 
 const GITHUB_ISSUER: &str = "token.actions.githubusercontent.com";
 
@@ -196,9 +198,6 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     if !model.services.is_empty() {
         replication(ctx, &mut unit, &org, ecr.immutable_tags);
     }
-    if model.services.iter().any(|s| s.latency_sensitive) {
-        image_pipeline(ctx, &mut unit);
-    }
     vec![unit]
 }
 
@@ -369,121 +368,5 @@ fn replication(ctx: &Ctx<'_>, unit: &mut Unit, org: &str, immutable: bool) {
             }),
         )
         .at(&["platform"]),
-    );
-}
-
-fn image_pipeline(ctx: &Ctx<'_>, unit: &mut Unit) {
-    let management = unit.parameter(
-        params::MANAGEMENT,
-        "Id of the management account",
-        landfall_graph::ParameterValue::AccountId(ctx.management.to_owned()),
-    );
-    let org = ctx.organization_id_param(unit);
-    let part = ["platform", "image-builder"];
-    unit.add(
-        resource(
-            "ImageBuilderRole",
-            "AWS::IAM::Role",
-            json!({
-                "RoleName": "landfall-image-builder",
-                "Path": ROLE_PATH,
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [{ "Effect": "Allow", "Principal": { "Service": "ec2.amazonaws.com" }, "Action": "sts:AssumeRole" }]
-                },
-                "ManagedPolicyArns": [
-                    intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
-                    intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/EC2InstanceProfileForImageBuilder")
-                ]
-            }),
-        )
-        .at(&part),
-    );
-    unit.add(
-        resource(
-            "ImageBuilderInstanceProfile",
-            "AWS::IAM::InstanceProfile",
-            json!({ "Path": ROLE_PATH, "Roles": [{ "Ref": "ImageBuilderRole" }] }),
-        )
-        .at(&part),
-    );
-    unit.add(
-        resource(
-            "MetalInfrastructure",
-            "AWS::ImageBuilder::InfrastructureConfiguration",
-            json!({
-                "Name": format!("{}-metal", ctx.slug),
-                "InstanceProfileName": { "Ref": "ImageBuilderInstanceProfile" },
-                "InstanceTypes": ["m7i.large"],
-                "TerminateInstanceOnFailure": true,
-                "InstanceMetadataOptions": { "HttpTokens": "required" }
-            }),
-        )
-        .at(&part),
-    );
-    unit.add(
-        resource(
-            "MetalRecipe",
-            "AWS::ImageBuilder::ImageRecipe",
-            json!({
-                "Name": format!("{}-metal", ctx.slug),
-                "Version": "1.0.0",
-                "ParentImage": intrinsic::sub("arn:${AWS::Partition}:imagebuilder:${AWS::Region}:aws:image/amazon-linux-2023-x86/x.x.x"),
-                "Components": [
-                    { "ComponentArn": intrinsic::sub("arn:${AWS::Partition}:imagebuilder:${AWS::Region}:aws:component/update-linux/x.x.x") },
-                    { "ComponentArn": intrinsic::sub("arn:${AWS::Partition}:imagebuilder:${AWS::Region}:aws:component/amazon-cloudwatch-agent-linux/x.x.x") }
-                ],
-                "BlockDeviceMappings": [{
-                    "DeviceName": "/dev/xvda",
-                    "Ebs": { "Encrypted": true, "VolumeSize": 30, "VolumeType": "gp3", "DeleteOnTermination": true }
-                }]
-            }),
-        )
-        .at(&part),
-    );
-    let distributions: Vec<Value> = ctx
-        .regions
-        .iter()
-        .map(|region| {
-            json!({
-                "Region": region,
-                "AmiDistributionConfiguration": {
-                    "Name": format!("{}-metal-{{{{ imagebuilder:buildDate }}}}", ctx.slug),
-                    "LaunchPermissionConfiguration": {
-                        "OrganizationArns": [intrinsic::sub(format!(
-                            "arn:${{AWS::Partition}}:organizations::${{{management}}}:organization/${{{org}}}"
-                        ))]
-                    }
-                }
-            })
-        })
-        .collect();
-    unit.add(
-        resource(
-            "MetalDistribution",
-            "AWS::ImageBuilder::DistributionConfiguration",
-            json!({ "Name": format!("{}-metal", ctx.slug), "Distributions": distributions }),
-        )
-        .at(&part),
-    );
-    unit.add(
-        resource(
-            "MetalPipeline",
-            "AWS::ImageBuilder::ImagePipeline",
-            json!({
-                "Name": format!("{}-metal", ctx.slug),
-                "Description": "AMIs for the metal instances of latency-sensitive services",
-                "ImageRecipeArn": { "Ref": "MetalRecipe" },
-                "InfrastructureConfigurationArn": { "Ref": "MetalInfrastructure" },
-                "DistributionConfigurationArn": { "Ref": "MetalDistribution" },
-                "ImageTestsConfiguration": { "ImageTestsEnabled": true, "TimeoutMinutes": 90 },
-                "Schedule": {
-                    "ScheduleExpression": "cron(0 3 ? * MON *)",
-                    "PipelineExecutionStartCondition": "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
-                },
-                "Status": "ENABLED"
-            }),
-        )
-        .at(&part),
     );
 }
