@@ -7,6 +7,7 @@
 //! This crate does no I/O.
 
 pub mod aws;
+pub mod engines;
 pub mod footprint;
 pub mod limits;
 pub mod model;

@@ -116,6 +116,8 @@ limits! {
     managed_policies_per_permission_set = 20, "https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html";
     /// Longest permission set session, in hours.
     permission_set_max_session_hours = 12, "https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html";
+    /// vCPUs of running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances per account and region (quota L-1216C47A; a new account's default: raise it before metal fleets deploy).
+    on_demand_standard_vcpus = 5, "https://docs.aws.amazon.com/cli/latest/reference/service-quotas/get-aws-default-service-quota.html";
 }
 
 #[cfg(test)]

@@ -239,6 +239,8 @@ pub struct Service {
     pub calls: Vec<ServiceId>,
     /// `<github organization>/<repository>`.
     pub repository: String,
+    /// The image tag of the first deployment, when the spec names one.
+    pub image_tag: Option<String>,
     #[serde(skip)]
     pub origin: Pointer,
 }

@@ -147,7 +147,8 @@ pub enum AccountClass {
     SecurityTooling,
     /// Owns the VPCs and shares subnets to workload accounts through RAM.
     Networking,
-    /// CI/CD: GitHub OIDC deploy roles, ECR, CodeArtifact, Image Builder.
+    /// CI/CD: GitHub OIDC deploy roles, ECR (replicated to the regions that
+    /// run tasks), CodeArtifact.
     SharedServices,
     /// Metrics, traces, dashboards and the log pipeline's consumers.
     Observability,
@@ -522,8 +523,8 @@ pub struct Service {
     /// Load it is sized for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling: Option<Scaling>,
-    /// Runs on metal instances from the Image Builder AMI in the domain's
-    /// cluster placement group instead of Fargate.
+    /// Runs on metal instances (AWS's ECS-optimized AMI) in cluster
+    /// placement groups of its domain's account instead of Fargate.
     #[serde(default)]
     pub latency_sensitive: bool,
     /// Who can reach it.
@@ -536,6 +537,12 @@ pub struct Service {
     /// service name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
+    /// Tag (or `@sha256:` digest) of the image the service's stack is first
+    /// deployed with; its pipeline pushes that image to the service's
+    /// repository before the first deployment, and registers later task
+    /// definitions itself. Default: `bootstrap`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_tag: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -642,8 +649,11 @@ pub enum Engine {
         instance_class: String,
         /// Writer plus readers (1 to 16).
         instances: u8,
-        /// A cluster fed by native binlog replication, for analytics and heavy
-        /// queries (Aurora MySQL only).
+        /// Analytics and heavy queries (Aurora MySQL only): reader instances
+        /// of their own class in the same cluster, last in failover order,
+        /// behind a custom endpoint of their own and left out of the
+        /// application's reader endpoint. (A binlog replica cluster is
+        /// something Aurora creates only in another region.)
         #[serde(default, skip_serializing_if = "Option::is_none")]
         binlog_replica: Option<BinlogReplica>,
     },
@@ -701,7 +711,10 @@ pub enum AuroraFlavor {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BinlogReplica {
+    /// Instance class of the analytics readers.
     pub instance_class: String,
+    /// How many analytics readers (with the cluster's own instances, at
+    /// most 16 per cluster).
     pub instances: u8,
 }
 

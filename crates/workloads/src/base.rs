@@ -14,9 +14,19 @@ use crate::Problem;
 
 /// The metal instance type of latency-sensitive services.
 pub const METAL_INSTANCE_TYPE: &str = "c7i.metal-24xl";
-/// SSM parameter (in every workload account and region) holding the latest
-/// metal AMI: the Image Builder distribution writes it.
-pub const METAL_AMI_PARAMETER: &str = "/landfall/ami/metal";
+/// Its vCPUs, which count against the account's On-Demand Standard vCPU
+/// quota (<https://docs.aws.amazon.com/ec2/latest/instancetypes/co.html>).
+pub const METAL_INSTANCE_VCPUS: u64 = 96;
+/// Instances of one placement group's Auto Scaling group, at most.
+pub const METAL_INSTANCES_PER_GROUP: u64 = 4;
+/// The AMI of the metal instances: the ECS-optimized Amazon Linux 2023 AMI
+/// (with the ECS agent), through the public SSM parameter AWS publishes in
+/// every region and account; read at each deployment, so a stack update
+/// moves the instances to the latest image. Nothing of the platform creates
+/// or shares it.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/retrieve-ecs-optimized_AMI.html>
+pub const METAL_AMI_PARAMETER: &str =
+    "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id";
 
 /// Whether a service is reached through the load balancer in this
 /// environment, and whether from the internet (through CloudFront).
@@ -350,13 +360,22 @@ fn capacity(
         .filter(|g| g.vpc == place.vpc.id && g.domain == place.domain.id)
         .collect();
     let app = ctx.subnets(place, TierKind::Application);
+    check_vcpu_quota(ctx, place, groups.len(), problems);
     for group in groups {
         let az = ctx.az_letter(place, group.az);
-        let pg = b.network_param(
-            ctx,
-            &logical_id(&["PlacementGroup", &az]),
-            ("placement-group", group.name.clone()),
-            problems,
+        // The account's own cluster placement group in the AZ: a group
+        // shared through RAM must be named by its id by the accounts it is
+        // shared with, which CloudFormation does not return; one of its own
+        // is named, as its owner may.
+        // <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/share-placement-group.html>
+        let pg = logical_id(&["PlacementGroup", &az]);
+        b.add(
+            &pg,
+            "AWS::EC2::PlacementGroup",
+            json!({
+                "Strategy": "cluster",
+                "Tags": std_tags(place, &[("Name", &group.name)])
+            }),
         );
         let Some(subnet) = app.iter().find(|s| s.az == group.az) else {
             continue;
@@ -368,7 +387,7 @@ fn capacity(
             "AWS::AutoScaling::AutoScalingGroup",
             json!({
                 "MinSize": "0",
-                "MaxSize": "4",
+                "MaxSize": METAL_INSTANCES_PER_GROUP.to_string(),
                 "LaunchTemplate": {
                     "LaunchTemplateId": { "Ref": "MetalLaunchTemplate" },
                     "Version": { "Fn::GetAtt": ["MetalLaunchTemplate", "LatestVersionNumber"] }
@@ -411,6 +430,33 @@ fn capacity(
         ] } });
     }
     refs
+}
+
+/// The metal fleet of a placement at its largest must fit the account's
+/// On-Demand Standard vCPU quota (new accounts start at 5 vCPUs: less than
+/// one metal instance); the spec's `limits:` says what has been granted.
+fn check_vcpu_quota(
+    ctx: &Ctx<'_>,
+    place: &Placement<'_>,
+    groups: usize,
+    problems: &mut Vec<Problem>,
+) {
+    let quota = ctx.model.limits.on_demand_standard_vcpus;
+    let fleet = groups as u64 * METAL_INSTANCES_PER_GROUP * METAL_INSTANCE_VCPUS;
+    if fleet > quota {
+        problems.push(Problem {
+            code: "workloads::vcpu-quota",
+            message: format!(
+                "the metal fleet of `{}` in `{}` ({}) reaches {fleet} vCPUs of `{METAL_INSTANCE_TYPE}`, over the On-Demand Standard vCPU quota of {quota}",
+                place.domain.name, place.env.name, place.region.name
+            ),
+            help: format!(
+                "request `Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances` (L-1216C47A) of at least {fleet} vCPUs for account `{}` in {}, then set `limits: on_demand_standard_vcpus` to what was granted",
+                place.account.name, place.region.name
+            ),
+            at: Some(place.domain.origin.clone()),
+        });
+    }
 }
 
 /// The edge stack: the CloudFront web ACL in `us-east-1`, made with the

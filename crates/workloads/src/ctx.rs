@@ -316,7 +316,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Domains (by index) whose services use an MSK store's topics in an
-    /// environment, or ship logs to it.
+    /// environment.
     pub fn msk_clients(
         &self,
         store: &landfall_model::DataStore,
@@ -395,6 +395,7 @@ impl Builder {
                 resources: Vec::new(),
                 outputs: Vec::new(),
                 depends_on: Vec::new(),
+                inputs: Vec::new(),
             },
         }
     }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::base::exposure;
 use crate::ctx::{priorities, Ctx};
-use crate::policy::{log_topic, task_policy};
+use crate::policy::task_policy;
 use crate::sizing::{size, HEADROOM_PERCENT, TARGET_UTILISATION_PERCENT};
 use crate::store::{port, MSK_IAM_PORT};
 
@@ -35,7 +35,7 @@ pub fn service(model: &Model, plan: &AddressPlan, name: &str) -> Option<String> 
         service.port,
         service.health_check_path,
         if service.latency_sensitive {
-            "latency-sensitive: EC2 capacity on metal instances from the Image Builder AMI, in the domain's cluster placement groups"
+            "latency-sensitive: EC2 capacity on metal instances from the ECS-optimized AMI, in the account's own cluster placement groups"
         } else {
             "Fargate"
         }
@@ -157,13 +157,6 @@ pub fn service(model: &Model, plan: &AddressPlan, name: &str) -> Option<String> 
                 "    out tcp {MSK_IAM_PORT} to the brokers of {} (topic {})",
                 model.data_store(topic.cluster).name,
                 topic.name
-            );
-        }
-        if let Some((store, topic)) = log_topic(model, place.env.id) {
-            let _ = writeln!(
-                out,
-                "    out tcp {MSK_IAM_PORT} to the brokers of {} (log pipeline, topic {topic})",
-                store.name
             );
         }
         for callee in &service.calls {

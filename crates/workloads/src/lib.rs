@@ -14,9 +14,9 @@
 //!
 //! | stack | what |
 //! |---|---|
-//! | `<org>-workloads-<domain>-<env>` | the account's data KMS key, the ECS cluster, the EC2 capacity providers of latency-sensitive services (metal instances from the Image Builder AMI, in the domain's cluster placement groups), the internal load balancer |
+//! | `<org>-workloads-<domain>-<env>` | the account's data KMS key, the ECS cluster, the EC2 capacity providers of latency-sensitive services (metal instances from the ECS-optimized AMI, in cluster placement groups of the account's own), the internal load balancer |
 //! | `<org>-workloads-<domain>-<env>-edge` | the CloudFront WAF web ACL (in `us-east-1`, where CloudFront's web ACLs live), when the domain has public services there; one per environment, used by every region's distributions |
-//! | `<org>-workloads-<domain>-<env>-store-<store>` | one data store: Aurora cluster (and its binlog replica cluster), Valkey replication group, Memcached cluster, DynamoDB table or MSK cluster with its topics |
+//! | `<org>-workloads-<domain>-<env>-store-<store>` | one data store: Aurora cluster (with its analytics readers behind their own endpoint), Valkey replication group with its IAM-authenticated users, Memcached cluster, DynamoDB table or MSK cluster with its topics (`AWS::MSK::Topic`) |
 //! | `<org>-workloads-<domain>-<env>-service-<service>` | one service: task and execution roles, log group, task definition, security group and the rules of its declared dependencies, target group and listener rule, ECS service, autoscaling, CloudFront distribution when public, its deploy role |
 //!
 //! Logical ids and stack names derive from model names only, so adding a
@@ -328,6 +328,7 @@ mod tests {
             resources: Vec::new(),
             outputs: Vec::new(),
             depends_on: Vec::new(),
+            inputs: Vec::new(),
         }
     }
 

@@ -5,12 +5,12 @@
 //!
 //! | dependency | actions | resource |
 //! |---|---|---|
-//! | Aurora / RDS store | `rds-db:connect` (IAM database authentication) | the cluster's (and its binlog replica's) database user named after the service |
+//! | Aurora / RDS store | `rds-db:connect` (IAM database authentication; none for SQL Server, which has none) | the cluster's (or instance's) database user named after the service |
 //! | DynamoDB store | item reads and writes, `DescribeTable` | the table and its indexes; the account's data key through DynamoDB only |
-//! | Valkey / Memcached | none: reached over TLS on the network the security groups open | — |
+//! | Valkey | `elasticache:Connect` (IAM authentication) | the replication group and the service's own user |
+//! | Memcached | none: reached over TLS on the network the security groups open | — |
 //! | produced topic | `kafka-cluster:Connect`, `DescribeCluster`, `WriteData`, `DescribeTopic` | the topic's cluster and the topic |
 //! | consumed topic | the same with `ReadData`, and `AlterGroup`/`DescribeGroup` on the service's own consumer groups | the topic, `group/<cluster>/*/<service>*` |
-//! | the log pipeline | `WriteData` on the platform's log topic (the log router) | that topic only |
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -87,25 +87,20 @@ pub fn task_policy(model: &Model, place: &Placement<'_>, service: &Service) -> T
         let stack = store_stack(model, place, store);
         let sid = logical_id(&["Store", &store.name]);
         match &store.engine {
-            Engine::Aurora { binlog_replica, .. } => {
-                let mut resources = vec![json!({ "Fn::Sub": [
+            Engine::Aurora { .. } => p.grants.push(Grant {
+                sid,
+                actions: vec!["rds-db:connect"],
+                resources: vec![json!({ "Fn::Sub": [
                     format!("arn:${{AWS::Partition}}:rds-db:${{AWS::Region}}:${{AWS::AccountId}}:dbuser:${{Cluster}}/{}", service.name),
                     { "Cluster": { "Fn::ImportValue": format!("{stack}:ClusterResourceId") } }
-                ] })];
-                if binlog_replica.is_some() {
-                    resources.push(json!({ "Fn::Sub": [
-                        format!("arn:${{AWS::Partition}}:rds-db:${{AWS::Region}}:${{AWS::AccountId}}:dbuser:${{Cluster}}/{}", service.name),
-                        { "Cluster": { "Fn::ImportValue": format!("{stack}:ReplicaClusterResourceId") } }
-                    ] }));
-                }
-                p.grants.push(Grant {
-                    sid,
-                    actions: vec!["rds-db:connect"],
-                    resources,
-                    condition: None,
-                    why: format!("connects to `{}` as database user `{}` (IAM authentication)", store.name, service.name),
-                });
-            }
+                ] })],
+                condition: None,
+                why: format!("connects to `{}` as database user `{}` (IAM authentication)", store.name, service.name),
+            }),
+            // SQL Server has no IAM database authentication: its logins are
+            // the database's own, and IAM grants nothing.
+            Engine::Rds { engine, .. }
+                if !landfall_model::engines::engine(engine).is_some_and(|e| e.iam_auth) => {}
             Engine::Rds { .. } => p.grants.push(Grant {
                 sid,
                 actions: vec!["rds-db:connect"],
@@ -116,6 +111,19 @@ pub fn task_policy(model: &Model, place: &Placement<'_>, service: &Service) -> T
                 condition: None,
                 why: format!("connects to `{}` as database user `{}` (IAM authentication)", store.name, service.name),
             }),
+            Engine::Valkey { .. } => {
+                let base = "arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}";
+                p.grants.push(Grant {
+                    sid,
+                    actions: vec!["elasticache:Connect"],
+                    resources: vec![
+                        sub(format!("{base}:replicationgroup:{}", crate::store::replication_group_id(store))),
+                        sub(format!("{base}:user:{}", crate::store::cache_user_id(store, &service.name))),
+                    ],
+                    condition: None,
+                    why: format!("connects to `{}` as its own user (IAM authentication)", store.name),
+                });
+            }
             Engine::Dynamodb { .. } => {
                 let table = format!("arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{}", store.name);
                 p.grants.push(Grant {
@@ -146,7 +154,7 @@ pub fn task_policy(model: &Model, place: &Placement<'_>, service: &Service) -> T
                     why: format!("the table `{}` is encrypted with the account's data key", store.name),
                 });
             }
-            Engine::Valkey { .. } | Engine::Memcached { .. } | Engine::Msk { .. } => {}
+            Engine::Memcached { .. } | Engine::Msk { .. } => {}
         }
     }
     // Topics, grouped by cluster.
@@ -231,30 +239,12 @@ pub fn task_policy(model: &Model, place: &Placement<'_>, service: &Service) -> T
             });
         }
     }
-    if let Some((store, topic)) = log_topic(model, env) {
-        if let Some(acct) = account_of(model, place, store, &mut p.accounts) {
-            let base = format!("arn:${{AWS::Partition}}:kafka:${{AWS::Region}}:{acct}");
-            p.grants.push(Grant {
-                sid: "LogPipeline".into(),
-                actions: vec![
-                    "kafka-cluster:Connect",
-                    "kafka-cluster:DescribeTopic",
-                    "kafka-cluster:WriteData",
-                ],
-                resources: vec![
-                    sub(format!("{base}:cluster/{}/*", store.name)),
-                    sub(format!("{base}:topic/{}/*/{topic}", store.name)),
-                ],
-                condition: None,
-                why: format!("its log router ships logs to `{topic}` on `{}`", store.name),
-            });
-        }
-    }
     p
 }
 
 /// The log pipeline's MSK cluster and topic in an environment, if the
-/// platform has one there.
+/// platform has one there. Tasks do not write to it: they log to CloudWatch
+/// Logs (the `awslogs` driver), from where the log pipeline ships them.
 pub fn log_topic(model: &Model, env: landfall_model::EnvId) -> Option<(&DataStore, &str)> {
     let logs = &model.observability.as_ref()?.logs;
     let store = model

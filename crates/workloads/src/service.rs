@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use landfall_graph::{logical_id, ParameterValue, Stack};
+use landfall_graph::{logical_id, ExternalInput, InputKind, ParameterValue, Stack};
 use landfall_model::Service;
 use landfall_spec::types::Engine;
 use landfall_spec::types::TierKind;
@@ -13,7 +13,7 @@ use crate::ctx::{
     account_unique_name, import, std_tags, Builder, Ctx, Placement, BOUNDARY,
     DEPLOY_PRINCIPAL_PATH, ROLE_PATH,
 };
-use crate::policy::{document, log_topic, store_stack, task_policy};
+use crate::policy::{document, store_stack, task_policy};
 use crate::sizing::{size, CPU_TARGET_PERCENT};
 use crate::store::{port, MSK_IAM_PORT};
 use crate::Problem;
@@ -21,13 +21,11 @@ use crate::Problem;
 /// The header the load balancer routes on; CloudFront sets it for public
 /// services, callers set it for internal ones.
 pub const ROUTING_HEADER: &str = "X-Landfall-Service";
-/// Tag of the first image, until CI/CD registers task definitions of its own.
-pub const INITIAL_IMAGE_TAG: &str = "initial";
-/// SSM parameter (per workload account and region) with the bootstrap
-/// brokers of the log pipeline's MSK cluster.
-pub const LOG_BROKERS_PARAMETER: &str = "/landfall/logs/brokers";
-/// The log router image (AWS for Fluent Bit, with the MSK IAM plugin).
-pub const LOG_ROUTER_IMAGE: &str = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable";
+/// Tag of the image a service's stack starts with when the spec names none:
+/// its pipeline pushes it to the service's repository before the first
+/// deployment (a declared input of the stack), and registers later task
+/// definitions itself.
+pub const DEFAULT_IMAGE_TAG: &str = "bootstrap";
 
 const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
@@ -84,7 +82,6 @@ pub(crate) fn build(
     let vpc = b.vpc_ref(ctx, place, problems);
     let app = ctx.subnets(place, TierKind::Application);
     let subnets = b.subnet_refs(ctx, place, &app, problems);
-    let home = model.region(model.organization.home_region).name.clone();
     let shared = ctx.shared.map(|a| b.account_param(&a.name));
     let shared_sub = shared
         .as_ref()
@@ -125,16 +122,13 @@ pub(crate) fn build(
             }),
         ));
     }
-    // MSK clusters of its topics and of the log pipeline: the cluster's data subnets.
-    let mut clusters: BTreeSet<usize> = service
+    // MSK clusters of its topics: the cluster's data subnets.
+    let clusters: BTreeSet<usize> = service
         .produces
         .iter()
         .chain(&service.consumes)
         .map(|t| model.topic(*t).cluster.index())
         .collect();
-    if let Some((store, _)) = log_topic(model, place.env.id) {
-        clusters.insert(store.id.index());
-    }
     let mut seen = BTreeSet::new();
     for c in clusters {
         let store = &model.data_stores[c];
@@ -242,13 +236,15 @@ pub(crate) fn build(
         }]
     });
     let repo = format!("{}/{}", place.domain.name, service.name);
-    let logs = log_topic(model, place.env.id);
-    let mut exec_statements = vec![
+    // Images come from the shared-services registry in the task's own
+    // region: the registry replicates every repository to each region that
+    // runs tasks, so a pull never crosses regions.
+    let exec_statements = vec![
         json!({ "Sid": "LogIn", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" }),
         json!({
             "Sid": "PullItsImage", "Effect": "Allow",
             "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": { "Fn::Sub": format!("arn:${{AWS::Partition}}:ecr:{home}:{shared_sub}:repository/{repo}") }
+            "Resource": { "Fn::Sub": format!("arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:{shared_sub}:repository/{repo}") }
         }),
         json!({
             "Sid": "WriteItsLogs", "Effect": "Allow",
@@ -256,12 +252,6 @@ pub(crate) fn build(
             "Resource": { "Fn::Sub": "${LogGroup.Arn}:*" }
         }),
     ];
-    if logs.is_some() {
-        exec_statements.push(json!({
-            "Sid": "LogBrokers", "Effect": "Allow", "Action": "ssm:GetParameters",
-            "Resource": { "Fn::Sub": format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{LOG_BROKERS_PARAMETER}") }
-        }));
-    }
     b.add(
         "ExecutionRole",
         "AWS::IAM::Role",
@@ -292,20 +282,28 @@ pub(crate) fn build(
     }
     b.add("TaskRole", "AWS::IAM::Role", task_role);
 
-    // Task definition.
+    // Task definition. Logs go to CloudWatch Logs through the awslogs
+    // driver; the log pipeline ships them on from there. (A Fluent Bit
+    // sidecar writing to MSK would need an image with MSK IAM support, the
+    // exact cluster ARN and, for clusters in other accounts, multi-VPC
+    // connectivity or a role in the cluster's account.)
+    let first_tag = service.image_tag.as_deref().unwrap_or(DEFAULT_IMAGE_TAG);
     let tag = b.param(
         "ImageTag",
-        "Image tag of the first deployment (CI/CD registers later ones)",
-        ParameterValue::Literal(INITIAL_IMAGE_TAG.into()),
+        "Image tag of the first deployment, pushed by the service's pipeline (CI/CD registers later ones)",
+        ParameterValue::Literal(first_tag.to_owned()),
     );
-    let image = json!({ "Fn::Sub": format!("{shared_sub}.dkr.ecr.{home}.${{AWS::URLSuffix}}/{repo}:${{{tag}}}") });
-    let awslogs = |prefix: &str| {
-        json!({
-            "LogDriver": "awslogs",
-            "Options": { "awslogs-group": { "Ref": "LogGroup" }, "awslogs-region": { "Ref": "AWS::Region" }, "awslogs-stream-prefix": prefix }
-        })
-    };
-    let mut app = json!({
+    // No stack pushes it: `landfall plan` checks it exists first.
+    b.stack.inputs.push(ExternalInput {
+        kind: InputKind::Image,
+        name: format!("{repo}:{first_tag}"),
+        why: format!(
+            "pushed by the pipeline of {} ({}) to the shared-services registry, which replicates it to every region that runs tasks",
+            service.name, service.repository
+        ),
+    });
+    let image = json!({ "Fn::Sub": format!("{shared_sub}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{repo}:${{{tag}}}") });
+    let containers = vec![json!({
         "Name": service.name,
         "Image": image,
         "Essential": true,
@@ -315,40 +313,12 @@ pub(crate) fn build(
         "Environment": [
             { "Name": "LANDFALL_SERVICE", "Value": service.name },
             { "Name": "LANDFALL_ENVIRONMENT", "Value": place.env.name }
-        ]
-    });
-    let mut containers = Vec::new();
-    if let Some((store, topic)) = logs {
-        let log_account = match model.workload_account(store.domain, place.env.id) {
-            Some(a) if a.id != place.account.id => format!("${{{}}}", b.account_param(&a.name)),
-            _ => "${AWS::AccountId}".to_owned(),
-        };
-        app["LogConfiguration"] = json!({
-            "LogDriver": "awsfirelens",
-            "Options": {
-                "Name": "kafka",
-                "Brokers": "${LOG_BROKERS}",
-                "Topics": topic,
-                "aws_msk_iam": "true",
-                "aws_msk_iam_cluster_arn": { "Fn::Sub": format!("arn:${{AWS::Partition}}:kafka:${{AWS::Region}}:{}:cluster/{}/*", log_account, store.name) }
-            }
-        });
-        app["DependsOn"] = json!([{ "ContainerName": "log-router", "Condition": "START" }]);
-        containers.push(json!({
-            "Name": "log-router",
-            "Image": LOG_ROUTER_IMAGE,
-            "Essential": true,
-            "ReadonlyRootFilesystem": true,
-            "Privileged": false,
-            "FirelensConfiguration": { "Type": "fluentbit" },
-            "Secrets": [{ "Name": "LOG_BROKERS", "ValueFrom": { "Fn::Sub": format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{LOG_BROKERS_PARAMETER}") } }],
-            "LogConfiguration": awslogs("log-router"),
-            "MemoryReservation": 64
-        }));
-    } else {
-        app["LogConfiguration"] = awslogs("app");
-    }
-    containers.insert(0, app);
+        ],
+        "LogConfiguration": {
+            "LogDriver": "awslogs",
+            "Options": { "awslogs-group": { "Ref": "LogGroup" }, "awslogs-region": { "Ref": "AWS::Region" }, "awslogs-stream-prefix": "app" }
+        }
+    })];
     let compat = if service.latency_sensitive {
         "EC2"
     } else {

@@ -9,11 +9,13 @@
 //! domains' application subnets on the IAM/TLS port instead, and allow
 //! their accounts in the cluster policy.
 //!
-//! MSK topics have no CloudFormation or hashicorp/aws resource type: they
-//! are `Custom::MskTopic` resources served by the account's
-//! `landfall-msk-topics` function (the Kafka admin API over IAM
-//! authentication); the Terraform emitter writes them as `kafka_topic`
-//! resources of the `Mongey/kafka` provider instead.
+//! MSK topics are `AWS::MSK::Topic` resources: the MSK topic API (Kafka
+//! 3.6 and later, provisioned clusters) creates them without a Kafka admin
+//! client, a function in the VPC or broker access
+//! (<https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-msk-topic.html>,
+//! <https://docs.aws.amazon.com/msk/latest/developerguide/msk-topic-operations-information.html>);
+//! the Terraform emitter writes them as `kafka_topic` resources of the
+//! `Mongey/kafka` provider.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,8 +29,6 @@ use crate::ctx::{import, std_tags, Builder, Ctx, Placement};
 use crate::policy::account_param;
 use crate::Problem;
 
-/// The service token of topic custom resources.
-pub const TOPIC_FUNCTION: &str = "landfall-msk-topics";
 /// The MSK port for IAM authentication over TLS.
 pub const MSK_IAM_PORT: u16 = 9098;
 
@@ -44,6 +44,7 @@ pub fn port(engine: &Engine) -> Option<u16> {
             ..
         } => Some(5432),
         Engine::Rds { engine, .. } if engine.contains("postgres") => Some(5432),
+        Engine::Rds { engine, .. } if engine.starts_with("sqlserver") => Some(1433),
         Engine::Rds { .. } => Some(3306),
         Engine::Valkey { .. } => Some(6379),
         Engine::Memcached { .. } => Some(11211),
@@ -61,19 +62,17 @@ pub fn is_burst(class: &str) -> bool {
 }
 
 /// Domains (by index) whose services use topics of each MSK store in each
-/// environment, or ship logs to it: (store index, environment index) →
-/// domain indexes. Found once for the whole model.
+/// environment: (store index, environment index) → domain indexes. Found
+/// once for the whole model.
 pub fn msk_clients(model: &Model) -> BTreeMap<(usize, usize), BTreeSet<usize>> {
     let mut out: BTreeMap<(usize, usize), BTreeSet<usize>> = BTreeMap::new();
     for service in &model.services {
         for &env in &service.environments {
-            let log_cluster = crate::policy::log_topic(model, env).map(|(s, _)| s.id);
             let clusters = service
                 .produces
                 .iter()
                 .chain(&service.consumes)
-                .map(|t| model.topic(*t).cluster)
-                .chain(log_cluster);
+                .map(|t| model.topic(*t).cluster);
             for cluster in clusters {
                 out.entry((cluster.index(), env.index()))
                     .or_default()
@@ -183,40 +182,37 @@ pub(crate) fn build(
             instances,
             binlog_replica,
         } => {
-            let (engine, family, logs, user) = match flavor {
-                AuroraFlavor::Mysql => (
-                    "aurora-mysql",
-                    "aurora-mysql8.0",
-                    vec!["audit", "error", "slowquery"],
-                    "admin",
-                ),
-                AuroraFlavor::Postgresql => (
-                    "aurora-postgresql",
-                    "aurora-postgresql16",
-                    vec!["postgresql"],
-                    "postgres",
-                ),
+            let (engine, user) = match flavor {
+                AuroraFlavor::Mysql => ("aurora-mysql", "admin"),
+                AuroraFlavor::Postgresql => ("aurora-postgresql", "postgres"),
+            };
+            let Some(pinned) = pinned(engine, store, problems) else {
+                return b.stack;
+            };
+            let logs: Vec<&str> = match flavor {
+                AuroraFlavor::Mysql => vec!["audit", "error", "slowquery"],
+                AuroraFlavor::Postgresql => vec!["postgresql"],
             };
             b.add(
                 "SubnetGroup",
                 "AWS::RDS::DBSubnetGroup",
                 json!({ "DBSubnetGroupDescription": format!("Data subnets of {}", store.name), "SubnetIds": subnets, "Tags": tags(&[]) }),
             );
-            let mut parameters = match flavor {
+            let parameters = match flavor {
                 AuroraFlavor::Mysql => json!({ "require_secure_transport": "ON" }),
                 AuroraFlavor::Postgresql => json!({ "rds.force_ssl": "1" }),
             };
-            if binlog_replica.is_some() {
-                parameters["binlog_format"] = json!("ROW");
-            }
             b.add(
                 "ClusterParameters",
                 "AWS::RDS::DBClusterParameterGroup",
-                json!({ "Description": format!("{} ({class}): TLS required", store.name), "Family": family, "Parameters": parameters, "Tags": tags(&[]) }),
+                json!({ "Description": format!("{} ({class}): TLS required", store.name), "Family": pinned.family, "Parameters": parameters, "Tags": tags(&[]) }),
             );
-            let cluster = |source: Option<Value>| {
-                let mut c = json!({
+            b.add(
+                "Cluster",
+                "AWS::RDS::DBCluster",
+                json!({
                     "Engine": engine,
+                    "EngineVersion": pinned.version,
                     "DBClusterParameterGroupName": { "Ref": "ClusterParameters" },
                     "DBSubnetGroupName": { "Ref": "SubnetGroup" },
                     "VpcSecurityGroupIds": [{ "Ref": "SecurityGroup" }],
@@ -228,27 +224,20 @@ pub(crate) fn build(
                     "BackupRetentionPeriod": retention,
                     "CopyTagsToSnapshot": true,
                     "EnableCloudwatchLogsExports": logs,
+                    "MasterUsername": user,
+                    "ManageMasterUserPassword": true,
+                    "MasterUserSecret": { "KmsKeyId": key },
                     "Tags": tags(&[])
-                });
-                match source {
-                    Some(source) => c["ReplicationSourceIdentifier"] = source,
-                    None => {
-                        c["MasterUsername"] = json!(user);
-                        c["ManageMasterUserPassword"] = json!(true);
-                        c["MasterUserSecret"] = json!({ "KmsKeyId": key });
-                    }
-                }
-                c
-            };
-            b.add("Cluster", "AWS::RDS::DBCluster", cluster(None))
-                .retain = true;
+                }),
+            )
+            .retain = true;
             instances_of(
                 &mut b,
-                "Cluster",
                 "Instance",
                 engine,
                 instance_class,
                 *instances,
+                None,
                 &key,
                 &tags(&[]),
             );
@@ -262,41 +251,21 @@ pub(crate) fn build(
                 json!({ "Fn::GetAtt": ["Cluster", "Endpoint.Address"] }),
                 true,
             );
-            b.output(
-                "ReaderEndpoint",
-                json!({ "Fn::GetAtt": ["Cluster", "ReadEndpoint.Address"] }),
-                true,
-            );
-            if let Some(replica) = binlog_replica {
-                // Aurora MySQL cluster-to-cluster binlog replication: the
-                // replica cluster names its source; heavy queries and
-                // analytics use its endpoint.
-                b.add(
-                    "AnalyticsReplica",
-                    "AWS::RDS::DBCluster",
-                    cluster(Some(json!({ "Fn::GetAtt": ["Cluster", "DBClusterArn"] }))),
-                )
-                .retain = true;
-                instances_of(
+            match binlog_replica {
+                None => b.output(
+                    "ReaderEndpoint",
+                    json!({ "Fn::GetAtt": ["Cluster", "ReadEndpoint.Address"] }),
+                    true,
+                ),
+                Some(analytics) => analytics_readers(
                     &mut b,
-                    "AnalyticsReplica",
-                    "ReplicaInstance",
+                    store,
                     engine,
-                    &replica.instance_class,
-                    replica.instances,
+                    analytics,
                     &key,
-                    &tags(&[("landfall:role", "analytics-binlog-replica")]),
-                );
-                b.output(
-                    "ReplicaClusterResourceId",
-                    json!({ "Fn::GetAtt": ["AnalyticsReplica", "DBClusterResourceId"] }),
-                    true,
-                );
-                b.output(
-                    "AnalyticsEndpoint",
-                    json!({ "Fn::GetAtt": ["AnalyticsReplica", "Endpoint.Address"] }),
-                    true,
-                );
+                    &tags(&[]),
+                    &tags(&[("landfall:role", "analytics-reader")]),
+                ),
             }
         }
         Engine::Rds {
@@ -304,6 +273,9 @@ pub(crate) fn build(
             instance_class,
             reason,
         } => {
+            let Some(pinned) = pinned(engine, store, problems) else {
+                return b.stack;
+            };
             b.add(
                 "SubnetGroup",
                 "AWS::RDS::DBSubnetGroup",
@@ -314,6 +286,7 @@ pub(crate) fn build(
                 "AWS::RDS::DBInstance",
                 json!({
                     "Engine": engine,
+                    "EngineVersion": pinned.version,
                     "DBInstanceClass": instance_class,
                     "AllocatedStorage": "100",
                     "StorageType": "gp3",
@@ -322,7 +295,7 @@ pub(crate) fn build(
                     "MasterUserSecret": { "KmsKeyId": key },
                     "StorageEncrypted": true,
                     "KmsKeyId": key,
-                    "EnableIAMDatabaseAuthentication": true,
+                    "EnableIAMDatabaseAuthentication": pinned.iam_auth,
                     "MultiAZ": place.env.production,
                     "PubliclyAccessible": false,
                     "DeletionProtection": true,
@@ -331,7 +304,7 @@ pub(crate) fn build(
                     "AutoMinorVersionUpgrade": true,
                     "EnablePerformanceInsights": true,
                     "PerformanceInsightsKMSKeyId": key,
-                    "EnableCloudwatchLogsExports": if engine.contains("postgres") { vec!["postgresql"] } else { vec!["error", "slowquery"] },
+                    "EnableCloudwatchLogsExports": pinned.log_exports,
                     "DBSubnetGroupName": { "Ref": "SubnetGroup" },
                     "VPCSecurityGroups": [{ "Ref": "SecurityGroup" }],
                     "Tags": tags(&[("landfall:reason", &tag_value(reason))])
@@ -359,13 +332,19 @@ pub(crate) fn build(
                 "AWS::ElastiCache::SubnetGroup",
                 json!({ "Description": format!("Data subnets of {}", store.name), "SubnetIds": subnets, "Tags": tags(&[]) }),
             );
+            let Some(pinned) = pinned("valkey", store, problems) else {
+                return b.stack;
+            };
+            let group = cache_users(&mut b, model, place, store);
             let failover = *replicas_per_shard > 0;
             b.add(
                 "ReplicationGroup",
                 "AWS::ElastiCache::ReplicationGroup",
                 json!({
+                    "ReplicationGroupId": replication_group_id(store),
                     "ReplicationGroupDescription": format!("{} ({class})", store.name),
                     "Engine": "valkey",
+                    "EngineVersion": pinned.version,
                     "CacheNodeType": node_type,
                     "NumNodeGroups": (*shards).max(1),
                     "ReplicasPerNodeGroup": replicas_per_shard,
@@ -376,6 +355,7 @@ pub(crate) fn build(
                     "KmsKeyId": key,
                     "TransitEncryptionEnabled": true,
                     "TransitEncryptionMode": "required",
+                    "UserGroupIds": [group],
                     "Port": 6379,
                     "CacheSubnetGroupName": { "Ref": "SubnetGroup" },
                     "SecurityGroupIds": [{ "Ref": "SecurityGroup" }],
@@ -403,6 +383,7 @@ pub(crate) fn build(
                 "AWS::ElastiCache::CacheCluster",
                 json!({
                     "Engine": "memcached",
+                    "EngineVersion": landfall_model::engines::engine("memcached").map_or("", |e| e.version),
                     "CacheNodeType": node_type,
                     "NumCacheNodes": (*nodes).max(1),
                     "AZMode": if *nodes > 1 { "cross-az" } else { "single-az" },
@@ -451,7 +432,7 @@ pub(crate) fn build(
                 "AWS::MSK::Cluster",
                 json!({
                     "ClusterName": store.name,
-                    "KafkaVersion": "3.8.x",
+                    "KafkaVersion": landfall_model::engines::engine("kafka").map_or("", |e| e.version),
                     "NumberOfBrokerNodes": u32::from((*brokers_per_az).max(1)) * azs,
                     "BrokerNodeGroupInfo": {
                         "InstanceType": broker_type,
@@ -515,16 +496,22 @@ pub(crate) fn build(
                     .map_or((topic.partitions, topic.retention_hours), |t| {
                         (t.partitions, t.retention_hours)
                     });
+                // Topic configuration: base64 of a JSON object of Kafka
+                // topic properties (the MSK topic API's `Configs`).
+                let configs = json!({
+                    "min.insync.replicas": "2",
+                    "retention.ms": (u64::from(hours) * 3_600_000).to_string()
+                })
+                .to_string();
                 b.add(
                     &logical_id(&["Topic", &topic.name]),
-                    "Custom::MskTopic",
+                    "AWS::MSK::Topic",
                     json!({
-                        "ServiceToken": { "Fn::Sub": format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{TOPIC_FUNCTION}") },
                         "ClusterArn": { "Ref": "Cluster" },
                         "TopicName": topic.name,
-                        "Partitions": partitions,
+                        "PartitionCount": partitions,
                         "ReplicationFactor": 3,
-                        "Config": { "retention.ms": (u64::from(hours) * 3_600_000).to_string(), "min.insync.replicas": "2" }
+                        "Configs": { "Fn::Base64": configs }
                     }),
                 );
             }
@@ -534,6 +521,80 @@ pub(crate) fn build(
         b.output("Port", json!(p.to_string()), true);
     }
     b.stack
+}
+
+/// ElastiCache names (replication group and user ids): 1 to 40 letters,
+/// digits and hyphens; longer names keep a stable hash of the rest.
+fn cache_name(name: &str) -> String {
+    const MAX: usize = 40;
+    if name.len() <= MAX {
+        return name.to_owned();
+    }
+    let hash = crate::ctx::stable_slot(name, u64::from(u32::MAX));
+    let head: String = name.chars().take(MAX - 9).collect();
+    format!("{}-{hash:08x}", head.trim_end_matches('-'))
+}
+
+/// The replication group id of a Valkey store (the task policy names it).
+pub fn replication_group_id(store: &DataStore) -> String {
+    cache_name(&store.name)
+}
+
+/// The ElastiCache user a service connects to a Valkey store as (IAM
+/// authentication: its user id and user name are the same).
+pub fn cache_user_id(store: &DataStore, service: &str) -> String {
+    cache_name(&format!("{}-{service}", store.name))
+}
+
+/// The Valkey store's user group: a disabled `default` user (every user
+/// group needs one) and one IAM-authenticated user per service that
+/// declares the store in this environment. A client connects with a token
+/// signed by its task role, which may `elasticache:Connect` as its own user
+/// only; no password exists.
+/// <https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html>
+fn cache_users(b: &mut Builder, model: &Model, place: &Placement<'_>, store: &DataStore) -> Value {
+    let mut users = vec![json!({ "Ref": "DefaultCacheUser" })];
+    b.add(
+        "DefaultCacheUser",
+        "AWS::ElastiCache::User",
+        json!({
+            "UserId": cache_name(&format!("{}-default", store.name)),
+            "UserName": "default",
+            "Engine": "valkey",
+            "AccessString": "off -@all",
+            "AuthenticationMode": { "Type": "no-password-required" }
+        }),
+    );
+    for service in model
+        .services
+        .iter()
+        .filter(|s| s.data_stores.contains(&store.id) && s.environments.contains(&place.env.id))
+    {
+        let id = logical_id(&["CacheUser", &service.name]);
+        let user = cache_user_id(store, &service.name);
+        b.add(
+            &id,
+            "AWS::ElastiCache::User",
+            json!({
+                "UserId": user,
+                "UserName": user,
+                "Engine": "valkey",
+                "AccessString": "on ~* +@all -@dangerous",
+                "AuthenticationMode": { "Type": "iam" }
+            }),
+        );
+        users.push(json!({ "Ref": id }));
+    }
+    b.add(
+        "UserGroup",
+        "AWS::ElastiCache::UserGroup",
+        json!({
+            "UserGroupId": replication_group_id(store),
+            "Engine": "valkey",
+            "UserIds": users
+        }),
+    );
+    json!({ "Ref": "UserGroup" })
 }
 
 fn tag_value(text: &str) -> String {
@@ -580,33 +641,135 @@ fn classes(engine: &Engine) -> Vec<&str> {
     }
 }
 
+/// Instances of the Aurora cluster `Cluster`: `<prefix>1..=count`. A
+/// promotion tier, when given, keeps them from being failover targets.
 #[allow(clippy::too_many_arguments)]
 fn instances_of(
     b: &mut Builder,
-    cluster: &str,
     prefix: &str,
     engine: &str,
     class: &str,
     count: u8,
+    promotion_tier: Option<u8>,
     key: &Value,
     tags: &Value,
-) {
+) -> Vec<String> {
+    let mut ids = Vec::new();
     for i in 1..=count.max(1) {
-        b.add(
-            &format!("{prefix}{i}"),
-            "AWS::RDS::DBInstance",
-            json!({
-                "Engine": engine,
-                "DBClusterIdentifier": { "Ref": cluster },
-                "DBInstanceClass": class,
-                "PubliclyAccessible": false,
-                "AutoMinorVersionUpgrade": true,
-                "EnablePerformanceInsights": true,
-                "PerformanceInsightsKMSKeyId": key,
-                "Tags": tags
-            }),
-        );
+        let id = format!("{prefix}{i}");
+        let mut props = json!({
+            "Engine": engine,
+            "DBClusterIdentifier": { "Ref": "Cluster" },
+            "DBInstanceClass": class,
+            "PubliclyAccessible": false,
+            "AutoMinorVersionUpgrade": true,
+            "EnablePerformanceInsights": true,
+            "PerformanceInsightsKMSKeyId": key,
+            "Tags": tags
+        });
+        if let Some(tier) = promotion_tier {
+            props["PromotionTier"] = json!(tier);
+        }
+        b.add(&id, "AWS::RDS::DBInstance", props);
+        ids.push(id);
     }
+    ids
+}
+
+/// The lowest failover priority: Aurora promotes a reader of tier 0 first
+/// and of tier 15 last.
+const NEVER_PROMOTED_FIRST: u8 = 15;
+
+/// Heavy queries and analytics in the cluster's own region: reader
+/// instances of the same cluster (Aurora storage is shared, so they lag
+/// the writer by milliseconds and need no replication of their own), of
+/// their own class, last in failover order, reached through a custom
+/// endpoint of their own; the application's readers get a custom endpoint
+/// that leaves them out, so heavy queries never slow the application.
+///
+/// A binlog replica cluster (`ReplicationSourceIdentifier`) would be the
+/// other way, but Aurora creates those only across regions ("Replicating
+/// Amazon Aurora MySQL DB clusters across AWS Regions",
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Replication.CrossRegion.html>);
+/// in one region the documented ways are readers behind a custom endpoint
+/// (<https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Endpoints.Custom.html>),
+/// clones, or zero-ETL integrations.
+fn analytics_readers(
+    b: &mut Builder,
+    store: &DataStore,
+    engine: &str,
+    analytics: &landfall_spec::types::BinlogReplica,
+    key: &Value,
+    store_tags: &Value,
+    analytics_tags: &Value,
+) {
+    let members: Vec<Value> = instances_of(
+        b,
+        "AnalyticsInstance",
+        engine,
+        &analytics.instance_class,
+        analytics.instances,
+        Some(NEVER_PROMOTED_FIRST),
+        key,
+        analytics_tags,
+    )
+    .iter()
+    .map(|id| json!({ "Ref": id }))
+    .collect();
+    b.add(
+        "AnalyticsEndpoint",
+        "AWS::RDS::DBClusterEndpoint",
+        json!({
+            "DBClusterIdentifier": { "Ref": "Cluster" },
+            "DBClusterEndpointIdentifier": format!("{}-analytics", store.name),
+            "EndpointType": "READER",
+            "StaticMembers": members,
+            "Tags": analytics_tags
+        }),
+    );
+    b.add(
+        "ReadersEndpoint",
+        "AWS::RDS::DBClusterEndpoint",
+        json!({
+            "DBClusterIdentifier": { "Ref": "Cluster" },
+            "DBClusterEndpointIdentifier": format!("{}-readers", store.name),
+            "EndpointType": "READER",
+            "ExcludedMembers": members,
+            "Tags": store_tags
+        }),
+    );
+    b.output(
+        "ReaderEndpoint",
+        json!({ "Fn::GetAtt": ["ReadersEndpoint", "Endpoint"] }),
+        true,
+    );
+    b.output(
+        "AnalyticsEndpoint",
+        json!({ "Fn::GetAtt": ["AnalyticsEndpoint", "Endpoint"] }),
+        true,
+    );
+}
+
+/// The pinned version of an engine ([`landfall_model::engines`]), or a
+/// problem at the store when the platform pins none.
+fn pinned(
+    engine: &str,
+    store: &DataStore,
+    problems: &mut Vec<Problem>,
+) -> Option<&'static landfall_model::engines::EngineInfo> {
+    let found = landfall_model::engines::engine(engine);
+    if found.is_none() {
+        problems.push(Problem {
+            code: "workloads::unpinned-engine",
+            message: format!(
+                "data store `{}` uses engine `{engine}`, whose version Landfall does not pin",
+                store.name
+            ),
+            help: "use an engine of the engine table (crates/model/src/engines.rs)".into(),
+            at: Some(store.origin.clone()),
+        });
+    }
+    found
 }
 
 fn dynamodb(

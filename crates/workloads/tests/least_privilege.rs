@@ -19,6 +19,7 @@ use landfall_iam::{evaluate, CompiledPolicy, DecisionKind, PolicySet, Request, R
 use landfall_model::{DataStore, EnvId, Model};
 use landfall_spec::types::Engine;
 use landfall_workloads::policy::{document, instantiate, store_stack, task_policy};
+use landfall_workloads::store::{cache_user_id, replication_group_id};
 use landfall_workloads::{account_unique_name, placements_of, stack_name, Placement};
 
 fn account_id(model: &Model, name: &str) -> String {
@@ -74,10 +75,6 @@ impl Env<'_> {
                 cluster_id(store, env_name),
             );
             vars.insert(
-                format!("import:{stack}:ReplicaClusterResourceId"),
-                format!("{}-replica", cluster_id(store, env_name)),
-            );
-            vars.insert(
                 format!("import:{stack}:InstanceResourceId"),
                 format!("db-{}-{env_name}", store.name),
             );
@@ -114,6 +111,10 @@ impl Env<'_> {
                 acct,
                 vec![],
             )],
+            // SQL Server has no IAM database authentication: nobody gets
+            // `rds-db:connect`, declared or not (checked separately).
+            // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.RDS_Fea_Regions_DB-eng.Feature.IamDatabaseAuthentication.html
+            Engine::Rds { engine, .. } if engine.starts_with("sqlserver") => vec![],
             Engine::Rds { .. } => vec![(
                 "rds-db:connect".into(),
                 format!(
@@ -140,7 +141,27 @@ impl Env<'_> {
                     vec![],
                 ),
             ],
-            Engine::Valkey { .. } | Engine::Memcached { .. } | Engine::Msk { .. } => vec![],
+            // ElastiCache IAM authentication: `elasticache:Connect` on the
+            // replication group and on the user the service connects as.
+            // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html
+            Engine::Valkey { .. } => {
+                let base = format!("arn:aws:elasticache:{r}:{acct}");
+                vec![
+                    (
+                        "elasticache:Connect".into(),
+                        format!("{base}:replicationgroup:{}", replication_group_id(store)),
+                        acct.clone(),
+                        vec![],
+                    ),
+                    (
+                        "elasticache:Connect".into(),
+                        format!("{base}:user:{}", cache_user_id(store, service)),
+                        acct,
+                        vec![],
+                    ),
+                ]
+            }
+            Engine::Memcached { .. } | Engine::Msk { .. } => vec![],
         }
     }
 }
@@ -241,7 +262,30 @@ fn task_roles_allow_their_dependencies_and_nothing_of_other_stores() {
                 for (action, resource, _, ctx) in e.store_requests(store, &service.name) {
                     expect(&action, &resource, &ctx, declared);
                 }
+                if let Engine::Rds { engine, .. } = &store.engine {
+                    if engine.starts_with("sqlserver") {
+                        let any_user = format!(
+                            "arn:aws:rds-db:{}:{}:dbuser:db-{}-{}/{}",
+                            e.region,
+                            e.store_account(store),
+                            store.name,
+                            model.environment(env).name,
+                            service.name
+                        );
+                        expect("rds-db:connect", &any_user, &[], false);
+                    }
+                }
                 if declared {
+                    if let Engine::Valkey { .. } = store.engine {
+                        // Its own user only: never another service's.
+                        let other = format!(
+                            "arn:aws:elasticache:{}:{}:user:{}",
+                            e.region,
+                            e.store_account(store),
+                            cache_user_id(store, "some-other-service")
+                        );
+                        expect("elasticache:Connect", &other, &[], false);
+                    }
                     if let Engine::Dynamodb { .. } = store.engine {
                         let key = e.vars(&acct)[&format!(
                             "import:{}:DataKeyArn",
@@ -264,9 +308,8 @@ fn task_roles_allow_their_dependencies_and_nothing_of_other_stores() {
                     }
                 }
             }
-            // Topics: produce only declared ones, consume only declared ones.
-            let logs = landfall_workloads::policy::log_topic(model, env)
-                .map(|(s, t)| (s.id, t.to_owned()));
+            // Topics: produce only declared ones, consume only declared ones
+            // (tasks log through CloudWatch Logs, not to the log topic).
             for topic in &model.topics {
                 let cluster = model.data_store(topic.cluster);
                 if !cluster.environments.contains(&env) {
@@ -279,14 +322,11 @@ fn task_roles_allow_their_dependencies_and_nothing_of_other_stores() {
                     cluster.name,
                     topic.name
                 );
-                let is_log = logs
-                    .as_ref()
-                    .is_some_and(|(s, t)| *s == cluster.id && *t == topic.name);
                 expect(
                     "kafka-cluster:WriteData",
                     &arn,
                     &[],
-                    service.produces.contains(&topic.id) || is_log,
+                    service.produces.contains(&topic.id),
                 );
                 expect(
                     "kafka-cluster:ReadData",

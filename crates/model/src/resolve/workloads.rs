@@ -307,6 +307,7 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
             consumes,
             calls,
             repository,
+            image_tag: service.image_tag.clone(),
             origin: at.clone(),
         });
     }
@@ -618,10 +619,28 @@ fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[S
             }
         }
         Engine::Rds {
+            engine,
             instance_class,
             reason,
-            ..
         } => {
+            // Only engines whose version the platform pins (one table).
+            if crate::engines::rds_engines().all(|e| e != engine) {
+                let known: Vec<&str> = crate::engines::rds_engines().collect();
+                r.error(
+                    "spec::unknown-rds-engine",
+                    format!("`{engine}` is not an RDS engine Landfall can pin a version for"),
+                    &at.child("engine"),
+                    "unknown engine",
+                    format!(
+                        "use one of {}",
+                        known
+                            .iter()
+                            .map(|e| format!("`{e}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
             check_class(
                 r,
                 instance_class,

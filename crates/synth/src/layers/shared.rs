@@ -1,8 +1,10 @@
 //! Shared services, in the shared-services account's home region: ECR
 //! repositories per service, CodeArtifact (replacing Nexus), the OIDC trust
 //! of GitHub Actions (and Jenkins while it lasts) with one deploy role per
-//! service, and the Image Builder pipeline for the metal AMIs of
-//! latency-sensitive services.
+//! service, and the replication of the registry to every region that runs
+//! tasks. (The metal instances of latency-sensitive services run AWS's
+//! ECS-optimized AMI, read from AWS's public parameter in each region:
+//! nothing here builds or shares images.)
 //!
 //! One unit, always cut into a `platform` stack and one stack per domain
 //! (its services' repositories and deploy roles), so adding a service or a
@@ -15,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::layers::baseline::{DEPLOY_PRINCIPAL_PATH, DEPLOY_ROLE, ROLE_PATH};
 use crate::unit::{resource, tags, ResourceExt, Unit};
-use crate::{params, Ctx};
+use crate::Ctx;
 
 const GITHUB_ISSUER: &str = "token.actions.githubusercontent.com";
 
@@ -200,8 +202,8 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         }
     }
 
-    if model.services.iter().any(|s| s.latency_sensitive) {
-        image_pipeline(ctx, &mut unit);
+    if !model.services.is_empty() {
+        replication(ctx, &mut unit, &org, ecr.immutable_tags);
     }
     vec![unit]
 }
@@ -315,118 +317,63 @@ fn deploy_role(
     .origin(&service.origin)
 }
 
-fn image_pipeline(ctx: &Ctx<'_>, unit: &mut Unit) {
-    let management = unit.parameter(
-        params::MANAGEMENT,
-        "Id of the management account",
-        landfall_graph::ParameterValue::AccountId(ctx.management.to_owned()),
-    );
-    let org = ctx.organization_id_param(unit);
-    let part = ["platform", "image-builder"];
-    unit.add(
-        resource(
-            "ImageBuilderRole",
-            "AWS::IAM::Role",
-            json!({
-                "RoleName": "landfall-image-builder",
-                "Path": ROLE_PATH,
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [{ "Effect": "Allow", "Principal": { "Service": "ec2.amazonaws.com" }, "Action": "sts:AssumeRole" }]
-                },
-                "ManagedPolicyArns": [
-                    intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
-                    intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/EC2InstanceProfileForImageBuilder")
-                ]
-            }),
-        )
-        .at(&part),
-    );
-    unit.add(
-        resource(
-            "ImageBuilderInstanceProfile",
-            "AWS::IAM::InstanceProfile",
-            json!({ "Path": ROLE_PATH, "Roles": [{ "Ref": "ImageBuilderRole" }] }),
-        )
-        .at(&part),
-    );
-    unit.add(
-        resource(
-            "MetalInfrastructure",
-            "AWS::ImageBuilder::InfrastructureConfiguration",
-            json!({
-                "Name": format!("{}-metal", ctx.slug),
-                "InstanceProfileName": { "Ref": "ImageBuilderInstanceProfile" },
-                "InstanceTypes": ["m7i.large"],
-                "TerminateInstanceOnFailure": true,
-                "InstanceMetadataOptions": { "HttpTokens": "required" }
-            }),
-        )
-        .at(&part),
-    );
-    unit.add(
-        resource(
-            "MetalRecipe",
-            "AWS::ImageBuilder::ImageRecipe",
-            json!({
-                "Name": format!("{}-metal", ctx.slug),
-                "Version": "1.0.0",
-                "ParentImage": intrinsic::sub("arn:${AWS::Partition}:imagebuilder:${AWS::Region}:aws:image/amazon-linux-2023-x86/x.x.x"),
-                "Components": [
-                    { "ComponentArn": intrinsic::sub("arn:${AWS::Partition}:imagebuilder:${AWS::Region}:aws:component/update-linux/x.x.x") },
-                    { "ComponentArn": intrinsic::sub("arn:${AWS::Partition}:imagebuilder:${AWS::Region}:aws:component/amazon-cloudwatch-agent-linux/x.x.x") }
-                ],
-                "BlockDeviceMappings": [{
-                    "DeviceName": "/dev/xvda",
-                    "Ebs": { "Encrypted": true, "VolumeSize": 30, "VolumeType": "gp3", "DeleteOnTermination": true }
-                }]
-            }),
-        )
-        .at(&part),
-    );
-    let distributions: Vec<Value> = ctx
-        .regions
+/// Tasks pull images in their own region (their VPC endpoints serve that
+/// region only): the registry replicates every repository to each other
+/// region an environment runs in, and a creation template gives each
+/// replica the organization's pull policy and tag immutability
+/// (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication.html>,
+/// <https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates.html>).
+/// Replicas are encrypted with ECR's key of their region: a customer key is
+/// regional, and the artifacts key lives in the home region only.
+fn replication(ctx: &Ctx<'_>, unit: &mut Unit, org: &str, immutable: bool) {
+    let model = ctx.model;
+    let mut regions: Vec<&str> = model
+        .environments
         .iter()
-        .map(|region| {
-            json!({
-                "Region": region,
-                "AmiDistributionConfiguration": {
-                    "Name": format!("{}-metal-{{{{ imagebuilder:buildDate }}}}", ctx.slug),
-                    "LaunchPermissionConfiguration": {
-                        "OrganizationArns": [intrinsic::sub(format!(
-                            "arn:${{AWS::Partition}}:organizations::${{{management}}}:organization/${{{org}}}"
-                        ))]
-                    }
-                }
-            })
-        })
+        .flat_map(|e| e.regions.iter().map(|r| model.region(*r).name.as_str()))
+        .filter(|r| *r != ctx.home)
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    if regions.is_empty() {
+        return;
+    }
+    let destinations: Vec<Value> = regions
+        .iter()
+        .map(|r| json!({ "Region": r, "RegistryId": { "Ref": "AWS::AccountId" } }))
         .collect();
     unit.add(
         resource(
-            "MetalDistribution",
-            "AWS::ImageBuilder::DistributionConfiguration",
-            json!({ "Name": format!("{}-metal", ctx.slug), "Distributions": distributions }),
+            "RegistryReplication",
+            "AWS::ECR::ReplicationConfiguration",
+            json!({ "ReplicationConfiguration": { "Rules": [{ "Destinations": destinations }] } }),
         )
-        .at(&part),
+        .at(&["platform"]),
     );
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "OrganizationPulls",
+            "Effect": "Allow",
+            "Principal": { "AWS": "*" },
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Condition": { "StringEquals": { "aws:PrincipalOrgID": format!("${{{org}}}") } }
+        }]
+    })
+    .to_string();
     unit.add(
         resource(
-            "MetalPipeline",
-            "AWS::ImageBuilder::ImagePipeline",
+            "ReplicaTemplate",
+            "AWS::ECR::RepositoryCreationTemplate",
             json!({
-                "Name": format!("{}-metal", ctx.slug),
-                "Description": "AMIs for the metal instances of latency-sensitive services",
-                "ImageRecipeArn": { "Ref": "MetalRecipe" },
-                "InfrastructureConfigurationArn": { "Ref": "MetalInfrastructure" },
-                "DistributionConfigurationArn": { "Ref": "MetalDistribution" },
-                "ImageTestsConfiguration": { "ImageTestsEnabled": true, "TimeoutMinutes": 90 },
-                "Schedule": {
-                    "ScheduleExpression": "cron(0 3 ? * MON *)",
-                    "PipelineExecutionStartCondition": "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
-                },
-                "Status": "ENABLED"
+                "Prefix": "ROOT",
+                "Description": "Replicas of the service repositories in the regions that run tasks",
+                "AppliedFor": ["REPLICATION"],
+                "ImageTagMutability": if immutable { "IMMUTABLE" } else { "MUTABLE" },
+                "EncryptionConfiguration": { "EncryptionType": "KMS" },
+                "RepositoryPolicy": intrinsic::sub(policy)
             }),
         )
-        .at(&part),
+        .at(&["platform"]),
     );
 }

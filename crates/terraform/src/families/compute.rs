@@ -5,7 +5,15 @@ use serde_json::{json, Map, Value};
 use super::{Mapping, K, P, TAGS};
 use crate::Cx;
 
-pub static MAPPINGS: [Mapping; 9] = [
+pub static MAPPINGS: [Mapping; 10] = [
+    Mapping {
+        cfn: "AWS::EC2::PlacementGroup",
+        tf: "aws_placement_group",
+        reference: "name",
+        attributes: &[],
+        props: &[P("Strategy", "strategy", K::V), TAGS],
+        hook: Some(placement_group_name),
+    },
     Mapping {
         cfn: "AWS::ECS::Cluster",
         tf: "aws_ecs_cluster",
@@ -412,6 +420,31 @@ fn scaling_policy(
         }
         None => cx.problem(format!(
             "{}: `ScalingTargetId` must be a `Ref` to a scalable target of the stack",
+            r.logical_id
+        )),
+    }
+}
+
+/// CloudFormation names a placement group itself; Terraform needs a name:
+/// its `Name` tag.
+fn placement_group_name(
+    cx: &mut Cx<'_>,
+    r: &landfall_graph::Resource,
+    out: &mut Map<String, Value>,
+    _name: &str,
+) {
+    let name = r
+        .properties
+        .get("Tags")
+        .and_then(Value::as_array)
+        .and_then(|tags| tags.iter().find(|t| t["Key"] == "Name"))
+        .and_then(|t| t["Value"].as_str());
+    match name {
+        Some(name) => {
+            out.insert("name".into(), Value::String(name.to_owned()));
+        }
+        None => cx.problem(format!(
+            "{}: a placement group needs a `Name` tag to be named in Terraform",
             r.logical_id
         )),
     }

@@ -8,7 +8,7 @@ use crate::Cx;
 /// The Terraform type of an `AWS::RDS::DBInstance` that belongs to a cluster.
 pub const CLUSTER_INSTANCE: &str = "AWS::RDS::DBInstance#cluster";
 
-pub static MAPPINGS: [Mapping; 13] = [
+pub static MAPPINGS: [Mapping; 16] = [
     Mapping {
         cfn: "AWS::RDS::DBSubnetGroup",
         tf: "aws_db_subnet_group",
@@ -101,6 +101,7 @@ pub static MAPPINGS: [Mapping; 13] = [
             P("Engine", "engine", K::V),
             P("DBClusterIdentifier", "cluster_identifier", K::V),
             P("DBInstanceClass", "instance_class", K::V),
+            P("PromotionTier", "promotion_tier", K::V),
             P("PubliclyAccessible", "publicly_accessible", K::V),
             P(
                 "AutoMinorVersionUpgrade",
@@ -132,6 +133,7 @@ pub static MAPPINGS: [Mapping; 13] = [
         ],
         props: &[
             P("Engine", "engine", K::V),
+            P("EngineVersion", "engine_version", K::V),
             P("DBInstanceClass", "instance_class", K::V),
             P("AllocatedStorage", "allocated_storage", K::V),
             P("StorageType", "storage_type", K::V),
@@ -235,6 +237,7 @@ pub static MAPPINGS: [Mapping; 13] = [
                 K::V,
             ),
             P("TransitEncryptionMode", "transit_encryption_mode", K::V),
+            P("UserGroupIds", "user_group_ids", K::V),
             P("Port", "port", K::V),
             P("CacheSubnetGroupName", "subnet_group_name", K::V),
             P("SecurityGroupIds", "security_group_ids", K::V),
@@ -256,6 +259,7 @@ pub static MAPPINGS: [Mapping; 13] = [
         props: &[
             P("ClusterName", "cluster_id", K::V),
             P("Engine", "engine", K::V),
+            P("EngineVersion", "engine_version", K::V),
             P("CacheNodeType", "node_type", K::V),
             P("NumCacheNodes", "num_cache_nodes", K::V),
             P("AZMode", "az_mode", K::V),
@@ -275,6 +279,57 @@ pub static MAPPINGS: [Mapping; 13] = [
             TAGS,
         ],
         hook: Some(cluster_id),
+    },
+    Mapping {
+        cfn: "AWS::RDS::DBClusterEndpoint",
+        tf: "aws_rds_cluster_endpoint",
+        reference: "cluster_endpoint_identifier",
+        attributes: &[("Endpoint", "endpoint")],
+        props: &[
+            P("DBClusterIdentifier", "cluster_identifier", K::V),
+            P(
+                "DBClusterEndpointIdentifier",
+                "cluster_endpoint_identifier",
+                K::V,
+            ),
+            P("EndpointType", "custom_endpoint_type", K::V),
+            P("StaticMembers", "static_members", K::V),
+            P("ExcludedMembers", "excluded_members", K::V),
+            TAGS,
+        ],
+        hook: None,
+    },
+    Mapping {
+        cfn: "AWS::ElastiCache::User",
+        tf: "aws_elasticache_user",
+        reference: "user_id",
+        attributes: &[],
+        props: &[
+            P("UserId", "user_id", K::V),
+            P("UserName", "user_name", K::V),
+            P("Engine", "engine", K::V),
+            P("AccessString", "access_string", K::V),
+            P(
+                "AuthenticationMode",
+                "authentication_mode",
+                K::Block(&[P("Type", "type", K::V)]),
+            ),
+            TAGS,
+        ],
+        hook: None,
+    },
+    Mapping {
+        cfn: "AWS::ElastiCache::UserGroup",
+        tf: "aws_elasticache_user_group",
+        reference: "user_group_id",
+        attributes: &[],
+        props: &[
+            P("UserGroupId", "user_group_id", K::V),
+            P("Engine", "engine", K::V),
+            P("UserIds", "user_ids", K::V),
+            TAGS,
+        ],
+        hook: None,
     },
     Mapping {
         cfn: "AWS::DynamoDB::Table",
@@ -421,17 +476,16 @@ pub static MAPPINGS: [Mapping; 13] = [
     },
     // Topics: the `Mongey/kafka` provider, over IAM authentication.
     Mapping {
-        cfn: "Custom::MskTopic",
+        cfn: "AWS::MSK::Topic",
         tf: "kafka_topic",
         reference: "name",
         attributes: &[],
         props: &[
-            P("ServiceToken", "", K::Hook),
             P("ClusterArn", "", K::Hook),
             P("TopicName", "name", K::V),
-            P("Partitions", "partitions", K::V),
+            P("PartitionCount", "partitions", K::V),
             P("ReplicationFactor", "replication_factor", K::V),
-            P("Config", "config", K::V),
+            P("Configs", "", K::Hook),
         ],
         hook: Some(topic),
     },
@@ -542,12 +596,25 @@ fn client_authentication(
     }
 }
 
-fn topic(
-    cx: &mut Cx<'_>,
-    r: &landfall_graph::Resource,
-    _out: &mut Map<String, Value>,
-    _name: &str,
-) {
+/// `Configs` is base64 of a JSON object of topic properties in
+/// CloudFormation (`Fn::Base64` of the JSON text here); the Kafka
+/// provider takes the properties as a map.
+fn topic(cx: &mut Cx<'_>, r: &landfall_graph::Resource, out: &mut Map<String, Value>, _name: &str) {
+    if let Some(configs) = r.properties.get("Configs") {
+        match configs
+            .get("Fn::Base64")
+            .and_then(Value::as_str)
+            .and_then(|text| serde_json::from_str::<Map<String, Value>>(text).ok())
+        {
+            Some(map) => {
+                out.insert("config".into(), Value::Object(map));
+            }
+            None => cx.problem(format!(
+                "{}: `Configs` must be `Fn::Base64` of a JSON object",
+                r.logical_id
+            )),
+        }
+    }
     let cluster = r
         .properties
         .get("ClusterArn")

@@ -1,0 +1,336 @@
+//! What AWS accepts at deploy time and what the stacks read: engine
+//! versions, authentication each engine supports, analytics readers,
+//! placement groups, quotas, and values read from outside the stacks.
+//! Each test cites the AWS page the fact comes from.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use std::sync::OnceLock;
+
+use landfall_graph::{Resource, Stack};
+use serde_json::Value;
+
+fn reference() -> &'static (common::Platform, Vec<Stack>) {
+    static REFERENCE: OnceLock<(common::Platform, Vec<Stack>)> = OnceLock::new();
+    REFERENCE.get_or_init(|| {
+        let p = common::reference();
+        let stacks = p.workloads();
+        (p, stacks)
+    })
+}
+
+fn resources<'a>(
+    stacks: &'a [Stack],
+    kind: &'a str,
+) -> impl Iterator<Item = (&'a Stack, &'a Resource)> {
+    stacks.iter().flat_map(move |s| {
+        s.resources
+            .iter()
+            .filter(move |r| r.kind == kind)
+            .map(move |r| (s, r))
+    })
+}
+
+#[test]
+fn sql_server_stores_use_neither_iam_authentication_nor_mysql_logs() {
+    // IAM database authentication isn't available for RDS for SQL Server:
+    // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.RDS_Fea_Regions_DB-eng.Feature.IamDatabaseAuthentication.html
+    // SQL Server publishes `agent` and `error` logs:
+    // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Concepts.SQLServer.html
+    let (_, stacks) = reference();
+    let mut seen = 0;
+    for (stack, r) in resources(stacks, "AWS::RDS::DBInstance") {
+        let engine = r
+            .properties
+            .get("Engine")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !engine.starts_with("sqlserver") {
+            continue;
+        }
+        seen += 1;
+        assert_eq!(
+            r.properties["EnableIAMDatabaseAuthentication"], false,
+            "{}",
+            stack.name
+        );
+        assert_eq!(
+            r.properties["EnableCloudwatchLogsExports"],
+            serde_json::json!(["agent", "error"]),
+            "{}",
+            stack.name
+        );
+    }
+    assert!(seen > 0, "the reference has SQL Server stores");
+}
+
+#[test]
+fn engine_versions_are_pinned_with_their_parameter_group_family() {
+    // Without EngineVersion a store gets the region's default version, which
+    // need not match a pinned parameter-group family:
+    // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_WorkingWithParamGroups.html
+    let (_, stacks) = reference();
+    let mut checked = 0;
+    for stack in stacks {
+        for r in &stack.resources {
+            let (engine, version_key) = match r.kind.as_str() {
+                "AWS::RDS::DBCluster" => (r.properties.get("Engine"), "EngineVersion"),
+                "AWS::RDS::DBInstance" if !r.properties.contains_key("DBClusterIdentifier") => {
+                    (r.properties.get("Engine"), "EngineVersion")
+                }
+                "AWS::ElastiCache::ReplicationGroup" | "AWS::ElastiCache::CacheCluster" => {
+                    (r.properties.get("Engine"), "EngineVersion")
+                }
+                _ => continue,
+            };
+            let engine = engine.and_then(Value::as_str).unwrap();
+            let info = landfall_model::engines::engine(engine).unwrap();
+            assert_eq!(
+                r.properties.get(version_key).and_then(Value::as_str),
+                Some(info.version),
+                "{}: {} of {engine}",
+                stack.name,
+                r.logical_id
+            );
+            checked += 1;
+            if let Some(family) = stack
+                .resource("ClusterParameters")
+                .filter(|_| r.kind == "AWS::RDS::DBCluster")
+                .and_then(|p| p.properties.get("Family"))
+            {
+                assert_eq!(family, info.family, "{}", stack.name);
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} versioned resources");
+}
+
+#[test]
+fn in_region_analytics_are_readers_behind_a_custom_endpoint() {
+    // Aurora MySQL binlog replica clusters are created across regions only:
+    // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Replication.CrossRegion.html
+    // Custom endpoints group chosen readers:
+    // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Endpoints.Custom.html
+    let (_, stacks) = reference();
+    for (stack, r) in resources(stacks, "AWS::RDS::DBCluster") {
+        assert!(
+            !r.properties.contains_key("ReplicationSourceIdentifier"),
+            "{}: a same-region binlog replica cluster",
+            stack.name
+        );
+    }
+    let stack = stacks
+        .iter()
+        .find(|s| s.name.ends_with("clearing-prod-store-settlements"))
+        .unwrap();
+    let analytics = stack.resource("AnalyticsEndpoint").unwrap();
+    let members = analytics.properties["StaticMembers"].as_array().unwrap();
+    assert!(!members.is_empty());
+    for m in members {
+        let id = m["Ref"].as_str().unwrap();
+        let instance = stack.resource(id).unwrap();
+        assert_eq!(instance.properties["DBClusterIdentifier"]["Ref"], "Cluster");
+        assert_eq!(instance.properties["PromotionTier"], 15);
+    }
+    let readers = stack.resource("ReadersEndpoint").unwrap();
+    assert_eq!(
+        readers.properties["ExcludedMembers"],
+        analytics.properties["StaticMembers"]
+    );
+}
+
+#[test]
+fn valkey_replication_groups_authenticate_through_iam_users() {
+    // CKV_AWS_31 and ElastiCache IAM authentication (user ids equal user
+    // names; every user group has a `default` user):
+    // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html
+    let (_, stacks) = reference();
+    let mut seen = 0;
+    for (stack, r) in resources(stacks, "AWS::ElastiCache::ReplicationGroup") {
+        seen += 1;
+        let groups = r.properties["UserGroupIds"].as_array().unwrap();
+        let group = stack.resource(groups[0]["Ref"].as_str().unwrap()).unwrap();
+        let users: Vec<&Resource> = group.properties["UserIds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| stack.resource(u["Ref"].as_str().unwrap()).unwrap())
+            .collect();
+        assert!(users.iter().any(|u| u.properties["UserName"] == "default"
+            && u.properties["AccessString"]
+                .as_str()
+                .unwrap()
+                .starts_with("off")));
+        for u in users
+            .iter()
+            .filter(|u| u.properties["UserName"] != "default")
+        {
+            assert_eq!(
+                u.properties["AuthenticationMode"]["Type"], "iam",
+                "{}",
+                stack.name
+            );
+            assert_eq!(u.properties["UserId"], u.properties["UserName"]);
+            assert!(u.properties["UserId"].as_str().unwrap().len() <= 40);
+        }
+    }
+    assert!(seen > 0);
+}
+
+#[test]
+fn stacks_read_only_what_exists_before_them() {
+    // An SSM dynamic reference to a parameter nothing creates fails the
+    // stack: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-ssm.html
+    // The ECS-optimized AMI parameters are public, in every region:
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/retrieve-ecs-optimized_AMI.html
+    let (_, stacks) = reference();
+    let mut images = 0;
+    for stack in stacks {
+        let text = serde_json::to_string(
+            &stack
+                .resources
+                .iter()
+                .map(|r| &r.properties)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert!(!text.contains("resolve:ssm:/landfall"), "{}", stack.name);
+        assert!(!text.contains("/landfall/logs/brokers"), "{}", stack.name);
+        assert!(
+            !text.contains("public.ecr.aws"),
+            "{}: a public registry",
+            stack.name
+        );
+        for (_, r) in resources(std::slice::from_ref(stack), "AWS::EC2::LaunchTemplate") {
+            assert_eq!(
+                r.properties["LaunchTemplateData"]["ImageId"],
+                "{{resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id}}"
+            );
+        }
+        for (_, r) in resources(std::slice::from_ref(stack), "AWS::ECS::TaskDefinition") {
+            for c in r.properties["ContainerDefinitions"].as_array().unwrap() {
+                images += 1;
+                let image = c["Image"]["Fn::Sub"].as_str().unwrap();
+                // Pulled in the task's own region (the registry replicates).
+                assert!(image.contains(".dkr.ecr.${AWS::Region}."), "{image}");
+                // Logs through the awslogs driver: no log router that
+                // cannot authenticate to MSK.
+                assert_eq!(
+                    c["LogConfiguration"]["LogDriver"], "awslogs",
+                    "{}",
+                    stack.name
+                );
+            }
+        }
+    }
+    assert!(images > 100);
+}
+
+#[test]
+fn metal_capacity_uses_placement_groups_of_its_own_account() {
+    // Participants must name a shared placement group by id, which
+    // CloudFormation does not return; the owner may name it:
+    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/share-placement-group.html
+    let (_, stacks) = reference();
+    let mut seen = 0;
+    for (stack, asg) in resources(stacks, "AWS::AutoScaling::AutoScalingGroup") {
+        seen += 1;
+        let pg = asg.properties["PlacementGroup"]["Ref"].as_str().unwrap();
+        let group = stack
+            .resource(pg)
+            .unwrap_or_else(|| panic!("{}: {pg}", stack.name));
+        assert_eq!(group.kind, "AWS::EC2::PlacementGroup");
+        assert_eq!(group.properties["Strategy"], "cluster");
+    }
+    assert!(seen > 0);
+}
+
+#[test]
+fn a_metal_fleet_over_the_vcpu_quota_is_a_located_problem() {
+    // A new account runs 5 vCPUs of On-Demand Standard instances (L-1216C47A):
+    // https://docs.aws.amazon.com/cli/latest/reference/service-quotas/get-aws-default-service-quota.html
+    let (p, _) = reference();
+    let mut model = p.model.clone();
+    model.limits = landfall_model::Limits::default();
+    let problems =
+        landfall_workloads::build(&model, &p.plan, &p.base, &Default::default()).unwrap_err();
+    let quota: Vec<_> = problems
+        .iter()
+        .filter(|p| p.code == "workloads::vcpu-quota")
+        .collect();
+    assert!(!quota.is_empty());
+    assert!(quota
+        .iter()
+        .all(|p| p.at.is_some() && p.help.contains("L-1216C47A")));
+    assert_eq!(quota.len(), problems.len(), "{problems:?}");
+}
+
+#[test]
+fn msk_topics_are_created_through_the_msk_topic_api() {
+    // AWS::MSK::Topic (MSK's topic API, Kafka 3.6+): no custom resource
+    // whose function nothing creates.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-msk-topic.html
+    let (_, stacks) = reference();
+    for stack in stacks {
+        for r in &stack.resources {
+            assert!(
+                !r.kind.starts_with("Custom::"),
+                "{}: {}",
+                stack.name,
+                r.kind
+            );
+        }
+    }
+    let mut topics = 0;
+    for (stack, t) in resources(stacks, "AWS::MSK::Topic") {
+        topics += 1;
+        assert_eq!(t.properties["ClusterArn"]["Ref"], "Cluster");
+        assert_eq!(stack.resource("Cluster").unwrap().kind, "AWS::MSK::Cluster");
+        let configs = t.properties["Configs"]["Fn::Base64"].as_str().unwrap();
+        let configs: serde_json::Map<String, Value> = serde_json::from_str(configs).unwrap();
+        assert!(configs.contains_key("retention.ms"));
+    }
+    assert!(topics > 10);
+    let version = landfall_model::engines::engine("kafka").unwrap().version;
+    assert!(
+        version.starts_with("3.")
+            && version[2..]
+                .split('.')
+                .next()
+                .unwrap()
+                .parse::<u32>()
+                .unwrap()
+                >= 6
+    );
+}
+
+#[test]
+fn every_service_declares_the_image_its_pipeline_pushes() {
+    // Repositories are created empty: the first image is an input of the
+    // service's stack, pulled in the task's region, which the registry
+    // replicates to: https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication.html
+    let (p, stacks) = reference();
+    for stack in stacks.iter().filter(|s| s.name.contains("-service-")) {
+        let images: Vec<_> = stack
+            .inputs
+            .iter()
+            .filter(|i| i.kind == landfall_graph::InputKind::Image)
+            .collect();
+        assert_eq!(images.len(), 1, "{}", stack.name);
+        assert!(images[0].name.ends_with(":bootstrap"), "{}", images[0].name);
+    }
+    let replication = p
+        .base
+        .stacks
+        .iter()
+        .flat_map(|s| &s.resources)
+        .find(|r| r.kind == "AWS::ECR::ReplicationConfiguration")
+        .expect("the registry replicates");
+    let destinations =
+        &replication.properties["ReplicationConfiguration"]["Rules"][0]["Destinations"];
+    assert!(destinations
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["Region"] == "eu-west-1"));
+}
