@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::ctx::{
     account_unique_name, std_tags, Builder, Ctx, Placement, BOUNDARY, CLOUDFRONT_REGION, ROLE_PATH,
+    SESSION_INSTANCE_POLICY,
 };
 use crate::Problem;
 
@@ -306,7 +307,10 @@ fn capacity(
             },
             "ManagedPolicyArns": [
                 { "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" },
-                { "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore" }
+                { "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+                // Without it the agent can neither decrypt sessions with the
+                // session key nor write session logs: no way into the host.
+                { "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{SESSION_INSTANCE_POLICY}") }
             ]
         }),
     );

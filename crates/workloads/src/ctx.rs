@@ -18,6 +18,9 @@ use crate::Problem;
 pub const ROLE_PATH: &str = "/workload/";
 /// The permissions boundary every workload role carries (baseline layer).
 pub const BOUNDARY: &str = "landfall/landfall-workload-boundary";
+/// The baseline's managed policy that lets an instance's Session Manager
+/// agent use the session key and write session logs to the log archive.
+pub const SESSION_INSTANCE_POLICY: &str = "landfall/landfall-session-manager-instance";
 /// Path of the CI/CD deploy roles in the shared-services account.
 pub const DEPLOY_PRINCIPAL_PATH: &str = "/landfall/deploy/";
 /// Where CloudFront web ACLs must be created.

@@ -334,3 +334,42 @@ fn every_service_declares_the_image_its_pipeline_pushes() {
         .iter()
         .any(|d| d["Region"] == "eu-west-1"));
 }
+
+#[test]
+fn metal_hosts_can_use_session_manager() {
+    // Session Manager with KMS-encrypted sessions and S3 session logs needs
+    // the instance profile to allow kms:Decrypt on the session key and
+    // s3:PutObject to the log bucket:
+    // https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-getting-started-instance-profile.html
+    // The baseline makes that policy in every account; every metal
+    // instance role must attach it, by the name and path the baseline uses.
+    let (p, stacks) = reference();
+    let baseline: Vec<String> = p
+        .base
+        .stacks
+        .iter()
+        .flat_map(|s| &s.resources)
+        .filter(|r| r.kind == "AWS::IAM::ManagedPolicy")
+        .filter_map(|r| {
+            let name = r.properties.get("ManagedPolicyName")?.as_str()?;
+            let path = r.properties.get("Path")?.as_str()?;
+            Some(format!("policy{path}{name}"))
+        })
+        .collect();
+    let roles: Vec<_> = resources(stacks, "AWS::IAM::Role")
+        .filter(|(_, r)| r.logical_id == "InstanceRole")
+        .collect();
+    assert!(!roles.is_empty(), "the reference has metal capacity");
+    for (stack, role) in roles {
+        let attached = role.properties["ManagedPolicyArns"].to_string();
+        let session = baseline
+            .iter()
+            .find(|p| p.ends_with("landfall-session-manager-instance"))
+            .expect("the baseline makes the session policy");
+        assert!(
+            attached.contains(&format!(":{session}")),
+            "{}: {attached} lacks {session}",
+            stack.name
+        );
+    }
+}
