@@ -20,7 +20,9 @@
 
 pub mod constraints;
 pub mod existence;
+pub mod handlers;
 pub mod permissions;
+mod placement;
 pub mod reachability;
 
 use landfall_diagnostics::Diagnostic;

@@ -111,6 +111,9 @@ pub struct Stack {
     pub outputs: Vec<Output>,
     /// Stacks that must be deployed before this one (by name).
     pub depends_on: Vec<String>,
+    /// What the stack reads that no stack of the platform creates: it must
+    /// exist before the stack deploys (the live plan checks it does).
+    pub inputs: Vec<ExternalInput>,
 }
 
 impl Stack {
@@ -121,6 +124,31 @@ impl Stack {
     pub fn is_stack_set(&self) -> bool {
         matches!(self.target, Target::StackSet(_))
     }
+}
+
+/// Something a stack reads that comes from outside the platform, in the
+/// stack's own account and region unless its name says otherwise (an ARN,
+/// an image URI).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ExternalInput {
+    pub kind: InputKind,
+    /// The parameter name, secret name or ARN, image URI or function name,
+    /// as the stack reads it.
+    pub name: String,
+    /// Who provides it, for whoever wonders why it is not created here.
+    pub why: String,
+}
+
+/// What kind of thing an [`ExternalInput`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    SsmParameter,
+    Secret,
+    Image,
+    Ami,
+    Lambda,
+    Export,
 }
 
 /// Where a stack is deployed.
@@ -517,6 +545,7 @@ mod tests {
             resources: Vec::new(),
             outputs: Vec::new(),
             depends_on: deps.iter().map(|d| (*d).to_owned()).collect(),
+            inputs: Vec::new(),
         }
     }
 

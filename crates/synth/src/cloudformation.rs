@@ -26,6 +26,9 @@
 //!     // "account_filter": "intersection"
 //!     "parameters": { "LogArchiveAccountId": { "resolve": "account-id", "account": "log-archive" } },
 //!     "depends_on": ["meridian-log-archive"],
+//!     // only when the stack reads what no stack creates: each must exist
+//!     // before it deploys
+//!     "inputs": [{ "kind": "image", "name": "...", "why": "..." }],
 //!     "wave": 1,
 //!     "resources": 212, "outputs": 14
 //!   }]
@@ -384,6 +387,9 @@ pub fn stack_template(
         .collect();
     entry.insert("parameters".into(), Value::Object(params));
     entry.insert("depends_on".into(), json!(stack.depends_on));
+    if !stack.inputs.is_empty() {
+        entry.insert("inputs".into(), json!(stack.inputs));
+    }
     // `wave` is known once every stack is (see `Manifest::finish`).
     entry.insert("wave".into(), Value::Null);
     entry.insert("resources".into(), json!(stack.resources.len()));
@@ -398,6 +404,7 @@ pub fn stack_template(
         resources: Vec::new(),
         outputs: Vec::new(),
         depends_on: stack.depends_on.clone(),
+        inputs: Vec::new(),
     };
     StackTemplate {
         file: EmittedFile {

@@ -500,6 +500,7 @@ fn assemble(ctx: &Ctx<'_>, parts: &[Part]) -> Vec<Stack> {
             resources,
             outputs,
             depends_on,
+            inputs: Vec::new(),
         });
     }
     stacks

@@ -395,6 +395,7 @@ impl Builder {
                 resources: Vec::new(),
                 outputs: Vec::new(),
                 depends_on: Vec::new(),
+                inputs: Vec::new(),
             },
         }
     }

@@ -328,6 +328,7 @@ mod tests {
             resources: Vec::new(),
             outputs: Vec::new(),
             depends_on: Vec::new(),
+            inputs: Vec::new(),
         }
     }
 
