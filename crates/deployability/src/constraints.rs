@@ -55,7 +55,7 @@ pub const CONSTRAINTS: &[Constraint] = &[
         code: "deploy::vpc-origin-account",
         applies_to: &["AWS::CloudFront::VpcOrigin", "AWS::CloudFront::Distribution"],
         check: vpc_origin_other_account,
-        help: "create the VPC origin in the account of the load balancer it fronts, and the distribution in that account too",
+        help: "put the origin's load balancer in a VPC the distribution's account owns (not subnets shared through RAM), and the VPC origin and the distribution in that account",
         aws_page: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html",
     },
     Constraint {
@@ -282,8 +282,33 @@ fn vpc_origin_other_account(resource: &Resource, stack: &Stack, graph: &Graph) -
             .find_map(|o| o.get("VpcOriginConfig")?.get("VpcOriginId"))?;
         ("its VPC origin", id)
     };
-    let other = account_named(graph, stack, value)?;
-    (other != own).then(|| format!("is in account `{own}`, but {what} is in account `{other}`: a VPC origin and its distribution must be in the account of the origin's resource"))
+    if let Some(other) = account_named(graph, stack, value) {
+        return (other != own).then(|| format!("is in account `{own}`, but {what} is in account `{other}`: a VPC origin and its distribution must be in the account of the origin's resource"));
+    }
+    // A load balancer of the stack itself: its VPC must be the account's
+    // own, not one shared to it.
+    let lb = stack.resource(value.get("Ref")?.as_str()?)?;
+    let subnets = lb
+        .properties
+        .get("Subnets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(
+            lb.properties
+                .get("SubnetMappings")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m.get("SubnetId")),
+        );
+    let owner = subnets
+        .filter_map(|s| account_named(graph, stack, s))
+        .find(|a| *a != own)?;
+    Some(format!(
+        "fronts load balancer `{}` in subnets of a VPC of account `{owner}` shared to `{own}`: a VPC origin's VPC must be owned by the distribution's account",
+        lb.logical_id
+    ))
 }
 
 fn trail_key_policy(resource: &Resource, stack: &Stack, graph: &Graph) -> Option<String> {
@@ -612,12 +637,34 @@ mod tests {
         )
         .unwrap();
         assert!(found.contains("`networking`"), "{found}");
-        assert_eq!(
-            verdict(
-                "deploy::vpc-origin-account",
-                &origin(json!({ "Ref": "Alb" }))
-            ),
-            None
+        // A load balancer of the stack itself, in the account's own VPC.
+        let mut own = origin(json!({ "Ref": "Alb" }));
+        own.stacks[0].resources.push(resource(
+            "Alb",
+            "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            json!({ "Subnets": ["subnet-1"] }),
+        ));
+        assert_eq!(verdict("deploy::vpc-origin-account", &own), None);
+        // ... and in subnets shared by the network account.
+        let mut shared = own.clone();
+        shared.stacks[1]
+            .resources
+            .push(resource("SubnetA", "AWS::EC2::Subnet", json!({})));
+        shared.stacks[0].parameters.push(Parameter {
+            name: "SubnetA".into(),
+            description: String::new(),
+            value: ParameterValue::ResourceId {
+                stack: "network".into(),
+                logical_id: "SubnetA".into(),
+            },
+        });
+        shared.stacks[0].resources[1]
+            .properties
+            .insert("Subnets".into(), json!([{ "Ref": "SubnetA" }]));
+        let found = verdict("deploy::vpc-origin-account", &shared).unwrap();
+        assert!(
+            found.contains("`networking` shared to `web-prod`"),
+            "{found}"
         );
     }
 

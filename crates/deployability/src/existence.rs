@@ -190,7 +190,8 @@ fn account_order<'a>(
                 "deploys in wave {wave} to account `{account}` ({region}), which stack `{creator_name}` creates in wave {created}: the account does not exist yet"
             ),
             format!(
-                "make the stack depend on `{creator_name}` (or on a stack that does, such as the account baseline), so it deploys in a later wave than the account's creation"
+                "make the stack depend on `{creator_name}` (or on a stack that does, such as the account baseline), so it deploys in a later wave than the account's creation: \
+                 https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_create.html"
             ),
         ))
         .or_default();
@@ -526,7 +527,11 @@ fn check_read(
                 report(
                     ORDER,
                     format!("reads {what}, which stack `{name}` creates in wave {created}, not before this stack's wave {wave}"),
-                    format!("make this stack depend on `{name}`"),
+                    format!(
+                        "make this stack depend on `{name}`, so it deploys in a later wave: \
+                         a stack that reads what does not exist yet fails to create \
+                         (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-exports.html)"
+                    ),
                 );
             }
         }
@@ -616,7 +621,9 @@ fn check_image(
             report(
                 MISSING,
                 format!("runs image `{repo}:{tag}`, but its repository is created empty by the platform and nothing pushes that tag"),
-                "declare the image in the stack's inputs (kind `image`) with the pipeline that pushes it, so `landfall plan` checks it exists before the stack deploys".into(),
+                "declare the image in the stack's inputs (kind `image`) with the pipeline that pushes it, so `landfall plan` checks it exists before the stack deploys; \
+                 a task whose image cannot be pulled never starts and the service's deployment fails: \
+                 https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_image".into(),
             );
         }
         if region != place.region

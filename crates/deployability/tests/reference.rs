@@ -1,5 +1,7 @@
 //! Every family over the reference platform, workloads included.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+
 mod common;
 
 use std::time::Instant;
@@ -19,4 +21,15 @@ fn reference_platform_findings_are_printed() {
         findings.len(),
         common::counts(&findings)
     );
+}
+
+/// The goal of issue 21: AWS would accept every stack of the reference
+/// platform. Enable once the platform fixes (deploy roles, SCP exemptions,
+/// inputs, images, engines) are in.
+#[test]
+#[ignore = "the reference platform still has deploy-time findings; enable when they are fixed"]
+fn reference_platform_has_no_deploy_time_findings() {
+    let platform = common::reference();
+    let findings = landfall_deployability::check(&platform.input());
+    assert!(findings.is_empty(), "{:?}", common::counts(&findings));
 }
