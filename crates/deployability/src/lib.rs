@@ -96,11 +96,16 @@ pub fn check(input: &Input) -> Vec<Finding> {
 /// deploys, else the domain or account it deploys to.
 fn spec_origin(input: &Input, stack: &str) -> Option<Pointer> {
     let model = input.model;
-    let ends = |kind: &str, name: &str| stack.ends_with(&format!("-{kind}-{name}"));
-    if let Some(s) = model.services.iter().find(|s| ends("service", &s.name)) {
+    let ends = |kind: &str, name: &str| {
+        stack
+            .strip_suffix(name)
+            .and_then(|head| head.strip_suffix(kind))
+            .is_some_and(|head| head.ends_with('-'))
+    };
+    if let Some(s) = model.services.iter().find(|s| ends("service-", &s.name)) {
         return Some(s.origin.clone());
     }
-    if let Some(d) = model.data_stores.iter().find(|d| ends("store", &d.name)) {
+    if let Some(d) = model.data_stores.iter().find(|d| ends("store-", &d.name)) {
         return Some(d.origin.clone());
     }
     let account = match &input.graph.stack(stack)?.target {

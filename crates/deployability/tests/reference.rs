@@ -15,6 +15,14 @@ fn reference_platform_findings_are_printed() {
     for f in &findings {
         println!("{} {} {:?}: {}", f.code, f.stack, f.resource, f.message);
     }
+    // Findings in one account's stack point into the spec: at the
+    // resource's origin, else the service, store, domain or account.
+    for f in &findings {
+        let stack = platform.graph.stack(&f.stack).unwrap();
+        if !stack.is_stack_set() {
+            assert!(f.at.is_some(), "{f:#?}");
+        }
+    }
     println!(
         "{} stacks, {} findings in {elapsed:?}: {:?}",
         platform.graph.stacks.len(),
