@@ -1,7 +1,776 @@
-//! See the crate docs.
+//! AWS's documented deploy-time rules that no resource schema expresses,
+//! as one table: each [`Constraint`] names the resource types it applies
+//! to, a check over the resource in its stack and graph, and the AWS page
+//! that states the rule. Adding a rule is adding a row (and its tests).
+
+use landfall_graph::{Graph, ParameterValue, Resource, Stack, Target};
+use serde_json::Value;
 
 use crate::{Finding, Input};
 
-pub fn check(_input: &Input) -> Vec<Finding> {
-    Vec::new()
+/// One deploy-time rule.
+pub struct Constraint {
+    /// The finding code, `deploy::<rule>`.
+    pub code: &'static str,
+    /// CloudFormation types the rule reads.
+    pub applies_to: &'static [&'static str],
+    /// What is wrong with the resource, if anything.
+    pub check: fn(&Resource, &Stack, &Graph) -> Option<String>,
+    /// What would be right.
+    pub help: &'static str,
+    /// The AWS page that states the rule.
+    pub aws_page: &'static str,
+}
+
+pub const CONSTRAINTS: &[Constraint] = &[
+    Constraint {
+        code: "deploy::rds-iam-auth-engine",
+        applies_to: &["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"],
+        check: iam_auth_engine,
+        help: "turn IAM database authentication off for this engine (it supports MariaDB, MySQL and PostgreSQL, and their Aurora editions)",
+        aws_page: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html",
+    },
+    Constraint {
+        code: "deploy::rds-log-exports",
+        applies_to: &["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"],
+        check: log_exports,
+        help: "export only the logs the engine publishes to CloudWatch Logs",
+        aws_page: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html",
+    },
+    Constraint {
+        code: "deploy::aurora-replica-region",
+        applies_to: &["AWS::RDS::DBCluster"],
+        check: replica_in_source_region,
+        help: "an Aurora binlog replica cluster (`ReplicationSourceIdentifier`) must be in another region than its source; in the same region use reader instances, a custom endpoint or a clone",
+        aws_page: "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Replication.CrossRegion.html",
+    },
+    Constraint {
+        code: "deploy::shared-placement-group-name",
+        applies_to: &["AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::Instance", "AWS::EC2::LaunchTemplate"],
+        check: shared_placement_group_by_name,
+        help: "launch into a placement group shared through RAM by its id (`Placement.GroupId` of the launch template, the owner's `GroupId` attribute), never by its name",
+        aws_page: "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/share-placement-group.html",
+    },
+    Constraint {
+        code: "deploy::vpc-origin-account",
+        applies_to: &["AWS::CloudFront::VpcOrigin", "AWS::CloudFront::Distribution"],
+        check: vpc_origin_other_account,
+        help: "put the origin's load balancer in a VPC the distribution's account owns (not subnets shared through RAM), and the VPC origin and the distribution in that account",
+        aws_page: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html",
+    },
+    Constraint {
+        code: "deploy::cloudtrail-key-policy",
+        applies_to: &["AWS::CloudTrail::Trail"],
+        check: trail_key_policy,
+        help: "allow `cloudtrail.amazonaws.com` `kms:DescribeKey` (with `kms:GenerateDataKey*`) in the key policy of the trail's key",
+        aws_page: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html",
+    },
+    Constraint {
+        code: "deploy::rds-engine-version",
+        applies_to: &["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"],
+        check: unpinned_engine_version,
+        help: "pin `EngineVersion` to a version of the parameter group's family: without it RDS creates the engine's current default version, whose family changes over time and then no longer matches the parameter group",
+        aws_page: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithParamGroups.html",
+    },
+];
+
+pub fn check(input: &Input) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for stack in &input.graph.stacks {
+        for resource in &stack.resources {
+            for rule in CONSTRAINTS {
+                if !rule.applies_to.contains(&resource.kind.as_str()) {
+                    continue;
+                }
+                if let Some(message) = (rule.check)(resource, stack, input.graph) {
+                    findings.push(Finding {
+                        code: rule.code,
+                        stack: stack.name.clone(),
+                        resource: Some(resource.logical_id.clone()),
+                        message,
+                        help: format!("{}: {}", rule.help, rule.aws_page),
+                        at: resource.origin.clone(),
+                    });
+                }
+            }
+        }
+    }
+    findings
+}
+
+fn text<'r>(resource: &'r Resource, key: &str) -> Option<&'r str> {
+    resource.properties.get(key).and_then(Value::as_str)
+}
+
+fn engine(resource: &Resource) -> &str {
+    text(resource, "Engine").unwrap_or_default()
+}
+
+fn iam_auth_engine(resource: &Resource, _: &Stack, _: &Graph) -> Option<String> {
+    let on = matches!(
+        resource.properties.get("EnableIAMDatabaseAuthentication"),
+        Some(Value::Bool(true))
+    ) || text(resource, "EnableIAMDatabaseAuthentication") == Some("true");
+    let engine = engine(resource);
+    let supported = ["mysql", "mariadb", "postgres", "aurora"]
+        .iter()
+        .any(|e| engine.starts_with(e));
+    (on && !engine.is_empty() && !supported)
+        .then(|| format!("engine `{engine}` has no IAM database authentication, but `EnableIAMDatabaseAuthentication` is true"))
+}
+
+/// The logs each engine publishes to CloudWatch Logs.
+fn supported_logs(engine: &str) -> Option<&'static [&'static str]> {
+    Some(match engine {
+        e if e.starts_with("sqlserver") => &["agent", "error"],
+        "aurora-mysql" => &[
+            "audit",
+            "error",
+            "general",
+            "slowquery",
+            "iam-db-auth-error",
+            "instance",
+        ],
+        "aurora-postgresql" => &["postgresql", "iam-db-auth-error", "instance"],
+        "mysql" | "mariadb" => &[
+            "audit",
+            "error",
+            "general",
+            "slowquery",
+            "iam-db-auth-error",
+        ],
+        "postgres" => &["postgresql", "upgrade", "iam-db-auth-error"],
+        e if e.starts_with("oracle") => &["alert", "audit", "listener", "trace", "oemagent"],
+        e if e.starts_with("db2") => &["diag.log", "notify.log"],
+        _ => return None,
+    })
+}
+
+fn log_exports(resource: &Resource, _: &Stack, _: &Graph) -> Option<String> {
+    let engine = engine(resource);
+    let supported = supported_logs(engine)?;
+    let wrong: Vec<&str> = resource
+        .properties
+        .get("EnableCloudwatchLogsExports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|log| !supported.contains(log))
+        .collect();
+    (!wrong.is_empty()).then(|| {
+        format!(
+            "engine `{engine}` does not publish `{}` logs (it publishes `{}`)",
+            wrong.join("`, `"),
+            supported.join("`, `")
+        )
+    })
+}
+
+fn replica_in_source_region(resource: &Resource, stack: &Stack, _: &Graph) -> Option<String> {
+    let source = resource.properties.get("ReplicationSourceIdentifier")?;
+    let region = match &stack.target {
+        Target::Account { region, .. } => region.as_str(),
+        Target::StackSet(_) => "",
+    };
+    let same_region = match source {
+        // A cluster of the same stack is in the stack's region.
+        Value::Object(map) => map.contains_key("Fn::GetAtt") || map.contains_key("Ref"),
+        Value::String(arn) => arn.split(':').nth(3) == Some(region),
+        _ => false,
+    };
+    same_region.then(|| "replicates from a cluster in its own region: binlog replica clusters (`ReplicationSourceIdentifier`) are cross-region only".to_owned())
+}
+
+/// The parameter a `{"Ref": ...}` names in the stack.
+fn parameter<'s>(stack: &'s Stack, value: &Value) -> Option<&'s ParameterValue> {
+    let name = value.get("Ref")?.as_str()?;
+    stack
+        .parameters
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| &p.value)
+}
+
+fn account_of(stack: &Stack) -> Option<&str> {
+    match &stack.target {
+        Target::Account { account, .. } => Some(account),
+        Target::StackSet(_) => None,
+    }
+}
+
+/// The resource behind a parameter read from another stack, with that stack.
+fn other_resource<'g>(
+    graph: &'g Graph,
+    value: &ParameterValue,
+) -> Option<(&'g Stack, &'g Resource)> {
+    let ParameterValue::ResourceId { stack, logical_id } = value else {
+        return None;
+    };
+    let owner = graph.stack(stack)?;
+    Some((owner, owner.resource(logical_id)?))
+}
+
+fn shared_placement_group_by_name(
+    resource: &Resource,
+    stack: &Stack,
+    graph: &Graph,
+) -> Option<String> {
+    let by_name = match resource.kind.as_str() {
+        "AWS::AutoScaling::AutoScalingGroup" => resource.properties.get("PlacementGroup"),
+        "AWS::EC2::Instance" => resource.properties.get("PlacementGroupName"),
+        _ => resource
+            .properties
+            .get("LaunchTemplateData")
+            .and_then(|d| d.get("Placement"))
+            .and_then(|p| p.get("GroupName")),
+    }?;
+    let (owner, group) = other_resource(graph, parameter(stack, by_name)?)?;
+    let shared = group.kind == "AWS::EC2::PlacementGroup" && account_of(owner) != account_of(stack);
+    shared.then(|| {
+        format!(
+            "launches into placement group `{}` of account `{}` (stack `{}`) by name; a placement group shared through RAM is found only by its id",
+            group.logical_id,
+            account_of(owner).unwrap_or_default(),
+            owner.name
+        )
+    })
+}
+
+/// The account a value names: through a parameter holding another stack's
+/// resource id or output, or an account id parameter in `Fn::Sub`.
+fn account_named<'g>(graph: &'g Graph, stack: &'g Stack, value: &Value) -> Option<&'g str> {
+    if let Some(p) = parameter(stack, value) {
+        return match p {
+            ParameterValue::ResourceId { stack: s, .. }
+            | ParameterValue::StackOutput { stack: s, .. } => graph.stack(s).and_then(account_of),
+            ParameterValue::AccountId(account) => Some(account),
+            _ => None,
+        };
+    }
+    let text = match value.get("Fn::Sub")? {
+        Value::String(t) => t.as_str(),
+        Value::Array(items) => items.first()?.as_str()?,
+        _ => return None,
+    };
+    stack.parameters.iter().find_map(|p| match &p.value {
+        ParameterValue::AccountId(account) if text.contains(&format!("${{{}}}", p.name)) => {
+            Some(account.as_str())
+        }
+        _ => None,
+    })
+}
+
+fn vpc_origin_other_account(resource: &Resource, stack: &Stack, graph: &Graph) -> Option<String> {
+    let own = account_of(stack)?;
+    let (what, value) = if resource.kind == "AWS::CloudFront::VpcOrigin" {
+        (
+            "its load balancer",
+            resource
+                .properties
+                .get("VpcOriginEndpointConfig")?
+                .get("Arn")?,
+        )
+    } else {
+        let origins = resource
+            .properties
+            .get("DistributionConfig")?
+            .get("Origins")?
+            .as_array()?;
+        let id = origins
+            .iter()
+            .find_map(|o| o.get("VpcOriginConfig")?.get("VpcOriginId"))?;
+        ("its VPC origin", id)
+    };
+    if let Some(other) = account_named(graph, stack, value) {
+        return (other != own).then(|| format!("is in account `{own}`, but {what} is in account `{other}`: a VPC origin and its distribution must be in the account of the origin's resource"));
+    }
+    // A load balancer of the stack itself: its VPC must be the account's
+    // own, not one shared to it.
+    let lb = stack.resource(value.get("Ref")?.as_str()?)?;
+    let subnets = lb
+        .properties
+        .get("Subnets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(
+            lb.properties
+                .get("SubnetMappings")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m.get("SubnetId")),
+        );
+    let owner = subnets
+        .filter_map(|s| account_named(graph, stack, s))
+        .find(|a| *a != own)?;
+    Some(format!(
+        "fronts load balancer `{}` in subnets of a VPC of account `{owner}` shared to `{own}`: a VPC origin's VPC must be owned by the distribution's account",
+        lb.logical_id
+    ))
+}
+
+fn trail_key_policy(resource: &Resource, stack: &Stack, graph: &Graph) -> Option<String> {
+    let key_id = resource.properties.get("KMSKeyId")?;
+    let (key_stack, key) = trail_key(resource, stack, graph, key_id)?;
+    let policy = key.properties.get("KeyPolicy")?;
+    let statements = match policy.get("Statement")? {
+        Value::Array(s) => s.clone(),
+        one => vec![one.clone()],
+    };
+    let allows = statements.iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && strings(s.get("Principal").and_then(|p| p.get("Service")))
+                .any(|p| p == "cloudtrail.amazonaws.com")
+            && strings(s.get("Action")).any(|a| {
+                let a = a.to_ascii_lowercase();
+                a == "*" || a == "kms:*" || a == "kms:describekey" || a == "kms:describe*"
+            })
+    });
+    (!allows).then(|| {
+        format!(
+            "encrypts with key `{}` of stack `{}`, whose key policy does not allow `cloudtrail.amazonaws.com` `kms:DescribeKey`",
+            key.logical_id, key_stack.name
+        )
+    })
+}
+
+fn strings(value: Option<&Value>) -> impl Iterator<Item = &str> {
+    let list: Vec<&str> = match value {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    list.into_iter()
+}
+
+/// The key a trail's `KMSKeyId` names: a key of its own stack, or a key
+/// of the graph by alias (in the account the ARN names).
+fn trail_key<'g>(
+    _trail: &Resource,
+    stack: &'g Stack,
+    graph: &'g Graph,
+    key_id: &'g Value,
+) -> Option<(&'g Stack, &'g Resource)> {
+    if let Some(Value::String(id)) = key_id.get("Ref") {
+        return stack.resource(id).map(|k| (stack, k));
+    }
+    if let Some(id) = key_id
+        .get("Fn::GetAtt")
+        .and_then(|a| a.get(0))
+        .and_then(Value::as_str)
+    {
+        return stack.resource(id).map(|k| (stack, k));
+    }
+    let text = match key_id {
+        Value::String(t) => t.as_str(),
+        other => match other.get("Fn::Sub")? {
+            Value::String(t) => t.as_str(),
+            Value::Array(items) => items.first()?.as_str()?,
+            _ => return None,
+        },
+    };
+    let alias = &text[text.find("alias/")?..];
+    let account = account_named(graph, stack, key_id).or_else(|| account_of(stack));
+    graph
+        .stacks
+        .iter()
+        .filter(|s| account.is_none() || account_of(s) == account)
+        .find_map(|s| {
+            let target = s.resources.iter().find(|r| {
+                r.kind == "AWS::KMS::Alias"
+                    && r.properties.get("AliasName").and_then(Value::as_str) == Some(alias)
+            })?;
+            let key = target.properties.get("TargetKeyId")?;
+            let id = key
+                .get("Ref")
+                .or_else(|| key.get("Fn::GetAtt").and_then(|a| a.get(0)))?
+                .as_str()?;
+            s.resource(id).map(|k| (s, k))
+        })
+}
+
+fn unpinned_engine_version(resource: &Resource, stack: &Stack, _: &Graph) -> Option<String> {
+    if resource.properties.contains_key("EngineVersion")
+        || resource
+            .properties
+            .contains_key("ReplicationSourceIdentifier")
+        || resource.properties.contains_key("DBClusterIdentifier")
+    {
+        return None;
+    }
+    let group = ["DBClusterParameterGroupName", "DBParameterGroupName"]
+        .iter()
+        .find_map(|k| resource.properties.get(*k))?;
+    let id = group.get("Ref")?.as_str()?;
+    let family = stack.resource(id)?.properties.get("Family")?.as_str()?;
+    Some(format!(
+        "has no `EngineVersion`, but its parameter group `{id}` is pinned to family `{family}`"
+    ))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    //! Each rule on a hand-made resource that breaks it and one that does
+    //! not; the AWS page of each is in the table above.
+
+    use super::*;
+    use landfall_graph::{Layer, Output, Parameter};
+    use serde_json::{json, Map};
+
+    fn resource(id: &str, kind: &str, properties: Value) -> Resource {
+        let mut r = Resource::new(id, kind);
+        if let Value::Object(map) = properties {
+            r.properties = map;
+        }
+        r
+    }
+
+    fn stack(name: &str, account: &str, region: &str, resources: Vec<Resource>) -> Stack {
+        Stack {
+            name: name.into(),
+            layer: Layer::Workloads,
+            description: String::new(),
+            target: Target::Account {
+                account: account.into(),
+                region: region.into(),
+            },
+            parameters: Vec::new(),
+            conditions: Map::new(),
+            resources,
+            outputs: Vec::<Output>::new(),
+            depends_on: Vec::new(),
+            inputs: Vec::new(),
+        }
+    }
+
+    fn graph(stacks: Vec<Stack>) -> Graph {
+        Graph {
+            stacks,
+            ..Graph::default()
+        }
+    }
+
+    fn rule(code: &str) -> &'static Constraint {
+        CONSTRAINTS.iter().find(|c| c.code == code).unwrap()
+    }
+
+    /// The rule's verdict on the first resource of the first stack.
+    fn verdict(code: &str, g: &Graph) -> Option<String> {
+        let s = &g.stacks[0];
+        (rule(code).check)(&s.resources[0], s, g)
+    }
+
+    // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html
+    #[test]
+    fn sql_server_has_no_iam_database_authentication() {
+        let db = |engine: &str| {
+            graph(vec![stack(
+                "s",
+                "a",
+                "eu-central-1",
+                vec![resource(
+                    "Db",
+                    "AWS::RDS::DBInstance",
+                    json!({ "Engine": engine, "EnableIAMDatabaseAuthentication": true }),
+                )],
+            )])
+        };
+        let found = verdict("deploy::rds-iam-auth-engine", &db("sqlserver-se")).unwrap();
+        assert!(found.contains("sqlserver-se"), "{found}");
+        assert_eq!(
+            verdict("deploy::rds-iam-auth-engine", &db("postgres")),
+            None
+        );
+    }
+
+    // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html
+    #[test]
+    fn sql_server_exports_only_agent_and_error_logs() {
+        let db = |logs: Value| {
+            graph(vec![stack(
+                "s",
+                "a",
+                "eu-central-1",
+                vec![resource(
+                    "Db",
+                    "AWS::RDS::DBInstance",
+                    json!({ "Engine": "sqlserver-se", "EnableCloudwatchLogsExports": logs }),
+                )],
+            )])
+        };
+        let found = verdict(
+            "deploy::rds-log-exports",
+            &db(json!(["error", "slowquery"])),
+        )
+        .unwrap();
+        assert!(found.contains("`slowquery`"), "{found}");
+        assert_eq!(
+            verdict("deploy::rds-log-exports", &db(json!(["agent", "error"]))),
+            None
+        );
+    }
+
+    // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Replication.CrossRegion.html
+    #[test]
+    fn binlog_replica_clusters_are_cross_region_only() {
+        let replica = |source: Value| {
+            graph(vec![stack(
+                "s",
+                "a",
+                "eu-central-1",
+                vec![resource(
+                    "Replica",
+                    "AWS::RDS::DBCluster",
+                    json!({ "Engine": "aurora-mysql", "ReplicationSourceIdentifier": source }),
+                )],
+            )])
+        };
+        assert!(verdict(
+            "deploy::aurora-replica-region",
+            &replica(json!({ "Fn::GetAtt": ["Cluster", "DBClusterArn"] }))
+        )
+        .is_some());
+        assert!(verdict(
+            "deploy::aurora-replica-region",
+            &replica(json!("arn:aws:rds:eu-central-1:111122223333:cluster:main"))
+        )
+        .is_some());
+        assert_eq!(
+            verdict(
+                "deploy::aurora-replica-region",
+                &replica(json!("arn:aws:rds:eu-west-1:111122223333:cluster:main"))
+            ),
+            None
+        );
+    }
+
+    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/share-placement-group.html
+    #[test]
+    fn shared_placement_groups_are_referenced_by_id() {
+        let network = stack(
+            "network",
+            "networking",
+            "eu-central-1",
+            vec![resource(
+                "GroupA",
+                "AWS::EC2::PlacementGroup",
+                json!({ "Strategy": "cluster" }),
+            )],
+        );
+        let asg = |group: Value, account: &str| {
+            let mut s = stack(
+                "workload",
+                account,
+                "eu-central-1",
+                vec![resource(
+                    "Metal",
+                    "AWS::AutoScaling::AutoScalingGroup",
+                    json!({ "PlacementGroup": group }),
+                )],
+            );
+            s.parameters.push(Parameter {
+                name: "PlacementGroupA".into(),
+                description: String::new(),
+                value: ParameterValue::ResourceId {
+                    stack: "network".into(),
+                    logical_id: "GroupA".into(),
+                },
+            });
+            graph(vec![s, network.clone()])
+        };
+        let found = verdict(
+            "deploy::shared-placement-group-name",
+            &asg(json!({ "Ref": "PlacementGroupA" }), "trading-prod"),
+        )
+        .unwrap();
+        assert!(found.contains("`networking`"), "{found}");
+        // The owner's own group, by name, is fine.
+        assert_eq!(
+            verdict(
+                "deploy::shared-placement-group-name",
+                &asg(json!({ "Ref": "PlacementGroupA" }), "networking")
+            ),
+            None
+        );
+    }
+
+    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html
+    #[test]
+    fn vpc_origins_are_in_the_account_of_their_load_balancer() {
+        let lb = stack(
+            "network",
+            "networking",
+            "eu-central-1",
+            vec![resource(
+                "Alb",
+                "AWS::ElasticLoadBalancingV2::LoadBalancer",
+                json!({}),
+            )],
+        );
+        let origin = |arn: Value| {
+            let mut s = stack(
+                "edge",
+                "web-prod",
+                "eu-central-1",
+                vec![resource(
+                    "VpcOrigin",
+                    "AWS::CloudFront::VpcOrigin",
+                    json!({ "VpcOriginEndpointConfig": { "Name": "x", "Arn": arn } }),
+                )],
+            );
+            s.parameters.push(Parameter {
+                name: "LoadBalancerArn".into(),
+                description: String::new(),
+                value: ParameterValue::ResourceId {
+                    stack: "network".into(),
+                    logical_id: "Alb".into(),
+                },
+            });
+            graph(vec![s, lb.clone()])
+        };
+        let found = verdict(
+            "deploy::vpc-origin-account",
+            &origin(json!({ "Ref": "LoadBalancerArn" })),
+        )
+        .unwrap();
+        assert!(found.contains("`networking`"), "{found}");
+        // A load balancer of the stack itself, in the account's own VPC.
+        let mut own = origin(json!({ "Ref": "Alb" }));
+        own.stacks[0].resources.push(resource(
+            "Alb",
+            "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            json!({ "Subnets": ["subnet-1"] }),
+        ));
+        assert_eq!(verdict("deploy::vpc-origin-account", &own), None);
+        // ... and in subnets shared by the network account.
+        let mut shared = own.clone();
+        shared.stacks[1]
+            .resources
+            .push(resource("SubnetA", "AWS::EC2::Subnet", json!({})));
+        shared.stacks[0].parameters.push(Parameter {
+            name: "SubnetA".into(),
+            description: String::new(),
+            value: ParameterValue::ResourceId {
+                stack: "network".into(),
+                logical_id: "SubnetA".into(),
+            },
+        });
+        shared.stacks[0].resources[1]
+            .properties
+            .insert("Subnets".into(), json!([{ "Ref": "SubnetA" }]));
+        let found = verdict("deploy::vpc-origin-account", &shared).unwrap();
+        assert!(
+            found.contains("`networking` shared to `web-prod`"),
+            "{found}"
+        );
+    }
+
+    // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
+    #[test]
+    fn the_trail_key_policy_lets_cloudtrail_describe_the_key() {
+        let with_actions = |actions: Value| {
+            let key = resource(
+                "LogKey",
+                "AWS::KMS::Key",
+                json!({ "KeyPolicy": { "Version": "2012-10-17", "Statement": [
+                { "Effect": "Allow", "Principal": { "Service": ["cloudtrail.amazonaws.com"] }, "Action": actions, "Resource": "*" }
+            ] } }),
+            );
+            let alias = resource(
+                "LogKeyAlias",
+                "AWS::KMS::Alias",
+                json!({ "AliasName": "alias/logs", "TargetKeyId": { "Ref": "LogKey" } }),
+            );
+            let archive = stack(
+                "log-archive",
+                "log-archive",
+                "eu-central-1",
+                vec![key, alias],
+            );
+            let mut trail = stack(
+                "trail",
+                "management",
+                "eu-central-1",
+                vec![resource(
+                    "Trail",
+                    "AWS::CloudTrail::Trail",
+                    json!({
+                        "KMSKeyId": { "Fn::Sub": "arn:${AWS::Partition}:kms:eu-central-1:${LogArchiveAccountId}:alias/logs" }
+                    }),
+                )],
+            );
+            trail.parameters.push(Parameter {
+                name: "LogArchiveAccountId".into(),
+                description: String::new(),
+                value: ParameterValue::AccountId("log-archive".into()),
+            });
+            graph(vec![trail, archive])
+        };
+        let found = verdict(
+            "deploy::cloudtrail-key-policy",
+            &with_actions(json!(["kms:Decrypt", "kms:GenerateDataKey*"])),
+        )
+        .unwrap();
+        assert!(found.contains("`LogKey`"), "{found}");
+        assert_eq!(
+            verdict(
+                "deploy::cloudtrail-key-policy",
+                &with_actions(json!(["kms:DescribeKey", "kms:GenerateDataKey*"]))
+            ),
+            None
+        );
+    }
+
+    // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithParamGroups.html
+    #[test]
+    fn pinned_parameter_group_families_need_pinned_engine_versions() {
+        let cluster = |version: Option<&str>| {
+            let mut c = json!({ "Engine": "aurora-mysql", "DBClusterParameterGroupName": { "Ref": "Params" } });
+            if let Some(v) = version {
+                c["EngineVersion"] = json!(v);
+            }
+            graph(vec![stack(
+                "s",
+                "a",
+                "eu-central-1",
+                vec![
+                    resource("Cluster", "AWS::RDS::DBCluster", c),
+                    resource(
+                        "Params",
+                        "AWS::RDS::DBClusterParameterGroup",
+                        json!({ "Family": "aurora-mysql8.0" }),
+                    ),
+                ],
+            )])
+        };
+        let found = verdict("deploy::rds-engine-version", &cluster(None)).unwrap();
+        assert!(found.contains("aurora-mysql8.0"), "{found}");
+        assert_eq!(
+            verdict(
+                "deploy::rds-engine-version",
+                &cluster(Some("8.0.mysql_aurora.3.08.0"))
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn every_rule_cites_its_aws_page_and_has_a_unique_code() {
+        let mut codes = std::collections::BTreeSet::new();
+        for c in CONSTRAINTS {
+            assert!(
+                c.aws_page.starts_with("https://docs.aws.amazon.com/"),
+                "{}",
+                c.code
+            );
+            assert!(
+                c.code.starts_with("deploy::") && codes.insert(c.code),
+                "{}",
+                c.code
+            );
+        }
+    }
 }

@@ -20,7 +20,9 @@
 
 pub mod constraints;
 pub mod existence;
+pub mod handlers;
 pub mod permissions;
+mod placement;
 pub mod reachability;
 
 use landfall_diagnostics::Diagnostic;
@@ -79,7 +81,40 @@ pub fn check(input: &Input) -> Vec<Finding> {
     findings.extend(reachability::check(input));
     findings.extend(existence::check(input));
     findings.extend(constraints::check(input));
+    for finding in &mut findings {
+        if finding.at.is_none() {
+            finding.at = spec_origin(input, &finding.stack);
+        }
+    }
     findings.sort();
     findings.dedup();
     findings
+}
+
+/// Where in the spec a stack comes from, for findings on resources that
+/// keep no origin of their own: the service or data store a workload stack
+/// deploys, else the domain or account it deploys to.
+fn spec_origin(input: &Input, stack: &str) -> Option<Pointer> {
+    let model = input.model;
+    let ends = |kind: &str, name: &str| {
+        stack
+            .strip_suffix(name)
+            .and_then(|head| head.strip_suffix(kind))
+            .is_some_and(|head| head.ends_with('-'))
+    };
+    if let Some(s) = model.services.iter().find(|s| ends("service-", &s.name)) {
+        return Some(s.origin.clone());
+    }
+    if let Some(d) = model.data_stores.iter().find(|d| ends("store-", &d.name)) {
+        return Some(d.origin.clone());
+    }
+    let account = match &input.graph.stack(stack)?.target {
+        landfall_graph::Target::Account { account, .. } => account,
+        landfall_graph::Target::StackSet(_) => return None,
+    };
+    let account = model.accounts.iter().find(|a| &a.name == account)?;
+    match account.domain {
+        Some(d) => Some(model.domain(d).origin.clone()),
+        None => Some(account.origin.clone()),
+    }
 }

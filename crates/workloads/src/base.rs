@@ -478,6 +478,10 @@ pub(crate) fn edge(ctx: &Ctx<'_>, place: &Placement<'_>, services: &[&Service]) 
         &place.account.name,
         CLOUDFRONT_REGION,
     );
+    // Deployed through the account's deploy role, in an account the
+    // organization layer creates: after the baseline, like every stack
+    // of the account.
+    b.depends_on(format!("{}-baseline-global", ctx.slug));
     let managed = |priority: u32, name: &str| {
         json!({
             "Name": name,

@@ -89,6 +89,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let options = LoadOptions {
         environment: args.environment.clone(),
     };
+    let mut deploy_findings = Vec::new();
     let view = if args.paths.is_empty() {
         // The platform itself: synthesized in memory, every template read
         // into the view exactly as `landfall synth` would write it.
@@ -97,6 +98,15 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             args.spec.as_deref(),
             crate::pipeline::Layers::PlatformAndWorkloads(None),
         )?;
+        // What real AWS would refuse when it deploys the platform.
+        if let (Some(compiled), Some(model)) = (&compiled, resolved.model.as_ref()) {
+            deploy_findings = landfall_deployability::check(&landfall_deployability::Input {
+                model,
+                plan: &compiled.plan,
+                scps: &compiled.scps,
+                graph: &compiled.graph,
+            });
+        }
         let emitted = compiled.and_then(|compiled| {
             let model = resolved.model.as_ref()?;
             match landfall_synth::cloudformation::emit(
@@ -148,8 +158,27 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         );
         eprint!("{text}");
     }
+    let deploy_diagnostics: Vec<_> = deploy_findings
+        .iter()
+        .map(|f| f.to_diagnostic(&resolved.loaded))
+        .collect();
     match args.format {
         CheckFormat::Text => {
+            if !deploy_diagnostics.is_empty() {
+                let text = landfall_diagnostics::render_human(
+                    &deploy_diagnostics,
+                    &resolved.loaded.sources,
+                    landfall_diagnostics::RenderOptions {
+                        color: false,
+                        width: 100,
+                    },
+                );
+                output::print_stdout(&text)?;
+                eprintln!(
+                    "{} deploy-time findings (what AWS would refuse when deploying the platform)",
+                    deploy_findings.len()
+                );
+            }
             let text = report::text(&report);
             // Findings on stdout; the closing summary and timing on stderr.
             let (body, summary) = text
@@ -167,19 +196,96 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             eprintln!("{summary}{origin} ({} ms)", elapsed.as_millis());
         }
         CheckFormat::Json => {
-            output::print_stdout(&serde_json::to_string_pretty(&report::json(&report))?)?
+            let mut json = report::json(&report);
+            if let Some(list) = json.as_array_mut() {
+                list.extend(deploy_findings.iter().map(|f| deploy_json(f, &resolved)));
+            }
+            output::print_stdout(&serde_json::to_string_pretty(&json)?)?
         }
         CheckFormat::Sarif => {
-            output::print_stdout(&serde_json::to_string_pretty(&report::sarif(&report))?)?
+            let mut sarif = report::sarif(&report);
+            if let Some(results) = sarif["runs"][0]["results"].as_array_mut() {
+                results.extend(deploy_findings.iter().map(|f| deploy_sarif(f, &resolved)));
+            }
+            output::print_stdout(&serde_json::to_string_pretty(&sarif)?)?
         }
     }
     if !view.diagnostics.is_empty() {
         return Ok(ExitCode::from(2));
     }
-    let failed = args.fail_on.threshold().is_some_and(|t| report.fails(t));
+    // Deploy-time findings are what AWS would refuse: they always fail,
+    // unless failing on findings is turned off.
+    let failed = args.fail_on.threshold().is_some_and(|t| report.fails(t))
+        || (args.fail_on != FailOn::Never && !deploy_findings.is_empty());
     Ok(if failed {
         ExitCode::from(super::INVALID)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// Where a deploy-time finding points: the spec value behind it, or the
+/// spec file when the value has no span.
+fn deploy_location(
+    finding: &landfall_deployability::Finding,
+    resolved: &landfall_model::Resolved,
+) -> (String, usize, usize) {
+    let sources = &resolved.loaded.sources;
+    match finding.at.as_ref().and_then(|at| resolved.loaded.span(at)) {
+        Some(span) => {
+            let l = sources.location(span);
+            (l.file, l.line, l.column)
+        }
+        None => match &finding.at {
+            Some(at) if at.file.index() < sources.len() => {
+                (sources.file(at.file).name().to_owned(), 1, 1)
+            }
+            _ => (String::new(), 0, 0),
+        },
+    }
+}
+
+/// A deploy-time finding in the shape of the rules' JSON findings.
+fn deploy_json(
+    finding: &landfall_deployability::Finding,
+    resolved: &landfall_model::Resolved,
+) -> serde_json::Value {
+    let (file, line, column) = deploy_location(finding, resolved);
+    serde_json::json!({
+        "rule": finding.code,
+        "name": "deployability",
+        "severity": "high",
+        "stack": finding.stack,
+        "resource": finding.resource.clone().unwrap_or_default(),
+        "file": file,
+        "line": line,
+        "column": column,
+        "message": finding.message,
+        "fix": finding.help,
+    })
+}
+
+/// A deploy-time finding as a SARIF result.
+fn deploy_sarif(
+    finding: &landfall_deployability::Finding,
+    resolved: &landfall_model::Resolved,
+) -> serde_json::Value {
+    let (file, line, column) = deploy_location(finding, resolved);
+    let resource = match &finding.resource {
+        Some(r) => format!("{}/{r}", finding.stack),
+        None => finding.stack.clone(),
+    };
+    serde_json::json!({
+        "ruleId": finding.code,
+        "level": "error",
+        "message": { "text": format!("stack `{}`: {}", finding.stack, finding.message) },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": file.replace('\\', "/") },
+                "region": { "startLine": line.max(1), "startColumn": column.max(1) },
+            },
+            "logicalLocations": [{ "name": resource, "kind": "resource" }],
+        }],
+        "properties": { "severity": "high", "fix": finding.help },
     })
 }
