@@ -266,8 +266,29 @@ fn required_actions(
     }
     handlers
         .actions(&resource.kind, operation)
-        .map(|a| a.iter().map(String::as_str).collect())
+        .map(|a| {
+            a.iter()
+                .map(String::as_str)
+                .filter(|action| !never_called(&resource.kind, action))
+                .collect()
+        })
         .unwrap_or_default()
+}
+
+/// Handler permissions the platform's resources never make the handler
+/// call, with the reason; a deploy role is better without them.
+const NEVER_CALLED: &[(&str, &str, &str)] = &[(
+    "AWS::IAM::Role",
+    "iam:DeleteRolePermissionsBoundary",
+    "the update handler calls it only when PermissionsBoundary is removed; \
+     every role the deploy role manages keeps its boundary, and the permission \
+     would let the deploy role lift it",
+)];
+
+fn never_called(kind: &str, action: &str) -> bool {
+    NEVER_CALLED
+        .iter()
+        .any(|(k, a, _)| *k == kind && *a == action)
 }
 
 /// An IAM ARN as the statements that protect roles and policies tell them

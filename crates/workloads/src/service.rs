@@ -143,6 +143,8 @@ pub(crate) fn build(
             continue;
         }
         let group = if other.domain.id == place.domain.id {
+            // An import: the cluster's stack must be deployed first.
+            b.depends_on(stack.clone());
             import(&stack, "SecurityGroupId")
         } else {
             let param = logical_id(&["SecurityGroup", "Store", &store.name]);

@@ -153,10 +153,35 @@ fn global(ctx: &Ctx<'_>) -> Unit {
                             "Condition": { "StringEquals": { "iam:PermissionsBoundary": { "Ref": "WorkloadBoundary" } } }
                         },
                         {
+                            // What CloudFormation's AWS::IAM::Role handlers
+                            // call besides creating (resource provider schema,
+                            // handlers.*.permissions). Not
+                            // DeleteRolePermissionsBoundary: it would lift the
+                            // boundary, and no workload role is ever without one.
                             "Sid": "ManageWorkloadRoles",
                             "Effect": "Allow",
-                            "Action": ["iam:DeleteRole", "iam:GetRole", "iam:PassRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy"],
+                            "Action": ["iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:PassRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy"],
                             "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/workload/*")
+                        },
+                        {
+                            // Metal container instances' profiles.
+                            "Sid": "WorkloadInstanceProfiles",
+                            "Effect": "Allow",
+                            "Action": ["iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile"],
+                            "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:instance-profile/workload/*")
+                        },
+                        {
+                            // The shared-services account's CI roles and the
+                            // OIDC providers they trust; nowhere else.
+                            "Sid": "CiRolesInSharedServices",
+                            "Effect": "Allow",
+                            "Action": ["iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+                                       "iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags", "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint"],
+                            "Resource": [
+                                intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{DEPLOY_PRINCIPAL_PATH}*")),
+                                intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/*")
+                            ],
+                            "Condition": { "StringEquals": { "aws:PrincipalAccount": intrinsic::sub(format!("${{{shared}}}")) } }
                         }
                     ]
                 }
