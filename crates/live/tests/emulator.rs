@@ -51,13 +51,12 @@ impl Fixture {
     }
 
     async fn engine(&self) -> Engine {
-        Engine {
-            session: self.session().await,
-            desired: Arc::new(self.platform.desired.clone()),
-            waits: self.options.waits(),
-            progress: Progress::new(false),
-            trusted_services: self.platform.trusted_services.clone(),
-        }
+        Engine::new(
+            self.session().await,
+            &self.platform,
+            self.options.waits(),
+            Progress::new(false),
+        )
     }
 
     /// Plans and deploys; panics with the report when anything failed.
@@ -101,6 +100,10 @@ fn deploy_and_audit_the_emulator_example() {
         options.compat(),
     )
     .expect("examples/emulator compiles");
+    // The lockfile is tested on a copy (`emulator_retire.rs`): this test
+    // deploys from the source tree and must not write into it.
+    let mut platform = platform;
+    platform.lockfile = None;
     let fixture = Fixture {
         url,
         platform,
