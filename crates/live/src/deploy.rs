@@ -298,6 +298,9 @@ impl Engine {
             }
         }
         for service in services {
+            if !self.desired.compat.supports_delegated_admin(service) {
+                continue;
+            }
             match organizations
                 .list_delegated_administrators()
                 .service_principal(service)
@@ -332,7 +335,8 @@ impl Engine {
                 {
                     Ok(pages) => {
                         let enabled = pages
-                            .iter().flat_map(|p| p.admin_accounts())
+                            .iter()
+                            .flat_map(|p| p.admin_accounts())
                             .find(|a| a.admin_status().is_some_and(|s| s.as_str() == "ENABLED"));
                         if let Some(id) = enabled.and_then(|a| a.admin_account_id()) {
                             live.guardduty_admins.insert(region.clone(), id.to_owned());
@@ -345,6 +349,9 @@ impl Engine {
                 }
             }
         }
+        if !self.desired.compat.needs_stacksets_activation() {
+            return (live, notes);
+        }
         match mgmt
             .cloudformation()
             .describe_organizations_access()
@@ -353,14 +360,6 @@ impl Engine {
         {
             Ok(out) => {
                 live.stacksets_access = Some(out.status().is_some_and(|s| s.as_str() == "ENABLED"));
-            }
-            Err(e) if self.desired.compat == crate::Compat::Moto => {
-                // moto has no such call; its StackSets need no activation.
-                live.stacksets_access = Some(true);
-                notes.push(format!(
-                    "StackSets' organizations access is not checked: the emulator does not answer DescribeOrganizationsAccess ({})",
-                    sdk_message(&e)
-                ));
             }
             Err(e) => notes.push(format!(
                 "cannot read StackSets' organizations access (the deploy activates it): {}",
@@ -891,13 +890,22 @@ impl Engine {
                                 name,
                                 std::slice::from_ref(account_id),
                                 regions,
+                                this.desired.compat,
                                 this.waits,
                                 &task,
                             )
                             .await
                         }
                         Retirement::StackSet { name } => {
-                            retire::delete_stack_set(&m, &o, name, this.waits, &task).await
+                            retire::delete_stack_set(
+                                &m,
+                                &o,
+                                name,
+                                this.desired.compat,
+                                this.waits,
+                                &task,
+                            )
+                            .await
                         }
                     };
                     task.finish(if result.is_ok() { "DELETED" } else { "FAILED" });

@@ -14,13 +14,11 @@ use std::path::{Path, PathBuf};
 use landfall_diagnostics::SourceSet;
 use landfall_netplan::{LockChanges, Lockfile, LOCKFILE_NAME};
 
-/// The lockfile beside a spec directory, as read, and the one the desired
-/// state was planned with.
+/// The lockfile beside a spec directory and the one the desired state was
+/// planned with.
 #[derive(Debug, Clone)]
 pub struct LockfileUse {
     pub path: PathBuf,
-    /// The lockfile's text as read; `None` when there is none.
-    pub recorded: Option<String>,
     /// The lockfile of the address plan the desired state was built from.
     pub planned: Lockfile,
 }
@@ -40,23 +38,30 @@ pub enum LockStatus {
 impl LockfileUse {
     /// The lockfile beside `spec_dir`, with the plan's.
     pub fn beside(spec_dir: &Path, planned: &Lockfile) -> std::io::Result<LockfileUse> {
-        let path = spec_dir.join(LOCKFILE_NAME);
-        let recorded = match std::fs::read_to_string(&path) {
-            Ok(text) => Some(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
-        };
-        Ok(LockfileUse {
-            path,
-            recorded,
+        let use_ = LockfileUse {
+            path: spec_dir.join(LOCKFILE_NAME),
             planned: planned.clone(),
-        })
+        };
+        use_.recorded()?;
+        Ok(use_)
     }
 
+    /// The lockfile's text as it is on disk now; `None` when there is none.
+    pub fn recorded(&self) -> std::io::Result<Option<String>> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// How the planned lockfile compares with the one on disk now (an
+    /// unreadable lockfile counts as missing).
     pub fn status(&self) -> LockStatus {
-        let Some(text) = &self.recorded else {
+        let Ok(Some(text)) = self.recorded() else {
             return LockStatus::Missing;
         };
+        let text = &text;
         let mut sources = SourceSet::default();
         let file = sources.add(self.path.display().to_string(), text.as_str());
         let changes = match Lockfile::parse(text, file) {

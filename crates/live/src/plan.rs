@@ -501,7 +501,7 @@ pub fn plan_actions(
     plan: &mut Plan,
 ) {
     use landfall_graph::OrganizationAction as A;
-    if live.stacksets_access != Some(true) {
+    if desired.compat.needs_stacksets_activation() && live.stacksets_access != Some(true) {
         plan.changes.push(Change::ActivateStackSetsAccess);
     }
     let id_of = |account: &str| {
@@ -525,7 +525,13 @@ pub fn plan_actions(
             } => {
                 let registered = id_of(account)
                     .is_some_and(|id| live.delegated.contains(&(service_principal.clone(), id)));
-                if !registered {
+                if !desired.compat.supports_delegated_admin(service_principal) {
+                    plan.notes.push(Note {
+                        message: format!(
+                            "`{account}` is not registered as delegated administrator for `{service_principal}`: the emulator does not know the service"
+                        ),
+                    });
+                } else if !registered {
                     plan.changes.push(Change::RegisterDelegatedAdministrator {
                         service: service_principal.clone(),
                         account: account.clone(),
@@ -537,7 +543,7 @@ pub fn plan_actions(
                 let regions: Vec<String> = desired
                     .regions
                     .iter()
-                    .filter(|r| live.guardduty_admins.get(*r) != id.as_ref())
+                    .filter(|r| id.is_none() || live.guardduty_admins.get(*r) != id.as_ref())
                     .cloned()
                     .collect();
                 if !regions.is_empty() {
@@ -987,6 +993,16 @@ mod tests {
                 account: "a1".into(),
             },
         ];
+        // Before the administrator's account exists, everything is planned.
+        let mut p = Plan::default();
+        plan_actions(
+            &d,
+            &actions,
+            &OrgState::default(),
+            &LiveActions::default(),
+            &mut p,
+        );
+        assert_eq!(p.changes.len(), 4, "{}", p.render());
         let mut p = Plan::default();
         plan_actions(&d, &actions, &org, &LiveActions::default(), &mut p);
         assert_eq!(

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::aws::Clients;
 use crate::desired::{Desired, StackTarget};
+use crate::emulator::Compat;
 use crate::error::LiveError;
 use crate::org::OrgState;
 use crate::progress::TaskHandle;
@@ -294,21 +295,29 @@ pub async fn delete_stack(
 }
 
 /// Deletes a StackSet's instances in `account_ids` × `regions`.
+#[allow(clippy::too_many_arguments)]
 pub async fn delete_instances(
     mgmt: &Clients,
     org: &OrgState,
     name: &str,
     account_ids: &[String],
     regions: &[String],
+    compat: Compat,
     waits: Waits,
     task: &TaskHandle,
 ) -> Result<(), LiveError> {
     stacks::wait_running_operations(mgmt, name, waits, task).await?;
-    let out = mgmt
+    let request = mgmt
         .cloudformation()
         .delete_stack_instances()
-        .stack_set_name(name)
-        .deployment_targets(instance_targets(org, account_ids))
+        .stack_set_name(name);
+    // moto reads only the self-managed `Accounts` list (AWS refuses it for
+    // service-managed StackSets, which take deployment targets).
+    let request = match compat {
+        Compat::Aws => request.deployment_targets(instance_targets(org, account_ids)),
+        Compat::Moto => request.set_accounts(Some(account_ids.to_vec())),
+    };
+    let out = request
         .set_regions(Some(regions.to_vec()))
         .operation_preferences(stacks::operation_preferences())
         .retain_stacks(false)
@@ -326,6 +335,7 @@ pub async fn delete_stack_set(
     mgmt: &Clients,
     org: &OrgState,
     name: &str,
+    compat: Compat,
     waits: Waits,
     task: &TaskHandle,
 ) -> Result<(), LiveError> {
@@ -337,7 +347,7 @@ pub async fn delete_stack_set(
     regions.sort();
     regions.dedup();
     if !accounts.is_empty() {
-        delete_instances(mgmt, org, name, &accounts, &regions, waits, task).await?;
+        delete_instances(mgmt, org, name, &accounts, &regions, compat, waits, task).await?;
     }
     mgmt.cloudformation()
         .delete_stack_set()
@@ -352,7 +362,6 @@ pub async fn delete_stack_set(
 mod tests {
     use super::*;
     use crate::desired::DesiredStack;
-    use crate::emulator::Compat;
     use crate::org::LiveAccount;
     use landfall_graph::Layer;
 

@@ -941,7 +941,7 @@ pub async fn failure_events(
     }
     let events = match failure {
         None => events,
-        Err(e) => {
+        Some(e) => {
             return vec![format!(
                 "cannot read the stack's events: {}",
                 sdk_message(&e)

@@ -20,7 +20,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::Instant;
 
 use landfall_live::aws::{Clients, AUDIT_ROLES};

@@ -24,7 +24,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use landfall_graph::{Layer, Output, Parameter, ParameterValue, Resource, Stack, Target};
 use landfall_live::aws::{Clients, AUDIT_ROLES};
