@@ -15,7 +15,6 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 use landfall_live::{audit, load_platform, ConnectOptions, Engine, LiveOptions, Progress, Session};
