@@ -15,7 +15,6 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 use landfall_live::{audit, load_platform, ConnectOptions, Engine, LiveOptions, Progress, Session};
@@ -141,13 +140,12 @@ fn run() -> Result<(), String> {
             max_attempts: 8,
         })
         .await;
-        let engine = Engine {
-            session: session.clone(),
-            desired: Arc::new(desired.clone()),
-            waits: options.waits(),
-            progress: Progress::new(false),
-            trusted_services: platform.trusted_services.clone(),
-        };
+        let engine = Engine::new(
+            session.clone(),
+            &platform,
+            options.waits(),
+            Progress::new(false),
+        );
         let started = Instant::now();
         let (plan, _) = engine.plan().await.map_err(|e| e.to_string())?;
         let report = engine.deploy(&plan).await.map_err(|e| e.to_string())?;

@@ -65,6 +65,30 @@ pub struct AuditReport {
 }
 
 impl AuditReport {
+    /// What the audit could not read: accounts it could not enter and
+    /// reads that failed (access denied, throttling, redirects). An audit
+    /// with any of these saw only part of the platform.
+    pub fn unseen(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for a in &self.accounts {
+            if !a.reachable {
+                out.push(format!(
+                    "account `{}` ({}): not entered",
+                    a.account, a.account_id
+                ));
+            }
+            for e in &a.errors {
+                out.push(format!("account `{}` ({}): {e}", a.account, a.account_id));
+            }
+        }
+        out
+    }
+
+    /// Whether everything was read.
+    pub fn complete(&self) -> bool {
+        self.unseen().is_empty()
+    }
+
     /// API calls per audited account-region (organization reads included).
     pub fn calls_per_account_region(&self) -> f64 {
         if self.account_regions == 0 {
@@ -136,7 +160,8 @@ pub async fn audit(
     let stop = progress.spawn_ticker();
     let mgmt = session.management().await?;
     let task = progress.start("reading the organization", "IN_PROGRESS");
-    let org = org::read(&mgmt).await?;
+    let mut org = org::read(&mgmt).await?;
+    org.match_accounts(&desired.accounts);
     task.finish("done");
     let mut report = AuditReport::default();
     organization_drift(desired, &org, &mut report);
@@ -609,6 +634,14 @@ pub fn render_text(report: &AuditReport) -> String {
             let _ = writeln!(out, "    note: {e}");
         }
     }
+    let unseen = report.unseen();
+    if !unseen.is_empty() {
+        let _ = writeln!(
+            out,
+            "incomplete: {} read(s) failed; what they cover was not audited",
+            unseen.len()
+        );
+    }
     let _ = writeln!(
         out,
         "{} finding(s) in {} account(s), {} account-region(s), {} resource(s); {} API calls ({:.1} per account-region) in {:.1}s",
@@ -627,7 +660,9 @@ pub fn render_json(report: &AuditReport) -> Value {
     json!({
         "findings": report.findings,
         "accounts": report.accounts,
+        "unseen": report.unseen(),
         "summary": {
+            "complete": report.complete(),
             "findings": report.findings.len(),
             "accounts": report.accounts.len(),
             "account_regions": report.account_regions,

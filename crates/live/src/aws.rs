@@ -126,6 +126,8 @@ impl Clients {
     client!(iam, aws_sdk_iam);
     client!(kms, aws_sdk_kms);
     client!(sts, aws_sdk_sts);
+    client!(guardduty, aws_sdk_guardduty);
+    client!(ram, aws_sdk_ram);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)

@@ -15,20 +15,27 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::addresses;
 use crate::aws::{Clients, Session, DEPLOY_ROLES};
 use crate::desired::{Desired, DesiredStack, StackTarget};
 use crate::error::{code_of, sdk_message, LiveError};
+use crate::journal::Journal;
+use crate::lockfile::{LockStatus, LockfileUse};
 use crate::org::{self, OrgState};
 use crate::params::{self, Facts, PlannedParameters, Read, Unresolved};
-use crate::plan::{plan_organization, plan_stacks, Change, Plan};
+use crate::plan::{
+    plan_actions, plan_organization, plan_stacks, Change, LiveActions, LockfileAction, Plan,
+};
 use crate::progress::Progress;
-use crate::stacks::{self, LiveStack, LiveStackSet, StackOutcome, Waits};
+use crate::retire::{self, LiveStacks, Retirement};
+use crate::stacks::{self, LiveStack, LiveStackSet, StackOutcome, TemplateStore, Waits};
+use crate::Platform;
 
 /// The service principal StackSets need trusted access for.
 pub const STACKSETS_SERVICE: &str = "member.org.stacksets.cloudformation.amazonaws.com";
 
-/// Stacks deployed at once within a wave.
-const STACK_CONCURRENCY: usize = 4;
+/// Stacks deployed at once within a wave, unless asked otherwise.
+pub const STACK_CONCURRENCY: usize = 4;
 
 /// Everything a plan or deploy needs.
 #[derive(Clone)]
@@ -39,6 +46,17 @@ pub struct Engine {
     pub progress: Progress,
     /// Services given trusted access (the graph's organization actions).
     pub trusted_services: Vec<String>,
+    /// The graph's organization actions.
+    pub organization_actions: Vec<landfall_graph::OrganizationAction>,
+    /// The lockfile beside the spec (see [`crate::lockfile`]); `None` for
+    /// the built-in reference platform.
+    pub lockfile: Option<Arc<LockfileUse>>,
+    /// Whether the deploy deletes the plan's retirements.
+    pub delete_retired: bool,
+    /// Stacks deployed (and retired) at once.
+    pub stack_concurrency: usize,
+    /// Where the deploy records what it applies, as it happens.
+    pub journal: Option<Arc<Journal>>,
 }
 
 /// The live state a plan was computed from.
@@ -60,11 +78,37 @@ pub struct DeployReport {
     pub applied: Vec<String>,
     pub stacks: Vec<StackOutcome>,
     pub failures: Vec<String>,
+    /// Retirements left in place (no `--delete-retired`).
+    pub kept: Vec<String>,
     pub seconds: f64,
     pub api_calls: u64,
+    /// Where each change is recorded as it happens.
+    #[serde(skip)]
+    pub journal: Option<Arc<Journal>>,
 }
 
 impl DeployReport {
+    fn apply(&mut self, change: String) {
+        if let Some(j) = &self.journal {
+            j.record("applied", serde_json::Value::String(change.clone()));
+        }
+        self.applied.push(change);
+    }
+
+    fn fail(&mut self, failure: String) {
+        if let Some(j) = &self.journal {
+            j.record("failed", serde_json::Value::String(failure.clone()));
+        }
+        self.failures.push(failure);
+    }
+
+    fn stack(&mut self, outcome: StackOutcome) {
+        if let Some(j) = &self.journal {
+            j.record("stack", serde_json::to_value(&outcome).unwrap_or_default());
+        }
+        self.stacks.push(outcome);
+    }
+
     pub fn ok(&self) -> bool {
         self.failures.is_empty() && self.stacks.iter().all(|s| s.ok)
     }
@@ -93,11 +137,8 @@ impl DeployReport {
                 .count()
         };
         let changed = self.applied.len();
-        if changed == 0 && failed.is_empty() && self.failures.is_empty() {
-            let _ = writeln!(
-                out,
-                "no changes: the live platform already matches the spec"
-            );
+        for k in &self.kept {
+            let _ = writeln!(out, "kept: {k} (pass --delete-retired to delete it)");
         }
         let _ = writeln!(
             out,
@@ -143,6 +184,255 @@ where
 }
 
 impl Engine {
+    /// An engine for `platform` with the default settings: retirements
+    /// kept, [`STACK_CONCURRENCY`] stacks at once.
+    pub fn new(session: Session, platform: &Platform, waits: Waits, progress: Progress) -> Engine {
+        Engine {
+            session,
+            desired: Arc::new(platform.desired.clone()),
+            waits,
+            progress,
+            trusted_services: platform.trusted_services.clone(),
+            organization_actions: platform.organization_actions.clone(),
+            lockfile: platform.lockfile.clone().map(Arc::new),
+            delete_retired: false,
+            stack_concurrency: STACK_CONCURRENCY,
+            journal: None,
+        }
+    }
+
+    /// Every stack in every live member account and allowed region, and
+    /// every active StackSet with its instances; accounts that cannot be
+    /// entered are returned as notes.
+    async fn read_platform_stacks(
+        &self,
+        mgmt: &Clients,
+        org: &OrgState,
+    ) -> (LiveStacks, Vec<String>) {
+        let mut live = LiveStacks::default();
+        let mut unreadable = Vec::new();
+        if !org.exists {
+            return (live, unreadable);
+        }
+        let mut reads = Vec::new();
+        for account in org.accounts.iter().filter(|a| a.active) {
+            if account.id == org.management_account_id {
+                continue;
+            }
+            for region in &self.desired.regions {
+                reads.push((account.name.clone(), account.id.clone(), region.clone()));
+            }
+        }
+        let task = self.progress.start(
+            format!("listing stacks in {} account-region(s)", reads.len()),
+            "IN_PROGRESS",
+        );
+        let session = self.session.clone();
+        let m = mgmt.clone();
+        let results = bounded(8, reads, move |(name, id, region)| {
+            let session = session.clone();
+            let m = m.clone();
+            async move {
+                let r = match session.member(&m, &id, &region, &DEPLOY_ROLES).await {
+                    Ok(c) => retire::list_stacks(&c).await,
+                    Err(e) => Err(e),
+                };
+                (name, id, region, r)
+            }
+        })
+        .await;
+        for (name, id, region, r) in results {
+            match r {
+                Ok(list) => {
+                    live.stacks.insert((name, id, region), list);
+                }
+                Err(e) => unreadable.push(format!(
+                    "cannot list the stacks in `{name}` {region} (retirements there are not known): {e}"
+                )),
+            }
+        }
+        match retire::list_stack_sets(mgmt).await {
+            Ok(names) => {
+                for name in names {
+                    match stacks::stack_set_instances(mgmt, &name).await {
+                        Ok(instances) => {
+                            live.sets.insert(
+                                name,
+                                instances.into_iter().map(|(a, r, _, _)| (a, r)).collect(),
+                            );
+                        }
+                        Err(e) => unreadable.push(format!(
+                            "cannot list the instances of StackSet `{name}`: {e}"
+                        )),
+                    }
+                }
+            }
+            Err(e) => unreadable.push(format!(
+                "cannot list the StackSets (retired StackSets are not known): {e}"
+            )),
+        }
+        task.finish("done");
+        (live, unreadable)
+    }
+
+    /// The live side of the organization actions; what cannot be read is
+    /// returned as notes (and planned as a change).
+    async fn read_actions(&self, mgmt: &Clients) -> (LiveActions, Vec<String>) {
+        use landfall_graph::OrganizationAction as A;
+        let mut live = LiveActions::default();
+        let mut notes = Vec::new();
+        let organizations = mgmt.organizations();
+        let mut services: Vec<&str> = Vec::new();
+        let mut guardduty = false;
+        for action in &self.organization_actions {
+            match action {
+                A::RegisterDelegatedAdministrator {
+                    service_principal, ..
+                } => {
+                    if !services.contains(&service_principal.as_str()) {
+                        services.push(service_principal);
+                    }
+                }
+                A::EnableGuardDutyAdmin { .. } => guardduty = true,
+                A::EnableTrustedAccess { .. } | A::EnableRamSharingWithOrganization => {}
+            }
+        }
+        for service in services {
+            if !self.desired.compat.supports_delegated_admin(service) {
+                continue;
+            }
+            match organizations
+                .list_delegated_administrators()
+                .service_principal(service)
+                .into_paginator()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+            {
+                Ok(pages) => {
+                    for a in pages.iter().flat_map(|p| p.delegated_administrators()) {
+                        if let Some(id) = a.id() {
+                            live.delegated.insert((service.to_owned(), id.to_owned()));
+                        }
+                    }
+                }
+                Err(e) => notes.push(format!(
+                    "cannot read the delegated administrators of `{service}`: {}",
+                    sdk_message(&e)
+                )),
+            }
+        }
+        if guardduty {
+            for region in &self.desired.regions {
+                match mgmt
+                    .in_region(region)
+                    .guardduty()
+                    .list_organization_admin_accounts()
+                    .into_paginator()
+                    .send()
+                    .collect::<Result<Vec<_>, _>>()
+                    .await
+                {
+                    Ok(pages) => {
+                        let enabled = pages
+                            .iter()
+                            .flat_map(|p| p.admin_accounts())
+                            .find(|a| a.admin_status().is_some_and(|s| s.as_str() == "ENABLED"));
+                        if let Some(id) = enabled.and_then(|a| a.admin_account_id()) {
+                            live.guardduty_admins.insert(region.clone(), id.to_owned());
+                        }
+                    }
+                    Err(e) => notes.push(format!(
+                        "cannot read the GuardDuty administrator in {region}: {}",
+                        sdk_message(&e)
+                    )),
+                }
+            }
+        }
+        if !self.desired.compat.needs_stacksets_activation() {
+            return (live, notes);
+        }
+        match mgmt
+            .cloudformation()
+            .describe_organizations_access()
+            .send()
+            .await
+        {
+            Ok(out) => {
+                live.stacksets_access = Some(out.status().is_some_and(|s| s.as_str() == "ENABLED"));
+            }
+            Err(e) => notes.push(format!(
+                "cannot read StackSets' organizations access (the deploy activates it): {}",
+                sdk_message(&e)
+            )),
+        }
+        (live, notes)
+    }
+
+    /// What the deploy does with `landfall.lock`; a blocker when the
+    /// platform is live and the lockfile is missing.
+    fn plan_lockfile(&self, live: &LiveStacks, plan: &mut Plan) {
+        let Some(lock) = &self.lockfile else {
+            return;
+        };
+        let path = lock.path.display().to_string();
+        match lock.status() {
+            LockStatus::Current => {}
+            LockStatus::Missing if live.any_of(&self.desired.slug) => plan.blockers.push(format!(
+                "`{path}` is missing, but the platform is deployed: a fresh address plan can give the addresses of live VPCs and subnets to others; restore the lockfile the platform was deployed with (from version control) and run again"
+            )),
+            LockStatus::Missing => {
+                plan.lockfile = Some(LockfileAction {
+                    path,
+                    allocations: lock.planned.vpcs.len() + lock.planned.subnets.len(),
+                    create: true,
+                });
+            }
+            LockStatus::Adds(names) => {
+                plan.lockfile = Some(LockfileAction {
+                    path,
+                    allocations: names.len(),
+                    create: false,
+                });
+            }
+        }
+    }
+
+    /// Compares every planned VPC and subnet with the live ones of its
+    /// account and region; conflicts are blockers.
+    async fn check_addresses(&self, mgmt: &Clients, org: &OrgState, plan: &mut Plan) {
+        let mut places: BTreeMap<(String, String), Vec<&crate::desired::DesiredVpc>> =
+            BTreeMap::new();
+        for vpc in &self.desired.vpcs {
+            places
+                .entry((vpc.account.clone(), vpc.region.clone()))
+                .or_default()
+                .push(vpc);
+        }
+        for ((account, region), vpcs) in places {
+            let Some(id) = self.account_id(org, &account) else {
+                continue;
+            };
+            let live = match self.session.member(mgmt, &id, &region, &DEPLOY_ROLES).await {
+                Ok(c) => addresses::read(&c).await,
+                Err(e) => Err(e),
+            };
+            match live {
+                Ok(live) => {
+                    for c in addresses::conflicts(&vpcs, &live) {
+                        plan.blockers
+                            .push(format!("in `{}` {}: {}", c.account, c.region, c.message));
+                    }
+                }
+                Err(e) => plan.notes.push(crate::plan::Note {
+                    message: format!(
+                        "cannot compare the planned addresses in `{account}` {region} with the live ones: {e}"
+                    ),
+                }),
+            }
+        }
+    }
+
     /// The value of a parameter that reads no stack. Parameters that read
     /// deployed stacks are resolved by [`params`] from what
     /// [`Engine::read_referenced`] read, before this is asked.
@@ -264,7 +554,8 @@ impl Engine {
         let task = self
             .progress
             .start("reading the organization", "IN_PROGRESS");
-        let org = org::read(&mgmt).await?;
+        let mut org = org::read(&mgmt).await?;
+        let matched = org.match_accounts(&self.desired.accounts);
         task.finish(&format!(
             "{} OUs, {} accounts, {} SCPs",
             org.ous.len().saturating_sub(1),
@@ -272,7 +563,39 @@ impl Engine {
             org.scps.len()
         ));
         let mut plan = Plan::default();
+        plan.notes.extend(
+            matched
+                .into_iter()
+                .map(|message| crate::plan::Note { message }),
+        );
         plan_organization(&self.desired, &org, &self.trusted_services, &mut plan);
+        if org.exists {
+            let (live_actions, notes) = self.read_actions(&mgmt).await;
+            plan.notes.extend(
+                notes
+                    .into_iter()
+                    .map(|message| crate::plan::Note { message }),
+            );
+            plan_actions(
+                &self.desired,
+                &self.organization_actions,
+                &org,
+                &live_actions,
+                &mut plan,
+            );
+        } else {
+            plan_actions(
+                &self.desired,
+                &self.organization_actions,
+                &org,
+                &LiveActions::default(),
+                &mut plan,
+            );
+        }
+        let (live_stacks_all, unlisted) = self.read_platform_stacks(&mgmt, &org).await;
+        self.plan_lockfile(&live_stacks_all, &mut plan);
+        self.check_addresses(&mgmt, &org, &mut plan).await;
+        plan.retirements = retire::plan_retirements(&self.desired, &org, &live_stacks_all);
         let parameters = self.plan_parameters(&mgmt, &org).await;
 
         // Stacks in existing accounts, read concurrently.
@@ -340,6 +663,7 @@ impl Engine {
             &accounts_in_ou,
             &mut plan,
         );
+        unreachable.extend(unlisted);
         unreachable.sort();
         unreachable.dedup();
         for u in &unreachable {
@@ -362,7 +686,10 @@ impl Engine {
         let started = Instant::now();
         let calls_before = self.session.calls.get();
         let stop = self.progress.spawn_ticker();
-        let mut report = DeployReport::default();
+        let mut report = DeployReport {
+            journal: self.journal.clone(),
+            ..DeployReport::default()
+        };
         let result = self.deploy_inner(plan, &mut report).await;
         drop(stop);
         report.seconds = started.elapsed().as_secs_f64();
@@ -371,13 +698,39 @@ impl Engine {
     }
 
     async fn deploy_inner(&self, plan: &Plan, report: &mut DeployReport) -> Result<(), LiveError> {
+        if plan.blocked() {
+            for blocker in &plan.blockers {
+                report.fail(blocker.clone());
+            }
+            report
+                .failures
+                .push("nothing was deployed: the plan has errors".into());
+            return Ok(());
+        }
+        if let (Some(action), Some(lock)) = (&plan.lockfile, &self.lockfile) {
+            // Before anything uses the addresses.
+            lock.write().map_err(|e| {
+                LiveError::Plan(format!("cannot write `{}`: {e}", lock.path.display()))
+            })?;
+            let task = self
+                .progress
+                .start(format!("lockfile {}", action.path), "WRITING");
+            task.finish("WRITTEN");
+            report.apply(format!(
+                "{} `{}` ({} allocation(s))",
+                if action.create { "write" } else { "update" },
+                action.path,
+                action.allocations
+            ));
+        }
         let mgmt = self.session.management().await?;
         self.apply_organization(&mgmt, plan, report).await?;
         if !report.failures.is_empty() {
             return Ok(());
         }
         // Ids of everything just created.
-        let org = org::read(&mgmt).await?;
+        let mut org = org::read(&mgmt).await?;
+        org.match_accounts(&self.desired.accounts);
         let waves = self
             .desired
             .stacks
@@ -385,6 +738,21 @@ impl Engine {
             .map(|s| s.wave)
             .max()
             .map_or(0, |w| w + 1);
+        // Templates over the inline limit go through the template bucket.
+        let limit = self.desired.template_inline_max_bytes;
+        let store = if self
+            .desired
+            .stacks
+            .iter()
+            .any(|s| stacks::too_large_inline(&s.template.to_string(), limit))
+        {
+            Some(
+                TemplateStore::ensure(&mgmt, &self.desired.slug, &org.organization_id, limit)
+                    .await?,
+            )
+        } else {
+            None
+        };
         // Stacks parameters read, each once, after its wave is deployed.
         let mut facts = Facts::new();
         for wave in 0..waves {
@@ -415,35 +783,151 @@ impl Engine {
             let this = self.clone();
             let org = Arc::new(org.clone());
             let mgmt = mgmt.clone();
+            let store = store.clone();
             outcomes.extend(
-                bounded(STACK_CONCURRENCY, jobs, move |(stack, params)| {
+                bounded(self.stack_concurrency, jobs, move |(stack, params)| {
                     let this = this.clone();
                     let org = org.clone();
                     let mgmt = mgmt.clone();
-                    async move { this.deploy_stack(&mgmt, &org, &stack, &params).await }
+                    let store = store.clone();
+                    async move {
+                        this.deploy_stack(&mgmt, &org, &stack, &params, store.as_ref())
+                            .await
+                    }
                 })
                 .await,
             );
             let mut failed = false;
             for o in outcomes.into_iter().flatten() {
                 if o.action != "unchanged" && o.ok {
-                    report.applied.push(format!(
+                    report.apply(format!(
                         "{} stack `{}` in `{}` {}",
                         o.action, o.stack, o.account, o.region
                     ));
                 }
                 failed |= !o.ok;
-                report.stacks.push(o);
+                report.stack(o);
             }
             if failed {
-                report.failures.push(format!(
+                report.fail(format!(
                     "stopped after wave {} of {waves}: later stacks depend on the failed ones",
                     wave + 1
                 ));
                 break;
             }
         }
+        if !plan.retirements.is_empty() {
+            if !self.delete_retired {
+                report.kept = plan.retirements.iter().map(Retirement::describe).collect();
+            } else if report.ok() {
+                self.retire(&mgmt, &org, &plan.retirements, report).await;
+            } else {
+                report.fail("retirements not deleted: the deploy failed before them".into());
+            }
+        }
         Ok(())
+    }
+
+    /// Deletes the retirements in their order: account stacks of one wave
+    /// at once, the next wave when they are gone; then StackSet instances
+    /// and StackSets. The first failure stops what follows it.
+    async fn retire(
+        &self,
+        mgmt: &Clients,
+        org: &OrgState,
+        retirements: &[Retirement],
+        report: &mut DeployReport,
+    ) {
+        let mut batches: Vec<Vec<Retirement>> = Vec::new();
+        for r in retirements {
+            let same_batch = match (batches.last().and_then(|b| b.last()), r) {
+                (Some(Retirement::Stack { wave: a, .. }), Retirement::Stack { wave: b, .. }) => {
+                    a == b
+                }
+                _ => false,
+            };
+            if same_batch {
+                if let Some(b) = batches.last_mut() {
+                    b.push(r.clone());
+                }
+            } else {
+                batches.push(vec![r.clone()]);
+            }
+        }
+        for batch in batches {
+            let this = self.clone();
+            let m = mgmt.clone();
+            let o = Arc::new(org.clone());
+            let results = bounded(self.stack_concurrency, batch, move |r| {
+                let this = this.clone();
+                let m = m.clone();
+                let o = o.clone();
+                async move {
+                    let task = this.progress.start(r.describe(), "DELETING");
+                    let result = match &r {
+                        Retirement::Stack {
+                            name,
+                            account_id,
+                            region,
+                            ..
+                        } => match this
+                            .session
+                            .member(&m, account_id, region, &DEPLOY_ROLES)
+                            .await
+                        {
+                            Ok(c) => retire::delete_stack(&c, name, this.waits, &task).await,
+                            Err(e) => Err(e),
+                        },
+                        Retirement::StackInstances {
+                            name,
+                            account_id,
+                            regions,
+                            ..
+                        } => {
+                            retire::delete_instances(
+                                &m,
+                                &o,
+                                name,
+                                std::slice::from_ref(account_id),
+                                regions,
+                                this.desired.compat,
+                                this.waits,
+                                &task,
+                            )
+                            .await
+                        }
+                        Retirement::StackSet { name } => {
+                            retire::delete_stack_set(
+                                &m,
+                                &o,
+                                name,
+                                this.desired.compat,
+                                this.waits,
+                                &task,
+                            )
+                            .await
+                        }
+                    };
+                    task.finish(if result.is_ok() { "DELETED" } else { "FAILED" });
+                    (r, result)
+                }
+            })
+            .await;
+            let mut failed = false;
+            for (r, result) in results {
+                match result {
+                    Ok(()) => report.apply(r.describe()),
+                    Err(e) => {
+                        failed = true;
+                        report.fail(format!("{}: {e}", r.describe()));
+                    }
+                }
+            }
+            if failed {
+                report.fail("stopped retiring: what is left may depend on what failed".into());
+                return;
+            }
+        }
     }
 
     /// The outcome of a stack not deployed because a parameter has no value.
@@ -467,6 +951,7 @@ impl Engine {
         org: &OrgState,
         stack: &DesiredStack,
         params: &[(String, String)],
+        store: Option<&TemplateStore>,
     ) -> Vec<StackOutcome> {
         match &stack.target {
             StackTarget::Account { account, region } => {
@@ -495,6 +980,8 @@ impl Engine {
                         &stack.name,
                         &stack.template,
                         params,
+                        stack.wave,
+                        store,
                         self.waits,
                         self.desired.compat,
                         &task,
@@ -557,6 +1044,7 @@ impl Engine {
                     &account_ids,
                     regions,
                     need_instances,
+                    store,
                     self.waits,
                     &task,
                 )
@@ -575,9 +1063,51 @@ impl Engine {
                 };
                 // Every instance is checked where it runs.
                 let mut outcomes = Vec::new();
-                let instances = stacks::stack_set_instances(mgmt, &stack.name)
+                let mut instances = stacks::stack_set_instances(mgmt, &stack.name)
                     .await
                     .unwrap_or_default();
+                // Instances an earlier operation left OUTDATED run again.
+                let outdated: Vec<String> = expected
+                    .iter()
+                    .filter(|(id, _)| {
+                        instances
+                            .iter()
+                            .any(|(a, _, _, status)| a == id && status == "OUTDATED")
+                    })
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                let mut action = action;
+                if !outdated.is_empty() {
+                    match stacks::rerun_outdated(
+                        mgmt,
+                        &stack.name,
+                        &ou_ids,
+                        &outdated,
+                        regions,
+                        self.waits,
+                        &task,
+                    )
+                    .await
+                    {
+                        Ok(()) => {
+                            if action == "unchanged" {
+                                action = "resumed".into();
+                            }
+                        }
+                        Err(e) => {
+                            task.finish("FAILED");
+                            return vec![failed_outcome(
+                                &stack.name,
+                                "StackSet",
+                                &regions.join(","),
+                                e.to_string(),
+                            )];
+                        }
+                    }
+                    instances = stacks::stack_set_instances(mgmt, &stack.name)
+                        .await
+                        .unwrap_or_default();
+                }
                 for (id, name) in &expected {
                     for region in regions {
                         let instance = instances.iter().find(|(a, r, _, _)| a == id && r == region);
@@ -648,6 +1178,7 @@ impl Engine {
     ) -> Result<(), LiveError> {
         let org = mgmt.organizations();
         let mut live = org::read(mgmt).await?;
+        live.match_accounts(&self.desired.accounts);
         for change in &plan.changes {
             match change {
                 Change::CreateOrganization if !live.exists => {
@@ -665,8 +1196,9 @@ impl Engine {
                         }
                     }
                     task.finish("CREATED");
-                    report.applied.push(change.describe());
+                    report.apply(change.describe());
                     live = org::read(mgmt).await?;
+                    live.match_accounts(&self.desired.accounts);
                 }
                 Change::EnableTrustedAccess { service } => {
                     match org
@@ -675,12 +1207,10 @@ impl Engine {
                         .send()
                         .await
                     {
-                        Ok(_) => report.applied.push(change.describe()),
-                        Err(e) => report.failures.push(format!(
-                            "{}: {}",
-                            change.describe(),
-                            sdk_message(&e)
-                        )),
+                        Ok(_) => report.apply(change.describe()),
+                        Err(e) => {
+                            report.fail(format!("{}: {}", change.describe(), sdk_message(&e)))
+                        }
                     }
                 }
                 Change::EnableScps => {
@@ -691,7 +1221,7 @@ impl Engine {
                         .send()
                         .await
                     {
-                        Ok(_) => report.applied.push(change.describe()),
+                        Ok(_) => report.apply(change.describe()),
                         Err(e) if code_of(&e) == "PolicyTypeAlreadyEnabledException" => {}
                         Err(e) => return Err(LiveError::api("organizations:EnablePolicyType", &e)),
                     }
@@ -705,7 +1235,7 @@ impl Engine {
                 continue;
             }
             let Some(parent) = live.ous.get(&ou.parent).cloned() else {
-                report.failures.push(format!(
+                report.fail(format!(
                     "cannot create OU `{}`: its parent `{}` is missing",
                     ou.path, ou.parent
                 ));
@@ -726,7 +1256,7 @@ impl Engine {
             if let Some(id) = out.organizational_unit().and_then(|o| o.id()) {
                 live.ous.insert(ou.path.clone(), id.to_owned());
             }
-            report.applied.push(format!("create OU `{}`", ou.path));
+            report.apply(format!("create OU `{}`", ou.path));
         }
         // Accounts: creations in flight are awaited, missing ones created,
         // at most `concurrent_account_creations` at once.
@@ -782,6 +1312,7 @@ impl Engine {
                 }
             }
             live = org::read(mgmt).await?;
+            live.match_accounts(&self.desired.accounts);
         }
         // Placement.
         for account in &self.desired.accounts {
@@ -793,7 +1324,7 @@ impl Engine {
             }
             let (Some(from), Some(to)) = (live.ous.get(&l.parent), live.ous.get(&account.ou))
             else {
-                report.failures.push(format!(
+                report.fail(format!(
                     "cannot move `{}`: OU `{}` is missing",
                     account.name, account.ou
                 ));
@@ -808,7 +1339,7 @@ impl Engine {
                 .map_err(|e| {
                     LiveError::api(format!("organizations:MoveAccount `{}`", account.name), &e)
                 })?;
-            report.applied.push(format!(
+            report.apply(format!(
                 "move account `{}` from `{}` to `{}`",
                 account.name, l.parent, account.ou
             ));
@@ -830,7 +1361,7 @@ impl Engine {
                                     &e,
                                 )
                             })?;
-                        report.applied.push(format!("update SCP `{}`", scp.name));
+                        report.apply(format!("update SCP `{}`", scp.name));
                     }
                     l.id.clone()
                 }
@@ -846,7 +1377,7 @@ impl Engine {
                         .map_err(|e| {
                             LiveError::api(format!("organizations:CreatePolicy `{}`", scp.name), &e)
                         })?;
-                    report.applied.push(format!("create SCP `{}`", scp.name));
+                    report.apply(format!("create SCP `{}`", scp.name));
                     out.policy()
                         .and_then(|p| p.policy_summary())
                         .and_then(|s| s.id())
@@ -860,7 +1391,7 @@ impl Engine {
                 .unwrap_or_default();
             for target in &scp.targets {
                 let Some(target_id) = live.ous.get(target) else {
-                    report.failures.push(format!(
+                    report.fail(format!(
                         "cannot attach SCP `{}`: OU `{target}` is missing",
                         scp.name
                     ));
@@ -889,7 +1420,84 @@ impl Engine {
                 }
             }
         }
+        self.apply_actions(mgmt, &live, plan, report).await;
         Ok(())
+    }
+
+    /// The organization actions' changes, once the accounts exist. Each
+    /// failure is reported and the rest still run.
+    async fn apply_actions(
+        &self,
+        mgmt: &Clients,
+        live: &OrgState,
+        plan: &Plan,
+        report: &mut DeployReport,
+    ) {
+        for change in &plan.changes {
+            let result: Result<(), String> = match change {
+                Change::EnableRamSharing => mgmt
+                    .ram()
+                    .enable_sharing_with_aws_organization()
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk_message(&e)),
+                Change::RegisterDelegatedAdministrator { service, account } => {
+                    match self.account_id(live, account) {
+                        None => Err(format!("account `{account}` does not exist")),
+                        Some(id) => match mgmt
+                            .organizations()
+                            .register_delegated_administrator()
+                            .account_id(&id)
+                            .service_principal(service)
+                            .send()
+                            .await
+                        {
+                            Ok(_) => Ok(()),
+                            Err(e) if code_of(&e) == "AccountAlreadyRegisteredException" => Ok(()),
+                            Err(e) => Err(sdk_message(&e)),
+                        },
+                    }
+                }
+                Change::EnableGuardDutyAdmin { account, regions } => {
+                    match self.account_id(live, account) {
+                        None => Err(format!("account `{account}` does not exist")),
+                        Some(id) => {
+                            let mut failed = Vec::new();
+                            for region in regions {
+                                if let Err(e) = mgmt
+                                    .in_region(region)
+                                    .guardduty()
+                                    .enable_organization_admin_account()
+                                    .admin_account_id(&id)
+                                    .send()
+                                    .await
+                                {
+                                    failed.push(format!("{region}: {}", sdk_message(&e)));
+                                }
+                            }
+                            if failed.is_empty() {
+                                Ok(())
+                            } else {
+                                Err(failed.join("; "))
+                            }
+                        }
+                    }
+                }
+                Change::ActivateStackSetsAccess => mgmt
+                    .cloudformation()
+                    .activate_organizations_access()
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk_message(&e)),
+                _ => continue,
+            };
+            match result {
+                Ok(()) => report.apply(change.describe()),
+                Err(e) => report.fail(format!("{}: {e}", change.describe())),
+            }
+        }
     }
 }
 

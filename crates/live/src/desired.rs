@@ -35,6 +35,11 @@ pub struct Desired {
     pub vpcs: Vec<DesiredVpc>,
     /// Most accounts created at once (the limits table).
     pub concurrent_account_creations: usize,
+    /// Accounts the organization may hold, management included (the
+    /// limits table, as the spec states the organization's quota).
+    pub accounts_quota: usize,
+    /// Largest template body sent inline; larger ones go through S3.
+    pub template_inline_max_bytes: usize,
     /// Resources left out of templates, with why (emulator compatibility,
     /// management account protection).
     pub left_out: Vec<LeftOut>,
@@ -216,23 +221,13 @@ impl Desired {
                     continue;
                 }
                 let target = match &stack.target {
-                    Target::Account { account, region } => {
-                        if *account == management {
-                            for r in &stack.resources {
-                                left_out.push(LeftOut {
-                                    stack: stack.name.clone(),
-                                    logical_id: r.logical_id.clone(),
-                                    kind: r.kind.clone(),
-                                    why: "the management account is not modified beyond the organization".into(),
-                                });
-                            }
-                            continue;
-                        }
-                        StackTarget::Account {
-                            account: account.clone(),
-                            region: region.clone(),
-                        }
-                    }
+                    // Stacks of the management account (the organization
+                    // trail, the Security Hub administrator) deploy there
+                    // like any other: a platform must not miss a part.
+                    Target::Account { account, region } => StackTarget::Account {
+                        account: account.clone(),
+                        region: region.clone(),
+                    },
                     Target::StackSet(set) => StackTarget::StackSet {
                         ous: set
                             .organizational_units
@@ -330,6 +325,10 @@ impl Desired {
             )
             .unwrap_or(1)
             .max(1),
+            accounts_quota: usize::try_from(model.limits.accounts_per_organization)
+                .unwrap_or(usize::MAX),
+            template_inline_max_bytes: usize::try_from(model.limits.template_inline_max_bytes)
+                .unwrap_or(usize::MAX),
             left_out,
             compat,
         }

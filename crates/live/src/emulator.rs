@@ -116,7 +116,34 @@ pub const MOTO_TYPES: &[&str] = &[
     "AWS::StepFunctions::StateMachine",
 ];
 
+/// The services moto lets an account be delegated administrator for
+/// (`FakeDelegatedAdministrator.SUPPORTED_SERVICES`); it refuses the rest as
+/// "an unrecognized service principal".
+const MOTO_DELEGATED_ADMIN_SERVICES: &[&str] = &[
+    "config-multiaccountsetup.amazonaws.com",
+    "guardduty.amazonaws.com",
+    "access-analyzer.amazonaws.com",
+    "macie.amazonaws.com",
+    "servicecatalog.amazonaws.com",
+    "ssm.amazonaws.com",
+];
+
 impl Compat {
+    /// Whether the engine can register a delegated administrator for the
+    /// service.
+    pub fn supports_delegated_admin(self, service: &str) -> bool {
+        match self {
+            Compat::Aws => true,
+            Compat::Moto => MOTO_DELEGATED_ADMIN_SERVICES.contains(&service),
+        }
+    }
+
+    /// Whether StackSets need organizations access activated (moto has
+    /// neither the call nor the need).
+    pub fn needs_stacksets_activation(self) -> bool {
+        self == Compat::Aws
+    }
+
     pub fn reason(self) -> &'static str {
         match self {
             Compat::Aws => "",

@@ -12,6 +12,7 @@
 //! override for emulators (moto server in the tests), and role assumption
 //! into member accounts.
 
+pub mod addresses;
 pub mod audit;
 pub mod aws;
 pub mod deploy;
@@ -19,10 +20,13 @@ pub mod desired;
 pub mod emulator;
 pub mod error;
 pub mod inventory;
+pub mod journal;
+pub mod lockfile;
 pub mod org;
 pub mod params;
 pub mod plan;
 pub mod progress;
+pub mod retire;
 pub mod stacks;
 
 use std::time::Duration;
@@ -33,6 +37,7 @@ pub use deploy::{DeployReport, Engine};
 pub use desired::Desired;
 pub use emulator::Compat;
 pub use error::LiveError;
+pub use lockfile::LockfileUse;
 pub use plan::{Change, Plan};
 pub use progress::Progress;
 pub use stacks::Waits;
@@ -46,6 +51,12 @@ pub struct Platform {
     pub desired: Desired,
     /// Services the graph gives trusted access to, plus StackSets'.
     pub trusted_services: Vec<String>,
+    /// Organization settings no stack makes (delegated administrators,
+    /// RAM sharing, the GuardDuty administrator).
+    pub organization_actions: Vec<OrganizationAction>,
+    /// The lockfile beside the spec; `None` for the built-in reference
+    /// platform, whose lockfile is read-only.
+    pub lockfile: Option<LockfileUse>,
 }
 
 impl Platform {
@@ -64,6 +75,8 @@ impl Platform {
         Platform {
             desired: Desired::new(model, plan, scps, graph, compat),
             trusted_services,
+            organization_actions: graph.organization_actions.clone(),
+            lockfile: None,
         }
     }
 }
@@ -81,10 +94,13 @@ pub fn load_platform(
         .map_err(|e| format!("cannot read the lockfile beside `{}`: {e}", dir.display()))?;
     let compiled = landfall_synth::platform::compile(&mut resolved, lockfile, Default::default());
     match (compiled, resolved.model.as_ref()) {
-        (Some(compiled), Some(model)) => Ok((
-            Platform::new(model, &compiled, compat),
-            landfall_rules::Settings::from_model(model),
-        )),
+        (Some(compiled), Some(model)) => {
+            let mut platform = Platform::new(model, &compiled, compat);
+            platform.lockfile = Some(LockfileUse::beside(dir, &compiled.plan.lockfile).map_err(
+                |e| format!("cannot read the lockfile beside `{}`: {e}", dir.display()),
+            )?);
+            Ok((platform, landfall_rules::Settings::from_model(model)))
+        }
         _ => {
             let messages: Vec<String> = resolved
                 .diagnostics

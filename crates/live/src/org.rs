@@ -68,6 +68,40 @@ impl OrgState {
             .map(|(k, _)| k.as_str())
     }
 
+    /// Puts each live account under the name the spec gives it, matched by
+    /// email (unique in AWS, unlike display names, which anyone can change):
+    /// a renamed account is still found, and an account that only shares a
+    /// spec account's name is not taken for it (it gets `name <email>`).
+    /// Returns a note for each account so matched.
+    pub fn match_accounts(&mut self, desired: &[crate::desired::DesiredAccount]) -> Vec<String> {
+        let mut notes = Vec::new();
+        for live in &mut self.accounts {
+            let by_email = desired
+                .iter()
+                .find(|d| d.email.eq_ignore_ascii_case(&live.email));
+            match by_email {
+                Some(d) if d.name != live.name => {
+                    notes.push(format!(
+                        "account `{}` ({}) is named `{}` in AWS; matched to the spec by its email <{}>",
+                        d.name, live.id, live.name, live.email
+                    ));
+                    live.name = d.name.clone();
+                }
+                Some(_) => {}
+                None if desired.iter().any(|d| d.name == live.name) => {
+                    notes.push(format!(
+                        "account {} is named `{}` but its email <{}> is not the spec's: it is not taken for the spec's `{}`",
+                        live.id, live.name, live.email, live.name
+                    ));
+                    live.name = format!("{} <{}>", live.name, live.email);
+                }
+                None => {}
+            }
+        }
+        self.accounts.sort_by(|a, b| a.name.cmp(&b.name));
+        notes
+    }
+
     /// Id of an account by its model name.
     pub fn account_id(&self, name: &str) -> Option<&str> {
         self.account(name).map(|a| a.id.as_str())
@@ -226,5 +260,52 @@ pub fn same_policy(a: &str, b: &str) -> bool {
     ) {
         (Ok(a), Ok(b)) => a == b,
         _ => a.trim() == b.trim(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::DesiredAccount;
+
+    fn live(id: &str, name: &str, email: &str) -> LiveAccount {
+        LiveAccount {
+            id: id.into(),
+            name: name.into(),
+            email: email.into(),
+            active: true,
+            parent: "Root".into(),
+        }
+    }
+
+    #[test]
+    fn accounts_are_matched_by_email_not_by_display_name() {
+        let desired = vec![
+            DesiredAccount {
+                name: "payments-dev".into(),
+                email: "payments-dev@x.example".into(),
+                ou: "Root".into(),
+                environment: None,
+            },
+            DesiredAccount {
+                name: "trading-dev".into(),
+                email: "trading-dev@x.example".into(),
+                ou: "Root".into(),
+                environment: None,
+            },
+        ];
+        let mut org = OrgState {
+            accounts: vec![
+                // Renamed in the console.
+                live("111", "Payments (dev)", "Payments-Dev@x.example"),
+                // Someone else's account that shares a name.
+                live("222", "trading-dev", "other@y.example"),
+            ],
+            ..OrgState::default()
+        };
+        let notes = org.match_accounts(&desired);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert_eq!(org.account_id("payments-dev"), Some("111"));
+        assert_eq!(org.account_id("trading-dev"), None);
     }
 }

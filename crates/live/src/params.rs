@@ -375,6 +375,8 @@ mod tests {
             stacks,
             vpcs: Vec::new(),
             concurrent_account_creations: 1,
+            accounts_quota: 10,
+            template_inline_max_bytes: 51_200,
             left_out: Vec::new(),
             compat: Compat::Aws,
         }

@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::desired::{Desired, StackTarget};
 use crate::org::{same_policy, OrgState};
 use crate::params::{Planned, PlannedParameters, Unresolved};
-use crate::stacks::{LiveStack, LiveStackSet, StackStatusKind};
+use crate::retire::Retirement;
+use crate::stacks::{manual_advice, recovery, LiveStack, LiveStackSet, Recovery, StackStatusKind};
 
 /// One change, in the order it is applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,6 +21,21 @@ pub enum Change {
         service: String,
     },
     EnableScps,
+    /// `ram:EnableSharingWithAwsOrganization`.
+    EnableRamSharing,
+    /// `organizations:RegisterDelegatedAdministrator`.
+    RegisterDelegatedAdministrator {
+        service: String,
+        account: String,
+    },
+    /// `guardduty:EnableOrganizationAdminAccount`, in each region.
+    EnableGuardDutyAdmin {
+        account: String,
+        regions: Vec<String>,
+    },
+    /// `cloudformation:ActivateOrganizationsAccess`: service-managed
+    /// StackSets cannot be created or updated without it.
+    ActivateStackSetsAccess,
     CreateOu {
         path: String,
     },
@@ -84,6 +100,19 @@ impl Change {
                 format!("enable trusted access for `{service}`")
             }
             Change::EnableScps => "enable service control policies on the root".into(),
+            Change::EnableRamSharing => {
+                "enable RAM sharing with the organization (shares need no invitation)".into()
+            }
+            Change::RegisterDelegatedAdministrator { service, account } => {
+                format!("register `{account}` as delegated administrator for `{service}`")
+            }
+            Change::EnableGuardDutyAdmin { account, regions } => format!(
+                "make `{account}` the GuardDuty administrator of the organization in {}",
+                regions.join(", ")
+            ),
+            Change::ActivateStackSetsAccess => {
+                "activate organizations access for CloudFormation StackSets".into()
+            }
             Change::CreateOu { path } => format!("create OU `{path}`"),
             Change::CreateAccount { name, email, ou } => {
                 format!("create account `{name}` <{email}> in `{ou}`")
@@ -151,7 +180,11 @@ impl Change {
         match self {
             Change::CreateOrganization
             | Change::EnableTrustedAccess { .. }
-            | Change::EnableScps => "organization",
+            | Change::EnableScps
+            | Change::EnableRamSharing
+            | Change::RegisterDelegatedAdministrator { .. }
+            | Change::EnableGuardDutyAdmin { .. }
+            | Change::ActivateStackSetsAccess => "organization",
             Change::CreateOu { .. } => "organizational units",
             Change::CreateAccount { .. }
             | Change::AwaitAccount { .. }
@@ -191,6 +224,25 @@ pub struct Plan {
     pub pending: Vec<Pending>,
     /// Parameters that cannot be resolved: deploying their stacks would fail.
     pub problems: Vec<Unresolved>,
+    /// Why the deploy must not start at all (a missing lockfile, planned
+    /// addresses live ones hold): nothing is applied while there is one.
+    pub blockers: Vec<String>,
+    /// What is live but no longer in the spec, in deletion order; deleted
+    /// only when the deploy is asked to.
+    pub retirements: Vec<Retirement>,
+    /// What the deploy does to `landfall.lock` before anything else.
+    pub lockfile: Option<LockfileAction>,
+}
+
+/// A write of `landfall.lock` the deploy makes before it applies anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LockfileAction {
+    pub path: String,
+    /// Allocations written that the lockfile did not have (all of them
+    /// when there was no lockfile).
+    pub allocations: usize,
+    /// Whether the file is new.
+    pub create: bool,
 }
 
 impl Plan {
@@ -198,8 +250,22 @@ impl Plan {
         self.changes.is_empty()
     }
 
+    /// Whether the deploy may start.
+    pub fn blocked(&self) -> bool {
+        !self.blockers.is_empty()
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
+        if let Some(lock) = &self.lockfile {
+            let _ = writeln!(
+                out,
+                "lockfile:\n  + {} `{}` ({} allocation(s) recorded before anything is created)",
+                if lock.create { "write" } else { "update" },
+                lock.path,
+                lock.allocations
+            );
+        }
         if self.changes.is_empty() {
             out.push_str("no changes: the live platform matches the spec\n");
         } else {
@@ -229,6 +295,16 @@ impl Plan {
             }
             let _ = writeln!(out, "{} change(s)", self.changes.len());
         }
+        if !self.retirements.is_empty() {
+            let _ = writeln!(
+                out,
+                "retirements (live, no longer in the spec; deleted only with --delete-retired, in this order):"
+            );
+            for r in &self.retirements {
+                let _ = writeln!(out, "  - {}", r.describe());
+            }
+            let _ = writeln!(out, "{} retirement(s)", self.retirements.len());
+        }
         for (why, count) in &self.left_out {
             let _ = writeln!(out, "note: {count} resource(s) not deployed: {why}");
         }
@@ -238,7 +314,65 @@ impl Plan {
         for problem in &self.problems {
             let _ = writeln!(out, "error: {problem}");
         }
+        for blocker in &self.blockers {
+            let _ = writeln!(out, "error: {blocker}");
+        }
+        if self.blocked() {
+            let _ = writeln!(
+                out,
+                "error: the deploy refuses to start: {} problem(s) above",
+                self.blockers.len()
+            );
+        }
         out
+    }
+}
+
+/// The Service Quotas code of the accounts-per-organization quota
+/// (Organizations, requested in us-east-1).
+/// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html>
+pub const ACCOUNTS_QUOTA_CODE: &str = "L-E619E033";
+
+/// The organization's account count after the plan, against its quota:
+/// above the spec's stated quota the deploy refuses (accounts would be
+/// created until `CreateAccount` fails, leaving the platform half made);
+/// above AWS's default it says which quota must have been raised.
+fn plan_account_quota(desired: &Desired, live: &OrgState, plan: &mut Plan) {
+    let creations = desired
+        .accounts
+        .iter()
+        .filter(|a| live.account(&a.name).is_none())
+        .filter(|a| !live.creating.iter().any(|(_, n)| *n == a.name))
+        .count();
+    if creations == 0 {
+        return;
+    }
+    // The management account counts; an organization not created yet has it too.
+    let existing = live.accounts.len().max(1) + live.creating.len();
+    let total = existing + creations;
+    let default =
+        usize::try_from(landfall_model::limits::Limits::default().accounts_per_organization)
+            .unwrap_or(usize::MAX);
+    if total > desired.accounts_quota {
+        plan.blockers.push(format!(
+            "the organization would hold {total} accounts ({existing} now, {creations} to create), more than its quota of {}: request an increase of Service Quotas code `{ACCOUNTS_QUOTA_CODE}` (AWS Organizations, us-east-1), then set `limits: accounts_per_organization` in the spec to the granted quota",
+            desired.accounts_quota
+        ));
+    } else if total > default {
+        plan.notes.push(Note {
+            message: format!(
+                "the organization will hold {total} accounts, above AWS's default quota of {default}: the spec says its quota is {}; if Service Quotas code `{ACCOUNTS_QUOTA_CODE}` (AWS Organizations, us-east-1) was not raised to that, account creation fails partway",
+                desired.accounts_quota
+            ),
+        });
+    }
+    if creations > desired.concurrent_account_creations {
+        plan.notes.push(Note {
+            message: format!(
+                "{creations} accounts are created at most {} at a time (Organizations' limit on concurrent account creation)",
+                desired.concurrent_account_creations
+            ),
+        });
     }
 }
 
@@ -284,6 +418,7 @@ pub fn plan_organization(desired: &Desired, live: &OrgState, services: &[String]
             Some(_) => {}
         }
     }
+    plan_account_quota(desired, live, plan);
     for live_account in &live.accounts {
         if live_account.id != live.management_account_id
             && desired.account(&live_account.name).is_none()
@@ -333,6 +468,88 @@ pub fn plan_organization(desired: &Desired, live: &OrgState, services: &[String]
                             "SCP `{}` is also attached to `{path}`, which the spec does not ask for; left attached (nothing is removed)",
                             scp.name
                         ),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// What the organization actions find live.
+#[derive(Debug, Clone, Default)]
+pub struct LiveActions {
+    /// (service principal, account id) of every delegated administrator.
+    pub delegated: std::collections::BTreeSet<(String, String)>,
+    /// Region → the GuardDuty organization administrator's account id.
+    pub guardduty_admins: BTreeMap<String, String>,
+    /// Whether StackSets' organizations access is active; `None` when it
+    /// could not be read.
+    pub stacksets_access: Option<bool>,
+}
+
+/// The service principal RAM's organization sharing enables.
+pub const RAM_SERVICE: &str = "ram.amazonaws.com";
+
+/// The changes of the graph's organization actions (trusted access is
+/// planned by [`plan_organization`]). Every action is matched by name so a
+/// new kind of action cannot be left unplanned.
+pub fn plan_actions(
+    desired: &Desired,
+    actions: &[landfall_graph::OrganizationAction],
+    org: &OrgState,
+    live: &LiveActions,
+    plan: &mut Plan,
+) {
+    use landfall_graph::OrganizationAction as A;
+    if desired.compat.needs_stacksets_activation() && live.stacksets_access != Some(true) {
+        plan.changes.push(Change::ActivateStackSetsAccess);
+    }
+    let id_of = |account: &str| {
+        if account == desired.management {
+            Some(org.management_account_id.clone())
+        } else {
+            org.account_id(account).map(str::to_owned)
+        }
+    };
+    for action in actions {
+        match action {
+            A::EnableTrustedAccess { .. } => {}
+            A::EnableRamSharingWithOrganization => {
+                if !org.trusted_services.contains(RAM_SERVICE) {
+                    plan.changes.push(Change::EnableRamSharing);
+                }
+            }
+            A::RegisterDelegatedAdministrator {
+                service_principal,
+                account,
+            } => {
+                let registered = id_of(account)
+                    .is_some_and(|id| live.delegated.contains(&(service_principal.clone(), id)));
+                if !desired.compat.supports_delegated_admin(service_principal) {
+                    plan.notes.push(Note {
+                        message: format!(
+                            "`{account}` is not registered as delegated administrator for `{service_principal}`: the emulator does not know the service"
+                        ),
+                    });
+                } else if !registered {
+                    plan.changes.push(Change::RegisterDelegatedAdministrator {
+                        service: service_principal.clone(),
+                        account: account.clone(),
+                    });
+                }
+            }
+            A::EnableGuardDutyAdmin { account } => {
+                let id = id_of(account);
+                let regions: Vec<String> = desired
+                    .regions
+                    .iter()
+                    .filter(|r| id.is_none() || live.guardduty_admins.get(*r) != id.as_ref())
+                    .cloned()
+                    .collect();
+                if !regions.is_empty() {
+                    plan.changes.push(Change::EnableGuardDutyAdmin {
+                        account: account.clone(),
+                        regions,
                     });
                 }
             }
@@ -392,12 +609,33 @@ pub fn plan_stacks(
                         StackStatusKind::InProgress => {
                             plan.changes.push(Change::AwaitStack { name, account, region });
                         }
-                        StackStatusKind::Failed => plan.notes.push(Note {
-                            message: format!(
-                                "stack `{name}` in `{account}` {region} is {}: it cannot be updated; look at its events, delete it and deploy again",
-                                live.status
-                            ),
-                        }),
+                        StackStatusKind::Failed => match recovery(&live.status) {
+                            Some(Recovery::Recreate) => {
+                                plan.notes.push(Note {
+                                    message: format!(
+                                        "stack `{name}` in `{account}` {region} is {}: it holds no resources; the deploy deletes it and creates it again",
+                                        live.status
+                                    ),
+                                });
+                                plan.changes.push(Change::CreateStack { name, account, region });
+                            }
+                            Some(Recovery::ContinueRollback) => {
+                                plan.notes.push(Note {
+                                    message: format!(
+                                        "stack `{name}` in `{account}` {region} is {}: the deploy continues its rollback, then updates it",
+                                        live.status
+                                    ),
+                                });
+                                plan.changes.push(Change::UpdateStack { name, account, region });
+                            }
+                            Some(Recovery::Manual) | None => plan.notes.push(Note {
+                                message: format!(
+                                    "stack `{name}` in `{account}` {region} is {} and is left alone: {}",
+                                    live.status,
+                                    manual_advice(&live.status)
+                                ),
+                            }),
+                        },
                         StackStatusKind::Complete => {
                             if !known || !live.matches(&stack.template, resolved) {
                                 plan.changes.push(Change::UpdateStack { name, account, region });
@@ -503,6 +741,8 @@ mod tests {
             stacks: vec![stack("app", 1), stack("other", 1)],
             vpcs: Vec::new(),
             concurrent_account_creations: 1,
+            accounts_quota: 10,
+            template_inline_max_bytes: 51_200,
             left_out: Vec::new(),
             compat: Compat::Aws,
         }
@@ -596,5 +836,204 @@ mod tests {
         assert!(p.render().ends_with(
             "error: parameter `VpcId` of stack `app`: stack `net` has no resource `Vpc` in its template\n"
         ));
+    }
+
+    fn with_status(status: &str) -> Plan {
+        let d = desired();
+        let key = |name: &str| {
+            (
+                name.to_owned(),
+                "payments-dev".to_owned(),
+                "eu-central-1".to_owned(),
+            )
+        };
+        let mut app = live(&d, "app", &[]);
+        if let Some(a) = app.as_mut() {
+            a.status = status.into();
+        }
+        let stacks = BTreeMap::from([(key("app"), app), (key("other"), live(&d, "other", &[]))]);
+        let parameters = BTreeMap::from([
+            ("app".to_owned(), Ok(Vec::new())),
+            ("other".to_owned(), Ok(Vec::new())),
+        ]);
+        let mut plan = Plan::default();
+        plan_stacks(
+            &d,
+            &stacks,
+            &BTreeMap::new(),
+            &parameters,
+            &|_| Vec::new(),
+            &mut plan,
+        );
+        plan
+    }
+
+    // Stack states and what gets a stack out of each:
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html
+    #[test]
+    fn each_failed_state_gets_its_own_recovery() {
+        let app = || {
+            (
+                "app".to_owned(),
+                "payments-dev".to_owned(),
+                "eu-central-1".to_owned(),
+            )
+        };
+        let (name, account, region) = app();
+        for status in ["ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS"] {
+            let p = with_status(status);
+            assert_eq!(
+                p.changes,
+                vec![Change::CreateStack {
+                    name: name.clone(),
+                    account: account.clone(),
+                    region: region.clone()
+                }],
+                "{status}"
+            );
+            assert!(
+                p.render().contains("deletes it and creates it again"),
+                "{}",
+                p.render()
+            );
+        }
+        let p = with_status("UPDATE_ROLLBACK_FAILED");
+        assert_eq!(
+            p.changes,
+            vec![Change::UpdateStack {
+                name,
+                account,
+                region
+            }]
+        );
+        assert!(p.render().contains("continues its rollback"));
+        let p = with_status("DELETE_FAILED");
+        assert!(p.changes.is_empty());
+        assert!(p.render().contains("--retain-resources"), "{}", p.render());
+        assert_eq!(
+            crate::stacks::status_kind("REVIEW_IN_PROGRESS"),
+            StackStatusKind::Failed,
+            "a change set never executed is not waited on"
+        );
+    }
+
+    fn org_with(accounts: usize) -> OrgState {
+        OrgState {
+            exists: true,
+            management_account_id: "000000000000".into(),
+            accounts: (0..accounts)
+                .map(|i| crate::org::LiveAccount {
+                    id: format!("{i:012}"),
+                    name: format!("a{i}"),
+                    email: format!("a{i}@x.example"),
+                    active: true,
+                    parent: "Root".into(),
+                })
+                .collect(),
+            ..OrgState::default()
+        }
+    }
+
+    fn with_accounts(d: &mut Desired, n: usize) {
+        d.accounts = (0..n)
+            .map(|i| crate::desired::DesiredAccount {
+                name: format!("new{i}"),
+                email: format!("new{i}@x.example"),
+                ou: "Root".into(),
+                environment: None,
+            })
+            .collect();
+    }
+
+    // Default quota of 10 accounts and 5 concurrent creations:
+    // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+    #[test]
+    fn accounts_beyond_the_quota_block_the_plan_and_name_the_quota_code() {
+        let mut d = desired();
+        with_accounts(&mut d, 39);
+        let mut p = Plan::default();
+        plan_organization(&d, &org_with(1), &[], &mut p);
+        assert_eq!(p.blockers.len(), 1, "{}", p.render());
+        assert!(p.blockers[0].contains("40 accounts"), "{}", p.blockers[0]);
+        assert!(p.blockers[0].contains("`L-E619E033`"));
+        assert!(p.render().contains("at most 1 at a time"), "{}", p.render());
+
+        d.accounts_quota = 50;
+        let mut p = Plan::default();
+        plan_organization(&d, &org_with(1), &[], &mut p);
+        assert!(p.blockers.is_empty());
+        assert!(
+            p.render().contains("above AWS's default quota of 10"),
+            "{}",
+            p.render()
+        );
+
+        with_accounts(&mut d, 3);
+        let mut p = Plan::default();
+        plan_organization(&d, &org_with(1), &[], &mut p);
+        assert!(p.blockers.is_empty() && p.notes.iter().all(|n| !n.message.contains("quota")));
+    }
+
+    #[test]
+    fn every_organization_action_is_planned_until_it_is_live() {
+        use landfall_graph::OrganizationAction as A;
+        let mut d = desired();
+        d.regions = vec!["eu-central-1".into(), "eu-west-1".into()];
+        let mut org = org_with(2);
+        let actions = vec![
+            A::EnableTrustedAccess {
+                service_principal: "config.amazonaws.com".into(),
+            },
+            A::EnableRamSharingWithOrganization,
+            A::RegisterDelegatedAdministrator {
+                service_principal: "config.amazonaws.com".into(),
+                account: "a1".into(),
+            },
+            A::EnableGuardDutyAdmin {
+                account: "a1".into(),
+            },
+        ];
+        // Before the administrator's account exists, everything is planned.
+        let mut p = Plan::default();
+        plan_actions(
+            &d,
+            &actions,
+            &OrgState::default(),
+            &LiveActions::default(),
+            &mut p,
+        );
+        assert_eq!(p.changes.len(), 4, "{}", p.render());
+        let mut p = Plan::default();
+        plan_actions(&d, &actions, &org, &LiveActions::default(), &mut p);
+        assert_eq!(
+            p.changes,
+            vec![
+                Change::ActivateStackSetsAccess,
+                Change::EnableRamSharing,
+                Change::RegisterDelegatedAdministrator {
+                    service: "config.amazonaws.com".into(),
+                    account: "a1".into()
+                },
+                Change::EnableGuardDutyAdmin {
+                    account: "a1".into(),
+                    regions: vec!["eu-central-1".into(), "eu-west-1".into()]
+                },
+            ]
+        );
+        org.trusted_services.insert(RAM_SERVICE.into());
+        let live = LiveActions {
+            delegated: [("config.amazonaws.com".to_owned(), "000000000001".to_owned())].into(),
+            guardduty_admins: [("eu-central-1".to_owned(), "000000000001".to_owned())].into(),
+            stacksets_access: Some(true),
+        };
+        let mut p = Plan::default();
+        plan_actions(&d, &actions, &org, &live, &mut p);
+        assert_eq!(
+            p.changes,
+            vec![Change::EnableGuardDutyAdmin {
+                account: "a1".into(),
+                regions: vec!["eu-west-1".into()]
+            }]
+        );
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::types::{
-    AutoDeployment, Capability, DeploymentTargets, Parameter, PermissionModels,
-    StackSetOperationStatus,
+    AutoDeployment, Capability, ConcurrencyMode, DeploymentTargets, Parameter, PermissionModels,
+    RegionConcurrencyType, StackSetOperationPreferences, StackSetOperationStatus,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -24,6 +24,40 @@ const CAPABILITIES: [Capability; 3] = [
     Capability::CapabilityAutoExpand,
 ];
 
+/// How every StackSet operation rolls out. CloudFormation's defaults are
+/// one account at a time, one region after another, and no failure
+/// tolerated; these run every region at once and a quarter of the accounts
+/// at a time, and let a tenth fail without stopping the rest (failed
+/// instances are still reported, one by one). Soft failure tolerance lets
+/// the concurrency exceed the tolerance.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html>
+pub struct OperationPreferences {
+    pub parallel_regions: bool,
+    pub max_concurrent_percentage: i32,
+    pub failure_tolerance_percentage: i32,
+}
+
+pub const OPERATION_PREFERENCES: OperationPreferences = OperationPreferences {
+    parallel_regions: true,
+    max_concurrent_percentage: 25,
+    failure_tolerance_percentage: 10,
+};
+
+/// [`OPERATION_PREFERENCES`] as the API takes them.
+pub fn operation_preferences() -> StackSetOperationPreferences {
+    let p = &OPERATION_PREFERENCES;
+    StackSetOperationPreferences::builder()
+        .region_concurrency_type(if p.parallel_regions {
+            RegionConcurrencyType::Parallel
+        } else {
+            RegionConcurrencyType::Sequential
+        })
+        .max_concurrent_percentage(p.max_concurrent_percentage)
+        .failure_tolerance_percentage(p.failure_tolerance_percentage)
+        .concurrency_mode(ConcurrencyMode::SoftFailureTolerance)
+        .build()
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveStack {
     pub status: String,
@@ -38,8 +72,45 @@ pub enum StackStatusKind {
     Failed,
 }
 
+/// How the deploy gets a stack out of a state it cannot update from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// A creation that failed and rolled back (`ROLLBACK_COMPLETE`) or a
+    /// change set never executed (`REVIEW_IN_PROGRESS`) holds no resources:
+    /// the stack is deleted and created again.
+    Recreate,
+    /// `UPDATE_ROLLBACK_FAILED`: `ContinueUpdateRollback`, then the update.
+    ContinueRollback,
+    /// `DELETE_FAILED`, `ROLLBACK_FAILED`: resources are left that the
+    /// deploy must not guess about; the user decides.
+    Manual,
+}
+
+/// What the user does about a stack the deploy leaves alone.
+pub fn manual_advice(status: &str) -> &'static str {
+    match status {
+        "DELETE_FAILED" => "the resources named above could not be deleted; remove what holds them (or delete the stack retaining them with `aws cloudformation delete-stack --retain-resources`), then deploy again",
+        "ROLLBACK_FAILED" | "IMPORT_ROLLBACK_FAILED" => "its rollback left the resources named above; delete them (or delete the stack retaining them), then deploy again",
+        _ => "look at its events above, then deploy again",
+    }
+}
+
+/// The recovery a stack in `status` needs; `None` when it can be updated.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html>
+pub fn recovery(status: &str) -> Option<Recovery> {
+    match status {
+        "ROLLBACK_COMPLETE" | "REVIEW_IN_PROGRESS" => Some(Recovery::Recreate),
+        "UPDATE_ROLLBACK_FAILED" => Some(Recovery::ContinueRollback),
+        "DELETE_FAILED" | "ROLLBACK_FAILED" | "IMPORT_ROLLBACK_FAILED" => Some(Recovery::Manual),
+        _ => None,
+    }
+}
+
 pub fn status_kind(status: &str) -> StackStatusKind {
-    if status.ends_with("_IN_PROGRESS") {
+    if status == "REVIEW_IN_PROGRESS" {
+        // Nothing runs: a change set waits to be executed, for ever.
+        StackStatusKind::Failed
+    } else if status.ends_with("_IN_PROGRESS") {
         StackStatusKind::InProgress
     } else if status.ends_with("FAILED")
         || status == "ROLLBACK_COMPLETE"
@@ -254,6 +325,163 @@ fn parameters_of(values: &[(String, String)]) -> Vec<Parameter> {
         .collect()
 }
 
+/// Where templates too large to send inline go: a bucket of the management
+/// account in the home region, readable by the organization's accounts
+/// (CloudFormation in a member account fetches the template with the
+/// caller's credentials).
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html>
+#[derive(Clone)]
+pub struct TemplateStore {
+    pub clients: Clients,
+    pub bucket: String,
+    /// Largest template sent inline (`template_inline_max_bytes`).
+    pub inline_max: usize,
+}
+
+/// A template as a request carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateSource {
+    Body(String),
+    Url(String),
+}
+
+/// Whether a template body must go through S3.
+pub fn too_large_inline(body: &str, inline_max: usize) -> bool {
+    body.len() > inline_max
+}
+
+impl TemplateStore {
+    /// The platform's template bucket, created (with its organization read
+    /// policy) when missing.
+    pub async fn ensure(
+        mgmt: &Clients,
+        slug: &str,
+        organization_id: &str,
+        inline_max: usize,
+    ) -> Result<TemplateStore, LiveError> {
+        let bucket = format!("{slug}-templates-{}-{}", mgmt.account_id, mgmt.region);
+        let s3 = mgmt.s3();
+        if s3.head_bucket().bucket(&bucket).send().await.is_err() {
+            let mut create = s3.create_bucket().bucket(&bucket);
+            if mgmt.region != "us-east-1" {
+                create = create.create_bucket_configuration(
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                            mgmt.region.as_str(),
+                        ))
+                        .build(),
+                );
+            }
+            match create.send().await {
+                Ok(_) => {}
+                Err(e) if code_of(&e) == "BucketAlreadyOwnedByYou" => {}
+                Err(e) => return Err(LiveError::api(format!("s3:CreateBucket `{bucket}`"), &e)),
+            }
+            let policy = serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "OrganizationReadsTemplates",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": format!("arn:aws:s3:::{bucket}/*"),
+                    "Condition": { "StringEquals": { "aws:PrincipalOrgID": organization_id } }
+                }]
+            });
+            s3.put_bucket_policy()
+                .bucket(&bucket)
+                .policy(policy.to_string())
+                .send()
+                .await
+                .map_err(|e| LiveError::api(format!("s3:PutBucketPolicy `{bucket}`"), &e))?;
+        }
+        Ok(TemplateStore {
+            clients: mgmt.clone(),
+            bucket,
+            inline_max,
+        })
+    }
+
+    /// The body inline when it fits, otherwise uploaded under a key named
+    /// by its content and passed by URL.
+    pub async fn source(&self, stack: &str, body: &str) -> Result<TemplateSource, LiveError> {
+        if !too_large_inline(body, self.inline_max) {
+            return Ok(TemplateSource::Body(body.to_owned()));
+        }
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        body.hash(&mut h);
+        let key = format!("{stack}/{:016x}.json", h.finish());
+        self.clients
+            .s3()
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(
+                body.as_bytes().to_vec(),
+            ))
+            .send()
+            .await
+            .map_err(|e| LiveError::api(format!("s3:PutObject `{}/{key}`", self.bucket), &e))?;
+        Ok(TemplateSource::Url(template_url(
+            &self.bucket,
+            &self.clients.region,
+            &key,
+        )))
+    }
+}
+
+/// The URL CloudFormation reads a template object from.
+pub fn template_url(bucket: &str, region: &str, key: &str) -> String {
+    format!("https://{bucket}.s3.{region}.amazonaws.com/{key}")
+}
+
+/// The template of a request: inline, or through the store when too large
+/// (an error when it is too large and there is no store).
+async fn template_source(
+    store: Option<&TemplateStore>,
+    stack: &str,
+    body: &str,
+) -> Result<TemplateSource, LiveError> {
+    match store {
+        Some(store) => store.source(stack, body).await,
+        None => Ok(TemplateSource::Body(body.to_owned())),
+    }
+}
+
+impl TemplateSource {
+    fn body(&self) -> Option<String> {
+        match self {
+            TemplateSource::Body(b) => Some(b.clone()),
+            TemplateSource::Url(_) => None,
+        }
+    }
+
+    fn url(&self) -> Option<String> {
+        match self {
+            TemplateSource::Url(u) => Some(u.clone()),
+            TemplateSource::Body(_) => None,
+        }
+    }
+}
+
+/// The tags of every stack: managed by Landfall, and the wave it deploys in
+/// (retirements are deleted from the highest wave down).
+fn stack_tags(wave: usize) -> Vec<aws_sdk_cloudformation::types::Tag> {
+    [
+        ("landfall:managed", "true".to_owned()),
+        (crate::retire::WAVE_TAG, wave.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| {
+        aws_sdk_cloudformation::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+    })
+    .collect()
+}
+
 /// Creates the stack, or updates it when it differs, and follows it to the end.
 #[allow(clippy::too_many_arguments)]
 pub async fn apply_stack(
@@ -262,6 +490,8 @@ pub async fn apply_stack(
     name: &str,
     template: &Value,
     parameters: &[(String, String)],
+    wave: usize,
+    store: Option<&TemplateStore>,
     waits: Waits,
     compat: Compat,
     task: &TaskHandle,
@@ -282,6 +512,8 @@ pub async fn apply_stack(
         name,
         template,
         parameters,
+        wave,
+        store,
         waits,
         compat,
         task,
@@ -310,14 +542,49 @@ async fn apply_stack_inner(
     name: &str,
     template: &Value,
     parameters: &[(String, String)],
+    wave: usize,
+    store: Option<&TemplateStore>,
     waits: Waits,
     compat: Compat,
     task: &TaskHandle,
     outcome: &mut StackOutcome,
 ) -> Result<(), LiveError> {
     let cfn = clients.cloudformation();
-    let body = template.to_string();
-    let live = read_stack(clients, name).await?;
+    let source = template_source(store, name, &template.to_string()).await?;
+    let mut live = read_stack(clients, name).await?;
+    match live.as_ref().and_then(|l| recovery(&l.status)) {
+        Some(Recovery::Recreate) => {
+            task.status("DELETING_FAILED_CREATION");
+            cfn.delete_stack()
+                .stack_name(name)
+                .send()
+                .await
+                .map_err(|e| LiveError::api("cloudformation:DeleteStack", &e))?;
+            let status = wait_stack(clients, name, waits, task).await?;
+            if status != "DELETE_COMPLETE" {
+                outcome.status = status;
+                outcome
+                    .reasons
+                    .extend(failure_events(clients, name, None).await);
+                outcome.reasons.push(
+                    "the stack's failed creation could not be deleted to create it again".into(),
+                );
+                return Ok(());
+            }
+            live = None;
+        }
+        Some(Recovery::ContinueRollback) => {
+            task.status("CONTINUE_UPDATE_ROLLBACK");
+            cfn.continue_update_rollback()
+                .stack_name(name)
+                .send()
+                .await
+                .map_err(|e| LiveError::api("cloudformation:ContinueUpdateRollback", &e))?;
+            wait_stack(clients, name, waits, task).await?;
+            live = read_stack(clients, name).await?;
+        }
+        Some(Recovery::Manual) | None => {}
+    }
     let mut since = None;
     match &live {
         None => {
@@ -325,15 +592,11 @@ async fn apply_stack_inner(
             match cfn
                 .create_stack()
                 .stack_name(name)
-                .template_body(&body)
+                .set_template_body(source.body())
+                .set_template_url(source.url())
                 .set_parameters(Some(parameters_of(parameters)))
                 .set_capabilities(Some(CAPABILITIES.to_vec()))
-                .tags(
-                    aws_sdk_cloudformation::types::Tag::builder()
-                        .key("landfall:managed")
-                        .value("true")
-                        .build(),
-                )
+                .set_tags(Some(stack_tags(wave)))
                 .send()
                 .await
             {
@@ -355,9 +618,11 @@ async fn apply_stack_inner(
                 outcome
                     .reasons
                     .extend(failure_events(clients, name, None).await);
-                outcome.reasons.push(
-                    "the stack cannot be updated in this state: delete it and deploy again".into(),
-                );
+                outcome.reasons.push(format!(
+                    "the stack cannot be updated from {}: {}",
+                    l.status,
+                    manual_advice(&l.status)
+                ));
                 return Ok(());
             }
             StackStatusKind::Complete => {
@@ -371,9 +636,11 @@ async fn apply_stack_inner(
                     match cfn
                         .update_stack()
                         .stack_name(name)
-                        .template_body(&body)
+                        .set_template_body(source.body())
+                        .set_template_url(source.url())
                         .set_parameters(Some(parameters_of(parameters)))
                         .set_capabilities(Some(CAPABILITIES.to_vec()))
+                        .set_tags(Some(stack_tags(wave)))
                         .send()
                         .await
                     {
@@ -524,6 +791,26 @@ pub async fn apply_bucket_settings(
     Ok(applied)
 }
 
+/// The stack's status alone (one `DescribeStacks`, no template read);
+/// `None` when there is no such stack.
+pub async fn stack_status(clients: &Clients, name: &str) -> Result<Option<String>, LiveError> {
+    match clients
+        .cloudformation()
+        .describe_stacks()
+        .stack_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .stacks()
+            .first()
+            .and_then(|s| s.stack_status())
+            .map(|s| s.as_str().to_owned())),
+        Err(e) if e.as_service_error().is_some_and(is_missing) => Ok(None),
+        Err(e) => Err(LiveError::api("cloudformation:DescribeStacks", &e)),
+    }
+}
+
 /// Polls until the stack leaves its `_IN_PROGRESS` state or time runs out.
 pub async fn wait_stack(
     clients: &Clients,
@@ -533,9 +820,9 @@ pub async fn wait_stack(
 ) -> Result<String, LiveError> {
     let deadline = Instant::now() + waits.stack_timeout;
     loop {
-        let status = read_stack(clients, name)
+        let status = stack_status(clients, name)
             .await?
-            .map_or_else(|| "DELETE_COMPLETE".to_owned(), |s| s.status);
+            .unwrap_or_else(|| "DELETE_COMPLETE".to_owned());
         task.status(&status);
         if status_kind(&status) != StackStatusKind::InProgress || Instant::now() >= deadline {
             return Ok(status);
@@ -626,15 +913,35 @@ pub async fn failure_events(
     stack: &str,
     since: Option<aws_sdk_cloudformation::primitives::DateTime>,
 ) -> Vec<String> {
-    let events = match clients
+    // Newest first: pages are read until one reaches back before `since`.
+    let mut events = Vec::new();
+    let mut pages = clients
         .cloudformation()
         .describe_stack_events()
         .stack_name(stack)
-        .send()
-        .await
-    {
-        Ok(out) => out.stack_events().to_vec(),
-        Err(e) => {
+        .into_paginator()
+        .send();
+    let mut failure = None;
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(out) => {
+                let reached = out.stack_events().iter().any(|e| {
+                    since.is_some_and(|s| e.timestamp().is_some_and(|t| t.secs() < s.secs()))
+                });
+                events.extend(out.stack_events().iter().cloned());
+                if reached {
+                    break;
+                }
+            }
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let events = match failure {
+        None => events,
+        Some(e) => {
             return vec![format!(
                 "cannot read the stack's events: {}",
                 sdk_message(&e)
@@ -705,11 +1012,12 @@ pub async fn apply_stack_set(
     account_ids: &[String],
     regions: &[String],
     need_instances: bool,
+    store: Option<&TemplateStore>,
     waits: Waits,
     task: &TaskHandle,
 ) -> Result<String, LiveError> {
     let cfn = mgmt.cloudformation();
-    let body = template.to_string();
+    let source = template_source(store, name, &template.to_string()).await?;
     let live = read_stack_set(mgmt, name).await?;
     let mut action = "unchanged";
     match &live {
@@ -717,7 +1025,8 @@ pub async fn apply_stack_set(
             task.status("CREATING");
             cfn.create_stack_set()
                 .stack_set_name(name)
-                .template_body(&body)
+                .set_template_body(source.body())
+                .set_template_url(source.url())
                 .set_parameters(Some(parameters_of(parameters)))
                 .set_capabilities(Some(CAPABILITIES.to_vec()))
                 .permission_model(PermissionModels::ServiceManaged)
@@ -733,16 +1042,21 @@ pub async fn apply_stack_set(
             action = "created";
         }
         Some(l) if !l.matches(template, parameters) => {
+            // A second operation is refused while one runs
+            // (OperationInProgressException).
+            wait_running_operations(mgmt, name, waits, task).await?;
             task.status("UPDATING");
             let out = cfn
                 .update_stack_set()
                 .stack_set_name(name)
-                .template_body(&body)
+                .set_template_body(source.body())
+                .set_template_url(source.url())
                 .set_parameters(Some(parameters_of(parameters)))
                 .set_capabilities(Some(CAPABILITIES.to_vec()))
                 .permission_model(PermissionModels::ServiceManaged)
                 .deployment_targets(targets(ou_ids, account_ids))
                 .set_regions(Some(regions.to_vec()))
+                .operation_preferences(operation_preferences())
                 .send()
                 .await
                 .map_err(|e| LiveError::api("cloudformation:UpdateStackSet", &e))?;
@@ -758,15 +1072,7 @@ pub async fn apply_stack_set(
         // second one would be refused (OperationInProgressException).
         wait_running_operations(mgmt, name, waits, task).await?;
         task.status("ADDING_INSTANCES");
-        let out = cfn
-            .create_stack_instances()
-            .stack_set_name(name)
-            .deployment_targets(
-                DeploymentTargets::builder()
-                    .set_organizational_unit_ids(Some(ou_ids.to_vec()))
-                    .build(),
-            )
-            .set_regions(Some(regions.to_vec()))
+        let out = create_stack_instances(&cfn, name, ou_ids, account_ids, regions)
             .send()
             .await
             .map_err(|e| LiveError::api("cloudformation:CreateStackInstances", &e))?;
@@ -780,8 +1086,55 @@ pub async fn apply_stack_set(
     Ok(action.to_owned())
 }
 
+/// The `CreateStackInstances` request: the OUs, narrowed to the target's
+/// accounts when it lists some (without the filter every account of the
+/// OUs gets an instance), rolled out with [`OPERATION_PREFERENCES`].
+pub fn create_stack_instances(
+    cfn: &aws_sdk_cloudformation::Client,
+    name: &str,
+    ou_ids: &[String],
+    account_ids: &[String],
+    regions: &[String],
+) -> aws_sdk_cloudformation::operation::create_stack_instances::builders::CreateStackInstancesFluentBuilder
+{
+    cfn.create_stack_instances()
+        .stack_set_name(name)
+        .deployment_targets(targets(ou_ids, account_ids))
+        .set_regions(Some(regions.to_vec()))
+        .operation_preferences(operation_preferences())
+}
+
+/// Runs the StackSet's template again on instances left `OUTDATED` (an
+/// earlier operation failed or stopped there).
+pub async fn rerun_outdated(
+    mgmt: &Clients,
+    name: &str,
+    ou_ids: &[String],
+    account_ids: &[String],
+    regions: &[String],
+    waits: Waits,
+    task: &TaskHandle,
+) -> Result<(), LiveError> {
+    wait_running_operations(mgmt, name, waits, task).await?;
+    task.status("RERUNNING_OUTDATED");
+    let out = mgmt
+        .cloudformation()
+        .update_stack_instances()
+        .stack_set_name(name)
+        .deployment_targets(targets(ou_ids, account_ids))
+        .set_regions(Some(regions.to_vec()))
+        .operation_preferences(operation_preferences())
+        .send()
+        .await
+        .map_err(|e| LiveError::api("cloudformation:UpdateStackInstances", &e))?;
+    if let Some(op) = out.operation_id() {
+        wait_operation(mgmt, name, op, waits, task).await?;
+    }
+    Ok(())
+}
+
 /// Waits for the StackSet's queued and running operations to end.
-async fn wait_running_operations(
+pub(crate) async fn wait_running_operations(
     mgmt: &Clients,
     name: &str,
     waits: Waits,
@@ -791,10 +1144,13 @@ async fn wait_running_operations(
     let ops = cfn
         .list_stack_set_operations()
         .stack_set_name(name)
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(|e| LiveError::api("cloudformation:ListStackSetOperations", &e))?;
-    for op in ops.summaries() {
+    for op in &ops {
         let running = op.status().is_some_and(|s| {
             matches!(
                 s,
@@ -823,7 +1179,7 @@ fn targets(ou_ids: &[String], account_ids: &[String]) -> DeploymentTargets {
     t.build()
 }
 
-async fn wait_operation(
+pub(crate) async fn wait_operation(
     mgmt: &Clients,
     name: &str,
     operation: &str,
@@ -922,4 +1278,92 @@ async fn stack_resources(
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(|e| LiveError::api("cloudformation:ListStackResources", &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::from_conf(
+            aws_sdk_cloudformation::Config::builder()
+                .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
+                .region(aws_sdk_cloudformation::config::Region::new("eu-central-1"))
+                .build(),
+        )
+    }
+
+    // A target that lists accounts narrows its OUs with an INTERSECTION
+    // filter; without one, every account of the OUs gets an instance:
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeploymentTargets.html
+    #[test]
+    fn instances_of_a_target_that_lists_accounts_are_created_only_there() {
+        let request = create_stack_instances(
+            &client(),
+            "core-rules",
+            &["ou-core".to_owned()],
+            &["111111111111".to_owned()],
+            &["eu-central-1".to_owned()],
+        );
+        let input = request.as_input();
+        let targets = input.get_deployment_targets().as_ref().unwrap();
+        assert_eq!(targets.organizational_unit_ids(), ["ou-core"]);
+        assert_eq!(targets.accounts(), ["111111111111"]);
+        assert_eq!(
+            targets.account_filter_type(),
+            Some(&aws_sdk_cloudformation::types::AccountFilterType::Intersection)
+        );
+        let all = create_stack_instances(&client(), "x", &["ou-core".to_owned()], &[], &[]);
+        let targets = all.as_input().get_deployment_targets().as_ref().unwrap();
+        assert!(targets.accounts().is_empty() && targets.account_filter_type().is_none());
+    }
+
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html
+    #[test]
+    fn stack_set_operations_run_regions_in_parallel_with_a_failure_tolerance() {
+        let request = create_stack_instances(&client(), "x", &[], &[], &[]);
+        let p = request
+            .as_input()
+            .get_operation_preferences()
+            .clone()
+            .unwrap();
+        assert_eq!(
+            p.region_concurrency_type(),
+            Some(&RegionConcurrencyType::Parallel)
+        );
+        assert_eq!(p.max_concurrent_percentage(), Some(25));
+        assert_eq!(p.failure_tolerance_percentage(), Some(10));
+        assert_eq!(
+            p.concurrency_mode(),
+            Some(&ConcurrencyMode::SoftFailureTolerance)
+        );
+    }
+
+    // Templates over 51,200 bytes must be passed by URL:
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+    #[test]
+    fn only_templates_over_the_inline_limit_go_through_s3() {
+        assert!(!too_large_inline(&"x".repeat(51_200), 51_200));
+        assert!(too_large_inline(&"x".repeat(51_201), 51_200));
+        assert_eq!(
+            template_url(
+                "emuco-templates-1-eu-central-1",
+                "eu-central-1",
+                "net/ab.json"
+            ),
+            "https://emuco-templates-1-eu-central-1.s3.eu-central-1.amazonaws.com/net/ab.json"
+        );
+    }
+
+    #[test]
+    fn failed_states_map_to_their_recovery() {
+        assert_eq!(recovery("ROLLBACK_COMPLETE"), Some(Recovery::Recreate));
+        assert_eq!(recovery("REVIEW_IN_PROGRESS"), Some(Recovery::Recreate));
+        assert_eq!(
+            recovery("UPDATE_ROLLBACK_FAILED"),
+            Some(Recovery::ContinueRollback)
+        );
+        assert_eq!(recovery("DELETE_FAILED"), Some(Recovery::Manual));
+        assert_eq!(recovery("UPDATE_COMPLETE"), None);
+    }
 }

@@ -20,7 +20,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::Instant;
 
 use landfall_live::aws::{Clients, AUDIT_ROLES};
@@ -51,13 +50,12 @@ impl Fixture {
     }
 
     async fn engine(&self) -> Engine {
-        Engine {
-            session: self.session().await,
-            desired: Arc::new(self.platform.desired.clone()),
-            waits: self.options.waits(),
-            progress: Progress::new(false),
-            trusted_services: self.platform.trusted_services.clone(),
-        }
+        Engine::new(
+            self.session().await,
+            &self.platform,
+            self.options.waits(),
+            Progress::new(false),
+        )
     }
 
     /// Plans and deploys; panics with the report when anything failed.
@@ -101,6 +99,10 @@ fn deploy_and_audit_the_emulator_example() {
         options.compat(),
     )
     .expect("examples/emulator compiles");
+    // The lockfile is tested on a copy (`emulator_retire.rs`): this test
+    // deploys from the source tree and must not write into it.
+    let mut platform = platform;
+    platform.lockfile = None;
     let fixture = Fixture {
         url,
         platform,

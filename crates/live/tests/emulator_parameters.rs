@@ -24,7 +24,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use landfall_graph::{Layer, Output, Parameter, ParameterValue, Resource, Stack, Target};
 use landfall_live::aws::{Clients, AUDIT_ROLES};
@@ -180,13 +179,12 @@ impl Fixture {
     }
 
     async fn engine(&self, platform: &Platform) -> Engine {
-        Engine {
-            session: self.session().await,
-            desired: Arc::new(platform.desired.clone()),
-            waits: self.options.waits(),
-            progress: Progress::new(false),
-            trusted_services: platform.trusted_services.clone(),
-        }
+        Engine::new(
+            self.session().await,
+            platform,
+            self.options.waits(),
+            Progress::new(false),
+        )
     }
 }
 

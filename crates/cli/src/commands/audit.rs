@@ -1,5 +1,9 @@
 //! `landfall audit`: every member account and allowed region, inventoried
 //! once, checked against every guardrail rule and against the spec.
+//!
+//! Exit codes: 0 everything was read and nothing found, 1 findings, 2 usage,
+//! I/O and AWS errors, 3 the audit is incomplete (an account could not be
+//! entered or a read failed), findings or not.
 
 use std::process::ExitCode;
 
@@ -29,6 +33,9 @@ pub struct AuditArgs {
     pub concurrency: usize,
 }
 
+/// Exit code 3: part of the platform could not be read.
+const INCOMPLETE: u8 = 3;
+
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let prepared = match super::plan::prepare(&args.live, crate::pipeline::Layers::Platform)? {
         Ok(p) => p,
@@ -53,7 +60,13 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         AuditFormat::Sarif => format!("{:#}\n", audit::render_sarif(&report)),
     };
     output::print_stdout(&text)?;
-    Ok(if report.findings.is_empty() {
+    Ok(if !report.complete() {
+        eprintln!(
+            "error: the audit is incomplete: {} read(s) failed (listed above); a clean result would not mean a clean platform",
+            report.unseen().len()
+        );
+        ExitCode::from(INCOMPLETE)
+    } else if report.findings.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

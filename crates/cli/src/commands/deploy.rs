@@ -1,4 +1,9 @@
 //! `landfall deploy`: apply the plan to the live platform, after showing it.
+//!
+//! Exit codes: 0 when everything planned was applied, 1 when the plan has
+//! errors (nothing is applied), the plan was declined at the prompt, or a
+//! part of the platform failed or was left out, 2 on usage, I/O and AWS
+//! errors.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -19,17 +24,30 @@ pub struct DeployArgs {
     /// Apply without asking.
     #[arg(long)]
     pub yes: bool,
+    /// Also delete the plan's retirements: stacks, StackSets and StackSet
+    /// instances of the platform that are live but no longer in the spec
+    /// (dependents first). Without it they are listed and kept.
+    #[arg(long)]
+    pub delete_retired: bool,
+    /// Where to record each change as it is applied (JSON lines); by
+    /// default `.landfall/deploy-<unix time>.jsonl` in the spec directory
+    /// (the current directory for the reference platform). An interrupted
+    /// deploy leaves it as the record of what it did.
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<std::path::PathBuf>,
+    /// Stacks deployed at once within a wave.
+    #[arg(long, default_value_t = landfall_live::deploy::STACK_CONCURRENCY, value_name = "N")]
+    pub concurrency: usize,
 }
 
 pub async fn engine(options: &LiveOptions, platform: &Platform) -> Engine {
     let session = landfall_live::connect(options, &platform.desired).await;
-    Engine {
+    Engine::new(
         session,
-        desired: std::sync::Arc::new(platform.desired.clone()),
-        waits: options.waits(),
-        progress: Progress::new(options.progress),
-        trusted_services: platform.trusted_services.clone(),
-    }
+        platform,
+        options.waits(),
+        Progress::new(options.progress),
+    )
 }
 
 /// Asks on stdin; `None` when there is no one to ask.
@@ -54,15 +72,27 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
     let runtime = landfall_live::runtime().context("cannot start the async runtime")?;
     let yes = args.yes;
     runtime.block_on(async {
-        let engine = engine(&options, &prepared.platform).await;
+        let mut engine = engine(&options, &prepared.platform).await;
+        engine.delete_retired = args.delete_retired;
+        engine.stack_concurrency = args.concurrency.max(1);
+        let journal_path = args.journal.clone().unwrap_or_else(|| {
+            landfall_live::journal::Journal::default_path(
+                args.live.spec.as_deref().unwrap_or(std::path::Path::new(".")),
+            )
+        });
         let (plan, _) = engine.plan().await?;
         output::print_stdout(&plan.render())?;
-        if !plan.is_empty() && !yes {
+        if plan.blocked() {
+            eprintln!("nothing changed: the plan has errors (above)");
+            return Ok(ExitCode::from(super::INVALID));
+        }
+        let deletes = args.delete_retired && !plan.retirements.is_empty();
+        if (!plan.is_empty() || plan.lockfile.is_some() || deletes) && !yes {
             match confirm() {
                 Some(true) => {}
                 Some(false) => {
-                    eprintln!("nothing changed");
-                    return Ok(ExitCode::SUCCESS);
+                    eprintln!("nothing changed: the plan was not applied");
+                    return Ok(ExitCode::from(super::INVALID));
                 }
                 None => {
                     eprintln!("error: deploy needs confirmation and stdin is not a terminal: pass --yes to apply the plan above");
@@ -70,6 +100,10 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        let journal = landfall_live::journal::Journal::create(&journal_path)
+            .with_context(|| format!("cannot create the journal `{}`", journal_path.display()))?;
+        eprintln!("journal: {} (every change, as it is applied)", journal_path.display());
+        engine.journal = Some(std::sync::Arc::new(journal));
         let report = engine.deploy(&plan).await?;
         output::print_stdout(&report.render())?;
         Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -3,7 +3,9 @@
 //! set-up of the live commands (`deploy`, `audit`).
 //!
 //! Exit codes: 0 when the plan can be applied, 1 when a stack parameter
-//! cannot be resolved (its stack's deploy would fail), 2 on usage, I/O and
+//! cannot be resolved (its stack's deploy would fail) or the deploy would
+//! refuse to start (a deployed platform without its `landfall.lock`,
+//! planned addresses that live VPCs or subnets hold), 2 on usage, I/O and
 //! AWS errors.
 
 use std::process::ExitCode;
@@ -64,6 +66,14 @@ impl WorkloadArgs {
     }
 }
 
+/// How `plan` prints the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    /// Changes, retirements, blockers, notes and pending parameters as JSON.
+    Json,
+}
+
 /// `landfall plan`'s arguments.
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
@@ -71,6 +81,9 @@ pub struct PlanArgs {
     pub live: LiveArgs,
     #[command(flatten)]
     pub workloads: WorkloadArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
 }
 
 impl LiveArgs {
@@ -108,8 +121,15 @@ pub fn prepare(args: &LiveArgs, layers: Layers) -> anyhow::Result<Result<Prepare
         output::print_diagnostics(&resolved, args.color)?;
         return Ok(Err(ExitCode::from(super::INVALID)));
     };
+    let mut platform = Platform::new(model, &compiled, options.compat());
+    if let Some(dir) = &args.spec {
+        platform.lockfile = Some(
+            landfall_live::LockfileUse::beside(dir, &compiled.plan.lockfile)
+                .with_context(|| format!("cannot read the lockfile beside `{}`", dir.display()))?,
+        );
+    }
     Ok(Ok(Prepared {
-        platform: Platform::new(model, &compiled, options.compat()),
+        platform,
         settings: landfall_rules::Settings::from_model(model),
     }))
 }
@@ -125,8 +145,14 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitCode> {
         let engine = super::deploy::engine(&options, &prepared.platform).await;
         engine.plan().await
     })?;
-    output::print_stdout(&plan.render())?;
-    Ok(if plan.problems.is_empty() {
+    match args.format {
+        PlanFormat::Text => output::print_stdout(&plan.render())?,
+        PlanFormat::Json => output::print_stdout(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&plan).context("cannot serialize the plan")?
+        ))?,
+    }
+    Ok(if plan.problems.is_empty() && !plan.blocked() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(super::INVALID)

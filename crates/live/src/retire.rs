@@ -1,0 +1,488 @@
+//! Retirements: stacks, StackSets and StackSet instances of the platform
+//! that exist live but that the spec no longer has (a domain, service or
+//! data store removed, an account left out). A plan lists them; a deploy
+//! deletes them only when asked (`--delete-retired`), dependents first:
+//! account stacks from the highest deploy wave down (each stack carries the
+//! wave it was deployed in as its `landfall:wave` tag), then StackSet
+//! instances, then StackSets (the baseline roles the deploy itself uses go
+//! last).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_cloudformation::types::{
+    AccountFilterType, DeploymentTargets, StackSetStatus, StackStatus,
+};
+use serde::Serialize;
+
+use crate::aws::Clients;
+use crate::desired::{Desired, StackTarget};
+use crate::emulator::Compat;
+use crate::error::LiveError;
+use crate::org::OrgState;
+use crate::progress::TaskHandle;
+use crate::stacks::{self, Waits};
+
+/// The tag that records the deploy wave a stack was created or updated in.
+pub const WAVE_TAG: &str = "landfall:wave";
+
+/// Something live the spec no longer has.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "retire", rename_all = "kebab-case")]
+pub enum Retirement {
+    Stack {
+        name: String,
+        account: String,
+        account_id: String,
+        region: String,
+        /// The wave it was deployed in; `None` when it carries no wave tag.
+        wave: Option<usize>,
+    },
+    StackInstances {
+        name: String,
+        account: String,
+        account_id: String,
+        regions: Vec<String>,
+    },
+    StackSet {
+        name: String,
+    },
+}
+
+impl Retirement {
+    pub fn describe(&self) -> String {
+        match self {
+            Retirement::Stack {
+                name,
+                account,
+                region,
+                ..
+            } => format!("retire stack `{name}` in `{account}` {region}"),
+            Retirement::StackInstances {
+                name,
+                account,
+                regions,
+                ..
+            } => format!(
+                "retire the instance(s) of StackSet `{name}` in `{account}` {}",
+                regions.join(", ")
+            ),
+            Retirement::StackSet { name } => {
+                format!("retire StackSet `{name}` and all its instances")
+            }
+        }
+    }
+}
+
+/// A stack as `DescribeStacks` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackSummary {
+    pub name: String,
+    pub status: String,
+    pub wave: Option<usize>,
+}
+
+/// Every stack of one account and region that is not deleted.
+pub async fn list_stacks(clients: &Clients) -> Result<Vec<StackSummary>, LiveError> {
+    let stacks = clients
+        .cloudformation()
+        .describe_stacks()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| LiveError::api("cloudformation:DescribeStacks", &e))?;
+    Ok(stacks
+        .iter()
+        .filter(|s| s.stack_status() != Some(&StackStatus::DeleteComplete))
+        .map(|s| StackSummary {
+            name: s.stack_name().unwrap_or_default().to_owned(),
+            status: s
+                .stack_status()
+                .map(|st| st.as_str().to_owned())
+                .unwrap_or_default(),
+            wave: s
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some(WAVE_TAG))
+                .and_then(|t| t.value())
+                .and_then(|v| v.parse().ok()),
+        })
+        .collect())
+}
+
+/// The names of the active StackSets the management account administers.
+pub async fn list_stack_sets(mgmt: &Clients) -> Result<Vec<String>, LiveError> {
+    let sets = mgmt
+        .cloudformation()
+        .list_stack_sets()
+        .status(StackSetStatus::Active)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| LiveError::api("cloudformation:ListStackSets", &e))?;
+    let mut names: Vec<String> = sets
+        .iter()
+        .filter_map(|s| s.stack_set_name().map(str::to_owned))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// What was read of the platform's stacks.
+#[derive(Debug, Clone, Default)]
+pub struct LiveStacks {
+    /// (account name, account id, region) → the stacks there.
+    pub stacks: BTreeMap<(String, String, String), Vec<StackSummary>>,
+    /// Active StackSets by name, with their instances (account id, region).
+    pub sets: BTreeMap<String, BTreeSet<(String, String)>>,
+}
+
+impl LiveStacks {
+    /// Whether any stack or StackSet of the platform exists.
+    pub fn any_of(&self, slug: &str) -> bool {
+        let prefix = format!("{slug}-");
+        self.stacks
+            .values()
+            .flatten()
+            .any(|s| s.name.starts_with(&prefix))
+            || self.sets.keys().any(|n| n.starts_with(&prefix))
+    }
+}
+
+/// The retirements: live stacks named with the platform's prefix that the
+/// desired state does not place where they are, in deletion order.
+pub fn plan_retirements(desired: &Desired, org: &OrgState, live: &LiveStacks) -> Vec<Retirement> {
+    let prefix = format!("{}-", desired.slug);
+    let mut wanted: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
+    let mut sets: BTreeMap<&str, BTreeSet<(String, String)>> = BTreeMap::new();
+    for s in &desired.stacks {
+        match &s.target {
+            StackTarget::Account { account, region } => {
+                wanted.insert((s.name.as_str(), account.as_str(), region.as_str()));
+            }
+            StackTarget::StackSet {
+                ous,
+                accounts,
+                regions,
+            } => {
+                let instances = desired
+                    .stack_set_accounts(ous, accounts)
+                    .into_iter()
+                    .filter_map(|a| org.account_id(&a.name))
+                    .flat_map(|id| regions.iter().map(move |r| (id.to_owned(), r.clone())))
+                    .collect();
+                sets.insert(s.name.as_str(), instances);
+            }
+        }
+    }
+    let mut stacks = Vec::new();
+    for ((account, id, region), list) in &live.stacks {
+        for s in list {
+            if s.name.starts_with(&prefix)
+                && !wanted.contains(&(s.name.as_str(), account.as_str(), region.as_str()))
+            {
+                stacks.push(Retirement::Stack {
+                    name: s.name.clone(),
+                    account: account.clone(),
+                    account_id: id.clone(),
+                    region: region.clone(),
+                    wave: s.wave,
+                });
+            }
+        }
+    }
+    // Highest wave first; stacks without a wave tag before all of them.
+    stacks.sort_by_key(|r| match r {
+        Retirement::Stack {
+            wave,
+            name,
+            account,
+            region,
+            ..
+        } => (
+            std::cmp::Reverse(wave.unwrap_or(usize::MAX)),
+            name.clone(),
+            account.clone(),
+            region.clone(),
+        ),
+        _ => (
+            std::cmp::Reverse(0),
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
+    });
+    let mut out = stacks;
+    let name_of = |id: &str| {
+        org.account_by_id(id)
+            .map_or_else(|| id.to_owned(), |a| a.name.clone())
+    };
+    for (name, instances) in &live.sets {
+        let Some(wanted) = sets.get(name.as_str()) else {
+            continue;
+        };
+        let mut extra: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (id, region) in instances {
+            if !wanted.contains(&(id.clone(), region.clone())) {
+                extra.entry(id.as_str()).or_default().push(region.clone());
+            }
+        }
+        for (id, regions) in extra {
+            out.push(Retirement::StackInstances {
+                name: name.clone(),
+                account: name_of(id),
+                account_id: id.to_owned(),
+                regions,
+            });
+        }
+    }
+    for name in live.sets.keys() {
+        if name.starts_with(&prefix) && !sets.contains_key(name.as_str()) {
+            out.push(Retirement::StackSet { name: name.clone() });
+        }
+    }
+    out
+}
+
+/// Service-managed StackSets reach accounts through OUs: the OUs that hold
+/// `account_ids`, narrowed to exactly those accounts.
+pub fn instance_targets(org: &OrgState, account_ids: &[String]) -> DeploymentTargets {
+    let mut ous: Vec<String> = Vec::new();
+    for id in account_ids {
+        let parent = org
+            .account_by_id(id)
+            .and_then(|a| org.ous.get(&a.parent))
+            .cloned()
+            .unwrap_or_else(|| org.root_id.clone());
+        if !ous.contains(&parent) {
+            ous.push(parent);
+        }
+    }
+    DeploymentTargets::builder()
+        .set_organizational_unit_ids(Some(ous))
+        .set_accounts(Some(account_ids.to_vec()))
+        .account_filter_type(AccountFilterType::Intersection)
+        .build()
+}
+
+/// Deletes one stack and waits until it is gone.
+pub async fn delete_stack(
+    clients: &Clients,
+    name: &str,
+    waits: Waits,
+    task: &TaskHandle,
+) -> Result<(), LiveError> {
+    clients
+        .cloudformation()
+        .delete_stack()
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| LiveError::api(format!("cloudformation:DeleteStack `{name}`"), &e))?;
+    let status = stacks::wait_stack(clients, name, waits, task).await?;
+    if status == "DELETE_COMPLETE" {
+        return Ok(());
+    }
+    let reasons = stacks::failure_events(clients, name, None).await;
+    Err(LiveError::Api {
+        operation: format!("cloudformation:DeleteStack `{name}`"),
+        message: format!("the stack is {status}: {}", reasons.join("; ")),
+    })
+}
+
+/// Deletes a StackSet's instances in `account_ids` × `regions`.
+#[allow(clippy::too_many_arguments)]
+pub async fn delete_instances(
+    mgmt: &Clients,
+    org: &OrgState,
+    name: &str,
+    account_ids: &[String],
+    regions: &[String],
+    compat: Compat,
+    waits: Waits,
+    task: &TaskHandle,
+) -> Result<(), LiveError> {
+    stacks::wait_running_operations(mgmt, name, waits, task).await?;
+    let request = mgmt
+        .cloudformation()
+        .delete_stack_instances()
+        .stack_set_name(name);
+    // moto reads only the self-managed `Accounts` list (AWS refuses it for
+    // service-managed StackSets, which take deployment targets).
+    let request = match compat {
+        Compat::Aws => request.deployment_targets(instance_targets(org, account_ids)),
+        Compat::Moto => request.set_accounts(Some(account_ids.to_vec())),
+    };
+    let out = request
+        .set_regions(Some(regions.to_vec()))
+        .operation_preferences(stacks::operation_preferences())
+        .retain_stacks(false)
+        .send()
+        .await
+        .map_err(|e| LiveError::api(format!("cloudformation:DeleteStackInstances `{name}`"), &e))?;
+    if let Some(op) = out.operation_id() {
+        stacks::wait_operation(mgmt, name, op, waits, task).await?;
+    }
+    Ok(())
+}
+
+/// Deletes every instance of a StackSet, then the StackSet.
+pub async fn delete_stack_set(
+    mgmt: &Clients,
+    org: &OrgState,
+    name: &str,
+    compat: Compat,
+    waits: Waits,
+    task: &TaskHandle,
+) -> Result<(), LiveError> {
+    let instances = stacks::stack_set_instances(mgmt, name).await?;
+    let mut accounts: Vec<String> = instances.iter().map(|i| i.0.clone()).collect();
+    let mut regions: Vec<String> = instances.iter().map(|i| i.1.clone()).collect();
+    accounts.sort();
+    accounts.dedup();
+    regions.sort();
+    regions.dedup();
+    if !accounts.is_empty() {
+        delete_instances(mgmt, org, name, &accounts, &regions, compat, waits, task).await?;
+    }
+    mgmt.cloudformation()
+        .delete_stack_set()
+        .stack_set_name(name)
+        .send()
+        .await
+        .map_err(|e| LiveError::api(format!("cloudformation:DeleteStackSet `{name}`"), &e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::DesiredStack;
+    use crate::org::LiveAccount;
+    use landfall_graph::Layer;
+
+    fn desired() -> Desired {
+        let stack = |name: &str, target: StackTarget| DesiredStack {
+            name: name.into(),
+            layer: Layer::Network,
+            target,
+            template: serde_json::json!({}),
+            parameters: Vec::new(),
+            wave: 0,
+            resources: Vec::new(),
+            depends_on: Vec::new(),
+        };
+        Desired {
+            slug: "emuco".into(),
+            home_region: "eu-central-1".into(),
+            regions: vec!["eu-central-1".into()],
+            management: "management".into(),
+            ous: Vec::new(),
+            accounts: vec![crate::desired::DesiredAccount {
+                name: "payments-dev".into(),
+                email: "p@x.example".into(),
+                ou: "Root/Workloads".into(),
+                environment: None,
+            }],
+            scps: Vec::new(),
+            stacks: vec![
+                stack(
+                    "emuco-network",
+                    StackTarget::Account {
+                        account: "network".into(),
+                        region: "eu-central-1".into(),
+                    },
+                ),
+                stack(
+                    "emuco-baseline",
+                    StackTarget::StackSet {
+                        ous: vec!["Root/Workloads".into()],
+                        accounts: Vec::new(),
+                        regions: vec!["eu-central-1".into()],
+                    },
+                ),
+            ],
+            vpcs: Vec::new(),
+            concurrent_account_creations: 5,
+            accounts_quota: 10,
+            template_inline_max_bytes: 51_200,
+            left_out: Vec::new(),
+            compat: Compat::Aws,
+        }
+    }
+
+    fn summary(name: &str, wave: Option<usize>) -> StackSummary {
+        StackSummary {
+            name: name.into(),
+            status: "CREATE_COMPLETE".into(),
+            wave,
+        }
+    }
+
+    #[test]
+    fn live_stacks_the_spec_no_longer_has_retire_dependents_first() {
+        let d = desired();
+        let account = |name: &str, id: &str| LiveAccount {
+            id: id.into(),
+            name: name.into(),
+            email: format!("{name}@x.example"),
+            active: true,
+            parent: "Root/Workloads".into(),
+        };
+        let org = OrgState {
+            accounts: vec![account("payments-dev", "111"), account("risk-dev", "222")],
+            ..OrgState::default()
+        };
+        let key = |a: &str, id: &str| (a.to_owned(), id.to_owned(), "eu-central-1".to_owned());
+        let live = LiveStacks {
+            stacks: BTreeMap::from([
+                (
+                    key("network", "333"),
+                    vec![
+                        summary("emuco-network", Some(3)),
+                        summary("emuco-risk-shared", Some(3)),
+                        // Not the platform's: never retired.
+                        summary("someone-else", None),
+                    ],
+                ),
+                (
+                    key("risk-dev", "222"),
+                    vec![
+                        summary("emuco-risk-dev-svc", Some(5)),
+                        summary("emuco-old", None),
+                    ],
+                ),
+            ]),
+            sets: BTreeMap::from([
+                (
+                    "emuco-baseline".to_owned(),
+                    BTreeSet::from([
+                        ("111".to_owned(), "eu-central-1".to_owned()),
+                        ("222".to_owned(), "eu-central-1".to_owned()),
+                    ]),
+                ),
+                ("emuco-gone".to_owned(), BTreeSet::new()),
+                ("other-set".to_owned(), BTreeSet::new()),
+            ]),
+        };
+        let described: Vec<String> = plan_retirements(&d, &org, &live)
+            .iter()
+            .map(Retirement::describe)
+            .collect();
+        assert_eq!(
+            described,
+            vec![
+                "retire stack `emuco-old` in `risk-dev` eu-central-1",
+                "retire stack `emuco-risk-dev-svc` in `risk-dev` eu-central-1",
+                "retire stack `emuco-risk-shared` in `network` eu-central-1",
+                "retire the instance(s) of StackSet `emuco-baseline` in `risk-dev` eu-central-1",
+                "retire StackSet `emuco-gone` and all its instances",
+            ]
+        );
+        assert!(live.any_of("emuco") && !live.any_of("nothing"));
+    }
+}
