@@ -128,6 +128,7 @@ impl Clients {
     client!(sts, aws_sdk_sts);
     client!(guardduty, aws_sdk_guardduty);
     client!(ram, aws_sdk_ram);
+    client!(securityhub, aws_sdk_securityhub);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)

@@ -277,13 +277,15 @@ impl Engine {
 
     /// The live side of the organization actions; what cannot be read is
     /// returned as notes (and planned as a change).
-    async fn read_actions(&self, mgmt: &Clients) -> (LiveActions, Vec<String>) {
+    async fn read_actions(&self, mgmt: &Clients, org: &OrgState) -> (LiveActions, Vec<String>) {
         use landfall_graph::OrganizationAction as A;
         let mut live = LiveActions::default();
         let mut notes = Vec::new();
         let organizations = mgmt.organizations();
         let mut services: Vec<&str> = Vec::new();
         let mut guardduty = false;
+        let mut securityhub: Vec<&str> = Vec::new();
+        let mut auto_enable: Vec<(&str, &str)> = Vec::new();
         for action in &self.organization_actions {
             match action {
                 A::RegisterDelegatedAdministrator {
@@ -293,8 +295,84 @@ impl Engine {
                         services.push(service_principal);
                     }
                 }
-                A::EnableGuardDutyAdmin { .. } => guardduty = true,
+                A::EnableGuardDutyAdmin { .. } | A::EnableGuardDutyAdminInRegion { .. } => {
+                    guardduty = true
+                }
+                A::AutoEnableGuardDuty {
+                    account, region, ..
+                } => auto_enable.push((account.as_str(), region.as_str())),
+                A::EnableSecurityHubAdminInRegion { region, .. } => {
+                    securityhub.push(region.as_str())
+                }
                 A::EnableTrustedAccess { .. } | A::EnableRamSharingWithOrganization => {}
+            }
+        }
+        for region in securityhub {
+            match mgmt
+                .in_region(region)
+                .securityhub()
+                .list_organization_admin_accounts()
+                .into_paginator()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+            {
+                Ok(pages) => {
+                    let enabled = pages
+                        .iter()
+                        .flat_map(|p| p.admin_accounts())
+                        .find(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"));
+                    if let Some(id) = enabled.and_then(|a| a.account_id()) {
+                        live.securityhub_admins
+                            .insert(region.to_owned(), id.to_owned());
+                    }
+                }
+                Err(e) => notes.push(format!(
+                    "cannot read the Security Hub administrator in {region}: {}",
+                    sdk_message(&e)
+                )),
+            }
+        }
+        for (account, region) in auto_enable {
+            // Read from the administrator itself: only it sees its
+            // organization configuration. Before it exists there is
+            // nothing to read, and the change is planned.
+            let Some(id) = self.account_id(org, account) else {
+                continue;
+            };
+            let Ok(admin) = self.session.member(mgmt, &id, region, &DEPLOY_ROLES).await else {
+                continue;
+            };
+            let guardduty = admin.guardduty();
+            let detector = match guardduty.list_detectors().send().await {
+                Ok(out) => out.detector_ids().first().cloned(),
+                Err(e) => {
+                    notes.push(format!(
+                        "cannot read GuardDuty's detector of `{account}` in {region}: {}",
+                        sdk_message(&e)
+                    ));
+                    None
+                }
+            };
+            let Some(detector) = detector else { continue };
+            match guardduty
+                .describe_organization_configuration()
+                .detector_id(&detector)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    if out
+                        .auto_enable_organization_members()
+                        .is_some_and(|m| m.as_str() == "ALL")
+                    {
+                        live.guardduty_auto_enabled.insert(region.to_owned());
+                    }
+                }
+                Err(e) => notes.push(format!(
+                    "cannot read GuardDuty's organization configuration in {region}: {}",
+                    sdk_message(&e)
+                )),
             }
         }
         for service in services {
@@ -541,6 +619,70 @@ impl Engine {
             .collect()
     }
 
+    /// GuardDuty on in every member account, existing and new, from its
+    /// administrator's detector in `region`, with each protection plan.
+    async fn auto_enable_guardduty(
+        &self,
+        mgmt: &Clients,
+        org: &OrgState,
+        account: &str,
+        region: &str,
+        features: &[String],
+    ) -> Result<(), String> {
+        use aws_sdk_guardduty::types::{
+            AutoEnableMembers, OrgFeatureAdditionalConfiguration, OrgFeatureStatus,
+            OrganizationAdditionalConfiguration, OrganizationFeatureConfiguration,
+        };
+        let id = self
+            .account_id(org, account)
+            .ok_or_else(|| format!("account `{account}` does not exist"))?;
+        let admin = self
+            .session
+            .member(mgmt, &id, region, &DEPLOY_ROLES)
+            .await
+            .map_err(|e| e.to_string())?;
+        let guardduty = admin.guardduty();
+        let detector = guardduty
+            .list_detectors()
+            .send()
+            .await
+            .map_err(|e| sdk_message(&e))?
+            .detector_ids()
+            .first()
+            .cloned()
+            .ok_or_else(|| {
+                format!("`{account}` has no GuardDuty detector in {region}: make it the administrator first")
+            })?;
+        let mut request = guardduty
+            .update_organization_configuration()
+            .detector_id(detector)
+            .auto_enable_organization_members(AutoEnableMembers::All);
+        // `NAME` or `NAME/ADDITIONAL_CONFIGURATION` (see the graph's action).
+        for feature in features {
+            let (name, extra) = match feature.split_once('/') {
+                Some((name, extra)) => (name, Some(extra)),
+                None => (feature.as_str(), None),
+            };
+            let mut config = OrganizationFeatureConfiguration::builder()
+                .name(name.into())
+                .auto_enable(OrgFeatureStatus::All);
+            if let Some(extra) = extra {
+                config = config.additional_configuration(
+                    OrganizationAdditionalConfiguration::builder()
+                        .name(OrgFeatureAdditionalConfiguration::from(extra))
+                        .auto_enable(OrgFeatureStatus::All)
+                        .build(),
+                );
+            }
+            request = request.features(config.build());
+        }
+        request
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_message(&e))
+    }
+
     fn account_id(&self, org: &OrgState, name: &str) -> Option<String> {
         if name == self.desired.management {
             return Some(org.management_account_id.clone());
@@ -570,7 +712,7 @@ impl Engine {
         );
         plan_organization(&self.desired, &org, &self.trusted_services, &mut plan);
         if org.exists {
-            let (live_actions, notes) = self.read_actions(&mgmt).await;
+            let (live_actions, notes) = self.read_actions(&mgmt, &org).await;
             plan.notes.extend(
                 notes
                     .into_iter()
@@ -1483,6 +1625,39 @@ impl Engine {
                             }
                         }
                     }
+                }
+                Change::EnableSecurityHubAdmin { account, regions } => {
+                    match self.account_id(live, account) {
+                        None => Err(format!("account `{account}` does not exist")),
+                        Some(id) => {
+                            let mut failed = Vec::new();
+                            for region in regions {
+                                if let Err(e) = mgmt
+                                    .in_region(region)
+                                    .securityhub()
+                                    .enable_organization_admin_account()
+                                    .admin_account_id(&id)
+                                    .send()
+                                    .await
+                                {
+                                    failed.push(format!("{region}: {}", sdk_message(&e)));
+                                }
+                            }
+                            if failed.is_empty() {
+                                Ok(())
+                            } else {
+                                Err(failed.join("; "))
+                            }
+                        }
+                    }
+                }
+                Change::AutoEnableGuardDuty {
+                    account,
+                    region,
+                    features,
+                } => {
+                    self.auto_enable_guardduty(mgmt, live, account, region, features)
+                        .await
                 }
                 Change::ActivateStackSetsAccess => mgmt
                     .cloudformation()

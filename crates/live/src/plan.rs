@@ -33,6 +33,18 @@ pub enum Change {
         account: String,
         regions: Vec<String>,
     },
+    /// `guardduty:UpdateOrganizationConfiguration` from the administrator
+    /// `account` in `region`: every member account, existing and new.
+    AutoEnableGuardDuty {
+        account: String,
+        region: String,
+        features: Vec<String>,
+    },
+    /// `securityhub:EnableOrganizationAdminAccount`, in each region.
+    EnableSecurityHubAdmin {
+        account: String,
+        regions: Vec<String>,
+    },
     /// `cloudformation:ActivateOrganizationsAccess`: service-managed
     /// StackSets cannot be created or updated without it.
     ActivateStackSetsAccess,
@@ -110,6 +122,13 @@ impl Change {
                 "make `{account}` the GuardDuty administrator of the organization in {}",
                 regions.join(", ")
             ),
+            Change::AutoEnableGuardDuty {
+                account, region, ..
+            } => format!("turn GuardDuty on for every member account from `{account}` in {region}"),
+            Change::EnableSecurityHubAdmin { account, regions } => format!(
+                "make `{account}` the Security Hub administrator of the organization in {}",
+                regions.join(", ")
+            ),
             Change::ActivateStackSetsAccess => {
                 "activate organizations access for CloudFormation StackSets".into()
             }
@@ -184,6 +203,8 @@ impl Change {
             | Change::EnableRamSharing
             | Change::RegisterDelegatedAdministrator { .. }
             | Change::EnableGuardDutyAdmin { .. }
+            | Change::AutoEnableGuardDuty { .. }
+            | Change::EnableSecurityHubAdmin { .. }
             | Change::ActivateStackSetsAccess => "organization",
             Change::CreateOu { .. } => "organizational units",
             Change::CreateAccount { .. }
@@ -482,6 +503,11 @@ pub struct LiveActions {
     pub delegated: std::collections::BTreeSet<(String, String)>,
     /// Region → the GuardDuty organization administrator's account id.
     pub guardduty_admins: BTreeMap<String, String>,
+    /// Regions where GuardDuty is on for every member account
+    /// (`AutoEnableOrganizationMembers: ALL`).
+    pub guardduty_auto_enabled: std::collections::BTreeSet<String>,
+    /// Region → the Security Hub organization administrator's account id.
+    pub securityhub_admins: BTreeMap<String, String>,
     /// Whether StackSets' organizations access is active; `None` when it
     /// could not be read.
     pub stacksets_access: Option<bool>,
@@ -553,8 +579,75 @@ pub fn plan_actions(
                     });
                 }
             }
+            A::EnableGuardDutyAdminInRegion { account, region } => {
+                let id = id_of(account);
+                if id.is_none() || live.guardduty_admins.get(region) != id.as_ref() {
+                    add_region(plan, account, region, |account, regions| {
+                        Change::EnableGuardDutyAdmin { account, regions }
+                    });
+                }
+            }
+            A::AutoEnableGuardDuty {
+                account,
+                region,
+                features,
+            } => {
+                if !live.guardduty_auto_enabled.contains(region) {
+                    plan.changes.push(Change::AutoEnableGuardDuty {
+                        account: account.clone(),
+                        region: region.clone(),
+                        features: features.clone(),
+                    });
+                }
+            }
+            A::EnableSecurityHubAdminInRegion { account, region } => {
+                let id = id_of(account);
+                if id.is_none() || live.securityhub_admins.get(region) != id.as_ref() {
+                    add_region(plan, account, region, |account, regions| {
+                        Change::EnableSecurityHubAdmin { account, regions }
+                    });
+                }
+            }
         }
     }
+}
+
+/// Adds `region` to the per-region change of `account` made by `make`,
+/// creating it the first time: one change per administrator, as the
+/// organization-wide form has.
+fn add_region(
+    plan: &mut Plan,
+    account: &str,
+    region: &str,
+    make: fn(String, Vec<String>) -> Change,
+) {
+    let probe = make(account.to_owned(), Vec::new());
+    for change in &mut plan.changes {
+        match (change, &probe) {
+            (
+                Change::EnableGuardDutyAdmin {
+                    account: a,
+                    regions,
+                },
+                Change::EnableGuardDutyAdmin { .. },
+            )
+            | (
+                Change::EnableSecurityHubAdmin {
+                    account: a,
+                    regions,
+                },
+                Change::EnableSecurityHubAdmin { .. },
+            ) if a == account => {
+                if !regions.iter().any(|r| r == region) {
+                    regions.push(region.to_owned());
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
+    plan.changes
+        .push(make(account.to_owned(), vec![region.to_owned()]));
 }
 
 /// The accounts under an OU path: (name, id when the account exists).
