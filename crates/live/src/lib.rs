@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod credentials;
 pub mod deploy;
 pub mod desired;
 pub mod emulator;
@@ -23,6 +24,7 @@ pub mod org;
 pub mod params;
 pub mod plan;
 pub mod progress;
+pub mod retry;
 pub mod stacks;
 
 use std::time::Duration;
@@ -163,9 +165,10 @@ pub async fn connect(options: &LiveOptions, desired: &Desired) -> Session {
         endpoint_url: options.endpoint_url.clone(),
         profile: options.profile.clone(),
         home_region: desired.home_region.clone(),
-        max_attempts: 8,
+        max_attempts: 0,
     })
     .await
+    .with_progress(Progress::new(options.progress))
 }
 
 #[cfg(test)]
