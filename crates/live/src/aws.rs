@@ -120,7 +120,7 @@ pub struct Session {
     /// Entries per (account id, role): each account is entered once, even
     /// by tasks asking for it at the same time; a failure is kept only for
     /// `tuning.failure_ttl`.
-    members: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<MemberEntry>>>>>>,
+    members: Arc<Mutex<HashMap<String, MemberSlot>>>,
     /// What the user must know about how accounts were entered (fallbacks).
     notices: Arc<Mutex<Vec<String>>>,
     progress: Option<Progress>,
@@ -129,6 +129,9 @@ pub struct Session {
     /// Every call made through this session.
     pub calls: CallCounter,
 }
+
+/// One account and role: entered once, by whichever task asks first.
+type MemberSlot = Arc<tokio::sync::Mutex<Option<MemberEntry>>>;
 
 #[derive(Clone)]
 enum MemberEntry {

@@ -281,11 +281,12 @@ async fn read_message(
     let chunked = headers
         .get("transfer-encoding")
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let length = headers.get("content-length").and_then(|v| v.parse().ok());
+    let length = headers
+        .get("content-length")
+        .and_then(|v| v.parse::<usize>().ok());
     let body = if chunked {
         read_chunked(stream, buffer).await?
     } else if let Some(length) = length {
-        let length: usize = length;
         if length > MAX_BODY {
             return Err(invalid("body too large"));
         }
