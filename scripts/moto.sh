@@ -5,6 +5,12 @@
 #   scripts/moto.sh start   # prints the endpoint; writes the port to $MOTO_STATE/port
 #   scripts/moto.sh stop
 #
+# With MOTO_AUTH_FREE_REQUESTS=N, moto enforces IAM after the first N requests
+# (its INITIAL_NO_AUTH_ACTION_COUNT): every request must then be signed by a
+# known access key and allowed by the caller's identity policies. A running
+# server switches with `POST /moto-api/reset-auth` (body: N, or `inf` for off),
+# which is what crates/live/tests/faults.rs does.
+#
 # moto comes from .venv (scripts/test.sh installs scripts/requirements-test.txt
 # there), or from MOTO_SERVER. State lives in MOTO_STATE (default target/moto).
 set -euo pipefail
@@ -26,6 +32,9 @@ start() {
   local port=${MOTO_PORT:-}
   if [ -z "$port" ]; then
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  fi
+  if [ -n "${MOTO_AUTH_FREE_REQUESTS:-}" ]; then
+    export INITIAL_NO_AUTH_ACTION_COUNT="$MOTO_AUTH_FREE_REQUESTS"
   fi
   "$SERVER" -H 127.0.0.1 -p "$port" >"$STATE/server.log" 2>&1 &
   echo $! >"$STATE/pid"

@@ -3,23 +3,31 @@
 //!
 //! Credentials come from the standard chain (environment, shared config and
 //! profiles, SSO, container and instance metadata) on the management account.
-//! Member accounts are reached by assuming the platform's roles there, with
-//! `OrganizationAccountAccessRole` as the bootstrap fallback. Credentials are
-//! held by the SDK's providers and never formatted into output.
+//! Member accounts are reached by assuming the platform's roles there
+//! ([`Roles`]): `OrganizationAccountAccessRole` stands in for the deploy role
+//! only where the baseline has not created it yet, and for the audit role
+//! only when asked, each time with a notice. Role sessions renew themselves
+//! ([`crate::credentials`]); each service retries as [`crate::retry`] says.
+//! Credentials are held by the SDK's providers and never formatted into
+//! output.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sts::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_sts::config::{
-    ConfigBag, Credentials, Intercept, Region, RuntimeComponents, SharedCredentialsProvider,
+    ConfigBag, Credentials, IdentityCache, Intercept, Region, RuntimeComponents,
+    SharedCredentialsProvider,
 };
 
-use crate::error::{sdk_message, LiveError};
+use crate::credentials::{self, AssumeRoleProvider, Tuning};
+use crate::error::{code_of, sdk_message, LiveError};
+use crate::org::{self, OrgState};
+use crate::progress::Progress;
+use crate::retry::{RetryPlan, Scope, Service};
 
 /// Where and as whom to connect.
 #[derive(Debug, Clone, Default)]
@@ -30,16 +38,48 @@ pub struct ConnectOptions {
     pub profile: Option<String>,
     /// The region of the management account's calls: the model's home region.
     pub home_region: String,
-    /// Most attempts per call (throttling and transient errors back off
-    /// exponentially between attempts).
+    /// Most attempts per call, for every service; `0` takes each service's
+    /// from the retry table ([`crate::retry::RULES`]).
     pub max_attempts: u32,
 }
 
-/// Roles tried, in order, when entering a member account. The first is the
-/// baseline's audit or deploy role; `OrganizationAccountAccessRole` is what
-/// Organizations creates in every new account.
-pub const DEPLOY_ROLES: [&str; 2] = ["landfall/landfall-deploy", "OrganizationAccountAccessRole"];
-pub const AUDIT_ROLES: [&str; 2] = ["landfall/landfall-audit", "OrganizationAccountAccessRole"];
+/// What a member account is entered for; it decides what may stand in for
+/// the platform's role when that cannot be assumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `OrganizationAccountAccessRole` stands in only while the baseline has
+    /// not created the deploy role in that account, and says so.
+    Deploy,
+    /// Nothing stands in, unless [`Session::allow_admin_audit`] was asked
+    /// for: a read-only audit must not run as an administrator unnoticed.
+    Audit,
+}
+
+/// The baseline's role (path and name) that enters member accounts for a
+/// purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    pub purpose: Purpose,
+    pub role: &'static str,
+}
+
+impl Roles {
+    /// The role's name without its path.
+    pub fn name(&self) -> &'static str {
+        self.role.rsplit('/').next().unwrap_or(self.role)
+    }
+}
+
+pub const DEPLOY_ROLES: Roles = Roles {
+    purpose: Purpose::Deploy,
+    role: "landfall/landfall-deploy",
+};
+pub const AUDIT_ROLES: Roles = Roles {
+    purpose: Purpose::Audit,
+    role: "landfall/landfall-audit",
+};
+/// The role Organizations creates in every account it creates.
+pub const BOOTSTRAP_ROLE: &str = "OrganizationAccountAccessRole";
 
 /// Counts API calls (attempts, retries included) of the clients it is added to.
 #[derive(Debug, Clone, Default)]
@@ -72,17 +112,31 @@ impl Intercept for CallCounter {
 pub struct Session {
     base: SdkConfig,
     options: ConnectOptions,
-    /// Credentials per (account id, role set), so each account is entered
-    /// once, even by tasks asking for it at the same time.
-    members: Arc<Mutex<HashMap<String, Arc<tokio::sync::OnceCell<MemberEntry>>>>>,
+    tuning: Tuning,
+    retry: RetryPlan,
+    /// Whether the audit may run as `OrganizationAccountAccessRole` where
+    /// `landfall-audit` cannot be assumed.
+    admin_audit: bool,
+    /// Entries per (account id, role): each account is entered once, even
+    /// by tasks asking for it at the same time; a failure is kept only for
+    /// `tuning.failure_ttl`.
+    members: Arc<Mutex<HashMap<String, MemberSlot>>>,
+    /// What the user must know about how accounts were entered (fallbacks).
+    notices: Arc<Mutex<Vec<String>>>,
+    progress: Option<Progress>,
+    /// The organization as last read, until something changes it.
+    organization: Arc<tokio::sync::Mutex<Option<OrgState>>>,
     /// Every call made through this session.
     pub calls: CallCounter,
 }
 
+/// One account and role: entered once, by whichever task asks first.
+type MemberSlot = Arc<tokio::sync::Mutex<Option<MemberEntry>>>;
+
 #[derive(Clone)]
 enum MemberEntry {
-    Ready(Box<SdkConfig>, String),
-    Failed(String),
+    Ready(Box<SdkConfig>),
+    Failed(String, Instant),
 }
 
 impl std::fmt::Debug for Session {
@@ -104,13 +158,16 @@ pub struct Clients {
     pub counter: CallCounter,
     config: SdkConfig,
     total: CallCounter,
+    scope: Scope,
+    retry: RetryPlan,
 }
 
 macro_rules! client {
-    ($fn:ident, $krate:ident) => {
+    ($fn:ident, $krate:ident, $service:ident) => {
         pub fn $fn(&self) -> $krate::Client {
             let config = $krate::config::Builder::from(&self.config)
                 .region(Region::new(self.region.clone()))
+                .retry_config(self.retry.config(Service::$service, self.scope))
                 .interceptor(self.counter.clone())
                 .interceptor(self.total.clone())
                 .build();
@@ -120,19 +177,20 @@ macro_rules! client {
 }
 
 impl Clients {
-    client!(organizations, aws_sdk_organizations);
-    client!(cloudformation, aws_sdk_cloudformation);
-    client!(ec2, aws_sdk_ec2);
-    client!(iam, aws_sdk_iam);
-    client!(kms, aws_sdk_kms);
-    client!(sts, aws_sdk_sts);
-    client!(guardduty, aws_sdk_guardduty);
-    client!(ram, aws_sdk_ram);
-    client!(securityhub, aws_sdk_securityhub);
+    client!(organizations, aws_sdk_organizations, Organizations);
+    client!(cloudformation, aws_sdk_cloudformation, CloudFormation);
+    client!(ec2, aws_sdk_ec2, Ec2);
+    client!(iam, aws_sdk_iam, Iam);
+    client!(kms, aws_sdk_kms, Kms);
+    client!(sts, aws_sdk_sts, Sts);
+    client!(guardduty, aws_sdk_guardduty, GuardDuty);
+    client!(ram, aws_sdk_ram, Ram);
+    client!(securityhub, aws_sdk_securityhub, SecurityHub);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)
             .region(Region::new(self.region.clone()))
+            .retry_config(self.retry.config(Service::S3, self.scope))
             .interceptor(self.counter.clone())
             .interceptor(self.total.clone());
         if self.config.endpoint_url().is_some() {
@@ -150,7 +208,14 @@ impl Clients {
             counter: CallCounter::default(),
             config: self.config.clone(),
             total: self.total.clone(),
+            scope: self.scope,
+            retry: self.retry,
         }
+    }
+
+    /// Whether these are the management account's clients.
+    pub fn scope(&self) -> Scope {
+        self.scope
     }
 }
 
@@ -166,15 +231,14 @@ fn http_client() -> aws_sdk_sts::config::SharedHttpClient {
 impl Session {
     /// Loads credentials and settings; makes no call yet.
     pub async fn connect(options: ConnectOptions) -> Session {
-        let attempts = options.max_attempts.max(1);
+        let retry = RetryPlan {
+            max_attempts: options.max_attempts,
+            ..RetryPlan::default()
+        };
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client())
             .region(Region::new(options.home_region.clone()))
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(attempts)
-                    .with_initial_backoff(Duration::from_millis(200)),
-            );
+            .retry_config(retry.config(Service::Sts, Scope::Management));
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
@@ -185,9 +249,46 @@ impl Session {
         Session {
             base,
             options,
+            tuning: Tuning::default(),
+            retry,
+            admin_audit: false,
             members: Arc::default(),
+            notices: Arc::default(),
+            progress: None,
+            organization: Arc::default(),
             calls: CallCounter::default(),
         }
+    }
+
+    /// Other timings of role sessions and role waits (tests shorten them).
+    #[must_use]
+    pub fn with_tuning(mut self, tuning: Tuning) -> Session {
+        self.tuning = tuning;
+        self
+    }
+
+    /// Another first backoff of the SDK's retries.
+    #[must_use]
+    pub fn with_initial_backoff(mut self, backoff: Duration) -> Session {
+        self.retry.initial_backoff = backoff;
+        self
+    }
+
+    /// Progress lines for what the user must know about how accounts were
+    /// entered.
+    #[must_use]
+    pub fn with_progress(mut self, progress: Progress) -> Session {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Lets the audit enter an account as `OrganizationAccountAccessRole`
+    /// (an administrator) where `landfall-audit` cannot be assumed; each
+    /// such account is named in a notice.
+    #[must_use]
+    pub fn allow_admin_audit(mut self, allow: bool) -> Session {
+        self.admin_audit = allow;
+        self
     }
 
     pub fn home_region(&self) -> &str {
@@ -196,6 +297,26 @@ impl Session {
 
     pub fn endpoint_url(&self) -> Option<&str> {
         self.options.endpoint_url.as_deref()
+    }
+
+    pub fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+
+    /// What was said about entering accounts (fallbacks), in order.
+    pub fn notices(&self) -> Vec<String> {
+        self.notices.lock().map(|n| n.clone()).unwrap_or_default()
+    }
+
+    fn notice(&self, account_id: &str, message: String) {
+        if let Some(progress) = &self.progress {
+            progress
+                .start(format!("account {account_id}"), "ENTERING")
+                .finish(&message);
+        }
+        if let Ok(mut n) = self.notices.lock() {
+            n.push(format!("account {account_id}: {message}"));
+        }
     }
 
     /// The management account's clients in its home region.
@@ -211,6 +332,8 @@ impl Session {
             counter: CallCounter::default(),
             config: self.base.clone(),
             total: self.calls.clone(),
+            scope: Scope::Management,
+            retry: self.retry,
         };
         let identity = clients
             .sts()
@@ -222,77 +345,193 @@ impl Session {
         Ok(clients)
     }
 
-    /// Clients inside a member account, entering it through the first of
-    /// `roles` that can be assumed. Each account is entered once per session.
+    /// The organization, read once per session: later calls get the same
+    /// state until [`Session::organization_changed`] says it changed.
+    pub async fn organization(&self, management: &Clients) -> Result<OrgState, LiveError> {
+        let mut cached = self.organization.lock().await;
+        if let Some(state) = cached.as_ref() {
+            return Ok(state.clone());
+        }
+        let state = org::read(management).await?;
+        *cached = Some(state.clone());
+        Ok(state)
+    }
+
+    /// Forgets the organization read: the next [`Session::organization`]
+    /// reads it again. Call after changing it.
+    pub async fn organization_changed(&self) {
+        *self.organization.lock().await = None;
+    }
+
+    /// Clients inside a member account, entered through `roles`. Each
+    /// account is entered once per session; its role session is renewed
+    /// before it ends. A failure is final only for `tuning.failure_ttl`.
     pub async fn member(
         &self,
         management: &Clients,
         account_id: &str,
         region: &str,
-        roles: &[&str],
+        roles: &Roles,
     ) -> Result<Clients, LiveError> {
         if account_id == management.account_id {
             return Ok(management.in_region(region));
         }
-        let key = format!("{account_id}/{}", roles.join(","));
+        let key = format!("{account_id}/{}", roles.role);
         let cell = match self.members.lock() {
             Ok(mut m) => m.entry(key).or_default().clone(),
             Err(_) => Arc::default(),
         };
-        let entry = cell
-            .get_or_init(|| self.assume(management, account_id, roles))
-            .await
-            .clone();
-        match entry {
-            MemberEntry::Ready(config, _role) => Ok(Clients {
+        let mut slot = cell.lock().await;
+        let fresh = match slot.as_ref() {
+            Some(MemberEntry::Ready(_)) => false,
+            Some(MemberEntry::Failed(_, at)) => at.elapsed() >= self.tuning.failure_ttl,
+            None => true,
+        };
+        if fresh {
+            *slot = Some(self.enter(management, account_id, roles).await);
+        }
+        match slot.as_ref() {
+            Some(MemberEntry::Ready(config)) => Ok(Clients {
                 account_id: account_id.to_owned(),
                 region: region.to_owned(),
                 counter: CallCounter::default(),
-                config: *config,
+                config: (**config).clone(),
                 total: self.calls.clone(),
+                scope: Scope::Member,
+                retry: self.retry,
             }),
-            MemberEntry::Failed(message) => Err(LiveError::Unreachable {
+            Some(MemberEntry::Failed(message, _)) => Err(LiveError::Unreachable {
                 account: account_id.to_owned(),
-                message,
+                message: message.clone(),
+            }),
+            None => Err(LiveError::Unreachable {
+                account: account_id.to_owned(),
+                message: "not entered".into(),
             }),
         }
     }
 
-    async fn assume(&self, management: &Clients, account_id: &str, roles: &[&str]) -> MemberEntry {
+    /// Assumes the purpose's role, or what may stand in for it.
+    async fn enter(&self, management: &Clients, account_id: &str, roles: &Roles) -> MemberEntry {
         let sts = management.sts();
-        let mut last = String::new();
-        for role in roles {
-            let arn = format!("arn:aws:iam::{account_id}:role/{role}");
-            match sts
-                .assume_role()
-                .role_arn(&arn)
-                .role_session_name("landfall")
-                .duration_seconds(3600)
-                .send()
+        let arn = |role: &str| format!("arn:aws:iam::{account_id}:role/{role}");
+        let tuning = &self.tuning;
+        let denied =
+            match credentials::assume(&sts, &arn(roles.role), tuning, tuning.new_role_wait).await {
+                Ok(c) => return self.ready(&sts, arn(roles.role), c),
+                Err(f) if !f.denied() => {
+                    return MemberEntry::Failed(
+                        format!("cannot assume `{}`: {f}", roles.role),
+                        Instant::now(),
+                    )
+                }
+                Err(f) => f,
+            };
+        if roles.purpose == Purpose::Audit && !self.admin_audit {
+            return MemberEntry::Failed(
+                format!(
+                    "cannot assume `{}`: {denied}; the audit does not run as `{BOOTSTRAP_ROLE}` (an administrator) instead unless that is asked for",
+                    roles.role
+                ),
+                Instant::now(),
+            );
+        }
+        let bootstrap =
+            match credentials::assume(&sts, &arn(BOOTSTRAP_ROLE), tuning, tuning.new_account_wait)
                 .await
             {
-                Ok(out) => {
-                    let Some(c) = out.credentials() else {
-                        last = format!("assuming `{role}` returned no credentials");
-                        continue;
-                    };
-                    let credentials = Credentials::new(
-                        c.access_key_id(),
-                        c.secret_access_key(),
-                        Some(c.session_token().to_owned()),
-                        std::time::SystemTime::try_from(*c.expiration()).ok(),
-                        "landfall-assume-role",
-                    );
-                    let config = self
-                        .base
-                        .to_builder()
-                        .credentials_provider(SharedCredentialsProvider::new(credentials))
-                        .build();
-                    return MemberEntry::Ready(Box::new(config), (*role).to_owned());
+                Ok(c) => c,
+                Err(f) => {
+                    return MemberEntry::Failed(
+                        format!(
+                            "cannot assume `{}` ({denied}) nor `{BOOTSTRAP_ROLE}` ({f})",
+                            roles.role
+                        ),
+                        Instant::now(),
+                    )
                 }
-                Err(e) => last = format!("cannot assume `{role}`: {}", sdk_message(&e)),
-            }
+            };
+        if roles.purpose == Purpose::Audit {
+            self.notice(
+                account_id,
+                format!(
+                    "audited as `{BOOTSTRAP_ROLE}` (an administrator), as asked: `{}` cannot be assumed ({denied})",
+                    roles.role
+                ),
+            );
+            return self.ready(&sts, arn(BOOTSTRAP_ROLE), bootstrap);
         }
-        MemberEntry::Failed(last)
+        // The deploy role stands aside only while the baseline has not
+        // created it: a role that exists but refuses the deployer is a
+        // trust policy to fix, not a reason to deploy as administrator.
+        let iam = self.clients_with(account_id, bootstrap.clone()).iam();
+        match iam.get_role().role_name(roles.name()).send().await {
+            Err(e) if code_of(&e) == "NoSuchEntity" => {
+                self.notice(
+                    account_id,
+                    format!(
+                        "deploying as `{BOOTSTRAP_ROLE}` until the baseline creates `{}` there",
+                        roles.role
+                    ),
+                );
+                self.ready(&sts, arn(BOOTSTRAP_ROLE), bootstrap)
+            }
+            Ok(_) => MemberEntry::Failed(
+                format!(
+                    "`{}` exists but cannot be assumed ({denied}): its trust policy must allow the management account (the baseline's `landfall-deploy` role trusts it); not deploying as `{BOOTSTRAP_ROLE}` instead",
+                    roles.role
+                ),
+                Instant::now(),
+            ),
+            Err(e) => MemberEntry::Failed(
+                format!(
+                    "cannot assume `{}` ({denied}), and cannot tell whether the baseline created it: {}",
+                    roles.role,
+                    sdk_message(&e)
+                ),
+                Instant::now(),
+            ),
+        }
+    }
+
+    /// A member entry whose session renews itself.
+    fn ready(
+        &self,
+        sts: &aws_sdk_sts::Client,
+        role_arn: String,
+        first: Credentials,
+    ) -> MemberEntry {
+        let provider = AssumeRoleProvider::new(sts.clone(), role_arn, self.tuning, first);
+        // One cache per account and role: the SDK's cache holds a bounded
+        // number of providers, and an organization has more accounts.
+        let cache = IdentityCache::lazy()
+            .buffer_time(self.tuning.refresh_before)
+            .load_timeout(self.tuning.new_role_wait + Duration::from_secs(30))
+            .build();
+        let config = self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .identity_cache(cache)
+            .build();
+        MemberEntry::Ready(Box::new(config))
+    }
+
+    /// Clients of a member account with fixed credentials (to look around
+    /// before deciding how to enter it).
+    fn clients_with(&self, account_id: &str, credentials: Credentials) -> Clients {
+        Clients {
+            account_id: account_id.to_owned(),
+            region: self.options.home_region.clone(),
+            counter: CallCounter::default(),
+            config: self
+                .base
+                .to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(credentials))
+                .build(),
+            total: self.calls.clone(),
+            scope: Scope::Member,
+            retry: self.retry,
+        }
     }
 }

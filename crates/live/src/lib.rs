@@ -15,6 +15,7 @@
 pub mod addresses;
 pub mod audit;
 pub mod aws;
+pub mod credentials;
 pub mod deploy;
 pub mod desired;
 pub mod emulator;
@@ -27,6 +28,7 @@ pub mod params;
 pub mod plan;
 pub mod progress;
 pub mod retire;
+pub mod retry;
 pub mod stacks;
 
 use std::time::Duration;
@@ -179,9 +181,10 @@ pub async fn connect(options: &LiveOptions, desired: &Desired) -> Session {
         endpoint_url: options.endpoint_url.clone(),
         profile: options.profile.clone(),
         home_region: desired.home_region.clone(),
-        max_attempts: 8,
+        max_attempts: 0,
     })
     .await
+    .with_progress(Progress::new(options.progress))
 }
 
 #[cfg(test)]

@@ -31,6 +31,11 @@ pub struct AuditArgs {
     /// Account-regions inventoried at once.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+    /// Where `landfall-audit` cannot be assumed, audit the account as
+    /// `OrganizationAccountAccessRole` (an administrator) instead of
+    /// reporting it unreachable; each such account is named on stderr.
+    #[arg(long)]
+    pub allow_admin_audit: bool,
 }
 
 /// Exit code 3: part of the platform could not be read.
@@ -44,15 +49,24 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let options = args.live.options(args.concurrency);
     let runtime = landfall_live::runtime().context("cannot start the async runtime")?;
     let report = runtime.block_on(async {
-        let session = landfall_live::connect(&options, &prepared.platform.desired).await;
-        audit::audit(
+        let session = landfall_live::connect(&options, &prepared.platform.desired)
+            .await
+            .allow_admin_audit(args.allow_admin_audit);
+        let report = audit::audit(
             &session,
             &prepared.platform.desired,
             &prepared.settings,
             options.concurrency.max(1),
             &Progress::new(options.progress),
         )
-        .await
+        .await;
+        if !options.progress {
+            // With progress on, each was a progress line already.
+            for notice in session.notices() {
+                eprintln!("note: {notice}");
+            }
+        }
+        report
     })?;
     let text = match args.format {
         AuditFormat::Text => audit::render_text(&report),

@@ -3,7 +3,9 @@
 //! accounts get them automatically; suspended accounts do not).
 //!
 //! - `baseline-global` (home region only, because IAM is global): the CI/CD
-//!   deploy role, the read-only audit role, the break-glass role, the
+//!   deploy role (and the CloudFormation service role its stacks run as),
+//!   the read-only audit role (both also trusted by the management account,
+//!   where `landfall deploy` and `landfall audit` run), the break-glass role, the
 //!   boundary every workload role must carry, the AWS Config service-linked
 //!   role, and the S3 account-level public access block.
 //! - `baseline-regional` (every allowed region): KMS keys for EBS, S3 and
@@ -39,6 +41,8 @@ use crate::{params, Ctx, Problem};
 /// Path of the platform's own roles; the SCPs exempt it.
 pub const ROLE_PATH: &str = "/landfall/";
 pub const DEPLOY_ROLE: &str = "landfall-deploy";
+/// The service role CloudFormation runs the deploy's stacks as.
+pub const CLOUDFORMATION_ROLE: &str = "landfall-cloudformation";
 pub const AUTOMATION_ROLE: &str = "landfall-baseline-automation";
 /// The managed policy (under [`ROLE_PATH`]) an instance role attaches so
 /// Session Manager works with the platform's preferences.
@@ -80,6 +84,89 @@ fn trust_account(account_param: &str, extra: Option<Value>) -> Value {
         statement["Condition"] = condition;
     }
     json!({ "Version": "2012-10-17", "Statement": [statement] })
+}
+
+/// `policy` also trusting the management account, whose principals run
+/// `landfall deploy` and `landfall audit` (as far as their own IAM policies
+/// allow `sts:AssumeRole`): without it both commands could only enter
+/// member accounts as `OrganizationAccountAccessRole`, an administrator.
+fn and_management(mut policy: Value, management_param: &str) -> Value {
+    let statement = trust_account(management_param, None)["Statement"][0].clone();
+    if let Some(statements) = policy["Statement"].as_array_mut() {
+        statements.push(statement);
+    }
+    policy
+}
+
+/// What the deploy role may do, and so the CloudFormation role it passes.
+fn deploy_managed_policies() -> Value {
+    json!([intrinsic::sub(
+        "arn:${AWS::Partition}:iam::aws:policy/PowerUserAccess"
+    )])
+}
+
+/// The deploy role's inline policies; `pass_cloudformation_role` adds
+/// passing the CloudFormation service role to CloudFormation.
+/// `shared`: the parameter holding the shared-services account's id.
+fn deploy_policies(shared: &str, pass_cloudformation_role: bool) -> Value {
+    let mut policies = json!([{
+        "PolicyName": "workload-roles",
+        "PolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "RolesUnderTheBoundary",
+                    "Effect": "Allow",
+                    "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+                    "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/workload/*"),
+                    "Condition": { "StringEquals": { "iam:PermissionsBoundary": { "Ref": "WorkloadBoundary" } } }
+                },
+                {
+                    // What CloudFormation's AWS::IAM::Role handlers call
+                    // besides creating (resource provider schema,
+                    // handlers.*.permissions). Not DeleteRolePermissionsBoundary:
+                    // it would lift the boundary, and no workload role is
+                    // ever without one.
+                    "Sid": "ManageWorkloadRoles",
+                    "Effect": "Allow",
+                    "Action": ["iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:PassRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy"],
+                    "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/workload/*")
+                },
+                {
+                    // Metal container instances' profiles.
+                    "Sid": "WorkloadInstanceProfiles",
+                    "Effect": "Allow",
+                    "Action": ["iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile"],
+                    "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:instance-profile/workload/*")
+                },
+                {
+                    // The shared-services account's CI roles and the OIDC
+                    // providers they trust; nowhere else.
+                    "Sid": "CiRolesInSharedServices",
+                    "Effect": "Allow",
+                    "Action": ["iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+                               "iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags", "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint"],
+                    "Resource": [
+                        intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{DEPLOY_PRINCIPAL_PATH}*")),
+                        intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/*")
+                    ],
+                    "Condition": { "StringEquals": { "aws:PrincipalAccount": intrinsic::sub(format!("${{{shared}}}")) } }
+                }
+            ]
+        }
+    }]);
+    if pass_cloudformation_role {
+        if let Some(statements) = policies[0]["PolicyDocument"]["Statement"].as_array_mut() {
+            statements.push(json!({
+                "Sid": "PassTheCloudFormationRole",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{ROLE_PATH}{CLOUDFORMATION_ROLE}")),
+                "Condition": { "StringEquals": { "iam:PassedToService": "cloudformation.amazonaws.com" } }
+            }));
+        }
+    }
+    policies
 }
 
 fn global(ctx: &Ctx<'_>) -> Unit {
@@ -132,60 +219,39 @@ fn global(ctx: &Ctx<'_>) -> Unit {
         json!({
             "RoleName": DEPLOY_ROLE,
             "Path": ROLE_PATH,
-            "Description": "Assumed by CI/CD deploy roles of the shared-services account",
+            "Description": "Assumed by CI/CD deploy roles of the shared-services account and by landfall deploy from the management account",
             "MaxSessionDuration": 3600,
-            "AssumeRolePolicyDocument": trust_account(&shared, Some(json!({
+            "AssumeRolePolicyDocument": and_management(trust_account(&shared, Some(json!({
                 "ArnLike": { "aws:PrincipalArn": intrinsic::sub(format!(
                     "arn:${{AWS::Partition}}:iam::${{{shared}}}:role{DEPLOY_PRINCIPAL_PATH}*"
                 )) }
-            }))),
-            "ManagedPolicyArns": [intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/PowerUserAccess")],
-            "Policies": [{
-                "PolicyName": "workload-roles",
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "RolesUnderTheBoundary",
-                            "Effect": "Allow",
-                            "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy"],
-                            "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/workload/*"),
-                            "Condition": { "StringEquals": { "iam:PermissionsBoundary": { "Ref": "WorkloadBoundary" } } }
-                        },
-                        {
-                            // What CloudFormation's AWS::IAM::Role handlers
-                            // call besides creating (resource provider schema,
-                            // handlers.*.permissions). Not
-                            // DeleteRolePermissionsBoundary: it would lift the
-                            // boundary, and no workload role is ever without one.
-                            "Sid": "ManageWorkloadRoles",
-                            "Effect": "Allow",
-                            "Action": ["iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:PassRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy"],
-                            "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/workload/*")
-                        },
-                        {
-                            // Metal container instances' profiles.
-                            "Sid": "WorkloadInstanceProfiles",
-                            "Effect": "Allow",
-                            "Action": ["iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile"],
-                            "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:instance-profile/workload/*")
-                        },
-                        {
-                            // The shared-services account's CI roles and the
-                            // OIDC providers they trust; nowhere else.
-                            "Sid": "CiRolesInSharedServices",
-                            "Effect": "Allow",
-                            "Action": ["iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
-                                       "iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags", "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint"],
-                            "Resource": [
-                                intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{DEPLOY_PRINCIPAL_PATH}*")),
-                                intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/*")
-                            ],
-                            "Condition": { "StringEquals": { "aws:PrincipalAccount": intrinsic::sub(format!("${{{shared}}}")) } }
-                        }
-                    ]
-                }
-            }]
+            }))), &management),
+            "ManagedPolicyArns": deploy_managed_policies(),
+            "Policies": deploy_policies(&shared, true)
+        }),
+    ));
+    // CloudFormation runs the deploy's stacks as this role, not as the
+    // deployer's role session: a stack that runs longer than that session
+    // (an hour at most when chained) does not fail when the session ends.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html
+    unit.add(resource(
+        "CloudFormationRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": CLOUDFORMATION_ROLE,
+            "Path": ROLE_PATH,
+            "Description": "Runs the stacks landfall deploy creates, with the deploy role's permissions",
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": { "Service": "cloudformation.amazonaws.com" },
+                    "Action": "sts:AssumeRole",
+                    "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
+                }]
+            },
+            "ManagedPolicyArns": deploy_managed_policies(),
+            "Policies": deploy_policies(&shared, false)
         }),
     ));
     unit.add(resource(
@@ -194,9 +260,9 @@ fn global(ctx: &Ctx<'_>) -> Unit {
         json!({
             "RoleName": "landfall-audit",
             "Path": ROLE_PATH,
-            "Description": "Read-only audit from the security tooling account",
+            "Description": "Read-only audit from the security tooling and management accounts",
             "MaxSessionDuration": 3600,
-            "AssumeRolePolicyDocument": trust_account(&security, None),
+            "AssumeRolePolicyDocument": and_management(trust_account(&security, None), &management),
             "ManagedPolicyArns": [
                 intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/SecurityAudit"),
                 intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/job-function/ViewOnlyAccess")

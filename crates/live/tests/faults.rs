@@ -1,0 +1,801 @@
+//! The deployer's clients against what the emulator hides, through a
+//! fault-injecting proxy in front of moto server (`support/faults.rs`):
+//! throttling, roles of new accounts not assumable for a while, sessions
+//! that end mid-run, slow StackSet operations, organization changes that
+//! take effect later, and no silent administrator fallback for the audit.
+//! The last test turns moto's IAM enforcement on.
+//!
+//! Needs moto server like `emulator.rs` (`LANDFALL_MOTO_ENDPOINT`, or
+//! `scripts/moto.sh start`); skipped with a note without one, except with
+//! `CI=true`. Every wait is shortened through [`Tuning`], so the whole file
+//! runs in seconds.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[path = "support/faults.rs"]
+mod faults;
+mod support;
+
+use std::future::Future;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryMode;
+use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType};
+use faults::{Behaviour, Fault, FaultProxy, Rule};
+use landfall_live::aws::{Clients, AUDIT_ROLES, DEPLOY_ROLES};
+use landfall_live::credentials::Tuning;
+use landfall_live::retry::{self, Settle};
+use landfall_live::{org, stacks, ConnectOptions, LiveError, Progress, Session, Waits};
+use support::{endpoint_or_skip, reset};
+
+const REGION: &str = "us-east-1";
+
+/// The tests share one moto server and reset it: one at a time.
+static MOTO: Mutex<()> = Mutex::new(());
+
+fn run<F, Fut>(test: &str, body: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    // Before anything sets credentials in the environment.
+    let _one_at_a_time = MOTO.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(url) = endpoint_or_skip(test) else {
+        return;
+    };
+    reset(&url);
+    let runtime = landfall_live::runtime().unwrap();
+    runtime.block_on(body(url));
+}
+
+/// AWS's waits, shortened to fractions of a second.
+fn quick() -> Tuning {
+    Tuning {
+        // STS's shortest session.
+        session_duration: Duration::from_secs(900),
+        refresh_before: Duration::from_millis(500),
+        new_account_wait: Duration::from_secs(5),
+        new_role_wait: Duration::from_millis(300),
+        first_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(400),
+        failure_ttl: Duration::ZERO,
+    }
+}
+
+async fn connect(url: &str, tuning: Tuning, max_attempts: u32) -> Session {
+    Session::connect(ConnectOptions {
+        endpoint_url: Some(url.to_owned()),
+        profile: None,
+        home_region: REGION.into(),
+        max_attempts,
+    })
+    .await
+    .with_tuning(tuning)
+    .with_initial_backoff(Duration::from_millis(20))
+}
+
+async fn create_organization(mgmt: &Clients) {
+    mgmt.organizations()
+        .create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("create organization");
+}
+
+/// A new member account's id.
+async fn create_account(mgmt: &Clients, name: &str) -> String {
+    let out = mgmt
+        .organizations()
+        .create_account()
+        .account_name(name)
+        .email(format!("{name}@example.com"))
+        .send()
+        .await
+        .expect("create account");
+    let request = out
+        .create_account_status()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let status = mgmt
+        .organizations()
+        .describe_create_account_status()
+        .create_account_request_id(request)
+        .send()
+        .await
+        .expect("account status");
+    status
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_owned()
+}
+
+fn http_client() -> aws_sdk_sts::config::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+fn unreachable_message(r: Result<Clients, LiveError>) -> String {
+    match r {
+        Err(LiveError::Unreachable { message, .. }) => message,
+        Err(other) => panic!("expected an unreachable account, got {other}"),
+        Ok(_) => panic!("expected an unreachable account, but it was entered"),
+    }
+}
+
+fn injected(proxy: &FaultProxy, action: &str) -> usize {
+    proxy
+        .seen_of(action)
+        .iter()
+        .filter(|s| s.injected.is_some())
+        .count()
+}
+
+/// Throttling answers are retried by the SDK, in adaptive mode for
+/// Organizations and the management account's CloudFormation (whose quotas
+/// the whole organization shares), standard mode elsewhere; each protocol's
+/// throttling shape is recognised (JSON `TooManyRequestsException`, query
+/// `Throttling`, EC2 `RequestLimitExceeded`).
+/// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+/// https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+#[test]
+fn throttled_calls_are_retried_adaptively_for_organizations() {
+    run(
+        "throttled_calls_are_retried_adaptively_for_organizations",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.expect("management account");
+            create_organization(&mgmt).await;
+            let account = create_account(&mgmt, "throttled").await;
+
+            // Without retries the injected throttling is what the caller gets.
+            let single = session_at(&proxy.url, 1).await;
+            let single_mgmt = single.management().await.unwrap();
+            proxy.add(
+                Rule::new(
+                    "organizations:ListRoots",
+                    Fault::throttling("organizations"),
+                )
+                .times(1),
+            );
+            let err = org::read(&single_mgmt)
+                .await
+                .expect_err("throttled once, no retry");
+            assert!(
+                err.to_string().contains("TooManyRequestsException"),
+                "{err}"
+            );
+
+            proxy.add(
+                Rule::new(
+                    "organizations:ListRoots",
+                    Fault::throttling("organizations"),
+                )
+                .times(3),
+            );
+            proxy.add(
+                Rule::new(
+                    "organizations:ListAccountsForParent",
+                    Fault::throttling("organizations"),
+                )
+                .times(2),
+            );
+            let state = org::read(&mgmt)
+                .await
+                .expect("organization read through throttling");
+            assert!(state.exists && state.account_by_id(&account).is_some());
+            assert_eq!(injected(&proxy, "organizations:ListRoots"), 4);
+            assert_eq!(injected(&proxy, "organizations:ListAccountsForParent"), 2);
+            let retry =
+                |c: &aws_sdk_organizations::Client| c.config().retry_config().unwrap().mode();
+            assert_eq!(retry(&mgmt.organizations()), RetryMode::Adaptive);
+            let cfn_mode = mgmt
+                .cloudformation()
+                .config()
+                .retry_config()
+                .unwrap()
+                .mode();
+            assert_eq!(cfn_mode, RetryMode::Adaptive);
+
+            let member = session
+                .member(&mgmt, &account, REGION, &DEPLOY_ROLES)
+                .await
+                .expect("member account");
+            proxy.add(
+                Rule::new(
+                    "cloudformation:DescribeStacks",
+                    Fault::throttling("cloudformation"),
+                )
+                .times(2),
+            );
+            proxy.add(Rule::new("ec2:DescribeVpcs", Fault::throttling("ec2")).times(2));
+            assert!(stacks::read_stack(&member, "absent")
+                .await
+                .expect("read stack")
+                .is_none());
+            member
+                .ec2()
+                .describe_vpcs()
+                .send()
+                .await
+                .expect("describe VPCs");
+            assert_eq!(injected(&proxy, "cloudformation:DescribeStacks"), 2);
+            assert_eq!(injected(&proxy, "ec2:DescribeVpcs"), 2);
+            let member_mode = member
+                .cloudformation()
+                .config()
+                .retry_config()
+                .unwrap()
+                .mode();
+            assert_eq!(member_mode, RetryMode::Standard);
+        },
+    );
+}
+
+async fn session_at(url: &str, max_attempts: u32) -> Session {
+    connect(url, quick(), max_attempts).await
+}
+
+/// A role in a new account answers `AccessDenied` for a while: entering the
+/// account waits for it with backoff, and a failure is not remembered for
+/// the rest of the run.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+#[test]
+fn a_new_accounts_role_is_waited_for_and_a_failure_is_not_kept() {
+    run(
+        "a_new_accounts_role_is_waited_for_and_a_failure_is_not_kept",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            let denial = Duration::from_millis(1500);
+            proxy.set(Behaviour {
+                new_account_denial: Some(denial),
+                ..Behaviour::default()
+            });
+            let patient = Tuning {
+                new_role_wait: Duration::from_secs(5),
+                ..quick()
+            };
+            let session = connect(&proxy.url, patient, 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let created = Instant::now();
+            let account = create_account(&mgmt, "fresh").await;
+            let member = session
+                .member(&mgmt, &account, REGION, &DEPLOY_ROLES)
+                .await
+                .expect("entered once the role is assumable");
+            assert!(created.elapsed() >= denial);
+            let who = member.sts().get_caller_identity().send().await.unwrap();
+            assert_eq!(who.account(), Some(account.as_str()));
+            assert!(
+                who.arn().unwrap().contains("landfall-deploy"),
+                "{:?}",
+                who.arn()
+            );
+            let denied = injected(&proxy, "sts:AssumeRole");
+            assert!(denied >= 2, "AccessDenied answered {denied} time(s)");
+            assert!(session.notices().is_empty(), "{:?}", session.notices());
+
+            // Too impatient: the first entry fails, the next one (after the
+            // role became assumable) succeeds.
+            let impatient = Tuning {
+                new_account_wait: Duration::from_millis(200),
+                ..quick()
+            };
+            let impatient = connect(&proxy.url, impatient, 0).await;
+            let created = Instant::now();
+            let second = create_account(&mgmt, "fresher").await;
+            let message = unreachable_message(
+                impatient
+                    .member(&mgmt, &second, REGION, &DEPLOY_ROLES)
+                    .await,
+            );
+            assert!(message.contains("AccessDenied"), "{message}");
+            tokio::time::sleep((created + denial).saturating_duration_since(Instant::now())).await;
+            impatient
+                .member(&mgmt, &second, REGION, &DEPLOY_ROLES)
+                .await
+                .expect("the failure was not kept");
+        },
+    );
+}
+
+/// A role session that ends mid-run is renewed before its end: the next
+/// call succeeds, where a session that is not renewed gets `ExpiredToken`.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining
+#[test]
+fn a_session_that_ends_mid_run_is_renewed() {
+    run("a_session_that_ends_mid_run_is_renewed", |url| async move {
+        let proxy = FaultProxy::start(&url).await;
+        let lifetime = Duration::from_millis(2000);
+        proxy.set(Behaviour {
+            session_lifetime: Some(lifetime),
+            ..Behaviour::default()
+        });
+        let session = connect(&proxy.url, quick(), 0).await;
+        let mgmt = session.management().await.unwrap();
+        create_organization(&mgmt).await;
+        let account = create_account(&mgmt, "long-deploy").await;
+
+        let member = session
+            .member(&mgmt, &account, REGION, &DEPLOY_ROLES)
+            .await
+            .unwrap();
+        // A session that nothing renews, for comparison.
+        let fixed = mgmt
+            .sts()
+            .assume_role()
+            .role_arn(format!(
+                "arn:aws:iam::{account}:role/landfall/landfall-deploy"
+            ))
+            .role_session_name("fixed")
+            .send()
+            .await
+            .unwrap();
+        let c = fixed.credentials().unwrap();
+        let fixed_sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+                .http_client(http_client())
+                .endpoint_url(&proxy.url)
+                .region(aws_sdk_sts::config::Region::new(REGION))
+                .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                    c.access_key_id(),
+                    c.secret_access_key(),
+                    Some(c.session_token().to_owned()),
+                    None,
+                    "fixed",
+                ))
+                .build(),
+        );
+        member.sts().get_caller_identity().send().await.unwrap();
+        fixed_sts.get_caller_identity().send().await.unwrap();
+        let assumed_before = proxy.seen_of("sts:AssumeRole").len();
+
+        tokio::time::sleep(lifetime + Duration::from_millis(300)).await;
+        let err = fixed_sts
+            .get_caller_identity()
+            .send()
+            .await
+            .expect_err("the fixed session ended");
+        assert_eq!(
+            aws_sdk_sts::error::ProvideErrorMetadata::code(&err),
+            Some("ExpiredToken")
+        );
+        let who = member
+            .sts()
+            .get_caller_identity()
+            .send()
+            .await
+            .expect("the renewed session works");
+        assert_eq!(who.account(), Some(account.as_str()));
+        member
+            .cloudformation()
+            .describe_stacks()
+            .send()
+            .await
+            .expect("and so does every client of the account");
+        assert_eq!(
+            proxy.seen_of("sts:AssumeRole").len(),
+            assumed_before + 1,
+            "renewed exactly once"
+        );
+        let expired_for_member = proxy
+            .seen()
+            .iter()
+            .filter(|s| s.injected.as_deref() == Some("ExpiredToken"))
+            .count();
+        assert_eq!(expired_for_member, 1, "only the fixed session expired");
+    });
+}
+
+/// The audit enters accounts as `landfall-audit` (read-only) or not at all:
+/// never as `OrganizationAccountAccessRole` (an administrator) unless asked,
+/// and then with a notice. The deploy stands in `OrganizationAccountAccessRole`
+/// only while the baseline has not created `landfall-deploy` there.
+#[test]
+fn the_audit_never_runs_as_administrator_unasked() {
+    run(
+        "the_audit_never_runs_as_administrator_unasked",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            let denied = |role: &str| {
+                Rule::new(
+                    "sts:AssumeRole",
+                    Fault::Error {
+                        code: "AccessDenied".into(),
+                        status: 403,
+                    },
+                )
+                .when_body_contains(role)
+            };
+            proxy.add(denied("landfall/landfall-audit"));
+            proxy.add(denied("landfall/landfall-deploy"));
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let account = create_account(&mgmt, "audited").await;
+
+            let message =
+                unreachable_message(session.member(&mgmt, &account, REGION, &AUDIT_ROLES).await);
+            assert!(message.contains("landfall-audit"), "{message}");
+            assert!(
+                message.contains("OrganizationAccountAccessRole"),
+                "{message}"
+            );
+            let bootstrap_tried = proxy
+                .seen_of("sts:AssumeRole")
+                .iter()
+                .any(|s| s.body.contains("OrganizationAccountAccessRole"));
+            assert!(!bootstrap_tried, "the audit tried the administrator role");
+
+            let asked = session_at(&proxy.url, 0).await.allow_admin_audit(true);
+            asked
+                .member(&mgmt, &account, REGION, &AUDIT_ROLES)
+                .await
+                .expect("entered as administrator, as asked");
+            let notices = asked.notices();
+            assert_eq!(notices.len(), 1, "{notices:?}");
+            assert!(notices[0].contains(&account) && notices[0].contains("administrator"));
+
+            // Deploy: no `landfall-deploy` yet, so the bootstrap role stands in,
+            // said in a notice.
+            let member = session
+                .member(&mgmt, &account, REGION, &DEPLOY_ROLES)
+                .await
+                .expect("entered through the bootstrap role");
+            let notices = session.notices();
+            assert_eq!(notices.len(), 1, "{notices:?}");
+            assert!(
+                notices[0].contains("until the baseline creates"),
+                "{notices:?}"
+            );
+            // Once the baseline created it, a deploy role that refuses the
+            // deployer is an error, not a reason to deploy as administrator.
+            member
+                .iam()
+                .create_role()
+                .role_name("landfall-deploy")
+                .path("/landfall/")
+                .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+                .send()
+                .await
+                .unwrap();
+            let later = session_at(&proxy.url, 0).await;
+            let message =
+                unreachable_message(later.member(&mgmt, &account, REGION, &DEPLOY_ROLES).await);
+            assert!(
+                message.contains("exists but cannot be assumed"),
+                "{message}"
+            );
+            assert!(later.notices().is_empty());
+        },
+    );
+}
+
+/// `EnablePolicyType` is asynchronous: `AttachPolicy` right after it can
+/// answer `PolicyTypeNotEnabledException`, which `retry::until_settled`
+/// waits out.
+/// https://docs.aws.amazon.com/organizations/latest/APIReference/API_EnablePolicyType.html
+#[test]
+fn attaching_a_policy_waits_for_its_policy_type() {
+    run(
+        "attaching_a_policy_waits_for_its_policy_type",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let organizations = mgmt.organizations();
+            let state = org::read(&mgmt).await.unwrap();
+            organizations
+                .enable_policy_type()
+                .root_id(&state.root_id)
+                .policy_type(PolicyType::ServiceControlPolicy)
+                .send()
+                .await
+                .unwrap();
+            let policy = organizations
+            .create_policy()
+            .name("deny-leave")
+            .description("test")
+            .r#type(PolicyType::ServiceControlPolicy)
+            .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#)
+            .send()
+            .await
+            .unwrap();
+            let id = policy
+                .policy()
+                .unwrap()
+                .policy_summary()
+                .unwrap()
+                .id()
+                .unwrap()
+                .to_owned();
+            let not_yet = || {
+                Rule::new(
+                    "organizations:AttachPolicy",
+                    Fault::Error {
+                        code: "PolicyTypeNotEnabledException".into(),
+                        status: 400,
+                    },
+                )
+            };
+            // Called once, the call fails.
+            proxy.add(not_yet().times(1));
+            let attach = || {
+                organizations
+                    .attach_policy()
+                    .policy_id(&id)
+                    .target_id(&state.root_id)
+                    .send()
+            };
+            let err = attach().await.expect_err("not enabled yet");
+            assert_eq!(
+                aws_sdk_organizations::error::ProvideErrorMetadata::code(&err),
+                Some("PolicyTypeNotEnabledException")
+            );
+            proxy.add(not_yet().times(3));
+            let settle = Settle {
+                first_delay: Duration::from_millis(50),
+                max_delay: Duration::from_millis(200),
+                deadline: Duration::from_secs(5),
+            };
+            retry::until_settled(settle, retry::ORGANIZATION_NOT_YET, attach)
+                .await
+                .expect("attached once the policy type is enabled");
+            assert_eq!(injected(&proxy, "organizations:AttachPolicy"), 4);
+        },
+    );
+}
+
+/// StackSet operations run for minutes on AWS: the deployer polls until the
+/// operation ends, and gives up at its timeout.
+/// https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackSetOperation.html
+#[test]
+fn slow_stack_set_operations_are_waited_for() {
+    run(
+        "slow_stack_set_operations_are_waited_for",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            let running = Duration::from_millis(1200);
+            proxy.set(Behaviour {
+                stack_set_operation_time: Some(running),
+                ..Behaviour::default()
+            });
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let state = org::read(&mgmt).await.unwrap();
+            let ou = mgmt
+                .organizations()
+                .create_organizational_unit()
+                .parent_id(&state.root_id)
+                .name("Workloads")
+                .send()
+                .await
+                .unwrap();
+            let ou_id = ou.organizational_unit().unwrap().id().unwrap().to_owned();
+            let account = create_account(&mgmt, "member").await;
+            mgmt.organizations()
+                .move_account()
+                .account_id(&account)
+                .source_parent_id(&state.root_id)
+                .destination_parent_id(&ou_id)
+                .send()
+                .await
+                .unwrap();
+            let template = serde_json::json!({
+                "Resources": { "Topic": { "Type": "AWS::SNS::Topic" } }
+            });
+            let progress = Progress::new(false);
+            let apply = |name: &'static str, timeout: Duration| {
+                let (mgmt, template, ou_id, progress) = (&mgmt, &template, &ou_id, &progress);
+                async move {
+                    let task = progress.start(name, "CHECKING");
+                    stacks::apply_stack_set(
+                        mgmt,
+                        name,
+                        template,
+                        &[],
+                        std::slice::from_ref(ou_id),
+                        &[],
+                        &[REGION.to_owned()],
+                        true,
+                        Waits {
+                            poll: Duration::from_millis(100),
+                            stack_timeout: timeout,
+                        },
+                        &task,
+                    )
+                    .await
+                }
+            };
+            let started = Instant::now();
+            let action = apply("slow", Duration::from_secs(10))
+                .await
+                .expect("the operation ends");
+            assert_eq!(action, "created");
+            assert!(started.elapsed() >= running, "{:?}", started.elapsed());
+            assert!(
+                proxy
+                    .seen_of("cloudformation:DescribeStackSetOperation")
+                    .len()
+                    >= 3
+            );
+
+            let err = apply("impatient", Duration::from_millis(300))
+                .await
+                .expect_err("still running at the timeout");
+            assert!(matches!(err, LiveError::Timeout(_)), "{err}");
+        },
+    );
+}
+
+/// The organization is read once per session until it is said to have
+/// changed.
+#[test]
+fn the_organization_is_read_once_per_command() {
+    run(
+        "the_organization_is_read_once_per_command",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let first = session.organization(&mgmt).await.unwrap();
+            let again = session.organization(&mgmt).await.unwrap();
+            assert_eq!(first.root_id, again.root_id);
+            assert_eq!(proxy.seen_of("organizations:ListRoots").len(), 1);
+            create_account(&mgmt, "added").await;
+            session.organization_changed().await;
+            let changed = session.organization(&mgmt).await.unwrap();
+            assert_eq!(changed.accounts.len(), first.accounts.len() + 1);
+            assert_eq!(proxy.seen_of("organizations:ListRoots").len(), 2);
+        },
+    );
+}
+
+/// moto's IAM enforcement, on while this lives: every request must then be
+/// signed by a known key and allowed by its identity policies; requests
+/// before it are free. (moto 5.2.5 reads `INITIAL_NO_AUTH_ACTION_COUNT` at
+/// start, and `POST /moto-api/reset-auth` sets it on a running server.)
+struct Enforcement(String);
+
+impl Enforcement {
+    fn on(url: &str) -> Enforcement {
+        reset_auth(url, "0");
+        Enforcement(url.to_owned())
+    }
+}
+
+impl Drop for Enforcement {
+    fn drop(&mut self) {
+        reset_auth(&self.0, "inf");
+    }
+}
+
+fn reset_auth(url: &str, count: &str) {
+    use std::io::{Read, Write};
+    let (host, port) = support::host_port(url).unwrap();
+    let mut stream = std::net::TcpStream::connect((host.as_str(), port)).unwrap();
+    write!(
+        stream,
+        "POST /moto-api/reset-auth HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{count}",
+        count.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "reset-auth: {answer}");
+}
+
+/// An IAM user of the management account with an inline policy; its keys.
+async fn user(iam: &aws_sdk_iam::Client, name: &str, actions: &[&str]) -> (String, String) {
+    iam.create_user().user_name(name).send().await.unwrap();
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Action": actions, "Resource": "*" }]
+    });
+    iam.put_user_policy()
+        .user_name(name)
+        .policy_name("landfall")
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    (
+        key.access_key_id().to_owned(),
+        key.secret_access_key().to_owned(),
+    )
+}
+
+fn use_keys((id, secret): &(String, String)) {
+    std::env::set_var("AWS_ACCESS_KEY_ID", id);
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", secret);
+}
+
+/// With moto's IAM enforcement on, the deploying principal's own policy
+/// decides whether it may enter member accounts: a principal allowed
+/// `sts:AssumeRole` enters as the baseline's role; one that is not gets a
+/// located refusal instead of a silent fallback; unknown keys are refused.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
+#[test]
+fn role_assumptions_hold_with_iam_enforcement() {
+    run(
+        "role_assumptions_hold_with_iam_enforcement",
+        |url| async move {
+            let setup = connect(&url, quick(), 0).await;
+            let mgmt = setup.management().await.unwrap();
+            let iam = mgmt.iam();
+            let deployer = user(
+                &iam,
+                "deployer",
+                &["organizations:*", "sts:AssumeRole", "cloudformation:*"],
+            )
+            .await;
+            let reader = user(&iam, "reader", &["organizations:*"]).await;
+            create_organization(&mgmt).await;
+            let account = create_account(&mgmt, "enforced").await;
+
+            let _enforced = Enforcement::on(&url);
+            let stranger = connect(&url, quick(), 1).await;
+            let Err(err) = stranger.management().await else {
+                panic!("unknown keys were let in");
+            };
+            assert!(err.to_string().contains("InvalidClientTokenId"), "{err}");
+
+            use_keys(&deployer);
+            let session_as_deployer = connect(&url, quick(), 1).await;
+            let mgmt = session_as_deployer
+                .management()
+                .await
+                .expect("the deployer signs in");
+            let state = org::read(&mgmt).await.expect("organizations:* is allowed");
+            assert!(state.account_by_id(&account).is_some());
+            let member = session_as_deployer
+                .member(&mgmt, &account, REGION, &DEPLOY_ROLES)
+                .await
+                .expect("sts:AssumeRole is allowed");
+            let who = member.sts().get_caller_identity().send().await.unwrap();
+            assert!(
+                who.arn().unwrap().contains("landfall-deploy"),
+                "{:?}",
+                who.arn()
+            );
+
+            use_keys(&reader);
+            let session_as_reader = connect(&url, quick(), 1).await;
+            let mgmt = session_as_reader
+                .management()
+                .await
+                .expect("the reader signs in");
+            org::read(&mgmt).await.expect("organizations:* is allowed");
+            let message = unreachable_message(
+                session_as_reader
+                    .member(&mgmt, &account, REGION, &AUDIT_ROLES)
+                    .await,
+            );
+            assert!(message.contains("AccessDenied"), "{message}");
+            assert!(session_as_reader.notices().is_empty());
+            use_keys(&("testing".to_owned(), "testing".to_owned()));
+        },
+    );
+}
