@@ -455,6 +455,44 @@ mod tests {
     }
 
     #[test]
+    fn a_managed_prefix_list_is_read_by_its_name() {
+        let s3 = "com.amazonaws.eu-central-1.s3";
+        let app = consumer(vec![
+            (
+                "S3PrefixListId",
+                ParameterValue::ManagedPrefixList(s3.into()),
+            ),
+            ("Again", ParameterValue::ManagedPrefixList(s3.into())),
+        ]);
+        let d = desired(vec![stack("net", 0, account("network")), app.clone()]);
+        assert_eq!(managed_prefix_lists(&app), vec![s3]);
+        assert_eq!(prefix_list_region(s3), Some("eu-central-1"));
+        let mut facts = deployed();
+        facts.insert(
+            prefix_list_fact(s3),
+            Read::Deployed(StackFacts {
+                resources: BTreeMap::new(),
+                outputs: [("Id".to_owned(), "pl-6ea54007".to_owned())].into(),
+            }),
+        );
+        assert_eq!(
+            for_deploy(&d, &app, &fixed, &facts).unwrap(),
+            vec![
+                ("S3PrefixListId".to_owned(), "pl-6ea54007".to_owned()),
+                ("Again".to_owned(), "pl-6ea54007".to_owned()),
+            ]
+        );
+        // Not found: every parameter naming it is unresolved, with why.
+        facts.insert(prefix_list_fact(s3), Read::Absent);
+        let problems = for_plan(&d, &app, &fixed, &facts).unwrap_err();
+        assert_eq!(problems.len(), 2);
+        assert_eq!(
+            problems[0].problem,
+            "AWS has no managed prefix list `com.amazonaws.eu-central-1.s3`"
+        );
+    }
+
+    #[test]
     fn references_read_the_deployed_stack() {
         let app = consumer(vec![
             ("VpcId", vpc_id()),
