@@ -1,7 +1,850 @@
-//! See the crate docs.
+//! Reachability: can every task reach what it must, on the right port, and
+//! nothing it must not — decided offline from the graph, for the whole
+//! platform at once.
+//!
+//! The network is modelled from the graph's resources ([`network`]):
+//! security groups and their rules (inline and separate, groups referred to
+//! by id through parameters the deployer fills or exports), subnets and
+//! their route tables, routes (to the internet gateway, the NAT gateway, a
+//! firewall endpoint), VPC endpoints (interface endpoints with their groups
+//! and private DNS, gateway endpoints with their route tables), regional NAT
+//! gateways with their own route table, and firewalls with their policies'
+//! domain allow-lists.
+//!
+//! Every ECS service is a consumer: its task groups and subnets (and, on EC2
+//! capacity, the container instances' group and subnets, which pull images
+//! and ship logs for it). What it must reach comes from its task
+//! definition and roles ([`needs`]); a path must pass the consumer's group
+//! egress, the target's group ingress and a route. One finding per
+//! consumer and missing hop, naming the hop.
+
+mod index;
+mod network;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::Ipv4Net;
+use landfall_graph::Layer;
+use landfall_spec::types::EgressMode;
+use serde_json::Value;
 
 use crate::{Finding, Input};
+use index::{Index, Key};
+use network::{domain_matches, Hop, Network, Peer};
 
-pub fn check(_input: &Input) -> Vec<Finding> {
-    Vec::new()
+pub use network::endpoint_service;
+
+pub const CODE: &str = "deploy::reachability";
+
+/// AWS pages behind each kind of need.
+pub mod pages {
+    pub const FARGATE_PV14: &str =
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-version-migration.html";
+    pub const ECR_ENDPOINTS: &str =
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html";
+    pub const ECS_ENDPOINTS: &str =
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html";
+    pub const SSM_ENDPOINTS: &str =
+        "https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html";
+    pub const SECRETS: &str =
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html";
+    pub const GATEWAY_ENDPOINTS: &str =
+        "https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html";
+    pub const ASYMMETRIC: &str =
+        "https://docs.aws.amazon.com/network-firewall/latest/developerguide/asymmetric-routing.html";
+    pub const REGIONAL_NAT: &str =
+        "https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html";
+    pub const SECURITY_GROUPS: &str =
+        "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html";
+}
+
+/// What ECS on EC2 container instances reach, without internet egress: the
+/// agent (`ecs`, `ecs-agent`, `ecs-telemetry`) and Session Manager.
+pub const HOST_ENDPOINTS: [(&str, &str); 6] = [
+    ("ecs", pages::ECS_ENDPOINTS),
+    ("ecs-agent", pages::ECS_ENDPOINTS),
+    ("ecs-telemetry", pages::ECS_ENDPOINTS),
+    ("ssm", pages::SSM_ENDPOINTS),
+    ("ssmmessages", pages::SSM_ENDPOINTS),
+    ("ec2messages", pages::SSM_ENDPOINTS),
+];
+
+/// What pulling a private ECR image reaches: both ECR endpoints and S3,
+/// where the layers are.
+pub const IMAGE_PULL: [&str; 3] = ["ecr.api", "ecr.dkr", "s3"];
+
+/// IAM action prefixes a task role may use, and the endpoint service that
+/// serves them inside a VPC. Prefixes not listed (`rds-db`, `kafka-cluster`,
+/// `elasticache`) are data-plane authorizations checked by the store
+/// itself, reached as a dependency.
+pub const ACTION_ENDPOINTS: [(&str, &str); 11] = [
+    ("dynamodb", "dynamodb"),
+    ("events", "events"),
+    ("kinesis", "kinesis"),
+    ("kms", "kms"),
+    ("logs", "logs"),
+    ("s3", "s3"),
+    ("secretsmanager", "secretsmanager"),
+    ("sns", "sns"),
+    ("sqs", "sqs"),
+    ("ssm", "ssm"),
+    ("sts", "sts"),
+];
+
+const HTTPS: i64 = 443;
+
+/// One consumer's view: the groups its traffic leaves through and the
+/// subnets it leaves from.
+#[derive(Debug, Clone, Default)]
+struct Consumer {
+    groups: Vec<Key>,
+    subnets: Vec<Key>,
+}
+
+/// A need: an AWS service to reach, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Need {
+    service: String,
+    why: &'static str,
+    page: &'static str,
+}
+
+struct Checker<'a, 'g> {
+    input: &'a Input<'g>,
+    index: &'a Index<'g>,
+    net: &'a Network,
+    findings: Vec<Finding>,
+}
+
+pub fn check(input: &Input) -> Vec<Finding> {
+    let index = Index::new(input.graph);
+    let net = Network::build(&index);
+    let mut checker = Checker {
+        input,
+        index: &index,
+        net: &net,
+        findings: Vec::new(),
+    };
+    checker.services();
+    checker.hosts();
+    checker.symmetric_firewall_routes();
+    let mut findings = checker.findings;
+    findings.sort();
+    findings.dedup();
+    findings
+}
+
+fn tag<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
+    value
+        .as_array()?
+        .iter()
+        .find(|t| t.get("Key").and_then(Value::as_str) == Some(key))?
+        .get("Value")?
+        .as_str()
+}
+
+impl Checker<'_, '_> {
+    fn finding(
+        &mut self,
+        key: Key,
+        message: String,
+        help: String,
+        at: Option<landfall_spec::Pointer>,
+    ) {
+        let stack = self.index.stack(key);
+        self.findings.push(Finding {
+            code: CODE,
+            stack: stack.name.clone(),
+            resource: Some(self.index.resource(key).logical_id.clone()),
+            message,
+            help,
+            at,
+        });
+    }
+
+    fn keys(&self, stack: usize, value: Option<&Value>) -> Vec<Key> {
+        value
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| self.index.resource_of(stack, v))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn group_names(&self, groups: &[Key]) -> String {
+        let names: Vec<String> = groups.iter().map(|g| self.index.name(*g)).collect();
+        names.join(", ")
+    }
+
+    // ----- services -----
+
+    fn services(&mut self) {
+        let index = self.index;
+        let services: Vec<(Key, &landfall_graph::Resource)> = index
+            .of_type("AWS::ECS::Service")
+            .filter(|(key, _)| index.stack(*key).layer == Layer::Workloads)
+            .collect();
+        for (key, resource) in services {
+            self.service(key, resource);
+        }
+    }
+
+    fn service(&mut self, key: Key, resource: &landfall_graph::Resource) {
+        let index = self.index;
+        let s = key.0;
+        let p = &resource.properties;
+        let name = p
+            .get("ServiceName")
+            .and_then(Value::as_str)
+            .unwrap_or(&resource.logical_id)
+            .to_owned();
+        let tags = p.get("Tags").cloned().unwrap_or(Value::Null);
+        let environment = tag(&tags, "landfall:environment").map(str::to_owned);
+        let domain = tag(&tags, "landfall:domain").map(str::to_owned);
+        let at = self
+            .input
+            .model
+            .services
+            .iter()
+            .find(|svc| {
+                svc.name == name
+                    && domain
+                        .as_deref()
+                        .is_none_or(|d| self.input.model.domain(svc.domain).name == d)
+            })
+            .map(|svc| svc.origin.clone());
+        let awsvpc = &p["NetworkConfiguration"]["AwsvpcConfiguration"];
+        let task = Consumer {
+            groups: self.keys(s, awsvpc.get("SecurityGroups")),
+            subnets: self.keys(s, awsvpc.get("Subnets")),
+        };
+        let what = format!(
+            "service `{name}`{}",
+            environment
+                .as_deref()
+                .map(|e| format!(" ({e}, {})", region_of(index, key)))
+                .unwrap_or_default()
+        );
+        let definition = p
+            .get("TaskDefinition")
+            .and_then(|v| index.resource_of(s, v))
+            .map(|k| index.resource(k));
+        let on_ec2 = definition.is_some_and(|d| {
+            d.properties
+                .get("RequiresCompatibilities")
+                .and_then(Value::as_array)
+                .is_some_and(|c| c.iter().any(|v| v == "EC2"))
+        });
+        // Image pulls, logs and secrets: the task's ENI on Fargate 1.4, the
+        // container instance on EC2.
+        let mut agent_needs: Vec<Need> = IMAGE_PULL
+            .iter()
+            .map(|service| Need {
+                service: (*service).to_owned(),
+                why: "image pulls",
+                page: pages::FARGATE_PV14,
+            })
+            .collect();
+        let mut task_needs: Vec<Need> = Vec::new();
+        if let Some(d) = definition {
+            agent_needs.extend(definition_needs(d));
+            task_needs.extend(role_needs(index, s, d));
+        }
+        let agent = if on_ec2 {
+            let mut host = Consumer::default();
+            let strategy = p.get("CapacityProviderStrategy").and_then(Value::as_array);
+            for entry in strategy.into_iter().flatten() {
+                if let Some(cp) = entry
+                    .get("CapacityProvider")
+                    .and_then(|v| index.resource_of(s, v))
+                {
+                    let h = self.capacity_host(cp);
+                    host.groups.extend(h.groups);
+                    host.subnets.extend(h.subnets);
+                }
+            }
+            host.groups.sort_unstable();
+            host.groups.dedup();
+            host.subnets.sort_unstable();
+            host.subnets.dedup();
+            host
+        } else {
+            task.clone()
+        };
+        let mut missing: BTreeMap<String, (String, &'static str)> = BTreeMap::new();
+        for need in &agent_needs {
+            if let Err(hop) = self.reach(&agent, &need.service) {
+                missing
+                    .entry(need.service.clone())
+                    .or_insert((format!("{} ({})", hop, need.why), need.page));
+            }
+        }
+        for need in &task_needs {
+            if let Err(hop) = self.reach(&task, &need.service) {
+                missing
+                    .entry(need.service.clone())
+                    .or_insert((format!("{} ({})", hop, need.why), need.page));
+            }
+        }
+        for (service, (hop, page)) in missing {
+            self.finding(
+                key,
+                format!("{what} cannot reach `{service}`: {hop}"),
+                format!("open the hop named (see {page})"),
+                at.clone(),
+            );
+        }
+        for (target, port, hop) in self.dependencies(&task) {
+            self.finding(
+                key,
+                format!(
+                    "{what} cannot reach its dependency {} on port {port}: {hop}",
+                    index.name(target)
+                ),
+                format!(
+                    "allow the port at both ends (see {})",
+                    pages::SECURITY_GROUPS
+                ),
+                at.clone(),
+            );
+        }
+        self.nothing_else(key, &what, &task, environment.as_deref(), at);
+    }
+
+    /// The container instances behind a capacity provider: the launch
+    /// template's groups and the Auto Scaling group's subnets.
+    fn capacity_host(&self, provider: Key) -> Consumer {
+        let index = self.index;
+        let s = provider.0;
+        let cp = index.resource(provider);
+        let Some(asg) = cp.properties["AutoScalingGroupProvider"]
+            .get("AutoScalingGroupArn")
+            .and_then(|v| index.resource_of(s, v))
+        else {
+            return Consumer::default();
+        };
+        let asg_props = &index.resource(asg).properties;
+        let subnets = self.keys(asg.0, asg_props.get("VPCZoneIdentifier"));
+        let groups = asg_props
+            .get("LaunchTemplate")
+            .and_then(|lt| lt.get("LaunchTemplateId"))
+            .and_then(|v| index.resource_of(asg.0, v))
+            .map(|lt| {
+                self.keys(
+                    lt.0,
+                    index.resource(lt).properties["LaunchTemplateData"].get("SecurityGroupIds"),
+                )
+            })
+            .unwrap_or_default();
+        Consumer { groups, subnets }
+    }
+
+    // ----- hosts -----
+
+    /// ECS container instances, per stack: the agent's endpoints and
+    /// Session Manager's.
+    fn hosts(&mut self) {
+        let index = self.index;
+        let mut by_stack: BTreeMap<usize, (Key, Consumer)> = BTreeMap::new();
+        for (key, _) in index.of_type("AWS::ECS::CapacityProvider") {
+            let host = self.capacity_host(key);
+            let entry = by_stack.entry(key.0).or_insert((key, Consumer::default()));
+            entry.1.groups.extend(host.groups);
+            entry.1.subnets.extend(host.subnets);
+        }
+        for (_, (key, mut host)) in by_stack {
+            host.groups.sort_unstable();
+            host.groups.dedup();
+            host.subnets.sort_unstable();
+            host.subnets.dedup();
+            if host.subnets.is_empty() {
+                continue;
+            }
+            let what = format!(
+                "the ECS container instances of stack `{}` ({})",
+                index.stack(key).name,
+                region_of(index, key)
+            );
+            for (service, page) in HOST_ENDPOINTS {
+                if let Err(hop) = self.reach(&host, service) {
+                    self.finding(
+                        key,
+                        format!("{what} cannot reach `{service}`: {hop}"),
+                        format!("open the hop named (see {page})"),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    // ----- paths -----
+
+    fn vpc_of(&self, consumer: &Consumer) -> Option<Key> {
+        consumer
+            .subnets
+            .iter()
+            .find_map(|s| self.net.subnets.get(s).and_then(|s| s.vpc))
+    }
+
+    fn cidrs(&self, subnets: &[Key]) -> Vec<Ipv4Net> {
+        subnets
+            .iter()
+            .filter_map(|s| self.net.subnets.get(s).and_then(|s| s.cidr))
+            .collect()
+    }
+
+    /// Whether some group of `groups` lets TCP `port` out to `peer_ok`
+    /// (a group without declared egress lets everything out).
+    fn egress_allows(&self, groups: &[Key], port: i64, peer_ok: &dyn Fn(&Peer) -> bool) -> bool {
+        groups.iter().any(|g| match self.net.groups.get(g) {
+            Some(group) if group.egress_declared => group
+                .egress
+                .iter()
+                .any(|r| r.allows_tcp(port) && peer_ok(&r.peer)),
+            _ => true,
+        })
+    }
+
+    /// Whether the consumer's groups let TCP `port` out to a target: to one
+    /// of its groups, or to ranges that together hold every subnet it has
+    /// addresses in.
+    fn egress_reaches(
+        &self,
+        groups: &[Key],
+        port: i64,
+        targets: &[Key],
+        cidrs: &[Ipv4Net],
+    ) -> bool {
+        if self.egress_allows(
+            groups,
+            port,
+            &|peer| matches!(peer, Peer::Group(g) if targets.contains(g)),
+        ) {
+            return true;
+        }
+        !cidrs.is_empty()
+            && cidrs.iter().all(|target| {
+                self.egress_allows(
+                    groups,
+                    port,
+                    &|peer| matches!(peer, Peer::Cidr(c) if c.contains(target)),
+                )
+            })
+    }
+
+    /// Whether some group of `targets` lets TCP `port` in from the
+    /// consumer: its group, or ranges that together hold every subnet it
+    /// runs in.
+    fn ingress_allows(&self, targets: &[Key], port: i64, consumer: &Consumer) -> bool {
+        let rules = || {
+            targets
+                .iter()
+                .filter_map(|g| self.net.groups.get(g))
+                .flat_map(|group| group.ingress.iter())
+                .filter(|r| r.allows_tcp(port))
+        };
+        if rules().any(|r| matches!(&r.peer, Peer::Group(k) if consumer.groups.contains(k))) {
+            return true;
+        }
+        let sources = self.cidrs(&consumer.subnets);
+        !sources.is_empty()
+            && sources
+                .iter()
+                .all(|s| rules().any(|r| matches!(&r.peer, Peer::Cidr(c) if c.contains(s))))
+    }
+
+    /// Whether the consumer reaches an AWS service on 443; the first hop
+    /// missing otherwise.
+    fn reach(&self, consumer: &Consumer, service: &str) -> Result<(), String> {
+        let Some(vpc) = self.vpc_of(consumer) else {
+            return Err("its subnets are not found in the network layer".into());
+        };
+        let endpoints = self.net.endpoints.get(&vpc).map_or(&[][..], Vec::as_slice);
+        let groups = self.group_names(&consumer.groups);
+        if let Some(endpoint) = endpoints
+            .iter()
+            .find(|e| e.service == service && !e.gateway)
+        {
+            if !endpoint.private_dns {
+                return Err(format!(
+                    "the `{service}` endpoint {} has private DNS off, so the service's name resolves to public addresses",
+                    self.index.name(endpoint.key)
+                ));
+            }
+            let endpoint_cidrs = self.cidrs(&endpoint.subnets);
+            let out =
+                self.egress_reaches(&consumer.groups, HTTPS, &endpoint.groups, &endpoint_cidrs);
+            if !out {
+                return Err(format!(
+                    "security group {groups} has no egress on 443 to the `{service}` endpoint's group or subnets"
+                ));
+            }
+            if !self.ingress_allows(&endpoint.groups, HTTPS, consumer) {
+                return Err(format!(
+                    "the `{service}` endpoint's group {} has no ingress on 443 from {groups} or its subnets",
+                    self.group_names(&endpoint.groups)
+                ));
+            }
+            return Ok(());
+        }
+        if let Some(endpoint) = endpoints.iter().find(|e| e.service == service && e.gateway) {
+            for subnet in &consumer.subnets {
+                let table = self.net.subnets.get(subnet).and_then(|s| s.route_table);
+                if !table.is_some_and(|t| endpoint.route_tables.contains(&t)) {
+                    return Err(format!(
+                        "the route table of subnet {} has no route to the `{service}` gateway endpoint",
+                        self.index.name(*subnet)
+                    ));
+                }
+            }
+            let out = self.egress_allows(&consumer.groups, HTTPS, &|peer| match peer {
+                Peer::PrefixList(list) => list.as_deref().is_none_or(|l| l == service),
+                Peer::Cidr(c) => c.prefix_len() == 0,
+                _ => false,
+            });
+            if !out {
+                return Err(format!(
+                    "security group {groups} has no egress on 443 to the `{service}` prefix list (where the gateway endpoint routes)"
+                ));
+            }
+            return Ok(());
+        }
+        // No endpoint: out through the internet, if a route and the
+        // firewall's allow-list let it.
+        let region = region_of(self.index, vpc);
+        let host = format!("{service}.{region}.amazonaws.com");
+        let no_endpoint = format!("no `{service}` endpoint in VPC {}", self.index.name(vpc));
+        for subnet in &consumer.subnets {
+            let routes = self.net.subnet_routes(*subnet);
+            let Some(route) = Network::route_for(routes, Ipv4Net::default()) else {
+                return Err(format!(
+                    "{no_endpoint}, and subnet {} has no route out",
+                    self.index.name(*subnet)
+                ));
+            };
+            match &route.hop {
+                Hop::Nat(_) => {}
+                Hop::Firewall(fw) => {
+                    let allowed = self
+                        .net
+                        .firewalls
+                        .get(fw)
+                        .is_some_and(|f| f.allow_domains.iter().any(|d| domain_matches(d, &host)));
+                    if !allowed {
+                        return Err(format!(
+                            "{no_endpoint}, and `{host}` is not on the egress allow-list of firewall {}",
+                            self.index.name(*fw)
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "{no_endpoint}, and subnet {} routes the internet nowhere a private address can use",
+                        self.index.name(*subnet)
+                    ))
+                }
+            }
+        }
+        let out = self.egress_allows(
+            &consumer.groups,
+            HTTPS,
+            &|peer| matches!(peer, Peer::Cidr(c) if c.prefix_len() == 0),
+        );
+        if !out {
+            return Err(format!(
+                "{no_endpoint}, and security group {groups} has no egress on 443 to the internet"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The consumer's declared dependencies (egress rules to other groups)
+    /// that the other end does not let in: (target, port, hop).
+    fn dependencies(&self, task: &Consumer) -> Vec<(Key, i64, String)> {
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        for g in &task.groups {
+            let Some(group) = self.net.groups.get(g) else {
+                continue;
+            };
+            for rule in &group.egress {
+                let Peer::Group(target) = rule.peer else {
+                    continue;
+                };
+                if task.groups.contains(&target) || !seen.insert((target, rule.from)) {
+                    continue;
+                }
+                if !self.ingress_allows(&[target], rule.from, task) {
+                    out.push((
+                        target,
+                        rule.from,
+                        format!(
+                            "its group {} has no ingress on {} from {} or the task's subnets",
+                            self.index.name(target),
+                            rule.from,
+                            self.group_names(&task.groups)
+                        ),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// What a task must not reach: the internet from every port, or the
+    /// internet at all where its environment blocks egress.
+    fn nothing_else(
+        &mut self,
+        key: Key,
+        what: &str,
+        task: &Consumer,
+        environment: Option<&str>,
+        at: Option<landfall_spec::Pointer>,
+    ) {
+        for g in &task.groups {
+            let Some(group) = self.net.groups.get(g) else {
+                continue;
+            };
+            let open = !group.egress_declared
+                || group.egress.iter().any(|r| {
+                    r.all_ports() && matches!(r.peer, Peer::Cidr(c) if c.prefix_len() == 0)
+                });
+            if open {
+                self.finding(
+                    key,
+                    format!(
+                        "{what} may send anything anywhere: security group {} allows egress on every port to 0.0.0.0/0",
+                        self.index.name(*g)
+                    ),
+                    format!(
+                        "declare egress to its dependencies and the VPC endpoints only (see {})",
+                        pages::SECURITY_GROUPS
+                    ),
+                    at.clone(),
+                );
+            }
+        }
+        let blocked = environment.is_some_and(|e| {
+            self.input
+                .model
+                .environments
+                .iter()
+                .any(|env| env.name == e && env.egress.mode == EgressMode::Blocked)
+        });
+        if blocked {
+            let leaking: Vec<String> = task
+                .subnets
+                .iter()
+                .filter(|subnet| {
+                    self.net
+                        .subnet_routes(**subnet)
+                        .iter()
+                        .any(|r| r.destination.is_some_and(|d| d.prefix_len() == 0))
+                })
+                .map(|subnet| self.index.name(*subnet))
+                .collect();
+            if !leaking.is_empty() {
+                self.finding(
+                    key,
+                    format!(
+                        "{what} has a route to the internet from subnet {}, and `{}` blocks egress",
+                        leaking.join(", "),
+                        environment.unwrap_or_default()
+                    ),
+                    "remove the default route of the subnets' route table; reach AWS through VPC endpoints".into(),
+                    at,
+                );
+            }
+        }
+    }
+
+    // ----- the firewall's return path -----
+
+    /// For every subnet whose internet traffic goes through a firewall
+    /// endpoint and on to a NAT gateway: the NAT gateway's route table
+    /// must send the replies back through the same AZ's firewall endpoint.
+    /// One finding per VPC and AZ.
+    fn symmetric_firewall_routes(&mut self) {
+        let index = self.index;
+        let mut missing: BTreeMap<(Key, String), (Key, Vec<Ipv4Net>)> = BTreeMap::new();
+        let mut subnets: Vec<(&Key, &network::Subnet)> = self.net.subnets.iter().collect();
+        subnets.sort_by_key(|(k, _)| **k);
+        for (key, subnet) in subnets {
+            let (Some(cidr), Some(_)) = (subnet.cidr, subnet.vpc) else {
+                continue;
+            };
+            let routes = self.net.subnet_routes(*key);
+            let Some(Hop::Firewall(fw)) =
+                Network::route_for(routes, Ipv4Net::default()).map(|r| &r.hop)
+            else {
+                continue;
+            };
+            let Some(firewall) = self.net.firewalls.get(fw) else {
+                continue;
+            };
+            let Some(fw_subnet) = firewall.subnet else {
+                continue;
+            };
+            let fw_routes = self.net.subnet_routes(fw_subnet);
+            let Some(Hop::Nat(nat)) =
+                Network::route_for(fw_routes, Ipv4Net::default()).map(|r| &r.hop)
+            else {
+                continue;
+            };
+            let back = self
+                .net
+                .nat_routes
+                .get(nat)
+                .and_then(|r| Network::route_for(r, cidr))
+                .map(|r| &r.hop);
+            let symmetric = matches!(back, Some(Hop::Firewall(f)) if self.same_az(*f, &subnet.az));
+            if !symmetric {
+                missing
+                    .entry((*nat, subnet.az.clone()))
+                    .or_insert((*fw, Vec::new()))
+                    .1
+                    .push(cidr);
+            }
+        }
+        for ((nat, az), (fw, cidrs)) in missing {
+            let list: Vec<String> = cidrs.iter().map(|c| format!("`{c}`")).collect();
+            self.finding(
+                nat,
+                format!(
+                    "replies to {} in {az} come back from NAT gateway {} without passing firewall {}: the NAT gateway's route table has no route for them through the firewall endpoint of {az}, and the stateful firewall drops what it sees one way only",
+                    list.join(", "),
+                    index.name(nat),
+                    index.name(fw)
+                ),
+                format!(
+                    "add a route per protected CIDR to the NAT gateway's route table (`RouteTableId` of a regional NAT gateway) through the firewall endpoint of the same AZ (see {} and {})",
+                    pages::ASYMMETRIC,
+                    pages::REGIONAL_NAT
+                ),
+                None,
+            );
+        }
+    }
+
+    fn same_az(&self, firewall: Key, az: &str) -> bool {
+        self.net
+            .firewalls
+            .get(&firewall)
+            .and_then(|f| f.subnet)
+            .and_then(|s| self.net.subnets.get(&s))
+            .is_some_and(|s| s.az == az)
+    }
+}
+
+fn region_of(index: &Index<'_>, key: Key) -> String {
+    match &index.stack(key).target {
+        landfall_graph::Target::Account { region, .. } => region.clone(),
+        landfall_graph::Target::StackSet(_) => String::new(),
+    }
+}
+
+/// What a task definition's containers need the agent to reach: CloudWatch
+/// Logs for `awslogs`, Secrets Manager or SSM for secrets.
+fn definition_needs(definition: &landfall_graph::Resource) -> Vec<Need> {
+    let mut out = Vec::new();
+    let containers = definition
+        .properties
+        .get("ContainerDefinitions")
+        .and_then(Value::as_array);
+    for container in containers.into_iter().flatten() {
+        if container["LogConfiguration"]["LogDriver"] == "awslogs" {
+            out.push(Need {
+                service: "logs".into(),
+                why: "the awslogs log driver",
+                page: pages::FARGATE_PV14,
+            });
+        }
+        for secret in container
+            .get("Secrets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let from = serde_json::to_string(&secret["ValueFrom"]).unwrap_or_default();
+            let service = if from.contains(":secretsmanager:") {
+                "secretsmanager"
+            } else if from.contains(":ssm:") || from.contains("parameter/") {
+                "ssm"
+            } else {
+                continue;
+            };
+            out.push(Need {
+                service: service.into(),
+                why: "secrets of its task definition",
+                page: pages::SECRETS,
+            });
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What a task role's actions call from inside the task (statements only
+/// reachable through another service, `kms:ViaService`, are that service's
+/// calls, not the task's).
+fn role_needs(index: &Index<'_>, stack: usize, definition: &landfall_graph::Resource) -> Vec<Need> {
+    let mut out = Vec::new();
+    let Some(role) = definition
+        .properties
+        .get("TaskRoleArn")
+        .and_then(|v| index.resource_of(stack, v))
+    else {
+        return out;
+    };
+    let policies = index
+        .resource(role)
+        .properties
+        .get("Policies")
+        .and_then(Value::as_array);
+    for policy in policies.into_iter().flatten() {
+        let statements = match &policy["PolicyDocument"]["Statement"] {
+            Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        for statement in &statements {
+            if statement["Effect"] != "Allow" {
+                continue;
+            }
+            let via_service = serde_json::to_string(&statement["Condition"])
+                .unwrap_or_default()
+                .contains("kms:ViaService");
+            let actions: Vec<&str> = match &statement["Action"] {
+                Value::String(a) => vec![a.as_str()],
+                Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            for action in actions {
+                let Some((prefix, _)) = action.split_once(':') else {
+                    continue;
+                };
+                if prefix == "kms" && via_service {
+                    continue;
+                }
+                if let Some((_, service)) = ACTION_ENDPOINTS.iter().find(|(p, _)| *p == prefix) {
+                    out.push(Need {
+                        service: (*service).into(),
+                        why: "actions of its task role",
+                        page: if matches!(*service, "s3" | "dynamodb") {
+                            pages::GATEWAY_ENDPOINTS
+                        } else {
+                            pages::ECS_ENDPOINTS
+                        },
+                    });
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }

@@ -202,6 +202,11 @@ pub enum ParameterValue {
     /// An output of another stack (which may be in another account or
     /// region), read once that stack is deployed.
     StackOutput { stack: String, output: String },
+    /// The id of the AWS-managed prefix list of this name
+    /// (`com.amazonaws.<region>.s3`) in the stack's region, looked up when
+    /// the stack deploys (the same id in every account of the region):
+    /// what a security group names to reach a gateway endpoint.
+    ManagedPrefixList(String),
 }
 
 /// A resource: one CloudFormation resource type instance.

@@ -22,7 +22,7 @@ use crate::error::{code_of, sdk_message, LiveError};
 use crate::journal::Journal;
 use crate::lockfile::{LockStatus, LockfileUse};
 use crate::org::{self, OrgState};
-use crate::params::{self, Facts, PlannedParameters, Read, Unresolved};
+use crate::params::{self, Facts, PlannedParameters, Read, StackFacts, Unresolved};
 use crate::plan::{
     plan_actions, plan_organization, plan_stacks, Change, LiveActions, LockfileAction, Plan,
 };
@@ -523,7 +523,9 @@ impl Engine {
             ParameterValue::AccountId(a) => org.account_id(a).unwrap_or("").to_owned(),
             ParameterValue::OrganizationId => org.organization_id.clone(),
             ParameterValue::OrganizationRootId => org.root_id.clone(),
-            ParameterValue::ResourceId { .. } | ParameterValue::StackOutput { .. } => String::new(),
+            ParameterValue::ResourceId { .. }
+            | ParameterValue::StackOutput { .. }
+            | ParameterValue::ManagedPrefixList(_) => String::new(),
         }
     }
 
@@ -587,6 +589,43 @@ impl Engine {
         }
     }
 
+    /// Looks up every AWS-managed prefix list of `names` not in `facts` yet,
+    /// by name, in its region (its id is the same in every account there).
+    async fn read_prefix_lists(&self, mgmt: &Clients, names: BTreeSet<String>, facts: &mut Facts) {
+        for name in names {
+            let key = params::prefix_list_fact(&name);
+            if facts.contains_key(&key) {
+                continue;
+            }
+            let Some(region) = params::prefix_list_region(&name) else {
+                facts.insert(key, Read::Absent);
+                continue;
+            };
+            let filter = aws_sdk_ec2::types::Filter::builder()
+                .name("prefix-list-name")
+                .values(name.clone())
+                .build();
+            let read = match mgmt
+                .in_region(region)
+                .ec2()
+                .describe_managed_prefix_lists()
+                .filters(filter)
+                .send()
+                .await
+            {
+                Ok(out) => match out.prefix_lists().iter().find_map(|p| p.prefix_list_id()) {
+                    Some(id) => Read::Deployed(StackFacts {
+                        resources: BTreeMap::new(),
+                        outputs: [("Id".to_owned(), id.to_owned())].into(),
+                    }),
+                    None => Read::Absent,
+                },
+                Err(e) => Read::Unreadable(sdk_message(&e)),
+            };
+            facts.insert(key, read);
+        }
+    }
+
     /// Every stack's parameters as far as they are known now: stacks read
     /// by parameters are read once each.
     async fn plan_parameters(&self, mgmt: &Clients, org: &OrgState) -> PlannedParameters {
@@ -606,6 +645,14 @@ impl Engine {
             self.read_referenced(mgmt, org, names, &mut facts).await;
             task.finish("done");
         }
+        let lists: BTreeSet<String> = self
+            .desired
+            .stacks
+            .iter()
+            .flat_map(params::managed_prefix_lists)
+            .map(str::to_owned)
+            .collect();
+        self.read_prefix_lists(mgmt, lists, &mut facts).await;
         let fixed = |v: &ParameterValue| self.fixed_value(org, v);
         self.desired
             .stacks
@@ -913,6 +960,12 @@ impl Engine {
                 .map(str::to_owned)
                 .collect();
             self.read_referenced(&mgmt, &org, names, &mut facts).await;
+            let lists: BTreeSet<String> = stacks
+                .iter()
+                .flat_map(|s| params::managed_prefix_lists(s))
+                .map(str::to_owned)
+                .collect();
+            self.read_prefix_lists(&mgmt, lists, &mut facts).await;
             let fixed = |v: &ParameterValue| self.fixed_value(&org, v);
             let mut jobs = Vec::new();
             let mut outcomes = Vec::new();

@@ -85,6 +85,49 @@ pub fn referenced_stacks(stack: &DesiredStack) -> Vec<&str> {
     out
 }
 
+/// The AWS-managed prefix lists `stack`'s parameters name, each once: read
+/// by their name ([`prefix_list_fact`]) before the stack's parameters are
+/// resolved.
+pub fn managed_prefix_lists(stack: &DesiredStack) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for (_, value) in &stack.parameters {
+        if let ParameterValue::ManagedPrefixList(name) = value {
+            if !out.contains(&name.as_str()) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+/// Where [`Facts`] keep what was read of an AWS-managed prefix list (its id
+/// is the output `Id`): beside the stacks, under a name no stack can have.
+pub fn prefix_list_fact(name: &str) -> String {
+    format!("managed-prefix-list:{name}")
+}
+
+/// The region of an AWS-managed prefix list's name
+/// (`com.amazonaws.<region>.<service>`).
+pub fn prefix_list_region(name: &str) -> Option<&str> {
+    name.strip_prefix("com.amazonaws.")?.split('.').next()
+}
+
+fn prefix_list_id(name: &str, facts: &Facts) -> Result<String, String> {
+    match facts.get(&prefix_list_fact(name)) {
+        Some(Read::Deployed(f)) => f
+            .outputs
+            .get("Id")
+            .filter(|id| !id.is_empty())
+            .cloned()
+            .ok_or_else(|| format!("AWS has no managed prefix list `{name}`")),
+        Some(Read::Absent) => Err(format!("AWS has no managed prefix list `{name}`")),
+        Some(Read::Unreadable(why)) => Err(format!(
+            "cannot read the managed prefix list `{name}`: {why}"
+        )),
+        None => Err(format!("the managed prefix list `{name}` was not read")),
+    }
+}
+
 fn referenced_stack(value: &ParameterValue) -> Option<&str> {
     match value {
         ParameterValue::ResourceId { stack, .. } | ParameterValue::StackOutput { stack, .. } => {
@@ -197,6 +240,17 @@ fn resolve(
         let wanted = match value {
             ParameterValue::ResourceId { stack, logical_id } => Wanted::Resource(stack, logical_id),
             ParameterValue::StackOutput { stack, output } => Wanted::Output(stack, output),
+            ParameterValue::ManagedPrefixList(list) => {
+                match prefix_list_id(list, facts) {
+                    Ok(id) => values.push((name.clone(), Planned::Known(id))),
+                    Err(problem) => problems.push(Unresolved {
+                        stack: stack.name.clone(),
+                        parameter: name.clone(),
+                        problem,
+                    }),
+                }
+                continue;
+            }
             other => {
                 values.push((name.clone(), Planned::Known(fixed(other))));
                 continue;
@@ -400,6 +454,44 @@ mod tests {
             ParameterValue::AccountId(a) => format!("id-of-{a}"),
             _ => "org".into(),
         }
+    }
+
+    #[test]
+    fn a_managed_prefix_list_is_read_by_its_name() {
+        let s3 = "com.amazonaws.eu-central-1.s3";
+        let app = consumer(vec![
+            (
+                "S3PrefixListId",
+                ParameterValue::ManagedPrefixList(s3.into()),
+            ),
+            ("Again", ParameterValue::ManagedPrefixList(s3.into())),
+        ]);
+        let d = desired(vec![stack("net", 0, account("network")), app.clone()]);
+        assert_eq!(managed_prefix_lists(&app), vec![s3]);
+        assert_eq!(prefix_list_region(s3), Some("eu-central-1"));
+        let mut facts = deployed();
+        facts.insert(
+            prefix_list_fact(s3),
+            Read::Deployed(StackFacts {
+                resources: BTreeMap::new(),
+                outputs: [("Id".to_owned(), "pl-6ea54007".to_owned())].into(),
+            }),
+        );
+        assert_eq!(
+            for_deploy(&d, &app, &fixed, &facts).unwrap(),
+            vec![
+                ("S3PrefixListId".to_owned(), "pl-6ea54007".to_owned()),
+                ("Again".to_owned(), "pl-6ea54007".to_owned()),
+            ]
+        );
+        // Not found: every parameter naming it is unresolved, with why.
+        facts.insert(prefix_list_fact(s3), Read::Absent);
+        let problems = for_plan(&d, &app, &fixed, &facts).unwrap_err();
+        assert_eq!(problems.len(), 2);
+        assert_eq!(
+            problems[0].problem,
+            "AWS has no managed prefix list `com.amazonaws.eu-central-1.s3`"
+        );
     }
 
     #[test]

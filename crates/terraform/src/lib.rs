@@ -261,6 +261,9 @@ fn parameter_resolution(value: &ParameterValue) -> Value {
         ParameterValue::StackOutput { stack, output } => {
             json!({ "resolve": "stack-output", "stack": stack, "output": output })
         }
+        ParameterValue::ManagedPrefixList(name) => {
+            json!({ "resolve": "managed-prefix-list", "name": name })
+        }
     }
 }
 

@@ -319,14 +319,26 @@ fn capacity(
         "AWS::IAM::InstanceProfile",
         json!({ "Path": ROLE_PATH, "Roles": [{ "Ref": "InstanceRole" }] }),
     );
+    // The ECS agent pulls images (ECR and S3, where the layers are), ships
+    // logs and fetches secrets for the tasks of its instance.
     let mut instance_egress: Vec<Value> = ctx
         .vpc_cidrs(place, TierKind::Endpoints)
         .iter()
         .map(|c| json!({ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": c, "Description": "interface endpoints (ECS, SSM, ECR, logs)" }))
         .collect();
-    if instance_egress.is_empty() {
-        instance_egress.push(json!({ "IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "127.0.0.1/32", "Description": "no egress" }));
-    }
+    let s3 = b.param(
+        "S3PrefixListId",
+        "The AWS-managed prefix list of s3 in the region",
+        landfall_graph::ParameterValue::ManagedPrefixList(format!(
+            "com.amazonaws.{}.s3",
+            place.region.name
+        )),
+    );
+    instance_egress.push(json!({
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "DestinationPrefixListId": { "Ref": s3 },
+        "Description": "S3 gateway endpoint (ECR image layers)"
+    }));
     b.add(
         "InstanceSecurityGroup",
         "AWS::EC2::SecurityGroup",

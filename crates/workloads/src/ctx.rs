@@ -359,13 +359,6 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
-    pub fn cidrs(&self, place: &Placement<'_>, kind: TierKind) -> Vec<String> {
-        self.subnets(place, kind)
-            .iter()
-            .map(|s| self.plan.subnet_cidr(s.id).to_string())
-            .collect()
-    }
-
     pub fn az_letter(&self, place: &Placement<'_>, az: usize) -> String {
         place
             .region

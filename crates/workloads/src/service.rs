@@ -58,6 +58,60 @@ fn other_group(
     json!({ "Ref": name })
 }
 
+/// Egress to the AWS APIs a task reaches without the internet. On Fargate
+/// platform version 1.4 image pulls, secrets and logs go through the task's
+/// own ENI: HTTPS to the interface endpoints (in the endpoints subnets of
+/// the VPC, shared with the account or not) and to S3's prefix list (ECR
+/// keeps image layers in S3, behind the gateway endpoint); DynamoDB's when
+/// the service uses a table.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-version-migration.html>
+/// <https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html>
+pub(crate) fn aws_api_egress(
+    ctx: &Ctx<'_>,
+    b: &mut Builder,
+    place: &Placement<'_>,
+    service: &Service,
+) -> Vec<Value> {
+    let mut egress: Vec<Value> = ctx
+        .vpc_cidrs(place, TierKind::Endpoints)
+        .into_iter()
+        .map(|c| json!({ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": c, "Description": "interface endpoints (ECR, logs, secrets, STS, KMS)" }))
+        .collect();
+    let dynamodb = service.data_stores.iter().any(|id| {
+        let store = ctx.model.data_store(*id);
+        store.environments.contains(&place.env.id)
+            && matches!(store.engine, Engine::Dynamodb { .. })
+    });
+    let mut gateways = vec![(
+        "s3",
+        "S3PrefixListId",
+        "S3 gateway endpoint (ECR image layers)",
+    )];
+    if dynamodb {
+        gateways.push((
+            "dynamodb",
+            "DynamoDbPrefixListId",
+            "DynamoDB gateway endpoint",
+        ));
+    }
+    for (service, param, description) in gateways {
+        let name = b.param(
+            param,
+            &format!("The AWS-managed prefix list of {service} in the region"),
+            ParameterValue::ManagedPrefixList(format!(
+                "com.amazonaws.{}.{service}",
+                place.region.name
+            )),
+        );
+        egress.push(json!({
+            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "DestinationPrefixListId": { "Ref": name },
+            "Description": description
+        }));
+    }
+    egress
+}
+
 pub(crate) fn build(
     ctx: &Ctx<'_>,
     place: &Placement<'_>,
@@ -87,12 +141,9 @@ pub(crate) fn build(
         .as_ref()
         .map_or_else(|| "${AWS::AccountId}".to_owned(), |p| format!("${{{p}}}"));
 
-    // Security group: exactly the declared dependencies.
-    let mut egress: Vec<Value> = ctx
-        .cidrs(place, TierKind::Endpoints)
-        .into_iter()
-        .map(|c| json!({ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": c, "Description": "interface endpoints (ECR, logs, STS, KMS)" }))
-        .collect();
+    // Security group: exactly the declared dependencies, and the AWS APIs
+    // the task reaches through VPC endpoints.
+    let mut egress = aws_api_egress(ctx, &mut b, place, service);
     let mut extra: Vec<(String, Value)> = Vec::new();
     for id in &service.data_stores {
         let store = model.data_store(*id);

@@ -24,18 +24,27 @@ use crate::unit::{resource, tags, ResourceExt, Unit};
 use crate::{params, Ctx};
 
 /// Interface endpoints every VPC gets where it has an endpoints tier: what
-/// Session Manager, ECR image pulls, CloudWatch Logs, KMS and STS need
-/// without a route to the internet.
-pub const INTERFACE_ENDPOINTS: [&str; 8] = [
+/// tasks reach without a route to the internet (Fargate platform version
+/// 1.4 pulls images, fetches secrets and ships logs through the task's ENI:
+/// ECR, CloudWatch Logs, Secrets Manager and SSM parameters; task roles call
+/// KMS and STS), and Session Manager's three.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-version-migration.html>
+pub const INTERFACE_ENDPOINTS: [&str; 9] = [
     "ec2messages",
     "ecr.api",
     "ecr.dkr",
     "kms",
     "logs",
+    "secretsmanager",
     "ssm",
     "ssmmessages",
     "sts",
 ];
+/// Interface endpoints of the ECS agent, added where the VPC runs ECS on
+/// EC2 (metal capacity in placement groups): container instances without
+/// internet egress register and report through them.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html>
+pub const ECS_AGENT_ENDPOINTS: [&str; 3] = ["ecs", "ecs-agent", "ecs-telemetry"];
 /// Gateway endpoints (free, attached to every route table).
 pub const GATEWAY_ENDPOINTS: [&str; 2] = ["dynamodb", "s3"];
 
@@ -82,6 +91,13 @@ fn subnet_id(ctx: &Ctx<'_>, subnet: &Subnet, az: &str) -> String {
         ]),
         None => logical_id(&["Subnet", &tier.name, &az_letter(az)]),
     }
+}
+
+/// The endpoint id of a one-AZ firewall: `EndpointIds` lists `az:vpce-id`.
+fn firewall_endpoint(firewall: &str) -> Value {
+    json!({
+        "Fn::Select": [1, { "Fn::Split": [":", { "Fn::Select": [0, { "Fn::GetAtt": [firewall, "EndpointIds"] }] }] }]
+    })
 }
 
 fn route_table_id(tier: &str, az: &str) -> String {
@@ -445,9 +461,7 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
                         let Some(fw) = firewall_of_az.get(&az_index) else {
                             continue;
                         };
-                        props["VpcEndpointId"] = json!({
-                            "Fn::Select": [1, { "Fn::Split": [":", { "Fn::Select": [0, { "Fn::GetAtt": [fw, "EndpointIds"] }] }] }]
-                        });
+                        props["VpcEndpointId"] = firewall_endpoint(fw);
                     }
                     _ => continue,
                 }
@@ -458,6 +472,44 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
                 }
                 unit.add(r);
             }
+        }
+    }
+
+    // Replies through the firewall too: a regional NAT gateway routes the
+    // replies it translates back by its own route table (`RouteTableId`),
+    // and the stateful firewall drops a flow it sees in one direction only.
+    // So every subnet whose internet traffic leaves through its AZ's
+    // firewall endpoint gets a route there in the NAT gateway's table.
+    // <https://docs.aws.amazon.com/network-firewall/latest/developerguide/asymmetric-routing.html>
+    // <https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html>
+    if egress.is_some_and(|e| e.nat_gateway) {
+        for subnet in subnets {
+            let inspected = plan
+                .routes(env.id, subnet.tier)
+                .iter()
+                .any(|r| r.target == RouteTarget::FirewallEndpoint);
+            let Some(fw) = firewall_of_az.get(&subnet.az).filter(|_| inspected) else {
+                continue;
+            };
+            let Some(fw_tier) = firewall_tier else {
+                continue;
+            };
+            let az = region.azs.get(subnet.az).map_or("", String::as_str);
+            let id = subnet_id(ctx, subnet, az);
+            unit.add(
+                resource(
+                    format!("{id}ReturnRoute"),
+                    "AWS::EC2::Route",
+                    json!({
+                        "RouteTableId": { "Fn::GetAtt": ["NatGateway", "RouteTableId"] },
+                        "DestinationCidrBlock": plan.subnet_cidr(subnet.id).to_string(),
+                        "VpcEndpointId": firewall_endpoint(fw),
+                    }),
+                )
+                // With the firewall: `EndpointIds` is a list, which no
+                // stack output can carry to another stack.
+                .at(&["core", &fw_tier.name]),
+            );
         }
     }
 
@@ -488,7 +540,17 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
                 )
                 .at(&["core", &ep_tier.name]),
             );
-            for service in INTERFACE_ENDPOINTS {
+            // Metal capacity runs in the domains' placement groups.
+            let ec2_capacity = plan.placement_groups.iter().any(|g| g.vpc == vpc.id);
+            let agent: &[&str] = if ec2_capacity {
+                &ECS_AGENT_ENDPOINTS
+            } else {
+                &[]
+            };
+            let mut services: Vec<&str> =
+                INTERFACE_ENDPOINTS.iter().chain(agent).copied().collect();
+            services.sort_unstable();
+            for service in services {
                 unit.add(
                     resource(
                         logical_id(&["Endpoint", service]),

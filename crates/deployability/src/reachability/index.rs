@@ -1,0 +1,232 @@
+//! The graph indexed once for reachability: resources by stack and logical
+//! id, exports by name, and a resolver that follows `Ref`, `Fn::GetAtt`,
+//! `Fn::ImportValue` and stack parameters the deployer fills (a resource id
+//! or an output of another stack) to the resource or literal behind them.
+
+use std::collections::HashMap;
+
+use landfall_graph::{Graph, ParameterValue, Resource, Stack};
+use serde_json::Value;
+
+/// A resource of the graph: (stack index, resource index).
+pub type Key = (usize, usize);
+
+/// What a property value stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved<'g> {
+    /// A resource, with the attribute read (`None` for `Ref`).
+    Resource(Key, Option<&'g str>),
+    /// A value known offline (an `Fn::Sub` string keeps its `${...}`).
+    Literal(String),
+    /// A pseudo parameter, or something only AWS knows.
+    Unknown,
+}
+
+pub struct Index<'g> {
+    pub graph: &'g Graph,
+    stacks: HashMap<&'g str, usize>,
+    resources: Vec<HashMap<&'g str, usize>>,
+    exports: HashMap<&'g str, (usize, &'g Value)>,
+}
+
+/// References are followed at most this deep (a cycle is a graph bug that
+/// `Graph::check` reports; here it only stops the walk).
+const MAX_DEPTH: u8 = 8;
+
+impl<'g> Index<'g> {
+    pub fn new(graph: &'g Graph) -> Self {
+        let mut stacks = HashMap::with_capacity(graph.stacks.len());
+        let mut resources = Vec::with_capacity(graph.stacks.len());
+        let mut exports = HashMap::new();
+        for (i, stack) in graph.stacks.iter().enumerate() {
+            stacks.insert(stack.name.as_str(), i);
+            resources.push(
+                stack
+                    .resources
+                    .iter()
+                    .enumerate()
+                    .map(|(j, r)| (r.logical_id.as_str(), j))
+                    .collect(),
+            );
+            for output in &stack.outputs {
+                if let Some(name) = &output.export {
+                    exports.insert(name.as_str(), (i, &output.value));
+                }
+            }
+        }
+        Self {
+            graph,
+            stacks,
+            resources,
+            exports,
+        }
+    }
+
+    pub fn stack(&self, key: Key) -> &'g Stack {
+        &self.graph.stacks[key.0]
+    }
+
+    pub fn resource(&self, key: Key) -> &'g Resource {
+        &self.graph.stacks[key.0].resources[key.1]
+    }
+
+    /// A resource's logical id and stack, as findings name it.
+    pub fn name(&self, key: Key) -> String {
+        format!(
+            "`{}` (stack `{}`)",
+            self.resource(key).logical_id,
+            self.stack(key).name
+        )
+    }
+
+    fn lookup(&self, stack: usize, logical_id: &str) -> Option<Key> {
+        self.resources[stack]
+            .get(logical_id)
+            .map(|&index| (stack, index))
+    }
+
+    /// What `value`, a property of a resource in stack `stack`, stands for.
+    pub fn resolve(&self, stack: usize, value: &'g Value) -> Resolved<'g> {
+        self.resolve_at(stack, value, 0)
+    }
+
+    fn resolve_at(&self, stack: usize, value: &'g Value, depth: u8) -> Resolved<'g> {
+        if depth > MAX_DEPTH {
+            return Resolved::Unknown;
+        }
+        match value {
+            Value::String(s) => Resolved::Literal(s.clone()),
+            Value::Number(n) => Resolved::Literal(n.to_string()),
+            Value::Bool(b) => Resolved::Literal(b.to_string()),
+            Value::Object(map) if map.len() == 1 => {
+                if let Some(Value::String(name)) = map.get("Ref") {
+                    return self.resolve_name(stack, name, None, depth);
+                }
+                if let Some(Value::Array(parts)) = map.get("Fn::GetAtt") {
+                    if let (Some(name), Some(attribute)) = (
+                        parts.first().and_then(Value::as_str),
+                        parts.get(1).and_then(Value::as_str),
+                    ) {
+                        return self.resolve_name(stack, name, Some(attribute), depth);
+                    }
+                }
+                if let Some(Value::String(export)) = map.get("Fn::ImportValue") {
+                    return match self.exports.get(export.as_str()) {
+                        Some(&(other, value)) => self.resolve_at(other, value, depth + 1),
+                        None => Resolved::Unknown,
+                    };
+                }
+                match map.get("Fn::Sub") {
+                    Some(Value::String(text)) => Resolved::Literal(text.clone()),
+                    Some(Value::Array(items)) => items
+                        .first()
+                        .and_then(Value::as_str)
+                        .map_or(Resolved::Unknown, |t| Resolved::Literal(t.to_owned())),
+                    _ => Resolved::Unknown,
+                }
+            }
+            _ => Resolved::Unknown,
+        }
+    }
+
+    fn resolve_name(
+        &self,
+        stack: usize,
+        name: &'g str,
+        attribute: Option<&'g str>,
+        depth: u8,
+    ) -> Resolved<'g> {
+        if let Some(key) = self.lookup(stack, name) {
+            return Resolved::Resource(key, attribute);
+        }
+        let Some(parameter) = self.graph.stacks[stack]
+            .parameters
+            .iter()
+            .find(|p| p.name == name)
+        else {
+            return Resolved::Unknown;
+        };
+        match &parameter.value {
+            ParameterValue::Literal(v) => Resolved::Literal(v.clone()),
+            ParameterValue::ResourceId { stack, logical_id } => self
+                .stacks
+                .get(stack.as_str())
+                .and_then(|&s| self.lookup(s, logical_id))
+                .map_or(Resolved::Unknown, |key| Resolved::Resource(key, None)),
+            ParameterValue::StackOutput { stack, output } => {
+                let Some(&other) = self.stacks.get(stack.as_str()) else {
+                    return Resolved::Unknown;
+                };
+                match self.graph.stacks[other]
+                    .outputs
+                    .iter()
+                    .find(|o| o.name == *output)
+                {
+                    Some(o) => self.resolve_at(other, &o.value, depth + 1),
+                    None => Resolved::Unknown,
+                }
+            }
+            _ => Resolved::Unknown,
+        }
+    }
+
+    /// The resource `value` stands for, whatever attribute it reads.
+    pub fn resource_of(&self, stack: usize, value: &'g Value) -> Option<Key> {
+        match self.resolve(stack, value) {
+            Resolved::Resource(key, _) => Some(key),
+            _ => None,
+        }
+    }
+
+    /// Every resource a value mentions anywhere inside it (for values built
+    /// from several intrinsics, like a firewall endpoint id cut out of
+    /// `EndpointIds`), with the attribute read.
+    pub fn mentioned(&self, stack: usize, value: &'g Value) -> Vec<(Key, Option<&'g str>)> {
+        let mut out = Vec::new();
+        self.mentioned_into(stack, value, &mut out);
+        out
+    }
+
+    fn mentioned_into(
+        &self,
+        stack: usize,
+        value: &'g Value,
+        out: &mut Vec<(Key, Option<&'g str>)>,
+    ) {
+        match value {
+            Value::Object(map) if map.len() == 1 && !map.contains_key("Fn::Sub") => {
+                if let Resolved::Resource(key, attribute) = self.resolve(stack, value) {
+                    out.push((key, attribute));
+                    return;
+                }
+                for v in map.values() {
+                    self.mentioned_into(stack, v, out);
+                }
+            }
+            Value::Object(map) => {
+                for v in map.values() {
+                    self.mentioned_into(stack, v, out);
+                }
+            }
+            Value::Array(items) => {
+                for v in items {
+                    self.mentioned_into(stack, v, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The resources of one type, across every stack, in graph order.
+    pub fn of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (Key, &'g Resource)> + 'a {
+        let graph = self.graph;
+        graph.stacks.iter().enumerate().flat_map(move |(s, stack)| {
+            stack
+                .resources
+                .iter()
+                .enumerate()
+                .filter(move |(_, r)| r.kind == kind)
+                .map(move |(i, r)| ((s, i), r))
+        })
+    }
+}

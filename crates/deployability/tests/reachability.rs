@@ -1,0 +1,462 @@
+//! Reachability over the compiled platform and over fixtures that each
+//! reproduce one defect real AWS only shows at deploy time.
+//!
+//! AWS pages behind the facts encoded here:
+//! - Fargate platform version 1.4 pulls images, fetches secrets and ships
+//!   logs through the task's ENI, which needs the ECR endpoints and the S3
+//!   gateway endpoint:
+//!   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-version-migration.html>,
+//!   <https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html>
+//! - ECS on EC2 without internet egress needs the `ecs`, `ecs-agent` and
+//!   `ecs-telemetry` endpoints:
+//!   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html>
+//! - Network Firewall drops traffic it sees in one direction only:
+//!   <https://docs.aws.amazon.com/network-firewall/latest/developerguide/asymmetric-routing.html>;
+//!   a regional NAT gateway routes replies by its own route table:
+//!   <https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html>
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::OnceLock;
+
+use landfall_deployability::{reachability, Finding, Input};
+use landfall_graph::{Graph, Stack};
+use landfall_model::Model;
+use landfall_netplan::AddressPlan;
+use landfall_rules::ScpSet;
+use serde_json::{json, Value};
+
+struct Platform {
+    model: Model,
+    plan: AddressPlan,
+    scps: ScpSet,
+    graph: Graph,
+}
+
+impl Platform {
+    fn check(&self) -> Vec<Finding> {
+        reachability::check(&Input {
+            model: &self.model,
+            plan: &self.plan,
+            scps: &self.scps,
+            graph: &self.graph,
+        })
+    }
+
+    fn check_graph(&self, graph: &Graph) -> Vec<Finding> {
+        reachability::check(&Input {
+            model: &self.model,
+            plan: &self.plan,
+            scps: &self.scps,
+            graph,
+        })
+    }
+}
+
+fn compile(mut resolved: landfall_model::Resolved) -> Platform {
+    let lockfile = landfall_synth::platform::lockfile_text(None).unwrap();
+    let compiled = landfall_synth::platform::compile(&mut resolved, lockfile, Default::default())
+        .expect("the platform compiles");
+    let model = resolved.model.expect("the spec resolves");
+    let mut graph = compiled.graph;
+    let workloads = landfall_workloads::build(&model, &compiled.plan, &graph, &Default::default())
+        .unwrap_or_else(|p| panic!("workloads: {p:?}"));
+    graph.stacks.extend(workloads);
+    Platform {
+        model,
+        plan: compiled.plan,
+        scps: compiled.scps,
+        graph,
+    }
+}
+
+/// The reference platform with its workload layer, compiled once.
+fn reference() -> &'static Platform {
+    static P: OnceLock<Platform> = OnceLock::new();
+    P.get_or_init(|| compile(landfall_model::reference()))
+}
+
+fn summary(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .take(20)
+        .map(|f| format!("{} {:?}: {}", f.stack, f.resource, f.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_reference_platform_reaches_everything_it_must() {
+    let findings = reference().check();
+    assert!(
+        findings.is_empty(),
+        "{} findings, first:\n{}",
+        findings.len(),
+        summary(&findings)
+    );
+}
+
+/// The stack of the first service matching `pred`, by name.
+fn service_stack(graph: &Graph, pred: impl Fn(&Stack) -> bool) -> String {
+    graph
+        .stacks
+        .iter()
+        .filter(|s| s.resource("Service").is_some() && s.resource("TaskDefinition").is_some())
+        .find(|s| pred(s))
+        .expect("a service stack")
+        .name
+        .clone()
+}
+
+fn fargate(stack: &Stack) -> bool {
+    stack.resource("TaskDefinition").unwrap().properties["RequiresCompatibilities"][0] == "FARGATE"
+}
+
+fn stack_mut<'a>(graph: &'a mut Graph, name: &str) -> &'a mut Stack {
+    graph.stacks.iter_mut().find(|s| s.name == name).unwrap()
+}
+
+fn egress_of<'a>(stack: &'a mut Stack, logical_id: &str) -> &'a mut Vec<Value> {
+    let r = stack
+        .resources
+        .iter_mut()
+        .find(|r| r.logical_id == logical_id)
+        .unwrap();
+    r.properties
+        .get_mut("SecurityGroupEgress")
+        .and_then(Value::as_array_mut)
+        .unwrap()
+}
+
+fn messages_of<'a>(findings: &'a [Finding], stack: &str) -> Vec<&'a str> {
+    findings
+        .iter()
+        .filter(|f| f.stack == stack)
+        .map(|f| f.message.as_str())
+        .collect()
+}
+
+/// Item 5 of the deploy-time defects: on Fargate 1.4 a task whose group
+/// lets no HTTPS out cannot pull its image or ship its logs
+/// (`ResourceInitializationError`, then the circuit breaker rolls back).
+#[test]
+fn a_task_group_without_https_egress_names_the_ecr_and_logs_hops() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    let name = service_stack(&graph, fargate);
+    egress_of(stack_mut(&mut graph, &name), "SecurityGroup").retain(|rule| rule["FromPort"] != 443);
+    let findings = p.check_graph(&graph);
+    let messages = messages_of(&findings, &name);
+    for service in ["ecr.api", "ecr.dkr", "logs"] {
+        assert!(
+            messages.iter().any(|m| m.contains(&format!(
+                "cannot reach `{service}`: security group `SecurityGroup` (stack `{name}`), `TasksOfTheLoadBalancer`"
+            )) && m.contains(&format!("has no egress on 443 to the `{service}` endpoint's group"))),
+            "{service} not named: {messages:#?}"
+        );
+    }
+    assert!(messages
+        .iter()
+        .any(|m| m.contains("cannot reach `s3`") && m.contains("prefix list")));
+    // Only that service is affected, once per hop.
+    assert!(
+        findings.iter().all(|f| f.stack == name),
+        "{}",
+        summary(&findings)
+    );
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| m.contains("cannot reach `ecr.dkr`"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn without_the_s3_prefix_list_image_layers_are_out_of_reach() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    let name = service_stack(&graph, fargate);
+    egress_of(stack_mut(&mut graph, &name), "SecurityGroup")
+        .retain(|rule| rule.get("DestinationPrefixListId").is_none());
+    let findings = p.check_graph(&graph);
+    assert_eq!(findings.len(), 1, "{}", summary(&findings));
+    assert!(findings[0]
+        .message
+        .contains("cannot reach `s3`: security group `SecurityGroup`"));
+    assert!(findings[0]
+        .message
+        .contains("has no egress on 443 to the `s3` prefix list"));
+    assert!(findings[0].message.contains("(image pulls)"));
+}
+
+#[test]
+fn an_endpoint_group_that_lets_nothing_in_is_named() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    let network = "meridian-network-dev-eu-central-1-core";
+    let sg = stack_mut(&mut graph, network)
+        .resources
+        .iter_mut()
+        .find(|r| r.logical_id == "EndpointsSecurityGroup")
+        .unwrap();
+    sg.properties["SecurityGroupIngress"][0]["CidrIp"] = json!("10.255.0.0/24");
+    let findings = p.check_graph(&graph);
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f.stack.contains("-dev")),
+        "{}",
+        summary(&findings)
+    );
+    assert!(findings.iter().any(|f| f.message.contains(&format!(
+        "the `ecr.dkr` endpoint's group `EndpointsSecurityGroup` (stack `{network}`) has no ingress on 443 from"
+    ))));
+}
+
+#[test]
+fn an_endpoint_without_private_dns_is_named() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    let network = "meridian-network-staging-eu-central-1-core";
+    let endpoint = stack_mut(&mut graph, network)
+        .resources
+        .iter_mut()
+        .find(|r| r.logical_id == "EndpointLogs")
+        .expect("the logs endpoint");
+    endpoint.properties["PrivateDnsEnabled"] = json!(false);
+    let findings = p.check_graph(&graph);
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f
+            .message
+            .contains("cannot reach `logs`: the `logs` endpoint `EndpointLogs`")
+            && f.message.contains("has private DNS off")),
+        "{}",
+        summary(&findings)
+    );
+}
+
+/// Item 6: ECS on EC2 in a VPC without internet egress registers its
+/// container instances through the `ecs`, `ecs-agent` and `ecs-telemetry`
+/// endpoints; without them metal capacity never runs a task.
+#[test]
+fn metal_capacity_without_the_ecs_endpoints_names_each_one() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    let agent = ["EndpointEcs", "EndpointEcsAgent", "EndpointEcsTelemetry"];
+    let mut removed = 0;
+    for stack in graph
+        .stacks
+        .iter_mut()
+        .filter(|s| s.name.contains("-network-"))
+    {
+        let before = stack.resources.len();
+        stack
+            .resources
+            .retain(|r| !agent.contains(&r.logical_id.as_str()));
+        removed += before - stack.resources.len();
+    }
+    assert!(
+        removed > 0,
+        "the reference platform has ECS agent endpoints"
+    );
+    let findings = p.check_graph(&graph);
+    assert!(!findings.is_empty());
+    for service in ["ecs", "ecs-agent", "ecs-telemetry"] {
+        assert!(
+            findings.iter().any(
+                |f| f.message.contains("the ECS container instances of stack")
+                    && f.message.contains(&format!(
+                        "cannot reach `{service}`: no `{service}` endpoint in VPC"
+                    ))
+            ),
+            "{service}: {}",
+            summary(&findings)
+        );
+    }
+    // Dev has no route out at all; prod and staging route to the firewall,
+    // whose allow-list has no AWS domain.
+    assert!(findings
+        .iter()
+        .any(|f| f.message.contains("has no route out")));
+    assert!(findings.iter().any(|f| f
+        .message
+        .contains("`ecs.eu-central-1.amazonaws.com` is not on the egress allow-list of firewall")));
+    assert!(findings
+        .iter()
+        .all(|f| f.message.contains("ECS container instances")));
+}
+
+/// Item 15: the regional NAT gateway sends replies straight back to the
+/// application subnets unless its own route table sends them through the
+/// firewall endpoint of their AZ; the stateful firewall drops them.
+#[test]
+fn an_asymmetric_firewall_route_is_named_per_vpc_and_az() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    for stack in graph
+        .stacks
+        .iter_mut()
+        .filter(|s| s.name.contains("-network-"))
+    {
+        stack
+            .resources
+            .retain(|r| !r.logical_id.ends_with("ReturnRoute"));
+    }
+    let findings = p.check_graph(&graph);
+    // Prod in two regions and staging in one inspect egress, 3 AZs each.
+    assert_eq!(findings.len(), 9, "{}", summary(&findings));
+    let f = findings
+        .iter()
+        .find(|f| {
+            f.stack == "meridian-network-prod-eu-central-1-core"
+                && f.message.contains("in eu-central-1a")
+        })
+        .expect("prod eu-central-1a");
+    assert_eq!(f.resource.as_deref(), Some("NatGateway"));
+    assert!(
+        f.message.contains("without passing firewall `FirewallA`"),
+        "{}",
+        f.message
+    );
+    assert!(f.help.contains("asymmetric-routing"));
+}
+
+#[test]
+fn a_return_route_through_another_azs_firewall_is_still_asymmetric() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    let network = "meridian-network-staging-eu-central-1-core";
+    let mut moved = 0;
+    for stack in graph
+        .stacks
+        .iter_mut()
+        .filter(|s| s.name.starts_with("meridian-network-staging-eu-central-1"))
+    {
+        for r in stack
+            .resources
+            .iter_mut()
+            .filter(|r| r.logical_id.ends_with("BReturnRoute"))
+        {
+            let text = serde_json::to_string(&r.properties["VpcEndpointId"]).unwrap();
+            r.properties["VpcEndpointId"] =
+                serde_json::from_str(&text.replace("FirewallB", "FirewallA")).unwrap();
+            moved += 1;
+        }
+    }
+    assert!(moved > 0);
+    let findings = p.check_graph(&graph);
+    assert_eq!(findings.len(), 1, "{}", summary(&findings));
+    assert_eq!(findings[0].stack, network);
+    assert!(findings[0].message.contains("in eu-central-1b"));
+}
+
+#[test]
+fn a_route_out_of_a_dev_subnet_is_named_because_dev_blocks_egress() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    let network = "meridian-network-dev-eu-central-1-core";
+    let stack = stack_mut(&mut graph, network);
+    let table = stack
+        .resources
+        .iter()
+        .find(|r| r.kind == "AWS::EC2::RouteTable" && r.logical_id.starts_with("RouteTableApp"))
+        .unwrap()
+        .logical_id
+        .clone();
+    let mut route = landfall_graph::Resource::new("LeakDefault", "AWS::EC2::Route");
+    route.properties = json!({
+        "RouteTableId": { "Ref": table },
+        "DestinationCidrBlock": "0.0.0.0/0",
+        "GatewayId": "igw-0123456789abcdef0"
+    })
+    .as_object()
+    .unwrap()
+    .clone();
+    stack.resources.push(route);
+    let findings = p.check_graph(&graph);
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f
+            .message
+            .contains("has a route to the internet from subnet")
+            && f.message.contains("`dev` blocks egress")),
+        "{}",
+        summary(&findings)
+    );
+}
+
+#[test]
+fn a_task_group_open_to_everything_is_named() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    let name = service_stack(&graph, fargate);
+    egress_of(stack_mut(&mut graph, &name), "SecurityGroup")
+        .push(json!({ "IpProtocol": "-1", "CidrIp": "0.0.0.0/0" }));
+    let findings = p.check_graph(&graph);
+    assert_eq!(findings.len(), 1, "{}", summary(&findings));
+    assert!(findings[0].message.contains("may send anything anywhere"));
+}
+
+#[test]
+fn a_dependency_whose_group_lets_the_caller_in_nowhere_is_named() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    // A service calling a service of its own domain: the load balancer's
+    // ingress rule for it is a separate resource in its stack.
+    let name = service_stack(&graph, |s| s.resource("ToLoadBalancer").is_some());
+    stack_mut(&mut graph, &name)
+        .resources
+        .retain(|r| r.logical_id != "ToLoadBalancer");
+    let findings = p.check_graph(&graph);
+    assert_eq!(findings.len(), 1, "{}", summary(&findings));
+    assert!(findings[0]
+        .message
+        .contains("cannot reach its dependency `LoadBalancerSecurityGroup`"));
+    assert!(findings[0].message.contains("on port 80: its group"));
+    assert!(findings[0].message.contains("has no ingress on 80 from"));
+}
+
+/// Without an endpoint, an AWS API is reached through the firewall only
+/// when its domain is on the allow-list and the group lets HTTPS out.
+#[test]
+fn without_an_endpoint_the_firewall_allow_list_decides() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    let network = "meridian-network-prod-eu-west-1-core";
+    stack_mut(&mut graph, network)
+        .resources
+        .retain(|r| r.logical_id != "EndpointSts");
+    // Nothing uses STS from inside a task: no finding.
+    assert!(p.check_graph(&graph).is_empty());
+
+    stack_mut(&mut graph, network)
+        .resources
+        .retain(|r| r.logical_id != "EndpointLogs");
+    let findings = p.check_graph(&graph);
+    assert!(!findings.is_empty());
+    assert!(findings.iter().all(|f| f.message.contains(
+        "no `logs` endpoint in VPC `Vpc` (stack `meridian-network-prod-eu-west-1-core`), and `logs.eu-west-1.amazonaws.com` is not on the egress allow-list"
+    )), "{}", summary(&findings));
+
+    // The domain allowed: now the task groups are what stops it.
+    let domains = stack_mut(&mut graph, network)
+        .resources
+        .iter_mut()
+        .find(|r| r.logical_id == "AllowedDomains")
+        .unwrap();
+    domains.properties["RuleGroup"]["RulesSource"]["RulesSourceList"]["Targets"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!(".amazonaws.com"));
+    let findings = p.check_graph(&graph);
+    assert!(!findings.is_empty());
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.message.contains("has no egress on 443 to the internet")),
+        "{}",
+        summary(&findings)
+    );
+}
