@@ -57,17 +57,40 @@ pub struct Finding {
     pub at: Option<Pointer>,
 }
 
+/// Checks whose rule AWS's documentation leaves in real doubt: their
+/// findings are warnings that say so, and do not fail `landfall check`.
+/// Each entry gives the reason and the pages that disagree.
+pub const DOUBTFUL: &[(&str, &str)] = &[(
+    "deploy::vpc-origin-account",
+    "AWS's documentation leaves this in doubt: the VPC origins page asks for the origin in the distribution's account, while CloudFront's resource-sharing page describes VPC origins with shared VPCs (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html, https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/sharing-resources.html); see docs/deployability.md",
+)];
+
 impl Finding {
-    /// The finding as a diagnostic located in the spec.
+    /// Whether AWS's documentation says for certain that the deploy fails
+    /// (see [`DOUBTFUL`]).
+    pub fn is_certain(&self) -> bool {
+        !DOUBTFUL.iter().any(|(code, _)| *code == self.code)
+    }
+
+    /// The finding as a diagnostic located in the spec: an error, or a
+    /// warning with the doubt explained for a [`DOUBTFUL`] check.
     pub fn to_diagnostic(&self, spec: &LoadedSpec) -> Diagnostic {
         let span = self.at.as_ref().and_then(|at| spec.span(at));
         let message = match &self.resource {
             Some(r) => format!("stack `{}`, resource `{r}`: {}", self.stack, self.message),
             None => format!("stack `{}`: {}", self.stack, self.message),
         };
-        let mut d = Diagnostic::error(self.code, message)
-            .with_optional_label(span, "declared here")
-            .with_help(self.help.clone());
+        let doubt = DOUBTFUL.iter().find(|(code, _)| *code == self.code);
+        let help = match doubt {
+            Some((_, why)) => format!("{} ({why})", self.help),
+            None => self.help.clone(),
+        };
+        let d = if doubt.is_some() {
+            Diagnostic::warning(self.code, message)
+        } else {
+            Diagnostic::error(self.code, message)
+        };
+        let mut d = d.with_optional_label(span, "declared here").with_help(help);
         if let (None, Some(at)) = (span, &self.at) {
             d = d.in_file(at.file);
         }

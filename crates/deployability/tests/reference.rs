@@ -35,9 +35,34 @@ fn reference_platform_findings_are_printed() {
 /// platform. Enable once the platform fixes (deploy roles, SCP exemptions,
 /// inputs, images, engines) are in.
 #[test]
-#[ignore = "the reference platform still has deploy-time findings; enable when they are fixed"]
 fn reference_platform_has_no_deploy_time_findings() {
     let platform = common::reference();
     let findings = landfall_deployability::check(&platform.input());
-    assert!(findings.is_empty(), "{:?}", common::counts(&findings));
+    let certain: Vec<_> = findings.iter().filter(|f| f.is_certain()).collect();
+    assert!(certain.is_empty(), "{:?}", common::counts(&findings));
+    // What AWS's documentation leaves in doubt (issue: CloudFront VPC
+    // origins on load balancers in subnets shared through RAM) is reported
+    // as a warning: exactly the public services' distributions.
+    let doubtful: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f.code, f.stack.as_str()))
+        .collect();
+    assert_eq!(
+        doubtful,
+        [
+            (
+                "deploy::vpc-origin-account",
+                "meridian-workloads-market-data-prod"
+            ),
+            (
+                "deploy::vpc-origin-account",
+                "meridian-workloads-market-data-prod-eu-west-1"
+            ),
+            ("deploy::vpc-origin-account", "meridian-workloads-web-prod"),
+            (
+                "deploy::vpc-origin-account",
+                "meridian-workloads-web-prod-eu-west-1"
+            ),
+        ]
+    );
 }

@@ -1595,13 +1595,20 @@ impl Engine {
                 if attached.contains(target_id) {
                     continue;
                 }
-                match org
-                    .attach_policy()
-                    .policy_id(&id)
-                    .target_id(target_id)
-                    .send()
-                    .await
-                {
+                // EnablePolicyType is asynchronous: an attachment right
+                // after it can fail until the policy type is on.
+                let attached = crate::retry::until_settled(
+                    crate::retry::Settle::default(),
+                    crate::retry::ORGANIZATION_NOT_YET,
+                    || {
+                        org.attach_policy()
+                            .policy_id(&id)
+                            .target_id(target_id)
+                            .send()
+                    },
+                )
+                .await;
+                match attached {
                     Ok(_) => report
                         .applied
                         .push(format!("attach SCP `{}` to `{target}`", scp.name)),
