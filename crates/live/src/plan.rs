@@ -1118,6 +1118,7 @@ mod tests {
             delegated: [("config.amazonaws.com".to_owned(), "000000000001".to_owned())].into(),
             guardduty_admins: [("eu-central-1".to_owned(), "000000000001".to_owned())].into(),
             stacksets_access: Some(true),
+            ..LiveActions::default()
         };
         let mut p = Plan::default();
         plan_actions(&d, &actions, &org, &live, &mut p);
@@ -1128,5 +1129,76 @@ mod tests {
                 regions: vec!["eu-west-1".into()]
             }]
         );
+    }
+
+    #[test]
+    fn per_region_security_administrators_and_auto_enable_are_planned_until_live() {
+        // GuardDuty's and Security Hub's administrators are per region
+        // (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_organizations.html,
+        // https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html),
+        // and GuardDuty reaches every member only with the organization
+        // configuration set from the administrator
+        // (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_UpdateOrganizationConfiguration.html).
+        use landfall_graph::OrganizationAction as A;
+        let mut d = desired();
+        d.regions = vec!["eu-central-1".into(), "eu-west-1".into()];
+        let org = org_with(2);
+        let mut actions = Vec::new();
+        for region in ["eu-central-1", "eu-west-1"] {
+            actions.push(A::EnableGuardDutyAdminInRegion {
+                account: "a1".into(),
+                region: region.into(),
+            });
+            actions.push(A::AutoEnableGuardDuty {
+                account: "a1".into(),
+                region: region.into(),
+                features: vec!["S3_DATA_EVENTS".into()],
+            });
+        }
+        actions.push(A::EnableSecurityHubAdminInRegion {
+            account: "a1".into(),
+            region: "eu-west-1".into(),
+        });
+        let live = LiveActions {
+            stacksets_access: Some(true),
+            ..LiveActions::default()
+        };
+        let mut p = Plan::default();
+        plan_actions(&d, &actions, &org, &live, &mut p);
+        let auto = |region: &str| Change::AutoEnableGuardDuty {
+            account: "a1".into(),
+            region: region.into(),
+            features: vec!["S3_DATA_EVENTS".into()],
+        };
+        assert_eq!(
+            p.changes,
+            vec![
+                Change::EnableGuardDutyAdmin {
+                    account: "a1".into(),
+                    regions: vec!["eu-central-1".into(), "eu-west-1".into()]
+                },
+                auto("eu-central-1"),
+                auto("eu-west-1"),
+                Change::EnableSecurityHubAdmin {
+                    account: "a1".into(),
+                    regions: vec!["eu-west-1".into()]
+                },
+            ]
+        );
+        // What is live is not planned again.
+        let live = LiveActions {
+            stacksets_access: Some(true),
+            guardduty_admins: [
+                ("eu-central-1".to_owned(), "000000000001".to_owned()),
+                ("eu-west-1".to_owned(), "000000000001".to_owned()),
+            ]
+            .into(),
+            guardduty_auto_enabled: ["eu-central-1".to_owned()].into(),
+            securityhub_admins: [("eu-west-1".to_owned(), "000000000001".to_owned())].into(),
+            ..LiveActions::default()
+        };
+        let mut p = Plan::default();
+        plan_actions(&d, &actions, &org, &live, &mut p);
+        assert_eq!(p.changes, vec![auto("eu-west-1")]);
     }
 }
