@@ -612,6 +612,7 @@ fn slow_stack_set_operations_are_waited_for() {
                         &[],
                         &[REGION.to_owned()],
                         true,
+                        None,
                         Waits {
                             poll: Duration::from_millis(100),
                             stack_timeout: timeout,

@@ -203,13 +203,16 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A value, or the diagnostics that stand in its way.
+type Checked<T> = Result<T, Vec<Diagnostic>>;
+
 /// `--rename` values checked against the spec and the previous synthesis
 /// in the output directory (see `landfall_terraform::renames`): a wrong
 /// rename would give two modules one state, or a module an empty one.
 fn checked_renames(
     args: &SynthArgs,
     model: &landfall_model::Model,
-) -> anyhow::Result<Result<Vec<(String, String)>, Vec<Diagnostic>>> {
+) -> anyhow::Result<Checked<Vec<(String, String)>>> {
     use landfall_terraform::renames::{self, Kind, Previous};
     if args.rename.is_empty() {
         return Ok(Ok(Vec::new()));
