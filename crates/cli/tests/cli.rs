@@ -357,20 +357,26 @@ fn check_without_paths_synthesizes_the_platform_and_finds_nothing() {
     let output = landfall(&["check", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let findings = json.as_array().expect("a list of findings");
-    // No guardrail rule fires on the platform's own templates; what AWS
-    // would refuse at deploy time is reported beside them.
+    // No guardrail rule fires on the platform's own templates, and nothing
+    // AWS would refuse at deploy time: only the warnings of what AWS's
+    // documentation leaves in doubt (CloudFront VPC origins in shared
+    // subnets, docs/deployability.md), which do not fail the check.
     let rules: Vec<_> = findings
         .iter()
-        .filter(|f| !f["rule"].as_str().unwrap().starts_with("deploy::"))
+        .filter(|f| f["rule"] != "deploy::vpc-origin-account")
         .collect();
     assert!(rules.is_empty(), "{rules:#?}");
-    let deploy = findings.len() - rules.len();
-    let expected = if deploy == 0 { Some(0) } else { Some(1) };
-    assert_eq!(output.status.code(), expected, "{}", stderr(&output));
+    assert_eq!(findings.len(), 4, "{findings:#?}");
+    assert!(findings
+        .iter()
+        .all(|f| f["certain"] == false && f["severity"] == "low"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
 
 #[test]
 fn check_without_paths_reports_deploy_time_findings_in_every_format() {
+    // The small fixture's public service sits behind a CloudFront VPC
+    // origin in subnets shared through RAM: a warning in every format.
     let spec = repo("fixtures/specs/small");
     let spec = spec.to_str().unwrap();
     let output = landfall(&["check", "--spec", spec, "--format", "json"]);
@@ -381,48 +387,36 @@ fn check_without_paths_reports_deploy_time_findings_in_every_format() {
         .iter()
         .filter(|f| f["rule"].as_str().unwrap().starts_with("deploy::"))
         .collect();
-    assert_eq!(
-        output.status.code(),
-        Some(if deploy.is_empty() { 0 } else { 1 }),
-        "{}",
-        stderr(&output)
-    );
+    assert!(!deploy.is_empty());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     for f in &deploy {
         assert!(
             f["stack"].as_str().unwrap().starts_with("smallco-")
                 && !f["message"].as_str().unwrap().is_empty()
                 && f["fix"].as_str().unwrap().contains("https://")
-                && f["severity"] == "high",
+                && f["fix"].as_str().unwrap().contains("leaves this in doubt")
+                && f["severity"] == "low"
+                && f["line"].as_u64().unwrap() > 0,
             "{f:#?}"
         );
     }
     let sarif = landfall(&["check", "--spec", spec, "--format", "sarif"]);
     let sarif: serde_json::Value = serde_json::from_str(&stdout(&sarif)).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    let sarif_deploy = results
+    let sarif_deploy: Vec<_> = results
         .iter()
         .filter(|r| r["ruleId"].as_str().unwrap().starts_with("deploy::"))
-        .count();
-    assert_eq!(sarif_deploy, deploy.len());
+        .collect();
+    assert_eq!(sarif_deploy.len(), deploy.len());
+    assert!(sarif_deploy.iter().all(|r| r["level"] == "warning"));
     let text = landfall(&["check", "--spec", spec]);
     assert_eq!(text.status.code(), output.status.code());
     assert_eq!(
-        stdout(&text).matches("error[deploy::").count(),
+        stdout(&text).matches("warning[deploy::").count(),
         deploy.len(),
         "{}",
         stdout(&text)
     );
-    // Turning failure off keeps the exit code 0.
-    let never = landfall(&[
-        "check",
-        "--spec",
-        spec,
-        "--fail-on",
-        "never",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(never.status.code(), Some(0), "{}", stderr(&never));
 }
 
 #[test]

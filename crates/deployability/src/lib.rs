@@ -72,6 +72,14 @@ impl Finding {
         !DOUBTFUL.iter().any(|(code, _)| *code == self.code)
     }
 
+    /// What would be right, and for a [`DOUBTFUL`] check why it is in doubt.
+    pub fn full_help(&self) -> String {
+        match DOUBTFUL.iter().find(|(code, _)| *code == self.code) {
+            Some((_, why)) => format!("{} ({why})", self.help),
+            None => self.help.clone(),
+        }
+    }
+
     /// The finding as a diagnostic located in the spec: an error, or a
     /// warning with the doubt explained for a [`DOUBTFUL`] check.
     pub fn to_diagnostic(&self, spec: &LoadedSpec) -> Diagnostic {
@@ -80,12 +88,8 @@ impl Finding {
             Some(r) => format!("stack `{}`, resource `{r}`: {}", self.stack, self.message),
             None => format!("stack `{}`: {}", self.stack, self.message),
         };
-        let doubt = DOUBTFUL.iter().find(|(code, _)| *code == self.code);
-        let help = match doubt {
-            Some((_, why)) => format!("{} ({why})", self.help),
-            None => self.help.clone(),
-        };
-        let d = if doubt.is_some() {
+        let help = self.full_help();
+        let d = if !self.is_certain() {
             Diagnostic::warning(self.code, message)
         } else {
             Diagnostic::error(self.code, message)

@@ -45,10 +45,25 @@ impl Settings {
                 .iter()
                 .map(|r| model.region(*r).name.clone())
                 .collect(),
+            // What the allow-list SCP enforces: the spec's services and
+            // the platform's own, which every allow-list keeps.
             allowed_services: guardrails
                 .allowed_services
                 .iter()
-                .map(|(env, services)| (model.environment(*env).name.clone(), services.clone()))
+                .map(|(env, services)| {
+                    let mut all: Vec<String> = services
+                        .iter()
+                        .cloned()
+                        .chain(
+                            crate::scp::PLATFORM_SERVICES
+                                .iter()
+                                .map(|s| (*s).to_owned()),
+                        )
+                        .collect();
+                    all.sort();
+                    all.dedup();
+                    (model.environment(*env).name.clone(), all)
+                })
                 .collect(),
             egress_blocked_environments: model
                 .environments

@@ -246,6 +246,15 @@ fn deploy_location(
     }
 }
 
+/// What AWS would refuse is high; what its documentation leaves in doubt, low.
+fn deploy_severity(finding: &landfall_deployability::Finding) -> &'static str {
+    if finding.is_certain() {
+        "high"
+    } else {
+        "low"
+    }
+}
+
 /// A deploy-time finding in the shape of the rules' JSON findings.
 fn deploy_json(
     finding: &landfall_deployability::Finding,
@@ -255,14 +264,15 @@ fn deploy_json(
     serde_json::json!({
         "rule": finding.code,
         "name": "deployability",
-        "severity": "high",
+        "severity": deploy_severity(finding),
+        "certain": finding.is_certain(),
         "stack": finding.stack,
         "resource": finding.resource.clone().unwrap_or_default(),
         "file": file,
         "line": line,
         "column": column,
         "message": finding.message,
-        "fix": finding.help,
+        "fix": finding.full_help(),
     })
 }
 
@@ -278,7 +288,7 @@ fn deploy_sarif(
     };
     serde_json::json!({
         "ruleId": finding.code,
-        "level": "error",
+        "level": if finding.is_certain() { "error" } else { "warning" },
         "message": { "text": format!("stack `{}`: {}", finding.stack, finding.message) },
         "locations": [{
             "physicalLocation": {
@@ -287,6 +297,6 @@ fn deploy_sarif(
             },
             "logicalLocations": [{ "name": resource, "kind": "resource" }],
         }],
-        "properties": { "severity": "high", "fix": finding.help },
+        "properties": { "severity": deploy_severity(finding), "fix": finding.full_help() },
     })
 }
