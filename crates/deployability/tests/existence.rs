@@ -278,6 +278,12 @@ fn images_from_another_regions_registry_need_replication() {
         .expect("a workload stack in eu-west-1");
     let repository = repository_of(&platform);
     let image = shared_image(&platform, "eu-central-1", &repository);
+    // The defect: the shared registry without its replication rules.
+    for stack in &mut platform.graph.stacks {
+        stack
+            .resources
+            .retain(|r| r.kind != "AWS::ECR::ReplicationConfiguration");
+    }
     let stack = platform.stack_mut(&name);
     stack.resources.push(task(&image));
     stack.inputs.push(ExternalInput {
