@@ -307,6 +307,20 @@ impl Engine {
                 A::EnableTrustedAccess { .. } | A::EnableRamSharingWithOrganization => {}
             }
         }
+        if !self
+            .desired
+            .compat
+            .supports_guardduty_organization_configuration()
+        {
+            auto_enable.clear();
+        }
+        if !self
+            .desired
+            .compat
+            .supports_securityhub_organization_admin()
+        {
+            securityhub.clear();
+        }
         for region in securityhub {
             match mgmt
                 .in_region(region)
@@ -689,17 +703,28 @@ impl Engine {
             .await
             .map_err(|e| e.to_string())?;
         let guardduty = admin.guardduty();
-        let detector = guardduty
+        let listed = guardduty
             .list_detectors()
             .send()
             .await
             .map_err(|e| sdk_message(&e))?
             .detector_ids()
             .first()
-            .cloned()
-            .ok_or_else(|| {
-                format!("`{account}` has no GuardDuty detector in {region}: make it the administrator first")
-            })?;
+            .cloned();
+        // Designating the administrator turns GuardDuty on there; where it
+        // did not (yet), the administrator's own detector is created.
+        let detector = match listed {
+            Some(detector) => detector,
+            None => guardduty
+                .create_detector()
+                .enable(true)
+                .send()
+                .await
+                .map_err(|e| sdk_message(&e))?
+                .detector_id()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("GuardDuty gave `{account}` no detector in {region}"))?,
+        };
         let mut request = guardduty
             .update_organization_configuration()
             .detector_id(detector)

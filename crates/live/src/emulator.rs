@@ -138,6 +138,19 @@ impl Compat {
         }
     }
 
+    /// Whether the engine has GuardDuty's organization configuration
+    /// (`UpdateOrganizationConfiguration`; moto 5.2 answers 404).
+    pub fn supports_guardduty_organization_configuration(self) -> bool {
+        self == Compat::Aws
+    }
+
+    /// Whether the engine can list Security Hub's organization
+    /// administrators (moto 5.2 answers 404), so the designation can be
+    /// planned from what is live.
+    pub fn supports_securityhub_organization_admin(self) -> bool {
+        self == Compat::Aws
+    }
+
     /// Whether StackSets need organizations access activated (moto has
     /// neither the call nor the need).
     pub fn needs_stacksets_activation(self) -> bool {

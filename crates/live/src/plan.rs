@@ -592,7 +592,16 @@ pub fn plan_actions(
                 region,
                 features,
             } => {
-                if !live.guardduty_auto_enabled.contains(region) {
+                if !desired
+                    .compat
+                    .supports_guardduty_organization_configuration()
+                {
+                    plan.notes.push(Note {
+                        message: format!(
+                            "GuardDuty is not turned on for every member account from `{account}` in {region}: the emulator has no organization configuration"
+                        ),
+                    });
+                } else if !live.guardduty_auto_enabled.contains(region) {
                     plan.changes.push(Change::AutoEnableGuardDuty {
                         account: account.clone(),
                         region: region.clone(),
@@ -602,7 +611,13 @@ pub fn plan_actions(
             }
             A::EnableSecurityHubAdminInRegion { account, region } => {
                 let id = id_of(account);
-                if id.is_none() || live.securityhub_admins.get(region) != id.as_ref() {
+                if !desired.compat.supports_securityhub_organization_admin() {
+                    plan.notes.push(Note {
+                        message: format!(
+                            "`{account}` is not made the Security Hub administrator in {region}: the emulator cannot list Security Hub's administrators"
+                        ),
+                    });
+                } else if id.is_none() || live.securityhub_admins.get(region) != id.as_ref() {
                     add_region(plan, account, region, |account, regions| {
                         Change::EnableSecurityHubAdmin { account, regions }
                     });
