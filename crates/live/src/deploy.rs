@@ -680,6 +680,36 @@ impl Engine {
             .collect()
     }
 
+    /// Designates `account` a security service's organization
+    /// administrator in each region through `enable`; every region is
+    /// tried, and the failures are reported together.
+    async fn admin_in_regions<F, Fut>(
+        &self,
+        org: &OrgState,
+        account: &str,
+        regions: &[String],
+        enable: F,
+    ) -> Result<(), String>
+    where
+        F: Fn(String, String) -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
+        let id = self
+            .account_id(org, account)
+            .ok_or_else(|| format!("account `{account}` does not exist"))?;
+        let mut failed = Vec::new();
+        for region in regions {
+            if let Err(e) = enable(region.clone(), id.clone()).await {
+                failed.push(format!("{region}: {e}"));
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(failed.join("; "))
+        }
+    }
+
     /// GuardDuty on in every member account, existing and new, from its
     /// administrator's detector in `region`, with each protection plan.
     async fn auto_enable_guardduty(
@@ -1687,54 +1717,30 @@ impl Engine {
                     }
                 }
                 Change::EnableGuardDutyAdmin { account, regions } => {
-                    match self.account_id(live, account) {
-                        None => Err(format!("account `{account}` does not exist")),
-                        Some(id) => {
-                            let mut failed = Vec::new();
-                            for region in regions {
-                                if let Err(e) = mgmt
-                                    .in_region(region)
-                                    .guardduty()
-                                    .enable_organization_admin_account()
-                                    .admin_account_id(&id)
-                                    .send()
-                                    .await
-                                {
-                                    failed.push(format!("{region}: {}", sdk_message(&e)));
-                                }
-                            }
-                            if failed.is_empty() {
-                                Ok(())
-                            } else {
-                                Err(failed.join("; "))
-                            }
-                        }
-                    }
+                    self.admin_in_regions(live, account, regions, |region, id| async move {
+                        mgmt.in_region(&region)
+                            .guardduty()
+                            .enable_organization_admin_account()
+                            .admin_account_id(id)
+                            .send()
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| sdk_message(&e))
+                    })
+                    .await
                 }
                 Change::EnableSecurityHubAdmin { account, regions } => {
-                    match self.account_id(live, account) {
-                        None => Err(format!("account `{account}` does not exist")),
-                        Some(id) => {
-                            let mut failed = Vec::new();
-                            for region in regions {
-                                if let Err(e) = mgmt
-                                    .in_region(region)
-                                    .securityhub()
-                                    .enable_organization_admin_account()
-                                    .admin_account_id(&id)
-                                    .send()
-                                    .await
-                                {
-                                    failed.push(format!("{region}: {}", sdk_message(&e)));
-                                }
-                            }
-                            if failed.is_empty() {
-                                Ok(())
-                            } else {
-                                Err(failed.join("; "))
-                            }
-                        }
-                    }
+                    self.admin_in_regions(live, account, regions, |region, id| async move {
+                        mgmt.in_region(&region)
+                            .securityhub()
+                            .enable_organization_admin_account()
+                            .admin_account_id(id)
+                            .send()
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| sdk_message(&e))
+                    })
+                    .await
                 }
                 Change::AutoEnableGuardDuty {
                     account,
