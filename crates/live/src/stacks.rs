@@ -881,27 +881,18 @@ pub async fn instance_skipped_resources(
             return Ok(Some(problems));
         }
     }
-    let stacks = clients
-        .cloudformation()
-        .describe_stacks()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|e| LiveError::api("cloudformation:DescribeStacks", &e))?;
+    // The stack lister skips deleted stacks, so a name identifies one.
+    let stacks = crate::retire::list_stacks(clients).await?;
     let prefix = format!("StackSet-{stack_set}");
     let found = stacks.iter().find(|s| {
-        s.stack_name().is_some_and(|n| {
-            n == prefix
-                || n.starts_with(&format!("{prefix}-"))
-                || n.starts_with(&format!("{prefix}:"))
-        }) && s
-            .stack_status()
-            .is_some_and(|st| st.as_str() != "DELETE_COMPLETE")
+        s.name == prefix
+            || s.name.starts_with(&format!("{prefix}-"))
+            || s.name.starts_with(&format!("{prefix}:"))
     });
-    match found.and_then(|s| s.stack_id().or(s.stack_name())) {
-        Some(id) => skipped_resources(clients, id, template).await.map(Some),
+    match found {
+        Some(s) => skipped_resources(clients, &s.name, template)
+            .await
+            .map(Some),
         None => Ok(None),
     }
 }
