@@ -70,6 +70,9 @@ pub struct Model {
     pub cicd: Option<landfall_spec::types::Cicd>,
     pub billing: Option<Billing>,
     pub observability: Option<landfall_spec::types::Observability>,
+    /// Where the `observability` section is in the spec.
+    #[serde(skip)]
+    pub observability_origin: Option<Pointer>,
     pub limits: Limits,
 }
 
@@ -241,8 +244,48 @@ pub struct Service {
     pub repository: String,
     /// The image tag of the first deployment, when the spec names one.
     pub image_tag: Option<String>,
+    pub monitoring: ServiceMonitoring,
     #[serde(skip)]
     pub origin: Pointer,
+}
+
+/// Where a service's metrics are read and what it promises, defaults applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceMonitoring {
+    pub metrics_port: u16,
+    pub metrics_path: String,
+    pub slo: Slo,
+}
+
+/// Service-level objectives over a 30-day window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Slo {
+    /// Percent of requests without a server error.
+    pub availability_percent: f64,
+    /// Latency threshold in milliseconds.
+    pub latency_ms: u32,
+    /// Percent of requests within `latency_ms`.
+    pub latency_percent: f64,
+    /// Whether the spec left every objective to the latency-class default.
+    pub defaulted: bool,
+}
+
+impl Slo {
+    /// Objectives of a latency-sensitive service (metal, trading path) when
+    /// the spec names none: a tighter budget and a threshold in milliseconds.
+    pub const LATENCY_SENSITIVE: Slo = Slo {
+        availability_percent: 99.95,
+        latency_ms: 25,
+        latency_percent: 99.0,
+        defaulted: true,
+    };
+    /// Objectives of every other service when the spec names none.
+    pub const GENERAL: Slo = Slo {
+        availability_percent: 99.9,
+        latency_ms: 500,
+        latency_percent: 99.0,
+        defaulted: true,
+    };
 }
 
 /// Task counts with the load they were sized for.

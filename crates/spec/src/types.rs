@@ -189,6 +189,10 @@ pub struct Owner {
     /// Chat channel, for example `#payments-oncall`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat: Option<String>,
+    /// PagerDuty service that pages the team (its routing key is a secret
+    /// file on the Alertmanager hosts); without one, pages go to chat and email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pager: Option<String>,
 }
 
 // ---------------------------------------------------------------- identity
@@ -543,6 +547,40 @@ pub struct Service {
     /// definitions itself. Default: `bootstrap`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_tag: Option<String>,
+    /// Where its metrics agent reads it and what it promises its callers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<ServiceMonitoring>,
+}
+
+/// A service's metrics endpoint and service-level objectives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceMonitoring {
+    /// Port of the Prometheus-format metrics endpoint; default: the service's port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_port: Option<u16>,
+    /// Path of the metrics endpoint; default `/metrics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_path: Option<String>,
+    /// Objectives; defaults by latency class (see `landfall show service`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<Slo>,
+}
+
+/// Service-level objectives over 30 days, alerted on by burn rate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Slo {
+    /// Percent of requests answered without a server error, for example `99.9`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_percent: Option<f64>,
+    /// The latency threshold in milliseconds; must be a bucket boundary of
+    /// the service's request-duration histogram.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u32>,
+    /// Percent of requests answered within `latency_ms`, for example `99`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_percent: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -971,4 +1009,8 @@ pub struct Remediation {
     /// Alerts that trigger a job without a human.
     #[serde(default)]
     pub automatic: Vec<String>,
+    /// The remediation service's Alertmanager webhook; default
+    /// `https://remediation.<organization slug>.internal/v1/alertmanager`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
 }

@@ -86,6 +86,17 @@ impl Staged {
     /// runs this one no longer has, under `templates/` when `templates` and
     /// under `terraform/` when `terraform`.
     pub fn commit(self, templates: bool, terraform: bool) -> io::Result<()> {
+        self.commit_with(templates, terraform, false)
+    }
+
+    /// [`Staged::commit`], also removing files below `observability/` that
+    /// this run did not write (that tree has files at every depth).
+    pub fn commit_with(
+        self,
+        templates: bool,
+        terraform: bool,
+        observability: bool,
+    ) -> io::Result<()> {
         let state = std::mem::take(&mut *self.lock());
         if let Some(error) = state.error {
             self.abandon();
@@ -105,6 +116,13 @@ impl Staged {
         if terraform {
             remove_stale(&self.out, "terraform", 2, ".tf.json", &state.keep)?;
         }
+        if observability {
+            remove_stale_tree(
+                &self.out.join("observability"),
+                "observability",
+                &state.keep,
+            )?;
+        }
         Ok(())
     }
 
@@ -112,6 +130,25 @@ impl Staged {
     pub fn abandon(self) {
         let _ = std::fs::remove_dir_all(&self.staging);
     }
+}
+
+/// Removes every file below `dir` (named `rel` in `keep`) that is not in
+/// `keep`, and directories left empty by that.
+fn remove_stale_tree(dir: &Path, rel: &str, keep: &BTreeSet<String>) -> io::Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = format!("{rel}/{}", entry.file_name().to_string_lossy());
+        if entry.file_type()?.is_dir() {
+            remove_stale_tree(&entry.path(), &path, keep)?;
+            let _ = std::fs::remove_dir(entry.path());
+        } else if !keep.contains(&path) {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes files ending in `suffix` at `depth` directories below

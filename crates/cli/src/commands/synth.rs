@@ -145,9 +145,39 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    // Monitoring configuration for the whole platform (not for a subset of
+    // services: alert routes and dashboards span every service).
+    let observability = if args.service.is_empty() {
+        landfall_observability::generate(model)
+    } else {
+        None
+    };
+    if let Some(bundle) = &observability {
+        let findings = landfall_observability::checks::check(bundle);
+        if !findings.is_empty() {
+            out.abandon();
+            resolved
+                .diagnostics
+                .extend(findings.iter().map(|f| f.to_diagnostic(&resolved.loaded)));
+            output::print_diagnostics(&resolved, args.spec.color)?;
+            return Ok(ExitCode::from(super::INVALID));
+        }
+        for file in &bundle.files {
+            out.put(format!("observability/{}", file.path), &file.contents);
+        }
+    }
     output::print_diagnostics(&resolved, args.spec.color)?;
-    out.commit(cloudformation, terraform)
+    out.commit_with(cloudformation, terraform, observability.is_some())
         .with_context(|| format!("cannot write to `{}`", args.out.display()))?;
+    if let Some(bundle) = &observability {
+        eprintln!(
+            "wrote monitoring configuration ({} alerts with unit tests, {} recording rules, {} files) to `{}`",
+            bundle.plan.alerts().count(),
+            bundle.plan.recordings().count(),
+            bundle.files.len(),
+            args.out.join("observability").display()
+        );
+    }
     if let Some(tf) = &modules {
         eprintln!(
             "wrote {} Terraform root modules ({} resources) to `{}`; {} stacks have no Terraform form (see terraform/manifest.json)",

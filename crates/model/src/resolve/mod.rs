@@ -97,6 +97,7 @@ impl Resolver<'_> {
             cicd,
             billing,
             observability,
+            observability_origin: spec.observability.as_ref().map(|o| o.at.clone()),
             limits,
         })
     }

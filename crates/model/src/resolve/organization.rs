@@ -506,6 +506,7 @@ fn accounts(
         team: "platform".to_owned(),
         email: format!("platform@{}", organization.email_domain),
         chat: None,
+        pager: None,
     };
     let mut accounts = Vec::new();
     // The management account first, then the other declared accounts, then

@@ -308,6 +308,7 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
             calls,
             repository,
             image_tag: service.image_tag.clone(),
+            monitoring: monitoring(r, service, &at.child("monitoring")),
             origin: at.clone(),
         });
     }
@@ -784,5 +785,75 @@ fn check_call_cycles(r: &mut Resolver<'_>, services: &[Service]) {
                 stack.pop();
             }
         }
+    }
+}
+
+/// A service's metrics endpoint and objectives, defaults by latency class.
+fn monitoring(
+    r: &mut Resolver<'_>,
+    service: &landfall_spec::types::Service,
+    at: &Pointer,
+) -> ServiceMonitoring {
+    let spec = service.monitoring.clone().unwrap_or_default();
+    let default = if service.latency_sensitive {
+        Slo::LATENCY_SENSITIVE
+    } else {
+        Slo::GENERAL
+    };
+    let given = spec.slo.clone().unwrap_or_default();
+    let slo_at = at.child("slo");
+    let mut percent = |value: Option<f64>, field: &str, fallback: f64| -> f64 {
+        let Some(value) = value else { return fallback };
+        // 100 % leaves no error budget, so no burn rate can be computed.
+        if !(value > 0.0 && value < 100.0) {
+            r.error(
+                "spec::invalid-objective",
+                format!("an objective of {value}% cannot be alerted on"),
+                &slo_at.child(field),
+                "expected more than 0 and less than 100",
+                "give a percent below 100, for example `99.9`",
+            );
+        }
+        value
+    };
+    let availability_percent = percent(
+        given.availability_percent,
+        "availability_percent",
+        default.availability_percent,
+    );
+    let latency_percent = percent(
+        given.latency_percent,
+        "latency_percent",
+        default.latency_percent,
+    );
+    let latency_ms = given.latency_ms.unwrap_or(default.latency_ms);
+    if latency_ms == 0 {
+        r.error(
+            "spec::invalid-objective",
+            "a latency threshold of 0 ms cannot be met",
+            &slo_at.child("latency_ms"),
+            "expected a bucket boundary of the request-duration histogram",
+            "give the threshold in milliseconds, for example `250`",
+        );
+    }
+    let metrics_path = spec.metrics_path.unwrap_or_else(|| "/metrics".to_owned());
+    if !metrics_path.starts_with('/') {
+        r.error(
+            "spec::invalid-path",
+            format!("`{metrics_path}` is not an absolute path"),
+            &at.child("metrics_path"),
+            "expected a path starting with `/`",
+            format!("write `/{metrics_path}`"),
+        );
+    }
+    ServiceMonitoring {
+        metrics_port: spec.metrics_port.unwrap_or(service.compute.port),
+        metrics_path,
+        slo: Slo {
+            availability_percent,
+            latency_ms,
+            latency_percent,
+            defaulted: given == landfall_spec::types::Slo::default(),
+        },
     }
 }

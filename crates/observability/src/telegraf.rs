@@ -1,0 +1,277 @@
+//! Telegraf agent configurations: a sidecar per service (its metrics
+//! endpoint, the log agent's metrics, the agent's own), a host daemon per
+//! domain with metal capacity, and a platform agent per region reading
+//! CloudWatch for every member account through the monitoring account.
+//!
+//! Every agent writes to its region's vminsert over the Influx line protocol
+//! with bounded buffers, and tags every series with the label contract
+//! ([`crate::labels`]). Values known only where the agent runs (environment,
+//! region, the vminsert address) come from environment variables the task
+//! definition or host sets, so one file serves every copy of a service.
+
+use std::collections::BTreeSet;
+
+use landfall_model::Model;
+use toml::{Table, Value};
+
+use crate::catalog::{self, CERTIFICATE_MANAGER, CONTAINER_INSIGHTS};
+use crate::labels::{DOMAIN, ENVIRONMENT, REGION, SERVICE};
+use crate::plan::Plan;
+use crate::File;
+
+/// Environment variables a sidecar's container definition sets.
+pub const ENV_ENVIRONMENT: &str = "LANDFALL_ENVIRONMENT";
+pub const ENV_REGION: &str = "LANDFALL_REGION";
+pub const ENV_VMINSERT: &str = "LANDFALL_VMINSERT_URL";
+
+/// Where Vector, the log agent beside every task, serves its own metrics.
+pub const LOG_AGENT_METRICS_URL: &str = "http://localhost:9598/metrics";
+
+/// Points an agent buffers while vminsert is unreachable (then it drops the
+/// oldest): about ten minutes of a busy sidecar.
+const BUFFER_LIMIT: i64 = 20_000;
+
+/// The vminsert address of a region (its internal load balancer's name in
+/// the observability account's private zone).
+pub fn vminsert_url(plan: &Plan, region: &str) -> String {
+    format!(
+        "http://vminsert.{region}.metrics.{}.internal:8480/insert/0/influx",
+        plan.organization
+    )
+}
+
+fn table(pairs: Vec<(&str, Value)>) -> Table {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+fn s(text: impl Into<String>) -> Value {
+    Value::String(text.into())
+}
+
+fn strings(items: &[&str]) -> Value {
+    Value::Array(items.iter().map(|i| s(*i)).collect())
+}
+
+fn env(name: &str) -> Value {
+    s(format!("${{{name}}}"))
+}
+
+fn agent(plan: &Plan) -> Table {
+    let interval = format!("{}s", plan.scrape_interval_seconds.max(1));
+    table(vec![
+        ("interval", s(interval)),
+        ("round_interval", Value::Boolean(true)),
+        ("metric_batch_size", Value::Integer(1000)),
+        ("metric_buffer_limit", Value::Integer(BUFFER_LIMIT)),
+        ("collection_jitter", s("0s")),
+        ("flush_interval", s("10s")),
+        ("flush_jitter", s("2s")),
+        ("precision", s("1s")),
+        ("omit_hostname", Value::Boolean(false)),
+    ])
+}
+
+/// `outputs.influxdb` as VictoriaMetrics wants it: no database creation,
+/// no retention-policy tag.
+fn output(url: Value) -> Table {
+    table(vec![(
+        "influxdb",
+        Value::Array(vec![Value::Table(table(vec![
+            ("urls", Value::Array(vec![url])),
+            ("database", s("telegraf")),
+            ("skip_database_creation", Value::Boolean(true)),
+            ("exclude_retention_policy_tag", Value::Boolean(true)),
+            ("timeout", s("5s")),
+            ("content_encoding", s("gzip")),
+        ]))]),
+    )])
+}
+
+fn document(global_tags: Table, agent: Table, outputs: Table, inputs: Table) -> Table {
+    table(vec![
+        ("global_tags", Value::Table(global_tags)),
+        ("agent", Value::Table(agent)),
+        ("outputs", Value::Table(outputs)),
+        ("inputs", Value::Table(inputs)),
+    ])
+}
+
+fn text(comment: &str, doc: &Table) -> String {
+    let body = toml::to_string(doc).unwrap_or_default();
+    format!("{}# {comment}\n\n{body}", crate::rules::header("#"))
+}
+
+/// The sidecar of one service.
+pub fn service_config(plan: &Plan, service: &crate::plan::MonitoredService) -> Table {
+    let tags = table(vec![
+        (DOMAIN, s(&service.domain)),
+        (SERVICE, s(&service.name)),
+        (ENVIRONMENT, env(ENV_ENVIRONMENT)),
+        (REGION, env(ENV_REGION)),
+    ]);
+    let scrape = |url: String, name: &str| {
+        Value::Table(table(vec![
+            ("urls", Value::Array(vec![s(url)])),
+            ("metric_version", Value::Integer(2)),
+            ("name_override", s(name)),
+            ("response_timeout", s("5s")),
+        ]))
+    };
+    let inputs = table(vec![
+        (
+            "prometheus",
+            Value::Array(vec![
+                scrape(
+                    format!(
+                        "http://localhost:{}{}",
+                        service.metrics_port, service.metrics_path
+                    ),
+                    catalog::APP_MEASUREMENT,
+                ),
+                scrape(
+                    LOG_AGENT_METRICS_URL.to_owned(),
+                    catalog::LOG_AGENT_MEASUREMENT,
+                ),
+            ]),
+        ),
+        (
+            "internal",
+            Value::Array(vec![Value::Table(table(vec![(
+                "collect_memstats",
+                Value::Boolean(false),
+            )]))]),
+        ),
+    ]);
+    document(tags, agent(plan), output(env(ENV_VMINSERT)), inputs)
+}
+
+/// The host daemon on a domain's metal container instances.
+pub fn host_config(plan: &Plan, domain: &str) -> Table {
+    let tags = table(vec![
+        (DOMAIN, s(domain)),
+        (ENVIRONMENT, env(ENV_ENVIRONMENT)),
+        (REGION, env(ENV_REGION)),
+        ("role", s("ecs-host")),
+    ]);
+    let one = |pairs: Vec<(&str, Value)>| Value::Array(vec![Value::Table(table(pairs))]);
+    let inputs = table(vec![
+        (
+            "cpu",
+            one(vec![
+                ("percpu", Value::Boolean(false)),
+                ("totalcpu", Value::Boolean(true)),
+            ]),
+        ),
+        ("mem", one(vec![])),
+        (
+            "disk",
+            one(vec![(
+                "ignore_fs",
+                strings(&["tmpfs", "devtmpfs", "devfs", "overlay", "aufs", "squashfs"]),
+            )]),
+        ),
+        ("system", one(vec![])),
+        (
+            "procstat",
+            one(vec![
+                ("systemd_unit", s("amazon-ssm-agent.service")),
+                ("pid_finder", s("pgrep")),
+            ]),
+        ),
+        (
+            "internal",
+            one(vec![("collect_memstats", Value::Boolean(false))]),
+        ),
+    ]);
+    document(tags, agent(plan), output(env(ENV_VMINSERT)), inputs)
+}
+
+/// The namespaces the platform agent reads: the spec's, plus the two the
+/// generated rules need (Container Insights, certificate expiry).
+pub fn platform_namespaces(plan: &Plan) -> Vec<String> {
+    let mut all: BTreeSet<String> = plan.cloudwatch_namespaces.iter().cloned().collect();
+    all.insert(CONTAINER_INSIGHTS.to_owned());
+    all.insert(CERTIFICATE_MANAGER.to_owned());
+    all.into_iter().collect()
+}
+
+/// The platform agent of one region, in the observability account: every
+/// member account's CloudWatch metrics through the monitoring account's
+/// sink (`include_linked_accounts` tags each series with its account).
+pub fn platform_config(plan: &Plan, region: &str) -> Table {
+    let tags = table(vec![(REGION, s(region)), ("role", s("platform-agent"))]);
+    let cloudwatch: Vec<Value> = platform_namespaces(plan)
+        .iter()
+        .map(|ns| {
+            Value::Table(table(vec![
+                ("region", s(region)),
+                ("namespaces", strings(&[ns.as_str()])),
+                // CloudWatch publishes some metrics minutes late; asking
+                // for the last complete period avoids holes.
+                ("period", s("1m")),
+                ("delay", s("5m")),
+                ("interval", s("5m")),
+                ("recently_active", s("PT3H")),
+                ("include_linked_accounts", Value::Boolean(true)),
+                ("ratelimit", Value::Integer(25)),
+            ]))
+        })
+        .collect();
+    let inputs = table(vec![
+        ("cloudwatch", Value::Array(cloudwatch)),
+        (
+            "internal",
+            Value::Array(vec![Value::Table(table(vec![(
+                "collect_memstats",
+                Value::Boolean(false),
+            )]))]),
+        ),
+    ]);
+    document(
+        tags,
+        agent(plan),
+        output(s(vminsert_url(plan, region))),
+        inputs,
+    )
+}
+
+pub fn render(_model: &Model, plan: &Plan) -> Vec<File> {
+    let mut files = Vec::new();
+    for service in &plan.services {
+        files.push(File {
+            path: format!("telegraf/services/{}/{}.conf", service.domain, service.name),
+            contents: text(
+                &format!(
+                    "Sidecar of `{}` ({}): its metrics endpoint, the log agent's metrics, its own.",
+                    service.name, service.domain
+                ),
+                &service_config(plan, service),
+            ),
+        });
+    }
+    let metal: BTreeSet<&str> = plan
+        .services
+        .iter()
+        .filter(|s| s.metal)
+        .map(|s| s.domain.as_str())
+        .collect();
+    for domain in metal {
+        files.push(File {
+            path: format!("telegraf/hosts/{domain}.conf"),
+            contents: text(
+                &format!("Host daemon of {domain}'s metal container instances."),
+                &host_config(plan, domain),
+            ),
+        });
+    }
+    for region in &plan.regions {
+        files.push(File {
+            path: format!("telegraf/platform/{region}.conf"),
+            contents: text(
+                &format!("Platform agent of {region} (observability account): CloudWatch of every account."),
+                &platform_config(plan, region),
+            ),
+        });
+    }
+    files
+}
