@@ -46,8 +46,30 @@ python_tools() {
   export PATH="$venv/bin:$PATH"
 }
 
+# The monitoring tools the generated configuration is checked and run with
+# (promtool, amtool, Alertmanager, VictoriaMetrics, vmalert), from Debian.
+debian_tools() {
+  local missing=false
+  for tool in promtool amtool prometheus-alertmanager victoria-metrics vmalert; do
+    command -v "$tool" >/dev/null 2>&1 || missing=true
+  done
+  [ "$missing" = false ] && return 0
+  log "installing monitoring tools (prometheus, prometheus-alertmanager, victoria-metrics)"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "apt-get is needed to install the monitoring tools" >&2
+    [ "${CI:-}" = "true" ] && exit 2
+    return 0
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    prometheus prometheus-alertmanager victoria-metrics >/dev/null
+}
+
 if [ "$QUICK" = false ]; then
   python_tools
+  debian_tools
 
   log "formatting"
   cargo fmt --all -- --check

@@ -57,7 +57,12 @@ fn synthetic(c: &mut Criterion) {
             |b, model| {
                 b.iter(|| {
                     let bundle = landfall_observability::generate(model);
-                    bundle.map(|b| (b.files.len(), landfall_observability::checks::check(&b).len()))
+                    bundle.map(|b| {
+                        (
+                            b.files.len(),
+                            landfall_observability::checks::check(&b).len(),
+                        )
+                    })
                 })
             },
         );

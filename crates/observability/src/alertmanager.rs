@@ -378,8 +378,8 @@ pub fn expectations(plan: &Plan, config: &Config) -> Vec<(BTreeMap<String, Strin
     cases
 }
 
-pub fn render(plan: &Plan) -> Vec<File> {
-    let config = config(plan);
+/// The configuration file's text.
+pub fn render_config(config: &Config) -> String {
     let inhibit: Vec<Value> = config
         .inhibit
         .iter()
@@ -397,6 +397,11 @@ pub fn render(plan: &Plan) -> Vec<File> {
         "inhibit_rules": inhibit,
         "receivers": config.receivers,
     });
+    crate::rules::header("#") + &yaml::to_yaml(&doc)
+}
+
+pub fn render(plan: &Plan) -> Vec<File> {
+    let config = config(plan);
     let cases: Vec<Value> = expectations(plan, &config)
         .into_iter()
         .map(|(labels, receivers)| json!({ "labels": labels, "receivers": receivers }))
@@ -404,7 +409,7 @@ pub fn render(plan: &Plan) -> Vec<File> {
     vec![
         File {
             path: "alertmanager/alertmanager.yml".to_owned(),
-            contents: crate::rules::header("#") + &yaml::to_yaml(&doc),
+            contents: render_config(&config),
         },
         File {
             path: "alertmanager/routing-tests.json".to_owned(),

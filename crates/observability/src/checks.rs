@@ -54,14 +54,37 @@ impl Finding {
 
 /// Every check, over a generated bundle.
 pub fn check(bundle: &Bundle) -> Vec<Finding> {
+    check_with(bundle, &alertmanager::config(&bundle.plan))
+}
+
+/// [`check`] against a given Alertmanager configuration (the generated one,
+/// or one a test broke on purpose).
+pub fn check_with(bundle: &Bundle, config: &Config) -> Vec<Finding> {
     let plan = &bundle.plan;
-    let config = alertmanager::config(plan);
     let mut findings = Vec::new();
-    remediation_alerts_exist(plan, &config, &mut findings);
-    alerts_are_routed(plan, &config, &mut findings);
+    remediation_alerts_exist(plan, config, &mut findings);
+    alerts_are_routed(plan, config, &mut findings);
     metrics_are_produced(plan, &mut findings);
-    dashboards_read_what_exists(plan, &mut findings);
+    dashboards_read_what_exists(plan, &grafana::dashboards(plan), &mut findings);
     services_are_covered(bundle, &mut findings);
+    findings
+}
+
+/// The dashboard checks over the dashboards of other data stores than the
+/// plan's (the plan's namespaces decide what is read).
+pub fn check_dashboards_of(
+    bundle: &Bundle,
+    stores: &[crate::plan::MonitoredStore],
+) -> Vec<Finding> {
+    let mut plan = bundle.plan.clone();
+    let dashboards: Vec<_> = {
+        plan.stores = stores.to_vec();
+        let all = grafana::dashboards(&plan);
+        plan.stores.clear();
+        all
+    };
+    let mut findings = Vec::new();
+    dashboards_read_what_exists(&plan, &dashboards, &mut findings);
     findings
 }
 
@@ -258,13 +281,17 @@ fn dashboard_origin(plan: &Plan, uid: &str) -> Pointer {
 
 /// Every panel's data source exists; every CloudWatch panel reads a
 /// namespace Grafana is meant to show.
-fn dashboards_read_what_exists(plan: &Plan, findings: &mut Vec<Finding>) {
+fn dashboards_read_what_exists(
+    plan: &Plan,
+    dashboards: &[grafana::Dashboard],
+    findings: &mut Vec<Finding>,
+) {
     let sources: BTreeSet<String> = grafana::datasources(plan)
         .iter()
         .filter_map(|d| d["uid"].as_str().map(str::to_owned))
         .collect();
     let namespaces = telegraf::platform_namespaces(plan);
-    for dashboard in grafana::dashboards(plan) {
+    for dashboard in dashboards {
         let at = dashboard_origin(plan, &dashboard.uid);
         for panel in &dashboard.panels {
             if !sources.contains(&panel.datasource) {

@@ -186,12 +186,25 @@ pub fn host_config(plan: &Plan, domain: &str) -> Table {
     document(tags, agent(plan), output(env(ENV_VMINSERT)), inputs)
 }
 
-/// The namespaces the platform agent reads: the spec's, plus the two the
-/// generated rules need (Container Insights, certificate expiry).
+/// The namespaces the platform agent reads: the spec's, plus those the
+/// generated rules and dashboards need (Container Insights, certificate
+/// expiry, and the namespace of every kind of data store the platform has),
+/// so a spec that lists fewer still gets working alerts.
 pub fn platform_namespaces(plan: &Plan) -> Vec<String> {
+    use crate::plan::StoreKind;
     let mut all: BTreeSet<String> = plan.cloudwatch_namespaces.iter().cloned().collect();
     all.insert(CONTAINER_INSIGHTS.to_owned());
     all.insert(CERTIFICATE_MANAGER.to_owned());
+    for store in &plan.stores {
+        let namespace = match store.kind {
+            StoreKind::Msk => "AWS/Kafka",
+            StoreKind::Valkey => "AWS/ElastiCache",
+            StoreKind::Aurora => "AWS/RDS",
+            StoreKind::Dynamodb => "AWS/DynamoDB",
+            StoreKind::Other => continue,
+        };
+        all.insert(namespace.to_owned());
+    }
     all.into_iter().collect()
 }
 

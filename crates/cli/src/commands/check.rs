@@ -90,6 +90,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         environment: args.environment.clone(),
     };
     let mut deploy_findings = Vec::new();
+    let mut observability_diagnostics = Vec::new();
     let view = if args.paths.is_empty() {
         // The platform itself: synthesized in memory, every template read
         // into the view exactly as `landfall synth` would write it.
@@ -106,6 +107,18 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 scps: &compiled.scps,
                 graph: &compiled.graph,
             });
+        }
+        // The monitoring configuration `landfall synth` would write, checked
+        // across its artefacts (every alert routed, every metric produced).
+        if let Some(bundle) = resolved
+            .model
+            .as_ref()
+            .and_then(landfall_observability::generate)
+        {
+            observability_diagnostics = landfall_observability::checks::check(&bundle)
+                .iter()
+                .map(|f| f.to_diagnostic(&resolved.loaded))
+                .collect();
         }
         let emitted = compiled.and_then(|compiled| {
             let model = resolved.model.as_ref()?;
@@ -158,10 +171,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         );
         eprint!("{text}");
     }
-    let deploy_diagnostics: Vec<_> = deploy_findings
+    let mut deploy_diagnostics: Vec<_> = deploy_findings
         .iter()
         .map(|f| f.to_diagnostic(&resolved.loaded))
         .collect();
+    let observability_failed = !observability_diagnostics.is_empty();
+    if args.format == CheckFormat::Text {
+        deploy_diagnostics.extend(observability_diagnostics.iter().cloned());
+    }
     match args.format {
         CheckFormat::Text => {
             if !deploy_diagnostics.is_empty() {
@@ -175,8 +192,9 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 );
                 output::print_stdout(&text)?;
                 eprintln!(
-                    "{} deploy-time findings (what AWS would refuse when deploying the platform)",
-                    deploy_findings.len()
+                    "{} deploy-time findings (what AWS would refuse when deploying the platform), {} monitoring inconsistencies",
+                    deploy_findings.len(),
+                    observability_diagnostics.len()
                 );
             }
             let text = report::text(&report);
@@ -199,6 +217,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             let mut json = report::json(&report);
             if let Some(list) = json.as_array_mut() {
                 list.extend(deploy_findings.iter().map(|f| deploy_json(f, &resolved)));
+                if let Some(more) = landfall_diagnostics::render_json(
+                    &observability_diagnostics,
+                    &resolved.loaded.sources,
+                )
+                .as_array()
+                {
+                    list.extend(more.iter().cloned());
+                }
             }
             output::print_stdout(&serde_json::to_string_pretty(&json)?)?
         }
@@ -217,7 +243,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     // unless failing on findings is turned off; those AWS's documentation
     // leaves in doubt are warnings.
     let failed = args.fail_on.threshold().is_some_and(|t| report.fails(t))
-        || (args.fail_on != FailOn::Never && deploy_findings.iter().any(|f| f.is_certain()));
+        || (args.fail_on != FailOn::Never
+            && (observability_failed || deploy_findings.iter().any(|f| f.is_certain())));
     Ok(if failed {
         ExitCode::from(super::INVALID)
     } else {

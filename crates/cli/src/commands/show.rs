@@ -172,7 +172,10 @@ fn service(args: &ShowArgs, name: &str) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(super::INVALID));
     };
     match landfall_workloads::explain::service(model, &compiled.plan, name) {
-        Some(text) => {
+        Some(mut text) => {
+            if let Some(monitoring) = monitoring(model, name) {
+                text = format!("{}\n\n{monitoring}", text.trim_end());
+            }
             output::print_stdout(&text)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -181,4 +184,52 @@ fn service(args: &ShowArgs, name: &str) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(super::INVALID))
         }
     }
+}
+
+/// What watches a service: its objectives (and where they come from), its
+/// alerts, its dashboard and agent configuration.
+fn monitoring(model: &landfall_model::Model, name: &str) -> Option<String> {
+    let bundle = landfall_observability::generate(model)?;
+    let service = bundle.plan.services.iter().find(|s| s.name == name)?;
+    let slo = service.slo;
+    let source = if slo.defaulted {
+        if service.metal {
+            " (default for latency-sensitive services)"
+        } else {
+            " (default)"
+        }
+    } else {
+        ""
+    };
+    let mut out = format!(
+        "monitoring\n  objectives{source}: {}% of requests without a server error, {}% within {} ms, over 30 days\n  metrics: http://localhost:{}{} (scraped by its Telegraf sidecar: observability/telegraf/services/{}/{}.conf)\n  dashboard: /d/{} (observability/grafana/dashboards/{}/{}.json)\n  alerts:",
+        slo.availability_percent,
+        slo.latency_percent,
+        slo.latency_ms,
+        service.metrics_port,
+        service.metrics_path,
+        service.domain,
+        service.name,
+        service.dashboard_uid,
+        service.domain,
+        service.dashboard_uid,
+    );
+    let team = bundle.plan.team_of_domain(&service.domain);
+    for alert in bundle
+        .plan
+        .alerts()
+        .filter(|a| a.labels.get("service").map(String::as_str) == Some(name))
+    {
+        let receiver = team.map_or_else(String::new, |t| match alert.severity {
+            landfall_observability::labels::Severity::Page => t.page_receiver(),
+            landfall_observability::labels::Severity::Ticket => t.ticket_receiver(),
+        });
+        out.push_str(&format!(
+            "\n    {} ({}, after {}) -> {receiver}",
+            alert.name,
+            alert.severity.as_str(),
+            alert.for_
+        ));
+    }
+    Some(out)
 }
