@@ -67,9 +67,26 @@ debian_tools() {
     prometheus prometheus-alertmanager victoria-metrics >/dev/null
 }
 
+# Grafana's published schema types and TypeScript, pinned in
+# scripts/grafana-schema/package-lock.json, installed there (never globally).
+node_tools() {
+  local dir="$ROOT/scripts/grafana-schema" stamp="$ROOT/scripts/grafana-schema/node_modules/.lock-stamp"
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm is needed for the dashboard schema check" >&2
+    [ "${CI:-}" = "true" ] && exit 2
+    return 0
+  fi
+  if ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    log "installing @grafana/schema and typescript into scripts/grafana-schema"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent)
+    cp "$dir/package-lock.json" "$stamp"
+  fi
+}
+
 if [ "$QUICK" = false ]; then
   python_tools
   debian_tools
+  node_tools
 
   log "formatting"
   cargo fmt --all -- --check

@@ -37,12 +37,23 @@ pub enum Op {
 }
 
 /// One `matchers` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Matcher {
     pub name: String,
     pub op: Op,
     pub value: String,
+    /// The anchored regular expression, compiled on first use (routing
+    /// every alert of a large platform asks the same few matchers).
+    compiled: std::sync::OnceLock<Option<regex::Regex>>,
 }
+
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.op == other.op && self.value == other.value
+    }
+}
+
+impl Eq for Matcher {}
 
 impl Matcher {
     pub fn eq(name: &str, value: &str) -> Self {
@@ -50,6 +61,7 @@ impl Matcher {
             name: name.to_owned(),
             op: Op::Eq,
             value: value.to_owned(),
+            compiled: std::sync::OnceLock::new(),
         }
     }
 
@@ -62,6 +74,7 @@ impl Matcher {
                 .map(|v| regex_escape(v))
                 .collect::<Vec<_>>()
                 .join("|"),
+            compiled: std::sync::OnceLock::new(),
         }
     }
 
@@ -73,8 +86,10 @@ impl Matcher {
             Op::Eq => value == self.value,
             Op::NotEq => value != self.value,
             Op::Regex | Op::NotRegex => {
-                let anchored = format!("^(?:{})$", self.value);
-                let found = regex::Regex::new(&anchored).is_ok_and(|r| r.is_match(value));
+                let compiled = self
+                    .compiled
+                    .get_or_init(|| regex::Regex::new(&format!("^(?:{})$", self.value)).ok());
+                let found = compiled.as_ref().is_some_and(|r| r.is_match(value));
                 found == (self.op == Op::Regex)
             }
         }

@@ -64,8 +64,9 @@ pub fn check_with(bundle: &Bundle, config: &Config) -> Vec<Finding> {
     let mut findings = Vec::new();
     remediation_alerts_exist(plan, config, &mut findings);
     alerts_are_routed(plan, config, &mut findings);
-    metrics_are_produced(plan, &mut findings);
-    dashboards_read_what_exists(plan, &grafana::dashboards(plan), &mut findings);
+    let dashboards = grafana::dashboards(plan);
+    metrics_are_produced(plan, &dashboards, &mut findings);
+    dashboards_read_what_exists(plan, &dashboards, &mut findings);
     services_are_covered(bundle, &mut findings);
     findings
 }
@@ -130,6 +131,12 @@ fn remediation_alerts_exist(plan: &Plan, config: &Config, findings: &mut Vec<Fin
 fn alerts_are_routed(plan: &Plan, config: &Config, findings: &mut Vec<Finding>) {
     let producing_domains: BTreeSet<&str> =
         plan.services.iter().map(|s| s.domain.as_str()).collect();
+    // Routing depends only on the labels the tree matches on; many alerts
+    // share those, so each distinct projection is routed once.
+    let mut routed_on = BTreeSet::new();
+    route_labels(&config.route, &mut routed_on);
+    let mut cache: std::collections::HashMap<Vec<(String, String)>, bool> =
+        std::collections::HashMap::new();
     for alert in plan.alerts() {
         let domains: Vec<&str> = match alert.labels.get(DOMAIN) {
             Some(d) => vec![d.as_str()],
@@ -145,8 +152,19 @@ fn alerts_are_routed(plan: &Plan, config: &Config, findings: &mut Vec<Finding>) 
             if !domain.is_empty() {
                 labels.insert(DOMAIN.to_owned(), domain.to_owned());
             }
-            let receivers = config.route.receivers_for(&labels);
-            if receivers.iter().all(|r| r == UNROUTED || r == REMEDIATION) {
+            let key: Vec<(String, String)> = labels
+                .iter()
+                .filter(|(k, _)| routed_on.contains(k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let unrouted = *cache.entry(key).or_insert_with(|| {
+                config
+                    .route
+                    .receivers_for(&labels)
+                    .iter()
+                    .all(|r| r == UNROUTED || r == REMEDIATION)
+            });
+            if unrouted {
                 findings.push(Finding {
                     code: "observability::alert-unrouted",
                     message: format!(
@@ -168,7 +186,14 @@ fn alerts_are_routed(plan: &Plan, config: &Config, findings: &mut Vec<Finding>) 
     }
 }
 
-/// The metric names a PromQL expression reads (`None` when it does not parse).
+fn route_labels<'a>(route: &'a alertmanager::Route, names: &mut BTreeSet<&'a str>) {
+    names.extend(route.matchers.iter().map(|m| m.name.as_str()));
+    for child in &route.routes {
+        route_labels(child, names);
+    }
+}
+
+/// The metric names a PromQL expression reads, or why it does not parse.
 pub fn metrics_of(expr: &str) -> Result<BTreeSet<String>, String> {
     let ast = parser::parse(expr)?;
     let mut names = BTreeSet::new();
@@ -210,13 +235,53 @@ fn collect(expr: &Expr, names: &mut BTreeSet<String>) {
     }
 }
 
+/// An expression with the contents of its string literals emptied: every
+/// service's alerts differ only there (`service="…"`), and metric names are
+/// never inside a literal, so one parse serves all of them.
+fn shape(expr: &str) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in expr.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                    out.push(c);
+                }
+            }
+            None => {
+                if c == '"' || c == '\'' || c == '`' {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 /// Every metric a rule or panel queries is produced by a configured input,
 /// a recording rule, or the rule engine itself (`ALERTS`).
-fn metrics_are_produced(plan: &Plan, findings: &mut Vec<Finding>) {
+fn metrics_are_produced(
+    plan: &Plan,
+    dashboards: &[grafana::Dashboard],
+    findings: &mut Vec<Finding>,
+) {
     let namespaces = telegraf::platform_namespaces(plan);
     let mut produced = catalog::produced(&namespaces, plan.recordings().map(|r| r.record.clone()));
     produced.insert("ALERTS".to_owned(), Producer::Recording);
-    let mut check = |expr: &str, what: String, at: &Pointer| match metrics_of(expr) {
+    let mut parsed: std::collections::HashMap<String, Result<BTreeSet<String>, String>> =
+        std::collections::HashMap::new();
+    let mut check = |expr: &str, what: String, at: &Pointer| match parsed
+        .entry(shape(expr))
+        .or_insert_with_key(|shape| metrics_of(shape))
+        .clone()
+    {
         Err(e) => findings.push(Finding {
             code: "observability::invalid-query",
             message: format!("{what} does not parse: {e}"),
@@ -251,8 +316,11 @@ fn metrics_are_produced(plan: &Plan, findings: &mut Vec<Finding>) {
             }
         }
     }
-    for dashboard in grafana::dashboards(plan) {
-        let at = dashboard_origin(plan, &dashboard.uid);
+    let origins = dashboard_origins(plan);
+    for dashboard in dashboards {
+        let at = *origins
+            .get(dashboard.uid.as_str())
+            .unwrap_or(&&plan.namespaces_origin);
         for panel in &dashboard.panels {
             if let Query::PromQl(expr) = &panel.query {
                 check(
@@ -265,18 +333,17 @@ fn metrics_are_produced(plan: &Plan, findings: &mut Vec<Finding>) {
     }
 }
 
-fn dashboard_origin(plan: &Plan, uid: &str) -> Pointer {
+/// The spec element behind each dashboard (its service or data store).
+fn dashboard_origins(plan: &Plan) -> std::collections::HashMap<&str, &Pointer> {
     plan.services
         .iter()
-        .find(|s| s.dashboard_uid == uid)
-        .map(|s| s.origin.clone())
-        .or_else(|| {
+        .map(|s| (s.dashboard_uid.as_str(), &s.origin))
+        .chain(
             plan.stores
                 .iter()
-                .find(|s| s.dashboard_uid == uid)
-                .map(|s| s.origin.clone())
-        })
-        .unwrap_or_else(|| plan.namespaces_origin.clone())
+                .map(|s| (s.dashboard_uid.as_str(), &s.origin)),
+        )
+        .collect()
 }
 
 /// Every panel's data source exists; every CloudWatch panel reads a
@@ -291,8 +358,12 @@ fn dashboards_read_what_exists(
         .filter_map(|d| d["uid"].as_str().map(str::to_owned))
         .collect();
     let namespaces = telegraf::platform_namespaces(plan);
+    let origins = dashboard_origins(plan);
     for dashboard in dashboards {
-        let at = dashboard_origin(plan, &dashboard.uid);
+        let at = (*origins
+            .get(dashboard.uid.as_str())
+            .unwrap_or(&&plan.namespaces_origin))
+        .clone();
         for panel in &dashboard.panels {
             if !sources.contains(&panel.datasource) {
                 findings.push(Finding {
@@ -325,6 +396,7 @@ fn dashboards_read_what_exists(
 /// Every service has an agent configuration, alerts and a dashboard.
 fn services_are_covered(bundle: &Bundle, findings: &mut Vec<Finding>) {
     let plan = &bundle.plan;
+    let written: BTreeSet<&str> = bundle.files.iter().map(|f| f.path.as_str()).collect();
     for service in &plan.services {
         let agent = format!("telegraf/services/{}/{}.conf", service.domain, service.name);
         let dashboard = format!(
@@ -332,13 +404,13 @@ fn services_are_covered(bundle: &Bundle, findings: &mut Vec<Finding>) {
             service.domain, service.dashboard_uid
         );
         let mut missing = Vec::new();
-        if bundle.file(&agent).is_none() {
+        if !written.contains(agent.as_str()) {
             missing.push("a metrics agent");
         }
         if service.alerts.is_empty() {
             missing.push("alerts");
         }
-        if bundle.file(&dashboard).is_none() {
+        if !written.contains(dashboard.as_str()) {
             missing.push("a dashboard");
         }
         if !missing.is_empty() {
@@ -353,5 +425,22 @@ fn services_are_covered(bundle: &Bundle, findings: &mut Vec<Finding>) {
                 at: service.origin.clone(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shape_keeps_names_and_empties_literals() {
+        assert_eq!(
+            shape(r#"sum(rate(app_x{service="a\"b",code=~'5..'}[5m])) > 0.1"#),
+            r#"sum(rate(app_x{service="",code=~''}[5m])) > 0.1"#
+        );
+        assert_eq!(
+            metrics_of(&shape(r#"a{x="b"} / on() c"#)).unwrap(),
+            BTreeSet::from(["a".to_owned(), "c".to_owned()])
+        );
     }
 }

@@ -397,11 +397,10 @@ pub fn render(_model: &Model, plan: &Plan) -> Vec<File> {
         contents: crate::rules::header("#")
             + &yaml::to_yaml(&json!({ "apiVersion": 1, "providers": providers })),
     });
-    for d in &dashboards {
-        files.push(File {
-            path: format!("grafana/dashboards/{}/{}.json", d.folder, d.uid),
-            contents: json_text(&dashboard_json(plan, d)),
-        });
-    }
+    use rayon::prelude::*;
+    files.par_extend(dashboards.par_iter().map(|d| File {
+        path: format!("grafana/dashboards/{}/{}.json", d.folder, d.uid),
+        contents: json_text(&dashboard_json(plan, d)),
+    }));
     files
 }

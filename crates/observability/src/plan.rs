@@ -204,8 +204,9 @@ pub struct Alert {
 #[derive(Debug, Clone)]
 pub struct AlertCase {
     pub description: String,
-    /// `(series selector, promtool expanding notation)` at one-minute steps.
-    pub series: Vec<(String, String)>,
+    /// `(series selector, promtool expanding notation)` at one-minute steps;
+    /// shared between the cases of a service's alerts that use one traffic shape.
+    pub series: std::sync::Arc<Vec<(String, String)>>,
     pub eval_minutes: u32,
     /// Label sets of the expected alerts (besides `alertname`); empty when
     /// the alert must stay silent.

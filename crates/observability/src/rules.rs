@@ -10,6 +10,7 @@
 //! and stays silent on one that does not.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use landfall_model::Model;
 use serde_json::{json, Value};
@@ -70,8 +71,27 @@ pub(crate) fn groups(model: &Model, plan: &Plan) -> Vec<RuleGroup> {
     let mut groups = vec![slo_recordings(plan)];
     let mut domains: BTreeSet<&str> = plan.services.iter().map(|s| s.domain.as_str()).collect();
     domains.extend(plan.stores.iter().map(|s| s.domain.as_str()));
+    let mut first_service: BTreeMap<&str, &str> = BTreeMap::new();
+    for s in &plan.services {
+        first_service
+            .entry(s.domain.as_str())
+            .or_insert(s.name.as_str());
+    }
+    let mut stores: BTreeMap<&str, Vec<&crate::plan::MonitoredStore>> = BTreeMap::new();
+    for s in &plan.stores {
+        stores.entry(s.domain.as_str()).or_default().push(s);
+    }
+    let by_name: BTreeMap<&str, &landfall_model::Domain> =
+        model.domains.iter().map(|d| (d.name.as_str(), d)).collect();
     for domain in domains {
-        groups.push(domain_group(model, plan, domain));
+        groups.push(domain_group(
+            by_name.get(domain).copied(),
+            plan,
+            domain,
+            first_service.get(domain).copied(),
+            stores.get(domain).map_or(&[][..], Vec::as_slice),
+            model,
+        ));
     }
     for service in &plan.services {
         groups.push(service_group(plan, service));
@@ -152,6 +172,11 @@ fn service_group(plan: &Plan, service: &crate::plan::MonitoredService) -> RuleGr
             identity: &identity,
             threshold_ms: service.slo.latency_ms,
         };
+        let (failing, slow, healthy) = (
+            Arc::new(traffic.failing()),
+            Arc::new(traffic.slow()),
+            Arc::new(traffic.healthy()),
+        );
         let availability_budget = (100.0 - service.slo.availability_percent) / 100.0;
         let latency_budget = (100.0 - service.slo.latency_percent) / 100.0;
         let objectives = [
@@ -213,9 +238,9 @@ fn service_group(plan: &Plan, service: &crate::plan::MonitoredService) -> RuleGr
                     l
                 };
                 let (broken, other) = if slo == "availability" {
-                    (traffic.failing(), traffic.slow())
+                    (Arc::clone(&failing), Arc::clone(&slow))
                 } else {
-                    (traffic.slow(), traffic.failing())
+                    (Arc::clone(&slow), Arc::clone(&failing))
                 };
                 rules.push(Rule::Alert(Alert {
                     name: name.to_owned(),
@@ -252,7 +277,7 @@ fn service_group(plan: &Plan, service: &crate::plan::MonitoredService) -> RuleGr
                         },
                         AlertCase {
                             description: format!("{} is healthy", service.name),
-                            series: traffic.healthy(),
+                            series: Arc::clone(&healthy),
                             eval_minutes: 20,
                             firing: Vec::new(),
                         },
@@ -271,10 +296,19 @@ fn service_group(plan: &Plan, service: &crate::plan::MonitoredService) -> RuleGr
 }
 
 /// A domain's infrastructure alerts: its ECS clusters and its data stores.
-fn domain_group(model: &Model, plan: &Plan, domain: &str) -> RuleGroup {
+fn domain_group(
+    d: Option<&landfall_model::Domain>,
+    plan: &Plan,
+    domain: &str,
+    first_service: Option<&str>,
+    stores: &[&crate::plan::MonitoredStore],
+    model: &Model,
+) -> RuleGroup {
     let mut rules = Vec::new();
-    ecs_rules(model, plan, domain, &mut rules);
-    for store in plan.stores.iter().filter(|s| s.domain == domain) {
+    if let (Some(d), Some(service)) = (d, first_service) {
+        ecs_rules(model, plan, d, service, &mut rules);
+    }
+    for store in stores {
         store_rules(store, &mut rules);
     }
     RuleGroup {
@@ -350,13 +384,15 @@ impl Traffic<'_> {
 /// ECS services below their desired count or with tasks stuck pending, read
 /// from Container Insights (turned on for every cluster by the workload
 /// layer). Clusters are named `<domain>-<environment>`.
-fn ecs_rules(model: &Model, plan: &Plan, domain: &str, rules: &mut Vec<Rule>) {
-    let Some(d) = model.domains.iter().find(|d| d.name == domain) else {
-        return;
-    };
-    if !plan.services.iter().any(|s| s.domain == domain) {
-        return;
-    }
+/// `service` is one of the domain's services, named in the tests.
+fn ecs_rules(
+    model: &Model,
+    plan: &Plan,
+    d: &landfall_model::Domain,
+    service: &str,
+    rules: &mut Vec<Rule>,
+) {
+    let domain = d.name.as_str();
     let envs: Vec<&str> = d
         .environments
         .iter()
@@ -372,12 +408,6 @@ fn ecs_rules(model: &Model, plan: &Plan, domain: &str, rules: &mut Vec<Rule>) {
     let desired = cloudwatch_series(CONTAINER_INSIGHTS, "DesiredTaskCount", Statistic::Maximum);
     let pending = cloudwatch_series(CONTAINER_INSIGHTS, "PendingTaskCount", Statistic::Minimum);
     let env = envs.first().copied().unwrap_or("prod");
-    let service = plan
-        .services
-        .iter()
-        .find(|s| s.domain == domain)
-        .map(|s| s.name.as_str())
-        .unwrap_or("service");
     let region = plan.regions.first().cloned().unwrap_or_default();
     let cw = |name: &str| {
         format!(
@@ -412,13 +442,13 @@ fn ecs_rules(model: &Model, plan: &Plan, domain: &str, rules: &mut Vec<Rule>) {
         cases: vec![
             AlertCase {
                 description: format!("one of {domain}'s services runs 1 of 3 tasks"),
-                series: vec![(cw(&running), "1x40".to_owned()), (cw(&desired), "3x40".to_owned())],
+                series: Arc::new(vec![(cw(&running), "1x40".to_owned()), (cw(&desired), "3x40".to_owned())]),
                 eval_minutes: 20,
                 firing: vec![firing(Severity::Page)],
             },
             AlertCase {
                 description: format!("one of {domain}'s services runs all its tasks"),
-                series: vec![(cw(&running), "3x40".to_owned()), (cw(&desired), "3x40".to_owned())],
+                series: Arc::new(vec![(cw(&running), "3x40".to_owned()), (cw(&desired), "3x40".to_owned())]),
                 eval_minutes: 20,
                 firing: Vec::new(),
             },
@@ -439,13 +469,13 @@ fn ecs_rules(model: &Model, plan: &Plan, domain: &str, rules: &mut Vec<Rule>) {
         cases: vec![
             AlertCase {
                 description: format!("a task of {domain} stays pending"),
-                series: vec![(cw(&pending), "1x40".to_owned())],
+                series: Arc::new(vec![(cw(&pending), "1x40".to_owned())]),
                 eval_minutes: 20,
                 firing: vec![firing(Severity::Ticket)],
             },
             AlertCase {
                 description: format!("{domain}'s pending tasks start within minutes"),
-                series: vec![(cw(&pending), "0 1 1 0x37".to_owned())],
+                series: Arc::new(vec![(cw(&pending), "0 1 1 0x37".to_owned())]),
                 eval_minutes: 20,
                 firing: Vec::new(),
             },
@@ -565,13 +595,16 @@ fn store_rules(store: &crate::plan::MonitoredStore, rules: &mut Vec<Rule>) {
             cases: vec![
                 AlertCase {
                     description: format!("{}: {what}", store.name),
-                    series: vec![(input.clone(), format!("{}x60", number(threshold + 5.0)))],
+                    series: Arc::new(vec![(
+                        input.clone(),
+                        format!("{}x60", number(threshold + 5.0)),
+                    )]),
                     eval_minutes: 50,
                     firing: vec![firing],
                 },
                 AlertCase {
                     description: format!("{} is within its limits", store.name),
-                    series: vec![(input, format!("{}x60", number(threshold)))],
+                    series: Arc::new(vec![(input, format!("{}x60", number(threshold)))]),
                     eval_minutes: 50,
                     firing: Vec::new(),
                 },
@@ -649,13 +682,13 @@ fn platform_group(model: &Model, plan: &Plan) -> RuleGroup {
             cases: vec![
                 AlertCase {
                     description: format!("{what} stops after 20 minutes"),
-                    series: vec![(agent_series(metric), "1+1x20 _x40".to_owned())],
+                    series: Arc::new(vec![(agent_series(metric), "1+1x20 _x40".to_owned())]),
                     eval_minutes: 40,
                     firing: vec![agent_firing(Severity::Ticket)],
                 },
                 AlertCase {
                     description: format!("{what} keeps reporting"),
-                    series: vec![(agent_series(metric), "1+1x60".to_owned())],
+                    series: Arc::new(vec![(agent_series(metric), "1+1x60".to_owned())]),
                     eval_minutes: 40,
                     firing: Vec::new(),
                 },
@@ -696,13 +729,13 @@ fn platform_group(model: &Model, plan: &Plan) -> RuleGroup {
         cases: vec![
             AlertCase {
                 description: "a metal host's disk fills".to_owned(),
-                series: vec![(disk.clone(), "84+0.1x40".to_owned())],
+                series: Arc::new(vec![(disk.clone(), "84+0.1x40".to_owned())]),
                 eval_minutes: 35,
                 firing: vec![host_firing(Severity::Page, ("path", "/"))],
             },
             AlertCase {
                 description: "a metal host's disk stays at 60 %".to_owned(),
-                series: vec![(disk, "60x40".to_owned())],
+                series: Arc::new(vec![(disk, "60x40".to_owned())]),
                 eval_minutes: 35,
                 firing: Vec::new(),
             },
@@ -732,13 +765,13 @@ fn platform_group(model: &Model, plan: &Plan) -> RuleGroup {
         cases: vec![
             AlertCase {
                 description: "the SSM agent stops".to_owned(),
-                series: vec![(ssm.clone(), "1x10 0x30".to_owned())],
+                series: Arc::new(vec![(ssm.clone(), "1x10 0x30".to_owned())]),
                 eval_minutes: 20,
                 firing: vec![ssm_firing],
             },
             AlertCase {
                 description: "the SSM agent runs".to_owned(),
-                series: vec![(ssm, "1x40".to_owned())],
+                series: Arc::new(vec![(ssm, "1x40".to_owned())]),
                 eval_minutes: 20,
                 firing: Vec::new(),
             },
@@ -764,7 +797,7 @@ fn platform_group(model: &Model, plan: &Plan) -> RuleGroup {
         cases: vec![
             AlertCase {
                 description: "a certificate has 10 days left".to_owned(),
-                series: vec![(cert.clone(), "10x100".to_owned())],
+                series: Arc::new(vec![(cert.clone(), "10x100".to_owned())]),
                 eval_minutes: 90,
                 firing: vec![BTreeMap::from([
                     ("certificate_arn".to_owned(), arn.to_owned()),
@@ -777,7 +810,7 @@ fn platform_group(model: &Model, plan: &Plan) -> RuleGroup {
             },
             AlertCase {
                 description: "a certificate has 60 days left".to_owned(),
-                series: vec![(cert, "60x100".to_owned())],
+                series: Arc::new(vec![(cert, "60x100".to_owned())]),
                 eval_minutes: 90,
                 firing: Vec::new(),
             },
@@ -809,7 +842,7 @@ fn platform_group(model: &Model, plan: &Plan) -> RuleGroup {
         cases: vec![
             AlertCase {
                 description: "nine in ten requests of a region fail".to_owned(),
-                series: vec![(req("200"), "0+60x30".to_owned()), (req("503"), "0+540x30".to_owned())],
+                series: Arc::new(vec![(req("200"), "0+60x30".to_owned()), (req("503"), "0+540x30".to_owned())]),
                 eval_minutes: 20,
                 firing: vec![BTreeMap::from([
                     (ENVIRONMENT.to_owned(), env.clone()),
@@ -820,7 +853,7 @@ fn platform_group(model: &Model, plan: &Plan) -> RuleGroup {
             },
             AlertCase {
                 description: "one request in a hundred fails".to_owned(),
-                series: vec![(req("200"), "0+594x30".to_owned()), (req("503"), "0+6x30".to_owned())],
+                series: Arc::new(vec![(req("200"), "0+594x30".to_owned()), (req("503"), "0+6x30".to_owned())]),
                 eval_minutes: 20,
                 firing: Vec::new(),
             },
@@ -837,8 +870,13 @@ fn platform_group(model: &Model, plan: &Plan) -> RuleGroup {
 
 /// The rule files and their unit-test files.
 pub fn render(plan: &Plan) -> Vec<File> {
+    use rayon::prelude::*;
+    plan.groups.par_iter().flat_map_iter(render_group).collect()
+}
+
+fn render_group(group: &RuleGroup) -> Vec<File> {
     let mut files = Vec::new();
-    for group in &plan.groups {
+    {
         // No `interval`: how often rules run is the evaluator's setting
         // (vmalert `-evaluationInterval`), one place for every group.
         let rules: Vec<Value> = group.rules.iter().map(rule_json).collect();
@@ -884,7 +922,7 @@ fn rule_json(rule: &Rule) -> Value {
 }
 
 /// Input series, test names, checks.
-type MergedTest = (Vec<(String, String)>, Vec<String>, Vec<Value>);
+type MergedTest = (Arc<Vec<(String, String)>>, Vec<String>, Vec<Value>);
 
 /// promtool's unit-test file for one group: every case of every alert.
 fn tests_json(group: &RuleGroup) -> Value {
