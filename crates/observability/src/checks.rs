@@ -326,7 +326,7 @@ fn metrics_are_produced(
                 check(
                     expr,
                     format!("panel `{}` of dashboard `{}`", panel.title, dashboard.uid),
-                    &at,
+                    at,
                 );
             }
         }
