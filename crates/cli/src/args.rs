@@ -38,6 +38,9 @@ pub enum Command {
     Check(crate::commands::check::CheckArgs),
     /// List the guardrail rules, or explain one (`landfall rules LF101`).
     Rules(crate::commands::rules::RulesArgs),
+    /// The remediation service: serve, its rulebook, its history, its kill switch.
+    #[command(subcommand)]
+    Heal(crate::commands::heal::HealCommand),
     /// Show what `deploy` would change in the live platform; changes nothing.
     #[cfg(feature = "live")]
     Plan(crate::commands::plan::PlanArgs),

@@ -7,6 +7,8 @@
 //! assert!(files.iter().any(|(name, _)| name == "landfall.yaml"));
 //! ```
 
+pub mod services;
+
 use std::fmt::Write as _;
 
 /// How large a synthetic platform is. Every domain runs in three

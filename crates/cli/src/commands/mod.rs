@@ -5,6 +5,7 @@ pub mod audit;
 pub mod check;
 #[cfg(feature = "live")]
 pub mod deploy;
+pub mod heal;
 mod iam;
 mod init;
 mod limits;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Iam(command) => iam::run(command),
         Command::Check(args) => check::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Heal(command) => heal::run(command),
         #[cfg(feature = "live")]
         Command::Plan(args) => plan::run(&args),
         #[cfg(feature = "live")]

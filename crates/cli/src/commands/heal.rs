@@ -1,0 +1,253 @@
+//! `landfall heal`: the remediation service and the commands around it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use landfall_heal::journal::Journal;
+use landfall_heal::server::{self, Executor, Service};
+use landfall_heal::{AlertmanagerPayload, Engine, Rulebook, SqliteJournal};
+
+use crate::args::{Format, SpecArgs};
+use crate::output;
+
+#[derive(Debug, Subcommand)]
+pub enum HealCommand {
+    /// Run the service: Alertmanager webhooks in (`POST /alertmanager`, bearer
+    /// token from `LANDFALL_HEAL_TOKEN`), `/healthz`, `/metrics`.
+    Serve(ServeArgs),
+    /// The rulebook generated from the spec, with every limit and its reason.
+    Rules(SpecArgs),
+    /// Every decision with its reason and outcome, newest first.
+    History(JournalArgs),
+    /// What the service would decide for a webhook payload (no AWS call,
+    /// nothing journaled).
+    Test(TestArgs),
+    /// Switch actions off: all of them, or one kind (`ec2-reboot`).
+    Pause(SwitchArgs),
+    /// Switch actions back on.
+    Resume(SwitchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[arg(long, default_value = "127.0.0.1:9095")]
+    pub listen: SocketAddr,
+    /// The journal (SQLite, created when missing).
+    #[arg(long, default_value = "heal-journal.sqlite")]
+    pub journal: PathBuf,
+    /// Decide and journal, never call AWS.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    #[arg(long, default_value = "heal-journal.sqlite")]
+    pub journal: PathBuf,
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// An Alertmanager webhook body (JSON).
+    #[arg(long)]
+    pub payload: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SwitchArgs {
+    /// An action kind; default: every action.
+    pub action: Option<String>,
+    #[arg(long, default_value = "heal-journal.sqlite")]
+    pub journal: PathBuf,
+}
+
+/// No AWS executor is wired into this binary yet: every decision to act is
+/// refused at the last step and journaled as failed, so nothing is ever
+/// reported as done that was not.
+struct NotWired;
+
+impl Executor for NotWired {
+    fn execute(&self, kind: &str, target: &str, _action_id: &str) -> Result<String, String> {
+        Err(format!(
+            "no AWS executor for `{kind}` on `{target}` in this build"
+        ))
+    }
+}
+
+fn rulebook(spec: &SpecArgs) -> anyhow::Result<Option<Rulebook>> {
+    let resolved = output::load(spec)?;
+    output::print_diagnostics(&resolved, spec.color)?;
+    let Some(model) = resolved.model.as_ref() else {
+        return Ok(None);
+    };
+    let (book, unknown) = Rulebook::from_model(model);
+    for alert in unknown {
+        eprintln!("warning: remediation has no action for `{alert}`; its alerts will be refused");
+    }
+    Ok(Some(book))
+}
+
+pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        HealCommand::Serve(args) => {
+            let Some(book) = rulebook(&args.spec)? else {
+                return Ok(ExitCode::from(super::INVALID));
+            };
+            let token = std::env::var("LANDFALL_HEAL_TOKEN")
+                .ok()
+                .filter(|t| t.len() >= 16);
+            let Some(token) = token else {
+                eprintln!("error: set LANDFALL_HEAL_TOKEN to the bearer token Alertmanager sends (at least 16 characters)");
+                return Ok(ExitCode::from(2));
+            };
+            let journal = Arc::new(SqliteJournal::open(&args.journal).with_context(|| {
+                format!("cannot open the journal `{}`", args.journal.display())
+            })?);
+            // Intents without a result: a crash came between the call and its
+            // record. They stay in flight (blocking their target) until
+            // reconciled against AWS; never re-run blindly.
+            for action in journal.unfinished_actions()? {
+                eprintln!(
+                    "heal: action {} ({} on {}) has no recorded result; its target waits for reconciliation",
+                    action.id, action.kind, action.target
+                );
+            }
+            let engine = Engine {
+                journal,
+                rulebook: book,
+                dry_run: args.dry_run,
+            };
+            let service = Service::new(engine, NotWired, token);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(server::serve(service, args.listen))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        HealCommand::Rules(spec) => {
+            let Some(book) = rulebook(&spec)? else {
+                return Ok(ExitCode::from(super::INVALID));
+            };
+            match spec.format {
+                Format::Json => output::print_stdout(&serde_json::to_string_pretty(&book)?)?,
+                Format::Text => {
+                    let mut text =
+                        format!("rulebook {} ({} rules)\n", book.version, book.rules.len());
+                    for r in &book.rules {
+                        text.push_str(&format!(
+                            "\n{} -> {} on a {:?}{}{}\n  cool-down {} s, breaker after {} unverified actions, at most {} per 10 minutes, systemic at {} targets in 5 minutes\n  why: {}\n",
+                            r.alert,
+                            r.action.as_str(),
+                            r.target,
+                            if r.needs_approval { ", needs approval" } else { "" },
+                            if r.dry_run { ", dry run" } else { "" },
+                            r.cooldown_seconds,
+                            r.breaker_after,
+                            r.budget_per_10m,
+                            r.systemic_targets,
+                            r.reason
+                        ));
+                    }
+                    output::print_stdout(text.trim_end())?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HealCommand::History(args) => {
+            let journal = SqliteJournal::open(&args.journal)?;
+            let history = journal.history(args.limit)?;
+            match args.format {
+                Format::Json => output::print_stdout(&serde_json::to_string_pretty(&history)?)?,
+                Format::Text => {
+                    let lines: Vec<String> = history
+                        .iter()
+                        .map(|d| {
+                            format!(
+                                "{} {} {} -> {}: {}",
+                                d.at,
+                                d.alert,
+                                d.target.as_deref().unwrap_or("-"),
+                                d.outcome,
+                                d.reason
+                            )
+                        })
+                        .collect();
+                    output::print_stdout(&lines.join("\n"))?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HealCommand::Test(args) => {
+            let Some(book) = rulebook(&args.spec)? else {
+                return Ok(ExitCode::from(super::INVALID));
+            };
+            let body = std::fs::read(&args.payload)
+                .with_context(|| format!("cannot read `{}`", args.payload.display()))?;
+            let signals = match AlertmanagerPayload::parse(&body).and_then(|p| p.signals()) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", args.payload.display());
+                    return Ok(ExitCode::from(super::INVALID));
+                }
+            };
+            let engine = Engine {
+                journal: Arc::new(SqliteJournal::in_memory()?),
+                rulebook: book,
+                dry_run: true,
+            };
+            let mut decisions = Vec::new();
+            for s in &signals {
+                decisions.push(engine.decide(s, server::now())?);
+            }
+            match args.spec.format {
+                Format::Json => output::print_stdout(&serde_json::to_string_pretty(&decisions)?)?,
+                Format::Text => {
+                    let lines: Vec<String> = decisions
+                        .iter()
+                        .map(|d| {
+                            format!(
+                                "{} {} -> {}: {}",
+                                d.alert,
+                                d.target.as_deref().unwrap_or("-"),
+                                d.outcome.as_str(),
+                                d.reason
+                            )
+                        })
+                        .collect();
+                    output::print_stdout(&lines.join("\n"))?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HealCommand::Pause(args) => switch(&args, true),
+        HealCommand::Resume(args) => switch(&args, false),
+    }
+}
+
+fn switch(args: &SwitchArgs, paused: bool) -> anyhow::Result<ExitCode> {
+    let journal = SqliteJournal::open(&args.journal)?;
+    let name = args.action.as_deref().unwrap_or("all");
+    journal.set_paused(name, paused)?;
+    eprintln!(
+        "{} {}",
+        if paused { "paused" } else { "resumed" },
+        if name == "all" {
+            "every action".to_owned()
+        } else {
+            format!("`{name}` actions")
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}

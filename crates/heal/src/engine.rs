@@ -1,0 +1,269 @@
+//! Decisions: for each signal, what the rulebook and the safety limits
+//! allow, in a fixed order whose first refusal wins (and is the reason
+//! journaled).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::journal::{DecisionRecord, Journal, Result};
+use crate::rulebook::{ActionKind, Rulebook, MAX_SIGNAL_AGE_SECONDS};
+use crate::signal::{Signal, Status};
+
+/// What was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The action runs.
+    Act,
+    /// The action would run; the rule (or the service) is in dry-run.
+    DryRun,
+    /// Disruptive: waits for a human.
+    AwaitingApproval,
+    /// A safety limit held it back (reason says which).
+    Suppressed,
+    /// Not something remediation may act on (unknown alert or target, stale).
+    Refused,
+    /// A resolved signal: the episode ended, which verifies a recovery.
+    Recovered,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Act => "act",
+            Outcome::DryRun => "dry-run",
+            Outcome::AwaitingApproval => "awaiting-approval",
+            Outcome::Suppressed => "suppressed",
+            Outcome::Refused => "refused",
+            Outcome::Recovered => "recovered",
+        }
+    }
+}
+
+/// A decision about one signal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub signal_id: String,
+    pub alert: String,
+    pub target: Option<String>,
+    pub outcome: Outcome,
+    pub reason: String,
+    pub action: Option<ActionKind>,
+    /// Also the idempotency token and the AWS session name of the call.
+    pub action_id: Option<String>,
+}
+
+/// Decides signals against a rulebook and the journal's state.
+pub struct Engine<J: Journal> {
+    pub journal: Arc<J>,
+    pub rulebook: Rulebook,
+    /// Every decision at most a dry run (the service's `--dry-run`).
+    pub dry_run: bool,
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 UTC time as Alertmanager
+/// writes it (`2026-12-06T01:00:04.810095908Z`).
+pub fn parse_time(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !text.ends_with('Z') || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hh * 3_600 + mm * 60 + ss;
+    u64::try_from(secs).ok()
+}
+
+impl<J: Journal> Engine<J> {
+    /// Decides one signal and records the decision (and an action's
+    /// intent) before returning it.
+    pub fn decide(&self, signal: &Signal, now: u64) -> Result<Decision> {
+        let decision = self.evaluate(signal, now)?;
+        let record = DecisionRecord {
+            signal_id: decision.signal_id.clone(),
+            alert: decision.alert.clone(),
+            target: decision.target.clone(),
+            outcome: decision.outcome.as_str().to_owned(),
+            reason: decision.reason.clone(),
+            action_id: decision.action_id.clone(),
+            action_kind: decision.action.map(|a| a.as_str().to_owned()),
+            at: now,
+        };
+        self.journal.record_decision(&record, &decision.alert)?;
+        if let (Some(target), Outcome::Act | Outcome::DryRun) = (&decision.target, decision.outcome)
+        {
+            // Every action counts toward the breaker until a recovery is seen.
+            let (count, _) = self.journal.breaker(&decision.alert, target)?;
+            self.journal
+                .set_breaker(&decision.alert, target, count + 1, false)?;
+        }
+        Ok(decision)
+    }
+
+    fn evaluate(&self, signal: &Signal, now: u64) -> Result<Decision> {
+        let mut d = Decision {
+            signal_id: signal.id.clone(),
+            alert: signal.alertname.clone(),
+            target: None,
+            outcome: Outcome::Refused,
+            reason: String::new(),
+            action: None,
+            action_id: None,
+        };
+        let Some(rule) = self.rulebook.rule(&signal.alertname) else {
+            d.reason = "no rule for this alert: the spec does not list it as automatic".to_owned();
+            return Ok(d);
+        };
+        d.action = Some(rule.action);
+        let target = match self.rulebook.target(rule, &signal.labels) {
+            Ok(t) => t,
+            Err(why) => {
+                d.reason = format!("unknown target: {why}");
+                return Ok(d);
+            }
+        };
+        d.target = Some(target.clone());
+        if signal.status == Status::Resolved {
+            let (_, open) = self.journal.breaker(&rule.alert, &target)?;
+            if !open {
+                self.journal.set_breaker(&rule.alert, &target, 0, false)?;
+            }
+            d.outcome = Outcome::Recovered;
+            d.action = None;
+            d.reason = if open {
+                "resolved; the breaker stays open until a human resets it".to_owned()
+            } else {
+                "resolved: recovery verified, the breaker is reset".to_owned()
+            };
+            return Ok(d);
+        }
+        match parse_time(&signal.starts_at) {
+            Some(start) if now.saturating_sub(start) > MAX_SIGNAL_AGE_SECONDS => {
+                d.reason = format!(
+                    "stale: firing since {} ({} minutes), older than {} minutes",
+                    signal.starts_at,
+                    now.saturating_sub(start) / 60,
+                    MAX_SIGNAL_AGE_SECONDS / 60
+                );
+                return Ok(d);
+            }
+            None => {
+                d.reason = format!("`{}` is not a start time", signal.starts_at);
+                return Ok(d);
+            }
+            _ => {}
+        }
+        d.outcome = Outcome::Suppressed;
+        if self.journal.paused("all")? {
+            d.reason = "paused: the global kill switch is on".to_owned();
+            return Ok(d);
+        }
+        if self.journal.paused(rule.action.as_str())? {
+            d.reason = format!(
+                "paused: `{}` actions are switched off",
+                rule.action.as_str()
+            );
+            return Ok(d);
+        }
+        if self.journal.in_flight(&target)? {
+            d.reason = "an action on this target has no result yet".to_owned();
+            return Ok(d);
+        }
+        let (count, open) = self.journal.breaker(&rule.alert, &target)?;
+        if open || count >= rule.breaker_after {
+            if !open {
+                self.journal
+                    .set_breaker(&rule.alert, &target, count, true)?;
+            }
+            d.reason = format!(
+                "breaker open: {count} actions without a verified recovery; a human must look (landfall heal reset)"
+            );
+            return Ok(d);
+        }
+        if let Some(last) = self.journal.last_action(&rule.alert, &target)? {
+            if now.saturating_sub(last) < rule.cooldown_seconds {
+                d.reason = format!(
+                    "cool-down: acted {} s ago, waits {} s",
+                    now.saturating_sub(last),
+                    rule.cooldown_seconds
+                );
+                return Ok(d);
+            }
+        }
+        let recent_targets = self
+            .journal
+            .targets_since(&rule.alert, now.saturating_sub(300))?;
+        if recent_targets + 1 >= rule.systemic_targets {
+            d.reason = format!(
+                "systemic: {} targets raised `{}` within 5 minutes; acting on none",
+                recent_targets + 1,
+                rule.alert
+            );
+            return Ok(d);
+        }
+        if self
+            .journal
+            .actions_since(&rule.alert, now.saturating_sub(600))?
+            >= rule.budget_per_10m
+        {
+            d.reason = format!(
+                "budget: {} actions in 10 minutes already",
+                rule.budget_per_10m
+            );
+            return Ok(d);
+        }
+        d.action_id = Some(format!("heal-{}", short_hash(&signal.id)));
+        if rule.needs_approval {
+            d.outcome = Outcome::AwaitingApproval;
+            d.reason = format!(
+                "`{}` is disruptive: waits for approval",
+                rule.action.as_str()
+            );
+        } else if rule.dry_run || self.dry_run {
+            d.outcome = Outcome::DryRun;
+            d.reason = "dry run: decided and journaled, no AWS call".to_owned();
+        } else {
+            d.outcome = Outcome::Act;
+            d.reason = rule.reason.to_owned();
+        }
+        Ok(d)
+    }
+}
+
+fn short_hash(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_as_alertmanager_writes_them() {
+        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_time("2026-12-06T01:00:04.810095908Z"),
+            Some(1_796_518_804)
+        );
+        assert_eq!(parse_time("0001-01-01T00:00:00Z"), None);
+        assert_eq!(parse_time("yesterday"), None);
+    }
+}

@@ -1,0 +1,387 @@
+//! The journal: every signal, decision and action, durable before anything
+//! is acknowledged or done. The state the safety limits read (cool-downs,
+//! breakers, budgets, switches) is derived from it, so it survives restarts.
+//!
+//! [`Journal`] is the store trait; [`SqliteJournal`] is the embedded
+//! implementation (one file, WAL, `synchronous=FULL`: a commit is on disk
+//! when it returns).
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::signal::{Signal, Status};
+
+#[derive(Debug)]
+pub struct JournalError(pub String);
+
+impl std::fmt::Display for JournalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "journal: {}", self.0)
+    }
+}
+
+impl std::error::Error for JournalError {}
+
+impl From<rusqlite::Error> for JournalError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, JournalError>;
+
+/// One decision, as recorded and as `landfall heal history` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionRecord {
+    pub signal_id: String,
+    pub alert: String,
+    pub target: Option<String>,
+    pub outcome: String,
+    pub reason: String,
+    pub action_id: Option<String>,
+    pub action_kind: Option<String>,
+    pub at: u64,
+}
+
+/// An action whose intent is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionRecord {
+    pub id: String,
+    pub rule: String,
+    pub target: String,
+    pub kind: String,
+    pub state: String,
+    pub result: Option<String>,
+}
+
+/// Where the remediation service keeps its state.
+pub trait Journal: Send + Sync {
+    /// Records the signals not seen before, in one durable transaction;
+    /// returns how many were new.
+    fn record_signals(&self, signals: &[Signal], received_at: u64) -> Result<usize>;
+    /// Signals not decided yet, oldest first, with when they arrived.
+    fn undecided(&self, limit: usize) -> Result<Vec<(Signal, u64)>>;
+    /// Records a decision and marks its signal decided; an `act` decision
+    /// also records the action's intent, in the same transaction.
+    fn record_decision(&self, decision: &DecisionRecord, rule: &str) -> Result<()>;
+    /// Records an action's result.
+    fn finish_action(&self, id: &str, ok: bool, result: &str, at: u64) -> Result<()>;
+    /// Intents without a result (after a crash: reconcile, never re-run).
+    fn unfinished_actions(&self) -> Result<Vec<ActionRecord>>;
+    /// When the rule last acted on the target (dry runs included: a dry run
+    /// is what would have happened, and must pace like it).
+    fn last_action(&self, rule: &str, target: &str) -> Result<Option<u64>>;
+    /// Whether an action on the target has no result yet.
+    fn in_flight(&self, target: &str) -> Result<bool>;
+    /// Actions of the rule since a time.
+    fn actions_since(&self, rule: &str, since: u64) -> Result<u32>;
+    /// Distinct targets the rule had firing signals for since a time.
+    fn targets_since(&self, rule: &str, since: u64) -> Result<u32>;
+    /// (actions since the last verified recovery, breaker open).
+    fn breaker(&self, rule: &str, target: &str) -> Result<(u32, bool)>;
+    fn set_breaker(&self, rule: &str, target: &str, count: u32, open: bool) -> Result<()>;
+    /// Kill switches: `all`, or an action kind.
+    fn set_paused(&self, switch: &str, paused: bool) -> Result<()>;
+    fn paused(&self, switch: &str) -> Result<bool>;
+    /// The most recent decisions, newest first.
+    fn history(&self, limit: usize) -> Result<Vec<DecisionRecord>>;
+}
+
+/// The embedded journal.
+pub struct SqliteJournal {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS signals (
+    id TEXT PRIMARY KEY,
+    alert TEXT NOT NULL,
+    status TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    starts_at TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    decided INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS signals_undecided ON signals (decided, received_at);
+CREATE TABLE IF NOT EXISTS decisions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    signal_id TEXT NOT NULL,
+    alert TEXT NOT NULL,
+    target TEXT,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    action_id TEXT,
+    action_kind TEXT,
+    at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_alert ON decisions (alert, at);
+CREATE TABLE IF NOT EXISTS actions (
+    id TEXT PRIMARY KEY,
+    rule TEXT NOT NULL,
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    result TEXT
+);
+CREATE INDEX IF NOT EXISTS actions_rule_target ON actions (rule, target, started_at);
+CREATE TABLE IF NOT EXISTS breakers (
+    rule TEXT NOT NULL, target TEXT NOT NULL, count INTEGER NOT NULL, open INTEGER NOT NULL,
+    PRIMARY KEY (rule, target)
+);
+CREATE TABLE IF NOT EXISTS switches (name TEXT PRIMARY KEY, paused INTEGER NOT NULL);
+";
+
+impl SqliteJournal {
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    /// A journal in memory (tests, `landfall heal test`).
+    pub fn in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "busy_timeout", 5_000)?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn
+            .lock()
+            .map_err(|_| JournalError("a writer panicked".to_owned()))
+    }
+}
+
+fn status_text(s: Status) -> &'static str {
+    match s {
+        Status::Firing => "firing",
+        Status::Resolved => "resolved",
+    }
+}
+
+impl Journal for SqliteJournal {
+    fn record_signals(&self, signals: &[Signal], received_at: u64) -> Result<usize> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut new = 0;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO signals (id, alert, status, labels, starts_at, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for s in signals {
+                let labels = serde_json::to_string(&s.labels).unwrap_or_default();
+                new += insert.execute(params![
+                    s.id,
+                    s.alertname,
+                    status_text(s.status),
+                    labels,
+                    s.starts_at,
+                    received_at as i64
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(new)
+    }
+
+    fn undecided(&self, limit: usize) -> Result<Vec<(Signal, u64)>> {
+        let conn = self.conn()?;
+        let mut q = conn.prepare_cached(
+            "SELECT id, alert, status, labels, starts_at, received_at FROM signals WHERE decided = 0 ORDER BY received_at, rowid LIMIT ?1",
+        )?;
+        let rows = q.query_map(params![limit as i64], |r| {
+            let labels: String = r.get(3)?;
+            let status: String = r.get(2)?;
+            Ok((
+                Signal {
+                    id: r.get(0)?,
+                    alertname: r.get(1)?,
+                    status: if status == "resolved" {
+                        Status::Resolved
+                    } else {
+                        Status::Firing
+                    },
+                    labels: serde_json::from_str(&labels).unwrap_or_default(),
+                    starts_at: r.get(4)?,
+                },
+                r.get::<_, i64>(5)? as u64,
+            ))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn record_decision(&self, d: &DecisionRecord, rule: &str) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.prepare_cached(
+            "INSERT INTO decisions (signal_id, alert, target, outcome, reason, action_id, action_kind, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            d.signal_id,
+            d.alert,
+            d.target,
+            d.outcome,
+            d.reason,
+            d.action_id,
+            d.action_kind,
+            d.at as i64
+        ])?;
+        tx.prepare_cached("UPDATE signals SET decided = 1 WHERE id = ?1")?
+            .execute(params![d.signal_id])?;
+        if let (Some(id), Some(target), Some(kind)) = (&d.action_id, &d.target, &d.action_kind) {
+            let state = if d.outcome == "act" {
+                "intent"
+            } else {
+                d.outcome.as_str()
+            };
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO actions (id, rule, target, kind, state, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![id, rule, target, kind, state, d.at as i64])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn finish_action(&self, id: &str, ok: bool, result: &str, at: u64) -> Result<()> {
+        let conn = self.conn()?;
+        conn.prepare_cached(
+            "UPDATE actions SET state = ?2, result = ?3, finished_at = ?4 WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            if ok { "done" } else { "failed" },
+            result,
+            at as i64
+        ])?;
+        Ok(())
+    }
+
+    fn unfinished_actions(&self) -> Result<Vec<ActionRecord>> {
+        let conn = self.conn()?;
+        let mut q = conn.prepare_cached(
+            "SELECT id, rule, target, kind, state, result FROM actions WHERE state = 'intent' ORDER BY started_at",
+        )?;
+        let rows = q.query_map([], |r| {
+            Ok(ActionRecord {
+                id: r.get(0)?,
+                rule: r.get(1)?,
+                target: r.get(2)?,
+                kind: r.get(3)?,
+                state: r.get(4)?,
+                result: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn last_action(&self, rule: &str, target: &str) -> Result<Option<u64>> {
+        let conn = self.conn()?;
+        let at: Option<i64> = conn
+            .prepare_cached(
+                "SELECT MAX(started_at) FROM actions WHERE rule = ?1 AND target = ?2 AND state NOT IN ('awaiting-approval', 'denied')",
+            )?
+            .query_row(params![rule, target], |r| r.get(0))
+            .optional()?
+            .flatten();
+        Ok(at.map(|a| a as u64))
+    }
+
+    fn in_flight(&self, target: &str) -> Result<bool> {
+        let conn = self.conn()?;
+        let n: i64 = conn
+            .prepare_cached("SELECT COUNT(*) FROM actions WHERE target = ?1 AND state = 'intent'")?
+            .query_row(params![target], |r| r.get(0))?;
+        Ok(n > 0)
+    }
+
+    fn actions_since(&self, rule: &str, since: u64) -> Result<u32> {
+        let conn = self.conn()?;
+        let n: i64 = conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM actions WHERE rule = ?1 AND started_at >= ?2 AND state NOT IN ('awaiting-approval', 'denied')",
+            )?
+            .query_row(params![rule, since as i64], |r| r.get(0))?;
+        Ok(n as u32)
+    }
+
+    fn targets_since(&self, rule: &str, since: u64) -> Result<u32> {
+        let conn = self.conn()?;
+        let n: i64 = conn
+            .prepare_cached(
+                "SELECT COUNT(DISTINCT target) FROM decisions WHERE alert = ?1 AND at >= ?2 AND target IS NOT NULL AND outcome != 'recovered'",
+            )?
+            .query_row(params![rule, since as i64], |r| r.get(0))?;
+        Ok(n as u32)
+    }
+
+    fn breaker(&self, rule: &str, target: &str) -> Result<(u32, bool)> {
+        let conn = self.conn()?;
+        let row: Option<(i64, i64)> = conn
+            .prepare_cached("SELECT count, open FROM breakers WHERE rule = ?1 AND target = ?2")?
+            .query_row(params![rule, target], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(row.map_or((0, false), |(c, o)| (c as u32, o != 0)))
+    }
+
+    fn set_breaker(&self, rule: &str, target: &str, count: u32, open: bool) -> Result<()> {
+        let conn = self.conn()?;
+        conn.prepare_cached(
+            "INSERT INTO breakers (rule, target, count, open) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (rule, target) DO UPDATE SET count = excluded.count, open = excluded.open",
+        )?
+        .execute(params![rule, target, count as i64, open as i64])?;
+        Ok(())
+    }
+
+    fn set_paused(&self, switch: &str, paused: bool) -> Result<()> {
+        let conn = self.conn()?;
+        conn.prepare_cached(
+            "INSERT INTO switches (name, paused) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET paused = excluded.paused",
+        )?
+        .execute(params![switch, paused as i64])?;
+        Ok(())
+    }
+
+    fn paused(&self, switch: &str) -> Result<bool> {
+        let conn = self.conn()?;
+        let p: Option<i64> = conn
+            .prepare_cached("SELECT paused FROM switches WHERE name = ?1")?
+            .query_row(params![switch], |r| r.get(0))
+            .optional()?;
+        Ok(p.is_some_and(|p| p != 0))
+    }
+
+    fn history(&self, limit: usize) -> Result<Vec<DecisionRecord>> {
+        let conn = self.conn()?;
+        let mut q = conn.prepare_cached(
+            "SELECT signal_id, alert, target, outcome, reason, action_id, action_kind, at FROM decisions ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = q.query_map(params![limit as i64], |r| {
+            Ok(DecisionRecord {
+                signal_id: r.get(0)?,
+                alert: r.get(1)?,
+                target: r.get(2)?,
+                outcome: r.get(3)?,
+                reason: r.get(4)?,
+                action_id: r.get(5)?,
+                action_kind: r.get(6)?,
+                at: r.get::<_, i64>(7)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}

@@ -1,0 +1,230 @@
+//! The rules: which alert may trigger which action, on what, within which
+//! limits. Generated from the model (the alerts `observability.remediation.
+//! automatic` names), never hand-written; a target must resolve to something
+//! the model declares.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use landfall_model::Model;
+use serde::Serialize;
+
+/// What a rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    /// ECS `UpdateService --force-new-deployment`: replaces a service's tasks.
+    EcsForceNewDeployment,
+    /// An SSM Automation runbook on a host (disk cleanup).
+    SsmRunbook,
+    /// EC2 reboot of a metal container instance (disruptive).
+    Ec2Reboot,
+    /// MSK `UpdateBrokerStorage` (grows storage; cannot shrink).
+    MskExpandStorage,
+    /// No AWS call: the owning team is told, the journal records it.
+    Notify,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::EcsForceNewDeployment => "ecs-force-new-deployment",
+            ActionKind::SsmRunbook => "ssm-runbook",
+            ActionKind::Ec2Reboot => "ec2-reboot",
+            ActionKind::MskExpandStorage => "msk-expand-storage",
+            ActionKind::Notify => "notify",
+        }
+    }
+}
+
+/// What an alert's labels must name for the rule to act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetKind {
+    /// `service` + `environment` (+ `region`): a service of the model.
+    Service,
+    /// `domain` + `host` (+ `environment`): a metal host of a domain.
+    Host,
+    /// `store`: a data store of the model.
+    Store,
+    /// `certificate_arn`: a certificate (the platform's).
+    Certificate,
+}
+
+/// One rule of the rulebook.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub alert: String,
+    pub action: ActionKind,
+    pub target: TargetKind,
+    /// No second action on the same target within this many seconds.
+    pub cooldown_seconds: u64,
+    /// Actions without a verified recovery before the breaker opens.
+    pub breaker_after: u32,
+    /// At most this many actions of this rule in any ten minutes.
+    pub budget_per_10m: u32,
+    /// This many distinct targets within five minutes is a systemic
+    /// problem: act on none, page once.
+    pub systemic_targets: u32,
+    /// Disruptive: waits for `landfall heal approve`.
+    pub needs_approval: bool,
+    /// Decides and journals, never calls AWS (every new rule starts so).
+    pub dry_run: bool,
+    /// Why these limits.
+    pub reason: &'static str,
+}
+
+/// Alerts older than this when decided are stale (their condition may be
+/// long gone): journaled and refused.
+pub const MAX_SIGNAL_AGE_SECONDS: u64 = 3_600;
+
+/// The rules of a platform, with what targets exist.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rulebook {
+    pub rules: Vec<Rule>,
+    /// `(service, environment)` pairs the model declares.
+    #[serde(skip)]
+    pub services: BTreeSet<(String, String)>,
+    #[serde(skip)]
+    pub domains: BTreeSet<String>,
+    #[serde(skip)]
+    pub stores: BTreeSet<String>,
+    /// A content hash: the rulebook's version.
+    pub version: String,
+}
+
+/// The action, target kind and limits for an alert the generated rules can
+/// raise; `None` for an alert remediation does not know how to fix.
+fn defaults(alert: &str) -> Option<Rule> {
+    use crate::rulebook::{ActionKind as A, TargetKind as T};
+    let rule = |action, target, cooldown_seconds, needs_approval, reason| Rule {
+        alert: alert.to_owned(),
+        action,
+        target,
+        cooldown_seconds,
+        breaker_after: 3,
+        budget_per_10m: 20,
+        systemic_targets: 10,
+        needs_approval,
+        dry_run: true,
+        reason,
+    };
+    Some(match alert {
+        "EcsServiceBelowDesiredCount" => rule(A::EcsForceNewDeployment, T::Service, 900, false,
+            "replacing tasks fixes a stuck deployment or a bad host; 15 minutes lets a new deployment settle"),
+        "EcsTaskStuckPending" => rule(A::EcsForceNewDeployment, T::Service, 1_800, false,
+            "a new deployment re-places pending tasks; 30 minutes because capacity shortages clear slowly"),
+        "TelegrafAgentDown" | "VectorAgentDown" => rule(A::EcsForceNewDeployment, T::Service, 1_800, false,
+            "an agent sidecar that stopped is restarted with its task"),
+        "MetalHostDiskAlmostFull" => rule(A::SsmRunbook, T::Host, 3_600, false,
+            "the cleanup runbook removes old images and logs; an hour before trying again"),
+        "SsmAgentDisconnected" => rule(A::Ec2Reboot, T::Host, 21_600, true,
+            "a reboot interrupts the host's tasks: a human approves"),
+        "MskBrokerStorageHigh" => rule(A::MskExpandStorage, T::Store, 86_400, false,
+            "storage only grows, and MSK allows one update per six hours; once a day"),
+        "CertificateExpiringIn14Days" => rule(A::Notify, T::Certificate, 86_400, false,
+            "ACM renews what it can; a certificate it cannot renew needs a human"),
+        _ => return None,
+    })
+}
+
+impl Rulebook {
+    /// The rulebook of a platform: a rule per automatic alert remediation
+    /// knows, and the alerts it does not (which it will refuse).
+    pub fn from_model(model: &Model) -> (Self, Vec<String>) {
+        let automatic = model
+            .observability
+            .as_ref()
+            .and_then(|o| o.remediation.as_ref())
+            .map(|r| r.automatic.clone())
+            .unwrap_or_default();
+        let mut rules = Vec::new();
+        let mut unknown = Vec::new();
+        for alert in automatic {
+            match defaults(&alert) {
+                Some(rule) => rules.push(rule),
+                None => unknown.push(alert),
+            }
+        }
+        let services = model
+            .services
+            .iter()
+            .flat_map(|s| {
+                s.environments
+                    .iter()
+                    .map(|e| (s.name.clone(), model.environment(*e).name.clone()))
+            })
+            .collect();
+        let domains = model.domains.iter().map(|d| d.name.clone()).collect();
+        let stores = model.data_stores.iter().map(|s| s.name.clone()).collect();
+        let mut book = Self {
+            rules,
+            services,
+            domains,
+            stores,
+            version: String::new(),
+        };
+        book.version = book.hash();
+        (book, unknown)
+    }
+
+    fn hash(&self) -> String {
+        let text = serde_json::to_string(&self.rules).unwrap_or_default();
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{hash:016x}")
+    }
+
+    pub fn rule(&self, alert: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.alert == alert)
+    }
+
+    /// The target an alert's labels name, if the model declares it:
+    /// `service/environment`, `domain/host`, `store`, or the certificate.
+    pub fn target(&self, rule: &Rule, labels: &BTreeMap<String, String>) -> Result<String, String> {
+        let get = |k: &str| labels.get(k).map(String::as_str).unwrap_or("");
+        match rule.target {
+            TargetKind::Service => {
+                let (service, env) = (get("service"), get("environment"));
+                if self
+                    .services
+                    .contains(&(service.to_owned(), env.to_owned()))
+                {
+                    Ok(format!("service/{service}/{env}/{}", get("region")))
+                } else {
+                    Err(format!(
+                        "no service `{service}` in environment `{env}` in the model"
+                    ))
+                }
+            }
+            TargetKind::Host => {
+                let (domain, host) = (get("domain"), get("host"));
+                if self.domains.contains(domain) && !host.is_empty() {
+                    Ok(format!("host/{domain}/{}/{host}", get("environment")))
+                } else {
+                    Err(format!(
+                        "no host `{host}` of a domain `{domain}` in the model"
+                    ))
+                }
+            }
+            TargetKind::Store => {
+                let store = get("store");
+                if self.stores.contains(store) {
+                    Ok(format!("store/{store}/{}", get("region")))
+                } else {
+                    Err(format!("no data store `{store}` in the model"))
+                }
+            }
+            TargetKind::Certificate => {
+                let arn = get("certificate_arn");
+                if arn.starts_with("arn:aws:acm:") {
+                    Ok(format!("certificate/{arn}"))
+                } else {
+                    Err("no ACM certificate ARN in the alert".to_owned())
+                }
+            }
+        }
+    }
+}

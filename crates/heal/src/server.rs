@@ -1,0 +1,292 @@
+//! `landfall heal serve`: the HTTP front (Alertmanager webhook, health,
+//! metrics) and the worker that decides journaled signals.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::sync::Notify;
+
+use crate::engine::{Engine, Outcome};
+use crate::journal::Journal;
+use crate::signal::AlertmanagerPayload;
+
+/// Bodies larger than this are refused (Alertmanager's `max_alerts` keeps
+/// real ones far smaller).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Does what a decision says. The AWS implementation lives with the other
+/// AWS calls; tests use a recording one.
+pub trait Executor: Send + Sync + 'static {
+    /// Runs the action; `Ok` with what was done, or why it failed.
+    fn execute(&self, kind: &str, target: &str, action_id: &str) -> Result<String, String>;
+}
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    pub requests: AtomicU64,
+    pub rejected: AtomicU64,
+    pub signals: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub decisions: [AtomicU64; 6],
+    pub actions_ok: AtomicU64,
+    pub actions_failed: AtomicU64,
+}
+
+const OUTCOMES: [Outcome; 6] = [
+    Outcome::Act,
+    Outcome::DryRun,
+    Outcome::AwaitingApproval,
+    Outcome::Suppressed,
+    Outcome::Refused,
+    Outcome::Recovered,
+];
+
+impl Metrics {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        let line = |out: &mut String, name: &str, help: &str, value: u64| {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+            ));
+        };
+        line(
+            &mut out,
+            "landfall_heal_requests_total",
+            "Webhook requests received.",
+            self.requests.load(Ordering::Relaxed),
+        );
+        line(
+            &mut out,
+            "landfall_heal_requests_rejected_total",
+            "Webhook requests refused (auth, type, size, body).",
+            self.rejected.load(Ordering::Relaxed),
+        );
+        line(
+            &mut out,
+            "landfall_heal_signals_total",
+            "New signals journaled.",
+            self.signals.load(Ordering::Relaxed),
+        );
+        line(
+            &mut out,
+            "landfall_heal_signals_duplicate_total",
+            "Signals already journaled (re-sends, HA duplicates).",
+            self.duplicates.load(Ordering::Relaxed),
+        );
+        out.push_str("# HELP landfall_heal_decisions_total Decisions by outcome.\n# TYPE landfall_heal_decisions_total counter\n");
+        for (i, o) in OUTCOMES.iter().enumerate() {
+            out.push_str(&format!(
+                "landfall_heal_decisions_total{{outcome=\"{}\"}} {}\n",
+                o.as_str(),
+                self.decisions[i].load(Ordering::Relaxed)
+            ));
+        }
+        out.push_str("# HELP landfall_heal_actions_total Actions by result.\n# TYPE landfall_heal_actions_total counter\n");
+        out.push_str(&format!(
+            "landfall_heal_actions_total{{result=\"ok\"}} {}\nlandfall_heal_actions_total{{result=\"failed\"}} {}\n",
+            self.actions_ok.load(Ordering::Relaxed),
+            self.actions_failed.load(Ordering::Relaxed)
+        ));
+        out
+    }
+}
+
+/// Everything the handlers and the worker share.
+pub struct Service<J: Journal + 'static, E: Executor> {
+    pub engine: Engine<J>,
+    pub executor: E,
+    /// The bearer token Alertmanager must send.
+    pub token: String,
+    pub metrics: Metrics,
+    wake: Notify,
+}
+
+impl<J: Journal + 'static, E: Executor> Service<J, E> {
+    pub fn new(engine: Engine<J>, executor: E, token: String) -> Arc<Self> {
+        Arc::new(Self {
+            engine,
+            executor,
+            token,
+            metrics: Metrics::default(),
+            wake: Notify::new(),
+        })
+    }
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn refuse(service_metrics: &Metrics, status: StatusCode, message: String) -> Response {
+    service_metrics.rejected.fetch_add(1, Ordering::Relaxed);
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "error": message }).to_string(),
+    )
+        .into_response()
+}
+
+/// Constant-time comparison, so the token cannot be guessed byte by byte.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn alertmanager<J: Journal + 'static, E: Executor>(
+    State(service): State<Arc<Service<J, E>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let m = &service.metrics;
+    m.requests.fetch_add(1, Ordering::Relaxed);
+    let expected = format!("Bearer {}", service.token);
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !same(given, expected.as_bytes()) {
+        return refuse(
+            m,
+            StatusCode::UNAUTHORIZED,
+            "a valid bearer token is required".to_owned(),
+        );
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return refuse(
+            m,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected `Content-Type: application/json`".to_owned(),
+        );
+    }
+    let signals = match AlertmanagerPayload::parse(&body).and_then(|p| p.signals()) {
+        Ok(s) => s,
+        Err(e) => return refuse(m, StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let count = signals.len();
+    let journal = Arc::clone(&service.engine.journal);
+    // Durable before the answer: Alertmanager retries anything but 2xx.
+    let stored = tokio::task::spawn_blocking(move || journal.record_signals(&signals, now())).await;
+    match stored {
+        Ok(Ok(new)) => {
+            m.signals.fetch_add(new as u64, Ordering::Relaxed);
+            m.duplicates
+                .fetch_add((count - new) as u64, Ordering::Relaxed);
+            service.wake.notify_one();
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                serde_json::json!({ "received": count, "new": new }).to_string(),
+            )
+                .into_response()
+        }
+        Ok(Err(e)) => refuse(m, StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => refuse(m, StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+async fn healthz<J: Journal + 'static, E: Executor>(
+    State(service): State<Arc<Service<J, E>>>,
+) -> Response {
+    let journal = Arc::clone(&service.engine.journal);
+    match tokio::task::spawn_blocking(move || journal.paused("all")).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ok\n").into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "journal unavailable\n").into_response(),
+    }
+}
+
+async fn metrics<J: Journal + 'static, E: Executor>(
+    State(service): State<Arc<Service<J, E>>>,
+) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        service.metrics.render(),
+    )
+        .into_response()
+}
+
+pub fn router<J: Journal + 'static, E: Executor>(service: Arc<Service<J, E>>) -> Router {
+    Router::new()
+        .route("/alertmanager", post(alertmanager::<J, E>))
+        .route("/healthz", get(healthz::<J, E>))
+        .route("/metrics", get(metrics::<J, E>))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(service)
+}
+
+/// Decides every undecided signal, then runs what must run; one pass.
+/// Returns how many signals it decided.
+pub fn work_once<J: Journal + 'static, E: Executor>(
+    service: &Service<J, E>,
+) -> crate::journal::Result<usize> {
+    let journal = &service.engine.journal;
+    let pending = journal.undecided(500)?;
+    for (signal, _) in &pending {
+        let decision = service.engine.decide(signal, now())?;
+        let i = OUTCOMES
+            .iter()
+            .position(|o| *o == decision.outcome)
+            .unwrap_or(0);
+        service.metrics.decisions[i].fetch_add(1, Ordering::Relaxed);
+        if let (Outcome::Act, Some(id), Some(target), Some(kind)) = (
+            decision.outcome,
+            &decision.action_id,
+            &decision.target,
+            decision.action,
+        ) {
+            let result = service.executor.execute(kind.as_str(), target, id);
+            let ok = result.is_ok();
+            let text = result.unwrap_or_else(|e| e);
+            journal.finish_action(id, ok, &text, now())?;
+            let counter = if ok {
+                &service.metrics.actions_ok
+            } else {
+                &service.metrics.actions_failed
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    Ok(pending.len())
+}
+
+/// The worker: decides as signals arrive (and every second, for anything
+/// left by a crash).
+pub async fn worker<J: Journal + 'static, E: Executor>(service: Arc<Service<J, E>>) {
+    loop {
+        let s = Arc::clone(&service);
+        let decided = tokio::task::spawn_blocking(move || work_once(&s)).await;
+        let busy = matches!(decided, Ok(Ok(n)) if n > 0);
+        if let Ok(Err(e)) = decided {
+            eprintln!("heal: {e}");
+        }
+        if !busy {
+            let _ = tokio::time::timeout(Duration::from_secs(1), service.wake.notified()).await;
+        }
+    }
+}
+
+/// Serves until the process is stopped.
+pub async fn serve<J: Journal + 'static, E: Executor>(
+    service: Arc<Service<J, E>>,
+    listen: SocketAddr,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    eprintln!("heal: listening on http://{}", listener.local_addr()?);
+    tokio::spawn(worker(Arc::clone(&service)));
+    axum::serve(listener, router(service)).await
+}

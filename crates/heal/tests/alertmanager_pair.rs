@@ -1,0 +1,150 @@
+//! A real Alertmanager HA pair (two unclustered instances, as happens during
+//! a partition) posting the same alert to the service every second: one
+//! signal per episode, one action. Alerts are injected with amtool.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use landfall_heal::journal::Journal;
+use landfall_heal::server::{self, Executor, Service};
+use landfall_heal::{Engine, Rulebook, SqliteJournal};
+use landfall_testkit::services::{free_port, http, require, wait_ready, Running};
+
+#[derive(Clone, Default)]
+struct Recording(Arc<Mutex<Vec<String>>>);
+
+impl Executor for Recording {
+    fn execute(&self, kind: &str, target: &str, _id: &str) -> Result<String, String> {
+        self.0.lock().unwrap().push(format!("{kind} {target}"));
+        Ok("done".to_owned())
+    }
+}
+
+#[test]
+fn an_ha_pair_repeating_an_alert_gives_one_action() {
+    let (Some(alertmanager), Some(amtool)) =
+        (require("prometheus-alertmanager"), require("amtool"))
+    else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("landfall-heal-pair-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // The service, in process.
+    let resolved = landfall_model::reference();
+    let (mut book, _) = Rulebook::from_model(resolved.model.as_ref().unwrap());
+    for r in &mut book.rules {
+        r.dry_run = false;
+    }
+    let journal = Arc::new(SqliteJournal::open(&dir.join("journal.sqlite")).unwrap());
+    let actions = Recording::default();
+    let engine = Engine {
+        journal: Arc::clone(&journal),
+        rulebook: book,
+        dry_run: false,
+    };
+    let token = "pair-token-0123456789";
+    let service = Service::new(engine, actions.clone(), token.to_owned());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(SocketAddr::from((
+            [127, 0, 0, 1],
+            0,
+        ))))
+        .unwrap();
+    let heal_port = listener.local_addr().unwrap().port();
+    runtime.spawn(server::worker(Arc::clone(&service)));
+    runtime.spawn(async move { axum::serve(listener, server::router(service)).await });
+
+    std::fs::write(dir.join("token"), token).unwrap();
+    let config = format!(
+        "route:\n  receiver: remediation\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1s\nreceivers:\n  - name: remediation\n    webhook_configs:\n      - url: http://127.0.0.1:{heal_port}/alertmanager\n        send_resolved: true\n        http_config:\n          authorization:\n            type: Bearer\n            credentials_file: {}\n",
+        dir.join("token").display()
+    );
+    std::fs::write(dir.join("am.yml"), config).unwrap();
+    let mut pair = Vec::new();
+    for i in 0..2 {
+        let port = free_port();
+        let am = Running::start(
+            "alertmanager",
+            &alertmanager,
+            &[
+                format!("--config.file={}", dir.join("am.yml").display()),
+                format!("--storage.path={}", dir.join(format!("am{i}")).display()),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+                "--cluster.listen-address=".to_owned(),
+            ],
+            dir.join(format!("am{i}.log")),
+        );
+        wait_ready(&am, port, "/-/ready");
+        pair.push((am, port));
+    }
+    for (_, port) in &pair {
+        let out = Command::new(&amtool)
+            .args(["alert", "add", "alertname=EcsServiceBelowDesiredCount"])
+            .args([
+                "domain=trading",
+                "service=order-gateway",
+                "environment=prod",
+                "region=eu-central-1",
+                "severity=page",
+            ])
+            .arg(format!("--alertmanager.url=http://127.0.0.1:{port}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Several repeat intervals on both instances.
+    std::thread::sleep(Duration::from_secs(8));
+    let (_, metrics) = http("GET", heal_port, "/metrics", &[], b"").unwrap();
+    let count = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let requests = count("landfall_heal_requests_total ");
+    assert!(
+        requests >= 4,
+        "both instances posted and repeated: {requests}\n{metrics}"
+    );
+    // One episode per instance's own start time: amtool sets startsAt per
+    // instance, so the pair gives at most two signals, and one action.
+    let signals = count("landfall_heal_signals_total ");
+    assert!((1..=2).contains(&signals), "{metrics}");
+    assert!(
+        count("landfall_heal_signals_duplicate_total ") >= requests - 2,
+        "{metrics}"
+    );
+    let done = actions.0.lock().unwrap().clone();
+    assert_eq!(
+        done,
+        ["ecs-force-new-deployment service/order-gateway/prod/eu-central-1"],
+        "{metrics}"
+    );
+    let history = journal.history(10).unwrap();
+    assert!(
+        history.iter().all(|d| d.outcome == "act"
+            || d.reason.starts_with("cool-down")
+            || d.reason.starts_with("an action")),
+        "{history:#?}"
+    );
+    drop(pair);
+    drop(runtime);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,378 @@
+//! The service over HTTP, in process on loopback: what it refuses, that a
+//! batch is journaled before the answer, that duplicates and re-sends are
+//! one signal and at most one action, and that a restart keeps cool-downs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use landfall_heal::journal::Journal;
+use landfall_heal::server::{self, Executor, Service};
+use landfall_heal::{Engine, Rulebook, SqliteJournal};
+use landfall_testkit::services::http;
+
+const TOKEN: &str = "test-token-0123456789";
+
+/// Records every action it is asked to run.
+#[derive(Clone, Default)]
+struct Recording(Arc<Mutex<Vec<(String, String, String)>>>);
+
+impl Executor for Recording {
+    fn execute(&self, kind: &str, target: &str, id: &str) -> Result<String, String> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((kind.to_owned(), target.to_owned(), id.to_owned()));
+        Ok(format!("{kind} on {target}"))
+    }
+}
+
+/// The reference rulebook with the ECS rule live (not in dry run).
+fn rulebook() -> Rulebook {
+    let resolved = landfall_model::reference();
+    let (mut book, unknown) = Rulebook::from_model(resolved.model.as_ref().unwrap());
+    assert!(unknown.is_empty(), "{unknown:?}");
+    for r in &mut book.rules {
+        if r.alert == "EcsServiceBelowDesiredCount" {
+            r.dry_run = false;
+        }
+    }
+    book
+}
+
+struct Running {
+    port: u16,
+    actions: Recording,
+    journal: Arc<SqliteJournal>,
+    runtime: tokio::runtime::Runtime,
+}
+
+fn start(path: &std::path::Path) -> Running {
+    let journal = Arc::new(SqliteJournal::open(path).unwrap());
+    let actions = Recording::default();
+    let engine = Engine {
+        journal: Arc::clone(&journal),
+        rulebook: rulebook(),
+        dry_run: false,
+    };
+    let service = Service::new(engine, actions.clone(), TOKEN.to_owned());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(SocketAddr::from((
+            [127, 0, 0, 1],
+            0,
+        ))))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    runtime.spawn(server::worker(Arc::clone(&service)));
+    runtime.spawn(async move { axum::serve(listener, server::router(service)).await });
+    Running {
+        port,
+        actions,
+        journal,
+        runtime,
+    }
+}
+
+fn journal_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("landfall-heal-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("journal.sqlite")
+}
+
+/// A webhook body for one alert of a reference service.
+fn payload(fingerprint: &str, status: &str, starts_at: &str) -> String {
+    serde_json::json!({
+        "receiver": "remediation", "status": status, "version": "4",
+        "groupKey": "{}:{alertname=\"EcsServiceBelowDesiredCount\"}", "truncatedAlerts": 0,
+        "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am",
+        "alerts": [{
+            "status": status,
+            "labels": {
+                "alertname": "EcsServiceBelowDesiredCount", "domain": "trading", "service": "order-gateway",
+                "environment": "prod", "region": "eu-central-1", "severity": "page"
+            },
+            "annotations": {}, "startsAt": starts_at,
+            "endsAt": if status == "firing" { "0001-01-01T00:00:00Z" } else { starts_at },
+            "generatorURL": "", "fingerprint": fingerprint
+        }]
+    })
+    .to_string()
+}
+
+fn post(port: u16, body: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    http("POST", port, "/alertmanager", headers, body.as_bytes()).unwrap()
+}
+
+fn authorized() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("Authorization", "Bearer test-token-0123456789"),
+        ("Content-Type", "application/json"),
+    ]
+}
+
+fn now_rfc3339(offset_seconds: i64) -> String {
+    let now = server::now() as i64 + offset_seconds;
+    let (days, secs) = (now.div_euclid(86_400), now.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.123456789Z",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
+
+fn wait_until(what: &str, f: impl Fn() -> bool) {
+    for _ in 0..100 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn bad_requests_get_a_clear_4xx_and_journal_nothing() {
+    let path = journal_path("bad");
+    let s = start(&path);
+    let good = payload("aaaa", "firing", &now_rfc3339(-60));
+    let json = [("Content-Type", "application/json")];
+    assert_eq!(post(s.port, &good, &json).0, 401, "no token");
+    assert_eq!(
+        post(
+            s.port,
+            &good,
+            &[
+                ("Authorization", "Bearer wrong-token-000000000"),
+                ("Content-Type", "application/json")
+            ]
+        )
+        .0,
+        401
+    );
+    assert_eq!(
+        post(
+            s.port,
+            &good,
+            &[
+                ("Authorization", "Bearer test-token-0123456789"),
+                ("Content-Type", "text/plain")
+            ]
+        )
+        .0,
+        415
+    );
+    let (status, body) = post(s.port, "{not json", &authorized());
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("not an Alertmanager webhook payload"),
+        "{body}"
+    );
+    let unknown_field = good.replacen("\"receiver\"", "\"surprise\": 1, \"receiver\"", 1);
+    assert_eq!(post(s.port, &unknown_field, &authorized()).0, 400);
+    let old_version = good.replace("\"version\":\"4\"", "\"version\":\"3\"");
+    let (status, body) = post(s.port, &old_version, &authorized());
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("version `3`"), "{body}");
+    let huge = format!(
+        "{{\"pad\": \"{}\"}}",
+        "x".repeat(server::MAX_BODY_BYTES + 10)
+    );
+    assert_eq!(post(s.port, &huge, &authorized()).0, 413);
+    // Still up, nothing journaled.
+    assert_eq!(http("GET", s.port, "/healthz", &[], b"").unwrap().0, 200);
+    assert!(s.journal.undecided(10).unwrap().is_empty());
+    assert!(s.journal.history(10).unwrap().is_empty());
+    let (_, metrics) = http("GET", s.port, "/metrics", &[], b"").unwrap();
+    // The oversized body is refused by the body limit before the handler
+    // counts it; the other six are counted.
+    assert!(
+        metrics.contains("landfall_heal_requests_rejected_total 6"),
+        "{metrics}"
+    );
+    drop(s.runtime);
+}
+
+#[test]
+fn duplicates_and_resends_are_one_signal_and_one_action() {
+    let path = journal_path("dup");
+    let s = start(&path);
+    let body = payload("f00d", "firing", &now_rfc3339(-30));
+    for _ in 0..5 {
+        // An HA pair and repeat intervals: the same episode over and over.
+        let (status, answer) = post(s.port, &body, &authorized());
+        assert_eq!(status, 200, "{answer}");
+    }
+    wait_until("the action", || !s.actions.0.lock().unwrap().is_empty());
+    std::thread::sleep(Duration::from_millis(300));
+    let actions = s.actions.0.lock().unwrap().clone();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0].0, "ecs-force-new-deployment");
+    assert_eq!(actions[0].1, "service/order-gateway/prod/eu-central-1");
+    let (_, metrics) = http("GET", s.port, "/metrics", &[], b"").unwrap();
+    assert!(
+        metrics.contains("landfall_heal_signals_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("landfall_heal_signals_duplicate_total 4\n"),
+        "{metrics}"
+    );
+    // A new episode of the same alert within the cool-down: no second action.
+    let (status, _) = post(
+        s.port,
+        &payload("f00d", "firing", &now_rfc3339(-5)),
+        &authorized(),
+    );
+    assert_eq!(status, 200);
+    wait_until("the decision", || s.journal.history(10).unwrap().len() == 2);
+    let latest = &s.journal.history(1).unwrap()[0];
+    assert_eq!(latest.outcome, "suppressed");
+    assert!(latest.reason.starts_with("cool-down"), "{latest:?}");
+    assert_eq!(s.actions.0.lock().unwrap().len(), 1);
+    drop(s.runtime);
+}
+
+#[test]
+fn a_restart_keeps_the_cool_down_and_unknown_targets_are_refused() {
+    let path = journal_path("restart");
+    {
+        let s = start(&path);
+        assert_eq!(
+            post(
+                s.port,
+                &payload("beef", "firing", &now_rfc3339(-20)),
+                &authorized()
+            )
+            .0,
+            200
+        );
+        wait_until("the action", || s.actions.0.lock().unwrap().len() == 1);
+        drop(s.runtime);
+    }
+    let s = start(&path);
+    assert_eq!(
+        post(
+            s.port,
+            &payload("beef", "firing", &now_rfc3339(-2)),
+            &authorized()
+        )
+        .0,
+        200
+    );
+    wait_until("the decision", || s.journal.history(10).unwrap().len() == 2);
+    assert!(
+        s.actions.0.lock().unwrap().is_empty(),
+        "a restart reset the cool-down"
+    );
+    assert!(s.journal.history(1).unwrap()[0]
+        .reason
+        .starts_with("cool-down"));
+    // A service the model does not declare.
+    let unknown =
+        payload("cafe", "firing", &now_rfc3339(-2)).replace("order-gateway", "nonexistent-svc");
+    assert_eq!(post(s.port, &unknown, &authorized()).0, 200);
+    wait_until("the refusal", || s.journal.history(10).unwrap().len() == 3);
+    let refused = &s.journal.history(1).unwrap()[0];
+    assert_eq!(refused.outcome, "refused");
+    assert!(
+        refused.reason.contains("no service `nonexistent-svc`"),
+        "{refused:?}"
+    );
+    // A stale alert (firing for two hours).
+    assert_eq!(
+        post(
+            s.port,
+            &payload("dead", "firing", &now_rfc3339(-7_200)),
+            &authorized()
+        )
+        .0,
+        200
+    );
+    wait_until("the stale refusal", || {
+        s.journal.history(10).unwrap().len() == 4
+    });
+    assert!(s.journal.history(1).unwrap()[0].reason.starts_with("stale"));
+    assert!(s.actions.0.lock().unwrap().is_empty());
+    drop(s.runtime);
+}
+
+#[test]
+fn the_kill_switch_and_the_breaker_stop_actions() {
+    let path = journal_path("switch");
+    let s = start(&path);
+    s.journal.set_paused("all", true).unwrap();
+    assert_eq!(
+        post(
+            s.port,
+            &payload("0001", "firing", &now_rfc3339(-2)),
+            &authorized()
+        )
+        .0,
+        200
+    );
+    wait_until("the decision", || s.journal.history(10).unwrap().len() == 1);
+    assert!(s.journal.history(1).unwrap()[0]
+        .reason
+        .starts_with("paused"));
+    assert!(s.actions.0.lock().unwrap().is_empty());
+    s.journal.set_paused("all", false).unwrap();
+    // Three actions without a recovery open the breaker (cool-down aside:
+    // a breaker counted elsewhere is read from the journal).
+    s.journal
+        .set_breaker(
+            "EcsServiceBelowDesiredCount",
+            "service/order-gateway/prod/eu-central-1",
+            3,
+            false,
+        )
+        .unwrap();
+    assert_eq!(
+        post(
+            s.port,
+            &payload("0002", "firing", &now_rfc3339(-2)),
+            &authorized()
+        )
+        .0,
+        200
+    );
+    wait_until("the decision", || s.journal.history(10).unwrap().len() == 2);
+    assert!(s.journal.history(1).unwrap()[0]
+        .reason
+        .starts_with("breaker open"));
+    assert!(s.actions.0.lock().unwrap().is_empty());
+    // A resolution does not close an open breaker: a human resets it.
+    assert_eq!(
+        post(
+            s.port,
+            &payload("0002", "resolved", &now_rfc3339(-2)),
+            &authorized()
+        )
+        .0,
+        200
+    );
+    wait_until("the recovery", || s.journal.history(10).unwrap().len() == 3);
+    let recovered = &s.journal.history(1).unwrap()[0];
+    assert_eq!(recovered.outcome, "recovered");
+    assert!(recovered.reason.contains("stays open"), "{recovered:?}");
+    drop(s.runtime);
+}
