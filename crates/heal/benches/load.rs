@@ -32,9 +32,11 @@ fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
         })
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -72,7 +74,10 @@ fn client(port: u16, bodies: Vec<String>, interval: Duration, token: &str) -> Ve
                 let head = String::from_utf8_lossy(&got[..end]).to_lowercase();
                 let len: usize = head
                     .lines()
-                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                    .find_map(|l| {
+                        l.strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap_or(0))
+                    })
                     .unwrap_or(0);
                 if got.len() >= end + 4 + len {
                     assert!(head.starts_with("http/1.1 200"), "{head}");
@@ -95,11 +100,24 @@ fn main() {
     let resolved = landfall_model::reference();
     let (book, _) = Rulebook::from_model(resolved.model.as_ref().unwrap());
     let journal = Arc::new(SqliteJournal::open(&dir.join("journal.sqlite")).unwrap());
-    let engine = Engine { journal: Arc::clone(&journal), rulebook: book, dry_run: true };
+    let engine = Engine {
+        journal: Arc::clone(&journal),
+        rulebook: book,
+        dry_run: true,
+    };
     let token = "load-token-0123456789";
     let service = Service::new(engine, Nothing, token.to_owned());
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(SocketAddr::from((
+            [127, 0, 0, 1],
+            0,
+        ))))
+        .unwrap();
     let port = listener.local_addr().unwrap().port();
     let svc = Arc::clone(&service);
     runtime.spawn(async move { axum::serve(listener, server::router(svc)).await });
@@ -149,7 +167,9 @@ fn main() {
     let pct = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)];
     // Decisions continue after ingest ends.
     let decide_start = Instant::now();
-    while decided.load(Ordering::Relaxed) < sent && decide_start.elapsed() < Duration::from_secs(120) {
+    while decided.load(Ordering::Relaxed) < sent
+        && decide_start.elapsed() < Duration::from_secs(120)
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     let journaled = journal.history(usize::MAX).unwrap().len() as u64;
@@ -157,15 +177,24 @@ fn main() {
         let undecided = journal.undecided(usize::MAX).unwrap().len() as u64;
         journaled + undecided
     };
-    println!("heal load: {sent} alerts over {connections} connections in {:.1} s", elapsed.as_secs_f64());
-    println!("  ingest: {:.0} alerts/s accepted", sent as f64 / elapsed.as_secs_f64());
+    println!(
+        "heal load: {sent} alerts over {connections} connections in {:.1} s",
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "  ingest: {:.0} alerts/s accepted",
+        sent as f64 / elapsed.as_secs_f64()
+    );
     println!(
         "  webhook latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
         l[l.len() - 1].as_secs_f64() * 1e3
     );
-    println!("  loss: {} (accepted {sent}, in the journal {in_journal})", sent.saturating_sub(in_journal));
+    println!(
+        "  loss: {} (accepted {sent}, in the journal {in_journal})",
+        sent.saturating_sub(in_journal)
+    );
     println!(
         "  decisions: {} in {:.1} s after ingest began ({:.0}/s overall)",
         decided.load(Ordering::Relaxed),

@@ -83,6 +83,11 @@ pub trait Journal: Send + Sync {
     /// (actions since the last verified recovery, breaker open).
     fn breaker(&self, rule: &str, target: &str) -> Result<(u32, bool)>;
     fn set_breaker(&self, rule: &str, target: &str, count: u32, open: bool) -> Result<()>;
+    /// Moves an action from one state to another (`awaiting-approval` to
+    /// `approved` or `denied`); `false` when it was not in `from`.
+    fn transition(&self, id: &str, from: &str, to: &str) -> Result<bool>;
+    /// Actions a human approved and nobody ran yet.
+    fn approved_actions(&self) -> Result<Vec<ActionRecord>>;
     /// Kill switches: `all`, or an action kind.
     fn set_paused(&self, switch: &str, paused: bool) -> Result<()>;
     fn paused(&self, switch: &str) -> Result<bool>;
@@ -344,6 +349,32 @@ impl Journal for SqliteJournal {
         )?
         .execute(params![rule, target, count as i64, open as i64])?;
         Ok(())
+    }
+
+    fn transition(&self, id: &str, from: &str, to: &str) -> Result<bool> {
+        let conn = self.conn()?;
+        let n = conn
+            .prepare_cached("UPDATE actions SET state = ?3 WHERE id = ?1 AND state = ?2")?
+            .execute(params![id, from, to])?;
+        Ok(n == 1)
+    }
+
+    fn approved_actions(&self) -> Result<Vec<ActionRecord>> {
+        let conn = self.conn()?;
+        let mut q = conn.prepare_cached(
+            "SELECT id, rule, target, kind, state, result FROM actions WHERE state = 'approved' ORDER BY started_at",
+        )?;
+        let rows = q.query_map([], |r| {
+            Ok(ActionRecord {
+                id: r.get(0)?,
+                rule: r.get(1)?,
+                target: r.get(2)?,
+                kind: r.get(3)?,
+                state: r.get(4)?,
+                result: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     fn set_paused(&self, switch: &str, paused: bool) -> Result<()> {

@@ -261,6 +261,18 @@ pub fn work_once<J: Journal + 'static, E: Executor>(
             counter.fetch_add(1, Ordering::Relaxed);
         }
     }
+    // Approved actions run once: the state moves to `intent` first, so a
+    // crash leaves an intent to reconcile, never a second run.
+    for action in journal.approved_actions()? {
+        if !journal.transition(&action.id, "approved", "intent")? {
+            continue;
+        }
+        let result = service
+            .executor
+            .execute(&action.kind, &action.target, &action.id);
+        let ok = result.is_ok();
+        journal.finish_action(&action.id, ok, &result.unwrap_or_else(|e| e), now())?;
+    }
     Ok(pending.len())
 }
 

@@ -26,6 +26,12 @@ pub enum HealCommand {
     /// What the service would decide for a webhook payload (no AWS call,
     /// nothing journaled).
     Test(TestArgs),
+    /// Approve an action that waits for a human (its id is in `history`).
+    Approve(ActionArgs),
+    /// Deny an action that waits for a human.
+    Deny(ActionArgs),
+    /// Close a rule's open breaker for a target, after a human looked.
+    Reset(ResetArgs),
     /// Switch actions off: all of them, or one kind (`ec2-reboot`).
     Pause(SwitchArgs),
     /// Switch actions back on.
@@ -63,6 +69,23 @@ pub struct TestArgs {
     /// An Alertmanager webhook body (JSON).
     #[arg(long)]
     pub payload: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ActionArgs {
+    pub id: String,
+    #[arg(long, default_value = "heal-journal.sqlite")]
+    pub journal: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// The rule (its alert name).
+    pub rule: String,
+    /// The target as `history` shows it (`service/order-gateway/prod/eu-central-1`).
+    pub target: String,
+    #[arg(long, default_value = "heal-journal.sqlite")]
+    pub journal: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -175,11 +198,15 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
                         .iter()
                         .map(|d| {
                             format!(
-                                "{} {} {} -> {}: {}",
+                                "{} {} {} -> {}{}: {}",
                                 d.at,
                                 d.alert,
                                 d.target.as_deref().unwrap_or("-"),
                                 d.outcome,
+                                d.action_id
+                                    .as_deref()
+                                    .map(|id| format!(" [{id}]"))
+                                    .unwrap_or_default(),
                                 d.reason
                             )
                         })
@@ -231,6 +258,18 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        HealCommand::Approve(args) | HealCommand::Deny(args) if args.id.is_empty() => {
+            eprintln!("error: give the action id");
+            Ok(ExitCode::from(2))
+        }
+        HealCommand::Approve(args) => decide_action(&args, "approved"),
+        HealCommand::Deny(args) => decide_action(&args, "denied"),
+        HealCommand::Reset(args) => {
+            let journal = SqliteJournal::open(&args.journal)?;
+            journal.set_breaker(&args.rule, &args.target, 0, false)?;
+            eprintln!("breaker of `{}` on `{}` closed", args.rule, args.target);
+            Ok(ExitCode::SUCCESS)
+        }
         HealCommand::Pause(args) => switch(&args, true),
         HealCommand::Resume(args) => switch(&args, false),
     }
@@ -250,4 +289,18 @@ fn switch(args: &SwitchArgs, paused: bool) -> anyhow::Result<ExitCode> {
         }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn decide_action(args: &ActionArgs, to: &str) -> anyhow::Result<ExitCode> {
+    let journal = SqliteJournal::open(&args.journal)?;
+    if journal.transition(&args.id, "awaiting-approval", to)? {
+        eprintln!("action {} {to}", args.id);
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "error: no action `{}` waits for approval (see `landfall heal history`)",
+            args.id
+        );
+        Ok(ExitCode::from(super::INVALID))
+    }
 }

@@ -1,0 +1,164 @@
+//! `landfall heal serve` as a process: killed with SIGKILL right after it
+//! acknowledged a burst of alerts, then restarted on the same journal, it
+//! decides every acknowledged alert exactly once; approval-gated actions
+//! wait for `landfall heal approve`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use landfall_testkit::services::{free_port, http, wait_ready, Running};
+
+const TOKEN: &str = "crash-token-0123456789";
+
+fn landfall(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn serve(journal: &std::path::Path, port: u16, log: std::path::PathBuf) -> Running {
+    std::env::set_var("LANDFALL_HEAL_TOKEN", TOKEN);
+    let running = Running::start(
+        "landfall heal serve",
+        std::path::Path::new(env!("CARGO_BIN_EXE_landfall")),
+        &[
+            "heal".to_owned(),
+            "serve".to_owned(),
+            format!("--listen=127.0.0.1:{port}"),
+            format!("--journal={}", journal.display()),
+        ],
+        log,
+    );
+    wait_ready(&running, port, "/healthz");
+    running
+}
+
+fn now_rfc3339() -> String {
+    let out = Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%S.000000000Z"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn alert(i: usize, alertname: &str, labels: &str, starts_at: &str) -> String {
+    format!(
+        r#"{{"receiver":"remediation","status":"firing","version":"4","groupKey":"k","truncatedAlerts":0,"groupLabels":{{}},"commonLabels":{{}},"commonAnnotations":{{}},"externalURL":"http://am","alerts":[{{"status":"firing","labels":{{"alertname":"{alertname}",{labels}}},"annotations":{{}},"startsAt":"{starts_at}","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"{i:016x}"}}]}}"#
+    )
+}
+
+fn history(journal: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = landfall(&[
+        "heal",
+        "history",
+        "--journal",
+        journal.to_str().unwrap(),
+        "--format",
+        "json",
+        "--limit",
+        "10000",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn a_killed_service_decides_every_acknowledged_alert_once_after_restart() {
+    let dir = std::env::temp_dir().join(format!("landfall-heal-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("journal.sqlite");
+    let port = free_port();
+    let first = serve(&journal, port, dir.join("first.log"));
+    let starts_at = now_rfc3339();
+    let headers = [
+        ("Authorization", "Bearer crash-token-0123456789"),
+        ("Content-Type", "application/json"),
+    ];
+    let labels = r#""domain":"trading","service":"order-gateway","environment":"prod","region":"eu-central-1""#;
+    for i in 0..300 {
+        let body = alert(i, "EcsServiceBelowDesiredCount", labels, &starts_at);
+        let (status, answer) =
+            http("POST", port, "/alertmanager", &headers, body.as_bytes()).unwrap();
+        assert_eq!(status, 200, "{answer}");
+    }
+    // SIGKILL (Running's drop), with decisions possibly half done.
+    drop(first);
+    let second = serve(&journal, port, dir.join("second.log"));
+    let mut decided = Vec::new();
+    for _ in 0..100 {
+        decided = history(&journal);
+        if decided.len() >= 300 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut ids: Vec<&str> = decided
+        .iter()
+        .map(|d| d["signal_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 300, "every acknowledged alert decided");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 300, "none decided twice");
+    // All for one target: the first is the (dry-run) action, the rest wait
+    // out its cool-down.
+    let dry = decided.iter().filter(|d| d["outcome"] == "dry-run").count();
+    assert_eq!(dry, 1, "{decided:#?}");
+
+    // A disruptive action waits for a human.
+    let host =
+        r#""domain":"trading","host":"ip-10-0-0-1","environment":"prod","region":"eu-central-1""#;
+    let body = alert(999, "SsmAgentDisconnected", host, &now_rfc3339());
+    assert_eq!(
+        http("POST", port, "/alertmanager", &headers, body.as_bytes())
+            .unwrap()
+            .0,
+        200
+    );
+    let mut waiting = None;
+    for _ in 0..100 {
+        waiting = history(&journal)
+            .into_iter()
+            .find(|d| d["outcome"] == "awaiting-approval");
+        if waiting.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let waiting = waiting.expect("the reboot waits for approval");
+    let id = waiting["action_id"].as_str().unwrap();
+    let approve = landfall(&[
+        "heal",
+        "approve",
+        id,
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    assert!(
+        approve.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approve.stderr)
+    );
+    let again = landfall(&[
+        "heal",
+        "approve",
+        id,
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(1), "an action is approved once");
+    drop(second);
+    let _ = std::fs::remove_dir_all(&dir);
+}
