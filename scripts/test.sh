@@ -50,11 +50,18 @@ python_tools() {
 # (promtool, amtool, Alertmanager, VictoriaMetrics, vmalert), from Debian.
 debian_tools() {
   local missing=false
-  for tool in promtool amtool prometheus-alertmanager victoria-metrics vmalert; do
+  for tool in promtool amtool prometheus-alertmanager victoria-metrics vmalert php; do
     command -v "$tool" >/dev/null 2>&1 || missing=true
   done
+  # Zabbix 6.0's frontend and schema with a private PostgreSQL 15, for the
+  # import test of the generated Zabbix configuration.
+  for file in /usr/share/zabbix/api_jsonrpc.php /usr/share/zabbix-server-pgsql/schema.sql.gz \
+      /usr/lib/postgresql/15/bin/initdb; do
+    [ -e "$file" ] || missing=true
+  done
+  php -m 2>/dev/null | grep -q pgsql || missing=true
   [ "$missing" = false ] && return 0
-  log "installing monitoring tools (prometheus, prometheus-alertmanager, victoria-metrics)"
+  log "installing monitoring tools (prometheus, prometheus-alertmanager, victoria-metrics, zabbix 6.0 with postgresql)"
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -64,7 +71,9 @@ debian_tools() {
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    prometheus prometheus-alertmanager victoria-metrics >/dev/null
+    prometheus prometheus-alertmanager victoria-metrics \
+    zabbix-server-pgsql zabbix-frontend-php postgresql \
+    php8.2-cli php8.2-pgsql php8.2-bcmath php8.2-gd php8.2-mbstring php8.2-xml >/dev/null
 }
 
 # Grafana's published schema types and TypeScript, pinned in

@@ -10,7 +10,8 @@
 //!             ├─▶ rules/        vmalert / Prometheus rule files + promtool unit tests
 //!             ├─▶ alertmanager/ routes per owning team, inhibitions, remediation webhook
 //!             ├─▶ telegraf/     one agent per service, per metal host class, per region
-//!             └─▶ grafana/      data sources, folders, dashboards with stable uids
+//!             ├─▶ grafana/      data sources, folders, dashboards with stable uids
+//!             └─▶ zabbix/       endpoint probes, host groups per domain (the cross-check)
 //!        checks: every alert routed, every queried metric produced, …
 //! ```
 //!
@@ -28,6 +29,7 @@ pub mod profile;
 pub mod rules;
 pub mod telegraf;
 mod yaml;
+pub mod zabbix;
 
 pub use plan::Plan;
 pub use profile::Profile;
@@ -64,6 +66,7 @@ pub fn generate(model: &Model) -> Option<Bundle> {
     files.extend(alertmanager::render(&plan));
     files.extend(telegraf::render(model, &plan));
     files.extend(grafana::render(model, &plan));
+    files.extend(zabbix::render(&plan));
     files.push(manifest(&plan, &files));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Some(Bundle { plan, files })
@@ -84,6 +87,7 @@ fn manifest(plan: &Plan, files: &[File]) -> File {
             "alertmanager": by_component("alertmanager/"),
             "telegraf": by_component("telegraf/"),
             "grafana": by_component("grafana/"),
+            "zabbix": by_component("zabbix/"),
         },
     });
     File {

@@ -112,6 +112,8 @@ pub struct MonitoredService {
     pub slo: Slo,
     pub metrics_port: u16,
     pub metrics_path: String,
+    /// The path its load balancer checks (and Zabbix probes).
+    pub health_path: String,
     /// On metal capacity (a host daemon runs beside it).
     pub metal: bool,
     /// Behind a load balancer (has one to watch).
@@ -280,6 +282,7 @@ pub fn plan(model: &Model, profile: Profile) -> Option<Plan> {
                 slo: s.monitoring.slo,
                 metrics_port: s.monitoring.metrics_port,
                 metrics_path: s.monitoring.metrics_path.clone(),
+                health_path: s.health_check_path.clone(),
                 metal: s.latency_sensitive,
                 load_balanced: s.ingress != landfall_spec::types::Ingress::None,
                 data_stores: s
