@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "bench")]
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -122,15 +122,8 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(SocketAddr::from((
-            [127, 0, 0, 1],
-            0,
-        ))))
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let svc = Arc::clone(&service);
-    runtime.spawn(async move { axum::serve(listener, server::router(svc)).await });
+    // The front only: the worker runs on a thread below, counting decisions.
+    let port = server::start_on_loopback(&runtime, Arc::clone(&service), false).unwrap();
     let decided = Arc::new(AtomicU64::new(0));
     // The worker, counting decisions.
     {

@@ -244,12 +244,10 @@ impl<J: Journal> Engine<J> {
 }
 
 fn short_hash(text: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+    format!(
+        "{:016x}",
+        landfall_observability::plan::fnv1a(text.as_bytes())
+    )
 }
 
 #[cfg(test)]

@@ -162,6 +162,25 @@ impl SqliteJournal {
         })
     }
 
+    /// Actions in one state, oldest first.
+    fn actions_in_state(&self, state: &str) -> Result<Vec<ActionRecord>> {
+        let conn = self.conn()?;
+        let mut q = conn.prepare_cached(
+            "SELECT id, rule, target, kind, state, result FROM actions WHERE state = ?1 ORDER BY started_at",
+        )?;
+        let rows = q.query_map(params![state], |r| {
+            Ok(ActionRecord {
+                id: r.get(0)?,
+                rule: r.get(1)?,
+                target: r.get(2)?,
+                kind: r.get(3)?,
+                state: r.get(4)?,
+                result: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
         self.conn
             .lock()
@@ -275,21 +294,7 @@ impl Journal for SqliteJournal {
     }
 
     fn unfinished_actions(&self) -> Result<Vec<ActionRecord>> {
-        let conn = self.conn()?;
-        let mut q = conn.prepare_cached(
-            "SELECT id, rule, target, kind, state, result FROM actions WHERE state = 'intent' ORDER BY started_at",
-        )?;
-        let rows = q.query_map([], |r| {
-            Ok(ActionRecord {
-                id: r.get(0)?,
-                rule: r.get(1)?,
-                target: r.get(2)?,
-                kind: r.get(3)?,
-                state: r.get(4)?,
-                result: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        self.actions_in_state("intent")
     }
 
     fn last_action(&self, rule: &str, target: &str) -> Result<Option<u64>> {
@@ -360,21 +365,7 @@ impl Journal for SqliteJournal {
     }
 
     fn approved_actions(&self) -> Result<Vec<ActionRecord>> {
-        let conn = self.conn()?;
-        let mut q = conn.prepare_cached(
-            "SELECT id, rule, target, kind, state, result FROM actions WHERE state = 'approved' ORDER BY started_at",
-        )?;
-        let rows = q.query_map([], |r| {
-            Ok(ActionRecord {
-                id: r.get(0)?,
-                rule: r.get(1)?,
-                target: r.get(2)?,
-                kind: r.get(3)?,
-                state: r.get(4)?,
-                result: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        self.actions_in_state("approved")
     }
 
     fn set_paused(&self, switch: &str, paused: bool) -> Result<()> {

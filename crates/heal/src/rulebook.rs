@@ -169,12 +169,10 @@ impl Rulebook {
 
     fn hash(&self) -> String {
         let text = serde_json::to_string(&self.rules).unwrap_or_default();
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in text.bytes() {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        format!("{hash:016x}")
+        format!(
+            "{:016x}",
+            landfall_observability::plan::fnv1a(text.as_bytes())
+        )
     }
 
     pub fn rule(&self, alert: &str) -> Option<&Rule> {

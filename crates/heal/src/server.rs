@@ -302,3 +302,20 @@ pub async fn serve<J: Journal + 'static, E: Executor>(
     tokio::spawn(worker(Arc::clone(&service)));
     axum::serve(listener, router(service)).await
 }
+
+/// Starts the service's front (and, when asked, its worker) on a loopback
+/// port of a runtime, for tests and the load benchmark; returns the port.
+pub fn start_on_loopback<J: Journal + 'static, E: Executor>(
+    runtime: &tokio::runtime::Runtime,
+    service: Arc<Service<J, E>>,
+    worker_too: bool,
+) -> std::io::Result<u16> {
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    let listener = runtime.block_on(tokio::net::TcpListener::bind(any))?;
+    let port = listener.local_addr()?.port();
+    if worker_too {
+        runtime.spawn(worker(Arc::clone(&service)));
+    }
+    runtime.spawn(async move { axum::serve(listener, router(service)).await });
+    Ok(port)
+}

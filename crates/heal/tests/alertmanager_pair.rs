@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
 
-use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -55,15 +54,7 @@ fn an_ha_pair_repeating_an_alert_gives_one_action() {
         .enable_all()
         .build()
         .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(SocketAddr::from((
-            [127, 0, 0, 1],
-            0,
-        ))))
-        .unwrap();
-    let heal_port = listener.local_addr().unwrap().port();
-    runtime.spawn(server::worker(Arc::clone(&service)));
-    runtime.spawn(async move { axum::serve(listener, server::router(service)).await });
+    let heal_port = server::start_on_loopback(&runtime, service, true).unwrap();
 
     std::fs::write(dir.join("token"), token).unwrap();
     let config = format!(

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -64,15 +63,7 @@ fn start(path: &std::path::Path) -> Running {
         .enable_all()
         .build()
         .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(SocketAddr::from((
-            [127, 0, 0, 1],
-            0,
-        ))))
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    runtime.spawn(server::worker(Arc::clone(&service)));
-    runtime.spawn(async move { axum::serve(listener, server::router(service)).await });
+    let port = server::start_on_loopback(&runtime, service, true).unwrap();
     Running {
         port,
         actions,

@@ -398,7 +398,7 @@ pub fn uid(kind: &str, name: &str) -> String {
 
 /// FNV-1a: small, stable across releases and platforms (uids and Zabbix
 /// UUIDs must never change between runs).
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         hash ^= u64::from(*b);
