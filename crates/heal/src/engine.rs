@@ -62,29 +62,11 @@ pub struct Engine<J: Journal> {
     pub dry_run: bool,
 }
 
-/// Seconds since the Unix epoch of an RFC 3339 UTC time as Alertmanager
-/// writes it (`2026-12-06T01:00:04.810095908Z`).
+/// Seconds since the Unix epoch of an RFC 3339 time as Alertmanager writes
+/// it (`2026-12-06T01:00:04.810095908Z`); the IAM engine's ISO 8601 reader.
 pub fn parse_time(text: &str) -> Option<u64> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !text.ends_with('Z') || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hh * 3_600 + mm * 60 + ss;
-    u64::try_from(secs).ok()
+    let millis = landfall_iam::compile::parse_date(text)?;
+    u64::try_from(millis / 1000).ok()
 }
 
 impl<J: Journal> Engine<J> {

@@ -506,7 +506,7 @@ pub(crate) fn parse_net(s: &str) -> Option<IpNet> {
 /// Parses an ISO 8601 date-time (`2026-01-31`, `2026-01-31T12:00:00Z`,
 /// fractional seconds, `+hh:mm` offsets) or epoch seconds, to epoch
 /// milliseconds.
-pub(crate) fn parse_date(s: &str) -> Option<i64> {
+pub fn parse_date(s: &str) -> Option<i64> {
     let s = s.trim();
     if !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_digit()) {
         return s.parse::<i64>().ok()?.checked_mul(1000);
