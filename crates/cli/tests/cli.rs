@@ -586,3 +586,38 @@ fn synth_rename_is_checked_against_the_spec_and_the_previous_synthesis() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A remediation alert that no generated rule raises is a located spec
+/// error for `validate`, and `synth` writes nothing.
+#[test]
+fn validate_and_synth_refuse_an_automatic_alert_no_rule_raises() {
+    let dir = tempdir("unknown-remediation-alert");
+    let spec = dir.join("spec");
+    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    let file = spec.join("observability.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("- MskBrokerStorageHigh", "- MskBrokerStorageHi"),
+    )
+    .unwrap();
+    let validate = landfall(&["validate", "--spec", spec.to_str().unwrap()]);
+    assert_eq!(validate.status.code(), Some(1), "{}", stderr(&validate));
+    let err = stderr(&validate);
+    assert!(err.contains("observability.yaml:"), "{err}");
+    assert!(err.contains("observability::unknown-alert"), "{err}");
+    assert!(
+        err.contains("did you mean `MskBrokerStorageHigh`?"),
+        "{err}"
+    );
+    let out = dir.join("out");
+    let synth = landfall(&[
+        "synth",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(synth.status.code(), Some(1), "{}", stderr(&synth));
+    assert!(!out.join("observability").exists());
+}

@@ -207,5 +207,28 @@ fn main() {
         decided.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
     );
     println!("  resident memory (service and load generator): {rss:.0} MiB");
+    // Restart to ready: a second service on the same (now large) journal,
+    // from opening it to its first healthy answer.
+    let restart = Instant::now();
+    let journal = Arc::new(SqliteJournal::open(&dir.join("journal.sqlite")).unwrap());
+    let (book, _) = Rulebook::from_model(resolved.model.as_ref().unwrap());
+    let engine = Engine {
+        journal,
+        rulebook: book,
+        dry_run: true,
+    };
+    let again = Service::new(engine, Nothing, token.to_owned());
+    let port = server::start_on_loopback(&runtime, again, true).unwrap();
+    while landfall_testkit::services::http("GET", port, "/healthz", &[], b"")
+        .map(|r| r.0)
+        .unwrap_or(0)
+        != 200
+    {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    println!(
+        "  restart to ready on a journal of {in_journal} signals: {:.0} ms",
+        restart.elapsed().as_secs_f64() * 1e3
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

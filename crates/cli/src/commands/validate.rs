@@ -6,7 +6,22 @@ use crate::args::{Format, SpecArgs};
 use crate::output;
 
 pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
-    let resolved = output::load(args)?;
+    let mut resolved = output::load(args)?;
+    // What the spec says about monitoring must hold together too (an
+    // automatic-remediation alert that no rule raises, ...): the same checks
+    // `landfall synth` refuses to write on.
+    if let Some(bundle) = resolved
+        .model
+        .as_ref()
+        .and_then(landfall_observability::generate)
+    {
+        let findings = landfall_observability::checks::check(&bundle);
+        let diagnostics: Vec<_> = findings
+            .iter()
+            .map(|f| f.to_diagnostic(&resolved.loaded))
+            .collect();
+        resolved.diagnostics.extend(diagnostics);
+    }
     let valid = !resolved.diagnostics.has_errors();
     match args.format {
         Format::Json => {

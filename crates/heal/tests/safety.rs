@@ -1,0 +1,159 @@
+//! The safety limits under the failure modes that make remediation worse
+//! than none: a storm across many services, a flapping alert.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use landfall_heal::engine::parse_time;
+use landfall_heal::journal::Journal;
+use landfall_heal::signal::Status;
+use landfall_heal::{Engine, Outcome, Rulebook, Signal, SqliteJournal};
+
+const START: &str = "2026-12-06T01:00:00Z";
+
+fn engine() -> Engine<SqliteJournal> {
+    let resolved = landfall_model::reference();
+    let (mut book, _) = Rulebook::from_model(resolved.model.as_ref().unwrap());
+    for r in &mut book.rules {
+        r.dry_run = false;
+    }
+    Engine {
+        journal: Arc::new(SqliteJournal::in_memory().unwrap()),
+        rulebook: book,
+        dry_run: false,
+    }
+}
+
+fn signal(n: usize, service: &str, env: &str, status: Status, starts_at: &str) -> Signal {
+    let labels = BTreeMap::from([
+        (
+            "alertname".to_owned(),
+            "EcsServiceBelowDesiredCount".to_owned(),
+        ),
+        ("service".to_owned(), service.to_owned()),
+        ("environment".to_owned(), env.to_owned()),
+        ("region".to_owned(), "eu-central-1".to_owned()),
+    ]);
+    Signal {
+        id: format!("am:{n:x}:{starts_at}:{status:?}"),
+        alertname: "EcsServiceBelowDesiredCount".to_owned(),
+        status,
+        labels,
+        starts_at: starts_at.to_owned(),
+    }
+}
+
+/// Three hundred alerts from thirty services within a minute (a bad
+/// deploy of a shared dependency, an AZ going away): a systemic problem.
+/// At most `systemic_targets - 1` targets are acted on before the rule
+/// stops acting; every signal is decided and journaled.
+#[test]
+fn a_storm_across_many_services_is_systemic_and_acts_on_few() {
+    let engine = engine();
+    let rule = engine
+        .rulebook
+        .rule("EcsServiceBelowDesiredCount")
+        .unwrap()
+        .clone();
+    let services: Vec<(String, String)> = engine
+        .rulebook
+        .services
+        .iter()
+        .filter(|(_, env)| env == "prod")
+        .take(30)
+        .cloned()
+        .collect();
+    assert_eq!(services.len(), 30);
+    let start = parse_time(START).unwrap();
+    let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for n in 0..300 {
+        let (service, env) = &services[n % 30];
+        let now = start + (n as u64 * 60) / 300;
+        let d = engine
+            .decide(&signal(n, service, env, Status::Firing, START), now)
+            .unwrap();
+        *outcomes.entry(d.outcome.as_str()).or_default() += 1;
+        if d.outcome == Outcome::Suppressed {
+            assert!(
+                d.reason.starts_with("systemic")
+                    || d.reason.starts_with("cool-down")
+                    || d.reason.starts_with("an action"),
+                "{d:?}"
+            );
+        }
+    }
+    let acted = outcomes.get("act").copied().unwrap_or(0);
+    assert!(
+        acted >= 1 && acted < rule.systemic_targets as usize,
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes.values().sum::<usize>(), 300);
+    assert_eq!(engine.journal.history(1_000).unwrap().len(), 300);
+    assert!(engine.journal.history(1).unwrap()[0]
+        .reason
+        .starts_with("systemic"));
+}
+
+/// An alert that fires and resolves every two minutes for twenty: each
+/// resolution is a verified recovery (the breaker stays closed), and the
+/// cool-down paces the actions: one at the start, the next only once the
+/// cool-down has passed.
+#[test]
+fn a_flapping_alert_acts_once_per_cool_down() {
+    let engine = engine();
+    let rule = engine
+        .rulebook
+        .rule("EcsServiceBelowDesiredCount")
+        .unwrap()
+        .clone();
+    let (service, env) = engine
+        .rulebook
+        .services
+        .iter()
+        .find(|(_, e)| e == "prod")
+        .cloned()
+        .unwrap();
+    let base = parse_time(START).unwrap();
+    let mut acted = Vec::new();
+    for episode in 0..10u64 {
+        let starts = base + episode * 120;
+        let starts_at = format!("2026-12-06T01:{:02}:00Z", episode * 2);
+        assert_eq!(parse_time(&starts_at), Some(starts));
+        let fire = engine
+            .decide(
+                &signal(7, &service, &env, Status::Firing, &starts_at),
+                starts + 30,
+            )
+            .unwrap();
+        if fire.outcome == Outcome::Act {
+            acted.push(starts + 30);
+            // The action completes.
+            engine
+                .journal
+                .finish_action(fire.action_id.as_deref().unwrap(), true, "ok", starts + 31)
+                .unwrap();
+        } else {
+            assert!(fire.reason.starts_with("cool-down"), "{fire:?}");
+        }
+        let resolve = engine
+            .decide(
+                &signal(7, &service, &env, Status::Resolved, &starts_at),
+                starts + 60,
+            )
+            .unwrap();
+        assert_eq!(resolve.outcome, Outcome::Recovered);
+    }
+    assert_eq!(acted.len(), 2, "{acted:?}");
+    assert!(acted[1] - acted[0] >= rule.cooldown_seconds, "{acted:?}");
+    assert!(
+        acted[1] - acted[0] < rule.cooldown_seconds + 120,
+        "acts again as soon as it may"
+    );
+    let target = format!("service/{service}/{env}/eu-central-1");
+    assert_eq!(
+        engine.journal.breaker(&rule.alert, &target).unwrap(),
+        (0, false)
+    );
+}
