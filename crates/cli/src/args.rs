@@ -96,8 +96,9 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct SpecArgs {
-    /// Spec directory; defaults to the built-in reference platform.
-    #[arg(long, value_name = "DIR")]
+    /// Spec directory; default: `LANDFALL_SPEC`, else the current directory when
+    /// it holds `landfall.yaml`, else the built-in reference platform.
+    #[arg(long, value_name = "DIR", env = "LANDFALL_SPEC")]
     pub spec: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

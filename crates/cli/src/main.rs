@@ -17,6 +17,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    output::discover_spec();
     let cli = args::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

@@ -10,7 +10,44 @@ use crate::args::{ColorChoice, SpecArgs};
 
 /// Loads and resolves the spec named by `--spec`, or the reference platform.
 /// Errors only when the directory cannot be read at all.
+/// Set when the spec was found in the current directory rather than given.
+static DISCOVERED: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Without `--spec` and `LANDFALL_SPEC`, a `landfall.yaml` in the current
+/// directory makes it the spec (as `cargo` finds `Cargo.toml`): commands run
+/// inside a spec directory use it, not the built-in reference platform.
+/// Runs before argument parsing, which reads `LANDFALL_SPEC`.
+pub fn discover_spec() {
+    if std::env::var_os("LANDFALL_SPEC").is_some() {
+        return;
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return;
+    };
+    if cwd.join("landfall.yaml").is_file() {
+        std::env::set_var("LANDFALL_SPEC", &cwd);
+        let _ = DISCOVERED.set(cwd);
+    }
+}
+
+/// Says which spec a command reads when the user did not name one.
+pub fn say_which_spec(spec: Option<&std::path::Path>) {
+    match spec {
+        None => eprintln!(
+            "note: no --spec and no landfall.yaml here: using the built-in reference platform"
+        ),
+        Some(dir) if DISCOVERED.get().is_some_and(|d| d == dir) => {
+            eprintln!(
+                "note: using the spec in the current directory (`{}`)",
+                dir.display()
+            );
+        }
+        Some(_) => {}
+    }
+}
+
 pub fn load(args: &SpecArgs) -> anyhow::Result<Resolved> {
+    say_which_spec(args.spec.as_deref());
     match &args.spec {
         None => Ok(landfall_model::reference()),
         Some(dir) => landfall_model::load_dir(dir)

@@ -621,3 +621,60 @@ fn validate_and_synth_refuse_an_automatic_alert_no_rule_raises() {
     assert_eq!(synth.status.code(), Some(1), "{}", stderr(&synth));
     assert!(!out.join("observability").exists());
 }
+
+/// Inside a spec directory, commands read it (not the built-in reference)
+/// and say so; `LANDFALL_SPEC` names one from anywhere; `--spec` wins.
+#[test]
+fn commands_find_the_spec_of_the_current_directory() {
+    let dir = tempdir("discover");
+    let spec = dir.join("spec");
+    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    // Make this spec distinguishable from the reference: one broken value.
+    let file = spec.join("observability.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replacen("sample_percent: 5", "sample_percent: 500", 1),
+    )
+    .unwrap();
+    let run = |cwd: &std::path::Path, env: Option<&std::path::Path>, args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_landfall"));
+        c.args(args).current_dir(cwd).env_remove("LANDFALL_SPEC");
+        if let Some(e) = env {
+            c.env("LANDFALL_SPEC", e);
+        }
+        c.output().unwrap()
+    };
+    let inside = run(&spec, None, &["validate"]);
+    assert_eq!(inside.status.code(), Some(1), "{}", stderr(&inside));
+    assert!(
+        stderr(&inside).contains("note: using the spec in the current directory"),
+        "{}",
+        stderr(&inside)
+    );
+    assert!(
+        stderr(&inside).contains("500% of requests cannot be sampled"),
+        "{}",
+        stderr(&inside)
+    );
+    let by_env = run(&dir, Some(&spec), &["validate"]);
+    assert_eq!(by_env.status.code(), Some(1), "{}", stderr(&by_env));
+    let elsewhere = run(&dir, None, &["validate"]);
+    assert!(elsewhere.status.success(), "{}", stderr(&elsewhere));
+    assert!(
+        stderr(&elsewhere).contains("using the built-in reference platform"),
+        "{}",
+        stderr(&elsewhere)
+    );
+    // An explicit --spec wins over the directory.
+    let reference = dir.join("reference");
+    assert!(landfall(&["init", reference.to_str().unwrap()])
+        .status
+        .success());
+    let explicit = run(
+        &spec,
+        None,
+        &["validate", "--spec", reference.to_str().unwrap()],
+    );
+    assert!(explicit.status.success(), "{}", stderr(&explicit));
+}

@@ -27,7 +27,7 @@ pub struct CheckArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Spec directory whose guardrails apply; defaults to the built-in reference platform.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "LANDFALL_SPEC")]
     pub spec: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]

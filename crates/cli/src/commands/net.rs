@@ -13,9 +13,10 @@ use crate::output;
 
 #[derive(Debug, Clone, Args)]
 pub struct NetArgs {
-    /// Spec directory; defaults to the built-in reference platform. Its
+    /// Spec directory; default: `LANDFALL_SPEC`, else the current directory when
+    /// it holds `landfall.yaml`, else the built-in reference platform. Its
     /// `landfall.lock` is read, and written when the plan adds allocations.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "LANDFALL_SPEC")]
     pub spec: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = NetFormat::Text)]

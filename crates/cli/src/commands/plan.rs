@@ -21,8 +21,9 @@ use crate::pipeline::Layers;
 /// Where the live platform is and who we are there.
 #[derive(Debug, Clone, Args)]
 pub struct LiveArgs {
-    /// Spec directory; defaults to the built-in reference platform.
-    #[arg(long, value_name = "DIR")]
+    /// Spec directory; default: `LANDFALL_SPEC`, else the current directory when
+    /// it holds `landfall.yaml`, else the built-in reference platform.
+    #[arg(long, value_name = "DIR", env = "LANDFALL_SPEC")]
     pub spec: Option<std::path::PathBuf>,
     /// Colour diagnostics: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
