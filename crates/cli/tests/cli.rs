@@ -678,3 +678,36 @@ fn commands_find_the_spec_of_the_current_directory() {
     );
     assert!(explicit.status.success(), "{}", stderr(&explicit));
 }
+
+/// A skipped intent (its control is detective) is not counted as holding.
+#[test]
+fn iam_prove_counts_skipped_intents_apart() {
+    let dir = tempdir("prove-skipped");
+    let spec = dir.join("spec");
+    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    let file = spec.join("guardrails.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let changed = text.replacen(
+        "    - id: region-allowlist\n      mode: preventive",
+        "    - id: region-allowlist\n      mode: detective\n      reason: evaluating a third region",
+        1,
+    );
+    assert_ne!(text, changed);
+    std::fs::write(&file, changed).unwrap();
+    let prove = landfall(&["iam", "prove", "--spec", spec.to_str().unwrap()]);
+    assert!(prove.status.success(), "{}", stderr(&prove));
+    let err = stderr(&prove);
+    assert!(err.contains("13 hold, 1 skipped"), "{err}");
+    assert!(!err.contains("all hold"), "{err}");
+}
+
+#[test]
+fn show_service_suggests_the_service_meant() {
+    let out = landfall(&["show", "service", "ordr-gateway"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("did you mean `order-gateway`?"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -192,11 +192,7 @@ fn prove(args: &SpecArgs) -> anyhow::Result<ExitCode> {
                 "{} intents over {} member accounts: {}, in {:.0} ms",
                 reports.len(),
                 model.member_accounts().count(),
-                if failed == 0 {
-                    "all hold".to_owned()
-                } else {
-                    format!("{failed} fail")
-                },
+                proof_summary(&reports),
                 started.elapsed().as_secs_f64() * 1000.0
             );
         }
@@ -206,4 +202,18 @@ fn prove(args: &SpecArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// "all hold", or what held, failed and was skipped: a skipped intent
+/// (its guardrail switched off) is not one that holds.
+fn proof_summary(reports: &[landfall_proofs::IntentReport]) -> String {
+    let skipped = reports.iter().filter(|r| r.skipped.is_some()).count();
+    let failed = reports.iter().filter(|r| !r.holds()).count();
+    let held = reports.len() - skipped - failed;
+    match (failed, skipped) {
+        (0, 0) => "all hold".to_owned(),
+        (0, s) => format!("{held} hold, {s} skipped"),
+        (f, 0) => format!("{held} hold, {f} fail"),
+        (f, s) => format!("{held} hold, {f} fail, {s} skipped"),
+    }
 }

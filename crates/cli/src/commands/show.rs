@@ -180,7 +180,11 @@ fn service(args: &ShowArgs, name: &str) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            eprintln!("error: there is no service `{name}`");
+            let help = landfall_diagnostics::did_you_mean(
+                name,
+                model.services.iter().map(|s| s.name.as_str()),
+            );
+            eprintln!("error: there is no service `{name}`; {help}");
             Ok(ExitCode::from(super::INVALID))
         }
     }

@@ -67,7 +67,8 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
         } = &store.engine
         {
             for (i, topic) in declared.iter().enumerate() {
-                let topic_at = item(&store.at.child("engine"), "topics", i).child("name");
+                let topic_item = item(&store.at.child("engine"), "topics", i);
+                let topic_at = topic_item.child("name");
                 let topic_id = TopicId::from_index(topics.len());
                 let first_at = |existing: TopicId| topic_origins[existing.index()].clone();
                 if !valid_topic_name(&topic.name) {
@@ -88,6 +89,24 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
                     &first_at,
                 ) {
                     continue;
+                }
+                if topic.partitions == 0 {
+                    r.error(
+                        "spec::empty-topic",
+                        format!("topic `{}` has no partitions", topic.name),
+                        &topic_item.child("partitions"),
+                        "a Kafka topic needs at least one partition",
+                        "give it at least as many partitions as its busiest consumer group has members, for example `12`",
+                    );
+                }
+                if topic.retention_hours == 0 {
+                    r.warning(
+                        "spec::zero-retention",
+                        format!("topic `{}` keeps records for 0 hours", topic.name),
+                        &topic_item.child("retention_hours"),
+                        "records may be deleted before any consumer reads them",
+                        "keep records at least as long as a consumer may be down, for example `168` (a week)",
+                    );
                 }
                 topic_origins.push(topic_at);
                 topics.push(Topic {
@@ -314,6 +333,7 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
     }
     if services.len() == positions.len() {
         check_call_cycles(r, &services);
+        warn_unused_stores(r, spec, &services, &data_stores, &topics);
     }
     Workloads {
         services,
@@ -855,5 +875,42 @@ fn monitoring(
             latency_percent,
             defaulted: given == landfall_spec::types::Slo::default(),
         },
+    }
+}
+
+/// A data store no service uses (and, for a message bus, whose topics
+/// nobody produces or consumes and which does not carry the platform's
+/// logs) is probably a leftover that still costs money.
+fn warn_unused_stores(
+    r: &mut Resolver<'_>,
+    spec: &Spec,
+    services: &[Service],
+    stores: &[DataStore],
+    topics: &[Topic],
+) {
+    let logs = spec
+        .observability
+        .as_ref()
+        .map(|o| o.logs.kafka_cluster.as_str());
+    let mut used = vec![false; stores.len()];
+    for service in services {
+        for store in &service.data_stores {
+            used[store.index()] = true;
+        }
+        for topic in service.produces.iter().chain(&service.consumes) {
+            used[topics[topic.index()].cluster.index()] = true;
+        }
+    }
+    for (store, used) in stores.iter().zip(used) {
+        if used || Some(store.name.as_str()) == logs {
+            continue;
+        }
+        r.warning(
+            "spec::unused-data-store",
+            format!("no service uses data store `{}`", store.name),
+            &store.origin,
+            "not in any service's `dependencies`",
+            "add it to the `dependencies` of the services that use it, or remove it",
+        );
     }
 }
