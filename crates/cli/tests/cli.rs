@@ -711,3 +711,21 @@ fn show_service_suggests_the_service_meant() {
         stderr(&out)
     );
 }
+
+/// The blueprint's figures describe the reference company; beside another
+/// spec they would read as its targets. A spec's own plan (`plan_for`) is
+/// shown instead.
+#[test]
+fn show_puts_the_blueprint_only_beside_the_reference_platform() {
+    let dir = tempdir("show-own-spec");
+    let spec = dir.join("spec");
+    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    let own = landfall(&["show", "--spec", spec.to_str().unwrap()]);
+    assert!(own.status.success(), "{}", stderr(&own));
+    let text = String::from_utf8_lossy(&own.stdout);
+    assert!(!text.contains("blueprint"), "{text}");
+    assert!(!text.contains("~110"), "{text}");
+    assert!(text.contains("planned for"), "{text}");
+    let reference = landfall(&["show"]);
+    assert!(String::from_utf8_lossy(&reference.stdout).contains("blueprint"));
+}

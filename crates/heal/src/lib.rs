@@ -14,6 +14,7 @@
 
 pub mod engine;
 pub mod journal;
+pub mod pager;
 pub mod rulebook;
 pub mod server;
 pub mod signal;

@@ -107,6 +107,8 @@ pub struct Service<J: Journal + 'static, E: Executor> {
     /// The bearer token Alertmanager must send.
     pub token: String,
     pub metrics: Metrics,
+    /// Where held-back remediation is paged, when set.
+    pub pager: Option<crate::pager::Pager>,
     wake: Notify,
 }
 
@@ -117,6 +119,24 @@ impl<J: Journal + 'static, E: Executor> Service<J, E> {
             executor,
             token,
             metrics: Metrics::default(),
+            pager: None,
+            wake: Notify::new(),
+        })
+    }
+
+    /// The same service, paging held-back remediation to an Alertmanager.
+    pub fn with_pager(
+        engine: Engine<J>,
+        executor: E,
+        token: String,
+        pager: crate::pager::Pager,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            engine,
+            executor,
+            token,
+            metrics: Metrics::default(),
+            pager: Some(pager),
             wake: Notify::new(),
         })
     }
@@ -243,6 +263,29 @@ pub fn work_once<J: Journal + 'static, E: Executor>(
             .position(|o| *o == decision.outcome)
             .unwrap_or(0);
         service.metrics.decisions[i].fetch_add(1, Ordering::Relaxed);
+        if let (Some(pager), Outcome::Suppressed) = (&service.pager, decision.outcome) {
+            let kind = if decision.reason.starts_with("systemic") {
+                Some("systemic")
+            } else if decision.reason.starts_with("breaker open") {
+                Some("breaker-open")
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                // A page that cannot be sent must not stop decisions; the
+                // journal has the reason either way.
+                let paged = pager.page(
+                    &decision.alert,
+                    kind,
+                    &decision.reason,
+                    now(),
+                    &signal.starts_at,
+                );
+                if let Err(e) = paged {
+                    eprintln!("heal: cannot page: {e}");
+                }
+            }
+        }
         if let (Outcome::Act, Some(id), Some(target), Some(kind)) = (
             decision.outcome,
             &decision.action_id,

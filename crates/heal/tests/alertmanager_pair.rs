@@ -139,3 +139,117 @@ fn an_ha_pair_repeating_an_alert_gives_one_action() {
     drop(runtime);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A storm across many services is systemic: remediation acts on none of
+/// the later ones and raises one page in Alertmanager (not one per alert).
+#[test]
+fn a_systemic_storm_raises_one_page_in_alertmanager() {
+    let Some(alertmanager) = require("prometheus-alertmanager") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("landfall-heal-page-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("am.yml"),
+        "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n",
+    )
+    .unwrap();
+    let am_port = free_port();
+    let am = Running::start(
+        "alertmanager",
+        &alertmanager,
+        &[
+            format!("--config.file={}", dir.join("am.yml").display()),
+            format!("--storage.path={}", dir.join("am").display()),
+            format!("--web.listen-address=127.0.0.1:{am_port}"),
+            "--cluster.listen-address=".to_owned(),
+        ],
+        dir.join("am.log"),
+    );
+    wait_ready(&am, am_port, "/-/ready");
+
+    let resolved = landfall_model::reference();
+    let (mut book, _) = Rulebook::from_model(resolved.model.as_ref().unwrap());
+    for r in &mut book.rules {
+        r.dry_run = false;
+    }
+    let services: Vec<String> = book
+        .services
+        .iter()
+        .filter(|(_, env)| env == "prod")
+        .map(|(s, _)| s.clone())
+        .take(40)
+        .collect();
+    let journal = Arc::new(SqliteJournal::open(&dir.join("journal.sqlite")).unwrap());
+    let actions = Recording::default();
+    let engine = Engine {
+        journal: Arc::clone(&journal),
+        rulebook: book,
+        dry_run: false,
+    };
+    let pager = landfall_heal::pager::Pager::new(&format!("http://127.0.0.1:{am_port}")).unwrap();
+    let token = "page-token-0123456789";
+    let service = Service::with_pager(engine, actions.clone(), token.to_owned(), pager);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let heal_port = server::start_on_loopback(&runtime, service, true).unwrap();
+    let now = Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%S.000000000Z"])
+        .output()
+        .unwrap();
+    let starts_at = String::from_utf8_lossy(&now.stdout).trim().to_owned();
+    for (i, name) in services.iter().enumerate() {
+        let body = format!(
+            r#"{{"receiver":"remediation","status":"firing","version":"4","groupKey":"k","truncatedAlerts":0,"groupLabels":{{}},"commonLabels":{{}},"commonAnnotations":{{}},"externalURL":"http://am","alerts":[{{"status":"firing","labels":{{"alertname":"EcsServiceBelowDesiredCount","service":"{name}","environment":"prod","region":"eu-central-1"}},"annotations":{{}},"startsAt":"{starts_at}","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"{i:016x}"}}]}}"#
+        );
+        let (status, answer) = http(
+            "POST",
+            heal_port,
+            "/alertmanager",
+            &[
+                ("Authorization", "Bearer page-token-0123456789"),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{answer}");
+    }
+    let mut pages = Vec::new();
+    for _ in 0..100 {
+        let (_, text) = http(
+            "GET",
+            am_port,
+            "/api/v2/alerts?filter=alertname%3D%22RemediationHeldBack%22",
+            &[],
+            b"",
+        )
+        .unwrap();
+        pages = serde_json::from_str::<serde_json::Value>(&text)
+            .unwrap()
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !pages.is_empty() && journal.history(100).unwrap().len() == services.len() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(pages.len(), 1, "{pages:#?}");
+    assert_eq!(pages[0]["labels"]["reason"], "systemic");
+    assert_eq!(pages[0]["labels"]["rule"], "EcsServiceBelowDesiredCount");
+    assert_eq!(pages[0]["labels"]["severity"], "page");
+    let acted = actions.0.lock().unwrap().len();
+    assert!(
+        acted < 10,
+        "acted on {acted} of {} services",
+        services.len()
+    );
+    drop(runtime);
+    drop(am);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// Decide and journal, never call AWS.
     #[arg(long)]
     pub dry_run: bool,
+    /// Page here (`http://HOST:PORT` of an Alertmanager) when remediation
+    /// holds back on purpose: a systemic problem, an open breaker.
+    #[arg(long, value_name = "URL")]
+    pub alertmanager_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -152,7 +156,18 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
                 rulebook: book,
                 dry_run: args.dry_run,
             };
-            let service = Service::new(engine, NotWired, token);
+            let pager = args
+                .alertmanager_url
+                .as_deref()
+                .map(landfall_heal::pager::Pager::new);
+            let service = match pager {
+                None => Service::new(engine, NotWired, token),
+                Some(Ok(pager)) => Service::with_pager(engine, NotWired, token, pager),
+                Some(Err(e)) => {
+                    eprintln!("error: --alertmanager-url: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;

@@ -38,19 +38,36 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<ExitCode> {
             }
             output::print_stdout(&serde_json::to_string_pretty(&value)?)?;
         }
-        Format::Text => output::print_stdout(&render_text(model, &footprint))?,
+        // The blueprint's figures describe the reference company: beside
+        // another spec they would read as its own targets.
+        Format::Text => output::print_stdout(&render_text(model, &footprint, args.spec.is_none()))?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn render_text(model: &Model, footprint: &Footprint) -> String {
+fn render_text(model: &Model, footprint: &Footprint, beside_blueprint: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{} ({})\n",
         model.organization.name, model.organization.slug
     );
+    // What the spec plans for (`network.plan_for`), and for the reference
+    // platform the blueprint's figures.
+    let plan = &model.network.plan_for;
+    let planned = |key: &str| -> String {
+        match key {
+            "accounts" => plan.accounts.to_string(),
+            "domains" => plan.domains.to_string(),
+            "environments" => plan.environments.to_string(),
+            "regions" => plan.regions.to_string(),
+            _ => String::new(),
+        }
+    };
     let blueprint = |key: &str| {
+        if !beside_blueprint {
+            return "";
+        }
         BLUEPRINT
             .iter()
             .find(|(k, _)| *k == key)
@@ -86,15 +103,21 @@ fn render_text(model: &Model, footprint: &Footprint) -> String {
         ("topics", footprint.topics.to_string()),
         ("peak_public_rps", footprint.peak_public_rps.to_string()),
     ];
-    let _ = writeln!(out, "{:<28} {:<36} blueprint", "footprint", "this spec");
+    let header = if beside_blueprint { "blueprint" } else { "" };
+    let _ = writeln!(
+        out,
+        "{:<28} {:<36} {:<12} {header}",
+        "footprint", "this spec", "planned for"
+    );
     for (key, value) in rows {
-        let _ = writeln!(
-            out,
-            "{:<28} {:<36} {}",
+        let line = format!(
+            "{:<28} {:<36} {:<12} {}",
             key.replace('_', " "),
             value,
+            planned(key),
             blueprint(key)
         );
+        let _ = writeln!(out, "{}", line.trim_end());
     }
 
     let _ = writeln!(out, "\norganizational units and accounts");
