@@ -104,11 +104,11 @@ fn render_text(model: &Model, footprint: &Footprint, beside_blueprint: bool) -> 
         ("peak_public_rps", footprint.peak_public_rps.to_string()),
     ];
     let header = if beside_blueprint { "blueprint" } else { "" };
-    let _ = writeln!(
-        out,
+    let head = format!(
         "{:<28} {:<36} {:<12} {header}",
         "footprint", "this spec", "planned for"
     );
+    let _ = writeln!(out, "{}", head.trim_end());
     for (key, value) in rows {
         let line = format!(
             "{:<28} {:<36} {:<12} {}",
