@@ -729,3 +729,57 @@ fn show_puts_the_blueprint_only_beside_the_reference_platform() {
     let reference = landfall(&["show"]);
     assert!(String::from_utf8_lossy(&reference.stdout).contains("blueprint"));
 }
+
+#[test]
+fn check_refuses_an_environment_the_spec_does_not_have() {
+    let out = landfall(&["check", "--environment", "prd"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean `prod`?"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A misspelled action is an error with a suggestion, not a request that
+/// quietly evaluates as "allowed".
+#[test]
+fn iam_can_refuses_an_action_aws_does_not_have() {
+    let out = landfall(&[
+        "iam",
+        "can",
+        "--account",
+        "trading-dev",
+        "--action",
+        "ec2:RunInstancez",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean `RunInstances`?"),
+        "{}",
+        stderr(&out)
+    );
+    let prefix = landfall(&[
+        "iam",
+        "can",
+        "--account",
+        "trading-dev",
+        "--action",
+        "s4:GetObject",
+    ]);
+    assert_eq!(prefix.status.code(), Some(2), "{}", stderr(&prefix));
+    assert!(
+        stderr(&prefix).contains("no AWS service has the prefix `s4`"),
+        "{}",
+        stderr(&prefix)
+    );
+    let real = landfall(&[
+        "iam",
+        "can",
+        "--account",
+        "trading-dev",
+        "--action",
+        "ec2:RunInstances",
+    ]);
+    assert_ne!(real.status.code(), Some(2), "{}", stderr(&real));
+}

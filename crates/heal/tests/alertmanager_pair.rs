@@ -253,3 +253,205 @@ fn a_systemic_storm_raises_one_page_in_alertmanager() {
     drop(am);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A journal that refuses writes while `down` is set (a full disk, a lost
+/// volume): the webhook must answer 503 so Alertmanager keeps the batch and
+/// retries.
+struct Flaky {
+    inner: SqliteJournal,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Journal for Flaky {
+    fn record_signals(
+        &self,
+        s: &[landfall_heal::Signal],
+        at: u64,
+    ) -> landfall_heal::journal::Result<usize> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(landfall_heal::journal::JournalError("disk full".to_owned()));
+        }
+        self.inner.record_signals(s, at)
+    }
+    fn undecided(
+        &self,
+        l: usize,
+    ) -> landfall_heal::journal::Result<Vec<(landfall_heal::Signal, u64)>> {
+        self.inner.undecided(l)
+    }
+    fn record_decision(
+        &self,
+        d: &landfall_heal::journal::DecisionRecord,
+        r: &str,
+    ) -> landfall_heal::journal::Result<()> {
+        self.inner.record_decision(d, r)
+    }
+    fn finish_action(
+        &self,
+        id: &str,
+        ok: bool,
+        r: &str,
+        at: u64,
+    ) -> landfall_heal::journal::Result<()> {
+        self.inner.finish_action(id, ok, r, at)
+    }
+    fn unfinished_actions(
+        &self,
+    ) -> landfall_heal::journal::Result<Vec<landfall_heal::journal::ActionRecord>> {
+        self.inner.unfinished_actions()
+    }
+    fn last_action(&self, r: &str, t: &str) -> landfall_heal::journal::Result<Option<u64>> {
+        self.inner.last_action(r, t)
+    }
+    fn in_flight(&self, t: &str) -> landfall_heal::journal::Result<bool> {
+        self.inner.in_flight(t)
+    }
+    fn actions_since(&self, r: &str, s: u64) -> landfall_heal::journal::Result<u32> {
+        self.inner.actions_since(r, s)
+    }
+    fn targets_since(&self, r: &str, s: u64) -> landfall_heal::journal::Result<u32> {
+        self.inner.targets_since(r, s)
+    }
+    fn breaker(&self, r: &str, t: &str) -> landfall_heal::journal::Result<(u32, bool)> {
+        self.inner.breaker(r, t)
+    }
+    fn set_breaker(&self, r: &str, t: &str, c: u32, o: bool) -> landfall_heal::journal::Result<()> {
+        self.inner.set_breaker(r, t, c, o)
+    }
+    fn transition(&self, id: &str, f: &str, t: &str) -> landfall_heal::journal::Result<bool> {
+        self.inner.transition(id, f, t)
+    }
+    fn approved_actions(
+        &self,
+    ) -> landfall_heal::journal::Result<Vec<landfall_heal::journal::ActionRecord>> {
+        self.inner.approved_actions()
+    }
+    fn set_paused(&self, s: &str, p: bool) -> landfall_heal::journal::Result<()> {
+        self.inner.set_paused(s, p)
+    }
+    fn paused(&self, s: &str) -> landfall_heal::journal::Result<bool> {
+        self.inner.paused(s)
+    }
+    fn history(
+        &self,
+        l: usize,
+    ) -> landfall_heal::journal::Result<Vec<landfall_heal::journal::DecisionRecord>> {
+        self.inner.history(l)
+    }
+}
+
+/// While the journal is down the webhook answers 503 and Alertmanager
+/// retries; once it is back, the alert is journaled and acted on once.
+#[test]
+fn a_503_makes_alertmanager_retry_and_one_action_follows_recovery() {
+    let (Some(alertmanager), Some(amtool)) =
+        (require("prometheus-alertmanager"), require("amtool"))
+    else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("landfall-heal-503-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let resolved = landfall_model::reference();
+    let (mut book, _) = Rulebook::from_model(resolved.model.as_ref().unwrap());
+    for r in &mut book.rules {
+        r.dry_run = false;
+    }
+    let journal = Arc::new(Flaky {
+        inner: SqliteJournal::open(&dir.join("journal.sqlite")).unwrap(),
+        down: std::sync::atomic::AtomicBool::new(true),
+    });
+    let actions = Recording::default();
+    let engine = Engine {
+        journal: Arc::clone(&journal),
+        rulebook: book,
+        dry_run: false,
+    };
+    let token = "retry-token-0123456789";
+    let service = Service::new(engine, actions.clone(), token.to_owned());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let heal_port = server::start_on_loopback(&runtime, service, true).unwrap();
+    std::fs::write(dir.join("token"), token).unwrap();
+    std::fs::write(
+        dir.join("am.yml"),
+        format!(
+            "route:\n  receiver: remediation\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: remediation\n    webhook_configs:\n      - url: http://127.0.0.1:{heal_port}/alertmanager\n        http_config:\n          authorization:\n            type: Bearer\n            credentials_file: {}\n",
+            dir.join("token").display()
+        ),
+    )
+    .unwrap();
+    let am_port = free_port();
+    let am = Running::start(
+        "alertmanager",
+        &alertmanager,
+        &[
+            format!("--config.file={}", dir.join("am.yml").display()),
+            format!("--storage.path={}", dir.join("am").display()),
+            format!("--web.listen-address=127.0.0.1:{am_port}"),
+            "--cluster.listen-address=".to_owned(),
+        ],
+        dir.join("am.log"),
+    );
+    wait_ready(&am, am_port, "/-/ready");
+    let out = Command::new(&amtool)
+        .args(["alert", "add", "alertname=EcsServiceBelowDesiredCount"])
+        .args([
+            "domain=trading",
+            "service=order-gateway",
+            "environment=prod",
+            "region=eu-central-1",
+        ])
+        .arg(format!("--alertmanager.url=http://127.0.0.1:{am_port}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metric = |name: &str| -> u64 {
+        let (_, m) = http("GET", heal_port, "/metrics", &[], b"").unwrap();
+        m.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    // Alertmanager posts, gets 503, posts again.
+    for _ in 0..100 {
+        if metric("landfall_heal_requests_rejected_total ") >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        metric("landfall_heal_requests_rejected_total ") >= 2,
+        "Alertmanager retried after 503:\n{}",
+        am.log()
+    );
+    assert!(actions.0.lock().unwrap().is_empty());
+    // The journal recovers: the next retry is accepted, once.
+    journal
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..200 {
+        if !actions.0.lock().unwrap().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        actions.0.lock().unwrap().len(),
+        1,
+        "one action after recovery"
+    );
+    assert_eq!(metric("landfall_heal_signals_total "), 1);
+    drop(am);
+    drop(runtime);
+    let _ = std::fs::remove_dir_all(&dir);
+}

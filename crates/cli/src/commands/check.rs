@@ -85,6 +85,16 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         output::print_diagnostics(&resolved, args.color)?;
         return Ok(ExitCode::from(super::INVALID));
     }
+    if let (Some(env), Some(model)) = (&args.environment, resolved.model.as_ref()) {
+        if !model.environments.iter().any(|e| &e.name == env) {
+            let help = landfall_diagnostics::did_you_mean(
+                env,
+                model.environments.iter().map(|e| e.name.as_str()),
+            );
+            eprintln!("error: --environment `{env}` is not an environment of the spec; {help}");
+            return Ok(ExitCode::from(2));
+        }
+    }
     let started = Instant::now();
     let options = LoadOptions {
         environment: args.environment.clone(),

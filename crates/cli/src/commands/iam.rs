@@ -84,6 +84,10 @@ fn can(args: &CanArgs) -> anyhow::Result<ExitCode> {
         };
         context.insert(key.to_owned(), value);
     }
+    if let Err(problem) = known_action(&args.action) {
+        eprintln!("error: --action: {problem}");
+        return Ok(ExitCode::from(2));
+    }
     let (model, policies) = match platform(&args.spec)? {
         Ok(platform) => platform,
         Err(code) => return Ok(code),
@@ -216,4 +220,29 @@ fn proof_summary(reports: &[landfall_proofs::IntentReport]) -> String {
         (f, 0) => format!("{held} hold, {f} fail"),
         (f, s) => format!("{held} hold, {f} fail, {s} skipped"),
     }
+}
+
+/// An action the Service Authorization Reference lists (`s3:GetObject`);
+/// a misspelled one would evaluate silently as a request no policy names.
+fn known_action(action: &str) -> Result<(), String> {
+    let catalog = landfall_iam::catalog::Catalog::get();
+    let Some((prefix, name)) = action.split_once(':') else {
+        return Err(format!(
+            "`{action}` is not `service:Action` (for example `s3:GetObject`)"
+        ));
+    };
+    let Some(service) = catalog.service(prefix) else {
+        return Err(format!(
+            "no AWS service has the prefix `{prefix}`; {}",
+            landfall_diagnostics::did_you_mean(prefix, catalog.prefixes())
+        ));
+    };
+    if service.action(name).is_some() {
+        return Ok(());
+    }
+    let names: Vec<&str> = service.actions.iter().map(|a| a.name.as_str()).collect();
+    Err(format!(
+        "`{prefix}` has no action `{name}`; {}",
+        landfall_diagnostics::did_you_mean(name, names.iter().copied())
+    ))
 }
