@@ -783,3 +783,39 @@ fn iam_can_refuses_an_action_aws_does_not_have() {
     ]);
     assert_ne!(real.status.code(), Some(2), "{}", stderr(&real));
 }
+
+/// Monitoring inconsistencies reach every output of `check`, located.
+#[test]
+fn check_reports_monitoring_inconsistencies_in_sarif_too() {
+    let dir = tempdir("check-monitoring-sarif");
+    let spec = dir.join("spec");
+    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    let file = spec.join("observability.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("- TelegrafAgentDown", "- TelegrafAgentDwn"),
+    )
+    .unwrap();
+    let out = landfall(&[
+        "check",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let found = results
+        .iter()
+        .find(|r| r["ruleId"] == "observability::unknown-alert")
+        .expect("the monitoring finding is a SARIF result");
+    let location = &found["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "observability.yaml");
+    assert!(location["region"]["startLine"].as_u64().unwrap() > 1);
+    assert!(found["properties"]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("TelegrafAgentDown"));
+}

@@ -242,6 +242,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             let mut sarif = report::sarif(&report);
             if let Some(results) = sarif["runs"][0]["results"].as_array_mut() {
                 results.extend(deploy_findings.iter().map(|f| deploy_sarif(f, &resolved)));
+                results.extend(
+                    observability_diagnostics
+                        .iter()
+                        .map(|d| diagnostic_sarif(d, &resolved.loaded.sources)),
+                );
             }
             output::print_stdout(&serde_json::to_string_pretty(&sarif)?)?
         }
@@ -335,5 +340,26 @@ fn deploy_sarif(
             "logicalLocations": [{ "name": resource, "kind": "resource" }],
         }],
         "properties": { "severity": deploy_severity(finding), "fix": finding.full_help() },
+    })
+}
+
+/// A spec diagnostic (a monitoring inconsistency) as a SARIF result at its
+/// spec location.
+fn diagnostic_sarif(
+    diagnostic: &landfall_diagnostics::Diagnostic,
+    sources: &landfall_diagnostics::SourceSet,
+) -> serde_json::Value {
+    let json = landfall_diagnostics::JsonDiagnostic::new(diagnostic, sources);
+    serde_json::json!({
+        "ruleId": json.code,
+        "level": if diagnostic.is_error() { "error" } else { "warning" },
+        "message": { "text": json.message },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": json.file.unwrap_or_default().replace('\\', "/") },
+                "region": { "startLine": json.line.unwrap_or(1), "startColumn": json.column.unwrap_or(1) },
+            },
+        }],
+        "properties": { "fix": json.help },
     })
 }
