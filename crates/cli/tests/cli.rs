@@ -819,3 +819,29 @@ fn check_reports_monitoring_inconsistencies_in_sarif_too() {
         .unwrap()
         .contains("TelegrafAgentDown"));
 }
+
+/// `validate` runs the address plan's checks: what `net` refuses, it
+/// reports too.
+#[test]
+fn validate_reports_what_the_address_plan_refuses() {
+    let dir = tempdir("validate-netplan");
+    let spec = dir.join("spec");
+    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    std::fs::remove_file(spec.join("landfall.lock")).unwrap();
+    let file = spec.join("network.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("address_space: 10.0.0.0/8", "address_space: 10.0.0.0/14"),
+    )
+    .unwrap();
+    let validate = landfall(&["validate", "--spec", spec.to_str().unwrap()]);
+    assert_eq!(validate.status.code(), Some(1), "{}", stderr(&validate));
+    assert!(
+        stderr(&validate).contains("network.yaml:10:18: error[net::space-exhausted]"),
+        "{}",
+        stderr(&validate)
+    );
+    let net = landfall(&["net", "--spec", spec.to_str().unwrap()]);
+    assert_eq!(net.status.code(), Some(1));
+}

@@ -7,6 +7,29 @@ use crate::output;
 
 pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
     let mut resolved = output::load(args)?;
+    // The address plan's checks too (an address space that cannot hold the
+    // plan, more domains than address slots): what `net` and `synth` would
+    // refuse, `validate` reports in the same run.
+    if resolved.model.is_some() && !resolved.diagnostics.has_errors() {
+        let lockfile = landfall_synth::platform::lockfile_text(args.spec.as_deref())?;
+        let mut lock = None;
+        if let Some((name, text)) = &lockfile {
+            let file = resolved.loaded.sources.add(name.clone(), text.as_str());
+            match landfall_netplan::Lockfile::parse(text, file) {
+                Ok(parsed) => lock = Some(parsed),
+                Err(diagnostics) => resolved.diagnostics.extend(diagnostics),
+            }
+        }
+        if let Some(model) = resolved.model.as_ref() {
+            let planned = landfall_netplan::plan(
+                model,
+                &resolved.loaded,
+                lock.as_ref(),
+                landfall_netplan::PlanOptions::default(),
+            );
+            resolved.diagnostics.extend(planned.diagnostics);
+        }
+    }
     // What the spec says about monitoring must hold together too (an
     // automatic-remediation alert that no rule raises, ...): the same checks
     // `landfall synth` refuses to write on.
