@@ -5,10 +5,22 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Run a multi-account AWS platform as code: one typed spec, compiled, checked
-/// and proven offline. With no spec given, commands use the built-in
+/// and proven offline. Commands read `--spec DIR`, else `LANDFALL_SPEC`, else
+/// the current directory when it holds `landfall.yaml`, else the built-in
 /// reference platform.
 #[derive(Debug, Parser)]
-#[command(name = "landfall", version, propagate_version = true)]
+#[command(
+    name = "landfall",
+    version,
+    propagate_version = true,
+    after_help = "Examples:
+  landfall init my-platform && cd my-platform
+  landfall validate                      every problem, located, in one run
+  landfall synth --out out               templates, Terraform, monitoring configuration
+  landfall check                         guardrails and what AWS would refuse at deploy time
+  landfall iam prove                     every guardrail holds in every account
+  landfall completions bash > /etc/bash_completion.d/landfall"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -17,30 +29,58 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check a spec and report every problem with its file, line and column.
+    #[command(
+        after_help = "Examples:\n  landfall validate --spec my-platform\n  landfall validate --format json | jq '.diagnostics[] | .code'"
+    )]
     Validate(SpecArgs),
     /// Show the resolved platform: accounts, OUs, network, services, data stores;
     /// `show service NAME` explains what a service gets and why.
+    #[command(
+        after_help = "Examples:\n  landfall show\n  landfall show service order-gateway\n  landfall show --format json"
+    )]
     Show(ShowArgs),
     /// Print the JSON Schema of spec files (for editor completion and checks).
+    #[command(
+        after_help = "Examples:\n  landfall schema > landfall.schema.json   (point your editor's YAML plugin at it)"
+    )]
     Schema,
     /// Write the reference platform into DIR as a starting point.
+    #[command(
+        after_help = "Examples:\n  landfall init my-platform && cd my-platform && landfall validate"
+    )]
     Init(InitArgs),
     /// List the AWS limits Landfall checks, with their values in this spec.
+    #[command(after_help = "Examples:\n  landfall limits\n  landfall limits --format json")]
     Limits(SpecArgs),
     /// The address plan: VPC and subnet CIDRs, sharing, egress and room to grow; keeps `landfall.lock`.
+    #[command(
+        after_help = "Examples:\n  landfall net\n  landfall net --format svg > plan.svg\n  landfall net --update          (re-plan what the spec no longer agrees with)"
+    )]
     Net(crate::commands::net::NetArgs),
     /// Compile the platform into CloudFormation templates, StackSets and a deployment manifest.
+    #[command(
+        after_help = "Examples:\n  landfall synth --out out\n  landfall synth --emit terraform --out out\n  landfall synth --service order-gateway --out out\n  landfall synth --rename old-name=new-name --out out"
+    )]
     Synth(SynthArgs),
     /// Evaluate IAM requests offline, exactly as AWS does.
     #[command(subcommand)]
     Iam(IamCommand),
     /// Check CloudFormation templates and Terraform plans against the guardrail rules.
+    #[command(
+        after_help = "Examples:\n  landfall check                            (the synthesized platform)\n  landfall check path/to/templates plan.json --environment prod\n  landfall check --format sarif > landfall.sarif"
+    )]
     Check(crate::commands::check::CheckArgs),
     /// List the guardrail rules, or explain one (`landfall rules LF101`).
+    #[command(after_help = "Examples:\n  landfall rules\n  landfall rules LF101")]
     Rules(crate::commands::rules::RulesArgs),
     /// The remediation service: serve, its rulebook, its history, its kill switch.
     #[command(subcommand)]
     Heal(crate::commands::heal::HealCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  landfall completions bash > ~/.local/share/bash-completion/completions/landfall\n  landfall completions zsh > \"${fpath[1]}/_landfall\""
+    )]
+    Completions { shell: clap_complete::Shell },
     /// Show what `deploy` would change in the live platform; changes nothing.
     #[cfg(feature = "live")]
     Plan(crate::commands::plan::PlanArgs),

@@ -845,3 +845,37 @@ fn validate_reports_what_the_address_plan_refuses() {
     let net = landfall(&["net", "--spec", spec.to_str().unwrap()]);
     assert_eq!(net.status.code(), Some(1));
 }
+
+/// Every command's help ends with examples; completions come from the same
+/// command tree.
+#[test]
+fn help_has_examples_and_completions_are_generated() {
+    for command in [
+        "validate",
+        "show",
+        "schema",
+        "init",
+        "limits",
+        "net",
+        "synth",
+        "check",
+        "rules",
+        "completions",
+    ] {
+        let help = landfall(&[command, "--help"]);
+        assert!(help.status.success());
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("Examples:\n  landfall"),
+            "{command} --help has no examples"
+        );
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let out = landfall(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            script.contains("landfall") && script.contains("synth"),
+            "{shell}: {script}"
+        );
+    }
+}

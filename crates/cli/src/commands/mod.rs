@@ -35,6 +35,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Heal(command) => heal::run(command),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = crate::args::Cli::command();
+            clap_complete::generate(shell, &mut command, "landfall", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         #[cfg(feature = "live")]
         Command::Plan(args) => plan::run(&args),
         #[cfg(feature = "live")]
