@@ -879,3 +879,29 @@ fn help_has_examples_and_completions_are_generated() {
         );
     }
 }
+
+/// An emptied service file does not make its service vanish silently.
+#[test]
+fn an_empty_spec_file_is_a_warning() {
+    let dir = tempdir("empty-file");
+    let spec = dir.join("spec");
+    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    let services = spec.join("services");
+    let domain = std::fs::read_dir(&services)
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path();
+    let file = std::fs::read_dir(&domain)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    std::fs::write(&file, "# moved to another team\n").unwrap();
+    let out = landfall(&["validate", "--spec", spec.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(err.contains("warning[spec::empty-file]"), "{err}");
+    assert!(err.contains("declares nothing"), "{err}");
+}

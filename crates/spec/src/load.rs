@@ -248,6 +248,19 @@ fn load_files_into(
         let id = loaded.sources.add(name, text);
         let tree = yaml::parse(id, loaded.sources.file(id), diagnostics);
         if let Some(tree) = &tree {
+            // An empty file (or one of comments only) declares nothing: a
+            // service whose file was emptied by mistake would vanish silently.
+            let json = tree.to_json();
+            if json.is_null() || json.as_object().is_some_and(|o| o.is_empty()) {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        "spec::empty-file",
+                        format!("`{}` declares nothing", loaded.sources.file(id).name()),
+                    )
+                    .in_file(id)
+                    .with_help("write its section (for example `service:`), or remove the file"),
+                );
+            }
             if !crate::schema::check(tree, diagnostics) {
                 all_loaded = false;
                 loaded.trees.push(Some(tree.clone()));
