@@ -238,6 +238,22 @@ fn limits_shows_overrides_beside_aws_defaults() {
     assert!(accounts["value"].as_u64().unwrap() >= 40);
 }
 
+/// The reference platform written into a fresh directory: (directory, spec).
+fn reference_copy(name: &str) -> (PathBuf, PathBuf) {
+    let dir = tempdir(name);
+    let spec = dir.join("spec");
+    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    (dir, spec)
+}
+
+/// Replaces the first `from` in one file of a spec (which must hold it).
+fn edit(spec: &Path, file: &str, from: &str, to: &str) {
+    let path = spec.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no `{from}`");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
 fn tempdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("landfall-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -511,13 +527,12 @@ fn synth_rename_is_checked_against_the_spec_and_the_previous_synthesis() {
     assert!(first.status.success(), "{}", stderr(&first));
 
     // The service is renamed in the spec.
-    let file = spec.join("services/payments-api.yaml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replace("name: payments-api", "name: pay-gateway"),
-    )
-    .unwrap();
+    edit(
+        &spec,
+        "services/payments-api.yaml",
+        "name: payments-api",
+        "name: pay-gateway",
+    );
 
     // Malformed values, an old name still in the spec (two modules on one
     // state), a misspelt old name (an empty state): all refused in one run,
@@ -591,16 +606,13 @@ fn synth_rename_is_checked_against_the_spec_and_the_previous_synthesis() {
 /// error for `validate`, and `synth` writes nothing.
 #[test]
 fn validate_and_synth_refuse_an_automatic_alert_no_rule_raises() {
-    let dir = tempdir("unknown-remediation-alert");
-    let spec = dir.join("spec");
-    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
-    let file = spec.join("observability.yaml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replace("- MskBrokerStorageHigh", "- MskBrokerStorageHi"),
-    )
-    .unwrap();
+    let (dir, spec) = reference_copy("unknown-remediation-alert");
+    edit(
+        &spec,
+        "observability.yaml",
+        "- MskBrokerStorageHigh",
+        "- MskBrokerStorageHi",
+    );
     let validate = landfall(&["validate", "--spec", spec.to_str().unwrap()]);
     assert_eq!(validate.status.code(), Some(1), "{}", stderr(&validate));
     let err = stderr(&validate);
@@ -626,17 +638,14 @@ fn validate_and_synth_refuse_an_automatic_alert_no_rule_raises() {
 /// and say so; `LANDFALL_SPEC` names one from anywhere; `--spec` wins.
 #[test]
 fn commands_find_the_spec_of_the_current_directory() {
-    let dir = tempdir("discover");
-    let spec = dir.join("spec");
-    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    let (dir, spec) = reference_copy("discover");
     // Make this spec distinguishable from the reference: one broken value.
-    let file = spec.join("observability.yaml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replacen("sample_percent: 5", "sample_percent: 500", 1),
-    )
-    .unwrap();
+    edit(
+        &spec,
+        "observability.yaml",
+        "sample_percent: 5",
+        "sample_percent: 500",
+    );
     let run = |cwd: &std::path::Path, env: Option<&std::path::Path>, args: &[&str]| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_landfall"));
         c.args(args).current_dir(cwd).env_remove("LANDFALL_SPEC");
@@ -682,18 +691,13 @@ fn commands_find_the_spec_of_the_current_directory() {
 /// A skipped intent (its control is detective) is not counted as holding.
 #[test]
 fn iam_prove_counts_skipped_intents_apart() {
-    let dir = tempdir("prove-skipped");
-    let spec = dir.join("spec");
-    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
-    let file = spec.join("guardrails.yaml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let changed = text.replacen(
+    let (_dir, spec) = reference_copy("prove-skipped");
+    edit(
+        &spec,
+        "guardrails.yaml",
         "    - id: region-allowlist\n      mode: preventive",
         "    - id: region-allowlist\n      mode: detective\n      reason: evaluating a third region",
-        1,
     );
-    assert_ne!(text, changed);
-    std::fs::write(&file, changed).unwrap();
     let prove = landfall(&["iam", "prove", "--spec", spec.to_str().unwrap()]);
     assert!(prove.status.success(), "{}", stderr(&prove));
     let err = stderr(&prove);
@@ -717,9 +721,7 @@ fn show_service_suggests_the_service_meant() {
 /// shown instead.
 #[test]
 fn show_puts_the_blueprint_only_beside_the_reference_platform() {
-    let dir = tempdir("show-own-spec");
-    let spec = dir.join("spec");
-    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    let (_dir, spec) = reference_copy("show-own-spec");
     let own = landfall(&["show", "--spec", spec.to_str().unwrap()]);
     assert!(own.status.success(), "{}", stderr(&own));
     let text = String::from_utf8_lossy(&own.stdout);
@@ -787,16 +789,13 @@ fn iam_can_refuses_an_action_aws_does_not_have() {
 /// Monitoring inconsistencies reach every output of `check`, located.
 #[test]
 fn check_reports_monitoring_inconsistencies_in_sarif_too() {
-    let dir = tempdir("check-monitoring-sarif");
-    let spec = dir.join("spec");
-    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
-    let file = spec.join("observability.yaml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replace("- TelegrafAgentDown", "- TelegrafAgentDwn"),
-    )
-    .unwrap();
+    let (_dir, spec) = reference_copy("check-monitoring-sarif");
+    edit(
+        &spec,
+        "observability.yaml",
+        "- TelegrafAgentDown",
+        "- TelegrafAgentDwn",
+    );
     let out = landfall(&[
         "check",
         "--spec",
@@ -824,17 +823,14 @@ fn check_reports_monitoring_inconsistencies_in_sarif_too() {
 /// reports too.
 #[test]
 fn validate_reports_what_the_address_plan_refuses() {
-    let dir = tempdir("validate-netplan");
-    let spec = dir.join("spec");
-    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    let (_dir, spec) = reference_copy("validate-netplan");
     std::fs::remove_file(spec.join("landfall.lock")).unwrap();
-    let file = spec.join("network.yaml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replace("address_space: 10.0.0.0/8", "address_space: 10.0.0.0/14"),
-    )
-    .unwrap();
+    edit(
+        &spec,
+        "network.yaml",
+        "address_space: 10.0.0.0/8",
+        "address_space: 10.0.0.0/14",
+    );
     let validate = landfall(&["validate", "--spec", spec.to_str().unwrap()]);
     assert_eq!(validate.status.code(), Some(1), "{}", stderr(&validate));
     assert!(
@@ -883,9 +879,7 @@ fn help_has_examples_and_completions_are_generated() {
 /// An emptied service file does not make its service vanish silently.
 #[test]
 fn an_empty_spec_file_is_a_warning() {
-    let dir = tempdir("empty-file");
-    let spec = dir.join("spec");
-    assert!(landfall(&["init", spec.to_str().unwrap()]).status.success());
+    let (_dir, spec) = reference_copy("empty-file");
     let services = spec.join("services");
     let domain = std::fs::read_dir(&services)
         .unwrap()

@@ -4,14 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
 
+mod support;
+
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use landfall_heal::journal::Journal;
 use landfall_heal::server::{self, Executor, Service};
-use landfall_heal::{Engine, Rulebook, SqliteJournal};
-use landfall_testkit::services::{free_port, http, require, wait_ready, Running};
+use landfall_heal::{Engine, SqliteJournal};
+use landfall_testkit::services::{http, require};
 
 #[derive(Clone, Default)]
 struct Recording(Arc<Mutex<Vec<String>>>);
@@ -30,16 +32,10 @@ fn an_ha_pair_repeating_an_alert_gives_one_action() {
     else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("landfall-heal-pair-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = support::temp_dir("pair");
 
     // The service, in process.
-    let resolved = landfall_model::reference();
-    let (mut book, _) = Rulebook::from_model(resolved.model.as_ref().unwrap());
-    for r in &mut book.rules {
-        r.dry_run = false;
-    }
+    let book = support::live_rulebook();
     let journal = Arc::new(SqliteJournal::open(&dir.join("journal.sqlite")).unwrap());
     let actions = Recording::default();
     let engine = Engine {
@@ -49,11 +45,7 @@ fn an_ha_pair_repeating_an_alert_gives_one_action() {
     };
     let token = "pair-token-0123456789";
     let service = Service::new(engine, actions.clone(), token.to_owned());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
     let heal_port = server::start_on_loopback(&runtime, service, true).unwrap();
 
     std::fs::write(dir.join("token"), token).unwrap();
@@ -61,24 +53,9 @@ fn an_ha_pair_repeating_an_alert_gives_one_action() {
         "route:\n  receiver: remediation\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1s\nreceivers:\n  - name: remediation\n    webhook_configs:\n      - url: http://127.0.0.1:{heal_port}/alertmanager\n        send_resolved: true\n        http_config:\n          authorization:\n            type: Bearer\n            credentials_file: {}\n",
         dir.join("token").display()
     );
-    std::fs::write(dir.join("am.yml"), config).unwrap();
-    let mut pair = Vec::new();
-    for i in 0..2 {
-        let port = free_port();
-        let am = Running::start(
-            "alertmanager",
-            &alertmanager,
-            &[
-                format!("--config.file={}", dir.join("am.yml").display()),
-                format!("--storage.path={}", dir.join(format!("am{i}")).display()),
-                format!("--web.listen-address=127.0.0.1:{port}"),
-                "--cluster.listen-address=".to_owned(),
-            ],
-            dir.join(format!("am{i}.log")),
-        );
-        wait_ready(&am, port, "/-/ready");
-        pair.push((am, port));
-    }
+    let pair: Vec<_> = (0..2)
+        .map(|i| support::alertmanager(&alertmanager, &dir, &format!("am{i}"), &config))
+        .collect();
     for (_, port) in &pair {
         let out = Command::new(&amtool)
             .args(["alert", "add", "alertname=EcsServiceBelowDesiredCount"])
@@ -147,33 +124,15 @@ fn a_systemic_storm_raises_one_page_in_alertmanager() {
     let Some(alertmanager) = require("prometheus-alertmanager") else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("landfall-heal-page-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("am.yml"),
-        "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n",
-    )
-    .unwrap();
-    let am_port = free_port();
-    let am = Running::start(
-        "alertmanager",
+    let dir = support::temp_dir("page");
+    let (am, am_port) = support::alertmanager(
         &alertmanager,
-        &[
-            format!("--config.file={}", dir.join("am.yml").display()),
-            format!("--storage.path={}", dir.join("am").display()),
-            format!("--web.listen-address=127.0.0.1:{am_port}"),
-            "--cluster.listen-address=".to_owned(),
-        ],
-        dir.join("am.log"),
+        &dir,
+        "am",
+        "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n",
     );
-    wait_ready(&am, am_port, "/-/ready");
 
-    let resolved = landfall_model::reference();
-    let (mut book, _) = Rulebook::from_model(resolved.model.as_ref().unwrap());
-    for r in &mut book.rules {
-        r.dry_run = false;
-    }
+    let book = support::live_rulebook();
     let services: Vec<String> = book
         .services
         .iter()
@@ -191,11 +150,7 @@ fn a_systemic_storm_raises_one_page_in_alertmanager() {
     let pager = landfall_heal::pager::Pager::new(&format!("http://127.0.0.1:{am_port}")).unwrap();
     let token = "page-token-0123456789";
     let service = Service::with_pager(engine, actions.clone(), token.to_owned(), pager);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
     let heal_port = server::start_on_loopback(&runtime, service, true).unwrap();
     let now = Command::new("date")
         .args(["-u", "+%Y-%m-%dT%H:%M:%S.000000000Z"])
@@ -349,14 +304,8 @@ fn a_503_makes_alertmanager_retry_and_one_action_follows_recovery() {
     else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("landfall-heal-503-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let resolved = landfall_model::reference();
-    let (mut book, _) = Rulebook::from_model(resolved.model.as_ref().unwrap());
-    for r in &mut book.rules {
-        r.dry_run = false;
-    }
+    let dir = support::temp_dir("503");
+    let book = support::live_rulebook();
     let journal = Arc::new(Flaky {
         inner: SqliteJournal::open(&dir.join("journal.sqlite")).unwrap(),
         down: std::sync::atomic::AtomicBool::new(true),
@@ -369,34 +318,14 @@ fn a_503_makes_alertmanager_retry_and_one_action_follows_recovery() {
     };
     let token = "retry-token-0123456789";
     let service = Service::new(engine, actions.clone(), token.to_owned());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
     let heal_port = server::start_on_loopback(&runtime, service, true).unwrap();
     std::fs::write(dir.join("token"), token).unwrap();
-    std::fs::write(
-        dir.join("am.yml"),
-        format!(
-            "route:\n  receiver: remediation\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: remediation\n    webhook_configs:\n      - url: http://127.0.0.1:{heal_port}/alertmanager\n        http_config:\n          authorization:\n            type: Bearer\n            credentials_file: {}\n",
-            dir.join("token").display()
-        ),
-    )
-    .unwrap();
-    let am_port = free_port();
-    let am = Running::start(
-        "alertmanager",
-        &alertmanager,
-        &[
-            format!("--config.file={}", dir.join("am.yml").display()),
-            format!("--storage.path={}", dir.join("am").display()),
-            format!("--web.listen-address=127.0.0.1:{am_port}"),
-            "--cluster.listen-address=".to_owned(),
-        ],
-        dir.join("am.log"),
+    let config = format!(
+        "route:\n  receiver: remediation\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: remediation\n    webhook_configs:\n      - url: http://127.0.0.1:{heal_port}/alertmanager\n        http_config:\n          authorization:\n            type: Bearer\n            credentials_file: {}\n",
+        dir.join("token").display()
     );
-    wait_ready(&am, am_port, "/-/ready");
+    let (am, am_port) = support::alertmanager(&alertmanager, &dir, "am", &config);
     let out = Command::new(&amtool)
         .args(["alert", "add", "alertname=EcsServiceBelowDesiredCount"])
         .args([

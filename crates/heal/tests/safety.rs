@@ -3,25 +3,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use landfall_heal::engine::parse_time;
 use landfall_heal::journal::Journal;
 use landfall_heal::signal::Status;
-use landfall_heal::{Engine, Outcome, Rulebook, Signal, SqliteJournal};
+use landfall_heal::{Engine, Outcome, Signal, SqliteJournal};
 
 const START: &str = "2026-12-06T01:00:00Z";
 
 fn engine() -> Engine<SqliteJournal> {
-    let resolved = landfall_model::reference();
-    let (mut book, _) = Rulebook::from_model(resolved.model.as_ref().unwrap());
-    for r in &mut book.rules {
-        r.dry_run = false;
-    }
     Engine {
         journal: Arc::new(SqliteJournal::in_memory().unwrap()),
-        rulebook: book,
+        rulebook: support::live_rulebook(),
         dry_run: false,
     }
 }

@@ -4,13 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
 
+mod support;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use landfall_heal::journal::Journal;
 use landfall_heal::server::{self, Executor, Service};
-use landfall_heal::{Engine, Rulebook, SqliteJournal};
+use landfall_heal::{Engine, SqliteJournal};
 use landfall_testkit::services::http;
 
 const TOKEN: &str = "test-token-0123456789";
@@ -29,19 +31,6 @@ impl Executor for Recording {
     }
 }
 
-/// The reference rulebook with the ECS rule live (not in dry run).
-fn rulebook() -> Rulebook {
-    let resolved = landfall_model::reference();
-    let (mut book, unknown) = Rulebook::from_model(resolved.model.as_ref().unwrap());
-    assert!(unknown.is_empty(), "{unknown:?}");
-    for r in &mut book.rules {
-        if r.alert == "EcsServiceBelowDesiredCount" {
-            r.dry_run = false;
-        }
-    }
-    book
-}
-
 struct Running {
     port: u16,
     actions: Recording,
@@ -54,15 +43,11 @@ fn start(path: &std::path::Path) -> Running {
     let actions = Recording::default();
     let engine = Engine {
         journal: Arc::clone(&journal),
-        rulebook: rulebook(),
+        rulebook: support::live_rulebook(),
         dry_run: false,
     };
     let service = Service::new(engine, actions.clone(), TOKEN.to_owned());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
     let port = server::start_on_loopback(&runtime, service, true).unwrap();
     Running {
         port,
@@ -73,10 +58,7 @@ fn start(path: &std::path::Path) -> Running {
 }
 
 fn journal_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("landfall-heal-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("journal.sqlite")
+    support::temp_dir(name).join("journal.sqlite")
 }
 
 /// A webhook body for one alert of a reference service.
