@@ -8,6 +8,7 @@
 
 pub mod load;
 pub mod reference;
+pub mod salvage;
 pub mod schema;
 pub mod types;
 pub mod yaml;

@@ -83,9 +83,22 @@ pub struct LoadedSpec {
     pub spec: Spec,
     /// The directory read, when it came from disk.
     pub root: Option<PathBuf>,
+    /// The text of everything that could not be loaded: files that do not
+    /// parse, values the schema rejected. A name written there may be
+    /// declared there, so a reference to it is held back, not reported.
+    set_aside: Vec<String>,
+    /// A file was too large to read: it may declare anything.
+    unread: bool,
 }
 
 impl LoadedSpec {
+    /// Whether `name` appears, as a whole word, in a part of the spec that
+    /// could not be loaded (so it may be declared there).
+    pub fn may_be_declared_in_unloaded_part(&self, name: &str) -> bool {
+        self.unread
+            || (!name.is_empty() && self.set_aside.iter().any(|text| contains_word(text, name)))
+    }
+
     /// The span of the value at a pointer.
     pub fn span(&self, at: &Pointer) -> Option<Span> {
         let tree = self.trees.get(at.file.index())?.as_ref()?;
@@ -136,7 +149,8 @@ pub fn load_dir(dir: &Path) -> Result<(LoadedSpec, Diagnostics), LoadError> {
     let mut files = Vec::with_capacity(paths.len());
     let mut diagnostics = Diagnostics::new();
     let mut sources = SourceSet::default();
-    let mut unreadable = Vec::new();
+    let mut set_aside = Vec::new();
+    let mut too_large = false;
     for path in paths {
         let name = path
             .strip_prefix(dir)
@@ -160,7 +174,7 @@ pub fn load_dir(dir: &Path) -> Result<(LoadedSpec, Diagnostics), LoadError> {
                 .in_file(id)
                 .with_help("split it into smaller files"),
             );
-            unreadable.push(id);
+            too_large = true;
             continue;
         }
         let bytes = std::fs::read(&path).map_err(|error| LoadError::Io {
@@ -181,7 +195,7 @@ pub fn load_dir(dir: &Path) -> Result<(LoadedSpec, Diagnostics), LoadError> {
                         )
                         .with_help("save the file as UTF-8"),
                 );
-                unreadable.push(id);
+                set_aside.push(sources.file(id).text().to_owned());
             }
         }
     }
@@ -190,6 +204,8 @@ pub fn load_dir(dir: &Path) -> Result<(LoadedSpec, Diagnostics), LoadError> {
         trees: Vec::new(),
         spec: Spec::default(),
         root: Some(dir.to_path_buf()),
+        set_aside,
+        unread: too_large,
     };
     loaded.trees = vec![None; loaded.sources.len()];
     load_files_into(&mut loaded, files, &mut diagnostics);
@@ -261,13 +277,19 @@ fn load_files_into(
                     .with_help("write its section (for example `service:`), or remove the file"),
                 );
             }
-            if !crate::schema::check(tree, diagnostics) {
+            let invalid = crate::schema::invalid_values(tree, diagnostics);
+            if !invalid.is_empty() {
+                // Keep what can be read, so its references are still checked.
                 all_loaded = false;
+                let salvaged = crate::salvage::salvage(tree.to_json(), &invalid);
+                let index = |section: &str, i| salvaged.original_index(section, i);
+                merger.add(id, tree, salvaged.file.clone(), &index, diagnostics);
+                loaded.set_aside.extend(salvaged.set_aside);
                 loaded.trees.push(Some(tree.clone()));
                 continue;
             }
             match serde_json::from_value::<SpecFile>(tree.to_json()) {
-                Ok(file) => merger.add(id, tree, file, diagnostics),
+                Ok(file) => merger.add(id, tree, file, &|_, i| i, diagnostics),
                 // The schema check passed, so this is a gap between schema and
                 // types; still report it at the file rather than panic.
                 Err(error) => diagnostics.push(
@@ -276,7 +298,12 @@ fn load_files_into(
                 ),
             }
         }
-        all_loaded &= tree.is_some();
+        if tree.is_none() {
+            all_loaded = false;
+            loaded
+                .set_aside
+                .push(loaded.sources.file(id).text().to_owned());
+        }
         loaded.trees.push(tree);
     }
     merger.finish(&mut loaded.spec, diagnostics, all_loaded);
@@ -294,7 +321,16 @@ struct Merger {
 }
 
 impl Merger {
-    fn add(&mut self, file: FileId, tree: &Node, content: SpecFile, diagnostics: &mut Diagnostics) {
+    /// Merges one file's content; `index` maps the `i`-th item kept of a list
+    /// section to its index in the file (items may have been set aside).
+    fn add(
+        &mut self,
+        file: FileId,
+        tree: &Node,
+        content: SpecFile,
+        index: &dyn Fn(&str, usize) -> usize,
+        diagnostics: &mut Diagnostics,
+    ) {
         let key_span = |name: &str| tree.key_span(&[name]).unwrap_or(Span::new(file, 0, 0));
         let mut singleton =
             |name: &'static str, diagnostics: &mut Diagnostics| -> Option<Pointer> {
@@ -334,7 +370,7 @@ impl Merger {
         singleton!(billing);
         singleton!(observability);
         singleton!(limits);
-        let list = |name: &str, i: usize| Pointer::new(file, format!("/{name}/{i}"));
+        let list = |name: &str, i: usize| Pointer::new(file, format!("/{name}/{}", index(name, i)));
         for (i, value) in content.accounts.into_iter().flatten().enumerate() {
             self.spec.accounts.push(Located {
                 value,
@@ -405,4 +441,14 @@ impl Merger {
         }
         *spec = merged;
     }
+}
+
+/// Whether `word` occurs in `text` not as part of a longer name.
+fn contains_word(text: &str, word: &str) -> bool {
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    text.match_indices(word).any(|(start, _)| {
+        let before = text[..start].chars().next_back();
+        let after = text[start + word.len()..].chars().next();
+        !before.is_some_and(is_name_char) && !after.is_some_and(is_name_char)
+    })
 }

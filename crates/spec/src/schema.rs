@@ -56,15 +56,31 @@ pub const SUPPORTED_KEYWORDS: &[&str] = &[
 
 /// Checks a file's tree against the spec schema; returns true when it conforms.
 pub fn check(node: &Node, diagnostics: &mut Diagnostics) -> bool {
-    let before = diagnostics.error_count();
+    invalid_values(node, diagnostics).is_empty()
+}
+
+/// Checks a file's tree against the spec schema, reports every mismatch, and
+/// returns the JSON pointers of the values that do not conform (none when the
+/// file conforms), so the loader can set them aside and keep the rest.
+pub fn invalid_values(node: &Node, diagnostics: &mut Diagnostics) -> Vec<String> {
     let root = spec_schema();
-    Checker { root, diagnostics }.check(node, root, "");
-    diagnostics.error_count() == before
+    let mut checker = Checker {
+        root,
+        diagnostics,
+        invalid: Vec::new(),
+    };
+    checker.check(node, root, "");
+    let mut invalid = checker.invalid;
+    invalid.sort();
+    invalid.dedup();
+    invalid
 }
 
 struct Checker<'a> {
     root: &'a Json,
     diagnostics: &'a mut Diagnostics,
+    /// JSON pointers of the values that do not conform.
+    invalid: Vec<String>,
 }
 
 /// What the schema asks for, in words.
@@ -190,6 +206,7 @@ impl<'a> Checker<'a> {
             let text = scalar_text(&node.value).unwrap_or_default();
             if !allowed.contains(&text.as_str()) {
                 self.push(
+                    path,
                     Diagnostic::error(
                         "spec::invalid-value",
                         format!("`{text}` is not a valid value{}", at(path)),
@@ -206,6 +223,7 @@ impl<'a> Checker<'a> {
         if let Some(constant) = object.get("const").and_then(Json::as_str) {
             if scalar_text(&node.value).as_deref() != Some(constant) {
                 self.push(
+                    path,
                     Diagnostic::error(
                         "spec::invalid-value",
                         format!("expected `{constant}`{}", at(path)),
@@ -247,6 +265,7 @@ impl<'a> Checker<'a> {
                 (None, None) => String::new(),
             };
             self.push(
+                path,
                 Diagnostic::error(
                     "spec::out-of-range",
                     format!("{value} is out of range{}", at(path)),
@@ -277,6 +296,7 @@ impl<'a> Checker<'a> {
                         .map(|p| p.keys().map(String::as_str).collect::<Vec<_>>())
                         .unwrap_or_default();
                     self.push(
+                        &child_path,
                         Diagnostic::error(
                             "spec::unknown-field",
                             format!("unknown field `{}`{}", key.name, at(path)),
@@ -313,6 +333,7 @@ impl<'a> Checker<'a> {
                     node.span.start,
                 );
                 self.push(
+                    path,
                     Diagnostic::error(
                         "spec::missing-field",
                         format!("missing required field `{name}`{}", at(path)),
@@ -351,6 +372,7 @@ impl<'a> Checker<'a> {
             }
             let shown = text.unwrap_or_else(|| node.value.type_name().to_owned());
             self.push(
+                path,
                 Diagnostic::error(
                     "spec::invalid-value",
                     format!("`{shown}` is not a valid value{}", at(path)),
@@ -367,6 +389,7 @@ impl<'a> Checker<'a> {
         if let Some((tag, by_value)) = self.discriminator(&non_null) {
             let Value::Mapping(entries) = &node.value else {
                 self.push(
+                    path,
                     Diagnostic::error(
                         "spec::wrong-type",
                         format!(
@@ -382,6 +405,7 @@ impl<'a> Checker<'a> {
             let names: Vec<&str> = by_value.iter().map(|(name, _)| *name).collect();
             match entries.iter().find(|(key, _)| key.name == tag) {
                 None => self.push(
+                    path,
                     Diagnostic::error(
                         "spec::missing-field",
                         format!("missing required field `{tag}`{}", at(path)),
@@ -404,6 +428,7 @@ impl<'a> Checker<'a> {
                     match by_value.iter().find(|(name, _)| *name == text) {
                         Some((_, variant)) => self.check(node, variant, path),
                         None => self.push(
+                            path,
                             Diagnostic::error(
                                 "spec::invalid-value",
                                 format!("`{text}` is not a valid `{tag}`{}", at(path)),
@@ -421,23 +446,26 @@ impl<'a> Checker<'a> {
         }
         // General case: accept the first variant that fits; otherwise report the
         // closest variant's problems.
-        let mut best: Option<Diagnostics> = None;
+        let mut best: Option<(Diagnostics, Vec<String>)> = None;
         for variant in &non_null {
             let mut trial = Diagnostics::new();
-            Checker {
+            let mut checker = Checker {
                 root: self.root,
                 diagnostics: &mut trial,
-            }
-            .check(node, variant, path);
+                invalid: Vec::new(),
+            };
+            checker.check(node, variant, path);
+            let invalid = checker.invalid;
             if !trial.has_errors() {
                 return;
             }
-            if best.as_ref().is_none_or(|b| trial.len() < b.len()) {
-                best = Some(trial);
+            if best.as_ref().is_none_or(|(b, _)| trial.len() < b.len()) {
+                best = Some((trial, invalid));
             }
         }
-        if let Some(best) = best {
+        if let Some((best, invalid)) = best {
             self.diagnostics.extend(best);
+            self.invalid.extend(invalid);
         }
     }
 
@@ -473,6 +501,7 @@ impl<'a> Checker<'a> {
             _ => format!("write {expected} here"),
         };
         self.push(
+            path,
             Diagnostic::error(
                 "spec::wrong-type",
                 format!(
@@ -489,7 +518,9 @@ impl<'a> Checker<'a> {
         );
     }
 
-    fn push(&mut self, diagnostic: Diagnostic) {
+    /// Reports a problem with the value at `path` (a JSON pointer into the file).
+    fn push(&mut self, path: &str, diagnostic: Diagnostic) {
+        self.invalid.push(path.to_owned());
         self.diagnostics.push(diagnostic);
     }
 }

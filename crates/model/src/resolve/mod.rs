@@ -200,7 +200,9 @@ impl Resolver<'_> {
         if let Some(id) = names.get(name) {
             return Some(id);
         }
-        if !self.incomplete && !names.poisoned.contains(name) {
+        // A name written in a part that did not load may be declared there.
+        let held_back = self.loaded.may_be_declared_in_unloaded_part(name);
+        if !held_back && !names.poisoned.contains(name) {
             let help = did_you_mean(name, names.by_name.keys().map(String::as_str));
             self.error(
                 "spec::unknown-reference",

@@ -161,6 +161,25 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Workloads
         // hide the rest of the service's problems.
         check_compute(r, service, at);
         let Some(domain) = r.lookup(&org.domain_names, &service.domain, &at.child("domain")) else {
+            // The rest needs the domain; its references can still be checked.
+            let deps = &service.dependencies;
+            let deps_at = at.child("dependencies");
+            for (i, name) in deps.data_stores.iter().enumerate() {
+                r.lookup(&store_names, name, &item(&deps_at, "data_stores", i));
+            }
+            for field in ["produces", "consumes"] {
+                let list = if field == "produces" {
+                    &deps.produces
+                } else {
+                    &deps.consumes
+                };
+                for (i, name) in list.iter().enumerate() {
+                    r.lookup(&topic_names, name, &item(&deps_at, field, i));
+                }
+            }
+            for (i, name) in deps.services.iter().enumerate() {
+                r.lookup(&service_names, name, &item(&deps_at, "services", i));
+            }
             continue;
         };
         let environments = environments_within(
@@ -902,7 +921,11 @@ fn warn_unused_stores(
         }
     }
     for (store, used) in stores.iter().zip(used) {
-        if used || Some(store.name.as_str()) == logs {
+        // A service that did not load may be the one using it.
+        if used
+            || Some(store.name.as_str()) == logs
+            || r.loaded.may_be_declared_in_unloaded_part(&store.name)
+        {
             continue;
         }
         r.warning(
