@@ -9,6 +9,7 @@
 pub mod aws;
 pub mod engines;
 pub mod footprint;
+pub mod instance_classes;
 pub mod limits;
 pub mod model;
 mod resolve;

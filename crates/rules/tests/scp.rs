@@ -117,7 +117,7 @@ fn statements_go_where_they_belong() {
     assert!(root_content
         .contains(r#""StringNotEquals":{"aws:RequestedRegion":["eu-central-1","eu-west-1"]}"#));
     assert!(root_content
-        .contains(r#""StringLike":{"ec2:InstanceType":["t2.*","t3.*","t3a.*","t4g.*"]}"#));
+        .contains(r#""StringLike":{"ec2:InstanceType":["t1.*","t2.*","t3.*","t3a.*","t4g.*"]}"#));
 }
 
 #[test]

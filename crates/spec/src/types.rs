@@ -322,12 +322,15 @@ impl Guardrails {
 
 fn default_denied_families() -> Vec<String> {
     [
+        "t1",
         "t2",
         "t3",
         "t3a",
         "t4g",
+        "db.t2",
         "db.t3",
         "db.t4g",
+        "cache.t2",
         "cache.t3",
         "cache.t4g",
         "kafka.t3",

@@ -580,7 +580,13 @@ fn tasks(
     }
 }
 
-fn check_class(r: &mut Resolver<'_>, class: &str, prefix: &str, at: &Pointer, denied: &[String]) {
+fn check_class(
+    r: &mut Resolver<'_>,
+    class: &str,
+    (prefix, engine): (&str, &str),
+    at: &Pointer,
+    denied: &[String],
+) {
     if !class.starts_with(prefix) || class.matches('.').count() < 2 {
         r.error(
             "spec::invalid-instance-class",
@@ -600,6 +606,20 @@ fn check_class(r: &mut Resolver<'_>, class: &str, prefix: &str, at: &Pointer, de
             format!("family `{family}` is denied"),
             format!("burst credits make latency unpredictable; use a fixed-performance class such as `{prefix}r7g.large` or `{prefix}m7g.large`"),
         );
+        return;
+    }
+    // An unknown engine is reported on its own; its classes cannot be judged.
+    if crate::engines::engine(engine).is_none() {
+        return;
+    }
+    if let Err(problem) = crate::instance_classes::check(engine, class) {
+        r.error(
+            "spec::unknown-instance-class",
+            problem.message,
+            at,
+            problem.label,
+            problem.help,
+        );
     }
 }
 
@@ -611,10 +631,14 @@ fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[S
             instances,
             binlog_replica,
         } => {
+            let aurora = match flavor {
+                AuroraFlavor::Mysql => "aurora-mysql",
+                AuroraFlavor::Postgresql => "aurora-postgresql",
+            };
             check_class(
                 r,
                 instance_class,
-                "db.",
+                ("db.", aurora),
                 &at.child("instance_class"),
                 denied,
             );
@@ -640,7 +664,7 @@ fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[S
                 check_class(
                     r,
                     &replica.instance_class,
-                    "db.",
+                    ("db.", "aurora-mysql"),
                     &at.child("binlog_replica").child("instance_class"),
                     denied,
                 );
@@ -684,7 +708,7 @@ fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[S
             check_class(
                 r,
                 instance_class,
-                "db.",
+                ("db.", engine),
                 &at.child("instance_class"),
                 denied,
             );
@@ -701,7 +725,13 @@ fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[S
             shards,
             replicas_per_shard,
         } => {
-            check_class(r, node_type, "cache.", &at.child("node_type"), denied);
+            check_class(
+                r,
+                node_type,
+                ("cache.", "valkey"),
+                &at.child("node_type"),
+                denied,
+            );
             if *shards == 0 || *replicas_per_shard > 5 {
                 r.error(
                     "spec::valkey-topology",
@@ -717,7 +747,13 @@ fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[S
             nodes,
             reason,
         } => {
-            check_class(r, node_type, "cache.", &at.child("node_type"), denied);
+            check_class(
+                r,
+                node_type,
+                ("cache.", "memcached"),
+                &at.child("node_type"),
+                denied,
+            );
             require_reason(
                 r,
                 reason,
@@ -741,7 +777,13 @@ fn check_engine(r: &mut Resolver<'_>, engine: &Engine, at: &Pointer, denied: &[S
             topics,
             ..
         } => {
-            check_class(r, broker_type, "kafka.", &at.child("broker_type"), denied);
+            check_class(
+                r,
+                broker_type,
+                ("kafka.", "kafka"),
+                &at.child("broker_type"),
+                denied,
+            );
             if topics.is_empty() {
                 r.warning(
                     "spec::msk-without-topics",
