@@ -131,6 +131,43 @@ fn every_invalid_spec_reports_exactly_its_expected_diagnostics() {
     );
 }
 
+/// Specs that are valid but deserve a warning: under `fixtures/specs/warnings/`,
+/// same layout; each yields a model and at least one warning.
+#[test]
+fn every_questionable_spec_reports_exactly_its_expected_warnings() {
+    let dir = repo_root().join("fixtures/specs/warnings");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no cases under {}", dir.display());
+    let bless = std::env::var_os("LANDFALL_BLESS").is_some();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let (actual, expected_path) = run_case(case);
+        assert!(
+            actual.contains("warning[") && !actual.contains("error["),
+            "{}: expected warnings and no error, got\n{actual}",
+            case.display()
+        );
+        if bless {
+            std::fs::write(&expected_path, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != actual {
+            failures.push(format!(
+                "== {}\n-- expected\n{expected}-- actual\n{actual}",
+                case.file_name().unwrap().to_string_lossy()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn the_small_fixture_is_valid() {
     let mut files = BTreeMap::new();

@@ -99,6 +99,13 @@ pub fn service(model: &Model, plan: &AddressPlan, name: &str) -> Option<String> 
                     " — peak {peak} req/s ÷ {per} per task = {needed} tasks, +{HEADROOM_PERCENT}% headroom = {head}{}",
                     if place.env.production { "" } else { " (production figure; this environment runs 1 to 2)" }
                 );
+                if place.env.production && s.min < head {
+                    let _ = writeln!(
+                        out,
+                        "  warning: min {} is below the {head} tasks the peak needs with headroom: the peak is met only after scaling out (towards max {}); raise `scaling.min_tasks` to {head} to hold it from the start",
+                        s.min, s.max
+                    );
+                }
             }
             _ => {
                 let _ = writeln!(out, " — declared bounds (no throughput declared)");
@@ -181,15 +188,14 @@ pub fn service(model: &Model, plan: &AddressPlan, name: &str) -> Option<String> 
             );
         }
         for g in &policy.grants {
+            let vars = readable_names(&place, &g.resources);
             let resources: Vec<String> = g
                 .resources
                 .iter()
-                .map(
-                    |r| match crate::policy::instantiate(r, &Default::default()) {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    },
-                )
+                .map(|r| match crate::policy::instantiate(r, &vars) {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                })
                 .collect();
             let _ = writeln!(
                 out,
@@ -206,4 +212,48 @@ pub fn service(model: &Model, plan: &AddressPlan, name: &str) -> Option<String> 
         );
     }
     Some(out)
+}
+
+/// Names for the placeholders of a grant's resources, so an explanation
+/// reads as the ARNs AWS will see: the partition and region of the place,
+/// the account by name (its id exists only once the account does), and each
+/// imported value as what it is and which stack exports it.
+fn readable_names(
+    place: &crate::Placement<'_>,
+    resources: &[Value],
+) -> std::collections::BTreeMap<String, String> {
+    let mut vars = std::collections::BTreeMap::new();
+    vars.insert("AWS::Partition".to_owned(), "aws".to_owned());
+    vars.insert("AWS::Region".to_owned(), place.region.name.clone());
+    vars.insert(
+        "AWS::AccountId".to_owned(),
+        format!("<account id of {}>", place.account.name),
+    );
+    let mut imports = Vec::new();
+    for resource in resources {
+        collect_imports(resource, &mut imports);
+    }
+    for name in imports {
+        let readable = match name.rsplit_once(':') {
+            Some((stack, output)) => format!("<{output} of stack {stack}>"),
+            None => format!("<value exported as {name}>"),
+        };
+        vars.insert(format!("import:{name}"), readable);
+    }
+    vars
+}
+
+fn collect_imports(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("Fn::ImportValue", Value::String(name)) => out.push(name.clone()),
+                    _ => collect_imports(inner, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_imports(item, out)),
+        _ => {}
+    }
 }

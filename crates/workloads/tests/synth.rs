@@ -127,3 +127,31 @@ fn synthetic_organizations_synthesize() {
             >= 300
     );
 }
+
+#[test]
+fn explanations_name_real_things_and_warn_when_min_tasks_miss_the_peak() {
+    let p = common::reference();
+    let text = landfall_workloads::explain::service(&p.model, &p.plan, "order-gateway").unwrap();
+    // What the task role may touch reads as the ARNs AWS will evaluate, not
+    // as CloudFormation placeholders.
+    assert!(!text.contains("${AWS::"), "{text}");
+    assert!(!text.contains("import:"), "{text}");
+    assert!(
+        text.contains("arn:aws:rds-db:eu-central-1:<account id of trading-prod>:dbuser:<ClusterResourceId of stack meridian-workloads-trading-prod-store-orders-live>/order-gateway"),
+        "{text}"
+    );
+    // Production runs 4 tasks at least, 5 are needed at peak with headroom.
+    let prod = text.split("[prod]").nth(1).unwrap();
+    assert!(
+        prod.contains("warning: min 4 is below the 5 tasks the peak needs"),
+        "{prod}"
+    );
+    let dev = text
+        .split("[dev]")
+        .nth(1)
+        .unwrap()
+        .split("[staging]")
+        .next()
+        .unwrap();
+    assert!(!dev.contains("warning: min"), "{dev}");
+}

@@ -186,6 +186,34 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
         }
     }
 
+    // A domain's owning team is who gets its alerts, budgets and on-call
+    // access; a team the directory does not know has no way in.
+    for domain in &org.domains {
+        let team = &domain.owner.team;
+        if group_names.get(team).is_some() || r.loaded.may_be_declared_in_unloaded_part(team) {
+            continue;
+        }
+        let help = match landfall_diagnostics::did_you_mean(
+            team,
+            group_names.by_name.keys().map(String::as_str),
+        ) {
+            guess if guess.starts_with("did you mean") => guess,
+            _ => format!(
+                "add a group `{team}` under `identity.groups` with access to the domain's accounts"
+            ),
+        };
+        r.warning(
+            "spec::owner-without-group",
+            format!(
+                "domain `{}` is owned by `{team}`, which is not an identity group",
+                domain.name
+            ),
+            &domain.origin.child("owner").child("team"),
+            "no group of this name",
+            help,
+        );
+    }
+
     Identity {
         identity_source: identity.identity_source.clone(),
         permission_sets,
