@@ -19,7 +19,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
   landfall synth --out out               templates, Terraform, monitoring configuration
   landfall check                         guardrails and what AWS would refuse at deploy time
   landfall iam prove                     every guardrail holds in every account
-  landfall completions bash > /etc/bash_completion.d/landfall"
+  landfall completions bash > /etc/bash_completion.d/landfall
+
+Exit codes: 0 nothing wrong; 1 the input has problems (spec errors, findings,
+denials, drift); 2 the command line is wrong (an unknown name or value) or a
+file cannot be read; 3 an audit that could not read everything."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -1,6 +1,8 @@
 //! `landfall`: the command-line front end. Glue only: parse arguments, call
 //! the library crates, print, and map the outcome to an exit code
-//! (0 clean, 1 problems found in the input, 2 usage or I/O error).
+//! (0 clean, 1 problems found in the input, 2 the command line is wrong or a
+//! file cannot be read, 3 an audit that could not read everything; the
+//! README's table).
 
 mod args;
 mod commands;

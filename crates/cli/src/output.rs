@@ -6,7 +6,9 @@ use anyhow::Context;
 use landfall_diagnostics::{render_human, render_json, RenderOptions};
 use landfall_model::Resolved;
 
-use crate::args::{ColorChoice, SpecArgs};
+use std::process::ExitCode;
+
+use crate::args::{ColorChoice, Format, SpecArgs};
 
 /// Loads and resolves the spec named by `--spec`, or the reference platform.
 /// Errors only when the directory cannot be read at all.
@@ -66,8 +68,26 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// Reports a spec's diagnostics. For people: on stderr, with a closing count.
+/// With `--format json`, a spec with errors is reported as one JSON document
+/// on stdout (`{"valid": false, "diagnostics": [...]}`) in place of the
+/// command's output; warnings alone stay on stderr so stdout remains the
+/// command's JSON.
+pub fn print_diagnostics(resolved: &Resolved, args: &SpecArgs) -> anyhow::Result<()> {
+    if args.format == Format::Json && resolved.diagnostics.has_errors() {
+        let report = serde_json::json!({
+            "valid": false,
+            "errors": resolved.diagnostics.error_count(),
+            "warnings": resolved.diagnostics.warning_count(),
+            "diagnostics": diagnostics_json(resolved),
+        });
+        return print_stdout(&serde_json::to_string_pretty(&report)?);
+    }
+    print_diagnostics_text(resolved, args.color)
+}
+
 /// Prints diagnostics for people on stderr, with a closing count.
-pub fn print_diagnostics(resolved: &Resolved, color: ColorChoice) -> anyhow::Result<()> {
+pub fn print_diagnostics_text(resolved: &Resolved, color: ColorChoice) -> anyhow::Result<()> {
     let diagnostics: Vec<_> = resolved.diagnostics.iter().cloned().collect();
     if diagnostics.is_empty() {
         return Ok(());
@@ -121,3 +141,24 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     stdout.flush()?;
     Ok(())
 }
+
+/// Exit code 2, the usage convention: the command line names something that
+/// does not exist or is malformed. The message says what is wrong, `help`
+/// what would be right; with `--format json` both go to stdout as
+/// `{"errors": [{"code": "usage", "message", "help"}]}`.
+pub fn usage_error(format: Format, message: &str, help: &str) -> anyhow::Result<ExitCode> {
+    match format {
+        Format::Json => {
+            let report = serde_json::json!({
+                "errors": [{ "severity": "error", "code": "usage", "message": message, "help": help }],
+            });
+            print_stdout(&serde_json::to_string_pretty(&report)?)?;
+        }
+        Format::Text if help.is_empty() => eprintln!("error: {message}"),
+        Format::Text => eprintln!("error: {message}\n  help: {help}"),
+    }
+    Ok(ExitCode::from(USAGE))
+}
+
+/// Exit code for a command line that is wrong (see `usage_error`).
+pub const USAGE: u8 = 2;

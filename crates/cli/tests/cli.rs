@@ -708,12 +708,87 @@ fn iam_prove_counts_skipped_intents_apart() {
 #[test]
 fn show_service_suggests_the_service_meant() {
     let out = landfall(&["show", "service", "ordr-gateway"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("did you mean `order-gateway`?"),
         "{}",
         stderr(&out)
     );
+}
+
+/// One convention: a name on the command line that does not exist is a usage
+/// error (exit 2) with a suggestion, whichever command it is given to; asked
+/// for JSON, the error is JSON on stdout.
+#[test]
+fn unknown_names_are_usage_errors_everywhere_and_json_when_json_is_asked() {
+    let cases: &[&[&str]] = &[
+        &["show", "service", "ordr-gateway"],
+        &[
+            "synth",
+            "--service",
+            "ordr-gateway",
+            "--out",
+            "/nonexistent/never-written",
+        ],
+        &["check", "--environment", "prd"],
+        &["rules", "LF9999"],
+        &[
+            "iam",
+            "can",
+            "--account",
+            "trading-prod",
+            "--action",
+            "ec2:RunInstancez",
+        ],
+    ];
+    for args in cases {
+        let text = landfall(args);
+        assert_eq!(text.status.code(), Some(2), "{args:?}: {}", stderr(&text));
+        assert!(
+            stderr(&text).starts_with("note:") || stderr(&text).contains("error:"),
+            "{args:?}: {}",
+            stderr(&text)
+        );
+        let mut json_args = args.to_vec();
+        json_args.extend(["--format", "json"]);
+        let json = landfall(&json_args);
+        assert_eq!(
+            json.status.code(),
+            Some(2),
+            "{json_args:?}: {}",
+            stderr(&json)
+        );
+        let value: serde_json::Value = serde_json::from_str(&stdout(&json))
+            .unwrap_or_else(|e| panic!("{json_args:?}: not JSON ({e}): {}", stdout(&json)));
+        let error = &value["errors"][0];
+        assert_eq!(error["code"], "usage", "{json_args:?}: {value}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{value}"
+        );
+    }
+}
+
+/// Asked for JSON, a spec with errors is reported as JSON on stdout, not as
+/// text meant for people.
+#[test]
+fn spec_errors_are_json_when_json_is_asked() {
+    let (_dir, spec) = reference_copy("json-errors");
+    edit(
+        &spec,
+        "domains.yaml",
+        "  - name: trading\n",
+        "  - name: trading\n    colour: blue\n",
+    );
+    let out = landfall(&["show", "--format", "json", "--spec", spec.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON on stdout");
+    assert_eq!(value["valid"], false);
+    assert_eq!(
+        value["diagnostics"][0]["code"], "spec::unknown-field",
+        "{value}"
+    );
+    assert!(!stderr(&out).contains("unknown field"), "{}", stderr(&out));
 }
 
 /// The blueprint's figures describe the reference company; beside another

@@ -31,6 +31,24 @@ fn has_scp(rule: &RegisteredRule) -> bool {
 }
 
 /// One line per rule: code, name, guardrail, summary.
+/// One rule as data: what `landfall rules --format json` prints.
+pub fn to_json(rule: &RegisteredRule) -> serde_json::Value {
+    let meta = rule.rule.meta();
+    serde_json::json!({
+        "code": rule.code,
+        "name": meta.name,
+        "family": meta.family,
+        "summary": meta.summary,
+        "severity": meta.severity,
+        "guardrail": meta.guardrail,
+        "config_rules": meta.config_rules,
+        "checkov": meta.checkov,
+        "kinds": meta.kinds,
+        "fix": meta.fix,
+        "docs": meta.docs,
+    })
+}
+
 pub fn list() -> String {
     let mut out = String::new();
     for r in RULES {

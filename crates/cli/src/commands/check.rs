@@ -82,7 +82,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let mut resolved = output::load(&spec_args)?;
     if resolved.model.is_none() || resolved.diagnostics.has_errors() {
-        output::print_diagnostics(&resolved, args.color)?;
+        output::print_diagnostics_text(&resolved, args.color)?;
         return Ok(ExitCode::from(super::INVALID));
     }
     if let (Some(env), Some(model)) = (&args.environment, resolved.model.as_ref()) {
@@ -91,8 +91,16 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 env,
                 model.environments.iter().map(|e| e.name.as_str()),
             );
-            eprintln!("error: --environment `{env}` is not an environment of the spec; {help}");
-            return Ok(ExitCode::from(2));
+            let format = if args.format == CheckFormat::Text {
+                crate::args::Format::Text
+            } else {
+                crate::args::Format::Json
+            };
+            return output::usage_error(
+                format,
+                &format!("--environment `{env}` is not an environment of the spec"),
+                &help,
+            );
         }
     }
     let started = Instant::now();
@@ -149,7 +157,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             }
         });
         let Some(emitted) = emitted else {
-            output::print_diagnostics(&resolved, args.color)?;
+            output::print_diagnostics_text(&resolved, args.color)?;
             return Ok(ExitCode::from(super::INVALID));
         };
         let mut builder = ViewBuilder::new(options);

@@ -115,7 +115,7 @@ impl Executor for NotWired {
 
 fn rulebook(spec: &SpecArgs) -> anyhow::Result<Option<Rulebook>> {
     let resolved = output::load(spec)?;
-    output::print_diagnostics(&resolved, spec.color)?;
+    output::print_diagnostics(&resolved, spec)?;
     let Some(model) = resolved.model.as_ref() else {
         return Ok(None);
     };

@@ -44,7 +44,7 @@ fn platform(
     args: &SpecArgs,
 ) -> anyhow::Result<Result<(landfall_model::Model, OrgPolicies), ExitCode>> {
     let resolved = output::load(args)?;
-    output::print_diagnostics(&resolved, args.color)?;
+    output::print_diagnostics(&resolved, args)?;
     let Some(model) = resolved.model else {
         return Ok(Err(ExitCode::from(super::INVALID)));
     };
@@ -85,8 +85,7 @@ fn can(args: &CanArgs) -> anyhow::Result<ExitCode> {
         context.insert(key.to_owned(), value);
     }
     if let Err(problem) = known_action(&args.action) {
-        eprintln!("error: --action: {problem}");
-        return Ok(ExitCode::from(2));
+        return output::usage_error(args.spec.format, &format!("--action: {problem}"), "");
     }
     let (model, policies) = match platform(&args.spec)? {
         Ok(platform) => platform,

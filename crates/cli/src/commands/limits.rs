@@ -10,7 +10,7 @@ pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
     let resolved = output::load(args)?;
     let in_force = resolved.model.as_ref().map(|m| m.limits.clone());
     if in_force.is_none() {
-        output::print_diagnostics(&resolved, args.color)?;
+        output::print_diagnostics(&resolved, args)?;
         return Ok(ExitCode::from(super::INVALID));
     }
     let limits = in_force.unwrap_or_default();

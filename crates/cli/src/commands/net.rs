@@ -85,7 +85,7 @@ pub fn run(args: &NetArgs) -> anyhow::Result<ExitCode> {
                 Ok(lock) => Some(lock),
                 Err(errors) => {
                     resolved.diagnostics.extend(errors);
-                    output::print_diagnostics(&resolved, args.color)?;
+                    output::print_diagnostics_text(&resolved, args.color)?;
                     return Ok(ExitCode::from(super::INVALID));
                 }
             }
@@ -93,7 +93,7 @@ pub fn run(args: &NetArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let Some(model) = resolved.model.as_ref() else {
-        output::print_diagnostics(&resolved, args.color)?;
+        output::print_diagnostics_text(&resolved, args.color)?;
         return Ok(ExitCode::from(super::INVALID));
     };
     let planned = landfall_netplan::plan(
@@ -108,7 +108,7 @@ pub fn run(args: &NetArgs) -> anyhow::Result<ExitCode> {
     let plan = planned.plan;
     resolved.diagnostics.extend(planned.diagnostics);
     resolved.diagnostics.sort(&resolved.loaded.sources);
-    output::print_diagnostics(&resolved, args.color)?;
+    output::print_diagnostics_text(&resolved, args.color)?;
     let Some(plan) = plan else {
         return Ok(ExitCode::from(super::INVALID));
     };

@@ -119,7 +119,7 @@ pub fn prepare(args: &LiveArgs, layers: Layers) -> anyhow::Result<Result<Prepare
     let mut resolved = output::load(&args.spec_args())?;
     let compiled = crate::pipeline::compile(&mut resolved, args.spec.as_deref(), layers)?;
     let (Some(compiled), Some(model)) = (compiled, resolved.model.as_ref()) else {
-        output::print_diagnostics(&resolved, args.color)?;
+        output::print_diagnostics_text(&resolved, args.color)?;
         return Ok(Err(ExitCode::from(super::INVALID)));
     };
     let mut platform = Platform::new(model, &compiled, options.compat());

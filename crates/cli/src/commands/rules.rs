@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use crate::args::Format;
 use crate::output;
 
 #[derive(Debug, Clone, Args)]
@@ -12,17 +13,35 @@ pub struct RulesArgs {
     /// A rule code (`LF101`) or name (`unencrypted-ebs-volume`) to explain.
     #[arg(value_name = "RULE")]
     pub rule: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
     match &args.rule {
         None => {
-            output::print_stdout(&landfall_rules::docs::list())?;
+            let text = match args.format {
+                Format::Text => landfall_rules::docs::list(),
+                Format::Json => serde_json::to_string_pretty(
+                    &landfall_rules::RULES
+                        .iter()
+                        .map(landfall_rules::docs::to_json)
+                        .collect::<Vec<_>>(),
+                )?,
+            };
+            output::print_stdout(&text)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(code) => match landfall_rules::rule_by_code(code) {
             Some(rule) => {
-                output::print_stdout(&landfall_rules::docs::explain(&rule))?;
+                let text = match args.format {
+                    Format::Text => landfall_rules::docs::explain(&rule),
+                    Format::Json => {
+                        serde_json::to_string_pretty(&landfall_rules::docs::to_json(&rule))?
+                    }
+                };
+                output::print_stdout(&text)?;
                 Ok(ExitCode::SUCCESS)
             }
             None => {
@@ -30,11 +49,10 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
                     .iter()
                     .flat_map(|r| [r.code, r.rule.meta().name])
                     .collect();
-                let hint = landfall_diagnostics::suggestion(code, names.iter().copied())
-                    .map(|s| format!(": did you mean `{s}`?"))
-                    .unwrap_or_default();
-                eprintln!("error: no rule `{code}`{hint}");
-                Ok(ExitCode::from(2))
+                let help = landfall_diagnostics::suggestion(code, names.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| "`landfall rules` lists every rule".to_owned());
+                output::usage_error(args.format, &format!("no rule `{code}`"), &help)
             }
         },
     }

@@ -13,16 +13,24 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<ExitCode> {
     match (args.what.as_deref(), args.name.as_deref()) {
         (None, _) => {}
         (Some("service"), Some(name)) => return service(args, name),
+        (Some("service"), None) => {
+            return output::usage_error(
+                args.spec.format,
+                "`landfall show service` needs the service's name",
+                "landfall show service NAME",
+            )
+        }
         (Some(what), _) => {
-            eprintln!(
-                "error: cannot show `{what}`; use `landfall show` or `landfall show service NAME`"
-            );
-            return Ok(ExitCode::from(2));
+            return output::usage_error(
+                args.spec.format,
+                &format!("cannot show `{what}`"),
+                "use `landfall show` or `landfall show service NAME`",
+            )
         }
     }
     let args = &args.spec;
     let resolved = output::load(args)?;
-    output::print_diagnostics(&resolved, args.color)?;
+    output::print_diagnostics(&resolved, args)?;
     let Some(model) = &resolved.model else {
         return Ok(ExitCode::from(super::INVALID));
     };
@@ -190,7 +198,7 @@ fn service(args: &ShowArgs, name: &str) -> anyhow::Result<ExitCode> {
     let mut resolved = output::load(&args.spec)?;
     let lock = landfall_synth::platform::lockfile_text(args.spec.spec.as_deref())?;
     let compiled = landfall_synth::platform::compile(&mut resolved, lock, Default::default());
-    output::print_diagnostics(&resolved, args.spec.color)?;
+    output::print_diagnostics(&resolved, &args.spec)?;
     let (Some(model), Some(compiled)) = (&resolved.model, compiled) else {
         return Ok(ExitCode::from(super::INVALID));
     };
@@ -207,8 +215,11 @@ fn service(args: &ShowArgs, name: &str) -> anyhow::Result<ExitCode> {
                 name,
                 model.services.iter().map(|s| s.name.as_str()),
             );
-            eprintln!("error: there is no service `{name}`; {help}");
-            Ok(ExitCode::from(super::INVALID))
+            output::usage_error(
+                args.spec.format,
+                &format!("there is no service `{name}`"),
+                &help,
+            )
         }
     }
 }

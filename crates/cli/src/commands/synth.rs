@@ -31,11 +31,25 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     // `landfall net` recorded.
     let compiled = crate::pipeline::compile_platform(&mut resolved, args.spec.spec.as_deref())?;
     let (Some(compiled), Some(model)) = (compiled, resolved.model.as_ref()) else {
-        output::print_diagnostics(&resolved, args.spec.color)?;
+        output::print_diagnostics(&resolved, &args.spec)?;
         return Ok(ExitCode::from(super::INVALID));
     };
     let services: Option<BTreeSet<String>> =
         (!args.service.is_empty()).then(|| args.service.iter().cloned().collect());
+    // A name on the command line that the spec lacks is a usage error.
+    for name in &args.service {
+        if !model.services.iter().any(|s| &s.name == name) {
+            let help = landfall_diagnostics::did_you_mean(
+                name,
+                model.services.iter().map(|s| s.name.as_str()),
+            );
+            return output::usage_error(
+                args.spec.format,
+                &format!("--service: there is no service `{name}`"),
+                &help,
+            );
+        }
+    }
     let graph = &compiled.graph;
     let cloudformation = args.emit != Emit::Terraform;
     let terraform = args.emit != Emit::Cloudformation;
@@ -43,7 +57,7 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
         Ok(renames) => renames,
         Err(problems) => {
             resolved.diagnostics.extend(problems);
-            output::print_diagnostics(&resolved, args.spec.color)?;
+            output::print_diagnostics(&resolved, &args.spec)?;
             return Ok(ExitCode::from(2));
         }
     };
@@ -90,7 +104,7 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
         Err(problems) => {
             out.abandon();
             crate::pipeline::report(&mut resolved, &problems);
-            output::print_diagnostics(&resolved, args.spec.color)?;
+            output::print_diagnostics(&resolved, &args.spec)?;
             return Ok(ExitCode::from(super::INVALID));
         }
     };
@@ -138,7 +152,7 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
                 resolved
                     .diagnostics
                     .extend(problems.iter().map(|p| p.to_diagnostic(&resolved.loaded)));
-                output::print_diagnostics(&resolved, args.spec.color)?;
+                output::print_diagnostics(&resolved, &args.spec)?;
                 return Ok(ExitCode::from(super::INVALID));
             }
         }
@@ -159,14 +173,14 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
             resolved
                 .diagnostics
                 .extend(findings.iter().map(|f| f.to_diagnostic(&resolved.loaded)));
-            output::print_diagnostics(&resolved, args.spec.color)?;
+            output::print_diagnostics(&resolved, &args.spec)?;
             return Ok(ExitCode::from(super::INVALID));
         }
         for file in &bundle.files {
             out.put(format!("observability/{}", file.path), &file.contents);
         }
     }
-    output::print_diagnostics(&resolved, args.spec.color)?;
+    output::print_diagnostics(&resolved, &args.spec)?;
     out.commit_with(cloudformation, terraform, observability.is_some())
         .with_context(|| format!("cannot write to `{}`", args.out.display()))?;
     if let Some(bundle) = &observability {

@@ -58,7 +58,7 @@ pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
             output::print_stdout(&serde_json::to_string_pretty(&report)?)?;
         }
         Format::Text => {
-            output::print_diagnostics(&resolved, args.color)?;
+            output::print_diagnostics(&resolved, args)?;
             if valid {
                 let name = args.spec.as_ref().map_or_else(
                     || "the reference platform".to_owned(),
