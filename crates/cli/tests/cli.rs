@@ -32,15 +32,51 @@ fn show_json_on_the_reference_platform_has_the_blueprint_footprint() {
     let output = landfall(&["show", "--format", "json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let footprint = &json["footprint"];
     let count = |key: &str| {
-        json[key]
+        footprint[key]
             .as_u64()
             .unwrap_or_else(|| panic!("missing `{key}` in {json}"))
     };
     assert_eq!(count("accounts"), 40);
     assert_eq!(count("environments"), 3);
     assert_eq!(count("azs_per_region"), 3);
-    assert_eq!(json["regions"].as_array().unwrap().len(), 2);
+    assert_eq!(footprint["regions"].as_array().unwrap().len(), 2);
+    // What the text shows beyond the counts: the OU tree, the accounts, the
+    // network and the domains.
+    assert_eq!(json["accounts"].as_array().unwrap().len(), 40);
+    let prod = json["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "trading-prod")
+        .unwrap();
+    assert_eq!(prod["domain"], "trading");
+    assert_eq!(prod["environment"], "prod");
+    assert!(json["organizational_units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|ou| ou["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "trading-prod")));
+    assert_eq!(
+        json["network"]["vpcs"].as_array().unwrap().len() as u64,
+        count("vpcs")
+    );
+    let trading = json["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "trading")
+        .unwrap();
+    assert!(trading["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "order-gateway"));
     assert_eq!(count("production_vpcs"), 2);
     assert!(
         (140..=170).contains(&count("subnets")),
@@ -713,6 +749,39 @@ fn show_service_suggests_the_service_meant() {
         stderr(&out).contains("did you mean `order-gateway`?"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// `show service --format json` carries what the text shows.
+#[test]
+fn show_service_json_carries_the_explanation() {
+    let out = landfall(&["show", "service", "order-gateway", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(json["domain"], "trading");
+    assert_eq!(json["compute"]["capacity"], "metal");
+    let prod = json["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["environment"] == "prod")
+        .unwrap();
+    let placement = &prod["placement"];
+    assert_eq!(placement["account"], "trading-prod");
+    assert_eq!(placement["tasks"]["with_headroom"], 5);
+    assert!(placement["security_group_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["direction"] == "in" && r["port"] == 9000));
+    assert!(placement["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["actions"][0] == "rds-db:connect"));
+    assert!(
+        !json["monitoring"]["alerts"].as_array().unwrap().is_empty(),
+        "{json}"
     );
 }
 

@@ -37,13 +37,7 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let footprint = Footprint::of(model);
     match args.format {
         Format::Json => {
-            let mut value = serde_json::to_value(&footprint)?;
-            if let Some(object) = value.as_object_mut() {
-                object.insert(
-                    "organization".into(),
-                    model.organization.name.clone().into(),
-                );
-            }
+            let value = render_json(model, &footprint)?;
             output::print_stdout(&serde_json::to_string_pretty(&value)?)?;
         }
         // The blueprint's figures describe the reference company: beside
@@ -51,6 +45,79 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<ExitCode> {
         Format::Text => output::print_stdout(&render_text(model, &footprint, args.spec.is_none()))?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the text shows, as data: the footprint, what the spec plans for,
+/// the OU tree with its accounts, the accounts, the network and the domains.
+fn render_json(model: &Model, footprint: &Footprint) -> anyhow::Result<serde_json::Value> {
+    use serde_json::json;
+    let footprint = serde_json::to_value(footprint)?;
+    let name = |id: Option<landfall_model::DomainId>| id.map(|d| model.domain(d).name.clone());
+    let env_name =
+        |id: Option<landfall_model::EnvId>| id.map(|e| model.environment(e).name.clone());
+    let ous: Vec<serde_json::Value> = model
+        .organizational_units
+        .iter()
+        .map(|ou| {
+            json!({
+                "name": ou.name,
+                "path": ou.path,
+                "kind": ou.kind,
+                "depth": ou.depth,
+                "accounts": model.accounts.iter().filter(|a| a.ou == ou.id).map(|a| a.name.as_str()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let accounts: Vec<serde_json::Value> = model
+        .accounts
+        .iter()
+        .map(|a| {
+            json!({
+                "name": a.name,
+                "class": a.class,
+                "ou": model.organizational_units[a.ou.index()].path,
+                "domain": name(a.domain),
+                "environment": env_name(a.environment),
+                "owner": a.owner.team,
+            })
+        })
+        .collect();
+    let vpcs: Vec<serde_json::Value> = model
+        .network
+        .vpcs
+        .iter()
+        .map(|vpc| {
+            let env = model.environment(vpc.environment);
+            json!({
+                "name": vpc.name,
+                "environment": env.name,
+                "production": env.production,
+                "subnets": model.network.subnets.iter().filter(|s| s.vpc == vpc.id).count(),
+                "egress": env.egress.mode,
+            })
+        })
+        .collect();
+    let domains: Vec<serde_json::Value> = model
+        .domains
+        .iter()
+        .map(|d| {
+            json!({
+                "name": d.name,
+                "owner": d.owner.team,
+                "services": model.services.iter().filter(|s| s.domain == d.id).map(|s| s.name.as_str()).collect::<Vec<_>>(),
+                "data_stores": model.data_stores.iter().filter(|s| s.domain == d.id).map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "organization": model.organization.name,
+        "footprint": footprint,
+        "planned_for": model.network.plan_for,
+        "organizational_units": ous,
+        "accounts": accounts,
+        "network": { "address_space": model.network.address_space.to_string(), "vpcs": vpcs },
+        "domains": domains,
+    }))
 }
 
 fn render_text(model: &Model, footprint: &Footprint, beside_blueprint: bool) -> String {
@@ -202,11 +269,25 @@ fn service(args: &ShowArgs, name: &str) -> anyhow::Result<ExitCode> {
     let (Some(model), Some(compiled)) = (&resolved.model, compiled) else {
         return Ok(ExitCode::from(super::INVALID));
     };
-    match landfall_workloads::explain::service(model, &compiled.plan, name) {
-        Some(mut text) => {
-            if let Some(monitoring) = monitoring(model, name) {
-                text = format!("{}\n\n{monitoring}", text.trim_end());
-            }
+    match landfall_workloads::explain::explain(model, &compiled.plan, name) {
+        Some(facts) => {
+            let monitoring = monitoring(model, name);
+            let text = match args.spec.format {
+                Format::Json => {
+                    let mut value = serde_json::to_value(&facts)?;
+                    if let (Some(object), Some(m)) = (value.as_object_mut(), &monitoring) {
+                        object.insert("monitoring".into(), serde_json::to_value(m)?);
+                    }
+                    serde_json::to_string_pretty(&value)?
+                }
+                Format::Text => {
+                    let text = landfall_workloads::explain::render_text(&facts);
+                    match &monitoring {
+                        Some(m) => format!("{}\n\n{}", text.trim_end(), m.render()),
+                        None => text,
+                    }
+                }
+            };
             output::print_stdout(&text)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -226,48 +307,96 @@ fn service(args: &ShowArgs, name: &str) -> anyhow::Result<ExitCode> {
 
 /// What watches a service: its objectives (and where they come from), its
 /// alerts, its dashboard and agent configuration.
-fn monitoring(model: &landfall_model::Model, name: &str) -> Option<String> {
+#[derive(serde::Serialize)]
+struct Monitoring {
+    availability_percent: f64,
+    latency_percent: f64,
+    latency_ms: u32,
+    /// `default`, `default for latency-sensitive services` or `spec`.
+    objectives_from: &'static str,
+    metrics_url: String,
+    telegraf_config: String,
+    dashboard: String,
+    dashboard_file: String,
+    alerts: Vec<MonitoringAlert>,
+}
+
+#[derive(serde::Serialize)]
+struct MonitoringAlert {
+    name: String,
+    severity: &'static str,
+    after: String,
+    receiver: String,
+}
+
+impl Monitoring {
+    fn render(&self) -> String {
+        let source = match self.objectives_from {
+            "spec" => String::new(),
+            other => format!(" ({other})"),
+        };
+        let mut out = format!(
+            "monitoring\n  objectives{source}: {}% of requests without a server error, {}% within {} ms, over 30 days\n  metrics: {} (scraped by its Telegraf sidecar: {})\n  dashboard: {} ({})\n  alerts:",
+            self.availability_percent,
+            self.latency_percent,
+            self.latency_ms,
+            self.metrics_url,
+            self.telegraf_config,
+            self.dashboard,
+            self.dashboard_file,
+        );
+        for alert in &self.alerts {
+            out.push_str(&format!(
+                "\n    {} ({}, after {}) -> {}",
+                alert.name, alert.severity, alert.after, alert.receiver
+            ));
+        }
+        out
+    }
+}
+
+fn monitoring(model: &landfall_model::Model, name: &str) -> Option<Monitoring> {
     let bundle = landfall_observability::generate(model)?;
     let service = bundle.plan.services.iter().find(|s| s.name == name)?;
     let slo = service.slo;
-    let source = if slo.defaulted {
-        if service.metal {
-            " (default for latency-sensitive services)"
-        } else {
-            " (default)"
-        }
-    } else {
-        ""
+    let objectives_from = match (slo.defaulted, service.metal) {
+        (false, _) => "spec",
+        (true, true) => "default for latency-sensitive services",
+        (true, false) => "default",
     };
-    let mut out = format!(
-        "monitoring\n  objectives{source}: {}% of requests without a server error, {}% within {} ms, over 30 days\n  metrics: http://localhost:{}{} (scraped by its Telegraf sidecar: observability/telegraf/services/{}/{}.conf)\n  dashboard: /d/{} (observability/grafana/dashboards/{}/{}.json)\n  alerts:",
-        slo.availability_percent,
-        slo.latency_percent,
-        slo.latency_ms,
-        service.metrics_port,
-        service.metrics_path,
-        service.domain,
-        service.name,
-        service.dashboard_uid,
-        service.domain,
-        service.dashboard_uid,
-    );
     let team = bundle.plan.team_of_domain(&service.domain);
-    for alert in bundle
+    let alerts = bundle
         .plan
         .alerts()
         .filter(|a| a.labels.get("service").map(String::as_str) == Some(name))
-    {
-        let receiver = team.map_or_else(String::new, |t| match alert.severity {
-            landfall_observability::labels::Severity::Page => t.page_receiver(),
-            landfall_observability::labels::Severity::Ticket => t.ticket_receiver(),
-        });
-        out.push_str(&format!(
-            "\n    {} ({}, after {}) -> {receiver}",
-            alert.name,
-            alert.severity.as_str(),
-            alert.for_
-        ));
-    }
-    Some(out)
+        .map(|alert| MonitoringAlert {
+            name: alert.name.to_string(),
+            severity: alert.severity.as_str(),
+            after: alert.for_.to_string(),
+            receiver: team.map_or_else(String::new, |t| match alert.severity {
+                landfall_observability::labels::Severity::Page => t.page_receiver(),
+                landfall_observability::labels::Severity::Ticket => t.ticket_receiver(),
+            }),
+        })
+        .collect();
+    Some(Monitoring {
+        availability_percent: slo.availability_percent,
+        latency_percent: slo.latency_percent,
+        latency_ms: slo.latency_ms,
+        objectives_from,
+        metrics_url: format!(
+            "http://localhost:{}{}",
+            service.metrics_port, service.metrics_path
+        ),
+        telegraf_config: format!(
+            "observability/telegraf/services/{}/{}.conf",
+            service.domain, service.name
+        ),
+        dashboard: format!("/d/{}", service.dashboard_uid),
+        dashboard_file: format!(
+            "observability/grafana/dashboards/{}/{}.json",
+            service.domain, service.dashboard_uid
+        ),
+        alerts,
+    })
 }
