@@ -272,6 +272,51 @@ fn limits_shows_overrides_beside_aws_defaults() {
         .unwrap();
     assert_eq!(accounts["aws_default"], 10);
     assert!(accounts["value"].as_u64().unwrap() >= 40);
+    // The quotas the workload layer can exceed show what the spec uses.
+    let rules = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "alb_rules_per_load_balancer")
+        .unwrap();
+    assert_eq!(rules["value"], 100);
+    assert!(rules["used"].as_u64().unwrap() > 0, "{rules}");
+}
+
+/// More services behind a domain's load balancer than it takes listener
+/// rules (AWS: 100 per Application Load Balancer,
+/// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html)
+/// is refused by `validate` and `synth`, located at the domain, instead of
+/// failing mid-deploy. The limit is lowered here so the reference's own
+/// domains exceed it.
+#[test]
+fn a_domain_with_more_services_than_its_load_balancer_takes_is_refused() {
+    let (_dir, spec) = reference_copy("alb-quota");
+    edit(
+        &spec,
+        "landfall.yaml",
+        "limits:\n",
+        "limits:\n  alb_rules_per_load_balancer: 5\n",
+    );
+    let validate = landfall(&["validate", "--spec", spec.to_str().unwrap()]);
+    assert_eq!(validate.status.code(), Some(1), "{}", stderr(&validate));
+    let err = stderr(&validate);
+    assert!(err.contains("domains.yaml:"), "{err}");
+    assert!(err.contains("error[workloads::quota-exceeded]: trading-prod needs 6 of `alb_rules_per_load_balancer`; AWS allows 5"), "{err}");
+    let out = _dir.join("out");
+    let synth = landfall(&[
+        "synth",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(synth.status.code(), Some(1), "{}", stderr(&synth));
+    assert!(
+        stderr(&synth).contains("workloads::quota-exceeded"),
+        "{}",
+        stderr(&synth)
+    );
 }
 
 /// The reference platform written into a fresh directory: (directory, spec).

@@ -116,6 +116,16 @@ limits! {
     managed_policies_per_permission_set = 20, "https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html";
     /// Longest permission set session, in hours.
     permission_set_max_session_hours = 12, "https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html";
+    /// Listener rules of one Application Load Balancer, default rules not counted (each internal or public service adds one to its domain's load balancer).
+    alb_rules_per_load_balancer = 100, "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html";
+    /// Target groups of one Application Load Balancer (each internal or public service adds one).
+    alb_target_groups_per_load_balancer = 100, "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html";
+    /// Services in one ECS cluster (one cluster per domain account and region).
+    ecs_services_per_cluster = 5_000, "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html";
+    /// Tasks of one ECS service.
+    ecs_tasks_per_service = 5_000, "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html";
+    /// Network interfaces per account and region (every awsvpc task holds one).
+    network_interfaces_per_region = 5_000, "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html";
     /// vCPUs of running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances per account and region (quota L-1216C47A; a new account's default: raise it before metal fleets deploy).
     on_demand_standard_vcpus = 5, "https://docs.aws.amazon.com/cli/latest/reference/service-quotas/get-aws-default-service-quota.html";
 }

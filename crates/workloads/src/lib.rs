@@ -31,6 +31,7 @@
 
 pub mod explain;
 pub mod policy;
+pub mod quotas;
 pub mod sizing;
 
 mod base;
@@ -81,7 +82,9 @@ pub fn build_each<R: Send>(
     options: &Options,
     each: impl Fn(Vec<Stack>) -> R + Sync,
 ) -> Result<Vec<R>, Vec<Problem>> {
-    let mut problems = Vec::new();
+    // Quotas first: a domain whose load balancer cannot take its services
+    // would fail at deploy time after the stacks before it were created.
+    let mut problems = quotas::problems(model, &model.limits);
     if let Some(only) = &options.services {
         for name in only {
             if !model.services.iter().any(|s| &s.name == name) {
@@ -98,9 +101,9 @@ pub fn build_each<R: Send>(
                 });
             }
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
     }
     let ctx = ctx::Ctx::new(model, plan, base);
     let selected = |name: &str| options.services.as_ref().is_none_or(|s| s.contains(name));

@@ -45,6 +45,16 @@ pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
             .collect();
         resolved.diagnostics.extend(diagnostics);
     }
+    // The AWS quotas the workload layer would exceed (listener rules of a
+    // domain's load balancer, network interfaces, ...), as `synth` does.
+    if let Some(model) = resolved.model.as_ref() {
+        let problems = landfall_workloads::quotas::problems(model, &model.limits);
+        let diagnostics: Vec<_> = problems
+            .iter()
+            .map(|p| p.to_diagnostic(&resolved.loaded))
+            .collect();
+        resolved.diagnostics.extend(diagnostics);
+    }
     let valid = !resolved.diagnostics.has_errors();
     match args.format {
         Format::Json => {
