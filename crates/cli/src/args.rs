@@ -130,7 +130,7 @@ pub struct CanArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct SimulateArgs {
-    /// Request file (JSON; format in docs/iam-simulate.md).
+    /// Request file (JSON; format in docs/iam-simulate.md); `-` reads stdin.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
     /// Output format.

@@ -387,6 +387,29 @@ fn iam_simulate_explains_the_decision_with_exit_codes() {
 
     let missing = landfall(&["iam", "simulate", "--input", "/nonexistent.json"]);
     assert_eq!(missing.status.code(), Some(2));
+
+    // `--input -` reads stdin; a misspelled action is an error, not an answer.
+    let text = std::fs::read_to_string(repo("examples/iam/cross-account-s3-allowed.json"))
+        .unwrap()
+        .replace("\"s3:GetObject\"", "\"s3:GetObjekt\"");
+    assert!(text.contains("GetObjekt"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args(["iam", "simulate", "--input", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .env("NO_COLOR", "1")
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let typo = child.wait_with_output().unwrap();
+    assert_eq!(typo.status.code(), Some(2), "{}", stderr(&typo));
+    assert!(stderr(&typo).contains("<stdin>:"), "{}", stderr(&typo));
+    assert!(
+        stderr(&typo).contains("did you mean `GetObject`?"),
+        "{}",
+        stderr(&typo)
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@ use crate::compile::CompiledPolicy;
 use crate::json::{self, Json, JsonLimits, JsonValue};
 use crate::policy::{parse_policy_json, Effect};
 use crate::request::{ContextValue, Request, RequestInput};
+use crate::validate::{validate_policy, PolicyKind};
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,6 +37,9 @@ pub struct CommandOutput {
 pub struct Simulation {
     pub request: Request,
     pub policies: PolicySet,
+    /// What the catalog check found that does not stop the evaluation
+    /// (a policy without `Version`, an unknown condition key).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Simulation {
@@ -79,13 +83,25 @@ pub fn simulate_bytes(name: &str, bytes: &[u8], format: OutputFormat) -> Command
         Ok(simulation) => {
             let decision = simulation.evaluate();
             let exit_code = if decision.is_allowed() { 0 } else { 1 };
-            let stdout = match format {
-                OutputFormat::Text => render_text(&simulation, &decision),
-                OutputFormat::Json => json_text(&render_report(&simulation, &decision)),
+            let (stdout, stderr) = match format {
+                OutputFormat::Text => (
+                    render_text(&simulation, &decision),
+                    render_human(&simulation.warnings, &sources, RenderOptions::default()),
+                ),
+                OutputFormat::Json => {
+                    let mut report = render_report(&simulation, &decision);
+                    if let Some(object) = report.as_object_mut() {
+                        object.insert(
+                            "warnings".to_owned(),
+                            render_json(&simulation.warnings, &sources),
+                        );
+                    }
+                    (json_text(&report), String::new())
+                }
             };
             CommandOutput {
                 stdout,
-                stderr: String::new(),
+                stderr,
                 exit_code,
             }
         }
@@ -177,56 +193,86 @@ pub fn load_simulation(
             None
         }
     };
-    let policy =
-        |json: &Json, name: String, errors: &mut Vec<Diagnostic>| -> Option<CompiledPolicy> {
-            // A policy is a document, or `{"name": ..., "document": {...}}`.
-            let (document, name) = match (
-                json.get("document"),
-                json.get("name").and_then(Json::as_str),
-            ) {
-                (Some(document), label) if json.get("Statement").is_none() => {
-                    (document, label.map_or(name, str::to_owned))
-                }
-                _ => (json, name),
-            };
-            match parse_policy_json(document, &name) {
-                Ok(p) => Some(CompiledPolicy::new(p)),
-                Err(e) => {
-                    errors.extend(e);
+    // Every policy is checked against the AWS catalog as it is read: an
+    // action that does not exist (`s3:GetObjekt`, `s4:Get*`) or a condition
+    // value its operator cannot read would otherwise just never match, and
+    // the simulation would answer for a request nobody can make.
+    let mut warnings = Vec::new();
+    let mut policy = |json: &Json,
+                      name: String,
+                      kind: PolicyKind,
+                      errors: &mut Vec<Diagnostic>|
+     -> Option<CompiledPolicy> {
+        // A policy is a document, or `{"name": ..., "document": {...}}`.
+        let (document, name) = match (
+            json.get("document"),
+            json.get("name").and_then(Json::as_str),
+        ) {
+            (Some(document), label) if json.get("Statement").is_none() => {
+                (document, label.map_or(name, str::to_owned))
+            }
+            _ => (json, name),
+        };
+        match parse_policy_json(document, &name) {
+            Ok(p) => {
+                let found = validate_policy(
+                    &p,
+                    kind,
+                    &crate::validate::Limits::default(),
+                    crate::catalog::Catalog::get(),
+                );
+                let (bad, notes): (Vec<_>, Vec<_>) = found
+                    .into_iter()
+                    .partition(|d| d.severity == landfall_diagnostics::Severity::Error);
+                warnings.extend(notes);
+                if bad.is_empty() {
+                    Some(CompiledPolicy::new(p))
+                } else {
+                    errors.extend(bad);
                     None
                 }
             }
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        }
+    };
+    let mut list =
+        |key: &str, kind: PolicyKind, errors: &mut Vec<Diagnostic>| -> Vec<CompiledPolicy> {
+            match root.get(key) {
+                None => Vec::new(),
+                Some(json) if json.is_null() => Vec::new(),
+                Some(json) => match json.as_array() {
+                    Some(items) => items
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, item)| policy(item, format!("{key}[{i}]"), kind, errors))
+                        .collect(),
+                    None => {
+                        errors.push(type_error(key, "an array of policies", json));
+                        Vec::new()
+                    }
+                },
+            }
         };
-    let list = |key: &str, errors: &mut Vec<Diagnostic>| -> Vec<CompiledPolicy> {
-        match root.get(key) {
-            None => Vec::new(),
-            Some(json) if json.is_null() => Vec::new(),
-            Some(json) => match json.as_array() {
-                Some(items) => items
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, item)| policy(item, format!("{key}[{i}]"), errors))
-                    .collect(),
-                None => {
-                    errors.push(type_error(key, "an array of policies", json));
-                    Vec::new()
-                }
-            },
-        }
-    };
-    let identity = list("identity_policies", &mut errors);
-    let boundaries = list("permission_boundaries", &mut errors);
-    let single = |key: &str, errors: &mut Vec<Diagnostic>| -> Option<CompiledPolicy> {
-        let json = root.get(key).filter(|j| !j.is_null())?;
-        if json.as_object().is_none() {
-            errors.push(type_error(key, "a policy object or null", json));
-            return None;
-        }
-        policy(json, key.to_owned(), errors)
-    };
-    let resource = single("resource_policy", &mut errors);
-    let session = single("session_policy", &mut errors);
-    let levels = |key: &str, errors: &mut Vec<Diagnostic>| -> Vec<Vec<CompiledPolicy>> {
+    let identity = list("identity_policies", PolicyKind::Inline, &mut errors);
+    let boundaries = list("permission_boundaries", PolicyKind::Managed, &mut errors);
+    let mut single =
+        |key: &str, kind: PolicyKind, errors: &mut Vec<Diagnostic>| -> Option<CompiledPolicy> {
+            let json = root.get(key).filter(|j| !j.is_null())?;
+            if json.as_object().is_none() {
+                errors.push(type_error(key, "a policy object or null", json));
+                return None;
+            }
+            policy(json, key.to_owned(), kind, errors)
+        };
+    let resource = single("resource_policy", PolicyKind::Resource, &mut errors);
+    let session = single("session_policy", PolicyKind::Session, &mut errors);
+    let mut levels = |key: &str,
+                      kind: PolicyKind,
+                      errors: &mut Vec<Diagnostic>|
+     -> Vec<Vec<CompiledPolicy>> {
         let Some(json) = root.get(key).filter(|j| !j.is_null()) else {
             return Vec::new();
         };
@@ -245,7 +291,7 @@ pub fn load_simulation(
                 Some(items) => items
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, item)| policy(item, format!("{key}[{l}][{i}]"), errors))
+                    .filter_map(|(i, item)| policy(item, format!("{key}[{l}][{i}]"), kind, errors))
                     .collect(),
                 None => {
                     errors.push(type_error(
@@ -258,8 +304,8 @@ pub fn load_simulation(
             })
             .collect()
     };
-    let scps = levels("scps", &mut errors);
-    let rcps = levels("rcps", &mut errors);
+    let scps = levels("scps", PolicyKind::Scp, &mut errors);
+    let rcps = levels("rcps", PolicyKind::Rcp, &mut errors);
     match request {
         Some(request) if errors.is_empty() => Ok(Simulation {
             request: Request::new(request),
@@ -271,9 +317,41 @@ pub fn load_simulation(
                 scps,
                 rcps,
             },
+            warnings,
         }),
         _ => Err(errors),
     }
+}
+
+/// A requested action the AWS catalog does not have: no request can carry
+/// it, so no answer about it means anything.
+fn unknown_action(action: &str, span: landfall_diagnostics::Span) -> Option<Diagnostic> {
+    let catalog = crate::catalog::Catalog::get();
+    let (prefix, name) = action.split_once(':')?;
+    let Some(service) = catalog.service(&prefix.to_ascii_lowercase()) else {
+        return Some(
+            Diagnostic::error(
+                "iam::unknown-service",
+                format!("unknown service prefix `{prefix}`"),
+            )
+            .with_label(span, "not a service of the AWS catalog")
+            .with_help(landfall_diagnostics::did_you_mean(
+                prefix,
+                catalog.prefixes(),
+            )),
+        );
+    };
+    if service.action(name).is_some() {
+        return None;
+    }
+    Some(
+        Diagnostic::error("iam::unknown-action", format!("unknown action `{action}`"))
+            .with_label(span, format!("not an action of `{}`", service.prefix))
+            .with_help(landfall_diagnostics::did_you_mean(
+                name,
+                service.actions.iter().map(|a| a.name.as_str()),
+            )),
+    )
 }
 
 fn type_error(what: &str, expected: &str, json: &Json) -> Diagnostic {
@@ -326,6 +404,8 @@ fn read_request(json: &Json, errors: &mut Vec<Diagnostic>) -> Option<RequestInpu
                         )
                         .with_label(value.span, "expected `service:Action`"),
                     );
+                } else if let Some(problem) = unknown_action(&input.action, value.span) {
+                    errors.push(problem);
                 }
             }
             "resource" => input.resource = string(errors).unwrap_or_default(),

@@ -203,7 +203,13 @@ fn check_statement(s: &Statement, kind: PolicyKind, catalog: &Catalog, out: &mut
             .with_label(s.span, "add `\"Resource\": \"*\"` or an ARN"),
         );
     }
-    if kind == PolicyKind::Rcp && s.effect.value == Effect::Allow {
+    // AWS attaches its own `RCPFullAWSAccess` (the one allowing RCP) to
+    // every target; a simulation that lists it is not writing an Allow RCP.
+    let aws_full_access = s
+        .sid
+        .as_ref()
+        .is_some_and(|sid| sid.value == "RCPFullAWSAccess");
+    if kind == PolicyKind::Rcp && s.effect.value == Effect::Allow && !aws_full_access {
         out.push(
             Diagnostic::error(
                 "iam::rcp-allow",

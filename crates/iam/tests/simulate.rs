@@ -101,3 +101,68 @@ fn missing_files_and_hostile_bytes_do_not_panic() {
     let out = simulate_bytes("deep.json", deep.as_bytes(), OutputFormat::Text);
     assert!(out.stderr.contains("iam::json-too-deep"), "{}", out.stderr);
 }
+
+/// A request with an action AWS does not have, or a policy naming one, is
+/// a question nobody can ask: it used to evaluate (and `s3:*` allowed
+/// `s3:GetObjekt`). Each is now a located error with the nearest real name,
+/// and nothing is evaluated.
+#[test]
+fn unknown_actions_and_unreadable_condition_values_are_errors_not_answers() {
+    let request = |action: &str, policy: &str| {
+        format!(
+            r#"{{"request": {{"principal": "arn:aws:iam::111122223333:role/app", "action": "{action}", "resource": "arn:aws:s3:::bucket/key"}},
+               "identity_policies": [{policy}]}}"#
+        )
+    };
+    let allow_all_s3 = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#;
+    let cases = [
+        (
+            request("s3:GetObjekt", allow_all_s3),
+            "iam::unknown-action",
+            "did you mean `GetObject`?",
+        ),
+        (
+            request("s4:GetObject", allow_all_s3),
+            "iam::unknown-service",
+            "not a service of the AWS catalog",
+        ),
+        (
+            request(
+                "s3:GetObject",
+                r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s4:Get*", "Resource": "*"}]}"#,
+            ),
+            "iam::unknown-service",
+            "",
+        ),
+        (
+            request(
+                "s3:GetObject",
+                r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}]}"#,
+            ),
+            "iam::unknown-action",
+            "did you mean `GetObject`?",
+        ),
+        (
+            request(
+                "s3:GetObject",
+                r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"NumericLessThan": {"s3:max-keys": "ten"}}}]}"#,
+            ),
+            "iam::invalid-condition-value",
+            "",
+        ),
+    ];
+    for (text, code, help) in cases {
+        let out = simulate_bytes("request.json", text.as_bytes(), OutputFormat::Json);
+        assert_eq!(out.exit_code, 2, "{code}: {}", out.stdout);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(json["decision"], serde_json::Value::Null, "{code}: {json}");
+        let error = json["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["code"] == code)
+            .unwrap_or_else(|| panic!("no {code} in {json}"));
+        assert!(error["line"].as_u64().is_some(), "{error}");
+        assert!(error.to_string().contains(help), "{code}: {error}");
+    }
+}

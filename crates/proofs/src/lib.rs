@@ -190,6 +190,7 @@ pub fn can_as(
             scps,
             ..PolicySet::default()
         },
+        warnings: Vec::new(),
     };
     let decision = evaluate(&simulation.policies, &simulation.request);
     (simulation, decision)

@@ -28,7 +28,14 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         Format::Text => OutputFormat::Text,
         Format::Json => OutputFormat::Json,
     };
-    let output = simulate_command(&args.input, format);
+    // `--input -` reads the request from stdin (a pipeline's output).
+    let output = if args.input.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
+        landfall_iam::simulate::simulate_bytes("<stdin>", &bytes, format)
+    } else {
+        simulate_command(&args.input, format)
+    };
     std::io::stdout()
         .lock()
         .write_all(output.stdout.as_bytes())?;
