@@ -1111,3 +1111,54 @@ fn an_empty_spec_file_is_a_warning() {
     assert!(err.contains("warning[spec::empty-file]"), "{err}");
     assert!(err.contains("declares nothing"), "{err}");
 }
+
+/// A closed endpoint and an unknown profile are said plainly, not as the
+/// SDK's debug dump or an instance-metadata error.
+#[test]
+fn live_commands_say_plainly_when_they_cannot_reach_aws_or_find_the_profile() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let closed = Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args(["plan", "--endpoint-url", &endpoint])
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(closed.status.code(), Some(2), "{}", stderr(&closed));
+    let err = stderr(&closed);
+    assert!(
+        err.contains(&format!("cannot reach {endpoint}: connection refused")),
+        "{err}"
+    );
+    assert!(!err.contains("DispatchFailure"), "{err}");
+
+    let home = std::env::temp_dir().join(format!("landfall-cli-profile-{}", std::process::id()));
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    std::fs::write(
+        home.join(".aws/config"),
+        "[profile platform-admin]\nregion = eu-central-1\n",
+    )
+    .unwrap();
+    let unknown = Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args(["plan", "--profile", "platform-admn"])
+        .env("HOME", &home)
+        .env_remove("AWS_CONFIG_FILE")
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    let err = stderr(&unknown);
+    assert!(
+        err.contains("profile `platform-admn` is not defined"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `platform-admin`?"), "{err}");
+    assert!(!err.contains("IMDS"), "{err}");
+    let _ = std::fs::remove_dir_all(&home);
+}

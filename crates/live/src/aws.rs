@@ -321,6 +321,11 @@ impl Session {
 
     /// The management account's clients in its home region.
     pub async fn management(&self) -> Result<Clients, LiveError> {
+        // The SDK falls back to instance metadata for a profile it cannot
+        // find, and then reports that; say what is really wrong.
+        if let Some(profile) = &self.options.profile {
+            crate::credentials::check_profile_exists(profile)?;
+        }
         if self.base.credentials_provider().is_none() {
             return Err(LiveError::Credentials(
                 "no AWS credentials found: set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
@@ -340,7 +345,16 @@ impl Session {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| LiveError::Credentials(format!("cannot sign in: {}", sdk_message(&e))))?;
+            .map_err(|e| match crate::error::transport_failure(&e) {
+                Some(failure) => LiveError::Credentials(format!(
+                    "cannot reach {}: {failure}; check the endpoint (and that it is running), or the network path to AWS",
+                    self.options
+                        .endpoint_url
+                        .clone()
+                        .unwrap_or_else(|| format!("AWS STS in {}", self.options.home_region))
+                )),
+                None => LiveError::Credentials(format!("cannot sign in: {}", sdk_message(&e))),
+            })?;
         clients.account_id = identity.account().unwrap_or_default().to_owned();
         Ok(clients)
     }

@@ -201,3 +201,78 @@ impl ProvideCredentials for AssumeRoleProvider {
         future::ProvideCredentials::new(self.load())
     }
 }
+
+/// Fails with a plain message when `--profile NAME` names a profile that
+/// neither the shared config file nor the credentials file defines (the
+/// SDK would fall back to instance metadata and report that instead).
+pub fn check_profile_exists(name: &str) -> Result<(), crate::error::LiveError> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |variable: &str, default: &str| {
+        std::env::var_os(variable)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(default)))
+    };
+    let config = file("AWS_CONFIG_FILE", "config");
+    let credentials = file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+    let mut known = Vec::new();
+    for (path, in_config) in [(&config, true), (&credentials, false)] {
+        let Some(text) = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) else {
+            continue;
+        };
+        known.extend(profile_names(&text, in_config));
+    }
+    if known.iter().any(|k| k == name) {
+        return Ok(());
+    }
+    let shown = |p: &Option<std::path::PathBuf>| {
+        p.as_ref().map_or_else(
+            || "(no home directory)".to_owned(),
+            |p| p.display().to_string(),
+        )
+    };
+    known.sort();
+    known.dedup();
+    let help = if known.is_empty() {
+        "no profiles are defined; run `aws configure --profile NAME` or `aws configure sso`"
+            .to_owned()
+    } else {
+        landfall_diagnostics::did_you_mean(name, known.iter().map(String::as_str))
+    };
+    Err(crate::error::LiveError::Credentials(format!(
+        "profile `{name}` is not defined in {} or {}; {help}",
+        shown(&config),
+        shown(&credentials)
+    )))
+}
+
+/// Profile names of a shared config file (`[profile NAME]`, `[default]`) or
+/// credentials file (`[NAME]`).
+fn profile_names(text: &str, config_file: bool) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let section = line.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+            if config_file {
+                match section.strip_prefix("profile ") {
+                    Some(name) => Some(name.trim().to_owned()),
+                    None if section == "default" => Some("default".to_owned()),
+                    None => None,
+                }
+            } else {
+                Some(section.to_owned())
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod profile_tests {
+    use super::profile_names;
+
+    #[test]
+    fn profile_sections_of_both_files() {
+        let config = "[default]\nregion = eu-west-1\n[profile platform-admin]\nsso_session = x\n[sso-session x]\n";
+        assert_eq!(profile_names(config, true), ["default", "platform-admin"]);
+        let credentials = "[default]\naws_access_key_id = A\n[ci]\n";
+        assert_eq!(profile_names(credentials, false), ["default", "ci"]);
+    }
+}

@@ -38,7 +38,8 @@ impl LiveError {
 }
 
 /// One line describing an SDK error: the service's code and message when it
-/// answered, otherwise the chain of causes (connection refused, timeout).
+/// answered, otherwise what stopped the request (connection refused, a name
+/// that does not resolve, a timeout) in words, never the SDK's debug dump.
 pub fn sdk_message<E>(error: &E) -> String
 where
     E: StdError + ProvideErrorMetadata + 'static,
@@ -46,7 +47,48 @@ where
     match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(error).to_string(),
+        _ => match transport_failure(error) {
+            Some(failure) => failure.to_owned(),
+            None => causes(error),
+        },
+    }
+}
+
+/// When a request never reached a service: what stopped it.
+pub fn transport_failure(error: &(dyn StdError + 'static)) -> Option<&'static str> {
+    let text = causes(error).to_ascii_lowercase();
+    [
+        ("connection refused", "connection refused"),
+        ("dns error", "the host name does not resolve"),
+        ("failed to lookup address", "the host name does not resolve"),
+        ("timed out", "the connection timed out"),
+        ("timeout", "the connection timed out"),
+        (
+            "invalid peer certificate",
+            "its TLS certificate is not trusted",
+        ),
+        ("connection reset", "the connection was reset"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| text.contains(needle))
+    .map(|(_, said)| said)
+}
+
+/// The error and its sources, each said once: `a: b: c`.
+fn causes(error: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    if parts.is_empty() {
+        DisplayErrorContext(error).to_string()
+    } else {
+        parts.join(": ")
     }
 }
 
