@@ -82,6 +82,9 @@ pub struct DeployReport {
     pub kept: Vec<String>,
     pub seconds: f64,
     pub api_calls: u64,
+    /// The plan's changes, so the summary counts in the plan's terms: (what
+    /// it said, the stack or StackSet it is about).
+    pub planned: Vec<(String, Option<String>)>,
     /// Where each change is recorded as it happens.
     #[serde(skip)]
     pub journal: Option<Arc<Journal>>,
@@ -113,6 +116,23 @@ impl DeployReport {
         self.failures.is_empty() && self.stacks.iter().all(|s| s.ok)
     }
 
+    /// How many of the plan's changes were carried out: an organization
+    /// change when it was applied as planned, a stack or StackSet change
+    /// when its stack (every instance of it) was created or updated.
+    pub fn planned_done(&self) -> usize {
+        self.planned
+            .iter()
+            .filter(|(said, stack)| match stack {
+                Some(name) => {
+                    let mine: Vec<&StackOutcome> =
+                        self.stacks.iter().filter(|o| &o.stack == name).collect();
+                    !mine.is_empty() && mine.iter().all(|o| o.ok)
+                }
+                None => self.applied.contains(said),
+            })
+            .count()
+    }
+
     pub fn render(&self) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
@@ -136,14 +156,18 @@ impl DeployReport {
                 .filter(|s| s.ok && s.action == action)
                 .count()
         };
-        let changed = self.applied.len();
         for k in &self.kept {
             let _ = writeln!(out, "kept: {k} (pass --delete-retired to delete it)");
         }
+        // Counted in the plan's terms, so the two numbers can be compared;
+        // the operations behind them (StackSet instances, the lockfile,
+        // retirements) are the stack counts after it.
         let _ = writeln!(
             out,
-            "deploy {}: {changed} change(s) applied; stacks: {} created, {} updated, {} unchanged, {} failed; {:.1}s, {} API calls",
+            "deploy {}: {} of {} planned change(s) applied; stacks: {} created, {} updated, {} unchanged, {} failed; {:.1}s, {} API calls",
             if self.ok() { "finished" } else { "failed" },
+            self.planned_done(),
+            self.planned.len(),
             count("created"),
             count("updated") + count("instances added") + count("resumed"),
             count("unchanged"),
@@ -932,6 +956,11 @@ impl Engine {
         let stop = self.progress.spawn_ticker();
         let mut report = DeployReport {
             journal: self.journal.clone(),
+            planned: plan
+                .changes
+                .iter()
+                .map(|c| (c.describe(), c.stack().map(str::to_owned)))
+                .collect(),
             ..DeployReport::default()
         };
         let result = self.deploy_inner(plan, &mut report).await;
@@ -1848,5 +1877,58 @@ async fn create_account(
             )));
         }
         tokio::time::sleep(poll).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(stack: &str, account: &str, ok: bool) -> StackOutcome {
+        StackOutcome {
+            stack: stack.into(),
+            account: account.into(),
+            region: "eu-central-1".into(),
+            status: if ok {
+                "CREATE_COMPLETE"
+            } else {
+                "CREATE_FAILED"
+            }
+            .into(),
+            ok,
+            action: "created".into(),
+            reasons: Vec::new(),
+            seconds: 1.0,
+        }
+    }
+
+    /// The summary counts in the plan's terms: a StackSet deployed to two
+    /// accounts is one planned change, not two ("60 changes" planned used
+    /// to end as "96 changes applied").
+    #[test]
+    fn the_summary_counts_the_plans_changes() {
+        let mut report = DeployReport {
+            planned: vec![
+                ("create OU `Root/Workloads`".into(), None),
+                ("create StackSet `baseline`".into(), Some("baseline".into())),
+                ("create stack `net`".into(), Some("net".into())),
+            ],
+            ..DeployReport::default()
+        };
+        report.apply("write `landfall.lock` (3 allocation(s))".into());
+        report.apply("create OU `Root/Workloads`".into());
+        for account in ["a", "b"] {
+            report.apply(format!(
+                "created stack `baseline` in `{account}` eu-central-1"
+            ));
+            report.stack(outcome("baseline", account, true));
+        }
+        report.stack(outcome("net", "network", false));
+        assert_eq!(report.planned_done(), 2);
+        let text = report.render();
+        assert!(
+            text.contains("deploy failed: 2 of 3 planned change(s) applied"),
+            "{text}"
+        );
     }
 }

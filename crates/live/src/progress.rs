@@ -1,6 +1,10 @@
 //! Progress of long operations, on stderr: one line when an operation
 //! changes status, and a reminder line for every operation running longer
 //! than a second that has not printed for a while.
+//!
+//! Each line is stamped with the time since the run began, so the stamps
+//! only ever grow however many operations run at once; the operation's own
+//! duration follows its status.
 
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -10,6 +14,10 @@ use std::time::{Duration, Instant};
 pub struct Progress {
     inner: Arc<Mutex<Vec<Task>>>,
     enabled: bool,
+    /// When the run began: every line's stamp.
+    origin: Instant,
+    /// Lines kept instead of printed (tests).
+    recorded: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 struct Task {
@@ -37,6 +45,37 @@ impl Progress {
         Self {
             inner: Arc::default(),
             enabled,
+            origin: Instant::now(),
+            recorded: None,
+        }
+    }
+
+    /// A progress that keeps its lines instead of printing them.
+    pub fn recording() -> (Self, Arc<Mutex<Vec<String>>>) {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let progress = Self {
+            recorded: Some(lines.clone()),
+            ..Self::new(true)
+        };
+        (progress, lines)
+    }
+
+    fn print_line(&self, label: &str, status: &str, running: Duration, done: bool) {
+        let line = format!(
+            "  [{:>6.1}s] {label}  {status} ({} {:.1}s)",
+            self.origin.elapsed().as_secs_f64(),
+            if done { "took" } else { "running" },
+            running.as_secs_f64()
+        );
+        match &self.recorded {
+            Some(lines) => lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(line),
+            None => {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "{line}");
+            }
         }
     }
 
@@ -77,7 +116,7 @@ impl Progress {
                 Some(at) => now.duration_since(at) >= REMIND,
             };
             if due {
-                print_line(&t.label, &t.status, running);
+                self.print_line(&t.label, &t.status, running, false);
                 t.printed = Some(now);
             }
         }
@@ -136,14 +175,47 @@ impl TaskHandle {
         t.status = status.to_owned();
         let running = t.started.elapsed();
         if enabled && (done || (changed && running >= QUIET)) {
-            print_line(&t.label, &t.status, running);
+            self.progress.print_line(&t.label, &t.status, running, done);
             t.printed = Some(Instant::now());
         }
         t.done |= done;
     }
 }
 
-fn print_line(label: &str, status: &str, elapsed: Duration) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "  [{:>6.1}s] {label}  {status}", elapsed.as_secs_f64());
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A long operation's line used to carry its own (large) time, the next
+    /// short one's its own (small) time: the clock went backwards.
+    #[test]
+    fn stamps_never_go_backwards_and_each_line_says_its_own_duration() {
+        let (progress, lines) = Progress::recording();
+        let long = progress.start("stack a", "CREATING");
+        std::thread::sleep(Duration::from_millis(120));
+        let short = progress.start("stack b", "CREATING");
+        short.finish("CREATE_COMPLETE");
+        long.finish("CREATE_COMPLETE");
+        let lines = lines.lock().unwrap().clone();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let stamp = |line: &str| -> f64 {
+            line.trim_start()
+                .trim_start_matches('[')
+                .split('s')
+                .next()
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        assert!(stamp(&lines[0]) <= stamp(&lines[1]), "{lines:?}");
+        assert!(
+            lines[0].contains("stack b  CREATE_COMPLETE (took 0.0s)"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].contains("stack a  CREATE_COMPLETE (took 0.1s)"),
+            "{lines:?}"
+        );
+    }
 }
