@@ -1162,3 +1162,121 @@ fn live_commands_say_plainly_when_they_cannot_reach_aws_or_find_the_profile() {
     assert!(!err.contains("IMDS"), "{err}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// `plan --detailed-exitcode` for CI, as Terraform's: 2 when there is
+/// something to change (a platform not deployed yet, on moto server), and an
+/// error is 1 there (2 would read as "changes").
+#[test]
+fn plan_detailed_exit_code_says_whether_there_are_changes() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let closed = Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args([
+            "plan",
+            "--detailed-exitcode",
+            "--endpoint-url",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    assert_eq!(closed.status.code(), Some(1), "{}", stderr(&closed));
+
+    let Ok(endpoint) = std::env::var("LANDFALL_MOTO_ENDPOINT") else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "LANDFALL_MOTO_ENDPOINT is not set (CI=true: the emulator part cannot be skipped)"
+        );
+        eprintln!("note: no moto server; the emulator part is skipped");
+        return;
+    };
+    let moto_port: u16 = endpoint
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (status, body) =
+        landfall_testkit::services::http("POST", moto_port, "/moto-api/reset", &[], b"").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let plan = Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args([
+            "plan",
+            "--detailed-exitcode",
+            "--quiet",
+            "--endpoint-url",
+            &endpoint,
+        ])
+        .arg("--spec")
+        .arg(repo("fixtures/specs/small"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "{}\n{}",
+        stdout(&plan),
+        stderr(&plan)
+    );
+    assert!(stdout(&plan).contains("change(s)"), "{}", stdout(&plan));
+}
+
+/// A second synthesis into the same directory says what changed since the
+/// first: the stacks added, changed and removed, by name.
+#[test]
+fn synth_reports_what_changed_since_the_last_synthesis() {
+    let dir = std::env::temp_dir().join(format!("landfall-cli-synth-diff-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spec = dir.join("spec");
+    let out = dir.join("out");
+    copy_dir(&repo("fixtures/specs/small"), &spec);
+    let synth = || {
+        landfall(&[
+            "synth",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let first = synth();
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        !stderr(&first).contains("since the last synthesis"),
+        "{}",
+        stderr(&first)
+    );
+    let same = synth();
+    assert!(
+        stderr(&same).contains("no changes since the last synthesis"),
+        "{}",
+        stderr(&same)
+    );
+    edit(
+        &spec,
+        "services/order-api.yaml",
+        "cpu: 1024, memory: 2048",
+        "cpu: 512, memory: 1024",
+    );
+    std::fs::remove_file(spec.join("services/payments-api.yaml")).unwrap();
+    let changed = synth();
+    assert!(changed.status.success(), "{}", stderr(&changed));
+    let err = stderr(&changed);
+    assert!(
+        err.contains("~ smallco-workloads-trading-prod-service-order-api"),
+        "{err}"
+    );
+    assert!(
+        err.contains("- smallco-workloads-payments-prod-service-payments-api"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -570,5 +570,5 @@ pub fn write(emitted: &Emitted, dir: &Path) -> std::io::Result<()> {
     for file in &emitted.files {
         out.put(file.path.clone(), &file.contents);
     }
-    out.commit(true, false)
+    out.commit(true, false).map(|_| ())
 }

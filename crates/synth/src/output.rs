@@ -27,6 +27,8 @@ struct State {
     keep: BTreeSet<String>,
     /// Paths whose new contents wait in the staging directory.
     staged: Vec<String>,
+    /// Of those, the ones no earlier run wrote.
+    new: BTreeSet<String>,
     /// The first error; later files are not written.
     error: Option<io::Error>,
 }
@@ -53,8 +55,9 @@ impl Staged {
         if self.lock().error.is_some() {
             return;
         }
-        let unchanged =
-            std::fs::read(self.out.join(&path)).is_ok_and(|old| old == contents.as_bytes());
+        let old = std::fs::read(self.out.join(&path));
+        let unchanged = old.as_ref().is_ok_and(|old| old == contents.as_bytes());
+        let new = old.is_err();
         let written = if unchanged {
             Ok(())
         } else {
@@ -66,7 +69,12 @@ impl Staged {
         };
         let mut state = self.lock();
         match written {
-            Ok(()) if !unchanged => state.staged.push(path.clone()),
+            Ok(()) if !unchanged => {
+                state.staged.push(path.clone());
+                if new {
+                    state.new.insert(path.clone());
+                }
+            }
             Ok(()) => {}
             Err(e) => {
                 state.error.get_or_insert(e);
@@ -85,7 +93,7 @@ impl Staged {
     /// Moves the staged files into place and removes the files of earlier
     /// runs this one no longer has, under `templates/` when `templates` and
     /// under `terraform/` when `terraform`.
-    pub fn commit(self, templates: bool, terraform: bool) -> io::Result<()> {
+    pub fn commit(self, templates: bool, terraform: bool) -> io::Result<Changes> {
         self.commit_with(templates, terraform, false)
     }
 
@@ -96,7 +104,7 @@ impl Staged {
         templates: bool,
         terraform: bool,
         observability: bool,
-    ) -> io::Result<()> {
+    ) -> io::Result<Changes> {
         let state = std::mem::take(&mut *self.lock());
         if let Some(error) = state.error {
             self.abandon();
@@ -110,20 +118,47 @@ impl Staged {
             std::fs::rename(self.staging.join(path), target)?;
         }
         std::fs::remove_dir_all(&self.staging)?;
+        let mut removed = Vec::new();
         if templates {
-            remove_stale(&self.out, "templates", 1, ".json", &state.keep)?;
+            remove_stale(
+                &self.out,
+                "templates",
+                1,
+                ".json",
+                &state.keep,
+                &mut removed,
+            )?;
         }
         if terraform {
-            remove_stale(&self.out, "terraform", 2, ".tf.json", &state.keep)?;
+            remove_stale(
+                &self.out,
+                "terraform",
+                2,
+                ".tf.json",
+                &state.keep,
+                &mut removed,
+            )?;
         }
         if observability {
             remove_stale_tree(
                 &self.out.join("observability"),
                 "observability",
                 &state.keep,
+                &mut removed,
             )?;
         }
-        Ok(())
+        let (mut added, mut changed): (Vec<String>, Vec<String>) = state
+            .staged
+            .into_iter()
+            .partition(|path| state.new.contains(path));
+        added.sort();
+        changed.sort();
+        removed.sort();
+        Ok(Changes {
+            added,
+            changed,
+            removed,
+        })
     }
 
     /// Leaves the output directory as it was before this run.
@@ -132,9 +167,29 @@ impl Staged {
     }
 }
 
+/// What a run changed in the output directory, by path relative to it:
+/// what `landfall synth` reports as the difference to the last synthesis.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Changes {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
 /// Removes every file below `dir` (named `rel` in `keep`) that is not in
 /// `keep`, and directories left empty by that.
-fn remove_stale_tree(dir: &Path, rel: &str, keep: &BTreeSet<String>) -> io::Result<()> {
+fn remove_stale_tree(
+    dir: &Path,
+    rel: &str,
+    keep: &BTreeSet<String>,
+    removed: &mut Vec<String>,
+) -> io::Result<()> {
     if !dir.is_dir() {
         return Ok(());
     }
@@ -142,10 +197,11 @@ fn remove_stale_tree(dir: &Path, rel: &str, keep: &BTreeSet<String>) -> io::Resu
         let entry = entry?;
         let path = format!("{rel}/{}", entry.file_name().to_string_lossy());
         if entry.file_type()?.is_dir() {
-            remove_stale_tree(&entry.path(), &path, keep)?;
+            remove_stale_tree(&entry.path(), &path, keep, removed)?;
             let _ = std::fs::remove_dir(entry.path());
         } else if !keep.contains(&path) {
             std::fs::remove_file(entry.path())?;
+            removed.push(path);
         }
     }
     Ok(())
@@ -159,6 +215,7 @@ fn remove_stale(
     depth: usize,
     suffix: &str,
     keep: &BTreeSet<String>,
+    removed: &mut Vec<String>,
 ) -> io::Result<()> {
     fn walk(
         dir: &Path,
@@ -166,6 +223,7 @@ fn remove_stale(
         depth: usize,
         suffix: &str,
         keep: &BTreeSet<String>,
+        removed: &mut Vec<String>,
     ) -> io::Result<()> {
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
@@ -173,7 +231,7 @@ fn remove_stale(
             let path = format!("{rel}/{name}");
             let kind = entry.file_type()?;
             if depth > 0 && kind.is_dir() {
-                walk(&entry.path(), &path, depth - 1, suffix, keep)?;
+                walk(&entry.path(), &path, depth - 1, suffix, keep, removed)?;
                 // Gone when empty (Terraform's own `.terraform` keeps it).
                 let _ = std::fs::remove_dir(entry.path());
             } else if depth == 0
@@ -182,13 +240,14 @@ fn remove_stale(
                 && !keep.contains(&path)
             {
                 std::fs::remove_file(entry.path())?;
+                removed.push(path);
             }
         }
         Ok(())
     }
     let dir = out.join(root);
     if dir.is_dir() {
-        walk(&dir, root, depth, suffix, keep)?;
+        walk(&dir, root, depth, suffix, keep, removed)?;
     }
     Ok(())
 }

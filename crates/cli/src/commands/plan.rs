@@ -6,7 +6,8 @@
 //! cannot be resolved (its stack's deploy would fail) or the deploy would
 //! refuse to start (a deployed platform without its `landfall.lock`,
 //! planned addresses that live VPCs or subnets hold), 2 on usage, I/O and
-//! AWS errors.
+//! AWS errors. With `--detailed-exitcode` (for CI, as Terraform): 0 nothing
+//! to change, 2 changes, 1 anything else.
 
 use std::process::ExitCode;
 
@@ -85,6 +86,10 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    /// Exit codes for CI, as `terraform plan -detailed-exitcode`: 0 nothing
+    /// to change, 2 changes to apply, 1 anything else (problems, errors).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
 impl LiveArgs {
@@ -136,6 +141,21 @@ pub fn prepare(args: &LiveArgs, layers: Layers) -> anyhow::Result<Result<Prepare
 }
 
 pub fn run(args: &PlanArgs) -> anyhow::Result<ExitCode> {
+    if !args.detailed_exitcode {
+        return plan(args);
+    }
+    // Under `--detailed-exitcode` 2 means "changes", so an error that would
+    // exit 2 elsewhere exits 1 here.
+    match plan(args) {
+        Ok(code) => Ok(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            Ok(ExitCode::from(super::INVALID))
+        }
+    }
+}
+
+fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let prepared = match prepare(&args.live, args.workloads.layers())? {
         Ok(p) => p,
         Err(code) => return Ok(code),
@@ -153,9 +173,12 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&plan).context("cannot serialize the plan")?
         ))?,
     }
-    Ok(if plan.problems.is_empty() && !plan.blocked() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(super::INVALID)
+    let appliable = plan.problems.is_empty() && !plan.blocked();
+    Ok(match (appliable, args.detailed_exitcode) {
+        (false, _) => ExitCode::from(super::INVALID),
+        (true, true) if !plan.changes.is_empty() || !plan.retirements.is_empty() => {
+            ExitCode::from(2)
+        }
+        (true, _) => ExitCode::SUCCESS,
     })
 }

@@ -66,6 +66,9 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let sources = Some(&resolved.loaded.sources);
+    // Whether there is an earlier synthesis to compare this one with.
+    let earlier = args.out.join("manifest.json").exists()
+        || args.out.join("terraform/manifest.json").exists();
     let out = Staged::new(&args.out)
         .with_context(|| format!("cannot write to `{}`", args.out.display()))?;
 
@@ -181,8 +184,12 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
         }
     }
     output::print_diagnostics(&resolved, &args.spec)?;
-    out.commit_with(cloudformation, terraform, observability.is_some())
+    let changes = out
+        .commit_with(cloudformation, terraform, observability.is_some())
         .with_context(|| format!("cannot write to `{}`", args.out.display()))?;
+    if earlier && args.spec.format == Format::Text {
+        eprint!("{}", describe_changes(&changes));
+    }
     if let Some(bundle) = &observability {
         eprintln!(
             "wrote monitoring configuration ({} alerts with unit tests, {} recording rules, {} files) to `{}`",
@@ -232,6 +239,9 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
                 "largest_template_bytes": summary.largest_template_bytes,
                 "layers": layers,
                 "milliseconds": elapsed.as_secs_f64() * 1000.0,
+                // Against the earlier synthesis in the same directory (null
+                // when there was none): paths relative to `out`.
+                "changes": earlier.then_some(&changes),
             });
             output::print_stdout(&serde_json::to_string_pretty(&report)?)?;
         }
@@ -245,6 +255,55 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What changed since the last synthesis into the same directory, for
+/// people: stacks, Terraform modules and monitoring files added, changed
+/// and removed, each stack named.
+fn describe_changes(changes: &landfall_synth::output::Changes) -> String {
+    use std::fmt::Write as _;
+    if changes.is_empty() {
+        return "no changes since the last synthesis\n".to_owned();
+    }
+    // `templates/<layer>/<stack>.json`, `terraform/<module>/<file>`.
+    let stack = |path: &str| {
+        path.strip_prefix("templates/")
+            .and_then(|rest| rest.rsplit_once('/'))
+            .and_then(|(_, file)| file.strip_suffix(".json"))
+            .map(str::to_owned)
+    };
+    let module = |path: &str| {
+        path.strip_prefix("terraform/")
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(module, _)| module.to_owned())
+    };
+    let mut out = String::from("since the last synthesis:\n");
+    for (sign, what, paths) in [
+        ('+', "added", &changes.added),
+        ('~', "changed", &changes.changed),
+        ('-', "removed", &changes.removed),
+    ] {
+        let stacks: Vec<String> = paths.iter().filter_map(|p| stack(p)).collect();
+        let mut modules: Vec<String> = paths.iter().filter_map(|p| module(p)).collect();
+        modules.dedup();
+        let monitoring = paths
+            .iter()
+            .filter(|p| p.starts_with("observability/"))
+            .count();
+        if stacks.is_empty() && modules.is_empty() && monitoring == 0 {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  {what}: {} stack(s), {} Terraform module(s), {monitoring} monitoring file(s)",
+            stacks.len(),
+            modules.len()
+        );
+        for name in &stacks {
+            let _ = writeln!(out, "    {sign} {name}");
+        }
+    }
+    out
 }
 
 /// A value, or the diagnostics that stand in its way.
