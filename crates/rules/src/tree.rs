@@ -7,7 +7,7 @@
 //! a template was written in. Nesting depth and alias expansion are bounded so
 //! a hostile file is an error, never a stack overflow or an out-of-memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use landfall_diagnostics::{Diagnostic, FileId, SourceFile, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
@@ -78,6 +78,35 @@ impl Node {
     }
 }
 
+/// The keys of a mapping being read: a scan while it is small, a hash set
+/// once it is large, so a template with thousands of resources is not read
+/// in quadratic time.
+#[derive(Debug, Default)]
+struct KeySet {
+    large: Option<HashSet<String>>,
+}
+
+impl KeySet {
+    const SMALL: usize = 16;
+
+    /// Whether `key` is already among `entries` (the keys read so far).
+    fn contains(&mut self, entries: &[(String, Node)], key: &str) -> bool {
+        if entries.len() < Self::SMALL {
+            return entries.iter().any(|(k, _)| k == key);
+        }
+        self.large
+            .get_or_insert_with(|| entries.iter().map(|(k, _)| k.clone()).collect())
+            .contains(key)
+    }
+
+    /// Records a key just added to the entries.
+    fn insert(&mut self, key: &str) {
+        if let Some(set) = &mut self.large {
+            set.insert(key.to_owned());
+        }
+    }
+}
+
 fn error_at(file: FileId, offset: usize, code: &'static str, message: String) -> Diagnostic {
     Diagnostic::error(code, message).with_label(Span::new(file, offset, offset + 1), "here")
 }
@@ -144,6 +173,7 @@ impl JsonParser<'_> {
             Some(b'{') => {
                 self.pos += 1;
                 let mut entries: Vec<(String, Node)> = Vec::new();
+                let mut keys = KeySet::default();
                 self.skip_ws();
                 if self.bytes.get(self.pos) == Some(&b'}') {
                     self.pos += 1;
@@ -155,7 +185,7 @@ impl JsonParser<'_> {
                         }
                         let key_at = self.pos;
                         let key = self.string()?;
-                        if entries.iter().any(|(k, _)| *k == key) {
+                        if keys.contains(&entries, &key) {
                             return Err(error_at(
                                 self.file,
                                 key_at,
@@ -171,6 +201,7 @@ impl JsonParser<'_> {
                         self.pos += 1;
                         self.skip_ws();
                         let value = self.value(depth + 1)?;
+                        keys.insert(&key);
                         entries.push((key, value));
                         self.skip_ws();
                         match self.bytes.get(self.pos) {
@@ -374,6 +405,7 @@ enum Frame {
         anchor: usize,
         tag: Option<String>,
         entries: Vec<(String, Node)>,
+        keys: KeySet,
         key: Option<(String, usize)>,
     },
 }
@@ -479,6 +511,7 @@ impl YamlBuilder<'_> {
                         anchor,
                         tag,
                         entries: Vec::new(),
+                        keys: KeySet::default(),
                         key: None,
                     },
                     span,
@@ -545,9 +578,11 @@ impl YamlBuilder<'_> {
                 items.push(node);
                 Ok(())
             }
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                entries, keys, key, ..
+            }) => match key.take() {
                 Some((name, key_at)) => {
-                    if entries.iter().any(|(k, _)| *k == name) {
+                    if keys.contains(entries, &name) {
                         return Err(error_at(
                             self.file_id,
                             key_at,
@@ -556,6 +591,7 @@ impl YamlBuilder<'_> {
                         )
                         .with_help("AWS and scanners may read different copies of a duplicated key; keep one"));
                     }
+                    keys.insert(&name);
                     entries.push((name, node));
                     Ok(())
                 }
@@ -718,5 +754,14 @@ mod tests {
             yaml("a: 1\na: 2\n").unwrap_err().code,
             "input::duplicate-key"
         );
+        // Beyond the first keys, found through the set.
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        let text = format!("{{{}, \"k3\": 0}}", many.join(", "));
+        assert_eq!(json(&text).unwrap_err().code, "input::duplicate-key");
+        assert!(json(&format!("{{{}}}", many.join(", "))).is_ok());
+        let many: Vec<String> = (0..40).map(|i| format!("k{i}: {i}")).collect();
+        let text = format!("{}\nk39: 0\n", many.join("\n"));
+        assert_eq!(yaml(&text).unwrap_err().code, "input::duplicate-key");
+        assert!(yaml(&many.join("\n")).is_ok());
     }
 }
