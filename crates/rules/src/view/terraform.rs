@@ -92,6 +92,7 @@ pub(super) fn read(
     info.environment = file_environment.clone();
     info.region = provider_region.clone();
 
+    let instances = Instances::new(planned.iter().map(|p| p.address.as_str()));
     let empty = HashMap::new();
     let mut resources: Vec<(Resource, Option<Split>)> = Vec::new();
     for p in &planned {
@@ -104,7 +105,14 @@ pub(super) fn read(
             values: &values,
             refs,
         };
-        let (kind, properties, split) = translate(p.ty, &tf);
+        let (kind, mut properties, mut split) = translate(p.ty, &tf);
+        resolve_references(&mut properties, &p.address, &instances);
+        if let Some(split) = &mut split {
+            split.bucket_ref = split
+                .bucket_ref
+                .take()
+                .map(|target| instances.resolve(&target, &p.address).unwrap_or(target));
+        }
         let tags = properties.get("Tags").cloned();
         let environment = options
             .environment
@@ -187,19 +195,128 @@ fn strip_indexes(address: &str) -> String {
     out
 }
 
-/// The resource address of a reference (`aws_s3_bucket.b.id` → `aws_s3_bucket.b`).
+/// The resource address of a reference, with its index when the reference
+/// gives a literal one: `aws_s3_bucket.b.id` → `aws_s3_bucket.b`,
+/// `aws_s3_bucket.b[0].id` → `aws_s3_bucket.b[0]`.
 fn reference_target(reference: &str, module: &str) -> Option<String> {
-    let reference = strip_indexes(reference);
-    let parts: Vec<&str> = reference.split('.').collect();
-    if parts.len() < 2
-        || [
-            "var", "local", "data", "module", "each", "count", "path", "self",
-        ]
-        .contains(&parts[0])
+    let segments = address_segments(reference);
+    let (first, second) = (segments.first()?, segments.get(1)?);
+    let ty = &reference[first.clone()];
+    if [
+        "var", "local", "data", "module", "each", "count", "path", "self",
+    ]
+    .contains(&ty)
+        || ty.contains('[')
     {
         return None;
     }
-    Some(format!("{module}{}.{}", parts[0], parts[1]))
+    let name = &reference[second.clone()];
+    let (bare, index) = name.split_at(name.find('[').unwrap_or(name.len()));
+    let literal = index
+        .strip_prefix('[')
+        .and_then(|i| i.strip_suffix(']'))
+        .is_some_and(|i| {
+            (!i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+                || (i.len() >= 2 && i.starts_with('"') && i.ends_with('"'))
+        });
+    let index = if literal { index } else { "" };
+    Some(format!("{module}{ty}.{bare}{index}"))
+}
+
+/// Byte ranges of the dot-separated parts of an address, indexes kept with
+/// their part (`module.a["x.y"].t.n[0]` → `module`, `a["x.y"]`, `t`, `n[0]`).
+fn address_segments(address: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut depth, mut quoted, mut start) = (0usize, false, 0);
+    for (i, c) in address.char_indices() {
+        match c {
+            '"' if depth > 0 => quoted = !quoted,
+            '[' if !quoted => depth += 1,
+            ']' if !quoted => depth = depth.saturating_sub(1),
+            '.' if depth == 0 && !quoted => {
+                out.push(start..i);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(start..address.len());
+    out
+}
+
+/// The instance addresses of a plan, to resolve the configuration's
+/// references (which name `aws_s3_bucket.b`, or `aws_s3_bucket.b[0]` for a
+/// literal index) to the instance they mean (`aws_s3_bucket.b[0]`,
+/// `module.m["x"].aws_s3_bucket.b["k"]`).
+struct Instances {
+    all: std::collections::HashSet<String>,
+    by_config: HashMap<String, Vec<String>>,
+}
+
+impl Instances {
+    fn new<'a>(addresses: impl Iterator<Item = &'a str>) -> Self {
+        let mut all = std::collections::HashSet::new();
+        let mut by_config: HashMap<String, Vec<String>> = HashMap::new();
+        for address in addresses {
+            all.insert(address.to_owned());
+            by_config
+                .entry(strip_indexes(address))
+                .or_default()
+                .push(address.to_owned());
+        }
+        Self { all, by_config }
+    }
+
+    /// The instance `target` (a configuration address, possibly with a
+    /// literal index) means when referred to from the instance `from`: the
+    /// same module instance; the literal index, else the referrer's own
+    /// index (`count.index`, `each.key`), else none; else the only instance.
+    fn resolve(&self, target: &str, from: &str) -> Option<String> {
+        if self.all.contains(target) && !target.starts_with("module.") {
+            return Some(target.to_owned());
+        }
+        let from_segments = address_segments(from);
+        let target_segments = address_segments(target);
+        if from_segments.len() < 2 || target_segments.len() < 2 {
+            return None;
+        }
+        let module_prefix = &from[..from_segments[from_segments.len() - 2].start];
+        let own_name = &from[from_segments[from_segments.len() - 1].clone()];
+        let own_index = &own_name[own_name.find('[').unwrap_or(own_name.len())..];
+        let local = &target[target_segments[target_segments.len() - 2].start..];
+        let has_index = local.contains('[');
+        let mut candidates = vec![format!("{module_prefix}{local}")];
+        if !has_index && !own_index.is_empty() {
+            candidates.insert(0, format!("{module_prefix}{local}{own_index}"));
+        }
+        if let Some(found) = candidates.into_iter().find(|c| self.all.contains(c)) {
+            return Some(found);
+        }
+        match self.by_config.get(&strip_indexes(target)).map(Vec::as_slice) {
+            Some([only]) => Some(only.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Points every reference of a resource's values at the instance it means.
+fn resolve_references(value: &mut Value, from: &str, instances: &Instances) {
+    match value {
+        Value::Unknown(unknown) => {
+            if let Some(target) = &unknown.refers_to {
+                if let Some(instance) = instances.resolve(target, from) {
+                    unknown.refers_to = Some(instance);
+                }
+            }
+        }
+        Value::List(items) => items
+            .iter_mut()
+            .for_each(|v| resolve_references(v, from, instances)),
+        Value::Map(entries) => entries
+            .iter_mut()
+            .for_each(|(_, v)| resolve_references(v, from, instances)),
+        _ => {}
+    }
 }
 
 fn collect_references(
@@ -1224,6 +1341,50 @@ mod tests {
             Some("module.m.aws_s3_bucket.b".to_owned())
         );
         assert_eq!(reference_target("var.name", ""), None);
+        // A literal index is kept; an expression's is not in the reference.
+        assert_eq!(
+            reference_target("aws_s3_bucket.this[0].id", "module.logs."),
+            Some("module.logs.aws_s3_bucket.this[0]".to_owned())
+        );
+        assert_eq!(
+            reference_target(r#"aws_s3_bucket.site["a.b"]"#, ""),
+            Some(r#"aws_s3_bucket.site["a.b"]"#.to_owned())
+        );
+    }
+
+    #[test]
+    fn references_resolve_to_the_instance_they_mean() {
+        let instances = Instances::new(
+            [
+                "aws_s3_bucket.one",
+                r#"aws_s3_bucket.site["a"]"#,
+                r#"aws_s3_bucket.site["b"]"#,
+                r#"module.m["x"].aws_s3_bucket.this[0]"#,
+                r#"module.m["y"].aws_s3_bucket.this[0]"#,
+            ]
+            .into_iter(),
+        );
+        let resolve = |target: &str, from: &str| instances.resolve(target, from);
+        assert_eq!(
+            resolve("aws_s3_bucket.one", "aws_s3_bucket_acl.a[3]").as_deref(),
+            Some("aws_s3_bucket.one")
+        );
+        // for_each: the referrer's own key.
+        assert_eq!(
+            resolve("aws_s3_bucket.site", r#"aws_s3_bucket_acl.site["b"]"#).as_deref(),
+            Some(r#"aws_s3_bucket.site["b"]"#)
+        );
+        // Ambiguous without a key: left alone.
+        assert_eq!(resolve("aws_s3_bucket.site", "aws_s3_bucket_acl.x"), None);
+        // The module instance of the referrer.
+        assert_eq!(
+            resolve(
+                "module.m.aws_s3_bucket.this[0]",
+                r#"module.m["y"].aws_s3_bucket_acl.this[0]"#
+            )
+            .as_deref(),
+            Some(r#"module.m["y"].aws_s3_bucket.this[0]"#)
+        );
     }
 
     #[test]
