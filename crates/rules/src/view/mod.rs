@@ -248,8 +248,7 @@ impl ViewBuilder {
         let name = path.display().to_string();
         match std::fs::read(path) {
             Ok(bytes) => {
-                let text = String::from_utf8(bytes)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                let text = decode(&bytes);
                 if !self.add_text_as(&name, path, &text) {
                     if explicit {
                         let file = self.view.sources.add(name.clone(), text);
@@ -287,6 +286,7 @@ impl ViewBuilder {
     }
 
     fn add_text_as(&mut self, name: &str, path: &Path, text: &str) -> bool {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let looks_json = text.trim_start().starts_with('{');
         let file = self.view.sources.add(name, text);
         let parsed = if looks_json {
@@ -399,6 +399,48 @@ impl ViewBuilder {
 
     pub fn finish(self) -> ResourceView {
         self.view
+    }
+}
+
+/// A file's text: UTF-8 (a byte order mark dropped), or UTF-16 with a byte
+/// order mark, or without one when every other byte is zero (what
+/// `terraform show -json > plan.json` writes in Windows PowerShell 5).
+/// Invalid sequences become U+FFFD.
+pub(crate) fn decode(bytes: &[u8]) -> String {
+    fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|pair| unit([pair[0], pair[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf") {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xff\xfe") {
+        return utf16(rest, u16::from_le_bytes);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xfe\xff") {
+        return utf16(rest, u16::from_be_bytes);
+    }
+    // No mark: ASCII text in UTF-16 has a zero in every other byte.
+    let head = &bytes[..bytes.len().min(64) & !1];
+    if head.len() >= 4 {
+        let zero_at = |parity: usize| {
+            head.iter()
+                .enumerate()
+                .all(|(i, b)| (*b == 0) == (i % 2 == parity))
+        };
+        if zero_at(1) {
+            return utf16(bytes, u16::from_le_bytes);
+        }
+        if zero_at(0) {
+            return utf16(bytes, u16::from_be_bytes);
+        }
+    }
+    match String::from_utf8(bytes.to_vec()) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }
 

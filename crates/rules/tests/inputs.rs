@@ -1,0 +1,79 @@
+//! Reading input files from disk: encodings, and what a directory scan
+//! reads, skips and reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+
+use std::path::PathBuf;
+
+use landfall_rules::{check, InputKind, LoadOptions, ResourceView, Settings};
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("landfall-rules-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const PLAN: &str = r#"{
+  "format_version": "1.2",
+  "terraform_version": "1.9.8",
+  "planned_values": {"root_module": {"resources": [
+    {"address": "aws_ebs_volume.data", "mode": "managed", "type": "aws_ebs_volume", "name": "data",
+     "values": {"availability_zone": "eu-west-1a", "encrypted": false, "size": 20, "tags": {"Name": "données"}}}
+  ]}}
+}
+"#;
+
+fn utf16(text: &str, little_endian: bool, mark: bool) -> Vec<u8> {
+    let mut units: Vec<u16> = Vec::new();
+    if mark {
+        units.push(0xFEFF);
+    }
+    units.extend(text.encode_utf16());
+    units
+        .into_iter()
+        .flat_map(|u| {
+            if little_endian {
+                u.to_le_bytes()
+            } else {
+                u.to_be_bytes()
+            }
+        })
+        .collect()
+}
+
+/// `terraform show -json > plan.json` in Windows PowerShell 5 writes UTF-16LE
+/// with a byte order mark; other tools write UTF-8 with one.
+#[test]
+fn plans_in_utf16_and_with_byte_order_marks_are_read() {
+    let dir = tempdir("encodings");
+    let mut utf8_bom = b"\xef\xbb\xbf".to_vec();
+    utf8_bom.extend_from_slice(PLAN.as_bytes());
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("powershell.json", utf16(PLAN, true, true)),
+        ("big-endian.json", utf16(PLAN, false, true)),
+        ("no-mark.json", utf16(PLAN, true, false)),
+        ("utf8-bom.json", utf8_bom),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    // Walked as a directory and named one by one: the same result.
+    let named: Vec<PathBuf> = files.iter().map(|(n, _)| dir.join(n)).collect();
+    for paths in [vec![dir.clone()], named] {
+        let view = ResourceView::load(&paths, &LoadOptions::default());
+        assert!(view.diagnostics.is_empty(), "{:?}", view.diagnostics);
+        assert!(view.skipped.is_empty(), "{:?}", view.skipped);
+        assert_eq!(view.files.len(), 4);
+        assert!(view.files.iter().all(|f| f.kind == InputKind::TerraformPlan));
+        let report = check(&view, &Settings::default());
+        let ebs: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == "LF101")
+            .collect();
+        assert_eq!(ebs.len(), 4, "{:?}", report.findings);
+        // Located in the decoded text: line 5, where the resource starts.
+        assert!(ebs.iter().all(|f| f.line == 5), "{ebs:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
