@@ -64,7 +64,10 @@ fn plans_in_utf16_and_with_byte_order_marks_are_read() {
         assert!(view.diagnostics.is_empty(), "{:?}", view.diagnostics);
         assert!(view.skipped.is_empty(), "{:?}", view.skipped);
         assert_eq!(view.files.len(), 4);
-        assert!(view.files.iter().all(|f| f.kind == InputKind::TerraformPlan));
+        assert!(view
+            .files
+            .iter()
+            .all(|f| f.kind == InputKind::TerraformPlan));
         let report = check(&view, &Settings::default());
         let ebs: Vec<_> = report
             .findings

@@ -292,7 +292,11 @@ impl Instances {
         if let Some(found) = candidates.into_iter().find(|c| self.all.contains(c)) {
             return Some(found);
         }
-        match self.by_config.get(&strip_indexes(target)).map(Vec::as_slice) {
+        match self
+            .by_config
+            .get(&strip_indexes(target))
+            .map(Vec::as_slice)
+        {
             Some([only]) => Some(only.clone()),
             _ => None,
         }
@@ -642,6 +646,14 @@ fn sg_entries(blocks: &[&Value], egress: bool) -> Value {
     Value::List(out)
 }
 
+/// `metadata_options { http_tokens, http_endpoint }` as `MetadataOptions`.
+fn metadata_options(tf: &Tf<'_>) -> Value {
+    map(vec![
+        ("HttpTokens", tf.attr("metadata_options.http_tokens")),
+        ("HttpEndpoint", tf.attr("metadata_options.http_endpoint")),
+    ])
+}
+
 fn first_of(value: Value) -> Value {
     match value {
         Value::List(items) if items.len() == 1 => items.into_iter().next().unwrap_or(Value::Absent),
@@ -674,10 +686,7 @@ fn translate(ty: &str, tf: &Tf<'_>) -> (String, Value, Option<Split>) {
                 ("KeyName", a("key_name")),
                 ("IamInstanceProfile", a("iam_instance_profile")),
                 ("BlockDeviceMappings", instance_block_devices(tf)),
-                (
-                    "MetadataOptions",
-                    map(vec![("HttpTokens", a("metadata_options.http_tokens"))]),
-                ),
+                ("MetadataOptions", metadata_options(tf)),
                 (
                     "LaunchTemplate",
                     map(vec![
@@ -705,10 +714,7 @@ fn translate(ty: &str, tf: &Tf<'_>) -> (String, Value, Option<Split>) {
                             ("InstanceType", a("instance_type")),
                             ("KeyName", a("key_name")),
                             ("BlockDeviceMappings", Value::List(devices)),
-                            (
-                                "MetadataOptions",
-                                map(vec![("HttpTokens", a("metadata_options.http_tokens"))]),
-                            ),
+                            ("MetadataOptions", metadata_options(tf)),
                             (
                                 "IamInstanceProfile",
                                 map(vec![
@@ -729,10 +735,7 @@ fn translate(ty: &str, tf: &Tf<'_>) -> (String, Value, Option<Split>) {
                 ("KeyName", a("key_name")),
                 ("IamInstanceProfile", a("iam_instance_profile")),
                 ("BlockDeviceMappings", instance_block_devices(tf)),
-                (
-                    "MetadataOptions",
-                    map(vec![("HttpTokens", a("metadata_options.http_tokens"))]),
-                ),
+                ("MetadataOptions", metadata_options(tf)),
             ]),
         ),
         "aws_autoscaling_group" => {
