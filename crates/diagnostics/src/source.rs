@@ -119,7 +119,8 @@ impl SourceFile {
         };
         let line_start = self.line_starts[line_index];
         let column = if self.text.is_char_boundary(offset) {
-            (offset - line_start) - (self.extra_bytes_before(offset) - self.extra_bytes_before(line_start))
+            (offset - line_start)
+                - (self.extra_bytes_before(offset) - self.extra_bytes_before(line_start))
         } else {
             0
         };
@@ -128,7 +129,10 @@ impl SourceFile {
 
     /// Bytes beyond the first of every character that starts before `offset`.
     fn extra_bytes_before(&self, offset: usize) -> usize {
-        match self.wide_chars.partition_point(|&(start, _)| start < offset) {
+        match self
+            .wide_chars
+            .partition_point(|&(start, _)| start < offset)
+        {
             0 => 0,
             n => self.wide_chars[n - 1].1,
         }
@@ -219,7 +223,10 @@ mod tests {
             assert_eq!((location.line, location.column), expected, "{needle}");
             // The same as counting the characters of the line's prefix.
             let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
-            assert_eq!(location.column, text[line_start..span.start].chars().count() + 1);
+            assert_eq!(
+                location.column,
+                text[line_start..span.start].chars().count() + 1
+            );
         }
         // Inside a character: the start of the line, never a panic.
         let inside = text.find('é').unwrap() + 1;

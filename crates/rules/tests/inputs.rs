@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use landfall_rules::{check, InputKind, LoadOptions, ResourceView, Settings};
+use landfall_rules::{check, InputKind, LoadOptions, ResourceView, Settings, ViewBuilder};
 
 fn tempdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("landfall-rules-{name}-{}", std::process::id()));
@@ -79,4 +79,54 @@ fn plans_in_utf16_and_with_byte_order_marks_are_read() {
         assert!(ebs.iter().all(|f| f.line == 5), "{ebs:?}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn read(name: &str, text: &str) -> ResourceView {
+    let mut builder = ViewBuilder::new(LoadOptions::default());
+    assert!(builder.add_text(name, text));
+    builder.finish()
+}
+
+/// A TCP range from 23 down to 21 does not say which ports were meant: EC2
+/// reads a range from `FromPort` up to `ToPort`
+/// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html).
+/// It is an input error, never silently swapped into "SSH open".
+#[test]
+fn an_inverted_port_range_is_an_input_error_where_it_is_written() {
+    let template = "Resources:\n  Web:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: web\n      SecurityGroupIngress:\n        - IpProtocol: tcp\n          FromPort: 23\n          ToPort: 21\n          CidrIp: 0.0.0.0/0\n        - IpProtocol: icmp\n          FromPort: 8\n          ToPort: 0\n          CidrIp: 10.0.0.0/8\n      SecurityGroupEgress: []\n";
+    let view = read("sg.yaml", template);
+    assert_eq!(view.diagnostics.len(), 1, "{:?}", view.diagnostics);
+    let error = &view.diagnostics[0];
+    assert_eq!(error.code, "input::inverted-port-range");
+    assert!(
+        error.message.contains("`FromPort` 23 is above `ToPort` 21"),
+        "{}",
+        error.message
+    );
+    let help = error.help.as_deref().unwrap_or_default();
+    assert!(help.contains("`FromPort: 21`, `ToPort: 23`"), "{help}");
+    let location = view.sources.location(error.primary_span().unwrap());
+    assert_eq!((location.line, location.column), (8, 21));
+    // No guess: the rule is not read as SSH (22) open to the internet.
+    let report = check(&view, &Settings::default());
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.name != "ssh-open-to-internet"),
+        "{:?}",
+        report.findings
+    );
+
+    let plan = r#"{"format_version": "1.2", "terraform_version": "1.9.8",
+      "planned_values": {"root_module": {"resources": [
+        {"address": "aws_vpc_security_group_ingress_rule.ssh", "mode": "managed",
+         "type": "aws_vpc_security_group_ingress_rule", "name": "ssh",
+         "values": {"ip_protocol": "tcp", "from_port": 23, "to_port": 21, "cidr_ipv4": "0.0.0.0/0"}}
+      ]}}}"#;
+    let view = read("plan.json", plan);
+    assert_eq!(view.diagnostics.len(), 1, "{:?}", view.diagnostics);
+    assert!(view.diagnostics[0]
+        .message
+        .contains("`from_port` 23 is above `to_port` 21"));
 }

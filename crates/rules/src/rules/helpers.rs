@@ -73,7 +73,9 @@ pub fn tcp_ports(entry: &Value) -> Option<(i64, i64)> {
             let to = entry.get("ToPort").and_then(Value::as_i64);
             match (from, to) {
                 (Some(-1), _) | (_, Some(-1)) => Some((0, 65535)),
-                (Some(from), Some(to)) => Some((from.min(to), from.max(to))),
+                // An inverted range is an input error, reported when read.
+                (Some(from), Some(to)) if from > to => None,
+                (Some(from), Some(to)) => Some((from, to)),
                 (Some(port), None) | (None, Some(port)) => Some((port, port)),
                 (None, None) => None,
             }

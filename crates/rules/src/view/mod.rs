@@ -351,6 +351,9 @@ impl ViewBuilder {
             ),
             InputKind::Synthesized => {}
         }
+        for resource in &resources {
+            port_range_errors(resource, kind, &mut self.view.diagnostics);
+        }
         for resource in resources {
             self.push(resource);
         }
@@ -399,6 +402,82 @@ impl ViewBuilder {
 
     pub fn finish(self) -> ResourceView {
         self.view
+    }
+}
+
+/// Security group rules whose port range runs backwards (`FromPort` 23,
+/// `ToPort` 21) are input errors: which ports were meant is a guess, and
+/// EC2 reads a range from its start up to its end.
+fn port_range_errors(resource: &Resource, kind: InputKind, diagnostics: &mut Vec<Diagnostic>) {
+    const GROUPS: &[&str] = &[
+        "AWS::EC2::SecurityGroup",
+        "Landfall::EC2::DefaultSecurityGroup",
+    ];
+    const RULES: &[&str] = &[
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::SecurityGroupEgress",
+    ];
+    let mut reported: Vec<Vec<String>> = Vec::new();
+    for variant in &resource.variants {
+        let mut entries: Vec<(Vec<String>, &Value)> = Vec::new();
+        if RULES.contains(&resource.kind.as_str()) {
+            entries.push((Vec::new(), &variant.value));
+        } else if GROUPS.contains(&resource.kind.as_str()) {
+            for list in ["SecurityGroupIngress", "SecurityGroupEgress"] {
+                if let Some(Value::List(items)) = variant.value.get(list) {
+                    for (i, item) in items.iter().enumerate() {
+                        entries.push((vec![list.to_owned(), i.to_string()], item));
+                    }
+                }
+            }
+        }
+        for (path, entry) in entries {
+            let port_protocol = match entry.get("IpProtocol") {
+                Some(Value::String(p)) => {
+                    matches!(p.to_ascii_lowercase().as_str(), "tcp" | "udp" | "6" | "17")
+                }
+                Some(Value::Number(n)) => *n == 6.0 || *n == 17.0,
+                _ => false,
+            };
+            let from = entry.get("FromPort").and_then(Value::as_i64);
+            let to = entry.get("ToPort").and_then(Value::as_i64);
+            let (Some(from), Some(to)) = (from, to) else {
+                continue;
+            };
+            if !port_protocol || from <= to || from == -1 || to == -1 || reported.contains(&path) {
+                continue;
+            }
+            let mut at: Vec<&str> = path.iter().map(String::as_str).collect();
+            at.push("FromPort");
+            let span = resource.span_of(&at);
+            let (from_name, to_name, fix) = if kind == InputKind::TerraformPlan {
+                (
+                    "from_port",
+                    "to_port",
+                    format!("write the lower port first: `from_port = {to}`, `to_port = {from}`"),
+                )
+            } else {
+                (
+                    "FromPort",
+                    "ToPort",
+                    format!("write the lower port first: `FromPort: {to}`, `ToPort: {from}`"),
+                )
+            };
+            diagnostics.push(
+                Diagnostic::error(
+                    "input::inverted-port-range",
+                    format!(
+                        "security group rule of `{}` has an inverted port range: `{from_name}` {from} is above `{to_name}` {to}",
+                        resource.id
+                    ),
+                )
+                .with_label(span, "the range's start")
+                .with_help(format!(
+                    "{fix}; a range runs from its start up to its end, so which ports were meant cannot be read from it"
+                )),
+            );
+            reported.push(path);
+        }
     }
 }
 
