@@ -29,6 +29,20 @@ pub fn flag(props: &Value, path: &[&str]) -> Flag {
     }
 }
 
+/// An `AWS::RDS::DBInstance` whose storage encryption, deletion protection
+/// and backups are the cluster's: one in a DB cluster, or of an Aurora
+/// engine (Aurora instances always belong to a cluster, and AWS documents
+/// `StorageEncrypted`, `DeletionProtection` and `BackupRetentionPeriod` as
+/// not applicable to them).
+pub fn instance_of_cluster(resource: &Resource, props: &Value) -> bool {
+    resource.kind == "AWS::RDS::DBInstance"
+        && (!matches!(
+            props.get("DBClusterIdentifier"),
+            None | Some(Value::Null | Value::Absent)
+        ) || text(props, &["Engine"])
+            .is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("aurora")))
+}
+
 /// A string property when known.
 pub fn text<'a>(props: &'a Value, path: &[&str]) -> Option<&'a str> {
     props.at(path).and_then(Value::as_str)
