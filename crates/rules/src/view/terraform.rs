@@ -2,7 +2,10 @@
 //!
 //! Resources come from `planned_values` (the root module and every child
 //! module, recursively); attributes listed in the matching
-//! `resource_changes[].change.after_unknown` become explicit unknowns, and
+//! `resource_changes[].change.after_unknown` become explicit unknowns when
+//! the configuration sets them (one it does not set is left to AWS's default,
+//! like an absent CloudFormation property, though the plan calls it known
+//! after apply), and
 //! `configuration` supplies the references between resources (which bucket a
 //! `aws_s3_bucket_versioning` configures, which launch template an auto
 //! scaling group uses) even when the ids are known only after apply.
@@ -53,9 +56,9 @@ pub(super) fn read(
             unknowns.insert(address, after_unknown);
         }
     }
-    let mut references: HashMap<String, HashMap<String, String>> = HashMap::new();
+    let mut configuration: HashMap<String, Configured> = HashMap::new();
     if let Some(module) = root.at(["configuration", "root_module"]) {
-        collect_references(module, "", &mut references, 0);
+        collect_configuration(module, "", &mut configuration, 0);
     }
     let variable = |names: &[&str]| {
         root.get("variables").and_then(|vars| {
@@ -97,9 +100,17 @@ pub(super) fn read(
     let mut resources: Vec<(Resource, Option<Split>)> = Vec::new();
     for p in &planned {
         let mut values = p.node.get("values").map_or_else(Value::map, plain);
-        let refs = references.get(&p.config_address).unwrap_or(&empty);
+        let configured = configuration.get(&p.config_address);
+        let refs = configured.map_or(&empty, |c| &c.refs);
         if let Some(after_unknown) = unknowns.get(p.address.as_str()) {
-            overlay_unknown(&mut values, after_unknown, "", refs, 0);
+            overlay_unknown(
+                &mut values,
+                after_unknown,
+                "",
+                refs,
+                configured.map(|c| &c.paths),
+                0,
+            );
         }
         let tf = Tf {
             values: &values,
@@ -323,10 +334,30 @@ fn resolve_references(value: &mut Value, from: &str, instances: &Instances) {
     }
 }
 
-fn collect_references(
+/// What a resource's configuration sets: the resources its attributes
+/// refer to, and every attribute and block path it gives an expression
+/// (`true` for a whole-value expression, `false` for a block).
+#[derive(Debug, Default)]
+struct Configured {
+    refs: HashMap<String, String>,
+    paths: HashMap<String, bool>,
+}
+
+impl Configured {
+    fn sets(paths: &HashMap<String, bool>, path: &str) -> bool {
+        if paths.contains_key(path) {
+            return true;
+        }
+        // An ancestor assigned as a whole (`metadata_options = var.x`).
+        path.match_indices('.')
+            .any(|(i, _)| paths.get(&path[..i]) == Some(&true))
+    }
+}
+
+fn collect_configuration(
     module: &Node,
     prefix: &str,
-    out: &mut HashMap<String, HashMap<String, String>>,
+    out: &mut HashMap<String, Configured>,
     depth: usize,
 ) {
     if depth > MAX_MODULE_DEPTH {
@@ -336,31 +367,31 @@ fn collect_references(
         let Some(address) = resource.get("address").and_then(Node::as_str) else {
             continue;
         };
-        let mut refs = HashMap::new();
+        let mut configured = Configured::default();
         if let Some(expressions) = resource.get("expressions") {
-            expression_refs(expressions, "", prefix, &mut refs, 0);
+            expression_refs(expressions, "", prefix, &mut configured, 0);
         }
-        out.insert(format!("{prefix}{address}"), refs);
+        out.insert(format!("{prefix}{address}"), configured);
     }
     for (name, call) in module.get("module_calls").map_or(&[][..], Node::entries) {
         if let Some(child) = call.get("module") {
-            collect_references(child, &format!("{prefix}module.{name}."), out, depth + 1);
+            collect_configuration(child, &format!("{prefix}module.{name}."), out, depth + 1);
         }
     }
 }
 
-fn expression_refs(
-    node: &Node,
-    path: &str,
-    module: &str,
-    out: &mut HashMap<String, String>,
-    depth: usize,
-) {
+fn expression_refs(node: &Node, path: &str, module: &str, out: &mut Configured, depth: usize) {
     if depth > 16 {
         return;
     }
     match &node.value {
         NodeValue::Map(entries) => {
+            let expression =
+                node.get("references").is_some() || node.get("constant_value").is_some();
+            if !path.is_empty() {
+                let whole = out.paths.entry(path.to_owned()).or_insert(false);
+                *whole |= expression;
+            }
             if let Some(references) = node.get("references") {
                 if let Some(target) = references
                     .items()
@@ -368,8 +399,10 @@ fn expression_refs(
                     .filter_map(Node::as_str)
                     .find_map(|r| reference_target(r, module))
                 {
-                    out.insert(path.to_owned(), target);
+                    out.refs.insert(path.to_owned(), target);
                 }
+            }
+            if expression {
                 return;
             }
             for (key, value) in entries {
@@ -405,18 +438,25 @@ fn plain(node: &Node) -> Value {
 }
 
 /// Marks every attribute `after_unknown` flags as unknown, keeping the
-/// reference the configuration gives for it.
+/// reference the configuration gives for it. An attribute the configuration
+/// does not set (`configured`, when the plan has the resource's
+/// configuration) is unset, not unknown: the provider leaves it to AWS's
+/// default, as an absent CloudFormation property does.
 fn overlay_unknown(
     value: &mut Value,
     unknown: &Node,
     path: &str,
     refs: &HashMap<String, String>,
+    configured: Option<&HashMap<String, bool>>,
     depth: usize,
 ) {
     if depth > 32 {
         return;
     }
     match &unknown.value {
+        NodeValue::Bool(true) if configured.is_some_and(|c| !Configured::sets(c, path)) => {
+            *value = Value::Null;
+        }
         NodeValue::Bool(true) => {
             *value = match refs.get(path) {
                 Some(target) => Value::reference(format!("`{path}` (known after apply)"), target),
@@ -441,7 +481,7 @@ fn overlay_unknown(
                 }
                 if let Value::Map(map) = value {
                     if let Some((_, v)) = map.iter_mut().find(|(k, _)| k == key) {
-                        overlay_unknown(v, child, &child_path, refs, depth + 1);
+                        overlay_unknown(v, child, &child_path, refs, configured, depth + 1);
                     }
                 }
             }
@@ -449,7 +489,7 @@ fn overlay_unknown(
         NodeValue::Seq(items) => {
             if let Value::List(list) = value {
                 for (v, u) in list.iter_mut().zip(items) {
-                    overlay_unknown(v, u, path, refs, depth + 1);
+                    overlay_unknown(v, u, path, refs, configured, depth + 1);
                 }
             }
         }
