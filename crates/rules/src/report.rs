@@ -5,9 +5,12 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
+use landfall_diagnostics::JsonDiagnostic;
+
 use crate::codes::RULES;
 use crate::registry::Severity;
 use crate::scan::{Finding, Report};
+use crate::view::ResourceView;
 
 /// `file:line:column: LF101 [critical] resource: message`, then the fix, and
 /// a summary line.
@@ -159,4 +162,83 @@ pub fn sarif(report: &Report) -> serde_json::Value {
             "results": results,
         }]
     })
+}
+
+/// What reading the inputs reported, one entry each: the errors (files that
+/// could not be read or checked) and a warning per file skipped as neither
+/// template nor plan. The shape of `landfall_diagnostics::render_json`.
+pub fn input_problems_json(view: &ResourceView) -> Vec<serde_json::Value> {
+    let mut out: Vec<serde_json::Value> = view
+        .diagnostics
+        .iter()
+        .map(|d| serde_json::to_value(JsonDiagnostic::new(d, &view.sources)).unwrap_or_default())
+        .collect();
+    out.extend(view.skipped.iter().map(|path| {
+        json!({
+            "severity": "warning",
+            "code": "input::skipped",
+            "message": skipped_message(path),
+            "file": path.display().to_string(),
+        })
+    }));
+    out
+}
+
+fn skipped_message(path: &std::path::Path) -> String {
+    format!(
+        "`{}` is neither a CloudFormation template nor a Terraform plan; skipped",
+        path.display()
+    )
+}
+
+/// The SARIF `invocations` of a run: whether every input was read, and a
+/// `toolExecutionNotifications` entry per input problem and skipped file, so
+/// a run that checked nothing never reads as clean.
+pub fn sarif_invocations(view: &ResourceView) -> serde_json::Value {
+    let mut notifications: Vec<serde_json::Value> = view
+        .diagnostics
+        .iter()
+        .map(|d| notification(&JsonDiagnostic::new(d, &view.sources)))
+        .collect();
+    notifications.extend(view.skipped.iter().map(|path| {
+        json!({
+            "level": "warning",
+            "descriptor": { "id": "input::skipped" },
+            "message": { "text": skipped_message(path) },
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": { "uri": path.display().to_string().replace('\\', "/") },
+                },
+            }],
+        })
+    }));
+    json!([{
+        "executionSuccessful": !view.diagnostics.iter().any(|d| d.is_error()),
+        "toolExecutionNotifications": notifications,
+    }])
+}
+
+fn notification(diagnostic: &JsonDiagnostic) -> serde_json::Value {
+    let level = match diagnostic.severity {
+        landfall_diagnostics::Severity::Error => "error",
+        landfall_diagnostics::Severity::Warning => "warning",
+    };
+    let mut text = diagnostic.message.clone();
+    if let Some(help) = &diagnostic.help {
+        text.push_str("; ");
+        text.push_str(help);
+    }
+    let mut notification = json!({
+        "level": level,
+        "descriptor": { "id": diagnostic.code },
+        "message": { "text": text },
+    });
+    if let Some(file) = &diagnostic.file {
+        let mut location = json!({ "artifactLocation": { "uri": file.replace('\\', "/") } });
+        if let (Some(line), Some(column)) = (diagnostic.line, diagnostic.column) {
+            location["region"] = json!({ "startLine": line.max(1), "startColumn": column.max(1) });
+        }
+        notification["locations"] = json!([{ "physicalLocation": location }]);
+    }
+    notification
 }

@@ -130,3 +130,79 @@ fn an_inverted_port_range_is_an_input_error_where_it_is_written() {
         .message
         .contains("`from_port` 23 is above `to_port` 21"));
 }
+
+/// `terraform show -json` without a plan file, and a state file itself: what
+/// exists, not what a change creates. Read as a plan they had no resources
+/// and looked clean.
+#[test]
+fn terraform_state_is_an_input_error_not_an_empty_plan() {
+    for (name, text) in [
+        (
+            "state.json",
+            r#"{"format_version": "1.0", "terraform_version": "1.9.8", "values": {"root_module": {"resources": [
+              {"address": "aws_ebs_volume.data", "mode": "managed", "type": "aws_ebs_volume", "name": "data",
+               "values": {"encrypted": false}}]}}}"#,
+        ),
+        (
+            "terraform.tfstate.json",
+            r#"{"version": 4, "terraform_version": "1.9.8", "serial": 3, "lineage": "5f0c", "outputs": {}, "resources": []}"#,
+        ),
+    ] {
+        let view = read(name, text);
+        assert!(view.files.is_empty(), "{name}");
+        assert_eq!(view.diagnostics.len(), 1, "{name}: {:?}", view.diagnostics);
+        let error = &view.diagnostics[0];
+        assert_eq!(error.code, "input::terraform-state");
+        assert!(error.message.contains("not a plan"), "{}", error.message);
+        assert!(error
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("terraform show -json tfplan")));
+    }
+}
+
+/// A directory with nothing to check is an error that lists what it skipped.
+#[test]
+fn a_directory_with_nothing_checkable_is_an_error() {
+    let dir = tempdir("nothing");
+    std::fs::write(dir.join("package.json"), r#"{"name": "site"}"#).unwrap();
+    std::fs::write(dir.join("values.yaml"), "replicas: 3\n").unwrap();
+    let view = ResourceView::load(std::slice::from_ref(&dir), &LoadOptions::default());
+    assert!(view.files.is_empty());
+    assert_eq!(view.skipped.len(), 2);
+    assert_eq!(view.diagnostics.len(), 1, "{:?}", view.diagnostics);
+    let error = &view.diagnostics[0];
+    assert_eq!(error.code, "input::nothing-to-check");
+    let help = error.help.as_deref().unwrap_or_default();
+    assert!(
+        help.contains("2 file(s) skipped") && help.contains("package.json"),
+        "{help}"
+    );
+    // An empty directory too.
+    let empty = tempdir("empty");
+    let view = ResourceView::load(std::slice::from_ref(&empty), &LoadOptions::default());
+    assert_eq!(view.diagnostics.len(), 1);
+    // A directory with one template among other files: skipped files are
+    // listed, and that is no error.
+    std::fs::write(
+        dir.join("volume.yaml"),
+        "Resources:\n  Data:\n    Type: AWS::EC2::Volume\n    Properties:\n      Size: 10\n",
+    )
+    .unwrap();
+    let view = ResourceView::load(std::slice::from_ref(&dir), &LoadOptions::default());
+    assert!(view.diagnostics.is_empty(), "{:?}", view.diagnostics);
+    assert_eq!(view.skipped.len(), 2);
+    let json = landfall_rules::report::input_problems_json(&view);
+    assert_eq!(json.len(), 2);
+    assert!(json.iter().all(|p| p["code"] == "input::skipped"));
+    let invocations = landfall_rules::report::sarif_invocations(&view);
+    assert_eq!(invocations[0]["executionSuccessful"], true);
+    assert_eq!(
+        invocations[0]["toolExecutionNotifications"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&empty);
+}

@@ -5,6 +5,11 @@
 //! the kind of each file is detected from its content) is read once into the
 //! resource view and checked. The spec (`--spec`, default the reference
 //! platform) supplies the allowlists, denied families and control modes.
+//! Files that are neither template nor plan are listed as skipped (on
+//! stderr, as warnings in JSON, as SARIF `toolExecutionNotifications`);
+//! Terraform state, unreadable files and a directory with nothing to check
+//! are input errors (exit 2), so a run that checked nothing never reads as
+//! clean.
 //!
 //! With no path: the platform itself, synthesized in memory (address plan,
 //! SCPs, every CloudFormation template of every layer, workloads included)
@@ -222,11 +227,23 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 ""
             };
             eprintln!("{summary}{origin} ({} ms)", elapsed.as_millis());
+            if !view.skipped.is_empty() {
+                eprintln!(
+                    "{} file(s) skipped as neither a CloudFormation template nor a Terraform plan:",
+                    view.skipped.len()
+                );
+                for path in &view.skipped {
+                    eprintln!("  {}", path.display());
+                }
+            }
         }
         CheckFormat::Json => {
             let mut json = report::json(&report);
             if let Some(list) = json.as_array_mut() {
                 list.extend(deploy_findings.iter().map(|f| deploy_json(f, &resolved)));
+                // Inputs that could not be read or were skipped: a run that
+                // checked nothing never reads as clean.
+                list.extend(report::input_problems_json(&view));
                 if let Some(more) = landfall_diagnostics::render_json(
                     &observability_diagnostics,
                     &resolved.loaded.sources,
@@ -240,6 +257,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         }
         CheckFormat::Sarif => {
             let mut sarif = report::sarif(&report);
+            sarif["runs"][0]["invocations"] = report::sarif_invocations(&view);
             if let Some(results) = sarif["runs"][0]["results"].as_array_mut() {
                 results.extend(deploy_findings.iter().map(|f| deploy_sarif(f, &resolved)));
                 results.extend(

@@ -236,8 +236,52 @@ impl ViewBuilder {
             let mut files = Vec::new();
             walk(path, &mut files, &mut self.view.diagnostics, 0);
             files.sort();
+            let (read, reported, skipped) = (
+                self.view.files.len(),
+                self.view.diagnostics.len(),
+                self.view.skipped.len(),
+            );
             for file in files {
                 self.add_file(&file, false);
+            }
+            // Nothing checked must not look like nothing wrong.
+            if self.view.files.len() == read && self.view.diagnostics.len() == reported {
+                let skipped = &self.view.skipped[skipped..];
+                let mut help = String::from(
+                    "templates have a `Resources` mapping; plans come from `terraform show -json PLANFILE`",
+                );
+                if !skipped.is_empty() {
+                    let names: Vec<String> = skipped
+                        .iter()
+                        .take(5)
+                        .map(|p| format!("`{}`", p.display()))
+                        .collect();
+                    help = format!(
+                        "{} file(s) skipped as neither: {}{}; {help}",
+                        skipped.len(),
+                        names.join(", "),
+                        if skipped.len() > names.len() {
+                            ", ..."
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                self.view.diagnostics.push(
+                    Diagnostic::error(
+                        "input::nothing-to-check",
+                        format!(
+                            "`{}` holds no CloudFormation template or Terraform plan (files ending in {})",
+                            path.display(),
+                            EXTENSIONS
+                                .iter()
+                                .map(|e| format!("`.{e}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .with_help(help),
+                );
             }
         } else {
             self.add_file(path, true);
@@ -308,6 +352,17 @@ impl ViewBuilder {
                 return looks_like_input;
             }
         };
+        if let Some(what) = terraform_state(&root) {
+            self.view.diagnostics.push(
+                Diagnostic::error(
+                    "input::terraform-state",
+                    format!("`{name}` is {what}, not a plan: it shows what exists, not what a change would create"),
+                )
+                .in_file(file)
+                .with_help("check a plan: `terraform plan -out=tfplan && terraform show -json tfplan > plan.json`"),
+            );
+            return true;
+        }
         let kind = if root.get("planned_values").is_some()
             || (root.get("format_version").is_some() && root.get("terraform_version").is_some())
         {
@@ -403,6 +458,25 @@ impl ViewBuilder {
     pub fn finish(self) -> ResourceView {
         self.view
     }
+}
+
+/// What kind of Terraform state a document is, if it is state rather than a
+/// plan: `terraform show -json` without a plan file (`values`, no
+/// `planned_values`), or a state file itself (`lineage`, `serial`).
+fn terraform_state(root: &Node) -> Option<&'static str> {
+    if root.get("planned_values").is_some() || root.get("resource_changes").is_some() {
+        return None;
+    }
+    if root.get("format_version").is_some()
+        && root.get("terraform_version").is_some()
+        && root.get("values").is_some()
+    {
+        return Some("Terraform state (`terraform show -json` without a plan file)");
+    }
+    if root.get("lineage").is_some() && root.get("serial").is_some() {
+        return Some("a Terraform state file");
+    }
+    None
 }
 
 /// Security group rules whose port range runs backwards (`FromPort` 23,
