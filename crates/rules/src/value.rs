@@ -57,11 +57,26 @@ impl Variant {
         let mut out = String::new();
         for (i, (name, value)) in self.assumptions.iter().enumerate() {
             out.push_str(if i == 0 { "when " } else { " and " });
-            let _ = write!(out, "condition `{name}` is {value}");
+            match name.strip_prefix(PARAMETER_DEFAULT) {
+                Some(parameter) if *value => {
+                    let _ = write!(out, "parameter `{parameter}` keeps its default");
+                }
+                Some(parameter) => {
+                    let _ = write!(out, "parameter `{parameter}` is given another value");
+                }
+                None => {
+                    let _ = write!(out, "condition `{name}` is {value}");
+                }
+            }
         }
         out
     }
 }
+
+/// The name of the choice "parameter `X` keeps its default" in
+/// [`Value::Choice`]: a prefix no CloudFormation condition name can have
+/// (they are alphanumeric), then the parameter's name.
+pub const PARAMETER_DEFAULT: &str = "parameter-default:";
 
 /// Most conditions expanded per resource (2^n variants); further choices are
 /// read as unknown.

@@ -155,6 +155,7 @@ fn environment_flag_overrides_what_templates_say() {
         &[path],
         &LoadOptions {
             environment: Some("prod".to_owned()),
+            ..LoadOptions::default()
         },
     );
     let report = check(&view, &settings());

@@ -47,6 +47,82 @@ pub struct CheckArgs {
     /// Colour diagnostics: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Pin a CloudFormation parameter for every template (repeatable). A
+    /// parameter not pinned is undecided: its default is one possible value,
+    /// so conditions over it are checked both ways.
+    #[arg(long = "parameter", value_name = "KEY=VALUE", value_parser = parse_parameter)]
+    pub parameters: Vec<(String, String)>,
+    /// Pin parameters from a file as CloudFormation takes it: a JSON list of
+    /// `{"ParameterKey": ..., "ParameterValue": ...}` (`--parameters
+    /// file://...`), or an object of names to values, alone or under
+    /// `Parameters` (a CodePipeline template configuration file).
+    #[arg(long, value_name = "FILE")]
+    pub parameter_file: Option<PathBuf>,
+}
+
+/// `KEY=VALUE` of `--parameter`.
+fn parse_parameter(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!(
+            "`{text}` is not KEY=VALUE; write the parameter's name, `=`, and its value, e.g. `NumberOfAZs=3`"
+        )),
+    }
+}
+
+/// The parameters of a parameter file, or what is wrong with it (located).
+fn read_parameter_file(path: &std::path::Path) -> Result<Vec<(String, String)>, String> {
+    let name = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read parameter file `{name}`: {e}"))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{name}:{}:{}: invalid JSON in the parameter file: {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let scalar = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let expected = "expected a list of `{\"ParameterKey\": ..., \"ParameterValue\": ...}` or an object of names to values (optionally under `Parameters`)";
+    match &json {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                match (
+                    item.get("ParameterKey").and_then(serde_json::Value::as_str),
+                    item.get("ParameterValue").and_then(scalar),
+                ) {
+                    (Some(key), Some(value)) => Ok((key.to_owned(), value)),
+                    _ => Err(format!(
+                        "{name}: entry {} has no string `ParameterKey` and `ParameterValue`; {expected}",
+                        i + 1
+                    )),
+                }
+            })
+            .collect(),
+        serde_json::Value::Object(map) => {
+            let map = match map.get("Parameters") {
+                Some(serde_json::Value::Object(inner)) => inner,
+                _ => map,
+            };
+            map.iter()
+                .map(|(key, value)| {
+                    scalar(value).map(|v| (key.clone(), v)).ok_or_else(|| {
+                        format!("{name}: the value of `{key}` is not a string, number or boolean; {expected}")
+                    })
+                })
+                .collect()
+        }
+        _ => Err(format!("{name}: {expected}")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,8 +177,21 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let started = Instant::now();
+    let mut parameters = std::collections::BTreeMap::new();
+    if let Some(file) = &args.parameter_file {
+        match read_parameter_file(file) {
+            Ok(pinned) => parameters.extend(pinned),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    // Flags after the file: `--parameter` overrides what the file says.
+    parameters.extend(args.parameters.iter().cloned());
     let options = LoadOptions {
         environment: args.environment.clone(),
+        parameters,
     };
     let mut deploy_findings = Vec::new();
     let mut observability_diagnostics = Vec::new();

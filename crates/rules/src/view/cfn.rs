@@ -17,7 +17,7 @@ use super::{
     Resource,
 };
 use crate::tree::{format_number, Node, NodeValue};
-use crate::value::Value;
+use crate::value::{Value, PARAMETER_DEFAULT};
 
 /// Deepest intrinsic nesting resolved (conditions referring to conditions,
 /// mappings inside `Sub`, ...).
@@ -25,6 +25,8 @@ const MAX_RESOLVE_DEPTH: usize = 64;
 
 struct Template<'a> {
     parameters: HashMap<&'a str, Param<'a>>,
+    /// Values pinned with `--parameter`; every other parameter is undecided.
+    pinned: &'a std::collections::BTreeMap<String, String>,
     conditions: HashMap<&'a str, &'a Node>,
     mappings: Option<&'a Node>,
     resources: Vec<&'a str>,
@@ -67,6 +69,7 @@ pub(super) fn read(
 
     let mut template = Template {
         parameters,
+        pinned: &options.parameters,
         conditions,
         mappings: root.get("Mappings"),
         resources: resources_node
@@ -248,18 +251,27 @@ impl Template<'_> {
             _ => {}
         }
         if let Some(param) = self.parameters.get(name) {
+            let as_list = |value: Value| match (&value, param.list) {
+                (Value::String(s), true) => Value::List(
+                    s.split(',')
+                        .map(|p| Value::String(p.trim().to_owned()))
+                        .collect(),
+                ),
+                _ => value,
+            };
+            if let Some(pinned) = self.pinned.get(name) {
+                return as_list(Value::String(pinned.clone()));
+            }
+            // A default is one value the stack may be deployed with, not the
+            // value: both it and any other are possible.
             return match param.default {
-                Some(default) => {
-                    let value = self.resolve(default, depth + 1);
-                    match (&value, param.list) {
-                        (Value::String(s), true) => Value::List(
-                            s.split(',')
-                                .map(|p| Value::String(p.trim().to_owned()))
-                                .collect(),
-                        ),
-                        _ => value,
-                    }
-                }
+                Some(default) => Value::Choice {
+                    condition: format!("{PARAMETER_DEFAULT}{name}"),
+                    when_true: Box::new(as_list(self.resolve(default, depth + 1))),
+                    when_false: Box::new(Value::unknown(format!(
+                        "parameter `{name}` (not pinned with `--parameter`)"
+                    ))),
+                },
                 None => Value::unknown(format!("parameter `{name}` (no default)")),
             };
         }
@@ -531,7 +543,18 @@ mod tests {
     use crate::view::{LoadOptions, ViewBuilder};
 
     fn view(text: &str) -> crate::view::ResourceView {
-        let mut builder = ViewBuilder::new(LoadOptions::default());
+        view_with(text, &[])
+    }
+
+    fn view_with(text: &str, pinned: &[(&str, &str)]) -> crate::view::ResourceView {
+        let options = LoadOptions {
+            parameters: pinned
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..LoadOptions::default()
+        };
+        let mut builder = ViewBuilder::new(options);
         assert!(builder.add_text("t.yaml", text));
         builder.finish()
     }
@@ -559,17 +582,27 @@ mod tests {
         );
         let props = v.resources[0].properties();
         assert!(props.get("BucketName").unwrap().is_unknown());
-        assert_eq!(
-            props.get("Other").and_then(|v| v.as_str()),
-            Some("logs-dev")
-        );
+        // `Env` is not pinned: its default is not what gets deployed.
+        assert!(props.get("Other").unwrap().is_unknown());
         assert_eq!(v.resources[0].environment.as_deref(), Some("dev"));
+        let v = view_with(
+            "Parameters:\n  Env:\n    Type: String\n    Default: dev\nResources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      Other: !Sub 'logs-${Env}'\n",
+            &[("Env", "prod")],
+        );
+        assert_eq!(
+            v.resources[0]
+                .properties()
+                .get("Other")
+                .and_then(|v| v.as_str()),
+            Some("logs-prod")
+        );
     }
 
     #[test]
     fn decidable_conditions_pick_a_branch_and_others_keep_both() {
-        let v = view(
+        let v = view_with(
             "Parameters:\n  Env:\n    Type: String\n    Default: prod\n  Flag:\n    Type: String\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n  FlagOn: !Equals [!Ref Flag, 'on']\nResources:\n  V:\n    Type: AWS::EC2::Volume\n    Properties:\n      Encrypted: !If [IsProd, true, false]\n      Iops: !If [FlagOn, 3000, !Ref AWS::NoValue]\n",
+            &[("Env", "prod")],
         );
         let r = &v.resources[0];
         assert_eq!(r.variants.len(), 2);
@@ -595,6 +628,40 @@ mod tests {
         );
         assert_eq!(props.get("ImageId").and_then(|v| v.as_str()), Some("b"));
         assert_eq!(props.get("KeyName").and_then(|v| v.as_str()), Some("k-1"));
+    }
+
+    /// A resource that exists only for a non-default parameter value (a NAT
+    /// instance for the third availability zone, `NumberOfAZs` defaulting to
+    /// 2) is checked unless the parameter is pinned to a value that rules it
+    /// out; a value read from a default says so.
+    #[test]
+    fn parameter_defaults_do_not_decide_conditions() {
+        let template = "Parameters:\n  NumberOfAZs:\n    Type: Number\n    Default: 2\n    AllowedValues: [2, 3, 4]\n  Encrypt:\n    Type: String\n    Default: 'false'\nConditions:\n  Has3AZs: !Or [!Equals [!Ref NumberOfAZs, 3], !Equals [!Ref NumberOfAZs, 4]]\nResources:\n  NatInstance3:\n    Type: AWS::EC2::Instance\n    Condition: Has3AZs\n    Properties:\n      InstanceType: t3.micro\n  V:\n    Type: AWS::EC2::Volume\n    Properties:\n      Encrypted: !Ref Encrypt\n";
+        let v = view(template);
+        assert_eq!(v.resources.len(), 2);
+        assert_eq!(v.resources[0].id, "NatInstance3");
+        assert_eq!(
+            v.resources[0].variants[0].describe(),
+            "when condition `Has3AZs` is true"
+        );
+        let volume = &v.resources[1];
+        assert_eq!(volume.variants.len(), 2);
+        assert_eq!(
+            volume.variants[0].describe(),
+            "when parameter `Encrypt` keeps its default"
+        );
+        assert!(volume.variants[1]
+            .value
+            .get("Encrypted")
+            .unwrap()
+            .is_unknown());
+        // Pinned: decided.
+        let v = view_with(template, &[("NumberOfAZs", "2"), ("Encrypt", "true")]);
+        assert_eq!(v.resources.len(), 1);
+        assert_eq!(v.resources[0].variants.len(), 1);
+        let v = view_with(template, &[("NumberOfAZs", "3")]);
+        assert_eq!(v.resources.len(), 2);
+        assert!(v.resources[0].variants[0].assumptions.is_empty());
     }
 
     #[test]

@@ -138,6 +138,10 @@ pub struct AccountInfo {
 pub struct LoadOptions {
     /// Environment of every input (`--environment`); overrides what templates say.
     pub environment: Option<String>,
+    /// CloudFormation parameter values pinned for every template
+    /// (`--parameter KEY=VALUE`). A parameter not pinned is undecided: its
+    /// default is one possible value, not the deployed one.
+    pub parameters: std::collections::BTreeMap<String, String>,
 }
 
 /// Every resource of a run, with the files they came from.
