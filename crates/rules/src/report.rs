@@ -98,29 +98,45 @@ fn sarif_level(severity: Severity) -> &'static str {
     }
 }
 
+/// GitHub code scanning's `security-severity`: a CVSS-like score whose band
+/// (9.0+ critical, 7.0–8.9 high, 4.0–6.9 medium, below low) it shows.
+/// https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning#reportingdescriptor-object
+pub fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+/// The SARIF `reportingDescriptor` of a rule by code (`check` and `audit`
+/// describe rules the same way).
+pub fn sarif_rule(code: &str) -> Option<serde_json::Value> {
+    let r = RULES.iter().find(|r| r.code == code)?;
+    let meta = r.rule.meta();
+    Some(json!({
+        "id": r.code,
+        "name": meta.name,
+        "shortDescription": { "text": meta.summary },
+        "fullDescription": { "text": meta.summary },
+        "help": { "text": meta.fix, "markdown": meta.docs },
+        "helpUri": format!("https://github.com/landfall-dev/landfall/blob/main/docs/rules.md#{}", r.code.to_ascii_lowercase()),
+        "defaultConfiguration": { "level": sarif_level(meta.severity) },
+        "properties": {
+            "family": meta.family,
+            "awsConfigRules": meta.config_rules,
+            "checkov": meta.checkov,
+            "security-severity": security_severity(meta.severity),
+            "tags": ["security"],
+        },
+    }))
+}
+
 /// SARIF 2.1.0: every rule in `tool.driver.rules`, one result per finding
 /// with its location; suppressed findings carry an accepted suppression.
 pub fn sarif(report: &Report) -> serde_json::Value {
-    let rules: Vec<serde_json::Value> = RULES
-        .iter()
-        .map(|r| {
-            let meta = r.rule.meta();
-            json!({
-                "id": r.code,
-                "name": meta.name,
-                "shortDescription": { "text": meta.summary },
-                "fullDescription": { "text": meta.summary },
-                "help": { "text": meta.fix, "markdown": meta.docs },
-                "helpUri": format!("https://github.com/landfall-dev/landfall/blob/main/docs/rules.md#{}", r.code.to_ascii_lowercase()),
-                "defaultConfiguration": { "level": sarif_level(meta.severity) },
-                "properties": {
-                    "family": meta.family,
-                    "awsConfigRules": meta.config_rules,
-                    "checkov": meta.checkov,
-                },
-            })
-        })
-        .collect();
+    let rules: Vec<serde_json::Value> = RULES.iter().filter_map(|r| sarif_rule(r.code)).collect();
     let index_of = |code: &str| RULES.iter().position(|r| r.code == code).unwrap_or(0);
     let results: Vec<serde_json::Value> = report
         .findings
@@ -138,7 +154,11 @@ pub fn sarif(report: &Report) -> serde_json::Value {
                     },
                     "logicalLocations": [{ "name": f.resource, "kind": "resource" }],
                 }],
-                "properties": { "severity": f.severity.name(), "fix": f.fix },
+                "properties": {
+                    "severity": f.severity.name(),
+                    "security-severity": security_severity(f.severity),
+                    "fix": f.fix,
+                },
             });
             if let Some(reason) = &f.suppressed {
                 result["suppressions"] =

@@ -32,7 +32,25 @@ struct Template<'a> {
     resources: Vec<&'a str>,
     region: Option<String>,
     condition_cache: std::cell::RefCell<HashMap<String, Option<bool>>>,
+    file: FileId,
+    /// A `Transform` adds resources (SAM) or names (`Fn::ForEach`) the
+    /// template does not declare: references are not checked.
+    transformed: bool,
+    /// References to nothing, reported once each.
+    problems: std::cell::RefCell<Vec<Diagnostic>>,
 }
+
+/// Pseudo parameters CloudFormation defines.
+const PSEUDO_PARAMETERS: &[&str] = &[
+    "AWS::AccountId",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackId",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+];
 
 struct Param<'a> {
     default: Option<&'a Node>,
@@ -77,6 +95,9 @@ pub(super) fn read(
             .unwrap_or_default(),
         region: None,
         condition_cache: Default::default(),
+        file,
+        transformed: root.get("Transform").is_some(),
+        problems: Default::default(),
     };
 
     // Environment: the flag, then template metadata, then a parameter default.
@@ -175,6 +196,7 @@ pub(super) fn read(
             raw,
         });
     }
+    diagnostics.extend(template.problems.take());
 }
 
 fn scalar_text(value: &Value) -> Option<String> {
@@ -285,7 +307,10 @@ impl Template<'_> {
         let args = arg.items();
         match key {
             "Ref" => match arg.as_str() {
-                Some(name) => self.reference(name, depth),
+                Some(name) => {
+                    self.check_reference(name, arg.span, "!Ref");
+                    self.reference(name, depth)
+                }
                 None => Value::unknown("!Ref with a non-string argument"),
             },
             "Fn::GetAtt" => {
@@ -439,7 +464,10 @@ impl Template<'_> {
                     Some((target, _)) if !name.starts_with("AWS::") => {
                         Value::reference(format!("!GetAtt `{name}`"), target)
                     }
-                    _ => self.reference(name, depth),
+                    _ => {
+                        self.check_reference(name, arg.span, "!Sub");
+                        self.reference(name, depth)
+                    }
                 },
             };
             match scalar_text(&value) {
@@ -462,6 +490,47 @@ impl Template<'_> {
                 None => Value::unknown(why),
             }
         }
+    }
+
+    /// Reports a `Ref` (or `${Name}` in `Fn::Sub`) to nothing: CloudFormation
+    /// refuses such a template ("unresolved resource dependencies").
+    fn check_reference(&self, name: &str, span: landfall_diagnostics::Span, how: &str) {
+        if self.transformed
+            || self.parameters.contains_key(name)
+            || self.resources.contains(&name)
+            || PSEUDO_PARAMETERS.contains(&name)
+        {
+            return;
+        }
+        let mut problems = self.problems.borrow_mut();
+        if problems.iter().any(|d| d.primary_span() == Some(span)) {
+            return;
+        }
+        let diagnostic = if name.trim().is_empty() {
+            Diagnostic::error(
+                "input::empty-reference",
+                format!("`{how}` with an empty name refers to nothing"),
+            )
+            .with_label(span, "empty")
+            .with_help("name a parameter, a resource or a pseudo parameter such as `AWS::Region`")
+        } else {
+            let candidates = self
+                .parameters
+                .keys()
+                .copied()
+                .chain(self.resources.iter().copied())
+                .chain(PSEUDO_PARAMETERS.iter().copied());
+            Diagnostic::error(
+                "input::undefined-reference",
+                format!("`{how}` refers to `{name}`, which is no parameter, resource or pseudo parameter of this template"),
+            )
+            .with_label(span, "undefined")
+            .with_help(format!(
+                "{}; CloudFormation refuses a template with unresolved references",
+                landfall_diagnostics::did_you_mean(name, candidates)
+            ))
+        };
+        problems.push(diagnostic);
     }
 
     /// The value of a named condition, when the template decides it.
