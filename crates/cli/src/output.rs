@@ -56,12 +56,24 @@ pub fn load(args: &SpecArgs) -> anyhow::Result<Resolved> {
     }
 }
 
-fn use_color(choice: ColorChoice) -> bool {
+/// Whether to colour what goes to stderr.
+pub fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
             std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+        }
+    }
+}
+
+/// Whether to colour what goes to stdout (findings).
+pub fn use_color_on_stdout(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
         }
     }
 }

@@ -524,6 +524,84 @@ fn check_never_passes_a_run_that_checked_nothing() {
         .any(|n| n["level"] == "warning" && n["descriptor"]["id"] == "input::skipped"));
 }
 
+/// A resource that exists only for a non-default parameter value is
+/// checked unless a pinned value rules it out; pins come from flags or a
+/// parameter file as CloudFormation takes it.
+#[test]
+fn check_pins_parameters_from_flags_and_files() {
+    let dir = tempdir("check-parameters");
+    let template = dir.join("nat.yaml");
+    std::fs::write(
+        &template,
+        "Parameters:\n  NumberOfAZs:\n    Type: Number\n    Default: 2\nConditions:\n  Has3AZs: !Not [!Equals [!Ref NumberOfAZs, 2]]\nResources:\n  Nat3:\n    Type: AWS::EC2::Volume\n    Condition: Has3AZs\n    Properties:\n      Size: 8\n      AvailabilityZone: eu-central-1c\n",
+    )
+    .unwrap();
+    let path = template.to_str().unwrap();
+    let undecided = landfall(&["check", path, "--format", "json"]);
+    assert_eq!(undecided.status.code(), Some(1), "{}", stderr(&undecided));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&undecided)).unwrap();
+    assert!(json[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("when condition `Has3AZs` is true"));
+    let pinned = landfall(&["check", path, "--parameter", "NumberOfAZs=2"]);
+    assert_eq!(pinned.status.code(), Some(0), "{}", stderr(&pinned));
+    let file = dir.join("params.json");
+    std::fs::write(
+        &file,
+        r#"[{"ParameterKey": "NumberOfAZs", "ParameterValue": "2"}]"#,
+    )
+    .unwrap();
+    let from_file = landfall(&["check", path, "--parameter-file", file.to_str().unwrap()]);
+    assert_eq!(from_file.status.code(), Some(0), "{}", stderr(&from_file));
+    // The flag wins over the file.
+    let both = landfall(&[
+        "check",
+        path,
+        "--parameter-file",
+        file.to_str().unwrap(),
+        "--parameter",
+        "NumberOfAZs=3",
+    ]);
+    assert_eq!(both.status.code(), Some(1), "{}", stderr(&both));
+    // Malformed: said where and what is right.
+    let bad = landfall(&["check", path, "--parameter", "NumberOfAZs"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("is not KEY=VALUE"),
+        "{}",
+        stderr(&bad)
+    );
+    std::fs::write(
+        &file,
+        "[{\"ParameterKey\": \"NumberOfAZs\",\n  \"ParameterValue\": 2,,}]",
+    )
+    .unwrap();
+    let bad = landfall(&["check", path, "--parameter-file", file.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("params.json:2:"), "{}", stderr(&bad));
+}
+
+/// Findings are coloured when asked (and on a terminal by default).
+#[test]
+fn check_colours_findings_on_request() {
+    let dir = tempdir("check-colour");
+    std::fs::write(
+        dir.join("volume.yaml"),
+        "Resources:\n  Data:\n    Type: AWS::EC2::Volume\n    Properties:\n      Size: 10\n      AvailabilityZone: eu-central-1a\n",
+    )
+    .unwrap();
+    let coloured = landfall(&["check", dir.to_str().unwrap(), "--color", "always"]);
+    assert!(
+        stdout(&coloured).contains("\x1b[1;31mLF101\x1b[0m"),
+        "{}",
+        stdout(&coloured)
+    );
+    let plain = landfall(&["check", dir.to_str().unwrap(), "--color", "never"]);
+    assert!(!stdout(&plain).contains('\x1b'), "{}", stdout(&plain));
+    assert!(stdout(&plain).contains("LF101 [critical]"));
+}
+
 #[test]
 fn net_plans_the_reference_with_its_committed_lockfile() {
     let output = landfall(&["net", "--format", "json"]);

@@ -15,21 +15,39 @@ use crate::view::ResourceView;
 /// `file:line:column: LF101 [critical] resource: message`, then the fix, and
 /// a summary line.
 pub fn text(report: &Report) -> String {
+    text_styled(report, false)
+}
+
+/// [`text`], with ANSI colours when `color` is set: the location in bold,
+/// the severity in its colour (critical and high red, medium yellow, low
+/// cyan), the fix in green.
+pub fn text_styled(report: &Report, color: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    };
     let mut out = String::new();
     for f in report.active() {
+        let severity_color = match f.severity {
+            Severity::Critical => "1;31",
+            Severity::High => "31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+        };
         let _ = writeln!(
             out,
-            "{}:{}:{}: {} [{}] {} `{}`: {}",
-            f.file,
-            f.line,
-            f.column,
-            f.rule,
-            f.severity.name(),
+            "{}: {} {} {} `{}`: {}",
+            paint("1", &format!("{}:{}:{}", f.file, f.line, f.column)),
+            paint(severity_color, f.rule),
+            paint(severity_color, &format!("[{}]", f.severity.name())),
             f.name,
             f.resource,
             f.message
         );
-        let _ = writeln!(out, "    fix: {}", f.fix);
+        let _ = writeln!(out, "    {} {}", paint("32", "fix:"), f.fix);
     }
     let suppressed: Vec<&Finding> = report.suppressed().collect();
     if !suppressed.is_empty() {

@@ -44,7 +44,8 @@ pub struct CheckArgs {
     /// egress), overriding what templates and plans say.
     #[arg(long, value_name = "NAME")]
     pub environment: Option<String>,
-    /// Colour diagnostics: auto, always, never.
+    /// Colour findings and diagnostics: auto (when writing to a terminal and
+    /// `NO_COLOR` is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Pin a CloudFormation parameter for every template (repeatable). A
@@ -269,7 +270,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             &view.diagnostics,
             &view.sources,
             landfall_diagnostics::RenderOptions {
-                color: false,
+                color: output::use_color(args.color),
                 width: 100,
             },
         );
@@ -301,7 +302,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                     observability_diagnostics.len()
                 );
             }
-            let text = report::text(&report);
+            let text = report::text_styled(&report, output::use_color_on_stdout(args.color));
             // Findings on stdout; the closing summary and timing on stderr.
             let (body, summary) = text
                 .trim_end()
