@@ -172,6 +172,18 @@ fn finding(
 ) -> Finding {
     let location = view.sources.location(span);
     let meta = registered.rule.meta();
+    // Plans are read in CloudFormation's names; say what their authors wrote.
+    let terraform = view
+        .file_info(resource.file)
+        .is_some_and(|f| f.kind == crate::view::InputKind::TerraformPlan);
+    let (message, fix) = if terraform {
+        (
+            crate::view::terraform_text(&message),
+            Cow::Owned(crate::view::terraform_fix(meta.fix)),
+        )
+    } else {
+        (message, Cow::Borrowed(meta.fix))
+    };
     Finding {
         rule: registered.code,
         name: meta.name,
@@ -182,7 +194,7 @@ fn finding(
         line: location.line,
         column: location.column,
         message,
-        fix: Cow::Borrowed(meta.fix),
+        fix,
         suppressed: None,
     }
 }

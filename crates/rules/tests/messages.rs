@@ -96,3 +96,42 @@ fn sarif_carries_security_severity() {
         report::security_severity(findings.findings[0].severity)
     );
 }
+
+/// A plan's findings speak Terraform: the attribute names and the fix its
+/// author would write, not the CloudFormation properties they are read as.
+#[test]
+fn terraform_findings_use_terraform_names() {
+    let view = read(
+        "plan.json",
+        r#"{"format_version": "1.2", "terraform_version": "1.9.8", "planned_values": {"root_module": {"resources": [
+          {"address": "aws_ebs_volume.data", "mode": "managed", "type": "aws_ebs_volume", "name": "data",
+           "values": {"availability_zone": "eu-west-1a", "encrypted": false}},
+          {"address": "aws_instance.app", "mode": "managed", "type": "aws_instance", "name": "app",
+           "values": {"instance_type": "m7i.large", "iam_instance_profile": "ssm", "metadata_options": [{"http_tokens": "optional"}]}}
+        ]}}}"#,
+    );
+    let report = check(&view, &Settings::default());
+    let ebs = report.findings.iter().find(|f| f.rule == "LF101").unwrap();
+    assert_eq!(ebs.message, "EBS volume has `encrypted = false`");
+    assert_eq!(ebs.fix, "set `encrypted = true`");
+    let imds = report.findings.iter().find(|f| f.rule == "LF307").unwrap();
+    assert!(
+        imds.message
+            .starts_with("`metadata_options.http_tokens` is `optional`"),
+        "{}",
+        imds.message
+    );
+    assert_eq!(
+        imds.fix,
+        "set `metadata_options { http_tokens = \"required\" }`"
+    );
+    // The same rules on CloudFormation keep its names.
+    let view = read(
+        "t.yaml",
+        "Resources:\n  Data:\n    Type: AWS::EC2::Volume\n    Properties:\n      Encrypted: false\n",
+    );
+    let report = check(&view, &Settings::default());
+    let ebs = report.findings.iter().find(|f| f.rule == "LF101").unwrap();
+    assert_eq!(ebs.message, "EBS volume has `Encrypted: false`");
+    assert!(ebs.fix.starts_with("set `Encrypted: true`"));
+}

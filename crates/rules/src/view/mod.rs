@@ -15,6 +15,8 @@
 mod cfn;
 mod terraform;
 
+pub(crate) use terraform::{terraform_fix, terraform_text};
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -1342,6 +1342,125 @@ fn merge_split_resources(resources: &mut Vec<(Resource, Option<Split>)>) {
     });
 }
 
+/// CloudFormation property names in messages and fixes, and the Terraform
+/// attributes they are read from (`Encrypted` is `encrypted`).
+const TERRAFORM_NAMES: &[(&str, &str)] = &[
+    ("AccessControl", "acl"),
+    ("AtRestEncryptionEnabled", "at_rest_encryption_enabled"),
+    ("BackupRetentionPeriod", "backup_retention_period"),
+    (
+        "ClientBroker",
+        "encryption_info.encryption_in_transit.client_broker",
+    ),
+    ("DeletionProtection", "deletion_protection"),
+    ("DistributionConfig.WebACLId", "web_acl_id"),
+    ("Ebs.Encrypted", "encrypted"),
+    ("Enable", "enable"),
+    ("EnableKeyRotation", "enable_key_rotation"),
+    ("EnableLogFileValidation", "enable_log_file_validation"),
+    ("Encrypted", "encrypted"),
+    (
+        "EncryptionAtRest.DataVolumeKMSKeyId",
+        "encryption_info.encryption_at_rest_kms_key_arn",
+    ),
+    ("HttpTokens", "metadata_options.http_tokens"),
+    (
+        "ImageScanningConfiguration.ScanOnPush",
+        "image_scanning_configuration.scan_on_push",
+    ),
+    ("ImageTagMutability", "image_tag_mutability"),
+    (
+        "InCluster",
+        "encryption_info.encryption_in_transit.in_cluster",
+    ),
+    ("IsLogging", "enable_logging"),
+    ("IsMultiRegionTrail", "is_multi_region_trail"),
+    ("KMSKeyId", "kms_key_id"),
+    ("KmsKeyId", "kms_key_id"),
+    ("MetadataOptions.HttpTokens", "metadata_options.http_tokens"),
+    ("PubliclyAccessible", "publicly_accessible"),
+    ("ScanOnPush", "image_scanning_configuration.scan_on_push"),
+    ("StorageEncrypted", "storage_encrypted"),
+    ("TransitEncryptionEnabled", "transit_encryption_enabled"),
+    (
+        "VersioningConfiguration.Status",
+        "versioning_configuration.status",
+    ),
+];
+
+/// Canned ACLs by their CloudFormation names.
+const TERRAFORM_ACLS: &[(&str, &str)] = &[
+    ("AuthenticatedRead", "authenticated-read"),
+    ("PublicRead", "public-read"),
+    ("PublicReadWrite", "public-read-write"),
+];
+
+/// A message written in CloudFormation's names, in Terraform's: every
+/// backticked `Property` or `Property: value` that has a Terraform name
+/// becomes `attribute` or `attribute = value`.
+pub(crate) fn terraform_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('`') {
+        let Some(len) = rest[start + 1..].find('`') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let code = &rest[start + 1..start + 1 + len];
+        out.push('`');
+        out.push_str(&terraform_code(code));
+        out.push('`');
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn terraform_code(code: &str) -> String {
+    let name = |key: &str| {
+        TERRAFORM_NAMES
+            .iter()
+            .find(|(cfn, _)| *cfn == key)
+            .map(|(_, tf)| *tf)
+    };
+    if let Some((_, acl)) = TERRAFORM_ACLS.iter().find(|(cfn, _)| *cfn == code) {
+        return (*acl).to_owned();
+    }
+    if let Some(attribute) = name(code) {
+        return attribute.to_owned();
+    }
+    if let Some((key, value)) = code.split_once(": ") {
+        if let Some(attribute) = name(key) {
+            let literal = value == "true"
+                || value == "false"
+                || value.parse::<f64>().is_ok()
+                || value.starts_with('"');
+            return if literal {
+                format!("{attribute} = {value}")
+            } else {
+                format!("{attribute} = \"{value}\"")
+            };
+        }
+    }
+    code.to_owned()
+}
+
+/// A rule's fix for a Terraform resource: its Terraform form when it gives
+/// one (`... (Terraform: X)`), else its text in Terraform's names.
+pub(crate) fn terraform_fix(fix: &str) -> String {
+    if let Some(start) = fix.find(" (Terraform: ") {
+        let inner = &fix[start + " (Terraform: ".len()..];
+        let inner = inner.strip_suffix(')').unwrap_or(inner);
+        let verb = if inner.starts_with('`') {
+            "set"
+        } else {
+            "declare"
+        };
+        return format!("{verb} {inner}");
+    }
+    terraform_text(fix)
+}
+
 /// Terraform suppressions: tag `landfall:suppress` = `LF101: reason` (several
 /// separated by `;`).
 fn suppressions_from_tags(tags: &Value, node: &Node) -> Vec<super::Suppression> {
