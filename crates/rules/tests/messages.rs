@@ -135,3 +135,26 @@ fn terraform_findings_use_terraform_names() {
     assert_eq!(ebs.message, "EBS volume has `Encrypted: false`");
     assert!(ebs.fix.starts_with("set `Encrypted: true`"));
 }
+
+/// An AWS SAM template says what was not checked instead of passing
+/// silently: the transform creates resources the template does not declare.
+#[test]
+fn sam_resources_not_checked_are_reported() {
+    let view = read(
+        "sam.yaml",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: app.handler\n      Policies: AWSLambdaBasicExecutionRole\n  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: prod\n",
+    );
+    assert_eq!(view.diagnostics.len(), 1, "{:?}", view.diagnostics);
+    let warning = &view.diagnostics[0];
+    assert!(!warning.is_error());
+    assert_eq!(warning.code, "input::serverless-not-checked");
+    assert!(
+        warning
+            .message
+            .contains("1 checked only for their IAM `Policies`")
+            && warning.message.contains("`Api` (AWS::Serverless::Api)"),
+        "{}",
+        warning.message
+    );
+    assert!(check(&view, &Settings::default()).findings.is_empty());
+}

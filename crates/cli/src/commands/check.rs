@@ -359,7 +359,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             output::print_stdout(&serde_json::to_string_pretty(&sarif)?)?
         }
     }
-    if !view.diagnostics.is_empty() {
+    // Warnings (what was not checked) are shown, not failed on.
+    if view.diagnostics.iter().any(|d| d.is_error()) {
         return Ok(ExitCode::from(2));
     }
     // Deploy-time findings are what AWS would refuse: they always fail,

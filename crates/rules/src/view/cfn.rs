@@ -197,6 +197,60 @@ pub(super) fn read(
         });
     }
     diagnostics.extend(template.problems.take());
+    serverless_coverage(file, resources_node, diagnostics);
+}
+
+/// SAM types whose IAM policies the rules check; every other
+/// `AWS::Serverless::*` resource is not checked.
+const SERVERLESS_CHECKED: &[&str] = &["AWS::Serverless::Function", "AWS::Serverless::StateMachine"];
+
+/// Says what of an AWS SAM template was not checked: the transform creates
+/// resources (roles, APIs, tables, permissions) the template does not
+/// declare, so a SAM template that looks clean may not be.
+fn serverless_coverage(file: FileId, resources: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let serverless: Vec<(&str, &Node)> = resources
+        .entries()
+        .iter()
+        .filter_map(|(id, node)| {
+            let ty = node.get("Type").and_then(Node::as_str)?;
+            ty.starts_with("AWS::Serverless::")
+                .then_some((id.as_str(), node))
+        })
+        .collect();
+    let Some((_, first)) = serverless.first() else {
+        return;
+    };
+    let mut unchecked: Vec<String> = serverless
+        .iter()
+        .filter_map(|(id, node)| {
+            let ty = node.get("Type").and_then(Node::as_str)?;
+            (!SERVERLESS_CHECKED.contains(&ty)).then(|| format!("`{id}` ({ty})"))
+        })
+        .collect();
+    let checked = serverless.len() - unchecked.len();
+    let mut message = format!(
+        "{} AWS SAM resource(s): {checked} checked only for their IAM `Policies`",
+        serverless.len()
+    );
+    if !unchecked.is_empty() {
+        let more = unchecked.len().saturating_sub(8);
+        unchecked.truncate(8);
+        message.push_str(&format!(
+            ", not checked: {}{}",
+            unchecked.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    diagnostics.push(
+        Diagnostic::warning("input::serverless-not-checked", message)
+            .with_label(first.span, "AWS SAM")
+            .in_file(file)
+            .with_help("the SAM transform creates roles, APIs, tables and permissions the template does not declare; to check them, check the processed template (`aws cloudformation get-template --stack-name STACK --template-stage Processed`)"),
+    );
 }
 
 fn scalar_text(value: &Value) -> Option<String> {
