@@ -158,3 +158,44 @@ fn sam_resources_not_checked_are_reported() {
     );
     assert!(check(&view, &Settings::default()).findings.is_empty());
 }
+
+/// A Rain module is not a resource: say what to run first. A loop over
+/// values known only at deployment says its resources are not checked.
+#[test]
+fn rain_modules_and_unexpandable_loops_say_what_to_do() {
+    let view = read(
+        "rain.yaml",
+        "Resources:\n  Site:\n    Type: !Rain::Module \"./modules/site.yaml\"\n    Properties:\n      Name: docs\n",
+    );
+    assert_eq!(view.diagnostics.len(), 1, "{:?}", view.diagnostics);
+    let error = &view.diagnostics[0];
+    assert_eq!(error.code, "input::rain-module");
+    assert!(
+        error
+            .message
+            .contains("`!Rain::Module ./modules/site.yaml`"),
+        "{}",
+        error.message
+    );
+    assert!(error.help.as_deref().unwrap().contains("rain pkg"));
+
+    let view = read(
+        "loop.yaml",
+        "Transform: AWS::LanguageExtensions\nParameters:\n  Names:\n    Type: CommaDelimitedList\nResources:\n  Fn::ForEach::Buckets:\n    - Name\n    - !Ref Names\n    - \"${Name}\":\n        Type: AWS::S3::Bucket\n",
+    );
+    assert_eq!(view.diagnostics.len(), 1, "{:?}", view.diagnostics);
+    assert_eq!(view.diagnostics[0].code, "input::foreach-not-expanded");
+    assert!(!view.diagnostics[0].is_error());
+    let mut builder = ViewBuilder::new(LoadOptions {
+        parameters: [("Names".to_owned(), "a,b".to_owned())].into(),
+        ..LoadOptions::default()
+    });
+    assert!(builder.add_text(
+        "loop.yaml",
+        "Transform: AWS::LanguageExtensions\nParameters:\n  Names:\n    Type: CommaDelimitedList\nResources:\n  Fn::ForEach::Buckets:\n    - Name\n    - !Ref Names\n    - \"${Name}\":\n        Type: AWS::S3::Bucket\n",
+    ));
+    let view = builder.finish();
+    assert!(view.diagnostics.is_empty(), "{:?}", view.diagnostics);
+    let ids: Vec<&str> = view.resources.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["a", "b"]);
+}

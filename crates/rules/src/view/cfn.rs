@@ -32,7 +32,6 @@ struct Template<'a> {
     resources: Vec<&'a str>,
     region: Option<String>,
     condition_cache: std::cell::RefCell<HashMap<String, Option<bool>>>,
-    file: FileId,
     /// A `Transform` adds resources (SAM) or names (`Fn::ForEach`) the
     /// template does not declare: references are not checked.
     transformed: bool,
@@ -82,7 +81,13 @@ pub(super) fn read(
         .get("Conditions")
         .map(|c| c.entries().iter().map(|(k, v)| (k.as_str(), v)).collect())
         .unwrap_or_default();
-    let resources_node = root.get("Resources");
+    // `Fn::ForEach` (AWS::LanguageExtensions) expanded as CloudFormation
+    // does, so the resources it makes are checked like any other.
+    let expanded = root
+        .get("Resources")
+        .filter(|r| r.entries().iter().any(|(k, _)| k.starts_with(FOR_EACH)))
+        .map(|r| expand_for_each(r, root.get("Parameters"), &options.parameters, diagnostics));
+    let resources_node = expanded.as_ref().or_else(|| root.get("Resources"));
     let template_metadata = root.get("Metadata").and_then(|m| m.get("landfall"));
 
     let mut template = Template {
@@ -95,7 +100,6 @@ pub(super) fn read(
             .unwrap_or_default(),
         region: None,
         condition_cache: Default::default(),
-        file,
         transformed: root.get("Transform").is_some(),
         problems: Default::default(),
     };
@@ -145,6 +149,20 @@ pub(super) fn read(
         return;
     };
     for (logical_id, node) in resources_node.entries() {
+        if let Some(module) = node.at(["Type", "Fn::Rain::Module"]) {
+            diagnostics.push(
+                Diagnostic::error(
+                    "input::rain-module",
+                    format!(
+                        "resource `{logical_id}` is a Rain module (`!Rain::Module {}`), which only Rain can expand",
+                        module.as_str().unwrap_or("...")
+                    ),
+                )
+                .with_label(node.span, "a module, not a resource")
+                .with_help("package the template first (`rain pkg TEMPLATE > packaged.yaml`) and check the packaged template"),
+            );
+            continue;
+        }
         let Some(source_type) = node.get("Type").and_then(Node::as_str) else {
             diagnostics.push(
                 Diagnostic::error(
@@ -198,6 +216,221 @@ pub(super) fn read(
     }
     diagnostics.extend(template.problems.take());
     serverless_coverage(file, resources_node, diagnostics);
+}
+
+const FOR_EACH: &str = "Fn::ForEach::";
+/// Most copies one `Fn::ForEach` loop (and all loops of a template) makes.
+const MAX_FOR_EACH_COPIES: usize = 10_000;
+
+/// `Resources` with every `Fn::ForEach::Name: [Identifier, Collection,
+/// {OutputKey: OutputValue}]` replaced by its copies: one per item of the
+/// collection, with `${Identifier}` and `&{Identifier}` substituted in keys
+/// and strings and `{"Ref": Identifier}` replaced by the item. Loops nest.
+/// A collection known only at deployment (a parameter neither pinned nor
+/// defaulted) cannot be expanded: a warning says so.
+/// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-foreach.html
+fn expand_for_each(
+    resources: &Node,
+    parameters: Option<&Node>,
+    pinned: &std::collections::BTreeMap<String, String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Node {
+    let mut out = Vec::new();
+    let mut budget = MAX_FOR_EACH_COPIES;
+    expand_entries(
+        resources.entries(),
+        parameters,
+        pinned,
+        &[],
+        &mut out,
+        diagnostics,
+        &mut budget,
+        0,
+    );
+    Node {
+        span: resources.span,
+        value: NodeValue::Map(out),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn expand_entries(
+    entries: &[(String, Node)],
+    parameters: Option<&Node>,
+    pinned: &std::collections::BTreeMap<String, String>,
+    bindings: &[(String, String)],
+    out: &mut Vec<(String, Node)>,
+    diagnostics: &mut Vec<Diagnostic>,
+    budget: &mut usize,
+    depth: usize,
+) {
+    for (key, node) in entries {
+        let Some(name) = key.strip_prefix(FOR_EACH) else {
+            out.push((
+                substitute_text(key, bindings),
+                substitute(node, bindings, 0),
+            ));
+            continue;
+        };
+        let items = node.items();
+        let (Some(identifier), Some(collection), Some(template)) = (
+            items.first().and_then(Node::as_str),
+            items.get(1),
+            items.get(2),
+        ) else {
+            diagnostics.push(
+                Diagnostic::error(
+                    "input::malformed-foreach",
+                    format!("`Fn::ForEach::{name}` is not `[Identifier, Collection, {{OutputKey: OutputValue}}]`"),
+                )
+                .with_label(node.span, "here"),
+            );
+            continue;
+        };
+        if depth >= 5 {
+            diagnostics.push(
+                Diagnostic::error(
+                    "input::malformed-foreach",
+                    format!(
+                        "`Fn::ForEach::{name}` nests deeper than the 5 loops CloudFormation allows"
+                    ),
+                )
+                .with_label(node.span, "here"),
+            );
+            continue;
+        }
+        let Some(values) = collection_values(collection, parameters, pinned, bindings) else {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "input::foreach-not-expanded",
+                    format!("`Fn::ForEach::{name}` loops over values known only at deployment; the resources it makes are not checked"),
+                )
+                .with_label(collection.span, "the collection")
+                .with_help("pin the parameter it refers to (`--parameter NAME=a,b,c`) to check them"),
+            );
+            continue;
+        };
+        for value in values {
+            if *budget == 0 {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        "input::foreach-not-expanded",
+                        format!("`Fn::ForEach` loops make more than {MAX_FOR_EACH_COPIES} resources; the rest are not checked"),
+                    )
+                    .with_label(node.span, "here"),
+                );
+                return;
+            }
+            *budget -= 1;
+            let mut inner = bindings.to_vec();
+            inner.push((identifier.to_owned(), value));
+            expand_entries(
+                template.entries(),
+                parameters,
+                pinned,
+                &inner,
+                out,
+                diagnostics,
+                budget,
+                depth + 1,
+            );
+        }
+    }
+}
+
+/// The items a `Fn::ForEach` loops over: a literal list, or a list
+/// parameter (pinned, else its default).
+fn collection_values(
+    collection: &Node,
+    parameters: Option<&Node>,
+    pinned: &std::collections::BTreeMap<String, String>,
+    bindings: &[(String, String)],
+) -> Option<Vec<String>> {
+    let scalar = |n: &Node| match &n.value {
+        NodeValue::String(s) => Some(substitute_text(s, bindings)),
+        NodeValue::Number(x) => Some(format_number(*x)),
+        NodeValue::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    match &collection.value {
+        NodeValue::Seq(items) => items.iter().map(scalar).collect(),
+        NodeValue::Map(_) => {
+            let name = collection.get("Ref").and_then(Node::as_str)?;
+            let text = match pinned.get(name) {
+                Some(value) => value.clone(),
+                None => {
+                    let default = parameters?.get(name)?.get("Default")?;
+                    match &default.value {
+                        NodeValue::Seq(items) => {
+                            return items.iter().map(scalar).collect();
+                        }
+                        _ => scalar(default)?,
+                    }
+                }
+            };
+            Some(text.split(',').map(|p| p.trim().to_owned()).collect())
+        }
+        _ => None,
+    }
+}
+
+/// `${Id}` (and `&{Id}`, the item without its non-alphanumeric characters)
+/// replaced by each binding's value.
+fn substitute_text(text: &str, bindings: &[(String, String)]) -> String {
+    let mut out = text.to_owned();
+    for (identifier, value) in bindings {
+        out = out.replace(&format!("${{{identifier}}}"), value);
+        let alphanumeric: String = value.chars().filter(char::is_ascii_alphanumeric).collect();
+        out = out.replace(&format!("&{{{identifier}}}"), &alphanumeric);
+    }
+    out
+}
+
+fn substitute(node: &Node, bindings: &[(String, String)], depth: usize) -> Node {
+    if bindings.is_empty() || depth > MAX_RESOLVE_DEPTH {
+        return node.clone();
+    }
+    let value = match &node.value {
+        NodeValue::String(s) => NodeValue::String(substitute_text(s, bindings)),
+        NodeValue::Map(entries) => {
+            if let [(key, arg)] = entries.as_slice() {
+                if key == "Ref" {
+                    if let Some((_, value)) = bindings
+                        .iter()
+                        .rev()
+                        .find(|(id, _)| Some(id.as_str()) == arg.as_str())
+                    {
+                        return Node {
+                            span: node.span,
+                            value: NodeValue::String(value.clone()),
+                        };
+                    }
+                }
+            }
+            NodeValue::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            substitute_text(k, bindings),
+                            substitute(v, bindings, depth + 1),
+                        )
+                    })
+                    .collect(),
+            )
+        }
+        NodeValue::Seq(items) => NodeValue::Seq(
+            items
+                .iter()
+                .map(|v| substitute(v, bindings, depth + 1))
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    Node {
+        span: node.span,
+        value,
+    }
 }
 
 /// SAM types whose IAM policies the rules check; every other
