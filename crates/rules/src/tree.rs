@@ -356,34 +356,95 @@ impl JsonParser<'_> {
 
 // ------------------------------------------------------------------ YAML
 
+/// Most lines re-indented to read one document as libyaml does.
+const MAX_REINDENTED_LINES: usize = 64;
+
 /// Parses a YAML document (the first one of the stream).
+///
+/// CloudFormation reads YAML with libyaml, which accepts continuation lines
+/// of quoted and flow scalars indented less than YAML 1.2 requires
+/// (`Value: "abc` then `def"` at column 0); such a line is re-indented and
+/// the document read again, with every span still pointing into the file
+/// as written.
 pub fn parse_yaml(file_id: FileId, file: &SourceFile) -> Result<Node, Diagnostic> {
+    let mut text = std::borrow::Cow::Borrowed(file.text());
+    // Spaces inserted at the start of a line (1-based), by line.
+    let mut inserted: HashMap<usize, usize> = HashMap::new();
+    loop {
+        match parse_yaml_text(file_id, file, &text, &inserted) {
+            Ok(node) => return Ok(node),
+            Err(YamlFailure::Syntax { line, col, info }) => {
+                if info.contains("invalid indentation") && inserted.len() < MAX_REINDENTED_LINES {
+                    let repaired = if info.contains("quoted scalar") {
+                        reindent_quoted(&text, line, col)
+                    } else {
+                        reindent_continuation(&text, line)
+                            .map(|(fixed, pad)| (fixed, vec![(line, pad)]))
+                    };
+                    if let Some((fixed, pads)) = repaired {
+                        for (line, pad) in pads {
+                            *inserted.entry(line).or_default() += pad;
+                        }
+                        text = std::borrow::Cow::Owned(fixed);
+                        continue;
+                    }
+                }
+                let col = col.saturating_sub(inserted.get(&line).copied().unwrap_or(0));
+                return Err(error_at(
+                    file_id,
+                    file.offset_of(line, col),
+                    "input::yaml-syntax",
+                    format!("invalid YAML: {info}"),
+                ));
+            }
+            Err(YamlFailure::Document(diagnostic)) => return Err(diagnostic),
+        }
+    }
+}
+
+enum YamlFailure {
+    /// saphyr refused the text: where (1-based line, 0-based column of the
+    /// text read) and why.
+    Syntax {
+        line: usize,
+        col: usize,
+        info: String,
+    },
+    /// The document read but is not acceptable (too deep, duplicate key).
+    Document(Diagnostic),
+}
+
+fn parse_yaml_text(
+    file_id: FileId,
+    file: &SourceFile,
+    text: &str,
+    inserted: &HashMap<usize, usize>,
+) -> Result<Node, YamlFailure> {
     let mut builder = YamlBuilder {
         file_id,
         file,
+        inserted,
         stack: Vec::new(),
         anchors: HashMap::new(),
         document: None,
         nodes: 0,
     };
-    let mut parser = Parser::new_from_str(file.text());
+    let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         match next {
             Ok((event, span)) => {
-                builder.event(event, span)?;
+                builder.event(event, span).map_err(YamlFailure::Document)?;
                 if builder.document.is_some() && builder.stack.is_empty() {
                     break;
                 }
             }
             Err(error) => {
                 let marker = error.marker();
-                let offset = file.offset_of(marker.line(), marker.col());
-                return Err(error_at(
-                    file_id,
-                    offset,
-                    "input::yaml-syntax",
-                    format!("invalid YAML: {}", error.info()),
-                ));
+                return Err(YamlFailure::Syntax {
+                    line: marker.line(),
+                    col: marker.col(),
+                    info: error.info().to_owned(),
+                });
             }
         }
     }
@@ -391,6 +452,144 @@ pub fn parse_yaml(file_id: FileId, file: &SourceFile) -> Result<Node, Diagnostic
         span: Span::new(file_id, 0, 0),
         value: NodeValue::Null,
     }))
+}
+
+/// The text with line `line` (1-based) indented deeper than every line
+/// before it, when that line continues a quoted scalar or a flow
+/// collection (where its indentation means nothing to libyaml); the
+/// spaces inserted.
+fn reindent_continuation(text: &str, line: usize) -> Option<(String, usize)> {
+    let start = text
+        .match_indices('\n')
+        .nth(line.checked_sub(2)?)
+        .map(|(i, _)| i + 1)?;
+    if !inside_quote_or_flow(&text[..start]) {
+        return None;
+    }
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let deepest = text[..start]
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(indent)
+        .max()
+        .unwrap_or(0);
+    let current = indent(&text[start..]);
+    let pad = (deepest + 1).checked_sub(current).filter(|p| *p > 0)?;
+    let mut fixed = String::with_capacity(text.len() + pad);
+    fixed.push_str(&text[..start]);
+    fixed.extend(std::iter::repeat_n(' ', pad));
+    fixed.push_str(&text[start..]);
+    Some((fixed, pad))
+}
+
+/// The text with every continuation line of the quoted scalar that starts
+/// at (`line`, `col`) indented deeper than the lines before the scalar; the
+/// spaces inserted, by line.
+fn reindent_quoted(text: &str, line: usize, col: usize) -> Option<(String, Vec<(usize, usize)>)> {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?
+    };
+    let (offset, quote) = text[line_start..]
+        .char_indices()
+        .nth(col)
+        .map(|(i, c)| (line_start + i, c))?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    // The closing quote.
+    let mut end = None;
+    let mut chars = text[offset + 1..].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            ('"', '\\') => {
+                chars.next();
+            }
+            ('\'', '\'') if chars.peek().map(|(_, c)| *c) == Some('\'') => {
+                chars.next();
+            }
+            (q, c) if c == q => {
+                end = Some(offset + 1 + i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let end = end?;
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let target = text[..line_start]
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(indent)
+        .chain(std::iter::once(indent(&text[line_start..])))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut fixed = String::with_capacity(text.len() + 64);
+    let mut pads = Vec::new();
+    let mut copied = 0;
+    for (number, (i, _)) in text[offset..end].match_indices('\n').enumerate() {
+        let start = offset + i + 1;
+        let current = indent(&text[start..]);
+        if current < target && !text[start..end].trim_start_matches(' ').starts_with('\n') {
+            fixed.push_str(&text[copied..start]);
+            fixed.extend(std::iter::repeat_n(' ', target - current));
+            copied = start;
+            pads.push((line + number + 1, target - current));
+        }
+    }
+    if pads.is_empty() {
+        return None;
+    }
+    fixed.push_str(&text[copied..]);
+    Some((fixed, pads))
+}
+
+/// Whether the end of `text` is inside a quoted scalar or a flow
+/// collection: a rough scan of quotes (opened after a space, an indicator
+/// or a line start), brackets and comments.
+fn inside_quote_or_flow(text: &str) -> bool {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut previous = '\n';
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some('\'') if c == '\'' => {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    quote = None;
+                }
+            }
+            Some('"') if c == '\\' => {
+                chars.next();
+            }
+            Some('"') if c == '"' => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' if previous.is_whitespace() || "[{,:".contains(previous) => {
+                    quote = Some(c);
+                }
+                '#' if previous.is_whitespace() => {
+                    // A comment: to the end of the line.
+                    for c in chars.by_ref() {
+                        if c == '\n' {
+                            break;
+                        }
+                    }
+                    previous = '\n';
+                    continue;
+                }
+                '[' | '{' => depth += 1,
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        previous = c;
+    }
+    quote.is_some() || depth > 0
 }
 
 enum Frame {
@@ -413,6 +612,9 @@ enum Frame {
 struct YamlBuilder<'a> {
     file_id: FileId,
     file: &'a SourceFile,
+    /// Spaces inserted at the start of lines to read the text (see
+    /// [`parse_yaml`]); taken off columns so spans point into the file.
+    inserted: &'a HashMap<usize, usize>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     document: Option<Node>,
@@ -429,17 +631,26 @@ fn intrinsic_key(tag: &str) -> String {
 
 fn local_tag(tag: Option<&saphyr_parser::Tag>) -> Option<String> {
     let tag = tag?;
-    if tag.is_yaml_core_schema() {
+    if tag.is_yaml_core_schema() || is_non_specific(tag) {
         return None;
     }
     Some(tag.suffix.clone())
 }
 
+/// The non-specific tag `!`: "a string", never an intrinsic function.
+fn is_non_specific(tag: &saphyr_parser::Tag) -> bool {
+    (tag.handle == "!" && tag.suffix.is_empty()) || (tag.handle.is_empty() && tag.suffix == "!")
+}
+
 impl YamlBuilder<'_> {
     fn span(&self, span: YamlSpan) -> Span {
-        let start = self.file.offset_of(span.start.line(), span.start.col());
-        let end = self.file.offset_of(span.end.line(), span.end.col());
-        Span::new(self.file_id, start, end)
+        let offset = |line: usize, col: usize| {
+            let col = col.saturating_sub(self.inserted.get(&line).copied().unwrap_or(0));
+            self.file.offset_of(line, col)
+        };
+        let start = offset(span.start.line(), span.start.col());
+        let end = offset(span.end.line(), span.end.col());
+        Span::new(self.file_id, start, end.max(start))
     }
 
     fn event(&mut self, event: Event<'_>, yaml_span: YamlSpan) -> Result<(), Diagnostic> {
@@ -474,9 +685,9 @@ impl YamlBuilder<'_> {
             Event::Scalar(text, style, anchor, tag) => {
                 self.nodes += 1;
                 let tag_name = local_tag(tag.as_deref());
-                let core_str = tag
-                    .as_deref()
-                    .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
+                let core_str = tag.as_deref().is_some_and(|t| {
+                    (t.is_yaml_core_schema() && t.suffix == "str") || is_non_specific(t)
+                });
                 let value = if style == ScalarStyle::Plain && tag.is_none() {
                     plain_scalar(&text)
                 } else if core_str || tag_name.is_some() || style != ScalarStyle::Plain {
@@ -742,6 +953,51 @@ mod tests {
         assert!(yaml(&deep_yaml).is_err());
         let deep_yaml = "[".repeat(200) + &"]".repeat(200);
         assert!(yaml(&deep_yaml).is_err());
+    }
+
+    /// What libyaml (CloudFormation's reader) accepts and YAML 1.2 does not:
+    /// continuation lines of quoted and flow scalars indented less than
+    /// their key, as in templates of AWS's own collections.
+    #[test]
+    fn continuation_lines_libyaml_accepts_are_read() {
+        let text = "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: \"abc\ndef\"\n      Tags: [{Key: a, Value: b},\n{Key: c, Value: 'd\n  e'}]\n      After: here\n";
+        let mut sources = SourceSet::default();
+        let id = sources.add("t.yaml", text);
+        let node = parse_yaml(id, sources.file(id)).unwrap();
+        let props = node.at(["Resources", "B", "Properties"]).unwrap();
+        assert_eq!(
+            props.get("BucketName").and_then(Node::as_str),
+            Some("abc def")
+        );
+        assert_eq!(
+            props.at(["Tags", "1", "Value"]).and_then(Node::as_str),
+            Some("d e")
+        );
+        // Spans still point into the file as written.
+        let after = props.get("After").unwrap();
+        assert_eq!(&text[after.span.start..after.span.end], "here");
+        let c = props.at(["Tags", "1", "Key"]).unwrap();
+        assert_eq!(&text[c.span.start..c.span.end], "c");
+        // Broken YAML is still an error, located in the file.
+        let error = yaml("a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(error.code, "input::yaml-syntax");
+        let error = yaml("a:\n  b: 1\n c: 2\n").unwrap_err();
+        assert_eq!(error.code, "input::yaml-syntax");
+    }
+
+    /// `!` is YAML's non-specific tag ("a string"), not an intrinsic.
+    #[test]
+    fn the_non_specific_tag_is_a_string() {
+        let node = yaml("a: ! 123\nb: ! true\nc: !Ref X\n").unwrap();
+        assert_eq!(
+            node.get("a").unwrap().value,
+            NodeValue::String("123".into())
+        );
+        assert_eq!(
+            node.get("b").unwrap().value,
+            NodeValue::String("true".into())
+        );
+        assert_eq!(node.at(["c", "Ref"]).and_then(Node::as_str), Some("X"));
     }
 
     #[test]
