@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use landfall_diagnostics::{Diagnostic, FileId, SourceFile, Span};
-use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
+use landfall_spec::yaml::{read_events, Event, EventSink, ReadOptions, ScalarStyle, Tag};
 
 /// Deepest nesting accepted in an input file.
 pub const MAX_DEPTH: usize = 128;
@@ -356,240 +356,31 @@ impl JsonParser<'_> {
 
 // ------------------------------------------------------------------ YAML
 
-/// Most lines re-indented to read one document as libyaml does.
-const MAX_REINDENTED_LINES: usize = 64;
-
-/// Parses a YAML document (the first one of the stream).
-///
-/// CloudFormation reads YAML with libyaml, which accepts continuation lines
-/// of quoted and flow scalars indented less than YAML 1.2 requires
-/// (`Value: "abc` then `def"` at column 0); such a line is re-indented and
-/// the document read again, with every span still pointing into the file
-/// as written.
+/// Parses a YAML document (the first one of the stream) with the event
+/// reader the spec uses (`landfall_spec::yaml::read_events`), reading as
+/// CloudFormation's libyaml does: continuation lines of quoted and flow
+/// scalars indented less than YAML 1.2 requires are accepted, with every
+/// span still pointing into the file as written.
 pub fn parse_yaml(file_id: FileId, file: &SourceFile) -> Result<Node, Diagnostic> {
-    let mut text = std::borrow::Cow::Borrowed(file.text());
-    // Spaces inserted at the start of a line (1-based), by line.
-    let mut inserted: HashMap<usize, usize> = HashMap::new();
-    loop {
-        match parse_yaml_text(file_id, file, &text, &inserted) {
-            Ok(node) => return Ok(node),
-            Err(YamlFailure::Syntax { line, col, info }) => {
-                if info.contains("invalid indentation") && inserted.len() < MAX_REINDENTED_LINES {
-                    let repaired = if info.contains("quoted scalar") {
-                        reindent_quoted(&text, line, col)
-                    } else {
-                        reindent_continuation(&text, line)
-                            .map(|(fixed, pad)| (fixed, vec![(line, pad)]))
-                    };
-                    if let Some((fixed, pads)) = repaired {
-                        for (line, pad) in pads {
-                            *inserted.entry(line).or_default() += pad;
-                        }
-                        text = std::borrow::Cow::Owned(fixed);
-                        continue;
-                    }
-                }
-                let col = col.saturating_sub(inserted.get(&line).copied().unwrap_or(0));
-                return Err(error_at(
-                    file_id,
-                    file.offset_of(line, col),
-                    "input::yaml-syntax",
-                    format!("invalid YAML: {info}"),
-                ));
-            }
-            Err(YamlFailure::Document(diagnostic)) => return Err(diagnostic),
-        }
-    }
-}
-
-enum YamlFailure {
-    /// saphyr refused the text: where (1-based line, 0-based column of the
-    /// text read) and why.
-    Syntax {
-        line: usize,
-        col: usize,
-        info: String,
-    },
-    /// The document read but is not acceptable (too deep, duplicate key).
-    Document(Diagnostic),
-}
-
-fn parse_yaml_text(
-    file_id: FileId,
-    file: &SourceFile,
-    text: &str,
-    inserted: &HashMap<usize, usize>,
-) -> Result<Node, YamlFailure> {
-    let mut builder = YamlBuilder {
+    let options = ReadOptions {
+        libyaml_continuations: true,
+    };
+    let builder = read_events(file_id, file, options, || YamlBuilder {
         file_id,
-        file,
-        inserted,
         stack: Vec::new(),
         anchors: HashMap::new(),
         document: None,
         nodes: 0,
-    };
-    let mut parser = Parser::new_from_str(text);
-    while let Some(next) = parser.next_event() {
-        match next {
-            Ok((event, span)) => {
-                builder.event(event, span).map_err(YamlFailure::Document)?;
-                if builder.document.is_some() && builder.stack.is_empty() {
-                    break;
-                }
-            }
-            Err(error) => {
-                let marker = error.marker();
-                return Err(YamlFailure::Syntax {
-                    line: marker.line(),
-                    col: marker.col(),
-                    info: error.info().to_owned(),
-                });
-            }
-        }
+        failure: None,
+    })
+    .map_err(|error| error_at(file_id, error.offset, "input::yaml-syntax", error.message))?;
+    if let Some(failure) = builder.failure {
+        return Err(failure);
     }
     Ok(builder.document.unwrap_or(Node {
         span: Span::new(file_id, 0, 0),
         value: NodeValue::Null,
     }))
-}
-
-/// The text with line `line` (1-based) indented deeper than every line
-/// before it, when that line continues a quoted scalar or a flow
-/// collection (where its indentation means nothing to libyaml); the
-/// spaces inserted.
-fn reindent_continuation(text: &str, line: usize) -> Option<(String, usize)> {
-    let start = text
-        .match_indices('\n')
-        .nth(line.checked_sub(2)?)
-        .map(|(i, _)| i + 1)?;
-    if !inside_quote_or_flow(&text[..start]) {
-        return None;
-    }
-    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
-    let deepest = text[..start]
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(indent)
-        .max()
-        .unwrap_or(0);
-    let current = indent(&text[start..]);
-    let pad = (deepest + 1).checked_sub(current).filter(|p| *p > 0)?;
-    let mut fixed = String::with_capacity(text.len() + pad);
-    fixed.push_str(&text[..start]);
-    fixed.extend(std::iter::repeat_n(' ', pad));
-    fixed.push_str(&text[start..]);
-    Some((fixed, pad))
-}
-
-/// The text with every continuation line of the quoted scalar that starts
-/// at (`line`, `col`) indented deeper than the lines before the scalar; the
-/// spaces inserted, by line.
-fn reindent_quoted(text: &str, line: usize, col: usize) -> Option<(String, Vec<(usize, usize)>)> {
-    let line_start = if line <= 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?
-    };
-    let (offset, quote) = text[line_start..]
-        .char_indices()
-        .nth(col)
-        .map(|(i, c)| (line_start + i, c))?;
-    if quote != '"' && quote != '\'' {
-        return None;
-    }
-    // The closing quote.
-    let mut end = None;
-    let mut chars = text[offset + 1..].char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match (quote, c) {
-            ('"', '\\') => {
-                chars.next();
-            }
-            ('\'', '\'') if chars.peek().map(|(_, c)| *c) == Some('\'') => {
-                chars.next();
-            }
-            (q, c) if c == q => {
-                end = Some(offset + 1 + i);
-                break;
-            }
-            _ => {}
-        }
-    }
-    let end = end?;
-    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
-    let target = text[..line_start]
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(indent)
-        .chain(std::iter::once(indent(&text[line_start..])))
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let mut fixed = String::with_capacity(text.len() + 64);
-    let mut pads = Vec::new();
-    let mut copied = 0;
-    for (number, (i, _)) in text[offset..end].match_indices('\n').enumerate() {
-        let start = offset + i + 1;
-        let current = indent(&text[start..]);
-        if current < target && !text[start..end].trim_start_matches(' ').starts_with('\n') {
-            fixed.push_str(&text[copied..start]);
-            fixed.extend(std::iter::repeat_n(' ', target - current));
-            copied = start;
-            pads.push((line + number + 1, target - current));
-        }
-    }
-    if pads.is_empty() {
-        return None;
-    }
-    fixed.push_str(&text[copied..]);
-    Some((fixed, pads))
-}
-
-/// Whether the end of `text` is inside a quoted scalar or a flow
-/// collection: a rough scan of quotes (opened after a space, an indicator
-/// or a line start), brackets and comments.
-fn inside_quote_or_flow(text: &str) -> bool {
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut previous = '\n';
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match quote {
-            Some('\'') if c == '\'' => {
-                if chars.peek() == Some(&'\'') {
-                    chars.next();
-                } else {
-                    quote = None;
-                }
-            }
-            Some('"') if c == '\\' => {
-                chars.next();
-            }
-            Some('"') if c == '"' => quote = None,
-            Some(_) => {}
-            None => match c {
-                '\'' | '"' if previous.is_whitespace() || "[{,:".contains(previous) => {
-                    quote = Some(c);
-                }
-                '#' if previous.is_whitespace() => {
-                    // A comment: to the end of the line.
-                    for c in chars.by_ref() {
-                        if c == '\n' {
-                            break;
-                        }
-                    }
-                    previous = '\n';
-                    continue;
-                }
-                '[' | '{' => depth += 1,
-                ']' | '}' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
-        }
-        previous = c;
-    }
-    quote.is_some() || depth > 0
 }
 
 enum Frame {
@@ -609,16 +400,25 @@ enum Frame {
     },
 }
 
-struct YamlBuilder<'a> {
+struct YamlBuilder {
     file_id: FileId,
-    file: &'a SourceFile,
-    /// Spaces inserted at the start of lines to read the text (see
-    /// [`parse_yaml`]); taken off columns so spans point into the file.
-    inserted: &'a HashMap<usize, usize>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     document: Option<Node>,
     nodes: usize,
+    /// Why the document is not acceptable (too deep, duplicate key, ...).
+    failure: Option<Diagnostic>,
+}
+
+impl EventSink for YamlBuilder {
+    /// Stops at the first problem or when the first document is complete.
+    fn event(&mut self, event: Event<'_>, span: Span) -> bool {
+        if let Err(diagnostic) = self.handle(event, span) {
+            self.failure = Some(diagnostic);
+            return false;
+        }
+        !(self.document.is_some() && self.stack.is_empty())
+    }
 }
 
 /// The long-form key of a CloudFormation short-form tag.
@@ -629,7 +429,7 @@ fn intrinsic_key(tag: &str) -> String {
     }
 }
 
-fn local_tag(tag: Option<&saphyr_parser::Tag>) -> Option<String> {
+fn local_tag(tag: Option<&Tag>) -> Option<String> {
     let tag = tag?;
     if tag.is_yaml_core_schema() || is_non_specific(tag) {
         return None;
@@ -638,23 +438,12 @@ fn local_tag(tag: Option<&saphyr_parser::Tag>) -> Option<String> {
 }
 
 /// The non-specific tag `!`: "a string", never an intrinsic function.
-fn is_non_specific(tag: &saphyr_parser::Tag) -> bool {
+fn is_non_specific(tag: &Tag) -> bool {
     (tag.handle == "!" && tag.suffix.is_empty()) || (tag.handle.is_empty() && tag.suffix == "!")
 }
 
-impl YamlBuilder<'_> {
-    fn span(&self, span: YamlSpan) -> Span {
-        let offset = |line: usize, col: usize| {
-            let col = col.saturating_sub(self.inserted.get(&line).copied().unwrap_or(0));
-            self.file.offset_of(line, col)
-        };
-        let start = offset(span.start.line(), span.start.col());
-        let end = offset(span.end.line(), span.end.col());
-        Span::new(self.file_id, start, end.max(start))
-    }
-
-    fn event(&mut self, event: Event<'_>, yaml_span: YamlSpan) -> Result<(), Diagnostic> {
-        let span = self.span(yaml_span);
+impl YamlBuilder {
+    fn handle(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
         match event {
             Event::StreamStart
             | Event::StreamEnd
