@@ -774,6 +774,19 @@ mod tests {
         assert_eq!(error.code, "input::yaml-syntax");
     }
 
+    /// Re-reading is bounded: a file needing more re-indented lines than
+    /// allowed is an error, not a long loop.
+    #[test]
+    fn reindenting_is_bounded() {
+        let mut text = String::from("Outer:\n  Inner:\n");
+        for i in 0..500 {
+            text.push_str(&format!("    k{i}: \"a\nb\"\n"));
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(yaml(&text).unwrap_err().code, "input::yaml-syntax");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
     /// `!` is YAML's non-specific tag ("a string"), not an intrinsic.
     #[test]
     fn the_non_specific_tag_is_a_string() {

@@ -148,7 +148,9 @@ pub fn read_events<S: EventSink>(
     let mut text = std::borrow::Cow::Borrowed(file.text());
     // Spaces inserted at the start of a line (1-based), by line.
     let mut inserted: HashMap<usize, usize> = HashMap::new();
+    let mut attempts = 0;
     loop {
+        attempts += 1;
         let mut current = sink();
         let offset = |line: usize, col: usize| {
             let col = col.saturating_sub(inserted.get(&line).copied().unwrap_or(0));
@@ -178,6 +180,7 @@ pub fn read_events<S: EventSink>(
         if options.libyaml_continuations
             && info.contains("invalid indentation")
             && inserted.len() < MAX_REINDENTED_LINES
+            && attempts <= MAX_REINDENTED_LINES
         {
             let repaired = if info.contains("quoted scalar") {
                 reindent_quoted(&text, line, col)
