@@ -64,9 +64,21 @@ impl Variant {
                 Some(parameter) => {
                     let _ = write!(out, "parameter `{parameter}` is given another value");
                 }
-                None => {
-                    let _ = write!(out, "condition `{name}` is {value}");
-                }
+                None => match name.split_once(CONDITION_PARAMETERS) {
+                    Some((condition, parameters)) => {
+                        let parameters: Vec<String> =
+                            parameters.split(',').map(|p| format!("`{p}`")).collect();
+                        let plural = if parameters.len() == 1 { "" } else { "s" };
+                        let _ = write!(
+                            out,
+                            "condition `{condition}` is {value}, which depends on the unpinned parameter{plural} {}",
+                            parameters.join(", ")
+                        );
+                    }
+                    None => {
+                        let _ = write!(out, "condition `{name}` is {value}");
+                    }
+                },
             }
         }
         out
@@ -77,6 +89,11 @@ impl Variant {
 /// [`Value::Choice`]: a prefix no CloudFormation condition name can have
 /// (they are alphanumeric), then the parameter's name.
 pub const PARAMETER_DEFAULT: &str = "parameter-default:";
+
+/// Separates a condition's name from the parameters it depends on in the
+/// name of an undecided condition's choice (`Has3AZs` + `NumberOfAZs`), so
+/// a finding can say which parameter to pin.
+pub const CONDITION_PARAMETERS: char = '\u{1f}';
 
 /// Most conditions expanded per resource (2^n variants); further choices are
 /// read as unknown.

@@ -17,7 +17,7 @@ use super::{
     Resource,
 };
 use crate::tree::{format_number, Node, NodeValue};
-use crate::value::{Value, PARAMETER_DEFAULT};
+use crate::value::{Value, CONDITION_PARAMETERS, PARAMETER_DEFAULT};
 
 /// Deepest intrinsic nesting resolved (conditions referring to conditions,
 /// mappings inside `Sub`, ...).
@@ -185,10 +185,11 @@ pub(super) fn read(
             .map_or_else(Value::map, |p| template.resolve(p, 0));
         let mut variants = properties.variants();
         if let (Some(name), Some(None)) = (condition, condition_value) {
-            variants.retain(|v| !v.assumptions.contains(&(name.to_owned(), false)));
+            let name = template.condition_label(name);
+            variants.retain(|v| !v.assumptions.contains(&(name.clone(), false)));
             for v in &mut variants {
-                if !v.assumptions.iter().any(|(c, _)| c == name) {
-                    v.assumptions.insert(0, (name.to_owned(), true));
+                if !v.assumptions.iter().any(|(c, _)| *c == name) {
+                    v.assumptions.insert(0, (name.clone(), true));
                 }
             }
         }
@@ -634,7 +635,7 @@ impl Template<'_> {
                     Some(true) => self.resolve(a, depth),
                     Some(false) => self.resolve(b, depth),
                     None => Value::Choice {
-                        condition: condition.to_owned(),
+                        condition: self.condition_label(condition),
                         when_true: Box::new(self.resolve(a, depth)),
                         when_false: Box::new(self.resolve(b, depth)),
                     },
@@ -820,6 +821,67 @@ impl Template<'_> {
         problems.push(diagnostic);
     }
 
+    /// The name an undecided condition goes by in choices and findings: the
+    /// condition, and the parameters (not pinned) it depends on.
+    fn condition_label(&self, name: &str) -> String {
+        let mut parameters = Vec::new();
+        let mut seen = Vec::new();
+        self.condition_parameters(name, &mut parameters, &mut seen);
+        if parameters.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{name}{CONDITION_PARAMETERS}{}", parameters.join(","))
+        }
+    }
+
+    fn condition_parameters(&self, name: &str, out: &mut Vec<String>, seen: &mut Vec<String>) {
+        if seen.iter().any(|s| s == name) || seen.len() > MAX_RESOLVE_DEPTH {
+            return;
+        }
+        seen.push(name.to_owned());
+        if let Some(node) = self.conditions.get(name) {
+            self.node_parameters(node, out, seen, 0);
+        }
+    }
+
+    fn node_parameters(
+        &self,
+        node: &Node,
+        out: &mut Vec<String>,
+        seen: &mut Vec<String>,
+        depth: usize,
+    ) {
+        if depth > MAX_RESOLVE_DEPTH {
+            return;
+        }
+        match &node.value {
+            NodeValue::Map(entries) => {
+                for (key, value) in entries {
+                    match (key.as_str(), value.as_str()) {
+                        ("Ref", Some(parameter))
+                            if self.parameters.contains_key(parameter)
+                                && !self.pinned.contains_key(parameter) =>
+                        {
+                            if !out.iter().any(|p| p == parameter) {
+                                out.push(parameter.to_owned());
+                            }
+                        }
+                        ("Condition", Some(condition)) => {
+                            self.condition_parameters(condition, out, seen);
+                        }
+                        _ => self.node_parameters(value, out, seen, depth + 1),
+                    }
+                }
+            }
+            NodeValue::Seq(items) => {
+                for item in items {
+                    self.node_parameters(item, out, seen, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The value of a named condition, when the template decides it.
     fn condition(&self, name: &str, depth: usize) -> Option<bool> {
         if depth > MAX_RESOLVE_DEPTH {
@@ -996,9 +1058,10 @@ mod tests {
         let v = view(template);
         assert_eq!(v.resources.len(), 2);
         assert_eq!(v.resources[0].id, "NatInstance3");
+        // The finding says which parameter to pin.
         assert_eq!(
             v.resources[0].variants[0].describe(),
-            "when condition `Has3AZs` is true"
+            "when condition `Has3AZs` is true, which depends on the unpinned parameter `NumberOfAZs`"
         );
         let volume = &v.resources[1];
         assert_eq!(volume.variants.len(), 2);
