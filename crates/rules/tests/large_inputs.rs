@@ -1,9 +1,8 @@
-//! Inputs large enough to expose quadratic work: a plan as `terraform show
-//! -json` writes it (the whole document on one line) must cost about what
-//! the same plan costs pretty-printed.
+//! A plan as `terraform show -json` writes it (the whole document on one
+//! line) is located finding by finding as precisely as the pretty-printed
+//! one. How long each takes is measured in `benches/scan.rs`
+//! (`single-line plan` beside `pretty-printed plan`), not here.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
-
-use std::time::{Duration, Instant};
 
 use landfall_rules::{check, LoadOptions, Settings, ViewBuilder};
 
@@ -33,34 +32,25 @@ fn volume_plan(count: usize, pretty: bool) -> String {
     }
 }
 
-/// The fastest of three scans, and the findings' (line, column)s.
-fn time_scan(text: &str) -> (Duration, Vec<(usize, usize)>) {
-    let mut best = Duration::MAX;
-    let mut positions = Vec::new();
-    for _ in 0..3 {
-        let start = Instant::now();
-        let mut builder = ViewBuilder::new(LoadOptions::default());
-        assert!(builder.add_text("plan.json", text));
-        let view = builder.finish();
-        let report = check(&view, &Settings::default());
-        best = best.min(start.elapsed());
-        positions = report.findings.iter().map(|f| (f.line, f.column)).collect();
-    }
-    (best, positions)
+/// The findings' (line, column)s.
+fn positions(text: &str) -> Vec<(usize, usize)> {
+    let mut builder = ViewBuilder::new(LoadOptions::default());
+    assert!(builder.add_text("plan.json", text));
+    let view = builder.finish();
+    let report = check(&view, &Settings::default());
+    report.findings.iter().map(|f| (f.line, f.column)).collect()
 }
 
 #[test]
-fn a_single_line_plan_costs_about_what_the_pretty_printed_one_does() {
-    let count = 20_000;
-    let (pretty, pretty_positions) = time_scan(&volume_plan(count, true));
-    let (single, single_positions) = time_scan(&volume_plan(count, false));
+fn a_single_line_plan_locates_every_finding_at_its_own_column() {
+    let count = 2_000;
+    let pretty_positions = positions(&volume_plan(count, true));
+    let single_positions = positions(&volume_plan(count, false));
     assert_eq!(pretty_positions.len(), count);
     assert_eq!(single_positions.len(), count);
     assert!(single_positions.iter().all(|&(line, _)| line == 1));
     // Columns grow along the line: each finding has its own.
     assert!(single_positions.windows(2).all(|w| w[0].1 < w[1].1));
-    assert!(
-        single <= pretty * 2 + Duration::from_millis(500),
-        "single line {single:?}, pretty-printed {pretty:?}"
-    );
+    // Pretty-printed, each finding is on a line of its own.
+    assert!(pretty_positions.windows(2).all(|w| w[0].0 < w[1].0));
 }
