@@ -34,8 +34,9 @@ EXPLANATIONS = {
         "the account's default encryption is on, which the template cannot show (the SCP and "
         "`ebs-default-encryption-disabled` keep that default on).",
     ("CKV_AWS_3", "cloudformation/ebs.fail.yaml", "ParameterDefaultUnencrypted"):
-        "`Encrypted: !Ref EncryptVolumes` with the default `\"false\"`. Landfall resolves the parameter's default; "
-        "checkov does not read the parameter and passes the volume.",
+        "`Encrypted: !Ref EncryptVolumes` with the default `\"false\"`. A default is one value the stack may be "
+        "deployed with: Landfall reports the volume \"when parameter `EncryptVolumes` keeps its default\" "
+        "(`--parameter EncryptVolumes=true` pins it); checkov does not read the parameter and passes the volume.",
     ("CKV_AWS_3", "cloudformation/ebs.fail.yaml", "UnencryptedInOneBranch"):
         "`Encrypted: !If [UseFastDisks, true, false]` on a condition the template cannot decide. Landfall checks both "
         "branches and reports the false one with its condition; checkov passes the `Fn::If`.",
@@ -93,12 +94,9 @@ EXPLANATIONS = {
         "`aws_vpc.main`. Landfall follows the configuration's reference; checkov's graph check does not connect "
         "them in a plan and fails the VPC.",
     ("CKV2_AWS_12", "terraform/platform.fail.tfplan.json", "aws_vpc.main"):
-        "checkov requires an `aws_default_security_group` attached to every VPC; the plan's default group has "
-        "a literal `vpc_id`, which checkov's graph does not connect. Landfall checks the default security "
-        "group's rules wherever it is declared (LF506 fails it in this plan).",
-    ("CKV2_AWS_12", "terraform/platform.pass.tfplan.json", "aws_vpc.main"):
-        "As in the failing plan: the closed default security group has a literal `vpc_id`, so checkov does not "
-        "see it attached and fails the VPC; Landfall passes it.",
+        "Attribution: the VPC's `aws_default_security_group` (attached by reference) has an egress rule. checkov "
+        "fails the VPC; Landfall reports LF506 on the default security group itself, and fails a VPC only when the "
+        "plan does not manage its default group (`terraform/default-sg.fail.tfplan.json`).",
     ("CKV2_AWS_28", "terraform/platform.pass.tfplan.json", "aws_lb.public"):
         "The WAF association's `resource_arn` is known only after apply; Landfall follows the configuration's "
         "reference to `aws_lb.public`, checkov's graph check does not and fails the load balancer.",
@@ -133,6 +131,51 @@ EXPLANATIONS = {
         "CKV_AWS_20, not the write-only CKV_AWS_57.",
     ("CKV_AWS_273", "terraform/platform.fail.tfplan.json", "aws_iam_user.deployer"):
         "CKV_AWS_273 fails users that are not managed through SSO; Landfall fails every IAM user. They agree here.",
+    ("CKV_AWS_16", "cloudformation/aurora.pass.yaml", "LedgerReader"):
+        "An Aurora-engine `AWS::RDS::DBInstance` with `StorageEncrypted: false`. Aurora instances take storage "
+        "encryption from their cluster (CloudFormation documents the instance property as \"Amazon Aurora: Not "
+        "applicable\"); Landfall judges the cluster, checkov reads the instance property.",
+    ("CKV_AWS_16", "terraform/aurora.pass.tfplan.json", "aws_db_instance.ledger_reader"):
+        "As for `LedgerReader`: an `aws_db_instance` of engine `aurora-postgresql` takes storage encryption from "
+        "its cluster (`aws_rds_cluster.ledger` is encrypted); checkov reads the instance attribute.",
+    ("CKV_AWS_293", "terraform/aurora.pass.tfplan.json", "aws_db_instance.ledger_reader"):
+        "Deletion protection of an Aurora instance is the cluster's (`aws_rds_cluster.ledger` has it on); checkov "
+        "reads the instance attribute.",
+    ("CKV_AWS_133", "terraform/aurora.pass.tfplan.json", "aws_db_instance.ledger_reader"):
+        "`backup_retention_period = 0` on an Aurora-engine instance: backups are the cluster's (14 days on "
+        "`aws_rds_cluster.ledger`); checkov reads the instance attribute.",
+    ("CKV_AWS_3", "terraform/unset.fail.tfplan.json", "aws_ebs_volume.chosen"):
+        "`encrypted = var.encrypt_volumes`, a variable known only at apply. Landfall keeps it unknown and does not "
+        "guess (the SCP `LandfallDenyUnencryptedVolumes` stops an unencrypted volume at deployment); checkov fails "
+        "the unknown value.",
+    ("CKV_AWS_57", "terraform/s3-indexed.fail.tfplan.json", "module.logs.aws_s3_bucket.this[0]"):
+        "Granularity, as for PublicSite: the module's `aws_s3_bucket_acl.this[0]` sets `acl = \"public-read\"`, which "
+        "fails Landfall's read-or-write `s3-bucket-public-acl` (linked to the count-indexed bucket), not the "
+        "write-only CKV_AWS_57.",
+    ("CKV_AWS_21", "cloudformation/foreach.fail.yaml", "ExportsBucket"):
+        "Made by `Fn::ForEach` (AWS::LanguageExtensions): checkov does not expand the loop, so the copies exist only "
+        "for Landfall, which expands it as CloudFormation does.",
+    ("CKV_AWS_21", "cloudformation/foreach.fail.yaml", "LogsBucket"):
+        "Made by `Fn::ForEach` (AWS::LanguageExtensions): checkov does not expand the loop, so the copies exist only "
+        "for Landfall, which expands it as CloudFormation does.",
+    ("CKV_AWS_3", "cloudformation/foreach.fail.yaml", "dataVolume10"):
+        "Made by `Fn::ForEach` (AWS::LanguageExtensions): checkov does not expand the loop, so the copies exist only "
+        "for Landfall, which expands it as CloudFormation does.",
+    ("CKV_AWS_3", "cloudformation/foreach.fail.yaml", "dataVolume20"):
+        "Made by `Fn::ForEach` (AWS::LanguageExtensions): checkov does not expand the loop, so the copies exist only "
+        "for Landfall, which expands it as CloudFormation does.",
+    ("CKV_AWS_3", "cloudformation/foreach.fail.yaml", "webVolume10"):
+        "Made by `Fn::ForEach` (AWS::LanguageExtensions): checkov does not expand the loop, so the copies exist only "
+        "for Landfall, which expands it as CloudFormation does.",
+    ("CKV_AWS_3", "cloudformation/foreach.fail.yaml", "webVolume20"):
+        "Made by `Fn::ForEach` (AWS::LanguageExtensions): checkov does not expand the loop, so the copies exist only "
+        "for Landfall, which expands it as CloudFormation does.",
+    ("CKV_AWS_1", "cloudformation/sam.fail.yaml", "Admin"):
+        "An AWS SAM function's `Policies` (the transform turns them into its role): checkov's IAM checks read "
+        "`AWS::IAM::*` resources only.",
+    ("CKV_AWS_1", "cloudformation/sam.fail.yaml", "Inline"):
+        "An AWS SAM function's `Policies` (the transform turns them into its role): checkov's IAM checks read "
+        "`AWS::IAM::*` resources only.",
 }
 
 
@@ -176,6 +219,8 @@ def landfall_results(landfall):
     findings = json.loads(out.stdout)
     failed = defaultdict(set)  # (file, resource) -> codes
     for f in findings:
+        if "rule" not in f:
+            continue  # what reading the inputs reported (warnings, skipped files)
         failed[(f["file"].removeprefix("./"), f["resource"])].add(f["rule"])
     return failed
 

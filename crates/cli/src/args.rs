@@ -71,7 +71,7 @@ pub enum Command {
     Iam(IamCommand),
     /// Check CloudFormation templates and Terraform plans against the guardrail rules.
     #[command(
-        after_help = "Examples:\n  landfall check                            (the synthesized platform)\n  landfall check path/to/templates plan.json --environment prod\n  landfall check --format sarif > landfall.sarif"
+        after_help = "Examples:\n  landfall check                            (the synthesized platform)\n  landfall check path/to/templates plan.json --environment prod\n  landfall check --format sarif > landfall.sarif\n  landfall check vpc.yaml --parameter NumberOfAZs=3 --parameter-file prod-params.json"
     )]
     Check(crate::commands::check::CheckArgs),
     /// List the guardrail rules, or explain one (`landfall rules LF101`).

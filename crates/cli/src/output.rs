@@ -58,7 +58,8 @@ pub fn load(args: &SpecArgs) -> anyhow::Result<Resolved> {
     }
 }
 
-fn use_color(choice: ColorChoice) -> bool {
+/// Whether to colour what goes to stderr.
+pub fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -84,6 +85,17 @@ pub fn print_diagnostics(resolved: &Resolved, args: &SpecArgs) -> anyhow::Result
         return print_stdout(&serde_json::to_string_pretty(&report)?);
     }
     print_diagnostics_text(resolved, args.color)
+}
+
+/// Whether to colour what goes to stdout (findings).
+pub fn use_color_on_stdout(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+        }
+    }
 }
 
 /// Prints diagnostics for people on stderr, with a closing count.

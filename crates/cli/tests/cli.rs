@@ -561,6 +561,151 @@ fn check_reports_a_violation_with_its_location_and_exit_1() {
     );
 }
 
+/// Nothing checked must not read as clean: a directory without a template
+/// or plan, a UTF-16 plan (Windows PowerShell's `>`), Terraform state, and
+/// the files skipped on the way, in every format.
+#[test]
+fn check_never_passes_a_run_that_checked_nothing() {
+    let dir = tempdir("check-nothing");
+    std::fs::write(dir.join("package.json"), r#"{"name": "site"}"#).unwrap();
+    let output = landfall(&["check", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("holds no CloudFormation template or Terraform plan"),
+        "{err}"
+    );
+    assert!(err.contains("package.json"), "{err}");
+
+    // A plan written by PowerShell: UTF-16LE with a byte order mark.
+    let plan = r#"{"format_version": "1.2", "terraform_version": "1.9.8",
+      "planned_values": {"root_module": {"resources": [
+        {"address": "aws_ebs_volume.data", "mode": "managed", "type": "aws_ebs_volume", "name": "data",
+         "values": {"availability_zone": "eu-central-1a", "encrypted": false, "size": 20}}]}}}"#;
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(plan.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(dir.join("plan.json"), utf16).unwrap();
+    let output = landfall(&["check", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let entries = json.as_array().unwrap();
+    assert!(entries.iter().any(|f| f["rule"] == "LF101"), "{entries:#?}");
+    assert!(
+        entries.iter().any(|f| f["code"] == "input::skipped"
+            && f["file"].as_str().unwrap().ends_with("package.json")),
+        "{entries:#?}"
+    );
+    let text = landfall(&["check", dir.to_str().unwrap()]);
+    assert!(
+        stderr(&text).contains("1 file(s) skipped"),
+        "{}",
+        stderr(&text)
+    );
+
+    // Terraform state beside the plan: an input error, in SARIF too.
+    std::fs::write(
+        dir.join("state.json"),
+        r#"{"format_version": "1.0", "terraform_version": "1.9.8", "values": {"root_module": {}}}"#,
+    )
+    .unwrap();
+    let output = landfall(&["check", dir.to_str().unwrap(), "--format", "sarif"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let sarif: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let notifications = invocation["toolExecutionNotifications"].as_array().unwrap();
+    assert!(
+        notifications.iter().any(|n| n["level"] == "error"
+            && n["descriptor"]["id"] == "input::terraform-state"
+            && n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .ends_with("state.json")),
+        "{notifications:#?}"
+    );
+    assert!(notifications
+        .iter()
+        .any(|n| n["level"] == "warning" && n["descriptor"]["id"] == "input::skipped"));
+}
+
+/// A resource that exists only for a non-default parameter value is
+/// checked unless a pinned value rules it out; pins come from flags or a
+/// parameter file as CloudFormation takes it.
+#[test]
+fn check_pins_parameters_from_flags_and_files() {
+    let dir = tempdir("check-parameters");
+    let template = dir.join("nat.yaml");
+    std::fs::write(
+        &template,
+        "Parameters:\n  NumberOfAZs:\n    Type: Number\n    Default: 2\nConditions:\n  Has3AZs: !Not [!Equals [!Ref NumberOfAZs, 2]]\nResources:\n  Nat3:\n    Type: AWS::EC2::Volume\n    Condition: Has3AZs\n    Properties:\n      Size: 8\n      AvailabilityZone: eu-central-1c\n",
+    )
+    .unwrap();
+    let path = template.to_str().unwrap();
+    let undecided = landfall(&["check", path, "--format", "json"]);
+    assert_eq!(undecided.status.code(), Some(1), "{}", stderr(&undecided));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&undecided)).unwrap();
+    assert!(json[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("when condition `Has3AZs` is true"));
+    let pinned = landfall(&["check", path, "--parameter", "NumberOfAZs=2"]);
+    assert_eq!(pinned.status.code(), Some(0), "{}", stderr(&pinned));
+    let file = dir.join("params.json");
+    std::fs::write(
+        &file,
+        r#"[{"ParameterKey": "NumberOfAZs", "ParameterValue": "2"}]"#,
+    )
+    .unwrap();
+    let from_file = landfall(&["check", path, "--parameter-file", file.to_str().unwrap()]);
+    assert_eq!(from_file.status.code(), Some(0), "{}", stderr(&from_file));
+    // The flag wins over the file.
+    let both = landfall(&[
+        "check",
+        path,
+        "--parameter-file",
+        file.to_str().unwrap(),
+        "--parameter",
+        "NumberOfAZs=3",
+    ]);
+    assert_eq!(both.status.code(), Some(1), "{}", stderr(&both));
+    // Malformed: said where and what is right.
+    let bad = landfall(&["check", path, "--parameter", "NumberOfAZs"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("is not KEY=VALUE"),
+        "{}",
+        stderr(&bad)
+    );
+    std::fs::write(
+        &file,
+        "[{\"ParameterKey\": \"NumberOfAZs\",\n  \"ParameterValue\": 2,,}]",
+    )
+    .unwrap();
+    let bad = landfall(&["check", path, "--parameter-file", file.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("params.json:2:"), "{}", stderr(&bad));
+}
+
+/// Findings are coloured when asked (and on a terminal by default).
+#[test]
+fn check_colours_findings_on_request() {
+    let dir = tempdir("check-colour");
+    std::fs::write(
+        dir.join("volume.yaml"),
+        "Resources:\n  Data:\n    Type: AWS::EC2::Volume\n    Properties:\n      Size: 10\n      AvailabilityZone: eu-central-1a\n",
+    )
+    .unwrap();
+    let coloured = landfall(&["check", dir.to_str().unwrap(), "--color", "always"]);
+    assert!(
+        stdout(&coloured).contains("\x1b[1;31mLF101\x1b[0m"),
+        "{}",
+        stdout(&coloured)
+    );
+    let plain = landfall(&["check", dir.to_str().unwrap(), "--color", "never"]);
+    assert!(!stdout(&plain).contains('\x1b'), "{}", stdout(&plain));
+    assert!(stdout(&plain).contains("LF101 [critical]"));
+}
+
 #[test]
 fn net_plans_the_reference_with_its_committed_lockfile() {
     let output = landfall(&["net", "--format", "json"]);

@@ -61,16 +61,30 @@ pub struct SourceFile {
     text: Arc<str>,
     /// Byte offset of the start of every line.
     line_starts: Vec<usize>,
+    /// Every character longer than one byte: its byte offset and the bytes
+    /// beyond the first of it and of all before it, so a column is found
+    /// without rescanning its line (a plan written on one line has every
+    /// finding on line 1).
+    wide_chars: Vec<(usize, usize)>,
 }
 
 impl SourceFile {
     fn new(name: String, text: Arc<str>) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut wide_chars = Vec::new();
+        if !text.is_ascii() {
+            let mut extra = 0;
+            for (i, c) in text.char_indices().filter(|(_, c)| !c.is_ascii()) {
+                extra += c.len_utf8() - 1;
+                wide_chars.push((i, extra));
+            }
+        }
         Self {
             name,
             text,
             line_starts,
+            wide_chars,
         }
     }
 
@@ -104,11 +118,24 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let line_start = self.line_starts[line_index];
-        let column = self
-            .text
-            .get(line_start..offset)
-            .map_or(0, |prefix| prefix.chars().count());
+        let column = if self.text.is_char_boundary(offset) {
+            (offset - line_start)
+                - (self.extra_bytes_before(offset) - self.extra_bytes_before(line_start))
+        } else {
+            0
+        };
         (line_index + 1, column + 1)
+    }
+
+    /// Bytes beyond the first of every character that starts before `offset`.
+    fn extra_bytes_before(&self, offset: usize) -> usize {
+        match self
+            .wide_chars
+            .partition_point(|&(start, _)| start < offset)
+        {
+            0 => 0,
+            n => self.wide_chars[n - 1].1,
+        }
     }
 }
 
@@ -177,6 +204,33 @@ mod tests {
         let location = set.location(span);
         assert_eq!((location.line, location.column), (2, 6));
         assert_eq!(set.file(id).offset_of(2, 5), span.start);
+    }
+
+    #[test]
+    fn columns_on_a_long_line_with_wide_characters() {
+        let mut set = SourceSet::default();
+        let text = "{\"a\": \"é\", \"b\": \"日本\", \"c\": 1}\n{\"d\": \"ü\"}";
+        let id = set.add("plan.json", text);
+        for (needle, expected) in [
+            ("\"a\"", (1, 2)),
+            ("\"b\"", (1, 12)),
+            ("\"c\"", (1, 23)),
+            ("\"d\"", (2, 2)),
+            ("\"ü\"", (2, 7)),
+        ] {
+            let span = set.span_of_text(id, needle).unwrap();
+            let location = set.location(span);
+            assert_eq!((location.line, location.column), expected, "{needle}");
+            // The same as counting the characters of the line's prefix.
+            let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+            assert_eq!(
+                location.column,
+                text[line_start..span.start].chars().count() + 1
+            );
+        }
+        // Inside a character: the start of the line, never a panic.
+        let inside = text.find('é').unwrap() + 1;
+        assert_eq!(set.file(id).line_column(inside), (1, 1));
     }
 
     #[test]

@@ -679,10 +679,13 @@ pub fn render_sarif(report: &AuditReport) -> Value {
     let mut rules: BTreeMap<String, Value> = BTreeMap::new();
     for f in &report.findings {
         rules.entry(f.rule.clone()).or_insert_with(|| {
-            let help = landfall_rules::rule_by_code(&f.rule)
-                .map(|r| r.rule.meta().summary.to_owned())
-                .unwrap_or_else(|| f.name.replace('-', " "));
-            json!({ "id": f.rule, "name": f.name, "shortDescription": { "text": help } })
+            // The descriptor `landfall check` gives the rule: help, its page,
+            // the full description and the security severity code scanning
+            // shows.
+            landfall_rules::report::sarif_rule(&f.rule).unwrap_or_else(|| {
+                let text = f.name.replace('-', " ");
+                json!({ "id": f.rule, "name": f.name, "shortDescription": { "text": text }, "fullDescription": { "text": text } })
+            })
         });
     }
     let level = |s: &str| match s {
@@ -714,8 +717,45 @@ pub fn render_sarif(report: &AuditReport) -> Value {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": { "driver": { "name": "landfall", "informationUri": "https://github.com/landfall-dev/landfall", "rules": rules.into_values().collect::<Vec<_>>() } },
+            "tool": { "driver": { "name": "landfall", "informationUri": "https://github.com/landfall-dev/landfall", "version": env!("CARGO_PKG_VERSION"), "rules": rules.into_values().collect::<Vec<_>>() } },
             "results": results
         }]
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+mod tests {
+    use super::*;
+
+    /// `audit` describes a rule as `check` does: help, its page, the full
+    /// description, the security severity code scanning shows, and the
+    /// driver's version.
+    #[test]
+    fn sarif_rule_descriptors_match_the_checks() {
+        let report = AuditReport {
+            findings: vec![AuditFinding {
+                rule: "LF501".to_owned(),
+                name: "ssh-open-to-internet".to_owned(),
+                severity: "critical".to_owned(),
+                account: "shop-prod".to_owned(),
+                account_id: "111111111111".to_owned(),
+                region: "eu-central-1".to_owned(),
+                resource: "sg-1".to_owned(),
+                resource_type: "AWS::EC2::SecurityGroup".to_owned(),
+                message: "SSH reachable from the internet".to_owned(),
+                kind: "guardrail".to_owned(),
+            }],
+            ..AuditReport::default()
+        };
+        let sarif = render_sarif(&report);
+        let driver = &sarif["runs"][0]["tool"]["driver"];
+        assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+        let rule = &driver["rules"][0];
+        assert_eq!(rule, &landfall_rules::report::sarif_rule("LF501").unwrap());
+        for key in ["help", "helpUri", "fullDescription"] {
+            assert!(!rule[key].is_null(), "{key} missing: {rule:#}");
+        }
+        assert!(rule["properties"]["security-severity"].is_string());
+    }
 }

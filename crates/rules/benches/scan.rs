@@ -75,6 +75,49 @@ fn large_template(c: &mut Criterion) {
     });
 }
 
+/// A plan of `count` unencrypted EBS volumes (one finding each), as
+/// `terraform show -json` writes it (one line) and pretty-printed.
+fn volume_plan(count: usize, pretty: bool) -> String {
+    let resources: Vec<serde_json::Value> = (0..count)
+        .map(|i| {
+            serde_json::json!({
+                "address": format!("aws_ebs_volume.data[{i}]"),
+                "mode": "managed",
+                "type": "aws_ebs_volume",
+                "name": "data",
+                "index": i,
+                "values": {"availability_zone": "eu-west-1a", "encrypted": false, "size": 20},
+            })
+        })
+        .collect();
+    let plan = serde_json::json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.8",
+        "planned_values": {"root_module": {"resources": resources}},
+    });
+    if pretty {
+        serde_json::to_string_pretty(&plan).unwrap()
+    } else {
+        serde_json::to_string(&plan).unwrap()
+    }
+}
+
+fn single_line_plan(c: &mut Criterion) {
+    // 40,000 findings on one line must cost about what they cost on 40,000
+    // lines: locating a finding may not rescan the line.
+    let settings = Settings::default();
+    let mut group = c.benchmark_group("plan with 40,000 findings");
+    group.sample_size(10);
+    for (label, pretty) in [("pretty-printed", true), ("single line", false)] {
+        let files = vec![("plan.json".to_owned(), volume_plan(40_000, pretty))];
+        assert_eq!(scan(&files, &settings), 40_000);
+        group.bench_with_input(BenchmarkId::from_parameter(label), &files, |b, files| {
+            b.iter(|| scan(files, &settings))
+        });
+    }
+    group.finish();
+}
+
 fn scps(c: &mut Criterion) {
     let model = landfall_model::reference().model.unwrap();
     c.bench_function("compile SCPs: reference platform", |b| {
@@ -82,5 +125,5 @@ fn scps(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, corpus, large_template, scps);
+criterion_group!(benches, corpus, large_template, single_line_plan, scps);
 criterion_main!(benches);

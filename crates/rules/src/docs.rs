@@ -132,7 +132,15 @@ and an audit runs the same check on a live inventory.\n\n\
 Severity is `critical` when the rule's guardrail is preventive in the spec (`guardrails.controls`), \
 otherwise the rule's own severity; a guardrail switched `off` disables its rules. \
 Suppress a finding with a reason: CloudFormation resource `Metadata: {landfall: {suppress: [{rule: LF101, reason: \"...\"}]}}`, \
-Terraform tag `landfall:suppress = \"LF101: reason\"`.\n\n",
+Terraform tag `landfall:suppress = \"LF101: reason\"`.\n\n\
+How `landfall check` reads its inputs: a CloudFormation parameter is undecided unless pinned \
+(`--parameter KEY=VALUE`, `--parameter-file FILE`), so a condition over it is checked both ways and a \
+value read from a default says \"when parameter `X` keeps its default\"; `Fn::ForEach` is expanded as \
+CloudFormation does; AWS SAM functions and state machines are checked through their `Policies` and other \
+SAM resources are reported as not checked; a Rain module, Terraform state, an undefined `Ref`, an inverted \
+port range and a directory with nothing to check are input errors (exit 2); files that are neither template \
+nor plan are listed as skipped (SARIF `toolExecutionNotifications`). In plans, an attribute the \
+configuration does not set is AWS's default, not unknown, and findings use Terraform's attribute names.\n\n",
     );
     out.push_str("| code | name | guardrail | severity | SCP | AWS Config | checkov |\n|---|---|---|---|---|---|---|\n");
     for r in RULES {

@@ -4,6 +4,7 @@
 //! (plus the few that read every resource) run on it, so a scan is linear in
 //! the size of the input whatever the number of rules.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -28,7 +29,8 @@ pub struct Finding {
     pub line: usize,
     pub column: usize,
     pub message: String,
-    pub fix: &'static str,
+    /// What to do: the rule's fix, or one written for this finding.
+    pub fix: Cow<'static, str>,
     /// The reason given, when an inline suppression accepts the finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
@@ -170,6 +172,18 @@ fn finding(
 ) -> Finding {
     let location = view.sources.location(span);
     let meta = registered.rule.meta();
+    // Plans are read in CloudFormation's names; say what their authors wrote.
+    let terraform = view
+        .file_info(resource.file)
+        .is_some_and(|f| f.kind == crate::view::InputKind::TerraformPlan);
+    let (message, fix) = if terraform {
+        (
+            crate::view::terraform_text(&message),
+            Cow::Owned(crate::view::terraform_fix(meta.fix)),
+        )
+    } else {
+        (message, Cow::Borrowed(meta.fix))
+    };
     Finding {
         rule: registered.code,
         name: meta.name,
@@ -180,7 +194,7 @@ fn finding(
         line: location.line,
         column: location.column,
         message,
-        fix: meta.fix,
+        fix,
         suppressed: None,
     }
 }
@@ -211,14 +225,23 @@ fn apply_suppressions(view: &ResourceView, settings: &Settings, findings: &mut V
             .unwrap_or_default();
         for suppression in &resource.suppressions {
             let Some(rule) = rule_by_code(&suppression.rule) else {
-                extra.push(finding(
+                let mut unknown = finding(
                     view,
                     resource,
                     invalid,
                     severity,
                     format!("suppression names unknown rule `{}`", suppression.rule),
                     suppression.span,
+                );
+                let names = RULES.iter().flat_map(|r| [r.code, r.rule.meta().name]);
+                let hint = match landfall_diagnostics::suggestion(&suppression.rule, names) {
+                    Some(best) => format!("did you mean `{best}`? "),
+                    None => String::new(),
+                };
+                unknown.fix = Cow::Owned(format!(
+                    "{hint}name the rule by its code or name (`landfall rules` lists them), or remove the suppression"
                 ));
+                extra.push(unknown);
                 continue;
             };
             match &suppression.reason {

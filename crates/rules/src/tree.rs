@@ -7,10 +7,10 @@
 //! a template was written in. Nesting depth and alias expansion are bounded so
 //! a hostile file is an error, never a stack overflow or an out-of-memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use landfall_diagnostics::{Diagnostic, FileId, SourceFile, Span};
-use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
+use landfall_spec::yaml::{read_events, Event, EventSink, ReadOptions, ScalarStyle, Tag};
 
 /// Deepest nesting accepted in an input file.
 pub const MAX_DEPTH: usize = 128;
@@ -74,6 +74,35 @@ impl Node {
         match &self.value {
             NodeValue::Seq(items) => items,
             _ => &[],
+        }
+    }
+}
+
+/// The keys of a mapping being read: a scan while it is small, a hash set
+/// once it is large, so a template with thousands of resources is not read
+/// in quadratic time.
+#[derive(Debug, Default)]
+struct KeySet {
+    large: Option<HashSet<String>>,
+}
+
+impl KeySet {
+    const SMALL: usize = 16;
+
+    /// Whether `key` is already among `entries` (the keys read so far).
+    fn contains(&mut self, entries: &[(String, Node)], key: &str) -> bool {
+        if entries.len() < Self::SMALL {
+            return entries.iter().any(|(k, _)| k == key);
+        }
+        self.large
+            .get_or_insert_with(|| entries.iter().map(|(k, _)| k.clone()).collect())
+            .contains(key)
+    }
+
+    /// Records a key just added to the entries.
+    fn insert(&mut self, key: &str) {
+        if let Some(set) = &mut self.large {
+            set.insert(key.to_owned());
         }
     }
 }
@@ -144,6 +173,7 @@ impl JsonParser<'_> {
             Some(b'{') => {
                 self.pos += 1;
                 let mut entries: Vec<(String, Node)> = Vec::new();
+                let mut keys = KeySet::default();
                 self.skip_ws();
                 if self.bytes.get(self.pos) == Some(&b'}') {
                     self.pos += 1;
@@ -155,7 +185,7 @@ impl JsonParser<'_> {
                         }
                         let key_at = self.pos;
                         let key = self.string()?;
-                        if entries.iter().any(|(k, _)| *k == key) {
+                        if keys.contains(&entries, &key) {
                             return Err(error_at(
                                 self.file,
                                 key_at,
@@ -171,6 +201,7 @@ impl JsonParser<'_> {
                         self.pos += 1;
                         self.skip_ws();
                         let value = self.value(depth + 1)?;
+                        keys.insert(&key);
                         entries.push((key, value));
                         self.skip_ws();
                         match self.bytes.get(self.pos) {
@@ -325,36 +356,26 @@ impl JsonParser<'_> {
 
 // ------------------------------------------------------------------ YAML
 
-/// Parses a YAML document (the first one of the stream).
+/// Parses a YAML document (the first one of the stream) with the event
+/// reader the spec uses (`landfall_spec::yaml::read_events`), reading as
+/// CloudFormation's libyaml does: continuation lines of quoted and flow
+/// scalars indented less than YAML 1.2 requires are accepted, with every
+/// span still pointing into the file as written.
 pub fn parse_yaml(file_id: FileId, file: &SourceFile) -> Result<Node, Diagnostic> {
-    let mut builder = YamlBuilder {
+    let options = ReadOptions {
+        libyaml_continuations: true,
+    };
+    let builder = read_events(file_id, file, options, || YamlBuilder {
         file_id,
-        file,
         stack: Vec::new(),
         anchors: HashMap::new(),
         document: None,
         nodes: 0,
-    };
-    let mut parser = Parser::new_from_str(file.text());
-    while let Some(next) = parser.next_event() {
-        match next {
-            Ok((event, span)) => {
-                builder.event(event, span)?;
-                if builder.document.is_some() && builder.stack.is_empty() {
-                    break;
-                }
-            }
-            Err(error) => {
-                let marker = error.marker();
-                let offset = file.offset_of(marker.line(), marker.col());
-                return Err(error_at(
-                    file_id,
-                    offset,
-                    "input::yaml-syntax",
-                    format!("invalid YAML: {}", error.info()),
-                ));
-            }
-        }
+        failure: None,
+    })
+    .map_err(|error| error_at(file_id, error.offset, "input::yaml-syntax", error.message))?;
+    if let Some(failure) = builder.failure {
+        return Err(failure);
     }
     Ok(builder.document.unwrap_or(Node {
         span: Span::new(file_id, 0, 0),
@@ -374,17 +395,30 @@ enum Frame {
         anchor: usize,
         tag: Option<String>,
         entries: Vec<(String, Node)>,
+        keys: KeySet,
         key: Option<(String, usize)>,
     },
 }
 
-struct YamlBuilder<'a> {
+struct YamlBuilder {
     file_id: FileId,
-    file: &'a SourceFile,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     document: Option<Node>,
     nodes: usize,
+    /// Why the document is not acceptable (too deep, duplicate key, ...).
+    failure: Option<Diagnostic>,
+}
+
+impl EventSink for YamlBuilder {
+    /// Stops at the first problem or when the first document is complete.
+    fn event(&mut self, event: Event<'_>, span: Span) -> bool {
+        if let Err(diagnostic) = self.handle(event, span) {
+            self.failure = Some(diagnostic);
+            return false;
+        }
+        !(self.document.is_some() && self.stack.is_empty())
+    }
 }
 
 /// The long-form key of a CloudFormation short-form tag.
@@ -395,23 +429,21 @@ fn intrinsic_key(tag: &str) -> String {
     }
 }
 
-fn local_tag(tag: Option<&saphyr_parser::Tag>) -> Option<String> {
+fn local_tag(tag: Option<&Tag>) -> Option<String> {
     let tag = tag?;
-    if tag.is_yaml_core_schema() {
+    if tag.is_yaml_core_schema() || is_non_specific(tag) {
         return None;
     }
     Some(tag.suffix.clone())
 }
 
-impl YamlBuilder<'_> {
-    fn span(&self, span: YamlSpan) -> Span {
-        let start = self.file.offset_of(span.start.line(), span.start.col());
-        let end = self.file.offset_of(span.end.line(), span.end.col());
-        Span::new(self.file_id, start, end)
-    }
+/// The non-specific tag `!`: "a string", never an intrinsic function.
+fn is_non_specific(tag: &Tag) -> bool {
+    (tag.handle == "!" && tag.suffix.is_empty()) || (tag.handle.is_empty() && tag.suffix == "!")
+}
 
-    fn event(&mut self, event: Event<'_>, yaml_span: YamlSpan) -> Result<(), Diagnostic> {
-        let span = self.span(yaml_span);
+impl YamlBuilder {
+    fn handle(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
         match event {
             Event::StreamStart
             | Event::StreamEnd
@@ -442,9 +474,9 @@ impl YamlBuilder<'_> {
             Event::Scalar(text, style, anchor, tag) => {
                 self.nodes += 1;
                 let tag_name = local_tag(tag.as_deref());
-                let core_str = tag
-                    .as_deref()
-                    .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
+                let core_str = tag.as_deref().is_some_and(|t| {
+                    (t.is_yaml_core_schema() && t.suffix == "str") || is_non_specific(t)
+                });
                 let value = if style == ScalarStyle::Plain && tag.is_none() {
                     plain_scalar(&text)
                 } else if core_str || tag_name.is_some() || style != ScalarStyle::Plain {
@@ -479,6 +511,7 @@ impl YamlBuilder<'_> {
                         anchor,
                         tag,
                         entries: Vec::new(),
+                        keys: KeySet::default(),
                         key: None,
                     },
                     span,
@@ -545,9 +578,11 @@ impl YamlBuilder<'_> {
                 items.push(node);
                 Ok(())
             }
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                entries, keys, key, ..
+            }) => match key.take() {
                 Some((name, key_at)) => {
-                    if entries.iter().any(|(k, _)| *k == name) {
+                    if keys.contains(entries, &name) {
                         return Err(error_at(
                             self.file_id,
                             key_at,
@@ -556,6 +591,7 @@ impl YamlBuilder<'_> {
                         )
                         .with_help("AWS and scanners may read different copies of a duplicated key; keep one"));
                     }
+                    keys.insert(&name);
                     entries.push((name, node));
                     Ok(())
                 }
@@ -708,6 +744,64 @@ mod tests {
         assert!(yaml(&deep_yaml).is_err());
     }
 
+    /// What libyaml (CloudFormation's reader) accepts and YAML 1.2 does not:
+    /// continuation lines of quoted and flow scalars indented less than
+    /// their key, as in templates of AWS's own collections.
+    #[test]
+    fn continuation_lines_libyaml_accepts_are_read() {
+        let text = "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: \"abc\ndef\"\n      Tags: [{Key: a, Value: b},\n{Key: c, Value: 'd\n  e'}]\n      After: here\n";
+        let mut sources = SourceSet::default();
+        let id = sources.add("t.yaml", text);
+        let node = parse_yaml(id, sources.file(id)).unwrap();
+        let props = node.at(["Resources", "B", "Properties"]).unwrap();
+        assert_eq!(
+            props.get("BucketName").and_then(Node::as_str),
+            Some("abc def")
+        );
+        assert_eq!(
+            props.at(["Tags", "1", "Value"]).and_then(Node::as_str),
+            Some("d e")
+        );
+        // Spans still point into the file as written.
+        let after = props.get("After").unwrap();
+        assert_eq!(&text[after.span.start..after.span.end], "here");
+        let c = props.at(["Tags", "1", "Key"]).unwrap();
+        assert_eq!(&text[c.span.start..c.span.end], "c");
+        // Broken YAML is still an error, located in the file.
+        let error = yaml("a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(error.code, "input::yaml-syntax");
+        let error = yaml("a:\n  b: 1\n c: 2\n").unwrap_err();
+        assert_eq!(error.code, "input::yaml-syntax");
+    }
+
+    /// Re-reading is bounded: a file needing more re-indented lines than
+    /// allowed is an error, not a long loop.
+    #[test]
+    fn reindenting_is_bounded() {
+        let mut text = String::from("Outer:\n  Inner:\n");
+        for i in 0..500 {
+            text.push_str(&format!("    k{i}: \"a\nb\"\n"));
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(yaml(&text).unwrap_err().code, "input::yaml-syntax");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    /// `!` is YAML's non-specific tag ("a string"), not an intrinsic.
+    #[test]
+    fn the_non_specific_tag_is_a_string() {
+        let node = yaml("a: ! 123\nb: ! true\nc: !Ref X\n").unwrap();
+        assert_eq!(
+            node.get("a").unwrap().value,
+            NodeValue::String("123".into())
+        );
+        assert_eq!(
+            node.get("b").unwrap().value,
+            NodeValue::String("true".into())
+        );
+        assert_eq!(node.at(["c", "Ref"]).and_then(Node::as_str), Some("X"));
+    }
+
     #[test]
     fn duplicate_keys_are_errors() {
         assert_eq!(
@@ -718,5 +812,14 @@ mod tests {
             yaml("a: 1\na: 2\n").unwrap_err().code,
             "input::duplicate-key"
         );
+        // Beyond the first keys, found through the set.
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        let text = format!("{{{}, \"k3\": 0}}", many.join(", "));
+        assert_eq!(json(&text).unwrap_err().code, "input::duplicate-key");
+        assert!(json(&format!("{{{}}}", many.join(", "))).is_ok());
+        let many: Vec<String> = (0..40).map(|i| format!("k{i}: {i}")).collect();
+        let text = format!("{}\nk39: 0\n", many.join("\n"));
+        assert_eq!(yaml(&text).unwrap_err().code, "input::duplicate-key");
+        assert!(yaml(&many.join("\n")).is_ok());
     }
 }

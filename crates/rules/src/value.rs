@@ -57,11 +57,43 @@ impl Variant {
         let mut out = String::new();
         for (i, (name, value)) in self.assumptions.iter().enumerate() {
             out.push_str(if i == 0 { "when " } else { " and " });
-            let _ = write!(out, "condition `{name}` is {value}");
+            match name.strip_prefix(PARAMETER_DEFAULT) {
+                Some(parameter) if *value => {
+                    let _ = write!(out, "parameter `{parameter}` keeps its default");
+                }
+                Some(parameter) => {
+                    let _ = write!(out, "parameter `{parameter}` is given another value");
+                }
+                None => match name.split_once(CONDITION_PARAMETERS) {
+                    Some((condition, parameters)) => {
+                        let parameters: Vec<String> =
+                            parameters.split(',').map(|p| format!("`{p}`")).collect();
+                        let plural = if parameters.len() == 1 { "" } else { "s" };
+                        let _ = write!(
+                            out,
+                            "condition `{condition}` is {value}, which depends on the unpinned parameter{plural} {}",
+                            parameters.join(", ")
+                        );
+                    }
+                    None => {
+                        let _ = write!(out, "condition `{name}` is {value}");
+                    }
+                },
+            }
         }
         out
     }
 }
+
+/// The name of the choice "parameter `X` keeps its default" in
+/// [`Value::Choice`]: a prefix no CloudFormation condition name can have
+/// (they are alphanumeric), then the parameter's name.
+pub const PARAMETER_DEFAULT: &str = "parameter-default:";
+
+/// Separates a condition's name from the parameters it depends on in the
+/// name of an undecided condition's choice (`Has3AZs` + `NumberOfAZs`), so
+/// a finding can say which parameter to pin.
+pub const CONDITION_PARAMETERS: char = '\u{1f}';
 
 /// Most conditions expanded per resource (2^n variants); further choices are
 /// read as unknown.

@@ -10,7 +10,8 @@
 use std::collections::HashMap;
 
 use landfall_diagnostics::{Diagnostic, Diagnostics, FileId, SourceFile, Span};
-use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
+use saphyr_parser::Parser;
+pub use saphyr_parser::{Event, ScalarStyle, Tag};
 
 /// Deepest nesting accepted; deeper documents are rejected rather than risking
 /// the stack of every recursive consumer.
@@ -107,40 +108,265 @@ impl Node {
     }
 }
 
+// ------------------------------------------------------------ event reader
+
+/// How to read a YAML text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    /// Accept what libyaml (CloudFormation's reader) accepts and YAML 1.2
+    /// does not: continuation lines of quoted and flow scalars indented less
+    /// than their key. Such a line is re-indented and the text read again;
+    /// spans still point into the file as written.
+    pub libyaml_continuations: bool,
+}
+
+/// What consumes a document's events: a tree builder.
+pub trait EventSink {
+    /// Handles one event at its span in the file; false stops reading.
+    fn event(&mut self, event: Event<'_>, span: Span) -> bool;
+}
+
+/// saphyr refused the text: where in the file, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub offset: usize,
+    pub message: String,
+}
+
+/// Most lines re-indented to read one document as libyaml does.
+const MAX_REINDENTED_LINES: usize = 64;
+
+/// Reads a file's YAML events into a sink made by `sink` (made again when
+/// the text is re-read), with every event's span in the file as written.
+/// The one event reader of both the spec and the template readers.
+pub fn read_events<S: EventSink>(
+    file_id: FileId,
+    file: &SourceFile,
+    options: ReadOptions,
+    mut sink: impl FnMut() -> S,
+) -> Result<S, SyntaxError> {
+    let mut text = std::borrow::Cow::Borrowed(file.text());
+    // Spaces inserted at the start of a line (1-based), by line.
+    let mut inserted: HashMap<usize, usize> = HashMap::new();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let mut current = sink();
+        let offset = |line: usize, col: usize| {
+            let col = col.saturating_sub(inserted.get(&line).copied().unwrap_or(0));
+            file.offset_of(line, col)
+        };
+        let mut parser = Parser::new_from_str(&text);
+        let mut failure = None;
+        while let Some(next) = parser.next_event() {
+            match next {
+                Ok((event, span)) => {
+                    let start = offset(span.start.line(), span.start.col());
+                    let end = offset(span.end.line(), span.end.col()).max(start);
+                    if !current.event(event, Span::new(file_id, start, end)) {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    let marker = error.marker();
+                    failure = Some((marker.line(), marker.col(), error.info().to_owned()));
+                    break;
+                }
+            }
+        }
+        let Some((line, col, info)) = failure else {
+            return Ok(current);
+        };
+        if options.libyaml_continuations
+            && info.contains("invalid indentation")
+            && inserted.len() < MAX_REINDENTED_LINES
+            && attempts <= MAX_REINDENTED_LINES
+        {
+            let repaired = if info.contains("quoted scalar") {
+                reindent_quoted(&text, line, col)
+            } else {
+                reindent_continuation(&text, line).map(|(fixed, pad)| (fixed, vec![(line, pad)]))
+            };
+            if let Some((fixed, pads)) = repaired {
+                for (line, pad) in pads {
+                    *inserted.entry(line).or_default() += pad;
+                }
+                text = std::borrow::Cow::Owned(fixed);
+                continue;
+            }
+        }
+        return Err(SyntaxError {
+            offset: offset(line, col),
+            message: format!("invalid YAML: {info}"),
+        });
+    }
+}
+
+/// The text with line `line` (1-based) indented deeper than every line
+/// before it, when that line continues a quoted scalar or a flow
+/// collection (where its indentation means nothing to libyaml); the
+/// spaces inserted.
+fn reindent_continuation(text: &str, line: usize) -> Option<(String, usize)> {
+    let start = text
+        .match_indices('\n')
+        .nth(line.checked_sub(2)?)
+        .map(|(i, _)| i + 1)?;
+    if !inside_quote_or_flow(&text[..start]) {
+        return None;
+    }
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let deepest = text[..start]
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(indent)
+        .max()
+        .unwrap_or(0);
+    let current = indent(&text[start..]);
+    let pad = (deepest + 1).checked_sub(current).filter(|p| *p > 0)?;
+    let mut fixed = String::with_capacity(text.len() + pad);
+    fixed.push_str(&text[..start]);
+    fixed.extend(std::iter::repeat_n(' ', pad));
+    fixed.push_str(&text[start..]);
+    Some((fixed, pad))
+}
+
+/// The text with every continuation line of the quoted scalar that starts
+/// at (`line`, `col`) indented deeper than the lines before the scalar; the
+/// spaces inserted, by line.
+fn reindent_quoted(text: &str, line: usize, col: usize) -> Option<(String, Vec<(usize, usize)>)> {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?
+    };
+    let (offset, quote) = text[line_start..]
+        .char_indices()
+        .nth(col)
+        .map(|(i, c)| (line_start + i, c))?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    // The closing quote.
+    let mut end = None;
+    let mut chars = text[offset + 1..].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            ('"', '\\') => {
+                chars.next();
+            }
+            ('\'', '\'') if chars.peek().map(|(_, c)| *c) == Some('\'') => {
+                chars.next();
+            }
+            (q, c) if c == q => {
+                end = Some(offset + 1 + i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let end = end?;
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let target = text[..line_start]
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(indent)
+        .chain(std::iter::once(indent(&text[line_start..])))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut fixed = String::with_capacity(text.len() + 64);
+    let mut pads = Vec::new();
+    let mut copied = 0;
+    for (number, (i, _)) in text[offset..end].match_indices('\n').enumerate() {
+        let start = offset + i + 1;
+        let current = indent(&text[start..]);
+        if current < target && !text[start..end].trim_start_matches(' ').starts_with('\n') {
+            fixed.push_str(&text[copied..start]);
+            fixed.extend(std::iter::repeat_n(' ', target - current));
+            copied = start;
+            pads.push((line + number + 1, target - current));
+        }
+    }
+    if pads.is_empty() {
+        return None;
+    }
+    fixed.push_str(&text[copied..]);
+    Some((fixed, pads))
+}
+
+/// Whether the end of `text` is inside a quoted scalar or a flow
+/// collection: a rough scan of quotes (opened after a space, an indicator
+/// or a line start), brackets and comments.
+fn inside_quote_or_flow(text: &str) -> bool {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut previous = '\n';
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some('\'') if c == '\'' => {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    quote = None;
+                }
+            }
+            Some('"') if c == '\\' => {
+                chars.next();
+            }
+            Some('"') if c == '"' => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' if previous.is_whitespace() || "[{,:".contains(previous) => {
+                    quote = Some(c);
+                }
+                '#' if previous.is_whitespace() => {
+                    // A comment: to the end of the line.
+                    for c in chars.by_ref() {
+                        if c == '\n' {
+                            break;
+                        }
+                    }
+                    previous = '\n';
+                    continue;
+                }
+                '[' | '{' => depth += 1,
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        previous = c;
+    }
+    quote.is_some() || depth > 0
+}
+
 /// Parses one file. Returns `None` (with diagnostics) when the YAML is malformed;
 /// an empty file is an empty mapping.
 pub fn parse(file_id: FileId, file: &SourceFile, diagnostics: &mut Diagnostics) -> Option<Node> {
-    let mut builder = TreeBuilder {
+    let read = read_events(file_id, file, ReadOptions::default(), || TreeBuilder {
         file_id,
-        file,
         stack: Vec::new(),
         anchors: HashMap::new(),
         documents: Vec::new(),
         nodes: 0,
-        diagnostics,
+        problems: Vec::new(),
         failed: false,
-    };
-    let mut parser = Parser::new_from_str(file.text());
-    while let Some(next) = parser.next_event() {
-        match next {
-            Ok((event, span)) => {
-                if !builder.event(event, span) {
-                    return None;
-                }
-            }
-            Err(error) => {
-                let marker = error.marker();
-                let offset = file.offset_of(marker.line(), marker.col());
-                builder.diagnostics.push(
-                    Diagnostic::error("yaml::syntax", format!("invalid YAML: {}", error.info()))
-                        .with_label(Span::new(file_id, offset, offset), "here")
-                        .with_help(
-                            "fix the YAML syntax; a linter such as `yamllint` shows the structure",
-                        ),
-                );
-                return None;
-            }
+    });
+    let builder = match read {
+        Ok(builder) => builder,
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::error("yaml::syntax", error.message)
+                    .with_label(Span::new(file_id, error.offset, error.offset), "here")
+                    .with_help(
+                        "fix the YAML syntax; a linter such as `yamllint` shows the structure",
+                    ),
+            );
+            return None;
         }
+    };
+    for problem in builder.problems {
+        diagnostics.push(problem);
     }
     if builder.failed {
         return None;
@@ -153,7 +379,7 @@ pub fn parse(file_id: FileId, file: &SourceFile, diagnostics: &mut Diagnostics) 
         }),
         1 => documents.pop(),
         _ => {
-            builder.diagnostics.push(
+            diagnostics.push(
                 Diagnostic::error(
                     "yaml::multiple-documents",
                     format!(
@@ -183,33 +409,31 @@ enum Frame {
     },
 }
 
-struct TreeBuilder<'a> {
+struct TreeBuilder {
     file_id: FileId,
-    file: &'a SourceFile,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     documents: Vec<Node>,
     nodes: usize,
-    diagnostics: &'a mut Diagnostics,
+    problems: Vec<Diagnostic>,
     failed: bool,
 }
 
-impl TreeBuilder<'_> {
-    fn span(&self, span: YamlSpan) -> Span {
-        let start = self.file.offset_of(span.start.line(), span.start.col());
-        let end = self.file.offset_of(span.end.line(), span.end.col());
-        Span::new(self.file_id, start, end)
+impl EventSink for TreeBuilder {
+    /// Handles one event; returns false when building must stop.
+    fn event(&mut self, event: Event<'_>, span: Span) -> bool {
+        self.handle(event, span)
     }
+}
 
+impl TreeBuilder {
     fn error(&mut self, diagnostic: Diagnostic) -> bool {
-        self.diagnostics.push(diagnostic);
+        self.problems.push(diagnostic);
         self.failed = true;
         false
     }
 
-    /// Handles one event; returns false when building must stop.
-    fn event(&mut self, event: Event<'_>, yaml_span: YamlSpan) -> bool {
-        let span = self.span(yaml_span);
+    fn handle(&mut self, event: Event<'_>, span: Span) -> bool {
         match event {
             Event::StreamStart
             | Event::StreamEnd
@@ -549,5 +773,41 @@ mod tests {
         let d = diagnostics.iter().next().unwrap();
         assert_eq!(d.code, "yaml::syntax");
         assert!(sources.location(d.primary_span().unwrap()).line >= 1);
+    }
+
+    /// The event reader both readers share: libyaml's leniency is an
+    /// option (spec files stay strict), and spans point into the file as
+    /// written even where a line was re-indented to read it.
+    #[test]
+    fn the_shared_reader_takes_libyaml_leniency_as_an_option() {
+        struct Scalars(Vec<(String, Span)>);
+        impl EventSink for Scalars {
+            fn event(&mut self, event: Event<'_>, span: Span) -> bool {
+                if let Event::Scalar(text, ..) = event {
+                    self.0.push((text.into_owned(), span));
+                }
+                true
+            }
+        }
+        let text = "a: \"one\ntwo\"\nb: [x,\ny]\nc: end\n";
+        let mut sources = SourceSet::default();
+        let id = sources.add("t.yaml", text);
+        let strict = read_events(id, sources.file(id), ReadOptions::default(), || {
+            Scalars(Vec::new())
+        });
+        assert!(strict.is_err());
+        let (node, diagnostics, _) = parse_str(text);
+        assert!(node.is_none() && diagnostics.iter().any(|d| d.code == "yaml::syntax"));
+        let lenient = ReadOptions {
+            libyaml_continuations: true,
+        };
+        let read = read_events(id, sources.file(id), lenient, || Scalars(Vec::new())).unwrap();
+        let texts: Vec<&str> = read.0.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts, ["a", "one two", "b", "x", "y", "c", "end"]);
+        for (scalar, span) in &read.0 {
+            if !scalar.contains(' ') {
+                assert_eq!(&text[span.start..span.end], scalar.as_str());
+            }
+        }
     }
 }

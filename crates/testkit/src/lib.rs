@@ -116,10 +116,16 @@ limits:
 
     let mut domains = String::from("domains:\n");
     let mut budgets = String::new();
+    // Each domain's owning team is an identity group with access to it.
+    let mut team_groups = String::new();
     for d in 0..size.domains {
         let _ = writeln!(
             domains,
             "  - name: d{d}\n    owner: {{ team: team{d}, email: team{d}@synth.example }}"
+        );
+        let _ = writeln!(
+            team_groups,
+            "    - name: team{d}\n      access:\n        - {{ permission_set: Developer, accounts: {{ domains: [d{d}], environments: [dev] }} }}"
         );
         let _ = writeln!(
             budgets,
@@ -139,7 +145,7 @@ limits:
     - name: developers
       access:
         - {{ permission_set: Developer, accounts: {{ environments: [dev] }} }}
-
+{team_groups}
 guardrails:
   controls:
     - {{ id: cdn-in-front, mode: detective, reason: no SCP condition sees what fronts a load balancer }}

@@ -5,6 +5,11 @@
 //! the kind of each file is detected from its content) is read once into the
 //! resource view and checked. The spec (`--spec`, default the reference
 //! platform) supplies the allowlists, denied families and control modes.
+//! Files that are neither template nor plan are listed as skipped (on
+//! stderr, as warnings in JSON, as SARIF `toolExecutionNotifications`);
+//! Terraform state, unreadable files and a directory with nothing to check
+//! are input errors (exit 2), so a run that checked nothing never reads as
+//! clean.
 //!
 //! With no path: the platform itself, synthesized in memory (address plan,
 //! SCPs, every CloudFormation template of every layer, workloads included)
@@ -39,9 +44,86 @@ pub struct CheckArgs {
     /// egress), overriding what templates and plans say.
     #[arg(long, value_name = "NAME")]
     pub environment: Option<String>,
-    /// Colour diagnostics: auto, always, never.
+    /// Colour findings and diagnostics: auto (when writing to a terminal and
+    /// `NO_COLOR` is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Pin a CloudFormation parameter for every template (repeatable). A
+    /// parameter not pinned is undecided: its default is one possible value,
+    /// so conditions over it are checked both ways.
+    #[arg(long = "parameter", value_name = "KEY=VALUE", value_parser = parse_parameter)]
+    pub parameters: Vec<(String, String)>,
+    /// Pin parameters from a file as CloudFormation takes it: a JSON list of
+    /// `{"ParameterKey": ..., "ParameterValue": ...}` (`--parameters
+    /// file://...`), or an object of names to values, alone or under
+    /// `Parameters` (a CodePipeline template configuration file).
+    #[arg(long, value_name = "FILE")]
+    pub parameter_file: Option<PathBuf>,
+}
+
+/// `KEY=VALUE` of `--parameter`.
+fn parse_parameter(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!(
+            "`{text}` is not KEY=VALUE; write the parameter's name, `=`, and its value, e.g. `NumberOfAZs=3`"
+        )),
+    }
+}
+
+/// The parameters of a parameter file, or what is wrong with it (located).
+fn read_parameter_file(path: &std::path::Path) -> Result<Vec<(String, String)>, String> {
+    let name = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read parameter file `{name}`: {e}"))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{name}:{}:{}: invalid JSON in the parameter file: {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let scalar = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let expected = "expected a list of `{\"ParameterKey\": ..., \"ParameterValue\": ...}` or an object of names to values (optionally under `Parameters`)";
+    match &json {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                match (
+                    item.get("ParameterKey").and_then(serde_json::Value::as_str),
+                    item.get("ParameterValue").and_then(scalar),
+                ) {
+                    (Some(key), Some(value)) => Ok((key.to_owned(), value)),
+                    _ => Err(format!(
+                        "{name}: entry {} has no string `ParameterKey` and `ParameterValue`; {expected}",
+                        i + 1
+                    )),
+                }
+            })
+            .collect(),
+        serde_json::Value::Object(map) => {
+            let map = match map.get("Parameters") {
+                Some(serde_json::Value::Object(inner)) => inner,
+                _ => map,
+            };
+            map.iter()
+                .map(|(key, value)| {
+                    scalar(value).map(|v| (key.clone(), v)).ok_or_else(|| {
+                        format!("{name}: the value of `{key}` is not a string, number or boolean; {expected}")
+                    })
+                })
+                .collect()
+        }
+        _ => Err(format!("{name}: {expected}")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,8 +186,21 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let started = Instant::now();
+    let mut parameters = std::collections::BTreeMap::new();
+    if let Some(file) = &args.parameter_file {
+        match read_parameter_file(file) {
+            Ok(pinned) => parameters.extend(pinned),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    // Flags after the file: `--parameter` overrides what the file says.
+    parameters.extend(args.parameters.iter().cloned());
     let options = LoadOptions {
         environment: args.environment.clone(),
+        parameters,
     };
     let mut deploy_findings = Vec::new();
     let mut observability_diagnostics = Vec::new();
@@ -183,7 +278,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             &view.diagnostics,
             &view.sources,
             landfall_diagnostics::RenderOptions {
-                color: false,
+                color: output::use_color(args.color),
                 width: 100,
             },
         );
@@ -215,7 +310,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                     observability_diagnostics.len()
                 );
             }
-            let text = report::text(&report);
+            let text = report::text_styled(&report, output::use_color_on_stdout(args.color));
             // Findings on stdout; the closing summary and timing on stderr.
             let (body, summary) = text
                 .trim_end()
@@ -230,11 +325,23 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 ""
             };
             eprintln!("{summary}{origin} ({} ms)", elapsed.as_millis());
+            if !view.skipped.is_empty() {
+                eprintln!(
+                    "{} file(s) skipped as neither a CloudFormation template nor a Terraform plan:",
+                    view.skipped.len()
+                );
+                for path in &view.skipped {
+                    eprintln!("  {}", path.display());
+                }
+            }
         }
         CheckFormat::Json => {
             let mut json = report::json(&report);
             if let Some(list) = json.as_array_mut() {
                 list.extend(deploy_findings.iter().map(|f| deploy_json(f, &resolved)));
+                // Inputs that could not be read or were skipped: a run that
+                // checked nothing never reads as clean.
+                list.extend(report::input_problems_json(&view));
                 if let Some(more) = landfall_diagnostics::render_json(
                     &observability_diagnostics,
                     &resolved.loaded.sources,
@@ -248,6 +355,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         }
         CheckFormat::Sarif => {
             let mut sarif = report::sarif(&report);
+            sarif["runs"][0]["invocations"] = report::sarif_invocations(&view);
             if let Some(results) = sarif["runs"][0]["results"].as_array_mut() {
                 results.extend(deploy_findings.iter().map(|f| deploy_sarif(f, &resolved)));
                 results.extend(
@@ -259,7 +367,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             output::print_stdout(&serde_json::to_string_pretty(&sarif)?)?
         }
     }
-    if !view.diagnostics.is_empty() {
+    // Warnings (what was not checked) are shown, not failed on.
+    if view.diagnostics.iter().any(|d| d.is_error()) {
         return Ok(ExitCode::from(2));
     }
     // Deploy-time findings are what AWS would refuse: they always fail,

@@ -29,6 +29,20 @@ pub fn flag(props: &Value, path: &[&str]) -> Flag {
     }
 }
 
+/// An `AWS::RDS::DBInstance` whose storage encryption, deletion protection
+/// and backups are the cluster's: one in a DB cluster, or of an Aurora
+/// engine (Aurora instances always belong to a cluster, and AWS documents
+/// `StorageEncrypted`, `DeletionProtection` and `BackupRetentionPeriod` as
+/// not applicable to them).
+pub fn instance_of_cluster(resource: &Resource, props: &Value) -> bool {
+    resource.kind == "AWS::RDS::DBInstance"
+        && (!matches!(
+            props.get("DBClusterIdentifier"),
+            None | Some(Value::Null | Value::Absent)
+        ) || text(props, &["Engine"])
+            .is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("aurora")))
+}
+
 /// A string property when known.
 pub fn text<'a>(props: &'a Value, path: &[&str]) -> Option<&'a str> {
     props.at(path).and_then(Value::as_str)
@@ -73,7 +87,9 @@ pub fn tcp_ports(entry: &Value) -> Option<(i64, i64)> {
             let to = entry.get("ToPort").and_then(Value::as_i64);
             match (from, to) {
                 (Some(-1), _) | (_, Some(-1)) => Some((0, 65535)),
-                (Some(from), Some(to)) => Some((from.min(to), from.max(to))),
+                // An inverted range is an input error, reported when read.
+                (Some(from), Some(to)) if from > to => None,
+                (Some(from), Some(to)) => Some((from, to)),
                 (Some(port), None) | (None, Some(port)) => Some((port, port)),
                 (None, None) => None,
             }

@@ -15,6 +15,8 @@
 mod cfn;
 mod terraform;
 
+pub(crate) use terraform::{terraform_fix, terraform_text};
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -138,6 +140,10 @@ pub struct AccountInfo {
 pub struct LoadOptions {
     /// Environment of every input (`--environment`); overrides what templates say.
     pub environment: Option<String>,
+    /// CloudFormation parameter values pinned for every template
+    /// (`--parameter KEY=VALUE`). A parameter not pinned is undecided: its
+    /// default is one possible value, not the deployed one.
+    pub parameters: std::collections::BTreeMap<String, String>,
 }
 
 /// Every resource of a run, with the files they came from.
@@ -236,8 +242,52 @@ impl ViewBuilder {
             let mut files = Vec::new();
             walk(path, &mut files, &mut self.view.diagnostics, 0);
             files.sort();
+            let (read, reported, skipped) = (
+                self.view.files.len(),
+                self.view.diagnostics.len(),
+                self.view.skipped.len(),
+            );
             for file in files {
                 self.add_file(&file, false);
+            }
+            // Nothing checked must not look like nothing wrong.
+            if self.view.files.len() == read && self.view.diagnostics.len() == reported {
+                let skipped = &self.view.skipped[skipped..];
+                let mut help = String::from(
+                    "templates have a `Resources` mapping; plans come from `terraform show -json PLANFILE`",
+                );
+                if !skipped.is_empty() {
+                    let names: Vec<String> = skipped
+                        .iter()
+                        .take(5)
+                        .map(|p| format!("`{}`", p.display()))
+                        .collect();
+                    help = format!(
+                        "{} file(s) skipped as neither: {}{}; {help}",
+                        skipped.len(),
+                        names.join(", "),
+                        if skipped.len() > names.len() {
+                            ", ..."
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                self.view.diagnostics.push(
+                    Diagnostic::error(
+                        "input::nothing-to-check",
+                        format!(
+                            "`{}` holds no CloudFormation template or Terraform plan (files ending in {})",
+                            path.display(),
+                            EXTENSIONS
+                                .iter()
+                                .map(|e| format!("`.{e}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .with_help(help),
+                );
             }
         } else {
             self.add_file(path, true);
@@ -248,8 +298,7 @@ impl ViewBuilder {
         let name = path.display().to_string();
         match std::fs::read(path) {
             Ok(bytes) => {
-                let text = String::from_utf8(bytes)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                let text = decode(&bytes);
                 if !self.add_text_as(&name, path, &text) {
                     if explicit {
                         let file = self.view.sources.add(name.clone(), text);
@@ -287,6 +336,7 @@ impl ViewBuilder {
     }
 
     fn add_text_as(&mut self, name: &str, path: &Path, text: &str) -> bool {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let looks_json = text.trim_start().starts_with('{');
         let file = self.view.sources.add(name, text);
         let parsed = if looks_json {
@@ -308,6 +358,17 @@ impl ViewBuilder {
                 return looks_like_input;
             }
         };
+        if let Some(what) = terraform_state(&root) {
+            self.view.diagnostics.push(
+                Diagnostic::error(
+                    "input::terraform-state",
+                    format!("`{name}` is {what}, not a plan: it shows what exists, not what a change would create"),
+                )
+                .in_file(file)
+                .with_help("check a plan: `terraform plan -out=tfplan && terraform show -json tfplan > plan.json`"),
+            );
+            return true;
+        }
         let kind = if root.get("planned_values").is_some()
             || (root.get("format_version").is_some() && root.get("terraform_version").is_some())
         {
@@ -350,6 +411,9 @@ impl ViewBuilder {
                 &mut self.view.diagnostics,
             ),
             InputKind::Synthesized => {}
+        }
+        for resource in &resources {
+            port_range_errors(resource, kind, &mut self.view.diagnostics);
         }
         for resource in resources {
             self.push(resource);
@@ -399,6 +463,143 @@ impl ViewBuilder {
 
     pub fn finish(self) -> ResourceView {
         self.view
+    }
+}
+
+/// What kind of Terraform state a document is, if it is state rather than a
+/// plan: `terraform show -json` without a plan file (`values`, no
+/// `planned_values`), or a state file itself (`lineage`, `serial`).
+fn terraform_state(root: &Node) -> Option<&'static str> {
+    if root.get("planned_values").is_some() || root.get("resource_changes").is_some() {
+        return None;
+    }
+    if root.get("format_version").is_some()
+        && root.get("terraform_version").is_some()
+        && root.get("values").is_some()
+    {
+        return Some("Terraform state (`terraform show -json` without a plan file)");
+    }
+    if root.get("lineage").is_some() && root.get("serial").is_some() {
+        return Some("a Terraform state file");
+    }
+    None
+}
+
+/// Security group rules whose port range runs backwards (`FromPort` 23,
+/// `ToPort` 21) are input errors: which ports were meant is a guess, and
+/// EC2 reads a range from its start up to its end.
+fn port_range_errors(resource: &Resource, kind: InputKind, diagnostics: &mut Vec<Diagnostic>) {
+    const GROUPS: &[&str] = &[
+        "AWS::EC2::SecurityGroup",
+        "Landfall::EC2::DefaultSecurityGroup",
+    ];
+    const RULES: &[&str] = &[
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::SecurityGroupEgress",
+    ];
+    let mut reported: Vec<Vec<String>> = Vec::new();
+    for variant in &resource.variants {
+        let mut entries: Vec<(Vec<String>, &Value)> = Vec::new();
+        if RULES.contains(&resource.kind.as_str()) {
+            entries.push((Vec::new(), &variant.value));
+        } else if GROUPS.contains(&resource.kind.as_str()) {
+            for list in ["SecurityGroupIngress", "SecurityGroupEgress"] {
+                if let Some(Value::List(items)) = variant.value.get(list) {
+                    for (i, item) in items.iter().enumerate() {
+                        entries.push((vec![list.to_owned(), i.to_string()], item));
+                    }
+                }
+            }
+        }
+        for (path, entry) in entries {
+            let port_protocol = match entry.get("IpProtocol") {
+                Some(Value::String(p)) => {
+                    matches!(p.to_ascii_lowercase().as_str(), "tcp" | "udp" | "6" | "17")
+                }
+                Some(Value::Number(n)) => *n == 6.0 || *n == 17.0,
+                _ => false,
+            };
+            let from = entry.get("FromPort").and_then(Value::as_i64);
+            let to = entry.get("ToPort").and_then(Value::as_i64);
+            let (Some(from), Some(to)) = (from, to) else {
+                continue;
+            };
+            if !port_protocol || from <= to || from == -1 || to == -1 || reported.contains(&path) {
+                continue;
+            }
+            let mut at: Vec<&str> = path.iter().map(String::as_str).collect();
+            at.push("FromPort");
+            let span = resource.span_of(&at);
+            let (from_name, to_name, fix) = if kind == InputKind::TerraformPlan {
+                (
+                    "from_port",
+                    "to_port",
+                    format!("write the lower port first: `from_port = {to}`, `to_port = {from}`"),
+                )
+            } else {
+                (
+                    "FromPort",
+                    "ToPort",
+                    format!("write the lower port first: `FromPort: {to}`, `ToPort: {from}`"),
+                )
+            };
+            diagnostics.push(
+                Diagnostic::error(
+                    "input::inverted-port-range",
+                    format!(
+                        "security group rule of `{}` has an inverted port range: `{from_name}` {from} is above `{to_name}` {to}",
+                        resource.id
+                    ),
+                )
+                .with_label(span, "the range's start")
+                .with_help(format!(
+                    "{fix}; a range runs from its start up to its end, so which ports were meant cannot be read from it"
+                )),
+            );
+            reported.push(path);
+        }
+    }
+}
+
+/// A file's text: UTF-8 (a byte order mark dropped), or UTF-16 with a byte
+/// order mark, or without one when every other byte is zero (what
+/// `terraform show -json > plan.json` writes in Windows PowerShell 5).
+/// Invalid sequences become U+FFFD.
+pub(crate) fn decode(bytes: &[u8]) -> String {
+    fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|pair| unit([pair[0], pair[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf") {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xff\xfe") {
+        return utf16(rest, u16::from_le_bytes);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xfe\xff") {
+        return utf16(rest, u16::from_be_bytes);
+    }
+    // No mark: ASCII text in UTF-16 has a zero in every other byte.
+    let head = &bytes[..bytes.len().min(64) & !1];
+    if head.len() >= 4 {
+        let zero_at = |parity: usize| {
+            head.iter()
+                .enumerate()
+                .all(|(i, b)| (*b == 0) == (i % 2 == parity))
+        };
+        if zero_at(1) {
+            return utf16(bytes, u16::from_le_bytes);
+        }
+        if zero_at(0) {
+            return utf16(bytes, u16::from_be_bytes);
+        }
+    }
+    match String::from_utf8(bytes.to_vec()) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }
 

@@ -2,7 +2,10 @@
 //!
 //! Resources come from `planned_values` (the root module and every child
 //! module, recursively); attributes listed in the matching
-//! `resource_changes[].change.after_unknown` become explicit unknowns, and
+//! `resource_changes[].change.after_unknown` become explicit unknowns when
+//! the configuration sets them (one it does not set is left to AWS's default,
+//! like an absent CloudFormation property, though the plan calls it known
+//! after apply), and
 //! `configuration` supplies the references between resources (which bucket a
 //! `aws_s3_bucket_versioning` configures, which launch template an auto
 //! scaling group uses) even when the ids are known only after apply.
@@ -53,9 +56,9 @@ pub(super) fn read(
             unknowns.insert(address, after_unknown);
         }
     }
-    let mut references: HashMap<String, HashMap<String, String>> = HashMap::new();
+    let mut configuration: HashMap<String, Configured> = HashMap::new();
     if let Some(module) = root.at(["configuration", "root_module"]) {
-        collect_references(module, "", &mut references, 0);
+        collect_configuration(module, "", &mut configuration, 0);
     }
     let variable = |names: &[&str]| {
         root.get("variables").and_then(|vars| {
@@ -92,19 +95,35 @@ pub(super) fn read(
     info.environment = file_environment.clone();
     info.region = provider_region.clone();
 
+    let instances = Instances::new(planned.iter().map(|p| p.address.as_str()));
     let empty = HashMap::new();
     let mut resources: Vec<(Resource, Option<Split>)> = Vec::new();
     for p in &planned {
         let mut values = p.node.get("values").map_or_else(Value::map, plain);
-        let refs = references.get(&p.config_address).unwrap_or(&empty);
+        let configured = configuration.get(&p.config_address);
+        let refs = configured.map_or(&empty, |c| &c.refs);
         if let Some(after_unknown) = unknowns.get(p.address.as_str()) {
-            overlay_unknown(&mut values, after_unknown, "", refs, 0);
+            overlay_unknown(
+                &mut values,
+                after_unknown,
+                "",
+                refs,
+                configured.map(|c| &c.paths),
+                0,
+            );
         }
         let tf = Tf {
             values: &values,
             refs,
         };
-        let (kind, properties, split) = translate(p.ty, &tf);
+        let (kind, mut properties, mut split) = translate(p.ty, &tf);
+        resolve_references(&mut properties, &p.address, &instances);
+        if let Some(split) = &mut split {
+            split.bucket_ref = split
+                .bucket_ref
+                .take()
+                .map(|target| instances.resolve(&target, &p.address).unwrap_or(target));
+        }
         let tags = properties.get("Tags").cloned();
         let environment = options
             .environment
@@ -187,25 +206,158 @@ fn strip_indexes(address: &str) -> String {
     out
 }
 
-/// The resource address of a reference (`aws_s3_bucket.b.id` → `aws_s3_bucket.b`).
+/// The resource address of a reference, with its index when the reference
+/// gives a literal one: `aws_s3_bucket.b.id` → `aws_s3_bucket.b`,
+/// `aws_s3_bucket.b[0].id` → `aws_s3_bucket.b[0]`.
 fn reference_target(reference: &str, module: &str) -> Option<String> {
-    let reference = strip_indexes(reference);
-    let parts: Vec<&str> = reference.split('.').collect();
-    if parts.len() < 2
-        || [
-            "var", "local", "data", "module", "each", "count", "path", "self",
-        ]
-        .contains(&parts[0])
+    let segments = address_segments(reference);
+    let (first, second) = (segments.first()?, segments.get(1)?);
+    let ty = &reference[first.clone()];
+    if [
+        "var", "local", "data", "module", "each", "count", "path", "self",
+    ]
+    .contains(&ty)
+        || ty.contains('[')
     {
         return None;
     }
-    Some(format!("{module}{}.{}", parts[0], parts[1]))
+    let name = &reference[second.clone()];
+    let (bare, index) = name.split_at(name.find('[').unwrap_or(name.len()));
+    let literal = index
+        .strip_prefix('[')
+        .and_then(|i| i.strip_suffix(']'))
+        .is_some_and(|i| {
+            (!i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+                || (i.len() >= 2 && i.starts_with('"') && i.ends_with('"'))
+        });
+    let index = if literal { index } else { "" };
+    Some(format!("{module}{ty}.{bare}{index}"))
 }
 
-fn collect_references(
+/// Byte ranges of the dot-separated parts of an address, indexes kept with
+/// their part (`module.a["x.y"].t.n[0]` → `module`, `a["x.y"]`, `t`, `n[0]`).
+fn address_segments(address: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut depth, mut quoted, mut start) = (0usize, false, 0);
+    for (i, c) in address.char_indices() {
+        match c {
+            '"' if depth > 0 => quoted = !quoted,
+            '[' if !quoted => depth += 1,
+            ']' if !quoted => depth = depth.saturating_sub(1),
+            '.' if depth == 0 && !quoted => {
+                out.push(start..i);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(start..address.len());
+    out
+}
+
+/// The instance addresses of a plan, to resolve the configuration's
+/// references (which name `aws_s3_bucket.b`, or `aws_s3_bucket.b[0]` for a
+/// literal index) to the instance they mean (`aws_s3_bucket.b[0]`,
+/// `module.m["x"].aws_s3_bucket.b["k"]`).
+struct Instances {
+    all: std::collections::HashSet<String>,
+    by_config: HashMap<String, Vec<String>>,
+}
+
+impl Instances {
+    fn new<'a>(addresses: impl Iterator<Item = &'a str>) -> Self {
+        let mut all = std::collections::HashSet::new();
+        let mut by_config: HashMap<String, Vec<String>> = HashMap::new();
+        for address in addresses {
+            all.insert(address.to_owned());
+            by_config
+                .entry(strip_indexes(address))
+                .or_default()
+                .push(address.to_owned());
+        }
+        Self { all, by_config }
+    }
+
+    /// The instance `target` (a configuration address, possibly with a
+    /// literal index) means when referred to from the instance `from`: the
+    /// same module instance; the literal index, else the referrer's own
+    /// index (`count.index`, `each.key`), else none; else the only instance.
+    fn resolve(&self, target: &str, from: &str) -> Option<String> {
+        if self.all.contains(target) && !target.starts_with("module.") {
+            return Some(target.to_owned());
+        }
+        let from_segments = address_segments(from);
+        let target_segments = address_segments(target);
+        if from_segments.len() < 2 || target_segments.len() < 2 {
+            return None;
+        }
+        let module_prefix = &from[..from_segments[from_segments.len() - 2].start];
+        let own_name = &from[from_segments[from_segments.len() - 1].clone()];
+        let own_index = &own_name[own_name.find('[').unwrap_or(own_name.len())..];
+        let local = &target[target_segments[target_segments.len() - 2].start..];
+        let has_index = local.contains('[');
+        let mut candidates = vec![format!("{module_prefix}{local}")];
+        if !has_index && !own_index.is_empty() {
+            candidates.insert(0, format!("{module_prefix}{local}{own_index}"));
+        }
+        if let Some(found) = candidates.into_iter().find(|c| self.all.contains(c)) {
+            return Some(found);
+        }
+        match self
+            .by_config
+            .get(&strip_indexes(target))
+            .map(Vec::as_slice)
+        {
+            Some([only]) => Some(only.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Points every reference of a resource's values at the instance it means.
+fn resolve_references(value: &mut Value, from: &str, instances: &Instances) {
+    match value {
+        Value::Unknown(unknown) => {
+            if let Some(target) = &unknown.refers_to {
+                if let Some(instance) = instances.resolve(target, from) {
+                    unknown.refers_to = Some(instance);
+                }
+            }
+        }
+        Value::List(items) => items
+            .iter_mut()
+            .for_each(|v| resolve_references(v, from, instances)),
+        Value::Map(entries) => entries
+            .iter_mut()
+            .for_each(|(_, v)| resolve_references(v, from, instances)),
+        _ => {}
+    }
+}
+
+/// What a resource's configuration sets: the resources its attributes
+/// refer to, and every attribute and block path it gives an expression
+/// (`true` for a whole-value expression, `false` for a block).
+#[derive(Debug, Default)]
+struct Configured {
+    refs: HashMap<String, String>,
+    paths: HashMap<String, bool>,
+}
+
+impl Configured {
+    fn sets(paths: &HashMap<String, bool>, path: &str) -> bool {
+        if paths.contains_key(path) {
+            return true;
+        }
+        // An ancestor assigned as a whole (`metadata_options = var.x`).
+        path.match_indices('.')
+            .any(|(i, _)| paths.get(&path[..i]) == Some(&true))
+    }
+}
+
+fn collect_configuration(
     module: &Node,
     prefix: &str,
-    out: &mut HashMap<String, HashMap<String, String>>,
+    out: &mut HashMap<String, Configured>,
     depth: usize,
 ) {
     if depth > MAX_MODULE_DEPTH {
@@ -215,31 +367,31 @@ fn collect_references(
         let Some(address) = resource.get("address").and_then(Node::as_str) else {
             continue;
         };
-        let mut refs = HashMap::new();
+        let mut configured = Configured::default();
         if let Some(expressions) = resource.get("expressions") {
-            expression_refs(expressions, "", prefix, &mut refs, 0);
+            expression_refs(expressions, "", prefix, &mut configured, 0);
         }
-        out.insert(format!("{prefix}{address}"), refs);
+        out.insert(format!("{prefix}{address}"), configured);
     }
     for (name, call) in module.get("module_calls").map_or(&[][..], Node::entries) {
         if let Some(child) = call.get("module") {
-            collect_references(child, &format!("{prefix}module.{name}."), out, depth + 1);
+            collect_configuration(child, &format!("{prefix}module.{name}."), out, depth + 1);
         }
     }
 }
 
-fn expression_refs(
-    node: &Node,
-    path: &str,
-    module: &str,
-    out: &mut HashMap<String, String>,
-    depth: usize,
-) {
+fn expression_refs(node: &Node, path: &str, module: &str, out: &mut Configured, depth: usize) {
     if depth > 16 {
         return;
     }
     match &node.value {
         NodeValue::Map(entries) => {
+            let expression =
+                node.get("references").is_some() || node.get("constant_value").is_some();
+            if !path.is_empty() {
+                let whole = out.paths.entry(path.to_owned()).or_insert(false);
+                *whole |= expression;
+            }
             if let Some(references) = node.get("references") {
                 if let Some(target) = references
                     .items()
@@ -247,8 +399,10 @@ fn expression_refs(
                     .filter_map(Node::as_str)
                     .find_map(|r| reference_target(r, module))
                 {
-                    out.insert(path.to_owned(), target);
+                    out.refs.insert(path.to_owned(), target);
                 }
+            }
+            if expression {
                 return;
             }
             for (key, value) in entries {
@@ -284,18 +438,25 @@ fn plain(node: &Node) -> Value {
 }
 
 /// Marks every attribute `after_unknown` flags as unknown, keeping the
-/// reference the configuration gives for it.
+/// reference the configuration gives for it. An attribute the configuration
+/// does not set (`configured`, when the plan has the resource's
+/// configuration) is unset, not unknown: the provider leaves it to AWS's
+/// default, as an absent CloudFormation property does.
 fn overlay_unknown(
     value: &mut Value,
     unknown: &Node,
     path: &str,
     refs: &HashMap<String, String>,
+    configured: Option<&HashMap<String, bool>>,
     depth: usize,
 ) {
     if depth > 32 {
         return;
     }
     match &unknown.value {
+        NodeValue::Bool(true) if configured.is_some_and(|c| !Configured::sets(c, path)) => {
+            *value = Value::Null;
+        }
         NodeValue::Bool(true) => {
             *value = match refs.get(path) {
                 Some(target) => Value::reference(format!("`{path}` (known after apply)"), target),
@@ -320,7 +481,7 @@ fn overlay_unknown(
                 }
                 if let Value::Map(map) = value {
                     if let Some((_, v)) = map.iter_mut().find(|(k, _)| k == key) {
-                        overlay_unknown(v, child, &child_path, refs, depth + 1);
+                        overlay_unknown(v, child, &child_path, refs, configured, depth + 1);
                     }
                 }
             }
@@ -328,7 +489,7 @@ fn overlay_unknown(
         NodeValue::Seq(items) => {
             if let Value::List(list) = value {
                 for (v, u) in list.iter_mut().zip(items) {
-                    overlay_unknown(v, u, path, refs, depth + 1);
+                    overlay_unknown(v, u, path, refs, configured, depth + 1);
                 }
             }
         }
@@ -525,6 +686,14 @@ fn sg_entries(blocks: &[&Value], egress: bool) -> Value {
     Value::List(out)
 }
 
+/// `metadata_options { http_tokens, http_endpoint }` as `MetadataOptions`.
+fn metadata_options(tf: &Tf<'_>) -> Value {
+    map(vec![
+        ("HttpTokens", tf.attr("metadata_options.http_tokens")),
+        ("HttpEndpoint", tf.attr("metadata_options.http_endpoint")),
+    ])
+}
+
 fn first_of(value: Value) -> Value {
     match value {
         Value::List(items) if items.len() == 1 => items.into_iter().next().unwrap_or(Value::Absent),
@@ -557,10 +726,7 @@ fn translate(ty: &str, tf: &Tf<'_>) -> (String, Value, Option<Split>) {
                 ("KeyName", a("key_name")),
                 ("IamInstanceProfile", a("iam_instance_profile")),
                 ("BlockDeviceMappings", instance_block_devices(tf)),
-                (
-                    "MetadataOptions",
-                    map(vec![("HttpTokens", a("metadata_options.http_tokens"))]),
-                ),
+                ("MetadataOptions", metadata_options(tf)),
                 (
                     "LaunchTemplate",
                     map(vec![
@@ -588,10 +754,7 @@ fn translate(ty: &str, tf: &Tf<'_>) -> (String, Value, Option<Split>) {
                             ("InstanceType", a("instance_type")),
                             ("KeyName", a("key_name")),
                             ("BlockDeviceMappings", Value::List(devices)),
-                            (
-                                "MetadataOptions",
-                                map(vec![("HttpTokens", a("metadata_options.http_tokens"))]),
-                            ),
+                            ("MetadataOptions", metadata_options(tf)),
                             (
                                 "IamInstanceProfile",
                                 map(vec![
@@ -612,10 +775,7 @@ fn translate(ty: &str, tf: &Tf<'_>) -> (String, Value, Option<Split>) {
                 ("KeyName", a("key_name")),
                 ("IamInstanceProfile", a("iam_instance_profile")),
                 ("BlockDeviceMappings", instance_block_devices(tf)),
-                (
-                    "MetadataOptions",
-                    map(vec![("HttpTokens", a("metadata_options.http_tokens"))]),
-                ),
+                ("MetadataOptions", metadata_options(tf)),
             ]),
         ),
         "aws_autoscaling_group" => {
@@ -1182,6 +1342,125 @@ fn merge_split_resources(resources: &mut Vec<(Resource, Option<Split>)>) {
     });
 }
 
+/// CloudFormation property names in messages and fixes, and the Terraform
+/// attributes they are read from (`Encrypted` is `encrypted`).
+const TERRAFORM_NAMES: &[(&str, &str)] = &[
+    ("AccessControl", "acl"),
+    ("AtRestEncryptionEnabled", "at_rest_encryption_enabled"),
+    ("BackupRetentionPeriod", "backup_retention_period"),
+    (
+        "ClientBroker",
+        "encryption_info.encryption_in_transit.client_broker",
+    ),
+    ("DeletionProtection", "deletion_protection"),
+    ("DistributionConfig.WebACLId", "web_acl_id"),
+    ("Ebs.Encrypted", "encrypted"),
+    ("Enable", "enable"),
+    ("EnableKeyRotation", "enable_key_rotation"),
+    ("EnableLogFileValidation", "enable_log_file_validation"),
+    ("Encrypted", "encrypted"),
+    (
+        "EncryptionAtRest.DataVolumeKMSKeyId",
+        "encryption_info.encryption_at_rest_kms_key_arn",
+    ),
+    ("HttpTokens", "metadata_options.http_tokens"),
+    (
+        "ImageScanningConfiguration.ScanOnPush",
+        "image_scanning_configuration.scan_on_push",
+    ),
+    ("ImageTagMutability", "image_tag_mutability"),
+    (
+        "InCluster",
+        "encryption_info.encryption_in_transit.in_cluster",
+    ),
+    ("IsLogging", "enable_logging"),
+    ("IsMultiRegionTrail", "is_multi_region_trail"),
+    ("KMSKeyId", "kms_key_id"),
+    ("KmsKeyId", "kms_key_id"),
+    ("MetadataOptions.HttpTokens", "metadata_options.http_tokens"),
+    ("PubliclyAccessible", "publicly_accessible"),
+    ("ScanOnPush", "image_scanning_configuration.scan_on_push"),
+    ("StorageEncrypted", "storage_encrypted"),
+    ("TransitEncryptionEnabled", "transit_encryption_enabled"),
+    (
+        "VersioningConfiguration.Status",
+        "versioning_configuration.status",
+    ),
+];
+
+/// Canned ACLs by their CloudFormation names.
+const TERRAFORM_ACLS: &[(&str, &str)] = &[
+    ("AuthenticatedRead", "authenticated-read"),
+    ("PublicRead", "public-read"),
+    ("PublicReadWrite", "public-read-write"),
+];
+
+/// A message written in CloudFormation's names, in Terraform's: every
+/// backticked `Property` or `Property: value` that has a Terraform name
+/// becomes `attribute` or `attribute = value`.
+pub(crate) fn terraform_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('`') {
+        let Some(len) = rest[start + 1..].find('`') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let code = &rest[start + 1..start + 1 + len];
+        out.push('`');
+        out.push_str(&terraform_code(code));
+        out.push('`');
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn terraform_code(code: &str) -> String {
+    let name = |key: &str| {
+        TERRAFORM_NAMES
+            .iter()
+            .find(|(cfn, _)| *cfn == key)
+            .map(|(_, tf)| *tf)
+    };
+    if let Some((_, acl)) = TERRAFORM_ACLS.iter().find(|(cfn, _)| *cfn == code) {
+        return (*acl).to_owned();
+    }
+    if let Some(attribute) = name(code) {
+        return attribute.to_owned();
+    }
+    if let Some((key, value)) = code.split_once(": ") {
+        if let Some(attribute) = name(key) {
+            let literal = value == "true"
+                || value == "false"
+                || value.parse::<f64>().is_ok()
+                || value.starts_with('"');
+            return if literal {
+                format!("{attribute} = {value}")
+            } else {
+                format!("{attribute} = \"{value}\"")
+            };
+        }
+    }
+    code.to_owned()
+}
+
+/// A rule's fix for a Terraform resource: its Terraform form when it gives
+/// one (`... (Terraform: X)`), else its text in Terraform's names.
+pub(crate) fn terraform_fix(fix: &str) -> String {
+    if let Some(start) = fix.find(" (Terraform: ") {
+        let inner = &fix[start + " (Terraform: ".len()..];
+        let inner = inner.strip_suffix(')').unwrap_or(inner);
+        let verb = if inner.starts_with('`') {
+            "set"
+        } else {
+            "declare"
+        };
+        return format!("{verb} {inner}");
+    }
+    terraform_text(fix)
+}
+
 /// Terraform suppressions: tag `landfall:suppress` = `LF101: reason` (several
 /// separated by `;`).
 fn suppressions_from_tags(tags: &Value, node: &Node) -> Vec<super::Suppression> {
@@ -1224,6 +1503,50 @@ mod tests {
             Some("module.m.aws_s3_bucket.b".to_owned())
         );
         assert_eq!(reference_target("var.name", ""), None);
+        // A literal index is kept; an expression's is not in the reference.
+        assert_eq!(
+            reference_target("aws_s3_bucket.this[0].id", "module.logs."),
+            Some("module.logs.aws_s3_bucket.this[0]".to_owned())
+        );
+        assert_eq!(
+            reference_target(r#"aws_s3_bucket.site["a.b"]"#, ""),
+            Some(r#"aws_s3_bucket.site["a.b"]"#.to_owned())
+        );
+    }
+
+    #[test]
+    fn references_resolve_to_the_instance_they_mean() {
+        let instances = Instances::new(
+            [
+                "aws_s3_bucket.one",
+                r#"aws_s3_bucket.site["a"]"#,
+                r#"aws_s3_bucket.site["b"]"#,
+                r#"module.m["x"].aws_s3_bucket.this[0]"#,
+                r#"module.m["y"].aws_s3_bucket.this[0]"#,
+            ]
+            .into_iter(),
+        );
+        let resolve = |target: &str, from: &str| instances.resolve(target, from);
+        assert_eq!(
+            resolve("aws_s3_bucket.one", "aws_s3_bucket_acl.a[3]").as_deref(),
+            Some("aws_s3_bucket.one")
+        );
+        // for_each: the referrer's own key.
+        assert_eq!(
+            resolve("aws_s3_bucket.site", r#"aws_s3_bucket_acl.site["b"]"#).as_deref(),
+            Some(r#"aws_s3_bucket.site["b"]"#)
+        );
+        // Ambiguous without a key: left alone.
+        assert_eq!(resolve("aws_s3_bucket.site", "aws_s3_bucket_acl.x"), None);
+        // The module instance of the referrer.
+        assert_eq!(
+            resolve(
+                "module.m.aws_s3_bucket.this[0]",
+                r#"module.m["y"].aws_s3_bucket_acl.this[0]"#
+            )
+            .as_deref(),
+            Some(r#"module.m["y"].aws_s3_bucket.this[0]"#)
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@ declare_rule! {
     /// ## What it does
     /// Finds instances, launch templates and launch configurations that do
     /// not require IMDSv2 (`MetadataOptions.HttpTokens: required`). An
-    /// instance launched from a launch template is judged by the template.
+    /// instance launched from a launch template is judged by the template;
+    /// one whose metadata endpoint is turned off (`HttpEndpoint: disabled`)
+    /// answers neither version and passes.
     ///
     /// ## Why is this bad?
     /// IMDSv1 answers any GET request from the instance, so a server-side
@@ -31,6 +33,7 @@ declare_rule! {
     ///
     /// ## References
     /// - [Use IMDSv2](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html)
+    /// - [Turn off access to instance metadata](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-existing-instances.html)
     /// - [AWS Config rule `ec2-imdsv2-check`](https://docs.aws.amazon.com/config/latest/developerguide/ec2-imdsv2-check.html)
     pub struct Imdsv1Allowed {
         name: "imdsv1-allowed",
@@ -57,6 +60,16 @@ impl Rule for Imdsv1Allowed {
         } else {
             &["MetadataOptions"]
         };
+        let mut endpoint = base.to_vec();
+        endpoint.push("HttpEndpoint");
+        if props
+            .at(&endpoint)
+            .and_then(Value::as_str)
+            .is_some_and(|e| e.eq_ignore_ascii_case("disabled"))
+        {
+            // No metadata service at all: nothing answers IMDSv1.
+            return;
+        }
         let mut path = base.to_vec();
         path.push("HttpTokens");
         match props.at(&path) {

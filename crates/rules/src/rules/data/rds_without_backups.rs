@@ -3,7 +3,9 @@ use crate::registry::{declare_rule, Check, Rule, RuleMeta, Violation};
 declare_rule! {
     /// ## What it does
     /// Finds RDS instances and Aurora clusters with automated backups off
-    /// (`BackupRetentionPeriod: 0`).
+    /// (`BackupRetentionPeriod: 0`). Instances in a cluster (a
+    /// `DBClusterIdentifier`, or an `aurora*` engine) are judged by their
+    /// cluster.
     ///
     /// ## Why is this bad?
     /// No automated backups means no point-in-time recovery: a bad migration
@@ -43,6 +45,9 @@ impl Rule for RdsWithoutBackups {
     }
 
     fn check(&self, check: &Check<'_>, out: &mut Vec<Violation>) {
+        if crate::rules::helpers::instance_of_cluster(check.resource, check.props) {
+            return;
+        }
         if check
             .props
             .get("BackupRetentionPeriod")

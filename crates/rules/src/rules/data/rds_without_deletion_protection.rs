@@ -4,7 +4,8 @@ use crate::rules::helpers::{flag, Flag};
 declare_rule! {
     /// ## What it does
     /// Finds RDS instances and Aurora clusters without deletion protection.
-    /// Instances in an Aurora cluster are judged by their cluster.
+    /// Instances in a cluster (a `DBClusterIdentifier`, or an `aurora*`
+    /// engine) are judged by their cluster.
     ///
     /// ## Why is this bad?
     /// One mistaken stack update or `terraform destroy` deletes the database;
@@ -46,9 +47,7 @@ impl Rule for RdsWithoutDeletionProtection {
     }
 
     fn check(&self, check: &Check<'_>, out: &mut Vec<Violation>) {
-        if check.resource.kind == "AWS::RDS::DBInstance"
-            && check.props.get("DBClusterIdentifier").is_some()
-        {
+        if crate::rules::helpers::instance_of_cluster(check.resource, check.props) {
             return;
         }
         if matches!(

@@ -6,8 +6,9 @@ use crate::rules::helpers::{deny, flag, with_condition, Flag};
 declare_rule! {
     /// ## What it does
     /// Finds RDS instances and Aurora clusters without storage encryption
-    /// (`StorageEncrypted` false or not set). Instances that belong to an
-    /// Aurora cluster are judged by their cluster.
+    /// (`StorageEncrypted` false or not set). Instances that belong to a
+    /// cluster (a `DBClusterIdentifier`, or an `aurora*` engine) are judged
+    /// by their cluster.
     ///
     /// ## Why is this bad?
     /// The database, its automated backups, snapshots and read replicas are
@@ -50,9 +51,7 @@ impl Rule for UnencryptedRdsStorage {
     }
 
     fn check(&self, check: &Check<'_>, out: &mut Vec<Violation>) {
-        if check.resource.kind == "AWS::RDS::DBInstance"
-            && check.props.get("DBClusterIdentifier").is_some()
-        {
+        if crate::rules::helpers::instance_of_cluster(check.resource, check.props) {
             return;
         }
         match flag(check.props, &["StorageEncrypted"]) {

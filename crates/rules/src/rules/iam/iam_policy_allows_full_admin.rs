@@ -8,6 +8,9 @@ declare_rule! {
     /// managed policy used as a permissions boundary in the same template
     /// (referred to from a `PermissionsBoundary` property or an
     /// `iam:PermissionsBoundary` condition) is skipped: boundaries only cap.
+    /// AWS SAM functions and state machines are checked through their
+    /// `Policies`: inline documents, and the `AdministratorAccess` managed
+    /// policy.
     ///
     /// ## Why is this bad?
     /// `"Action": "*"` on `"Resource": "*"` is administrator access: it can
@@ -28,6 +31,7 @@ declare_rule! {
     /// List the actions and resources the workload uses.
     ///
     /// ## References
+    /// - [AWS SAM `Policies` of a function](https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-function.html#sam-function-policies)
     /// - [AWS Config rule `iam-policy-no-statements-with-admin-access`](https://docs.aws.amazon.com/config/latest/developerguide/iam-policy-no-statements-with-admin-access.html)
     pub struct IamPolicyAllowsFullAdmin {
         name: "iam-policy-allows-full-admin",
@@ -43,6 +47,8 @@ declare_rule! {
             "AWS::IAM::Role",
             "AWS::IAM::User",
             "AWS::IAM::Group",
+            "AWS::Serverless::Function",
+            "AWS::Serverless::StateMachine",
         ],
         fix: "grant the specific actions and resources needed",
     }
@@ -85,6 +91,36 @@ impl Rule for IamPolicyAllowsFullAdmin {
                     .contains("PermissionsBoundary")
             });
         if is_boundary {
+            return;
+        }
+        if check.resource.kind.starts_with("AWS::Serverless::") {
+            // SAM: a managed policy name or ARN, an inline document, or a
+            // policy template, alone or in a list.
+            for (i, policy) in check
+                .props
+                .get("Policies")
+                .map(Value::items)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                let index = i.to_string();
+                match policy {
+                    Value::String(name)
+                        if name == "AdministratorAccess"
+                            || name.ends_with(":policy/AdministratorAccess") =>
+                    {
+                        out.push(
+                            Violation::new("the function's role gets `AdministratorAccess`")
+                                .at(&["Policies", &index]),
+                        );
+                    }
+                    Value::Map(_) if policy.get("Statement").is_some() => {
+                        check_document(policy, &["Policies", &index], out);
+                    }
+                    _ => {}
+                }
+            }
             return;
         }
         if let Some(document) = check.props.get("PolicyDocument") {

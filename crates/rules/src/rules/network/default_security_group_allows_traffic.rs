@@ -7,7 +7,11 @@ declare_rule! {
     /// ## What it does
     /// Finds a VPC's default security group (Terraform
     /// `aws_default_security_group`) configured with any ingress or egress
-    /// rule. CloudFormation cannot manage the default security group.
+    /// rule, and a Terraform VPC whose default security group the plan does
+    /// not manage at all: AWS creates it allowing all traffic between its
+    /// members and all egress. CloudFormation cannot manage the default
+    /// security group, so CloudFormation VPCs are left to AWS Config's
+    /// `vpc-default-security-group-closed`.
     ///
     /// ## Why is this bad?
     /// Resources launched without a security group land in the default one.
@@ -35,6 +39,7 @@ declare_rule! {
     /// ```
     ///
     /// ## References
+    /// - [Default security groups for your VPCs](https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html)
     /// - [AWS Config rule `vpc-default-security-group-closed`](https://docs.aws.amazon.com/config/latest/developerguide/vpc-default-security-group-closed.html)
     pub struct DefaultSecurityGroupAllowsTraffic {
         name: "default-security-group-allows-traffic",
@@ -44,8 +49,8 @@ declare_rule! {
         guardrail: Some(GuardrailId::EgressBlocked),
         config_rules: ["VPC_DEFAULT_SECURITY_GROUP_CLOSED"],
         checkov: ["CKV2_AWS_12"],
-        kinds: ["Landfall::EC2::DefaultSecurityGroup"],
-        fix: "declare the default security group with no rules",
+        kinds: ["Landfall::EC2::DefaultSecurityGroup", "AWS::EC2::VPC"],
+        fix: "declare the default security group with no rules (Terraform: an `aws_default_security_group` for the VPC without `ingress` or `egress` blocks)",
     }
 }
 
@@ -55,6 +60,20 @@ impl Rule for DefaultSecurityGroupAllowsTraffic {
     }
 
     fn check(&self, check: &Check<'_>, out: &mut Vec<Violation>) {
+        if check.resource.kind == "AWS::EC2::VPC" {
+            // Only a plan can manage the default group (CloudFormation cannot).
+            let managed = check.resource.source_type != "aws_vpc"
+                || check
+                    .view
+                    .referrers(check.resource)
+                    .any(|r| r.kind == "Landfall::EC2::DefaultSecurityGroup");
+            if !managed {
+                out.push(Violation::new(
+                    "the VPC's default security group is not managed: AWS creates it allowing all traffic between its members and all egress",
+                ));
+            }
+            return;
+        }
         for key in ["SecurityGroupIngress", "SecurityGroupEgress"] {
             let count = check
                 .props

@@ -46,7 +46,7 @@ declare_rule! {
         config_rules: ["S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED"],
         checkov: ["CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV2_AWS_6"],
         kinds: ["AWS::S3::Bucket"],
-        fix: "set all four `PublicAccessBlockConfiguration` flags to true (Terraform: an `aws_s3_bucket_public_access_block`)",
+        fix: "set all four `PublicAccessBlockConfiguration` flags to true (Terraform: an `aws_s3_bucket_public_access_block` with all four flags true)",
     }
 }
 
