@@ -13,6 +13,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "landfall",
     version,
     propagate_version = true,
+    // One layout for every command's help (clap would pick another for a
+    // command with multi-paragraph flag docs); inherited by subcommands.
+    next_line_help = true,
     after_help = "Examples:
   landfall init my-platform && cd my-platform
   landfall validate                      every problem, located, in one run
@@ -147,7 +150,7 @@ pub struct SpecArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Colour diagnostics: auto (when stderr is a terminal and NO_COLOR is unset), always, never.
+    /// Colour: auto (when the output is a terminal and `NO_COLOR` is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }

@@ -1222,6 +1222,51 @@ fn help_has_examples_and_completions_are_generated() {
             "{command} --help has no examples"
         );
     }
+    // One flag vocabulary: `--color` and `--format` read the same wherever
+    // they appear, and the commands that print results take `--format`.
+    let mut colour_lines = std::collections::BTreeSet::new();
+    for command in [
+        &["validate"][..],
+        &["show"],
+        &["net"],
+        &["synth"],
+        &["check"],
+        &["plan"],
+        &["deploy"],
+        &["audit"],
+        &["limits"],
+    ] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let help = landfall(&args);
+        let text = String::from_utf8_lossy(&help.stdout).into_owned();
+        // The flag and the start of its description, laid out the same way.
+        let colour: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with("--color"))
+            .take(2)
+            .collect();
+        if !colour.is_empty() {
+            colour_lines.insert(colour.join("\n"));
+        }
+        if command != ["limits"] {
+            assert!(text.contains("--format"), "{command:?} has no --format");
+        }
+    }
+    assert_eq!(
+        colour_lines.len(),
+        1,
+        "--color reads differently: {colour_lines:#?}"
+    );
+    for command in [&["rules"][..], &["plan"], &["deploy"], &["iam", "simulate"]] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let help = landfall(&args);
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("--format"),
+            "{command:?} has no --format"
+        );
+    }
     for shell in ["bash", "zsh", "fish"] {
         let out = landfall(&["completions", shell]);
         assert!(out.status.success(), "{shell}");

@@ -44,8 +44,7 @@ pub struct CheckArgs {
     /// egress), overriding what templates and plans say.
     #[arg(long, value_name = "NAME")]
     pub environment: Option<String>,
-    /// Colour findings and diagnostics: auto (when writing to a terminal and
-    /// `NO_COLOR` is unset), always, never.
+    /// Colour: auto (when the output is a terminal and `NO_COLOR` is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Pin a CloudFormation parameter for every template (repeatable). A

@@ -38,6 +38,10 @@ pub struct DeployArgs {
     /// Stacks deployed at once within a wave.
     #[arg(long, default_value_t = landfall_live::deploy::STACK_CONCURRENCY, value_name = "N")]
     pub concurrency: usize,
+    /// Output format: `json` prints one document on stdout, the plan and
+    /// what the deploy did (progress stays on stderr).
+    #[arg(long, value_enum, default_value_t = super::plan::PlanFormat::Text)]
+    pub format: super::plan::PlanFormat,
 }
 
 pub async fn engine(options: &LiveOptions, platform: &Platform) -> Engine {
@@ -81,9 +85,23 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
             )
         });
         let (plan, _) = engine.plan().await?;
-        output::print_stdout(&plan.render())?;
+        let json = args.format == super::plan::PlanFormat::Json;
+        // As JSON, the plan goes out once, with the report, at the end.
+        let print_json = |report: Option<&landfall_live::deploy::DeployReport>| {
+            output::print_stdout(&serde_json::to_string_pretty(
+                &serde_json::json!({ "plan": &plan, "report": report }),
+            )?)
+        };
+        if json {
+            eprint!("{}", plan.render());
+        } else {
+            output::print_stdout(&plan.render())?;
+        }
         if plan.blocked() {
             eprintln!("nothing changed: the plan has errors (above)");
+            if json {
+                print_json(None)?;
+            }
             return Ok(ExitCode::from(super::INVALID));
         }
         let deletes = args.delete_retired && !plan.retirements.is_empty();
@@ -105,7 +123,12 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
         eprintln!("journal: {} (every change, as it is applied)", journal_path.display());
         engine.journal = Some(std::sync::Arc::new(journal));
         let report = engine.deploy(&plan).await?;
-        output::print_stdout(&report.render())?;
+        if json {
+            eprint!("{}", report.render());
+            print_json(Some(&report))?;
+        } else {
+            output::print_stdout(&report.render())?;
+        }
         Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
     })
 }

@@ -29,7 +29,7 @@ pub struct NetArgs {
     /// domains and tiers the spec no longer has, so they can be reused.
     #[arg(long, requires = "update")]
     pub prune: bool,
-    /// Colour diagnostics: auto, always, never.
+    /// Colour: auto (when the output is a terminal and `NO_COLOR` is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }

@@ -26,7 +26,7 @@ pub struct LiveArgs {
     /// it holds `landfall.yaml`, else the built-in reference platform.
     #[arg(long, value_name = "DIR", env = "LANDFALL_SPEC")]
     pub spec: Option<std::path::PathBuf>,
-    /// Colour diagnostics: auto, always, never.
+    /// Colour: auto (when the output is a terminal and `NO_COLOR` is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Send every AWS call to this endpoint (an emulator such as moto server).
