@@ -280,6 +280,7 @@ pub async fn delete_stack(
         .cloudformation()
         .delete_stack()
         .stack_name(name)
+        .client_request_token(stacks::request_token("retire", name))
         .send()
         .await
         .map_err(|e| LiveError::api(format!("cloudformation:DeleteStack `{name}`"), &e))?;

@@ -536,6 +536,28 @@ pub async fn apply_stack(
     outcome
 }
 
+/// The `ClientRequestToken` of one stack operation of this run: the same
+/// for every retry of the call (the SDK resends the request as built), so a
+/// retried `UpdateStack` whose first attempt went through is recognised by
+/// CloudFormation instead of failing on a stack in `UPDATE_IN_PROGRESS`;
+/// distinct per run, operation and stack.
+/// https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_UpdateStack.html
+/// (`[a-zA-Z][-a-zA-Z0-9]*`, at most 128 characters).
+pub fn request_token(operation: &str, stack: &str) -> String {
+    static RUN: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let run = RUN.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        nanos ^ (u64::from(std::process::id()) << 32)
+    });
+    // FNV-1a of the stack name: names are up to 128 characters themselves.
+    let hash = stack.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("landfall-{operation}-{run:016x}-{hash:016x}")
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn apply_stack_inner(
     clients: &Clients,
@@ -557,6 +579,7 @@ async fn apply_stack_inner(
             task.status("DELETING_FAILED_CREATION");
             cfn.delete_stack()
                 .stack_name(name)
+                .client_request_token(request_token("delete", name))
                 .send()
                 .await
                 .map_err(|e| LiveError::api("cloudformation:DeleteStack", &e))?;
@@ -577,6 +600,7 @@ async fn apply_stack_inner(
             task.status("CONTINUE_UPDATE_ROLLBACK");
             cfn.continue_update_rollback()
                 .stack_name(name)
+                .client_request_token(request_token("rollback", name))
                 .send()
                 .await
                 .map_err(|e| LiveError::api("cloudformation:ContinueUpdateRollback", &e))?;
@@ -592,6 +616,7 @@ async fn apply_stack_inner(
             match cfn
                 .create_stack()
                 .stack_name(name)
+                .client_request_token(request_token("create", name))
                 .set_template_body(source.body())
                 .set_template_url(source.url())
                 .set_parameters(Some(parameters_of(parameters)))
@@ -636,6 +661,7 @@ async fn apply_stack_inner(
                     match cfn
                         .update_stack()
                         .stack_name(name)
+                        .client_request_token(request_token("update", name))
                         .set_template_body(source.body())
                         .set_template_url(source.url())
                         .set_parameters(Some(parameters_of(parameters)))

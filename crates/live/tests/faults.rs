@@ -800,3 +800,75 @@ fn role_assumptions_hold_with_iam_enforcement() {
         },
     );
 }
+
+/// A stack call that went through but whose answer was lost is retried by
+/// the SDK with the same `ClientRequestToken`, so CloudFormation recognises
+/// the retry instead of failing it against a stack already in progress
+/// (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html,
+/// `ClientRequestToken`). moto answers the retry itself (the stack exists);
+/// what AWS needs is the token, the same on both attempts.
+#[test]
+fn a_retried_stack_call_carries_the_token_of_the_first() {
+    run(
+        "a_retried_stack_call_carries_the_token_of_the_first",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            for action in ["CreateStack", "UpdateStack"] {
+                proxy.add(Rule {
+                    times: Some(1),
+                    ..Rule::new(&format!("cloudformation:{action}"), Fault::LoseResponse)
+                });
+            }
+            let session = connect(&proxy.url, quick(), 3).await;
+            let mgmt = session.management().await.unwrap();
+            let progress = Progress::new(false);
+            let waits = Waits {
+                poll: Duration::from_millis(100),
+                stack_timeout: Duration::from_secs(20),
+            };
+            for topics in [1, 2] {
+                let resources: serde_json::Map<String, serde_json::Value> = (0..topics)
+                    .map(|i| {
+                        (
+                            format!("Topic{i}"),
+                            serde_json::json!({ "Type": "AWS::SNS::Topic" }),
+                        )
+                    })
+                    .collect();
+                let template = serde_json::json!({ "Resources": resources });
+                let task = progress.start("tokens", "CHECKING");
+                let outcome = stacks::apply_stack(
+                    &mgmt,
+                    "management",
+                    "tokens",
+                    &template,
+                    &[],
+                    0,
+                    None,
+                    waits,
+                    landfall_live::Compat::Moto,
+                    &task,
+                )
+                .await;
+                assert!(outcome.ok, "{outcome:?}");
+            }
+            for action in ["CreateStack", "UpdateStack"] {
+                let calls = proxy.seen_of(&format!("cloudformation:{action}"));
+                assert_eq!(calls.len(), 2, "{action}: the lost answer is retried");
+                let token = |i: usize| {
+                    faults::form_value(&calls[i].body, "ClientRequestToken").unwrap_or_default()
+                };
+                assert!(
+                    token(0).starts_with("landfall-"),
+                    "{action}: {}",
+                    calls[0].body
+                );
+                assert_eq!(
+                    token(0),
+                    token(1),
+                    "{action}: the retry carries the first token"
+                );
+            }
+        },
+    );
+}

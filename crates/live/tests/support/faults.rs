@@ -43,6 +43,10 @@ pub enum Fault {
     Error { code: String, status: u16 },
     /// Forwards after a delay.
     Latency(Duration),
+    /// Forwards (the call takes effect), then answers `500 InternalFailure`
+    /// as if the answer had been lost: the client retries a call that went
+    /// through.
+    LoseResponse,
 }
 
 impl Fault {
@@ -443,7 +447,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).to_string()
 }
 
-fn form_value(body: &str, key: &str) -> Option<String> {
+pub fn form_value(body: &str, key: &str) -> Option<String> {
     body.split('&')
         .find_map(|p| p.strip_prefix(&format!("{key}=")).map(str::to_owned))
 }
@@ -452,6 +456,7 @@ fn form_value(body: &str, key: &str) -> Option<String> {
 enum Decision {
     Inject(String, u16),
     Forward(Duration),
+    ForwardThenLose,
 }
 
 async fn handle(
@@ -466,6 +471,15 @@ async fn handle(
         Decision::Inject(code, status) => {
             let bytes = error_response(&service, json, &code, status);
             (status, bytes, Some(code))
+        }
+        Decision::ForwardThenLose => {
+            let _ = forward(request, upstream).await?;
+            let code = "InternalFailure";
+            (
+                500,
+                error_response(&service, json, code, 500),
+                Some(code.to_owned()),
+            )
         }
         Decision::Forward(delay) => {
             if !delay.is_zero() {
@@ -527,6 +541,7 @@ fn decide(
         match &rule.fault {
             Fault::Error { code, status } => return Decision::Inject(code.clone(), *status),
             Fault::Latency(d) => delay += *d,
+            Fault::LoseResponse => return Decision::ForwardThenLose,
         }
     }
     Decision::Forward(delay)
