@@ -1375,25 +1375,9 @@ fn plan_detailed_exit_code_says_whether_there_are_changes() {
         .unwrap();
     assert_eq!(closed.status.code(), Some(1), "{}", stderr(&closed));
 
-    let Ok(endpoint) = std::env::var("LANDFALL_MOTO_ENDPOINT") else {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "LANDFALL_MOTO_ENDPOINT is not set (CI=true: the emulator part cannot be skipped)"
-        );
-        eprintln!("note: no moto server; the emulator part is skipped");
+    let Some((endpoint, _moto)) = moto() else {
         return;
     };
-    let moto_port: u16 = endpoint
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let (status, body) =
-        landfall_testkit::services::http("POST", moto_port, "/moto-api/reset", &[], b"").unwrap();
-    assert_eq!(status, 200, "{body}");
     let plan = Command::new(env!("CARGO_BIN_EXE_landfall"))
         .args([
             "plan",
@@ -1468,5 +1452,86 @@ fn synth_reports_what_changed_since_the_last_synthesis() {
         err.contains("- smallco-workloads-payments-prod-service-payments-api"),
         "{err}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The moto server of the test command, reset, held for one test at a time;
+/// `None` (after a note) without one, a failure with `CI=true`.
+fn moto() -> Option<(String, std::sync::MutexGuard<'static, ()>)> {
+    static MOTO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = MOTO
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Ok(endpoint) = std::env::var("LANDFALL_MOTO_ENDPOINT") else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "LANDFALL_MOTO_ENDPOINT is not set (CI=true: the emulator part cannot be skipped)"
+        );
+        eprintln!("note: no moto server; the emulator part is skipped");
+        return None;
+    };
+    let endpoint = endpoint.trim_end_matches('/').to_owned();
+    let port: u16 = endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let (status, body) =
+        landfall_testkit::services::http("POST", port, "/moto-api/reset", &[], b"").unwrap();
+    assert_eq!(status, 200, "{body}");
+    Some((endpoint, guard))
+}
+
+/// Ctrl-C in the middle of a deploy ends it with a report of what had been
+/// applied (from the journal) and exit code 130, not silently.
+#[test]
+fn an_interrupted_deploy_says_what_it_had_applied() {
+    let Some((endpoint, _moto)) = moto() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("landfall-cli-interrupt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spec = dir.join("spec");
+    copy_dir(&repo("fixtures/specs/small"), &spec);
+    let journal = dir.join("deploy.jsonl");
+    let child = Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args(["deploy", "--yes", "--quiet", "--endpoint-url", &endpoint])
+        .arg("--spec")
+        .arg(&spec)
+        .arg("--journal")
+        .arg(&journal)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once something has been applied, interrupt as a terminal would.
+    let started = std::time::Instant::now();
+    loop {
+        let applied = std::fs::read_to_string(&journal)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("\"applied\""))
+            .count();
+        if applied >= 3 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "nothing applied"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted: "), "{err}");
+    assert!(err.contains(&journal.display().to_string()), "{err}");
+    assert!(err.contains("`landfall plan` shows what is left"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

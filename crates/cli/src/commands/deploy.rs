@@ -122,7 +122,15 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot create the journal `{}`", journal_path.display()))?;
         eprintln!("journal: {} (every change, as it is applied)", journal_path.display());
         engine.journal = Some(std::sync::Arc::new(journal));
-        let report = engine.deploy(&plan).await?;
+        // Ctrl-C: say what was applied (the journal has each change) and
+        // what still runs, instead of vanishing mid-wave.
+        let report = tokio::select! {
+            report = engine.deploy(&plan) => report?,
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("{}", interrupted(&journal_path));
+                return Ok(ExitCode::from(INTERRUPTED));
+            }
+        };
         if json {
             eprint!("{}", report.render());
             print_json(Some(&report))?;
@@ -131,4 +139,34 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
     })
+}
+
+/// Exit code of a deploy stopped with Ctrl-C (128 + SIGINT, as shells do).
+const INTERRUPTED: u8 = 130;
+
+/// What an interrupted deploy had done, from its journal.
+fn interrupted(journal: &std::path::Path) -> String {
+    let events = landfall_live::journal::Journal::read(journal).unwrap_or_default();
+    let of = |kind: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["event"] == kind)
+            .filter_map(|e| e["detail"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let applied = of("applied");
+    let failed = of("failed");
+    let mut out = format!(
+        "interrupted: {} change(s) applied, {} failed before the interrupt (each recorded in {})",
+        applied.len(),
+        failed.len(),
+        journal.display()
+    );
+    for change in applied.iter().rev().take(5).rev() {
+        out.push_str(&format!("\n  applied: {change}"));
+    }
+    out.push_str(
+        "\nstack operations already started go on in CloudFormation; `landfall plan` shows what is left, and `landfall deploy` resumes",
+    );
+    out
 }
