@@ -406,8 +406,26 @@ pub async fn global(clients: &Clients) -> (Inventory, Vec<(String, String, Strin
                         .map(|c| c.as_str().to_owned())
                         .filter(|c| !c.is_empty())
                         .unwrap_or_else(|| "us-east-1".to_owned()),
-                    Err(_) => clients.region.clone(),
+                    Err(e) => {
+                        // Read in the home region, it would answer with a
+                        // redirect and look unversioned: say so instead.
+                        inv.errors.push(format!(
+                            "s3:GetBucketLocation `{name}`: {}",
+                            crate::error::sdk_message(&e)
+                        ));
+                        clients.region.clone()
+                    }
                 },
+            };
+            // A bucket answers only in its own region (a request signed for
+            // another gets `301 PermanentRedirect`, which would read as "not
+            // versioned").
+            let regional;
+            let s3 = if region == clients.region {
+                &s3
+            } else {
+                regional = clients.in_region(&region).s3();
+                &regional
             };
             let mut props = json!({ "BucketName": name });
             match s3.get_bucket_versioning().bucket(&name).send().await {
@@ -427,7 +445,19 @@ pub async fn global(clients: &Clients) -> (Inventory, Vec<(String, String, Strin
                     )),
                 },
             }
-            if let Ok(p) = s3.get_public_access_block().bucket(&name).send().await {
+            let block = s3.get_public_access_block().bucket(&name).send().await;
+            // A bucket without a block answers NoSuchPublicAccessBlockConfiguration;
+            // anything else means it could not be read, which must not look
+            // like "no block".
+            if let Err(e) = &block {
+                if crate::error::code_of(e) != "NoSuchPublicAccessBlockConfiguration" {
+                    inv.errors.push(format!(
+                        "s3:GetPublicAccessBlock `{name}`: {}",
+                        crate::error::sdk_message(e)
+                    ));
+                }
+            }
+            if let Ok(p) = block {
                 if let Some(c) = p.public_access_block_configuration() {
                     props["PublicAccessBlockConfiguration"] = json!({
                         "BlockPublicAcls": c.block_public_acls().unwrap_or(false),

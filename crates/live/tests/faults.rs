@@ -872,3 +872,59 @@ fn a_retried_stack_call_carries_the_token_of_the_first() {
         },
     );
 }
+
+/// S3 answers a request for a bucket signed for another region with
+/// `301 PermanentRedirect`
+/// (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses,
+/// `PermanentRedirect`); the inventory reads each bucket in its own region,
+/// so a versioned bucket outside the home region is seen as versioned, and
+/// nothing is reported as unreadable.
+#[test]
+fn buckets_outside_the_home_region_are_read_in_their_region() {
+    run(
+        "buckets_outside_the_home_region_are_read_in_their_region",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            let west = mgmt.in_region("eu-west-1").s3();
+            let bucket = "landfall-far-away-logs";
+            west.create_bucket()
+                .bucket(bucket)
+                .create_bucket_configuration(
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+            west.put_bucket_versioning()
+                .bucket(bucket)
+                .versioning_configuration(
+                    aws_sdk_s3::types::VersioningConfiguration::builder()
+                        .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+            proxy.bucket_in(bucket, "eu-west-1");
+            let (inventory, buckets) = landfall_live::inventory::global(&mgmt).await;
+            let (_, _, region, props) = buckets
+                .iter()
+                .find(|(id, ..)| id == &format!("bucket/{bucket}"))
+                .expect("the bucket is listed");
+            assert_eq!(region, "eu-west-1");
+            assert_eq!(
+                props["VersioningConfiguration"]["Status"], "Enabled",
+                "{props}"
+            );
+            assert!(
+                inventory.errors.iter().all(|e| !e.contains(bucket)),
+                "{:?}",
+                inventory.errors
+            );
+        },
+    );
+}

@@ -154,6 +154,9 @@ struct State {
     sessions: HashMap<String, Instant>,
     /// StackSet operation id → when it was first described.
     operations: HashMap<String, Instant>,
+    /// Bucket → its region: S3 answers a request signed for another region
+    /// with `301 PermanentRedirect`, as AWS does.
+    bucket_regions: HashMap<String, String>,
 }
 
 /// The running proxy; stops when dropped.
@@ -206,6 +209,16 @@ impl FaultProxy {
             .unwrap()
             .rules
             .push((rule, Instant::now(), 0));
+    }
+
+    /// Makes S3 requests for `bucket` signed for any region but `region`
+    /// fail with `301 PermanentRedirect`.
+    pub fn bucket_in(&self, bucket: &str, region: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .bucket_regions
+            .insert(bucket.to_owned(), region.to_owned());
     }
 
     pub fn clear_rules(&self) {
@@ -412,6 +425,37 @@ fn identify(request: &Message) -> (String, String, String, String) {
     (service, action, decoded, key)
 }
 
+/// Whether an S3 request names a bucket the proxy knows to be in another
+/// region than the one the request is signed for.
+fn wrong_bucket_region(request: &Message, state: &Arc<Mutex<State>>) -> bool {
+    let headers = header_map(&request.head);
+    let credential = headers
+        .get("authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split([',', ' ']).next())
+        .unwrap_or("");
+    let scope: Vec<&str> = credential.split('/').collect();
+    if scope.get(3) != Some(&"s3") {
+        return false;
+    }
+    let signed_for = scope.get(2).copied().unwrap_or("");
+    let head = String::from_utf8_lossy(&request.head);
+    let path = head.split(' ').nth(1).unwrap_or("");
+    // GetBucketLocation answers from any region: it is how the region is found.
+    if path.contains("?location") {
+        return false;
+    }
+    let bucket = path
+        .trim_start_matches('/')
+        .split(['/', '?'])
+        .next()
+        .unwrap_or("");
+    let s = state.lock().unwrap();
+    s.bucket_regions
+        .get(bucket)
+        .is_some_and(|region| region != signed_for)
+}
+
 /// `a=b&c=d` with percent-decoding and `+` as space.
 fn form_decode(body: &str) -> Vec<(String, String)> {
     body.split('&')
@@ -466,7 +510,10 @@ async fn handle(
 ) -> std::io::Result<Vec<u8>> {
     let (service, action, body, key) = identify(request);
     let json = header_map(&request.head).contains_key("x-amz-target");
-    let decision = decide(state, &service, &action, &body, &key);
+    let decision = match wrong_bucket_region(request, state) {
+        true => Decision::Inject("PermanentRedirect".into(), 301),
+        false => decide(state, &service, &action, &body, &key),
+    };
     let (status, bytes, injected) = match decision {
         Decision::Inject(code, status) => {
             let bytes = error_response(&service, json, &code, status);
