@@ -166,11 +166,13 @@ pub async fn audit(
     let mut report = AuditReport::default();
     organization_drift(desired, &org, &mut report);
 
-    // Every member account in the organization, spec or not.
+    // Every account in the organization, spec or not, the management
+    // account included (read with the caller's own credentials: no role of
+    // the platform exists there).
     let targets: Vec<Target> = org
         .accounts
         .iter()
-        .filter(|a| a.id != org.management_account_id && a.active)
+        .filter(|a| a.active)
         .map(|a| Target {
             name: a.name.clone(),
             id: a.id.clone(),
@@ -349,7 +351,11 @@ async fn inventory_one(
     region: &str,
     global: bool,
 ) -> Result<Fetched, LiveError> {
-    let clients = session.member(mgmt, id, region, &AUDIT_ROLES).await?;
+    let clients = if id == mgmt.account_id {
+        mgmt.in_region(region)
+    } else {
+        session.member(mgmt, id, region, &AUDIT_ROLES).await?
+    };
     let (mut inv, buckets) = if global {
         let (regional, (g, buckets)) =
             tokio::join!(inventory::regional(&clients), inventory::global(&clients));

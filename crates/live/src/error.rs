@@ -38,8 +38,9 @@ impl LiveError {
 }
 
 /// One line describing an SDK error: the service's code and message when it
-/// answered, otherwise what stopped the request (connection refused, a name
-/// that does not resolve, a timeout) in words, never the SDK's debug dump.
+/// answered, what stopped the request (connection refused, a name that does
+/// not resolve, a timeout) in words when it never got there, otherwise the
+/// error with its causes.
 pub fn sdk_message<E>(error: &E) -> String
 where
     E: StdError + ProvideErrorMetadata + 'static,
@@ -47,9 +48,11 @@ where
     match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
+        // A transport failure in words; any other unparsed answer in full
+        // (its raw body may be the only place the service's code is).
         _ => match transport_failure(error) {
             Some(failure) => failure.to_owned(),
-            None => causes(error),
+            None => DisplayErrorContext(error).to_string(),
         },
     }
 }

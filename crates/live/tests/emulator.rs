@@ -175,9 +175,17 @@ async fn run(fixture: &Fixture) {
         audit::render_text(&report)
     );
     assert!(report.accounts.iter().all(|a| a.reachable));
+    // Every member account and the management account, in every region.
     assert_eq!(
         report.account_regions,
-        desired.accounts.len() * desired.regions.len()
+        (desired.accounts.len() + 1) * desired.regions.len()
+    );
+    assert!(
+        report
+            .accounts
+            .iter()
+            .any(|a| a.account_id == mgmt.account_id),
+        "the management account is audited too"
     );
 
     // 5. Violations injected through the APIs, and exactly those reported.
