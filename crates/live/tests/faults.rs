@@ -928,3 +928,72 @@ fn buckets_outside_the_home_region_are_read_in_their_region() {
         },
     );
 }
+
+/// A template over the inline limit goes to the platform's template bucket
+/// and CloudFormation reads it by URL
+/// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html:
+/// 51,200 bytes inline, 1 MB from S3). The limit is lowered here so a small
+/// template takes that path; moto's CloudFormation fetches the object from
+/// its own S3.
+#[test]
+fn templates_over_the_inline_limit_are_deployed_from_s3() {
+    run(
+        "templates_over_the_inline_limit_are_deployed_from_s3",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let state = org::read(&mgmt).await.unwrap();
+            let store =
+                stacks::TemplateStore::ensure(&mgmt, "landfall", &state.organization_id, 64)
+                    .await
+                    .unwrap();
+            let template = serde_json::json!({
+                "Resources": {
+                    "Topic": { "Type": "AWS::SNS::Topic", "Properties": { "TopicName": "from-s3" } }
+                }
+            });
+            let progress = Progress::new(false);
+            let task = progress.start("large", "CHECKING");
+            let outcome = stacks::apply_stack(
+                &mgmt,
+                "management",
+                "large",
+                &template,
+                &[],
+                0,
+                Some(&store),
+                Waits {
+                    poll: Duration::from_millis(100),
+                    stack_timeout: Duration::from_secs(20),
+                },
+                landfall_live::Compat::Moto,
+                &task,
+            )
+            .await;
+            assert!(outcome.ok, "{outcome:?}");
+            let create = proxy.seen_of("cloudformation:CreateStack");
+            assert_eq!(create.len(), 1);
+            let url = faults::form_value(&create[0].body, "TemplateURL").unwrap_or_default();
+            assert!(
+                url.starts_with(&format!("https://{}.s3.", store.bucket)),
+                "{}",
+                create[0].body
+            );
+            assert!(faults::form_value(&create[0].body, "TemplateBody").is_none());
+            // The stack really holds what the object says.
+            let resources = mgmt
+                .cloudformation()
+                .describe_stack_resources()
+                .stack_name("large")
+                .send()
+                .await
+                .unwrap();
+            assert!(resources.stack_resources().iter().any(|r| r
+                .physical_resource_id()
+                .unwrap_or_default()
+                .ends_with(":from-s3")));
+        },
+    );
+}
