@@ -82,9 +82,12 @@ fn run_case(case: &Path) -> (String, PathBuf) {
     (render(&resolved), case.join("expected.txt"))
 }
 
-#[test]
-fn every_invalid_spec_reports_exactly_its_expected_diagnostics() {
-    let dir = repo_root().join("fixtures/specs/invalid");
+/// Runs every case folder under `fixtures/specs/<folder>`: `expect` checks
+/// what a case must produce (it returns why not), then the output must equal
+/// the case's `expected.txt` (rewritten with `LANDFALL_BLESS=1`). Returns the
+/// number of cases.
+fn run_cases(folder: &str, expect: impl Fn(&str) -> Result<(), String>) -> usize {
+    let dir = repo_root().join("fixtures/specs").join(folder);
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
@@ -92,25 +95,13 @@ fn every_invalid_spec_reports_exactly_its_expected_diagnostics() {
         .filter(|p| p.is_dir())
         .collect();
     cases.sort();
-    assert!(
-        cases.len() >= 25,
-        "expected a case per error class, found {}",
-        cases.len()
-    );
     let bless = std::env::var_os("LANDFALL_BLESS").is_some();
     let mut failures = Vec::new();
     for case in &cases {
         let (actual, expected_path) = run_case(case);
-        assert!(
-            !actual.is_empty(),
-            "{}: the broken spec produced no diagnostic",
-            case.display()
-        );
-        assert!(
-            actual.contains("error["),
-            "{}: no error among\n{actual}",
-            case.display()
-        );
+        if let Err(why) = expect(&actual) {
+            panic!("{}: {why}:\n{actual}", case.display());
+        }
         if bless {
             std::fs::write(&expected_path, &actual).unwrap();
             continue;
@@ -129,43 +120,36 @@ fn every_invalid_spec_reports_exactly_its_expected_diagnostics() {
         failures.len(),
         failures.join("\n")
     );
+    cases.len()
+}
+
+#[test]
+fn every_invalid_spec_reports_exactly_its_expected_diagnostics() {
+    let cases = run_cases("invalid", |actual| {
+        if actual.contains("error[") {
+            Ok(())
+        } else {
+            Err("the broken spec produced no error".to_owned())
+        }
+    });
+    assert!(
+        cases >= 25,
+        "expected a case per error class, found {cases}"
+    );
 }
 
 /// Specs that are valid but deserve a warning: under `fixtures/specs/warnings/`,
 /// same layout; each yields a model and at least one warning.
 #[test]
 fn every_questionable_spec_reports_exactly_its_expected_warnings() {
-    let dir = repo_root().join("fixtures/specs/warnings");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    assert!(!cases.is_empty(), "no cases under {}", dir.display());
-    let bless = std::env::var_os("LANDFALL_BLESS").is_some();
-    let mut failures = Vec::new();
-    for case in &cases {
-        let (actual, expected_path) = run_case(case);
-        assert!(
-            actual.contains("warning[") && !actual.contains("error["),
-            "{}: expected warnings and no error, got\n{actual}",
-            case.display()
-        );
-        if bless {
-            std::fs::write(&expected_path, &actual).unwrap();
-            continue;
+    let cases = run_cases("warnings", |actual| {
+        if actual.contains("warning[") && !actual.contains("error[") {
+            Ok(())
+        } else {
+            Err("expected warnings and no error".to_owned())
         }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected != actual {
-            failures.push(format!(
-                "== {}\n-- expected\n{expected}-- actual\n{actual}",
-                case.file_name().unwrap().to_string_lossy()
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    });
+    assert!(cases > 0, "no cases under fixtures/specs/warnings");
 }
 
 #[test]

@@ -389,16 +389,23 @@ fn header_map(head: &[u8]) -> HashMap<String, String> {
 }
 
 /// (service, action, decoded body, access key id) of a request.
-fn identify(request: &Message) -> (String, String, String, String) {
-    let headers = header_map(&request.head);
-    let credential = headers
+/// The SigV4 credential scope of a request: key id, date, region, service.
+fn credential_scope(headers: &HashMap<String, String>) -> Vec<String> {
+    headers
         .get("authorization")
         .and_then(|a| a.split("Credential=").nth(1))
         .and_then(|c| c.split([',', ' ']).next())
-        .unwrap_or("");
-    let scope: Vec<&str> = credential.split('/').collect();
-    let key = scope.first().copied().unwrap_or("").to_owned();
-    let service = scope.get(3).copied().unwrap_or("").to_owned();
+        .unwrap_or("")
+        .split('/')
+        .map(str::to_owned)
+        .collect()
+}
+
+fn identify(request: &Message) -> (String, String, String, String) {
+    let headers = header_map(&request.head);
+    let scope = credential_scope(&headers);
+    let key = scope.first().cloned().unwrap_or_default();
+    let service = scope.get(3).cloned().unwrap_or_default();
     let raw = String::from_utf8_lossy(&request.body).to_string();
     if let Some(target) = headers.get("x-amz-target") {
         let action = target.rsplit('.').next().unwrap_or(target).to_owned();
@@ -428,17 +435,11 @@ fn identify(request: &Message) -> (String, String, String, String) {
 /// Whether an S3 request names a bucket the proxy knows to be in another
 /// region than the one the request is signed for.
 fn wrong_bucket_region(request: &Message, state: &Arc<Mutex<State>>) -> bool {
-    let headers = header_map(&request.head);
-    let credential = headers
-        .get("authorization")
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split([',', ' ']).next())
-        .unwrap_or("");
-    let scope: Vec<&str> = credential.split('/').collect();
-    if scope.get(3) != Some(&"s3") {
+    let scope = credential_scope(&header_map(&request.head));
+    if scope.get(3).map(String::as_str) != Some("s3") {
         return false;
     }
-    let signed_for = scope.get(2).copied().unwrap_or("");
+    let signed_for = scope.get(2).map_or("", String::as_str);
     let head = String::from_utf8_lossy(&request.head);
     let path = head.split(' ').nth(1).unwrap_or("");
     // GetBucketLocation answers from any region: it is how the region is found.
