@@ -1071,6 +1071,22 @@ fn spec_errors_are_json_when_json_is_asked() {
         "{value}"
     );
     assert!(!stderr(&out).contains("unknown field"), "{}", stderr(&out));
+    // The same from `check`, asked for JSON or SARIF.
+    for format in ["json", "sarif"] {
+        let out = landfall(&[
+            "check",
+            "--format",
+            format,
+            "--spec",
+            spec.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let value: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON on stdout");
+        assert_eq!(
+            value["diagnostics"][0]["code"], "spec::unknown-field",
+            "{value}"
+        );
+    }
 }
 
 /// The blueprint's figures describe the reference company; beside another

@@ -159,11 +159,16 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let spec_args = SpecArgs {
         spec: args.spec.clone(),
         color: args.color,
-        ..SpecArgs::default()
+        // JSON and SARIF runs get the spec's errors as JSON on stdout.
+        format: if args.format == CheckFormat::Text {
+            crate::args::Format::Text
+        } else {
+            crate::args::Format::Json
+        },
     };
     let mut resolved = output::load(&spec_args)?;
     if resolved.model.is_none() || resolved.diagnostics.has_errors() {
-        output::print_diagnostics_text(&resolved, args.color)?;
+        output::print_diagnostics(&resolved, &spec_args)?;
         return Ok(ExitCode::from(super::INVALID));
     }
     if let (Some(env), Some(model)) = (&args.environment, resolved.model.as_ref()) {
@@ -251,7 +256,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             }
         });
         let Some(emitted) = emitted else {
-            output::print_diagnostics_text(&resolved, args.color)?;
+            output::print_diagnostics(&resolved, &spec_args)?;
             return Ok(ExitCode::from(super::INVALID));
         };
         let mut builder = ViewBuilder::new(options);
