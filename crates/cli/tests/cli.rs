@@ -1071,10 +1071,10 @@ fn spec_errors_are_json_when_json_is_asked() {
         "{value}"
     );
     assert!(!stderr(&out).contains("unknown field"), "{}", stderr(&out));
-    // The same from `check`, asked for JSON or SARIF.
-    for format in ["json", "sarif"] {
+    // The same from `check`, asked for JSON or SARIF, and from `net`.
+    for (command, format) in [("check", "json"), ("check", "sarif"), ("net", "json")] {
         let out = landfall(&[
-            "check",
+            command,
             "--format",
             format,
             "--spec",

@@ -44,7 +44,12 @@ pub enum NetFormat {
 pub fn run(args: &NetArgs) -> anyhow::Result<ExitCode> {
     let spec_args = SpecArgs {
         spec: args.spec.clone(),
-        format: Format::Text,
+        // Asked for JSON, a broken spec's errors are JSON on stdout.
+        format: if args.format == NetFormat::Json {
+            Format::Json
+        } else {
+            Format::Text
+        },
         color: args.color,
     };
     // The lockfile next to the spec, or the reference platform's built-in one
@@ -85,7 +90,7 @@ pub fn run(args: &NetArgs) -> anyhow::Result<ExitCode> {
                 Ok(lock) => Some(lock),
                 Err(errors) => {
                     resolved.diagnostics.extend(errors);
-                    output::print_diagnostics_text(&resolved, args.color)?;
+                    output::print_diagnostics(&resolved, &spec_args)?;
                     return Ok(ExitCode::from(super::INVALID));
                 }
             }
@@ -93,7 +98,7 @@ pub fn run(args: &NetArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let Some(model) = resolved.model.as_ref() else {
-        output::print_diagnostics_text(&resolved, args.color)?;
+        output::print_diagnostics(&resolved, &spec_args)?;
         return Ok(ExitCode::from(super::INVALID));
     };
     let planned = landfall_netplan::plan(
@@ -108,10 +113,11 @@ pub fn run(args: &NetArgs) -> anyhow::Result<ExitCode> {
     let plan = planned.plan;
     resolved.diagnostics.extend(planned.diagnostics);
     resolved.diagnostics.sort(&resolved.loaded.sources);
-    output::print_diagnostics_text(&resolved, args.color)?;
     let Some(plan) = plan else {
+        output::print_diagnostics(&resolved, &spec_args)?;
         return Ok(ExitCode::from(super::INVALID));
     };
+    output::print_diagnostics_text(&resolved, args.color)?;
 
     if lock.as_ref() != Some(&plan.lockfile) {
         let changes = match &lock {
