@@ -1072,7 +1072,14 @@ fn spec_errors_are_json_when_json_is_asked() {
     );
     assert!(!stderr(&out).contains("unknown field"), "{}", stderr(&out));
     // The same from `check`, asked for JSON or SARIF, and from `net`.
-    for (command, format) in [("check", "json"), ("check", "sarif"), ("net", "json")] {
+    for (command, format) in [
+        ("check", "json"),
+        ("check", "sarif"),
+        ("net", "json"),
+        ("plan", "json"),
+        ("deploy", "json"),
+        ("audit", "json"),
+    ] {
         let out = landfall(&[
             command,
             "--format",

@@ -42,7 +42,9 @@ pub struct AuditArgs {
 const INCOMPLETE: u8 = 3;
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
-    let prepared = match super::plan::prepare(&args.live, crate::pipeline::Layers::Platform)? {
+    let json = args.format != AuditFormat::Text;
+    let prepared = match super::plan::prepare(&args.live, crate::pipeline::Layers::Platform, json)?
+    {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };

@@ -68,7 +68,8 @@ fn confirm() -> Option<bool> {
 }
 
 pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
-    let prepared = match super::plan::prepare(&args.live, args.workloads.layers())? {
+    let json = args.format == super::plan::PlanFormat::Json;
+    let prepared = match super::plan::prepare(&args.live, args.workloads.layers(), json)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };

@@ -119,12 +119,22 @@ pub struct Prepared {
 
 /// Loads, resolves, plans addresses and synthesizes `layers`; on a spec
 /// problem prints the diagnostics and returns the exit code.
-pub fn prepare(args: &LiveArgs, layers: Layers) -> anyhow::Result<Result<Prepared, ExitCode>> {
+/// `json`: the command was asked for JSON, so a broken spec's errors are
+/// reported as JSON on stdout.
+pub fn prepare(
+    args: &LiveArgs,
+    layers: Layers,
+    json: bool,
+) -> anyhow::Result<Result<Prepared, ExitCode>> {
     let options = args.options(1);
-    let mut resolved = output::load(&args.spec_args())?;
+    let mut spec_args = args.spec_args();
+    if json {
+        spec_args.format = crate::args::Format::Json;
+    }
+    let mut resolved = output::load(&spec_args)?;
     let compiled = crate::pipeline::compile(&mut resolved, args.spec.as_deref(), layers)?;
     let (Some(compiled), Some(model)) = (compiled, resolved.model.as_ref()) else {
-        output::print_diagnostics_text(&resolved, args.color)?;
+        output::print_diagnostics(&resolved, &spec_args)?;
         return Ok(Err(ExitCode::from(super::INVALID)));
     };
     let mut platform = Platform::new(model, &compiled, options.compat());
@@ -156,7 +166,8 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
-    let prepared = match prepare(&args.live, args.workloads.layers())? {
+    let json = args.format == PlanFormat::Json;
+    let prepared = match prepare(&args.live, args.workloads.layers(), json)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
