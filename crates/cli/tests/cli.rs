@@ -1558,3 +1558,23 @@ fn an_interrupted_deploy_says_what_it_had_applied() {
     assert!(err.contains("`landfall plan` shows what is left"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The NAT gateway's route table takes a return route through the firewall
+/// per inspected subnet; past AWS's 50 routes per table
+/// (https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html)
+/// the network stack would fail. Lowered here so the reference exceeds it.
+#[test]
+fn a_vpc_with_more_inspected_subnets_than_its_nat_table_takes_is_refused() {
+    let (_dir, spec) = reference_copy("route-quota");
+    edit(
+        &spec,
+        "landfall.yaml",
+        "limits:\n",
+        "limits:\n  routes_per_route_table: 10\n",
+    );
+    let validate = landfall(&["validate", "--spec", spec.to_str().unwrap()]);
+    assert_eq!(validate.status.code(), Some(1), "{}", stderr(&validate));
+    let err = stderr(&validate);
+    assert!(err.contains("error[net::routes-per-route-table]: the NAT gateway's route table of `prod-eu-central-1` needs"), "{err}");
+    assert!(err.contains("AWS allows 10"), "{err}");
+}

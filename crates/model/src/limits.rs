@@ -88,6 +88,8 @@ limits! {
     subnet_reserved_addresses = 5, "https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html";
     /// Subnets in one VPC.
     subnets_per_vpc = 200, "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html";
+    /// Routes in one route table, propagated routes not counted (the NAT gateway's table gets a return route per inspected subnet).
+    routes_per_route_table = 50, "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html";
     /// IPv4 CIDR blocks of one VPC.
     cidr_blocks_per_vpc = 5, "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html";
     /// Participant accounts of one shared VPC.

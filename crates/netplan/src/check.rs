@@ -218,6 +218,51 @@ pub(crate) fn check(cx: &mut Ctx<'_>, plan: &AddressPlan) {
             );
         }
     }
+    nat_return_routes(cx, plan);
+}
+
+/// The NAT gateway's route table holds a return route through the firewall
+/// for every inspected subnet of its VPC (see the network layer), plus its
+/// default route: with AWS's 50 routes per table that is 16 domains of three
+/// AZs with one inspected tier.
+/// <https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html>
+fn nat_return_routes(cx: &mut Ctx<'_>, plan: &AddressPlan) {
+    let model = cx.model;
+    let limit = model.limits.routes_per_route_table;
+    for vpc in &model.network.vpcs {
+        let env = vpc.environment;
+        if !plan.egress(env).is_some_and(|e| e.nat_gateway) {
+            continue;
+        }
+        let returns = model
+            .network
+            .subnets
+            .iter()
+            .filter(|s| s.vpc == vpc.id)
+            .filter(|s| {
+                plan.routes(env, s.tier)
+                    .iter()
+                    .any(|r| r.target == crate::RouteTarget::FirewallEndpoint)
+            })
+            .count() as u64;
+        let routes = returns + 1;
+        if routes <= limit {
+            continue;
+        }
+        let environment = model.environment(env);
+        let span = cx.key_span(&environment.origin);
+        cx.push(
+            Diagnostic::error(
+                "net::routes-per-route-table",
+                format!(
+                    "the NAT gateway's route table of `{}` needs {routes} routes (a return route through the firewall per inspected subnet); AWS allows {limit}",
+                    vpc.name
+                ),
+            )
+            .with_optional_label(span, "its egress is inspected")
+            .with_help("inspect fewer tiers, or raise `routes_per_route_table` in `limits` once AWS raised the quota (up to 1,000)"),
+        );
+    }
 }
 
 /// Subnets a VPC would have with every domain slot in use.
