@@ -50,7 +50,11 @@ fn large_network_files() -> Vec<(String, String)> {
                         "kind: application, prefix_length: 18",
                         "kind: application, prefix_length: 26",
                     ),
-                "landfall.yaml" => format!("{text}  subnets_per_vpc: 1000\n"),
+                // Raised quotas, as an organization with 2,000 subnets has
+                // them (AWS allows up to 1,000 routes per table).
+                "landfall.yaml" => {
+                    format!("{text}  subnets_per_vpc: 1000\n  routes_per_route_table: 1000\n")
+                }
                 _ => text,
             };
             (name, text)
