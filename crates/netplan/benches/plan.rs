@@ -65,7 +65,7 @@ fn large_org() -> Vec<(String, String)> {
         );
     }
     platform.push_str(
-        "\naccounts:\n  - { name: management, class: management }\n  - { name: log-archive, class: log-archive }\n  - { name: security, class: security-tooling }\n  - { name: network, class: networking }\n  - { name: shared, class: shared-services }\n  - { name: observability, class: observability }\n  - { name: scratch, class: sandbox }\n\nlimits:\n  accounts_per_organization: 3000\n",
+        "\naccounts:\n  - { name: management, class: management }\n  - { name: log-archive, class: log-archive }\n  - { name: security, class: security-tooling }\n  - { name: network, class: networking }\n  - { name: shared, class: shared-services }\n  - { name: observability, class: observability }\n  - { name: scratch, class: sandbox }\n\nlimits:\n  accounts_per_organization: 3000\n  routes_per_route_table: 1000\n",
     );
     files.push(("landfall.yaml".to_owned(), platform));
     let mut network = String::from(
