@@ -4,6 +4,9 @@
 //! compilation for the reference platform.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../tests/support/plans.rs"]
+mod plans;
+use plans::volume_plan;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -73,33 +76,6 @@ fn large_template(c: &mut Criterion) {
     c.bench_function("one template, 2,000 security groups", |b| {
         b.iter(|| scan(&files, &settings))
     });
-}
-
-/// A plan of `count` unencrypted EBS volumes (one finding each), as
-/// `terraform show -json` writes it (one line) and pretty-printed.
-fn volume_plan(count: usize, pretty: bool) -> String {
-    let resources: Vec<serde_json::Value> = (0..count)
-        .map(|i| {
-            serde_json::json!({
-                "address": format!("aws_ebs_volume.data[{i}]"),
-                "mode": "managed",
-                "type": "aws_ebs_volume",
-                "name": "data",
-                "index": i,
-                "values": {"availability_zone": "eu-west-1a", "encrypted": false, "size": 20},
-            })
-        })
-        .collect();
-    let plan = serde_json::json!({
-        "format_version": "1.2",
-        "terraform_version": "1.9.8",
-        "planned_values": {"root_module": {"resources": resources}},
-    });
-    if pretty {
-        serde_json::to_string_pretty(&plan).unwrap()
-    } else {
-        serde_json::to_string(&plan).unwrap()
-    }
 }
 
 fn single_line_plan(c: &mut Criterion) {

@@ -4,33 +4,10 @@
 //! (`single-line plan` beside `pretty-printed plan`), not here.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
 
+#[path = "support/plans.rs"]
+mod plans;
 use landfall_rules::{check, LoadOptions, Settings, ViewBuilder};
-
-/// A plan of `count` unencrypted EBS volumes: one finding each.
-fn volume_plan(count: usize, pretty: bool) -> String {
-    let resources: Vec<serde_json::Value> = (0..count)
-        .map(|i| {
-            serde_json::json!({
-                "address": format!("aws_ebs_volume.data[{i}]"),
-                "mode": "managed",
-                "type": "aws_ebs_volume",
-                "name": "data",
-                "index": i,
-                "values": {"availability_zone": "eu-west-1a", "encrypted": false, "size": 20},
-            })
-        })
-        .collect();
-    let plan = serde_json::json!({
-        "format_version": "1.2",
-        "terraform_version": "1.9.8",
-        "planned_values": {"root_module": {"resources": resources}},
-    });
-    if pretty {
-        serde_json::to_string_pretty(&plan).unwrap()
-    } else {
-        serde_json::to_string(&plan).unwrap()
-    }
-}
+use plans::volume_plan;
 
 /// The findings' (line, column)s.
 fn positions(text: &str) -> Vec<(usize, usize)> {
