@@ -1336,9 +1336,7 @@ fn live_commands_say_plainly_when_they_cannot_reach_aws_or_find_the_profile() {
     let endpoint = format!("http://127.0.0.1:{port}");
     let closed = Command::new(env!("CARGO_BIN_EXE_landfall"))
         .args(["plan", "--endpoint-url", &endpoint])
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("NO_COLOR", "1")
+        .envs(emulator_credentials())
         .output()
         .unwrap();
     assert_eq!(closed.status.code(), Some(2), "{}", stderr(&closed));
@@ -1392,8 +1390,7 @@ fn plan_detailed_exit_code_says_whether_there_are_changes() {
             "--endpoint-url",
             &format!("http://127.0.0.1:{port}"),
         ])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .envs(emulator_credentials())
         .output()
         .unwrap();
     assert_eq!(closed.status.code(), Some(1), "{}", stderr(&closed));
@@ -1411,9 +1408,7 @@ fn plan_detailed_exit_code_says_whether_there_are_changes() {
         ])
         .arg("--spec")
         .arg(repo("fixtures/specs/small"))
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(emulator_credentials())
         .output()
         .unwrap();
     assert_eq!(
@@ -1478,6 +1473,17 @@ fn synth_reports_what_changed_since_the_last_synthesis() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Credentials only an emulator accepts, no instance metadata, no colour:
+/// the environment of a live command pointed at moto or a closed port.
+fn emulator_credentials() -> [(&'static str, &'static str); 4] {
+    [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("NO_COLOR", "1"),
+    ]
+}
+
 /// The moto server of the test command, reset, held for one test at a time;
 /// `None` (after a note) without one, a failure with `CI=true`.
 fn moto() -> Option<(String, std::sync::MutexGuard<'static, ()>)> {
@@ -1520,10 +1526,7 @@ fn an_interrupted_deploy_says_what_it_had_applied() {
         .arg(&spec)
         .arg("--journal")
         .arg(&journal)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("NO_COLOR", "1")
+        .envs(emulator_credentials())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
