@@ -28,13 +28,14 @@ use crate::plan::{
 };
 use crate::progress::Progress;
 use crate::retire::{self, LiveStacks, Retirement};
+use crate::schedule::{self, Job};
 use crate::stacks::{self, LiveStack, LiveStackSet, StackOutcome, TemplateStore, Waits};
 use crate::Platform;
 
 /// The service principal StackSets need trusted access for.
 pub const STACKSETS_SERVICE: &str = "member.org.stacksets.cloudformation.amazonaws.com";
 
-/// Stacks deployed at once within a wave, unless asked otherwise.
+/// Stacks deployed at once, unless asked otherwise.
 pub const STACK_CONCURRENCY: usize = 4;
 
 /// Everything a plan or deploy needs.
@@ -103,13 +104,6 @@ impl DeployReport {
             j.record("failed", serde_json::Value::String(failure.clone()));
         }
         self.failures.push(failure);
-    }
-
-    fn stack(&mut self, outcome: StackOutcome) {
-        if let Some(j) = &self.journal {
-            j.record("stack", serde_json::to_value(&outcome).unwrap_or_default());
-        }
-        self.stacks.push(outcome);
     }
 
     pub fn ok(&self) -> bool {
@@ -1004,13 +998,6 @@ impl Engine {
         // Ids of everything just created.
         let mut org = org::read(&mgmt).await?;
         org.match_accounts(&self.desired.accounts);
-        let waves = self
-            .desired
-            .stacks
-            .iter()
-            .map(|s| s.wave)
-            .max()
-            .map_or(0, |w| w + 1);
         // Templates over the inline limit go through the template bucket.
         let limit = self.desired.template_inline_max_bytes;
         let store = if self
@@ -1026,74 +1013,93 @@ impl Engine {
         } else {
             None
         };
-        // Stacks parameters read, each once, after its wave is deployed.
-        let mut facts = Facts::new();
-        for wave in 0..waves {
-            let stacks: Vec<&DesiredStack> = self
-                .desired
-                .stacks
-                .iter()
-                .filter(|s| s.wave == wave)
-                .collect();
-            if stacks.is_empty() {
-                continue;
-            }
-            let names: BTreeSet<String> = stacks
-                .iter()
-                .flat_map(|s| params::referenced_stacks(s))
-                .map(str::to_owned)
-                .collect();
-            self.read_referenced(&mgmt, &org, names, &mut facts).await;
-            let lists: BTreeSet<String> = stacks
-                .iter()
-                .flat_map(|s| params::managed_prefix_lists(s))
-                .map(str::to_owned)
-                .collect();
-            self.read_prefix_lists(&mgmt, lists, &mut facts).await;
-            let fixed = |v: &ParameterValue| self.fixed_value(&org, v);
-            let mut jobs = Vec::new();
-            let mut outcomes = Vec::new();
-            for stack in stacks {
-                match params::for_deploy(&self.desired, stack, &fixed, &facts) {
-                    Ok(values) => jobs.push((stack.clone(), values)),
-                    Err(problems) => outcomes.push(vec![self.unresolved(stack, &problems)]),
-                }
-            }
-            let this = self.clone();
-            let org = Arc::new(org.clone());
-            let mgmt = mgmt.clone();
-            let store = store.clone();
-            outcomes.extend(
-                bounded(self.stack_concurrency, jobs, move |(stack, params)| {
-                    let this = this.clone();
-                    let org = org.clone();
-                    let mgmt = mgmt.clone();
-                    let store = store.clone();
-                    async move {
-                        this.deploy_stack(&mgmt, &org, &stack, &params, store.as_ref())
-                            .await
+        // Stacks' parameters read, each once, when a stack that reads them
+        // is about to start (its dependencies are deployed by then).
+        let facts = Arc::new(tokio::sync::Mutex::new(Facts::new()));
+        let jobs: Vec<Job<DesiredStack>> = self
+            .desired
+            .stacks
+            .iter()
+            .map(|s| Job {
+                name: s.name.clone(),
+                depends_on: s.depends_on.clone(),
+                item: s.clone(),
+            })
+            .collect();
+        let this = self.clone();
+        let shared_org = Arc::new(org.clone());
+        let m = mgmt.clone();
+        let journal = report.journal.clone();
+        let results = schedule::in_dependency_order(
+            jobs,
+            self.stack_concurrency,
+            |outcomes: &Vec<StackOutcome>| outcomes.iter().all(|o| o.ok),
+            |_, finished| {
+                if let (Some(j), schedule::Finished::Ran(outcomes)) = (&journal, finished) {
+                    for o in outcomes {
+                        if let Some(line) = applied_line(o) {
+                            j.record("applied", serde_json::Value::String(line));
+                        }
+                        j.record("stack", serde_json::to_value(o).unwrap_or_default());
                     }
-                })
-                .await,
-            );
-            let mut failed = false;
-            for o in outcomes.into_iter().flatten() {
-                if o.action != "unchanged" && o.ok {
-                    report.apply(format!(
-                        "{} stack `{}` in `{}` {}",
-                        o.action, o.stack, o.account, o.region
-                    ));
                 }
-                failed |= !o.ok;
-                report.stack(o);
+            },
+            move |stack: DesiredStack| {
+                let this = this.clone();
+                let org = shared_org.clone();
+                let mgmt = m.clone();
+                let store = store.clone();
+                let facts = facts.clone();
+                async move {
+                    let values = {
+                        let mut facts = facts.lock().await;
+                        let names = params::referenced_stacks(&stack)
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect();
+                        this.read_referenced(&mgmt, &org, names, &mut facts).await;
+                        let lists = params::managed_prefix_lists(&stack)
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect();
+                        this.read_prefix_lists(&mgmt, lists, &mut facts).await;
+                        let fixed = |v: &ParameterValue| this.fixed_value(&org, v);
+                        params::for_deploy(&this.desired, &stack, &fixed, &facts)
+                    };
+                    match values {
+                        Ok(values) => {
+                            this.deploy_stack(&mgmt, &org, &stack, &values, store.as_ref())
+                                .await
+                        }
+                        Err(problems) => vec![this.unresolved(&stack, &problems)],
+                    }
+                }
+            },
+        )
+        .await;
+        // Reported in the plan's order, whatever order they finished in.
+        let mut held_back = Vec::new();
+        for (stack, result) in self.desired.stacks.iter().zip(results) {
+            match result {
+                schedule::Finished::Ran(outcomes) => {
+                    for o in outcomes {
+                        if let Some(line) = applied_line(&o) {
+                            report.applied.push(line);
+                        }
+                        report.stacks.push(o);
+                    }
+                }
+                schedule::Finished::Blocked { failed } => {
+                    held_back.push(format!("`{}` (waits for `{failed}`)", stack.name));
+                }
             }
-            if failed {
-                report.fail(format!(
-                    "stopped after wave {} of {waves}: later stacks depend on the failed ones",
-                    wave + 1
-                ));
-                break;
-            }
+        }
+        if !held_back.is_empty() {
+            report.fail(format!(
+                "{} stack(s) not deployed because a stack they depend on failed: {}",
+                held_back.len(),
+                held_back.join(", ")
+            ));
         }
         if !plan.retirements.is_empty() {
             if !self.delete_retired {
@@ -1796,6 +1802,17 @@ impl Engine {
     }
 }
 
+/// What the report says a successful stack operation applied; nothing for
+/// an unchanged or failed stack.
+fn applied_line(o: &StackOutcome) -> Option<String> {
+    (o.action != "unchanged" && o.ok).then(|| {
+        format!(
+            "{} stack `{}` in `{}` {}",
+            o.action, o.stack, o.account, o.region
+        )
+    })
+}
+
 fn failed_outcome(stack: &str, account: &str, region: &str, reason: String) -> StackOutcome {
     StackOutcome {
         stack: stack.to_owned(),
@@ -1921,9 +1938,9 @@ mod tests {
             report.apply(format!(
                 "created stack `baseline` in `{account}` eu-central-1"
             ));
-            report.stack(outcome("baseline", account, true));
+            report.stacks.push(outcome("baseline", account, true));
         }
-        report.stack(outcome("net", "network", false));
+        report.stacks.push(outcome("net", "network", false));
         assert_eq!(report.planned_done(), 2);
         let text = report.render();
         assert!(

@@ -29,6 +29,7 @@ pub mod plan;
 pub mod progress;
 pub mod retire;
 pub mod retry;
+pub mod schedule;
 pub mod stacks;
 
 use std::time::Duration;
