@@ -14,11 +14,12 @@
 //!   `AdministratorAccess`
 //!   (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-activate-trusted-access.html>);
 //!   SCPs apply to it like to any role;
-//! - any other stack in a member account: CloudFormation with the
-//!   credentials of the role the deployer enters the account through,
-//!   the baseline's deploy role (`landfall/landfall-deploy`) once the
-//!   baseline that creates it is deployed there (the stack depends on it),
-//!   `OrganizationAccountAccessRole` (`AdministratorAccess`) before.
+//! - any other stack in a member account: once the baseline that creates
+//!   it is deployed there (the stack depends on it), CloudFormation runs it
+//!   as the baseline's service role (`landfall/landfall-cloudformation`,
+//!   [`landfall_synth::deployers`]); before, with the credentials of the
+//!   role the deployer enters the account through,
+//!   `OrganizationAccountAccessRole` (`AdministratorAccess`).
 //!
 //! Each action is evaluated by the IAM engine with the SCP levels of the
 //! account ([`landfall_proofs::OrgPolicies`]), the principal's identity
@@ -30,7 +31,7 @@
 //! kept), so a finding there means no statement could allow the action.
 //! Decisions are cached per account, region, principal and action.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use landfall_diagnostics::SourceSet;
@@ -71,8 +72,7 @@ const MANAGED: [(&str, &str); 2] = [
 /// a hash, which no SCP can know in advance.
 const STACKSET_ROLE: &str = "stacksets-exec-00000000000000000000000000000000";
 
-/// The baseline's deploy role, by name, as `landfall-synth` creates it.
-const DEPLOY_ROLE: &str = "landfall-deploy";
+use landfall_synth::layers::baseline::CLOUDFORMATION_ROLE;
 
 /// The role Organizations creates in every account it creates.
 const ACCOUNT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
@@ -81,7 +81,7 @@ const ACCOUNT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Deployer {
     StackSetExecution,
-    DeployRole,
+    ServiceRole,
     AccountAccessRole,
 }
 
@@ -89,7 +89,7 @@ impl Deployer {
     fn role_path(self) -> String {
         match self {
             Deployer::StackSetExecution => STACKSET_ROLE.to_owned(),
-            Deployer::DeployRole => format!("landfall/{DEPLOY_ROLE}"),
+            Deployer::ServiceRole => format!("landfall/{CLOUDFORMATION_ROLE}"),
             Deployer::AccountAccessRole => ACCOUNT_ACCESS_ROLE.to_owned(),
         }
     }
@@ -99,7 +99,9 @@ impl Deployer {
             Deployer::StackSetExecution => {
                 "the StackSet execution role `stacksets-exec-*`".to_owned()
             }
-            Deployer::DeployRole => format!("the deploy role `landfall/{DEPLOY_ROLE}`"),
+            Deployer::ServiceRole => {
+                format!("the CloudFormation service role `landfall/{CLOUDFORMATION_ROLE}`")
+            }
             Deployer::AccountAccessRole => format!("`{ACCOUNT_ACCESS_ROLE}`"),
         }
     }
@@ -312,12 +314,10 @@ fn is_custom(resource: &Resource) -> bool {
 struct Checker<'a> {
     layout: &'a Layout<'a>,
     org: &'a OrgPolicies,
-    /// Stacks that deploy after the deploy role exists in their account.
-    after_deploy_role: HashSet<&'a str>,
-    /// Accounts the deploy role is created in.
-    deploy_role_accounts: HashSet<&'a str>,
-    /// The deploy role's resource in the graph, with its stack.
-    deploy_role: Option<(&'a Stack, &'a Resource)>,
+    /// Stacks CloudFormation runs as its service role.
+    service_roles: BTreeMap<String, String>,
+    /// The service role's resource in the graph, with its stack.
+    service_role: Option<(&'a Stack, &'a Resource)>,
     policies: HashMap<(&'a str, Deployer), PolicySet>,
     decisions: HashMap<DecisionKey<'a>, Option<Reason>>,
     /// For each account, the first account under the same SCPs.
@@ -330,27 +330,21 @@ struct Checker<'a> {
 impl<'a> Checker<'a> {
     fn new(layout: &'a Layout<'a>, org: &'a OrgPolicies) -> Self {
         let graph = layout.graph;
-        let deploy_role = graph.stacks.iter().enumerate().find_map(|(i, s)| {
+        let service_role = graph.stacks.iter().find_map(|s| {
             s.resources
                 .iter()
                 .find(|r| {
                     r.kind == "AWS::IAM::Role"
-                        && r.properties.get("RoleName").and_then(Value::as_str) == Some(DEPLOY_ROLE)
+                        && r.properties.get("RoleName").and_then(Value::as_str)
+                            == Some(CLOUDFORMATION_ROLE)
                 })
-                .map(|r| (i, s, r))
+                .map(|r| (s, r))
         });
-        let mut after_deploy_role = HashSet::new();
-        let mut deploy_role_accounts = HashSet::new();
-        if let Some((i, stack, _)) = deploy_role {
-            after_deploy_role = dependents_of(graph, &stack.name);
-            deploy_role_accounts = layout.places(i).iter().map(|p| p.account).collect();
-        }
         Self {
             layout,
             org,
-            after_deploy_role,
-            deploy_role_accounts,
-            deploy_role: deploy_role.map(|(_, s, r)| (s, r)),
+            service_roles: landfall_synth::deployers::service_roles(layout.model, graph),
+            service_role,
             policies: HashMap::new(),
             decisions: HashMap::new(),
             by_kind: HashMap::new(),
@@ -414,11 +408,8 @@ impl<'a> Checker<'a> {
         }
         Some(match stack.target {
             Target::StackSet(_) => Deployer::StackSetExecution,
-            Target::Account { .. }
-                if self.after_deploy_role.contains(stack.name.as_str())
-                    && self.deploy_role_accounts.contains(place.account) =>
-            {
-                Deployer::DeployRole
+            Target::Account { .. } if self.service_roles.contains_key(&stack.name) => {
+                Deployer::ServiceRole
             }
             Target::Account { .. } => Deployer::AccountAccessRole,
         })
@@ -609,7 +600,7 @@ impl<'a> Checker<'a> {
                 .into_iter()
                 .collect()
         };
-        let (Deployer::DeployRole, Some((stack, role))) = (deployer, self.deploy_role) else {
+        let (Deployer::ServiceRole, Some((stack, role))) = (deployer, self.service_role) else {
             return (admin(), Vec::new());
         };
         let place = Place {
@@ -767,24 +758,4 @@ fn representatives<'a>(layout: &Layout<'a>, org: &OrgPolicies) -> HashMap<&'a st
         out.insert(account.name.as_str(), rep);
     }
     out
-}
-
-/// Every stack that depends on `root`, directly or through others.
-fn dependents_of<'g>(graph: &'g Graph, root: &str) -> HashSet<&'g str> {
-    let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
-    for s in &graph.stacks {
-        for d in &s.depends_on {
-            dependents.entry(d.as_str()).or_default().push(&s.name);
-        }
-    }
-    let mut seen = HashSet::new();
-    let mut todo = vec![root];
-    while let Some(name) = todo.pop() {
-        for &d in dependents.get(name).into_iter().flatten() {
-            if seen.insert(d) {
-                todo.push(d);
-            }
-        }
-    }
-    seen
 }

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use landfall_graph::{Graph, ParameterValue, Stack, Target};
-use landfall_model::{Account, Model, OuId};
+use landfall_model::{Account, Model};
 use landfall_proofs::placeholder_id;
 use landfall_spec::types::AccountClass;
 use serde_json::Value;
@@ -64,16 +64,7 @@ impl<'a> Layout<'a> {
             .iter()
             .map(|a| (placeholder_id(a.id), a))
             .collect();
-        let ou_of_path: HashMap<&str, OuId> = model
-            .organizational_units
-            .iter()
-            .map(|o| (o.path.as_str(), o.id))
-            .collect();
-        let places = graph
-            .stacks
-            .iter()
-            .map(|s| places_of(model, s, &ou_of_path))
-            .collect();
+        let places = graph.stacks.iter().map(|s| places_of(model, s)).collect();
         Self {
             model,
             graph,
@@ -181,45 +172,18 @@ impl<'a> Layout<'a> {
 /// Accounts and regions of a stack: its own, or for a service-managed
 /// StackSet every account in its OUs and their child OUs (narrowed to its
 /// accounts when it lists some), in each of its regions.
-fn places_of<'a>(
-    model: &'a Model,
-    stack: &'a Stack,
-    ou_of_path: &HashMap<&str, OuId>,
-) -> Vec<Place<'a>> {
+fn places_of<'a>(model: &'a Model, stack: &'a Stack) -> Vec<Place<'a>> {
     match &stack.target {
         Target::Account { account, region } => vec![Place { account, region }],
-        Target::StackSet(set) => {
-            let targets: Vec<OuId> = set
-                .organizational_units
-                .iter()
-                .filter_map(|p| ou_of_path.get(p.as_str()).copied())
-                .collect();
-            let under = |mut ou: Option<OuId>| {
-                while let Some(id) = ou {
-                    if targets.contains(&id) {
-                        return true;
-                    }
-                    ou = model.ou(id).parent;
-                }
-                false
-            };
-            let mut out = Vec::new();
-            for account in model.member_accounts() {
-                if !under(Some(account.ou)) {
-                    continue;
-                }
-                if !set.accounts.is_empty() && !set.accounts.contains(&account.name) {
-                    continue;
-                }
-                for region in &set.regions {
-                    out.push(Place {
-                        account: &account.name,
-                        region,
-                    });
-                }
-            }
-            out
-        }
+        Target::StackSet(set) => model
+            .accounts_under(&set.organizational_units, &set.accounts)
+            .flat_map(|account| {
+                set.regions.iter().map(move |region| Place {
+                    account: &account.name,
+                    region,
+                })
+            })
+            .collect(),
     }
 }
 

@@ -164,15 +164,16 @@ fn the_management_account_is_not_bound_by_scps() {
 }
 
 #[test]
-fn the_deploy_role_identity_policy_must_allow_what_role_handlers_need() {
+fn the_cloudformation_role_identity_policy_must_allow_what_role_handlers_need() {
     let mut platform = common::small();
     platform.scps = ScpSet::default();
-    // The platform's deploy role may do what the IAM role handlers call.
+    // The role CloudFormation runs the stacks as may do what the IAM role
+    // handlers call.
     let findings = permissions::check(&platform.input());
     assert!(
         !findings.iter().any(|f| f
             .message
-            .contains("the deploy role `landfall/landfall-deploy`")),
+            .contains("the CloudFormation service role `landfall/landfall-cloudformation`")),
         "{findings:#?}"
     );
     // The defect as it was: PowerUserAccess and an inline policy without
@@ -181,7 +182,7 @@ fn the_deploy_role_identity_policy_must_allow_what_role_handlers_need() {
     let role = deploy
         .resources
         .iter_mut()
-        .find(|r| r.logical_id == "DeployRole")
+        .find(|r| r.logical_id == "CloudFormationRole")
         .unwrap();
     let without = role.properties["Policies"]
         .to_string()
@@ -193,7 +194,7 @@ fn the_deploy_role_identity_policy_must_allow_what_role_handlers_need() {
         .iter()
         .find(|f| {
             f.message
-                .contains("the deploy role `landfall/landfall-deploy`")
+                .contains("the CloudFormation service role `landfall/landfall-cloudformation`")
                 && f.message.contains("`AWS::IAM::Role`")
         })
         .unwrap_or_else(|| panic!("{findings:#?}"));
@@ -205,12 +206,12 @@ fn the_deploy_role_identity_policy_must_allow_what_role_handlers_need() {
         "{}",
         roles.message
     );
-    // With administrator access the deploy role may do it all.
+    // With administrator access the role may do it all.
     let deploy = platform.stack_mut("smallco-baseline-global");
     let role = deploy
         .resources
         .iter_mut()
-        .find(|r| r.logical_id == "DeployRole")
+        .find(|r| r.logical_id == "CloudFormationRole")
         .unwrap();
     role.properties.insert(
         "ManagedPolicyArns".into(),
@@ -220,7 +221,7 @@ fn the_deploy_role_identity_policy_must_allow_what_role_handlers_need() {
     assert!(
         !findings
             .iter()
-            .any(|f| f.message.contains("landfall-deploy")),
+            .any(|f| f.message.contains("landfall-cloudformation")),
         "{findings:#?}"
     );
 }

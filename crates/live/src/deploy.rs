@@ -1258,6 +1258,10 @@ impl Engine {
                         return vec![failed_outcome(&stack.name, account, region, e.to_string())];
                     }
                 };
+                let role_arn = stack
+                    .service_role
+                    .as_ref()
+                    .map(|role| format!("arn:aws:iam::{id}:role/{role}"));
                 vec![
                     stacks::apply_stack(
                         &clients,
@@ -1266,6 +1270,7 @@ impl Engine {
                         &stack.template,
                         params,
                         stack.wave,
+                        role_arn.as_deref(),
                         store,
                         self.waits,
                         self.desired.compat,

@@ -102,6 +102,10 @@ pub struct DesiredStack {
     pub resources: Vec<(String, String)>,
     /// Stacks deployed before this one (the graph's dependencies).
     pub depends_on: Vec<String>,
+    /// The role CloudFormation runs the stack as, by path and name in its
+    /// account ([`landfall_synth::deployers`]); `None`: the deployer's own
+    /// credentials.
+    pub service_role: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +211,7 @@ impl Desired {
             .collect();
 
         let mut left_out = Vec::new();
+        let mut service_roles = landfall_synth::deployers::service_roles(model, graph);
         let waves = graph
             .deploy_waves()
             .unwrap_or_else(|_| vec![graph.stacks.iter().map(|s| s.name.as_str()).collect()]);
@@ -281,6 +286,7 @@ impl Desired {
                     wave,
                     resources,
                     depends_on: stack.depends_on.clone(),
+                    service_role: service_roles.remove(&stack.name),
                 });
             }
         }

@@ -382,6 +382,7 @@ mod tests {
             wave,
             resources: vec![("Vpc".into(), "AWS::EC2::VPC".into())],
             depends_on: Vec::new(),
+            service_role: None,
         }
     }
 

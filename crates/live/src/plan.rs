@@ -745,7 +745,10 @@ pub fn plan_stacks(
                             }),
                         },
                         StackStatusKind::Complete => {
-                            if !known || !live.matches(&stack.template, resolved) {
+                            if !known
+                                || !live.matches(&stack.template, resolved)
+                                || !live.runs_as(stack.service_role.as_deref(), desired.compat)
+                            {
                                 plan.changes.push(Change::UpdateStack { name, account, region });
                             }
                         }
@@ -837,6 +840,7 @@ mod tests {
             wave,
             resources: vec![("Topic".into(), "AWS::SNS::Topic".into())],
             depends_on: Vec::new(),
+            service_role: None,
         };
         Desired {
             slug: "t".into(),
@@ -865,6 +869,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            role_arn: None,
         })
     }
 
@@ -913,6 +918,37 @@ mod tests {
                 region: "eu-central-1".into(),
             }]
         );
+    }
+
+    /// A stack created before it ran as the CloudFormation service role is
+    /// updated so it does: CloudFormation then acts as the role, not as the
+    /// deployer's session, which ends after an hour
+    /// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html).
+    #[test]
+    fn a_stack_not_yet_running_as_its_service_role_is_updated() {
+        let mut d = desired();
+        for s in &mut d.stacks {
+            if s.name == "app" {
+                s.service_role = Some("landfall/landfall-cloudformation".into());
+            }
+        }
+        let p = plan(&d, &app_vpc(Planned::Known("vpc-1".into())), "vpc-1");
+        assert_eq!(
+            p.changes,
+            vec![Change::UpdateStack {
+                name: "app".into(),
+                account: "payments-dev".into(),
+                region: "eu-central-1".into(),
+            }],
+            "{}",
+            p.render()
+        );
+        let mut live = live(&d, "app", &[("VpcId", "vpc-1")]).unwrap();
+        assert!(!live.runs_as(Some("landfall/landfall-cloudformation"), Compat::Aws));
+        live.role_arn =
+            Some("arn:aws:iam::111111111111:role/landfall/landfall-cloudformation".into());
+        assert!(live.runs_as(Some("landfall/landfall-cloudformation"), Compat::Aws));
+        assert!(live.runs_as(None, Compat::Aws));
     }
 
     #[test]

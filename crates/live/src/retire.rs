@@ -376,6 +376,7 @@ mod tests {
             wave: 0,
             resources: Vec::new(),
             depends_on: Vec::new(),
+            service_role: None,
         };
         Desired {
             slug: "emuco".into(),

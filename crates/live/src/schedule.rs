@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 /// One unit of work and the names of the jobs it waits for. Names not
 /// among the jobs are taken as already done (stacks left out of the deploy,
@@ -74,8 +74,10 @@ where
     let mut results: Vec<Option<Finished<R>>> = (0..n).map(|_| None).collect();
     // The root failure behind each job that did not succeed.
     let mut failed_root: Vec<Option<String>> = vec![None; n];
-    let mut running = 0usize;
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, R)>();
+    // Dropping the set aborts what runs: a deploy whose future is dropped
+    // (Ctrl-C, a timeout) leaves nothing running behind it.
+    let mut set = JoinSet::new();
+    let mut task_of: HashMap<tokio::task::Id, usize> = HashMap::new();
     loop {
         // Settle what can be settled without running anything: jobs held
         // back by a failure, in input order so the root is the first one.
@@ -100,35 +102,39 @@ where
         }
         // Start what is ready.
         for i in 0..n {
-            if running >= limit {
+            if set.len() >= limit {
                 break;
             }
             let ready = items[i].is_some()
-                && waits_for[i]
-                    .iter()
-                    .all(|&d| matches!(results[d], Some(Finished::Ran(_))) && failed_root[d].is_none());
+                && waits_for[i].iter().all(|&d| {
+                    matches!(results[d], Some(Finished::Ran(_))) && failed_root[d].is_none()
+                });
             if !ready {
                 continue;
             }
             let Some(item) = items[i].take() else {
                 continue;
             };
-            let fut = start(item);
-            let tx = done_tx.clone();
-            running += 1;
-            tokio::spawn(async move {
-                // The receiver outlives every job: it is dropped only after
-                // the loop, which waits for all of them.
-                let _ = tx.send((i, fut.await));
-            });
+            let handle = set.spawn(start(item));
+            task_of.insert(handle.id(), i);
         }
-        if running == 0 {
-            break;
-        }
-        let Some((i, result)) = done_rx.recv().await else {
+        let Some(joined) = set.join_next_with_id().await else {
             break;
         };
-        running -= 1;
+        let (i, result) = match joined {
+            Ok((id, result)) => (task_of.get(&id).copied(), result),
+            // A job that panicked has no result: it failed, and what
+            // depends on it is held back.
+            Err(e) => {
+                if let Some(&i) = task_of.get(&e.id()) {
+                    failed_root[i] = Some(names[i].clone());
+                }
+                continue;
+            }
+        };
+        let Some(i) = i else {
+            continue;
+        };
         if !succeeded(&result) {
             failed_root[i] = Some(names[i].clone());
         }
@@ -136,8 +142,7 @@ where
         finished(&names[i], &ran);
         results[i] = Some(ran);
     }
-    // A job left over waits on a cycle or on a job that never reported (a
-    // panicked task): it did not run.
+    // A job left over waits on a cycle, or panicked: it has no result.
     for i in 0..n {
         if results[i].is_none() {
             let stuck = Finished::Blocked {
@@ -262,7 +267,9 @@ mod tests {
 
     #[tokio::test]
     async fn no_more_than_the_limit_run_at_once() {
-        let jobs: Vec<_> = (0..10).map(|i| slow(job(&format!("s{i}"), &[]), 20)).collect();
+        let jobs: Vec<_> = (0..10)
+            .map(|i| slow(job(&format!("s{i}"), &[]), 20))
+            .collect();
         let (results, order, peak) = run(jobs, 3).await;
         assert_eq!(results.len(), 10);
         assert_eq!(peak, 3);
@@ -281,5 +288,31 @@ mod tests {
         assert_eq!(results[0], Finished::Ran(("x".into(), true)));
         assert!(matches!(results[1], Finished::Blocked { .. }));
         assert!(matches!(results[2], Finished::Blocked { .. }));
+    }
+
+    /// A deploy cut off (its future dropped on Ctrl-C or a timeout) must
+    /// not leave stack operations starting behind the next run's back.
+    #[tokio::test]
+    async fn dropping_the_run_stops_its_jobs() {
+        let finished = Arc::new(Mutex::new(0usize));
+        let f = finished.clone();
+        let run = in_dependency_order(
+            vec![job("a", &[]), job("b", &[])],
+            2,
+            |_: &()| true,
+            |_, _| {},
+            move |_| {
+                let f = f.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    *f.lock().unwrap() += 1;
+                }
+            },
+        );
+        assert!(tokio::time::timeout(Duration::from_millis(50), run)
+            .await
+            .is_err());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(*finished.lock().unwrap(), 0);
     }
 }

@@ -63,6 +63,8 @@ pub struct LiveStack {
     pub status: String,
     pub template: Option<Value>,
     pub parameters: Vec<(String, String)>,
+    /// The service role CloudFormation runs the stack as, if any.
+    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +139,21 @@ impl LiveStack {
     pub fn matches(&self, template: &Value, parameters: &[(String, String)]) -> bool {
         self.template.as_ref() == Some(template) && same_parameters(&self.parameters, parameters)
     }
+
+    /// Whether the stack already runs as `role` (a path and name, as
+    /// [`crate::desired::DesiredStack::service_role`]); no role wanted is
+    /// always met (an update without `RoleARN` keeps the stack's role).
+    /// moto does not report a stack's role, so there it is taken as met.
+    pub fn runs_as(&self, role: Option<&str>, compat: Compat) -> bool {
+        match role {
+            None => true,
+            Some(_) if compat == Compat::Moto => true,
+            Some(role) => self
+                .role_arn
+                .as_deref()
+                .is_some_and(|arn| arn.ends_with(&format!(":role/{role}"))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -210,6 +227,7 @@ pub async fn read_stack(clients: &Clients, name: &str) -> Result<Option<LiveStac
         status,
         template,
         parameters,
+        role_arn: stack.role_arn().map(str::to_owned),
     }))
 }
 
@@ -491,6 +509,7 @@ pub async fn apply_stack(
     template: &Value,
     parameters: &[(String, String)],
     wave: usize,
+    role_arn: Option<&str>,
     store: Option<&TemplateStore>,
     waits: Waits,
     compat: Compat,
@@ -513,6 +532,7 @@ pub async fn apply_stack(
         template,
         parameters,
         wave,
+        role_arn,
         store,
         waits,
         compat,
@@ -565,6 +585,7 @@ async fn apply_stack_inner(
     template: &Value,
     parameters: &[(String, String)],
     wave: usize,
+    role_arn: Option<&str>,
     store: Option<&TemplateStore>,
     waits: Waits,
     compat: Compat,
@@ -617,6 +638,7 @@ async fn apply_stack_inner(
                 .create_stack()
                 .stack_name(name)
                 .client_request_token(request_token("create", name))
+                .set_role_arn(role_arn.map(str::to_owned))
                 .set_template_body(source.body())
                 .set_template_url(source.url())
                 .set_parameters(Some(parameters_of(parameters)))
@@ -651,7 +673,10 @@ async fn apply_stack_inner(
                 return Ok(());
             }
             StackStatusKind::Complete => {
-                if l.matches(template, parameters) {
+                let role = role_arn
+                    .and_then(|arn| arn.split_once(":role/"))
+                    .map(|(_, r)| r);
+                if l.matches(template, parameters) && l.runs_as(role, compat) {
                     outcome.status = l.status.clone();
                 } else {
                     task.status("UPDATE_IN_PROGRESS");
@@ -662,6 +687,7 @@ async fn apply_stack_inner(
                         .update_stack()
                         .stack_name(name)
                         .client_request_token(request_token("update", name))
+                        .set_role_arn(role_arn.map(str::to_owned))
                         .set_template_body(source.body())
                         .set_template_url(source.url())
                         .set_parameters(Some(parameters_of(parameters)))

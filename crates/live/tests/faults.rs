@@ -845,6 +845,7 @@ fn a_retried_stack_call_carries_the_token_of_the_first() {
                     &[],
                     0,
                     None,
+                    None,
                     waits,
                     landfall_live::Compat::Moto,
                     &task,
@@ -963,6 +964,7 @@ fn templates_over_the_inline_limit_are_deployed_from_s3() {
                 &template,
                 &[],
                 0,
+                None,
                 Some(&store),
                 Waits {
                     poll: Duration::from_millis(100),
@@ -994,6 +996,64 @@ fn templates_over_the_inline_limit_are_deployed_from_s3() {
                 .physical_resource_id()
                 .unwrap_or_default()
                 .ends_with(":from-s3")));
+        },
+    );
+}
+
+/// A stack that runs as a service role names it in `CreateStack` and
+/// `UpdateStack` (`RoleARN`,
+/// https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html):
+/// CloudFormation then acts with the role's credentials for the whole
+/// operation, however long it runs, not with the caller's session.
+#[test]
+fn stacks_with_a_service_role_name_it_in_every_operation() {
+    run(
+        "stacks_with_a_service_role_name_it_in_every_operation",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            let progress = Progress::new(false);
+            let role = "arn:aws:iam::123456789012:role/landfall/landfall-cloudformation";
+            for topics in [1, 2] {
+                let resources: serde_json::Map<String, serde_json::Value> = (0..topics)
+                    .map(|i| {
+                        (
+                            format!("Topic{i}"),
+                            serde_json::json!({ "Type": "AWS::SNS::Topic" }),
+                        )
+                    })
+                    .collect();
+                let task = progress.start("as-role", "CHECKING");
+                let outcome = stacks::apply_stack(
+                    &mgmt,
+                    "management",
+                    "as-role",
+                    &serde_json::json!({ "Resources": resources }),
+                    &[],
+                    0,
+                    Some(role),
+                    None,
+                    Waits {
+                        poll: Duration::from_millis(100),
+                        stack_timeout: Duration::from_secs(20),
+                    },
+                    landfall_live::Compat::Moto,
+                    &task,
+                )
+                .await;
+                assert!(outcome.ok, "{outcome:?}");
+            }
+            for action in ["CreateStack", "UpdateStack"] {
+                let calls = proxy.seen_of(&format!("cloudformation:{action}"));
+                assert_eq!(calls.len(), 1, "{action}");
+                assert_eq!(
+                    faults::form_value(&calls[0].body, "RoleARN").as_deref(),
+                    Some(role),
+                    "{action}: {}",
+                    calls[0].body
+                );
+            }
         },
     );
 }

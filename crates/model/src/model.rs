@@ -446,4 +446,34 @@ impl Model {
             .iter()
             .filter(|a| a.class != AccountClass::Management)
     }
+
+    /// The member accounts a service-managed StackSet deploys to: those
+    /// under any of the OUs at `ou_paths` (at any depth), and of those only
+    /// the ones named in `only` when it is not empty. StackSets never
+    /// deploy to the management account
+    /// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html>).
+    pub fn accounts_under<'a>(
+        &'a self,
+        ou_paths: &'a [String],
+        only: &'a [String],
+    ) -> impl Iterator<Item = &'a Account> + 'a {
+        let targets: Vec<OuId> = self
+            .organizational_units
+            .iter()
+            .filter(|o| ou_paths.contains(&o.path))
+            .map(|o| o.id)
+            .collect();
+        self.member_accounts().filter(move |account| {
+            let mut ou = Some(account.ou);
+            let mut under = false;
+            while let Some(id) = ou {
+                if targets.contains(&id) {
+                    under = true;
+                    break;
+                }
+                ou = self.ou(id).parent;
+            }
+            under && (only.is_empty() || only.contains(&account.name))
+        })
+    }
 }

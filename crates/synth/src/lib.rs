@@ -30,6 +30,7 @@
 //! ```
 
 pub mod cloudformation;
+pub mod deployers;
 pub mod layers;
 pub mod output;
 pub mod platform;

@@ -375,3 +375,79 @@ fn the_jenkins_oidc_provider_carries_its_thumbprint() {
         ));
     }
 }
+
+/// Stacks that run longer than the deployer's session (chained role
+/// sessions last an hour at most) must not depend on it: CloudFormation
+/// runs them as the baseline's service role
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html>),
+/// which exists in an account only once the baseline that creates it is
+/// deployed there. Stacks in the management account, where StackSets never
+/// deploy, and stacks before the baseline keep the deployer's credentials.
+#[test]
+fn member_account_stacks_after_the_baseline_run_as_the_cloudformation_role() {
+    let s = reference();
+    let roles = landfall_synth::deployers::service_roles(&s.model, &s.graph);
+    let management = s
+        .model
+        .accounts
+        .iter()
+        .find(|a| a.class == landfall_spec::types::AccountClass::Management)
+        .unwrap()
+        .name
+        .clone();
+    let baseline = stack(&s.graph, "-baseline-global");
+    let mut with_role = 0;
+    for st in &s.graph.stacks {
+        let Target::Account { account, .. } = &st.target else {
+            assert!(!roles.contains_key(&st.name), "StackSet `{}`", st.name);
+            continue;
+        };
+        if account == &management {
+            assert!(
+                !roles.contains_key(&st.name),
+                "`{}` is in the management account",
+                st.name
+            );
+        } else if st.depends_on.iter().any(|d| d == &baseline.name) {
+            assert_eq!(
+                roles.get(&st.name).map(String::as_str),
+                Some("landfall/landfall-cloudformation"),
+                "`{}`",
+                st.name
+            );
+            with_role += 1;
+        }
+    }
+    assert!(with_role > 5, "{with_role}");
+    // In the reference every member-account stack comes after it but the
+    // log archive and security tooling, which the baseline reads (its
+    // Config delivery goes to the archive): they run with the deployer's
+    // credentials.
+    let without: Vec<&str> = s
+        .graph
+        .stacks
+        .iter()
+        .filter(
+            |st| matches!(&st.target, Target::Account { account, .. } if account != &management),
+        )
+        .filter(|st| !roles.contains_key(&st.name))
+        .map(|st| st.name.as_str())
+        .collect();
+    assert_eq!(
+        without,
+        [
+            "meridian-log-archive",
+            "meridian-security-tooling-eu-central-1",
+            "meridian-security-tooling-eu-west-1"
+        ]
+    );
+    // The role it names is the one the baseline creates, trusted by
+    // CloudFormation.
+    let role = resource(baseline, "CloudFormationRole");
+    assert_eq!(role.properties["RoleName"], "landfall-cloudformation");
+    assert_eq!(role.properties["Path"], "/landfall/");
+    assert_eq!(
+        role.properties["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+        "cloudformation.amazonaws.com"
+    );
+}

@@ -127,6 +127,11 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
     // The networking and core accounts are in the organization's core
     // stack; each domain's stack waits for its own accounts only.
     unit.depends_on.push(ctx.stack_name("log-archive", ""));
+    // After the baseline: CloudFormation runs the network as the
+    // baseline's service role (see `crate::deployers`), so a firewall or
+    // transit gateway that takes longer than the deployer's session does
+    // not fail with it.
+    unit.depends_on.push(ctx.stack_name("baseline-global", ""));
     let organization = ctx.stack_name("organization", "");
     unit.part_depends_on
         .push(("core".into(), organization.clone(), "core".into()));
