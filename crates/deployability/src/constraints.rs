@@ -443,6 +443,7 @@ mod tests {
             outputs: Vec::<Output>::new(),
             depends_on: Vec::new(),
             inputs: Vec::new(),
+            capacity: Vec::new(),
         }
     }
 

@@ -51,6 +51,7 @@ fn empty_stack(name: &str, account: &str, region: &str, resources: Vec<Resource>
         outputs: Vec::new(),
         depends_on: Vec::new(),
         inputs: Vec::new(),
+        capacity: Vec::new(),
     }
 }
 
@@ -123,6 +124,7 @@ fn a_dynamic_reference_to_a_parameter_nothing_creates_is_missing_until_declared_
         kind: InputKind::SsmParameter,
         name: "/landfall/ami/metal".into(),
         why: "the Image Builder pipeline publishes each new AMI".into(),
+        account: None,
     });
     let findings = existence::check(&platform.input());
     assert!(
@@ -253,6 +255,7 @@ fn images_of_new_empty_repositories_must_be_declared_inputs() {
         kind: InputKind::Image,
         name: repository.clone(),
         why: "pushed by the service's pipeline before its first deployment".into(),
+        account: None,
     });
     let findings = existence::check(&platform.input());
     assert!(
@@ -290,6 +293,7 @@ fn images_from_another_regions_registry_need_replication() {
         kind: InputKind::Image,
         name: repository.clone(),
         why: "pushed by the service's pipeline".into(),
+        account: None,
     });
     let findings = existence::check(&platform.input());
     let found = findings_for(&findings, &name, "FixtureTask");

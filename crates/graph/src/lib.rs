@@ -114,6 +114,9 @@ pub struct Stack {
     /// What the stack reads that no stack of the platform creates: it must
     /// exist before the stack deploys (the live plan checks it does).
     pub inputs: Vec<ExternalInput>,
+    /// Instances the stack launches, which the account's quotas and the
+    /// AZ's instance offerings must allow (the live plan checks they do).
+    pub capacity: Vec<Capacity>,
 }
 
 impl Stack {
@@ -137,6 +140,26 @@ pub struct ExternalInput {
     pub name: String,
     /// Who provides it, for whoever wonders why it is not created here.
     pub why: String,
+    /// The account (by name) it is in, when not the stack's own: an image
+    /// in the shared-services registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+/// Instances of one type a stack may run in one AZ at its largest (an Auto
+/// Scaling group's maximum). An account's vCPU quota bounds them, and an
+/// instance type, metal above all, is not offered in every AZ
+/// (<https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-regions.html>).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Capacity {
+    pub instance_type: String,
+    pub vcpus_per_instance: u64,
+    pub instances: u64,
+    /// The AZ by name, as the owner of its subnet sees it (AZ names map to
+    /// physical zones per account).
+    pub availability_zone: String,
+    /// The account (by name) that owns the subnet.
+    pub subnet_owner: String,
 }
 
 /// What kind of thing an [`ExternalInput`] is.
@@ -574,6 +597,7 @@ mod tests {
             outputs: Vec::new(),
             depends_on: deps.iter().map(|d| (*d).to_owned()).collect(),
             inputs: Vec::new(),
+            capacity: Vec::new(),
         }
     }
 

@@ -186,6 +186,8 @@ impl Clients {
     client!(guardduty, aws_sdk_guardduty, GuardDuty);
     client!(ram, aws_sdk_ram, Ram);
     client!(securityhub, aws_sdk_securityhub, SecurityHub);
+    client!(ecr, aws_sdk_ecr, Ecr);
+    client!(servicequotas, aws_sdk_servicequotas, ServiceQuotas);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)

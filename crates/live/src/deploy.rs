@@ -26,6 +26,7 @@ use crate::params::{self, Facts, PlannedParameters, Read, StackFacts, Unresolved
 use crate::plan::{
     plan_actions, plan_organization, plan_stacks, Change, LiveActions, LockfileAction, Plan,
 };
+use crate::preflight;
 use crate::progress::Progress;
 use crate::retire::{self, LiveStacks, Retirement};
 use crate::schedule::{self, Job};
@@ -900,6 +901,24 @@ impl Engine {
             }
         }
         task.finish("done");
+        if org.exists {
+            let task = self.progress.start("preflight", "IN_PROGRESS");
+            let account_id = |name: &str| self.account_id(&org, name);
+            let found = preflight::run(&self.session, &mgmt, &self.desired, &account_id).await;
+            task.finish(&format!(
+                "{} blocker(s), {} stack(s) held",
+                found.blockers.len(),
+                found.held.len()
+            ));
+            plan.blockers.extend(found.blockers);
+            plan.held = found.held;
+            plan.notes.extend(
+                found
+                    .notes
+                    .into_iter()
+                    .map(|message| crate::plan::Note { message }),
+            );
+        }
         let mut sets = BTreeMap::new();
         if org.exists {
             for stack in &self.desired.stacks {
@@ -1030,6 +1049,7 @@ impl Engine {
         let shared_org = Arc::new(org.clone());
         let m = mgmt.clone();
         let journal = report.journal.clone();
+        let held = Arc::new(plan.held.clone());
         let results = schedule::in_dependency_order(
             jobs,
             self.stack_concurrency,
@@ -1050,7 +1070,11 @@ impl Engine {
                 let mgmt = m.clone();
                 let store = store.clone();
                 let facts = facts.clone();
+                let held = held.clone();
                 async move {
+                    if let Some(why) = held.get(&stack.name) {
+                        return vec![this.held_back(&stack, why)];
+                    }
                     let values = {
                         let mut facts = facts.lock().await;
                         let names = params::referenced_stacks(&stack)
@@ -1213,6 +1237,19 @@ impl Engine {
                 return;
             }
         }
+    }
+
+    /// The outcome of a stack the plan held back.
+    fn held_back(&self, stack: &DesiredStack, why: &str) -> StackOutcome {
+        let (account, region) = match &stack.target {
+            StackTarget::Account { account, region } => (account.clone(), region.clone()),
+            StackTarget::StackSet { regions, .. } => ("StackSet".to_owned(), regions.join(",")),
+        };
+        let task = self
+            .progress
+            .start(format!("{}  {account}  {region}", stack.name), "CHECKING");
+        task.finish("NOT_STARTED");
+        failed_outcome(&stack.name, &account, &region, why.to_owned())
     }
 
     /// The outcome of a stack not deployed because a parameter has no value.

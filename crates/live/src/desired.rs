@@ -106,6 +106,10 @@ pub struct DesiredStack {
     /// account ([`landfall_synth::deployers`]); `None`: the deployer's own
     /// credentials.
     pub service_role: Option<String>,
+    /// What the stack reads that no stack creates ([`landfall_graph::ExternalInput`]).
+    pub inputs: Vec<landfall_graph::ExternalInput>,
+    /// Instances it may launch ([`landfall_graph::Capacity`]).
+    pub capacity: Vec<landfall_graph::Capacity>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,6 +291,8 @@ impl Desired {
                     resources,
                     depends_on: stack.depends_on.clone(),
                     service_role: service_roles.remove(&stack.name),
+                    inputs: stack.inputs.clone(),
+                    capacity: stack.capacity.clone(),
                 });
             }
         }

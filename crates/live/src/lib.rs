@@ -26,6 +26,7 @@ pub mod lockfile;
 pub mod org;
 pub mod params;
 pub mod plan;
+pub mod preflight;
 pub mod progress;
 pub mod retire;
 pub mod retry;

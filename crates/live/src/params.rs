@@ -383,6 +383,8 @@ mod tests {
             resources: vec![("Vpc".into(), "AWS::EC2::VPC".into())],
             depends_on: Vec::new(),
             service_role: None,
+            inputs: Vec::new(),
+            capacity: Vec::new(),
         }
     }
 

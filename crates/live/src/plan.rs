@@ -253,6 +253,9 @@ pub struct Plan {
     pub retirements: Vec<Retirement>,
     /// What the deploy does to `landfall.lock` before anything else.
     pub lockfile: Option<LockfileAction>,
+    /// Stacks that cannot deploy yet (an image not pushed), with why: the
+    /// deploy leaves them and what depends on them, and does the rest.
+    pub held: BTreeMap<String, String>,
 }
 
 /// A write of `landfall.lock` the deploy makes before it applies anything.
@@ -331,6 +334,12 @@ impl Plan {
         }
         for note in &self.notes {
             let _ = writeln!(out, "note: {}", note.message);
+        }
+        for (stack, why) in &self.held {
+            let _ = writeln!(
+                out,
+                "error: stack `{stack}` cannot deploy yet (the deploy leaves it and what depends on it): {why}"
+            );
         }
         for problem in &self.problems {
             let _ = writeln!(out, "error: {problem}");
@@ -841,6 +850,8 @@ mod tests {
             resources: vec![("Topic".into(), "AWS::SNS::Topic".into())],
             depends_on: Vec::new(),
             service_role: None,
+            inputs: Vec::new(),
+            capacity: Vec::new(),
         };
         Desired {
             slug: "t".into(),

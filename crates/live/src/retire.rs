@@ -377,6 +377,8 @@ mod tests {
             resources: Vec::new(),
             depends_on: Vec::new(),
             service_role: None,
+            inputs: Vec::new(),
+            capacity: Vec::new(),
         };
         Desired {
             slug: "emuco".into(),

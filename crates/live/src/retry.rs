@@ -27,6 +27,8 @@ pub enum Service {
     GuardDuty,
     Ram,
     SecurityHub,
+    Ecr,
+    ServiceQuotas,
 }
 
 /// Whose calls: the management account's, or a member account's.

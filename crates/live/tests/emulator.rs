@@ -17,13 +17,15 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[path = "support/faults.rs"]
+mod faults;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
 
 use landfall_live::aws::{Clients, AUDIT_ROLES};
 use landfall_live::desired::StackTarget;
+use landfall_live::journal::Journal;
 use landfall_live::{
     audit, load_platform, org, AuditReport, Compat, ConnectOptions, Engine, LiveOptions, Platform,
     Progress, Session,
@@ -40,8 +42,12 @@ struct Fixture {
 
 impl Fixture {
     async fn session(&self) -> Session {
+        self.session_at(&self.url).await
+    }
+
+    async fn session_at(&self, url: &str) -> Session {
         Session::connect(ConnectOptions {
-            endpoint_url: Some(self.url.clone()),
+            endpoint_url: Some(url.to_owned()),
             profile: None,
             home_region: self.platform.desired.home_region.clone(),
             max_attempts: 8,
@@ -50,8 +56,12 @@ impl Fixture {
     }
 
     async fn engine(&self) -> Engine {
+        self.engine_at(&self.url).await
+    }
+
+    async fn engine_at(&self, url: &str) -> Engine {
         Engine::new(
-            self.session().await,
+            self.session_at(url).await,
             &self.platform,
             self.options.waits(),
             Progress::new(false),
@@ -118,9 +128,13 @@ async fn run(fixture: &Fixture) {
 
     // 1. A clean deploy creates everything planned.
     reset(&fixture.url);
-    let started = Instant::now();
     let (plan, report) = fixture.deploy().await;
-    let full_deploy = started.elapsed();
+    let stacks_deployed = report
+        .stacks
+        .iter()
+        .map(|s| s.stack.as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
     assert!(!plan.is_empty());
     eprintln!("clean deploy: {}", report.render().trim_end());
     let session = fixture.session().await;
@@ -139,23 +153,54 @@ async fn run(fixture: &Fixture) {
     // 3. A deploy interrupted midway (its future dropped, as when the
     //    process is killed: in-flight calls and spawned tasks are abandoned)
     //    converges when run again, at several points of the run.
-    for fraction in [0.15, 0.5] {
+    //    The cut comes once a share of the stacks has been deployed, as
+    //    the journal records them, so it falls inside the deploy however
+    //    fast the emulator runs.
+    for fraction in [0.15, 0.4] {
         reset(&fixture.url);
-        let engine = fixture.engine().await;
-        let cut = full_deploy.mul_f64(fraction);
-        let interrupted = tokio::time::timeout(cut, async {
-            let (plan, _) = engine.plan().await.expect("plan");
-            engine.deploy(&plan).await
-        })
-        .await;
+        // Through a proxy that knows when moto has carried out every call
+        // of the abandoned run.
+        let proxy = faults::FaultProxy::start(&fixture.url).await;
+        let mut engine = fixture.engine_at(&proxy.url).await;
+        let journal = std::env::temp_dir().join(format!(
+            "landfall-emulator-interrupted-{}-{fraction}.jsonl",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&journal);
+        engine.journal = Some(std::sync::Arc::new(
+            Journal::create(&journal).expect("journal"),
+        ));
+        let cut = ((stacks_deployed as f64 * fraction).ceil() as usize).max(1);
+        let deployed = || {
+            Journal::read(&journal)
+                .unwrap_or_default()
+                .iter()
+                .filter(|e| e["event"] == "stack")
+                .filter_map(|e| e["detail"]["stack"].as_str().map(str::to_owned))
+                .collect::<BTreeSet<_>>()
+                .len()
+        };
+        let finished = tokio::select! {
+            r = async {
+                let (plan, _) = engine.plan().await.expect("plan");
+                engine.deploy(&plan).await
+            } => Some(r),
+            () = async {
+                while deployed() < cut {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+            } => None,
+        };
+        let _ = std::fs::remove_file(&journal);
         assert!(
-            interrupted.is_err(),
-            "the deploy finished within {cut:?}: nothing was interrupted"
+            finished.is_none(),
+            "the deploy finished before {cut} of {stacks_deployed} stacks: nothing was interrupted"
         );
         // A killed client's last requests still run to their end in the
         // service (moto answers each call synchronously, so a StackSet
-        // operation cut off here has no RUNNING status to wait for).
-        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        // operation cut off here has no RUNNING status to wait for): wait
+        // until moto has finished them.
+        proxy.idle(std::time::Duration::from_secs(120)).await;
         let (plan, _) = fixture.deploy().await;
         assert!(
             !plan.is_empty(),

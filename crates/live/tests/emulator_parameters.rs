@@ -87,6 +87,7 @@ fn reader(name: &str, parameters: Vec<Parameter>) -> Stack {
         outputs,
         depends_on: vec![NETWORK.into()],
         inputs: Vec::new(),
+        capacity: Vec::new(),
     }
 }
 

@@ -1057,3 +1057,200 @@ fn stacks_with_a_service_role_name_it_in_every_operation() {
         },
     );
 }
+
+fn preflight_stack(
+    name: &str,
+    account: &str,
+    capacity: Vec<landfall_graph::Capacity>,
+    inputs: Vec<landfall_graph::ExternalInput>,
+) -> landfall_live::desired::DesiredStack {
+    landfall_live::desired::DesiredStack {
+        name: name.into(),
+        layer: landfall_graph::Layer::Workloads,
+        target: landfall_live::desired::StackTarget::Account {
+            account: account.into(),
+            region: "eu-central-1".into(),
+        },
+        template: serde_json::json!({ "Resources": {} }),
+        parameters: Vec::new(),
+        wave: 0,
+        resources: Vec::new(),
+        depends_on: Vec::new(),
+        service_role: None,
+        inputs,
+        capacity,
+    }
+}
+
+fn metal(instance_type: &str, az: &str) -> landfall_graph::Capacity {
+    landfall_graph::Capacity {
+        instance_type: instance_type.into(),
+        vcpus_per_instance: 96,
+        instances: 4,
+        availability_zone: az.into(),
+        subnet_owner: "network".into(),
+    }
+}
+
+fn image(name: &str) -> landfall_graph::ExternalInput {
+    landfall_graph::ExternalInput {
+        kind: landfall_graph::InputKind::Image,
+        name: name.into(),
+        why: "pushed by the service's pipeline".into(),
+        account: Some("shared".into()),
+    }
+}
+
+/// What `plan` reads before anything is applied: the account's granted
+/// vCPU quota (Service Quotas `L-1216C47A`,
+/// https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html),
+/// the instance types each AZ offers
+/// (https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-regions.html,
+/// moto serves AWS's offerings table: `m5zn.metal` is not in
+/// eu-central-1c), and whether the image a service starts from was pushed.
+/// moto has no EC2 quotas, so the proxy answers `GetServiceQuota` as AWS
+/// does for an account granted 192 vCPUs.
+#[test]
+fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_missing_images() {
+    run(
+        "the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_missing_images",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            proxy.add(
+                Rule::new(
+                    "servicequotas:GetServiceQuota",
+                    Fault::Answer(serde_json::json!({
+                        "Quota": {
+                            "ServiceCode": "ec2",
+                            "QuotaCode": "L-1216C47A",
+                            "QuotaName": "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances",
+                            "Value": 192.0,
+                            "Unit": "None",
+                            "Adjustable": true,
+                            "GlobalQuota": false
+                        }
+                    })),
+                )
+                .when_body_contains("L-1216C47A"),
+            );
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let mut ids = std::collections::BTreeMap::new();
+            for name in ["network", "trading", "shared"] {
+                ids.insert(name.to_owned(), create_account(&mgmt, name).await);
+            }
+            // The shared registry holds one of the two images.
+            let shared = session
+                .member(&mgmt, &ids["shared"], "eu-central-1", &DEPLOY_ROLES)
+                .await
+                .unwrap();
+            let ecr = shared.ecr();
+            for repo in ["trading/pusher", "trading/forgotten"] {
+                ecr.create_repository()
+                    .repository_name(repo)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            ecr.put_image()
+                .repository_name("trading/pusher")
+                .image_tag("v1")
+                .image_manifest(r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7023,"digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"},"layers":[]}"#)
+                .send()
+                .await
+                .unwrap();
+
+            let desired = landfall_live::Desired {
+                slug: "pre".into(),
+                home_region: REGION.into(),
+                regions: vec!["eu-central-1".into()],
+                management: "management".into(),
+                ous: Vec::new(),
+                accounts: Vec::new(),
+                scps: Vec::new(),
+                stacks: vec![
+                    // 2 × 4 × 96 = 768 vCPUs against 192 granted, and one
+                    // group in an AZ that does not offer its type.
+                    preflight_stack(
+                        "trading-base",
+                        "trading",
+                        vec![
+                            metal("c7i.metal-24xl", "eu-central-1a"),
+                            metal("m5zn.metal", "eu-central-1c"),
+                        ],
+                        Vec::new(),
+                    ),
+                    preflight_stack(
+                        "pusher",
+                        "trading",
+                        Vec::new(),
+                        vec![image("trading/pusher:v1")],
+                    ),
+                    preflight_stack(
+                        "forgotten",
+                        "trading",
+                        Vec::new(),
+                        vec![image("trading/forgotten:v1")],
+                    ),
+                    preflight_stack(
+                        "nowhere",
+                        "trading",
+                        Vec::new(),
+                        vec![image("trading/never-created:v1")],
+                    ),
+                    // An account not created yet: said, not checked.
+                    preflight_stack(
+                        "later-base",
+                        "later",
+                        vec![metal("c7i.metal-24xl", "eu-central-1b")],
+                        Vec::new(),
+                    ),
+                ],
+                vpcs: Vec::new(),
+                concurrent_account_creations: 1,
+                accounts_quota: 10,
+                template_inline_max_bytes: 51_200,
+                left_out: Vec::new(),
+                compat: landfall_live::Compat::Moto,
+            };
+            let account_id = |name: &str| ids.get(name).cloned();
+            let found = landfall_live::preflight::run(&session, &mgmt, &desired, &account_id).await;
+
+            assert_eq!(found.blockers.len(), 2, "{found:#?}");
+            assert!(
+                found.blockers.iter().any(|b| b.contains("768 vCPUs")
+                    && b.contains("quota of 192")
+                    && b.contains("`L-1216C47A`")
+                    && b.contains("`trading-base`")),
+                "{found:#?}"
+            );
+            assert!(
+                found.blockers.iter().any(|b| b
+                    .contains("`m5zn.metal` is not offered in eu-central-1c")
+                    && b.contains("eu-central-1a, eu-central-1b")),
+                "{found:#?}"
+            );
+            // The offered one is no blocker.
+            assert!(!found
+                .blockers
+                .iter()
+                .any(|b| b.contains("`c7i.metal-24xl` is not offered")));
+            assert_eq!(
+                found.held.keys().map(String::as_str).collect::<Vec<_>>(),
+                ["forgotten", "nowhere"],
+                "{found:#?}"
+            );
+            assert!(found.held["forgotten"]
+                .contains("`trading/forgotten:v1` is not in the registry of `shared`"));
+            assert!(
+                found
+                    .notes
+                    .iter()
+                    .any(|n| n.contains("account `later` does not exist yet")),
+                "{found:#?}"
+            );
+            assert!(!proxy.seen_of("servicequotas:GetServiceQuota").is_empty());
+        },
+    );
+}

@@ -408,6 +408,7 @@ pub fn stack_template(
         outputs: Vec::new(),
         depends_on: stack.depends_on.clone(),
         inputs: Vec::new(),
+        capacity: Vec::new(),
     };
     StackTemplate {
         file: EmittedFile {

@@ -501,6 +501,7 @@ fn assemble(ctx: &Ctx<'_>, parts: &[Part]) -> Vec<Stack> {
             outputs,
             depends_on,
             inputs: Vec::new(),
+            capacity: Vec::new(),
         });
     }
     stacks

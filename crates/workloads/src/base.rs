@@ -396,6 +396,13 @@ fn capacity(
         let Some(subnet) = app.iter().find(|s| s.az == group.az) else {
             continue;
         };
+        b.stack.capacity.push(landfall_graph::Capacity {
+            instance_type: METAL_INSTANCE_TYPE.to_owned(),
+            vcpus_per_instance: METAL_INSTANCE_VCPUS,
+            instances: METAL_INSTANCES_PER_GROUP,
+            availability_zone: place.region.azs.get(group.az).cloned().unwrap_or_default(),
+            subnet_owner: ctx.model.account(place.vpc.account).name.clone(),
+        });
         let subnet = b.subnet_refs(ctx, place, &[subnet], problems);
         let asg = logical_id(&["Metal", &az, "Group"]);
         b.add(

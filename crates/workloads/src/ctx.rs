@@ -392,6 +392,7 @@ impl Builder {
                 outputs: Vec::new(),
                 depends_on: Vec::new(),
                 inputs: Vec::new(),
+                capacity: Vec::new(),
             },
         }
     }

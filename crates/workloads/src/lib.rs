@@ -332,6 +332,7 @@ mod tests {
             outputs: Vec::new(),
             depends_on: Vec::new(),
             inputs: Vec::new(),
+            capacity: Vec::new(),
         }
     }
 

@@ -354,6 +354,7 @@ pub(crate) fn build(
             "pushed by the pipeline of {} ({}) to the shared-services registry, which replicates it to every region that runs tasks",
             service.name, service.repository
         ),
+        account: ctx.shared.map(|a| a.name.clone()),
     });
     let image = json!({ "Fn::Sub": format!("{shared_sub}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{repo}:${{{tag}}}") });
     let containers = vec![json!({

@@ -184,7 +184,7 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&plan).context("cannot serialize the plan")?
         ))?,
     }
-    let appliable = plan.problems.is_empty() && !plan.blocked();
+    let appliable = plan.problems.is_empty() && plan.held.is_empty() && !plan.blocked();
     Ok(match (appliable, args.detailed_exitcode) {
         (false, _) => ExitCode::from(super::INVALID),
         (true, true) if !plan.changes.is_empty() || !plan.retirements.is_empty() => {

@@ -47,6 +47,10 @@ pub enum Fault {
     /// as if the answer had been lost: the client retries a call that went
     /// through.
     LoseResponse,
+    /// Answers `200` with this JSON body (JSON-protocol services), as the
+    /// service would where moto does not know the answer (an account's
+    /// applied quota).
+    Answer(serde_json::Value),
 }
 
 impl Fault {
@@ -157,6 +161,27 @@ struct State {
     /// Bucket → its region: S3 answers a request signed for another region
     /// with `301 PermanentRedirect`, as AWS does.
     bucket_regions: HashMap<String, String>,
+    /// Requests being handled, answered or not: moto carries out a call
+    /// whose client has gone away to its end.
+    in_flight: usize,
+}
+
+/// Counts a request as in flight while it lives.
+struct InFlight(Arc<Mutex<State>>);
+
+impl InFlight {
+    fn new(state: &Arc<Mutex<State>>) -> InFlight {
+        state.lock().unwrap().in_flight += 1;
+        InFlight(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.0.lock() {
+            s.in_flight -= 1;
+        }
+    }
 }
 
 /// The running proxy; stops when dropped.
@@ -240,6 +265,15 @@ impl FaultProxy {
             .into_iter()
             .filter(|s| format!("{}:{}", s.service, s.action) == action)
             .collect()
+    }
+
+    /// Waits (up to `limit`) until no request is being handled: what an
+    /// abandoned client asked for has been carried out.
+    pub async fn idle(&self, limit: Duration) {
+        let until = Instant::now() + limit;
+        while self.state.lock().unwrap().in_flight > 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     pub fn forget_seen(&self) {
@@ -500,6 +534,7 @@ pub fn form_value(body: &str, key: &str) -> Option<String> {
 /// What to do with a request, decided under the lock.
 enum Decision {
     Inject(String, u16),
+    Answer(String),
     Forward(Duration),
     ForwardThenLose,
 }
@@ -509,6 +544,7 @@ async fn handle(
     state: &Arc<Mutex<State>>,
     upstream: &(String, u16),
 ) -> std::io::Result<Vec<u8>> {
+    let _in_flight = InFlight::new(state);
     let (service, action, body, key) = identify(request);
     let json = header_map(&request.head).contains_key("x-amz-target");
     let decision = match wrong_bucket_region(request, state) {
@@ -519,6 +555,14 @@ async fn handle(
         Decision::Inject(code, status) => {
             let bytes = error_response(&service, json, &code, status);
             (status, bytes, Some(code))
+        }
+        Decision::Answer(body) => {
+            let bytes = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes();
+            (200, bytes, Some("answer".to_owned()))
         }
         Decision::ForwardThenLose => {
             let _ = forward(request, upstream).await?;
@@ -590,6 +634,7 @@ fn decide(
             Fault::Error { code, status } => return Decision::Inject(code.clone(), *status),
             Fault::Latency(d) => delay += *d,
             Fault::LoseResponse => return Decision::ForwardThenLose,
+            Fault::Answer(body) => return Decision::Answer(body.to_string()),
         }
     }
     Decision::Forward(delay)
