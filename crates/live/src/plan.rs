@@ -963,6 +963,23 @@ mod tests {
     }
 
     #[test]
+    fn held_stacks_are_errors_of_the_plan_that_say_why() {
+        let d = desired();
+        let mut p = plan(&d, &app_vpc(Planned::Known("vpc-2".into())), "vpc-1");
+        p.held.insert(
+            "app".into(),
+            "image `trading/app:v1` is not in the registry of `shared` in eu-central-1: push it (the service's pipeline does), then deploy again".into(),
+        );
+        assert!(
+            p.render().contains("error: stack `app` cannot deploy yet (the deploy leaves it and what depends on it): image `trading/app:v1` is not in the registry"),
+            "{}",
+            p.render()
+        );
+        // Not a blocker: the rest of the plan deploys.
+        assert!(!p.blocked());
+    }
+
+    #[test]
     fn a_value_known_after_another_stack_deploys_is_a_change_and_is_shown() {
         let d = desired();
         let p = plan(&d, &app_vpc(Planned::KnownAfter("net".into())), "vpc-1");

@@ -373,3 +373,79 @@ fn metal_hosts_can_use_session_manager() {
         );
     }
 }
+
+#[test]
+fn memcached_is_reached_only_over_tls_from_the_services_that_declare_it() {
+    // ElastiCache authenticates clients (IAM, AUTH, RBAC) for Valkey and
+    // Redis OSS only:
+    // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-redis.html
+    // Memcached 1.6.12 and later encrypts in transit:
+    // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/encryption.html
+    // Its network is its access control: TLS, and ingress from the security
+    // groups of the declaring services only, never from an address range.
+    let (_, stacks) = reference();
+    let mut clusters = 0;
+    for (stack, cluster) in resources(stacks, "AWS::ElastiCache::CacheCluster") {
+        if cluster.properties["Engine"] != "memcached" {
+            continue;
+        }
+        clusters += 1;
+        assert_eq!(
+            cluster.properties["TransitEncryptionEnabled"], true,
+            "{}",
+            stack.name
+        );
+        let group = stack.resource("SecurityGroup").unwrap();
+        assert!(
+            group.properties.get("SecurityGroupIngress").is_none(),
+            "{}: {:?}",
+            stack.name,
+            group.properties.get("SecurityGroupIngress")
+        );
+    }
+    assert!(clusters >= 2, "{clusters}");
+    let mut rules = 0;
+    for (stack, rule) in resources(stacks, "AWS::EC2::SecurityGroupIngress") {
+        if rule.properties["FromPort"] != 11211 {
+            continue;
+        }
+        rules += 1;
+        assert!(rule.properties.get("CidrIp").is_none(), "{}", stack.name);
+        assert!(
+            rule.properties.get("SourceSecurityGroupId").is_some(),
+            "{}",
+            stack.name
+        );
+    }
+    assert!(rules > 0);
+}
+
+#[test]
+fn metal_fleets_declare_the_capacity_the_live_plan_checks() {
+    // vCPU quotas and instance offerings per AZ are only known live
+    // (https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html,
+    // https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-regions.html):
+    // every Auto Scaling group's type, size and AZ is declared for `plan`.
+    let (p, stacks) = reference();
+    for stack in stacks {
+        let groups = stack
+            .resources
+            .iter()
+            .filter(|r| r.kind == "AWS::AutoScaling::AutoScalingGroup")
+            .count();
+        assert_eq!(stack.capacity.len(), groups, "{}", stack.name);
+        for c in &stack.capacity {
+            assert_eq!(c.instance_type, "c7i.metal-24xl");
+            assert_eq!(c.vcpus_per_instance, 96);
+            assert!(
+                c.availability_zone.starts_with("eu-"),
+                "{}: {c:?}",
+                stack.name
+            );
+            assert!(
+                p.model.accounts.iter().any(|a| a.name == c.subnet_owner),
+                "{c:?}"
+            );
+        }
+    }
+}
