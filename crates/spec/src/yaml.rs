@@ -19,10 +19,10 @@ use landfall_diagnostics::{Diagnostic, Diagnostics, FileId, SourceFile, Span};
 pub use events::ReadOptions;
 pub use tree::{read_tree, Documents, Schema, Tags, TreeError, TreeOptions};
 
-/// Deepest nesting accepted; deeper documents are rejected rather than risking
+/// Deepest nesting accepted in a spec file; deeper is rejected rather than risking
 /// the stack of every recursive consumer.
 pub const MAX_DEPTH: usize = 64;
-/// Most nodes one document may expand to, counting alias expansions.
+/// Most nodes a spec file may expand to, counting alias expansions.
 pub const MAX_NODES: usize = 1_000_000;
 
 /// A YAML value with the span it was read from.
