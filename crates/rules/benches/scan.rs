@@ -1,6 +1,7 @@
 //! Reading and checking: the fixture corpus repeated to 100, 500 and 2,000
 //! templates (the cost grows linearly: each file is parsed once and each
-//! resource meets only the rules of its kind), one large template, and SCP
+//! resource meets only the rules of its kind), one large template (also
+//! written on one line), and SCP
 //! compilation for the reference platform.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -62,16 +63,29 @@ fn corpus(c: &mut Criterion) {
     group.finish();
 }
 
+/// A YAML template of `count` security groups open to the world, in block
+/// style or with all of `Resources` in flow style on one line.
+fn security_groups(count: usize, one_line: bool) -> String {
+    let groups: Vec<String> = (0..count)
+        .map(|i| {
+            let p = 1000 + i % 100;
+            if one_line {
+                format!("Group{i}: {{Type: AWS::EC2::SecurityGroup, Properties: {{GroupDescription: g{i}, SecurityGroupIngress: [{{IpProtocol: tcp, FromPort: {p}, ToPort: {p}, CidrIp: 0.0.0.0/0}}], SecurityGroupEgress: []}}}}")
+            } else {
+                format!("  Group{i}:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: g{i}\n      SecurityGroupIngress:\n        - {{IpProtocol: tcp, FromPort: {p}, ToPort: {p}, CidrIp: 0.0.0.0/0}}\n      SecurityGroupEgress: []\n")
+            }
+        })
+        .collect();
+    if one_line {
+        format!("Resources: {{{}}}\n", groups.join(", "))
+    } else {
+        format!("Resources:\n{}", groups.concat())
+    }
+}
+
 fn large_template(c: &mut Criterion) {
     // One template with 2,000 security groups: no rule may be quadratic.
-    let mut text = String::from("Resources:\n");
-    for i in 0..2_000 {
-        text.push_str(&format!(
-            "  Group{i}:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: g{i}\n      SecurityGroupIngress:\n        - {{IpProtocol: tcp, FromPort: {p}, ToPort: {p}, CidrIp: 0.0.0.0/0}}\n      SecurityGroupEgress: []\n",
-            p = 1000 + i % 100
-        ));
-    }
-    let files = vec![("large.yaml".to_owned(), text)];
+    let files = vec![("large.yaml".to_owned(), security_groups(2_000, false))];
     let settings = Settings::default();
     c.bench_function("one template, 2,000 security groups", |b| {
         b.iter(|| scan(&files, &settings))
@@ -94,6 +108,26 @@ fn single_line_plan(c: &mut Criterion) {
     group.finish();
 }
 
+fn single_line_template(c: &mut Criterion) {
+    // A YAML template written on one line must cost about what it costs
+    // on many: locating a value may not rescan its line.
+    let settings = Settings::default();
+    let mut group = c.benchmark_group("template with 2,000 security groups");
+    group.sample_size(10);
+    let findings = scan(
+        &[("large.yaml".to_owned(), security_groups(2_000, false))],
+        &settings,
+    );
+    for (label, one_line) in [("block style", false), ("single line", true)] {
+        let files = vec![("large.yaml".to_owned(), security_groups(2_000, one_line))];
+        assert_eq!(scan(&files, &settings), findings);
+        group.bench_with_input(BenchmarkId::from_parameter(label), &files, |b, files| {
+            b.iter(|| scan(files, &settings))
+        });
+    }
+    group.finish();
+}
+
 fn scps(c: &mut Criterion) {
     let model = landfall_model::reference().model.unwrap();
     c.bench_function("compile SCPs: reference platform", |b| {
@@ -101,5 +135,12 @@ fn scps(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, corpus, large_template, single_line_plan, scps);
+criterion_group!(
+    benches,
+    corpus,
+    large_template,
+    single_line_template,
+    single_line_plan,
+    scps
+);
 criterion_main!(benches);

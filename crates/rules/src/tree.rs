@@ -7,10 +7,12 @@
 //! a template was written in. Nesting depth and alias expansion are bounded so
 //! a hostile file is an error, never a stack overflow or an out-of-memory.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use landfall_diagnostics::{Diagnostic, FileId, SourceFile, Span};
-use landfall_spec::yaml::{read_events, Event, EventSink, ReadOptions, ScalarStyle, Tag};
+use landfall_spec::yaml::{
+    self, read_tree, Documents, ReadOptions, Schema, Tags, TreeError, TreeOptions,
+};
 
 /// Deepest nesting accepted in an input file.
 pub const MAX_DEPTH: usize = 128;
@@ -107,6 +109,9 @@ impl KeySet {
     }
 }
 
+const DUPLICATE_KEY_HELP: &str =
+    "AWS and scanners may read different copies of a duplicated key; keep one";
+
 fn error_at(file: FileId, offset: usize, code: &'static str, message: String) -> Diagnostic {
     Diagnostic::error(code, message).with_label(Span::new(file, offset, offset + 1), "here")
 }
@@ -192,7 +197,7 @@ impl JsonParser<'_> {
                                 "input::duplicate-key",
                                 format!("duplicate key `{key}`"),
                             )
-                            .with_help("AWS and scanners may read different copies of a duplicated key; keep one"));
+                            .with_help(DUPLICATE_KEY_HELP));
                         }
                         self.skip_ws();
                         if self.bytes.get(self.pos) != Some(&b':') {
@@ -356,289 +361,71 @@ impl JsonParser<'_> {
 
 // ------------------------------------------------------------------ YAML
 
-/// Parses a YAML document (the first one of the stream) with the event
-/// reader the spec uses (`landfall_spec::yaml::read_events`), reading as
-/// CloudFormation's libyaml does: continuation lines of quoted and flow
-/// scalars indented less than YAML 1.2 requires are accepted, with every
-/// span still pointing into the file as written.
-pub fn parse_yaml(file_id: FileId, file: &SourceFile) -> Result<Node, Diagnostic> {
-    let options = ReadOptions {
+/// How templates are read: as CloudFormation's libyaml reads them
+/// (continuation lines of quoted and flow scalars indented less than YAML
+/// 1.2 requires are accepted, leading zeros keep a number a string),
+/// short-form tags as intrinsics, the first document only.
+const TEMPLATE: TreeOptions = TreeOptions {
+    read: ReadOptions {
         libyaml_continuations: true,
+    },
+    schema: Schema::CloudFormation,
+    tags: Tags::Intrinsics,
+    documents: Documents::First,
+    max_depth: MAX_DEPTH,
+    max_nodes: MAX_NODES,
+};
+
+/// Parses a YAML document (the first one of the stream) with the reader
+/// of spec files (`landfall_spec::yaml::read_tree`), every span pointing
+/// into the file as written.
+pub fn parse_yaml(file_id: FileId, file: &SourceFile) -> Result<Node, Diagnostic> {
+    match read_tree(file_id, file, &TEMPLATE) {
+        Ok(Some(root)) => Ok(from_yaml(root)),
+        Ok(None) => Ok(Node {
+            span: Span::new(file_id, 0, 0),
+            value: NodeValue::Null,
+        }),
+        Err(error) => {
+            let code = match &error {
+                TreeError::Syntax { .. } | TreeError::UnknownAnchor { .. } => "input::yaml-syntax",
+                TreeError::TooLarge { .. } => "input::too-large",
+                TreeError::TooDeep { .. } => "input::too-deep",
+                TreeError::UnsupportedTag { .. } => "input::unsupported-tag",
+                TreeError::DuplicateKey { .. } => "input::duplicate-key",
+                TreeError::ComplexKey { .. } | TreeError::MergeKey { .. } => "input::complex-key",
+                TreeError::MultipleDocuments { .. } => "input::multiple-documents",
+            };
+            let diagnostic = error_at(file_id, error.span().start, code, error.message());
+            Err(match error {
+                TreeError::DuplicateKey { .. } => diagnostic.with_help(DUPLICATE_KEY_HELP),
+                _ => diagnostic,
+            })
+        }
+    }
+}
+
+/// The YAML tree in this module's terms: numbers are JSON's, keys plain
+/// strings.
+fn from_yaml(node: yaml::Node) -> Node {
+    let value = match node.value {
+        yaml::Value::Null => NodeValue::Null,
+        yaml::Value::Bool(b) => NodeValue::Bool(b),
+        yaml::Value::Int(i) => NodeValue::Number(i as f64),
+        yaml::Value::Float(f) => NodeValue::Number(f),
+        yaml::Value::String(s) => NodeValue::String(s),
+        yaml::Value::Sequence(items) => NodeValue::Seq(items.into_iter().map(from_yaml).collect()),
+        yaml::Value::Mapping(entries) => NodeValue::Map(
+            entries
+                .into_iter()
+                .map(|(key, node)| (key.name, from_yaml(node)))
+                .collect(),
+        ),
     };
-    let builder = read_events(file_id, file, options, || YamlBuilder {
-        file_id,
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        document: None,
-        nodes: 0,
-        failure: None,
-    })
-    .map_err(|error| error_at(file_id, error.offset, "input::yaml-syntax", error.message))?;
-    if let Some(failure) = builder.failure {
-        return Err(failure);
-    }
-    Ok(builder.document.unwrap_or(Node {
-        span: Span::new(file_id, 0, 0),
-        value: NodeValue::Null,
-    }))
-}
-
-enum Frame {
-    Seq {
-        start: usize,
-        anchor: usize,
-        tag: Option<String>,
-        items: Vec<Node>,
-    },
-    Map {
-        start: usize,
-        anchor: usize,
-        tag: Option<String>,
-        entries: Vec<(String, Node)>,
-        keys: KeySet,
-        key: Option<(String, usize)>,
-    },
-}
-
-struct YamlBuilder {
-    file_id: FileId,
-    stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
-    document: Option<Node>,
-    nodes: usize,
-    /// Why the document is not acceptable (too deep, duplicate key, ...).
-    failure: Option<Diagnostic>,
-}
-
-impl EventSink for YamlBuilder {
-    /// Stops at the first problem or when the first document is complete.
-    fn event(&mut self, event: Event<'_>, span: Span) -> bool {
-        if let Err(diagnostic) = self.handle(event, span) {
-            self.failure = Some(diagnostic);
-            return false;
-        }
-        !(self.document.is_some() && self.stack.is_empty())
-    }
-}
-
-/// The long-form key of a CloudFormation short-form tag.
-fn intrinsic_key(tag: &str) -> String {
-    match tag {
-        "Ref" | "Condition" => tag.to_owned(),
-        other => format!("Fn::{other}"),
-    }
-}
-
-fn local_tag(tag: Option<&Tag>) -> Option<String> {
-    let tag = tag?;
-    if tag.is_yaml_core_schema() || is_non_specific(tag) {
-        return None;
-    }
-    Some(tag.suffix.clone())
-}
-
-/// The non-specific tag `!`: "a string", never an intrinsic function.
-fn is_non_specific(tag: &Tag) -> bool {
-    (tag.handle == "!" && tag.suffix.is_empty()) || (tag.handle.is_empty() && tag.suffix == "!")
-}
-
-impl YamlBuilder {
-    fn handle(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
-        match event {
-            Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart(_)
-            | Event::DocumentEnd
-            | Event::Nothing => Ok(()),
-            Event::Alias(id) => {
-                let Some(mut node) = self.anchors.get(&id).cloned() else {
-                    return Err(error_at(
-                        self.file_id,
-                        span.start,
-                        "input::yaml-syntax",
-                        "alias to an unknown anchor".to_owned(),
-                    ));
-                };
-                self.nodes += count_nodes(&node);
-                if self.nodes > MAX_NODES {
-                    return Err(error_at(
-                        self.file_id,
-                        span.start,
-                        "input::too-large",
-                        format!("the document expands to more than {MAX_NODES} values"),
-                    ));
-                }
-                node.span = span;
-                self.push(node, 0)
-            }
-            Event::Scalar(text, style, anchor, tag) => {
-                self.nodes += 1;
-                let tag_name = local_tag(tag.as_deref());
-                let core_str = tag.as_deref().is_some_and(|t| {
-                    (t.is_yaml_core_schema() && t.suffix == "str") || is_non_specific(t)
-                });
-                let value = if style == ScalarStyle::Plain && tag.is_none() {
-                    plain_scalar(&text)
-                } else if core_str || tag_name.is_some() || style != ScalarStyle::Plain {
-                    NodeValue::String(text.into_owned())
-                } else {
-                    plain_scalar(&text)
-                };
-                let node = Node { span, value };
-                let node = match tag_name {
-                    Some(tag) => wrap_intrinsic(&tag, node),
-                    None => node,
-                };
-                self.push(node, anchor)
-            }
-            Event::SequenceStart(anchor, tag) => {
-                let tag = local_tag(tag.as_deref());
-                self.open(
-                    Frame::Seq {
-                        start: span.start,
-                        anchor,
-                        tag,
-                        items: Vec::new(),
-                    },
-                    span,
-                )
-            }
-            Event::MappingStart(anchor, tag) => {
-                let tag = local_tag(tag.as_deref());
-                self.open(
-                    Frame::Map {
-                        start: span.start,
-                        anchor,
-                        tag,
-                        entries: Vec::new(),
-                        keys: KeySet::default(),
-                        key: None,
-                    },
-                    span,
-                )
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let Some(frame) = self.stack.pop() else {
-                    return Ok(());
-                };
-                let (start, anchor, tag, value) = match frame {
-                    Frame::Seq {
-                        start,
-                        anchor,
-                        tag,
-                        items,
-                    } => (start, anchor, tag, NodeValue::Seq(items)),
-                    Frame::Map {
-                        start,
-                        anchor,
-                        tag,
-                        entries,
-                        ..
-                    } => (start, anchor, tag, NodeValue::Map(entries)),
-                };
-                self.nodes += 1;
-                let node = Node {
-                    span: Span::new(self.file_id, start, span.end.max(start)),
-                    value,
-                };
-                let node = match tag {
-                    Some(tag) => wrap_intrinsic(&tag, node),
-                    None => node,
-                };
-                self.push(node, anchor)
-            }
-        }
-    }
-
-    fn open(&mut self, frame: Frame, span: Span) -> Result<(), Diagnostic> {
-        if self.stack.len() >= MAX_DEPTH {
-            return Err(error_at(
-                self.file_id,
-                span.start,
-                "input::too-deep",
-                format!("values are nested more than {MAX_DEPTH} levels deep"),
-            ));
-        }
-        self.stack.push(frame);
-        Ok(())
-    }
-
-    fn push(&mut self, node: Node, anchor: usize) -> Result<(), Diagnostic> {
-        if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
-        }
-        match self.stack.last_mut() {
-            None => {
-                if self.document.is_none() {
-                    self.document = Some(node);
-                }
-                Ok(())
-            }
-            Some(Frame::Seq { items, .. }) => {
-                items.push(node);
-                Ok(())
-            }
-            Some(Frame::Map {
-                entries, keys, key, ..
-            }) => match key.take() {
-                Some((name, key_at)) => {
-                    if keys.contains(entries, &name) {
-                        return Err(error_at(
-                            self.file_id,
-                            key_at,
-                            "input::duplicate-key",
-                            format!("duplicate key `{name}`"),
-                        )
-                        .with_help("AWS and scanners may read different copies of a duplicated key; keep one"));
-                    }
-                    keys.insert(&name);
-                    entries.push((name, node));
-                    Ok(())
-                }
-                None => {
-                    let name = match node.value {
-                        NodeValue::String(s) => s,
-                        NodeValue::Bool(b) => b.to_string(),
-                        NodeValue::Number(n) => format_number(n),
-                        NodeValue::Null => "null".to_owned(),
-                        NodeValue::Seq(_) | NodeValue::Map(_) => {
-                            return Err(error_at(
-                                self.file_id,
-                                node.span.start,
-                                "input::complex-key",
-                                "a list or mapping cannot be a mapping key".to_owned(),
-                            ))
-                        }
-                    };
-                    *key = Some((name, node.span.start));
-                    Ok(())
-                }
-            },
-        }
-    }
-}
-
-/// `!Tag value` becomes `{"Fn::Tag": value}` (`Ref` and `Condition` keep their names).
-fn wrap_intrinsic(tag: &str, node: Node) -> Node {
-    let span = node.span;
     Node {
-        span,
-        value: NodeValue::Map(vec![(intrinsic_key(tag), node)]),
+        span: node.span,
+        value,
     }
-}
-
-fn count_nodes(node: &Node) -> usize {
-    let mut count = 0;
-    let mut stack = vec![node];
-    while let Some(node) = stack.pop() {
-        count += 1;
-        match &node.value {
-            NodeValue::Seq(items) => stack.extend(items),
-            NodeValue::Map(entries) => stack.extend(entries.iter().map(|(_, n)| n)),
-            _ => {}
-        }
-    }
-    count
 }
 
 /// Formats a number the way it was most likely written (`22`, not `22.0`).
@@ -648,34 +435,6 @@ pub fn format_number(n: f64) -> String {
     } else {
         format!("{n}")
     }
-}
-
-/// A plain YAML scalar by the YAML 1.2 core schema (CloudFormation's reader
-/// also treats `yes`/`no` as strings).
-fn plain_scalar(text: &str) -> NodeValue {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return NodeValue::Null,
-        "true" | "True" | "TRUE" => return NodeValue::Bool(true),
-        "false" | "False" | "FALSE" => return NodeValue::Bool(false),
-        _ => {}
-    }
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let numeric = !digits.is_empty()
-        && digits
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
-        && digits
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
-    // Leading zeros (`0123`, account ids) stay strings, as CloudFormation keeps them.
-    let leading_zero = digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.");
-    if numeric && !leading_zero {
-        if let Ok(n) = text.parse::<f64>() {
-            return NodeValue::Number(n);
-        }
-    }
-    NodeValue::String(text.to_owned())
 }
 
 #[cfg(test)]
@@ -800,6 +559,19 @@ mod tests {
             NodeValue::String("true".into())
         );
         assert_eq!(node.at(["c", "Ref"]).and_then(Node::as_str), Some("X"));
+    }
+
+    /// The reader spec files use, with CloudFormation's options: what the
+    /// spec refuses a template may hold (`<<` and `null` as keys, a tag on
+    /// a collection, a second document after the template).
+    #[test]
+    fn templates_are_read_with_cloudformation_options() {
+        let node = yaml("<<: a\nnull: b\nc: 0x1f\nd: !GetAZs {}\n---\nbroken: [\n").unwrap();
+        assert_eq!(node.get("<<").and_then(Node::as_str), Some("a"));
+        assert_eq!(node.get("null").and_then(Node::as_str), Some("b"));
+        assert_eq!(node.get("c").and_then(Node::as_str), Some("0x1f"));
+        assert!(node.at(["d", "Fn::GetAZs"]).is_some());
+        assert_eq!(node.entries().len(), 4);
     }
 
     #[test]
