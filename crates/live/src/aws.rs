@@ -53,6 +53,9 @@ pub enum Purpose {
     /// Nothing stands in, unless [`Session::allow_admin_audit`] was asked
     /// for: a read-only audit must not run as an administrator unnoticed.
     Audit,
+    /// Nothing ever stands in: remediation acts only with the narrow role
+    /// the baseline gives it.
+    Remediate,
 }
 
 /// The baseline's role (path and name) that enters member accounts for a
@@ -77,6 +80,10 @@ pub const DEPLOY_ROLES: Roles = Roles {
 pub const AUDIT_ROLES: Roles = Roles {
     purpose: Purpose::Audit,
     role: "landfall/landfall-audit",
+};
+pub const REMEDIATION_ROLES: Roles = Roles {
+    purpose: Purpose::Remediate,
+    role: "landfall/landfall-remediation",
 };
 /// The role Organizations creates in every account it creates.
 pub const BOOTSTRAP_ROLE: &str = "OrganizationAccountAccessRole";
@@ -188,6 +195,8 @@ impl Clients {
     client!(securityhub, aws_sdk_securityhub, SecurityHub);
     client!(ecr, aws_sdk_ecr, Ecr);
     client!(servicequotas, aws_sdk_servicequotas, ServiceQuotas);
+    client!(ecs, aws_sdk_ecs, Ecs);
+    client!(ssm, aws_sdk_ssm, Ssm);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)
@@ -443,6 +452,15 @@ impl Session {
                 }
                 Err(f) => f,
             };
+        if roles.purpose == Purpose::Remediate {
+            return MemberEntry::Failed(
+                format!(
+                    "cannot assume `{}`: {denied}; remediation never acts as another role",
+                    roles.role
+                ),
+                Instant::now(),
+            );
+        }
         if roles.purpose == Purpose::Audit && !self.admin_audit {
             return MemberEntry::Failed(
                 format!(

@@ -28,6 +28,7 @@ pub mod params;
 pub mod plan;
 pub mod preflight;
 pub mod progress;
+pub mod remediate;
 pub mod retire;
 pub mod retry;
 pub mod schedule;

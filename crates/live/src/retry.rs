@@ -29,6 +29,8 @@ pub enum Service {
     SecurityHub,
     Ecr,
     ServiceQuotas,
+    Ecs,
+    Ssm,
 }
 
 /// Whose calls: the management account's, or a member account's.

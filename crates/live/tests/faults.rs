@@ -1254,3 +1254,219 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
         },
     );
 }
+
+/// `landfall heal`'s actions, carried out against moto in the account the
+/// model names, entered as the baseline's remediation role and nothing
+/// else: ECS `UpdateService` with `forceNewDeployment`
+/// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html),
+/// EC2 `RebootInstances` on the host the alert names by its private DNS
+/// name, SSM `SendCommand` with the disk cleanup
+/// (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html).
+#[test]
+fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
+    run(
+        "remediation_actions_act_on_what_the_model_names_as_the_remediation_role",
+        |url| async move {
+            let resolved =
+                landfall_model::load_dir(&support::workspace_root().join("reference")).unwrap();
+            let model = resolved.model.unwrap();
+            let trading = model.domains.iter().find(|d| d.name == "trading").unwrap();
+            let prod = model
+                .environments
+                .iter()
+                .find(|e| e.name == "prod")
+                .unwrap();
+            let account = model
+                .workload_account(trading.id, prod.id)
+                .unwrap()
+                .name
+                .clone();
+
+            let proxy = FaultProxy::start(&url).await;
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let id = create_account(&mgmt, &account).await;
+            // What the workload layer created there: the domain's cluster
+            // with the service, and a metal host tagged with its domain.
+            let member = session
+                .member(&mgmt, &id, "eu-central-1", &DEPLOY_ROLES)
+                .await
+                .unwrap();
+            let ecs = member.ecs();
+            ecs.create_cluster()
+                .cluster_name("trading-prod")
+                .send()
+                .await
+                .unwrap();
+            ecs.create_service()
+                .cluster("trading-prod")
+                .service_name("order-gateway")
+                .desired_count(2)
+                .send()
+                .await
+                .unwrap();
+            let ec2 = member.ec2();
+            let image = ec2
+                .describe_images()
+                .owners("amazon")
+                .send()
+                .await
+                .unwrap()
+                .images()[0]
+                .image_id()
+                .unwrap()
+                .to_owned();
+            let run = ec2
+                .run_instances()
+                .image_id(image)
+                .min_count(1)
+                .max_count(1)
+                .tag_specifications(
+                    aws_sdk_ec2::types::TagSpecification::builder()
+                        .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+                        .tags(
+                            aws_sdk_ec2::types::Tag::builder()
+                                .key("landfall:domain")
+                                .value("trading")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+            let instance = &run.instances()[0];
+            let instance_id = instance.instance_id().unwrap().to_owned();
+            // The agent reports the short form.
+            let host = instance
+                .private_dns_name()
+                .unwrap()
+                .split('.')
+                .next()
+                .unwrap()
+                .to_owned();
+            proxy.forget_seen();
+
+            let remediator = landfall_live::remediate::Remediator::new(
+                session.clone(),
+                landfall_live::remediate::Targets::from_model(&model),
+            );
+            let done = remediator
+                .execute(
+                    "ecs-force-new-deployment",
+                    "service/order-gateway/prod/eu-central-1",
+                    "a1",
+                )
+                .await
+                .unwrap();
+            assert!(
+                done.contains("`order-gateway` in cluster `trading-prod`"),
+                "{done}"
+            );
+            let update = proxy.seen_of("ecs:UpdateService");
+            assert_eq!(update.len(), 1);
+            let body: serde_json::Value = serde_json::from_str(&update[0].body).unwrap();
+            assert_eq!(body["forceNewDeployment"], true, "{body}");
+            assert_eq!(body["cluster"], "trading-prod");
+
+            let host_target = format!("host/trading/prod/{host}");
+            let done = remediator
+                .execute("ec2-reboot", &host_target, "a2")
+                .await
+                .unwrap();
+            assert!(done.contains(&instance_id), "{done}");
+            let reboot = proxy.seen_of("ec2:RebootInstances");
+            assert_eq!(reboot.len(), 1);
+            assert_eq!(
+                faults::form_value(&reboot[0].body, "InstanceId.1").as_deref(),
+                Some(instance_id.as_str())
+            );
+
+            let done = remediator
+                .execute("ssm-runbook", &host_target, "a3")
+                .await
+                .unwrap();
+            assert!(done.contains("disk cleanup sent"), "{done}");
+            let commands = member
+                .ssm()
+                .list_commands()
+                .instance_id(&instance_id)
+                .send()
+                .await
+                .unwrap();
+            let command = &commands.commands()[0];
+            assert_eq!(command.document_name(), Some("AWS-RunShellScript"));
+            assert!(command.comment().unwrap().contains("a3"));
+            assert_eq!(
+                command.parameters().unwrap()["commands"],
+                landfall_live::remediate::DISK_CLEANUP
+                    .map(str::to_owned)
+                    .to_vec()
+            );
+
+            // Only the remediation role was assumed for these.
+            for call in proxy.seen_of("sts:AssumeRole") {
+                let role = faults::form_value(&call.body, "RoleArn").unwrap_or_default();
+                assert!(
+                    role.ends_with(":role/landfall/landfall-remediation"),
+                    "{role}"
+                );
+            }
+
+            // Nothing named, nothing done: no guessing.
+            let err = remediator
+                .execute("ec2-reboot", "host/trading/prod/ip-10-9-9-9", "a4")
+                .await
+                .unwrap_err();
+            assert!(
+                err.contains("no running instance of `trading` named `ip-10-9-9-9`"),
+                "{err}"
+            );
+            let err = remediator
+                .execute(
+                    "ecs-force-new-deployment",
+                    "service/no-such/prod/eu-central-1",
+                    "a5",
+                )
+                .await
+                .unwrap_err();
+            assert!(err.contains("no service `no-such`"), "{err}");
+
+            // A remediation role that refuses is not replaced by an
+            // administrator role.
+            let other = create_account(&mgmt, "payments-prod").await;
+            proxy.add(
+                Rule::new(
+                    "sts:AssumeRole",
+                    Fault::Error {
+                        code: "AccessDenied".into(),
+                        status: 403,
+                    },
+                )
+                .when_body_contains("landfall-remediation"),
+            );
+            proxy.forget_seen();
+            let refused = session
+                .member(
+                    &mgmt,
+                    &other,
+                    "eu-central-1",
+                    &landfall_live::aws::REMEDIATION_ROLES,
+                )
+                .await;
+            let message = match refused {
+                Ok(_) => panic!("entered without the remediation role"),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                message.contains("remediation never acts as another role"),
+                "{message}"
+            );
+            assert!(proxy
+                .seen_of("sts:AssumeRole")
+                .iter()
+                .all(|c| !c.body.contains("OrganizationAccountAccessRole")));
+        },
+    );
+}

@@ -54,6 +54,14 @@ pub struct ServeArgs {
     /// holds back on purpose: a systemic problem, an open breaker.
     #[arg(long, value_name = "URL")]
     pub alertmanager_url: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator such as moto server).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Named profile from the AWS shared config files; otherwise the
+    /// standard credential chain. Actions enter member accounts as the
+    /// baseline's `landfall-remediation` role only.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -100,36 +108,60 @@ pub struct SwitchArgs {
     pub journal: PathBuf,
 }
 
-/// No AWS executor is wired into this binary yet: every decision to act is
-/// refused at the last step and journaled as failed, so nothing is ever
-/// reported as done that was not.
-struct NotWired;
+/// Actions carried out through the AWS SDK. The service's worker runs on a
+/// blocking thread, so the call is driven on the service's runtime.
+struct Aws {
+    remediator: landfall_live::remediate::Remediator,
+    runtime: tokio::runtime::Handle,
+}
 
-impl Executor for NotWired {
-    fn execute(&self, kind: &str, target: &str, _action_id: &str) -> Result<String, String> {
-        Err(format!(
-            "no AWS executor for `{kind}` on `{target}` in this build"
-        ))
+impl Executor for Aws {
+    fn execute(&self, kind: &str, target: &str, action_id: &str) -> Result<String, String> {
+        self.runtime
+            .block_on(self.remediator.execute(kind, target, action_id))
     }
 }
 
+/// What the commands read from the spec: the rulebook, where its targets
+/// run, and the organization's home region.
+struct FromSpec {
+    book: Rulebook,
+    targets: landfall_live::remediate::Targets,
+    home_region: String,
+}
+
 fn rulebook(spec: &SpecArgs) -> anyhow::Result<Option<Rulebook>> {
+    Ok(from_spec(spec)?.map(|f| f.book))
+}
+
+fn from_spec(spec: &SpecArgs) -> anyhow::Result<Option<FromSpec>> {
     let resolved = output::load(spec)?;
     output::print_diagnostics(&resolved, spec)?;
     let Some(model) = resolved.model.as_ref() else {
         return Ok(None);
     };
     let (book, unknown) = Rulebook::from_model(model);
+    let targets = landfall_live::remediate::Targets::from_model(model);
+    let home_region = model.region(model.organization.home_region).name.clone();
     for alert in unknown {
         eprintln!("warning: remediation has no action for `{alert}`; its alerts will be refused");
     }
-    Ok(Some(book))
+    Ok(Some(FromSpec {
+        book,
+        targets,
+        home_region,
+    }))
 }
 
 pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
     match command {
         HealCommand::Serve(args) => {
-            let Some(book) = rulebook(&args.spec)? else {
+            let Some(FromSpec {
+                book,
+                targets,
+                home_region,
+            }) = from_spec(&args.spec)?
+            else {
                 return Ok(ExitCode::from(super::INVALID));
             };
             let token = std::env::var("LANDFALL_HEAL_TOKEN")
@@ -160,17 +192,29 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
                 .alertmanager_url
                 .as_deref()
                 .map(landfall_heal::pager::Pager::new);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let session = runtime.block_on(landfall_live::Session::connect(
+                landfall_live::ConnectOptions {
+                    endpoint_url: args.endpoint_url.clone(),
+                    profile: args.profile.clone(),
+                    home_region,
+                    max_attempts: 0,
+                },
+            ));
+            let executor = Aws {
+                remediator: landfall_live::remediate::Remediator::new(session, targets),
+                runtime: runtime.handle().clone(),
+            };
             let service = match pager {
-                None => Service::new(engine, NotWired, token),
-                Some(Ok(pager)) => Service::with_pager(engine, NotWired, token, pager),
+                None => Service::new(engine, executor, token),
+                Some(Ok(pager)) => Service::with_pager(engine, executor, token, pager),
                 Some(Err(e)) => {
                     eprintln!("error: --alertmanager-url: {e}");
                     return Ok(ExitCode::from(2));
                 }
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
             runtime.block_on(server::serve(service, args.listen))?;
             Ok(ExitCode::SUCCESS)
         }

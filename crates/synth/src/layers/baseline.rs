@@ -44,6 +44,9 @@ pub const DEPLOY_ROLE: &str = "landfall-deploy";
 /// The service role CloudFormation runs the deploy's stacks as.
 pub const CLOUDFORMATION_ROLE: &str = "landfall-cloudformation";
 pub const AUTOMATION_ROLE: &str = "landfall-baseline-automation";
+/// The role `landfall heal` acts through: the remediation actions, on the
+/// platform's own resources, and nothing else.
+pub const REMEDIATION_ROLE: &str = "landfall-remediation";
 /// The managed policy (under [`ROLE_PATH`]) an instance role attaches so
 /// Session Manager works with the platform's preferences.
 pub const SESSION_INSTANCE_POLICY: &str = "landfall-session-manager-instance";
@@ -267,6 +270,55 @@ fn global(ctx: &Ctx<'_>) -> Unit {
                 intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/SecurityAudit"),
                 intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/job-function/ViewOnlyAccess")
             ]
+        }),
+    ));
+    // What `landfall heal` may do in the account (its action kinds), on what
+    // the workload layer creates: replace a service's tasks, reboot or run
+    // the cleanup command on a metal container instance (tagged with its
+    // domain), and read what those need. Entered from the management
+    // account, where the service runs.
+    unit.add(resource(
+        "RemediationRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": REMEDIATION_ROLE,
+            "Path": ROLE_PATH,
+            "Description": "Remediation actions of landfall heal on the platform's services and metal hosts",
+            "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": trust_account(&management, None),
+            "Policies": [{
+                "PolicyName": "remediation",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "ReplaceServiceTasks",
+                            "Effect": "Allow",
+                            "Action": ["ecs:UpdateService", "ecs:DescribeServices"],
+                            "Resource": intrinsic::sub("arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:service/*/*")
+                        },
+                        {
+                            "Sid": "ActOnMetalHosts",
+                            "Effect": "Allow",
+                            "Action": ["ec2:RebootInstances", "ssm:SendCommand"],
+                            "Resource": intrinsic::sub("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*"),
+                            "Condition": { "Null": { "aws:ResourceTag/landfall:domain": "false" } }
+                        },
+                        {
+                            "Sid": "TheCleanupCommand",
+                            "Effect": "Allow",
+                            "Action": "ssm:SendCommand",
+                            "Resource": intrinsic::sub("arn:${AWS::Partition}:ssm:*::document/AWS-RunShellScript")
+                        },
+                        {
+                            "Sid": "FindHosts",
+                            "Effect": "Allow",
+                            "Action": ["ec2:DescribeInstances", "ssm:ListCommandInvocations"],
+                            "Resource": "*"
+                        }
+                    ]
+                }
+            }]
         }),
     ));
     unit.add(resource(

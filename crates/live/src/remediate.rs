@@ -1,0 +1,263 @@
+//! The remediation actions `landfall heal` decides on, carried out in AWS.
+//!
+//! A decision names an action kind and a target as the rulebook writes it
+//! (`service/<service>/<environment>/<region>`,
+//! `host/<domain>/<environment>/<host>`, `store/...`, `certificate/...`).
+//! The target is resolved against the model (which account runs it, which
+//! cluster), the account is entered with the baseline's remediation role
+//! only ([`REMEDIATION_ROLES`]: nothing stands in for it), and the one call
+//! the action needs is made:
+//!
+//! | action | call |
+//! |---|---|
+//! | `ecs-force-new-deployment` | ECS `UpdateService` with `forceNewDeployment` |
+//! | `ec2-reboot` | EC2 `RebootInstances` on the host's instance |
+//! | `ssm-runbook` | SSM `SendCommand` (`AWS-RunShellScript`) with the disk cleanup |
+//! | `notify` | none: the owners were paged by the alert itself |
+//!
+//! A metal host is found by the name its agent reports (the instance's
+//! private DNS name, short or full) among running instances tagged with its
+//! domain, in the regions of its environment; none or several is an error,
+//! never a guess.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::Filter;
+use landfall_model::Model;
+
+use crate::aws::{Clients, Session, REMEDIATION_ROLES};
+use crate::error::LiveError;
+use crate::org;
+
+/// What the disk cleanup runs on a metal container instance: images no
+/// task has used for a day (the ECS agent keeps what runs), the journal
+/// over 500 MB, rotated agent logs older than two days.
+pub const DISK_CLEANUP: [&str; 3] = [
+    "docker image prune --all --force --filter until=24h",
+    "journalctl --vacuum-size=500M",
+    "find /var/log/ecs -name '*.log.*' -mtime +2 -delete",
+];
+
+/// Where the model's targets run: account names and ECS clusters.
+#[derive(Debug, Default, Clone)]
+pub struct Targets {
+    /// (service, environment) → (account, cluster).
+    services: BTreeMap<(String, String), (String, String)>,
+    /// (domain, environment) → (account, the environment's regions).
+    hosts: BTreeMap<(String, String), (String, Vec<String>)>,
+}
+
+impl Targets {
+    pub fn from_model(model: &Model) -> Targets {
+        let mut targets = Targets::default();
+        for service in &model.services {
+            let domain = &model.domain(service.domain).name;
+            for env in &service.environments {
+                let Some(account) = model.workload_account(service.domain, *env) else {
+                    continue;
+                };
+                let env_name = model.environment(*env).name.clone();
+                targets.services.insert(
+                    (service.name.clone(), env_name.clone()),
+                    // The workload layer's cluster of a domain in an
+                    // environment.
+                    (account.name.clone(), format!("{domain}-{env_name}")),
+                );
+            }
+        }
+        for domain in &model.domains {
+            for env in &model.environments {
+                if let Some(account) = model.workload_account(domain.id, env.id) {
+                    let regions = env
+                        .regions
+                        .iter()
+                        .map(|r| model.region(*r).name.clone())
+                        .collect();
+                    targets.hosts.insert(
+                        (domain.name.clone(), env.name.clone()),
+                        (account.name.clone(), regions),
+                    );
+                }
+            }
+        }
+        targets
+    }
+}
+
+/// Carries out remediation actions through the AWS SDK.
+pub struct Remediator {
+    session: Session,
+    targets: Targets,
+}
+
+impl Remediator {
+    pub fn new(session: Session, targets: Targets) -> Remediator {
+        Remediator { session, targets }
+    }
+
+    /// Runs `kind` on `target`; `Ok` says what was done, `Err` why not.
+    pub async fn execute(
+        &self,
+        kind: &str,
+        target: &str,
+        action_id: &str,
+    ) -> Result<String, String> {
+        let parts: Vec<&str> = target.split('/').collect();
+        match (kind, parts.as_slice()) {
+            ("ecs-force-new-deployment", ["service", service, env, region]) => self
+                .replace_tasks(service, env, region)
+                .await
+                .map_err(|e| e.to_string()),
+            ("ec2-reboot", ["host", domain, env, host]) => {
+                let (clients, instance) = self.host(domain, env, host).await?;
+                clients
+                    .ec2()
+                    .reboot_instances()
+                    .instance_ids(&instance)
+                    .send()
+                    .await
+                    .map_err(|e| LiveError::api("ec2:RebootInstances", &e).to_string())?;
+                Ok(format!(
+                    "rebooted `{instance}` ({host}) in {} {}",
+                    clients.account_id, clients.region
+                ))
+            }
+            ("ssm-runbook", ["host", domain, env, host]) => {
+                let (clients, instance) = self.host(domain, env, host).await?;
+                let out = clients
+                    .ssm()
+                    .send_command()
+                    .document_name("AWS-RunShellScript")
+                    .instance_ids(&instance)
+                    .parameters(
+                        "commands",
+                        DISK_CLEANUP.iter().map(|c| (*c).to_owned()).collect(),
+                    )
+                    .comment(format!("landfall heal {action_id}: disk cleanup"))
+                    .timeout_seconds(600)
+                    .send()
+                    .await
+                    .map_err(|e| LiveError::api("ssm:SendCommand", &e).to_string())?;
+                let command = out
+                    .command()
+                    .and_then(|c| c.command_id())
+                    .unwrap_or("(no id)");
+                Ok(format!(
+                    "disk cleanup sent to `{instance}` ({host}) in {} {}: command {command}",
+                    clients.account_id, clients.region
+                ))
+            }
+            ("notify", _) => Ok("no AWS call: the owners were paged by the alert".into()),
+            ("msk-expand-storage", _) => Err(format!(
+                "`{kind}` on `{target}` is not carried out by this build: MSK storage is raised by hand (`UpdateBrokerStorage`)"
+            )),
+            _ => Err(format!("`{kind}` cannot act on `{target}`")),
+        }
+    }
+
+    /// Enters the account the model names, with the remediation role.
+    async fn enter(&self, account: &str, region: &str) -> Result<Clients, String> {
+        let mgmt = self.session.management().await.map_err(|e| e.to_string())?;
+        let org = org::read(&mgmt).await.map_err(|e| e.to_string())?;
+        let id = org
+            .account_id(account)
+            .ok_or_else(|| format!("account `{account}` is not in the organization"))?
+            .to_owned();
+        self.session
+            .member(&mgmt, &id, region, &REMEDIATION_ROLES)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn replace_tasks(
+        &self,
+        service: &str,
+        env: &str,
+        region: &str,
+    ) -> Result<String, String> {
+        let (account, cluster) = self
+            .targets
+            .services
+            .get(&(service.to_owned(), env.to_owned()))
+            .ok_or_else(|| format!("no service `{service}` in `{env}` in the model"))?;
+        if region.is_empty() {
+            return Err(format!(
+                "the alert on `{service}` ({env}) names no region: not guessing which to act in"
+            ));
+        }
+        let clients = self.enter(account, region).await?;
+        let out = clients
+            .ecs()
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .force_new_deployment(true)
+            .send()
+            .await
+            .map_err(|e| LiveError::api("ecs:UpdateService", &e).to_string())?;
+        let deployment = out
+            .service()
+            .and_then(|s| s.deployments().first())
+            .and_then(|d| d.id())
+            .unwrap_or("(no id)");
+        Ok(format!(
+            "new deployment {deployment} of `{service}` in cluster `{cluster}` ({account}, {region})"
+        ))
+    }
+
+    /// The running instance of a domain's metal host, by the name its agent
+    /// reports, in the regions of its environment.
+    async fn host(&self, domain: &str, env: &str, host: &str) -> Result<(Clients, String), String> {
+        let (account, regions) = self
+            .targets
+            .hosts
+            .get(&(domain.to_owned(), env.to_owned()))
+            .ok_or_else(|| format!("no domain `{domain}` in `{env}` in the model"))?;
+        let mut found = Vec::new();
+        for region in regions {
+            let clients = self.enter(account, region).await?;
+            let names = vec![host.to_owned(), format!("{host}.{region}.compute.internal")];
+            let out = clients
+                .ec2()
+                .describe_instances()
+                .filters(
+                    Filter::builder()
+                        .name("private-dns-name")
+                        .set_values(Some(names))
+                        .build(),
+                )
+                .filters(
+                    Filter::builder()
+                        .name("tag:landfall:domain")
+                        .values(domain)
+                        .build(),
+                )
+                .filters(
+                    Filter::builder()
+                        .name("instance-state-name")
+                        .values("running")
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| LiveError::api("ec2:DescribeInstances", &e).to_string())?;
+            for r in out.reservations() {
+                for i in r.instances() {
+                    if let Some(id) = i.instance_id() {
+                        found.push((clients.clone(), id.to_owned()));
+                    }
+                }
+            }
+        }
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(format!(
+                "no running instance of `{domain}` named `{host}` in `{account}` ({})",
+                regions.join(", ")
+            )),
+            n => Err(format!(
+                "{n} running instances of `{domain}` answer to `{host}`: not choosing one"
+            )),
+        }
+    }
+}
