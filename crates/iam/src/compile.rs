@@ -84,9 +84,9 @@ pub enum PrincipalMatch {
     Anyone,
     /// The caller's account.
     Account,
-    /// The role a session belongs to.
+    /// The role itself, or the role a session belongs to.
     Role,
-    /// The caller's own ARN (user, session) or service name.
+    /// The caller's own ARN (user, role session) or service name.
     Direct,
 }
 
@@ -149,66 +149,136 @@ impl CompiledStatement {
         }
     }
 
+    /// Whether the statement has a `Principal` or `NotPrincipal`.
+    pub fn has_principal(&self) -> bool {
+        self.principals.is_some()
+    }
+
     /// Whether the statement applies to the request; for statements with a
-    /// `Principal`, how it matched.
-    pub fn applies(&self, request: &Request) -> Option<PrincipalMatch> {
-        if !self.matches_action(request) {
+    /// `Principal`, how it matched. `boundary_attached` says the caller has
+    /// a permissions boundary: then a `NotPrincipal` excludes no IAM
+    /// principal ("The NotPrincipal element with a Deny effect will always
+    /// deny any IAM principal that has a permissions boundary policy
+    /// attached, regardless of the values specified in the NotPrincipal
+    /// element": Permissions boundaries for IAM entities,
+    /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>).
+    pub(crate) fn applies(
+        &self,
+        request: &Request,
+        boundary_attached: bool,
+    ) -> Option<PrincipalMatch> {
+        if !self.matches_action(request) || !self.matches_resource(request) {
             return None;
         }
-        if let Some(resources) = &self.resources {
-            let resource = request.resource();
-            let any = resources
-                .patterns
-                .iter()
-                .any(|p| p.matches(resource, request));
-            if any == resources.negated {
-                return None;
-            }
-        }
-        let principal_match = match &self.principals {
-            None => PrincipalMatch::Direct,
-            Some(m) if !m.negated => m
-                .patterns
-                .iter()
-                .filter_map(|p| p.matches(&request.principal))
-                .max()?,
-            Some(m) => {
-                // NotPrincipal: "When you use NotPrincipal with Deny, you must
-                // also specify the account ARN of the not-denied user" — a
-                // caller is excluded only when both its own ARN (or its
-                // role's) and its account are listed (IAM JSON policy
-                // elements: NotPrincipal).
-                let hits: Vec<PrincipalMatch> = m
-                    .patterns
-                    .iter()
-                    .filter_map(|p| p.matches(&request.principal))
-                    .collect();
-                let anyone = hits.contains(&PrincipalMatch::Anyone);
-                let own = hits
-                    .iter()
-                    .any(|h| matches!(h, PrincipalMatch::Direct | PrincipalMatch::Role));
-                let account =
-                    hits.contains(&PrincipalMatch::Account) || request.principal.account.is_none();
-                let excluded = anyone
-                    || (own && account)
-                    || (request.principal.kind == PrincipalKind::Root
-                        && hits.contains(&PrincipalMatch::Account));
-                if excluded {
-                    return None;
-                }
-                PrincipalMatch::Anyone
-            }
-        };
+        let principal_match = self.principal_match(request, boundary_attached)?;
         self.conditions
             .iter()
             .all(|c| c.evaluate(request))
             .then_some(principal_match)
     }
 
+    fn matches_resource(&self, request: &Request) -> bool {
+        let Some(resources) = &self.resources else {
+            return true;
+        };
+        let resource = request.resource();
+        let any = resources
+            .patterns
+            .iter()
+            .any(|p| p.matches(resource, request));
+        any != resources.negated
+    }
+
+    fn principal_match(
+        &self,
+        request: &Request,
+        boundary_attached: bool,
+    ) -> Option<PrincipalMatch> {
+        match &self.principals {
+            None => Some(PrincipalMatch::Direct),
+            Some(m) if !m.negated => m
+                .patterns
+                .iter()
+                .filter_map(|p| p.matches(&request.principal))
+                .max(),
+            Some(m) => {
+                let excluded = !(boundary_attached && request.principal.is_iam())
+                    && not_principal_excludes(&m.patterns, &request.principal);
+                (!excluded).then_some(PrincipalMatch::Anyone)
+            }
+        }
+    }
+
+    /// The first element of the statement that does not match the request,
+    /// for explanations; `None` when the statement applies.
+    pub fn mismatch(&self, request: &Request) -> Option<Mismatch> {
+        if !self.matches_action(request) {
+            return Some(Mismatch::Action {
+                negated: self.actions.negated,
+            });
+        }
+        if !self.matches_resource(request) {
+            return Some(Mismatch::Resource {
+                negated: self.resources.as_ref().is_some_and(|r| r.negated),
+            });
+        }
+        if self.principal_match(request, false).is_none() {
+            return Some(Mismatch::Principal {
+                negated: self.principals.as_ref().is_some_and(|p| p.negated),
+            });
+        }
+        self.conditions
+            .iter()
+            .position(|c| !c.evaluate(request))
+            .map(|index| Mismatch::Condition { index })
+    }
+
     pub fn matches_action(&self, request: &Request) -> bool {
         let any = self.actions.patterns.iter().any(|p| p.matches(request));
         any != self.actions.negated
     }
+}
+
+/// Whether a `NotPrincipal` list excludes the caller. AWS matches every
+/// identity the request carries — a role session is also its role and its
+/// account, an IAM user also its account — so a caller is excluded only when
+/// each of them is listed (or `"*"` is): IAM JSON policy elements:
+/// NotPrincipal, "Specific IAM role in the same or different account" lists
+/// the session ARN, the role ARN and the account
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>).
+fn not_principal_excludes(patterns: &[PrincipalPattern], caller: &PrincipalInfo) -> bool {
+    let (mut anyone, mut own, mut role, mut account) = (false, false, false, false);
+    for p in patterns {
+        match p.matches(caller) {
+            Some(PrincipalMatch::Anyone) => anyone = true,
+            Some(PrincipalMatch::Direct) => own = true,
+            Some(PrincipalMatch::Role) => role = true,
+            Some(PrincipalMatch::Account) => account = true,
+            None => {}
+        }
+    }
+    anyone
+        || match &caller.kind {
+            PrincipalKind::User { .. } => own && account,
+            PrincipalKind::Role => role && account,
+            PrincipalKind::RoleSession { .. } => own && role && account,
+            PrincipalKind::Root => account,
+            PrincipalKind::Service | PrincipalKind::Other => own,
+            PrincipalKind::Anonymous => false,
+        }
+}
+
+/// Which element of a statement did not match a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mismatch {
+    /// `Action` (or, `negated`, `NotAction`) does not cover the action.
+    Action { negated: bool },
+    /// `Resource` (or `NotResource`) does not cover the resource.
+    Resource { negated: bool },
+    /// `Principal` (or `NotPrincipal`) does not cover the caller.
+    Principal { negated: bool },
+    /// The condition at `index` of the statement's conditions is false.
+    Condition { index: usize },
 }
 
 impl ActionPattern {
@@ -279,7 +349,13 @@ impl PrincipalPattern {
             .then_some(PrincipalMatch::Account),
             PrincipalPattern::Arn(arn) => {
                 if *arn == principal.arn {
-                    Some(PrincipalMatch::Direct)
+                    // A resource policy that names a role (not one of its
+                    // sessions) is limited by the role's boundary and session
+                    // policies.
+                    Some(match principal.kind {
+                        PrincipalKind::Role => PrincipalMatch::Role,
+                        _ => PrincipalMatch::Direct,
+                    })
                 } else if let PrincipalKind::RoleSession { role_arn } = &principal.kind {
                     (arn == role_arn).then_some(PrincipalMatch::Role)
                 } else {

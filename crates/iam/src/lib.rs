@@ -9,6 +9,8 @@
 //! - [`compile`] and [`authorize`]: policies compiled for speed and evaluated
 //!   over every layer (SCPs, RCPs, identity, resource, boundary, session) as
 //!   AWS documents it, with the statements that decided;
+//! - [`aws_rules`]: what AWS decides whatever the policies say, and the
+//!   resources (KMS keys, roles to assume) whose own policy must allow;
 //! - [`prove`]: whether *any* request of an intent gets past an
 //!   organization's SCPs and RCPs, with a counterexample when one does;
 //! - [`simulate`]: request files and the `landfall iam simulate` command.
@@ -55,6 +57,7 @@
 //! ```
 
 pub mod authorize;
+pub mod aws_rules;
 pub mod catalog;
 pub mod compile;
 pub mod glob;

@@ -9,7 +9,7 @@ use landfall_diagnostics::{render_human, render_json, Diagnostic, RenderOptions,
 use serde::Serialize;
 
 use crate::authorize::{evaluate, Decision, Layer, PolicySet, StatementRef};
-use crate::compile::CompiledPolicy;
+use crate::compile::{CompiledPolicy, Mismatch};
 use crate::json::{self, Json, JsonLimits, JsonValue};
 use crate::policy::{parse_policy_json, Effect};
 use crate::request::{ContextValue, Request, RequestInput};
@@ -498,6 +498,7 @@ pub fn describe_statement(policies: &PolicySet, s: &StatementRef) -> StatementRe
         Layer::Boundary => policies.boundaries.get(s.policy),
         Layer::Resource => policies.resource.as_ref(),
         Layer::Session => policies.session.as_ref(),
+        Layer::Aws => None,
     };
     let sid = policy
         .and_then(|p| p.policy.statements.get(s.statement))
@@ -514,6 +515,117 @@ pub fn describe_statement(policies: &PolicySet, s: &StatementRef) -> StatementRe
             Effect::Deny => "Deny",
         },
     }
+}
+
+/// A statement that did not match the request, and the element that did not.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnmatchedReport {
+    #[serde(flatten)]
+    pub statement: StatementReport,
+    /// `Action`, `NotAction`, `Resource`, `NotResource`, `Principal`,
+    /// `NotPrincipal` or `Condition`.
+    pub element: &'static str,
+    /// For `Condition`: the operator and key that were false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionReport>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConditionReport {
+    pub operator: String,
+    pub key: String,
+}
+
+/// Every statement of every layer that did not match the request, with the
+/// first element that did not. Not on the evaluation path: explanations only.
+pub fn unmatched_statements(policies: &PolicySet, request: &Request) -> Vec<UnmatchedReport> {
+    let mut layers: Vec<(Layer, usize, usize, &CompiledPolicy)> = Vec::new();
+    for (layer, levels) in [(Layer::Rcp, &policies.rcps), (Layer::Scp, &policies.scps)] {
+        for (level, list) in levels.iter().enumerate() {
+            layers.extend(list.iter().enumerate().map(|(i, p)| (layer, level, i, p)));
+        }
+    }
+    for (layer, list) in [
+        (Layer::Identity, policies.identity.as_slice()),
+        (Layer::Resource, policies.resource.as_slice()),
+        (Layer::Boundary, policies.boundaries.as_slice()),
+        (Layer::Session, policies.session.as_slice()),
+    ] {
+        layers.extend(list.iter().enumerate().map(|(i, p)| (layer, 0, i, p)));
+    }
+    let mut out = Vec::new();
+    for (layer, level, index, policy) in layers {
+        for (i, compiled) in policy.statements.iter().enumerate() {
+            let reference = StatementRef {
+                layer,
+                level,
+                policy: index,
+                statement: i,
+                effect: compiled.effect,
+            };
+            let statement = &policy.policy.statements[i];
+            let (element, condition, message) =
+                if layer == Layer::Resource && !compiled.has_principal() {
+                    (
+                        "Principal",
+                        None,
+                        "a resource-based policy statement without `Principal` never applies"
+                            .to_owned(),
+                    )
+                } else {
+                    match compiled.mismatch(request) {
+                        None => continue,
+                        Some(Mismatch::Action { negated }) => (
+                            if negated { "NotAction" } else { "Action" },
+                            None,
+                            format!("`{}` is not covered", request.input.action),
+                        ),
+                        Some(Mismatch::Resource { negated }) => (
+                            if negated { "NotResource" } else { "Resource" },
+                            None,
+                            format!("`{}` is not covered", request.input.resource),
+                        ),
+                        Some(Mismatch::Principal { negated }) => (
+                            if negated { "NotPrincipal" } else { "Principal" },
+                            None,
+                            format!("`{}` is not covered", request.input.principal),
+                        ),
+                        Some(Mismatch::Condition { index }) => {
+                            let c = &statement.conditions[index];
+                            let report = ConditionReport {
+                                operator: c.operator.value.name(),
+                                key: c.key.value.clone(),
+                            };
+                            let message = match request.get(&c.key.value.to_ascii_lowercase()) {
+                                Some(values) => format!(
+                                    "`{}` on `{}` is false for {}",
+                                    report.operator,
+                                    report.key,
+                                    values
+                                        .iter()
+                                        .map(|v| format!("`{v}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                                None => format!(
+                                    "`{}` on `{}` is false: the request has no `{}`",
+                                    report.operator, report.key, report.key
+                                ),
+                            };
+                            ("Condition", Some(report), message)
+                        }
+                    }
+                };
+            out.push(UnmatchedReport {
+                statement: describe_statement(policies, &reference),
+                element,
+                condition,
+                message,
+            });
+        }
+    }
+    out
 }
 
 /// The JSON report of a decision.
@@ -543,6 +655,8 @@ pub fn render_report(simulation: &Simulation, decision: &Decision) -> serde_json
         "matched_statements": matched,
         "missing_levels": decision.missing_levels.iter().map(|(layer, level)| serde_json::json!({"layer": layer, "level": level})).collect::<Vec<_>>(),
         "exemptions": decision.exemptions.iter().map(|(layer, why)| serde_json::json!({"layer": layer, "reason": why, "message": why.describe(*layer)})).collect::<Vec<_>>(),
+        "aws_rule": decision.aws_rule.map(|rule| serde_json::json!({"rule": rule, "message": rule.describe(), "page": rule.page()})),
+        "unmatched_statements": unmatched_statements(policies, &simulation.request),
     })
 }
 
@@ -592,8 +706,27 @@ pub fn render_text(simulation: &Simulation, decision: &Decision) -> String {
     for (layer, why) in &decision.exemptions {
         out.push_str(&format!("  note: {}\n", why.describe(*layer)));
     }
-    if decision.matched.is_empty() {
+    if let Some(rule) = decision.aws_rule {
+        out.push_str(&format!("  note: {} ({})\n", rule.describe(), rule.page()));
+    } else if decision.matched.is_empty() {
         out.push_str("  no statement matched the request\n");
+    }
+    for u in unmatched_statements(policies, &simulation.request) {
+        let r = &u.statement;
+        let level = r.level.map(|l| format!(" level {l}")).unwrap_or_default();
+        let sid = r
+            .sid
+            .as_ref()
+            .map(|s| format!(" (Sid `{s}`)"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  no    {}{level} policy `{}` statement {}{sid}: {} — {}\n",
+            r.layer.as_str(),
+            r.policy,
+            r.statement,
+            u.element,
+            u.message
+        ));
     }
     out
 }
