@@ -181,11 +181,27 @@ impl CompiledStatement {
         let Some(resources) = &self.resources else {
             return true;
         };
-        let resource = request.resource();
-        let any = resources
-            .patterns
-            .iter()
-            .any(|p| p.matches(resource, request));
+        let any = match &request.resource_set {
+            None => {
+                let resource = request.resource();
+                resources
+                    .patterns
+                    .iter()
+                    .any(|p| p.matches(resource, request))
+            }
+            // A request for a set of resources asks whether the action may
+            // be allowed on one of them: an `Allow` applies when it covers
+            // some of the set, a `Deny` only when it covers all of it
+            // (`NotResource` the other way round). A guardrail proof then
+            // never misses a resource the set leaves open.
+            Some(set) => {
+                let whole = (self.effect == Effect::Deny) != resources.negated;
+                resources
+                    .patterns
+                    .iter()
+                    .any(|p| p.relates(set, whole, request))
+            }
+        };
         any != resources.negated
     }
 
@@ -309,6 +325,23 @@ impl ActionPattern {
 }
 
 impl ResourcePattern {
+    /// Whether the pattern covers all of `set` (`whole`) or some of it.
+    fn relates(&self, set: &ArnPattern, whole: bool, request: &Request) -> bool {
+        let relate = |p: &ArnPattern| {
+            if whole {
+                p.contains(set)
+            } else {
+                p.intersects(set)
+            }
+        };
+        match self {
+            ResourcePattern::Static(p) => relate(p),
+            ResourcePattern::Dynamic(t) => t
+                .tokens(|k| request.get(k), false)
+                .is_some_and(|tokens| relate(&ArnPattern::from_tokens(tokens))),
+        }
+    }
+
     fn matches(&self, resource: &str, request: &Request) -> bool {
         match self {
             ResourcePattern::Static(p) => p.matches(resource),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::aws_rules::{fixed_outcome, resource_gate, AwsRule, ResourceGate};
+use crate::glob::ArnPattern;
 
 /// A request as a user writes it (request files, `iam can`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,6 +192,9 @@ pub struct Request {
     pub(crate) fixed: Option<AwsRule>,
     /// Whether the resource's own policy must allow.
     pub(crate) gate: ResourceGate,
+    /// A resource written with wildcards (`arn:aws:s3:::logs-*/AWSLogs/*`):
+    /// the set of resources it names.
+    pub(crate) resource_set: Option<ArnPattern>,
 }
 
 impl Request {
@@ -213,6 +217,9 @@ impl Request {
         context.dedup_by(|a, b| a.0 == b.0);
         let fixed = fixed_outcome(&action, &input.resource, &principal);
         let gate = resource_gate(&action, &input.resource);
+        // `*` alone is the resource of actions that have none, not a set.
+        let resource_set = (input.resource != "*" && input.resource.contains(['*', '?']))
+            .then(|| ArnPattern::new(&input.resource));
         Request {
             input,
             action,
@@ -221,6 +228,7 @@ impl Request {
             context,
             fixed,
             gate,
+            resource_set,
         }
     }
 

@@ -12,7 +12,7 @@ use crate::authorize::{evaluate, Decision, Layer, PolicySet, StatementRef};
 use crate::compile::{CompiledPolicy, Mismatch};
 use crate::json::{self, Json, JsonLimits, JsonValue};
 use crate::policy::{parse_policy_json, Effect};
-use crate::request::{ContextValue, Request, RequestInput};
+use crate::request::{ContextValue, PrincipalInfo, PrincipalKind, Request, RequestInput};
 use crate::validate::{validate_policy, PolicyKind};
 
 /// How results are printed.
@@ -354,6 +354,30 @@ fn unknown_action(action: &str, span: landfall_diagnostics::Span) -> Option<Diag
     )
 }
 
+/// A principal that is none of the forms a request can come from: it would
+/// match no `Principal` and no ARN condition, silently.
+fn unknown_principal(principal: &str, span: landfall_diagnostics::Span) -> Option<Diagnostic> {
+    let info = PrincipalInfo::parse(principal);
+    let federated = info.arn.starts_with("arn:")
+        && info.arn.contains(":sts::")
+        && info.arn.contains(":federated-user/");
+    (info.kind == PrincipalKind::Other && !federated).then(|| {
+        Diagnostic::error(
+            "iam::invalid-principal",
+            format!("`{principal}` is not a principal a request can come from"),
+        )
+        .with_label(
+            span,
+            "not a user, role, role session, account, service or `anonymous`",
+        )
+        .with_help(
+            "write `arn:aws:iam::ACCOUNT:user/NAME`, `arn:aws:iam::ACCOUNT:role/NAME`, \
+             `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, `arn:aws:iam::ACCOUNT:root` \
+             (or the account id), a service such as `ec2.amazonaws.com`, or `anonymous`",
+        )
+    })
+}
+
 fn type_error(what: &str, expected: &str, json: &Json) -> Diagnostic {
     Diagnostic::error(
         "iam::invalid-type",
@@ -392,6 +416,11 @@ fn read_request(json: &Json, errors: &mut Vec<Diagnostic>) -> Option<RequestInpu
             "principal" => {
                 saw.0 = true;
                 input.principal = string(errors).unwrap_or_default();
+                if value.as_str().is_some() {
+                    if let Some(problem) = unknown_principal(&input.principal, value.span) {
+                        errors.push(problem);
+                    }
+                }
             }
             "action" => {
                 saw.1 = true;

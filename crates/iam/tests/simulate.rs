@@ -166,3 +166,87 @@ fn unknown_actions_and_unreadable_condition_values_are_errors_not_answers() {
         assert!(error.to_string().contains(help), "{code}: {error}");
     }
 }
+
+/// Anonymous requests are written `"principal": "anonymous"` (docs/iam-simulate.md);
+/// only a resource policy allowing everyone grants one, and SCPs do not
+/// apply to it. Policy evaluation logic: "a few services, such as Amazon
+/// S3, ... allow some requests from anonymous users".
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+#[test]
+fn anonymous_requests_are_expressible() {
+    let file = |principal: &str| {
+        format!(
+            r#"{{"request": {{"principal": "{principal}", "action": "s3:GetObject", "resource": "arn:aws:s3:::site/index.html", "resource_account": "111122223333"}},
+                "resource_policy": {{"Version": "2012-10-17", "Statement": [{{"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}}]}},
+                "scps": [[{{"Version": "2012-10-17", "Statement": [{{"Effect": "Deny", "Action": "*", "Resource": "*"}}]}}]]}}"#
+        )
+    };
+    let out = simulate_bytes(
+        "anon.json",
+        file("anonymous").as_bytes(),
+        OutputFormat::Json,
+    );
+    assert_eq!(out.exit_code, 0, "{}", out.stdout);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["decision"], "allowed");
+    assert_eq!(json["exemptions"][0]["reason"], "anonymous-request");
+    assert_eq!(json["deciding_statements"][0]["sid"], "Public");
+    // The same file from a user of the account: the SCP denies.
+    let out = simulate_bytes(
+        "user.json",
+        file("arn:aws:iam::111122223333:user/alice").as_bytes(),
+        OutputFormat::Json,
+    );
+    assert_eq!(out.exit_code, 1, "{}", out.stdout);
+    // A principal of no known form is a located error, not a silent miss.
+    let out = simulate_bytes(
+        "typo.json",
+        file("arn:aws:iam::111122223333:usr/alice").as_bytes(),
+        OutputFormat::Text,
+    );
+    assert_eq!(out.exit_code, 2);
+    assert!(
+        out.stderr
+            .contains("typo.json:1:27: error[iam::invalid-principal]"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The explanation names, for each statement that did not match, the
+/// element or condition that did not.
+#[test]
+fn the_explanation_says_what_did_not_match() {
+    let text = r#"{"request": {"principal": "arn:aws:iam::111122223333:role/app", "action": "s3:GetObject",
+                   "resource": "arn:aws:s3:::data/k", "context": {"aws:RequestedRegion": "us-east-1"}},
+        "identity_policies": [{"name": "App", "document": {"Version": "2012-10-17", "Statement": [
+            {"Sid": "Writes", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"},
+            {"Sid": "OtherBucket", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::logs/*"},
+            {"Sid": "EuOnly", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}]}}]}"#;
+    let out = simulate_bytes("why.json", text.as_bytes(), OutputFormat::Json);
+    assert_eq!(out.exit_code, 1, "{}", out.stdout);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let unmatched = json["unmatched_statements"].as_array().unwrap();
+    let by_sid = |sid: &str| {
+        unmatched
+            .iter()
+            .find(|u| u["sid"] == sid)
+            .unwrap_or_else(|| panic!("{sid} in {json}"))
+    };
+    assert_eq!(by_sid("Writes")["element"], "Action");
+    assert_eq!(by_sid("OtherBucket")["element"], "Resource");
+    let eu = by_sid("EuOnly");
+    assert_eq!(eu["element"], "Condition");
+    assert_eq!(eu["condition"]["key"], "aws:RequestedRegion");
+    assert_eq!(eu["condition"]["operator"], "StringEquals");
+    assert!(
+        eu["message"].as_str().unwrap().contains("`us-east-1`"),
+        "{eu}"
+    );
+    let text = simulate_bytes("why.json", text.as_bytes(), OutputFormat::Text).stdout;
+    assert!(
+        text.contains("no    identity policy `App` statement 2 (Sid `EuOnly`): Condition"),
+        "{text}"
+    );
+}
