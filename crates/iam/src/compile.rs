@@ -631,7 +631,8 @@ pub fn parse_date(s: &str) -> Option<i64> {
         return None;
     }
     let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    // A date that is not on the calendar (`2026-02-30`) is not a date.
+    if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
         return None;
     }
     let mut millis = days_from_civil(year, month, day) * 86_400_000;
@@ -690,6 +691,15 @@ pub fn parse_date(s: &str) -> Option<i64> {
     Some(millis)
 }
 
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -720,6 +730,9 @@ mod tests {
             500
         );
         assert_eq!(parse_date("2020-13-01"), None);
+        assert_eq!(parse_date("2026-02-29"), None);
+        assert_eq!(parse_date("2026-04-31T00:00:00Z"), None);
+        assert!(parse_date("2024-02-29").is_some());
         assert_eq!(parse_date("garbage"), None);
     }
 
