@@ -413,9 +413,15 @@ pub fn evaluate(policies: &PolicySet, request: &Request) -> Decision {
         } else {
             match request.gate {
                 ResourceGate::None => principal_path || resource_path,
-                // A key without a key policy has AWS's default one, which
-                // allows the account: IAM policies decide.
-                ResourceGate::KeyPolicy if policies.resource.is_none() => principal_path,
+                // A key or a role always has its policy; one the caller does
+                // not give is read as delegating to the account — AWS's
+                // default key policy, a trust policy trusting the account:
+                // IAM policies decide.
+                ResourceGate::KeyPolicy | ResourceGate::TrustPolicy
+                    if policies.resource.is_none() =>
+                {
+                    principal_path
+                }
                 ResourceGate::KeyPolicy | ResourceGate::TrustPolicy => resource_path,
             }
         };
@@ -436,10 +442,7 @@ pub fn evaluate(policies: &PolicySet, request: &Request) -> Decision {
             if caller_side && identity_ok && !session_ok {
                 blocked_by.push(Layer::Session);
             }
-            let resource_needed = cross_account
-                || policies.resource.is_some()
-                || request.gate == ResourceGate::TrustPolicy;
-            if !resource_allow && resource_needed {
+            if !resource_allow && (cross_account || policies.resource.is_some()) {
                 blocked_by.push(Layer::Resource);
             }
             if blocked_by.is_empty() {

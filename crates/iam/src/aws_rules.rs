@@ -195,6 +195,8 @@ pub enum ResourceGate {
     /// to this logic, because they must explicitly allow access for
     /// principals": Policy evaluation logic,
     /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html>).
+    /// Every role has one; a policy set without it reads it as trusting the
+    /// role's account (request files must give it).
     TrustPolicy,
 }
 

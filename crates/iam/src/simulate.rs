@@ -267,7 +267,18 @@ pub fn load_simulation(
             }
             policy(json, key.to_owned(), kind, errors)
         };
-    let resource = single("resource_policy", PolicyKind::Resource, &mut errors);
+    // The resource policy of a role to assume is its trust policy, which has
+    // no `Resource`.
+    let resource_kind = match &request {
+        Some(r)
+            if crate::aws_rules::resource_gate(&r.action.to_ascii_lowercase(), &r.resource)
+                == crate::aws_rules::ResourceGate::TrustPolicy =>
+        {
+            PolicyKind::Trust
+        }
+        _ => PolicyKind::Resource,
+    };
+    let resource = single("resource_policy", resource_kind, &mut errors);
     let session = single("session_policy", PolicyKind::Session, &mut errors);
     let mut levels = |key: &str,
                       kind: PolicyKind,
@@ -306,9 +317,28 @@ pub fn load_simulation(
     };
     let scps = levels("scps", PolicyKind::Scp, &mut errors);
     let rcps = levels("rcps", PolicyKind::Rcp, &mut errors);
+    let request = request.map(Request::new);
+    if let Some(r) = &request {
+        // A role always has a trust policy and it decides who may assume the
+        // role: a simulation without it would answer another question.
+        if r.resource_gate() == crate::aws_rules::ResourceGate::TrustPolicy && resource.is_none() {
+            let span = root.get("request").map_or(root.span, |j| j.span);
+            errors.push(
+                Diagnostic::error(
+                    "iam::missing-trust-policy",
+                    format!(
+                        "`{}` on a role is decided by the role's trust policy, and the file has none",
+                        r.input.action
+                    ),
+                )
+                .with_label(span, "this request assumes a role")
+                .with_help("give the role's trust policy as `resource_policy`"),
+            );
+        }
+    }
     match request {
         Some(request) if errors.is_empty() => Ok(Simulation {
-            request: Request::new(request),
+            request,
             policies: PolicySet {
                 identity,
                 resource,

@@ -538,18 +538,11 @@ fn trust(principal: &str) -> CompiledPolicy {
 
 #[test]
 fn assuming_a_role_needs_its_trust_policy() {
-    let no_trust = PolicySet {
-        identity: vec![allow("sts:AssumeRole")],
-        ..Default::default()
-    };
-    assert_decision(
-        &decide(&no_trust, req(ALICE, "sts:AssumeRole", TARGET_ROLE)),
-        ImplicitDeny,
-        &[Layer::Resource],
-    );
+    // The caller's identity policy allows; the role trusts someone else.
     let trusts_someone_else = PolicySet {
+        identity: vec![allow("sts:AssumeRole")],
         resource: Some(trust("arn:aws:iam::111122223333:user/bob")),
-        ..no_trust.clone()
+        ..Default::default()
     };
     assert_decision(
         &decide(
@@ -558,6 +551,20 @@ fn assuming_a_role_needs_its_trust_policy() {
         ),
         ImplicitDeny,
         &[Layer::Resource],
+    );
+    // Every role has a trust policy; a policy set without one reads it as
+    // trusting the role's account, so the identity policy decides (request
+    // files must give it: `iam::missing-trust-policy`).
+    assert_decision(
+        &decide(
+            &PolicySet {
+                resource: None,
+                ..trusts_someone_else.clone()
+            },
+            req(ALICE, "sts:AssumeRole", TARGET_ROLE),
+        ),
+        Allowed,
+        &[],
     );
     // The trust policy naming the user: no identity permission needed.
     let trusts_alice = PolicySet {

@@ -250,3 +250,28 @@ fn the_explanation_says_what_did_not_match() {
         "{text}"
     );
 }
+
+/// A role always has a trust policy, and it decides who may assume the
+/// role; a request file for `sts:AssumeRole` without it is an error.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
+#[test]
+fn assuming_a_role_needs_the_trust_policy_in_the_file() {
+    let request = r#"{"principal": "arn:aws:iam::111122223333:user/alice", "action": "sts:AssumeRole", "resource": "arn:aws:iam::111122223333:role/Target"}"#;
+    let identity = r#"[{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}]"#;
+    let without = format!(r#"{{"request": {request}, "identity_policies": {identity}}}"#);
+    let out = simulate_bytes("assume.json", without.as_bytes(), OutputFormat::Text);
+    assert_eq!(out.exit_code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("error[iam::missing-trust-policy]"),
+        "{}",
+        out.stderr
+    );
+    let trust = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/bob"}, "Action": "sts:AssumeRole"}]}"#;
+    let with = format!(
+        r#"{{"request": {request}, "identity_policies": {identity}, "resource_policy": {trust}}}"#
+    );
+    let out = simulate_bytes("assume.json", with.as_bytes(), OutputFormat::Json);
+    assert_eq!(out.exit_code, 1, "{}", out.stdout);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["blocked_by"], serde_json::json!(["resource"]));
+}
