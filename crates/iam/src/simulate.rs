@@ -52,40 +52,156 @@ impl Simulation {
 /// file, evaluates, renders. Never panics; unreadable input exits with 2.
 pub fn simulate_command(input_path: &Path, format: OutputFormat) -> CommandOutput {
     let name = input_path.display().to_string();
-    let bytes = match std::fs::read(input_path) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            let message = format!("cannot read `{name}`: {error}");
-            return match format {
-                OutputFormat::Text => CommandOutput {
-                    stdout: String::new(),
-                    stderr: format!("error[iam::io]: {message}\n"),
-                    exit_code: 2,
-                },
-                OutputFormat::Json => CommandOutput {
-                    stdout: json_text(&serde_json::json!({
-                        "decision": null,
-                        "errors": [{"severity": "error", "code": "iam::io", "message": message}],
-                    })),
-                    stderr: String::new(),
-                    exit_code: 2,
-                },
+    match std::fs::read(input_path) {
+        Ok(bytes) => simulate_bytes(&name, &bytes, format),
+        Err(error) => unreadable(&name, &error, format, false),
+    }
+}
+
+/// The output for an input that could not be read.
+fn unreadable(
+    name: &str,
+    error: &std::io::Error,
+    format: OutputFormat,
+    in_batch: bool,
+) -> CommandOutput {
+    let message = format!("cannot read `{name}`: {error}");
+    match format {
+        OutputFormat::Text => CommandOutput {
+            stdout: String::new(),
+            stderr: format!("error[iam::io]: {message}\n"),
+            exit_code: 2,
+        },
+        OutputFormat::Json => {
+            let value = serde_json::json!({
+                "decision": null,
+                "errors": [{"severity": "error", "code": "iam::io", "message": message}],
+            });
+            let stdout = if in_batch {
+                let mut value = value;
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("input".to_owned(), name.into());
+                }
+                format!("{}\n", serde_json::to_string(&value).unwrap_or_default())
+            } else {
+                json_text(&value)
             };
+            CommandOutput {
+                stdout,
+                stderr: String::new(),
+                exit_code: 2,
+            }
         }
-    };
-    simulate_bytes(&name, &bytes, format)
+    }
 }
 
 /// Same as [`simulate_command`] on bytes already read.
 pub fn simulate_bytes(name: &str, bytes: &[u8], format: OutputFormat) -> CommandOutput {
+    simulate_one(name, bytes, format, false)
+}
+
+/// Where requests come from: a file, or bytes already read (stdin).
+#[derive(Debug, Clone)]
+pub enum Input {
+    File(std::path::PathBuf),
+    Bytes { name: String, bytes: Vec<u8> },
+}
+
+/// `landfall iam simulate --input A --input B` or JSON lines on stdin: every
+/// request of every input, in order, one decision each. An input holds one
+/// request file, or JSON lines — one request file per line, blank lines
+/// skipped. One request prints as [`simulate_bytes`] does; several print one
+/// block per request (text) or one JSON object per line (JSON), each naming
+/// its input. The exit code is the worst: 2 if any input could not be read,
+/// else 1 if any request is denied, else 0. Reads the files it is given.
+pub fn simulate_inputs(inputs: Vec<Input>, format: OutputFormat) -> CommandOutput {
+    // Each request, or the error of an input that could not be read, in order.
+    let mut entries: Vec<Result<(String, Vec<u8>), CommandOutput>> = Vec::new();
+    for input in inputs {
+        match input {
+            Input::Bytes { name, bytes } => {
+                entries.extend(split_json_lines(&name, bytes).into_iter().map(Ok));
+            }
+            Input::File(path) => {
+                let name = path.display().to_string();
+                match std::fs::read(&path) {
+                    Ok(bytes) => entries.extend(split_json_lines(&name, bytes).into_iter().map(Ok)),
+                    Err(error) => entries.push(Err(unreadable(&name, &error, format, true))),
+                }
+            }
+        }
+    }
+    if let [Ok((name, bytes))] = entries.as_slice() {
+        return simulate_bytes(name, bytes, format);
+    }
+    let mut out = CommandOutput {
+        stdout: String::new(),
+        stderr: String::new(),
+        exit_code: 0,
+    };
+    for entry in entries {
+        let one = match entry {
+            Ok((name, bytes)) => simulate_one(&name, &bytes, format, true),
+            Err(failed) => failed,
+        };
+        out.stdout.push_str(&one.stdout);
+        out.stderr.push_str(&one.stderr);
+        out.exit_code = out.exit_code.max(one.exit_code);
+    }
+    out
+}
+
+/// One request file, or JSON lines when the first non-blank line is a whole
+/// JSON document of its own.
+fn split_json_lines(name: &str, bytes: Vec<u8>) -> Vec<(String, Vec<u8>)> {
+    let lines: Vec<(usize, &[u8])> = bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !line.trim_ascii().is_empty())
+        .collect();
+    let whole_line = |line: &[u8]| {
+        let mut sources = SourceSet::default();
+        let text = String::from_utf8_lossy(line);
+        let file = sources.add(name, text.as_ref());
+        json::parse(file, &text, &JsonLimits::default()).is_ok()
+    };
+    match lines.first() {
+        Some((_, first)) if lines.len() > 1 && whole_line(first) => lines
+            .into_iter()
+            .map(|(i, line)| (format!("{name} (line {})", i + 1), line.to_vec()))
+            .collect(),
+        _ => vec![(name.to_owned(), bytes)],
+    }
+}
+
+/// Reads, evaluates and renders one request file. `in_batch`: JSON on one
+/// line with the input's name, text under a heading naming it.
+fn simulate_one(name: &str, bytes: &[u8], format: OutputFormat, in_batch: bool) -> CommandOutput {
     let mut sources = SourceSet::default();
+    let json = |mut value: serde_json::Value| {
+        if in_batch {
+            if let Some(object) = value.as_object_mut() {
+                object.insert("input".to_owned(), name.into());
+            }
+            let mut line = serde_json::to_string(&value).unwrap_or_default();
+            line.push('\n');
+            line
+        } else {
+            json_text(&value)
+        }
+    };
+    let heading = if in_batch {
+        format!("# {name}\n")
+    } else {
+        String::new()
+    };
     match load_simulation(&mut sources, name, bytes) {
         Ok(simulation) => {
             let decision = simulation.evaluate();
             let exit_code = if decision.is_allowed() { 0 } else { 1 };
             let (stdout, stderr) = match format {
                 OutputFormat::Text => (
-                    render_text(&simulation, &decision),
+                    heading + &render_text(&simulation, &decision),
                     render_human(&simulation.warnings, &sources, RenderOptions::default()),
                 ),
                 OutputFormat::Json => {
@@ -96,7 +212,7 @@ pub fn simulate_bytes(name: &str, bytes: &[u8], format: OutputFormat) -> Command
                             render_json(&simulation.warnings, &sources),
                         );
                     }
-                    (json_text(&report), String::new())
+                    (json(report), String::new())
                 }
             };
             CommandOutput {
@@ -107,12 +223,12 @@ pub fn simulate_bytes(name: &str, bytes: &[u8], format: OutputFormat) -> Command
         }
         Err(errors) => match format {
             OutputFormat::Text => CommandOutput {
-                stdout: String::new(),
+                stdout: heading,
                 stderr: render_human(&errors, &sources, RenderOptions::default()),
                 exit_code: 2,
             },
             OutputFormat::Json => CommandOutput {
-                stdout: json_text(&serde_json::json!({
+                stdout: json(serde_json::json!({
                     "decision": null,
                     "errors": render_json(&errors, &sources),
                 })),

@@ -275,3 +275,101 @@ fn assuming_a_role_needs_the_trust_policy_in_the_file() {
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(json["blocked_by"], serde_json::json!(["resource"]));
 }
+
+fn line(principal: &str, action: &str) -> String {
+    format!(
+        r#"{{"request": {{"principal": "{principal}", "action": "{action}", "resource": "arn:aws:s3:::b/k"}}, "identity_policies": [{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}]}}]}}"#
+    )
+}
+
+/// Several inputs and JSON lines: one decision per request, in order, each
+/// naming its input; the exit code is the worst of them.
+#[test]
+fn batches_answer_every_request_in_order() {
+    use landfall_iam::simulate::{simulate_inputs, Input};
+    let alice = "arn:aws:iam::111122223333:user/alice";
+    let lines = format!(
+        "{}\n\n{}\n{}\n",
+        line(alice, "s3:GetObject"),
+        line(alice, "s3:PutObject"),
+        line(alice, "s3:GetObjekt"),
+    );
+    let out = simulate_inputs(
+        vec![
+            Input::File(example("cross-account-s3-allowed.json")),
+            Input::Bytes {
+                name: "<stdin>".into(),
+                bytes: lines.into_bytes(),
+            },
+            Input::File(fixture("no-such-file.json")),
+        ],
+        OutputFormat::Json,
+    );
+    assert_eq!(out.exit_code, 2, "{}", out.stdout);
+    let answers: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(String, serde_json::Value)> = answers
+        .iter()
+        .map(|a| {
+            (
+                a["input"].as_str().unwrap().to_owned(),
+                a["decision"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(summary.len(), 5, "{}", out.stdout);
+    assert!(summary[0].0.ends_with("cross-account-s3-allowed.json"));
+    assert_eq!(summary[0].1, "allowed");
+    assert_eq!(summary[1], ("<stdin> (line 1)".into(), "allowed".into()));
+    assert_eq!(
+        summary[2],
+        ("<stdin> (line 3)".into(), "implicitDeny".into())
+    );
+    assert_eq!(
+        summary[3],
+        ("<stdin> (line 4)".into(), serde_json::Value::Null)
+    );
+    assert_eq!(answers[3]["errors"][0]["code"], "iam::unknown-action");
+    assert!(summary[4].0.ends_with("no-such-file.json"));
+    assert_eq!(answers[4]["errors"][0]["code"], "iam::io");
+
+    // Text: one block per request under its input's name.
+    let two = format!(
+        "{}\n{}\n",
+        line(alice, "s3:GetObject"),
+        line(alice, "s3:PutObject")
+    );
+    let text = simulate_inputs(
+        vec![Input::Bytes {
+            name: "<stdin>".into(),
+            bytes: two.into_bytes(),
+        }],
+        OutputFormat::Text,
+    );
+    assert_eq!(text.exit_code, 1);
+    let first = text
+        .stdout
+        .find("# <stdin> (line 1)\ndecision: allowed")
+        .unwrap();
+    let second = text
+        .stdout
+        .find("# <stdin> (line 2)\ndecision: implicitDeny")
+        .unwrap();
+    assert!(first < second, "{}", text.stdout);
+
+    // One pretty-printed request file on stdin is not JSON lines.
+    let pretty = std::fs::read(example("burst-instance-denied.json")).unwrap();
+    let one = simulate_inputs(
+        vec![Input::Bytes {
+            name: "<stdin>".into(),
+            bytes: pretty,
+        }],
+        OutputFormat::Json,
+    );
+    assert_eq!(one.exit_code, 1);
+    let json: serde_json::Value = serde_json::from_str(&one.stdout).unwrap();
+    assert_eq!(json["decision"], "explicitDeny");
+}
