@@ -91,6 +91,21 @@ impl Glob {
             Glob::Tokens(tokens) => match_tokens(tokens, text.as_bytes()),
         }
     }
+
+    /// [`matches`](Self::matches) for a lower-case pattern against `text`
+    /// in any ASCII case, allocating only for general patterns (catalog
+    /// names against `iam:Get*`-style patterns, thousands per policy).
+    pub fn matches_ignoring_ascii_case(&self, text: &str) -> bool {
+        match self {
+            Glob::All => true,
+            Glob::Exact(s) => s.eq_ignore_ascii_case(text),
+            Glob::Prefix(p) => text
+                .as_bytes()
+                .get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes())),
+            Glob::Tokens(tokens) => match_tokens(tokens, text.to_ascii_lowercase().as_bytes()),
+        }
+    }
 }
 
 impl Glob {
@@ -363,6 +378,11 @@ mod tests {
         assert!(Glob::new("*a*b*").matches("xxaxxbxx"));
         assert!(Glob::new("get*").matches("getobject"));
         assert!(!Glob::new("Get*").matches("getobject"));
+        assert!(Glob::new("get*").matches_ignoring_ascii_case("GetObject"));
+        assert!(Glob::new("getobject").matches_ignoring_ascii_case("GetObject"));
+        assert!(!Glob::new("put*").matches_ignoring_ascii_case("GetObject"));
+        assert!(Glob::new("*object").matches_ignoring_ascii_case("GetObject"));
+        assert!(!Glob::new("getobjects*").matches_ignoring_ascii_case("GetObject"));
     }
 
     #[test]
