@@ -71,7 +71,14 @@ enum ResourcePattern {
 enum PrincipalPattern {
     Anyone,
     Account(String),
-    Arn(String),
+    Arn {
+        arn: String,
+        /// For a role ARN with a path (`role/team/Deployer`), the same ARN
+        /// without it: a session ARN (`assumed-role/Deployer/s`) carries the
+        /// role's name only, and a role name is unique in its account
+        /// whatever its path (IAM identifiers, "Friendly names and paths").
+        role_without_path: Option<String>,
+    },
     Service(String),
     Other(String),
 }
@@ -364,7 +371,16 @@ impl PrincipalPattern {
                 {
                     PrincipalPattern::Account(parts[4].to_owned())
                 } else {
-                    PrincipalPattern::Arn(v.clone())
+                    let role_without_path = (parts.len() == 6 && parts[2] == "iam")
+                        .then(|| parts[5].strip_prefix("role/"))
+                        .flatten()
+                        .filter(|name| name.contains('/'))
+                        .and_then(|name| name.rsplit('/').next())
+                        .map(|name| format!("{}:role/{name}", parts[..5].join(":")));
+                    PrincipalPattern::Arn {
+                        arn: v.clone(),
+                        role_without_path,
+                    }
                 }
             }
             PrincipalValue::Service(v) => PrincipalPattern::Service(v.to_ascii_lowercase()),
@@ -380,7 +396,10 @@ impl PrincipalPattern {
             PrincipalPattern::Account(account) => (principal.kind != PrincipalKind::Service
                 && principal.account.as_deref() == Some(account.as_str()))
             .then_some(PrincipalMatch::Account),
-            PrincipalPattern::Arn(arn) => {
+            PrincipalPattern::Arn {
+                arn,
+                role_without_path,
+            } => {
                 if *arn == principal.arn {
                     // A resource policy that names a role (not one of its
                     // sessions) is limited by the role's boundary and session
@@ -390,7 +409,8 @@ impl PrincipalPattern {
                         _ => PrincipalMatch::Direct,
                     })
                 } else if let PrincipalKind::RoleSession { role_arn } = &principal.kind {
-                    (arn == role_arn).then_some(PrincipalMatch::Role)
+                    (arn == role_arn || role_without_path.as_ref() == Some(role_arn))
+                        .then_some(PrincipalMatch::Role)
                 } else {
                     None
                 }

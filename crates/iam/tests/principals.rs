@@ -254,6 +254,41 @@ fn a_resource_policy_naming_the_role_is_limited_by_boundary_and_session_policy()
     );
 }
 
+// A session ARN carries its role's name, not its path; a role's name is
+// unique in its account whatever its path ("IAM identifiers", friendly
+// names and paths), so a policy naming the role with its path names the
+// session's role.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html
+
+#[test]
+fn a_role_named_with_its_path_is_the_role_of_its_sessions() {
+    let with_path = PolicySet {
+        resource: Some(naming("arn:aws:iam::111122223333:role/team/Dev")),
+        ..Default::default()
+    };
+    assert_decision(
+        &decide(&with_path, req(SESSION, "s3:GetObject", OBJECT)),
+        Allowed,
+        &[],
+    );
+    let other_role = PolicySet {
+        resource: Some(naming("arn:aws:iam::111122223333:role/team/Ops")),
+        ..Default::default()
+    };
+    assert_eq!(
+        decide(&other_role, req(SESSION, "s3:GetObject", OBJECT)).decision,
+        ImplicitDeny
+    );
+    let other_account = PolicySet {
+        resource: Some(naming("arn:aws:iam::444455556666:role/team/Dev")),
+        ..Default::default()
+    };
+    assert_eq!(
+        decide(&other_account, req(SESSION, "s3:GetObject", OBJECT)).decision,
+        ImplicitDeny
+    );
+}
+
 // 3. NotPrincipal. "Specific IAM role in the same or different account":
 // to exclude a role session the element lists the session ARN, the role ARN
 // and the account; for an IAM user, the user and the account.
