@@ -90,6 +90,14 @@ node_tools() {
     (cd "$dir" && npm ci --no-audit --no-fund --silent)
     cp "$dir/package-lock.json" "$stamp"
   fi
+  # An independent IAM evaluator for the engine's differential test
+  # (crates/iam/tests/differential.rs), pinned in scripts/iam-simulate.
+  dir="$ROOT/scripts/iam-simulate" stamp="$ROOT/scripts/iam-simulate/node_modules/.lock-stamp"
+  if ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    log "installing @cloud-copilot/iam-simulate into scripts/iam-simulate"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent)
+    cp "$dir/package-lock.json" "$stamp"
+  fi
 }
 
 if [ "$QUICK" = false ]; then

@@ -133,9 +133,11 @@ pub struct CanArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct SimulateArgs {
-    /// Request file (JSON; format in docs/iam-simulate.md); `-` reads stdin.
-    #[arg(long, value_name = "FILE")]
-    pub input: PathBuf,
+    /// Request file (JSON, or JSON lines: one request per line; format in
+    /// docs/iam-simulate.md); `-` reads stdin. Repeat for several files: one
+    /// decision per request, in order.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub input: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -412,6 +412,55 @@ fn iam_simulate_explains_the_decision_with_exit_codes() {
     );
 }
 
+/// Several `--input`s and JSON lines on stdin: one decision per request, in
+/// order, in one process.
+#[test]
+fn iam_simulate_answers_json_lines_and_several_files() {
+    let files = [
+        "burst-instance-denied.json",
+        "cross-account-s3-allowed.json",
+    ];
+    let mut lines = String::new();
+    for name in files {
+        let text = std::fs::read_to_string(repo(&format!("examples/iam/{name}"))).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        lines.push_str(&serde_json::to_string(&value).unwrap());
+        lines.push('\n');
+    }
+    let allowed = repo("examples/iam/cross-account-s3-allowed.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args(["iam", "simulate", "--input", "-", "--input"])
+        .arg(&allowed)
+        .args(["--format", "json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .env("NO_COLOR", "1")
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), lines.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let decisions: Vec<(String, String)> = stdout(&output)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["input"].as_str().unwrap().to_owned(),
+                v["decision"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            ("<stdin> (line 1)".to_owned(), "explicitDeny".to_owned()),
+            ("<stdin> (line 2)".to_owned(), "allowed".to_owned()),
+            (allowed.display().to_string(), "allowed".to_owned()),
+        ]
+    );
+}
+
 #[test]
 fn iam_prove_holds_on_the_reference_platform() {
     let output = landfall(&["iam", "prove", "--format", "json"]);

@@ -11,10 +11,16 @@
 //! 4. within one account an identity-based or a resource-based policy may
 //!    allow; across accounts both must;
 //! 5. permissions boundaries and session policies intersect with
-//!    identity-based policies.
+//!    identity-based policies;
+//! 6. KMS keys and roles to assume need their own policy to allow
+//!    ([`ResourceGate`]); some requests AWS decides whatever the policies
+//!    say ([`AwsRule`]);
+//! 7. an anonymous request is allowed by a resource-based policy that
+//!    allows everyone, or not at all; RCPs apply to it, SCPs do not.
 
 use serde::Serialize;
 
+use crate::aws_rules::{AwsRule, ResourceGate};
 use crate::compile::{CompiledPolicy, PrincipalMatch};
 use crate::policy::Effect;
 use crate::request::{PrincipalKind, Request};
@@ -63,6 +69,8 @@ pub enum Layer {
     Resource,
     Boundary,
     Session,
+    /// AWS itself, whatever the policies say ([`AwsRule`]).
+    Aws,
 }
 
 impl Layer {
@@ -74,6 +82,7 @@ impl Layer {
             Layer::Resource => "resource",
             Layer::Boundary => "boundary",
             Layer::Session => "session",
+            Layer::Aws => "aws",
         }
     }
 }
@@ -98,6 +107,7 @@ pub enum Exemption {
     ServiceLinkedRole,
     ServicePrincipal,
     UnsupportedService,
+    AnonymousRequest,
 }
 
 impl Exemption {
@@ -114,6 +124,9 @@ impl Exemption {
             }
             (Exemption::ServicePrincipal, _) => "SCPs do not apply to AWS service principals",
             (Exemption::UnsupportedService, _) => "RCPs do not apply to this service",
+            (Exemption::AnonymousRequest, _) => {
+                "SCPs apply to principals of member accounts; an anonymous request has none"
+            }
         }
     }
 }
@@ -130,8 +143,11 @@ pub struct Decision {
     pub missing_levels: Vec<(Layer, usize)>,
     /// Organization layers skipped, and why.
     pub exemptions: Vec<(Layer, Exemption)>,
-    /// Whether principal and resource are in different accounts.
+    /// Whether principal and resource are in different accounts (always for
+    /// an anonymous request or a service principal, which have none).
     pub cross_account: bool,
+    /// The AWS rule that decided, whatever the policies say.
+    pub aws_rule: Option<AwsRule>,
 }
 
 impl Decision {
@@ -161,6 +177,9 @@ fn rcp_supported(service: &str) -> bool {
 struct Scan<'a> {
     request: &'a Request,
     matched: Vec<StatementRef>,
+    /// The caller has a permissions boundary: `NotPrincipal` in a
+    /// resource-based `Deny` excludes nobody.
+    boundary_attached: bool,
 }
 
 impl Scan<'_> {
@@ -173,8 +192,16 @@ impl Scan<'_> {
         policy: &CompiledPolicy,
     ) -> (bool, bool, Option<PrincipalMatch>) {
         let (mut allow, mut deny, mut how) = (false, false, None);
+        let resource_layer = layer == Layer::Resource;
         for (i, statement) in policy.statements.iter().enumerate() {
-            if let Some(m) = statement.applies(self.request) {
+            // A resource-based policy statement without `Principal` is
+            // invalid (AWS rejects the policy): it grants and denies nothing.
+            if resource_layer && !statement.has_principal() {
+                continue;
+            }
+            let strict =
+                resource_layer && self.boundary_attached && statement.effect == Effect::Deny;
+            if let Some(m) = statement.applies(self.request, strict) {
                 self.matched.push(StatementRef {
                     layer,
                     level,
@@ -214,9 +241,37 @@ impl Scan<'_> {
 /// Evaluates `request` against `policies`.
 pub fn evaluate(policies: &PolicySet, request: &Request) -> Decision {
     let principal = &request.principal;
-    let management = request.input.management_account.as_deref();
+    let anonymous = principal.kind == PrincipalKind::Anonymous;
+    let service = principal.kind == PrincipalKind::Service;
     let principal_account = principal.account.as_deref();
     let resource_account = request.resource_account();
+    let cross_account = match (principal_account, resource_account) {
+        (Some(p), Some(r)) => p != r,
+        // A service principal and an anonymous caller have no account:
+        // their access comes from the resource policy alone.
+        _ => service || anonymous,
+    };
+    if let Some(rule) = request.fixed {
+        let allowed = rule.allows();
+        return Decision {
+            decision: if allowed {
+                DecisionKind::Allowed
+            } else {
+                DecisionKind::ExplicitDeny
+            },
+            blocked_by: if allowed {
+                Vec::new()
+            } else {
+                vec![Layer::Aws]
+            },
+            matched: Vec::new(),
+            missing_levels: Vec::new(),
+            exemptions: Vec::new(),
+            cross_account,
+            aws_rule: Some(rule),
+        };
+    }
+    let management = request.input.management_account.as_deref();
     let mut exemptions = Vec::new();
 
     let scp_applies = if policies.scps.is_empty() {
@@ -224,8 +279,11 @@ pub fn evaluate(policies: &PolicySet, request: &Request) -> Decision {
     } else if principal.service_linked {
         exemptions.push((Layer::Scp, Exemption::ServiceLinkedRole));
         false
-    } else if principal.kind == PrincipalKind::Service {
+    } else if service {
         exemptions.push((Layer::Scp, Exemption::ServicePrincipal));
+        false
+    } else if anonymous {
+        exemptions.push((Layer::Scp, Exemption::AnonymousRequest));
         false
     } else if management.is_some() && management == principal_account {
         exemptions.push((Layer::Scp, Exemption::ManagementAccount));
@@ -251,6 +309,7 @@ pub fn evaluate(policies: &PolicySet, request: &Request) -> Decision {
     let mut scan = Scan {
         request,
         matched: Vec::new(),
+        boundary_attached: !policies.boundaries.is_empty() && principal.is_iam(),
     };
     let mut denied_by: Vec<Layer> = Vec::new();
     let mut missing_levels = Vec::new();
@@ -283,10 +342,13 @@ pub fn evaluate(policies: &PolicySet, request: &Request) -> Decision {
             }
             (allow, how)
         };
+    // An anonymous caller has no identity: no identity-based policy,
+    // boundary or session policy is its own.
+    let none: &[CompiledPolicy] = &[];
     let (identity_allow, _) = layer(
         &mut scan,
         Layer::Identity,
-        &policies.identity,
+        if anonymous { none } else { &policies.identity },
         &mut denied_by,
     );
     let (resource_allow, resource_how) = match &policies.resource {
@@ -301,29 +363,27 @@ pub fn evaluate(policies: &PolicySet, request: &Request) -> Decision {
     let (boundary_allow, _) = layer(
         &mut scan,
         Layer::Boundary,
-        &policies.boundaries,
+        if anonymous {
+            none
+        } else {
+            &policies.boundaries
+        },
         &mut denied_by,
     );
     let (session_allow, _) = match &policies.session {
-        Some(p) => layer(
+        Some(p) if !anonymous => layer(
             &mut scan,
             Layer::Session,
             std::slice::from_ref(p),
             &mut denied_by,
         ),
-        None => (false, None),
+        _ => (false, None),
     };
     let boundary_ok = policies.boundaries.is_empty() || boundary_allow;
     let session_ok = policies.session.is_none() || session_allow;
     // The root user of an account has every permission in it unless a
     // deny or an organization policy says otherwise.
     let identity_ok = identity_allow || principal.kind == PrincipalKind::Root;
-    let cross_account = match (principal_account, resource_account) {
-        (Some(p), Some(r)) => p != r,
-        // A service principal has no account: its access comes from the
-        // resource policy alone.
-        _ => principal.kind == PrincipalKind::Service,
-    };
     let principal_path = identity_ok && boundary_ok && session_ok;
 
     let mut blocked_by = Vec::new();
@@ -333,21 +393,37 @@ pub fn evaluate(policies: &PolicySet, request: &Request) -> Decision {
         blocked_by = denied_by;
         DecisionKind::ExplicitDeny
     } else {
-        let policies_ok = if cross_account {
+        // Within one account, how the resource policy named the caller
+        // decides what else must allow ("Policy evaluation logic",
+        // resource-based policies): the user or the role session itself is
+        // not limited by boundaries or session policies; the role (or
+        // everyone) is; the account delegates to identity-based policies.
+        let resource_path = match resource_how {
+            Some(PrincipalMatch::Direct) => true,
+            Some(PrincipalMatch::Role | PrincipalMatch::Anyone) => boundary_ok && session_ok,
+            Some(PrincipalMatch::Account) => principal_path,
+            None => false,
+        };
+        let policies_ok = if anonymous || service {
+            resource_allow
+        } else if cross_account {
             // Cross-account policy evaluation logic: the identity side and
             // the resource-based policy must both allow.
-            (principal_path || principal.kind == PrincipalKind::Service) && resource_allow
+            principal_path && resource_allow
         } else {
-            // Within one account a resource-based policy that names the user
-            // or the role session itself is not limited by boundaries or
-            // session policies; one that names the role is; one that names
-            // the account delegates to identity-based policies.
-            let resource_path = match resource_how {
-                Some(PrincipalMatch::Direct) => true,
-                Some(PrincipalMatch::Role | PrincipalMatch::Anyone) => boundary_ok && session_ok,
-                Some(PrincipalMatch::Account) | None => false,
-            };
-            principal_path || resource_path
+            match request.gate {
+                ResourceGate::None => principal_path || resource_path,
+                // A key or a role always has its policy; one the caller does
+                // not give is read as delegating to the account — AWS's
+                // default key policy, a trust policy trusting the account:
+                // IAM policies decide.
+                ResourceGate::KeyPolicy | ResourceGate::TrustPolicy
+                    if policies.resource.is_none() =>
+                {
+                    principal_path
+                }
+                ResourceGate::KeyPolicy | ResourceGate::TrustPolicy => resource_path,
+            }
         };
         if !rcp_ok {
             blocked_by.push(Layer::Rcp);
@@ -356,17 +432,22 @@ pub fn evaluate(policies: &PolicySet, request: &Request) -> Decision {
             blocked_by.push(Layer::Scp);
         }
         if !policies_ok {
-            let service = principal.kind == PrincipalKind::Service;
-            if !identity_ok && !service {
+            let caller_side = !service && !anonymous;
+            if caller_side && !identity_ok {
                 blocked_by.push(Layer::Identity);
             }
-            if identity_ok && !boundary_ok {
+            if caller_side && identity_ok && !boundary_ok {
                 blocked_by.push(Layer::Boundary);
             }
-            if identity_ok && !session_ok {
+            if caller_side && identity_ok && !session_ok {
                 blocked_by.push(Layer::Session);
             }
             if !resource_allow && (cross_account || policies.resource.is_some()) {
+                blocked_by.push(Layer::Resource);
+            }
+            if blocked_by.is_empty() {
+                // The resource policy allowed, but named the caller in a way
+                // that leaves the decision to a layer that did not allow.
                 blocked_by.push(Layer::Resource);
             }
         }
@@ -383,5 +464,6 @@ pub fn evaluate(policies: &PolicySet, request: &Request) -> Decision {
         missing_levels,
         exemptions,
         cross_account,
+        aws_rule: None,
     }
 }

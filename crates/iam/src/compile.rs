@@ -71,7 +71,14 @@ enum ResourcePattern {
 enum PrincipalPattern {
     Anyone,
     Account(String),
-    Arn(String),
+    Arn {
+        arn: String,
+        /// For a role ARN with a path (`role/team/Deployer`), the same ARN
+        /// without it: a session ARN (`assumed-role/Deployer/s`) carries the
+        /// role's name only, and a role name is unique in its account
+        /// whatever its path (IAM identifiers, "Friendly names and paths").
+        role_without_path: Option<String>,
+    },
     Service(String),
     Other(String),
 }
@@ -84,9 +91,9 @@ pub enum PrincipalMatch {
     Anyone,
     /// The caller's account.
     Account,
-    /// The role a session belongs to.
+    /// The role itself, or the role a session belongs to.
     Role,
-    /// The caller's own ARN (user, session) or service name.
+    /// The caller's own ARN (user, role session) or service name.
     Direct,
 }
 
@@ -149,66 +156,152 @@ impl CompiledStatement {
         }
     }
 
+    /// Whether the statement has a `Principal` or `NotPrincipal`.
+    pub fn has_principal(&self) -> bool {
+        self.principals.is_some()
+    }
+
     /// Whether the statement applies to the request; for statements with a
-    /// `Principal`, how it matched.
-    pub fn applies(&self, request: &Request) -> Option<PrincipalMatch> {
-        if !self.matches_action(request) {
+    /// `Principal`, how it matched. `boundary_attached` says the caller has
+    /// a permissions boundary: then a `NotPrincipal` excludes no IAM
+    /// principal ("The NotPrincipal element with a Deny effect will always
+    /// deny any IAM principal that has a permissions boundary policy
+    /// attached, regardless of the values specified in the NotPrincipal
+    /// element": Permissions boundaries for IAM entities,
+    /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>).
+    pub(crate) fn applies(
+        &self,
+        request: &Request,
+        boundary_attached: bool,
+    ) -> Option<PrincipalMatch> {
+        if !self.matches_action(request) || !self.matches_resource(request) {
             return None;
         }
-        if let Some(resources) = &self.resources {
-            let resource = request.resource();
-            let any = resources
-                .patterns
-                .iter()
-                .any(|p| p.matches(resource, request));
-            if any == resources.negated {
-                return None;
-            }
-        }
-        let principal_match = match &self.principals {
-            None => PrincipalMatch::Direct,
-            Some(m) if !m.negated => m
-                .patterns
-                .iter()
-                .filter_map(|p| p.matches(&request.principal))
-                .max()?,
-            Some(m) => {
-                // NotPrincipal: "When you use NotPrincipal with Deny, you must
-                // also specify the account ARN of the not-denied user" — a
-                // caller is excluded only when both its own ARN (or its
-                // role's) and its account are listed (IAM JSON policy
-                // elements: NotPrincipal).
-                let hits: Vec<PrincipalMatch> = m
-                    .patterns
-                    .iter()
-                    .filter_map(|p| p.matches(&request.principal))
-                    .collect();
-                let anyone = hits.contains(&PrincipalMatch::Anyone);
-                let own = hits
-                    .iter()
-                    .any(|h| matches!(h, PrincipalMatch::Direct | PrincipalMatch::Role));
-                let account =
-                    hits.contains(&PrincipalMatch::Account) || request.principal.account.is_none();
-                let excluded = anyone
-                    || (own && account)
-                    || (request.principal.kind == PrincipalKind::Root
-                        && hits.contains(&PrincipalMatch::Account));
-                if excluded {
-                    return None;
-                }
-                PrincipalMatch::Anyone
-            }
-        };
+        let principal_match = self.principal_match(request, boundary_attached)?;
         self.conditions
             .iter()
             .all(|c| c.evaluate(request))
             .then_some(principal_match)
     }
 
+    fn matches_resource(&self, request: &Request) -> bool {
+        let Some(resources) = &self.resources else {
+            return true;
+        };
+        let any = match &request.resource_set {
+            None => {
+                let resource = request.resource();
+                resources
+                    .patterns
+                    .iter()
+                    .any(|p| p.matches(resource, request))
+            }
+            // A request for a set of resources asks whether the action may
+            // be allowed on one of them: an `Allow` applies when it covers
+            // some of the set, a `Deny` only when it covers all of it
+            // (`NotResource` the other way round). A guardrail proof then
+            // never misses a resource the set leaves open.
+            Some(set) => {
+                let whole = (self.effect == Effect::Deny) != resources.negated;
+                resources
+                    .patterns
+                    .iter()
+                    .any(|p| p.relates(set, whole, request))
+            }
+        };
+        any != resources.negated
+    }
+
+    fn principal_match(
+        &self,
+        request: &Request,
+        boundary_attached: bool,
+    ) -> Option<PrincipalMatch> {
+        match &self.principals {
+            None => Some(PrincipalMatch::Direct),
+            Some(m) if !m.negated => m
+                .patterns
+                .iter()
+                .filter_map(|p| p.matches(&request.principal))
+                .max(),
+            Some(m) => {
+                let excluded = !(boundary_attached && request.principal.is_iam())
+                    && not_principal_excludes(&m.patterns, &request.principal);
+                (!excluded).then_some(PrincipalMatch::Anyone)
+            }
+        }
+    }
+
+    /// The first element of the statement that does not match the request,
+    /// for explanations; `None` when the statement applies.
+    pub fn mismatch(&self, request: &Request) -> Option<Mismatch> {
+        if !self.matches_action(request) {
+            return Some(Mismatch::Action {
+                negated: self.actions.negated,
+            });
+        }
+        if !self.matches_resource(request) {
+            return Some(Mismatch::Resource {
+                negated: self.resources.as_ref().is_some_and(|r| r.negated),
+            });
+        }
+        if self.principal_match(request, false).is_none() {
+            return Some(Mismatch::Principal {
+                negated: self.principals.as_ref().is_some_and(|p| p.negated),
+            });
+        }
+        self.conditions
+            .iter()
+            .position(|c| !c.evaluate(request))
+            .map(|index| Mismatch::Condition { index })
+    }
+
     pub fn matches_action(&self, request: &Request) -> bool {
         let any = self.actions.patterns.iter().any(|p| p.matches(request));
         any != self.actions.negated
     }
+}
+
+/// Whether a `NotPrincipal` list excludes the caller. AWS matches every
+/// identity the request carries — a role session is also its role and its
+/// account, an IAM user also its account — so a caller is excluded only when
+/// each of them is listed (or `"*"` is): IAM JSON policy elements:
+/// NotPrincipal, "Specific IAM role in the same or different account" lists
+/// the session ARN, the role ARN and the account
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>).
+fn not_principal_excludes(patterns: &[PrincipalPattern], caller: &PrincipalInfo) -> bool {
+    let (mut anyone, mut own, mut role, mut account) = (false, false, false, false);
+    for p in patterns {
+        match p.matches(caller) {
+            Some(PrincipalMatch::Anyone) => anyone = true,
+            Some(PrincipalMatch::Direct) => own = true,
+            Some(PrincipalMatch::Role) => role = true,
+            Some(PrincipalMatch::Account) => account = true,
+            None => {}
+        }
+    }
+    anyone
+        || match &caller.kind {
+            PrincipalKind::User { .. } => own && account,
+            PrincipalKind::Role => role && account,
+            PrincipalKind::RoleSession { .. } => own && role && account,
+            PrincipalKind::Root => account,
+            PrincipalKind::Service | PrincipalKind::Other => own,
+            PrincipalKind::Anonymous => false,
+        }
+}
+
+/// Which element of a statement did not match a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mismatch {
+    /// `Action` (or, `negated`, `NotAction`) does not cover the action.
+    Action { negated: bool },
+    /// `Resource` (or `NotResource`) does not cover the resource.
+    Resource { negated: bool },
+    /// `Principal` (or `NotPrincipal`) does not cover the caller.
+    Principal { negated: bool },
+    /// The condition at `index` of the statement's conditions is false.
+    Condition { index: usize },
 }
 
 impl ActionPattern {
@@ -239,6 +332,23 @@ impl ActionPattern {
 }
 
 impl ResourcePattern {
+    /// Whether the pattern covers all of `set` (`whole`) or some of it.
+    fn relates(&self, set: &ArnPattern, whole: bool, request: &Request) -> bool {
+        let relate = |p: &ArnPattern| {
+            if whole {
+                p.contains(set)
+            } else {
+                p.intersects(set)
+            }
+        };
+        match self {
+            ResourcePattern::Static(p) => relate(p),
+            ResourcePattern::Dynamic(t) => t
+                .tokens(|k| request.get(k), false)
+                .is_some_and(|tokens| relate(&ArnPattern::from_tokens(tokens))),
+        }
+    }
+
     fn matches(&self, resource: &str, request: &Request) -> bool {
         match self {
             ResourcePattern::Static(p) => p.matches(resource),
@@ -261,7 +371,16 @@ impl PrincipalPattern {
                 {
                     PrincipalPattern::Account(parts[4].to_owned())
                 } else {
-                    PrincipalPattern::Arn(v.clone())
+                    let role_without_path = (parts.len() == 6 && parts[2] == "iam")
+                        .then(|| parts[5].strip_prefix("role/"))
+                        .flatten()
+                        .filter(|name| name.contains('/'))
+                        .and_then(|name| name.rsplit('/').next())
+                        .map(|name| format!("{}:role/{name}", parts[..5].join(":")));
+                    PrincipalPattern::Arn {
+                        arn: v.clone(),
+                        role_without_path,
+                    }
                 }
             }
             PrincipalValue::Service(v) => PrincipalPattern::Service(v.to_ascii_lowercase()),
@@ -277,11 +396,21 @@ impl PrincipalPattern {
             PrincipalPattern::Account(account) => (principal.kind != PrincipalKind::Service
                 && principal.account.as_deref() == Some(account.as_str()))
             .then_some(PrincipalMatch::Account),
-            PrincipalPattern::Arn(arn) => {
+            PrincipalPattern::Arn {
+                arn,
+                role_without_path,
+            } => {
                 if *arn == principal.arn {
-                    Some(PrincipalMatch::Direct)
+                    // A resource policy that names a role (not one of its
+                    // sessions) is limited by the role's boundary and session
+                    // policies.
+                    Some(match principal.kind {
+                        PrincipalKind::Role => PrincipalMatch::Role,
+                        _ => PrincipalMatch::Direct,
+                    })
                 } else if let PrincipalKind::RoleSession { role_arn } = &principal.kind {
-                    (arn == role_arn).then_some(PrincipalMatch::Role)
+                    (arn == role_arn || role_without_path.as_ref() == Some(role_arn))
+                        .then_some(PrincipalMatch::Role)
                 } else {
                     None
                 }
@@ -522,7 +651,8 @@ pub fn parse_date(s: &str) -> Option<i64> {
         return None;
     }
     let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    // A date that is not on the calendar (`2026-02-30`) is not a date.
+    if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
         return None;
     }
     let mut millis = days_from_civil(year, month, day) * 86_400_000;
@@ -581,6 +711,15 @@ pub fn parse_date(s: &str) -> Option<i64> {
     Some(millis)
 }
 
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -611,6 +750,9 @@ mod tests {
             500
         );
         assert_eq!(parse_date("2020-13-01"), None);
+        assert_eq!(parse_date("2026-02-29"), None);
+        assert_eq!(parse_date("2026-04-31T00:00:00Z"), None);
+        assert!(parse_date("2024-02-29").is_some());
         assert_eq!(parse_date("garbage"), None);
     }
 

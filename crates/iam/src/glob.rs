@@ -91,6 +91,123 @@ impl Glob {
             Glob::Tokens(tokens) => match_tokens(tokens, text.as_bytes()),
         }
     }
+
+    /// [`matches`](Self::matches) for a lower-case pattern against `text`
+    /// in any ASCII case, allocating only for general patterns (catalog
+    /// names against `iam:Get*`-style patterns, thousands per policy).
+    pub fn matches_ignoring_ascii_case(&self, text: &str) -> bool {
+        match self {
+            Glob::All => true,
+            Glob::Exact(s) => s.eq_ignore_ascii_case(text),
+            Glob::Prefix(p) => text
+                .as_bytes()
+                .get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes())),
+            Glob::Tokens(tokens) => match_tokens(tokens, text.to_ascii_lowercase().as_bytes()),
+        }
+    }
+}
+
+impl Glob {
+    /// The pattern as tokens.
+    fn tokens(&self) -> std::borrow::Cow<'_, [Token]> {
+        use std::borrow::Cow;
+        match self {
+            Glob::All => Cow::Owned(vec![Token::Any]),
+            Glob::Exact(s) => Cow::Owned(s.bytes().map(Token::Byte).collect()),
+            Glob::Prefix(p) => Cow::Owned(
+                p.bytes()
+                    .map(Token::Byte)
+                    .chain(std::iter::once(Token::Any))
+                    .collect(),
+            ),
+            Glob::Tokens(t) => Cow::Borrowed(t),
+        }
+    }
+
+    /// Whether some text matches both patterns.
+    pub fn intersects(&self, other: &Glob) -> bool {
+        match (self, other) {
+            (Glob::All, _) | (_, Glob::All) => true,
+            (Glob::Exact(s), g) | (g, Glob::Exact(s)) => g.matches(s),
+            _ => tokens_intersect(&self.tokens(), &other.tokens()),
+        }
+    }
+
+    /// Whether every text `other` matches, this pattern matches too.
+    pub fn contains(&self, other: &Glob) -> bool {
+        match (self, other) {
+            (Glob::All, _) => true,
+            (_, Glob::Exact(s)) => self.matches(s),
+            _ => tokens_contain(&self.tokens(), &other.tokens()),
+        }
+    }
+}
+
+/// Breadth-first walk over pairs of positions in two token lists, at most
+/// `a.len() × b.len()` states: quadratic, never exponential.
+fn walk(a: &[Token], b: &[Token], step: impl Fn(usize, usize, &mut Vec<(usize, usize)>)) -> bool {
+    let width = b.len() + 1;
+    let mut seen = vec![false; (a.len() + 1) * width];
+    let mut todo = vec![(0usize, 0usize)];
+    let mut next = Vec::new();
+    while let Some((i, j)) = todo.pop() {
+        if std::mem::replace(&mut seen[i * width + j], true) {
+            continue;
+        }
+        if i == a.len() && j == b.len() {
+            return true;
+        }
+        step(i, j, &mut next);
+        todo.append(&mut next);
+    }
+    false
+}
+
+/// Some text matches both `a` and `b`. `?` stands for one byte here: ARNs
+/// are ASCII.
+fn tokens_intersect(a: &[Token], b: &[Token]) -> bool {
+    walk(a, b, |i, j, next| {
+        let (x, y) = (a.get(i), b.get(j));
+        if x == Some(&Token::Any) {
+            next.push((i + 1, j));
+            if y.is_some_and(|t| *t != Token::Any) {
+                next.push((i, j + 1));
+            }
+        }
+        if y == Some(&Token::Any) {
+            next.push((i, j + 1));
+            if x.is_some_and(|t| *t != Token::Any) {
+                next.push((i + 1, j));
+            }
+        }
+        match (x, y) {
+            (Some(Token::Byte(p)), Some(Token::Byte(q))) if p == q => next.push((i + 1, j + 1)),
+            (Some(Token::One), Some(Token::Byte(_) | Token::One))
+            | (Some(Token::Byte(_)), Some(Token::One)) => next.push((i + 1, j + 1)),
+            _ => {}
+        }
+    })
+}
+
+/// Every text `inner` matches, `outer` matches: `outer` matches `inner`
+/// read as text in which `inner`'s `*` can only be taken by a `*` and its
+/// `?` by a `?` or a `*`. Sound (never claims containment that does not
+/// hold); it can miss containments that only a union of cases shows.
+fn tokens_contain(outer: &[Token], inner: &[Token]) -> bool {
+    walk(outer, inner, |i, j, next| {
+        match (outer.get(i), inner.get(j)) {
+            (Some(Token::Any), y) => {
+                next.push((i + 1, j));
+                if y.is_some() {
+                    next.push((i, j + 1));
+                }
+            }
+            (Some(Token::Byte(p)), Some(Token::Byte(q))) if p == q => next.push((i + 1, j + 1)),
+            (Some(Token::One), Some(Token::Byte(_) | Token::One)) => next.push((i + 1, j + 1)),
+            _ => {}
+        }
+    })
 }
 
 /// Tokens of a pattern where `*` and `?` are wildcards.
@@ -201,6 +318,31 @@ impl ArnPattern {
         }
     }
 
+    /// Whether some ARN matches both patterns (segment by segment).
+    pub fn intersects(&self, other: &ArnPattern) -> bool {
+        match (self, other) {
+            (ArnPattern::All, _) | (_, ArnPattern::All) => true,
+            (ArnPattern::Segments(a), ArnPattern::Segments(b)) => {
+                a.iter().zip(b.iter()).all(|(x, y)| x.intersects(y))
+            }
+            (ArnPattern::Whole(a), ArnPattern::Whole(b)) => a.intersects(b),
+            _ => false,
+        }
+    }
+
+    /// Whether every ARN `other` matches, this pattern matches too.
+    pub fn contains(&self, other: &ArnPattern) -> bool {
+        match (self, other) {
+            (ArnPattern::All, _) => true,
+            (_, ArnPattern::All) => false,
+            (ArnPattern::Segments(a), ArnPattern::Segments(b)) => {
+                a.iter().zip(b.iter()).all(|(x, y)| x.contains(y))
+            }
+            (ArnPattern::Whole(a), ArnPattern::Whole(b)) => a.contains(b),
+            _ => false,
+        }
+    }
+
     pub fn matches(&self, arn: &str) -> bool {
         match self {
             ArnPattern::All => true,
@@ -236,6 +378,11 @@ mod tests {
         assert!(Glob::new("*a*b*").matches("xxaxxbxx"));
         assert!(Glob::new("get*").matches("getobject"));
         assert!(!Glob::new("Get*").matches("getobject"));
+        assert!(Glob::new("get*").matches_ignoring_ascii_case("GetObject"));
+        assert!(Glob::new("getobject").matches_ignoring_ascii_case("GetObject"));
+        assert!(!Glob::new("put*").matches_ignoring_ascii_case("GetObject"));
+        assert!(Glob::new("*object").matches_ignoring_ascii_case("GetObject"));
+        assert!(!Glob::new("getobjects*").matches_ignoring_ascii_case("GetObject"));
     }
 
     #[test]
@@ -245,6 +392,27 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(!Glob::new(&pattern).matches(&text));
         assert!(started.elapsed().as_secs() < 2);
+    }
+
+    #[test]
+    fn pattern_intersection_and_containment() {
+        let p = |s: &str| ArnPattern::new(s);
+        // Log prefixes under a bucket wildcard.
+        let logs = p("arn:aws:s3:::logs-*/AWSLogs/*");
+        assert!(p("arn:aws:s3:::logs-prod/*").intersects(&logs));
+        assert!(!p("arn:aws:s3:::logs-prod/*").contains(&logs));
+        assert!(p("arn:aws:s3:::logs-*/*").contains(&logs));
+        assert!(p("arn:aws:s3:::*").contains(&logs));
+        assert!(!p("arn:aws:s3:::data-*/*").intersects(&logs));
+        assert!(!p("arn:aws:ec2:*:*:*").intersects(&logs));
+        assert!(p("arn:aws:s3:::*/AWSLogs/?????????????/*").intersects(&logs));
+        assert!(!p("arn:aws:s3:::logs-?/*").contains(&logs));
+        assert!(p("arn:aws:s3:::logs-?*/AWSLogs/*").intersects(&p("arn:aws:s3:::logs-*/AWSLogs/x")));
+        assert!(!p("arn:aws:s3:::logs-?*/AWSLogs/*").contains(&logs));
+        assert!(
+            Glob::new("a*b").intersects(&Glob::new("*c*"))
+                && !Glob::new("a*").intersects(&Glob::new("b*"))
+        );
     }
 
     #[test]

@@ -9,12 +9,16 @@
 //! - [`compile`] and [`authorize`]: policies compiled for speed and evaluated
 //!   over every layer (SCPs, RCPs, identity, resource, boundary, session) as
 //!   AWS documents it, with the statements that decided;
+//! - [`aws_rules`]: what AWS decides whatever the policies say, and the
+//!   resources (KMS keys, roles to assume) whose own policy must allow;
 //! - [`prove`]: whether *any* request of an intent gets past an
 //!   organization's SCPs and RCPs, with a counterexample when one does;
-//! - [`simulate`]: request files and the `landfall iam simulate` command.
+//! - [`simulate`]: request files (one, several, or JSON lines) and the
+//!   `landfall iam simulate` command.
 //!
 //! Architecture invariant: nothing here performs I/O except
-//! [`simulate::simulate_command`], which reads the one file it is given.
+//! [`simulate::simulate_command`] and [`simulate::simulate_inputs`], which
+//! read the files they are given.
 //! Evaluation never fails: bad input is rejected with located diagnostics
 //! before it is compiled, and matching is linear in the size of its input.
 //!
@@ -55,6 +59,7 @@
 //! ```
 
 pub mod authorize;
+pub mod aws_rules;
 pub mod catalog;
 pub mod compile;
 pub mod glob;

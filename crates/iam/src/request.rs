@@ -4,11 +4,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::aws_rules::{fixed_outcome, resource_gate, AwsRule, ResourceGate};
+use crate::glob::ArnPattern;
+
 /// A request as a user writes it (request files, `iam can`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestInput {
-    /// ARN of the calling user, role or role session, an account id, or a
-    /// service principal such as `ec2.amazonaws.com`.
+    /// ARN of the calling user, role or role session, an account id, a
+    /// service principal such as `ec2.amazonaws.com`, or `anonymous` for an
+    /// unauthenticated request.
     pub principal: String,
     /// `service:Action`.
     pub action: String,
@@ -62,8 +66,14 @@ pub enum PrincipalKind {
     Root,
     /// An AWS service principal such as `cloudtrail.amazonaws.com`.
     Service,
+    /// An unauthenticated request (`anonymous`): no account, no identity
+    /// policies; only a resource-based policy that allows everyone grants it.
+    Anonymous,
     Other,
 }
+
+/// How an unauthenticated caller is written in a request.
+pub const ANONYMOUS: &str = "anonymous";
 
 /// The principal, parsed once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +87,14 @@ pub struct PrincipalInfo {
 
 impl PrincipalInfo {
     pub fn parse(principal: &str) -> PrincipalInfo {
+        if principal == ANONYMOUS {
+            return PrincipalInfo {
+                arn: principal.to_owned(),
+                account: None,
+                kind: PrincipalKind::Anonymous,
+                service_linked: false,
+            };
+        }
         let is_account_id = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
         if is_account_id(principal) {
             return PrincipalInfo {
@@ -138,6 +156,15 @@ impl PrincipalInfo {
         }
     }
 
+    /// An IAM user, role or role session: what can carry a permissions
+    /// boundary or a session policy.
+    pub fn is_iam(&self) -> bool {
+        matches!(
+            self.kind,
+            PrincipalKind::User { .. } | PrincipalKind::Role | PrincipalKind::RoleSession { .. }
+        )
+    }
+
     /// The ARN `aws:PrincipalArn` reports: the role's ARN for a role session.
     pub fn principal_arn(&self) -> &str {
         self.principal_arn_string()
@@ -161,6 +188,13 @@ pub struct Request {
     pub(crate) service_len: usize,
     pub principal: PrincipalInfo,
     context: Vec<(String, Vec<String>)>,
+    /// An outcome AWS fixes whatever the policies say.
+    pub(crate) fixed: Option<AwsRule>,
+    /// Whether the resource's own policy must allow.
+    pub(crate) gate: ResourceGate,
+    /// A resource written with wildcards (`arn:aws:s3:::logs-*/AWSLogs/*`):
+    /// the set of resources it names.
+    pub(crate) resource_set: Option<ArnPattern>,
 }
 
 impl Request {
@@ -181,12 +215,20 @@ impl Request {
             .collect();
         context.sort_by(|a, b| a.0.cmp(&b.0));
         context.dedup_by(|a, b| a.0 == b.0);
+        let fixed = fixed_outcome(&action, &input.resource, &principal);
+        let gate = resource_gate(&action, &input.resource);
+        // `*` alone is the resource of actions that have none, not a set.
+        let resource_set = (input.resource != "*" && input.resource.contains(['*', '?']))
+            .then(|| ArnPattern::new(&input.resource));
         Request {
             input,
             action,
             service_len,
             principal,
             context,
+            fixed,
+            gate,
+            resource_set,
         }
     }
 
@@ -206,14 +248,19 @@ impl Request {
         static BOOLS: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
         let p = &self.principal;
         let service = p.kind == PrincipalKind::Service;
+        // An anonymous caller has no principal keys at all.
+        let identified = !service && p.kind != PrincipalKind::Anonymous;
         match key {
-            "aws:principalarn" if !service => Some(std::slice::from_ref(p.principal_arn_string())),
-            "aws:principalaccount" if !service => p.account.as_ref().map(std::slice::from_ref),
+            "aws:principalarn" if identified => {
+                Some(std::slice::from_ref(p.principal_arn_string()))
+            }
+            "aws:principalaccount" if identified => p.account.as_ref().map(std::slice::from_ref),
             "aws:username" => match &p.kind {
                 PrincipalKind::User { name } => Some(std::slice::from_ref(name)),
                 _ => None,
             },
-            "aws:principalisawsservice" => {
+            // Present in every signed request; an anonymous one is not signed.
+            "aws:principalisawsservice" if p.kind != PrincipalKind::Anonymous => {
                 let bools = BOOLS.get_or_init(|| ["true".to_owned(), "false".to_owned()]);
                 Some(std::slice::from_ref(&bools[usize::from(!service)]))
             }
@@ -233,6 +280,16 @@ impl Request {
             .resource_account
             .as_deref()
             .or(self.principal.account.as_deref())
+    }
+
+    /// The outcome AWS fixes for this request whatever the policies say.
+    pub fn aws_rule(&self) -> Option<AwsRule> {
+        self.fixed
+    }
+
+    /// Whether the resource's own policy must allow the request.
+    pub fn resource_gate(&self) -> ResourceGate {
+        self.gate
     }
 
     /// The resource ARN.

@@ -9,10 +9,10 @@ use landfall_diagnostics::{render_human, render_json, Diagnostic, RenderOptions,
 use serde::Serialize;
 
 use crate::authorize::{evaluate, Decision, Layer, PolicySet, StatementRef};
-use crate::compile::CompiledPolicy;
+use crate::compile::{CompiledPolicy, Mismatch};
 use crate::json::{self, Json, JsonLimits, JsonValue};
 use crate::policy::{parse_policy_json, Effect};
-use crate::request::{ContextValue, Request, RequestInput};
+use crate::request::{ContextValue, PrincipalInfo, PrincipalKind, Request, RequestInput};
 use crate::validate::{validate_policy, PolicyKind};
 
 /// How results are printed.
@@ -52,40 +52,156 @@ impl Simulation {
 /// file, evaluates, renders. Never panics; unreadable input exits with 2.
 pub fn simulate_command(input_path: &Path, format: OutputFormat) -> CommandOutput {
     let name = input_path.display().to_string();
-    let bytes = match std::fs::read(input_path) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            let message = format!("cannot read `{name}`: {error}");
-            return match format {
-                OutputFormat::Text => CommandOutput {
-                    stdout: String::new(),
-                    stderr: format!("error[iam::io]: {message}\n"),
-                    exit_code: 2,
-                },
-                OutputFormat::Json => CommandOutput {
-                    stdout: json_text(&serde_json::json!({
-                        "decision": null,
-                        "errors": [{"severity": "error", "code": "iam::io", "message": message}],
-                    })),
-                    stderr: String::new(),
-                    exit_code: 2,
-                },
+    match std::fs::read(input_path) {
+        Ok(bytes) => simulate_bytes(&name, &bytes, format),
+        Err(error) => unreadable(&name, &error, format, false),
+    }
+}
+
+/// The output for an input that could not be read.
+fn unreadable(
+    name: &str,
+    error: &std::io::Error,
+    format: OutputFormat,
+    in_batch: bool,
+) -> CommandOutput {
+    let message = format!("cannot read `{name}`: {error}");
+    match format {
+        OutputFormat::Text => CommandOutput {
+            stdout: String::new(),
+            stderr: format!("error[iam::io]: {message}\n"),
+            exit_code: 2,
+        },
+        OutputFormat::Json => {
+            let value = serde_json::json!({
+                "decision": null,
+                "errors": [{"severity": "error", "code": "iam::io", "message": message}],
+            });
+            let stdout = if in_batch {
+                let mut value = value;
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("input".to_owned(), name.into());
+                }
+                format!("{}\n", serde_json::to_string(&value).unwrap_or_default())
+            } else {
+                json_text(&value)
             };
+            CommandOutput {
+                stdout,
+                stderr: String::new(),
+                exit_code: 2,
+            }
         }
-    };
-    simulate_bytes(&name, &bytes, format)
+    }
 }
 
 /// Same as [`simulate_command`] on bytes already read.
 pub fn simulate_bytes(name: &str, bytes: &[u8], format: OutputFormat) -> CommandOutput {
+    simulate_one(name, bytes, format, false)
+}
+
+/// Where requests come from: a file, or bytes already read (stdin).
+#[derive(Debug, Clone)]
+pub enum Input {
+    File(std::path::PathBuf),
+    Bytes { name: String, bytes: Vec<u8> },
+}
+
+/// `landfall iam simulate --input A --input B` or JSON lines on stdin: every
+/// request of every input, in order, one decision each. An input holds one
+/// request file, or JSON lines — one request file per line, blank lines
+/// skipped. One request prints as [`simulate_bytes`] does; several print one
+/// block per request (text) or one JSON object per line (JSON), each naming
+/// its input. The exit code is the worst: 2 if any input could not be read,
+/// else 1 if any request is denied, else 0. Reads the files it is given.
+pub fn simulate_inputs(inputs: Vec<Input>, format: OutputFormat) -> CommandOutput {
+    // Each request, or the error of an input that could not be read, in order.
+    let mut entries: Vec<Result<(String, Vec<u8>), CommandOutput>> = Vec::new();
+    for input in inputs {
+        match input {
+            Input::Bytes { name, bytes } => {
+                entries.extend(split_json_lines(&name, bytes).into_iter().map(Ok));
+            }
+            Input::File(path) => {
+                let name = path.display().to_string();
+                match std::fs::read(&path) {
+                    Ok(bytes) => entries.extend(split_json_lines(&name, bytes).into_iter().map(Ok)),
+                    Err(error) => entries.push(Err(unreadable(&name, &error, format, true))),
+                }
+            }
+        }
+    }
+    if let [Ok((name, bytes))] = entries.as_slice() {
+        return simulate_bytes(name, bytes, format);
+    }
+    let mut out = CommandOutput {
+        stdout: String::new(),
+        stderr: String::new(),
+        exit_code: 0,
+    };
+    for entry in entries {
+        let one = match entry {
+            Ok((name, bytes)) => simulate_one(&name, &bytes, format, true),
+            Err(failed) => failed,
+        };
+        out.stdout.push_str(&one.stdout);
+        out.stderr.push_str(&one.stderr);
+        out.exit_code = out.exit_code.max(one.exit_code);
+    }
+    out
+}
+
+/// One request file, or JSON lines when the first non-blank line is a whole
+/// JSON document of its own.
+fn split_json_lines(name: &str, bytes: Vec<u8>) -> Vec<(String, Vec<u8>)> {
+    let lines: Vec<(usize, &[u8])> = bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !line.trim_ascii().is_empty())
+        .collect();
+    let whole_line = |line: &[u8]| {
+        let mut sources = SourceSet::default();
+        let text = String::from_utf8_lossy(line);
+        let file = sources.add(name, text.as_ref());
+        json::parse(file, &text, &JsonLimits::default()).is_ok()
+    };
+    match lines.first() {
+        Some((_, first)) if lines.len() > 1 && whole_line(first) => lines
+            .into_iter()
+            .map(|(i, line)| (format!("{name} (line {})", i + 1), line.to_vec()))
+            .collect(),
+        _ => vec![(name.to_owned(), bytes)],
+    }
+}
+
+/// Reads, evaluates and renders one request file. `in_batch`: JSON on one
+/// line with the input's name, text under a heading naming it.
+fn simulate_one(name: &str, bytes: &[u8], format: OutputFormat, in_batch: bool) -> CommandOutput {
     let mut sources = SourceSet::default();
+    let json = |mut value: serde_json::Value| {
+        if in_batch {
+            if let Some(object) = value.as_object_mut() {
+                object.insert("input".to_owned(), name.into());
+            }
+            let mut line = serde_json::to_string(&value).unwrap_or_default();
+            line.push('\n');
+            line
+        } else {
+            json_text(&value)
+        }
+    };
+    let heading = if in_batch {
+        format!("# {name}\n")
+    } else {
+        String::new()
+    };
     match load_simulation(&mut sources, name, bytes) {
         Ok(simulation) => {
             let decision = simulation.evaluate();
             let exit_code = if decision.is_allowed() { 0 } else { 1 };
             let (stdout, stderr) = match format {
                 OutputFormat::Text => (
-                    render_text(&simulation, &decision),
+                    heading + &render_text(&simulation, &decision),
                     render_human(&simulation.warnings, &sources, RenderOptions::default()),
                 ),
                 OutputFormat::Json => {
@@ -96,7 +212,7 @@ pub fn simulate_bytes(name: &str, bytes: &[u8], format: OutputFormat) -> Command
                             render_json(&simulation.warnings, &sources),
                         );
                     }
-                    (json_text(&report), String::new())
+                    (json(report), String::new())
                 }
             };
             CommandOutput {
@@ -107,12 +223,12 @@ pub fn simulate_bytes(name: &str, bytes: &[u8], format: OutputFormat) -> Command
         }
         Err(errors) => match format {
             OutputFormat::Text => CommandOutput {
-                stdout: String::new(),
+                stdout: heading,
                 stderr: render_human(&errors, &sources, RenderOptions::default()),
                 exit_code: 2,
             },
             OutputFormat::Json => CommandOutput {
-                stdout: json_text(&serde_json::json!({
+                stdout: json(serde_json::json!({
                     "decision": null,
                     "errors": render_json(&errors, &sources),
                 })),
@@ -267,7 +383,18 @@ pub fn load_simulation(
             }
             policy(json, key.to_owned(), kind, errors)
         };
-    let resource = single("resource_policy", PolicyKind::Resource, &mut errors);
+    // The resource policy of a role to assume is its trust policy, which has
+    // no `Resource`.
+    let resource_kind = match &request {
+        Some(r)
+            if crate::aws_rules::resource_gate(&r.action.to_ascii_lowercase(), &r.resource)
+                == crate::aws_rules::ResourceGate::TrustPolicy =>
+        {
+            PolicyKind::Trust
+        }
+        _ => PolicyKind::Resource,
+    };
+    let resource = single("resource_policy", resource_kind, &mut errors);
     let session = single("session_policy", PolicyKind::Session, &mut errors);
     let mut levels = |key: &str,
                       kind: PolicyKind,
@@ -306,9 +433,28 @@ pub fn load_simulation(
     };
     let scps = levels("scps", PolicyKind::Scp, &mut errors);
     let rcps = levels("rcps", PolicyKind::Rcp, &mut errors);
+    let request = request.map(Request::new);
+    if let Some(r) = &request {
+        // A role always has a trust policy and it decides who may assume the
+        // role: a simulation without it would answer another question.
+        if r.resource_gate() == crate::aws_rules::ResourceGate::TrustPolicy && resource.is_none() {
+            let span = root.get("request").map_or(root.span, |j| j.span);
+            errors.push(
+                Diagnostic::error(
+                    "iam::missing-trust-policy",
+                    format!(
+                        "`{}` on a role is decided by the role's trust policy, and the file has none",
+                        r.input.action
+                    ),
+                )
+                .with_label(span, "this request assumes a role")
+                .with_help("give the role's trust policy as `resource_policy`"),
+            );
+        }
+    }
     match request {
         Some(request) if errors.is_empty() => Ok(Simulation {
-            request: Request::new(request),
+            request,
             policies: PolicySet {
                 identity,
                 resource,
@@ -354,6 +500,30 @@ fn unknown_action(action: &str, span: landfall_diagnostics::Span) -> Option<Diag
     )
 }
 
+/// A principal that is none of the forms a request can come from: it would
+/// match no `Principal` and no ARN condition, silently.
+fn unknown_principal(principal: &str, span: landfall_diagnostics::Span) -> Option<Diagnostic> {
+    let info = PrincipalInfo::parse(principal);
+    let federated = info.arn.starts_with("arn:")
+        && info.arn.contains(":sts::")
+        && info.arn.contains(":federated-user/");
+    (info.kind == PrincipalKind::Other && !federated).then(|| {
+        Diagnostic::error(
+            "iam::invalid-principal",
+            format!("`{principal}` is not a principal a request can come from"),
+        )
+        .with_label(
+            span,
+            "not a user, role, role session, account, service or `anonymous`",
+        )
+        .with_help(
+            "write `arn:aws:iam::ACCOUNT:user/NAME`, `arn:aws:iam::ACCOUNT:role/NAME`, \
+             `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, `arn:aws:iam::ACCOUNT:root` \
+             (or the account id), a service such as `ec2.amazonaws.com`, or `anonymous`",
+        )
+    })
+}
+
 fn type_error(what: &str, expected: &str, json: &Json) -> Diagnostic {
     Diagnostic::error(
         "iam::invalid-type",
@@ -392,6 +562,11 @@ fn read_request(json: &Json, errors: &mut Vec<Diagnostic>) -> Option<RequestInpu
             "principal" => {
                 saw.0 = true;
                 input.principal = string(errors).unwrap_or_default();
+                if value.as_str().is_some() {
+                    if let Some(problem) = unknown_principal(&input.principal, value.span) {
+                        errors.push(problem);
+                    }
+                }
             }
             "action" => {
                 saw.1 = true;
@@ -498,6 +673,7 @@ pub fn describe_statement(policies: &PolicySet, s: &StatementRef) -> StatementRe
         Layer::Boundary => policies.boundaries.get(s.policy),
         Layer::Resource => policies.resource.as_ref(),
         Layer::Session => policies.session.as_ref(),
+        Layer::Aws => None,
     };
     let sid = policy
         .and_then(|p| p.policy.statements.get(s.statement))
@@ -514,6 +690,117 @@ pub fn describe_statement(policies: &PolicySet, s: &StatementRef) -> StatementRe
             Effect::Deny => "Deny",
         },
     }
+}
+
+/// A statement that did not match the request, and the element that did not.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnmatchedReport {
+    #[serde(flatten)]
+    pub statement: StatementReport,
+    /// `Action`, `NotAction`, `Resource`, `NotResource`, `Principal`,
+    /// `NotPrincipal` or `Condition`.
+    pub element: &'static str,
+    /// For `Condition`: the operator and key that were false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionReport>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConditionReport {
+    pub operator: String,
+    pub key: String,
+}
+
+/// Every statement of every layer that did not match the request, with the
+/// first element that did not. Not on the evaluation path: explanations only.
+pub fn unmatched_statements(policies: &PolicySet, request: &Request) -> Vec<UnmatchedReport> {
+    let mut layers: Vec<(Layer, usize, usize, &CompiledPolicy)> = Vec::new();
+    for (layer, levels) in [(Layer::Rcp, &policies.rcps), (Layer::Scp, &policies.scps)] {
+        for (level, list) in levels.iter().enumerate() {
+            layers.extend(list.iter().enumerate().map(|(i, p)| (layer, level, i, p)));
+        }
+    }
+    for (layer, list) in [
+        (Layer::Identity, policies.identity.as_slice()),
+        (Layer::Resource, policies.resource.as_slice()),
+        (Layer::Boundary, policies.boundaries.as_slice()),
+        (Layer::Session, policies.session.as_slice()),
+    ] {
+        layers.extend(list.iter().enumerate().map(|(i, p)| (layer, 0, i, p)));
+    }
+    let mut out = Vec::new();
+    for (layer, level, index, policy) in layers {
+        for (i, compiled) in policy.statements.iter().enumerate() {
+            let reference = StatementRef {
+                layer,
+                level,
+                policy: index,
+                statement: i,
+                effect: compiled.effect,
+            };
+            let statement = &policy.policy.statements[i];
+            let (element, condition, message) =
+                if layer == Layer::Resource && !compiled.has_principal() {
+                    (
+                        "Principal",
+                        None,
+                        "a resource-based policy statement without `Principal` never applies"
+                            .to_owned(),
+                    )
+                } else {
+                    match compiled.mismatch(request) {
+                        None => continue,
+                        Some(Mismatch::Action { negated }) => (
+                            if negated { "NotAction" } else { "Action" },
+                            None,
+                            format!("`{}` is not covered", request.input.action),
+                        ),
+                        Some(Mismatch::Resource { negated }) => (
+                            if negated { "NotResource" } else { "Resource" },
+                            None,
+                            format!("`{}` is not covered", request.input.resource),
+                        ),
+                        Some(Mismatch::Principal { negated }) => (
+                            if negated { "NotPrincipal" } else { "Principal" },
+                            None,
+                            format!("`{}` is not covered", request.input.principal),
+                        ),
+                        Some(Mismatch::Condition { index }) => {
+                            let c = &statement.conditions[index];
+                            let report = ConditionReport {
+                                operator: c.operator.value.name(),
+                                key: c.key.value.clone(),
+                            };
+                            let message = match request.get(&c.key.value.to_ascii_lowercase()) {
+                                Some(values) => format!(
+                                    "`{}` on `{}` is false for {}",
+                                    report.operator,
+                                    report.key,
+                                    values
+                                        .iter()
+                                        .map(|v| format!("`{v}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                                None => format!(
+                                    "`{}` on `{}` is false: the request has no `{}`",
+                                    report.operator, report.key, report.key
+                                ),
+                            };
+                            ("Condition", Some(report), message)
+                        }
+                    }
+                };
+            out.push(UnmatchedReport {
+                statement: describe_statement(policies, &reference),
+                element,
+                condition,
+                message,
+            });
+        }
+    }
+    out
 }
 
 /// The JSON report of a decision.
@@ -543,6 +830,8 @@ pub fn render_report(simulation: &Simulation, decision: &Decision) -> serde_json
         "matched_statements": matched,
         "missing_levels": decision.missing_levels.iter().map(|(layer, level)| serde_json::json!({"layer": layer, "level": level})).collect::<Vec<_>>(),
         "exemptions": decision.exemptions.iter().map(|(layer, why)| serde_json::json!({"layer": layer, "reason": why, "message": why.describe(*layer)})).collect::<Vec<_>>(),
+        "aws_rule": decision.aws_rule.map(|rule| serde_json::json!({"rule": rule, "message": rule.describe(), "page": rule.page()})),
+        "unmatched_statements": unmatched_statements(policies, &simulation.request),
     })
 }
 
@@ -592,8 +881,27 @@ pub fn render_text(simulation: &Simulation, decision: &Decision) -> String {
     for (layer, why) in &decision.exemptions {
         out.push_str(&format!("  note: {}\n", why.describe(*layer)));
     }
-    if decision.matched.is_empty() {
+    if let Some(rule) = decision.aws_rule {
+        out.push_str(&format!("  note: {} ({})\n", rule.describe(), rule.page()));
+    } else if decision.matched.is_empty() {
         out.push_str("  no statement matched the request\n");
+    }
+    for u in unmatched_statements(policies, &simulation.request) {
+        let r = &u.statement;
+        let level = r.level.map(|l| format!(" level {l}")).unwrap_or_default();
+        let sid = r
+            .sid
+            .as_ref()
+            .map(|s| format!(" (Sid `{s}`)"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  no    {}{level} policy `{}` statement {}{sid}: {} — {}\n",
+            r.layer.as_str(),
+            r.policy,
+            r.statement,
+            u.element,
+            u.message
+        ));
     }
     out
 }

@@ -282,7 +282,7 @@ fn check_statement(s: &Statement, kind: PolicyKind, catalog: &Catalog, out: &mut
                 svc.actions
                     .iter()
                     .enumerate()
-                    .filter(|(_, a)| action_glob.matches(&a.name.to_ascii_lowercase()))
+                    .filter(|(_, a)| action_glob.matches_ignoring_ascii_case(&a.name))
                     .map(|(i, _)| i)
                     .collect()
             };

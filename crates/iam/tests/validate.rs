@@ -239,3 +239,93 @@ fn missing_version_warns() {
         ["iam::missing-version"]
     );
 }
+
+// AWS rejects a policy whose condition value its operator cannot read
+// (IAM JSON policy elements: Condition operators — numeric, date, Boolean
+// and IP address operators take values of their type):
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+// Each malformed value is a located error; the well-formed neighbour of each
+// is not.
+#[test]
+fn malformed_condition_values_are_located_errors() {
+    let cases = [
+        (
+            "IpAddress",
+            "aws:SourceIp",
+            "203.0.113.0/33",
+            "203.0.113.0/24",
+            "an IP address or CIDR block",
+        ),
+        (
+            "NotIpAddress",
+            "aws:SourceIp",
+            "2001:db8::/129",
+            "2001:db8::/32",
+            "an IP address or CIDR block",
+        ),
+        (
+            "DateLessThan",
+            "aws:CurrentTime",
+            "2026-02-30T00:00:00Z",
+            "2026-02-28T00:00:00Z",
+            "an ISO 8601 date or epoch seconds",
+        ),
+        (
+            "DateGreaterThan",
+            "aws:CurrentTime",
+            "next tuesday",
+            "1767225600",
+            "an ISO 8601 date or epoch seconds",
+        ),
+        (
+            "NumericLessThan",
+            "aws:MultiFactorAuthAge",
+            "ten",
+            "3600",
+            "a number",
+        ),
+        (
+            "Bool",
+            "aws:SecureTransport",
+            "yes",
+            "false",
+            "`true` or `false`",
+        ),
+    ];
+    for (operator, key, bad, good, expected) in cases {
+        let statement = |value: &str| {
+            doc(&format!(
+                r#"{{"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {{"{operator}": {{"{key}": "{value}"}}}}}}"#
+            ))
+        };
+        let text = statement(bad);
+        let diags = check(PolicyKind::Managed, &text);
+        assert_eq!(diags.len(), 1, "{operator} {bad}: {diags:?}");
+        let (message, code, _, (line, column)) = &diags[0];
+        assert_eq!(*code, "iam::invalid-condition-value");
+        assert_eq!(
+            message,
+            &format!("`{bad}` is not a valid value for `{operator}`")
+        );
+        // The label points at the value itself.
+        let offset = text.find(&format!("\"{bad}\"")).unwrap();
+        assert_eq!((*line, *column), (1, offset + 1), "{operator}");
+        let mut sources = SourceSet::default();
+        let (_, d) = check_policy_bytes(
+            &mut sources,
+            "p.json",
+            text.as_bytes(),
+            PolicyKind::Managed,
+            &Limits::default(),
+        );
+        assert!(
+            landfall_diagnostics::render_human(&d, &sources, Default::default()).contains(expected),
+            "{operator}"
+        );
+        assert_eq!(
+            check(PolicyKind::Managed, &statement(good)),
+            vec![],
+            "{operator} {good}"
+        );
+    }
+}

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use landfall_iam::request::ContextValue;
-use landfall_iam::simulate::{render_report, render_text, simulate_command, OutputFormat};
+use landfall_iam::simulate::{render_report, render_text, simulate_inputs, Input, OutputFormat};
 use landfall_proofs::{OrgPolicies, Verdict};
 
 use crate::args::{CanArgs, Format, IamCommand, SimulateArgs, SpecArgs};
@@ -28,14 +28,22 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         Format::Text => OutputFormat::Text,
         Format::Json => OutputFormat::Json,
     };
-    // `--input -` reads the request from stdin (a pipeline's output).
-    let output = if args.input.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
-        landfall_iam::simulate::simulate_bytes("<stdin>", &bytes, format)
-    } else {
-        simulate_command(&args.input, format)
-    };
+    // `--input -` reads requests from stdin (a pipeline's output): one
+    // request file or JSON lines.
+    let mut inputs = Vec::with_capacity(args.input.len());
+    for path in &args.input {
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
+            inputs.push(Input::Bytes {
+                name: "<stdin>".to_owned(),
+                bytes,
+            });
+        } else {
+            inputs.push(Input::File(path.clone()));
+        }
+    }
+    let output = simulate_inputs(inputs, format);
     std::io::stdout()
         .lock()
         .write_all(output.stdout.as_bytes())?;
