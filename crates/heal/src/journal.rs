@@ -55,6 +55,8 @@ pub struct ActionRecord {
     pub kind: String,
     pub state: String,
     pub result: Option<String>,
+    /// When its intent was recorded (Unix seconds).
+    pub started_at: u64,
 }
 
 /// Where the remediation service keeps its state.
@@ -166,7 +168,7 @@ impl SqliteJournal {
     fn actions_in_state(&self, state: &str) -> Result<Vec<ActionRecord>> {
         let conn = self.conn()?;
         let mut q = conn.prepare_cached(
-            "SELECT id, rule, target, kind, state, result FROM actions WHERE state = ?1 ORDER BY started_at",
+            "SELECT id, rule, target, kind, state, result, started_at FROM actions WHERE state = ?1 ORDER BY started_at",
         )?;
         let rows = q.query_map(params![state], |r| {
             Ok(ActionRecord {
@@ -176,6 +178,7 @@ impl SqliteJournal {
                 kind: r.get(3)?,
                 state: r.get(4)?,
                 result: r.get(5)?,
+                started_at: r.get::<_, i64>(6)?.max(0) as u64,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -27,6 +27,61 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub trait Executor: Send + Sync + 'static {
     /// Runs the action; `Ok` with what was done, or why it failed.
     fn execute(&self, kind: &str, target: &str, action_id: &str) -> Result<String, String>;
+
+    /// After a crash between an action's intent and its result: what AWS
+    /// says became of it, read back, never by running it again.
+    fn reconcile(
+        &self,
+        _kind: &str,
+        _target: &str,
+        _action_id: &str,
+        _started_at: u64,
+    ) -> Reconciled {
+        Reconciled::Unknown("this executor cannot read its actions back".into())
+    }
+}
+
+/// What became of an action whose result was never journaled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reconciled {
+    /// It took effect: recorded as done.
+    Done(String),
+    /// It did not: recorded as failed (the alert, if it persists, decides
+    /// again under the usual limits).
+    NotDone(String),
+    /// AWS keeps no trace to tell: the target stays blocked for a human.
+    Unknown(String),
+}
+
+/// Settles every intent without a result through `executor`; returns what
+/// was left for a human, as lines to print.
+pub fn reconcile<J: Journal + ?Sized, E: Executor>(
+    journal: &J,
+    executor: &E,
+    now: u64,
+) -> crate::journal::Result<Vec<String>> {
+    let mut left = Vec::new();
+    for action in journal.unfinished_actions()? {
+        match executor.reconcile(&action.kind, &action.target, &action.id, action.started_at) {
+            Reconciled::Done(what) => journal.finish_action(
+                &action.id,
+                true,
+                &format!("reconciled after a restart: {what}"),
+                now,
+            )?,
+            Reconciled::NotDone(why) => journal.finish_action(
+                &action.id,
+                false,
+                &format!("reconciled after a restart, not carried out: {why}"),
+                now,
+            )?,
+            Reconciled::Unknown(why) => left.push(format!(
+                "action {} ({} on {}) has no recorded result and cannot be read back ({why}); its target waits for a human",
+                action.id, action.kind, action.target
+            )),
+        }
+    }
+    Ok(left)
 }
 
 /// Counters for `/metrics`.

@@ -154,3 +154,75 @@ fn a_flapping_alert_acts_once_per_cool_down() {
         (0, false)
     );
 }
+
+/// Reads back what AWS says, as an executor would after a crash.
+struct ReadsBack;
+
+impl landfall_heal::server::Executor for ReadsBack {
+    fn execute(&self, _kind: &str, _target: &str, _action_id: &str) -> Result<String, String> {
+        panic!("reconciliation never runs an action again")
+    }
+
+    fn reconcile(
+        &self,
+        kind: &str,
+        _target: &str,
+        _action_id: &str,
+        started_at: u64,
+    ) -> landfall_heal::server::Reconciled {
+        use landfall_heal::server::Reconciled;
+        assert_eq!(started_at, 1_000, "the intent's time is handed over");
+        match kind {
+            "ecs-force-new-deployment" => Reconciled::Done("deployment ecs-svc/1".into()),
+            "ssm-runbook" => Reconciled::NotDone("no command of this action".into()),
+            _ => Reconciled::Unknown("a reboot leaves no record".into()),
+        }
+    }
+}
+
+/// A crash between an action's intent and its result: on the next start
+/// each intent is settled from what AWS says, never by running it again;
+/// what AWS cannot tell keeps its target blocked.
+#[test]
+fn intents_left_by_a_crash_are_read_back_not_run_again() {
+    let dir = support::temp_dir("reconcile");
+    let journal = SqliteJournal::open(&dir.join("journal.sqlite")).unwrap();
+    for (n, (kind, target)) in [
+        (
+            "ecs-force-new-deployment",
+            "service/order-gateway/prod/eu-central-1",
+        ),
+        ("ssm-runbook", "host/trading/prod/ip-10-1-2-3"),
+        ("ec2-reboot", "host/trading/prod/ip-10-1-2-4"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let decision = landfall_heal::journal::DecisionRecord {
+            signal_id: format!("s{n}"),
+            alert: "A".into(),
+            target: Some((*target).into()),
+            outcome: "act".into(),
+            reason: "test".into(),
+            action_id: Some(format!("a{n}")),
+            action_kind: Some((*kind).into()),
+            at: 1_000,
+        };
+        journal.record_decision(&decision, "A").unwrap();
+    }
+    assert_eq!(journal.unfinished_actions().unwrap().len(), 3);
+    let left = landfall_heal::server::reconcile(&journal, &ReadsBack, 2_000).unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(
+        left[0].contains("a2") && left[0].contains("waits for a human"),
+        "{left:?}"
+    );
+    let unfinished = journal.unfinished_actions().unwrap();
+    assert_eq!(unfinished.len(), 1);
+    assert_eq!(unfinished[0].kind, "ec2-reboot");
+    assert!(journal.in_flight("host/trading/prod/ip-10-1-2-4").unwrap());
+    assert!(!journal
+        .in_flight("service/order-gateway/prod/eu-central-1")
+        .unwrap());
+    assert!(!journal.in_flight("host/trading/prod/ip-10-1-2-3").unwrap());
+}

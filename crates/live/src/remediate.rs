@@ -84,6 +84,15 @@ impl Targets {
     }
 }
 
+/// What AWS says became of an action whose result was not recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadBack {
+    Done(String),
+    NotDone(String),
+    /// Nothing in AWS tells (a reboot leaves no record).
+    Unknown(String),
+}
+
 /// Carries out remediation actions through the AWS SDK.
 pub struct Remediator {
     session: Session,
@@ -152,6 +161,98 @@ impl Remediator {
                 "`{kind}` on `{target}` is not carried out by this build: MSK storage is raised by hand (`UpdateBrokerStorage`)"
             )),
             _ => Err(format!("`{kind}` cannot act on `{target}`")),
+        }
+    }
+
+    /// Reads back whether an action started at `started_at` (Unix seconds)
+    /// took effect: a deployment of the service created since then, or a
+    /// command carrying the action's id.
+    pub async fn read_back(
+        &self,
+        kind: &str,
+        target: &str,
+        action_id: &str,
+        started_at: u64,
+    ) -> ReadBack {
+        let parts: Vec<&str> = target.split('/').collect();
+        match (kind, parts.as_slice()) {
+            ("ecs-force-new-deployment", ["service", service, env, region]) => {
+                let Some((account, cluster)) = self
+                    .targets
+                    .services
+                    .get(&((*service).to_owned(), (*env).to_owned()))
+                else {
+                    return ReadBack::NotDone(format!("no service `{service}` in `{env}`"));
+                };
+                let clients = match self.enter(account, region).await {
+                    Ok(c) => c,
+                    Err(e) => return ReadBack::Unknown(e),
+                };
+                let out = match clients
+                    .ecs()
+                    .describe_services()
+                    .cluster(cluster)
+                    .services(*service)
+                    .send()
+                    .await
+                {
+                    Ok(o) => o,
+                    Err(e) => {
+                        return ReadBack::Unknown(
+                            LiveError::api("ecs:DescribeServices", &e).to_string(),
+                        )
+                    }
+                };
+                let since = started_at as i64;
+                let newer = out
+                    .services()
+                    .iter()
+                    .flat_map(|s| s.deployments())
+                    .find(|d| d.created_at().is_some_and(|t| t.secs() >= since));
+                match newer {
+                    Some(d) => ReadBack::Done(format!(
+                        "deployment {} of `{service}` started after the intent",
+                        d.id().unwrap_or("(no id)")
+                    )),
+                    None => ReadBack::NotDone(format!(
+                        "no deployment of `{service}` started after the intent"
+                    )),
+                }
+            }
+            ("ssm-runbook", ["host", domain, env, host]) => {
+                let (clients, instance) = match self.host(domain, env, host).await {
+                    Ok(found) => found,
+                    Err(e) => return ReadBack::Unknown(e),
+                };
+                let out = match clients
+                    .ssm()
+                    .list_commands()
+                    .instance_id(&instance)
+                    .send()
+                    .await
+                {
+                    Ok(o) => o,
+                    Err(e) => {
+                        return ReadBack::Unknown(
+                            LiveError::api("ssm:ListCommands", &e).to_string(),
+                        )
+                    }
+                };
+                let tag = format!("landfall heal {action_id}:");
+                match out
+                    .commands()
+                    .iter()
+                    .find(|c| c.comment().is_some_and(|t| t.starts_with(&tag)))
+                {
+                    Some(c) => ReadBack::Done(format!(
+                        "command {} on `{instance}`",
+                        c.command_id().unwrap_or("(no id)")
+                    )),
+                    None => ReadBack::NotDone(format!("no command of this action on `{instance}`")),
+                }
+            }
+            ("notify", _) => ReadBack::Done("no AWS call".into()),
+            _ => ReadBack::Unknown(format!("`{kind}` leaves no record in AWS to read back")),
         }
     }
 

@@ -1352,6 +1352,20 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                 session.clone(),
                 landfall_live::remediate::Targets::from_model(&model),
             );
+            // An intent recorded now, after the service's first deployment.
+            tokio::time::sleep(Duration::from_millis(1_200)).await;
+            let intent = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            use landfall_live::remediate::ReadBack;
+            let service_target = "service/order-gateway/prod/eu-central-1";
+            assert!(matches!(
+                remediator
+                    .read_back("ecs-force-new-deployment", service_target, "a1", intent)
+                    .await,
+                ReadBack::NotDone(_)
+            ));
             let done = remediator
                 .execute(
                     "ecs-force-new-deployment",
@@ -1369,6 +1383,13 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
             let body: serde_json::Value = serde_json::from_str(&update[0].body).unwrap();
             assert_eq!(body["forceNewDeployment"], true, "{body}");
             assert_eq!(body["cluster"], "trading-prod");
+            // Read back after a crash: the new deployment is there.
+            assert!(matches!(
+                remediator
+                    .read_back("ecs-force-new-deployment", service_target, "a1", intent)
+                    .await,
+                ReadBack::Done(_)
+            ));
 
             let host_target = format!("host/trading/prod/{host}");
             let done = remediator
@@ -1404,6 +1425,25 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                     .map(str::to_owned)
                     .to_vec()
             );
+            // Read back by the action's id; a reboot leaves nothing to read.
+            assert!(matches!(
+                remediator
+                    .read_back("ssm-runbook", &host_target, "a3", intent)
+                    .await,
+                ReadBack::Done(_)
+            ));
+            assert!(matches!(
+                remediator
+                    .read_back("ssm-runbook", &host_target, "a9", intent)
+                    .await,
+                ReadBack::NotDone(_)
+            ));
+            assert!(matches!(
+                remediator
+                    .read_back("ec2-reboot", &host_target, "a2", intent)
+                    .await,
+                ReadBack::Unknown(_)
+            ));
 
             // Only the remediation role was assumed for these.
             for call in proxy.seen_of("sts:AssumeRole") {

@@ -120,6 +120,24 @@ impl Executor for Aws {
         self.runtime
             .block_on(self.remediator.execute(kind, target, action_id))
     }
+
+    fn reconcile(
+        &self,
+        kind: &str,
+        target: &str,
+        action_id: &str,
+        started_at: u64,
+    ) -> server::Reconciled {
+        use landfall_live::remediate::ReadBack;
+        match self.runtime.block_on(
+            self.remediator
+                .read_back(kind, target, action_id, started_at),
+        ) {
+            ReadBack::Done(s) => server::Reconciled::Done(s),
+            ReadBack::NotDone(s) => server::Reconciled::NotDone(s),
+            ReadBack::Unknown(s) => server::Reconciled::Unknown(s),
+        }
+    }
 }
 
 /// What the commands read from the spec: the rulebook, where its targets
@@ -174,15 +192,6 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
             let journal = Arc::new(SqliteJournal::open(&args.journal).with_context(|| {
                 format!("cannot open the journal `{}`", args.journal.display())
             })?);
-            // Intents without a result: a crash came between the call and its
-            // record. They stay in flight (blocking their target) until
-            // reconciled against AWS; never re-run blindly.
-            for action in journal.unfinished_actions()? {
-                eprintln!(
-                    "heal: action {} ({} on {}) has no recorded result; its target waits for reconciliation",
-                    action.id, action.kind, action.target
-                );
-            }
             let engine = Engine {
                 journal,
                 rulebook: book,
@@ -207,6 +216,15 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
                 remediator: landfall_live::remediate::Remediator::new(session, targets),
                 runtime: runtime.handle().clone(),
             };
+            // Intents without a result: a crash came between the call and its
+            // record. Each is read back from AWS, never run again; what
+            // cannot be read back keeps its target blocked for a human.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            for line in server::reconcile(engine.journal.as_ref(), &executor, now)? {
+                eprintln!("heal: {line}");
+            }
             let service = match pager {
                 None => Service::new(engine, executor, token),
                 Some(Ok(pager)) => Service::with_pager(engine, executor, token, pager),
