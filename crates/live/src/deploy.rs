@@ -1612,6 +1612,7 @@ impl Engine {
                     let progress = progress.clone();
                     async move {
                         let task = progress.start(format!("account {}", account.name), "CREATING");
+                        let awaited = pending.is_some();
                         let r = create_account(
                             &client,
                             &account.name,
@@ -1623,19 +1624,28 @@ impl Engine {
                         )
                         .await;
                         task.finish(if r.is_ok() { "SUCCEEDED" } else { "FAILED" });
-                        (account, r)
+                        (account, awaited, r)
                     }
                 },
             )
             .await;
-            for (account, r) in results {
+            for (account, awaited, r) in results {
+                // In the plan's words, so the summary counts it (the move
+                // into its OU follows below).
+                let change = if awaited {
+                    Change::AwaitAccount {
+                        name: account.name.clone(),
+                    }
+                } else {
+                    Change::CreateAccount {
+                        name: account.name.clone(),
+                        email: account.email.clone(),
+                        ou: account.ou.clone(),
+                    }
+                };
                 match r {
-                    Ok(_) => report
-                        .applied
-                        .push(format!("create account `{}`", account.name)),
-                    Err(e) => report
-                        .failures
-                        .push(format!("account `{}`: {e}", account.name)),
+                    Ok(_) => report.apply(change.describe()),
+                    Err(e) => report.fail(format!("account `{}`: {e}", account.name)),
                 }
             }
             live = org::read(mgmt).await?;

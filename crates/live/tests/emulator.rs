@@ -137,6 +137,14 @@ async fn run(fixture: &Fixture) {
         .len();
     assert!(!plan.is_empty());
     eprintln!("clean deploy: {}", report.render().trim_end());
+    // A deploy that finished carried out every planned change, in the
+    // plan's own words (account creations were once counted as not done).
+    assert_eq!(
+        report.planned_done(),
+        report.planned.len(),
+        "{}",
+        report.render()
+    );
     let session = fixture.session().await;
     let mgmt = session.management().await.expect("management account");
     verify(fixture, &session, &mgmt).await;
