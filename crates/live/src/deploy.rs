@@ -1241,19 +1241,17 @@ impl Engine {
 
     /// The outcome of a stack the plan held back.
     fn held_back(&self, stack: &DesiredStack, why: &str) -> StackOutcome {
-        let (account, region) = match &stack.target {
-            StackTarget::Account { account, region } => (account.clone(), region.clone()),
-            StackTarget::StackSet { regions, .. } => ("StackSet".to_owned(), regions.join(",")),
-        };
-        let task = self
-            .progress
-            .start(format!("{}  {account}  {region}", stack.name), "CHECKING");
-        task.finish("NOT_STARTED");
-        failed_outcome(&stack.name, &account, &region, why.to_owned())
+        self.not_started(stack, "NOT_STARTED", vec![why.to_owned()])
     }
 
     /// The outcome of a stack not deployed because a parameter has no value.
     fn unresolved(&self, stack: &DesiredStack, problems: &[Unresolved]) -> StackOutcome {
+        let reasons = problems.iter().map(ToString::to_string).collect();
+        self.not_started(stack, "FAILED", reasons)
+    }
+
+    /// A stack that was not started, shown as `shown` in the progress.
+    fn not_started(&self, stack: &DesiredStack, shown: &str, reasons: Vec<String>) -> StackOutcome {
         let (account, region) = match &stack.target {
             StackTarget::Account { account, region } => (account.clone(), region.clone()),
             StackTarget::StackSet { regions, .. } => ("StackSet".to_owned(), regions.join(",")),
@@ -1261,9 +1259,9 @@ impl Engine {
         let task = self
             .progress
             .start(format!("{}  {account}  {region}", stack.name), "CHECKING");
-        task.finish("FAILED");
+        task.finish(shown);
         let mut outcome = failed_outcome(&stack.name, &account, &region, String::new());
-        outcome.reasons = problems.iter().map(ToString::to_string).collect();
+        outcome.reasons = reasons;
         outcome
     }
 

@@ -807,6 +807,43 @@ fn role_assumptions_hold_with_iam_enforcement() {
 /// (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html,
 /// `ClientRequestToken`). moto answers the retry itself (the stack exists);
 /// what AWS needs is the token, the same on both attempts.
+/// Creates or updates stack `name` in the management account with `topics`
+/// SNS topics (a different count is an update), as `role` when given.
+async fn topics_stack(
+    mgmt: &Clients,
+    name: &str,
+    topics: usize,
+    role: Option<&str>,
+) -> stacks::StackOutcome {
+    let resources: serde_json::Map<String, serde_json::Value> = (0..topics)
+        .map(|i| {
+            (
+                format!("Topic{i}"),
+                serde_json::json!({ "Type": "AWS::SNS::Topic" }),
+            )
+        })
+        .collect();
+    let progress = Progress::new(false);
+    let task = progress.start(name, "CHECKING");
+    stacks::apply_stack(
+        mgmt,
+        "management",
+        name,
+        &serde_json::json!({ "Resources": resources }),
+        &[],
+        0,
+        role,
+        None,
+        Waits {
+            poll: Duration::from_millis(100),
+            stack_timeout: Duration::from_secs(20),
+        },
+        landfall_live::Compat::Moto,
+        &task,
+    )
+    .await
+}
+
 #[test]
 fn a_retried_stack_call_carries_the_token_of_the_first() {
     run(
@@ -821,36 +858,8 @@ fn a_retried_stack_call_carries_the_token_of_the_first() {
             }
             let session = connect(&proxy.url, quick(), 3).await;
             let mgmt = session.management().await.unwrap();
-            let progress = Progress::new(false);
-            let waits = Waits {
-                poll: Duration::from_millis(100),
-                stack_timeout: Duration::from_secs(20),
-            };
             for topics in [1, 2] {
-                let resources: serde_json::Map<String, serde_json::Value> = (0..topics)
-                    .map(|i| {
-                        (
-                            format!("Topic{i}"),
-                            serde_json::json!({ "Type": "AWS::SNS::Topic" }),
-                        )
-                    })
-                    .collect();
-                let template = serde_json::json!({ "Resources": resources });
-                let task = progress.start("tokens", "CHECKING");
-                let outcome = stacks::apply_stack(
-                    &mgmt,
-                    "management",
-                    "tokens",
-                    &template,
-                    &[],
-                    0,
-                    None,
-                    None,
-                    waits,
-                    landfall_live::Compat::Moto,
-                    &task,
-                )
-                .await;
+                let outcome = topics_stack(&mgmt, "tokens", topics, None).await;
                 assert!(outcome.ok, "{outcome:?}");
             }
             for action in ["CreateStack", "UpdateStack"] {
@@ -1013,35 +1022,9 @@ fn stacks_with_a_service_role_name_it_in_every_operation() {
             let proxy = FaultProxy::start(&url).await;
             let session = connect(&proxy.url, quick(), 0).await;
             let mgmt = session.management().await.unwrap();
-            let progress = Progress::new(false);
             let role = "arn:aws:iam::123456789012:role/landfall/landfall-cloudformation";
             for topics in [1, 2] {
-                let resources: serde_json::Map<String, serde_json::Value> = (0..topics)
-                    .map(|i| {
-                        (
-                            format!("Topic{i}"),
-                            serde_json::json!({ "Type": "AWS::SNS::Topic" }),
-                        )
-                    })
-                    .collect();
-                let task = progress.start("as-role", "CHECKING");
-                let outcome = stacks::apply_stack(
-                    &mgmt,
-                    "management",
-                    "as-role",
-                    &serde_json::json!({ "Resources": resources }),
-                    &[],
-                    0,
-                    Some(role),
-                    None,
-                    Waits {
-                        poll: Duration::from_millis(100),
-                        stack_timeout: Duration::from_secs(20),
-                    },
-                    landfall_live::Compat::Moto,
-                    &task,
-                )
-                .await;
+                let outcome = topics_stack(&mgmt, "as-role", topics, Some(role)).await;
                 assert!(outcome.ok, "{outcome:?}");
             }
             for action in ["CreateStack", "UpdateStack"] {
