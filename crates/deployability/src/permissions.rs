@@ -511,6 +511,13 @@ impl<'a> Checker<'a> {
         let Some(policies) = self.policies.get(&(account, deployer)) else {
             return "refused".into();
         };
+        // Decided by AWS before any policy: no statement to name.
+        if let Some(rule) = decision.aws_rule.filter(|r| !r.allows()) {
+            return format!(
+                "refused by AWS whatever the policies say: {}",
+                rule.describe()
+            );
+        }
         if decision.decision == DecisionKind::ExplicitDeny {
             let statements: Vec<String> = decision
                 .deciding()

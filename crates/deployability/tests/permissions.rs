@@ -225,3 +225,37 @@ fn the_cloudformation_role_identity_policy_must_allow_what_role_handlers_need() 
         "{findings:#?}"
     );
 }
+
+/// Roles under the paths AWS reserves are created by AWS services only,
+/// whatever the policies allow
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-friendly-names,
+/// `/aws-reserved/`): the finding says AWS refuses it, not an empty list of
+/// statements.
+#[test]
+fn a_role_under_a_reserved_path_is_refused_by_aws_itself() {
+    let mut platform = common::small();
+    platform.scps = ScpSet::default();
+    let stack = platform.stack_mut("smallco-network-dev-eu-central-1-core");
+    let mut role = landfall_graph::Resource::new("ReservedRole", "AWS::IAM::Role");
+    role.properties.insert("RoleName".into(), json!("fixture"));
+    role.properties
+        .insert("Path".into(), json!("/aws-reserved/sso.amazonaws.com/"));
+    role.properties.insert(
+        "AssumeRolePolicyDocument".into(),
+        json!({ "Version": "2012-10-17", "Statement": [] }),
+    );
+    stack.resources.push(role);
+    let findings = permissions::check(&platform.input());
+    let found = findings
+        .iter()
+        .find(|f| f.resource.as_deref() == Some("ReservedRole"))
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    assert!(
+        found
+            .message
+            .contains("refused by AWS whatever the policies say: roles under /aws-service-role/ and /aws-reserved/"),
+        "{}",
+        found.message
+    );
+    assert!(!found.message.contains("denied by ;"), "{}", found.message);
+}
