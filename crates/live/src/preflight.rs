@@ -13,13 +13,15 @@
 //!   account);
 //! - VPCs per region against the account's quota (`L-F678F1CE`), counting
 //!   the VPCs that exist and are not the platform's;
-//! - each image a stack starts from, in the registry the stack pulls from.
+//! - each image a stack starts from, in the registry the stack pulls from,
+//!   and each SSM parameter, AMI and export a stack reads.
 //!
 //! A quota or an offering that cannot hold the plan is a blocker: the
-//! deploy would stop partway. A missing image holds back the stacks that
+//! deploy would stop partway. A missing input holds back the stacks that
 //! need it (and what depends on them) while the rest deploys: repositories
 //! are created by the first deploy and pipelines push afterwards. What
-//! could not be read is said, never taken as fine.
+//! could not be read is said, never taken as fine; secrets and functions
+//! declared as inputs are said to be unchecked.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -69,9 +71,10 @@ pub struct Needs {
     pub offerings: BTreeMap<Place, BTreeMap<(String, String), Vec<String>>>,
     /// VPCs the platform creates, per account and region.
     pub vpcs: BTreeMap<Place, usize>,
-    /// Images (`repository:tag`) per registry account and region, with the
-    /// stacks that start from them.
-    pub images: BTreeMap<Place, BTreeMap<String, Vec<String>>>,
+    /// What stacks read from outside the platform, per account and region
+    /// it is in: (kind, name) with the stacks that read it. Images
+    /// (`repository:tag`) are in their registry's account.
+    pub inputs: BTreeMap<Place, BTreeMap<(InputKind, String), Vec<String>>>,
     /// Inputs of kinds the preflight does not read, said in the plan.
     pub unchecked: Vec<String>,
 }
@@ -132,13 +135,13 @@ pub fn needs(desired: &Desired) -> Needs {
         }
         for input in &stack.inputs {
             match input.kind {
-                InputKind::Image => {
-                    let registry = input.account.clone().unwrap_or_else(|| account.clone());
+                InputKind::Image | InputKind::SsmParameter | InputKind::Ami | InputKind::Export => {
+                    let home = input.account.clone().unwrap_or_else(|| account.clone());
                     needs
-                        .images
-                        .entry((registry, region.clone()))
+                        .inputs
+                        .entry((home, region.clone()))
                         .or_default()
-                        .entry(input.name.clone())
+                        .entry((input.kind, input.name.clone()))
                         .or_default()
                         .push(stack.name.clone());
                 }
@@ -286,51 +289,117 @@ pub async fn run(
         }
     }
 
-    for ((registry, region), images) in &needs.images {
-        let clients = match enter(registry, region).await {
+    for ((account, region), inputs) in &needs.inputs {
+        let clients = match enter(account, region).await {
             Ok(Some(c)) => Some(c),
             Ok(None) => None,
             Err(e) => {
                 out.notes.push(format!(
-                    "the images in the registry of `{registry}` in {region} were not read: {e}"
+                    "what stacks read in `{account}` in {region} was not read: {e}"
                 ));
                 continue;
             }
         };
-        let found: Vec<(String, Result<bool, LiveError>)> = match clients {
-            None => images.keys().map(|i| (i.clone(), Ok(false))).collect(),
+        // The exports of the account and region, listed once.
+        let exports = match (
+            &clients,
+            inputs.keys().any(|(k, _)| *k == InputKind::Export),
+        ) {
+            (Some(c), true) => Some(export_names(c).await),
+            _ => None,
+        };
+        let exports = std::sync::Arc::new(exports);
+        let found: Vec<((InputKind, String), Result<bool, LiveError>)> = match clients {
+            None => inputs.keys().map(|i| (i.clone(), Ok(false))).collect(),
             Some(c) => {
-                let names: Vec<String> = images.keys().cloned().collect();
-                bounded(8, names, move |image| {
+                let keys: Vec<(InputKind, String)> = inputs.keys().cloned().collect();
+                bounded(8, keys, move |(kind, name)| {
                     let c = c.clone();
+                    let exports = exports.clone();
                     async move {
-                        let found = image_exists(&c, &image).await;
-                        (image, found)
+                        let found = match kind {
+                            InputKind::Image => image_exists(&c, &name).await,
+                            InputKind::SsmParameter => parameter_exists(&c, &name).await,
+                            InputKind::Ami => ami_exists(&c, &name).await,
+                            _ => match exports.as_ref() {
+                                Some(Ok(names)) => Ok(names.contains(&name)),
+                                Some(Err(e)) => Err(LiveError::Plan(e.clone())),
+                                None => Ok(false),
+                            },
+                        };
+                        ((kind, name), found)
                     }
                 })
                 .await
             }
         };
-        for (image, found) in found {
-            let stacks = images.get(&image).map(Vec::as_slice).unwrap_or_default();
+        for ((kind, name), found) in found {
+            let stacks = inputs
+                .get(&(kind, name.clone()))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let what = match kind {
+                InputKind::Image => format!("image `{name}` is not in the registry of `{account}` in {region}: push it (the service's pipeline does), then deploy again"),
+                InputKind::SsmParameter => format!("SSM parameter `{name}` does not exist in `{account}` {region}: create it (or have what publishes it run), then deploy again"),
+                InputKind::Ami => format!("AMI `{name}` does not exist in `{account}` {region} (or is not shared with it)"),
+                _ => format!("no stack in `{account}` {region} exports `{name}`"),
+            };
             match found {
                 Ok(true) => {}
                 Ok(false) => {
                     for stack in stacks {
-                        out.held.entry(stack.clone()).or_insert_with(|| {
-                            format!(
-                                "image `{image}` is not in the registry of `{registry}` in {region}: push it (the service's pipeline does), then deploy again"
-                            )
-                        });
+                        out.held.entry(stack.clone()).or_insert_with(|| what.clone());
                     }
                 }
                 Err(e) => out.notes.push(format!(
-                    "image `{image}` in the registry of `{registry}` in {region} was not read: {e}"
+                    "{kind:?} `{name}` in `{account}` {region} was not read, so it is not known to exist: {e}"
                 )),
             }
         }
     }
     out
+}
+
+/// Whether the SSM parameter exists.
+async fn parameter_exists(clients: &Clients, name: &str) -> Result<bool, LiveError> {
+    match clients.ssm().get_parameter().name(name).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if code_of(&e) == "ParameterNotFound" => Ok(false),
+        Err(e) => Err(LiveError::api("ssm:GetParameter", &e)),
+    }
+}
+
+/// Whether the AMI exists for the account (its own or shared with it).
+async fn ami_exists(clients: &Clients, id: &str) -> Result<bool, LiveError> {
+    match clients.ec2().describe_images().image_ids(id).send().await {
+        Ok(out) => Ok(!out.images().is_empty()),
+        Err(e) if code_of(&e).starts_with("InvalidAMIID") => Ok(false),
+        Err(e) => Err(LiveError::api("ec2:DescribeImages", &e)),
+    }
+}
+
+/// Every export name of the account and region.
+async fn export_names(clients: &Clients) -> Result<BTreeSet<String>, String> {
+    let cfn = clients.cloudformation();
+    let mut out = BTreeSet::new();
+    let mut token = None;
+    loop {
+        let page = cfn
+            .list_exports()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| LiveError::api("cloudformation:ListExports", &e).to_string())?;
+        out.extend(
+            page.exports()
+                .iter()
+                .filter_map(|e| e.name().map(str::to_owned)),
+        );
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
 }
 
 fn list(stacks: &[String]) -> String {

@@ -1075,6 +1075,15 @@ fn metal(instance_type: &str, az: &str) -> landfall_graph::Capacity {
     }
 }
 
+fn input(kind: landfall_graph::InputKind, name: &str) -> landfall_graph::ExternalInput {
+    landfall_graph::ExternalInput {
+        kind,
+        name: name.into(),
+        why: "provided outside the platform".into(),
+        account: None,
+    }
+}
+
 fn image(name: &str) -> landfall_graph::ExternalInput {
     landfall_graph::ExternalInput {
         kind: landfall_graph::InputKind::Image,
@@ -1144,6 +1153,31 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
                 .await
                 .unwrap();
 
+            // What the trading account holds.
+            let trading = session
+                .member(&mgmt, &ids["trading"], "eu-central-1", &DEPLOY_ROLES)
+                .await
+                .unwrap();
+            trading
+                .ssm()
+                .put_parameter()
+                .name("/landfall/ami/metal")
+                .value("ami-12c6146b")
+                .r#type(aws_sdk_ssm::types::ParameterType::String)
+                .send()
+                .await
+                .unwrap();
+            let ami = trading
+                .ec2()
+                .describe_images()
+                .owners("amazon")
+                .send()
+                .await
+                .unwrap()
+                .images()[0]
+                .image_id()
+                .unwrap()
+                .to_owned();
             let desired = landfall_live::Desired {
                 slug: "pre".into(),
                 home_region: REGION.into(),
@@ -1181,6 +1215,47 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
                         "trading",
                         Vec::new(),
                         vec![image("trading/never-created:v1")],
+                    ),
+                    // Inputs of the stack's own account: an SSM parameter
+                    // and an AMI that exist, and three that do not.
+                    preflight_stack(
+                        "reads-what-exists",
+                        "trading",
+                        Vec::new(),
+                        vec![
+                            input(
+                                landfall_graph::InputKind::SsmParameter,
+                                "/landfall/ami/metal",
+                            ),
+                            input(landfall_graph::InputKind::Ami, &ami),
+                        ],
+                    ),
+                    preflight_stack(
+                        "reads-a-missing-parameter",
+                        "trading",
+                        Vec::new(),
+                        vec![input(
+                            landfall_graph::InputKind::SsmParameter,
+                            "/landfall/nowhere",
+                        )],
+                    ),
+                    preflight_stack(
+                        "reads-a-missing-ami",
+                        "trading",
+                        Vec::new(),
+                        vec![input(
+                            landfall_graph::InputKind::Ami,
+                            "ami-0000000000000dead",
+                        )],
+                    ),
+                    preflight_stack(
+                        "reads-a-missing-export",
+                        "trading",
+                        Vec::new(),
+                        vec![input(
+                            landfall_graph::InputKind::Export,
+                            "nobody-exports-this",
+                        )],
                     ),
                     // An account not created yet: said, not checked.
                     preflight_stack(
@@ -1221,9 +1296,20 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
                 .any(|b| b.contains("`c7i.metal-24xl` is not offered")));
             assert_eq!(
                 found.held.keys().map(String::as_str).collect::<Vec<_>>(),
-                ["forgotten", "nowhere"],
+                [
+                    "forgotten",
+                    "nowhere",
+                    "reads-a-missing-ami",
+                    "reads-a-missing-export",
+                    "reads-a-missing-parameter"
+                ],
                 "{found:#?}"
             );
+            assert!(found.held["reads-a-missing-parameter"].contains(
+                "SSM parameter `/landfall/nowhere` does not exist in `trading` eu-central-1"
+            ));
+            assert!(found.held["reads-a-missing-export"]
+                .contains("no stack in `trading` eu-central-1 exports `nobody-exports-this`"));
             assert!(found.held["forgotten"]
                 .contains("`trading/forgotten:v1` is not in the registry of `shared`"));
             assert!(
