@@ -27,7 +27,6 @@ use landfall_model::Model;
 
 use crate::aws::{Clients, Session, REMEDIATION_ROLES};
 use crate::error::LiveError;
-use crate::org;
 
 /// What the disk cleanup runs on a metal container instance: images no
 /// task has used for a day (the ECS agent keeps what runs), the journal
@@ -45,11 +44,21 @@ pub struct Targets {
     services: BTreeMap<(String, String), (String, String)>,
     /// (domain, environment) → (account, the environment's regions).
     hosts: BTreeMap<(String, String), (String, Vec<String>)>,
+    /// Account name → its email: accounts are found by email, which is
+    /// unique in AWS, never by a display name anyone can change.
+    emails: BTreeMap<String, String>,
 }
 
 impl Targets {
     pub fn from_model(model: &Model) -> Targets {
-        let mut targets = Targets::default();
+        let mut targets = Targets {
+            emails: model
+                .accounts
+                .iter()
+                .map(|a| (a.name.clone(), a.email.clone()))
+                .collect(),
+            ..Targets::default()
+        };
         for service in &model.services {
             let domain = &model.domain(service.domain).name;
             for env in &service.environments {
@@ -259,11 +268,38 @@ impl Remediator {
     /// Enters the account the model names, with the remediation role.
     async fn enter(&self, account: &str, region: &str) -> Result<Clients, String> {
         let mgmt = self.session.management().await.map_err(|e| e.to_string())?;
-        let org = org::read(&mgmt).await.map_err(|e| e.to_string())?;
-        let id = org
-            .account_id(account)
-            .ok_or_else(|| format!("account `{account}` is not in the organization"))?
-            .to_owned();
+        let email = self
+            .targets
+            .emails
+            .get(account)
+            .ok_or_else(|| format!("no account `{account}` in the model"))?;
+        let find = |org: &crate::org::OrgState| {
+            org.accounts
+                .iter()
+                .find(|a| a.email.eq_ignore_ascii_case(email))
+                .map(|a| a.id.clone())
+        };
+        // The organization as the service last read it; read again once
+        // when the account is not in it (created since).
+        let mut id = find(
+            &self
+                .session
+                .organization(&mgmt)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+        if id.is_none() {
+            self.session.organization_changed().await;
+            id = find(
+                &self
+                    .session
+                    .organization(&mgmt)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        let id =
+            id.ok_or_else(|| format!("account `{account}` <{email}> is not in the organization"))?;
         self.session
             .member(&mgmt, &id, region, &REMEDIATION_ROLES)
             .await

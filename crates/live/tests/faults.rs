@@ -86,11 +86,15 @@ async fn create_organization(mgmt: &Clients) {
 
 /// A new member account's id.
 async fn create_account(mgmt: &Clients, name: &str) -> String {
+    create_account_with(mgmt, name, &format!("{name}@example.com")).await
+}
+
+async fn create_account_with(mgmt: &Clients, name: &str, email: &str) -> String {
     let out = mgmt
         .organizations()
         .create_account()
         .account_name(name)
-        .email(format!("{name}@example.com"))
+        .email(email)
         .send()
         .await
         .expect("create account");
@@ -1345,17 +1349,15 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                 .iter()
                 .find(|e| e.name == "prod")
                 .unwrap();
-            let account = model
-                .workload_account(trading.id, prod.id)
-                .unwrap()
-                .name
-                .clone();
+            let workload = model.workload_account(trading.id, prod.id).unwrap();
+            let email = workload.email.clone();
 
             let proxy = FaultProxy::start(&url).await;
             let session = connect(&proxy.url, quick(), 0).await;
             let mgmt = session.management().await.unwrap();
             create_organization(&mgmt).await;
-            let id = create_account(&mgmt, &account).await;
+            // Named otherwise in AWS: found by its email.
+            let id = create_account_with(&mgmt, "renamed-in-aws", &email).await;
             // What the workload layer created there: the domain's cluster
             // with the service, and a metal host tagged with its domain.
             let member = session
