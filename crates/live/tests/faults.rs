@@ -1069,6 +1069,21 @@ fn preflight_stack(
     }
 }
 
+/// The id of an AMI moto serves to every account (Amazon's own).
+async fn an_amazon_ami(clients: &Clients) -> String {
+    clients
+        .ec2()
+        .describe_images()
+        .owners("amazon")
+        .send()
+        .await
+        .unwrap()
+        .images()[0]
+        .image_id()
+        .unwrap()
+        .to_owned()
+}
+
 fn metal(instance_type: &str, az: &str) -> landfall_graph::Capacity {
     landfall_graph::Capacity {
         instance_type: instance_type.into(),
@@ -1171,17 +1186,7 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
                 .send()
                 .await
                 .unwrap();
-            let ami = trading
-                .ec2()
-                .describe_images()
-                .owners("amazon")
-                .send()
-                .await
-                .unwrap()
-                .images()[0]
-                .image_id()
-                .unwrap()
-                .to_owned();
+            let ami = an_amazon_ami(&trading).await;
             let desired = landfall_live::Desired {
                 slug: "pre".into(),
                 home_region: REGION.into(),
@@ -1378,16 +1383,7 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                 .await
                 .unwrap();
             let ec2 = member.ec2();
-            let image = ec2
-                .describe_images()
-                .owners("amazon")
-                .send()
-                .await
-                .unwrap()
-                .images()[0]
-                .image_id()
-                .unwrap()
-                .to_owned();
+            let image = an_amazon_ami(&member).await;
             let run = ec2
                 .run_instances()
                 .image_id(image)
