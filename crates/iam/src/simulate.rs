@@ -664,6 +664,28 @@ pub struct StatementReport {
     pub effect: &'static str,
 }
 
+impl StatementReport {
+    /// `scp level 1 policy `name` statement 2 (Sid `X`)`, as the text
+    /// explanation names a statement.
+    pub fn label(&self) -> String {
+        let level = self
+            .level
+            .map(|l| format!(" level {l}"))
+            .unwrap_or_default();
+        let sid = self
+            .sid
+            .as_ref()
+            .map(|s| format!(" (Sid `{s}`)"))
+            .unwrap_or_default();
+        format!(
+            "{}{level} policy `{}` statement {}{sid}",
+            self.layer.as_str(),
+            self.policy,
+            self.statement
+        )
+    }
+}
+
 /// Names a matched statement: its layer, level, policy name and Sid.
 pub fn describe_statement(policies: &PolicySet, s: &StatementRef) -> StatementReport {
     let policy = match s.layer {
@@ -858,19 +880,7 @@ pub fn render_text(simulation: &Simulation, decision: &Decision) -> String {
     ));
     for s in &decision.matched {
         let r = describe_statement(policies, s);
-        let level = r.level.map(|l| format!(" level {l}")).unwrap_or_default();
-        let sid = r
-            .sid
-            .as_ref()
-            .map(|s| format!(" (Sid `{s}`)"))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "  {:<5} {}{level} policy `{}` statement {}{sid}\n",
-            r.effect.to_lowercase(),
-            r.layer.as_str(),
-            r.policy,
-            r.statement
-        ));
+        out.push_str(&format!("  {:<5} {}\n", r.effect.to_lowercase(), r.label()));
     }
     for (layer, level) in &decision.missing_levels {
         out.push_str(&format!(
@@ -887,18 +897,9 @@ pub fn render_text(simulation: &Simulation, decision: &Decision) -> String {
         out.push_str("  no statement matched the request\n");
     }
     for u in unmatched_statements(policies, &simulation.request) {
-        let r = &u.statement;
-        let level = r.level.map(|l| format!(" level {l}")).unwrap_or_default();
-        let sid = r
-            .sid
-            .as_ref()
-            .map(|s| format!(" (Sid `{s}`)"))
-            .unwrap_or_default();
         out.push_str(&format!(
-            "  no    {}{level} policy `{}` statement {}{sid}: {} — {}\n",
-            r.layer.as_str(),
-            r.policy,
-            r.statement,
+            "  no    {}: {} — {}\n",
+            u.statement.label(),
             u.element,
             u.message
         ));
