@@ -520,6 +520,33 @@ pub fn regional_name(prefix: &str, name: &str, region: Option<&str>) -> String {
     format!("{head}-{hash:08x}{suffix}")
 }
 
+/// The CI/CD role in the shared-services account that pushes a service's
+/// images (from its production branches only).
+pub fn push_role_name(service: &str) -> String {
+    regional_name("push", service, None)
+}
+
+/// The CI/CD role in the shared-services account that deploys a service to
+/// one environment: GitHub Actions assumes it only from a job of that
+/// GitHub environment, and only this role is trusted by the service's
+/// deploy roles in that environment's accounts, so a job of another
+/// environment (or none) cannot reach them. `@` occurs in no service or
+/// environment name, so no two pairs share a role.
+pub fn environment_deploy_role_name(service: &str, environment: &str) -> String {
+    let name = format!("deploy-{service}@{environment}");
+    if name.len() <= 64 {
+        return name;
+    }
+    regional_name("deploy", service, Some(&format!("@{environment}"))).replace("-@", "@")
+}
+
+/// The SSM parameter (in the shared-services account's home region) that
+/// holds an account's id, so a pipeline can name roles in accounts whose
+/// ids exist only once the platform is deployed.
+pub fn account_id_parameter(account: &str) -> String {
+    format!("/landfall/accounts/{account}/id")
+}
+
 /// A logical id from name parts: each part's words (split at anything but a
 /// letter or digit) capitalised and joined, so `("Subnet",
 /// "prod-eu-central-1-app-a")` gives `SubnetProdEuCentral1AppA`. Model names
@@ -547,6 +574,26 @@ pub fn logical_id(parts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ci_role_names_stay_within_iam_limits_and_apart() {
+        assert_eq!(push_role_name("api"), "push-api");
+        assert_eq!(
+            environment_deploy_role_name("api", "prod"),
+            "deploy-api@prod"
+        );
+        // `a-b` in `c` and `a` in `b-c` would meet without the `@`.
+        assert_ne!(
+            environment_deploy_role_name("a-b", "c"),
+            environment_deploy_role_name("a", "b-c")
+        );
+        let long = "a-service-name-that-is-long-enough-to-need-shortening-x";
+        let a = environment_deploy_role_name(long, "production");
+        let b = environment_deploy_role_name(&format!("{long}y"), "production");
+        assert!(a.len() <= 64 && b.len() <= 64, "{a} {b}");
+        assert!(a.ends_with("@production"), "{a}");
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn regional_names_stay_within_iam_limits_and_apart() {

@@ -13,6 +13,7 @@
 mod events;
 mod scalar;
 mod tree;
+pub mod write;
 
 use landfall_diagnostics::{Diagnostic, Diagnostics, FileId, SourceFile, Span};
 

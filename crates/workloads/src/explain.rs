@@ -299,8 +299,12 @@ fn placement(
         task_role: format!("task-{}", service.name),
         grants,
         deploy: format!(
-            "GitHub Actions of {} → OIDC → deploy-{} (shared services) → deploy-{} in {}",
-            service.repository, service.name, service.name, place.account.name
+            "GitHub Actions of {} (environment {}) → OIDC → {} (shared services) → {} in {}",
+            service.repository,
+            place.env.name,
+            landfall_graph::environment_deploy_role_name(&service.name, &place.env.name),
+            crate::ctx::account_unique_name("deploy", &service.name, place),
+            place.account.name
         ),
     }
 }

@@ -564,7 +564,8 @@ pub(crate) fn build(
         );
     }
 
-    // The deploy role CI/CD assumes (from its role in shared services).
+    // The deploy role CI/CD assumes, from the service's role for this
+    // environment in shared services (and no other environment's).
     if let Some(shared) = &shared {
         let service_arn = json!({ "Fn::Sub": [
             format!("arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:service/${{Cluster}}/{}", service.name),
@@ -583,7 +584,7 @@ pub(crate) fn build(
                     "Version": "2012-10-17",
                     "Statement": [{
                         "Effect": "Allow",
-                        "Principal": { "AWS": { "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{{shared}}}:role{DEPLOY_PRINCIPAL_PATH}deploy-{}", service.name) } },
+                        "Principal": { "AWS": { "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{{shared}}}:role{DEPLOY_PRINCIPAL_PATH}{}", landfall_graph::environment_deploy_role_name(&service.name, &place.env.name)) } },
                         "Action": "sts:AssumeRole"
                     }]
                 },

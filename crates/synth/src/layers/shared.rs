@@ -1,8 +1,8 @@
 //! Shared services, in the shared-services account's home region: ECR
 //! repositories per service, CodeArtifact (replacing Nexus), the OIDC trust
-//! of GitHub Actions (and Jenkins while it lasts) with one deploy role per
-//! service, and the replication of the registry to every region that runs
-//! tasks. (The metal instances of latency-sensitive services run AWS's
+//! of GitHub Actions (and Jenkins while it lasts) with a role per service
+//! that pushes its images and one per environment that deploys it, and
+//! the replication of the registry to every region that runs tasks. (The metal instances of latency-sensitive services run AWS's
 //! ECS-optimized AMI, read from AWS's public parameter in each region:
 //! nothing here builds or shares images.)
 //!
@@ -15,7 +15,7 @@ use landfall_graph::{intrinsic, logical_id, Layer, Target};
 use landfall_model::Service;
 use serde_json::{json, Value};
 
-use crate::layers::baseline::{DEPLOY_PRINCIPAL_PATH, DEPLOY_ROLE, ROLE_PATH};
+use crate::layers::baseline::DEPLOY_PRINCIPAL_PATH;
 use crate::unit::{resource, tags, ResourceExt, Unit};
 use crate::Ctx;
 
@@ -151,7 +151,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         }
     }
 
-    // Per service: an ECR repository and a deploy role.
+    // Per service: an ECR repository and its CI/CD roles.
     let ecr = cicd.map(|c| c.ecr.clone()).unwrap_or_default();
     for service in &model.services {
         let domain = &model.domain(service.domain).name;
@@ -196,19 +196,33 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             .origin(&service.origin),
         );
         if github_org.is_some() || jenkins.is_some() {
-            unit.add(deploy_role(
-                ctx, service, &repo_id, &branches, jenkins, &part, &org,
-            ));
+            for role in ci_roles(ctx, service, &repo_id, &branches, jenkins, &part, &org) {
+                unit.add(role);
+            }
         }
     }
 
+    if github_org.is_some() || jenkins.is_some() {
+        account_id_parameters(ctx, &mut unit);
+    }
     if !model.services.is_empty() {
         replication(ctx, &mut unit, &org, ecr.immutable_tags);
     }
     vec![unit]
 }
 
-fn deploy_role(
+/// The roles CI/CD assumes through OIDC for one service: one that pushes
+/// its images, from its production branches, and one per environment that
+/// deploys there, from a job of that GitHub environment only. GitHub puts
+/// the environment in the token's `sub` instead of the branch when a job
+/// names one (`repo:ORG/REPO:environment:NAME`,
+/// https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#example-subject-claims),
+/// so the environment's protection rules (reviewers, allowed branches)
+/// stand between a branch and production; and only an environment's own
+/// role is trusted by the service's deploy roles there
+/// (`landfall_workloads`), so no job reaches production without passing
+/// them.
+fn ci_roles(
     ctx: &Ctx<'_>,
     service: &Service,
     repo_id: &str,
@@ -216,36 +230,34 @@ fn deploy_role(
     jenkins: Option<&landfall_spec::types::Jenkins>,
     part: &str,
     org: &str,
-) -> landfall_graph::Resource {
-    let subjects: Vec<String> = branches
-        .iter()
-        .map(|b| format!("repo:{}:ref:refs/heads/{b}", service.repository))
-        .collect();
-    let mut trust = vec![json!({
-        "Sid": "GitHubActions",
-        "Effect": "Allow",
-        "Principal": { "Federated": { "Ref": "GitHubOidcProvider" } },
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {
-            "StringEquals": { format!("{GITHUB_ISSUER}:aud"): "sts.amazonaws.com" },
-            "StringLike": { format!("{GITHUB_ISSUER}:sub"): subjects }
-        }
-    })];
-    if ctx
+) -> Vec<landfall_graph::Resource> {
+    let github = ctx
         .model
         .cicd
         .as_ref()
-        .is_none_or(|c| c.github.organization.is_empty())
-    {
-        trust.clear();
-    }
-    if let Some(jenkins) = jenkins {
-        // The Jenkins OIDC plugin puts the job's URL in `sub`.
+        .is_some_and(|c| !c.github.organization.is_empty());
+    let github_trust = |subjects: Vec<String>| {
+        json!({
+            "Sid": "GitHubActions",
+            "Effect": "Allow",
+            "Principal": { "Federated": { "Ref": "GitHubOidcProvider" } },
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    format!("{GITHUB_ISSUER}:aud"): "sts.amazonaws.com",
+                    format!("{GITHUB_ISSUER}:sub"): subjects
+                }
+            }
+        })
+    };
+    // The Jenkins OIDC plugin puts the job's URL in `sub`; Jenkins has no
+    // environments, so its jobs keep the trust they had until its sunset.
+    let jenkins_trust = jenkins.map(|jenkins| {
         let issuer = jenkins
             .issuer_url
             .trim_start_matches("https://")
             .trim_end_matches('/');
-        trust.push(json!({
+        json!({
             "Sid": "Jenkins",
             "Effect": "Allow",
             "Principal": { "Federated": { "Ref": "JenkinsOidcProvider" } },
@@ -254,14 +266,68 @@ fn deploy_role(
                 "StringEquals": { format!("{issuer}:aud"): "sts.amazonaws.com" },
                 "StringLike": { format!("{issuer}:sub"): format!("*/job/{}/*", service.name) }
             }
-        }));
-    }
+        })
+    });
+    let trust = |github_subjects: Vec<String>| {
+        let mut statements = Vec::new();
+        if github {
+            statements.push(github_trust(github_subjects));
+        }
+        statements.extend(jenkins_trust.clone());
+        json!({ "Version": "2012-10-17", "Statement": statements })
+    };
     let domain = &ctx.model.domain(service.domain).name;
-    // Its own deploy roles in the workload accounts: one per region its
-    // environments run in (named as the workload layer names them).
-    let mut own_roles: Vec<Value> = Vec::new();
+    let service_tags = tags(&[
+        ("landfall:domain", domain),
+        ("landfall:service", &service.name),
+    ]);
+    let push_subjects: Vec<String> = branches
+        .iter()
+        .map(|b| format!("repo:{}:ref:refs/heads/{b}", service.repository))
+        .collect();
+    let mut roles = vec![resource(
+        logical_id(&["PushRole", &service.name]),
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": landfall_graph::push_role_name(&service.name),
+            "Path": DEPLOY_PRINCIPAL_PATH,
+            "Description": format!("Pushes the images of {} ({})", service.name, service.repository),
+            "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": trust(push_subjects),
+            "Policies": [{
+                "PolicyName": "push",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "PushItsImages",
+                            "Effect": "Allow",
+                            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"],
+                            "Resource": { "Fn::GetAtt": [repo_id, "Arn"] }
+                        },
+                        {
+                            // The pipeline waits until the image has
+                            // replicated to every region its tasks pull in.
+                            "Sid": "SeeItsReplicas",
+                            "Effect": "Allow",
+                            "Action": "ecr:DescribeImages",
+                            "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:ecr:*:${{AWS::AccountId}}:repository/{domain}/{}", service.name))
+                        },
+                        { "Sid": "LogIn", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" }
+                    ]
+                }
+            }],
+            "Tags": service_tags.clone(),
+        }),
+    )
+    .at(&[part])
+    .origin(&service.origin)];
     for env in &service.environments {
-        for (i, region) in ctx.model.environment(*env).regions.iter().enumerate() {
+        let environment = ctx.model.environment(*env);
+        // Its deploy roles in the environment's accounts: one per region
+        // (named as the workload layer names them).
+        let mut own_roles: Vec<Value> = Vec::new();
+        for (i, region) in environment.regions.iter().enumerate() {
             let region = (i > 0).then(|| ctx.model.region(*region).name.as_str());
             let name = landfall_graph::regional_name("deploy", &service.name, region);
             let arn = intrinsic::sub(format!(
@@ -271,50 +337,85 @@ fn deploy_role(
                 own_roles.push(arn);
             }
         }
-    }
-    resource(
-        logical_id(&["DeployRole", &service.name]),
-        "AWS::IAM::Role",
-        json!({
-            "RoleName": format!("deploy-{}", service.name),
-            "Path": DEPLOY_PRINCIPAL_PATH,
-            "Description": format!("CI/CD of {} ({})", service.name, service.repository),
-            "MaxSessionDuration": 3600,
-            "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": trust },
-            "Policies": [{
-                "PolicyName": "deploy",
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "PushItsImages",
-                            "Effect": "Allow",
-                            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"],
-                            "Resource": { "Fn::GetAtt": [repo_id, "Arn"] }
-                        },
-                        { "Sid": "LogIn", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" },
-                        {
-                            "Sid": "DeployInTheOrganization",
-                            "Effect": "Allow",
-                            "Action": "sts:AssumeRole",
-                            "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::*:role{ROLE_PATH}{DEPLOY_ROLE}")),
-                            "Condition": { "StringEquals": { "aws:ResourceOrgID": { "Ref": org } } }
-                        },
-                        {
-                            "Sid": "UpdateItsService",
-                            "Effect": "Allow",
-                            "Action": "sts:AssumeRole",
-                            "Resource": own_roles,
-                            "Condition": { "StringEquals": { "aws:ResourceOrgID": { "Ref": org } } }
+        let subject = format!(
+            "repo:{}:environment:{}",
+            service.repository, environment.name
+        );
+        roles.push(
+            resource(
+                logical_id(&["DeployRole", &service.name, &environment.name]),
+                "AWS::IAM::Role",
+                json!({
+                    "RoleName": landfall_graph::environment_deploy_role_name(&service.name, &environment.name),
+                    "Path": DEPLOY_PRINCIPAL_PATH,
+                    "Description": format!("Deploys {} to {} ({})", service.name, environment.name, service.repository),
+                    "MaxSessionDuration": 3600,
+                    "AssumeRolePolicyDocument": trust(vec![subject]),
+                    "Policies": [{
+                        "PolicyName": "deploy",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": "UpdateItsService",
+                                    "Effect": "Allow",
+                                    "Action": "sts:AssumeRole",
+                                    "Resource": own_roles,
+                                    "Condition": { "StringEquals": { "aws:ResourceOrgID": { "Ref": org } } }
+                                },
+                                {
+                                    "Sid": "FindTheAccounts",
+                                    "Effect": "Allow",
+                                    "Action": "ssm:GetParameter",
+                                    "Resource": intrinsic::sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/landfall/accounts/*")
+                                }
+                            ]
                         }
-                    ]
-                }
-            }],
-            "Tags": tags(&[("landfall:domain", domain), ("landfall:service", &service.name)]),
-        }),
-    )
-    .at(&[part])
-    .origin(&service.origin)
+                    }],
+                    "Tags": service_tags.clone(),
+                }),
+            )
+            .at(&[part])
+            .origin(&service.origin),
+        );
+    }
+    roles
+}
+
+/// The id of each account a service deploys to, where its pipeline can read
+/// it ([`landfall_graph::account_id_parameter`]).
+fn account_id_parameters(ctx: &Ctx<'_>, unit: &mut Unit) {
+    let model = ctx.model;
+    let mut seen = std::collections::BTreeSet::new();
+    for service in &model.services {
+        let part = format!("domain-{}", model.domain(service.domain).name);
+        for env in &service.environments {
+            let Some(account) = model.workload_account(service.domain, *env) else {
+                continue;
+            };
+            if !seen.insert(account.name.clone()) {
+                continue;
+            }
+            let param = unit.parameter(
+                &logical_id(&["Account", &account.name]),
+                &format!("Id of the `{}` account", account.name),
+                landfall_graph::ParameterValue::AccountId(account.name.clone()),
+            );
+            unit.add(
+                resource(
+                    logical_id(&["AccountIdParameter", &account.name]),
+                    "AWS::SSM::Parameter",
+                    json!({
+                        "Name": landfall_graph::account_id_parameter(&account.name),
+                        "Type": "String",
+                        "Value": { "Ref": param },
+                        "Description": format!("Id of the {} account, for the pipelines that deploy there", account.name)
+                    }),
+                )
+                .at(&[&part]),
+            );
+        }
+    }
 }
 
 /// Tasks pull images in their own region (their VPC endpoints serve that
