@@ -69,6 +69,11 @@ pub enum Command {
         after_help = "Examples:\n  landfall synth --out out\n  landfall synth --emit terraform --out out\n  landfall synth --service order-gateway --out out\n  landfall synth --rename old-name=new-name --out out"
     )]
     Synth(SynthArgs),
+    /// Print the GitHub Actions pipeline generated for a repository, or list the repositories that get one.
+    #[command(
+        after_help = "Examples:\n  landfall pipelines                              (the repositories)\n  landfall pipelines --repository order-gateway > .github/workflows/deploy.yml\n  landfall pipelines --repository order-gateway --format json   (with its GitHub environments as Terraform)"
+    )]
+    Pipelines(PipelinesArgs),
     /// Evaluate IAM requests offline, exactly as AWS does.
     #[command(subcommand)]
     Iam(IamCommand),
@@ -141,6 +146,15 @@ pub struct SimulateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PipelinesArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The repository (its name in the GitHub organization).
+    #[arg(long, value_name = "NAME")]
+    pub repository: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

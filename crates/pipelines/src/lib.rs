@@ -34,7 +34,7 @@ pub const SHARED_SERVICES_ACCOUNT_VARIABLE: &str = "LANDFALL_SHARED_SERVICES_ACC
 pub struct RepositoryFile {
     /// The repository's name in the organization.
     pub repository: String,
-    /// Path inside the repository (`.github/workflows/deploy.yml`).
+    /// Path inside the repository (`.github/workflows/deploy-<service>.yml`).
     pub path: String,
     pub contents: String,
 }
@@ -45,8 +45,18 @@ pub fn generate(model: &Model) -> Vec<RepositoryFile> {
     if model.cicd.is_none() {
         return files;
     }
+    // Several services may share a repository (one engine, one image per
+    // market): each gets its own workflow there.
+    let mut by_repository: std::collections::BTreeMap<&str, Vec<&landfall_model::Service>> =
+        std::collections::BTreeMap::new();
     for service in &model.services {
-        files.extend(service::files(model, service));
+        by_repository
+            .entry(repository_name(&service.repository))
+            .or_default()
+            .push(service);
+    }
+    for (repository, services) in by_repository {
+        files.extend(service::files(model, repository, &services));
     }
     files.sort_by(|a, b| (&a.repository, &a.path).cmp(&(&b.repository, &b.path)));
     files

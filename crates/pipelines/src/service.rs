@@ -5,41 +5,47 @@ use landfall_spec::yaml::write::to_yaml;
 use serde_json::{json, Map, Value};
 
 use crate::actions::{action, annotate, CHECKOUT, CONFIGURE_AWS_CREDENTIALS};
-use crate::{repository_name, RepositoryFile, GENERATED, SHARED_SERVICES_ACCOUNT_VARIABLE};
+use crate::{RepositoryFile, GENERATED, SHARED_SERVICES_ACCOUNT_VARIABLE};
 
 /// The roles' path in the shared-services account (`landfall_synth`).
 const CI_ROLE_PATH: &str = "/landfall/deploy/";
 
-pub(crate) fn files(model: &Model, service: &Service) -> Vec<RepositoryFile> {
-    let repository = repository_name(&service.repository).to_owned();
-    let environments = ordered_environments(model, service);
+pub(crate) fn files(model: &Model, repository: &str, services: &[&Service]) -> Vec<RepositoryFile> {
     let branches = production_branches(model);
-    vec![
-        RepositoryFile {
-            repository: repository.clone(),
-            path: ".github/workflows/deploy.yml".to_owned(),
-            contents: format!(
-                "{GENERATED}{}",
-                annotate(&to_yaml(&workflow(
-                    model,
-                    service,
-                    &environments,
-                    &branches
-                )))
-            ),
-        },
-        RepositoryFile {
-            repository: repository.clone(),
-            path: "github-environments.tf.json".to_owned(),
-            contents: crate::settings::environments(
-                model,
-                service,
-                &repository,
-                &environments,
-                &branches,
-            ),
-        },
-    ]
+    let shared = services.len() > 1;
+    let mut files: Vec<RepositoryFile> = services
+        .iter()
+        .map(|service| {
+            let environments = ordered_environments(model, service);
+            // One service builds from the repository's Dockerfile; several
+            // from `<service>/Dockerfile` each.
+            let dockerfile = if shared {
+                format!("{}/Dockerfile", service.name)
+            } else {
+                "Dockerfile".to_owned()
+            };
+            RepositoryFile {
+                repository: repository.to_owned(),
+                path: format!(".github/workflows/deploy-{}.yml", service.name),
+                contents: format!(
+                    "{GENERATED}{}",
+                    annotate(&to_yaml(&workflow(
+                        model,
+                        service,
+                        &environments,
+                        &branches,
+                        &dockerfile
+                    )))
+                ),
+            }
+        })
+        .collect();
+    files.push(RepositoryFile {
+        repository: repository.to_owned(),
+        path: "github-environments.tf.json".to_owned(),
+        contents: crate::settings::environments(model, services, repository, &branches),
+    });
+    files
 }
 
 /// Non-production environments first, production last, each group in the
@@ -77,6 +83,7 @@ fn workflow(
     service: &Service,
     environments: &[&Environment],
     branches: &[String],
+    dockerfile: &str,
 ) -> Value {
     let home = model.region(model.organization.home_region).name.as_str();
     let domain = &model.domain(service.domain).name;
@@ -84,7 +91,14 @@ fn workflow(
     let mut jobs = Map::new();
     jobs.insert(
         "image".to_owned(),
-        image_job(model, service, home, &ecr_repository, environments),
+        image_job(
+            model,
+            service,
+            home,
+            &ecr_repository,
+            environments,
+            dockerfile,
+        ),
     );
     let mut previous = "image".to_owned();
     for env in environments {
@@ -111,9 +125,9 @@ fn workflow(
         },
         // Nothing by default; each job asks for what it needs.
         "permissions": {},
-        // One image build per branch at a time; a newer push waits rather
-        // than cancelling a deploy half way.
-        "concurrency": { "group": "image-${{ github.ref }}", "cancel-in-progress": false },
+        // One run per workflow and branch at a time; a newer push waits
+        // rather than cancelling a deploy half way.
+        "concurrency": { "group": "${{ github.workflow }}-${{ github.ref }}", "cancel-in-progress": false },
         "jobs": jobs
     })
 }
@@ -124,6 +138,7 @@ fn image_job(
     home: &str,
     ecr_repository: &str,
     environments: &[&Environment],
+    dockerfile: &str,
 ) -> Value {
     let push_role = role_arn(
         &shared_account(),
@@ -160,11 +175,12 @@ fn image_job(
             "env": {
                 "REGISTRY": format!("{}.dkr.ecr.{home}.amazonaws.com", shared_account()),
                 "REPOSITORY": ecr_repository,
-                "TAG": "${{ github.sha }}"
+                "TAG": "${{ github.sha }}",
+                "DOCKERFILE": dockerfile
             },
             "run": "set -euo pipefail\n\
                     aws ecr get-login-password | docker login --username AWS --password-stdin \"$REGISTRY\"\n\
-                    docker build --tag \"$REGISTRY/$REPOSITORY:$TAG\" .\n\
+                    docker build --file \"$DOCKERFILE\" --tag \"$REGISTRY/$REPOSITORY:$TAG\" .\n\
                     docker push \"$REGISTRY/$REPOSITORY:$TAG\"\n"
         }),
     ];

@@ -12,12 +12,28 @@ use crate::GENERATED;
 
 pub(crate) fn environments(
     model: &Model,
-    service: &Service,
+    services: &[&Service],
     repository: &str,
-    environments: &[&Environment],
     branches: &[String],
 ) -> String {
-    let team = &model.domain(service.domain).owner.team;
+    // Every environment any of its services runs in, in pipeline order, and
+    // the teams owning them (production's reviewers).
+    let mut environments: Vec<&Environment> = Vec::new();
+    let mut teams: Vec<&str> = Vec::new();
+    for service in services {
+        for env in crate::service::ordered_environments(model, service) {
+            if !environments.iter().any(|e| e.id == env.id) {
+                environments.push(env);
+            }
+        }
+        let team = model.domain(service.domain).owner.team.as_str();
+        if !teams.contains(&team) {
+            teams.push(team);
+        }
+    }
+    environments.sort_by_key(|e| e.production);
+    teams.sort_unstable();
+    let team_key = |team: &str| team.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
     let mut envs = Map::new();
     let mut policies = Map::new();
     for env in environments {
@@ -28,8 +44,12 @@ pub(crate) fn environments(
             "can_admins_bypass": false,
         });
         if env.production {
+            let reviewers: Vec<String> = teams
+                .iter()
+                .map(|t| format!("${{data.github_team.{}.id}}", team_key(t)))
+                .collect();
             props["prevent_self_review"] = json!(true);
-            props["reviewers"] = json!([{ "teams": ["${data.github_team.owner.id}"] }]);
+            props["reviewers"] = json!([{ "teams": reviewers }]);
             props["deployment_branch_policy"] =
                 json!({ "protected_branches": false, "custom_branch_policies": true });
             for (i, branch) in branches.iter().enumerate() {
@@ -45,6 +65,10 @@ pub(crate) fn environments(
         }
         envs.insert(key, props);
     }
+    let data: Map<String, Value> = teams
+        .iter()
+        .map(|t| (team_key(t), json!({ "slug": t })))
+        .collect();
     let mut resources = json!({ "github_repository_environment": envs });
     if !policies.is_empty() {
         resources["github_repository_environment_deployment_policy"] = Value::Object(policies);
@@ -54,7 +78,7 @@ pub(crate) fn environments(
         "terraform": {
             "required_providers": { "github": { "source": "integrations/github", "version": "~> 6.0" } }
         },
-        "data": { "github_team": { "owner": { "slug": team } } },
+        "data": { "github_team": data },
         "resource": resources
     });
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();

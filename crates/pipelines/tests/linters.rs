@@ -24,6 +24,7 @@ fn write_all(name: &str) -> (PathBuf, Vec<PathBuf>) {
     let mut workflows = Vec::new();
     for file in reference_files() {
         let path = dir.join(&file.repository).join(&file.path);
+        assert!(!path.exists(), "{} is written twice", path.display());
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &file.contents).unwrap();
         if file.path.starts_with(".github/workflows/") {

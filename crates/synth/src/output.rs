@@ -94,16 +94,17 @@ impl Staged {
     /// runs this one no longer has, under `templates/` when `templates` and
     /// under `terraform/` when `terraform`.
     pub fn commit(self, templates: bool, terraform: bool) -> io::Result<Changes> {
-        self.commit_with(templates, terraform, false)
+        self.commit_with(templates, terraform, &[])
     }
 
-    /// [`Staged::commit`], also removing files below `observability/` that
-    /// this run did not write (that tree has files at every depth).
+    /// [`Staged::commit`], also removing the files below each of `trees`
+    /// (`observability`, `pipelines`) that this run did not write (those
+    /// trees have files at every depth).
     pub fn commit_with(
         self,
         templates: bool,
         terraform: bool,
-        observability: bool,
+        trees: &[&str],
     ) -> io::Result<Changes> {
         let state = std::mem::take(&mut *self.lock());
         if let Some(error) = state.error {
@@ -139,13 +140,8 @@ impl Staged {
                 &mut removed,
             )?;
         }
-        if observability {
-            remove_stale_tree(
-                &self.out.join("observability"),
-                "observability",
-                &state.keep,
-                &mut removed,
-            )?;
+        for tree in trees {
+            remove_stale_tree(&self.out.join(tree), tree, &state.keep, &mut removed)?;
         }
         let (mut added, mut changed): (Vec<String>, Vec<String>) = state
             .staged

@@ -10,6 +10,7 @@ mod iam;
 mod init;
 mod limits;
 pub mod net;
+mod pipelines;
 #[cfg(feature = "live")]
 pub mod plan;
 pub mod rules;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Limits(args) => limits::run(&args),
         Command::Net(args) => net::run(&args),
         Command::Synth(args) => synth::run(&args),
+        Command::Pipelines(args) => pipelines::run(&args),
         Command::Iam(command) => iam::run(command),
         Command::Check(args) => check::run(&args),
         Command::Rules(args) => rules::run(&args),

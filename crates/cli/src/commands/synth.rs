@@ -183,9 +183,28 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
             out.put(format!("observability/{}", file.path), &file.contents);
         }
     }
+    // Every repository's pipeline, for the whole platform like monitoring.
+    let pipelines = if args.service.is_empty() {
+        landfall_pipelines::generate(model)
+    } else {
+        Vec::new()
+    };
+    for file in &pipelines {
+        out.put(
+            format!("pipelines/{}/{}", file.repository, file.path),
+            &file.contents,
+        );
+    }
     output::print_diagnostics(&resolved, &args.spec)?;
+    let mut trees = Vec::new();
+    if observability.is_some() {
+        trees.push("observability");
+    }
+    if args.service.is_empty() {
+        trees.push("pipelines");
+    }
     let changes = out
-        .commit_with(cloudformation, terraform, observability.is_some())
+        .commit_with(cloudformation, terraform, &trees)
         .with_context(|| format!("cannot write to `{}`", args.out.display()))?;
     if earlier && args.spec.format == Format::Text {
         eprint!("{}", describe_changes(&changes));
@@ -197,6 +216,14 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
             bundle.plan.recordings().count(),
             bundle.files.len(),
             args.out.join("observability").display()
+        );
+    }
+    if !pipelines.is_empty() {
+        let repositories = landfall_pipelines::repositories(model).len();
+        eprintln!(
+            "wrote the pipelines of {repositories} repositories ({} files) to `{}`",
+            pipelines.len(),
+            args.out.join("pipelines").display()
         );
     }
     if let Some(tf) = &modules {
@@ -290,12 +317,13 @@ fn describe_changes(changes: &landfall_synth::output::Changes) -> String {
             .iter()
             .filter(|p| p.starts_with("observability/"))
             .count();
-        if stacks.is_empty() && modules.is_empty() && monitoring == 0 {
+        let pipelines = paths.iter().filter(|p| p.starts_with("pipelines/")).count();
+        if stacks.is_empty() && modules.is_empty() && monitoring == 0 && pipelines == 0 {
             continue;
         }
         let _ = writeln!(
             out,
-            "  {what}: {} stack(s), {} Terraform module(s), {monitoring} monitoring file(s)",
+            "  {what}: {} stack(s), {} Terraform module(s), {monitoring} monitoring file(s), {pipelines} pipeline file(s)",
             stacks.len(),
             modules.len()
         );
