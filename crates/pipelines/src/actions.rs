@@ -19,6 +19,8 @@ impl PinnedAction {
 
 pub(crate) const CHECKOUT: &str = "actions/checkout";
 pub(crate) const CONFIGURE_AWS_CREDENTIALS: &str = "aws-actions/configure-aws-credentials";
+pub(crate) const CACHE: &str = "actions/cache";
+pub(crate) const UPLOAD_SARIF: &str = "github/codeql-action/upload-sarif";
 
 const TABLE: &str = include_str!("../data/actions.tsv");
 
@@ -52,7 +54,7 @@ pub(crate) fn action(name: &str) -> PinnedAction {
 }
 
 /// Why a job holds each permission it asks for, written beside it.
-const PERMISSION_REASONS: [(&str, &str); 3] = [
+const PERMISSION_REASONS: [(&str, &str); 4] = [
     (
         "id-token: write",
         "an OIDC token, to assume the job's AWS role",
@@ -62,6 +64,7 @@ const PERMISSION_REASONS: [(&str, &str); 3] = [
         "security-events: write",
         "to upload the SARIF report to code scanning",
     ),
+    ("pull-requests: write", "to comment the synthesis diff"),
 ];
 
 /// Adds `# <tag>` after every pinned `uses:` line, as Dependabot and
@@ -91,7 +94,7 @@ mod tests {
     #[test]
     fn every_action_used_is_pinned_to_a_full_commit() {
         let table = pinned();
-        for name in [CHECKOUT, CONFIGURE_AWS_CREDENTIALS] {
+        for name in [CHECKOUT, CONFIGURE_AWS_CREDENTIALS, CACHE, UPLOAD_SARIF] {
             let a = table.iter().find(|a| a.name == name);
             let a = a.unwrap_or_else(|| panic!("{name} is not in data/actions.tsv"));
             assert_eq!(a.commit.len(), 40, "{name}");

@@ -18,12 +18,14 @@
 //! writes ([`landfall_graph::account_id_parameter`]).
 
 mod actions;
+mod platform;
 mod service;
 mod settings;
 
 use landfall_model::Model;
 
 pub use actions::{pinned, PinnedAction};
+pub use platform::LANDFALL_REVISION_VARIABLE;
 
 /// The GitHub organization variable holding the id of the account with
 /// the CI/CD roles (shared services, or management without one).
@@ -57,6 +59,13 @@ pub fn generate(model: &Model) -> Vec<RepositoryFile> {
     }
     for (repository, services) in by_repository {
         files.extend(service::files(model, repository, &services));
+    }
+    if let Some(platform) = model
+        .cicd
+        .as_ref()
+        .and_then(|c| c.github.platform_repository.as_deref())
+    {
+        files.extend(platform::files(model, platform));
     }
     files.sort_by(|a, b| (&a.repository, &a.path).cmp(&(&b.repository, &b.path)));
     files

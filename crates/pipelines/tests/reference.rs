@@ -119,3 +119,26 @@ fn production_needs_the_owning_team_and_a_production_branch_on_github() {
         .get("reviewers")
         .is_none());
 }
+
+#[test]
+fn the_platform_repository_validates_checks_and_proves_every_pull_request_offline() {
+    let (_, files) = reference();
+    let workflow = files
+        .iter()
+        .find(|f| f.repository == "landfall-platform" && f.path == ".github/workflows/landfall.yml")
+        .expect("the platform repository gets its pipeline");
+    let text = &workflow.contents;
+    for command in [
+        "landfall validate --spec .",
+        "landfall check --spec . --format sarif > landfall.sarif",
+        "landfall iam prove --spec .",
+        "landfall synth --spec . --out \"$out\"",
+        "gh pr comment",
+    ] {
+        assert!(text.contains(command), "{command}");
+    }
+    assert!(text.contains("github/codeql-action/upload-sarif@"));
+    // No AWS credentials: nothing in it assumes a role.
+    assert!(!text.contains("id-token"));
+    assert!(!text.contains("configure-aws-credentials"));
+}

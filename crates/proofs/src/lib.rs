@@ -15,6 +15,7 @@
 //! placeholder id (`100000000000 + index`) and is named in every report.
 
 mod intents;
+pub mod oidc;
 
 use std::collections::BTreeMap;
 

@@ -807,6 +807,11 @@ pub struct GitHub {
     /// Repositories beyond the services' own (infrastructure, libraries).
     #[serde(default)]
     pub extra_repositories: Vec<String>,
+    /// The repository holding this spec: it gets the platform's own
+    /// pipeline (validate, check with code scanning, IAM proofs and the
+    /// synthesis diff on every pull request). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_repository: Option<String>,
 }
 
 fn default_branches() -> Vec<String> {

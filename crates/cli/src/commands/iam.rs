@@ -154,12 +154,15 @@ fn prove(args: &SpecArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let reports = landfall_proofs::prove_all(&model, &policies);
-    let failed = reports.iter().filter(|r| !r.holds()).count();
+    let ci_roles = ci_trust(args, &model)?;
+    let failed = reports.iter().filter(|r| !r.holds()).count()
+        + ci_roles.iter().filter(|r| !r.holds()).count();
     match args.format {
         Format::Json => {
             let value = serde_json::json!({
                 "holds": failed == 0,
                 "intents": reports,
+                "ci_roles": ci_roles,
             });
             output::print_stdout(&serde_json::to_string_pretty(&value)?)?;
         }
@@ -205,12 +208,30 @@ fn prove(args: &SpecArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
+            let held = ci_roles.iter().filter(|r| r.holds()).count();
+            if !ci_roles.is_empty() {
+                let mark = if held == ci_roles.len() {
+                    "holds"
+                } else {
+                    "FAILS"
+                };
+                let _ = writeln!(
+                    out,
+                    "{mark} {:<48} {held}/{} roles: GitHub Actions gets each CI/CD role only from its own repository's jobs (push: production branches; deploy: that environment)",
+                    "ci-oidc-trust",
+                    ci_roles.len()
+                );
+            }
+            for report in ci_roles.iter().filter(|r| !r.holds()) {
+                let _ = writeln!(out, "      {}", describe_ci_failure(report));
+            }
             output::print_stdout(&out)?;
             eprintln!(
-                "{} intents over {} member accounts: {}, in {:.0} ms",
+                "{} intents over {} member accounts: {}; {held} of {} CI/CD roles hold; in {:.0} ms",
                 reports.len(),
                 model.member_accounts().count(),
                 proof_summary(&reports),
+                ci_roles.len(),
                 started.elapsed().as_secs_f64() * 1000.0
             );
         }
@@ -220,6 +241,48 @@ fn prove(args: &SpecArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The CI/CD roles' trust policies, as synthesized, proven against the
+/// tokens GitHub issues.
+fn ci_trust(
+    args: &SpecArgs,
+    model: &landfall_model::Model,
+) -> anyhow::Result<Vec<landfall_proofs::oidc::CiRoleReport>> {
+    let mut resolved = output::load(args)?;
+    let Some(compiled) = crate::pipeline::compile_platform(&mut resolved, args.spec.as_deref())?
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(landfall_proofs::oidc::prove_ci_trust(
+        model,
+        &compiled.graph,
+    ))
+}
+
+fn describe_ci_failure(report: &landfall_proofs::oidc::CiRoleReport) -> String {
+    use landfall_proofs::oidc::CiVerdict;
+    match &report.verdict {
+        CiVerdict::Holds { .. } => String::new(),
+        CiVerdict::Admits { token, because, .. } => format!(
+            "`{}` admits {because}: a token with sub `{}` (repository `{}`, ref `{}`, event `{}`{}) assumes it",
+            report.role,
+            token.sub,
+            token.repository,
+            token.git_ref,
+            token.event_name,
+            token
+                .environment
+                .as_ref()
+                .map(|e| format!(", environment `{e}`"))
+                .unwrap_or_default()
+        ),
+        CiVerdict::RefusesItsOwn { token } => format!(
+            "`{}` refuses its own pipeline's job (sub `{}`): the pipeline cannot deploy",
+            report.role, token.sub
+        ),
+        CiVerdict::Missing { reason } => format!("`{}`: {reason}", report.role),
+    }
 }
 
 /// "all hold", or what held, failed and was skipped: a skipped intent
