@@ -63,17 +63,20 @@ pub enum Layer {
     Network,
     /// ECR, CodeArtifact, CI/CD trust, image pipelines.
     SharedServices,
+    /// The alert path: the event bus and the remediation service's queues.
+    Observability,
     /// Services and data stores in the workload accounts.
     Workloads,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 6] = [
+    pub const ALL: [Layer; 7] = [
         Layer::Organization,
         Layer::Security,
         Layer::Baseline,
         Layer::Network,
         Layer::SharedServices,
+        Layer::Observability,
         Layer::Workloads,
     ];
 
@@ -84,6 +87,7 @@ impl Layer {
             Layer::Baseline => "baseline",
             Layer::Network => "network",
             Layer::SharedServices => "shared-services",
+            Layer::Observability => "observability",
             Layer::Workloads => "workloads",
         }
     }

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! POST /alertmanager ─▶ signals ─▶ journal (durable, deduplicated) ─▶ 200
+//! SQS (AWS events)   ─▶ signals ─▶ journal ─────────────────────────▶ delete
 //!                                    │
 //!              worker ◀──────────────┘  decide: rulebook + safety ─▶ decision ─▶ intent ─▶ action ─▶ result
 //! ```
@@ -15,6 +16,7 @@
 pub mod engine;
 pub mod journal;
 pub mod pager;
+pub mod queue;
 pub mod rulebook;
 pub mod server;
 pub mod signal;

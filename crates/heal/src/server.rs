@@ -164,7 +164,7 @@ pub struct Service<J: Journal + 'static, E: Executor> {
     pub metrics: Metrics,
     /// Where held-back remediation is paged, when set.
     pub pager: Option<crate::pager::Pager>,
-    wake: Notify,
+    pub(crate) wake: Notify,
 }
 
 impl<J: Journal + 'static, E: Executor> Service<J, E> {

@@ -125,3 +125,216 @@ impl AlertmanagerPayload {
             .collect()
     }
 }
+
+/// An AWS event as EventBridge delivers it to a queue: the fields the
+/// service reads. The rest of the event (`detail` beyond these) is kept
+/// only in the labels it gives.
+#[derive(Debug, Clone, Deserialize)]
+struct AwsEvent {
+    id: String,
+    #[serde(rename = "detail-type")]
+    detail_type: String,
+    source: String,
+    account: String,
+    region: String,
+    time: String,
+    #[serde(default)]
+    detail: serde_json::Value,
+}
+
+/// The prefix of the platform's alarm names:
+/// `landfall/<alert>/<service>/<environment>` (the workload layer's
+/// alarms), so an alarm's state change names the alert and its target as
+/// an Alertmanager alert's labels do.
+pub const ALARM_PREFIX: &str = "landfall/";
+
+/// CloudWatch writes `+0000`; RFC 3339 (and the journal) want `Z`.
+fn rfc3339(time: &str) -> String {
+    time.strip_suffix("+0000")
+        .map_or_else(|| time.to_owned(), |t| format!("{t}Z"))
+}
+
+impl Signal {
+    /// The signal an AWS event (an SQS message EventBridge delivered) is,
+    /// or `None` for one that says nothing to act on (an alarm entering
+    /// `INSUFFICIENT_DATA`). A CloudWatch alarm's episode starts when it
+    /// entered `ALARM`, so its firing and its resolution are one episode,
+    /// as an Alertmanager alert's are; the id is stable across
+    /// redeliveries of the same event.
+    pub fn from_event(body: &[u8]) -> Result<Option<Signal>, PayloadError> {
+        let event: AwsEvent = serde_json::from_slice(body)
+            .map_err(|e| PayloadError::Malformed(format!("not an EventBridge event: {e}")))?;
+        let mut labels = BTreeMap::from([
+            ("account".to_owned(), event.account.clone()),
+            ("region".to_owned(), event.region.clone()),
+            ("source".to_owned(), event.source.clone()),
+        ]);
+        let text = |v: &serde_json::Value, path: &str| {
+            v.pointer(path)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        if event.detail_type == "CloudWatch Alarm State Change" {
+            let name = text(&event.detail, "/alarmName").ok_or_else(|| {
+                PayloadError::Malformed("an alarm state change without `alarmName`".into())
+            })?;
+            let state = text(&event.detail, "/state/value").unwrap_or_default();
+            let (status, started) = match state.as_str() {
+                "ALARM" => (Status::Firing, text(&event.detail, "/state/timestamp")),
+                // The episode that ends began when the alarm left OK.
+                "OK" => (
+                    Status::Resolved,
+                    text(&event.detail, "/previousState/timestamp"),
+                ),
+                _ => return Ok(None),
+            };
+            let starts_at = rfc3339(&started.unwrap_or_else(|| event.time.clone()));
+            let mut parts = name.strip_prefix(ALARM_PREFIX).map(|rest| rest.split('/'));
+            let alertname = parts
+                .as_mut()
+                .and_then(Iterator::next)
+                .map_or_else(|| name.clone(), str::to_owned);
+            if let Some(parts) = parts.as_mut() {
+                for key in ["service", "environment"] {
+                    if let Some(value) = parts.next() {
+                        labels.insert(key.to_owned(), value.to_owned());
+                    }
+                }
+            }
+            labels.insert("alertname".to_owned(), alertname.clone());
+            labels.insert("alarm".to_owned(), name.clone());
+            let suffix = match status {
+                Status::Firing => "firing",
+                Status::Resolved => "resolved",
+            };
+            return Ok(Some(Signal {
+                id: format!(
+                    "cw:{}:{}:{name}:{starts_at}:{suffix}",
+                    event.account, event.region
+                ),
+                alertname,
+                status,
+                labels,
+                starts_at,
+            }));
+        }
+        // Other AWS events (Health, ECS, GuardDuty) are journaled under
+        // their kind; the rulebook acts on none of them unless it names it.
+        let kind = match event.detail_type.as_str() {
+            "AWS Health Event" => {
+                text(&event.detail, "/eventTypeCode").map(|code| format!("AwsHealth:{code}"))
+            }
+            "GuardDuty Finding" => text(&event.detail, "/type").map(|t| format!("GuardDuty:{t}")),
+            "ECS Task State Change" => Some("EcsTaskStateChange".to_owned()),
+            "ECS Service Action" => {
+                text(&event.detail, "/eventName").map(|name| format!("EcsServiceAction:{name}"))
+            }
+            _ => None,
+        }
+        .unwrap_or_else(|| event.detail_type.replace(' ', ""));
+        labels.insert("alertname".to_owned(), kind.clone());
+        let starts_at = rfc3339(&event.time);
+        Ok(Some(Signal {
+            id: format!("ev:{}", event.id),
+            alertname: kind,
+            status: Status::Firing,
+            labels,
+            starts_at,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+
+    fn alarm(name: &str, state: &str, previous: &str) -> Vec<u8> {
+        serde_json::json!({
+            "version": "0", "id": "c4c1c1c9", "detail-type": "CloudWatch Alarm State Change",
+            "source": "aws.cloudwatch", "account": "123456789012", "time": "2026-12-06T10:05:00Z",
+            "region": "eu-central-1", "resources": [],
+            "detail": {
+                "alarmName": name,
+                "previousState": { "value": previous, "timestamp": "2026-12-06T10:00:00.000+0000" },
+                "state": { "value": state, "timestamp": "2026-12-06T10:05:00.000+0000" }
+            }
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_platform_alarm_names_its_alert_and_target_and_its_episode_spans_firing_and_resolution() {
+        let name = "landfall/EcsServiceBelowDesiredCount/order-gateway/prod";
+        let firing = Signal::from_event(&alarm(name, "ALARM", "OK"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(firing.alertname, "EcsServiceBelowDesiredCount");
+        assert_eq!(firing.status, Status::Firing);
+        assert_eq!(firing.labels["service"], "order-gateway");
+        assert_eq!(firing.labels["environment"], "prod");
+        assert_eq!(firing.labels["region"], "eu-central-1");
+        assert_eq!(firing.starts_at, "2026-12-06T10:05:00.000Z");
+        // Resolution: the episode began when the alarm entered ALARM.
+        let mut resolved_event: serde_json::Value =
+            serde_json::from_slice(&alarm(name, "OK", "ALARM")).unwrap();
+        resolved_event["detail"]["previousState"]["timestamp"] =
+            "2026-12-06T10:05:00.000+0000".into();
+        let resolved = Signal::from_event(resolved_event.to_string().as_bytes())
+            .unwrap()
+            .unwrap();
+        assert_eq!(resolved.status, Status::Resolved);
+        assert_eq!(resolved.starts_at, firing.starts_at);
+        assert_ne!(resolved.id, firing.id);
+        // Redelivered, the same id (the journal keeps one).
+        let again = Signal::from_event(&alarm(name, "ALARM", "OK"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.id, firing.id);
+    }
+
+    #[test]
+    fn insufficient_data_is_nothing_to_act_on_and_other_alarms_keep_their_name() {
+        assert!(Signal::from_event(&alarm("x", "INSUFFICIENT_DATA", "OK"))
+            .unwrap()
+            .is_none());
+        let other = Signal::from_event(&alarm("ServerCpuTooHigh", "ALARM", "OK"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(other.alertname, "ServerCpuTooHigh");
+        assert!(!other.labels.contains_key("service"));
+    }
+
+    #[test]
+    fn the_documented_event_shapes_are_read() {
+        // AWS's documented shapes, as the platform's samples give them.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/events");
+        let entries = std::fs::read_dir(&dir).unwrap();
+        let mut read = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let body = std::fs::read(entry.path()).unwrap();
+            let signal = Signal::from_event(&body)
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+                .unwrap_or_else(|| panic!("{name}: nothing read"));
+            assert!(!signal.alertname.is_empty(), "{name}");
+            assert!(
+                parse_time_ok(&signal.starts_at),
+                "{name}: {}",
+                signal.starts_at
+            );
+            read += 1;
+        }
+        assert!(read >= 5, "{read} events read");
+    }
+
+    fn parse_time_ok(text: &str) -> bool {
+        crate::engine::parse_time(text).is_some()
+    }
+
+    #[test]
+    fn something_else_is_refused() {
+        assert!(Signal::from_event(b"{\"alerts\": []}").is_err());
+        assert!(Signal::from_event(b"not json").is_err());
+    }
+}

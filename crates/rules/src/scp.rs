@@ -63,16 +63,20 @@ pub const PLATFORM_ROLE_PATTERNS: &[&str] = &[
 /// IAM prefixes of the services the platform's own StackSets and agents use
 /// in every member account (baseline roles and keys, the Config recorder and
 /// rules with their SSM remediations, Access Analyzer, GuardDuty and
-/// Security Hub enabled by their administrators, Session Manager). Every
+/// Security Hub enabled by their administrators, Session Manager, the
+/// EventBridge rules that forward AWS events to the alert bus, the
+/// CloudWatch alarms the workload layer puts on every service). Every
 /// environment's service allowlist gets them, whatever the spec lists, so
 /// an allowlist can never block the baseline; a synth test keeps the list
 /// in step with the resource types of the baseline StackSets.
 pub const PLATFORM_SERVICES: &[&str] = &[
     "access-analyzer",
     "cloudformation",
+    "cloudwatch",
     "config",
     "ec2",
     "ec2messages",
+    "events",
     "guardduty",
     "iam",
     "kms",

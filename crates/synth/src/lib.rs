@@ -167,6 +167,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     units.extend(layers::baseline::build(&ctx));
     units.extend(layers::network::build(&ctx));
     units.extend(layers::shared::build(&ctx));
+    units.extend(layers::alerting::build(&ctx));
     graph.organization_actions = layers::organization::actions(&ctx);
 
     // Per unit: its last stacks (those no other stack of the unit depends

@@ -451,3 +451,67 @@ fn member_account_stacks_after_the_baseline_run_as_the_cloudformation_role() {
         "cloudformation.amazonaws.com"
     );
 }
+
+/// The alert path: every member account's baseline forwards the events the
+/// remediation service acts on to one bus in the observability account, as
+/// a role of its own (a cross-account bus target needs one,
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html>),
+/// the bus admits the organization, and the queue admits EventBridge only
+/// for the rule on that bus
+/// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions>).
+#[test]
+fn every_member_account_forwards_its_events_to_the_remediation_queue() {
+    let s = reference();
+    let alerting = stack(&s.graph, "-alerting");
+    match &alerting.target {
+        Target::Account { account, .. } => assert_eq!(account, "observability"),
+        other => panic!("the alerting stack targets {other:?}"),
+    }
+    let bus = resource(alerting, "AlertBus");
+    let admits = &bus.properties["Policy"]["Statement"][0];
+    assert_eq!(admits["Action"], "events:PutEvents");
+    assert!(admits["Condition"]["StringEquals"]
+        .get("aws:PrincipalOrgID")
+        .is_some());
+    let queue = resource(alerting, "HealQueue");
+    assert_eq!(queue.properties["RedrivePolicy"]["maxReceiveCount"], 5);
+    let policy = statements(resource(alerting, "HealQueuePolicy"), "PolicyDocument");
+    let delivers = by_sid(&policy, "TheRuleDelivers");
+    assert_eq!(delivers["Principal"]["Service"], "events.amazonaws.com");
+    assert_eq!(
+        delivers["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::GetAtt"][0],
+        "ToHealQueue"
+    );
+    assert!(allows(
+        by_sid(&policy, "TheRemediationServiceReads"),
+        "sqs:ReceiveMessage"
+    ));
+
+    // The forwarding rule in every member account and region, sending as
+    // the baseline's role, which may put events on that bus only.
+    let regional = stack(&s.graph, "-baseline-regional");
+    assert!(regional.is_stack_set());
+    let rule = resource(regional, "ForwardAlerts");
+    let target = &rule.properties["Targets"][0];
+    assert!(target["Arn"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with(":event-bus/landfall-alerts"));
+    assert!(target["RoleArn"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with("role/landfall/landfall-alert-forwarder"));
+    assert_eq!(rule.properties["EventPattern"], bus_rule_pattern(alerting));
+    let global = stack(&s.graph, "-baseline-global");
+    let role = resource(global, "AlertForwarderRole");
+    let forward = &role.properties["Policies"][0]["PolicyDocument"]["Statement"][0];
+    assert_eq!(forward["Action"], "events:PutEvents");
+    assert!(forward["Resource"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with(":event-bus/landfall-alerts"));
+}
+
+fn bus_rule_pattern(alerting: &Stack) -> Value {
+    resource(alerting, "ToHealQueue").properties["EventPattern"].clone()
+}

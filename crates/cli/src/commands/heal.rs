@@ -57,6 +57,11 @@ pub struct ServeArgs {
     /// Send every AWS call to this endpoint (an emulator such as moto server).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Also read AWS events (alarm state changes, AWS Health, ECS,
+    /// GuardDuty) from this SQS queue: the alerting layer's
+    /// `landfall-heal-events`. A message is deleted once journaled.
+    #[arg(long, value_name = "URL", env = "LANDFALL_HEAL_QUEUE_URL")]
+    pub queue_url: Option<String>,
     /// Named profile from the AWS shared config files; otherwise the
     /// standard credential chain. Actions enter member accounts as the
     /// baseline's `landfall-remediation` role only.
@@ -212,6 +217,14 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
                     max_attempts: 0,
                 },
             ));
+            let queue = match &args.queue_url {
+                Some(url) => Some(
+                    runtime
+                        .block_on(landfall_live::events::SqsQueue::connect(&session, url))
+                        .map_err(|e| anyhow::anyhow!("cannot read the event queue `{url}`: {e}"))?,
+                ),
+                None => None,
+            };
             let executor = Aws {
                 remediator: landfall_live::remediate::Remediator::new(session, targets),
                 runtime: runtime.handle().clone(),
@@ -233,6 +246,9 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
+            if let Some(queue) = queue {
+                runtime.spawn(landfall_heal::queue::consume(Arc::clone(&service), queue));
+            }
             runtime.block_on(server::serve(service, args.listen))?;
             Ok(ExitCode::SUCCESS)
         }

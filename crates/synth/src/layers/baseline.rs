@@ -52,6 +52,8 @@ pub const REMEDIATION_ROLE: &str = "landfall-remediation";
 pub const SESSION_INSTANCE_POLICY: &str = "landfall-session-manager-instance";
 /// The alias of the key Session Manager encrypts sessions with.
 pub const SESSIONS_KEY_ALIAS: &str = "alias/landfall/sessions";
+/// The parameter holding the id of the account with the alert bus.
+const ALERT_ACCOUNT: &str = "AlertAccountId";
 /// Path of the roles CI/CD deploy roles in shared services assume from.
 pub const DEPLOY_PRINCIPAL_PATH: &str = "/landfall/deploy/";
 
@@ -439,6 +441,45 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             }
         }),
     ));
+    if super::alerting::enabled(ctx) {
+        // Sends this account's AWS events to the organization's alert bus
+        // (the regional baseline's rules use it).
+        let alerts = unit.parameter(
+            ALERT_ACCOUNT,
+            "Id of the account with the alert bus",
+            landfall_graph::ParameterValue::AccountId(super::alerting::account(ctx).to_owned()),
+        );
+        unit.add(resource(
+            "AlertForwarderRole",
+            "AWS::IAM::Role",
+            json!({
+                "RoleName": super::alerting::FORWARDER_ROLE,
+                "Path": ROLE_PATH,
+                "Description": "EventBridge forwards this account's AWS events to the alert bus as this role",
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": { "Service": "events.amazonaws.com" },
+                        "Action": "sts:AssumeRole",
+                        "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
+                    }]
+                },
+                "Policies": [{
+                    "PolicyName": "forward",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Sid": "ToTheAlertBus",
+                            "Effect": "Allow",
+                            "Action": "events:PutEvents",
+                            "Resource": super::alerting::bus_arn(ctx, &alerts)
+                        }]
+                    }
+                }]
+            }),
+        ));
+    }
     unit
 }
 
@@ -598,6 +639,31 @@ fn regional(ctx: &Ctx<'_>) -> Unit {
         "AWS::AccessAnalyzer::Analyzer",
         json!({ "AnalyzerName": "landfall-account", "Type": "ACCOUNT" }),
     ));
+    if super::alerting::enabled(ctx) {
+        let alerts = unit.parameter(
+            ALERT_ACCOUNT,
+            "Id of the account with the alert bus",
+            landfall_graph::ParameterValue::AccountId(super::alerting::account(ctx).to_owned()),
+        );
+        unit.add(resource(
+            "ForwardAlerts",
+            "AWS::Events::Rule",
+            json!({
+                "Name": "landfall-forward-alerts",
+                "Description": "Forwards the events the remediation service acts on to the organization's alert bus",
+                "EventPattern": super::alerting::event_pattern(),
+                "State": "ENABLED",
+                "Targets": [{
+                    "Id": "alert-bus",
+                    "Arn": super::alerting::bus_arn(ctx, &alerts),
+                    "RoleArn": intrinsic::sub(format!(
+                        "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{ROLE_PATH}{}",
+                        super::alerting::FORWARDER_ROLE
+                    ))
+                }]
+            }),
+        ));
+    }
     unit
 }
 

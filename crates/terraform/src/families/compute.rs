@@ -1,11 +1,56 @@
-//! ECS, EC2 launch templates, Auto Scaling groups, Application Auto Scaling.
+//! ECS, EC2 launch templates, Auto Scaling groups, Application Auto Scaling,
+//! and the CloudWatch alarms on services.
 
 use serde_json::{json, Map, Value};
 
 use super::{Mapping, K, P, TAGS};
 use crate::Cx;
 
-pub static MAPPINGS: [Mapping; 10] = [
+pub static MAPPINGS: [Mapping; 11] = [
+    Mapping {
+        cfn: "AWS::CloudWatch::Alarm",
+        tf: "aws_cloudwatch_metric_alarm",
+        reference: "alarm_name",
+        attributes: &[("Arn", "arn")],
+        props: &[
+            P("AlarmName", "alarm_name", K::V),
+            P("AlarmDescription", "alarm_description", K::V),
+            P("ComparisonOperator", "comparison_operator", K::V),
+            P("Threshold", "threshold", K::V),
+            P("EvaluationPeriods", "evaluation_periods", K::V),
+            P("DatapointsToAlarm", "datapoints_to_alarm", K::V),
+            P("TreatMissingData", "treat_missing_data", K::V),
+            P(
+                "Metrics",
+                "metric_query",
+                K::Blocks(&[
+                    P("Id", "id", K::V),
+                    P("Expression", "expression", K::V),
+                    P("Label", "label", K::V),
+                    P("ReturnData", "return_data", K::V),
+                    P(
+                        "MetricStat",
+                        "metric",
+                        K::Block(&[
+                            P(
+                                "Metric",
+                                "",
+                                K::Flat(&[
+                                    P("Namespace", "namespace", K::V),
+                                    P("MetricName", "metric_name", K::V),
+                                    P("Dimensions", "dimensions", K::NameValues),
+                                ]),
+                            ),
+                            P("Period", "period", K::V),
+                            P("Stat", "stat", K::V),
+                        ]),
+                    ),
+                ]),
+            ),
+            TAGS,
+        ],
+        hook: None,
+    },
     Mapping {
         cfn: "AWS::EC2::PlacementGroup",
         tf: "aws_placement_group",

@@ -29,6 +29,8 @@ pub enum K {
     Json,
     /// `[{Key, Value}]` tags as a map.
     Tags,
+    /// `[{Name, Value}]` pairs (metric dimensions) as a map.
+    NameValues,
     /// One nested block.
     Block(&'static [P]),
     /// A list of nested blocks.
@@ -116,6 +118,20 @@ pub fn apply(
             }
             K::Tags => {
                 out.insert((*tf).into(), tags(cx, v));
+            }
+            K::NameValues => {
+                let mut map = Map::new();
+                for pair in v.as_array().into_iter().flatten() {
+                    if let (Some(k), Some(val)) =
+                        (pair.get("Name").and_then(Value::as_str), pair.get("Value"))
+                    {
+                        map.insert(
+                            k.to_owned(),
+                            crate::expr::value(cx, val).unwrap_or(Value::Null),
+                        );
+                    }
+                }
+                out.insert((*tf).into(), Value::Object(map));
             }
             K::Block(inner) => {
                 if let Value::Object(m) = v {

@@ -1,0 +1,192 @@
+//! The alert path to the remediation service (`landfall heal`): every
+//! member account forwards, from every region, the AWS events the service
+//! acts on (CloudWatch alarm state changes, AWS Health, ECS task and
+//! service events, GuardDuty findings) to one event bus in the
+//! observability account, which delivers them to the service's queue; a
+//! message the service cannot take after a few tries goes to a dead-letter
+//! queue instead of being lost.
+//!
+//! The forwarding rules and their role are in the baseline (every member
+//! account, every allowed region); this unit holds the bus, the queues and
+//! the rule between them. Cross-account delivery to a bus needs a role on
+//! the sending rule and a bus policy that admits the sender
+//! (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html);
+//! a queue target needs a queue policy that admits EventBridge for that rule
+//! (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions).
+
+use landfall_graph::{intrinsic, Layer, Target};
+use landfall_spec::types::AccountClass;
+use serde_json::{json, Value};
+
+use crate::unit::{resource, tags, Unit};
+use crate::Ctx;
+
+/// The event bus every member account forwards to.
+pub const ALERT_BUS: &str = "landfall-alerts";
+/// The queue `landfall heal serve` reads AWS events from.
+pub const HEAL_QUEUE: &str = "landfall-heal-events";
+/// The role each member account's forwarding rules send as (baseline).
+pub const FORWARDER_ROLE: &str = "landfall-alert-forwarder";
+
+/// Whether the platform has an alert path: it does once the spec lets
+/// machines act on alerts (`observability.remediation`).
+pub(crate) fn enabled(ctx: &Ctx<'_>) -> bool {
+    ctx.model
+        .observability
+        .as_ref()
+        .is_some_and(|o| o.remediation.is_some())
+}
+
+/// The account holding the bus and the queues: observability, or security
+/// tooling without one, or management without either.
+pub(crate) fn account<'a>(ctx: &Ctx<'a>) -> &'a str {
+    let model = ctx.model;
+    model
+        .core_account(AccountClass::Observability)
+        .or_else(|| model.core_account(AccountClass::SecurityTooling))
+        .map_or(ctx.management, |a| a.name.as_str())
+}
+
+/// The events the remediation service acts on.
+pub(crate) fn event_pattern() -> Value {
+    json!({
+        "source": ["aws.cloudwatch", "aws.ecs", "aws.guardduty", "aws.health"],
+        "detail-type": [
+            "AWS Health Event",
+            "CloudWatch Alarm State Change",
+            "ECS Service Action",
+            "ECS Task State Change",
+            "GuardDuty Finding"
+        ]
+    })
+}
+
+/// The bus's ARN, with `account` the `Fn::Sub` expression of its account id.
+pub(crate) fn bus_arn(ctx: &Ctx<'_>, account: &str) -> Value {
+    intrinsic::sub(format!(
+        "arn:${{AWS::Partition}}:events:{}:${{{account}}}:event-bus/{ALERT_BUS}",
+        ctx.home
+    ))
+}
+
+pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
+    if !enabled(ctx) {
+        return Vec::new();
+    }
+    let mut unit = Unit::new(
+        ctx.stack_name("alerting", ""),
+        Layer::Observability,
+        "The alert path: the organization's event bus and the remediation service's queues".into(),
+        Target::Account {
+            account: account(ctx).to_owned(),
+            region: ctx.home.to_owned(),
+        },
+    );
+    unit.depends_on.push(ctx.stack_name("baseline-global", ""));
+    let org = ctx.organization_id_param(&mut unit);
+    let management = unit.parameter(
+        crate::params::MANAGEMENT,
+        "Id of the management account",
+        landfall_graph::ParameterValue::AccountId(ctx.management.to_owned()),
+    );
+    let purpose = tags(&[("landfall:purpose", "alerting")]);
+    unit.add(resource(
+        "DeadLetterQueue",
+        "AWS::SQS::Queue",
+        json!({
+            "QueueName": format!("{HEAL_QUEUE}-dlq"),
+            // The longest SQS keeps a message: time to look at what failed.
+            "MessageRetentionPeriod": 1_209_600,
+            "SqsManagedSseEnabled": true,
+            "Tags": purpose
+        }),
+    ));
+    unit.add(resource(
+        "HealQueue",
+        "AWS::SQS::Queue",
+        json!({
+            "QueueName": HEAL_QUEUE,
+            "MessageRetentionPeriod": 345_600,
+            // Long polling; a message is deleted only after its decision is
+            // journaled, so one the service holds reappears after this.
+            "ReceiveMessageWaitTimeSeconds": 20,
+            "VisibilityTimeout": 120,
+            "SqsManagedSseEnabled": true,
+            "RedrivePolicy": {
+                "deadLetterTargetArn": { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] },
+                "maxReceiveCount": 5
+            },
+            "Tags": purpose
+        }),
+    ));
+    unit.add(resource(
+        "AlertBus",
+        "AWS::Events::EventBus",
+        json!({
+            "Name": ALERT_BUS,
+            "Description": "AWS events of every member account and region, for the remediation service",
+            "Policy": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "OrganizationForwards",
+                    "Effect": "Allow",
+                    "Principal": { "AWS": "*" },
+                    "Action": "events:PutEvents",
+                    "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:event-bus/{ALERT_BUS}")),
+                    "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
+                }]
+            },
+            "Tags": purpose
+        }),
+    ));
+    unit.add(resource(
+        "ToHealQueue",
+        "AWS::Events::Rule",
+        json!({
+            "Name": "landfall-to-heal-queue",
+            "Description": "Delivers the forwarded events to the remediation service's queue",
+            "EventBusName": { "Ref": "AlertBus" },
+            "EventPattern": event_pattern(),
+            "State": "ENABLED",
+            "Targets": [{
+                "Id": "heal-queue",
+                "Arn": { "Fn::GetAtt": ["HealQueue", "Arn"] },
+                "DeadLetterConfig": { "Arn": { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] } },
+                "RetryPolicy": { "MaximumEventAgeInSeconds": 86_400, "MaximumRetryAttempts": 185 }
+            }]
+        }),
+    ));
+    unit.add(resource(
+        "HealQueuePolicy",
+        "AWS::SQS::QueuePolicy",
+        json!({
+            "Queues": [{ "Ref": "HealQueue" }, { "Ref": "DeadLetterQueue" }],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "TheRuleDelivers",
+                    "Effect": "Allow",
+                    "Principal": { "Service": "events.amazonaws.com" },
+                    "Action": "sqs:SendMessage",
+                    "Resource": [
+                        { "Fn::GetAtt": ["HealQueue", "Arn"] },
+                        { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] }
+                    ],
+                    "Condition": { "ArnEquals": { "aws:SourceArn": { "Fn::GetAtt": ["ToHealQueue", "Arn"] } } }
+                }, {
+                    // `landfall heal serve` runs in the management account
+                    // (where its actions' roles trust it).
+                    "Sid": "TheRemediationServiceReads",
+                    "Effect": "Allow",
+                    "Principal": { "AWS": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{{management}}}:root")) },
+                    "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+                    "Resource": [
+                        { "Fn::GetAtt": ["HealQueue", "Arn"] },
+                        { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] }
+                    ]
+                }]
+            }
+        }),
+    ));
+    vec![unit]
+}
