@@ -143,9 +143,10 @@ struct AwsEvent {
 }
 
 /// The prefix of the platform's alarm names:
-/// `landfall/<alert>/<service>/<environment>` (the workload layer's
-/// alarms), so an alarm's state change names the alert and its target as
-/// an Alertmanager alert's labels do.
+/// `landfall/<alert>/<label>=<value>/...` (the workload layer's alarms, for
+/// example `landfall/EcsServiceBelowDesiredCount/service=order-gateway/environment=prod`),
+/// so an alarm's state change names the alert and its target as an
+/// Alertmanager alert's labels do.
 pub const ALARM_PREFIX: &str = "landfall/";
 
 /// CloudWatch writes `+0000`; RFC 3339 (and the journal) want `Z`.
@@ -194,9 +195,10 @@ impl Signal {
                 .as_mut()
                 .and_then(Iterator::next)
                 .map_or_else(|| name.clone(), str::to_owned);
-            if let Some(parts) = parts.as_mut() {
-                for key in ["service", "environment"] {
-                    if let Some(value) = parts.next() {
+            // `key=value` segments are the alert's labels.
+            for part in parts.into_iter().flatten() {
+                if let Some((key, value)) = part.split_once('=') {
+                    if !matches!(key, "alertname" | "account" | "region" | "source" | "alarm") {
                         labels.insert(key.to_owned(), value.to_owned());
                     }
                 }
@@ -265,7 +267,7 @@ mod event_tests {
 
     #[test]
     fn a_platform_alarm_names_its_alert_and_target_and_its_episode_spans_firing_and_resolution() {
-        let name = "landfall/EcsServiceBelowDesiredCount/order-gateway/prod";
+        let name = "landfall/EcsServiceBelowDesiredCount/service=order-gateway/environment=prod";
         let firing = Signal::from_event(&alarm(name, "ALARM", "OK"))
             .unwrap()
             .unwrap();

@@ -29,7 +29,7 @@ fn alarm(state: &str, previous: &str) -> String {
         "source": "aws.cloudwatch", "account": "123456789012", "time": "2026-12-06T10:05:00Z",
         "region": "eu-central-1", "resources": [],
         "detail": {
-            "alarmName": "landfall/EcsServiceBelowDesiredCount/order-gateway/prod",
+            "alarmName": "landfall/EcsServiceBelowDesiredCount/service=order-gateway/environment=prod",
             "previousState": { "value": previous, "timestamp": "2026-12-06T10:00:00.000+0000" },
             "state": { "value": state, "timestamp": "2026-12-06T10:05:00.000+0000" }
         }

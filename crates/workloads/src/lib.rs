@@ -29,6 +29,7 @@
 //! [`ParameterValue::StackOutput`](landfall_graph::ParameterValue::StackOutput)).
 //! Within one account and region, stacks import each other's exports.
 
+pub mod alarms;
 pub mod explain;
 pub mod policy;
 pub mod quotas;

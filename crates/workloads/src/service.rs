@@ -473,52 +473,13 @@ pub(crate) fn build(
         r.depends_on.push("ListenerRule".into());
     }
 
-    // Fewer tasks running than desired for five minutes, from Container
-    // Insights' service metrics (enabled on every cluster): the alert the
-    // remediation service may act on by itself (`EcsServiceBelowDesiredCount`
-    // in `observability.remediation.automatic`); its state changes reach
-    // the service through the platform's alert path
-    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html).
-    let service_dimensions = json!([
-        { "Name": "ClusterName", "Value": import(&account_stack, "ClusterName") },
-        { "Name": "ServiceName", "Value": service.name }
-    ]);
-    b.add(
-        "BelowDesiredCountAlarm",
-        "AWS::CloudWatch::Alarm",
-        json!({
-            // `landfall/<alert>/<service>/<environment>`: what the
-            // remediation service reads the alert and its target from.
-            "AlarmName": format!("landfall/EcsServiceBelowDesiredCount/{}/{}", service.name, place.env.name),
-            "AlarmDescription": format!("{} runs fewer tasks than desired", service.name),
-            "Metrics": [
-                {
-                    "Id": "desired",
-                    "MetricStat": {
-                        "Metric": { "Namespace": "ECS/ContainerInsights", "MetricName": "DesiredTaskCount", "Dimensions": service_dimensions },
-                        "Period": 60,
-                        "Stat": "Maximum"
-                    },
-                    "ReturnData": false
-                },
-                {
-                    "Id": "running",
-                    "MetricStat": {
-                        "Metric": { "Namespace": "ECS/ContainerInsights", "MetricName": "RunningTaskCount", "Dimensions": service_dimensions },
-                        "Period": 60,
-                        "Stat": "Minimum"
-                    },
-                    "ReturnData": false
-                },
-                { "Id": "missing", "Expression": "desired - running", "Label": "tasks below the desired count", "ReturnData": true }
-            ],
-            "ComparisonOperator": "GreaterThanThreshold",
-            "Threshold": 0,
-            "EvaluationPeriods": 5,
-            "DatapointsToAlarm": 5,
-            "TreatMissingData": "notBreaching",
-            "Tags": svc_tags
-        }),
+    // Its alarm the remediation service may act on by itself.
+    crate::alarms::service_below_desired(
+        &mut b,
+        &account_stack,
+        &service.name,
+        &place.env.name,
+        svc_tags.clone(),
     );
 
     // Autoscaling.

@@ -231,6 +231,7 @@ pub(crate) fn build(
                 }),
             )
             .retain = true;
+            crate::alarms::aurora_replica_lag(&mut b, &store.name, &place.env.name, tags(&[]));
             instances_of(
                 &mut b,
                 "Instance",
@@ -453,6 +454,7 @@ pub(crate) fn build(
             )
             .retain = true;
             b.output("ClusterArn", json!({ "Ref": "Cluster" }), true);
+            crate::alarms::msk_brokers(&mut b, &store.name, &place.env.name, &tags(&[]));
             // Other domains' accounts that use its topics.
             let mut principals: Vec<Value> = Vec::new();
             for d in ctx.msk_clients(store, place.env.id) {

@@ -20,6 +20,11 @@ pub static MAPPINGS: [Mapping; 11] = [
             P("EvaluationPeriods", "evaluation_periods", K::V),
             P("DatapointsToAlarm", "datapoints_to_alarm", K::V),
             P("TreatMissingData", "treat_missing_data", K::V),
+            P("Namespace", "namespace", K::V),
+            P("MetricName", "metric_name", K::V),
+            P("Dimensions", "dimensions", K::NameValues),
+            P("Statistic", "statistic", K::V),
+            P("Period", "period", K::V),
             P(
                 "Metrics",
                 "metric_query",
@@ -27,6 +32,7 @@ pub static MAPPINGS: [Mapping; 11] = [
                     P("Id", "id", K::V),
                     P("Expression", "expression", K::V),
                     P("Label", "label", K::V),
+                    P("Period", "period", K::V),
                     P("ReturnData", "return_data", K::V),
                     P(
                         "MetricStat",

@@ -1,0 +1,155 @@
+//! CloudWatch alarms on the workload layer's services and data stores.
+//!
+//! Each alarm is named `landfall/<alert>/<label>=<value>/...`: its state
+//! changes reach the remediation service through the platform's alert
+//! path (the alerting layer), which reads the alert and its target's
+//! labels from the name, as from an Alertmanager alert's labels. Alerts
+//! listed in `observability.remediation.automatic` may then be acted on.
+
+use serde_json::{json, Value};
+
+use crate::ctx::{import, Builder};
+
+/// An alarm's name from its alert and its target's labels.
+pub fn alarm_name(alert: &str, labels: &[(&str, &str)]) -> String {
+    let mut name = format!("landfall/{alert}");
+    for (key, value) in labels {
+        name.push_str(&format!("/{key}={value}"));
+    }
+    name
+}
+
+/// One metric of a metric-math alarm.
+fn metric(id: &str, namespace: &str, name: &str, dimensions: &Value, stat: &str) -> Value {
+    json!({
+        "Id": id,
+        "MetricStat": {
+            "Metric": { "Namespace": namespace, "MetricName": name, "Dimensions": dimensions },
+            "Period": 60,
+            "Stat": stat
+        },
+        "ReturnData": false
+    })
+}
+
+/// Fewer tasks running than desired for five minutes, from Container
+/// Insights' service metrics (enabled on every cluster,
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html>).
+pub(crate) fn service_below_desired(
+    b: &mut Builder,
+    account_stack: &str,
+    service: &str,
+    environment: &str,
+    tags: Value,
+) {
+    let dimensions = json!([
+        { "Name": "ClusterName", "Value": import(account_stack, "ClusterName") },
+        { "Name": "ServiceName", "Value": service }
+    ]);
+    b.add(
+        "BelowDesiredCountAlarm",
+        "AWS::CloudWatch::Alarm",
+        json!({
+            "AlarmName": alarm_name("EcsServiceBelowDesiredCount", &[("service", service), ("environment", environment)]),
+            "AlarmDescription": format!("{service} runs fewer tasks than desired"),
+            "Metrics": [
+                metric("desired", "ECS/ContainerInsights", "DesiredTaskCount", &dimensions, "Maximum"),
+                metric("running", "ECS/ContainerInsights", "RunningTaskCount", &dimensions, "Minimum"),
+                { "Id": "missing", "Expression": "desired - running", "Label": "tasks below the desired count", "ReturnData": true }
+            ],
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 0,
+            "EvaluationPeriods": 5,
+            "DatapointsToAlarm": 5,
+            "TreatMissingData": "notBreaching",
+            "Tags": tags
+        }),
+    );
+}
+
+/// Aurora replicas more than a second behind the writer for five minutes
+/// (`AuroraReplicaLagMaximum`, per cluster,
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html>).
+pub(crate) fn aurora_replica_lag(b: &mut Builder, store: &str, environment: &str, tags: Value) {
+    b.add(
+        "ReplicaLagAlarm",
+        "AWS::CloudWatch::Alarm",
+        json!({
+            "AlarmName": alarm_name("AuroraReplicaLagHigh", &[("store", store), ("environment", environment)]),
+            "AlarmDescription": format!("a replica of {store} is more than a second behind its writer"),
+            "Namespace": "AWS/RDS",
+            "MetricName": "AuroraReplicaLagMaximum",
+            "Dimensions": [{ "Name": "DBClusterIdentifier", "Value": { "Ref": "Cluster" } }],
+            "Statistic": "Maximum",
+            "Period": 60,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 1000,
+            "EvaluationPeriods": 5,
+            "DatapointsToAlarm": 5,
+            "TreatMissingData": "notBreaching",
+            "Tags": tags
+        }),
+    );
+}
+
+/// A Kafka broker's data-log disk over 85 % (the alert the remediation
+/// service may answer by itself) and partitions under-replicated for five
+/// minutes, over every broker of the cluster with a Metrics Insights query
+/// (an alarm reads one time series; the query takes the worst broker,
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-alarms.html>,
+/// metrics: <https://docs.aws.amazon.com/msk/latest/developerguide/metrics-details.html>).
+pub(crate) fn msk_brokers(b: &mut Builder, store: &str, environment: &str, tags: &Value) {
+    let worst = |metric: &str| {
+        format!(
+            "SELECT MAX({metric}) FROM SCHEMA(\"AWS/Kafka\", \"Broker ID\", \"Cluster Name\") WHERE \"Cluster Name\" = '{store}'"
+        )
+    };
+    for (id, alert, metric, threshold, what) in [
+        (
+            "BrokerStorageAlarm",
+            "MskBrokerStorageHigh",
+            "KafkaDataLogsDiskUsed",
+            85,
+            "a broker's data-log disk is over 85 % full",
+        ),
+        (
+            "UnderReplicatedAlarm",
+            "MskUnderReplicatedPartitions",
+            "UnderReplicatedPartitions",
+            0,
+            "partitions are under-replicated",
+        ),
+    ] {
+        b.add(
+            id,
+            "AWS::CloudWatch::Alarm",
+            json!({
+                "AlarmName": alarm_name(alert, &[("store", store), ("environment", environment)]),
+                "AlarmDescription": format!("{store}: {what}"),
+                "Metrics": [{ "Id": "worst", "Expression": worst(metric), "Period": 300, "ReturnData": true }],
+                "ComparisonOperator": "GreaterThanThreshold",
+                "Threshold": threshold,
+                "EvaluationPeriods": 1,
+                "DatapointsToAlarm": 1,
+                "TreatMissingData": "notBreaching",
+                "Tags": tags
+            }),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alarm_names_carry_the_alert_and_its_labels() {
+        assert_eq!(
+            alarm_name(
+                "MskBrokerStorageHigh",
+                &[("store", "market-data-bus"), ("environment", "prod")]
+            ),
+            "landfall/MskBrokerStorageHigh/store=market-data-bus/environment=prod"
+        );
+    }
+}
