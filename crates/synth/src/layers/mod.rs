@@ -1,6 +1,7 @@
 //! One module per layer; each turns part of the model into units.
 
 pub mod baseline;
+pub mod identity;
 pub mod network;
 pub mod organization;
 pub mod security;
