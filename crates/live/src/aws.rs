@@ -197,6 +197,7 @@ impl Clients {
     client!(servicequotas, aws_sdk_servicequotas, ServiceQuotas);
     client!(ecs, aws_sdk_ecs, Ecs);
     client!(ssm, aws_sdk_ssm, Ssm);
+    client!(ssoadmin, aws_sdk_ssoadmin, SsoAdmin);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)

@@ -20,6 +20,7 @@ pub mod deploy;
 pub mod desired;
 pub mod emulator;
 pub mod error;
+pub mod identity;
 pub mod inventory;
 pub mod journal;
 pub mod lockfile;

@@ -31,6 +31,7 @@ pub enum Service {
     ServiceQuotas,
     Ecs,
     Ssm,
+    SsoAdmin,
 }
 
 /// Whose calls: the management account's, or a member account's.

@@ -8,8 +8,8 @@
 //! | layer | module | deployed as |
 //! |---|---|---|
 //! | organization | [`layers::organization`] | stacks in the management account |
-//! | identity | [`layers::identity`] | Identity Center permission sets and assignments (management account) |
 //! | security | [`layers::security`] | log archive, security tooling and organization trail stacks |
+//! | security | [`layers::identity`] | Identity Center permission sets and assignments (management account) |
 //! | baseline | [`layers::baseline`] | StackSets over every member OU, and Config rules per account class |
 //! | network | [`layers::network`] | stacks per VPC in the networking account |
 //! | shared services | [`layers::shared`] | stacks in the shared-services account |

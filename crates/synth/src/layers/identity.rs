@@ -57,7 +57,9 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     }
     let mut unit = Unit::new(
         ctx.stack_name("identity", ""),
-        Layer::Organization,
+        // Deployed as stacks (the organization layer's are applied
+        // through the Organizations API), after the accounts exist.
+        Layer::Security,
         "IAM Identity Center permission sets and group assignments".into(),
         Target::Account {
             account: ctx.management.to_owned(),
