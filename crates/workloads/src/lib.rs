@@ -30,6 +30,7 @@
 //! Within one account and region, stacks import each other's exports.
 
 pub mod explain;
+pub mod pentest;
 pub mod policy;
 pub mod quotas;
 pub mod sizing;

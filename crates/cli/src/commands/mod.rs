@@ -13,6 +13,7 @@ pub mod net;
 #[cfg(feature = "live")]
 pub mod plan;
 pub mod rules;
+pub mod scan;
 mod schema;
 mod show;
 mod synth;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Iam(command) => iam::run(command),
         Command::Check(args) => check::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Scan(command) => scan::run(command),
         Command::Heal(command) => heal::run(command),
         Command::Completions { shell } => {
             use clap::CommandFactory;
