@@ -77,6 +77,9 @@ pub enum Command {
     /// Evaluate IAM requests offline, exactly as AWS does.
     #[command(subcommand)]
     Iam(IamCommand),
+    /// What vulnerability scanners and penetration testers need from the spec.
+    #[command(subcommand)]
+    Scan(crate::commands::scan::ScanCommand),
     /// Check CloudFormation templates and Terraform plans against the guardrail rules.
     #[command(
         after_help = "Examples:\n  landfall check                            (the synthesized platform)\n  landfall check path/to/templates plan.json --environment prod\n  landfall check --format sarif > landfall.sarif\n  landfall check vpc.yaml --parameter NumberOfAZs=3 --parameter-file prod-params.json"

@@ -1630,3 +1630,42 @@ fn a_vpc_with_more_inspected_subnets_than_its_nat_table_takes_is_refused() {
     assert!(err.contains("error[net::routes-per-route-table]: the NAT gateway's route table of `prod-eu-central-1` needs"), "{err}");
     assert!(err.contains("AWS allows 10"), "{err}");
 }
+
+#[test]
+fn pentest_scope_writes_the_document_with_the_policy_and_what_needs_approval() {
+    let out = landfall(&["scan", "pentest-scope", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let scope: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        scope["policy"]["source"],
+        "https://aws.amazon.com/security/penetration-testing/"
+    );
+    let endpoints = scope["endpoints"].as_array().unwrap();
+    assert!(endpoints
+        .iter()
+        .any(|e| e["kind"] == "cloudfront" && e["internet_facing"] == true));
+    assert!(endpoints
+        .iter()
+        .any(|e| e["kind"] == "elasticache" && e.get("permitted_as").is_none()));
+
+    let dir = std::env::temp_dir().join(format!("landfall-pentest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("scope.md");
+    let out = landfall(&["scan", "pentest-scope", "--out", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("need AWS's approval to test"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("# Penetration test scope: "));
+    assert!(text.contains("## Prohibited"));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A path that cannot be written is a usage error (exit 2), said once.
+    let out = landfall(&[
+        "scan",
+        "pentest-scope",
+        "--out",
+        "/nonexistent-dir/scope.md",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot write"));
+}

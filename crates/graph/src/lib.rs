@@ -234,6 +234,13 @@ pub enum ParameterValue {
     /// the stack deploys (the same id in every account of the region):
     /// what a security group names to reach a gateway endpoint.
     ManagedPrefixList(String),
+    /// The value of the SSM parameter of this name in the stack's account
+    /// and region, read by CloudFormation when the stack deploys (a
+    /// parameter of type `AWS::SSM::Parameter::Value<String>`): a value
+    /// from outside the platform, such as the IAM Identity Center instance
+    /// ARN. The stack declares it among its [inputs](Stack::inputs) too,
+    /// so the plan checks it exists.
+    SsmParameter(String),
 }
 
 /// A resource: one CloudFormation resource type instance.
@@ -326,6 +333,23 @@ pub enum OrganizationAction {
     /// allowed region (the home region's is an
     /// `AWS::SecurityHub::DelegatedAdmin` resource).
     EnableSecurityHubAdminInRegion { account: String, region: String },
+    /// `inspector2:EnableDelegatedAdminAccount` in `region`, from the
+    /// management account: Amazon Inspector's delegated administrator is
+    /// per region, and CloudFormation has no resource type for it
+    /// (<https://docs.aws.amazon.com/inspector/v2/APIReference/API_EnableDelegatedAdminAccount.html>).
+    EnableInspectorAdminInRegion { account: String, region: String },
+    /// `inspector2:UpdateOrganizationConfiguration` in `region`, from the
+    /// Inspector administrator `account`, auto-enabling each of
+    /// `resource_types` (`EC2`, `ECR`, `LAMBDA`) for new member accounts,
+    /// then `inspector2:Enable` of the same types for the members that
+    /// exist already, which auto-enable does not reach
+    /// (<https://docs.aws.amazon.com/inspector/v2/APIReference/API_UpdateOrganizationConfiguration.html>,
+    /// <https://docs.aws.amazon.com/inspector/latest/user/managing-multiple-accounts.html>).
+    AutoEnableInspector {
+        account: String,
+        region: String,
+        resource_types: Vec<String>,
+    },
 }
 
 /// A broken graph invariant: a bug in whatever built the graph.

@@ -111,9 +111,13 @@ pub const DRIFT: &[(&str, &str, &str)] = &[
     ("LFD008", "vpc-differs", "high"),
     ("LFD009", "subnet-differs", "medium"),
     ("LFD010", "account-unreachable", "high"),
+    ("LFD011", "assignment-not-in-spec", "high"),
+    ("LFD012", "assignment-missing", "medium"),
+    ("LFD013", "permission-set-modified", "high"),
+    ("LFD014", "permission-set-missing", "high"),
 ];
 
-fn drift(
+pub(crate) fn drift(
     code: &str,
     account: &str,
     account_id: &str,
@@ -323,6 +327,36 @@ pub async fn audit(
 
     stack_drift(desired, &org, &targets, &inventories, &mgmt, &mut report).await;
     network_drift(desired, &org, &targets, &inventories, &mut report);
+    if !desired.identity.permission_sets.is_empty() {
+        let task = progress.start("reading IAM Identity Center", "IN_PROGRESS");
+        let home_clients = mgmt.in_region(&home);
+        let (live, errors) = crate::identity::read(&home_clients, &desired.identity, &org).await;
+        // Permission sets live in the management account: named as the
+        // spec names it (its name in AWS is often just `master`).
+        let mut names: BTreeMap<String, String> = targets
+            .iter()
+            .map(|t| (t.id.clone(), t.name.clone()))
+            .collect();
+        names.insert(
+            org.management_account_id.clone(),
+            desired.management.clone(),
+        );
+        report.findings.extend(crate::identity::compare(
+            &desired.identity,
+            &live,
+            &names,
+            &org.management_account_id,
+        ));
+        if let Some(summary) = summaries
+            .iter_mut()
+            .find(|s| s.account_id == org.management_account_id)
+        {
+            summary
+                .errors
+                .extend(errors.into_iter().map(|e| format!("{home}: {e}")));
+        }
+        task.finish("done");
+    }
 
     for f in &report.findings {
         if let Some(s) = summaries.iter_mut().find(|s| s.account_id == f.account_id) {

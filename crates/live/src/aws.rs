@@ -198,6 +198,7 @@ impl Clients {
     client!(ecs, aws_sdk_ecs, Ecs);
     client!(ssm, aws_sdk_ssm, Ssm);
     client!(sqs, aws_sdk_sqs, Sqs);
+    client!(ssoadmin, aws_sdk_ssoadmin, SsoAdmin);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)

@@ -323,7 +323,10 @@ impl Engine {
                 A::EnableSecurityHubAdminInRegion { region, .. } => {
                     securityhub.push(region.as_str())
                 }
-                A::EnableTrustedAccess { .. } | A::EnableRamSharingWithOrganization => {}
+                A::EnableTrustedAccess { .. }
+                | A::EnableRamSharingWithOrganization
+                | A::EnableInspectorAdminInRegion { .. }
+                | A::AutoEnableInspector { .. } => {}
             }
         }
         if !self
@@ -556,6 +559,8 @@ impl Engine {
             ParameterValue::AccountId(a) => org.account_id(a).unwrap_or("").to_owned(),
             ParameterValue::OrganizationId => org.organization_id.clone(),
             ParameterValue::OrganizationRootId => org.root_id.clone(),
+            // CloudFormation reads the SSM parameter named.
+            ParameterValue::SsmParameter(name) => name.clone(),
             ParameterValue::ResourceId { .. }
             | ParameterValue::StackOutput { .. }
             | ParameterValue::ManagedPrefixList(_) => String::new(),

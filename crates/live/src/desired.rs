@@ -45,6 +45,8 @@ pub struct Desired {
     pub left_out: Vec<LeftOut>,
     /// The engine the templates were adapted for.
     pub compat: Compat,
+    /// Identity Center's permission sets and assignments, for the audit.
+    pub identity: crate::identity::DesiredIdentity,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -343,6 +345,7 @@ impl Desired {
                 .unwrap_or(usize::MAX),
             left_out,
             compat,
+            identity: crate::identity::DesiredIdentity::of(model),
         }
     }
 

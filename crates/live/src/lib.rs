@@ -21,6 +21,7 @@ pub mod desired;
 pub mod emulator;
 pub mod error;
 pub mod events;
+pub mod identity;
 pub mod inventory;
 pub mod journal;
 pub mod lockfile;

@@ -436,6 +436,7 @@ mod tests {
             template_inline_max_bytes: 51_200,
             left_out: Vec::new(),
             compat: Compat::Aws,
+            identity: Default::default(),
         }
     }
 

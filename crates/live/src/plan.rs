@@ -618,6 +618,32 @@ pub fn plan_actions(
                     });
                 }
             }
+            // Not made by this deployer yet: the plan says what to run,
+            // so an organization without Inspector is never silent.
+            A::EnableInspectorAdminInRegion { account, region } => {
+                plan.notes.push(Note {
+                    message: format!(
+                        "Amazon Inspector's administrator is not designated by the deploy: from the management account run `aws inspector2 enable-delegated-admin-account --region {region} --delegated-admin-account-id <id of {account}>`"
+                    ),
+                });
+            }
+            A::AutoEnableInspector {
+                account,
+                region,
+                resource_types,
+            } => {
+                let auto_enable = resource_types
+                    .iter()
+                    .map(|t| format!("{}=true", t.to_ascii_lowercase()))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                plan.notes.push(Note {
+                    message: format!(
+                        "Amazon Inspector is not turned on for the members by the deploy: as `{account}` run `aws inspector2 update-organization-configuration --region {region} --auto-enable {auto_enable}`, then `aws inspector2 enable --region {region} --resource-types {} --account-ids <every member account id>` for the accounts that exist",
+                        resource_types.join(" ")
+                    ),
+                });
+            }
             A::EnableSecurityHubAdminInRegion { account, region } => {
                 let id = id_of(account);
                 if !desired.compat.supports_securityhub_organization_admin() {
@@ -868,6 +894,7 @@ mod tests {
             template_inline_max_bytes: 51_200,
             left_out: Vec::new(),
             compat: Compat::Aws,
+            identity: Default::default(),
         }
     }
 

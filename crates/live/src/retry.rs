@@ -32,6 +32,7 @@ pub enum Service {
     Ecs,
     Ssm,
     Sqs,
+    SsoAdmin,
 }
 
 /// Whose calls: the management account's, or a member account's.

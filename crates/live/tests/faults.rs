@@ -1280,6 +1280,7 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
                 template_inline_max_bytes: 51_200,
                 left_out: Vec::new(),
                 compat: landfall_live::Compat::Moto,
+                identity: Default::default(),
             };
             let account_id = |name: &str| ids.get(name).cloned();
             let found = landfall_live::preflight::run(&session, &mgmt, &desired, &account_id).await;

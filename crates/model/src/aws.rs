@@ -144,6 +144,30 @@ pub fn is_oidc_thumbprint(text: &str) -> bool {
     text.len() == 40 && text.chars().all(|c| c.is_ascii_hexdigit())
 }
 
+/// AWS managed policies for job functions live under the path
+/// `job-function/`; every other one the platform names is at the root
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_job-functions.html>).
+pub const JOB_FUNCTION_POLICIES: &[&str] = &[
+    "Billing",
+    "DataScientist",
+    "DatabaseAdministrator",
+    "NetworkAdministrator",
+    "SupportUser",
+    "SystemAdministrator",
+    "ViewOnlyAccess",
+];
+
+/// The path and name of an AWS managed policy named in the spec, as its ARN
+/// ends (`arn:aws:iam::aws:policy/<this>`); a name given with its path is
+/// kept as written.
+pub fn managed_policy_path(name: &str) -> String {
+    if name.contains('/') || !JOB_FUNCTION_POLICIES.contains(&name) {
+        name.to_owned()
+    } else {
+        format!("job-function/{name}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

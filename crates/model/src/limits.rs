@@ -116,6 +116,8 @@ limits! {
     permission_sets_per_instance = 2_000, "https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html";
     /// AWS managed policies attached to one permission set.
     managed_policies_per_permission_set = 20, "https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html";
+    /// Inline policy of one permission set, in characters.
+    permission_set_inline_policy_max_chars = 32_768, "https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html";
     /// Longest permission set session, in hours.
     permission_set_max_session_hours = 12, "https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html";
     /// Listener rules of one Application Load Balancer, default rules not counted (each internal or public service adds one to its domain's load balancer).

@@ -341,6 +341,13 @@ pub struct PermissionSet {
     pub description: Option<String>,
     pub managed_policies: Vec<String>,
     pub session_hours: u8,
+    /// The inline policy document (compact JSON), when the spec gives
+    /// statements.
+    pub inline_policy: Option<String>,
+    /// Whether the set may read data; `false` is proven.
+    pub data_access: bool,
+    #[serde(skip)]
+    pub origin: Pointer,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -16,6 +16,7 @@
 
 mod intents;
 pub mod oidc;
+mod permission_sets;
 
 use std::collections::BTreeMap;
 
@@ -33,6 +34,9 @@ use landfall_spec::types::{AccountClass, ControlMode};
 use serde::Serialize;
 
 pub use intents::{intents, GuardrailIntent, Scope};
+pub use permission_sets::{
+    assigned_accounts, prove_permission_sets, reserved_role, DATA_READ_ACTIONS,
+};
 
 const FULL_AWS_ACCESS: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
@@ -265,8 +269,8 @@ pub enum Verdict {
 /// One intent over every account it applies to.
 #[derive(Debug, Clone, Serialize)]
 pub struct IntentReport {
-    pub intent: &'static str,
-    pub description: &'static str,
+    pub intent: String,
+    pub description: String,
     /// Not proven: the control is detective or off in the spec.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
@@ -288,7 +292,9 @@ impl IntentReport {
     }
 }
 
-/// Proves every guardrail intent in every member account it applies to.
+/// Proves every guardrail intent in every member account it applies to,
+/// then every permission set's promise not to read data
+/// ([`prove_permission_sets`]).
 pub fn prove_all(model: &Model, policies: &OrgPolicies) -> Vec<IntentReport> {
     let options = ProveOptions::default();
     intents(model)
@@ -297,8 +303,8 @@ pub fn prove_all(model: &Model, policies: &OrgPolicies) -> Vec<IntentReport> {
             let mode = model.guardrails.mode(intent.guardrail);
             if mode != ControlMode::Preventive {
                 return IntentReport {
-                    intent: intent.name,
-                    description: intent.description,
+                    intent: intent.name.to_owned(),
+                    description: intent.description.to_owned(),
                     skipped: Some(format!(
                         "the `{}` control is {} in this spec, so no SCP prevents it",
                         serde_json::to_value(intent.guardrail)
@@ -348,11 +354,12 @@ pub fn prove_all(model: &Model, policies: &OrgPolicies) -> Vec<IntentReport> {
                 })
                 .collect();
             IntentReport {
-                intent: intent.name,
-                description: intent.description,
+                intent: intent.name.to_owned(),
+                description: intent.description.to_owned(),
                 skipped: None,
                 accounts,
             }
         })
+        .chain(prove_permission_sets(model, policies))
         .collect()
 }

@@ -225,3 +225,75 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// The reference platform with `edit` applied to the text of one of its
+/// files.
+fn reference_with(file: &str, edit: impl Fn(&str) -> String) -> landfall_model::Model {
+    let dir = std::env::temp_dir().join(format!(
+        "landfall-proofs-{}-{}",
+        std::process::id(),
+        file.replace('/', "-")
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    landfall_spec::reference::write_reference(&dir).unwrap();
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, edit(&text)).unwrap();
+    let resolved = landfall_model::load_dir(&dir).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let problems = format!("{:?}", resolved.diagnostics);
+    resolved.model.expect(&problems)
+}
+
+#[test]
+fn production_viewer_cannot_read_data_in_any_production_account() {
+    let model = reference();
+    let scps = landfall_rules::scp::compile_scps(&model).unwrap();
+    let policies = OrgPolicies::of(&model, &scps).unwrap();
+    let report = prove_all(&model, &policies)
+        .into_iter()
+        .find(|r| r.intent == "no-data-reads-as-ProductionViewer")
+        .expect("the set without data access is proven");
+    let production: Vec<&str> = model
+        .accounts
+        .iter()
+        .filter(|a| a.class == landfall_spec::types::AccountClass::Workload)
+        .filter(|a| {
+            a.environment
+                .is_some_and(|e| model.environment(e).production)
+        })
+        .map(|a| a.name.as_str())
+        .collect();
+    let proven: Vec<&str> = report.accounts.iter().map(|a| a.account.as_str()).collect();
+    assert_eq!(proven, production, "every production workload account");
+    assert!(report.holds(), "{:?}", report.accounts);
+    for account in &report.accounts {
+        assert!(matches!(
+            account.verdict,
+            Verdict::Holds { requests_checked } if requests_checked == landfall_proofs::DATA_READ_ACTIONS.len()
+        ));
+    }
+}
+
+#[test]
+fn without_its_deny_production_viewer_reads_objects() {
+    // The managed policy (ViewOnlyAccess) is taken as allowing everything:
+    // only the set's own deny keeps the promise, so removing it must fail.
+    let model = reference_with("identity.yaml", |text| {
+        text.replace("            - s3:GetObject*\n", "")
+    });
+    let scps = landfall_rules::scp::compile_scps(&model).unwrap();
+    let policies = OrgPolicies::of(&model, &scps).unwrap();
+    let report = landfall_proofs::prove_permission_sets(&model, &policies)
+        .into_iter()
+        .find(|r| r.intent == "no-data-reads-as-ProductionViewer")
+        .unwrap();
+    assert!(!report.holds());
+    let Verdict::Fails { counterexample, .. } = &report.accounts[0].verdict else {
+        panic!("{:?}", report.accounts[0].verdict);
+    };
+    assert_eq!(counterexample.action, "s3:GetObject");
+    assert!(counterexample
+        .principal
+        .contains("/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ProductionViewer_"));
+}

@@ -230,10 +230,46 @@ pub struct PermissionSet {
     /// Session length in hours (1 to 12).
     #[serde(default = "default_session_hours")]
     pub session_hours: u8,
+    /// Statements of the set's inline policy, beside the managed policies
+    /// (for example a deny that no managed policy can widen).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inline_policy: Vec<PolicyStatement>,
+    /// Whether the set may read data: S3 objects, table items, secrets.
+    /// `false` is a promise `landfall iam prove` checks in every account
+    /// the set is assigned to, with AWS managed policies taken as allowing
+    /// everything (so only a deny keeps it).
+    #[serde(default = "data_access_default")]
+    pub data_access: bool,
 }
 
 fn default_session_hours() -> u8 {
     4
+}
+
+fn data_access_default() -> bool {
+    true
+}
+
+/// One statement of an IAM policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyStatement {
+    /// Statement id (letters and digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    pub effect: PolicyEffect,
+    /// IAM actions, wildcards allowed (`s3:Get*`).
+    pub actions: Vec<String>,
+    /// Resource ARNs, wildcards allowed; every resource when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyEffect {
+    Allow,
+    Deny,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

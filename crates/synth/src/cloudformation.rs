@@ -183,10 +183,18 @@ impl Serialize for Parameters<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut m = serializer.serialize_map(Some(self.0.parameters.len()))?;
         for p in &self.0.parameters {
-            m.serialize_entry(
-                &p.name,
-                &json!({ "Type": "String", "Description": p.description }),
-            )?;
+            // CloudFormation reads an SSM parameter's value itself, given
+            // its name as the parameter's value
+            // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html#aws-ssm-parameter-types).
+            let entry = match &p.value {
+                ParameterValue::SsmParameter(name) => json!({
+                    "Type": "AWS::SSM::Parameter::Value<String>",
+                    "Default": name,
+                    "Description": p.description
+                }),
+                _ => json!({ "Type": "String", "Description": p.description }),
+            };
+            m.serialize_entry(&p.name, &entry)?;
         }
         m.end()
     }
@@ -293,6 +301,7 @@ fn parameter_value(value: &ParameterValue) -> Value {
         ParameterValue::ManagedPrefixList(name) => {
             json!({ "resolve": "managed-prefix-list", "name": name })
         }
+        ParameterValue::SsmParameter(name) => json!({ "resolve": "ssm-parameter", "name": name }),
     }
 }
 

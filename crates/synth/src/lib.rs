@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | organization | [`layers::organization`] | stacks in the management account |
 //! | security | [`layers::security`] | log archive, security tooling and organization trail stacks |
+//! | security | [`layers::identity`] | Identity Center permission sets and assignments (management account) |
 //! | baseline | [`layers::baseline`] | StackSets over every member OU, and Config rules per account class |
 //! | network | [`layers::network`] | stacks per VPC in the networking account |
 //! | shared services | [`layers::shared`] | stacks in the shared-services account |
@@ -163,6 +164,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     let mut problems = Vec::new();
     let mut units = Vec::new();
     units.extend(layers::organization::build(&ctx, scps, &mut problems));
+    units.extend(layers::identity::build(&ctx));
     units.extend(layers::security::build(&ctx));
     units.extend(layers::baseline::build(&ctx));
     units.extend(layers::network::build(&ctx));

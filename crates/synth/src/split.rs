@@ -474,9 +474,25 @@ fn assemble(ctx: &Ctx<'_>, parts: &[Part]) -> Vec<Stack> {
                 }
             });
         }
-        let parameters = used_params
+        let parameters: Vec<landfall_graph::Parameter> = used_params
             .iter()
             .filter_map(|&i| unit.parameters.get(i).cloned())
+            .collect();
+        // A parameter CloudFormation reads from SSM is something from
+        // outside the platform that must exist before the stack deploys.
+        let inputs = parameters
+            .iter()
+            .filter_map(|p| match &p.value {
+                landfall_graph::ParameterValue::SsmParameter(name) => {
+                    Some(landfall_graph::ExternalInput {
+                        kind: landfall_graph::InputKind::SsmParameter,
+                        name: name.clone(),
+                        why: p.description.clone(),
+                        account: None,
+                    })
+                }
+                _ => None,
+            })
             .collect();
         let conditions = unit
             .conditions
@@ -500,7 +516,7 @@ fn assemble(ctx: &Ctx<'_>, parts: &[Part]) -> Vec<Stack> {
             resources,
             outputs,
             depends_on,
-            inputs: Vec::new(),
+            inputs,
             capacity: Vec::new(),
         });
     }

@@ -264,6 +264,7 @@ fn parameter_resolution(value: &ParameterValue) -> Value {
         ParameterValue::ManagedPrefixList(name) => {
             json!({ "resolve": "managed-prefix-list", "name": name })
         }
+        ParameterValue::SsmParameter(name) => json!({ "resolve": "ssm-parameter", "name": name }),
     }
 }
 

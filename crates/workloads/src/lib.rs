@@ -31,6 +31,7 @@
 
 pub mod alarms;
 pub mod explain;
+pub mod pentest;
 pub mod policy;
 pub mod quotas;
 pub mod sizing;

@@ -14,6 +14,7 @@ mod pipelines;
 #[cfg(feature = "live")]
 pub mod plan;
 pub mod rules;
+pub mod scan;
 mod schema;
 mod show;
 mod synth;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Iam(command) => iam::run(command),
         Command::Check(args) => check::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Scan(command) => scan::run(command),
         Command::Heal(command) => heal::run(command),
         Command::Completions { shell } => {
             use clap::CommandFactory;

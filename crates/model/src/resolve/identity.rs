@@ -75,12 +75,16 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
                 "combine them into a customer managed policy",
             );
         }
+        let inline_policy = inline_policy(r, set, &set_at, limits);
         permission_sets.push(PermissionSet {
             id,
             name: set.name.clone(),
             description: set.description.clone(),
             managed_policies: set.managed_policies.clone(),
             session_hours: set.session_hours,
+            inline_policy,
+            data_access: set.data_access,
+            origin: set_at.clone(),
         });
     }
 
@@ -220,6 +224,84 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
         groups,
         on_call,
     }
+}
+
+/// The inline policy document of a permission set, compact JSON, when it
+/// has statements; an action that is not `service:action` is reported.
+fn inline_policy(
+    r: &mut Resolver<'_>,
+    set: &landfall_spec::types::PermissionSet,
+    at: &Pointer,
+    limits: &Limits,
+) -> Option<String> {
+    if set.inline_policy.is_empty() {
+        return None;
+    }
+    let mut statements = Vec::new();
+    for (i, statement) in set.inline_policy.iter().enumerate() {
+        let statement_at = item(at, "inline_policy", i);
+        if statement.actions.is_empty() {
+            r.error_at_key(
+                "spec::empty-statement",
+                "this statement names no action",
+                &statement_at.child("actions"),
+                "no actions",
+                "list the IAM actions it allows or denies, for example `s3:GetObject`",
+            );
+        }
+        for (j, action) in statement.actions.iter().enumerate() {
+            let well_formed = action == "*"
+                || action.split_once(':').is_some_and(|(service, name)| {
+                    !service.is_empty()
+                        && !name.is_empty()
+                        && service
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            if !well_formed {
+                r.error(
+                    "spec::invalid-action",
+                    format!("`{action}` is not an IAM action"),
+                    &item(&statement_at, "actions", j),
+                    "expected `service:Action`",
+                    "for example `s3:GetObject` or `dynamodb:*`",
+                );
+            }
+        }
+        let mut value = serde_json::Map::new();
+        if let Some(sid) = &statement.sid {
+            value.insert("Sid".into(), sid.clone().into());
+        }
+        let effect = match statement.effect {
+            landfall_spec::types::PolicyEffect::Allow => "Allow",
+            landfall_spec::types::PolicyEffect::Deny => "Deny",
+        };
+        value.insert("Effect".into(), effect.into());
+        value.insert("Action".into(), statement.actions.clone().into());
+        let resources = if statement.resources.is_empty() {
+            vec!["*".to_owned()]
+        } else {
+            statement.resources.clone()
+        };
+        value.insert("Resource".into(), resources.into());
+        statements.push(serde_json::Value::Object(value));
+    }
+    let document =
+        serde_json::json!({ "Version": "2012-10-17", "Statement": statements }).to_string();
+    let max = limits.permission_set_inline_policy_max_chars;
+    if document.chars().count() as u64 > max {
+        r.error_at_key(
+            "limits::inline-policy-size",
+            format!(
+                "the inline policy has {} characters; a permission set's takes at most {max}",
+                document.chars().count()
+            ),
+            &at.child("inline_policy"),
+            "too large",
+            "move statements into a customer managed policy",
+        );
+    }
+    Some(document)
 }
 
 /// The accounts a selector matches; every criterion given must match.

@@ -184,6 +184,7 @@ pub(crate) fn actions(ctx: &Ctx<'_>) -> Vec<OrganizationAction> {
         "config-multiaccountsetup.amazonaws.com",
         "config.amazonaws.com",
         "guardduty.amazonaws.com",
+        "inspector2.amazonaws.com",
         "member.org.stacksets.cloudformation.amazonaws.com",
         "ram.amazonaws.com",
         "securityhub.amazonaws.com",
@@ -218,6 +219,22 @@ pub(crate) fn actions(ctx: &Ctx<'_>) -> Vec<OrganizationAction> {
                 features: GUARDDUTY_FEATURES.iter().map(|f| (*f).to_owned()).collect(),
             });
         }
+        // Amazon Inspector, like GuardDuty, has its administrator and
+        // auto-enable per region and no resource type for either.
+        for region in &ctx.regions {
+            out.push(OrganizationAction::EnableInspectorAdminInRegion {
+                account: security.name.clone(),
+                region: (*region).to_owned(),
+            });
+            out.push(OrganizationAction::AutoEnableInspector {
+                account: security.name.clone(),
+                region: (*region).to_owned(),
+                resource_types: INSPECTOR_RESOURCE_TYPES
+                    .iter()
+                    .map(|t| (*t).to_owned())
+                    .collect(),
+            });
+        }
         // Security Hub's administrator in the home region is a resource of
         // the organization-trail stack; the other regions get the same one.
         for region in ctx.regions.iter().filter(|r| **r != ctx.home) {
@@ -238,3 +255,8 @@ pub const GUARDDUTY_FEATURES: &[&str] = &[
     "RUNTIME_MONITORING",
     "RUNTIME_MONITORING/ECS_FARGATE_AGENT_MANAGEMENT",
 ];
+
+/// What Amazon Inspector scans in every member account: EC2 instances
+/// (the metal capacity), ECR images (with the registries' enhanced
+/// scanning) and Lambda functions.
+pub const INSPECTOR_RESOURCE_TYPES: &[&str] = &["EC2", "ECR", "LAMBDA"];

@@ -64,6 +64,26 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         .retain(),
     );
 
+    // Enhanced scanning: Amazon Inspector scans every image of the
+    // registry on push and again as new vulnerabilities are published
+    // (basic scan-on-push is then ignored); it needs Inspector in this
+    // account, which the organization's auto-enable provides
+    // (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning-enhanced.html).
+    unit.add(
+        resource(
+            "RegistryScanning",
+            "AWS::ECR::RegistryScanningConfiguration",
+            json!({
+                "ScanType": "ENHANCED",
+                "Rules": [{
+                    "ScanFrequency": "CONTINUOUS_SCAN",
+                    "RepositoryFilters": [{ "Filter": "*", "FilterType": "WILDCARD" }]
+                }]
+            }),
+        )
+        .at(&["platform"]),
+    );
+
     let cicd = model.cicd.as_ref();
     let github_org = cicd.map(|c| c.github.organization.clone());
     let branches: Vec<String> = cicd.map_or_else(

@@ -9,6 +9,7 @@ pub mod compute;
 pub mod data;
 pub mod edge;
 pub mod iam;
+pub mod identity;
 pub mod network;
 pub mod platform;
 
@@ -67,6 +68,7 @@ pub fn all() -> Vec<&'static Mapping> {
     v.extend(data::MAPPINGS.iter());
     v.extend(edge::MAPPINGS.iter());
     v.extend(iam::MAPPINGS.iter());
+    v.extend(identity::MAPPINGS.iter());
     v.extend(network::MAPPINGS.iter());
     v.extend(platform::MAPPINGS.iter());
     v
