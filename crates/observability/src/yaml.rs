@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 
 /// A JSON value as a YAML document; keys keep their insertion order.
-pub(crate) fn to_yaml(value: &Value) -> String {
+pub fn to_yaml(value: &Value) -> String {
     let doc = convert(value);
     let mut out = String::new();
     let mut emitter = YamlEmitter::new(&mut out);
