@@ -26,7 +26,7 @@ pub struct Plan {
     pub services: Vec<LoggedService>,
     /// The topics the agents write, with what the cluster declares of them.
     pub topics: Vec<LogTopic>,
-    /// Built-in patterns first, then the spec's.
+    /// The spec's patterns first, then the built-in ones.
     pub redactions: Vec<Pattern>,
     pub retention: Retention,
     /// Share of traces kept when nothing in them failed.

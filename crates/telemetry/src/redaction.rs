@@ -82,14 +82,20 @@ pub fn builtin() -> Vec<Pattern> {
     ]
 }
 
-/// The built-in patterns, then the spec's (`observability.logs.redact`).
+/// The spec's patterns (`observability.logs.redact`), then the built-in
+/// ones: a spec pattern is the more specific (an IBAN holds digits a card
+/// pattern would take), so it names what it removes.
 pub fn patterns(extra: &[Redaction], at: &Pointer) -> Vec<Pattern> {
-    let mut all = builtin();
-    all.extend(extra.iter().enumerate().map(|(i, r)| Pattern {
-        name: r.name.clone(),
-        regex: r.pattern.clone(),
-        replace: Replace::Match,
-        origin: Some(at.child(i)),
-    }));
+    let mut all: Vec<Pattern> = extra
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Pattern {
+            name: r.name.clone(),
+            regex: r.pattern.clone(),
+            replace: Replace::Match,
+            origin: Some(at.child(i)),
+        })
+        .collect();
+    all.extend(builtin());
     all
 }
