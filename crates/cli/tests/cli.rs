@@ -1047,6 +1047,35 @@ fn show_service_json_carries_the_explanation() {
     );
 }
 
+/// `show service` says where the service's logs and traces go and how long
+/// each store keeps them, in text and JSON.
+#[test]
+fn show_service_shows_where_logs_and_traces_go() {
+    let out = landfall(&["show", "service", "order-gateway", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let logs = &json["telemetry"]["logs"];
+    assert_eq!(
+        logs["agent_config"],
+        "observability/vector/hosts/trading.yaml"
+    );
+    assert_eq!(logs["topic"], "logs.application");
+    assert_eq!(logs["authentication"], "scram-sha-512");
+    assert_eq!(logs["data_lake_days"], 1825);
+    assert_eq!(logs["opensearch_days"], 14);
+    assert_eq!(json["telemetry"]["traces"]["days"], 7);
+    assert_eq!(json["telemetry"]["traces"]["sample_percent"], 5);
+
+    let out = landfall(&["show", "service", "order-gateway"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("kept: data lake 1825 days (`domain=trading/service=order-gateway/date=YYYY-MM-DD/`), OpenSearch 14 days"), "{text}");
+    assert!(
+        text.contains("(every trace with an error, 5% of the rest)"),
+        "{text}"
+    );
+}
+
 /// One convention: a name on the command line that does not exist is a usage
 /// error (exit 2) with a suggestion, whichever command it is given to; asked
 /// for JSON, the error is JSON on stdout.

@@ -1017,6 +1017,7 @@ pub enum KafkaAuthentication {
     /// SASL/SCRAM-SHA-512 with a user whose password is in Secrets Manager
     /// (MSK port 9096).
     #[default]
+    #[serde(rename = "scram-sha-512")]
     ScramSha512,
     /// Mutual TLS with a client certificate from AWS Private CA (port 9094).
     Tls,

@@ -69,7 +69,7 @@ fn every_service_is_routed(bundle: &Bundle, findings: &mut Vec<Finding>) {
     let carried: BTreeSet<&str> = bundle
         .vector
         .iter()
-        .filter(|v| v.path != crate::vector::aggregator(&bundle.plan).path)
+        .filter(|v| v.path != crate::vector::aggregator_path())
         .flat_map(|v| v.services.iter().map(String::as_str))
         .collect();
     let consumed: BTreeSet<&str> = bundle

@@ -17,6 +17,7 @@
 //! default; the one crate that carries that dependency).
 
 pub mod checks;
+pub mod explain;
 pub mod otel;
 pub mod panther;
 pub mod plan;

@@ -76,7 +76,17 @@ fn calls(source: &str, names: &[&str]) -> String {
 pub fn detections(denied_families: &[String]) -> Vec<Detection> {
     let mut families: Vec<&str> = denied_families.iter().map(String::as_str).collect();
     families.sort_unstable();
-    let denied_family = families.first().copied().unwrap_or("t3");
+    // Samples for the tests: a family of each kind the spec denies.
+    let ec2_family = families
+        .iter()
+        .find(|f| !f.contains('.'))
+        .copied()
+        .unwrap_or("t3");
+    let db_family = families
+        .iter()
+        .find(|f| f.starts_with("db."))
+        .copied()
+        .unwrap_or("db.t3");
     vec![
         Detection {
             stem: "landfall_root_sign_in",
@@ -159,16 +169,19 @@ pub fn detections(denied_families: &[String]) -> Vec<Detection> {
             description: "Burstable instances run out of CPU credits under sustained load; the spec's guardrails deny these families.",
             runbook: "Replace the instance with one of an allowed family and find how the launch got past the SCP.",
             rule: concat!(
-                "    if event.get(\"errorCode\") or event.get(\"eventName\") != \"RunInstances\":\n",
+                "    field = TYPE_FIELDS.get(event.get(\"eventName\"))\n",
+                "    if event.get(\"errorCode\") or not field:\n",
                 "        return False\n",
-                "    instance_type = (event.get(\"requestParameters\") or {}).get(\"instanceType\") or \"\"\n",
-                "    return instance_type.split(\".\")[0] in DENIED_FAMILIES\n",
+                "    instance_type = (event.get(\"requestParameters\") or {}).get(field) or \"\"\n",
+                "    # `t3.micro` is of family `t3`, `db.t3.micro` of `db.t3`.\n",
+                "    return instance_type.rsplit(\".\", 1)[0] in DENIED_FAMILIES\n",
             )
             .to_owned(),
             tests: vec![
-                ("a denied family launched", true, event("ec2.amazonaws.com", "RunInstances", json!({ "instanceType": format!("{denied_family}.micro"), "instancesSet": { "items": [{ "imageId": "ami-0123456789abcdef0", "minCount": 1, "maxCount": 1 }] } }))),
+                ("a denied family launched", true, event("ec2.amazonaws.com", "RunInstances", json!({ "instanceType": format!("{ec2_family}.micro"), "instancesSet": { "items": [{ "imageId": "ami-0123456789abcdef0", "minCount": 1, "maxCount": 1 }] } }))),
                 ("an allowed family launched", false, event("ec2.amazonaws.com", "RunInstances", json!({ "instanceType": "m7g.large" }))),
-                ("a launch the SCP refused", false, failed(event("ec2.amazonaws.com", "RunInstances", json!({ "instanceType": format!("{denied_family}.micro") })))),
+                ("a launch the SCP refused", false, failed(event("ec2.amazonaws.com", "RunInstances", json!({ "instanceType": format!("{ec2_family}.micro") })))),
+                ("a database of a denied class created", true, event("rds.amazonaws.com", "CreateDBInstance", json!({ "dBInstanceIdentifier": "reporting", "dBInstanceClass": format!("{db_family}.medium") }))),
             ],
         },
         Detection {
@@ -230,6 +243,15 @@ pub fn render(denied_families: &[String]) -> Vec<File> {
                 py,
                 "# guardrails.denied_instance_families\nDENIED_FAMILIES = {family_set}\n"
             );
+            py.push_str(concat!(
+                "# The request field naming the instance type of each launching call.\n",
+                "TYPE_FIELDS = {\n",
+                "    \"RunInstances\": \"instanceType\",\n",
+                "    \"CreateDBInstance\": \"dBInstanceClass\",\n",
+                "    \"CreateCacheCluster\": \"cacheNodeType\",\n",
+                "    \"CreateReplicationGroup\": \"cacheNodeType\",\n",
+                "}\n",
+            ));
         }
         let _ = write!(py, "\ndef rule(event):\n{}", d.rule);
         let _ = write!(

@@ -224,10 +224,15 @@ pub fn aggregator(plan: &Plan) -> VectorConfig {
         },
     });
     VectorConfig {
-        path: "vector/aggregator.yaml".to_owned(),
+        path: aggregator_path().to_owned(),
         services: plan.services.iter().map(|s| s.name.clone()).collect(),
         config,
     }
+}
+
+/// Where the aggregator's configuration is written.
+pub fn aggregator_path() -> &'static str {
+    "vector/aggregator.yaml"
 }
 
 fn remap_transform(plan: &Plan, service: &LoggedService, inputs: &[&str]) -> Value {

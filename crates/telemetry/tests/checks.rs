@@ -41,11 +41,9 @@ fn rendered(resolved: &landfall_model::Resolved, findings: &[Finding]) -> Vec<St
 /// The reference spec with text of some files changed, generated and
 /// checked.
 fn reference_with(edits: &[(&str, &str, &str)]) -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!(
-        "landfall-telemetry-{}-{}",
-        std::process::id(),
-        edits.iter().map(|e| e.2.len()).sum::<usize>()
-    ));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("landfall-telemetry-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     landfall_spec::reference::write_reference(&dir).unwrap();
@@ -198,14 +196,17 @@ fn kafka_authentication_vector_cannot_use_is_located() {
 }
 
 #[test]
-fn mutual_tls_is_an_authentication_vector_can_use() {
-    let edit = "    opensearch_retention_days: 14\n    kafka_authentication: tls\n";
-    let findings = reference_with(&[(
-        "observability.yaml",
-        "    opensearch_retention_days: 14\n",
-        edit,
-    )]);
-    assert!(findings.is_empty(), "{findings:#?}");
+fn scram_and_mutual_tls_are_authentications_vector_can_use() {
+    for value in ["scram-sha-512", "tls"] {
+        let edit =
+            format!("    opensearch_retention_days: 14\n    kafka_authentication: {value}\n");
+        let findings = reference_with(&[(
+            "observability.yaml",
+            "    opensearch_retention_days: 14\n",
+            &edit,
+        )]);
+        assert!(findings.is_empty(), "{value}: {findings:#?}");
+    }
 }
 
 #[test]
