@@ -339,24 +339,25 @@ fn retention_matches_the_spec(bundle: &Bundle, findings: &mut Vec<Finding>) {
         ));
     }
     // The SIEM reads CloudTrail and flow logs from the log archive, which
-    // keeps them `security.retention_days`; Panther's own data lake keeps a
-    // year of them searchable (its default), so the archive must hold more.
-    if r.siem_days < SIEM_SEARCHABLE_DAYS {
+    // keeps them `security.retention_days`: an investigation looks back at
+    // least a year, so the archive must hold that much.
+    if r.siem_days < SIEM_LOOKBACK_DAYS {
         findings.push(finding(
             "telemetry::retention",
             format!(
-                "the log archive keeps security logs {} days, less than the {SIEM_SEARCHABLE_DAYS} days {} keeps them searchable",
-                r.siem_days, bundle.plan.siem
+                "the log archive keeps the security logs {} reads for {} days, less than the {SIEM_LOOKBACK_DAYS} days an investigation looks back",
+                bundle.plan.siem, r.siem_days
             ),
-            format!("keep them at least {SIEM_SEARCHABLE_DAYS} days"),
+            format!("keep them at least {SIEM_LOOKBACK_DAYS} days"),
             &r.siem_origin,
         ));
     }
 }
 
-/// Days Panther keeps normalized logs searchable by default
-/// (https://docs.panther.com/data-onboarding/data-retention).
-pub const SIEM_SEARCHABLE_DAYS: u32 = 365;
+/// How far back a security investigation reads CloudTrail and flow logs:
+/// Landfall's floor for `security.retention_days` (a policy, not an AWS or
+/// Panther limit).
+pub const SIEM_LOOKBACK_DAYS: u32 = 365;
 
 /// Every remap program compiles with VRL; a spec pattern VRL refuses is
 /// reported at the pattern, anything else at the service.

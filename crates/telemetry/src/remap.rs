@@ -91,14 +91,18 @@ pub fn program(service: &LoggedService, redactions: &[Pattern]) -> String {
         ".region = get_env_var(\"{REGION_VARIABLE}\") ?? \"unknown\""
     );
     p.push_str(".task = task\n.stream = stream\n");
-    // Once more over the parsed values: a number the service escaped in its
-    // JSON (`\u0034…`) reads as digits only now.
-    for pattern in redactions.iter().filter(|p| p.replace == Replace::Match) {
+    // Once more over the parsed values, in one pass: a number the service
+    // escaped in its JSON (`\u0034…`) reads as digits only now.
+    let filters: Vec<String> = redactions
+        .iter()
+        .filter(|p| p.replace == Replace::Match)
+        .map(|p| regex_literal(&p.regex))
+        .collect();
+    if !filters.is_empty() {
         let _ = writeln!(
             p,
-            ". = redact(., filters: [{}], redactor: {{\"type\": \"text\", \"replacement\": {}}})",
-            regex_literal(&pattern.regex),
-            string_literal(&pattern.replacement())
+            ". = redact(., filters: [{}], redactor: {{\"type\": \"text\", \"replacement\": \"[REDACTED]\"}})",
+            filters.join(", ")
         );
     }
     p

@@ -3,8 +3,10 @@
 //! topics into the S3 data lake and OpenSearch.
 //!
 //! Collection. On Fargate a task's stdout and stderr can leave only through
-//! the `awslogs`, `splunk` or `awsfirelens` log drivers, and FireLens runs
-//! only Fluent Bit or Fluentd as the log router. So each service's task gets
+//! the `awslogs`, `splunk` or `awsfirelens` log drivers
+//! (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_logconfiguration),
+//! and FireLens runs only Fluent Bit or Fluentd as the log router
+//! (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_firelens.html). So each service's task gets
 //! the FireLens router (Fluent Bit, with ECS metadata on: task ARN, cluster,
 //! container) whose output is `forward` to a Vector sidecar on
 //! `127.0.0.1:24224` (Vector's `fluent` source); Vector parses, redacts and
