@@ -46,6 +46,23 @@ python_tools() {
   export PATH="$venv/bin:$PATH"
 }
 
+# panther-analysis-tool in a virtual environment of its own: its pins
+# (boto3 1.42, jsonschema 4.25, pydantic 2.12) would replace the versions
+# cfn-lint, checkov and moto run with in .venv. Its directory goes last on
+# PATH, so `python3` and `pip` stay .venv's.
+panther_tools() {
+  local venv="$ROOT/.venv-panther" stamp="$ROOT/.venv-panther/.requirements"
+  if [ ! -x "$venv/bin/pip" ]; then
+    python3 -m venv "$venv"
+  fi
+  if ! cmp -s "$ROOT/scripts/requirements-panther.txt" "$stamp"; then
+    log "installing panther-analysis-tool into .venv-panther"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements-panther.txt"
+    cp "$ROOT/scripts/requirements-panther.txt" "$stamp"
+  fi
+  export PATH="$PATH:$venv/bin"
+}
+
 # The monitoring tools the generated configuration is checked and run with
 # (promtool, amtool, Alertmanager, VictoriaMetrics, vmalert), from Debian.
 debian_tools() {
@@ -102,6 +119,7 @@ node_tools() {
 
 if [ "$QUICK" = false ]; then
   python_tools
+  panther_tools
   debian_tools
   node_tools
 

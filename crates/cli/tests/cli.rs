@@ -932,6 +932,63 @@ fn validate_and_synth_refuse_an_automatic_alert_no_rule_raises() {
     assert!(!out.join("observability").exists());
 }
 
+/// A log pipeline Vector cannot authenticate to is a located spec error for
+/// `validate` and `check`, and `synth` writes nothing; the reference writes
+/// the log and trace configuration under `observability/`.
+#[test]
+fn synth_writes_log_and_trace_configuration_and_refuses_iam_for_vector() {
+    let (dir, spec) = reference_copy("vector-iam");
+    let out = dir.join("out");
+    let synth = landfall(&[
+        "synth",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(synth.status.success(), "{}", stderr(&synth));
+    assert!(
+        stderr(&synth).contains("wrote log and trace configuration"),
+        "{}",
+        stderr(&synth)
+    );
+    for file in [
+        "vector/aggregator.yaml",
+        "otel/gateway.yaml",
+        "jaeger/jaeger.yaml",
+        "telemetry.json",
+    ] {
+        assert!(out.join("observability").join(file).is_file(), "{file}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    edit(
+        &spec,
+        "observability.yaml",
+        "    opensearch_retention_days: 14\n",
+        "    opensearch_retention_days: 14\n    kafka_authentication: iam\n",
+    );
+    for command in ["validate", "check"] {
+        let run = landfall(&[command, "--spec", spec.to_str().unwrap()]);
+        assert_eq!(run.status.code(), Some(1), "{command}: {}", stderr(&run));
+        let text = format!("{}{}", stdout(&run), stderr(&run));
+        assert!(text.contains("observability.yaml:"), "{command}: {text}");
+        assert!(
+            text.contains("telemetry::kafka-authentication"),
+            "{command}: {text}"
+        );
+    }
+    let synth = landfall(&[
+        "synth",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(synth.status.code(), Some(1), "{}", stderr(&synth));
+    assert!(!out.join("observability").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Inside a spec directory, commands read it (not the built-in reference)
 /// and say so; `LANDFALL_SPEC` names one from anywhere; `--spec` wins.
 #[test]
@@ -1044,6 +1101,35 @@ fn show_service_json_carries_the_explanation() {
     assert!(
         !json["monitoring"]["alerts"].as_array().unwrap().is_empty(),
         "{json}"
+    );
+}
+
+/// `show service` says where the service's logs and traces go and how long
+/// each store keeps them, in text and JSON.
+#[test]
+fn show_service_shows_where_logs_and_traces_go() {
+    let out = landfall(&["show", "service", "order-gateway", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let logs = &json["telemetry"]["logs"];
+    assert_eq!(
+        logs["agent_config"],
+        "observability/vector/hosts/trading.yaml"
+    );
+    assert_eq!(logs["topic"], "logs.application");
+    assert_eq!(logs["authentication"], "scram-sha-512");
+    assert_eq!(logs["data_lake_days"], 1825);
+    assert_eq!(logs["opensearch_days"], 14);
+    assert_eq!(json["telemetry"]["traces"]["days"], 7);
+    assert_eq!(json["telemetry"]["traces"]["sample_percent"], 5);
+
+    let out = landfall(&["show", "service", "order-gateway"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("kept: data lake 1825 days (`domain=trading/service=order-gateway/date=YYYY-MM-DD/`), OpenSearch 14 days"), "{text}");
+    assert!(
+        text.contains("(every trace with an error, 5% of the rest)"),
+        "{text}"
     );
 }
 

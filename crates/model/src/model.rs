@@ -255,6 +255,20 @@ pub struct ServiceMonitoring {
     pub metrics_port: u16,
     pub metrics_path: String,
     pub slo: Slo,
+    pub logs: ServiceLogs,
+}
+
+/// How a service writes its logs and how much, defaults applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ServiceLogs {
+    pub format: landfall_spec::types::LogFormat,
+    /// Peak volume in one region, all tasks together.
+    pub volume_kib_per_second: u32,
+}
+
+impl ServiceLogs {
+    /// The volume assumed when the spec declares none.
+    pub const DEFAULT_VOLUME_KIB_PER_SECOND: u32 = 64;
 }
 
 /// Service-level objectives over a 30-day window.

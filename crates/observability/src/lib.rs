@@ -28,7 +28,7 @@ pub mod plan;
 pub mod profile;
 pub mod rules;
 pub mod telegraf;
-mod yaml;
+pub mod yaml;
 pub mod zabbix;
 
 pub use plan::Plan;

@@ -1,3 +1,3 @@
 //! The project's one YAML writer.
 
-pub(crate) use landfall_spec::yaml::write::to_yaml;
+pub use landfall_spec::yaml::write::to_yaml;

@@ -604,6 +604,36 @@ pub struct ServiceMonitoring {
     /// Objectives; defaults by latency class (see `landfall show service`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo: Option<Slo>,
+    /// How it writes its logs and how much; default JSON lines at 64 KiB/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<ServiceLogs>,
+}
+
+/// A service's log lines, as its log agent parses them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceLogs {
+    /// Format of each line the service writes to stdout and stderr.
+    #[serde(default)]
+    pub format: LogFormat,
+    /// Peak log volume of the service in one region, all tasks together,
+    /// in KiB per second; sizes its log topic's partitions and its agents'
+    /// buffers. Default 64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_kib_per_second: Option<u32>,
+}
+
+/// How a log line is parsed into fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogFormat {
+    /// One JSON object per line; its keys become fields.
+    #[default]
+    Json,
+    /// `key=value` pairs (logfmt); the keys become fields.
+    Logfmt,
+    /// Unstructured text, kept whole in `message`.
+    Text,
 }
 
 /// Service-level objectives over 30 days, alerted on by burn rate.
@@ -1003,6 +1033,48 @@ pub struct Logs {
     pub s3_retention_days: u32,
     /// Days kept searchable in OpenSearch.
     pub opensearch_retention_days: u32,
+    /// A topic of its own, on the same cluster, for the domains named here
+    /// (domain name to topic name); other domains' logs go to `topic`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub domain_topics: std::collections::BTreeMap<String, String>,
+    /// Patterns redacted from every log record before it leaves the task,
+    /// in addition to the built-in ones, which always apply: card numbers
+    /// (13 to 19 digits with a card network's prefix), AWS access key ids,
+    /// bearer tokens, private keys, and the values of keys named like
+    /// `password`, `secret`, `token` or `api_key`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redact: Vec<Redaction>,
+    /// How the log agents authenticate to the cluster. Vector's Kafka sink
+    /// cannot sign in with IAM (vectordotdev/vector#1516), so the default is
+    /// SASL/SCRAM-SHA-512 (MSK port 9096).
+    #[serde(default)]
+    pub kafka_authentication: KafkaAuthentication,
+}
+
+/// How a Kafka client proves who it is to MSK.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum KafkaAuthentication {
+    /// SASL/SCRAM-SHA-512 with a user whose password is in Secrets Manager
+    /// (MSK port 9096).
+    #[default]
+    #[serde(rename = "scram-sha-512")]
+    ScramSha512,
+    /// Mutual TLS with a client certificate from AWS Private CA (port 9094).
+    Tls,
+    /// IAM access control (port 9098); not available to Vector.
+    Iam,
+}
+
+/// A pattern removed from log records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Redaction {
+    /// What it removes, for example `iban`; records show `[REDACTED:<name>]`.
+    pub name: String,
+    /// A regular expression (Rust `regex` syntax, as VRL reads it); every
+    /// match in every string value is replaced.
+    pub pattern: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -237,6 +237,18 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 .map(|f| f.to_diagnostic(&resolved.loaded))
                 .collect();
         }
+        // The log and trace configuration, checked the same way.
+        if let Some(bundle) = resolved
+            .model
+            .as_ref()
+            .and_then(landfall_telemetry::generate)
+        {
+            observability_diagnostics.extend(
+                landfall_telemetry::checks::check(&bundle)
+                    .iter()
+                    .map(|f| f.to_diagnostic(&resolved.loaded)),
+            );
+        }
         let emitted = compiled.and_then(|compiled| {
             let model = resolved.model.as_ref()?;
             match landfall_synth::cloudformation::emit(

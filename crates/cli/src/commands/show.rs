@@ -272,20 +272,28 @@ fn service(args: &ShowArgs, name: &str) -> anyhow::Result<ExitCode> {
     match landfall_workloads::explain::explain(model, &compiled.plan, name) {
         Some(facts) => {
             let monitoring = monitoring(model, name);
+            let routes = landfall_telemetry::plan::plan(model, Default::default())
+                .and_then(|plan| landfall_telemetry::explain::explain(&plan, name));
             let text = match args.spec.format {
                 Format::Json => {
                     let mut value = serde_json::to_value(&facts)?;
                     if let (Some(object), Some(m)) = (value.as_object_mut(), &monitoring) {
                         object.insert("monitoring".into(), serde_json::to_value(m)?);
                     }
+                    if let (Some(object), Some(r)) = (value.as_object_mut(), &routes) {
+                        object.insert("telemetry".into(), serde_json::to_value(r)?);
+                    }
                     serde_json::to_string_pretty(&value)?
                 }
                 Format::Text => {
-                    let text = landfall_workloads::explain::render_text(&facts);
-                    match &monitoring {
-                        Some(m) => format!("{}\n\n{}", text.trim_end(), m.render()),
-                        None => text,
+                    let mut text = landfall_workloads::explain::render_text(&facts);
+                    if let Some(m) = &monitoring {
+                        text = format!("{}\n\n{}", text.trim_end(), m.render());
                     }
+                    if let Some(r) = &routes {
+                        text = format!("{}\n\n{}", text.trim_end(), r.render_text());
+                    }
+                    text
                 }
             };
             output::print_stdout(&text)?;

@@ -183,6 +183,26 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
             out.put(format!("observability/{}", file.path), &file.contents);
         }
     }
+    // Logs, traces and security detections, beside the monitoring files.
+    let telemetry = if args.service.is_empty() {
+        landfall_telemetry::generate(model)
+    } else {
+        None
+    };
+    if let Some(bundle) = &telemetry {
+        let findings = landfall_telemetry::checks::check(bundle);
+        if !findings.is_empty() {
+            out.abandon();
+            resolved
+                .diagnostics
+                .extend(findings.iter().map(|f| f.to_diagnostic(&resolved.loaded)));
+            output::print_diagnostics(&resolved, &args.spec)?;
+            return Ok(ExitCode::from(super::INVALID));
+        }
+        for file in &bundle.files {
+            out.put(format!("observability/{}", file.path), &file.contents);
+        }
+    }
     // Every repository's pipeline, for the whole platform like monitoring.
     let pipelines = if args.service.is_empty() {
         landfall_pipelines::generate(model)
@@ -197,7 +217,7 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     }
     output::print_diagnostics(&resolved, &args.spec)?;
     let mut trees = Vec::new();
-    if observability.is_some() {
+    if observability.is_some() || telemetry.is_some() {
         trees.push("observability");
     }
     if args.service.is_empty() {
@@ -214,6 +234,19 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
             "wrote monitoring configuration ({} alerts with unit tests, {} recording rules, {} files) to `{}`",
             bundle.plan.alerts().count(),
             bundle.plan.recordings().count(),
+            bundle.files.len(),
+            args.out.join("observability").display()
+        );
+    }
+    if let Some(bundle) = &telemetry {
+        eprintln!(
+            "wrote log and trace configuration ({} services routed, {} remap programs, {} files) to `{}`",
+            bundle.plan.services.len(),
+            bundle
+                .vector
+                .iter()
+                .map(|v| landfall_telemetry::vector::programs(&v.config).len())
+                .sum::<usize>(),
             bundle.files.len(),
             args.out.join("observability").display()
         );

@@ -45,6 +45,19 @@ pub fn run(args: &SpecArgs) -> anyhow::Result<ExitCode> {
             .collect();
         resolved.diagnostics.extend(diagnostics);
     }
+    // And the log and trace pipelines (every service routed, topics big
+    // enough, every remap program compiles, retention as the spec says).
+    if let Some(bundle) = resolved
+        .model
+        .as_ref()
+        .and_then(landfall_telemetry::generate)
+    {
+        let diagnostics: Vec<_> = landfall_telemetry::checks::check(&bundle)
+            .iter()
+            .map(|f| f.to_diagnostic(&resolved.loaded))
+            .collect();
+        resolved.diagnostics.extend(diagnostics);
+    }
     // The AWS quotas the workload layer would exceed (listener rules of a
     // domain's load balancer, network interfaces, ...), as `synth` does.
     if let Some(model) = resolved.model.as_ref() {

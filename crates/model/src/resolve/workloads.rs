@@ -936,6 +936,31 @@ fn monitoring(
             latency_percent,
             defaulted: given == landfall_spec::types::Slo::default(),
         },
+        logs: log_volume(r, spec.logs.unwrap_or_default(), &at.child("logs")),
+    }
+}
+
+/// A service's log format and volume, defaults applied.
+fn log_volume(
+    r: &mut Resolver<'_>,
+    logs: landfall_spec::types::ServiceLogs,
+    at: &Pointer,
+) -> ServiceLogs {
+    let volume = logs
+        .volume_kib_per_second
+        .unwrap_or(ServiceLogs::DEFAULT_VOLUME_KIB_PER_SECOND);
+    if volume == 0 {
+        r.error(
+            "spec::invalid-log-volume",
+            "a log volume of 0 KiB/s sizes no buffer",
+            &at.child("volume_kib_per_second"),
+            "expected the peak volume in KiB per second",
+            "give the peak volume, for example `64`, or leave it out for the default",
+        );
+    }
+    ServiceLogs {
+        format: logs.format,
+        volume_kib_per_second: volume.max(1),
     }
 }
 

@@ -1,0 +1,262 @@
+//! The generated Vector, OpenTelemetry Collector and Jaeger configurations
+//! against the models of them (Vector's component reference for the pinned
+//! release, Landfall's model of the collector): silent on the reference
+//! platform, and each rule firing, at its path, on a configuration that
+//! breaks it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+
+use landfall_telemetry::{otel, vector, vector_reference, Bundle};
+use serde_json::{json, Value};
+
+fn reference_bundle() -> Bundle {
+    let resolved = landfall_model::reference();
+    landfall_telemetry::generate(resolved.model.as_ref().expect("valid")).expect("observability")
+}
+
+fn agent() -> Value {
+    let bundle = reference_bundle();
+    bundle
+        .vector
+        .iter()
+        .find(|v| v.path.starts_with("vector/services/"))
+        .unwrap()
+        .config
+        .clone()
+}
+
+fn paths(problems: &[vector_reference::Problem]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .collect()
+}
+
+#[test]
+fn every_vector_configuration_of_the_reference_matches_the_component_reference() {
+    let bundle = reference_bundle();
+    assert_eq!(vector_reference::version(), bundle.plan.profile.vector);
+    let kinds: Vec<&str> = bundle
+        .vector
+        .iter()
+        .map(|v| v.path.split('/').nth(1).unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"services")
+            && kinds.contains(&"hosts")
+            && kinds.contains(&"aggregator.yaml"),
+        "{kinds:?}"
+    );
+    for config in &bundle.vector {
+        let problems = vector_reference::check(&config.config);
+        assert!(
+            problems.is_empty(),
+            "{}: {:#?}",
+            config.path,
+            paths(&problems)
+        );
+    }
+}
+
+#[test]
+fn an_option_vector_does_not_have_is_refused_at_its_path() {
+    let mut config = agent();
+    config["sinks"]["kafka"]["sasl"]["mechanisms"] = json!("SCRAM-SHA-512");
+    config["sinks"]["kafka"]["buffer"]["when_ful"] = json!("block");
+    let problems = paths(&vector_reference::check(&config));
+    assert!(
+        problems.iter().any(|p| p
+            .starts_with("sinks.kafka.sasl.mechanisms: Vector 0.49 has no option `mechanisms`")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("sinks.kafka.buffer.when_ful:")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn a_sasl_mechanism_vector_does_not_support_is_refused() {
+    let mut config = agent();
+    config["sinks"]["kafka"]["sasl"]["mechanism"] = json!("AWS_MSK_IAM");
+    let problems = vector_reference::check(&config);
+    assert_eq!(problems.len(), 1, "{:#?}", paths(&problems));
+    assert_eq!(problems[0].path, "sinks.kafka.sasl.mechanism");
+    assert!(
+        problems[0].help.contains("`SCRAM-SHA-512`"),
+        "{}",
+        problems[0].help
+    );
+}
+
+#[test]
+fn wrong_types_values_and_bounds_are_refused() {
+    let mut config = agent();
+    config["sinks"]["kafka"]["buffer"]["max_size"] = json!(1024);
+    config["sinks"]["kafka"]["buffer"]["when_full"] = json!("drop_oldest");
+    config["sinks"]["kafka"]["compression"] = json!(true);
+    config["transforms"]["parse"]["drop_on_error"] = json!("yes");
+    let problems = paths(&vector_reference::check(&config));
+    for expected in [
+        "sinks.kafka.buffer.max_size: 1024 is below the least value Vector accepts (268435488)",
+        "sinks.kafka.buffer.when_full: `drop_oldest` is not one of",
+        "sinks.kafka.compression: expected a string",
+        "transforms.parse.drop_on_error: expected true or false",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(expected)),
+            "{expected}: {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn required_options_unknown_types_and_undefined_inputs_are_refused() {
+    let mut config = agent();
+    config["sinks"]["kafka"]
+        .as_object_mut()
+        .unwrap()
+        .remove("topic");
+    config["sinks"]["kafka"]["buffer"]
+        .as_object_mut()
+        .unwrap()
+        .remove("max_size");
+    config["sinks"]["metrics"]["inputs"] = json!(["vector_metric"]);
+    config["sources"]["firelens"]["type"] = json!("fluentd");
+    let problems = paths(&vector_reference::check(&config));
+    for expected in [
+        "sinks.kafka: `topic` is required",
+        "sinks.kafka.buffer: a disk buffer without `max_size`",
+        "sinks.metrics.inputs.0: `metrics` reads `vector_metric`, which no source or transform defines",
+        "sources.firelens.type: Vector 0.49 has no source of type `fluentd`",
+    ] {
+        assert!(problems.iter().any(|p| p.starts_with(expected)), "{expected}: {problems:#?}");
+    }
+}
+
+#[test]
+fn sinks_buffer_on_disk_and_block_when_full() {
+    // Records are evidence: an unreachable MSK must hold them back, not drop them.
+    let bundle = reference_bundle();
+    for config in &bundle.vector {
+        for (name, sink) in config.config["sinks"].as_object().unwrap() {
+            if sink["type"] == "prometheus_exporter" {
+                continue;
+            }
+            assert_eq!(sink["buffer"]["type"], "disk", "{} {name}", config.path);
+            assert_eq!(
+                sink["buffer"]["when_full"], "block",
+                "{} {name}",
+                config.path
+            );
+            let size = sink["buffer"]["max_size"].as_u64().unwrap();
+            assert!(
+                (vector::DISK_BUFFER_MIN_BYTES..=vector::DISK_BUFFER_MAX_BYTES).contains(&size)
+            );
+        }
+    }
+    // An hour of the service's peak volume, within the bounds.
+    assert_eq!(vector::disk_buffer_bytes(1), vector::DISK_BUFFER_MIN_BYTES);
+    assert_eq!(vector::disk_buffer_bytes(1024), 1024 * 1024 * 3600);
+    assert_eq!(
+        vector::disk_buffer_bytes(1 << 20),
+        vector::DISK_BUFFER_MAX_BYTES
+    );
+}
+
+#[test]
+fn the_aggregator_partitions_the_lake_by_domain_service_and_date() {
+    let bundle = reference_bundle();
+    let aggregator = &bundle
+        .vector
+        .iter()
+        .find(|v| v.path == "vector/aggregator.yaml")
+        .unwrap()
+        .config;
+    assert_eq!(
+        aggregator["sinks"]["data_lake"]["key_prefix"],
+        "domain={{ domain }}/service={{ service }}/date=%F/"
+    );
+    let topics = aggregator["sources"]["topics"]["topics"]
+        .as_array()
+        .unwrap();
+    for topic in &bundle.plan.topics {
+        assert!(topics.contains(&json!(topic.name)), "{}", topic.name);
+    }
+}
+
+fn collectors() -> Vec<otel::CollectorConfig> {
+    reference_bundle().collectors
+}
+
+#[test]
+fn every_collector_and_jaeger_configuration_of_the_reference_holds_together() {
+    let all = collectors();
+    assert!(all.iter().any(|c| c.path == "otel/gateway.yaml"));
+    assert!(all.iter().any(|c| c.path == "jaeger/jaeger.yaml"));
+    for c in &all {
+        let problems = otel::check(&c.config);
+        assert!(problems.is_empty(), "{}: {:#?}", c.path, paths(&problems));
+    }
+    let gateway = &all
+        .iter()
+        .find(|c| c.path == "otel/gateway.yaml")
+        .unwrap()
+        .config;
+    let policies = gateway["processors"]["tail_sampling"]["policies"]
+        .as_array()
+        .unwrap();
+    assert_eq!(policies[0]["status_code"]["status_codes"], json!(["ERROR"]));
+    assert_eq!(
+        policies[1]["probabilistic"]["sampling_percentage"],
+        json!(5)
+    );
+}
+
+fn gateway() -> Value {
+    collectors()
+        .into_iter()
+        .find(|c| c.path == "otel/gateway.yaml")
+        .unwrap()
+        .config
+}
+
+#[test]
+fn a_jaeger_exporter_is_refused() {
+    let mut config = gateway();
+    config["exporters"]["jaeger"] = json!({ "endpoint": "jaeger:14250" });
+    config["service"]["pipelines"]["traces"]["exporters"] = json!(["jaeger"]);
+    let problems = paths(&otel::check(&config));
+    assert!(
+        problems.iter().any(|p| p
+            .starts_with("exporters.jaeger: the collector has no `jaeger` exporter since v0.85")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn memory_limiter_must_come_first() {
+    let mut config = gateway();
+    config["service"]["pipelines"]["traces"]["processors"] =
+        json!(["tail_sampling", "memory_limiter", "batch"]);
+    let problems = paths(&otel::check(&config));
+    assert_eq!(problems, vec!["service.pipelines.traces.processors: pipeline `traces` does not start with `memory_limiter`"]);
+}
+
+#[test]
+fn an_undefined_component_and_a_wrong_otlp_port_are_refused() {
+    let mut config = gateway();
+    config["service"]["pipelines"]["traces"]["processors"] =
+        json!(["memory_limiter", "tail_sampling", "batch/fast"]);
+    config["exporters"]["otlp/jaeger"]["endpoint"] = json!("jaeger-collector:14250");
+    let problems = paths(&otel::check(&config));
+    assert!(problems.iter().any(|p| p == "service.pipelines.traces.processors.2: the pipeline names processor `batch/fast`, which is not defined"), "{problems:#?}");
+    assert!(
+        problems.iter().any(|p| p.starts_with(
+            "exporters.otlp/jaeger: exporter `otlp/jaeger` does not send OTLP/gRPC to port 4317"
+        )),
+        "{problems:#?}"
+    );
+}
