@@ -15,6 +15,9 @@ pub struct Month {
 }
 
 impl Date {
+    /// 1970-01-01, day 0.
+    pub const EPOCH: Date = Date(0);
+
     /// From year, month (1–12) and day, when that day exists.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {

@@ -235,7 +235,7 @@ fn weekday_profile(
         sums[date(i).weekday()] += log[i] - centred;
         counts[date(i).weekday()] += 1;
     }
-    if counts.iter().any(|c| *c == 0) {
+    if counts.contains(&0) {
         return [0.0; 7];
     }
     let mut profile = [0.0; 7];

@@ -1,0 +1,289 @@
+//! Billing lines from Data Exports Parquet, CUR 2.0 or FOCUS 1.2, read into
+//! one shape: who, when, what service, what kind of charge, billed and
+//! amortized (effective) cost.
+
+use std::fs::File;
+use std::path::Path;
+
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::{Field, Row};
+
+use crate::date::Date;
+use crate::error::CostError;
+
+/// FOCUS charge categories (CUR line item types are mapped onto them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum ChargeCategory {
+    Usage,
+    Purchase,
+    Tax,
+    Credit,
+    Adjustment,
+}
+
+impl ChargeCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargeCategory::Usage => "Usage",
+            ChargeCategory::Purchase => "Purchase",
+            ChargeCategory::Tax => "Tax",
+            ChargeCategory::Credit => "Credit",
+            ChargeCategory::Adjustment => "Adjustment",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ChargeCategory> {
+        [
+            Self::Usage,
+            Self::Purchase,
+            Self::Tax,
+            Self::Credit,
+            Self::Adjustment,
+        ]
+        .into_iter()
+        .find(|c| c.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+/// The export's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum ExportFormat {
+    Cur2,
+    Focus12,
+}
+
+/// One billing line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub payer: String,
+    pub invoice_id: Option<String>,
+    pub account_id: String,
+    pub account_name: String,
+    pub day: Date,
+    pub service: String,
+    pub charge: ChargeCategory,
+    pub billed: f64,
+    /// Amortized: commitments spread over the usage they cover.
+    pub effective: f64,
+    /// The `user:domain` cost-allocation tag, when set.
+    pub domain_tag: Option<String>,
+}
+
+const CUR2_REQUIRED: &[&str] = &[
+    "bill_payer_account_id",
+    "bill_invoice_id",
+    "line_item_usage_account_id",
+    "line_item_usage_start_date",
+    "line_item_line_item_type",
+    "line_item_unblended_cost",
+    "line_item_product_code",
+];
+const FOCUS_REQUIRED: &[&str] = &[
+    "BillingAccountId",
+    "InvoiceId",
+    "SubAccountId",
+    "ChargePeriodStart",
+    "ChargeCategory",
+    "BilledCost",
+    "EffectiveCost",
+    "ServiceName",
+];
+
+/// Reads every line of one Parquet data file.
+pub fn read_parquet(path: &Path) -> Result<(ExportFormat, Vec<Line>), CostError> {
+    let name = path.display().to_string();
+    let bad = |message: String| CostError::Format {
+        path: name.clone(),
+        line: 0,
+        message,
+    };
+    let file = File::open(path).map_err(|source| CostError::Read {
+        path: name.clone(),
+        source,
+    })?;
+    let reader = SerializedFileReader::new(file)
+        .map_err(|e| bad(format!("not a readable Parquet file ({e})")))?;
+    let columns: Vec<String> = reader
+        .metadata()
+        .file_metadata()
+        .schema()
+        .get_fields()
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect();
+    let has = |wanted: &[&str]| wanted.iter().all(|w| columns.iter().any(|c| c == w));
+    let format = if has(CUR2_REQUIRED) {
+        ExportFormat::Cur2
+    } else if has(FOCUS_REQUIRED) {
+        ExportFormat::Focus12
+    } else {
+        let missing = |wanted: &[&str]| {
+            wanted
+                .iter()
+                .filter(|w| !columns.iter().any(|c| c == *w))
+                .count()
+        };
+        return Err(bad(format!(
+            "unknown column set: neither CUR 2.0 ({} of its required columns missing, e.g. `line_item_line_item_type`) nor FOCUS 1.2 ({} missing, e.g. `ChargeCategory`)",
+            missing(CUR2_REQUIRED),
+            missing(FOCUS_REQUIRED)
+        )));
+    };
+    let at = |name: &str| columns.iter().position(|c| c == name);
+    let rows = reader
+        .get_row_iter(None)
+        .map_err(|e| bad(format!("cannot read rows ({e})")))?;
+    let mut lines = Vec::new();
+    for (index, row) in rows.enumerate() {
+        let row = row.map_err(|e| {
+            bad(format!(
+                "row {}: {e} (truncated or corrupt file?)",
+                index + 1
+            ))
+        })?;
+        let line = match format {
+            ExportFormat::Cur2 => cur2_line(&row, &at),
+            ExportFormat::Focus12 => focus_line(&row, &at),
+        }
+        .map_err(|message| bad(format!("row {}: {message}", index + 1)))?;
+        lines.push(line);
+    }
+    Ok((format, lines))
+}
+
+fn field(row: &Row, at: Option<usize>) -> Option<&Field> {
+    row.get_column_iter().nth(at?).map(|(_, f)| f)
+}
+
+fn text(row: &Row, at: Option<usize>) -> Option<String> {
+    match field(row, at)? {
+        Field::Str(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn number(row: &Row, at: Option<usize>) -> f64 {
+    match field(row, at) {
+        Some(Field::Double(v)) => *v,
+        Some(Field::Float(v)) => f64::from(*v),
+        Some(Field::Long(v)) => *v as f64,
+        Some(Field::Int(v)) => f64::from(*v),
+        Some(Field::Str(s)) => s.parse().unwrap_or(0.0),
+        Some(Field::Decimal(d)) => decimal(d),
+        _ => 0.0,
+    }
+}
+
+fn decimal(d: &parquet::data_type::Decimal) -> f64 {
+    let bytes = d.data();
+    let mut value: i128 = if bytes.first().is_some_and(|b| b & 0x80 != 0) {
+        -1
+    } else {
+        0
+    };
+    for b in bytes {
+        value = (value << 8) | i128::from(*b);
+    }
+    value as f64 / 10f64.powi(d.scale())
+}
+
+fn day(row: &Row, at: Option<usize>, column: &str) -> Result<Date, String> {
+    const DAY_MS: i64 = 86_400_000;
+    let days = match field(row, at) {
+        Some(Field::TimestampMillis(ms)) => ms.div_euclid(DAY_MS),
+        Some(Field::TimestampMicros(us)) => us.div_euclid(DAY_MS * 1000),
+        Some(Field::Date(d)) => i64::from(*d),
+        Some(Field::Str(s)) => {
+            return Date::parse(s).ok_or(format!("`{column}` is `{s}`, not a date"))
+        }
+        _ => return Err(format!("`{column}` is empty")),
+    };
+    i32::try_from(days)
+        .map(|days| Date::EPOCH.add_days(days))
+        .map_err(|_| format!("`{column}` is out of range"))
+}
+
+fn tag(row: &Row, at: Option<usize>, key: &str) -> Option<String> {
+    match field(row, at)? {
+        Field::MapInternal(map) => map.entries().iter().find_map(|(k, v)| match (k, v) {
+            (Field::Str(k), Field::Str(v)) if k == key && !v.is_empty() => Some(v.clone()),
+            _ => None,
+        }),
+        // FOCUS `Tags` may come as a JSON object in a string.
+        Field::Str(json) => {
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json)
+                .ok()?
+                .get(key)
+                .and_then(|v| v.as_str().map(str::to_string))
+        }
+        _ => None,
+    }
+}
+
+/// CUR 2.0, with amortized cost by the rules of the Data Exports user guide.
+fn cur2_line(row: &Row, at: &dyn Fn(&str) -> Option<usize>) -> Result<Line, String> {
+    let kind = text(row, at("line_item_line_item_type")).unwrap_or_default();
+    let unblended = number(row, at("line_item_unblended_cost"));
+    let value = |column: &str| number(row, at(column));
+    let (charge, effective) = match kind.as_str() {
+        "Usage" => (ChargeCategory::Usage, unblended),
+        "SavingsPlanCoveredUsage" => (
+            ChargeCategory::Usage,
+            value("savings_plan_savings_plan_effective_cost"),
+        ),
+        "DiscountedUsage" => (ChargeCategory::Usage, value("reservation_effective_cost")),
+        "SavingsPlanNegation" => (ChargeCategory::Usage, 0.0),
+        "SavingsPlanRecurringFee" => (
+            ChargeCategory::Purchase,
+            value("savings_plan_total_commitment_to_date") - value("savings_plan_used_commitment"),
+        ),
+        "SavingsPlanUpfrontFee" => (ChargeCategory::Purchase, 0.0),
+        "RIFee" => (
+            ChargeCategory::Purchase,
+            value("reservation_unused_amortized_upfront_fee_for_billing_period")
+                + value("reservation_unused_recurring_fee"),
+        ),
+        "Fee" => (ChargeCategory::Purchase, unblended),
+        "Tax" => (ChargeCategory::Tax, unblended),
+        "Credit" | "BundledDiscount" | "Discount" | "PrivateRateDiscount" | "EdpDiscount" => {
+            (ChargeCategory::Credit, unblended)
+        }
+        "Refund" => (ChargeCategory::Adjustment, unblended),
+        other => return Err(format!("unknown line_item_line_item_type `{other}`")),
+    };
+    Ok(Line {
+        payer: text(row, at("bill_payer_account_id")).ok_or("`bill_payer_account_id` is empty")?,
+        invoice_id: text(row, at("bill_invoice_id")),
+        account_id: text(row, at("line_item_usage_account_id"))
+            .ok_or("`line_item_usage_account_id` is empty")?,
+        account_name: text(row, at("line_item_usage_account_name")).unwrap_or_default(),
+        day: day(
+            row,
+            at("line_item_usage_start_date"),
+            "line_item_usage_start_date",
+        )?,
+        service: text(row, at("line_item_product_code")).unwrap_or_else(|| "(none)".into()),
+        charge,
+        billed: unblended,
+        effective,
+        domain_tag: tag(row, at("resource_tags"), "user:domain"),
+    })
+}
+
+/// FOCUS 1.2: AWS computes EffectiveCost.
+fn focus_line(row: &Row, at: &dyn Fn(&str) -> Option<usize>) -> Result<Line, String> {
+    let category = text(row, at("ChargeCategory")).unwrap_or_default();
+    Ok(Line {
+        payer: text(row, at("BillingAccountId")).ok_or("`BillingAccountId` is empty")?,
+        invoice_id: text(row, at("InvoiceId")),
+        account_id: text(row, at("SubAccountId")).ok_or("`SubAccountId` is empty")?,
+        account_name: text(row, at("SubAccountName")).unwrap_or_default(),
+        day: day(row, at("ChargePeriodStart"), "ChargePeriodStart")?,
+        service: text(row, at("ServiceName")).unwrap_or_else(|| "(none)".into()),
+        charge: ChargeCategory::parse(&category)
+            .ok_or(format!("unknown ChargeCategory `{category}`"))?,
+        billed: number(row, at("BilledCost")),
+        effective: number(row, at("EffectiveCost")),
+        domain_tag: tag(row, at("Tags"), "user:domain"),
+    })
+}
