@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod forecast;
 pub mod lines;
+pub mod report;
 pub mod series;
 pub mod store;
 
