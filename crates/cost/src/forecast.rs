@@ -21,9 +21,9 @@ use crate::series::Series;
 /// series (`../shared/data/cost/README.md` describes the generator).
 #[derive(Debug, Clone, Copy)]
 pub struct Params {
-    /// A day above this multiple of the trailing median is a spike.
+    /// A day above this multiple of the rolling median is a spike.
     pub spike_factor: f64,
-    /// Days of the trailing median a spike is judged against.
+    /// Days of the rolling median a spike is judged against.
     pub spike_window: usize,
     /// Days the weekly profile is estimated over.
     pub weekday_window: usize,
@@ -55,7 +55,7 @@ impl Default for Params {
             level_half_life: 10.0,
             level_window: 60,
             seasonal_naive_weight: 0.3,
-            spike_allowance: 0.5,
+            spike_allowance: 0.3,
         }
     }
 }
@@ -65,7 +65,7 @@ impl Default for Params {
 pub struct Anomaly {
     pub date: Date,
     pub actual: f64,
-    /// The trailing median it was replaced by.
+    /// The rolling median it was replaced by.
     pub expected: f64,
 }
 
@@ -75,7 +75,8 @@ impl serde::Serialize for Date {
     }
 }
 
-/// Usage with spikes replaced by the trailing median. Causal: the value of
+/// Usage with spikes replaced by the rolling median (the day and the 27
+/// before it, as `pandas.Series.rolling(28).median()`). Causal: the value of
 /// day `i` depends only on days up to `i`, so one cleaning serves every
 /// forecast origin of a backtest.
 #[derive(Debug, Clone)]
@@ -85,21 +86,18 @@ pub struct Cleaned {
 }
 
 pub fn clean(series: &Series, params: &Params) -> Cleaned {
-    let mut usage = series.usage.clone();
+    let raw = &series.usage;
+    let mut usage = raw.clone();
     let mut anomalies = Vec::new();
     let mut window = Vec::with_capacity(params.spike_window);
-    for i in 0..usage.len() {
-        let from = i.saturating_sub(params.spike_window);
-        if i - from < 7 {
-            continue;
-        }
+    for i in 0..raw.len() {
         window.clear();
-        window.extend_from_slice(&usage[from..i]);
+        window.extend_from_slice(&raw[(i + 1).saturating_sub(params.spike_window)..=i]);
         let median = median(&mut window);
-        if usage[i] > params.spike_factor * median {
+        if raw[i] > params.spike_factor * median {
             anomalies.push(Anomaly {
                 date: series.date(i),
-                actual: usage[i],
+                actual: raw[i],
                 expected: median,
             });
             usage[i] = median;
