@@ -83,7 +83,7 @@ pub enum Command {
     /// The remediation service: serve, its rulebook, its history, its kill switch.
     #[command(subcommand)]
     Heal(crate::commands::heal::HealCommand),
-    /// Spend per domain: backtest the forecaster on your own history.
+    /// Spend per domain: ingest billing exports, report per domain, backtest the forecaster.
     #[command(subcommand)]
     Cost(crate::commands::cost::CostCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

@@ -67,7 +67,8 @@ pub struct BudgetView {
     pub forecast_minus_budget: f64,
     pub forecast_percent_of_budget: f64,
     /// The difference forecast − budget as last month's gap to the budget
-    /// plus this month's changes by service.
+    /// plus, by service, the forecast (spread as the month to date) against
+    /// last month.
     pub decomposition: Decomposition,
 }
 
@@ -216,9 +217,8 @@ fn domain_report(
     let before_service = sum_by(last.first_day(), same_day, &by_service);
     let month_to_date: i64 = now_service.values().sum();
     let last_same_day: i64 = before_service.values().sum();
-    let last_full: i64 = sum_by(last.first_day(), last.last_day(), &by_service)
-        .values()
-        .sum();
+    let last_service = sum_by(last.first_day(), last.last_day(), &by_service);
+    let last_full: i64 = last_service.values().sum();
 
     let series = daily_series(domain, rows, start, as_of);
     let forecast = forecast_band(&series, as_of, month_to_date);
@@ -236,9 +236,9 @@ fn domain_report(
             },
             decomposition: budget_decomposition(
                 monthly_cents,
-                last_full,
                 forecast_cents,
-                &vs_last_month_by_service,
+                &now_service,
+                &last_service,
             ),
         }
     });
@@ -427,39 +427,28 @@ fn contribution(name: &str, before: i64, after: i64) -> Contribution {
 }
 
 /// forecast − budget = (last month − budget) + (forecast − last month), the
-/// second part spread over this month's changes by service in proportion to
-/// their month-to-date differences (largest remainders, so it is exact).
+/// second part by service: each service's share of the forecast (its share
+/// of the month to date) against its last month.
 fn budget_decomposition(
     budget: i64,
-    last_full: i64,
     forecast: i64,
-    by_service: &Decomposition,
+    month_to_date: &BTreeMap<String, i64>,
+    last_month: &BTreeMap<String, i64>,
 ) -> Decomposition {
-    let mut contributions = vec![contribution("last month vs budget", budget, last_full)];
-    let change = forecast - last_full;
-    let weights: Vec<i64> = by_service
-        .contributions
-        .iter()
-        .map(|c| cents(c.difference))
-        .collect();
-    let total_weight: i64 = weights.iter().sum();
-    if total_weight == 0 || weights.is_empty() {
-        contributions.push(contribution("this month's run rate", last_full, forecast));
+    let last_full: i64 = last_month.values().sum();
+    let names: Vec<&String> = month_to_date.keys().collect();
+    let weights: Vec<i64> = month_to_date.values().copied().collect();
+    let mut projected: BTreeMap<String, i64> = BTreeMap::new();
+    if weights.iter().sum::<i64>() == 0 {
+        projected.insert("this month".into(), forecast);
     } else {
-        let shares = apportion(change, &weights);
-        for (c, share) in by_service.contributions.iter().zip(shares) {
-            let mut part = contribution(&c.name, 0, share);
-            part.before = 0.0;
-            part.change = if share > 0 {
-                Change::Grew
-            } else if share < 0 {
-                Change::Shrank
-            } else {
-                Change::Unchanged
-            };
-            contributions.push(part);
+        for (name, share) in names.into_iter().zip(apportion(forecast, &weights)) {
+            projected.insert(name.clone(), share);
         }
     }
+    let by_service = decompose(last_month, &projected, TOP);
+    let mut contributions = vec![contribution("last month vs budget", budget, last_full)];
+    contributions.extend(by_service.contributions);
     Decomposition {
         before: dollars(budget),
         after: dollars(forecast),
