@@ -78,6 +78,37 @@ const CUR2_REQUIRED: &[&str] = &[
     "line_item_unblended_cost",
     "line_item_product_code",
 ];
+/// Every CUR 2.0 column read.
+const CUR2_COLUMNS: &[&str] = &[
+    "bill_payer_account_id",
+    "bill_invoice_id",
+    "line_item_usage_account_id",
+    "line_item_usage_account_name",
+    "line_item_usage_start_date",
+    "line_item_line_item_type",
+    "line_item_unblended_cost",
+    "line_item_product_code",
+    "savings_plan_savings_plan_effective_cost",
+    "savings_plan_total_commitment_to_date",
+    "savings_plan_used_commitment",
+    "reservation_effective_cost",
+    "reservation_unused_amortized_upfront_fee_for_billing_period",
+    "reservation_unused_recurring_fee",
+    "resource_tags",
+];
+/// Every FOCUS 1.2 column read.
+const FOCUS_COLUMNS: &[&str] = &[
+    "BillingAccountId",
+    "InvoiceId",
+    "SubAccountId",
+    "SubAccountName",
+    "ChargePeriodStart",
+    "ChargeCategory",
+    "BilledCost",
+    "EffectiveCost",
+    "ServiceName",
+    "Tags",
+];
 const FOCUS_REQUIRED: &[&str] = &[
     "BillingAccountId",
     "InvoiceId",
@@ -129,9 +160,30 @@ pub fn read_parquet(path: &Path) -> Result<(ExportFormat, Vec<Line>), CostError>
             missing(FOCUS_REQUIRED)
         )));
     };
-    let at = |name: &str| columns.iter().position(|c| c == name);
+    // Read only the columns used (exports have 50 to 200): a projection of
+    // the file's schema, in the file's order.
+    let wanted: &[&str] = match format {
+        ExportFormat::Cur2 => CUR2_COLUMNS,
+        ExportFormat::Focus12 => FOCUS_COLUMNS,
+    };
+    let fields: Vec<_> = reader
+        .metadata()
+        .file_metadata()
+        .schema()
+        .get_fields()
+        .iter()
+        .filter(|f| wanted.contains(&f.name()))
+        .cloned()
+        .collect();
+    let projected: Vec<String> = fields.iter().map(|f| f.name().to_string()).collect();
+    let root = reader.metadata().file_metadata().schema().name().to_string();
+    let projection = parquet::schema::types::Type::group_type_builder(&root)
+        .with_fields(fields)
+        .build()
+        .map_err(|e| bad(format!("cannot read its schema ({e})")))?;
+    let at = |name: &str| projected.iter().position(|c| c == name);
     let rows = reader
-        .get_row_iter(None)
+        .get_row_iter(Some(projection))
         .map_err(|e| bad(format!("cannot read rows ({e})")))?;
     let mut lines = Vec::new();
     for (index, row) in rows.enumerate() {
