@@ -8,7 +8,8 @@
 //! tax and credits) and `focus12/` (FOCUS 1.2 columns, EffectiveCost as AWS
 //! computes it). Two billing periods: 2025-09 invoiced (final) and 2025-10
 //! estimated. `cur2-restated/` is 2025-09 delivered again after its close,
-//! with a refund and a corrected charge. `not-billing.parquet` is a Parquet
+//! with a refund and a corrected charge; `cur2-other-payer/` is October
+//! from another organization's management account. `not-billing.parquet` is a Parquet
 //! file of neither table. Accounts are the reference
 //! platform's, plus `legacy-billing`, which the model does not know.
 
@@ -26,6 +27,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 
 const PAYER: &str = "111111111111";
+const OTHER_PAYER: &str = "999999999999";
 
 #[derive(Clone)]
 struct Line {
@@ -315,7 +317,7 @@ fn write(path: &Path, schema: &str, columns: Vec<Column>) {
 
 const TAGS: &str = "optional group {} (MAP) { repeated group key_value { required binary key (STRING); optional binary value (STRING); } }";
 
-fn cur2(path: &Path, lines: &[Line], invoice: Option<&str>) {
+fn cur2(path: &Path, lines: &[Line], invoice: Option<&str>, payer: &str) {
     let text = |f: &dyn Fn(&Line) -> Option<String>| Column::Text(lines.iter().map(f).collect());
     let number = |f: &dyn Fn(&Line) -> f64| Column::Number(lines.iter().map(f).collect());
     let schema = format!(
@@ -339,7 +341,7 @@ fn cur2(path: &Path, lines: &[Line], invoice: Option<&str>) {
         path,
         &schema,
         vec![
-            text(&|_| Some(PAYER.into())),
+            text(&|_| Some(payer.into())),
             text(&|_| invoice.map(str::to_string)),
             text(&|l| Some(l.account_id.clone())),
             text(&|l| Some(l.account_name.clone())),
@@ -390,7 +392,14 @@ fn focus(path: &Path, lines: &[Line], invoice: Option<&str>) {
     );
 }
 
-fn delivery(root: &Path, export: &str, period: &str, execution: &str, write_data: &dyn Fn(&Path)) {
+fn delivery(
+    root: &Path,
+    export: &str,
+    period: &str,
+    execution: &str,
+    payer: &str,
+    write_data: &dyn Fn(&Path),
+) {
     let data = root.join("data").join(format!("BILLING_PERIOD={period}"));
     let metadata = root
         .join("metadata")
@@ -401,7 +410,7 @@ fn delivery(root: &Path, export: &str, period: &str, execution: &str, write_data
     write_data(&data.join(&file));
     let manifest = serde_json::json!({
         "executionId": execution,
-        "exportArn": format!("arn:aws:bcm-data-exports:us-east-1:{PAYER}:export/{export}-0000"),
+        "exportArn": format!("arn:aws:bcm-data-exports:us-east-1:{payer}:export/{export}-0000"),
         "dataFiles": [format!("s3://landfall-billing/exports/{export}/data/BILLING_PERIOD={period}/{file}")],
     });
     fs::write(
@@ -419,23 +428,33 @@ fn main() {
     let restated = lines(2025, 9, 30, 7, true);
     let invoice = Some("EUINGB25-000123");
     let cur = root.join("cur2");
-    delivery(&cur, "landfall-cur2", "2025-09", "exec-0901", &|p| {
-        cur2(p, &september, invoice)
+    delivery(&cur, "landfall-cur2", "2025-09", "exec-0901", PAYER, &|p| {
+        cur2(p, &september, invoice, PAYER)
     });
-    delivery(&cur, "landfall-cur2", "2025-10", "exec-1021", &|p| {
-        cur2(p, &october, None)
+    delivery(&cur, "landfall-cur2", "2025-10", "exec-1021", PAYER, &|p| {
+        cur2(p, &october, None, PAYER)
     });
     let fo = root.join("focus12");
-    delivery(&fo, "landfall-focus", "2025-09", "exec-0901", &|p| {
+    delivery(&fo, "landfall-focus", "2025-09", "exec-0901", PAYER, &|p| {
         focus(p, &september, invoice)
     });
-    delivery(&fo, "landfall-focus", "2025-10", "exec-1021", &|p| {
+    delivery(&fo, "landfall-focus", "2025-10", "exec-1021", PAYER, &|p| {
         focus(p, &october, None)
     });
     let re = root.join("cur2-restated");
-    delivery(&re, "landfall-cur2", "2025-09", "exec-1004", &|p| {
-        cur2(p, &restated, invoice)
+    delivery(&re, "landfall-cur2", "2025-09", "exec-1004", PAYER, &|p| {
+        cur2(p, &restated, invoice, PAYER)
     });
+    // The same October from another organization's management account.
+    let other = root.join("cur2-other-payer");
+    delivery(
+        &other,
+        "landfall-cur2",
+        "2025-10",
+        "exec-1021",
+        OTHER_PAYER,
+        &|p| cur2(p, &october, None, OTHER_PAYER),
+    );
     // A Parquet file of neither table, for the unknown-column-set test.
     write(
         &root.join("not-billing.parquet"),

@@ -176,7 +176,12 @@ pub fn read_parquet(path: &Path) -> Result<(ExportFormat, Vec<Line>), CostError>
         .cloned()
         .collect();
     let projected: Vec<String> = fields.iter().map(|f| f.name().to_string()).collect();
-    let root = reader.metadata().file_metadata().schema().name().to_string();
+    let root = reader
+        .metadata()
+        .file_metadata()
+        .schema()
+        .name()
+        .to_string();
     let projection = parquet::schema::types::Type::group_type_builder(&root)
         .with_fields(fields)
         .build()

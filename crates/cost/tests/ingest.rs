@@ -241,4 +241,19 @@ fn bad_input_is_refused_and_leaves_the_store_unchanged() {
         error.contains("payer account 111111111111") && error.contains("999999999999"),
         "{error}"
     );
+
+    // A whole delivery from another organization, consistent in itself.
+    let error = ingest(&mut store, &fixtures("cur2-other-payer"))
+        .expect_err("another payer")
+        .to_string();
+    assert!(
+        error.contains("from payer account 999999999999")
+            && error.contains("holds payer 111111111111"),
+        "{error}"
+    );
+    assert!(
+        error.contains("cur2-other-payer/metadata/BILLING_PERIOD=2025-10"),
+        "{error}"
+    );
+    assert_eq!((store.daily().unwrap(), store.periods().unwrap()), before);
 }
