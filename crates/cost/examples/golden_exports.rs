@@ -9,7 +9,8 @@
 //! computes it). Two billing periods: 2025-09 invoiced (final) and 2025-10
 //! estimated. `cur2-restated/` is 2025-09 delivered again after its close,
 //! with a refund and a corrected charge; `cur2-other-payer/` is October
-//! from another organization's management account. `not-billing.parquet` is a Parquet
+//! from another organization's management account; `focus12-csv/` is
+//! September as FOCUS CSV. `not-billing.parquet` is a Parquet
 //! file of neither table. Accounts are the reference
 //! platform's, plus `legacy-billing`, which the model does not know.
 
@@ -392,6 +393,33 @@ fn focus(path: &Path, lines: &[Line], invoice: Option<&str>) {
     );
 }
 
+/// FOCUS 1.2 as CSV (uncompressed here; the reader takes gzip too).
+fn focus_csv(path: &Path, lines: &[Line], invoice: Option<&str>) {
+    let mut out = String::from(
+        "BillingAccountId,InvoiceId,SubAccountId,SubAccountName,ChargePeriodStart,ChargeCategory,ServiceName,BilledCost,EffectiveCost,Tags\n",
+    );
+    for l in lines {
+        let day = landfall_cost::date::Date::EPOCH.add_days(l.day as i32);
+        let tags: serde_json::Map<String, serde_json::Value> = l
+            .tags
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let tags = serde_json::to_string(&tags).unwrap().replace('"', "\"\"");
+        out.push_str(&format!(
+            "{PAYER},{},{},{},{day}T00:00:00Z,{},{},{},{},\"{tags}\"\n",
+            invoice.unwrap_or_default(),
+            l.account_id,
+            l.account_name,
+            focus_category(l.kind),
+            l.service,
+            l.unblended,
+            l.effective,
+        ));
+    }
+    fs::write(path, out).unwrap();
+}
+
 fn delivery(
     root: &Path,
     export: &str,
@@ -406,7 +434,11 @@ fn delivery(
         .join(format!("BILLING_PERIOD={period}"));
     fs::create_dir_all(&data).unwrap();
     fs::create_dir_all(&metadata).unwrap();
-    let file = format!("{export}-00001.snappy.parquet");
+    let file = if export.ends_with("csv") {
+        format!("{export}-00001.csv")
+    } else {
+        format!("{export}-00001.snappy.parquet")
+    };
     write_data(&data.join(&file));
     let manifest = serde_json::json!({
         "executionId": execution,
@@ -445,6 +477,15 @@ fn main() {
     delivery(&re, "landfall-cur2", "2025-09", "exec-1004", PAYER, &|p| {
         cur2(p, &restated, invoice, PAYER)
     });
+    let csv = root.join("focus12-csv");
+    delivery(
+        &csv,
+        "landfall-focus-csv",
+        "2025-09",
+        "exec-0901",
+        PAYER,
+        &|p| focus_csv(p, &september, invoice),
+    );
     // The same October from another organization's management account.
     let other = root.join("cur2-other-payer");
     delivery(

@@ -344,3 +344,143 @@ fn focus_line(row: &Row, at: &dyn Fn(&str) -> Option<usize>) -> Result<Line, Str
         domain_tag: tag(row, at("Tags"), "user:domain"),
     })
 }
+
+/// Reads a data file of either kind: Parquet, or FOCUS CSV (`.csv`, `.csv.gz`).
+pub fn read_data_file(path: &Path) -> Result<(ExportFormat, Vec<Line>), CostError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if name.ends_with(".csv") || name.ends_with(".csv.gz") {
+        read_focus_csv(path)
+    } else {
+        read_parquet(path)
+    }
+}
+
+/// FOCUS 1.2 as CSV (Data Exports' gzip CSV output), `Tags` as a JSON object.
+pub fn read_focus_csv(path: &Path) -> Result<(ExportFormat, Vec<Line>), CostError> {
+    let name = path.display().to_string();
+    let bad = |line: usize, message: String| CostError::Format {
+        path: name.clone(),
+        line,
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|source| CostError::Read {
+        path: name.clone(),
+        source,
+    })?;
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        crate::series::gunzip(&bytes).map_err(|m| bad(0, m))?
+    } else {
+        bytes
+    };
+    let text = String::from_utf8(bytes).map_err(|_| bad(0, "not UTF-8 text".into()))?;
+    let mut records = csv_records(&text);
+    let header = records
+        .next()
+        .ok_or_else(|| bad(1, "empty file".into()))?
+        .map_err(|(l, m)| bad(l, m))?
+        .1;
+    let missing: Vec<&&str> = FOCUS_REQUIRED
+        .iter()
+        .filter(|c| !header.iter().any(|h| h == *c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(bad(
+            1,
+            format!("unknown column set: a FOCUS 1.2 CSV needs {missing:?}"),
+        ));
+    }
+    let at = |column: &str| header.iter().position(|h| h == column);
+    let mut lines = Vec::new();
+    for record in records {
+        let (line_number, fields) = record.map_err(|(l, m)| bad(l, m))?;
+        let get = |column: &str| {
+            at(column)
+                .and_then(|i| fields.get(i))
+                .map(String::as_str)
+                .unwrap_or_default()
+        };
+        let some = |column: &str| Some(get(column).to_string()).filter(|v| !v.is_empty());
+        let number = |column: &str| -> Result<f64, CostError> {
+            let text = get(column);
+            if text.is_empty() {
+                return Ok(0.0);
+            }
+            text.parse()
+                .map_err(|_| bad(line_number, format!("{column} `{text}` is not a number")))
+        };
+        let category = get("ChargeCategory");
+        let tags = get("Tags");
+        lines.push(Line {
+            payer: some("BillingAccountId")
+                .ok_or_else(|| bad(line_number, "`BillingAccountId` is empty".into()))?,
+            invoice_id: some("InvoiceId"),
+            account_id: some("SubAccountId")
+                .ok_or_else(|| bad(line_number, "`SubAccountId` is empty".into()))?,
+            account_name: get("SubAccountName").to_string(),
+            day: Date::parse(get("ChargePeriodStart")).ok_or_else(|| {
+                bad(
+                    line_number,
+                    format!(
+                        "ChargePeriodStart `{}` is not a date",
+                        get("ChargePeriodStart")
+                    ),
+                )
+            })?,
+            service: some("ServiceName").unwrap_or_else(|| "(none)".into()),
+            charge: ChargeCategory::parse(category)
+                .ok_or_else(|| bad(line_number, format!("unknown ChargeCategory `{category}`")))?,
+            billed: number("BilledCost")?,
+            effective: number("EffectiveCost")?,
+            domain_tag: serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(tags)
+                .ok()
+                .and_then(|m| {
+                    m.get("user:domain")
+                        .and_then(|v| v.as_str().map(str::to_string))
+                }),
+        });
+    }
+    Ok((ExportFormat::Focus12, lines))
+}
+
+/// RFC 4180 records with their first line number: quoted fields may hold
+/// commas, doubled quotes and line breaks.
+fn csv_records(
+    text: &str,
+) -> impl Iterator<Item = Result<(usize, Vec<String>), (usize, String)>> + '_ {
+    let mut chars = text.chars().peekable();
+    let mut line = 1;
+    std::iter::from_fn(move || {
+        chars.peek()?;
+        let start = line;
+        let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+        loop {
+            match chars.next() {
+                None if quoted => return Some(Err((start, "a quoted field is not closed".into()))),
+                None => break,
+                Some('"') if quoted && chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                Some('"') if quoted => quoted = false,
+                Some('"') if field.is_empty() => quoted = true,
+                Some(',') if !quoted => fields.push(std::mem::take(&mut field)),
+                Some('\r') if !quoted => {}
+                Some('\n') if !quoted => {
+                    line += 1;
+                    break;
+                }
+                Some(c) => {
+                    if c == '\n' {
+                        line += 1;
+                    }
+                    field.push(c);
+                }
+            }
+        }
+        fields.push(field);
+        Some(Ok((start, fields)))
+    })
+}

@@ -152,7 +152,7 @@ pub fn parse_series(text: &str) -> Result<Vec<Series>, (usize, String)> {
 }
 
 /// The one member of a gzip file (RFC 1952): header, raw deflate, trailer.
-fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     const FHCRC: u8 = 2;
     const FEXTRA: u8 = 4;
     const FNAME: u8 = 8;

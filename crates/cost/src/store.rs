@@ -16,7 +16,7 @@ use crate::attribution::{AccountMap, UNALLOCATED};
 use crate::date::{Date, Month};
 use crate::error::CostError;
 use crate::export::Delivery;
-use crate::lines::{read_parquet, ChargeCategory, ExportFormat, Line};
+use crate::lines::{read_data_file, ChargeCategory, ExportFormat, Line};
 
 pub struct Store {
     connection: Connection,
@@ -388,7 +388,7 @@ fn aggregate(delivery: &Delivery, accounts: &AccountMap) -> Result<Aggregated, C
         attributed: Attributed::default(),
     };
     for (k, path) in delivery.data_files.iter().enumerate() {
-        let (format, lines) = read_parquet(path)?;
+        let (format, lines) = read_data_file(path)?;
         if k > 0 && format != out.format {
             return Err(CostError::Invalid(format!(
                 "{}: a {format:?} file in a {:?} delivery",

@@ -116,6 +116,25 @@ fn cur2_and_focus_exports_give_the_same_daily_costs() {
 }
 
 #[test]
+fn focus_csv_gives_what_focus_parquet_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut parquet = Store::open(&dir.path().join("parquet.sqlite")).unwrap();
+    let mut csv = Store::open(&dir.path().join("csv.sqlite")).unwrap();
+    ingest(&mut parquet, &fixtures("focus12")).unwrap();
+    let from_csv = ingest(&mut csv, &fixtures("focus12-csv")).unwrap();
+    assert_eq!((from_csv.len(), from_csv[0].state.as_str()), (1, "final"));
+    let september = |rows: Vec<DailyCost>| -> Vec<DailyCost> {
+        rows.into_iter().filter(|r| r.period == "2025-09").collect()
+    };
+    let (a, b) = (
+        september(parquet.daily().unwrap()),
+        september(csv.daily().unwrap()),
+    );
+    assert_eq!(by_domain(&a), by_domain(&b));
+    assert_eq!(a.len(), b.len());
+}
+
+#[test]
 fn amortized_cost_follows_the_savings_plan_rules() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("cost.sqlite")).unwrap();
