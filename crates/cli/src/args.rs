@@ -91,6 +91,9 @@ pub enum Command {
     /// The remediation service: serve, its rulebook, its history, its kill switch.
     #[command(subcommand)]
     Heal(crate::commands::heal::HealCommand),
+    /// Spend per domain: ingest billing exports, report per domain, backtest the forecaster.
+    #[command(subcommand)]
+    Cost(crate::commands::cost::CostCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Examples:\n  landfall completions bash > ~/.local/share/bash-completion/completions/landfall\n  landfall completions zsh > \"${fpath[1]}/_landfall\""

@@ -3,6 +3,7 @@
 #[cfg(feature = "live")]
 pub mod audit;
 pub mod check;
+pub mod cost;
 #[cfg(feature = "live")]
 pub mod deploy;
 pub mod heal;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(args) => rules::run(&args),
         Command::Scan(command) => scan::run(command),
         Command::Heal(command) => heal::run(command),
+        Command::Cost(command) => cost::run(command),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = crate::args::Cli::command();

@@ -1,0 +1,345 @@
+//! `landfall cost`: spend per domain. Billing exports in (`ingest`), reports
+//! per domain out (`report`), and the forecaster scored on any history
+//! (`backtest`). Reads local files only; fetching exports from S3 is for the
+//! caller (`aws s3 sync`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+use landfall_cost::attribution::AccountMap;
+use landfall_cost::backtest::{self, Options, Report, CUTOFFS};
+use landfall_cost::date::Date;
+use landfall_cost::export::discover;
+use landfall_cost::report::{self, ReportInput};
+use landfall_cost::series::read_series_file;
+use landfall_cost::store::Store;
+use landfall_model::Model;
+
+use crate::args::{Format, SpecArgs};
+use crate::output;
+
+#[derive(Debug, Subcommand)]
+pub enum CostCommand {
+    /// Score the forecaster on daily series (`series,ds,usage,fee,total`,
+    /// CSV or .csv.gz): month-end and next-month MAPE and 80 % interval
+    /// coverage over the last 6 of 12 rolling origins, forecasts made on
+    /// day 0, 10 and 20.
+    #[command(
+        after_help = "Examples:\n  landfall cost backtest --series history.csv.gz\n  landfall cost backtest --series history.csv --format json | jq .month_end_mape"
+    )]
+    Backtest(BacktestArgs),
+    /// Read a Data Exports delivery (CUR 2.0 or FOCUS 1.2 Parquet, with its
+    /// manifests) into the local store: each billing period replaced whole,
+    /// `estimated` until invoiced, a closed month that moves recorded as a
+    /// restatement; accounts attributed to domains from the spec.
+    #[command(
+        after_help = "Examples:\n  aws s3 sync s3://billing-bucket/exports/landfall-focus ./export\n  landfall cost ingest --from ./export\n  landfall cost ingest --from ./export --store cost.sqlite --format json"
+    )]
+    Ingest(IngestArgs),
+    /// Per domain: data state, month to date, forecast with its 80 % band,
+    /// last month, budget, and the differences by contributor.
+    #[command(
+        after_help = "Examples:\n  landfall cost report\n  landfall cost report --domain trading --as-of 2025-10-15\n  landfall cost report --format json --out reports"
+    )]
+    Report(ReportArgs),
+}
+
+/// Spec and store, shared by `ingest` and `report`.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Spec directory; default: `LANDFALL_SPEC`, else the current directory when
+    /// it holds `landfall.yaml`, else the built-in reference platform.
+    #[arg(long, value_name = "DIR", env = "LANDFALL_SPEC")]
+    pub spec: Option<PathBuf>,
+    /// The cost store (SQLite, created when missing).
+    #[arg(long, value_name = "FILE", default_value = "landfall-cost.sqlite")]
+    pub store: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The export's directory (holding `data/` and `metadata/`).
+    #[arg(long, value_name = "PATH")]
+    pub from: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// One domain; default: every domain with spend.
+    #[arg(long, value_name = "NAME")]
+    pub domain: Option<String>,
+    /// The day the report is as of (YYYY-MM-DD); default: the last day in the store.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub format: ReportFormat,
+    /// Write one file per domain (`DOMAIN.md` or `DOMAIN.json`) here instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// The series file.
+    #[arg(long, value_name = "FILE")]
+    pub series: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub fn run(command: CostCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        CostCommand::Backtest(args) => backtest(&args),
+        CostCommand::Ingest(args) => ingest(&args),
+        CostCommand::Report(args) => report(&args),
+    }
+}
+
+/// The resolved model, or its diagnostics printed and `None`.
+fn model(args: &StoreArgs) -> anyhow::Result<Option<Model>> {
+    let spec = SpecArgs {
+        spec: args.spec.clone(),
+        ..SpecArgs::default()
+    };
+    let resolved = output::load(&spec)?;
+    if resolved.model.is_none() {
+        output::print_diagnostics(&resolved, &spec)?;
+    }
+    Ok(resolved.model)
+}
+
+/// Workload accounts belong to their domain and environment; the others
+/// (core, shared) are attributed by their lines' `user:domain` tag.
+fn account_map(model: &Model) -> AccountMap {
+    let mut map = AccountMap::new(model.domains.iter().map(|d| d.name.clone()));
+    for account in &model.accounts {
+        match (account.domain, account.environment) {
+            (Some(domain), Some(environment)) => map.owned(
+                &account.name,
+                &model.domain(domain).name,
+                &model.environment(environment).name,
+            ),
+            _ => map.shared(&account.name),
+        }
+    }
+    map
+}
+
+fn open_store(path: &Path) -> Result<Store, ExitCode> {
+    Store::open(path).map_err(|error| {
+        eprintln!("error: {error}");
+        ExitCode::from(2)
+    })
+}
+
+fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    let Some(model) = model(&args.store)? else {
+        return Ok(ExitCode::from(super::INVALID));
+    };
+    let mut store = match open_store(&args.store.store) {
+        Ok(store) => store,
+        Err(code) => return Ok(code),
+    };
+    let started = std::time::Instant::now();
+    let ingested = match discover(&args.from).and_then(|d| store.ingest(&d, &account_map(&model))) {
+        Ok(ingested) => ingested,
+        Err(error) => {
+            eprintln!("error: {error}\n  (nothing was stored)");
+            return Ok(ExitCode::from(super::INVALID));
+        }
+    };
+    if args.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&ingested)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for period in &ingested {
+        println!(
+            "{} {:?}: {} lines, {}, billed {:.2}, amortized {:.2}{}",
+            period.period,
+            period.format,
+            period.lines,
+            period.state,
+            period.billed,
+            period.effective,
+            if period.replaced {
+                " (replaced the earlier delivery)"
+            } else {
+                ""
+            }
+        );
+        if let Some(r) = &period.restatement {
+            println!(
+                "  restated after close: billed {:.2} -> {:.2} ({:+.2})",
+                r.billed_before,
+                r.billed_after,
+                r.billed_after - r.billed_before
+            );
+        }
+        for (account, billed) in &period.unallocated {
+            println!(
+                "  unallocated: {account} {billed:.2} (an account the spec does not know, or shared lines without a `user:domain` tag naming a domain)"
+            );
+        }
+    }
+    eprintln!(
+        "ingested into {} in {:.2?}",
+        args.store.store.display(),
+        started.elapsed()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let Some(model) = model(&args.store)? else {
+        return Ok(ExitCode::from(super::INVALID));
+    };
+    let as_of = match args
+        .as_of
+        .as_deref()
+        .map(|d| Date::parse(d).filter(|_| d.len() == 10).ok_or(d))
+    {
+        Some(Err(text)) => {
+            eprintln!("error: --as-of `{text}` is not a date (YYYY-MM-DD)");
+            return Ok(ExitCode::from(2));
+        }
+        Some(Ok(date)) => Some(date),
+        None => None,
+    };
+    if let Some(domain) = &args.domain {
+        if !model.domains.iter().any(|d| &d.name == domain) {
+            let names: Vec<&str> = model.domains.iter().map(|d| d.name.as_str()).collect();
+            eprintln!(
+                "error: no domain `{domain}` in the spec (domains: {})",
+                names.join(", ")
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let store = match open_store(&args.store.store) {
+        Ok(store) => store,
+        Err(code) => return Ok(code),
+    };
+    let (rows, periods) = match store.daily().and_then(|rows| Ok((rows, store.periods()?))) {
+        Ok(read) => read,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let billing = model.billing.as_ref();
+    let input = ReportInput {
+        rows,
+        periods,
+        budgets: billing
+            .map(|b| {
+                b.budgets
+                    .iter()
+                    .map(|budget| (budget.1.domain.clone(), budget.1.monthly as f64))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        currency: billing.map(|b| b.currency.clone()).unwrap_or_default(),
+        as_of,
+        domain: args.domain.clone(),
+    };
+    let Some(report) = report::build(&input) else {
+        eprintln!(
+            "error: {} holds no cost data: run `landfall cost ingest --from EXPORT` first",
+            args.store.store.display()
+        );
+        return Ok(ExitCode::from(super::INVALID));
+    };
+    let render = |one: &landfall_cost::report::Report| -> anyhow::Result<String> {
+        Ok(match args.format {
+            ReportFormat::Json => serde_json::to_string_pretty(one)? + "\n",
+            ReportFormat::Markdown => report::markdown(one),
+        })
+    };
+    match &args.out {
+        None => print!("{}", render(&report)?),
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            let extension = if args.format == ReportFormat::Json {
+                "json"
+            } else {
+                "md"
+            };
+            for domain in &report.domains {
+                let one = landfall_cost::report::Report {
+                    domains: vec![domain.clone()],
+                    ..report.clone()
+                };
+                let path = dir.join(format!("{}.{extension}", domain.domain));
+                std::fs::write(&path, render(&one)?)?;
+                eprintln!("wrote {}", path.display());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backtest(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
+    let series = match read_series_file(&args.series) {
+        Ok(series) => series,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let report = match backtest::run(&series, &Options::default()) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {}: {error}", args.series.display());
+            return Ok(ExitCode::from(super::INVALID));
+        }
+    };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => print!("{}", render_text(&report)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_text(report: &Report) -> String {
+    let mut out = format!(
+        "{} series, {} cases per cutoff; scored origins {}…{}, calibrated on {}…{}; {} spike days clipped\n\n",
+        report.series,
+        report.cases,
+        report.scored_origins.first().map_or("", String::as_str),
+        report.scored_origins.last().map_or("", String::as_str),
+        report.calibration_origins.first().map_or("", String::as_str),
+        report.calibration_origins.last().map_or("", String::as_str),
+        report.anomalies,
+    );
+    out.push_str("cutoff  month-end MAPE  next-month MAPE  80% coverage month-end  80% coverage next month\n");
+    for cutoff in CUTOFFS {
+        let key = cutoff.to_string();
+        let percent = |map: &std::collections::BTreeMap<String, f64>| {
+            map.get(&key).copied().unwrap_or(f64::NAN) * 100.0
+        };
+        let fraction = |map: &std::collections::BTreeMap<String, f64>| {
+            map.get(&key).copied().unwrap_or(f64::NAN)
+        };
+        out.push_str(&format!(
+            "day {cutoff:<3} {:>13.1}% {:>15.1}% {:>23.2} {:>24.2}\n",
+            percent(&report.month_end_mape),
+            percent(&report.next_month_mape),
+            fraction(&report.coverage80_month_end),
+            fraction(&report.coverage80_next_month),
+        ));
+    }
+    out
+}

@@ -1,0 +1,154 @@
+//! `landfall cost` end to end: backtest keys, ingest of the golden exports
+//! with the reference platform's accounts, a report, and refused input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn landfall(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("LANDFALL_SPEC")
+        .output()
+        .expect("landfall runs")
+}
+
+fn exports(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../cost/tests/fixtures/exports")
+        .join(name)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[test]
+fn backtest_json_has_the_scoring_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("series.csv");
+    // Two years of a steady weekly pattern: forecasts are exact.
+    let mut csv = String::from("series,ds,usage,fee,total\n");
+    let start = landfall_cost::date::Date::parse("2023-10-01").unwrap();
+    for i in 0..761 {
+        let day = start.add_days(i);
+        let usage = if day.weekday() >= 5 { 50.0 } else { 100.0 };
+        csv.push_str(&format!("a,{day},{usage},0,{usage}\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let output = landfall(&[
+        "cost",
+        "backtest",
+        "--series",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for key in [
+        "month_end_mape",
+        "next_month_mape",
+        "coverage80_month_end",
+        "coverage80_next_month",
+    ] {
+        for cutoff in ["0", "10", "20"] {
+            let value = json[key][cutoff]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{key}.{cutoff} in {json}"));
+            assert!((0.0..=1.0).contains(&value), "{key}.{cutoff} = {value}");
+        }
+    }
+    assert!(
+        json["month_end_mape"]["0"].as_f64().unwrap() < 1e-9,
+        "{json}"
+    );
+    assert_eq!(json["cases"], 6);
+
+    let missing = landfall(&["cost", "backtest", "--series", "no-such-file.csv"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("no-such-file.csv"));
+}
+
+#[test]
+fn ingest_then_report_on_the_reference_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("cost.sqlite");
+    let store = store.to_str().unwrap();
+    let cur2 = exports("cur2");
+    let output = landfall(&[
+        "cost",
+        "ingest",
+        "--from",
+        cur2.to_str().unwrap(),
+        "--store",
+        store,
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    assert!(out.contains("2025-09 Cur2: 1386 lines, final"), "{out}");
+    assert!(out.contains("2025-10 Cur2: 926 lines, estimated"), "{out}");
+    assert!(out.contains("unallocated: legacy-billing"), "{out}");
+
+    let reports = dir.path().join("reports");
+    let output = landfall(&[
+        "cost",
+        "report",
+        "--store",
+        store,
+        "--as-of",
+        "2025-10-15",
+        "--format",
+        "json",
+        "--out",
+        reports.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let trading: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("trading.json")).unwrap())
+            .unwrap();
+    let domain = &trading["domains"][0];
+    assert_eq!(domain["domain"], "trading");
+    // The reference platform's budget for trading (reference/billing.yaml).
+    assert_eq!(domain["budget"]["monthly"], 72000.0);
+    assert_eq!(domain["data_state"], "estimated");
+
+    let markdown = landfall(&[
+        "cost",
+        "report",
+        "--store",
+        store,
+        "--domain",
+        "web",
+        "--as-of",
+        "2025-10-15",
+    ]);
+    assert!(markdown.status.success());
+    assert!(text(&markdown.stdout).contains("# Spend of web — 2025-10 (as of 2025-10-15)"));
+
+    let unknown = landfall(&["cost", "report", "--store", store, "--domain", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("no domain `nope`"));
+}
+
+#[test]
+fn a_bad_export_is_refused_with_the_file_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("cost.sqlite");
+    let output = landfall(&[
+        "cost",
+        "ingest",
+        "--from",
+        dir.path().to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = text(&output.stderr);
+    assert!(
+        err.contains("no `data` directory") && err.contains("nothing was stored"),
+        "{err}"
+    );
+}

@@ -1,0 +1,509 @@
+//! Writes the small golden Data Exports deliveries the ingest tests read
+//! (`tests/fixtures/exports/`), deterministically:
+//!
+//!     cargo run -p landfall-cost --example golden_exports
+//!
+//! The same billing lines in two tables: `cur2/` (CUR 2.0 columns, with
+//! Savings Plans coverage, its negation and recurring fee, support fees,
+//! tax and credits) and `focus12/` (FOCUS 1.2 columns, EffectiveCost as AWS
+//! computes it). Two billing periods: 2025-09 invoiced (final) and 2025-10
+//! estimated. `cur2-restated/` is 2025-09 delivered again after its close,
+//! with a refund and a corrected charge; `cur2-other-payer/` is October
+//! from another organization's management account; `focus12-csv/` is
+//! September as FOCUS CSV. `not-billing.parquet` is a Parquet
+//! file of neither table. Accounts are the reference
+//! platform's, plus `legacy-billing`, which the model does not know.
+
+// A one-off generator: stopping at the first failure is what it should do.
+#![allow(clippy::unwrap_used)]
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parquet::basic::Compression;
+use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
+
+const PAYER: &str = "111111111111";
+const OTHER_PAYER: &str = "999999999999";
+
+#[derive(Clone)]
+struct Line {
+    account_id: String,
+    account_name: String,
+    day: i64, // days since 1970-01-01
+    kind: &'static str,
+    service: &'static str,
+    unblended: f64,
+    effective: f64,
+    sp_effective: f64,
+    sp_commitment: f64,
+    sp_used: f64,
+    tags: Vec<(String, String)>,
+}
+
+/// Deterministic pseudo-random numbers (a 64-bit LCG).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn cents(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+fn lines(year: i64, month: i64, days: i64, seed: u64, restated: bool) -> Vec<Line> {
+    let accounts = [
+        ("210000000001", "trading-prod"),
+        ("210000000002", "trading-dev"),
+        ("210000000003", "matching-prod"),
+        ("210000000004", "market-data-prod"),
+        ("210000000005", "web-prod"),
+        ("210000000006", "web-staging"),
+        ("210000000007", "risk-prod"),
+        ("210000000008", "payments-prod"),
+        ("210000000009", "shared-services"),
+        ("210000000010", "networking"),
+        ("210000000011", "legacy-billing"),
+    ];
+    let services = [
+        "AmazonEC2",
+        "AmazonRDS",
+        "AmazonS3",
+        "AWSELB",
+        "AmazonCloudFront",
+        "AmazonMSK",
+    ];
+    let mut rng = Lcg(seed);
+    let mut out = Vec::new();
+    let first = days_from_civil(year, month, 1);
+    for (a, (id, name)) in accounts.iter().enumerate() {
+        let scale = 40.0 + 25.0 * a as f64;
+        for d in 0..days {
+            for (s, service) in services.iter().enumerate() {
+                if (a + s) % 3 == 2 {
+                    continue;
+                }
+                let cost = cents(scale * (0.5 + rng.next()) / (1 + s) as f64);
+                // Shared accounts tag what each domain uses.
+                let tags = match *name {
+                    "shared-services" | "networking" => {
+                        let domain =
+                            ["trading", "web", "risk", "observability-only"][(d as usize + s) % 4];
+                        vec![("user:domain".to_string(), domain.to_string())]
+                    }
+                    _ => vec![("user:cost-centre".to_string(), "platform".to_string())],
+                };
+                let mut line = Line {
+                    account_id: id.to_string(),
+                    account_name: name.to_string(),
+                    day: first + d,
+                    kind: "Usage",
+                    service,
+                    unblended: cost,
+                    effective: cost,
+                    sp_effective: 0.0,
+                    sp_commitment: 0.0,
+                    sp_used: 0.0,
+                    tags,
+                };
+                // EC2 in trading-prod is covered by a Savings Plan at 30 % off.
+                if *name == "trading-prod" && *service == "AmazonEC2" {
+                    line.kind = "SavingsPlanCoveredUsage";
+                    line.sp_effective = cents(cost * 0.7);
+                    line.effective = line.sp_effective;
+                    let mut negation = line.clone();
+                    negation.kind = "SavingsPlanNegation";
+                    negation.unblended = -cost;
+                    negation.effective = 0.0;
+                    out.push(negation);
+                }
+                out.push(line);
+            }
+        }
+    }
+    let base = |name: &str,
+                kind: &'static str,
+                service: &'static str,
+                day: i64,
+                unblended: f64,
+                effective: f64| Line {
+        account_id: accounts
+            .iter()
+            .find(|a| a.1 == name)
+            .map(|a| a.0)
+            .unwrap_or_default()
+            .to_string(),
+        account_name: name.to_string(),
+        day: first + day,
+        kind,
+        service,
+        unblended,
+        effective,
+        sp_effective: 0.0,
+        sp_commitment: 0.0,
+        sp_used: 0.0,
+        tags: Vec::new(),
+    };
+    // The Savings Plan's recurring fee, hourly commitment billed per day; 90 % used.
+    for d in 0..days {
+        let mut fee = base(
+            "trading-prod",
+            "SavingsPlanRecurringFee",
+            "ComputeSavingsPlans",
+            d,
+            48.0,
+            4.8,
+        );
+        fee.sp_commitment = 48.0;
+        fee.sp_used = 43.2;
+        out.push(fee);
+    }
+    out.push(base(
+        "trading-prod",
+        "Fee",
+        "AWSSupportBusiness",
+        0,
+        310.0,
+        310.0,
+    ));
+    out.push(base(
+        "web-prod",
+        "Credit",
+        "AmazonCloudFront",
+        14,
+        -25.0,
+        -25.0,
+    ));
+    for name in ["trading-prod", "web-prod", "risk-prod", "legacy-billing"] {
+        out.push(base(name, "Tax", "AmazonEC2", days - 1, 42.5, 42.5));
+    }
+    if restated {
+        out.push(base(
+            "payments-prod",
+            "Refund",
+            "AmazonRDS",
+            days - 1,
+            -120.0,
+            -120.0,
+        ));
+        if let Some(line) = out
+            .iter_mut()
+            .find(|l| l.account_name == "risk-prod" && l.kind == "Usage")
+        {
+            line.unblended = cents(line.unblended + 17.0);
+            line.effective = line.unblended;
+        }
+    }
+    out
+}
+
+fn focus_category(kind: &str) -> &'static str {
+    match kind {
+        "Usage" | "SavingsPlanCoveredUsage" | "SavingsPlanNegation" | "DiscountedUsage" => "Usage",
+        "SavingsPlanRecurringFee" | "SavingsPlanUpfrontFee" | "RIFee" | "Fee" => "Purchase",
+        "Tax" => "Tax",
+        "Refund" => "Adjustment",
+        _ => "Credit",
+    }
+}
+
+fn strings(values: impl Iterator<Item = Option<String>>) -> (Vec<ByteArray>, Vec<i16>) {
+    let (mut out, mut def) = (Vec::new(), Vec::new());
+    for v in values {
+        match v {
+            Some(v) => {
+                out.push(ByteArray::from(v.as_str()));
+                def.push(1);
+            }
+            None => def.push(0),
+        }
+    }
+    (out, def)
+}
+
+enum Column {
+    Text(Vec<Option<String>>),
+    Number(Vec<f64>),
+    Timestamp(Vec<i64>),
+    Tags(Vec<Vec<(String, String)>>),
+}
+
+fn write(path: &Path, schema: &str, columns: Vec<Column>) {
+    let schema = Arc::new(parse_message_type(schema).unwrap());
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build(),
+    );
+    let mut writer = SerializedFileWriter::new(File::create(path).unwrap(), schema, props).unwrap();
+    let mut group = writer.next_row_group().unwrap();
+    for column in columns {
+        match column {
+            Column::Text(values) => {
+                let mut w = group.next_column().unwrap().unwrap();
+                let (v, def) = strings(values.into_iter());
+                w.typed::<ByteArrayType>()
+                    .write_batch(&v, Some(&def), None)
+                    .unwrap();
+                w.close().unwrap();
+            }
+            Column::Number(values) => {
+                let mut w = group.next_column().unwrap().unwrap();
+                let def = vec![1i16; values.len()];
+                w.typed::<DoubleType>()
+                    .write_batch(&values, Some(&def), None)
+                    .unwrap();
+                w.close().unwrap();
+            }
+            Column::Timestamp(values) => {
+                let mut w = group.next_column().unwrap().unwrap();
+                let def = vec![1i16; values.len()];
+                w.typed::<Int64Type>()
+                    .write_batch(&values, Some(&def), None)
+                    .unwrap();
+                w.close().unwrap();
+            }
+            Column::Tags(rows) => {
+                // A MAP: key (max definition 2, repetition 1), value (3, 1).
+                let (mut keys, mut key_def, mut values, mut value_def, mut rep) =
+                    (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                for tags in &rows {
+                    if tags.is_empty() {
+                        key_def.push(1);
+                        value_def.push(1);
+                        rep.push(0);
+                    }
+                    for (i, (k, v)) in tags.iter().enumerate() {
+                        keys.push(ByteArray::from(k.as_str()));
+                        values.push(ByteArray::from(v.as_str()));
+                        key_def.push(2);
+                        value_def.push(3);
+                        rep.push(i16::from(i > 0));
+                    }
+                }
+                let mut w = group.next_column().unwrap().unwrap();
+                w.typed::<ByteArrayType>()
+                    .write_batch(&keys, Some(&key_def), Some(&rep))
+                    .unwrap();
+                w.close().unwrap();
+                let mut w = group.next_column().unwrap().unwrap();
+                w.typed::<ByteArrayType>()
+                    .write_batch(&values, Some(&value_def), Some(&rep))
+                    .unwrap();
+                w.close().unwrap();
+            }
+        }
+    }
+    group.close().unwrap();
+    writer.close().unwrap();
+}
+
+const TAGS: &str = "optional group {} (MAP) { repeated group key_value { required binary key (STRING); optional binary value (STRING); } }";
+
+fn cur2(path: &Path, lines: &[Line], invoice: Option<&str>, payer: &str) {
+    let text = |f: &dyn Fn(&Line) -> Option<String>| Column::Text(lines.iter().map(f).collect());
+    let number = |f: &dyn Fn(&Line) -> f64| Column::Number(lines.iter().map(f).collect());
+    let schema = format!(
+        "message cur2 {{
+          optional binary bill_payer_account_id (STRING);
+          optional binary bill_invoice_id (STRING);
+          optional binary line_item_usage_account_id (STRING);
+          optional binary line_item_usage_account_name (STRING);
+          optional int64 line_item_usage_start_date (TIMESTAMP(MILLIS,true));
+          optional binary line_item_line_item_type (STRING);
+          optional binary line_item_product_code (STRING);
+          optional double line_item_unblended_cost;
+          optional double savings_plan_savings_plan_effective_cost;
+          optional double savings_plan_total_commitment_to_date;
+          optional double savings_plan_used_commitment;
+          {}
+        }}",
+        TAGS.replace("{}", "resource_tags")
+    );
+    write(
+        path,
+        &schema,
+        vec![
+            text(&|_| Some(payer.into())),
+            text(&|_| invoice.map(str::to_string)),
+            text(&|l| Some(l.account_id.clone())),
+            text(&|l| Some(l.account_name.clone())),
+            Column::Timestamp(lines.iter().map(|l| l.day * 86_400_000).collect()),
+            text(&|l| Some(l.kind.into())),
+            text(&|l| Some(l.service.into())),
+            number(&|l| l.unblended),
+            number(&|l| l.sp_effective),
+            number(&|l| l.sp_commitment),
+            number(&|l| l.sp_used),
+            Column::Tags(lines.iter().map(|l| l.tags.clone()).collect()),
+        ],
+    );
+}
+
+fn focus(path: &Path, lines: &[Line], invoice: Option<&str>) {
+    let text = |f: &dyn Fn(&Line) -> Option<String>| Column::Text(lines.iter().map(f).collect());
+    let schema = format!(
+        "message focus {{
+          optional binary BillingAccountId (STRING);
+          optional binary InvoiceId (STRING);
+          optional binary SubAccountId (STRING);
+          optional binary SubAccountName (STRING);
+          optional int64 ChargePeriodStart (TIMESTAMP(MILLIS,true));
+          optional binary ChargeCategory (STRING);
+          optional binary ServiceName (STRING);
+          optional double BilledCost;
+          optional double EffectiveCost;
+          {}
+        }}",
+        TAGS.replace("{}", "Tags")
+    );
+    write(
+        path,
+        &schema,
+        vec![
+            text(&|_| Some(PAYER.into())),
+            text(&|_| invoice.map(str::to_string)),
+            text(&|l| Some(l.account_id.clone())),
+            text(&|l| Some(l.account_name.clone())),
+            Column::Timestamp(lines.iter().map(|l| l.day * 86_400_000).collect()),
+            text(&|l| Some(focus_category(l.kind).into())),
+            text(&|l| Some(l.service.into())),
+            Column::Number(lines.iter().map(|l| l.unblended).collect()),
+            Column::Number(lines.iter().map(|l| l.effective).collect()),
+            Column::Tags(lines.iter().map(|l| l.tags.clone()).collect()),
+        ],
+    );
+}
+
+/// FOCUS 1.2 as CSV (uncompressed here; the reader takes gzip too).
+fn focus_csv(path: &Path, lines: &[Line], invoice: Option<&str>) {
+    let mut out = String::from(
+        "BillingAccountId,InvoiceId,SubAccountId,SubAccountName,ChargePeriodStart,ChargeCategory,ServiceName,BilledCost,EffectiveCost,Tags\n",
+    );
+    for l in lines {
+        let day = landfall_cost::date::Date::EPOCH.add_days(l.day as i32);
+        let tags: serde_json::Map<String, serde_json::Value> = l
+            .tags
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let tags = serde_json::to_string(&tags).unwrap().replace('"', "\"\"");
+        out.push_str(&format!(
+            "{PAYER},{},{},{},{day}T00:00:00Z,{},{},{},{},\"{tags}\"\n",
+            invoice.unwrap_or_default(),
+            l.account_id,
+            l.account_name,
+            focus_category(l.kind),
+            l.service,
+            l.unblended,
+            l.effective,
+        ));
+    }
+    fs::write(path, out).unwrap();
+}
+
+fn delivery(
+    root: &Path,
+    export: &str,
+    period: &str,
+    execution: &str,
+    payer: &str,
+    write_data: &dyn Fn(&Path),
+) {
+    let data = root.join("data").join(format!("BILLING_PERIOD={period}"));
+    let metadata = root
+        .join("metadata")
+        .join(format!("BILLING_PERIOD={period}"));
+    fs::create_dir_all(&data).unwrap();
+    fs::create_dir_all(&metadata).unwrap();
+    let file = if export.ends_with("csv") {
+        format!("{export}-00001.csv")
+    } else {
+        format!("{export}-00001.snappy.parquet")
+    };
+    write_data(&data.join(&file));
+    let manifest = serde_json::json!({
+        "executionId": execution,
+        "exportArn": format!("arn:aws:bcm-data-exports:us-east-1:{payer}:export/{export}-0000"),
+        "dataFiles": [format!("s3://landfall-billing/exports/{export}/data/BILLING_PERIOD={period}/{file}")],
+    });
+    fs::write(
+        metadata.join(format!("{export}-Manifest.json")),
+        serde_json::to_string_pretty(&manifest).unwrap() + "\n",
+    )
+    .unwrap();
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exports");
+    let _ = fs::remove_dir_all(&root);
+    let september = lines(2025, 9, 30, 7, false);
+    let october = lines(2025, 10, 20, 8, false);
+    let restated = lines(2025, 9, 30, 7, true);
+    let invoice = Some("EUINGB25-000123");
+    let cur = root.join("cur2");
+    delivery(&cur, "landfall-cur2", "2025-09", "exec-0901", PAYER, &|p| {
+        cur2(p, &september, invoice, PAYER)
+    });
+    delivery(&cur, "landfall-cur2", "2025-10", "exec-1021", PAYER, &|p| {
+        cur2(p, &october, None, PAYER)
+    });
+    let fo = root.join("focus12");
+    delivery(&fo, "landfall-focus", "2025-09", "exec-0901", PAYER, &|p| {
+        focus(p, &september, invoice)
+    });
+    delivery(&fo, "landfall-focus", "2025-10", "exec-1021", PAYER, &|p| {
+        focus(p, &october, None)
+    });
+    let re = root.join("cur2-restated");
+    delivery(&re, "landfall-cur2", "2025-09", "exec-1004", PAYER, &|p| {
+        cur2(p, &restated, invoice, PAYER)
+    });
+    let csv = root.join("focus12-csv");
+    delivery(
+        &csv,
+        "landfall-focus-csv",
+        "2025-09",
+        "exec-0901",
+        PAYER,
+        &|p| focus_csv(p, &september, invoice),
+    );
+    // The same October from another organization's management account.
+    let other = root.join("cur2-other-payer");
+    delivery(
+        &other,
+        "landfall-cur2",
+        "2025-10",
+        "exec-1021",
+        OTHER_PAYER,
+        &|p| cur2(p, &october, None, OTHER_PAYER),
+    );
+    // A Parquet file of neither table, for the unknown-column-set test.
+    write(
+        &root.join("not-billing.parquet"),
+        "message other { optional binary account (STRING); optional double amount; }",
+        vec![
+            Column::Text(vec![Some("a".into())]),
+            Column::Number(vec![1.0]),
+        ],
+    );
+    println!("wrote {}", root.display());
+}

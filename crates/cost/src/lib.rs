@@ -1,0 +1,22 @@
+//! Spend per domain: billing data in, daily aggregates, forecasts with
+//! calibrated intervals, and differences explained.
+//!
+//! ```text
+//! export dir ─▶ export (manifest, files) ─▶ lines (CUR 2.0 / FOCUS 1.2) ─▶ attribution ─▶ store (SQLite)
+//! series file ─▶ series ─▶ forecast (clean, profile, level, fees) ─▶ backtest (scoring, calibration)
+//! ```
+//!
+//! No AWS SDK here: the CLI fetches, this crate reads files.
+
+pub mod attribution;
+pub mod backtest;
+pub mod date;
+pub mod error;
+pub mod export;
+pub mod forecast;
+pub mod lines;
+pub mod report;
+pub mod series;
+pub mod store;
+
+pub use error::CostError;
