@@ -169,39 +169,34 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    if let Some(bundle) = &observability {
-        let findings = landfall_observability::checks::check(bundle);
-        if !findings.is_empty() {
-            out.abandon();
-            resolved
-                .diagnostics
-                .extend(findings.iter().map(|f| f.to_diagnostic(&resolved.loaded)));
-            output::print_diagnostics(&resolved, &args.spec)?;
-            return Ok(ExitCode::from(super::INVALID));
-        }
-        for file in &bundle.files {
-            out.put(format!("observability/{}", file.path), &file.contents);
-        }
-    }
     // Logs, traces and security detections, beside the monitoring files.
     let telemetry = if args.service.is_empty() {
         landfall_telemetry::generate(model)
     } else {
         None
     };
+    // Both halves' consistency checks, reported together.
+    let mut findings = Vec::new();
+    if let Some(bundle) = &observability {
+        findings.extend(landfall_observability::checks::check(bundle));
+    }
     if let Some(bundle) = &telemetry {
-        let findings = landfall_telemetry::checks::check(bundle);
-        if !findings.is_empty() {
-            out.abandon();
-            resolved
-                .diagnostics
-                .extend(findings.iter().map(|f| f.to_diagnostic(&resolved.loaded)));
-            output::print_diagnostics(&resolved, &args.spec)?;
-            return Ok(ExitCode::from(super::INVALID));
-        }
-        for file in &bundle.files {
-            out.put(format!("observability/{}", file.path), &file.contents);
-        }
+        findings.extend(landfall_telemetry::checks::check(bundle));
+    }
+    if !findings.is_empty() {
+        out.abandon();
+        resolved
+            .diagnostics
+            .extend(findings.iter().map(|f| f.to_diagnostic(&resolved.loaded)));
+        output::print_diagnostics(&resolved, &args.spec)?;
+        return Ok(ExitCode::from(super::INVALID));
+    }
+    let observability_files = observability
+        .iter()
+        .flat_map(|b| &b.files)
+        .chain(telemetry.iter().flat_map(|b| &b.files));
+    for file in observability_files {
+        out.put(format!("observability/{}", file.path), &file.contents);
     }
     // Every repository's pipeline, for the whole platform like monitoring.
     let pipelines = if args.service.is_empty() {

@@ -79,6 +79,29 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     units
 }
 
+/// The parameter holding the id of the account with the alert bus.
+fn alert_account_param(ctx: &Ctx<'_>, unit: &mut Unit) -> String {
+    unit.parameter(
+        ALERT_ACCOUNT,
+        "Id of the account with the alert bus",
+        landfall_graph::ParameterValue::AccountId(super::alerting::account(ctx).to_owned()),
+    )
+}
+
+/// A role an AWS service assumes on this account's behalf only (the
+/// confused-deputy guard).
+fn trust_service(service: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": service },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
+        }]
+    })
+}
+
 fn trust_account(account_param: &str, extra: Option<Value>) -> Value {
     let mut statement = json!({
         "Effect": "Allow",
@@ -246,15 +269,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             "RoleName": CLOUDFORMATION_ROLE,
             "Path": ROLE_PATH,
             "Description": "Runs the stacks landfall deploy creates, with the deploy role's permissions",
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": { "Service": "cloudformation.amazonaws.com" },
-                    "Action": "sts:AssumeRole",
-                    "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
-                }]
-            },
+            "AssumeRolePolicyDocument": trust_service("cloudformation.amazonaws.com"),
             "ManagedPolicyArns": deploy_managed_policies(),
             "Policies": deploy_policies(&shared, false)
         }),
@@ -344,15 +359,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             "RoleName": AUTOMATION_ROLE,
             "Path": ROLE_PATH,
             "Description": "Runs the baseline runbooks and Config remediations",
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": { "Service": "ssm.amazonaws.com" },
-                    "Action": "sts:AssumeRole",
-                    "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
-                }]
-            },
+            "AssumeRolePolicyDocument": trust_service("ssm.amazonaws.com"),
             "Policies": [{
                 "PolicyName": "account-settings",
                 "PolicyDocument": {
@@ -444,11 +451,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
     if super::alerting::enabled(ctx) {
         // Sends this account's AWS events to the organization's alert bus
         // (the regional baseline's rules use it).
-        let alerts = unit.parameter(
-            ALERT_ACCOUNT,
-            "Id of the account with the alert bus",
-            landfall_graph::ParameterValue::AccountId(super::alerting::account(ctx).to_owned()),
-        );
+        let alerts = alert_account_param(ctx, &mut unit);
         unit.add(resource(
             "AlertForwarderRole",
             "AWS::IAM::Role",
@@ -456,15 +459,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
                 "RoleName": super::alerting::FORWARDER_ROLE,
                 "Path": ROLE_PATH,
                 "Description": "EventBridge forwards this account's AWS events to the alert bus as this role",
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Effect": "Allow",
-                        "Principal": { "Service": "events.amazonaws.com" },
-                        "Action": "sts:AssumeRole",
-                        "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
-                    }]
-                },
+                "AssumeRolePolicyDocument": trust_service("events.amazonaws.com"),
                 "Policies": [{
                     "PolicyName": "forward",
                     "PolicyDocument": {
@@ -640,11 +635,7 @@ fn regional(ctx: &Ctx<'_>) -> Unit {
         json!({ "AnalyzerName": "landfall-account", "Type": "ACCOUNT" }),
     ));
     if super::alerting::enabled(ctx) {
-        let alerts = unit.parameter(
-            ALERT_ACCOUNT,
-            "Id of the account with the alert bus",
-            landfall_graph::ParameterValue::AccountId(super::alerting::account(ctx).to_owned()),
-        );
+        let alerts = alert_account_param(ctx, &mut unit);
         unit.add(resource(
             "ForwardAlerts",
             "AWS::Events::Rule",
