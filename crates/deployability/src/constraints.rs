@@ -72,6 +72,27 @@ pub const CONSTRAINTS: &[Constraint] = &[
         help: "pin `EngineVersion` to a version of the parameter group's family: without it RDS creates the engine's current default version, whose family changes over time and then no longer matches the parameter group",
         aws_page: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithParamGroups.html",
     },
+    Constraint {
+        code: "deploy::certificate-validation-zone",
+        applies_to: &["AWS::CertificateManager::Certificate"],
+        check: validation_zone_elsewhere,
+        help: "validate the certificate in a hosted zone of its own account (delegate a zone to the account): CloudFormation writes the validation record only in such a zone, and otherwise waits for a record nobody writes until the stack times out",
+        aws_page: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-certificatemanager-certificate.html",
+    },
+    Constraint {
+        code: "deploy::origin-plain-http",
+        applies_to: &["AWS::CloudFront::VpcOrigin", "AWS::CloudFront::Distribution"],
+        check: origin_plain_http,
+        help: "set `OriginProtocolPolicy` to `https-only`, with a certificate from a public CA for the origin's domain name on the origin",
+        aws_page: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html",
+    },
+    Constraint {
+        code: "deploy::listener-plain-http",
+        applies_to: &["AWS::ElasticLoadBalancingV2::Listener"],
+        check: listener_plain_http,
+        help: "listen on HTTPS with an ACM certificate (a private CA's for an internal load balancer), or only redirect HTTP to HTTPS",
+        aws_page: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html",
+    },
 ];
 
 pub fn check(input: &Input) -> Vec<Finding> {
@@ -190,6 +211,87 @@ fn parameter<'s>(stack: &'s Stack, value: &Value) -> Option<&'s ParameterValue> 
         .iter()
         .find(|p| p.name == name)
         .map(|p| &p.value)
+}
+
+fn validation_zone_elsewhere(resource: &Resource, stack: &Stack, graph: &Graph) -> Option<String> {
+    if text(resource, "ValidationMethod") != Some("DNS") {
+        return None;
+    }
+    let own = account_of(stack)?;
+    let options = resource
+        .properties
+        .get("DomainValidationOptions")?
+        .as_array()?;
+    options.iter().find_map(|option| {
+        let zone = option.get("HostedZoneId")?;
+        let local = zone
+            .get("Ref")
+            .and_then(Value::as_str)
+            .and_then(|id| stack.resource(id))
+            .is_some_and(|r| r.kind == "AWS::Route53::HostedZone");
+        if local {
+            return None;
+        }
+        match account_named(graph, stack, zone) {
+            Some(account) if account == own => None,
+            Some(other) => Some(format!("is validated in a hosted zone of account `{other}`, but the certificate is in account `{own}`")),
+            None => Some(format!("is validated in hosted zone {zone}, which no stack of account `{own}` creates")),
+        }
+    })
+}
+
+fn origin_plain_http(resource: &Resource, _: &Stack, _: &Graph) -> Option<String> {
+    let policies: Vec<(&str, &Value)> = if resource.kind == "AWS::CloudFront::VpcOrigin" {
+        let config = resource.properties.get("VpcOriginEndpointConfig")?;
+        vec![(
+            config
+                .get("Name")
+                .and_then(Value::as_str)
+                .unwrap_or("the VPC origin"),
+            config.get("OriginProtocolPolicy")?,
+        )]
+    } else {
+        resource
+            .properties
+            .get("DistributionConfig")?
+            .get("Origins")?
+            .as_array()?
+            .iter()
+            .filter_map(|o| {
+                let id = o.get("Id").and_then(Value::as_str).unwrap_or("an origin");
+                Some((
+                    id,
+                    o.get("CustomOriginConfig")?.get("OriginProtocolPolicy")?,
+                ))
+            })
+            .collect()
+    };
+    policies
+        .into_iter()
+        .find(|(_, policy)| policy.as_str() != Some("https-only"))
+        .map(|(name, policy)| format!("origin `{name}` is reached with `OriginProtocolPolicy` {policy}: CloudFront may send requests to it unencrypted"))
+}
+
+fn listener_plain_http(resource: &Resource, _: &Stack, _: &Graph) -> Option<String> {
+    if text(resource, "Protocol") != Some("HTTP") {
+        return None;
+    }
+    let redirects_only = resource
+        .properties
+        .get("DefaultActions")
+        .and_then(Value::as_array)
+        .is_some_and(|actions| {
+            actions.iter().all(|a| {
+                a.get("Type").and_then(Value::as_str) == Some("redirect")
+                    && a.get("RedirectConfig")
+                        .and_then(|r| r.get("Protocol"))
+                        .and_then(Value::as_str)
+                        == Some("HTTPS")
+            })
+        });
+    (!redirects_only).then(|| {
+        "listens on plain HTTP: callers' requests cross the network unencrypted".to_owned()
+    })
 }
 
 fn account_of(stack: &Stack) -> Option<&str> {
@@ -773,5 +875,155 @@ mod tests {
                 c.code
             );
         }
+    }
+
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-certificatemanager-certificate.html
+    // (CloudFormation writes the validation record only in a zone of the
+    // certificate's own account).
+    #[test]
+    fn certificates_are_validated_in_a_zone_of_their_own_account() {
+        let edge = |account: &str| {
+            let mut s = stack(
+                "edge",
+                account,
+                "us-east-1",
+                vec![resource(
+                    "PublicZone",
+                    "AWS::Route53::HostedZone",
+                    json!({ "Name": "web.prod.example.com" }),
+                )],
+            );
+            s.outputs.push(Output {
+                name: "HostedZoneId".into(),
+                description: None,
+                value: json!({ "Ref": "PublicZone" }),
+                export: None,
+            });
+            s
+        };
+        let with_zone = |zone_account: &str| {
+            let mut s = stack(
+                "base",
+                "web-prod",
+                "eu-central-1",
+                vec![resource(
+                    "OriginCertificate",
+                    "AWS::CertificateManager::Certificate",
+                    json!({
+                        "DomainName": "origin.web.prod.example.com",
+                        "ValidationMethod": "DNS",
+                        "DomainValidationOptions": [{ "DomainName": "origin.web.prod.example.com", "HostedZoneId": { "Ref": "Zone" } }]
+                    }),
+                )],
+            );
+            s.parameters.push(Parameter {
+                name: "Zone".into(),
+                description: String::new(),
+                value: ParameterValue::StackOutput {
+                    stack: "edge".into(),
+                    output: "HostedZoneId".into(),
+                },
+            });
+            graph(vec![s, edge(zone_account)])
+        };
+        let code = "deploy::certificate-validation-zone";
+        let found = verdict(code, &with_zone("networking")).unwrap();
+        assert!(found.contains("account `networking`"), "{found}");
+        assert_eq!(verdict(code, &with_zone("web-prod")), None);
+        // A literal zone id nothing in the account creates.
+        let mut literal = with_zone("web-prod");
+        literal.stacks[0].resources[0].properties["DomainValidationOptions"][0]["HostedZoneId"] =
+            json!("Z0123456789");
+        assert!(verdict(code, &literal).unwrap().contains("Z0123456789"));
+        // Email validation has no zone.
+        let mut email = literal.clone();
+        email.stacks[0].resources[0].properties["ValidationMethod"] = json!("EMAIL");
+        assert_eq!(verdict(code, &email), None);
+    }
+
+    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html
+    #[test]
+    fn cloudfront_reaches_origins_over_https_only() {
+        let origin = |policy: &str| {
+            graph(vec![stack(
+                "base",
+                "web-prod",
+                "eu-central-1",
+                vec![resource(
+                    "VpcOrigin",
+                    "AWS::CloudFront::VpcOrigin",
+                    json!({ "VpcOriginEndpointConfig": { "Name": "web-prod", "Arn": "arn", "OriginProtocolPolicy": policy } }),
+                )],
+            )])
+        };
+        let found = verdict("deploy::origin-plain-http", &origin("http-only")).unwrap();
+        assert!(
+            found.contains("`web-prod`") && found.contains("http-only"),
+            "{found}"
+        );
+        assert!(verdict("deploy::origin-plain-http", &origin("match-viewer")).is_some());
+        assert_eq!(
+            verdict("deploy::origin-plain-http", &origin("https-only")),
+            None
+        );
+        let custom = |policy: &str| {
+            graph(vec![stack(
+                "service",
+                "web-prod",
+                "eu-central-1",
+                vec![resource(
+                    "Distribution",
+                    "AWS::CloudFront::Distribution",
+                    json!({ "DistributionConfig": { "Origins": [{ "Id": "api", "DomainName": "api.example.com", "CustomOriginConfig": { "OriginProtocolPolicy": policy } }] } }),
+                )],
+            )])
+        };
+        assert!(verdict("deploy::origin-plain-http", &custom("http-only"))
+            .unwrap()
+            .contains("`api`"));
+        assert_eq!(
+            verdict("deploy::origin-plain-http", &custom("https-only")),
+            None
+        );
+    }
+
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html
+    #[test]
+    fn load_balancers_listen_on_https_or_only_redirect_to_it() {
+        let listener = |properties: Value| {
+            graph(vec![stack(
+                "base",
+                "web-prod",
+                "eu-central-1",
+                vec![resource(
+                    "Listener",
+                    "AWS::ElasticLoadBalancingV2::Listener",
+                    properties,
+                )],
+            )])
+        };
+        let code = "deploy::listener-plain-http";
+        let fixed =
+            json!([{ "Type": "fixed-response", "FixedResponseConfig": { "StatusCode": "404" } }]);
+        assert!(verdict(
+            code,
+            &listener(json!({ "Protocol": "HTTP", "Port": 80, "DefaultActions": fixed }))
+        )
+        .is_some());
+        assert_eq!(
+            verdict(
+                code,
+                &listener(json!({ "Protocol": "HTTPS", "Port": 443, "DefaultActions": fixed }))
+            ),
+            None
+        );
+        let redirect = json!([{ "Type": "redirect", "RedirectConfig": { "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301" } }]);
+        assert_eq!(
+            verdict(
+                code,
+                &listener(json!({ "Protocol": "HTTP", "Port": 80, "DefaultActions": redirect }))
+            ),
+            None
+        );
     }
 }

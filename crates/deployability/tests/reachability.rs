@@ -414,8 +414,8 @@ fn a_dependency_whose_group_lets_the_caller_in_nowhere_is_named() {
     assert!(findings[0]
         .message
         .contains("cannot reach its dependency `LoadBalancerSecurityGroup`"));
-    assert!(findings[0].message.contains("on port 80: its group"));
-    assert!(findings[0].message.contains("has no ingress on 80 from"));
+    assert!(findings[0].message.contains("on port 443: its group"));
+    assert!(findings[0].message.contains("has no ingress on 443 from"));
 }
 
 /// Without an endpoint, an AWS API is reached through the firewall only

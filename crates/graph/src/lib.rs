@@ -575,6 +575,15 @@ pub fn account_id_parameter(account: &str) -> String {
     format!("/landfall/accounts/{account}/id")
 }
 
+/// The stack of the platform's private CA in a region (shared-services
+/// account), which signs the internal load balancers' certificates.
+pub fn private_ca_stack_name(slug: &str, region: &str) -> String {
+    format!("{slug}-pki-{region}")
+}
+
+/// The CA's logical id in that stack; its physical id is its ARN.
+pub const PRIVATE_CA_LOGICAL_ID: &str = "PrivateCa";
+
 /// A logical id from name parts: each part's words (split at anything but a
 /// letter or digit) capitalised and joined, so `("Subnet",
 /// "prod-eu-central-1-app-a")` gives `SubnetProdEuCentral1AppA`. Model names

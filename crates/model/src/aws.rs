@@ -144,6 +144,37 @@ pub fn is_oidc_thumbprint(text: &str) -> bool {
     text.len() == 40 && text.chars().all(|c| c.is_ascii_hexdigit())
 }
 
+/// A DNS name Route 53 hosts and ACM certifies: at least two labels of
+/// lowercase letters, digits and inner hyphens, 63 characters each, 253 in
+/// all; the platform adds up to 70 characters of its own labels in front
+/// (`origin-<region>.<domain>.<environment>.`), so the zone keeps room.
+/// Source: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html
+pub fn is_dns_name(text: &str) -> bool {
+    let labels: Vec<&str> = text.split('.').collect();
+    text.len() <= 180
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+}
+
+/// A Route 53 hosted zone id as the console and `ListHostedZones` show it
+/// (without the `/hostedzone/` prefix): `Z` and up to 31 capitals or digits.
+/// Source: https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZone.html
+pub fn is_hosted_zone_id(text: &str) -> bool {
+    text.len() >= 2
+        && text.len() <= 32
+        && text.starts_with('Z')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
 /// AWS managed policies for job functions live under the path
 /// `job-function/`; every other one the platform names is at the root
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_job-functions.html>).

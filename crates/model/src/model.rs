@@ -181,6 +181,21 @@ pub struct NetworkLayout {
     pub tiers: Vec<Tier>,
     pub vpcs: Vec<Vpc>,
     pub subnets: Vec<Subnet>,
+    /// The public zone origin names live in (`network.dns`).
+    pub dns: Option<PublicDns>,
+    #[serde(skip)]
+    pub origin: Pointer,
+}
+
+/// The public DNS zone the platform names the origins of its public
+/// services in: each domain and environment with public services gets a
+/// zone `<domain>.<environment>.<zone>` of its own, delegated from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicDns {
+    pub zone: String,
+    pub hosted_zone_id: String,
+    /// The account holding the zone.
+    pub account: AccountId,
     #[serde(skip)]
     pub origin: Pointer,
 }

@@ -456,6 +456,27 @@ pub struct Network {
     pub tiers: Vec<SubnetTier>,
     /// Egress per environment.
     pub egress: Vec<EgressPolicy>,
+    /// The public DNS zone the origins of public services are named in.
+    /// CloudFront reaches an origin over HTTPS only with a certificate from
+    /// a public CA for a name in a zone the platform controls; required
+    /// once a service is public where an edge tier exists.
+    #[serde(default)]
+    pub dns: Option<Dns>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    /// The zone's name, for example `markets.example.com`, already served
+    /// by Route 53 (the registrar delegates it there).
+    pub public_zone: String,
+    /// Its Route 53 hosted zone id (`Z` and up to 31 capitals or digits).
+    pub hosted_zone_id: String,
+    /// The account holding the hosted zone; the networking account when
+    /// not given. Each domain gets a zone of its own under it, delegated
+    /// from this account.
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 fn default_vpc_prefix() -> u8 {

@@ -169,6 +169,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     units.extend(layers::baseline::build(&ctx));
     units.extend(layers::network::build(&ctx));
     units.extend(layers::shared::build(&ctx));
+    units.extend(layers::pki::build(&ctx));
     units.extend(layers::alerting::build(&ctx));
     graph.organization_actions = layers::organization::actions(&ctx);
 

@@ -189,19 +189,7 @@ pub(crate) fn build(
                 "Tags": std_tags(place, &[])
             }),
         );
-        b.add(
-            "Listener",
-            "AWS::ElasticLoadBalancingV2::Listener",
-            json!({
-                "LoadBalancerArn": { "Ref": "LoadBalancer" },
-                "Port": 80,
-                "Protocol": "HTTP",
-                "DefaultActions": [{
-                    "Type": "fixed-response",
-                    "FixedResponseConfig": { "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "no such service" }
-                }]
-            }),
-        );
+        crate::tls::listener(ctx, place, &mut b);
         // Callers in other domains reach it from their application subnets.
         let mut seen = std::collections::BTreeSet::new();
         let mut rule = 0;
@@ -223,7 +211,7 @@ pub(crate) fn build(
                         "AWS::EC2::SecurityGroupIngress",
                         json!({
                             "GroupId": { "Fn::GetAtt": ["LoadBalancerSecurityGroup", "GroupId"] },
-                            "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": cidr,
+                            "IpProtocol": "tcp", "FromPort": crate::tls::HTTPS_PORT, "ToPort": crate::tls::HTTPS_PORT, "CidrIp": cidr,
                             "Description": format!("services of {} that call services of {}", other.domain.name, place.domain.name)
                         }),
                     );
@@ -231,6 +219,27 @@ pub(crate) fn build(
             }
         }
         if services.iter().any(|s| exposure(ctx, place, s).1) {
+            match &ctx.model.network.dns {
+                Some(dns) => {
+                    let name = crate::tls::origin(ctx, place, dns, &mut b);
+                    b.output("OriginDomainName", json!(name), true);
+                }
+                // Once per environment, not per region.
+                None if place.primary => {
+                    for service in services.iter().filter(|s| exposure(ctx, place, s).1) {
+                        problems.push(Problem {
+                            code: "workloads::public-without-zone",
+                            message: format!(
+                                "`{}` is public in `{}`, but the spec declares no public zone for its origin",
+                                service.name, place.env.name
+                            ),
+                            help: "add `network.dns` (`public_zone`, `hosted_zone_id`): CloudFront reaches an origin over HTTPS only with a public certificate for a name in a zone the platform controls".into(),
+                            at: Some(service.origin.clone()),
+                        });
+                    }
+                }
+                None => {}
+            }
             b.add(
                 "VpcOrigin",
                 "AWS::CloudFront::VpcOrigin",
@@ -239,8 +248,9 @@ pub(crate) fn build(
                         "Name": lb_name(place),
                         "Arn": { "Ref": "LoadBalancer" },
                         "HTTPPort": 80,
-                        "HTTPSPort": 443,
-                        "OriginProtocolPolicy": "http-only"
+                        "HTTPSPort": crate::tls::HTTPS_PORT,
+                        "OriginProtocolPolicy": "https-only",
+                        "OriginSSLProtocols": ["TLSv1.2"]
                     },
                     "Tags": std_tags(place, &[])
                 }),
@@ -531,5 +541,8 @@ pub(crate) fn edge(ctx: &Ctx<'_>, place: &Placement<'_>, services: &[&Service]) 
         json!({ "Fn::GetAtt": ["WebAcl", "Arn"] }),
         false,
     );
+    if let Some(dns) = &ctx.model.network.dns {
+        crate::tls::zone(place, dns, &mut b);
+    }
     Some(b.stack)
 }

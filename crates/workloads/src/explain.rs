@@ -247,7 +247,7 @@ fn placement(
         let callee = model.service(*callee);
         rules.push(Rule {
             direction: "out",
-            port: 80,
+            port: crate::tls::HTTPS_PORT,
             peer: format!(
                 "the load balancer of {} (calls {})",
                 model.domain(callee.domain).name,

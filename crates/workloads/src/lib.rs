@@ -14,8 +14,9 @@
 //!
 //! | stack | what |
 //! |---|---|
-//! | `<org>-workloads-<domain>-<env>` | the account's data KMS key, the ECS cluster, the EC2 capacity providers of latency-sensitive services (metal instances from the ECS-optimized AMI, in cluster placement groups of the account's own), the internal load balancer |
-//! | `<org>-workloads-<domain>-<env>-edge` | the CloudFront WAF web ACL (in `us-east-1`, where CloudFront's web ACLs live), when the domain has public services there; one per environment, used by every region's distributions |
+//! | `<org>-workloads-<domain>-<env>` | the account's data KMS key, the ECS cluster, the EC2 capacity providers of latency-sensitive services (metal instances from the ECS-optimized AMI, in cluster placement groups of the account's own), the internal load balancer with its HTTPS listener (a certificate from the platform's private CA; for public services also the public origin certificate and the origin's name) |
+//! | `<org>-workloads-<domain>-<env>-edge` | the CloudFront WAF web ACL (in `us-east-1`, where CloudFront's web ACLs live) and the domain's public zone for its origin names, when the domain has public services there; one per environment, used by every region's distributions |
+//! | `<org>-workloads-dns` | in the account holding `network.dns`'s zone: the delegation of every domain's public zone ([`tls`]) |
 //! | `<org>-workloads-<domain>-<env>-store-<store>` | one data store: Aurora cluster (with its analytics readers behind their own endpoint), Valkey replication group with its IAM-authenticated users, Memcached cluster, DynamoDB table or MSK cluster with its topics (`AWS::MSK::Topic`) |
 //! | `<org>-workloads-<domain>-<env>-service-<service>` | one service: task and execution roles, log group, task definition, security group and the rules of its declared dependencies, target group and listener rule, ECS service, autoscaling, CloudFront distribution when public, its deploy role |
 //!
@@ -40,6 +41,7 @@ mod base;
 mod ctx;
 mod service;
 pub mod store;
+pub mod tls;
 
 use std::collections::BTreeSet;
 
@@ -116,7 +118,13 @@ pub fn build_each<R: Send>(
         .collect();
     // Each domain and environment builds on its own; in parallel, with the
     // results kept in model order.
-    let built: Vec<(Vec<R>, Vec<String>, Vec<Problem>)> = jobs
+    type Built<'m, R> = (
+        Vec<R>,
+        Vec<String>,
+        Vec<Problem>,
+        Vec<(Placement<'m>, String)>,
+    );
+    let built: Vec<Built<'_, R>> = jobs
         .par_iter()
         .map(|&(domain, env)| {
             let mut problems = Vec::new();
@@ -136,8 +144,9 @@ pub fn build_each<R: Send>(
                 .filter(|d| d.domain == domain.id && d.environments.contains(&env))
                 .filter(|d| options.services.is_none() || used.contains(&d.id))
                 .collect();
+            let mut edges = Vec::new();
             if services.is_empty() && stores.is_empty() {
-                return (Vec::new(), Vec::new(), problems);
+                return (Vec::new(), Vec::new(), problems, edges);
             }
             // Every region of the environment runs the same services, each
             // region on its own (its own stores; CloudFront per region).
@@ -160,21 +169,35 @@ pub fn build_each<R: Send>(
                 }
                 check_imports(&stacks, &mut problems);
                 names.extend(stacks.iter().map(|s| s.name.clone()));
+                if let Some(edge) = stacks.iter().find(|s| s.name.ends_with("-edge")) {
+                    edges.push((place, edge.name.clone()));
+                }
                 results.push(each(stacks));
             }
-            (results, names, problems)
+            (results, names, problems, edges)
         })
         .collect();
-    let mut out = Vec::with_capacity(built.len());
+    let mut out = Vec::with_capacity(built.len() + 1);
     let mut names = BTreeSet::new();
-    for (r, stack_names, p) in built {
+    let mut zones = Vec::new();
+    for (r, stack_names, p, edges) in built {
         out.extend(r);
         problems.extend(p);
+        zones.extend(edges);
         for name in stack_names {
             if !landfall_graph::valid_stack_name(&name) || !names.insert(name.clone()) {
                 problems.push(internal(&name, "duplicate or invalid stack name"));
             }
         }
+    }
+    // The domains' public zones, delegated from the platform's zone.
+    if let (Some(dns), false) = (&model.network.dns, zones.is_empty()) {
+        let stack = tls::delegation(model, &model.organization.slug, dns, &zones);
+        check_stack(&stack, &mut problems);
+        if !names.insert(stack.name.clone()) {
+            problems.push(internal(&stack.name, "duplicate or invalid stack name"));
+        }
+        out.push(each(vec![stack]));
     }
     if problems.is_empty() {
         Ok(out)

@@ -216,7 +216,7 @@ pub(crate) fn build(
         if callee.domain == place.domain.id {
             if seen.insert(format!("lb:{}", account_stack)) {
                 egress.push(json!({
-                    "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+                    "IpProtocol": "tcp", "FromPort": crate::tls::HTTPS_PORT, "ToPort": crate::tls::HTTPS_PORT,
                     "DestinationSecurityGroupId": import(&account_stack, "LoadBalancerSecurityGroupId"),
                     "Description": "internal load balancer of its domain"
                 }));
@@ -224,7 +224,7 @@ pub(crate) fn build(
                     "ToLoadBalancer".into(),
                     json!({
                         "GroupId": import(&account_stack, "LoadBalancerSecurityGroupId"),
-                        "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+                        "IpProtocol": "tcp", "FromPort": crate::tls::HTTPS_PORT, "ToPort": crate::tls::HTTPS_PORT,
                         "SourceSecurityGroupId": { "Fn::GetAtt": ["SecurityGroup", "GroupId"] },
                         "Description": format!("from service {}", service.name)
                     }),
@@ -236,7 +236,7 @@ pub(crate) fn build(
                 let param = logical_id(&["LoadBalancerSecurityGroup", &other.domain.name]);
                 let group = other_group(&mut b, &param, &other, stack, "LoadBalancerSecurityGroup");
                 egress.push(json!({
-                    "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+                    "IpProtocol": "tcp", "FromPort": crate::tls::HTTPS_PORT, "ToPort": crate::tls::HTTPS_PORT,
                     "DestinationSecurityGroupId": group,
                     "Description": format!("internal load balancer of {}", other.domain.name)
                 }));
@@ -524,7 +524,9 @@ pub(crate) fn build(
 
     // Public: CloudFront with the web ACL, to the internal load balancer
     // through the account's VPC origin.
-    if public {
+    // Without a public zone there is no origin name (a problem of the
+    // account's stack, reported there).
+    if public && ctx.model.network.dns.is_some() {
         // The environment's one web ACL, made with its primary region.
         let primary = ctx.primary(place.domain.id, place.env.id).unwrap_or(*place);
         let edge = ctx.stack_name(&primary, "edge");
@@ -549,7 +551,7 @@ pub(crate) fn build(
                     "WebACLId": { "Ref": acl },
                     "Origins": [{
                         "Id": "load-balancer",
-                        "DomainName": import(&account_stack, "LoadBalancerDnsName"),
+                        "DomainName": import(&account_stack, "OriginDomainName"),
                         "VpcOriginConfig": { "VpcOriginId": import(&account_stack, "VpcOriginId") },
                         "OriginCustomHeaders": [{ "HeaderName": ROUTING_HEADER, "HeaderValue": service.name }]
                     }],

@@ -19,6 +19,14 @@ fn reference() -> &'static (common::Platform, Vec<Stack>) {
     })
 }
 
+/// A stack's account and region (every workload stack targets one).
+fn target(stack: &Stack) -> (&str, &str) {
+    match &stack.target {
+        landfall_graph::Target::Account { account, region } => (account, region),
+        landfall_graph::Target::StackSet(_) => panic!("{}: a StackSet", stack.name),
+    }
+}
+
 fn resources<'a>(
     stacks: &'a [Stack],
     kind: &'a str,
@@ -448,4 +456,137 @@ fn metal_fleets_declare_the_capacity_the_live_plan_checks() {
             );
         }
     }
+}
+
+#[test]
+fn services_call_load_balancers_over_https_with_the_private_ca() {
+    // A private certificate from a CA shared with the account, in the CA's
+    // region: https://docs.aws.amazon.com/acm/latest/userguide/ca-access.html
+    // HTTPS listeners take a default certificate and a TLS policy:
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html
+    let (_, stacks) = reference();
+    let mut seen = 0;
+    for (stack, listener) in resources(stacks, "AWS::ElasticLoadBalancingV2::Listener") {
+        seen += 1;
+        assert_eq!(listener.properties["Protocol"], "HTTPS", "{}", stack.name);
+        assert_eq!(listener.properties["Port"], 443, "{}", stack.name);
+        let cert = listener.properties["Certificates"][0]["CertificateArn"]["Ref"]
+            .as_str()
+            .unwrap();
+        let cert = stack.resource(cert).unwrap();
+        assert_eq!(
+            cert.properties["DomainName"],
+            serde_json::json!({ "Fn::GetAtt": ["LoadBalancer", "DNSName"] })
+        );
+        let ca = cert.properties["CertificateAuthorityArn"]["Ref"]
+            .as_str()
+            .unwrap();
+        let param = stack.parameters.iter().find(|p| p.name == ca).unwrap();
+        let region = target(stack).1;
+        assert_eq!(
+            param.value,
+            landfall_graph::ParameterValue::ResourceId {
+                stack: landfall_graph::private_ca_stack_name("meridian", region),
+                logical_id: landfall_graph::PRIVATE_CA_LOGICAL_ID.into(),
+            },
+            "{}: the CA of the stack's own region",
+            stack.name
+        );
+        assert!(stack
+            .depends_on
+            .contains(&landfall_graph::private_ca_stack_name("meridian", region)));
+    }
+    assert!(seen > 0);
+    // Callers and the load balancer meet on 443, nowhere on 80.
+    for stack in stacks {
+        for r in &stack.resources {
+            let text = serde_json::to_string(&r.properties).unwrap();
+            assert!(
+                !text.contains("\"FromPort\":80,"),
+                "{}/{}: {text}",
+                stack.name,
+                r.logical_id
+            );
+        }
+    }
+}
+
+#[test]
+fn cloudfront_reaches_public_origins_over_https_with_a_certificate_of_the_domains_zone() {
+    // CloudFront checks an origin's certificate against its domain name and
+    // trusts only public CAs:
+    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html
+    // CloudFormation validates a DNS certificate by itself only in a zone of
+    // the same account:
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-certificatemanager-certificate.html
+    let (_, stacks) = reference();
+    let by_name = |name: &str| stacks.iter().find(|s| s.name == name).unwrap();
+    let mut seen = 0;
+    for (stack, origin) in resources(stacks, "AWS::CloudFront::VpcOrigin") {
+        seen += 1;
+        let config = &origin.properties["VpcOriginEndpointConfig"];
+        assert_eq!(config["OriginProtocolPolicy"], "https-only");
+        let cert = stack.resource("OriginCertificate").unwrap();
+        let name = cert.properties["DomainName"].as_str().unwrap();
+        assert!(
+            name.starts_with(&format!("origin-{}.", target(stack).1))
+                && name.ends_with(".edge.meridian-markets.example"),
+            "{name}"
+        );
+        // The zone is the account's own, from its edge stack, which
+        // the delegation stack delegates before this stack runs.
+        let zone = cert.properties["DomainValidationOptions"][0]["HostedZoneId"]["Ref"]
+            .as_str()
+            .unwrap();
+        let landfall_graph::ParameterValue::StackOutput { stack: edge, .. } = &stack
+            .parameters
+            .iter()
+            .find(|p| p.name == zone)
+            .unwrap()
+            .value
+        else {
+            panic!("{zone}");
+        };
+        let edge = by_name(edge);
+        assert_eq!(target(edge).0, target(stack).0);
+        let hosted = edge.resource("PublicZone").unwrap();
+        assert!(name.ends_with(hosted.properties["Name"].as_str().unwrap()));
+        assert!(stack
+            .depends_on
+            .contains(&"meridian-workloads-dns".to_owned()));
+        let dns = by_name("meridian-workloads-dns");
+        assert_eq!(target(dns).0, "networking");
+        assert!(dns.depends_on.contains(&edge.name));
+        assert!(dns
+            .resources
+            .iter()
+            .any(|r| r.kind == "AWS::Route53::RecordSet"
+                && r.properties["Type"] == "NS"
+                && r.properties["Name"] == hosted.properties["Name"]));
+        // The distributions name the origin by that name.
+        let listener_cert = stack.resource("OriginCertificateOnListener").unwrap();
+        assert_eq!(
+            listener_cert.properties["Certificates"][0]["CertificateArn"]["Ref"],
+            "OriginCertificate"
+        );
+    }
+    assert!(seen > 0);
+}
+
+#[test]
+fn a_public_service_without_a_public_zone_is_a_located_problem() {
+    let (p, _) = reference();
+    let mut model = p.model.clone();
+    model.network.dns = None;
+    let problems =
+        landfall_workloads::build(&model, &p.plan, &p.base, &Default::default()).unwrap_err();
+    assert!(!problems.is_empty());
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.code == "workloads::public-without-zone"
+                && p.at.is_some()
+                && p.help.contains("network.dns")),
+        "{problems:#?}"
+    );
 }

@@ -203,6 +203,10 @@ pub(crate) fn resolve(
         }
     }
     check_sharing_limits(r, at, &vpcs, &subnets, org, limits);
+    let dns = network
+        .dns
+        .as_ref()
+        .and_then(|dns| resolve_dns(r, dns, &at.child("dns"), org));
 
     Some(NetworkLayout {
         address_space: address_space.unwrap_or_default(),
@@ -211,6 +215,53 @@ pub(crate) fn resolve(
         tiers,
         vpcs,
         subnets,
+        dns,
+        origin: at.clone(),
+    })
+}
+
+/// `network.dns`: a zone name Route 53 accepts, a hosted zone id of the
+/// form Route 53 gives, and an account that exists.
+fn resolve_dns(
+    r: &mut Resolver<'_>,
+    dns: &landfall_spec::types::Dns,
+    at: &Pointer,
+    org: &Org,
+) -> Option<PublicDns> {
+    let mut ok = true;
+    if !crate::aws::is_dns_name(&dns.public_zone) {
+        r.error(
+            "spec::invalid-zone-name",
+            format!("`{}` is not a DNS zone name", dns.public_zone),
+            &at.child("public_zone"),
+            "not a zone name",
+            "write lowercase labels of letters, digits and hyphens separated by dots, for example `markets.example.com`",
+        );
+        ok = false;
+    }
+    if !crate::aws::is_hosted_zone_id(&dns.hosted_zone_id) {
+        r.error(
+            "spec::invalid-hosted-zone-id",
+            format!("`{}` is not a Route 53 hosted zone id", dns.hosted_zone_id),
+            &at.child("hosted_zone_id"),
+            "not a hosted zone id",
+            "write the id Route 53 shows for the zone: `Z` followed by capitals and digits, without `/hostedzone/`",
+        );
+        ok = false;
+    }
+    let account = match &dns.account {
+        Some(name) => r.lookup(&org.account_names, name, &at.child("account")),
+        None => org
+            .accounts
+            .iter()
+            .find(|a| a.class == AccountClass::Networking)
+            .map(|a| a.id),
+    };
+    let account = account?;
+    ok.then(|| PublicDns {
+        zone: dns.public_zone.clone(),
+        hosted_zone_id: dns.hosted_zone_id.clone(),
+        account,
         origin: at.clone(),
     })
 }

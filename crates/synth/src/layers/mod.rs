@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod identity;
 pub mod network;
 pub mod organization;
+pub mod pki;
 pub mod security;
 pub mod shared;
 

@@ -92,6 +92,7 @@ pub static MAPPINGS: [Mapping; 3] = [
                     P("HTTPPort", "http_port", K::V),
                     P("HTTPSPort", "https_port", K::V),
                     P("OriginProtocolPolicy", "origin_protocol_policy", K::V),
+                    P("OriginSSLProtocols", "", K::Hook),
                 ]),
             ),
             TAGS,
@@ -167,15 +168,23 @@ pub static MAPPINGS: [Mapping; 3] = [
 
 fn vpc_origin(
     _cx: &mut Cx<'_>,
-    _r: &landfall_graph::Resource,
+    r: &landfall_graph::Resource,
     out: &mut Map<String, Value>,
     _name: &str,
 ) {
-    // Required by the provider even for an HTTP-only origin.
+    // Required by the provider even for an HTTP-only origin; TLS 1.2 is
+    // CloudFormation's default too.
+    let items = r
+        .properties
+        .get("VpcOriginEndpointConfig")
+        .and_then(|c| c.get("OriginSSLProtocols"))
+        .cloned()
+        .unwrap_or_else(|| json!(["TLSv1.2"]));
+    let quantity = items.as_array().map_or(0, Vec::len);
     if let Some(Value::Object(c)) = out.get_mut("vpc_origin_endpoint_config") {
         c.insert(
             "origin_ssl_protocols".into(),
-            json!({ "items": ["TLSv1.2"], "quantity": 1 }),
+            json!({ "items": items, "quantity": quantity }),
         );
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod compute;
 pub mod data;
+pub mod dns;
 pub mod edge;
 pub mod iam;
 pub mod identity;
@@ -66,6 +67,7 @@ pub fn all() -> Vec<&'static Mapping> {
     let mut v: Vec<&'static Mapping> = Vec::new();
     v.extend(compute::MAPPINGS.iter());
     v.extend(data::MAPPINGS.iter());
+    v.extend(dns::MAPPINGS.iter());
     v.extend(edge::MAPPINGS.iter());
     v.extend(iam::MAPPINGS.iter());
     v.extend(identity::MAPPINGS.iter());

@@ -27,7 +27,7 @@ const RULE: &[P] = &[
     P("GroupId", "security_group_id", K::V),
 ];
 
-pub static MAPPINGS: [Mapping; 6] = [
+pub static MAPPINGS: [Mapping; 7] = [
     Mapping {
         cfn: "AWS::EC2::SecurityGroup",
         tf: "aws_security_group",
@@ -58,6 +58,7 @@ pub static MAPPINGS: [Mapping; 6] = [
         attributes: &[
             ("LoadBalancerFullName", "arn_suffix"),
             ("DNSName", "dns_name"),
+            ("CanonicalHostedZoneID", "zone_id"),
             ("LoadBalancerArn", "arn"),
         ],
         props: &[
@@ -80,6 +81,8 @@ pub static MAPPINGS: [Mapping; 6] = [
             P("LoadBalancerArn", "load_balancer_arn", K::V),
             P("Port", "port", K::V),
             P("Protocol", "protocol", K::V),
+            P("SslPolicy", "ssl_policy", K::V),
+            P("Certificates", "", K::Hook),
             P(
                 "DefaultActions",
                 "default_action",
@@ -98,7 +101,18 @@ pub static MAPPINGS: [Mapping; 6] = [
                 ]),
             ),
         ],
-        hook: None,
+        hook: Some(listener),
+    },
+    Mapping {
+        cfn: "AWS::ElasticLoadBalancingV2::ListenerCertificate",
+        tf: "aws_lb_listener_certificate",
+        reference: "id",
+        attributes: &[],
+        props: &[
+            P("ListenerArn", "listener_arn", K::V),
+            P("Certificates", "", K::Hook),
+        ],
+        hook: Some(listener_certificate),
     },
     Mapping {
         cfn: "AWS::ElasticLoadBalancingV2::TargetGroup",
@@ -207,6 +221,62 @@ fn security_group(
             cx.extra(tf, &key, o);
         }
     }
+}
+
+/// The listener's default certificate: Terraform takes one ARN, not a list
+/// (more certificates are `aws_lb_listener_certificate`s).
+fn listener(
+    cx: &mut Cx<'_>,
+    r: &landfall_graph::Resource,
+    out: &mut Map<String, Value>,
+    _name: &str,
+) {
+    if let Some(arn) = first_certificate(r) {
+        if let Some(v) = crate::expr::value(cx, arn) {
+            out.insert("certificate_arn".into(), v);
+        }
+    }
+}
+
+fn listener_certificate(
+    cx: &mut Cx<'_>,
+    r: &landfall_graph::Resource,
+    out: &mut Map<String, Value>,
+    _name: &str,
+) {
+    let certificates = r.properties.get("Certificates").and_then(Value::as_array);
+    if certificates.is_some_and(|c| c.len() != 1) {
+        cx.problem(format!(
+            "{}: a listener certificate resource with other than one certificate",
+            r.logical_id
+        ));
+    }
+    let Some(arn) = first_certificate(r) else {
+        return;
+    };
+    if let Some(v) = crate::expr::value(cx, arn) {
+        out.insert("certificate_arn".into(), v);
+    }
+    // A load balancer takes only issued certificates: wait for validation.
+    let validated = arn
+        .get("Ref")
+        .and_then(Value::as_str)
+        .and_then(|id| cx.stack.resources.iter().find(|c| c.logical_id == id))
+        .filter(|c| super::dns::validation_zone(c).is_some());
+    if let Some(c) = validated {
+        let wait = super::dns::validation_name(&crate::expr::snake(&c.logical_id));
+        out.insert(
+            "depends_on".into(),
+            json!([format!("aws_acm_certificate_validation.{wait}")]),
+        );
+    }
+}
+
+fn first_certificate(r: &landfall_graph::Resource) -> Option<&Value> {
+    r.properties
+        .get("Certificates")?
+        .get(0)?
+        .get("CertificateArn")
 }
 
 fn load_balancer(
