@@ -176,6 +176,8 @@ pub enum InputKind {
     Ami,
     Lambda,
     Export,
+    /// A public Route 53 hosted zone, by id.
+    HostedZone,
 }
 
 /// Where a stack is deployed.

@@ -199,6 +199,7 @@ impl Clients {
     client!(ssm, aws_sdk_ssm, Ssm);
     client!(sqs, aws_sdk_sqs, Sqs);
     client!(ssoadmin, aws_sdk_ssoadmin, SsoAdmin);
+    client!(route53, aws_sdk_route53, Route53);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)

@@ -135,7 +135,11 @@ pub fn needs(desired: &Desired) -> Needs {
         }
         for input in &stack.inputs {
             match input.kind {
-                InputKind::Image | InputKind::SsmParameter | InputKind::Ami | InputKind::Export => {
+                InputKind::Image
+                | InputKind::SsmParameter
+                | InputKind::Ami
+                | InputKind::Export
+                | InputKind::HostedZone => {
                     let home = input.account.clone().unwrap_or_else(|| account.clone());
                     needs
                         .inputs
@@ -321,6 +325,7 @@ pub async fn run(
                             InputKind::Image => image_exists(&c, &name).await,
                             InputKind::SsmParameter => parameter_exists(&c, &name).await,
                             InputKind::Ami => ami_exists(&c, &name).await,
+                            InputKind::HostedZone => public_zone_exists(&c, &name).await,
                             _ => match exports.as_ref() {
                                 Some(Ok(names)) => Ok(names.contains(&name)),
                                 Some(Err(e)) => Err(LiveError::Plan(e.clone())),
@@ -342,6 +347,7 @@ pub async fn run(
                 InputKind::Image => format!("image `{name}` is not in the registry of `{account}` in {region}: push it (the service's pipeline does), then deploy again"),
                 InputKind::SsmParameter => format!("SSM parameter `{name}` does not exist in `{account}` {region}: create it (or have what publishes it run), then deploy again"),
                 InputKind::Ami => format!("AMI `{name}` does not exist in `{account}` {region} (or is not shared with it)"),
+                InputKind::HostedZone => format!("public hosted zone `{name}` (`network.dns`) is not in `{account}`: give the id Route 53 shows for the platform's public zone in that account (a private zone of that id does not count)"),
                 _ => format!("no stack in `{account}` {region} exports `{name}`"),
             };
             match found {
@@ -366,6 +372,17 @@ async fn parameter_exists(clients: &Clients, name: &str) -> Result<bool, LiveErr
         Ok(_) => Ok(true),
         Err(e) if code_of(&e) == "ParameterNotFound" => Ok(false),
         Err(e) => Err(LiveError::api("ssm:GetParameter", &e)),
+    }
+}
+
+/// Whether the account holds a public hosted zone of this id.
+async fn public_zone_exists(clients: &Clients, id: &str) -> Result<bool, LiveError> {
+    match clients.route53().get_hosted_zone().id(id).send().await {
+        Ok(out) => Ok(out
+            .hosted_zone()
+            .is_some_and(|z| !z.config().is_some_and(|c| c.private_zone()))),
+        Err(e) if code_of(&e) == "NoSuchHostedZone" => Ok(false),
+        Err(e) => Err(LiveError::api("route53:GetHostedZone", &e)),
     }
 }
 

@@ -33,6 +33,7 @@ pub enum Service {
     Ssm,
     Sqs,
     SsoAdmin,
+    Route53,
 }
 
 /// Whose calls: the management account's, or a member account's.
@@ -76,6 +77,14 @@ pub const RULES: &[RetryRule] = &[
         max_attempts: 10,
         why: "every StackSet of the organization is created, updated and polled through the management account's CloudFormation API quotas",
         page: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html",
+    },
+    RetryRule {
+        service: Some(Service::Route53),
+        scope: None,
+        mode: RetryMode::Adaptive,
+        max_attempts: 10,
+        why: "Route 53 answers five requests per second per account, across all its APIs",
+        page: "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html",
     },
     RetryRule {
         service: None,

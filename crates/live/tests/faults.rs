@@ -1187,6 +1187,37 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
                 .await
                 .unwrap();
             let ami = an_amazon_ami(&trading).await;
+            // The platform's public zone (`network.dns`), and a private zone
+            // whose id someone might give instead.
+            let route53 = trading.route53();
+            let zone = |name: &'static str, private: bool| {
+                let route53 = route53.clone();
+                async move {
+                    let mut call = route53
+                        .create_hosted_zone()
+                        .name(name)
+                        .caller_reference(name);
+                    if private {
+                        call = call
+                            .vpc(
+                                aws_sdk_route53::types::Vpc::builder()
+                                    .vpc_id("vpc-12345678")
+                                    .vpc_region(aws_sdk_route53::types::VpcRegion::EuCentral1)
+                                    .build(),
+                            )
+                            .hosted_zone_config(
+                                aws_sdk_route53::types::HostedZoneConfig::builder()
+                                    .private_zone(true)
+                                    .build(),
+                            );
+                    }
+                    let out = call.send().await.unwrap();
+                    let id = out.hosted_zone().unwrap().id().to_owned();
+                    id.trim_start_matches("/hostedzone/").to_owned()
+                }
+            };
+            let public_zone = zone("edge.example.com", false).await;
+            let private_zone = zone("internal.example.com", true).await;
             let desired = landfall_live::Desired {
                 slug: "pre".into(),
                 home_region: REGION.into(),
@@ -1266,6 +1297,29 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
                             "nobody-exports-this",
                         )],
                     ),
+                    // The public zone the delegation stack writes to, a
+                    // private zone, and an id of no zone.
+                    preflight_stack(
+                        "delegates-in-the-public-zone",
+                        "trading",
+                        Vec::new(),
+                        vec![input(landfall_graph::InputKind::HostedZone, &public_zone)],
+                    ),
+                    preflight_stack(
+                        "delegates-in-a-private-zone",
+                        "trading",
+                        Vec::new(),
+                        vec![input(landfall_graph::InputKind::HostedZone, &private_zone)],
+                    ),
+                    preflight_stack(
+                        "delegates-in-no-zone",
+                        "trading",
+                        Vec::new(),
+                        vec![input(
+                            landfall_graph::InputKind::HostedZone,
+                            "Z0000000000000NOZONE",
+                        )],
+                    ),
                     // An account not created yet: said, not checked.
                     preflight_stack(
                         "later-base",
@@ -1307,6 +1361,8 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
             assert_eq!(
                 found.held.keys().map(String::as_str).collect::<Vec<_>>(),
                 [
+                    "delegates-in-a-private-zone",
+                    "delegates-in-no-zone",
                     "forgotten",
                     "nowhere",
                     "reads-a-missing-ami",
@@ -1318,6 +1374,11 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
             assert!(found.held["reads-a-missing-parameter"].contains(
                 "SSM parameter `/landfall/nowhere` does not exist in `trading` eu-central-1"
             ));
+            // https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHostedZone.html
+            assert!(found.held["delegates-in-no-zone"].contains(
+                "public hosted zone `Z0000000000000NOZONE` (`network.dns`) is not in `trading`"
+            ));
+            assert!(found.held["delegates-in-a-private-zone"].contains(&private_zone));
             assert!(found.held["reads-a-missing-export"]
                 .contains("no stack in `trading` eu-central-1 exports `nobody-exports-this`"));
             assert!(found.held["forgotten"]

@@ -18,7 +18,7 @@
 //!   (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-certificatemanager-certificate.html>),
 //!   once the delegation exists, so the certificate's stack waits for it.
 
-use landfall_graph::{logical_id, ParameterValue, Stack};
+use landfall_graph::{logical_id, ExternalInput, InputKind, ParameterValue, Stack};
 use landfall_model::{Model, PublicDns};
 use serde_json::json;
 
@@ -182,6 +182,13 @@ pub(crate) fn delegation(
         home,
     );
     b.depends_on(format!("{slug}-baseline-global"));
+    // The zone is made outside the platform: the plan checks it exists.
+    b.stack.inputs.push(ExternalInput {
+        kind: InputKind::HostedZone,
+        name: dns.hosted_zone_id.clone(),
+        why: format!("`network.dns`: the public zone `{}`, registered and hosted outside the platform", dns.zone),
+        account: None,
+    });
     for (place, edge) in edges {
         b.depends_on(edge.clone());
         let servers = b.param(
