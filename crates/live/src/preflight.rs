@@ -11,8 +11,9 @@
 //! - each instance type in each AZ it is placed in, against the AZ's
 //!   offerings as the subnet's owner sees them (AZ names map to zones per
 //!   account);
-//! - VPCs per region against the account's quota (`L-F678F1CE`), counting
-//!   the VPCs that exist and are not the platform's;
+//! - VPCs (`L-F678F1CE`) and Elastic IP addresses (`L-0263D0A3`, the NAT
+//!   gateways' own) per region against the account's quotas, counting
+//!   those that exist and are not the platform's;
 //! - each image a stack starts from, in the registry the stack pulls from,
 //!   and each SSM parameter, AMI and export a stack reads.
 //!
@@ -38,9 +39,43 @@ use crate::error::{code_of, LiveError};
 /// (<https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html>).
 pub const STANDARD_VCPUS_QUOTA: (&str, &str) = ("ec2", "L-1216C47A");
 
-/// VPCs per Region
+/// What the platform creates that a per-region quota of the account
+/// bounds, with what exists beside it
 /// (<https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html>).
-pub const VPCS_QUOTA: (&str, &str) = ("vpc", "L-F678F1CE");
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Counted {
+    /// VPCs per Region (`vpc` `L-F678F1CE`).
+    Vpcs,
+    /// EC2-VPC Elastic IPs (`ec2` `L-0263D0A3`).
+    ElasticIps,
+}
+
+impl Counted {
+    const ALL: [Counted; 2] = [Counted::Vpcs, Counted::ElasticIps];
+
+    /// The CloudFormation type counted.
+    fn kind(self) -> &'static str {
+        match self {
+            Counted::Vpcs => "AWS::EC2::VPC",
+            Counted::ElasticIps => "AWS::EC2::EIP",
+        }
+    }
+
+    /// Service Quotas' service and quota code.
+    pub fn quota(self) -> (&'static str, &'static str) {
+        match self {
+            Counted::Vpcs => ("vpc", "L-F678F1CE"),
+            Counted::ElasticIps => ("ec2", "L-0263D0A3"),
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Counted::Vpcs => "VPCs",
+            Counted::ElasticIps => "Elastic IP addresses",
+        }
+    }
+}
 
 /// The tag CloudFormation puts on what a stack creates.
 const STACK_NAME_TAG: &str = "aws:cloudformation:stack-name";
@@ -69,8 +104,9 @@ pub struct Needs {
     /// Instance types per AZ, per subnet owner and region, with the stacks
     /// that place them there.
     pub offerings: BTreeMap<Place, BTreeMap<(String, String), Vec<String>>>,
-    /// VPCs the platform creates, per account and region.
-    pub vpcs: BTreeMap<Place, usize>,
+    /// What the platform creates against per-region quotas, per account
+    /// and region.
+    pub counted: BTreeMap<(Place, Counted), usize>,
     /// What stacks read from outside the platform, per account and region
     /// it is in: (kind, name) with the stacks that read it. Images
     /// (`repository:tag`) are in their registry's account.
@@ -125,13 +161,15 @@ pub fn needs(desired: &Desired) -> Needs {
                 stacks.push(stack.name.clone());
             }
         }
-        let vpcs = stack
-            .resources
-            .iter()
-            .filter(|(_, kind)| kind == "AWS::EC2::VPC")
-            .count();
-        if vpcs > 0 {
-            *needs.vpcs.entry(place.clone()).or_default() += vpcs;
+        for counted in Counted::ALL {
+            let n = stack
+                .resources
+                .iter()
+                .filter(|(_, kind)| kind == counted.kind())
+                .count();
+            if n > 0 {
+                *needs.counted.entry((place.clone(), counted)).or_default() += n;
+            }
         }
         for input in &stack.inputs {
             match input.kind {
@@ -261,34 +299,34 @@ pub async fn run(
         }
     }
 
-    for ((account, region), wanted) in &needs.vpcs {
+    for (((account, region), counted), wanted) in &needs.counted {
+        let what = counted.what();
         let clients = match enter(account, region).await {
             Ok(Some(c)) => c,
             Ok(None) => continue,
             Err(e) => {
                 out.notes.push(format!(
-                    "the VPC quota of `{account}` in {region} was not read: {e}"
+                    "the quota of {what} of `{account}` in {region} was not read: {e}"
                 ));
                 continue;
             }
         };
         let platform: BTreeSet<&str> = desired.stacks.iter().map(|s| s.name.as_str()).collect();
+        let (service, code) = counted.quota();
         match (
-            quota(&clients, VPCS_QUOTA).await,
-            others(&clients, &platform).await,
+            quota(&clients, counted.quota()).await,
+            others(&clients, *counted, &platform).await,
         ) {
             (Ok(granted), Ok(others)) if (others + wanted) as f64 > granted => {
                 out.blockers.push(format!(
-                    "`{account}` in {region} would hold {} VPCs ({wanted} of the platform, {others} others), over its quota of {granted}: request Service Quotas code `{}` ({}) of at least {}",
+                    "`{account}` in {region} would hold {} {what} ({wanted} of the platform, {others} others), over its quota of {granted}: request Service Quotas code `{code}` ({service}) of at least {}",
                     others + wanted,
-                    VPCS_QUOTA.1,
-                    VPCS_QUOTA.0,
                     others + wanted
                 ));
             }
             (Ok(_), Ok(_)) => {}
             (Err(e), _) | (_, Err(e)) => out.notes.push(format!(
-                "the VPC quota of `{account}` in {region} was not read: {e}"
+                "the quota of {what} of `{account}` in {region} was not read: {e}"
             )),
         }
     }
@@ -498,31 +536,45 @@ async fn offered(
     }
 }
 
-/// VPCs in the account and region that no stack of the platform created.
-async fn others(clients: &Clients, platform: &BTreeSet<&str>) -> Result<usize, LiveError> {
+/// What of `counted` the account holds in the region that no stack of the
+/// platform created.
+async fn others(
+    clients: &Clients,
+    counted: Counted,
+    platform: &BTreeSet<&str>,
+) -> Result<usize, LiveError> {
+    let ours = |tags: &[aws_sdk_ec2::types::Tag]| {
+        tags.iter().any(|t| {
+            t.key() == Some(STACK_NAME_TAG) && t.value().is_some_and(|s| platform.contains(s))
+        })
+    };
     let ec2 = clients.ec2();
-    let mut count = 0;
-    let mut token = None;
-    loop {
-        let page = ec2
-            .describe_vpcs()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| LiveError::api("ec2:DescribeVpcs", &e))?;
-        count += page
-            .vpcs()
-            .iter()
-            .filter(|v| {
-                !v.tags().iter().any(|t| {
-                    t.key() == Some(STACK_NAME_TAG)
-                        && t.value().is_some_and(|s| platform.contains(s))
-                })
-            })
-            .count();
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(count);
+    match counted {
+        Counted::Vpcs => {
+            let mut count = 0;
+            let mut token = None;
+            loop {
+                let page = ec2
+                    .describe_vpcs()
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| LiveError::api("ec2:DescribeVpcs", &e))?;
+                count += page.vpcs().iter().filter(|v| !ours(v.tags())).count();
+                token = page.next_token().map(str::to_owned);
+                if token.is_none() {
+                    return Ok(count);
+                }
+            }
+        }
+        // Not paginated: an account holds a few addresses per region.
+        Counted::ElasticIps => {
+            let page = ec2
+                .describe_addresses()
+                .send()
+                .await
+                .map_err(|e| LiveError::api("ec2:DescribeAddresses", &e))?;
+            Ok(page.addresses().iter().filter(|a| !ours(a.tags())).count())
         }
     }
 }

@@ -1144,6 +1144,24 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
                 )
                 .when_body_contains("L-1216C47A"),
             );
+            // The default Elastic IP quota, as AWS answers it.
+            proxy.add(
+                Rule::new(
+                    "servicequotas:GetServiceQuota",
+                    Fault::Answer(serde_json::json!({
+                        "Quota": {
+                            "ServiceCode": "ec2",
+                            "QuotaCode": "L-0263D0A3",
+                            "QuotaName": "EC2-VPC Elastic IPs",
+                            "Value": 5.0,
+                            "Unit": "None",
+                            "Adjustable": true,
+                            "GlobalQuota": false
+                        }
+                    })),
+                )
+                .when_body_contains("L-0263D0A3"),
+            );
             let session = connect(&proxy.url, quick(), 0).await;
             let mgmt = session.management().await.unwrap();
             create_organization(&mgmt).await;
@@ -1187,6 +1205,13 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
                 .await
                 .unwrap();
             let ami = an_amazon_ami(&trading).await;
+            // An address the network account allocated by hand: it counts
+            // against the quota beside the platform's.
+            let network = session
+                .member(&mgmt, &ids["network"], "eu-central-1", &DEPLOY_ROLES)
+                .await
+                .unwrap();
+            network.ec2().allocate_address().send().await.unwrap();
             // The platform's public zone (`network.dns`), and a private zone
             // whose id someone might give instead.
             let route53 = trading.route53();
@@ -1320,6 +1345,16 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
                             "Z0000000000000NOZONE",
                         )],
                     ),
+                    // Two VPCs' NAT gateways in three AZs each: 6 of the
+                    // platform's addresses and 1 other, over the default 5.
+                    {
+                        let mut s =
+                            preflight_stack("network-core", "network", Vec::new(), Vec::new());
+                        s.resources = (0..6)
+                            .map(|i| (format!("NatAddress{i}"), "AWS::EC2::EIP".to_owned()))
+                            .collect();
+                        s
+                    },
                     // An account not created yet: said, not checked.
                     preflight_stack(
                         "later-base",
@@ -1339,7 +1374,14 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
             let account_id = |name: &str| ids.get(name).cloned();
             let found = landfall_live::preflight::run(&session, &mgmt, &desired, &account_id).await;
 
-            assert_eq!(found.blockers.len(), 2, "{found:#?}");
+            assert_eq!(found.blockers.len(), 3, "{found:#?}");
+            // https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html
+            assert!(
+                found.blockers.iter().any(|b| b.contains(
+                    "`network` in eu-central-1 would hold 7 Elastic IP addresses (6 of the platform, 1 others), over its quota of 5"
+                ) && b.contains("`L-0263D0A3`")),
+                "{found:#?}"
+            );
             assert!(
                 found.blockers.iter().any(|b| b.contains("768 vCPUs")
                     && b.contains("quota of 192")

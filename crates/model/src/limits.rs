@@ -130,6 +130,8 @@ limits! {
     ecs_tasks_per_service = 5_000, "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html";
     /// Network interfaces per account and region (every awsvpc task holds one).
     network_interfaces_per_region = 5_000, "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html";
+    /// Elastic IP addresses per account and region (quota L-0263D0A3): the networking account holds one per AZ for the NAT gateway of every VPC with egress.
+    elastic_ips_per_region = 5, "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html";
     /// vCPUs of running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances per account and region (quota L-1216C47A; a new account's default: raise it before metal fleets deploy).
     on_demand_standard_vcpus = 5, "https://docs.aws.amazon.com/cli/latest/reference/service-quotas/get-aws-default-service-quota.html";
 }

@@ -79,6 +79,9 @@ limits:
         "  accounts_per_organization: {}",
         size.accounts() + 100
     );
+    // staging and prod NAT gateways share eu-central-1: 6 addresses in
+    // three AZs, over AWS's default of 5, as granted on request.
+    let _ = writeln!(platform, "  elastic_ips_per_region: 10");
     if large {
         let _ = writeln!(
             platform,

@@ -186,7 +186,10 @@ pub(crate) fn delegation(
     b.stack.inputs.push(ExternalInput {
         kind: InputKind::HostedZone,
         name: dns.hosted_zone_id.clone(),
-        why: format!("`network.dns`: the public zone `{}`, registered and hosted outside the platform", dns.zone),
+        why: format!(
+            "`network.dns`: the public zone `{}`, registered and hosted outside the platform",
+            dns.zone
+        ),
         account: None,
     });
     for (place, edge) in edges {

@@ -203,6 +203,7 @@ pub(crate) fn resolve(
         }
     }
     check_sharing_limits(r, at, &vpcs, &subnets, org, limits);
+    check_nat_addresses(r, at, &vpcs, org, limits);
     let dns = network
         .dns
         .as_ref()
@@ -218,6 +219,48 @@ pub(crate) fn resolve(
         dns,
         origin: at.clone(),
     })
+}
+
+/// Each VPC with egress has a NAT gateway with one Elastic IP address per
+/// AZ, all in the networking account: per region they must fit its Elastic
+/// IP quota (L-0263D0A3, 5 by default), or the network stack fails halfway.
+fn check_nat_addresses(
+    r: &mut Resolver<'_>,
+    at: &Pointer,
+    vpcs: &[Vpc],
+    org: &Org,
+    limits: &Limits,
+) {
+    let mut needed: BTreeMap<(AccountId, RegionId), (u64, Vec<&str>)> = BTreeMap::new();
+    for vpc in vpcs {
+        if org.environments[vpc.environment.index()].egress.mode == EgressMode::Blocked {
+            continue;
+        }
+        let azs = org.regions[vpc.region.index()].azs.len() as u64;
+        let entry = needed.entry((vpc.account, vpc.region)).or_default();
+        entry.0 += azs;
+        entry.1.push(&vpc.name);
+    }
+    for ((account, region), (count, names)) in needed {
+        if count <= limits.elastic_ips_per_region {
+            continue;
+        }
+        let account = &org.accounts[account.index()].name;
+        let region = &org.regions[region.index()].name;
+        r.error_at_key(
+            "limits::elastic-ips",
+            format!(
+                "the NAT gateways of {} need {count} Elastic IP addresses in `{account}` {region}, over the quota of {}",
+                names.join(", "),
+                limits.elastic_ips_per_region
+            ),
+            &at.child("egress"),
+            "one address per AZ of every VPC with egress",
+            format!(
+                "request `EC2-VPC Elastic IPs` (L-0263D0A3) of at least {count} for `{account}` in {region}, then set `limits: elastic_ips_per_region` to what was granted"
+            ),
+        );
+    }
 }
 
 /// `network.dns`: a zone name Route 53 accepts, a hosted zone id of the

@@ -214,7 +214,32 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
     }
     if egress.is_some_and(|e| e.nat_gateway) {
         // A regional NAT gateway spans the VPC's AZs and needs no public
-        // subnet of its own.
+        // subnet of its own. Its addresses are the platform's own, one per
+        // AZ (manual mode): venues and banks allow-list the source
+        // addresses of order flow, so they must never change, and each
+        // counts against the account's Elastic IP quota (`limits:
+        // elastic_ips_per_region`), which the plan checks.
+        // <https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html>
+        let mut addresses = Vec::new();
+        for az in &region.azs {
+            let id = logical_id(&["NatAddress", &az_letter(az)]);
+            unit.add(
+                resource(
+                    &id,
+                    "AWS::EC2::EIP",
+                    json!({
+                        "Domain": "vpc",
+                        "Tags": tags(&[("Name", &format!("{}-nat-{az}", vpc.name))]),
+                    }),
+                )
+                .at(&["core"])
+                .retain(),
+            );
+            addresses.push(json!({
+                "AvailabilityZone": az,
+                "AllocationIds": [{ "Fn::GetAtt": [id, "AllocationId"] }],
+            }));
+        }
         let mut nat = resource(
             "NatGateway",
             "AWS::EC2::NatGateway",
@@ -222,6 +247,7 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
                 "AvailabilityMode": "regional",
                 "ConnectivityType": "public",
                 "VpcId": { "Ref": "Vpc" },
+                "AvailabilityZoneAddresses": addresses,
                 "Tags": tags(&[("Name", &vpc.name)]),
             }),
         )
