@@ -65,12 +65,15 @@ pub const PLATFORM_ROLE_PATTERNS: &[&str] = &[
 /// rules with their SSM remediations, Access Analyzer, GuardDuty and
 /// Security Hub enabled by their administrators, Session Manager, the
 /// EventBridge rules that forward AWS events to the alert bus, the
-/// CloudWatch alarms the workload layer puts on every service). Every
+/// CloudWatch alarms the workload layer puts on every service, the ACM
+/// certificates of every load balancer and the Route 53 zone and records
+/// of a domain's public origins). Every
 /// environment's service allowlist gets them, whatever the spec lists, so
 /// an allowlist can never block the baseline; a synth test keeps the list
 /// in step with the resource types of the baseline StackSets.
 pub const PLATFORM_SERVICES: &[&str] = &[
     "access-analyzer",
+    "acm",
     "cloudformation",
     "cloudwatch",
     "config",
@@ -80,6 +83,7 @@ pub const PLATFORM_SERVICES: &[&str] = &[
     "guardduty",
     "iam",
     "kms",
+    "route53",
     "s3",
     "securityhub",
     "ssm",

@@ -166,6 +166,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     units.extend(layers::organization::build(&ctx, scps, &mut problems));
     units.extend(layers::identity::build(&ctx));
     units.extend(layers::security::build(&ctx));
+    units.extend(layers::billing::build(&ctx));
     units.extend(layers::baseline::build(&ctx));
     units.extend(layers::network::build(&ctx));
     units.extend(layers::shared::build(&ctx));

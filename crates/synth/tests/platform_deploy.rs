@@ -421,8 +421,8 @@ fn member_account_stacks_after_the_baseline_run_as_the_cloudformation_role() {
     assert!(with_role > 5, "{with_role}");
     // In the reference every member-account stack comes after it but the
     // log archive and security tooling, which the baseline reads (its
-    // Config delivery goes to the archive): they run with the deployer's
-    // credentials.
+    // Config delivery goes to the archive), and the billing bucket beside
+    // the archive: they run with the deployer's credentials.
     let without: Vec<&str> = s
         .graph
         .stacks
@@ -438,7 +438,8 @@ fn member_account_stacks_after_the_baseline_run_as_the_cloudformation_role() {
         [
             "meridian-log-archive",
             "meridian-security-tooling-eu-central-1",
-            "meridian-security-tooling-eu-west-1"
+            "meridian-security-tooling-eu-west-1",
+            "meridian-billing-archive",
         ]
     );
     // The role it names is the one the baseline creates, trusted by
@@ -514,4 +515,128 @@ fn every_member_account_forwards_its_events_to_the_remediation_queue() {
 
 fn bus_rule_pattern(alerting: &Stack) -> Value {
     resource(alerting, "ToHealQueue").properties["EventPattern"].clone()
+}
+
+// The payer's export reaches a bucket of the log archive only if the bucket
+// policy admits Data Exports for this payer and the export names the
+// bucket's owner:
+// https://docs.aws.amazon.com/cur/latest/userguide/dataexports-s3-bucket.html
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-bcmdataexports-export-s3destination.html
+#[test]
+fn the_billing_export_writes_daily_parquet_into_the_log_archive() {
+    let s = reference();
+    let payer = stack(&s.graph, "-billing");
+    assert!(
+        matches!(&payer.target, Target::Account { account, region } if account == "management" && region == "us-east-1"),
+        "{:?}",
+        payer.target
+    );
+    let export = &resource(payer, "BillingExport").properties["Export"];
+    let query = export["DataQuery"]["QueryStatement"].as_str().unwrap();
+    assert!(query.ends_with("FROM COST_AND_USAGE_REPORT"), "{query}");
+    for column in landfall_synth::layers::billing::EXPORT_COLUMNS {
+        assert!(query.contains(column), "{column}");
+    }
+    let table = &export["DataQuery"]["TableConfigurations"]["COST_AND_USAGE_REPORT"];
+    assert_eq!(table["TIME_GRANULARITY"], "DAILY");
+    let destination = &export["DestinationConfigurations"]["S3Destination"];
+    assert_eq!(destination["S3OutputConfigurations"]["Format"], "PARQUET");
+    assert_eq!(
+        destination["S3OutputConfigurations"]["Overwrite"],
+        "OVERWRITE_REPORT"
+    );
+    // The owner is the log archive, by the id the deployer resolves.
+    let owner = destination["S3BucketOwner"]["Ref"].as_str().unwrap();
+    let param = payer.parameters.iter().find(|p| p.name == owner).unwrap();
+    assert_eq!(
+        param.value,
+        landfall_graph::ParameterValue::AccountId("log-archive".into())
+    );
+    // The bucket admits the service only for this payer's exports.
+    let archive = stack(&s.graph, "-billing-archive");
+    assert!(payer.depends_on.contains(&archive.name));
+    let policy = resource(archive, "BillingBucketPolicy");
+    let statements = statements(policy, "PolicyDocument");
+    let delivers = statements
+        .iter()
+        .find(|st| st["Sid"] == "DataExportsDelivers")
+        .unwrap();
+    assert_eq!(
+        delivers["Principal"]["Service"],
+        serde_json::json!([
+            "bcm-data-exports.amazonaws.com",
+            "billingreports.amazonaws.com"
+        ])
+    );
+    let condition = &delivers["Condition"]["StringLike"];
+    assert!(condition["aws:SourceAccount"]["Ref"].is_string());
+    assert!(condition["aws:SourceArn"]
+        .to_string()
+        .contains("bcm-data-exports:us-east-1"));
+}
+
+// A cost budget per domain over its accounts, alerting at each declared
+// percentage and when the forecast passes it:
+// https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-managing-costs.html
+#[test]
+fn each_declared_budget_is_an_aws_budget_over_the_domains_accounts() {
+    let s = reference();
+    let billing = s.model.billing.as_ref().unwrap();
+    let budgets: Vec<(&Stack, &Resource)> = s
+        .graph
+        .stacks
+        .iter()
+        .flat_map(|st| st.resources.iter().map(move |r| (st, r)))
+        .filter(|(_, r)| r.kind == "AWS::Budgets::Budget")
+        .collect();
+    assert_eq!(budgets.len(), billing.budgets.len());
+    for (domain, declared) in &billing.budgets {
+        let domain = s.model.domain(*domain);
+        let (st, budget) = budgets
+            .iter()
+            .find(|(_, r)| {
+                r.properties["Budget"]["BudgetName"] == format!("meridian-{}", domain.name)
+            })
+            .unwrap();
+        assert_eq!(
+            budget.properties["Budget"]["BudgetLimit"]["Amount"],
+            declared.monthly
+        );
+        let accounts = budget.properties["Budget"]["CostFilters"]["LinkedAccount"]
+            .as_array()
+            .unwrap();
+        let expected = s
+            .model
+            .accounts
+            .iter()
+            .filter(|a| a.domain == Some(domain.id))
+            .count();
+        assert_eq!(accounts.len(), expected, "{}", domain.name);
+        for a in accounts {
+            let name = a["Ref"].as_str().unwrap();
+            assert!(st.parameters.iter().any(|p| p.name == name));
+        }
+        let notifications = budget.properties["NotificationsWithSubscribers"]
+            .as_array()
+            .unwrap();
+        let actual: Vec<u64> = notifications
+            .iter()
+            .filter(|n| n["Notification"]["NotificationType"] == "ACTUAL")
+            .map(|n| n["Notification"]["Threshold"].as_u64().unwrap())
+            .collect();
+        let wanted: Vec<u64> = declared
+            .alert_at_percent
+            .iter()
+            .map(|p| u64::from(*p))
+            .collect();
+        assert_eq!(actual, wanted, "{}", domain.name);
+        assert!(notifications
+            .iter()
+            .any(|n| n["Notification"]["NotificationType"] == "FORECASTED"));
+        assert!(notifications.iter().all(|n| n["Subscribers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|sub| sub["Address"] == domain.owner.email)));
+    }
 }

@@ -2,6 +2,7 @@
 
 pub mod alerting;
 pub mod baseline;
+pub mod billing;
 pub mod identity;
 pub mod network;
 pub mod organization;
