@@ -6,8 +6,9 @@
 //! actions name as a bit set, so most statements are passed over on one
 //! bit; literal patterns, and a literal before or after one `*`, compare a
 //! word at a time against texts the request prepared once
-//! ([`crate::glob::Matcher`], [`crate::glob::PreparedArn`]); nothing is
-//! allocated per evaluation except for policy variables.
+//! ([`crate::glob::Matcher`], [`crate::glob::PreparedArn`]); an evaluation
+//! allocates only the decision's list of matched statements, and what
+//! policy variables substitute.
 
 use std::net::IpAddr;
 
@@ -84,6 +85,8 @@ pub(crate) struct CompiledStatement {
     /// unknown services) are always tried.
     services: Box<[u64]>,
     known_from: usize,
+    /// The patterns from `known_from` on, as (service index, action name).
+    known_actions: Box<[(usize, GlobMatcher)]>,
     resources: Option<Matcher<ResourcePattern>>,
     principals: Option<Matcher<PrincipalPattern>>,
     pub conditions: Vec<CompiledCondition>,
@@ -167,6 +170,16 @@ impl CompiledStatement {
             .position(|p| p.known_service().is_some())
             .unwrap_or(patterns.len());
         let services = service_set(&patterns);
+        let known_actions = patterns[known_from..]
+            .iter()
+            .filter_map(|p| match p {
+                ActionPattern::Split {
+                    service: ServicePattern::Known(index),
+                    action,
+                } => Some((*index, action.clone())),
+                _ => None,
+            })
+            .collect();
         let actions = Matcher {
             negated: s.action.negated,
             patterns,
@@ -219,6 +232,7 @@ impl CompiledStatement {
             actions,
             services,
             known_from,
+            known_actions,
             resources,
             principals,
             conditions,
@@ -281,6 +295,7 @@ impl CompiledStatement {
         any != resources.negated
     }
 
+    #[inline]
     fn principal_match(
         &self,
         request: &Request,
@@ -338,10 +353,13 @@ impl CompiledStatement {
     /// and, with `try_known`, those of the request's known service.
     fn any_action_pattern(&self, request: &Request, try_known: bool) -> bool {
         let service_id = request.service_id;
-        let (others, known) = self.actions.patterns.split_at(self.known_from);
+        let others = &self.actions.patterns[..self.known_from];
         let keys = request.action_keys();
         others.iter().any(|p| p.matches(keys, service_id))
-            || (try_known && known.iter().any(|p| p.matches(keys, service_id)))
+            || (try_known
+                && self.known_actions.iter().any(|(service, action)| {
+                    Some(*service) == service_id && action.matches(keys[1])
+                }))
     }
 }
 
