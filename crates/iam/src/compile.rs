@@ -656,6 +656,7 @@ impl Pre {
     }
 
     /// Whether one context value matches this policy value (ignoring negation).
+    #[inline]
     fn matches(&self, kind: OperatorKind, value: &str, request: &Request) -> bool {
         match self {
             Pre::Text(p) => p == value,

@@ -423,6 +423,24 @@ impl PreparedArn {
             head,
         }))
     }
+
+    /// Whether segment by segment `matchers` match `arn` (the text this was
+    /// prepared from), stopping at the first that does not.
+    #[inline]
+    fn segments_match(&self, arn: &str, matchers: &[Matcher; 6]) -> bool {
+        let Some(segments) = &self.segments else {
+            return false;
+        };
+        matchers
+            .iter()
+            .zip(segments)
+            .all(|(m, &(start, end, head))| {
+                m.matches(Key {
+                    text: arn.get(start..end).unwrap_or_default(),
+                    head,
+                })
+            })
+    }
 }
 
 /// Whether `arn` matches the pattern `tokens` read as an [`ArnPattern`]
@@ -490,9 +508,7 @@ impl ArnMatcher {
                 text: arn,
                 head: prepared.whole_head,
             }),
-            ArnMatcher::Segments(matchers) => prepared
-                .segments(arn)
-                .is_some_and(|keys| matchers.iter().zip(keys).all(|(m, key)| m.matches(key))),
+            ArnMatcher::Segments(matchers) => prepared.segments_match(arn, matchers),
         }
     }
 }

@@ -261,10 +261,22 @@ impl Request {
     /// the request unless the request sets them: AWS global condition context
     /// keys (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>).
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        if let Ok(i) = self.context.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
-            return Some(self.context[i].1.as_slice());
+        // Requests carry a handful of keys: comparing lengths first skips
+        // most string comparisons; a long context is searched in order.
+        let found = if self.context.len() <= 8 {
+            self.context
+                .iter()
+                .find(|(k, _)| k.len() == key.len() && k == key)
+        } else {
+            self.context
+                .binary_search_by(|(k, _)| k.as_str().cmp(key))
+                .ok()
+                .map(|i| &self.context[i])
+        };
+        match found {
+            Some((_, values)) => Some(values.as_slice()),
+            None => self.derived(key),
         }
-        self.derived(key)
     }
 
     fn derived(&self, key: &str) -> Option<&[String]> {
