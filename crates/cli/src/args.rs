@@ -120,6 +120,22 @@ pub enum IamCommand {
     /// Prove every guardrail of the platform holds in every member account,
     /// or show a request that gets through.
     Prove(SpecArgs),
+    /// What the platform's roles and permission sets can do on its data
+    /// stores, KMS keys and log buckets, grouped by the statements that allow it.
+    #[command(
+        after_help = "Examples:\n  landfall iam access-review --account trading-prod\n  landfall iam access-review --format json > access-review.json"
+    )]
+    AccessReview(AccessReviewArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AccessReviewArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Only the principals of this account and what can reach its
+    /// resources (name or placeholder id).
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

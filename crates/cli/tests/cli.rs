@@ -522,6 +522,66 @@ fn iam_can_answers_for_one_account_through_its_scps() {
 }
 
 #[test]
+fn iam_access_review_lists_what_principals_can_do_and_why() {
+    let output = landfall(&[
+        "iam",
+        "access-review",
+        "--account",
+        "security-tooling",
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let principals = json["principals"].as_array().unwrap();
+    let admin = principals
+        .iter()
+        .find(|p| p["name"] == "AdministratorAccess" && p["account"] == "security-tooling")
+        .expect("the administrators' permission set is reviewed");
+    // A key needs its key policy and an identity policy: both are named.
+    let key = admin["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["access"][0]["resource"]["kind"] == "kms-key")
+        .unwrap();
+    let layers: Vec<&str> = key["allowed_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["layer"].as_str().unwrap())
+        .collect();
+    assert_eq!(layers, ["identity", "resource"]);
+    // SecurityAuditor reads configuration only.
+    let auditor_levels: Vec<&str> = principals
+        .iter()
+        .filter(|p| p["name"] == "SecurityAuditor" && p["account"] == "security-tooling")
+        .flat_map(|p| p["reasons"].as_array().unwrap())
+        .flat_map(|r| r["access"].as_array().unwrap())
+        .filter(|a| a["resource"]["account"] == "security-tooling")
+        .map(|a| a["level"].as_str().unwrap())
+        .collect();
+    assert!(!auditor_levels.is_empty());
+    assert!(
+        auditor_levels.iter().all(|l| *l == "read-configuration"),
+        "{auditor_levels:?}"
+    );
+
+    // The text form, for review; the assertions above are what is tested.
+    let text = landfall(&["iam", "access-review", "--account", "security-tooling"]);
+    assert!(text.status.success());
+    insta::assert_snapshot!("iam_access_review_security_tooling", stdout(&text));
+
+    let typo = landfall(&["iam", "access-review", "--account", "securty-tooling"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("did you mean `security-tooling`?"),
+        "{}",
+        stderr(&typo)
+    );
+}
+
+#[test]
 fn check_without_paths_synthesizes_the_platform_and_finds_nothing() {
     let output = landfall(&["check", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();

@@ -192,6 +192,9 @@ impl Scan<'_> {
         policy: &CompiledPolicy,
     ) -> (bool, bool, Option<PrincipalMatch>) {
         let (mut allow, mut deny, mut how) = (false, false, None);
+        if !policy.may_match_action(self.request) {
+            return (allow, deny, how);
+        }
         let resource_layer = layer == Layer::Resource;
         for (i, statement) in policy.statements.iter().enumerate() {
             // A resource-based policy statement without `Principal` is
@@ -308,7 +311,9 @@ pub fn evaluate(policies: &PolicySet, request: &Request) -> Decision {
 
     let mut scan = Scan {
         request,
-        matched: Vec::new(),
+        // Room for what usually matches (an allow per SCP level and a few
+        // more), so the list is allocated once.
+        matched: Vec::with_capacity(8),
         boundary_attached: !policies.boundaries.is_empty() && principal.is_iam(),
     };
     let mut denied_by: Vec<Layer> = Vec::new();

@@ -391,6 +391,13 @@ impl Catalog {
             .map(|&i| &self.services[i])
     }
 
+    /// The position of a service (by its lower-case prefix) in
+    /// [`services`](Self::services): a small number that names it, so the
+    /// evaluator compares services as integers.
+    pub fn service_index(&self, prefix: &str) -> Option<usize> {
+        self.by_prefix.get(prefix).copied()
+    }
+
     pub fn prefixes(&self) -> impl Iterator<Item = &str> + Clone {
         self.services.iter().map(|s| s.prefix.as_str())
     }

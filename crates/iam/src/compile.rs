@@ -1,11 +1,20 @@
 //! Policies compiled for fast evaluation: lower-cased and pre-split action
 //! patterns, pre-parsed ARN patterns and condition values.
+//!
+//! What makes an evaluation cheap: services are compared as their index in
+//! the catalog, and each statement (and each policy) keeps the services its
+//! actions name as a bit set, so most statements are passed over on one
+//! bit; literal patterns, and a literal before or after one `*`, compare a
+//! word at a time against texts the request prepared once
+//! ([`crate::glob::Matcher`], [`crate::glob::PreparedArn`]); an evaluation
+//! allocates only the decision's list of matched statements, and what
+//! policy variables substitute.
 
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::glob::{ArnPattern, Glob};
+use crate::glob::{ArnMatcher, ArnPattern, Glob, Matcher as GlobMatcher};
 use crate::policy::{
     Effect, Operator, OperatorKind, Policy, PrincipalValue, SetQualifier, Statement,
 };
@@ -17,17 +26,47 @@ use crate::vars::Template;
 pub struct CompiledPolicy {
     pub policy: Policy,
     pub(crate) statements: Vec<CompiledStatement>,
+    /// When every statement's `Action` lists only services of the catalog,
+    /// those services: a request of another service matches no statement,
+    /// and the policy is passed over on one bit.
+    services: Option<Box<[u64]>>,
 }
 
 impl CompiledPolicy {
     pub fn new(policy: Policy) -> CompiledPolicy {
         let variables = policy.supports_variables();
-        let statements = policy
+        let statements: Vec<CompiledStatement> = policy
             .statements
             .iter()
             .map(|s| CompiledStatement::new(s, variables))
             .collect();
-        CompiledPolicy { policy, statements }
+        let services = statements
+            .iter()
+            .all(|s| !s.actions.negated && s.known_from == 0)
+            .then(|| {
+                let mut union =
+                    vec![0u64; crate::catalog::Catalog::get().services.len().div_ceil(64)];
+                for s in &statements {
+                    for (word, bits) in union.iter_mut().zip(s.services.iter()) {
+                        *word |= bits;
+                    }
+                }
+                union.into_boxed_slice()
+            });
+        CompiledPolicy {
+            policy,
+            statements,
+            services,
+        }
+    }
+
+    /// Whether some statement may name the request's action; `false` only
+    /// when none can.
+    #[inline]
+    pub(crate) fn may_match_action(&self, request: &Request) -> bool {
+        self.services
+            .as_ref()
+            .is_none_or(|bits| has_service(bits, request.service_id))
     }
 
     pub fn name(&self) -> &str {
@@ -39,6 +78,15 @@ impl CompiledPolicy {
 pub(crate) struct CompiledStatement {
     pub effect: Effect,
     actions: Matcher<ActionPattern>,
+    /// The services the action patterns from `known_from` on name (each
+    /// one service of the catalog), as a bit set over the catalog's
+    /// services: for a request of another service those patterns are
+    /// skipped on one bit. Patterns before `known_from` (`*`, wildcard or
+    /// unknown services) are always tried.
+    services: Box<[u64]>,
+    known_from: usize,
+    /// The patterns from `known_from` on, as (service index, action name).
+    known_actions: Box<[(usize, GlobMatcher)]>,
     resources: Option<Matcher<ResourcePattern>>,
     principals: Option<Matcher<PrincipalPattern>>,
     pub conditions: Vec<CompiledCondition>,
@@ -53,17 +101,26 @@ struct Matcher<T> {
 #[derive(Debug, Clone)]
 enum ActionPattern {
     All,
-    /// Service and action name globs, both lower case.
+    /// Service and action name patterns, both lower case.
     Split {
-        service: Glob,
-        action: Glob,
+        service: ServicePattern,
+        action: GlobMatcher,
     },
-    Whole(Glob),
+    Whole(GlobMatcher),
+}
+
+#[derive(Debug, Clone)]
+enum ServicePattern {
+    /// A service of the catalog, by its index.
+    Known(usize),
+    /// A pattern with wildcards, or a name the catalog does not have.
+    Other(GlobMatcher),
 }
 
 #[derive(Debug, Clone)]
 enum ResourcePattern {
-    Static(ArnPattern),
+    /// The pattern (for sets of resources) and its compiled matcher.
+    Static(ArnPattern, ArnMatcher),
     Dynamic(Template),
 }
 
@@ -99,14 +156,33 @@ pub enum PrincipalMatch {
 
 impl CompiledStatement {
     fn new(s: &Statement, variables: bool) -> Self {
+        let mut patterns: Vec<ActionPattern> = s
+            .action
+            .values
+            .iter()
+            .map(|v| ActionPattern::new(&v.value))
+            .collect();
+        // Patterns of known services last (their order does not matter:
+        // any one matching is enough).
+        patterns.sort_by_key(|p| p.known_service().is_some());
+        let known_from = patterns
+            .iter()
+            .position(|p| p.known_service().is_some())
+            .unwrap_or(patterns.len());
+        let services = service_set(&patterns);
+        let known_actions = patterns[known_from..]
+            .iter()
+            .filter_map(|p| match p {
+                ActionPattern::Split {
+                    service: ServicePattern::Known(index),
+                    action,
+                } => Some((*index, action.clone())),
+                _ => None,
+            })
+            .collect();
         let actions = Matcher {
             negated: s.action.negated,
-            patterns: s
-                .action
-                .values
-                .iter()
-                .map(|v| ActionPattern::new(&v.value))
-                .collect(),
+            patterns,
         };
         let resources = s.resource.as_ref().map(|r| Matcher {
             negated: r.negated,
@@ -116,7 +192,11 @@ impl CompiledStatement {
                 .map(
                     |v| match variables.then(|| Template::parse(&v.value)).flatten() {
                         Some(t) => ResourcePattern::Dynamic(t),
-                        None => ResourcePattern::Static(ArnPattern::new(&v.value)),
+                        None => {
+                            let pattern = ArnPattern::new(&v.value);
+                            let matcher = ArnMatcher::new(&pattern);
+                            ResourcePattern::Static(pattern, matcher)
+                        }
                     },
                 )
                 .collect(),
@@ -150,6 +230,9 @@ impl CompiledStatement {
         CompiledStatement {
             effect: s.effect.value,
             actions,
+            services,
+            known_from,
+            known_actions,
             resources,
             principals,
             conditions,
@@ -212,6 +295,7 @@ impl CompiledStatement {
         any != resources.negated
     }
 
+    #[inline]
     fn principal_match(
         &self,
         request: &Request,
@@ -256,9 +340,26 @@ impl CompiledStatement {
             .map(|index| Mismatch::Condition { index })
     }
 
+    #[inline]
     pub fn matches_action(&self, request: &Request) -> bool {
-        let any = self.actions.patterns.iter().any(|p| p.matches(request));
+        let service_id = request.service_id;
+        let try_known = self.known_from < self.actions.patterns.len()
+            && has_service(&self.services, service_id);
+        let any = (self.known_from > 0 || try_known) && self.any_action_pattern(request, try_known);
         any != self.actions.negated
+    }
+
+    /// Whether one of the action patterns matches: those of other services
+    /// and, with `try_known`, those of the request's known service.
+    fn any_action_pattern(&self, request: &Request, try_known: bool) -> bool {
+        let service_id = request.service_id;
+        let others = &self.actions.patterns[..self.known_from];
+        let keys = request.action_keys();
+        others.iter().any(|p| p.matches(keys, service_id))
+            || (try_known
+                && self.known_actions.iter().any(|(service, action)| {
+                    Some(*service) == service_id && action.matches(keys[1])
+                }))
     }
 }
 
@@ -311,24 +412,73 @@ impl ActionPattern {
             return ActionPattern::All;
         }
         match lower.split_once(':') {
-            Some((service, action)) => ActionPattern::Split {
-                service: Glob::new(service),
-                action: Glob::new(action),
-            },
-            None => ActionPattern::Whole(Glob::new(&lower)),
+            Some((service, action)) => {
+                let glob = Glob::new(service);
+                let known = glob
+                    .is_literal()
+                    .then(|| crate::catalog::Catalog::get().service_index(service))
+                    .flatten();
+                ActionPattern::Split {
+                    service: match known {
+                        Some(index) => ServicePattern::Known(index),
+                        None => ServicePattern::Other(GlobMatcher::new(&glob)),
+                    },
+                    action: GlobMatcher::new(&Glob::new(action)),
+                }
+            }
+            None => ActionPattern::Whole(GlobMatcher::new(&Glob::new(&lower))),
         }
     }
 
-    fn matches(&self, request: &Request) -> bool {
+    #[inline]
+    fn matches(
+        &self,
+        [service_key, action_key, whole_key]: [crate::glob::Key<'_>; 3],
+        service_id: Option<usize>,
+    ) -> bool {
         match self {
             ActionPattern::All => true,
             ActionPattern::Split { service, action } => {
-                let (s, a) = request.action.split_at(request.service_len);
-                service.matches(s) && action.matches(a.strip_prefix(':').unwrap_or(a))
+                let service_matches = match service {
+                    ServicePattern::Known(index) => service_id == Some(*index),
+                    ServicePattern::Other(matcher) => matcher.matches(service_key),
+                };
+                service_matches && action.matches(action_key)
             }
-            ActionPattern::Whole(glob) => glob.matches(&request.action),
+            ActionPattern::Whole(matcher) => matcher.matches(whole_key),
         }
     }
+}
+
+impl ActionPattern {
+    /// The catalog service the pattern is limited to, if one.
+    fn known_service(&self) -> Option<usize> {
+        match self {
+            ActionPattern::Split {
+                service: ServicePattern::Known(index),
+                ..
+            } => Some(*index),
+            _ => None,
+        }
+    }
+}
+
+/// The catalog services action patterns name, as a bit set.
+fn service_set(patterns: &[ActionPattern]) -> Box<[u64]> {
+    let mut bits = vec![0u64; crate::catalog::Catalog::get().services.len().div_ceil(64)];
+    for index in patterns.iter().filter_map(ActionPattern::known_service) {
+        bits[index / 64] |= 1 << (index % 64);
+    }
+    bits.into()
+}
+
+/// Whether a service's bit is set.
+#[inline]
+fn has_service(bits: &[u64], service_id: Option<usize>) -> bool {
+    service_id.is_some_and(|i| {
+        bits.get(i / 64)
+            .is_some_and(|word| word & (1 << (i % 64)) != 0)
+    })
 }
 
 impl ResourcePattern {
@@ -342,7 +492,7 @@ impl ResourcePattern {
             }
         };
         match self {
-            ResourcePattern::Static(p) => relate(p),
+            ResourcePattern::Static(p, _) => relate(p),
             ResourcePattern::Dynamic(t) => t
                 .tokens(|k| request.get(k), false)
                 .is_some_and(|tokens| relate(&ArnPattern::from_tokens(tokens))),
@@ -351,10 +501,19 @@ impl ResourcePattern {
 
     fn matches(&self, resource: &str, request: &Request) -> bool {
         match self {
-            ResourcePattern::Static(p) => p.matches(resource),
-            ResourcePattern::Dynamic(t) => t
-                .tokens(|k| request.get(k), false)
-                .is_some_and(|tokens| ArnPattern::from_tokens(tokens).matches(resource)),
+            ResourcePattern::Static(_, m) => m.matches(resource, &request.resource_prepared),
+            ResourcePattern::Dynamic(t) => {
+                // The text before the first variable is the start of every
+                // ARN the pattern matches when it has no wildcard.
+                if let Some(crate::vars::Part::Text(head)) = t.parts.first() {
+                    if !head.contains(['*', '?']) && !resource.starts_with(head.as_str()) {
+                        return false;
+                    }
+                }
+                t.tokens(|k| request.get(k), false).is_some_and(|tokens| {
+                    crate::glob::arn_tokens_match(&tokens, resource, &request.resource_prepared)
+                })
+            }
         }
     }
 }
@@ -448,7 +607,7 @@ enum Pre {
     Date(Option<i64>),
     Bool(Option<bool>),
     Net(Option<IpNet>),
-    Arn(ArnPattern),
+    Arn(ArnMatcher),
 }
 
 impl Pre {
@@ -475,7 +634,7 @@ impl Pre {
             K::Bool | K::Null => Pre::Bool(parse_bool(value)),
             K::IpAddress | K::NotIpAddress => Pre::Net(parse_net(value)),
             K::ArnEquals | K::ArnLike | K::ArnNotEquals | K::ArnNotLike => {
-                Pre::Arn(ArnPattern::new(value))
+                Pre::Arn(ArnMatcher::new(&ArnPattern::new(value)))
             }
         }
     }
@@ -489,15 +648,16 @@ impl Pre {
             K::StringLike | K::StringNotLike => {
                 Some(Pre::Glob(Glob::from_tokens(t.tokens(lookup, false)?)))
             }
-            K::ArnEquals | K::ArnLike | K::ArnNotEquals | K::ArnNotLike => {
-                Some(Pre::Arn(ArnPattern::from_tokens(t.tokens(lookup, false)?)))
-            }
+            K::ArnEquals | K::ArnLike | K::ArnNotEquals | K::ArnNotLike => Some(Pre::Arn(
+                ArnMatcher::new(&ArnPattern::from_tokens(t.tokens(lookup, false)?)),
+            )),
             _ => Some(Pre::new(kind, &t.render(lookup)?)),
         }
     }
 
     /// Whether one context value matches this policy value (ignoring negation).
-    fn matches(&self, kind: OperatorKind, value: &str) -> bool {
+    #[inline]
+    fn matches(&self, kind: OperatorKind, value: &str, request: &Request) -> bool {
         match self {
             Pre::Text(p) => p == value,
             Pre::Lower(p) => {
@@ -521,7 +681,10 @@ impl Pre {
                 (Some(net), Ok(ip)) => net.contains(&ip),
                 _ => false,
             },
-            Pre::Arn(p) => p.matches(value),
+            Pre::Arn(p) => match request.prepared_principal_arn(value) {
+                Some(prepared) => p.matches(value, prepared),
+                None => p.matches_text(value),
+            },
         }
     }
 }
@@ -589,11 +752,11 @@ impl CompiledCondition {
             });
         let hit = |value: &str| -> bool {
             match &resolved {
-                Some(pres) => pres.iter().any(|p| p.matches(kind, value)),
+                Some(pres) => pres.iter().any(|p| p.matches(kind, value, request)),
                 None => self
                     .values
                     .iter()
-                    .any(|v| matches!(v, CondValue::Static(p) if p.matches(kind, value))),
+                    .any(|v| matches!(v, CondValue::Static(p) if p.matches(kind, value, request))),
             }
         };
         let single = |value: &String| hit(value) != negated;

@@ -273,6 +273,246 @@ pub fn match_tokens(pattern: &[Token], text: &[u8]) -> bool {
     p == pattern.len() && t == text.len()
 }
 
+/// A text prepared for matching against many [`Matcher`]s: its first
+/// eight bytes as one word, so that most comparisons of short texts (service
+/// prefixes, action names, ARN segments) are one integer comparison.
+#[derive(Debug, Clone, Copy)]
+pub struct Key<'a> {
+    pub text: &'a str,
+    pub head: u64,
+}
+
+impl<'a> Key<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Key {
+            text,
+            head: head_word(text.as_bytes()),
+        }
+    }
+}
+
+/// The first eight bytes of `bytes`, zero-padded, as one word: two texts of
+/// the same length up to eight bytes are equal when their words are.
+pub fn head_word(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = bytes.len().min(8);
+    word[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(word)
+}
+
+/// A [`Glob`] compiled for matching prepared [`Key`]s: a literal, or a
+/// literal before or after a single `*`, is compared a word at a time and
+/// never walks the pattern; other patterns fall back to [`match_tokens`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matcher {
+    All,
+    Exact {
+        head: u64,
+        text: Box<str>,
+    },
+    /// `text*`; `mask` keeps the bytes of the word `text` fills.
+    Prefix {
+        head: u64,
+        mask: u64,
+        text: Box<str>,
+    },
+    /// `*text`.
+    Suffix(Box<str>),
+    Tokens(Box<[Token]>),
+}
+
+impl Matcher {
+    pub fn new(glob: &Glob) -> Self {
+        match glob {
+            Glob::All => Matcher::All,
+            Glob::Exact(text) => Matcher::Exact {
+                head: head_word(text.as_bytes()),
+                text: text.clone(),
+            },
+            Glob::Prefix(text) => {
+                let n = text.len().min(8);
+                Matcher::Prefix {
+                    head: head_word(text.as_bytes()),
+                    mask: if n == 8 {
+                        u64::MAX
+                    } else {
+                        (1u64 << (8 * n)) - 1
+                    },
+                    text: text.clone(),
+                }
+            }
+            Glob::Tokens(tokens) => match tokens.split_first() {
+                Some((Token::Any, rest)) if rest.iter().all(|t| matches!(t, Token::Byte(_))) => {
+                    let bytes: Vec<u8> = rest
+                        .iter()
+                        .filter_map(|t| match t {
+                            Token::Byte(b) => Some(*b),
+                            _ => None,
+                        })
+                        .collect();
+                    match String::from_utf8(bytes) {
+                        Ok(text) => Matcher::Suffix(text.into()),
+                        Err(_) => Matcher::Tokens(tokens.clone()),
+                    }
+                }
+                _ => Matcher::Tokens(tokens.clone()),
+            },
+        }
+    }
+
+    #[inline]
+    pub fn matches(&self, key: Key<'_>) -> bool {
+        match self {
+            Matcher::All => true,
+            Matcher::Exact { head, text } => {
+                *head == key.head
+                    && text.len() == key.text.len()
+                    && (text.len() <= 8 || text.as_bytes()[8..] == key.text.as_bytes()[8..])
+            }
+            Matcher::Prefix { head, mask, text } => {
+                key.text.len() >= text.len()
+                    && key.head & mask == *head
+                    && (text.len() <= 8
+                        || text.as_bytes()[8..] == key.text.as_bytes()[8..text.len()])
+            }
+            Matcher::Suffix(text) => key.text.ends_with(&**text),
+            Matcher::Tokens(tokens) => match_tokens(tokens, key.text.as_bytes()),
+        }
+    }
+}
+
+/// An ARN prepared for matching: its six segments as [`Key`]s (when it has
+/// six), and the whole text.
+#[derive(Debug, Clone)]
+pub struct PreparedArn {
+    /// Byte ranges and head words of the six segments.
+    segments: Option<[(usize, usize, u64); 6]>,
+    whole_head: u64,
+}
+
+impl PreparedArn {
+    pub fn new(arn: &str) -> Self {
+        let bytes = arn.as_bytes();
+        let mut segments = [(0usize, 0usize, 0u64); 6];
+        // The first five colons end the first five segments; the sixth
+        // runs to the end (a resource part may hold colons).
+        let mut start = 0;
+        let mut found = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b':' {
+                segments[found] = (start, i, head_word(&bytes[start..i]));
+                start = i + 1;
+                found += 1;
+                if found == 5 {
+                    break;
+                }
+            }
+        }
+        segments[5] = (start, bytes.len(), head_word(&bytes[start..]));
+        PreparedArn {
+            segments: (found == 5).then_some(segments),
+            whole_head: head_word(bytes),
+        }
+    }
+
+    /// The six segments of `arn` (the text this was prepared from).
+    fn segments<'a>(&self, arn: &'a str) -> Option<[Key<'a>; 6]> {
+        let segments = self.segments.as_ref()?;
+        Some(segments.map(|(start, end, head)| Key {
+            text: &arn[start..end],
+            head,
+        }))
+    }
+
+    /// Whether segment by segment `matchers` match `arn` (the text this was
+    /// prepared from), stopping at the first that does not.
+    #[inline]
+    fn segments_match(&self, arn: &str, matchers: &[Matcher; 6]) -> bool {
+        let Some(segments) = &self.segments else {
+            return false;
+        };
+        matchers
+            .iter()
+            .zip(segments)
+            .all(|(m, &(start, end, head))| {
+                m.matches(Key {
+                    text: arn.get(start..end).unwrap_or_default(),
+                    head,
+                })
+            })
+    }
+}
+
+/// Whether `arn` matches the pattern `tokens` read as an [`ArnPattern`]
+/// (`ArnPattern::from_tokens(tokens).matches(arn)`), without building it:
+/// for patterns with policy variables, substituted once per request.
+pub fn arn_tokens_match(tokens: &[Token], arn: &str, prepared: &PreparedArn) -> bool {
+    if tokens == [Token::Any] {
+        return true;
+    }
+    let colon = |t: &Token| *t == Token::Byte(b':');
+    let arn_shaped = tokens.iter().filter(|t| colon(t)).count() >= 5
+        && tokens.starts_with(&[
+            Token::Byte(b'a'),
+            Token::Byte(b'r'),
+            Token::Byte(b'n'),
+            Token::Byte(b':'),
+        ]);
+    if !arn_shaped {
+        return match_tokens(tokens, arn.as_bytes());
+    }
+    let Some(keys) = prepared.segments(arn) else {
+        return false;
+    };
+    tokens
+        .splitn(6, colon)
+        .zip(keys)
+        .all(|(part, key)| match_tokens(part, key.text.as_bytes()))
+}
+
+/// An [`ArnPattern`] compiled for matching [`PreparedArn`]s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArnMatcher {
+    All,
+    Segments(Box<[Matcher; 6]>),
+    Whole(Matcher),
+}
+
+impl ArnMatcher {
+    pub fn new(pattern: &ArnPattern) -> Self {
+        match pattern {
+            ArnPattern::All => ArnMatcher::All,
+            ArnPattern::Segments(globs) => {
+                ArnMatcher::Segments(Box::new(std::array::from_fn(|i| Matcher::new(&globs[i]))))
+            }
+            ArnPattern::Whole(glob) => ArnMatcher::Whole(Matcher::new(glob)),
+        }
+    }
+
+    /// [`matches`](Self::matches) for a text not prepared beforehand (a
+    /// context value).
+    pub fn matches_text(&self, arn: &str) -> bool {
+        match self {
+            ArnMatcher::All => true,
+            _ => self.matches(arn, &PreparedArn::new(arn)),
+        }
+    }
+
+    /// Whether `arn`, prepared as `prepared`, matches; the same answer as
+    /// [`ArnPattern::matches`].
+    #[inline]
+    pub fn matches(&self, arn: &str, prepared: &PreparedArn) -> bool {
+        match self {
+            ArnMatcher::All => true,
+            ArnMatcher::Whole(m) => m.matches(Key {
+                text: arn,
+                head: prepared.whole_head,
+            }),
+            ArnMatcher::Segments(matchers) => prepared.segments_match(arn, matchers),
+        }
+    }
+}
+
 /// A Resource or ARN-condition pattern, matched per ARN segment.
 ///
 /// "Each segment of an ARN is matched on its own" — IAM JSON policy elements:
@@ -383,6 +623,111 @@ mod tests {
         assert!(!Glob::new("put*").matches_ignoring_ascii_case("GetObject"));
         assert!(Glob::new("*object").matches_ignoring_ascii_case("GetObject"));
         assert!(!Glob::new("getobjects*").matches_ignoring_ascii_case("GetObject"));
+    }
+
+    #[test]
+    fn compiled_matchers_agree_with_globs() {
+        let patterns = [
+            "*",
+            "",
+            "s3",
+            "ec2",
+            "getobject",
+            "get*",
+            "getobjectversion*",
+            "*object",
+            "*objectacl",
+            "a?c",
+            "*a*b*",
+            "runinstances",
+            "describe*",
+            "longer-than-eight*",
+            "exactly8",
+            "exactly8*",
+            "exactly9x",
+            "é*",
+            "*é",
+            "?",
+        ];
+        let texts = [
+            "",
+            "s3",
+            "ec2",
+            "getobject",
+            "getobjectversion",
+            "getobjectversionacl",
+            "putobject",
+            "abc",
+            "aéc",
+            "xxaxxbxx",
+            "runinstances",
+            "describeinstances",
+            "describe",
+            "longer-than-eight-bytes",
+            "longer-than-eigh",
+            "exactly8",
+            "exactly8x",
+            "exactly9x",
+            "exactly9",
+            "é",
+            "éa",
+            "aé",
+            "a",
+        ];
+        for pattern in patterns {
+            let glob = Glob::new(pattern);
+            let matcher = Matcher::new(&glob);
+            for text in texts {
+                assert_eq!(
+                    matcher.matches(Key::new(text)),
+                    glob.matches(text),
+                    "`{pattern}` on `{text}`"
+                );
+            }
+        }
+        let arns = [
+            "arn:aws:s3:::bucket/a/b:c",
+            "arn:aws:iam::111122223333:role/Admin",
+            "arn:aws:iam::111122223333:role/Admin2",
+            "arn:aws:logs:eu-west-1:111122223333:log-group:app:log-stream:x",
+            "arn:aws:iam::1:x:role/Admin",
+            "not-an-arn",
+            "arn:aws:s3",
+            "*",
+        ];
+        for pattern in [
+            "*",
+            "arn:aws:s3:::bucket/*",
+            "arn:aws:iam::*:role/Admin",
+            "arn:aws:iam::*:*",
+            "arn:aws:*:*:*:role/Admin",
+            "arn:aws:logs:*:*:log-group:app:*",
+            "not-*",
+            "arn:aws:s3",
+            "arn:aws:s3:::bucket/**",
+            "arn:*",
+            "*:*",
+            "arn:aws:iam::111122223333:role/Admin",
+            "arn:aws:s3:::*/a/*",
+            "arn:aws:iam::1:x:*",
+        ] {
+            let arn_pattern = ArnPattern::new(pattern);
+            let matcher = ArnMatcher::new(&arn_pattern);
+            for arn in arns {
+                assert_eq!(
+                    matcher.matches(arn, &PreparedArn::new(arn)),
+                    arn_pattern.matches(arn),
+                    "`{pattern}` on `{arn}`"
+                );
+                assert_eq!(matcher.matches_text(arn), arn_pattern.matches(arn));
+                let tokens = tokenize(pattern);
+                assert_eq!(
+                    arn_tokens_match(&tokens, arn, &PreparedArn::new(arn)),
+                    ArnPattern::from_tokens(tokens.clone()).matches(arn),
+                    "tokens `{pattern}` on `{arn}`"
+                );
+            }
+        }
     }
 
     #[test]

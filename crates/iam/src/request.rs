@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::aws_rules::{fixed_outcome, resource_gate, AwsRule, ResourceGate};
-use crate::glob::ArnPattern;
+use crate::glob::{head_word, ArnPattern, Key, PreparedArn};
 
 /// A request as a user writes it (request files, `iam can`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +186,15 @@ pub struct Request {
     /// `service:action` in lower case.
     pub(crate) action: String,
     pub(crate) service_len: usize,
+    /// Head words of the service prefix, the action name and the whole
+    /// action, for the compiled matchers ([`crate::glob::Key`]).
+    action_heads: [u64; 3],
+    /// The service's place in the catalog ([`crate::catalog::Catalog::service_index`]).
+    pub(crate) service_id: Option<usize>,
+    /// The resource split into its ARN segments once.
+    pub(crate) resource_prepared: PreparedArn,
+    /// The same for `aws:PrincipalArn`, which ARN conditions test most.
+    principal_arn_prepared: PreparedArn,
     pub principal: PrincipalInfo,
     context: Vec<(String, Vec<String>)>,
     /// An outcome AWS fixes whatever the policies say.
@@ -220,10 +229,24 @@ impl Request {
         // `*` alone is the resource of actions that have none, not a set.
         let resource_set = (input.resource != "*" && input.resource.contains(['*', '?']))
             .then(|| ArnPattern::new(&input.resource));
+        let (service, name) = action.split_at(service_len);
+        let name = name.strip_prefix(':').unwrap_or(name);
+        let action_heads = [
+            head_word(service.as_bytes()),
+            head_word(name.as_bytes()),
+            head_word(action.as_bytes()),
+        ];
+        let resource_prepared = PreparedArn::new(&input.resource);
+        let service_id = crate::catalog::Catalog::get().service_index(service);
+        let principal_arn_prepared = PreparedArn::new(principal.principal_arn());
         Request {
+            service_id,
+            principal_arn_prepared,
             input,
             action,
             service_len,
+            action_heads,
+            resource_prepared,
             principal,
             context,
             fixed,
@@ -238,10 +261,22 @@ impl Request {
     /// the request unless the request sets them: AWS global condition context
     /// keys (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>).
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        if let Ok(i) = self.context.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
-            return Some(self.context[i].1.as_slice());
+        // Requests carry a handful of keys: comparing lengths first skips
+        // most string comparisons; a long context is searched in order.
+        let found = if self.context.len() <= 8 {
+            self.context
+                .iter()
+                .find(|(k, _)| k.len() == key.len() && k == key)
+        } else {
+            self.context
+                .binary_search_by(|(k, _)| k.as_str().cmp(key))
+                .ok()
+                .map(|i| &self.context[i])
+        };
+        match found {
+            Some((_, values)) => Some(values.as_slice()),
+            None => self.derived(key),
         }
-        self.derived(key)
     }
 
     fn derived(&self, key: &str) -> Option<&[String]> {
@@ -280,6 +315,33 @@ impl Request {
             .resource_account
             .as_deref()
             .or(self.principal.account.as_deref())
+    }
+
+    /// The service prefix, the action name and the whole action (lower
+    /// case), prepared for the compiled matchers.
+    pub(crate) fn action_keys(&self) -> [Key<'_>; 3] {
+        let (service, name) = self.action.split_at(self.service_len);
+        let name = name.strip_prefix(':').unwrap_or(name);
+        [
+            Key {
+                text: service,
+                head: self.action_heads[0],
+            },
+            Key {
+                text: name,
+                head: self.action_heads[1],
+            },
+            Key {
+                text: &self.action,
+                head: self.action_heads[2],
+            },
+        ]
+    }
+
+    /// The prepared form of `value` when it is this request's own
+    /// `aws:PrincipalArn` (the same string, not an equal one).
+    pub(crate) fn prepared_principal_arn(&self, value: &str) -> Option<&PreparedArn> {
+        std::ptr::eq(value, self.principal.principal_arn()).then_some(&self.principal_arn_prepared)
     }
 
     /// The outcome AWS fixes for this request whatever the policies say.

@@ -78,7 +78,9 @@ impl Template {
         lookup: impl Fn(&str) -> Option<&'a [String]>,
         lowercase: bool,
     ) -> Option<Vec<Token>> {
-        let mut out = Vec::new();
+        // Room for the text and a substituted value or two, so the list is
+        // allocated once.
+        let mut out = Vec::with_capacity(self.parts.len() * 32);
         let push_literal = |out: &mut Vec<Token>, s: &str| {
             if lowercase {
                 out.extend(s.to_lowercase().bytes().map(Token::Byte));

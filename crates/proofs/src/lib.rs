@@ -8,12 +8,16 @@
 //! - [`prove_all`] decides, for every guardrail intent of the blueprint and
 //!   every member account it applies to, whether any request could get
 //!   through, and returns a counterexample when one can (`landfall iam prove`).
+//! - [`access_review::access_review`] lists what the platform's roles and
+//!   permission sets can do on its data stores, keys and log buckets, and
+//!   which statements allow it (`landfall iam access-review`).
 //!
 //! Identity policies are taken as allowing everything (the most permissive
 //! principal), so what is proven holds whatever roles an account creates.
 //! Account ids are not known offline; each account gets a stable
 //! placeholder id (`100000000000 + index`) and is named in every report.
 
+pub mod access_review;
 mod intents;
 pub mod oidc;
 mod permission_sets;

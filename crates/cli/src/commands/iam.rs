@@ -11,7 +11,7 @@ use landfall_iam::request::ContextValue;
 use landfall_iam::simulate::{render_report, render_text, simulate_inputs, Input, OutputFormat};
 use landfall_proofs::{OrgPolicies, Verdict};
 
-use crate::args::{CanArgs, Format, IamCommand, SimulateArgs, SpecArgs};
+use crate::args::{AccessReviewArgs, CanArgs, Format, IamCommand, SimulateArgs, SpecArgs};
 use crate::output;
 
 pub fn run(command: IamCommand) -> anyhow::Result<ExitCode> {
@@ -19,6 +19,7 @@ pub fn run(command: IamCommand) -> anyhow::Result<ExitCode> {
         IamCommand::Simulate(args) => simulate(&args),
         IamCommand::Can(args) => can(&args),
         IamCommand::Prove(args) => prove(&args),
+        IamCommand::AccessReview(args) => access_review(&args),
     }
 }
 
@@ -241,6 +242,49 @@ fn prove(args: &SpecArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Exit codes: 0 the review ran (whatever it lists), 1 the spec is
+/// invalid, 2 no such account.
+fn access_review(args: &AccessReviewArgs) -> anyhow::Result<ExitCode> {
+    let (model, policies) = match platform(&args.spec)? {
+        Ok(platform) => platform,
+        Err(code) => return Ok(code),
+    };
+    let account = match &args.account {
+        None => None,
+        Some(name) => match landfall_proofs::find_account(&model, name) {
+            Some(account) => Some(account.id),
+            None => {
+                let names = model.accounts.iter().map(|a| a.name.as_str());
+                let message = format!(
+                    "--account: no account `{name}` in this platform; {}",
+                    landfall_diagnostics::did_you_mean(name, names)
+                );
+                return output::usage_error(args.spec.format, &message, "");
+            }
+        },
+    };
+    // The roles are read from the compiled platform, workloads included.
+    let mut resolved = output::load(&args.spec)?;
+    let Some(compiled) = crate::pipeline::compile(
+        &mut resolved,
+        args.spec.spec.as_deref(),
+        crate::pipeline::Layers::PlatformAndWorkloads(None),
+    )?
+    else {
+        output::print_diagnostics(&resolved, &args.spec)?;
+        return Ok(ExitCode::from(super::INVALID));
+    };
+    let review =
+        landfall_proofs::access_review::access_review(&model, &policies, &compiled.graph, account);
+    match args.spec.format {
+        Format::Json => output::print_stdout(&serde_json::to_string_pretty(&review)?)?,
+        Format::Text => {
+            output::print_stdout(&landfall_proofs::access_review::render_text(&review))?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The CI/CD roles' trust policies, as synthesized, proven against the
