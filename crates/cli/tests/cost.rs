@@ -131,6 +131,52 @@ fn ingest_then_report_on_the_reference_platform() {
     let unknown = landfall(&["cost", "report", "--store", store, "--domain", "nope"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(text(&unknown.stderr).contains("no domain `nope`"));
+
+    // The forecast: trading, then each of its environments with spend (the
+    // shared accounts' lines tagged `user:domain=trading` as `shared`).
+    let forecast = landfall(&[
+        "cost",
+        "forecast",
+        "--store",
+        store,
+        "--domain",
+        "trading",
+        "--as-of",
+        "2025-10-15",
+        "--format",
+        "json",
+    ]);
+    assert!(forecast.status.success(), "{}", text(&forecast.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&forecast.stdout).unwrap();
+    let lines = json["lines"].as_array().unwrap();
+    let names: Vec<(&str, Option<&str>)> = lines
+        .iter()
+        .map(|l| (l["domain"].as_str().unwrap(), l["environment"].as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("trading", None),
+            ("trading", Some("dev")),
+            ("trading", Some("prod")),
+            ("trading", Some("shared"))
+        ]
+    );
+    assert_eq!(json["next_month"], "2025-11");
+    assert_eq!(
+        lines[0]["month_end"], domain["forecast"]["month_end"],
+        "the report's forecaster"
+    );
+    let bad_date = landfall(&[
+        "cost",
+        "forecast",
+        "--store",
+        store,
+        "--as-of",
+        "2025-13-01",
+    ]);
+    assert_eq!(bad_date.status.code(), Some(2));
+    assert!(text(&bad_date.stderr).contains("--as-of `2025-13-01` is not a date"));
 }
 
 #[test]

@@ -121,7 +121,7 @@ pub fn cents(value: f64) -> i64 {
     (value * 100.0).round() as i64
 }
 
-fn dollars(cents: i64) -> f64 {
+pub(crate) fn dollars(cents: i64) -> f64 {
     cents as f64 / 100.0
 }
 
@@ -131,20 +131,7 @@ pub fn build(input: &ReportInput) -> Option<Report> {
         .or_else(|| input.rows.iter().map(|r| r.day).max())?;
     let start = input.rows.iter().map(|r| r.day).min()?;
     let month = as_of.month();
-    let mut domains: Vec<String> = input
-        .rows
-        .iter()
-        .map(|r| r.domain.clone())
-        .filter(|d| d != UNALLOCATED)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if let Some(only) = &input.domain {
-        domains.retain(|d| d == only);
-        if domains.is_empty() {
-            domains.push(only.clone());
-        }
-    }
+    let domains = domains(input);
     let in_month_to_date = |r: &DailyCost| r.day.month() == month && r.day <= as_of;
     let total_mtd: i64 = input
         .rows
@@ -188,6 +175,26 @@ pub fn build(input: &ReportInput) -> Option<Report> {
             unallocated_mtd as f64 / total_mtd as f64
         },
     })
+}
+
+/// The domains a report or forecast covers: `input.domain`, else every
+/// domain with spend in the store.
+pub(crate) fn domains(input: &ReportInput) -> Vec<String> {
+    let mut domains: Vec<String> = input
+        .rows
+        .iter()
+        .map(|r| r.domain.clone())
+        .filter(|d| d != UNALLOCATED)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if let Some(only) = &input.domain {
+        domains.retain(|d| d == only);
+        if domains.is_empty() {
+            domains.push(only.clone());
+        }
+    }
+    domains
 }
 
 fn domain_report(
@@ -269,7 +276,7 @@ fn domain_report(
 
 /// The domain's daily spend: usage apart from fees, tax, credits and
 /// adjustments (which the forecaster carries as what they are).
-fn daily_series(domain: &str, rows: &[&DailyCost], start: Date, as_of: Date) -> Series {
+pub(crate) fn daily_series(domain: &str, rows: &[&DailyCost], start: Date, as_of: Date) -> Series {
     let days = (as_of.days_since(start) + 1).max(0) as usize;
     let mut series = Series {
         name: domain.to_string(),
@@ -292,7 +299,7 @@ fn daily_series(domain: &str, rows: &[&DailyCost], start: Date, as_of: Date) -> 
 
 /// Month-end and next-month forecasts from the day after `as_of`, banded by
 /// the forecaster's errors on the same day of up to six earlier months.
-fn forecast_band(series: &Series, as_of: Date, month_to_date: i64) -> ForecastBand {
+pub(crate) fn forecast_band(series: &Series, as_of: Date, month_to_date: i64) -> ForecastBand {
     let params = Params::default();
     let cleaned = clean(series, &params);
     let cutoff = series.len();

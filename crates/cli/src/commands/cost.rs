@@ -1,5 +1,5 @@
 //! `landfall cost`: spend per domain. Billing exports in (`ingest`), reports
-//! per domain out (`report`), and the forecaster scored on any history
+//! and forecasts per domain out (`report`, `forecast`), and the forecaster scored on any history
 //! (`backtest`). Reads local files only; fetching exports from S3 is for the
 //! caller (`aws s3 sync`).
 
@@ -11,6 +11,7 @@ use landfall_cost::attribution::AccountMap;
 use landfall_cost::backtest::{self, Options, Report, CUTOFFS};
 use landfall_cost::date::Date;
 use landfall_cost::export::discover;
+use landfall_cost::outlook;
 use landfall_cost::report::{self, ReportInput};
 use landfall_cost::series::read_series_file;
 use landfall_cost::store::Store;
@@ -43,9 +44,15 @@ pub enum CostCommand {
         after_help = "Examples:\n  landfall cost report\n  landfall cost report --domain trading --as-of 2025-10-15\n  landfall cost report --format json --out reports"
     )]
     Report(ReportArgs),
+    /// Month-end and next-month spend per domain and per domain ×
+    /// environment, each with its 80 % band (the report's forecaster).
+    #[command(
+        after_help = "Examples:\n  landfall cost forecast\n  landfall cost forecast --domain trading --as-of 2025-10-15\n  landfall cost forecast --format json | jq '.lines[] | select(.environment == null)'"
+    )]
+    Forecast(ForecastArgs),
 }
 
-/// Spec and store, shared by `ingest` and `report`.
+/// Spec and store, shared by `ingest`, `report` and `forecast`.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     /// Spec directory; default: `LANDFALL_SPEC`, else the current directory when
@@ -85,6 +92,20 @@ pub struct ReportArgs {
     pub out: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// One domain; default: every domain with spend.
+    #[arg(long, value_name = "NAME")]
+    pub domain: Option<String>,
+    /// The day the forecast is made on (YYYY-MM-DD); default: the last day in the store.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Markdown,
@@ -105,6 +126,7 @@ pub fn run(command: CostCommand) -> anyhow::Result<ExitCode> {
         CostCommand::Backtest(args) => backtest(&args),
         CostCommand::Ingest(args) => ingest(&args),
         CostCommand::Report(args) => report(&args),
+        CostCommand::Forecast(args) => forecast(&args),
     }
 }
 
@@ -202,41 +224,46 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let Some(model) = model(&args.store)? else {
-        return Ok(ExitCode::from(super::INVALID));
+/// The spec's model and what the report and the forecast read from the
+/// store, or the exit code after the user's mistake was printed.
+fn report_input(
+    domain: Option<&String>,
+    as_of: Option<&str>,
+    store: &StoreArgs,
+) -> anyhow::Result<Result<(Model, ReportInput), ExitCode>> {
+    let Some(model) = model(store)? else {
+        return Ok(Err(ExitCode::from(super::INVALID)));
     };
-    let as_of = match args
-        .as_of
-        .as_deref()
-        .map(|d| Date::parse(d).filter(|_| d.len() == 10).ok_or(d))
-    {
+    let as_of = match as_of.map(|d| Date::parse(d).filter(|_| d.len() == 10).ok_or(d)) {
         Some(Err(text)) => {
             eprintln!("error: --as-of `{text}` is not a date (YYYY-MM-DD)");
-            return Ok(ExitCode::from(2));
+            return Ok(Err(ExitCode::from(2)));
         }
         Some(Ok(date)) => Some(date),
         None => None,
     };
-    if let Some(domain) = &args.domain {
+    if let Some(domain) = domain {
         if !model.domains.iter().any(|d| &d.name == domain) {
             let names: Vec<&str> = model.domains.iter().map(|d| d.name.as_str()).collect();
             eprintln!(
                 "error: no domain `{domain}` in the spec (domains: {})",
                 names.join(", ")
             );
-            return Ok(ExitCode::from(2));
+            return Ok(Err(ExitCode::from(2)));
         }
     }
-    let store = match open_store(&args.store.store) {
-        Ok(store) => store,
-        Err(code) => return Ok(code),
+    let opened = match open_store(&store.store) {
+        Ok(opened) => opened,
+        Err(code) => return Ok(Err(code)),
     };
-    let (rows, periods) = match store.daily().and_then(|rows| Ok((rows, store.periods()?))) {
+    let (rows, periods) = match opened
+        .daily()
+        .and_then(|rows| Ok((rows, opened.periods()?)))
+    {
         Ok(read) => read,
         Err(error) => {
             eprintln!("error: {error}");
-            return Ok(ExitCode::from(2));
+            return Ok(Err(ExitCode::from(2)));
         }
     };
     let billing = model.billing.as_ref();
@@ -253,14 +280,41 @@ fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_default(),
         currency: billing.map(|b| b.currency.clone()).unwrap_or_default(),
         as_of,
-        domain: args.domain.clone(),
+        domain: domain.cloned(),
+    };
+    Ok(Ok((model, input)))
+}
+
+fn no_data(store: &StoreArgs) -> ExitCode {
+    eprintln!(
+        "error: {} holds no cost data: run `landfall cost ingest --from EXPORT` first",
+        store.store.display()
+    );
+    ExitCode::from(super::INVALID)
+}
+
+fn forecast(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
+    let (_, input) = match report_input(args.domain.as_ref(), args.as_of.as_deref(), &args.store)? {
+        Ok(read) => read,
+        Err(code) => return Ok(code),
+    };
+    let Some(outlook) = outlook::build(&input) else {
+        return Ok(no_data(&args.store));
+    };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&outlook)?),
+        Format::Text => print!("{}", outlook::text(&outlook)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let (_, input) = match report_input(args.domain.as_ref(), args.as_of.as_deref(), &args.store)? {
+        Ok(read) => read,
+        Err(code) => return Ok(code),
     };
     let Some(report) = report::build(&input) else {
-        eprintln!(
-            "error: {} holds no cost data: run `landfall cost ingest --from EXPORT` first",
-            args.store.store.display()
-        );
-        return Ok(ExitCode::from(super::INVALID));
+        return Ok(no_data(&args.store));
     };
     let render = |one: &landfall_cost::report::Report| -> anyhow::Result<String> {
         Ok(match args.format {
