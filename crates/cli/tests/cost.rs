@@ -198,3 +198,50 @@ fn a_bad_export_is_refused_with_the_file_named() {
         "{err}"
     );
 }
+
+/// The example reports in docs/ are what `landfall cost report` gives on the
+/// golden CUR 2.0 export (`LANDFALL_BLESS=1` rewrites them).
+#[test]
+fn the_docs_examples_are_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("cost.sqlite");
+    let store = store.to_str().unwrap();
+    let cur2 = exports("cur2");
+    let ingest = landfall(&[
+        "cost",
+        "ingest",
+        "--from",
+        cur2.to_str().unwrap(),
+        "--store",
+        store,
+    ]);
+    assert!(ingest.status.success(), "{}", text(&ingest.stderr));
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    for (format, file) in [
+        ("markdown", "cost-report-example.md"),
+        ("html", "cost-report-example.html"),
+    ] {
+        let output = landfall(&[
+            "cost",
+            "report",
+            "--store",
+            store,
+            "--domain",
+            "web",
+            "--as-of",
+            "2025-10-15",
+            "--format",
+            format,
+        ]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let path = docs.join(file);
+        if std::env::var("LANDFALL_BLESS").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &output.stdout).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == text(&output.stdout),
+            "docs/{file} differs from `landfall cost report --format {format}`: rerun with LANDFALL_BLESS=1"
+        );
+    }
+}

@@ -15,6 +15,7 @@ pub mod date;
 pub mod error;
 pub mod export;
 pub mod forecast;
+pub mod html;
 pub mod lines;
 pub mod outlook;
 pub mod report;

@@ -11,6 +11,7 @@ use landfall_cost::attribution::AccountMap;
 use landfall_cost::backtest::{self, Options, Report, CUTOFFS};
 use landfall_cost::date::Date;
 use landfall_cost::export::discover;
+use landfall_cost::html;
 use landfall_cost::outlook;
 use landfall_cost::report::{self, ReportInput};
 use landfall_cost::series::read_series_file;
@@ -41,7 +42,7 @@ pub enum CostCommand {
     /// Per domain: data state, month to date, forecast with its 80 % band,
     /// last month, budget, and the differences by contributor.
     #[command(
-        after_help = "Examples:\n  landfall cost report\n  landfall cost report --domain trading --as-of 2025-10-15\n  landfall cost report --format json --out reports"
+        after_help = "Examples:\n  landfall cost report\n  landfall cost report --domain trading --as-of 2025-10-15\n  landfall cost report --format html --out reports"
     )]
     Report(ReportArgs),
     /// Month-end and next-month spend per domain and per domain ×
@@ -87,7 +88,7 @@ pub struct ReportArgs {
     pub store: StoreArgs,
     #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
     pub format: ReportFormat,
-    /// Write one file per domain (`DOMAIN.md` or `DOMAIN.json`) here instead of stdout.
+    /// Write one file per domain (`DOMAIN.md`, `DOMAIN.html` or `DOMAIN.json`) here instead of stdout.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -109,6 +110,8 @@ pub struct ForecastArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Markdown,
+    /// One self-contained page (inline CSS and SVG charts), for email and browsers.
+    Html,
     Json,
 }
 
@@ -320,16 +323,17 @@ fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         Ok(match args.format {
             ReportFormat::Json => serde_json::to_string_pretty(one)? + "\n",
             ReportFormat::Markdown => report::markdown(one),
+            ReportFormat::Html => html::html(one),
         })
     };
     match &args.out {
         None => print!("{}", render(&report)?),
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
-            let extension = if args.format == ReportFormat::Json {
-                "json"
-            } else {
-                "md"
+            let extension = match args.format {
+                ReportFormat::Json => "json",
+                ReportFormat::Html => "html",
+                ReportFormat::Markdown => "md",
             };
             for domain in &report.domains {
                 let one = landfall_cost::report::Report {
