@@ -17,6 +17,7 @@ pub mod export;
 pub mod forecast;
 pub mod html;
 pub mod lines;
+pub mod notify;
 pub mod outlook;
 pub mod report;
 pub mod series;

@@ -25,6 +25,7 @@ pub mod identity;
 pub mod inventory;
 pub mod journal;
 pub mod lockfile;
+pub mod mail;
 pub mod org;
 pub mod params;
 pub mod plan;
