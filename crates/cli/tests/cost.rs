@@ -245,3 +245,96 @@ fn the_docs_examples_are_current() {
         );
     }
 }
+
+/// `cost notify` with the file sink on the reference platform's thresholds
+/// (12 % or USD 5,000 against last month): the domains that cross are
+/// written once, a re-run writes nothing, `--always` writes anyway.
+#[test]
+fn notify_writes_each_crossing_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("cost.sqlite");
+    let store = store.to_str().unwrap();
+    let cur2 = exports("cur2");
+    let ingest = landfall(&[
+        "cost",
+        "ingest",
+        "--from",
+        cur2.to_str().unwrap(),
+        "--store",
+        store,
+    ]);
+    assert!(ingest.status.success(), "{}", text(&ingest.stderr));
+    let outbox = dir.path().join("outbox");
+    let notify = |extra: &[&str]| {
+        let mut args = vec![
+            "cost",
+            "notify",
+            "--store",
+            store,
+            "--as-of",
+            "2025-10-15",
+            "--from",
+            "finops@meridian-markets.example",
+            "--to-dir",
+            outbox.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let output = landfall(&args);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        json.as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["send"] == true)
+            .map(|o| {
+                (
+                    o["domain"].as_str().unwrap().to_string(),
+                    o["to"][0].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    // market-data's forecast is far above its September (the golden export).
+    assert_eq!(
+        notify(&[]),
+        [(
+            "market-data".to_string(),
+            "market-data-team@meridian-markets.example".to_string()
+        )]
+    );
+    assert_eq!(
+        files(),
+        [
+            "01-market-data-team-meridian-markets-example.eml",
+            "02-market-data-oncall.chat.json"
+        ]
+    );
+    assert!(notify(&[]).is_empty(), "a re-run sends nothing new");
+    assert_eq!(files().len(), 2);
+    assert_eq!(
+        notify(&["--always", "--domain", "web"]),
+        [(
+            "web".to_string(),
+            "web-team@meridian-markets.example".to_string()
+        )]
+    );
+    assert_eq!(files().len(), 4);
+    let chat: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(outbox.join("04-web-oncall.chat.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(chat["channel"], "#web-oncall");
+    assert_eq!(chat["blocks"][0]["text"]["text"], "Spend of web — 2025-10");
+}

@@ -88,6 +88,11 @@ pub fn decide(domain: &str, previous: Option<Standing>, now: Standing, always: b
         )
     } else if always {
         (true, "sent on request (--always)".to_string())
+    } else if previous.is_none() {
+        (
+            false,
+            format!("{} the thresholds: nothing to report", now.name()),
+        )
     } else {
         (
             false,
@@ -467,11 +472,12 @@ pub trait ChatSender {
     fn post(&mut self, message: &serde_json::Value) -> Result<(), String>;
 }
 
-/// Writes mails (`NN-DOMAIN.eml`) and chat messages (`NN-DOMAIN.chat.json`)
-/// into a directory instead of sending them: for tests and dry runs.
+/// Writes mails (`NN-RECIPIENTS.eml`) and chat messages
+/// (`NN-CHANNEL.chat.json`) into a directory instead of sending them, for
+/// tests and dry runs; `NN` follows the files already there, so nothing is
+/// overwritten.
 pub struct FileSink {
     dir: PathBuf,
-    written: usize,
 }
 
 impl FileSink {
@@ -479,19 +485,22 @@ impl FileSink {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         Ok(FileSink {
             dir: dir.to_path_buf(),
-            written: 0,
         })
     }
 
     fn write(&mut self, name: &str, extension: &str, content: &str) -> Result<String, String> {
-        self.written += 1;
+        let existing = std::fs::read_dir(&self.dir)
+            .map_err(|e| format!("{}: {e}", self.dir.display()))?
+            .count();
         let slug: String = name
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
-        let path = self
-            .dir
-            .join(format!("{:02}-{slug}.{extension}", self.written));
+        let path = self.dir.join(format!(
+            "{:02}-{}.{extension}",
+            existing + 1,
+            slug.trim_matches('-')
+        ));
         std::fs::write(&path, content).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(path.display().to_string())
     }

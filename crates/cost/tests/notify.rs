@@ -178,7 +178,8 @@ fn a_crossing_sends_once_in_either_direction() {
 
 #[test]
 fn decisions_follow_the_standing() {
-    assert!(!decide("d", None, Standing::Within, false).send);
+    let never = decide("d", None, Standing::Within, false);
+    assert!(!never.send && never.reason == "within the thresholds: nothing to report");
     assert!(decide("d", None, Standing::Above, false).send);
     assert!(decide("d", Some(Standing::Above), Standing::Below, false).send);
     assert!(!decide("d", Some(Standing::Below), Standing::Below, false).send);

@@ -3,6 +3,7 @@
 //! (`backtest`). Reads local files only; fetching exports from S3 is for the
 //! caller (`aws s3 sync`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,6 +13,7 @@ use landfall_cost::backtest::{self, Options, Report, CUTOFFS};
 use landfall_cost::date::Date;
 use landfall_cost::export::discover;
 use landfall_cost::html;
+use landfall_cost::notify::{self, FileSink, Notify, Recipients, Thresholds};
 use landfall_cost::outlook;
 use landfall_cost::report::{self, ReportInput};
 use landfall_cost::series::read_series_file;
@@ -51,6 +53,16 @@ pub enum CostCommand {
         after_help = "Examples:\n  landfall cost forecast\n  landfall cost forecast --domain trading --as-of 2025-10-15\n  landfall cost forecast --format json | jq '.lines[] | select(.environment == null)'"
     )]
     Forecast(ForecastArgs),
+    /// Each domain's report to its owner (the spec's domain `owner.email`)
+    /// when its month-end forecast crosses a `billing.forecast` threshold
+    /// against last month, in either direction (the standing last notified
+    /// is kept in the store, so a re-run sends nothing new), or always with
+    /// `--always`: a mail through SES v2 (HTML, text and a CSV of the
+    /// contributions) and a chat summary to `--chat-dir` or a webhook.
+    #[command(
+        after_help = "Examples:\n  landfall cost notify --from finops@example.com\n  landfall cost notify --from finops@example.com --domain web --always --to-dir outbox\n  landfall cost notify --from finops@example.com --endpoint-url http://127.0.0.1:5000"
+    )]
+    Notify(NotifyArgs),
 }
 
 /// Spec and store, shared by `ingest`, `report` and `forecast`.
@@ -107,6 +119,36 @@ pub struct ForecastArgs {
     pub format: Format,
 }
 
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// One domain; default: every domain with spend.
+    #[arg(long, value_name = "NAME")]
+    pub domain: Option<String>,
+    /// The day the reports are as of (YYYY-MM-DD); default: the last day in the store.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The sender: an SES-verified address or one of a verified domain.
+    #[arg(long, value_name = "ADDRESS")]
+    pub from: String,
+    /// Send every domain's report, crossing or not.
+    #[arg(long)]
+    pub always: bool,
+    /// Write the mails (`.eml`) and chat summaries (`.chat.json`) here
+    /// instead of sending them.
+    #[arg(long, value_name = "DIR")]
+    pub to_dir: Option<PathBuf>,
+    /// Send SES calls to this endpoint (an emulator such as moto server).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Named profile from the AWS shared config files; otherwise the standard credential chain.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Markdown,
@@ -130,6 +172,7 @@ pub fn run(command: CostCommand) -> anyhow::Result<ExitCode> {
         CostCommand::Ingest(args) => ingest(&args),
         CostCommand::Report(args) => report(&args),
         CostCommand::Forecast(args) => forecast(&args),
+        CostCommand::Notify(args) => notify(&args),
     }
 }
 
@@ -347,6 +390,121 @@ fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn notify(args: &NotifyArgs) -> anyhow::Result<ExitCode> {
+    let (model, input) =
+        match report_input(args.domain.as_ref(), args.as_of.as_deref(), &args.store)? {
+            Ok(read) => read,
+            Err(code) => return Ok(code),
+        };
+    let Some(billing) = model.billing.as_ref() else {
+        eprintln!("error: the spec has no `billing` section: its `forecast` thresholds say when to notify");
+        return Ok(ExitCode::from(2));
+    };
+    let Some(report) = report::build(&input) else {
+        return Ok(no_data(&args.store));
+    };
+    let thresholds = Thresholds {
+        difference_percent: f64::from(billing.forecast.difference_percent),
+        difference_amount: billing.forecast.difference_amount as f64,
+    };
+    let recipients: BTreeMap<String, Recipients> = model
+        .domains
+        .iter()
+        .map(|d| {
+            (
+                d.name.clone(),
+                Recipients {
+                    emails: vec![d.owner.email.clone()],
+                    chat: d.owner.chat.clone(),
+                },
+            )
+        })
+        .collect();
+    let mut store = match open_store(&args.store.store) {
+        Ok(store) => store,
+        Err(code) => return Ok(code),
+    };
+    let outcomes = match &args.to_dir {
+        Some(dir) => {
+            let mut mail = FileSink::new(dir).map_err(anyhow::Error::msg)?;
+            let mut chat = FileSink::new(dir).map_err(anyhow::Error::msg)?;
+            let mut options = Notify {
+                thresholds,
+                from: args.from.clone(),
+                always: args.always,
+                mail: &mut mail,
+                chat: Some(&mut chat),
+            };
+            notify::notify(&report, &recipients, &mut store, &mut options)
+        }
+        None => send_with_ses(args, &model, &report, &recipients, &mut store, thresholds)?,
+    };
+    let outcomes = match outcomes {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            eprintln!("error: {error}\n  (the domains not yet sent will be sent on the next run)");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&outcomes)?),
+        Format::Text => {
+            for o in &outcomes {
+                let d = &o.decision;
+                match &o.message_id {
+                    Some(id) => println!(
+                        "{}: sent to {} ({}; message {id})",
+                        d.domain,
+                        o.to.join(", "),
+                        d.reason
+                    ),
+                    None => println!("{}: not sent ({})", d.domain, d.reason),
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "live")]
+fn send_with_ses(
+    args: &NotifyArgs,
+    model: &Model,
+    report: &report::Report,
+    recipients: &BTreeMap<String, Recipients>,
+    store: &mut Store,
+    thresholds: Thresholds,
+) -> anyhow::Result<Result<Vec<notify::Outcome>, String>> {
+    let mut ses = landfall_live::mail::SesMail::connect(landfall_live::ConnectOptions {
+        endpoint_url: args.endpoint_url.clone(),
+        profile: args.profile.clone(),
+        home_region: model.region(model.organization.home_region).name.clone(),
+        ..landfall_live::ConnectOptions::default()
+    })?;
+    let mut options = Notify {
+        thresholds,
+        from: args.from.clone(),
+        always: args.always,
+        mail: &mut ses,
+        chat: None,
+    };
+    Ok(notify::notify(report, recipients, store, &mut options))
+}
+
+#[cfg(not(feature = "live"))]
+fn send_with_ses(
+    _: &NotifyArgs,
+    _: &Model,
+    _: &report::Report,
+    _: &BTreeMap<String, Recipients>,
+    _: &mut Store,
+    _: Thresholds,
+) -> anyhow::Result<Result<Vec<notify::Outcome>, String>> {
+    Ok(Err(
+        "this build has no AWS SDK (the `live` feature): use --to-dir, or a build with it".into(),
+    ))
 }
 
 fn backtest(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
