@@ -58,7 +58,8 @@ pub enum CostCommand {
     /// against last month, in either direction (the standing last notified
     /// is kept in the store, so a re-run sends nothing new), or always with
     /// `--always`: a mail through SES v2 (HTML, text and a CSV of the
-    /// contributions) and a chat summary to `--chat-dir` or a webhook.
+    /// contributions) and a chat summary to a webhook (`--chat-webhook`);
+    /// or both written to a directory (`--to-dir`).
     #[command(
         after_help = "Examples:\n  landfall cost notify --from finops@example.com\n  landfall cost notify --from finops@example.com --domain web --always --to-dir outbox\n  landfall cost notify --from finops@example.com --endpoint-url http://127.0.0.1:5000"
     )]
@@ -139,6 +140,15 @@ pub struct NotifyArgs {
     /// instead of sending them.
     #[arg(long, value_name = "DIR")]
     pub to_dir: Option<PathBuf>,
+    /// Post each sent report's chat summary to this incoming webhook
+    /// (https://; a secret, so best from the environment).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LANDFALL_CHAT_WEBHOOK",
+        hide_env_values = true
+    )]
+    pub chat_webhook: Option<String>,
     /// Send SES calls to this endpoint (an emulator such as moto server).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
@@ -483,12 +493,16 @@ fn send_with_ses(
         home_region: model.region(model.organization.home_region).name.clone(),
         ..landfall_live::ConnectOptions::default()
     })?;
+    let mut webhook = match args.chat_webhook.as_deref() {
+        Some(url) => Some(landfall_live::webhook::WebhookChat::new(url)?),
+        None => None,
+    };
     let mut options = Notify {
         thresholds,
         from: args.from.clone(),
         always: args.always,
         mail: &mut ses,
-        chat: None,
+        chat: webhook.as_mut().map(|w| w as &mut dyn notify::ChatSender),
     };
     Ok(notify::notify(report, recipients, store, &mut options))
 }
