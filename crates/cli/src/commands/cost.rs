@@ -1,7 +1,8 @@
 //! `landfall cost`: spend per domain. Billing exports in (`ingest`), reports
-//! and forecasts per domain out (`report`, `forecast`), and the forecaster scored on any history
-//! (`backtest`). Reads local files only; fetching exports from S3 is for the
-//! caller (`aws s3 sync`).
+//! and forecasts per domain out (`report`, `forecast`), the reports to their
+//! owners (`notify`, through `landfall-live` for SES and the chat webhook),
+//! and the forecaster scored on any history (`backtest`). Exports are read
+//! from local files; fetching them from S3 is for the caller (`aws s3 sync`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
