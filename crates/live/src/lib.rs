@@ -15,6 +15,7 @@
 pub mod addresses;
 pub mod audit;
 pub mod aws;
+pub mod billing_export;
 pub mod credentials;
 pub mod deploy;
 pub mod desired;

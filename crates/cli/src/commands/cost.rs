@@ -2,7 +2,7 @@
 //! and forecasts per domain out (`report`, `forecast`), the reports to their
 //! owners (`notify`, through `landfall-live` for SES and the chat webhook),
 //! and the forecaster scored on any history (`backtest`). Exports are read
-//! from local files; fetching them from S3 is for the caller (`aws s3 sync`).
+//! from a local directory, or copied from S3 into one first.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,7 +39,7 @@ pub enum CostCommand {
     /// `estimated` until invoiced, a closed month that moves recorded as a
     /// restatement; accounts attributed to domains from the spec.
     #[command(
-        after_help = "Examples:\n  aws s3 sync s3://billing-bucket/exports/landfall-focus ./export\n  landfall cost ingest --from ./export\n  landfall cost ingest --from ./export --store cost.sqlite --format json"
+        after_help = "Examples:\n  landfall cost ingest --from s3://billing-bucket/exports/landfall-focus\n  landfall cost ingest --from ./export\n  landfall cost ingest --from ./export --store cost.sqlite --format json"
     )]
     Ingest(IngestArgs),
     /// Per domain: data state, month to date, forecast with its 80 % band,
@@ -81,11 +81,18 @@ pub struct StoreArgs {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// The export's directory (holding `data/` and `metadata/`).
-    #[arg(long, value_name = "PATH")]
+    /// The export's directory (holding `data/` and `metadata/`), local or
+    /// `s3://BUCKET/PREFIX/EXPORT` (copied first, through the AWS SDK).
+    #[arg(long, value_name = "PATH_OR_S3_URL")]
     pub from: PathBuf,
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Send S3 calls to this endpoint (an emulator such as moto server).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Named profile from the AWS shared config files; otherwise the standard credential chain.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -233,7 +240,18 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let started = std::time::Instant::now();
-    let ingested = match discover(&args.from).and_then(|d| store.ingest(&d, &account_map(&model))) {
+    let copy = match args.from.to_str().filter(|f| f.starts_with("s3://")) {
+        Some(url) => match copy_from_s3(url, args, &model) {
+            Ok(copy) => Some(copy),
+            Err(error) => {
+                eprintln!("error: {error}\n  (nothing was stored)");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let from = copy.as_ref().map_or(args.from.clone(), |c| c.0.clone());
+    let ingested = match discover(&from).and_then(|d| store.ingest(&d, &account_map(&model))) {
         Ok(ingested) => ingested,
         Err(error) => {
             eprintln!("error: {error}\n  (nothing was stored)");
@@ -283,6 +301,43 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
 
 /// The spec's model and what the report and the forecast read from the
 /// store, or the exit code after the user's mistake was printed.
+/// A copy of an export from S3, removed when dropped.
+struct CopiedExport(PathBuf);
+
+impl Drop for CopiedExport {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(feature = "live")]
+fn copy_from_s3(url: &str, args: &IngestArgs, model: &Model) -> anyhow::Result<CopiedExport> {
+    use landfall_live::billing_export::{download, ExportLocation};
+    let location = ExportLocation::parse(url).map_err(anyhow::Error::msg)?;
+    let copy =
+        CopiedExport(std::env::temp_dir().join(format!("landfall-export-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&copy.0);
+    let options = landfall_live::ConnectOptions {
+        endpoint_url: args.endpoint_url.clone(),
+        profile: args.profile.clone(),
+        home_region: model.region(model.organization.home_region).name.clone(),
+        ..landfall_live::ConnectOptions::default()
+    };
+    let copied = download(options, &location, &copy.0)?;
+    eprintln!(
+        "copied {} files ({} bytes) from {url}",
+        copied.files, copied.bytes
+    );
+    Ok(copy)
+}
+
+#[cfg(not(feature = "live"))]
+fn copy_from_s3(_: &str, _: &IngestArgs, _: &Model) -> anyhow::Result<CopiedExport> {
+    anyhow::bail!(
+        "this build has no AWS SDK (the `live` feature): copy the export first (`aws s3 sync`)"
+    )
+}
+
 fn report_input(
     domain: Option<&String>,
     as_of: Option<&str>,
