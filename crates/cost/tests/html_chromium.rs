@@ -133,6 +133,14 @@ impl Screenshot {
 /// Renders `page` and checks the DOM holds `texts`, there are no console
 /// errors, and each colour covers a region at least `min_width` wide.
 fn check_in_browser(chromium: &Path, page_html: &str, texts: &[&str], colours: &[(&str, usize)]) {
+    // Self-contained: nothing to load, nothing to run.
+    for external in [
+        "<script", "<link", "<style", "src=", "url(", "<iframe", "@import",
+    ] {
+        assert!(!page_html.contains(external), "the page has `{external}`");
+    }
+    let without_namespace = page_html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(!without_namespace.contains("http://") && !without_namespace.contains("https://"));
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");
     std::fs::write(&page, page_html).unwrap();
@@ -263,5 +271,26 @@ fn the_forecast_band_is_drawn() {
             (colour::MORE, 50),
             (colour::ACTUAL, 300),
         ],
+    );
+}
+
+/// The console check sees what a page logs (so a clean run means something).
+#[test]
+fn console_messages_are_caught() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("noisy.html");
+    std::fs::write(
+        &page,
+        "<html><body><script>console.error('landfall-console-probe')</script></body></html>",
+    )
+    .unwrap();
+    let (_, stderr) = run_chromium(&chromium, dir.path(), &page, "--dump-dom");
+    let messages = console_messages(&stderr);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("landfall-console-probe")),
+        "{stderr}"
     );
 }
