@@ -64,10 +64,11 @@ panther_tools() {
 }
 
 # The monitoring tools the generated configuration is checked and run with
-# (promtool, amtool, Alertmanager, VictoriaMetrics, vmalert), from Debian.
+# (promtool, amtool, Alertmanager, VictoriaMetrics, vmalert), and the browser
+# the HTML cost report is rendered in (chromium), from Debian.
 debian_tools() {
   local missing=false
-  for tool in promtool amtool prometheus-alertmanager victoria-metrics vmalert php; do
+  for tool in promtool amtool prometheus-alertmanager victoria-metrics vmalert php chromium; do
     command -v "$tool" >/dev/null 2>&1 || missing=true
   done
   # Zabbix 6.0's frontend and schema with a private PostgreSQL 15, for the
@@ -78,7 +79,7 @@ debian_tools() {
   done
   php -m 2>/dev/null | grep -q pgsql || missing=true
   [ "$missing" = false ] && return 0
-  log "installing monitoring tools (prometheus, prometheus-alertmanager, victoria-metrics, zabbix 6.0 with postgresql)"
+  log "installing monitoring tools (prometheus, prometheus-alertmanager, victoria-metrics, zabbix 6.0 with postgresql) and chromium"
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -90,7 +91,7 @@ debian_tools() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     prometheus prometheus-alertmanager victoria-metrics \
     zabbix-server-pgsql zabbix-frontend-php postgresql \
-    php8.2-cli php8.2-pgsql php8.2-bcmath php8.2-gd php8.2-mbstring php8.2-xml >/dev/null
+    php8.2-cli php8.2-pgsql php8.2-bcmath php8.2-gd php8.2-mbstring php8.2-xml chromium >/dev/null
 }
 
 # Grafana's published schema types and TypeScript, pinned in

@@ -131,6 +131,52 @@ fn ingest_then_report_on_the_reference_platform() {
     let unknown = landfall(&["cost", "report", "--store", store, "--domain", "nope"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(text(&unknown.stderr).contains("no domain `nope`"));
+
+    // The forecast: trading, then each of its environments with spend (the
+    // shared accounts' lines tagged `user:domain=trading` as `shared`).
+    let forecast = landfall(&[
+        "cost",
+        "forecast",
+        "--store",
+        store,
+        "--domain",
+        "trading",
+        "--as-of",
+        "2025-10-15",
+        "--format",
+        "json",
+    ]);
+    assert!(forecast.status.success(), "{}", text(&forecast.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&forecast.stdout).unwrap();
+    let lines = json["lines"].as_array().unwrap();
+    let names: Vec<(&str, Option<&str>)> = lines
+        .iter()
+        .map(|l| (l["domain"].as_str().unwrap(), l["environment"].as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("trading", None),
+            ("trading", Some("dev")),
+            ("trading", Some("prod")),
+            ("trading", Some("shared"))
+        ]
+    );
+    assert_eq!(json["next_month"], "2025-11");
+    assert_eq!(
+        lines[0]["month_end"], domain["forecast"]["month_end"],
+        "the report's forecaster"
+    );
+    let bad_date = landfall(&[
+        "cost",
+        "forecast",
+        "--store",
+        store,
+        "--as-of",
+        "2025-13-01",
+    ]);
+    assert_eq!(bad_date.status.code(), Some(2));
+    assert!(text(&bad_date.stderr).contains("--as-of `2025-13-01` is not a date"));
 }
 
 #[test]
@@ -151,4 +197,144 @@ fn a_bad_export_is_refused_with_the_file_named() {
         err.contains("no `data` directory") && err.contains("nothing was stored"),
         "{err}"
     );
+}
+
+/// The example reports in docs/ are what `landfall cost report` gives on the
+/// golden CUR 2.0 export (`LANDFALL_BLESS=1` rewrites them).
+#[test]
+fn the_docs_examples_are_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("cost.sqlite");
+    let store = store.to_str().unwrap();
+    let cur2 = exports("cur2");
+    let ingest = landfall(&[
+        "cost",
+        "ingest",
+        "--from",
+        cur2.to_str().unwrap(),
+        "--store",
+        store,
+    ]);
+    assert!(ingest.status.success(), "{}", text(&ingest.stderr));
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    for (format, file) in [
+        ("markdown", "cost-report-example.md"),
+        ("html", "cost-report-example.html"),
+    ] {
+        let output = landfall(&[
+            "cost",
+            "report",
+            "--store",
+            store,
+            "--domain",
+            "web",
+            "--as-of",
+            "2025-10-15",
+            "--format",
+            format,
+        ]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let path = docs.join(file);
+        if std::env::var("LANDFALL_BLESS").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &output.stdout).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == text(&output.stdout),
+            "docs/{file} differs from `landfall cost report --format {format}`: rerun with LANDFALL_BLESS=1"
+        );
+    }
+}
+
+/// `cost notify` with the file sink on the reference platform's thresholds
+/// (12 % or USD 5,000 against last month): the domains that cross are
+/// written once, a re-run writes nothing, `--always` writes anyway.
+#[test]
+fn notify_writes_each_crossing_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("cost.sqlite");
+    let store = store.to_str().unwrap();
+    let cur2 = exports("cur2");
+    let ingest = landfall(&[
+        "cost",
+        "ingest",
+        "--from",
+        cur2.to_str().unwrap(),
+        "--store",
+        store,
+    ]);
+    assert!(ingest.status.success(), "{}", text(&ingest.stderr));
+    let outbox = dir.path().join("outbox");
+    let notify = |extra: &[&str]| {
+        let mut args = vec![
+            "cost",
+            "notify",
+            "--store",
+            store,
+            "--as-of",
+            "2025-10-15",
+            "--from",
+            "finops@meridian-markets.example",
+            "--to-dir",
+            outbox.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let output = landfall(&args);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        json.as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["send"] == true)
+            .map(|o| {
+                (
+                    o["domain"].as_str().unwrap().to_string(),
+                    o["to"][0].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    // market-data's forecast is far above its September (the golden export).
+    assert_eq!(
+        notify(&[]),
+        [(
+            "market-data".to_string(),
+            "market-data-team@meridian-markets.example".to_string()
+        )]
+    );
+    assert_eq!(
+        files(),
+        [
+            "01-market-data-team-meridian-markets-example.eml",
+            "02-market-data-oncall.chat.json"
+        ]
+    );
+    assert!(notify(&[]).is_empty(), "a re-run sends nothing new");
+    assert_eq!(files().len(), 2);
+    assert_eq!(
+        notify(&["--always", "--domain", "web"]),
+        [(
+            "web".to_string(),
+            "web-team@meridian-markets.example".to_string()
+        )]
+    );
+    assert_eq!(files().len(), 4);
+    let chat: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(outbox.join("04-web-oncall.chat.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(chat["channel"], "#web-oncall");
+    assert_eq!(chat["blocks"][0]["text"]["text"], "Spend of web — 2025-10");
 }

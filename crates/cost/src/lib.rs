@@ -4,6 +4,7 @@
 //! ```text
 //! export dir ─▶ export (manifest, files) ─▶ lines (CUR 2.0 / FOCUS 1.2) ─▶ attribution ─▶ store (SQLite)
 //! series file ─▶ series ─▶ forecast (clean, profile, level, fees) ─▶ backtest (scoring, calibration)
+//! store ─▶ report (differences, decomposed) / outlook (forecasts per domain and environment)
 //! ```
 //!
 //! No AWS SDK here: the CLI fetches, this crate reads files.
@@ -14,7 +15,10 @@ pub mod date;
 pub mod error;
 pub mod export;
 pub mod forecast;
+pub mod html;
 pub mod lines;
+pub mod notify;
+pub mod outlook;
 pub mod report;
 pub mod series;
 pub mod store;

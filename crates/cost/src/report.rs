@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::attribution::UNALLOCATED;
 use crate::date::{Date, Month};
-use crate::forecast::{clean, forecast_months, Calibration, Params};
+use crate::forecast::{clean, forecast_months, forecast_usage, Calibration, Params};
 use crate::series::Series;
 use crate::store::{DailyCost, Period};
 
@@ -91,6 +91,25 @@ pub struct DomainReport {
     pub vs_last_month_by_account: Decomposition,
     /// Spikes clipped from the forecaster's training data.
     pub anomaly_days: Vec<String>,
+    /// Each day of last month and this month: spend to `as_of`, then the
+    /// forecast (what the charts draw).
+    pub daily: Vec<DailyPoint>,
+}
+
+/// One day of the daily chart: what was spent, or what is forecast with its
+/// band (the month-end band spread over the remaining days in proportion to
+/// the daily usage forecast, so the days add up to the month-end figures).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DailyPoint {
+    pub day: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub high: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,7 +140,7 @@ pub fn cents(value: f64) -> i64 {
     (value * 100.0).round() as i64
 }
 
-fn dollars(cents: i64) -> f64 {
+pub(crate) fn dollars(cents: i64) -> f64 {
     cents as f64 / 100.0
 }
 
@@ -131,20 +150,7 @@ pub fn build(input: &ReportInput) -> Option<Report> {
         .or_else(|| input.rows.iter().map(|r| r.day).max())?;
     let start = input.rows.iter().map(|r| r.day).min()?;
     let month = as_of.month();
-    let mut domains: Vec<String> = input
-        .rows
-        .iter()
-        .map(|r| r.domain.clone())
-        .filter(|d| d != UNALLOCATED)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if let Some(only) = &input.domain {
-        domains.retain(|d| d == only);
-        if domains.is_empty() {
-            domains.push(only.clone());
-        }
-    }
+    let domains = domains(input);
     let in_month_to_date = |r: &DailyCost| r.day.month() == month && r.day <= as_of;
     let total_mtd: i64 = input
         .rows
@@ -190,6 +196,26 @@ pub fn build(input: &ReportInput) -> Option<Report> {
     })
 }
 
+/// The domains a report or forecast covers: `input.domain`, else every
+/// domain with spend in the store.
+pub(crate) fn domains(input: &ReportInput) -> Vec<String> {
+    let mut domains: Vec<String> = input
+        .rows
+        .iter()
+        .map(|r| r.domain.clone())
+        .filter(|d| d != UNALLOCATED)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if let Some(only) = &input.domain {
+        domains.retain(|d| d == only);
+        if domains.is_empty() {
+            domains.push(only.clone());
+        }
+    }
+    domains
+}
+
 fn domain_report(
     domain: &str,
     rows: &[&DailyCost],
@@ -222,6 +248,7 @@ fn domain_report(
 
     let series = daily_series(domain, rows, start, as_of);
     let forecast = forecast_band(&series, as_of, month_to_date);
+    let daily = daily_points(&series, as_of, &forecast, month_to_date);
     let vs_last_month_by_service = decompose(&before_service, &now_service, TOP);
     let budget = budget.map(|monthly| {
         let monthly_cents = (monthly * 100.0).round() as i64;
@@ -264,12 +291,64 @@ fn domain_report(
             .iter()
             .map(|a| a.date.to_string())
             .collect(),
+        daily,
     }
+}
+
+/// Last month and this month day by day: the actuals to `as_of`, then the
+/// month-end forecast and band spread over the remaining days.
+fn daily_points(
+    series: &Series,
+    as_of: Date,
+    forecast: &ForecastBand,
+    month_to_date: i64,
+) -> Vec<DailyPoint> {
+    let month = as_of.month();
+    let params = Params::default();
+    let rest: Vec<Date> = month.days().filter(|d| *d > as_of).collect();
+    let shape = forecast_usage(
+        series,
+        &clean(series, &params).usage,
+        series.len(),
+        &rest,
+        &params,
+    );
+    let shape_total: f64 = shape.iter().sum();
+    let spread = |total: Option<f64>, i: usize| {
+        let remaining = total? - dollars(month_to_date);
+        Some(if shape_total > 0.0 {
+            remaining * shape[i] / shape_total
+        } else {
+            remaining / rest.len() as f64
+        })
+    };
+    let actuals = month
+        .plus(-1)
+        .days()
+        .chain(month.days())
+        .filter(|d| *d <= as_of);
+    let mut points: Vec<DailyPoint> = actuals
+        .map(|day| DailyPoint {
+            day: day.to_string(),
+            actual: Some(series.index_of(day).map_or(0.0, |i| series.total(i))),
+            forecast: None,
+            low: None,
+            high: None,
+        })
+        .collect();
+    points.extend(rest.iter().enumerate().map(|(i, day)| DailyPoint {
+        day: day.to_string(),
+        actual: None,
+        forecast: spread(Some(forecast.month_end), i),
+        low: spread(forecast.month_end_low, i),
+        high: spread(forecast.month_end_high, i),
+    }));
+    points
 }
 
 /// The domain's daily spend: usage apart from fees, tax, credits and
 /// adjustments (which the forecaster carries as what they are).
-fn daily_series(domain: &str, rows: &[&DailyCost], start: Date, as_of: Date) -> Series {
+pub(crate) fn daily_series(domain: &str, rows: &[&DailyCost], start: Date, as_of: Date) -> Series {
     let days = (as_of.days_since(start) + 1).max(0) as usize;
     let mut series = Series {
         name: domain.to_string(),
@@ -292,7 +371,7 @@ fn daily_series(domain: &str, rows: &[&DailyCost], start: Date, as_of: Date) -> 
 
 /// Month-end and next-month forecasts from the day after `as_of`, banded by
 /// the forecaster's errors on the same day of up to six earlier months.
-fn forecast_band(series: &Series, as_of: Date, month_to_date: i64) -> ForecastBand {
+pub(crate) fn forecast_band(series: &Series, as_of: Date, month_to_date: i64) -> ForecastBand {
     let params = Params::default();
     let cleaned = clean(series, &params);
     let cutoff = series.len();

@@ -143,7 +143,9 @@ impl Store {
                  CREATE TABLE IF NOT EXISTS restatements (
                    period TEXT NOT NULL, execution_id TEXT NOT NULL,
                    billed_before REAL NOT NULL, billed_after REAL NOT NULL,
-                   effective_before REAL NOT NULL, effective_after REAL NOT NULL);",
+                   effective_before REAL NOT NULL, effective_after REAL NOT NULL);
+                 CREATE TABLE IF NOT EXISTS notifications (
+                   domain TEXT PRIMARY KEY, standing TEXT NOT NULL, as_of TEXT NOT NULL);",
             )
             .map_err(|e| sql(path, e))?;
         Ok(Store { connection })
@@ -337,6 +339,35 @@ impl Store {
     }
 
     /// Every daily row, in key order.
+    /// The standing last notified for `domain` (`landfall cost notify`).
+    pub fn last_notified(&self, domain: &str) -> Result<Option<String>, CostError> {
+        self.connection
+            .query_row(
+                "SELECT standing FROM notifications WHERE domain = ?1",
+                params![domain],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(store_error)
+    }
+
+    /// Records that `domain` was notified standing `standing` as of `as_of`.
+    pub fn record_notified(
+        &mut self,
+        domain: &str,
+        standing: &str,
+        as_of: &str,
+    ) -> Result<(), CostError> {
+        self.connection
+            .execute(
+                "INSERT INTO notifications (domain, standing, as_of) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (domain) DO UPDATE SET standing = ?2, as_of = ?3",
+                params![domain, standing, as_of],
+            )
+            .map(|_| ())
+            .map_err(store_error)
+    }
+
     pub fn daily(&self) -> Result<Vec<DailyCost>, CostError> {
         let mut statement = self
             .connection

@@ -313,6 +313,12 @@ impl Session {
         self.options.endpoint_url.as_deref()
     }
 
+    /// The caller's own settings (no role entered): for services called as
+    /// the caller in the home region, such as SES for the cost reports.
+    pub(crate) fn base_config(&self) -> &SdkConfig {
+        &self.base
+    }
+
     pub fn tuning(&self) -> &Tuning {
         &self.tuning
     }

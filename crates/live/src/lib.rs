@@ -15,6 +15,7 @@
 pub mod addresses;
 pub mod audit;
 pub mod aws;
+pub mod billing_export;
 pub mod credentials;
 pub mod deploy;
 pub mod desired;
@@ -25,6 +26,7 @@ pub mod identity;
 pub mod inventory;
 pub mod journal;
 pub mod lockfile;
+pub mod mail;
 pub mod org;
 pub mod params;
 pub mod plan;
@@ -35,6 +37,7 @@ pub mod retire;
 pub mod retry;
 pub mod schedule;
 pub mod stacks;
+pub mod webhook;
 
 use std::time::Duration;
 

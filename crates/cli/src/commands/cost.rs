@@ -1,8 +1,10 @@
 //! `landfall cost`: spend per domain. Billing exports in (`ingest`), reports
-//! per domain out (`report`), and the forecaster scored on any history
-//! (`backtest`). Reads local files only; fetching exports from S3 is for the
-//! caller (`aws s3 sync`).
+//! and forecasts per domain out (`report`, `forecast`), the reports to their
+//! owners (`notify`, through `landfall-live` for SES and the chat webhook),
+//! and the forecaster scored on any history (`backtest`). Exports are read
+//! from a local directory, or copied from S3 into one first.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -11,6 +13,9 @@ use landfall_cost::attribution::AccountMap;
 use landfall_cost::backtest::{self, Options, Report, CUTOFFS};
 use landfall_cost::date::Date;
 use landfall_cost::export::discover;
+use landfall_cost::html;
+use landfall_cost::notify::{self, FileSink, Notify, Recipients, Thresholds};
+use landfall_cost::outlook;
 use landfall_cost::report::{self, ReportInput};
 use landfall_cost::series::read_series_file;
 use landfall_cost::store::Store;
@@ -34,18 +39,35 @@ pub enum CostCommand {
     /// `estimated` until invoiced, a closed month that moves recorded as a
     /// restatement; accounts attributed to domains from the spec.
     #[command(
-        after_help = "Examples:\n  aws s3 sync s3://billing-bucket/exports/landfall-focus ./export\n  landfall cost ingest --from ./export\n  landfall cost ingest --from ./export --store cost.sqlite --format json"
+        after_help = "Examples:\n  landfall cost ingest --from s3://billing-bucket/exports/landfall-focus\n  landfall cost ingest --from ./export\n  landfall cost ingest --from ./export --store cost.sqlite --format json"
     )]
     Ingest(IngestArgs),
     /// Per domain: data state, month to date, forecast with its 80 % band,
     /// last month, budget, and the differences by contributor.
     #[command(
-        after_help = "Examples:\n  landfall cost report\n  landfall cost report --domain trading --as-of 2025-10-15\n  landfall cost report --format json --out reports"
+        after_help = "Examples:\n  landfall cost report\n  landfall cost report --domain trading --as-of 2025-10-15\n  landfall cost report --format html --out reports"
     )]
     Report(ReportArgs),
+    /// Month-end and next-month spend per domain and per domain ×
+    /// environment, each with its 80 % band (the report's forecaster).
+    #[command(
+        after_help = "Examples:\n  landfall cost forecast\n  landfall cost forecast --domain trading --as-of 2025-10-15\n  landfall cost forecast --format json | jq '.lines[] | select(.environment == null)'"
+    )]
+    Forecast(ForecastArgs),
+    /// Each domain's report to its owner (the spec's domain `owner.email`)
+    /// when its month-end forecast crosses a `billing.forecast` threshold
+    /// against last month, in either direction (the standing last notified
+    /// is kept in the store, so a re-run sends nothing new), or always with
+    /// `--always`: a mail through SES v2 (HTML, text and a CSV of the
+    /// contributions) and a chat summary to a webhook (`--chat-webhook`);
+    /// or both written to a directory (`--to-dir`).
+    #[command(
+        after_help = "Examples:\n  landfall cost notify --from finops@example.com\n  landfall cost notify --from finops@example.com --domain web --always --to-dir outbox\n  landfall cost notify --from finops@example.com --endpoint-url http://127.0.0.1:5000"
+    )]
+    Notify(NotifyArgs),
 }
 
-/// Spec and store, shared by `ingest` and `report`.
+/// Spec and store, shared by `ingest`, `report` and `forecast`.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     /// Spec directory; default: `LANDFALL_SPEC`, else the current directory when
@@ -59,11 +81,18 @@ pub struct StoreArgs {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// The export's directory (holding `data/` and `metadata/`).
-    #[arg(long, value_name = "PATH")]
+    /// The export's directory (holding `data/` and `metadata/`), local or
+    /// `s3://BUCKET/PREFIX/EXPORT` (copied first, through the AWS SDK).
+    #[arg(long, value_name = "PATH_OR_S3_URL")]
     pub from: PathBuf,
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Send S3 calls to this endpoint (an emulator such as moto server).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Named profile from the AWS shared config files; otherwise the standard credential chain.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -80,14 +109,69 @@ pub struct ReportArgs {
     pub store: StoreArgs,
     #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
     pub format: ReportFormat,
-    /// Write one file per domain (`DOMAIN.md` or `DOMAIN.json`) here instead of stdout.
+    /// Write one file per domain (`DOMAIN.md`, `DOMAIN.html` or `DOMAIN.json`) here instead of stdout.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// One domain; default: every domain with spend.
+    #[arg(long, value_name = "NAME")]
+    pub domain: Option<String>,
+    /// The day the forecast is made on (YYYY-MM-DD); default: the last day in the store.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// One domain; default: every domain with spend.
+    #[arg(long, value_name = "NAME")]
+    pub domain: Option<String>,
+    /// The day the reports are as of (YYYY-MM-DD); default: the last day in the store.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The sender: an SES-verified address or one of a verified domain.
+    #[arg(long, value_name = "ADDRESS")]
+    pub from: String,
+    /// Send every domain's report, crossing or not.
+    #[arg(long)]
+    pub always: bool,
+    /// Write the mails (`.eml`) and chat summaries (`.chat.json`) here
+    /// instead of sending them.
+    #[arg(long, value_name = "DIR")]
+    pub to_dir: Option<PathBuf>,
+    /// Post each sent report's chat summary to this incoming webhook
+    /// (https://; a secret, so best from the environment).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LANDFALL_CHAT_WEBHOOK",
+        hide_env_values = true
+    )]
+    pub chat_webhook: Option<String>,
+    /// Send SES calls to this endpoint (an emulator such as moto server).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Named profile from the AWS shared config files; otherwise the standard credential chain.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Markdown,
+    /// One self-contained page (inline CSS and SVG charts), for email and browsers.
+    Html,
     Json,
 }
 
@@ -105,6 +189,8 @@ pub fn run(command: CostCommand) -> anyhow::Result<ExitCode> {
         CostCommand::Backtest(args) => backtest(&args),
         CostCommand::Ingest(args) => ingest(&args),
         CostCommand::Report(args) => report(&args),
+        CostCommand::Forecast(args) => forecast(&args),
+        CostCommand::Notify(args) => notify(&args),
     }
 }
 
@@ -154,7 +240,18 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let started = std::time::Instant::now();
-    let ingested = match discover(&args.from).and_then(|d| store.ingest(&d, &account_map(&model))) {
+    let copy = match args.from.to_str().filter(|f| f.starts_with("s3://")) {
+        Some(url) => match copy_from_s3(url, args, &model) {
+            Ok(copy) => Some(copy),
+            Err(error) => {
+                eprintln!("error: {error}\n  (nothing was stored)");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let from = copy.as_ref().map_or(args.from.clone(), |c| c.0.clone());
+    let ingested = match discover(&from).and_then(|d| store.ingest(&d, &account_map(&model))) {
         Ok(ingested) => ingested,
         Err(error) => {
             eprintln!("error: {error}\n  (nothing was stored)");
@@ -202,41 +299,83 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let Some(model) = model(&args.store)? else {
-        return Ok(ExitCode::from(super::INVALID));
+/// The spec's model and what the report and the forecast read from the
+/// store, or the exit code after the user's mistake was printed.
+/// A copy of an export from S3, removed when dropped.
+struct CopiedExport(PathBuf);
+
+impl Drop for CopiedExport {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(feature = "live")]
+fn copy_from_s3(url: &str, args: &IngestArgs, model: &Model) -> anyhow::Result<CopiedExport> {
+    use landfall_live::billing_export::{download, ExportLocation};
+    let location = ExportLocation::parse(url).map_err(anyhow::Error::msg)?;
+    let copy =
+        CopiedExport(std::env::temp_dir().join(format!("landfall-export-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&copy.0);
+    let options = landfall_live::ConnectOptions {
+        endpoint_url: args.endpoint_url.clone(),
+        profile: args.profile.clone(),
+        home_region: model.region(model.organization.home_region).name.clone(),
+        ..landfall_live::ConnectOptions::default()
     };
-    let as_of = match args
-        .as_of
-        .as_deref()
-        .map(|d| Date::parse(d).filter(|_| d.len() == 10).ok_or(d))
-    {
+    let copied = download(options, &location, &copy.0)?;
+    eprintln!(
+        "copied {} files ({} bytes) from {url}",
+        copied.files, copied.bytes
+    );
+    Ok(copy)
+}
+
+#[cfg(not(feature = "live"))]
+fn copy_from_s3(_: &str, _: &IngestArgs, _: &Model) -> anyhow::Result<CopiedExport> {
+    anyhow::bail!(
+        "this build has no AWS SDK (the `live` feature): copy the export first (`aws s3 sync`)"
+    )
+}
+
+fn report_input(
+    domain: Option<&String>,
+    as_of: Option<&str>,
+    store: &StoreArgs,
+) -> anyhow::Result<Result<(Model, ReportInput), ExitCode>> {
+    let Some(model) = model(store)? else {
+        return Ok(Err(ExitCode::from(super::INVALID)));
+    };
+    let as_of = match as_of.map(|d| Date::parse(d).filter(|_| d.len() == 10).ok_or(d)) {
         Some(Err(text)) => {
             eprintln!("error: --as-of `{text}` is not a date (YYYY-MM-DD)");
-            return Ok(ExitCode::from(2));
+            return Ok(Err(ExitCode::from(2)));
         }
         Some(Ok(date)) => Some(date),
         None => None,
     };
-    if let Some(domain) = &args.domain {
+    if let Some(domain) = domain {
         if !model.domains.iter().any(|d| &d.name == domain) {
             let names: Vec<&str> = model.domains.iter().map(|d| d.name.as_str()).collect();
             eprintln!(
                 "error: no domain `{domain}` in the spec (domains: {})",
                 names.join(", ")
             );
-            return Ok(ExitCode::from(2));
+            return Ok(Err(ExitCode::from(2)));
         }
     }
-    let store = match open_store(&args.store.store) {
-        Ok(store) => store,
-        Err(code) => return Ok(code),
+    let opened = match open_store(&store.store) {
+        Ok(opened) => opened,
+        Err(code) => return Ok(Err(code)),
     };
-    let (rows, periods) = match store.daily().and_then(|rows| Ok((rows, store.periods()?))) {
+    let (rows, periods) = match opened
+        .daily()
+        .and_then(|rows| Ok((rows, opened.periods()?)))
+    {
         Ok(read) => read,
         Err(error) => {
             eprintln!("error: {error}");
-            return Ok(ExitCode::from(2));
+            return Ok(Err(ExitCode::from(2)));
         }
     };
     let billing = model.billing.as_ref();
@@ -253,29 +392,57 @@ fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_default(),
         currency: billing.map(|b| b.currency.clone()).unwrap_or_default(),
         as_of,
-        domain: args.domain.clone(),
+        domain: domain.cloned(),
+    };
+    Ok(Ok((model, input)))
+}
+
+fn no_data(store: &StoreArgs) -> ExitCode {
+    eprintln!(
+        "error: {} holds no cost data: run `landfall cost ingest --from EXPORT` first",
+        store.store.display()
+    );
+    ExitCode::from(super::INVALID)
+}
+
+fn forecast(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
+    let (_, input) = match report_input(args.domain.as_ref(), args.as_of.as_deref(), &args.store)? {
+        Ok(read) => read,
+        Err(code) => return Ok(code),
+    };
+    let Some(outlook) = outlook::build(&input) else {
+        return Ok(no_data(&args.store));
+    };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&outlook)?),
+        Format::Text => print!("{}", outlook::text(&outlook)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let (_, input) = match report_input(args.domain.as_ref(), args.as_of.as_deref(), &args.store)? {
+        Ok(read) => read,
+        Err(code) => return Ok(code),
     };
     let Some(report) = report::build(&input) else {
-        eprintln!(
-            "error: {} holds no cost data: run `landfall cost ingest --from EXPORT` first",
-            args.store.store.display()
-        );
-        return Ok(ExitCode::from(super::INVALID));
+        return Ok(no_data(&args.store));
     };
     let render = |one: &landfall_cost::report::Report| -> anyhow::Result<String> {
         Ok(match args.format {
             ReportFormat::Json => serde_json::to_string_pretty(one)? + "\n",
             ReportFormat::Markdown => report::markdown(one),
+            ReportFormat::Html => html::html(one),
         })
     };
     match &args.out {
         None => print!("{}", render(&report)?),
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
-            let extension = if args.format == ReportFormat::Json {
-                "json"
-            } else {
-                "md"
+            let extension = match args.format {
+                ReportFormat::Json => "json",
+                ReportFormat::Html => "html",
+                ReportFormat::Markdown => "md",
             };
             for domain in &report.domains {
                 let one = landfall_cost::report::Report {
@@ -289,6 +456,125 @@ fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn notify(args: &NotifyArgs) -> anyhow::Result<ExitCode> {
+    let (model, input) =
+        match report_input(args.domain.as_ref(), args.as_of.as_deref(), &args.store)? {
+            Ok(read) => read,
+            Err(code) => return Ok(code),
+        };
+    let Some(billing) = model.billing.as_ref() else {
+        eprintln!("error: the spec has no `billing` section: its `forecast` thresholds say when to notify");
+        return Ok(ExitCode::from(2));
+    };
+    let Some(report) = report::build(&input) else {
+        return Ok(no_data(&args.store));
+    };
+    let thresholds = Thresholds {
+        difference_percent: f64::from(billing.forecast.difference_percent),
+        difference_amount: billing.forecast.difference_amount as f64,
+    };
+    let recipients: BTreeMap<String, Recipients> = model
+        .domains
+        .iter()
+        .map(|d| {
+            (
+                d.name.clone(),
+                Recipients {
+                    emails: vec![d.owner.email.clone()],
+                    chat: d.owner.chat.clone(),
+                },
+            )
+        })
+        .collect();
+    let mut store = match open_store(&args.store.store) {
+        Ok(store) => store,
+        Err(code) => return Ok(code),
+    };
+    let outcomes = match &args.to_dir {
+        Some(dir) => {
+            let mut mail = FileSink::new(dir).map_err(anyhow::Error::msg)?;
+            let mut chat = FileSink::new(dir).map_err(anyhow::Error::msg)?;
+            let mut options = Notify {
+                thresholds,
+                from: args.from.clone(),
+                always: args.always,
+                mail: &mut mail,
+                chat: Some(&mut chat),
+            };
+            notify::notify(&report, &recipients, &mut store, &mut options)
+        }
+        None => send_with_ses(args, &model, &report, &recipients, &mut store, thresholds)?,
+    };
+    let outcomes = match outcomes {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            eprintln!("error: {error}\n  (the domains not yet sent will be sent on the next run)");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&outcomes)?),
+        Format::Text => {
+            for o in &outcomes {
+                let d = &o.decision;
+                match &o.message_id {
+                    Some(id) => println!(
+                        "{}: sent to {} ({}; message {id})",
+                        d.domain,
+                        o.to.join(", "),
+                        d.reason
+                    ),
+                    None => println!("{}: not sent ({})", d.domain, d.reason),
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "live")]
+fn send_with_ses(
+    args: &NotifyArgs,
+    model: &Model,
+    report: &report::Report,
+    recipients: &BTreeMap<String, Recipients>,
+    store: &mut Store,
+    thresholds: Thresholds,
+) -> anyhow::Result<Result<Vec<notify::Outcome>, String>> {
+    let mut ses = landfall_live::mail::SesMail::connect(landfall_live::ConnectOptions {
+        endpoint_url: args.endpoint_url.clone(),
+        profile: args.profile.clone(),
+        home_region: model.region(model.organization.home_region).name.clone(),
+        ..landfall_live::ConnectOptions::default()
+    })?;
+    let mut webhook = match args.chat_webhook.as_deref() {
+        Some(url) => Some(landfall_live::webhook::WebhookChat::new(url)?),
+        None => None,
+    };
+    let mut options = Notify {
+        thresholds,
+        from: args.from.clone(),
+        always: args.always,
+        mail: &mut ses,
+        chat: webhook.as_mut().map(|w| w as &mut dyn notify::ChatSender),
+    };
+    Ok(notify::notify(report, recipients, store, &mut options))
+}
+
+#[cfg(not(feature = "live"))]
+fn send_with_ses(
+    _: &NotifyArgs,
+    _: &Model,
+    _: &report::Report,
+    _: &BTreeMap<String, Recipients>,
+    _: &mut Store,
+    _: Thresholds,
+) -> anyhow::Result<Result<Vec<notify::Outcome>, String>> {
+    Ok(Err(
+        "this build has no AWS SDK (the `live` feature): use --to-dir, or a build with it".into(),
+    ))
 }
 
 fn backtest(args: &BacktestArgs) -> anyhow::Result<ExitCode> {
