@@ -78,8 +78,8 @@ const CUR2_REQUIRED: &[&str] = &[
     "line_item_unblended_cost",
     "line_item_product_code",
 ];
-/// Every CUR 2.0 column read.
-const CUR2_COLUMNS: &[&str] = &[
+/// Every CUR 2.0 column read (the platform's export selects them all).
+pub const CUR2_COLUMNS: &[&str] = &[
     "bill_payer_account_id",
     "bill_invoice_id",
     "line_item_usage_account_id",
