@@ -191,8 +191,8 @@ fn the_audit_role_reads_configuration_and_writes_nothing() {
         "{own:?}"
     );
     // What else it can do comes from the log buckets' policies, which let
-    // every principal of the organization put objects: it writes logs like
-    // any other role, and reads none.
+    // every principal of the organization put objects under its own
+    // account's prefix: it writes logs like any other role, and reads none.
     for reason in audit
         .reasons
         .iter()

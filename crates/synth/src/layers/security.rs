@@ -333,12 +333,15 @@ fn writer_statements(
                 "Resource": bucket_arn,
                 "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
             }),
+            // Each account under its own prefix only (the session
+            // preferences write to `<account id>/<region>/`): no account
+            // can overwrite or plant another's records.
             json!({
                 "Sid": "OrganizationWrites",
                 "Effect": "Allow",
                 "Principal": { "AWS": "*" },
                 "Action": "s3:PutObject",
-                "Resource": intrinsic::sub(format!("${{{id}.Arn}}/*")),
+                "Resource": intrinsic::sub(format!("${{{id}.Arn}}/${{!aws:PrincipalAccount}}/*")),
                 "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
             }),
         ],
