@@ -184,6 +184,27 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
                 );
             }
         }
+        // Grants are made from the security-tooling account, Identity
+        // Center's delegated administrator, which cannot assign into the
+        // management account
+        // (https://docs.aws.amazon.com/singlesignon/latest/userguide/delegated-admin.html).
+        let delegated = org
+            .accounts
+            .iter()
+            .any(|a| a.class == AccountClass::SecurityTooling);
+        if delegated
+            && accounts
+                .iter()
+                .any(|a| org.accounts[a.index()].class == AccountClass::Management)
+        {
+            r.error_at_key(
+                "spec::on-call-in-management",
+                "on-call access cannot be granted in the management account",
+                &access_at.child("accounts"),
+                "selects the management account",
+                "grants are made by Identity Center's delegated administrator (security tooling), which cannot assign there; give standing access to the few who need it",
+            );
+        }
         if access.break_glass && access.approvers.is_none() {
             r.error_at_key(
                 "spec::break-glass-without-approvers",
