@@ -87,6 +87,10 @@ pub struct Grant {
     pub granted_at: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
+    /// The requester's user id in the identity store, once granted (what
+    /// the live assignment names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
     /// Who reviewed a break-glass grant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<String>,

@@ -24,8 +24,10 @@ pub trait Directory: Send + Sync {
 /// What a grant does in AWS.
 pub trait Executor: Send + Sync {
     /// Assigns the permission set to the requester in the account, and
-    /// schedules the assignment's deletion at `expires_at` (unix seconds).
-    fn grant(&self, grant: &Grant, expires_at: u64) -> Result<(), AccessError>;
+    /// schedules the assignment's deletion at `expires_at` (unix seconds);
+    /// returns the requester's principal id. Leaves nothing behind when it
+    /// fails.
+    fn grant(&self, grant: &Grant, expires_at: u64) -> Result<String, AccessError>;
     /// Deletes the assignment and its schedule; `true` when the assignment
     /// was still there.
     fn revoke(&self, grant: &Grant) -> Result<bool, AccessError>;
@@ -125,6 +127,7 @@ impl<'a> Access<'a> {
             approver: None,
             granted_at: None,
             expires_at: None,
+            principal_id: None,
             reviewed_by: None,
             version: 0,
             history: Vec::new(),
@@ -284,20 +287,24 @@ impl<'a> Access<'a> {
         grant.record(State::Approving, by, now, Some(what.into()));
         self.write(&grant, "approved")?;
         let expires_at = now + grant.duration_secs;
-        if let Err(e) = self.executor.grant(&grant, expires_at) {
-            let mut back = before;
-            back.version = grant.version;
-            back.record(
-                State::Pending,
-                by,
-                now,
-                Some(format!("AWS refused the grant: {e}")),
-            );
-            // The claim is ours; a failure to undo it leaves it `approving`,
-            // which `list` shows.
-            let _ = self.store.replace(&back);
-            return Err(e);
-        }
+        let principal_id = match self.executor.grant(&grant, expires_at) {
+            Ok(id) => id,
+            Err(e) => {
+                let mut back = before;
+                back.version = grant.version;
+                back.record(
+                    State::Pending,
+                    by,
+                    now,
+                    Some(format!("AWS refused the grant: {e}")),
+                );
+                // The claim is ours; a failure to undo it leaves it `approving`,
+                // which `list` shows.
+                let _ = self.store.replace(&back);
+                return Err(e);
+            }
+        };
+        grant.principal_id = Some(principal_id);
         grant.granted_at = Some(now);
         grant.expires_at = Some(expires_at);
         grant.record(State::Active, by, now, None);

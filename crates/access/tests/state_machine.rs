@@ -31,7 +31,7 @@ struct Aws {
 }
 
 impl Executor for Aws {
-    fn grant(&self, grant: &Grant, expires_at: u64) -> Result<(), AccessError> {
+    fn grant(&self, grant: &Grant, expires_at: u64) -> Result<String, AccessError> {
         self.calls
             .lock()
             .unwrap()
@@ -43,7 +43,7 @@ impl Executor for Aws {
             .lock()
             .unwrap()
             .insert(grant.id.clone(), expires_at);
-        Ok(())
+        Ok(format!("user-{}", grant.requester))
     }
     fn revoke(&self, grant: &Grant) -> Result<bool, AccessError> {
         self.calls
