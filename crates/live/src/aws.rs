@@ -199,6 +199,9 @@ impl Clients {
     client!(ssm, aws_sdk_ssm, Ssm);
     client!(sqs, aws_sdk_sqs, Sqs);
     client!(ssoadmin, aws_sdk_ssoadmin, SsoAdmin);
+    client!(identitystore, aws_sdk_identitystore, IdentityStore);
+    client!(scheduler, aws_sdk_scheduler, Scheduler);
+    client!(dynamodb, aws_sdk_dynamodb, DynamoDb);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)

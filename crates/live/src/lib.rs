@@ -12,6 +12,7 @@
 //! override for emulators (moto server in the tests), and role assumption
 //! into member accounts.
 
+pub mod access;
 pub mod addresses;
 pub mod audit;
 pub mod aws;

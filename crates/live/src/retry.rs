@@ -33,6 +33,9 @@ pub enum Service {
     Ssm,
     Sqs,
     SsoAdmin,
+    IdentityStore,
+    Scheduler,
+    DynamoDb,
 }
 
 /// Whose calls: the management account's, or a member account's.
