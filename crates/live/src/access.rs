@@ -480,7 +480,9 @@ impl DynamoStore {
         .into())
     }
 
-    fn read(item: &std::collections::HashMap<String, AttributeValue>) -> Result<Grant, StoreError> {
+    pub(crate) fn read(
+        item: &std::collections::HashMap<String, AttributeValue>,
+    ) -> Result<Grant, StoreError> {
         let record = item
             .get("record")
             .and_then(|v| v.as_s().ok())
@@ -568,4 +570,37 @@ impl GrantStore for DynamoStore {
             Some((":previous", AttributeValue::N(previous.to_string()))),
         )
     }
+}
+
+/// The grants holding access at `now`, read from the table in `clients`'
+/// account (the audit's view, inside its runtime), as (account id,
+/// permission set, user id); `accounts` maps account names to ids.
+pub async fn active_grants(
+    clients: &Clients,
+    accounts: &BTreeMap<String, String>,
+    now: u64,
+) -> Result<BTreeSet<(String, String, String)>, String> {
+    let pages = clients
+        .dynamodb()
+        .scan()
+        .table_name(landfall_synth::layers::access::GRANTS_TABLE)
+        .consistent_read(true)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| format!("cannot read the on-call grants: {}", sdk_message(&e)))?;
+    let mut out = BTreeSet::new();
+    for item in pages.iter().flat_map(|p| p.items()) {
+        let grant = DynamoStore::read(item).map_err(|e| e.to_string())?;
+        if !grant.is_active_at(now) {
+            continue;
+        }
+        let (Some(account), Some(principal)) = (accounts.get(&grant.account), &grant.principal_id)
+        else {
+            continue;
+        };
+        out.insert((account.clone(), grant.permission_set, principal.clone()));
+    }
+    Ok(out)
 }
