@@ -56,6 +56,9 @@ pub enum Purpose {
     /// Nothing ever stands in: remediation acts only with the narrow role
     /// the baseline gives it.
     Remediate,
+    /// Nothing ever stands in: on-call grants are made only as the access
+    /// stack's role.
+    Access,
 }
 
 /// The baseline's role (path and name) that enters member accounts for a
@@ -84,6 +87,11 @@ pub const AUDIT_ROLES: Roles = Roles {
 pub const REMEDIATION_ROLES: Roles = Roles {
     purpose: Purpose::Remediate,
     role: "landfall/landfall-remediation",
+};
+/// The access stack's role in security tooling (`landfall access`).
+pub const ACCESS_ROLES: Roles = Roles {
+    purpose: Purpose::Access,
+    role: "landfall/landfall-access",
 };
 /// The role Organizations creates in every account it creates.
 pub const BOOTSTRAP_ROLE: &str = "OrganizationAccountAccessRole";
@@ -461,6 +469,15 @@ impl Session {
             return MemberEntry::Failed(
                 format!(
                     "cannot assume `{}`: {denied}; remediation never acts as another role",
+                    roles.role
+                ),
+                Instant::now(),
+            );
+        }
+        if roles.purpose == Purpose::Access {
+            return MemberEntry::Failed(
+                format!(
+                    "cannot assume `{}`: {denied}; on-call access is granted only as that role (is the access stack deployed?)",
                     roles.role
                 ),
                 Instant::now(),

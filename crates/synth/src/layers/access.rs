@@ -86,6 +86,11 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         },
     );
     unit.depends_on.push(ctx.stack_name("baseline-global", ""));
+    let management = unit.parameter(
+        crate::params::MANAGEMENT,
+        "Id of the management account",
+        landfall_graph::ParameterValue::AccountId(ctx.management.to_owned()),
+    );
     let purpose = tags(&[("landfall:purpose", "access")]);
     unit.add(resource(
         "GrantsTable",
@@ -166,11 +171,14 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             "MaxSessionDuration": 3600,
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
+                // Principals of this account and of the management account
+                // (where `landfall` runs) that their own IAM policies allow.
                 "Statement": [{
-                    // Principals of this account that its own IAM policies
-                    // allow (the security team's, the on-call tooling's).
                     "Effect": "Allow",
-                    "Principal": { "AWS": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
+                    "Principal": { "AWS": [
+                        intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
+                        intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{{management}}}:root"))
+                    ] },
                     "Action": "sts:AssumeRole"
                 }]
             },
