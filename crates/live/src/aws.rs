@@ -210,6 +210,12 @@ impl Clients {
     client!(identitystore, aws_sdk_identitystore, IdentityStore);
     client!(scheduler, aws_sdk_scheduler, Scheduler);
     client!(dynamodb, aws_sdk_dynamodb, DynamoDb);
+    client!(
+        elasticloadbalancingv2,
+        aws_sdk_elasticloadbalancingv2,
+        ElasticLoadBalancing
+    );
+    client!(cloudfront, aws_sdk_cloudfront, CloudFront);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)

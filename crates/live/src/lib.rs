@@ -36,6 +36,7 @@ pub mod retire;
 pub mod retry;
 pub mod schedule;
 pub mod stacks;
+pub mod targets;
 
 use std::time::Duration;
 

@@ -36,6 +36,8 @@ pub enum Service {
     IdentityStore,
     Scheduler,
     DynamoDb,
+    ElasticLoadBalancing,
+    CloudFront,
 }
 
 /// Whose calls: the management account's, or a member account's.
