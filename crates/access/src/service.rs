@@ -200,9 +200,23 @@ impl<'a> Access<'a> {
             _ => return Err(wrong_state(&grant, "revoked")),
         }
         // Claim the change first: of two revokes, one reaches AWS.
+        let before = grant.clone();
         grant.record(State::Revoked, by, now, None);
         self.write(&grant, "revoked")?;
-        self.executor.revoke(&grant)?;
+        if let Err(e) = self.executor.revoke(&grant) {
+            // Still assigned: the grant stays active (its schedule, and
+            // sweep, still end it).
+            let mut back = before;
+            back.version = grant.version;
+            back.record(
+                State::Active,
+                by,
+                now,
+                Some(format!("the revoke failed in AWS: {e}")),
+            );
+            let _ = self.store.replace(&back);
+            return Err(e);
+        }
         self.announce(&grant, by, now, "revoked");
         Ok(grant)
     }
@@ -245,7 +259,14 @@ impl<'a> Access<'a> {
     pub fn sweep(&self, now: u64) -> Result<SweepReport, AccessError> {
         let mut report = SweepReport::default();
         for mut grant in self.store.list()? {
-            let due = grant.state == State::Active && grant.expires_at.is_some_and(|e| e <= now);
+            // A grant left `approving` (the process making it stopped
+            // half-way) is due once it would have ended had it been made.
+            let claimed_at = grant.history.last().map_or(grant.requested_at, |c| c.at);
+            let due = match grant.state {
+                State::Active => grant.expires_at.is_some_and(|e| e <= now),
+                State::Approving => claimed_at + grant.duration_secs <= now,
+                _ => false,
+            };
             if !due {
                 continue;
             }

@@ -28,6 +28,7 @@ struct Aws {
     assigned: Mutex<BTreeMap<String, u64>>,
     calls: Mutex<Vec<String>>,
     refuse: bool,
+    refuse_revoke: bool,
 }
 
 impl Executor for Aws {
@@ -50,6 +51,9 @@ impl Executor for Aws {
             .lock()
             .unwrap()
             .push(format!("revoke {}", grant.id));
+        if self.refuse_revoke {
+            return Err(AccessError::Aws("ThrottlingException".into()));
+        }
         Ok(self.assigned.lock().unwrap().remove(&grant.id).is_some())
     }
 }
@@ -327,6 +331,56 @@ fn an_aws_refusal_puts_the_grant_back_to_pending() {
         .as_deref()
         .unwrap()
         .contains("AccessDenied"));
+}
+
+#[test]
+fn a_revoke_aws_refuses_leaves_the_grant_active() {
+    let (store, _) = store("revoke-refused");
+    let (rules, users) = (rules(), users());
+    let aws = Aws {
+        refuse_revoke: true,
+        ..Aws::default()
+    };
+    let access = Access::new(&rules, &store, &users, &aws, &NoAnnouncer);
+    let grant = access
+        .request(ask("ana", "payments-dev", "Debug", 3600), T0)
+        .unwrap();
+    let e = access.revoke(&grant.id, "ana", T0 + 1).unwrap_err();
+    assert_eq!(e.to_string(), "ThrottlingException");
+    let after = store.get(&grant.id).unwrap().unwrap();
+    assert_eq!(after.state, State::Active);
+    assert!(after.is_active_at(T0 + 2));
+    assert!(aws.assigned.lock().unwrap().contains_key(&grant.id));
+}
+
+#[test]
+fn sweep_ends_a_grant_left_half_made() {
+    let (store, _) = store("half-made");
+    let (rules, users, aws) = (rules(), users(), Aws::default());
+    let access = Access::new(&rules, &store, &users, &aws, &NoAnnouncer);
+    let grant = access
+        .request(ask("ana", "payments-prod", "OnCall", 3600), T0)
+        .unwrap();
+    // The approver's process claimed it, made the assignment, and stopped.
+    let mut claimed = store.get(&grant.id).unwrap().unwrap();
+    claimed.state = State::Approving;
+    claimed.version += 1;
+    claimed.history.push(Change {
+        at: T0 + 5,
+        by: "cy".into(),
+        state: State::Approving,
+        note: None,
+    });
+    assert!(store.replace(&claimed).unwrap());
+    aws.assigned
+        .lock()
+        .unwrap()
+        .insert(grant.id.clone(), T0 + 3605);
+    assert!(access.sweep(T0 + 3604).unwrap().swept.is_empty());
+    let report = access.sweep(T0 + 3605).unwrap();
+    assert_eq!(report.fixed(), vec![grant.id.as_str()]);
+    assert!(aws.assigned.lock().unwrap().is_empty());
+    assert_eq!(store.get(&grant.id).unwrap().unwrap().state, State::Expired);
 }
 
 #[test]
