@@ -115,6 +115,7 @@ pub const DRIFT: &[(&str, &str, &str)] = &[
     ("LFD012", "assignment-missing", "medium"),
     ("LFD013", "permission-set-modified", "high"),
     ("LFD014", "permission-set-missing", "high"),
+    ("LFD015", "on-call-without-grant", "critical"),
 ];
 
 pub(crate) fn drift(

@@ -640,6 +640,10 @@ mod tests {
         let found = compare(&desired(), &live, &accounts(), "000000000000");
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].rule, ON_CALL_WITHOUT_GRANT);
+        assert_eq!(
+            (found[0].name.as_str(), found[0].severity.as_str()),
+            ("on-call-without-grant", "critical")
+        );
         assert_eq!(found[0].account, "payments-prod");
         assert_eq!(
             found[0].message,
