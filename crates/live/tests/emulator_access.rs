@@ -610,3 +610,68 @@ fn a_refused_schedule_takes_the_assignment_back() {
         );
     });
 }
+
+/// Identity Center makes an assignment asynchronously: `CreateAccountAssignment`
+/// answers `IN_PROGRESS` and the outcome is read with
+/// `DescribeAccountAssignmentCreationStatus`
+/// (<https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreateAccountAssignment.html>).
+/// moto answers at once, so the proxy plays AWS: in progress, in progress,
+/// then failed. The grant waits for the outcome, says why it failed, makes
+/// no schedule and is pending again.
+#[test]
+fn an_assignment_identity_center_fails_is_said_and_nothing_is_scheduled() {
+    with_moto("an_assignment_identity_center_fails", |url| {
+        let w = world(&url, "async");
+        let proxy = w.runtime.block_on(FaultProxy::start(&url));
+        let clients = w.runtime.block_on(management(&proxy.url));
+        let accounts = [(PROD.to_owned(), PROD_ID.to_owned())].into();
+        let through_proxy = AwsAccess::connect(w.runtime.clone(), clients, accounts).unwrap();
+        let status = |status: &str| {
+            Fault::Answer(serde_json::json!({
+                "AccountAssignmentCreationStatus": {
+                    "Status": status,
+                    "RequestId": "11111111-2222-3333-4444-555555555555",
+                    "FailureReason": if status == "FAILED" { "the permission set is not provisioned to the account" } else { "" }
+                }
+            }))
+        };
+        proxy.add(FaultRule::new("sso:CreateAccountAssignment", status("IN_PROGRESS")).times(1));
+        proxy.add(
+            FaultRule::new(
+                "sso:DescribeAccountAssignmentCreationStatus",
+                status("IN_PROGRESS"),
+            )
+            .times(1),
+        );
+        proxy.add(FaultRule::new(
+            "sso:DescribeAccountAssignmentCreationStatus",
+            status("FAILED"),
+        ));
+        let access = Access::new(
+            &w.rules,
+            &w.store,
+            &through_proxy,
+            &through_proxy,
+            &NoAnnouncer,
+        );
+        let grant = access.request(w.request("ana", PROD, 3600), T0).unwrap();
+        let e = access.approve(&grant.id, "cy", T0).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "IAM Identity Center could not create the assignment: the permission set is not provisioned to the account"
+        );
+        assert_eq!(
+            proxy
+                .seen_of("sso:DescribeAccountAssignmentCreationStatus")
+                .len(),
+            2
+        );
+        // Scheduler's REST `POST` is `CreateSchedule`.
+        assert!(proxy.seen_of("scheduler:POST").is_empty());
+        assert_eq!(w.aws(), Aws::default());
+        assert_eq!(
+            w.store.get(&grant.id).unwrap().unwrap().state,
+            State::Pending
+        );
+    });
+}
