@@ -108,6 +108,11 @@ pub enum Command {
     /// Check every live account and region against the guardrails and the spec.
     #[cfg(feature = "live")]
     Audit(crate::commands::audit::AuditArgs),
+    /// Temporary elevated access for on-call engineers: request, approve,
+    /// deny, revoke, review, list, sweep.
+    #[cfg(feature = "live")]
+    #[command(subcommand)]
+    Access(crate::commands::access::AccessCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,7 @@
 //! (the physical id is the logical id), so rules run unchanged on live
 //! resources and a finding maps back to its account and region.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use landfall_rules::{LoadOptions, Settings, ViewBuilder};
@@ -115,6 +115,7 @@ pub const DRIFT: &[(&str, &str, &str)] = &[
     ("LFD012", "assignment-missing", "medium"),
     ("LFD013", "permission-set-modified", "high"),
     ("LFD014", "permission-set-missing", "high"),
+    ("LFD015", "on-call-without-grant", "critical"),
 ];
 
 pub(crate) fn drift(
@@ -149,6 +150,32 @@ struct Target {
     name: String,
     id: String,
     environment: Option<String>,
+}
+
+/// The active on-call grants, read in the access account's home region.
+async fn grants(
+    session: &Session,
+    mgmt: &Clients,
+    org: &OrgState,
+    account: &str,
+    home: &str,
+) -> Result<BTreeSet<(String, String, String)>, String> {
+    let ids: BTreeMap<String, String> = org
+        .accounts
+        .iter()
+        .map(|a| (a.name.clone(), a.id.clone()))
+        .collect();
+    let clients = match ids.get(account) {
+        Some(id) if *id != org.management_account_id => session
+            .member(mgmt, id, home, &AUDIT_ROLES)
+            .await
+            .map_err(|e| format!("cannot read the on-call grants in `{account}`: {e}"))?,
+        _ => mgmt.in_region(home),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    crate::access::active_grants(&clients, &ids, now).await
 }
 
 /// Audits the live platform against the spec's rules and desired state.
@@ -330,7 +357,14 @@ pub async fn audit(
     if !desired.identity.permission_sets.is_empty() {
         let task = progress.start("reading IAM Identity Center", "IN_PROGRESS");
         let home_clients = mgmt.in_region(&home);
-        let (live, errors) = crate::identity::read(&home_clients, &desired.identity, &org).await;
+        let (mut live, mut errors) =
+            crate::identity::read(&home_clients, &desired.identity, &org).await;
+        if let Some(access) = &desired.identity.access_account {
+            match grants(session, &mgmt, &org, access, &home).await {
+                Ok(grants) => live.grants = Some(grants),
+                Err(e) => errors.push(e),
+            }
+        }
         // Permission sets live in the management account: named as the
         // spec names it (its name in AWS is often just `master`).
         let mut names: BTreeMap<String, String> = targets

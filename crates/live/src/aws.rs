@@ -56,6 +56,9 @@ pub enum Purpose {
     /// Nothing ever stands in: remediation acts only with the narrow role
     /// the baseline gives it.
     Remediate,
+    /// Nothing ever stands in: on-call grants are made only as the access
+    /// stack's role.
+    Access,
 }
 
 /// The baseline's role (path and name) that enters member accounts for a
@@ -84,6 +87,11 @@ pub const AUDIT_ROLES: Roles = Roles {
 pub const REMEDIATION_ROLES: Roles = Roles {
     purpose: Purpose::Remediate,
     role: "landfall/landfall-remediation",
+};
+/// The access stack's role in security tooling (`landfall access`).
+pub const ACCESS_ROLES: Roles = Roles {
+    purpose: Purpose::Access,
+    role: "landfall/landfall-access",
 };
 /// The role Organizations creates in every account it creates.
 pub const BOOTSTRAP_ROLE: &str = "OrganizationAccountAccessRole";
@@ -200,6 +208,15 @@ impl Clients {
     client!(sqs, aws_sdk_sqs, Sqs);
     client!(ssoadmin, aws_sdk_ssoadmin, SsoAdmin);
     client!(route53, aws_sdk_route53, Route53);
+    client!(identitystore, aws_sdk_identitystore, IdentityStore);
+    client!(scheduler, aws_sdk_scheduler, Scheduler);
+    client!(dynamodb, aws_sdk_dynamodb, DynamoDb);
+    client!(
+        elasticloadbalancingv2,
+        aws_sdk_elasticloadbalancingv2,
+        ElasticLoadBalancing
+    );
+    client!(cloudfront, aws_sdk_cloudfront, CloudFront);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)
@@ -465,6 +482,15 @@ impl Session {
             return MemberEntry::Failed(
                 format!(
                     "cannot assume `{}`: {denied}; remediation never acts as another role",
+                    roles.role
+                ),
+                Instant::now(),
+            );
+        }
+        if roles.purpose == Purpose::Access {
+            return MemberEntry::Failed(
+                format!(
+                    "cannot assume `{}`: {denied}; on-call access is granted only as that role (is the access stack deployed?)",
                     roles.role
                 ),
                 Instant::now(),

@@ -12,6 +12,7 @@
 //! override for emulators (moto server in the tests), and role assumption
 //! into member accounts.
 
+pub mod access;
 pub mod addresses;
 pub mod audit;
 pub mod aws;
@@ -37,6 +38,7 @@ pub mod retire;
 pub mod retry;
 pub mod schedule;
 pub mod stacks;
+pub mod targets;
 pub mod webhook;
 
 use std::time::Duration;

@@ -34,6 +34,11 @@ pub enum Service {
     Sqs,
     SsoAdmin,
     Route53,
+    IdentityStore,
+    Scheduler,
+    DynamoDb,
+    ElasticLoadBalancing,
+    CloudFront,
 }
 
 /// Whose calls: the management account's, or a member account's.

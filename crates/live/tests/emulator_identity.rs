@@ -4,7 +4,9 @@
 //! cannot create `AWS::SSO::*`, so the deployer leaves those stacks out),
 //! a clean audit, then an assignment made by hand, one removed and a
 //! permission set changed: the audit reports exactly those, each with its
-//! account and permission set.
+//! account and permission set; then a user given the on-call permission
+//! set by hand beside one holding it through an active grant: only the
+//! first is reported.
 //!
 //! Skipped without a moto server (see `emulator.rs`), failed with `CI=true`.
 
@@ -30,6 +32,9 @@ const IDENTITY: &str = "identity:
     - name: Developer
       managed_policies: [PowerUserAccess]
       session_hours: 8
+    - name: OnCall
+      managed_policies: [PowerUserAccess]
+      session_hours: 2
   groups:
     - name: payments
       access:
@@ -39,9 +44,11 @@ const IDENTITY: &str = "identity:
       access:
         - { permission_set: ProductionViewer, accounts: { domains: [trading], environments: [prod] } }
     - name: risk
+  on_call:
+    - { group: payments, permission_set: OnCall, accounts: { domains: [payments], environments: [prod] }, max_hours: 2, approvers: trading }
 ";
 
-const IDENTITY_CODES: &[&str] = &["LFD011", "LFD012", "LFD013", "LFD014"];
+const IDENTITY_CODES: &[&str] = &["LFD011", "LFD012", "LFD013", "LFD014", "LFD015"];
 
 #[test]
 fn a_hand_made_assignment_is_reported_with_its_account_and_permission_set() {
@@ -278,6 +285,61 @@ fn a_hand_made_assignment_is_reported_with_its_account_and_permission_set() {
             changed.message.contains("session `PT12H` instead of `PT8H`"),
             "{}",
             changed.message
+        );
+
+        // On-call: a user given the on-call set by hand is reported; one
+        // holding it through an active grant (in the grants table of the
+        // security account, as `landfall access` records it) is not.
+        let security = desired.identity.access_account.clone().unwrap();
+        let grants = s
+            .member(
+                &s.management().await.unwrap(),
+                &account_id(&security),
+                &desired.home_region,
+                &landfall_live::aws::AUDIT_ROLES,
+            )
+            .await
+            .unwrap()
+            .dynamodb();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let grant = serde_json::json!({
+            "id": "g-1", "requester": "ana", "account": payments_prod,
+            "permission_set": "OnCall", "duration_secs": 3600, "reason": "INC-1",
+            "break_glass": false, "approvers": "trading", "state": "active",
+            "requested_at": now - 60, "approver": "cy", "granted_at": now - 60,
+            "expires_at": now + 3540, "principal_id": "u-granted", "version": 3,
+            "history": []
+        });
+        grants
+            .put_item()
+            .table_name(landfall_synth::layers::access::GRANTS_TABLE)
+            .item("id", aws_sdk_dynamodb::types::AttributeValue::S("g-1".into()))
+            .item("version", aws_sdk_dynamodb::types::AttributeValue::N("3".into()))
+            .item("record", aws_sdk_dynamodb::types::AttributeValue::S(grant.to_string()))
+            .send()
+            .await
+            .unwrap();
+        for user in ["u-granted", "u-hand-made"] {
+            assign(
+                account_id(&payments_prod),
+                set_arns["OnCall"].clone(),
+                user.to_owned(),
+                "USER",
+            )
+            .await;
+        }
+        let (_, identity) = audit().await;
+        let on_call: Vec<&audit::AuditFinding> =
+            identity.iter().filter(|f| f.rule == "LFD015").collect();
+        assert_eq!(on_call.len(), 1, "{identity:#?}");
+        assert_eq!(on_call[0].account, payments_prod);
+        assert_eq!(on_call[0].account_id, account_id(&payments_prod));
+        assert_eq!(
+            on_call[0].message,
+            format!("user `u-hand-made` holds on-call permission set `OnCall` in account `{payments_prod}` without an active grant (`landfall access list --active`); remove it, or request it with `landfall access request`")
         );
     });
 }

@@ -393,7 +393,12 @@ pub struct OnCall {
     pub permission_set: PermissionSetId,
     pub accounts: Vec<AccountId>,
     pub max_hours: u8,
+    /// Who approves a grant; `None`: grants need no approval.
     pub approvers: Option<GroupId>,
+    /// Whether a grant may start before approval and be reviewed after.
+    pub break_glass: bool,
+    #[serde(skip)]
+    pub origin: Pointer,
 }
 
 #[derive(Debug, Clone, Serialize)]

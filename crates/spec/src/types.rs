@@ -319,12 +319,20 @@ pub struct OnCallAccess {
     pub permission_set: String,
     /// The accounts it applies to (usually a domain's production account).
     pub accounts: AccountSelector,
-    /// Longest grant in hours; the grant then expires on its own.
+    /// Longest grant in hours; the grant then expires on its own. At most
+    /// the permission set's `session_hours`.
     pub max_hours: u8,
-    /// Group whose member must approve a grant; none means self-approved and
-    /// is only allowed outside production.
+    /// Group whose member must approve a grant (never the requester); none
+    /// means a grant needs no approval, which is only allowed outside
+    /// production.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approvers: Option<String>,
+    /// Whether a member of the group may grant it at once in an emergency
+    /// (`landfall access request --break-glass`), without waiting for an
+    /// approver; an approver must then review the grant afterwards
+    /// (`landfall access review`). Needs `approvers`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub break_glass: bool,
 }
 
 // ---------------------------------------------------------------- guardrails

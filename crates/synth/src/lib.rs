@@ -172,7 +172,11 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     units.extend(layers::shared::build(&ctx));
     units.extend(layers::pki::build(&ctx));
     units.extend(layers::alerting::build(&ctx));
+    units.extend(layers::access::build(&ctx));
     graph.organization_actions = layers::organization::actions(&ctx);
+    graph
+        .organization_actions
+        .extend(layers::access::organization_actions(&ctx));
 
     // Per unit: its last stacks (those no other stack of the unit depends
     // on; they depend on the rest, so depending on the unit means depending

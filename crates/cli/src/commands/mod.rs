@@ -1,6 +1,8 @@
 //! One module per command; `run` dispatches.
 
 #[cfg(feature = "live")]
+pub mod access;
+#[cfg(feature = "live")]
 pub mod audit;
 pub mod check;
 pub mod cost;
@@ -53,6 +55,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Deploy(args) => deploy::run(&args),
         #[cfg(feature = "live")]
         Command::Audit(args) => audit::run(&args),
+        #[cfg(feature = "live")]
+        Command::Access(command) => access::run(command),
     }
 }
 

@@ -93,7 +93,7 @@ pub struct PlanArgs {
 }
 
 impl LiveArgs {
-    fn spec_args(&self) -> SpecArgs {
+    pub fn spec_args(&self) -> SpecArgs {
         SpecArgs {
             spec: self.spec.clone(),
             color: self.color,

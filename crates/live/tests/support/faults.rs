@@ -546,7 +546,10 @@ async fn handle(
 ) -> std::io::Result<Vec<u8>> {
     let _in_flight = InFlight::new(state);
     let (service, action, body, key) = identify(request);
-    let json = header_map(&request.head).contains_key("x-amz-target");
+    // JSON errors for the JSON protocol (`X-Amz-Target`) and the REST-JSON
+    // services; XML for the query protocol.
+    let json = header_map(&request.head).contains_key("x-amz-target")
+        || REST_JSON_SERVICES.contains(&service.as_str());
     let decision = match wrong_bucket_region(request, state) {
         true => Decision::Inject("PermanentRedirect".into(), 301),
         false => decide(state, &service, &action, &body, &key),
@@ -770,6 +773,10 @@ fn replace_element(xml: &str, name: &str, value: &str) -> String {
     };
     format!("{}{value}{}", &xml[..start], &xml[end..])
 }
+
+/// Services whose REST protocol answers errors in JSON (their action, to
+/// a rule, is the HTTP method).
+const REST_JSON_SERVICES: &[&str] = &["scheduler"];
 
 /// An HTTP error response of `service` in its protocol's shape.
 fn error_response(service: &str, json: bool, code: &str, status: u16) -> Vec<u8> {

@@ -165,6 +165,55 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
                 "temporary access lasts a shift at most; choose 1 to 12 hours",
             );
         }
+        // A grant lasts no longer than the sessions it opens: the sign-in
+        // portal ends a session at the permission set's length.
+        if let Some(set) = set.and_then(|s| permission_sets.iter().find(|p| p.id == s)) {
+            if (1..=12).contains(&access.max_hours) && access.max_hours > set.session_hours {
+                r.error(
+                    "spec::on-call-longer-than-session",
+                    format!(
+                        "on-call access of {} hours is longer than `{}`'s sessions of {} hours",
+                        access.max_hours, set.name, set.session_hours
+                    ),
+                    &access_at.child("max_hours"),
+                    format!("at most {} hours", set.session_hours),
+                    format!(
+                        "lower `max_hours` to {} or lengthen the permission set's `session_hours`",
+                        set.session_hours
+                    ),
+                );
+            }
+        }
+        // Grants are made from the security-tooling account, Identity
+        // Center's delegated administrator, which cannot assign into the
+        // management account
+        // (https://docs.aws.amazon.com/singlesignon/latest/userguide/delegated-admin.html).
+        let delegated = org
+            .accounts
+            .iter()
+            .any(|a| a.class == AccountClass::SecurityTooling);
+        if delegated
+            && accounts
+                .iter()
+                .any(|a| org.accounts[a.index()].class == AccountClass::Management)
+        {
+            r.error_at_key(
+                "spec::on-call-in-management",
+                "on-call access cannot be granted in the management account",
+                &access_at.child("accounts"),
+                "selects the management account",
+                "grants are made by Identity Center's delegated administrator (security tooling), which cannot assign there; give standing access to the few who need it",
+            );
+        }
+        if access.break_glass && access.approvers.is_none() {
+            r.error_at_key(
+                "spec::break-glass-without-approvers",
+                "break-glass access needs approvers to review each grant afterwards",
+                &access_at.child("break_glass"),
+                "no one to review",
+                "add `approvers:` naming the group that reviews break-glass grants",
+            );
+        }
         let touches_production = accounts.iter().any(|a| {
             org.accounts[a.index()]
                 .environment
@@ -186,6 +235,8 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, spec: &Spec, org: &Org, limits: &Lim
                 accounts,
                 max_hours: access.max_hours,
                 approvers,
+                break_glass: access.break_glass,
+                origin: access_at.clone(),
             });
         }
     }

@@ -38,6 +38,9 @@ use serde_json::{json, Value};
 use crate::unit::{resource, ResourceExt, Unit};
 use crate::{params, Ctx, Problem};
 
+/// The role `landfall audit` enters member accounts as (read-only).
+pub const AUDIT_ROLE: &str = "landfall-audit";
+
 /// Path of the platform's own roles; the SCPs exempt it.
 pub const ROLE_PATH: &str = "/landfall/";
 pub const DEPLOY_ROLE: &str = "landfall-deploy";
@@ -278,7 +281,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
         "AuditRole",
         "AWS::IAM::Role",
         json!({
-            "RoleName": "landfall-audit",
+            "RoleName": AUDIT_ROLE,
             "Path": ROLE_PATH,
             "Description": "Read-only audit from the security tooling and management accounts",
             "MaxSessionDuration": 3600,
@@ -286,7 +289,21 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             "ManagedPolicyArns": [
                 intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/SecurityAudit"),
                 intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/job-function/ViewOnlyAccess")
-            ]
+            ],
+            // Neither managed policy reads table items: the audit reads the
+            // on-call grants (security tooling's access stack) to tell an
+            // on-call assignment with a grant from one without.
+            "Policies": [{
+                "PolicyName": "ReadOnCallGrants",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Action": ["dynamodb:GetItem", "dynamodb:Scan"],
+                        "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:dynamodb:*:${{AWS::AccountId}}:table/{}", super::access::GRANTS_TABLE))
+                    }]
+                }
+            }]
         }),
     ));
     // What `landfall heal` may do in the account (its action kinds), on what

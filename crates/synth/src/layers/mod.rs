@@ -1,5 +1,6 @@
 //! One module per layer; each turns part of the model into units.
 
+pub mod access;
 pub mod alerting;
 pub mod baseline;
 pub mod billing;

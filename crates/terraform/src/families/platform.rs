@@ -1,8 +1,8 @@
-//! KMS, CloudWatch Logs, SSM.
+//! KMS, CloudWatch Logs, SSM, EventBridge Scheduler.
 
 use super::{Mapping, K, P, TAGS};
 
-pub static MAPPINGS: [Mapping; 4] = [
+pub static MAPPINGS: [Mapping; 5] = [
     Mapping {
         cfn: "AWS::KMS::Key",
         tf: "aws_kms_key",
@@ -53,6 +53,14 @@ pub static MAPPINGS: [Mapping; 4] = [
             P("Description", "description", K::V),
             P("Tags", "tags", K::V),
         ],
+        hook: None,
+    },
+    Mapping {
+        cfn: "AWS::Scheduler::ScheduleGroup",
+        tf: "aws_scheduler_schedule_group",
+        reference: "name",
+        attributes: &[("Arn", "arn")],
+        props: &[P("Name", "name", K::V), TAGS],
         hook: None,
     },
 ];
