@@ -188,5 +188,45 @@ fn parse_and_validate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, evaluation, parse_and_validate);
+/// `landfall iam simulate --input -` over 10,000 JSON lines, parse and
+/// rendering included (the end-to-end target is under 1 s): the
+/// differential cases (every principal kind, resource policies, SCPs,
+/// RCPs, boundaries) repeated.
+fn simulate_json_lines(c: &mut Criterion) {
+    use landfall_iam::simulate::{simulate_inputs, Input, OutputFormat};
+    let cases = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/differential/cases.jsonl"
+    ))
+    .unwrap();
+    let files: Vec<String> = cases
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let case: serde_json::Value = serde_json::from_str(l).unwrap();
+            case["file"].to_string()
+        })
+        .collect();
+    let mut bytes = Vec::new();
+    for i in 0..10_000 {
+        bytes.extend_from_slice(files[i % files.len()].as_bytes());
+        bytes.push(b'\n');
+    }
+    let _ = landfall_iam::catalog::Catalog::get();
+    let mut group = c.benchmark_group("simulate");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(10_000));
+    group.bench_function("10,000 JSON lines", |b| {
+        b.iter(|| {
+            let input = Input::Bytes {
+                name: "<stdin>".into(),
+                bytes: bytes.clone(),
+            };
+            black_box(simulate_inputs(vec![input], OutputFormat::Json))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, evaluation, parse_and_validate, simulate_json_lines);
 criterion_main!(benches);
