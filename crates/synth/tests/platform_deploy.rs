@@ -171,9 +171,24 @@ fn session_manager_can_encrypt_and_log_sessions() {
     let check = by_sid(&bucket, "OrganizationChecksEncryption");
     assert!(allows(check, "s3:GetEncryptionConfiguration"));
     assert!(!check["Resource"].to_string().contains("/*"));
+    // Each account writes under its own id only (a policy variable:
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html),
+    // the prefix the session preferences give (checked below): no account
+    // can overwrite or plant another's session records.
+    let writes = by_sid(&bucket, "OrganizationWrites");
+    assert_eq!(
+        writes["Resource"]["Fn::Sub"],
+        "${SessionsBucket.Arn}/${!aws:PrincipalAccount}/*"
+    );
 
     let regional = stack(&s.graph, "-baseline-regional");
     let preferences = resource(regional, "SessionManagerPreferences");
+    assert!(
+        preferences.properties["Content"]["inputs"]["s3KeyPrefix"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .starts_with("${AWS::AccountId}/")
+    );
     assert_eq!(
         preferences.properties["Content"]["inputs"]["kmsKeyId"]["Ref"],
         "SessionsKey"
