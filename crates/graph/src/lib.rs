@@ -583,6 +583,16 @@ pub fn private_ca_stack_name(slug: &str, region: &str) -> String {
     format!("{slug}-pki-{region}")
 }
 
+/// The stack of the internal scanners' security group in a VPC (the
+/// scanner account, `network.scanner`).
+pub fn scanner_stack_name(slug: &str, vpc: &str) -> String {
+    format!("{slug}-scanner-{vpc}")
+}
+
+/// The scanners' group's logical id in that stack; its physical id is the
+/// group id.
+pub const SCANNER_GROUP_LOGICAL_ID: &str = "ScannerGroup";
+
 /// The CA's logical id in that stack; its physical id is its ARN.
 pub const PRIVATE_CA_LOGICAL_ID: &str = "PrivateCa";
 

@@ -183,6 +183,8 @@ pub struct NetworkLayout {
     pub subnets: Vec<Subnet>,
     /// The public zone origin names live in (`network.dns`).
     pub dns: Option<PublicDns>,
+    /// The account the internal scanners run in (`network.scanner`).
+    pub scanner: Option<AccountId>,
     #[serde(skip)]
     pub origin: Pointer,
 }

@@ -470,6 +470,20 @@ pub struct Network {
     /// once a service is public where an edge tier exists.
     #[serde(default)]
     pub dns: Option<Dns>,
+    /// The internal vulnerability scanner's network path: its own security
+    /// group in every VPC, admitted by every group the platform creates,
+    /// so scanning never needs a hand-made rule.
+    #[serde(default)]
+    pub scanner: Option<Scanner>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scanner {
+    /// The account the scanners run in; the security-tooling account when
+    /// not given. The endpoints subnets of every VPC are shared with it.
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

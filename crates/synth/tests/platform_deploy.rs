@@ -655,3 +655,74 @@ fn each_declared_budget_is_an_aws_budget_over_the_domains_accounts() {
             .any(|sub| sub["Address"] == domain.owner.email)));
     }
 }
+
+// A participant of a shared VPC may create security groups in it, and
+// groups of one VPC's participants reference each other:
+// https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing-security-groups.html
+#[test]
+fn the_scanners_have_a_group_in_every_vpc_reaching_only_that_vpc() {
+    let s = reference();
+    assert!(!s.model.network.vpcs.is_empty());
+    for vpc in &s.model.network.vpcs {
+        let name = landfall_graph::scanner_stack_name("meridian", &vpc.name);
+        let scanner = s
+            .graph
+            .stack(&name)
+            .unwrap_or_else(|| panic!("no `{name}`"));
+        let Target::Account { account, .. } = &scanner.target else {
+            panic!("{name}");
+        };
+        assert_eq!(account, "security-tooling");
+        let group = resource(scanner, landfall_graph::SCANNER_GROUP_LOGICAL_ID);
+        let cidr = s.plan.vpc_cidr(vpc.id).to_string();
+        let egress = group.properties["SecurityGroupEgress"].as_array().unwrap();
+        assert!(egress.iter().all(|e| e["CidrIp"] == cidr.as_str()));
+        let vpc_param = group.properties["VpcId"]["Ref"].as_str().unwrap();
+        let param = scanner
+            .parameters
+            .iter()
+            .find(|p| p.name == vpc_param)
+            .unwrap();
+        let landfall_graph::ParameterValue::ResourceId { stack, logical_id } = &param.value else {
+            panic!("{vpc_param}");
+        };
+        assert_eq!(logical_id, "Vpc");
+        assert!(s.graph.stack(stack).unwrap().resource("Vpc").is_some());
+        // After the share that makes security tooling a participant.
+        let share = s
+            .graph
+            .stacks
+            .iter()
+            .find(|st| {
+                st.resources.iter().any(|r| {
+                    r.kind == "AWS::RAM::ResourceShare"
+                        && r.logical_id == "ShareSecurityTooling"
+                        && st.name.contains(&vpc.name)
+                })
+            })
+            .unwrap_or_else(|| panic!("no share of {} with security tooling", vpc.name));
+        assert!(
+            scanner.depends_on.contains(&share.name),
+            "{} {:?}",
+            share.name,
+            scanner.depends_on
+        );
+    }
+    // The endpoints subnets, and only those, are shared with it.
+    let security = s
+        .model
+        .accounts
+        .iter()
+        .find(|a| a.name == "security-tooling")
+        .unwrap()
+        .id;
+    for subnet in &s.model.network.subnets {
+        let endpoints = s.model.tier(subnet.tier).kind == landfall_spec::types::TierKind::Endpoints;
+        assert_eq!(
+            subnet.shared_with.contains(&security),
+            endpoints,
+            "{}",
+            subnet.name
+        );
+    }
+}

@@ -39,6 +39,7 @@ pub mod sizing;
 
 mod base;
 mod ctx;
+mod scanner;
 mod service;
 pub mod store;
 pub mod tls;
@@ -164,7 +165,8 @@ pub fn build_each<R: Send>(
                 for service in &services {
                     stacks.push(service::build(&ctx, &place, service, &mut problems));
                 }
-                for stack in &stacks {
+                for stack in &mut stacks {
+                    scanner::admit(&ctx, &place, stack);
                     check_stack(stack, &mut problems);
                 }
                 check_imports(&stacks, &mut problems);

@@ -414,7 +414,7 @@ fn memcached_is_reached_only_over_tls_from_the_services_that_declare_it() {
     assert!(clusters >= 2, "{clusters}");
     let mut rules = 0;
     for (stack, rule) in resources(stacks, "AWS::EC2::SecurityGroupIngress") {
-        if rule.properties["FromPort"] != 11211 {
+        if rule.properties.get("FromPort") != Some(&serde_json::json!(11211)) {
             continue;
         }
         rules += 1;
@@ -589,4 +589,54 @@ fn a_public_service_without_a_public_zone_is_a_located_problem() {
                 && p.help.contains("network.dns")),
         "{problems:#?}"
     );
+}
+
+#[test]
+fn every_group_admits_the_scanners_of_its_vpc_and_only_by_group() {
+    // Participants of a shared VPC may reference each other's groups:
+    // https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing-security-groups.html
+    let (p, stacks) = reference();
+    let mut groups = 0;
+    for stack in stacks {
+        for group in stack.resources.iter().filter(|r| {
+            r.kind == "AWS::EC2::SecurityGroup" && r.logical_id != "TasksOfTheLoadBalancer"
+        }) {
+            groups += 1;
+            let rule = stack
+                .resource(&landfall_graph::logical_id(&[
+                    "ScannerInto",
+                    &group.logical_id,
+                ]))
+                .unwrap_or_else(|| {
+                    panic!("{}: {} admits no scanner", stack.name, group.logical_id)
+                });
+            assert_eq!(rule.properties["IpProtocol"], "-1");
+            assert!(rule.properties.get("CidrIp").is_none());
+            let param = rule.properties["SourceSecurityGroupId"]["Ref"]
+                .as_str()
+                .unwrap();
+            let landfall_graph::ParameterValue::ResourceId {
+                stack: scanner,
+                logical_id,
+            } = &stack
+                .parameters
+                .iter()
+                .find(|x| x.name == param)
+                .unwrap()
+                .value
+            else {
+                panic!("{param}");
+            };
+            assert_eq!(logical_id, landfall_graph::SCANNER_GROUP_LOGICAL_ID);
+            assert!(stack.depends_on.contains(scanner));
+            // The scanner group of the stack's own VPC, in security tooling.
+            let scanner_stack = p.base.stack(scanner).unwrap();
+            let landfall_graph::Target::Account { account, region } = &scanner_stack.target else {
+                panic!("{scanner}");
+            };
+            assert_eq!(account, "security-tooling");
+            assert_eq!(region, target(stack).1);
+        }
+    }
+    assert!(groups > 100, "{groups}");
 }

@@ -149,6 +149,17 @@ pub(crate) fn resolve(
     let mut vpcs = Vec::new();
     let mut subnets = Vec::new();
     let public_domains = domains_with_public_services(spec, org);
+    let scanner = network.scanner.as_ref().and_then(|s| {
+        let at = at.child("scanner");
+        match &s.account {
+            Some(name) => r.lookup(&org.account_names, name, &at.child("account")),
+            None => org
+                .accounts
+                .iter()
+                .find(|a| a.class == AccountClass::SecurityTooling)
+                .map(|a| a.id),
+        }
+    });
     for env in &org.environments {
         for region_id in &env.regions {
             let region = &org.regions[region_id.index()];
@@ -187,7 +198,8 @@ pub(crate) fn resolve(
                             ),
                             None => format!("{vpc_name}-{}-{letter}", tier.name),
                         };
-                        let shared_with = sharing(tier, owner, &env_accounts, &public_domains);
+                        let shared_with =
+                            sharing(tier, owner, &env_accounts, &public_domains, scanner);
                         subnets.push(Subnet {
                             id: SubnetId::from_index(subnets.len()),
                             name,
@@ -217,6 +229,7 @@ pub(crate) fn resolve(
         vpcs,
         subnets,
         dns,
+        scanner,
         origin: at.clone(),
     })
 }
@@ -318,6 +331,7 @@ fn sharing(
     owner: Option<DomainId>,
     env_accounts: &[&Account],
     public_domains: &[DomainId],
+    scanner: Option<AccountId>,
 ) -> Vec<AccountId> {
     let workload = env_accounts
         .iter()
@@ -332,7 +346,9 @@ fn sharing(
             .filter(|a| a.domain.is_some_and(|d| public_domains.contains(&d)))
             .map(|a| a.id)
             .collect(),
-        (TierKind::Firewall | TierKind::Endpoints, None) => Vec::new(),
+        // The scanners' interfaces live in the endpoints subnets.
+        (TierKind::Endpoints, None) => scanner.into_iter().collect(),
+        (TierKind::Firewall, None) => Vec::new(),
     }
 }
 

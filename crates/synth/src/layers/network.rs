@@ -56,7 +56,8 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             .or_default()
             .push(subnet);
     }
-    ctx.model
+    let mut units: Vec<Unit> = ctx
+        .model
         .network
         .vpcs
         .iter()
@@ -69,7 +70,64 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
                     .map_or(&[][..], Vec::as_slice),
             )
         })
-        .collect()
+        .collect();
+    if let Some(scanner) = ctx.model.network.scanner {
+        units.extend(
+            ctx.model
+                .network
+                .vpcs
+                .iter()
+                .map(|vpc| scanner_unit(ctx, vpc, scanner)),
+        );
+    }
+    units
+}
+
+/// The internal scanners' security group in a VPC, in the scanner account
+/// (a participant of the VPC through the endpoints subnets shared with it:
+/// a participant may create security groups in a shared VPC, and groups
+/// of the VPC's participants may reference each other,
+/// <https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing-security-groups.html>).
+/// Every group the workload layer creates admits it; it reaches every port
+/// of the VPC and nothing outside it.
+fn scanner_unit(ctx: &Ctx<'_>, vpc: &Vpc, scanner: landfall_model::AccountId) -> Unit {
+    let model = ctx.model;
+    let region = model.region(vpc.region);
+    let mut unit = Unit::new(
+        landfall_graph::scanner_stack_name(ctx.slug, &vpc.name),
+        Layer::Network,
+        format!("The internal scanners' security group in VPC {}", vpc.name),
+        Target::Account {
+            account: model.account(scanner).name.clone(),
+            region: region.name.clone(),
+        },
+    );
+    // The share of the endpoints subnets makes the account a participant.
+    unit.depends_on.push(ctx.stack_name("network", &vpc.name));
+    let vpc_param = unit.parameter(
+        "VpcId",
+        &format!("VPC {} (networking account)", vpc.name),
+        ParameterValue::ResourceId {
+            stack: format!("{}-core", ctx.stack_name("network", &vpc.name)),
+            logical_id: "Vpc".into(),
+        },
+    );
+    let cidr = ctx.plan.vpc_cidr(vpc.id).to_string();
+    unit.add(resource(
+        landfall_graph::SCANNER_GROUP_LOGICAL_ID,
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": format!("Internal vulnerability scanners in {}: every port of the VPC, nothing beyond", vpc.name),
+            "VpcId": { "Ref": vpc_param },
+            "SecurityGroupEgress": [
+                { "IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "CidrIp": cidr, "Description": "TCP probes inside the VPC" },
+                { "IpProtocol": "udp", "FromPort": 0, "ToPort": 65535, "CidrIp": cidr, "Description": "UDP probes inside the VPC" },
+                { "IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": cidr, "Description": "host discovery inside the VPC" }
+            ],
+            "Tags": tags(&[("Name", &format!("{}-scanner", vpc.name)), ("landfall:purpose", "scanner")]),
+        }),
+    ));
+    unit
 }
 
 fn az_letter(name: &str) -> String {
