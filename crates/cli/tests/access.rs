@@ -153,7 +153,6 @@ fn on_call_access_through_the_binary() {
         "{}",
         text(&dev.stdout)
     );
-    assert!(took.as_secs_f64() < 2.0, "{took:?}");
 
     // Production: requested, refused to the requester, approved by cy once.
     let prod = landfall(&[
