@@ -66,6 +66,24 @@ pub trait Announcer: Send + Sync {
     fn announce(&self, event: &Event) -> Result<(), String>;
 }
 
+/// Every announcer of a list, each told even when another fails.
+pub struct Announcers(pub Vec<Box<dyn Announcer>>);
+
+impl Announcer for Announcers {
+    fn announce(&self, event: &Event) -> Result<(), String> {
+        let failed: Vec<String> = self
+            .0
+            .iter()
+            .filter_map(|a| a.announce(event).err())
+            .collect();
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(failed.join("; "))
+        }
+    }
+}
+
 /// Appends each event as a JSON line.
 pub struct FileSink {
     pub path: PathBuf,
@@ -89,5 +107,46 @@ pub struct NoAnnouncer;
 impl Announcer for NoAnnouncer {
     fn announce(&self, _: &Event) -> Result<(), String> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test")]
+mod tests {
+    use super::*;
+
+    struct Refuses;
+    impl Announcer for Refuses {
+        fn announce(&self, _: &Event) -> Result<(), String> {
+            Err("the channel is archived".into())
+        }
+    }
+
+    #[test]
+    fn every_announcer_is_told_even_when_one_fails() {
+        let dir = std::env::temp_dir().join(format!("landfall-announcers-{}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
+        let all = Announcers(vec![
+            Box::new(Refuses),
+            Box::new(FileSink { path: dir.clone() }),
+        ]);
+        let event = Event {
+            grant: "g-1".into(),
+            state: State::Pending,
+            by: "ana".into(),
+            at: "2026-12-06T18:00:00Z".into(),
+            requester: "ana".into(),
+            account: "payments-prod".into(),
+            permission_set: "OnCallProduction".into(),
+            reason: "r".into(),
+            ticket: None,
+            expires_at: None,
+            break_glass: false,
+            text: "access g-1 requested".into(),
+        };
+        assert_eq!(all.announce(&event).unwrap_err(), "the channel is archived");
+        let written = std::fs::read_to_string(&dir).unwrap();
+        assert!(written.contains("\"grant\":\"g-1\""), "{written}");
+        let _ = std::fs::remove_file(&dir);
     }
 }

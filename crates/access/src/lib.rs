@@ -22,7 +22,7 @@ mod service;
 mod store;
 mod time;
 
-pub use announce::{Announcer, Event, FileSink, NoAnnouncer};
+pub use announce::{Announcer, Announcers, Event, FileSink, NoAnnouncer};
 pub use duration::parse_duration;
 pub use error::AccessError;
 pub use grant::{Change, Grant, State};

@@ -1,6 +1,7 @@
-//! The chat summaries of `landfall cost notify`, posted to an incoming
-//! webhook (Slack's, or anything that takes its JSON), behind
-//! `landfall-cost`'s `ChatSender`.
+//! Messages posted to an incoming chat webhook (Slack's, or anything that
+//! takes its JSON): the summaries of `landfall cost notify`, behind
+//! `landfall-cost`'s `ChatSender`, and the on-call grants' changes, behind
+//! `landfall-access`'s `Announcer`.
 //!
 //! HTTPS with the system's root certificates (plain HTTP only for a relay
 //! on this host), one message per second at most: Slack allows about one
@@ -106,5 +107,29 @@ impl ChatSender for WebhookChat {
                 ))
             }
         })
+    }
+}
+
+/// Announces each change of an on-call grant to a chat channel: its one
+/// line for people as the message text (`{"text": ...}`).
+pub struct ChatAnnouncer {
+    chat: std::sync::Mutex<WebhookChat>,
+}
+
+impl ChatAnnouncer {
+    pub fn new(url: &str) -> Result<ChatAnnouncer, LiveError> {
+        Ok(ChatAnnouncer {
+            chat: std::sync::Mutex::new(WebhookChat::new(url)?),
+        })
+    }
+}
+
+impl landfall_access::Announcer for ChatAnnouncer {
+    fn announce(&self, event: &landfall_access::Event) -> Result<(), String> {
+        let mut chat = self
+            .chat
+            .lock()
+            .map_err(|_| "the chat webhook failed earlier in this run".to_owned())?;
+        chat.post(&serde_json::json!({ "text": event.text }))
     }
 }

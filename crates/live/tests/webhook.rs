@@ -109,3 +109,34 @@ fn only_https_or_this_host() {
     }
     assert!(WebhookChat::new("https://hooks.example.com/services/x").is_ok());
 }
+
+fn event() -> landfall_access::Event {
+    landfall_access::Event {
+        grant: "g-1".into(),
+        state: landfall_access::State::Active,
+        by: "cy".into(),
+        at: "2026-12-06T18:00:00Z".into(),
+        requester: "ana".into(),
+        account: "payments-prod".into(),
+        permission_set: "OnCallProduction".into(),
+        reason: "settlement stuck".into(),
+        ticket: Some("INC-42".into()),
+        expires_at: Some("2026-12-06T20:00:00Z".into()),
+        break_glass: false,
+        text: "access g-1 granted: ana · OnCallProduction in payments-prod · settlement stuck (INC-42) · until 2026-12-06T20:00:00Z · by cy".into(),
+    }
+}
+
+#[test]
+fn an_on_call_change_is_posted_as_its_line_for_people() {
+    use landfall_access::Announcer;
+    let (url, received) = server(vec!["HTTP/1.1 200 OK", "HTTP/1.1 403 Forbidden"]);
+    let chat = landfall_live::webhook::ChatAnnouncer::new(&url).unwrap();
+    chat.announce(&event()).unwrap();
+    let (_, body, _) = received.recv().unwrap();
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body, serde_json::json!({ "text": event().text }));
+    // A refusal is said, with the answer.
+    let refused = chat.announce(&event()).unwrap_err();
+    assert!(refused.contains("403"), "{refused}");
+}

@@ -21,8 +21,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use landfall_access::{
-    parse_duration, utc, Access, AccessError, Announcer, Directory, Executor, FileSink, Grant,
-    GrantStore, NoAnnouncer, Request, Rules, SqliteStore, State,
+    parse_duration, utc, Access, AccessError, Announcer, Announcers, Directory, Executor, FileSink,
+    Grant, GrantStore, NoAnnouncer, Request, Rules, SqliteStore, State,
 };
 use landfall_live::access::{AwsAccess, DynamoStore};
 use landfall_live::aws::{Clients, ACCESS_ROLES};
@@ -72,6 +72,10 @@ pub struct AccessArgs {
     /// Append each change, as a JSON line, to this file.
     #[arg(long, value_name = "FILE", env = "LANDFALL_ACCESS_ANNOUNCE")]
     pub announce: Option<PathBuf>,
+    /// Post each change to this chat webhook (Slack's incoming webhooks, or
+    /// anything that takes `{"text": ...}`); https:// only.
+    #[arg(long, value_name = "URL", env = "LANDFALL_ACCESS_WEBHOOK")]
+    pub announce_webhook: Option<String>,
     /// Send every AWS call to this endpoint (an emulator such as moto server).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
@@ -178,9 +182,16 @@ pub fn run(command: AccessCommand) -> anyhow::Result<ExitCode> {
             GRANTS_TABLE,
         )),
     };
-    let announcer: Box<dyn Announcer> = match &args.announce {
-        Some(path) => Box::new(FileSink { path: path.clone() }),
-        None => Box::new(NoAnnouncer),
+    let mut announcers: Vec<Box<dyn Announcer>> = Vec::new();
+    if let Some(path) = &args.announce {
+        announcers.push(Box::new(FileSink { path: path.clone() }));
+    }
+    if let Some(url) = &args.announce_webhook {
+        announcers.push(Box::new(landfall_live::webhook::ChatAnnouncer::new(url)?));
+    }
+    let announcer: Box<dyn Announcer> = match announcers.len() {
+        0 => Box::new(NoAnnouncer),
+        _ => Box::new(Announcers(announcers)),
     };
     let directory: &dyn Directory = &aws;
     let executor: &dyn Executor = &aws;
