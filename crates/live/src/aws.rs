@@ -217,6 +217,7 @@ impl Clients {
         ElasticLoadBalancing
     );
     client!(cloudfront, aws_sdk_cloudfront, CloudFront);
+    client!(inspector2, aws_sdk_inspector2, Inspector);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)

@@ -305,6 +305,7 @@ impl Engine {
         let mut guardduty = false;
         let mut securityhub: Vec<&str> = Vec::new();
         let mut auto_enable: Vec<(&str, &str)> = Vec::new();
+        let mut inspector: Vec<(&str, &str)> = Vec::new();
         for action in &self.organization_actions {
             match action {
                 A::RegisterDelegatedAdministrator {
@@ -323,10 +324,12 @@ impl Engine {
                 A::EnableSecurityHubAdminInRegion { region, .. } => {
                     securityhub.push(region.as_str())
                 }
+                A::AutoEnableInspector {
+                    account, region, ..
+                } => inspector.push((account.as_str(), region.as_str())),
                 A::EnableTrustedAccess { .. }
                 | A::EnableRamSharingWithOrganization
-                | A::EnableInspectorAdminInRegion { .. }
-                | A::AutoEnableInspector { .. } => {}
+                | A::EnableInspectorAdminInRegion { .. } => {}
             }
         }
         if !self
@@ -410,6 +413,10 @@ impl Engine {
                     sdk_message(&e)
                 )),
             }
+        }
+        for (account, region) in inspector {
+            self.read_inspector(mgmt, org, account, region, &mut live, &mut notes)
+                .await;
         }
         for service in services {
             if !self.desired.compat.supports_delegated_admin(service) {
@@ -731,6 +738,120 @@ impl Engine {
             Ok(())
         } else {
             Err(failed.join("; "))
+        }
+    }
+
+    /// Amazon Inspector in `region`: its administrator (from the management
+    /// account), then, as that administrator when it is `account`, the
+    /// organization configuration, the members and what each scans.
+    async fn read_inspector(
+        &self,
+        mgmt: &Clients,
+        org: &OrgState,
+        account: &str,
+        region: &str,
+        live: &mut LiveActions,
+        notes: &mut Vec<String>,
+    ) {
+        let listed = mgmt
+            .in_region(region)
+            .inspector2()
+            .list_delegated_admin_accounts()
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await;
+        match listed {
+            Ok(pages) => {
+                let enabled = pages
+                    .iter()
+                    .flat_map(|p| p.delegated_admin_accounts())
+                    .find(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"));
+                if let Some(id) = enabled.and_then(|a| a.account_id()) {
+                    live.inspector_admins
+                        .insert(region.to_owned(), id.to_owned());
+                }
+            }
+            Err(e) => {
+                notes.push(format!(
+                    "cannot read the Amazon Inspector administrator in {region}: {}",
+                    sdk_message(&e)
+                ));
+                return;
+            }
+        }
+        // Only the administrator sees the organization configuration;
+        // before it is designated there is nothing to read.
+        let Some(id) = self.account_id(org, account) else {
+            return;
+        };
+        if live.inspector_admins.get(region) != Some(&id) {
+            return;
+        }
+        let admin = match self.session.member(mgmt, &id, region, &DEPLOY_ROLES).await {
+            Ok(admin) => admin.inspector2(),
+            Err(e) => {
+                notes.push(format!(
+                    "cannot read Amazon Inspector as `{account}` in {region}: {e}"
+                ));
+                return;
+            }
+        };
+        match crate::inspector::read_state(&admin, org).await {
+            Ok(state) => {
+                live.inspector.insert(region.to_owned(), state);
+            }
+            Err(e) => notes.push(format!(
+                "cannot read Amazon Inspector's organization in {region}: {e}"
+            )),
+        }
+    }
+
+    /// Amazon Inspector on from its administrator `account` in `region`,
+    /// for the accounts named in `members` (resolved now: the deploy may
+    /// have created them since the plan).
+    #[allow(clippy::too_many_arguments)]
+    async fn enable_inspector(
+        &self,
+        mgmt: &Clients,
+        org: &OrgState,
+        account: &str,
+        region: &str,
+        resource_types: &[String],
+        auto_enable: bool,
+        members: &[String],
+    ) -> Result<(), String> {
+        let admin_id = self
+            .account_id(org, account)
+            .ok_or_else(|| format!("account `{account}` does not exist"))?;
+        let mut ids = Vec::new();
+        let mut missing = Vec::new();
+        for name in members {
+            match self.account_id(org, name) {
+                Some(id) => ids.push(id),
+                None => missing.push(name.as_str()),
+            }
+        }
+        let admin = self
+            .session
+            .member(mgmt, &admin_id, region, &DEPLOY_ROLES)
+            .await
+            .map_err(|e| e.to_string())?;
+        crate::inspector::enable(
+            &admin.inspector2(),
+            &admin_id,
+            resource_types,
+            auto_enable,
+            &ids,
+        )
+        .await?;
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "not turned on where the account does not exist: {}",
+                missing.join(", ")
+            ))
         }
     }
 
@@ -1839,6 +1960,43 @@ impl Engine {
                 } => {
                     self.auto_enable_guardduty(mgmt, live, account, region, features)
                         .await
+                }
+                Change::EnableInspectorAdmin { account, regions } => {
+                    self.admin_in_regions(live, account, regions, |region, id| async move {
+                        match mgmt
+                            .in_region(&region)
+                            .inspector2()
+                            .enable_delegated_admin_account()
+                            .delegated_admin_account_id(id)
+                            .send()
+                            .await
+                        {
+                            Ok(_) => Ok(()),
+                            // Already the administrator (a run interrupted
+                            // after the call).
+                            Err(e) if code_of(&e) == "ConflictException" => Ok(()),
+                            Err(e) => Err(sdk_message(&e)),
+                        }
+                    })
+                    .await
+                }
+                Change::EnableInspector {
+                    account,
+                    region,
+                    resource_types,
+                    auto_enable,
+                    members,
+                } => {
+                    self.enable_inspector(
+                        mgmt,
+                        live,
+                        account,
+                        region,
+                        resource_types,
+                        *auto_enable,
+                        members,
+                    )
+                    .await
                 }
                 Change::ActivateStackSetsAccess => mgmt
                     .cloudformation()

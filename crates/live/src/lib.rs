@@ -24,6 +24,7 @@ pub mod emulator;
 pub mod error;
 pub mod events;
 pub mod identity;
+pub mod inspector;
 pub mod inventory;
 pub mod journal;
 pub mod lockfile;

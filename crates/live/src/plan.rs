@@ -1,7 +1,7 @@
 //! What would change: the difference between the desired platform and the
 //! live one, computed without changing anything.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -44,6 +44,23 @@ pub enum Change {
     EnableSecurityHubAdmin {
         account: String,
         regions: Vec<String>,
+    },
+    /// `inspector2:EnableDelegatedAdminAccount`, in each region.
+    EnableInspectorAdmin {
+        account: String,
+        regions: Vec<String>,
+    },
+    /// From the Amazon Inspector administrator `account` in `region`:
+    /// `inspector2:UpdateOrganizationConfiguration` when `auto_enable`
+    /// (accounts that join later), then `AssociateMember` and `Enable` of
+    /// `resource_types` for the accounts named in `members`, which
+    /// auto-enable does not reach.
+    EnableInspector {
+        account: String,
+        region: String,
+        resource_types: Vec<String>,
+        auto_enable: bool,
+        members: Vec<String>,
     },
     /// `cloudformation:ActivateOrganizationsAccess`: service-managed
     /// StackSets cannot be created or updated without it.
@@ -129,6 +146,34 @@ impl Change {
                 "make `{account}` the Security Hub administrator of the organization in {}",
                 regions.join(", ")
             ),
+            Change::EnableInspectorAdmin { account, regions } => format!(
+                "make `{account}` the Amazon Inspector administrator of the organization in {}",
+                regions.join(", ")
+            ),
+            Change::EnableInspector {
+                account,
+                region,
+                resource_types,
+                auto_enable,
+                members,
+            } => {
+                let mut parts = Vec::new();
+                if *auto_enable {
+                    parts.push("every account that joins".to_owned());
+                }
+                if !members.is_empty() {
+                    parts.push(format!(
+                        "{} existing account(s): {}",
+                        members.len(),
+                        members.join(", ")
+                    ));
+                }
+                format!(
+                    "turn Amazon Inspector ({}) on for {} from `{account}` in {region}",
+                    resource_types.join(", "),
+                    parts.join(" and ")
+                )
+            }
             Change::ActivateStackSetsAccess => {
                 "activate organizations access for CloudFormation StackSets".into()
             }
@@ -205,6 +250,8 @@ impl Change {
             | Change::EnableGuardDutyAdmin { .. }
             | Change::AutoEnableGuardDuty { .. }
             | Change::EnableSecurityHubAdmin { .. }
+            | Change::EnableInspectorAdmin { .. }
+            | Change::EnableInspector { .. }
             | Change::ActivateStackSetsAccess => "organization",
             Change::CreateOu { .. } => "organizational units",
             Change::CreateAccount { .. }
@@ -520,6 +567,24 @@ pub struct LiveActions {
     /// Whether StackSets' organizations access is active; `None` when it
     /// could not be read.
     pub stacksets_access: Option<bool>,
+    /// Region → the Amazon Inspector delegated administrator's account id.
+    pub inspector_admins: BTreeMap<String, String>,
+    /// Region → what Amazon Inspector's administrator there reports;
+    /// absent where there is no administrator yet.
+    pub inspector: BTreeMap<String, InspectorLive>,
+}
+
+/// Amazon Inspector in one region, as its delegated administrator sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InspectorLive {
+    /// Resource types (`EC2`, `ECR`, `LAMBDA`, …) that accounts joining
+    /// the organization get.
+    pub auto_enabled: BTreeSet<String>,
+    /// Account ids associated with the administrator.
+    pub members: BTreeSet<String>,
+    /// Account id → the resource types scanned there (`ENABLED` or
+    /// `ENABLING`).
+    pub scanning: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// The service principal RAM's organization sharing enables.
@@ -618,31 +683,49 @@ pub fn plan_actions(
                     });
                 }
             }
-            // Not made by this deployer yet: the plan says what to run,
-            // so an organization without Inspector is never silent.
             A::EnableInspectorAdminInRegion { account, region } => {
-                plan.notes.push(Note {
-                    message: format!(
-                        "Amazon Inspector's administrator is not designated by the deploy: from the management account run `aws inspector2 enable-delegated-admin-account --region {region} --delegated-admin-account-id <id of {account}>`"
-                    ),
-                });
+                let id = id_of(account);
+                if id.is_none() || live.inspector_admins.get(region) != id.as_ref() {
+                    add_region(plan, account, region, |account, regions| {
+                        Change::EnableInspectorAdmin { account, regions }
+                    });
+                }
             }
             A::AutoEnableInspector {
                 account,
                 region,
                 resource_types,
             } => {
-                let auto_enable = resource_types
-                    .iter()
-                    .map(|t| format!("{}=true", t.to_ascii_lowercase()))
-                    .collect::<Vec<_>>()
-                    .join(",");
-                plan.notes.push(Note {
-                    message: format!(
-                        "Amazon Inspector is not turned on for the members by the deploy: as `{account}` run `aws inspector2 update-organization-configuration --region {region} --auto-enable {auto_enable}`, then `aws inspector2 enable --region {region} --resource-types {} --account-ids <every member account id>` for the accounts that exist",
-                        resource_types.join(" ")
-                    ),
-                });
+                let empty = InspectorLive::default();
+                let state = live.inspector.get(region).unwrap_or(&empty);
+                let admin = id_of(account);
+                let covers = |types: Option<&BTreeSet<String>>| {
+                    types.is_some_and(|t| resource_types.iter().all(|r| t.contains(r)))
+                };
+                let auto_enable = !covers(Some(&state.auto_enabled));
+                // Every account of the organization, those this deploy
+                // creates included: auto-enable reaches only accounts that
+                // join after it is set, and the deploy may set it after
+                // creating them.
+                let members: Vec<String> = inspector_accounts(desired, org)
+                    .into_iter()
+                    .filter(|name| match id_of(name) {
+                        None => true,
+                        Some(id) => {
+                            (Some(&id) != admin.as_ref() && !state.members.contains(&id))
+                                || !covers(state.scanning.get(&id))
+                        }
+                    })
+                    .collect();
+                if auto_enable || !members.is_empty() {
+                    plan.changes.push(Change::EnableInspector {
+                        account: account.clone(),
+                        region: region.clone(),
+                        resource_types: resource_types.clone(),
+                        auto_enable,
+                        members,
+                    });
+                }
             }
             A::EnableSecurityHubAdminInRegion { account, region } => {
                 let id = id_of(account);
@@ -660,6 +743,21 @@ pub fn plan_actions(
             }
         }
     }
+}
+
+/// The accounts Amazon Inspector scans: the management account, every
+/// account the spec declares and any other the organization holds, by name.
+fn inspector_accounts(desired: &Desired, org: &OrgState) -> Vec<String> {
+    let mut names = BTreeSet::new();
+    names.insert(desired.management.clone());
+    names.extend(desired.accounts.iter().map(|a| a.name.clone()));
+    names.extend(
+        org.accounts
+            .iter()
+            .filter(|a| a.active && a.id != org.management_account_id)
+            .map(|a| a.name.clone()),
+    );
+    names.into_iter().collect()
 }
 
 /// Adds `region` to the per-region change of `account` made by `make`,
@@ -687,6 +785,13 @@ fn add_region(
                     regions,
                 },
                 Change::EnableSecurityHubAdmin { .. },
+            )
+            | (
+                Change::EnableInspectorAdmin {
+                    account: a,
+                    regions,
+                },
+                Change::EnableInspectorAdmin { .. },
             ) if a == account => {
                 if !regions.iter().any(|r| r == region) {
                     regions.push(region.to_owned());
@@ -1306,5 +1411,103 @@ mod tests {
         let mut p = Plan::default();
         plan_actions(&d, &actions, &org, &live, &mut p);
         assert_eq!(p.changes, vec![auto("eu-west-1")]);
+    }
+
+    #[test]
+    fn inspector_is_planned_for_every_account_until_each_scans() {
+        // Inspector's administrator is per region and has no CloudFormation
+        // resource; auto-enable reaches only accounts that join later, so
+        // the accounts that exist are associated and enabled one by one
+        // (https://docs.aws.amazon.com/inspector/latest/user/designating-admin.html,
+        // https://docs.aws.amazon.com/inspector/latest/user/managing-multiple-accounts.html).
+        use landfall_graph::OrganizationAction as A;
+        let mut d = desired();
+        with_accounts(&mut d, 1);
+        let org = org_with(3);
+        let types: Vec<String> = ["EC2", "ECR", "LAMBDA"].map(String::from).to_vec();
+        let actions = vec![
+            A::EnableInspectorAdminInRegion {
+                account: "a1".into(),
+                region: "eu-central-1".into(),
+            },
+            A::AutoEnableInspector {
+                account: "a1".into(),
+                region: "eu-central-1".into(),
+                resource_types: types.clone(),
+            },
+        ];
+        let base = LiveActions {
+            stacksets_access: Some(true),
+            ..LiveActions::default()
+        };
+        let mut p = Plan::default();
+        plan_actions(&d, &actions, &org, &base, &mut p);
+        let enable = |auto_enable: bool, members: &[&str]| Change::EnableInspector {
+            account: "a1".into(),
+            region: "eu-central-1".into(),
+            resource_types: types.clone(),
+            auto_enable,
+            members: members.iter().map(|m| m.to_string()).collect(),
+        };
+        assert_eq!(
+            p.changes,
+            vec![
+                Change::EnableInspectorAdmin {
+                    account: "a1".into(),
+                    regions: vec!["eu-central-1".into()]
+                },
+                // `new0` does not exist yet: the deploy creates it first.
+                enable(true, &["a1", "a2", "management", "new0"]),
+            ]
+        );
+        assert!(
+            p.render().contains("turn Amazon Inspector (EC2, ECR, LAMBDA) on for every account that joins and 4 existing account(s)"),
+            "{}",
+            p.render()
+        );
+
+        // Half live: the administrator, auto-enable, and `a2` associated
+        // but not scanning Lambda; the management account scans but is
+        // not associated.
+        let all: BTreeSet<String> = types.iter().cloned().collect();
+        let mut some = all.clone();
+        some.remove("LAMBDA");
+        let mut live = base.clone();
+        live.inspector_admins
+            .insert("eu-central-1".into(), "000000000001".into());
+        live.inspector.insert(
+            "eu-central-1".into(),
+            InspectorLive {
+                auto_enabled: all.clone(),
+                members: ["000000000002".to_owned()].into(),
+                scanning: [
+                    ("000000000000".to_owned(), all.clone()),
+                    ("000000000001".to_owned(), all.clone()),
+                    ("000000000002".to_owned(), some),
+                ]
+                .into(),
+            },
+        );
+        let mut p = Plan::default();
+        plan_actions(&d, &actions, &org, &live, &mut p);
+        assert_eq!(
+            p.changes,
+            vec![enable(false, &["a2", "management", "new0"])]
+        );
+
+        // All live, and no account to create: nothing to do. The
+        // administrator need not be its own member; the management account
+        // and `a2` must be.
+        d.accounts.clear();
+        let state = live.inspector.get_mut("eu-central-1").unwrap();
+        state.scanning.insert("000000000002".into(), all.clone());
+        let mut p = Plan::default();
+        plan_actions(&d, &actions, &org, &live, &mut p);
+        assert_eq!(p.changes, vec![enable(false, &["management"])]);
+        let state = live.inspector.get_mut("eu-central-1").unwrap();
+        state.members.insert("000000000000".into());
+        let mut p = Plan::default();
+        plan_actions(&d, &actions, &org, &live, &mut p);
+        assert!(p.changes.is_empty(), "{}", p.render());
     }
 }

@@ -39,6 +39,7 @@ pub enum Service {
     DynamoDb,
     ElasticLoadBalancing,
     CloudFront,
+    Inspector,
 }
 
 /// Whose calls: the management account's, or a member account's.

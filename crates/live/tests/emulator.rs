@@ -148,6 +148,7 @@ async fn run(fixture: &Fixture) {
     let session = fixture.session().await;
     let mgmt = session.management().await.expect("management account");
     verify(fixture, &session, &mgmt).await;
+    verify_inspector(fixture, &session, &mgmt).await;
 
     // 2. Deploying again changes nothing.
     let (plan, report) = fixture.deploy().await;
@@ -486,6 +487,88 @@ async fn verify(fixture: &Fixture, session: &Session, mgmt: &Clients) {
         checked > 50,
         "only {checked} roles, keys and buckets checked"
     );
+}
+
+/// Amazon Inspector, which has no CloudFormation resource, set up by the
+/// deploy's own calls: the administrator in every region, auto-enable for
+/// accounts that join, and every account that exists associated and
+/// scanning (https://docs.aws.amazon.com/inspector/latest/user/managing-multiple-accounts.html).
+async fn verify_inspector(fixture: &Fixture, session: &Session, mgmt: &Clients) {
+    use landfall_graph::OrganizationAction as A;
+    let ids = account_ids(mgmt).await;
+    let mut checked = 0;
+    for action in &fixture.platform.organization_actions {
+        let A::AutoEnableInspector {
+            account,
+            region,
+            resource_types,
+        } = action
+        else {
+            continue;
+        };
+        let admin_id = &ids[account];
+        let admins = mgmt
+            .in_region(region)
+            .inspector2()
+            .list_delegated_admin_accounts()
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            admins
+                .delegated_admin_accounts()
+                .iter()
+                .any(|a| a.account_id() == Some(admin_id.as_str())
+                    && a.status().is_some_and(|s| s.as_str() == "ENABLED")),
+            "`{account}` is not Inspector's administrator in {region}: {admins:?}"
+        );
+        let admin = member(session, mgmt, admin_id, region).await.inspector2();
+        let config = admin
+            .describe_organization_configuration()
+            .send()
+            .await
+            .unwrap();
+        let auto = config.auto_enable().expect("auto-enable");
+        assert!(
+            auto.ec2() && auto.ecr() && auto.lambda() == Some(true),
+            "{auto:?}"
+        );
+        let members = admin.list_members().send().await.unwrap();
+        for (name, id) in &ids {
+            if id != admin_id {
+                assert!(
+                    members.members().iter().any(|m| m.account_id() == Some(id)),
+                    "`{name}` is not a member of Inspector's administrator in {region}"
+                );
+            }
+            let status = admin
+                .batch_get_account_status()
+                .account_ids(id)
+                .send()
+                .await
+                .unwrap();
+            let state = status
+                .accounts()
+                .first()
+                .and_then(|a| a.resource_state())
+                .unwrap_or_else(|| panic!("no Inspector status for `{name}` in {region}"));
+            for t in resource_types {
+                let s = match t.as_str() {
+                    "EC2" => state.ec2(),
+                    "ECR" => state.ecr(),
+                    "LAMBDA" => state.lambda(),
+                    other => panic!("unexpected resource type {other}"),
+                };
+                assert_eq!(
+                    s.map(|s| s.status().as_str()),
+                    Some("ENABLED"),
+                    "Inspector {t} scanning of `{name}` in {region}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "the example has no Inspector administrator");
 }
 
 /// No account, OU, SCP, stack or StackSet exists twice.
