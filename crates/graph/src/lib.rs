@@ -352,7 +352,25 @@ pub enum OrganizationAction {
         region: String,
         resource_types: Vec<String>,
     },
+    /// `ce:UpdateCostAllocationTagsStatus` from the management (payer)
+    /// account: the tag keys the platform puts on resources, active as
+    /// cost allocation tags so the billing export and Cost Explorer carry
+    /// them. AWS lists a key only once it has seen it on a resource, up to
+    /// 24 hours after the first one is tagged
+    /// (<https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html>).
+    ActivateCostAllocationTags { tag_keys: Vec<String> },
 }
+
+/// The tag keys the platform puts on the resources that cost money, by
+/// which the billing export splits a shared account's spend between
+/// domains, environments, services and stores. In the export they appear
+/// as `user:<key>` (<https://docs.aws.amazon.com/cur/latest/userguide/table-dictionary-cur2-resource-tags.html>).
+pub const COST_ALLOCATION_TAGS: &[&str] = &[
+    "landfall:domain",
+    "landfall:environment",
+    "landfall:service",
+    "landfall:store",
+];
 
 /// A broken graph invariant: a bug in whatever built the graph.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -218,6 +218,7 @@ impl Clients {
     );
     client!(cloudfront, aws_sdk_cloudfront, CloudFront);
     client!(inspector2, aws_sdk_inspector2, Inspector);
+    client!(costexplorer, aws_sdk_costexplorer, CostExplorer);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)

@@ -306,6 +306,7 @@ impl Engine {
         let mut securityhub: Vec<&str> = Vec::new();
         let mut auto_enable: Vec<(&str, &str)> = Vec::new();
         let mut inspector: Vec<(&str, &str)> = Vec::new();
+        let mut cost_tags: Vec<String> = Vec::new();
         for action in &self.organization_actions {
             match action {
                 A::RegisterDelegatedAdministrator {
@@ -327,6 +328,9 @@ impl Engine {
                 A::AutoEnableInspector {
                     account, region, ..
                 } => inspector.push((account.as_str(), region.as_str())),
+                A::ActivateCostAllocationTags { tag_keys } => {
+                    cost_tags.extend(tag_keys.iter().cloned())
+                }
                 A::EnableTrustedAccess { .. }
                 | A::EnableRamSharingWithOrganization
                 | A::EnableInspectorAdminInRegion { .. } => {}
@@ -412,6 +416,13 @@ impl Engine {
                     "cannot read GuardDuty's organization configuration in {region}: {}",
                     sdk_message(&e)
                 )),
+            }
+        }
+        if !cost_tags.is_empty() && self.desired.compat.supports_cost_allocation_tags() {
+            let ce = mgmt.in_region(crate::cost_tags::REGION).costexplorer();
+            match crate::cost_tags::read(&ce, &cost_tags).await {
+                Ok(listed) => live.cost_tags = Some(listed),
+                Err(e) => notes.push(format!("cannot read the cost allocation tags: {e}")),
             }
         }
         for (account, region) in inspector {
@@ -1997,6 +2008,10 @@ impl Engine {
                         members,
                     )
                     .await
+                }
+                Change::ActivateCostAllocationTags { tag_keys } => {
+                    let ce = mgmt.in_region(crate::cost_tags::REGION).costexplorer();
+                    crate::cost_tags::activate(&ce, tag_keys).await
                 }
                 Change::ActivateStackSetsAccess => mgmt
                     .cloudformation()

@@ -144,6 +144,12 @@ impl Compat {
         self == Compat::Aws
     }
 
+    /// Whether the engine has Cost Explorer's cost allocation tags
+    /// (moto 5.2 has neither `ListCostAllocationTags` nor the update).
+    pub fn supports_cost_allocation_tags(self) -> bool {
+        self == Compat::Aws
+    }
+
     /// Whether the engine can list Security Hub's organization
     /// administrators (moto 5.2 answers 404), so the designation can be
     /// planned from what is live.

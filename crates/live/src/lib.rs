@@ -17,6 +17,7 @@ pub mod addresses;
 pub mod audit;
 pub mod aws;
 pub mod billing_export;
+pub mod cost_tags;
 pub mod credentials;
 pub mod deploy;
 pub mod desired;

@@ -62,6 +62,11 @@ pub enum Change {
         auto_enable: bool,
         members: Vec<String>,
     },
+    /// `ce:UpdateCostAllocationTagsStatus` of the keys AWS lists but has
+    /// not activated.
+    ActivateCostAllocationTags {
+        tag_keys: Vec<String>,
+    },
     /// `cloudformation:ActivateOrganizationsAccess`: service-managed
     /// StackSets cannot be created or updated without it.
     ActivateStackSetsAccess,
@@ -174,6 +179,14 @@ impl Change {
                     parts.join(" and ")
                 )
             }
+            Change::ActivateCostAllocationTags { tag_keys } => format!(
+                "activate cost allocation tags {}",
+                tag_keys
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Change::ActivateStackSetsAccess => {
                 "activate organizations access for CloudFormation StackSets".into()
             }
@@ -252,6 +265,7 @@ impl Change {
             | Change::EnableSecurityHubAdmin { .. }
             | Change::EnableInspectorAdmin { .. }
             | Change::EnableInspector { .. }
+            | Change::ActivateCostAllocationTags { .. }
             | Change::ActivateStackSetsAccess => "organization",
             Change::CreateOu { .. } => "organizational units",
             Change::CreateAccount { .. }
@@ -572,6 +586,10 @@ pub struct LiveActions {
     /// Region → what Amazon Inspector's administrator there reports;
     /// absent where there is no administrator yet.
     pub inspector: BTreeMap<String, InspectorLive>,
+    /// The platform's tag keys AWS lists as cost allocation tags, with
+    /// whether each is active (a key not seen on a resource yet is
+    /// absent); `None` when they could not be read.
+    pub cost_tags: Option<BTreeMap<String, bool>>,
 }
 
 /// Amazon Inspector in one region, as its delegated administrator sees it.
@@ -724,6 +742,40 @@ pub fn plan_actions(
                         resource_types: resource_types.clone(),
                         auto_enable,
                         members,
+                    });
+                }
+            }
+            A::ActivateCostAllocationTags { tag_keys } => {
+                if !desired.compat.supports_cost_allocation_tags() {
+                    plan.notes.push(Note {
+                        message: "cost allocation tags are not activated: the emulator has no Cost Explorer tags".into(),
+                    });
+                    continue;
+                }
+                // Unreadable: the read said why, and nothing is planned.
+                let Some(listed) = &live.cost_tags else {
+                    continue;
+                };
+                let inactive: Vec<String> = tag_keys
+                    .iter()
+                    .filter(|k| listed.get(*k) == Some(&false))
+                    .cloned()
+                    .collect();
+                let unseen: Vec<&str> = tag_keys
+                    .iter()
+                    .filter(|k| !listed.contains_key(*k))
+                    .map(String::as_str)
+                    .collect();
+                if !inactive.is_empty() {
+                    plan.changes
+                        .push(Change::ActivateCostAllocationTags { tag_keys: inactive });
+                }
+                if !unseen.is_empty() {
+                    plan.notes.push(Note {
+                        message: format!(
+                            "cost allocation tag(s) {} cannot be activated yet: AWS lists a tag key only once it has seen it on a resource, up to 24 hours after the first is tagged; a later `landfall deploy` activates them",
+                            unseen.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                        ),
                     });
                 }
             }
@@ -1509,5 +1561,73 @@ mod tests {
         let mut p = Plan::default();
         plan_actions(&d, &actions, &org, &live, &mut p);
         assert!(p.changes.is_empty(), "{}", p.render());
+    }
+
+    #[test]
+    fn cost_allocation_tags_are_activated_once_aws_lists_them() {
+        // A user-defined tag key can be activated only once AWS has seen it
+        // on a resource, up to 24 hours after the first one is tagged
+        // (https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html).
+        use landfall_graph::OrganizationAction as A;
+        let mut d = desired();
+        d.compat = crate::Compat::Aws;
+        let keys: Vec<String> = [
+            "landfall:domain",
+            "landfall:environment",
+            "landfall:service",
+        ]
+        .map(String::from)
+        .to_vec();
+        let actions = vec![A::ActivateCostAllocationTags {
+            tag_keys: keys.clone(),
+        }];
+        let org = org_with(1);
+        let live = |listed: Option<&[(&str, bool)]>| LiveActions {
+            stacksets_access: Some(true),
+            cost_tags: listed.map(|l| l.iter().map(|(k, a)| (k.to_string(), *a)).collect()),
+            ..LiveActions::default()
+        };
+        let plan_for = |d: &Desired, l: &LiveActions| {
+            let mut p = Plan::default();
+            plan_actions(d, &actions, &org, l, &mut p);
+            p
+        };
+        // One active, one seen but inactive, one not seen yet.
+        let p = plan_for(
+            &d,
+            &live(Some(&[
+                ("landfall:domain", true),
+                ("landfall:environment", false),
+            ])),
+        );
+        assert_eq!(
+            p.changes,
+            vec![Change::ActivateCostAllocationTags {
+                tag_keys: vec!["landfall:environment".into()]
+            }]
+        );
+        assert!(
+            p.notes.iter().any(|n| n
+                .message
+                .contains("`landfall:service` cannot be activated yet")),
+            "{}",
+            p.render()
+        );
+        // All active: nothing to do, nothing to say.
+        let all: Vec<(&str, bool)> = keys.iter().map(|k| (k.as_str(), true)).collect();
+        let p = plan_for(&d, &live(Some(&all)));
+        assert!(p.changes.is_empty() && p.notes.is_empty(), "{}", p.render());
+        // Unreadable: nothing planned (the read reported why).
+        let p = plan_for(&d, &live(None));
+        assert!(p.changes.is_empty() && p.notes.is_empty(), "{}", p.render());
+        // The emulator has no Cost Explorer tags: said, not planned.
+        d.compat = crate::Compat::Moto;
+        let p = plan_for(&d, &live(Some(&[])));
+        assert!(p.changes.is_empty());
+        assert!(
+            p.render().contains("emulator has no Cost Explorer tags"),
+            "{}",
+            p.render()
+        );
     }
 }

@@ -40,6 +40,7 @@ pub enum Service {
     ElasticLoadBalancing,
     CloudFront,
     Inspector,
+    CostExplorer,
 }
 
 /// Whose calls: the management account's, or a member account's.

@@ -1681,3 +1681,100 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
         },
     );
 }
+
+/// The platform's tag keys as cost allocation tags: what Cost Explorer
+/// lists is read page by page, keys are activated, and a key AWS refuses
+/// is named with its reason rather than lost. moto has no Cost Explorer
+/// tags, so the proxy answers as the API reference documents
+/// (<https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_ListCostAllocationTags.html>,
+/// <https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_UpdateCostAllocationTagsStatus.html>).
+#[test]
+fn cost_allocation_tags_are_read_page_by_page_and_refusals_are_named() {
+    run(
+        "cost_allocation_tags_are_read_page_by_page_and_refusals_are_named",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            proxy.add(
+                Rule::new(
+                    "ce:ListCostAllocationTags",
+                    Fault::Answer(serde_json::json!({
+                        "CostAllocationTags": [
+                            { "TagKey": "landfall:environment", "Type": "UserDefined", "Status": "Inactive" }
+                        ]
+                    })),
+                )
+                .when_body_contains("\"NextToken\":\"page-2\""),
+            );
+            proxy.add(Rule::new(
+                "ce:ListCostAllocationTags",
+                Fault::Answer(serde_json::json!({
+                    "CostAllocationTags": [
+                        { "TagKey": "landfall:domain", "Type": "UserDefined", "Status": "Active" }
+                    ],
+                    "NextToken": "page-2"
+                })),
+            ));
+            proxy.add(Rule::new(
+                "ce:UpdateCostAllocationTagsStatus",
+                Fault::Answer(serde_json::json!({
+                    "Errors": [{
+                        "TagKey": "landfall:store",
+                        "Code": "TagKeysNotFoundException",
+                        "Message": "Failed to update Cost Allocation Tag: landfall:store"
+                    }]
+                })),
+            ));
+            let session = connect(&proxy.url, quick(), 3).await;
+            let mgmt = session.management().await.unwrap();
+            let ce = mgmt
+                .in_region(landfall_live::cost_tags::REGION)
+                .costexplorer();
+            let keys: Vec<String> = landfall_graph::COST_ALLOCATION_TAGS
+                .iter()
+                .map(|k| (*k).to_owned())
+                .collect();
+
+            let listed = landfall_live::cost_tags::read(&ce, &keys).await.unwrap();
+            assert_eq!(
+                listed,
+                [
+                    ("landfall:domain".to_owned(), true),
+                    ("landfall:environment".to_owned(), false)
+                ]
+                .into()
+            );
+            let asked = proxy.seen_of("ce:ListCostAllocationTags");
+            assert_eq!(asked.len(), 2, "{asked:?}");
+            for key in &keys {
+                assert!(asked[0].body.contains(key.as_str()), "{}", asked[0].body);
+            }
+            assert!(asked[0].body.contains("\"Type\":\"UserDefined\""));
+
+            let refused = landfall_live::cost_tags::activate(
+                &ce,
+                &[
+                    "landfall:environment".to_owned(),
+                    "landfall:store".to_owned(),
+                ],
+            )
+            .await
+            .unwrap_err();
+            assert!(
+                refused.contains("`landfall:store`")
+                    && refused.contains("TagKeysNotFoundException")
+                    && !refused.contains("`landfall:environment`"),
+                "{refused}"
+            );
+            let updates = proxy.seen_of("ce:UpdateCostAllocationTagsStatus");
+            assert_eq!(updates.len(), 1);
+            let body: serde_json::Value = serde_json::from_str(&updates[0].body).unwrap();
+            assert_eq!(
+                body["CostAllocationTagsStatus"],
+                serde_json::json!([
+                    { "TagKey": "landfall:environment", "Status": "Active" },
+                    { "TagKey": "landfall:store", "Status": "Active" }
+                ])
+            );
+        },
+    );
+}

@@ -177,6 +177,9 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     graph
         .organization_actions
         .extend(layers::access::organization_actions(&ctx));
+    graph
+        .organization_actions
+        .extend(layers::billing::organization_actions(&ctx));
 
     // Per unit: its last stacks (those no other stack of the unit depends
     // on; they depend on the rest, so depending on the unit means depending

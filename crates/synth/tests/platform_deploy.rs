@@ -726,3 +726,22 @@ fn the_scanners_have_a_group_in_every_vpc_reaching_only_that_vpc() {
         );
     }
 }
+
+/// The payer activates the platform's tag keys as cost allocation tags, so
+/// the billing export splits shared accounts by them
+/// (https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html).
+#[test]
+fn the_platforms_tag_keys_are_activated_as_cost_allocation_tags() {
+    let s = reference();
+    let activated: Vec<&Vec<String>> = s
+        .graph
+        .organization_actions
+        .iter()
+        .filter_map(|a| match a {
+            OrganizationAction::ActivateCostAllocationTags { tag_keys } => Some(tag_keys),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(activated.len(), 1);
+    assert_eq!(activated[0], &landfall_graph::COST_ALLOCATION_TAGS.to_vec());
+}

@@ -155,3 +155,35 @@ fn explanations_name_real_things_and_warn_when_min_tasks_miss_the_peak() {
         .unwrap();
     assert!(!dev.contains("warning: min"), "{dev}");
 }
+
+/// The keys the payer activates as cost allocation tags are the ones the
+/// workload layer writes on what costs money: each is on the resources of
+/// the reference platform, so activating the list is never activating
+/// keys nothing carries (tags reach billing data only once activated:
+/// https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html).
+#[test]
+fn every_cost_allocation_tag_key_is_on_workload_resources() {
+    let p = common::reference();
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for stack in p.workloads() {
+        for resource in &stack.resources {
+            let keys: Vec<String> = match resource.properties.get("Tags") {
+                Some(serde_json::Value::Array(list)) => list
+                    .iter()
+                    .filter_map(|t| t["Key"].as_str().map(str::to_owned))
+                    .collect(),
+                Some(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+                _ => Vec::new(),
+            };
+            for key in keys {
+                *seen.entry(key).or_default() += 1;
+            }
+        }
+    }
+    for key in landfall_graph::COST_ALLOCATION_TAGS {
+        assert!(
+            seen.get(*key).is_some_and(|n| *n > 0),
+            "no workload resource carries `{key}`: {seen:?}"
+        );
+    }
+}

@@ -21,7 +21,9 @@
 //!   the budget (AWS Budgets, in the payer account:
 //!   <https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-managing-costs.html>).
 
-use landfall_graph::{intrinsic, logical_id, Layer, ParameterValue, Target};
+use landfall_graph::{
+    intrinsic, logical_id, Layer, OrganizationAction, ParameterValue, Target, COST_ALLOCATION_TAGS,
+};
 use serde_json::{json, Value};
 
 use crate::unit::{resource, tags, ResourceExt, Unit};
@@ -67,6 +69,20 @@ pub fn export_query() -> String {
         "SELECT {} FROM COST_AND_USAGE_REPORT",
         EXPORT_COLUMNS.join(", ")
     )
+}
+
+/// The payer's organization-wide billing settings that have no resource
+/// type: the platform's tag keys activated as cost allocation tags.
+pub(crate) fn organization_actions(ctx: &Ctx<'_>) -> Vec<OrganizationAction> {
+    if ctx.model.billing.is_none() {
+        return Vec::new();
+    }
+    vec![OrganizationAction::ActivateCostAllocationTags {
+        tag_keys: COST_ALLOCATION_TAGS
+            .iter()
+            .map(|k| (*k).to_owned())
+            .collect(),
+    }]
 }
 
 pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
