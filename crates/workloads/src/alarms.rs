@@ -67,6 +67,70 @@ pub(crate) fn service_below_desired(
     );
 }
 
+/// The alert of a service whose targets answer more than 5 % of its
+/// requests with a 5xx for five minutes.
+pub const TARGET_5XX_HIGH: &str = "LoadBalancerTarget5xxHigh";
+/// The alert of a service with no healthy target behind its load balancer.
+pub const NO_HEALTHY_TARGETS: &str = "LoadBalancerNoHealthyTargets";
+
+/// The load balancer's view of a service behind it: its targets' 5xx share
+/// of its requests, and whether any target is healthy, from the target
+/// group's metrics (dimensions `LoadBalancer` and `TargetGroup`, both the
+/// resources' full names,
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>).
+pub(crate) fn load_balancer_targets(
+    b: &mut Builder,
+    account_stack: &str,
+    service: &str,
+    environment: &str,
+    tags: &Value,
+) {
+    let dimensions = json!([
+        { "Name": "LoadBalancer", "Value": import(account_stack, "LoadBalancerFullName") },
+        { "Name": "TargetGroup", "Value": { "Fn::GetAtt": ["TargetGroup", "TargetGroupFullName"] } }
+    ]);
+    let labels = [("service", service), ("environment", environment)];
+    b.add(
+        "Target5xxAlarm",
+        "AWS::CloudWatch::Alarm",
+        json!({
+            "AlarmName": alarm_name(TARGET_5XX_HIGH, &labels),
+            "AlarmDescription": format!("{service} answers more than 5 % of its requests with a 5xx"),
+            "Metrics": [
+                metric("errors", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", &dimensions, "Sum"),
+                metric("requests", "AWS/ApplicationELB", "RequestCount", &dimensions, "Sum"),
+                // No 5xx in a minute is no datapoint, not a gap.
+                { "Id": "share", "Expression": "100 * FILL(errors, 0) / requests", "Label": "5xx share of requests (%)", "ReturnData": true }
+            ],
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 5,
+            "EvaluationPeriods": 5,
+            "DatapointsToAlarm": 5,
+            "TreatMissingData": "notBreaching",
+            "Tags": tags
+        }),
+    );
+    b.add(
+        "HealthyTargetsAlarm",
+        "AWS::CloudWatch::Alarm",
+        json!({
+            "AlarmName": alarm_name(NO_HEALTHY_TARGETS, &labels),
+            "AlarmDescription": format!("{service} has no healthy target behind its load balancer"),
+            "Namespace": "AWS/ApplicationELB",
+            "MetricName": "HealthyHostCount",
+            "Dimensions": dimensions,
+            "Statistic": "Minimum",
+            "Period": 60,
+            "ComparisonOperator": "LessThanThreshold",
+            "Threshold": 1,
+            "EvaluationPeriods": 2,
+            "DatapointsToAlarm": 2,
+            "TreatMissingData": "notBreaching",
+            "Tags": tags
+        }),
+    );
+}
+
 /// Aurora replicas more than a second behind the writer for five minutes
 /// (`AuroraReplicaLagMaximum`, per cluster,
 /// <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html>).

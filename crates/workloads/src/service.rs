@@ -482,6 +482,16 @@ pub(crate) fn build(
         svc_tags.clone(),
     );
 
+    if behind_lb {
+        crate::alarms::load_balancer_targets(
+            &mut b,
+            &account_stack,
+            &service.name,
+            &place.env.name,
+            &svc_tags,
+        );
+    }
+
     // Autoscaling.
     b.add(
         "ScalableTarget",

@@ -187,3 +187,71 @@ fn every_cost_allocation_tag_key_is_on_workload_resources() {
         );
     }
 }
+
+/// Every service behind a load balancer has the load balancer's two alarms
+/// on its own target group: the targets' 5xx share and no healthy target.
+/// Both read the target group's metrics, whose dimensions are the load
+/// balancer's and the target group's full names
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html).
+#[test]
+fn every_load_balanced_service_has_its_target_alarms() {
+    let p = common::reference();
+    let mut services = 0;
+    for stack in p.workloads() {
+        if stack.resource("TargetGroup").is_none() {
+            assert!(stack.resource("Target5xxAlarm").is_none(), "{}", stack.name);
+            continue;
+        }
+        services += 1;
+        let errors = stack
+            .resource("Target5xxAlarm")
+            .unwrap_or_else(|| panic!("{} has no 5xx alarm", stack.name));
+        let healthy = stack
+            .resource("HealthyTargetsAlarm")
+            .unwrap_or_else(|| panic!("{} has no healthy-targets alarm", stack.name));
+        let service = stack.resource("Service").unwrap().properties["ServiceName"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            errors.properties["AlarmName"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!(
+                    "landfall/LoadBalancerTarget5xxHigh/service={service}/"
+                )),
+            "{}",
+            errors.properties["AlarmName"]
+        );
+        let metrics = errors.properties["Metrics"].as_array().unwrap();
+        let names: Vec<&str> = metrics
+            .iter()
+            .filter_map(|m| m["MetricStat"]["Metric"]["MetricName"].as_str())
+            .collect();
+        assert_eq!(names, ["HTTPCode_Target_5XX_Count", "RequestCount"]);
+        for dimensions in metrics
+            .iter()
+            .filter_map(|m| m["MetricStat"]["Metric"]["Dimensions"].as_array())
+            .chain(std::iter::once(
+                healthy.properties["Dimensions"].as_array().unwrap(),
+            ))
+        {
+            assert_eq!(dimensions[0]["Name"], "LoadBalancer");
+            assert!(dimensions[0]["Value"]["Fn::ImportValue"]
+                .as_str()
+                .unwrap()
+                .ends_with("LoadBalancerFullName"));
+            assert_eq!(dimensions[1]["Name"], "TargetGroup");
+            assert_eq!(
+                dimensions[1]["Value"],
+                serde_json::json!({ "Fn::GetAtt": ["TargetGroup", "TargetGroupFullName"] })
+            );
+        }
+        assert_eq!(healthy.properties["MetricName"], "HealthyHostCount");
+        assert_eq!(
+            healthy.properties["ComparisonOperator"],
+            "LessThanThreshold"
+        );
+    }
+    assert!(services > 50, "only {services} load-balanced services");
+}
