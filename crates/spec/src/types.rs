@@ -1158,6 +1158,12 @@ pub struct SecurityLogs {
     pub siem: String,
     /// Days CloudTrail and flow logs are kept in the log archive.
     pub retention_days: u32,
+    /// The AWS account the SIEM reads from (for Panther, the account id
+    /// its console shows for log sources): it may subscribe to the log
+    /// archive's notifications of new CloudTrail and flow-log objects and
+    /// assume the log archive's read role. Without it nothing is shared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub siem_account_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -745,3 +745,114 @@ fn the_platforms_tag_keys_are_activated_as_cost_allocation_tags() {
     assert_eq!(activated.len(), 1);
     assert_eq!(activated[0], &landfall_graph::COST_ALLOCATION_TAGS.to_vec());
 }
+
+/// With the SIEM's account in the spec, the log archive tells it of every
+/// new CloudTrail and flow-log object and lets it read them, and nothing
+/// else: S3 may publish to the topic only for those two buckets of this
+/// account, the SIEM's account may only subscribe a queue, and the read
+/// role reads only those buckets. S3 checks at
+/// `PutBucketNotificationConfiguration` that it may publish to the topic,
+/// so each bucket waits for the topic's policy, and the topic's key lets
+/// S3 encrypt (https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html).
+#[test]
+fn the_siem_is_told_of_new_security_logs_and_reads_only_those() {
+    let siem = "210987654321";
+    let files = common::reference_files()
+        .into_iter()
+        .map(|(name, text)| {
+            if name.ends_with("observability.yaml") {
+                let text = text.replacen(
+                    "  security:\n",
+                    &format!("  security:\n    siem_account_id: \"{siem}\"\n"),
+                    1,
+                );
+                (name, text)
+            } else {
+                (name, text)
+            }
+        })
+        .collect();
+    let s = common::synthesize_files(files, None);
+    let archive = stack(&s.graph, "-log-archive");
+    let topic = archive.resource("SiemNotifications").unwrap();
+    assert_eq!(topic.kind, "AWS::SNS::Topic");
+    assert_eq!(
+        topic.properties["KmsMasterKeyId"],
+        serde_json::json!({ "Fn::GetAtt": ["LogArchiveKey", "Arn"] })
+    );
+    let policy = &archive
+        .resource("SiemNotificationsPolicy")
+        .unwrap()
+        .properties["PolicyDocument"]["Statement"];
+    let publish = &policy[0];
+    assert_eq!(publish["Principal"]["Service"], "s3.amazonaws.com");
+    let sources: Vec<String> = publish["Condition"]["ArnLike"]["aws:SourceArn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["Fn::Sub"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sources.len(), 2);
+    assert!(
+        sources[0].contains("-trail-") && sources[1].contains("-flowlogs-"),
+        "{sources:?}"
+    );
+    let subscribe = &policy[1];
+    assert_eq!(subscribe["Action"], "sns:Subscribe");
+    assert_eq!(
+        subscribe["Condition"]["StringEquals"]["sns:Protocol"],
+        "sqs"
+    );
+    assert!(subscribe["Principal"]["AWS"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .contains(siem));
+
+    let notified: Vec<&str> = archive
+        .resources
+        .iter()
+        .filter(|r| r.properties.get("NotificationConfiguration").is_some())
+        .map(|r| r.logical_id.as_str())
+        .collect();
+    assert_eq!(notified, ["TrailBucket", "FlowLogsBucket"]);
+    for id in notified {
+        let bucket = archive.resource(id).unwrap();
+        assert!(
+            bucket
+                .depends_on
+                .iter()
+                .any(|d| d == "SiemNotificationsPolicy"),
+            "{id}"
+        );
+    }
+    let key = &archive.resource("LogArchiveKey").unwrap().properties["KeyPolicy"]["Statement"];
+    assert!(key
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|st| st["Sid"] == "S3PublishesToEncryptedTopics"));
+
+    let role = archive.resource("SiemReadRole").unwrap();
+    assert_eq!(role.properties["Path"], "/landfall/");
+    let trust = &role.properties["AssumeRolePolicyDocument"]["Statement"];
+    assert_eq!(trust.as_array().unwrap().len(), 1);
+    assert!(trust[0]["Principal"]["AWS"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .contains(siem));
+    let reads = &role.properties["Policies"][0]["PolicyDocument"]["Statement"][1];
+    assert_eq!(reads["Action"], "s3:GetObject");
+    assert_eq!(reads["Resource"].as_array().unwrap().len(), 2);
+
+    // Without the SIEM's account nothing is shared.
+    let plain = reference();
+    let archive = stack(&plain.graph, "-log-archive");
+    assert!(archive.resource("SiemNotifications").is_none());
+    assert!(archive.resource("SiemReadRole").is_none());
+    let key = &archive.resource("LogArchiveKey").unwrap().properties["KeyPolicy"]["Statement"];
+    assert!(!key
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|st| st["Sid"] == "S3PublishesToEncryptedTopics"));
+}

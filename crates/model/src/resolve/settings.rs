@@ -365,6 +365,17 @@ pub(crate) fn observability(
             );
         }
     }
+    if let Some(id) = &observability.security.siem_account_id {
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            r.error(
+                "spec::invalid-account-id",
+                format!("`{id}` is not an AWS account id"),
+                &at.child("security").child("siem_account_id"),
+                "not an account id",
+                "write the SIEM's 12-digit AWS account id, as a quoted string so leading zeros stay",
+            );
+        }
+    }
     if observability.tracing.sample_percent > 100 {
         r.error(
             "spec::invalid-percent",

@@ -22,7 +22,7 @@ use super::key_policy;
 use landfall_graph::{intrinsic, Layer, ParameterValue, Target};
 use serde_json::{json, Value};
 
-use crate::unit::{resource, ResourceExt, Unit};
+use crate::unit::{resource, tags, ResourceExt, Unit};
 use crate::{params, Ctx};
 
 /// Central buckets: (purpose in the bucket name, logical id, what it holds).
@@ -81,6 +81,21 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
         ParameterValue::AccountId(ctx.management.to_owned()),
     );
     let trail = trail_arn(ctx, &management);
+    let siem = siem_account(ctx);
+    let mut statements = log_archive_key_statements(&org, &management, &trail);
+    if siem.is_some() {
+        // S3 publishes new-object events to the SIEM's topic, which this
+        // key encrypts; S3 needs a data key for that
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html).
+        statements.push(json!({
+            "Sid": "S3PublishesToEncryptedTopics",
+            "Effect": "Allow",
+            "Principal": { "Service": "s3.amazonaws.com" },
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
+        }));
+    }
     unit.add(
         resource(
             "LogArchiveKey",
@@ -88,7 +103,7 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
             json!({
                 "Description": "Encrypts the central log buckets",
                 "EnableKeyRotation": true,
-                "KeyPolicy": key_policy(log_archive_key_statements(&org, &management, &trail))
+                "KeyPolicy": key_policy(statements)
             }),
         )
         .retain(),
@@ -98,6 +113,9 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
         "AWS::KMS::Alias",
         json!({ "AliasName": LOG_ARCHIVE_KEY_ALIAS, "TargetKeyId": { "Ref": "LogArchiveKey" } }),
     ));
+    if let Some(siem) = siem {
+        siem_access(ctx, &mut unit, siem);
+    }
     for (purpose, id, what) in LOG_BUCKETS {
         let days = retention_days(ctx, purpose);
         let mut rule = json!({
@@ -145,6 +163,17 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
         if let Some(origin) = origin {
             bucket = bucket.origin(&origin);
         }
+        if siem.is_some() && SIEM_FEEDS.contains(&purpose) {
+            // S3 checks it may publish when the configuration is put, so
+            // the topic's policy comes first.
+            bucket.properties.insert(
+                "NotificationConfiguration".into(),
+                json!({
+                    "TopicConfigurations": [{ "Event": "s3:ObjectCreated:*", "Topic": { "Ref": SIEM_TOPIC } }]
+                }),
+            );
+            bucket = bucket.depends(&format!("{SIEM_TOPIC}Policy"));
+        }
         unit.add(bucket);
         let bucket_arn = json!({ "Fn::GetAtt": [id, "Arn"] });
         let objects = intrinsic::sub(format!("${{{id}.Arn}}/*"));
@@ -174,6 +203,121 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
         ));
     }
     unit
+}
+
+/// The log buckets whose new objects the SIEM is told about and may read:
+/// CloudTrail and VPC flow logs, the blueprint's security feeds.
+pub const SIEM_FEEDS: &[&str] = &["trail", "flowlogs"];
+
+/// Logical id of the topic that announces new objects of [`SIEM_FEEDS`].
+pub const SIEM_TOPIC: &str = "SiemNotifications";
+
+/// The SIEM's account, when the spec names one.
+fn siem_account<'a>(ctx: &'a Ctx<'_>) -> Option<&'a str> {
+    ctx.model
+        .observability
+        .as_ref()
+        .and_then(|o| o.security.siem_account_id.as_deref())
+}
+
+/// What the SIEM (Panther) needs from the log archive: a topic announcing
+/// every new CloudTrail and flow-log object, which S3 may publish to and
+/// the SIEM's account may subscribe a queue to, and a role the SIEM's
+/// account assumes to read those objects
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html>).
+fn siem_access(ctx: &Ctx<'_>, unit: &mut Unit, siem: &str) {
+    let bucket_arn = |purpose: &str| {
+        intrinsic::sub(format!(
+            "arn:${{AWS::Partition}}:s3:::{}",
+            ctx.log_bucket(purpose, "AWS::AccountId")
+        ))
+    };
+    let feeds: Vec<Value> = SIEM_FEEDS.iter().map(|p| bucket_arn(p)).collect();
+    let objects: Vec<Value> = SIEM_FEEDS
+        .iter()
+        .map(|p| {
+            intrinsic::sub(format!(
+                "arn:${{AWS::Partition}}:s3:::{}/*",
+                ctx.log_bucket(p, "AWS::AccountId")
+            ))
+        })
+        .collect();
+    let siem_root = intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::{siem}:root"));
+    unit.add(resource(
+        SIEM_TOPIC,
+        "AWS::SNS::Topic",
+        json!({
+            "TopicName": format!("{}-siem-notifications", ctx.slug),
+            "KmsMasterKeyId": { "Fn::GetAtt": ["LogArchiveKey", "Arn"] },
+            "Tags": tags(&[("landfall:purpose", "siem")])
+        }),
+    ));
+    unit.add(resource(
+        format!("{SIEM_TOPIC}Policy"),
+        "AWS::SNS::TopicPolicy",
+        json!({
+            "Topics": [{ "Ref": SIEM_TOPIC }],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "LogBucketsPublish",
+                        "Effect": "Allow",
+                        "Principal": { "Service": "s3.amazonaws.com" },
+                        "Action": "sns:Publish",
+                        "Resource": { "Ref": SIEM_TOPIC },
+                        "Condition": {
+                            "ArnLike": { "aws:SourceArn": feeds },
+                            "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } }
+                        }
+                    },
+                    {
+                        "Sid": "SiemSubscribesAQueue",
+                        "Effect": "Allow",
+                        "Principal": { "AWS": siem_root.clone() },
+                        "Action": "sns:Subscribe",
+                        "Resource": { "Ref": SIEM_TOPIC },
+                        "Condition": { "StringEquals": { "sns:Protocol": "sqs" } }
+                    }
+                ]
+            }
+        }),
+    ));
+    unit.add(resource(
+        "SiemReadRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": format!("{}-siem-read", ctx.slug),
+            "Path": "/landfall/",
+            "Description": "The SIEM's account reads CloudTrail and flow logs",
+            "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": { "AWS": siem_root },
+                    "Action": "sts:AssumeRole"
+                }]
+            },
+            "Policies": [{
+                "PolicyName": "read-security-logs",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        { "Sid": "ListFeeds", "Effect": "Allow", "Action": ["s3:GetBucketLocation", "s3:ListBucket"], "Resource": feeds },
+                        { "Sid": "ReadFeeds", "Effect": "Allow", "Action": "s3:GetObject", "Resource": objects },
+                        {
+                            "Sid": "DecryptFeeds",
+                            "Effect": "Allow",
+                            "Action": "kms:Decrypt",
+                            "Resource": { "Fn::GetAtt": ["LogArchiveKey", "Arn"] },
+                            "Condition": { "StringEquals": { "kms:ViaService": intrinsic::sub("s3.${AWS::Region}.amazonaws.com") } }
+                        }
+                    ]
+                }
+            }]
+        }),
+    ));
 }
 
 /// The organization trail's name; its ARN is what CloudTrail presents as
