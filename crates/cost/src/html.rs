@@ -196,7 +196,11 @@ fn launches_table(out: &mut String, report: &Report, d: &DomainReport) {
                     i.environment,
                     i.region
                 )),
-                escape(&money(&report.currency, i.monthly)),
+                escape(&if i.estimate.lines.is_empty() {
+                    "not priced".to_string()
+                } else {
+                    money(&report.currency, i.monthly)
+                }),
                 escape(&format!("{:+.2}", i.month_end)),
                 escape(&format!("{:+.2}", i.next_month)),
                 escape(

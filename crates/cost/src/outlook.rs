@@ -157,7 +157,6 @@ pub fn add_launches(outlook: &mut Outlook, launches: &Launches, only: Option<&st
                 outlook.lines.len() - 1
             });
             let line = &mut outlook.lines[index];
-            shift(&mut line.forecast, launch.month_end, launch.next_month);
             let added = line.launches.get_or_insert(LineLaunches {
                 month_end: 0.0,
                 next_month: 0.0,
@@ -166,6 +165,13 @@ pub fn add_launches(outlook: &mut Outlook, launches: &Launches, only: Option<&st
             added.month_end = round_cents(added.month_end + launch.month_end);
             added.next_month = round_cents(added.next_month + launch.next_month);
             added.items.push((*launch).clone());
+        }
+    }
+    // Once per line, so a retirement met before a launch is not lost to
+    // the floor at zero.
+    for line in &mut outlook.lines {
+        if let Some(added) = &line.launches {
+            shift(&mut line.forecast, added.month_end, added.next_month);
         }
     }
     // Each domain first, then its environments by name.
@@ -178,9 +184,10 @@ pub fn add_launches(outlook: &mut Outlook, launches: &Launches, only: Option<&st
     });
 }
 
-/// Moves a forecast and its band by what launches add.
+/// Moves a forecast and its band by what launches add. Retirements take
+/// away at most what is forecast: never below zero.
 pub fn shift(forecast: &mut ForecastBand, month_end: f64, next_month: f64) {
-    let add = |value: &mut f64, by: f64| *value = round_cents(*value + by);
+    let add = |value: &mut f64, by: f64| *value = (*value + by).max(0.0);
     add(&mut forecast.month_end, month_end);
     add(&mut forecast.next_month, next_month);
     for (bound, by) in [
@@ -275,16 +282,21 @@ pub fn text(outlook: &Outlook) -> String {
                     }
                     let _ = writeln!(
                         out,
-                        "  {} {}/{} {} {} `{}`: {:+.2} a month, month end {:+.2}, next month {:+.2}{}",
+                        "  {} {}/{} {} {} `{}`: {}{}",
                         launch.change.as_str(),
                         launch.domain,
                         launch.environment,
                         launch.region,
                         launch.kind.as_str(),
                         launch.name,
-                        launch.monthly,
-                        launch.month_end,
-                        launch.next_month,
+                        if launch.estimate.lines.is_empty() {
+                            "not priced".to_string()
+                        } else {
+                            format!(
+                                "{:+.2} a month, month end {:+.2}, next month {:+.2}",
+                                launch.monthly, launch.month_end, launch.next_month
+                            )
+                        },
                         if launch.estimate.not_priced.is_empty() {
                             String::new()
                         } else {

@@ -634,7 +634,11 @@ fn launches_markdown(out: &mut String, d: &DomainReport, money: &dyn Fn(f64) -> 
             i.region,
             i.kind.as_str(),
             i.name,
-            money(i.monthly),
+            if i.estimate.lines.is_empty() {
+                "not priced".to_string()
+            } else {
+                money(i.monthly)
+            },
             i.month_end,
             i.next_month,
             i.estimate

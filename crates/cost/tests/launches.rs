@@ -389,18 +389,25 @@ fn launches_shift_the_forecast_lines_they_belong_to() {
     assert_eq!(added.items.len(), 1);
     assert_eq!(added.month_end, 21.39);
     assert_eq!(added.next_month, 41.45);
-    let round = |v: f64| (v * 100.0).round() / 100.0;
-    assert_eq!(web.forecast.month_end, round(before.month_end + 21.39));
-    assert_eq!(web.forecast.next_month, round(before.next_month + 41.45));
-    if let (Some(low), Some(shifted)) = (before.month_end_low, web.forecast.month_end_low) {
-        assert_eq!(shifted, round(low + 21.39));
-    }
+    let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-6, "{a} != {b}");
+    close(web.forecast.month_end, before.month_end + 21.39);
+    close(web.forecast.next_month, before.next_month + 41.45);
+    let (low, high) = (
+        before.month_end_low.unwrap(),
+        before.month_end_high.unwrap(),
+    );
+    close(web.forecast.month_end_low.unwrap(), low + 21.39);
+    close(web.forecast.month_end_high.unwrap(), high + 21.39);
+    close(
+        web.forecast.next_month_high.unwrap(),
+        before.next_month_high.unwrap() + 41.45,
+    );
     assert_eq!(
         forecast.lines[3].launches.as_ref().unwrap().month_end,
         21.39
     );
     // trading has no spend: its lines are the launch alone.
-    assert_eq!(forecast.lines[0].forecast.month_end, 21.39);
+    close(forecast.lines[0].forecast.month_end, 21.39);
     assert_eq!(forecast.lines[0].month_to_date, 0.0);
     let text = outlook::text(&forecast);
     assert!(
@@ -421,4 +428,179 @@ fn launches_shift_the_forecast_lines_they_belong_to() {
     outlook::add_launches(&mut only, &found, Some("web"));
     assert_eq!(only.lines.len(), 2);
     assert_eq!(only.launches.as_ref().unwrap().count, 1);
+}
+
+/// scripts/refresh-prices.sh on offer files of the documented layout
+/// (https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/reading-service-price-list-file-for-services.html),
+/// tests/fixtures/offers: On-Demand USD prices of what Landfall creates, and
+/// none of the look-alikes (Fargate on ARM, Aurora I/O-Optimized, Windows,
+/// Redis, network load balancers, reserved terms, KMS request tiers); the
+/// file it writes is a valid price list.
+#[test]
+fn the_refresh_script_reads_offer_files_into_a_valid_price_list() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prices.tsv");
+    let run = std::process::Command::new("bash")
+        .arg(root.join("scripts/refresh-prices.sh"))
+        .arg("eu-central-1")
+        .env(
+            "OFFERS",
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/offers"),
+        )
+        .env("OUT", &out)
+        .output()
+        .expect("bash runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let prices = PriceList::parse("prices.tsv", &text).unwrap();
+    let price = |service: &str, usage: &str| {
+        prices
+            .get(service, "eu-central-1", usage)
+            .map(|p| (p.usd, p.unit.as_str(), p.effective.as_str()))
+    };
+    assert_eq!(
+        price("AmazonECS", "fargate-vcpu"),
+        Some((0.04656, "Hrs", "2026-11-01"))
+    );
+    assert_eq!(
+        price("AmazonECS", "fargate-gb"),
+        Some((0.00511, "Hrs", "2026-11-01"))
+    );
+    assert_eq!(
+        price("AmazonEC2", "instance:c7i.metal-24xl").unwrap().0,
+        4.9
+    );
+    assert_eq!(
+        price("AmazonRDS", "aurora-mysql:db.r6i.large").unwrap().0,
+        0.31
+    );
+    assert_eq!(
+        price("AmazonRDS", "postgres:db.m6i.large:multi-az")
+            .unwrap()
+            .0,
+        0.396
+    );
+    assert_eq!(
+        price("AmazonRDS", "gp3-storage:multi-az").unwrap().1,
+        "GB-Mo"
+    );
+    assert_eq!(
+        price("AmazonElastiCache", "valkey:cache.r7g.large")
+            .unwrap()
+            .0,
+        0.196
+    );
+    assert_eq!(
+        price("AmazonMSK", "broker:kafka.m7g.large").unwrap().0,
+        0.238
+    );
+    assert_eq!(price("AmazonMSK", "broker-storage").unwrap().1, "GB-Mo");
+    assert_eq!(price("AWSELB", "alb").unwrap().0, 0.027);
+    assert_eq!(price("awskms", "key"), Some((1.0, "Mo", "2026-11-01")));
+    // 13 rows: nothing of the look-alikes.
+    assert_eq!(prices.len(), 13, "{text}");
+    assert!(text.contains(
+        "\thttps://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonRDS/current/eu-central-1/index.json\n"
+    ));
+}
+
+/// What the workload layer creates, in the quantities the inventory
+/// records: the metal share of a latency-sensitive service, MSK brokers in
+/// every AZ with their storage, the account's data key and load balancer.
+#[test]
+fn the_inventory_counts_what_the_workload_layer_creates() {
+    let items = reference_items();
+    // matching-engine-eth: 2 tasks of 16 vCPU on c7i.metal-24xl (96 vCPUs).
+    let engine = find(
+        &items,
+        Kind::Service,
+        "matching-engine-eth",
+        "prod",
+        "eu-central-1",
+    );
+    assert_eq!(engine.quantities.len(), 1);
+    assert_eq!(engine.quantities[0].usage, "instance:c7i.metal-24xl");
+    assert!((engine.quantities[0].quantity - 32.0 / 96.0).abs() < 1e-12);
+    // trading-bus: 2 brokers in each of the region's AZs, 1000 GB each.
+    let resolved = landfall_model::reference();
+    let model = resolved.model.as_ref().unwrap();
+    let azs = model
+        .regions
+        .iter()
+        .find(|r| r.name == "eu-central-1")
+        .unwrap()
+        .azs
+        .len() as f64;
+    let bus = find(&items, Kind::Store, "trading-bus", "prod", "eu-central-1");
+    assert_eq!(bus.quantities[0].usage, "broker:kafka.m7g.2xlarge");
+    assert_eq!(bus.quantities[0].quantity, 2.0 * azs);
+    assert_eq!(bus.quantities[1].usage, "broker-storage");
+    assert_eq!(bus.quantities[1].quantity, 2000.0 * azs);
+    // The account of matching in prod: its data key and internal load balancer.
+    let account = items
+        .iter()
+        .find(|i| {
+            i.kind == Kind::Account
+                && i.domain == "matching"
+                && i.environment == "prod"
+                && i.region == "eu-central-1"
+        })
+        .unwrap();
+    let usages: Vec<&str> = account
+        .quantities
+        .iter()
+        .map(|q| q.usage.as_str())
+        .collect();
+    assert_eq!(usages, ["key", "alb"]);
+    // Outside production one task.
+    let dev = find(
+        &items,
+        Kind::Service,
+        "admin-console-api",
+        "dev",
+        "eu-central-1",
+    );
+    assert_eq!(dev.quantities[0].quantity, 0.5);
+}
+
+#[test]
+fn without_a_spec_snapshot_the_forecast_says_nothing_was_added() {
+    let start = Date::parse("2025-09-01").unwrap();
+    let rows: Vec<DailyCost> = (0..45)
+        .map(|i| DailyCost {
+            period: start.add_days(i).month().to_string(),
+            day: start.add_days(i),
+            account_id: "1".into(),
+            account_name: "web-prod".into(),
+            domain: "web".into(),
+            environment: "prod".into(),
+            service: "AmazonECS".into(),
+            charge_category: "Usage".into(),
+            billed: 10.0,
+            effective: 10.0,
+        })
+        .collect();
+    let mut forecast = outlook::build(&ReportInput {
+        rows,
+        ..ReportInput::default()
+    })
+    .unwrap();
+    let before = forecast.lines.clone();
+    let found = launches::compare(
+        None,
+        &reference_items(),
+        &test_prices(),
+        Date::parse("2025-10-15").unwrap(),
+    );
+    outlook::add_launches(&mut forecast, &found, None);
+    assert_eq!(forecast.lines, before);
+    assert!(outlook::text(&forecast).contains("none added, the store has no spec snapshot yet"));
+    let json = serde_json::to_value(&forecast).unwrap();
+    assert!(json["launches"]["since"].is_null());
+    assert_eq!(json["launches"]["count"], 0);
 }
