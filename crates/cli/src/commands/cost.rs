@@ -40,7 +40,8 @@ pub enum CostCommand {
     /// Read a Data Exports delivery (CUR 2.0 or FOCUS 1.2 Parquet, with its
     /// manifests) into the local store: each billing period replaced whole,
     /// `estimated` until invoiced, a closed month that moves recorded as a
-    /// restatement; accounts attributed to domains from the spec.
+    /// restatement; accounts attributed to domains from the spec. Then the
+    /// spec snapshot: what the spec runs now, for `forecast`'s launches.
     #[command(
         after_help = "Examples:\n  landfall cost ingest --from s3://billing-bucket/exports/landfall-focus\n  landfall cost ingest --from ./export\n  landfall cost ingest --from ./export --store cost.sqlite --format json"
     )]
@@ -52,7 +53,9 @@ pub enum CostCommand {
     )]
     Report(ReportArgs),
     /// Month-end and next-month spend per domain and per domain ×
-    /// environment, each with its 80 % band (the report's forecaster).
+    /// environment, each with its 80 % band (the report's forecaster), plus
+    /// the launches and retirements of the spec since the last ingest's
+    /// snapshot, priced from the committed price list.
     #[command(
         after_help = "Examples:\n  landfall cost forecast\n  landfall cost forecast --domain trading --as-of 2025-10-15\n  landfall cost forecast --format json | jq '.lines[] | select(.environment == null)'"
     )]
