@@ -120,13 +120,49 @@ pub fn add_launches(report: &mut Report, launches: &crate::launches::Launches) {
         let items: Vec<crate::launches::Launch> = launches.of(&d.domain, None).cloned().collect();
         let month_end: f64 = items.iter().map(|l| l.month_end).sum();
         let next_month: f64 = items.iter().map(|l| l.next_month).sum();
+        let before = d.forecast.clone();
         crate::outlook::shift(&mut d.forecast, month_end, next_month);
+        // The chart's remaining days carry the launches evenly: each runs
+        // every remaining day.
+        let days = d.daily.iter().filter(|p| p.forecast.is_some()).count();
+        if days > 0 {
+            let per_day = |after: Option<f64>, before: Option<f64>| {
+                after.zip(before).map(|(a, b)| (a - b) / days as f64)
+            };
+            let forecast = per_day(Some(d.forecast.month_end), Some(before.month_end));
+            let low = per_day(d.forecast.month_end_low, before.month_end_low);
+            let high = per_day(d.forecast.month_end_high, before.month_end_high);
+            for point in d.daily.iter_mut().filter(|p| p.forecast.is_some()) {
+                for (value, by) in [
+                    (&mut point.forecast, forecast),
+                    (&mut point.low, low),
+                    (&mut point.high, high),
+                ] {
+                    if let (Some(value), Some(by)) = (value.as_mut(), by) {
+                        *value += by;
+                    }
+                }
+            }
+        }
         if let Some(b) = &mut d.budget {
             let forecast = cents(d.forecast.month_end);
             let monthly = cents(b.monthly);
             b.forecast_minus_budget = dollars(forecast - monthly);
             if monthly != 0 {
                 b.forecast_percent_of_budget = 100.0 * forecast as f64 / monthly as f64;
+            }
+            // The launches are a contributor of their own, so the parts
+            // still add up to the difference.
+            let added = forecast - cents(before.month_end);
+            if added != 0 {
+                let decomposition = &mut b.decomposition;
+                decomposition.contributions.push(contribution(
+                    "launches the spec knows about",
+                    0,
+                    added,
+                ));
+                decomposition.after = dollars(forecast);
+                decomposition.difference = dollars(forecast - monthly);
             }
         }
         d.launches = Some(DomainLaunches {

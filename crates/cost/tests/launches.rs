@@ -604,3 +604,110 @@ fn without_a_spec_snapshot_the_forecast_says_nothing_was_added() {
     assert!(json["launches"]["since"].is_null());
     assert_eq!(json["launches"]["count"], 0);
 }
+
+/// The report: the domain's forecast, band, budget view and daily chart
+/// include its launches, and the markdown and HTML have the table.
+#[test]
+fn the_report_includes_the_launches_and_lists_them() {
+    let start = Date::parse("2025-03-01").unwrap();
+    let rows: Vec<DailyCost> = (0..229)
+        .map(|i| DailyCost {
+            period: start.add_days(i).month().to_string(),
+            day: start.add_days(i),
+            account_id: "1".into(),
+            account_name: "web-prod".into(),
+            domain: "web".into(),
+            environment: "prod".into(),
+            service: "AmazonECS".into(),
+            charge_category: "Usage".into(),
+            billed: 100.0,
+            effective: 100.0,
+        })
+        .collect();
+    let input = ReportInput {
+        rows,
+        currency: "USD".into(),
+        as_of: Date::parse("2025-10-15"),
+        budgets: [("web".to_string(), 3000.0)].into(),
+        ..ReportInput::default()
+    };
+    let mut report = landfall_cost::report::build(&input).unwrap();
+    let before = report.domains[0].clone();
+    let mut current = reference_items();
+    let snapshot = Snapshot {
+        taken: "2025-10-01T06:00:00Z".into(),
+        items: current.clone(),
+    };
+    let mut launched = find(
+        &current,
+        Kind::Service,
+        "admin-console-api",
+        "prod",
+        "eu-central-1",
+    )
+    .clone();
+    launched.name = "web-new".into();
+    current.push(launched);
+    let found = launches::compare(
+        Some(&snapshot),
+        &current,
+        &test_prices(),
+        Date::parse("2025-10-15").unwrap(),
+    );
+    landfall_cost::report::add_launches(&mut report, &found);
+    let web = &report.domains[0];
+    let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-6, "{a} != {b}");
+    close(web.forecast.month_end, before.forecast.month_end + 21.39);
+    close(web.forecast.next_month, before.forecast.next_month + 41.45);
+    close(
+        web.forecast.month_end_high.unwrap(),
+        before.forecast.month_end_high.unwrap() + 21.39,
+    );
+    let budget = web.budget.as_ref().unwrap();
+    close(
+        budget.forecast_minus_budget,
+        ((web.forecast.month_end - 3000.0) * 100.0).round() / 100.0,
+    );
+    let parts: f64 = budget
+        .decomposition
+        .contributions
+        .iter()
+        .map(|c| c.difference)
+        .sum();
+    close(parts, budget.decomposition.difference);
+    assert_eq!(
+        budget.decomposition.contributions.last().unwrap().name,
+        "launches the spec knows about"
+    );
+    // The chart's remaining days add up to the month end with the launches.
+    let rest: f64 = web.daily.iter().filter_map(|p| p.forecast).sum();
+    close(rest, web.forecast.month_end - web.month_to_date);
+    let launches = web.launches.as_ref().unwrap();
+    assert_eq!((launches.month_end, launches.next_month), (21.39, 41.45));
+    let markdown = landfall_cost::report::markdown(&report);
+    assert!(markdown.contains("## Launches the spec knows about (since the spec snapshot of 2025-10-01T06:00:00Z): +21.39 at month end, +41.45 next month"), "{markdown}");
+    assert!(markdown.contains("| new | prod | eu-central-1 | service `web-new` | USD 41.45 | +21.39 | +41.45 | CloudWatch Logs ingestion |"), "{markdown}");
+    let html = landfall_cost::html::html(&report);
+    assert!(html.contains(
+        "Launches the spec knows about (since the spec snapshot of 2025-10-01T06:00:00Z)"
+    ));
+    assert!(
+        html.contains("new service `web-new` (prod, eu-central-1)"),
+        "{html}"
+    );
+
+    // Without a snapshot the report says so and changes nothing.
+    let mut plain = landfall_cost::report::build(&input).unwrap();
+    landfall_cost::report::add_launches(
+        &mut plain,
+        &launches::compare(
+            None,
+            &current,
+            &test_prices(),
+            Date::parse("2025-10-15").unwrap(),
+        ),
+    );
+    assert_eq!(plain.domains[0].forecast, before.forecast);
+    assert!(landfall_cost::report::markdown(&plain)
+        .contains("Launches the spec knows about: none added (the store has no spec snapshot yet"));
+}
