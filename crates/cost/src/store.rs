@@ -474,7 +474,12 @@ impl Store {
             .map_err(store_error)
     }
 
-    /// Records the model's inventory as of `taken` (UTC, `YYYY-MM-DDTHH:MM:SSZ`).
+    /// Snapshots kept: launches compare with the last one only; a few more
+    /// say what the spec was at the ingests before.
+    pub const SPEC_SNAPSHOTS_KEPT: usize = 10;
+
+    /// Records the model's inventory as of `taken` (UTC, `YYYY-MM-DDTHH:MM:SSZ`)
+    /// and drops all but the last [`Self::SPEC_SNAPSHOTS_KEPT`].
     pub fn record_spec_snapshot(
         &mut self,
         taken: &str,
@@ -483,13 +488,21 @@ impl Store {
         self.snapshot_table()?;
         let json = serde_json::to_string(items)
             .map_err(|e| CostError::Invalid(format!("cost store: spec snapshot: {e}")))?;
-        self.connection
+        let transaction = self.connection.transaction().map_err(store_error)?;
+        transaction
             .execute(
                 "INSERT INTO spec_snapshots (taken, items) VALUES (?1, ?2)",
                 params![taken, json],
             )
-            .map(|_| ())
-            .map_err(store_error)
+            .map_err(store_error)?;
+        transaction
+            .execute(
+                "DELETE FROM spec_snapshots WHERE rowid NOT IN
+                   (SELECT rowid FROM spec_snapshots ORDER BY rowid DESC LIMIT ?1)",
+                params![Self::SPEC_SNAPSHOTS_KEPT as i64],
+            )
+            .map_err(store_error)?;
+        transaction.commit().map_err(store_error)
     }
 
     /// The last spec snapshot recorded, if any.

@@ -312,6 +312,24 @@ fn the_store_keeps_the_last_spec_snapshot() {
     let last = store.last_spec_snapshot().unwrap().unwrap();
     assert_eq!(last.taken, "2025-10-02T06:00:00Z");
     assert_eq!(last.items, items);
+    // Daily ingests do not grow the store without end.
+    for day in 3..=20 {
+        store
+            .record_spec_snapshot(&format!("2025-10-{day:02}T06:00:00Z"), &items[..1])
+            .unwrap();
+    }
+    drop(store);
+    let connection = rusqlite::Connection::open(dir.path().join("cost.sqlite")).unwrap();
+    let kept: Vec<String> = connection
+        .prepare("SELECT taken FROM spec_snapshots ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kept.len(), Store::SPEC_SNAPSHOTS_KEPT);
+    assert_eq!(kept.last().unwrap(), "2025-10-20T06:00:00Z");
+    assert_eq!(kept[0], "2025-10-11T06:00:00Z");
 }
 
 /// The launches enter the domain's and the environment's lines: forecast
