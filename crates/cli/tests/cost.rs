@@ -338,3 +338,147 @@ fn notify_writes_each_crossing_once() {
     assert_eq!(chat["channel"], "#web-oncall");
     assert_eq!(chat["blocks"][0]["text"]["text"], "Spend of web — 2025-10");
 }
+
+/// Ingest records the spec snapshot; a service added to the spec after it
+/// is a launch in `cost forecast` (each environment and region it runs in,
+/// priced from the committed price list: Fargate in eu-central-1 and
+/// eu-west-1), and the report lists it; without changes nothing is added.
+#[test]
+fn a_service_added_after_the_ingest_is_a_launch_in_the_forecast() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec");
+    landfall_spec::write_reference(&spec).unwrap();
+    let spec = spec.to_str().unwrap().to_string();
+    let store = dir.path().join("cost.sqlite");
+    let store = store.to_str().unwrap();
+    let cur2 = exports("cur2");
+    let ingest = landfall(&[
+        "cost",
+        "ingest",
+        "--from",
+        cur2.to_str().unwrap(),
+        "--store",
+        store,
+        "--spec",
+        &spec,
+    ]);
+    assert!(ingest.status.success(), "{}", text(&ingest.stderr));
+    assert!(
+        text(&ingest.stderr).contains("recorded the spec snapshot"),
+        "{}",
+        text(&ingest.stderr)
+    );
+    let forecast = || {
+        let output = landfall(&[
+            "cost",
+            "forecast",
+            "--store",
+            store,
+            "--spec",
+            &spec,
+            "--as-of",
+            "2025-10-15",
+            "--domain",
+            "web",
+            "--format",
+            "json",
+        ]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let unchanged = forecast();
+    assert_eq!(unchanged["launches"]["count"], 0, "{unchanged:#}");
+    assert!(unchanged["launches"]["since"].is_string());
+    assert!(unchanged["lines"][0].get("launches").is_none());
+
+    std::fs::write(
+        Path::new(&spec).join("services/web/quote-widget-api.yaml"),
+        "service:\n  name: quote-widget-api\n  domain: web\n  compute:\n    cpu: 512\n    memory: 1024\n    port: 8080\n  scaling:\n    min_tasks: 2\n    max_tasks: 4\n  ingress: internal\n",
+    )
+    .unwrap();
+    let launched = forecast();
+    // dev and staging in eu-central-1, prod in both regions.
+    assert_eq!(launched["launches"]["count"], 4, "{launched:#}");
+    let web = &launched["lines"][0];
+    assert_eq!(web["domain"], "web");
+    assert!(web["environment"].is_null());
+    let items = web["launches"]["items"].as_array().unwrap();
+    let monthly = |environment: &str, region: &str| {
+        let item = items
+            .iter()
+            .find(|i| i["environment"] == environment && i["region"] == region)
+            .unwrap_or_else(|| panic!("{environment} {region} in {items:#?}"));
+        assert_eq!(item["name"], "quote-widget-api");
+        assert_eq!(item["change"], "new");
+        item["monthly"].as_f64().unwrap()
+    };
+    // Two tasks of 0.5 vCPU and 1 GB, 730 hours, at the committed rows:
+    // eu-central-1 0.04656 and 0.00511, eu-west-1 0.04048 and 0.004445.
+    assert_eq!(monthly("prod", "eu-central-1"), 41.45);
+    assert_eq!(monthly("prod", "eu-west-1"), 36.04);
+    // One task outside production.
+    assert_eq!(monthly("dev", "eu-central-1"), 20.72);
+    assert_eq!(monthly("staging", "eu-central-1"), 20.72);
+    // October 15: 16 of 31 days left.
+    let total: f64 = 41.45 + 36.04 + 20.72 + 20.72;
+    assert_eq!(web["launches"]["next_month"], 118.93);
+    let month_end = web["launches"]["month_end"].as_f64().unwrap();
+    assert!(
+        (month_end - total * 16.0 / 31.0).abs() < 0.03,
+        "{month_end}"
+    );
+    let before = unchanged["lines"][0]["month_end"].as_f64().unwrap();
+    let after = web["month_end"].as_f64().unwrap();
+    assert!(
+        (after - before - month_end).abs() < 0.006,
+        "{before} {after}"
+    );
+    let prod = launched["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["environment"] == "prod")
+        .unwrap();
+    assert_eq!(prod["launches"]["next_month"], 77.49);
+
+    let markdown = landfall(&[
+        "cost",
+        "report",
+        "--store",
+        store,
+        "--spec",
+        &spec,
+        "--as-of",
+        "2025-10-15",
+        "--domain",
+        "web",
+    ]);
+    assert!(markdown.status.success(), "{}", text(&markdown.stderr));
+    let markdown = text(&markdown.stdout);
+    assert!(
+        markdown.contains("## Launches the spec knows about (since the spec snapshot of"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| new | prod | eu-west-1 | service `quote-widget-api` | USD 36.04 |"),
+        "{markdown}"
+    );
+    let plain = landfall(&[
+        "cost",
+        "forecast",
+        "--store",
+        store,
+        "--spec",
+        &spec,
+        "--as-of",
+        "2025-10-15",
+        "--domain",
+        "web",
+    ]);
+    let plain = text(&plain.stdout);
+    assert!(plain.contains("of which launches (4)"), "{plain}");
+    assert!(
+        plain.contains("new web/prod eu-west-1 service `quote-widget-api`: +36.04 a month"),
+        "{plain}"
+    );
+}

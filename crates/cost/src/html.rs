@@ -155,7 +155,69 @@ fn section(out: &mut String, report: &Report, d: &DomainReport) {
             escape(&d.anomaly_days.join(", "))
         );
     }
+    launches_table(out, report, d);
     out.push_str("<hr style=\"border:0;border-top:1px solid #cccccc;margin:24px 0\">\n");
+}
+
+/// "Launches the spec knows about": nothing when none were found, a
+/// sentence when the store has no spec snapshot yet.
+fn launches_table(out: &mut String, report: &Report, d: &DomainReport) {
+    let Some(l) = &d.launches else {
+        return;
+    };
+    let Some(since) = &l.since else {
+        out.push_str("<p>Launches the spec knows about: none added (the store has no spec snapshot yet; the next <code>landfall cost ingest</code> records one).</p>\n");
+        return;
+    };
+    if l.items.is_empty() {
+        return;
+    }
+    heading(
+        out,
+        &format!("Launches the spec knows about (since the spec snapshot of {since})"),
+    );
+    let _ = writeln!(
+        out,
+        "<p>Included in the forecast above: {} at month end, {} next month; {}.</p>",
+        escape(&format!("{:+.2}", l.month_end)),
+        escape(&format!("{:+.2}", l.next_month)),
+        escape(l.assumption)
+    );
+    let rows: Vec<Vec<String>> = l
+        .items
+        .iter()
+        .map(|i| {
+            vec![
+                escape(&format!(
+                    "{} {} `{}` ({}, {})",
+                    i.change.as_str(),
+                    i.kind.as_str(),
+                    i.name,
+                    i.environment,
+                    i.region
+                )),
+                escape(&if i.estimate.lines.is_empty() {
+                    "not priced".to_string()
+                } else {
+                    money(&report.currency, i.monthly)
+                }),
+                escape(&format!("{:+.2}", i.month_end)),
+                escape(&format!("{:+.2}", i.next_month)),
+                escape(
+                    &i.estimate
+                        .not_priced
+                        .iter()
+                        .map(|n| n.resource.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &["launch", "monthly", "month end", "next month", "not priced"],
+        &rows,
+    ));
 }
 
 fn heading(out: &mut String, text: &str) {

@@ -5,9 +5,11 @@
 //! export dir ─▶ export (manifest, files) ─▶ lines (CUR 2.0 / FOCUS 1.2) ─▶ attribution ─▶ store (SQLite)
 //! series file ─▶ series ─▶ forecast (clean, profile, level, fees) ─▶ backtest (scoring, calibration)
 //! store ─▶ report (differences, decomposed) / outlook (forecasts per domain and environment)
+//! model ─▶ inventory ─▶ store (spec snapshot at ingest) ─▶ launches (new since the snapshot, priced from prices) ─▶ outlook / report
 //! ```
 //!
-//! No AWS SDK here: the CLI fetches, this crate reads files.
+//! No AWS SDK here: the CLI fetches, this crate reads files (and the
+//! resolved model, for what the spec runs).
 
 pub mod attribution;
 pub mod backtest;
@@ -16,9 +18,13 @@ pub mod error;
 pub mod export;
 pub mod forecast;
 pub mod html;
+pub mod inventory;
+pub mod launches;
 pub mod lines;
 pub mod notify;
 pub mod outlook;
+pub mod prices;
+pub mod pricing;
 pub mod report;
 pub mod series;
 pub mod store;

@@ -94,6 +94,85 @@ pub struct DomainReport {
     /// Each day of last month and this month: spend to `as_of`, then the
     /// forecast (what the charts draw).
     pub daily: Vec<DailyPoint>,
+    /// Launches the spec knows about, when they were looked for
+    /// ([`add_launches`]); `forecast` (and the budget view) include them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launches: Option<DomainLaunches>,
+}
+
+/// A domain's launches and retirements since the spec snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainLaunches {
+    /// The spec snapshot compared against; `None`: none yet, nothing added.
+    pub since: Option<String>,
+    pub assumption: &'static str,
+    /// Added to the month-end forecast and its band.
+    pub month_end: f64,
+    /// Added to the next-month forecast and its band.
+    pub next_month: f64,
+    pub items: Vec<crate::launches::Launch>,
+}
+
+/// Adds each domain's launches to its forecast (and band, and the budget
+/// view) and records them in the report.
+pub fn add_launches(report: &mut Report, launches: &crate::launches::Launches) {
+    for d in &mut report.domains {
+        let items: Vec<crate::launches::Launch> = launches.of(&d.domain, None).cloned().collect();
+        let month_end: f64 = items.iter().map(|l| l.month_end).sum();
+        let next_month: f64 = items.iter().map(|l| l.next_month).sum();
+        let before = d.forecast.clone();
+        crate::outlook::shift(&mut d.forecast, month_end, next_month);
+        // The chart's remaining days carry the launches evenly: each runs
+        // every remaining day.
+        let days = d.daily.iter().filter(|p| p.forecast.is_some()).count();
+        if days > 0 {
+            let per_day = |after: Option<f64>, before: Option<f64>| {
+                after.zip(before).map(|(a, b)| (a - b) / days as f64)
+            };
+            let forecast = per_day(Some(d.forecast.month_end), Some(before.month_end));
+            let low = per_day(d.forecast.month_end_low, before.month_end_low);
+            let high = per_day(d.forecast.month_end_high, before.month_end_high);
+            for point in d.daily.iter_mut().filter(|p| p.forecast.is_some()) {
+                for (value, by) in [
+                    (&mut point.forecast, forecast),
+                    (&mut point.low, low),
+                    (&mut point.high, high),
+                ] {
+                    if let (Some(value), Some(by)) = (value.as_mut(), by) {
+                        *value += by;
+                    }
+                }
+            }
+        }
+        if let Some(b) = &mut d.budget {
+            let forecast = cents(d.forecast.month_end);
+            let monthly = cents(b.monthly);
+            b.forecast_minus_budget = dollars(forecast - monthly);
+            if monthly != 0 {
+                b.forecast_percent_of_budget = 100.0 * forecast as f64 / monthly as f64;
+            }
+            // The launches are a contributor of their own, so the parts
+            // still add up to the difference.
+            let added = forecast - cents(before.month_end);
+            if added != 0 {
+                let decomposition = &mut b.decomposition;
+                decomposition.contributions.push(contribution(
+                    "launches the spec knows about",
+                    0,
+                    added,
+                ));
+                decomposition.after = dollars(forecast);
+                decomposition.difference = dollars(forecast - monthly);
+            }
+        }
+        d.launches = Some(DomainLaunches {
+            since: launches.since.clone(),
+            assumption: launches.assumption,
+            month_end: dollars(cents(month_end)),
+            next_month: dollars(cents(next_month)),
+            items,
+        });
+    }
 }
 
 /// One day of the daily chart: what was spent, or what is forecast with its
@@ -292,6 +371,7 @@ fn domain_report(
             .map(|a| a.date.to_string())
             .collect(),
         daily,
+        launches: None,
     }
 }
 
@@ -559,6 +639,54 @@ pub fn apportion(total: i64, weights: &[i64]) -> Vec<i64> {
     shares
 }
 
+/// The table "Launches the spec knows about" of a domain: nothing when none
+/// were found, a sentence when the store has no spec snapshot yet.
+fn launches_markdown(out: &mut String, d: &DomainReport, money: &dyn Fn(f64) -> String) {
+    use std::fmt::Write as _;
+    let Some(l) = &d.launches else {
+        return;
+    };
+    let Some(since) = &l.since else {
+        let _ = writeln!(
+            out,
+            "\nLaunches the spec knows about: none added (the store has no spec snapshot yet; the next `landfall cost ingest` records one)."
+        );
+        return;
+    };
+    if l.items.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n## Launches the spec knows about (since the spec snapshot of {since}): {:+.2} at month end, {:+.2} next month\n\nIncluded in the forecast above; {}.\n\n| change | environment | region | item | monthly | month end | next month | not priced |\n|---|---|---|---|---|---|---|---|",
+        l.month_end, l.next_month, l.assumption
+    );
+    for i in &l.items {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} `{}` | {} | {:+.2} | {:+.2} | {} |",
+            i.change.as_str(),
+            i.environment,
+            i.region,
+            i.kind.as_str(),
+            i.name,
+            if i.estimate.lines.is_empty() {
+                "not priced".to_string()
+            } else {
+                money(i.monthly)
+            },
+            i.month_end,
+            i.next_month,
+            i.estimate
+                .not_priced
+                .iter()
+                .map(|n| n.resource.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+}
+
 /// The report for people, one section per domain.
 pub fn markdown(report: &Report) -> String {
     use std::fmt::Write as _;
@@ -644,6 +772,7 @@ pub fn markdown(report: &Report) -> String {
                 d.anomaly_days.join(", ")
             );
         }
+        launches_markdown(&mut out, d, &money);
         out.push('\n');
     }
     let _ = writeln!(

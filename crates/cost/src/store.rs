@@ -459,3 +459,72 @@ fn sql(path: &Path, error: rusqlite::Error) -> CostError {
 fn store_error(error: rusqlite::Error) -> CostError {
     CostError::Invalid(format!("cost store: {error}"))
 }
+
+// The spec snapshot: what the model ran at each ingest (the inventory of
+// `crate::inventory`, as JSON), so `cost forecast` can tell launches from
+// spend already in the bills. Kept apart from the billing tables: its own
+// table, created on first use.
+impl Store {
+    fn snapshot_table(&self) -> Result<(), CostError> {
+        self.connection
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS spec_snapshots (
+                   taken TEXT NOT NULL, items TEXT NOT NULL)",
+            )
+            .map_err(store_error)
+    }
+
+    /// Snapshots kept: launches compare with the last one only; a few more
+    /// say what the spec was at the ingests before.
+    pub const SPEC_SNAPSHOTS_KEPT: usize = 10;
+
+    /// Records the model's inventory as of `taken` (UTC, `YYYY-MM-DDTHH:MM:SSZ`)
+    /// and drops all but the last [`Self::SPEC_SNAPSHOTS_KEPT`].
+    pub fn record_spec_snapshot(
+        &mut self,
+        taken: &str,
+        items: &[crate::inventory::Item],
+    ) -> Result<(), CostError> {
+        self.snapshot_table()?;
+        let json = serde_json::to_string(items)
+            .map_err(|e| CostError::Invalid(format!("cost store: spec snapshot: {e}")))?;
+        let transaction = self.connection.transaction().map_err(store_error)?;
+        transaction
+            .execute(
+                "INSERT INTO spec_snapshots (taken, items) VALUES (?1, ?2)",
+                params![taken, json],
+            )
+            .map_err(store_error)?;
+        transaction
+            .execute(
+                "DELETE FROM spec_snapshots WHERE rowid NOT IN
+                   (SELECT rowid FROM spec_snapshots ORDER BY rowid DESC LIMIT ?1)",
+                params![Self::SPEC_SNAPSHOTS_KEPT as i64],
+            )
+            .map_err(store_error)?;
+        transaction.commit().map_err(store_error)
+    }
+
+    /// The last spec snapshot recorded, if any.
+    pub fn last_spec_snapshot(&self) -> Result<Option<crate::launches::Snapshot>, CostError> {
+        self.snapshot_table()?;
+        let row: Option<(String, String)> = self
+            .connection
+            .query_row(
+                "SELECT taken, items FROM spec_snapshots ORDER BY rowid DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(store_error)?;
+        row.map(|(taken, items)| {
+            let items = serde_json::from_str(&items).map_err(|e| {
+                CostError::Invalid(format!(
+                    "cost store: the spec snapshot of {taken} is not readable ({e}); run `landfall cost ingest` again to record a new one"
+                ))
+            })?;
+            Ok(crate::launches::Snapshot { taken, items })
+        })
+        .transpose()
+    }
+}

@@ -46,6 +46,7 @@ pub mod tls;
 
 use std::collections::BTreeSet;
 
+pub use base::{METAL_INSTANCE_TYPE, METAL_INSTANCE_VCPUS};
 pub use ctx::{account_unique_name, placement, placements_of, stack_name, Placement};
 use landfall_graph::{Graph, Stack};
 use landfall_model::Model;

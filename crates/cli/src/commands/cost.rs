@@ -14,8 +14,11 @@ use landfall_cost::backtest::{self, Options, Report, CUTOFFS};
 use landfall_cost::date::Date;
 use landfall_cost::export::discover;
 use landfall_cost::html;
+use landfall_cost::inventory;
+use landfall_cost::launches::{self, Launches};
 use landfall_cost::notify::{self, FileSink, Notify, Recipients, Thresholds};
 use landfall_cost::outlook;
+use landfall_cost::prices::PriceList;
 use landfall_cost::report::{self, ReportInput};
 use landfall_cost::series::read_series_file;
 use landfall_cost::store::Store;
@@ -37,7 +40,8 @@ pub enum CostCommand {
     /// Read a Data Exports delivery (CUR 2.0 or FOCUS 1.2 Parquet, with its
     /// manifests) into the local store: each billing period replaced whole,
     /// `estimated` until invoiced, a closed month that moves recorded as a
-    /// restatement; accounts attributed to domains from the spec.
+    /// restatement; accounts attributed to domains from the spec. Then the
+    /// spec snapshot: what the spec runs now, for `forecast`'s launches.
     #[command(
         after_help = "Examples:\n  landfall cost ingest --from s3://billing-bucket/exports/landfall-focus\n  landfall cost ingest --from ./export\n  landfall cost ingest --from ./export --store cost.sqlite --format json"
     )]
@@ -49,7 +53,9 @@ pub enum CostCommand {
     )]
     Report(ReportArgs),
     /// Month-end and next-month spend per domain and per domain ×
-    /// environment, each with its 80 % band (the report's forecaster).
+    /// environment, each with its 80 % band (the report's forecaster), plus
+    /// the launches and retirements of the spec since the last ingest's
+    /// snapshot, priced from the committed price list.
     #[command(
         after_help = "Examples:\n  landfall cost forecast\n  landfall cost forecast --domain trading --as-of 2025-10-15\n  landfall cost forecast --format json | jq '.lines[] | select(.environment == null)'"
     )]
@@ -258,6 +264,13 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(super::INVALID));
         }
     };
+    // What the spec runs now: the next forecast's launches are what it
+    // runs beyond this.
+    let items = inventory::of(&model);
+    if let Err(error) = store.record_spec_snapshot(&now_utc(), &items) {
+        eprintln!("error: {error}\n  (the billing data was stored; the spec snapshot was not)");
+        return Ok(ExitCode::from(2));
+    }
     if args.format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&ingested)?);
         return Ok(ExitCode::SUCCESS);
@@ -292,11 +305,52 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         }
     }
     eprintln!(
-        "ingested into {} in {:.2?}",
+        "ingested into {} in {:.2?}; recorded the spec snapshot ({} accounts, services and stores by region)",
         args.store.store.display(),
-        started.elapsed()
+        started.elapsed(),
+        items.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The current time, UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
+fn now_utc() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let day = Date::EPOCH.add_days(i32::try_from(seconds / 86_400).unwrap_or(i32::MAX));
+    let time = seconds % 86_400;
+    format!(
+        "{day}T{:02}:{:02}:{:02}Z",
+        time / 3600,
+        time / 60 % 60,
+        time % 60
+    )
+}
+
+/// The launches and retirements of the spec since the store's spec
+/// snapshot, priced from the committed price list, as of `as_of`; or the
+/// exit code after the error was printed.
+fn spec_launches(model: &Model, store: &StoreArgs, as_of: &str) -> Result<Launches, ExitCode> {
+    let prices = PriceList::committed().map_err(|errors| {
+        for error in errors {
+            eprintln!("error: {error}");
+        }
+        ExitCode::from(2)
+    })?;
+    let snapshot = open_store(&store.store)?
+        .last_spec_snapshot()
+        .map_err(|error| {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        })?;
+    let as_of = Date::parse(as_of).unwrap_or(Date::EPOCH);
+    Ok(launches::compare(
+        snapshot.as_ref(),
+        &inventory::of(model),
+        &prices,
+        as_of,
+    ))
 }
 
 /// The spec's model and what the report and the forecast read from the
@@ -406,13 +460,18 @@ fn no_data(store: &StoreArgs) -> ExitCode {
 }
 
 fn forecast(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
-    let (_, input) = match report_input(args.domain.as_ref(), args.as_of.as_deref(), &args.store)? {
-        Ok(read) => read,
-        Err(code) => return Ok(code),
-    };
-    let Some(outlook) = outlook::build(&input) else {
+    let (model, input) =
+        match report_input(args.domain.as_ref(), args.as_of.as_deref(), &args.store)? {
+            Ok(read) => read,
+            Err(code) => return Ok(code),
+        };
+    let Some(mut outlook) = outlook::build(&input) else {
         return Ok(no_data(&args.store));
     };
+    match spec_launches(&model, &args.store, &outlook.as_of) {
+        Ok(launches) => outlook::add_launches(&mut outlook, &launches, args.domain.as_deref()),
+        Err(code) => return Ok(code),
+    }
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&outlook)?),
         Format::Text => print!("{}", outlook::text(&outlook)),
@@ -421,13 +480,18 @@ fn forecast(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let (_, input) = match report_input(args.domain.as_ref(), args.as_of.as_deref(), &args.store)? {
-        Ok(read) => read,
-        Err(code) => return Ok(code),
-    };
-    let Some(report) = report::build(&input) else {
+    let (model, input) =
+        match report_input(args.domain.as_ref(), args.as_of.as_deref(), &args.store)? {
+            Ok(read) => read,
+            Err(code) => return Ok(code),
+        };
+    let Some(mut report) = report::build(&input) else {
         return Ok(no_data(&args.store));
     };
+    match spec_launches(&model, &args.store, &report.as_of) {
+        Ok(launches) => report::add_launches(&mut report, &launches),
+        Err(code) => return Ok(code),
+    }
     let render = |one: &landfall_cost::report::Report| -> anyhow::Result<String> {
         Ok(match args.format {
             ReportFormat::Json => serde_json::to_string_pretty(one)? + "\n",
@@ -468,9 +532,14 @@ fn notify(args: &NotifyArgs) -> anyhow::Result<ExitCode> {
         eprintln!("error: the spec has no `billing` section: its `forecast` thresholds say when to notify");
         return Ok(ExitCode::from(2));
     };
-    let Some(report) = report::build(&input) else {
+    let Some(mut report) = report::build(&input) else {
         return Ok(no_data(&args.store));
     };
+    // The owners are told of the forecast with its launches, as `report` shows it.
+    match spec_launches(&model, &args.store, &report.as_of) {
+        Ok(launches) => report::add_launches(&mut report, &launches),
+        Err(code) => return Ok(code),
+    }
     let thresholds = Thresholds {
         difference_percent: f64::from(billing.forecast.difference_percent),
         difference_amount: billing.forecast.difference_amount as f64,
