@@ -856,3 +856,71 @@ fn the_siem_is_told_of_new_security_logs_and_reads_only_those() {
         .iter()
         .any(|st| st["Sid"] == "S3PublishesToEncryptedTopics"));
 }
+
+/// The application log lake is queryable from the log archive: a Glue
+/// table whose partitions are projected (every domain and service of the
+/// model, every day the lake keeps) over the lake bucket's
+/// `domain=/service=/date=` layout, and an Athena workgroup that writes its
+/// results outside the partitions, encrypted with the archive's key
+/// (https://docs.aws.amazon.com/athena/latest/ug/partition-projection.html).
+#[test]
+fn the_log_lake_is_a_projected_table_over_every_domain_and_service() {
+    use landfall_synth::layers::log_lake::{COLUMNS, PARTITION_PATH};
+    let s = reference();
+    let archive = stack(&s.graph, "-log-archive");
+    let table = &archive.resource("LogLakeTable").unwrap().properties["TableInput"];
+    let keys: Vec<&str> = table["PartitionKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["domain", "service", "date"]);
+    let parameters = &table["Parameters"];
+    assert_eq!(parameters["projection.enabled"], "true");
+    let listed = |key: &str| -> Vec<String> {
+        parameters[key]
+            .as_str()
+            .unwrap()
+            .split(',')
+            .map(str::to_owned)
+            .collect()
+    };
+    let domains: Vec<String> = s.model.domains.iter().map(|d| d.name.clone()).collect();
+    let services: Vec<String> = s.model.services.iter().map(|x| x.name.clone()).collect();
+    assert_eq!(listed("projection.domain.values"), domains);
+    assert_eq!(listed("projection.service.values"), services);
+    let days = s
+        .model
+        .observability
+        .as_ref()
+        .unwrap()
+        .logs
+        .s3_retention_days;
+    assert_eq!(
+        parameters["projection.date.range"],
+        format!("NOW-{days}DAYS,NOW")
+    );
+    assert_eq!(
+        parameters["storage.location.template"]["Fn::Sub"],
+        format!(
+            "s3://${{AppLogsBucket}}/{}",
+            PARTITION_PATH.replace("${", "${!")
+        )
+    );
+    let columns = table["StorageDescriptor"]["Columns"].as_array().unwrap();
+    assert_eq!(columns.len(), COLUMNS.len());
+    assert!(columns
+        .iter()
+        .all(|c| !keys.contains(&c["Name"].as_str().unwrap())));
+    let workgroup = &archive.resource("LogLakeWorkgroup").unwrap().properties;
+    let results = &workgroup["WorkGroupConfiguration"]["ResultConfiguration"];
+    assert_eq!(
+        results["OutputLocation"]["Fn::Sub"],
+        "s3://${AppLogsBucket}/athena-results/"
+    );
+    assert_eq!(
+        results["EncryptionConfiguration"]["EncryptionOption"],
+        "SSE_KMS"
+    );
+}

@@ -260,3 +260,44 @@ fn an_undefined_component_and_a_wrong_otlp_port_are_refused() {
         "{problems:#?}"
     );
 }
+
+/// The aggregator writes the lake where, and as, the log archive's Glue
+/// table reads it: the S3 key prefix is the table's projected partition
+/// path, gzip-compressed newline-delimited JSON, and every column the table
+/// names but `level` (a service's own field) is set by every remap program.
+#[test]
+fn the_aggregator_writes_where_and_how_the_lake_table_reads() {
+    use landfall_synth::layers::log_lake::{COLUMNS, PARTITION_PATH};
+    let bundle = reference_bundle();
+    let aggregator = &bundle
+        .vector
+        .iter()
+        .find(|v| v.path == vector::aggregator_path())
+        .unwrap()
+        .config;
+    let lake = &aggregator["sinks"]["data_lake"];
+    let prefix = lake["key_prefix"].as_str().unwrap();
+    assert_eq!(
+        prefix
+            .replace("{{ domain }}", "${domain}")
+            .replace("{{ service }}", "${service}")
+            .replace("%F", "${date}"),
+        PARTITION_PATH
+    );
+    assert_eq!(lake["compression"], "gzip");
+    assert_eq!(lake["encoding"]["codec"], "json");
+    assert_eq!(lake["framing"]["method"], "newline_delimited");
+    for service in &bundle.plan.services {
+        let program = landfall_telemetry::remap::program(service, &bundle.plan.redactions);
+        for (column, _) in COLUMNS {
+            if ["level", "message", "timestamp"].contains(column) {
+                continue;
+            }
+            assert!(
+                program.contains(&format!(".{column} = ")),
+                "the remap program of {} does not set `{column}`",
+                service.name
+            );
+        }
+    }
+}

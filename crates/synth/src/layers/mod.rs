@@ -5,6 +5,7 @@ pub mod alerting;
 pub mod baseline;
 pub mod billing;
 pub mod identity;
+pub mod log_lake;
 pub mod network;
 pub mod organization;
 pub mod pki;

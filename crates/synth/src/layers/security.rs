@@ -202,6 +202,15 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
             }),
         ));
     }
+    if ctx.model.observability.is_some() {
+        super::log_lake::add(
+            ctx,
+            &mut unit,
+            "AppLogsBucket",
+            "LogArchiveKey",
+            retention_days(ctx, "applogs"),
+        );
+    }
     unit
 }
 
