@@ -1261,26 +1261,34 @@ fn scan_parquet(
     let errors = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| loop {
-                let group = next.fetch_add(1, Ordering::Relaxed);
-                if group >= groups || group > failed.load(Ordering::Relaxed) {
-                    break;
-                }
-                let first_row = first_rows[group];
-                let result = reader
-                    .get_row_group(group)
-                    .map_err(|e| RowError {
+            scope.spawn(|| {
+                // A reader of its own: readers of one `File` share its offset.
+                let own = File::open(path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| SerializedFileReader::new(f).map_err(|e| e.to_string()));
+                loop {
+                    let group = next.fetch_add(1, Ordering::Relaxed);
+                    if group >= groups || group > failed.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let first_row = first_rows[group];
+                    let cannot = |e: String| RowError {
                         row: first_row,
                         message: format!(
                             "cannot read this row group ({e}; truncated or corrupt file?)"
                         ),
-                    })
-                    .and_then(|g| scan_row_group(g.as_ref(), plan, first_row, payer, accounts));
-                match result {
-                    Ok(partial) => lock(&merger).push(group, partial),
-                    Err(error) => {
-                        failed.fetch_min(group, Ordering::Relaxed);
-                        lock(&errors).push(error);
+                    };
+                    let result = own
+                        .as_ref()
+                        .map_err(|e| cannot(e.clone()))
+                        .and_then(|r| r.get_row_group(group).map_err(|e| cannot(e.to_string())))
+                        .and_then(|g| scan_row_group(g.as_ref(), plan, first_row, payer, accounts));
+                    match result {
+                        Ok(partial) => lock(&merger).push(group, partial),
+                        Err(error) => {
+                            failed.fetch_min(group, Ordering::Relaxed);
+                            lock(&errors).push(error);
+                        }
                     }
                 }
             });
