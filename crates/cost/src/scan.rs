@@ -16,9 +16,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use parquet::basic::{ConvertedType, Type as PhysicalType};
+use parquet::basic::{ConvertedType, Encoding, Type as PhysicalType};
+use parquet::column::page::{Page, PageReader};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
-use parquet::data_type::{ByteArrayType, DataType, DoubleType, FloatType, Int32Type, Int64Type};
+use parquet::data_type::{DataType, DoubleType, FloatType, Int32Type, Int64Type};
 use parquet::errors::ParquetError;
 use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
 use parquet::schema::types::{SchemaDescriptor, Type as SchemaType};
@@ -50,7 +51,9 @@ pub fn aggregate_file(
     accounts: &AccountMap,
 ) -> Result<FileAggregate, CostError> {
     if let Some((plan, reader)) = fast_plan(path) {
-        return scan_parquet(path, &reader, &plan, payer, period, accounts);
+        if let Some(done) = scan_parquet(path, &reader, &plan, payer, period, accounts)? {
+            return Ok(done);
+        }
     }
     let (format, lines) = read_data_file(path)?;
     aggregate_lines(path, format, &lines, payer, period, accounts)
@@ -451,19 +454,13 @@ fn typed<T: DataType>(reader: ColumnReader) -> Result<ColumnReaderImpl<T>, Parqu
 
 /// A flat string column turned into ids, one per row.
 struct TextColumn {
-    reader: ColumnReaderImpl<ByteArrayType>,
-    max_def: i16,
-    def: Vec<i16>,
-    values: Vec<parquet::data_type::ByteArray>,
+    pages: StringPages,
 }
 
 impl TextColumn {
     fn new(group: &dyn RowGroupReader, leaf: Leaf) -> Result<Self, ParquetError> {
         Ok(TextColumn {
-            reader: typed(group.get_column_reader(leaf.index)?)?,
-            max_def: leaf.max_def,
-            def: Vec::with_capacity(BATCH_ROWS),
-            values: Vec::with_capacity(BATCH_ROWS),
+            pages: StringPages::new(group, leaf, 0)?,
         })
     }
 
@@ -475,25 +472,19 @@ impl TextColumn {
         ids: &mut Vec<u32>,
         bad: &mut usize,
     ) -> Result<usize, ParquetError> {
-        self.def.clear();
-        self.values.clear();
         ids.clear();
-        let (read, _, _) =
-            self.reader
-                .read_records(rows, Some(&mut self.def), None, &mut self.values)?;
-        let mut values = self.values.iter().peekable();
-        for row in 0..read {
-            let present = self.max_def == 0 || self.def[row] == self.max_def;
-            let id = match values.next_if(|_| present) {
-                Some(value) => strings.id(value.data()).unwrap_or_else(|| {
-                    *bad = (*bad).min(row);
+        while ids.len() < rows && self.pages.peek(strings)?.is_some() {
+            let id = match self.pages.take() {
+                Some(BAD) => {
+                    *bad = (*bad).min(ids.len());
                     NONE
-                }),
+                }
+                Some(id) => id,
                 None => NONE,
             };
             ids.push(id);
         }
-        Ok(read)
+        Ok(ids.len())
     }
 }
 
@@ -627,36 +618,24 @@ impl Starts {
 
 /// The tags map: per row, the id of its first non-empty `user:domain` value.
 struct TagColumn {
-    keys: ColumnReaderImpl<ByteArrayType>,
-    values: ColumnReaderImpl<ByteArrayType>,
-    key_max_def: i16,
-    value_max_def: i16,
-    key_def: Vec<i16>,
-    key_rep: Vec<i16>,
-    value_def: Vec<i16>,
-    value_rep: Vec<i16>,
-    key_bytes: Vec<parquet::data_type::ByteArray>,
-    value_bytes: Vec<parquet::data_type::ByteArray>,
+    keys: StringPages,
+    values: StringPages,
+    key_strings: Strings,
+    domain_key: u32,
 }
 
 impl TagColumn {
     fn new(group: &dyn RowGroupReader, (key, value): (Leaf, Leaf)) -> Result<Self, ParquetError> {
+        let mut key_strings = Strings::default();
+        let domain_key = key_strings.id(DOMAIN_TAG).unwrap_or(NONE);
         Ok(TagColumn {
-            keys: typed(group.get_column_reader(key.index)?)?,
-            values: typed(group.get_column_reader(value.index)?)?,
-            key_max_def: key.max_def,
-            value_max_def: value.max_def,
-            key_def: Vec::new(),
-            key_rep: Vec::new(),
-            value_def: Vec::new(),
-            value_rep: Vec::new(),
-            key_bytes: Vec::new(),
-            value_bytes: Vec::new(),
+            keys: StringPages::new(group, key, 1)?,
+            values: StringPages::new(group, value, 1)?,
+            key_strings,
+            domain_key,
         })
     }
 
-    /// Only the domain tag's values are checked for UTF-8: the other
-    /// entries are never looked at.
     fn read(
         &mut self,
         rows: usize,
@@ -664,56 +643,33 @@ impl TagColumn {
         ids: &mut Vec<u32>,
         bad: &mut usize,
     ) -> Result<usize, ParquetError> {
-        for buffer in [
-            &mut self.key_def,
-            &mut self.key_rep,
-            &mut self.value_def,
-            &mut self.value_rep,
-        ] {
-            buffer.clear();
-        }
-        self.key_bytes.clear();
-        self.value_bytes.clear();
         ids.clear();
-        let (read, _, levels) = self.keys.read_records(
-            rows,
-            Some(&mut self.key_def),
-            Some(&mut self.key_rep),
-            &mut self.key_bytes,
-        )?;
-        let (value_read, _, value_levels) = self.values.read_records(
-            rows,
-            Some(&mut self.value_def),
-            Some(&mut self.value_rep),
-            &mut self.value_bytes,
-        )?;
-        if (value_read, value_levels) != (read, levels) {
-            return Err(ParquetError::General(
-                "the tags map's keys and values disagree (corrupt file?)".into(),
-            ));
-        }
-        let (mut keys, mut values) = (
-            self.key_bytes.iter().peekable(),
-            self.value_bytes.iter().peekable(),
-        );
-        for level in 0..levels {
-            if self.key_rep[level] == 0 {
+        while let Some(rep) = self.keys.peek(&mut self.key_strings)? {
+            if self.values.peek(strings)? != Some(rep) {
+                return Err(general(
+                    "the tags map's keys and values disagree (corrupt file?)",
+                ));
+            }
+            if rep == 0 {
+                if ids.len() == rows {
+                    break;
+                }
                 ids.push(NONE);
             }
-            let key = keys.next_if(|_| self.key_def[level] == self.key_max_def);
-            let value = values.next_if(|_| self.value_def[level] == self.value_max_def);
+            let (key, value) = (self.keys.take(), self.values.take());
             let row = ids.len().wrapping_sub(1);
-            let (Some(key), Some(value), Some(id)) = (key, value, ids.get_mut(row)) else {
-                continue;
+            let Some(id) = ids.get_mut(row) else {
+                return Err(general("a map entry before its first row (corrupt file?)"));
             };
-            if *id == NONE && key.data() == DOMAIN_TAG {
-                match strings.id(value.data()) {
-                    Some(found) => *id = found,
-                    None => *bad = (*bad).min(row),
+            if key == Some(BAD) || value == Some(BAD) {
+                *bad = (*bad).min(row);
+            } else if let (Some(key), Some(value)) = (key, value) {
+                if *id == NONE && key == self.domain_key {
+                    *id = value;
                 }
             }
         }
-        Ok(read)
+        Ok(ids.len())
     }
 }
 
@@ -739,6 +695,8 @@ struct Partial {
 struct RowError {
     row: usize,
     message: String,
+    /// An encoding the fast path does not decode: read the file line by line.
+    unsupported: bool,
 }
 
 /// The per-row-group state that resolves ids to what they mean, once per id.
@@ -889,6 +847,7 @@ fn scan_row_group(
 ) -> Result<Partial, RowError> {
     let parquet = |e: ParquetError| RowError {
         row: first_row,
+        unsupported: false,
         message: format!("cannot read this row group ({e}; truncated or corrupt file?)"),
     };
     let optional_text = |leaf: Option<Leaf>| leaf.map(|l| TextColumn::new(group, l)).transpose();
@@ -941,6 +900,7 @@ fn scan_row_group(
     loop {
         let rows = read_batch(&mut batch, &mut partial).map_err(|e| RowError {
             row: offset,
+            unsupported: matches!(e, ParquetError::NYI(_)),
             message: format!("cannot read rows ({e}; truncated or corrupt file?)"),
         })?;
         let (rows, bad) = match rows {
@@ -950,6 +910,7 @@ fn scan_row_group(
         resolver.catch_up(&batch.kinds, &batch.payers, &batch.tag_values, &mut partial);
         let error = |i: usize, message: String| RowError {
             row: offset + i,
+            unsupported: false,
             message,
         };
         for i in 0..rows {
@@ -1235,7 +1196,7 @@ fn scan_parquet(
     payer: &str,
     period: Month,
     accounts: &AccountMap,
-) -> Result<FileAggregate, CostError> {
+) -> Result<Option<FileAggregate>, CostError> {
     let name = path.display().to_string();
     let bad = |line: usize, message: String| CostError::Format {
         path: name.clone(),
@@ -1274,6 +1235,7 @@ fn scan_parquet(
                     let first_row = first_rows[group];
                     let cannot = |e: String| RowError {
                         row: first_row,
+                        unsupported: false,
                         message: format!(
                             "cannot read this row group ({e}; truncated or corrupt file?)"
                         ),
@@ -1295,6 +1257,9 @@ fn scan_parquet(
         }
     });
     let errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
+    if errors.iter().any(|e| e.unsupported) {
+        return Ok(None);
+    }
     if let Some(first) = errors.into_iter().min_by_key(|e| e.row) {
         return Err(bad(0, format!("row {}: {}", first.row + 1, first.message)));
     }
@@ -1302,9 +1267,291 @@ fn scan_parquet(
     if let Some(other) = &merger.other_payer {
         check_payer(other, payer, period).map_err(|message| bad(0, message))?;
     }
-    Ok(merger.finish(plan.format))
+    Ok(Some(merger.finish(plan.format)))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A string column decoded page by page, without the typed reader: each
+/// dictionary entry becomes an id once, and a dictionary-encoded page's
+/// indices are mapped through those ids, so no string is touched (or
+/// reference-counted) per row. Pages in other encodings than PLAIN and
+/// dictionary are refused (`Unsupported`), and the file goes line by line.
+struct StringPages {
+    pages: Box<dyn PageReader>,
+    max_def: i16,
+    max_rep: i16,
+    /// Dictionary index to string id (`BAD` when not UTF-8).
+    dictionary: Vec<u32>,
+    /// The current page's levels and ids of its present values.
+    defs: Vec<i16>,
+    reps: Vec<i16>,
+    ids: Vec<u32>,
+    level: usize,
+    value: usize,
+    indices: Vec<u32>,
+}
+
+/// The id of a value that is not UTF-8.
+const BAD: u32 = u32::MAX - 1;
+
+fn general(message: &str) -> ParquetError {
+    ParquetError::General(message.to_string())
+}
+
+/// Parquet's RLE / bit-packed hybrid: `count` values of `bit_width` bits into `out`.
+fn rle_hybrid(
+    data: &[u8],
+    bit_width: u8,
+    count: usize,
+    out: &mut Vec<u32>,
+) -> Result<(), ParquetError> {
+    let truncated = || general("truncated RLE data");
+    let width = usize::from(bit_width);
+    if width > 32 {
+        return Err(general("RLE bit width over 32"));
+    }
+    let value_bytes = width.div_ceil(8);
+    let mut at = 0;
+    let start = out.len();
+    while out.len() - start < count {
+        let mut header: u64 = 0;
+        let mut shift = 0;
+        loop {
+            let byte = *data.get(at).ok_or_else(truncated)?;
+            at += 1;
+            header |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+            if shift > 63 {
+                return Err(general("bad RLE run header"));
+            }
+        }
+        let left = count - (out.len() - start);
+        if header & 1 == 0 {
+            let run = usize::try_from(header >> 1).map_err(|_| truncated())?;
+            let bytes = data.get(at..at + value_bytes).ok_or_else(truncated)?;
+            at += value_bytes;
+            let mut value = 0u32;
+            for (i, b) in bytes.iter().enumerate() {
+                value |= u32::from(*b) << (8 * i);
+            }
+            out.extend(std::iter::repeat_n(value, run.min(left)));
+        } else {
+            let groups = usize::try_from(header >> 1).map_err(|_| truncated())?;
+            let bytes = data.get(at..at + groups * width).ok_or_else(truncated)?;
+            at += groups * width;
+            let take = (groups * 8).min(left);
+            if width == 0 {
+                out.extend(std::iter::repeat_n(0, take));
+                continue;
+            }
+            let mask = if width == 32 {
+                u64::MAX >> 32
+            } else {
+                (1u64 << width) - 1
+            };
+            let (mut buffer, mut bits, mut next) = (0u64, 0usize, 0usize);
+            for _ in 0..take {
+                while bits < width {
+                    buffer |= u64::from(bytes[next]) << bits;
+                    next += 1;
+                    bits += 8;
+                }
+                out.push((buffer & mask) as u32);
+                buffer >>= width;
+                bits -= width;
+            }
+        }
+    }
+    out.truncate(start + count);
+    Ok(())
+}
+
+fn level_width(max: i16) -> u8 {
+    (16 - (max as u16).leading_zeros()) as u8
+}
+
+impl StringPages {
+    fn new(group: &dyn RowGroupReader, leaf: Leaf, max_rep: i16) -> Result<Self, ParquetError> {
+        Ok(StringPages {
+            pages: group.get_column_page_reader(leaf.index)?,
+            max_def: leaf.max_def,
+            max_rep,
+            dictionary: Vec::new(),
+            defs: Vec::new(),
+            reps: Vec::new(),
+            ids: Vec::new(),
+            level: 0,
+            value: 0,
+            indices: Vec::new(),
+        })
+    }
+
+    /// Loads the next data page; `false` at the end of the column chunk.
+    fn load(&mut self, strings: &mut Strings) -> Result<bool, ParquetError> {
+        loop {
+            let Some(page) = self.pages.get_next_page()? else {
+                return Ok(false);
+            };
+            let (buf, num_values, encoding, levels) = match page {
+                Page::DictionaryPage {
+                    buf, num_values, ..
+                } => {
+                    self.dictionary.clear();
+                    let mut at = 0;
+                    for _ in 0..num_values {
+                        let (bytes, next) = plain_string(&buf, at)?;
+                        at = next;
+                        self.dictionary.push(strings.id(bytes).unwrap_or(BAD));
+                    }
+                    continue;
+                }
+                Page::DataPage {
+                    buf,
+                    num_values,
+                    encoding,
+                    def_level_encoding,
+                    rep_level_encoding,
+                    ..
+                } => {
+                    if (self.max_def > 0 && def_level_encoding != Encoding::RLE)
+                        || (self.max_rep > 0 && rep_level_encoding != Encoding::RLE)
+                    {
+                        return Err(ParquetError::NYI("levels not RLE-encoded".into()));
+                    }
+                    (buf, num_values, encoding, None)
+                }
+                Page::DataPageV2 {
+                    buf,
+                    num_values,
+                    encoding,
+                    def_levels_byte_len,
+                    rep_levels_byte_len,
+                    ..
+                } => (
+                    buf,
+                    num_values,
+                    encoding,
+                    Some((rep_levels_byte_len as usize, def_levels_byte_len as usize)),
+                ),
+            };
+            let count = num_values as usize;
+            let mut at = 0;
+            let mut levels_of = |max: i16,
+                                 v2_len: Option<usize>,
+                                 out: &mut Vec<i16>,
+                                 scratch: &mut Vec<u32>|
+             -> Result<(), ParquetError> {
+                out.clear();
+                if max == 0 {
+                    out.resize(count, 0);
+                    return Ok(());
+                }
+                let length = match v2_len {
+                    Some(length) => length,
+                    None => {
+                        let prefix = buf
+                            .get(at..at + 4)
+                            .ok_or_else(|| general("truncated levels"))?;
+                        at += 4;
+                        u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize
+                    }
+                };
+                let data = buf
+                    .get(at..at + length)
+                    .ok_or_else(|| general("truncated levels"))?;
+                at += length;
+                scratch.clear();
+                rle_hybrid(data, level_width(max), count, scratch)?;
+                out.extend(scratch.iter().map(|&l| l as i16));
+                Ok(())
+            };
+            levels_of(
+                self.max_rep,
+                levels.map(|l| l.0),
+                &mut self.reps,
+                &mut self.indices,
+            )?;
+            levels_of(
+                self.max_def,
+                levels.map(|l| l.1),
+                &mut self.defs,
+                &mut self.indices,
+            )?;
+            let present = if self.max_def == 0 {
+                count
+            } else {
+                self.defs.iter().filter(|&&d| d == self.max_def).count()
+            };
+            let values = &buf[at.min(buf.len())..];
+            self.ids.clear();
+            match encoding {
+                Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY => {
+                    let width = *values.first().ok_or_else(|| general("truncated page"))?;
+                    self.indices.clear();
+                    rle_hybrid(&values[1..], width, present, &mut self.indices)?;
+                    for &index in &self.indices {
+                        let id = *self
+                            .dictionary
+                            .get(index as usize)
+                            .ok_or_else(|| general("dictionary index out of range"))?;
+                        self.ids.push(id);
+                    }
+                }
+                Encoding::PLAIN => {
+                    let mut at = 0;
+                    for _ in 0..present {
+                        let (bytes, next) = plain_string(values, at)?;
+                        at = next;
+                        self.ids.push(strings.id(bytes).unwrap_or(BAD));
+                    }
+                }
+                other => return Err(ParquetError::NYI(format!("{other} strings"))),
+            }
+            self.level = 0;
+            self.value = 0;
+            if count > 0 {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// The next level's repetition level, loading pages as needed.
+    #[inline]
+    fn peek(&mut self, strings: &mut Strings) -> Result<Option<i16>, ParquetError> {
+        if self.level == self.defs.len() && !self.load(strings)? {
+            return Ok(None);
+        }
+        Ok(Some(self.reps[self.level]))
+    }
+
+    /// Takes the level `peek` saw: the id of its value, if present.
+    #[inline]
+    fn take(&mut self) -> Option<u32> {
+        let present = self.defs[self.level] == self.max_def;
+        self.level += 1;
+        if present {
+            let id = self.ids.get(self.value).copied();
+            self.value += 1;
+            id
+        } else {
+            None
+        }
+    }
+}
+
+fn plain_string(buf: &[u8], at: usize) -> Result<(&[u8], usize), ParquetError> {
+    let prefix = buf
+        .get(at..at + 4)
+        .ok_or_else(|| general("truncated PLAIN string"))?;
+    let length = u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
+    let bytes = buf
+        .get(at + 4..at + 4 + length)
+        .ok_or_else(|| general("truncated PLAIN string"))?;
+    Ok((bytes, at + 4 + length))
 }
