@@ -351,6 +351,7 @@ fn main() {
             reference_rows,
             ROW_GROUP_ROWS,
             SEED,
+            &cur2_file::Layout::default(),
         )
     });
     let reference_delivery = dir.join(format!("reference-delivery-{reference_rows}"));

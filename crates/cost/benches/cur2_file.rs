@@ -17,9 +17,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use landfall_cost::attribution::AccountMap;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, Encoding};
 use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{WriterProperties, WriterVersion};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 
@@ -238,8 +238,24 @@ impl Bytes {
     }
 }
 
+/// How the file is laid out beyond its rows: what writers other than the
+/// default one do (data page v2, small pages, dictionaries that overflow to
+/// PLAIN pages, other string encodings).
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub page_v2: bool,
+    pub data_page_bytes: Option<usize>,
+    pub dictionary_page_bytes: Option<usize>,
+    /// Strings without a dictionary, in this encoding.
+    pub string_encoding: Option<Encoding>,
+}
+
 /// Writes `rows` lines of the 40 accounts, `row_group_rows` to a row group, to `path`.
 pub fn write(path: &Path, rows: usize, row_group_rows: usize, seed: u64) {
+    write_laid_out(path, rows, row_group_rows, seed, &Layout::default());
+}
+
+pub fn write_laid_out(path: &Path, rows: usize, row_group_rows: usize, seed: u64, layout: &Layout) {
     write_accounts(
         path,
         &accounts(),
@@ -247,6 +263,7 @@ pub fn write(path: &Path, rows: usize, row_group_rows: usize, seed: u64) {
         rows,
         row_group_rows,
         seed,
+        layout,
     );
 }
 
@@ -258,14 +275,37 @@ pub fn write_accounts(
     rows: usize,
     row_group_rows: usize,
     seed: u64,
+    layout: &Layout,
 ) {
     let schema = Arc::new(parse_message_type(SCHEMA).unwrap());
-    let props = Arc::new(
-        WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(row_group_rows))
-            .build(),
-    );
+    let mut props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(row_group_rows));
+    if layout.page_v2 {
+        props = props.set_writer_version(WriterVersion::PARQUET_2_0);
+    }
+    if let Some(bytes) = layout.data_page_bytes {
+        props = props
+            .set_data_page_size_limit(bytes)
+            .set_write_batch_size(64);
+    }
+    if let Some(bytes) = layout.dictionary_page_bytes {
+        props = props.set_dictionary_page_size_limit(bytes);
+    }
+    if let Some(encoding) = layout.string_encoding {
+        for leaf in parse_message_type(SCHEMA)
+            .map(|t| parquet::schema::types::SchemaDescriptor::new(Arc::new(t)))
+            .unwrap()
+            .columns()
+        {
+            if leaf.physical_type() == parquet::basic::Type::BYTE_ARRAY {
+                props = props
+                    .set_column_dictionary_enabled(leaf.path().clone(), false)
+                    .set_column_encoding(leaf.path().clone(), encoding);
+            }
+        }
+    }
+    let props = Arc::new(props.build());
     let tmp = path.with_extension("partial");
     let mut writer = SerializedFileWriter::new(File::create(&tmp).unwrap(), schema, props).unwrap();
     let mut rng = Lcg(seed);

@@ -50,19 +50,25 @@ pub fn aggregate_file(
     period: Month,
     accounts: &AccountMap,
 ) -> Result<FileAggregate, CostError> {
-    if let Some((plan, reader)) = fast_plan(path) {
-        if let Some(done) = scan_parquet(path, &reader, &plan, payer, period, accounts)? {
-            return Ok(done);
-        }
+    if let Some(done) = aggregate_columnar(path, payer, period, accounts)? {
+        return Ok(done);
     }
     let (format, lines) = read_data_file(path)?;
     aggregate_lines(path, format, &lines, payer, period, accounts)
 }
 
-/// Whether `path` is read by the columnar fast path (a Parquet file of
-/// either table whose columns all have types it decodes).
-pub fn is_columnar(path: &Path) -> bool {
-    fast_plan(path).is_some()
+/// The fast path alone: `None` when the file is not Parquet of either table
+/// with column types and encodings it decodes (then read it line by line).
+pub fn aggregate_columnar(
+    path: &Path,
+    payer: &str,
+    period: Month,
+    accounts: &AccountMap,
+) -> Result<Option<FileAggregate>, CostError> {
+    match fast_plan(path) {
+        Some((plan, reader)) => scan_parquet(path, &reader, &plan, payer, period, accounts),
+        None => Ok(None),
+    }
 }
 
 /// The general path: lines read whole, then summed in order.
