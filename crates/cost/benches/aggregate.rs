@@ -27,6 +27,10 @@
 #[path = "cur2_file.rs"]
 mod cur2_file;
 
+// The `landfall` binary's allocator (crates/cli/src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -321,13 +325,15 @@ fn main() {
     let delivery_arg = delivery.to_str().unwrap();
     let (mut landfall, mut ingest, mut duckdb) = (Best::new(), Best::new(), Best::new());
     let (mut landfall_groups, mut duckdb_run, mut duckdb_error) = (None, None, None);
-    let mut lines = 0;
+    let (mut lines, mut store_rows) = (0, 0);
     for _ in 0..runs {
         let run = run_child(&["child-aggregate", file_arg]);
         landfall.add(&run);
         lines = run["lines"].as_u64().unwrap() as usize;
         landfall_groups.get_or_insert_with(|| groups(&run));
-        ingest.add(&run_child(&["child-ingest", delivery_arg, "bench"]));
+        let run = run_child(&["child-ingest", delivery_arg, "bench"]);
+        ingest.add(&run);
+        store_rows = run["store_rows"].as_u64().unwrap() as usize;
         match run_duckdb(&file, &accounts_json) {
             Ok(run) => {
                 duckdb.add(&run);
@@ -388,6 +394,7 @@ fn main() {
         ingest.seconds,
         ingest.mib()
     );
+    println!("  ({} store rows)", thousands(store_rows));
     let mut failed = false;
     match (&duckdb_run, &duckdb_error) {
         (Some(run), _) => {
