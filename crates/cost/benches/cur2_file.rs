@@ -248,6 +248,10 @@ pub struct Layout {
     pub dictionary_page_bytes: Option<usize>,
     /// Strings without a dictionary, in this encoding.
     pub string_encoding: Option<Encoding>,
+    /// Rows (0-based) whose line item type is one CUR 2.0 does not have.
+    pub bad_kind_rows: Vec<usize>,
+    /// Rows (0-based) whose usage account id is empty.
+    pub empty_account_rows: Vec<usize>,
 }
 
 /// Writes `rows` lines of the 40 accounts, `row_group_rows` to a row group, to `path`.
@@ -370,6 +374,11 @@ pub fn write_accounts(
             c.period.push(period_ms);
             c.invoice.push(bytes.get(INVOICE));
             c.payer.push(bytes.get(PAYER));
+            let kind = if layout.bad_kind_rows.contains(&r) {
+                "NotALineItemType"
+            } else {
+                kind
+            };
             c.kind.push(bytes.get(kind));
             c.net.push(amount(unblended * 0.97));
             c.service.push(bytes.get(service));
@@ -379,6 +388,11 @@ pub fn write_accounts(
                 )
                 .as_str(),
             ));
+            let account_id = if layout.empty_account_rows.contains(&r) {
+                ""
+            } else {
+                account_id.as_str()
+            };
             c.account_id.push(bytes.get(account_id));
             c.account_name.push(bytes.get(account_name));
             c.usage_amount.push(amount(rng.next() * 10.0));

@@ -218,3 +218,40 @@ fn other_page_layouts_give_the_same_aggregates() {
         }
     }
 }
+
+/// A bad line anywhere: the error names the first one in the file, as the
+/// line-by-line reader does, however the row groups are shared out.
+#[test]
+fn the_first_bad_line_is_reported_whichever_row_group_fails_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = cur2_file::account_map();
+    let month = Month::new(2025, 10);
+    for (what, layout, expected) in [
+        (
+            "unknown line item types in the fifth and second row groups",
+            cur2_file::Layout {
+                bad_kind_rows: vec![21_017, 7_500],
+                ..Default::default()
+            },
+            "row 7501: unknown line_item_line_item_type `NotALineItemType`",
+        ),
+        (
+            "an empty account id before an unknown type",
+            cur2_file::Layout {
+                bad_kind_rows: vec![19_999],
+                empty_account_rows: vec![15_001],
+                ..Default::default()
+            },
+            "row 15002: `line_item_usage_account_id` is empty",
+        ),
+    ] {
+        let path = dir.path().join("bad.parquet");
+        cur2_file::write_laid_out(&path, 24_000, 5_000, 9, &layout);
+        let fast = aggregate_columnar(&path, cur2_file::PAYER, month, &accounts)
+            .unwrap_err()
+            .to_string();
+        let slow = read_parquet(&path).unwrap_err().to_string();
+        assert_eq!(fast, slow, "{what}");
+        assert!(fast.ends_with(expected), "{what}: {fast}");
+    }
+}
