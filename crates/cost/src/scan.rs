@@ -4,7 +4,7 @@
 //! decoded, a batch of rows at a time, row groups in parallel; each string
 //! becomes a small id once per distinct value, and rows are summed straight
 //! into the aggregates, never held as `Line`s (a 10-million-row month stays
-//! in a few tens of MiB; `columns` decodes). Files whose columns have types
+//! under 100 MiB; `columns` decodes). Files whose columns have types
 //! or encodings the fast path does not decode (decimals, INT96 or string
 //! timestamps, string numbers, JSON tags, DELTA strings, ...) and FOCUS CSV
 //! go line by line through `lines`, the general reader; both give the same
