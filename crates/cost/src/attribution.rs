@@ -58,22 +58,43 @@ impl AccountMap {
     }
 
     pub fn allocate(&self, line: &Line) -> Allocation {
-        match self.accounts.get(&line.account_name) {
+        self.allocate_parts(&line.account_name, line.domain_tag.as_deref())
+    }
+
+    /// `allocate` from a line's account name and `user:domain` tag alone.
+    pub fn allocate_parts(&self, account_name: &str, domain_tag: Option<&str>) -> Allocation {
+        match self.accounts.get(account_name) {
             Some(Some((domain, environment))) => Allocation {
                 domain: domain.clone(),
                 environment: environment.clone(),
             },
-            // A shared account: the line's tag, when it names a domain.
-            Some(None) => match &line.domain_tag {
-                Some(tag) if self.domains.binary_search(tag).is_ok() => Allocation {
-                    domain: tag.clone(),
-                    environment: SHARED.to_string(),
-                },
-                _ => unallocated(),
-            },
+            Some(None) => self.allocate_by_tag(domain_tag),
             // An account the model does not know: someone should add it to the spec.
             None => unallocated(),
         }
+    }
+
+    /// A shared account's line: the tag's domain, when it names one.
+    pub fn allocate_by_tag(&self, domain_tag: Option<&str>) -> Allocation {
+        match domain_tag {
+            Some(tag)
+                if self
+                    .domains
+                    .binary_search_by(|d| d.as_str().cmp(tag))
+                    .is_ok() =>
+            {
+                Allocation {
+                    domain: tag.to_string(),
+                    environment: SHARED.to_string(),
+                }
+            }
+            _ => unallocated(),
+        }
+    }
+
+    /// Whether lines of `account_name` go by their tag (an account no domain owns).
+    pub fn is_shared(&self, account_name: &str) -> bool {
+        matches!(self.accounts.get(account_name), Some(None))
     }
 }
 

@@ -2,7 +2,7 @@
 //! calibrated intervals, and differences explained.
 //!
 //! ```text
-//! export dir ─▶ export (manifest, files) ─▶ lines (CUR 2.0 / FOCUS 1.2) ─▶ attribution ─▶ store (SQLite)
+//! export dir ─▶ export (manifest, files) ─▶ scan (Parquet columns; else lines: CUR 2.0 / FOCUS 1.2) ─▶ attribution ─▶ store (SQLite)
 //! series file ─▶ series ─▶ forecast (clean, profile, level, fees) ─▶ backtest (scoring, calibration)
 //! store ─▶ report (differences, decomposed) / outlook (forecasts per domain and environment)
 //! model ─▶ inventory ─▶ store (spec snapshot at ingest) ─▶ launches (new since the snapshot, priced from prices) ─▶ outlook / report
@@ -26,6 +26,7 @@ pub mod outlook;
 pub mod prices;
 pub mod pricing;
 pub mod report;
+pub mod scan;
 pub mod series;
 pub mod store;
 

@@ -97,7 +97,7 @@ pub const CUR2_COLUMNS: &[&str] = &[
     "resource_tags",
 ];
 /// Every FOCUS 1.2 column read.
-const FOCUS_COLUMNS: &[&str] = &[
+pub(crate) const FOCUS_COLUMNS: &[&str] = &[
     "BillingAccountId",
     "InvoiceId",
     "SubAccountId",
@@ -120,7 +120,30 @@ const FOCUS_REQUIRED: &[&str] = &[
     "ServiceName",
 ];
 
-/// Reads every line of one Parquet data file.
+/// Which table a data file's top-level columns are from.
+pub(crate) fn detect_format(columns: &[String]) -> Result<ExportFormat, String> {
+    let has = |wanted: &[&str]| wanted.iter().all(|w| columns.iter().any(|c| c == w));
+    if has(CUR2_REQUIRED) {
+        Ok(ExportFormat::Cur2)
+    } else if has(FOCUS_REQUIRED) {
+        Ok(ExportFormat::Focus12)
+    } else {
+        let missing = |wanted: &[&str]| {
+            wanted
+                .iter()
+                .filter(|w| !columns.iter().any(|c| c == *w))
+                .count()
+        };
+        Err(format!(
+            "unknown column set: neither CUR 2.0 ({} of its required columns missing, e.g. `line_item_line_item_type`) nor FOCUS 1.2 ({} missing, e.g. `ChargeCategory`)",
+            missing(CUR2_REQUIRED),
+            missing(FOCUS_REQUIRED)
+        ))
+    }
+}
+
+/// Reads every line of one Parquet data file, row by row (the general
+/// reader: any column types; `crate::scan` is the fast path for the usual ones).
 pub fn read_parquet(path: &Path) -> Result<(ExportFormat, Vec<Line>), CostError> {
     let name = path.display().to_string();
     let bad = |message: String| CostError::Format {
@@ -142,24 +165,7 @@ pub fn read_parquet(path: &Path) -> Result<(ExportFormat, Vec<Line>), CostError>
         .iter()
         .map(|f| f.name().to_string())
         .collect();
-    let has = |wanted: &[&str]| wanted.iter().all(|w| columns.iter().any(|c| c == w));
-    let format = if has(CUR2_REQUIRED) {
-        ExportFormat::Cur2
-    } else if has(FOCUS_REQUIRED) {
-        ExportFormat::Focus12
-    } else {
-        let missing = |wanted: &[&str]| {
-            wanted
-                .iter()
-                .filter(|w| !columns.iter().any(|c| c == *w))
-                .count()
-        };
-        return Err(bad(format!(
-            "unknown column set: neither CUR 2.0 ({} of its required columns missing, e.g. `line_item_line_item_type`) nor FOCUS 1.2 ({} missing, e.g. `ChargeCategory`)",
-            missing(CUR2_REQUIRED),
-            missing(FOCUS_REQUIRED)
-        )));
-    };
+    let format = detect_format(&columns).map_err(bad)?;
     // Read only the columns used (exports have 50 to 200): a projection of
     // the file's schema, in the file's order.
     let wanted: &[&str] = match format {
@@ -277,37 +283,85 @@ fn tag(row: &Row, at: Option<usize>, key: &str) -> Option<String> {
     }
 }
 
+/// How a CUR 2.0 line's amortized (effective) cost is found, over columns
+/// named by `C` (column names here; the fast reader's column slots).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Amortized<C> {
+    Unblended,
+    Zero,
+    Column(C),
+    /// The first column less the second.
+    Difference(C, C),
+    Sum(C, C),
+}
+
+impl<C: Copy> Amortized<C> {
+    pub(crate) fn map<D>(self, f: impl Fn(C) -> D) -> Amortized<D> {
+        match self {
+            Amortized::Unblended => Amortized::Unblended,
+            Amortized::Zero => Amortized::Zero,
+            Amortized::Column(a) => Amortized::Column(f(a)),
+            Amortized::Difference(a, b) => Amortized::Difference(f(a), f(b)),
+            Amortized::Sum(a, b) => Amortized::Sum(f(a), f(b)),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn effective(self, unblended: f64, value: impl Fn(C) -> f64) -> f64 {
+        match self {
+            Amortized::Unblended => unblended,
+            Amortized::Zero => 0.0,
+            Amortized::Column(a) => value(a),
+            Amortized::Difference(a, b) => value(a) - value(b),
+            Amortized::Sum(a, b) => value(a) + value(b),
+        }
+    }
+}
+
+/// A CUR 2.0 line item type's charge category and amortization, by the
+/// rules of the Data Exports user guide; `None` for a type it does not list.
+pub(crate) fn cur2_line_type(kind: &str) -> Option<(ChargeCategory, Amortized<&'static str>)> {
+    use Amortized::{Column, Difference, Sum, Unblended, Zero};
+    Some(match kind {
+        "Usage" => (ChargeCategory::Usage, Unblended),
+        "SavingsPlanCoveredUsage" => (
+            ChargeCategory::Usage,
+            Column("savings_plan_savings_plan_effective_cost"),
+        ),
+        "DiscountedUsage" => (ChargeCategory::Usage, Column("reservation_effective_cost")),
+        "SavingsPlanNegation" => (ChargeCategory::Usage, Zero),
+        "SavingsPlanRecurringFee" => (
+            ChargeCategory::Purchase,
+            Difference(
+                "savings_plan_total_commitment_to_date",
+                "savings_plan_used_commitment",
+            ),
+        ),
+        "SavingsPlanUpfrontFee" => (ChargeCategory::Purchase, Zero),
+        "RIFee" => (
+            ChargeCategory::Purchase,
+            Sum(
+                "reservation_unused_amortized_upfront_fee_for_billing_period",
+                "reservation_unused_recurring_fee",
+            ),
+        ),
+        "Fee" => (ChargeCategory::Purchase, Unblended),
+        "Tax" => (ChargeCategory::Tax, Unblended),
+        "Credit" | "BundledDiscount" | "Discount" | "PrivateRateDiscount" | "EdpDiscount" => {
+            (ChargeCategory::Credit, Unblended)
+        }
+        "Refund" => (ChargeCategory::Adjustment, Unblended),
+        _ => return None,
+    })
+}
+
 /// CUR 2.0, with amortized cost by the rules of the Data Exports user guide.
 fn cur2_line(row: &Row, at: &dyn Fn(&str) -> Option<usize>) -> Result<Line, String> {
     let kind = text(row, at("line_item_line_item_type")).unwrap_or_default();
     let unblended = number(row, at("line_item_unblended_cost"));
-    let value = |column: &str| number(row, at(column));
-    let (charge, effective) = match kind.as_str() {
-        "Usage" => (ChargeCategory::Usage, unblended),
-        "SavingsPlanCoveredUsage" => (
-            ChargeCategory::Usage,
-            value("savings_plan_savings_plan_effective_cost"),
-        ),
-        "DiscountedUsage" => (ChargeCategory::Usage, value("reservation_effective_cost")),
-        "SavingsPlanNegation" => (ChargeCategory::Usage, 0.0),
-        "SavingsPlanRecurringFee" => (
-            ChargeCategory::Purchase,
-            value("savings_plan_total_commitment_to_date") - value("savings_plan_used_commitment"),
-        ),
-        "SavingsPlanUpfrontFee" => (ChargeCategory::Purchase, 0.0),
-        "RIFee" => (
-            ChargeCategory::Purchase,
-            value("reservation_unused_amortized_upfront_fee_for_billing_period")
-                + value("reservation_unused_recurring_fee"),
-        ),
-        "Fee" => (ChargeCategory::Purchase, unblended),
-        "Tax" => (ChargeCategory::Tax, unblended),
-        "Credit" | "BundledDiscount" | "Discount" | "PrivateRateDiscount" | "EdpDiscount" => {
-            (ChargeCategory::Credit, unblended)
-        }
-        "Refund" => (ChargeCategory::Adjustment, unblended),
-        other => return Err(format!("unknown line_item_line_item_type `{other}`")),
-    };
+    let (charge, amortized) = cur2_line_type(&kind)
+        .ok_or_else(|| format!("unknown line_item_line_item_type `{kind}`"))?;
+    let effective = amortized.effective(unblended, |column| number(row, at(column)));
     Ok(Line {
         payer: text(row, at("bill_payer_account_id")).ok_or("`bill_payer_account_id` is empty")?,
         invoice_id: text(row, at("bill_invoice_id")),

@@ -16,7 +16,8 @@ use crate::attribution::{AccountMap, UNALLOCATED};
 use crate::date::{Date, Month};
 use crate::error::CostError;
 use crate::export::Delivery;
-use crate::lines::{read_data_file, ChargeCategory, ExportFormat, Line};
+use crate::lines::{ChargeCategory, ExportFormat, Line};
+use crate::scan::aggregate_file;
 
 pub struct Store {
     connection: Connection,
@@ -111,6 +112,18 @@ impl Attributed {
         let entry = self.rows.entry(key).or_default();
         entry.0 += line.billed;
         entry.1 += line.effective;
+    }
+
+    /// Adds another file's sums to these.
+    pub fn merge(&mut self, other: Attributed) {
+        for (key, (billed, effective)) in other.rows {
+            let entry = self.rows.entry(key).or_default();
+            entry.0 += billed;
+            entry.1 += effective;
+        }
+        for (account, billed) in other.unallocated {
+            *self.unallocated.entry(account).or_default() += billed;
+        }
     }
 }
 
@@ -419,37 +432,21 @@ fn aggregate(delivery: &Delivery, accounts: &AccountMap) -> Result<Aggregated, C
         attributed: Attributed::default(),
     };
     for (k, path) in delivery.data_files.iter().enumerate() {
-        let (format, lines) = read_data_file(path)?;
-        if k > 0 && format != out.format {
+        let file = aggregate_file(path, &out.payer, delivery.period, accounts)?;
+        if k > 0 && file.format != out.format {
             return Err(CostError::Invalid(format!(
-                "{}: a {format:?} file in a {:?} delivery",
+                "{}: a {:?} file in a {:?} delivery",
                 path.display(),
+                file.format,
                 out.format
             )));
         }
-        out.format = format;
-        for line in &lines {
-            check_line(line, &out.payer, delivery.period).map_err(|message| CostError::Format {
-                path: path.display().to_string(),
-                line: 0,
-                message,
-            })?;
-            out.is_final &= line.invoice_id.is_some();
-            out.attributed.add(line, accounts);
-        }
-        out.lines += lines.len();
+        out.format = file.format;
+        out.is_final &= file.is_final;
+        out.lines += file.lines;
+        out.attributed.merge(file.attributed);
     }
     Ok(out)
-}
-
-fn check_line(line: &Line, payer: &str, period: Month) -> Result<(), String> {
-    if line.payer != payer {
-        return Err(format!(
-            "a line of payer account {} in payer {payer}'s export (billing period {period}): is this file from another organization?",
-            line.payer
-        ));
-    }
-    Ok(())
 }
 
 fn sql(path: &Path, error: rusqlite::Error) -> CostError {
