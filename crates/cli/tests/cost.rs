@@ -133,7 +133,7 @@ fn ingest_then_report_on_the_reference_platform() {
     assert!(text(&unknown.stderr).contains("no domain `nope`"));
 
     // The forecast: trading, then each of its environments with spend (the
-    // shared accounts' lines tagged `user:domain=trading` as `shared`).
+    // shared accounts' lines tagged `user:landfall:domain=trading` as `shared`).
     let forecast = landfall(&[
         "cost",
         "forecast",

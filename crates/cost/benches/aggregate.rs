@@ -300,7 +300,7 @@ fn main() {
     let rows = env_usize("LANDFALL_BENCH_ROWS", 10_000_000);
     let runs = env_usize("LANDFALL_BENCH_RUNS", 3).max(1);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("landfall-cost-aggregate");
-    let file = dir.join(format!("cur2-{rows}-seed{SEED}-v1.parquet"));
+    let file = dir.join(format!("cur2-{rows}-seed{SEED}-v2.parquet"));
     cached(&file, |p| cur2_file::write(p, rows, ROW_GROUP_ROWS, SEED));
     let delivery = dir.join(format!("delivery-{rows}"));
     if !delivery.exists() {
@@ -348,7 +348,7 @@ fn main() {
 
     let (reference_accounts, reference_domains) = reference_accounts();
     let reference_rows = reference_accounts.len() * 12 * cur2_file::HOURS;
-    let reference_file = dir.join(format!("reference-{reference_rows}-v1.parquet"));
+    let reference_file = dir.join(format!("reference-{reference_rows}-v2.parquet"));
     cached(&reference_file, |p| {
         cur2_file::write_accounts(
             p,

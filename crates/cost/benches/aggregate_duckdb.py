@@ -4,7 +4,7 @@
 
 The same aggregation as `landfall cost ingest` on a CUR 2.0 file, in SQL:
 each line's domain from its account (a VALUES table of the account map),
-a shared account's line by its `user:domain` tag when the tag names a
+a shared account's line by its `user:landfall:domain` tag when the tag names a
 domain, else `unallocated`; amortized cost by the line item type; summed
 per domain, service and day. Prints one JSON object: seconds (the query
 alone, import and connection excluded), the process's peak resident set
@@ -47,7 +47,7 @@ def main():
         CASE
           WHEN a.name IS NULL THEN 'unallocated'
           WHEN NOT a.shared THEN a.domain
-          WHEN NULLIF(l.resource_tags['user:domain'], '') IN ({domains}) THEN l.resource_tags['user:domain']
+          WHEN NULLIF(l.resource_tags['user:landfall:domain'], '') IN ({domains}) THEN l.resource_tags['user:landfall:domain']
           ELSE 'unallocated'
         END AS domain,
         COALESCE(NULLIF(l.line_item_product_code, ''), '(none)') AS service,

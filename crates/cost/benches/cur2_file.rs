@@ -43,7 +43,7 @@ pub const DOMAINS: [&str; 10] = [
     "accounts",
 ];
 const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "prod"];
-/// Accounts no domain owns: their lines go by the `user:domain` tag.
+/// Accounts no domain owns: their lines go by the domain tag.
 const SHARED: [&str; 8] = [
     "shared-services",
     "networking",
@@ -420,7 +420,7 @@ pub fn write_accounts(
             let mut tags: Vec<(&str, String)> =
                 vec![("user:cost-centre", format!("cc-{:03}", (a * 7 + s) % 60))];
             if let Some(domain) = domain.filter(|_| variant % 10 != 9) {
-                tags.push(("user:domain", domain.to_string()));
+                tags.push((landfall_cost::lines::DOMAIN_TAG, domain.to_string()));
             }
             if variant % 4 == 0 {
                 tags.push(("aws:createdBy", format!("AssumedRole:AROA{a:04}:deployer")));

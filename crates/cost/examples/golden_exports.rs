@@ -107,7 +107,10 @@ fn lines(year: i64, month: i64, days: i64, seed: u64, restated: bool) -> Vec<Lin
                     "shared-services" | "networking" => {
                         let domain =
                             ["trading", "web", "risk", "observability-only"][(d as usize + s) % 4];
-                        vec![("user:domain".to_string(), domain.to_string())]
+                        vec![(
+                            landfall_cost::lines::DOMAIN_TAG.to_string(),
+                            domain.to_string(),
+                        )]
                     }
                     _ => vec![("user:cost-centre".to_string(), "platform".to_string())],
                 };

@@ -1,6 +1,6 @@
 //! Which domain and environment a billing line belongs to: the account's,
 //! from the platform model; in an account of the model no domain owns
-//! (shared services, networking, ...), the line's `user:domain`
+//! (shared services, networking, ...), the line's `user:landfall:domain`
 //! cost-allocation tag; else (no such tag, or an account the model does not
 //! know) `unallocated`, which the ingest reports.
 
@@ -61,7 +61,7 @@ impl AccountMap {
         self.allocate_parts(&line.account_name, line.domain_tag.as_deref())
     }
 
-    /// `allocate` from a line's account name and `user:domain` tag alone.
+    /// `allocate` from a line's account name and domain tag alone.
     pub fn allocate_parts(&self, account_name: &str, domain_tag: Option<&str>) -> Allocation {
         match self.accounts.get(account_name) {
             Some(Some((domain, environment))) => Allocation {

@@ -65,9 +65,16 @@ pub struct Line {
     pub billed: f64,
     /// Amortized: commitments spread over the usage they cover.
     pub effective: f64,
-    /// The `user:domain` cost-allocation tag, when set.
+    /// The [`DOMAIN_TAG`] cost-allocation tag, when set.
     pub domain_tag: Option<String>,
 }
+
+/// The key, in a line's tags, of the domain a shared account's line is
+/// for: the platform's `landfall:domain` resource tag, which billing data
+/// carries as `user:landfall:domain` once the payer has activated it as a
+/// cost allocation tag (the deploy does,
+/// <https://docs.aws.amazon.com/cur/latest/userguide/table-dictionary-cur2-resource-tags.html>).
+pub const DOMAIN_TAG: &str = "user:landfall:domain";
 
 const CUR2_REQUIRED: &[&str] = &[
     "bill_payer_account_id",
@@ -377,7 +384,7 @@ fn cur2_line(row: &Row, at: &dyn Fn(&str) -> Option<usize>) -> Result<Line, Stri
         charge,
         billed: unblended,
         effective,
-        domain_tag: tag(row, at("resource_tags"), "user:domain"),
+        domain_tag: tag(row, at("resource_tags"), DOMAIN_TAG),
     })
 }
 
@@ -395,7 +402,7 @@ fn focus_line(row: &Row, at: &dyn Fn(&str) -> Option<usize>) -> Result<Line, Str
             .ok_or(format!("unknown ChargeCategory `{category}`"))?,
         billed: number(row, at("BilledCost")),
         effective: number(row, at("EffectiveCost")),
-        domain_tag: tag(row, at("Tags"), "user:domain"),
+        domain_tag: tag(row, at("Tags"), DOMAIN_TAG),
     })
 }
 
@@ -491,7 +498,7 @@ pub fn read_focus_csv(path: &Path) -> Result<(ExportFormat, Vec<Line>), CostErro
             domain_tag: serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(tags)
                 .ok()
                 .and_then(|m| {
-                    m.get("user:domain")
+                    m.get(DOMAIN_TAG)
                         .and_then(|v| v.as_str().map(str::to_string))
                 }),
         });

@@ -18,3 +18,18 @@ fn the_platforms_export_selects_every_column_ingest_reads() {
         assert!(query.contains(column), "{column} not in {query}");
     }
 }
+
+/// A shared account's line goes to the domain its tag names; the tag is the
+/// one the platform writes on resources (`landfall:domain`) and the payer
+/// activates, which billing data carries with the `user:` prefix of
+/// user-defined tags
+/// (https://docs.aws.amazon.com/cur/latest/userguide/table-dictionary-cur2-resource-tags.html).
+/// Ingest once read `user:domain`, a tag nothing writes.
+#[test]
+fn ingest_reads_the_domain_tag_the_platform_writes_and_activates() {
+    let written = landfall_graph::COST_ALLOCATION_TAGS
+        .iter()
+        .find(|k| k.ends_with(":domain"))
+        .expect("the platform tags resources with their domain");
+    assert_eq!(landfall_cost::lines::DOMAIN_TAG, format!("user:{written}"));
+}

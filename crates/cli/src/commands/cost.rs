@@ -214,7 +214,7 @@ fn model(args: &StoreArgs) -> anyhow::Result<Option<Model>> {
 }
 
 /// Workload accounts belong to their domain and environment; the others
-/// (core, shared) are attributed by their lines' `user:domain` tag.
+/// (core, shared) are attributed by their lines' `user:landfall:domain` tag.
 fn account_map(model: &Model) -> AccountMap {
     let mut map = AccountMap::new(model.domains.iter().map(|d| d.name.clone()));
     for account in &model.accounts {
@@ -300,7 +300,7 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         }
         for (account, billed) in &period.unallocated {
             println!(
-                "  unallocated: {account} {billed:.2} (an account the spec does not know, or shared lines without a `user:domain` tag naming a domain)"
+                "  unallocated: {account} {billed:.2} (an account the spec does not know, or shared lines without a `user:landfall:domain` tag naming a domain)"
             );
         }
     }

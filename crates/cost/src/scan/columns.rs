@@ -1,7 +1,7 @@
 //! The columns the fast path reads, a batch of rows at a time: strings as
 //! small ids (decoded page by page, each dictionary entry interned once),
 //! numbers as `f64`, the usage start as a day number, the tags map as the
-//! id of its `user:domain` value.
+//! id of its domain tag's value.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -17,8 +17,8 @@ use parquet::file::reader::RowGroupReader;
 pub(super) const NONE: u32 = u32::MAX;
 /// The id of a value that is not UTF-8.
 pub(super) const BAD: u32 = u32::MAX - 1;
-/// The `user:domain` cost-allocation tag, as lines.rs reads it.
-const DOMAIN_TAG: &[u8] = b"user:domain";
+/// The domain cost-allocation tag, as lines.rs reads it.
+const DOMAIN_TAG: &[u8] = crate::lines::DOMAIN_TAG.as_bytes();
 const DAY_MS: i64 = 86_400_000;
 
 #[derive(Debug, Clone, Copy)]
@@ -290,7 +290,7 @@ impl Starts {
     }
 }
 
-/// The tags map: per row, the id of its first non-empty `user:domain` value.
+/// The tags map: per row, the id of its first non-empty domain tag value.
 pub(super) struct TagColumn {
     keys: StringPages,
     values: StringPages,
