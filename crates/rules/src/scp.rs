@@ -83,6 +83,7 @@ pub const PLATFORM_SERVICES: &[&str] = &[
     "guardduty",
     "iam",
     "kms",
+    "oam",
     "route53",
     "s3",
     "securityhub",

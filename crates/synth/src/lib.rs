@@ -172,6 +172,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     units.extend(layers::shared::build(&ctx));
     units.extend(layers::pki::build(&ctx));
     units.extend(layers::alerting::build(&ctx));
+    units.extend(layers::oam::build(&ctx));
     units.extend(layers::access::build(&ctx));
     graph.organization_actions = layers::organization::actions(&ctx);
     graph

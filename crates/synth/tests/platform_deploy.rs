@@ -924,3 +924,79 @@ fn the_log_lake_is_a_projected_table_over_every_domain_and_service() {
         "SSE_KMS"
     );
 }
+
+/// CloudWatch cross-account observability: per region, a sink in the
+/// observability account admitting links from the organization for exactly
+/// metrics, log groups and traces, and a StackSet linking every member
+/// account of that region to it. The sink's ARN holds an id AWS picks, so
+/// the links read it from the sink's stack, which deploys first; the
+/// observability account cannot link to its own sink, so its instance
+/// creates nothing
+/// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Unified-Cross-Account-Setup.html).
+#[test]
+fn every_member_account_links_to_its_regions_observability_sink() {
+    use landfall_graph::ParameterValue;
+    let s = reference();
+    let observability = s
+        .model
+        .accounts
+        .iter()
+        .find(|a| a.class == landfall_spec::types::AccountClass::Observability)
+        .unwrap();
+    let regions: Vec<&str> = s.model.regions.iter().map(|r| r.name.as_str()).collect();
+    assert!(regions.len() >= 2);
+    for region in regions {
+        let sink_stack = s
+            .graph
+            .stacks
+            .iter()
+            .find(|st| st.name == format!("meridian-oam-sink-{region}"))
+            .unwrap_or_else(|| panic!("no sink stack in {region}"));
+        assert_eq!(
+            sink_stack.target,
+            Target::Account {
+                account: observability.name.clone(),
+                region: region.to_owned()
+            }
+        );
+        let sink = sink_stack.resource("Sink").unwrap();
+        let statement = &sink.properties["Policy"]["Statement"][0];
+        assert_eq!(
+            statement["Condition"]["ForAllValues:StringEquals"]["oam:ResourceTypes"],
+            serde_json::json!(landfall_synth::layers::oam::SHARED_TYPES)
+        );
+        assert!(
+            statement["Condition"]["ForAnyValue:StringEquals"]["aws:PrincipalOrgID"]["Ref"]
+                .is_string()
+        );
+        assert!(sink_stack.outputs.iter().any(|o| o.name == "SinkArn"));
+
+        let links = s
+            .graph
+            .stacks
+            .iter()
+            .find(|st| st.name == format!("meridian-oam-links-{region}"))
+            .unwrap();
+        let Target::StackSet(target) = &links.target else {
+            panic!("links are a StackSet");
+        };
+        assert_eq!(target.regions, [region]);
+        assert!(links.depends_on.contains(&sink_stack.name));
+        let arn = links
+            .parameters
+            .iter()
+            .find(|p| p.name == "SinkArn")
+            .unwrap();
+        assert_eq!(
+            arn.value,
+            ParameterValue::StackOutput {
+                stack: sink_stack.name.clone(),
+                output: "SinkArn".into()
+            }
+        );
+        let link = links.resource("Link").unwrap();
+        assert_eq!(link.properties["SinkIdentifier"]["Ref"], "SinkArn");
+        assert_eq!(link.condition.as_deref(), Some("IsSource"));
+        assert!(links.conditions.contains_key("IsSource"));
+    }
+}

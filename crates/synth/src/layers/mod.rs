@@ -7,6 +7,7 @@ pub mod billing;
 pub mod identity;
 pub mod log_lake;
 pub mod network;
+pub mod oam;
 pub mod organization;
 pub mod pki;
 pub mod security;
