@@ -5,10 +5,9 @@
 //!
 //! The same billing lines in two tables: `cur2/` (CUR 2.0 columns, with
 //! Savings Plans coverage, its negation and recurring fee, support fees,
-//! tax and credits) and `focus12/` (all 57 FOCUS 1.2 columns, one row per
-//! CUR line, BilledCost and EffectiveCost the CUR line's unblended and
-//! amortized cost; `tests/focus_validator.rs` runs the FinOps Foundation's
-//! validator on them). Two billing periods: 2025-09 invoiced (final) and 2025-10
+//! tax and credits) and `focus12/` (all 57 FOCUS 1.2 columns, Savings Plans
+//! as FOCUS has them, see `charges`; `tests/focus_validator.rs` runs the
+//! FinOps Foundation's validator on them). Two billing periods: 2025-09 invoiced (final) and 2025-10
 //! estimated. `cur2-restated/` is 2025-09 delivered again after its close,
 //! with a refund and a corrected charge; `cur2-other-payer/` is October
 //! from another organization's management account; `focus12-csv/` is
@@ -222,7 +221,11 @@ fn lines(year: i64, month: i64, days: i64, seed: u64, restated: bool) -> Vec<Lin
 
 fn focus_category(kind: &str) -> &'static str {
     match kind {
-        "Usage" | "SavingsPlanCoveredUsage" | "SavingsPlanNegation" | "DiscountedUsage" => "Usage",
+        "Usage"
+        | "SavingsPlanCoveredUsage"
+        | "SavingsPlanNegation"
+        | "SavingsPlanUnused"
+        | "DiscountedUsage" => "Usage",
         "SavingsPlanRecurringFee" | "SavingsPlanUpfrontFee" | "RIFee" | "Fee" => "Purchase",
         "Tax" => "Tax",
         "Refund" => "Adjustment",
@@ -524,20 +527,60 @@ fn none() -> Cell {
 
 const DAY_MS: i64 = 86_400_000;
 
+/// One FOCUS row: the CUR line it comes from, and its kind and costs as
+/// FOCUS has them.
+struct Charge<'a> {
+    line: &'a Line,
+    /// The CUR line item type, or `SavingsPlanUnused`.
+    kind: &'static str,
+    billed: f64,
+    effective: f64,
+    /// The on-demand cost (ListCost, ContractedCost: no negotiated rates).
+    list: f64,
+}
+
+/// The FOCUS rows of a CUR line, Savings Plans as FOCUS has them: covered
+/// usage billed 0, its negation folded in (the plan's fee is what is
+/// billed); the fee amortized to 0 (EffectiveCost of a purchase that covers
+/// eligible charges, columns/effectivecost.md), and its unused commitment a
+/// Usage row of its own, CommitmentDiscountStatus `Unused`. With one
+/// negation and one fee a day, FOCUS has as many rows as CUR here, and the
+/// same billed and amortized cost per account and day.
+fn charges(l: &Line) -> Vec<Charge<'_>> {
+    let charge = |kind, billed, effective, list| Charge {
+        line: l,
+        kind,
+        billed,
+        effective,
+        list,
+    };
+    match l.kind {
+        "SavingsPlanNegation" => Vec::new(),
+        "SavingsPlanCoveredUsage" => vec![charge(l.kind, 0.0, l.effective, l.unblended)],
+        "SavingsPlanRecurringFee" => {
+            let unused = l.sp_commitment - l.sp_used;
+            vec![
+                charge(l.kind, l.unblended, 0.0, l.unblended),
+                charge("SavingsPlanUnused", 0.0, l.effective, unused),
+            ]
+        }
+        _ => vec![charge(l.kind, l.unblended, l.effective, l.unblended)],
+    }
+}
+
 /// Every FOCUS 1.2 column but `Tags`, in the specification's (alphabetical)
-/// order, for one line of a billing period (first day, first day after).
-/// One FOCUS row per CUR line, so the two tables give the same store line
-/// for line: a Savings Plan negation stays a negative Usage row.
-fn focus_row(l: &Line, invoice: Option<&str>, period: (i64, i64)) -> Vec<(&'static str, Cell)> {
+/// order, for one charge of a billing period (first day, first day after).
+fn focus_row(c: &Charge, invoice: Option<&str>, period: (i64, i64)) -> Vec<(&'static str, Cell)> {
+    let l = c.line;
     let service = SERVICES.iter().find(|s| s.code == l.service).unwrap();
-    let category = focus_category(l.kind);
+    let category = focus_category(c.kind);
     let usage = category == "Usage";
     let priced = matches!(category, "Usage" | "Purchase");
-    let committed = matches!(l.kind, "SavingsPlanCoveredUsage" | "SavingsPlanNegation");
-    let commitment = committed || l.kind == "SavingsPlanRecurringFee";
-    // Usage is priced per unit; the list cost of covered usage is its
-    // on-demand cost, the unblended cost CUR gives it.
-    let list_cost = l.unblended;
+    let committed = matches!(c.kind, "SavingsPlanCoveredUsage" | "SavingsPlanUnused");
+    let commitment = committed || c.kind == "SavingsPlanRecurringFee";
+    let list_cost = c.list;
+    // Usage measured; not an unused commitment (columns/consumedquantity.md).
+    let consumed = usage && c.kind != "SavingsPlanUnused";
     let quantity = priced.then(|| list_cost / service.unit_price);
     let unit_price = priced.then_some(service.unit_price);
     // Resource ids unique per account: its last four digits.
@@ -571,12 +614,12 @@ fn focus_row(l: &Line, invoice: Option<&str>, period: (i64, i64)) -> Vec<(&'stat
             })
         });
     let regional = usage && service.regional;
-    let frequency = match l.kind {
+    let frequency = match c.kind {
         _ if usage => "Usage-Based",
         "SavingsPlanRecurringFee" | "Fee" => "Recurring",
         _ => "One-Time",
     };
-    let (charge_start, charge_end) = if l.kind == "Fee" {
+    let (charge_start, charge_end) = if c.kind == "Fee" {
         (period.0, period.1)
     } else {
         (l.day, l.day + 1)
@@ -585,15 +628,13 @@ fn focus_row(l: &Line, invoice: Option<&str>, period: (i64, i64)) -> Vec<(&'stat
     let description = match category {
         "Tax" => "Tax for billing period".to_string(),
         "Credit" => "Promotional credit".to_string(),
-        _ if l.kind == "SavingsPlanNegation" => {
-            format!("Savings Plan negation of: {}", service.description)
-        }
+        _ if c.kind == "SavingsPlanUnused" => "Unused Savings Plan commitment".to_string(),
         _ => service.description.to_string(),
     };
-    let commitment_quantity = match l.kind {
+    // In USD of commitment: per day bought, used by the line, left unused.
+    let commitment_quantity = match c.kind {
         "SavingsPlanRecurringFee" => Some(l.sp_commitment),
-        "SavingsPlanCoveredUsage" => Some(l.sp_effective),
-        "SavingsPlanNegation" => Some(0.0),
+        "SavingsPlanCoveredUsage" | "SavingsPlanUnused" => Some(c.effective),
         _ => None,
     };
     let when = |v: bool, t: &str| if v { text(t) } else { none() };
@@ -602,7 +643,7 @@ fn focus_row(l: &Line, invoice: Option<&str>, period: (i64, i64)) -> Vec<(&'stat
             "AvailabilityZone",
             when(regional && service.zonal, "eu-central-1a"),
         ),
-        ("BilledCost", Cell::Number(Some(l.unblended))),
+        ("BilledCost", Cell::Number(Some(c.billed))),
         ("BillingAccountId", text(PAYER)),
         ("BillingAccountName", text("management")),
         ("BillingAccountType", text("Management Account")),
@@ -612,7 +653,7 @@ fn focus_row(l: &Line, invoice: Option<&str>, period: (i64, i64)) -> Vec<(&'stat
         ("CapacityReservationId", none()),
         ("CapacityReservationStatus", none()),
         ("ChargeCategory", text(category)),
-        ("ChargeClass", when(l.kind == "Refund", "Correction")),
+        ("ChargeClass", when(c.kind == "Refund", "Correction")),
         ("ChargeDescription", text(description)),
         ("ChargeFrequency", text(frequency)),
         ("ChargePeriodEnd", Cell::Time(charge_end * DAY_MS)),
@@ -627,17 +668,27 @@ fn focus_row(l: &Line, invoice: Option<&str>, period: (i64, i64)) -> Vec<(&'stat
             "CommitmentDiscountQuantity",
             Cell::Number(commitment_quantity),
         ),
-        ("CommitmentDiscountStatus", when(committed, "Used")),
+        (
+            "CommitmentDiscountStatus",
+            match (committed, c.kind == "SavingsPlanUnused") {
+                (false, _) => none(),
+                (true, true) => text("Unused"),
+                (true, false) => text("Used"),
+            },
+        ),
         (
             "CommitmentDiscountType",
             when(commitment, "Compute Savings Plan"),
         ),
         ("CommitmentDiscountUnit", when(commitment, "USD")),
-        ("ConsumedQuantity", Cell::Number(quantity.filter(|_| usage))),
-        ("ConsumedUnit", when(usage, service.unit)),
+        (
+            "ConsumedQuantity",
+            Cell::Number(quantity.filter(|_| consumed)),
+        ),
+        ("ConsumedUnit", when(consumed, service.unit)),
         ("ContractedCost", Cell::Number(Some(list_cost))),
         ("ContractedUnitPrice", Cell::Number(unit_price)),
-        ("EffectiveCost", Cell::Number(Some(l.effective))),
+        ("EffectiveCost", Cell::Number(Some(c.effective))),
         ("InvoiceId", Cell::Text(invoice.map(str::to_string))),
         ("InvoiceIssuerName", text("AWS")),
         ("ListCost", Cell::Number(Some(list_cost))),
@@ -657,7 +708,7 @@ fn focus_row(l: &Line, invoice: Option<&str>, period: (i64, i64)) -> Vec<(&'stat
         ),
         (
             "PricingCurrencyEffectiveCost",
-            Cell::Number(Some(l.effective)),
+            Cell::Number(Some(c.effective)),
         ),
         ("PricingCurrencyListUnitPrice", Cell::Number(unit_price)),
         ("PricingQuantity", Cell::Number(quantity)),
@@ -698,9 +749,10 @@ fn focus_row(l: &Line, invoice: Option<&str>, period: (i64, i64)) -> Vec<(&'stat
 
 /// FOCUS 1.2 as Parquet: the 57 columns, `Tags` a map as Data Exports writes it.
 fn focus(path: &Path, lines: &[Line], invoice: Option<&str>, period: (i64, i64)) {
-    let rows: Vec<_> = lines
+    let charges: Vec<Charge> = lines.iter().flat_map(charges).collect();
+    let rows: Vec<_> = charges
         .iter()
-        .map(|l| focus_row(l, invoice, period))
+        .map(|c| focus_row(c, invoice, period))
         .collect();
     let mut schema = String::from("message focus {\n");
     for (name, cell) in &rows[0] {
@@ -729,7 +781,9 @@ fn focus(path: &Path, lines: &[Line], invoice: Option<&str>, period: (i64, i64))
             }
         }
     }
-    columns.push(Column::Tags(lines.iter().map(|l| l.tags.clone()).collect()));
+    columns.push(Column::Tags(
+        charges.iter().map(|c| c.line.tags.clone()).collect(),
+    ));
     write(path, &schema, columns);
 }
 
@@ -745,8 +799,8 @@ fn focus_csv(path: &Path, lines: &[Line], invoice: Option<&str>, period: (i64, i
         }
     };
     let mut out = String::new();
-    for (i, l) in lines.iter().enumerate() {
-        let row = focus_row(l, invoice, period);
+    for (i, c) in lines.iter().flat_map(charges).enumerate() {
+        let row = focus_row(&c, invoice, period);
         if i == 0 {
             let names: Vec<&str> = row.iter().map(|(name, _)| *name).collect();
             out.push_str(&names.join(","));
@@ -763,7 +817,8 @@ fn focus_csv(path: &Path, lines: &[Line], invoice: Option<&str>, period: (i64, i
                 ),
             })
             .collect();
-        let tags: serde_json::Map<String, serde_json::Value> = l
+        let tags: serde_json::Map<String, serde_json::Value> = c
+            .line
             .tags
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
