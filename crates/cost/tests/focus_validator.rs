@@ -59,7 +59,7 @@ const SKIPPED: &[(&str, &str)] = &[
     // ChargeCategory (0.5 dimensions/chargetype.md; 1.0 columns/chargecategory.md),
     // so it fails on any 1.0 dataset. SkuPriceId's rule in 1.0
     // (columns/skupriceid.md) is checked by
-    // `sku_price_id_is_set_where_focus_requires_it` instead.
+    // `the_focus_1_2_rules_between_columns_hold` instead.
     (
         "SkuPriceId_Nullable",
         "queries ChargeType, FOCUS 0.5's name of ChargeCategory",
@@ -393,44 +393,153 @@ fn every_focus_1_2_column_is_in_the_golden_exports() {
     }
 }
 
-/// The rule `SkuPriceId_Nullable` means to check, which the validator cannot
-/// run (above): SkuPriceId is not null for Usage and Purchase rows that are
-/// not corrections, and null for Tax (FOCUS 1.0 and 1.2 columns/skupriceid.md).
-#[test]
-fn sku_price_id_is_set_where_focus_requires_it() {
+/// The golden Parquet rows, each a map from column to value.
+fn parquet_rows(period: &str) -> Vec<BTreeMap<String, parquet::record::Field>> {
     use parquet::file::reader::FileReader;
+    let reader = parquet::file::reader::SerializedFileReader::new(
+        std::fs::File::open(parquet_golden(period)).unwrap(),
+    )
+    .unwrap();
+    reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|row| {
+            row.unwrap()
+                .get_column_iter()
+                .map(|(name, field)| (name.clone(), field.clone()))
+                .collect()
+        })
+        .collect()
+}
+
+/// FOCUS 1.2's rules between columns of a row (its columns/*.md), which the
+/// validator's 1.0 rule set does not check (`SkuPriceId_Nullable`, skipped
+/// above, among them), on every golden Parquet row.
+#[test]
+fn the_focus_1_2_rules_between_columns_hold() {
     use parquet::record::Field;
     for period in ["2025-09", "2025-10"] {
-        let reader = parquet::file::reader::SerializedFileReader::new(
-            std::fs::File::open(parquet_golden(period)).unwrap(),
-        )
-        .unwrap();
-        let mut seen = BTreeMap::new();
-        for row in reader.get_row_iter(None).unwrap() {
-            let row = row.unwrap();
-            let get = |name: &str| {
-                row.get_column_iter()
-                    .find(|(n, _)| *n == name)
-                    .and_then(|(_, f)| match f {
-                        Field::Str(s) => Some(s.clone()),
-                        _ => None,
-                    })
+        let rows = parquet_rows(period);
+        let mut categories = BTreeMap::new();
+        for row in &rows {
+            let text = |name: &str| match &row[name] {
+                Field::Str(s) => Some(s.as_str()),
+                Field::Null => None,
+                other => panic!("{name}: {other:?}"),
             };
-            let category = get("ChargeCategory").unwrap();
-            let correction = get("ChargeClass").as_deref() == Some("Correction");
-            let sku_price = get("SkuPriceId");
-            match category.as_str() {
-                "Usage" | "Purchase" if !correction => {
-                    assert!(sku_price.is_some(), "{period}: {row}")
+            let number = |name: &str| match &row[name] {
+                Field::Double(v) => Some(*v),
+                Field::Null => None,
+                other => panic!("{name}: {other:?}"),
+            };
+            let null = |name: &str| matches!(row[name], Field::Null);
+            let at = format!("{period}: {row:?}");
+            let category = text("ChargeCategory").unwrap();
+            *categories.entry(category.to_string()).or_insert(0) += 1;
+            let correction = text("ChargeClass") == Some("Correction");
+            let commitment = !null("CommitmentDiscountId");
+            let unused = text("CommitmentDiscountStatus") == Some("Unused");
+            // skuid, skupriceid, listunitprice, contractedunitprice,
+            // pricingquantity, pricingunit, pricingcategory.md.
+            for column in [
+                "SkuId",
+                "SkuPriceId",
+                "ListUnitPrice",
+                "ContractedUnitPrice",
+                "PricingQuantity",
+                "PricingUnit",
+                "PricingCategory",
+            ] {
+                match category {
+                    "Usage" | "Purchase" if !correction => assert!(!null(column), "{column}: {at}"),
+                    "Tax" => assert!(null(column), "{column}: {at}"),
+                    _ => {}
                 }
-                "Tax" => assert!(sku_price.is_none(), "{period}: {row}"),
-                _ => {}
             }
-            *seen.entry(category).or_insert(0) += 1;
+            // Pairs null together (pricingunit, consumedunit, regionname,
+            // resourcetype, commitmentdiscount*.md).
+            for (a, b) in [
+                ("PricingQuantity", "PricingUnit"),
+                ("ConsumedQuantity", "ConsumedUnit"),
+                ("RegionId", "RegionName"),
+                ("ResourceId", "ResourceType"),
+                ("CommitmentDiscountId", "CommitmentDiscountCategory"),
+                ("CommitmentDiscountId", "CommitmentDiscountType"),
+                ("CommitmentDiscountQuantity", "CommitmentDiscountUnit"),
+            ] {
+                assert_eq!(null(a), null(b), "{a}, {b}: {at}");
+            }
+            assert!(
+                null("ResourceId") <= null("ResourceName"),
+                "ResourceName: {at}"
+            );
+            // consumedquantity.md
+            let measured = category == "Usage" && !unused && !correction;
+            assert_eq!(
+                !null("ConsumedQuantity"),
+                measured,
+                "ConsumedQuantity: {at}"
+            );
+            // commitmentdiscountstatus.md, commitmentdiscountquantity.md
+            if commitment && category == "Usage" {
+                assert!(!null("CommitmentDiscountStatus"), "{at}");
+            }
+            if !commitment {
+                assert!(null("CommitmentDiscountStatus"), "{at}");
+            }
+            assert_eq!(
+                !null("CommitmentDiscountQuantity"),
+                commitment && matches!(category, "Usage" | "Purchase"),
+                "CommitmentDiscountQuantity: {at}"
+            );
+            // chargefrequency.md
+            if category == "Purchase" {
+                assert_ne!(text("ChargeFrequency"), Some("Usage-Based"), "{at}");
+            }
+            // listcost.md, contractedcost.md: unit price × quantity.
+            for (price, cost) in [
+                ("ListUnitPrice", "ListCost"),
+                ("ContractedUnitPrice", "ContractedCost"),
+            ] {
+                if let (Some(p), Some(q)) = (number(price), number("PricingQuantity")) {
+                    let cost = number(cost).unwrap();
+                    assert!(
+                        (p * q - cost).abs() < 1e-9,
+                        "{price} × PricingQuantity: {at}"
+                    );
+                }
+            }
+            // Costs of a charge unrelated to others (a credit) match BilledCost.
+            if category == "Credit" {
+                for cost in ["ListCost", "ContractedCost", "EffectiveCost"] {
+                    assert_eq!(number(cost), number("BilledCost"), "{cost}: {at}");
+                }
+            }
+            // effectivecost.md: a commitment's purchase is amortized to 0.
+            if category == "Purchase" && commitment {
+                assert_eq!(number("EffectiveCost"), Some(0.0), "{at}");
+            }
+            // The charge period lies in the billing period.
+            let time = |name: &str| match &row[name] {
+                Field::TimestampMillis(ms) => *ms,
+                other => panic!("{name}: {other:?}"),
+            };
+            assert!(
+                time("BillingPeriodStart") <= time("ChargePeriodStart"),
+                "{at}"
+            );
+            assert!(time("ChargePeriodStart") < time("ChargePeriodEnd"), "{at}");
+            assert!(time("ChargePeriodEnd") <= time("BillingPeriodEnd"), "{at}");
         }
-        // Every category the rule speaks of occurs.
-        for category in ["Usage", "Purchase", "Tax"] {
-            assert!(seen.contains_key(category), "{period}: {seen:?}");
+        // Every category the rules speak of occurs, and an unused commitment.
+        for category in ["Usage", "Purchase", "Tax", "Credit"] {
+            assert!(
+                categories.contains_key(category),
+                "{period}: {categories:?}"
+            );
         }
+        assert!(rows
+            .iter()
+            .any(|r| matches!(&r["CommitmentDiscountStatus"], Field::Str(s) if s == "Unused")));
     }
 }
