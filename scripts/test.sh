@@ -63,6 +63,21 @@ panther_tools() {
   export PATH="$PATH:$venv/bin"
 }
 
+# The FinOps Foundation's FOCUS validator, in a virtual environment of its
+# own: it pins NumPy < 2 and pandas < 3. Not put on PATH: the test
+# (crates/cost/tests/focus_validator.rs) runs .venv-focus/bin/focus-validator.
+focus_tools() {
+  local venv="$ROOT/.venv-focus" stamp="$ROOT/.venv-focus/.requirements"
+  if [ ! -x "$venv/bin/pip" ]; then
+    python3 -m venv "$venv"
+  fi
+  if ! cmp -s "$ROOT/scripts/requirements-focus.txt" "$stamp"; then
+    log "installing focus-validator into .venv-focus"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements-focus.txt"
+    cp "$ROOT/scripts/requirements-focus.txt" "$stamp"
+  fi
+}
+
 # The monitoring tools the generated configuration is checked and run with
 # (promtool, amtool, Alertmanager, VictoriaMetrics, vmalert), and the browser
 # the HTML cost report is rendered in (chromium), from Debian.
@@ -121,6 +136,7 @@ node_tools() {
 if [ "$QUICK" = false ]; then
   python_tools
   panther_tools
+  focus_tools
   debian_tools
   node_tools
 
