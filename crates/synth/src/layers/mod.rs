@@ -8,6 +8,7 @@ pub mod identity;
 pub mod network;
 pub mod organization;
 pub mod pki;
+pub mod platform_ci;
 pub mod security;
 pub mod shared;
 
