@@ -578,14 +578,6 @@ fn resolve_refs(value: &Value, account: &str) -> Value {
                 };
                 return Value::String(format!("arn:aws:iam::{account}:oidc-provider/{provider}"));
             }
-            // An ARN the stack writes out (a provider another stack of the
-            // same account creates): its pseudo parameters filled in.
-            if let (1, Some(Value::String(text))) = (map.len(), map.get("Fn::Sub")) {
-                return Value::String(
-                    text.replace("${AWS::Partition}", "aws")
-                        .replace("${AWS::AccountId}", account),
-                );
-            }
             Value::Object(
                 map.iter()
                     .map(|(k, v)| (k.clone(), resolve_refs(v, account)))

@@ -22,10 +22,8 @@
 //! their trust, proven against every kind of GitHub token by
 //! `landfall_proofs::oidc`.
 //!
-//! One unit, only when `cicd.github.platform_repository` is set. The GitHub
-//! OIDC provider is created here unless the shared-services layer already
-//! creates it in the management account (a platform without a
-//! shared-services account): IAM holds one provider per issuer and account.
+//! One unit, only when `cicd.github.platform_repository` is set, with the
+//! management account's own GitHub OIDC provider.
 
 use landfall_graph::{intrinsic, Layer, Target};
 use serde_json::{json, Value};
@@ -222,24 +220,18 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     );
     let org = ctx.organization_id_param(&mut unit);
 
-    // The shared-services layer makes the provider where its CI roles are;
-    // without a shared-services account that is here already.
-    let provider = if ctx.account_or_management(ctx.shared) == ctx.management {
-        unit.depends_on.push(ctx.stack_name("shared-services", ""));
-        intrinsic::sub(format!(
-            "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{GITHUB_ISSUER}"
-        ))
-    } else {
-        unit.add(resource(
-            "GitHubOidcProvider",
-            "AWS::IAM::OIDCProvider",
-            json!({
-                "Url": format!("https://{GITHUB_ISSUER}"),
-                "ClientIdList": ["sts.amazonaws.com"],
-            }),
-        ));
-        json!({ "Ref": "GitHubOidcProvider" })
-    };
+    // IAM holds one provider per issuer and account; the services' CI/CD
+    // roles and theirs are in the shared-services account, which the model
+    // requires beside `cicd`, so the management account gets its own here.
+    unit.add(resource(
+        "GitHubOidcProvider",
+        "AWS::IAM::OIDCProvider",
+        json!({
+            "Url": format!("https://{GITHUB_ISSUER}"),
+            "ClientIdList": ["sts.amazonaws.com"],
+        }),
+    ));
+    let provider = json!({ "Ref": "GitHubOidcProvider" });
     let trust = |subjects: Vec<String>| {
         json!({
             "Version": "2012-10-17",
