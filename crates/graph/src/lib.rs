@@ -595,6 +595,18 @@ pub fn account_id_parameter(account: &str) -> String {
     format!("/landfall/accounts/{account}/id")
 }
 
+/// The platform repository's roles in the management account, where
+/// `landfall plan` and `landfall deploy` run, under the platform's role
+/// path (`/landfall/`). The plan role reads, from the repository's pull
+/// requests and default branch; the deploy role applies, from a job of the
+/// [`PLATFORM_DEPLOY_ENVIRONMENT`] GitHub environment only.
+pub const PLATFORM_PLAN_ROLE: &str = "landfall-platform-plan";
+pub const PLATFORM_DEPLOY_ROLE: &str = "landfall-platform-deploy";
+/// The GitHub environment of the platform repository whose jobs may deploy
+/// the platform: one, because `landfall deploy` applies the whole
+/// organization at once.
+pub const PLATFORM_DEPLOY_ENVIRONMENT: &str = "platform";
+
 /// The stack of the platform's private CA in a region (shared-services
 /// account), which signs the internal load balancers' certificates.
 pub fn private_ca_stack_name(slug: &str, region: &str) -> String {

@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::addresses;
-use crate::aws::{Clients, Session, DEPLOY_ROLES};
+use crate::aws::{Clients, Roles, Session, AUDIT_ROLES, DEPLOY_ROLES};
 use crate::desired::{Desired, DesiredStack, StackTarget};
 use crate::error::{code_of, sdk_message, LiveError};
 use crate::journal::Journal;
@@ -59,6 +59,9 @@ pub struct Engine {
     pub stack_concurrency: usize,
     /// Where the deploy records what it applies, as it happens.
     pub journal: Option<Arc<Journal>>,
+    /// The role [`Engine::plan`] reads member accounts as: the deploy role,
+    /// or the audit role for a read-only plan ([`Engine::read_only`]).
+    pub read_roles: Roles,
 }
 
 /// The live state a plan was computed from.
@@ -217,7 +220,18 @@ impl Engine {
             delete_retired: false,
             stack_concurrency: STACK_CONCURRENCY,
             journal: None,
+            read_roles: DEPLOY_ROLES,
         }
+    }
+
+    /// The plan reads member accounts as the baseline's read-only audit
+    /// role instead of the deploy role: what a plan may do where it must
+    /// not be able to write (the platform repository's pull requests). An
+    /// account the audit role cannot be entered (the baseline not there
+    /// yet) is a note, as for any plan; such an engine refuses to deploy.
+    pub fn read_only(mut self) -> Engine {
+        self.read_roles = AUDIT_ROLES;
+        self
     }
 
     /// Every stack in every live member account and allowed region, and
@@ -246,13 +260,14 @@ impl Engine {
             format!("listing stacks in {} account-region(s)", reads.len()),
             "IN_PROGRESS",
         );
+        let roles = self.read_roles;
         let session = self.session.clone();
         let m = mgmt.clone();
         let results = bounded(8, reads, move |(name, id, region)| {
             let session = session.clone();
             let m = m.clone();
             async move {
-                let r = match session.member(&m, &id, &region, &DEPLOY_ROLES).await {
+                let r = match session.member(&m, &id, &region, &roles).await {
                     Ok(c) => retire::list_stacks(&c).await,
                     Err(e) => Err(e),
                 };
@@ -383,7 +398,11 @@ impl Engine {
             let Some(id) = self.account_id(org, account) else {
                 continue;
             };
-            let Ok(admin) = self.session.member(mgmt, &id, region, &DEPLOY_ROLES).await else {
+            let Ok(admin) = self
+                .session
+                .member(mgmt, &id, region, &self.read_roles)
+                .await
+            else {
                 continue;
             };
             let guardduty = admin.guardduty();
@@ -545,7 +564,11 @@ impl Engine {
             let Some(id) = self.account_id(org, &account) else {
                 continue;
             };
-            let live = match self.session.member(mgmt, &id, &region, &DEPLOY_ROLES).await {
+            let live = match self
+                .session
+                .member(mgmt, &id, &region, &self.read_roles)
+                .await
+            {
                 Ok(c) => addresses::read(&c).await,
                 Err(e) => Err(e),
             };
@@ -616,13 +639,14 @@ impl Engine {
             return;
         }
         let asked: Vec<String> = reads.iter().map(|(n, _, _)| n.clone()).collect();
+        let roles = self.read_roles;
         let session = self.session.clone();
         let m = mgmt.clone();
         let results = bounded(8, reads, move |(name, region, id)| {
             let session = session.clone();
             let m = m.clone();
             async move {
-                let r = match session.member(&m, &id, &region, &DEPLOY_ROLES).await {
+                let r = match session.member(&m, &id, &region, &roles).await {
                     Ok(c) => stacks::read_facts(&c, &name).await,
                     Err(e) => Err(e),
                 };
@@ -799,7 +823,11 @@ impl Engine {
         if live.inspector_admins.get(region) != Some(&id) {
             return;
         }
-        let admin = match self.session.member(mgmt, &id, region, &DEPLOY_ROLES).await {
+        let admin = match self
+            .session
+            .member(mgmt, &id, region, &self.read_roles)
+            .await
+        {
             Ok(admin) => admin.inspector2(),
             Err(e) => {
                 notes.push(format!(
@@ -1010,13 +1038,14 @@ impl Engine {
         let task = self
             .progress
             .start(format!("reading {} stacks", reads.len()), "IN_PROGRESS");
+        let roles = self.read_roles;
         let session = self.session.clone();
         let m = mgmt.clone();
         let results = bounded(8, reads, move |(name, account, region, id)| {
             let session = session.clone();
             let m = m.clone();
             async move {
-                let r = match session.member(&m, &id, &region, &DEPLOY_ROLES).await {
+                let r = match session.member(&m, &id, &region, &roles).await {
                     Ok(c) => stacks::read_stack(&c, &name).await,
                     Err(e) => Err(e),
                 };
@@ -1041,7 +1070,14 @@ impl Engine {
         if org.exists {
             let task = self.progress.start("preflight", "IN_PROGRESS");
             let account_id = |name: &str| self.account_id(&org, name);
-            let found = preflight::run(&self.session, &mgmt, &self.desired, &account_id).await;
+            let found = preflight::run_as(
+                &self.session,
+                &mgmt,
+                &self.desired,
+                &account_id,
+                self.read_roles,
+            )
+            .await;
             task.finish(&format!(
                 "{} blocker(s), {} stack(s) held",
                 found.blockers.len(),
@@ -1101,6 +1137,11 @@ impl Engine {
 
     /// Applies the plan's organization changes, then every stack wave.
     pub async fn deploy(&self, plan: &Plan) -> Result<DeployReport, LiveError> {
+        if self.read_roles != DEPLOY_ROLES {
+            return Err(LiveError::Plan(
+                "a read-only plan cannot be deployed: plan again without --read-only".to_owned(),
+            ));
+        }
         let started = Instant::now();
         let calls_before = self.session.calls.get();
         let stop = self.progress.spawn_ticker();

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::{Filter, LocationType};
 use landfall_graph::InputKind;
 
-use crate::aws::{Clients, Session, DEPLOY_ROLES};
+use crate::aws::{Clients, Roles, Session, DEPLOY_ROLES};
 use crate::deploy::bounded;
 use crate::desired::{Desired, StackTarget};
 use crate::error::{code_of, LiveError};
@@ -197,13 +197,26 @@ pub fn needs(desired: &Desired) -> Needs {
     needs
 }
 
-/// Reads what `needs` depends on in the live accounts. `account_id` maps
-/// an account name to its id when the account exists.
+/// Reads what `needs` depends on in the live accounts, entered as their
+/// deploy role. `account_id` maps an account name to its id when the
+/// account exists.
 pub async fn run(
     session: &Session,
     mgmt: &Clients,
     desired: &Desired,
     account_id: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Preflight {
+    run_as(session, mgmt, desired, account_id, DEPLOY_ROLES).await
+}
+
+/// [`run`], entering member accounts as `roles` (the audit role for a
+/// read-only plan: every read here is in its `PlanReads` statement).
+pub async fn run_as(
+    session: &Session,
+    mgmt: &Clients,
+    desired: &Desired,
+    account_id: &(dyn Fn(&str) -> Option<String> + Sync),
+    roles: Roles,
 ) -> Preflight {
     let needs = needs(desired);
     let mut out = Preflight {
@@ -215,10 +228,7 @@ pub async fn run(
         let region = region.to_owned();
         async move {
             match id {
-                Some(id) => session
-                    .member(mgmt, &id, &region, &DEPLOY_ROLES)
-                    .await
-                    .map(Some),
+                Some(id) => session.member(mgmt, &id, &region, &roles).await.map(Some),
                 None => Ok(None),
             }
         }

@@ -64,7 +64,7 @@ const PERMISSION_REASONS: [(&str, &str); 4] = [
         "security-events: write",
         "to upload the SARIF report to code scanning",
     ),
-    ("pull-requests: write", "to comment the synthesis diff"),
+    ("pull-requests: write", "to comment on the pull request"),
 ];
 
 /// Adds `# <tag>` after every pinned `uses:` line, as Dependabot and

@@ -25,7 +25,7 @@ mod settings;
 use landfall_model::Model;
 
 pub use actions::{pinned, PinnedAction};
-pub use platform::LANDFALL_REVISION_VARIABLE;
+pub use platform::{LANDFALL_REVISION_VARIABLE, MANAGEMENT_ACCOUNT_VARIABLE};
 
 /// The GitHub organization variable holding the id of the account with
 /// the CI/CD roles (shared services, or management without one).

@@ -1,24 +1,64 @@
 //! The platform repository's own pipeline: on every pull request and on
 //! the default branch, `landfall validate`, `check` (its SARIF report in
-//! code scanning), `iam prove`, and on a pull request the synthesis diff as
-//! a comment. All offline: no AWS credentials exist in this pipeline.
+//! code scanning), `iam prove`, offline; on a pull request the synthesis
+//! diff, and the live plan read through the management account's plan
+//! role, each as one comment updated in place; on a push to the default
+//! branch, `landfall deploy` through the platform deploy role, from the
+//! `platform` GitHub environment (the roles: `landfall_synth`'s
+//! `platform_ci` layer).
+//!
+//! `landfall deploy` applies the whole organization at once (it has no
+//! per-environment scope), so there is one deploy job, gated by one
+//! environment with the platform team's review, and never two at a time.
 
 use landfall_model::Model;
 use landfall_spec::yaml::write::to_yaml;
 use serde_json::{json, Value};
 
-use crate::actions::{action, annotate, CACHE, CHECKOUT, UPLOAD_SARIF};
+use crate::actions::{action, annotate, CACHE, CHECKOUT, CONFIGURE_AWS_CREDENTIALS, UPLOAD_SARIF};
 use crate::{RepositoryFile, GENERATED};
 
 /// The repository variable naming the Landfall commit the pipeline builds.
 pub const LANDFALL_REVISION_VARIABLE: &str = "LANDFALL_REVISION";
+/// The repository variable holding the management account's id, where the
+/// platform's plan and deploy roles are.
+pub const MANAGEMENT_ACCOUNT_VARIABLE: &str = "LANDFALL_MANAGEMENT_ACCOUNT_ID";
+/// The path of the platform's own roles.
+const PLATFORM_ROLE_PATH: &str = "/landfall/";
+/// What a deploy may take: GitHub stops a hosted runner's job after 6
+/// hours, and the deploy role's sessions last as long
+/// (`landfall_synth::layers::platform_ci::DEPLOY_SESSION_SECONDS`).
+const DEPLOY_MINUTES: u32 = 360;
 
 pub(crate) fn files(model: &Model, repository: &str) -> Vec<RepositoryFile> {
-    vec![RepositoryFile {
-        repository: repository.to_owned(),
-        path: ".github/workflows/landfall.yml".to_owned(),
-        contents: format!("{GENERATED}{}", annotate(&to_yaml(&workflow(model)))),
-    }]
+    let branch = default_branch(model);
+    vec![
+        RepositoryFile {
+            repository: repository.to_owned(),
+            path: ".github/workflows/landfall.yml".to_owned(),
+            contents: format!("{GENERATED}{}", annotate(&to_yaml(&workflow(model)))),
+        },
+        RepositoryFile {
+            repository: repository.to_owned(),
+            path: "github-environments.tf.json".to_owned(),
+            contents: crate::settings::platform_environment(model, repository, &branch),
+        },
+    ]
+}
+
+/// The branch the platform deploys from: the first production branch.
+fn default_branch(model: &Model) -> String {
+    model
+        .cicd
+        .as_ref()
+        .and_then(|c| c.github.production_branches.first().cloned())
+        .unwrap_or_else(|| "main".to_owned())
+}
+
+fn platform_role(name: &str) -> String {
+    format!(
+        "arn:aws:iam::${{{{ vars.{MANAGEMENT_ACCOUNT_VARIABLE} }}}}:role{PLATFORM_ROLE_PATH}{name}"
+    )
 }
 
 fn install_steps() -> Vec<Value> {
@@ -51,12 +91,8 @@ fn install_steps() -> Vec<Value> {
 }
 
 fn workflow(model: &Model) -> Value {
-    let branches: Vec<String> = model
-        .cicd
-        .as_ref()
-        .and_then(|c| c.github.production_branches.first().cloned())
-        .into_iter()
-        .collect();
+    let branch = default_branch(model);
+    let home = model.region(model.organization.home_region).name.as_str();
     let mut checks = vec![json!({
         "name": "Check out",
         "uses": action(CHECKOUT).uses(),
@@ -98,18 +134,24 @@ fn workflow(model: &Model) -> Value {
             "BASE": "${{ github.event.pull_request.base.sha }}",
             "HEAD": "${{ github.event.pull_request.head.sha }}",
             "PR": "${{ github.event.pull_request.number }}",
-            "GH_TOKEN": "${{ github.token }}"
+            "GH_TOKEN": "${{ github.token }}",
+            "MARKER": SYNTH_DIFF_MARKER
         },
-        "run": SYNTH_DIFF_SCRIPT
+        "run": format!("{SYNTH_DIFF_SCRIPT}{}", upsert_comment(SYNTH_DIFF_MARKER))
     }));
     json!({
         "name": "landfall",
         "on": {
             "pull_request": {},
-            "push": { "branches": branches }
+            "push": { "branches": [branch] }
         },
         "permissions": {},
-        "concurrency": { "group": "${{ github.workflow }}-${{ github.ref }}", "cancel-in-progress": true },
+        // A newer push to a pull request replaces its run; runs on the
+        // default branch are never cancelled (one may be deploying).
+        "concurrency": {
+            "group": "${{ github.workflow }}-${{ github.ref }}",
+            "cancel-in-progress": "${{ github.event_name == 'pull_request' }}"
+        },
         "jobs": {
             "checks": {
                 "name": "validate, check, prove",
@@ -125,8 +167,104 @@ fn workflow(model: &Model) -> Value {
                 "timeout-minutes": 60,
                 "permissions": { "contents": "read", "pull-requests": "write" },
                 "steps": diff
-            }
+            },
+            "plan": plan_job(home),
+            "deploy": deploy_job(home, &branch)
         }
+    })
+}
+
+/// On a pull request: what merging it would deploy, read from the live
+/// platform as the plan role (read-only in every account), as a comment.
+fn plan_job(home: &str) -> Value {
+    let mut steps = vec![json!({
+        "name": "Check out",
+        "uses": action(CHECKOUT).uses(),
+        "with": { "persist-credentials": false }
+    })];
+    steps.extend(install_steps());
+    steps.extend([
+        json!({
+            "name": "Assume the plan role",
+            "uses": action(CONFIGURE_AWS_CREDENTIALS).uses(),
+            "with": {
+                "role-to-assume": platform_role(landfall_graph::PLATFORM_PLAN_ROLE),
+                "aws-region": home,
+                "role-session-name": "platform-plan-${{ github.run_id }}"
+            }
+        }),
+        json!({
+            "name": "Comment what merging this deploys",
+            "env": {
+                "PR": "${{ github.event.pull_request.number }}",
+                "GH_TOKEN": "${{ github.token }}",
+                "MARKER": PLAN_MARKER
+            },
+            "run": format!("{PLAN_SCRIPT}{}{PLAN_STATUS}", upsert_comment(PLAN_MARKER))
+        }),
+    ]);
+    json!({
+        "name": "plan",
+        // GitHub gives a fork's pull request no OIDC token: it is not
+        // planned (the checks and the synthesis diff still run).
+        "if": "github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name == github.repository",
+        "runs-on": "ubuntu-24.04",
+        "timeout-minutes": 60,
+        "permissions": { "contents": "read", "id-token": "write", "pull-requests": "write" },
+        "steps": steps
+    })
+}
+
+/// On a push to the default branch, once the checks pass: the deploy, as
+/// the deploy role, from the `platform` environment (its reviewers approve
+/// the run), one at a time across every run of the repository.
+fn deploy_job(home: &str, branch: &str) -> Value {
+    let mut steps = vec![json!({
+        "name": "Check out",
+        "uses": action(CHECKOUT).uses(),
+        "with": { "persist-credentials": false }
+    })];
+    steps.extend(install_steps());
+    steps.extend([
+        json!({
+            "name": "Assume the platform deploy role",
+            "uses": action(CONFIGURE_AWS_CREDENTIALS).uses(),
+            "with": {
+                "role-to-assume": platform_role(landfall_graph::PLATFORM_DEPLOY_ROLE),
+                "aws-region": home,
+                "role-session-name": "platform-deploy-${{ github.run_id }}",
+                "role-duration-seconds": DEPLOY_MINUTES * 60
+            }
+        }),
+        json!({
+            "name": "Deploy the platform",
+            // The first deploy writes `landfall.lock`; a runner would
+            // lose it, and later deploys refuse to run without it.
+            "run": "set -euo pipefail\n\
+                    if [ ! -f landfall.lock ]; then\n\
+                    \x20 echo \"::error::commit landfall.lock (written by landfall net) before deploying from the pipeline\"\n\
+                    \x20 exit 1\n\
+                    fi\n\
+                    landfall deploy --spec . --workloads --yes --journal \"$RUNNER_TEMP/landfall-deploy.jsonl\"\n"
+        }),
+        json!({
+            "name": "Show what was applied",
+            "if": "${{ failure() }}",
+            "run": "cat \"$RUNNER_TEMP/landfall-deploy.jsonl\" || true\n"
+        }),
+    ]);
+    json!({
+        "name": "deploy",
+        "needs": "checks",
+        "if": format!("github.event_name == 'push' && github.ref == 'refs/heads/{branch}'"),
+        "runs-on": "ubuntu-24.04",
+        "timeout-minutes": DEPLOY_MINUTES,
+        // Its reviewers approve each deploy, and the token's `sub` names it:
+        // only the platform deploy role trusts it.
+        "environment": landfall_graph::PLATFORM_DEPLOY_ENVIRONMENT,
+        "concurrency": { "group": "landfall-platform-deploy", "cancel-in-progress": false },
+        "permissions": { "contents": "read", "id-token": "write" },
+        "steps": steps
     })
 }
 
@@ -139,10 +277,66 @@ landfall synth --spec . --out "$out" > /dev/null 2>&1
 git checkout --quiet "$HEAD"
 landfall synth --spec . --out "$out" > /dev/null 2> synth.txt
 {
+  echo "$MARKER"
   echo '### What this change does to the synthesized platform'
   echo '```'
   sed -n '/^since the last synthesis/,$p' synth.txt | grep -v '^  done in' || true
   echo '```'
 } > comment.md
-gh pr comment "$PR" --body-file comment.md
 "##;
+
+/// The live plan of the pull request's head, read-only, as JSON, then a
+/// short summary of it in `comment.md`; the plan's exit status is kept for
+/// the end of the step.
+const PLAN_SCRIPT: &str = r##"set -uo pipefail
+landfall plan --spec . --workloads --read-only --quiet --format json > plan.json
+status=$?
+{
+  echo "$MARKER"
+  echo '### What merging this deploys'
+  if jq -e '.changes' plan.json > /dev/null 2>&1; then
+    jq -r '
+      def line: "- `\(.change)` \(.name // .service // .path // "")\(if .account then " in `\(.account)`" else "" end)\(if .region then " (\(.region))" else "" end)";
+      def section(title; items): if (items | length) > 0 then "**\(title)**\n" + (items | join("\n")) + "\n" else empty end;
+      "**\(.changes | length) change(s)**, \(.retirements | length) retirement(s) (kept unless deployed with `--delete-retired`)",
+      "",
+      section("The deploy would not start:"; .blockers | map("- " + .)),
+      section("Parameters that cannot be resolved:"; .problems | map("- `\(.stack)` `\(.parameter)`: \(.problem)")),
+      section("Held back:"; .held | to_entries | map("- `\(.key)`: \(.value)")),
+      if (.changes | length) > 0 then
+        "<details><summary>Changes</summary>\n",
+        (.changes[:200][] | line),
+        (if (.changes | length) > 200 then "- ..." else empty end),
+        "\n</details>"
+      else empty end
+    ' plan.json
+  else
+    echo "\`landfall plan\` stopped before it had a plan (exit status $status): see the job's log."
+  fi
+} > comment.md
+"##;
+
+/// Posts `comment.md` on the pull request, or replaces the comment that
+/// starts with `marker` (the step's `MARKER`), so pushes do not stack
+/// comments.
+fn upsert_comment(marker: &str) -> String {
+    format!(
+        r##"set -e
+id=$(gh api --paginate "repos/$GITHUB_REPOSITORY/issues/$PR/comments" --jq '.[] | select(.body | startswith("{marker}")) | .id' | sed -n 1p)
+if [ -n "$id" ]; then
+  gh api --method PATCH "repos/$GITHUB_REPOSITORY/issues/comments/$id" -F body=@comment.md > /dev/null
+else
+  gh pr comment "$PR" --repo "$GITHUB_REPOSITORY" --body-file comment.md
+fi
+"##
+    )
+}
+
+/// The first line of each comment the pipeline keeps up to date.
+const SYNTH_DIFF_MARKER: &str = "<!-- landfall synthesis diff -->";
+const PLAN_MARKER: &str = "<!-- landfall plan -->";
+
+/// The plan step fails after commenting when the plan could not be made
+/// or could not be applied.
+const PLAN_STATUS: &str = r#"if [ "$status" != 0 ]; then echo "::error::landfall plan exited with $status (see the comment)"; exit 1; fi
+"#;

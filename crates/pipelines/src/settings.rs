@@ -73,6 +73,43 @@ pub(crate) fn environments(
     if !policies.is_empty() {
         resources["github_repository_environment_deployment_policy"] = Value::Object(policies);
     }
+    document(data, resources)
+}
+
+/// The platform repository's one environment, `platform`, whose jobs alone
+/// the platform deploy role trusts: reviewed by the platform team (the
+/// management account's owners; nobody approves their own run), from the
+/// default branch only.
+pub(crate) fn platform_environment(model: &Model, repository: &str, branch: &str) -> String {
+    let team = model
+        .core_account(landfall_spec::types::AccountClass::Management)
+        .map_or("platform", |a| a.owner.team.as_str());
+    let key = team.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+    let environment = landfall_graph::PLATFORM_DEPLOY_ENVIRONMENT;
+    let data = Map::from_iter([(key.clone(), json!({ "slug": team }))]);
+    let resources = json!({
+        "github_repository_environment": {
+            environment: {
+                "repository": repository,
+                "environment": environment,
+                "can_admins_bypass": false,
+                "prevent_self_review": true,
+                "reviewers": [{ "teams": [format!("${{data.github_team.{key}.id}}")] }],
+                "deployment_branch_policy": { "protected_branches": false, "custom_branch_policies": true }
+            }
+        },
+        "github_repository_environment_deployment_policy": {
+            format!("{environment}_0"): {
+                "repository": repository,
+                "environment": format!("${{github_repository_environment.{environment}.environment}}"),
+                "branch_pattern": branch
+            }
+        }
+    });
+    document(data, resources)
+}
+
+fn document(data: Map<String, Value>, resources: Value) -> String {
     let document = json!({
         "//": GENERATED.trim_start_matches("# ").trim_end(),
         "terraform": {

@@ -120,14 +120,34 @@ fn production_needs_the_owning_team_and_a_production_branch_on_github() {
         .is_none());
 }
 
+fn platform_workflow() -> String {
+    let (_, files) = reference();
+    files
+        .into_iter()
+        .find(|f| f.repository == "landfall-platform" && f.path == ".github/workflows/landfall.yml")
+        .expect("the platform repository gets its pipeline")
+        .contents
+}
+
+/// The text of one job of a workflow: from its key to the next job's.
+fn job<'t>(workflow: &'t str, name: &str) -> &'t str {
+    let start = workflow
+        .find(&format!("\n  {name}:\n"))
+        .unwrap_or_else(|| panic!("no job `{name}`"))
+        + 1;
+    let rest = &workflow[start..];
+    // The next line indented by exactly two spaces starts the next job.
+    let end = rest
+        .match_indices("\n  ")
+        .map(|(i, _)| i)
+        .find(|&i| !rest[i + 3..].starts_with(' '))
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
 #[test]
 fn the_platform_repository_validates_checks_and_proves_every_pull_request_offline() {
-    let (_, files) = reference();
-    let workflow = files
-        .iter()
-        .find(|f| f.repository == "landfall-platform" && f.path == ".github/workflows/landfall.yml")
-        .expect("the platform repository gets its pipeline");
-    let text = &workflow.contents;
+    let text = platform_workflow();
     for command in [
         "landfall validate --spec .",
         "landfall check --spec . --format sarif > landfall.sarif",
@@ -138,7 +158,84 @@ fn the_platform_repository_validates_checks_and_proves_every_pull_request_offlin
         assert!(text.contains(command), "{command}");
     }
     assert!(text.contains("github/codeql-action/upload-sarif@"));
-    // No AWS credentials: nothing in it assumes a role.
-    assert!(!text.contains("id-token"));
-    assert!(!text.contains("configure-aws-credentials"));
+    // No AWS credentials where the checks and the synthesis diff run.
+    for name in ["checks", "synthesis-diff"] {
+        let job = job(&text, name);
+        assert!(!job.contains("id-token"), "{name}");
+        assert!(!job.contains("configure-aws-credentials"), "{name}");
+    }
+}
+
+#[test]
+fn a_pull_request_is_planned_read_only_as_the_plan_role_into_one_comment() {
+    let text = platform_workflow();
+    let plan = job(&text, "plan");
+    assert!(plan.contains("if: \"github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name == github.repository\""));
+    assert!(plan.contains("id-token: write"));
+    assert!(plan.contains("pull-requests: write"));
+    assert!(plan.contains(
+        "aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c"
+    ));
+    assert!(plan.contains(
+        "role-to-assume: \"arn:aws:iam::${{ vars.LANDFALL_MANAGEMENT_ACCOUNT_ID }}:role/landfall/landfall-platform-plan\""
+    ));
+    assert!(plan.contains(
+        "landfall plan --spec . --workloads --read-only --quiet --format json > plan.json"
+    ));
+    // One comment, found again by its first line and replaced.
+    assert!(plan.contains("MARKER: \"<!-- landfall plan -->\""));
+    assert!(plan.contains("startswith(\"<!-- landfall plan -->\")"));
+    assert!(plan.contains("gh api --method PATCH"));
+    assert!(!plan.contains("landfall-platform-deploy"));
+    // The synthesis diff replaces its own comment the same way.
+    assert!(
+        job(&text, "synthesis-diff").contains("startswith(\"<!-- landfall synthesis diff -->\")")
+    );
+}
+
+#[test]
+fn a_merge_deploys_once_from_the_platform_environment_as_the_deploy_role() {
+    let text = platform_workflow();
+    let deploy = job(&text, "deploy");
+    assert!(deploy.contains("needs: checks\n"));
+    assert!(
+        deploy.contains("if: \"github.event_name == 'push' && github.ref == 'refs/heads/main'\"")
+    );
+    assert!(deploy.contains("environment: platform\n"));
+    assert!(deploy.contains("group: landfall-platform-deploy\n      cancel-in-progress: false\n"));
+    assert!(deploy.contains(
+        "role-to-assume: \"arn:aws:iam::${{ vars.LANDFALL_MANAGEMENT_ACCOUNT_ID }}:role/landfall/landfall-platform-deploy\""
+    ));
+    assert!(deploy.contains("landfall deploy --spec . --workloads --yes"));
+    assert!(!deploy.contains("pull-requests"));
+    // Only the plan and the deploy ask for a token, and a run of the
+    // default branch is never cancelled half way.
+    assert_eq!(text.matches("id-token: write").count(), 2);
+    assert!(text.contains("cancel-in-progress: \"${{ github.event_name == 'pull_request' }}\""));
+}
+
+#[test]
+fn the_platform_environment_is_reviewed_by_the_platform_team_from_the_default_branch() {
+    let (_, files) = reference();
+    let settings = files
+        .iter()
+        .find(|f| f.repository == "landfall-platform" && f.path == "github-environments.tf.json")
+        .expect("the platform repository's environment");
+    let json: serde_json::Value = serde_json::from_str(&settings.contents).unwrap();
+    let platform = &json["resource"]["github_repository_environment"]["platform"];
+    assert_eq!(platform["prevent_self_review"], true);
+    assert_eq!(platform["can_admins_bypass"], false);
+    assert_eq!(
+        platform["reviewers"][0]["teams"][0],
+        "${data.github_team.platform_admins.id}"
+    );
+    assert_eq!(
+        json["data"]["github_team"]["platform_admins"]["slug"],
+        "platform-admins"
+    );
+    let policies = json["resource"]["github_repository_environment_deployment_policy"]
+        .as_object()
+        .unwrap();
+    assert_eq!(policies.len(), 1);
+    assert_eq!(policies["platform_0"]["branch_pattern"], "main");
 }

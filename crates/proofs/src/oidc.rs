@@ -21,6 +21,18 @@
 //! branches, another branch and a tag; GitHub's audience and another. A
 //! pattern in a trust policy can only tell these apart by what it
 //! mentions, so these cover it.
+//!
+//! Besides the services' roles in shared services, the platform
+//! repository's two roles in the management account
+//! (`landfall_graph::PLATFORM_PLAN_ROLE`, `PLATFORM_DEPLOY_ROLE`): the plan
+//! role admits the repository's pull requests and pushes to its default
+//! branch, the deploy role only jobs of its `platform` environment.
+//! A pull request's token is the same whether it comes from a branch of
+//! the repository or from a fork (`repo:ORG/REPO:pull_request`): no trust
+//! policy can tell them apart, and GitHub gives no OIDC token to a
+//! workflow run for a fork's pull request (its `GITHUB_TOKEN` is read-only
+//! and `id-token: write` is not granted,
+//! https://docs.github.com/en/actions/writing-workflows/choosing-when-your-workflow-runs/events-that-trigger-workflows#workflows-in-forked-repositories).
 
 use std::collections::BTreeMap;
 
@@ -40,6 +52,8 @@ const ISSUER: &str = "token.actions.githubusercontent.com";
 const AUDIENCE: &str = "sts.amazonaws.com";
 /// Path of the CI/CD roles in the shared-services account.
 const CI_ROLE_PATH: &str = "/landfall/deploy/";
+/// Path of the platform's own roles, the platform repository's among them.
+const PLATFORM_ROLE_PATH: &str = "/landfall/";
 
 /// The jobs a role is meant to admit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,14 +69,28 @@ pub enum Intended {
         repository: String,
         environment: String,
     },
+    /// Jobs without an environment of any pull request, and pushed to one
+    /// of these branches.
+    PullRequestsAndBranches {
+        repository: String,
+        branches: Vec<String>,
+    },
 }
 
 impl Intended {
     fn repository(&self) -> &str {
         match self {
-            Intended::Branches { repository, .. } | Intended::Environment { repository, .. } => {
-                repository
-            }
+            Intended::Branches { repository, .. }
+            | Intended::Environment { repository, .. }
+            | Intended::PullRequestsAndBranches { repository, .. } => repository,
+        }
+    }
+
+    /// The environment its jobs name, if it is meant for one.
+    fn environment(&self) -> Option<&str> {
+        match self {
+            Intended::Environment { environment, .. } => Some(environment),
+            _ => None,
         }
     }
 
@@ -80,6 +108,13 @@ impl Intended {
             }
             Intended::Environment { environment, .. } => {
                 token.environment.as_deref() == Some(environment.as_str())
+            }
+            Intended::PullRequestsAndBranches { branches, .. } => {
+                token.environment.is_none()
+                    && (token.event_name == "pull_request"
+                        || branches
+                            .iter()
+                            .any(|b| token.git_ref == format!("refs/heads/{b}")))
             }
         }
     }
@@ -118,7 +153,9 @@ pub struct Token {
 }
 
 impl Token {
-    fn new(
+    /// The token GitHub issues to a job of `repository` for `event_name` on
+    /// `git_ref`, in `environment` when the job names one.
+    pub fn new(
         repository: &str,
         environment: Option<&str>,
         event_name: &str,
@@ -176,8 +213,9 @@ impl CiRoleReport {
     }
 }
 
-/// Every CI/CD role of the model's services, proven against the trust
-/// policies of `graph` (the synthesized platform layers).
+/// Every CI/CD role of the model's services, and the platform
+/// repository's roles, proven against the trust policies of `graph` (the
+/// synthesized platform layers).
 pub fn prove_ci_trust(model: &Model, graph: &Graph) -> Vec<CiRoleReport> {
     let Some(cicd) = &model.cicd else {
         return Vec::new();
@@ -189,11 +227,16 @@ pub fn prove_ci_trust(model: &Model, graph: &Graph) -> Vec<CiRoleReport> {
         .core_account(landfall_spec::types::AccountClass::SharedServices)
         .or_else(|| model.core_account(landfall_spec::types::AccountClass::Management))
         .map_or_else(|| "000000000000".to_owned(), |a| placeholder_id(a.id));
+    let management = model
+        .core_account(landfall_spec::types::AccountClass::Management)
+        .map_or_else(|| "000000000000".to_owned(), |a| placeholder_id(a.id));
     let trust = trust_policies(graph);
-    let mut intended: Vec<(String, Intended)> = Vec::new();
+    // Role, where it is (account, path), what it is meant to admit.
+    let mut intended: Vec<(String, (&str, &str), Intended)> = Vec::new();
     for service in &model.services {
         intended.push((
             landfall_graph::push_role_name(&service.name),
+            (&shared, CI_ROLE_PATH),
             Intended::Branches {
                 repository: service.repository.clone(),
                 branches: cicd.github.production_branches.clone(),
@@ -203,6 +246,7 @@ pub fn prove_ci_trust(model: &Model, graph: &Graph) -> Vec<CiRoleReport> {
             let environment = &model.environment(*env).name;
             intended.push((
                 landfall_graph::environment_deploy_role_name(&service.name, environment),
+                (&shared, CI_ROLE_PATH),
                 Intended::Environment {
                     repository: service.repository.clone(),
                     environment: environment.clone(),
@@ -210,19 +254,42 @@ pub fn prove_ci_trust(model: &Model, graph: &Graph) -> Vec<CiRoleReport> {
             ));
         }
     }
+    if let Some(name) = &cicd.github.platform_repository {
+        let repository = format!("{}/{name}", cicd.github.organization);
+        intended.push((
+            landfall_graph::PLATFORM_PLAN_ROLE.to_owned(),
+            (&management, PLATFORM_ROLE_PATH),
+            Intended::PullRequestsAndBranches {
+                repository: repository.clone(),
+                branches: cicd
+                    .github
+                    .production_branches
+                    .iter()
+                    .take(1)
+                    .cloned()
+                    .collect(),
+            },
+        ));
+        intended.push((
+            landfall_graph::PLATFORM_DEPLOY_ROLE.to_owned(),
+            (&management, PLATFORM_ROLE_PATH),
+            Intended::Environment {
+                repository,
+                environment: landfall_graph::PLATFORM_DEPLOY_ENVIRONMENT.to_owned(),
+            },
+        ));
+    }
     let space = TokenSpace::of(model);
     intended
         .into_iter()
-        .map(|(role, intended)| {
-            let verdict = match trust.get(&role) {
+        .map(|(role, (account, path), intended)| {
+            let verdict = match trust.get(&(path.to_owned(), role.clone())) {
                 None => CiVerdict::Missing {
-                    reason: format!(
-                        "no role `{role}` under `{CI_ROLE_PATH}` in the shared-services stacks"
-                    ),
+                    reason: format!("no role `{role}` under `{path}` in the synthesized stacks"),
                 },
                 Some(policy) => {
                     let tokens = space.tokens_for(&intended, policy);
-                    prove_role(&role, policy, &shared, &intended, &tokens)
+                    prove_role_at(&role, path, policy, account, &intended, &tokens)
                 }
             };
             CiRoleReport {
@@ -234,7 +301,8 @@ pub fn prove_ci_trust(model: &Model, graph: &Graph) -> Vec<CiRoleReport> {
         .collect()
 }
 
-/// Decides one role from its trust policy document.
+/// Decides one CI/CD role of the shared-services account (under
+/// `/landfall/deploy/`) from its trust policy document.
 pub fn prove_role(
     role: &str,
     trust: &Value,
@@ -242,30 +310,46 @@ pub fn prove_role(
     intended: &Intended,
     tokens: &[Token],
 ) -> CiVerdict {
-    let provider = format!("arn:aws:iam::{account}:oidc-provider/{ISSUER}");
-    let text = resolve_refs(trust, account).to_string();
-    let mut sources = landfall_diagnostics::SourceSet::default();
-    let file = sources.add(role, text.as_str());
-    let policy = match parse_policy_text(file, &text, role, &JsonLimits::default()) {
-        Ok(policy) => CompiledPolicy::new(policy),
-        Err(diagnostics) => {
-            return CiVerdict::Missing {
-                reason: diagnostics
+    prove_role_at(role, CI_ROLE_PATH, trust, account, intended, tokens)
+}
+
+/// One role's trust policy, compiled, and where the role is: asked token by
+/// token whether it admits it.
+pub struct TrustPolicy {
+    set: PolicySet,
+    account: String,
+    resource: String,
+}
+
+impl TrustPolicy {
+    /// The trust policy of role `path``role` in `account`, with references
+    /// to the OIDC provider resolved; the parser's messages when it is not
+    /// a policy.
+    pub fn new(role: &str, path: &str, trust: &Value, account: &str) -> Result<Self, String> {
+        let text = resolve_refs(trust, account).to_string();
+        let mut sources = landfall_diagnostics::SourceSet::default();
+        let file = sources.add(role, text.as_str());
+        let policy = parse_policy_text(file, &text, role, &JsonLimits::default()).map_err(
+            |diagnostics| {
+                diagnostics
                     .into_iter()
                     .map(|d| d.message)
                     .collect::<Vec<_>>()
-                    .join("; "),
-            }
-        }
-    };
-    let set = PolicySet {
-        resource: Some(policy),
-        ..PolicySet::default()
-    };
-    let resource = format!("arn:aws:iam::{account}:role{CI_ROLE_PATH}{role}");
-    // A refusal of its own jobs is reported first: that pipeline cannot run.
-    let mut admitted: Option<&Token> = None;
-    for token in tokens {
+                    .join("; ")
+            },
+        )?;
+        Ok(TrustPolicy {
+            set: PolicySet {
+                resource: Some(CompiledPolicy::new(policy)),
+                ..PolicySet::default()
+            },
+            account: account.to_owned(),
+            resource: format!("arn:aws:iam::{account}:role{path}{role}"),
+        })
+    }
+
+    /// Whether a job holding `token` may assume the role.
+    pub fn admits(&self, token: &Token) -> bool {
         let mut context = BTreeMap::new();
         context.insert(
             format!("{ISSUER}:sub"),
@@ -276,14 +360,34 @@ pub fn prove_role(
             ContextValue::One(token.aud.clone()),
         );
         let request = Request::new(RequestInput {
-            principal: provider.clone(),
+            principal: format!("arn:aws:iam::{}:oidc-provider/{ISSUER}", self.account),
             action: "sts:AssumeRoleWithWebIdentity".to_owned(),
-            resource: resource.clone(),
-            resource_account: Some(account.to_owned()),
+            resource: self.resource.clone(),
+            resource_account: Some(self.account.clone()),
             context,
             management_account: None,
         });
-        let allowed = evaluate(&set, &request).is_allowed();
+        evaluate(&self.set, &request).is_allowed()
+    }
+}
+
+/// Decides one role, at `path` in `account`, from its trust policy document.
+pub fn prove_role_at(
+    role: &str,
+    path: &str,
+    trust: &Value,
+    account: &str,
+    intended: &Intended,
+    tokens: &[Token],
+) -> CiVerdict {
+    let policy = match TrustPolicy::new(role, path, trust, account) {
+        Ok(policy) => policy,
+        Err(reason) => return CiVerdict::Missing { reason },
+    };
+    // A refusal of its own jobs is reported first: that pipeline cannot run.
+    let mut admitted: Option<&Token> = None;
+    for token in tokens {
+        let allowed = policy.admits(token);
         let meant = intended.admits(token);
         if meant && !allowed {
             return CiVerdict::RefusesItsOwn {
@@ -367,10 +471,18 @@ impl TokenSpace {
             repositories.push(other.clone());
         }
         mentioned_repositories(trust, &mut repositories);
+        // Its own environment, whether or not the platform has one of
+        // that name (the platform repository's `platform`).
+        let mut environments = self.environments.clone();
+        if let Some(own) = intended.environment() {
+            if !environments.iter().any(|e| e.as_deref() == Some(own)) {
+                environments.push(Some(own.to_owned()));
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         let mut out = Vec::new();
         for repository in &repositories {
-            for environment in &self.environments {
+            for environment in &environments {
                 for event in ["push", "pull_request"] {
                     for git_ref in &self.refs {
                         for aud in [AUDIENCE, "https://github.com/landfall-audience"] {
@@ -411,29 +523,39 @@ fn mentioned_repositories(value: &Value, out: &mut Vec<String>) {
 }
 
 /// The trust policy of every role under the CI path of the shared-services
-/// layer, by role name.
-fn trust_policies(graph: &Graph) -> BTreeMap<String, Value> {
+/// layer, and of the platform repository's roles (organization layer,
+/// management account), by path and role name.
+fn trust_policies(graph: &Graph) -> BTreeMap<(String, String), Value> {
     let mut out = BTreeMap::new();
-    for stack in graph
-        .stacks
-        .iter()
-        .filter(|s| s.layer == Layer::SharedServices)
-    {
+    for stack in &graph.stacks {
+        let (wanted_path, names): (&str, Option<[&str; 2]>) = match stack.layer {
+            Layer::SharedServices => (CI_ROLE_PATH, None),
+            Layer::Organization => (
+                PLATFORM_ROLE_PATH,
+                Some([
+                    landfall_graph::PLATFORM_PLAN_ROLE,
+                    landfall_graph::PLATFORM_DEPLOY_ROLE,
+                ]),
+            ),
+            _ => continue,
+        };
         for resource in stack
             .resources
             .iter()
             .filter(|r| r.kind == "AWS::IAM::Role")
         {
             let props = &resource.properties;
-            if props.get("Path").and_then(Value::as_str) != Some(CI_ROLE_PATH) {
+            let path = props.get("Path").and_then(Value::as_str);
+            let name = props.get("RoleName").and_then(Value::as_str);
+            let (Some(path), Some(name), Some(trust)) =
+                (path, name, props.get("AssumeRolePolicyDocument"))
+            else {
+                continue;
+            };
+            if path != wanted_path || names.is_some_and(|n| !n.contains(&name)) {
                 continue;
             }
-            if let (Some(name), Some(trust)) = (
-                props.get("RoleName").and_then(Value::as_str),
-                props.get("AssumeRolePolicyDocument"),
-            ) {
-                out.insert(name.to_owned(), trust.clone());
-            }
+            out.insert((path.to_owned(), name.to_owned()), trust.clone());
         }
     }
     out

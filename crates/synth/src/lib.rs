@@ -13,6 +13,7 @@
 //! | baseline | [`layers::baseline`] | StackSets over every member OU, and Config rules per account class |
 //! | network | [`layers::network`] | stacks per VPC in the networking account |
 //! | shared services | [`layers::shared`] | stacks in the shared-services account |
+//! | organization | [`layers::platform_ci`] | the platform repository's plan and deploy roles (management account) |
 //!
 //! Each layer fills *units* (everything it deploys to one target, written as
 //! one stack); [`split`] cuts units into stacks within CloudFormation's
@@ -170,6 +171,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     units.extend(layers::baseline::build(&ctx));
     units.extend(layers::network::build(&ctx));
     units.extend(layers::shared::build(&ctx));
+    units.extend(layers::platform_ci::build(&ctx));
     units.extend(layers::pki::build(&ctx));
     units.extend(layers::alerting::build(&ctx));
     units.extend(layers::oam::build(&ctx));

@@ -218,7 +218,7 @@ fn prove(args: &SpecArgs) -> anyhow::Result<ExitCode> {
                 };
                 let _ = writeln!(
                     out,
-                    "{mark} {:<48} {held}/{} roles: GitHub Actions gets each CI/CD role only from its own repository's jobs (push: production branches; deploy: that environment)",
+                    "{mark} {:<48} {held}/{} roles: GitHub Actions gets each CI/CD role only from its own repository's jobs (push: production branches; deploy: that environment; platform plan: pull requests and the default branch; platform deploy: the `platform` environment)",
                     "ci-oidc-trust",
                     ci_roles.len()
                 );

@@ -90,6 +90,12 @@ pub struct PlanArgs {
     /// to change, 2 changes to apply, 1 anything else (problems, errors).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Read member accounts as the baseline's read-only audit role
+    /// (`landfall/landfall-audit`) instead of the deploy role: for
+    /// credentials that must not be able to write, such as the platform
+    /// repository's plan role on a pull request.
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 impl LiveArgs {
@@ -174,7 +180,10 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let options = args.live.options(1);
     let runtime = landfall_live::runtime().context("cannot start the async runtime")?;
     let (plan, _) = runtime.block_on(async {
-        let engine = super::deploy::engine(&options, &prepared.platform).await;
+        let mut engine = super::deploy::engine(&options, &prepared.platform).await;
+        if args.read_only {
+            engine = engine.read_only();
+        }
         engine.plan().await
     })?;
     match args.format {

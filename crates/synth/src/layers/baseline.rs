@@ -303,6 +303,14 @@ fn global(ctx: &Ctx<'_>) -> Unit {
                         "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:dynamodb:*:${{AWS::AccountId}}:table/{}", super::access::GRANTS_TABLE))
                     }]
                 }
+            }, {
+                // What `landfall plan --read-only` reads here, named
+                // rather than left to the managed policies' contents.
+                "PolicyName": "PlanReads",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [super::platform_ci::plan_reads_statement()]
+                }
             }]
         }),
     ));

@@ -10,6 +10,7 @@ pub mod network;
 pub mod oam;
 pub mod organization;
 pub mod pki;
+pub mod platform_ci;
 pub mod security;
 pub mod shared;
 
