@@ -145,6 +145,21 @@ fn job<'t>(workflow: &'t str, name: &str) -> &'t str {
     &rest[..end]
 }
 
+/// The platform pipeline installs Landfall with `cargo install --git`
+/// from Landfall's own repository; an empty URL (the crate once did not
+/// inherit the workspace's `repository`) makes every job's install fail.
+#[test]
+fn the_platform_pipeline_installs_landfall_from_its_repository() {
+    let text = platform_workflow();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("LANDFALL_REPOSITORY:"))
+        .expect("the install step names the repository");
+    let url = line.split_once(':').unwrap().1.trim().trim_matches(|c| c == '"' || c == '\'');
+    assert!(url.starts_with("https://github.com/"), "{line}");
+    assert!(url.len() > "https://github.com/".len() + 2, "{line}");
+}
+
 #[test]
 fn the_platform_repository_validates_checks_and_proves_every_pull_request_offline() {
     let text = platform_workflow();
