@@ -25,6 +25,18 @@ use crate::Ctx;
 pub const ALERT_BUS: &str = "landfall-alerts";
 /// The queue `landfall heal serve` reads AWS events from.
 pub const HEAL_QUEUE: &str = "landfall-heal-events";
+/// The remediation service's journal when instances run active/active
+/// (`landfall heal serve --journal dynamodb://…`; the layout is in
+/// `landfall_live::heal_journal`).
+pub const HEAL_JOURNAL_TABLE: &str = "landfall-heal-journal";
+/// The journal table's key attributes (strings): partition and sort key.
+pub const HEAL_JOURNAL_KEYS: [&str; 2] = ["pk", "sk"];
+/// Its one global secondary index (undecided signals, decisions, open
+/// actions) and that index's key attributes (strings).
+pub const HEAL_JOURNAL_INDEX: &str = "gsi1";
+pub const HEAL_JOURNAL_INDEX_KEYS: [&str; 2] = ["gsi1pk", "gsi1sk"];
+/// The attribute DynamoDB's TTL deletes items by (Unix seconds).
+pub const HEAL_JOURNAL_TTL: &str = "expires_at";
 /// The role each member account's forwarding rules send as (baseline).
 pub const FORWARDER_ROLE: &str = "landfall-alert-forwarder";
 
