@@ -29,8 +29,12 @@ const CLAIM_BATCH: usize = 500;
 /// decided by another soon after.
 pub const LEASE_SECONDS: u64 = 60;
 
-/// A name for this instance, unique among the instances sharing a journal
-/// (host, process, and a counter for several services in one process).
+/// This instance's name in leases: the host's name, so a service
+/// restarted on its host takes up its own leases at once rather than after
+/// [`LEASE_SECONDS`]; a further service in the same process (tests) adds a
+/// number. Two processes on one host share the name and so do not split
+/// the work between them, but never decide a signal twice: that is the
+/// journal's condition on the decision, not the lease's.
 fn instance_name() -> String {
     static SERVICES: AtomicU64 = AtomicU64::new(0);
     let host = std::env::var("HOSTNAME")
@@ -39,11 +43,10 @@ fn instance_name() -> String {
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".to_owned());
-    format!(
-        "{host}/{}/{}",
-        std::process::id(),
-        SERVICES.fetch_add(1, Ordering::Relaxed)
-    )
+    match SERVICES.fetch_add(1, Ordering::Relaxed) {
+        0 => host,
+        n => format!("{host}/{n}"),
+    }
 }
 
 /// Does what a decision says. The AWS implementation lives with the other
