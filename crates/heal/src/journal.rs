@@ -273,6 +273,36 @@ fn signal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Signal, u64)> {
     ))
 }
 
+/// Leases up to `limit` undecided signals (see `Journal::claim_undecided`).
+fn lease(
+    conn: &mut Connection,
+    limit: usize,
+    instance: &str,
+    until: u64,
+    now: u64,
+) -> Result<Vec<(Signal, u64)>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let claimed: Vec<(Signal, u64)> = {
+        let mut q = tx.prepare_cached(
+            "SELECT id, alert, status, labels, starts_at, received_at FROM signals
+             WHERE decided = 0 AND (lease_until IS NULL OR lease_until <= ?2 OR lease_owner = ?3)
+             ORDER BY received_at, rowid LIMIT ?1",
+        )?;
+        let rows = q.query_map(params![limit as i64, now as i64, instance], signal_row)?;
+        rows.collect::<std::result::Result<_, _>>()?
+    };
+    {
+        let mut lease = tx.prepare_cached(
+            "UPDATE signals SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1",
+        )?;
+        for (signal, _) in &claimed {
+            lease.execute(params![signal.id, instance, until as i64])?;
+        }
+    }
+    tx.commit()?;
+    Ok(claimed)
+}
+
 /// Moves a target's version on (inside the caller's transaction).
 const BUMP_TARGET: &str = "INSERT INTO targets (target, version) VALUES (?1, 1)
      ON CONFLICT (target) DO UPDATE SET version = version + 1";
@@ -326,26 +356,14 @@ impl Journal for SqliteJournal {
         now: u64,
     ) -> Result<Vec<(Signal, u64)>> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let claimed: Vec<(Signal, u64)> = {
-            let mut q = tx.prepare_cached(
-                "SELECT id, alert, status, labels, starts_at, received_at FROM signals
-                 WHERE decided = 0 AND (lease_until IS NULL OR lease_until <= ?2 OR lease_owner = ?3)
-                 ORDER BY received_at, rowid LIMIT ?1",
-            )?;
-            let rows = q.query_map(params![limit as i64, now as i64, instance], signal_row)?;
-            rows.collect::<std::result::Result<_, _>>()?
-        };
-        {
-            let mut lease = tx.prepare_cached(
-                "UPDATE signals SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1",
-            )?;
-            for (signal, _) in &claimed {
-                lease.execute(params![signal.id, instance, until as i64])?;
-            }
-        }
-        tx.commit()?;
-        Ok(claimed)
+        // A lease needs no fsync of its own: one lost with the machine only
+        // lets another instance take the signal, and a decision's condition
+        // keeps it from being decided twice. With one, every pass of the
+        // worker would cost a second fsync.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let claimed = lease(&mut conn, limit, instance, until, now);
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        claimed
     }
 
     fn target_version(&self, target: &str) -> Result<u64> {
