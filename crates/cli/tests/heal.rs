@@ -162,3 +162,172 @@ fn a_killed_service_decides_every_acknowledged_alert_once_after_restart() {
     drop(second);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The journal's table as the alerting layer declares it (keys, index,
+/// TTL), made with the boto3 that comes with moto in `.venv`.
+const JOURNAL_TABLE: &str = r#"
+import boto3, os
+ddb = boto3.client("dynamodb", endpoint_url=os.environ["EP"], region_name="eu-central-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+s = lambda n: {"AttributeName": n, "AttributeType": "S"}
+ddb.create_table(TableName=os.environ["TABLE"], BillingMode="PAY_PER_REQUEST",
+    AttributeDefinitions=[s("pk"), s("sk"), s("gsi1pk"), s("gsi1sk")],
+    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    GlobalSecondaryIndexes=[{"IndexName": "gsi1", "Projection": {"ProjectionType": "ALL"},
+        "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"}, {"AttributeName": "gsi1sk", "KeyType": "RANGE"}]}])
+"#;
+
+/// `--journal dynamodb://TABLE`: the service journals and decides in the
+/// table, and `history`, `pause` and `resume` read and set it there.
+#[test]
+fn the_service_and_its_commands_on_a_dynamodb_journal() {
+    let Ok(endpoint) = std::env::var("LANDFALL_MOTO_ENDPOINT") else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "LANDFALL_MOTO_ENDPOINT is not set (CI=true: the emulator test cannot be skipped)"
+        );
+        eprintln!("note: no moto server; skipped");
+        return;
+    };
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    if !python.exists() {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "no .venv");
+        eprintln!("note: no .venv/bin/python; skipped");
+        return;
+    }
+    let endpoint = endpoint.trim_end_matches('/').to_owned();
+    let table = format!("heal-journal-cli-{}", std::process::id());
+    let made = Command::new(&python)
+        .args(["-c", JOURNAL_TABLE])
+        .env("EP", &endpoint)
+        .env("TABLE", &table)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let journal = format!("dynamodb://{table}");
+    let aws = |command: &mut Command| {
+        command
+            .args(["--endpoint-url", &endpoint])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "eu-central-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE");
+    };
+    let run = |args: &[&str]| -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_landfall"));
+        command.args(args).args(["--journal", &journal]);
+        aws(&mut command);
+        command.output().unwrap()
+    };
+    let history = || -> Vec<serde_json::Value> {
+        let out = run(&["heal", "history", "--format", "json", "--limit", "1000"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
+    };
+
+    let dir = std::env::temp_dir().join(format!("landfall-heal-dynamodb-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::env::set_var("LANDFALL_HEAL_TOKEN", TOKEN);
+    for (key, value) in [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ] {
+        std::env::set_var(key, value);
+    }
+    std::env::remove_var("AWS_PROFILE");
+    let port = free_port();
+    let service = Running::start(
+        "landfall heal serve",
+        std::path::Path::new(env!("CARGO_BIN_EXE_landfall")),
+        &[
+            "heal".to_owned(),
+            "serve".to_owned(),
+            format!("--listen=127.0.0.1:{port}"),
+            format!("--journal={journal}"),
+            format!("--endpoint-url={endpoint}"),
+        ],
+        dir.join("serve.log"),
+    );
+    wait_ready(&service, port, "/healthz");
+    let headers = [
+        ("Authorization", "Bearer crash-token-0123456789"),
+        ("Content-Type", "application/json"),
+    ];
+    let labels = r#""domain":"trading","service":"order-gateway","environment":"prod","region":"eu-central-1""#;
+    let starts_at = now_rfc3339();
+    for i in 0..20 {
+        // Each alert twice, as the two Alertmanagers of a pair send it.
+        for _ in 0..2 {
+            let body = alert(i, "EcsServiceBelowDesiredCount", labels, &starts_at);
+            let (status, answer) =
+                http("POST", port, "/alertmanager", &headers, body.as_bytes()).unwrap();
+            assert_eq!(status, 200, "{answer}");
+        }
+    }
+    let mut decided = Vec::new();
+    for _ in 0..150 {
+        decided = history();
+        if decided.len() >= 20 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut ids: Vec<&str> = decided
+        .iter()
+        .map(|d| d["signal_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!((decided.len(), ids.len()), (20, 20), "{decided:#?}");
+    // One (dry-run) action for the one target; the rest wait out its cool-down.
+    let dry = decided.iter().filter(|d| d["outcome"] == "dry-run").count();
+    assert_eq!(dry, 1, "{decided:#?}");
+
+    let paused = run(&["heal", "pause"]);
+    assert!(
+        paused.status.success(),
+        "{}",
+        String::from_utf8_lossy(&paused.stderr)
+    );
+    let body = alert(100, "EcsServiceBelowDesiredCount", labels, &now_rfc3339());
+    assert_eq!(
+        http("POST", port, "/alertmanager", &headers, body.as_bytes())
+            .unwrap()
+            .0,
+        200
+    );
+    let mut newest = serde_json::Value::Null;
+    for _ in 0..150 {
+        let all = history();
+        if all.len() > 20 {
+            newest = all[0].clone();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(newest["outcome"], "suppressed", "{newest:#?}");
+    assert!(
+        newest["reason"].as_str().unwrap().starts_with("paused"),
+        "{newest:#?}"
+    );
+    let resumed = run(&["heal", "resume"]);
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    drop(service);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::journal::{DecisionRecord, Journal, Result};
+use crate::journal::{DecisionRecord, Journal, JournalError, Recorded, Result};
 use crate::rulebook::{ActionKind, Rulebook, MAX_SIGNAL_AGE_SECONDS};
 use crate::signal::{Signal, Status};
 
@@ -55,7 +55,7 @@ pub struct Decision {
 }
 
 /// Decides signals against a rulebook and the journal's state.
-pub struct Engine<J: Journal> {
+pub struct Engine<J: Journal + ?Sized> {
     pub journal: Arc<J>,
     pub rulebook: Rulebook,
     /// Every decision at most a dry run (the service's `--dry-run`).
@@ -69,30 +69,71 @@ pub fn parse_time(text: &str) -> Option<u64> {
     u64::try_from(millis / 1000).ok()
 }
 
-impl<J: Journal> Engine<J> {
+/// How many times a decision is evaluated again when another instance
+/// recorded an action on its target meanwhile; each retry sees that
+/// action, so more than a couple means the journal is not answering sanely.
+const MAX_EVALUATIONS: usize = 8;
+
+impl<J: Journal + ?Sized> Engine<J> {
     /// Decides one signal and records the decision (and an action's
-    /// intent) before returning it.
+    /// intent) before returning it. A signal another instance decided
+    /// first is an error here; the worker uses [`Engine::decide_once`].
     pub fn decide(&self, signal: &Signal, now: u64) -> Result<Decision> {
-        let decision = self.evaluate(signal, now)?;
-        let record = DecisionRecord {
-            signal_id: decision.signal_id.clone(),
-            alert: decision.alert.clone(),
-            target: decision.target.clone(),
-            outcome: decision.outcome.as_str().to_owned(),
-            reason: decision.reason.clone(),
-            action_id: decision.action_id.clone(),
-            action_kind: decision.action.map(|a| a.as_str().to_owned()),
-            at: now,
-        };
-        self.journal.record_decision(&record, &decision.alert)?;
-        if let (Some(target), Outcome::Act | Outcome::DryRun) = (&decision.target, decision.outcome)
-        {
-            // Every action counts toward the breaker until a recovery is seen.
-            let (count, _) = self.journal.breaker(&decision.alert, target)?;
-            self.journal
-                .set_breaker(&decision.alert, target, count + 1, false)?;
+        self.decide_once(signal, now)?.ok_or_else(|| {
+            JournalError(format!(
+                "signal `{}` was decided already (by another instance)",
+                signal.id
+            ))
+        })
+    }
+
+    /// Decides one signal unless it was decided already (`None`). The
+    /// target's version is read before the limits and checked when the
+    /// decision is recorded: if another instance recorded an action on
+    /// the target in between, the limits are evaluated again.
+    pub fn decide_once(&self, signal: &Signal, now: u64) -> Result<Option<Decision>> {
+        let target = self
+            .rulebook
+            .rule(&signal.alertname)
+            .and_then(|rule| self.rulebook.target(rule, &signal.labels).ok());
+        for _ in 0..MAX_EVALUATIONS {
+            let seen = match &target {
+                Some(target) => self.journal.target_version(target)?,
+                None => 0,
+            };
+            let decision = self.evaluate(signal, now)?;
+            let record = DecisionRecord {
+                signal_id: decision.signal_id.clone(),
+                alert: decision.alert.clone(),
+                target: decision.target.clone(),
+                outcome: decision.outcome.as_str().to_owned(),
+                reason: decision.reason.clone(),
+                action_id: decision.action_id.clone(),
+                action_kind: decision.action.map(|a| a.as_str().to_owned()),
+                at: now,
+            };
+            match self
+                .journal
+                .record_decision(&record, &decision.alert, seen)?
+            {
+                Recorded::AlreadyDecided => return Ok(None),
+                Recorded::TargetChanged => continue,
+                Recorded::Yes => {}
+            }
+            if let (Some(target), Outcome::Act | Outcome::DryRun) =
+                (&decision.target, decision.outcome)
+            {
+                // Every action counts toward the breaker until a recovery is seen.
+                let (count, _) = self.journal.breaker(&decision.alert, target)?;
+                self.journal
+                    .set_breaker(&decision.alert, target, count + 1, false)?;
+            }
+            return Ok(Some(decision));
         }
-        Ok(decision)
+        Err(JournalError(format!(
+            "signal `{}`: its target changed under {MAX_EVALUATIONS} evaluations in a row",
+            signal.id
+        )))
     }
 
     fn evaluate(&self, signal: &Signal, now: u64) -> Result<Decision> {

@@ -4,12 +4,21 @@
 //!
 //! [`Journal`] is the store trait; [`SqliteJournal`] is the embedded
 //! implementation (one file, WAL, `synchronous=FULL`: a commit is on disk
-//! when it returns).
+//! when it returns). `landfall-live` has the DynamoDB one, for instances
+//! running active/active on one journal.
+//!
+//! Two instances never decide the same signal: a worker decides only the
+//! signals it leased ([`Journal::claim_undecided`]), and recording a
+//! decision fails when the signal was decided already. Decisions about one
+//! target are serialized by the target's version: an action is recorded
+//! only if the version is still the one read before the safety limits
+//! were evaluated ([`Recorded::TargetChanged`] otherwise, and the engine
+//! evaluates again, now seeing the other intent).
 
 use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 use crate::signal::{Signal, Status};
@@ -59,6 +68,18 @@ pub struct ActionRecord {
     pub started_at: u64,
 }
 
+/// What became of a decision given to [`Journal::record_decision`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Recorded, with its action.
+    Yes,
+    /// The signal was decided already (by another instance): nothing written.
+    AlreadyDecided,
+    /// An action on the target was recorded since its version was read:
+    /// nothing written; the limits must be evaluated again.
+    TargetChanged,
+}
+
 /// Where the remediation service keeps its state.
 pub trait Journal: Send + Sync {
     /// Records the signals not seen before, in one durable transaction;
@@ -66,9 +87,29 @@ pub trait Journal: Send + Sync {
     fn record_signals(&self, signals: &[Signal], received_at: u64) -> Result<usize>;
     /// Signals not decided yet, oldest first, with when they arrived.
     fn undecided(&self, limit: usize) -> Result<Vec<(Signal, u64)>>;
-    /// Records a decision and marks its signal decided; an `act` decision
-    /// also records the action's intent, in the same transaction.
-    fn record_decision(&self, decision: &DecisionRecord, rule: &str) -> Result<()>;
+    /// Leases up to `limit` undecided signals, oldest first, to `instance`
+    /// until `until` and returns them: those nobody leased, whose lease
+    /// ended by `now`, or that `instance` holds already.
+    fn claim_undecided(
+        &self,
+        limit: usize,
+        instance: &str,
+        until: u64,
+        now: u64,
+    ) -> Result<Vec<(Signal, u64)>>;
+    /// The target's version: it moves on with every action recorded on it
+    /// (and every approved action that starts).
+    fn target_version(&self, target: &str) -> Result<u64>;
+    /// Records a decision and marks its signal decided; a decision with an
+    /// action also records the action (an `act` one as its intent) and
+    /// moves the target's version on, in the same transaction, provided
+    /// the version is still `seen_version`.
+    fn record_decision(
+        &self,
+        decision: &DecisionRecord,
+        rule: &str,
+        seen_version: u64,
+    ) -> Result<Recorded>;
     /// Records an action's result.
     fn finish_action(&self, id: &str, ok: bool, result: &str, at: u64) -> Result<()>;
     /// Intents without a result (after a crash: reconcile, never re-run).
@@ -110,7 +151,9 @@ CREATE TABLE IF NOT EXISTS signals (
     labels TEXT NOT NULL,
     starts_at TEXT NOT NULL,
     received_at INTEGER NOT NULL,
-    decided INTEGER NOT NULL DEFAULT 0
+    decided INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until INTEGER
 );
 CREATE INDEX IF NOT EXISTS signals_undecided ON signals (decided, received_at);
 CREATE TABLE IF NOT EXISTS decisions (
@@ -141,7 +184,13 @@ CREATE TABLE IF NOT EXISTS breakers (
     PRIMARY KEY (rule, target)
 );
 CREATE TABLE IF NOT EXISTS switches (name TEXT PRIMARY KEY, paused INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS targets (target TEXT PRIMARY KEY, version INTEGER NOT NULL);
 ";
+
+/// Columns added to `signals` after its first version, for journals
+/// written before them.
+const SIGNAL_COLUMNS_ADDED: [(&str, &str); 2] =
+    [("lease_owner", "TEXT"), ("lease_until", "INTEGER")];
 
 impl SqliteJournal {
     pub fn open(path: &Path) -> Result<Self> {
@@ -158,7 +207,20 @@ impl SqliteJournal {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "busy_timeout", 5_000)?;
+        // Write transactions take the write lock when they begin
+        // (`IMMEDIATE`): one that read first and then upgraded could fail at
+        // once with SQLITE_BUSY when another connection (another instance
+        // on the same file) wrote meanwhile, instead of waiting its turn.
         conn.execute_batch(SCHEMA)?;
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('signals')")?
+            .query_map([], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        for (name, kind) in SIGNAL_COLUMNS_ADDED {
+            if !columns.iter().any(|c| c == name) {
+                conn.execute_batch(&format!("ALTER TABLE signals ADD COLUMN {name} {kind}"))?;
+            }
+        }
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -191,6 +253,60 @@ impl SqliteJournal {
     }
 }
 
+/// A signal from `id, alert, status, labels, starts_at, received_at`.
+fn signal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Signal, u64)> {
+    let labels: String = r.get(3)?;
+    let status: String = r.get(2)?;
+    Ok((
+        Signal {
+            id: r.get(0)?,
+            alertname: r.get(1)?,
+            status: if status == "resolved" {
+                Status::Resolved
+            } else {
+                Status::Firing
+            },
+            labels: serde_json::from_str(&labels).unwrap_or_default(),
+            starts_at: r.get(4)?,
+        },
+        r.get::<_, i64>(5)? as u64,
+    ))
+}
+
+/// Leases up to `limit` undecided signals (see `Journal::claim_undecided`).
+fn lease(
+    conn: &mut Connection,
+    limit: usize,
+    instance: &str,
+    until: u64,
+    now: u64,
+) -> Result<Vec<(Signal, u64)>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let claimed: Vec<(Signal, u64)> = {
+        let mut q = tx.prepare_cached(
+            "SELECT id, alert, status, labels, starts_at, received_at FROM signals
+             WHERE decided = 0 AND (lease_until IS NULL OR lease_until <= ?2 OR lease_owner = ?3)
+             ORDER BY received_at, rowid LIMIT ?1",
+        )?;
+        let rows = q.query_map(params![limit as i64, now as i64, instance], signal_row)?;
+        rows.collect::<std::result::Result<_, _>>()?
+    };
+    {
+        let mut lease = tx.prepare_cached(
+            "UPDATE signals SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1",
+        )?;
+        for (signal, _) in &claimed {
+            lease.execute(params![signal.id, instance, until as i64])?;
+        }
+    }
+    tx.commit()?;
+    Ok(claimed)
+}
+
+/// Moves a target's version on (inside the caller's transaction).
+const BUMP_TARGET: &str = "INSERT INTO targets (target, version) VALUES (?1, 1)
+     ON CONFLICT (target) DO UPDATE SET version = version + 1";
+
 fn status_text(s: Status) -> &'static str {
     match s {
         Status::Firing => "firing",
@@ -201,7 +317,7 @@ fn status_text(s: Status) -> &'static str {
 impl Journal for SqliteJournal {
     fn record_signals(&self, signals: &[Signal], received_at: u64) -> Result<usize> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut new = 0;
         {
             let mut insert = tx.prepare_cached(
@@ -228,30 +344,57 @@ impl Journal for SqliteJournal {
         let mut q = conn.prepare_cached(
             "SELECT id, alert, status, labels, starts_at, received_at FROM signals WHERE decided = 0 ORDER BY received_at, rowid LIMIT ?1",
         )?;
-        let rows = q.query_map(params![limit as i64], |r| {
-            let labels: String = r.get(3)?;
-            let status: String = r.get(2)?;
-            Ok((
-                Signal {
-                    id: r.get(0)?,
-                    alertname: r.get(1)?,
-                    status: if status == "resolved" {
-                        Status::Resolved
-                    } else {
-                        Status::Firing
-                    },
-                    labels: serde_json::from_str(&labels).unwrap_or_default(),
-                    starts_at: r.get(4)?,
-                },
-                r.get::<_, i64>(5)? as u64,
-            ))
-        })?;
+        let rows = q.query_map(params![limit as i64], signal_row)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
-    fn record_decision(&self, d: &DecisionRecord, rule: &str) -> Result<()> {
+    fn claim_undecided(
+        &self,
+        limit: usize,
+        instance: &str,
+        until: u64,
+        now: u64,
+    ) -> Result<Vec<(Signal, u64)>> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        // A lease needs no fsync of its own: one lost with the machine only
+        // lets another instance take the signal, and a decision's condition
+        // keeps it from being decided twice. With one, every pass of the
+        // worker would cost a second fsync.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let claimed = lease(&mut conn, limit, instance, until, now);
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        claimed
+    }
+
+    fn target_version(&self, target: &str) -> Result<u64> {
+        let conn = self.conn()?;
+        let version: Option<i64> = conn
+            .prepare_cached("SELECT version FROM targets WHERE target = ?1")?
+            .query_row(params![target], |r| r.get(0))
+            .optional()?;
+        Ok(version.map_or(0, |v| v as u64))
+    }
+
+    fn record_decision(
+        &self,
+        d: &DecisionRecord,
+        rule: &str,
+        seen_version: u64,
+    ) -> Result<Recorded> {
+        let mut conn = self.conn()?;
+        // Dropped without a commit, the transaction rolls back.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let marked = tx
+            .prepare_cached("UPDATE signals SET decided = 1 WHERE id = ?1 AND decided = 0")?
+            .execute(params![d.signal_id])?;
+        if marked == 0 {
+            let journaled = tx
+                .prepare_cached("SELECT 1 FROM signals WHERE id = ?1")?
+                .exists(params![d.signal_id])?;
+            if journaled {
+                return Ok(Recorded::AlreadyDecided);
+            }
+        }
         tx.prepare_cached(
             "INSERT INTO decisions (signal_id, alert, target, outcome, reason, action_id, action_kind, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
@@ -265,9 +408,15 @@ impl Journal for SqliteJournal {
             d.action_kind,
             d.at as i64
         ])?;
-        tx.prepare_cached("UPDATE signals SET decided = 1 WHERE id = ?1")?
-            .execute(params![d.signal_id])?;
         if let (Some(id), Some(target), Some(kind)) = (&d.action_id, &d.target, &d.action_kind) {
+            let version: Option<i64> = tx
+                .prepare_cached("SELECT version FROM targets WHERE target = ?1")?
+                .query_row(params![target], |r| r.get(0))
+                .optional()?;
+            if version.map_or(0, |v| v as u64) != seen_version {
+                return Ok(Recorded::TargetChanged);
+            }
+            tx.prepare_cached(BUMP_TARGET)?.execute(params![target])?;
             let state = if d.outcome == "act" {
                 "intent"
             } else {
@@ -279,7 +428,7 @@ impl Journal for SqliteJournal {
             .execute(params![id, rule, target, kind, state, d.at as i64])?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(Recorded::Yes)
     }
 
     fn finish_action(&self, id: &str, ok: bool, result: &str, at: u64) -> Result<()> {
@@ -360,10 +509,20 @@ impl Journal for SqliteJournal {
     }
 
     fn transition(&self, id: &str, from: &str, to: &str) -> Result<bool> {
-        let conn = self.conn()?;
-        let n = conn
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx
             .prepare_cached("UPDATE actions SET state = ?3 WHERE id = ?1 AND state = ?2")?
             .execute(params![id, from, to])?;
+        if n == 1 && to == "intent" {
+            // A new intent: decisions about the target read before it must
+            // not record theirs.
+            let target: String = tx
+                .prepare_cached("SELECT target FROM actions WHERE id = ?1")?
+                .query_row(params![id], |r| r.get(0))?;
+            tx.prepare_cached(BUMP_TARGET)?.execute(params![target])?;
+        }
+        tx.commit()?;
         Ok(n == 1)
     }
 

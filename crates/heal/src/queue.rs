@@ -47,7 +47,7 @@ pub struct BatchOutcome {
 }
 
 /// Reads one batch: journals each event's signal, then deletes it.
-pub async fn consume_once<J: Journal + 'static, E: Executor, Q: EventQueue>(
+pub async fn consume_once<J: Journal + ?Sized + 'static, E: Executor, Q: EventQueue>(
     service: &Arc<Service<J, E>>,
     queue: &Q,
 ) -> Result<BatchOutcome, String> {
@@ -104,7 +104,7 @@ pub async fn consume_once<J: Journal + 'static, E: Executor, Q: EventQueue>(
 
 /// Reads the queue until the process stops; backs off while the queue
 /// cannot be read.
-pub async fn consume<J: Journal + 'static, E: Executor, Q: EventQueue>(
+pub async fn consume<J: Journal + ?Sized + 'static, E: Executor, Q: EventQueue>(
     service: Arc<Service<J, E>>,
     queue: Q,
 ) {

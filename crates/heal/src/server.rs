@@ -22,6 +22,33 @@ use crate::signal::AlertmanagerPayload;
 /// real ones far smaller).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// Signals a worker leases per pass.
+const CLAIM_BATCH: usize = 500;
+/// How long a lease keeps other instances off a signal: long enough for a
+/// pass over a batch, short enough that a crashed instance's signals are
+/// decided by another soon after.
+pub const LEASE_SECONDS: u64 = 60;
+
+/// This instance's name in leases: the host's name, so a service
+/// restarted on its host takes up its own leases at once rather than after
+/// [`LEASE_SECONDS`]; a further service in the same process (tests) adds a
+/// number. Two processes on one host share the name and so do not split
+/// the work between them, but never decide a signal twice: that is the
+/// journal's condition on the decision, not the lease's.
+fn instance_name() -> String {
+    static SERVICES: AtomicU64 = AtomicU64::new(0);
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    match SERVICES.fetch_add(1, Ordering::Relaxed) {
+        0 => host,
+        n => format!("{host}/{n}"),
+    }
+}
+
 /// Does what a decision says. The AWS implementation lives with the other
 /// AWS calls; tests use a recording one.
 pub trait Executor: Send + Sync + 'static {
@@ -156,7 +183,7 @@ impl Metrics {
 }
 
 /// Everything the handlers and the worker share.
-pub struct Service<J: Journal + 'static, E: Executor> {
+pub struct Service<J: Journal + ?Sized + 'static, E: Executor> {
     pub engine: Engine<J>,
     pub executor: E,
     /// The bearer token Alertmanager must send.
@@ -164,10 +191,12 @@ pub struct Service<J: Journal + 'static, E: Executor> {
     pub metrics: Metrics,
     /// Where held-back remediation is paged, when set.
     pub pager: Option<crate::pager::Pager>,
+    /// This instance's name in the journal's leases.
+    pub instance: String,
     pub(crate) wake: Notify,
 }
 
-impl<J: Journal + 'static, E: Executor> Service<J, E> {
+impl<J: Journal + ?Sized + 'static, E: Executor> Service<J, E> {
     pub fn new(engine: Engine<J>, executor: E, token: String) -> Arc<Self> {
         Arc::new(Self {
             engine,
@@ -175,6 +204,7 @@ impl<J: Journal + 'static, E: Executor> Service<J, E> {
             token,
             metrics: Metrics::default(),
             pager: None,
+            instance: instance_name(),
             wake: Notify::new(),
         })
     }
@@ -192,6 +222,7 @@ impl<J: Journal + 'static, E: Executor> Service<J, E> {
             token,
             metrics: Metrics::default(),
             pager: Some(pager),
+            instance: instance_name(),
             wake: Notify::new(),
         })
     }
@@ -218,7 +249,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn alertmanager<J: Journal + 'static, E: Executor>(
+async fn alertmanager<J: Journal + ?Sized + 'static, E: Executor>(
     State(service): State<Arc<Service<J, E>>>,
     headers: HeaderMap,
     body: Bytes,
@@ -274,7 +305,7 @@ async fn alertmanager<J: Journal + 'static, E: Executor>(
     }
 }
 
-async fn healthz<J: Journal + 'static, E: Executor>(
+async fn healthz<J: Journal + ?Sized + 'static, E: Executor>(
     State(service): State<Arc<Service<J, E>>>,
 ) -> Response {
     let journal = Arc::clone(&service.engine.journal);
@@ -284,7 +315,7 @@ async fn healthz<J: Journal + 'static, E: Executor>(
     }
 }
 
-async fn metrics<J: Journal + 'static, E: Executor>(
+async fn metrics<J: Journal + ?Sized + 'static, E: Executor>(
     State(service): State<Arc<Service<J, E>>>,
 ) -> Response {
     (
@@ -295,7 +326,7 @@ async fn metrics<J: Journal + 'static, E: Executor>(
         .into_response()
 }
 
-pub fn router<J: Journal + 'static, E: Executor>(service: Arc<Service<J, E>>) -> Router {
+pub fn router<J: Journal + ?Sized + 'static, E: Executor>(service: Arc<Service<J, E>>) -> Router {
     Router::new()
         .route("/alertmanager", post(alertmanager::<J, E>))
         .route("/healthz", get(healthz::<J, E>))
@@ -306,13 +337,18 @@ pub fn router<J: Journal + 'static, E: Executor>(service: Arc<Service<J, E>>) ->
 
 /// Decides every undecided signal, then runs what must run; one pass.
 /// Returns how many signals it decided.
-pub fn work_once<J: Journal + 'static, E: Executor>(
+pub fn work_once<J: Journal + ?Sized + 'static, E: Executor>(
     service: &Service<J, E>,
 ) -> crate::journal::Result<usize> {
     let journal = &service.engine.journal;
-    let pending = journal.undecided(500)?;
+    // Only the signals leased to this instance: another instance on the
+    // same journal decides the others.
+    let pending =
+        journal.claim_undecided(CLAIM_BATCH, &service.instance, now() + LEASE_SECONDS, now())?;
     for (signal, _) in &pending {
-        let decision = service.engine.decide(signal, now())?;
+        let Some(decision) = service.engine.decide_once(signal, now())? else {
+            continue;
+        };
         let i = OUTCOMES
             .iter()
             .position(|o| *o == decision.outcome)
@@ -376,7 +412,7 @@ pub fn work_once<J: Journal + 'static, E: Executor>(
 
 /// The worker: decides as signals arrive (and every second, for anything
 /// left by a crash).
-pub async fn worker<J: Journal + 'static, E: Executor>(service: Arc<Service<J, E>>) {
+pub async fn worker<J: Journal + ?Sized + 'static, E: Executor>(service: Arc<Service<J, E>>) {
     loop {
         let s = Arc::clone(&service);
         let decided = tokio::task::spawn_blocking(move || work_once(&s)).await;
@@ -391,7 +427,7 @@ pub async fn worker<J: Journal + 'static, E: Executor>(service: Arc<Service<J, E
 }
 
 /// Serves until the process is stopped.
-pub async fn serve<J: Journal + 'static, E: Executor>(
+pub async fn serve<J: Journal + ?Sized + 'static, E: Executor>(
     service: Arc<Service<J, E>>,
     listen: SocketAddr,
 ) -> std::io::Result<()> {
@@ -403,7 +439,7 @@ pub async fn serve<J: Journal + 'static, E: Executor>(
 
 /// Starts the service's front (and, when asked, its worker) on a loopback
 /// port of a runtime, for tests and the load benchmark; returns the port.
-pub fn start_on_loopback<J: Journal + 'static, E: Executor>(
+pub fn start_on_loopback<J: Journal + ?Sized + 'static, E: Executor>(
     runtime: &tokio::runtime::Runtime,
     service: Arc<Service<J, E>>,
     worker_too: bool,

@@ -237,12 +237,25 @@ impl Journal for Flaky {
     ) -> landfall_heal::journal::Result<Vec<(landfall_heal::Signal, u64)>> {
         self.inner.undecided(l)
     }
+    fn claim_undecided(
+        &self,
+        l: usize,
+        i: &str,
+        u: u64,
+        n: u64,
+    ) -> landfall_heal::journal::Result<Vec<(landfall_heal::Signal, u64)>> {
+        self.inner.claim_undecided(l, i, u, n)
+    }
+    fn target_version(&self, t: &str) -> landfall_heal::journal::Result<u64> {
+        self.inner.target_version(t)
+    }
     fn record_decision(
         &self,
         d: &landfall_heal::journal::DecisionRecord,
         r: &str,
-    ) -> landfall_heal::journal::Result<()> {
-        self.inner.record_decision(d, r)
+        v: u64,
+    ) -> landfall_heal::journal::Result<landfall_heal::journal::Recorded> {
+        self.inner.record_decision(d, r, v)
     }
     fn finish_action(
         &self,

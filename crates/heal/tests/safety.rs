@@ -208,7 +208,10 @@ fn intents_left_by_a_crash_are_read_back_not_run_again() {
             action_kind: Some((*kind).into()),
             at: 1_000,
         };
-        journal.record_decision(&decision, "A").unwrap();
+        assert_eq!(
+            journal.record_decision(&decision, "A", 0).unwrap(),
+            landfall_heal::journal::Recorded::Yes
+        );
     }
     assert_eq!(journal.unfinished_actions().unwrap().len(), 3);
     let left = landfall_heal::server::reconcile(&journal, &ReadsBack, 2_000).unwrap();

@@ -24,6 +24,7 @@ pub mod desired;
 pub mod emulator;
 pub mod error;
 pub mod events;
+pub mod heal_journal;
 pub mod identity;
 pub mod inspector;
 pub mod inventory;

@@ -528,6 +528,83 @@ fn every_member_account_forwards_its_events_to_the_remediation_queue() {
         .ends_with(":event-bus/landfall-alerts"));
 }
 
+// The remediation journal, in the observability account, used from the
+// management account: a table's resource policy admits another account
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html),
+// but not for a table encrypted with the AWS managed key, whose key policy
+// cannot admit another account
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html);
+// the TTL attribute must be a Number of Unix seconds
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-before-you-start.html).
+#[test]
+fn the_remediation_journal_is_a_table_the_management_account_can_use() {
+    use landfall_synth::layers::alerting::{
+        HEAL_JOURNAL_INDEX, HEAL_JOURNAL_KEYS, HEAL_JOURNAL_TABLE, HEAL_JOURNAL_TTL,
+    };
+    let s = reference();
+    let alerting = stack(&s.graph, "-alerting");
+    let table = resource(alerting, "HealJournal");
+    let p = &table.properties;
+    assert_eq!(p["TableName"], HEAL_JOURNAL_TABLE);
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(
+        p["TimeToLiveSpecification"]["AttributeName"],
+        HEAL_JOURNAL_TTL
+    );
+    assert_eq!(p["TimeToLiveSpecification"]["Enabled"], true);
+    let keys: Vec<&Value> = p["KeySchema"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["AttributeName"])
+        .collect();
+    assert_eq!(keys, HEAL_JOURNAL_KEYS);
+    assert_eq!(
+        p["GlobalSecondaryIndexes"][0]["IndexName"],
+        HEAL_JOURNAL_INDEX
+    );
+    // Encrypted with the table's own key, which admits the management
+    // account through DynamoDB only.
+    assert_eq!(p["SSESpecification"]["SSEType"], "KMS");
+    assert_eq!(
+        p["SSESpecification"]["KMSMasterKeyId"]["Fn::GetAtt"][0],
+        "HealJournalKey"
+    );
+    let key = statements(resource(alerting, "HealJournalKey"), "KeyPolicy");
+    let uses = by_sid(&key, "TheRemediationServiceUsesTheJournal");
+    assert!(allows(uses, "kms:GenerateDataKey*") && allows(uses, "kms:Decrypt"));
+    assert!(uses["Principal"]["AWS"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .contains(":root"));
+    assert!(
+        uses["Condition"]["StringEquals"]["kms:ViaService"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .starts_with("dynamodb.")
+    );
+    // The table's policy lets the management account do what the journal does.
+    let policy = &p["ResourcePolicy"]["PolicyDocument"]["Statement"][0];
+    for action in [
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ] {
+        assert!(allows(policy, action), "{action}");
+    }
+    assert_eq!(policy["Principal"], uses["Principal"]);
+    assert!(policy["Resource"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(":table/{HEAL_JOURNAL_TABLE}")));
+}
+
 fn bus_rule_pattern(alerting: &Stack) -> Value {
     resource(alerting, "ToHealQueue").properties["EventPattern"].clone()
 }

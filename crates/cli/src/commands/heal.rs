@@ -38,30 +38,21 @@ pub enum HealCommand {
     Resume(SwitchArgs),
 }
 
+/// Where the journal is, and how AWS is reached when it is in DynamoDB.
 #[derive(Debug, Args)]
-pub struct ServeArgs {
-    #[command(flatten)]
-    pub spec: SpecArgs,
-    #[arg(long, default_value = "127.0.0.1:9095")]
-    pub listen: SocketAddr,
-    /// The journal (SQLite, created when missing).
-    #[arg(long, default_value = "heal-journal.sqlite")]
-    pub journal: PathBuf,
-    /// Decide and journal, never call AWS.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Page here (`http://HOST:PORT` of an Alertmanager) when remediation
-    /// holds back on purpose: a systemic problem, an open breaker.
-    #[arg(long, value_name = "URL")]
-    pub alertmanager_url: Option<String>,
+pub struct JournalLocation {
+    /// The journal: a SQLite file (created when missing), or
+    /// `dynamodb://TABLE` with a table's name or ARN (the alerting layer's
+    /// `landfall-heal-journal`), which instances share to run active/active.
+    #[arg(
+        long,
+        value_name = "PATH|dynamodb://TABLE",
+        default_value = "heal-journal.sqlite"
+    )]
+    pub journal: String,
     /// Send every AWS call to this endpoint (an emulator such as moto server).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// Also read AWS events (alarm state changes, AWS Health, ECS,
-    /// GuardDuty) from this SQS queue: the alerting layer's
-    /// `landfall-heal-events`. A message is deleted once journaled.
-    #[arg(long, value_name = "URL", env = "LANDFALL_HEAL_QUEUE_URL")]
-    pub queue_url: Option<String>,
     /// Named profile from the AWS shared config files; otherwise the
     /// standard credential chain. Actions enter member accounts as the
     /// baseline's `landfall-remediation` role only.
@@ -69,10 +60,94 @@ pub struct ServeArgs {
     pub profile: Option<String>,
 }
 
+/// The journal location's DynamoDB table, if it names one.
+fn dynamodb_table(journal: &str) -> Option<&str> {
+    journal.strip_prefix("dynamodb://")
+}
+
+/// Opens the journal `location` names; a DynamoDB journal's calls run on
+/// `runtime`, in the table's region (its ARN's, else `home_region`, else
+/// the environment's `AWS_REGION`).
+fn open_journal(
+    location: &JournalLocation,
+    runtime: &tokio::runtime::Runtime,
+    home_region: Option<&str>,
+) -> anyhow::Result<Arc<dyn Journal>> {
+    let Some(table) = dynamodb_table(&location.journal) else {
+        let path = PathBuf::from(&location.journal);
+        let journal = SqliteJournal::open(&path)
+            .with_context(|| format!("cannot open the journal `{}`", path.display()))?;
+        return Ok(Arc::new(journal));
+    };
+    if table.is_empty() {
+        anyhow::bail!("--journal dynamodb:// needs a table: `dynamodb://landfall-heal-journal` or the table's ARN");
+    }
+    // arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME
+    let from_arn = table
+        .strip_prefix("arn:")
+        .and_then(|arn| arn.split(':').nth(2))
+        .filter(|r| !r.is_empty());
+    let region = from_arn
+        .map(str::to_owned)
+        .or_else(|| home_region.map(str::to_owned))
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .with_context(|| {
+            format!("which region is `{table}` in? Give the table's ARN or set AWS_REGION")
+        })?;
+    let clients = runtime
+        .block_on(async {
+            landfall_live::Session::connect(landfall_live::ConnectOptions {
+                endpoint_url: location.endpoint_url.clone(),
+                profile: location.profile.clone(),
+                home_region: region,
+                max_attempts: 0,
+            })
+            .await
+            .management()
+            .await
+        })
+        .map_err(|e| anyhow::anyhow!("cannot reach the journal `{table}`: {e}"))?;
+    Ok(Arc::new(landfall_live::heal_journal::DynamoJournal::new(
+        runtime.handle().clone(),
+        clients.dynamodb(),
+        table,
+    )))
+}
+
+/// A runtime for the DynamoDB journal's calls (and the service's).
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[arg(long, default_value = "127.0.0.1:9095")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub location: JournalLocation,
+    /// Decide and journal, never call AWS.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Page here (`http://HOST:PORT` of an Alertmanager) when remediation
+    /// holds back on purpose: a systemic problem, an open breaker.
+    #[arg(long, value_name = "URL")]
+    pub alertmanager_url: Option<String>,
+    /// Also read AWS events (alarm state changes, AWS Health, ECS,
+    /// GuardDuty) from this SQS queue: the alerting layer's
+    /// `landfall-heal-events`. A message is deleted once journaled.
+    #[arg(long, value_name = "URL", env = "LANDFALL_HEAL_QUEUE_URL")]
+    pub queue_url: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct JournalArgs {
-    #[arg(long, default_value = "heal-journal.sqlite")]
-    pub journal: PathBuf,
+    #[command(flatten)]
+    pub location: JournalLocation,
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -91,8 +166,8 @@ pub struct TestArgs {
 #[derive(Debug, Args)]
 pub struct ActionArgs {
     pub id: String,
-    #[arg(long, default_value = "heal-journal.sqlite")]
-    pub journal: PathBuf,
+    #[command(flatten)]
+    pub location: JournalLocation,
 }
 
 #[derive(Debug, Args)]
@@ -101,16 +176,16 @@ pub struct ResetArgs {
     pub rule: String,
     /// The target as `history` shows it (`service/order-gateway/prod/eu-central-1`).
     pub target: String,
-    #[arg(long, default_value = "heal-journal.sqlite")]
-    pub journal: PathBuf,
+    #[command(flatten)]
+    pub location: JournalLocation,
 }
 
 #[derive(Debug, Args)]
 pub struct SwitchArgs {
     /// An action kind; default: every action.
     pub action: Option<String>,
-    #[arg(long, default_value = "heal-journal.sqlite")]
-    pub journal: PathBuf,
+    #[command(flatten)]
+    pub location: JournalLocation,
 }
 
 /// Actions carried out through the AWS SDK. The service's worker runs on a
@@ -194,9 +269,8 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
                 eprintln!("error: set LANDFALL_HEAL_TOKEN to the bearer token Alertmanager sends (at least 16 characters)");
                 return Ok(ExitCode::from(2));
             };
-            let journal = Arc::new(SqliteJournal::open(&args.journal).with_context(|| {
-                format!("cannot open the journal `{}`", args.journal.display())
-            })?);
+            let runtime = runtime()?;
+            let journal = open_journal(&args.location, &runtime, Some(&home_region))?;
             let engine = Engine {
                 journal,
                 rulebook: book,
@@ -206,13 +280,10 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
                 .alertmanager_url
                 .as_deref()
                 .map(landfall_heal::pager::Pager::new);
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
             let session = runtime.block_on(landfall_live::Session::connect(
                 landfall_live::ConnectOptions {
-                    endpoint_url: args.endpoint_url.clone(),
-                    profile: args.profile.clone(),
+                    endpoint_url: args.location.endpoint_url.clone(),
+                    profile: args.location.profile.clone(),
                     home_region,
                     max_attempts: 0,
                 },
@@ -282,7 +353,8 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         HealCommand::History(args) => {
-            let journal = SqliteJournal::open(&args.journal)?;
+            let runtime = runtime()?;
+            let journal = open_journal(&args.location, &runtime, None)?;
             let history = journal.history(args.limit)?;
             match args.format {
                 Format::Json => output::print_stdout(&serde_json::to_string_pretty(&history)?)?,
@@ -358,7 +430,8 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
         HealCommand::Approve(args) => decide_action(&args, "approved"),
         HealCommand::Deny(args) => decide_action(&args, "denied"),
         HealCommand::Reset(args) => {
-            let journal = SqliteJournal::open(&args.journal)?;
+            let runtime = runtime()?;
+            let journal = open_journal(&args.location, &runtime, None)?;
             journal.set_breaker(&args.rule, &args.target, 0, false)?;
             eprintln!("breaker of `{}` on `{}` closed", args.rule, args.target);
             Ok(ExitCode::SUCCESS)
@@ -369,7 +442,8 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn switch(args: &SwitchArgs, paused: bool) -> anyhow::Result<ExitCode> {
-    let journal = SqliteJournal::open(&args.journal)?;
+    let runtime = runtime()?;
+    let journal = open_journal(&args.location, &runtime, None)?;
     let name = args.action.as_deref().unwrap_or("all");
     journal.set_paused(name, paused)?;
     eprintln!(
@@ -385,7 +459,8 @@ fn switch(args: &SwitchArgs, paused: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn decide_action(args: &ActionArgs, to: &str) -> anyhow::Result<ExitCode> {
-    let journal = SqliteJournal::open(&args.journal)?;
+    let runtime = runtime()?;
+    let journal = open_journal(&args.location, &runtime, None)?;
     if journal.transition(&args.id, "awaiting-approval", to)? {
         eprintln!("action {} {to}", args.id);
         Ok(ExitCode::SUCCESS)

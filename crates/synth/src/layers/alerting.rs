@@ -13,18 +13,39 @@
 //! (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html);
 //! a queue target needs a queue policy that admits EventBridge for that rule
 //! (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions).
+//!
+//! Beside the queue, the service's journal for instances running
+//! active/active: a DynamoDB table the management account reads and writes
+//! through the table's resource policy. Cross-account access through a
+//! resource policy does not work on a table encrypted with the AWS managed
+//! key (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html),
+//! so the table has a key of its own whose policy admits that account
+//! through DynamoDB.
 
 use landfall_graph::{intrinsic, Layer, Target};
 use landfall_spec::types::AccountClass;
 use serde_json::{json, Value};
 
-use crate::unit::{resource, tags, Unit};
+use crate::layers::key_policy;
+use crate::unit::{resource, tags, ResourceExt, Unit};
 use crate::Ctx;
 
 /// The event bus every member account forwards to.
 pub const ALERT_BUS: &str = "landfall-alerts";
 /// The queue `landfall heal serve` reads AWS events from.
 pub const HEAL_QUEUE: &str = "landfall-heal-events";
+/// The remediation service's journal when instances run active/active
+/// (`landfall heal serve --journal dynamodb://…`; the layout is in
+/// `landfall_live::heal_journal`).
+pub const HEAL_JOURNAL_TABLE: &str = "landfall-heal-journal";
+/// The journal table's key attributes (strings): partition and sort key.
+pub const HEAL_JOURNAL_KEYS: [&str; 2] = ["pk", "sk"];
+/// Its one global secondary index (undecided signals, decisions, open
+/// actions) and that index's key attributes (strings).
+pub const HEAL_JOURNAL_INDEX: &str = "gsi1";
+pub const HEAL_JOURNAL_INDEX_KEYS: [&str; 2] = ["gsi1pk", "gsi1sk"];
+/// The attribute DynamoDB's TTL deletes items by (Unix seconds).
+pub const HEAL_JOURNAL_TTL: &str = "expires_at";
 /// The role each member account's forwarding rules send as (baseline).
 pub const FORWARDER_ROLE: &str = "landfall-alert-forwarder";
 
@@ -119,6 +140,101 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             "Tags": purpose
         }),
     ));
+    let [pk, sk] = HEAL_JOURNAL_KEYS;
+    let [index_pk, index_sk] = HEAL_JOURNAL_INDEX_KEYS;
+    let string = |name: &str| json!({ "AttributeName": name, "AttributeType": "S" });
+    let management_root = || {
+        intrinsic::sub(format!(
+            "arn:${{AWS::Partition}}:iam::${{{management}}}:root"
+        ))
+    };
+    unit.add(
+        resource(
+            "HealJournalKey",
+            "AWS::KMS::Key",
+            json!({
+                "Description": "Encrypts the remediation service's journal",
+                "EnableKeyRotation": true,
+                "KeyPolicy": key_policy(vec![json!({
+                    "Sid": "TheRemediationServiceUsesTheJournal",
+                    "Effect": "Allow",
+                    "Principal": { "AWS": management_root() },
+                    "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                    "Resource": "*",
+                    "Condition": { "StringEquals": {
+                        "kms:ViaService": intrinsic::sub("dynamodb.${AWS::Region}.amazonaws.com")
+                    } }
+                })]),
+                "Tags": purpose
+            }),
+        )
+        .retain(),
+    );
+    // The resource policy names the table by its ARN, built from the name
+    // (a reference to the table itself would be circular).
+    let table_arn = || {
+        intrinsic::sub(format!(
+            "arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{HEAL_JOURNAL_TABLE}"
+        ))
+    };
+    unit.add(
+        resource(
+            "HealJournal",
+            "AWS::DynamoDB::Table",
+            json!({
+                "TableName": HEAL_JOURNAL_TABLE,
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [string(pk), string(sk), string(index_pk), string(index_sk)],
+                "KeySchema": [
+                    { "AttributeName": pk, "KeyType": "HASH" },
+                    { "AttributeName": sk, "KeyType": "RANGE" }
+                ],
+                "GlobalSecondaryIndexes": [{
+                    "IndexName": HEAL_JOURNAL_INDEX,
+                    "KeySchema": [
+                        { "AttributeName": index_pk, "KeyType": "HASH" },
+                        { "AttributeName": index_sk, "KeyType": "RANGE" }
+                    ],
+                    "Projection": { "ProjectionType": "ALL" }
+                }],
+                // Old signals go; actions, breakers, cool-downs stay.
+                "TimeToLiveSpecification": { "AttributeName": HEAL_JOURNAL_TTL, "Enabled": true },
+                // What was decided and done, restorable to any second of
+                // the last 35 days.
+                "PointInTimeRecoverySpecification": { "PointInTimeRecoveryEnabled": true },
+                "DeletionProtectionEnabled": true,
+                "SSESpecification": {
+                    "SSEEnabled": true,
+                    "SSEType": "KMS",
+                    "KMSMasterKeyId": { "Fn::GetAtt": ["HealJournalKey", "Arn"] }
+                },
+                "ResourcePolicy": { "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        // `landfall heal serve --journal dynamodb://<table ARN>`
+                        // in the management account.
+                        "Sid": "TheRemediationServiceJournals",
+                        "Effect": "Allow",
+                        "Principal": { "AWS": management_root() },
+                        "Action": [
+                            "dynamodb:ConditionCheckItem",
+                            "dynamodb:DescribeTable",
+                            "dynamodb:GetItem",
+                            "dynamodb:PutItem",
+                            "dynamodb:Query",
+                            "dynamodb:UpdateItem"
+                        ],
+                        // The table's policy covers its index; only the ARN
+                        // of the table it is attached to may be named
+                        // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html).
+                        "Resource": table_arn()
+                    }]
+                } },
+                "Tags": purpose
+            }),
+        )
+        .retain(),
+    );
     unit.add(resource(
         "AlertBus",
         "AWS::Events::EventBus",
