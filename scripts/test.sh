@@ -145,6 +145,8 @@ if [ "$QUICK" = false ]; then
 
   log "lints"
   cargo clippy --workspace --all-targets --locked -- -D warnings
+  # The README's fast core loop builds the CLI without the AWS SDK.
+  cargo clippy -p landfall --no-default-features --all-targets --locked -- -D warnings
 fi
 
 # moto server (local AWS API emulator) for the live-operation tests

@@ -33,7 +33,8 @@ pub fn compile_platform(
 /// Which layers a compile keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Layers {
-    /// The platform layers only.
+    /// The platform layers only (what `plan` and `audit` read live).
+    #[cfg_attr(not(feature = "live"), allow(dead_code))]
     Platform,
     /// The platform layers and the workload layer; with names, only those
     /// services' workload stacks (their account's shared stack and the

@@ -155,7 +155,12 @@ fn the_platform_pipeline_installs_landfall_from_its_repository() {
         .lines()
         .find(|l| l.trim_start().starts_with("LANDFALL_REPOSITORY:"))
         .expect("the install step names the repository");
-    let url = line.split_once(':').unwrap().1.trim().trim_matches(|c| c == '"' || c == '\'');
+    let url = line
+        .split_once(':')
+        .unwrap()
+        .1
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'');
     assert!(url.starts_with("https://github.com/"), "{line}");
     assert!(url.len() > "https://github.com/".len() + 2, "{line}");
 }

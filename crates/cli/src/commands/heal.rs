@@ -8,7 +8,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use landfall_heal::journal::Journal;
-use landfall_heal::server::{self, Executor, Service};
+use landfall_heal::server;
+#[cfg(feature = "live")]
+use landfall_heal::server::{Executor, Service};
 use landfall_heal::{AlertmanagerPayload, Engine, Rulebook, SqliteJournal};
 
 use crate::args::{Format, SpecArgs};
@@ -82,6 +84,29 @@ fn open_journal(
     if table.is_empty() {
         anyhow::bail!("--journal dynamodb:// needs a table: `dynamodb://landfall-heal-journal` or the table's ARN");
     }
+    open_dynamodb_journal(table, location, runtime, home_region)
+}
+
+#[cfg(not(feature = "live"))]
+fn open_dynamodb_journal(
+    table: &str,
+    _: &JournalLocation,
+    _: &tokio::runtime::Runtime,
+    _: Option<&str>,
+) -> anyhow::Result<Arc<dyn Journal>> {
+    anyhow::bail!(
+        "this build has no AWS SDK (the `live` feature), so it cannot open the DynamoDB journal `{table}`"
+    )
+}
+
+/// The DynamoDB journal `table`, its calls run on `runtime`.
+#[cfg(feature = "live")]
+fn open_dynamodb_journal(
+    table: &str,
+    location: &JournalLocation,
+    runtime: &tokio::runtime::Runtime,
+    home_region: Option<&str>,
+) -> anyhow::Result<Arc<dyn Journal>> {
     // arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME
     let from_arn = table
         .strip_prefix("arn:")
@@ -190,11 +215,13 @@ pub struct SwitchArgs {
 
 /// Actions carried out through the AWS SDK. The service's worker runs on a
 /// blocking thread, so the call is driven on the service's runtime.
+#[cfg(feature = "live")]
 struct Aws {
     remediator: landfall_live::remediate::Remediator,
     runtime: tokio::runtime::Handle,
 }
 
+#[cfg(feature = "live")]
 impl Executor for Aws {
     fn execute(&self, kind: &str, target: &str, action_id: &str) -> Result<String, String> {
         self.runtime
@@ -224,7 +251,9 @@ impl Executor for Aws {
 /// run, and the organization's home region.
 struct FromSpec {
     book: Rulebook,
+    #[cfg(feature = "live")]
     targets: landfall_live::remediate::Targets,
+    #[cfg(feature = "live")]
     home_region: String,
 }
 
@@ -239,90 +268,25 @@ fn from_spec(spec: &SpecArgs) -> anyhow::Result<Option<FromSpec>> {
         return Ok(None);
     };
     let (book, unknown) = Rulebook::from_model(model);
+    #[cfg(feature = "live")]
     let targets = landfall_live::remediate::Targets::from_model(model);
+    #[cfg(feature = "live")]
     let home_region = model.region(model.organization.home_region).name.clone();
     for alert in unknown {
         eprintln!("warning: remediation has no action for `{alert}`; its alerts will be refused");
     }
     Ok(Some(FromSpec {
         book,
+        #[cfg(feature = "live")]
         targets,
+        #[cfg(feature = "live")]
         home_region,
     }))
 }
 
 pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
     match command {
-        HealCommand::Serve(args) => {
-            let Some(FromSpec {
-                book,
-                targets,
-                home_region,
-            }) = from_spec(&args.spec)?
-            else {
-                return Ok(ExitCode::from(super::INVALID));
-            };
-            let token = std::env::var("LANDFALL_HEAL_TOKEN")
-                .ok()
-                .filter(|t| t.len() >= 16);
-            let Some(token) = token else {
-                eprintln!("error: set LANDFALL_HEAL_TOKEN to the bearer token Alertmanager sends (at least 16 characters)");
-                return Ok(ExitCode::from(2));
-            };
-            let runtime = runtime()?;
-            let journal = open_journal(&args.location, &runtime, Some(&home_region))?;
-            let engine = Engine {
-                journal,
-                rulebook: book,
-                dry_run: args.dry_run,
-            };
-            let pager = args
-                .alertmanager_url
-                .as_deref()
-                .map(landfall_heal::pager::Pager::new);
-            let session = runtime.block_on(landfall_live::Session::connect(
-                landfall_live::ConnectOptions {
-                    endpoint_url: args.location.endpoint_url.clone(),
-                    profile: args.location.profile.clone(),
-                    home_region,
-                    max_attempts: 0,
-                },
-            ));
-            let queue = match &args.queue_url {
-                Some(url) => Some(
-                    runtime
-                        .block_on(landfall_live::events::SqsQueue::connect(&session, url))
-                        .map_err(|e| anyhow::anyhow!("cannot read the event queue `{url}`: {e}"))?,
-                ),
-                None => None,
-            };
-            let executor = Aws {
-                remediator: landfall_live::remediate::Remediator::new(session, targets),
-                runtime: runtime.handle().clone(),
-            };
-            // Intents without a result: a crash came between the call and its
-            // record. Each is read back from AWS, never run again; what
-            // cannot be read back keeps its target blocked for a human.
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            for line in server::reconcile(engine.journal.as_ref(), &executor, now)? {
-                eprintln!("heal: {line}");
-            }
-            let service = match pager {
-                None => Service::new(engine, executor, token),
-                Some(Ok(pager)) => Service::with_pager(engine, executor, token, pager),
-                Some(Err(e)) => {
-                    eprintln!("error: --alertmanager-url: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            if let Some(queue) = queue {
-                runtime.spawn(landfall_heal::queue::consume(Arc::clone(&service), queue));
-            }
-            runtime.block_on(server::serve(service, args.listen))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        HealCommand::Serve(args) => serve(args),
         HealCommand::Rules(spec) => {
             let Some(book) = rulebook(&spec)? else {
                 return Ok(ExitCode::from(super::INVALID));
@@ -471,4 +435,82 @@ fn decide_action(args: &ActionArgs, to: &str) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::from(super::INVALID))
     }
+}
+
+#[cfg(not(feature = "live"))]
+fn serve(_: ServeArgs) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("this build has no AWS SDK (the `live` feature): `heal serve` acts through it; build with default features")
+}
+
+/// `heal serve`: the service, acting through the AWS SDK.
+#[cfg(feature = "live")]
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let Some(FromSpec {
+        book,
+        targets,
+        home_region,
+    }) = from_spec(&args.spec)?
+    else {
+        return Ok(ExitCode::from(super::INVALID));
+    };
+    let token = std::env::var("LANDFALL_HEAL_TOKEN")
+        .ok()
+        .filter(|t| t.len() >= 16);
+    let Some(token) = token else {
+        eprintln!("error: set LANDFALL_HEAL_TOKEN to the bearer token Alertmanager sends (at least 16 characters)");
+        return Ok(ExitCode::from(2));
+    };
+    let runtime = runtime()?;
+    let journal = open_journal(&args.location, &runtime, Some(&home_region))?;
+    let engine = Engine {
+        journal,
+        rulebook: book,
+        dry_run: args.dry_run,
+    };
+    let pager = args
+        .alertmanager_url
+        .as_deref()
+        .map(landfall_heal::pager::Pager::new);
+    let session = runtime.block_on(landfall_live::Session::connect(
+        landfall_live::ConnectOptions {
+            endpoint_url: args.location.endpoint_url.clone(),
+            profile: args.location.profile.clone(),
+            home_region,
+            max_attempts: 0,
+        },
+    ));
+    let queue = match &args.queue_url {
+        Some(url) => Some(
+            runtime
+                .block_on(landfall_live::events::SqsQueue::connect(&session, url))
+                .map_err(|e| anyhow::anyhow!("cannot read the event queue `{url}`: {e}"))?,
+        ),
+        None => None,
+    };
+    let executor = Aws {
+        remediator: landfall_live::remediate::Remediator::new(session, targets),
+        runtime: runtime.handle().clone(),
+    };
+    // Intents without a result: a crash came between the call and its
+    // record. Each is read back from AWS, never run again; what
+    // cannot be read back keeps its target blocked for a human.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for line in server::reconcile(engine.journal.as_ref(), &executor, now)? {
+        eprintln!("heal: {line}");
+    }
+    let service = match pager {
+        None => Service::new(engine, executor, token),
+        Some(Ok(pager)) => Service::with_pager(engine, executor, token, pager),
+        Some(Err(e)) => {
+            eprintln!("error: --alertmanager-url: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if let Some(queue) = queue {
+        runtime.spawn(landfall_heal::queue::consume(Arc::clone(&service), queue));
+    }
+    runtime.block_on(server::serve(service, args.listen))?;
+    Ok(ExitCode::SUCCESS)
 }
