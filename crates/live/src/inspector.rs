@@ -25,6 +25,15 @@ const STATUS_BATCH: usize = 10;
 /// (<https://docs.aws.amazon.com/inspector/v2/APIReference/API_Enable.html>).
 const ENABLE_BATCH: usize = 100;
 
+/// The IAM actions [`read_state`] and the plan's administrator lookup
+/// need: the read-only plan role and the audit role must allow each.
+pub const READ_ACTIONS: &[&str] = &[
+    "inspector2:ListDelegatedAdminAccounts",
+    "inspector2:DescribeOrganizationConfiguration",
+    "inspector2:ListMembers",
+    "inspector2:BatchGetAccountStatus",
+];
+
 /// Statuses under which an account's scanning of a type counts as on.
 const SCANNING: &[&str] = &["ENABLED", "ENABLING"];
 
@@ -191,5 +200,24 @@ pub async fn enable(
             .map(|(id, why)| format!("{id}: {why}"))
             .collect::<Vec<_>>()
             .join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `plan --read-only` reads Inspector as the audit role and the plan
+    /// role; a read their policies lack is an unreadable Inspector, which
+    /// plans every account again. `BatchGetAccountStatus` was once missing.
+    #[test]
+    fn the_read_only_plan_may_make_every_inspector_read() {
+        let allowed: Vec<&str> = landfall_synth::layers::platform_ci::PLAN_READS
+            .iter()
+            .map(|(action, _)| *action)
+            .collect();
+        for action in READ_ACTIONS {
+            assert!(allowed.contains(action), "{action} is not in PLAN_READS");
+        }
     }
 }

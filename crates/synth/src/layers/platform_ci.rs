@@ -96,6 +96,10 @@ pub const PLAN_READS: &[(&str, &str)] = &[
         "the accounts Inspector scans (inspector.rs)",
     ),
     (
+        "inspector2:BatchGetAccountStatus",
+        "what each account's Inspector scans (inspector.rs)",
+    ),
+    (
         "ce:ListCostAllocationTags",
         "which tag keys are cost allocation tags (cost_tags.rs)",
     ),
