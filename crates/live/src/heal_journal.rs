@@ -363,8 +363,14 @@ impl DynamoJournal {
         Ok(items)
     }
 
-    /// Items of one table partition whose sort key lies in `from..=to`.
-    async fn range(&self, pk: String, from: String, to: String, what: &str) -> Result<Vec<Item>> {
+    /// A consistent query of one table partition for the sort keys in
+    /// `from..=to`.
+    fn between(
+        &self,
+        pk: String,
+        from: String,
+        to: String,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
         let mut e = Expr::default();
         let condition = format!(
             "{} = {} AND {} BETWEEN {} AND {}",
@@ -374,14 +380,19 @@ impl DynamoJournal {
             e.v("from", s(from)),
             e.v("to", s(to))
         );
-        let pages = self
-            .client
+        self.client
             .query()
             .table_name(&self.table)
             .key_condition_expression(condition)
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
             .consistent_read(true)
+    }
+
+    /// Items of one table partition whose sort key lies in `from..=to`.
+    async fn range(&self, pk: String, from: String, to: String, what: &str) -> Result<Vec<Item>> {
+        let pages = self
+            .between(pk, from, to)
             .into_paginator()
             .send()
             .collect::<std::result::Result<Vec<_>, _>>()
@@ -394,24 +405,9 @@ impl DynamoJournal {
     }
 
     async fn count(&self, pk: String, from: String, to: String, what: &str) -> Result<u32> {
-        let mut e = Expr::default();
-        let condition = format!(
-            "{} = {} AND {} BETWEEN {} AND {}",
-            e.n(PK),
-            e.v("pk", s(pk)),
-            e.n(SK),
-            e.v("from", s(from)),
-            e.v("to", s(to))
-        );
         let pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
+            .between(pk, from, to)
             .select(Select::Count)
-            .consistent_read(true)
             .into_paginator()
             .send()
             .collect::<std::result::Result<Vec<_>, _>>()
