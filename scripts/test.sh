@@ -13,7 +13,9 @@ ROOT=$(pwd)
 QUICK=false
 [ "${1:-}" = "--quick" ] && QUICK=true
 
-log() { printf '\n== %s\n' "$*" >&2; }
+# Each step is headed with the seconds since the start, so a slow step shows.
+START=$SECONDS
+log() { printf '\n== [%4ds] %s\n' "$((SECONDS - START))" "$*" >&2; }
 
 # A target directory outside the clone lets repeated CI runs on one machine
 # reuse the build; the build still works from nothing.
