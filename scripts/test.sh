@@ -30,54 +30,39 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 2
 fi
 
-# Python validators into a local virtual environment, pinned.
+# A pinned Python tool set in a virtual environment of its own.
+#   venv_tools DIR REQUIREMENTS WHAT
+venv_tools() {
+  local venv="$ROOT/$1" requirements="$ROOT/scripts/$2" stamp="$ROOT/$1/.requirements"
+  if [ ! -x "$venv/bin/pip" ]; then
+    python3 -m venv "$venv"
+  fi
+  if ! cmp -s "$requirements" "$stamp"; then
+    log "installing $3 into $1"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$stamp"
+  fi
+}
+
+# Python validators (cfn-lint, checkov, moto, ...) in .venv, first on PATH.
+# panther-analysis-tool in .venv-panther: its pins (boto3 1.42, jsonschema
+# 4.25, pydantic 2.12) would replace the versions cfn-lint, checkov and moto
+# run with; its directory goes last on PATH, so `python3` and `pip` stay
+# .venv's. The FinOps Foundation's FOCUS validator in .venv-focus (it pins
+# NumPy < 2 and pandas < 3), not on PATH: its test
+# (crates/cost/tests/focus_validator.rs) runs .venv-focus/bin/focus-validator.
 python_tools() {
-  local venv="$ROOT/.venv" stamp="$ROOT/.venv/.requirements"
   if ! command -v python3 >/dev/null 2>&1; then
     echo "python3 is needed for the external validators" >&2
     exit 2
   fi
-  if [ ! -x "$venv/bin/pip" ]; then
-    python3 -m venv "$venv"
-  fi
-  if ! cmp -s "$ROOT/scripts/requirements-test.txt" "$stamp"; then
-    log "installing validators (cfn-lint, checkov, moto) into .venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements-test.txt"
-    cp "$ROOT/scripts/requirements-test.txt" "$stamp"
-  fi
-  export PATH="$venv/bin:$PATH"
-}
-
-# panther-analysis-tool in a virtual environment of its own: its pins
-# (boto3 1.42, jsonschema 4.25, pydantic 2.12) would replace the versions
-# cfn-lint, checkov and moto run with in .venv. Its directory goes last on
-# PATH, so `python3` and `pip` stay .venv's.
-panther_tools() {
-  local venv="$ROOT/.venv-panther" stamp="$ROOT/.venv-panther/.requirements"
-  if [ ! -x "$venv/bin/pip" ]; then
-    python3 -m venv "$venv"
-  fi
-  if ! cmp -s "$ROOT/scripts/requirements-panther.txt" "$stamp"; then
-    log "installing panther-analysis-tool into .venv-panther"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements-panther.txt"
-    cp "$ROOT/scripts/requirements-panther.txt" "$stamp"
-  fi
-  export PATH="$PATH:$venv/bin"
-}
-
-# The FinOps Foundation's FOCUS validator, in a virtual environment of its
-# own: it pins NumPy < 2 and pandas < 3. Not put on PATH: the test
-# (crates/cost/tests/focus_validator.rs) runs .venv-focus/bin/focus-validator.
-focus_tools() {
-  local venv="$ROOT/.venv-focus" stamp="$ROOT/.venv-focus/.requirements"
-  if [ ! -x "$venv/bin/pip" ]; then
-    python3 -m venv "$venv"
-  fi
-  if ! cmp -s "$ROOT/scripts/requirements-focus.txt" "$stamp"; then
-    log "installing focus-validator into .venv-focus"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements-focus.txt"
-    cp "$ROOT/scripts/requirements-focus.txt" "$stamp"
-  fi
+  venv_tools .venv requirements-test.txt "validators (cfn-lint, checkov, moto)" &
+  local validators=$!
+  venv_tools .venv-panther requirements-panther.txt panther-analysis-tool &
+  local panther=$!
+  venv_tools .venv-focus requirements-focus.txt focus-validator &
+  local focus=$!
+  wait "$validators" && wait "$panther" && wait "$focus"
 }
 
 # The monitoring tools the generated configuration is checked and run with
@@ -136,19 +121,42 @@ node_tools() {
 }
 
 if [ "$QUICK" = false ]; then
-  python_tools
-  panther_tools
-  focus_tools
-  debian_tools
-  node_tools
-
   log "formatting"
   cargo fmt --all -- --check
 
-  log "lints"
-  cargo clippy --workspace --all-targets --locked -- -D warnings
-  # The README's fast core loop builds the CLI without the AWS SDK.
-  cargo clippy -p landfall --no-default-features --all-targets --locked -- -D warnings
+  # On a fresh machine the build and the installs each take minutes; the
+  # build wants the CPUs and the installs mostly wait on the network, so they
+  # run side by side. Each side's output is shown when it ends.
+  log "lints and the test build, while the tools install"
+  BUILD_LOG=$(mktemp) INSTALL_LOG=$(mktemp)
+  (
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+    # The README's fast core loop builds the CLI without the AWS SDK.
+    cargo clippy -p landfall --no-default-features --all-targets --locked -- -D warnings
+    cargo test --workspace --locked --no-run
+  ) > "$BUILD_LOG" 2>&1 &
+  BUILD=$!
+  (
+    set -e
+    python_tools &
+    python=$!
+    debian_tools &
+    debian=$!
+    node_tools
+    wait "$python" && wait "$debian"
+  ) > "$INSTALL_LOG" 2>&1 &
+  INSTALL=$!
+  installed=0 built=0
+  wait "$INSTALL" || installed=$?
+  cat "$INSTALL_LOG" >&2
+  log "tools installed (exit $installed)"
+  wait "$BUILD" || built=$?
+  cat "$BUILD_LOG" >&2
+  log "built (exit $built)"
+  rm -f "$BUILD_LOG" "$INSTALL_LOG"
+  [ "$installed" -eq 0 ] || exit "$installed"
+  [ "$built" -eq 0 ] || exit "$built"
+  export PATH="$ROOT/.venv/bin:$PATH:$ROOT/.venv-panther/bin"
 fi
 
 # moto server (local AWS API emulator) for the live-operation tests
