@@ -247,10 +247,7 @@ fn placement(
         rules.push(Rule {
             direction: "out",
             port: crate::logs::MSK_SCRAM_PORT,
-            peer: format!(
-                "the brokers of {} (its log agent, SASL/SCRAM)",
-                store.name
-            ),
+            peer: format!("the brokers of {} (its log agent, SASL/SCRAM)", store.name),
         });
     }
     for callee in &service.calls {
