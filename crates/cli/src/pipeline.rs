@@ -59,7 +59,10 @@ pub fn compile(
         Layers::Platform => return Ok(Some(compiled)),
         Layers::PlatformAndWorkloads(services) => services,
     };
-    let options = landfall_workloads::Options { services };
+    let options = landfall_workloads::Options {
+        services,
+        log_agents: log_agents(model),
+    };
     match landfall_workloads::build(model, &compiled.plan, &compiled.graph, &options) {
         Ok(stacks) => compiled.graph.stacks.extend(stacks),
         Err(problems) => {
@@ -68,6 +71,15 @@ pub fn compile(
         }
     }
     Ok(Some(compiled))
+}
+
+/// Every service's log agent configuration, for the workload layer's task
+/// definitions.
+pub fn log_agents(
+    model: &landfall_model::Model,
+) -> Option<std::sync::Arc<std::collections::BTreeMap<String, String>>> {
+    landfall_telemetry::generate(model)
+        .map(|bundle| std::sync::Arc::new(landfall_telemetry::agent_configs(&bundle)))
 }
 
 /// Adds the workload layer's problems to the diagnostics.

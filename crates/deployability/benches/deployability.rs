@@ -16,7 +16,16 @@ fn reference(c: &mut Criterion) {
         panic!("the reference platform is invalid");
     };
     let mut graph = compiled.graph;
-    match landfall_workloads::build(model, &compiled.plan, &graph, &Default::default()) {
+    match landfall_workloads::build(
+        model,
+        &compiled.plan,
+        &graph,
+        &landfall_workloads::Options {
+            services: None,
+            log_agents: landfall_telemetry::generate(model)
+                .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(&b))),
+        },
+    ) {
         Ok(stacks) => graph.stacks.extend(stacks),
         Err(_) => panic!("the workload layer does not build"),
     }

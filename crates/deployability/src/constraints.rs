@@ -93,6 +93,13 @@ pub const CONSTRAINTS: &[Constraint] = &[
         help: "listen on HTTPS with an ACM certificate (a private CA's for an internal load balancer), or only redirect HTTP to HTTPS",
         aws_page: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html",
     },
+    Constraint {
+        code: "deploy::msk-scram-secret",
+        applies_to: &["AWS::MSK::BatchScramSecret"],
+        check: scram_secrets,
+        help: "associate only secrets of the cluster's own stack (same account and region) named `AmazonMSK_...` and encrypted with a customer managed key (`KmsKeyId`; Secrets Manager's AWS managed key is refused), with a cluster whose `ClientAuthentication.Sasl.Scram` is enabled",
+        aws_page: "https://docs.aws.amazon.com/msk/latest/developerguide/msk-password.html",
+    },
 ];
 
 pub fn check(input: &Input) -> Vec<Finding> {
@@ -493,6 +500,68 @@ fn trail_key<'g>(
         })
 }
 
+/// MSK's rules for SASL/SCRAM secrets: the name's prefix, a customer
+/// managed key, the cluster's account and region, SCRAM on the cluster.
+fn scram_secrets(resource: &Resource, stack: &Stack, _: &Graph) -> Option<String> {
+    let mut problems = Vec::new();
+    let list = resource
+        .properties
+        .get("SecretArnList")
+        .and_then(Value::as_array);
+    for arn in list.into_iter().flatten() {
+        let secret = arn
+            .get("Ref")
+            .and_then(Value::as_str)
+            .and_then(|id| stack.resource(id))
+            .filter(|r| r.kind == "AWS::SecretsManager::Secret");
+        let Some(secret) = secret else {
+            problems.push(format!(
+                "associates `{arn}`, which is not a secret of its own stack (MSK takes only secrets of the cluster's account and region)"
+            ));
+            continue;
+        };
+        let id = &secret.logical_id;
+        match text(secret, "Name") {
+            Some(name) if name.starts_with("AmazonMSK_") => {}
+            Some(name) => problems.push(format!(
+                "secret `{id}` is named `{name}`, without the prefix `AmazonMSK_`"
+            )),
+            None => problems.push(format!(
+                "secret `{id}` has a generated name, which does not start with `AmazonMSK_`"
+            )),
+        }
+        match secret.properties.get("KmsKeyId") {
+            None => problems.push(format!(
+                "secret `{id}` has no `KmsKeyId`, so Secrets Manager encrypts it with its AWS managed key"
+            )),
+            Some(Value::String(key)) if key.contains("alias/aws/") => problems.push(format!(
+                "secret `{id}` is encrypted with the AWS managed key `{key}`"
+            )),
+            Some(_) => {}
+        }
+    }
+    let cluster = resource
+        .properties
+        .get("ClusterArn")
+        .and_then(|c| c.get("Ref"))
+        .and_then(Value::as_str)
+        .and_then(|id| stack.resource(id));
+    if let Some(cluster) = cluster {
+        if cluster
+            .properties
+            .get("ClientAuthentication")
+            .and_then(|c| c.pointer("/Sasl/Scram/Enabled"))
+            != Some(&Value::Bool(true))
+        {
+            problems.push(format!(
+                "cluster `{}` does not enable SASL/SCRAM client authentication",
+                cluster.logical_id
+            ));
+        }
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
 fn unpinned_engine_version(resource: &Resource, stack: &Stack, _: &Graph) -> Option<String> {
     if resource.properties.contains_key("EngineVersion")
         || resource
@@ -858,6 +927,78 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn scram_secrets_are_named_amazonmsk_and_use_a_customer_managed_key() {
+        // https://docs.aws.amazon.com/msk/latest/developerguide/msk-password.html:
+        // the name must start with `AmazonMSK_`; a secret under the AWS
+        // managed key cannot be used with MSK; secrets must be in the
+        // cluster's account and region; the cluster must enable SCRAM.
+        let cluster = |scram: bool| {
+            resource(
+                "Cluster",
+                "AWS::MSK::Cluster",
+                json!({ "ClientAuthentication": { "Sasl": { "Iam": { "Enabled": true }, "Scram": { "Enabled": scram } } } }),
+            )
+        };
+        let association = |secrets: Value| {
+            resource(
+                "Scram",
+                "AWS::MSK::BatchScramSecret",
+                json!({ "ClusterArn": { "Ref": "Cluster" }, "SecretArnList": secrets }),
+            )
+        };
+        let good = graph(vec![stack(
+            "logs",
+            "compliance-prod",
+            "eu-central-1",
+            vec![
+                // The rule's resource first (`verdict` checks the first).
+                association(json!([{ "Ref": "Secret" }])),
+                resource("Key", "AWS::KMS::Key", json!({})),
+                resource(
+                    "Secret",
+                    "AWS::SecretsManager::Secret",
+                    json!({ "Name": "AmazonMSK_logs-agents", "KmsKeyId": { "Fn::GetAtt": ["Key", "Arn"] } }),
+                ),
+                cluster(true),
+            ],
+        )]);
+        assert_eq!(verdict("deploy::msk-scram-secret", &good), None);
+        let bad = graph(vec![stack(
+            "logs",
+            "compliance-prod",
+            "eu-central-1",
+            vec![
+                association(json!([
+                    { "Ref": "Secret" },
+                    { "Ref": "Managed" },
+                    "arn:aws:secretsmanager:eu-central-1:100000000009:secret:AmazonMSK_other-AbCdEf"
+                ])),
+                resource(
+                    "Secret",
+                    "AWS::SecretsManager::Secret",
+                    json!({ "Name": "logs-agents" }),
+                ),
+                resource(
+                    "Managed",
+                    "AWS::SecretsManager::Secret",
+                    json!({ "Name": "AmazonMSK_x", "KmsKeyId": "alias/aws/secretsmanager" }),
+                ),
+                cluster(false),
+            ],
+        )]);
+        let message = verdict("deploy::msk-scram-secret", &bad).expect("a finding");
+        for part in [
+            "`Secret` is named `logs-agents`, without the prefix `AmazonMSK_`",
+            "`Secret` has no `KmsKeyId`",
+            "`Managed` is encrypted with the AWS managed key",
+            "not a secret of its own stack",
+            "`Cluster` does not enable SASL/SCRAM",
+        ] {
+            assert!(message.contains(part), "{part}: {message}");
+        }
     }
 
     #[test]

@@ -56,7 +56,14 @@ pub mod pages {
         "https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html";
     pub const SECURITY_GROUPS: &str =
         "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html";
+    pub const MSK_PORTS: &str =
+        "https://docs.aws.amazon.com/msk/latest/developerguide/port-info.html";
+    pub const MSK_SCRAM: &str =
+        "https://docs.aws.amazon.com/msk/latest/developerguide/msk-password.html";
 }
+
+/// The port MSK's brokers take SASL/SCRAM clients on (TLS).
+pub const MSK_SCRAM_PORT: i64 = 9096;
 
 /// What ECS on EC2 container instances reach, without internet egress: the
 /// agent (`ecs`, `ecs-agent`, `ecs-telemetry`) and Session Manager.
@@ -249,9 +256,18 @@ impl Checker<'_, '_> {
             })
             .collect();
         let mut task_needs: Vec<Need> = Vec::new();
+        let mut secrets: Vec<Key> = Vec::new();
         if let Some(d) = definition {
             agent_needs.extend(definition_needs(d));
             task_needs.extend(role_needs(index, s, d));
+            secrets = task_secrets(index, s, d);
+            if !secrets.is_empty() {
+                agent_needs.push(Need {
+                    service: "secretsmanager".into(),
+                    why: "secrets of its task definition",
+                    page: pages::SECRETS,
+                });
+            }
         }
         let agent = if on_ec2 {
             let mut host = Consumer::default();
@@ -311,7 +327,83 @@ impl Checker<'_, '_> {
                 at.clone(),
             );
         }
+        for (cluster, hop) in self.scram_brokers(&secrets, &task) {
+            self.finding(
+                key,
+                format!(
+                    "{what} cannot reach the brokers of MSK cluster {} on port {MSK_SCRAM_PORT}, where its task's SASL/SCRAM credentials sign in: {hop}",
+                    index.name(cluster)
+                ),
+                format!(
+                    "allow TCP {MSK_SCRAM_PORT} out of the task's group to the brokers' group or subnets, and into the brokers' group from the task's group or subnets (see {} and {})",
+                    pages::MSK_PORTS,
+                    pages::MSK_SCRAM
+                ),
+                at.clone(),
+            );
+        }
         self.nothing_else(key, &what, &task, environment.as_deref(), at);
+    }
+
+    /// For each MSK cluster a task signs in to with SASL/SCRAM (a secret of
+    /// its task definition is associated with the cluster by an
+    /// `AWS::MSK::BatchScramSecret`): the first hop missing on the way to
+    /// the brokers on 9096.
+    fn scram_brokers(&self, secrets: &[Key], task: &Consumer) -> Vec<(Key, String)> {
+        let index = self.index;
+        let mut out = Vec::new();
+        if secrets.is_empty() {
+            return out;
+        }
+        let mut clusters: Vec<Key> = Vec::new();
+        for (association, r) in index.of_type("AWS::MSK::BatchScramSecret") {
+            let associated = r
+                .properties
+                .get("SecretArnList")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| index.resource_of(association.0, v))
+                .any(|secret| secrets.contains(&secret));
+            if let Some(cluster) = r
+                .properties
+                .get("ClusterArn")
+                .and_then(|v| index.resource_of(association.0, v))
+            {
+                if associated && !clusters.contains(&cluster) {
+                    clusters.push(cluster);
+                }
+            }
+        }
+        for cluster in clusters {
+            let info = &index.resource(cluster).properties["BrokerNodeGroupInfo"];
+            let groups = self.keys(cluster.0, info.get("SecurityGroups"));
+            let subnets = self.keys(cluster.0, info.get("ClientSubnets"));
+            let cidrs = self.cidrs(&subnets);
+            let task_groups = self.group_names(&task.groups);
+            if self.vpc_of(task)
+                != self.vpc_of(&Consumer {
+                    groups: Vec::new(),
+                    subnets,
+                })
+            {
+                out.push((
+                    cluster,
+                    "the brokers are in another VPC than the task".into(),
+                ));
+            } else if !self.egress_reaches(&task.groups, MSK_SCRAM_PORT, &groups, &cidrs) {
+                out.push((
+                    cluster,
+                    format!("security group {task_groups} has no egress on {MSK_SCRAM_PORT} to the brokers' group {} or subnets", self.group_names(&groups)),
+                ));
+            } else if !self.ingress_allows(&groups, MSK_SCRAM_PORT, task) {
+                out.push((
+                    cluster,
+                    format!("the brokers' group {} has no ingress on {MSK_SCRAM_PORT} from {task_groups} or the task's subnets", self.group_names(&groups)),
+                ));
+            }
+        }
+        out
     }
 
     /// The container instances behind a capacity provider: the launch
@@ -786,6 +878,37 @@ fn definition_needs(definition: &landfall_graph::Resource) -> Vec<Need> {
     }
     out.sort();
     out.dedup();
+    out
+}
+
+/// The Secrets Manager secrets of the graph a task definition's containers
+/// get as secrets (by reference: a parameter filled with another stack's
+/// secret, `${Secret}:key::`).
+fn task_secrets(
+    index: &Index<'_>,
+    stack: usize,
+    definition: &landfall_graph::Resource,
+) -> Vec<Key> {
+    let mut out = Vec::new();
+    let containers = definition
+        .properties
+        .get("ContainerDefinitions")
+        .and_then(Value::as_array);
+    for container in containers.into_iter().flatten() {
+        for secret in container
+            .get("Secrets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for key in index.substituted(stack, &secret["ValueFrom"]) {
+                if index.resource(key).kind == "AWS::SecretsManager::Secret" && !out.contains(&key)
+                {
+                    out.push(key);
+                }
+            }
+        }
+    }
     out
 }
 

@@ -59,8 +59,9 @@ fn compile(mut resolved: landfall_model::Resolved) -> Platform {
         .expect("the platform compiles");
     let model = resolved.model.expect("the spec resolves");
     let mut graph = compiled.graph;
-    let workloads = landfall_workloads::build(&model, &compiled.plan, &graph, &Default::default())
-        .unwrap_or_else(|p| panic!("workloads: {p:?}"));
+    let workloads =
+        landfall_workloads::build(&model, &compiled.plan, &graph, &workload_options(&model))
+            .unwrap_or_else(|p| panic!("workloads: {p:?}"));
     graph.stacks.extend(workloads);
     Platform {
         model,
@@ -418,6 +419,141 @@ fn a_dependency_whose_group_lets_the_caller_in_nowhere_is_named() {
     assert!(findings[0].message.contains("has no ingress on 443 from"));
 }
 
+/// Every Fargate task runs the log agent, which signs in to the log cluster
+/// with the SASL/SCRAM credentials of its task secrets on port 9096
+/// (<https://docs.aws.amazon.com/msk/latest/developerguide/port-info.html>,
+/// <https://docs.aws.amazon.com/msk/latest/developerguide/msk-password.html>):
+/// without the task group's egress rule to the brokers, or the brokers'
+/// ingress from the task's subnets, the agent never connects.
+#[test]
+fn the_log_agents_reach_the_log_brokers_on_the_scram_port() {
+    let p = reference();
+    let agents: Vec<&Stack> = p
+        .graph
+        .stacks
+        .iter()
+        .filter(|s| s.resource("Service").is_some() && s.resource("TaskDefinition").is_some())
+        .filter(|s| fargate(s))
+        .collect();
+    assert!(agents.len() > 20);
+    for stack in &agents {
+        let definition = stack.resource("TaskDefinition").unwrap();
+        let agent = definition.properties["ContainerDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["Name"] == "log-agent")
+            .unwrap_or_else(|| panic!("{}: no log agent", stack.name));
+        assert_eq!(agent["Secrets"].as_array().unwrap().len(), 2);
+    }
+    // Another domain than the cluster's (compliance): across accounts.
+    let name = service_stack(&p.graph, |s| fargate(s) && !s.name.contains("-compliance-"));
+    let mut graph = p.graph.clone();
+    egress_of(stack_mut(&mut graph, &name), "SecurityGroup").retain(|r| r["FromPort"] != 9096);
+    let findings = p.check_graph(&graph);
+    assert_eq!(findings.len(), 1, "{}", summary(&findings));
+    assert_eq!(findings[0].stack, name);
+    assert!(
+        findings[0]
+            .message
+            .contains("cannot reach the brokers of MSK cluster `Cluster`")
+            && findings[0].message.contains("on port 9096")
+            && findings[0].message.contains("has no egress on 9096"),
+        "{}",
+        findings[0].message
+    );
+    // The brokers' side: the cluster's group admits the tasks' subnets.
+    let mut graph = p.graph.clone();
+    for stack in graph
+        .stacks
+        .iter_mut()
+        .filter(|s| s.name.contains("-store-platform-logs"))
+    {
+        for r in stack
+            .resources
+            .iter_mut()
+            .filter(|r| r.logical_id == "SecurityGroup")
+        {
+            r.properties
+                .get_mut("SecurityGroupIngress")
+                .and_then(Value::as_array_mut)
+                .unwrap()
+                .retain(|rule| rule["FromPort"] != 9096);
+        }
+    }
+    let findings = p.check_graph(&graph);
+    for stack in &agents {
+        assert!(
+            findings.iter().any(|f| f.stack == stack.name
+                && f.message.contains("cannot reach the brokers")
+                && f.message.contains("has no ingress on 9096")),
+            "{}: {}",
+            stack.name,
+            summary(&findings)
+        );
+    }
+    assert!(
+        findings.iter().all(|f| f.message.contains("9096")),
+        "{}",
+        summary(&findings)
+    );
+}
+
+/// The task definitions carry what the telemetry crate's configurations
+/// expect: each service's own file, the variables it reads, its data
+/// directory and the FireLens forward address; and stay within ECS's
+/// 64 KiB for a task definition
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html>).
+#[test]
+fn each_log_agent_gets_its_services_configuration_and_variables() {
+    use landfall_telemetry::vector;
+    let p = reference();
+    let bundle = landfall_telemetry::generate(&p.model).unwrap();
+    let configs = landfall_telemetry::agent_configs(&bundle);
+    let mut seen = 0;
+    for stack in &p.graph.stacks {
+        let Some(definition) = stack.resource("TaskDefinition") else {
+            continue;
+        };
+        let containers = definition.properties["ContainerDefinitions"]
+            .as_array()
+            .unwrap();
+        let Some(agent) = containers.iter().find(|c| c["Name"] == "log-agent") else {
+            continue;
+        };
+        let family = definition.properties["Family"].as_str().unwrap();
+        let env = agent["Environment"].as_array().unwrap();
+        let value = |name: &str| env.iter().find(|e| e["Name"] == name).map(|e| &e["Value"]);
+        assert_eq!(value("VECTOR_CONFIG_YAML").unwrap(), &configs[family]);
+        let secrets: Vec<&str> = agent["Secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Name"].as_str().unwrap())
+            .collect();
+        assert!(value(vector::BOOTSTRAP_VARIABLE).is_some());
+        assert!(value("LANDFALL_ENVIRONMENT").is_some());
+        assert_eq!(
+            secrets,
+            [vector::USERNAME_VARIABLE, vector::PASSWORD_VARIABLE]
+        );
+        assert_eq!(agent["MountPoints"][0]["ContainerPath"], vector::DATA_DIR);
+        let options = &containers[0]["LogConfiguration"]["Options"];
+        assert_eq!(
+            format!(
+                "{}:{}",
+                options["Host"].as_str().unwrap(),
+                options["Port"].as_str().unwrap()
+            ),
+            vector::FORWARD_ADDRESS
+        );
+        let size = serde_json::to_string(&definition.properties).unwrap().len();
+        assert!(size < 64 * 1024, "{}: {size} bytes", stack.name);
+        seen += 1;
+    }
+    assert!(seen > 100, "{seen}");
+}
+
 /// Without an endpoint, an AWS API is reached through the firewall only
 /// when its domain is on the allow-list and the group lets HTTPS out.
 #[test]
@@ -459,4 +595,14 @@ fn without_an_endpoint_the_firewall_allow_list_decides() {
         "{}",
         summary(&findings)
     );
+}
+
+/// The workload layer with every service's log agent, as `landfall synth`
+/// builds it.
+fn workload_options(model: &Model) -> landfall_workloads::Options {
+    landfall_workloads::Options {
+        services: None,
+        log_agents: landfall_telemetry::generate(model)
+            .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(&b))),
+    }
 }

@@ -13,6 +13,7 @@ pub mod instance_classes;
 pub mod limits;
 pub mod model;
 mod resolve;
+pub mod sidecars;
 
 pub use footprint::Footprint;
 pub use limits::{LimitInfo, Limits, LIMITS};

@@ -62,6 +62,26 @@ impl Bundle {
     }
 }
 
+/// Each Fargate service's Vector configuration, as its file holds it, by
+/// service name: what the workload layer hands the service's log agent
+/// (`landfall_workloads::Options::log_agents`).
+pub fn agent_configs(bundle: &Bundle) -> std::collections::BTreeMap<String, String> {
+    let files: std::collections::HashMap<&str, &File> =
+        bundle.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    bundle
+        .vector
+        .iter()
+        .filter(|v| v.path.starts_with("vector/services/"))
+        .filter_map(|v| {
+            let service = v.services.first()?;
+            Some((
+                service.clone(),
+                files.get(v.path.as_str())?.contents.clone(),
+            ))
+        })
+        .collect()
+}
+
 /// Plans and renders the log and trace configuration. `None` when the spec
 /// has no `observability` section.
 pub fn generate(model: &Model) -> Option<Bundle> {

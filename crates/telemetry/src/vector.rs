@@ -9,7 +9,7 @@
 //! (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_firelens.html). So each service's task gets
 //! the FireLens router (Fluent Bit, with ECS metadata on: task ARN, cluster,
 //! container) whose output is `forward` to a Vector sidecar on
-//! `127.0.0.1:24224` (Vector's `fluent` source); Vector parses, redacts and
+//! `127.0.0.1:24225` (Vector's `fluent` source); Vector parses, redacts and
 //! ships. Reading a shared volume instead would need every service to write
 //! files, and a file tailer loses lines across rotation under load. On metal
 //! hosts (ECS on EC2) Docker keeps the logs and labels every container with
@@ -30,8 +30,10 @@ use crate::plan::{LoggedService, Plan};
 use crate::remap;
 use landfall_spec::types::KafkaAuthentication;
 
-/// Where the FireLens router forwards to (Vector's `fluent` source).
-pub const FORWARD_ADDRESS: &str = "127.0.0.1:24224";
+/// Where the FireLens router forwards to (Vector's `fluent` source). Not
+/// 24224: the FireLens router itself listens there, in the same network
+/// namespace (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/firelens-taskdef.html>).
+pub const FORWARD_ADDRESS: &str = "127.0.0.1:24225";
 /// Where every Vector agent exposes its own metrics (the `VectorAgentDown`
 /// alert's target).
 pub const METRICS_ADDRESS: &str = "0.0.0.0:9598";

@@ -132,6 +132,8 @@ pub struct Cx<'a> {
     params: BTreeSet<String>,
     data_ssm: BTreeMap<String, String>,
     extras: Vec<(String, String, Map<String, Value>)>,
+    /// Data sources beyond the module's own (type, name, body).
+    data_sources: Vec<(String, String, Map<String, Value>)>,
     problems: Vec<String>,
     kafka: Option<String>,
 }
@@ -153,6 +155,7 @@ impl<'a> Cx<'a> {
             params: stack.parameters.iter().map(|p| p.name.clone()).collect(),
             data_ssm: BTreeMap::new(),
             extras: Vec::new(),
+            data_sources: Vec::new(),
             problems: Vec::new(),
             kafka: None,
         }
@@ -165,6 +168,12 @@ impl<'a> Cx<'a> {
     /// Adds a resource beyond the one being translated.
     pub fn extra(&mut self, tf: &str, name: &str, body: Map<String, Value>) {
         self.extras.push((tf.to_owned(), name.to_owned(), body));
+    }
+
+    /// Adds a data source the translated resource reads.
+    pub fn data_source(&mut self, tf: &str, name: &str, body: Map<String, Value>) {
+        self.data_sources
+            .push((tf.to_owned(), name.to_owned(), body));
     }
 
     /// The Terraform address of a resource of the stack.
@@ -421,6 +430,11 @@ pub fn module(graph: &Graph, stack: &Stack, options: &Options) -> Result<RootMod
             .map(|(param, name)| (name.clone(), json!({ "name": param })))
             .collect();
         data.insert("aws_ssm_parameter".into(), Value::Object(ssm));
+    }
+    for (tf, name, body) in std::mem::take(&mut cx.data_sources) {
+        if let Value::Object(of_type) = data.entry(tf).or_insert_with(|| json!({})) {
+            of_type.insert(name, Value::Object(body));
+        }
     }
     let bucket = options
         .state_bucket

@@ -160,6 +160,9 @@ pub(crate) struct Ctx<'a> {
     placements: BTreeMap<(usize, usize, usize), Placement<'a>>,
     /// [`crate::store::msk_clients`], found once.
     msk_clients: BTreeMap<(usize, usize), std::collections::BTreeSet<usize>>,
+    /// Each Fargate service's log agent configuration, when the caller
+    /// generated them ([`crate::Options::log_agents`]).
+    pub log_agents: Option<&'a BTreeMap<String, String>>,
 }
 
 fn kind_rank(kind: TierKind) -> u8 {
@@ -237,6 +240,7 @@ impl<'a> Ctx<'a> {
             callers,
             placements,
             msk_clients: crate::store::msk_clients(model),
+            log_agents: None,
         }
     }
 

@@ -243,6 +243,13 @@ fn placement(
             ),
         });
     }
+    if let Some(store) = crate::logs::agent_cluster(model, service, place.env.id) {
+        rules.push(Rule {
+            direction: "out",
+            port: crate::logs::MSK_SCRAM_PORT,
+            peer: format!("the brokers of {} (its log agent, SASL/SCRAM)", store.name),
+        });
+    }
     for callee in &service.calls {
         let callee = model.service(*callee);
         rules.push(Rule {

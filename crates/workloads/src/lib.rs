@@ -17,8 +17,8 @@
 //! | `<org>-workloads-<domain>-<env>` | the account's data KMS key, the ECS cluster, the EC2 capacity providers of latency-sensitive services (metal instances from the ECS-optimized AMI, in cluster placement groups of the account's own), the internal load balancer with its HTTPS listener (a certificate from the platform's private CA; for public services also the public origin certificate and the origin's name) |
 //! | `<org>-workloads-<domain>-<env>-edge` | the CloudFront WAF web ACL (in `us-east-1`, where CloudFront's web ACLs live) and the domain's public zone for its origin names, when the domain has public services there; one per environment, used by every region's distributions |
 //! | `<org>-workloads-dns` | in the account holding `network.dns`'s zone: the delegation of every domain's public zone ([`tls`]) |
-//! | `<org>-workloads-<domain>-<env>-store-<store>` | one data store: Aurora cluster (with its analytics readers behind their own endpoint), Valkey replication group with its IAM-authenticated users, Memcached cluster, DynamoDB table or MSK cluster with its topics (`AWS::MSK::Topic`) |
-//! | `<org>-workloads-<domain>-<env>-service-<service>` | one service: task and execution roles, log group, task definition, security group and the rules of its declared dependencies, target group and listener rule, ECS service, autoscaling, CloudFront distribution when public, its deploy role |
+//! | `<org>-workloads-<domain>-<env>-store-<store>` | one data store: Aurora cluster (with its analytics readers behind their own endpoint), Valkey replication group with its IAM-authenticated users, Memcached cluster, DynamoDB table or MSK cluster with its topics (`AWS::MSK::Topic`); the log cluster also with the log agents' SASL/SCRAM secret, its key and association ([`logs`]) |
+//! | `<org>-workloads-<domain>-<env>-service-<service>` | one service: task and execution roles, log group, task definition (on Fargate with the log sidecars: FireLens router and Vector agent), security group and the rules of its declared dependencies, target group and listener rule, ECS service, autoscaling, CloudFront distribution when public, its deploy role |
 //!
 //! Logical ids and stack names derive from model names only, so adding a
 //! service or a store adds stacks and changes nothing else.
@@ -32,6 +32,7 @@
 
 pub mod alarms;
 pub mod explain;
+pub mod logs;
 pub mod pentest;
 pub mod policy;
 pub mod quotas;
@@ -44,7 +45,8 @@ mod service;
 pub mod store;
 pub mod tls;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 pub use base::{METAL_INSTANCE_TYPE, METAL_INSTANCE_VCPUS};
 pub use ctx::{account_unique_name, placement, placements_of, stack_name, Placement};
@@ -61,6 +63,12 @@ pub struct Options {
     /// Only these services (by name), with the account stacks and data
     /// stores they use; every service when `None`.
     pub services: Option<BTreeSet<String>>,
+    /// The Vector configuration of each service's log agent, by service
+    /// name (`landfall_telemetry`'s `vector/services/<service>.yaml`).
+    /// With them, every Fargate task ships its logs to the log cluster
+    /// through the log sidecars ([`logs`]) when the spec's agents sign in
+    /// with SASL/SCRAM; without them tasks log to CloudWatch Logs only.
+    pub log_agents: Option<Arc<BTreeMap<String, String>>>,
 }
 
 /// Builds the workload stacks. `base` is the graph of the platform layers
@@ -111,7 +119,8 @@ pub fn build_each<R: Send>(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let ctx = ctx::Ctx::new(model, plan, base);
+    let mut ctx = ctx::Ctx::new(model, plan, base);
+    ctx.log_agents = options.log_agents.as_deref();
     let selected = |name: &str| options.services.as_ref().is_none_or(|s| s.contains(name));
     let jobs: Vec<_> = model
         .domains

@@ -243,8 +243,9 @@ pub fn task_policy(model: &Model, place: &Placement<'_>, service: &Service) -> T
 }
 
 /// The log pipeline's MSK cluster and topic in an environment, if the
-/// platform has one there. Tasks do not write to it: they log to CloudWatch
-/// Logs (the `awslogs` driver), from where the log pipeline ships them.
+/// platform has one there. Task roles get nothing on it: the tasks' log
+/// agents sign in with SASL/SCRAM credentials their execution role reads
+/// ([`crate::logs`]).
 pub fn log_topic(model: &Model, env: landfall_model::EnvId) -> Option<(&DataStore, &str)> {
     let logs = &model.observability.as_ref()?.logs;
     let store = model

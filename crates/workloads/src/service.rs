@@ -13,10 +13,12 @@ use crate::ctx::{
     account_unique_name, import, std_tags, Builder, Ctx, Placement, BOUNDARY,
     DEPLOY_PRINCIPAL_PATH, ROLE_PATH,
 };
+use crate::logs;
 use crate::policy::{document, store_stack, task_policy};
 use crate::sizing::{size, CPU_TARGET_PERCENT};
 use crate::store::{port, MSK_IAM_PORT};
 use crate::Problem;
+use landfall_model::sidecars::{LOG_AGENT, LOG_ROUTER, SIDECARS};
 
 /// The header the load balancer routes on; CloudFront sets it for public
 /// services, callers set it for internal ones.
@@ -207,6 +209,28 @@ pub(crate) fn build(
             "Description": format!("MSK brokers ({})", store.name)
         }));
     }
+    // Its log agent: the log cluster's brokers on the SASL/SCRAM port.
+    let log_cluster = ctx
+        .log_agents
+        .and_then(|_| logs::agent_cluster(model, service, place.env.id))
+        .and_then(|store| Some((store, ctx.peer(place, store.domain)?)));
+    let mut log_cluster_stack = None;
+    if let Some((store, other)) = &log_cluster {
+        let stack = store_stack(model, other, store);
+        let group = if other.domain.id == place.domain.id {
+            b.depends_on(stack.clone());
+            import(&stack, "SecurityGroupId")
+        } else {
+            let param = logical_id(&["SecurityGroup", "Store", &store.name]);
+            other_group(&mut b, &param, other, stack.clone(), "SecurityGroup")
+        };
+        egress.push(json!({
+            "IpProtocol": "tcp", "FromPort": logs::MSK_SCRAM_PORT, "ToPort": logs::MSK_SCRAM_PORT,
+            "DestinationSecurityGroupId": group,
+            "Description": format!("MSK brokers ({}), log agent", store.name)
+        }));
+        log_cluster_stack = Some(stack);
+    }
     // Calls: through the callee domain's internal load balancer.
     for callee in &service.calls {
         let callee = model.service(*callee);
@@ -292,12 +316,75 @@ pub(crate) fn build(
     // Images come from the shared-services registry in the task's own
     // region: the registry replicates every repository to each region that
     // runs tasks, so a pull never crosses regions.
-    let exec_statements = vec![
+    let repository_arn = |repo: &str| json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:{shared_sub}:repository/{repo}") });
+    let mut pulled = vec![repository_arn(&repo)];
+    // The log agent's credentials and broker list (from the log cluster's
+    // stack, in the compliance account or its own), when it runs one.
+    let shipping = match (&log_cluster, &log_cluster_stack) {
+        (Some((store, _)), Some(stack)) => {
+            let store: &landfall_model::DataStore = store;
+            match ctx.log_agents.and_then(|m| m.get(&service.name)) {
+                Some(config) => Some(LogShipping {
+                    store,
+                    config,
+                    secret: b.param(
+                        "LogAgentsSecretArn",
+                        &format!("ARN of the log agents' SASL/SCRAM secret of MSK cluster {}", store.name),
+                        ParameterValue::StackOutput { stack: stack.clone(), output: "LogAgentsSecretArn".into() },
+                    ),
+                    key: b.param(
+                        "LogAgentsKeyArn",
+                        &format!("ARN of the key of the log agents' secret of MSK cluster {}", store.name),
+                        ParameterValue::StackOutput { stack: stack.clone(), output: "LogAgentsKeyArn".into() },
+                    ),
+                    brokers: b.param(
+                        "LogsKafkaBootstrapServers",
+                        &format!("SASL/SCRAM bootstrap brokers of MSK cluster {}, written once it exists (`aws kafka get-bootstrap-brokers`)", store.name),
+                        ParameterValue::SsmParameter(logs::bootstrap_parameter(store)),
+                    ),
+                }),
+                None => {
+                    problems.push(Problem {
+                        code: "workloads::no-log-agent-config",
+                        message: format!("service `{}` has no log agent configuration", service.name),
+                        help: "generate the log configuration (`landfall_telemetry::generate`) and pass each service's agent configuration to the workload layer".into(),
+                        at: Some(service.origin.clone()),
+                    });
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    if let Some(ship) = &shipping {
+        b.stack.inputs.push(ExternalInput {
+            kind: InputKind::SsmParameter,
+            name: logs::bootstrap_parameter(ship.store),
+            why: format!(
+                "the SASL/SCRAM bootstrap brokers of MSK cluster {} (MSK gives them through GetBootstrapBrokers only), written in each account and region that runs log agents once the cluster exists",
+                ship.store.name
+            ),
+            account: None,
+        });
+        for sidecar in SIDECARS {
+            pulled.push(repository_arn(sidecar.repository));
+            b.stack.inputs.push(ExternalInput {
+                kind: InputKind::Image,
+                name: sidecar.image(),
+                why: format!(
+                    "copied from {}:{} to the shared-services registry, which replicates it to every region that runs tasks",
+                    sidecar.upstream, sidecar.tag
+                ),
+                account: ctx.shared.map(|a| a.name.clone()),
+            });
+        }
+    }
+    let mut exec_statements = vec![
         json!({ "Sid": "LogIn", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" }),
         json!({
             "Sid": "PullItsImage", "Effect": "Allow",
             "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": { "Fn::Sub": format!("arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:{shared_sub}:repository/{repo}") }
+            "Resource": if pulled.len() == 1 { pulled[0].clone() } else { Value::Array(pulled) }
         }),
         json!({
             "Sid": "WriteItsLogs", "Effect": "Allow",
@@ -305,6 +392,21 @@ pub(crate) fn build(
             "Resource": { "Fn::Sub": "${LogGroup.Arn}:*" }
         }),
     ];
+    if let Some(ship) = &shipping {
+        // Cross-account: the secret's and the key's policies allow this
+        // role too (`store::log_agents_credentials`).
+        exec_statements.push(json!({
+            "Sid": "ReadLogAgentCredentials", "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": { "Ref": ship.secret }
+        }));
+        exec_statements.push(json!({
+            "Sid": "DecryptLogAgentCredentials", "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": { "Ref": ship.key },
+            "Condition": { "StringEquals": { "kms:ViaService": { "Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com" } } }
+        }));
+    }
     b.add(
         "ExecutionRole",
         "AWS::IAM::Role",
@@ -335,11 +437,9 @@ pub(crate) fn build(
     }
     b.add("TaskRole", "AWS::IAM::Role", task_role);
 
-    // Task definition. Logs go to CloudWatch Logs through the awslogs
-    // driver; the log pipeline ships them on from there. (A Fluent Bit
-    // sidecar writing to MSK would need an image with MSK IAM support, the
-    // exact cluster ARN and, for clusters in other accounts, multi-VPC
-    // connectivity or a role in the cluster's account.)
+    // Task definition. With a log agent ([`log_sidecars`]) the app's
+    // stdout and stderr go through FireLens to Vector and on to the log
+    // cluster; without one, to CloudWatch Logs through the awslogs driver.
     let first_tag = service.image_tag.as_deref().unwrap_or(DEFAULT_IMAGE_TAG);
     let tag = b.param(
         "ImageTag",
@@ -357,7 +457,7 @@ pub(crate) fn build(
         account: ctx.shared.map(|a| a.name.clone()),
     });
     let image = json!({ "Fn::Sub": format!("{shared_sub}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{repo}:${{{tag}}}") });
-    let containers = vec![json!({
+    let mut containers = vec![json!({
         "Name": service.name,
         "Image": image,
         "Essential": true,
@@ -373,6 +473,17 @@ pub(crate) fn build(
             "Options": { "awslogs-group": { "Ref": "LogGroup" }, "awslogs-region": { "Ref": "AWS::Region" }, "awslogs-stream-prefix": "app" }
         }
     })];
+    let mut volumes: Vec<Value> = Vec::new();
+    if let Some(ship) = &shipping {
+        log_sidecars(
+            &mut containers,
+            &mut volumes,
+            ship,
+            place,
+            service,
+            &shared_sub,
+        );
+    }
     let compat = if service.latency_sensitive {
         "EC2"
     } else {
@@ -393,6 +504,13 @@ pub(crate) fn build(
             "Tags": svc_tags
         }),
     );
+    if !volumes.is_empty() {
+        if let Some(definition) = b.stack.resources.last_mut() {
+            definition
+                .properties
+                .insert("Volumes".into(), Value::Array(volumes));
+        }
+    }
 
     // Load balancing.
     let mut security_groups = vec![json!({ "Fn::GetAtt": ["SecurityGroup", "GroupId"] })];
@@ -635,4 +753,102 @@ pub(crate) fn build(
         false,
     );
     b.stack
+}
+
+/// What a task needs to ship its logs to the log cluster.
+struct LogShipping<'a> {
+    store: &'a landfall_model::DataStore,
+    /// The service's Vector configuration (`landfall_telemetry`).
+    config: &'a str,
+    /// Parameters: the secret's and its key's ARNs, the broker list.
+    secret: String,
+    key: String,
+    brokers: String,
+}
+
+/// The log sidecars, as the telemetry crate's collection pattern for
+/// Fargate has it (docs/telemetry.md): the app logs through FireLens
+/// (`awsfirelens`, the one driver that reaches a container of the task) to
+/// the Fluent Bit router, which forwards to Vector's `fluent` source on
+/// localhost; Vector parses, redacts and writes to the log cluster with
+/// SASL/SCRAM. Vector's configuration is handed over in an environment
+/// variable the agent's shell writes to its data volume before starting
+/// Vector: it is generated with the stack, changes only with it, and needs
+/// no other store (an SSM parameter would need the advanced tier past 4 KB
+/// and an API call at start). The credentials are task secrets from the log
+/// cluster's secret; the agent's disk buffer is on a volume of the task's
+/// ephemeral storage. Both sidecars are essential (a task whose logs
+/// cannot leave stops rather than run unrecorded) and reserve their CPU
+/// and memory inside the task's size.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/firelens-taskdef.html>
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html>
+fn log_sidecars(
+    containers: &mut Vec<Value>,
+    volumes: &mut Vec<Value>,
+    ship: &LogShipping<'_>,
+    place: &Placement<'_>,
+    service: &Service,
+    shared_sub: &str,
+) {
+    const DATA_VOLUME: &str = "log-agent-data";
+    let image = |s: &landfall_model::sidecars::Sidecar| json!({ "Fn::Sub": format!("{shared_sub}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{}", s.image()) });
+    let own_logs = |prefix: &str| {
+        json!({
+            "LogDriver": "awslogs",
+            "Options": { "awslogs-group": { "Ref": "LogGroup" }, "awslogs-region": { "Ref": "AWS::Region" }, "awslogs-stream-prefix": prefix }
+        })
+    };
+    if let Some(app) = containers.first_mut() {
+        app["LogConfiguration"] = json!({
+            "LogDriver": "awsfirelens",
+            "Options": { "Name": "forward", "Host": logs::FORWARD_HOST, "Port": logs::FORWARD_PORT, "Retry_Limit": "no_limits" }
+        });
+        app["DependsOn"] = json!([{ "ContainerName": LOG_ROUTER.container, "Condition": "START" }]);
+    }
+    let secret = |key: &str| json!({ "Fn::Sub": format!("${{{}}}:{key}::", ship.secret) });
+    let start = format!(
+        "printf '%s' \"${var}\" > {dir}/vector.yaml && exec vector --config-yaml {dir}/vector.yaml",
+        var = logs::CONFIG_VARIABLE,
+        dir = logs::AGENT_DATA_DIR
+    );
+    let sidecars = vec![
+        json!({
+            "Name": LOG_ROUTER.container,
+            "Image": image(&LOG_ROUTER),
+            "Essential": true,
+            "ReadonlyRootFilesystem": true,
+            "Privileged": false,
+            "Cpu": LOG_ROUTER.cpu,
+            "MemoryReservation": LOG_ROUTER.memory,
+            "FirelensConfiguration": { "Type": "fluentbit", "Options": { "enable-ecs-log-metadata": "true" } },
+            "DependsOn": [{ "ContainerName": LOG_AGENT.container, "Condition": "START" }],
+            "LogConfiguration": own_logs(LOG_ROUTER.container)
+        }),
+        json!({
+            "Name": LOG_AGENT.container,
+            "Image": image(&LOG_AGENT),
+            "Essential": true,
+            "ReadonlyRootFilesystem": true,
+            "Privileged": false,
+            "Cpu": LOG_AGENT.cpu,
+            "MemoryReservation": LOG_AGENT.memory,
+            "EntryPoint": ["/bin/sh", "-c"],
+            "Command": [start],
+            "Environment": [
+                { "Name": logs::CONFIG_VARIABLE, "Value": ship.config },
+                { "Name": "LANDFALL_SERVICE", "Value": service.name },
+                { "Name": "LANDFALL_ENVIRONMENT", "Value": place.env.name },
+                { "Name": "LOGS_KAFKA_BOOTSTRAP_SERVERS", "Value": { "Ref": ship.brokers } }
+            ],
+            "Secrets": [
+                { "Name": "LOGS_KAFKA_USERNAME", "ValueFrom": secret("username") },
+                { "Name": "LOGS_KAFKA_PASSWORD", "ValueFrom": secret("password") }
+            ],
+            "MountPoints": [{ "SourceVolume": DATA_VOLUME, "ContainerPath": logs::AGENT_DATA_DIR, "ReadOnly": false }],
+            "LogConfiguration": own_logs(LOG_AGENT.container)
+        }),
+    ];
+    volumes.push(json!({ "Name": DATA_VOLUME }));
+    // After the app, which stays first (load balancers name it).
+    containers.extend(sidecars);
 }

@@ -7,7 +7,9 @@
 //! the one ingress rule it needs (from its own security group, on the
 //! store's port). MSK clusters, whose topics other domains use, admit those
 //! domains' application subnets on the IAM/TLS port instead, and allow
-//! their accounts in the cluster policy.
+//! their accounts in the cluster policy. The log cluster also takes the
+//! log agents of every domain on the SASL/SCRAM port, with their secret
+//! ([`crate::logs`]).
 //!
 //! MSK topics are `AWS::MSK::Topic` resources: the MSK topic API (Kafka
 //! 3.6 and later, provisioned clusters) creates them without a Kafka admin
@@ -26,6 +28,7 @@ use landfall_spec::types::{Engine, WorkloadClass};
 use serde_json::{json, Value};
 
 use crate::ctx::{import, std_tags, Builder, Ctx, Placement};
+use crate::logs;
 use crate::policy::account_param;
 use crate::Problem;
 
@@ -155,6 +158,24 @@ pub(crate) fn build(
                         "Description": format!("topic clients of {}", domain.name)
                     }));
                 }
+            }
+        }
+    }
+    // The log agents of every domain's tasks, on the SASL/SCRAM port.
+    let log_cluster = logs::scram_cluster(model).is_some_and(|c| c.id == store.id);
+    let agent_domains = if log_cluster {
+        logs::agent_domains(model, store, place.env.id)
+    } else {
+        BTreeSet::new()
+    };
+    for &d in &agent_domains {
+        let domain = &model.domains[d];
+        if let Some(other) = ctx.peer(place, domain.id) {
+            for cidr in ctx.app_cidrs(&other) {
+                ingress.push(json!({
+                    "IpProtocol": "tcp", "FromPort": logs::MSK_SCRAM_PORT, "ToPort": logs::MSK_SCRAM_PORT, "CidrIp": cidr,
+                    "Description": format!("log agents of {}", domain.name)
+                }));
             }
         }
     }
@@ -446,7 +467,7 @@ pub(crate) fn build(
                         "EncryptionAtRest": { "DataVolumeKMSKeyId": key },
                         "EncryptionInTransit": { "ClientBroker": "TLS", "InCluster": true }
                     },
-                    "ClientAuthentication": { "Sasl": { "Iam": { "Enabled": true } }, "Unauthenticated": { "Enabled": false } },
+                    "ClientAuthentication": client_authentication(log_cluster),
                     "EnhancedMonitoring": "PER_BROKER",
                     "LoggingInfo": { "BrokerLogs": { "CloudWatchLogs": { "Enabled": true, "LogGroup": { "Ref": "BrokerLogs" } } } },
                     "Tags": { "landfall:domain": place.domain.name, "landfall:environment": place.env.name, "landfall:store": store.name }
@@ -489,6 +510,9 @@ pub(crate) fn build(
                     }),
                 );
             }
+            if log_cluster {
+                log_agents_credentials(ctx, &mut b, place, store, &agent_domains, &tags(&[]));
+            }
             for topic in topics {
                 let t = model
                     .topics
@@ -523,6 +547,155 @@ pub(crate) fn build(
         b.output("Port", json!(p.to_string()), true);
     }
     b.stack
+}
+
+/// IAM for the services' own clients; SASL/SCRAM too on the log cluster,
+/// for the log agents (Vector cannot sign in with IAM). Both over TLS.
+/// <https://docs.aws.amazon.com/msk/latest/developerguide/msk-password.html>
+fn client_authentication(scram: bool) -> Value {
+    let mut sasl = json!({ "Iam": { "Enabled": true } });
+    if scram {
+        sasl["Scram"] = json!({ "Enabled": true });
+    }
+    json!({ "Sasl": sasl, "Unauthenticated": { "Enabled": false } })
+}
+
+/// The log agents' SCRAM user on the log cluster: its secret (named
+/// `AmazonMSK_…`, a generated password, encrypted with a key of its own —
+/// MSK refuses secrets under Secrets Manager's AWS managed key), associated
+/// with the cluster, and readable by the agents' task execution roles in
+/// every domain account of the environment ([`crate::logs`]).
+fn log_agents_credentials(
+    ctx: &Ctx<'_>,
+    b: &mut Builder,
+    place: &Placement<'_>,
+    store: &DataStore,
+    agent_domains: &BTreeSet<usize>,
+    tags: &Value,
+) {
+    let model = ctx.model;
+    // The agents' accounts, and their task execution roles by path and
+    // name (they are created after this stack: a policy cannot name them).
+    let mut accounts: Vec<Value> = Vec::new();
+    let mut roles: Vec<Value> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for &d in agent_domains {
+        let Some(account) = model.workload_account(model.domains[d].id, place.env.id) else {
+            continue;
+        };
+        if !seen.insert(account.id) {
+            continue;
+        }
+        let id = if account.id == place.account.id {
+            "${AWS::AccountId}".to_owned()
+        } else {
+            format!("${{{}}}", b.account_param(&account.name))
+        };
+        accounts.push(json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::{id}:root") }));
+        roles.push(json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::{id}:role{}exec-*", crate::ctx::ROLE_PATH) }));
+    }
+    let readers = json!({ "ArnLike": { "aws:PrincipalArn": roles } });
+    let mut via_secrets_manager = readers.clone();
+    via_secrets_manager["StringEquals"] =
+        json!({ "kms:ViaService": { "Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com" } });
+    b.add(
+        "LogAgentsKey",
+        "AWS::KMS::Key",
+        json!({
+            "Description": format!("Encrypts the log agents' SASL/SCRAM credentials of {}", store.name),
+            "EnableKeyRotation": true,
+            "KeyPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "AccountAdministers",
+                        "Effect": "Allow",
+                        "Principal": { "AWS": { "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root" } },
+                        "Action": "kms:*",
+                        "Resource": "*"
+                    },
+                    {
+                        "Sid": "LogAgentsReadTheirCredentials",
+                        "Effect": "Allow",
+                        "Principal": { "AWS": accounts },
+                        "Action": "kms:Decrypt",
+                        "Resource": "*",
+                        "Condition": via_secrets_manager
+                    }
+                ]
+            },
+            "Tags": tags
+        }),
+    )
+    .retain = true;
+    b.add(
+        "LogAgentsSecret",
+        "AWS::SecretsManager::Secret",
+        json!({
+            "Name": logs::secret_name(store),
+            "Description": format!("SASL/SCRAM credentials of the log agents on MSK cluster {}", store.name),
+            "KmsKeyId": { "Fn::GetAtt": ["LogAgentsKey", "Arn"] },
+            "GenerateSecretString": {
+                "SecretStringTemplate": json!({ "username": logs::SCRAM_USERNAME }).to_string(),
+                "GenerateStringKey": "password",
+                "PasswordLength": 40,
+                "ExcludePunctuation": true
+            },
+            "Tags": tags
+        }),
+    );
+    b.add(
+        "LogAgentsScram",
+        "AWS::MSK::BatchScramSecret",
+        json!({
+            "ClusterArn": { "Ref": "Cluster" },
+            "SecretArnList": [{ "Ref": "LogAgentsSecret" }]
+        }),
+    );
+    // Associating the secret gives it MSK's own resource policy
+    // (`AWSKafkaResourcePolicy`: the brokers read it); this policy replaces
+    // it after the association, so it keeps that statement beside the
+    // agents' (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/msk_scram_secret_association).
+    b.add(
+        "LogAgentsSecretPolicy",
+        "AWS::SecretsManager::ResourcePolicy",
+        json!({
+            "SecretId": { "Ref": "LogAgentsSecret" },
+            "BlockPublicPolicy": true,
+            "ResourcePolicy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "AWSKafkaResourcePolicy",
+                        "Effect": "Allow",
+                        "Principal": { "Service": "kafka.amazonaws.com" },
+                        "Action": "secretsmanager:GetSecretValue",
+                        "Resource": { "Ref": "LogAgentsSecret" }
+                    },
+                    {
+                        "Sid": "LogAgentsReadTheirCredentials",
+                        "Effect": "Allow",
+                        "Principal": { "AWS": accounts },
+                        "Action": "secretsmanager:GetSecretValue",
+                        "Resource": "*",
+                        "Condition": readers
+                    }
+                ]
+            }
+        }),
+    )
+    .depends_on
+    .push("LogAgentsScram".into());
+    b.output(
+        "LogAgentsSecretArn",
+        json!({ "Ref": "LogAgentsSecret" }),
+        false,
+    );
+    b.output(
+        "LogAgentsKeyArn",
+        json!({ "Fn::GetAtt": ["LogAgentsKey", "Arn"] }),
+        false,
+    );
 }
 
 /// ElastiCache names (replication group and user ids): 1 to 40 letters,

@@ -14,7 +14,7 @@ fn reference() -> &'static (common::Platform, Vec<Stack>) {
     static REFERENCE: OnceLock<(common::Platform, Vec<Stack>)> = OnceLock::new();
     REFERENCE.get_or_init(|| {
         let p = common::reference();
-        let stacks = p.workloads();
+        let stacks = p.workloads_with_log_agents();
         (p, stacks)
     })
 }
@@ -216,18 +216,25 @@ fn stacks_read_only_what_exists_before_them() {
             );
         }
         for (_, r) in resources(std::slice::from_ref(stack), "AWS::ECS::TaskDefinition") {
-            for c in r.properties["ContainerDefinitions"].as_array().unwrap() {
+            let fargate = r.properties["RequiresCompatibilities"][0] == "FARGATE";
+            for (i, c) in r.properties["ContainerDefinitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+            {
                 images += 1;
                 let image = c["Image"]["Fn::Sub"].as_str().unwrap();
                 // Pulled in the task's own region (the registry replicates).
                 assert!(image.contains(".dkr.ecr.${AWS::Region}."), "{image}");
-                // Logs through the awslogs driver: no log router that
-                // cannot authenticate to MSK.
-                assert_eq!(
-                    c["LogConfiguration"]["LogDriver"], "awslogs",
-                    "{}",
-                    stack.name
-                );
+                // A Fargate app logs through FireLens to its log agent;
+                // the sidecars and metal tasks log to CloudWatch Logs.
+                let driver = if fargate && i == 0 {
+                    "awsfirelens"
+                } else {
+                    "awslogs"
+                };
+                assert_eq!(c["LogConfiguration"]["LogDriver"], driver, "{}", stack.name);
             }
         }
     }
@@ -324,8 +331,21 @@ fn every_service_declares_the_image_its_pipeline_pushes() {
             .iter()
             .filter(|i| i.kind == landfall_graph::InputKind::Image)
             .collect();
-        assert_eq!(images.len(), 1, "{}", stack.name);
-        assert!(images[0].name.ends_with(":bootstrap"), "{}", images[0].name);
+        let own: Vec<_> = images
+            .iter()
+            .filter(|i| i.name.ends_with(":bootstrap"))
+            .collect();
+        assert_eq!(own.len(), 1, "{}", stack.name);
+        // Beside it, the log sidecars' pinned copies (Fargate tasks).
+        for i in images.iter().filter(|i| !i.name.ends_with(":bootstrap")) {
+            assert!(
+                landfall_model::sidecars::SIDECARS
+                    .iter()
+                    .any(|s| s.image() == i.name),
+                "{}",
+                i.name
+            );
+        }
     }
     let replication = p
         .base

@@ -4,7 +4,7 @@ mod common;
 #[test]
 fn reference_platform_synthesizes() {
     let p = common::reference();
-    let stacks = p.workloads();
+    let stacks = p.workloads_with_log_agents();
     let services = stacks
         .iter()
         .filter(|s| s.name.contains("-service-"))
@@ -69,6 +69,7 @@ fn one_service_brings_its_account_stack_and_stores_only() {
     let p = common::reference();
     let options = landfall_workloads::Options {
         services: Some(["matching-engine-eth".to_owned()].into_iter().collect()),
+        ..Default::default()
     };
     let stacks = landfall_workloads::build(&p.model, &p.plan, &p.base, &options).unwrap();
     assert!(stacks.iter().all(|s| s.name.contains("-matching-")));
@@ -80,6 +81,7 @@ fn one_service_brings_its_account_stack_and_stores_only() {
         .any(|s| s.name.contains("-service-") && !s.name.ends_with("matching-engine-eth")));
     let unknown = landfall_workloads::Options {
         services: Some(["no-such".to_owned()].into_iter().collect()),
+        ..Default::default()
     };
     let problems = landfall_workloads::build(&p.model, &p.plan, &p.base, &unknown).unwrap_err();
     assert_eq!(problems[0].code, "workloads::unknown-service");

@@ -97,7 +97,15 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     } else {
         graph.stacks.par_iter().map(emit).collect()
     };
-    let options = landfall_workloads::Options { services };
+    // Logs, traces and security detections: the log agents' configurations
+    // go into the task definitions, the files beside the monitoring ones.
+    let telemetry = landfall_telemetry::generate(model);
+    let options = landfall_workloads::Options {
+        services,
+        log_agents: telemetry
+            .as_ref()
+            .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(b))),
+    };
     let workloads =
         landfall_workloads::build_each(model, &compiled.plan, graph, &options, |stacks| {
             stacks.par_iter().map(emit).collect::<Vec<_>>()
@@ -169,9 +177,8 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    // Logs, traces and security detections, beside the monitoring files.
     let telemetry = if args.service.is_empty() {
-        landfall_telemetry::generate(model)
+        telemetry
     } else {
         None
     };

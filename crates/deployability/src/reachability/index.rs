@@ -178,6 +178,34 @@ impl<'g> Index<'g> {
         }
     }
 
+    /// The resources the `${Name}` variables of an `Fn::Sub` string (or a
+    /// plain reference) stand for: a task secret's `ValueFrom` names its
+    /// secret as `${SecretArn}:key::`.
+    pub fn substituted(&self, stack: usize, value: &'g Value) -> Vec<Key> {
+        let Some(Value::String(text)) = value.get("Fn::Sub") else {
+            return self.resource_of(stack, value).into_iter().collect();
+        };
+        let mut out = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("${") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else { break };
+            let name = &after[..end];
+            rest = &after[end + 1..];
+            if name.starts_with('!') {
+                continue;
+            }
+            let (name, attribute) = match name.split_once('.') {
+                Some((n, a)) => (n, Some(a)),
+                None => (name, None),
+            };
+            if let Resolved::Resource(key, _) = self.resolve_name(stack, name, attribute, 0) {
+                out.push(key);
+            }
+        }
+        out
+    }
+
     /// Every resource a value mentions anywhere inside it (for values built
     /// from several intrinsics, like a firewall endpoint id cut out of
     /// `EndpointIds`), with the attribute read.

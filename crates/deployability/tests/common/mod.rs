@@ -25,8 +25,9 @@ fn compile(mut resolved: Resolved, lockfile: Option<(String, String)>) -> Platfo
         .unwrap_or_else(|| panic!("{:?}", resolved.diagnostics));
     let model = resolved.model.expect("the spec resolves");
     let mut graph = compiled.graph;
-    let stacks = landfall_workloads::build(&model, &compiled.plan, &graph, &Default::default())
-        .unwrap_or_else(|p| panic!("{p:?}"));
+    let stacks =
+        landfall_workloads::build(&model, &compiled.plan, &graph, &workload_options(&model))
+            .unwrap_or_else(|p| panic!("{p:?}"));
     graph.stacks.extend(stacks);
     Platform {
         model,
@@ -90,4 +91,14 @@ pub fn counts(findings: &[Finding]) -> std::collections::BTreeMap<&'static str, 
         *out.entry(f.code).or_insert(0) += 1;
     }
     out
+}
+
+/// The workload layer with every service's log agent, as `landfall synth`
+/// builds it.
+fn workload_options(model: &Model) -> landfall_workloads::Options {
+    landfall_workloads::Options {
+        services: None,
+        log_agents: landfall_telemetry::generate(model)
+            .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(&b))),
+    }
 }

@@ -222,6 +222,44 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         }
     }
 
+    // The log sidecars' images (`landfall_model::sidecars`), copied here
+    // from their upstream registries: tasks pull through the VPC's ECR
+    // endpoints only. Immutable whatever the services' setting: a pinned
+    // tag must always mean the same image.
+    let log_agents = model.observability.as_ref().is_some_and(|o| {
+        o.logs.kafka_authentication == landfall_spec::types::KafkaAuthentication::ScramSha512
+    }) && model.services.iter().any(|s| !s.latency_sensitive);
+    if log_agents {
+        for sidecar in landfall_model::sidecars::SIDECARS {
+            unit.add(
+                resource(
+                    &logical_id(&["Sidecar", "Repository", sidecar.container]),
+                    "AWS::ECR::Repository",
+                    json!({
+                        "RepositoryName": sidecar.repository,
+                        "ImageTagMutability": "IMMUTABLE",
+                        "ImageScanningConfiguration": { "ScanOnPush": true },
+                        "EncryptionConfiguration": {
+                            "EncryptionType": "KMS",
+                            "KmsKey": { "Fn::GetAtt": ["ArtifactsKey", "Arn"] }
+                        },
+                        "RepositoryPolicyText": {
+                            "Version": "2012-10-17",
+                            "Statement": [{
+                                "Sid": "OrganizationPulls",
+                                "Effect": "Allow",
+                                "Principal": { "AWS": "*" },
+                                "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                                "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
+                            }]
+                        },
+                        "Tags": tags(&[("landfall:upstream", &format!("{}:{}", sidecar.upstream, sidecar.tag))]),
+                    }),
+                )
+                .at(&["platform"]),
+            );
+        }
+    }
     if github_org.is_some() || jenkins.is_some() {
         account_id_parameters(ctx, &mut unit);
     }

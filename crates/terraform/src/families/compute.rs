@@ -146,6 +146,7 @@ pub static MAPPINGS: [Mapping; 11] = [
             P("ExecutionRoleArn", "execution_role_arn", K::V),
             P("TaskRoleArn", "task_role_arn", K::V),
             P("ContainerDefinitions", "", K::Hook),
+            P("Volumes", "volume", K::Blocks(&[P("Name", "name", K::V)])),
             TAGS,
         ],
         hook: Some(task_definition),

@@ -1,4 +1,5 @@
-//! RDS and Aurora, ElastiCache, DynamoDB, MSK, and MSK topics.
+//! RDS and Aurora, ElastiCache, DynamoDB, MSK, MSK topics, and the SASL/SCRAM
+//! secrets of MSK clusters.
 
 use serde_json::{json, Map, Value};
 
@@ -8,7 +9,7 @@ use crate::Cx;
 /// The Terraform type of an `AWS::RDS::DBInstance` that belongs to a cluster.
 pub const CLUSTER_INSTANCE: &str = "AWS::RDS::DBInstance#cluster";
 
-pub static MAPPINGS: [Mapping; 16] = [
+pub static MAPPINGS: [Mapping; 19] = [
     Mapping {
         cfn: "AWS::RDS::DBSubnetGroup",
         tf: "aws_db_subnet_group",
@@ -474,6 +475,43 @@ pub static MAPPINGS: [Mapping; 16] = [
         ],
         hook: None,
     },
+    Mapping {
+        cfn: "AWS::MSK::BatchScramSecret",
+        tf: "aws_msk_scram_secret_association",
+        reference: "id",
+        attributes: &[],
+        props: &[
+            P("ClusterArn", "cluster_arn", K::V),
+            P("SecretArnList", "secret_arn_list", K::V),
+        ],
+        hook: Some(scram_association),
+    },
+    Mapping {
+        cfn: "AWS::SecretsManager::Secret",
+        tf: "aws_secretsmanager_secret",
+        reference: "arn",
+        attributes: &[("Id", "arn")],
+        props: &[
+            P("Name", "name", K::V),
+            P("Description", "description", K::V),
+            P("KmsKeyId", "kms_key_id", K::V),
+            P("GenerateSecretString", "", K::Hook),
+            TAGS,
+        ],
+        hook: Some(generated_secret),
+    },
+    Mapping {
+        cfn: "AWS::SecretsManager::ResourcePolicy",
+        tf: "aws_secretsmanager_secret_policy",
+        reference: "id",
+        attributes: &[],
+        props: &[
+            P("SecretId", "secret_arn", K::V),
+            P("ResourcePolicy", "policy", K::Json),
+            P("BlockPublicPolicy", "block_public_policy", K::V),
+        ],
+        hook: None,
+    },
     // Topics: the `Mongey/kafka` provider, over IAM authentication.
     Mapping {
         cfn: "AWS::MSK::Topic",
@@ -591,8 +629,93 @@ fn client_authentication(
             .unwrap_or(false);
         out.insert(
             "client_authentication".into(),
-            json!({ "sasl": { "iam": iam }, "unauthenticated": unauthenticated }),
+            if a.pointer("/Sasl/Scram/Enabled").and_then(Value::as_bool) == Some(true) {
+                json!({ "sasl": { "iam": iam, "scram": true }, "unauthenticated": unauthenticated })
+            } else {
+                json!({ "sasl": { "iam": iam }, "unauthenticated": unauthenticated })
+            },
         );
+    }
+}
+
+/// `GenerateSecretString`: CloudFormation generates the value when it
+/// creates the secret. Here a version holds the template's keys and a
+/// password from Secrets Manager's generator, read once: later plans keep
+/// the stored value (`ignore_changes`), as CloudFormation does.
+fn generated_secret(
+    cx: &mut Cx<'_>,
+    r: &landfall_graph::Resource,
+    _out: &mut Map<String, Value>,
+    name: &str,
+) {
+    let Some(g) = r.properties.get("GenerateSecretString") else {
+        return;
+    };
+    let template = g
+        .get("SecretStringTemplate")
+        .and_then(Value::as_str)
+        .unwrap_or("{}");
+    let Some(key) = g.get("GenerateStringKey").and_then(Value::as_str) else {
+        cx.problem(format!(
+            "`{}`: `GenerateSecretString` without `GenerateStringKey` has no Terraform form here",
+            r.logical_id
+        ));
+        return;
+    };
+    let mut password = Map::new();
+    for (cfn, tf) in [
+        ("PasswordLength", "password_length"),
+        ("ExcludePunctuation", "exclude_punctuation"),
+        ("ExcludeCharacters", "exclude_characters"),
+        ("IncludeSpace", "include_space"),
+        ("RequireEachIncludedType", "require_each_included_type"),
+    ] {
+        if let Some(v) = g.get(cfn) {
+            password.insert(tf.into(), v.clone());
+        }
+    }
+    cx.data_source("aws_secretsmanager_random_password", name, password);
+    let value = format!(
+        "${{jsonencode(merge(jsondecode({}), {{ {key} = data.aws_secretsmanager_random_password.{name}.random_password }}))}}",
+        serde_json::to_string(template).unwrap_or_default()
+    );
+    let mut version = Map::new();
+    version.insert(
+        "secret_id".into(),
+        json!(format!("${{aws_secretsmanager_secret.{name}.id}}")),
+    );
+    version.insert("secret_string".into(), json!(value));
+    version.insert(
+        "lifecycle".into(),
+        json!({ "ignore_changes": ["secret_string"] }),
+    );
+    cx.extra("aws_secretsmanager_secret_version", name, version);
+}
+
+/// MSK reads the secret's value when it is associated: after its version.
+fn scram_association(
+    cx: &mut Cx<'_>,
+    r: &landfall_graph::Resource,
+    out: &mut Map<String, Value>,
+    _name: &str,
+) {
+    let versions: Vec<Value> = r
+        .properties
+        .get("SecretArnList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.get("Ref").and_then(Value::as_str))
+        .filter(|id| cx.address(id).is_some())
+        .map(|id| {
+            json!(format!(
+                "aws_secretsmanager_secret_version.{}",
+                crate::expr::snake(id)
+            ))
+        })
+        .collect();
+    if !versions.is_empty() {
+        out.insert("depends_on".into(), Value::Array(versions));
     }
 }
 

@@ -65,6 +65,27 @@ impl Platform {
             })
     }
 
+    /// The workload layer with a log agent configuration for every
+    /// service (a stand-in text; `landfall synth` passes the telemetry
+    /// crate's), as `landfall synth` builds it.
+    pub fn workloads_with_log_agents(&self) -> Vec<Stack> {
+        let options = landfall_workloads::Options {
+            services: None,
+            log_agents: Some(std::sync::Arc::new(log_agent_configs(&self.model))),
+        };
+        landfall_workloads::build(&self.model, &self.plan, &self.base, &options).unwrap_or_else(
+            |p| {
+                panic!(
+                    "{}",
+                    p.iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            },
+        )
+    }
+
     pub fn graph(&self, stacks: Vec<Stack>) -> Graph {
         Graph {
             organization: self.base.organization.clone(),
@@ -73,4 +94,18 @@ impl Platform {
             organization_actions: Vec::new(),
         }
     }
+}
+
+/// A stand-in Vector configuration per service.
+pub fn log_agent_configs(model: &Model) -> std::collections::BTreeMap<String, String> {
+    model
+        .services
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                format!("# the log agent of {}\nsources: {{}}\n", s.name),
+            )
+        })
+        .collect()
 }
