@@ -100,6 +100,27 @@ pub const CONSTRAINTS: &[Constraint] = &[
         help: "associate only secrets of the cluster's own stack (same account and region) named `AmazonMSK_...` and encrypted with a customer managed key (`KmsKeyId`; Secrets Manager's AWS managed key is refused), with a cluster whose `ClientAuthentication.Sasl.Scram` is enabled",
         aws_page: "https://docs.aws.amazon.com/msk/latest/developerguide/msk-password.html",
     },
+    Constraint {
+        code: "deploy::opensearch-service-linked-role",
+        applies_to: &["AWS::OpenSearchService::Domain"],
+        check: opensearch_without_service_linked_role,
+        help: "create `AWS::IAM::ServiceLinkedRole` for `opensearchservice.amazonaws.com` once in the account, in a stack deployed before the domain's (only the console creates it on its own; CreateDomain otherwise refuses a VPC domain)",
+        aws_page: "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/slr-aos.html",
+    },
+    Constraint {
+        code: "deploy::opensearch-log-policy",
+        applies_to: &["AWS::OpenSearchService::Domain"],
+        check: opensearch_logs_without_policy,
+        help: "add an `AWS::Logs::ResourcePolicy` admitting `es.amazonaws.com` to `logs:CreateLogStream` and `logs:PutLogEvents` on the log groups, created before the domain (`DependsOn`)",
+        aws_page: "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createdomain-configure-slow-logs.html",
+    },
+    Constraint {
+        code: "deploy::opensearch-key-policy",
+        applies_to: &["AWS::OpenSearchService::Domain"],
+        check: opensearch_key_policy,
+        help: "let the account use the key: delegate it to IAM (the account root `kms:*`) or allow the account's principals `kms:CreateGrant` and `kms:DescribeKey` through `es.<region>.amazonaws.com`",
+        aws_page: "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/encryption-at-rest.html",
+    },
 ];
 
 pub fn check(input: &Input) -> Vec<Finding> {
@@ -560,6 +581,144 @@ fn scram_secrets(resource: &Resource, stack: &Stack, _: &Graph) -> Option<String
         }
     }
     (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// Stacks deployed before `stack` (its dependencies, transitively).
+fn earlier<'g>(stack: &Stack, graph: &'g Graph) -> Vec<&'g Stack> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut queue: Vec<&str> = stack.depends_on.iter().map(String::as_str).collect();
+    let mut out = Vec::new();
+    while let Some(name) = queue.pop() {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        if let Some(s) = graph.stack(name) {
+            queue.extend(s.depends_on.iter().map(String::as_str));
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// Whether `found` is created before `resource`: in an earlier stack of
+/// the same account (and region, when `same_region`), or in its own stack
+/// with `resource` depending on it.
+fn created_before(
+    resource: &Resource,
+    stack: &Stack,
+    graph: &Graph,
+    same_region: bool,
+    found: impl Fn(&Resource) -> bool,
+) -> bool {
+    let own = resource
+        .depends_on
+        .iter()
+        .any(|d| stack.resource(d).is_some_and(&found));
+    own || earlier(stack, graph).iter().any(|s| {
+        let place = |st: &Stack| match &st.target {
+            Target::Account { account, region } => Some((account.clone(), region.clone())),
+            Target::StackSet(_) => None,
+        };
+        match (place(s), place(stack)) {
+            (Some((a, r)), Some((b, q))) => {
+                a == b && (!same_region || r == q) && s.resources.iter().any(&found)
+            }
+            _ => false,
+        }
+    })
+}
+
+fn opensearch_without_service_linked_role(
+    resource: &Resource,
+    stack: &Stack,
+    graph: &Graph,
+) -> Option<String> {
+    resource.properties.get("VPCOptions")?;
+    let is_role = |r: &Resource| {
+        r.kind == "AWS::IAM::ServiceLinkedRole"
+            && matches!(
+                text(r, "AWSServiceName"),
+                Some("opensearchservice.amazonaws.com" | "es.amazonaws.com")
+            )
+    };
+    (!created_before(resource, stack, graph, false, is_role)).then(|| {
+        format!(
+            "is a VPC domain, but no stack deployed before it creates the service-linked role `AWSServiceRoleForAmazonOpenSearchService` in account `{}`",
+            account_of(stack).unwrap_or_default()
+        )
+    })
+}
+
+fn opensearch_logs_without_policy(
+    resource: &Resource,
+    stack: &Stack,
+    graph: &Graph,
+) -> Option<String> {
+    let publishing = resource
+        .properties
+        .get("LogPublishingOptions")?
+        .as_object()?;
+    let enabled: Vec<&str> = publishing
+        .iter()
+        .filter(|(_, o)| o.get("Enabled") != Some(&Value::Bool(false)))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if enabled.is_empty() {
+        return None;
+    }
+    let admits = |r: &Resource| {
+        r.kind == "AWS::Logs::ResourcePolicy"
+            && r.properties
+                .get("PolicyDocument")
+                .is_some_and(|d| d.to_string().contains("es.amazonaws.com"))
+    };
+    (!created_before(resource, stack, graph, true, admits)).then(|| {
+        format!(
+            "publishes `{}` to CloudWatch Logs, but no resource policy created before it admits `es.amazonaws.com`",
+            enabled.join("`, `")
+        )
+    })
+}
+
+fn opensearch_key_policy(resource: &Resource, stack: &Stack, graph: &Graph) -> Option<String> {
+    let key_id = resource
+        .properties
+        .get("EncryptionAtRestOptions")?
+        .get("KmsKeyId")?;
+    let (key_stack, key) = trail_key(resource, stack, graph, key_id)?;
+    let policy = key.properties.get("KeyPolicy")?;
+    let statements = match policy.get("Statement")? {
+        Value::Array(s) => s.clone(),
+        one => vec![one.clone()],
+    };
+    let grants = |s: &Value, action: &str| {
+        strings(s.get("Action")).any(|a| {
+            let a = a.to_ascii_lowercase();
+            a == "*" || a == "kms:*" || a == action
+        })
+    };
+    let to_account = |s: &Value| {
+        let principal = s.get("Principal");
+        principal.and_then(Value::as_str) == Some("*")
+            || principal.and_then(|p| p.get("AWS")).is_some_and(|p| {
+                let text = p.to_string();
+                text.contains(":root") || text == "\"*\""
+            })
+    };
+    let allows = statements.iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && to_account(s)
+            && grants(s, "kms:creategrant")
+            && (grants(s, "kms:describekey")
+                || strings(s.get("Action")).any(|a| a.eq_ignore_ascii_case("kms:Describe*")))
+    });
+    (!allows).then(|| {
+        format!(
+            "encrypts with key `{}` of stack `{}`, whose key policy lets no principal of the account `kms:CreateGrant` and `kms:DescribeKey`",
+            key.logical_id, key_stack.name
+        )
+    })
 }
 
 fn unpinned_engine_version(resource: &Resource, stack: &Stack, _: &Graph) -> Option<String> {
@@ -1166,5 +1325,127 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// A VPC domain with a key, log publishing and the stack it is in.
+    fn search_domain(depends_on_policy: bool) -> Resource {
+        let mut d = resource(
+            "Domain",
+            "AWS::OpenSearchService::Domain",
+            json!({
+                "VPCOptions": { "SubnetIds": ["subnet-1"] },
+                "EncryptionAtRestOptions": { "Enabled": true, "KmsKeyId": { "Ref": "Key" } },
+                "LogPublishingOptions": { "SEARCH_SLOW_LOGS": { "CloudWatchLogsLogGroupArn": "arn", "Enabled": true } }
+            }),
+        );
+        if depends_on_policy {
+            d.depends_on.push("Policy".into());
+        }
+        d
+    }
+
+    fn search_key(statement: Value) -> Resource {
+        resource(
+            "Key",
+            "AWS::KMS::Key",
+            json!({ "KeyPolicy": { "Version": "2012-10-17", "Statement": [statement] } }),
+        )
+    }
+
+    fn log_policy() -> Resource {
+        resource(
+            "Policy",
+            "AWS::Logs::ResourcePolicy",
+            json!({ "PolicyName": "p", "PolicyDocument": { "Fn::Sub": "{\"Principal\":{\"Service\":\"es.amazonaws.com\"}}" } }),
+        )
+    }
+
+    fn account_root() -> Value {
+        json!({ "Effect": "Allow", "Principal": { "AWS": { "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root" } }, "Action": "kms:*", "Resource": "*" })
+    }
+
+    // https://docs.aws.amazon.com/opensearch-service/latest/developerguide/slr-aos.html
+    #[test]
+    fn a_vpc_search_domain_needs_the_service_linked_role_from_an_earlier_stack() {
+        let code = "deploy::opensearch-service-linked-role";
+        let role = resource(
+            "Role",
+            "AWS::IAM::ServiceLinkedRole",
+            json!({ "AWSServiceName": "opensearchservice.amazonaws.com" }),
+        );
+        let domain_stack = |depends: bool| {
+            let mut s = stack("search", "obs", "eu-west-1", vec![search_domain(true)]);
+            if depends {
+                s.depends_on.push("global".into());
+            }
+            s
+        };
+        // No role anywhere: refused.
+        let found = verdict(code, &graph(vec![domain_stack(false)])).unwrap();
+        assert!(
+            found.contains("AWSServiceRoleForAmazonOpenSearchService"),
+            "{found}"
+        );
+        // The role in another stack the domain's does not wait for: refused.
+        let role_stack = stack("global", "obs", "eu-central-1", vec![role.clone()]);
+        assert!(verdict(code, &graph(vec![domain_stack(false), role_stack.clone()])).is_some());
+        // In an earlier stack of the account (any region: IAM is global).
+        assert_eq!(
+            verdict(code, &graph(vec![domain_stack(true), role_stack])),
+            None
+        );
+        // In another account: refused.
+        let elsewhere = stack("global", "other", "eu-central-1", vec![role]);
+        assert!(verdict(code, &graph(vec![domain_stack(true), elsewhere])).is_some());
+        // A public domain needs no role.
+        let mut public = search_domain(true);
+        public.properties.remove("VPCOptions");
+        let g = graph(vec![stack("s", "obs", "eu-west-1", vec![public])]);
+        assert_eq!(verdict(code, &g), None);
+    }
+
+    // https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createdomain-configure-slow-logs.html
+    #[test]
+    fn a_search_domain_publishing_logs_waits_for_the_resource_policy() {
+        let code = "deploy::opensearch-log-policy";
+        let g = |depends: bool, policy: bool| {
+            let mut resources = vec![search_domain(depends)];
+            if policy {
+                resources.push(log_policy());
+            }
+            graph(vec![stack("s", "obs", "eu-west-1", resources)])
+        };
+        let found = verdict(code, &g(false, false)).unwrap();
+        assert!(found.contains("SEARCH_SLOW_LOGS"), "{found}");
+        // In the stack but not waited for: the domain may come first.
+        assert!(verdict(code, &g(false, true)).is_some());
+        assert_eq!(verdict(code, &g(true, true)), None);
+    }
+
+    // https://docs.aws.amazon.com/opensearch-service/latest/developerguide/encryption-at-rest.html
+    #[test]
+    fn a_search_domains_key_must_let_the_account_create_grants() {
+        let code = "deploy::opensearch-key-policy";
+        let g = |statement: Value| {
+            graph(vec![stack(
+                "s",
+                "obs",
+                "eu-west-1",
+                vec![search_domain(true), search_key(statement)],
+            )])
+        };
+        assert_eq!(verdict(code, &g(account_root())), None);
+        let via_service = json!({
+            "Effect": "Allow", "Principal": { "AWS": "*" },
+            "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt"], "Resource": "*",
+            "Condition": { "StringEquals": { "kms:ViaService": "es.eu-west-1.amazonaws.com" } }
+        });
+        assert_eq!(verdict(code, &g(via_service)), None);
+        let logs_only = json!({
+            "Effect": "Allow", "Principal": { "Service": "logs.eu-west-1.amazonaws.com" },
+            "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"
+        });
+        let found = verdict(code, &g(logs_only)).unwrap();
+        assert!(found.contains("kms:CreateGrant"), "{found}");
     }
 }

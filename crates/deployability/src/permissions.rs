@@ -418,6 +418,18 @@ impl<'a> Checker<'a> {
     /// The ARN of an IAM role or managed policy the resource creates, which
     /// the IAM actions of its handlers act on.
     fn own_arn(&self, stack: &Stack, place: Place<'_>, resource: &Resource) -> Option<String> {
+        if resource.kind == "AWS::IAM::ServiceLinkedRole" {
+            // IAM names it; its path is the service's
+            // (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
+            let account = self.layout.account(place.account)?;
+            let service =
+                self.layout
+                    .string(stack, place, resource.properties.get("AWSServiceName")?)?;
+            return Some(format!(
+                "arn:aws:iam::{}:role/aws-service-role/{service}/service-linked-role",
+                placeholder_id(account.id)
+            ));
+        }
         let (kind, name_key) = match resource.kind.as_str() {
             "AWS::IAM::Role" => ("role", "RoleName"),
             "AWS::IAM::ManagedPolicy" => ("policy", "ManagedPolicyName"),

@@ -63,7 +63,8 @@ pub enum Layer {
     Network,
     /// ECR, CodeArtifact, CI/CD trust, image pipelines.
     SharedServices,
-    /// The alert path: the event bus and the remediation service's queues.
+    /// The alert path (the event bus and the remediation service's
+    /// queues) and the log search domains.
     Observability,
     /// Services and data stores in the workload accounts.
     Workloads,

@@ -132,6 +132,8 @@ limits! {
     network_interfaces_per_region = 5_000, "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html";
     /// Elastic IP addresses per account and region (quota L-0263D0A3): the networking account holds one per AZ for the NAT gateway of every VPC with egress.
     elastic_ips_per_region = 5, "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html";
+    /// Data nodes of one OpenSearch domain (the log search domain of each VPC is sized from its environment's declared log volume and `opensearch_retention_days`).
+    opensearch_data_nodes_per_domain = 80, "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html";
     /// vCPUs of running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances per account and region (quota L-1216C47A; a new account's default: raise it before metal fleets deploy).
     on_demand_standard_vcpus = 5, "https://docs.aws.amazon.com/cli/latest/reference/service-quotas/get-aws-default-service-quota.html";
 }

@@ -185,6 +185,11 @@ pub struct NetworkLayout {
     pub dns: Option<PublicDns>,
     /// The account the internal scanners run in (`network.scanner`).
     pub scanner: Option<AccountId>,
+    /// The account that searches the platform's logs (the observability
+    /// account, when the spec has an `observability` section): it holds an
+    /// OpenSearch domain in the data subnets of every VPC, shared with it,
+    /// beside the log cluster its consumers read.
+    pub log_search: Option<AccountId>,
     #[serde(skip)]
     pub origin: Pointer,
 }

@@ -14,6 +14,7 @@
 //! | network | [`layers::network`] | stacks per VPC in the networking account |
 //! | shared services | [`layers::shared`] | stacks in the shared-services account |
 //! | organization | [`layers::platform_ci`] | the platform repository's plan and deploy roles (management account) |
+//! | observability | [`layers::log_search`] | an OpenSearch domain per VPC (observability account) |
 //!
 //! Each layer fills *units* (everything it deploys to one target, written as
 //! one stack); [`split`] cuts units into stacks within CloudFormation's
@@ -176,6 +177,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     units.extend(layers::alerting::build(&ctx));
     units.extend(layers::oam::build(&ctx));
     units.extend(layers::access::build(&ctx));
+    units.extend(layers::log_search::build(&ctx, &mut problems));
     graph.organization_actions = layers::organization::actions(&ctx);
     graph
         .organization_actions
@@ -240,6 +242,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
             }
         }
     }
+    point_resource_ids_at_their_stacks(&mut graph);
     // Layer order: a stack depends on nothing of a later layer.
     graph.stacks.sort_by_key(|s| layer_rank(s.layer));
     for error in graph.check() {
@@ -254,6 +257,55 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
         Ok(graph)
     } else {
         Err(problems)
+    }
+}
+
+/// A parameter reading a resource of another unit names the stack that
+/// holds it when the unit is cut by its first key (`<unit>-core`); if that
+/// part was cut further (`<unit>-core-data`), the parameter is pointed at
+/// the stack that holds the resource, which the reader then depends on.
+fn point_resource_ids_at_their_stacks(graph: &mut Graph) {
+    let mut holders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in &graph.stacks {
+        for r in &s.resources {
+            holders
+                .entry(r.logical_id.as_str())
+                .or_default()
+                .push(s.name.as_str());
+        }
+    }
+    let mut moves: Vec<(usize, usize, String)> = Vec::new();
+    for (i, stack) in graph.stacks.iter().enumerate() {
+        for (j, p) in stack.parameters.iter().enumerate() {
+            let ParameterValue::ResourceId {
+                stack: named,
+                logical_id,
+            } = &p.value
+            else {
+                continue;
+            };
+            let held_by = holders.get(logical_id.as_str());
+            if held_by.is_some_and(|h| h.contains(&named.as_str())) {
+                continue;
+            }
+            let prefix = format!("{named}-");
+            if let Some(holder) = held_by
+                .into_iter()
+                .flatten()
+                .find(|s| s.starts_with(&prefix))
+            {
+                moves.push((i, j, (*holder).to_owned()));
+            }
+        }
+    }
+    for (i, j, holder) in moves {
+        let stack = &mut graph.stacks[i];
+        if let ParameterValue::ResourceId { stack: named, .. } = &mut stack.parameters[j].value {
+            *named = holder.clone();
+        }
+        if !stack.depends_on.contains(&holder) {
+            stack.depends_on.push(holder);
+        }
     }
 }
 

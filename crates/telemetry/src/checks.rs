@@ -338,6 +338,29 @@ fn retention_matches_the_spec(bundle: &Bundle, findings: &mut Vec<Finding>) {
             &r.opensearch_origin,
         ));
     }
+    // A policy deletes only the indices its `ism_template` attaches to: an
+    // index the aggregator writes that no pattern matches is kept for ever.
+    if let Some(policy) = document("opensearch/ism/logs.json") {
+        let patterns = storage::ism_index_patterns(policy);
+        for index in aggregator_indices(bundle) {
+            let name = storage::sample_index(&index);
+            if !patterns
+                .iter()
+                .any(|p| storage::index_pattern_matches(p, &name))
+            {
+                findings.push(finding(
+                    "telemetry::retention",
+                    format!(
+                        "the aggregator writes indices `{index}`, which the ISM policy (`{}`) does not attach to: OpenSearch would keep them for ever, not {} days",
+                        patterns.join("`, `"),
+                        r.opensearch_days
+                    ),
+                    "regenerate the aggregator and the policy with `landfall synth`".to_owned(),
+                    &r.opensearch_origin,
+                ));
+            }
+        }
+    }
     // The SIEM reads CloudTrail and flow logs from the log archive, which
     // keeps them `security.retention_days`: an investigation looks back at
     // least a year, so the archive must hold that much.
@@ -352,6 +375,25 @@ fn retention_matches_the_spec(bundle: &Bundle, findings: &mut Vec<Finding>) {
             &r.siem_origin,
         ));
     }
+}
+
+/// The index templates of every Elasticsearch (OpenSearch) sink of the
+/// Vector configurations.
+fn aggregator_indices(bundle: &Bundle) -> Vec<String> {
+    bundle
+        .vector
+        .iter()
+        .flat_map(|v| {
+            v.config
+                .get("sinks")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|s| s.values())
+        })
+        .filter(|s| s.get("type").and_then(Value::as_str) == Some("elasticsearch"))
+        .filter_map(|s| s.pointer("/bulk/index").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// How far back a security investigation reads CloudTrail and flow logs:

@@ -11,6 +11,10 @@ use serde_json::{json, Value};
 use crate::plan::Plan;
 
 pub const LOG_INDEX_PATTERN: &str = "logs-*";
+/// Replicas of every log index; the log search domains are sized for this
+/// many (`landfall_synth::layers::log_search::REPLICAS`, kept equal by a
+/// test).
+pub const LOG_INDEX_REPLICAS: u64 = 1;
 pub const TRACE_INDEX_PATTERNS: [&str; 2] = ["jaeger-span-*", "jaeger-service-*"];
 
 /// Days after which the data lake moves objects to cheaper classes, when
@@ -92,7 +96,7 @@ fn log_template() -> Value {
         "index_patterns": [LOG_INDEX_PATTERN],
         "priority": 100,
         "template": {
-            "settings": { "number_of_shards": 3, "number_of_replicas": 1 },
+            "settings": { "number_of_shards": 3, "number_of_replicas": LOG_INDEX_REPLICAS },
             "mappings": { "properties": {
                 "timestamp": { "type": "date" },
                 "domain": { "type": "keyword" },
@@ -152,4 +156,93 @@ pub fn lifecycle_expiration_days(lifecycle: &Value) -> Option<u32> {
         .filter_map(|r| r.pointer("/Expiration/Days")?.as_u64())
         .min()
         .and_then(|d| u32::try_from(d).ok())
+}
+
+/// The index patterns an ISM policy attaches to new indices.
+pub fn ism_index_patterns(policy: &Value) -> Vec<String> {
+    policy
+        .pointer("/policy/ism_template")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|t| {
+            t.get("index_patterns")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(|p| p.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// An index name a Vector index template (`logs-{{ domain }}-%Y.%m.%d`)
+/// gives: each field a word, each date part a number.
+pub fn sample_index(template: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("}}") {
+            Some(end) => {
+                out.push_str("field");
+                rest = &rest[start + end + 2..];
+            }
+            None => {
+                rest = &rest[start..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace("%Y", "2026")
+        .replace("%m", "12")
+        .replace("%d", "06")
+        .replace("%F", "2026-12-06")
+}
+
+/// Whether an OpenSearch index pattern (`*` matches anything) matches
+/// `name`.
+pub fn index_pattern_matches(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return pattern == name;
+    };
+    let Some(mut rest) = name.strip_prefix(first) else {
+        return false;
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_patterns_match_as_opensearch_reads_them() {
+        assert!(index_pattern_matches("logs-*", "logs-trading-2026.12.06"));
+        assert!(index_pattern_matches(
+            "logs-*-2026*",
+            "logs-trading-2026.12.06"
+        ));
+        assert!(index_pattern_matches(
+            "logs-trading-2026.12.06",
+            "logs-trading-2026.12.06"
+        ));
+        assert!(!index_pattern_matches("log-*", "logs-trading-2026.12.06"));
+        assert!(!index_pattern_matches(
+            "logs-*-x",
+            "logs-trading-2026.12.06"
+        ));
+        assert!(!index_pattern_matches("a*a", "a"));
+        assert_eq!(
+            sample_index("logs-{{ domain }}-%Y.%m.%d"),
+            "logs-field-2026.12.06"
+        );
+    }
 }

@@ -437,3 +437,45 @@ fn a_pipeline_reading_an_undefined_component_is_located() {
         "{findings:#?}"
     );
 }
+
+/// An index the aggregator writes that the ISM policy does not attach to is
+/// never deleted: reported at `opensearch_retention_days`.
+#[test]
+fn indices_no_ism_policy_attaches_to_are_located_at_the_opensearch_retention() {
+    let (resolved, mut bundle) = reference();
+    let aggregator = bundle
+        .vector
+        .iter_mut()
+        .find(|v| v.path == landfall_telemetry::vector::aggregator_path())
+        .unwrap();
+    aggregator.config["sinks"]["search"]["bulk"]["index"] = json!("app-{{ domain }}-%Y.%m.%d");
+    let findings = rendered(&resolved, &check(&bundle));
+    let f = single(
+        &findings,
+        "telemetry::retention",
+        "observability.yaml",
+        "opensearch_retention_days: 14",
+        OBSERVABILITY,
+    );
+    assert!(
+        f.contains("the aggregator writes indices `app-{{ domain }}-%Y.%m.%d`, which the ISM policy (`logs-*`) does not attach to"),
+        "{f}"
+    );
+
+    // The same when the policy's pattern is what changed.
+    let (resolved, mut bundle) = reference();
+    let ism = bundle
+        .documents
+        .iter_mut()
+        .find(|d| d.path == "opensearch/ism/logs.json")
+        .unwrap();
+    ism.value["policy"]["ism_template"][0]["index_patterns"] = json!(["log-*"]);
+    let findings = rendered(&resolved, &check(&bundle));
+    single(
+        &findings,
+        "telemetry::retention",
+        "observability.yaml",
+        "opensearch_retention_days: 14",
+        OBSERVABILITY,
+    );
+}

@@ -301,3 +301,57 @@ fn the_aggregator_writes_where_and_how_the_lake_table_reads() {
         }
     }
 }
+
+/// The aggregator writes where the log search domain of its VPC listens,
+/// what the domain is sized for: HTTPS at the endpoint the domain's stack
+/// gives, signed as the role the domain admits, indices with the replicas
+/// the sizing counts, which the ISM policy and the template both cover.
+#[test]
+fn the_aggregator_writes_what_the_log_search_domain_is_built_for() {
+    use landfall_synth::layers::log_search::REPLICAS;
+    use landfall_telemetry::storage;
+    let bundle = reference_bundle();
+    let aggregator = &bundle
+        .vector
+        .iter()
+        .find(|v| v.path == vector::aggregator_path())
+        .unwrap()
+        .config;
+    let search = &aggregator["sinks"]["search"];
+    assert_eq!(search["type"], "elasticsearch");
+    assert_eq!(
+        search["endpoints"],
+        serde_json::json!(["${OPENSEARCH_ENDPOINT}"])
+    );
+    // SigV4 as the task role: the domain's access policy names it.
+    assert_eq!(search["auth"]["strategy"], "aws");
+    let index = storage::sample_index(search["bulk"]["index"].as_str().unwrap());
+    let document = |path: &str| {
+        &bundle
+            .documents
+            .iter()
+            .find(|d| d.path == path)
+            .unwrap()
+            .value
+    };
+    let template = document("opensearch/templates/logs.json");
+    assert_eq!(
+        template["template"]["settings"]["number_of_replicas"],
+        serde_json::json!(REPLICAS)
+    );
+    let template_patterns: Vec<&str> = template["index_patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    assert!(template_patterns
+        .iter()
+        .any(|p| storage::index_pattern_matches(p, &index)));
+    let ism = storage::ism_index_patterns(document("opensearch/ism/logs.json"));
+    assert!(
+        ism.iter()
+            .any(|p| storage::index_pattern_matches(p, &index)),
+        "{ism:?}"
+    );
+}

@@ -160,6 +160,18 @@ pub(crate) fn resolve(
                 .map(|a| a.id),
         }
     });
+    // Each VPC's log cluster is reachable only inside that VPC (no peering,
+    // no transit gateway), so the log search domain of each VPC sits in its
+    // data subnets, in the observability account.
+    let log_search = spec
+        .observability
+        .as_ref()
+        .and_then(|_| {
+            org.accounts
+                .iter()
+                .find(|a| a.class == AccountClass::Observability)
+        })
+        .map(|a| a.id);
     for env in &org.environments {
         for region_id in &env.regions {
             let region = &org.regions[region_id.index()];
@@ -198,8 +210,16 @@ pub(crate) fn resolve(
                             ),
                             None => format!("{vpc_name}-{}-{letter}", tier.name),
                         };
-                        let shared_with =
-                            sharing(tier, owner, &env_accounts, &public_domains, scanner);
+                        let shared_with = sharing(
+                            tier,
+                            owner,
+                            &env_accounts,
+                            &public_domains,
+                            Participants {
+                                scanner,
+                                log_search,
+                            },
+                        );
                         subnets.push(Subnet {
                             id: SubnetId::from_index(subnets.len()),
                             name,
@@ -230,6 +250,7 @@ pub(crate) fn resolve(
         subnets,
         dns,
         scanner,
+        log_search,
         origin: at.clone(),
     })
 }
@@ -322,16 +343,26 @@ fn resolve_dns(
     })
 }
 
+/// Core accounts that take part in every VPC.
+#[derive(Clone, Copy)]
+struct Participants {
+    /// The internal scanners' account, in the endpoints subnets.
+    scanner: Option<AccountId>,
+    /// The log search account, in the shared data subnets.
+    log_search: Option<AccountId>,
+}
+
 /// Which accounts a subnet is shared with: a domain's subnets with its own
 /// account only; shared data subnets with every workload account of the
-/// environment; edge subnets with the accounts that run public services;
-/// firewall and endpoint subnets stay in the networking account.
+/// environment (and the log search account); edge subnets with the
+/// accounts that run public services; endpoint subnets with the scanners'
+/// account; firewall subnets stay in the networking account.
 fn sharing(
     tier: &Tier,
     owner: Option<DomainId>,
     env_accounts: &[&Account],
     public_domains: &[DomainId],
-    scanner: Option<AccountId>,
+    participants: Participants,
 ) -> Vec<AccountId> {
     let workload = env_accounts
         .iter()
@@ -341,13 +372,17 @@ fn sharing(
             .filter(|a| a.domain == Some(domain))
             .map(|a| a.id)
             .collect(),
-        (TierKind::Application | TierKind::Data, None) => workload.map(|a| a.id).collect(),
+        (TierKind::Application, None) => workload.map(|a| a.id).collect(),
+        (TierKind::Data, None) => workload
+            .map(|a| a.id)
+            .chain(participants.log_search)
+            .collect(),
         (TierKind::Edge, None) => workload
             .filter(|a| a.domain.is_some_and(|d| public_domains.contains(&d)))
             .map(|a| a.id)
             .collect(),
         // The scanners' interfaces live in the endpoints subnets.
-        (TierKind::Endpoints, None) => scanner.into_iter().collect(),
+        (TierKind::Endpoints, None) => participants.scanner.into_iter().collect(),
         (TierKind::Firewall, None) => Vec::new(),
     }
 }

@@ -171,6 +171,16 @@ fn deploy_policies(shared: &str, pass_cloudformation_role: bool) -> Value {
                     "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:instance-profile/workload/*")
                 },
                 {
+                    // What CloudFormation's AWS::IAM::ServiceLinkedRole
+                    // handlers call besides creating and deleting the role
+                    // (PowerUserAccess allows those): reading it and its
+                    // deletion status, on service-linked roles only.
+                    "Sid": "ServiceLinkedRoles",
+                    "Effect": "Allow",
+                    "Action": ["iam:GetRole", "iam:GetServiceLinkedRoleDeletionStatus"],
+                    "Resource": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/*")
+                },
+                {
                     // The shared-services account's CI roles and the OIDC
                     // providers they trust; nowhere else.
                     "Sid": "CiRolesInSharedServices",
