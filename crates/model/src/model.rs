@@ -185,6 +185,10 @@ pub struct NetworkLayout {
     pub dns: Option<PublicDns>,
     /// The account the internal scanners run in (`network.scanner`).
     pub scanner: Option<AccountId>,
+    /// The VPC whose endpoints subnets run the remediation service's tasks
+    /// (shared with the account holding the alert path), when the spec
+    /// lets machines act on alerts.
+    pub remediation_vpc: Option<VpcId>,
     #[serde(skip)]
     pub origin: Pointer,
 }

@@ -160,10 +160,18 @@ pub(crate) fn resolve(
                 .map(|a| a.id),
         }
     });
+    let remediation = remediation_home(spec, org);
+    let mut remediation_vpc = None;
     for env in &org.environments {
         for region_id in &env.regions {
             let region = &org.regions[region_id.index()];
             let vpc_id = VpcId::from_index(vpcs.len());
+            let remediation_here = remediation
+                .filter(|(_, e)| *e == env.id && *region_id == org.info.home_region)
+                .map(|(account, _)| account);
+            if remediation_here.is_some() {
+                remediation_vpc = Some(vpc_id);
+            }
             let vpc_name = format!("{}-{}", env.name, region.name);
             vpcs.push(Vpc {
                 id: vpc_id,
@@ -198,8 +206,13 @@ pub(crate) fn resolve(
                             ),
                             None => format!("{vpc_name}-{}-{letter}", tier.name),
                         };
-                        let shared_with =
-                            sharing(tier, owner, &env_accounts, &public_domains, scanner);
+                        let shared_with = sharing(
+                            tier,
+                            owner,
+                            &env_accounts,
+                            &public_domains,
+                            scanner.into_iter().chain(remediation_here),
+                        );
                         subnets.push(Subnet {
                             id: SubnetId::from_index(subnets.len()),
                             name,
@@ -230,8 +243,34 @@ pub(crate) fn resolve(
         subnets,
         dns,
         scanner,
+        remediation_vpc,
         origin: at.clone(),
     })
+}
+
+/// Where the remediation service's tasks run when the spec lets machines
+/// act on alerts: the account holding the alert path (observability, else
+/// security tooling, else management) and the environment whose VPC in the
+/// home region has them in its endpoints subnets (the first production
+/// environment there, else the first environment there).
+fn remediation_home(spec: &Spec, org: &Org) -> Option<(AccountId, EnvId)> {
+    spec.observability.as_ref()?.remediation.as_ref()?;
+    let account = [
+        AccountClass::Observability,
+        AccountClass::SecurityTooling,
+        AccountClass::Management,
+    ]
+    .iter()
+    .find_map(|class| org.accounts.iter().find(|a| a.class == *class))?
+    .id;
+    let home = org.info.home_region;
+    let there = || {
+        org.environments
+            .iter()
+            .filter(|e| e.regions.contains(&home))
+    };
+    let env = there().find(|e| e.production).or_else(|| there().next())?;
+    Some((account, env.id))
 }
 
 /// Each VPC with egress has a NAT gateway with one Elastic IP address per
@@ -325,13 +364,14 @@ fn resolve_dns(
 /// Which accounts a subnet is shared with: a domain's subnets with its own
 /// account only; shared data subnets with every workload account of the
 /// environment; edge subnets with the accounts that run public services;
-/// firewall and endpoint subnets stay in the networking account.
+/// endpoint subnets with the scanners' and the remediation service's
+/// accounts; firewall subnets stay in the networking account.
 fn sharing(
     tier: &Tier,
     owner: Option<DomainId>,
     env_accounts: &[&Account],
     public_domains: &[DomainId],
-    scanner: Option<AccountId>,
+    endpoint_users: impl Iterator<Item = AccountId>,
 ) -> Vec<AccountId> {
     let workload = env_accounts
         .iter()
@@ -346,8 +386,14 @@ fn sharing(
             .filter(|a| a.domain.is_some_and(|d| public_domains.contains(&d)))
             .map(|a| a.id)
             .collect(),
-        // The scanners' interfaces live in the endpoints subnets.
-        (TierKind::Endpoints, None) => scanner.into_iter().collect(),
+        // The scanners' interfaces live in the endpoints subnets, and so do
+        // the remediation service's tasks in its VPC.
+        (TierKind::Endpoints, None) => {
+            let mut accounts: Vec<AccountId> = endpoint_users.collect();
+            accounts.sort();
+            accounts.dedup();
+            accounts
+        }
         (TierKind::Firewall, None) => Vec::new(),
     }
 }
