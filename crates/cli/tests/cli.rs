@@ -1815,3 +1815,105 @@ fn pentest_scope_writes_the_document_with_the_policy_and_what_needs_approval() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("cannot write"));
 }
+
+/// `heal serve` checks its TLS files (both or neither) and the account ids
+/// it is given before anything starts: a usage error, with what is wrong.
+#[test]
+fn heal_serve_refuses_unreadable_tls_files_and_malformed_account_ids() {
+    let half = landfall(&["heal", "serve", "--tls-cert", "/nonexistent/heal.crt"]);
+    assert_eq!(half.status.code(), Some(2), "{}", stderr(&half));
+    assert!(stderr(&half).contains("--tls-key"), "{}", stderr(&half));
+    let missing = landfall(&[
+        "heal",
+        "serve",
+        "--tls-cert",
+        "/nonexistent/heal.crt",
+        "--tls-key",
+        "/nonexistent/heal.key",
+    ]);
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("cannot read the certificate `/nonexistent/heal.crt`"),
+        "{}",
+        stderr(&missing)
+    );
+    let accounts = Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args(["heal", "serve"])
+        .env("NO_COLOR", "1")
+        .env("LANDFALL_HEAL_ACCOUNTS", "trading-prod=12345")
+        .output()
+        .unwrap();
+    assert_eq!(accounts.status.code(), Some(2), "{}", stderr(&accounts));
+    assert!(
+        stderr(&accounts).contains(
+            "LANDFALL_HEAL_ACCOUNTS: `12345` (account `trading-prod`) is not a 12-digit account id"
+        ),
+        "{}",
+        stderr(&accounts)
+    );
+}
+
+/// `heal reset` closes an open breaker and journals who and why; without a
+/// reason it is a usage error, and a closed breaker has nothing to reset.
+#[test]
+fn heal_reset_closes_an_open_breaker_on_the_record() {
+    use landfall_heal::journal::Journal;
+    let dir = std::env::temp_dir().join(format!("landfall-cli-heal-reset-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("journal.sqlite");
+    let (rule, target) = (
+        "EcsServiceBelowDesiredCount",
+        "service/order-gateway/prod/eu-central-1",
+    );
+    landfall_heal::SqliteJournal::open(&path)
+        .unwrap()
+        .set_breaker(rule, target, 3, true)
+        .unwrap();
+    let journal = path.to_str().unwrap();
+    let reset = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_landfall"))
+            .args(["heal", "reset", rule, target, "--journal", journal])
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .env("USER", "alice")
+            .output()
+            .unwrap()
+    };
+    let no_reason = reset(&[]);
+    assert_eq!(no_reason.status.code(), Some(2), "{}", stderr(&no_reason));
+    assert!(
+        stderr(&no_reason).contains("--reason"),
+        "{}",
+        stderr(&no_reason)
+    );
+
+    let closed = reset(&["--reason", "rolled back the bad image"]);
+    assert!(closed.status.success(), "{}", stderr(&closed));
+    assert!(
+        stderr(&closed).contains("closed by alice"),
+        "{}",
+        stderr(&closed)
+    );
+    let history = landfall(&["heal", "history", "--journal", journal, "--format", "json"]);
+    assert!(history.status.success(), "{}", stderr(&history));
+    let history: serde_json::Value = serde_json::from_str(&stdout(&history)).unwrap();
+    assert_eq!(history[0]["outcome"], "reset", "{history}");
+    let reason = history[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(target) && reason.contains("by alice: rolled back the bad image"),
+        "{reason}"
+    );
+    assert_eq!(
+        landfall_heal::SqliteJournal::open(&path)
+            .unwrap()
+            .breaker(rule, target)
+            .unwrap(),
+        (0, false)
+    );
+
+    let again = reset(&["--reason", "once more"]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert!(stderr(&again).contains("is not open"), "{}", stderr(&again));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,7 +11,8 @@
 //! gateways with their own route table, and firewalls with their policies'
 //! domain allow-lists.
 //!
-//! Every ECS service is a consumer: its task groups and subnets (and, on EC2
+//! Every ECS service (the workloads' and the remediation service) is a
+//! consumer: its task groups and subnets (and, on EC2
 //! capacity, the container instances' group and subnets, which pull images
 //! and ship logs for it). What it must reach comes from its task
 //! definition and roles ([`needs`]); a path must pass the consumer's group
@@ -192,7 +193,14 @@ impl Checker<'_, '_> {
         let index = self.index;
         let services: Vec<(Key, &landfall_graph::Resource)> = index
             .of_type("AWS::ECS::Service")
-            .filter(|(key, _)| index.stack(*key).layer == Layer::Workloads)
+            // The workloads' services, and the remediation service beside
+            // the alert path.
+            .filter(|(key, _)| {
+                matches!(
+                    index.stack(*key).layer,
+                    Layer::Workloads | Layer::Observability
+                )
+            })
             .collect();
         for (key, resource) in services {
             self.service(key, resource);
@@ -222,7 +230,9 @@ impl Checker<'_, '_> {
                         .as_deref()
                         .is_none_or(|d| self.input.model.domain(svc.domain).name == d)
             })
-            .map(|svc| svc.origin.clone());
+            .map(|svc| svc.origin.clone())
+            // A service of the platform's own (the remediation service).
+            .or_else(|| resource.origin.clone());
         let awsvpc = &p["NetworkConfiguration"]["AwsvpcConfiguration"];
         let task = Consumer {
             groups: self.keys(s, awsvpc.get("SecurityGroups")),
@@ -258,7 +268,7 @@ impl Checker<'_, '_> {
         let mut task_needs: Vec<Need> = Vec::new();
         let mut secrets: Vec<Key> = Vec::new();
         if let Some(d) = definition {
-            agent_needs.extend(definition_needs(d));
+            agent_needs.extend(definition_needs(index, s, d));
             task_needs.extend(role_needs(index, s, d));
             secrets = task_secrets(index, s, d);
             if !secrets.is_empty() {
@@ -841,7 +851,11 @@ fn region_of(index: &Index<'_>, key: Key) -> String {
 
 /// What a task definition's containers need the agent to reach: CloudWatch
 /// Logs for `awslogs`, Secrets Manager or SSM for secrets.
-fn definition_needs(definition: &landfall_graph::Resource) -> Vec<Need> {
+fn definition_needs(
+    index: &Index<'_>,
+    stack: usize,
+    definition: &landfall_graph::Resource,
+) -> Vec<Need> {
     let mut out = Vec::new();
     let containers = definition
         .properties
@@ -862,7 +876,11 @@ fn definition_needs(definition: &landfall_graph::Resource) -> Vec<Need> {
             .flatten()
         {
             let from = serde_json::to_string(&secret["ValueFrom"]).unwrap_or_default();
-            let service = if from.contains(":secretsmanager:") {
+            // A secret of the same stack, by reference (its ARN).
+            let own_secret = index
+                .resource_of(stack, &secret["ValueFrom"])
+                .is_some_and(|k| index.resource(k).kind == "AWS::SecretsManager::Secret");
+            let service = if own_secret || from.contains(":secretsmanager:") {
                 "secretsmanager"
             } else if from.contains(":ssm:") || from.contains("parameter/") {
                 "ssm"

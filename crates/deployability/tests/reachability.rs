@@ -606,3 +606,58 @@ fn workload_options(model: &Model) -> landfall_workloads::Options {
             .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(&b))),
     }
 }
+
+/// The remediation service is checked like the workloads' services: its
+/// tasks reach the queue through the SQS endpoint of their VPC, the
+/// journal through the DynamoDB gateway endpoint, and STS for the
+/// remediation roles; without the SQS endpoint (which only that VPC has)
+/// the queue is out of reach, and without egress to the DynamoDB prefix
+/// list the journal is
+/// (<https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html>).
+#[test]
+fn the_remediation_service_reaches_its_queue_journal_and_sts_and_says_which_is_missing() {
+    let p = reference();
+    let alerting = p
+        .graph
+        .stacks
+        .iter()
+        .find(|s| s.resource("HealService").is_some())
+        .expect("the remediation service")
+        .name
+        .clone();
+    assert!(messages_of(&p.check(), &alerting).is_empty());
+
+    let mut graph = p.graph.clone();
+    for stack in &mut graph.stacks {
+        stack.resources.retain(|r| r.logical_id != "EndpointSqs");
+    }
+    let findings = p.check_graph(&graph);
+    let messages = messages_of(&findings, &alerting);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("service `landfall-heal` cannot reach `sqs`: no `sqs` endpoint")),
+        "{messages:#?}"
+    );
+    // No other service reads a queue.
+    assert!(
+        findings.iter().all(|f| f.stack == alerting),
+        "{}",
+        summary(&findings)
+    );
+
+    let mut graph = p.graph.clone();
+    egress_of(stack_mut(&mut graph, &alerting), "HealTasksSecurityGroup")
+        .retain(|rule| rule.get("DestinationPrefixListId").is_none());
+    let findings = p.check_graph(&graph);
+    let messages = messages_of(&findings, &alerting);
+    for service in ["dynamodb", "s3"] {
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains(&format!("cannot reach `{service}`"))
+                    && m.contains(&format!("no egress on 443 to the `{service}` prefix list"))),
+            "{service}: {messages:#?}"
+        );
+    }
+}

@@ -138,6 +138,43 @@ pub trait Journal: Send + Sync {
     fn history(&self, limit: usize) -> Result<Vec<DecisionRecord>>;
 }
 
+/// Closes the rule's open breaker on the target once a human looked, and
+/// journals who did and why: a decision `reset` in the history, written
+/// before the breaker closes, so the journal never says less than what
+/// happened. `false` when the breaker was not open: nothing is written.
+///
+/// Made of the store's own operations, so it works alike on every store:
+/// a decision needs no recorded signal, and the reset names no target of
+/// its own (the target is in the reason), since decisions with a target
+/// count toward the systemic window.
+pub fn reset_breaker<J: Journal + ?Sized>(
+    journal: &J,
+    rule: &str,
+    target: &str,
+    by: &str,
+    why: &str,
+    at: u64,
+) -> Result<bool> {
+    let (_, open) = journal.breaker(rule, target)?;
+    if !open {
+        return Ok(false);
+    }
+    let reset = DecisionRecord {
+        signal_id: format!("reset/{rule}/{target}/{at}"),
+        alert: rule.to_owned(),
+        target: None,
+        outcome: "reset".to_owned(),
+        reason: format!("breaker of `{rule}` on `{target}` reset by {by}: {why}"),
+        action_id: None,
+        action_kind: None,
+        at,
+    };
+    // `AlreadyDecided`: the same reset in the same second, journaled once.
+    journal.record_decision(&reset, rule, 0)?;
+    journal.set_breaker(rule, target, 0, false)?;
+    Ok(true)
+}
+
 /// The embedded journal.
 pub struct SqliteJournal {
     conn: Mutex<Connection>,

@@ -20,6 +20,7 @@ pub mod queue;
 pub mod rulebook;
 pub mod server;
 pub mod signal;
+pub mod tls;
 
 pub use engine::{Decision, Engine, Outcome};
 pub use journal::{Journal, SqliteJournal};

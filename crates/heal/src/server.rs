@@ -329,6 +329,9 @@ async fn metrics<J: Journal + ?Sized + 'static, E: Executor>(
 pub fn router<J: Journal + ?Sized + 'static, E: Executor>(service: Arc<Service<J, E>>) -> Router {
     Router::new()
         .route("/alertmanager", post(alertmanager::<J, E>))
+        // The path of the generated Alertmanager configuration's default
+        // webhook URL (`observability.remediation.webhook_url`).
+        .route("/v1/alertmanager", post(alertmanager::<J, E>))
         .route("/healthz", get(healthz::<J, E>))
         .route("/metrics", get(metrics::<J, E>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -426,15 +429,26 @@ pub async fn worker<J: Journal + ?Sized + 'static, E: Executor>(service: Arc<Ser
     }
 }
 
-/// Serves until the process is stopped.
+/// Serves until the process is stopped: HTTPS with `tls`, else plain HTTP.
 pub async fn serve<J: Journal + ?Sized + 'static, E: Executor>(
     service: Arc<Service<J, E>>,
     listen: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    eprintln!("heal: listening on http://{}", listener.local_addr()?);
+    let local = listener.local_addr()?;
     tokio::spawn(worker(Arc::clone(&service)));
-    axum::serve(listener, router(service)).await
+    match tls {
+        Some(config) => {
+            eprintln!("heal: listening on https://{local}");
+            let listener = crate::tls::TlsListener::new(listener, config)?;
+            axum::serve(listener, router(service)).await
+        }
+        None => {
+            eprintln!("heal: listening on http://{local}");
+            axum::serve(listener, router(service)).await
+        }
+    }
 }
 
 /// Starts the service's front (and, when asked, its worker) on a loopback
@@ -450,6 +464,22 @@ pub fn start_on_loopback<J: Journal + ?Sized + 'static, E: Executor>(
     if worker_too {
         runtime.spawn(worker(Arc::clone(&service)));
     }
+    runtime.spawn(async move { axum::serve(listener, router(service)).await });
+    Ok(port)
+}
+
+/// The same front over HTTPS (`tls`), worker included; returns the port.
+pub fn start_tls_on_loopback<J: Journal + ?Sized + 'static, E: Executor>(
+    runtime: &tokio::runtime::Runtime,
+    service: Arc<Service<J, E>>,
+    tls: Arc<rustls::ServerConfig>,
+) -> std::io::Result<u16> {
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    let listener = runtime.block_on(tokio::net::TcpListener::bind(any))?;
+    let port = listener.local_addr()?.port();
+    let _inside = runtime.enter();
+    let listener = crate::tls::TlsListener::new(listener, tls)?;
+    runtime.spawn(worker(Arc::clone(&service)));
     runtime.spawn(async move { axum::serve(listener, router(service)).await });
     Ok(port)
 }

@@ -47,6 +47,9 @@ pub struct Targets {
     /// Account name → its email: accounts are found by email, which is
     /// unique in AWS, never by a display name anyone can change.
     emails: BTreeMap<String, String>,
+    /// Account name → its id, when given: the service then enters accounts
+    /// without listing the organization.
+    ids: BTreeMap<String, String>,
 }
 
 impl Targets {
@@ -90,6 +93,18 @@ impl Targets {
             }
         }
         targets
+    }
+}
+
+impl Targets {
+    /// The accounts' ids, for a service that runs outside the management
+    /// account and so cannot list the organization (the remediation
+    /// service on ECS gets them from its task definition,
+    /// `LANDFALL_HEAL_ACCOUNTS`). An account not among them is still
+    /// looked up in the organization.
+    pub fn with_account_ids(mut self, ids: BTreeMap<String, String>) -> Targets {
+        self.ids = ids;
+        self
     }
 }
 
@@ -268,6 +283,13 @@ impl Remediator {
     /// Enters the account the model names, with the remediation role.
     async fn enter(&self, account: &str, region: &str) -> Result<Clients, String> {
         let mgmt = self.session.management().await.map_err(|e| e.to_string())?;
+        if let Some(id) = self.targets.ids.get(account) {
+            return self
+                .session
+                .member(&mgmt, id, region, &REMEDIATION_ROLES)
+                .await
+                .map_err(|e| e.to_string());
+        }
         let email = self
             .targets
             .emails

@@ -190,6 +190,10 @@ pub struct NetworkLayout {
     /// OpenSearch domain in the data subnets of every VPC, shared with it,
     /// beside the log cluster its consumers read.
     pub log_search: Option<AccountId>,
+    /// The VPC whose endpoints subnets run the remediation service's tasks
+    /// (shared with the account holding the alert path), when the spec
+    /// lets machines act on alerts.
+    pub remediation_vpc: Option<VpcId>,
     #[serde(skip)]
     pub origin: Pointer,
 }

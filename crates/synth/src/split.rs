@@ -480,7 +480,7 @@ fn assemble(ctx: &Ctx<'_>, parts: &[Part]) -> Vec<Stack> {
             .collect();
         // A parameter CloudFormation reads from SSM is something from
         // outside the platform that must exist before the stack deploys.
-        let inputs = parameters
+        let mut inputs: Vec<landfall_graph::ExternalInput> = parameters
             .iter()
             .filter_map(|p| match &p.value {
                 landfall_graph::ParameterValue::SsmParameter(name) => {
@@ -494,6 +494,7 @@ fn assemble(ctx: &Ctx<'_>, parts: &[Part]) -> Vec<Stack> {
                 _ => None,
             })
             .collect();
+        inputs.extend(unit.inputs.iter().cloned());
         let conditions = unit
             .conditions
             .iter()

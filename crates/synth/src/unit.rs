@@ -35,6 +35,10 @@ pub(crate) struct Unit {
     /// size: the unit's natural grouping (for example one stack per domain),
     /// chosen so growth elsewhere never moves a resource.
     pub fixed_depth: usize,
+    /// What the unit reads that no stack creates (an image a pipeline
+    /// pushes), beside the SSM parameters its parameters read; each of its
+    /// stacks declares them.
+    pub inputs: Vec<landfall_graph::ExternalInput>,
     ids: BTreeMap<String, Option<Pointer>>,
     pub problems: Vec<Problem>,
 }
@@ -53,6 +57,7 @@ impl Unit {
             depends_on: Vec::new(),
             part_depends_on: Vec::new(),
             fixed_depth: 0,
+            inputs: Vec::new(),
             ids: BTreeMap::new(),
             problems: Vec::new(),
         }

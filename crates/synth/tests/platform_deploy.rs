@@ -1077,3 +1077,232 @@ fn every_member_account_links_to_its_regions_observability_sink() {
         assert!(links.conditions.contains_key("IsSource"));
     }
 }
+
+/// The remediation service runs on ECS beside its queue and journal: two
+/// Fargate tasks of the platform's image, behind an internal HTTPS load
+/// balancer that checks `/healthz`.
+///
+/// - The execution role starts the task: it pulls the image, writes the
+///   logs and reads the secrets the task definition names; the task role
+///   is what the code calls AWS as
+///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html>,
+///   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html>).
+/// - A secret in a task definition is fetched by the execution role, which
+///   needs `secretsmanager:GetSecretValue` and, for a customer managed key,
+///   `kms:Decrypt`
+///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html>).
+/// - ECS creates its service-linked role with the first cluster, when the
+///   caller may `iam:CreateServiceLinkedRole` (the deploy-permission check
+///   holds the cluster's handler permissions to it)
+///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html>).
+/// - A target group must be attached to a load balancer (a listener)
+///   before a service registers into it
+///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/create-application-load-balancer.html>).
+/// - A role named as a principal must exist when a trust policy is
+///   written, so the baseline's remediation role (deployed first) admits
+///   the task role by `aws:PrincipalArn` under its account
+///   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles>).
+#[test]
+fn the_remediation_service_runs_on_ecs_beside_its_queue() {
+    use landfall_synth::layers::heal_service::{DESIRED_COUNT, IMAGE_REPOSITORY, PORT, TASK_ROLE};
+    let s = reference();
+    let alerting = stack(&s.graph, "-alerting");
+    let service = resource(alerting, "HealService");
+    let p = &service.properties;
+    assert_eq!(p["DesiredCount"], DESIRED_COUNT);
+    assert_eq!(DESIRED_COUNT, 2);
+    assert_eq!(p["LaunchType"], "FARGATE");
+    assert!(service.depends_on.contains(&"HealListener".to_owned()));
+    assert_eq!(
+        p["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"],
+        "DISABLED"
+    );
+
+    // The command: the queue, the shared journal, every interface.
+    let task = resource(alerting, "HealTaskDefinition");
+    let container = &task.properties["ContainerDefinitions"][0];
+    let command = container["Command"].as_array().unwrap();
+    let flag = |name: &str| {
+        let i = command.iter().position(|v| v == name).unwrap();
+        command[i + 1].clone()
+    };
+    assert_eq!(command[..2], [Value::from("heal"), Value::from("serve")]);
+    assert_eq!(
+        flag("--queue-url"),
+        serde_json::json!({ "Ref": "HealQueue" })
+    );
+    assert_eq!(flag("--journal"), "dynamodb://landfall-heal-journal");
+    assert_eq!(flag("--listen"), format!("0.0.0.0:{PORT}").as_str());
+    assert_eq!(task.properties["RequiresCompatibilities"][0], "FARGATE");
+    let image = container["Image"]["Fn::Sub"].as_str().unwrap();
+    assert!(image.contains(&format!(
+        ".dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{IMAGE_REPOSITORY}:"
+    )));
+    // The image is declared (no stack pushes it) and its repository is the
+    // shared-services registry's.
+    assert!(alerting.inputs.iter().any(
+        |i| i.kind == landfall_graph::InputKind::Image && i.name.starts_with(IMAGE_REPOSITORY)
+    ));
+    let shared = s
+        .graph
+        .stacks
+        .iter()
+        .find(|st| st.resource("LandfallRepository").is_some())
+        .expect("the platform image's repository");
+    assert!(
+        shared.name.starts_with("meridian-shared-services"),
+        "{}",
+        shared.name
+    );
+    assert_eq!(
+        resource(shared, "LandfallRepository").properties["RepositoryName"],
+        IMAGE_REPOSITORY
+    );
+    assert_eq!(
+        container["LogConfiguration"]["Options"]["awslogs-group"]["Ref"],
+        "HealLogs"
+    );
+    assert!(
+        resource(alerting, "HealLogs").properties["RetentionInDays"]
+            .as_u64()
+            .unwrap()
+            >= 365
+    );
+
+    // The token: generated, under the service's key, read by the execution
+    // role only.
+    let secrets = container["Secrets"].as_array().unwrap();
+    assert_eq!(secrets[0]["Name"], "LANDFALL_HEAL_TOKEN");
+    assert_eq!(secrets[0]["ValueFrom"]["Ref"], "HealToken");
+    let token = resource(alerting, "HealToken");
+    assert_eq!(token.properties["KmsKeyId"]["Ref"], "HealServiceKey");
+    assert!(
+        token.properties["GenerateSecretString"]["PasswordLength"]
+            .as_u64()
+            .unwrap()
+            >= 16
+    );
+    let execution =
+        &resource(alerting, "HealExecutionRole").properties["Policies"][0]["PolicyDocument"];
+    let execution: Vec<&Value> = execution["Statement"].as_array().unwrap().iter().collect();
+    assert!(allows(
+        by_sid(&execution, "ReadTheToken"),
+        "secretsmanager:GetSecretValue"
+    ));
+    assert!(allows(by_sid(&execution, "DecryptTheToken"), "kms:Decrypt"));
+    let role = resource(alerting, "HealTaskRole");
+    assert_eq!(role.properties["RoleName"], TASK_ROLE);
+    // The CloudFormation role that deploys the stack creates roles only
+    // under the workload path and boundary.
+    assert_eq!(role.properties["Path"], "/workload/");
+    assert!(role.properties["PermissionsBoundary"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with("policy/landfall/landfall-workload-boundary"));
+    let grants: Vec<&Value> = role.properties["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    // Exactly what the service does: no secret, no wildcard action.
+    for g in &grants {
+        assert!(!allows(g, "secretsmanager:GetSecretValue"));
+        assert!(
+            !strings(&g["Action"]).iter().any(|a| a.contains('*')),
+            "{g}"
+        );
+    }
+    let queue = by_sid(&grants, "ReadTheQueue");
+    assert!(allows(queue, "sqs:ReceiveMessage") && allows(queue, "sqs:DeleteMessage"));
+    assert_eq!(queue["Resource"]["Fn::GetAtt"][0], "HealQueue");
+    assert!(allows(
+        by_sid(&grants, "UseTheJournal"),
+        "dynamodb:ConditionCheckItem"
+    ));
+    let enter = by_sid(&grants, "EnterTheAccounts");
+    assert!(allows(enter, "sts:AssumeRole"));
+    assert!(enter["Resource"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with("role/landfall/landfall-remediation"));
+
+    // The remediation role of every member account admits that task role.
+    let global = stack(&s.graph, "-baseline-global");
+    let trust = &resource(global, "RemediationRole").properties["AssumeRolePolicyDocument"];
+    let trust: Vec<&Value> = trust["Statement"].as_array().unwrap().iter().collect();
+    let admits = by_sid(&trust, "TheRemediationService");
+    assert!(
+        admits["Condition"]["ArnEquals"]["aws:PrincipalArn"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("role/workload/{TASK_ROLE}"))
+    );
+
+    // The front: HTTPS with a private certificate, health on /healthz.
+    let listener = resource(alerting, "HealListener");
+    assert_eq!(listener.properties["Protocol"], "HTTPS");
+    assert_eq!(listener.properties["Port"], 443);
+    let certificate = resource(alerting, "HealCertificate");
+    assert!(certificate.properties["CertificateAuthorityArn"]["Ref"].is_string());
+    let balancer = resource(alerting, "HealLoadBalancer");
+    assert_eq!(balancer.properties["Scheme"], "internal");
+    // The certificate names the load balancer's DNS name, and ACM takes at
+    // most 64 characters for it
+    // (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html).
+    assert_eq!(
+        certificate.properties["DomainName"]["Fn::GetAtt"][0],
+        "HealLoadBalancer"
+    );
+    let longest = format!(
+        "internal-{}-{}.{}.elb.amazonaws.com",
+        balancer.properties["Name"].as_str().unwrap(),
+        "9".repeat(10),
+        s.model.region(s.model.organization.home_region).name
+    );
+    assert!(longest.len() <= 64, "{longest}");
+    let targets = resource(alerting, "HealTargets");
+    assert_eq!(targets.properties["HealthCheckPath"], "/healthz");
+    assert_eq!(targets.properties["Port"], PORT);
+
+    // What it reads from other stacks exists there.
+    for param in &alerting.parameters {
+        if let landfall_graph::ParameterValue::ResourceId { stack, logical_id } = &param.value {
+            let other = s
+                .graph
+                .stack(stack)
+                .unwrap_or_else(|| panic!("no `{stack}`"));
+            assert!(
+                other.resource(logical_id).is_some(),
+                "no `{logical_id}` in `{stack}`"
+            );
+        }
+    }
+
+    // Its network: the endpoints subnets of one VPC, shared with this
+    // account, which has an SQS endpoint for it (and only it has one).
+    let vpc = s.model.network.remediation_vpc.unwrap();
+    let observability = s
+        .model
+        .accounts
+        .iter()
+        .find(|a| a.name == "observability")
+        .unwrap()
+        .id;
+    for subnet in &s.model.network.subnets {
+        let here = subnet.vpc == vpc
+            && s.model.tier(subnet.tier).kind == landfall_spec::types::TierKind::Endpoints;
+        assert_eq!(
+            subnet.shared_with.contains(&observability),
+            here,
+            "{}",
+            subnet.name
+        );
+    }
+    for v in &s.model.network.vpcs {
+        let sqs = s.graph.stacks.iter().any(|st| {
+            st.name.contains(&format!("-network-{}-", v.name))
+                && st.resource("EndpointSqs").is_some()
+        });
+        assert_eq!(sqs, v.id == vpc, "{}", v.name);
+    }
+}

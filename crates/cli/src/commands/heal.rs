@@ -1,5 +1,6 @@
 //! `landfall heal`: the remediation service and the commands around it.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,7 +33,8 @@ pub enum HealCommand {
     Approve(ActionArgs),
     /// Deny an action that waits for a human.
     Deny(ActionArgs),
-    /// Close a rule's open breaker for a target, after a human looked.
+    /// Close a rule's open breaker for a target, after a human looked
+    /// (journaled with who and why).
     Reset(ResetArgs),
     /// Switch actions off: all of them, or one kind (`ec2-reboot`).
     Pause(SwitchArgs),
@@ -167,6 +169,13 @@ pub struct ServeArgs {
     /// `landfall-heal-events`. A message is deleted once journaled.
     #[arg(long, value_name = "URL", env = "LANDFALL_HEAL_QUEUE_URL")]
     pub queue_url: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); plain
+    /// HTTP is then refused on the port.
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -201,6 +210,12 @@ pub struct ResetArgs {
     pub rule: String,
     /// The target as `history` shows it (`service/order-gateway/prod/eu-central-1`).
     pub target: String,
+    /// Why the breaker may close: what was found and done (journaled).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Who resets it (journaled); default: `USER`.
+    #[arg(long, value_name = "NAME", env = "USER")]
+    pub by: String,
     #[command(flatten)]
     pub location: JournalLocation,
 }
@@ -394,11 +409,35 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
         HealCommand::Approve(args) => decide_action(&args, "approved"),
         HealCommand::Deny(args) => decide_action(&args, "denied"),
         HealCommand::Reset(args) => {
+            if args.reason.trim().is_empty() || args.by.trim().is_empty() {
+                eprintln!("error: a reset is journaled with who and why: give --reason and --by (or USER)");
+                return Ok(ExitCode::from(2));
+            }
             let runtime = runtime()?;
             let journal = open_journal(&args.location, &runtime, None)?;
-            journal.set_breaker(&args.rule, &args.target, 0, false)?;
-            eprintln!("breaker of `{}` on `{}` closed", args.rule, args.target);
-            Ok(ExitCode::SUCCESS)
+            let closed = landfall_heal::journal::reset_breaker(
+                journal.as_ref(),
+                &args.rule,
+                &args.target,
+                args.by.trim(),
+                args.reason.trim(),
+                server::now(),
+            )?;
+            if closed {
+                eprintln!(
+                    "breaker of `{}` on `{}` closed by {}",
+                    args.rule,
+                    args.target,
+                    args.by.trim()
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!(
+                    "error: the breaker of `{}` on `{}` is not open (see `landfall heal history`)",
+                    args.rule, args.target
+                );
+                Ok(ExitCode::from(super::INVALID))
+            }
         }
         HealCommand::Pause(args) => switch(&args, true),
         HealCommand::Resume(args) => switch(&args, false),
@@ -437,8 +476,56 @@ fn decide_action(args: &ActionArgs, to: &str) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// What `serve` reads besides the spec and the journal, checked before
+/// anything starts.
+// Without the SDK, `serve` only checks them.
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
+struct ServeSettings {
+    /// HTTPS, when `--tls-cert` and `--tls-key` are given.
+    tls: Option<Arc<landfall_heal::tls::ServerConfig>>,
+    /// `LANDFALL_HEAL_ACCOUNTS`: account ids by name, for a service that
+    /// cannot list the organization (the one on ECS).
+    account_ids: BTreeMap<String, String>,
+}
+
+impl ServeSettings {
+    fn read(args: &ServeArgs) -> Result<ServeSettings, String> {
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(landfall_heal::tls::server_config(cert, key)?),
+            _ => None,
+        };
+        let account_ids = match std::env::var("LANDFALL_HEAL_ACCOUNTS") {
+            Ok(text) => account_ids(&text).map_err(|e| format!("LANDFALL_HEAL_ACCOUNTS: {e}"))?,
+            Err(_) => BTreeMap::new(),
+        };
+        Ok(ServeSettings { tls, account_ids })
+    }
+}
+
+/// `name=id,...`: account names (as the spec has them) and their ids.
+fn account_ids(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut ids = BTreeMap::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, id) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("`{pair}` is not `NAME=ID`"))?;
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "`{id}` (account `{name}`) is not a 12-digit account id"
+            ));
+        }
+        ids.insert(name.to_owned(), id.to_owned());
+    }
+    Ok(ids)
+}
+
 #[cfg(not(feature = "live"))]
-fn serve(_: ServeArgs) -> anyhow::Result<ExitCode> {
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // What is wrong with the flags is said first, as with the SDK.
+    if let Err(e) = ServeSettings::read(&args) {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::from(2));
+    }
     anyhow::bail!("this build has no AWS SDK (the `live` feature): `heal serve` acts through it; build with default features")
 }
 
@@ -452,6 +539,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }) = from_spec(&args.spec)?
     else {
         return Ok(ExitCode::from(super::INVALID));
+    };
+    let settings = match ServeSettings::read(&args) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
     };
     let token = std::env::var("LANDFALL_HEAL_TOKEN")
         .ok()
@@ -488,7 +582,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let executor = Aws {
-        remediator: landfall_live::remediate::Remediator::new(session, targets),
+        remediator: landfall_live::remediate::Remediator::new(
+            session,
+            targets.with_account_ids(settings.account_ids),
+        ),
         runtime: runtime.handle().clone(),
     };
     // Intents without a result: a crash came between the call and its
@@ -511,6 +608,24 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(queue) = queue {
         runtime.spawn(landfall_heal::queue::consume(Arc::clone(&service), queue));
     }
-    runtime.block_on(server::serve(service, args.listen))?;
+    runtime.block_on(server::serve(service, args.listen, settings.tls))?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test")]
+mod tests {
+    use super::account_ids;
+
+    #[test]
+    fn account_ids_are_name_equals_twelve_digits() {
+        let ids = account_ids("trading-prod=111122223333, web-dev=444455556666,").unwrap();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(ids["web-dev"], "444455556666");
+        assert!(account_ids("trading-prod").unwrap_err().contains("NAME=ID"));
+        assert!(account_ids("trading-prod=1234")
+            .unwrap_err()
+            .contains("12-digit"));
+        assert!(account_ids("").unwrap().is_empty());
+    }
 }

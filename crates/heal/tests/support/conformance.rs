@@ -56,6 +56,7 @@ pub fn all(fresh: Fresh<'_>) {
     approval_and_what_counts_toward_the_limits(&*fresh());
     windows_count_actions_and_targets_since(&*fresh());
     breakers_and_switches(&*fresh());
+    a_human_resets_an_open_breaker_on_the_record(&*fresh());
     history_is_newest_first_and_limited(&*fresh());
 }
 
@@ -479,4 +480,32 @@ pub fn time_text(secs: u64) -> String {
         rem % 3_600 / 60,
         rem % 60
     )
+}
+
+pub fn a_human_resets_an_open_breaker_on_the_record(j: &dyn Journal) {
+    use landfall_heal::journal::reset_breaker;
+    // A closed breaker has nothing to reset: nothing is journaled.
+    assert!(!reset_breaker(j, "A", "service/a", "alice", "looked", 100).unwrap());
+    assert!(j.history(10).unwrap().is_empty());
+    j.set_breaker("A", "service/a", 3, true).unwrap();
+    assert!(reset_breaker(j, "A", "service/a", "alice", "bad deploy rolled back", 200).unwrap());
+    assert_eq!(j.breaker("A", "service/a").unwrap(), (0, false));
+    let history = j.history(10).unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    let reset = &history[0];
+    assert_eq!(
+        (reset.alert.as_str(), reset.outcome.as_str()),
+        ("A", "reset")
+    );
+    assert!(reset.reason.contains("`service/a`"), "{reset:?}");
+    assert!(
+        reset.reason.contains("by alice: bad deploy rolled back"),
+        "{reset:?}"
+    );
+    assert_eq!(reset.at, 200);
+    // Not a signal about the target: the systemic window does not count it.
+    assert_eq!(j.targets_since("A", 0).unwrap(), 0);
+    // Once closed, a second reset writes nothing.
+    assert!(!reset_breaker(j, "A", "service/a", "bob", "again", 300).unwrap());
+    assert_eq!(j.history(10).unwrap().len(), 1);
 }

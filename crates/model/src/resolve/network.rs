@@ -172,10 +172,18 @@ pub(crate) fn resolve(
                 .find(|a| a.class == AccountClass::Observability)
         })
         .map(|a| a.id);
+    let remediation = remediation_home(spec, org);
+    let mut remediation_vpc = None;
     for env in &org.environments {
         for region_id in &env.regions {
             let region = &org.regions[region_id.index()];
             let vpc_id = VpcId::from_index(vpcs.len());
+            let remediation_here = remediation
+                .filter(|(_, e)| *e == env.id && *region_id == org.info.home_region)
+                .map(|(account, _)| account);
+            if remediation_here.is_some() {
+                remediation_vpc = Some(vpc_id);
+            }
             let vpc_name = format!("{}-{}", env.name, region.name);
             vpcs.push(Vpc {
                 id: vpc_id,
@@ -215,10 +223,8 @@ pub(crate) fn resolve(
                             owner,
                             &env_accounts,
                             &public_domains,
-                            Participants {
-                                scanner,
-                                log_search,
-                            },
+                            Participants { log_search },
+                            scanner.into_iter().chain(remediation_here),
                         );
                         subnets.push(Subnet {
                             id: SubnetId::from_index(subnets.len()),
@@ -251,8 +257,34 @@ pub(crate) fn resolve(
         dns,
         scanner,
         log_search,
+        remediation_vpc,
         origin: at.clone(),
     })
+}
+
+/// Where the remediation service's tasks run when the spec lets machines
+/// act on alerts: the account holding the alert path (observability, else
+/// security tooling, else management) and the environment whose VPC in the
+/// home region has them in its endpoints subnets (the first production
+/// environment there, else the first environment there).
+fn remediation_home(spec: &Spec, org: &Org) -> Option<(AccountId, EnvId)> {
+    spec.observability.as_ref()?.remediation.as_ref()?;
+    let account = [
+        AccountClass::Observability,
+        AccountClass::SecurityTooling,
+        AccountClass::Management,
+    ]
+    .iter()
+    .find_map(|class| org.accounts.iter().find(|a| a.class == *class))?
+    .id;
+    let home = org.info.home_region;
+    let there = || {
+        org.environments
+            .iter()
+            .filter(|e| e.regions.contains(&home))
+    };
+    let env = there().find(|e| e.production).or_else(|| there().next())?;
+    Some((account, env.id))
 }
 
 /// Each VPC with egress has a NAT gateway with one Elastic IP address per
@@ -343,11 +375,9 @@ fn resolve_dns(
     })
 }
 
-/// Core accounts that take part in every VPC.
+/// Core accounts that take part in every VPC's data subnets.
 #[derive(Clone, Copy)]
 struct Participants {
-    /// The internal scanners' account, in the endpoints subnets.
-    scanner: Option<AccountId>,
     /// The log search account, in the shared data subnets.
     log_search: Option<AccountId>,
 }
@@ -356,13 +386,15 @@ struct Participants {
 /// account only; shared data subnets with every workload account of the
 /// environment (and the log search account); edge subnets with the
 /// accounts that run public services; endpoint subnets with the scanners'
-/// account; firewall subnets stay in the networking account.
+/// and the remediation service's accounts; firewall subnets stay in the
+/// networking account.
 fn sharing(
     tier: &Tier,
     owner: Option<DomainId>,
     env_accounts: &[&Account],
     public_domains: &[DomainId],
     participants: Participants,
+    endpoint_users: impl Iterator<Item = AccountId>,
 ) -> Vec<AccountId> {
     let workload = env_accounts
         .iter()
@@ -381,8 +413,14 @@ fn sharing(
             .filter(|a| a.domain.is_some_and(|d| public_domains.contains(&d)))
             .map(|a| a.id)
             .collect(),
-        // The scanners' interfaces live in the endpoints subnets.
-        (TierKind::Endpoints, None) => participants.scanner.into_iter().collect(),
+        // The scanners' interfaces live in the endpoints subnets, and so do
+        // the remediation service's tasks in its VPC.
+        (TierKind::Endpoints, None) => {
+            let mut accounts: Vec<AccountId> = endpoint_users.collect();
+            accounts.sort();
+            accounts.dedup();
+            accounts
+        }
         (TierKind::Firewall, None) => Vec::new(),
     }
 }

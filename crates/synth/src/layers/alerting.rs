@@ -15,8 +15,10 @@
 //! (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions).
 //!
 //! Beside the queue, the service's journal for instances running
-//! active/active: a DynamoDB table the management account reads and writes
-//! through the table's resource policy. Cross-account access through a
+//! active/active: a DynamoDB table the service's tasks use (same account)
+//! and the management account reads and writes through the table's
+//! resource policy (an operator's `landfall heal` commands). The service
+//! itself is added by [`super::heal_service`]. Cross-account access through a
 //! resource policy does not work on a table encrypted with the AWS managed
 //! key (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html),
 //! so the table has a key of its own whose policy admits that account
@@ -97,7 +99,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     let mut unit = Unit::new(
         ctx.stack_name("alerting", ""),
         Layer::Observability,
-        "The alert path: the organization's event bus and the remediation service's queues".into(),
+        "The alert path: the organization's event bus, the remediation service's queues and journal, and the service".into(),
         Target::Account {
             account: account(ctx).to_owned(),
             region: ctx.home.to_owned(),
@@ -290,8 +292,9 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
                     ],
                     "Condition": { "ArnEquals": { "aws:SourceArn": { "Fn::GetAtt": ["ToHealQueue", "Arn"] } } }
                 }, {
-                    // `landfall heal serve` runs in the management account
-                    // (where its actions' roles trust it).
+                    // An operator's `landfall heal serve` in the management
+                    // account (the service's tasks, in this account, are
+                    // allowed by their role).
                     "Sid": "TheRemediationServiceReads",
                     "Effect": "Allow",
                     "Principal": { "AWS": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{{management}}}:root")) },
@@ -304,5 +307,6 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             }
         }),
     ));
+    super::heal_service::add(ctx, &mut unit);
     vec![unit]
 }

@@ -328,7 +328,29 @@ fn global(ctx: &Ctx<'_>) -> Unit {
     // the workload layer creates: replace a service's tasks, reboot or run
     // the cleanup command on a metal container instance (tagged with its
     // domain), and read what those need. Entered from the management
-    // account, where the service runs.
+    // account (an operator's `heal serve`) and by the remediation service's
+    // task role in the account with the alert path. That role is named
+    // through `aws:PrincipalArn` under the account's root: a role named as
+    // the principal must exist when the trust policy is written, and this
+    // stack deploys before the service's
+    // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles).
+    let mut remediation_trust = trust_account(&management, None);
+    if super::alerting::enabled(ctx) {
+        let alert_account = alert_account_param(ctx, &mut unit);
+        if let Some(statements) = remediation_trust["Statement"].as_array_mut() {
+            statements.push(json!({
+                "Sid": "TheRemediationService",
+                "Effect": "Allow",
+                "Principal": { "AWS": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{{alert_account}}}:root")) },
+                "Action": "sts:AssumeRole",
+                "Condition": { "ArnEquals": { "aws:PrincipalArn": intrinsic::sub(format!(
+                    "arn:${{AWS::Partition}}:iam::${{{alert_account}}}:role{}{}",
+                    super::heal_service::ROLE_PATH,
+                    super::heal_service::TASK_ROLE
+                )) } }
+            }));
+        }
+    }
     unit.add(resource(
         "RemediationRole",
         "AWS::IAM::Role",
@@ -337,7 +359,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             "Path": ROLE_PATH,
             "Description": "Remediation actions of landfall heal on the platform's services and metal hosts",
             "MaxSessionDuration": 3600,
-            "AssumeRolePolicyDocument": trust_account(&management, None),
+            "AssumeRolePolicyDocument": remediation_trust,
             "Policies": [{
                 "PolicyName": "remediation",
                 "PolicyDocument": {

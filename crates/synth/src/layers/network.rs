@@ -45,6 +45,11 @@ pub const INTERFACE_ENDPOINTS: [&str; 9] = [
 /// internet egress register and report through them.
 /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html>
 pub const ECS_AGENT_ENDPOINTS: [&str; 3] = ["ecs", "ecs-agent", "ecs-telemetry"];
+/// Interface endpoints added where the remediation service runs
+/// (`NetworkLayout::remediation_vpc`): it reads the alerting layer's queue.
+/// Its other calls go to endpoints every VPC has (STS, ECR, logs, Secrets
+/// Manager, KMS; DynamoDB through the gateway endpoint).
+pub const REMEDIATION_ENDPOINTS: [&str; 1] = ["sqs"];
 /// Gateway endpoints (free, attached to every route table).
 pub const GATEWAY_ENDPOINTS: [&str; 2] = ["dynamodb", "s3"];
 
@@ -636,8 +641,17 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
             } else {
                 &[]
             };
-            let mut services: Vec<&str> =
-                INTERFACE_ENDPOINTS.iter().chain(agent).copied().collect();
+            let remediation: &[&str] = if model.network.remediation_vpc == Some(vpc.id) {
+                &REMEDIATION_ENDPOINTS
+            } else {
+                &[]
+            };
+            let mut services: Vec<&str> = INTERFACE_ENDPOINTS
+                .iter()
+                .chain(agent)
+                .chain(remediation)
+                .copied()
+                .collect();
             services.sort_unstable();
             for service in services {
                 unit.add(

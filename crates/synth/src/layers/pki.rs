@@ -32,9 +32,12 @@ use crate::Ctx;
 /// [`landfall_graph::ParameterValue::ResourceId`].
 const CERTIFICATE_AUTHORITY: &str = landfall_graph::PRIVATE_CA_LOGICAL_ID;
 
-/// The regions where a service is reached through a load balancer.
+/// The regions where a service is reached through a load balancer: the
+/// workloads', and the home region when the remediation service runs
+/// there behind its own.
 fn regions(ctx: &Ctx<'_>) -> BTreeSet<String> {
     let model = ctx.model;
+    let remediation = super::heal_service::runs(ctx).then(|| ctx.home.to_owned());
     model
         .services
         .iter()
@@ -42,6 +45,7 @@ fn regions(ctx: &Ctx<'_>) -> BTreeSet<String> {
         .flat_map(|s| s.environments.iter())
         .flat_map(|&env| model.environment(env).regions.iter())
         .map(|&r| model.region(r).name.clone())
+        .chain(remediation)
         .collect()
 }
 

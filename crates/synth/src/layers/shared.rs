@@ -260,6 +260,37 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             );
         }
     }
+    // The platform's own image (the `landfall` binary), which the
+    // remediation service runs.
+    if super::alerting::enabled(ctx) {
+        unit.add(
+            resource(
+                "LandfallRepository",
+                "AWS::ECR::Repository",
+                json!({
+                    "RepositoryName": super::heal_service::IMAGE_REPOSITORY,
+                    "ImageTagMutability": "IMMUTABLE",
+                    "ImageScanningConfiguration": { "ScanOnPush": true },
+                    "EncryptionConfiguration": {
+                        "EncryptionType": "KMS",
+                        "KmsKey": { "Fn::GetAtt": ["ArtifactsKey", "Arn"] }
+                    },
+                    "RepositoryPolicyText": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Sid": "OrganizationPulls",
+                            "Effect": "Allow",
+                            "Principal": { "AWS": "*" },
+                            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                            "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
+                        }]
+                    },
+                    "Tags": tags(&[("landfall:purpose", "remediation")]),
+                }),
+            )
+            .at(&["platform"]),
+        );
+    }
     if github_org.is_some() || jenkins.is_some() {
         account_id_parameters(ctx, &mut unit);
     }

@@ -1,0 +1,540 @@
+//! The remediation service itself (`landfall heal serve`) on ECS, beside
+//! its queue and journal in the alerting unit: one service of two Fargate
+//! tasks in the home region, where the queue and the journal are (the
+//! baseline's forwarding rules bring every region's events to that one
+//! queue, so one service in one region sees them all; the DynamoDB
+//! journal's leases let two instances share the work).
+//!
+//! - **Network**: the endpoints subnets of the home region's VPC of the
+//!   first production environment (`NetworkLayout::remediation_vpc`),
+//!   shared with this account; the tasks reach AWS through that VPC's
+//!   interface endpoints (STS, ECR, logs, Secrets Manager, KMS, and SQS,
+//!   which the network layer adds there) and the DynamoDB gateway endpoint.
+//! - **Front**: an internal Application Load Balancer listening on HTTPS
+//!   with a certificate of the platform's private CA (as the workloads'
+//!   load balancers), checking the tasks on `/healthz`; its group admits
+//!   HTTPS from the VPC, where Alertmanager posts from.
+//! - **Identity**: the execution role pulls the image, writes the logs and
+//!   reads the bearer token (a generated secret under a key of its own);
+//!   the task role does exactly what the service does: receive and delete
+//!   on its queue, the journal's item operations, and `sts:AssumeRole`
+//!   into the baseline's remediation role of the organization's accounts
+//!   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html>,
+//!   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html>).
+//! - **Accounts**: the service runs outside the management account, so it
+//!   cannot list the organization's accounts; the task gets each workload
+//!   account's id (`LANDFALL_HEAL_ACCOUNTS`, `name=id,...`) from the
+//!   deploy's parameters.
+
+use landfall_graph::{intrinsic, logical_id, ExternalInput, InputKind, ParameterValue};
+use landfall_spec::types::{AccountClass, TierKind};
+use serde_json::{json, Value};
+
+use crate::layers::baseline::REMEDIATION_ROLE;
+use crate::layers::key_policy;
+use crate::unit::{resource, tags, Unit};
+use crate::Ctx;
+
+/// The ECS cluster and service.
+pub const CLUSTER: &str = "landfall-heal";
+pub const SERVICE: &str = "landfall-heal";
+/// The task role, which the baseline's remediation role trusts.
+pub const TASK_ROLE: &str = "landfall-heal-service";
+/// The roles' path: the baseline's CloudFormation role, which deploys this
+/// stack, creates roles only there and only under the workload boundary
+/// (`landfall/landfall-workload-boundary`, which keeps them off the
+/// platform's own roles).
+pub const ROLE_PATH: &str = "/workload/";
+const BOUNDARY: &str = "landfall/landfall-workload-boundary";
+pub const EXECUTION_ROLE: &str = "landfall-heal-execution";
+/// The platform's own image in the shared-services registry: the
+/// `landfall` binary with the organization's spec at [`SPEC_DIR`].
+pub const IMAGE_REPOSITORY: &str = "landfall/landfall";
+pub const SPEC_DIR: &str = "/spec";
+/// The port the tasks listen on (behind the load balancer).
+pub const PORT: u16 = 9095;
+/// The bearer token Alertmanager sends (`LANDFALL_HEAL_TOKEN`).
+pub const TOKEN_SECRET: &str = "landfall/heal/token";
+pub const LOG_GROUP: &str = "/landfall/heal";
+pub const LOG_RETENTION_DAYS: u32 = 365;
+/// Two instances, active/active on the DynamoDB journal.
+pub const DESIRED_COUNT: u32 = 2;
+/// The load balancer's name: short, because its certificate names the
+/// load balancer's DNS name (`internal-<name>-<id>.<region>.elb.amazonaws.com`)
+/// and ACM takes at most 64 characters for a certificate's first name
+/// (<https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html>).
+pub const LOAD_BALANCER: &str = "heal";
+/// TLS 1.3 and 1.2 only, forward secrecy, as the workloads' load balancers
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html>).
+pub const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+/// The path Alertmanager posts to.
+pub const WEBHOOK_PATH: &str = "/alertmanager";
+
+/// Whether the service runs: there is an alert path and a VPC to run in.
+pub(crate) fn runs(ctx: &Ctx<'_>) -> bool {
+    super::alerting::enabled(ctx) && ctx.model.network.remediation_vpc.is_some()
+}
+
+/// The image tag: the version of the `landfall` that synthesized it, so
+/// the service runs the rules this synthesis knows.
+pub fn image_tag() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+/// Adds the service to the alerting unit, which holds its queue
+/// (`HealQueue`), journal (`HealJournal`) and the journal's key.
+pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
+    let model = ctx.model;
+    let Some(vpc_id) = model.network.remediation_vpc else {
+        return;
+    };
+    if !super::alerting::enabled(ctx) {
+        return;
+    }
+    let vpc = model.vpc(vpc_id);
+    let network_stack = ctx.stack_name("network", &vpc.name);
+    unit.depends_on.push(network_stack.clone());
+    unit.depends_on.push(ctx.stack_name("shared-services", ""));
+    let ca_stack = landfall_graph::private_ca_stack_name(ctx.slug, ctx.home);
+    unit.depends_on.push(ca_stack.clone());
+    let core = format!("{network_stack}-core");
+    let vpc_param = unit.parameter(
+        "HealVpcId",
+        &format!("VPC {} (networking account)", vpc.name),
+        ParameterValue::ResourceId {
+            stack: core.clone(),
+            logical_id: "Vpc".into(),
+        },
+    );
+    let region = model.region(vpc.region);
+    let endpoints_tier = model
+        .network
+        .tiers
+        .iter()
+        .find(|t| t.kind == TierKind::Endpoints);
+    let subnets: Vec<Value> = model
+        .network
+        .subnets
+        .iter()
+        .filter(|s| s.vpc == vpc_id && Some(s.tier) == endpoints_tier.map(|t| t.id))
+        .filter_map(|s| {
+            let tier = &model.tier(s.tier).name;
+            let az = region.azs.get(s.az)?;
+            let letter = az.chars().last().map(String::from).unwrap_or_default();
+            let id = logical_id(&["Subnet", tier, &letter]);
+            let param = unit.parameter(
+                &logical_id(&["Heal", &id]),
+                &format!("Subnet {} (networking account, shared here)", s.name),
+                ParameterValue::ResourceId {
+                    stack: core.clone(),
+                    logical_id: id,
+                },
+            );
+            Some(json!({ "Ref": param }))
+        })
+        .collect();
+    let vpc_cidr = ctx.plan.vpc_cidr(vpc_id).to_string();
+    let shared = ctx.core_account_param(unit, crate::params::SHARED, ctx.shared);
+    let ca = unit.parameter(
+        "PrivateCaArn",
+        "The platform's private CA in this region (shared-services account)",
+        ParameterValue::ResourceId {
+            stack: ca_stack,
+            logical_id: landfall_graph::PRIVATE_CA_LOGICAL_ID.into(),
+        },
+    );
+    let purpose = tags(&[("landfall:purpose", "remediation")]);
+
+    // The bearer token and the logs, under a key of the service's own.
+    unit.add(resource(
+        "HealServiceKey",
+        "AWS::KMS::Key",
+        json!({
+            "Description": "Encrypts the remediation service's bearer token and logs",
+            "EnableKeyRotation": true,
+            "KeyPolicy": key_policy(vec![json!({
+                // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+                "Sid": "CloudWatchLogsEncryptsTheServiceLogs",
+                "Effect": "Allow",
+                "Principal": { "Service": intrinsic::sub("logs.${AWS::Region}.amazonaws.com") },
+                "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Resource": "*",
+                "Condition": { "ArnEquals": {
+                    "kms:EncryptionContext:aws:logs:arn": intrinsic::sub(format!(
+                        "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{LOG_GROUP}"
+                    ))
+                } }
+            })]),
+            "Tags": purpose
+        }),
+    ));
+    unit.add(resource(
+        "HealToken",
+        "AWS::SecretsManager::Secret",
+        json!({
+            "Name": TOKEN_SECRET,
+            "Description": "The bearer token Alertmanager sends to the remediation service",
+            "KmsKeyId": { "Ref": "HealServiceKey" },
+            // The service refuses tokens under 16 characters.
+            "GenerateSecretString": { "PasswordLength": 48, "ExcludePunctuation": true },
+            "Tags": purpose
+        }),
+    ));
+    unit.add(resource(
+        "HealLogs",
+        "AWS::Logs::LogGroup",
+        json!({
+            "LogGroupName": LOG_GROUP,
+            "RetentionInDays": LOG_RETENTION_DAYS,
+            "KmsKeyId": { "Fn::GetAtt": ["HealServiceKey", "Arn"] },
+            "Tags": purpose
+        }),
+    ));
+
+    // Roles.
+    let boundary = intrinsic::sub(format!(
+        "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{BOUNDARY}"
+    ));
+    let ecs_trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "ecs-tasks.amazonaws.com" },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
+        }]
+    });
+    unit.add(resource(
+        "HealExecutionRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": EXECUTION_ROLE,
+            "Path": ROLE_PATH,
+            "PermissionsBoundary": boundary,
+            "Description": "Starts the remediation service's tasks: image, logs, bearer token",
+            "AssumeRolePolicyDocument": ecs_trust,
+            "Policies": [{ "PolicyName": "execution", "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    { "Sid": "LogIn", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" },
+                    {
+                        "Sid": "PullTheImage", "Effect": "Allow",
+                        "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                        "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{{shared}}}:repository/{IMAGE_REPOSITORY}"))
+                    },
+                    {
+                        "Sid": "WriteTheLogs", "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": intrinsic::sub("${HealLogs.Arn}:*")
+                    },
+                    {
+                        // A secret in a task definition is read by the
+                        // execution role, and a customer managed key needs
+                        // kms:Decrypt too
+                        // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
+                        "Sid": "ReadTheToken", "Effect": "Allow",
+                        "Action": "secretsmanager:GetSecretValue",
+                        "Resource": { "Ref": "HealToken" }
+                    },
+                    {
+                        "Sid": "DecryptTheToken", "Effect": "Allow",
+                        "Action": "kms:Decrypt",
+                        "Resource": { "Fn::GetAtt": ["HealServiceKey", "Arn"] },
+                        "Condition": { "StringEquals": { "kms:ViaService": intrinsic::sub("secretsmanager.${AWS::Region}.amazonaws.com") } }
+                    }
+                ]
+            } }],
+            "Tags": purpose
+        }),
+    ));
+    let journal_arn = |kind: &str| -> Value {
+        match kind {
+            "table" => intrinsic::sub(format!(
+                "arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{}",
+                super::alerting::HEAL_JOURNAL_TABLE
+            )),
+            _ => intrinsic::sub(format!(
+                "arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{}/index/{}",
+                super::alerting::HEAL_JOURNAL_TABLE,
+                super::alerting::HEAL_JOURNAL_INDEX
+            )),
+        }
+    };
+    unit.add(resource(
+        "HealTaskRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": TASK_ROLE,
+            "Path": ROLE_PATH,
+            "PermissionsBoundary": boundary,
+            "Description": "The remediation service: its queue, its journal, and the remediation role of each account",
+            "AssumeRolePolicyDocument": ecs_trust,
+            "Policies": [{ "PolicyName": "remediation-service", "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        // A message is deleted once its signal is journaled.
+                        "Sid": "ReadTheQueue", "Effect": "Allow",
+                        "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
+                        "Resource": { "Fn::GetAtt": ["HealQueue", "Arn"] }
+                    },
+                    {
+                        // The journal's item operations (a transaction
+                        // needs the action of each item it writes).
+                        "Sid": "UseTheJournal", "Effect": "Allow",
+                        "Action": ["dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+                        "Resource": [journal_arn("table"), journal_arn("index")]
+                    },
+                    {
+                        "Sid": "TheJournalsKey", "Effect": "Allow",
+                        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                        "Resource": { "Fn::GetAtt": ["HealJournalKey", "Arn"] },
+                        "Condition": { "StringEquals": { "kms:ViaService": intrinsic::sub("dynamodb.${AWS::Region}.amazonaws.com") } }
+                    },
+                    {
+                        // Actions run as the baseline's remediation role
+                        // (which trusts this role in the organization's
+                        // accounts) and as nothing else.
+                        "Sid": "EnterTheAccounts", "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::*:role{}{REMEDIATION_ROLE}", super::baseline::ROLE_PATH))
+                    }
+                ]
+            } }],
+            "Tags": purpose
+        }),
+    ));
+
+    // Network: the load balancer admits HTTPS from the VPC; the tasks
+    // admit the load balancer and reach AWS through the VPC's endpoints.
+    unit.add(resource(
+        "HealLoadBalancerSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": "The remediation service's load balancer: HTTPS from the VPC (Alertmanager)",
+            "VpcId": { "Ref": vpc_param },
+            "SecurityGroupIngress": [{
+                "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": vpc_cidr,
+                "Description": "Alertmanager's webhook"
+            }],
+            "SecurityGroupEgress": [{
+                "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT, "CidrIp": vpc_cidr,
+                "Description": "the service's tasks"
+            }],
+            "Tags": tags(&[("Name", "landfall-heal-load-balancer"), ("landfall:purpose", "remediation")])
+        }),
+    ));
+    let mut egress = vec![json!({
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": vpc_cidr,
+        "Description": "the VPC's interface endpoints"
+    })];
+    for service in ["dynamodb", "s3"] {
+        let list = unit.parameter(
+            &logical_id(&["Heal", service, "PrefixList"]),
+            &format!("The AWS-managed prefix list of {service} in the region"),
+            ParameterValue::ManagedPrefixList(format!("com.amazonaws.{}.{service}", region.name)),
+        );
+        egress.push(json!({
+            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "DestinationPrefixListId": { "Ref": list },
+            "Description": format!("{service} gateway endpoint")
+        }));
+    }
+    unit.add(resource(
+        "HealTasksSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": "The remediation service's tasks: their load balancer in, AWS endpoints out",
+            "VpcId": { "Ref": vpc_param },
+            "SecurityGroupIngress": [{
+                "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT,
+                "SourceSecurityGroupId": { "Fn::GetAtt": ["HealLoadBalancerSecurityGroup", "GroupId"] },
+                "Description": "its load balancer"
+            }],
+            "SecurityGroupEgress": egress,
+            "Tags": tags(&[("Name", "landfall-heal-tasks"), ("landfall:purpose", "remediation")])
+        }),
+    ));
+
+    // The front: internal load balancer, private certificate, HTTPS only.
+    unit.add(resource(
+        "HealLoadBalancer",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        json!({
+            "Name": LOAD_BALANCER,
+            "Type": "application",
+            "Scheme": "internal",
+            "Subnets": subnets.clone(),
+            "SecurityGroups": [{ "Ref": "HealLoadBalancerSecurityGroup" }],
+            "LoadBalancerAttributes": [
+                { "Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true" },
+                { "Key": "deletion_protection.enabled", "Value": "true" }
+            ],
+            "Tags": purpose
+        }),
+    ));
+    unit.add(resource(
+        "HealCertificate",
+        "AWS::CertificateManager::Certificate",
+        json!({
+            "DomainName": { "Fn::GetAtt": ["HealLoadBalancer", "DNSName"] },
+            "CertificateAuthorityArn": { "Ref": ca },
+            "KeyAlgorithm": "EC_prime256v1",
+            "Tags": purpose
+        }),
+    ));
+    unit.add(resource(
+        "HealTargets",
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        json!({
+            "TargetType": "ip",
+            "Protocol": "HTTP",
+            "Port": PORT,
+            "VpcId": { "Ref": vpc_param },
+            // 200 only when the journal answers.
+            "HealthCheckPath": "/healthz",
+            "Matcher": { "HttpCode": "200" },
+            "TargetGroupAttributes": [{ "Key": "deregistration_delay.timeout_seconds", "Value": "30" }],
+            "Tags": purpose
+        }),
+    ));
+    unit.add(resource(
+        "HealListener",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        json!({
+            "LoadBalancerArn": { "Ref": "HealLoadBalancer" },
+            "Port": 443,
+            "Protocol": "HTTPS",
+            "SslPolicy": SSL_POLICY,
+            "Certificates": [{ "CertificateArn": { "Ref": "HealCertificate" } }],
+            "DefaultActions": [{ "Type": "forward", "TargetGroupArn": { "Ref": "HealTargets" } }]
+        }),
+    ));
+
+    // The task: `landfall heal serve` on the queue and the shared journal.
+    let accounts = account_ids(ctx, unit);
+    let image = intrinsic::sub(format!(
+        "${{{shared}}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{IMAGE_REPOSITORY}:{}",
+        image_tag()
+    ));
+    unit.inputs.push(ExternalInput {
+        kind: InputKind::Image,
+        name: format!("{IMAGE_REPOSITORY}:{}", image_tag()),
+        why: format!(
+            "the `landfall` binary of this version with the organization's spec at {SPEC_DIR}, pushed by the platform repository's release to the shared-services registry"
+        ),
+        account: ctx.shared.map(|a| a.name.clone()),
+    });
+    unit.add(resource(
+        "HealTaskDefinition",
+        "AWS::ECS::TaskDefinition",
+        json!({
+            "Family": SERVICE,
+            "Cpu": "512",
+            "Memory": "1024",
+            "NetworkMode": "awsvpc",
+            "RequiresCompatibilities": ["FARGATE"],
+            "ExecutionRoleArn": { "Fn::GetAtt": ["HealExecutionRole", "Arn"] },
+            "TaskRoleArn": { "Fn::GetAtt": ["HealTaskRole", "Arn"] },
+            "ContainerDefinitions": [{
+                "Name": "heal",
+                "Image": image,
+                "Essential": true,
+                "ReadonlyRootFilesystem": true,
+                "Privileged": false,
+                "Command": [
+                    "heal", "serve",
+                    "--queue-url", { "Ref": "HealQueue" },
+                    "--journal", format!("dynamodb://{}", super::alerting::HEAL_JOURNAL_TABLE),
+                    "--listen", format!("0.0.0.0:{PORT}")
+                ],
+                "PortMappings": [{ "ContainerPort": PORT, "Protocol": "tcp" }],
+                "Environment": [
+                    { "Name": "LANDFALL_SPEC", "Value": SPEC_DIR },
+                    { "Name": "LANDFALL_HEAL_ACCOUNTS", "Value": accounts }
+                ],
+                "Secrets": [{ "Name": "LANDFALL_HEAL_TOKEN", "ValueFrom": { "Ref": "HealToken" } }],
+                "LogConfiguration": {
+                    "LogDriver": "awslogs",
+                    "Options": { "awslogs-group": { "Ref": "HealLogs" }, "awslogs-region": { "Ref": "AWS::Region" }, "awslogs-stream-prefix": "heal" }
+                }
+            }],
+            "Tags": purpose
+        }),
+    ));
+    unit.add(resource(
+        "HealCluster",
+        "AWS::ECS::Cluster",
+        json!({
+            "ClusterName": CLUSTER,
+            "ClusterSettings": [{ "Name": "containerInsights", "Value": "enabled" }],
+            "Tags": purpose
+        }),
+    ));
+    let mut service = resource(
+        "HealService",
+        "AWS::ECS::Service",
+        json!({
+            "ServiceName": SERVICE,
+            "Cluster": { "Ref": "HealCluster" },
+            "LaunchType": "FARGATE",
+            "TaskDefinition": { "Ref": "HealTaskDefinition" },
+            "DesiredCount": DESIRED_COUNT,
+            "NetworkConfiguration": { "AwsvpcConfiguration": {
+                "AssignPublicIp": "DISABLED",
+                "Subnets": subnets,
+                "SecurityGroups": [{ "Fn::GetAtt": ["HealTasksSecurityGroup", "GroupId"] }]
+            } },
+            "LoadBalancers": [{ "ContainerName": "heal", "ContainerPort": PORT, "TargetGroupArn": { "Ref": "HealTargets" } }],
+            "HealthCheckGracePeriodSeconds": 60,
+            // One task at a time is replaced: the other keeps taking webhooks.
+            "DeploymentConfiguration": {
+                "DeploymentCircuitBreaker": { "Enable": true, "Rollback": true },
+                "MinimumHealthyPercent": 50,
+                "MaximumPercent": 200
+            },
+            "EnableECSManagedTags": true,
+            "PropagateTags": "SERVICE",
+            "Tags": purpose
+        }),
+    );
+    // A target group must belong to a load balancer before a service uses it.
+    service.depends_on.push("HealListener".into());
+    // Findings about the service point at the spec's remediation section.
+    service.origin = model
+        .observability_origin
+        .as_ref()
+        .map(|at| at.child("remediation"));
+    unit.add(service);
+    unit.outputs.push(landfall_graph::Output {
+        name: "HealWebhookUrl".into(),
+        description: Some(
+            "Where Alertmanager posts (observability.remediation.webhook_url)".into(),
+        ),
+        value: intrinsic::sub(format!(
+            "https://${{HealLoadBalancer.DNSName}}{WEBHOOK_PATH}"
+        )),
+        export: None,
+    });
+}
+
+/// `name=id,...` of every workload account, for the remediator to enter
+/// them without listing the organization (which only the management
+/// account may do).
+fn account_ids(ctx: &Ctx<'_>, unit: &mut Unit) -> Value {
+    let parts: Vec<Value> = ctx
+        .model
+        .accounts
+        .iter()
+        .filter(|a| a.class == AccountClass::Workload)
+        .map(|a| {
+            let param = unit.parameter(
+                &logical_id(&["Account", &a.name, "Id"]),
+                &format!("Id of the `{}` account", a.name),
+                ParameterValue::AccountId(a.name.clone()),
+            );
+            intrinsic::sub(format!("{}=${{{param}}}", a.name))
+        })
+        .collect();
+    json!({ "Fn::Join": [",", parts] })
+}
