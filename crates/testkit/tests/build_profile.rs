@@ -8,14 +8,20 @@
 use std::collections::BTreeSet;
 
 fn workspace_file(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
 fn every_aws_sdk_service_crate_is_built_without_optimisation_in_release() {
-    let lock: toml::Table = workspace_file("Cargo.lock").parse().expect("Cargo.lock is TOML");
-    let manifest: toml::Table = workspace_file("Cargo.toml").parse().expect("Cargo.toml is TOML");
+    let lock: toml::Table = workspace_file("Cargo.lock")
+        .parse()
+        .expect("Cargo.lock is TOML");
+    let manifest: toml::Table = workspace_file("Cargo.toml")
+        .parse()
+        .expect("Cargo.toml is TOML");
     let service_crates: BTreeSet<&str> = lock["package"]
         .as_array()
         .expect("packages")
@@ -32,7 +38,9 @@ fn every_aws_sdk_service_crate_is_built_without_optimisation_in_release() {
         .expect("[profile.release.package.*] overrides");
     let unoptimised: BTreeSet<&str> = overrides
         .iter()
-        .filter(|(_, profile)| profile.get("opt-level").and_then(toml::Value::as_integer) == Some(0))
+        .filter(|(_, profile)| {
+            profile.get("opt-level").and_then(toml::Value::as_integer) == Some(0)
+        })
         .map(|(name, _)| name.as_str())
         .collect();
     let missing: Vec<&&str> = service_crates.difference(&unoptimised).collect();

@@ -233,7 +233,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         for sidecar in landfall_model::sidecars::SIDECARS {
             unit.add(
                 resource(
-                    &logical_id(&["Sidecar", "Repository", sidecar.container]),
+                    logical_id(&["Sidecar", "Repository", sidecar.container]),
                     "AWS::ECR::Repository",
                     json!({
                         "RepositoryName": sidecar.repository,
