@@ -79,7 +79,8 @@ mod tests {
         let (cpu, memory) = SIDECARS
             .iter()
             .fold((0, 0), |(c, m), s| (c + s.cpu, m + s.memory));
-        assert!(cpu < 256 / 2 && memory < 512 / 2, "{cpu} {memory}");
+        // At most half of it, so the application keeps the other half.
+        assert!(cpu <= 256 / 2 && memory <= 512 / 2, "{cpu} {memory}");
         for s in SIDECARS {
             assert!(!s.tag.is_empty() && s.tag != "latest", "{}", s.container);
             assert!(s.repository.starts_with("landfall/"));
