@@ -96,13 +96,17 @@ fn every_vpc_gets_a_domain_in_the_observability_account_in_its_data_subnets() {
                 .iter()
                 .any(|d| d.starts_with(&format!("meridian-network-{}", vpc.name))));
         }
-        // The data subnets, and no other, are shared with the account.
+        // The data subnets are shared with the account; so are the
+        // endpoints subnets of the VPC the remediation service runs in, and
+        // no other.
         for subnet in s.model.network.subnets.iter().filter(|x| x.vpc == vpc.id) {
-            let data = s.model.tier(subnet.tier).kind == landfall_spec::types::TierKind::Data
-                && subnet.domain.is_none();
+            let kind = s.model.tier(subnet.tier).kind;
+            let data = kind == landfall_spec::types::TierKind::Data && subnet.domain.is_none();
+            let remediation = kind == landfall_spec::types::TierKind::Endpoints
+                && s.model.network.remediation_vpc == Some(vpc.id);
             assert_eq!(
                 subnet.shared_with.contains(&observability.id),
-                data,
+                data || remediation,
                 "{}",
                 subnet.name
             );

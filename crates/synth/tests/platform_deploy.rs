@@ -1288,12 +1288,15 @@ fn the_remediation_service_runs_on_ecs_beside_its_queue() {
         .find(|a| a.name == "observability")
         .unwrap()
         .id;
+    // (The shared data subnets of every VPC are shared with it too, for
+    // the log search domains.)
     for subnet in &s.model.network.subnets {
-        let here = subnet.vpc == vpc
-            && s.model.tier(subnet.tier).kind == landfall_spec::types::TierKind::Endpoints;
+        let kind = s.model.tier(subnet.tier).kind;
+        let here = subnet.vpc == vpc && kind == landfall_spec::types::TierKind::Endpoints;
+        let log_search = kind == landfall_spec::types::TierKind::Data && subnet.domain.is_none();
         assert_eq!(
             subnet.shared_with.contains(&observability),
-            here,
+            here || log_search,
             "{}",
             subnet.name
         );

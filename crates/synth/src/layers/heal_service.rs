@@ -311,7 +311,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
         "HealLoadBalancerSecurityGroup",
         "AWS::EC2::SecurityGroup",
         json!({
-            "GroupDescription": "The remediation service's load balancer: HTTPS from the VPC (Alertmanager)",
+            "GroupDescription": "Remediation service load balancer: HTTPS from the VPC (Alertmanager)",
             "VpcId": { "Ref": vpc_param },
             "SecurityGroupIngress": [{
                 "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": vpc_cidr,
@@ -344,7 +344,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
         "HealTasksSecurityGroup",
         "AWS::EC2::SecurityGroup",
         json!({
-            "GroupDescription": "The remediation service's tasks: their load balancer in, AWS endpoints out",
+            "GroupDescription": "Remediation service tasks: their load balancer in, AWS endpoints out",
             "VpcId": { "Ref": vpc_param },
             "SecurityGroupIngress": [{
                 "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT,
