@@ -235,26 +235,14 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
                 resource(
                     logical_id(&["Sidecar", "Repository", sidecar.container]),
                     "AWS::ECR::Repository",
-                    json!({
-                        "RepositoryName": sidecar.repository,
-                        "ImageTagMutability": "IMMUTABLE",
-                        "ImageScanningConfiguration": { "ScanOnPush": true },
-                        "EncryptionConfiguration": {
-                            "EncryptionType": "KMS",
-                            "KmsKey": { "Fn::GetAtt": ["ArtifactsKey", "Arn"] }
-                        },
-                        "RepositoryPolicyText": {
-                            "Version": "2012-10-17",
-                            "Statement": [{
-                                "Sid": "OrganizationPulls",
-                                "Effect": "Allow",
-                                "Principal": { "AWS": "*" },
-                                "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                                "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
-                            }]
-                        },
-                        "Tags": tags(&[("landfall:upstream", &format!("{}:{}", sidecar.upstream, sidecar.tag))]),
-                    }),
+                    platform_image_repository(
+                        sidecar.repository,
+                        &org,
+                        tags(&[(
+                            "landfall:upstream",
+                            &format!("{}:{}", sidecar.upstream, sidecar.tag),
+                        )]),
+                    ),
                 )
                 .at(&["platform"]),
             );
@@ -267,26 +255,11 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             resource(
                 "LandfallRepository",
                 "AWS::ECR::Repository",
-                json!({
-                    "RepositoryName": super::heal_service::IMAGE_REPOSITORY,
-                    "ImageTagMutability": "IMMUTABLE",
-                    "ImageScanningConfiguration": { "ScanOnPush": true },
-                    "EncryptionConfiguration": {
-                        "EncryptionType": "KMS",
-                        "KmsKey": { "Fn::GetAtt": ["ArtifactsKey", "Arn"] }
-                    },
-                    "RepositoryPolicyText": {
-                        "Version": "2012-10-17",
-                        "Statement": [{
-                            "Sid": "OrganizationPulls",
-                            "Effect": "Allow",
-                            "Principal": { "AWS": "*" },
-                            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                            "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
-                        }]
-                    },
-                    "Tags": tags(&[("landfall:purpose", "remediation")]),
-                }),
+                platform_image_repository(
+                    super::heal_service::IMAGE_REPOSITORY,
+                    &org,
+                    tags(&[("landfall:purpose", "remediation")]),
+                ),
             )
             .at(&["platform"]),
         );
@@ -566,4 +539,30 @@ fn replication(ctx: &Ctx<'_>, unit: &mut Unit, org: &str, immutable: bool) {
         )
         .at(&["platform"]),
     );
+}
+
+/// An image repository of the platform's own images (sidecars, the
+/// `landfall` binary): immutable tags, scanned, under the artifacts key,
+/// pulled by the organization.
+fn platform_image_repository(name: &str, org: &str, tags: Value) -> Value {
+    json!({
+        "RepositoryName": name,
+        "ImageTagMutability": "IMMUTABLE",
+        "ImageScanningConfiguration": { "ScanOnPush": true },
+        "EncryptionConfiguration": {
+            "EncryptionType": "KMS",
+            "KmsKey": { "Fn::GetAtt": ["ArtifactsKey", "Arn"] }
+        },
+        "RepositoryPolicyText": {
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "OrganizationPulls",
+                "Effect": "Allow",
+                "Principal": { "AWS": "*" },
+                "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
+            }]
+        },
+        "Tags": tags,
+    })
 }
