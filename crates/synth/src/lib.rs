@@ -14,6 +14,7 @@
 //! | network | [`layers::network`] | stacks per VPC in the networking account |
 //! | shared services | [`layers::shared`] | stacks in the shared-services account |
 //! | organization | [`layers::platform_ci`] | the platform repository's plan and deploy roles (management account) |
+//! | observability | [`layers::monitoring`] | VictoriaMetrics, vmalert and Alertmanager per VPC (observability account), their names (networking account) |
 //!
 //! Each layer fills *units* (everything it deploys to one target, written as
 //! one stack); [`split`] cuts units into stacks within CloudFormation's
@@ -175,6 +176,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     units.extend(layers::pki::build(&ctx));
     units.extend(layers::alerting::build(&ctx));
     units.extend(layers::oam::build(&ctx));
+    units.extend(layers::monitoring::build(&ctx));
     units.extend(layers::access::build(&ctx));
     graph.organization_actions = layers::organization::actions(&ctx);
     graph

@@ -493,6 +493,7 @@ fn assemble(ctx: &Ctx<'_>, parts: &[Part]) -> Vec<Stack> {
                 }
                 _ => None,
             })
+            .chain(unit.inputs.iter().cloned())
             .collect();
         let conditions = unit
             .conditions
@@ -517,7 +518,7 @@ fn assemble(ctx: &Ctx<'_>, parts: &[Part]) -> Vec<Stack> {
             outputs,
             depends_on,
             inputs,
-            capacity: Vec::new(),
+            capacity: unit.capacity.clone(),
         });
     }
     stacks

@@ -160,6 +160,18 @@ pub(crate) fn resolve(
                 .map(|a| a.id),
         }
     });
+    // The monitoring servers (VictoriaMetrics, vmalert, Alertmanager) run
+    // in the observability account on the shared data subnets.
+    let monitoring = spec
+        .observability
+        .as_ref()
+        .filter(|o| o.metrics.backend == crate::monitoring::VICTORIA_METRICS)
+        .and_then(|_| {
+            org.accounts
+                .iter()
+                .find(|a| a.class == AccountClass::Observability)
+        })
+        .map(|a| a.id);
     for env in &org.environments {
         for region_id in &env.regions {
             let region = &org.regions[region_id.index()];
@@ -198,8 +210,14 @@ pub(crate) fn resolve(
                             ),
                             None => format!("{vpc_name}-{}-{letter}", tier.name),
                         };
-                        let shared_with =
-                            sharing(tier, owner, &env_accounts, &public_domains, scanner);
+                        let shared_with = sharing(
+                            tier,
+                            owner,
+                            &env_accounts,
+                            &public_domains,
+                            scanner,
+                            monitoring,
+                        );
                         subnets.push(Subnet {
                             id: SubnetId::from_index(subnets.len()),
                             name,
@@ -325,13 +343,16 @@ fn resolve_dns(
 /// Which accounts a subnet is shared with: a domain's subnets with its own
 /// account only; shared data subnets with every workload account of the
 /// environment; edge subnets with the accounts that run public services;
-/// firewall and endpoint subnets stay in the networking account.
+/// firewall and endpoint subnets stay in the networking account (endpoint
+/// subnets shared with the scanner account); shared data subnets also with
+/// the observability account, which runs the monitoring servers there.
 fn sharing(
     tier: &Tier,
     owner: Option<DomainId>,
     env_accounts: &[&Account],
     public_domains: &[DomainId],
     scanner: Option<AccountId>,
+    monitoring: Option<AccountId>,
 ) -> Vec<AccountId> {
     let workload = env_accounts
         .iter()
@@ -341,7 +362,8 @@ fn sharing(
             .filter(|a| a.domain == Some(domain))
             .map(|a| a.id)
             .collect(),
-        (TierKind::Application | TierKind::Data, None) => workload.map(|a| a.id).collect(),
+        (TierKind::Data, None) => workload.map(|a| a.id).chain(monitoring).collect(),
+        (TierKind::Application, None) => workload.map(|a| a.id).collect(),
         (TierKind::Edge, None) => workload
             .filter(|a| a.domain.is_some_and(|d| public_domains.contains(&d)))
             .map(|a| a.id)

@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod billing;
 pub mod identity;
 pub mod log_lake;
+pub mod monitoring;
 pub mod network;
 pub mod oam;
 pub mod organization;

@@ -222,10 +222,47 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         }
     }
 
+    // The monitoring servers' images (`monitoring::IMAGES`), copied in
+    // from upstream at the pinned tags.
+    if landfall_model::monitoring::enabled(model)
+        && model
+            .core_account(landfall_spec::types::AccountClass::Observability)
+            .is_some()
+    {
+        for (repo, upstream, _) in super::monitoring::IMAGES {
+            unit.add(
+                resource(
+                    logical_id(&["Repository", repo]),
+                    "AWS::ECR::Repository",
+                    json!({
+                        "RepositoryName": repo,
+                        "ImageTagMutability": "IMMUTABLE",
+                        "ImageScanningConfiguration": { "ScanOnPush": true },
+                        "EncryptionConfiguration": {
+                            "EncryptionType": "KMS",
+                            "KmsKey": { "Fn::GetAtt": ["ArtifactsKey", "Arn"] }
+                        },
+                        "RepositoryPolicyText": {
+                            "Version": "2012-10-17",
+                            "Statement": [{
+                                "Sid": "OrganizationPulls",
+                                "Effect": "Allow",
+                                "Principal": { "AWS": "*" },
+                                "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                                "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } }
+                            }]
+                        },
+                        "Tags": tags(&[("landfall:purpose", "monitoring"), ("landfall:upstream", upstream)]),
+                    }),
+                )
+                .at(&["platform"]),
+            );
+        }
+    }
     if github_org.is_some() || jenkins.is_some() {
         account_id_parameters(ctx, &mut unit);
     }
-    if !model.services.is_empty() {
+    if !model.services.is_empty() || landfall_model::monitoring::enabled(model) {
         replication(ctx, &mut unit, &org, ecr.immutable_tags);
     }
     vec![unit]
