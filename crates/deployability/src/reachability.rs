@@ -16,9 +16,12 @@
 //! and ship logs for it). What it must reach comes from its task
 //! definition and roles ([`needs`]); a path must pass the consumer's group
 //! egress, the target's group ingress and a route. One finding per
-//! consumer and missing hop, naming the hop.
+//! consumer and missing hop, naming the hop. The monitoring servers'
+//! paths, and every task's Telegraf sidecar to vminsert, are checked the
+//! same way ([`monitoring`]).
 
 mod index;
+mod monitoring;
 mod network;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -113,6 +116,8 @@ struct Checker<'a, 'g> {
     input: &'a Input<'g>,
     index: &'a Index<'g>,
     net: &'a Network,
+    /// The monitoring servers of each VPC.
+    servers: BTreeMap<Key, monitoring::Servers>,
     findings: Vec<Finding>,
 }
 
@@ -123,10 +128,13 @@ pub fn check(input: &Input) -> Vec<Finding> {
         input,
         index: &index,
         net: &net,
+        servers: BTreeMap::new(),
         findings: Vec::new(),
     };
+    checker.servers = checker.find_servers();
     checker.services();
     checker.hosts();
+    checker.monitoring();
     checker.symmetric_firewall_routes();
     let mut findings = checker.findings;
     findings.sort();
@@ -303,6 +311,20 @@ impl Checker<'_, '_> {
                 format!(
                     "{what} cannot reach its dependency {} on port {port}: {hop}",
                     index.name(target)
+                ),
+                format!(
+                    "allow the port at both ends (see {})",
+                    pages::SECURITY_GROUPS
+                ),
+                at.clone(),
+            );
+        }
+        if let Err(hop) = self.telegraf(&task) {
+            self.finding(
+                key,
+                format!(
+                    "{what}: its Telegraf sidecar cannot reach vminsert on port {}: {hop}",
+                    landfall_synth::layers::monitoring::VMINSERT_PORT
                 ),
                 format!(
                     "allow the port at both ends (see {})",
