@@ -17,9 +17,12 @@
 //! and ship logs for it). What it must reach comes from its task
 //! definition and roles ([`needs`]); a path must pass the consumer's group
 //! egress, the target's group ingress and a route. One finding per
-//! consumer and missing hop, naming the hop.
+//! consumer and missing hop, naming the hop. The monitoring servers'
+//! paths, and every task's Telegraf sidecar to vminsert, are checked the
+//! same way ([`monitoring`]).
 
 mod index;
+mod monitoring;
 mod network;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -121,6 +124,8 @@ struct Checker<'a, 'g> {
     input: &'a Input<'g>,
     index: &'a Index<'g>,
     net: &'a Network,
+    /// The monitoring servers of each VPC.
+    servers: BTreeMap<Key, monitoring::Servers>,
     findings: Vec<Finding>,
 }
 
@@ -131,10 +136,13 @@ pub fn check(input: &Input) -> Vec<Finding> {
         input,
         index: &index,
         net: &net,
+        servers: BTreeMap::new(),
         findings: Vec::new(),
     };
+    checker.servers = checker.find_servers();
     checker.services();
     checker.hosts();
+    checker.monitoring();
     checker.symmetric_firewall_routes();
     let mut findings = checker.findings;
     findings.sort();
@@ -267,6 +275,18 @@ impl Checker<'_, '_> {
             .collect();
         let mut task_needs: Vec<Need> = Vec::new();
         let mut secrets: Vec<Key> = Vec::new();
+        // Only a task that runs the metrics agent writes to vminsert.
+        let metrics_agent = definition.is_some_and(|d| {
+            d.properties
+                .get("ContainerDefinitions")
+                .and_then(Value::as_array)
+                .is_some_and(|c| {
+                    c.iter().any(|c| {
+                        c.get("Name").and_then(Value::as_str)
+                            == Some(landfall_model::sidecars::METRICS_AGENT.container)
+                    })
+                })
+        });
         if let Some(d) = definition {
             agent_needs.extend(definition_needs(index, s, d));
             task_needs.extend(role_needs(index, s, d));
@@ -348,6 +368,20 @@ impl Checker<'_, '_> {
                     "allow TCP {MSK_SCRAM_PORT} out of the task's group to the brokers' group or subnets, and into the brokers' group from the task's group or subnets (see {} and {})",
                     pages::MSK_PORTS,
                     pages::MSK_SCRAM
+                ),
+                at.clone(),
+            );
+        }
+        if let Some(Err(hop)) = metrics_agent.then(|| self.telegraf(&task)) {
+            self.finding(
+                key,
+                format!(
+                    "{what}: its Telegraf sidecar cannot reach vminsert on port {}: {hop}",
+                    landfall_synth::layers::monitoring::VMINSERT_PORT
+                ),
+                format!(
+                    "allow the port at both ends (see {})",
+                    pages::SECURITY_GROUPS
                 ),
                 at.clone(),
             );

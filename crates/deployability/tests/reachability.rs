@@ -661,3 +661,133 @@ fn the_remediation_service_reaches_its_queue_journal_and_sts_and_says_which_is_m
         );
     }
 }
+
+// ----- the monitoring servers -----
+// Security group rules must allow the port at both ends
+// (<https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html>);
+// a Network Load Balancer with security groups is one end of each path,
+// and with client IP preservation off its targets see its own address
+// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html>).
+
+const PROD_SERVERS: &str = "meridian-monitoring-prod-eu-central-1";
+
+#[test]
+fn every_monitoring_path_is_found_on_the_reference_platform() {
+    let findings = reference().check();
+    let monitoring: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.stack.contains("monitoring") || f.message.contains("Telegraf"))
+        .collect();
+    assert!(monitoring.is_empty(), "{monitoring:#?}");
+    // The servers are there to be checked: a stack per VPC.
+    for vpc in &reference().model.network.vpcs {
+        assert!(reference()
+            .graph
+            .stack(&format!("meridian-monitoring-{}", vpc.name))
+            .is_some());
+    }
+}
+
+#[test]
+fn a_task_without_egress_to_vminsert_is_named_for_its_telegraf_sidecar() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    let name = service_stack(&graph, fargate);
+    egress_of(stack_mut(&mut graph, &name), "SecurityGroup")
+        .retain(|rule| rule["FromPort"] != 8480);
+    let findings = p.check_graph(&graph);
+    let messages = messages_of(&findings, &name);
+    assert_eq!(messages.len(), 1, "{}", summary(&findings));
+    assert!(
+        messages[0].contains("its Telegraf sidecar cannot reach vminsert on port 8480")
+            && messages[0].contains("has no egress on 8480 to `InsertLoadBalancerSecurityGroup`"),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn a_load_balancer_that_does_not_admit_the_application_subnets_is_named() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    for stack in graph.stacks.iter_mut().filter(|s| s.name == PROD_SERVERS) {
+        let lb = stack
+            .resources
+            .iter_mut()
+            .find(|r| r.logical_id == "InsertLoadBalancerSecurityGroup")
+            .unwrap();
+        lb.properties.remove("SecurityGroupIngress");
+    }
+    let findings = p.check_graph(&graph);
+    // Every task of the prod VPC in eu-central-1, and nothing else.
+    assert!(!findings.is_empty());
+    for f in &findings {
+        assert!(
+            f.message.contains("Telegraf sidecar")
+                && f.message.contains("has no ingress on 8480 from"),
+            "{}",
+            summary(&findings)
+        );
+        assert!(
+            f.stack.contains("prod") && !f.stack.contains("eu-west-1"),
+            "{}",
+            f.stack
+        );
+    }
+}
+
+#[test]
+fn each_broken_path_between_the_servers_is_named() {
+    let p = reference();
+    for (rule, expected) in [
+        ("HostsFromStorageInsert", "vminsert to vmstorage is blocked"),
+        ("HostsToStorageSelect", "vmselect to vmstorage is blocked"),
+        (
+            "HostsFromAlertmanager",
+            "vmalert to Alertmanager is blocked",
+        ),
+        ("HostsToGossip", "Alertmanager's gossip is blocked"),
+        (
+            "HostsToSelectLoadBalancer",
+            "vmalert's queries to vmselect is blocked",
+        ),
+        (
+            "HostsFromInsertLoadBalancer",
+            "vminsert's load balancer to vminsert is blocked",
+        ),
+        (
+            "SelectLoadBalancerFromHosts",
+            "vmalert's queries to vmselect is blocked",
+        ),
+    ] {
+        let mut graph = p.graph.clone();
+        stack_mut(&mut graph, PROD_SERVERS)
+            .resources
+            .retain(|r| r.logical_id != rule);
+        let findings = p.check_graph(&graph);
+        assert_eq!(findings.len(), 1, "{rule}: {}", summary(&findings));
+        assert_eq!(findings[0].stack, PROD_SERVERS);
+        assert!(
+            findings[0].message.contains(expected),
+            "{rule}: {}",
+            findings[0].message
+        );
+    }
+}
+
+#[test]
+fn hosts_without_https_to_the_endpoints_cannot_pull_their_images() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    egress_of(stack_mut(&mut graph, PROD_SERVERS), "HostsSecurityGroup")
+        .retain(|rule| rule.get("CidrIp").is_none());
+    let findings = p.check_graph(&graph);
+    let messages = messages_of(&findings, PROD_SERVERS);
+    for service in ["ecr.api", "ecr.dkr", "ssm"] {
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains(&format!("cannot reach `{service}`"))),
+            "{service}: {messages:#?}"
+        );
+    }
+}

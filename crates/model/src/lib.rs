@@ -12,6 +12,7 @@ pub mod footprint;
 pub mod instance_classes;
 pub mod limits;
 pub mod model;
+pub mod monitoring;
 mod resolve;
 pub mod sidecars;
 

@@ -61,12 +61,26 @@ pub const LOG_AGENT: Sidecar = Sidecar {
     upstream: "docker.io/timberio/vector",
     tag: "0.49.0-alpine",
     cpu: 64,
-    memory: 192,
+    memory: 128,
     source: "https://vector.dev/releases/0.49.0/",
 };
 
-/// Every sidecar, in the order the task definition lists them.
+/// The log sidecars, in the order the task definition lists them.
 pub const SIDECARS: &[Sidecar] = &[LOG_ROUTER, LOG_AGENT];
+
+/// The Telegraf metrics agent (the release the observability crate's
+/// configurations target, `landfall_observability::Profile`), on Alpine for
+/// the same reason as the log agent: its shell writes the configuration
+/// handed over in an environment variable to a file.
+pub const METRICS_AGENT: Sidecar = Sidecar {
+    container: "metrics-agent",
+    repository: "landfall/telegraf",
+    upstream: "docker.io/library/telegraf",
+    tag: "1.28.5-alpine",
+    cpu: 32,
+    memory: 64,
+    source: "https://github.com/influxdata/telegraf/releases/tag/v1.28.5",
+};
 
 #[cfg(test)]
 mod tests {
@@ -78,10 +92,11 @@ mod tests {
         // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
         let (cpu, memory) = SIDECARS
             .iter()
+            .chain([&METRICS_AGENT])
             .fold((0, 0), |(c, m), s| (c + s.cpu, m + s.memory));
         // At most half of it, so the application keeps the other half.
         assert!(cpu <= 256 / 2 && memory <= 512 / 2, "{cpu} {memory}");
-        for s in SIDECARS {
+        for s in SIDECARS.iter().chain([&METRICS_AGENT]) {
             assert!(!s.tag.is_empty() && s.tag != "latest", "{}", s.container);
             assert!(s.repository.starts_with("landfall/"));
         }

@@ -32,7 +32,7 @@ pub const LOG_AGENT_METRICS_URL: &str = "http://localhost:9598/metrics";
 const BUFFER_LIMIT: i64 = 20_000;
 
 /// The vminsert address of a region (its internal load balancer's name in
-/// the observability account's private zone).
+/// the private zone of its VPC, `crates/synth/src/layers/monitoring.rs`).
 pub fn vminsert_url(plan: &Plan, region: &str) -> String {
     format!(
         "http://vminsert.{region}.metrics.{}.internal:8480/insert/0/influx",

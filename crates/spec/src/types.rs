@@ -1128,6 +1128,11 @@ pub struct Metrics {
     pub backend: String,
     pub scrape_interval_seconds: u32,
     pub retention_days: u32,
+    /// Active series one service writes, over all its tasks (application,
+    /// log agent and Telegraf series); sizes the VictoriaMetrics cluster of
+    /// each VPC (services × this). Default 2,000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_per_service: Option<u32>,
     /// CloudWatch namespaces pulled into Grafana.
     #[serde(default)]
     pub cloudwatch_namespaces: Vec<String>,

@@ -15,6 +15,7 @@
 //! | shared services | [`layers::shared`] | stacks in the shared-services account |
 //! | organization | [`layers::platform_ci`] | the platform repository's plan and deploy roles (management account) |
 //! | observability | [`layers::log_search`] | an OpenSearch domain per VPC (observability account) |
+//! | observability | [`layers::monitoring`] | VictoriaMetrics, vmalert and Alertmanager per VPC (observability account), their names (networking account) |
 //!
 //! Each layer fills *units* (everything it deploys to one target, written as
 //! one stack); [`split`] cuts units into stacks within CloudFormation's
@@ -176,6 +177,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     units.extend(layers::pki::build(&ctx));
     units.extend(layers::alerting::build(&ctx));
     units.extend(layers::oam::build(&ctx));
+    units.extend(layers::monitoring::build(&ctx));
     units.extend(layers::access::build(&ctx));
     units.extend(layers::log_search::build(&ctx, &mut problems));
     graph.organization_actions = layers::organization::actions(&ctx);

@@ -493,6 +493,7 @@ fn assemble(ctx: &Ctx<'_>, parts: &[Part]) -> Vec<Stack> {
                 }
                 _ => None,
             })
+            .chain(unit.inputs.iter().cloned())
             .collect();
         inputs.extend(unit.inputs.iter().cloned());
         let conditions = unit
@@ -518,7 +519,7 @@ fn assemble(ctx: &Ctx<'_>, parts: &[Part]) -> Vec<Stack> {
             outputs,
             depends_on,
             inputs,
-            capacity: Vec::new(),
+            capacity: unit.capacity.clone(),
         });
     }
     stacks

@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use landfall_graph::{Layer, Output, Parameter, ParameterValue, Resource, Target};
+use landfall_graph::{
+    Capacity, ExternalInput, Layer, Output, Parameter, ParameterValue, Resource, Target,
+};
 use landfall_spec::Pointer;
 use serde_json::{Map, Value};
 
@@ -35,10 +37,12 @@ pub(crate) struct Unit {
     /// size: the unit's natural grouping (for example one stack per domain),
     /// chosen so growth elsewhere never moves a resource.
     pub fixed_depth: usize,
-    /// What the unit reads that no stack creates (an image a pipeline
-    /// pushes), beside the SSM parameters its parameters read; each of its
-    /// stacks declares them.
-    pub inputs: Vec<landfall_graph::ExternalInput>,
+    /// What every stack of the unit reads that no stack creates (besides
+    /// the SSM parameters its parameters name, found by themselves).
+    pub inputs: Vec<ExternalInput>,
+    /// The instances every stack of the unit runs (quotas and the types
+    /// each AZ offers are AWS's to tell, at plan time).
+    pub capacity: Vec<Capacity>,
     ids: BTreeMap<String, Option<Pointer>>,
     pub problems: Vec<Problem>,
 }
@@ -58,6 +62,7 @@ impl Unit {
             part_depends_on: Vec::new(),
             fixed_depth: 0,
             inputs: Vec::new(),
+            capacity: Vec::new(),
             ids: BTreeMap::new(),
             problems: Vec::new(),
         }

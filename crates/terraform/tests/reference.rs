@@ -47,3 +47,28 @@ fn reference_workloads_match_the_provider_schema() {
         staged.commit(false, true).unwrap();
     }
 }
+
+/// EC2 instances, volumes and network interfaces have no translation
+/// table yet: the monitoring servers' stacks are listed as CloudFormation
+/// only, with the reason, never half translated.
+#[test]
+fn the_monitoring_servers_are_listed_as_having_no_terraform_form() {
+    let p = common::reference();
+    let out = landfall_terraform::emit(&p.base, &Default::default()).unwrap();
+    let servers: Vec<&(String, String)> = out
+        .skipped
+        .iter()
+        .filter(|(stack, _)| stack.starts_with("meridian-monitoring-") && !stack.contains("-dns-"))
+        .collect();
+    assert_eq!(servers.len(), 4, "{:?}", out.skipped);
+    for (stack, why) in servers {
+        assert!(
+            why.contains("`AWS::EC2::Instance` has no Terraform mapping"),
+            "{stack}: {why}"
+        );
+        assert!(
+            !out.files.iter().any(|f| f.path.contains(stack.as_str())),
+            "{stack}"
+        );
+    }
+}

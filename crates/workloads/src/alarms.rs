@@ -202,6 +202,113 @@ pub(crate) fn msk_brokers(b: &mut Builder, store: &str, environment: &str, tags:
     }
 }
 
+/// The alert of a Valkey node whose memory is over 90 % used.
+pub const VALKEY_MEMORY_HIGH: &str = "ValkeyMemoryHigh";
+/// The alert of a Valkey node evicting keys for fifteen minutes.
+pub const VALKEY_EVICTIONS: &str = "ValkeyEvictions";
+
+/// The cache-node ids ElastiCache gives a replication group's nodes, shard
+/// by shard: `<group>-<shard:04>-<node:03>` with cluster mode on,
+/// `<group>-<node:03>` with it off; they are the `CacheClusterId`
+/// dimension of the engine metrics, published per node
+/// (<https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.Redis.html>).
+pub fn valkey_node_ids(group: &str, shards: u8, replicas_per_shard: u8) -> Vec<Vec<String>> {
+    let nodes = u32::from(replicas_per_shard) + 1;
+    if shards > 1 {
+        (1..=shards)
+            .map(|shard| {
+                (1..=nodes)
+                    .map(|node| format!("{group}-{shard:04}-{node:03}"))
+                    .collect()
+            })
+            .collect()
+    } else {
+        vec![(1..=nodes)
+            .map(|node| format!("{group}-{node:03}"))
+            .collect()]
+    }
+}
+
+/// Valkey memory over 90 % and evictions for fifteen minutes, the same
+/// thresholds as the metrics pipeline's rules, on the worst node of each
+/// shard: an alarm's metric math takes at most ten metrics, and a shard
+/// has at most six nodes
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create-alarm-on-metric-math-expression.html>).
+pub(crate) fn valkey_nodes(
+    b: &mut Builder,
+    store: &str,
+    shards: &[Vec<String>],
+    environment: &str,
+    tags: &Value,
+) {
+    for (index, nodes) in shards.iter().enumerate() {
+        let shard = format!("{:04}", index + 1);
+        let mut labels = vec![("store", store), ("environment", environment)];
+        if shards.len() > 1 {
+            labels.push(("shard", &shard));
+        }
+        for (id, alert, metric_name, stat, threshold, what) in [
+            (
+                "MemoryAlarm",
+                VALKEY_MEMORY_HIGH,
+                "DatabaseMemoryUsagePercentage",
+                "Maximum",
+                90,
+                "memory is over 90 % used",
+            ),
+            (
+                "EvictionsAlarm",
+                VALKEY_EVICTIONS,
+                "Evictions",
+                "Sum",
+                0,
+                "keys are being evicted",
+            ),
+        ] {
+            let mut metrics: Vec<Value> = nodes
+                .iter()
+                .enumerate()
+                .map(|(n, node)| {
+                    metric(
+                        &format!("node{n}"),
+                        "AWS/ElastiCache",
+                        metric_name,
+                        &json!([{ "Name": "CacheClusterId", "Value": node }]),
+                        stat,
+                    )
+                })
+                .collect();
+            let ids: Vec<String> = (0..nodes.len()).map(|n| format!("node{n}")).collect();
+            metrics.push(json!({
+                "Id": "worst",
+                "Expression": format!("MAX([{}])", ids.join(", ")),
+                "Label": format!("worst node: {metric_name}"),
+                "ReturnData": true
+            }));
+            let logical = if shards.len() > 1 {
+                format!("{id}Shard{shard}")
+            } else {
+                id.to_owned()
+            };
+            b.add(
+                &logical,
+                "AWS::CloudWatch::Alarm",
+                json!({
+                    "AlarmName": alarm_name(alert, &labels),
+                    "AlarmDescription": format!("{store}: {what}"),
+                    "Metrics": metrics,
+                    "ComparisonOperator": "GreaterThanThreshold",
+                    "Threshold": threshold,
+                    "EvaluationPeriods": 15,
+                    "DatapointsToAlarm": 15,
+                    "TreatMissingData": "notBreaching",
+                    "Tags": tags
+                }),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +321,21 @@ mod tests {
                 &[("store", "market-data-bus"), ("environment", "prod")]
             ),
             "landfall/MskBrokerStorageHigh/store=market-data-bus/environment=prod"
+        );
+    }
+
+    #[test]
+    fn valkey_node_ids_follow_elasticaches_naming_by_cluster_mode() {
+        assert_eq!(
+            valkey_node_ids("sessions", 1, 2),
+            vec![vec!["sessions-001", "sessions-002", "sessions-003"]]
+        );
+        assert_eq!(
+            valkey_node_ids("sessions", 2, 1),
+            vec![
+                vec!["sessions-0001-001", "sessions-0001-002"],
+                vec!["sessions-0002-001", "sessions-0002-002"]
+            ]
         );
     }
 }

@@ -386,6 +386,17 @@ pub(crate) fn build(
                     "Tags": tags(&[])
                 }),
             );
+            crate::alarms::valkey_nodes(
+                &mut b,
+                &store.name,
+                &crate::alarms::valkey_node_ids(
+                    &replication_group_id(store),
+                    (*shards).max(1),
+                    *replicas_per_shard,
+                ),
+                &place.env.name,
+                &tags(&[]),
+            );
             b.output("Endpoint", primary_endpoint(*shards > 1), true);
         }
         Engine::Memcached {

@@ -163,7 +163,7 @@ pub(crate) fn resolve(
     // Each VPC's log cluster is reachable only inside that VPC (no peering,
     // no transit gateway), so the log search domain of each VPC sits in its
     // data subnets, in the observability account.
-    let log_search = spec
+    let observability = spec
         .observability
         .as_ref()
         .and_then(|_| {
@@ -172,6 +172,17 @@ pub(crate) fn resolve(
                 .find(|a| a.class == AccountClass::Observability)
         })
         .map(|a| a.id);
+    // The monitoring servers (VictoriaMetrics, vmalert, Alertmanager) run
+    // in the observability account on the shared data subnets as well.
+    let monitoring = observability.filter(|_| {
+        spec.observability
+            .as_ref()
+            .is_some_and(|o| o.metrics.backend == crate::monitoring::VICTORIA_METRICS)
+    });
+    let participants = Participants {
+        log_search: observability,
+        monitoring,
+    };
     let remediation = remediation_home(spec, org);
     let mut remediation_vpc = None;
     for env in &org.environments {
@@ -223,7 +234,7 @@ pub(crate) fn resolve(
                             owner,
                             &env_accounts,
                             &public_domains,
-                            Participants { log_search },
+                            participants,
                             scanner.into_iter().chain(remediation_here),
                         );
                         subnets.push(Subnet {
@@ -256,7 +267,7 @@ pub(crate) fn resolve(
         subnets,
         dns,
         scanner,
-        log_search,
+        log_search: observability,
         remediation_vpc,
         origin: at.clone(),
     })
@@ -380,14 +391,16 @@ fn resolve_dns(
 struct Participants {
     /// The log search account, in the shared data subnets.
     log_search: Option<AccountId>,
+    /// The monitoring servers' account, in the shared data subnets.
+    monitoring: Option<AccountId>,
 }
 
 /// Which accounts a subnet is shared with: a domain's subnets with its own
 /// account only; shared data subnets with every workload account of the
-/// environment (and the log search account); edge subnets with the
-/// accounts that run public services; endpoint subnets with the scanners'
-/// and the remediation service's accounts; firewall subnets stay in the
-/// networking account.
+/// environment (and the log search and monitoring account); edge subnets
+/// with the accounts that run public services; endpoint subnets with the
+/// scanners' and the remediation service's accounts; firewall subnets stay
+/// in the networking account.
 fn sharing(
     tier: &Tier,
     owner: Option<DomainId>,
@@ -405,10 +418,15 @@ fn sharing(
             .map(|a| a.id)
             .collect(),
         (TierKind::Application, None) => workload.map(|a| a.id).collect(),
-        (TierKind::Data, None) => workload
-            .map(|a| a.id)
-            .chain(participants.log_search)
-            .collect(),
+        (TierKind::Data, None) => {
+            let mut accounts: Vec<AccountId> = workload
+                .map(|a| a.id)
+                .chain(participants.log_search)
+                .chain(participants.monitoring)
+                .collect();
+            accounts.dedup();
+            accounts
+        }
         (TierKind::Edge, None) => workload
             .filter(|a| a.domain.is_some_and(|d| public_domains.contains(&d)))
             .map(|a| a.id)

@@ -8,6 +8,7 @@ pub mod heal_service;
 pub mod identity;
 pub mod log_lake;
 pub mod log_search;
+pub mod monitoring;
 pub mod network;
 pub mod oam;
 pub mod organization;

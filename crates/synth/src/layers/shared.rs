@@ -264,10 +264,35 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             .at(&["platform"]),
         );
     }
+    // The monitoring servers' images (`monitoring::IMAGES`), copied in
+    // from upstream at the pinned tags.
+    if landfall_model::monitoring::enabled(model)
+        && model
+            .core_account(landfall_spec::types::AccountClass::Observability)
+            .is_some()
+    {
+        for (repo, upstream, _) in super::monitoring::IMAGES {
+            unit.add(
+                resource(
+                    logical_id(&["Repository", repo]),
+                    "AWS::ECR::Repository",
+                    platform_image_repository(
+                        repo,
+                        &org,
+                        tags(&[
+                            ("landfall:purpose", "monitoring"),
+                            ("landfall:upstream", upstream),
+                        ]),
+                    ),
+                )
+                .at(&["platform"]),
+            );
+        }
+    }
     if github_org.is_some() || jenkins.is_some() {
         account_id_parameters(ctx, &mut unit);
     }
-    if !model.services.is_empty() {
+    if !model.services.is_empty() || landfall_model::monitoring::enabled(model) {
         replication(ctx, &mut unit, &org, ecr.immutable_tags);
     }
     vec![unit]

@@ -1,0 +1,1056 @@
+//! The monitoring servers: per VPC (an environment in a region), in the
+//! observability account on the VPC's shared data subnets, a
+//! VictoriaMetrics cluster (vmstorage, vminsert, vmselect), vmalert in
+//! HA and an Alertmanager cluster, all on three storage hosts, one per AZ;
+//! and, in the networking account, the private zone that names them.
+//!
+//! Why hosts and not Fargate: vmstorage keeps its data on disk, and the
+//! EBS volumes ECS attaches to a service's Fargate tasks are created per
+//! task and deleted when the task stops
+//! (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ebs-volumes.html>).
+//! Each host is an EC2 instance with a network interface and a data
+//! volume of its own, both created apart from the instance, so replacing
+//! the instance keeps the address and the data. The fixed addresses are
+//! the cluster's service discovery: vminsert and vmselect list the
+//! storage nodes by them, Alertmanager's members gossip to them on 9094,
+//! vmalert notifies all of them. (Cloud Map's DNS namespaces would need a
+//! private hosted zone in the participant account associated with the
+//! networking account's VPC, an association CloudFormation cannot make
+//! across accounts.)
+//!
+//! One cluster per VPC, because VPCs are not connected: each
+//! environment's agents write to the cluster of their own VPC, which the
+//! name `vminsert.<region>.metrics.<org>.internal` resolves to in that VPC.
+//!
+//! The configuration generated under `observability/` (rules,
+//! Alertmanager's routes) reaches the hosts through the stack's
+//! configuration bucket: the hosts sync it every minute and reload.
+//! Secrets (the remediation webhook's bearer token, receivers' keys) are
+//! SecureString parameters under [`SECRETS_PATH`], never in the bucket.
+//!
+//! Images are the pinned upstream releases ([`IMAGES`]), copied into the
+//! shared-services registry, which replicates them to every region.
+
+use landfall_graph::{
+    intrinsic, logical_id, Capacity, ExternalInput, InputKind, Layer, Output, ParameterValue,
+    Target,
+};
+use landfall_model::{monitoring, Subnet, Vpc};
+use landfall_spec::types::{AccountClass, TierKind};
+use serde_json::{json, Value};
+
+use crate::layers::key_policy;
+use crate::unit::{resource, tags, ResourceExt, Unit};
+use crate::Ctx;
+
+/// The images the servers run, pinned: repository in the shared-services
+/// registry, upstream image, tag. The VictoriaMetrics and Alertmanager
+/// versions are those the generated configuration targets
+/// (`landfall_observability::Profile`; a test keeps them equal).
+pub const IMAGES: &[(&str, &str, &str)] = &[
+    (
+        "monitoring/vmstorage",
+        "victoriametrics/vmstorage",
+        "v1.79.5-cluster",
+    ),
+    (
+        "monitoring/vminsert",
+        "victoriametrics/vminsert",
+        "v1.79.5-cluster",
+    ),
+    (
+        "monitoring/vmselect",
+        "victoriametrics/vmselect",
+        "v1.79.5-cluster",
+    ),
+    ("monitoring/vmalert", "victoriametrics/vmalert", "v1.79.5"),
+    ("monitoring/alertmanager", "prom/alertmanager", "v0.25.0"),
+];
+
+/// Ports: vminsert's and vmselect's APIs, vmstorage's for each of them,
+/// Alertmanager's API and its cluster's gossip (TCP and UDP).
+pub const VMINSERT_PORT: i64 = monitoring::VMINSERT_PORT as i64;
+pub const VMSELECT_PORT: i64 = 8481;
+pub const VMSTORAGE_INSERT_PORT: i64 = 8400;
+pub const VMSTORAGE_SELECT_PORT: i64 = 8401;
+pub const ALERTMANAGER_PORT: i64 = 9093;
+pub const ALERTMANAGER_GOSSIP_PORT: i64 = 9094;
+
+/// The `landfall:monitoring` tag of each security group, which the
+/// reachability check finds them by.
+pub const ROLE_TAG: &str = "landfall:monitoring";
+pub const HOSTS_ROLE: &str = "hosts";
+pub const INSERT_LB_ROLE: &str = "vminsert-lb";
+pub const SELECT_LB_ROLE: &str = "vmselect-lb";
+
+/// Hosts (by AZ index) that run vmalert: two, in two AZs.
+pub const VMALERT_HOSTS: usize = 2;
+
+/// Where the hosts read Alertmanager's secrets (SecureString parameters;
+/// a file per parameter under `/etc/alertmanager/secrets/`).
+pub const SECRETS_PATH: &str = "/landfall/alertmanager/secrets";
+
+/// The output naming the Alertmanager hosts' security group: the
+/// remediation webhook's group admits it on the webhook's port.
+pub const ALERTMANAGER_GROUP_OUTPUT: &str = "AlertmanagerSecurityGroupId";
+
+/// The AMI: AWS's ECS-optimized Amazon Linux 2023 (Docker installed), read
+/// from AWS's public parameter in each region at deploy time
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/retrieve-ecs-optimized_AMI.html>).
+pub const AMI: &str =
+    "{{resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id}}";
+
+/// The monitoring stack of a VPC.
+pub fn stack_name(slug: &str, vpc: &str) -> String {
+    format!("{slug}-monitoring-{vpc}")
+}
+
+/// The private zone naming the servers, and the names the agents use.
+pub fn zone_name(slug: &str) -> String {
+    format!("metrics.{slug}.internal")
+}
+
+pub fn vminsert_host(slug: &str, region: &str) -> String {
+    format!("vminsert.{region}.{}", zone_name(slug))
+}
+
+pub fn vmselect_host(slug: &str, region: &str) -> String {
+    format!("vmselect.{region}.{}", zone_name(slug))
+}
+
+pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
+    if !monitoring::enabled(ctx.model) {
+        return Vec::new();
+    }
+    let Some(account) = ctx.model.core_account(AccountClass::Observability) else {
+        return Vec::new();
+    };
+    let mut units = Vec::new();
+    for vpc in &ctx.model.network.vpcs {
+        let subnets = monitoring::server_subnets(ctx.model, vpc);
+        if subnets.len() < 2 {
+            continue;
+        }
+        let Some(size) = monitoring::cluster_size(ctx.model, vpc) else {
+            continue;
+        };
+        let servers = servers_unit(ctx, vpc, &account.name, &subnets, &size);
+        let dns = dns_unit(ctx, vpc, &servers.name);
+        units.push(servers);
+        units.push(dns);
+    }
+    units
+}
+
+fn network_core(ctx: &Ctx<'_>, vpc: &Vpc) -> String {
+    format!("{}-core", ctx.stack_name("network", &vpc.name))
+}
+
+fn az_letter(ctx: &Ctx<'_>, vpc: &Vpc, az: usize) -> String {
+    let region = ctx.model.region(vpc.region);
+    region.azs[az]
+        .chars()
+        .last()
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+fn servers_unit(
+    ctx: &Ctx<'_>,
+    vpc: &Vpc,
+    account: &str,
+    subnets: &[&Subnet],
+    size: &monitoring::ClusterSize,
+) -> Unit {
+    let model = ctx.model;
+    let region = model.region(vpc.region);
+    let env = model.environment(vpc.environment);
+    let mut unit = Unit::new(
+        stack_name(ctx.slug, &vpc.name),
+        Layer::Observability,
+        format!(
+            "VictoriaMetrics, vmalert and Alertmanager of VPC {} ({} active series)",
+            vpc.name, size.active_series
+        ),
+        Target::Account {
+            account: account.to_owned(),
+            region: region.name.clone(),
+        },
+    );
+    // After the baseline (the CloudFormation role, the roles' boundary) and
+    // the network (the VPC, its subnets and their share).
+    unit.depends_on.push(ctx.stack_name("baseline-global", ""));
+    unit.depends_on.push(ctx.stack_name("network", &vpc.name));
+    let core = network_core(ctx, vpc);
+    let vpc_param = unit.parameter(
+        "VpcId",
+        &format!("VPC {} (networking account)", vpc.name),
+        ParameterValue::ResourceId {
+            stack: core.clone(),
+            logical_id: "Vpc".into(),
+        },
+    );
+    let s3 = unit.parameter(
+        "S3PrefixListId",
+        "The AWS-managed prefix list of s3 in the region",
+        ParameterValue::ManagedPrefixList(format!("com.amazonaws.{}.s3", region.name)),
+    );
+    let shared = ctx.core_account_param(&mut unit, crate::params::SHARED, ctx.shared);
+    let purpose = |extra: &[(&str, &str)]| {
+        let mut pairs = vec![
+            ("landfall:purpose", "monitoring"),
+            ("landfall:environment", env.name.as_str()),
+        ];
+        pairs.extend_from_slice(extra);
+        tags(&pairs)
+    };
+
+    // ----- security groups -----
+    let vpc_ref = json!({ "Ref": vpc_param });
+    let endpoint_cidrs: Vec<String> = ctx
+        .model
+        .network
+        .subnets
+        .iter()
+        .filter(|s| s.vpc == vpc.id && ctx.model.tier(s.tier).kind == TierKind::Endpoints)
+        .map(|s| ctx.plan.subnet_cidr(s.id).to_string())
+        .collect();
+    let application_cidrs: Vec<String> = ctx
+        .model
+        .network
+        .subnets
+        .iter()
+        .filter(|s| s.vpc == vpc.id && ctx.model.tier(s.tier).kind == TierKind::Application)
+        .map(|s| ctx.plan.subnet_cidr(s.id).to_string())
+        .collect();
+    let mut host_egress: Vec<Value> = endpoint_cidrs
+        .iter()
+        .map(|c| json!({ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": c, "Description": "interface endpoints (ECR, SSM, logs, KMS)" }))
+        .collect();
+    host_egress.push(json!({
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "DestinationPrefixListId": { "Ref": s3 },
+        "Description": "S3 gateway endpoint (image layers, the configuration bucket)"
+    }));
+    unit.add(resource(
+        "HostsSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": format!("Monitoring hosts of {}: the cluster ports between them, the load balancers in, the VPC endpoints out", vpc.name),
+            "VpcId": vpc_ref,
+            "SecurityGroupEgress": host_egress,
+            "Tags": purpose(&[(ROLE_TAG, HOSTS_ROLE), ("Name", &format!("{}-monitoring-hosts", vpc.name))])
+        }),
+    ));
+    unit.add(resource(
+        "InsertLoadBalancerSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": format!("Load balancer of vminsert in {}: the agents of the application subnets and vmalert in", vpc.name),
+            "VpcId": vpc_ref,
+            "SecurityGroupIngress": application_cidrs.iter().map(|c| json!({
+                "IpProtocol": "tcp", "FromPort": VMINSERT_PORT, "ToPort": VMINSERT_PORT,
+                "CidrIp": c, "Description": "Telegraf agents of the application subnets"
+            })).collect::<Vec<_>>(),
+            "SecurityGroupEgress": [{
+                "IpProtocol": "tcp", "FromPort": VMINSERT_PORT, "ToPort": VMINSERT_PORT,
+                "DestinationSecurityGroupId": { "Fn::GetAtt": ["HostsSecurityGroup", "GroupId"] },
+                "Description": "vminsert on the hosts"
+            }],
+            "Tags": purpose(&[(ROLE_TAG, INSERT_LB_ROLE), ("Name", &format!("{}-vminsert-lb", vpc.name))])
+        }),
+    ));
+    unit.add(resource(
+        "SelectLoadBalancerSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": format!("Load balancer of vmselect in {}: vmalert (and Grafana) in", vpc.name),
+            "VpcId": vpc_ref,
+            "SecurityGroupEgress": [{
+                "IpProtocol": "tcp", "FromPort": VMSELECT_PORT, "ToPort": VMSELECT_PORT,
+                "DestinationSecurityGroupId": { "Fn::GetAtt": ["HostsSecurityGroup", "GroupId"] },
+                "Description": "vmselect on the hosts"
+            }],
+            "Tags": purpose(&[(ROLE_TAG, SELECT_LB_ROLE), ("Name", &format!("{}-vmselect-lb", vpc.name))])
+        }),
+    ));
+    let group = |id: &str| json!({ "Fn::GetAtt": [id, "GroupId"] });
+    // Rules that name another group are separate resources: the groups
+    // refer to each other.
+    let rules: [(&str, &str, &str, &str, i64, &str); 12] = [
+        (
+            "HostsToStorageInsert",
+            "egress",
+            "HostsSecurityGroup",
+            "tcp",
+            VMSTORAGE_INSERT_PORT,
+            "vminsert to vmstorage",
+        ),
+        (
+            "HostsFromStorageInsert",
+            "ingress",
+            "HostsSecurityGroup",
+            "tcp",
+            VMSTORAGE_INSERT_PORT,
+            "vminsert to vmstorage",
+        ),
+        (
+            "HostsToStorageSelect",
+            "egress",
+            "HostsSecurityGroup",
+            "tcp",
+            VMSTORAGE_SELECT_PORT,
+            "vmselect to vmstorage",
+        ),
+        (
+            "HostsFromStorageSelect",
+            "ingress",
+            "HostsSecurityGroup",
+            "tcp",
+            VMSTORAGE_SELECT_PORT,
+            "vmselect to vmstorage",
+        ),
+        (
+            "HostsToAlertmanager",
+            "egress",
+            "HostsSecurityGroup",
+            "tcp",
+            ALERTMANAGER_PORT,
+            "vmalert to Alertmanager",
+        ),
+        (
+            "HostsFromAlertmanager",
+            "ingress",
+            "HostsSecurityGroup",
+            "tcp",
+            ALERTMANAGER_PORT,
+            "vmalert to Alertmanager",
+        ),
+        (
+            "HostsToGossip",
+            "egress",
+            "HostsSecurityGroup",
+            "tcp",
+            ALERTMANAGER_GOSSIP_PORT,
+            "Alertmanager cluster (TCP)",
+        ),
+        (
+            "HostsFromGossip",
+            "ingress",
+            "HostsSecurityGroup",
+            "tcp",
+            ALERTMANAGER_GOSSIP_PORT,
+            "Alertmanager cluster (TCP)",
+        ),
+        (
+            "HostsToGossipUdp",
+            "egress",
+            "HostsSecurityGroup",
+            "udp",
+            ALERTMANAGER_GOSSIP_PORT,
+            "Alertmanager cluster (UDP)",
+        ),
+        (
+            "HostsFromGossipUdp",
+            "ingress",
+            "HostsSecurityGroup",
+            "udp",
+            ALERTMANAGER_GOSSIP_PORT,
+            "Alertmanager cluster (UDP)",
+        ),
+        (
+            "HostsToInsertLoadBalancer",
+            "egress",
+            "InsertLoadBalancerSecurityGroup",
+            "tcp",
+            VMINSERT_PORT,
+            "vmalert recording rules to vminsert",
+        ),
+        (
+            "HostsToSelectLoadBalancer",
+            "egress",
+            "SelectLoadBalancerSecurityGroup",
+            "tcp",
+            VMSELECT_PORT,
+            "vmalert queries to vmselect",
+        ),
+    ];
+    for (id, direction, peer, protocol, port, why) in rules {
+        let (kind, peer_key, group_key) = if direction == "egress" {
+            (
+                "AWS::EC2::SecurityGroupEgress",
+                "DestinationSecurityGroupId",
+                "GroupId",
+            )
+        } else {
+            (
+                "AWS::EC2::SecurityGroupIngress",
+                "SourceSecurityGroupId",
+                "GroupId",
+            )
+        };
+        let mut props = json!({
+            "IpProtocol": protocol, "FromPort": port, "ToPort": port,
+            "Description": why
+        });
+        props[group_key] = group("HostsSecurityGroup");
+        props[peer_key] = group(peer);
+        unit.add(resource(id, kind, props));
+    }
+    for (id, peer, port, why) in [
+        (
+            "HostsFromInsertLoadBalancer",
+            "InsertLoadBalancerSecurityGroup",
+            VMINSERT_PORT,
+            "load balancer of vminsert",
+        ),
+        (
+            "HostsFromSelectLoadBalancer",
+            "SelectLoadBalancerSecurityGroup",
+            VMSELECT_PORT,
+            "load balancer of vmselect",
+        ),
+    ] {
+        unit.add(resource(
+            id,
+            "AWS::EC2::SecurityGroupIngress",
+            json!({
+                "GroupId": group("HostsSecurityGroup"),
+                "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                "SourceSecurityGroupId": group(peer),
+                "Description": why
+            }),
+        ));
+    }
+    for (id, target, port) in [
+        (
+            "InsertLoadBalancerFromHosts",
+            "InsertLoadBalancerSecurityGroup",
+            VMINSERT_PORT,
+        ),
+        (
+            "SelectLoadBalancerFromHosts",
+            "SelectLoadBalancerSecurityGroup",
+            VMSELECT_PORT,
+        ),
+    ] {
+        unit.add(resource(
+            id,
+            "AWS::EC2::SecurityGroupIngress",
+            json!({
+                "GroupId": group(target),
+                "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                "SourceSecurityGroupId": group("HostsSecurityGroup"),
+                "Description": "vmalert on the hosts"
+            }),
+        ));
+    }
+
+    // The internal scanners (`network.scanner`) probe the hosts, as they
+    // probe every group the workload layer creates.
+    if ctx.model.network.scanner.is_some() {
+        let scanner_stack = landfall_graph::scanner_stack_name(ctx.slug, &vpc.name);
+        unit.depends_on.push(scanner_stack.clone());
+        let scanner = unit.parameter(
+            "ScannerGroupId",
+            &format!("The internal scanners' security group in {}", vpc.name),
+            ParameterValue::ResourceId {
+                stack: scanner_stack,
+                logical_id: landfall_graph::SCANNER_GROUP_LOGICAL_ID.into(),
+            },
+        );
+        unit.add(resource(
+            "ScannerIntoHostsSecurityGroup",
+            "AWS::EC2::SecurityGroupIngress",
+            json!({
+                "GroupId": group("HostsSecurityGroup"),
+                "IpProtocol": "-1",
+                "SourceSecurityGroupId": { "Ref": scanner },
+                "Description": "internal vulnerability scanners (network.scanner)"
+            }),
+        ));
+    }
+
+    // ----- the data volumes' key -----
+    unit.add(
+        resource(
+            "VolumeKey",
+            "AWS::KMS::Key",
+            json!({
+                "Description": format!("Encrypts the monitoring hosts' volumes in {}", vpc.name),
+                "EnableKeyRotation": true,
+                // EBS uses the key for the account's principals (the
+                // CloudFormation role that creates the volumes, EC2 on the
+                // instances' behalf) through grants it creates itself
+                // (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html#ebs-encryption-permissions).
+                // Nothing here launches through Auto Scaling, so no
+                // service-linked role needs the key.
+                "KeyPolicy": key_policy(vec![json!({
+                    "Sid": "EbsUsesTheKeyForTheAccount",
+                    "Effect": "Allow",
+                    "Principal": { "AWS": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
+                    "Action": ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                    "Resource": "*",
+                    "Condition": { "StringEquals": {
+                        "kms:ViaService": intrinsic::sub("ec2.${AWS::Region}.amazonaws.com"),
+                        "kms:CallerAccount": { "Ref": "AWS::AccountId" }
+                    } }
+                })]),
+                "Tags": purpose(&[])
+            }),
+        )
+        .retain(),
+    );
+
+    // ----- configuration bucket -----
+    let bucket_name = intrinsic::sub(format!(
+        "{}-monitoring-${{AWS::AccountId}}-{}",
+        ctx.slug, vpc.name
+    ));
+    unit.add(
+        resource(
+            "ConfigBucket",
+            "AWS::S3::Bucket",
+            json!({
+                "BucketName": bucket_name,
+                "VersioningConfiguration": { "Status": "Enabled" },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": true, "BlockPublicPolicy": true,
+                    "IgnorePublicAcls": true, "RestrictPublicBuckets": true
+                },
+                "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] },
+                "BucketEncryption": { "ServerSideEncryptionConfiguration": [{
+                    "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" }
+                }] },
+                // Old versions are how a bad rule file is rolled back.
+                "LifecycleConfiguration": { "Rules": [{
+                    "Id": "old-versions", "Status": "Enabled",
+                    "NoncurrentVersionExpiration": { "NoncurrentDays": 90 }
+                }] },
+                "Tags": purpose(&[])
+            }),
+        )
+        .retain(),
+    );
+    unit.add(resource(
+        "ConfigBucketPolicy",
+        "AWS::S3::BucketPolicy",
+        json!({
+            "Bucket": { "Ref": "ConfigBucket" },
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "TlsOnly",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [
+                        { "Fn::GetAtt": ["ConfigBucket", "Arn"] },
+                        intrinsic::sub("${ConfigBucket.Arn}/*")
+                    ],
+                    "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+                }]
+            }
+        }),
+    ));
+
+    // ----- the hosts' role -----
+    let repositories: Vec<Value> = IMAGES
+        .iter()
+        .map(|(repo, _, _)| {
+            intrinsic::sub(format!(
+                "arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{{shared}}}:repository/{repo}"
+            ))
+        })
+        .collect();
+    unit.add(resource(
+        "HostRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": format!("landfall-monitoring-host-{}", vpc.name),
+            "Path": "/workload/",
+            "PermissionsBoundary": intrinsic::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/landfall/landfall-workload-boundary"),
+            "Description": format!("Monitoring hosts of {}: Session Manager, their images, their configuration and secrets", vpc.name),
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": { "Service": "ec2.amazonaws.com" },
+                    "Action": "sts:AssumeRole"
+                }]
+            },
+            "ManagedPolicyArns": [intrinsic::sub("arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore")],
+            "Policies": [{
+                "PolicyName": "monitoring-host",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        { "Sid": "LogInToTheRegistry", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" },
+                        {
+                            "Sid": "PullTheServers", "Effect": "Allow",
+                            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                            "Resource": repositories
+                        },
+                        {
+                            "Sid": "ReadTheConfiguration", "Effect": "Allow",
+                            "Action": ["s3:GetObject", "s3:ListBucket"],
+                            "Resource": [
+                                { "Fn::GetAtt": ["ConfigBucket", "Arn"] },
+                                intrinsic::sub("${ConfigBucket.Arn}/observability/*")
+                            ]
+                        },
+                        {
+                            "Sid": "ReadAlertmanagerSecrets", "Effect": "Allow",
+                            "Action": ["ssm:GetParametersByPath"],
+                            "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{SECRETS_PATH}"))
+                        }
+                    ]
+                }
+            }],
+            "Tags": purpose(&[])
+        }),
+    ));
+    unit.add(resource(
+        "HostProfile",
+        "AWS::IAM::InstanceProfile",
+        json!({ "Path": "/workload/", "Roles": [{ "Ref": "HostRole" }] }),
+    ));
+    unit.add(resource(
+        "HostLaunchTemplate",
+        "AWS::EC2::LaunchTemplate",
+        json!({
+            "LaunchTemplateData": {
+                "MetadataOptions": { "HttpTokens": "required", "HttpPutResponseHopLimit": 2, "HttpEndpoint": "enabled" },
+                "BlockDeviceMappings": [{
+                    "DeviceName": "/dev/xvda",
+                    "Ebs": {
+                        "VolumeSize": 30, "VolumeType": "gp3", "Encrypted": true,
+                        "KmsKeyId": { "Fn::GetAtt": ["VolumeKey", "Arn"] },
+                        "DeleteOnTermination": true
+                    }
+                }],
+                "Monitoring": { "Enabled": true }
+            },
+            "TagSpecifications": [{ "ResourceType": "launch-template", "Tags": purpose(&[]) }]
+        }),
+    ));
+
+    // ----- per AZ: an interface, a volume, a host -----
+    let letters: Vec<String> = subnets.iter().map(|s| az_letter(ctx, vpc, s.az)).collect();
+    let interface = |letter: &str| logical_id(&["HostInterface", letter]);
+    let address =
+        |letter: &str| json!({ "Fn::GetAtt": [interface(letter), "PrimaryPrivateIpAddress"] });
+    for (subnet, letter) in subnets.iter().zip(&letters) {
+        let tier = &ctx.model.tier(subnet.tier).name;
+        let subnet_param = unit.parameter(
+            &logical_id(&["Subnet", tier, letter]),
+            &format!("Subnet {} (networking account)", subnet.name),
+            ParameterValue::ResourceId {
+                stack: core.clone(),
+                logical_id: logical_id(&["Subnet", tier, letter]),
+            },
+        );
+        unit.add(resource(
+            interface(letter),
+            "AWS::EC2::NetworkInterface",
+            json!({
+                "Description": format!("Monitoring host {letter} of {}: its fixed address", vpc.name),
+                "SubnetId": { "Ref": subnet_param },
+                "GroupSet": [group("HostsSecurityGroup")],
+                "Tags": purpose(&[])
+            }),
+        ));
+    }
+    let storage_nodes = |port: i64| -> Value {
+        let mut parts: Vec<Value> = Vec::new();
+        for (i, letter) in letters.iter().enumerate() {
+            if i > 0 {
+                parts.push(json!(","));
+            }
+            parts.push(address(letter));
+            parts.push(json!(format!(":{port}")));
+        }
+        json!({ "Fn::Join": ["", parts] })
+    };
+    let retention = format!("{}d", size.retention_days.max(1));
+    let interval = format!("{}s", size.scrape_interval_seconds.max(1));
+    for (i, (subnet, letter)) in subnets.iter().zip(&letters).enumerate() {
+        let az = &region.azs[subnet.az];
+        unit.capacity.push(Capacity {
+            instance_type: size.instance_type.to_owned(),
+            vcpus_per_instance: size.vcpus_per_host,
+            instances: 1,
+            availability_zone: az.clone(),
+            subnet_owner: ctx.model.account(vpc.account).name.clone(),
+        });
+        let volume = logical_id(&["DataVolume", letter]);
+        let host = logical_id(&["Host", letter]);
+        unit.add(
+            resource(
+                &volume,
+                "AWS::EC2::Volume",
+                json!({
+                    "AvailabilityZone": az,
+                    "Size": size.volume_gib_per_node,
+                    "VolumeType": "gp3",
+                    "Encrypted": true,
+                    "KmsKeyId": { "Fn::GetAtt": ["VolumeKey", "Arn"] },
+                    "Tags": purpose(&[("Name", &format!("{}-vmstorage-{letter}", vpc.name))])
+                }),
+            )
+            .retain(),
+        );
+        let peers: Vec<Value> = letters
+            .iter()
+            .filter(|l| *l != letter)
+            .map(|l| address(l))
+            .collect();
+        let notifiers: Vec<Value> = letters.iter().map(|l| address(l)).collect();
+        let script = host_script(HostScript {
+            storage_insert: storage_nodes(VMSTORAGE_INSERT_PORT),
+            storage_select: storage_nodes(VMSTORAGE_SELECT_PORT),
+            peers,
+            notifiers,
+            vmalert: i < VMALERT_HOSTS,
+            retention: &retention,
+            interval: &interval,
+            volume: &volume,
+            insert_host: vminsert_host(ctx.slug, &region.name),
+            select_host: vmselect_host(ctx.slug, &region.name),
+            shared: &shared,
+        });
+        unit.add(
+            resource(
+                &host,
+                "AWS::EC2::Instance",
+                json!({
+                    "ImageId": AMI,
+                    "InstanceType": size.instance_type,
+                    "IamInstanceProfile": { "Ref": "HostProfile" },
+                    "LaunchTemplate": {
+                        "LaunchTemplateId": { "Ref": "HostLaunchTemplate" },
+                        "Version": { "Fn::GetAtt": ["HostLaunchTemplate", "LatestVersionNumber"] }
+                    },
+                    "NetworkInterfaces": [{ "NetworkInterfaceId": { "Ref": interface(letter) }, "DeviceIndex": "0" }],
+                    "DisableApiTermination": true,
+                    "UserData": { "Fn::Base64": script },
+                    "Tags": purpose(&[("Name", &format!("{}-monitoring-{letter}", vpc.name))])
+                }),
+            ),
+        );
+        unit.add(resource(
+            logical_id(&["DataVolumeAttachment", letter]),
+            "AWS::EC2::VolumeAttachment",
+            json!({
+                "InstanceId": { "Ref": host },
+                "VolumeId": { "Ref": volume },
+                "Device": "/dev/xvdf"
+            }),
+        ));
+    }
+
+    // ----- internal load balancers -----
+    let subnet_refs: Vec<Value> = letters
+        .iter()
+        .zip(subnets)
+        .map(|(letter, subnet)| {
+            let tier = &ctx.model.tier(subnet.tier).name;
+            json!({ "Ref": logical_id(&["Subnet", tier, letter]) })
+        })
+        .collect();
+    for (name, port, group_id) in [
+        ("Insert", VMINSERT_PORT, "InsertLoadBalancerSecurityGroup"),
+        ("Select", VMSELECT_PORT, "SelectLoadBalancerSecurityGroup"),
+    ] {
+        let lb = format!("{name}LoadBalancer");
+        let tg = format!("{name}Targets");
+        unit.add(resource(
+            &lb,
+            "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            json!({
+                "Type": "network",
+                "Scheme": "internal",
+                "Subnets": subnet_refs,
+                "SecurityGroups": [group(group_id)],
+                "LoadBalancerAttributes": [
+                    { "Key": "load_balancing.cross_zone.enabled", "Value": "true" },
+                    { "Key": "deletion_protection.enabled", "Value": "true" }
+                ],
+                "Tags": purpose(&[])
+            }),
+        ));
+        unit.add(resource(
+            &tg,
+            "AWS::ElasticLoadBalancingV2::TargetGroup",
+            json!({
+                "VpcId": vpc_ref,
+                "Protocol": "TCP",
+                "Port": port,
+                // Addresses, not instances: the interfaces outlive them.
+                "TargetType": "ip",
+                "Targets": letters.iter().map(|l| json!({ "Id": address(l), "Port": port })).collect::<Vec<_>>(),
+                "HealthCheckProtocol": "HTTP",
+                "HealthCheckPath": "/health",
+                "HealthCheckIntervalSeconds": 10,
+                // The hosts see the load balancer's address, which their
+                // group admits by the load balancer's group.
+                "TargetGroupAttributes": [{ "Key": "preserve_client_ip.enabled", "Value": "false" }],
+                "Tags": purpose(&[])
+            }),
+        ));
+        unit.add(resource(
+            format!("{name}Listener"),
+            "AWS::ElasticLoadBalancingV2::Listener",
+            json!({
+                "LoadBalancerArn": { "Ref": lb },
+                "Protocol": "TCP",
+                "Port": port,
+                "DefaultActions": [{ "Type": "forward", "TargetGroupArn": { "Ref": tg } }]
+            }),
+        ));
+    }
+
+    for (name, description, value) in [
+        (
+            "InsertDnsName",
+            "load balancer of vminsert",
+            json!({ "Fn::GetAtt": ["InsertLoadBalancer", "DNSName"] }),
+        ),
+        (
+            "SelectDnsName",
+            "load balancer of vmselect",
+            json!({ "Fn::GetAtt": ["SelectLoadBalancer", "DNSName"] }),
+        ),
+        (
+            "ConfigBucketName",
+            "Where `landfall synth`'s observability/ directory is copied for the hosts",
+            json!({ "Ref": "ConfigBucket" }),
+        ),
+        (
+            ALERTMANAGER_GROUP_OUTPUT,
+            "Alertmanager's hosts: the remediation webhook admits this group",
+            group("HostsSecurityGroup"),
+        ),
+    ] {
+        unit.outputs.push(Output {
+            name: name.to_owned(),
+            description: Some(description.to_owned()),
+            value,
+            export: None,
+        });
+    }
+    for (repo, upstream, tag) in IMAGES {
+        unit.inputs.push(ExternalInput {
+            kind: InputKind::Image,
+            name: format!("{repo}:{tag}"),
+            why: format!("{upstream}:{tag}, copied into the shared-services registry, which replicates it to every region"),
+            account: ctx.shared.map(|a| a.name.clone()),
+        });
+    }
+    unit
+}
+
+struct HostScript<'a> {
+    storage_insert: Value,
+    storage_select: Value,
+    peers: Vec<Value>,
+    notifiers: Vec<Value>,
+    vmalert: bool,
+    retention: &'a str,
+    interval: &'a str,
+    volume: &'a str,
+    insert_host: String,
+    select_host: String,
+    shared: &'a str,
+}
+
+/// The host's user data: mount the data volume, log in to the registry,
+/// fetch the configuration and secrets (and again every minute, reloading),
+/// run the servers with Docker, restarted when they stop.
+fn host_script(h: HostScript<'_>) -> Value {
+    let registry = format!(
+        "${{{}}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}",
+        h.shared
+    );
+    let image = |repo: &str| -> String {
+        IMAGES
+            .iter()
+            .find(|(r, _, _)| *r == repo)
+            .map_or_else(String::new, |(_, _, tag)| {
+                format!("{registry}/{repo}:{tag}")
+            })
+    };
+    let mut parts: Vec<Value> = Vec::new();
+    let mut text = String::new();
+    text.push_str(&format!(
+        "#!/bin/bash\nset -euo pipefail\n\
+         # The ECS agent is not used: Docker runs the servers.\n\
+         systemctl disable --now ecs || true\n\
+         VOLUME=$(echo ${{{volume}}} | tr -d -)\n\
+         DEVICE=/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_$VOLUME\n\
+         until [ -e $DEVICE ]; do sleep 5; done\n\
+         blkid $DEVICE || mkfs.xfs $DEVICE\n\
+         mkdir -p /var/lib/vmstorage /var/lib/alertmanager /etc/landfall /etc/alertmanager/secrets\n\
+         # Alertmanager's image runs as nobody.\n\
+         chown 65534:65534 /var/lib/alertmanager\n\
+         # The AWS CLI (Amazon Linux's repositories are in S3, behind the gateway endpoint).\n\
+         command -v aws || dnf install -y awscli-2\n\
+         grep -q /var/lib/vmstorage /etc/fstab || echo \"$DEVICE /var/lib/vmstorage xfs defaults,nofail 0 2\" >> /etc/fstab\n\
+         mount -a\n\
+         cat > /usr/local/bin/landfall-sync <<'EOF'\n\
+         #!/bin/bash\n\
+         aws s3 sync --delete s3://${{ConfigBucket}}/observability/ /etc/landfall/observability/\n\
+         aws ssm get-parameters-by-path --path {secrets} --with-decryption --query 'Parameters[].[Name,Value]' --output text |\n\
+         while IFS=$'\\t' read -r name value; do printf '%s' \"$value\" > /etc/alertmanager/secrets/$(basename $name); done\n\
+         curl -fsS -X POST http://127.0.0.1:{am}/-/reload || true\n\
+         EOF\n\
+         chmod 0755 /usr/local/bin/landfall-sync\n\
+         printf '[Service]\\nType=oneshot\\nExecStart=/usr/local/bin/landfall-sync\\n' > /etc/systemd/system/landfall-sync.service\n\
+         printf '[Timer]\\nOnBootSec=30\\nOnUnitActiveSec=60\\n[Install]\\nWantedBy=timers.target\\n' > /etc/systemd/system/landfall-sync.timer\n\
+         /usr/local/bin/landfall-sync || true\n\
+         systemctl daemon-reload && systemctl enable --now landfall-sync.timer\n\
+         aws ecr get-login-password | docker login --username AWS --password-stdin {registry}\n\
+         run() {{ docker rm -f $1 >/dev/null 2>&1 || true; docker run -d --name $1 --restart=always --network host \"${{!@:2}}\"; }}\n",
+        volume = h.volume,
+        secrets = SECRETS_PATH,
+        am = ALERTMANAGER_PORT,
+    ));
+    text.push_str(&format!(
+        "run vmstorage -v /var/lib/vmstorage:/storage {} -storageDataPath=/storage -retentionPeriod={} -dedup.minScrapeInterval={}\n",
+        image("monitoring/vmstorage"),
+        h.retention,
+        h.interval
+    ));
+    text.push_str(&format!(
+        "run vminsert {} -replicationFactor={} -storageNode=",
+        image("monitoring/vminsert"),
+        monitoring::REPLICATION_FACTOR
+    ));
+    flush(&mut parts, &mut text);
+    parts.push(h.storage_insert);
+    text.push_str(&format!(
+        "\nrun vmselect {} -dedup.minScrapeInterval=1ms -storageNode=",
+        image("monitoring/vmselect")
+    ));
+    flush(&mut parts, &mut text);
+    parts.push(h.storage_select);
+    text.push_str(&format!(
+        "\nrun alertmanager -v /var/lib/alertmanager:/alertmanager -v /etc/landfall/observability/alertmanager:/etc/landfall/alertmanager:ro -v /etc/alertmanager/secrets:/etc/alertmanager/secrets:ro {} --config.file=/etc/landfall/alertmanager/alertmanager.yml --storage.path=/alertmanager --cluster.listen-address=0.0.0.0:{}",
+        image("monitoring/alertmanager"),
+        ALERTMANAGER_GOSSIP_PORT
+    ));
+    for peer in h.peers {
+        text.push_str(" --cluster.peer=");
+        flush(&mut parts, &mut text);
+        parts.push(peer);
+        text.push_str(&format!(":{ALERTMANAGER_GOSSIP_PORT}"));
+    }
+    text.push('\n');
+    if h.vmalert {
+        text.push_str(&format!(
+            "run vmalert -v /etc/landfall/observability/rules:/etc/landfall/rules:ro {} \
+             -rule=/etc/landfall/rules/*.yml -rule=/etc/landfall/rules/domains/*.yml -rule=/etc/landfall/rules/services/*/*.yml \
+             -configCheckInterval=1m -evaluationInterval={} \
+             -datasource.url=http://{}:{}/select/0/prometheus \
+             -remoteRead.url=http://{}:{}/select/0/prometheus \
+             -remoteWrite.url=http://{}:{}/insert/0/prometheus",
+            image("monitoring/vmalert"),
+            h.interval,
+            h.select_host,
+            VMSELECT_PORT,
+            h.select_host,
+            VMSELECT_PORT,
+            h.insert_host,
+            VMINSERT_PORT
+        ));
+        for notifier in h.notifiers {
+            text.push_str(" -notifier.url=http://");
+            flush(&mut parts, &mut text);
+            parts.push(notifier);
+            text.push_str(&format!(":{ALERTMANAGER_PORT}"));
+        }
+        text.push('\n');
+    }
+    flush(&mut parts, &mut text);
+    json!({ "Fn::Join": ["", parts] })
+}
+
+/// Ends the literal text so far (an `Fn::Sub` of it) before a value.
+fn flush(parts: &mut Vec<Value>, text: &mut String) {
+    let chunk = std::mem::take(text);
+    if chunk.contains("${") {
+        parts.push(intrinsic::sub(chunk));
+    } else if !chunk.is_empty() {
+        parts.push(Value::String(chunk));
+    }
+}
+
+/// The private zone in the networking account that names the servers in
+/// one VPC: the zone is the VPC owner's, so it associates with the VPC
+/// in the same account (a zone in the observability account would need a
+/// cross-account association CloudFormation cannot make).
+fn dns_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str) -> Unit {
+    let model = ctx.model;
+    let region = model.region(vpc.region);
+    let mut unit = Unit::new(
+        format!("{}-monitoring-dns-{}", ctx.slug, vpc.name),
+        Layer::Observability,
+        format!("The names of VPC {}'s monitoring servers", vpc.name),
+        Target::Account {
+            account: model.account(vpc.account).name.clone(),
+            region: region.name.clone(),
+        },
+    );
+    unit.depends_on.push(servers.to_owned());
+    let vpc_param = unit.parameter(
+        "VpcId",
+        &format!("VPC {}", vpc.name),
+        ParameterValue::ResourceId {
+            stack: network_core(ctx, vpc),
+            logical_id: "Vpc".into(),
+        },
+    );
+    unit.add(resource(
+        "Zone",
+        "AWS::Route53::HostedZone",
+        json!({
+            "Name": zone_name(ctx.slug),
+            "HostedZoneConfig": { "Comment": format!("Monitoring servers of {}", vpc.name) },
+            "VPCs": [{ "VPCId": { "Ref": vpc_param }, "VPCRegion": region.name }],
+            "HostedZoneTags": tags(&[("landfall:purpose", "monitoring")])
+        }),
+    ));
+    for (record, host, output) in [
+        (
+            "Vminsert",
+            vminsert_host(ctx.slug, &region.name),
+            "InsertDnsName",
+        ),
+        (
+            "Vmselect",
+            vmselect_host(ctx.slug, &region.name),
+            "SelectDnsName",
+        ),
+    ] {
+        let target = unit.parameter(
+            output,
+            &format!("DNS name of the load balancer `{host}` names"),
+            ParameterValue::StackOutput {
+                stack: servers.to_owned(),
+                output: output.to_owned(),
+            },
+        );
+        unit.add(resource(
+            record,
+            "AWS::Route53::RecordSet",
+            json!({
+                "HostedZoneId": { "Ref": "Zone" },
+                "Name": host,
+                "Type": "CNAME",
+                "TTL": "60",
+                "ResourceRecords": [{ "Ref": target }]
+            }),
+        ));
+    }
+    unit
+}
