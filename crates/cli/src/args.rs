@@ -242,7 +242,8 @@ pub enum Emit {
 pub struct ShowArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
-    /// What to show: nothing for the platform, `service` for one service.
+    /// What to show: nothing for the platform, `servers` for the sizing of
+    /// the monitoring and log search servers, `service` for one service.
     #[arg(value_name = "WHAT")]
     pub what: Option<String>,
     /// The service's name (with `service`).

@@ -62,6 +62,7 @@ pub fn compile(
     let options = landfall_workloads::Options {
         services,
         log_agents: log_agents(model),
+        metric_agents: landfall_observability::sidecar_configs(model).map(std::sync::Arc::new),
     };
     match landfall_workloads::build(model, &compiled.plan, &compiled.graph, &options) {
         Ok(stacks) => compiled.graph.stacks.extend(stacks),

@@ -1917,3 +1917,49 @@ fn heal_reset_closes_an_open_breaker_on_the_record() {
     assert!(stderr(&again).contains("is not open"), "{}", stderr(&again));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `show servers`: each VPC's monitoring cluster and log search domain,
+/// sized by the formulas it prints, the same figures in JSON and text.
+#[test]
+fn show_servers_sizes_every_vpcs_monitoring_cluster_and_log_domain() {
+    let out = landfall(&["show", "servers", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let metrics = json["metrics"].as_array().unwrap();
+    let logs = json["log_search"].as_array().unwrap();
+    // The reference has a VPC per environment and region: dev, staging
+    // and prod in one or two regions.
+    assert!(metrics.len() >= 3, "{json}");
+    assert_eq!(metrics.len(), logs.len());
+    let prod = metrics
+        .iter()
+        .find(|c| c["vpc"] == "prod-eu-central-1")
+        .unwrap();
+    // The formula holds on the figures it shows.
+    let series = prod["active_series"].as_u64().unwrap();
+    assert_eq!(
+        series,
+        prod["services"].as_u64().unwrap() * prod["series_per_service"].as_u64().unwrap()
+    );
+    assert_eq!(
+        prod["samples_per_second"].as_u64().unwrap(),
+        series.div_ceil(prod["scrape_interval_seconds"].as_u64().unwrap())
+    );
+    assert!(prod["instance_type"].as_str().unwrap().starts_with("r7i."));
+
+    let out = landfall(&["show", "servers"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("volume per node = samples/s × 2 copies"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("prod-eu-central-1: {} services", prod["services"])),
+        "{text}"
+    );
+    assert!(
+        text.contains("log search: an OpenSearch domain per VPC"),
+        "{text}"
+    );
+}

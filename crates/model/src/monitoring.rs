@@ -30,6 +30,29 @@ pub const DEFAULT_SERIES_PER_SERVICE: u64 = 2_000;
 /// balancer in the VPC's shared data subnets).
 pub const VMINSERT_PORT: u16 = 8480;
 
+/// The private zone naming each VPC's monitoring servers (in the
+/// networking account, associated with the VPC), and the names in it.
+pub fn zone_name(slug: &str) -> String {
+    format!("metrics.{slug}.internal")
+}
+
+pub fn vminsert_host(slug: &str, region: &str) -> String {
+    format!("vminsert.{region}.{}", zone_name(slug))
+}
+
+pub fn vmselect_host(slug: &str, region: &str) -> String {
+    format!("vmselect.{region}.{}", zone_name(slug))
+}
+
+/// The URL a Telegraf agent writes to: vminsert's Influx line-protocol
+/// endpoint for tenant 0.
+pub fn vminsert_influx_url(slug: &str, region: &str) -> String {
+    format!(
+        "http://{}:{VMINSERT_PORT}/insert/0/influx",
+        vminsert_host(slug, region)
+    )
+}
+
 /// The shared data subnets the monitoring servers run in: those of a
 /// tier no domain owns, shared with the observability account.
 pub fn server_subnets<'a>(model: &'a Model, vpc: &Vpc) -> Vec<&'a crate::model::Subnet> {

@@ -65,6 +65,14 @@ pub const LOG_AGENT: Sidecar = Sidecar {
     source: "https://vector.dev/releases/0.49.0/",
 };
 
+/// What the metrics agent's container sets for its configuration
+/// (`landfall_observability::telegraf`) to read: the configuration itself,
+/// and the values only the running task knows.
+pub const METRICS_CONFIG_VARIABLE: &str = "LANDFALL_TELEGRAF_CONFIG";
+pub const METRICS_ENV_ENVIRONMENT: &str = "LANDFALL_ENVIRONMENT";
+pub const METRICS_ENV_REGION: &str = "LANDFALL_REGION";
+pub const METRICS_ENV_VMINSERT: &str = "LANDFALL_VMINSERT_URL";
+
 /// The log sidecars, in the order the task definition lists them.
 pub const SIDECARS: &[Sidecar] = &[LOG_ROUTER, LOG_AGENT];
 

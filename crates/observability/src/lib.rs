@@ -72,6 +72,14 @@ pub fn generate(model: &Model) -> Option<Bundle> {
     Some(Bundle { plan, files })
 }
 
+/// Every Fargate service's Telegraf sidecar configuration by service name
+/// (the text written under `telegraf/services/`), for the workload layer's
+/// task definitions; `None` when the spec has no `observability` section.
+pub fn sidecar_configs(model: &Model) -> Option<std::collections::BTreeMap<String, String>> {
+    let plan = plan::plan(model, Profile::default())?;
+    Some(telegraf::sidecar_configs(&plan))
+}
+
 /// `manifest.json`: the target versions and what was generated, so a
 /// reader (or a deploy step) knows what the files are for.
 fn manifest(plan: &Plan, files: &[File]) -> File {

@@ -9,7 +9,7 @@
 //! region, the vminsert address) come from environment variables the task
 //! definition or host sets, so one file serves every copy of a service.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use landfall_model::Model;
 use toml::{Table, Value};
@@ -19,10 +19,11 @@ use crate::labels::{DOMAIN, ENVIRONMENT, REGION, SERVICE};
 use crate::plan::Plan;
 use crate::File;
 
-/// Environment variables a sidecar's container definition sets.
-pub const ENV_ENVIRONMENT: &str = "LANDFALL_ENVIRONMENT";
-pub const ENV_REGION: &str = "LANDFALL_REGION";
-pub const ENV_VMINSERT: &str = "LANDFALL_VMINSERT_URL";
+/// Environment variables a sidecar's container definition sets (the
+/// workload layer sets them from the same constants).
+pub const ENV_ENVIRONMENT: &str = landfall_model::sidecars::METRICS_ENV_ENVIRONMENT;
+pub const ENV_REGION: &str = landfall_model::sidecars::METRICS_ENV_REGION;
+pub const ENV_VMINSERT: &str = landfall_model::sidecars::METRICS_ENV_VMINSERT;
 
 /// Where Vector, the log agent beside every task, serves its own metrics.
 pub const LOG_AGENT_METRICS_URL: &str = "http://localhost:9598/metrics";
@@ -34,10 +35,7 @@ const BUFFER_LIMIT: i64 = 20_000;
 /// The vminsert address of a region (its internal load balancer's name in
 /// the private zone of its VPC, `crates/synth/src/layers/monitoring.rs`).
 pub fn vminsert_url(plan: &Plan, region: &str) -> String {
-    format!(
-        "http://vminsert.{region}.metrics.{}.internal:8480/insert/0/influx",
-        plan.organization
-    )
+    landfall_model::monitoring::vminsert_influx_url(&plan.organization, region)
 }
 
 fn table(pairs: Vec<(&str, Value)>) -> Table {
@@ -248,18 +246,34 @@ pub fn platform_config(plan: &Plan, region: &str) -> Table {
     )
 }
 
+/// The sidecar configuration of one service, as written under
+/// `telegraf/services/` and handed to its task definition.
+fn sidecar_text(plan: &Plan, service: &crate::plan::MonitoredService) -> String {
+    text(
+        &format!(
+            "Sidecar of `{}` ({}): its metrics endpoint, the log agent's metrics, its own.",
+            service.name, service.domain
+        ),
+        &service_config(plan, service),
+    )
+}
+
+/// Every Fargate service's sidecar configuration by service name, for the
+/// workload layer's task definitions (metal services have the host daemon).
+pub fn sidecar_configs(plan: &Plan) -> BTreeMap<String, String> {
+    plan.services
+        .iter()
+        .filter(|s| !s.metal)
+        .map(|s| (s.name.clone(), sidecar_text(plan, s)))
+        .collect()
+}
+
 pub fn render(_model: &Model, plan: &Plan) -> Vec<File> {
     let mut files = Vec::new();
     for service in &plan.services {
         files.push(File {
             path: format!("telegraf/services/{}/{}.conf", service.domain, service.name),
-            contents: text(
-                &format!(
-                    "Sidecar of `{}` ({}): its metrics endpoint, the log agent's metrics, its own.",
-                    service.name, service.domain
-                ),
-                &service_config(plan, service),
-            ),
+            contents: sidecar_text(plan, service),
         });
     }
     let metal: BTreeSet<&str> = plan

@@ -8,7 +8,7 @@ use serde_json::Value;
 #[test]
 fn reference_workloads_match_the_provider_schema() {
     let p = common::reference();
-    let graph = p.graph(p.workloads_with_log_agents());
+    let graph = p.graph(p.workloads_with_agents());
     let out = landfall_terraform::emit(&graph, &Default::default()).unwrap_or_else(|e| {
         panic!(
             "{}",

@@ -38,7 +38,7 @@ fn require(name: &str) -> Option<PathBuf> {
 
 fn synthesize(dir: &Path) {
     let p = common::small();
-    let graph = p.graph(p.workloads_with_log_agents());
+    let graph = p.graph(p.workloads_with_agents());
     let cfn = landfall_synth::cloudformation::emit(&graph, &p.model.limits, None).unwrap();
     landfall_synth::cloudformation::write(&cfn, dir).unwrap();
     let tf = landfall_terraform::emit(&graph, &Default::default()).unwrap();

@@ -163,6 +163,9 @@ pub(crate) struct Ctx<'a> {
     /// Each Fargate service's log agent configuration, when the caller
     /// generated them ([`crate::Options::log_agents`]).
     pub log_agents: Option<&'a BTreeMap<String, String>>,
+    /// Each Fargate service's metrics agent configuration
+    /// ([`crate::Options::metric_agents`]).
+    pub metric_agents: Option<&'a BTreeMap<String, String>>,
 }
 
 fn kind_rank(kind: TierKind) -> u8 {
@@ -241,6 +244,7 @@ impl<'a> Ctx<'a> {
             placements,
             msk_clients: crate::store::msk_clients(model),
             log_agents: None,
+            metric_agents: None,
         }
     }
 

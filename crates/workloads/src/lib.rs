@@ -69,6 +69,11 @@ pub struct Options {
     /// through the log sidecars ([`logs`]) when the spec's agents sign in
     /// with SASL/SCRAM; without them tasks log to CloudWatch Logs only.
     pub log_agents: Option<Arc<BTreeMap<String, String>>>,
+    /// The Telegraf configuration of each Fargate service's metrics agent,
+    /// by service name (`landfall_observability::telegraf::sidecar_configs`).
+    /// With them, every Fargate task in a VPC with monitoring servers runs
+    /// the metrics agent, writing to its VPC's vminsert.
+    pub metric_agents: Option<Arc<BTreeMap<String, String>>>,
 }
 
 /// Builds the workload stacks. `base` is the graph of the platform layers
@@ -121,6 +126,7 @@ pub fn build_each<R: Send>(
     }
     let mut ctx = ctx::Ctx::new(model, plan, base);
     ctx.log_agents = options.log_agents.as_deref();
+    ctx.metric_agents = options.metric_agents.as_deref();
     let selected = |name: &str| options.services.as_ref().is_none_or(|s| s.contains(name));
     let jobs: Vec<_> = model
         .domains

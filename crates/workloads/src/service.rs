@@ -18,7 +18,7 @@ use crate::policy::{document, store_stack, task_policy};
 use crate::sizing::{size, CPU_TARGET_PERCENT};
 use crate::store::{port, MSK_IAM_PORT};
 use crate::Problem;
-use landfall_model::sidecars::{LOG_AGENT, LOG_ROUTER, SIDECARS};
+use landfall_model::sidecars::{LOG_AGENT, LOG_ROUTER, METRICS_AGENT, SIDECARS};
 
 /// The header the load balancer routes on; CloudFront sets it for public
 /// services, callers set it for internal ones.
@@ -389,6 +389,38 @@ pub(crate) fn build(
             });
         }
     }
+    // The metrics agent, when the VPC has monitoring servers to write to
+    // (metal services have the host daemon instead).
+    let metrics_config = match ctx.metric_agents {
+        Some(configs)
+            if !service.latency_sensitive
+                && !landfall_model::monitoring::server_subnets(model, place.vpc).is_empty() =>
+        {
+            let config = configs.get(&service.name).map(String::as_str);
+            if config.is_none() {
+                problems.push(Problem {
+                    code: "workloads::no-metrics-agent-config",
+                    message: format!("service `{}` has no metrics agent configuration", service.name),
+                    help: "generate the monitoring configuration (`landfall_observability::generate`) and pass each service's Telegraf configuration to the workload layer".into(),
+                    at: Some(service.origin.clone()),
+                });
+            }
+            config
+        }
+        _ => None,
+    };
+    if metrics_config.is_some() {
+        pulled.push(repository_arn(METRICS_AGENT.repository));
+        b.stack.inputs.push(ExternalInput {
+            kind: InputKind::Image,
+            name: METRICS_AGENT.image(),
+            why: format!(
+                "copied from {}:{} to the shared-services registry, which replicates it to every region that runs tasks",
+                METRICS_AGENT.upstream, METRICS_AGENT.tag
+            ),
+            account: ctx.shared.map(|a| a.name.clone()),
+        });
+    }
     let mut exec_statements = vec![
         json!({ "Sid": "LogIn", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" }),
         json!({
@@ -493,6 +525,15 @@ pub(crate) fn build(
             service,
             &shared_sub,
         );
+    }
+    if let Some(config) = metrics_config {
+        volumes.push(metrics_sidecar(
+            &mut containers,
+            config,
+            place,
+            ctx.slug,
+            &shared_sub,
+        ));
     }
     let compat = if service.latency_sensitive {
         "EC2"
@@ -861,4 +902,51 @@ fn log_sidecars(
     volumes.push(json!({ "Name": DATA_VOLUME }));
     // After the app, which stays first (load balancers name it).
     containers.extend(sidecars);
+}
+
+/// The metrics agent ([`METRICS_AGENT`], Telegraf): it scrapes the app's
+/// metrics endpoint and the log agent's on localhost and writes to the
+/// VPC's vminsert (`landfall_observability::telegraf`). Its configuration
+/// is handed over as the log agent's is, in an environment variable its
+/// shell writes to a task volume. Not essential: an agent that stops
+/// raises `TelegrafAgentDown` (its series go absent) rather than stopping
+/// the service. Returns the volume it writes to.
+fn metrics_sidecar(
+    containers: &mut Vec<Value>,
+    config: &str,
+    place: &Placement<'_>,
+    slug: &str,
+    shared_sub: &str,
+) -> Value {
+    use landfall_model::sidecars::{
+        METRICS_CONFIG_VARIABLE, METRICS_ENV_ENVIRONMENT, METRICS_ENV_REGION, METRICS_ENV_VMINSERT,
+    };
+    const VOLUME: &str = "metrics-agent-data";
+    const DIR: &str = "/var/lib/telegraf";
+    let start = format!(
+        "printf '%s' \"${METRICS_CONFIG_VARIABLE}\" > {DIR}/telegraf.conf && exec telegraf --config {DIR}/telegraf.conf"
+    );
+    containers.push(json!({
+        "Name": METRICS_AGENT.container,
+        "Image": { "Fn::Sub": format!("{shared_sub}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{}", METRICS_AGENT.image()) },
+        "Essential": false,
+        "ReadonlyRootFilesystem": true,
+        "Privileged": false,
+        "Cpu": METRICS_AGENT.cpu,
+        "MemoryReservation": METRICS_AGENT.memory,
+        "EntryPoint": ["/bin/sh", "-c"],
+        "Command": [start],
+        "Environment": [
+            { "Name": METRICS_CONFIG_VARIABLE, "Value": config },
+            { "Name": METRICS_ENV_ENVIRONMENT, "Value": place.env.name },
+            { "Name": METRICS_ENV_REGION, "Value": place.region.name },
+            { "Name": METRICS_ENV_VMINSERT, "Value": landfall_model::monitoring::vminsert_influx_url(slug, &place.region.name) }
+        ],
+        "MountPoints": [{ "SourceVolume": VOLUME, "ContainerPath": DIR, "ReadOnly": false }],
+        "LogConfiguration": {
+            "LogDriver": "awslogs",
+            "Options": { "awslogs-group": { "Ref": "LogGroup" }, "awslogs-region": { "Ref": "AWS::Region" }, "awslogs-stream-prefix": METRICS_AGENT.container }
+        }
+    }));
+    json!({ "Name": VOLUME })
 }

@@ -14,7 +14,7 @@ fn reference() -> &'static (common::Platform, Vec<Stack>) {
     static REFERENCE: OnceLock<(common::Platform, Vec<Stack>)> = OnceLock::new();
     REFERENCE.get_or_init(|| {
         let p = common::reference();
-        let stacks = p.workloads_with_log_agents();
+        let stacks = p.workloads_with_agents();
         (p, stacks)
     })
 }
@@ -336,11 +336,12 @@ fn every_service_declares_the_image_its_pipeline_pushes() {
             .filter(|i| i.name.ends_with(":bootstrap"))
             .collect();
         assert_eq!(own.len(), 1, "{}", stack.name);
-        // Beside it, the log sidecars' pinned copies (Fargate tasks).
+        // Beside it, the sidecars' pinned copies (Fargate tasks).
         for i in images.iter().filter(|i| !i.name.ends_with(":bootstrap")) {
             assert!(
                 landfall_model::sidecars::SIDECARS
                     .iter()
+                    .chain([&landfall_model::sidecars::METRICS_AGENT])
                     .any(|s| s.image() == i.name),
                 "{}",
                 i.name

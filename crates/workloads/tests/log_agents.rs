@@ -16,7 +16,7 @@ fn reference() -> &'static (common::Platform, Vec<Stack>) {
     static REFERENCE: OnceLock<(common::Platform, Vec<Stack>)> = OnceLock::new();
     REFERENCE.get_or_init(|| {
         let p = common::reference();
-        let stacks = p.workloads_with_log_agents();
+        let stacks = p.workloads_with_agents();
         (p, stacks)
     })
 }

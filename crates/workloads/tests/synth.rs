@@ -4,7 +4,7 @@ mod common;
 #[test]
 fn reference_platform_synthesizes() {
     let p = common::reference();
-    let stacks = p.workloads_with_log_agents();
+    let stacks = p.workloads_with_agents();
     let services = stacks
         .iter()
         .filter(|s| s.name.contains("-service-"))

@@ -13,6 +13,7 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<ExitCode> {
     match (args.what.as_deref(), args.name.as_deref()) {
         (None, _) => {}
         (Some("service"), Some(name)) => return service(args, name),
+        (Some("servers"), _) => return servers(args),
         (Some("service"), None) => {
             return output::usage_error(
                 args.spec.format,
@@ -24,7 +25,7 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<ExitCode> {
             return output::usage_error(
                 args.spec.format,
                 &format!("cannot show `{what}`"),
-                "use `landfall show` or `landfall show service NAME`",
+                "use `landfall show`, `landfall show servers` or `landfall show service NAME`",
             )
         }
     }
@@ -255,6 +256,111 @@ fn render_text(model: &Model, footprint: &Footprint, beside_blueprint: bool) -> 
             "  {:<14} {:>3} services  {:>3} data stores  owner {}",
             domain.name, services, stores, domain.owner.team
         );
+    }
+    out
+}
+
+/// `landfall show servers`: how each VPC's monitoring cluster and log
+/// search domain are sized, with the figures each size comes from.
+fn servers(args: &ShowArgs) -> anyhow::Result<ExitCode> {
+    let resolved = output::load(&args.spec)?;
+    output::print_diagnostics(&resolved, &args.spec)?;
+    let Some(model) = &resolved.model else {
+        return Ok(ExitCode::from(super::INVALID));
+    };
+    let metrics = landfall_model::monitoring::cluster_sizes(model);
+    let logs = landfall_synth::layers::log_search::sizings(model);
+    let text = match args.spec.format {
+        Format::Json => serde_json::to_string_pretty(&serde_json::json!({
+            "metrics": metrics,
+            "log_search": logs,
+        }))?,
+        Format::Text => render_servers(&metrics, &logs),
+    };
+    output::print_stdout(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_servers(
+    metrics: &[landfall_model::monitoring::ClusterSize],
+    logs: &[landfall_synth::layers::log_search::Sizing],
+) -> String {
+    use landfall_model::monitoring as m;
+    let mut out = String::new();
+    if metrics.is_empty() {
+        out.push_str("metrics: no monitoring servers (`observability.metrics.backend` is not `victoria-metrics`)
+");
+    } else {
+        let _ = writeln!(
+            out,
+            "metrics: a VictoriaMetrics cluster per VPC, {} storage nodes (one per AZ), every sample written {} times",
+            m::STORAGE_NODES,
+            m::REPLICATION_FACTOR
+        );
+        let _ = writeln!(
+            out,
+            "  active series = services × series per service; samples/s = series ÷ scrape interval
+  volume per node = samples/s × {} copies × retention × {} byte ÷ {} nodes, with {} % free (at least {} GiB)
+  memory per node = series × {} ÷ {} × {} KiB, with {} % free, + {} GiB for the host",
+            m::REPLICATION_FACTOR,
+            m::BYTES_PER_SAMPLE,
+            m::STORAGE_NODES,
+            m::FREE_DISK_PERCENT,
+            m::MIN_VOLUME_GIB,
+            m::REPLICATION_FACTOR,
+            m::STORAGE_NODES,
+            m::RAM_PER_SERIES / 1024,
+            m::FREE_RAM_PERCENT,
+            m::HOST_OVERHEAD_RAM >> 30
+        );
+        for c in metrics {
+            let _ = writeln!(
+                out,
+                "  {}: {} services × {} = {} series, {} samples/s every {} s, {} days → {} GiB and {} GiB memory per node: {} ({} vCPUs) × {}",
+                c.vpc,
+                c.services,
+                c.series_per_service,
+                c.active_series,
+                c.samples_per_second,
+                c.scrape_interval_seconds,
+                c.retention_days,
+                c.volume_gib_per_node,
+                c.memory_gib_per_node,
+                c.instance_type,
+                c.vcpus_per_host,
+                m::STORAGE_NODES
+            );
+        }
+    }
+    if logs.is_empty() {
+        out.push_str(
+            "log search: none (no `observability` section or no observability account)
+",
+        );
+    } else {
+        out.push_str(
+            "log search: an OpenSearch domain per VPC
+  source = log volume × 86,400 s × retention; storage = source × (1 + replicas) × 1.45
+",
+        );
+        for l in logs {
+            let _ = writeln!(
+                out,
+                "  {} ({}): {} KiB/s for {} days → {} GiB source, {} GiB stored: {} × {} with {} GiB gp3 each over {} AZs, managers {} × {}",
+                l.vpc,
+                l.domain_name,
+                l.log_kib_per_second,
+                l.retention_days,
+                l.source_gib,
+                l.storage_gib,
+                l.data_nodes,
+                l.data_instance_type,
+                l.volume_gib,
+                l.availability_zones,
+                l.manager_nodes,
+                l.manager_instance_type
+            );
+        }
     }
     out
 }

@@ -105,6 +105,7 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
         log_agents: telemetry
             .as_ref()
             .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(b))),
+        metric_agents: landfall_observability::sidecar_configs(model).map(std::sync::Arc::new),
     };
     let workloads =
         landfall_workloads::build_each(model, &compiled.plan, graph, &options, |stacks| {

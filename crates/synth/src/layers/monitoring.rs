@@ -105,18 +105,9 @@ pub fn stack_name(slug: &str, vpc: &str) -> String {
     format!("{slug}-monitoring-{vpc}")
 }
 
-/// The private zone naming the servers, and the names the agents use.
-pub fn zone_name(slug: &str) -> String {
-    format!("metrics.{slug}.internal")
-}
-
-pub fn vminsert_host(slug: &str, region: &str) -> String {
-    format!("vminsert.{region}.{}", zone_name(slug))
-}
-
-pub fn vmselect_host(slug: &str, region: &str) -> String {
-    format!("vmselect.{region}.{}", zone_name(slug))
-}
+/// The private zone naming the servers, and the names the agents use
+/// (in the model: the agents' configurations name them too).
+pub use landfall_model::monitoring::{vminsert_host, vmselect_host, zone_name};
 
 pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     if !monitoring::enabled(ctx.model) {
@@ -620,6 +611,8 @@ fn servers_unit(
         "AWS::EC2::LaunchTemplate",
         json!({
             "LaunchTemplateData": {
+                // The hosts are reached through Session Manager only.
+                "IamInstanceProfile": { "Arn": { "Fn::GetAtt": ["HostProfile", "Arn"] } },
                 "MetadataOptions": { "HttpTokens": "required", "HttpPutResponseHopLimit": 2, "HttpEndpoint": "enabled" },
                 "BlockDeviceMappings": [{
                     "DeviceName": "/dev/xvda",
@@ -726,7 +719,6 @@ fn servers_unit(
                 json!({
                     "ImageId": AMI,
                     "InstanceType": size.instance_type,
-                    "IamInstanceProfile": { "Ref": "HostProfile" },
                     "LaunchTemplate": {
                         "LaunchTemplateId": { "Ref": "HostLaunchTemplate" },
                         "Version": { "Fn::GetAtt": ["HostLaunchTemplate", "LatestVersionNumber"] }

@@ -248,6 +248,31 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             );
         }
     }
+    // The metrics agent's image, for every Fargate task of a VPC with
+    // monitoring servers.
+    let servers = model
+        .network
+        .vpcs
+        .iter()
+        .any(|vpc| !landfall_model::monitoring::server_subnets(model, vpc).is_empty());
+    if servers && model.services.iter().any(|s| !s.latency_sensitive) {
+        let sidecar = landfall_model::sidecars::METRICS_AGENT;
+        unit.add(
+            resource(
+                logical_id(&["Sidecar", "Repository", sidecar.container]),
+                "AWS::ECR::Repository",
+                platform_image_repository(
+                    sidecar.repository,
+                    &org,
+                    tags(&[(
+                        "landfall:upstream",
+                        &format!("{}:{}", sidecar.upstream, sidecar.tag),
+                    )]),
+                ),
+            )
+            .at(&["platform"]),
+        );
+    }
     // The platform's own image (the `landfall` binary), which the
     // remediation service runs.
     if super::alerting::enabled(ctx) {

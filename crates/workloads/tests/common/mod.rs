@@ -65,13 +65,15 @@ impl Platform {
             })
     }
 
-    /// The workload layer with a log agent configuration for every
-    /// service (a stand-in text; `landfall synth` passes the telemetry
-    /// crate's), as `landfall synth` builds it.
-    pub fn workloads_with_log_agents(&self) -> Vec<Stack> {
+    /// The workload layer with a log agent and a metrics agent
+    /// configuration for every service (stand-in texts; `landfall synth`
+    /// passes the telemetry and observability crates'), as `landfall synth`
+    /// builds it.
+    pub fn workloads_with_agents(&self) -> Vec<Stack> {
         let options = landfall_workloads::Options {
             services: None,
             log_agents: Some(std::sync::Arc::new(log_agent_configs(&self.model))),
+            metric_agents: Some(std::sync::Arc::new(metric_agent_configs(&self.model))),
         };
         landfall_workloads::build(&self.model, &self.plan, &self.base, &options).unwrap_or_else(
             |p| {
@@ -97,6 +99,19 @@ impl Platform {
 }
 
 /// A stand-in Vector configuration per service.
+pub fn metric_agent_configs(model: &Model) -> std::collections::BTreeMap<String, String> {
+    model
+        .services
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                format!("# the metrics agent of {}\n", s.name),
+            )
+        })
+        .collect()
+}
+
 pub fn log_agent_configs(model: &Model) -> std::collections::BTreeMap<String, String> {
     model
         .services

@@ -1,0 +1,182 @@
+//! The metrics agent (Telegraf) in every Fargate task of a VPC with
+//! monitoring servers: its pinned image from the shared-services registry
+//! and the execution role's right to pull it, its configuration handed
+//! over in the task definition, the name of its VPC's vminsert, and its
+//! share of the task. Each test cites the AWS page the fact comes from.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use std::sync::OnceLock;
+
+use landfall_graph::{InputKind, Resource, Stack};
+use landfall_model::sidecars::{METRICS_AGENT, METRICS_CONFIG_VARIABLE, SIDECARS};
+use serde_json::{json, Value};
+
+fn reference() -> &'static (common::Platform, Vec<Stack>) {
+    static REFERENCE: OnceLock<(common::Platform, Vec<Stack>)> = OnceLock::new();
+    REFERENCE.get_or_init(|| {
+        let p = common::reference();
+        let stacks = p.workloads_with_agents();
+        (p, stacks)
+    })
+}
+
+fn task_definitions(stacks: &[Stack]) -> Vec<(&Stack, &Resource)> {
+    stacks
+        .iter()
+        .filter_map(|s| Some((s, s.resource("TaskDefinition")?)))
+        .collect()
+}
+
+fn container<'a>(definition: &'a Resource, name: &str) -> Option<&'a Value> {
+    definition.properties["ContainerDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["Name"] == name)
+}
+
+#[test]
+fn every_fargate_task_runs_the_metrics_agent_and_no_metal_task_does() {
+    let (p, stacks) = reference();
+    let configs = common::metric_agent_configs(&p.model);
+    let mut fargate = 0;
+    for (stack, definition) in task_definitions(stacks) {
+        let agent = container(definition, METRICS_AGENT.container);
+        if definition.properties["RequiresCompatibilities"][0] != "FARGATE" {
+            // Metal hosts run the host daemon instead.
+            assert!(agent.is_none(), "{}", stack.name);
+            continue;
+        }
+        fargate += 1;
+        let agent = agent.unwrap_or_else(|| panic!("{}", stack.name));
+        // Its own configuration, which its shell writes to the task volume
+        // before starting Telegraf.
+        let name = definition.properties["Family"].as_str().unwrap();
+        let env = agent["Environment"].as_array().unwrap();
+        let var = |n: &str| env.iter().find(|e| e["Name"] == n).map(|e| &e["Value"]);
+        assert_eq!(var(METRICS_CONFIG_VARIABLE).unwrap(), &json!(configs[name]));
+        assert!(agent["Command"][0]
+            .as_str()
+            .unwrap()
+            .contains(METRICS_CONFIG_VARIABLE));
+        // A read-only root file system: the configuration goes to a task
+        // volume mounted where the command writes it
+        // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html).
+        assert_eq!(agent["ReadonlyRootFilesystem"], true);
+        let mount = &agent["MountPoints"][0];
+        assert!(agent["Command"][0]
+            .as_str()
+            .unwrap()
+            .contains(mount["ContainerPath"].as_str().unwrap()));
+        let volumes = definition.properties["Volumes"].as_array().unwrap();
+        assert!(volumes.iter().any(|v| v["Name"] == mount["SourceVolume"]));
+        // Not essential: a stopped agent is an alert, not a stopped service
+        // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_environment).
+        assert_eq!(agent["Essential"], false);
+        // The pinned image of the sidecar table, from the shared registry.
+        let image = agent["Image"]["Fn::Sub"].as_str().unwrap();
+        assert!(image.ends_with(&format!("/{}", METRICS_AGENT.image())));
+        // The region's vminsert, by the name its private zone holds.
+        let region = var("LANDFALL_REGION").unwrap().as_str().unwrap();
+        assert_eq!(
+            var("LANDFALL_VMINSERT_URL").unwrap(),
+            &json!(landfall_model::monitoring::vminsert_influx_url(
+                &p.model.organization.slug,
+                region
+            ))
+        );
+    }
+    assert!(fargate > 50, "{fargate}");
+}
+
+#[test]
+fn the_execution_role_may_pull_the_agent_image_and_the_stack_declares_it() {
+    // The execution role pulls every container's image
+    // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html);
+    // the copy in the shared registry is made by the platform, not by any
+    // stack, so `landfall plan` checks it exists first.
+    let (_, stacks) = reference();
+    for (stack, definition) in task_definitions(stacks) {
+        if container(definition, METRICS_AGENT.container).is_none() {
+            continue;
+        }
+        let role = stack.resource("ExecutionRole").unwrap();
+        let text = serde_json::to_string(&role.properties).unwrap();
+        assert!(
+            text.contains(&format!("repository/{}", METRICS_AGENT.repository)),
+            "{}",
+            stack.name
+        );
+        assert!(stack
+            .inputs
+            .iter()
+            .any(|i| i.kind == InputKind::Image && i.name == METRICS_AGENT.image()));
+    }
+}
+
+#[test]
+fn the_sidecars_fit_inside_every_task_with_room_for_the_app() {
+    // Container reservations are carved out of the task's size
+    // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#task_size).
+    let (_, stacks) = reference();
+    for (stack, definition) in task_definitions(stacks) {
+        let cpu: u64 = definition.properties["Cpu"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let memory: u64 = definition.properties["Memory"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let containers = definition.properties["ContainerDefinitions"]
+            .as_array()
+            .unwrap();
+        let reserved_cpu: u64 = containers.iter().filter_map(|c| c["Cpu"].as_u64()).sum();
+        let reserved_memory: u64 = containers
+            .iter()
+            .filter_map(|c| c["MemoryReservation"].as_u64())
+            .sum();
+        assert!(reserved_cpu * 2 <= cpu, "{}: {reserved_cpu}", stack.name);
+        assert!(
+            reserved_memory * 2 <= memory,
+            "{}: {reserved_memory}",
+            stack.name
+        );
+    }
+    // The table's own bound, with the metrics agent counted.
+    let all: u32 = SIDECARS
+        .iter()
+        .chain([&METRICS_AGENT])
+        .map(|s| s.memory)
+        .sum();
+    assert!(all <= 256);
+}
+
+#[test]
+fn a_service_without_a_metrics_agent_configuration_is_a_located_problem() {
+    let (p, _) = reference();
+    let mut configs = common::metric_agent_configs(&p.model);
+    let missing = p
+        .model
+        .services
+        .iter()
+        .find(|s| !s.latency_sensitive)
+        .unwrap();
+    configs.remove(&missing.name);
+    let options = landfall_workloads::Options {
+        services: None,
+        log_agents: Some(std::sync::Arc::new(common::log_agent_configs(&p.model))),
+        metric_agents: Some(std::sync::Arc::new(configs)),
+    };
+    let problems = landfall_workloads::build(&p.model, &p.plan, &p.base, &options).unwrap_err();
+    // One per place the service runs, each at the service's spec entry.
+    assert!(!problems.is_empty());
+    for problem in &problems {
+        assert_eq!(problem.code, "workloads::no-metrics-agent-config");
+        assert!(problem.message.contains(&missing.name));
+        assert_eq!(problem.at.as_ref(), Some(&missing.origin));
+    }
+}
