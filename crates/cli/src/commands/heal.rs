@@ -642,24 +642,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used, reason = "test")]
-mod tests {
-    use super::account_ids;
-
-    #[test]
-    fn account_ids_are_name_equals_twelve_digits() {
-        let ids = account_ids("trading-prod=111122223333, web-dev=444455556666,").unwrap();
-        assert_eq!(ids.len(), 2);
-        assert_eq!(ids["web-dev"], "444455556666");
-        assert!(account_ids("trading-prod").unwrap_err().contains("NAME=ID"));
-        assert!(account_ids("trading-prod=1234")
-            .unwrap_err()
-            .contains("12-digit"));
-        assert!(account_ids("").unwrap().is_empty());
-    }
-}
-
 /// Writes the ansible-rulebook rulebooks and controller templates.
 fn export_ansible(args: &ExportAnsibleArgs) -> anyhow::Result<ExitCode> {
     let resolved = output::load(&args.spec)?;
@@ -713,4 +695,22 @@ fn export_ansible(args: &ExportAnsibleArgs) -> anyhow::Result<ExitCode> {
         println!("{}", file.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test")]
+mod tests {
+    use super::account_ids;
+
+    #[test]
+    fn account_ids_are_name_equals_twelve_digits() {
+        let ids = account_ids("trading-prod=111122223333, web-dev=444455556666,").unwrap();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(ids["web-dev"], "444455556666");
+        assert!(account_ids("trading-prod").unwrap_err().contains("NAME=ID"));
+        assert!(account_ids("trading-prod=1234")
+            .unwrap_err()
+            .contains("12-digit"));
+        assert!(account_ids("").unwrap().is_empty());
+    }
 }
