@@ -51,6 +51,8 @@ venv_tools() {
 # .venv's. The FinOps Foundation's FOCUS validator in .venv-focus (it pins
 # NumPy < 2 and pandas < 3), not on PATH: its test
 # (crates/cost/tests/focus_validator.rs) runs .venv-focus/bin/focus-validator.
+# ansible-rulebook (Event-Driven Ansible) in .venv-eda, not on PATH either:
+# crates/heal/tests/ansible_rulebook.rs runs the generated rulebooks with it.
 python_tools() {
   if ! command -v python3 >/dev/null 2>&1; then
     echo "python3 is needed for the external validators" >&2
@@ -62,15 +64,18 @@ python_tools() {
   local panther=$!
   venv_tools .venv-focus requirements-focus.txt focus-validator &
   local focus=$!
-  wait "$validators" && wait "$panther" && wait "$focus"
+  venv_tools .venv-eda requirements-eda.txt ansible-rulebook &
+  local eda=$!
+  wait "$validators" && wait "$panther" && wait "$focus" && wait "$eda"
 }
 
 # The monitoring tools the generated configuration is checked and run with
 # (promtool, amtool, Alertmanager, VictoriaMetrics, vmalert), and the browser
-# the HTML cost report is rendered in (chromium), from Debian.
+# the HTML cost report is rendered in (chromium), and the Java runtime
+# ansible-rulebook's rule engine runs in, from Debian.
 debian_tools() {
   local missing=false
-  for tool in promtool amtool prometheus-alertmanager victoria-metrics vmalert php chromium; do
+  for tool in promtool amtool prometheus-alertmanager victoria-metrics vmalert php chromium java; do
     command -v "$tool" >/dev/null 2>&1 || missing=true
   done
   # Zabbix 6.0's frontend and schema with a private PostgreSQL 15, for the
@@ -93,7 +98,8 @@ debian_tools() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     prometheus prometheus-alertmanager victoria-metrics \
     zabbix-server-pgsql zabbix-frontend-php postgresql \
-    php8.2-cli php8.2-pgsql php8.2-bcmath php8.2-gd php8.2-mbstring php8.2-xml chromium >/dev/null
+    php8.2-cli php8.2-pgsql php8.2-bcmath php8.2-gd php8.2-mbstring php8.2-xml chromium \
+    openjdk-17-jre-headless >/dev/null
 }
 
 # Grafana's published schema types and TypeScript, pinned in

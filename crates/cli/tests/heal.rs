@@ -331,3 +331,68 @@ fn the_service_and_its_commands_on_a_dynamodb_journal() {
     drop(service);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `heal export-ansible` writes each environment's rulebook and templates
+/// (or one environment's), the same bytes every run; an environment the
+/// spec does not declare is an error naming those it does.
+#[test]
+fn export_ansible_writes_each_environments_rulebook_and_templates() {
+    let dir = std::env::temp_dir().join(format!("landfall-export-ansible-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = landfall(&["heal", "export-ansible", "--out", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for env in ["dev", "staging", "prod"] {
+        let rulebook = std::fs::read_to_string(dir.join(env).join("rulebook.yml")).unwrap();
+        assert!(rulebook.contains("ansible.eda.alertmanager:"), "{rulebook}");
+        assert!(rulebook.contains(&format!("name: landfall-{env}-EcsServiceBelowDesiredCount")));
+        let controller = std::fs::read_to_string(dir.join(env).join("controller.yml")).unwrap();
+        assert!(
+            controller.contains("allow_simultaneous: false"),
+            "{controller}"
+        );
+    }
+    let first = std::fs::read(dir.join("prod/rulebook.yml")).unwrap();
+    let again = dir.join("again");
+    let out = landfall(&[
+        "heal",
+        "export-ansible",
+        "--env",
+        "prod",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read(again.join("prod/rulebook.yml")).unwrap(),
+        first
+    );
+    assert!(!again.join("dev").exists());
+
+    let out = landfall(&[
+        "heal",
+        "export-ansible",
+        "--env",
+        "qa",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no environment `qa`") && stderr.contains("prod"),
+        "{stderr}"
+    );
+    let out = landfall(&[
+        "heal",
+        "export-ansible",
+        "--listen",
+        "5000",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -13,6 +13,7 @@
 //! taken from the journal, so a restart continues where it stopped and
 //! cool-downs, breakers and switches survive it.
 
+pub mod ansible;
 pub mod engine;
 pub mod journal;
 pub mod pager;

@@ -50,6 +50,19 @@ pub enum TargetKind {
     Certificate,
 }
 
+impl TargetKind {
+    /// The labels that name a target of this kind ([`Rulebook::target`]
+    /// reads them): what other engines key their throttles by.
+    pub fn labels(self) -> &'static [&'static str] {
+        match self {
+            TargetKind::Service => &["service", "environment", "region"],
+            TargetKind::Host => &["domain", "host", "environment"],
+            TargetKind::Store => &["store", "region"],
+            TargetKind::Certificate => &["certificate_arn"],
+        }
+    }
+}
+
 /// One rule of the rulebook.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rule {

@@ -24,6 +24,10 @@ pub enum HealCommand {
     Serve(ServeArgs),
     /// The rulebook generated from the spec, with every limit and its reason.
     Rules(SpecArgs),
+    /// The rulebook for Event-Driven Ansible and Automation Controller:
+    /// per environment an ansible-rulebook rulebook and the controller's
+    /// job and workflow templates (`awx.awx` module tasks), under `--out`.
+    ExportAnsible(ExportAnsibleArgs),
     /// Every decision with its reason and outcome, newest first.
     History(JournalArgs),
     /// What the service would decide for a webhook payload (no AWS call,
@@ -179,6 +183,31 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ExportAnsibleArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The directory written: `<environment>/rulebook.yml` and
+    /// `<environment>/controller.yml`.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Only this environment; default: every environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// The controller organization of the templates.
+    #[arg(long, value_name = "NAME", default_value = "Default")]
+    pub organization: String,
+    /// The controller project holding `remediate/<action>.yml`.
+    #[arg(long, value_name = "NAME", default_value = "landfall-remediation")]
+    pub project: String,
+    /// The controller inventory the jobs run against.
+    #[arg(long, value_name = "NAME", default_value = "landfall-remediation")]
+    pub inventory: String,
+    /// Where the rulebook's Alertmanager source listens (`HOST:PORT`).
+    #[arg(long, value_name = "HOST:PORT", default_value = "0.0.0.0:5000")]
+    pub listen: String,
+}
+
+#[derive(Debug, Args)]
 pub struct JournalArgs {
     #[command(flatten)]
     pub location: JournalLocation,
@@ -331,6 +360,7 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        HealCommand::ExportAnsible(args) => export_ansible(&args),
         HealCommand::History(args) => {
             let runtime = runtime()?;
             let journal = open_journal(&args.location, &runtime, None)?;
@@ -609,6 +639,61 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         runtime.spawn(landfall_heal::queue::consume(Arc::clone(&service), queue));
     }
     runtime.block_on(server::serve(service, args.listen, settings.tls))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the ansible-rulebook rulebooks and controller templates.
+fn export_ansible(args: &ExportAnsibleArgs) -> anyhow::Result<ExitCode> {
+    let resolved = output::load(&args.spec)?;
+    output::print_diagnostics(&resolved, &args.spec)?;
+    let Some(model) = resolved.model.as_ref() else {
+        return Ok(ExitCode::from(super::INVALID));
+    };
+    let Some((host, port)) = args
+        .listen
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+        .filter(|(h, _)| !h.is_empty())
+    else {
+        eprintln!(
+            "error: --listen `{}` is not HOST:PORT (for example 0.0.0.0:5000)",
+            args.listen
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let environments: Vec<String> = model.environments.iter().map(|e| e.name.clone()).collect();
+    let environments = match &args.env {
+        None => environments,
+        Some(env) if environments.contains(env) => vec![env.clone()],
+        Some(env) => {
+            eprintln!(
+                "error: no environment `{env}` in the spec; it declares {}",
+                environments.join(", ")
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let (book, unknown) = Rulebook::from_model(model);
+    for alert in unknown {
+        eprintln!("warning: remediation has no action for `{alert}`; no rule is written for it");
+    }
+    let home_region = &model.region(model.organization.home_region).name;
+    let mut options = landfall_heal::ansible::Options::new(environments, home_region);
+    options.organization.clone_from(&args.organization);
+    options.project.clone_from(&args.project);
+    options.inventory.clone_from(&args.inventory);
+    options.listen_host = host.to_owned();
+    options.listen_port = port;
+    for (path, text) in landfall_heal::ansible::export(&book, &options) {
+        let file = args.out.join(&path);
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        }
+        std::fs::write(&file, text)
+            .with_context(|| format!("cannot write `{}`", file.display()))?;
+        println!("{}", file.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
