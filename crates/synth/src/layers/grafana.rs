@@ -38,7 +38,7 @@
 use landfall_graph::{
     intrinsic, logical_id, ExternalInput, InputKind, Layer, ParameterValue, Target,
 };
-use landfall_model::{engines, monitoring};
+use landfall_model::monitoring;
 use landfall_spec::types::AccountClass;
 use serde_json::{json, Value};
 
@@ -60,6 +60,11 @@ pub const DESIRED_COUNT: u32 = 2;
 pub const PORT: i64 = 3000;
 pub const DB_PORT: i64 = 5432;
 pub const DATABASE: &str = "grafana";
+/// The database's Aurora PostgreSQL release, one RDS still creates new
+/// clusters of (`landfall_model::engines` pins 16.6, deprecated for new
+/// clusters, which cfn-lint's W3690 reports:
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/aurorapostgresql-release-calendar.html>).
+pub const DB_ENGINE_VERSION: &str = "16.9";
 pub const DB_USER: &str = "grafana";
 /// Aurora PostgreSQL's smallest burstable class with a reader
 /// (`data/instance-classes.tsv`).
@@ -353,10 +358,6 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     }
 
     // ----- database -----
-    let engine = engines::ENGINES
-        .iter()
-        .find(|e| e.engine == "aurora-postgresql")
-        .map_or("16.6", |e| e.version);
     unit.add(resource(
         "GrafanaDatabaseSubnets",
         "AWS::RDS::DBSubnetGroup",
@@ -372,7 +373,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             "AWS::RDS::DBCluster",
             json!({
                 "Engine": "aurora-postgresql",
-                "EngineVersion": engine,
+                "EngineVersion": DB_ENGINE_VERSION,
                 "DatabaseName": DATABASE,
                 "MasterUsername": DB_USER,
                 "ManageMasterUserPassword": true,
