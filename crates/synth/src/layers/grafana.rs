@@ -275,6 +275,16 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
                     "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
                     "DestinationPrefixListId": { "Ref": s3 },
                     "Description": "S3 gateway endpoint (image layers, the configuration bucket)"
+                },
+                {
+                    "IpProtocol": "tcp", "FromPort": DB_PORT, "ToPort": DB_PORT,
+                    "DestinationSecurityGroupId": group("GrafanaDatabaseSecurityGroup"),
+                    "Description": "Grafana's database"
+                },
+                {
+                    "IpProtocol": "tcp", "FromPort": super::monitoring::VMSELECT_PORT, "ToPort": super::monitoring::VMSELECT_PORT,
+                    "DestinationSecurityGroupId": { "Ref": select_group },
+                    "Description": "vmselect's load balancer"
                 }
             ],
             "Tags": purpose(Some(TASKS_ROLE))
@@ -294,67 +304,42 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             "Tags": purpose(Some(DATABASE_ROLE))
         }),
     ));
-    // Rules naming another group are resources of their own: the groups
-    // refer to each other.
-    let select_ref = json!({ "Ref": select_group });
-    let rules: [(&str, &str, Value, Value, i64, &str); 5] = [
+    // Ingress naming another group is a resource of its own: the groups'
+    // egress names them (and vmselect's group is the monitoring stack's,
+    // in the same account and region).
+    let ingress: [(&str, Value, &str, i64, &str); 3] = [
         (
             "GrafanaTasksFromLoadBalancer",
-            "ingress",
             group("GrafanaTasksSecurityGroup"),
-            group("GrafanaLoadBalancerSecurityGroup"),
+            "GrafanaLoadBalancerSecurityGroup",
             PORT,
             "Grafana's load balancer",
         ),
         (
-            "GrafanaTasksToDatabase",
-            "egress",
-            group("GrafanaTasksSecurityGroup"),
-            group("GrafanaDatabaseSecurityGroup"),
-            DB_PORT,
-            "Grafana's database",
-        ),
-        (
             "GrafanaDatabaseFromTasks",
-            "ingress",
             group("GrafanaDatabaseSecurityGroup"),
-            group("GrafanaTasksSecurityGroup"),
+            "GrafanaTasksSecurityGroup",
             DB_PORT,
             "Grafana's tasks",
         ),
         (
-            "GrafanaTasksToVmselect",
-            "egress",
-            group("GrafanaTasksSecurityGroup"),
-            select_ref.clone(),
-            super::monitoring::VMSELECT_PORT,
-            "vmselect's load balancer",
-        ),
-        // On the monitoring stack's group (same account and region).
-        (
             "VmselectFromGrafanaTasks",
-            "ingress",
-            select_ref,
-            group("GrafanaTasksSecurityGroup"),
+            json!({ "Ref": select_group }),
+            "GrafanaTasksSecurityGroup",
             super::monitoring::VMSELECT_PORT,
             "Grafana's tasks",
         ),
     ];
-    for (id, direction, on, peer, port, why) in rules {
-        let (kind, peer_key) = if direction == "egress" {
-            (
-                "AWS::EC2::SecurityGroupEgress",
-                "DestinationSecurityGroupId",
-            )
-        } else {
-            ("AWS::EC2::SecurityGroupIngress", "SourceSecurityGroupId")
-        };
-        let mut props = json!({
-            "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "Description": why
-        });
-        props["GroupId"] = on;
-        props[peer_key] = peer;
-        unit.add(resource(id, kind, props));
+    for (id, on, source, port, why) in ingress {
+        unit.add(resource(
+            id,
+            "AWS::EC2::SecurityGroupIngress",
+            json!({
+                "GroupId": on,
+                "SourceSecurityGroupId": group(source),
+                "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "Description": why
+            }),
+        ));
     }
 
     // ----- database -----
