@@ -109,7 +109,9 @@ fn the_database_is_a_multi_az_aurora_cluster_under_a_key_of_its_own() {
         assert_eq!(instance["PubliclyAccessible"], false);
         assert_eq!(instance["DBInstanceClass"], grafana::DB_CLASS);
     }
-    // The class is one AWS offers for the engine.
+    // Not burstable (the guardrail LF302 refuses db.t* classes for a
+    // database), and one AWS offers for the engine.
+    assert!(!grafana::DB_CLASS.starts_with("db.t"));
     assert!(
         landfall_model::instance_classes::check("aurora-postgresql", grafana::DB_CLASS).is_ok()
     );

@@ -66,9 +66,9 @@ pub const DATABASE: &str = "grafana";
 /// <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/aurorapostgresql-release-calendar.html>).
 pub const DB_ENGINE_VERSION: &str = "16.9";
 pub const DB_USER: &str = "grafana";
-/// Aurora PostgreSQL's smallest burstable class with a reader
+/// The smallest class of Aurora PostgreSQL outside the burstable families
 /// (`data/instance-classes.tsv`).
-pub const DB_CLASS: &str = "db.t4g.medium";
+pub const DB_CLASS: &str = "db.r7g.large";
 /// The role Grafana reads CloudWatch through, and the environment variable
 /// that carries its ARN into the data source's `assumeRoleArn`.
 pub const CLOUDWATCH_ROLE: &str = "landfall-grafana-cloudwatch";
