@@ -11,16 +11,18 @@
 //! gateways with their own route table, and firewalls with their policies'
 //! domain allow-lists.
 //!
-//! Every ECS service (the workloads' and the remediation service) is a
+//! Every ECS service (the workloads', the remediation service, Grafana) is a
 //! consumer: its task groups and subnets (and, on EC2
 //! capacity, the container instances' group and subnets, which pull images
 //! and ship logs for it). What it must reach comes from its task
-//! definition and roles ([`needs`]); a path must pass the consumer's group
+//! definition and roles (those its task role assumes included); a path must pass the consumer's group
 //! egress, the target's group ingress and a route. One finding per
 //! consumer and missing hop, naming the hop. The monitoring servers'
 //! paths, and every task's Telegraf sidecar to vminsert, are checked the
-//! same way ([`monitoring`]).
+//! same way ([`monitoring`]), and Grafana's load balancer to its tasks
+//! ([`grafana`]).
 
+mod grafana;
 mod index;
 mod monitoring;
 mod network;
@@ -88,7 +90,8 @@ pub const IMAGE_PULL: [&str; 3] = ["ecr.api", "ecr.dkr", "s3"];
 /// serves them inside a VPC. Prefixes not listed (`rds-db`, `kafka-cluster`,
 /// `elasticache`) are data-plane authorizations checked by the store
 /// itself, reached as a dependency.
-pub const ACTION_ENDPOINTS: [(&str, &str); 11] = [
+pub const ACTION_ENDPOINTS: [(&str, &str); 12] = [
+    ("cloudwatch", "monitoring"),
     ("dynamodb", "dynamodb"),
     ("events", "events"),
     ("kinesis", "kinesis"),
@@ -143,6 +146,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
     checker.services();
     checker.hosts();
     checker.monitoring();
+    checker.grafana();
     checker.symmetric_firewall_routes();
     let mut findings = checker.findings;
     findings.sort();
@@ -976,12 +980,35 @@ fn role_needs(index: &Index<'_>, stack: usize, definition: &landfall_graph::Reso
     else {
         return out;
     };
-    let policies = index
-        .resource(role)
-        .properties
-        .get("Policies")
-        .and_then(Value::as_array);
-    for policy in policies.into_iter().flatten() {
+    // The task role's own calls, and those of the roles of its stack it
+    // assumes (their trust names it): Grafana reads CloudWatch that way.
+    let mut roles = vec![role];
+    for (i, r) in index.stack(role).resources.iter().enumerate() {
+        let other = (role.0, i);
+        if r.kind == "AWS::IAM::Role"
+            && other != role
+            && r.properties
+                .get("AssumeRolePolicyDocument")
+                .is_some_and(|trust| {
+                    index
+                        .mentioned(role.0, trust)
+                        .iter()
+                        .any(|(k, _)| *k == role)
+                })
+        {
+            roles.push(other);
+        }
+    }
+    let policies = roles.iter().flat_map(|role| {
+        index
+            .resource(*role)
+            .properties
+            .get("Policies")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+    });
+    for policy in policies {
         let statements = match &policy["PolicyDocument"]["Statement"] {
             Value::Array(items) => items.clone(),
             other => vec![other.clone()],

@@ -792,3 +792,102 @@ fn hosts_without_https_to_the_endpoints_cannot_pull_their_images() {
         );
     }
 }
+
+// ----- Grafana -----
+//
+// - Fargate tasks reach their Aurora cluster and vmselect only where the
+//   security groups at both ends allow the port:
+//   <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Overview.RDSSecurityGroups.html>,
+//   <https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html>
+// - An ALB reaches `ip` targets only through its own group's egress and
+//   the targets' ingress:
+//   <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-update-security-groups.html>
+// - CloudWatch's API inside a VPC without internet is the `monitoring`
+//   interface endpoint:
+//   <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-interface-VPC.html>
+
+const GRAFANA: &str = "meridian-grafana";
+
+#[test]
+fn grafana_reaches_its_database_vmselect_and_cloudwatch_on_the_reference_platform() {
+    let p = reference();
+    assert!(p.graph.stack(GRAFANA).is_some());
+    assert!(messages_of(&p.check(), GRAFANA).is_empty());
+}
+
+#[test]
+fn each_broken_grafana_path_is_named() {
+    let p = reference();
+    for (rule, expected, hop) in [
+        (
+            "GrafanaDatabaseFromTasks",
+            "cannot reach its dependency `GrafanaDatabaseSecurityGroup`",
+            "on port 5432",
+        ),
+        (
+            "VmselectFromGrafanaTasks",
+            "cannot reach its dependency `SelectLoadBalancerSecurityGroup`",
+            "on port 8481",
+        ),
+        (
+            "GrafanaTasksFromLoadBalancer",
+            "Grafana's load balancer cannot reach its tasks: security group `GrafanaTasksSecurityGroup`",
+            "has no ingress on 3000",
+        ),
+    ] {
+        let mut graph = p.graph.clone();
+        stack_mut(&mut graph, GRAFANA)
+            .resources
+            .retain(|r| r.logical_id != rule);
+        let findings = p.check_graph(&graph);
+        assert_eq!(findings.len(), 1, "{rule}: {}", summary(&findings));
+        assert_eq!(findings[0].stack, GRAFANA);
+        assert!(
+            findings[0].message.contains(expected) && findings[0].message.contains(hop),
+            "{rule}: {}",
+            findings[0].message
+        );
+    }
+}
+
+#[test]
+fn a_grafana_load_balancer_without_egress_to_the_tasks_is_named() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    *egress_of(
+        stack_mut(&mut graph, GRAFANA),
+        "GrafanaLoadBalancerSecurityGroup",
+    ) = vec![
+        json!({ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8" }),
+    ];
+    let findings = p.check_graph(&graph);
+    assert_eq!(findings.len(), 1, "{}", summary(&findings));
+    assert!(
+        findings[0].message.contains(
+            "Grafana's load balancer cannot reach its tasks: security group `GrafanaLoadBalancerSecurityGroup`"
+        ) && findings[0].message.contains("has no egress on 3000"),
+        "{}",
+        findings[0].message
+    );
+}
+
+#[test]
+fn without_the_monitoring_endpoint_grafana_cannot_read_cloudwatch() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    for stack in &mut graph.stacks {
+        stack
+            .resources
+            .retain(|r| r.logical_id != "EndpointMonitoring");
+    }
+    let findings = p.check_graph(&graph);
+    assert_eq!(findings.len(), 1, "{}", summary(&findings));
+    assert_eq!(findings[0].stack, GRAFANA);
+    assert!(
+        findings[0]
+            .message
+            .starts_with("service `grafana` cannot reach `monitoring`: no `monitoring` endpoint"),
+        "{}",
+        findings[0].message
+    );
+}

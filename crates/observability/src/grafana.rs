@@ -19,6 +19,12 @@ pub fn metrics_datasource(region: &str) -> String {
 /// The uid of the CloudWatch data source.
 pub const CLOUDWATCH_DATASOURCE: &str = "lf-cloudwatch";
 
+/// The environment variable holding the ARN of the role the CloudWatch
+/// data source assumes: the resource graph's Grafana task sets it
+/// (`landfall_synth::layers::grafana::CLOUDWATCH_ROLE_ENV`), and Grafana
+/// expands it in the provisioning file.
+pub const CLOUDWATCH_ROLE_ARN_ENV: &str = "LANDFALL_CLOUDWATCH_ROLE_ARN";
+
 /// A panel's query, kept typed so the checks can read it back.
 #[derive(Debug, Clone)]
 pub struct Panel {
@@ -73,9 +79,14 @@ pub fn datasources(plan: &Plan) -> Vec<Value> {
         "uid": CLOUDWATCH_DATASOURCE,
         "type": "cloudwatch",
         "access": "proxy",
-        // Grafana runs in the monitoring account, which sees every linked
-        // account's metrics; its task role is the only credential.
-        "jsonData": { "authType": "default", "defaultRegion": plan.home_region },
+        // Grafana runs in the observability account, whose OAM sink sees
+        // every linked account's metrics; its task role's credentials
+        // assume the account's CloudWatch read role.
+        "jsonData": {
+            "authType": "default",
+            "assumeRoleArn": format!("${{{CLOUDWATCH_ROLE_ARN_ENV}}}"),
+            "defaultRegion": plan.home_region
+        },
         "editable": false,
     }));
     sources

@@ -65,3 +65,39 @@ fn the_agents_write_to_the_name_the_zone_holds() {
         );
     }
 }
+
+#[test]
+fn grafana_runs_the_profiles_release() {
+    let tag = landfall_synth::layers::grafana::IMAGES
+        .iter()
+        .find(|(_, upstream, _)| *upstream == "grafana/grafana")
+        .map(|(_, _, tag)| *tag)
+        .unwrap();
+    assert_eq!(minor(tag), Profile::default().grafana);
+}
+
+/// The CloudWatch data source assumes the role the resource graph
+/// creates, whose ARN the Grafana task passes in the variable the
+/// provisioning file names
+/// (<https://grafana.com/docs/grafana/latest/administration/provisioning/#using-environment-variables>).
+#[test]
+fn the_cloudwatch_data_source_assumes_the_graphs_role() {
+    use landfall_observability::grafana::CLOUDWATCH_ROLE_ARN_ENV;
+    use landfall_synth::layers::grafana::CLOUDWATCH_ROLE_ENV;
+    assert_eq!(CLOUDWATCH_ROLE_ARN_ENV, CLOUDWATCH_ROLE_ENV);
+    let resolved = landfall_model::reference();
+    let model = resolved.model.as_ref().unwrap();
+    let bundle = landfall_observability::generate(model).unwrap();
+    let datasources = bundle
+        .file("grafana/provisioning/datasources/landfall.yml")
+        .unwrap();
+    let line = datasources
+        .contents
+        .lines()
+        .find(|l| l.contains("assumeRoleArn"))
+        .unwrap_or_else(|| panic!("{}", datasources.contents));
+    assert!(
+        line.contains(&format!("${{{CLOUDWATCH_ROLE_ENV}}}")),
+        "{line}"
+    );
+}

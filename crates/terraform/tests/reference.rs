@@ -72,3 +72,31 @@ fn the_monitoring_servers_are_listed_as_having_no_terraform_form() {
         );
     }
 }
+
+/// Grafana's stack has a Terraform form: every resource and property of
+/// it is in the translation tables and the provider schema, and the
+/// tasks read the cluster's RDS-managed secret by its Terraform attribute.
+#[test]
+fn the_grafana_stack_is_translated_and_matches_the_provider_schema() {
+    let p = common::reference();
+    let out = landfall_terraform::emit(&p.base, &Default::default()).unwrap();
+    assert!(
+        !out.skipped
+            .iter()
+            .any(|(stack, _)| stack == "meridian-grafana"),
+        "{:?}",
+        out.skipped
+    );
+    let main = out
+        .files
+        .iter()
+        .find(|f| f.path.contains("meridian-grafana/") && f.path.ends_with("main.tf.json"))
+        .expect("Grafana's root module");
+    let module: Value = serde_json::from_str(&main.contents).unwrap();
+    let schema: Value = serde_json::from_str(landfall_terraform::schema::AWS_SCHEMA).unwrap();
+    let errors = landfall_terraform::schema::check_with(&schema, &module);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(main
+        .contents
+        .contains("master_user_secret[0].secret_arn}:password::"));
+}

@@ -4,6 +4,7 @@ pub mod access;
 pub mod alerting;
 pub mod baseline;
 pub mod billing;
+pub mod grafana;
 pub mod heal_service;
 pub mod identity;
 pub mod log_lake;

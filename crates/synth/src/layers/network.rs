@@ -48,8 +48,9 @@ pub const ECS_AGENT_ENDPOINTS: [&str; 3] = ["ecs", "ecs-agent", "ecs-telemetry"]
 /// Interface endpoints added where the remediation service runs
 /// (`NetworkLayout::remediation_vpc`): it reads the alerting layer's queue.
 /// Its other calls go to endpoints every VPC has (STS, ECR, logs, Secrets
-/// Manager, KMS; DynamoDB through the gateway endpoint).
-pub const REMEDIATION_ENDPOINTS: [&str; 1] = ["sqs"];
+/// Manager, KMS; DynamoDB through the gateway endpoint). Grafana runs in
+/// the same VPC (`layers::grafana`) and reads CloudWatch (`monitoring`).
+pub const REMEDIATION_ENDPOINTS: [&str; 2] = ["monitoring", "sqs"];
 /// Gateway endpoints (free, attached to every route table).
 pub const GATEWAY_ENDPOINTS: [&str; 2] = ["dynamodb", "s3"];
 

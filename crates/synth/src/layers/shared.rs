@@ -296,7 +296,10 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             .core_account(landfall_spec::types::AccountClass::Observability)
             .is_some()
     {
-        for (repo, upstream, _) in super::monitoring::IMAGES {
+        for (repo, upstream, _) in super::monitoring::IMAGES
+            .iter()
+            .chain(super::grafana::IMAGES)
+        {
             unit.add(
                 resource(
                     logical_id(&["Repository", repo]),

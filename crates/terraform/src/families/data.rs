@@ -46,10 +46,16 @@ pub static MAPPINGS: [Mapping; 19] = [
             ("ReadEndpoint.Address", "reader_endpoint"),
             ("DBClusterArn", "arn"),
             ("Endpoint.Port", "port"),
+            // RDS's managed master secret (`ManageMasterUserPassword`).
+            (
+                "MasterUserSecret.SecretArn",
+                "master_user_secret[0].secret_arn",
+            ),
         ],
         props: &[
             P("Engine", "engine", K::V),
             P("EngineVersion", "engine_version", K::V),
+            P("DatabaseName", "database_name", K::V),
             P(
                 "DBClusterParameterGroupName",
                 "db_cluster_parameter_group_name",
@@ -102,6 +108,7 @@ pub static MAPPINGS: [Mapping; 19] = [
             P("Engine", "engine", K::V),
             P("DBClusterIdentifier", "cluster_identifier", K::V),
             P("DBInstanceClass", "instance_class", K::V),
+            P("AvailabilityZone", "availability_zone", K::V),
             P("PromotionTier", "promotion_tier", K::V),
             P("PubliclyAccessible", "publicly_accessible", K::V),
             P(

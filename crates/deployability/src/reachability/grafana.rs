@@ -1,0 +1,78 @@
+//! Grafana's own paths beside what every service is checked for (images,
+//! logs, secrets, what its roles call, the groups its tasks' group names
+//! as egress: the database, vmselect's load balancer): its load balancer
+//! reaches the tasks on Grafana's port. The groups are found by their
+//! `landfall:grafana` tag.
+
+use landfall_synth::layers::grafana;
+use serde_json::{Map, Value};
+
+use super::{index::Key, pages, tag, Checker, Consumer};
+
+impl Checker<'_, '_> {
+    /// Per Grafana stack: the load balancer to the tasks.
+    pub(super) fn grafana(&mut self) {
+        let index = self.index;
+        let mut by_stack: std::collections::BTreeMap<usize, (Option<Key>, Option<Key>)> =
+            std::collections::BTreeMap::new();
+        for (key, r) in index.of_type("AWS::EC2::SecurityGroup") {
+            let role = r
+                .properties
+                .get("Tags")
+                .and_then(|t| tag(t, grafana::ROLE_TAG));
+            let entry = by_stack.entry(key.0).or_default();
+            match role {
+                Some(grafana::LOAD_BALANCER_ROLE) => entry.0 = Some(key),
+                Some(grafana::TASKS_ROLE) => entry.1 = Some(key),
+                _ => {}
+            }
+        }
+        for (stack, (lb_group, tasks_group)) in by_stack {
+            let (Some(lb_group), Some(tasks_group)) = (lb_group, tasks_group) else {
+                continue;
+            };
+            // The stack's load balancer and service, and the subnets each
+            // lists.
+            let listed =
+                |kind: &str, field: &dyn Fn(&Map<String, Value>) -> Option<&Value>| -> Vec<Key> {
+                    index
+                        .stack(lb_group)
+                        .resources
+                        .iter()
+                        .find(|r| r.kind == kind)
+                        .and_then(|r| field(&r.properties))
+                        .and_then(Value::as_array)
+                        .map(|items| {
+                            items
+                                .iter()
+                                .filter_map(|v| index.resource_of(stack, v))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+            let lb_subnets = listed("AWS::ElasticLoadBalancingV2::LoadBalancer", &|p| {
+                p.get("Subnets")
+            });
+            let task_subnets = listed("AWS::ECS::Service", &|p| {
+                p.get("NetworkConfiguration")
+                    .and_then(|n| n.get("AwsvpcConfiguration"))
+                    .and_then(|a| a.get("Subnets"))
+            });
+            let from = Consumer {
+                groups: vec![lb_group],
+                subnets: lb_subnets,
+            };
+            if let Err(hop) = self.path(&from, tasks_group, &task_subnets, grafana::PORT) {
+                self.finding(
+                    tasks_group,
+                    format!("Grafana's load balancer cannot reach its tasks: {hop}"),
+                    format!(
+                        "allow the port at both ends (see {})",
+                        pages::SECURITY_GROUPS
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+}

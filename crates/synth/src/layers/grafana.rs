@@ -1,0 +1,737 @@
+//! Grafana: one instance for the platform, in the observability account,
+//! in the home region's production VPC (`NetworkLayout::remediation_vpc`,
+//! where the remediation service runs too), on that VPC's data subnets
+//! shared with the account (those the monitoring servers use).
+//!
+//! Why one, in the home region: the CloudWatch data source needs no
+//! network path to other regions (the OAM sink of each region makes every
+//! linked account's metrics visible in the observability account, and the
+//! CloudWatch API is regional behind one `monitoring` endpoint per call),
+//! and one database keeps one set of users, folders and annotations.
+//! VPCs are not connected, so of the VictoriaMetrics data sources only
+//! the one of its own VPC (`vmselect.<home>.metrics.<org>.internal`) is
+//! reachable from it.
+//!
+//! - **Tasks**: [`DESIRED_COUNT`] Fargate tasks spread over the AZs,
+//!   behind an internal HTTPS Application Load Balancer with a certificate
+//!   of the region's private CA (as the remediation service's). A first
+//!   container (`provisioning`, the AWS CLI) copies the generated
+//!   provisioning and dashboards (`observability/grafana/` of `landfall
+//!   synth`, in the monitoring stack's configuration bucket) into the
+//!   task's volume before Grafana starts.
+//! - **Database**: Aurora PostgreSQL, a writer and a reader in another AZ
+//!   (the reader is promoted when the writer's AZ fails), encrypted with a
+//!   key of the stack's own, deletion protection on, the master password
+//!   generated and rotated by RDS in Secrets Manager
+//!   (`ManageMasterUserPassword`,
+//!   <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html>);
+//!   the tasks read the user name and password from that secret (ECS
+//!   `secrets`, read by the execution role).
+//! - **CloudWatch**: one role ([`CLOUDWATCH_ROLE`]) with CloudWatch and
+//!   CloudWatch Logs read, assumed by the task role; the data source's
+//!   `assumeRoleArn` is [`CLOUDWATCH_ROLE_ENV`], which the task sets
+//!   (Grafana expands environment variables in provisioning files,
+//!   <https://grafana.com/docs/grafana/latest/administration/provisioning/#using-environment-variables>).
+//!   Grafana's calls go through the VPC's `monitoring`, `logs` and `sts`
+//!   interface endpoints (the network layer adds `monitoring` there).
+
+use landfall_graph::{
+    intrinsic, logical_id, ExternalInput, InputKind, Layer, ParameterValue, Target,
+};
+use landfall_model::monitoring;
+use landfall_spec::types::AccountClass;
+use serde_json::{json, Value};
+
+use crate::layers::key_policy;
+use crate::unit::{resource, tags, ResourceExt, Unit};
+use crate::Ctx;
+
+/// The images: repository in the shared-services registry, upstream image,
+/// tag. Grafana's is the release `landfall_observability::Profile::grafana`
+/// targets (a test keeps them equal).
+pub const IMAGES: &[(&str, &str, &str)] = &[
+    ("monitoring/grafana", "grafana/grafana", "10.4.2"),
+    ("monitoring/aws-cli", "amazon/aws-cli", "2.15.40"),
+];
+pub const CLUSTER: &str = "landfall-grafana";
+pub const SERVICE: &str = "grafana";
+/// Two tasks, one per AZ at least: Grafana keeps its state in the database.
+pub const DESIRED_COUNT: u32 = 2;
+pub const PORT: i64 = 3000;
+pub const DB_PORT: i64 = 5432;
+pub const DATABASE: &str = "grafana";
+/// The database's Aurora PostgreSQL release, one RDS still creates new
+/// clusters of (`landfall_model::engines` pins 16.6, deprecated for new
+/// clusters, which cfn-lint's W3690 reports:
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/aurorapostgresql-release-calendar.html>).
+pub const DB_ENGINE_VERSION: &str = "16.9";
+pub const DB_USER: &str = "grafana";
+/// The smallest class of Aurora PostgreSQL outside the burstable families
+/// (`data/instance-classes.tsv`).
+pub const DB_CLASS: &str = "db.r7g.large";
+/// The role Grafana reads CloudWatch through, and the environment variable
+/// that carries its ARN into the data source's `assumeRoleArn`.
+pub const CLOUDWATCH_ROLE: &str = "landfall-grafana-cloudwatch";
+pub const CLOUDWATCH_ROLE_ENV: &str = "LANDFALL_CLOUDWATCH_ROLE_ARN";
+pub const TASK_ROLE: &str = "landfall-grafana";
+pub const EXECUTION_ROLE: &str = "landfall-grafana-execution";
+pub const LOG_GROUP: &str = "/landfall/grafana";
+pub const LOAD_BALANCER: &str = "grafana";
+/// Roles of the stack: the baseline's CloudFormation role creates roles
+/// only under this path and the workload boundary.
+const ROLE_PATH: &str = super::heal_service::ROLE_PATH;
+const BOUNDARY: &str = "landfall/landfall-workload-boundary";
+/// The `landfall:grafana` tag of each security group, which the
+/// reachability check finds them by.
+pub const ROLE_TAG: &str = "landfall:grafana";
+pub const TASKS_ROLE: &str = "tasks";
+pub const DATABASE_ROLE: &str = "database";
+pub const LOAD_BALANCER_ROLE: &str = "load-balancer";
+
+/// Grafana's stack.
+pub fn stack_name(slug: &str) -> String {
+    format!("{slug}-grafana")
+}
+
+pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
+    let model = ctx.model;
+    if !monitoring::enabled(model) {
+        return Vec::new();
+    }
+    let Some(account) = model.core_account(AccountClass::Observability) else {
+        return Vec::new();
+    };
+    let Some(vpc) = model.network.remediation_vpc.map(|v| model.vpc(v)) else {
+        return Vec::new();
+    };
+    let subnets = monitoring::server_subnets(model, vpc);
+    // The database and the load balancer want two AZs; the monitoring
+    // servers (whose vmselect Grafana reads) must exist in the VPC.
+    if subnets.len() < 2 || monitoring::cluster_size(model, vpc).is_none() {
+        return Vec::new();
+    }
+    let region = model.region(vpc.region);
+    let mut unit = Unit::new(
+        stack_name(ctx.slug),
+        Layer::Observability,
+        format!(
+            "Grafana and its Aurora PostgreSQL database in VPC {}",
+            vpc.name
+        ),
+        Target::Account {
+            account: account.name.clone(),
+            region: region.name.clone(),
+        },
+    );
+    let network_stack = ctx.stack_name("network", &vpc.name);
+    let servers = super::monitoring::stack_name(ctx.slug, &vpc.name);
+    let ca_stack = landfall_graph::private_ca_stack_name(ctx.slug, ctx.home);
+    for stack in [
+        ctx.stack_name("baseline-global", ""),
+        network_stack.clone(),
+        ctx.stack_name("shared-services", ""),
+        ca_stack.clone(),
+        servers.clone(),
+    ] {
+        unit.depends_on.push(stack);
+    }
+    let core = format!("{network_stack}-core");
+    let vpc_param = unit.parameter(
+        "VpcId",
+        &format!("VPC {} (networking account)", vpc.name),
+        ParameterValue::ResourceId {
+            stack: core.clone(),
+            logical_id: "Vpc".into(),
+        },
+    );
+    let subnet_refs: Vec<Value> = subnets
+        .iter()
+        .filter_map(|s| {
+            let tier = &model.tier(s.tier).name;
+            let letter = region.azs.get(s.az)?.chars().last()?.to_string();
+            let id = logical_id(&["Subnet", tier, &letter]);
+            let param = unit.parameter(
+                &id,
+                &format!("Subnet {} (networking account, shared here)", s.name),
+                ParameterValue::ResourceId {
+                    stack: core.clone(),
+                    logical_id: id.clone(),
+                },
+            );
+            Some(json!({ "Ref": param }))
+        })
+        .collect();
+    let azs: Vec<&str> = subnets
+        .iter()
+        .filter_map(|s| region.azs.get(s.az).map(String::as_str))
+        .collect();
+    let vpc_cidr = ctx.plan.vpc_cidr(vpc.id).to_string();
+    let shared = ctx.core_account_param(&mut unit, crate::params::SHARED, ctx.shared);
+    let ca = unit.parameter(
+        "PrivateCaArn",
+        "The platform's private CA in this region (shared-services account)",
+        ParameterValue::ResourceId {
+            stack: ca_stack,
+            logical_id: landfall_graph::PRIVATE_CA_LOGICAL_ID.into(),
+        },
+    );
+    let select_group = unit.parameter(
+        "VmselectLoadBalancerGroupId",
+        "The security group of vmselect's load balancer (monitoring stack)",
+        ParameterValue::ResourceId {
+            stack: servers.clone(),
+            logical_id: "SelectLoadBalancerSecurityGroup".into(),
+        },
+    );
+    let config_bucket = unit.parameter(
+        "ConfigBucketName",
+        "The monitoring stack's configuration bucket (observability/ of `landfall synth`)",
+        ParameterValue::StackOutput {
+            stack: servers,
+            output: "ConfigBucketName".into(),
+        },
+    );
+    let s3 = unit.parameter(
+        "S3PrefixListId",
+        "The AWS-managed prefix list of s3 in the region",
+        ParameterValue::ManagedPrefixList(format!("com.amazonaws.{}.s3", region.name)),
+    );
+    let purpose = |role: Option<&str>| {
+        let mut pairs = vec![("landfall:purpose", "grafana")];
+        if let Some(role) = role {
+            pairs.push((ROLE_TAG, role));
+        }
+        tags(&pairs)
+    };
+
+    // ----- key, logs -----
+    unit.add(resource(
+        "GrafanaKey",
+        "AWS::KMS::Key",
+        json!({
+            "Description": "Encrypts Grafana's database, its master password and its logs",
+            "EnableKeyRotation": true,
+            "KeyPolicy": key_policy(vec![json!({
+                // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+                "Sid": "CloudWatchLogsEncryptsGrafanasLogs",
+                "Effect": "Allow",
+                "Principal": { "Service": intrinsic::sub("logs.${AWS::Region}.amazonaws.com") },
+                "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Resource": "*",
+                "Condition": { "ArnEquals": {
+                    "kms:EncryptionContext:aws:logs:arn": intrinsic::sub(format!(
+                        "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{LOG_GROUP}"
+                    ))
+                } }
+            })]),
+            "Tags": purpose(None)
+        }),
+    ));
+    unit.add(resource(
+        "GrafanaLogs",
+        "AWS::Logs::LogGroup",
+        json!({
+            "LogGroupName": LOG_GROUP,
+            "RetentionInDays": 90,
+            "KmsKeyId": { "Fn::GetAtt": ["GrafanaKey", "Arn"] },
+            "Tags": purpose(None)
+        }),
+    ));
+
+    // ----- security groups -----
+    let group = |id: &str| json!({ "Fn::GetAtt": [id, "GroupId"] });
+    unit.add(resource(
+        "GrafanaLoadBalancerSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": "Grafana load balancer: HTTPS from the VPC, the tasks out",
+            "VpcId": { "Ref": vpc_param },
+            "SecurityGroupIngress": [{
+                "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": vpc_cidr,
+                "Description": "HTTPS from the VPC"
+            }],
+            // Declared here, so the group loses AWS's default egress to
+            // everything.
+            "SecurityGroupEgress": [{
+                "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT,
+                "DestinationSecurityGroupId": group("GrafanaTasksSecurityGroup"),
+                "Description": "Grafana's tasks"
+            }],
+            "Tags": purpose(Some(LOAD_BALANCER_ROLE))
+        }),
+    ));
+    unit.add(resource(
+        "GrafanaTasksSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": "Grafana tasks: the load balancer in; the database, vmselect and the VPC endpoints out",
+            "VpcId": { "Ref": vpc_param },
+            "SecurityGroupEgress": [
+                {
+                    "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": vpc_cidr,
+                    "Description": "the VPC's interface endpoints (ECR, logs, Secrets Manager, STS, CloudWatch)"
+                },
+                {
+                    "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                    "DestinationPrefixListId": { "Ref": s3 },
+                    "Description": "S3 gateway endpoint (image layers, the configuration bucket)"
+                },
+                {
+                    "IpProtocol": "tcp", "FromPort": DB_PORT, "ToPort": DB_PORT,
+                    "DestinationSecurityGroupId": group("GrafanaDatabaseSecurityGroup"),
+                    "Description": "Grafana's database"
+                },
+                {
+                    "IpProtocol": "tcp", "FromPort": super::monitoring::VMSELECT_PORT, "ToPort": super::monitoring::VMSELECT_PORT,
+                    "DestinationSecurityGroupId": { "Ref": select_group },
+                    "Description": "vmselect's load balancer"
+                }
+            ],
+            "Tags": purpose(Some(TASKS_ROLE))
+        }),
+    ));
+    unit.add(resource(
+        "GrafanaDatabaseSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": "Grafana database: PostgreSQL from the Grafana tasks only",
+            "VpcId": { "Ref": vpc_param },
+            // Nothing out: the database answers, it never connects.
+            "SecurityGroupEgress": [{
+                "IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "127.0.0.1/32",
+                "Description": "no egress"
+            }],
+            "Tags": purpose(Some(DATABASE_ROLE))
+        }),
+    ));
+    // Ingress naming another group is a resource of its own: the groups'
+    // egress names them (and vmselect's group is the monitoring stack's,
+    // in the same account and region).
+    let ingress: [(&str, Value, &str, i64, &str); 3] = [
+        (
+            "GrafanaTasksFromLoadBalancer",
+            group("GrafanaTasksSecurityGroup"),
+            "GrafanaLoadBalancerSecurityGroup",
+            PORT,
+            "Grafana's load balancer",
+        ),
+        (
+            "GrafanaDatabaseFromTasks",
+            group("GrafanaDatabaseSecurityGroup"),
+            "GrafanaTasksSecurityGroup",
+            DB_PORT,
+            "Grafana's tasks",
+        ),
+        (
+            "VmselectFromGrafanaTasks",
+            json!({ "Ref": select_group }),
+            "GrafanaTasksSecurityGroup",
+            super::monitoring::VMSELECT_PORT,
+            "Grafana's tasks",
+        ),
+    ];
+    for (id, on, source, port, why) in ingress {
+        unit.add(resource(
+            id,
+            "AWS::EC2::SecurityGroupIngress",
+            json!({
+                "GroupId": on,
+                "SourceSecurityGroupId": group(source),
+                "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "Description": why
+            }),
+        ));
+    }
+
+    // ----- database -----
+    unit.add(resource(
+        "GrafanaDatabaseSubnets",
+        "AWS::RDS::DBSubnetGroup",
+        json!({
+            "DBSubnetGroupDescription": "Grafana's database: the VPC's data subnets shared with this account",
+            "SubnetIds": subnet_refs,
+            "Tags": purpose(None)
+        }),
+    ));
+    unit.add(
+        resource(
+            "GrafanaDatabase",
+            "AWS::RDS::DBCluster",
+            json!({
+                "Engine": "aurora-postgresql",
+                "EngineVersion": DB_ENGINE_VERSION,
+                "DatabaseName": DATABASE,
+                "MasterUsername": DB_USER,
+                "ManageMasterUserPassword": true,
+                "MasterUserSecret": { "KmsKeyId": { "Ref": "GrafanaKey" } },
+                "StorageEncrypted": true,
+                "KmsKeyId": { "Fn::GetAtt": ["GrafanaKey", "Arn"] },
+                "DeletionProtection": true,
+                "BackupRetentionPeriod": 7,
+                "CopyTagsToSnapshot": true,
+                "Port": DB_PORT,
+                "DBSubnetGroupName": { "Ref": "GrafanaDatabaseSubnets" },
+                "VpcSecurityGroupIds": [group("GrafanaDatabaseSecurityGroup")],
+                "Tags": purpose(None)
+            }),
+        )
+        .retain(),
+    );
+    // Writer in the first AZ, reader in the second: Aurora fails over to
+    // the reader (<https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html>).
+    for (i, (id, tier)) in [("GrafanaDatabaseWriter", 0), ("GrafanaDatabaseReader", 1)]
+        .into_iter()
+        .enumerate()
+    {
+        unit.add(resource(
+            id,
+            "AWS::RDS::DBInstance",
+            json!({
+                "DBClusterIdentifier": { "Ref": "GrafanaDatabase" },
+                "Engine": "aurora-postgresql",
+                "DBInstanceClass": DB_CLASS,
+                "AvailabilityZone": azs[i],
+                "PromotionTier": tier,
+                "PubliclyAccessible": false,
+                "Tags": purpose(None)
+            }),
+        ));
+    }
+
+    // ----- roles -----
+    let boundary = intrinsic::sub(format!(
+        "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{BOUNDARY}"
+    ));
+    let ecs_trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "ecs-tasks.amazonaws.com" },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
+        }]
+    });
+    let repositories: Vec<Value> = IMAGES
+        .iter()
+        .map(|(repo, _, _)| {
+            intrinsic::sub(format!(
+                "arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{{shared}}}:repository/{repo}"
+            ))
+        })
+        .collect();
+    unit.add(resource(
+        "GrafanaExecutionRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": EXECUTION_ROLE,
+            "Path": ROLE_PATH,
+            "PermissionsBoundary": boundary,
+            "Description": "Starts Grafana's tasks: images, logs, the database's credentials",
+            "AssumeRolePolicyDocument": ecs_trust,
+            "Policies": [{ "PolicyName": "execution", "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    { "Sid": "LogIn", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" },
+                    {
+                        "Sid": "PullTheImages", "Effect": "Allow",
+                        "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                        "Resource": repositories
+                    },
+                    {
+                        "Sid": "WriteTheLogs", "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": intrinsic::sub("${GrafanaLogs.Arn}:*")
+                    },
+                    {
+                        // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
+                        "Sid": "ReadTheDatabaseCredentials", "Effect": "Allow",
+                        "Action": "secretsmanager:GetSecretValue",
+                        "Resource": { "Fn::GetAtt": ["GrafanaDatabase", "MasterUserSecret.SecretArn"] }
+                    },
+                    {
+                        "Sid": "DecryptTheCredentials", "Effect": "Allow",
+                        "Action": "kms:Decrypt",
+                        "Resource": { "Fn::GetAtt": ["GrafanaKey", "Arn"] },
+                        "Condition": { "StringEquals": { "kms:ViaService": intrinsic::sub("secretsmanager.${AWS::Region}.amazonaws.com") } }
+                    }
+                ]
+            } }],
+            "Tags": purpose(None)
+        }),
+    ));
+    unit.add(resource(
+        "GrafanaTaskRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": TASK_ROLE,
+            "Path": ROLE_PATH,
+            "PermissionsBoundary": boundary,
+            "Description": "Grafana: its provisioning from the configuration bucket, CloudWatch through its role",
+            "AssumeRolePolicyDocument": ecs_trust,
+            "Policies": [{ "PolicyName": "grafana", "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "ReadTheProvisioning", "Effect": "Allow",
+                        "Action": "s3:ListBucket",
+                        "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:s3:::${{{config_bucket}}}")),
+                        "Condition": { "StringLike": { "s3:prefix": ["observability/grafana/*"] } }
+                    },
+                    {
+                        "Sid": "ReadTheProvisioningFiles", "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:s3:::${{{config_bucket}}}/observability/grafana/*"))
+                    },
+                    {
+                        "Sid": "ReadCloudWatch", "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{ROLE_PATH}{CLOUDWATCH_ROLE}"))
+                    }
+                ]
+            } }],
+            "Tags": purpose(None)
+        }),
+    ));
+    // What Grafana's CloudWatch data source calls
+    // (<https://grafana.com/docs/grafana/latest/datasources/aws-cloudwatch/#configure-aws-authentication>;
+    // not its EC2 and tagging lookups of dimension values: the VPC has no
+    // endpoint for them and no way out),
+    // and the OAM calls that list the linked accounts
+    // (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Unified-Cross-Account.html>).
+    unit.add(resource(
+        "GrafanaCloudWatchRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": CLOUDWATCH_ROLE,
+            "Path": ROLE_PATH,
+            "PermissionsBoundary": boundary,
+            "Description": "Grafana's CloudWatch data source: metrics and logs of this account and every account linked to its sink",
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": { "AWS": { "Fn::GetAtt": ["GrafanaTaskRole", "Arn"] } },
+                    "Action": "sts:AssumeRole"
+                }]
+            },
+            "Policies": [{ "PolicyName": "cloudwatch-read", "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "Metrics", "Effect": "Allow",
+                        "Action": ["cloudwatch:DescribeAlarmHistory", "cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmsForMetric", "cloudwatch:GetInsightRuleReport", "cloudwatch:GetMetricData", "cloudwatch:ListMetrics"],
+                        "Resource": "*"
+                    },
+                    {
+                        "Sid": "Logs", "Effect": "Allow",
+                        "Action": ["logs:DescribeLogGroups", "logs:GetLogEvents", "logs:GetLogGroupFields", "logs:GetQueryResults", "logs:StartQuery", "logs:StopQuery"],
+                        "Resource": "*"
+                    },
+                    {
+                        // The account picker of cross-account queries.
+                        "Sid": "LinkedAccounts", "Effect": "Allow",
+                        "Action": ["oam:ListAttachedLinks", "oam:ListSinks"],
+                        "Resource": "*"
+                    },
+                ]
+            } }],
+            "Tags": purpose(None)
+        }),
+    ));
+
+    // ----- front -----
+    unit.add(resource(
+        "GrafanaLoadBalancer",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        json!({
+            "Name": LOAD_BALANCER,
+            "Type": "application",
+            "Scheme": "internal",
+            "Subnets": subnet_refs,
+            "SecurityGroups": [group("GrafanaLoadBalancerSecurityGroup")],
+            "LoadBalancerAttributes": [
+                { "Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true" },
+                { "Key": "deletion_protection.enabled", "Value": "true" }
+            ],
+            "Tags": purpose(None)
+        }),
+    ));
+    unit.add(resource(
+        "GrafanaCertificate",
+        "AWS::CertificateManager::Certificate",
+        json!({
+            "DomainName": { "Fn::GetAtt": ["GrafanaLoadBalancer", "DNSName"] },
+            "CertificateAuthorityArn": { "Ref": ca },
+            "KeyAlgorithm": "EC_prime256v1",
+            "Tags": purpose(None)
+        }),
+    ));
+    unit.add(resource(
+        "GrafanaTargets",
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        json!({
+            "TargetType": "ip",
+            "Protocol": "HTTP",
+            "Port": PORT,
+            "VpcId": { "Ref": vpc_param },
+            // 200 only when the database answers
+            // (https://grafana.com/docs/grafana/latest/developers/http_api/other/#health-api).
+            "HealthCheckPath": "/api/health",
+            "Matcher": { "HttpCode": "200" },
+            "TargetGroupAttributes": [{ "Key": "deregistration_delay.timeout_seconds", "Value": "30" }],
+            "Tags": purpose(None)
+        }),
+    ));
+    unit.add(resource(
+        "GrafanaListener",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        json!({
+            "LoadBalancerArn": { "Ref": "GrafanaLoadBalancer" },
+            "Port": 443,
+            "Protocol": "HTTPS",
+            "SslPolicy": super::heal_service::SSL_POLICY,
+            "Certificates": [{ "CertificateArn": { "Ref": "GrafanaCertificate" } }],
+            "DefaultActions": [{ "Type": "forward", "TargetGroupArn": { "Ref": "GrafanaTargets" } }]
+        }),
+    ));
+
+    // ----- the task -----
+    let image = |repo: &str| -> Value {
+        let tag = IMAGES
+            .iter()
+            .find(|(r, _, _)| *r == repo)
+            .map_or("", |(_, _, t)| t);
+        intrinsic::sub(format!(
+            "${{{shared}}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{repo}:{tag}"
+        ))
+    };
+    for (repo, upstream, tag) in IMAGES {
+        unit.inputs.push(ExternalInput {
+            kind: InputKind::Image,
+            name: format!("{repo}:{tag}"),
+            why: format!("{upstream}:{tag}, copied into the shared-services registry, which replicates it to every region"),
+            account: ctx.shared.map(|a| a.name.clone()),
+        });
+    }
+    let logs = |prefix: &str| {
+        json!({
+            "LogDriver": "awslogs",
+            "Options": { "awslogs-group": { "Ref": "GrafanaLogs" }, "awslogs-region": { "Ref": "AWS::Region" }, "awslogs-stream-prefix": prefix }
+        })
+    };
+    let secret = |key: &str| {
+        intrinsic::sub(format!(
+            "${{GrafanaDatabase.MasterUserSecret.SecretArn}}:{key}::"
+        ))
+    };
+    let sync = intrinsic::sub(format!(
+        "aws s3 sync --delete s3://${{{config_bucket}}}/observability/grafana/provisioning/ /var/lib/grafana/provisioning/ && \
+         aws s3 sync --delete s3://${{{config_bucket}}}/observability/grafana/dashboards/ /var/lib/grafana/dashboards/landfall/ && \
+         chown -R 472:0 /var/lib/grafana"
+    ));
+    unit.add(resource(
+        "GrafanaTaskDefinition",
+        "AWS::ECS::TaskDefinition",
+        json!({
+            "Family": SERVICE,
+            "Cpu": "512",
+            "Memory": "1024",
+            "NetworkMode": "awsvpc",
+            "RequiresCompatibilities": ["FARGATE"],
+            "ExecutionRoleArn": { "Fn::GetAtt": ["GrafanaExecutionRole", "Arn"] },
+            "TaskRoleArn": { "Fn::GetAtt": ["GrafanaTaskRole", "Arn"] },
+            "Volumes": [{ "Name": "grafana" }],
+            "ContainerDefinitions": [
+                {
+                    "Name": "provisioning",
+                    "Image": image("monitoring/aws-cli"),
+                    "Essential": false,
+                    "EntryPoint": ["sh", "-c"],
+                    "Command": [sync],
+                    "MountPoints": [{ "SourceVolume": "grafana", "ContainerPath": "/var/lib/grafana" }],
+                    "LogConfiguration": logs("provisioning")
+                },
+                {
+                    "Name": "grafana",
+                    "Image": image("monitoring/grafana"),
+                    "Essential": true,
+                    "ReadonlyRootFilesystem": true,
+                    "Privileged": false,
+                    "DependsOn": [{ "ContainerName": "provisioning", "Condition": "SUCCESS" }],
+                    "PortMappings": [{ "ContainerPort": PORT, "Protocol": "tcp" }],
+                    "MountPoints": [{ "SourceVolume": "grafana", "ContainerPath": "/var/lib/grafana" }],
+                    "Environment": [
+                        { "Name": "GF_PATHS_PROVISIONING", "Value": "/var/lib/grafana/provisioning" },
+                        { "Name": "GF_DATABASE_TYPE", "Value": "postgres" },
+                        { "Name": "GF_DATABASE_HOST", "Value": intrinsic::sub(format!("${{GrafanaDatabase.Endpoint.Address}}:{DB_PORT}")) },
+                        { "Name": "GF_DATABASE_NAME", "Value": DATABASE },
+                        { "Name": "GF_DATABASE_SSL_MODE", "Value": "require" },
+                        { "Name": "GF_SERVER_ROOT_URL", "Value": intrinsic::sub("https://${GrafanaLoadBalancer.DNSName}/") },
+                        // No internet: no update checks, no usage reports.
+                        { "Name": "GF_ANALYTICS_CHECK_FOR_UPDATES", "Value": "false" },
+                        { "Name": "GF_ANALYTICS_REPORTING_ENABLED", "Value": "false" },
+                        { "Name": "AWS_REGION", "Value": { "Ref": "AWS::Region" } },
+                        { "Name": "AWS_STS_REGIONAL_ENDPOINTS", "Value": "regional" },
+                        { "Name": CLOUDWATCH_ROLE_ENV, "Value": { "Fn::GetAtt": ["GrafanaCloudWatchRole", "Arn"] } }
+                    ],
+                    "Secrets": [
+                        { "Name": "GF_DATABASE_USER", "ValueFrom": secret("username") },
+                        { "Name": "GF_DATABASE_PASSWORD", "ValueFrom": secret("password") }
+                    ],
+                    "LogConfiguration": logs("grafana")
+                }
+            ],
+            "Tags": purpose(None)
+        }),
+    ));
+    unit.add(resource(
+        "GrafanaCluster",
+        "AWS::ECS::Cluster",
+        json!({
+            "ClusterName": CLUSTER,
+            "ClusterSettings": [{ "Name": "containerInsights", "Value": "enabled" }],
+            "Tags": purpose(None)
+        }),
+    ));
+    let mut service = resource(
+        "GrafanaService",
+        "AWS::ECS::Service",
+        json!({
+            "ServiceName": SERVICE,
+            "Cluster": { "Ref": "GrafanaCluster" },
+            "LaunchType": "FARGATE",
+            "TaskDefinition": { "Ref": "GrafanaTaskDefinition" },
+            "DesiredCount": DESIRED_COUNT,
+            "NetworkConfiguration": { "AwsvpcConfiguration": {
+                "AssignPublicIp": "DISABLED",
+                "Subnets": subnet_refs,
+                "SecurityGroups": [group("GrafanaTasksSecurityGroup")]
+            } },
+            "LoadBalancers": [{ "ContainerName": "grafana", "ContainerPort": PORT, "TargetGroupArn": { "Ref": "GrafanaTargets" } }],
+            "HealthCheckGracePeriodSeconds": 120,
+            "DeploymentConfiguration": {
+                "DeploymentCircuitBreaker": { "Enable": true, "Rollback": true },
+                "MinimumHealthyPercent": 50,
+                "MaximumPercent": 200
+            },
+            "EnableECSManagedTags": true,
+            "PropagateTags": "SERVICE",
+            "Tags": purpose(None)
+        }),
+    );
+    // A target group must belong to a load balancer before a service uses
+    // it; the database must take connections before Grafana migrates it.
+    service.depends_on.push("GrafanaListener".into());
+    service.depends_on.push("GrafanaDatabaseWriter".into());
+    service.origin = model
+        .observability_origin
+        .as_ref()
+        .map(|at| at.child("metrics"));
+    unit.add(service);
+    unit.outputs.push(landfall_graph::Output {
+        name: "GrafanaUrl".into(),
+        description: Some("Grafana, inside the VPC".into()),
+        value: intrinsic::sub("https://${GrafanaLoadBalancer.DNSName}/"),
+        export: None,
+    });
+    vec![unit]
+}
