@@ -47,7 +47,7 @@ pub const ENGINES: &[EngineInfo] = &[
     },
     EngineInfo {
         engine: "aurora-postgresql",
-        version: "16.6",
+        version: "16.9",
         family: "aurora-postgresql16",
         iam_auth: true,
         log_exports: &["postgresql"],
@@ -55,7 +55,7 @@ pub const ENGINES: &[EngineInfo] = &[
     },
     EngineInfo {
         engine: "mysql",
-        version: "8.0.40",
+        version: "8.0.42",
         family: "mysql8.0",
         iam_auth: true,
         log_exports: &["audit", "error", "general", "slowquery"],
@@ -71,7 +71,7 @@ pub const ENGINES: &[EngineInfo] = &[
     },
     EngineInfo {
         engine: "postgres",
-        version: "16.6",
+        version: "16.9",
         family: "postgres16",
         iam_auth: true,
         log_exports: &["postgresql", "upgrade"],

@@ -908,7 +908,7 @@ fn analytics_readers(
         json!({
             "DBClusterIdentifier": { "Ref": "Cluster" },
             "DBClusterEndpointIdentifier": format!("{}-analytics", store.name),
-            "EndpointType": "READER",
+            "CustomEndpointType": "READER",
             "StaticMembers": members,
             "Tags": analytics_tags
         }),
@@ -919,7 +919,7 @@ fn analytics_readers(
         json!({
             "DBClusterIdentifier": { "Ref": "Cluster" },
             "DBClusterEndpointIdentifier": format!("{}-readers", store.name),
-            "EndpointType": "READER",
+            "CustomEndpointType": "READER",
             "ExcludedMembers": members,
             "Tags": store_tags
         }),

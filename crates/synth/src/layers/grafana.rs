@@ -60,11 +60,6 @@ pub const DESIRED_COUNT: u32 = 2;
 pub const PORT: i64 = 3000;
 pub const DB_PORT: i64 = 5432;
 pub const DATABASE: &str = "grafana";
-/// The database's Aurora PostgreSQL release, one RDS still creates new
-/// clusters of (`landfall_model::engines` pins 16.6, deprecated for new
-/// clusters, which cfn-lint's W3690 reports:
-/// <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/aurorapostgresql-release-calendar.html>).
-pub const DB_ENGINE_VERSION: &str = "16.9";
 pub const DB_USER: &str = "grafana";
 /// The smallest class of Aurora PostgreSQL outside the burstable families
 /// (`data/instance-classes.tsv`).
@@ -358,7 +353,8 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             "AWS::RDS::DBCluster",
             json!({
                 "Engine": "aurora-postgresql",
-                "EngineVersion": DB_ENGINE_VERSION,
+                // The platform's pinned release, as every store's.
+                "EngineVersion": landfall_model::engines::engine("aurora-postgresql").map_or("", |e| e.version),
                 "DatabaseName": DATABASE,
                 "MasterUsername": DB_USER,
                 "ManageMasterUserPassword": true,

@@ -300,7 +300,7 @@ pub static MAPPINGS: [Mapping; 19] = [
                 "cluster_endpoint_identifier",
                 K::V,
             ),
-            P("EndpointType", "custom_endpoint_type", K::V),
+            P("CustomEndpointType", "custom_endpoint_type", K::V),
             P("StaticMembers", "static_members", K::V),
             P("ExcludedMembers", "excluded_members", K::V),
             TAGS,
