@@ -378,15 +378,7 @@ pub(crate) fn build(
         });
         for sidecar in SIDECARS {
             pulled.push(repository_arn(sidecar.repository));
-            b.stack.inputs.push(ExternalInput {
-                kind: InputKind::Image,
-                name: sidecar.image(),
-                why: format!(
-                    "copied from {}:{} to the shared-services registry, which replicates it to every region that runs tasks",
-                    sidecar.upstream, sidecar.tag
-                ),
-                account: ctx.shared.map(|a| a.name.clone()),
-            });
+            b.stack.inputs.push(sidecar_image(sidecar, ctx));
         }
     }
     // The metrics agent, when the VPC has monitoring servers to write to
@@ -411,15 +403,7 @@ pub(crate) fn build(
     };
     if metrics_config.is_some() {
         pulled.push(repository_arn(METRICS_AGENT.repository));
-        b.stack.inputs.push(ExternalInput {
-            kind: InputKind::Image,
-            name: METRICS_AGENT.image(),
-            why: format!(
-                "copied from {}:{} to the shared-services registry, which replicates it to every region that runs tasks",
-                METRICS_AGENT.upstream, METRICS_AGENT.tag
-            ),
-            account: ctx.shared.map(|a| a.name.clone()),
-        });
+        b.stack.inputs.push(sidecar_image(&METRICS_AGENT, ctx));
     }
     let mut exec_statements = vec![
         json!({ "Sid": "LogIn", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" }),
@@ -949,4 +933,18 @@ fn metrics_sidecar(
         }
     }));
     json!({ "Name": VOLUME })
+}
+
+/// A sidecar's pinned image, an input of every stack whose tasks run it:
+/// the platform copies it into the shared-services registry, no stack does.
+fn sidecar_image(sidecar: &landfall_model::sidecars::Sidecar, ctx: &Ctx<'_>) -> ExternalInput {
+    ExternalInput {
+        kind: InputKind::Image,
+        name: sidecar.image(),
+        why: format!(
+            "copied from {}:{} to the shared-services registry, which replicates it to every region that runs tasks",
+            sidecar.upstream, sidecar.tag
+        ),
+        account: ctx.shared.map(|a| a.name.clone()),
+    }
 }

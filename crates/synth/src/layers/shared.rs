@@ -229,34 +229,21 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     let log_agents = model.observability.as_ref().is_some_and(|o| {
         o.logs.kafka_authentication == landfall_spec::types::KafkaAuthentication::ScramSha512
     }) && model.services.iter().any(|s| !s.latency_sensitive);
-    if log_agents {
-        for sidecar in landfall_model::sidecars::SIDECARS {
-            unit.add(
-                resource(
-                    logical_id(&["Sidecar", "Repository", sidecar.container]),
-                    "AWS::ECR::Repository",
-                    platform_image_repository(
-                        sidecar.repository,
-                        &org,
-                        tags(&[(
-                            "landfall:upstream",
-                            &format!("{}:{}", sidecar.upstream, sidecar.tag),
-                        )]),
-                    ),
-                )
-                .at(&["platform"]),
-            );
-        }
-    }
-    // The metrics agent's image, for every Fargate task of a VPC with
-    // monitoring servers.
-    let servers = model
+    // The metrics agent's image likewise, for every Fargate task of a VPC
+    // with monitoring servers.
+    let metrics_agents = model
         .network
         .vpcs
         .iter()
-        .any(|vpc| !landfall_model::monitoring::server_subnets(model, vpc).is_empty());
-    if servers && model.services.iter().any(|s| !s.latency_sensitive) {
-        let sidecar = landfall_model::sidecars::METRICS_AGENT;
+        .any(|vpc| !landfall_model::monitoring::server_subnets(model, vpc).is_empty())
+        && model.services.iter().any(|s| !s.latency_sensitive);
+    let log_sidecars = landfall_model::sidecars::SIDECARS
+        .iter()
+        .filter(|_| log_agents);
+    let metrics_sidecar = [&landfall_model::sidecars::METRICS_AGENT]
+        .into_iter()
+        .filter(|_| metrics_agents);
+    for sidecar in log_sidecars.chain(metrics_sidecar) {
         unit.add(
             resource(
                 logical_id(&["Sidecar", "Repository", sidecar.container]),
