@@ -142,12 +142,17 @@ enum PrincipalPattern {
 
 /// How a resource policy's `Principal` matched the caller; decides whether
 /// boundaries and session policies still limit the grant.
+///
+/// Ordered from the grant that asks most of the caller's other policies to
+/// the one that asks least: when several statements or principals match,
+/// the greatest decides, so naming the account as well never takes away
+/// what `"*"` grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PrincipalMatch {
+    /// The caller's account: delegates to identity-based policies.
+    Account,
     /// `"*"` or a `NotPrincipal` the caller is not in.
     Anyone,
-    /// The caller's account.
-    Account,
     /// The role itself, or the role a session belongs to.
     Role,
     /// The caller's own ARN (user, role session) or service name.

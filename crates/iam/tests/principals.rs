@@ -188,6 +188,50 @@ fn a_resource_policy_naming_the_user_passes_the_boundary_but_not_its_deny() {
     );
 }
 
+/// When several statements (or several principals of one statement) name
+/// the caller, the grant that asks least of the caller's other policies
+/// decides: `"*"` grants a same-account caller by itself, while naming the
+/// account only delegates to identity-based policies, so naming the account
+/// as well must not take the grant of `"*"` away.
+/// Policy evaluation logic, "Resource-based policies":
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+#[test]
+fn naming_the_account_as_well_does_not_narrow_a_grant_to_everyone() {
+    let everyone =
+        stmt(r#"{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}"#);
+    let both_statements = policy(&format!(
+        r#"{{"Version": "2012-10-17", "Statement": [
+            {{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}},
+            {{"Effect": "Allow", "Principal": {{"AWS": "{ACCOUNT_ROOT}"}}, "Action": "s3:GetObject", "Resource": "*"}}
+        ]}}"#
+    ));
+    let both_principals = stmt(&format!(
+        r#"{{"Effect": "Allow", "Principal": {{"AWS": ["{ACCOUNT_ROOT}", "*"]}}, "Action": "s3:GetObject", "Resource": "*"}}"#
+    ));
+    for resource in [everyone, both_statements, both_principals] {
+        let set = PolicySet {
+            resource: Some(resource),
+            ..Default::default()
+        };
+        assert_decision(
+            &decide(&set, req(ALICE, "s3:GetObject", OBJECT)),
+            Allowed,
+            &[],
+        );
+    }
+    // Naming only the account leaves the decision to the user's policies,
+    // and she has none.
+    let account_only = PolicySet {
+        resource: Some(naming(ACCOUNT_ROOT)),
+        ..Default::default()
+    };
+    assert_decision(
+        &decide(&account_only, req(ALICE, "s3:GetObject", OBJECT)),
+        ImplicitDeny,
+        &[Layer::Identity],
+    );
+}
+
 #[test]
 fn a_resource_policy_naming_the_role_is_limited_by_boundary_and_session_policy() {
     // The role itself as the caller.
