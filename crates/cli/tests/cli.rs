@@ -1020,6 +1020,34 @@ fn synth_writes_log_and_trace_configuration_and_refuses_iam_for_vector() {
     ] {
         assert!(out.join("observability").join(file).is_file(), "{file}");
     }
+    // The reference's remediation engine is Automation Controller: synth
+    // writes its rulebooks, the bytes `heal export-ansible` writes.
+    let exported = dir.join("exported");
+    let export = landfall(&[
+        "heal",
+        "export-ansible",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    for env in ["dev", "staging", "prod"] {
+        for file in ["rulebook.yml", "controller.yml"] {
+            let synthesized = out.join("observability/ansible").join(env).join(file);
+            assert_eq!(
+                std::fs::read(&synthesized).unwrap(),
+                std::fs::read(exported.join(env).join(file)).unwrap(),
+                "{}",
+                synthesized.display()
+            );
+        }
+    }
+    assert!(
+        stderr(&synth).contains("remediation rules for Automation Controller (6 files)"),
+        "{}",
+        stderr(&synth)
+    );
     let _ = std::fs::remove_dir_all(&out);
     edit(
         &spec,

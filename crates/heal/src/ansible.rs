@@ -90,6 +90,25 @@ pub fn export(book: &Rulebook, options: &Options) -> BTreeMap<String, String> {
     files
 }
 
+/// The engine name in `observability.remediation.engine` that says the
+/// platform's remediation runs on Automation Controller.
+pub const AUTOMATION_CONTROLLER: &str = "automation-controller";
+
+/// What `landfall synth` writes for a platform whose remediation engine is
+/// Automation Controller: every environment's rulebook and templates with
+/// the defaults `landfall heal export-ansible` uses. `None` for another
+/// engine (the remediation service reads its rules from the spec itself).
+pub fn for_model(model: &landfall_model::Model) -> Option<BTreeMap<String, String>> {
+    let remediation = model.observability.as_ref()?.remediation.as_ref()?;
+    if remediation.engine != AUTOMATION_CONTROLLER {
+        return None;
+    }
+    let (book, _unknown) = Rulebook::from_model(model);
+    let environments = model.environments.iter().map(|e| e.name.clone()).collect();
+    let home_region = &model.region(model.organization.home_region).name;
+    Some(export(&book, &Options::new(environments, home_region)))
+}
+
 /// The ansible-rulebook rulebook of one environment: a ruleset reading
 /// Alertmanager's webhook and one reading the platform's event queue, each
 /// with one rule per landfall rule.

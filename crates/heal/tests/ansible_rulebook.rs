@@ -209,6 +209,27 @@ fn write_export(dir: &Path) -> (Rulebook, Options) {
 
 /// Every generated rulebook passes the JSON schema ansible-rulebook ships
 /// (`ansible_rulebook/schema/ruleset_schema.json`), read by its own Python.
+/// What `synth` writes follows the spec's engine: the reference names
+/// Automation Controller and gets the export with the default names; a
+/// platform whose remediation runs elsewhere gets no rulebooks.
+#[test]
+fn synth_writes_rulebooks_only_for_automation_controller() {
+    let mut resolved = landfall_model::reference();
+    let (book, options) = reference();
+    let model = resolved.model.as_mut().unwrap();
+    assert_eq!(
+        ansible::for_model(model),
+        Some(ansible::export(&book, &options))
+    );
+    let remediation = model
+        .observability
+        .as_mut()
+        .and_then(|o| o.remediation.as_mut())
+        .unwrap();
+    remediation.engine = "landfall".to_owned();
+    assert_eq!(ansible::for_model(model), None);
+}
+
 #[test]
 fn the_rulebooks_pass_ansible_rulebooks_schema() {
     let Some(tool) = ansible_rulebook() else {

@@ -206,6 +206,17 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     for file in observability_files {
         out.put(format!("observability/{}", file.path), &file.contents);
     }
+    // The same remediation rules for Automation Controller, when the spec
+    // names it as the engine (`heal export-ansible` writes them with other
+    // controller names).
+    let ansible = if observability.is_some() {
+        landfall_heal::ansible::for_model(model)
+    } else {
+        None
+    };
+    for (path, text) in ansible.iter().flatten() {
+        out.put(format!("observability/ansible/{path}"), text);
+    }
     // Every repository's pipeline, for the whole platform like monitoring.
     let pipelines = if args.service.is_empty() {
         landfall_pipelines::generate(model)
@@ -239,6 +250,13 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
             bundle.plan.recordings().count(),
             bundle.files.len(),
             args.out.join("observability").display()
+        );
+    }
+    if let Some(files) = &ansible {
+        eprintln!(
+            "wrote the remediation rules for Automation Controller ({} files) to `{}`",
+            files.len(),
+            args.out.join("observability/ansible").display()
         );
     }
     if let Some(bundle) = &telemetry {
