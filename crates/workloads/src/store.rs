@@ -473,7 +473,13 @@ pub(crate) fn build(
                         "SecurityGroups": [{ "Ref": "SecurityGroup" }],
                         "StorageInfo": { "EBSStorageInfo": { "VolumeSize": 1000 } }
                     },
-                    "ConfigurationInfo": { "Arn": { "Fn::GetAtt": ["Configuration", "Arn"] }, "Revision": 1 },
+                    // The configuration's latest revision, so a change to its
+                    // server properties reaches the brokers (a fixed
+                    // revision 1 would keep the first ones forever).
+                    "ConfigurationInfo": {
+                        "Arn": { "Fn::GetAtt": ["Configuration", "Arn"] },
+                        "Revision": { "Fn::GetAtt": ["Configuration", "LatestRevision.Revision"] }
+                    },
                     "EncryptionInfo": {
                         "EncryptionAtRest": { "DataVolumeKMSKeyId": key },
                         "EncryptionInTransit": { "ClientBroker": "TLS", "InCluster": true }

@@ -319,6 +319,33 @@ fn msk_topics_are_created_through_the_msk_topic_api() {
     );
 }
 
+/// A cluster names its configuration's latest revision: MSK applies the
+/// revision `ConfigurationInfo` names, so a fixed `1` would leave a changed
+/// `ServerProperties` (a new revision) unapplied.
+/// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-msk-configuration.html
+/// (return value `LatestRevision.Revision`)
+#[test]
+fn msk_clusters_follow_their_configurations_latest_revision() {
+    let (_, stacks) = reference();
+    let mut clusters = 0;
+    for (stack, cluster) in resources(stacks, "AWS::MSK::Cluster") {
+        clusters += 1;
+        let info = &cluster.properties["ConfigurationInfo"];
+        assert_eq!(
+            info["Revision"]["Fn::GetAtt"],
+            serde_json::json!(["Configuration", "LatestRevision.Revision"]),
+            "{}",
+            stack.name
+        );
+        assert_eq!(info["Arn"]["Fn::GetAtt"][0], "Configuration");
+        assert_eq!(
+            stack.resource("Configuration").unwrap().kind,
+            "AWS::MSK::Configuration"
+        );
+    }
+    assert!(clusters > 0);
+}
+
 #[test]
 fn every_service_declares_the_image_its_pipeline_pushes() {
     // Repositories are created empty: the first image is an input of the
