@@ -245,3 +245,45 @@ fn the_grafana_template_is_reviewed_as_a_snapshot() {
         .unwrap_or_else(|| panic!("no template {name}"));
     insta::assert_snapshot!(name, file.contents);
 }
+
+/// The CloudWatch endpoint (`monitoring`) is Grafana's: the remediation
+/// service's VPC has it where Grafana runs there, and without monitoring
+/// servers (so without Grafana) only the queue's endpoint is added.
+/// Interface endpoints are billed per AZ and hour:
+/// <https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html>
+#[test]
+fn the_cloudwatch_endpoint_is_added_only_where_grafana_runs() {
+    let endpoints = |s: &common::Synthesized| -> Vec<String> {
+        let vpc = s.model.vpc(s.model.network.remediation_vpc.unwrap());
+        let network = format!("meridian-network-{}", vpc.name);
+        s.graph
+            .stacks
+            .iter()
+            .filter(|st| st.name.starts_with(&network))
+            .flat_map(|st| &st.resources)
+            .filter(|r| r.kind == "AWS::EC2::VPCEndpoint")
+            .filter_map(|r| r.properties["ServiceName"]["Fn::Sub"].as_str())
+            .map(str::to_owned)
+            .collect()
+    };
+    let with = endpoints(&reference());
+    assert!(with.iter().any(|e| e.ends_with(".monitoring")), "{with:?}");
+    assert!(with.iter().any(|e| e.ends_with(".sqs")), "{with:?}");
+
+    let files = common::reference_files()
+        .into_iter()
+        .map(|(path, text)| {
+            let text = text.replace("backend: victoria-metrics", "backend: prometheus");
+            (path, text)
+        })
+        .collect();
+    let without = common::synthesize_files(files, None);
+    assert!(without
+        .graph
+        .stacks
+        .iter()
+        .all(|st| st.name != grafana::stack_name("meridian")));
+    let left = endpoints(&without);
+    assert!(!left.iter().any(|e| e.ends_with(".monitoring")), "{left:?}");
+    assert!(left.iter().any(|e| e.ends_with(".sqs")), "{left:?}");
+}

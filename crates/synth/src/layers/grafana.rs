@@ -88,23 +88,28 @@ pub fn stack_name(slug: &str) -> String {
     format!("{slug}-grafana")
 }
 
+/// The VPC Grafana runs in, when the platform has it: the remediation
+/// service's VPC, with monitoring servers (whose vmselect Grafana reads)
+/// and two AZs (the database and the load balancer want them).
+pub(crate) fn vpc(model: &landfall_model::Model) -> Option<&landfall_model::Vpc> {
+    if !monitoring::enabled(model) {
+        return None;
+    }
+    model.core_account(AccountClass::Observability)?;
+    let vpc = model.vpc(model.network.remediation_vpc?);
+    let two_zones = monitoring::server_subnets(model, vpc).len() >= 2;
+    (two_zones && monitoring::cluster_size(model, vpc).is_some()).then_some(vpc)
+}
+
 pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     let model = ctx.model;
-    if !monitoring::enabled(model) {
+    let Some(vpc) = vpc(model) else {
         return Vec::new();
-    }
+    };
     let Some(account) = model.core_account(AccountClass::Observability) else {
         return Vec::new();
     };
-    let Some(vpc) = model.network.remediation_vpc.map(|v| model.vpc(v)) else {
-        return Vec::new();
-    };
     let subnets = monitoring::server_subnets(model, vpc);
-    // The database and the load balancer want two AZs; the monitoring
-    // servers (whose vmselect Grafana reads) must exist in the VPC.
-    if subnets.len() < 2 || monitoring::cluster_size(model, vpc).is_none() {
-        return Vec::new();
-    }
     let region = model.region(vpc.region);
     let mut unit = Unit::new(
         stack_name(ctx.slug),

@@ -48,9 +48,11 @@ pub const ECS_AGENT_ENDPOINTS: [&str; 3] = ["ecs", "ecs-agent", "ecs-telemetry"]
 /// Interface endpoints added where the remediation service runs
 /// (`NetworkLayout::remediation_vpc`): it reads the alerting layer's queue.
 /// Its other calls go to endpoints every VPC has (STS, ECR, logs, Secrets
-/// Manager, KMS; DynamoDB through the gateway endpoint). Grafana runs in
-/// the same VPC (`layers::grafana`) and reads CloudWatch (`monitoring`).
-pub const REMEDIATION_ENDPOINTS: [&str; 2] = ["monitoring", "sqs"];
+/// Manager, KMS; DynamoDB through the gateway endpoint).
+pub const REMEDIATION_ENDPOINTS: [&str; 1] = ["sqs"];
+/// Interface endpoints added where Grafana runs (`layers::grafana`): it
+/// reads CloudWatch.
+pub const GRAFANA_ENDPOINTS: [&str; 1] = ["monitoring"];
 /// Gateway endpoints (free, attached to every route table).
 pub const GATEWAY_ENDPOINTS: [&str; 2] = ["dynamodb", "s3"];
 
@@ -647,10 +649,16 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
             } else {
                 &[]
             };
+            let grafana: &[&str] = if super::grafana::vpc(model).map(|v| v.id) == Some(vpc.id) {
+                &GRAFANA_ENDPOINTS
+            } else {
+                &[]
+            };
             let mut services: Vec<&str> = INTERFACE_ENDPOINTS
                 .iter()
                 .chain(agent)
                 .chain(remediation)
+                .chain(grafana)
                 .copied()
                 .collect();
             services.sort_unstable();
