@@ -244,6 +244,12 @@ pub enum ParameterValue {
     /// ARN. The stack declares it among its [inputs](Stack::inputs) too,
     /// so the plan checks it exists.
     SsmParameter(String),
+    /// The SASL/SCRAM bootstrap brokers of the MSK cluster whose ARN is
+    /// output `output` of stack `stack`, asked of MSK
+    /// (`GetBootstrapBrokers`) when the stack that needs them deploys:
+    /// CloudFormation returns no attribute for them.
+    /// <https://docs.aws.amazon.com/msk/latest/developerguide/msk-get-bootstrap-brokers.html>
+    MskBootstrapBrokers { stack: String, output: String },
 }
 
 /// A resource: one CloudFormation resource type instance.

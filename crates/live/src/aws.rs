@@ -207,6 +207,7 @@ impl Clients {
     client!(ssm, aws_sdk_ssm, Ssm);
     client!(sqs, aws_sdk_sqs, Sqs);
     client!(ssoadmin, aws_sdk_ssoadmin, SsoAdmin);
+    client!(kafka, aws_sdk_kafka, Kafka);
     client!(route53, aws_sdk_route53, Route53);
     client!(identitystore, aws_sdk_identitystore, IdentityStore);
     client!(scheduler, aws_sdk_scheduler, Scheduler);

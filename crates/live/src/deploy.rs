@@ -604,7 +604,8 @@ impl Engine {
             ParameterValue::SsmParameter(name) => name.clone(),
             ParameterValue::ResourceId { .. }
             | ParameterValue::StackOutput { .. }
-            | ParameterValue::ManagedPrefixList(_) => String::new(),
+            | ParameterValue::ManagedPrefixList(_)
+            | ParameterValue::MskBootstrapBrokers { .. } => String::new(),
         }
     }
 
@@ -706,6 +707,61 @@ impl Engine {
         }
     }
 
+    /// Asks MSK for the SASL/SCRAM bootstrap brokers of every cluster of
+    /// `clusters` (stack, output holding its ARN) whose stack has been read
+    /// and whose brokers are not in `facts` yet, in the cluster's account
+    /// and region. CloudFormation returns no attribute for them.
+    async fn read_bootstrap_brokers(
+        &self,
+        mgmt: &Clients,
+        org: &OrgState,
+        clusters: BTreeSet<(String, String)>,
+        facts: &mut Facts,
+    ) {
+        for (stack, output) in clusters {
+            let Some(arn) = params::cluster_arn(facts, &stack, &output).map(str::to_owned) else {
+                // Not deployed yet: the parameter says so when resolved.
+                continue;
+            };
+            let key = params::brokers_fact(&arn);
+            if facts.contains_key(&key) {
+                continue;
+            }
+            let target = self.desired.stacks.iter().find(|s| s.name == stack);
+            let Some(StackTarget::Account { account, region }) = target.map(|s| &s.target) else {
+                continue;
+            };
+            let Some(id) = self.account_id(org, account) else {
+                continue;
+            };
+            let read = match self
+                .session
+                .member(mgmt, &id, region, &self.read_roles)
+                .await
+            {
+                Ok(c) => match c
+                    .kafka()
+                    .get_bootstrap_brokers()
+                    .cluster_arn(&arn)
+                    .send()
+                    .await
+                {
+                    Ok(out) => Read::Deployed(StackFacts {
+                        resources: BTreeMap::new(),
+                        outputs: out
+                            .bootstrap_broker_string_sasl_scram()
+                            .map(|b| (params::SASL_SCRAM.to_owned(), b.to_owned()))
+                            .into_iter()
+                            .collect(),
+                    }),
+                    Err(e) => Read::Unreadable(sdk_message(&e)),
+                },
+                Err(e) => Read::Unreadable(e.to_string()),
+            };
+            facts.insert(key, read);
+        }
+    }
+
     /// Every stack's parameters as far as they are known now: stacks read
     /// by parameters are read once each.
     async fn plan_parameters(&self, mgmt: &Clients, org: &OrgState) -> PlannedParameters {
@@ -733,6 +789,15 @@ impl Engine {
             .map(str::to_owned)
             .collect();
         self.read_prefix_lists(mgmt, lists, &mut facts).await;
+        let clusters = self
+            .desired
+            .stacks
+            .iter()
+            .flat_map(params::msk_clusters)
+            .map(|(s, o)| (s.to_owned(), o.to_owned()))
+            .collect();
+        self.read_bootstrap_brokers(mgmt, org, clusters, &mut facts)
+            .await;
         let fixed = |v: &ParameterValue| self.fixed_value(org, v);
         self.desired
             .stacks
@@ -1265,6 +1330,12 @@ impl Engine {
                             .map(str::to_owned)
                             .collect();
                         this.read_prefix_lists(&mgmt, lists, &mut facts).await;
+                        let clusters = params::msk_clusters(&stack)
+                            .into_iter()
+                            .map(|(s, o)| (s.to_owned(), o.to_owned()))
+                            .collect();
+                        this.read_bootstrap_brokers(&mgmt, &org, clusters, &mut facts)
+                            .await;
                         let fixed = |v: &ParameterValue| this.fixed_value(&org, v);
                         params::for_deploy(&this.desired, &stack, &fixed, &facts)
                     };

@@ -130,10 +130,66 @@ fn prefix_list_id(name: &str, facts: &Facts) -> Result<String, String> {
 
 fn referenced_stack(value: &ParameterValue) -> Option<&str> {
     match value {
-        ParameterValue::ResourceId { stack, .. } | ParameterValue::StackOutput { stack, .. } => {
-            Some(stack)
-        }
+        ParameterValue::ResourceId { stack, .. }
+        | ParameterValue::StackOutput { stack, .. }
+        | ParameterValue::MskBootstrapBrokers { stack, .. } => Some(stack),
         _ => None,
+    }
+}
+
+/// The MSK clusters whose bootstrap brokers `stack`'s parameters need, as
+/// (stack, output holding the cluster's ARN), each once: asked of MSK by
+/// the cluster's ARN ([`brokers_fact`]) once the cluster's stack is read.
+pub fn msk_clusters(stack: &DesiredStack) -> Vec<(&str, &str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for (_, value) in &stack.parameters {
+        if let ParameterValue::MskBootstrapBrokers { stack, output } = value {
+            if !out.contains(&(stack.as_str(), output.as_str())) {
+                out.push((stack, output));
+            }
+        }
+    }
+    out
+}
+
+/// Where [`Facts`] keep the bootstrap brokers MSK gave for a cluster (the
+/// output `SaslScram`): beside the stacks, under a name no stack can have.
+pub fn brokers_fact(cluster_arn: &str) -> String {
+    format!("msk-bootstrap-brokers:{cluster_arn}")
+}
+
+/// The output of [`brokers_fact`] facts.
+pub const SASL_SCRAM: &str = "SaslScram";
+
+/// The cluster ARN a deployed stack's output holds, if it was read.
+pub fn cluster_arn<'f>(facts: &'f Facts, stack: &str, output: &str) -> Option<&'f str> {
+    match facts.get(stack) {
+        Some(Read::Deployed(f)) => f
+            .outputs
+            .get(output)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty()),
+        _ => None,
+    }
+}
+
+fn bootstrap_brokers(cluster_arn: &str, facts: &Facts) -> Result<String, String> {
+    match facts.get(&brokers_fact(cluster_arn)) {
+        Some(Read::Deployed(f)) => f
+            .outputs
+            .get(SASL_SCRAM)
+            .filter(|b| !b.is_empty())
+            .cloned()
+            .ok_or_else(|| {
+                format!("MSK gives no SASL/SCRAM bootstrap brokers for `{cluster_arn}`: is SASL/SCRAM on for the cluster, and is it active?")
+            }),
+        Some(Read::Absent) => Err(format!("MSK has no cluster `{cluster_arn}`")),
+        Some(Read::Unreadable(why)) => Err(format!(
+            "cannot ask MSK for the bootstrap brokers of `{cluster_arn}`: {why}"
+        )),
+        None => Err(format!(
+            "the bootstrap brokers of `{cluster_arn}` were not asked of MSK"
+        )),
     }
 }
 
@@ -240,6 +296,32 @@ fn resolve(
         let wanted = match value {
             ParameterValue::ResourceId { stack, logical_id } => Wanted::Resource(stack, logical_id),
             ParameterValue::StackOutput { stack, output } => Wanted::Output(stack, output),
+            ParameterValue::MskBootstrapBrokers {
+                stack: cluster_stack,
+                output,
+            } => {
+                // The cluster's ARN first, then what MSK said of it.
+                let value = read_reference(
+                    desired,
+                    stack,
+                    Wanted::Output(cluster_stack, output),
+                    facts,
+                    phase,
+                )
+                .and_then(|arn| match arn {
+                    Planned::Known(arn) => bootstrap_brokers(&arn, facts).map(Planned::Known),
+                    after @ Planned::KnownAfter(_) => Ok(after),
+                });
+                match value {
+                    Ok(v) => values.push((name.clone(), v)),
+                    Err(problem) => problems.push(Unresolved {
+                        stack: stack.name.clone(),
+                        parameter: name.clone(),
+                        problem,
+                    }),
+                }
+                continue;
+            }
             ParameterValue::ManagedPrefixList(list) => {
                 match prefix_list_id(list, facts) {
                     Ok(id) => values.push((name.clone(), Planned::Known(id))),
@@ -495,6 +577,74 @@ mod tests {
         assert_eq!(
             problems[0].problem,
             "AWS has no managed prefix list `com.amazonaws.eu-central-1.s3`"
+        );
+    }
+
+    /// The log agents' broker list: the cluster's ARN from its stack, then
+    /// what MSK answered for that ARN. Before the cluster's stack exists a
+    /// plan shows it known after that stack; a deploy never guesses.
+    #[test]
+    fn bootstrap_brokers_are_read_for_the_cluster_its_stack_outputs() {
+        let arn = "arn:aws:kafka:eu-central-1:111122223333:cluster/logs/abc-1";
+        let brokers = ParameterValue::MskBootstrapBrokers {
+            stack: "net".into(),
+            output: "ClusterArn".into(),
+        };
+        let app = consumer(vec![("Brokers", brokers.clone()), ("Again", brokers)]);
+        let mut template = stack("net", 0, account("network"));
+        template.template["Outputs"]["ClusterArn"] = json!({ "Value": { "Ref": "Cluster" } });
+        let d = desired(vec![template, app.clone()]);
+        assert_eq!(msk_clusters(&app), vec![("net", "ClusterArn")]);
+        assert_eq!(referenced_stacks(&app), vec!["net"]);
+
+        // Not deployed: known after it in a plan, an error in a deploy.
+        let none = Facts::new();
+        assert_eq!(
+            for_plan(&d, &app, &fixed, &none).unwrap()[0].1,
+            Planned::KnownAfter("net".into())
+        );
+        assert!(for_deploy(&d, &app, &fixed, &none).is_err());
+
+        let mut facts = deployed();
+        if let Some(Read::Deployed(f)) = facts.get_mut("net") {
+            f.outputs.insert("ClusterArn".into(), arn.into());
+        }
+        assert_eq!(cluster_arn(&facts, "net", "ClusterArn"), Some(arn));
+        // Deployed, but MSK not asked: never a value made up.
+        let problems = for_deploy(&d, &app, &fixed, &facts).unwrap_err();
+        assert!(
+            problems[0].problem.contains("were not asked of MSK"),
+            "{problems:?}"
+        );
+        let scram = "b-1.logs.abc.c2.kafka.eu-central-1.amazonaws.com:9096,b-2.logs.abc.c2.kafka.eu-central-1.amazonaws.com:9096";
+        facts.insert(
+            brokers_fact(arn),
+            Read::Deployed(StackFacts {
+                resources: BTreeMap::new(),
+                outputs: [(SASL_SCRAM.to_owned(), scram.to_owned())].into(),
+            }),
+        );
+        assert_eq!(
+            for_deploy(&d, &app, &fixed, &facts).unwrap(),
+            vec![
+                ("Brokers".to_owned(), scram.to_owned()),
+                ("Again".to_owned(), scram.to_owned()),
+            ]
+        );
+        // A cluster without SASL/SCRAM answers no such string.
+        facts.insert(brokers_fact(arn), Read::Deployed(StackFacts::default()));
+        let problems = for_plan(&d, &app, &fixed, &facts).unwrap_err();
+        assert!(
+            problems[0]
+                .problem
+                .contains("no SASL/SCRAM bootstrap brokers"),
+            "{problems:?}"
+        );
+        facts.insert(brokers_fact(arn), Read::Unreadable("AccessDenied".into()));
+        let problems = for_deploy(&d, &app, &fixed, &facts).unwrap_err();
+        assert!(
+            problems[0].problem.ends_with("AccessDenied"),
+            "{problems:?}"
         );
     }
 

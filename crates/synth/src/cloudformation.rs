@@ -302,6 +302,9 @@ fn parameter_value(value: &ParameterValue) -> Value {
             json!({ "resolve": "managed-prefix-list", "name": name })
         }
         ParameterValue::SsmParameter(name) => json!({ "resolve": "ssm-parameter", "name": name }),
+        ParameterValue::MskBootstrapBrokers { stack, output } => {
+            json!({ "resolve": "msk-bootstrap-brokers-sasl-scram", "stack": stack, "output": output })
+        }
     }
 }
 

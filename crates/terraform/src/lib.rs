@@ -274,6 +274,9 @@ fn parameter_resolution(value: &ParameterValue) -> Value {
             json!({ "resolve": "managed-prefix-list", "name": name })
         }
         ParameterValue::SsmParameter(name) => json!({ "resolve": "ssm-parameter", "name": name }),
+        ParameterValue::MskBootstrapBrokers { stack, output } => {
+            json!({ "resolve": "msk-bootstrap-brokers-sasl-scram", "stack": stack, "output": output })
+        }
     }
 }
 

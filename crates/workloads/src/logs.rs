@@ -54,17 +54,6 @@ pub const AGENT_DATA_DIR: &str = "/var/lib/vector";
 /// The environment variable that hands the agent its configuration.
 pub const CONFIG_VARIABLE: &str = "VECTOR_CONFIG_YAML";
 
-/// The SSM parameter, in each account and region that runs agents, that
-/// holds the cluster's SASL/SCRAM bootstrap brokers. MSK gives them only
-/// through `GetBootstrapBrokers` (CloudFormation returns no attribute for
-/// them), so they are written there once the cluster exists and read by
-/// CloudFormation when a service stack deploys; each service stack
-/// declares it as an input, which `landfall plan` checks.
-/// <https://docs.aws.amazon.com/msk/latest/developerguide/msk-get-bootstrap-brokers.html>
-pub fn bootstrap_parameter(store: &DataStore) -> String {
-    format!("/landfall/logs/{}/bootstrap-brokers-sasl-scram", store.name)
-}
-
 /// The log cluster, when the spec's agents sign in to it with SASL/SCRAM.
 pub fn scram_cluster(model: &Model) -> Option<&DataStore> {
     let logs = &model.observability.as_ref()?.logs;

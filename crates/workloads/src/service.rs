@@ -335,7 +335,6 @@ pub(crate) fn build(
             let store: &landfall_model::DataStore = store;
             match ctx.log_agents.and_then(|m| m.get(&service.name)) {
                 Some(config) => Some(LogShipping {
-                    store,
                     config,
                     secret: b.param(
                         "LogAgentsSecretArn",
@@ -349,8 +348,8 @@ pub(crate) fn build(
                     ),
                     brokers: b.param(
                         "LogsKafkaBootstrapServers",
-                        &format!("SASL/SCRAM bootstrap brokers of MSK cluster {}, written once it exists (`aws kafka get-bootstrap-brokers`)", store.name),
-                        ParameterValue::SsmParameter(logs::bootstrap_parameter(store)),
+                        &format!("SASL/SCRAM bootstrap brokers of MSK cluster {}, asked of MSK when the stack deploys", store.name),
+                        ParameterValue::MskBootstrapBrokers { stack: stack.clone(), output: "ClusterArn".into() },
                     ),
                 }),
                 None => {
@@ -366,16 +365,7 @@ pub(crate) fn build(
         }
         _ => None,
     };
-    if let Some(ship) = &shipping {
-        b.stack.inputs.push(ExternalInput {
-            kind: InputKind::SsmParameter,
-            name: logs::bootstrap_parameter(ship.store),
-            why: format!(
-                "the SASL/SCRAM bootstrap brokers of MSK cluster {} (MSK gives them through GetBootstrapBrokers only), written in each account and region that runs log agents once the cluster exists",
-                ship.store.name
-            ),
-            account: None,
-        });
+    if shipping.is_some() {
         for sidecar in SIDECARS {
             pulled.push(repository_arn(sidecar.repository));
             b.stack.inputs.push(sidecar_image(sidecar, ctx));
@@ -792,7 +782,6 @@ pub(crate) fn build(
 
 /// What a task needs to ship its logs to the log cluster.
 struct LogShipping<'a> {
-    store: &'a landfall_model::DataStore,
     /// The service's Vector configuration (`landfall_telemetry`).
     config: &'a str,
     /// Parameters: the secret's and its key's ARNs, the broker list.

@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use landfall_graph::{ParameterValue, Resource, Stack};
+use landfall_graph::{InputKind, ParameterValue, Resource, Stack};
 use landfall_model::sidecars::{LOG_AGENT, LOG_ROUTER};
 use serde_json::{json, Value};
 
@@ -358,16 +358,37 @@ fn every_fargate_task_ships_its_logs_through_firelens_to_its_vector_agent() {
             "{}",
             stack.name
         );
-        // The broker list is an input `landfall plan` checks.
+        // The broker list is asked of MSK when the stack deploys, for the
+        // cluster the log cluster's stack outputs (CloudFormation returns
+        // no attribute for it), so nobody has to publish it by hand:
+        // https://docs.aws.amazon.com/msk/latest/developerguide/msk-get-bootstrap-brokers.html
         let brokers = stack
             .parameters
             .iter()
             .find(|q| q.name == "LogsKafkaBootstrapServers")
             .unwrap();
-        let ParameterValue::SsmParameter(parameter) = &brokers.value else {
+        let ParameterValue::MskBootstrapBrokers {
+            stack: cluster_stack,
+            output,
+        } = &brokers.value
+        else {
             panic!("{}", stack.name)
         };
-        assert!(stack.inputs.iter().any(|i| &i.name == parameter));
+        assert_eq!(output, "ClusterArn");
+        let secret = stack
+            .parameters
+            .iter()
+            .find(|q| q.name == "LogAgentsSecretArn")
+            .unwrap();
+        assert!(
+            matches!(&secret.value, ParameterValue::StackOutput { stack: s, .. } if s == cluster_stack),
+            "{}",
+            stack.name
+        );
+        assert!(stack
+            .inputs
+            .iter()
+            .all(|i| i.kind != InputKind::SsmParameter || !i.name.contains("bootstrap")));
     }
 }
 

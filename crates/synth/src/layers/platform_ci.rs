@@ -114,6 +114,10 @@ pub const PLAN_READS: &[(&str, &str)] = &[
     ("ec2:DescribeAddresses", "Elastic IP quota (preflight.rs)"),
     ("ec2:DescribeImages", "AMIs a stack launches (preflight.rs)"),
     (
+        "kafka:GetBootstrapBrokers",
+        "the log cluster's SASL/SCRAM brokers, a parameter of the service stacks (params.rs)",
+    ),
+    (
         "ec2:DescribeInstanceTypeOfferings",
         "instance types offered per AZ (preflight.rs)",
     ),
