@@ -170,11 +170,6 @@ impl<'g> Index<'g> {
         }
     }
 
-    /// The stack of this name.
-    pub fn stack_named(&self, name: &str) -> Option<usize> {
-        self.stacks.get(name).copied()
-    }
-
     /// The value behind `value` when it is a parameter the deployer fills
     /// with another stack's output: that stack and the output's value
     /// (`value` itself, in its own stack, otherwise).
