@@ -906,7 +906,7 @@ fn without_the_monitoring_endpoint_grafana_cannot_read_cloudwatch() {
 //   <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html>
 
 const ALERTING: &str = "meridian-alerting";
-const WEST_DNS: &str = "meridian-monitoring-dns-prod-eu-west-1";
+const WEST_LINK: &str = "meridian-remediation-link-prod-eu-west-1";
 
 fn resource_mut<'a>(
     graph: &'a mut Graph,
@@ -938,8 +938,8 @@ fn every_vpc_with_alertmanager_has_an_endpoint_of_the_remediation_service() {
     assert!(remediation.is_empty(), "{remediation:#?}");
     let mut endpoints = 0;
     for vpc in &p.model.network.vpcs {
-        let name = format!("meridian-monitoring-dns-{}", vpc.name);
-        let stack = p.graph.stack(&name).expect("a DNS stack per VPC");
+        let name = format!("meridian-remediation-link-{}", vpc.name);
+        let stack = p.graph.stack(&name).expect("a link stack per VPC");
         let endpoint = stack.resource("RemediationEndpoint").expect("an endpoint");
         endpoints += 1;
         let region = p.model.region(vpc.region).name.as_str();
@@ -974,22 +974,22 @@ fn each_missing_hop_to_the_remediation_service_is_named_and_located() {
     let cases: Vec<(&str, Break, &str)> = vec![
         (
             "no endpoint",
-            |g| remove(g, WEST_DNS, "RemediationEndpoint"),
+            |g| remove(g, WEST_LINK, "RemediationEndpoint"),
             "the VPC has no interface endpoint of the endpoint service",
         ),
         (
             "the endpoint's group admits nothing",
             |g| {
-                resource_mut(g, WEST_DNS, "RemediationEndpointSecurityGroup")
+                resource_mut(g, WEST_LINK, "RemediationEndpointSecurityGroup")
                     .properties
                     .remove("SecurityGroupIngress");
             },
-            "the hosts to the endpoint `RemediationEndpoint` (stack `meridian-monitoring-dns-prod-eu-west-1`): security group `RemediationEndpointSecurityGroup`",
+            "the hosts to the endpoint `RemediationEndpoint` (stack `meridian-remediation-link-prod-eu-west-1`): security group `RemediationEndpointSecurityGroup`",
         ),
         (
             "no service region",
             |g| {
-                resource_mut(g, WEST_DNS, "RemediationEndpoint")
+                resource_mut(g, WEST_LINK, "RemediationEndpoint")
                     .properties
                     .remove("ServiceRegion");
             },
@@ -1011,7 +1011,7 @@ fn each_missing_hop_to_the_remediation_service_is_named_and_located() {
         ),
         (
             "no name",
-            |g| remove(g, WEST_DNS, "Remediation"),
+            |g| remove(g, WEST_LINK, "Remediation"),
             "no record `remediation.metrics.meridian.internal` in a private zone of the VPC names the endpoint",
         ),
         (

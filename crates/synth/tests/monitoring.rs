@@ -252,6 +252,7 @@ fn the_dev_clusters_templates_are_reviewed_as_snapshots() {
     for name in [
         "meridian-monitoring-dev-eu-central-1",
         "meridian-monitoring-dns-dev-eu-central-1",
+        "meridian-remediation-link-dev-eu-central-1",
     ] {
         let file = emitted
             .files

@@ -18,7 +18,7 @@
 //! - **Link** ([`link`]): Alertmanager runs in every VPC with monitoring
 //!   servers, and VPCs are not connected, so the service is an endpoint
 //!   service (PrivateLink) every such VPC reaches through an interface
-//!   endpoint of its own (the monitoring layer's DNS stack). An endpoint
+//!   endpoint of its own (the monitoring layer's link stack). An endpoint
 //!   service fronts only Network Load Balancers, so a Network Load Balancer
 //!   (TCP 443) forwards to the Application Load Balancer as its target
 //!   (target type `alb`, <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/application-load-balancer-target.html>):
@@ -367,18 +367,28 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
     // load balancer (every Alertmanager comes through an endpoint, see
     // `link`); the tasks admit the load balancer and reach AWS through the
     // VPC's endpoints.
+    let mut front = json!({
+        "GroupDescription": "Remediation service load balancer: HTTPS from the load balancer of its endpoint service",
+        "VpcId": { "Ref": vpc_param },
+        "SecurityGroupEgress": [{
+            "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT, "CidrIp": vpc_cidr,
+            "Description": "the service's tasks"
+        }],
+        "Tags": tags(&[("Name", "landfall-heal-load-balancer"), ("landfall:purpose", "remediation"), (ROLE_TAG, FRONT_ROLE)])
+    });
+    if !linked(ctx) {
+        // No endpoint service (a `webhook_url` of the spec's, or no
+        // monitoring servers): whatever posts comes from the VPC.
+        front["GroupDescription"] = json!("Remediation service load balancer: HTTPS from the VPC");
+        front["SecurityGroupIngress"] = json!([{
+            "IpProtocol": "tcp", "FromPort": HTTPS_PORT, "ToPort": HTTPS_PORT, "CidrIp": vpc_cidr,
+            "Description": "webhooks from the VPC"
+        }]);
+    }
     unit.add(resource(
         "HealLoadBalancerSecurityGroup",
         "AWS::EC2::SecurityGroup",
-        json!({
-            "GroupDescription": "Remediation service load balancer: HTTPS from the load balancer of its endpoint service",
-            "VpcId": { "Ref": vpc_param },
-            "SecurityGroupEgress": [{
-                "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT, "CidrIp": vpc_cidr,
-                "Description": "the service's tasks"
-            }],
-            "Tags": tags(&[("Name", "landfall-heal-load-balancer"), ("landfall:purpose", "remediation"), (ROLE_TAG, FRONT_ROLE)])
-        }),
+        front,
     ));
     let mut egress = vec![json!({
         "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": vpc_cidr,

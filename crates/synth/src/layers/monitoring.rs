@@ -106,6 +106,12 @@ pub const ALERTMANAGER_DNS_OUTPUT: &str = "AlertmanagerDnsName";
 pub const AMI: &str =
     "{{resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id}}";
 
+/// The stack of a VPC's endpoint of the remediation service (networking
+/// account).
+pub fn link_stack_name(slug: &str, vpc: &str) -> String {
+    format!("{slug}-remediation-link-{vpc}")
+}
+
 /// The monitoring stack of a VPC.
 pub fn stack_name(slug: &str, vpc: &str) -> String {
     format!("{slug}-monitoring-{vpc}")
@@ -152,7 +158,10 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         // the region's first VPC's stack holds it.
         let holds_ca = regions_with_ca.insert(vpc.region);
         let servers = servers_unit(ctx, vpc, &account.name, &subnets, &size, holds_ca);
-        let dns = dns_unit(ctx, vpc, &servers.name, &account.name);
+        let dns = dns_unit(ctx, vpc, &servers.name);
+        if super::heal_service::linked(ctx) {
+            units.push(link_unit(ctx, vpc, &servers.name, &dns.name, &account.name));
+        }
         units.push(servers);
         units.push(dns);
     }
@@ -1120,7 +1129,7 @@ fn flush(parts: &mut Vec<Value>, text: &mut String) {
 /// one VPC: the zone is the VPC owner's, so it associates with the VPC
 /// in the same account (a zone in the observability account would need a
 /// cross-account association CloudFormation cannot make).
-fn dns_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str, observability: &str) -> Unit {
+fn dns_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str) -> Unit {
     let model = ctx.model;
     let region = model.region(vpc.region);
     let mut unit = Unit::new(
@@ -1204,9 +1213,6 @@ fn dns_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str, observability: &str) -> Uni
             }),
         ));
     }
-    if super::heal_service::linked(ctx) {
-        remediation_endpoint(ctx, vpc, servers, observability, &vpc_param, &mut unit);
-    }
     unit
 }
 
@@ -1222,17 +1228,46 @@ fn dns_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str, observability: &str) -> Uni
 /// another region than the service's, the endpoint names the service's
 /// region (`ServiceRegion`,
 /// <https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html#endpoint-service-cross-region>).
-fn remediation_endpoint(
-    ctx: &Ctx<'_>,
-    vpc: &Vpc,
-    servers: &str,
-    observability: &str,
-    vpc_param: &str,
-    unit: &mut Unit,
-) {
+///
+/// A stack of its own beside the zone's (which it writes the record into):
+/// interface endpoints have no Terraform form yet, and the zone's stack
+/// keeps one.
+fn link_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str, dns: &str, observability: &str) -> Unit {
     use super::heal_service::{ENDPOINT_ROLE, ENDPOINT_SERVICE_OUTPUT, HTTPS_PORT, ROLE_TAG};
     let model = ctx.model;
     let region = model.region(vpc.region);
+    let mut owned = Unit::new(
+        link_stack_name(ctx.slug, &vpc.name),
+        Layer::Observability,
+        format!("VPC {}'s endpoint of the remediation service", vpc.name),
+        Target::Account {
+            account: model.account(vpc.account).name.clone(),
+            region: region.name.clone(),
+        },
+    );
+    owned.depends_on.push(dns.to_owned());
+    owned.depends_on.push(servers.to_owned());
+    let unit = &mut owned;
+    let vpc_param = unit.parameter(
+        "VpcId",
+        &format!("VPC {}", vpc.name),
+        ParameterValue::ResourceId {
+            stack: network_core(ctx, vpc),
+            logical_id: "Vpc".into(),
+        },
+    );
+    let zone = unit.parameter(
+        "ZoneId",
+        &format!(
+            "The private zone `{}` of VPC {}",
+            zone_name(ctx.slug),
+            vpc.name
+        ),
+        ParameterValue::ResourceId {
+            stack: dns.to_owned(),
+            logical_id: "Zone".into(),
+        },
+    );
     let alerting = ctx.stack_name("alerting", "");
     unit.depends_on.push(alerting.clone());
     let service = unit.parameter(
@@ -1320,11 +1355,12 @@ fn remediation_endpoint(
         "Remediation",
         "AWS::Route53::RecordSet",
         json!({
-            "HostedZoneId": { "Ref": "Zone" },
+            "HostedZoneId": { "Ref": zone },
             "Name": remediation_host(ctx.slug),
             "Type": "CNAME",
             "TTL": "60",
             "ResourceRecords": [{ "Fn::Select": [1, { "Fn::Split": [":", { "Fn::Select": [0, { "Fn::GetAtt": ["RemediationEndpoint", "DnsEntries"] }] }] }] }]
         }),
     ));
+    owned
 }
