@@ -19,13 +19,16 @@
 //! egress, the target's group ingress and a route. One finding per
 //! consumer and missing hop, naming the hop. The monitoring servers'
 //! paths, and every task's Telegraf sidecar to vminsert, are checked the
-//! same way ([`monitoring`]), and Grafana's load balancer to its tasks
-//! ([`grafana`]).
+//! same way ([`monitoring`]), Grafana's load balancer to its tasks
+//! ([`grafana`]), and every VPC's Alertmanager to the remediation service
+//! through its interface endpoint, the endpoint service's Network Load
+//! Balancer and the service's Application Load Balancer ([`remediation`]).
 
 mod grafana;
 mod index;
 mod monitoring;
 mod network;
+mod remediation;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -147,6 +150,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
     checker.hosts();
     checker.monitoring();
     checker.grafana();
+    checker.remediation();
     checker.symmetric_firewall_routes();
     let mut findings = checker.findings;
     findings.sort();

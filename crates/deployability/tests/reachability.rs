@@ -891,3 +891,279 @@ fn without_the_monitoring_endpoint_grafana_cannot_read_cloudwatch() {
         findings[0].message
     );
 }
+
+// ----- the remediation webhook from every VPC's Alertmanager -----
+//
+// - Network Load Balancer with an Application Load Balancer target (same
+//   VPC and account, a listener on the target group's port):
+//   <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/application-load-balancer-target.html>
+// - Cross-region endpoints (`ServiceRegion`, `SupportedRegions`):
+//   <https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html#endpoint-service-cross-region>
+// - Allowed principals: <https://docs.aws.amazon.com/vpc/latest/privatelink/configure-endpoint-service.html#add-remove-permissions>
+// - Interface endpoints in a shared VPC are the owner's:
+//   <https://repost.aws/knowledge-center/vpc-interface-endpoint-creation-errors>
+// - A Network Load Balancer's inbound rules and PrivateLink traffic:
+//   <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html>
+
+const ALERTING: &str = "meridian-alerting";
+const WEST_LINK: &str = "meridian-remediation-link-prod-eu-west-1";
+
+fn resource_mut<'a>(
+    graph: &'a mut Graph,
+    stack: &str,
+    id: &str,
+) -> &'a mut landfall_graph::Resource {
+    stack_mut(graph, stack)
+        .resources
+        .iter_mut()
+        .find(|r| r.logical_id == id)
+        .unwrap_or_else(|| panic!("{stack} has no {id}"))
+}
+
+fn remove(graph: &mut Graph, stack: &str, id: &str) {
+    let s = stack_mut(graph, stack);
+    let before = s.resources.len();
+    s.resources.retain(|r| r.logical_id != id);
+    assert_eq!(s.resources.len(), before - 1, "{stack} has no {id}");
+}
+
+#[test]
+fn every_vpc_with_alertmanager_has_an_endpoint_of_the_remediation_service() {
+    let p = reference();
+    let findings = p.check();
+    let remediation: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.message.contains("remediation"))
+        .collect();
+    assert!(remediation.is_empty(), "{remediation:#?}");
+    let mut endpoints = 0;
+    for vpc in &p.model.network.vpcs {
+        let name = format!("meridian-remediation-link-{}", vpc.name);
+        let stack = p.graph.stack(&name).expect("a link stack per VPC");
+        let endpoint = stack.resource("RemediationEndpoint").expect("an endpoint");
+        endpoints += 1;
+        let region = p.model.region(vpc.region).name.as_str();
+        // The service is in the home region; elsewhere the endpoint says so.
+        if region == "eu-central-1" {
+            assert!(endpoint.properties.get("ServiceRegion").is_none());
+        } else {
+            assert_eq!(endpoint.properties["ServiceRegion"], "eu-central-1");
+        }
+        assert_eq!(
+            stack.resource("Remediation").unwrap().properties["Name"],
+            "remediation.metrics.meridian.internal"
+        );
+    }
+    assert_eq!(endpoints, p.model.network.vpcs.len());
+    let service = p
+        .graph
+        .stack(ALERTING)
+        .unwrap()
+        .resource("HealEndpointService")
+        .unwrap();
+    assert_eq!(
+        service.properties["SupportedRegions"],
+        json!(["eu-central-1", "eu-west-1"])
+    );
+}
+
+#[test]
+fn each_missing_hop_to_the_remediation_service_is_named_and_located() {
+    let p = reference();
+    type Break = fn(&mut Graph);
+    let cases: Vec<(&str, Break, &str)> = vec![
+        (
+            "no endpoint",
+            |g| remove(g, WEST_LINK, "RemediationEndpoint"),
+            "the VPC has no interface endpoint of the endpoint service",
+        ),
+        (
+            "the endpoint's group admits nothing",
+            |g| {
+                resource_mut(g, WEST_LINK, "RemediationEndpointSecurityGroup")
+                    .properties
+                    .remove("SecurityGroupIngress");
+            },
+            "the hosts to the endpoint `RemediationEndpoint` (stack `meridian-remediation-link-prod-eu-west-1`): security group `RemediationEndpointSecurityGroup`",
+        ),
+        (
+            "no service region",
+            |g| {
+                resource_mut(g, WEST_LINK, "RemediationEndpoint")
+                    .properties
+                    .remove("ServiceRegion");
+            },
+            "does not name the service's region eu-central-1 as `ServiceRegion`",
+        ),
+        (
+            "the region is not supported",
+            |g| {
+                resource_mut(g, ALERTING, "HealEndpointService")
+                    .properties
+                    .remove("SupportedRegions");
+            },
+            "does not list eu-west-1 in `SupportedRegions`",
+        ),
+        (
+            "no permission",
+            |g| remove(g, ALERTING, "HealEndpointServicePermissions"),
+            "which creates the endpoint, is not an allowed principal",
+        ),
+        (
+            "no name",
+            |g| remove(g, WEST_LINK, "Remediation"),
+            "no record `remediation.metrics.meridian.internal` in a private zone of the VPC names the endpoint",
+        ),
+        (
+            "the ALB does not admit the NLB",
+            |g| remove(g, ALERTING, "HealLoadBalancerFromEndpointLoadBalancer"),
+            "the endpoint service's load balancer to the service's load balancer: security group `HealLoadBalancerSecurityGroup` (stack `meridian-alerting`) has no ingress on 443",
+        ),
+        (
+            "the NLB lets nothing out",
+            |g| {
+                egress_of(stack_mut(g, ALERTING), "HealEndpointLoadBalancerSecurityGroup").clear();
+            },
+            "has no egress on 443",
+        ),
+        (
+            "the target is not the ALB",
+            |g| {
+                resource_mut(g, ALERTING, "HealEndpointTargets").properties["TargetType"] =
+                    json!("ip");
+            },
+            "has no TCP listener on 443 forwarding to a target group of type `alb`",
+        ),
+        (
+            "PrivateLink traffic meets the NLB's inbound rules",
+            |g| {
+                resource_mut(g, ALERTING, "HealEndpointLoadBalancer")
+                    .properties
+                    .remove("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic");
+            },
+            "evaluates its group's inbound rules for PrivateLink traffic",
+        ),
+        (
+            "the tasks do not admit the ALB",
+            |g| {
+                resource_mut(g, ALERTING, "HealTasksSecurityGroup")
+                    .properties
+                    .remove("SecurityGroupIngress");
+            },
+            "the service's load balancer to its tasks: security group `HealTasksSecurityGroup`",
+        ),
+    ];
+    for (what, break_it, expected) in cases {
+        let mut graph = p.graph.clone();
+        break_it(&mut graph);
+        let findings = p.check_graph(&graph);
+        let hits: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.message.contains(expected))
+            .collect();
+        assert!(
+            !hits.is_empty(),
+            "{what}: nothing says {expected:?}\n{}",
+            summary(&findings)
+        );
+        for f in hits {
+            assert!(
+                f.message.contains("remediation service"),
+                "{what}: {}",
+                f.message
+            );
+            // Located at the spec's remediation section.
+            let at =
+                f.at.as_ref()
+                    .unwrap_or_else(|| panic!("{what}: not located"));
+            assert!(at.path.ends_with("/remediation"), "{what}: {}", at.path);
+        }
+    }
+}
+
+#[test]
+fn the_remediation_service_pages_its_vpcs_alertmanager_and_each_missing_hop_is_named() {
+    let p = reference();
+    let definition = p
+        .graph
+        .stack(ALERTING)
+        .unwrap()
+        .resource("HealTaskDefinition")
+        .unwrap();
+    let command = definition.properties["ContainerDefinitions"][0]["Command"]
+        .as_array()
+        .unwrap();
+    let at = command
+        .iter()
+        .position(|a| a == "--alertmanager-url")
+        .expect("the service pages");
+    assert_eq!(
+        command[at + 1],
+        "http://alertmanager.eu-central-1.metrics.meridian.internal:9093"
+    );
+    let record = p
+        .graph
+        .stack("meridian-monitoring-dns-prod-eu-central-1")
+        .unwrap()
+        .resource("Alertmanager")
+        .expect("the name the service pages");
+    assert_eq!(
+        record.properties["Name"],
+        "alertmanager.eu-central-1.metrics.meridian.internal"
+    );
+    type Break = fn(&mut Graph);
+    let cases: Vec<(&str, Break, &str)> = vec![
+        (
+            "the hosts do not admit the load balancer",
+            |g| remove(g, PROD_SERVERS, "HostsFromAlertmanagerLoadBalancer"),
+            "Alertmanager's load balancer to the hosts: security group `HostsSecurityGroup`",
+        ),
+        (
+            "the load balancer does not admit the tasks",
+            |g| {
+                resource_mut(g, PROD_SERVERS, "AlertmanagerLoadBalancerSecurityGroup")
+                    .properties
+                    .remove("SecurityGroupIngress");
+            },
+            "the tasks to Alertmanager's load balancer: security group `AlertmanagerLoadBalancerSecurityGroup`",
+        ),
+        (
+            "the tasks let nothing out on 9093",
+            |g| {
+                egress_of(stack_mut(g, ALERTING), "HealTasksSecurityGroup")
+                    .retain(|rule| rule["FromPort"] != 9093);
+            },
+            "the tasks to Alertmanager's load balancer: security group `HealTasksSecurityGroup`",
+        ),
+        (
+            "no load balancer",
+            |g| remove(g, PROD_SERVERS, "AlertmanagerLoadBalancerSecurityGroup"),
+            "has no Alertmanager load balancer",
+        ),
+    ];
+    for (what, break_it, expected) in cases {
+        let mut graph = p.graph.clone();
+        break_it(&mut graph);
+        let findings = p.check_graph(&graph);
+        let hits: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.message.contains(expected))
+            .collect();
+        assert!(
+            !hits.is_empty(),
+            "{what}: nothing says {expected:?}\n{}",
+            summary(&findings)
+        );
+        for f in hits {
+            assert!(
+                f.message.contains("cannot page Alertmanager"),
+                "{what}: {}",
+                f.message
+            );
+            let at =
+                f.at.as_ref()
+                    .unwrap_or_else(|| panic!("{what}: not located"));
+            assert!(at.path.ends_with("/remediation"), "{what}: {}", at.path);
+        }
+    }
+}

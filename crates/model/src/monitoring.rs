@@ -44,6 +44,27 @@ pub fn vmselect_host(slug: &str, region: &str) -> String {
     format!("vmselect.{region}.{}", zone_name(slug))
 }
 
+/// Alertmanager's load balancer in the VPC the remediation service runs
+/// in, where the service pages when it holds back on purpose.
+pub fn alertmanager_host(slug: &str, region: &str) -> String {
+    format!("alertmanager.{region}.{}", zone_name(slug))
+}
+
+/// The remediation service's name in every VPC with monitoring servers:
+/// a record in the VPC's zone for the interface endpoint of the service's
+/// endpoint service (PrivateLink), so Alertmanager's one configuration
+/// works in every VPC. The service's certificate names it too.
+pub fn remediation_host(slug: &str) -> String {
+    format!("remediation.{}", zone_name(slug))
+}
+
+/// Where Alertmanager posts automatic-remediation alerts (the service's
+/// `POST /alertmanager`), when `observability.remediation.webhook_url`
+/// does not say.
+pub fn remediation_webhook_url(slug: &str) -> String {
+    format!("https://{}/alertmanager", remediation_host(slug))
+}
+
 /// The URL a Telegraf agent writes to: vminsert's Influx line-protocol
 /// endpoint for tenant 0.
 pub fn vminsert_influx_url(slug: &str, region: &str) -> String {

@@ -27,6 +27,10 @@ pub const UNROUTED: &str = "unrouted";
 pub const REMEDIATION: &str = "remediation";
 /// Where secrets live on the Alertmanager hosts (never in the config).
 pub const SECRETS_DIR: &str = "/etc/alertmanager/secrets";
+/// The platform's private root CA certificate (PEM), which signs the
+/// remediation service's certificate: the hosts fetch it with the secrets
+/// (an SSM parameter under the same path).
+pub const REMEDIATION_CA_FILE: &str = "/etc/alertmanager/secrets/remediation-ca.pem";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
@@ -237,18 +241,24 @@ pub fn config(plan: &Plan) -> Config {
     }
     let mut routes = Vec::new();
     if let Some(remediation) = &plan.remediation {
+        let mut http_config = json!({
+            "authorization": {
+                "type": "Bearer",
+                "credentials_file": format!("{SECRETS_DIR}/remediation-token"),
+            },
+        });
+        if let Some(ca) = &remediation.ca_file {
+            // The service's certificate names the URL's host and is signed
+            // by the platform's private root, which no system store holds.
+            http_config["tls_config"] = json!({ "ca_file": ca });
+        }
         receivers.push(json!({
             "name": REMEDIATION,
             "webhook_configs": [{
                 "url": remediation.webhook_url,
                 "send_resolved": true,
                 "max_alerts": 0,
-                "http_config": {
-                    "authorization": {
-                        "type": "Bearer",
-                        "credentials_file": format!("{SECRETS_DIR}/remediation-token"),
-                    },
-                },
+                "http_config": http_config,
             }],
         }));
         let names: Vec<&str> = remediation.alerts.iter().map(|(n, _)| n.as_str()).collect();

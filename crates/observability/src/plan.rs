@@ -154,6 +154,11 @@ pub enum StoreKind {
 #[derive(Debug, Clone)]
 pub struct Remediation {
     pub webhook_url: String,
+    /// The CA certificate Alertmanager verifies the webhook's TLS with:
+    /// the platform's private root, for the platform's own service (its
+    /// certificate is from the private CA); the system's roots for a
+    /// `webhook_url` of the spec's.
+    pub ca_file: Option<String>,
     /// The alert names from `observability.remediation.automatic`, with
     /// their places in the spec.
     pub alerts: Vec<(String, Pointer)>,
@@ -323,11 +328,12 @@ pub fn plan(model: &Model, profile: Profile) -> Option<Plan> {
     let remediation = observability.remediation.as_ref().map(|r| {
         let at = observability_pointer(model).child("remediation");
         Remediation {
+            ca_file: r
+                .webhook_url
+                .is_none()
+                .then(|| crate::alertmanager::REMEDIATION_CA_FILE.to_owned()),
             webhook_url: r.webhook_url.clone().unwrap_or_else(|| {
-                format!(
-                    "https://remediation.{}.internal/v1/alertmanager",
-                    model.organization.slug
-                )
+                landfall_model::monitoring::remediation_webhook_url(&model.organization.slug)
             }),
             alerts: r
                 .automatic

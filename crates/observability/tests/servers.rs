@@ -101,3 +101,75 @@ fn the_cloudwatch_data_source_assumes_the_graphs_role() {
         "{line}"
     );
 }
+
+/// Alertmanager posts where the service listens (`POST /alertmanager`,
+/// `heal_service::WEBHOOK_PATH`), at the name every VPC's zone gives its
+/// interface endpoint of the service's endpoint service, over TLS it can
+/// verify: the service's certificate names that host as well (ACM private
+/// certificates take `SubjectAlternativeNames`,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-certificatemanager-certificate.html>),
+/// and `ca_file` is where the hosts write the private root they sync from
+/// the parameter the monitoring stack holds (one per account and region).
+#[test]
+fn alertmanager_posts_to_the_path_name_and_root_the_graph_provides() {
+    use landfall_observability::alertmanager::REMEDIATION_CA_FILE;
+    use landfall_synth::layers::heal_service;
+
+    let mut resolved = landfall_model::reference();
+    let lockfile = landfall_synth::platform::lockfile_text(None).unwrap();
+    let compiled =
+        landfall_synth::platform::compile(&mut resolved, lockfile, Default::default()).unwrap();
+    let model = resolved.model.as_ref().unwrap();
+    let slug = &model.organization.slug;
+    let host = monitoring::remediation_host(slug);
+
+    let bundle = landfall_observability::generate(model).unwrap();
+    let config = &bundle
+        .file("alertmanager/alertmanager.yml")
+        .unwrap()
+        .contents;
+    let url = format!("https://{host}{}", heal_service::WEBHOOK_PATH);
+    assert!(config.contains(&format!("url: \"{url}\"")), "{config}");
+    assert!(
+        config.contains(&format!("ca_file: {REMEDIATION_CA_FILE}")),
+        "{config}"
+    );
+
+    let graph = &compiled.graph;
+    let alerting = graph.stack(&format!("{slug}-alerting")).unwrap();
+    let certificate = alerting.resource("HealCertificate").unwrap();
+    assert_eq!(
+        certificate.properties["SubjectAlternativeNames"],
+        serde_json::json!([host])
+    );
+    let output = alerting
+        .outputs
+        .iter()
+        .find(|o| o.name == "HealWebhookUrl")
+        .unwrap();
+    assert_eq!(output.value, serde_json::json!(url));
+
+    // The CA file is the parameter's base name under the secrets path, in
+    // every region with monitoring servers.
+    let parameter = monitoring::remediation_ca_parameter();
+    assert_eq!(
+        parameter.strip_prefix(monitoring::SECRETS_PATH),
+        REMEDIATION_CA_FILE.strip_prefix(landfall_observability::alertmanager::SECRETS_DIR)
+    );
+    for region in ["eu-central-1", "eu-west-1"] {
+        let holders: Vec<&str> = graph
+            .stacks
+            .iter()
+            .filter(|s| {
+                matches!(&s.target, landfall_graph::Target::Account { region: r, .. } if r == region)
+            })
+            .filter(|s| {
+                s.resources.iter().any(|r| {
+                    r.kind == "AWS::SSM::Parameter" && r.properties["Name"] == parameter.as_str()
+                })
+            })
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(holders.len(), 1, "{region}: {holders:?}");
+    }
+}

@@ -1180,7 +1180,9 @@ pub struct Remediation {
     #[serde(default)]
     pub automatic: Vec<String>,
     /// The remediation service's Alertmanager webhook; default
-    /// `https://remediation.<organization slug>.internal/v1/alertmanager`.
+    /// `https://remediation.metrics.<organization slug>.internal/alertmanager`,
+    /// the platform's own service reached in every VPC through its
+    /// endpoint (PrivateLink), verified against the platform's private CA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
 }

@@ -169,7 +169,9 @@ fn vminsert_and_vmselect_are_behind_internal_network_load_balancers() {
         let st = stack(&s.graph, &servers::stack_name("meridian", &vpc.name));
         let lbs: Vec<&Resource> =
             of_type(st, "AWS::ElasticLoadBalancingV2::LoadBalancer").collect();
-        assert_eq!(lbs.len(), 2);
+        // Alertmanager too where the remediation service runs, which pages it.
+        let pages = s.model.network.remediation_vpc == Some(vpc.id);
+        assert_eq!(lbs.len(), if pages { 3 } else { 2 }, "{}", vpc.name);
         for lb in lbs {
             assert_eq!(lb.properties["Scheme"], "internal");
             assert_eq!(lb.properties["Type"], "network");
@@ -178,7 +180,11 @@ fn vminsert_and_vmselect_are_behind_internal_network_load_balancers() {
         let ports: Vec<i64> = of_type(st, "AWS::ElasticLoadBalancingV2::Listener")
             .map(|l| l.properties["Port"].as_i64().unwrap())
             .collect();
-        assert_eq!(ports, [servers::VMINSERT_PORT, servers::VMSELECT_PORT]);
+        let mut expected = vec![servers::VMINSERT_PORT, servers::VMSELECT_PORT];
+        if pages {
+            expected.push(servers::ALERTMANAGER_PORT);
+        }
+        assert_eq!(ports, expected);
         for tg in of_type(st, "AWS::ElasticLoadBalancingV2::TargetGroup") {
             assert_eq!(tg.properties["Targets"].as_array().unwrap().len(), 3);
         }
@@ -246,6 +252,7 @@ fn the_dev_clusters_templates_are_reviewed_as_snapshots() {
     for name in [
         "meridian-monitoring-dev-eu-central-1",
         "meridian-monitoring-dns-dev-eu-central-1",
+        "meridian-remediation-link-dev-eu-central-1",
     ] {
         let file = emitted
             .files

@@ -1309,3 +1309,47 @@ fn the_remediation_service_runs_on_ecs_beside_its_queue() {
         assert_eq!(sqs, v.id == vpc, "{}", v.name);
     }
 }
+
+/// With a `webhook_url` of the spec's own, Alertmanager does not post to
+/// the platform's service: no endpoint service, no endpoint in any VPC,
+/// and the service's load balancer admits HTTPS from its VPC as before
+/// (without the endpoint service it would admit nothing).
+#[test]
+fn a_webhook_url_of_the_specs_own_gets_no_endpoints_and_the_load_balancer_admits_the_vpc() {
+    let files: Vec<(String, String)> = common::reference_files()
+        .into_iter()
+        .map(|(name, text)| {
+            if name.ends_with("observability.yaml") {
+                let text = text.replace(
+                    "    engine: automation-controller\n",
+                    "    engine: automation-controller\n    webhook_url: https://remediation.example.internal/hook\n",
+                );
+                (name, text)
+            } else {
+                (name, text)
+            }
+        })
+        .collect();
+    let s = common::synthesize_files(files, None);
+    let alerting = stack(&s.graph, "-alerting");
+    assert!(alerting.resource("HealEndpointService").is_none());
+    assert!(alerting.resource("HealEndpointLoadBalancer").is_none());
+    assert!(!s
+        .graph
+        .stacks
+        .iter()
+        .any(|st| st.name.contains("-remediation-link-")));
+    let front = resource(alerting, "HealLoadBalancerSecurityGroup");
+    let ingress = front.properties["SecurityGroupIngress"].as_array().unwrap();
+    assert_eq!(ingress.len(), 1);
+    assert_eq!(ingress[0]["FromPort"], 443);
+    assert!(ingress[0]["CidrIp"].as_str().unwrap().contains('/'));
+    // The reference, which names none, gets both.
+    let reference = reference();
+    let alerting = stack(&reference.graph, "-alerting");
+    assert!(alerting.resource("HealEndpointService").is_some());
+    assert!(resource(alerting, "HealLoadBalancerSecurityGroup")
+        .properties
+        .get("SecurityGroupIngress")
+        .is_none());
+}

@@ -170,6 +170,35 @@ impl<'g> Index<'g> {
         }
     }
 
+    /// The value behind `value` when it is a parameter the deployer fills
+    /// with another stack's output: that stack and the output's value
+    /// (`value` itself, in its own stack, otherwise).
+    pub fn through_output(&self, stack: usize, value: &'g Value) -> (usize, &'g Value) {
+        let Some(Value::String(name)) = value.get("Ref") else {
+            return (stack, value);
+        };
+        let parameter = self.graph.stacks[stack]
+            .parameters
+            .iter()
+            .find(|p| p.name == *name);
+        if let Some(ParameterValue::StackOutput {
+            stack: other,
+            output,
+        }) = parameter.map(|p| &p.value)
+        {
+            if let Some(&o) = self.stacks.get(other.as_str()) {
+                if let Some(out) = self.graph.stacks[o]
+                    .outputs
+                    .iter()
+                    .find(|x| x.name == *output)
+                {
+                    return (o, &out.value);
+                }
+            }
+        }
+        (stack, value)
+    }
+
     /// The resource `value` stands for, whatever attribute it reads.
     pub fn resource_of(&self, stack: usize, value: &'g Value) -> Option<Key> {
         match self.resolve(stack, value) {

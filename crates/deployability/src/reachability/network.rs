@@ -125,6 +125,11 @@ pub struct Network {
 
 /// The service part of `com.amazonaws.<region>.<service>`.
 pub fn endpoint_service(name: &str) -> Option<&str> {
+    // An endpoint service of the platform's own (`com.amazonaws.vpce.<region>.vpce-svc-...`)
+    // is no AWS service; `reachability::remediation` follows it.
+    if name.starts_with("com.amazonaws.vpce.") {
+        return None;
+    }
     let rest = name.strip_prefix("com.amazonaws.")?;
     let (_, service) = rest.split_once('.')?;
     Some(service)

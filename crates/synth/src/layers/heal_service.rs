@@ -12,8 +12,20 @@
 //!   which the network layer adds there) and the DynamoDB gateway endpoint.
 //! - **Front**: an internal Application Load Balancer listening on HTTPS
 //!   with a certificate of the platform's private CA (as the workloads'
-//!   load balancers), checking the tasks on `/healthz`; its group admits
-//!   HTTPS from the VPC, where Alertmanager posts from.
+//!   load balancers) that names the service's private name
+//!   ([`landfall_model::monitoring::remediation_host`]), checking the tasks
+//!   on `/healthz`.
+//! - **Link** ([`link`]): Alertmanager runs in every VPC with monitoring
+//!   servers, and VPCs are not connected, so the service is an endpoint
+//!   service (PrivateLink) every such VPC reaches through an interface
+//!   endpoint of its own (the monitoring layer's link stack). An endpoint
+//!   service fronts only Network Load Balancers, so a Network Load Balancer
+//!   (TCP 443) forwards to the Application Load Balancer as its target
+//!   (target type `alb`, <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/application-load-balancer-target.html>):
+//!   TLS still ends at the Application Load Balancer with the private
+//!   certificate, and the service keeps its HTTP health checks and
+//!   header validation (passing TLS through to the tasks would put the
+//!   certificate's key in the tasks).
 //! - **Identity**: the execution role pulls the image, writes the logs and
 //!   reads the bearer token (a generated secret under a key of its own);
 //!   the task role does exactly what the service does: receive and delete
@@ -27,11 +39,13 @@
 //!   deploy's parameters.
 
 use landfall_graph::{intrinsic, logical_id, ExternalInput, InputKind, ParameterValue};
+use landfall_model::monitoring::{alertmanager_host, remediation_host};
 use landfall_spec::types::{AccountClass, TierKind};
 use serde_json::{json, Value};
 
 use crate::layers::baseline::REMEDIATION_ROLE;
 use crate::layers::key_policy;
+use crate::layers::monitoring::ALERTMANAGER_PORT;
 use crate::unit::{resource, tags, Unit};
 use crate::Ctx;
 
@@ -69,10 +83,54 @@ pub const LOAD_BALANCER: &str = "heal";
 pub const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 /// The path Alertmanager posts to.
 pub const WEBHOOK_PATH: &str = "/alertmanager";
+/// The webhook's port at every hop before the tasks: the endpoint, the
+/// Network Load Balancer and the Application Load Balancer.
+pub const HTTPS_PORT: u16 = 443;
+
+/// The `landfall:remediation` tag of each security group on the webhook's
+/// path, which the reachability check finds them by.
+pub const ROLE_TAG: &str = "landfall:remediation";
+/// The Application Load Balancer's group.
+pub const FRONT_ROLE: &str = "front";
+/// The endpoint service's Network Load Balancer's group.
+pub const LINK_ROLE: &str = "link";
+/// The tasks' group.
+pub const TASKS_ROLE: &str = "tasks";
+/// An interface endpoint's group, in a VPC with monitoring servers.
+pub const ENDPOINT_ROLE: &str = "endpoint";
+/// The output naming the tasks' security group, which Alertmanager's load
+/// balancer admits (the service pages there).
+pub const TASKS_GROUP_OUTPUT: &str = "HealTasksSecurityGroupId";
+/// The output naming the endpoint service (`com.amazonaws.vpce.<region>.vpce-svc-...`).
+pub const ENDPOINT_SERVICE_OUTPUT: &str = "HealEndpointServiceName";
 
 /// Whether the service runs: there is an alert path and a VPC to run in.
 pub(crate) fn runs(ctx: &Ctx<'_>) -> bool {
     super::alerting::enabled(ctx) && ctx.model.network.remediation_vpc.is_some()
+}
+
+/// Whether `vpc` is the service's and has monitoring servers: then the
+/// service pages its Alertmanager when it holds back on purpose
+/// (`--alertmanager-url`, through a load balancer the monitoring layer
+/// adds there).
+pub(crate) fn pages_here(ctx: &Ctx<'_>, vpc: &landfall_model::Vpc) -> bool {
+    runs(ctx)
+        && ctx.model.network.remediation_vpc == Some(vpc.id)
+        && super::monitoring::vpcs(ctx).iter().any(|v| v.id == vpc.id)
+}
+
+/// Whether Alertmanager posts to this service (the spec names no
+/// `webhook_url` of its own), so every VPC with monitoring servers gets an
+/// endpoint of the service's endpoint service.
+pub(crate) fn linked(ctx: &Ctx<'_>) -> bool {
+    runs(ctx)
+        && ctx
+            .model
+            .observability
+            .as_ref()
+            .and_then(|o| o.remediation.as_ref())
+            .is_some_and(|r| r.webhook_url.is_none())
+        && !super::monitoring::vpcs(ctx).is_empty()
 }
 
 /// The image tag: the version of the `landfall` that synthesized it, so
@@ -305,29 +363,47 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
         }),
     ));
 
-    // Network: the load balancer admits HTTPS from the VPC; the tasks
-    // admit the load balancer and reach AWS through the VPC's endpoints.
+    // Network: the load balancer admits HTTPS from the endpoint service's
+    // load balancer (every Alertmanager comes through an endpoint, see
+    // `link`); the tasks admit the load balancer and reach AWS through the
+    // VPC's endpoints.
+    let mut front = json!({
+        "GroupDescription": "Remediation service load balancer: HTTPS from the load balancer of its endpoint service",
+        "VpcId": { "Ref": vpc_param },
+        "SecurityGroupEgress": [{
+            "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT, "CidrIp": vpc_cidr,
+            "Description": "the service's tasks"
+        }],
+        "Tags": tags(&[("Name", "landfall-heal-load-balancer"), ("landfall:purpose", "remediation"), (ROLE_TAG, FRONT_ROLE)])
+    });
+    if !linked(ctx) {
+        // No endpoint service (a `webhook_url` of the spec's, or no
+        // monitoring servers): whatever posts comes from the VPC.
+        front["GroupDescription"] = json!("Remediation service load balancer: HTTPS from the VPC");
+        front["SecurityGroupIngress"] = json!([{
+            "IpProtocol": "tcp", "FromPort": HTTPS_PORT, "ToPort": HTTPS_PORT, "CidrIp": vpc_cidr,
+            "Description": "webhooks from the VPC"
+        }]);
+    }
     unit.add(resource(
         "HealLoadBalancerSecurityGroup",
         "AWS::EC2::SecurityGroup",
-        json!({
-            "GroupDescription": "Remediation service load balancer: HTTPS from the VPC (Alertmanager)",
-            "VpcId": { "Ref": vpc_param },
-            "SecurityGroupIngress": [{
-                "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": vpc_cidr,
-                "Description": "Alertmanager's webhook"
-            }],
-            "SecurityGroupEgress": [{
-                "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT, "CidrIp": vpc_cidr,
-                "Description": "the service's tasks"
-            }],
-            "Tags": tags(&[("Name", "landfall-heal-load-balancer"), ("landfall:purpose", "remediation")])
-        }),
+        front,
     ));
     let mut egress = vec![json!({
         "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": vpc_cidr,
         "Description": "the VPC's interface endpoints"
     })];
+    // Held-back remediation is paged to the VPC's Alertmanager, through
+    // its load balancer (in the monitoring stack, which deploys after this
+    // one and admits this group).
+    let pages = pages_here(ctx, vpc);
+    if pages {
+        egress.push(json!({
+            "IpProtocol": "tcp", "FromPort": ALERTMANAGER_PORT, "ToPort": ALERTMANAGER_PORT, "CidrIp": vpc_cidr,
+            "Description": "Alertmanager's load balancer (held-back remediation is paged)"
+        }));
+    }
     for service in ["dynamodb", "s3"] {
         let list = unit.parameter(
             &logical_id(&["Heal", service, "PrefixList"]),
@@ -352,7 +428,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
                 "Description": "its load balancer"
             }],
             "SecurityGroupEgress": egress,
-            "Tags": tags(&[("Name", "landfall-heal-tasks"), ("landfall:purpose", "remediation")])
+            "Tags": tags(&[("Name", "landfall-heal-tasks"), ("landfall:purpose", "remediation"), (ROLE_TAG, TASKS_ROLE)])
         }),
     ));
 
@@ -378,6 +454,8 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
         "AWS::CertificateManager::Certificate",
         json!({
             "DomainName": { "Fn::GetAtt": ["HealLoadBalancer", "DNSName"] },
+            // The name Alertmanager uses in every VPC (its endpoint there).
+            "SubjectAlternativeNames": [remediation_host(ctx.slug)],
             "CertificateAuthorityArn": { "Ref": ca },
             "KeyAlgorithm": "EC_prime256v1",
             "Tags": purpose
@@ -410,9 +488,32 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
             "DefaultActions": [{ "Type": "forward", "TargetGroupArn": { "Ref": "HealTargets" } }]
         }),
     ));
+    if linked(ctx) {
+        link(ctx, unit, &vpc_param, &subnets);
+    }
 
     // The task: `landfall heal serve` on the queue and the shared journal.
     let accounts = account_ids(ctx, unit);
+    let mut command = vec![
+        json!("heal"),
+        json!("serve"),
+        json!("--queue-url"),
+        json!({ "Ref": "HealQueue" }),
+        json!("--journal"),
+        json!(format!(
+            "dynamodb://{}",
+            super::alerting::HEAL_JOURNAL_TABLE
+        )),
+        json!("--listen"),
+        json!(format!("0.0.0.0:{PORT}")),
+    ];
+    if pages {
+        command.push(json!("--alertmanager-url"));
+        command.push(json!(format!(
+            "http://{}:{ALERTMANAGER_PORT}",
+            alertmanager_host(ctx.slug, &region.name)
+        )));
+    }
     let image = intrinsic::sub(format!(
         "${{{shared}}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{IMAGE_REPOSITORY}:{}",
         image_tag()
@@ -442,12 +543,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
                 "Essential": true,
                 "ReadonlyRootFilesystem": true,
                 "Privileged": false,
-                "Command": [
-                    "heal", "serve",
-                    "--queue-url", { "Ref": "HealQueue" },
-                    "--journal", format!("dynamodb://{}", super::alerting::HEAL_JOURNAL_TABLE),
-                    "--listen", format!("0.0.0.0:{PORT}")
-                ],
+                "Command": command,
                 "PortMappings": [{ "ContainerPort": PORT, "Protocol": "tcp" }],
                 "Environment": [
                     { "Name": "LANDFALL_SPEC", "Value": SPEC_DIR },
@@ -507,13 +603,176 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
         .map(|at| at.child("remediation"));
     unit.add(service);
     unit.outputs.push(landfall_graph::Output {
+        name: TASKS_GROUP_OUTPUT.into(),
+        description: Some(
+            "The remediation service's tasks: Alertmanager's load balancer admits them".into(),
+        ),
+        value: json!({ "Fn::GetAtt": ["HealTasksSecurityGroup", "GroupId"] }),
+        export: None,
+    });
+    unit.outputs.push(landfall_graph::Output {
         name: "HealWebhookUrl".into(),
         description: Some(
             "Where Alertmanager posts (observability.remediation.webhook_url)".into(),
         ),
-        value: intrinsic::sub(format!(
-            "https://${{HealLoadBalancer.DNSName}}{WEBHOOK_PATH}"
-        )),
+        value: if linked(ctx) {
+            json!(format!(
+                "https://{}{WEBHOOK_PATH}",
+                remediation_host(ctx.slug)
+            ))
+        } else {
+            intrinsic::sub(format!(
+                "https://${{HealLoadBalancer.DNSName}}{WEBHOOK_PATH}"
+            ))
+        },
+        export: None,
+    });
+}
+
+/// The endpoint service in front of the load balancer: a Network Load
+/// Balancer (TCP 443) whose target is the Application Load Balancer, the
+/// endpoint service on it, and the accounts that create the endpoints.
+///
+/// - Both load balancers must be in the same VPC and account, and the
+///   Application Load Balancer needs a listener on the target group's port
+///   before it is registered
+///   (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/application-load-balancer-target.html>).
+/// - The endpoints are the VPCs' owner's (participants cannot create
+///   interface endpoints in a shared VPC,
+///   <https://repost.aws/knowledge-center/vpc-interface-endpoint-creation-errors>),
+///   so the networking account is the principal allowed to connect
+///   (<https://docs.aws.amazon.com/vpc/latest/privatelink/configure-endpoint-service.html#add-remove-permissions>);
+///   acceptance is not required, the permission is the gate.
+/// - Consumers in other regions connect across regions: the service lists
+///   their regions in `SupportedRegions`, and each endpoint names the
+///   service's region in `ServiceRegion`
+///   (<https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html#endpoint-service-cross-region>;
+///   not with a custom TCP idle timeout, which this load balancer keeps at
+///   its default).
+/// - Traffic arriving through PrivateLink comes from addresses of other
+///   VPCs (which may overlap this one), so the load balancer does not
+///   evaluate its inbound rules for it
+///   (`EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: off`,
+///   <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html>):
+///   each endpoint's own group admits only its VPC's Alertmanager hosts.
+fn link(ctx: &Ctx<'_>, unit: &mut Unit, vpc_param: &str, subnets: &[Value]) {
+    let model = ctx.model;
+    let purpose = tags(&[("landfall:purpose", "remediation")]);
+    unit.add(resource(
+        "HealEndpointLoadBalancerSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": "Remediation service endpoint service load balancer: PrivateLink in, HTTPS to the service load balancer out",
+            "VpcId": { "Ref": vpc_param },
+            "SecurityGroupEgress": [{
+                "IpProtocol": "tcp", "FromPort": HTTPS_PORT, "ToPort": HTTPS_PORT,
+                "DestinationSecurityGroupId": { "Fn::GetAtt": ["HealLoadBalancerSecurityGroup", "GroupId"] },
+                "Description": "the service's load balancer"
+            }],
+            "Tags": tags(&[("Name", "landfall-heal-endpoint-service"), ("landfall:purpose", "remediation"), (ROLE_TAG, LINK_ROLE)])
+        }),
+    ));
+    unit.add(resource(
+        "HealLoadBalancerFromEndpointLoadBalancer",
+        "AWS::EC2::SecurityGroupIngress",
+        json!({
+            "GroupId": { "Fn::GetAtt": ["HealLoadBalancerSecurityGroup", "GroupId"] },
+            "IpProtocol": "tcp", "FromPort": HTTPS_PORT, "ToPort": HTTPS_PORT,
+            "SourceSecurityGroupId": { "Fn::GetAtt": ["HealEndpointLoadBalancerSecurityGroup", "GroupId"] },
+            "Description": "the endpoint service's load balancer (Alertmanager of every VPC)"
+        }),
+    ));
+    unit.add(resource(
+        "HealEndpointLoadBalancer",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        json!({
+            "Type": "network",
+            "Scheme": "internal",
+            "Subnets": subnets,
+            "SecurityGroups": [{ "Ref": "HealEndpointLoadBalancerSecurityGroup" }],
+            "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic": "off",
+            "LoadBalancerAttributes": [
+                { "Key": "load_balancing.cross_zone.enabled", "Value": "true" },
+                { "Key": "deletion_protection.enabled", "Value": "true" }
+            ],
+            "Tags": purpose
+        }),
+    ));
+    let mut targets = resource(
+        "HealEndpointTargets",
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        json!({
+            "TargetType": "alb",
+            "Protocol": "TCP",
+            "Port": HTTPS_PORT,
+            "VpcId": { "Ref": vpc_param },
+            "Targets": [{ "Id": { "Ref": "HealLoadBalancer" }, "Port": HTTPS_PORT }],
+            // Through the Application Load Balancer to a task's `/healthz`.
+            "HealthCheckProtocol": "HTTPS",
+            "HealthCheckPath": "/healthz",
+            "Tags": purpose
+        }),
+    );
+    targets.depends_on.push("HealListener".into());
+    unit.add(targets);
+    unit.add(resource(
+        "HealEndpointListener",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        json!({
+            "LoadBalancerArn": { "Ref": "HealEndpointLoadBalancer" },
+            "Port": HTTPS_PORT,
+            "Protocol": "TCP",
+            "DefaultActions": [{ "Type": "forward", "TargetGroupArn": { "Ref": "HealEndpointTargets" } }]
+        }),
+    ));
+    let vpcs = super::monitoring::vpcs(ctx);
+    let regions: std::collections::BTreeSet<&str> = vpcs
+        .iter()
+        .map(|v| model.region(v.region).name.as_str())
+        .chain(std::iter::once(ctx.home))
+        .collect();
+    let mut service = json!({
+        "NetworkLoadBalancerArns": [{ "Ref": "HealEndpointLoadBalancer" }],
+        "AcceptanceRequired": false,
+        "Tags": purpose
+    });
+    if regions.len() > 1 {
+        service["SupportedRegions"] = json!(regions);
+    }
+    unit.add(resource(
+        "HealEndpointService",
+        "AWS::EC2::VPCEndpointService",
+        service,
+    ));
+    let owners: std::collections::BTreeSet<&str> = vpcs
+        .iter()
+        .map(|v| model.account(v.account).name.as_str())
+        .collect();
+    let principals: Vec<Value> = owners
+        .into_iter()
+        .map(|owner| {
+            let param = unit.parameter(
+                &logical_id(&["Account", owner, "Id"]),
+                &format!("Id of the `{owner}` account"),
+                ParameterValue::AccountId(owner.to_owned()),
+            );
+            intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{{param}}}:root"))
+        })
+        .collect();
+    unit.add(resource(
+        "HealEndpointServicePermissions",
+        "AWS::EC2::VPCEndpointServicePermissions",
+        json!({
+            "ServiceId": { "Ref": "HealEndpointService" },
+            "AllowedPrincipals": principals
+        }),
+    ));
+    unit.outputs.push(landfall_graph::Output {
+        name: ENDPOINT_SERVICE_OUTPUT.into(),
+        description: Some(
+            "The endpoint service every VPC's remediation endpoint connects to".into(),
+        ),
+        value: intrinsic::sub("com.amazonaws.vpce.${AWS::Region}.${HealEndpointService}"),
         export: None,
     });
 }

@@ -82,6 +82,8 @@ pub const ROLE_TAG: &str = "landfall:monitoring";
 pub const HOSTS_ROLE: &str = "hosts";
 pub const INSERT_LB_ROLE: &str = "vminsert-lb";
 pub const SELECT_LB_ROLE: &str = "vmselect-lb";
+/// Alertmanager's load balancer, in the remediation service's VPC only.
+pub const ALERTMANAGER_LB_ROLE: &str = "alertmanager-lb";
 
 /// Hosts (by AZ index) that run vmalert: two, in two AZs.
 pub const VMALERT_HOSTS: usize = 2;
@@ -94,11 +96,21 @@ pub const SECRETS_PATH: &str = "/landfall/alertmanager/secrets";
 /// remediation webhook's group admits it on the webhook's port.
 pub const ALERTMANAGER_GROUP_OUTPUT: &str = "AlertmanagerSecurityGroupId";
 
+/// The output naming Alertmanager's load balancer, where the DNS stack's
+/// record points.
+pub const ALERTMANAGER_DNS_OUTPUT: &str = "AlertmanagerDnsName";
+
 /// The AMI: AWS's ECS-optimized Amazon Linux 2023 (Docker installed), read
 /// from AWS's public parameter in each region at deploy time
 /// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/retrieve-ecs-optimized_AMI.html>).
 pub const AMI: &str =
     "{{resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id}}";
+
+/// The stack of a VPC's endpoint of the remediation service (networking
+/// account).
+pub fn link_stack_name(slug: &str, vpc: &str) -> String {
+    format!("{slug}-remediation-link-{vpc}")
+}
 
 /// The monitoring stack of a VPC.
 pub fn stack_name(slug: &str, vpc: &str) -> String {
@@ -107,26 +119,49 @@ pub fn stack_name(slug: &str, vpc: &str) -> String {
 
 /// The private zone naming the servers, and the names the agents use
 /// (in the model: the agents' configurations name them too).
-pub use landfall_model::monitoring::{vminsert_host, vmselect_host, zone_name};
+pub use landfall_model::monitoring::{
+    alertmanager_host, remediation_host, vminsert_host, vmselect_host, zone_name,
+};
 
-pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
-    if !monitoring::enabled(ctx.model) {
+/// The VPCs that get monitoring servers (and so an Alertmanager): those
+/// with shared data subnets in two AZs at least, in model order.
+pub(crate) fn vpcs<'a>(ctx: &Ctx<'a>) -> Vec<&'a Vpc> {
+    if !monitoring::enabled(ctx.model)
+        || ctx
+            .model
+            .core_account(AccountClass::Observability)
+            .is_none()
+    {
         return Vec::new();
     }
+    ctx.model
+        .network
+        .vpcs
+        .iter()
+        .filter(|vpc| monitoring::server_subnets(ctx.model, vpc).len() >= 2)
+        .filter(|vpc| monitoring::cluster_size(ctx.model, vpc).is_some())
+        .collect()
+}
+
+pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     let Some(account) = ctx.model.core_account(AccountClass::Observability) else {
         return Vec::new();
     };
     let mut units = Vec::new();
-    for vpc in &ctx.model.network.vpcs {
+    let mut regions_with_ca = std::collections::BTreeSet::new();
+    for vpc in vpcs(ctx) {
         let subnets = monitoring::server_subnets(ctx.model, vpc);
-        if subnets.len() < 2 {
-            continue;
-        }
         let Some(size) = monitoring::cluster_size(ctx.model, vpc) else {
             continue;
         };
-        let servers = servers_unit(ctx, vpc, &account.name, &subnets, &size);
+        // The root certificate's parameter is one per account and region:
+        // the region's first VPC's stack holds it.
+        let holds_ca = regions_with_ca.insert(vpc.region);
+        let servers = servers_unit(ctx, vpc, &account.name, &subnets, &size, holds_ca);
         let dns = dns_unit(ctx, vpc, &servers.name);
+        if super::heal_service::linked(ctx) {
+            units.push(link_unit(ctx, vpc, &servers.name, &dns.name, &account.name));
+        }
         units.push(servers);
         units.push(dns);
     }
@@ -152,6 +187,7 @@ fn servers_unit(
     account: &str,
     subnets: &[&Subnet],
     size: &monitoring::ClusterSize,
+    holds_ca: bool,
 ) -> Unit {
     let model = ctx.model;
     let region = model.region(vpc.region);
@@ -437,6 +473,54 @@ fn servers_unit(
         ));
     }
 
+    // In the remediation service's VPC, Alertmanager behind a load balancer
+    // of its own: the service pages there when it holds back on purpose
+    // (`heal serve --alertmanager-url`). Its group admits the service's
+    // tasks by their group (the same account's, output by the alerting
+    // stack, which deploys first).
+    let pages = super::heal_service::pages_here(ctx, vpc);
+    if pages {
+        let alerting = ctx.stack_name("alerting", "");
+        unit.depends_on.push(alerting.clone());
+        let tasks = unit.parameter(
+            super::heal_service::TASKS_GROUP_OUTPUT,
+            "The remediation service's tasks' security group",
+            ParameterValue::StackOutput {
+                stack: alerting,
+                output: super::heal_service::TASKS_GROUP_OUTPUT.into(),
+            },
+        );
+        unit.add(resource(
+            "AlertmanagerLoadBalancerSecurityGroup",
+            "AWS::EC2::SecurityGroup",
+            json!({
+                "GroupDescription": format!("Load balancer of Alertmanager in {}: the remediation service in", vpc.name),
+                "VpcId": vpc_ref,
+                "SecurityGroupIngress": [{
+                    "IpProtocol": "tcp", "FromPort": ALERTMANAGER_PORT, "ToPort": ALERTMANAGER_PORT,
+                    "SourceSecurityGroupId": { "Ref": tasks },
+                    "Description": "the remediation service's pages"
+                }],
+                "SecurityGroupEgress": [{
+                    "IpProtocol": "tcp", "FromPort": ALERTMANAGER_PORT, "ToPort": ALERTMANAGER_PORT,
+                    "DestinationSecurityGroupId": group("HostsSecurityGroup"),
+                    "Description": "Alertmanager on the hosts"
+                }],
+                "Tags": purpose(&[(ROLE_TAG, ALERTMANAGER_LB_ROLE), ("Name", &format!("{}-alertmanager-lb", vpc.name))])
+            }),
+        ));
+        unit.add(resource(
+            "HostsFromAlertmanagerLoadBalancer",
+            "AWS::EC2::SecurityGroupIngress",
+            json!({
+                "GroupId": group("HostsSecurityGroup"),
+                "IpProtocol": "tcp", "FromPort": ALERTMANAGER_PORT, "ToPort": ALERTMANAGER_PORT,
+                "SourceSecurityGroupId": group("AlertmanagerLoadBalancerSecurityGroup"),
+                "Description": "load balancer of Alertmanager"
+            }),
+        ));
+    }
+
     // The internal scanners (`network.scanner`) probe the hosts, as they
     // probe every group the workload layer creates.
     if ctx.model.network.scanner.is_some() {
@@ -601,6 +685,9 @@ fn servers_unit(
             "Tags": purpose(&[])
         }),
     ));
+    if holds_ca && super::heal_service::linked(ctx) {
+        remediation_ca(ctx, &mut unit);
+    }
     unit.add(resource(
         "HostProfile",
         "AWS::IAM::InstanceProfile",
@@ -750,10 +837,29 @@ fn servers_unit(
             json!({ "Ref": logical_id(&["Subnet", tier, letter]) })
         })
         .collect();
-    for (name, port, group_id) in [
-        ("Insert", VMINSERT_PORT, "InsertLoadBalancerSecurityGroup"),
-        ("Select", VMSELECT_PORT, "SelectLoadBalancerSecurityGroup"),
-    ] {
+    let mut fronts = vec![
+        (
+            "Insert",
+            VMINSERT_PORT,
+            "InsertLoadBalancerSecurityGroup",
+            "/health",
+        ),
+        (
+            "Select",
+            VMSELECT_PORT,
+            "SelectLoadBalancerSecurityGroup",
+            "/health",
+        ),
+    ];
+    if pages {
+        fronts.push((
+            "Alertmanager",
+            ALERTMANAGER_PORT,
+            "AlertmanagerLoadBalancerSecurityGroup",
+            "/-/healthy",
+        ));
+    }
+    for (name, port, group_id, health) in fronts {
         let lb = format!("{name}LoadBalancer");
         let tg = format!("{name}Targets");
         unit.add(resource(
@@ -782,7 +888,7 @@ fn servers_unit(
                 "TargetType": "ip",
                 "Targets": letters.iter().map(|l| json!({ "Id": address(l), "Port": port })).collect::<Vec<_>>(),
                 "HealthCheckProtocol": "HTTP",
-                "HealthCheckPath": "/health",
+                "HealthCheckPath": health,
                 "HealthCheckIntervalSeconds": 10,
                 // The hosts see the load balancer's address, which their
                 // group admits by the load balancer's group.
@@ -823,7 +929,15 @@ fn servers_unit(
             "Alertmanager's hosts: the remediation webhook admits this group",
             group("HostsSecurityGroup"),
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain(pages.then(|| {
+        (
+            ALERTMANAGER_DNS_OUTPUT,
+            "load balancer of Alertmanager (the remediation service's pages)",
+            json!({ "Fn::GetAtt": ["AlertmanagerLoadBalancer", "DNSName"] }),
+        )
+    })) {
         unit.outputs.push(Output {
             name: name.to_owned(),
             description: Some(description.to_owned()),
@@ -840,6 +954,40 @@ fn servers_unit(
         });
     }
     unit
+}
+
+/// The parameter name of the private root certificate Alertmanager
+/// verifies the remediation service with: under [`SECRETS_PATH`], so the
+/// hosts' sync writes it to the file the configuration's `ca_file` names
+/// (`landfall_observability::alertmanager::REMEDIATION_CA_FILE`).
+pub fn remediation_ca_parameter() -> String {
+    format!("{SECRETS_PATH}/remediation-ca.pem")
+}
+
+/// The home region's private root certificate (the remediation service's
+/// certificate is from that CA), as a parameter the hosts read.
+fn remediation_ca(ctx: &Ctx<'_>, unit: &mut Unit) {
+    let stack = landfall_graph::private_ca_stack_name(ctx.slug, ctx.home);
+    unit.depends_on.push(stack.clone());
+    let pem = unit.parameter(
+        "RemediationCaPem",
+        "The private root CA's certificate of the home region (PEM)",
+        ParameterValue::StackOutput {
+            stack,
+            output: super::pki::ROOT_CERTIFICATE_OUTPUT.into(),
+        },
+    );
+    unit.add(resource(
+        "RemediationCaCertificate",
+        "AWS::SSM::Parameter",
+        json!({
+            "Name": remediation_ca_parameter(),
+            "Type": "String",
+            "Description": "The root CA Alertmanager verifies the remediation service's certificate with",
+            "Value": { "Ref": pem },
+            "Tags": { "landfall:purpose": "monitoring" }
+        }),
+    ));
 }
 
 struct HostScript<'a> {
@@ -1044,5 +1192,175 @@ fn dns_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str) -> Unit {
             }),
         ));
     }
+    if super::heal_service::pages_here(ctx, vpc) {
+        let target = unit.parameter(
+            ALERTMANAGER_DNS_OUTPUT,
+            "DNS name of Alertmanager's load balancer",
+            ParameterValue::StackOutput {
+                stack: servers.to_owned(),
+                output: ALERTMANAGER_DNS_OUTPUT.into(),
+            },
+        );
+        unit.add(resource(
+            "Alertmanager",
+            "AWS::Route53::RecordSet",
+            json!({
+                "HostedZoneId": { "Ref": "Zone" },
+                "Name": alertmanager_host(ctx.slug, &region.name),
+                "Type": "CNAME",
+                "TTL": "60",
+                "ResourceRecords": [{ "Ref": target }]
+            }),
+        ));
+    }
     unit
+}
+
+/// The VPC's way to the remediation service: an interface endpoint of the
+/// service's endpoint service in the endpoints subnets, created here
+/// because only the VPC's owner may create interface endpoints in a shared
+/// VPC (<https://repost.aws/knowledge-center/vpc-interface-endpoint-creation-errors>);
+/// its group admits HTTPS from the Alertmanager hosts' group of the
+/// observability account (groups of a shared VPC's participants and owner
+/// may reference each other,
+/// <https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing-security-groups.html>);
+/// and the name Alertmanager posts to, in this VPC's zone, for it. In
+/// another region than the service's, the endpoint names the service's
+/// region (`ServiceRegion`,
+/// <https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html#endpoint-service-cross-region>).
+///
+/// A stack of its own beside the zone's (which it writes the record into):
+/// interface endpoints have no Terraform form yet, and the zone's stack
+/// keeps one.
+fn link_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str, dns: &str, observability: &str) -> Unit {
+    use super::heal_service::{ENDPOINT_ROLE, ENDPOINT_SERVICE_OUTPUT, HTTPS_PORT, ROLE_TAG};
+    let model = ctx.model;
+    let region = model.region(vpc.region);
+    let mut owned = Unit::new(
+        link_stack_name(ctx.slug, &vpc.name),
+        Layer::Observability,
+        format!("VPC {}'s endpoint of the remediation service", vpc.name),
+        Target::Account {
+            account: model.account(vpc.account).name.clone(),
+            region: region.name.clone(),
+        },
+    );
+    owned.depends_on.push(dns.to_owned());
+    owned.depends_on.push(servers.to_owned());
+    let unit = &mut owned;
+    let vpc_param = unit.parameter(
+        "VpcId",
+        &format!("VPC {}", vpc.name),
+        ParameterValue::ResourceId {
+            stack: network_core(ctx, vpc),
+            logical_id: "Vpc".into(),
+        },
+    );
+    let zone = unit.parameter(
+        "ZoneId",
+        &format!(
+            "The private zone `{}` of VPC {}",
+            zone_name(ctx.slug),
+            vpc.name
+        ),
+        ParameterValue::ResourceId {
+            stack: dns.to_owned(),
+            logical_id: "Zone".into(),
+        },
+    );
+    let alerting = ctx.stack_name("alerting", "");
+    unit.depends_on.push(alerting.clone());
+    let service = unit.parameter(
+        "RemediationServiceName",
+        "The remediation service's endpoint service (observability account, home region)",
+        ParameterValue::StackOutput {
+            stack: alerting,
+            output: ENDPOINT_SERVICE_OUTPUT.into(),
+        },
+    );
+    let hosts = unit.parameter(
+        ALERTMANAGER_GROUP_OUTPUT,
+        "The Alertmanager hosts' security group (observability account)",
+        ParameterValue::StackOutput {
+            stack: servers.to_owned(),
+            output: ALERTMANAGER_GROUP_OUTPUT.into(),
+        },
+    );
+    let owner = unit.parameter(
+        "ObservabilityAccountId",
+        &format!("Id of the `{observability}` account"),
+        ParameterValue::AccountId(observability.to_owned()),
+    );
+    let core = network_core(ctx, vpc);
+    let subnets: Vec<Value> = model
+        .network
+        .subnets
+        .iter()
+        .filter(|s| s.vpc == vpc.id && model.tier(s.tier).kind == TierKind::Endpoints)
+        .map(|s| {
+            let tier = &model.tier(s.tier).name;
+            let id = logical_id(&["Subnet", tier, &az_letter(ctx, vpc, s.az)]);
+            let param = unit.parameter(
+                &id,
+                &format!("Subnet {}", s.name),
+                ParameterValue::ResourceId {
+                    stack: core.clone(),
+                    logical_id: id.clone(),
+                },
+            );
+            json!({ "Ref": param })
+        })
+        .collect();
+    unit.add(resource(
+        "RemediationEndpointSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": format!("Remediation service endpoint in {}: HTTPS from the Alertmanager hosts", vpc.name),
+            "VpcId": { "Ref": vpc_param },
+            "SecurityGroupIngress": [{
+                "IpProtocol": "tcp", "FromPort": HTTPS_PORT, "ToPort": HTTPS_PORT,
+                "SourceSecurityGroupId": { "Ref": hosts },
+                "SourceSecurityGroupOwnerId": { "Ref": owner },
+                "Description": "Alertmanager's webhook"
+            }],
+            // An endpoint's interfaces answer; they start nothing.
+            "SecurityGroupEgress": [{
+                "IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "127.0.0.1/32",
+                "Description": "nothing"
+            }],
+            "Tags": tags(&[("landfall:purpose", "remediation"), (ROLE_TAG, ENDPOINT_ROLE), ("Name", &format!("{}-remediation-endpoint", vpc.name))])
+        }),
+    ));
+    let mut endpoint = json!({
+        "VpcEndpointType": "Interface",
+        "ServiceName": { "Ref": service },
+        "VpcId": { "Ref": vpc_param },
+        "SubnetIds": subnets,
+        "SecurityGroupIds": [{ "Fn::GetAtt": ["RemediationEndpointSecurityGroup", "GroupId"] }],
+        // The service has no private DNS name of its own: the record below
+        // names the endpoint.
+        "PrivateDnsEnabled": false,
+        "Tags": tags(&[("landfall:purpose", "remediation")])
+    });
+    if region.name != ctx.home {
+        endpoint["ServiceRegion"] = json!(ctx.home);
+    }
+    unit.add(resource(
+        "RemediationEndpoint",
+        "AWS::EC2::VPCEndpoint",
+        endpoint,
+    ));
+    // `DnsEntries` are `<hosted zone id>:<dns name>`, the regional name first.
+    unit.add(resource(
+        "Remediation",
+        "AWS::Route53::RecordSet",
+        json!({
+            "HostedZoneId": { "Ref": zone },
+            "Name": remediation_host(ctx.slug),
+            "Type": "CNAME",
+            "TTL": "60",
+            "ResourceRecords": [{ "Fn::Select": [1, { "Fn::Split": [":", { "Fn::Select": [0, { "Fn::GetAtt": ["RemediationEndpoint", "DnsEntries"] }] }] }] }]
+        }),
+    ));
+    owned
 }

@@ -32,6 +32,10 @@ use crate::Ctx;
 /// [`landfall_graph::ParameterValue::ResourceId`].
 const CERTIFICATE_AUTHORITY: &str = landfall_graph::PRIVATE_CA_LOGICAL_ID;
 
+/// The output holding the root's certificate (PEM): what clients outside
+/// ECS's managed trust (Alertmanager's hosts) verify the services with.
+pub const ROOT_CERTIFICATE_OUTPUT: &str = "RootCertificatePem";
+
 /// The regions where a service is reached through a load balancer: the
 /// workloads', and the home region when the remediation service runs
 /// there behind its own.
@@ -130,6 +134,12 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
                 )
                 .depends("Activation"),
             );
+            unit.outputs.push(landfall_graph::Output {
+                name: ROOT_CERTIFICATE_OUTPUT.into(),
+                description: Some("The root CA's certificate (PEM)".into()),
+                value: json!({ "Fn::GetAtt": ["RootCertificate", "Certificate"] }),
+                export: None,
+            });
             unit
         })
         .collect()
