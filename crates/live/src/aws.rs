@@ -219,6 +219,7 @@ impl Clients {
     client!(cloudfront, aws_sdk_cloudfront, CloudFront);
     client!(inspector2, aws_sdk_inspector2, Inspector);
     client!(costexplorer, aws_sdk_costexplorer, CostExplorer);
+    client!(kafka, aws_sdk_kafka, Kafka);
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config)

@@ -41,6 +41,7 @@ pub enum Service {
     CloudFront,
     Inspector,
     CostExplorer,
+    Kafka,
 }
 
 /// Whose calls: the management account's, or a member account's.

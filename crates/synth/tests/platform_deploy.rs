@@ -1102,6 +1102,53 @@ fn every_member_account_links_to_its_regions_observability_sink() {
 ///   written, so the baseline's remediation role (deployed first) admits
 ///   the task role by `aws:PrincipalArn` under its account
 ///   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles>).
+/// The remediation role may grow MSK broker storage, and nothing more of
+/// MSK: the cluster is found by listing (which takes no resource), its
+/// version, storage and operations read, its storage updated, only on
+/// clusters the workload layer tagged with a store
+/// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html,
+/// https://docs.aws.amazon.com/msk/latest/developerguide/manually-expand-storage.html).
+#[test]
+fn the_remediation_role_grows_msk_storage_of_the_platforms_clusters_only() {
+    let s = reference();
+    let global = stack(&s.graph, "-baseline-global");
+    let role = resource(global, "RemediationRole");
+    let grants: Vec<&Value> = role.properties["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let kafka: Vec<String> = grants
+        .iter()
+        .flat_map(|g| strings(&g["Action"]))
+        .filter(|a| a.contains("kafka"))
+        .collect();
+    assert_eq!(
+        kafka,
+        [
+            "\"kafka:ListClustersV2\"",
+            "\"kafka:DescribeClusterV2\"",
+            "\"kafka:ListClusterOperationsV2\"",
+            "\"kafka:UpdateBrokerStorage\""
+        ]
+    );
+    let find = by_sid(&grants, "FindMskClusters");
+    assert_eq!(find["Resource"], "*");
+    let expand = by_sid(&grants, "ExpandMskStorage");
+    assert!(allows(expand, "kafka:UpdateBrokerStorage"));
+    assert!(expand["Resource"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with(":kafka:*:${AWS::AccountId}:cluster/*/*"));
+    assert_eq!(
+        expand["Condition"]["Null"]["aws:ResourceTag/landfall:store"],
+        "false"
+    );
+    // The workload layer names each MSK cluster after its store and tags
+    // it with the store (checked in crates/workloads/tests/deployable.rs,
+    // `msk_topics_are_created_through_the_msk_topic_api`).
+}
+
 #[test]
 fn the_remediation_service_runs_on_ecs_beside_its_queue() {
     use landfall_synth::layers::heal_service::{DESIRED_COUNT, IMAGE_REPOSITORY, PORT, TASK_ROLE};
