@@ -125,126 +125,120 @@ pub fn next_size(
 pub struct SdkMsk;
 
 impl MskApi for SdkMsk {
-    fn cluster<'a>(
+    async fn cluster<'a>(
         &'a self,
         clients: &'a Clients,
         name: &'a str,
-    ) -> impl Future<Output = Result<Option<MskCluster>, String>> + Send + 'a {
-        async move {
-            let kafka = clients.kafka();
-            // The name filter matches a prefix: the exact name is chosen here.
-            let mut arn = None;
-            let mut token = None;
-            loop {
-                let out = kafka
-                    .list_clusters_v2()
-                    .cluster_name_filter(name)
-                    .cluster_type_filter("PROVISIONED")
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| LiveError::api("kafka:ListClustersV2", &e).to_string())?;
-                arn = arn.or_else(|| {
-                    out.cluster_info_list()
-                        .iter()
-                        .find(|c| c.cluster_name() == Some(name))
-                        .and_then(|c| c.cluster_arn())
-                        .map(str::to_owned)
-                });
-                token = out.next_token().map(str::to_owned);
-                if arn.is_some() || token.is_none() {
-                    break;
-                }
-            }
-            let Some(arn) = arn else { return Ok(None) };
+    ) -> Result<Option<MskCluster>, String> {
+        let kafka = clients.kafka();
+        // The name filter matches a prefix: the exact name is chosen here.
+        let mut arn = None;
+        let mut token = None;
+        loop {
             let out = kafka
-                .describe_cluster_v2()
-                .cluster_arn(&arn)
+                .list_clusters_v2()
+                .cluster_name_filter(name)
+                .cluster_type_filter("PROVISIONED")
+                .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| LiveError::api("kafka:DescribeClusterV2", &e).to_string())?;
-            let info = out
-                .cluster_info()
-                .ok_or_else(|| format!("DescribeClusterV2 of `{arn}` returned no cluster"))?;
-            let volume = info
-                .provisioned()
-                .and_then(|p| p.broker_node_group_info())
-                .and_then(|b| b.storage_info())
-                .and_then(|s| s.ebs_storage_info())
-                .and_then(|e| e.volume_size())
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| format!("`{arn}` has no EBS storage per broker"))?;
-            Ok(Some(MskCluster {
-                state: info
-                    .state()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default(),
-                current_version: info.current_version().unwrap_or_default().to_owned(),
-                volume_gib: volume,
-                arn,
-            }))
+                .map_err(|e| LiveError::api("kafka:ListClustersV2", &e).to_string())?;
+            arn = arn.or_else(|| {
+                out.cluster_info_list()
+                    .iter()
+                    .find(|c| c.cluster_name() == Some(name))
+                    .and_then(|c| c.cluster_arn())
+                    .map(str::to_owned)
+            });
+            token = out.next_token().map(str::to_owned);
+            if arn.is_some() || token.is_none() {
+                break;
+            }
         }
+        let Some(arn) = arn else { return Ok(None) };
+        let out = kafka
+            .describe_cluster_v2()
+            .cluster_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| LiveError::api("kafka:DescribeClusterV2", &e).to_string())?;
+        let info = out
+            .cluster_info()
+            .ok_or_else(|| format!("DescribeClusterV2 of `{arn}` returned no cluster"))?;
+        let volume = info
+            .provisioned()
+            .and_then(|p| p.broker_node_group_info())
+            .and_then(|b| b.storage_info())
+            .and_then(|s| s.ebs_storage_info())
+            .and_then(|e| e.volume_size())
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| format!("`{arn}` has no EBS storage per broker"))?;
+        Ok(Some(MskCluster {
+            state: info
+                .state()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            current_version: info.current_version().unwrap_or_default().to_owned(),
+            volume_gib: volume,
+            arn,
+        }))
     }
 
-    fn operations<'a>(
+    async fn operations<'a>(
         &'a self,
         clients: &'a Clients,
         cluster_arn: &'a str,
-    ) -> impl Future<Output = Result<Vec<MskOperation>, String>> + Send + 'a {
-        async move {
-            let kafka = clients.kafka();
-            let mut found = Vec::new();
-            let mut token = None;
-            loop {
-                let out = kafka
-                    .list_cluster_operations_v2()
-                    .cluster_arn(cluster_arn)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| LiveError::api("kafka:ListClusterOperationsV2", &e).to_string())?;
-                found.extend(
-                    out.cluster_operation_info_list()
-                        .iter()
-                        .map(|o| MskOperation {
-                            arn: o.operation_arn().unwrap_or_default().to_owned(),
-                            kind: o.operation_type().unwrap_or_default().to_owned(),
-                            state: o.operation_state().unwrap_or_default().to_owned(),
-                            started_at: o.start_time().map_or(0, |t| t.secs()),
-                        }),
-                );
-                token = out.next_token().map(str::to_owned);
-                if token.is_none() {
-                    return Ok(found);
-                }
+    ) -> Result<Vec<MskOperation>, String> {
+        let kafka = clients.kafka();
+        let mut found = Vec::new();
+        let mut token = None;
+        loop {
+            let out = kafka
+                .list_cluster_operations_v2()
+                .cluster_arn(cluster_arn)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| LiveError::api("kafka:ListClusterOperationsV2", &e).to_string())?;
+            found.extend(
+                out.cluster_operation_info_list()
+                    .iter()
+                    .map(|o| MskOperation {
+                        arn: o.operation_arn().unwrap_or_default().to_owned(),
+                        kind: o.operation_type().unwrap_or_default().to_owned(),
+                        state: o.operation_state().unwrap_or_default().to_owned(),
+                        started_at: o.start_time().map_or(0, |t| t.secs()),
+                    }),
+            );
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(found);
             }
         }
     }
 
-    fn update_storage<'a>(
+    async fn update_storage<'a>(
         &'a self,
         clients: &'a Clients,
         cluster: &'a MskCluster,
         gib: u32,
-    ) -> impl Future<Output = Result<String, String>> + Send + 'a {
-        async move {
-            let size = i32::try_from(gib).map_err(|_| format!("{gib} GiB is not a volume size"))?;
-            let out = clients
-                .kafka()
-                .update_broker_storage()
-                .cluster_arn(&cluster.arn)
-                .current_version(&cluster.current_version)
-                .target_broker_ebs_volume_info(
-                    aws_sdk_kafka::types::BrokerEbsVolumeInfo::builder()
-                        .kafka_broker_node_id("All")
-                        .volume_size_gb(size)
-                        .build(),
-                )
-                .send()
-                .await
-                .map_err(|e| LiveError::api("kafka:UpdateBrokerStorage", &e).to_string())?;
-            Ok(out.cluster_operation_arn().unwrap_or("(no id)").to_owned())
-        }
+    ) -> Result<String, String> {
+        let size = i32::try_from(gib).map_err(|_| format!("{gib} GiB is not a volume size"))?;
+        let out = clients
+            .kafka()
+            .update_broker_storage()
+            .cluster_arn(&cluster.arn)
+            .current_version(&cluster.current_version)
+            .target_broker_ebs_volume_info(
+                aws_sdk_kafka::types::BrokerEbsVolumeInfo::builder()
+                    .kafka_broker_node_id("All")
+                    .volume_size_gb(size)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| LiveError::api("kafka:UpdateBrokerStorage", &e).to_string())?;
+        Ok(out.cluster_operation_arn().unwrap_or("(no id)").to_owned())
     }
 }
 

@@ -1078,30 +1078,6 @@ fn every_member_account_links_to_its_regions_observability_sink() {
     }
 }
 
-/// The remediation service runs on ECS beside its queue and journal: two
-/// Fargate tasks of the platform's image, behind an internal HTTPS load
-/// balancer that checks `/healthz`.
-///
-/// - The execution role starts the task: it pulls the image, writes the
-///   logs and reads the secrets the task definition names; the task role
-///   is what the code calls AWS as
-///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html>,
-///   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html>).
-/// - A secret in a task definition is fetched by the execution role, which
-///   needs `secretsmanager:GetSecretValue` and, for a customer managed key,
-///   `kms:Decrypt`
-///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html>).
-/// - ECS creates its service-linked role with the first cluster, when the
-///   caller may `iam:CreateServiceLinkedRole` (the deploy-permission check
-///   holds the cluster's handler permissions to it)
-///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html>).
-/// - A target group must be attached to a load balancer (a listener)
-///   before a service registers into it
-///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/create-application-load-balancer.html>).
-/// - A role named as a principal must exist when a trust policy is
-///   written, so the baseline's remediation role (deployed first) admits
-///   the task role by `aws:PrincipalArn` under its account
-///   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles>).
 /// The remediation role may grow MSK broker storage, and nothing more of
 /// MSK: the cluster is found by listing (which takes no resource), its
 /// version, storage and operations read, its storage updated, only on
@@ -1149,6 +1125,30 @@ fn the_remediation_role_grows_msk_storage_of_the_platforms_clusters_only() {
     // `msk_topics_are_created_through_the_msk_topic_api`).
 }
 
+/// The remediation service runs on ECS beside its queue and journal: two
+/// Fargate tasks of the platform's image, behind an internal HTTPS load
+/// balancer that checks `/healthz`.
+///
+/// - The execution role starts the task: it pulls the image, writes the
+///   logs and reads the secrets the task definition names; the task role
+///   is what the code calls AWS as
+///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html>,
+///   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html>).
+/// - A secret in a task definition is fetched by the execution role, which
+///   needs `secretsmanager:GetSecretValue` and, for a customer managed key,
+///   `kms:Decrypt`
+///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html>).
+/// - ECS creates its service-linked role with the first cluster, when the
+///   caller may `iam:CreateServiceLinkedRole` (the deploy-permission check
+///   holds the cluster's handler permissions to it)
+///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html>).
+/// - A target group must be attached to a load balancer (a listener)
+///   before a service registers into it
+///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/create-application-load-balancer.html>).
+/// - A role named as a principal must exist when a trust policy is
+///   written, so the baseline's remediation role (deployed first) admits
+///   the task role by `aws:PrincipalArn` under its account
+///   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles>).
 #[test]
 fn the_remediation_service_runs_on_ecs_beside_its_queue() {
     use landfall_synth::layers::heal_service::{DESIRED_COUNT, IMAGE_REPOSITORY, PORT, TASK_ROLE};
