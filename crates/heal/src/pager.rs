@@ -1,5 +1,6 @@
-//! Telling a human when remediation holds back on purpose: a systemic
-//! problem (many targets at once) or an open breaker is raised as an alert
+//! Telling a human when remediation holds back on purpose (a systemic
+//! problem: many targets at once; an open breaker) or an action failed
+//! (AWS refused it, or its own limit did): it is raised as an alert
 //! in Alertmanager (its v2 API), so it is routed, grouped and repeated like
 //! every other page: one page, not one per suppressed signal.
 
@@ -58,7 +59,7 @@ impl Pager {
             }
             last.insert(key, now);
         }
-        let body = serde_json::json!([{
+        let mut alert = serde_json::json!({
             "labels": {
                 "alertname": HELD_BACK,
                 "rule": rule,
@@ -67,9 +68,13 @@ impl Pager {
                 "severity": "page",
             },
             "annotations": { "summary": summary },
-            "startsAt": starts_at,
-        }])
-        .to_string();
+        });
+        // Without a start (an approved action has no signal at hand),
+        // Alertmanager starts the alert when it receives it.
+        if !starts_at.is_empty() {
+            alert["startsAt"] = starts_at.into();
+        }
+        let body = serde_json::Value::Array(vec![alert]).to_string();
         self.post("/api/v2/alerts", &body)?;
         Ok(true)
     }

@@ -14,6 +14,9 @@ use serde::Serialize;
 pub enum ActionKind {
     /// ECS `UpdateService --force-new-deployment`: replaces a service's tasks.
     EcsForceNewDeployment,
+    /// ECS `UpdateService --desired-count`: more tasks for a service, by a
+    /// step, never past the maximum the spec declares for it.
+    EcsScaleOut,
     /// An SSM Automation runbook on a host (disk cleanup).
     SsmRunbook,
     /// EC2 reboot of a metal container instance (disruptive).
@@ -28,6 +31,7 @@ impl ActionKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ActionKind::EcsForceNewDeployment => "ecs-force-new-deployment",
+            ActionKind::EcsScaleOut => "ecs-scale-out",
             ActionKind::SsmRunbook => "ssm-runbook",
             ActionKind::Ec2Reboot => "ec2-reboot",
             ActionKind::MskExpandStorage => "msk-expand-storage",
@@ -44,7 +48,7 @@ pub enum TargetKind {
     Service,
     /// `domain` + `host` (+ `environment`): a metal host of a domain.
     Host,
-    /// `store`: a data store of the model.
+    /// `store` + `environment` (+ `region`): a data store of the model.
     Store,
     /// `certificate_arn`: a certificate (the platform's).
     Certificate,
@@ -57,7 +61,7 @@ impl TargetKind {
         match self {
             TargetKind::Service => &["service", "environment", "region"],
             TargetKind::Host => &["domain", "host", "environment"],
-            TargetKind::Store => &["store", "region"],
+            TargetKind::Store => &["store", "environment", "region"],
             TargetKind::Certificate => &["certificate_arn"],
         }
     }
@@ -99,8 +103,9 @@ pub struct Rulebook {
     pub services: BTreeSet<(String, String)>,
     #[serde(skip)]
     pub domains: BTreeSet<String>,
+    /// `(store, environment)` pairs the model declares.
     #[serde(skip)]
-    pub stores: BTreeSet<String>,
+    pub stores: BTreeSet<(String, String)>,
     /// A content hash: the rulebook's version.
     pub version: String,
 }
@@ -128,6 +133,8 @@ fn defaults(alert: &str) -> Option<Rule> {
             "a new deployment re-places pending tasks; 30 minutes because capacity shortages clear slowly"),
         "TelegrafAgentDown" | "VectorAgentDown" => rule(A::EcsForceNewDeployment, T::Service, 1_800, false,
             "an agent sidecar that stopped is restarted with its task"),
+        "ServiceLatencyBudgetFastBurn" => rule(A::EcsScaleOut, T::Service, 900, false,
+            "slow answers under load are eased by more tasks; never past the service's declared maximum; 15 minutes lets new tasks start and take traffic"),
         "MetalHostDiskAlmostFull" => rule(A::SsmRunbook, T::Host, 3_600, false,
             "the cleanup runbook removes old images and logs; an hour before trying again"),
         "SsmAgentDisconnected" => rule(A::Ec2Reboot, T::Host, 21_600, true,
@@ -168,7 +175,15 @@ impl Rulebook {
             })
             .collect();
         let domains = model.domains.iter().map(|d| d.name.clone()).collect();
-        let stores = model.data_stores.iter().map(|s| s.name.clone()).collect();
+        let stores = model
+            .data_stores
+            .iter()
+            .flat_map(|s| {
+                s.environments
+                    .iter()
+                    .map(|e| (s.name.clone(), model.environment(*e).name.clone()))
+            })
+            .collect();
         let mut book = Self {
             rules,
             services,
@@ -193,7 +208,8 @@ impl Rulebook {
     }
 
     /// The target an alert's labels name, if the model declares it:
-    /// `service/environment`, `domain/host`, `store`, or the certificate.
+    /// `service/environment`, `domain/host`, `store/environment`, or the
+    /// certificate.
     pub fn target(&self, rule: &Rule, labels: &BTreeMap<String, String>) -> Result<String, String> {
         let get = |k: &str| labels.get(k).map(String::as_str).unwrap_or("");
         match rule.target {
@@ -221,11 +237,13 @@ impl Rulebook {
                 }
             }
             TargetKind::Store => {
-                let store = get("store");
-                if self.stores.contains(store) {
-                    Ok(format!("store/{store}/{}", get("region")))
+                let (store, env) = (get("store"), get("environment"));
+                if self.stores.contains(&(store.to_owned(), env.to_owned())) {
+                    Ok(format!("store/{store}/{env}/{}", get("region")))
                 } else {
-                    Err(format!("no data store `{store}` in the model"))
+                    Err(format!(
+                        "no data store `{store}` in environment `{env}` in the model"
+                    ))
                 }
             }
             TargetKind::Certificate => {

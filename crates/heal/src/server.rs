@@ -390,6 +390,9 @@ pub fn work_once<J: Journal + ?Sized + 'static, E: Executor>(
             let ok = result.is_ok();
             let text = result.unwrap_or_else(|e| e);
             journal.finish_action(id, ok, &text, now())?;
+            if !ok {
+                page_failure(service, &decision.alert, target, &text, &signal.starts_at);
+            }
             let counter = if ok {
                 &service.metrics.actions_ok
             } else {
@@ -408,9 +411,32 @@ pub fn work_once<J: Journal + ?Sized + 'static, E: Executor>(
             .executor
             .execute(&action.kind, &action.target, &action.id);
         let ok = result.is_ok();
-        journal.finish_action(&action.id, ok, &result.unwrap_or_else(|e| e), now())?;
+        let text = result.unwrap_or_else(|e| e);
+        journal.finish_action(&action.id, ok, &text, now())?;
+        if !ok {
+            page_failure(service, &action.rule, &action.target, &text, "");
+        }
     }
     Ok(pending.len())
+}
+
+/// A failed action (AWS refused it, or the action's own limit did, such as
+/// a service at its declared maximum) leaves the problem to a human: it is
+/// paged, like held-back remediation.
+fn page_failure<J: Journal + ?Sized + 'static, E: Executor>(
+    service: &Service<J, E>,
+    rule: &str,
+    target: &str,
+    text: &str,
+    starts_at: &str,
+) {
+    let Some(pager) = &service.pager else {
+        return;
+    };
+    let summary = format!("remediation of {target} failed: {text}");
+    if let Err(e) = pager.page(rule, "action-failed", &summary, now(), starts_at) {
+        eprintln!("heal: cannot page: {e}");
+    }
 }
 
 /// The worker: decides as signals arrive (and every second, for anything

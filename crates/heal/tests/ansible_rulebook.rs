@@ -367,7 +367,7 @@ fn ansible_rulebook_launches_the_rules_templates_for_replayed_alerts() {
         .collect();
     let (a, b) = (services[0].as_str(), services[1].as_str());
     let domain = book.domains.iter().next().unwrap().as_str();
-    let store = book.stores.iter().next().unwrap().as_str();
+    let store = book.stores.iter().next().unwrap().0.as_str();
     let below = "EcsServiceBelowDesiredCount";
     let service = |s: &str, env: &str, status: &str, fingerprint: &str| {
         alert(

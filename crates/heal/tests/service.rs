@@ -349,3 +349,92 @@ fn the_kill_switch_and_the_breaker_stop_actions() {
     assert!(recovered.reason.contains("stays open"), "{recovered:?}");
     drop(s.runtime);
 }
+
+/// Refuses every action, as AWS or the action's own limit would (a
+/// service at its declared maximum).
+#[derive(Clone, Default)]
+struct Refusing(Arc<Mutex<usize>>);
+
+impl Executor for Refusing {
+    fn execute(&self, _kind: &str, _target: &str, _id: &str) -> Result<String, String> {
+        *self.0.lock().unwrap() += 1;
+        Err("`order-gateway` not scaled out: 12 tasks desired, the declared maximum is 12".into())
+    }
+}
+
+/// A failed action leaves the problem to a human: it is journaled as
+/// failed and paged through Alertmanager's v2 API (a stand-in that keeps
+/// the request), once.
+#[test]
+fn a_failed_action_is_journaled_and_paged() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let am_port = listener.local_addr().unwrap().port();
+    let received = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).unwrap();
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                if body.len() >= length {
+                    stream
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                        .unwrap();
+                    return text;
+                }
+            }
+            assert!(n > 0, "the request ended early");
+        }
+    });
+    let path = journal_path("failed");
+    let journal = Arc::new(SqliteJournal::open(&path).unwrap());
+    let refusing = Refusing::default();
+    let engine = Engine {
+        journal: Arc::clone(&journal),
+        rulebook: support::live_rulebook(),
+        dry_run: false,
+    };
+    let pager = landfall_heal::pager::Pager::new(&format!("http://127.0.0.1:{am_port}")).unwrap();
+    let service = Service::with_pager(engine, refusing.clone(), TOKEN.to_owned(), pager);
+    let runtime = support::runtime();
+    let port = server::start_on_loopback(&runtime, service, true).unwrap();
+    let (status, answer) = post(
+        port,
+        &payload("fa11", "firing", &now_rfc3339(-30)),
+        &authorized(),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let request = received.join().unwrap();
+    assert!(request.starts_with("POST /api/v2/alerts "), "{request}");
+    let body: serde_json::Value =
+        serde_json::from_str(request.split_once("\r\n\r\n").unwrap().1).unwrap();
+    let alert = &body[0];
+    assert_eq!(alert["labels"]["alertname"], "RemediationHeldBack");
+    assert_eq!(alert["labels"]["reason"], "action-failed");
+    assert_eq!(alert["labels"]["rule"], "EcsServiceBelowDesiredCount");
+    let summary = alert["annotations"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("service/order-gateway/prod/eu-central-1")
+            && summary.contains("the declared maximum is 12"),
+        "{summary}"
+    );
+    assert_eq!(*refusing.0.lock().unwrap(), 1);
+    // Journaled before the page: the decision to act, and the result.
+    let decided = journal.history(10).unwrap();
+    assert_eq!(decided.len(), 1, "{decided:?}");
+    assert_eq!(decided[0].outcome, "act");
+    assert!(journal.unfinished_actions().unwrap().is_empty());
+    assert!(!journal
+        .in_flight("service/order-gateway/prod/eu-central-1")
+        .unwrap());
+    drop(runtime);
+}

@@ -31,6 +31,7 @@ pub mod inventory;
 pub mod journal;
 pub mod lockfile;
 pub mod mail;
+pub mod msk;
 pub mod org;
 pub mod params;
 pub mod plan;

@@ -11,8 +11,10 @@
 //! | action | call |
 //! |---|---|
 //! | `ecs-force-new-deployment` | ECS `UpdateService` with `forceNewDeployment` |
+//! | `ecs-scale-out` | ECS `UpdateService` with a `desiredCount` a step higher, never past the declared maximum |
 //! | `ec2-reboot` | EC2 `RebootInstances` on the host's instance |
 //! | `ssm-runbook` | SSM `SendCommand` (`AWS-RunShellScript`) with the disk cleanup |
+//! | `msk-expand-storage` | MSK `UpdateBrokerStorage` by a step, within MSK's limits ([`crate::msk`]) |
 //! | `notify` | none: the owners were paged by the alert itself |
 //!
 //! A metal host is found by the name its agent reports (the instance's
@@ -27,6 +29,7 @@ use landfall_model::Model;
 
 use crate::aws::{Clients, Session, REMEDIATION_ROLES};
 use crate::error::LiveError;
+use crate::msk::{MskApi, SdkMsk};
 
 /// What the disk cleanup runs on a metal container instance: images no
 /// task has used for a day (the ECS agent keeps what runs), the journal
@@ -42,8 +45,16 @@ pub const DISK_CLEANUP: [&str; 3] = [
 pub struct Targets {
     /// (service, environment) → (account, cluster).
     services: BTreeMap<(String, String), (String, String)>,
+    /// (service, environment) → the most tasks the workload layer lets it
+    /// scale to there (its auto scaling maximum).
+    max_tasks: BTreeMap<(String, String), u32>,
     /// (domain, environment) → (account, the environment's regions).
     hosts: BTreeMap<(String, String), (String, Vec<String>)>,
+    /// (MSK store, environment) → (account, cluster name).
+    msk_clusters: BTreeMap<(String, String), (String, String)>,
+    /// MSK's limits on storage updates, from the model's limits.
+    msk_max_gib: u64,
+    msk_interval_hours: u64,
     /// Account name → its email: accounts are found by email, which is
     /// unique in AWS, never by a display name anyone can change.
     emails: BTreeMap<String, String>,
@@ -60,8 +71,25 @@ impl Targets {
                 .iter()
                 .map(|a| (a.name.clone(), a.email.clone()))
                 .collect(),
+            msk_max_gib: model.limits.msk_broker_storage_max_gib,
+            msk_interval_hours: model.limits.msk_storage_update_interval_hours,
             ..Targets::default()
         };
+        for store in &model.data_stores {
+            // Message buses are the stores that are no database: MSK.
+            if store.is_database() {
+                continue;
+            }
+            for env in &store.environments {
+                if let Some(account) = model.workload_account(store.domain, *env) {
+                    targets.msk_clusters.insert(
+                        (store.name.clone(), model.environment(*env).name.clone()),
+                        // The workload layer names the cluster after the store.
+                        (account.name.clone(), store.name.clone()),
+                    );
+                }
+            }
+        }
         for service in &model.services {
             let domain = &model.domain(service.domain).name;
             for env in &service.environments {
@@ -69,6 +97,10 @@ impl Targets {
                     continue;
                 };
                 let env_name = model.environment(*env).name.clone();
+                targets.max_tasks.insert(
+                    (service.name.clone(), env_name.clone()),
+                    landfall_workloads::sizing::size(service, model.environment(*env)).max,
+                );
                 targets.services.insert(
                     (service.name.clone(), env_name.clone()),
                     // The workload layer's cluster of a domain in an
@@ -108,6 +140,21 @@ impl Targets {
     }
 }
 
+/// A service's tasks grow by a quarter, at least one task.
+pub const SCALE_OUT_STEP_PERCENT: u32 = 25;
+
+/// The desired count a scale-out sets: a step above `current`, never above
+/// `max` (the declared maximum); at the maximum, why not.
+pub fn scale_out_count(current: u32, max: u32) -> Result<u32, String> {
+    if current >= max {
+        return Err(format!(
+            "{current} tasks desired, the declared maximum is {max}: not scaling past it, a human must look"
+        ));
+    }
+    let step = (u64::from(current) * u64::from(SCALE_OUT_STEP_PERCENT) / 100).max(1);
+    Ok(u32::try_from((u64::from(current) + step).min(u64::from(max))).unwrap_or(max))
+}
+
 /// What AWS says became of an action whose result was not recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadBack {
@@ -117,15 +164,33 @@ pub enum ReadBack {
     Unknown(String),
 }
 
-/// Carries out remediation actions through the AWS SDK.
-pub struct Remediator {
+/// Carries out remediation actions through the AWS SDK (MSK's calls
+/// through `M`).
+pub struct Remediator<M: MskApi = SdkMsk> {
     session: Session,
     targets: Targets,
+    msk: M,
 }
 
 impl Remediator {
     pub fn new(session: Session, targets: Targets) -> Remediator {
-        Remediator { session, targets }
+        Remediator::with_msk(session, targets, SdkMsk)
+    }
+}
+
+impl<M: MskApi> Remediator<M> {
+    /// A remediator whose MSK calls go to `msk`.
+    pub fn with_msk(session: Session, targets: Targets, msk: M) -> Remediator<M> {
+        Remediator {
+            session,
+            targets,
+            msk,
+        }
+    }
+
+    /// The remediator's MSK calls (a recording fake in tests).
+    pub fn msk(&self) -> &M {
+        &self.msk
     }
 
     /// Runs `kind` on `target`; `Ok` says what was done, `Err` why not.
@@ -180,10 +245,13 @@ impl Remediator {
                     clients.account_id, clients.region
                 ))
             }
+            ("ecs-scale-out", ["service", service, env, region]) => {
+                self.scale_out(service, env, region).await
+            }
+            ("msk-expand-storage", ["store", store, env, region]) => {
+                self.expand_storage(store, env, region).await
+            }
             ("notify", _) => Ok("no AWS call: the owners were paged by the alert".into()),
-            ("msk-expand-storage", _) => Err(format!(
-                "`{kind}` on `{target}` is not carried out by this build: MSK storage is raised by hand (`UpdateBrokerStorage`)"
-            )),
             _ => Err(format!("`{kind}` cannot act on `{target}`")),
         }
     }
@@ -200,6 +268,57 @@ impl Remediator {
     ) -> ReadBack {
         let parts: Vec<&str> = target.split('/').collect();
         match (kind, parts.as_slice()) {
+            ("ecs-scale-out", ["service", service, env, region]) => {
+                let Some((account, cluster)) = self
+                    .targets
+                    .services
+                    .get(&((*service).to_owned(), (*env).to_owned()))
+                else {
+                    return ReadBack::NotDone(format!("no service `{service}` in `{env}`"));
+                };
+                let clients = match self.enter(account, region).await {
+                    Ok(c) => c,
+                    Err(e) => return ReadBack::Unknown(e),
+                };
+                let out = match clients
+                    .ecs()
+                    .describe_services()
+                    .cluster(cluster)
+                    .services(*service)
+                    .send()
+                    .await
+                {
+                    Ok(o) => o,
+                    Err(e) => {
+                        return ReadBack::Unknown(
+                            LiveError::api("ecs:DescribeServices", &e).to_string(),
+                        )
+                    }
+                };
+                // A new desired count changes the primary deployment (its
+                // `updatedAt`). That time moves on with task starts too, so
+                // "done" may also be a task replaced since: it errs on not
+                // calling again. An unchanged deployment does not prove the
+                // call was not made (nothing records who set a count), so
+                // the target stays blocked for a human.
+                let since = started_at as i64;
+                let changed = out
+                    .services()
+                    .iter()
+                    .flat_map(|s| s.deployments())
+                    .filter(|d| d.status() == Some("PRIMARY"))
+                    .find(|d| d.updated_at().is_some_and(|t| t.secs() >= since));
+                match changed {
+                    Some(d) => ReadBack::Done(format!(
+                        "deployment {} of `{service}` ({} tasks desired) changed after the intent",
+                        d.id().unwrap_or("(no id)"),
+                        d.desired_count()
+                    )),
+                    None => ReadBack::Unknown(format!(
+                        "the deployment of `{service}` has not changed since the intent; a desired count leaves no other record"
+                    )),
+                }
+            }
             ("ecs-force-new-deployment", ["service", service, env, region]) => {
                 let Some((account, cluster)) = self
                     .targets
@@ -273,6 +392,29 @@ impl Remediator {
                         c.command_id().unwrap_or("(no id)")
                     )),
                     None => ReadBack::NotDone(format!("no command of this action on `{instance}`")),
+                }
+            }
+            ("msk-expand-storage", ["store", store, env, region]) => {
+                let (clients, cluster) = match self.msk_cluster(store, env, region).await {
+                    Ok(found) => found,
+                    Err(e) => return ReadBack::Unknown(e),
+                };
+                let operations = match self.msk.operations(&clients, &cluster.arn).await {
+                    Ok(o) => o,
+                    Err(e) => return ReadBack::Unknown(e),
+                };
+                let since = i64::try_from(started_at).unwrap_or(i64::MAX);
+                match operations
+                    .iter()
+                    .find(|o| o.kind == crate::msk::STORAGE_OPERATION && o.started_at >= since)
+                {
+                    Some(o) => ReadBack::Done(format!(
+                        "storage update {} of `{store}` ({}) started after the intent",
+                        o.arn, o.state
+                    )),
+                    None => ReadBack::NotDone(format!(
+                        "no storage update of `{store}` started after the intent"
+                    )),
                 }
             }
             ("notify", _) => ReadBack::Done("no AWS call".into()),
@@ -364,6 +506,104 @@ impl Remediator {
         ))
     }
 
+    /// Raises a service's desired count by a step, never past the maximum
+    /// the workload layer deploys it with; at that maximum nothing is
+    /// called and the action fails with the reason.
+    async fn scale_out(&self, service: &str, env: &str, region: &str) -> Result<String, String> {
+        let key = (service.to_owned(), env.to_owned());
+        let (account, cluster) = self
+            .targets
+            .services
+            .get(&key)
+            .ok_or_else(|| format!("no service `{service}` in `{env}` in the model"))?;
+        let max = self.targets.max_tasks.get(&key).copied().unwrap_or(0);
+        if region.is_empty() {
+            return Err(format!(
+                "the alert on `{service}` ({env}) names no region: not guessing which to act in"
+            ));
+        }
+        let clients = self.enter(account, region).await?;
+        let out = clients
+            .ecs()
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await
+            .map_err(|e| LiveError::api("ecs:DescribeServices", &e).to_string())?;
+        let current = out
+            .services()
+            .iter()
+            .find(|s| s.service_name() == Some(service))
+            .map(|s| u32::try_from(s.desired_count()).unwrap_or(0))
+            .ok_or_else(|| {
+                format!("no service `{service}` in cluster `{cluster}` ({account}, {region})")
+            })?;
+        let desired = scale_out_count(current, max)
+            .map_err(|why| format!("`{service}` not scaled out: {why}"))?;
+        clients
+            .ecs()
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .desired_count(i32::try_from(desired).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| LiveError::api("ecs:UpdateService", &e).to_string())?;
+        Ok(format!(
+            "`{service}` from {current} to {desired} tasks (declared maximum {max}) in cluster `{cluster}` ({account}, {region})"
+        ))
+    }
+
+    /// The MSK cluster of a store in an environment, in the region the
+    /// alert names, entered with the remediation role.
+    async fn msk_cluster(
+        &self,
+        store: &str,
+        env: &str,
+        region: &str,
+    ) -> Result<(Clients, crate::msk::MskCluster), String> {
+        let (account, name) = self
+            .targets
+            .msk_clusters
+            .get(&(store.to_owned(), env.to_owned()))
+            .ok_or_else(|| format!("no MSK store `{store}` in `{env}` in the model"))?;
+        if region.is_empty() {
+            return Err(format!(
+                "the alert on `{store}` ({env}) names no region: not guessing which to act in"
+            ));
+        }
+        let clients = self.enter(account, region).await?;
+        match self.msk.cluster(&clients, name).await? {
+            Some(cluster) => Ok((clients, cluster)),
+            None => Err(format!("no MSK cluster `{name}` in `{account}` ({region})")),
+        }
+    }
+
+    /// Grows every broker's storage by a step, unless MSK's limits say no
+    /// (a storage update within the interval, the maximum reached): then
+    /// nothing is called and the action fails with the reason.
+    async fn expand_storage(&self, store: &str, env: &str, region: &str) -> Result<String, String> {
+        let (clients, cluster) = self.msk_cluster(store, env, region).await?;
+        let operations = self.msk.operations(&clients, &cluster.arn).await?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let gib = crate::msk::next_size(
+            &cluster,
+            &operations,
+            now,
+            self.targets.msk_max_gib,
+            self.targets.msk_interval_hours,
+        )
+        .map_err(|why| format!("`{store}` not expanded: {why}"))?;
+        let operation = self.msk.update_storage(&clients, &cluster, gib).await?;
+        Ok(format!(
+            "storage of `{store}` from {} to {gib} GiB per broker in {} {}: operation {operation}",
+            cluster.volume_gib, clients.account_id, clients.region
+        ))
+    }
+
     /// The running instance of a domain's metal host, by the name its agent
     /// reports, in the regions of its environment.
     async fn host(&self, domain: &str, env: &str, host: &str) -> Result<(Clients, String), String> {
@@ -418,5 +658,21 @@ impl Remediator {
                 "{n} running instances of `{domain}` answer to `{host}`: not choosing one"
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_out_grows_by_a_quarter_at_least_one_task_never_past_the_maximum() {
+        assert_eq!(scale_out_count(2, 10), Ok(3));
+        assert_eq!(scale_out_count(8, 20), Ok(10));
+        assert_eq!(scale_out_count(9, 10), Ok(10));
+        assert_eq!(scale_out_count(0, 2), Ok(1));
+        let err = scale_out_count(10, 10).unwrap_err();
+        assert!(err.contains("the declared maximum is 10"), "{err}");
+        assert!(scale_out_count(12, 10).is_err());
     }
 }

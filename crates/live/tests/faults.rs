@@ -1537,6 +1537,14 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                     .await,
                 ReadBack::NotDone(_)
             ));
+            // Nothing records who set a desired count: an unchanged
+            // deployment leaves a scale-out's intent to a human.
+            assert!(matches!(
+                remediator
+                    .read_back("ecs-scale-out", service_target, "s1", intent)
+                    .await,
+                ReadBack::Unknown(_)
+            ));
             let done = remediator
                 .execute(
                     "ecs-force-new-deployment",
@@ -1561,6 +1569,56 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                     .await,
                 ReadBack::Done(_)
             ));
+
+            // Scale out: a step above the desired count, never past the
+            // maximum the workload layer deploys the service with
+            // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html,
+            // `desiredCount`).
+            let gateway = model
+                .services
+                .iter()
+                .find(|s| s.name == "order-gateway")
+                .unwrap();
+            let max = landfall_workloads::sizing::size(gateway, prod).max;
+            assert!(max > 3, "{max}");
+            // The force-new-deployment above changed the primary
+            // deployment after the intent: a scale-out's intent reads as
+            // done (erring on not calling again).
+            assert!(matches!(
+                remediator
+                    .read_back("ecs-scale-out", service_target, "s1", intent)
+                    .await,
+                ReadBack::Done(_)
+            ));
+            proxy.forget_seen();
+            let done = remediator
+                .execute("ecs-scale-out", service_target, "s1")
+                .await
+                .unwrap();
+            assert!(done.contains("from 2 to 3 tasks"), "{done}");
+            let update = proxy.seen_of("ecs:UpdateService");
+            assert_eq!(update.len(), 1);
+            let body: serde_json::Value = serde_json::from_str(&update[0].body).unwrap();
+            assert_eq!(body["desiredCount"], 3, "{body}");
+            assert!(body.get("forceNewDeployment").is_none(), "{body}");
+            // At the declared maximum: refused, nothing called.
+            ecs.update_service()
+                .cluster("trading-prod")
+                .service("order-gateway")
+                .desired_count(i32::try_from(max).unwrap())
+                .send()
+                .await
+                .unwrap();
+            proxy.forget_seen();
+            let err = remediator
+                .execute("ecs-scale-out", service_target, "s2")
+                .await
+                .unwrap_err();
+            assert!(
+                err.contains(&format!("the declared maximum is {max}")),
+                "{err}"
+            );
+            assert!(proxy.seen_of("ecs:UpdateService").is_empty());
 
             let host_target = format!("host/trading/prod/{host}");
             let done = remediator
@@ -1678,6 +1736,150 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                 .seen_of("sts:AssumeRole")
                 .iter()
                 .all(|c| !c.body.contains("OrganizationAccountAccessRole")));
+        },
+    );
+}
+
+/// `msk-expand-storage` on the cluster the workload layer made for a
+/// store, in the account the model names, entered as the remediation role
+/// through moto's STS. moto has no MSK storage update, so the MSK calls go
+/// to a recording fake ([`landfall_live::msk::RecordingMsk`]): the request
+/// is `UpdateBrokerStorage` with the cluster's current version and every
+/// broker (`All`) grown by a step
+/// (https://docs.aws.amazon.com/msk/1.0/apireference/clusters-clusterarn-nodes-storage.html);
+/// a second update within six hours is refused before any call
+/// (https://docs.aws.amazon.com/msk/latest/developerguide/manually-expand-storage.html),
+/// and so is one at the maximum per broker
+/// (https://docs.aws.amazon.com/msk/latest/developerguide/limits.html); an
+/// intent is read back from the cluster's operations.
+#[test]
+fn msk_storage_expansion_grows_within_msks_limits_and_reads_back() {
+    use landfall_live::msk::{MskCluster, RecordingMsk, StorageUpdate};
+    use landfall_live::remediate::{ReadBack, Remediator, Targets};
+    run(
+        "msk_storage_expansion_grows_within_msks_limits_and_reads_back",
+        |url| async move {
+            let resolved =
+                landfall_model::load_dir(&support::workspace_root().join("reference")).unwrap();
+            let model = resolved.model.unwrap();
+            let store = model
+                .data_stores
+                .iter()
+                .find(|s| s.name == "market-data-bus")
+                .unwrap();
+            let prod = model
+                .environments
+                .iter()
+                .find(|e| e.name == "prod")
+                .unwrap();
+            let workload = model.workload_account(store.domain, prod.id).unwrap();
+            let email = workload.email.clone();
+
+            let proxy = FaultProxy::start(&url).await;
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let id = create_account_with(&mgmt, "market-data-prod", &email).await;
+            let arn = format!("arn:aws:kafka:eu-central-1:{id}:cluster/market-data-bus/6e1f-1");
+            let cluster = |gib| MskCluster {
+                arn: arn.clone(),
+                state: "ACTIVE".into(),
+                current_version: "K3AEGXETSR30VB".into(),
+                volume_gib: gib,
+            };
+            proxy.forget_seen();
+
+            let remediator = Remediator::with_msk(
+                session.clone(),
+                Targets::from_model(&model),
+                RecordingMsk::default().with_cluster("market-data-bus", cluster(1_000)),
+            );
+            let target = "store/market-data-bus/prod/eu-central-1";
+            let intent = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            assert!(matches!(
+                remediator
+                    .read_back("msk-expand-storage", target, "m1", intent)
+                    .await,
+                ReadBack::NotDone(_)
+            ));
+            let done = remediator
+                .execute("msk-expand-storage", target, "m1")
+                .await
+                .unwrap();
+            assert!(done.contains("from 1000 to 1250 GiB per broker"), "{done}");
+            assert_eq!(
+                remediator.msk().updates(),
+                [StorageUpdate {
+                    account_id: id.clone(),
+                    region: "eu-central-1".into(),
+                    cluster_arn: arn.clone(),
+                    current_version: "K3AEGXETSR30VB".into(),
+                    broker: "All".into(),
+                    gib: 1_250,
+                }]
+            );
+            // Read back after a crash: the operation is there.
+            assert!(matches!(
+                remediator
+                    .read_back("msk-expand-storage", target, "m1", intent)
+                    .await,
+                ReadBack::Done(_)
+            ));
+            // A second alert within six hours: refused, nothing called.
+            let err = remediator
+                .execute("msk-expand-storage", target, "m2")
+                .await
+                .unwrap_err();
+            assert!(err.contains("MSK allows one update per 6 hours"), "{err}");
+            assert_eq!(remediator.msk().updates().len(), 1);
+
+            // At MSK's maximum per broker: refused, nothing called.
+            let full = Remediator::with_msk(
+                session.clone(),
+                Targets::from_model(&model),
+                RecordingMsk::default().with_cluster("market-data-bus", cluster(16_384)),
+            );
+            let err = full
+                .execute("msk-expand-storage", target, "m3")
+                .await
+                .unwrap_err();
+            assert!(
+                err.contains("MSK's maximum per broker (16384 GiB)"),
+                "{err}"
+            );
+            assert!(full.msk().updates().is_empty());
+
+            // A store the model does not declare there, or no region: no guess.
+            let err = remediator
+                .execute(
+                    "msk-expand-storage",
+                    "store/market-data-bus/nowhere/eu-central-1",
+                    "m4",
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                err.contains("no MSK store `market-data-bus` in `nowhere`"),
+                "{err}"
+            );
+            let err = remediator
+                .execute("msk-expand-storage", "store/market-data-bus/prod/", "m5")
+                .await
+                .unwrap_err();
+            assert!(err.contains("names no region"), "{err}");
+
+            // Only the remediation role was assumed.
+            assert!(!proxy.seen_of("sts:AssumeRole").is_empty());
+            for call in proxy.seen_of("sts:AssumeRole") {
+                let role = faults::form_value(&call.body, "RoleArn").unwrap_or_default();
+                assert!(
+                    role.ends_with(":role/landfall/landfall-remediation"),
+                    "{role}"
+                );
+            }
         },
     );
 }

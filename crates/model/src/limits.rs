@@ -136,6 +136,10 @@ limits! {
     opensearch_data_nodes_per_domain = 80, "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html";
     /// vCPUs of running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances per account and region (quota L-1216C47A; a new account's default: raise it before metal fleets deploy).
     on_demand_standard_vcpus = 5, "https://docs.aws.amazon.com/cli/latest/reference/service-quotas/get-aws-default-service-quota.html";
+    /// GiB of EBS storage per MSK Standard broker (the remediation service never grows a broker's storage past it).
+    msk_broker_storage_max_gib = 16_384, "https://docs.aws.amazon.com/msk/latest/developerguide/limits.html";
+    /// Hours MSK needs after a broker storage update before it accepts another (at least six; automatic scaling counts too).
+    msk_storage_update_interval_hours = 6, "https://docs.aws.amazon.com/msk/latest/developerguide/manually-expand-storage.html";
 }
 
 #[cfg(test)]

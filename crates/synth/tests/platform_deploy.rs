@@ -1078,6 +1078,53 @@ fn every_member_account_links_to_its_regions_observability_sink() {
     }
 }
 
+/// The remediation role may grow MSK broker storage, and nothing more of
+/// MSK: the cluster is found by listing (which takes no resource), its
+/// version, storage and operations read, its storage updated, only on
+/// clusters the workload layer tagged with a store
+/// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html,
+/// https://docs.aws.amazon.com/msk/latest/developerguide/manually-expand-storage.html).
+#[test]
+fn the_remediation_role_grows_msk_storage_of_the_platforms_clusters_only() {
+    let s = reference();
+    let global = stack(&s.graph, "-baseline-global");
+    let role = resource(global, "RemediationRole");
+    let grants: Vec<&Value> = role.properties["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let kafka: Vec<String> = grants
+        .iter()
+        .flat_map(|g| strings(&g["Action"]))
+        .filter(|a| a.contains("kafka"))
+        .collect();
+    assert_eq!(
+        kafka,
+        [
+            "\"kafka:ListClustersV2\"",
+            "\"kafka:DescribeClusterV2\"",
+            "\"kafka:ListClusterOperationsV2\"",
+            "\"kafka:UpdateBrokerStorage\""
+        ]
+    );
+    let find = by_sid(&grants, "FindMskClusters");
+    assert_eq!(find["Resource"], "*");
+    let expand = by_sid(&grants, "ExpandMskStorage");
+    assert!(allows(expand, "kafka:UpdateBrokerStorage"));
+    assert!(expand["Resource"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with(":kafka:*:${AWS::AccountId}:cluster/*/*"));
+    assert_eq!(
+        expand["Condition"]["Null"]["aws:ResourceTag/landfall:store"],
+        "false"
+    );
+    // The workload layer names each MSK cluster after its store and tags
+    // it with the store (checked in crates/workloads/tests/deployable.rs,
+    // `msk_topics_are_created_through_the_msk_topic_api`).
+}
+
 /// The remediation service runs on ECS beside its queue and journal: two
 /// Fargate tasks of the platform's image, behind an internal HTTPS load
 /// balancer that checks `/healthz`.

@@ -306,6 +306,19 @@ fn msk_topics_are_created_through_the_msk_topic_api() {
         assert!(configs.contains_key("retention.ms"));
     }
     assert!(topics > 10);
+    // Every cluster is named and tagged after its store: the remediation
+    // service finds a store's cluster by its name, and its role may update
+    // only clusters tagged with a store.
+    let mut clusters = 0;
+    for (_, c) in resources(stacks, "AWS::MSK::Cluster") {
+        clusters += 1;
+        assert_eq!(
+            c.properties["Tags"]["landfall:store"], c.properties["ClusterName"],
+            "{:?}",
+            c.properties
+        );
+    }
+    assert!(clusters > 0);
     let version = landfall_model::engines::engine("kafka").unwrap().version;
     assert!(
         version.starts_with("3.")

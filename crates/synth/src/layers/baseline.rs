@@ -327,7 +327,8 @@ fn global(ctx: &Ctx<'_>) -> Unit {
     // What `landfall heal` may do in the account (its action kinds), on what
     // the workload layer creates: replace a service's tasks, reboot or run
     // the cleanup command on a metal container instance (tagged with its
-    // domain), and read what those need. Entered from the management
+    // domain), grow an MSK cluster's broker storage, and read what those
+    // need. Entered from the management
     // account (an operator's `heal serve`) and by the remediation service's
     // task role in the account with the alert path. That role is named
     // through `aws:PrincipalArn` under the account's root: a role named as
@@ -351,6 +352,53 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             }));
         }
     }
+    let mut remediation_grants = vec![
+        json!({
+            "Sid": "ReplaceServiceTasks",
+            "Effect": "Allow",
+            "Action": ["ecs:UpdateService", "ecs:DescribeServices"],
+            "Resource": intrinsic::sub("arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:service/*/*")
+        }),
+        json!({
+            "Sid": "ActOnMetalHosts",
+            "Effect": "Allow",
+            "Action": ["ec2:RebootInstances", "ssm:SendCommand"],
+            "Resource": intrinsic::sub("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*"),
+            "Condition": { "Null": { "aws:ResourceTag/landfall:domain": "false" } }
+        }),
+        json!({
+            "Sid": "TheCleanupCommand",
+            "Effect": "Allow",
+            "Action": "ssm:SendCommand",
+            "Resource": intrinsic::sub("arn:${AWS::Partition}:ssm:*::document/AWS-RunShellScript")
+        }),
+        json!({
+            "Sid": "FindHosts",
+            "Effect": "Allow",
+            "Action": ["ec2:DescribeInstances", "ssm:ListCommandInvocations"],
+            "Resource": "*"
+        }),
+    ];
+    // MSK storage expansion, on a platform with MSK stores: find the
+    // store's cluster (listing takes no resource), read its version,
+    // storage and operations, grow its storage; only on clusters the
+    // workload layer tagged with a store.
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html
+    if ctx.model.data_stores.iter().any(|s| !s.is_database()) {
+        remediation_grants.push(json!({
+            "Sid": "FindMskClusters",
+            "Effect": "Allow",
+            "Action": "kafka:ListClustersV2",
+            "Resource": "*"
+        }));
+        remediation_grants.push(json!({
+            "Sid": "ExpandMskStorage",
+            "Effect": "Allow",
+            "Action": ["kafka:DescribeClusterV2", "kafka:ListClusterOperationsV2", "kafka:UpdateBrokerStorage"],
+            "Resource": intrinsic::sub("arn:${AWS::Partition}:kafka:*:${AWS::AccountId}:cluster/*/*"),
+            "Condition": { "Null": { "aws:ResourceTag/landfall:store": "false" } }
+        }));
+    }
     unit.add(resource(
         "RemediationRole",
         "AWS::IAM::Role",
@@ -364,33 +412,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
                 "PolicyName": "remediation",
                 "PolicyDocument": {
                     "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "ReplaceServiceTasks",
-                            "Effect": "Allow",
-                            "Action": ["ecs:UpdateService", "ecs:DescribeServices"],
-                            "Resource": intrinsic::sub("arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:service/*/*")
-                        },
-                        {
-                            "Sid": "ActOnMetalHosts",
-                            "Effect": "Allow",
-                            "Action": ["ec2:RebootInstances", "ssm:SendCommand"],
-                            "Resource": intrinsic::sub("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*"),
-                            "Condition": { "Null": { "aws:ResourceTag/landfall:domain": "false" } }
-                        },
-                        {
-                            "Sid": "TheCleanupCommand",
-                            "Effect": "Allow",
-                            "Action": "ssm:SendCommand",
-                            "Resource": intrinsic::sub("arn:${AWS::Partition}:ssm:*::document/AWS-RunShellScript")
-                        },
-                        {
-                            "Sid": "FindHosts",
-                            "Effect": "Allow",
-                            "Action": ["ec2:DescribeInstances", "ssm:ListCommandInvocations"],
-                            "Resource": "*"
-                        }
-                    ]
+                    "Statement": remediation_grants
                 }
             }]
         }),
