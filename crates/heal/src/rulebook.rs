@@ -23,6 +23,10 @@ pub enum ActionKind {
     Ec2Reboot,
     /// MSK `UpdateBrokerStorage` (grows storage; cannot shrink).
     MskExpandStorage,
+    /// A metal host's interfaces moved into its VPC's quarantine group (no
+    /// traffic in or out) and its container instance drained; the host is
+    /// kept for forensics (disruptive).
+    Ec2Quarantine,
     /// No AWS call: the owning team is told, the journal records it.
     Notify,
 }
@@ -35,6 +39,7 @@ impl ActionKind {
             ActionKind::SsmRunbook => "ssm-runbook",
             ActionKind::Ec2Reboot => "ec2-reboot",
             ActionKind::MskExpandStorage => "msk-expand-storage",
+            ActionKind::Ec2Quarantine => "ec2-quarantine",
             ActionKind::Notify => "notify",
         }
     }
@@ -103,6 +108,9 @@ pub struct Rulebook {
     pub services: BTreeSet<(String, String)>,
     #[serde(skip)]
     pub domains: BTreeSet<String>,
+    /// The environments' names: a host's `environment` must be one.
+    #[serde(skip)]
+    pub environments: BTreeSet<String>,
     /// `(store, environment)` pairs the model declares.
     #[serde(skip)]
     pub stores: BTreeSet<(String, String)>,
@@ -143,6 +151,8 @@ fn defaults(alert: &str) -> Option<Rule> {
             "storage only grows, and MSK allows one update per six hours; once a day"),
         "CertificateExpiringIn14Days" => rule(A::Notify, T::Certificate, 86_400, false,
             "ACM renews what it can; a certificate it cannot renew needs a human"),
+        landfall_model::monitoring::GUARDDUTY_INSTANCE_ALERT => rule(A::Ec2Quarantine, T::Host, 86_400, true,
+            "a host GuardDuty finds acting for an attacker is cut off and drained, not terminated (its disk is evidence); cutting it off stops its tasks: a human approves"),
         _ => return None,
     })
 }
@@ -175,6 +185,7 @@ impl Rulebook {
             })
             .collect();
         let domains = model.domains.iter().map(|d| d.name.clone()).collect();
+        let environments = model.environments.iter().map(|e| e.name.clone()).collect();
         let stores = model
             .data_stores
             .iter()
@@ -188,6 +199,7 @@ impl Rulebook {
             rules,
             services,
             domains,
+            environments,
             stores,
             version: String::new(),
         };
@@ -227,13 +239,17 @@ impl Rulebook {
                 }
             }
             TargetKind::Host => {
-                let (domain, host) = (get("domain"), get("host"));
-                if self.domains.contains(domain) && !host.is_empty() {
-                    Ok(format!("host/{domain}/{}/{host}", get("environment")))
-                } else {
+                let (domain, host, env) = (get("domain"), get("host"), get("environment"));
+                if !self.domains.contains(domain) || host.is_empty() {
                     Err(format!(
                         "no host `{host}` of a domain `{domain}` in the model"
                     ))
+                } else if !self.environments.contains(env) {
+                    Err(format!(
+                        "host `{host}` of `{domain}` names no environment of the model (`{env}`)"
+                    ))
+                } else {
+                    Ok(format!("host/{domain}/{env}/{host}"))
                 }
             }
             TargetKind::Store => {

@@ -220,6 +220,9 @@ impl Signal {
                 starts_at,
             }));
         }
+        if let Some(signal) = guardduty_instance_finding(&event, &mut labels) {
+            return Ok(Some(signal));
+        }
         // Other AWS events (Health, ECS, GuardDuty) are journaled under
         // their kind; the rulebook acts on none of them unless it names it.
         let kind = match event.detail_type.as_str() {
@@ -244,6 +247,72 @@ impl Signal {
             starts_at,
         }))
     }
+}
+
+/// A GuardDuty finding of high or critical severity about an EC2 instance
+/// becomes [`GUARDDUTY_INSTANCE_ALERT`], labelled with what the instance's
+/// tags and first interface say of it (`domain` and `environment` from the
+/// workload layer's `landfall:` tags, `host` its private DNS name) and the
+/// finding (`finding_type`, `severity`, `instance_id`, `finding_id`), so the
+/// rulebook resolves it to a metal host of the model or refuses it. The
+/// finding's fields are GuardDuty's `Finding` object
+/// (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_Finding.html,
+/// https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html).
+/// Every new occurrence of a finding is an event of its own (a new id), so
+/// it is decided again under the cool-down.
+fn guardduty_instance_finding(
+    event: &AwsEvent,
+    labels: &mut BTreeMap<String, String>,
+) -> Option<Signal> {
+    use landfall_model::monitoring::{GUARDDUTY_HIGH_SEVERITY, GUARDDUTY_INSTANCE_ALERT};
+    if event.detail_type != "GuardDuty Finding" {
+        return None;
+    }
+    let detail = &event.detail;
+    let severity = detail.get("severity").and_then(serde_json::Value::as_f64)?;
+    let instance = detail.pointer("/resource/instanceDetails")?;
+    if detail.pointer("/resource/resourceType") != Some(&serde_json::json!("Instance"))
+        || severity < GUARDDUTY_HIGH_SEVERITY
+    {
+        return None;
+    }
+    let text = |v: &serde_json::Value, path: &str| {
+        v.pointer(path)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let tag = |key: &str| {
+        instance
+            .get("tags")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|t| t.get("key").and_then(serde_json::Value::as_str) == Some(key))
+            .and_then(|t| text(t, "/value"))
+    };
+    let mut put = |key: &str, value: Option<String>| {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            labels.insert(key.to_owned(), value);
+        }
+    };
+    put("domain", tag("landfall:domain"));
+    put("environment", tag("landfall:environment"));
+    put(
+        "host",
+        text(instance, "/networkInterfaces/0/privateDnsName"),
+    );
+    put("instance_id", text(instance, "/instanceId"));
+    put("finding_type", text(detail, "/type"));
+    put("finding_id", text(detail, "/id"));
+    put("severity", Some(severity.to_string()));
+    labels.insert("alertname".to_owned(), GUARDDUTY_INSTANCE_ALERT.to_owned());
+    Some(Signal {
+        id: format!("ev:{}", event.id),
+        alertname: GUARDDUTY_INSTANCE_ALERT.to_owned(),
+        status: Status::Firing,
+        labels: labels.clone(),
+        starts_at: rfc3339(&event.time),
+    })
 }
 
 #[cfg(test)]
@@ -305,6 +374,56 @@ mod event_tests {
             .unwrap();
         assert_eq!(other.alertname, "ServerCpuTooHigh");
         assert!(!other.labels.contains_key("service"));
+    }
+
+    fn finding(severity: f64, tags: serde_json::Value) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/events/guardduty-finding.json");
+        let mut event: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        event["detail"]["severity"] = severity.into();
+        event["detail"]["resource"]["instanceDetails"]["tags"] = tags;
+        event["detail"]["resource"]["instanceDetails"]["networkInterfaces"][0]["privateDnsName"] =
+            "ip-10-20-1-15.eu-west-1.compute.internal".into();
+        event.to_string().into_bytes()
+    }
+
+    #[test]
+    fn a_high_severity_finding_about_an_instance_names_the_host_its_tags_place() {
+        let tags = serde_json::json!([
+            { "key": "landfall:domain", "value": "trading" },
+            { "key": "landfall:environment", "value": "prod" },
+            { "key": "Name", "value": "metal" }
+        ]);
+        let signal = Signal::from_event(&finding(8.0, tags.clone()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(signal.alertname, "GuardDutyHighSeverityInstanceFinding");
+        assert_eq!(signal.status, Status::Firing);
+        assert_eq!(signal.labels["domain"], "trading");
+        assert_eq!(signal.labels["environment"], "prod");
+        assert_eq!(
+            signal.labels["host"],
+            "ip-10-20-1-15.eu-west-1.compute.internal"
+        );
+        assert_eq!(signal.labels["instance_id"], "i-0abcd1234ef567890");
+        assert_eq!(
+            signal.labels["finding_type"],
+            "Backdoor:EC2/C&CActivity.B!DNS"
+        );
+        assert_eq!(signal.labels["severity"], "8");
+        assert_eq!(signal.id, "ev:cd2d702e-ab31-411b-9344-793ce56b1bc7");
+        // Critical (9 and up) too; medium (4.0 to 6.9) keeps its kind.
+        assert_eq!(
+            Signal::from_event(&finding(9.5, tags.clone()))
+                .unwrap()
+                .unwrap()
+                .alertname,
+            "GuardDutyHighSeverityInstanceFinding"
+        );
+        let medium = Signal::from_event(&finding(6.9, tags)).unwrap().unwrap();
+        assert_eq!(medium.alertname, "GuardDuty:Backdoor:EC2/C&CActivity.B!DNS");
+        assert!(!medium.labels.contains_key("host"));
     }
 
     #[test]

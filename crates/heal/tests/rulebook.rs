@@ -74,3 +74,55 @@ fn an_msk_alert_names_its_store_in_an_environment() {
         "{err}"
     );
 }
+
+/// A high-severity GuardDuty finding about a metal host of the platform
+/// (its instance tagged with a domain and environment by the workload
+/// layer) quarantines that host, after a human approves; one about an
+/// instance the model does not place is refused
+/// (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html).
+#[test]
+fn a_guardduty_finding_about_a_platform_host_quarantines_it_after_approval() {
+    let model = landfall_model::reference().model.unwrap();
+    let (book, unknown) = Rulebook::from_model(&model);
+    assert!(unknown.is_empty(), "{unknown:?}");
+    let rule = book.rule("GuardDutyHighSeverityInstanceFinding").unwrap();
+    assert_eq!(rule.action, ActionKind::Ec2Quarantine);
+    assert_eq!(rule.action.as_str(), "ec2-quarantine");
+    assert_eq!(rule.target, TargetKind::Host);
+    assert!(rule.needs_approval && rule.dry_run);
+
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/events/guardduty-finding.json");
+    let mut event: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
+    // The documented example's instance carries no platform tags.
+    let stranger = landfall_heal::Signal::from_event(event.to_string().as_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(stranger.alertname, "GuardDutyHighSeverityInstanceFinding");
+    let err = book.target(rule, &stranger.labels).unwrap_err();
+    assert!(err.contains("of a domain ``"), "{err}");
+
+    let instance = &mut event["detail"]["resource"]["instanceDetails"];
+    instance["tags"] = serde_json::json!([
+        { "key": "landfall:domain", "value": "trading" },
+        { "key": "landfall:environment", "value": "prod" }
+    ]);
+    instance["networkInterfaces"][0]["privateDnsName"] =
+        "ip-10-20-1-15.eu-west-1.compute.internal".into();
+    let ours = landfall_heal::Signal::from_event(event.to_string().as_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        book.target(rule, &ours.labels).unwrap(),
+        "host/trading/prod/ip-10-20-1-15.eu-west-1.compute.internal"
+    );
+    // An environment the model does not have is refused too.
+    let mut elsewhere = ours.labels.clone();
+    elsewhere.insert("environment".to_owned(), "qa".to_owned());
+    let err = book.target(rule, &elsewhere).unwrap_err();
+    assert!(
+        err.contains("names no environment of the model (`qa`)"),
+        "{err}"
+    );
+}

@@ -15,6 +15,7 @@
 //! | `ec2-reboot` | EC2 `RebootInstances` on the host's instance |
 //! | `ssm-runbook` | SSM `SendCommand` (`AWS-RunShellScript`) with the disk cleanup |
 //! | `msk-expand-storage` | MSK `UpdateBrokerStorage` by a step, within MSK's limits ([`crate::msk`]) |
+//! | `ec2-quarantine` | ECS `UpdateContainerInstancesState` (`DRAINING`), EC2 `CreateTags` and `ModifyNetworkInterfaceAttribute` into the VPC's quarantine group |
 //! | `notify` | none: the owners were paged by the alert itself |
 //!
 //! A metal host is found by the name its agent reports (the instance's
@@ -25,6 +26,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::Filter;
+use landfall_model::monitoring::{GROUPS_BEFORE_TAG, QUARANTINED_BY_TAG, QUARANTINE_TAG};
 use landfall_model::Model;
 
 use crate::aws::{Clients, Session, REMEDIATION_ROLES};
@@ -251,6 +253,9 @@ impl<M: MskApi> Remediator<M> {
             ("msk-expand-storage", ["store", store, env, region]) => {
                 self.expand_storage(store, env, region).await
             }
+            ("ec2-quarantine", ["host", domain, env, host]) => {
+                self.quarantine(domain, env, host, action_id).await
+            }
             ("notify", _) => Ok("no AWS call: the owners were paged by the alert".into()),
             _ => Err(format!("`{kind}` cannot act on `{target}`")),
         }
@@ -416,6 +421,10 @@ impl<M: MskApi> Remediator<M> {
                         "no storage update of `{store}` started after the intent"
                     )),
                 }
+            }
+            ("ec2-quarantine", ["host", domain, env, host]) => {
+                self.read_back_quarantine(domain, env, host, action_id)
+                    .await
             }
             ("notify", _) => ReadBack::Done("no AWS call".into()),
             _ => ReadBack::Unknown(format!("`{kind}` leaves no record in AWS to read back")),
@@ -604,6 +613,152 @@ impl<M: MskApi> Remediator<M> {
         ))
     }
 
+    /// Cuts a metal host off: its container instance drained (ECS starts
+    /// its services' tasks elsewhere), the instance tagged with the action,
+    /// each of its own interfaces tagged with the groups it had and moved
+    /// into the VPC's quarantine group (no rule in or out). Requester-managed
+    /// interfaces (those AWS services attach) are left: their owners manage
+    /// them. Connections already tracked are not cut by a change of groups
+    /// (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html);
+    /// new ones are refused. Every step can be repeated.
+    async fn quarantine(
+        &self,
+        domain: &str,
+        env: &str,
+        host: &str,
+        action_id: &str,
+    ) -> Result<String, String> {
+        let (clients, instance) = self.host(domain, env, host).await?;
+        let interfaces = own_interfaces(&clients, &instance).await?;
+        let vpc = interfaces
+            .iter()
+            .find_map(|i| i.vpc_id())
+            .ok_or_else(|| format!("`{instance}` has no interface of its own in a VPC"))?
+            .to_owned();
+        let group = quarantine_group(&clients, domain, &vpc).await?;
+        let cluster = format!("{domain}-{env}");
+        let drained = drain(&clients, &cluster, &instance).await?;
+        clients
+            .ec2()
+            .create_tags()
+            .resources(&instance)
+            .tags(tag(QUARANTINED_BY_TAG, action_id))
+            .send()
+            .await
+            .map_err(|e| LiveError::api("ec2:CreateTags", &e).to_string())?;
+        let mut moved = Vec::new();
+        for interface in &interfaces {
+            let Some(id) = interface.network_interface_id() else {
+                continue;
+            };
+            let before: Vec<&str> = interface
+                .groups()
+                .iter()
+                .filter_map(|g| g.group_id())
+                .collect();
+            if before == [group.as_str()] {
+                continue;
+            }
+            clients
+                .ec2()
+                .create_tags()
+                .resources(id)
+                .tags(tag(GROUPS_BEFORE_TAG, &before.join(" ")))
+                .send()
+                .await
+                .map_err(|e| LiveError::api("ec2:CreateTags", &e).to_string())?;
+            clients
+                .ec2()
+                .modify_network_interface_attribute()
+                .network_interface_id(id)
+                .groups(&group)
+                .send()
+                .await
+                .map_err(|e| {
+                    LiveError::api("ec2:ModifyNetworkInterfaceAttribute", &e).to_string()
+                })?;
+            moved.push(id.to_owned());
+        }
+        Ok(format!(
+            "quarantined `{instance}` ({host}) in {} {}: {} into `{group}`; {drained}",
+            clients.account_id,
+            clients.region,
+            if moved.is_empty() {
+                "its interfaces were already".to_owned()
+            } else {
+                format!("interfaces {} moved", moved.join(", "))
+            }
+        ))
+    }
+
+    /// Whether `action_id` quarantined the host: the instance carries the
+    /// action's tag and every interface of its own sits in the quarantine
+    /// group alone. Anything less is not done (the action may run again:
+    /// each of its steps can be repeated).
+    async fn read_back_quarantine(
+        &self,
+        domain: &str,
+        env: &str,
+        host: &str,
+        action_id: &str,
+    ) -> ReadBack {
+        let (clients, instance) = match self.host(domain, env, host).await {
+            Ok(found) => found,
+            Err(e) => return ReadBack::Unknown(e),
+        };
+        let tagged = match clients
+            .ec2()
+            .describe_tags()
+            .filters(
+                Filter::builder()
+                    .name("resource-id")
+                    .values(&instance)
+                    .build(),
+            )
+            .filters(
+                Filter::builder()
+                    .name("key")
+                    .values(QUARANTINED_BY_TAG)
+                    .build(),
+            )
+            .send()
+            .await
+        {
+            Ok(out) => out.tags().iter().any(|t| t.value() == Some(action_id)),
+            Err(e) => return ReadBack::Unknown(LiveError::api("ec2:DescribeTags", &e).to_string()),
+        };
+        if !tagged {
+            return ReadBack::NotDone(format!("`{instance}` carries no tag of this action"));
+        }
+        let interfaces = match own_interfaces(&clients, &instance).await {
+            Ok(i) => i,
+            Err(e) => return ReadBack::Unknown(e),
+        };
+        let Some(vpc) = interfaces.iter().find_map(|i| i.vpc_id()) else {
+            return ReadBack::Unknown(format!("`{instance}` has no interface in a VPC"));
+        };
+        let group = match quarantine_group(&clients, domain, vpc).await {
+            Ok(g) => g,
+            Err(e) => return ReadBack::Unknown(e),
+        };
+        let open: Vec<&str> = interfaces
+            .iter()
+            .filter(|i| {
+                let groups: Vec<&str> = i.groups().iter().filter_map(|g| g.group_id()).collect();
+                groups != [group.as_str()]
+            })
+            .filter_map(|i| i.network_interface_id())
+            .collect();
+        if open.is_empty() {
+            ReadBack::Done(format!("`{instance}` is in `{group}` alone"))
+        } else {
+            ReadBack::NotDone(format!(
+                "interfaces {} of `{instance}` are not in `{group}` yet",
+                open.join(", ")
+            ))
+        }
+    }
+
     /// The running instance of a domain's metal host, by the name its agent
     /// reports, in the regions of its environment.
     async fn host(&self, domain: &str, env: &str, host: &str) -> Result<(Clients, String), String> {
@@ -659,6 +814,122 @@ impl<M: MskApi> Remediator<M> {
             )),
         }
     }
+}
+
+fn tag(key: &str, value: &str) -> aws_sdk_ec2::types::Tag {
+    aws_sdk_ec2::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+}
+
+/// The interfaces attached to `instance` that are the account's own (not
+/// requester-managed).
+async fn own_interfaces(
+    clients: &Clients,
+    instance: &str,
+) -> Result<Vec<aws_sdk_ec2::types::NetworkInterface>, String> {
+    let out = clients
+        .ec2()
+        .describe_network_interfaces()
+        .filters(
+            Filter::builder()
+                .name("attachment.instance-id")
+                .values(instance)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| LiveError::api("ec2:DescribeNetworkInterfaces", &e).to_string())?;
+    let own: Vec<_> = out
+        .network_interfaces()
+        .iter()
+        .filter(|i| i.requester_managed() != Some(true))
+        .cloned()
+        .collect();
+    if own.is_empty() {
+        return Err(format!("`{instance}` has no interface of its own"));
+    }
+    Ok(own)
+}
+
+/// The quarantine group the workload layer made for `domain` in `vpc`:
+/// exactly one, or an error (never a group chosen by guess).
+async fn quarantine_group(clients: &Clients, domain: &str, vpc: &str) -> Result<String, String> {
+    let out = clients
+        .ec2()
+        .describe_security_groups()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{QUARANTINE_TAG}"))
+                .values("true")
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name("tag:landfall:domain")
+                .values(domain)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| LiveError::api("ec2:DescribeSecurityGroups", &e).to_string())?;
+    let ids: Vec<&str> = out
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id())
+        .collect();
+    match ids.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => Err(format!(
+            "no quarantine group of `{domain}` in `{vpc}` (the workload layer's `QuarantineSecurityGroup`)"
+        )),
+        many => Err(format!(
+            "{} quarantine groups of `{domain}` in `{vpc}`: not choosing one",
+            many.len()
+        )),
+    }
+}
+
+/// Drains the container instance `instance` is in `cluster`, so ECS
+/// starts its services' tasks elsewhere; says what it did.
+async fn drain(clients: &Clients, cluster: &str, instance: &str) -> Result<String, String> {
+    let ecs = clients.ecs();
+    let listed = ecs
+        .list_container_instances()
+        .cluster(cluster)
+        .send()
+        .await
+        .map_err(|e| LiveError::api("ecs:ListContainerInstances", &e).to_string())?;
+    if listed.container_instance_arns().is_empty() {
+        return Ok(format!("no container instance in `{cluster}` to drain"));
+    }
+    let described = ecs
+        .describe_container_instances()
+        .cluster(cluster)
+        .set_container_instances(Some(listed.container_instance_arns().to_vec()))
+        .send()
+        .await
+        .map_err(|e| LiveError::api("ecs:DescribeContainerInstances", &e).to_string())?;
+    let Some(arn) = described
+        .container_instances()
+        .iter()
+        .find(|c| c.ec2_instance_id() == Some(instance))
+        .and_then(|c| c.container_instance_arn())
+    else {
+        return Ok(format!(
+            "`{instance}` is no container instance of `{cluster}`"
+        ));
+    };
+    ecs.update_container_instances_state()
+        .cluster(cluster)
+        .container_instances(arn)
+        .status(aws_sdk_ecs::types::ContainerInstanceStatus::Draining)
+        .send()
+        .await
+        .map_err(|e| LiveError::api("ecs:UpdateContainerInstancesState", &e).to_string())?;
+    Ok(format!("container instance drained in `{cluster}`"))
 }
 
 #[cfg(test)]

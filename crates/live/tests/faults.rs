@@ -1980,3 +1980,264 @@ fn cost_allocation_tags_are_read_page_by_page_and_refusals_are_named() {
         },
     );
 }
+
+/// `ec2-quarantine` on the metal host a GuardDuty finding names, in the
+/// account the model names, entered as the remediation role: the container
+/// instance is drained so ECS starts its tasks elsewhere
+/// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-draining.html),
+/// the instance tagged with the action, and each of its interfaces tagged
+/// with the groups it had and moved into the VPC's quarantine group alone
+/// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyNetworkInterfaceAttribute.html).
+/// Read back by the action's tag; without the domain's quarantine group
+/// nothing is moved.
+#[test]
+fn quarantine_drains_the_host_and_moves_its_interfaces_into_the_quarantine_group() {
+    use landfall_live::remediate::{ReadBack, Remediator, Targets};
+    run(
+        "quarantine_drains_the_host_and_moves_its_interfaces_into_the_quarantine_group",
+        |url| async move {
+            let resolved =
+                landfall_model::load_dir(&support::workspace_root().join("reference")).unwrap();
+            let model = resolved.model.unwrap();
+            let trading = model.domains.iter().find(|d| d.name == "trading").unwrap();
+            let prod = model
+                .environments
+                .iter()
+                .find(|e| e.name == "prod")
+                .unwrap();
+            let email = model
+                .workload_account(trading.id, prod.id)
+                .unwrap()
+                .email
+                .clone();
+
+            let proxy = FaultProxy::start(&url).await;
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let id = create_account_with(&mgmt, "trading-prod", &email).await;
+            let member = session
+                .member(&mgmt, &id, "eu-central-1", &DEPLOY_ROLES)
+                .await
+                .unwrap();
+            let ec2 = member.ec2();
+            let vpc = ec2
+                .create_vpc()
+                .cidr_block("10.20.0.0/16")
+                .send()
+                .await
+                .unwrap()
+                .vpc()
+                .unwrap()
+                .vpc_id()
+                .unwrap()
+                .to_owned();
+            let subnet = ec2
+                .create_subnet()
+                .vpc_id(&vpc)
+                .cidr_block("10.20.1.0/24")
+                .send()
+                .await
+                .unwrap()
+                .subnet()
+                .unwrap()
+                .subnet_id()
+                .unwrap()
+                .to_owned();
+            let group = |name: &str, tags: Vec<(&str, &str)>| {
+                let ec2 = ec2.clone();
+                let vpc = vpc.clone();
+                let name = name.to_owned();
+                let tags: Vec<aws_sdk_ec2::types::Tag> = tags
+                    .into_iter()
+                    .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+                    .collect();
+                async move {
+                    ec2.create_security_group()
+                        .group_name(&name)
+                        .description(&name)
+                        .vpc_id(vpc)
+                        .tag_specifications(
+                            aws_sdk_ec2::types::TagSpecification::builder()
+                                .resource_type(aws_sdk_ec2::types::ResourceType::SecurityGroup)
+                                .set_tags(Some(tags))
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .unwrap()
+                        .group_id()
+                        .unwrap()
+                        .to_owned()
+                }
+            };
+            let instance_group = group("metal", vec![("landfall:domain", "trading")]).await;
+            let image = an_amazon_ami(&member).await;
+            let run = ec2
+                .run_instances()
+                .image_id(image)
+                .min_count(1)
+                .max_count(1)
+                .subnet_id(&subnet)
+                .security_group_ids(&instance_group)
+                .tag_specifications(
+                    aws_sdk_ec2::types::TagSpecification::builder()
+                        .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+                        .tags(
+                            aws_sdk_ec2::types::Tag::builder()
+                                .key("landfall:domain")
+                                .value("trading")
+                                .build(),
+                        )
+                        .tags(
+                            aws_sdk_ec2::types::Tag::builder()
+                                .key("landfall:environment")
+                                .value("prod")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+            let instance = &run.instances()[0];
+            let instance_id = instance.instance_id().unwrap().to_owned();
+            // GuardDuty names the host by its full private DNS name.
+            let host = instance.private_dns_name().unwrap().to_owned();
+            let ecs = member.ecs();
+            ecs.create_cluster()
+                .cluster_name("trading-prod")
+                .send()
+                .await
+                .unwrap();
+            let document = serde_json::json!({
+                "instanceId": instance_id, "region": "eu-central-1",
+                "accountId": id, "availabilityZone": "eu-central-1a"
+            })
+            .to_string();
+            ecs.register_container_instance()
+                .cluster("trading-prod")
+                .instance_identity_document(document)
+                .send()
+                .await
+                .unwrap();
+
+            let remediator = Remediator::new(session.clone(), Targets::from_model(&model));
+            let target = format!("host/trading/prod/{host}");
+            // No quarantine group of the domain in the VPC: nothing moved.
+            let err = remediator
+                .execute("ec2-quarantine", &target, "q0")
+                .await
+                .unwrap_err();
+            assert!(err.contains("no quarantine group of `trading`"), "{err}");
+            assert!(proxy
+                .seen_of("ec2:ModifyNetworkInterfaceAttribute")
+                .is_empty());
+
+            let quarantine = group(
+                "quarantine",
+                vec![
+                    ("landfall:domain", "trading"),
+                    ("landfall:quarantine", "true"),
+                ],
+            )
+            .await;
+            assert!(matches!(
+                remediator
+                    .read_back("ec2-quarantine", &target, "q1", 0)
+                    .await,
+                ReadBack::NotDone(_)
+            ));
+            proxy.forget_seen();
+            let done = remediator
+                .execute("ec2-quarantine", &target, "q1")
+                .await
+                .unwrap();
+            assert!(done.contains(&instance_id), "{done}");
+            assert!(done.contains("container instance drained"), "{done}");
+            let modify = proxy.seen_of("ec2:ModifyNetworkInterfaceAttribute");
+            assert_eq!(modify.len(), 1, "one interface");
+            assert_eq!(
+                faults::form_value(&modify[0].body, "SecurityGroupId.1").as_deref(),
+                Some(quarantine.as_str()),
+                "{}",
+                modify[0].body
+            );
+            assert!(faults::form_value(&modify[0].body, "SecurityGroupId.2").is_none());
+            // What AWS now holds: the interface in the quarantine group
+            // alone, the groups it had on a tag, the instance drained and
+            // tagged with the action.
+            let interfaces = ec2
+                .describe_network_interfaces()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("attachment.instance-id")
+                        .values(&instance_id)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+            let interface = &interfaces.network_interfaces()[0];
+            let groups: Vec<&str> = interface
+                .groups()
+                .iter()
+                .filter_map(|g| g.group_id())
+                .collect();
+            assert_eq!(groups, [quarantine.as_str()]);
+            let before = interface
+                .tag_set()
+                .iter()
+                .find(|t| t.key() == Some("landfall:groups-before"))
+                .and_then(|t| t.value());
+            assert_eq!(before, Some(instance_group.as_str()));
+            let listed = ecs
+                .list_container_instances()
+                .cluster("trading-prod")
+                .send()
+                .await
+                .unwrap();
+            let described = ecs
+                .describe_container_instances()
+                .cluster("trading-prod")
+                .set_container_instances(Some(listed.container_instance_arns().to_vec()))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                described.container_instances()[0].status(),
+                Some("DRAINING")
+            );
+            assert!(matches!(
+                remediator
+                    .read_back("ec2-quarantine", &target, "q1", 0)
+                    .await,
+                ReadBack::Done(_)
+            ));
+            // Another action's id is not this one's record.
+            assert!(matches!(
+                remediator
+                    .read_back("ec2-quarantine", &target, "q9", 0)
+                    .await,
+                ReadBack::NotDone(_)
+            ));
+            // Again: nothing left to move.
+            proxy.forget_seen();
+            let again = remediator
+                .execute("ec2-quarantine", &target, "q2")
+                .await
+                .unwrap();
+            assert!(again.contains("were already"), "{again}");
+            assert!(proxy
+                .seen_of("ec2:ModifyNetworkInterfaceAttribute")
+                .is_empty());
+            for call in proxy.seen_of("sts:AssumeRole") {
+                let role = faults::form_value(&call.body, "RoleArn").unwrap_or_default();
+                assert!(
+                    role.ends_with(":role/landfall/landfall-remediation"),
+                    "{role}"
+                );
+            }
+        },
+    );
+}

@@ -65,6 +65,30 @@ pub fn remediation_webhook_url(slug: &str) -> String {
     format!("https://{}/alertmanager", remediation_host(slug))
 }
 
+/// Alerts that no metrics rule raises: the remediation service derives them
+/// from AWS events on its queue (`landfall_heal::signal`), so
+/// `observability.remediation.automatic` may name them although neither
+/// vmalert nor a CloudWatch alarm does, and they never pass Alertmanager.
+/// `GuardDutyHighSeverityInstanceFinding`: a GuardDuty finding of high or
+/// critical severity (7 or more) about an EC2 instance
+/// (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html).
+pub const EVENT_ALERTS: &[&str] = &[GUARDDUTY_INSTANCE_ALERT];
+
+/// The alert a high-severity GuardDuty finding about an instance becomes.
+pub const GUARDDUTY_INSTANCE_ALERT: &str = "GuardDutyHighSeverityInstanceFinding";
+
+/// GuardDuty's lowest high severity: 7.0 to 8.9 is high, 9.0 to 10.0 critical.
+pub const GUARDDUTY_HIGH_SEVERITY: f64 = 7.0;
+
+/// The tag the workload layer puts on the group a metal host is
+/// quarantined in (value `true`), beside `landfall:domain`.
+pub const QUARANTINE_TAG: &str = "landfall:quarantine";
+/// The tag a quarantine leaves on the instance: the action's id.
+pub const QUARANTINED_BY_TAG: &str = "landfall:quarantined-by";
+/// The tag a quarantine leaves on each interface: the groups it had, for
+/// the human who lets the host back.
+pub const GROUPS_BEFORE_TAG: &str = "landfall:groups-before";
+
 /// The URL a Telegraf agent writes to: vminsert's Influx line-protocol
 /// endpoint for tenant 0.
 pub fn vminsert_influx_url(slug: &str, region: &str) -> String {

@@ -98,7 +98,11 @@ fn remediation_alerts_exist(plan: &Plan, config: &Config, findings: &mut Vec<Fin
     let names: BTreeSet<&str> = plan.alerts().map(|a| a.name.as_str()).collect();
     for (name, at) in &remediation.alerts {
         if !names.contains(name.as_str()) {
-            let help = did_you_mean(name, names.iter().copied());
+            let known = names
+                .iter()
+                .copied()
+                .chain(landfall_model::monitoring::EVENT_ALERTS.iter().copied());
+            let help = did_you_mean(name, known);
             findings.push(Finding {
                 code: "observability::unknown-alert",
                 message: format!(

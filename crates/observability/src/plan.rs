@@ -159,8 +159,9 @@ pub struct Remediation {
     /// certificate is from the private CA); the system's roots for a
     /// `webhook_url` of the spec's.
     pub ca_file: Option<String>,
-    /// The alert names from `observability.remediation.automatic`, with
-    /// their places in the spec.
+    /// The alert names from `observability.remediation.automatic` that
+    /// pass Alertmanager (not those raised from AWS events), with their
+    /// places in the spec.
     pub alerts: Vec<(String, Pointer)>,
     pub origin: Pointer,
 }
@@ -339,6 +340,11 @@ pub fn plan(model: &Model, profile: Profile) -> Option<Plan> {
                 .automatic
                 .iter()
                 .enumerate()
+                // Raised from AWS events on the service's queue: no metrics
+                // rule raises them and they never pass Alertmanager.
+                .filter(|(_, name)| {
+                    !landfall_model::monitoring::EVENT_ALERTS.contains(&name.as_str())
+                })
                 .map(|(i, name)| (name.clone(), at.child("automatic").child(i)))
                 .collect(),
             origin: at,

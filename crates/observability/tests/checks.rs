@@ -61,6 +61,27 @@ fn reference_with(file: &str, from: &str, to: &str) -> (Bundle, Vec<String>) {
     (bundle, rendered)
 }
 
+/// Alerts the remediation service derives from AWS events (a GuardDuty
+/// finding about an instance) have no metrics rule and are known; a
+/// misspelling of one is an error that names it.
+#[test]
+fn an_alert_from_aws_events_needs_no_rule_and_its_misspelling_is_located() {
+    let (_, findings) = reference_with(
+        "observability.yaml",
+        "- GuardDutyHighSeverityInstanceFinding",
+        "- GuardDutyHighSeverityInstanceFindng",
+    );
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(
+        findings[0].starts_with("observability.yaml:"),
+        "{findings:#?}"
+    );
+    assert!(
+        findings[0].contains("did you mean `GuardDutyHighSeverityInstanceFinding`?"),
+        "{findings:#?}"
+    );
+}
+
 #[test]
 fn a_remediation_alert_without_a_rule_is_a_located_spec_error() {
     let (_, findings) = reference_with(

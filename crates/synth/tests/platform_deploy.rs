@@ -1125,6 +1125,80 @@ fn the_remediation_role_grows_msk_storage_of_the_platforms_clusters_only() {
     // `msk_topics_are_created_through_the_msk_topic_api`).
 }
 
+/// With GuardDuty's instance findings among the automatic alerts (the
+/// reference has them), the remediation role may drain a metal host, tag
+/// it and its interfaces with its own two keys only, and move interfaces
+/// into a group only when that group is tagged as the quarantine group:
+/// `ModifyNetworkInterfaceAttribute` authorizes the interface, the instance
+/// and the security groups it names
+/// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+/// Without the alert, none of it.
+#[test]
+fn the_remediation_role_quarantines_into_the_quarantine_group_only() {
+    let s = reference();
+    let global = stack(&s.graph, "-baseline-global");
+    let role = resource(global, "RemediationRole");
+    let grants: Vec<&Value> = role.properties["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let into = by_sid(&grants, "QuarantineIntoTheQuarantineGroupOnly");
+    assert!(allows(into, "ec2:ModifyNetworkInterfaceAttribute"));
+    assert!(into["Resource"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with(":security-group/*"));
+    assert_eq!(
+        into["Condition"]["StringEquals"]["aws:ResourceTag/landfall:quarantine"],
+        "true"
+    );
+    // No other statement lets the role put another group on an interface.
+    for g in &grants {
+        if g["Sid"] != "QuarantineIntoTheQuarantineGroupOnly"
+            && allows(g, "ec2:ModifyNetworkInterfaceAttribute")
+        {
+            assert!(
+                !g.to_string().contains("security-group") && g["Resource"] != "*",
+                "{g}"
+            );
+        }
+    }
+    let host_tag = by_sid(&grants, "MarkQuarantinedHosts");
+    assert_eq!(
+        host_tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
+        serde_json::json!(["landfall:quarantined-by"])
+    );
+    assert_eq!(
+        host_tag["Condition"]["Null"]["aws:ResourceTag/landfall:domain"],
+        "false"
+    );
+    let interface_tag = by_sid(&grants, "RecordTheGroupsInterfacesHad");
+    assert_eq!(
+        interface_tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
+        serde_json::json!(["landfall:groups-before"])
+    );
+    let drain = by_sid(&grants, "DrainContainerInstances");
+    assert!(allows(drain, "ecs:UpdateContainerInstancesState"));
+    // The keys are the ones the live code writes (one constant each).
+    use landfall_model::monitoring::{GROUPS_BEFORE_TAG, QUARANTINED_BY_TAG};
+    assert_eq!(QUARANTINED_BY_TAG, "landfall:quarantined-by");
+    assert_eq!(GROUPS_BEFORE_TAG, "landfall:groups-before");
+
+    // Without the alert in the spec, the role cannot quarantine.
+    let mut files = common::reference_files();
+    for (name, text) in &mut files {
+        if name.ends_with("observability.yaml") {
+            *text = text.replace("      - GuardDutyHighSeverityInstanceFinding\n", "");
+        }
+    }
+    let without = common::synthesize_files(files, None);
+    let role = resource(stack(&without.graph, "-baseline-global"), "RemediationRole");
+    assert!(!serde_json::to_string(&role.properties)
+        .unwrap()
+        .contains("ModifyNetworkInterfaceAttribute"));
+}
+
 /// The remediation service runs on ECS beside its queue and journal: two
 /// Fargate tasks of the platform's image, behind an internal HTTPS load
 /// balancer that checks `/healthz`.

@@ -359,6 +359,20 @@ fn capacity(
             "Tags": std_tags(place, &[])
         }),
     );
+    // Where `landfall heal` moves a host GuardDuty finds acting for an
+    // attacker: no rule in, none out (the one egress rule stands for none:
+    // a group without rules would get the allow-all default). Found by
+    // its tags, in the instances' VPC, in their account.
+    b.add(
+        "QuarantineSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": "Quarantine of a metal host: no traffic in or out",
+            "VpcId": vpc,
+            "SecurityGroupEgress": [{ "IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "127.0.0.1/32", "Description": "no egress" }],
+            "Tags": std_tags(place, &[(landfall_model::monitoring::QUARANTINE_TAG, "true")])
+        }),
+    );
     b.add(
         "MetalLaunchTemplate",
         "AWS::EC2::LaunchTemplate",

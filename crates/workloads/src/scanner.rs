@@ -11,8 +11,9 @@ use serde_json::json;
 
 use crate::ctx::{Ctx, Placement};
 
-/// Groups that only mark members and hold no rules of their own.
-const MARKERS: &[&str] = &["TasksOfTheLoadBalancer"];
+/// Groups that admit no scanner: one only marks members and holds no rules
+/// of its own; the quarantine group must admit nothing at all.
+const MARKERS: &[&str] = &["TasksOfTheLoadBalancer", "QuarantineSecurityGroup"];
 
 /// Adds the scanner's ingress to every security group of `stack`.
 pub(crate) fn admit(ctx: &Ctx<'_>, place: &Placement<'_>, stack: &mut Stack) {

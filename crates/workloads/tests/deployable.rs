@@ -660,7 +660,9 @@ fn every_group_admits_the_scanners_of_its_vpc_and_only_by_group() {
     let mut groups = 0;
     for stack in stacks {
         for group in stack.resources.iter().filter(|r| {
-            r.kind == "AWS::EC2::SecurityGroup" && r.logical_id != "TasksOfTheLoadBalancer"
+            r.kind == "AWS::EC2::SecurityGroup"
+                && !["TasksOfTheLoadBalancer", "QuarantineSecurityGroup"]
+                    .contains(&r.logical_id.as_str())
         }) {
             groups += 1;
             let rule = stack
@@ -700,4 +702,62 @@ fn every_group_admits_the_scanners_of_its_vpc_and_only_by_group() {
         }
     }
     assert!(groups > 100, "{groups}");
+}
+
+/// Every stack with metal hosts has the group `landfall heal` quarantines
+/// them in: in the hosts' VPC, tagged so the remediation role finds it
+/// (`landfall:quarantine`, the domain), admitting nothing (not even the
+/// scanners) and letting nothing out. A group without egress rules gets
+/// AWS's allow-all rule, so the one rule stands for none
+/// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html,
+/// `SecurityGroupEgress`).
+#[test]
+fn metal_hosts_have_a_quarantine_group_that_admits_nothing() {
+    let (_, stacks) = reference();
+    let mut seen = 0;
+    for stack in stacks
+        .iter()
+        .filter(|s| s.resource("MetalLaunchTemplate").is_some())
+    {
+        seen += 1;
+        let group = stack
+            .resource("QuarantineSecurityGroup")
+            .unwrap_or_else(|| panic!("{}: no quarantine group", stack.name));
+        assert_eq!(
+            group.properties["VpcId"],
+            stack.resource("InstanceSecurityGroup").unwrap().properties["VpcId"]
+        );
+        assert!(group.properties.get("SecurityGroupIngress").is_none());
+        let egress = group.properties["SecurityGroupEgress"].as_array().unwrap();
+        assert_eq!(egress.len(), 1);
+        assert_eq!(egress[0]["CidrIp"], "127.0.0.1/32");
+        let tags: Vec<(String, String)> = group.properties["Tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["Key"].as_str().unwrap().to_owned(),
+                    t["Value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert!(tags.contains(&("landfall:quarantine".into(), "true".into())));
+        assert!(tags.iter().any(|(k, _)| k == "landfall:domain"));
+        // Nothing in the stack adds a rule to it.
+        for r in &stack.resources {
+            if r.kind.starts_with("AWS::EC2::SecurityGroup") && r.logical_id != group.logical_id {
+                assert_ne!(
+                    r.properties
+                        .get("GroupId")
+                        .and_then(|g| g.pointer("/Fn::GetAtt/0")),
+                    Some(&serde_json::json!("QuarantineSecurityGroup")),
+                    "{}: {}",
+                    stack.name,
+                    r.logical_id
+                );
+            }
+        }
+    }
+    assert!(seen > 0);
 }

@@ -399,6 +399,75 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             "Condition": { "Null": { "aws:ResourceTag/landfall:store": "false" } }
         }));
     }
+    // Quarantine of a metal host, when the spec lets remediation act on
+    // GuardDuty's findings: drain its container instance, tag it and its
+    // interfaces, and move its interfaces into the quarantine group, which
+    // is the only group the role may put on an interface (the action
+    // authorizes the interface, the instance and the groups
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+    // The tags it may write are its own two keys.
+    let quarantines = ctx
+        .model
+        .observability
+        .as_ref()
+        .and_then(|o| o.remediation.as_ref())
+        .is_some_and(|r| {
+            r.automatic
+                .iter()
+                .any(|a| a == landfall_model::monitoring::GUARDDUTY_INSTANCE_ALERT)
+        });
+    if quarantines {
+        remediation_grants.extend([
+            json!({
+                "Sid": "QuarantineIntoTheQuarantineGroupOnly",
+                "Effect": "Allow",
+                "Action": "ec2:ModifyNetworkInterfaceAttribute",
+                "Resource": intrinsic::sub("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*"),
+                "Condition": { "StringEquals": { format!("aws:ResourceTag/{}", landfall_model::monitoring::QUARANTINE_TAG): "true" } }
+            }),
+            json!({
+                "Sid": "QuarantineInterfacesOfMetalHosts",
+                "Effect": "Allow",
+                "Action": "ec2:ModifyNetworkInterfaceAttribute",
+                "Resource": [
+                    intrinsic::sub("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:network-interface/*"),
+                    intrinsic::sub("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*")
+                ]
+            }),
+            json!({
+                "Sid": "MarkQuarantinedHosts",
+                "Effect": "Allow",
+                "Action": "ec2:CreateTags",
+                "Resource": intrinsic::sub("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*"),
+                "Condition": {
+                    "Null": { "aws:ResourceTag/landfall:domain": "false" },
+                    "ForAllValues:StringEquals": { "aws:TagKeys": [landfall_model::monitoring::QUARANTINED_BY_TAG] }
+                }
+            }),
+            json!({
+                "Sid": "RecordTheGroupsInterfacesHad",
+                "Effect": "Allow",
+                "Action": "ec2:CreateTags",
+                "Resource": intrinsic::sub("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:network-interface/*"),
+                "Condition": { "ForAllValues:StringEquals": { "aws:TagKeys": [landfall_model::monitoring::GROUPS_BEFORE_TAG] } }
+            }),
+            json!({
+                "Sid": "FindInterfacesAndTheQuarantineGroup",
+                "Effect": "Allow",
+                "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeTags"],
+                "Resource": "*"
+            }),
+            json!({
+                "Sid": "DrainContainerInstances",
+                "Effect": "Allow",
+                "Action": ["ecs:ListContainerInstances", "ecs:DescribeContainerInstances", "ecs:UpdateContainerInstancesState"],
+                "Resource": [
+                    intrinsic::sub("arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:cluster/*"),
+                    intrinsic::sub("arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:container-instance/*/*")
+                ]
+            }),
+        ]);
+    }
     unit.add(resource(
         "RemediationRole",
         "AWS::IAM::Role",
