@@ -1032,19 +1032,25 @@ fn synth_writes_log_and_trace_configuration_and_refuses_iam_for_vector() {
         exported.to_str().unwrap(),
     ]);
     assert!(export.status.success(), "{}", stderr(&export));
-    for env in ["dev", "staging", "prod"] {
-        for file in ["rulebook.yml", "controller.yml"] {
-            let synthesized = out.join("observability/ansible").join(env).join(file);
-            assert_eq!(
-                std::fs::read(&synthesized).unwrap(),
-                std::fs::read(exported.join(env).join(file)).unwrap(),
-                "{}",
-                synthesized.display()
-            );
-        }
+    for path in [
+        "dev/rulebook.yml",
+        "dev/controller.yml",
+        "staging/rulebook.yml",
+        "staging/controller.yml",
+        "prod/rulebook.yml",
+        "prod/controller.yml",
+        "events/rulebook.yml",
+    ] {
+        let synthesized = out.join("observability/ansible").join(path);
+        assert_eq!(
+            std::fs::read(&synthesized).unwrap(),
+            std::fs::read(exported.join(path)).unwrap(),
+            "{}",
+            synthesized.display()
+        );
     }
     assert!(
-        stderr(&synth).contains("remediation rules for Automation Controller (6 files)"),
+        stderr(&synth).contains("remediation rules for Automation Controller (7 files)"),
         "{}",
         stderr(&synth)
     );

@@ -333,7 +333,8 @@ fn the_service_and_its_commands_on_a_dynamodb_journal() {
 }
 
 /// `heal export-ansible` writes each environment's rulebook and templates
-/// (or one environment's), the same bytes every run; an environment the
+/// (or one environment's) and the one rulebook on the event queue, the same
+/// bytes every run; an environment the
 /// spec does not declare is an error naming those it does.
 #[test]
 fn export_ansible_writes_each_environments_rulebook_and_templates() {
@@ -345,9 +346,17 @@ fn export_ansible_writes_each_environments_rulebook_and_templates() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The queue is read by one activation, for every environment.
+    let events = std::fs::read_to_string(dir.join("events/rulebook.yml")).unwrap();
+    assert!(events.contains("ansible.eda.aws_sqs_queue:"), "{events}");
     for env in ["dev", "staging", "prod"] {
+        assert!(
+            events.contains(&format!("name: EcsServiceBelowDesiredCount ({env})")),
+            "{events}"
+        );
         let rulebook = std::fs::read_to_string(dir.join(env).join("rulebook.yml")).unwrap();
         assert!(rulebook.contains("ansible.eda.alertmanager:"), "{rulebook}");
+        assert!(!rulebook.contains("aws_sqs_queue"), "{rulebook}");
         assert!(rulebook.contains(&format!("name: landfall-{env}-EcsServiceBelowDesiredCount")));
         let controller = std::fs::read_to_string(dir.join(env).join("controller.yml")).unwrap();
         assert!(

@@ -1,7 +1,10 @@
 //! The rulebook for teams that run remediation on Red Hat Automation
 //! Controller: per environment, an ansible-rulebook rulebook (Event-Driven
-//! Ansible) and the controller's job and workflow templates it launches,
-//! both written from the same [`Rulebook`] the service decides with.
+//! Ansible) on Alertmanager's webhook and the controller's job and workflow
+//! templates, and one rulebook on the platform's event queue for every
+//! environment (a queue read by several activations gives each message to
+//! one of them, which might not be the one whose rules match), all written
+//! from the same [`Rulebook`] the service decides with.
 //!
 //! The templates are tasks of the `awx.awx` collection's `job_template` and
 //! `workflow_job_template` modules (the same modules as the certified
@@ -73,10 +76,30 @@ pub fn playbook(rule: &Rule) -> String {
     format!("remediate/{}.yml", rule.action.as_str())
 }
 
+/// The rules the export carries: all but those on alerts raised from AWS
+/// events that are not alarms (a GuardDuty finding about an instance).
+/// ansible-rulebook's conditions cannot tell a finding's environment (a
+/// tag's value beside its key in a list), and a rule that cannot tell
+/// would act on another environment's hosts; `landfall heal serve` acts on
+/// those alone.
+pub fn rules(book: &Rulebook) -> impl Iterator<Item = &Rule> {
+    book.rules
+        .iter()
+        .filter(|r| !landfall_model::monitoring::EVENT_ALERTS.contains(&r.alert.as_str()))
+}
+
+/// The directory of the rulebook on the event queue.
+pub const EVENTS_DIR: &str = "events";
+
 /// The files, by path under the output directory, sorted:
-/// `<env>/rulebook.yml` and `<env>/controller.yml` per environment.
+/// `<env>/rulebook.yml` and `<env>/controller.yml` per environment, and
+/// `events/rulebook.yml`.
 pub fn export(book: &Rulebook, options: &Options) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
+    files.insert(
+        format!("{EVENTS_DIR}/rulebook.yml"),
+        landfall_observability::yaml::to_yaml(&events_rulebook(book, options)),
+    );
     for env in &options.environments {
         files.insert(
             format!("{env}/rulebook.yml"),
@@ -110,8 +133,7 @@ pub fn for_model(model: &landfall_model::Model) -> Option<BTreeMap<String, Strin
 }
 
 /// The ansible-rulebook rulebook of one environment: a ruleset reading
-/// Alertmanager's webhook and one reading the platform's event queue, each
-/// with one rule per landfall rule.
+/// Alertmanager's webhook, with one rule per landfall rule.
 pub fn rulebook(book: &Rulebook, env: &str, options: &Options) -> Value {
     let alertmanager = json!({
         "name": format!("landfall remediation {env}: Alertmanager (rulebook {})", book.version),
@@ -129,10 +151,17 @@ pub fn rulebook(book: &Rulebook, env: &str, options: &Options) -> Value {
                 "skip_original_data": true,
             }
         }],
-        "rules": book.rules.iter().map(|r| alertmanager_rule(book, r, env, options)).collect::<Vec<_>>(),
+        "rules": rules(book).map(|r| alertmanager_rule(book, r, env, options)).collect::<Vec<_>>(),
     });
+    json!([alertmanager])
+}
+
+/// The rulebook on the platform's event queue: one ruleset, with a rule per
+/// landfall rule and environment (named `<alert> (<env>)`). Run it in one
+/// activation only: SQS gives each message to one reader.
+pub fn events_rulebook(book: &Rulebook, options: &Options) -> Value {
     let queue = json!({
-        "name": format!("landfall remediation {env}: AWS events (rulebook {})", book.version),
+        "name": format!("landfall remediation: AWS events (rulebook {})", book.version),
         "hosts": "all",
         "sources": [{
             "name": "platform event queue",
@@ -142,9 +171,13 @@ pub fn rulebook(book: &Rulebook, env: &str, options: &Options) -> Value {
                 "delay_seconds": 20,
             }
         }],
-        "rules": book.rules.iter().map(|r| alarm_rule(book, r, env, options)).collect::<Vec<_>>(),
+        "rules": options
+            .environments
+            .iter()
+            .flat_map(|env| rules(book).map(move |r| alarm_rule(book, r, env, options)))
+            .collect::<Vec<_>>(),
     });
-    json!([alertmanager, queue])
+    json!([queue])
 }
 
 /// A rule on an Alertmanager alert: its name, firing, in `env`, with every
@@ -177,6 +210,11 @@ fn alertmanager_rule(book: &Rulebook, rule: &Rule, env: &str, options: &Options)
     })
 }
 
+/// The name of a rule of the events rulebook (unique in its ruleset).
+pub fn events_rule_name(rule: &Rule, env: &str) -> String {
+    format!("{} ({env})", rule.alert)
+}
+
 /// A rule on a CloudWatch alarm from the queue: the workload layer names
 /// its alarms `landfall/<alert>/<label>=<value>/...`, so the name carries
 /// the target and keys the throttle.
@@ -192,7 +230,7 @@ fn alarm_rule(book: &Rulebook, rule: &Rule, env: &str, options: &Options) -> Val
         format!("event.body.detail.alarmName is match({})", quoted(&pattern)),
     ];
     json!({
-        "name": rule.alert,
+        "name": events_rule_name(rule, env),
         "condition": condition.join(" and "),
         "throttle": {
             "once_within": format!("{} seconds", rule.cooldown_seconds),
@@ -233,7 +271,7 @@ fn action(book: &Rulebook, rule: &Rule, env: &str, options: &Options, event: &st
 /// whose approval node precedes that job.
 pub fn controller(book: &Rulebook, env: &str, options: &Options) -> Value {
     let mut tasks = Vec::new();
-    for rule in &book.rules {
+    for rule in rules(book) {
         let name = job_template_name(env, rule);
         tasks.push(json!({
             "name": format!("job template {name}"),
@@ -255,7 +293,7 @@ pub fn controller(book: &Rulebook, env: &str, options: &Options) -> Value {
             }
         }));
     }
-    for rule in book.rules.iter().filter(|r| r.needs_approval) {
+    for rule in rules(book).filter(|r| r.needs_approval) {
         let name = workflow_template_name(env, rule);
         tasks.push(json!({
             "name": format!("workflow {name}"),

@@ -85,15 +85,30 @@ fn by_name<'a>(rules: &'a [Value], name: &str) -> Vec<&'a Value> {
 fn every_rule_is_one_ansible_rule_and_one_template_keyed_by_its_target() {
     let (book, options) = reference();
     assert!(book.rules.iter().any(|r| r.needs_approval));
+    // One rulebook reads the queue, for every environment: SQS gives each
+    // message to one reader, so a queue ruleset per environment would lose
+    // the messages another environment's activation received.
+    let events = ansible::events_rulebook(&book, &options);
+    assert_eq!(events.as_array().unwrap().len(), 1);
+    assert_eq!(
+        events[0]["sources"][0]["ansible.eda.aws_sqs_queue"]["name"],
+        "landfall-heal-events"
+    );
+    let event_rules = events[0]["rules"].as_array().unwrap();
+    assert_eq!(
+        event_rules.len(),
+        ansible::rules(&book).count() * options.environments.len()
+    );
+    let names: std::collections::BTreeSet<&str> = event_rules
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), event_rules.len(), "rule names are unique");
     for env in &options.environments {
         let rulebook = ansible::rulebook(&book, env, &options);
-        let rulesets = rulebook.as_array().unwrap();
-        assert_eq!(rulesets.len(), 2);
-        assert!(rulesets[0]["sources"][0]["ansible.eda.alertmanager"].is_object());
-        assert_eq!(
-            rulesets[1]["sources"][0]["ansible.eda.aws_sqs_queue"]["name"],
-            "landfall-heal-events"
-        );
+        assert_eq!(rulebook.as_array().unwrap().len(), 1);
+        assert!(rulebook[0]["sources"][0]["ansible.eda.alertmanager"].is_object());
+        let rulesets = [&rulebook[0], &events[0]];
         let controller = ansible::controller(&book, env, &options);
         let tasks = controller[0]["tasks"].as_array().unwrap();
         let templates: BTreeMap<&str, &Value> = tasks
@@ -111,10 +126,15 @@ fn every_rule_is_one_ansible_rule_and_one_template_keyed_by_its_target() {
             assert_eq!(template["ask_variables_on_launch"], true, "{template}");
         }
         for ruleset in rulesets {
+            let on_queue = ruleset["sources"][0]["ansible.eda.aws_sqs_queue"].is_object();
             let rules = ruleset["rules"].as_array().unwrap();
-            assert_eq!(rules.len(), book.rules.len());
-            for rule in &book.rules {
-                let found = by_name(rules, &rule.alert);
+            for rule in ansible::rules(&book) {
+                let name = if on_queue {
+                    ansible::events_rule_name(rule, env)
+                } else {
+                    rule.alert.clone()
+                };
+                let found = by_name(rules, &name);
                 assert_eq!(found.len(), 1, "{} in {}", rule.alert, ruleset["name"]);
                 let ansible_rule = found[0];
                 let throttle = &ansible_rule["throttle"];
@@ -178,13 +198,27 @@ fn every_rule_is_one_ansible_rule_and_one_template_keyed_by_its_target() {
             }
         }
         // One job template per rule, one workflow per disruptive rule.
-        let workflows = book.rules.iter().filter(|r| r.needs_approval).count();
-        assert_eq!(tasks.len(), book.rules.len() + workflows);
+        let workflows = ansible::rules(&book).filter(|r| r.needs_approval).count();
+        assert_eq!(tasks.len(), ansible::rules(&book).count() + workflows);
     }
 }
 
 /// The export is deterministic and sorted: the same rulebook gives the
 /// same files, byte for byte.
+/// Not exported: a GuardDuty finding's environment is a tag's value, which
+/// ansible-rulebook's conditions cannot pair with the tag's key, so a rule
+/// would act on another environment's hosts.
+#[test]
+fn alerts_from_guardduty_findings_are_left_to_the_service() {
+    let (book, options) = reference();
+    assert!(book.rule("GuardDutyHighSeverityInstanceFinding").is_some());
+    let files = ansible::export(&book, &options);
+    assert!(!files.is_empty());
+    assert!(files
+        .values()
+        .all(|text| !text.contains("GuardDutyHighSeverityInstanceFinding")));
+}
+
 #[test]
 fn the_export_is_deterministic() {
     let (book, options) = reference();
@@ -192,8 +226,9 @@ fn the_export_is_deterministic() {
     let second = ansible::export(&book, &options);
     assert_eq!(first, second);
     let paths: Vec<&String> = first.keys().collect();
-    assert_eq!(paths.len(), options.environments.len() * 2);
+    assert_eq!(paths.len(), options.environments.len() * 2 + 1);
     assert!(paths.contains(&&"prod/rulebook.yml".to_owned()));
+    assert!(paths.contains(&&"events/rulebook.yml".to_owned()));
 }
 
 /// The files written under `dir`.
@@ -238,8 +273,13 @@ fn the_rulebooks_pass_ansible_rulebooks_schema() {
     let dir = support::temp_dir("eda-schema");
     let (_, options) = write_export(&dir);
     let python = tool.parent().unwrap().join("python");
-    for env in &options.environments {
-        let file = dir.join(env).join("rulebook.yml");
+    let files = options
+        .environments
+        .iter()
+        .map(String::as_str)
+        .chain([ansible::EVENTS_DIR])
+        .map(|d| dir.join(d).join("rulebook.yml"));
+    for file in files {
         let out = Command::new(&python)
             .arg("-c")
             .arg(
@@ -338,13 +378,15 @@ fn launches(file: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// ansible-rulebook loads the generated production rulebook, evaluates
-/// its conditions on replayed Alertmanager alerts and queue events, and
-/// launches exactly the templates the rules name: the right job template
-/// for a firing alert of a known rule, once per target within the
-/// cool-down, the approval workflow for a reboot, the MSK job for an
-/// alarm from the queue; nothing for the captured payload's unrelated
-/// alerts, another environment, a resolved alert, or an alarm back to OK.
+/// ansible-rulebook loads the generated production rulebook and the event
+/// queue's rulebook (two activations), evaluates their conditions on
+/// replayed Alertmanager alerts and queue events, and launches exactly the
+/// templates the rules name: the right job template for a firing alert of
+/// a known rule, once per target within the cool-down, the approval
+/// workflow for a reboot, the MSK job of each environment for its alarm
+/// from the queue; nothing for the captured payload's unrelated alerts,
+/// another environment's alert on production's webhook, a resolved alert,
+/// or an alarm back to OK.
 ///
 /// Each ruleset reads its events in order and the controller's launches
 /// are sequential, so once the last (matching) event of each ruleset has
@@ -426,10 +468,14 @@ fn ansible_rulebook_launches_the_rules_templates_for_replayed_alerts() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ansible");
     let port = landfall_testkit::services::free_port();
     let recorded = dir.join("launches.jsonl");
+    let playbooks: Vec<String> = ["dev", "staging", "prod"]
+        .iter()
+        .map(|env| dir.join(env).join("controller.yml").display().to_string())
+        .collect();
     let _controller = Killed(
         Command::new(&python)
             .arg(here.join("controller.py"))
-            .arg(dir.join("prod/controller.yml"))
+            .arg(playbooks.join(":"))
             .arg(port.to_string())
             .arg(&recorded)
             .stdout(Stdio::null())
@@ -443,25 +489,32 @@ fn ansible_rulebook_launches_the_rules_templates_for_replayed_alerts() {
         tool.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let log = dir.join("ansible-rulebook.log");
-    let mut engine = Killed(
-        Command::new(&tool)
-            .arg("--rulebook")
-            .arg(dir.join("prod/rulebook.yml"))
-            .args(["--inventory", "/dev/null", "--source-dir"])
-            .arg(here.join("sources"))
-            .args(["--controller-url", &format!("http://127.0.0.1:{port}")])
-            .args(["--controller-token", "test", "-v"])
-            .env("JAVA_HOME", &java_home)
-            .env("PATH", path)
-            .env("LANDFALL_REPLAY_ALERTMANAGER", &alerts)
-            .env("LANDFALL_REPLAY_SQS", &events)
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(std::fs::File::create(dir.join("ansible-rulebook.err")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-
+    // Two activations, as Automation Controller runs them: production's
+    // rulebook on Alertmanager's webhook, and the one on the event queue.
+    let activation = |rulebook: &str, name: &str| {
+        Killed(
+            Command::new(&tool)
+                .arg("--rulebook")
+                .arg(dir.join(rulebook))
+                .args(["--inventory", "/dev/null", "--source-dir"])
+                .arg(here.join("sources"))
+                .args(["--controller-url", &format!("http://127.0.0.1:{port}")])
+                .args(["--controller-token", "test", "-v"])
+                .env("JAVA_HOME", &java_home)
+                .env("PATH", &path)
+                .env("LANDFALL_REPLAY_ALERTMANAGER", &alerts)
+                .env("LANDFALL_REPLAY_SQS", &events)
+                .stdout(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap())
+                .stderr(std::fs::File::create(dir.join(format!("{name}.err"))).unwrap())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let mut engines = [
+        activation("prod/rulebook.yml", "alertmanager"),
+        activation("events/rulebook.yml", "events"),
+    ];
+    let log = dir.join("alertmanager.log");
     let job = |rule: &str| format!("landfall-prod-{rule}");
     let expected = [
         (job(below), "job_template"),
@@ -471,21 +524,28 @@ fn ansible_rulebook_launches_the_rules_templates_for_replayed_alerts() {
             "workflow_job_template",
         ),
         (job("MskBrokerStorageHigh"), "job_template"),
+        // The queue's rulebook serves every environment.
+        (
+            "landfall-staging-MskBrokerStorageHigh".to_owned(),
+            "job_template",
+        ),
     ];
     let deadline = Instant::now() + Duration::from_secs(180);
     let mut got = launches(&recorded);
     while got.len() < expected.len() && Instant::now() < deadline {
-        if let Ok(Some(status)) = engine.0.try_wait() {
-            panic!(
-                "ansible-rulebook exited ({status}):\n{}\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default(),
-                std::fs::read_to_string(dir.join("ansible-rulebook.err")).unwrap_or_default()
-            );
+        for (engine, name) in engines.iter_mut().zip(["alertmanager", "events"]) {
+            if let Ok(Some(status)) = engine.0.try_wait() {
+                panic!(
+                    "ansible-rulebook ({name}) exited ({status}):\n{}\n{}",
+                    std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default(),
+                    std::fs::read_to_string(dir.join(format!("{name}.err"))).unwrap_or_default()
+                );
+            }
         }
         std::thread::sleep(Duration::from_millis(200));
         got = launches(&recorded);
     }
-    drop(engine);
+    drop(engines);
     let mut names: Vec<(String, &str)> = got
         .iter()
         .map(|l| {
@@ -529,12 +589,15 @@ fn ansible_rulebook_launches_the_rules_templates_for_replayed_alerts() {
     let mut both = vec![a, b];
     both.sort_unstable();
     assert_eq!(services, both);
-    let msk_launch = got
-        .iter()
-        .find(|l| l["template"] == job("MskBrokerStorageHigh"))
-        .unwrap();
-    assert_eq!(
-        msk_launch["extra_vars"]["landfall_event"]["detail"]["alarmName"],
-        msk("prod")
-    );
+    for env in ["prod", "staging"] {
+        let msk_launch = got
+            .iter()
+            .find(|l| l["template"] == format!("landfall-{env}-MskBrokerStorageHigh"))
+            .unwrap();
+        assert_eq!(
+            msk_launch["extra_vars"]["landfall_event"]["detail"]["alarmName"],
+            msk(env)
+        );
+        assert_eq!(msk_launch["extra_vars"]["landfall_environment"], env);
+    }
 }

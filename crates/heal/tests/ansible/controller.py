@@ -3,7 +3,9 @@ uses it to launch templates: it serves the job and workflow templates that
 the generated controller playbook (`awx.awx` module tasks) declares, and
 records every launch (template, type, extra variables) as a JSON line.
 
-    python controller.py CONTROLLER_YML PORT LAUNCHES_FILE
+    python controller.py CONTROLLER_YML[:CONTROLLER_YML...] PORT LAUNCHES_FILE
+
+(one controller playbook per environment; the controller serves them all)
 
 A launch of a template the playbook does not declare is answered 404, as
 the controller would answer for a template that does not exist; a launch
@@ -28,10 +30,11 @@ KINDS = {
 }
 
 
-def templates(path):
-    """The templates of the playbook, by id."""
+def templates(paths):
+    """The templates of the playbooks, by id."""
     found = {}
-    for play in yaml.safe_load(open(path)):
+    plays = [play for path in paths for play in yaml.safe_load(open(path))]
+    for play in plays:
         for task in play["tasks"]:
             for module, (kind, collection, jobs) in KINDS.items():
                 if module in task:
@@ -132,8 +135,8 @@ class Controller(BaseHTTPRequestHandler):
 
 
 def main():
-    playbook, port, launches = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    Controller.templates = templates(playbook)
+    playbooks, port, launches = sys.argv[1].split(":"), int(sys.argv[2]), sys.argv[3]
+    Controller.templates = templates(playbooks)
     Controller.launches = launches
     open(launches, "w").close()
     ThreadingHTTPServer(("127.0.0.1", port), Controller).serve_forever()
