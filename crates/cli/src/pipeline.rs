@@ -59,10 +59,17 @@ pub fn compile(
         Layers::Platform => return Ok(Some(compiled)),
         Layers::PlatformAndWorkloads(services) => services,
     };
+    let telemetry = landfall_telemetry::generate(model);
     let options = landfall_workloads::Options {
         services,
-        log_agents: log_agents(model),
+        log_agents: telemetry
+            .as_ref()
+            .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(b))),
         metric_agents: landfall_observability::sidecar_configs(model).map(std::sync::Arc::new),
+        log_aggregator: telemetry
+            .as_ref()
+            .and_then(landfall_telemetry::aggregator_config)
+            .map(std::sync::Arc::new),
     };
     match landfall_workloads::build(model, &compiled.plan, &compiled.graph, &options) {
         Ok(stacks) => compiled.graph.stacks.extend(stacks),
@@ -72,15 +79,6 @@ pub fn compile(
         }
     }
     Ok(Some(compiled))
-}
-
-/// Every service's log agent configuration, for the workload layer's task
-/// definitions.
-pub fn log_agents(
-    model: &landfall_model::Model,
-) -> Option<std::sync::Arc<std::collections::BTreeMap<String, String>>> {
-    landfall_telemetry::generate(model)
-        .map(|bundle| std::sync::Arc::new(landfall_telemetry::agent_configs(&bundle)))
 }
 
 /// Adds the workload layer's problems to the diagnostics.

@@ -22,10 +22,13 @@
 //! same way ([`monitoring`]), Grafana's load balancer to its tasks
 //! ([`grafana`]), and every VPC's Alertmanager to the remediation service
 //! through its interface endpoint, the endpoint service's Network Load
-//! Balancer and the service's Application Load Balancer ([`remediation`]).
+//! Balancer and the service's Application Load Balancer ([`remediation`]),
+//! and the Vector aggregators to their VPC's OpenSearch domain and the data
+//! lake's bucket in their own region ([`log_aggregators`]).
 
 mod grafana;
 mod index;
+mod log_aggregators;
 mod monitoring;
 mod network;
 mod remediation;
@@ -150,6 +153,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
     checker.hosts();
     checker.monitoring();
     checker.grafana();
+    checker.log_aggregators();
     checker.remediation();
     checker.symmetric_firewall_routes();
     let mut findings = checker.findings;

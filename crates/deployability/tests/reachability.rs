@@ -605,6 +605,9 @@ fn workload_options(model: &Model) -> landfall_workloads::Options {
         log_agents: landfall_telemetry::generate(model)
             .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(&b))),
         metric_agents: landfall_observability::sidecar_configs(model).map(std::sync::Arc::new),
+        log_aggregator: landfall_telemetry::generate(model)
+            .and_then(|b| landfall_telemetry::aggregator_config(&b))
+            .map(std::sync::Arc::new),
     }
 }
 
@@ -1165,5 +1168,255 @@ fn the_remediation_service_pages_its_vpcs_alertmanager_and_each_missing_hop_is_n
                     .unwrap_or_else(|| panic!("{what}: not located"));
             assert!(at.path.ends_with("/remediation"), "{what}: {}", at.path);
         }
+    }
+}
+
+// ----- the Vector aggregators -----
+//
+// - MSK's SASL/SCRAM port: <https://docs.aws.amazon.com/msk/latest/developerguide/port-info.html>
+// - A VPC domain is reached through its subnets, on 443, as its security
+//   group admits: <https://docs.aws.amazon.com/opensearch-service/latest/developerguide/vpc.html>
+// - A gateway endpoint serves only buckets of its own region:
+//   <https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html>
+
+const AGGREGATORS: &str = "meridian-workloads-compliance-prod-log-aggregators";
+const PROD_SEARCH: &str = "meridian-log-search-prod-eu-central-1";
+
+fn aggregator_stacks(graph: &Graph) -> Vec<&Stack> {
+    graph
+        .stacks
+        .iter()
+        .filter(|s| s.name.ends_with("-log-aggregators"))
+        .collect()
+}
+
+#[test]
+fn the_log_aggregators_run_in_every_vpc_of_the_lakes_region_and_reach_what_they_must() {
+    let p = reference();
+    let stacks = aggregator_stacks(&p.graph);
+    let mut regions: Vec<(String, String)> = stacks
+        .iter()
+        .map(|s| match &s.target {
+            landfall_graph::Target::Account { account, region } => {
+                (account.clone(), region.clone())
+            }
+            landfall_graph::Target::StackSet(_) => panic!("{}: a StackSet", s.name),
+        })
+        .collect();
+    regions.dedup();
+    // dev, staging and prod in eu-central-1, where the log archive is;
+    // none in eu-west-1 (docs/telemetry.md, "Not yet").
+    assert_eq!(
+        stacks.len(),
+        3,
+        "{:?}",
+        stacks.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        regions,
+        [("observability".to_owned(), "eu-central-1".to_owned())]
+    );
+    assert!(p.graph.stack(AGGREGATORS).is_some());
+    let findings = p.check();
+    for stack in &stacks {
+        assert!(
+            messages_of(&findings, &stack.name).is_empty(),
+            "{}",
+            summary(&findings)
+        );
+    }
+}
+
+#[test]
+fn each_missing_aggregator_hop_is_named() {
+    let p = reference();
+    for (stack, rule, expected) in [
+        (
+            AGGREGATORS,
+            "EgressToLogBrokers",
+            &[
+                "cannot reach the brokers of MSK cluster `Cluster`",
+                "has no egress on 9096",
+            ][..],
+        ),
+        (
+            AGGREGATORS,
+            "EgressToS3",
+            &["cannot reach `s3`", "prefix list"][..],
+        ),
+        (
+            AGGREGATORS,
+            "EgressToEndpoints",
+            &["cannot reach `ecr.api`"][..],
+        ),
+    ] {
+        let mut graph = p.graph.clone();
+        remove(&mut graph, stack, rule);
+        let findings = p.check_graph(&graph);
+        assert!(!findings.is_empty(), "{rule}");
+        assert!(
+            findings.iter().all(|f| f.stack == AGGREGATORS),
+            "{rule}: {}",
+            summary(&findings)
+        );
+        assert!(
+            findings
+                .iter()
+                .any(|f| expected.iter().all(|e| f.message.contains(e))),
+            "{rule}: {}",
+            summary(&findings)
+        );
+    }
+    // Without its rule to the domain's group (and the VPC-wide one to the
+    // interface endpoints, which covers the domain's subnets too).
+    let mut graph = p.graph.clone();
+    remove(&mut graph, PROD_SEARCH, "AggregatorToDomain");
+    remove(&mut graph, AGGREGATORS, "EgressToEndpoints");
+    let findings = p.check_graph(&graph);
+    assert!(
+        findings.iter().any(|f| f.stack == AGGREGATORS
+            && f.message
+                .contains("cannot reach OpenSearch domain `Domain`")
+            && f.message.contains("has no egress on 443")),
+        "{}",
+        summary(&findings)
+    );
+    // The brokers' side: the cluster's group admits the aggregators' subnets.
+    let mut graph = p.graph.clone();
+    let store = "meridian-workloads-compliance-prod-store-platform-logs";
+    resource_mut(&mut graph, store, "SecurityGroup")
+        .properties
+        .get_mut("SecurityGroupIngress")
+        .and_then(Value::as_array_mut)
+        .unwrap()
+        .retain(|rule| rule["Description"] != "log aggregators");
+    let findings = p.check_graph(&graph);
+    assert!(!findings.is_empty());
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.stack == AGGREGATORS && f.message.contains("has no ingress on 9096")),
+        "{}",
+        summary(&findings)
+    );
+    assert!(
+        findings.iter().any(|f| f
+            .message
+            .contains("cannot reach the brokers of MSK cluster `Cluster`")),
+        "{}",
+        summary(&findings)
+    );
+    // The domain's side.
+    let mut graph = p.graph.clone();
+    resource_mut(&mut graph, PROD_SEARCH, "DomainGroup")
+        .properties
+        .get_mut("SecurityGroupIngress")
+        .and_then(Value::as_array_mut)
+        .unwrap()
+        .retain(|rule| rule["Description"] != "Vector aggregators (bulk writes)");
+    let findings = p.check_graph(&graph);
+    assert!(
+        findings.iter().any(|f| f.stack == AGGREGATORS
+            && f.message.contains("security group `DomainGroup`")
+            && f.message.contains("has no ingress on 443")),
+        "{}",
+        summary(&findings)
+    );
+}
+
+/// The data lake's bucket is in the log archive's region; aggregators of
+/// another region's VPC would reach S3 only through their own region's
+/// gateway endpoint, which does not serve it.
+#[test]
+fn aggregators_outside_the_lakes_region_are_named() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    if let landfall_graph::Target::Account { region, .. } =
+        &mut stack_mut(&mut graph, AGGREGATORS).target
+    {
+        "eu-west-1".clone_into(region);
+    }
+    let findings = p.check_graph(&graph);
+    assert!(
+        findings.iter().any(|f| f.stack == AGGREGATORS
+            && f.message
+                .contains("cannot reach the data lake: its bucket `AppLogsBucket`")
+            && f.message.contains("is in eu-central-1")
+            && f.message.contains("serves only eu-west-1")
+            && f.at.is_some()),
+        "{}",
+        summary(&findings)
+    );
+}
+
+/// The aggregators run the generated `aggregator.yaml`, and its disk
+/// buffers fit the task's ephemeral storage (Fargate's default 20 GiB,
+/// shared with the image:
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-storage.html>).
+#[test]
+fn the_aggregators_run_the_generated_configuration_and_their_buffers_fit_the_task() {
+    use landfall_workloads::aggregator;
+    let p = reference();
+    let bundle = landfall_telemetry::generate(&p.model).unwrap();
+    let text = landfall_telemetry::aggregator_config(&bundle).unwrap();
+    let config = &bundle
+        .vector
+        .iter()
+        .find(|v| v.path == landfall_telemetry::vector::aggregator_path())
+        .unwrap()
+        .config;
+    let buffers: u64 = config["sinks"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|sink| sink["buffer"]["max_size"].as_u64())
+        .sum();
+    assert!(buffers > 0);
+    assert!(
+        buffers < (aggregator::EPHEMERAL_GIB - 1) * 1024 * 1024 * 1024,
+        "{buffers}"
+    );
+    assert_eq!(
+        aggregator::BUFFER_MAX_GIB * 1024 * 1024 * 1024,
+        landfall_telemetry::vector::DISK_BUFFER_MAX_BYTES
+    );
+    assert_eq!(
+        config["sources"]["topics"]["group_id"],
+        aggregator::CONSUMER_GROUP
+    );
+    for stack in aggregator_stacks(&p.graph) {
+        let definition = stack.resource("AggregatorTaskDefinition").unwrap();
+        let env = definition.properties["ContainerDefinitions"][0]["Environment"]
+            .as_array()
+            .unwrap();
+        let handed = env
+            .iter()
+            .find(|e| e["Name"] == "VECTOR_CONFIG_YAML")
+            .unwrap();
+        assert_eq!(handed["Value"], json!(text), "{}", stack.name);
+        // Every variable the configuration reads is set, or a secret.
+        let secrets = definition.properties["ContainerDefinitions"][0]["Secrets"]
+            .as_array()
+            .unwrap();
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("${") {
+            let after = &rest[start + 2..];
+            let end = after.find('}').unwrap();
+            let name = &after[..end];
+            rest = &after[end..];
+            assert!(
+                name == "AWS_REGION"
+                    || env.iter().any(|e| e["Name"] == name)
+                    || secrets.iter().any(|e| e["Name"] == name),
+                "{}: `{name}` is not set",
+                stack.name
+            );
+        }
+        // ECS's 64 KiB for a task definition.
+        assert!(
+            serde_json::to_string(&definition.properties).unwrap().len() < 64 * 1024,
+            "{}",
+            stack.name
+        );
     }
 }

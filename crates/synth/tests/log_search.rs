@@ -475,3 +475,112 @@ fn a_domain_over_the_data_node_quota_is_refused_at_the_retention() {
         at.path
     );
 }
+
+/// The aggregators write the data lake in the log archive's bucket, across
+/// accounts: the bucket policy and the role's own policy must both allow
+/// it, and the archive key lets the organization's principals use it
+/// through S3
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-walkthroughs-managing-access-example2.html>).
+/// The bucket names the role by `aws:PrincipalArn` under `Principal: *`:
+/// a policy naming a role that does not exist yet is refused, and the role
+/// is created after the bucket
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles>).
+#[test]
+fn the_aggregator_role_writes_the_lake_under_the_tables_prefix_and_the_bucket_admits_it() {
+    let s = reference();
+    assert!(landfall_synth::layers::log_lake::PARTITION_PATH.starts_with(log_search::LAKE_PREFIX));
+    let archive = s.graph.stack("meridian-log-archive").unwrap();
+    let policy = resource(archive, "AppLogsBucketPolicy");
+    let statements = prop(policy, "/PolicyDocument/Statement")
+        .as_array()
+        .unwrap();
+    let write = statements
+        .iter()
+        .find(|st| st["Sid"] == "LogAggregatorsWriteTheLake")
+        .unwrap();
+    assert_eq!(write["Principal"], json!({ "AWS": "*" }));
+    assert_eq!(
+        write["Action"],
+        json!(["s3:AbortMultipartUpload", "s3:PutObject"])
+    );
+    assert_eq!(
+        write["Resource"],
+        json!({ "Fn::Sub": "${AppLogsBucket.Arn}/domain=*" })
+    );
+    let role_arn = format!(
+        "arn:${{AWS::Partition}}:iam::${{ObservabilityAccountId}}:role/workload/{AGGREGATOR_ROLE}"
+    );
+    assert_eq!(
+        write["Condition"]["ArnEquals"]["aws:PrincipalArn"],
+        json!({ "Fn::Sub": role_arn })
+    );
+    let param = archive
+        .parameters
+        .iter()
+        .find(|p| p.name == "ObservabilityAccountId")
+        .unwrap();
+    assert_eq!(
+        param.value,
+        ParameterValue::AccountId("observability".into())
+    );
+    // No other statement lets anyone write there.
+    for st in statements
+        .iter()
+        .filter(|st| st["Action"] == "s3:PutObject")
+    {
+        assert_eq!(
+            st["Resource"],
+            json!({ "Fn::Sub": "${AppLogsBucket.Arn}/${!aws:PrincipalAccount}/*" })
+        );
+    }
+    // The bucket's name, as the log archive creates it and the role names it.
+    let bucket = resource(archive, "AppLogsBucket");
+    assert_eq!(
+        prop(bucket, "/BucketName"),
+        &json!({ "Fn::Sub": "meridian-applogs-${AWS::AccountId}-eu-central-1" })
+    );
+    let global = s.graph.stack("meridian-log-search-global").unwrap();
+    let role = resource(global, "AggregatorRole");
+    let lake = prop(role, "/Policies")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["PolicyName"] == "log-lake-write")
+        .unwrap();
+    let own = lake["PolicyDocument"]["Statement"].as_array().unwrap();
+    let find = |sid: &str| own.iter().find(|st| st["Sid"] == sid).unwrap();
+    assert_eq!(
+        find("WriteTheLake")["Resource"],
+        json!({ "Fn::Sub": "arn:${AWS::Partition}:s3:::meridian-applogs-${LogArchiveAccountId}-eu-central-1/domain=*" })
+    );
+    assert_eq!(
+        find("CheckTheLake")["Resource"],
+        json!({ "Fn::Sub": "arn:${AWS::Partition}:s3:::meridian-applogs-${LogArchiveAccountId}-eu-central-1" })
+    );
+    let kms = find("EncryptWithTheArchiveKey");
+    assert_eq!(
+        kms["Condition"]["StringEquals"]["kms:ViaService"],
+        "s3.eu-central-1.amazonaws.com"
+    );
+    assert_eq!(
+        global
+            .parameters
+            .iter()
+            .find(|p| p.name == "LogArchiveAccountId")
+            .unwrap()
+            .value,
+        ParameterValue::AccountId("log-archive".into())
+    );
+    // The archive key's statement for the organization through S3.
+    let key = resource(archive, "LogArchiveKey");
+    let through_s3 = prop(key, "/KeyPolicy/Statement")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|st| st["Sid"] == "OrganizationWritesThroughS3")
+        .unwrap();
+    assert!(through_s3["Action"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("kms:GenerateDataKey*")));
+}

@@ -62,6 +62,18 @@ impl Bundle {
     }
 }
 
+/// The Vector aggregators' configuration, as its file holds it: what the
+/// workload layer hands the aggregators' tasks
+/// (`landfall_workloads::Options::log_aggregator`).
+pub fn aggregator_config(bundle: &Bundle) -> Option<String> {
+    let path = vector::aggregator_path();
+    bundle
+        .files
+        .iter()
+        .find(|f| f.path == path)
+        .map(|f| f.contents.clone())
+}
+
 /// Each Fargate service's Vector configuration, as its file holds it, by
 /// service name: what the workload layer hands the service's log agent
 /// (`landfall_workloads::Options::log_agents`).

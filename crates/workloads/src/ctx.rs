@@ -166,6 +166,8 @@ pub(crate) struct Ctx<'a> {
     /// Each Fargate service's metrics agent configuration
     /// ([`crate::Options::metric_agents`]).
     pub metric_agents: Option<&'a BTreeMap<String, String>>,
+    /// The Vector aggregators' configuration ([`crate::Options::log_aggregator`]).
+    pub log_aggregator: Option<&'a str>,
 }
 
 fn kind_rank(kind: TierKind) -> u8 {
@@ -245,6 +247,7 @@ impl<'a> Ctx<'a> {
             msk_clients: crate::store::msk_clients(model),
             log_agents: None,
             metric_agents: None,
+            log_aggregator: None,
         }
     }
 

@@ -18,6 +18,7 @@
 //! | `<org>-workloads-<domain>-<env>-edge` | the CloudFront WAF web ACL (in `us-east-1`, where CloudFront's web ACLs live) and the domain's public zone for its origin names, when the domain has public services there; one per environment, used by every region's distributions |
 //! | `<org>-workloads-dns` | in the account holding `network.dns`'s zone: the delegation of every domain's public zone ([`tls`]) |
 //! | `<org>-workloads-<domain>-<env>-store-<store>` | one data store: Aurora cluster (with its analytics readers behind their own endpoint), Valkey replication group with its IAM-authenticated users, Memcached cluster, DynamoDB table or MSK cluster with its topics (`AWS::MSK::Topic`); the log cluster also with the log agents' SASL/SCRAM secret, its key and association ([`logs`]) |
+//! | `<org>-workloads-<domain>-<env>-log-aggregators` | with the log cluster, in the observability account: the Vector aggregators that empty its topics into the data lake and the VPC's OpenSearch domain ([`aggregator`]) |
 //! | `<org>-workloads-<domain>-<env>-service-<service>` | one service: task and execution roles, log group, task definition (on Fargate with the log sidecars: FireLens router and Vector agent), security group and the rules of its declared dependencies, target group and listener rule, ECS service, autoscaling, CloudFront distribution when public, its deploy role |
 //!
 //! Logical ids and stack names derive from model names only, so adding a
@@ -30,6 +31,7 @@
 //! [`ParameterValue::StackOutput`](landfall_graph::ParameterValue::StackOutput)).
 //! Within one account and region, stacks import each other's exports.
 
+pub mod aggregator;
 pub mod alarms;
 pub mod explain;
 pub mod logs;
@@ -74,6 +76,12 @@ pub struct Options {
     /// With them, every Fargate task in a VPC with monitoring servers runs
     /// the metrics agent, writing to its VPC's vminsert.
     pub metric_agents: Option<Arc<BTreeMap<String, String>>>,
+    /// The Vector aggregators' configuration (`landfall_telemetry`'s
+    /// `vector/aggregator.yaml`). With it, every VPC of the log archive's
+    /// region whose environment has the SASL/SCRAM log cluster gets the
+    /// aggregators that empty its topics into the data lake and the VPC's
+    /// OpenSearch domain ([`aggregator`]).
+    pub log_aggregator: Option<Arc<String>>,
 }
 
 /// Builds the workload stacks. `base` is the graph of the platform layers
@@ -127,6 +135,7 @@ pub fn build_each<R: Send>(
     let mut ctx = ctx::Ctx::new(model, plan, base);
     ctx.log_agents = options.log_agents.as_deref();
     ctx.metric_agents = options.metric_agents.as_deref();
+    ctx.log_aggregator = options.log_aggregator.as_deref().map(String::as_str);
     let selected = |name: &str| options.services.as_ref().is_none_or(|s| s.contains(name));
     let jobs: Vec<_> = model
         .domains
@@ -177,6 +186,9 @@ pub fn build_each<R: Send>(
                 }
                 for store in &stores {
                     stacks.push(store::build(&ctx, &place, store, &mut problems));
+                    if let Some(stack) = aggregator::build(&ctx, &place, store, &mut problems) {
+                        stacks.push(stack);
+                    }
                 }
                 for service in &services {
                     stacks.push(service::build(&ctx, &place, service, &mut problems));

@@ -179,6 +179,19 @@ pub(crate) fn build(
             }
         }
     }
+    // The Vector aggregators (observability account) on the VPC's data
+    // subnets shared with that account ([`crate::aggregator`]).
+    let aggregators =
+        ctx.log_aggregator.is_some() && crate::aggregator::runs_in(model, place, store);
+    if aggregators {
+        for subnet in crate::aggregator::data_subnets(model, place.vpc) {
+            ingress.push(json!({
+                "IpProtocol": "tcp", "FromPort": logs::MSK_SCRAM_PORT, "ToPort": logs::MSK_SCRAM_PORT,
+                "CidrIp": ctx.plan.subnet_cidr(subnet.id).to_string(),
+                "Description": "log aggregators"
+            }));
+        }
+    }
     let mut sg = json!({
         "GroupDescription": format!("Data store {}: services that declare it add their own rule", store.name),
         "VpcId": vpc,
@@ -528,7 +541,15 @@ pub(crate) fn build(
                 );
             }
             if log_cluster {
-                log_agents_credentials(ctx, &mut b, place, store, &agent_domains, &tags(&[]));
+                log_agents_credentials(
+                    ctx,
+                    &mut b,
+                    place,
+                    store,
+                    &agent_domains,
+                    aggregators,
+                    &tags(&[]),
+                );
             }
             for topic in topics {
                 let t = model
@@ -588,6 +609,7 @@ fn log_agents_credentials(
     place: &Placement<'_>,
     store: &DataStore,
     agent_domains: &BTreeSet<usize>,
+    aggregators: bool,
     tags: &Value,
 ) {
     let model = ctx.model;
@@ -610,6 +632,17 @@ fn log_agents_credentials(
         };
         accounts.push(json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::{id}:root") }));
         roles.push(json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::{id}:role{}exec-*", crate::ctx::ROLE_PATH) }));
+    }
+    // The aggregators' execution role (`exec-log-aggregators-<vpc>`) in
+    // the observability account.
+    if let Some(account) =
+        landfall_synth::layers::log_search::account(model).filter(|_| aggregators)
+    {
+        if seen.insert(account.id) {
+            let id = format!("${{{}}}", b.account_param(&account.name));
+            accounts.push(json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::{id}:root") }));
+            roles.push(json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::{id}:role{}exec-*", crate::ctx::ROLE_PATH) }));
+        }
     }
     let readers = json!({ "ArnLike": { "aws:PrincipalArn": roles } });
     let mut via_secrets_manager = readers.clone();

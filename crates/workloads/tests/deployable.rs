@@ -228,8 +228,11 @@ fn stacks_read_only_what_exists_before_them() {
                 // Pulled in the task's own region (the registry replicates).
                 assert!(image.contains(".dkr.ecr.${AWS::Region}."), "{image}");
                 // A Fargate app logs through FireLens to its log agent;
-                // the sidecars and metal tasks log to CloudWatch Logs.
-                let driver = if fargate && i == 0 {
+                // the sidecars, metal tasks and the log aggregators (the
+                // pipeline's far end, which cannot ship through itself)
+                // log to CloudWatch Logs.
+                let aggregators = stack.name.ends_with("-log-aggregators");
+                let driver = if fargate && i == 0 && !aggregators {
                     "awsfirelens"
                 } else {
                     "awslogs"

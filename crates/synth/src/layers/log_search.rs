@@ -60,6 +60,17 @@ pub const REPLICAS: u64 = 1;
 pub const ADMIN_ROLE: &str = "landfall-log-search-admin";
 /// The task role of the Vector aggregators, the only writers.
 pub const AGGREGATOR_ROLE: &str = "landfall-log-aggregator";
+/// The `landfall:purpose` tag of the aggregators' resources (the workload
+/// layer's `aggregator` stacks), which the reachability checks find their
+/// services by.
+pub const AGGREGATOR_PURPOSE: &str = "log-aggregator";
+/// The aggregators' variable holding the domain's endpoint
+/// (`vector/aggregator.yaml`), set from the domain stack's `Endpoint`.
+pub const OPENSEARCH_VARIABLE: &str = "OPENSEARCH_ENDPOINT";
+/// Where the aggregators write in the data lake's bucket: every key they
+/// write starts with it (`domain=<domain>/service=…`, the Glue table's
+/// partitions, [`super::log_lake::PARTITION_PATH`]).
+pub const LAKE_PREFIX: &str = "domain=";
 /// Path of the two roles: not the platform's `/landfall/`, which the SCPs
 /// exempt (these are people's and a service's roles), but the path of the
 /// roles the deploy role creates, under the workload boundary the baseline
@@ -345,6 +356,7 @@ fn global(ctx: &Ctx<'_>, account: &str) -> Unit {
         },
     );
     unit.depends_on.push(ctx.stack_name("baseline-global", ""));
+    let archive = ctx.core_account_param(&mut unit, crate::params::LOG_ARCHIVE, ctx.log_archive);
     unit.add(resource(
         "OpenSearchServiceLinkedRole",
         "AWS::IAM::ServiceLinkedRole",
@@ -414,6 +426,36 @@ fn global(ctx: &Ctx<'_>, account: &str) -> Unit {
                         "Action": ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"],
                         "Resource": domains
                     }]
+                }
+            }, {
+                // The data lake in the log archive (home region), whose
+                // bucket policy admits this role for the same prefix
+                // (`security::lake_writer_statements`): objects under
+                // `domain=…/`, SSE-KMS with the archive's key, which lets
+                // the organization's principals use it through S3 only.
+                // The sink's health check is a HeadBucket (`s3:ListBucket`).
+                // <https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-walkthroughs-managing-access-example2.html>
+                "PolicyName": "log-lake-write",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "CheckTheLake", "Effect": "Allow",
+                            "Action": "s3:ListBucket",
+                            "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:s3:::{}", ctx.log_bucket("applogs", &archive)))
+                        },
+                        {
+                            "Sid": "WriteTheLake", "Effect": "Allow",
+                            "Action": ["s3:AbortMultipartUpload", "s3:PutObject"],
+                            "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:s3:::{}/{LAKE_PREFIX}*", ctx.log_bucket("applogs", &archive)))
+                        },
+                        {
+                            "Sid": "EncryptWithTheArchiveKey", "Effect": "Allow",
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                            "Resource": intrinsic::sub(format!("arn:${{AWS::Partition}}:kms:{}:${{{archive}}}:key/*", ctx.home)),
+                            "Condition": { "StringEquals": { "kms:ViaService": format!("s3.{}.amazonaws.com", ctx.home) } }
+                        }
+                    ]
                 }
             }],
             "Tags": tags(&[("landfall:purpose", "log-search")])

@@ -193,6 +193,9 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
             &management,
             &trail,
         ));
+        if purpose == "applogs" {
+            statements.extend(lake_writer_statements(ctx, &mut unit, id, &org));
+        }
         unit.add(resource(
             format!("{id}Policy"),
             "AWS::S3::BucketPolicy",
@@ -212,6 +215,45 @@ fn log_archive(ctx: &Ctx<'_>) -> Unit {
         );
     }
     unit
+}
+
+/// The Vector aggregators' task role (observability account) writes the
+/// application log lake under `domain=…/`, the prefix the lake's table
+/// reads (`log_lake::PARTITION_PATH`), which no other writer may use: the
+/// organization's other principals write under their account's prefix
+/// only. The role is named by `aws:PrincipalArn`, not as a principal: it
+/// is created after this bucket, and a policy naming a role that does not
+/// exist yet is refused
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles>).
+/// The aggregator's health check is a HeadBucket (`s3:ListBucket`).
+fn lake_writer_statements(ctx: &Ctx<'_>, unit: &mut Unit, id: &str, org: &str) -> Vec<Value> {
+    let Some(account) = super::log_search::account(ctx.model) else {
+        return Vec::new();
+    };
+    let param = ctx.core_account_param(unit, "ObservabilityAccountId", Some(account));
+    let writer = json!({ "ArnEquals": { "aws:PrincipalArn": intrinsic::sub(format!(
+        "arn:${{AWS::Partition}}:iam::${{{param}}}:role{}{}",
+        super::log_search::ROLE_PATH,
+        super::log_search::AGGREGATOR_ROLE
+    )) }, "StringEquals": { "aws:PrincipalOrgID": { "Ref": org } } });
+    vec![
+        json!({
+            "Sid": "LogAggregatorsCheckTheLake",
+            "Effect": "Allow",
+            "Principal": { "AWS": "*" },
+            "Action": "s3:ListBucket",
+            "Resource": { "Fn::GetAtt": [id, "Arn"] },
+            "Condition": writer.clone()
+        }),
+        json!({
+            "Sid": "LogAggregatorsWriteTheLake",
+            "Effect": "Allow",
+            "Principal": { "AWS": "*" },
+            "Action": ["s3:AbortMultipartUpload", "s3:PutObject"],
+            "Resource": intrinsic::sub(format!("${{{id}.Arn}}/{}*", super::log_search::LAKE_PREFIX)),
+            "Condition": writer
+        }),
+    ]
 }
 
 /// The log buckets whose new objects the SIEM is told about and may read:

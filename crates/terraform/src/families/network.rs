@@ -27,7 +27,7 @@ const RULE: &[P] = &[
     P("GroupId", "security_group_id", K::V),
 ];
 
-pub static MAPPINGS: [Mapping; 7] = [
+pub static MAPPINGS: [Mapping; 8] = [
     Mapping {
         cfn: "AWS::EC2::SecurityGroup",
         tf: "aws_security_group",
@@ -46,6 +46,14 @@ pub static MAPPINGS: [Mapping; 7] = [
     Mapping {
         cfn: "AWS::EC2::SecurityGroupIngress",
         tf: "aws_vpc_security_group_ingress_rule",
+        reference: "security_group_rule_id",
+        attributes: &[],
+        props: RULE,
+        hook: None,
+    },
+    Mapping {
+        cfn: "AWS::EC2::SecurityGroupEgress",
+        tf: "aws_vpc_security_group_egress_rule",
         reference: "security_group_rule_id",
         attributes: &[],
         props: RULE,

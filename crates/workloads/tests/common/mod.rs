@@ -74,6 +74,9 @@ impl Platform {
             services: None,
             log_agents: Some(std::sync::Arc::new(log_agent_configs(&self.model))),
             metric_agents: Some(std::sync::Arc::new(metric_agent_configs(&self.model))),
+            log_aggregator: Some(std::sync::Arc::new(
+                "# the log aggregators\nsources: {}\n".to_owned(),
+            )),
         };
         landfall_workloads::build(&self.model, &self.plan, &self.base, &options).unwrap_or_else(
             |p| {
