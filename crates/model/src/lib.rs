@@ -11,6 +11,7 @@ pub mod engines;
 pub mod footprint;
 pub mod instance_classes;
 pub mod limits;
+pub mod log_search;
 pub mod model;
 pub mod monitoring;
 mod resolve;

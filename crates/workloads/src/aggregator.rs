@@ -45,10 +45,10 @@
 //! records in its log cluster (docs/telemetry.md, "Not yet").
 
 use landfall_graph::{ExternalInput, InputKind, ParameterValue};
+use landfall_model::log_search;
 use landfall_model::sidecars::LOG_AGENT;
 use landfall_model::{DataStore, Model, Subnet, Vpc};
 use landfall_spec::types::{AccountClass, TierKind};
-use landfall_synth::layers::log_search;
 use serde_json::{json, Value};
 
 use crate::ctx::{tags, Builder, Ctx, Placement, BOUNDARY, ROLE_PATH};

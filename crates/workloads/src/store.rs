@@ -635,9 +635,7 @@ fn log_agents_credentials(
     }
     // The aggregators' execution role (`exec-log-aggregators-<vpc>`) in
     // the observability account.
-    if let Some(account) =
-        landfall_synth::layers::log_search::account(model).filter(|_| aggregators)
-    {
+    if let Some(account) = landfall_model::log_search::account(model).filter(|_| aggregators) {
         if seen.insert(account.id) {
             let id = format!("${{{}}}", b.account_param(&account.name));
             accounts.push(json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::{id}:root") }));

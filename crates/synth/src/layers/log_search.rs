@@ -36,9 +36,14 @@
 
 use landfall_graph::{intrinsic, Layer, ParameterValue, Target};
 use landfall_model::{Model, Vpc};
-use landfall_spec::types::{AccountClass, TierKind};
+use landfall_spec::types::TierKind;
 use serde::Serialize;
 use serde_json::{json, Value};
+
+pub use landfall_model::log_search::{
+    account, domain_name, domain_stack, region_code, valid_domain_name, AGGREGATOR_PURPOSE,
+    AGGREGATOR_ROLE, OPENSEARCH_VARIABLE, ROLE_PATH,
+};
 
 use crate::layers::key_policy;
 use crate::unit::{resource, tags, ResourceExt, Unit};
@@ -58,24 +63,10 @@ pub const REPLICAS: u64 = 1;
 /// The role that administers each domain (fine-grained access control's
 /// master user): operators reach it through IAM Identity Center.
 pub const ADMIN_ROLE: &str = "landfall-log-search-admin";
-/// The task role of the Vector aggregators, the only writers.
-pub const AGGREGATOR_ROLE: &str = "landfall-log-aggregator";
-/// The `landfall:purpose` tag of the aggregators' resources (the workload
-/// layer's `aggregator` stacks), which the reachability checks find their
-/// services by.
-pub const AGGREGATOR_PURPOSE: &str = "log-aggregator";
-/// The aggregators' variable holding the domain's endpoint
-/// (`vector/aggregator.yaml`), set from the domain stack's `Endpoint`.
-pub const OPENSEARCH_VARIABLE: &str = "OPENSEARCH_ENDPOINT";
 /// Where the aggregators write in the data lake's bucket: every key they
 /// write starts with it (`domain=<domain>/service=…`, the Glue table's
 /// partitions, [`super::log_lake::PARTITION_PATH`]).
 pub const LAKE_PREFIX: &str = "domain=";
-/// Path of the two roles: not the platform's `/landfall/`, which the SCPs
-/// exempt (these are people's and a service's roles), but the path of the
-/// roles the deploy role creates, under the workload boundary the baseline
-/// puts in every account.
-pub const ROLE_PATH: &str = "/workload/";
 /// The permissions boundary of the two roles (the baseline's
 /// `landfall-workload-boundary`).
 pub const BOUNDARY: &str = "landfall/landfall-workload-boundary";
@@ -148,56 +139,6 @@ pub struct Sizing {
     pub volume_gib: u64,
     pub manager_instance_type: String,
     pub manager_nodes: u32,
-}
-
-/// The account holding the domains, when the platform has one.
-pub fn account(model: &Model) -> Option<&landfall_model::Account> {
-    let id = model.network.log_search?;
-    let account = model.account(id);
-    (account.class == AccountClass::Observability).then_some(account)
-}
-
-/// The domain name of a VPC's domain: `logs-<environment>-<region code>`
-/// (`logs-prod-euc1`): 3 to 28 characters, lowercase, starting with a
-/// letter (<https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createupdatedomains.html>).
-pub fn domain_name(environment: &str, region: &str) -> String {
-    format!("logs-{environment}-{}", region_code(region))
-}
-
-/// `eu-central-1` → `euc1`, `ap-southeast-2` → `apse2`, as AWS abbreviates
-/// regions in its own names.
-pub fn region_code(region: &str) -> String {
-    let parts: Vec<&str> = region.split('-').collect();
-    let mut code = String::new();
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 || i + 1 == parts.len() {
-            code.push_str(part);
-            continue;
-        }
-        let short = match *part {
-            "north" => "n",
-            "south" => "s",
-            "east" => "e",
-            "west" => "w",
-            "central" => "c",
-            "northeast" => "ne",
-            "northwest" => "nw",
-            "southeast" => "se",
-            "southwest" => "sw",
-            other => other,
-        };
-        code.push_str(short);
-    }
-    code
-}
-
-/// Whether OpenSearch accepts `name` as a domain name.
-pub fn valid_domain_name(name: &str) -> bool {
-    (3..=28).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// The sizing of every VPC's domain; empty without an `observability`
@@ -279,11 +220,6 @@ pub fn sizing(model: &Model, vpc: &Vpc) -> Sizing {
 /// The stack with the account's service-linked role and the two roles.
 pub fn global_stack(ctx_slug: &str) -> String {
     format!("{ctx_slug}-log-search-global")
-}
-
-/// The stack of one VPC's domain.
-pub fn domain_stack(ctx_slug: &str, vpc: &str) -> String {
-    format!("{ctx_slug}-log-search-{vpc}")
 }
 
 pub(crate) fn build(ctx: &Ctx<'_>, problems: &mut Vec<Problem>) -> Vec<Unit> {
