@@ -15,7 +15,7 @@
 //! | `ec2-reboot` | EC2 `RebootInstances` on the host's instance |
 //! | `ssm-runbook` | SSM `SendCommand` (`AWS-RunShellScript`) with the disk cleanup |
 //! | `msk-expand-storage` | MSK `UpdateBrokerStorage` by a step, within MSK's limits ([`crate::msk`]) |
-//! | `ec2-quarantine` | ECS `UpdateContainerInstancesState` (`DRAINING`), EC2 `CreateTags` and `ModifyNetworkInterfaceAttribute` into the VPC's quarantine group |
+//! | `ec2-quarantine` | ECS `UpdateContainerInstancesState` (`DRAINING`) and `StopTask` of its tasks, EC2 `CreateTags` and `ModifyNetworkInterfaceAttribute` into the VPC's quarantine group |
 //! | `notify` | none: the owners were paged by the alert itself |
 //!
 //! A metal host is found by the name its agent reports (the instance's
@@ -613,12 +613,11 @@ impl<M: MskApi> Remediator<M> {
         ))
     }
 
-    /// Cuts a metal host off: its container instance drained (ECS starts
-    /// its services' tasks elsewhere), the instance tagged with the action,
-    /// each of its own interfaces tagged with the groups it had and moved
-    /// into the VPC's quarantine group (no rule in or out). Requester-managed
-    /// interfaces (those AWS services attach) are left: their owners manage
-    /// them. Connections already tracked are not cut by a change of groups
+    /// Cuts a metal host off: its container instance drained and its tasks
+    /// stopped (ECS starts its services' tasks elsewhere), the instance
+    /// tagged with the action, each of its own interfaces tagged with the
+    /// groups it had and moved into the VPC's quarantine group (no rule in
+    /// or out). Connections already tracked are not cut by a change of groups
     /// (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html);
     /// new ones are refused. Every step can be repeated.
     async fn quarantine(
@@ -629,7 +628,7 @@ impl<M: MskApi> Remediator<M> {
         action_id: &str,
     ) -> Result<String, String> {
         let (clients, instance) = self.host(domain, env, host).await?;
-        let interfaces = own_interfaces(&clients, &instance).await?;
+        let interfaces = own_interfaces(&clients, &instance, domain).await?;
         let vpc = interfaces
             .iter()
             .find_map(|i| i.vpc_id())
@@ -637,7 +636,7 @@ impl<M: MskApi> Remediator<M> {
             .to_owned();
         let group = quarantine_group(&clients, domain, &vpc).await?;
         let cluster = format!("{domain}-{env}");
-        let drained = drain(&clients, &cluster, &instance).await?;
+        let drained = drain(&clients, &cluster, &instance, action_id).await?;
         clients
             .ec2()
             .create_tags()
@@ -730,7 +729,7 @@ impl<M: MskApi> Remediator<M> {
         if !tagged {
             return ReadBack::NotDone(format!("`{instance}` carries no tag of this action"));
         }
-        let interfaces = match own_interfaces(&clients, &instance).await {
+        let interfaces = match own_interfaces(&clients, &instance, domain).await {
             Ok(i) => i,
             Err(e) => return ReadBack::Unknown(e),
         };
@@ -823,11 +822,13 @@ fn tag(key: &str, value: &str) -> aws_sdk_ec2::types::Tag {
         .build()
 }
 
-/// The interfaces attached to `instance` that are the account's own (not
-/// requester-managed).
+/// The host's own interfaces attached to `instance`: those the launch
+/// template tagged with the domain. The tasks' interfaces (awsvpc) are
+/// ECS's and go with the tasks, which the quarantine stops.
 async fn own_interfaces(
     clients: &Clients,
     instance: &str,
+    domain: &str,
 ) -> Result<Vec<aws_sdk_ec2::types::NetworkInterface>, String> {
     let out = clients
         .ec2()
@@ -844,11 +845,17 @@ async fn own_interfaces(
     let own: Vec<_> = out
         .network_interfaces()
         .iter()
-        .filter(|i| i.requester_managed() != Some(true))
+        .filter(|i| {
+            i.tag_set()
+                .iter()
+                .any(|t| t.key() == Some("landfall:domain") && t.value() == Some(domain))
+        })
         .cloned()
         .collect();
     if own.is_empty() {
-        return Err(format!("`{instance}` has no interface of its own"));
+        return Err(format!(
+            "no interface of `{instance}` carries `landfall:domain={domain}` (the metal launch template tags them)"
+        ));
     }
     Ok(own)
 }
@@ -893,8 +900,16 @@ async fn quarantine_group(clients: &Clients, domain: &str, vpc: &str) -> Result<
 }
 
 /// Drains the container instance `instance` is in `cluster`, so ECS
-/// starts its services' tasks elsewhere; says what it did.
-async fn drain(clients: &Clients, cluster: &str, instance: &str) -> Result<String, String> {
+/// starts its services' tasks elsewhere, and stops the tasks on it at once:
+/// they run on a host an attacker may control, with interfaces of their
+/// own (awsvpc) that the host's quarantine group does not cover. Says what
+/// it did.
+async fn drain(
+    clients: &Clients,
+    cluster: &str,
+    instance: &str,
+    action_id: &str,
+) -> Result<String, String> {
     let ecs = clients.ecs();
     let listed = ecs
         .list_container_instances()
@@ -929,7 +944,26 @@ async fn drain(clients: &Clients, cluster: &str, instance: &str) -> Result<Strin
         .send()
         .await
         .map_err(|e| LiveError::api("ecs:UpdateContainerInstancesState", &e).to_string())?;
-    Ok(format!("container instance drained in `{cluster}`"))
+    let tasks = ecs
+        .list_tasks()
+        .cluster(cluster)
+        .container_instance(arn)
+        .send()
+        .await
+        .map_err(|e| LiveError::api("ecs:ListTasks", &e).to_string())?;
+    for task in tasks.task_arns() {
+        ecs.stop_task()
+            .cluster(cluster)
+            .task(task)
+            .reason(format!("landfall heal {action_id}: host quarantined"))
+            .send()
+            .await
+            .map_err(|e| LiveError::api("ecs:StopTask", &e).to_string())?;
+    }
+    Ok(format!(
+        "container instance drained in `{cluster}`, {} task(s) on it stopped",
+        tasks.task_arns().len()
+    ))
 }
 
 #[cfg(test)]

@@ -1984,7 +1984,9 @@ fn cost_allocation_tags_are_read_page_by_page_and_refusals_are_named() {
 /// `ec2-quarantine` on the metal host a GuardDuty finding names, in the
 /// account the model names, entered as the remediation role: the container
 /// instance is drained so ECS starts its tasks elsewhere
-/// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-draining.html),
+/// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-draining.html)
+/// and the tasks on it are stopped (their awsvpc interfaces are ECS's, not
+/// the host's),
 /// the instance tagged with the action, and each of its interfaces tagged
 /// with the groups it had and moved into the VPC's quarantine group alone
 /// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyNetworkInterfaceAttribute.html).
@@ -2122,8 +2124,72 @@ fn quarantine_drains_the_host_and_moves_its_interfaces_into_the_quarantine_group
                 .await
                 .unwrap();
 
+            // A task of a service on the host.
+            ecs.register_task_definition()
+                .family("order-gateway")
+                .container_definitions(
+                    aws_sdk_ecs::types::ContainerDefinition::builder()
+                        .name("app")
+                        .image("app")
+                        .memory(512)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+            let listed = ecs
+                .list_container_instances()
+                .cluster("trading-prod")
+                .send()
+                .await
+                .unwrap();
+            let container_instance = listed.container_instance_arns()[0].clone();
+            let started = ecs
+                .start_task()
+                .cluster("trading-prod")
+                .task_definition("order-gateway")
+                .container_instances(&container_instance)
+                .send()
+                .await
+                .unwrap();
+            let task = started.tasks()[0].task_arn().unwrap().to_owned();
+
             let remediator = Remediator::new(session.clone(), Targets::from_model(&model));
             let target = format!("host/trading/prod/{host}");
+            // The host's interface carries no domain tag yet: not one of
+            // the launch template's hosts, nothing done.
+            let err = remediator
+                .execute("ec2-quarantine", &target, "q0")
+                .await
+                .unwrap_err();
+            assert!(err.contains("carries `landfall:domain=trading`"), "{err}");
+            // The metal launch template tags the host's interfaces.
+            let interface = ec2
+                .describe_network_interfaces()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("attachment.instance-id")
+                        .values(&instance_id)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap()
+                .network_interfaces()[0]
+                .network_interface_id()
+                .unwrap()
+                .to_owned();
+            ec2.create_tags()
+                .resources(&interface)
+                .tags(
+                    aws_sdk_ec2::types::Tag::builder()
+                        .key("landfall:domain")
+                        .value("trading")
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
             // No quarantine group of the domain in the VPC: nothing moved.
             let err = remediator
                 .execute("ec2-quarantine", &target, "q0")
@@ -2155,6 +2221,19 @@ fn quarantine_drains_the_host_and_moves_its_interfaces_into_the_quarantine_group
                 .unwrap();
             assert!(done.contains(&instance_id), "{done}");
             assert!(done.contains("container instance drained"), "{done}");
+            assert!(done.contains("1 task(s) on it stopped"), "{done}");
+            let stopped = ecs
+                .describe_tasks()
+                .cluster("trading-prod")
+                .tasks(&task)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(stopped.tasks()[0].last_status(), Some("STOPPED"));
+            assert!(stopped.tasks()[0]
+                .stopped_reason()
+                .unwrap_or_default()
+                .contains("q1"));
             let modify = proxy.seen_of("ec2:ModifyNetworkInterfaceAttribute");
             assert_eq!(modify.len(), 1, "one interface");
             assert_eq!(

@@ -1178,8 +1178,17 @@ fn the_remediation_role_quarantines_into_the_quarantine_group_only() {
         interface_tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
         serde_json::json!(["landfall:groups-before"])
     );
+    // Interfaces and instances only of metal hosts: the launch template
+    // tags the hosts' interfaces with their domain (checked in
+    // crates/workloads/tests/deployable.rs).
+    let interfaces = by_sid(&grants, "QuarantineInterfacesOfMetalHosts");
+    assert_eq!(
+        interfaces["Condition"]["Null"]["aws:ResourceTag/landfall:domain"],
+        "false"
+    );
     let drain = by_sid(&grants, "DrainContainerInstances");
     assert!(allows(drain, "ecs:UpdateContainerInstancesState"));
+    assert!(allows(drain, "ecs:StopTask"));
     // The keys are the ones the live code writes (one constant each).
     use landfall_model::monitoring::{GROUPS_BEFORE_TAG, QUARANTINED_BY_TAG};
     assert_eq!(QUARANTINED_BY_TAG, "landfall:quarantined-by");

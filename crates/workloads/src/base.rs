@@ -382,6 +382,9 @@ fn capacity(
                 "InstanceType": METAL_INSTANCE_TYPE,
                 "IamInstanceProfile": { "Arn": { "Fn::GetAtt": ["InstanceProfile", "Arn"] } },
                 "SecurityGroupIds": [{ "Ref": "InstanceSecurityGroup" }],
+                // The hosts' own interfaces carry their domain: the
+                // remediation role may quarantine only interfaces so tagged.
+                "TagSpecifications": [{ "ResourceType": "network-interface", "Tags": std_tags(place, &[]) }],
                 "MetadataOptions": { "HttpTokens": "required", "HttpPutResponseHopLimit": 1, "HttpEndpoint": "enabled" },
                 "Monitoring": { "Enabled": true },
                 "BlockDeviceMappings": [{

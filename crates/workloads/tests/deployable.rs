@@ -746,6 +746,16 @@ fn metal_hosts_have_a_quarantine_group_that_admits_nothing() {
             })
             .collect();
         assert!(tags.contains(&("landfall:quarantine".into(), "true".into())));
+        // The hosts' interfaces carry their domain: the remediation role
+        // may quarantine only interfaces so tagged.
+        let spec = &stack.resource("MetalLaunchTemplate").unwrap().properties["LaunchTemplateData"]
+            ["TagSpecifications"][0];
+        assert_eq!(spec["ResourceType"], "network-interface");
+        assert!(spec["Tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["Key"] == "landfall:domain"));
         assert!(tags.iter().any(|(k, _)| k == "landfall:domain"));
         // Nothing in the stack adds a rule to it.
         for r in &stack.resources {

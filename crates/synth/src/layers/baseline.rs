@@ -400,12 +400,16 @@ fn global(ctx: &Ctx<'_>) -> Unit {
         }));
     }
     // Quarantine of a metal host, when the spec lets remediation act on
-    // GuardDuty's findings: drain its container instance, tag it and its
-    // interfaces, and move its interfaces into the quarantine group, which
-    // is the only group the role may put on an interface (the action
-    // authorizes the interface, the instance and the groups
-    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
-    // The tags it may write are its own two keys.
+    // GuardDuty's findings: drain its container instance and stop its
+    // tasks, tag it and its interfaces, and move its interfaces into the
+    // quarantine group, which is the only group the role may put on an
+    // interface. The action authorizes the interface, and the instance, the
+    // groups and the subnet when the request involves them
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html):
+    // interfaces and instances only of metal hosts (the launch template
+    // tags both with the domain), any subnet (the shared VPC's subnets are
+    // the networking account's; a subnet grants nothing alone). The tags it
+    // may write are its own two keys.
     let quarantines = ctx
         .model
         .observability
@@ -432,7 +436,14 @@ fn global(ctx: &Ctx<'_>) -> Unit {
                 "Resource": [
                     intrinsic::sub("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:network-interface/*"),
                     intrinsic::sub("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*")
-                ]
+                ],
+                "Condition": { "Null": { "aws:ResourceTag/landfall:domain": "false" } }
+            }),
+            json!({
+                "Sid": "InTheSharedSubnets",
+                "Effect": "Allow",
+                "Action": "ec2:ModifyNetworkInterfaceAttribute",
+                "Resource": intrinsic::sub("arn:${AWS::Partition}:ec2:*:*:subnet/*")
             }),
             json!({
                 "Sid": "MarkQuarantinedHosts",
@@ -460,10 +471,11 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             json!({
                 "Sid": "DrainContainerInstances",
                 "Effect": "Allow",
-                "Action": ["ecs:ListContainerInstances", "ecs:DescribeContainerInstances", "ecs:UpdateContainerInstancesState"],
+                "Action": ["ecs:ListContainerInstances", "ecs:DescribeContainerInstances", "ecs:UpdateContainerInstancesState", "ecs:ListTasks", "ecs:StopTask"],
                 "Resource": [
                     intrinsic::sub("arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:cluster/*"),
-                    intrinsic::sub("arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:container-instance/*/*")
+                    intrinsic::sub("arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:container-instance/*/*"),
+                    intrinsic::sub("arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:task/*/*")
                 ]
             }),
         ]);
