@@ -58,6 +58,16 @@ pub fn remediation_host(slug: &str) -> String {
     format!("remediation.{}", zone_name(slug))
 }
 
+/// The Zabbix server's trapper port, where active proxies connect.
+pub const ZABBIX_SERVER_PORT: u16 = 10051;
+
+/// The Zabbix server's name in every VPC with monitoring servers: a
+/// record in the VPC's zone for the interface endpoint of the server's
+/// endpoint service (PrivateLink), where the VPC's proxy connects.
+pub fn zabbix_host(slug: &str) -> String {
+    format!("zabbix.{}", zone_name(slug))
+}
+
 /// Where Alertmanager posts automatic-remediation alerts (the service's
 /// `POST /alertmanager`), when `observability.remediation.webhook_url`
 /// does not say.

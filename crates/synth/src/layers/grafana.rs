@@ -343,60 +343,19 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     }
 
     // ----- database -----
-    unit.add(resource(
-        "GrafanaDatabaseSubnets",
-        "AWS::RDS::DBSubnetGroup",
-        json!({
-            "DBSubnetGroupDescription": "Grafana's database: the VPC's data subnets shared with this account",
-            "SubnetIds": subnet_refs,
-            "Tags": purpose(None)
-        }),
-    ));
-    unit.add(
-        resource(
-            "GrafanaDatabase",
-            "AWS::RDS::DBCluster",
-            json!({
-                "Engine": "aurora-postgresql",
-                // The platform's pinned release, as every store's.
-                "EngineVersion": landfall_model::engines::engine("aurora-postgresql").map_or("", |e| e.version),
-                "DatabaseName": DATABASE,
-                "MasterUsername": DB_USER,
-                "ManageMasterUserPassword": true,
-                "MasterUserSecret": { "KmsKeyId": { "Ref": "GrafanaKey" } },
-                "StorageEncrypted": true,
-                "KmsKeyId": { "Fn::GetAtt": ["GrafanaKey", "Arn"] },
-                "DeletionProtection": true,
-                "BackupRetentionPeriod": 7,
-                "CopyTagsToSnapshot": true,
-                "Port": DB_PORT,
-                "DBSubnetGroupName": { "Ref": "GrafanaDatabaseSubnets" },
-                "VpcSecurityGroupIds": [group("GrafanaDatabaseSecurityGroup")],
-                "Tags": purpose(None)
-            }),
-        )
-        .retain(),
+    database(
+        &mut unit,
+        &Database {
+            prefix: "Grafana",
+            owner: "Grafana",
+            name: DATABASE,
+            user: DB_USER,
+            port: DB_PORT,
+            subnets: &subnet_refs,
+            azs: &azs,
+            tags: purpose(None),
+        },
     );
-    // Writer in the first AZ, reader in the second: Aurora fails over to
-    // the reader (<https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html>).
-    for (i, (id, tier)) in [("GrafanaDatabaseWriter", 0), ("GrafanaDatabaseReader", 1)]
-        .into_iter()
-        .enumerate()
-    {
-        unit.add(resource(
-            id,
-            "AWS::RDS::DBInstance",
-            json!({
-                "DBClusterIdentifier": { "Ref": "GrafanaDatabase" },
-                "Engine": "aurora-postgresql",
-                "DBInstanceClass": DB_CLASS,
-                "AvailabilityZone": azs[i],
-                "PromotionTier": tier,
-                "PubliclyAccessible": false,
-                "Tags": purpose(None)
-            }),
-        ));
-    }
 
     // ----- roles -----
     let boundary = intrinsic::sub(format!(
@@ -735,4 +694,80 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         export: None,
     });
     vec![unit]
+}
+
+/// An Aurora PostgreSQL database of a platform service: what it is called
+/// and where it runs. The stack has `<prefix>Key` (which encrypts it and
+/// its master secret) and `<prefix>DatabaseSecurityGroup`.
+pub(crate) struct Database<'a> {
+    pub prefix: &'a str,
+    /// Who uses it, in the subnet group's description.
+    pub owner: &'a str,
+    pub name: &'a str,
+    pub user: &'a str,
+    pub port: i64,
+    pub subnets: &'a [Value],
+    pub azs: &'a [&'a str],
+    pub tags: Value,
+}
+
+/// The database: `<prefix>DatabaseSubnets`, the cluster `<prefix>Database`
+/// (encrypted with the stack's key, deletion protection on, the master
+/// password generated and rotated by RDS in Secrets Manager), a writer in
+/// the first AZ and a reader in the second (Aurora fails over to it,
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html>).
+pub(crate) fn database(unit: &mut Unit, d: &Database<'_>) {
+    let prefix = d.prefix;
+    let key = format!("{prefix}Key");
+    let subnets = format!("{prefix}DatabaseSubnets");
+    let cluster = format!("{prefix}Database");
+    unit.add(resource(
+        &subnets,
+        "AWS::RDS::DBSubnetGroup",
+        json!({
+            "DBSubnetGroupDescription": format!("{}'s database: the VPC's data subnets shared with this account", d.owner),
+            "SubnetIds": d.subnets,
+            "Tags": d.tags
+        }),
+    ));
+    unit.add(
+        resource(
+            &cluster,
+            "AWS::RDS::DBCluster",
+            json!({
+                "Engine": "aurora-postgresql",
+                // The platform's pinned release, as every store's.
+                "EngineVersion": landfall_model::engines::engine("aurora-postgresql").map_or("", |e| e.version),
+                "DatabaseName": d.name,
+                "MasterUsername": d.user,
+                "ManageMasterUserPassword": true,
+                "MasterUserSecret": { "KmsKeyId": { "Ref": key } },
+                "StorageEncrypted": true,
+                "KmsKeyId": { "Fn::GetAtt": [key, "Arn"] },
+                "DeletionProtection": true,
+                "BackupRetentionPeriod": 7,
+                "CopyTagsToSnapshot": true,
+                "Port": d.port,
+                "DBSubnetGroupName": { "Ref": subnets },
+                "VpcSecurityGroupIds": [{ "Fn::GetAtt": [format!("{prefix}DatabaseSecurityGroup"), "GroupId"] }],
+                "Tags": d.tags
+            }),
+        )
+        .retain(),
+    );
+    for (i, (role, tier)) in [("Writer", 0), ("Reader", 1)].into_iter().enumerate() {
+        unit.add(resource(
+            format!("{cluster}{role}"),
+            "AWS::RDS::DBInstance",
+            json!({
+                "DBClusterIdentifier": { "Ref": cluster },
+                "Engine": "aurora-postgresql",
+                "DBInstanceClass": DB_CLASS,
+                "AvailabilityZone": d.azs.get(i),
+                "PromotionTier": tier,
+                "PubliclyAccessible": false,
+                "Tags": d.tags
+            }),
+        ));
+    }
 }
