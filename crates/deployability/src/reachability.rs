@@ -26,7 +26,8 @@
 //! Balancer and the service's Application Load Balancer ([`remediation`]);
 //! every VPC's Zabbix proxy (on the monitoring hosts) to the Zabbix server
 //! through its interface endpoint and the server's Network Load Balancer
-//! ([`zabbix`]; the server's database as a dependency of its service).
+//! ([`zabbix`]; the server's database as a dependency of its service), and
+//! each proxy to the internal load balancers its probes name.
 
 mod grafana;
 mod index;
@@ -157,6 +158,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
     checker.grafana();
     checker.remediation();
     checker.zabbix();
+    checker.zabbix_probes();
     checker.symmetric_firewall_routes();
     let mut findings = checker.findings;
     findings.sort();

@@ -1336,3 +1336,100 @@ fn a_zabbix_server_that_cannot_reach_its_database_is_named() {
     assert_eq!(hits.len(), 1, "{}", summary(&findings));
     assert!(hits[0].at.is_some());
 }
+
+/// The probes of `zabbix/landfall.json`: HTTPS to the internal load
+/// balancer of the service's domain, from the proxy on the monitoring
+/// hosts of the same VPC (security group rules at both ends,
+/// <https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html>).
+#[test]
+fn each_proxy_reaches_the_load_balancers_it_probes_and_a_closed_one_is_named() {
+    let p = reference();
+    let findings = p.check();
+    assert!(
+        !findings.iter().any(|f| f.message.contains("cannot probe")),
+        "{}",
+        summary(&findings)
+    );
+    // A west workload stack of prod that admits the proxy.
+    let (stack, probed) = p
+        .graph
+        .stacks
+        .iter()
+        .find(|s| {
+            s.name.contains("-prod")
+                && s.resources
+                    .iter()
+                    .any(|r| r.logical_id.starts_with("ZabbixProbesFrom"))
+                && matches!(&s.target, landfall_graph::Target::Account { region, .. } if region == "eu-west-1")
+        })
+        .map(|s| {
+            let domain = s
+                .resource("LoadBalancer")
+                .and_then(|lb| {
+                    lb.properties["Tags"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|t| t["Key"] == "landfall:domain")
+                        .and_then(|t| t["Value"].as_str())
+                })
+                .unwrap()
+                .to_owned();
+            (s.name.clone(), domain)
+        })
+        .expect("a prod workload stack in eu-west-1 the proxy probes");
+    let mut graph = p.graph.clone();
+    stack_mut(&mut graph, &stack)
+        .resources
+        .retain(|r| !r.logical_id.starts_with("ZabbixProbesFrom"));
+    let findings = p.check_graph(&graph);
+    let hits: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| {
+            f.message
+                .contains("the Zabbix proxy of prod in eu-west-1 cannot probe")
+        })
+        .collect();
+    assert!(!hits.is_empty(), "{}", summary(&findings));
+    let services: Vec<&landfall_model::Service> = p
+        .model
+        .services
+        .iter()
+        .filter(|s| {
+            p.model.domain(s.domain).name == probed
+                && s.ingress != landfall_spec::types::Ingress::None
+                && s.environments
+                    .iter()
+                    .any(|e| p.model.environment(*e).name == "prod")
+        })
+        .collect();
+    assert_eq!(hits.len(), services.len(), "one per probed service");
+    for f in &hits {
+        assert_eq!(f.stack, stack);
+        assert!(
+            f.message.contains(&format!(
+                "security group `LoadBalancerSecurityGroup` (stack `{stack}`) has no ingress on 443"
+            )),
+            "{}",
+            f.message
+        );
+        // Located at the probed service.
+        let at = f.at.as_ref().expect("located");
+        assert!(services.iter().any(|s| s.origin == *at), "{at:?}");
+    }
+    // And the hosts' side: no HTTPS out to the application subnets.
+    let mut graph = p.graph.clone();
+    egress_of(stack_mut(&mut graph, WEST_SERVERS), "HostsSecurityGroup").retain(|rule| {
+        rule["Description"] != json!("the internal load balancers the Zabbix proxy probes")
+    });
+    let findings = p.check_graph(&graph);
+    assert!(
+        findings.iter().any(|f| f
+            .message
+            .contains("the Zabbix proxy of prod in eu-west-1 cannot probe")
+            && f.message.contains("`HostsSecurityGroup`")
+            && f.message.contains("has no egress on 443")),
+        "{}",
+        summary(&findings)
+    );
+}

@@ -110,6 +110,41 @@ pub fn server_subnets<'a>(model: &'a Model, vpc: &Vpc) -> Vec<&'a crate::model::
     subnets
 }
 
+/// The VPCs that get monitoring servers (and so an Alertmanager and a
+/// Zabbix proxy): those with shared data subnets in two AZs at least, in
+/// model order.
+pub fn server_vpcs(model: &Model) -> Vec<&Vpc> {
+    model
+        .network
+        .vpcs
+        .iter()
+        .filter(|vpc| server_subnets(model, vpc).len() >= 2)
+        .filter(|vpc| cluster_size(model, vpc).is_some())
+        .collect()
+}
+
+/// The VPC the Zabbix server runs in, when it runs: Grafana's, the
+/// remediation service's VPC with monitoring servers.
+pub fn zabbix_server_vpc(model: &Model) -> Option<&Vpc> {
+    let home = model.network.remediation_vpc?;
+    server_vpcs(model).into_iter().find(|vpc| vpc.id == home)
+}
+
+/// The Zabbix proxy of a VPC (its `Hostname`), when the server runs and
+/// the VPC has monitoring servers, whose first host runs it.
+pub fn zabbix_proxy(model: &Model, vpc: &Vpc) -> Option<String> {
+    zabbix_server_vpc(model)?;
+    server_vpcs(model)
+        .iter()
+        .any(|v| v.id == vpc.id)
+        .then(|| zabbix_proxy_name(&vpc.name))
+}
+
+/// The name of a VPC's Zabbix proxy.
+pub fn zabbix_proxy_name(vpc: &str) -> String {
+    format!("landfall-{vpc}")
+}
+
 /// Storage nodes: one per AZ, so losing an AZ loses one copy.
 pub const STORAGE_NODES: u64 = 3;
 /// Copies vminsert writes of every sample (`-replicationFactor`): one AZ

@@ -11,6 +11,11 @@
 //! the remediation webhook's path shares, [`super::remediation`]). The
 //! server's database is one of the task's dependencies, checked as every
 //! service's. The groups are found by their `landfall:zabbix` tag.
+//!
+//! And what each proxy probes (`landfall_observability::zabbix::probes`,
+//! the hosts of `zabbix/landfall.json`): the internal load balancer of the
+//! probed service's domain, environment and region listens on 443 and the
+//! hosts reach it there (their egress, its group's ingress).
 
 use landfall_synth::layers::zabbix;
 use serde_json::Value;
@@ -20,6 +25,8 @@ use super::remediation::{listens_on, number, pages_of, Link};
 use super::{pages, tag, Checker, Consumer};
 
 const PORT: i64 = zabbix::PORT;
+/// The internal load balancers' listener, which the probes use.
+const HTTPS: i64 = 443;
 
 impl Checker<'_, '_> {
     /// Every VPC with monitoring servers reaches the Zabbix server.
@@ -196,6 +203,99 @@ impl Checker<'_, '_> {
             };
             for (key, hop, help) in self.endpoint_hops(vpc, endpoint, &proxy, &target) {
                 self.finding(key, format!("{what}: {hop}"), help, at.clone());
+            }
+        }
+    }
+
+    /// Every probe of the Zabbix configuration reaches its load balancer
+    /// from the proxy of its VPC.
+    pub(super) fn zabbix_probes(&mut self) {
+        let index = self.index;
+        let Some(plan) = landfall_observability::plan::plan(
+            self.input.model,
+            landfall_observability::profile::Profile::default(),
+        ) else {
+            return;
+        };
+        // Only with the workload layer in the graph (its load balancers).
+        if plan.zabbix_proxies.is_empty()
+            || !index
+                .of_type("AWS::ECS::Cluster")
+                .any(|(key, _)| index.stack(key).layer == landfall_graph::Layer::Workloads)
+        {
+            return;
+        }
+        for probe in landfall_observability::zabbix::probes(&plan) {
+            // A probe without a proxy is the observability check's finding.
+            if probe.proxy.is_none() {
+                continue;
+            }
+            let service = probe.service;
+            let at = Some(service.origin.clone());
+            let what = format!(
+                "the Zabbix proxy of {} in {} cannot probe `{}`",
+                probe.environment, probe.region, service.name
+            );
+            let lb = index
+                .of_type("AWS::ElasticLoadBalancingV2::LoadBalancer")
+                .find(|(key, r)| {
+                    let tags = r.properties.get("Tags").cloned().unwrap_or(Value::Null);
+                    r.properties.get("Scheme").and_then(Value::as_str) == Some("internal")
+                        && index.stack(*key).layer == landfall_graph::Layer::Workloads
+                        && tag(&tags, "landfall:domain") == Some(service.domain.as_str())
+                        && tag(&tags, "landfall:environment") == Some(probe.environment)
+                        && super::region_of(index, *key) == probe.region
+                });
+            let Some((lb, r)) = lb else {
+                continue;
+            };
+            let groups = self.keys(lb.0, r.properties.get("SecurityGroups"));
+            let subnets = self.keys(lb.0, r.properties.get("Subnets"));
+            let Some(vpc) = self.vpc_of(&Consumer {
+                groups: Vec::new(),
+                subnets: subnets.clone(),
+            }) else {
+                continue;
+            };
+            let Some(hosts) = self.servers.get(&vpc).and_then(|s| s.hosts) else {
+                self.finding(
+                    lb,
+                    format!("{what}: its VPC has no monitoring hosts"),
+                    "the proxy runs on the VPC's first monitoring host".into(),
+                    at,
+                );
+                continue;
+            };
+            let proxy = Consumer {
+                groups: vec![hosts],
+                subnets: self.servers[&vpc].host_subnets.clone(),
+            };
+            let listens = index
+                .of_type("AWS::ElasticLoadBalancingV2::Listener")
+                .any(|(key, l)| {
+                    index.resource_of(key.0, &l.properties["LoadBalancerArn"]) == Some(lb)
+                        && listens_on(&l.properties, HTTPS)
+                });
+            if !listens {
+                self.finding(
+                    lb,
+                    format!("{what}: {} has no listener on {HTTPS}", index.name(lb)),
+                    "the probe is HTTPS on 443, as every caller's".into(),
+                    at.clone(),
+                );
+            }
+            for group in groups {
+                if let Err(hop) = self.path(&proxy, group, &subnets, HTTPS) {
+                    self.finding(
+                        group,
+                        format!("{what}: the hosts to {}: {hop}", index.name(lb)),
+                        format!(
+                            "allow the port at both ends (see {})",
+                            pages::SECURITY_GROUPS
+                        ),
+                        at.clone(),
+                    );
+                }
             }
         }
     }

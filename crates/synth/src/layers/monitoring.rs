@@ -130,21 +130,7 @@ pub use landfall_model::monitoring::{
 /// The VPCs that get monitoring servers (and so an Alertmanager): those
 /// with shared data subnets in two AZs at least, in model order.
 pub(crate) fn vpcs<'a>(ctx: &Ctx<'a>) -> Vec<&'a Vpc> {
-    if !monitoring::enabled(ctx.model)
-        || ctx
-            .model
-            .core_account(AccountClass::Observability)
-            .is_none()
-    {
-        return Vec::new();
-    }
-    ctx.model
-        .network
-        .vpcs
-        .iter()
-        .filter(|vpc| monitoring::server_subnets(ctx.model, vpc).len() >= 2)
-        .filter(|vpc| monitoring::cluster_size(ctx.model, vpc).is_some())
-        .collect()
+    monitoring::server_vpcs(ctx.model)
 }
 
 pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
@@ -279,6 +265,14 @@ fn servers_unit(
             "IpProtocol": "tcp", "FromPort": super::zabbix::PORT, "ToPort": super::zabbix::PORT, "CidrIp": c,
             "Description": "the Zabbix server's interface endpoint (the proxy)"
         })));
+        // The domains' internal load balancers are in the application
+        // subnets (one per domain and AZ: one rule for the VPC keeps the
+        // group well under its 60 rules); the proxy probes them over HTTPS.
+        host_egress.push(json!({
+            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "CidrIp": ctx.plan.vpc_cidr(vpc.id).to_string(),
+            "Description": "the internal load balancers the Zabbix proxy probes"
+        }));
     }
     host_egress.push(json!({
         "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,

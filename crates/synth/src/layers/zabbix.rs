@@ -95,13 +95,13 @@ pub fn link_stack_name(slug: &str, vpc: &str) -> String {
 }
 
 /// The name a proxy has (`Hostname`), which the server knows it by.
-pub fn proxy_name(vpc: &str) -> String {
-    format!("landfall-{vpc}")
-}
+pub use landfall_model::monitoring::zabbix_proxy_name as proxy_name;
 
-/// Whether the server runs: monitoring is on and Grafana's VPC exists.
+/// Whether the server runs: monitoring is on and Grafana's VPC (the
+/// remediation service's) has monitoring servers
+/// ([`monitoring::zabbix_server_vpc`]).
 pub(crate) fn runs(ctx: &Ctx<'_>) -> bool {
-    super::grafana::vpc(ctx.model).is_some() && !super::monitoring::vpcs(ctx).is_empty()
+    monitoring::zabbix_server_vpc(ctx.model).is_some()
 }
 
 pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
@@ -110,7 +110,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         return Vec::new();
     }
     let (Some(vpc), Some(account)) = (
-        super::grafana::vpc(model),
+        monitoring::zabbix_server_vpc(model),
         model.core_account(AccountClass::Observability),
     ) else {
         return Vec::new();
