@@ -34,14 +34,11 @@
 //! proxies' data, but importing `zabbix/landfall.json` needs the frontend's
 //! API.
 
-use landfall_graph::{
-    intrinsic, logical_id, ExternalInput, InputKind, Layer, ParameterValue, Target,
-};
+use landfall_graph::{intrinsic, ExternalInput, InputKind, Layer, ParameterValue, Target};
 use landfall_model::monitoring::{self, zabbix_host};
 use landfall_spec::types::AccountClass;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::layers::key_policy;
 use crate::unit::{resource, tags, Unit};
 use crate::Ctx;
 
@@ -115,7 +112,6 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     ) else {
         return Vec::new();
     };
-    let subnets = monitoring::server_subnets(model, vpc);
     let region = model.region(vpc.region);
     let mut unit = Unit::new(
         stack_name(ctx.slug),
@@ -137,37 +133,12 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     ] {
         unit.depends_on.push(stack);
     }
-    let core = format!("{network_stack}-core");
-    let vpc_param = unit.parameter(
-        "VpcId",
-        &format!("VPC {} (networking account)", vpc.name),
-        ParameterValue::ResourceId {
-            stack: core.clone(),
-            logical_id: "Vpc".into(),
-        },
-    );
-    let subnet_refs: Vec<Value> = subnets
-        .iter()
-        .filter_map(|s| {
-            let tier = &model.tier(s.tier).name;
-            let letter = region.azs.get(s.az)?.chars().last()?.to_string();
-            let id = logical_id(&["Subnet", tier, &letter]);
-            let param = unit.parameter(
-                &id,
-                &format!("Subnet {} (networking account, shared here)", s.name),
-                ParameterValue::ResourceId {
-                    stack: core.clone(),
-                    logical_id: id.clone(),
-                },
-            );
-            Some(json!({ "Ref": param }))
-        })
-        .collect();
-    let azs: Vec<&str> = subnets
-        .iter()
-        .filter_map(|s| region.azs.get(s.az).map(String::as_str))
-        .collect();
-    let vpc_cidr = ctx.plan.vpc_cidr(vpc.id).to_string();
+    let super::grafana::Placed {
+        vpc_param,
+        subnets: subnet_refs,
+        azs,
+        vpc_cidr,
+    } = super::grafana::place(ctx, &mut unit, vpc);
     let shared = ctx.core_account_param(&mut unit, crate::params::SHARED, ctx.shared);
     let s3 = unit.parameter(
         "S3PrefixListId",
@@ -183,38 +154,16 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     };
 
     // ----- key, logs -----
-    unit.add(resource(
-        "ZabbixKey",
-        "AWS::KMS::Key",
-        json!({
-            "Description": "Encrypts the Zabbix server's database, its master password and its logs",
-            "EnableKeyRotation": true,
-            "KeyPolicy": key_policy(vec![json!({
-                // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-                "Sid": "CloudWatchLogsEncryptsZabbixLogs",
-                "Effect": "Allow",
-                "Principal": { "Service": intrinsic::sub("logs.${AWS::Region}.amazonaws.com") },
-                "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-                "Resource": "*",
-                "Condition": { "ArnEquals": {
-                    "kms:EncryptionContext:aws:logs:arn": intrinsic::sub(format!(
-                        "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{LOG_GROUP}"
-                    ))
-                } }
-            })]),
-            "Tags": purpose(None)
-        }),
-    ));
-    unit.add(resource(
-        "ZabbixLogs",
-        "AWS::Logs::LogGroup",
-        json!({
-            "LogGroupName": LOG_GROUP,
-            "RetentionInDays": 90,
-            "KmsKeyId": { "Fn::GetAtt": ["ZabbixKey", "Arn"] },
-            "Tags": purpose(None)
-        }),
-    ));
+    super::grafana::key_and_logs(
+        &mut unit,
+        &super::grafana::KeyAndLogs {
+            prefix: "Zabbix",
+            sid_owner: "Zabbix",
+            description: "Encrypts the Zabbix server's database, its master password and its logs",
+            log_group: LOG_GROUP,
+            tags: purpose(None),
+        },
+    );
 
     // ----- security groups -----
     let group = |id: &str| json!({ "Fn::GetAtt": [id, "GroupId"] });
