@@ -1053,6 +1053,16 @@ fn each_missing_hop_to_the_remediation_service_is_named_and_located() {
             "the service's load balancer to its tasks: security group `HealTasksSecurityGroup`",
         ),
     ];
+    // Located at the spec's remediation section.
+    each_break_is_named(p, cases, "remediation service", "/remediation");
+}
+
+/// What a case is named, how it breaks the graph, what a finding says.
+type BreakCase<'a> = (&'a str, fn(&mut Graph), &'a str);
+
+/// Each case breaks one hop of a copy of the graph: a finding says what
+/// is expected, about `about`, located under `at`.
+fn each_break_is_named(p: &Platform, cases: Vec<BreakCase<'_>>, about: &str, at_suffix: &str) {
     for (what, break_it, expected) in cases {
         let mut graph = p.graph.clone();
         break_it(&mut graph);
@@ -1067,16 +1077,11 @@ fn each_missing_hop_to_the_remediation_service_is_named_and_located() {
             summary(&findings)
         );
         for f in hits {
-            assert!(
-                f.message.contains("remediation service"),
-                "{what}: {}",
-                f.message
-            );
-            // Located at the spec's remediation section.
+            assert!(f.message.contains(about), "{what}: {}", f.message);
             let at =
                 f.at.as_ref()
                     .unwrap_or_else(|| panic!("{what}: not located"));
-            assert!(at.path.ends_with("/remediation"), "{what}: {}", at.path);
+            assert!(at.path.ends_with(at_suffix), "{what}: {}", at.path);
         }
     }
 }
@@ -1294,28 +1299,8 @@ fn each_missing_hop_between_a_proxy_and_the_zabbix_server_is_named_and_located()
             "is no endpoint service's: the proxies of other VPCs cannot reach it",
         ),
     ];
-    for (what, break_it, expected) in cases {
-        let mut graph = p.graph.clone();
-        break_it(&mut graph);
-        let findings = p.check_graph(&graph);
-        let hits: Vec<&Finding> = findings
-            .iter()
-            .filter(|f| f.message.contains(expected))
-            .collect();
-        assert!(
-            !hits.is_empty(),
-            "{what}: nothing says {expected:?}\n{}",
-            summary(&findings)
-        );
-        for f in hits {
-            assert!(f.message.contains("Zabbix"), "{what}: {}", f.message);
-            // Located at the spec's metrics section (the server's origin).
-            let at =
-                f.at.as_ref()
-                    .unwrap_or_else(|| panic!("{what}: not located"));
-            assert!(at.path.ends_with("/metrics"), "{what}: {}", at.path);
-        }
-    }
+    // Located at the spec's metrics section (the server's origin).
+    each_break_is_named(p, cases, "Zabbix", "/metrics");
 }
 
 #[test]
