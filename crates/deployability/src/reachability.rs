@@ -11,7 +11,8 @@
 //! gateways with their own route table, and firewalls with their policies'
 //! domain allow-lists.
 //!
-//! Every ECS service (the workloads', the remediation service, Grafana) is a
+//! Every ECS service (the workloads', the remediation service, Grafana, the
+//! Zabbix server) is a
 //! consumer: its task groups and subnets (and, on EC2
 //! capacity, the container instances' group and subnets, which pull images
 //! and ship logs for it). What it must reach comes from its task
@@ -22,9 +23,13 @@
 //! same way ([`monitoring`]), Grafana's load balancer to its tasks
 //! ([`grafana`]), and every VPC's Alertmanager to the remediation service
 //! through its interface endpoint, the endpoint service's Network Load
-//! Balancer and the service's Application Load Balancer ([`remediation`]),
-//! and the Vector aggregators to their VPC's OpenSearch domain and the data
-//! lake's bucket in their own region ([`log_aggregators`]).
+//! Balancer and the service's Application Load Balancer ([`remediation`]);
+//! the Vector aggregators to their VPC's OpenSearch domain and the data
+//! lake's bucket in their own region ([`log_aggregators`]); every VPC's
+//! Zabbix proxy (on the monitoring hosts) to the Zabbix server through its
+//! interface endpoint and the server's Network Load Balancer ([`zabbix`];
+//! the server's database as a dependency of its service), and each proxy
+//! to the internal load balancers its probes name.
 
 mod grafana;
 mod index;
@@ -32,6 +37,7 @@ mod log_aggregators;
 mod monitoring;
 mod network;
 mod remediation;
+mod zabbix;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -155,6 +161,8 @@ pub fn check(input: &Input) -> Vec<Finding> {
     checker.grafana();
     checker.log_aggregators();
     checker.remediation();
+    checker.zabbix();
+    checker.zabbix_probes();
     checker.symmetric_firewall_routes();
     let mut findings = checker.findings;
     findings.sort();

@@ -1056,6 +1056,16 @@ fn each_missing_hop_to_the_remediation_service_is_named_and_located() {
             "the service's load balancer to its tasks: security group `HealTasksSecurityGroup`",
         ),
     ];
+    // Located at the spec's remediation section.
+    each_break_is_named(p, cases, "remediation service", "/remediation");
+}
+
+/// What a case is named, how it breaks the graph, what a finding says.
+type BreakCase<'a> = (&'a str, fn(&mut Graph), &'a str);
+
+/// Each case breaks one hop of a copy of the graph: a finding says what
+/// is expected, about `about`, located under `at`.
+fn each_break_is_named(p: &Platform, cases: Vec<BreakCase<'_>>, about: &str, at_suffix: &str) {
     for (what, break_it, expected) in cases {
         let mut graph = p.graph.clone();
         break_it(&mut graph);
@@ -1070,16 +1080,11 @@ fn each_missing_hop_to_the_remediation_service_is_named_and_located() {
             summary(&findings)
         );
         for f in hits {
-            assert!(
-                f.message.contains("remediation service"),
-                "{what}: {}",
-                f.message
-            );
-            // Located at the spec's remediation section.
+            assert!(f.message.contains(about), "{what}: {}", f.message);
             let at =
                 f.at.as_ref()
                     .unwrap_or_else(|| panic!("{what}: not located"));
-            assert!(at.path.ends_with("/remediation"), "{what}: {}", at.path);
+            assert!(at.path.ends_with(at_suffix), "{what}: {}", at.path);
         }
     }
 }
@@ -1169,6 +1174,252 @@ fn the_remediation_service_pages_its_vpcs_alertmanager_and_each_missing_hop_is_n
             assert!(at.path.ends_with("/remediation"), "{what}: {}", at.path);
         }
     }
+}
+
+// ----- every VPC's Zabbix proxy to the Zabbix server -----
+//
+// The same PrivateLink hops as the remediation webhook's (pages above),
+// with a Network Load Balancer whose targets are the server task's
+// addresses, which ECS registers in the target group the service names
+// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/register-multiple-targetgroups.html>);
+// the server reaches its database as every service reaches its
+// dependencies (<https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html>).
+
+const ZABBIX: &str = "meridian-zabbix";
+const WEST_ZABBIX_LINK: &str = "meridian-zabbix-link-prod-eu-west-1";
+const WEST_SERVERS: &str = "meridian-monitoring-prod-eu-west-1";
+
+#[test]
+fn every_vpcs_zabbix_proxy_reaches_the_server_and_the_server_its_database() {
+    let p = reference();
+    let findings = p.check();
+    let zabbix: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.message.contains("Zabbix") || f.stack.contains("zabbix"))
+        .collect();
+    assert!(zabbix.is_empty(), "{zabbix:#?}");
+    for vpc in &p.model.network.vpcs {
+        let name = format!("meridian-zabbix-link-{}", vpc.name);
+        let stack = p.graph.stack(&name).expect("a Zabbix link stack per VPC");
+        assert!(stack.resource("ZabbixEndpoint").is_some());
+    }
+}
+
+#[test]
+fn each_missing_hop_between_a_proxy_and_the_zabbix_server_is_named_and_located() {
+    let p = reference();
+    type Break = fn(&mut Graph);
+    let cases: Vec<(&str, Break, &str)> = vec![
+        (
+            "no endpoint",
+            |g| remove(g, WEST_ZABBIX_LINK, "ZabbixEndpoint"),
+            "cannot reach the Zabbix server: the VPC has no interface endpoint of the endpoint service",
+        ),
+        (
+            "the endpoint's group admits nothing",
+            |g| {
+                resource_mut(g, WEST_ZABBIX_LINK, "ZabbixEndpointSecurityGroup")
+                    .properties
+                    .remove("SecurityGroupIngress");
+            },
+            "the hosts to the endpoint `ZabbixEndpoint` (stack `meridian-zabbix-link-prod-eu-west-1`): security group `ZabbixEndpointSecurityGroup` (stack `meridian-zabbix-link-prod-eu-west-1`) has no ingress on 10051",
+        ),
+        (
+            "the hosts have no egress on the trapper port",
+            |g| {
+                egress_of(stack_mut(g, WEST_SERVERS), "HostsSecurityGroup")
+                    .retain(|rule| rule["FromPort"] != json!(10051));
+            },
+            "the hosts to the endpoint `ZabbixEndpoint` (stack `meridian-zabbix-link-prod-eu-west-1`): security group `HostsSecurityGroup` (stack `meridian-monitoring-prod-eu-west-1`) has no egress on 10051",
+        ),
+        (
+            "no service region",
+            |g| {
+                resource_mut(g, WEST_ZABBIX_LINK, "ZabbixEndpoint")
+                    .properties
+                    .remove("ServiceRegion");
+            },
+            "does not name the service's region eu-central-1 as `ServiceRegion`",
+        ),
+        (
+            "the region is not supported",
+            |g| {
+                resource_mut(g, ZABBIX, "ZabbixEndpointService")
+                    .properties
+                    .remove("SupportedRegions");
+            },
+            "does not list eu-west-1 in `SupportedRegions`",
+        ),
+        (
+            "no permission",
+            |g| remove(g, ZABBIX, "ZabbixEndpointServicePermissions"),
+            "which creates the endpoint, is not an allowed principal",
+        ),
+        (
+            "no name",
+            |g| remove(g, WEST_ZABBIX_LINK, "Zabbix"),
+            "no record `zabbix.metrics.meridian.internal` in a private zone of the VPC names the endpoint",
+        ),
+        (
+            "the task does not admit the NLB",
+            |g| remove(g, ZABBIX, "ZabbixTasksFromLoadBalancer"),
+            "the endpoint service's load balancer to the server's task: security group `ZabbixTasksSecurityGroup` (stack `meridian-zabbix`) has no ingress on 10051",
+        ),
+        (
+            "the NLB lets nothing out",
+            |g| {
+                egress_of(stack_mut(g, ZABBIX), "ZabbixLoadBalancerSecurityGroup").clear();
+            },
+            "the endpoint service's load balancer to the server's task: security group `ZabbixLoadBalancerSecurityGroup` (stack `meridian-zabbix`) has no egress on 10051",
+        ),
+        (
+            "the listener forwards elsewhere",
+            |g| {
+                resource_mut(g, ZABBIX, "ZabbixListener").properties["Port"] = json!(10050);
+            },
+            "has no listener on 10051 forwarding to a target group of type `ip` on 10051",
+        ),
+        (
+            "the service registers another port",
+            |g| {
+                resource_mut(g, ZABBIX, "ZabbixService").properties["LoadBalancers"][0]
+                    ["ContainerPort"] = json!(10050);
+            },
+            "that the server's service registers its container's port 10051 in",
+        ),
+        (
+            "PrivateLink traffic meets the NLB's inbound rules",
+            |g| {
+                resource_mut(g, ZABBIX, "ZabbixLoadBalancer")
+                    .properties
+                    .remove("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic");
+            },
+            "evaluates its group's inbound rules for PrivateLink traffic",
+        ),
+        (
+            "no endpoint service",
+            |g| remove(g, ZABBIX, "ZabbixEndpointService"),
+            "is no endpoint service's: the proxies of other VPCs cannot reach it",
+        ),
+    ];
+    // Located at the spec's metrics section (the server's origin).
+    each_break_is_named(p, cases, "Zabbix", "/metrics");
+}
+
+#[test]
+fn a_zabbix_server_that_cannot_reach_its_database_is_named() {
+    let p = reference();
+    let mut graph = p.graph.clone();
+    remove(&mut graph, ZABBIX, "ZabbixDatabaseFromTasks");
+    let findings = p.check_graph(&graph);
+    let hits: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| {
+            f.stack == ZABBIX
+                && f.message.contains("service `zabbix-server`")
+                && f.message.contains("cannot reach its dependency")
+                && f.message.contains("on port 5432")
+        })
+        .collect();
+    assert_eq!(hits.len(), 1, "{}", summary(&findings));
+    assert!(hits[0].at.is_some());
+}
+
+/// The probes of `zabbix/landfall.json`: HTTPS to the internal load
+/// balancer of the service's domain, from the proxy on the monitoring
+/// hosts of the same VPC (security group rules at both ends,
+/// <https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html>).
+#[test]
+fn each_proxy_reaches_the_load_balancers_it_probes_and_a_closed_one_is_named() {
+    let p = reference();
+    let findings = p.check();
+    assert!(
+        !findings.iter().any(|f| f.message.contains("cannot probe")),
+        "{}",
+        summary(&findings)
+    );
+    // A west workload stack of prod that admits the proxy.
+    let (stack, probed) = p
+        .graph
+        .stacks
+        .iter()
+        .find(|s| {
+            s.name.contains("-prod")
+                && s.resources
+                    .iter()
+                    .any(|r| r.logical_id.starts_with("ZabbixProbesFrom"))
+                && matches!(&s.target, landfall_graph::Target::Account { region, .. } if region == "eu-west-1")
+        })
+        .map(|s| {
+            let domain = s
+                .resource("LoadBalancer")
+                .and_then(|lb| {
+                    lb.properties["Tags"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|t| t["Key"] == "landfall:domain")
+                        .and_then(|t| t["Value"].as_str())
+                })
+                .unwrap()
+                .to_owned();
+            (s.name.clone(), domain)
+        })
+        .expect("a prod workload stack in eu-west-1 the proxy probes");
+    let mut graph = p.graph.clone();
+    stack_mut(&mut graph, &stack)
+        .resources
+        .retain(|r| !r.logical_id.starts_with("ZabbixProbesFrom"));
+    let findings = p.check_graph(&graph);
+    let hits: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| {
+            f.message
+                .contains("the Zabbix proxy of prod in eu-west-1 cannot probe")
+        })
+        .collect();
+    assert!(!hits.is_empty(), "{}", summary(&findings));
+    let services: Vec<&landfall_model::Service> = p
+        .model
+        .services
+        .iter()
+        .filter(|s| {
+            p.model.domain(s.domain).name == probed
+                && s.ingress != landfall_spec::types::Ingress::None
+                && s.environments
+                    .iter()
+                    .any(|e| p.model.environment(*e).name == "prod")
+        })
+        .collect();
+    assert_eq!(hits.len(), services.len(), "one per probed service");
+    for f in &hits {
+        assert_eq!(f.stack, stack);
+        assert!(
+            f.message.contains(&format!(
+                "security group `LoadBalancerSecurityGroup` (stack `{stack}`) has no ingress on 443"
+            )),
+            "{}",
+            f.message
+        );
+        // Located at the probed service.
+        let at = f.at.as_ref().expect("located");
+        assert!(services.iter().any(|s| s.origin == *at), "{at:?}");
+    }
+    // And the hosts' side: no HTTPS out to the application subnets.
+    let mut graph = p.graph.clone();
+    egress_of(stack_mut(&mut graph, WEST_SERVERS), "HostsSecurityGroup").retain(|rule| {
+        rule["Description"] != json!("the internal load balancers the Zabbix proxy probes")
+    });
+    let findings = p.check_graph(&graph);
+    assert!(
+        findings.iter().any(|f| f
+            .message
+            .contains("the Zabbix proxy of prod in eu-west-1 cannot probe")
+            && f.message.contains("`HostsSecurityGroup`")
+            && f.message.contains("has no egress on 443")),
+        "{}",
+        summary(&findings)
+    );
 }
 
 // ----- the Vector aggregators -----

@@ -58,6 +58,16 @@ pub fn remediation_host(slug: &str) -> String {
     format!("remediation.{}", zone_name(slug))
 }
 
+/// The Zabbix server's trapper port, where active proxies connect.
+pub const ZABBIX_SERVER_PORT: u16 = 10051;
+
+/// The Zabbix server's name in every VPC with monitoring servers: a
+/// record in the VPC's zone for the interface endpoint of the server's
+/// endpoint service (PrivateLink), where the VPC's proxy connects.
+pub fn zabbix_host(slug: &str) -> String {
+    format!("zabbix.{}", zone_name(slug))
+}
+
 /// Where Alertmanager posts automatic-remediation alerts (the service's
 /// `POST /alertmanager`), when `observability.remediation.webhook_url`
 /// does not say.
@@ -122,6 +132,41 @@ pub fn server_subnets<'a>(model: &'a Model, vpc: &Vpc) -> Vec<&'a crate::model::
     subnets.sort_by_key(|s| s.az);
     subnets.dedup_by_key(|s| s.az);
     subnets
+}
+
+/// The VPCs that get monitoring servers (and so an Alertmanager and a
+/// Zabbix proxy): those with shared data subnets in two AZs at least, in
+/// model order.
+pub fn server_vpcs(model: &Model) -> Vec<&Vpc> {
+    model
+        .network
+        .vpcs
+        .iter()
+        .filter(|vpc| server_subnets(model, vpc).len() >= 2)
+        .filter(|vpc| cluster_size(model, vpc).is_some())
+        .collect()
+}
+
+/// The VPC the Zabbix server runs in, when it runs: Grafana's, the
+/// remediation service's VPC with monitoring servers.
+pub fn zabbix_server_vpc(model: &Model) -> Option<&Vpc> {
+    let home = model.network.remediation_vpc?;
+    server_vpcs(model).into_iter().find(|vpc| vpc.id == home)
+}
+
+/// The Zabbix proxy of a VPC (its `Hostname`), when the server runs and
+/// the VPC has monitoring servers, whose first host runs it.
+pub fn zabbix_proxy(model: &Model, vpc: &Vpc) -> Option<String> {
+    zabbix_server_vpc(model)?;
+    server_vpcs(model)
+        .iter()
+        .any(|v| v.id == vpc.id)
+        .then(|| zabbix_proxy_name(&vpc.name))
+}
+
+/// The name of a VPC's Zabbix proxy.
+pub fn zabbix_proxy_name(vpc: &str) -> String {
+    format!("landfall-{vpc}")
 }
 
 /// Storage nodes: one per AZ, so losing an AZ loses one copy.

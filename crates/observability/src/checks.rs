@@ -68,7 +68,30 @@ pub fn check_with(bundle: &Bundle, config: &Config) -> Vec<Finding> {
     metrics_are_produced(plan, &dashboards, &mut findings);
     dashboards_read_what_exists(plan, &dashboards, &mut findings);
     services_are_covered(bundle, &mut findings);
+    probes_have_a_proxy(plan, &mut findings);
     findings
+}
+
+/// Every endpoint Zabbix probes is in a VPC with a proxy, when the Zabbix
+/// server runs: VPCs are not connected, so nothing else reaches its load
+/// balancer.
+fn probes_have_a_proxy(plan: &Plan, findings: &mut Vec<Finding>) {
+    if plan.zabbix_proxies.is_empty() {
+        return;
+    }
+    for probe in crate::zabbix::probes(plan) {
+        if probe.proxy.is_none() {
+            findings.push(Finding {
+                code: "observability::probe-without-proxy",
+                message: format!(
+                    "Zabbix probes `{}` in {} ({}), but that VPC has no Zabbix proxy",
+                    probe.service.name, probe.environment, probe.region
+                ),
+                help: "a VPC gets monitoring servers, and so a proxy, when its shared data subnets span two AZs: share a data tier no domain owns with the observability account in two AZs".to_owned(),
+                at: probe.service.origin.clone(),
+            });
+        }
+    }
 }
 
 /// The dashboard checks over the dashboards of other data stores than the

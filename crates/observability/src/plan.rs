@@ -36,6 +36,27 @@ pub struct Plan {
     pub stores: Vec<MonitoredStore>,
     pub groups: Vec<RuleGroup>,
     pub remediation: Option<Remediation>,
+    /// The Zabbix server's proxies, one per VPC with monitoring servers;
+    /// empty when the server does not run.
+    pub zabbix_proxies: Vec<ZabbixProxy>,
+}
+
+/// A Zabbix proxy: the VPC (an environment in a region) whose endpoints
+/// it probes.
+#[derive(Debug, Clone, Serialize)]
+pub struct ZabbixProxy {
+    pub name: String,
+    pub environment: String,
+    pub region: String,
+}
+
+impl Plan {
+    /// The proxy that probes an environment's endpoints in a region.
+    pub fn zabbix_proxy(&self, environment: &str, region: &str) -> Option<&ZabbixProxy> {
+        self.zabbix_proxies
+            .iter()
+            .find(|p| p.environment == environment && p.region == region)
+    }
 }
 
 impl Plan {
@@ -368,6 +389,18 @@ pub fn plan(model: &Model, profile: Profile) -> Option<Plan> {
         stores,
         groups: Vec::new(),
         remediation,
+        zabbix_proxies: model
+            .network
+            .vpcs
+            .iter()
+            .filter_map(|vpc| {
+                Some(ZabbixProxy {
+                    name: landfall_model::monitoring::zabbix_proxy(model, vpc)?,
+                    environment: model.environment(vpc.environment).name.clone(),
+                    region: model.region(vpc.region).name.clone(),
+                })
+            })
+            .collect(),
     };
     plan.groups = crate::rules::groups(model, &plan);
     let mut by_service: BTreeMap<&str, Vec<String>> = BTreeMap::new();

@@ -1,6 +1,8 @@
 //! Zabbix 6.0: the independent cross-check. One template probes an HTTP
 //! endpoint on its own (a web scenario, not the metrics pipeline), host
-//! groups per domain, one host per service endpoint and environment. When
+//! groups per domain, one host per service endpoint, environment and
+//! region, monitored by the Zabbix proxy of that VPC (VPCs are not
+//! connected: only a proxy inside one reaches its load balancers). When
 //! Zabbix and Grafana disagree, one of the two pipelines is broken.
 //!
 //! Written for Zabbix 6.0's import format: `version: '6.0'`, `groups` (6.2
@@ -38,12 +40,54 @@ pub fn host_group(domain: &str) -> String {
 }
 
 /// The endpoint a host probes: the service's health path behind its
-/// environment's load balancer name in the platform's private zone.
+/// domain's internal load balancer, which listens on HTTPS (443) only and
+/// routes on [`ROUTING_HEADER`] (the probe sends it, as callers do).
 pub fn endpoint(plan: &Plan, service: &crate::plan::MonitoredService, env: &str) -> String {
     format!(
-        "http://{}.{env}.{}.{}.internal:{}{}",
-        service.name, service.domain, plan.organization, service.metrics_port, service.health_path
+        "https://{}.{env}.{}.{}.internal{}",
+        service.name, service.domain, plan.organization, service.health_path
     )
+}
+
+/// The header the load balancer routes on.
+pub use landfall_workloads::ROUTING_HEADER;
+
+/// One probed endpoint: a load-balanced service in one environment and
+/// region (one VPC), and the proxy of that VPC.
+#[derive(Debug, Clone)]
+pub struct Probe<'p> {
+    pub service: &'p crate::plan::MonitoredService,
+    pub environment: &'p str,
+    pub region: &'p str,
+    /// The Zabbix host's name, `<service>-<environment>-<region>`.
+    pub host: String,
+    /// The proxy that probes it; `None` when its VPC has none.
+    pub proxy: Option<&'p str>,
+}
+
+/// Every endpoint Zabbix probes, in plan order.
+pub fn probes(plan: &Plan) -> Vec<Probe<'_>> {
+    let mut out = Vec::new();
+    for service in plan.services.iter().filter(|s| s.load_balanced) {
+        for env in &service.environments {
+            let regions = plan
+                .environments
+                .iter()
+                .find(|(name, _)| name == env)
+                .map(|(_, regions)| regions.as_slice())
+                .unwrap_or_default();
+            for region in regions {
+                out.push(Probe {
+                    service,
+                    environment: env,
+                    region,
+                    host: format!("{}-{env}-{region}", service.name),
+                    proxy: plan.zabbix_proxy(env, region).map(|p| p.name.as_str()),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The whole import document.
@@ -73,12 +117,14 @@ pub fn export(plan: &Plan) -> Value {
                 "url": "{$LANDFALL.URL}",
                 "timeout": "{$LANDFALL.TIMEOUT}",
                 "status_codes": "200",
+                "headers": [{ "name": ROUTING_HEADER, "value": "{$LANDFALL.SERVICE}" }],
             }],
         }],
         // Sorted, defaults left out (the probe runs every minute, Zabbix's
         // default): Zabbix's own export form, so an export round-trips.
         "macros": [
             { "macro": "{$LANDFALL.LATENCY.MAX}", "value": "1", "description": "Seconds; slower answers on average over 5 minutes raise a warning." },
+            { "macro": "{$LANDFALL.SERVICE}", "description": "The service the load balancer routes the probe to." },
             { "macro": "{$LANDFALL.TIMEOUT}", "value": "5s" },
             { "macro": "{$LANDFALL.URL}", "description": "The endpoint to probe." },
         ],
@@ -99,19 +145,26 @@ pub fn export(plan: &Plan) -> Value {
         }),
     ];
     let mut hosts = Vec::new();
-    for service in plan.services.iter().filter(|s| s.load_balanced) {
-        for env in &service.environments {
-            let host = format!("{}-{env}", service.name);
-            hosts.push(json!({
-                "host": host,
-                "name": host,
-                "description": format!("{} ({}), {env}", service.name, service.domain),
-                "templates": [{ "name": TEMPLATE }],
-                "groups": [{ "name": host_group(&service.domain) }],
-                "macros": [{ "macro": "{$LANDFALL.URL}", "value": endpoint(plan, service, env) }],
-                "inventory_mode": "DISABLED",
-            }));
+    for probe in probes(plan) {
+        let service = probe.service;
+        let (env, region) = (probe.environment, probe.region);
+        let mut host = json!({
+            "host": probe.host,
+            "name": probe.host,
+            "description": format!("{} ({}), {env} in {region}", service.name, service.domain),
+            "templates": [{ "name": TEMPLATE }],
+            "groups": [{ "name": host_group(&service.domain) }],
+            "macros": [
+                { "macro": "{$LANDFALL.SERVICE}", "value": service.name },
+                { "macro": "{$LANDFALL.URL}", "value": endpoint(plan, service, env) },
+            ],
+            "inventory_mode": "DISABLED",
+        });
+        // Probed from inside the endpoint's VPC, by its proxy.
+        if let Some(proxy) = probe.proxy {
+            host["proxy"] = json!({ "name": proxy });
         }
+        hosts.push(host);
     }
     json!({
         "zabbix_export": {

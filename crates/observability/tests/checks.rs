@@ -223,3 +223,61 @@ fn a_service_without_an_agent_is_reported() {
     );
     assert_eq!(findings[0].at, service.origin);
 }
+
+#[test]
+fn every_probed_endpoint_is_assigned_to_the_proxy_of_its_vpc() {
+    let bundle = support::reference_bundle();
+    let resolved = landfall_model::reference();
+    let model = resolved.model.as_ref().unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&bundle.file("zabbix/landfall.json").unwrap().contents).unwrap();
+    let hosts = doc["zabbix_export"]["hosts"].as_array().unwrap();
+    let probes = landfall_observability::zabbix::probes(&bundle.plan);
+    assert_eq!(hosts.len(), probes.len());
+    assert!(!probes.is_empty());
+    for (host, probe) in hosts.iter().zip(&probes) {
+        // The VPC of the probe's environment and region, and its proxy,
+        // named as the monitoring hosts name it (`ZBX_HOSTNAME`).
+        let vpc = model
+            .network
+            .vpcs
+            .iter()
+            .find(|v| {
+                model.environment(v.environment).name == probe.environment
+                    && model.region(v.region).name == probe.region
+            })
+            .expect("a VPC per environment and region");
+        assert_eq!(host["host"], probe.host.as_str());
+        assert_eq!(
+            host["proxy"]["name"],
+            landfall_model::monitoring::zabbix_proxy_name(&vpc.name).as_str(),
+            "{}",
+            probe.host
+        );
+    }
+}
+
+#[test]
+fn a_probed_endpoint_in_a_vpc_without_a_proxy_is_a_located_error() {
+    let mut bundle = support::reference_bundle();
+    bundle
+        .plan
+        .zabbix_proxies
+        .retain(|p| !(p.environment == "prod" && p.region == "eu-west-1"));
+    let findings = check(&bundle);
+    assert!(!findings.is_empty());
+    let probed: Vec<_> = landfall_observability::zabbix::probes(&bundle.plan)
+        .into_iter()
+        .filter(|p| p.environment == "prod" && p.region == "eu-west-1")
+        .collect();
+    assert_eq!(findings.len(), probed.len(), "{findings:#?}");
+    for (f, probe) in findings.iter().zip(&probed) {
+        assert_eq!(f.code, "observability::probe-without-proxy");
+        assert!(f.message.contains("prod (eu-west-1)"), "{}", f.message);
+        assert!(f.message.contains(&format!("`{}`", probe.service.name)));
+        assert_eq!(f.at, probe.service.origin);
+    }
+    // Without a Zabbix server there is nothing to assign.
+    bundle.plan.zabbix_proxies.clear();
+    assert!(check(&bundle).is_empty());
+}

@@ -216,6 +216,27 @@ fn the_generated_configuration_imports_into_zabbix_and_round_trips() {
         Some("6.0")
     );
 
+    // The proxies the hosts name exist before the import (a 6.0 import
+    // does not create them): active proxies (`status` 5), as the
+    // monitoring hosts run them.
+    let mut proxies: Vec<&str> = generated["zabbix_export"]["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["proxy"]["name"].as_str())
+        .collect();
+    proxies.sort_unstable();
+    proxies.dedup();
+    assert!(!proxies.is_empty(), "the hosts are assigned to proxies");
+    for proxy in proxies {
+        api(
+            port,
+            Some(&auth),
+            "proxy.create",
+            json!({ "host": proxy, "status": 5 }),
+        );
+    }
+
     let all = json!({ "createMissing": true, "updateExisting": true });
     let rules = json!({
         "groups": { "createMissing": true },

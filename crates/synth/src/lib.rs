@@ -16,6 +16,7 @@
 //! | organization | [`layers::platform_ci`] | the platform repository's plan and deploy roles (management account) |
 //! | observability | [`layers::log_search`] | an OpenSearch domain per VPC (observability account) |
 //! | observability | [`layers::monitoring`] | VictoriaMetrics, vmalert and Alertmanager per VPC (observability account), their names (networking account) |
+//! | observability | [`layers::zabbix`] | The Zabbix server on Fargate with its Aurora PostgreSQL database and endpoint service (home region); a proxy on each VPC's monitoring hosts, reaching it through an interface endpoint |
 //! | observability | [`layers::grafana`] | Grafana on Fargate with its Aurora PostgreSQL database and CloudWatch role, home region (observability account) |
 //!
 //! Each layer fills *units* (everything it deploys to one target, written as
@@ -180,6 +181,7 @@ pub fn synthesize(model: &Model, plan: &AddressPlan, scps: &ScpSet) -> Result<Gr
     units.extend(layers::oam::build(&ctx));
     units.extend(layers::monitoring::build(&ctx));
     units.extend(layers::grafana::build(&ctx));
+    units.extend(layers::zabbix::build(&ctx));
     units.extend(layers::access::build(&ctx));
     units.extend(layers::log_search::build(&ctx, &mut problems));
     graph.organization_actions = layers::organization::actions(&ctx);

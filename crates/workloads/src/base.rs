@@ -218,6 +218,26 @@ pub(crate) fn build(
                 }
             }
         }
+        // The VPC's Zabbix proxy probes each load-balanced service from the
+        // monitoring hosts (the shared data subnets of the observability
+        // account): HTTPS with the routing header, as callers do.
+        if landfall_model::monitoring::zabbix_proxy(ctx.model, place.vpc).is_some() {
+            for (i, subnet) in landfall_model::monitoring::server_subnets(ctx.model, place.vpc)
+                .iter()
+                .enumerate()
+            {
+                b.add(
+                    &logical_id(&["ZabbixProbesFrom", &ctx.az_letter(place, subnet.az), &i.to_string()]),
+                    "AWS::EC2::SecurityGroupIngress",
+                    json!({
+                        "GroupId": { "Fn::GetAtt": ["LoadBalancerSecurityGroup", "GroupId"] },
+                        "IpProtocol": "tcp", "FromPort": crate::tls::HTTPS_PORT, "ToPort": crate::tls::HTTPS_PORT,
+                        "CidrIp": ctx.plan.subnet_cidr(subnet.id).to_string(),
+                        "Description": "the VPC's Zabbix proxy on the monitoring hosts (its health probes)"
+                    }),
+                );
+            }
+        }
         if services.iter().any(|s| exposure(ctx, place, s).1) {
             match &ctx.model.network.dns {
                 Some(dns) => {

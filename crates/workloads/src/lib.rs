@@ -56,6 +56,7 @@ use landfall_graph::{Graph, Stack};
 use landfall_model::Model;
 use landfall_netplan::AddressPlan;
 use rayon::prelude::*;
+pub use service::ROUTING_HEADER;
 
 pub use landfall_graph::Problem;
 

@@ -35,6 +35,15 @@ const HTTPS: i64 = heal::HTTPS_PORT as i64;
 const TASKS: i64 = heal::PORT as i64;
 const ALERTMANAGER: i64 = servers::ALERTMANAGER_PORT;
 
+/// An endpoint service reached from every VPC with monitoring servers:
+/// the port the hosts reach its endpoints on, and the name in the VPC's
+/// zone that must name the endpoint.
+pub(super) struct Link<'a> {
+    pub endpoint_service: Key,
+    pub port: i64,
+    pub name: &'a str,
+}
+
 /// The service side of the path, as the graph declares it.
 struct Service {
     front: Key,
@@ -74,7 +83,7 @@ impl Checker<'_, '_> {
                 "Alertmanager of VPC {} cannot post to the remediation service",
                 self.index.name(vpc)
             );
-            let Some(endpoint) = self.remediation_endpoint(vpc, &service) else {
+            let Some(endpoint) = self.endpoint_of(vpc, service.endpoint_service) else {
                 self.finding(
                     hosts,
                     format!(
@@ -89,7 +98,14 @@ impl Checker<'_, '_> {
                 );
                 continue;
             };
-            for (key, hop, help) in self.endpoint_hops(vpc, endpoint, &host, &service) {
+            let name =
+                landfall_model::monitoring::remediation_host(&self.input.model.organization.slug);
+            let link = Link {
+                endpoint_service: service.endpoint_service,
+                port: HTTPS,
+                name: &name,
+            };
+            for (key, hop, help) in self.endpoint_hops(vpc, endpoint, &host, &link) {
                 self.finding(key, format!("{what}: {hop}"), help, service.at.clone());
             }
         }
@@ -362,8 +378,8 @@ impl Checker<'_, '_> {
         }
     }
 
-    /// The VPC's interface endpoint of the remediation endpoint service.
-    fn remediation_endpoint(&self, vpc: Key, s: &Service) -> Option<Key> {
+    /// The VPC's interface endpoint of an endpoint service.
+    pub(super) fn endpoint_of(&self, vpc: Key, endpoint_service: Key) -> Option<Key> {
         let index = self.index;
         index
             .of_type("AWS::EC2::VPCEndpoint")
@@ -372,22 +388,20 @@ impl Checker<'_, '_> {
                 p.get("VpcId").and_then(|v| index.resource_of(key.0, v)) == Some(vpc)
                     && p.get("ServiceName").is_some_and(|name| {
                         let (stack, value) = index.through_output(key.0, name);
-                        index
-                            .substituted(stack, value)
-                            .contains(&s.endpoint_service)
+                        index.substituted(stack, value).contains(&endpoint_service)
                     })
             })
             .map(|(key, _)| key)
     }
 
-    /// What is missing between one VPC's Alertmanager hosts and the
+    /// What is missing between one VPC's monitoring hosts and an
     /// endpoint service, through the VPC's endpoint.
-    fn endpoint_hops(
+    pub(super) fn endpoint_hops(
         &self,
         vpc: Key,
         endpoint: Key,
         host: &Consumer,
-        s: &Service,
+        s: &Link<'_>,
     ) -> Vec<(Key, String, String)> {
         let index = self.index;
         let p = &index.resource(endpoint).properties;
@@ -406,7 +420,7 @@ impl Checker<'_, '_> {
             ));
         }
         for group in &groups {
-            if let Err(hop) = self.path(host, *group, &subnets, HTTPS) {
+            if let Err(hop) = self.path(host, *group, &subnets, s.port) {
                 missing.push((
                     *group,
                     format!("the hosts to the endpoint {name}: {hop}"),
@@ -460,9 +474,8 @@ impl Checker<'_, '_> {
                 format!("add it to the service's permissions (see {})", pages_of::PERMISSIONS),
             ));
         }
-        if !self.named(vpc, endpoint) {
-            let host_name =
-                landfall_model::monitoring::remediation_host(&self.input.model.organization.slug);
+        if !self.named(vpc, endpoint, s.name) {
+            let host_name = s.name;
             missing.push((
                 endpoint,
                 format!("no record `{host_name}` in a private zone of the VPC names the endpoint {name}"),
@@ -508,12 +521,10 @@ impl Checker<'_, '_> {
             })
     }
 
-    /// Whether a record of Alertmanager's name, in a private zone
-    /// associated with `vpc`, points at `endpoint`.
-    fn named(&self, vpc: Key, endpoint: Key) -> bool {
+    /// Whether a record of `wanted`, in a private zone associated with
+    /// `vpc`, points at `endpoint`.
+    fn named(&self, vpc: Key, endpoint: Key, wanted: &str) -> bool {
         let index = self.index;
-        let wanted =
-            landfall_model::monitoring::remediation_host(&self.input.model.organization.slug);
         index
             .of_type("AWS::Route53::RecordSet")
             .filter(|(_, r)| {
@@ -548,7 +559,11 @@ impl Checker<'_, '_> {
     }
 
     /// The target groups a listener's default actions forward to.
-    fn forward_targets(&self, stack: usize, listener: &serde_json::Map<String, Value>) -> Vec<Key> {
+    pub(super) fn forward_targets(
+        &self,
+        stack: usize,
+        listener: &serde_json::Map<String, Value>,
+    ) -> Vec<Key> {
         let index = self.index;
         listener
             .get("DefaultActions")
@@ -561,11 +576,11 @@ impl Checker<'_, '_> {
     }
 }
 
-fn listens_on(listener: &serde_json::Map<String, Value>, port: i64) -> bool {
+pub(super) fn listens_on(listener: &serde_json::Map<String, Value>, port: i64) -> bool {
     number(listener.get("Port")) == Some(port)
 }
 
-fn number(value: Option<&Value>) -> Option<i64> {
+pub(super) fn number(value: Option<&Value>) -> Option<i64> {
     match value? {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.parse().ok(),

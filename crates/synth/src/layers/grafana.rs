@@ -109,7 +109,6 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     let Some(account) = model.core_account(AccountClass::Observability) else {
         return Vec::new();
     };
-    let subnets = monitoring::server_subnets(model, vpc);
     let region = model.region(vpc.region);
     let mut unit = Unit::new(
         stack_name(ctx.slug),
@@ -135,37 +134,12 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     ] {
         unit.depends_on.push(stack);
     }
-    let core = format!("{network_stack}-core");
-    let vpc_param = unit.parameter(
-        "VpcId",
-        &format!("VPC {} (networking account)", vpc.name),
-        ParameterValue::ResourceId {
-            stack: core.clone(),
-            logical_id: "Vpc".into(),
-        },
-    );
-    let subnet_refs: Vec<Value> = subnets
-        .iter()
-        .filter_map(|s| {
-            let tier = &model.tier(s.tier).name;
-            let letter = region.azs.get(s.az)?.chars().last()?.to_string();
-            let id = logical_id(&["Subnet", tier, &letter]);
-            let param = unit.parameter(
-                &id,
-                &format!("Subnet {} (networking account, shared here)", s.name),
-                ParameterValue::ResourceId {
-                    stack: core.clone(),
-                    logical_id: id.clone(),
-                },
-            );
-            Some(json!({ "Ref": param }))
-        })
-        .collect();
-    let azs: Vec<&str> = subnets
-        .iter()
-        .filter_map(|s| region.azs.get(s.az).map(String::as_str))
-        .collect();
-    let vpc_cidr = ctx.plan.vpc_cidr(vpc.id).to_string();
+    let Placed {
+        vpc_param,
+        subnets: subnet_refs,
+        azs,
+        vpc_cidr,
+    } = place(ctx, &mut unit, vpc);
     let shared = ctx.core_account_param(&mut unit, crate::params::SHARED, ctx.shared);
     let ca = unit.parameter(
         "PrivateCaArn",
@@ -205,38 +179,16 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     };
 
     // ----- key, logs -----
-    unit.add(resource(
-        "GrafanaKey",
-        "AWS::KMS::Key",
-        json!({
-            "Description": "Encrypts Grafana's database, its master password and its logs",
-            "EnableKeyRotation": true,
-            "KeyPolicy": key_policy(vec![json!({
-                // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-                "Sid": "CloudWatchLogsEncryptsGrafanasLogs",
-                "Effect": "Allow",
-                "Principal": { "Service": intrinsic::sub("logs.${AWS::Region}.amazonaws.com") },
-                "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-                "Resource": "*",
-                "Condition": { "ArnEquals": {
-                    "kms:EncryptionContext:aws:logs:arn": intrinsic::sub(format!(
-                        "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{LOG_GROUP}"
-                    ))
-                } }
-            })]),
-            "Tags": purpose(None)
-        }),
-    ));
-    unit.add(resource(
-        "GrafanaLogs",
-        "AWS::Logs::LogGroup",
-        json!({
-            "LogGroupName": LOG_GROUP,
-            "RetentionInDays": 90,
-            "KmsKeyId": { "Fn::GetAtt": ["GrafanaKey", "Arn"] },
-            "Tags": purpose(None)
-        }),
-    ));
+    key_and_logs(
+        &mut unit,
+        &KeyAndLogs {
+            prefix: "Grafana",
+            sid_owner: "Grafanas",
+            description: "Encrypts Grafana's database, its master password and its logs",
+            log_group: LOG_GROUP,
+            tags: purpose(None),
+        },
+    );
 
     // ----- security groups -----
     let group = |id: &str| json!({ "Fn::GetAtt": [id, "GroupId"] });
@@ -343,60 +295,19 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     }
 
     // ----- database -----
-    unit.add(resource(
-        "GrafanaDatabaseSubnets",
-        "AWS::RDS::DBSubnetGroup",
-        json!({
-            "DBSubnetGroupDescription": "Grafana's database: the VPC's data subnets shared with this account",
-            "SubnetIds": subnet_refs,
-            "Tags": purpose(None)
-        }),
-    ));
-    unit.add(
-        resource(
-            "GrafanaDatabase",
-            "AWS::RDS::DBCluster",
-            json!({
-                "Engine": "aurora-postgresql",
-                // The platform's pinned release, as every store's.
-                "EngineVersion": landfall_model::engines::engine("aurora-postgresql").map_or("", |e| e.version),
-                "DatabaseName": DATABASE,
-                "MasterUsername": DB_USER,
-                "ManageMasterUserPassword": true,
-                "MasterUserSecret": { "KmsKeyId": { "Ref": "GrafanaKey" } },
-                "StorageEncrypted": true,
-                "KmsKeyId": { "Fn::GetAtt": ["GrafanaKey", "Arn"] },
-                "DeletionProtection": true,
-                "BackupRetentionPeriod": 7,
-                "CopyTagsToSnapshot": true,
-                "Port": DB_PORT,
-                "DBSubnetGroupName": { "Ref": "GrafanaDatabaseSubnets" },
-                "VpcSecurityGroupIds": [group("GrafanaDatabaseSecurityGroup")],
-                "Tags": purpose(None)
-            }),
-        )
-        .retain(),
+    database(
+        &mut unit,
+        &Database {
+            prefix: "Grafana",
+            owner: "Grafana",
+            name: DATABASE,
+            user: DB_USER,
+            port: DB_PORT,
+            subnets: &subnet_refs,
+            azs: &azs,
+            tags: purpose(None),
+        },
     );
-    // Writer in the first AZ, reader in the second: Aurora fails over to
-    // the reader (<https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html>).
-    for (i, (id, tier)) in [("GrafanaDatabaseWriter", 0), ("GrafanaDatabaseReader", 1)]
-        .into_iter()
-        .enumerate()
-    {
-        unit.add(resource(
-            id,
-            "AWS::RDS::DBInstance",
-            json!({
-                "DBClusterIdentifier": { "Ref": "GrafanaDatabase" },
-                "Engine": "aurora-postgresql",
-                "DBInstanceClass": DB_CLASS,
-                "AvailabilityZone": azs[i],
-                "PromotionTier": tier,
-                "PubliclyAccessible": false,
-                "Tags": purpose(None)
-            }),
-        ));
-    }
 
     // ----- roles -----
     let boundary = intrinsic::sub(format!(
@@ -735,4 +646,183 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         export: None,
     });
     vec![unit]
+}
+
+/// An Aurora PostgreSQL database of a platform service: what it is called
+/// and where it runs. The stack has `<prefix>Key` (which encrypts it and
+/// its master secret) and `<prefix>DatabaseSecurityGroup`.
+pub(crate) struct Database<'a> {
+    pub prefix: &'a str,
+    /// Who uses it, in the subnet group's description.
+    pub owner: &'a str,
+    pub name: &'a str,
+    pub user: &'a str,
+    pub port: i64,
+    pub subnets: &'a [Value],
+    pub azs: &'a [&'a str],
+    pub tags: Value,
+}
+
+/// The database: `<prefix>DatabaseSubnets`, the cluster `<prefix>Database`
+/// (encrypted with the stack's key, deletion protection on, the master
+/// password generated and rotated by RDS in Secrets Manager), a writer in
+/// the first AZ and a reader in the second (Aurora fails over to it,
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html>).
+pub(crate) fn database(unit: &mut Unit, d: &Database<'_>) {
+    let prefix = d.prefix;
+    let key = format!("{prefix}Key");
+    let subnets = format!("{prefix}DatabaseSubnets");
+    let cluster = format!("{prefix}Database");
+    unit.add(resource(
+        &subnets,
+        "AWS::RDS::DBSubnetGroup",
+        json!({
+            "DBSubnetGroupDescription": format!("{}'s database: the VPC's data subnets shared with this account", d.owner),
+            "SubnetIds": d.subnets,
+            "Tags": d.tags
+        }),
+    ));
+    unit.add(
+        resource(
+            &cluster,
+            "AWS::RDS::DBCluster",
+            json!({
+                "Engine": "aurora-postgresql",
+                // The platform's pinned release, as every store's.
+                "EngineVersion": landfall_model::engines::engine("aurora-postgresql").map_or("", |e| e.version),
+                "DatabaseName": d.name,
+                "MasterUsername": d.user,
+                "ManageMasterUserPassword": true,
+                "MasterUserSecret": { "KmsKeyId": { "Ref": key } },
+                "StorageEncrypted": true,
+                "KmsKeyId": { "Fn::GetAtt": [key, "Arn"] },
+                "DeletionProtection": true,
+                "BackupRetentionPeriod": 7,
+                "CopyTagsToSnapshot": true,
+                "Port": d.port,
+                "DBSubnetGroupName": { "Ref": subnets },
+                "VpcSecurityGroupIds": [{ "Fn::GetAtt": [format!("{prefix}DatabaseSecurityGroup"), "GroupId"] }],
+                "Tags": d.tags
+            }),
+        )
+        .retain(),
+    );
+    for (i, (role, tier)) in [("Writer", 0), ("Reader", 1)].into_iter().enumerate() {
+        unit.add(resource(
+            format!("{cluster}{role}"),
+            "AWS::RDS::DBInstance",
+            json!({
+                "DBClusterIdentifier": { "Ref": cluster },
+                "Engine": "aurora-postgresql",
+                "DBInstanceClass": DB_CLASS,
+                "AvailabilityZone": d.azs.get(i),
+                "PromotionTier": tier,
+                "PubliclyAccessible": false,
+                "Tags": d.tags
+            }),
+        ));
+    }
+}
+
+/// The VPC and the data subnets (shared with the observability account) a
+/// service of that account runs in, as the stack's parameters.
+pub(crate) struct Placed<'m> {
+    pub vpc_param: String,
+    pub subnets: Vec<Value>,
+    pub azs: Vec<&'m str>,
+    pub vpc_cidr: String,
+}
+
+/// The parameters naming `vpc` and its monitoring subnets
+/// ([`monitoring::server_subnets`]) in `unit`, from the network's core
+/// stack.
+pub(crate) fn place<'m>(ctx: &Ctx<'m>, unit: &mut Unit, vpc: &landfall_model::Vpc) -> Placed<'m> {
+    let model = ctx.model;
+    let region = model.region(vpc.region);
+    let subnets = monitoring::server_subnets(model, vpc);
+    let core = format!("{}-core", ctx.stack_name("network", &vpc.name));
+    let vpc_param = unit.parameter(
+        "VpcId",
+        &format!("VPC {} (networking account)", vpc.name),
+        ParameterValue::ResourceId {
+            stack: core.clone(),
+            logical_id: "Vpc".into(),
+        },
+    );
+    let refs: Vec<Value> = subnets
+        .iter()
+        .filter_map(|s| {
+            let tier = &model.tier(s.tier).name;
+            let letter = region.azs.get(s.az)?.chars().last()?.to_string();
+            let id = logical_id(&["Subnet", tier, &letter]);
+            let param = unit.parameter(
+                &id,
+                &format!("Subnet {} (networking account, shared here)", s.name),
+                ParameterValue::ResourceId {
+                    stack: core.clone(),
+                    logical_id: id.clone(),
+                },
+            );
+            Some(json!({ "Ref": param }))
+        })
+        .collect();
+    Placed {
+        vpc_param,
+        subnets: refs,
+        azs: subnets
+            .iter()
+            .filter_map(|s| region.azs.get(s.az).map(String::as_str))
+            .collect(),
+        vpc_cidr: ctx.plan.vpc_cidr(vpc.id).to_string(),
+    }
+}
+
+/// A stack's own key and its log group.
+pub(crate) struct KeyAndLogs<'a> {
+    /// `<prefix>Key`, `<prefix>Logs`.
+    pub prefix: &'a str,
+    /// The key policy statement's `CloudWatchLogsEncrypts<owner>Logs`.
+    pub sid_owner: &'a str,
+    pub description: &'a str,
+    pub log_group: &'a str,
+    pub tags: Value,
+}
+
+/// The key (rotated; CloudWatch Logs may use it for the log group only,
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html>)
+/// and the log group it encrypts (90 days).
+pub(crate) fn key_and_logs(unit: &mut Unit, k: &KeyAndLogs<'_>) {
+    let key = format!("{}Key", k.prefix);
+    unit.add(resource(
+        &key,
+        "AWS::KMS::Key",
+        json!({
+            "Description": k.description,
+            "EnableKeyRotation": true,
+            "KeyPolicy": key_policy(vec![json!({
+                "Sid": format!("CloudWatchLogsEncrypts{}Logs", k.sid_owner),
+                "Effect": "Allow",
+                "Principal": { "Service": intrinsic::sub("logs.${AWS::Region}.amazonaws.com") },
+                "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Resource": "*",
+                "Condition": { "ArnEquals": {
+                    "kms:EncryptionContext:aws:logs:arn": intrinsic::sub(format!(
+                        "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{}",
+                        k.log_group
+                    ))
+                } }
+            })]),
+            "Tags": k.tags
+        }),
+    ));
+    unit.add(resource(
+        format!("{}Logs", k.prefix),
+        "AWS::Logs::LogGroup",
+        json!({
+            "LogGroupName": k.log_group,
+            "RetentionInDays": 90,
+            "KmsKeyId": { "Fn::GetAtt": [key, "Arn"] },
+            "Tags": k.tags
+        }),
+    ));
 }

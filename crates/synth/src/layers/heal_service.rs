@@ -656,7 +656,6 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
 ///   <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html>):
 ///   each endpoint's own group admits only its VPC's Alertmanager hosts.
 fn link(ctx: &Ctx<'_>, unit: &mut Unit, vpc_param: &str, subnets: &[Value]) {
-    let model = ctx.model;
     let purpose = tags(&[("landfall:purpose", "remediation")]);
     unit.add(resource(
         "HealEndpointLoadBalancerSecurityGroup",
@@ -725,6 +724,31 @@ fn link(ctx: &Ctx<'_>, unit: &mut Unit, vpc_param: &str, subnets: &[Value]) {
             "DefaultActions": [{ "Type": "forward", "TargetGroupArn": { "Ref": "HealEndpointTargets" } }]
         }),
     ));
+    endpoint_service(ctx, unit, "Heal", "HealEndpointLoadBalancer", &purpose);
+    unit.outputs.push(landfall_graph::Output {
+        name: ENDPOINT_SERVICE_OUTPUT.into(),
+        description: Some(
+            "The endpoint service every VPC's remediation endpoint connects to".into(),
+        ),
+        value: intrinsic::sub("com.amazonaws.vpce.${AWS::Region}.${HealEndpointService}"),
+        export: None,
+    });
+}
+
+/// An endpoint service (`<prefix>EndpointService`) on a Network Load
+/// Balancer of `unit`, for every VPC with monitoring servers: it supports
+/// their regions (`SupportedRegions`, when one is not the home region) and
+/// allows their owners (the networking account) to create endpoints
+/// (`<prefix>EndpointServicePermissions`); acceptance is not required, the
+/// permission is the gate.
+pub(crate) fn endpoint_service(
+    ctx: &Ctx<'_>,
+    unit: &mut Unit,
+    prefix: &str,
+    load_balancer: &str,
+    purpose: &Value,
+) {
+    let model = ctx.model;
     let vpcs = super::monitoring::vpcs(ctx);
     let regions: std::collections::BTreeSet<&str> = vpcs
         .iter()
@@ -732,15 +756,16 @@ fn link(ctx: &Ctx<'_>, unit: &mut Unit, vpc_param: &str, subnets: &[Value]) {
         .chain(std::iter::once(ctx.home))
         .collect();
     let mut service = json!({
-        "NetworkLoadBalancerArns": [{ "Ref": "HealEndpointLoadBalancer" }],
+        "NetworkLoadBalancerArns": [{ "Ref": load_balancer }],
         "AcceptanceRequired": false,
         "Tags": purpose
     });
     if regions.len() > 1 {
         service["SupportedRegions"] = json!(regions);
     }
+    let service_id = format!("{prefix}EndpointService");
     unit.add(resource(
-        "HealEndpointService",
+        &service_id,
         "AWS::EC2::VPCEndpointService",
         service,
     ));
@@ -760,21 +785,13 @@ fn link(ctx: &Ctx<'_>, unit: &mut Unit, vpc_param: &str, subnets: &[Value]) {
         })
         .collect();
     unit.add(resource(
-        "HealEndpointServicePermissions",
+        format!("{service_id}Permissions"),
         "AWS::EC2::VPCEndpointServicePermissions",
         json!({
-            "ServiceId": { "Ref": "HealEndpointService" },
+            "ServiceId": { "Ref": service_id },
             "AllowedPrincipals": principals
         }),
     ));
-    unit.outputs.push(landfall_graph::Output {
-        name: ENDPOINT_SERVICE_OUTPUT.into(),
-        description: Some(
-            "The endpoint service every VPC's remediation endpoint connects to".into(),
-        ),
-        value: intrinsic::sub("com.amazonaws.vpce.${AWS::Region}.${HealEndpointService}"),
-        export: None,
-    });
 }
 
 /// `name=id,...` of every workload account, for the remediator to enter

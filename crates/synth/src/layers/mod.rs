@@ -17,6 +17,7 @@ pub mod pki;
 pub mod platform_ci;
 pub mod security;
 pub mod shared;
+pub mod zabbix;
 
 use landfall_graph::intrinsic;
 use serde_json::{json, Value};

@@ -96,6 +96,10 @@ pub const SECRETS_PATH: &str = "/landfall/alertmanager/secrets";
 /// remediation webhook's group admits it on the webhook's port.
 pub const ALERTMANAGER_GROUP_OUTPUT: &str = "AlertmanagerSecurityGroupId";
 
+/// The output naming the hosts' security group, which the Zabbix server's
+/// endpoint in the VPC admits (the proxy runs on a host).
+pub const HOSTS_GROUP_OUTPUT: &str = "HostsSecurityGroupId";
+
 /// The output naming Alertmanager's load balancer, where the DNS stack's
 /// record points.
 pub const ALERTMANAGER_DNS_OUTPUT: &str = "AlertmanagerDnsName";
@@ -120,27 +124,13 @@ pub fn stack_name(slug: &str, vpc: &str) -> String {
 /// The private zone naming the servers, and the names the agents use
 /// (in the model: the agents' configurations name them too).
 pub use landfall_model::monitoring::{
-    alertmanager_host, remediation_host, vminsert_host, vmselect_host, zone_name,
+    alertmanager_host, remediation_host, vminsert_host, vmselect_host, zabbix_host, zone_name,
 };
 
 /// The VPCs that get monitoring servers (and so an Alertmanager): those
 /// with shared data subnets in two AZs at least, in model order.
 pub(crate) fn vpcs<'a>(ctx: &Ctx<'a>) -> Vec<&'a Vpc> {
-    if !monitoring::enabled(ctx.model)
-        || ctx
-            .model
-            .core_account(AccountClass::Observability)
-            .is_none()
-    {
-        return Vec::new();
-    }
-    ctx.model
-        .network
-        .vpcs
-        .iter()
-        .filter(|vpc| monitoring::server_subnets(ctx.model, vpc).len() >= 2)
-        .filter(|vpc| monitoring::cluster_size(ctx.model, vpc).is_some())
-        .collect()
+    monitoring::server_vpcs(ctx.model)
 }
 
 pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
@@ -160,7 +150,22 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         let servers = servers_unit(ctx, vpc, &account.name, &subnets, &size, holds_ca);
         let dns = dns_unit(ctx, vpc, &servers.name);
         if super::heal_service::linked(ctx) {
-            units.push(link_unit(ctx, vpc, &servers.name, &dns.name, &account.name));
+            units.push(remediation_link(
+                ctx,
+                vpc,
+                &servers.name,
+                &dns.name,
+                &account.name,
+            ));
+        }
+        if super::zabbix::runs(ctx) {
+            units.push(super::zabbix::link(
+                ctx,
+                vpc,
+                &servers.name,
+                &dns.name,
+                &account.name,
+            ));
         }
         units.push(servers);
         units.push(dns);
@@ -254,6 +259,21 @@ fn servers_unit(
         .iter()
         .map(|c| json!({ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": c, "Description": "interface endpoints (ECR, SSM, logs, KMS)" }))
         .collect();
+    let zabbix = super::zabbix::runs(ctx);
+    if zabbix {
+        host_egress.extend(endpoint_cidrs.iter().map(|c| json!({
+            "IpProtocol": "tcp", "FromPort": super::zabbix::PORT, "ToPort": super::zabbix::PORT, "CidrIp": c,
+            "Description": "the Zabbix server's interface endpoint (the proxy)"
+        })));
+        // The domains' internal load balancers are in the application
+        // subnets (one per domain and AZ: one rule for the VPC keeps the
+        // group well under its 60 rules); the proxy probes them over HTTPS.
+        host_egress.push(json!({
+            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "CidrIp": ctx.plan.vpc_cidr(vpc.id).to_string(),
+            "Description": "the internal load balancers the Zabbix proxy probes"
+        }));
+    }
     host_egress.push(json!({
         "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
         "DestinationPrefixListId": { "Ref": s3 },
@@ -630,8 +650,10 @@ fn servers_unit(
     ));
 
     // ----- the hosts' role -----
+    let proxy_image = super::zabbix::runs(ctx).then_some(super::zabbix::PROXY_IMAGE);
     let repositories: Vec<Value> = IMAGES
         .iter()
+        .chain(proxy_image.as_ref())
         .map(|(repo, _, _)| {
             intrinsic::sub(format!(
                 "arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{{shared}}}:repository/{repo}"
@@ -792,6 +814,10 @@ fn servers_unit(
             peers,
             notifiers,
             vmalert: i < VMALERT_HOSTS,
+            // One proxy per VPC (Zabbix 6.0 proxies have no HA): the
+            // first host's.
+            zabbix_proxy: (zabbix && i == 0).then(|| super::zabbix::proxy_name(&vpc.name)),
+            zabbix_server: zabbix_host(ctx.slug),
             retention: &retention,
             interval: &interval,
             volume: &volume,
@@ -929,6 +955,11 @@ fn servers_unit(
             "Alertmanager's hosts: the remediation webhook admits this group",
             group("HostsSecurityGroup"),
         ),
+        (
+            HOSTS_GROUP_OUTPUT,
+            "The monitoring hosts: the Zabbix server's endpoint admits this group (the proxy)",
+            group("HostsSecurityGroup"),
+        ),
     ]
     .into_iter()
     .chain(pages.then(|| {
@@ -945,7 +976,8 @@ fn servers_unit(
             export: None,
         });
     }
-    for (repo, upstream, tag) in IMAGES {
+    let proxy = zabbix.then_some(super::zabbix::PROXY_IMAGE);
+    for (repo, upstream, tag) in IMAGES.iter().chain(proxy.as_ref()) {
         unit.inputs.push(ExternalInput {
             kind: InputKind::Image,
             name: format!("{repo}:{tag}"),
@@ -996,6 +1028,9 @@ struct HostScript<'a> {
     peers: Vec<Value>,
     notifiers: Vec<Value>,
     vmalert: bool,
+    /// The proxy's name, on the host that runs the VPC's Zabbix proxy.
+    zabbix_proxy: Option<String>,
+    zabbix_server: String,
     retention: &'a str,
     interval: &'a str,
     volume: &'a str,
@@ -1111,6 +1146,19 @@ fn host_script(h: HostScript<'_>) -> Value {
         }
         text.push('\n');
     }
+    if let Some(proxy) = &h.zabbix_proxy {
+        // An active proxy (mode 0): it connects to the server's trapper
+        // through the VPC's endpoint and probes on its own.
+        let (repo, _, tag) = super::zabbix::PROXY_IMAGE;
+        text.push_str(&format!(
+            "mkdir -p /var/lib/zabbix-proxy && chown 1997:1995 /var/lib/zabbix-proxy\n\
+             run zabbix-proxy -v /var/lib/zabbix-proxy:/var/lib/zabbix/db_data \
+             -e ZBX_PROXYMODE=0 -e ZBX_HOSTNAME={proxy} -e ZBX_SERVER_HOST={} -e ZBX_SERVER_PORT={} \
+             {registry}/{repo}:{tag}\n",
+            h.zabbix_server,
+            super::zabbix::PORT
+        ));
+    }
     flush(&mut parts, &mut text);
     json!({ "Fn::Join": ["", parts] })
 }
@@ -1216,30 +1264,67 @@ fn dns_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str) -> Unit {
     unit
 }
 
-/// The VPC's way to the remediation service: an interface endpoint of the
-/// service's endpoint service in the endpoints subnets, created here
+/// One service reached through PrivateLink from every VPC with monitoring
+/// servers: what differs between the remediation service and the Zabbix
+/// server.
+pub(crate) struct Link<'a> {
+    /// The stack's name and description.
+    pub stack: String,
+    pub description: String,
+    /// Prefix of the logical ids (`<prefix>EndpointSecurityGroup`,
+    /// `<prefix>Endpoint`, the record `<prefix>`).
+    pub prefix: &'a str,
+    /// The `landfall:purpose` tag, and the role tag of the endpoint's group.
+    pub purpose: &'a str,
+    pub role_tag: &'a str,
+    pub role: &'a str,
+    /// The group's description and the `Name` tag's suffix.
+    pub group_description: String,
+    pub name: &'a str,
+    /// The port the hosts reach the endpoint on, and why.
+    pub port: i64,
+    pub why: &'a str,
+    /// The stack and output naming the endpoint service.
+    pub service_stack: String,
+    pub service_output: &'a str,
+    pub service_description: &'a str,
+    /// The servers stack's output naming the hosts' group (the consumers).
+    pub hosts_output: &'a str,
+    pub hosts_description: &'a str,
+    /// The name, in the VPC's zone, of the endpoint.
+    pub host: String,
+}
+
+/// A VPC's way to a service of the home region: an interface endpoint of
+/// the service's endpoint service in the endpoints subnets, created here
 /// because only the VPC's owner may create interface endpoints in a shared
 /// VPC (<https://repost.aws/knowledge-center/vpc-interface-endpoint-creation-errors>);
-/// its group admits HTTPS from the Alertmanager hosts' group of the
+/// its group admits the port from the monitoring hosts' group of the
 /// observability account (groups of a shared VPC's participants and owner
 /// may reference each other,
 /// <https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing-security-groups.html>);
-/// and the name Alertmanager posts to, in this VPC's zone, for it. In
-/// another region than the service's, the endpoint names the service's
-/// region (`ServiceRegion`,
+/// and the name the hosts use, in this VPC's zone, for it. In another
+/// region than the service's, the endpoint names the service's region
+/// (`ServiceRegion`,
 /// <https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html#endpoint-service-cross-region>).
 ///
 /// A stack of its own beside the zone's (which it writes the record into):
 /// interface endpoints have no Terraform form yet, and the zone's stack
 /// keeps one.
-fn link_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str, dns: &str, observability: &str) -> Unit {
-    use super::heal_service::{ENDPOINT_ROLE, ENDPOINT_SERVICE_OUTPUT, HTTPS_PORT, ROLE_TAG};
+pub(crate) fn link_unit(
+    ctx: &Ctx<'_>,
+    vpc: &Vpc,
+    servers: &str,
+    dns: &str,
+    observability: &str,
+    link: &Link<'_>,
+) -> Unit {
     let model = ctx.model;
     let region = model.region(vpc.region);
     let mut owned = Unit::new(
-        link_stack_name(ctx.slug, &vpc.name),
+        link.stack.clone(),
         Layer::Observability,
-        format!("VPC {}'s endpoint of the remediation service", vpc.name),
+        link.description.clone(),
         Target::Account {
             account: model.account(vpc.account).name.clone(),
             region: region.name.clone(),
@@ -1268,22 +1353,21 @@ fn link_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str, dns: &str, observability: 
             logical_id: "Zone".into(),
         },
     );
-    let alerting = ctx.stack_name("alerting", "");
-    unit.depends_on.push(alerting.clone());
+    unit.depends_on.push(link.service_stack.clone());
     let service = unit.parameter(
-        "RemediationServiceName",
-        "The remediation service's endpoint service (observability account, home region)",
+        &logical_id(&[link.prefix, "ServiceName"]),
+        link.service_description,
         ParameterValue::StackOutput {
-            stack: alerting,
-            output: ENDPOINT_SERVICE_OUTPUT.into(),
+            stack: link.service_stack.clone(),
+            output: link.service_output.into(),
         },
     );
     let hosts = unit.parameter(
-        ALERTMANAGER_GROUP_OUTPUT,
-        "The Alertmanager hosts' security group (observability account)",
+        link.hosts_output,
+        link.hosts_description,
         ParameterValue::StackOutput {
             stack: servers.to_owned(),
-            output: ALERTMANAGER_GROUP_OUTPUT.into(),
+            output: link.hosts_output.into(),
         },
     );
     let owner = unit.parameter(
@@ -1311,24 +1395,26 @@ fn link_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str, dns: &str, observability: 
             json!({ "Ref": param })
         })
         .collect();
+    let group = format!("{}EndpointSecurityGroup", link.prefix);
+    let endpoint_id = format!("{}Endpoint", link.prefix);
     unit.add(resource(
-        "RemediationEndpointSecurityGroup",
+        &group,
         "AWS::EC2::SecurityGroup",
         json!({
-            "GroupDescription": format!("Remediation service endpoint in {}: HTTPS from the Alertmanager hosts", vpc.name),
+            "GroupDescription": link.group_description,
             "VpcId": { "Ref": vpc_param },
             "SecurityGroupIngress": [{
-                "IpProtocol": "tcp", "FromPort": HTTPS_PORT, "ToPort": HTTPS_PORT,
+                "IpProtocol": "tcp", "FromPort": link.port, "ToPort": link.port,
                 "SourceSecurityGroupId": { "Ref": hosts },
                 "SourceSecurityGroupOwnerId": { "Ref": owner },
-                "Description": "Alertmanager's webhook"
+                "Description": link.why
             }],
             // An endpoint's interfaces answer; they start nothing.
             "SecurityGroupEgress": [{
                 "IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "127.0.0.1/32",
                 "Description": "nothing"
             }],
-            "Tags": tags(&[("landfall:purpose", "remediation"), (ROLE_TAG, ENDPOINT_ROLE), ("Name", &format!("{}-remediation-endpoint", vpc.name))])
+            "Tags": tags(&[("landfall:purpose", link.purpose), (link.role_tag, link.role), ("Name", &format!("{}-{}", vpc.name, link.name))])
         }),
     ));
     let mut endpoint = json!({
@@ -1336,31 +1422,67 @@ fn link_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str, dns: &str, observability: 
         "ServiceName": { "Ref": service },
         "VpcId": { "Ref": vpc_param },
         "SubnetIds": subnets,
-        "SecurityGroupIds": [{ "Fn::GetAtt": ["RemediationEndpointSecurityGroup", "GroupId"] }],
+        "SecurityGroupIds": [{ "Fn::GetAtt": [group, "GroupId"] }],
         // The service has no private DNS name of its own: the record below
         // names the endpoint.
         "PrivateDnsEnabled": false,
-        "Tags": tags(&[("landfall:purpose", "remediation")])
+        "Tags": tags(&[("landfall:purpose", link.purpose)])
     });
     if region.name != ctx.home {
         endpoint["ServiceRegion"] = json!(ctx.home);
     }
-    unit.add(resource(
-        "RemediationEndpoint",
-        "AWS::EC2::VPCEndpoint",
-        endpoint,
-    ));
+    unit.add(resource(&endpoint_id, "AWS::EC2::VPCEndpoint", endpoint));
     // `DnsEntries` are `<hosted zone id>:<dns name>`, the regional name first.
     unit.add(resource(
-        "Remediation",
+        link.prefix,
         "AWS::Route53::RecordSet",
         json!({
             "HostedZoneId": { "Ref": zone },
-            "Name": remediation_host(ctx.slug),
+            "Name": link.host,
             "Type": "CNAME",
             "TTL": "60",
-            "ResourceRecords": [{ "Fn::Select": [1, { "Fn::Split": [":", { "Fn::Select": [0, { "Fn::GetAtt": ["RemediationEndpoint", "DnsEntries"] }] }] }] }]
+            "ResourceRecords": [{ "Fn::Select": [1, { "Fn::Split": [":", { "Fn::Select": [0, { "Fn::GetAtt": [endpoint_id, "DnsEntries"] }] }] }] }]
         }),
     ));
     owned
+}
+
+/// The VPC's way to the remediation service, for Alertmanager's webhook.
+fn remediation_link(
+    ctx: &Ctx<'_>,
+    vpc: &Vpc,
+    servers: &str,
+    dns: &str,
+    observability: &str,
+) -> Unit {
+    use super::heal_service::{ENDPOINT_ROLE, ENDPOINT_SERVICE_OUTPUT, HTTPS_PORT, ROLE_TAG};
+    link_unit(
+        ctx,
+        vpc,
+        servers,
+        dns,
+        observability,
+        &Link {
+            stack: link_stack_name(ctx.slug, &vpc.name),
+            description: format!("VPC {}'s endpoint of the remediation service", vpc.name),
+            prefix: "Remediation",
+            purpose: "remediation",
+            role_tag: ROLE_TAG,
+            role: ENDPOINT_ROLE,
+            group_description: format!(
+                "Remediation service endpoint in {}: HTTPS from the Alertmanager hosts",
+                vpc.name
+            ),
+            name: "remediation-endpoint",
+            port: i64::from(HTTPS_PORT),
+            why: "Alertmanager's webhook",
+            service_stack: ctx.stack_name("alerting", ""),
+            service_output: ENDPOINT_SERVICE_OUTPUT,
+            service_description:
+                "The remediation service's endpoint service (observability account, home region)",
+            hosts_output: ALERTMANAGER_GROUP_OUTPUT,
+            hosts_description: "The Alertmanager hosts' security group (observability account)",
+            host: remediation_host(ctx.slug),
+        },
+    )
 }

@@ -276,16 +276,23 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             .at(&["platform"]),
         );
     }
-    // The monitoring servers' images (`monitoring::IMAGES`), copied in
+    // The monitoring servers' images (`monitoring::IMAGES`, Grafana's,
+    // Zabbix's), copied in
     // from upstream at the pinned tags.
     if landfall_model::monitoring::enabled(model)
         && model
             .core_account(landfall_spec::types::AccountClass::Observability)
             .is_some()
     {
+        let zabbix: &[(&str, &str, &str)] = if super::zabbix::runs(ctx) {
+            super::zabbix::IMAGES
+        } else {
+            &[]
+        };
         for (repo, upstream, _) in super::monitoring::IMAGES
             .iter()
             .chain(super::grafana::IMAGES)
+            .chain(zabbix)
         {
             unit.add(
                 resource(
