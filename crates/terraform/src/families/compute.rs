@@ -252,6 +252,14 @@ pub static MAPPINGS: [Mapping; 11] = [
                         ]),
                     ),
                     P("UserData", "user_data", K::V),
+                    P(
+                        "TagSpecifications",
+                        "tag_specifications",
+                        K::Blocks(&[
+                            P("ResourceType", "resource_type", K::V),
+                            P("Tags", "tags", K::Tags),
+                        ]),
+                    ),
                 ]),
             ),
         ],
