@@ -2081,7 +2081,6 @@ fn quarantine_drains_the_host_and_moves_its_interfaces_into_the_quarantine_group
                 .min_count(1)
                 .max_count(1)
                 .subnet_id(&subnet)
-                .security_group_ids(&instance_group)
                 .tag_specifications(
                     aws_sdk_ec2::types::TagSpecification::builder()
                         .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
@@ -2190,7 +2189,19 @@ fn quarantine_drains_the_host_and_moves_its_interfaces_into_the_quarantine_group
                 .send()
                 .await
                 .unwrap();
+            // The host's group, on its interface. (Given at launch, moto
+            // would also report it on the interface after any change: it
+            // unions an interface's groups with the instance's launch
+            // groups, where AWS keeps the instance's groups as its primary
+            // interface's.)
+            ec2.modify_network_interface_attribute()
+                .network_interface_id(&interface)
+                .groups(&instance_group)
+                .send()
+                .await
+                .unwrap();
             // No quarantine group of the domain in the VPC: nothing moved.
+            proxy.forget_seen();
             let err = remediator
                 .execute("ec2-quarantine", &target, "q0")
                 .await
