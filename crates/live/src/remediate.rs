@@ -274,31 +274,9 @@ impl<M: MskApi> Remediator<M> {
         let parts: Vec<&str> = target.split('/').collect();
         match (kind, parts.as_slice()) {
             ("ecs-scale-out", ["service", service, env, region]) => {
-                let Some((account, cluster)) = self
-                    .targets
-                    .services
-                    .get(&((*service).to_owned(), (*env).to_owned()))
-                else {
-                    return ReadBack::NotDone(format!("no service `{service}` in `{env}`"));
-                };
-                let clients = match self.enter(account, region).await {
-                    Ok(c) => c,
-                    Err(e) => return ReadBack::Unknown(e),
-                };
-                let out = match clients
-                    .ecs()
-                    .describe_services()
-                    .cluster(cluster)
-                    .services(*service)
-                    .send()
-                    .await
-                {
+                let out = match self.describe_service(service, env, region).await {
                     Ok(o) => o,
-                    Err(e) => {
-                        return ReadBack::Unknown(
-                            LiveError::api("ecs:DescribeServices", &e).to_string(),
-                        )
-                    }
+                    Err(not_read) => return not_read,
                 };
                 // A new desired count changes the primary deployment (its
                 // `updatedAt`). That time moves on with task starts too, so
@@ -325,31 +303,9 @@ impl<M: MskApi> Remediator<M> {
                 }
             }
             ("ecs-force-new-deployment", ["service", service, env, region]) => {
-                let Some((account, cluster)) = self
-                    .targets
-                    .services
-                    .get(&((*service).to_owned(), (*env).to_owned()))
-                else {
-                    return ReadBack::NotDone(format!("no service `{service}` in `{env}`"));
-                };
-                let clients = match self.enter(account, region).await {
-                    Ok(c) => c,
-                    Err(e) => return ReadBack::Unknown(e),
-                };
-                let out = match clients
-                    .ecs()
-                    .describe_services()
-                    .cluster(cluster)
-                    .services(*service)
-                    .send()
-                    .await
-                {
+                let out = match self.describe_service(service, env, region).await {
                     Ok(o) => o,
-                    Err(e) => {
-                        return ReadBack::Unknown(
-                            LiveError::api("ecs:DescribeServices", &e).to_string(),
-                        )
-                    }
+                    Err(not_read) => return not_read,
                 };
                 let since = started_at as i64;
                 let newer = out
@@ -429,6 +385,38 @@ impl<M: MskApi> Remediator<M> {
             ("notify", _) => ReadBack::Done("no AWS call".into()),
             _ => ReadBack::Unknown(format!("`{kind}` leaves no record in AWS to read back")),
         }
+    }
+
+    /// The model's service as ECS describes it, for a read-back: an
+    /// undeclared service is not done, an account or call that fails is
+    /// unknown.
+    async fn describe_service(
+        &self,
+        service: &str,
+        env: &str,
+        region: &str,
+    ) -> Result<aws_sdk_ecs::operation::describe_services::DescribeServicesOutput, ReadBack> {
+        let Some((account, cluster)) = self
+            .targets
+            .services
+            .get(&(service.to_owned(), env.to_owned()))
+        else {
+            return Err(ReadBack::NotDone(format!(
+                "no service `{service}` in `{env}`"
+            )));
+        };
+        let clients = self
+            .enter(account, region)
+            .await
+            .map_err(ReadBack::Unknown)?;
+        clients
+            .ecs()
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await
+            .map_err(|e| ReadBack::Unknown(LiveError::api("ecs:DescribeServices", &e).to_string()))
     }
 
     /// Enters the account the model names, with the remediation role.
