@@ -595,11 +595,27 @@ pub fn environment_deploy_role_name(service: &str, environment: &str) -> String 
     regional_name("deploy", service, Some(&format!("@{environment}"))).replace("-@", "@")
 }
 
+/// How every stack of the workload layer is named: `<slug>-workloads-...`.
+/// What a plan that leaves that layer out (or holds only some services)
+/// must not take for stacks the spec no longer has.
+pub fn workload_stack_prefix(slug: &str) -> String {
+    format!("{slug}-workloads-")
+}
+
 /// The SSM parameter (in the shared-services account's home region) that
 /// holds an account's id, so a pipeline can name roles in accounts whose
 /// ids exist only once the platform is deployed.
 pub fn account_id_parameter(account: &str) -> String {
     format!("/landfall/accounts/{account}/id")
+}
+
+/// The SSM parameter (in each account and region a service runs in) that
+/// holds the image tag its tasks run: created by the workload layer with
+/// the first tag, written by the service's pipeline after each deployment
+/// it verified, and read by the service's stack whenever CloudFormation
+/// updates it, so a platform deploy never puts back an older image.
+pub fn image_tag_parameter(service: &str) -> String {
+    format!("/landfall/images/{service}")
 }
 
 /// The platform repository's roles in the management account, where

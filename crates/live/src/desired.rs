@@ -47,6 +47,11 @@ pub struct Desired {
     pub compat: Compat,
     /// Identity Center's permission sets and assignments, for the audit.
     pub identity: crate::identity::DesiredIdentity,
+    /// Whether the stacks hold the whole workload layer. Only then is a
+    /// live workload stack they do not have one the spec no longer has; a
+    /// plan of the platform layers alone, or of some services, leaves the
+    /// others' stacks alone ([`crate::retire::plan_retirements`]).
+    pub workloads_in_full: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,6 +351,7 @@ impl Desired {
             left_out,
             compat,
             identity: crate::identity::DesiredIdentity::of(model),
+            workloads_in_full: false,
         }
     }
 

@@ -1052,6 +1052,7 @@ mod tests {
             left_out: Vec::new(),
             compat: Compat::Aws,
             identity: Default::default(),
+            workloads_in_full: false,
         }
     }
 

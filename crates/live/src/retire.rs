@@ -157,6 +157,13 @@ impl LiveStacks {
 /// desired state does not place where they are, in deletion order.
 pub fn plan_retirements(desired: &Desired, org: &OrgState, live: &LiveStacks) -> Vec<Retirement> {
     let prefix = format!("{}-", desired.slug);
+    // Workload stacks are the spec's to retire only when the plan holds the
+    // whole workload layer: a platform-only or per-service plan leaves out
+    // stacks the spec still has.
+    let workloads = landfall_graph::workload_stack_prefix(&desired.slug);
+    let in_scope = |name: &str| {
+        name.starts_with(&prefix) && (desired.workloads_in_full || !name.starts_with(&workloads))
+    };
     let mut wanted: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
     let mut sets: BTreeMap<&str, BTreeSet<(String, String)>> = BTreeMap::new();
     for s in &desired.stacks {
@@ -182,7 +189,7 @@ pub fn plan_retirements(desired: &Desired, org: &OrgState, live: &LiveStacks) ->
     let mut stacks = Vec::new();
     for ((account, id, region), list) in &live.stacks {
         for s in list {
-            if s.name.starts_with(&prefix)
+            if in_scope(&s.name)
                 && !wanted.contains(&(s.name.as_str(), account.as_str(), region.as_str()))
             {
                 stacks.push(Retirement::Stack {
@@ -241,7 +248,7 @@ pub fn plan_retirements(desired: &Desired, org: &OrgState, live: &LiveStacks) ->
         }
     }
     for name in live.sets.keys() {
-        if name.starts_with(&prefix) && !sets.contains_key(name.as_str()) {
+        if in_scope(name) && !sets.contains_key(name.as_str()) {
             out.push(Retirement::StackSet { name: name.clone() });
         }
     }
@@ -417,6 +424,7 @@ mod tests {
             left_out: Vec::new(),
             compat: Compat::Aws,
             identity: Default::default(),
+            workloads_in_full: false,
         }
     }
 
@@ -489,5 +497,59 @@ mod tests {
             ]
         );
         assert!(live.any_of("emuco") && !live.any_of("nothing"));
+    }
+
+    /// `landfall deploy --delete-retired` without `--workloads` (or with
+    /// `--service`) once deleted every workload stack the plan did not
+    /// hold: services and data stores the spec still has.
+    #[test]
+    fn a_plan_without_the_whole_workload_layer_retires_no_workload_stack() {
+        let mut d = desired();
+        let org = OrgState {
+            accounts: vec![LiveAccount {
+                id: "111".into(),
+                name: "payments-dev".into(),
+                email: "p@x.example".into(),
+                active: true,
+                parent: "Root/Workloads".into(),
+            }],
+            ..OrgState::default()
+        };
+        let live = LiveStacks {
+            stacks: BTreeMap::from([(
+                (
+                    "payments-dev".to_owned(),
+                    "111".to_owned(),
+                    "eu-central-1".to_owned(),
+                ),
+                vec![
+                    summary("emuco-workloads-payments-dev", Some(6)),
+                    summary("emuco-workloads-payments-dev-service-api", Some(7)),
+                    summary("emuco-old", Some(2)),
+                ],
+            )]),
+            sets: BTreeMap::new(),
+        };
+        let retired = |d: &Desired| -> Vec<String> {
+            plan_retirements(d, &org, &live)
+                .iter()
+                .map(Retirement::describe)
+                .collect()
+        };
+        assert_eq!(
+            retired(&d),
+            vec!["retire stack `emuco-old` in `payments-dev` eu-central-1"]
+        );
+        // The whole workload layer planned, and these stacks not in it: the
+        // spec no longer has them.
+        d.workloads_in_full = true;
+        assert_eq!(
+            retired(&d),
+            vec![
+                "retire stack `emuco-workloads-payments-dev-service-api` in `payments-dev` eu-central-1",
+                "retire stack `emuco-workloads-payments-dev` in `payments-dev` eu-central-1",
+                "retire stack `emuco-old` in `payments-dev` eu-central-1",
+            ]
+        );
     }
 }

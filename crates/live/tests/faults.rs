@@ -1370,6 +1370,7 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
                 left_out: Vec::new(),
                 compat: landfall_live::Compat::Moto,
                 identity: Default::default(),
+                workloads_in_full: false,
             };
             let account_id = |name: &str| ids.get(name).cloned();
             let found = landfall_live::preflight::run(&session, &mgmt, &desired, &account_id).await;

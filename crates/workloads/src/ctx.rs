@@ -88,11 +88,12 @@ pub fn account_unique_name(prefix: &str, name: &str, place: &Placement<'_>) -> S
 /// `<org>-workloads-<domain>-<env>[-rest]` in the environment's primary
 /// region, `<org>-workloads-<domain>-<env>-<region>[-rest]` in others.
 pub fn stack_name(slug: &str, place: &Placement<'_>, rest: &str) -> String {
+    let prefix = landfall_graph::workload_stack_prefix(slug);
     let base = if place.primary {
-        format!("{slug}-workloads-{}-{}", place.domain.name, place.env.name)
+        format!("{prefix}{}-{}", place.domain.name, place.env.name)
     } else {
         format!(
-            "{slug}-workloads-{}-{}-{}",
+            "{prefix}{}-{}-{}",
             place.domain.name, place.env.name, place.region.name
         )
     };
