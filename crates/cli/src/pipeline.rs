@@ -36,10 +36,31 @@ pub enum Layers {
     /// The platform layers only (what `plan` and `audit` read live).
     #[cfg_attr(not(feature = "live"), allow(dead_code))]
     Platform,
-    /// The platform layers and the workload layer; with names, only those
-    /// services' workload stacks (their account's shared stack and the
-    /// data stores they use included).
-    PlatformAndWorkloads(Option<BTreeSet<String>>),
+    /// The platform layers and the workload layer, all of it or some.
+    PlatformAndWorkloads(WorkloadSelection),
+}
+
+/// Which of the workload layer's stacks a compile keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkloadSelection {
+    /// Only these services' stacks (their account's shared stack and the
+    /// data stores they use included); every service when `None`.
+    pub services: Option<BTreeSet<String>>,
+    /// Only the stacks of these environments; every one when `None`.
+    pub environments: Option<BTreeSet<String>>,
+}
+
+impl WorkloadSelection {
+    /// The whole workload layer.
+    pub fn all() -> WorkloadSelection {
+        WorkloadSelection::default()
+    }
+
+    /// Whether nothing is left out: only then may a plan retire workload
+    /// stacks it does not have.
+    pub fn is_all(&self) -> bool {
+        self.services.is_none() && self.environments.is_none()
+    }
 }
 
 /// Compiles the layers asked for. Problems go to `resolved.diagnostics`;
@@ -55,13 +76,14 @@ pub fn compile(
     let Some(model) = resolved.model.as_ref() else {
         return Ok(None);
     };
-    let services = match layers {
+    let selection = match layers {
         Layers::Platform => return Ok(Some(compiled)),
-        Layers::PlatformAndWorkloads(services) => services,
+        Layers::PlatformAndWorkloads(selection) => selection,
     };
     let telemetry = landfall_telemetry::generate(model);
     let options = landfall_workloads::Options {
-        services,
+        services: selection.services,
+        environments: selection.environments,
         log_agents: telemetry
             .as_ref()
             .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(b))),

@@ -22,6 +22,7 @@ fn reference(c: &mut Criterion) {
         &graph,
         &landfall_workloads::Options {
             services: None,
+            environments: None,
             log_agents: landfall_telemetry::generate(model)
                 .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(&b))),
             metric_agents: landfall_observability::sidecar_configs(model).map(std::sync::Arc::new),

@@ -602,6 +602,7 @@ fn without_an_endpoint_the_firewall_allow_list_decides() {
 fn workload_options(model: &Model) -> landfall_workloads::Options {
     landfall_workloads::Options {
         services: None,
+        environments: None,
         log_agents: landfall_telemetry::generate(model)
             .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(&b))),
         metric_agents: landfall_observability::sidecar_configs(model).map(std::sync::Arc::new),

@@ -7,9 +7,12 @@
 //! `platform` GitHub environment (the roles: `landfall_synth`'s
 //! `platform_ci` layer).
 //!
-//! `landfall deploy` applies the whole organization at once (it has no
-//! per-environment scope), so there is one deploy job, gated by one
-//! environment with the platform team's review, and never two at a time.
+//! The deploy goes one stage at a time: the platform layers (the
+//! organization, baselines, networks, shared services, observability),
+//! then the workload layer environment by environment, non-production
+//! first (`landfall deploy --environment`), each stage a job of the
+//! `platform` GitHub environment that the platform team reviews, and
+//! never two runs at a time.
 
 use landfall_model::Model;
 use landfall_spec::yaml::write::to_yaml;
@@ -139,7 +142,7 @@ fn workflow(model: &Model) -> Value {
         },
         "run": format!("{SYNTH_DIFF_SCRIPT}{}", upsert_comment(SYNTH_DIFF_MARKER))
     }));
-    json!({
+    let mut workflow = json!({
         "name": "landfall",
         "on": {
             "pull_request": {},
@@ -168,10 +171,15 @@ fn workflow(model: &Model) -> Value {
                 "permissions": { "contents": "read", "pull-requests": "write" },
                 "steps": diff
             },
-            "plan": plan_job(home),
-            "deploy": deploy_job(home, &branch)
+            "plan": plan_job(home)
         }
-    })
+    });
+    if let Some(Value::Object(jobs)) = workflow.get_mut("jobs") {
+        for (id, job) in deploy_jobs(model, home, &branch) {
+            jobs.insert(id, job);
+        }
+    }
+    workflow
 }
 
 /// On a pull request: what merging it would deploy, read from the live
@@ -215,10 +223,69 @@ fn plan_job(home: &str) -> Value {
     })
 }
 
-/// On a push to the default branch, once the checks pass: the deploy, as
-/// the deploy role, from the `platform` environment (its reviewers approve
-/// the run), one at a time across every run of the repository.
-fn deploy_job(home: &str, branch: &str) -> Value {
+/// A stage of the deploy: the platform layers, one environment's workload
+/// stacks, or, last, the whole workload layer.
+enum Stage<'m> {
+    Platform,
+    Environment(&'m str),
+    /// The last environment's stacks with the whole workload layer: by
+    /// then the other environments are deployed, so what changes is that
+    /// environment and the stacks that span environments (the public
+    /// zones' delegation, which no one environment's deploy holds).
+    Workloads(&'m str),
+}
+
+/// On a push to the default branch, once the checks pass: the deploy in
+/// stages, each needing the one before (a failed stage stops the ones
+/// after it): the platform layers, then each environment's workload
+/// stacks, production last. Each stage is a job of the `platform`
+/// environment, so its reviewers approve each stage, and assumes the deploy
+/// role; a stage's concurrency group keeps it from overlapping itself
+/// across runs, whose order the workflow's concurrency keeps.
+fn deploy_jobs(model: &Model, home: &str, branch: &str) -> Vec<(String, Value)> {
+    let mut environments: Vec<&landfall_model::Environment> = model.environments.iter().collect();
+    // Non-production first, in the spec's order.
+    environments.sort_by_key(|e| e.production);
+    let last = environments.len().saturating_sub(1);
+    let stages =
+        std::iter::once(Stage::Platform).chain(environments.iter().enumerate().map(|(i, e)| {
+            if i == last {
+                Stage::Workloads(&e.name)
+            } else {
+                Stage::Environment(&e.name)
+            }
+        }));
+    let mut jobs = Vec::new();
+    let mut needs = "checks".to_owned();
+    for stage in stages {
+        let (id, job) = deploy_job(home, branch, &stage, &needs);
+        needs.clone_from(&id);
+        jobs.push((id, job));
+    }
+    jobs
+}
+
+fn deploy_job(home: &str, branch: &str, stage: &Stage<'_>, needs: &str) -> (String, Value) {
+    let (id, name, what, scope) = match stage {
+        Stage::Platform => (
+            "deploy".to_owned(),
+            "deploy: platform layers".to_owned(),
+            "the platform layers".to_owned(),
+            String::new(),
+        ),
+        Stage::Environment(env) => (
+            format!("deploy-{env}"),
+            format!("deploy: {env} workloads"),
+            format!("the {env} workloads"),
+            format!(" --environment {env}"),
+        ),
+        Stage::Workloads(env) => (
+            format!("deploy-{env}"),
+            format!("deploy: {env} workloads"),
+            format!("the {env} workloads and what spans environments"),
+            " --workloads".to_owned(),
+        ),
+    };
     let mut steps = vec![json!({
         "name": "Check out",
         "uses": action(CHECKOUT).uses(),
@@ -237,15 +304,15 @@ fn deploy_job(home: &str, branch: &str) -> Value {
             }
         }),
         json!({
-            "name": "Deploy the platform",
+            "name": format!("Deploy {what}"),
             // The first deploy writes `landfall.lock`; a runner would
             // lose it, and later deploys refuse to run without it.
-            "run": "set -euo pipefail\n\
+            "run": format!("set -euo pipefail\n\
                     if [ ! -f landfall.lock ]; then\n\
                     \x20 echo \"::error::commit landfall.lock (written by landfall net) before deploying from the pipeline\"\n\
                     \x20 exit 1\n\
                     fi\n\
-                    landfall deploy --spec . --workloads --yes --journal \"$RUNNER_TEMP/landfall-deploy.jsonl\"\n"
+                    landfall deploy --spec .{scope} --yes --journal \"$RUNNER_TEMP/landfall-deploy.jsonl\"\n")
         }),
         json!({
             "name": "Show what was applied",
@@ -253,19 +320,26 @@ fn deploy_job(home: &str, branch: &str) -> Value {
             "run": "cat \"$RUNNER_TEMP/landfall-deploy.jsonl\" || true\n"
         }),
     ]);
-    json!({
-        "name": "deploy",
-        "needs": "checks",
+    let mut job = json!({
+        "name": name,
+        "needs": needs,
+        // The first stage decides for all: the others need it.
         "if": format!("github.event_name == 'push' && github.ref == 'refs/heads/{branch}'"),
         "runs-on": "ubuntu-24.04",
         "timeout-minutes": DEPLOY_MINUTES,
-        // Its reviewers approve each deploy, and the token's `sub` names it:
+        // Its reviewers approve each stage, and the token's `sub` names it:
         // only the platform deploy role trusts it.
         "environment": landfall_graph::PLATFORM_DEPLOY_ENVIRONMENT,
-        "concurrency": { "group": "landfall-platform-deploy", "cancel-in-progress": false },
+        "concurrency": { "group": format!("landfall-platform-{id}"), "cancel-in-progress": false },
         "permissions": { "contents": "read", "id-token": "write" },
         "steps": steps
-    })
+    });
+    if needs != "checks" {
+        if let Some(fields) = job.as_object_mut() {
+            fields.shift_remove("if");
+        }
+    }
+    (id, job)
 }
 
 /// Synthesizes the base, then the head into the same directory: `synth`

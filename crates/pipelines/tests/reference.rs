@@ -213,24 +213,66 @@ fn a_pull_request_is_planned_read_only_as_the_plan_role_into_one_comment() {
     );
 }
 
+/// A merge deploys in stages, one at a time: the platform layers, then
+/// the workloads environment by environment, production last; a stage runs
+/// only when the one before it succeeded, each from the reviewed
+/// `platform` environment as the deploy role.
+/// <https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_idneeds>
 #[test]
-fn a_merge_deploys_once_from_the_platform_environment_as_the_deploy_role() {
+fn a_merge_deploys_the_platform_then_each_environment_from_the_platform_environment() {
     let text = platform_workflow();
-    let deploy = job(&text, "deploy");
-    assert!(deploy.contains("needs: checks\n"));
-    assert!(
-        deploy.contains("if: \"github.event_name == 'push' && github.ref == 'refs/heads/main'\"")
-    );
-    assert!(deploy.contains("environment: platform\n"));
-    assert!(deploy.contains("group: landfall-platform-deploy\n      cancel-in-progress: false\n"));
-    assert!(deploy.contains(
-        "role-to-assume: \"arn:aws:iam::${{ vars.LANDFALL_MANAGEMENT_ACCOUNT_ID }}:role/landfall/landfall-platform-deploy\""
-    ));
-    assert!(deploy.contains("landfall deploy --spec . --workloads --yes"));
-    assert!(!deploy.contains("pull-requests"));
-    // Only the plan and the deploy ask for a token, and a run of the
+    let stages = [
+        ("deploy", "checks", "landfall deploy --spec . --yes"),
+        (
+            "deploy-dev",
+            "deploy",
+            "landfall deploy --spec . --environment dev --yes",
+        ),
+        (
+            "deploy-staging",
+            "deploy-dev",
+            "landfall deploy --spec . --environment staging --yes",
+        ),
+        // Last, the whole workload layer: dev and staging are deployed by
+        // then, so it changes prod and the zones' delegation stack that
+        // spans environments.
+        (
+            "deploy-prod",
+            "deploy-staging",
+            "landfall deploy --spec . --workloads --yes",
+        ),
+    ];
+    let mut at = 0;
+    for (id, needs, command) in stages {
+        let position = text.find(&format!("\n  {id}:\n")).unwrap();
+        assert!(position > at, "{id} out of order");
+        at = position;
+        let deploy = job(&text, id);
+        assert!(deploy.contains(&format!("needs: {needs}\n")), "{deploy}");
+        assert!(deploy.contains("environment: platform\n"), "{id}");
+        assert!(
+            deploy.contains(&format!(
+                "group: landfall-platform-{id}\n      cancel-in-progress: false\n"
+            )),
+            "{deploy}"
+        );
+        assert!(deploy.contains(
+            "role-to-assume: \"arn:aws:iam::${{ vars.LANDFALL_MANAGEMENT_ACCOUNT_ID }}:role/landfall/landfall-platform-deploy\""
+        ));
+        assert!(deploy.contains(command), "{id}: {deploy}");
+        assert_eq!(deploy.contains("--workloads"), id == "deploy-prod", "{id}");
+        assert!(!deploy.contains("pull-requests"));
+        // Only the first stage says when; the others follow it.
+        assert_eq!(
+            deploy
+                .contains("if: \"github.event_name == 'push' && github.ref == 'refs/heads/main'\""),
+            id == "deploy",
+            "{id}"
+        );
+    }
+    // Only the plan and the deploy stages ask for a token, and a run of the
     // default branch is never cancelled half way.
-    assert_eq!(text.matches("id-token: write").count(), 2);
+    assert_eq!(text.matches("id-token: write").count(), 1 + stages.len());
     assert!(text.contains("cancel-in-progress: \"${{ github.event_name == 'pull_request' }}\""));
 }
 

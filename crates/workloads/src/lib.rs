@@ -66,6 +66,10 @@ pub struct Options {
     /// Only these services (by name), with the account stacks and data
     /// stores they use; every service when `None`.
     pub services: Option<BTreeSet<String>>,
+    /// Only the stacks of these environments (by name); every environment
+    /// when `None`. A deploy goes through the environments one at a time
+    /// with it.
+    pub environments: Option<BTreeSet<String>>,
     /// The Vector configuration of each service's log agent, by service
     /// name (`landfall_telemetry`'s `vector/services/<service>.yaml`).
     /// With them, every Fargate task ships its logs to the log cluster
@@ -130,6 +134,24 @@ pub fn build_each<R: Send>(
             }
         }
     }
+    if let Some(only) = &options.environments {
+        for name in only {
+            if !model.environments.iter().any(|e| &e.name == name) {
+                let mut names: Vec<&str> =
+                    model.environments.iter().map(|e| e.name.as_str()).collect();
+                names.sort_by_key(|n| strsim_distance(n, name));
+                problems.push(Problem {
+                    code: "workloads::unknown-environment",
+                    message: format!("there is no environment `{name}`"),
+                    help: match names.first() {
+                        Some(n) => format!("did you mean `{n}`?"),
+                        None => "the spec declares no environments".into(),
+                    },
+                    at: None,
+                });
+            }
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -138,10 +160,17 @@ pub fn build_each<R: Send>(
     ctx.metric_agents = options.metric_agents.as_deref();
     ctx.log_aggregator = options.log_aggregator.as_deref().map(String::as_str);
     let selected = |name: &str| options.services.as_ref().is_none_or(|s| s.contains(name));
+    let env_selected = |env: landfall_model::EnvId| {
+        options
+            .environments
+            .as_ref()
+            .is_none_or(|only| only.contains(&model.environment(env).name))
+    };
     let jobs: Vec<_> = model
         .domains
         .iter()
         .flat_map(|d| d.environments.iter().map(move |&env| (d, env)))
+        .filter(|&(_, env)| env_selected(env))
         .collect();
     // Each domain and environment builds on its own; in parallel, with the
     // results kept in model order.
@@ -155,15 +184,41 @@ pub fn build_each<R: Send>(
         .par_iter()
         .map(|&(domain, env)| {
             let mut problems = Vec::new();
-            let services: Vec<_> = model
+            // The account's shared stack is built from every service it
+            // serves, whatever the selection: built from some, it would
+            // take the others' load balancer, capacity and image
+            // parameters away when deployed.
+            let all_services: Vec<_> = model
                 .services
                 .iter()
                 .filter(|s| s.domain == domain.id && s.environments.contains(&env))
+                .collect();
+            let services: Vec<_> = all_services
+                .iter()
+                .copied()
                 .filter(|s| selected(&s.name))
                 .collect();
+            // The stores the selected services reach: their own, the
+            // clusters of the topics they produce and consume, and the log
+            // cluster their agents write to.
             let used: BTreeSet<_> = services
                 .iter()
-                .flat_map(|s| s.data_stores.iter().copied())
+                .flat_map(|s| {
+                    let topics = s
+                        .produces
+                        .iter()
+                        .chain(&s.consumes)
+                        .map(|t| model.topic(*t).cluster);
+                    let log_cluster = ctx
+                        .log_agents
+                        .and_then(|_| logs::agent_cluster(model, s, env))
+                        .map(|store| store.id);
+                    s.data_stores
+                        .iter()
+                        .copied()
+                        .chain(topics)
+                        .chain(log_cluster)
+                })
                 .collect();
             let stores: Vec<_> = model
                 .data_stores
@@ -181,8 +236,8 @@ pub fn build_each<R: Send>(
             let mut names = Vec::new();
             for place in ctx.placements(domain.id, env, &mut problems) {
                 let mut stacks = Vec::new();
-                stacks.push(base::build(&ctx, &place, &services, &mut problems));
-                if let Some(edge) = base::edge(&ctx, &place, &services) {
+                stacks.push(base::build(&ctx, &place, &all_services, &mut problems));
+                if let Some(edge) = base::edge(&ctx, &place, &all_services) {
                     stacks.push(edge);
                 }
                 for store in &stores {
@@ -221,8 +276,11 @@ pub fn build_each<R: Send>(
             }
         }
     }
-    // The domains' public zones, delegated from the platform's zone.
-    if let (Some(dns), false) = (&model.network.dns, zones.is_empty()) {
+    // The domains' public zones, delegated from the platform's zone: one
+    // stack for every domain, so only a build of them all has it (from
+    // some, its update would take the others' delegations away).
+    let complete = options.services.is_none() && options.environments.is_none();
+    if let (Some(dns), false, true) = (&model.network.dns, zones.is_empty(), complete) {
         let stack = tls::delegation(model, &model.organization.slug, dns, &zones);
         check_stack(&stack, &mut problems);
         if !names.insert(stack.name.clone()) {

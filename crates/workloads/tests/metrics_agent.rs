@@ -168,6 +168,7 @@ fn a_service_without_a_metrics_agent_configuration_is_a_located_problem() {
     configs.remove(&missing.name);
     let options = landfall_workloads::Options {
         services: None,
+        environments: None,
         log_agents: Some(std::sync::Arc::new(common::log_agent_configs(&p.model))),
         metric_agents: Some(std::sync::Arc::new(configs)),
         log_aggregator: None,

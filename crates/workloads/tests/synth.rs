@@ -257,3 +257,139 @@ fn every_load_balanced_service_has_its_target_alarms() {
     }
     assert!(services > 50, "only {services} load-balanced services");
 }
+
+/// A platform deploy must not roll a service back to its first image: the
+/// service's stack reads the tag from an SSM parameter (resolved by
+/// CloudFormation at every stack operation) that the account's workload
+/// stack creates before it and the service's pipeline writes after a
+/// deployment that held.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html#aws-ssm-parameter-types>
+/// <https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html>
+#[test]
+fn a_service_runs_the_image_its_pipeline_last_deployed() {
+    use landfall_graph::ParameterValue;
+    let p = common::reference();
+    let stacks = p.workloads();
+    let mut checked = 0;
+    for stack in stacks.iter().filter(|s| s.name.contains("-service-")) {
+        let service = stack.name.rsplit("-service-").next().unwrap();
+        let name = landfall_graph::image_tag_parameter(service);
+        let tag = stack
+            .parameters
+            .iter()
+            .find(|p| p.name == "ImageTag")
+            .unwrap_or_else(|| panic!("{} has no ImageTag", stack.name));
+        assert_eq!(
+            tag.value,
+            ParameterValue::SsmParameter(name.clone()),
+            "{}",
+            stack.name
+        );
+        // Created by a stack this one deploys after, in its account and region.
+        let creator = stacks
+            .iter()
+            .filter(|s| stack.depends_on.contains(&s.name))
+            .filter(|s| s.target == stack.target)
+            .find(|s| {
+                s.resources.iter().any(|r| {
+                    r.kind == "AWS::SSM::Parameter"
+                        && r.properties["Name"] == serde_json::json!(name)
+                })
+            });
+        assert!(
+            creator.is_some(),
+            "{}: no stack it depends on creates {name}",
+            stack.name
+        );
+        // Its deploy role writes that parameter and no other.
+        if let Some(role) = stack.resource("DeployRole") {
+            let statements = role.properties["Policies"][0]["PolicyDocument"]["Statement"]
+                .as_array()
+                .unwrap();
+            let puts: Vec<_> = statements
+                .iter()
+                .filter(|s| s["Action"].to_string().contains("ssm:"))
+                .collect();
+            assert_eq!(puts.len(), 1, "{}", stack.name);
+            assert_eq!(puts[0]["Action"], "ssm:PutParameter");
+            let resource = puts[0]["Resource"]["Fn::Sub"].as_str().unwrap();
+            assert!(
+                resource.ends_with(&format!(":parameter{name}")),
+                "{resource}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 111, "{checked} deploy roles checked");
+}
+
+/// A deploy of some services once rebuilt their account's shared stack
+/// from those services alone: deployed, it would have taken the other
+/// services' load balancer, metal capacity and image parameters away. The
+/// shared stack is the same whatever the selection, and the stack that
+/// spans every domain (the public zones' delegation) is left out.
+#[test]
+fn a_selection_leaves_the_shared_stacks_as_a_full_build_has_them() {
+    let p = common::reference();
+    let full = p.workloads();
+    let build = |services: Option<&[&str]>, environments: Option<&[&str]>| {
+        let set = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect();
+        let options = landfall_workloads::Options {
+            services: services.map(set),
+            environments: environments.map(set),
+            ..Default::default()
+        };
+        landfall_workloads::build(&p.model, &p.plan, &p.base, &options).unwrap()
+    };
+    let same = |stacks: &[landfall_graph::Stack]| {
+        for stack in stacks.iter().filter(|s| !s.name.contains("-service-")) {
+            let whole = full.iter().find(|f| f.name == stack.name).unwrap();
+            let kinds = |s: &landfall_graph::Stack| {
+                s.resources
+                    .iter()
+                    .map(|r| (r.logical_id.clone(), r.properties.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(kinds(stack), kinds(whole), "{}", stack.name);
+        }
+    };
+    let dns = landfall_workloads::tls::delegation_stack_name("meridian");
+    assert!(full.iter().any(|s| s.name == dns));
+
+    // One service of a domain whose account stack serves several.
+    let one = build(Some(&["order-gateway"]), None);
+    assert!(one
+        .iter()
+        .any(|s| s.name == "meridian-workloads-trading-prod"));
+    same(&one);
+    assert!(!one.iter().any(|s| s.name == dns));
+
+    // One environment: its stacks only, each as the full build has it.
+    let dev = build(None, Some(&["dev"]));
+    assert!(!dev.is_empty());
+    for stack in &dev {
+        let whole = full.iter().find(|f| f.name == stack.name).unwrap();
+        assert_eq!(
+            stack.resources.len(),
+            whole.resources.len(),
+            "{}",
+            stack.name
+        );
+        assert!(stack.name.contains("-dev"), "{}", stack.name);
+    }
+    assert_eq!(
+        dev.len(),
+        full.iter()
+            .filter(|s| s.name.contains("-dev-") || s.name.ends_with("-dev"))
+            .count()
+    );
+    same(&dev);
+
+    let unknown = landfall_workloads::Options {
+        environments: Some(["prd".to_owned()].into_iter().collect()),
+        ..Default::default()
+    };
+    let problems = landfall_workloads::build(&p.model, &p.plan, &p.base, &unknown).unwrap_err();
+    assert_eq!(problems[0].code, "workloads::unknown-environment");
+    assert_eq!(problems[0].help, "did you mean `prod`?");
+}

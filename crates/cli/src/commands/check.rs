@@ -214,7 +214,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         let compiled = crate::pipeline::compile(
             &mut resolved,
             args.spec.as_deref(),
-            crate::pipeline::Layers::PlatformAndWorkloads(None),
+            crate::pipeline::Layers::PlatformAndWorkloads(crate::pipeline::WorkloadSelection::all()),
         )?;
         // What real AWS would refuse when it deploys the platform.
         if let (Some(compiled), Some(model)) = (&compiled, resolved.model.as_ref()) {

@@ -270,7 +270,7 @@ fn access_review(args: &AccessReviewArgs) -> anyhow::Result<ExitCode> {
     let Some(compiled) = crate::pipeline::compile(
         &mut resolved,
         args.spec.spec.as_deref(),
-        crate::pipeline::Layers::PlatformAndWorkloads(None),
+        crate::pipeline::Layers::PlatformAndWorkloads(crate::pipeline::WorkloadSelection::all()),
     )?
     else {
         output::print_diagnostics(&resolved, &args.spec)?;

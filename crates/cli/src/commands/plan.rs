@@ -17,7 +17,7 @@ use landfall_live::{LiveOptions, Platform};
 
 use crate::args::{ColorChoice, SpecArgs};
 use crate::output;
-use crate::pipeline::Layers;
+use crate::pipeline::{Layers, WorkloadSelection};
 
 /// Where the live platform is and who we are there.
 #[derive(Debug, Clone, Args)]
@@ -54,14 +54,21 @@ pub struct WorkloadArgs {
     /// `synth --service`, the platform layers stay in the plan.
     #[arg(long, value_name = "NAME")]
     pub service: Vec<String>,
+    /// Only the workload stacks of this environment (repeatable; implies
+    /// `--workloads`): a deploy that goes through the environments one at
+    /// a time. Workload stacks of other environments are left as they are.
+    #[arg(long, value_name = "NAME")]
+    pub environment: Vec<String>,
 }
 
 impl WorkloadArgs {
     pub fn layers(&self) -> Layers {
-        if !self.service.is_empty() {
-            Layers::PlatformAndWorkloads(Some(self.service.iter().cloned().collect()))
-        } else if self.workloads {
-            Layers::PlatformAndWorkloads(None)
+        let set = |names: &[String]| (!names.is_empty()).then(|| names.iter().cloned().collect());
+        if self.workloads || !self.service.is_empty() || !self.environment.is_empty() {
+            Layers::PlatformAndWorkloads(WorkloadSelection {
+                services: set(&self.service),
+                environments: set(&self.environment),
+            })
         } else {
             Layers::Platform
         }
@@ -138,12 +145,15 @@ pub fn prepare(
         spec_args.format = crate::args::Format::Json;
     }
     let mut resolved = output::load(&spec_args)?;
+    let workloads_in_full =
+        matches!(&layers, Layers::PlatformAndWorkloads(selection) if selection.is_all());
     let compiled = crate::pipeline::compile(&mut resolved, args.spec.as_deref(), layers)?;
     let (Some(compiled), Some(model)) = (compiled, resolved.model.as_ref()) else {
         output::print_diagnostics(&resolved, &spec_args)?;
         return Ok(Err(ExitCode::from(super::INVALID)));
     };
     let mut platform = Platform::new(model, &compiled, options.compat());
+    platform.desired.workloads_in_full = workloads_in_full;
     if let Some(dir) = &args.spec {
         platform.lockfile = Some(
             landfall_live::LockfileUse::beside(dir, &compiled.plan.lockfile)
@@ -201,4 +211,42 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
         }
         (true, _) => ExitCode::SUCCESS,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layers(args: &[&str]) -> Layers {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            workloads: WorkloadArgs,
+        }
+        let cli = <Cli as clap::Parser>::parse_from(
+            std::iter::once("landfall").chain(args.iter().copied()),
+        );
+        cli.workloads.layers()
+    }
+
+    /// Only a plan of the whole workload layer may retire workload stacks
+    /// (`Desired::workloads_in_full`): `--service` and `--environment`
+    /// leave the rest of the layer out, not gone.
+    #[test]
+    fn only_the_whole_workload_layer_is_all_of_it() {
+        assert_eq!(layers(&[]), Layers::Platform);
+        let all =
+            |args: &[&str]| matches!(layers(args), Layers::PlatformAndWorkloads(s) if s.is_all());
+        assert!(all(&["--workloads"]));
+        assert!(!all(&["--service", "order-gateway"]));
+        assert!(!all(&["--environment", "dev"]));
+        assert!(!all(&["--workloads", "--environment", "dev"]));
+        assert_eq!(
+            layers(&["--environment", "dev", "--environment", "staging"]),
+            Layers::PlatformAndWorkloads(WorkloadSelection {
+                services: None,
+                environments: Some(["dev".to_owned(), "staging".to_owned()].into()),
+            })
+        );
+    }
 }

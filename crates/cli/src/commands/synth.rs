@@ -102,6 +102,7 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
     let telemetry = landfall_telemetry::generate(model);
     let options = landfall_workloads::Options {
         services,
+        environments: None,
         log_agents: telemetry
             .as_ref()
             .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(b))),

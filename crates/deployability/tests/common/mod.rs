@@ -98,6 +98,7 @@ pub fn counts(findings: &[Finding]) -> std::collections::BTreeMap<&'static str, 
 fn workload_options(model: &Model) -> landfall_workloads::Options {
     landfall_workloads::Options {
         services: None,
+        environments: None,
         log_agents: landfall_telemetry::generate(model)
             .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(&b))),
         metric_agents: landfall_observability::sidecar_configs(model).map(std::sync::Arc::new),

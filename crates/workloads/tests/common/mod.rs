@@ -72,6 +72,7 @@ impl Platform {
     pub fn workloads_with_agents(&self) -> Vec<Stack> {
         let options = landfall_workloads::Options {
             services: None,
+            environments: None,
             log_agents: Some(std::sync::Arc::new(log_agent_configs(&self.model))),
             metric_agents: Some(std::sync::Arc::new(metric_agent_configs(&self.model))),
             log_aggregator: Some(std::sync::Arc::new(
