@@ -290,7 +290,9 @@ fn deploy_job(
                     "CLUSTER": format!("{domain}-{}", env.name),
                     "SERVICE": service.name,
                     "CONTAINER": service.name,
-                    "IMAGE": format!("{}.dkr.ecr.${{{{ matrix.region }}}}.amazonaws.com/{ecr_repository}:${{{{ github.sha }}}}", shared_account())
+                    "IMAGE": format!("{}.dkr.ecr.${{{{ matrix.region }}}}.amazonaws.com/{ecr_repository}:${{{{ github.sha }}}}", shared_account()),
+                    "TAG": "${{ github.sha }}",
+                    "IMAGE_PARAMETER": landfall_graph::image_tag_parameter(&service.name)
                 },
                 "run": DEPLOY_SCRIPT
             }
@@ -321,8 +323,11 @@ fn deploy_job(
 
 /// A new task definition revision with the image, the service moved to it,
 /// and the job failing when ECS's deployment circuit breaker rolled it back
-/// (the service stays steady, on the previous revision).
-const DEPLOY_SCRIPT: &str = r#"set -euo pipefail
+/// (the service stays steady, on the previous revision). Only a deployment
+/// that held is recorded in the service's image parameter, which its stack
+/// reads: a later platform deploy keeps this image instead of putting the
+/// stack's first one back.
+pub const DEPLOY_SCRIPT: &str = r#"set -euo pipefail
 current=$(aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" --query 'services[0].taskDefinition' --output text)
 aws ecs describe-task-definition --task-definition "$current" --query taskDefinition > current.json
 jq --arg image "$IMAGE" --arg name "$CONTAINER" \
@@ -337,4 +342,5 @@ if [ "$running" != "$next" ] || [ "$state" != COMPLETED ]; then
   echo "::error::the deployment circuit breaker rolled $SERVICE back to $running ($state)"
   exit 1
 fi
+aws ssm put-parameter --name "$IMAGE_PARAMETER" --value "$TAG" --overwrite > /dev/null
 "#;

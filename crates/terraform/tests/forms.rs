@@ -81,6 +81,54 @@ fn small_files() -> Vec<(String, String)> {
     out
 }
 
+/// Every leaf of a JSON document by its path (object keys and array
+/// indices joined with `/`).
+fn leaves(value: &serde_json::Value, path: &str, out: &mut BTreeMap<String, String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                leaves(v, &format!("{path}/{k}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                leaves(v, &format!("{path}/{i}"), out);
+            }
+        }
+        leaf => {
+            out.insert(path.to_owned(), leaf.to_string());
+        }
+    }
+}
+
+/// Whether `after` is `before` plus what only names `service`: every leaf
+/// of `before` unchanged, and every new leaf under a key naming the service.
+fn only_adds(before: &str, after: &str, service: &str) -> bool {
+    let normal = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let (Ok(b), Ok(a)) = (
+        serde_json::from_str::<serde_json::Value>(before),
+        serde_json::from_str::<serde_json::Value>(after),
+    ) else {
+        return false;
+    };
+    let (mut lb, mut la) = (BTreeMap::new(), BTreeMap::new());
+    leaves(&b, "", &mut lb);
+    leaves(&a, "", &mut la);
+    lb.iter().all(|(k, v)| la.get(k) == Some(v))
+        && la
+            .keys()
+            .filter(|k| !lb.contains_key(*k))
+            .all(|k| normal(k).contains(&normal(service)))
+}
+
+/// Adding a service adds its stacks and, to its account's shared stack,
+/// the parameter its image tag is kept in (`landfall_graph::image_tag_parameter`);
+/// nothing that exists changes.
 #[test]
 fn adding_a_service_changes_nothing_that_exists() {
     let before = common::spec(small_files());
@@ -96,6 +144,7 @@ fn adding_a_service_changes_nothing_that_exists() {
         }
         match fb.get(path) {
             Some(t) if t == text => {}
+            Some(t) if only_adds(text, t, "order-audit") => {}
             Some(_) => changed.push(format!("changed: {path}")),
             None => changed.push(format!("gone: {path}")),
         }

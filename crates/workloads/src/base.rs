@@ -143,6 +143,26 @@ pub(crate) fn build(
     );
     b.output("ClusterName", json!({ "Ref": "Cluster" }), true);
 
+    // The image tag each service's tasks run, which its stack reads when
+    // CloudFormation updates it: created here with the first tag, before
+    // the service stacks that read it, and written by the service's
+    // pipeline after each deployment it verified (docs/pipelines.md).
+    // CloudFormation leaves a value written outside it alone until the
+    // template's value changes, i.e. the spec names another tag.
+    for service in services {
+        b.add(
+            &logical_id(&["image", "tag", &service.name]),
+            "AWS::SSM::Parameter",
+            json!({
+                "Name": landfall_graph::image_tag_parameter(&service.name),
+                "Type": "String",
+                "Value": crate::service::first_image_tag(service),
+                "Description": format!("Image tag the tasks of {} run: written by its pipeline ({})", service.name, service.repository),
+                "Tags": { "landfall:domain": place.domain.name, "landfall:service": service.name }
+            }),
+        );
+    }
+
     if services.iter().any(|s| exposure(ctx, place, s).0) {
         let vpc = b.vpc_ref(ctx, place, problems);
         let subnets = ctx.subnets(place, TierKind::Application);

@@ -456,11 +456,14 @@ pub(crate) fn build(
     // Task definition. With a log agent ([`log_sidecars`]) the app's
     // stdout and stderr go through FireLens to Vector and on to the log
     // cluster; without one, to CloudWatch Logs through the awslogs driver.
-    let first_tag = service.image_tag.as_deref().unwrap_or(DEFAULT_IMAGE_TAG);
+    let first_tag = first_image_tag(service);
+    // Read from SSM at every stack operation: the tag the pipeline last
+    // deployed, so a template change never rolls the tasks back to an
+    // older image. The account's workload stack creates the parameter.
     let tag = b.param(
         "ImageTag",
-        "Image tag of the first deployment, pushed by the service's pipeline (CI/CD registers later ones)",
-        ParameterValue::Literal(first_tag.to_owned()),
+        "Image tag the tasks run: the service's pipeline writes it after each verified deployment",
+        ParameterValue::SsmParameter(landfall_graph::image_tag_parameter(&service.name)),
     );
     // No stack pushes it: `landfall plan` checks it exists first.
     b.stack.inputs.push(ExternalInput {
@@ -760,6 +763,10 @@ pub(crate) fn build(
                             { "Sid": "UpdateItsService", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"], "Resource": service_arn },
                             { "Sid": "RegisterTaskDefinitions", "Effect": "Allow", "Action": ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], "Resource": "*" },
                             {
+                                "Sid": "RecordTheDeployedImage", "Effect": "Allow", "Action": "ssm:PutParameter",
+                                "Resource": { "Fn::Sub": format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{}", landfall_graph::image_tag_parameter(&service.name)) }
+                            },
+                            {
                                 "Sid": "PassItsRoles", "Effect": "Allow", "Action": "iam:PassRole",
                                 "Resource": [{ "Fn::GetAtt": ["TaskRole", "Arn"] }, { "Fn::GetAtt": ["ExecutionRole", "Arn"] }],
                                 "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }
@@ -778,6 +785,12 @@ pub(crate) fn build(
         false,
     );
     b.stack
+}
+
+/// The tag of a service's first image: the spec's, or [`DEFAULT_IMAGE_TAG`].
+/// Later ones are the pipeline's ([`landfall_graph::image_tag_parameter`]).
+pub(crate) fn first_image_tag(service: &Service) -> &str {
+    service.image_tag.as_deref().unwrap_or(DEFAULT_IMAGE_TAG)
 }
 
 /// What a task needs to ship its logs to the log cluster.
