@@ -92,6 +92,10 @@ pub fn compile(
             .as_ref()
             .and_then(landfall_telemetry::aggregator_config)
             .map(std::sync::Arc::new),
+        jaeger: telemetry
+            .as_ref()
+            .and_then(landfall_telemetry::jaeger_config)
+            .map(std::sync::Arc::new),
     };
     match landfall_workloads::build(model, &compiled.plan, &compiled.graph, &options) {
         Ok(stacks) => compiled.graph.stacks.extend(stacks),

@@ -29,6 +29,9 @@ fn reference(c: &mut Criterion) {
             log_aggregator: landfall_telemetry::generate(model)
                 .and_then(|b| landfall_telemetry::aggregator_config(&b))
                 .map(std::sync::Arc::new),
+            jaeger: landfall_telemetry::generate(model)
+                .and_then(|b| landfall_telemetry::jaeger_config(&b))
+                .map(std::sync::Arc::new),
         },
     ) {
         Ok(stacks) => graph.stacks.extend(stacks),

@@ -609,6 +609,9 @@ fn workload_options(model: &Model) -> landfall_workloads::Options {
         log_aggregator: landfall_telemetry::generate(model)
             .and_then(|b| landfall_telemetry::aggregator_config(&b))
             .map(std::sync::Arc::new),
+        jaeger: landfall_telemetry::generate(model)
+            .and_then(|b| landfall_telemetry::jaeger_config(&b))
+            .map(std::sync::Arc::new),
     }
 }
 
@@ -1671,4 +1674,111 @@ fn the_aggregators_run_the_generated_configuration_and_their_buffers_fit_the_tas
             stack.name
         );
     }
+}
+
+const JAEGER: &str = "meridian-workloads-compliance-prod-traces";
+
+/// Jaeger stores its spans in its VPC's OpenSearch domain: its tasks reach
+/// the domain named by `OPENSEARCH_ENDPOINT` on 443 (a VPC domain is
+/// reached only through its subnets,
+/// <https://docs.aws.amazon.com/opensearch-service/latest/developerguide/vpc.html>),
+/// and pull their image through the VPC's ECR endpoints and S3's gateway
+/// endpoint, on every VPC with aggregators; each hop removed is named at
+/// Jaeger's stack.
+#[test]
+fn jaeger_reaches_its_domain_and_each_missing_hop_is_named() {
+    let p = reference();
+    let stacks: Vec<&Stack> = p
+        .graph
+        .stacks
+        .iter()
+        .filter(|s| s.name.ends_with("-traces"))
+        .collect();
+    assert_eq!(stacks.len(), 3);
+    let findings = p.check();
+    for stack in &stacks {
+        assert!(
+            messages_of(&findings, &stack.name).is_empty(),
+            "{}",
+            summary(&findings)
+        );
+    }
+    // Its own egress: the VPC's interface endpoints, S3.
+    for (rule, expected) in [
+        ("EgressToS3", &["cannot reach `s3`", "prefix list"][..]),
+        ("EgressToEndpoints", &["cannot reach `ecr.api`"][..]),
+    ] {
+        let mut graph = p.graph.clone();
+        remove(&mut graph, JAEGER, rule);
+        let findings = p.check_graph(&graph);
+        assert!(
+            findings.iter().all(|f| f.stack == JAEGER),
+            "{rule}: {}",
+            summary(&findings)
+        );
+        assert!(
+            findings
+                .iter()
+                .any(|f| expected.iter().all(|e| f.message.contains(e))),
+            "{rule}: {}",
+            summary(&findings)
+        );
+    }
+    // Without its rule to the domain's group (and the VPC-wide one to the
+    // interface endpoints, which covers the domain's subnets too).
+    let mut graph = p.graph.clone();
+    remove(&mut graph, PROD_SEARCH, "JaegerToDomain");
+    remove(&mut graph, JAEGER, "EgressToEndpoints");
+    let findings = p.check_graph(&graph);
+    assert!(
+        findings.iter().any(|f| f.stack == JAEGER
+            && f.message.starts_with("Jaeger of stack")
+            && f.message
+                .contains("cannot reach OpenSearch domain `Domain`")
+            && f.message.contains("has no egress on 443")
+            && f.at.is_some()),
+        "{}",
+        summary(&findings)
+    );
+    // The domain's side.
+    let mut graph = p.graph.clone();
+    resource_mut(&mut graph, PROD_SEARCH, "DomainGroup")
+        .properties
+        .get_mut("SecurityGroupIngress")
+        .and_then(Value::as_array_mut)
+        .unwrap()
+        .retain(|rule| rule["Description"] != "Jaeger (spans in, searches)");
+    let findings = p.check_graph(&graph);
+    assert!(!findings.is_empty());
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.stack == JAEGER && f.message.contains("has no ingress on 443")),
+        "{}",
+        summary(&findings)
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.message.starts_with("Jaeger of stack")
+                && f.message.contains("security group `DomainGroup`")),
+        "{}",
+        summary(&findings)
+    );
+    // An endpoint variable that names no domain.
+    let mut graph = p.graph.clone();
+    let task = resource_mut(&mut graph, JAEGER, "JaegerTaskDefinition");
+    let env = task.properties["ContainerDefinitions"][0]["Environment"]
+        .as_array_mut()
+        .unwrap();
+    env.retain(|e| e["Name"] != "OPENSEARCH_ENDPOINT");
+    env.push(json!({ "Name": "OPENSEARCH_ENDPOINT", "Value": "https://elsewhere.example" }));
+    let findings = p.check_graph(&graph);
+    assert!(
+        findings.iter().any(|f| f.stack == JAEGER
+            && f.message
+                .contains("`OPENSEARCH_ENDPOINT` names no OpenSearch domain of the graph")),
+        "{}",
+        summary(&findings)
+    );
 }

@@ -13,6 +13,12 @@ pub const AGGREGATOR_ROLE: &str = "landfall-log-aggregator";
 /// layer's `aggregator` stacks), which the reachability checks find their
 /// services by.
 pub const AGGREGATOR_PURPOSE: &str = "log-aggregator";
+/// The task role of Jaeger (collector and query), which writes and reads
+/// the trace indices (`jaeger-span-*`, `jaeger-service-*`).
+pub const JAEGER_ROLE: &str = "landfall-jaeger";
+/// The `landfall:purpose` tag of Jaeger's resources (the workload layer's
+/// `traces` stacks), which the reachability checks find them by.
+pub const JAEGER_PURPOSE: &str = "jaeger";
 /// The aggregators' variable holding the domain's endpoint
 /// (`vector/aggregator.yaml`), set from the domain stack's `Endpoint`.
 pub const OPENSEARCH_VARIABLE: &str = "OPENSEARCH_ENDPOINT";

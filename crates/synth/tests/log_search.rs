@@ -7,7 +7,7 @@ mod common;
 
 use landfall_graph::{ParameterValue, Resource, Stack, Target};
 use landfall_synth::layers::log_search::{
-    self, ADMIN_ROLE, AGGREGATOR_ROLE, DATA_INSTANCE_TYPES, MANAGER_INSTANCE_TYPES,
+    self, ADMIN_ROLE, AGGREGATOR_ROLE, DATA_INSTANCE_TYPES, JAEGER_ROLE, MANAGER_INSTANCE_TYPES,
     OVERHEAD_PERCENT, REPLICAS, TLS_SECURITY_POLICY,
 };
 use serde_json::{json, Value};
@@ -173,10 +173,12 @@ fn each_domain_is_spread_encrypted_and_admits_only_its_roles() {
             .unwrap();
         assert_eq!(statements.len(), 1);
         let principals = statements[0]["Principal"]["AWS"].as_array().unwrap();
-        assert_eq!(principals.len(), 2);
+        assert_eq!(principals.len(), 3);
         let text = statements[0]["Principal"].to_string();
         assert!(
-            text.contains(AGGREGATOR_ROLE) && text.contains(ADMIN_ROLE),
+            text.contains(AGGREGATOR_ROLE)
+                && text.contains(ADMIN_ROLE)
+                && text.contains(&format!("role/workload/{JAEGER_ROLE}")),
             "{text}"
         );
         assert!(!statements[0]["Resource"].to_string().contains("domain/*"));
@@ -194,10 +196,10 @@ fn each_domain_is_spread_encrypted_and_admits_only_its_roles() {
 }
 
 /// The domain's group admits HTTPS only, and only from security groups
-/// (the aggregators', the operators', the internal scanners'), never from
-/// an address range; the domain opens nothing.
+/// (the aggregators', Jaeger's, the operators', the internal scanners'),
+/// never from an address range; the domain opens nothing.
 #[test]
-fn the_domain_admits_https_from_the_aggregators_and_operators_only() {
+fn the_domain_admits_https_from_the_aggregators_jaeger_and_operators_only() {
     let s = reference();
     for stack in domain_stacks(&s) {
         let group = resource(stack, "DomainGroup");
@@ -213,12 +215,13 @@ fn the_domain_admits_https_from_the_aggregators_and_operators_only() {
             })
             .collect();
         assert!(sources[0].contains("AggregatorGroup"), "{sources:?}");
-        assert!(sources[1].contains("OperatorsGroup"), "{sources:?}");
-        assert!(sources[2].contains("ScannerGroupId"), "{sources:?}");
-        assert_eq!(sources.len(), 3);
+        assert!(sources[1].contains("JaegerGroup"), "{sources:?}");
+        assert!(sources[2].contains("OperatorsGroup"), "{sources:?}");
+        assert!(sources[3].contains("ScannerGroupId"), "{sources:?}");
+        assert_eq!(sources.len(), 4);
         let egress = prop(group, "/SecurityGroupEgress").as_array().unwrap();
         assert_eq!(egress[0]["CidrIp"], "127.0.0.1/32");
-        for id in ["AggregatorToDomain", "OperatorsToDomain"] {
+        for id in ["AggregatorToDomain", "JaegerToDomain", "OperatorsToDomain"] {
             let rule = resource(stack, id);
             assert_eq!(prop(rule, "/FromPort"), &json!(443));
             assert!(prop(rule, "/DestinationSecurityGroupId")

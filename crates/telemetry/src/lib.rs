@@ -74,6 +74,16 @@ pub fn aggregator_config(bundle: &Bundle) -> Option<String> {
         .map(|f| f.contents.clone())
 }
 
+/// Jaeger's configuration, as its file holds it: what the workload layer
+/// hands the Jaeger tasks (`landfall_workloads::Options::jaeger`).
+pub fn jaeger_config(bundle: &Bundle) -> Option<String> {
+    bundle
+        .files
+        .iter()
+        .find(|f| f.path == otel::JAEGER_PATH)
+        .map(|f| f.contents.clone())
+}
+
 /// Each Fargate service's Vector configuration, as its file holds it, by
 /// service name: what the workload layer hands the service's log agent
 /// (`landfall_workloads::Options::log_agents`).

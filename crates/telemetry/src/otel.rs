@@ -128,29 +128,66 @@ pub fn gateway(plan: &Plan) -> CollectorConfig {
     }
 }
 
+/// The pinned Jaeger release (`jaegertracing/jaeger`, copied to the
+/// shared-services registry as [`JAEGER_REPOSITORY`]): the first whose
+/// OpenSearch client signs request bodies with `sigv4auth` correctly
+/// (jaegertracing/jaeger#8768, fixing #8760: 2.16 to 2.19 signed bulk
+/// writes and template PUTs over an empty payload, which AWS refuses with
+/// 403).
+pub const JAEGER_TAG: &str = "2.20.0";
+pub const JAEGER_UPSTREAM: &str = "docker.io/jaegertracing/jaeger";
+pub const JAEGER_REPOSITORY: &str = "landfall/jaeger";
+/// Jaeger's query service (UI and HTTP API, Grafana's Jaeger data source).
+pub const JAEGER_QUERY_PORT: u16 = 16686;
+/// The health check of Jaeger and the collectors (`healthcheckv2`,
+/// `health_check`).
+pub const HEALTH_PORT: u16 = 13133;
+/// The environment variable that carries the domain's endpoint into
+/// Jaeger's configuration (the log search domain stack's `Endpoint`).
+pub const OPENSEARCH_VARIABLE: &str = "OPENSEARCH_ENDPOINT";
+/// The index names Jaeger writes with no `index_prefix`: what the traces'
+/// ISM policy attaches to (`storage::TRACE_INDEX_PATTERNS`).
+pub const JAEGER_SPAN_INDEX: &str = "jaeger-span-";
+pub const JAEGER_SERVICE_INDEX: &str = "jaeger-service-";
+
 /// Jaeger v2 (collector and query in one, the collector's format), storing
 /// spans in OpenSearch in daily indices the ISM policy deletes.
+///
+/// The domains admit only SigV4-signed requests of the roles their access
+/// policy names: Jaeger signs with the collector's `sigv4auth` extension,
+/// which Jaeger v2 builds in, as its ECS task role (the AWS SDK's default
+/// credentials, the task's), for the task's region (`AWS_REGION`, which
+/// Fargate sets) and OpenSearch Service (`es`). No `index_prefix`: Jaeger
+/// joins a prefix with `-` before `jaeger-span-`, and the ISM policy's
+/// patterns name the unprefixed indices.
 pub fn jaeger() -> CollectorConfig {
     let config = json!({
         "extensions": {
-            "healthcheckv2": { "use_v2": true, "http": { "endpoint": "0.0.0.0:13133" } },
+            "healthcheckv2": { "use_v2": true, "http": { "endpoint": format!("0.0.0.0:{HEALTH_PORT}") } },
+            "sigv4auth": { "region": "${env:AWS_REGION}", "service": "es" },
             "jaeger_storage": { "backends": { "opensearch": { "opensearch": {
-                "server_urls": ["${env:OPENSEARCH_ENDPOINT}"],
+                "server_urls": [format!("${{env:{OPENSEARCH_VARIABLE}}}")],
+                "auth": { "authenticator": "sigv4auth" },
                 "indices": {
-                    "index_prefix": "jaeger",
                     "spans": { "date_layout": "2006-01-02", "rollover_frequency": "day", "shards": 3, "replicas": 1 },
                     "services": { "date_layout": "2006-01-02", "rollover_frequency": "day", "shards": 3, "replicas": 1 },
                 },
             } } } },
-            "jaeger_query": { "storage": { "traces": "opensearch" } },
+            "jaeger_query": {
+                "storage": { "traces": "opensearch" },
+                "http": { "endpoint": format!("0.0.0.0:{JAEGER_QUERY_PORT}") },
+            },
         },
         "receivers": {
-            "otlp": { "protocols": { "grpc": { "endpoint": format!("0.0.0.0:{OTLP_GRPC_PORT}") } } },
+            "otlp": { "protocols": {
+                "grpc": { "endpoint": format!("0.0.0.0:{OTLP_GRPC_PORT}") },
+                "http": { "endpoint": format!("0.0.0.0:{OTLP_HTTP_PORT}") },
+            } },
         },
         "processors": { "memory_limiter": memory_limiter(), "batch": {} },
         "exporters": { "jaeger_storage_exporter": { "trace_storage": "opensearch" } },
         "service": {
-            "extensions": ["healthcheckv2", "jaeger_storage", "jaeger_query"],
+            "extensions": ["healthcheckv2", "sigv4auth", "jaeger_storage", "jaeger_query"],
             "pipelines": { "traces": {
                 "receivers": ["otlp"],
                 "processors": ["memory_limiter", "batch"],
@@ -159,9 +196,34 @@ pub fn jaeger() -> CollectorConfig {
         },
     });
     CollectorConfig {
-        path: "jaeger/jaeger.yaml".to_owned(),
+        path: JAEGER_PATH.to_owned(),
         config,
     }
+}
+
+/// Where Jaeger's configuration is written (`landfall synth`'s telemetry
+/// directory).
+pub const JAEGER_PATH: &str = "jaeger/jaeger.yaml";
+
+/// The indices Jaeger writes spans and services to, for a configuration
+/// (Jaeger's rule: `<index_prefix>-jaeger-span-…` with a prefix,
+/// `jaeger-span-…` without).
+pub fn jaeger_index_prefixes(config: &Value) -> Vec<String> {
+    let prefix = config
+        .pointer("/extensions/jaeger_storage/backends/opensearch/opensearch/indices/index_prefix")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim_end_matches('-');
+    [JAEGER_SPAN_INDEX, JAEGER_SERVICE_INDEX]
+        .iter()
+        .map(|i| {
+            if prefix.is_empty() {
+                (*i).to_owned()
+            } else {
+                format!("{prefix}-{i}")
+            }
+        })
+        .collect()
 }
 
 /// The component types Landfall's model of the collector (contrib
@@ -184,6 +246,7 @@ const EXPORTERS: &[&str] = &[
 ];
 const EXTENSIONS: &[&str] = &[
     "health_check",
+    "sigv4auth",
     "healthcheckv2",
     "jaeger_storage",
     "jaeger_query",

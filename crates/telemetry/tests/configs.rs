@@ -355,3 +355,79 @@ fn the_aggregator_writes_what_the_log_search_domain_is_built_for() {
         "{ism:?}"
     );
 }
+
+fn jaeger() -> Value {
+    collectors()
+        .into_iter()
+        .find(|c| c.path == otel::JAEGER_PATH)
+        .unwrap()
+        .config
+}
+
+/// Jaeger joins an `index_prefix` before its index names
+/// (`<prefix>-jaeger-span-2026-12-07`); the traces' ISM policy attaches to
+/// the indices by pattern, so a prefix the patterns do not name would keep
+/// every span forever.
+#[test]
+fn jaegers_indices_are_the_ones_the_traces_ism_policy_deletes() {
+    let bundle = reference_bundle();
+    let policy = &bundle
+        .documents
+        .iter()
+        .find(|d| d.path == "opensearch/ism/traces.json")
+        .unwrap()
+        .value;
+    let patterns = landfall_telemetry::storage::ism_index_patterns(policy);
+    for index in otel::jaeger_index_prefixes(&jaeger()) {
+        let name = format!("{index}2026-12-07");
+        assert!(
+            patterns
+                .iter()
+                .any(|p| landfall_telemetry::storage::index_pattern_matches(p, &name)),
+            "{name} matches none of {patterns:?}"
+        );
+    }
+    // What a prefix would do.
+    let mut prefixed = jaeger();
+    prefixed["extensions"]["jaeger_storage"]["backends"]["opensearch"]["opensearch"]["indices"]
+        ["index_prefix"] = json!("jaeger");
+    assert_eq!(
+        otel::jaeger_index_prefixes(&prefixed),
+        ["jaeger-jaeger-span-", "jaeger-jaeger-service-"]
+    );
+}
+
+/// The domains admit only SigV4-signed requests of the roles their access
+/// policy names
+/// (<https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ac.html>):
+/// Jaeger's OpenSearch client signs with the `sigv4auth` extension, for
+/// OpenSearch Service in the task's region, and the extension runs.
+#[test]
+fn jaeger_signs_its_opensearch_requests_with_sigv4() {
+    let config = jaeger();
+    let backend = &config["extensions"]["jaeger_storage"]["backends"]["opensearch"]["opensearch"];
+    assert_eq!(backend["auth"]["authenticator"], json!("sigv4auth"));
+    assert_eq!(
+        backend["server_urls"],
+        json!(["${env:OPENSEARCH_ENDPOINT}"])
+    );
+    assert_eq!(config["extensions"]["sigv4auth"]["service"], json!("es"));
+    assert_eq!(
+        config["extensions"]["sigv4auth"]["region"],
+        json!("${env:AWS_REGION}")
+    );
+    assert!(config["service"]["extensions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("sigv4auth")));
+    // Collector on OTLP gRPC and HTTP, query on 16686, on every interface.
+    assert_eq!(
+        config["receivers"]["otlp"]["protocols"]["http"]["endpoint"],
+        json!("0.0.0.0:4318")
+    );
+    assert_eq!(
+        config["extensions"]["jaeger_query"]["http"]["endpoint"],
+        json!("0.0.0.0:16686")
+    );
+    assert_eq!(otel::JAEGER_TAG, "2.20.0");
+}

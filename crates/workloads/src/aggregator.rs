@@ -249,7 +249,7 @@ pub(crate) fn build(
             "EgressToLogBrokers",
             logs::MSK_SCRAM_PORT.into(),
             json!({ "DestinationSecurityGroupId": { "Ref": brokers_group } }),
-            "the log cluster's brokers (SASL/SCRAM)",
+            "the log cluster brokers (SASL/SCRAM)",
         ),
         (
             "EgressToS3",
@@ -261,7 +261,7 @@ pub(crate) fn build(
             "EgressToEndpoints",
             443,
             json!({ "CidrIp": vpc_cidr }),
-            "the VPC's interface endpoints (ECR, logs, Secrets Manager)",
+            "the VPC interface endpoints (ECR, logs, Secrets Manager)",
         ),
     ];
     for (id, port, peer, why) in egress {

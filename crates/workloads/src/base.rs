@@ -253,7 +253,7 @@ pub(crate) fn build(
                         "GroupId": { "Fn::GetAtt": ["LoadBalancerSecurityGroup", "GroupId"] },
                         "IpProtocol": "tcp", "FromPort": crate::tls::HTTPS_PORT, "ToPort": crate::tls::HTTPS_PORT,
                         "CidrIp": ctx.plan.subnet_cidr(subnet.id).to_string(),
-                        "Description": "the VPC's Zabbix proxy on the monitoring hosts (its health probes)"
+                        "Description": "the VPC Zabbix proxy on the monitoring hosts (its health probes)"
                     }),
                 );
             }

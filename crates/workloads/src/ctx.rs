@@ -169,6 +169,8 @@ pub(crate) struct Ctx<'a> {
     pub metric_agents: Option<&'a BTreeMap<String, String>>,
     /// The Vector aggregators' configuration ([`crate::Options::log_aggregator`]).
     pub log_aggregator: Option<&'a str>,
+    /// Jaeger's configuration ([`crate::Options::jaeger`]).
+    pub jaeger: Option<&'a str>,
 }
 
 fn kind_rank(kind: TierKind) -> u8 {
@@ -249,6 +251,7 @@ impl<'a> Ctx<'a> {
             log_agents: None,
             metric_agents: None,
             log_aggregator: None,
+            jaeger: None,
         }
     }
 

@@ -19,6 +19,7 @@
 //! | `<org>-workloads-dns` | in the account holding `network.dns`'s zone: the delegation of every domain's public zone ([`tls`]) |
 //! | `<org>-workloads-<domain>-<env>-store-<store>` | one data store: Aurora cluster (with its analytics readers behind their own endpoint), Valkey replication group with its IAM-authenticated users, Memcached cluster, DynamoDB table or MSK cluster with its topics (`AWS::MSK::Topic`); the log cluster also with the log agents' SASL/SCRAM secret, its key and association ([`logs`]) |
 //! | `<org>-workloads-<domain>-<env>-log-aggregators` | with the log cluster, in the observability account: the Vector aggregators that empty its topics into the data lake and the VPC's OpenSearch domain ([`aggregator`]) |
+//! | `<org>-workloads-<domain>-<env>-traces` | beside the aggregators, in the observability account: Jaeger (collector and query) behind an internal Network Load Balancer, spans in the VPC's OpenSearch domain ([`traces`]) |
 //! | `<org>-workloads-<domain>-<env>-service-<service>` | one service: task and execution roles, log group, task definition (on Fargate with the log sidecars: FireLens router and Vector agent), security group and the rules of its declared dependencies, target group and listener rule, ECS service, autoscaling, CloudFront distribution when public, its deploy role |
 //!
 //! Logical ids and stack names derive from model names only, so adding a
@@ -46,6 +47,7 @@ mod scanner;
 mod service;
 pub mod store;
 pub mod tls;
+pub mod traces;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -87,6 +89,10 @@ pub struct Options {
     /// aggregators that empty its topics into the data lake and the VPC's
     /// OpenSearch domain ([`aggregator`]).
     pub log_aggregator: Option<Arc<String>>,
+    /// Jaeger's configuration (`landfall_telemetry`'s `jaeger/jaeger.yaml`).
+    /// With it, every VPC that gets the log aggregators also gets Jaeger,
+    /// storing spans in the VPC's OpenSearch domain ([`traces`]).
+    pub jaeger: Option<Arc<String>>,
 }
 
 /// Builds the workload stacks. `base` is the graph of the platform layers
@@ -159,6 +165,7 @@ pub fn build_each<R: Send>(
     ctx.log_agents = options.log_agents.as_deref();
     ctx.metric_agents = options.metric_agents.as_deref();
     ctx.log_aggregator = options.log_aggregator.as_deref().map(String::as_str);
+    ctx.jaeger = options.jaeger.as_deref().map(String::as_str);
     let selected = |name: &str| options.services.as_ref().is_none_or(|s| s.contains(name));
     let env_selected = |env: landfall_model::EnvId| {
         options
@@ -243,6 +250,9 @@ pub fn build_each<R: Send>(
                 for store in &stores {
                     stacks.push(store::build(&ctx, &place, store, &mut problems));
                     if let Some(stack) = aggregator::build(&ctx, &place, store, &mut problems) {
+                        stacks.push(stack);
+                    }
+                    if let Some(stack) = traces::build(&ctx, &place, store, &mut problems) {
                         stacks.push(stack);
                     }
                 }

@@ -231,7 +231,12 @@ fn stacks_read_only_what_exists_before_them() {
                 // the sidecars, metal tasks and the log aggregators (the
                 // pipeline's far end, which cannot ship through itself)
                 // log to CloudWatch Logs.
-                let aggregators = stack.name.ends_with("-log-aggregators");
+                // Jaeger too: it is the traces' far end, in the
+                // observability account, with no log agent beside it.
+                let aggregators = stack.name.ends_with("-log-aggregators")
+                    || stack
+                        .name
+                        .ends_with(&format!("-{}", landfall_workloads::traces::STACK_SUFFIX));
                 let driver = if fargate && i == 0 && !aggregators {
                     "awsfirelens"
                 } else {
@@ -531,6 +536,16 @@ fn services_call_load_balancers_over_https_with_the_private_ca() {
     let (_, stacks) = reference();
     let mut seen = 0;
     for (stack, listener) in resources(stacks, "AWS::ElasticLoadBalancingV2::Listener") {
+        // Jaeger's Network Load Balancer listens in plain TCP for now
+        // (docs/telemetry.md, "Not yet": TLS comes with the gateway, whose
+        // exporter must trust the private CA).
+        if stack
+            .name
+            .ends_with(&format!("-{}", landfall_workloads::traces::STACK_SUFFIX))
+        {
+            assert_eq!(listener.properties["Protocol"], "TCP", "{}", stack.name);
+            continue;
+        }
         seen += 1;
         assert_eq!(listener.properties["Protocol"], "HTTPS", "{}", stack.name);
         assert_eq!(listener.properties["Port"], 443, "{}", stack.name);

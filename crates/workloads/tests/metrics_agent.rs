@@ -172,6 +172,7 @@ fn a_service_without_a_metrics_agent_configuration_is_a_located_problem() {
         log_agents: Some(std::sync::Arc::new(common::log_agent_configs(&p.model))),
         metric_agents: Some(std::sync::Arc::new(configs)),
         log_aggregator: None,
+        jaeger: None,
     };
     let problems = landfall_workloads::build(&p.model, &p.plan, &p.base, &options).unwrap_err();
     // One per place the service runs, each at the service's spec entry.

@@ -111,6 +111,10 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
             .as_ref()
             .and_then(landfall_telemetry::aggregator_config)
             .map(std::sync::Arc::new),
+        jaeger: telemetry
+            .as_ref()
+            .and_then(landfall_telemetry::jaeger_config)
+            .map(std::sync::Arc::new),
     };
     let workloads =
         landfall_workloads::build_each(model, &compiled.plan, graph, &options, |stacks| {

@@ -11,6 +11,10 @@
 //!   serves only buckets of the endpoint's region
 //!   (<https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html>).
 //!
+//! Jaeger's tasks (the workload layer's `traces` stacks) are held to the
+//! same domain hop: their `OPENSEARCH_ENDPOINT` must name a domain they
+//! reach on 443 in their VPC; they write no lake.
+//!
 //! The services are found by their `landfall:purpose` tag.
 
 use landfall_synth::layers::log_search;
@@ -29,16 +33,20 @@ impl Checker<'_, '_> {
             .of_type("AWS::S3::Bucket")
             .find(|(_, r)| r.logical_id == "AppLogsBucket")
             .map(|(key, _)| key);
-        let services: Vec<(Key, &landfall_graph::Resource)> = index
+        let services: Vec<(Key, &landfall_graph::Resource, &str)> = index
             .of_type("AWS::ECS::Service")
-            .filter(|(_, r)| {
-                r.properties
+            .filter_map(|(key, r)| {
+                let purpose = r
+                    .properties
                     .get("Tags")
-                    .and_then(|t| tag(t, "landfall:purpose"))
-                    == Some(log_search::AGGREGATOR_PURPOSE)
+                    .and_then(|t| tag(t, "landfall:purpose"))?;
+                [log_search::AGGREGATOR_PURPOSE, log_search::JAEGER_PURPOSE]
+                    .contains(&purpose)
+                    .then_some((key, r, purpose))
             })
             .collect();
-        for (key, r) in services {
+        for (key, r, purpose) in services {
+            let aggregators = purpose == log_search::AGGREGATOR_PURPOSE;
             let s = key.0;
             let awsvpc = &r.properties["NetworkConfiguration"]["AwsvpcConfiguration"];
             let task = Consumer {
@@ -47,11 +55,21 @@ impl Checker<'_, '_> {
             };
             let region = region_of(index, key);
             let what = format!(
-                "the log aggregators of stack `{}` ({region})",
+                "{} of stack `{}` ({region})",
+                if aggregators {
+                    "the log aggregators"
+                } else {
+                    "Jaeger"
+                },
                 index.stack(key).name
             );
+            let tasks = if aggregators {
+                "aggregators'"
+            } else {
+                "Jaeger"
+            };
             let at = r.origin.clone();
-            if let Some(lake) = lake {
+            if let Some(lake) = lake.filter(|_| aggregators) {
                 let lake_region = region_of(index, lake);
                 if lake_region != region {
                     self.finding(
@@ -102,7 +120,7 @@ impl Checker<'_, '_> {
                                 index.name(domain)
                             ),
                             format!(
-                                "allow 443 out of the aggregators' group to the domain's group, and into the domain's group from it (see {OPENSEARCH_VPC} and {})",
+                                "allow 443 out of the {tasks} group to the domain's group, and into the domain's group from it (see {OPENSEARCH_VPC} and {})",
                                 pages::SECURITY_GROUPS
                             ),
                             at.clone(),

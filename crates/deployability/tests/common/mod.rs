@@ -105,5 +105,8 @@ fn workload_options(model: &Model) -> landfall_workloads::Options {
         log_aggregator: landfall_telemetry::generate(model)
             .and_then(|b| landfall_telemetry::aggregator_config(&b))
             .map(std::sync::Arc::new),
+        jaeger: landfall_telemetry::generate(model)
+            .and_then(|b| landfall_telemetry::jaeger_config(&b))
+            .map(std::sync::Arc::new),
     }
 }

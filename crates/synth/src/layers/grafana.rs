@@ -207,7 +207,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             "SecurityGroupEgress": [{
                 "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT,
                 "DestinationSecurityGroupId": group("GrafanaTasksSecurityGroup"),
-                "Description": "Grafana's tasks"
+                "Description": "the Grafana tasks"
             }],
             "Tags": purpose(Some(LOAD_BALANCER_ROLE))
         }),
@@ -221,7 +221,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             "SecurityGroupEgress": [
                 {
                     "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": vpc_cidr,
-                    "Description": "the VPC's interface endpoints (ECR, logs, Secrets Manager, STS, CloudWatch)"
+                    "Description": "the VPC interface endpoints (ECR, logs, Secrets Manager, STS, CloudWatch)"
                 },
                 {
                     "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
@@ -231,12 +231,12 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
                 {
                     "IpProtocol": "tcp", "FromPort": DB_PORT, "ToPort": DB_PORT,
                     "DestinationSecurityGroupId": group("GrafanaDatabaseSecurityGroup"),
-                    "Description": "Grafana's database"
+                    "Description": "the Grafana database"
                 },
                 {
                     "IpProtocol": "tcp", "FromPort": super::monitoring::VMSELECT_PORT, "ToPort": super::monitoring::VMSELECT_PORT,
                     "DestinationSecurityGroupId": { "Ref": select_group },
-                    "Description": "vmselect's load balancer"
+                    "Description": "the vmselect load balancer"
                 }
             ],
             "Tags": purpose(Some(TASKS_ROLE))
@@ -265,21 +265,21 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             group("GrafanaTasksSecurityGroup"),
             "GrafanaLoadBalancerSecurityGroup",
             PORT,
-            "Grafana's load balancer",
+            "the Grafana load balancer",
         ),
         (
             "GrafanaDatabaseFromTasks",
             group("GrafanaDatabaseSecurityGroup"),
             "GrafanaTasksSecurityGroup",
             DB_PORT,
-            "Grafana's tasks",
+            "the Grafana tasks",
         ),
         (
             "VmselectFromGrafanaTasks",
             json!({ "Ref": select_group }),
             "GrafanaTasksSecurityGroup",
             super::monitoring::VMSELECT_PORT,
-            "Grafana's tasks",
+            "the Grafana tasks",
         ),
     ];
     for (id, on, source, port, why) in ingress {

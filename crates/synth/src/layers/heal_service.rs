@@ -372,7 +372,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
         "VpcId": { "Ref": vpc_param },
         "SecurityGroupEgress": [{
             "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT, "CidrIp": vpc_cidr,
-            "Description": "the service's tasks"
+            "Description": "the service tasks"
         }],
         "Tags": tags(&[("Name", "landfall-heal-load-balancer"), ("landfall:purpose", "remediation"), (ROLE_TAG, FRONT_ROLE)])
     });
@@ -392,7 +392,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
     ));
     let mut egress = vec![json!({
         "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": vpc_cidr,
-        "Description": "the VPC's interface endpoints"
+        "Description": "the VPC interface endpoints"
     })];
     // Held-back remediation is paged to the VPC's Alertmanager, through
     // its load balancer (in the monitoring stack, which deploys after this
@@ -401,7 +401,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
     if pages {
         egress.push(json!({
             "IpProtocol": "tcp", "FromPort": ALERTMANAGER_PORT, "ToPort": ALERTMANAGER_PORT, "CidrIp": vpc_cidr,
-            "Description": "Alertmanager's load balancer (held-back remediation is paged)"
+            "Description": "the Alertmanager load balancer (held-back remediation is paged)"
         }));
     }
     for service in ["dynamodb", "s3"] {
@@ -666,7 +666,7 @@ fn link(ctx: &Ctx<'_>, unit: &mut Unit, vpc_param: &str, subnets: &[Value]) {
             "SecurityGroupEgress": [{
                 "IpProtocol": "tcp", "FromPort": HTTPS_PORT, "ToPort": HTTPS_PORT,
                 "DestinationSecurityGroupId": { "Fn::GetAtt": ["HealLoadBalancerSecurityGroup", "GroupId"] },
-                "Description": "the service's load balancer"
+                "Description": "the service load balancer"
             }],
             "Tags": tags(&[("Name", "landfall-heal-endpoint-service"), ("landfall:purpose", "remediation"), (ROLE_TAG, LINK_ROLE)])
         }),
@@ -678,7 +678,7 @@ fn link(ctx: &Ctx<'_>, unit: &mut Unit, vpc_param: &str, subnets: &[Value]) {
             "GroupId": { "Fn::GetAtt": ["HealLoadBalancerSecurityGroup", "GroupId"] },
             "IpProtocol": "tcp", "FromPort": HTTPS_PORT, "ToPort": HTTPS_PORT,
             "SourceSecurityGroupId": { "Fn::GetAtt": ["HealEndpointLoadBalancerSecurityGroup", "GroupId"] },
-            "Description": "the endpoint service's load balancer (Alertmanager of every VPC)"
+            "Description": "the endpoint service load balancer (Alertmanager of every VPC)"
         }),
     ));
     unit.add(resource(

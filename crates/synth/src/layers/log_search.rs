@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 
 pub use landfall_model::log_search::{
     account, domain_name, domain_stack, region_code, valid_domain_name, AGGREGATOR_PURPOSE,
-    AGGREGATOR_ROLE, OPENSEARCH_VARIABLE, ROLE_PATH,
+    AGGREGATOR_ROLE, JAEGER_PURPOSE, JAEGER_ROLE, OPENSEARCH_VARIABLE, ROLE_PATH,
 };
 
 use crate::layers::key_policy;
@@ -397,6 +397,42 @@ fn global(ctx: &Ctx<'_>, account: &str) -> Unit {
             "Tags": tags(&[("landfall:purpose", "log-search")])
         }),
     ));
+    unit.add(resource(
+        "JaegerRole",
+        "AWS::IAM::Role",
+        json!({
+            "RoleName": JAEGER_ROLE,
+            "Path": ROLE_PATH,
+            "PermissionsBoundary": boundary(),
+            "Description": "Task role of Jaeger: writes and searches the trace indices",
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": { "Service": "ecs-tasks.amazonaws.com" },
+                    "Action": "sts:AssumeRole",
+                    "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
+                }]
+            },
+            "Policies": [{
+                // Jaeger's OpenSearch client signs every request with
+                // `sigv4auth` as this role: `_bulk` and searches are
+                // POSTs, the index templates PUTs, version and health
+                // GETs and HEADs.
+                // <https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ac.html>
+                "PolicyName": "trace-storage",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Action": ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"],
+                        "Resource": domains
+                    }]
+                }
+            }],
+            "Tags": tags(&[("landfall:purpose", "log-search")])
+        }),
+    ));
     unit
 }
 
@@ -506,6 +542,18 @@ fn domain(
         }),
     ));
     unit.add(resource(
+        "JaegerGroup",
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": format!("Jaeger of {}: writes and searches the trace indices of the log search domain", vpc.name),
+            "VpcId": { "Ref": vpc_id },
+            // Jaeger's stack adds what else its tasks reach (the VPC's
+            // endpoints, S3) and who reaches them.
+            "SecurityGroupEgress": [no_egress()],
+            "Tags": tags(&[("Name", &format!("{}-jaeger", vpc.name)), ("landfall:purpose", "log-search")])
+        }),
+    ));
+    unit.add(resource(
         "OperatorsGroup",
         "AWS::EC2::SecurityGroup",
         json!({
@@ -520,6 +568,11 @@ fn domain(
             "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
             "SourceSecurityGroupId": { "Fn::GetAtt": ["AggregatorGroup", "GroupId"] },
             "Description": "Vector aggregators (bulk writes)"
+        }),
+        json!({
+            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "SourceSecurityGroupId": { "Fn::GetAtt": ["JaegerGroup", "GroupId"] },
+            "Description": "Jaeger (spans in, searches)"
         }),
         json!({
             "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
@@ -548,7 +601,7 @@ fn domain(
         "DomainGroup",
         "AWS::EC2::SecurityGroup",
         json!({
-            "GroupDescription": format!("Log search domain {}: HTTPS from the aggregators and operators only", sizing.domain_name),
+            "GroupDescription": format!("Log search domain {}: HTTPS from the aggregators, Jaeger and operators only", sizing.domain_name),
             "VpcId": { "Ref": vpc_id },
             "SecurityGroupIngress": ingress,
             // The domain answers; it opens no connection of its own.
@@ -560,6 +613,7 @@ fn domain(
     // the domain's group would name each other (a circular dependency).
     for (id, group) in [
         ("AggregatorToDomain", "AggregatorGroup"),
+        ("JaegerToDomain", "JaegerGroup"),
         ("OperatorsToDomain", "OperatorsGroup"),
     ] {
         unit.add(resource(
@@ -702,7 +756,7 @@ fn domain(
                     "Version": "2012-10-17",
                     "Statement": [{
                         "Effect": "Allow",
-                        "Principal": { "AWS": [role_arn(AGGREGATOR_ROLE), role_arn(ADMIN_ROLE)] },
+                        "Principal": { "AWS": [role_arn(AGGREGATOR_ROLE), role_arn(JAEGER_ROLE), role_arn(ADMIN_ROLE)] },
                         "Action": "es:ESHttp*",
                         "Resource": intrinsic::sub(format!(
                             "arn:${{AWS::Partition}}:es:${{AWS::Region}}:${{AWS::AccountId}}:domain/{}/*",
@@ -749,6 +803,12 @@ fn domain(
         name: "AggregatorGroupId".into(),
         description: Some("The security group the aggregator tasks run in".into()),
         value: json!({ "Fn::GetAtt": ["AggregatorGroup", "GroupId"] }),
+        export: None,
+    });
+    unit.outputs.push(landfall_graph::Output {
+        name: "JaegerGroupId".into(),
+        description: Some("The security group the Jaeger tasks run in".into()),
+        value: json!({ "Fn::GetAtt": ["JaegerGroup", "GroupId"] }),
         export: None,
     });
     unit

@@ -263,7 +263,7 @@ fn servers_unit(
     if zabbix {
         host_egress.extend(endpoint_cidrs.iter().map(|c| json!({
             "IpProtocol": "tcp", "FromPort": super::zabbix::PORT, "ToPort": super::zabbix::PORT, "CidrIp": c,
-            "Description": "the Zabbix server's interface endpoint (the proxy)"
+            "Description": "the Zabbix server interface endpoint (the proxy)"
         })));
         // The domains' internal load balancers are in the application
         // subnets (one per domain and AZ: one rule for the VPC keeps the
@@ -519,7 +519,7 @@ fn servers_unit(
                 "SecurityGroupIngress": [{
                     "IpProtocol": "tcp", "FromPort": ALERTMANAGER_PORT, "ToPort": ALERTMANAGER_PORT,
                     "SourceSecurityGroupId": { "Ref": tasks },
-                    "Description": "the remediation service's pages"
+                    "Description": "the remediation service pages"
                 }],
                 "SecurityGroupEgress": [{
                     "IpProtocol": "tcp", "FromPort": ALERTMANAGER_PORT, "ToPort": ALERTMANAGER_PORT,
@@ -1475,7 +1475,7 @@ fn remediation_link(
             ),
             name: "remediation-endpoint",
             port: i64::from(HTTPS_PORT),
-            why: "Alertmanager's webhook",
+            why: "the Alertmanager webhook",
             service_stack: ctx.stack_name("alerting", ""),
             service_output: ENDPOINT_SERVICE_OUTPUT,
             service_description:

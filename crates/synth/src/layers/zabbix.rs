@@ -180,7 +180,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             "SecurityGroupEgress": [{
                 "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT,
                 "DestinationSecurityGroupId": group("ZabbixTasksSecurityGroup"),
-                "Description": "the Zabbix server's trapper"
+                "Description": "the Zabbix server trapper"
             }],
             "Tags": purpose(Some(LINK_ROLE))
         }),
@@ -194,7 +194,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             "SecurityGroupEgress": [
                 {
                     "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": vpc_cidr,
-                    "Description": "the VPC's interface endpoints (ECR, logs, Secrets Manager)"
+                    "Description": "the VPC interface endpoints (ECR, logs, Secrets Manager)"
                 },
                 {
                     "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
@@ -230,7 +230,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             "ZabbixTasksSecurityGroup",
             "ZabbixLoadBalancerSecurityGroup",
             PORT,
-            "the endpoint service's load balancer (the proxies, its health checks)",
+            "the endpoint service load balancer (the proxies, its health checks)",
         ),
         (
             "ZabbixDatabaseFromTasks",

@@ -136,6 +136,8 @@ pub static MAPPINGS: [Mapping; 8] = [
             P("Port", "port", K::V),
             P("VpcId", "vpc_id", K::V),
             P("HealthCheckPath", "", K::Hook),
+            P("HealthCheckProtocol", "", K::Hook),
+            P("HealthCheckPort", "", K::Hook),
             P("Matcher", "", K::Hook),
             P("TargetGroupAttributes", "", K::Hook),
             TAGS,
@@ -303,6 +305,7 @@ fn load_balancer(
             let tf = match key {
                 "routing.http.drop_invalid_header_fields.enabled" => "drop_invalid_header_fields",
                 "deletion_protection.enabled" => "enable_deletion_protection",
+                "load_balancing.cross_zone.enabled" => "enable_cross_zone_load_balancing",
                 _ => continue,
             };
             out.insert(tf.into(), json!(value));
@@ -317,9 +320,17 @@ fn target_group(
     _name: &str,
 ) {
     let mut hc = Map::new();
-    if let Some(p) = r.properties.get("HealthCheckPath") {
-        if let Some(v) = crate::expr::value(cx, p) {
-            hc.insert("path".into(), v);
+    for (cfn, tf) in [
+        ("HealthCheckPath", "path"),
+        ("HealthCheckProtocol", "protocol"),
+        ("HealthCheckPort", "port"),
+    ] {
+        if let Some(v) = r
+            .properties
+            .get(cfn)
+            .and_then(|p| crate::expr::value(cx, p))
+        {
+            hc.insert(tf.into(), v);
         }
     }
     if let Some(code) = r.properties.get("Matcher").and_then(|m| m.get("HttpCode")) {

@@ -78,6 +78,7 @@ impl Platform {
             log_aggregator: Some(std::sync::Arc::new(
                 "# the log aggregators\nsources: {}\n".to_owned(),
             )),
+            jaeger: Some(std::sync::Arc::new("# jaeger\nextensions: {}\n".to_owned())),
         };
         landfall_workloads::build(&self.model, &self.plan, &self.base, &options).unwrap_or_else(
             |p| {
