@@ -72,6 +72,9 @@ pub const METRICS_CONFIG_VARIABLE: &str = "LANDFALL_TELEGRAF_CONFIG";
 pub const METRICS_ENV_ENVIRONMENT: &str = "LANDFALL_ENVIRONMENT";
 pub const METRICS_ENV_REGION: &str = "LANDFALL_REGION";
 pub const METRICS_ENV_VMINSERT: &str = "LANDFALL_VMINSERT_URL";
+/// The task's Availability Zone, which only ECS's task metadata endpoint
+/// knows on Fargate: the agent's start script reads it there.
+pub const METRICS_ENV_AZ: &str = "LANDFALL_AZ";
 
 /// The log sidecars, in the order the task definition lists them.
 pub const SIDECARS: &[Sidecar] = &[LOG_ROUTER, LOG_AGENT];

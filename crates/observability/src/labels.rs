@@ -12,6 +12,8 @@ pub const SERVICE: &str = "service";
 pub const ENVIRONMENT: &str = "environment";
 /// The AWS region.
 pub const REGION: &str = "region";
+/// The Availability Zone (its name, for example `eu-central-1a`).
+pub const AZ: &str = "az";
 /// `page` (a human now) or `ticket` (a human this week).
 pub const SEVERITY: &str = "severity";
 /// The host an agent runs on (Telegraf's own tag).

@@ -15,7 +15,7 @@ use landfall_model::Model;
 use toml::{Table, Value};
 
 use crate::catalog::{self, CERTIFICATE_MANAGER, CONTAINER_INSIGHTS};
-use crate::labels::{DOMAIN, ENVIRONMENT, REGION, SERVICE};
+use crate::labels::{AZ, DOMAIN, ENVIRONMENT, REGION, SERVICE};
 use crate::plan::Plan;
 use crate::File;
 
@@ -24,6 +24,7 @@ use crate::File;
 pub const ENV_ENVIRONMENT: &str = landfall_model::sidecars::METRICS_ENV_ENVIRONMENT;
 pub const ENV_REGION: &str = landfall_model::sidecars::METRICS_ENV_REGION;
 pub const ENV_VMINSERT: &str = landfall_model::sidecars::METRICS_ENV_VMINSERT;
+pub const ENV_AZ: &str = landfall_model::sidecars::METRICS_ENV_AZ;
 
 /// Where Vector, the log agent beside every task, serves its own metrics.
 pub const LOG_AGENT_METRICS_URL: &str = "http://localhost:9598/metrics";
@@ -106,6 +107,7 @@ pub fn service_config(plan: &Plan, service: &crate::plan::MonitoredService) -> T
         (SERVICE, s(&service.name)),
         (ENVIRONMENT, env(ENV_ENVIRONMENT)),
         (REGION, env(ENV_REGION)),
+        (AZ, env(ENV_AZ)),
     ]);
     let scrape = |url: String, name: &str| {
         Value::Table(table(vec![
@@ -149,6 +151,7 @@ pub fn host_config(plan: &Plan, domain: &str) -> Table {
         (DOMAIN, s(domain)),
         (ENVIRONMENT, env(ENV_ENVIRONMENT)),
         (REGION, env(ENV_REGION)),
+        (AZ, env(ENV_AZ)),
         ("role", s("ecs-host")),
     ]);
     let one = |pairs: Vec<(&str, Value)>| Value::Array(vec![Value::Table(table(pairs))]);
@@ -301,4 +304,29 @@ pub fn render(_model: &Model, plan: &Plan) -> Vec<File> {
         });
     }
     files
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// Every series of a service's sidecar and of a host's daemon carries
+    /// the label contract, Availability Zone included: the sidecar's start
+    /// script reads the zone from the task metadata into `LANDFALL_AZ`
+    /// (`landfall_workloads`' task definitions).
+    #[test]
+    fn every_agent_tags_its_series_with_domain_environment_region_and_zone() {
+        let model = landfall_model::reference().model.unwrap();
+        let plan = crate::plan::plan(&model, crate::Profile::default()).unwrap();
+        let service = plan.services.iter().find(|s| !s.metal).unwrap();
+        let tags = |doc: &Table| doc["global_tags"].as_table().unwrap().clone();
+        let sidecar = tags(&service_config(&plan, service));
+        assert_eq!(sidecar[AZ].as_str(), Some("${LANDFALL_AZ}"));
+        assert_eq!(sidecar[REGION].as_str(), Some("${LANDFALL_REGION}"));
+        assert_eq!(sidecar[SERVICE].as_str(), Some(service.name.as_str()));
+        let host = tags(&host_config(&plan, &service.domain));
+        assert_eq!(host[AZ].as_str(), Some("${LANDFALL_AZ}"));
+        assert_eq!(host[DOMAIN].as_str(), Some(service.domain.as_str()));
+    }
 }

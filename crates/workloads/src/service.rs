@@ -905,13 +905,12 @@ fn metrics_sidecar(
     shared_sub: &str,
 ) -> Value {
     use landfall_model::sidecars::{
-        METRICS_CONFIG_VARIABLE, METRICS_ENV_ENVIRONMENT, METRICS_ENV_REGION, METRICS_ENV_VMINSERT,
+        METRICS_CONFIG_VARIABLE, METRICS_ENV_AZ, METRICS_ENV_ENVIRONMENT, METRICS_ENV_REGION,
+        METRICS_ENV_VMINSERT,
     };
     const VOLUME: &str = "metrics-agent-data";
     const DIR: &str = "/var/lib/telegraf";
-    let start = format!(
-        "printf '%s' \"${METRICS_CONFIG_VARIABLE}\" > {DIR}/telegraf.conf && exec telegraf --config {DIR}/telegraf.conf"
-    );
+    let start = metrics_agent_start(METRICS_CONFIG_VARIABLE, METRICS_ENV_AZ, DIR);
     containers.push(json!({
         "Name": METRICS_AGENT.container,
         "Image": { "Fn::Sub": format!("{shared_sub}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{}", METRICS_AGENT.image()) },
@@ -935,6 +934,19 @@ fn metrics_sidecar(
         }
     }));
     json!({ "Name": VOLUME })
+}
+
+/// The metrics agent's start: its zone from the task metadata endpoint
+/// (v4's `/task` has `AvailabilityZone` on Fargate; BusyBox `wget` is in
+/// the Alpine image), `unknown` when it cannot be read, then its
+/// configuration written to the volume and Telegraf started on it.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-metadata-endpoint-v4-fargate.html>
+fn metrics_agent_start(config_variable: &str, az_variable: &str, dir: &str) -> String {
+    format!(
+        "{az_variable}=$(wget -q -T 2 -O - \"$ECS_CONTAINER_METADATA_URI_V4/task\" | sed -n 's/.*\"AvailabilityZone\": *\"\\([^\"]*\\)\".*/\\1/p'); \
+         export {az_variable}=\"${{{az_variable}:-unknown}}\"; \
+         printf '%s' \"${config_variable}\" > {dir}/telegraf.conf && exec telegraf --config {dir}/telegraf.conf"
+    )
 }
 
 /// A sidecar's pinned image, an input of every stack whose tasks run it:

@@ -183,3 +183,76 @@ fn a_service_without_a_metrics_agent_configuration_is_a_located_problem() {
         assert_eq!(problem.at.as_ref(), Some(&missing.origin));
     }
 }
+
+/// The agent's start script, run by `sh` with stand-ins for BusyBox `wget`
+/// (answering as ECS's task metadata endpoint v4 does on Fargate) and for
+/// Telegraf: the zone becomes `LANDFALL_AZ`, which the configuration's
+/// `az` tag reads (`landfall_observability::telegraf`), and the
+/// configuration reaches the volume.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-metadata-endpoint-v4-fargate.html>
+#[test]
+fn the_agent_tags_its_series_with_the_task_zone_from_the_task_metadata() {
+    let (_, stacks) = reference();
+    let (_, definition) = task_definitions(stacks)
+        .into_iter()
+        .find(|(_, d)| container(d, METRICS_AGENT.container).is_some())
+        .unwrap();
+    let agent = container(definition, METRICS_AGENT.container).unwrap();
+    let command = agent["Command"][0].as_str().unwrap();
+    assert!(command.contains("/var/lib/telegraf/telegraf.conf"));
+    let run = |metadata: &str| -> String {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("metrics-agent-start-{}", metadata.len()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let script = |name: &str, body: &str| {
+            let path = bin.join(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::process::Command::new("chmod")
+                .arg("+x")
+                .arg(&path)
+                .status()
+                .unwrap();
+        };
+        // The endpoint is asked for `/task` only.
+        script(
+            "wget",
+            &format!(
+                "case \"$*\" in *http://169.254.170.2/v4/abc/task*) cat <<'JSON'\n{metadata}\nJSON\n;; *) exit 1;; esac"
+            ),
+        );
+        script("telegraf", "echo \"az=$LANDFALL_AZ\"; cat \"$2\"");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command.replace("/var/lib/telegraf", dir.to_str().unwrap()))
+            .env(
+                "PATH",
+                format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+            )
+            .env(
+                "ECS_CONTAINER_METADATA_URI_V4",
+                "http://169.254.170.2/v4/abc",
+            )
+            .env(METRICS_CONFIG_VARIABLE, "[agent]\n")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // As AWS's example response has it (abridged), pretty-printed.
+    let fargate = r#"{
+    "Cluster": "arn:aws:ecs:us-west-2:111122223333:cluster/default",
+    "TaskARN": "arn:aws:ecs:us-west-2:111122223333:task/default/e9028f8d5d8e4f258373e7b93ce9a3c3",
+    "Family": "curltest",
+    "AvailabilityZone": "us-west-2d",
+    "LaunchType": "FARGATE"
+}"#;
+    assert_eq!(run(fargate), "az=us-west-2d\n[agent]\n");
+    // Unreadable metadata: the series still carry the label.
+    assert_eq!(run("{}"), "az=unknown\n[agent]\n");
+}
