@@ -17,7 +17,8 @@ pub enum ActionKind {
     /// ECS `UpdateService --desired-count`: more tasks for a service, by a
     /// step, never past the maximum the spec declares for it.
     EcsScaleOut,
-    /// An SSM Automation runbook on a host (disk cleanup).
+    /// The disk cleanup on a host, as an SSM Run Command
+    /// (`AWS-RunShellScript`; not yet an Automation runbook).
     SsmRunbook,
     /// EC2 reboot of a metal container instance (disruptive).
     Ec2Reboot,
