@@ -151,7 +151,12 @@ pub fn rulebook(book: &Rulebook, env: &str, options: &Options) -> Value {
                 "skip_original_data": true,
             }
         }],
-        "rules": rules(book).map(|r| alertmanager_rule(book, r, env, options)).collect::<Vec<_>>(),
+        // Alerts only a CloudWatch alarm raises never pass Alertmanager:
+        // the events rulebook carries them.
+        "rules": rules(book)
+            .filter(|r| !landfall_model::monitoring::ALARM_ALERTS.contains(&r.alert.as_str()))
+            .map(|r| alertmanager_rule(book, r, env, options))
+            .collect::<Vec<_>>(),
     });
     json!([alertmanager])
 }

@@ -17,7 +17,8 @@ pub enum ActionKind {
     /// ECS `UpdateService --desired-count`: more tasks for a service, by a
     /// step, never past the maximum the spec declares for it.
     EcsScaleOut,
-    /// An SSM Automation runbook on a host (disk cleanup).
+    /// The disk cleanup on a host, as an SSM Run Command
+    /// (`AWS-RunShellScript`; not yet an Automation runbook).
     SsmRunbook,
     /// EC2 reboot of a metal container instance (disruptive).
     Ec2Reboot,
@@ -27,6 +28,9 @@ pub enum ActionKind {
     /// traffic in or out) and its container instance drained; the host is
     /// kept for forensics (disruptive).
     Ec2Quarantine,
+    /// RDS `FailoverDBCluster` of an Aurora cluster to its best available
+    /// reader (disruptive: connections to the writer drop).
+    AuroraFailover,
     /// No AWS call: the owning team is told, the journal records it.
     Notify,
 }
@@ -40,6 +44,7 @@ impl ActionKind {
             ActionKind::Ec2Reboot => "ec2-reboot",
             ActionKind::MskExpandStorage => "msk-expand-storage",
             ActionKind::Ec2Quarantine => "ec2-quarantine",
+            ActionKind::AuroraFailover => "aurora-failover",
             ActionKind::Notify => "notify",
         }
     }
@@ -153,6 +158,8 @@ fn defaults(alert: &str) -> Option<Rule> {
             "ACM renews what it can; a certificate it cannot renew needs a human"),
         landfall_model::monitoring::GUARDDUTY_INSTANCE_ALERT => rule(A::Ec2Quarantine, T::Host, 86_400, true,
             "a host GuardDuty finds acting for an attacker is cut off and drained, not terminated (its disk is evidence); cutting it off stops its tasks: a human approves"),
+        landfall_model::monitoring::AURORA_WRITER_UNAVAILABLE => rule(A::AuroraFailover, T::Store, 3_600, true,
+            "a writer that reports nothing for five minutes and that Aurora has not replaced is failed over to the best available reader; every connection to the writer drops: a human approves"),
         _ => return None,
     })
 }

@@ -126,3 +126,40 @@ fn a_guardduty_finding_about_a_platform_host_quarantines_it_after_approval() {
         "{err}"
     );
 }
+
+/// An Aurora writer that stops reporting (the store stack's alarm
+/// `landfall/AuroraWriterUnavailable/store=…/environment=…`, from the
+/// platform's queue) fails the store's cluster over, after a human
+/// approves: a failover drops every connection to the writer
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverDBCluster.html).
+/// Replica lag is no reason to fail over (a lagging reader is the worst
+/// target), so no rule answers it.
+#[test]
+fn an_aurora_writer_that_stops_reporting_fails_its_cluster_over_after_approval() {
+    let model = landfall_model::reference().model.unwrap();
+    let (book, unknown) = Rulebook::from_model(&model);
+    assert!(unknown.is_empty(), "{unknown:?}");
+    let rule = book.rule("AuroraWriterUnavailable").unwrap();
+    assert_eq!(rule.action, ActionKind::AuroraFailover);
+    assert_eq!(rule.action.as_str(), "aurora-failover");
+    assert_eq!(rule.target, TargetKind::Store);
+    assert!(rule.needs_approval && rule.dry_run);
+    assert!(book.rule("AuroraReplicaLagHigh").is_none());
+
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/events/cloudwatch-alarm-state-change.json");
+    let mut event: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
+    event["region"] = "eu-central-1".into();
+    event["detail"]["alarmName"] =
+        "landfall/AuroraWriterUnavailable/store=settlements/environment=prod".into();
+    event["detail"]["state"]["value"] = "ALARM".into();
+    let signal = landfall_heal::Signal::from_event(event.to_string().as_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(signal.alertname, "AuroraWriterUnavailable");
+    assert_eq!(
+        book.target(rule, &signal.labels).unwrap(),
+        "store/settlements/prod/eu-central-1"
+    );
+}

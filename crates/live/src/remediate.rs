@@ -15,6 +15,7 @@
 //! | `ec2-reboot` | EC2 `RebootInstances` on the host's instance |
 //! | `ssm-runbook` | SSM `SendCommand` (`AWS-RunShellScript`) with the disk cleanup |
 //! | `msk-expand-storage` | MSK `UpdateBrokerStorage` by a step, within MSK's limits ([`crate::msk`]) |
+//! | `aurora-failover` | RDS `DescribeDBClusters`, `DescribeDBInstances`, `AddTagsToResource` and `FailoverDBCluster` to the best available reader |
 //! | `ec2-quarantine` | ECS `UpdateContainerInstancesState` (`DRAINING`) and `StopTask` of its tasks, EC2 `CreateTags` and `ModifyNetworkInterfaceAttribute` into the VPC's quarantine group |
 //! | `notify` | none: the owners were paged by the alert itself |
 //!
@@ -54,6 +55,10 @@ pub struct Targets {
     hosts: BTreeMap<(String, String), (String, Vec<String>)>,
     /// (MSK store, environment) → (account, cluster name).
     msk_clusters: BTreeMap<(String, String), (String, String)>,
+    /// (Aurora store, environment) → account: the cluster is found there
+    /// by its tags (`landfall:store`, `landfall:environment`), since
+    /// CloudFormation names it.
+    aurora_clusters: BTreeMap<(String, String), String>,
     /// MSK's limits on storage updates, from the model's limits.
     msk_max_gib: u64,
     msk_interval_hours: u64,
@@ -78,6 +83,16 @@ impl Targets {
             ..Targets::default()
         };
         for store in &model.data_stores {
+            if matches!(store.engine, landfall_spec::types::Engine::Aurora { .. }) {
+                for env in &store.environments {
+                    if let Some(account) = model.workload_account(store.domain, *env) {
+                        targets.aurora_clusters.insert(
+                            (store.name.clone(), model.environment(*env).name.clone()),
+                            account.name.clone(),
+                        );
+                    }
+                }
+            }
             // Message buses are the stores that are no database: MSK.
             if store.is_database() {
                 continue;
@@ -256,6 +271,9 @@ impl<M: MskApi> Remediator<M> {
             ("ec2-quarantine", ["host", domain, env, host]) => {
                 self.quarantine(domain, env, host, action_id).await
             }
+            ("aurora-failover", ["store", store, env, region]) => {
+                self.failover(store, env, region, action_id).await
+            }
             ("notify", _) => Ok("no AWS call: the owners were paged by the alert".into()),
             _ => Err(format!("`{kind}` cannot act on `{target}`")),
         }
@@ -381,6 +399,9 @@ impl<M: MskApi> Remediator<M> {
             ("ec2-quarantine", ["host", domain, env, host]) => {
                 self.read_back_quarantine(domain, env, host, action_id)
                     .await
+            }
+            ("aurora-failover", ["store", store, env, region]) => {
+                self.read_back_failover(store, env, region, action_id).await
             }
             ("notify", _) => ReadBack::Done("no AWS call".into()),
             _ => ReadBack::Unknown(format!("`{kind}` leaves no record in AWS to read back")),
@@ -601,6 +622,204 @@ impl<M: MskApi> Remediator<M> {
         ))
     }
 
+    /// The Aurora cluster of a store in an environment, in the region the
+    /// alert names: the one cluster there tagged with the store and the
+    /// environment (none or several is an error).
+    async fn aurora_cluster(
+        &self,
+        store: &str,
+        env: &str,
+        region: &str,
+    ) -> Result<(Clients, aws_sdk_rds::types::DbCluster), String> {
+        let account = self
+            .targets
+            .aurora_clusters
+            .get(&(store.to_owned(), env.to_owned()))
+            .ok_or_else(|| format!("no Aurora store `{store}` in `{env}` in the model"))?;
+        if region.is_empty() {
+            return Err(format!(
+                "the alert on `{store}` ({env}) names no region: not guessing which to act in"
+            ));
+        }
+        let clients = self.enter(account, region).await?;
+        let mut found = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = clients
+                .rds()
+                .describe_db_clusters()
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| LiveError::api("rds:DescribeDBClusters", &e).to_string())?;
+            for cluster in out.db_clusters() {
+                let has = |key: &str, value: &str| {
+                    cluster
+                        .tag_list()
+                        .iter()
+                        .any(|t| t.key() == Some(key) && t.value() == Some(value))
+                };
+                if has("landfall:store", store) && has("landfall:environment", env) {
+                    found.push(cluster.clone());
+                }
+            }
+            marker = out.marker().map(str::to_owned);
+            if marker.is_none() {
+                break;
+            }
+        }
+        match found.len() {
+            1 => Ok((clients, found.remove(0))),
+            0 => Err(format!(
+                "no Aurora cluster tagged `landfall:store={store}` in `{env}` in `{account}` ({region})"
+            )),
+            n => Err(format!(
+                "{n} Aurora clusters are tagged `landfall:store={store}` in `{env}`: not choosing one"
+            )),
+        }
+    }
+
+    /// The cluster's members with their instances' status.
+    async fn aurora_members(
+        clients: &Clients,
+        cluster: &aws_sdk_rds::types::DbCluster,
+    ) -> Result<Vec<AuroraMember>, String> {
+        let id = cluster.db_cluster_identifier().unwrap_or_default();
+        let out = clients
+            .rds()
+            .describe_db_instances()
+            .filters(
+                aws_sdk_rds::types::Filter::builder()
+                    .name("db-cluster-id")
+                    .values(id)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| LiveError::api("rds:DescribeDBInstances", &e).to_string())?;
+        Ok(cluster
+            .db_cluster_members()
+            .iter()
+            .filter_map(|m| {
+                let instance = m.db_instance_identifier()?.to_owned();
+                let status = out
+                    .db_instances()
+                    .iter()
+                    .find(|i| i.db_instance_identifier() == Some(instance.as_str()))
+                    .and_then(|i| i.db_instance_status())
+                    .unwrap_or("unknown")
+                    .to_owned();
+                Some(AuroraMember {
+                    writer: m.is_cluster_writer().unwrap_or(false),
+                    promotion_tier: m.promotion_tier().unwrap_or(15),
+                    instance,
+                    status,
+                })
+            })
+            .collect())
+    }
+
+    /// Fails an Aurora cluster over to its best available reader
+    /// (`FailoverDBCluster`,
+    /// <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverDBCluster.html>),
+    /// after tagging the cluster with the action and the writer before it
+    /// (the record a read-back needs). Refused without a call when the
+    /// cluster is not `available` or no reader is.
+    async fn failover(
+        &self,
+        store: &str,
+        env: &str,
+        region: &str,
+        action_id: &str,
+    ) -> Result<String, String> {
+        let (clients, cluster) = self.aurora_cluster(store, env, region).await?;
+        let id = cluster
+            .db_cluster_identifier()
+            .unwrap_or_default()
+            .to_owned();
+        let status = cluster.status().unwrap_or("unknown");
+        if status != "available" {
+            return Err(format!(
+                "`{store}` not failed over: cluster `{id}` is {status}, not available"
+            ));
+        }
+        let members = Self::aurora_members(&clients, &cluster).await?;
+        let writer = members
+            .iter()
+            .find(|m| m.writer)
+            .map_or("(none)".to_owned(), |m| m.instance.clone());
+        let target = failover_target(&members)
+            .map_err(|why| format!("`{store}` not failed over: {why}"))?
+            .instance
+            .clone();
+        clients
+            .rds()
+            .add_tags_to_resource()
+            .resource_name(cluster.db_cluster_arn().unwrap_or_default())
+            .tags(
+                aws_sdk_rds::types::Tag::builder()
+                    .key(landfall_model::monitoring::FAILOVER_BY_TAG)
+                    .value(format!("{action_id}/{writer}"))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| LiveError::api("rds:AddTagsToResource", &e).to_string())?;
+        clients
+            .rds()
+            .failover_db_cluster()
+            .db_cluster_identifier(&id)
+            .target_db_instance_identifier(&target)
+            .send()
+            .await
+            .map_err(|e| LiveError::api("rds:FailoverDBCluster", &e).to_string())?;
+        Ok(format!(
+            "`{store}` (cluster `{id}`) failed over from `{writer}` to `{target}` in {} {}",
+            clients.account_id, clients.region
+        ))
+    }
+
+    /// Whether `action_id` failed the cluster over: the cluster carries
+    /// the action's tag and its writer is no longer the one the tag names
+    /// (or Aurora is failing over). The tag without a new writer is not
+    /// done: the failover call may not have been made.
+    async fn read_back_failover(
+        &self,
+        store: &str,
+        env: &str,
+        region: &str,
+        action_id: &str,
+    ) -> ReadBack {
+        let (clients, cluster) = match self.aurora_cluster(store, env, region).await {
+            Ok(found) => found,
+            Err(e) => return ReadBack::Unknown(e),
+        };
+        let prefix = format!("{action_id}/");
+        let Some(before) = cluster
+            .tag_list()
+            .iter()
+            .filter(|t| t.key() == Some(landfall_model::monitoring::FAILOVER_BY_TAG))
+            .find_map(|t| t.value().and_then(|v| v.strip_prefix(&prefix)))
+            .map(str::to_owned)
+        else {
+            return ReadBack::NotDone(format!("`{store}` carries no tag of this action"));
+        };
+        if cluster.status() == Some("failing-over") {
+            return ReadBack::Done(format!("`{store}` is failing over from `{before}`"));
+        }
+        let members = match Self::aurora_members(&clients, &cluster).await {
+            Ok(m) => m,
+            Err(e) => return ReadBack::Unknown(e),
+        };
+        match members.iter().find(|m| m.writer) {
+            Some(w) if w.instance != before => ReadBack::Done(format!(
+                "the writer of `{store}` is `{}`, no longer `{before}`",
+                w.instance
+            )),
+            _ => ReadBack::NotDone(format!("the writer of `{store}` is still `{before}`")),
+        }
+    }
+
     /// Cuts a metal host off: its container instance drained and its tasks
     /// stopped (ECS starts its services' tasks elsewhere), the instance
     /// tagged with the action, each of its own interfaces tagged with the
@@ -803,6 +1022,43 @@ impl<M: MskApi> Remediator<M> {
     }
 }
 
+/// An Aurora cluster's member, as failover chooses among them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuroraMember {
+    pub instance: String,
+    pub writer: bool,
+    /// 0 is promoted first, 15 last (the analytics readers are 15).
+    pub promotion_tier: i32,
+    /// The DB instance's status: `available` when it can take over.
+    pub status: String,
+}
+
+/// The reader a failover promotes: an `available` reader of the lowest
+/// promotion tier (the order Aurora itself follows,
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html#Aurora.Managing.FaultTolerance>),
+/// the first by name among equals; none is a refusal, never a guess.
+pub fn failover_target(members: &[AuroraMember]) -> Result<&AuroraMember, String> {
+    members
+        .iter()
+        .filter(|m| !m.writer && m.status == "available")
+        .min_by(|a, b| (a.promotion_tier, &a.instance).cmp(&(b.promotion_tier, &b.instance)))
+        .ok_or_else(|| {
+            let readers: Vec<String> = members
+                .iter()
+                .filter(|m| !m.writer)
+                .map(|m| format!("{} ({})", m.instance, m.status))
+                .collect();
+            if readers.is_empty() {
+                "the cluster has no reader to fail over to".to_owned()
+            } else {
+                format!(
+                    "no reader is available to take over: {}",
+                    readers.join(", ")
+                )
+            }
+        })
+}
+
 fn tag(key: &str, value: &str) -> aws_sdk_ec2::types::Tag {
     aws_sdk_ec2::types::Tag::builder()
         .key(key)
@@ -957,6 +1213,42 @@ async fn drain(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn member(instance: &str, writer: bool, tier: i32, status: &str) -> AuroraMember {
+        AuroraMember {
+            instance: instance.to_owned(),
+            writer,
+            promotion_tier: tier,
+            status: status.to_owned(),
+        }
+    }
+
+    #[test]
+    fn failover_promotes_an_available_reader_of_the_lowest_tier_or_none() {
+        let members = [
+            member("instance1", true, 1, "available"),
+            member("analytics1", false, 15, "available"),
+            member("instance3", false, 1, "available"),
+            member("instance2", false, 1, "rebooting"),
+        ];
+        assert_eq!(failover_target(&members).unwrap().instance, "instance3");
+        // Only the analytics readers available: they are promoted last, but
+        // promoted rather than none.
+        let members = [
+            member("instance1", true, 1, "available"),
+            member("analytics1", false, 15, "available"),
+            member("instance2", false, 1, "storage-full"),
+        ];
+        assert_eq!(failover_target(&members).unwrap().instance, "analytics1");
+        let err = failover_target(&[
+            member("instance1", true, 1, "available"),
+            member("instance2", false, 1, "modifying"),
+        ])
+        .unwrap_err();
+        assert!(err.contains("instance2 (modifying)"), "{err}");
+        let err = failover_target(&[member("instance1", true, 1, "available")]).unwrap_err();
+        assert!(err.contains("no reader"), "{err}");
+    }
 
     #[test]
     fn scale_out_grows_by_a_quarter_at_least_one_task_never_past_the_maximum() {

@@ -42,6 +42,8 @@ pub enum Service {
     Inspector,
     CostExplorer,
     Kafka,
+    Rds,
+    AutoScaling,
 }
 
 /// Whose calls: the management account's, or a member account's.

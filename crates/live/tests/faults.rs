@@ -2332,3 +2332,192 @@ fn quarantine_drains_the_host_and_moves_its_interfaces_into_the_quarantine_group
         },
     );
 }
+
+/// Aurora failover of the store whose writer stopped reporting, against
+/// moto through the fault proxy: the cluster is found by the workload
+/// layer's tags (CloudFormation names it), refused without a call while it
+/// has no reader to take over, then `FailoverDBCluster` names the
+/// available reader of the lowest promotion tier (the analytics reader, of
+/// tier 15, is promoted last), after the cluster is tagged with the action
+/// and the writer before it; read back after a crash by that tag and the
+/// writer that changed; a cluster that is not available is refused
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverDBCluster.html,
+/// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusters.html,
+/// promotion tiers: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html).
+#[test]
+fn aurora_failover_promotes_the_best_available_reader_and_reads_back() {
+    use landfall_live::remediate::{ReadBack, Remediator, Targets};
+    run(
+        "aurora_failover_promotes_the_best_available_reader_and_reads_back",
+        |url| async move {
+            let resolved =
+                landfall_model::load_dir(&support::workspace_root().join("reference")).unwrap();
+            let model = resolved.model.unwrap();
+            let clearing = model.domains.iter().find(|d| d.name == "clearing").unwrap();
+            let prod = model
+                .environments
+                .iter()
+                .find(|e| e.name == "prod")
+                .unwrap();
+            let email = model
+                .workload_account(clearing.id, prod.id)
+                .unwrap()
+                .email
+                .clone();
+            let proxy = FaultProxy::start(&url).await;
+            let session = connect(&proxy.url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let id = create_account_with(&mgmt, "clearing-prod", &email).await;
+            let member = session
+                .member(&mgmt, &id, "eu-central-1", &DEPLOY_ROLES)
+                .await
+                .unwrap();
+            let rds = member.rds();
+            let tag = |k: &str, v: &str| aws_sdk_rds::types::Tag::builder().key(k).value(v).build();
+            // Another store's cluster, and the store's cluster in another
+            // environment's tags: neither is the target.
+            for (name, store, env) in [
+                ("positions-cluster", "positions", "prod"),
+                ("settlements-staging", "settlements", "staging"),
+                ("settlements-cluster-abc123", "settlements", "prod"),
+            ] {
+                rds.create_db_cluster()
+                    .db_cluster_identifier(name)
+                    .engine("aurora-mysql")
+                    .master_username("admin")
+                    .master_user_password("a-long-password-1")
+                    .tags(tag("landfall:store", store))
+                    .tags(tag("landfall:environment", env))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            let cluster = "settlements-cluster-abc123";
+            let instance = |name: &str, tier: i32| {
+                let rds = rds.clone();
+                let name = name.to_owned();
+                async move {
+                    rds.create_db_instance()
+                        .db_instance_identifier(name)
+                        .db_cluster_identifier(cluster)
+                        .engine("aurora-mysql")
+                        .db_instance_class("db.r7g.2xlarge")
+                        .promotion_tier(tier)
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            };
+            instance("instance1", 1).await;
+
+            let remediator = Remediator::new(session.clone(), Targets::from_model(&model));
+            let target = "store/settlements/prod/eu-central-1";
+            proxy.forget_seen();
+            // The writer alone: nothing to fail over to, nothing called.
+            let err = remediator
+                .execute("aurora-failover", target, "f0")
+                .await
+                .unwrap_err();
+            assert!(err.contains("no reader"), "{err}");
+            assert!(proxy.seen_of("rds:FailoverDBCluster").is_empty());
+            assert!(proxy.seen_of("rds:AddTagsToResource").is_empty());
+
+            instance("analytics1", 15).await;
+            instance("instance2", 1).await;
+            let intent = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            assert!(matches!(
+                remediator
+                    .read_back("aurora-failover", target, "f1", intent)
+                    .await,
+                ReadBack::NotDone(_)
+            ));
+            proxy.forget_seen();
+            let done = remediator
+                .execute("aurora-failover", target, "f1")
+                .await
+                .unwrap();
+            assert!(done.contains("from `instance1` to `instance2`"), "{done}");
+            let failover = proxy.seen_of("rds:FailoverDBCluster");
+            assert_eq!(failover.len(), 1);
+            assert!(
+                failover[0]
+                    .body
+                    .contains(&format!("DBClusterIdentifier={cluster}")),
+                "{}",
+                failover[0].body
+            );
+            assert!(
+                failover[0]
+                    .body
+                    .contains("TargetDBInstanceIdentifier=instance2"),
+                "{}",
+                failover[0].body
+            );
+            // The tag came first: a crash after the failover leaves it.
+            let seen: Vec<String> = proxy
+                .seen()
+                .iter()
+                .filter(|s| s.service == "rds")
+                .map(|s| s.action.clone())
+                .collect();
+            let tagged = seen.iter().position(|a| a == "AddTagsToResource").unwrap();
+            let failed = seen.iter().position(|a| a == "FailoverDBCluster").unwrap();
+            assert!(tagged < failed, "{seen:?}");
+            let described = rds
+                .describe_db_clusters()
+                .db_cluster_identifier(cluster)
+                .send()
+                .await
+                .unwrap();
+            let described = &described.db_clusters()[0];
+            let writer = described
+                .db_cluster_members()
+                .iter()
+                .find(|m| m.is_cluster_writer() == Some(true))
+                .unwrap();
+            assert_eq!(writer.db_instance_identifier(), Some("instance2"));
+            assert!(described
+                .tag_list()
+                .iter()
+                .any(|t| t.key() == Some("landfall:failover-by")
+                    && t.value() == Some("f1/instance1")));
+            // Read back: this action's tag and a new writer.
+            assert!(matches!(
+                remediator
+                    .read_back("aurora-failover", target, "f1", intent)
+                    .await,
+                ReadBack::Done(_)
+            ));
+            assert!(matches!(
+                remediator
+                    .read_back("aurora-failover", target, "f2", intent)
+                    .await,
+                ReadBack::NotDone(_)
+            ));
+
+            // A cluster that is not available is refused before any call.
+            rds.stop_db_cluster()
+                .db_cluster_identifier(cluster)
+                .send()
+                .await
+                .unwrap();
+            proxy.forget_seen();
+            let err = remediator
+                .execute("aurora-failover", target, "f3")
+                .await
+                .unwrap_err();
+            assert!(err.contains("not available"), "{err}");
+            assert!(proxy.seen_of("rds:FailoverDBCluster").is_empty());
+            // A store the model does not have is no target.
+            let err = remediator
+                .execute("aurora-failover", "store/nowhere/prod/eu-central-1", "f4")
+                .await
+                .unwrap_err();
+            assert!(err.contains("no Aurora store `nowhere`"), "{err}");
+        },
+    );
+}

@@ -84,6 +84,25 @@ pub fn remediation_webhook_url(slug: &str) -> String {
 /// (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html).
 pub const EVENT_ALERTS: &[&str] = &[GUARDDUTY_INSTANCE_ALERT];
 
+/// Alerts that only the workload layer's CloudWatch alarms raise, never
+/// vmalert: their alarm's state changes reach the remediation service (and
+/// the Automation Controller's rulebook on the platform's queue) through
+/// the alerting layer's queue, never through Alertmanager, so
+/// `observability.remediation.automatic` may name them without a metrics
+/// rule. `AuroraWriterUnavailable`: the generated rules cannot name an
+/// Aurora cluster (its identifier is CloudFormation's, chosen at deploy),
+/// the store's own stack can (`Ref`).
+pub const ALARM_ALERTS: &[&str] = &[AURORA_WRITER_UNAVAILABLE];
+
+/// An Aurora cluster's writer has reported no `EngineUptime` for five
+/// minutes (the `WRITER` role's series): it is down or hung and Aurora has
+/// not failed over by itself.
+pub const AURORA_WRITER_UNAVAILABLE: &str = "AuroraWriterUnavailable";
+
+/// The tag an Aurora failover leaves on the cluster: the action's id and
+/// the writer before it (`<action>/<instance>`), read back after a crash.
+pub const FAILOVER_BY_TAG: &str = "landfall:failover-by";
+
 /// The alert a high-severity GuardDuty finding about an instance becomes.
 pub const GUARDDUTY_INSTANCE_ALERT: &str = "GuardDutyHighSeverityInstanceFinding";
 

@@ -124,7 +124,8 @@ fn remediation_alerts_exist(plan: &Plan, config: &Config, findings: &mut Vec<Fin
             let known = names
                 .iter()
                 .copied()
-                .chain(landfall_model::monitoring::EVENT_ALERTS.iter().copied());
+                .chain(landfall_model::monitoring::EVENT_ALERTS.iter().copied())
+                .chain(landfall_model::monitoring::ALARM_ALERTS.iter().copied());
             let help = did_you_mean(name, known);
             findings.push(Finding {
                 code: "observability::unknown-alert",

@@ -361,10 +361,12 @@ pub fn plan(model: &Model, profile: Profile) -> Option<Plan> {
                 .automatic
                 .iter()
                 .enumerate()
-                // Raised from AWS events on the service's queue: no metrics
-                // rule raises them and they never pass Alertmanager.
+                // Raised from AWS events or the workload layer's CloudWatch
+                // alarms on the service's queue: no metrics rule raises them
+                // and they never pass Alertmanager.
                 .filter(|(_, name)| {
                     !landfall_model::monitoring::EVENT_ALERTS.contains(&name.as_str())
+                        && !landfall_model::monitoring::ALARM_ALERTS.contains(&name.as_str())
                 })
                 .map(|(i, name)| (name.clone(), at.child("automatic").child(i)))
                 .collect(),

@@ -82,6 +82,28 @@ fn an_alert_from_aws_events_needs_no_rule_and_its_misspelling_is_located() {
     );
 }
 
+/// An alert only a CloudWatch alarm raises (an Aurora writer that stopped
+/// reporting: no generated rule can name a cluster CloudFormation names)
+/// needs no metrics rule and reaches no Alertmanager route; a misspelling
+/// of it is an error that names it.
+#[test]
+fn an_alert_from_a_cloudwatch_alarm_needs_no_rule_and_its_misspelling_is_located() {
+    let (_, findings) = reference_with(
+        "observability.yaml",
+        "- AuroraWriterUnavailable",
+        "- AuroraWriterUnavailible",
+    );
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(
+        findings[0].starts_with("observability.yaml:"),
+        "{findings:#?}"
+    );
+    assert!(
+        findings[0].contains("did you mean `AuroraWriterUnavailable`?"),
+        "{findings:#?}"
+    );
+}
+
 #[test]
 fn a_remediation_alert_without_a_rule_is_a_located_spec_error() {
     let (_, findings) = reference_with(

@@ -1208,6 +1208,72 @@ fn the_remediation_role_quarantines_into_the_quarantine_group_only() {
         .contains("ModifyNetworkInterfaceAttribute"));
 }
 
+/// With `AuroraWriterUnavailable` among the automatic alerts (the
+/// reference has it) the remediation role may do exactly the calls the
+/// failover makes (`crates/live/src/remediate.rs`): describe clusters and
+/// instances (to find the store's cluster by its tags and its readers'
+/// status), tag a cluster with the failover's one key, and fail it over,
+/// the last two only on clusters the workload layer tagged with a store
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverDBCluster.html,
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html).
+/// (The store's stack raises the alert and tags the cluster:
+/// crates/workloads/tests/deployable.rs,
+/// `every_aurora_cluster_raises_writer_unavailable_and_carries_its_store`.)
+/// Without the alert in the spec, no RDS action at all.
+#[test]
+fn the_remediation_role_fails_over_the_platforms_aurora_clusters_only() {
+    let s = reference();
+    let global = stack(&s.graph, "-baseline-global");
+    let role = resource(global, "RemediationRole");
+    let grants: Vec<&Value> = role.properties["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let rds: Vec<String> = grants
+        .iter()
+        .flat_map(|g| strings(&g["Action"]))
+        .filter(|a| a.contains("rds:"))
+        .collect();
+    assert_eq!(
+        rds,
+        [
+            "\"rds:DescribeDBClusters\"",
+            "\"rds:DescribeDBInstances\"",
+            "\"rds:FailoverDBCluster\"",
+            "\"rds:AddTagsToResource\""
+        ]
+    );
+    for sid in ["FailOverAuroraClusters", "MarkFailedOverClusters"] {
+        let g = by_sid(&grants, sid);
+        assert!(g["Resource"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with(":rds:*:${AWS::AccountId}:cluster:*"));
+        assert_eq!(
+            g["Condition"]["Null"]["aws:ResourceTag/landfall:store"],
+            "false"
+        );
+    }
+    assert_eq!(
+        by_sid(&grants, "MarkFailedOverClusters")["Condition"]["ForAllValues:StringEquals"]
+            ["aws:TagKeys"],
+        serde_json::json!([landfall_model::monitoring::FAILOVER_BY_TAG])
+    );
+
+    let mut files = common::reference_files();
+    for (name, text) in &mut files {
+        if name.ends_with("observability.yaml") {
+            *text = text.replace("      - AuroraWriterUnavailable\n", "");
+        }
+    }
+    let without = common::synthesize_files(files, None);
+    let role = resource(stack(&without.graph, "-baseline-global"), "RemediationRole");
+    assert!(!serde_json::to_string(&role.properties)
+        .unwrap()
+        .contains("rds:"));
+}
+
 /// The remediation service runs on ECS beside its queue and journal: two
 /// Fargate tasks of the platform's image, behind an internal HTTPS load
 /// balancer that checks `/healthz`.

@@ -156,6 +156,48 @@ pub(crate) fn aurora_replica_lag(b: &mut Builder, store: &str, environment: &str
     );
 }
 
+/// The cluster's writer reporting no `EngineUptime` for five minutes: the
+/// `WRITER` role's series of the cluster (Aurora's advice is to alarm on
+/// the role, since which instance writes changes,
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/creating_alarms.html>;
+/// the metric, <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Reboot.Uptime.html>).
+/// A writer that crashes is replaced by Aurora within about a minute; one
+/// still silent after five is down or hung without Aurora acting, which a
+/// failover to a reader answers (the remediation service's
+/// `aurora-failover`, with a human's approval). Missing data breaches.
+pub(crate) fn aurora_writer_unavailable(
+    b: &mut Builder,
+    store: &str,
+    environment: &str,
+    tags: Value,
+) {
+    b.add(
+        "WriterUnavailableAlarm",
+        "AWS::CloudWatch::Alarm",
+        json!({
+            "AlarmName": alarm_name(
+                landfall_model::monitoring::AURORA_WRITER_UNAVAILABLE,
+                &[("store", store), ("environment", environment)]
+            ),
+            "AlarmDescription": format!("the writer of {store} has reported nothing for five minutes"),
+            "Namespace": "AWS/RDS",
+            "MetricName": "EngineUptime",
+            "Dimensions": [
+                { "Name": "DBClusterIdentifier", "Value": { "Ref": "Cluster" } },
+                { "Name": "Role", "Value": "WRITER" }
+            ],
+            "Statistic": "Minimum",
+            "Period": 60,
+            "ComparisonOperator": "LessThanThreshold",
+            "Threshold": 0,
+            "EvaluationPeriods": 5,
+            "DatapointsToAlarm": 5,
+            "TreatMissingData": "breaching",
+            "Tags": tags
+        }),
+    );
+}
+
 /// A Kafka broker's data-log disk over 85 % (the alert the remediation
 /// service may answer by itself) and partitions under-replicated for five
 /// minutes, over every broker of the cluster with a Metrics Insights query

@@ -266,6 +266,12 @@ pub(crate) fn build(
             )
             .retain = true;
             crate::alarms::aurora_replica_lag(&mut b, &store.name, &place.env.name, tags(&[]));
+            crate::alarms::aurora_writer_unavailable(
+                &mut b,
+                &store.name,
+                &place.env.name,
+                tags(&[]),
+            );
             instances_of(
                 &mut b,
                 "Instance",

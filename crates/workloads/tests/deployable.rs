@@ -340,6 +340,57 @@ fn msk_topics_are_created_through_the_msk_topic_api() {
     );
 }
 
+/// Every Aurora cluster's stack raises `AuroraWriterUnavailable` from
+/// `EngineUptime` of the cluster's `WRITER` role, missing data breaching
+/// (alarm on the role, since which instance writes changes:
+/// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/creating_alarms.html;
+/// the metric: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Reboot.Uptime.html),
+/// named so the remediation service reads the store and environment from
+/// the alarm; and the cluster carries the tags the failover finds it by
+/// (`landfall:store`, `landfall:environment`: CloudFormation names it).
+#[test]
+fn every_aurora_cluster_raises_writer_unavailable_and_carries_its_store() {
+    let (_, stacks) = reference();
+    let mut clusters = 0;
+    for (stack, c) in resources(stacks, "AWS::RDS::DBCluster") {
+        if !c.properties["Engine"]
+            .as_str()
+            .unwrap()
+            .starts_with("aurora")
+        {
+            continue;
+        }
+        clusters += 1;
+        let tags = &c.properties["Tags"];
+        let tag = |key: &str| {
+            tags.as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["Key"] == key)
+                .map(|t| t["Value"].as_str().unwrap().to_owned())
+                .unwrap_or_else(|| panic!("{}: no tag {key}: {tags}", stack.name))
+        };
+        let (store, env) = (tag("landfall:store"), tag("landfall:environment"));
+        let alarm = stack.resource("WriterUnavailableAlarm").unwrap();
+        assert_eq!(
+            alarm.properties["AlarmName"],
+            format!("landfall/AuroraWriterUnavailable/store={store}/environment={env}")
+        );
+        assert_eq!(alarm.properties["Namespace"], "AWS/RDS");
+        assert_eq!(alarm.properties["MetricName"], "EngineUptime");
+        assert_eq!(
+            alarm.properties["Dimensions"],
+            serde_json::json!([
+                { "Name": "DBClusterIdentifier", "Value": { "Ref": "Cluster" } },
+                { "Name": "Role", "Value": "WRITER" }
+            ])
+        );
+        assert_eq!(alarm.properties["TreatMissingData"], "breaching");
+        assert_eq!(alarm.properties["EvaluationPeriods"], 5);
+    }
+    assert!(clusters > 0);
+}
+
 /// A cluster names its configuration's latest revision: MSK applies the
 /// revision `ConfigurationInfo` names, so a fixed `1` would leave a changed
 /// `ServerProperties` (a new revision) unapplied.

@@ -480,6 +480,53 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             }),
         ]);
     }
+    // Aurora failover, when the spec lets remediation answer a writer that
+    // stopped reporting and the platform has Aurora stores: find the
+    // store's cluster and its instances (describing takes any cluster or
+    // instance), tag it with the action's one key, fail it over; only
+    // clusters the workload layer tagged with a store
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html,
+    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverDBCluster.html).
+    let automatic = |alert: &str| {
+        ctx.model
+            .observability
+            .as_ref()
+            .and_then(|o| o.remediation.as_ref())
+            .is_some_and(|r| r.automatic.iter().any(|a| a == alert))
+    };
+    let aurora = ctx
+        .model
+        .data_stores
+        .iter()
+        .any(|s| matches!(s.engine, landfall_spec::types::Engine::Aurora { .. }));
+    if aurora && automatic(landfall_model::monitoring::AURORA_WRITER_UNAVAILABLE) {
+        let clusters = intrinsic::sub("arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster:*");
+        remediation_grants.extend([
+            json!({
+                "Sid": "FindAuroraClusters",
+                "Effect": "Allow",
+                "Action": ["rds:DescribeDBClusters", "rds:DescribeDBInstances"],
+                "Resource": "*"
+            }),
+            json!({
+                "Sid": "FailOverAuroraClusters",
+                "Effect": "Allow",
+                "Action": "rds:FailoverDBCluster",
+                "Resource": clusters.clone(),
+                "Condition": { "Null": { "aws:ResourceTag/landfall:store": "false" } }
+            }),
+            json!({
+                "Sid": "MarkFailedOverClusters",
+                "Effect": "Allow",
+                "Action": "rds:AddTagsToResource",
+                "Resource": clusters,
+                "Condition": {
+                    "Null": { "aws:ResourceTag/landfall:store": "false" },
+                    "ForAllValues:StringEquals": { "aws:TagKeys": [landfall_model::monitoring::FAILOVER_BY_TAG] }
+                }
+            }),
+        ]);
+    }
     unit.add(resource(
         "RemediationRole",
         "AWS::IAM::Role",
