@@ -58,6 +58,7 @@ impl WorkloadSelection {
 
     /// Whether nothing is left out: only then may a plan retire workload
     /// stacks it does not have.
+    #[cfg_attr(not(feature = "live"), allow(dead_code))]
     pub fn is_all(&self) -> bool {
         self.services.is_none() && self.environments.is_none()
     }
