@@ -292,6 +292,18 @@ pub struct ServiceLogs {
     pub volume_kib_per_second: u32,
 }
 
+/// Tag of the image a service's stack starts with when the spec names none:
+/// its pipeline's first run pushes it beside the commit's tag (a declared
+/// input of the stack); later deployments are the pipeline's.
+pub const DEFAULT_IMAGE_TAG: &str = "bootstrap";
+
+impl Service {
+    /// The tag of the service's first image: the spec's, or [`DEFAULT_IMAGE_TAG`].
+    pub fn first_image_tag(&self) -> &str {
+        self.image_tag.as_deref().unwrap_or(DEFAULT_IMAGE_TAG)
+    }
+}
+
 impl ServiceLogs {
     /// The volume assumed when the spec declares none.
     pub const DEFAULT_VOLUME_KIB_PER_SECOND: u32 = 64;

@@ -26,7 +26,7 @@ use landfall_model::Model;
 
 pub use actions::{pinned, PinnedAction};
 pub use platform::{LANDFALL_REVISION_VARIABLE, MANAGEMENT_ACCOUNT_VARIABLE};
-pub use service::DEPLOY_SCRIPT;
+pub use service::{DEPLOY_SCRIPT, PUSH_SCRIPT};
 
 /// The GitHub organization variable holding the id of the account with
 /// the CI/CD roles (shared services, or management without one).

@@ -176,12 +176,10 @@ fn image_job(
                 "REGISTRY": format!("{}.dkr.ecr.{home}.amazonaws.com", shared_account()),
                 "REPOSITORY": ecr_repository,
                 "TAG": "${{ github.sha }}",
+                "FIRST_TAG": service.first_image_tag(),
                 "DOCKERFILE": dockerfile
             },
-            "run": "set -euo pipefail\n\
-                    aws ecr get-login-password | docker login --username AWS --password-stdin \"$REGISTRY\"\n\
-                    docker build --file \"$DOCKERFILE\" --tag \"$REGISTRY/$REPOSITORY:$TAG\" .\n\
-                    docker push \"$REGISTRY/$REPOSITORY:$TAG\"\n"
+            "run": PUSH_SCRIPT
         }),
     ];
     if !replicas.is_empty() {
@@ -320,6 +318,20 @@ fn deploy_job(
     }
     Value::Object(ordered)
 }
+
+/// The image, tagged with the commit; the first run also tags it with the
+/// tag the service's stack starts with (the spec's `image_tag`, or
+/// `bootstrap`), which the stack's first deployment runs: `landfall plan`
+/// checks that it exists, and with immutable tags it is pushed once.
+pub const PUSH_SCRIPT: &str = r#"set -euo pipefail
+aws ecr get-login-password | docker login --username AWS --password-stdin "$REGISTRY"
+docker build --file "$DOCKERFILE" --tag "$REGISTRY/$REPOSITORY:$TAG" .
+docker push "$REGISTRY/$REPOSITORY:$TAG"
+if ! aws ecr describe-images --repository-name "$REPOSITORY" --image-ids imageTag="$FIRST_TAG" > /dev/null 2>&1; then
+  docker tag "$REGISTRY/$REPOSITORY:$TAG" "$REGISTRY/$REPOSITORY:$FIRST_TAG"
+  docker push "$REGISTRY/$REPOSITORY:$FIRST_TAG"
+fi
+"#;
 
 /// A new task definition revision with the image, the service moved to it,
 /// and the job failing when ECS's deployment circuit breaker rolled it back

@@ -1,6 +1,7 @@
-//! The service pipeline's deploy step, run by bash against a stand-in
-//! `aws` command that answers as ECS does after a deployment that held and
-//! after one the deployment circuit breaker rolled back.
+//! The service pipeline's push and deploy steps, run by bash against
+//! stand-in `aws` and `docker` commands: ECR with and without the first
+//! tag, ECS after a deployment that held and after one the deployment
+//! circuit breaker rolled back.
 //! <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html>
 //! <https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html>
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
@@ -97,4 +98,85 @@ fn a_rolled_back_deployment_fails_and_leaves_the_image_parameter_alone() {
     assert!(!ok);
     assert!(calls.contains("ecs update-service"), "{calls}");
     assert!(!calls.contains("ssm put-parameter"), "{calls}");
+}
+
+/// A stand-in for `docker` (logs its arguments) and for `aws` answering
+/// `ecr describe-images` as ECR does for a tag it has (`HAVE_FIRST=1`) or
+/// has not (an `ImageNotFoundException`, exit 254).
+const FAKE_ECR: &str = r#"#!/usr/bin/env bash
+echo "$(basename "$0") $*" >> "$CALLS"
+case "$(basename "$0") $1 $2" in
+  "aws ecr describe-images") [ "${HAVE_FIRST:-0}" = 1 ] || exit 254 ;;
+  "aws ecr get-login-password") echo secret ;;
+esac
+"#;
+
+fn push(have_first: bool) -> String {
+    let work = tempfile_dir(if have_first {
+        "push-again"
+    } else {
+        "push-first"
+    });
+    let bin = work.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for name in ["aws", "docker"] {
+        std::fs::write(bin.join(name), FAKE_ECR).unwrap();
+        Command::new("chmod")
+            .arg("+x")
+            .arg(bin.join(name))
+            .status()
+            .unwrap();
+    }
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(landfall_pipelines::PUSH_SCRIPT)
+        .current_dir(&work)
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("CALLS", work.join("calls"))
+        .env("HAVE_FIRST", if have_first { "1" } else { "0" })
+        .env("REGISTRY", "123.dkr.ecr.eu-central-1.amazonaws.com")
+        .env("REPOSITORY", "trading/app")
+        .env("TAG", "abc123")
+        .env("FIRST_TAG", "bootstrap")
+        .env("DOCKERFILE", "Dockerfile")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(work.join("calls")).unwrap()
+}
+
+/// The service's stack starts with the first tag (`bootstrap` unless the
+/// spec names one), which `landfall plan` checks exists: the pipeline's
+/// first run pushes it beside the commit's tag, later runs leave it (ECR
+/// refuses to move an immutable tag).
+/// <https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html>
+#[test]
+fn the_first_run_also_pushes_the_tag_the_stack_starts_with() {
+    let first = push(false);
+    assert!(
+        first.contains("docker push 123.dkr.ecr.eu-central-1.amazonaws.com/trading/app:abc123\n"),
+        "{first}"
+    );
+    assert!(first.contains("docker tag 123.dkr.ecr.eu-central-1.amazonaws.com/trading/app:abc123 123.dkr.ecr.eu-central-1.amazonaws.com/trading/app:bootstrap\n"), "{first}");
+    assert!(
+        first.ends_with(
+            "docker push 123.dkr.ecr.eu-central-1.amazonaws.com/trading/app:bootstrap\n"
+        ),
+        "{first}"
+    );
+    let again = push(true);
+    assert!(!again.contains(":bootstrap"), "{again}");
+    assert!(
+        again.contains(
+            "aws ecr describe-images --repository-name trading/app --image-ids imageTag=bootstrap"
+        ),
+        "{again}"
+    );
 }

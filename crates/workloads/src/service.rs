@@ -23,11 +23,6 @@ use landfall_model::sidecars::{LOG_AGENT, LOG_ROUTER, METRICS_AGENT, SIDECARS};
 /// The header the load balancer routes on; CloudFront sets it for public
 /// services, callers set it for internal ones.
 pub const ROUTING_HEADER: &str = "X-Landfall-Service";
-/// Tag of the image a service's stack starts with when the spec names none:
-/// its pipeline pushes it to the service's repository before the first
-/// deployment (a declared input of the stack), and registers later task
-/// definitions itself.
-pub const DEFAULT_IMAGE_TAG: &str = "bootstrap";
 
 const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
@@ -787,10 +782,10 @@ pub(crate) fn build(
     b.stack
 }
 
-/// The tag of a service's first image: the spec's, or [`DEFAULT_IMAGE_TAG`].
-/// Later ones are the pipeline's ([`landfall_graph::image_tag_parameter`]).
+/// The tag of a service's first image ([`Service::first_image_tag`]). Later
+/// ones are the pipeline's ([`landfall_graph::image_tag_parameter`]).
 pub(crate) fn first_image_tag(service: &Service) -> &str {
-    service.image_tag.as_deref().unwrap_or(DEFAULT_IMAGE_TAG)
+    service.first_image_tag()
 }
 
 /// What a task needs to ship its logs to the log cluster.
