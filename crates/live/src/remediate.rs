@@ -499,11 +499,7 @@ impl<M: MskApi> Remediator<M> {
             .services
             .get(&(service.to_owned(), env.to_owned()))
             .ok_or_else(|| format!("no service `{service}` in `{env}` in the model"))?;
-        if region.is_empty() {
-            return Err(format!(
-                "the alert on `{service}` ({env}) names no region: not guessing which to act in"
-            ));
-        }
+        require_region(service, env, region)?;
         let clients = self.enter(account, region).await?;
         let out = clients
             .ecs()
@@ -535,11 +531,7 @@ impl<M: MskApi> Remediator<M> {
             .get(&key)
             .ok_or_else(|| format!("no service `{service}` in `{env}` in the model"))?;
         let max = self.targets.max_tasks.get(&key).copied().unwrap_or(0);
-        if region.is_empty() {
-            return Err(format!(
-                "the alert on `{service}` ({env}) names no region: not guessing which to act in"
-            ));
-        }
+        require_region(service, env, region)?;
         let clients = self.enter(account, region).await?;
         let out = clients
             .ecs()
@@ -586,11 +578,7 @@ impl<M: MskApi> Remediator<M> {
             .msk_clusters
             .get(&(store.to_owned(), env.to_owned()))
             .ok_or_else(|| format!("no MSK store `{store}` in `{env}` in the model"))?;
-        if region.is_empty() {
-            return Err(format!(
-                "the alert on `{store}` ({env}) names no region: not guessing which to act in"
-            ));
-        }
+        require_region(store, env, region)?;
         let clients = self.enter(account, region).await?;
         match self.msk.cluster(&clients, name).await? {
             Some(cluster) => Ok((clients, cluster)),
@@ -636,11 +624,7 @@ impl<M: MskApi> Remediator<M> {
             .aurora_clusters
             .get(&(store.to_owned(), env.to_owned()))
             .ok_or_else(|| format!("no Aurora store `{store}` in `{env}` in the model"))?;
-        if region.is_empty() {
-            return Err(format!(
-                "the alert on `{store}` ({env}) names no region: not guessing which to act in"
-            ));
-        }
+        require_region(store, env, region)?;
         let clients = self.enter(account, region).await?;
         let mut found = Vec::new();
         let mut marker = None;
@@ -1057,6 +1041,16 @@ pub fn failover_target(members: &[AuroraMember]) -> Result<&AuroraMember, String
                 )
             }
         })
+}
+
+/// An action acts in the region its alert names, never a guessed one.
+fn require_region(target: &str, env: &str, region: &str) -> Result<(), String> {
+    if region.is_empty() {
+        return Err(format!(
+            "the alert on `{target}` ({env}) names no region: not guessing which to act in"
+        ));
+    }
+    Ok(())
 }
 
 fn tag(key: &str, value: &str) -> aws_sdk_ec2::types::Tag {
