@@ -102,12 +102,15 @@ fn a_rolled_back_deployment_fails_and_leaves_the_image_parameter_alone() {
 
 /// A stand-in for `docker` (logs its arguments) and for `aws` answering
 /// `ecr describe-images` as ECR does for a tag it has (`HAVE_FIRST=1`) or
-/// has not (an `ImageNotFoundException`, exit 254).
+/// has not (an `ImageNotFoundException`, exit 254). `docker login` reads
+/// the password as the real one does: a stand-in that did not would end the
+/// pipe early and fail the step with SIGPIPE now and then.
 const FAKE_ECR: &str = r#"#!/usr/bin/env bash
 echo "$(basename "$0") $*" >> "$CALLS"
 case "$(basename "$0") $1 $2" in
   "aws ecr describe-images") [ "${HAVE_FIRST:-0}" = 1 ] || exit 254 ;;
   "aws ecr get-login-password") echo secret ;;
+  "docker login --username") cat > /dev/null ;;
 esac
 "#;
 
@@ -146,7 +149,9 @@ fn push(have_first: bool) -> String {
         .unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "{}: {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::read_to_string(work.join("calls")).unwrap()
