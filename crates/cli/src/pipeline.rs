@@ -89,6 +89,7 @@ pub fn compile(
             .as_ref()
             .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(b))),
         metric_agents: landfall_observability::sidecar_configs(model).map(std::sync::Arc::new),
+        host_agents: landfall_observability::host_agent_configs(model).map(std::sync::Arc::new),
         log_aggregator: telemetry
             .as_ref()
             .and_then(landfall_telemetry::aggregator_config)

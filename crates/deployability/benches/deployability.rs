@@ -26,6 +26,7 @@ fn reference(c: &mut Criterion) {
             log_agents: landfall_telemetry::generate(model)
                 .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(&b))),
             metric_agents: landfall_observability::sidecar_configs(model).map(std::sync::Arc::new),
+            host_agents: landfall_observability::host_agent_configs(model).map(std::sync::Arc::new),
             log_aggregator: landfall_telemetry::generate(model)
                 .and_then(|b| landfall_telemetry::aggregator_config(&b))
                 .map(std::sync::Arc::new),

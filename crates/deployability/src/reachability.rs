@@ -261,7 +261,11 @@ impl Checker<'_, '_> {
             .map(|svc| svc.origin.clone())
             // A service of the platform's own (the remediation service).
             .or_else(|| resource.origin.clone());
-        let awsvpc = &p["NetworkConfiguration"]["AwsvpcConfiguration"];
+        // A task in the host's network (a daemon) has none of its own.
+        let awsvpc = p
+            .get("NetworkConfiguration")
+            .and_then(|n| n.get("AwsvpcConfiguration"))
+            .unwrap_or(&Value::Null);
         let task = Consumer {
             groups: self.keys(s, awsvpc.get("SecurityGroups")),
             subnets: self.keys(s, awsvpc.get("Subnets")),
@@ -321,16 +325,10 @@ impl Checker<'_, '_> {
         }
         let agent = if on_ec2 {
             let mut host = Consumer::default();
-            let strategy = p.get("CapacityProviderStrategy").and_then(Value::as_array);
-            for entry in strategy.into_iter().flatten() {
-                if let Some(cp) = entry
-                    .get("CapacityProvider")
-                    .and_then(|v| index.resource_of(s, v))
-                {
-                    let h = self.capacity_host(cp);
-                    host.groups.extend(h.groups);
-                    host.subnets.extend(h.subnets);
-                }
+            for cp in self.capacity_providers(s, p) {
+                let h = self.capacity_host(cp);
+                host.groups.extend(h.groups);
+                host.subnets.extend(h.subnets);
             }
             host.groups.sort_unstable();
             host.groups.dedup();
@@ -340,6 +338,12 @@ impl Checker<'_, '_> {
         } else {
             task.clone()
         };
+        // In the host's network a task is its host: it leaves through the
+        // container instances' groups and subnets.
+        let host_network = definition.is_some_and(|d| {
+            d.properties.get("NetworkMode").and_then(Value::as_str) == Some("host")
+        });
+        let task = if host_network { agent.clone() } else { task };
         let mut missing: BTreeMap<String, (String, &'static str)> = BTreeMap::new();
         for need in &agent_needs {
             if let Err(hop) = self.reach(&agent, &need.service) {
@@ -396,7 +400,12 @@ impl Checker<'_, '_> {
             self.finding(
                 key,
                 format!(
-                    "{what}: its Telegraf sidecar cannot reach vminsert on port {}: {hop}",
+                    "{what}: its Telegraf {} cannot reach vminsert on port {}: {hop}",
+                    if host_network {
+                        "host daemon"
+                    } else {
+                        "sidecar"
+                    },
                     landfall_synth::layers::monitoring::VMINSERT_PORT
                 ),
                 format!(
@@ -472,6 +481,39 @@ impl Checker<'_, '_> {
 
     /// The container instances behind a capacity provider: the launch
     /// template's groups and the Auto Scaling group's subnets.
+    /// The capacity providers a service's tasks run on: its strategy's, or
+    /// (a service with the EC2 launch type, e.g. a daemon) every provider
+    /// of its cluster associated in the same stack.
+    fn capacity_providers(&self, s: usize, service: &serde_json::Map<String, Value>) -> Vec<Key> {
+        let index = self.index;
+        let listed = |items: Option<&Value>, field: Option<&str>| -> Vec<Key> {
+            items
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|entry| match field {
+                    Some(f) => entry.get(f),
+                    None => Some(entry),
+                })
+                .filter_map(|v| index.resource_of(s, v))
+                .collect()
+        };
+        let strategy = listed(
+            service.get("CapacityProviderStrategy"),
+            Some("CapacityProvider"),
+        );
+        if !strategy.is_empty() {
+            return strategy;
+        }
+        let cluster = service.get("Cluster");
+        index
+            .of_type("AWS::ECS::ClusterCapacityProviderAssociations")
+            .filter(|(key, r)| key.0 == s && r.properties.get("Cluster") == cluster)
+            .flat_map(|(_, r)| listed(r.properties.get("CapacityProviders"), None))
+            .filter(|cp| index.resource(*cp).kind == "AWS::ECS::CapacityProvider")
+            .collect()
+    }
+
     fn capacity_host(&self, provider: Key) -> Consumer {
         let index = self.index;
         let s = provider.0;

@@ -606,6 +606,7 @@ fn workload_options(model: &Model) -> landfall_workloads::Options {
         log_agents: landfall_telemetry::generate(model)
             .map(|b| std::sync::Arc::new(landfall_telemetry::agent_configs(&b))),
         metric_agents: landfall_observability::sidecar_configs(model).map(std::sync::Arc::new),
+        host_agents: landfall_observability::host_agent_configs(model).map(std::sync::Arc::new),
         log_aggregator: landfall_telemetry::generate(model)
             .and_then(|b| landfall_telemetry::aggregator_config(&b))
             .map(std::sync::Arc::new),
@@ -713,6 +714,40 @@ fn a_task_without_egress_to_vminsert_is_named_for_its_telegraf_sidecar() {
     );
 }
 
+/// The metal hosts' metrics daemon runs in the host's network: it leaves
+/// through the container instances' group, which must allow vminsert's
+/// port (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/networking-networkmode-host.html>).
+#[test]
+fn a_metal_host_without_egress_to_vminsert_is_named_for_its_host_daemon() {
+    let p = reference();
+    let stack = p
+        .graph
+        .stacks
+        .iter()
+        .find(|s| s.resource("HostAgentService").is_some() && s.name.contains("prod"))
+        .expect("a production metal cluster runs the host daemon")
+        .name
+        .clone();
+    let findings = p.check_graph(&p.graph);
+    assert!(
+        messages_of(&findings, &stack).is_empty(),
+        "{}",
+        summary(&findings)
+    );
+    let mut graph = p.graph.clone();
+    egress_of(stack_mut(&mut graph, &stack), "InstanceSecurityGroup")
+        .retain(|rule| rule["FromPort"] != 8480);
+    let findings = p.check_graph(&graph);
+    let messages = messages_of(&findings, &stack);
+    assert_eq!(messages.len(), 1, "{}", summary(&findings));
+    assert!(
+        messages[0].starts_with("service `host-metrics-agent`")
+            && messages[0].contains("its Telegraf host daemon cannot reach vminsert on port 8480")
+            && messages[0].contains("has no egress on 8480 to `InsertLoadBalancerSecurityGroup`"),
+        "{messages:#?}"
+    );
+}
+
 #[test]
 fn a_load_balancer_that_does_not_admit_the_application_subnets_is_named() {
     let p = reference();
@@ -726,11 +761,14 @@ fn a_load_balancer_that_does_not_admit_the_application_subnets_is_named() {
         lb.properties.remove("SecurityGroupIngress");
     }
     let findings = p.check_graph(&graph);
-    // Every task of the prod VPC in eu-central-1, and nothing else.
-    assert!(!findings.is_empty());
+    // Every task of the prod VPC in eu-central-1 and the metal hosts'
+    // daemon there, and nothing else.
+    assert!(findings
+        .iter()
+        .any(|f| f.message.contains("Telegraf host daemon")));
     for f in &findings {
         assert!(
-            f.message.contains("Telegraf sidecar")
+            (f.message.contains("Telegraf sidecar") || f.message.contains("Telegraf host daemon"))
                 && f.message.contains("has no ingress on 8480 from"),
             "{}",
             summary(&findings)
@@ -855,6 +893,32 @@ fn each_broken_grafana_path_is_named() {
             findings[0].message
         );
     }
+}
+
+/// Grafana's Jaeger data source reads the Jaeger of its VPC through
+/// Jaeger's Network Load Balancer, whose group admits the VPC's range on
+/// the query port (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html>):
+/// Grafana's tasks need the egress too.
+#[test]
+fn grafana_without_egress_to_jaeger_is_named_for_its_data_source() {
+    let p = reference();
+    // Jaeger runs in Grafana's VPC on the reference.
+    assert!(p.graph.stacks.iter().any(|s| s.name.ends_with("-traces")
+        && s.name.contains("prod")
+        && !s.name.contains("eu-west-1")));
+    let mut graph = p.graph.clone();
+    egress_of(stack_mut(&mut graph, GRAFANA), "GrafanaTasksSecurityGroup")
+        .retain(|rule| rule["FromPort"] != 16686);
+    let findings = p.check_graph(&graph);
+    assert_eq!(findings.len(), 1, "{}", summary(&findings));
+    assert_eq!(findings[0].stack, GRAFANA);
+    assert!(
+        findings[0].message.contains(
+            "Grafana's Jaeger data source cannot reach Jaeger's query service on port 16686: security group `GrafanaTasksSecurityGroup` (stack `meridian-grafana`) has no egress on 16686 to `LoadBalancerGroup` (stack `meridian-workloads-compliance-prod-traces`)"
+        ),
+        "{}",
+        findings[0].message
+    );
 }
 
 #[test]

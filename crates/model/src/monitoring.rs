@@ -44,6 +44,25 @@ pub fn vmselect_host(slug: &str, region: &str) -> String {
     format!("vmselect.{region}.{}", zone_name(slug))
 }
 
+/// Jaeger's collector (OTLP) and query service in a VPC that runs Jaeger:
+/// records in that VPC's zone, region-free because only the VPC itself
+/// reaches its Jaeger (the OpenTelemetry gateway and Grafana run in it).
+pub fn jaeger_collector_host(slug: &str) -> String {
+    format!("jaeger-collector.{}", zone_name(slug))
+}
+
+pub fn jaeger_query_host(slug: &str) -> String {
+    format!("jaeger-query.{}", zone_name(slug))
+}
+
+/// Jaeger's query port, which Grafana's Jaeger data source reads.
+pub const JAEGER_QUERY_PORT: u16 = 16686;
+
+/// The stack holding a VPC's zone (in the VPC owner's account).
+pub fn dns_stack(slug: &str, vpc: &str) -> String {
+    format!("{slug}-monitoring-dns-{vpc}")
+}
+
 /// Alertmanager's load balancer in the VPC the remediation service runs
 /// in, where the service pages when it holds back on purpose.
 pub fn alertmanager_host(slug: &str, region: &str) -> String {

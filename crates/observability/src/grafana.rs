@@ -1,5 +1,5 @@
-//! Grafana provisioning: data sources (VictoriaMetrics per region, CloudWatch
-//! through the monitoring account), a folder per domain, and dashboards with
+//! Grafana provisioning: data sources (VictoriaMetrics per region, Jaeger of
+//! Grafana's VPC, CloudWatch through the monitoring account), a folder per domain, and dashboards with
 //! stable uids: the platform overview, one per domain, one per service, one
 //! per data store.
 
@@ -15,6 +15,9 @@ use crate::{json_text, yaml, File};
 pub fn metrics_datasource(region: &str) -> String {
     format!("lf-vm-{region}")
 }
+
+/// The uid of the Jaeger data source.
+pub const JAEGER_DATASOURCE: &str = "lf-jaeger";
 
 /// The uid of the CloudWatch data source.
 pub const CLOUDWATCH_DATASOURCE: &str = "lf-cloudwatch";
@@ -74,6 +77,21 @@ pub fn datasources(plan: &Plan) -> Vec<Value> {
             })
         })
         .collect();
+    // Jaeger of Grafana's own VPC, by its name in the VPC's monitoring
+    // zone (the workload layer's `-traces-names` stack); the deployability
+    // checks prove Grafana's tasks reach it.
+    sources.push(json!({
+        "name": "Jaeger",
+        "uid": JAEGER_DATASOURCE,
+        "type": "jaeger",
+        "access": "proxy",
+        "url": format!(
+            "http://{}:{}",
+            landfall_model::monitoring::jaeger_query_host(&plan.organization),
+            landfall_model::monitoring::JAEGER_QUERY_PORT
+        ),
+        "editable": false,
+    }));
     sources.push(json!({
         "name": "CloudWatch",
         "uid": CLOUDWATCH_DATASOURCE,
@@ -414,4 +432,34 @@ pub fn render(_model: &Model, plan: &Plan) -> Vec<File> {
         contents: json_text(&dashboard_json(plan, d)),
     }));
     files
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// The Jaeger data source reads Jaeger's query service by the name the
+    /// workload layer writes in the monitoring zone of Grafana's VPC, on
+    /// the query port Jaeger's load balancer listens on.
+    #[test]
+    fn the_jaeger_data_source_reads_jaeger_by_its_name_in_the_vpc_zone() {
+        let model = landfall_model::reference().model.unwrap();
+        let plan = crate::plan::plan(&model, crate::Profile::default()).unwrap();
+        let sources = datasources(&plan);
+        let jaeger = sources
+            .iter()
+            .find(|s| s["uid"] == JAEGER_DATASOURCE)
+            .unwrap();
+        assert_eq!(jaeger["type"], "jaeger");
+        assert_eq!(
+            jaeger["url"],
+            "http://jaeger-query.metrics.meridian.internal:16686"
+        );
+        // Uids are unique: dashboards and Grafana's own checks name them.
+        let mut uids: Vec<&str> = sources.iter().map(|s| s["uid"].as_str().unwrap()).collect();
+        uids.sort_unstable();
+        uids.dedup();
+        assert_eq!(uids.len(), sources.len());
+    }
 }

@@ -72,12 +72,20 @@ pub fn generate(model: &Model) -> Option<Bundle> {
     Some(Bundle { plan, files })
 }
 
-/// Every Fargate service's Telegraf sidecar configuration by service name
-/// (the text written under `telegraf/services/`), for the workload layer's
-/// task definitions; `None` when the spec has no `observability` section.
+/// Every service's Telegraf sidecar configuration by service name (the
+/// text written under `telegraf/services/`), for the workload layer's task
+/// definitions; `None` when the spec has no `observability` section.
 pub fn sidecar_configs(model: &Model) -> Option<std::collections::BTreeMap<String, String>> {
     let plan = plan::plan(model, Profile::default())?;
     Some(telegraf::sidecar_configs(&plan))
+}
+
+/// The Telegraf host daemon's configuration of every domain with metal
+/// services by domain name (the text written under `telegraf/hosts/`), for
+/// the workload layer's daemon services; `None` without `observability`.
+pub fn host_agent_configs(model: &Model) -> Option<std::collections::BTreeMap<String, String>> {
+    let plan = plan::plan(model, Profile::default())?;
+    Some(telegraf::host_configs(&plan))
 }
 
 /// `manifest.json`: the target versions and what was generated, so a

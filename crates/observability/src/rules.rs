@@ -742,18 +742,16 @@ fn platform_group(model: &Model, plan: &Plan) -> RuleGroup {
         ],
         origin: origin.clone(),
     }));
+    let ssm_pattern = crate::telegraf::SSM_AGENT_PATTERN;
     let ssm = host_series(
         "procstat_lookup_running",
-        "systemd_unit=\"amazon-ssm-agent.service\",pid_finder=\"pgrep\"",
+        &format!("pattern=\"{ssm_pattern}\",pid_finder=\"pgrep\""),
     );
-    let mut ssm_firing = host_firing(
-        Severity::Ticket,
-        ("systemd_unit", "amazon-ssm-agent.service"),
-    );
+    let mut ssm_firing = host_firing(Severity::Ticket, ("pattern", ssm_pattern));
     ssm_firing.insert("pid_finder".to_owned(), "pgrep".to_owned());
     rules.push(Rule::Alert(Alert {
         name: SSM_AGENT_DISCONNECTED.to_owned(),
-        expr: "procstat_lookup_running{systemd_unit=\"amazon-ssm-agent.service\"} == 0".to_owned(),
+        expr: format!("procstat_lookup_running{{pattern=\"{ssm_pattern}\"}} == 0"),
         for_: "5m".to_owned(),
         severity: Severity::Ticket,
         labels: BTreeMap::new(),

@@ -145,7 +145,15 @@ pub fn service_config(plan: &Plan, service: &crate::plan::MonitoredService) -> T
     document(tags, agent(plan), output(env(ENV_VMINSERT)), inputs)
 }
 
-/// The host daemon on a domain's metal container instances.
+/// The command line the host daemon finds the SSM agent by
+/// (`/usr/bin/amazon-ssm-agent` on the ECS-optimized AMIs); its
+/// `procstat_lookup` series carry it as `pattern`.
+pub const SSM_AGENT_PATTERN: &str = "amazon-ssm-agent";
+
+/// The host daemon on a domain's metal container instances. It runs as an
+/// ECS daemon service in the host's network and PID namespaces with the
+/// host's root mounted at `/hostfs` (the workload layer's base stack), so
+/// the disk input reports the host's file systems under their own paths.
 pub fn host_config(plan: &Plan, domain: &str) -> Table {
     let tags = table(vec![
         (DOMAIN, s(domain)),
@@ -172,10 +180,13 @@ pub fn host_config(plan: &Plan, domain: &str) -> Table {
             )]),
         ),
         ("system", one(vec![])),
+        // By its command line, with `pgrep` in the host's PID namespace
+        // (the daemon's task shares it): looking it up by systemd unit
+        // runs `systemctl`, which the agent's image does not have.
         (
             "procstat",
             one(vec![
-                ("systemd_unit", s("amazon-ssm-agent.service")),
+                ("pattern", s(SSM_AGENT_PATTERN)),
                 ("pid_finder", s("pgrep")),
             ]),
         ),
@@ -261,14 +272,38 @@ fn sidecar_text(plan: &Plan, service: &crate::plan::MonitoredService) -> String 
     )
 }
 
-/// Every Fargate service's sidecar configuration by service name, for the
-/// workload layer's task definitions (metal services have the host daemon).
+/// Every service's sidecar configuration by service name, for the workload
+/// layer's task definitions (metal tasks run it too: it scrapes the app in
+/// its own task; the host daemon reports the host).
 pub fn sidecar_configs(plan: &Plan) -> BTreeMap<String, String> {
     plan.services
         .iter()
-        .filter(|s| !s.metal)
         .map(|s| (s.name.clone(), sidecar_text(plan, s)))
         .collect()
+}
+
+/// The host daemon's configuration of every domain with metal services, by
+/// domain name, for the workload layer's daemon services.
+pub fn host_configs(plan: &Plan) -> BTreeMap<String, String> {
+    metal_domains(plan)
+        .into_iter()
+        .map(|domain| (domain.to_owned(), host_text(plan, domain)))
+        .collect()
+}
+
+fn metal_domains(plan: &Plan) -> BTreeSet<&str> {
+    plan.services
+        .iter()
+        .filter(|s| s.metal)
+        .map(|s| s.domain.as_str())
+        .collect()
+}
+
+fn host_text(plan: &Plan, domain: &str) -> String {
+    text(
+        &format!("Host daemon of {domain}'s metal container instances."),
+        &host_config(plan, domain),
+    )
 }
 
 pub fn render(_model: &Model, plan: &Plan) -> Vec<File> {
@@ -279,19 +314,10 @@ pub fn render(_model: &Model, plan: &Plan) -> Vec<File> {
             contents: sidecar_text(plan, service),
         });
     }
-    let metal: BTreeSet<&str> = plan
-        .services
-        .iter()
-        .filter(|s| s.metal)
-        .map(|s| s.domain.as_str())
-        .collect();
-    for domain in metal {
+    for domain in metal_domains(plan) {
         files.push(File {
             path: format!("telegraf/hosts/{domain}.conf"),
-            contents: text(
-                &format!("Host daemon of {domain}'s metal container instances."),
-                &host_config(plan, domain),
-            ),
+            contents: host_text(plan, domain),
         });
     }
     for region in &plan.regions {
@@ -328,5 +354,36 @@ mod tests {
         let host = tags(&host_config(&plan, &service.domain));
         assert_eq!(host[AZ].as_str(), Some("${LANDFALL_AZ}"));
         assert_eq!(host[DOMAIN].as_str(), Some(service.domain.as_str()));
+    }
+
+    /// The daemon finds the SSM agent by its command line with `pgrep` (in
+    /// the host's PID namespace): a lookup by systemd unit would run
+    /// `systemctl`, which Telegraf's Alpine image does not have, and the
+    /// lookup series would never appear. The alert reads the label the
+    /// lookup series carries.
+    #[test]
+    fn the_host_daemon_finds_the_ssm_agent_without_systemctl() {
+        let model = landfall_model::reference().model.unwrap();
+        let plan = crate::plan::plan(&model, crate::Profile::default()).unwrap();
+        let domain = &plan.services.iter().find(|s| s.metal).unwrap().domain;
+        let doc = host_config(&plan, domain);
+        let procstat = &doc["inputs"]["procstat"][0];
+        assert!(procstat.get("systemd_unit").is_none());
+        assert_eq!(procstat["pattern"].as_str(), Some(SSM_AGENT_PATTERN));
+        assert_eq!(procstat["pid_finder"].as_str(), Some("pgrep"));
+        let alert = plan
+            .alerts()
+            .find(|a| a.name == crate::rules::SSM_AGENT_DISCONNECTED)
+            .unwrap();
+        assert!(alert
+            .expr
+            .contains(&format!("pattern=\"{SSM_AGENT_PATTERN}\"")));
+        // Every metal domain has its daemon's configuration.
+        let hosts = host_configs(&plan);
+        for service in plan.services.iter().filter(|s| s.metal) {
+            assert!(hosts.contains_key(&service.domain), "{}", service.domain);
+        }
+        // And every service, metal ones too, its sidecar's.
+        assert_eq!(sidecar_configs(&plan).len(), plan.services.len());
     }
 }

@@ -32,8 +32,10 @@ pub fn gateway_host(plan: &Plan) -> String {
     format!("otel-gateway.{}.internal", plan.organization)
 }
 
+/// Jaeger's collector by its name in the VPC's monitoring zone (the
+/// workload layer's `-traces-names` stack writes the record).
 pub fn jaeger_host(plan: &Plan) -> String {
-    format!("jaeger-collector.{}.internal", plan.organization)
+    landfall_model::monitoring::jaeger_collector_host(&plan.organization)
 }
 
 /// Every configuration of the plan, in a stable order.

@@ -13,6 +13,14 @@ use crate::ctx::{
 };
 use crate::Problem;
 
+/// Facts about a metal host its tasks read, written at boot by its user
+/// data (the task metadata endpoint has the zone only on Fargate).
+pub const HOST_FACTS_DIR: &str = "/etc/landfall";
+/// The host's Availability Zone, from the instance metadata (IMDSv2).
+pub const HOST_AZ_FILE: &str = "/etc/landfall/availability-zone";
+/// The task volume that mounts [`HOST_FACTS_DIR`].
+pub const HOST_FACTS_VOLUME: &str = "host-facts";
+
 /// The metal instance type of latency-sensitive services.
 pub const METAL_INSTANCE_TYPE: &str = "c7i.metal-24xl";
 /// Its vCPUs, which count against the account's On-Demand Standard vCPU
@@ -142,6 +150,9 @@ pub(crate) fn build(
         }),
     );
     b.output("ClusterName", json!({ "Ref": "Cluster" }), true);
+    if !latency.is_empty() {
+        crate::host_agent::add(ctx, place, &mut b);
+    }
 
     // The image tag each service's tasks run, which its stack reads when
     // CloudFormation updates it: created here with the first tag, before
@@ -389,6 +400,19 @@ fn capacity(
         "DestinationPrefixListId": { "Ref": s3 },
         "Description": "S3 gateway endpoint (ECR image layers)"
     }));
+    // The host daemon runs in the host's network: it leaves through this
+    // group to the VPC's vminsert, whose load balancer is in the shared
+    // data subnets.
+    if crate::host_agent::config(ctx, place).is_some() {
+        let port = landfall_model::monitoring::VMINSERT_PORT;
+        for subnet in landfall_model::monitoring::server_subnets(ctx.model, place.vpc) {
+            instance_egress.push(json!({
+                "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                "CidrIp": ctx.plan.subnet_cidr(subnet.id).to_string(),
+                "Description": "load balancer of vminsert (host metrics agent)"
+            }));
+        }
+    }
     b.add(
         "InstanceSecurityGroup",
         "AWS::EC2::SecurityGroup",
@@ -515,11 +539,26 @@ fn capacity(
         .find(|r| r.logical_id == "MetalLaunchTemplate")
     {
         lt.properties["LaunchTemplateData"]["UserData"] = json!({ "Fn::Base64": { "Fn::Sub": [
-            "#!/bin/bash\necho ECS_CLUSTER=${Cluster} >> /etc/ecs/ecs.config\n",
+            metal_user_data(),
             { "Cluster": format!("{}-{}", place.domain.name, place.env.name) }
         ] } });
     }
     refs
+}
+
+/// A metal host's user data (`${Cluster}` substituted by CloudFormation):
+/// it joins the cluster, and writes the host's zone to [`HOST_AZ_FILE`]
+/// from the instance metadata with an IMDSv2 session (the launch template
+/// requires tokens), before the ECS agent starts any task that reads it.
+/// <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html>
+pub fn metal_user_data() -> String {
+    format!(
+        "#!/bin/bash\n\
+         echo ECS_CLUSTER=${{Cluster}} >> /etc/ecs/ecs.config\n\
+         mkdir -p {HOST_FACTS_DIR}\n\
+         token=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)\n\
+         curl -sf -H \"X-aws-ec2-metadata-token: $token\" http://169.254.169.254/latest/meta-data/placement/availability-zone > {HOST_AZ_FILE}\n"
+    )
 }
 
 /// The metal fleet of a placement at its largest must fit the account's

@@ -164,9 +164,12 @@ pub(crate) struct Ctx<'a> {
     /// Each Fargate service's log agent configuration, when the caller
     /// generated them ([`crate::Options::log_agents`]).
     pub log_agents: Option<&'a BTreeMap<String, String>>,
-    /// Each Fargate service's metrics agent configuration
+    /// Each service's metrics agent configuration
     /// ([`crate::Options::metric_agents`]).
     pub metric_agents: Option<&'a BTreeMap<String, String>>,
+    /// Each metal domain's host daemon configuration
+    /// ([`crate::Options::host_agents`]).
+    pub host_agents: Option<&'a BTreeMap<String, String>>,
     /// The Vector aggregators' configuration ([`crate::Options::log_aggregator`]).
     pub log_aggregator: Option<&'a str>,
     /// Jaeger's configuration ([`crate::Options::jaeger`]).
@@ -250,6 +253,7 @@ impl<'a> Ctx<'a> {
             msk_clients: crate::store::msk_clients(model),
             log_agents: None,
             metric_agents: None,
+            host_agents: None,
             log_aggregator: None,
             jaeger: None,
         }

@@ -14,13 +14,14 @@
 //!
 //! | stack | what |
 //! |---|---|
-//! | `<org>-workloads-<domain>-<env>` | the account's data KMS key, the ECS cluster, the EC2 capacity providers of latency-sensitive services (metal instances from the ECS-optimized AMI, in cluster placement groups of the account's own), the internal load balancer with its HTTPS listener (a certificate from the platform's private CA; for public services also the public origin certificate and the origin's name) |
+//! | `<org>-workloads-<domain>-<env>` | the account's data KMS key, the ECS cluster, the EC2 capacity providers of latency-sensitive services (metal instances from the ECS-optimized AMI, in cluster placement groups of the account's own) with the metrics daemon on each instance ([`host_agent`]), the internal load balancer with its HTTPS listener (a certificate from the platform's private CA; for public services also the public origin certificate and the origin's name) |
 //! | `<org>-workloads-<domain>-<env>-edge` | the CloudFront WAF web ACL (in `us-east-1`, where CloudFront's web ACLs live) and the domain's public zone for its origin names, when the domain has public services there; one per environment, used by every region's distributions |
 //! | `<org>-workloads-dns` | in the account holding `network.dns`'s zone: the delegation of every domain's public zone ([`tls`]) |
 //! | `<org>-workloads-<domain>-<env>-store-<store>` | one data store: Aurora cluster (with its analytics readers behind their own endpoint), Valkey replication group with its IAM-authenticated users, Memcached cluster, DynamoDB table or MSK cluster with its topics (`AWS::MSK::Topic`); the log cluster also with the log agents' SASL/SCRAM secret, its key and association ([`logs`]) |
 //! | `<org>-workloads-<domain>-<env>-log-aggregators` | with the log cluster, in the observability account: the Vector aggregators that empty its topics into the data lake and the VPC's OpenSearch domain ([`aggregator`]) |
 //! | `<org>-workloads-<domain>-<env>-traces` | beside the aggregators, in the observability account: Jaeger (collector and query) behind an internal Network Load Balancer, spans in the VPC's OpenSearch domain ([`traces`]) |
-//! | `<org>-workloads-<domain>-<env>-service-<service>` | one service: task and execution roles, log group, task definition (on Fargate with the log sidecars: FireLens router and Vector agent), security group and the rules of its declared dependencies, target group and listener rule, ECS service, autoscaling, CloudFront distribution when public, its deploy role |
+//! | `<org>-workloads-<domain>-<env>-traces-names` | in the VPC owner's account: Jaeger's collector and query names in the VPC's monitoring zone |
+//! | `<org>-workloads-<domain>-<env>-service-<service>` | one service: task and execution roles, log group, task definition (on Fargate with the log sidecars: FireLens router and Vector agent; everywhere with the metrics agent), security group and the rules of its declared dependencies, target group and listener rule, ECS service, autoscaling, CloudFront distribution when public, its deploy role |
 //!
 //! Logical ids and stack names derive from model names only, so adding a
 //! service or a store adds stacks and changes nothing else.
@@ -43,6 +44,7 @@ pub mod sizing;
 
 mod base;
 mod ctx;
+pub mod host_agent;
 mod scanner;
 mod service;
 pub mod store;
@@ -52,7 +54,9 @@ pub mod traces;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-pub use base::{METAL_INSTANCE_TYPE, METAL_INSTANCE_VCPUS};
+pub use base::{
+    metal_user_data, HOST_AZ_FILE, HOST_FACTS_DIR, METAL_INSTANCE_TYPE, METAL_INSTANCE_VCPUS,
+};
 pub use ctx::{account_unique_name, placement, placements_of, stack_name, Placement};
 use landfall_graph::{Graph, Stack};
 use landfall_model::Model;
@@ -78,11 +82,16 @@ pub struct Options {
     /// through the log sidecars ([`logs`]) when the spec's agents sign in
     /// with SASL/SCRAM; without them tasks log to CloudWatch Logs only.
     pub log_agents: Option<Arc<BTreeMap<String, String>>>,
-    /// The Telegraf configuration of each Fargate service's metrics agent,
+    /// The Telegraf configuration of each service's metrics agent,
     /// by service name (`landfall_observability::telegraf::sidecar_configs`).
-    /// With them, every Fargate task in a VPC with monitoring servers runs
-    /// the metrics agent, writing to its VPC's vminsert.
+    /// With them, every task in a VPC with monitoring servers runs the
+    /// metrics agent, writing to its VPC's vminsert.
     pub metric_agents: Option<Arc<BTreeMap<String, String>>>,
+    /// The Telegraf host daemon's configuration of each domain with metal
+    /// services, by domain name (`landfall_observability::host_agent_configs`).
+    /// With them, every metal cluster in a VPC with monitoring servers runs
+    /// the daemon on each of its container instances ([`base`]).
+    pub host_agents: Option<Arc<BTreeMap<String, String>>>,
     /// The Vector aggregators' configuration (`landfall_telemetry`'s
     /// `vector/aggregator.yaml`). With it, every VPC of the log archive's
     /// region whose environment has the SASL/SCRAM log cluster gets the
@@ -164,6 +173,7 @@ pub fn build_each<R: Send>(
     let mut ctx = ctx::Ctx::new(model, plan, base);
     ctx.log_agents = options.log_agents.as_deref();
     ctx.metric_agents = options.metric_agents.as_deref();
+    ctx.host_agents = options.host_agents.as_deref();
     ctx.log_aggregator = options.log_aggregator.as_deref().map(String::as_str);
     ctx.jaeger = options.jaeger.as_deref().map(String::as_str);
     let selected = |name: &str| options.services.as_ref().is_none_or(|s| s.contains(name));
@@ -253,6 +263,9 @@ pub fn build_each<R: Send>(
                         stacks.push(stack);
                     }
                     if let Some(stack) = traces::build(&ctx, &place, store, &mut problems) {
+                        if let Some(names) = traces::names(&ctx, &place, &stack) {
+                            stacks.push(names);
+                        }
                         stacks.push(stack);
                     }
                 }

@@ -366,12 +366,10 @@ pub(crate) fn build(
             b.stack.inputs.push(sidecar_image(sidecar, ctx));
         }
     }
-    // The metrics agent, when the VPC has monitoring servers to write to
-    // (metal services have the host daemon instead).
+    // The metrics agent, when the VPC has monitoring servers to write to.
     let metrics_config = match ctx.metric_agents {
         Some(configs)
-            if !service.latency_sensitive
-                && !landfall_model::monitoring::server_subnets(model, place.vpc).is_empty() =>
+            if !landfall_model::monitoring::server_subnets(model, place.vpc).is_empty() =>
         {
             let config = configs.get(&service.name).map(String::as_str);
             if config.is_none() {
@@ -499,13 +497,15 @@ pub(crate) fn build(
         );
     }
     if let Some(config) = metrics_config {
-        volumes.push(metrics_sidecar(
+        metrics_sidecar(
             &mut containers,
+            &mut volumes,
             config,
             place,
             ctx.slug,
             &shared_sub,
-        ));
+            service.latency_sensitive,
+        );
     }
     let compat = if service.latency_sensitive {
         "EC2"
@@ -891,14 +891,17 @@ fn log_sidecars(
 /// is handed over as the log agent's is, in an environment variable its
 /// shell writes to a task volume. Not essential: an agent that stops
 /// raises `TelegrafAgentDown` (its series go absent) rather than stopping
-/// the service. Returns the volume it writes to.
+/// the service. On a metal host it also reads the host's facts
+/// ([`crate::base::HOST_FACTS_DIR`]). Adds the volumes it mounts.
 fn metrics_sidecar(
     containers: &mut Vec<Value>,
+    volumes: &mut Vec<Value>,
     config: &str,
     place: &Placement<'_>,
     slug: &str,
     shared_sub: &str,
-) -> Value {
+    on_host: bool,
+) {
     use landfall_model::sidecars::{
         METRICS_CONFIG_VARIABLE, METRICS_ENV_AZ, METRICS_ENV_ENVIRONMENT, METRICS_ENV_REGION,
         METRICS_ENV_VMINSERT,
@@ -906,6 +909,15 @@ fn metrics_sidecar(
     const VOLUME: &str = "metrics-agent-data";
     const DIR: &str = "/var/lib/telegraf";
     let start = metrics_agent_start(METRICS_CONFIG_VARIABLE, METRICS_ENV_AZ, DIR);
+    let mut mounts =
+        vec![json!({ "SourceVolume": VOLUME, "ContainerPath": DIR, "ReadOnly": false })];
+    volumes.push(json!({ "Name": VOLUME }));
+    if on_host {
+        use crate::base::{HOST_FACTS_DIR, HOST_FACTS_VOLUME};
+        mounts.push(json!({ "SourceVolume": HOST_FACTS_VOLUME, "ContainerPath": HOST_FACTS_DIR, "ReadOnly": true }));
+        volumes
+            .push(json!({ "Name": HOST_FACTS_VOLUME, "Host": { "SourcePath": HOST_FACTS_DIR } }));
+    }
     containers.push(json!({
         "Name": METRICS_AGENT.container,
         "Image": { "Fn::Sub": format!("{shared_sub}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{}", METRICS_AGENT.image()) },
@@ -922,23 +934,25 @@ fn metrics_sidecar(
             { "Name": METRICS_ENV_REGION, "Value": place.region.name },
             { "Name": METRICS_ENV_VMINSERT, "Value": landfall_model::monitoring::vminsert_influx_url(slug, &place.region.name) }
         ],
-        "MountPoints": [{ "SourceVolume": VOLUME, "ContainerPath": DIR, "ReadOnly": false }],
+        "MountPoints": mounts,
         "LogConfiguration": {
             "LogDriver": "awslogs",
             "Options": { "awslogs-group": { "Ref": "LogGroup" }, "awslogs-region": { "Ref": "AWS::Region" }, "awslogs-stream-prefix": METRICS_AGENT.container }
         }
     }));
-    json!({ "Name": VOLUME })
 }
 
-/// The metrics agent's start: its zone from the task metadata endpoint
-/// (v4's `/task` has `AvailabilityZone` on Fargate; BusyBox `wget` is in
-/// the Alpine image), `unknown` when it cannot be read, then its
-/// configuration written to the volume and Telegraf started on it.
-/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-metadata-endpoint-v4-fargate.html>
-fn metrics_agent_start(config_variable: &str, az_variable: &str, dir: &str) -> String {
+/// The metrics agent's start: its zone from the host's facts on a metal
+/// host (written at boot, [`crate::base::HOST_FACTS_DIR`]: the task
+/// metadata has the zone only on Fargate), else from the task metadata
+/// endpoint (v4's `/task` has `AvailabilityZone` on Fargate; BusyBox
+/// `wget` is in the Alpine image), `unknown` when neither can be read;
+/// then its configuration written to the volume and Telegraf started on it.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-metadata-endpoint-v4-fargate-response.html>
+pub(crate) fn metrics_agent_start(config_variable: &str, az_variable: &str, dir: &str) -> String {
+    let facts = crate::base::HOST_AZ_FILE;
     format!(
-        "{az_variable}=$(wget -q -T 2 -O - \"$ECS_CONTAINER_METADATA_URI_V4/task\" | sed -n 's/.*\"AvailabilityZone\": *\"\\([^\"]*\\)\".*/\\1/p'); \
+        "{az_variable}=$(cat {facts} 2>/dev/null || wget -q -T 2 -O - \"$ECS_CONTAINER_METADATA_URI_V4/task\" | sed -n 's/.*\"AvailabilityZone\": *\"\\([^\"]*\\)\".*/\\1/p'); \
          export {az_variable}=\"${{{az_variable}:-unknown}}\"; \
          printf '%s' \"${config_variable}\" > {dir}/telegraf.conf && exec telegraf --config {dir}/telegraf.conf"
     )
@@ -946,7 +960,10 @@ fn metrics_agent_start(config_variable: &str, az_variable: &str, dir: &str) -> S
 
 /// A sidecar's pinned image, an input of every stack whose tasks run it:
 /// the platform copies it into the shared-services registry, no stack does.
-fn sidecar_image(sidecar: &landfall_model::sidecars::Sidecar, ctx: &Ctx<'_>) -> ExternalInput {
+pub(crate) fn sidecar_image(
+    sidecar: &landfall_model::sidecars::Sidecar,
+    ctx: &Ctx<'_>,
+) -> ExternalInput {
     ExternalInput {
         kind: InputKind::Image,
         name: sidecar.image(),

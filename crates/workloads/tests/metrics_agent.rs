@@ -37,19 +37,39 @@ fn container<'a>(definition: &'a Resource, name: &str) -> Option<&'a Value> {
 }
 
 #[test]
-fn every_fargate_task_runs_the_metrics_agent_and_no_metal_task_does() {
+fn every_task_runs_the_metrics_agent_and_metal_tasks_read_the_host_facts() {
     let (p, stacks) = reference();
     let configs = common::metric_agent_configs(&p.model);
-    let mut fargate = 0;
+    let (mut fargate, mut metal) = (0, 0);
     for (stack, definition) in task_definitions(stacks) {
-        let agent = container(definition, METRICS_AGENT.container);
-        if definition.properties["RequiresCompatibilities"][0] != "FARGATE" {
-            // Metal hosts run the host daemon instead.
-            assert!(agent.is_none(), "{}", stack.name);
-            continue;
+        let agent = container(definition, METRICS_AGENT.container)
+            .unwrap_or_else(|| panic!("{}", stack.name));
+        let facts = agent["MountPoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["ContainerPath"] == landfall_workloads::HOST_FACTS_DIR);
+        if definition.properties["RequiresCompatibilities"][0] == "EC2" {
+            // The zone of a metal host is in a file its user data wrote
+            // (the task metadata has it on Fargate only), mounted
+            // read-only from the host
+            // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html).
+            metal += 1;
+            let facts = facts.unwrap_or_else(|| panic!("{}", stack.name));
+            assert_eq!(facts["ReadOnly"], true);
+            let volumes = definition.properties["Volumes"].as_array().unwrap();
+            let volume = volumes
+                .iter()
+                .find(|v| v["Name"] == facts["SourceVolume"])
+                .unwrap();
+            assert_eq!(
+                volume["Host"]["SourcePath"],
+                landfall_workloads::HOST_FACTS_DIR
+            );
+        } else {
+            fargate += 1;
+            assert!(facts.is_none(), "{}", stack.name);
         }
-        fargate += 1;
-        let agent = agent.unwrap_or_else(|| panic!("{}", stack.name));
         // Its own configuration, which its shell writes to the task volume
         // before starting Telegraf.
         let name = definition.properties["Family"].as_str().unwrap();
@@ -87,7 +107,7 @@ fn every_fargate_task_runs_the_metrics_agent_and_no_metal_task_does() {
             ))
         );
     }
-    assert!(fargate > 50, "{fargate}");
+    assert!(fargate > 50 && metal > 5, "{fargate} {metal}");
 }
 
 #[test]
@@ -171,6 +191,7 @@ fn a_service_without_a_metrics_agent_configuration_is_a_located_problem() {
         environments: None,
         log_agents: Some(std::sync::Arc::new(common::log_agent_configs(&p.model))),
         metric_agents: Some(std::sync::Arc::new(configs)),
+        host_agents: None,
         log_aggregator: None,
         jaeger: None,
     };
@@ -200,9 +221,12 @@ fn the_agent_tags_its_series_with_the_task_zone_from_the_task_metadata() {
     let agent = container(definition, METRICS_AGENT.container).unwrap();
     let command = agent["Command"][0].as_str().unwrap();
     assert!(command.contains("/var/lib/telegraf/telegraf.conf"));
-    let run = |metadata: &str| -> String {
-        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("metrics-agent-start-{}", metadata.len()));
+    let run = |metadata: &str, host_zone: Option<&str>| -> String {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "metrics-agent-start-{}-{}",
+            metadata.len(),
+            host_zone.is_some()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         let bin = dir.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
@@ -223,9 +247,18 @@ fn the_agent_tags_its_series_with_the_task_zone_from_the_task_metadata() {
             ),
         );
         script("telegraf", "echo \"az=$LANDFALL_AZ\"; cat \"$2\"");
+        // The host's facts, as a metal host's user data writes them.
+        let facts = dir.join("availability-zone");
+        if let Some(zone) = host_zone {
+            std::fs::write(&facts, zone).unwrap();
+        }
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(command.replace("/var/lib/telegraf", dir.to_str().unwrap()))
+            .arg(
+                command
+                    .replace("/var/lib/telegraf", dir.to_str().unwrap())
+                    .replace(landfall_workloads::HOST_AZ_FILE, facts.to_str().unwrap()),
+            )
             .env(
                 "PATH",
                 format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
@@ -252,7 +285,12 @@ fn the_agent_tags_its_series_with_the_task_zone_from_the_task_metadata() {
     "AvailabilityZone": "us-west-2d",
     "LaunchType": "FARGATE"
 }"#;
-    assert_eq!(run(fargate), "az=us-west-2d\n[agent]\n");
+    assert_eq!(run(fargate, None), "az=us-west-2d\n[agent]\n");
     // Unreadable metadata: the series still carry the label.
-    assert_eq!(run("{}"), "az=unknown\n[agent]\n");
+    assert_eq!(run("{}", None), "az=unknown\n[agent]\n");
+    // On a metal host, whose task metadata has no zone: the host's facts.
+    assert_eq!(
+        run("{}", Some("eu-central-1b")),
+        "az=eu-central-1b\n[agent]\n"
+    );
 }

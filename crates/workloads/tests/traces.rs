@@ -250,3 +250,77 @@ fn the_load_balancer_forwards_otlp_and_the_query_service_to_the_tasks() {
         assert_eq!(mapped, 4);
     }
 }
+
+/// Jaeger's names, in the monitoring zone of its VPC: the zone is the VPC
+/// owner's (a private zone is associated with VPCs of its own account
+/// without an authorization), so the records are a stack of the
+/// networking account, made after Jaeger's stack, whose load balancer's
+/// name they read.
+/// <https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-associate-vpcs-different-accounts.html>
+#[test]
+fn jaeger_is_named_in_its_vpcs_monitoring_zone() {
+    let (p, stacks) = reference();
+    let jaegers = jaeger_stacks(stacks);
+    assert!(!jaegers.is_empty());
+    for jaeger in jaegers {
+        let names = stacks
+            .iter()
+            .find(|s| s.name == format!("{}-names", jaeger.name))
+            .unwrap_or_else(|| panic!("no names of {}", jaeger.name));
+        assert!(names.depends_on.contains(&jaeger.name));
+        // The zone's stack, and the zone in it, in the same account.
+        let zone = names
+            .parameters
+            .iter()
+            .find(|q| q.name == "ZoneId")
+            .unwrap();
+        let ParameterValue::ResourceId {
+            stack: zone_stack,
+            logical_id,
+        } = &zone.value
+        else {
+            panic!("{:?}", zone.value)
+        };
+        assert_eq!(logical_id, "Zone");
+        let zone_stack = p.base.stack(zone_stack).unwrap();
+        assert_eq!(zone_stack.target, names.target);
+        let zone_resource = zone_stack.resource("Zone").unwrap();
+        assert_eq!(
+            zone_resource.properties["Name"],
+            landfall_model::monitoring::zone_name("meridian")
+        );
+        // Both names point at Jaeger's load balancer.
+        let target = names
+            .parameters
+            .iter()
+            .find(|q| q.name == traces::DNS_NAME_OUTPUT)
+            .unwrap();
+        assert_eq!(
+            target.value,
+            ParameterValue::StackOutput {
+                stack: jaeger.name.clone(),
+                output: traces::DNS_NAME_OUTPUT.into()
+            }
+        );
+        assert!(jaeger
+            .outputs
+            .iter()
+            .any(|o| o.name == traces::DNS_NAME_OUTPUT));
+        for (id, host) in [
+            (
+                "Collector",
+                landfall_model::monitoring::jaeger_collector_host("meridian"),
+            ),
+            (
+                "Query",
+                landfall_model::monitoring::jaeger_query_host("meridian"),
+            ),
+        ] {
+            let record = &names.resource(id).unwrap().properties;
+            assert_eq!(record["Name"], json!(host));
+            assert_eq!(record["Type"], "CNAME");
+            assert_eq!(record["ResourceRecords"][0]["Ref"], traces::DNS_NAME_OUTPUT);
+            assert_eq!(record["HostedZoneId"]["Ref"], "ZoneId");
+        }
+    }
+}

@@ -73,6 +73,66 @@ impl Checker<'_, '_> {
                     None,
                 );
             }
+            let tasks = Consumer {
+                groups: vec![tasks_group],
+                subnets: task_subnets,
+            };
+            self.grafana_to_jaeger(tasks_group, &tasks);
+        }
+    }
+
+    /// Grafana's Jaeger data source reads the Jaeger of Grafana's VPC on
+    /// its query port, through Jaeger's load balancer (found by its
+    /// `landfall:purpose` tag). Only checked where Jaeger runs in the graph
+    /// (a workload layer built with it).
+    fn grafana_to_jaeger(&mut self, tasks_group: Key, tasks: &Consumer) {
+        let index = self.index;
+        let Some(vpc) = self.vpc_of(tasks) else {
+            return;
+        };
+        let port = i64::from(landfall_model::monitoring::JAEGER_QUERY_PORT);
+        let jaeger: Vec<(Key, Vec<Key>)> = index
+            .of_type("AWS::ElasticLoadBalancingV2::LoadBalancer")
+            .filter(|(_, r)| {
+                r.properties
+                    .get("Tags")
+                    .and_then(|t| tag(t, "landfall:purpose"))
+                    == Some(landfall_model::log_search::JAEGER_PURPOSE)
+            })
+            .filter_map(|(key, r)| {
+                let list = |field: &str| -> Vec<Key> {
+                    r.properties
+                        .get(field)
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| index.resource_of(key.0, v))
+                        .collect()
+                };
+                let group = *list("SecurityGroups").first()?;
+                Some((group, list("Subnets")))
+            })
+            .filter(|(_, subnets)| {
+                self.vpc_of(&Consumer {
+                    groups: Vec::new(),
+                    subnets: subnets.clone(),
+                }) == Some(vpc)
+            })
+            .collect();
+        for (group, subnets) in jaeger {
+            if let Err(hop) = self.path(tasks, group, &subnets, port) {
+                self.finding(
+                    tasks_group,
+                    format!(
+                        "Grafana's Jaeger data source cannot reach Jaeger's query service on port {port}: {hop}"
+                    ),
+                    format!(
+                        "allow the port at both ends (see {})",
+                        pages::SECURITY_GROUPS
+                    ),
+                    None,
+                );
+            }
         }
     }
 }

@@ -237,6 +237,17 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
                     "IpProtocol": "tcp", "FromPort": super::monitoring::VMSELECT_PORT, "ToPort": super::monitoring::VMSELECT_PORT,
                     "DestinationSecurityGroupId": { "Ref": select_group },
                     "Description": "the vmselect load balancer"
+                },
+                // Jaeger's load balancer is the workload layer's, made
+                // after this stack: by the VPC's range, which its group
+                // admits on the query port. (The group's description
+                // stays: changing it replaces the group.)
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": landfall_model::monitoring::JAEGER_QUERY_PORT,
+                    "ToPort": landfall_model::monitoring::JAEGER_QUERY_PORT,
+                    "CidrIp": vpc_cidr,
+                    "Description": "the Jaeger query load balancer (Jaeger data source)"
                 }
             ],
             "Tags": purpose(Some(TASKS_ROLE))

@@ -1181,7 +1181,7 @@ fn dns_unit(ctx: &Ctx<'_>, vpc: &Vpc, servers: &str) -> Unit {
     let model = ctx.model;
     let region = model.region(vpc.region);
     let mut unit = Unit::new(
-        format!("{}-monitoring-dns-{}", ctx.slug, vpc.name),
+        landfall_model::monitoring::dns_stack(ctx.slug, &vpc.name),
         Layer::Observability,
         format!("The names of VPC {}'s monitoring servers", vpc.name),
         Target::Account {

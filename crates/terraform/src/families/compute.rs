@@ -142,11 +142,19 @@ pub static MAPPINGS: [Mapping; 11] = [
             P("Cpu", "cpu", K::Str),
             P("Memory", "memory", K::Str),
             P("NetworkMode", "network_mode", K::V),
+            P("PidMode", "pid_mode", K::V),
             P("RequiresCompatibilities", "requires_compatibilities", K::V),
             P("ExecutionRoleArn", "execution_role_arn", K::V),
             P("TaskRoleArn", "task_role_arn", K::V),
             P("ContainerDefinitions", "", K::Hook),
-            P("Volumes", "volume", K::Blocks(&[P("Name", "name", K::V)])),
+            P(
+                "Volumes",
+                "volume",
+                K::Blocks(&[
+                    P("Name", "name", K::V),
+                    P("Host", "", K::Flat(&[P("SourcePath", "host_path", K::V)])),
+                ]),
+            ),
             TAGS,
         ],
         hook: Some(task_definition),
@@ -162,6 +170,7 @@ pub static MAPPINGS: [Mapping; 11] = [
             P("TaskDefinition", "task_definition", K::V),
             P("DesiredCount", "desired_count", K::V),
             P("LaunchType", "launch_type", K::V),
+            P("SchedulingStrategy", "scheduling_strategy", K::V),
             P(
                 "CapacityProviderStrategy",
                 "capacity_provider_strategy",

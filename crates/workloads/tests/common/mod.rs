@@ -75,6 +75,7 @@ impl Platform {
             environments: None,
             log_agents: Some(std::sync::Arc::new(log_agent_configs(&self.model))),
             metric_agents: Some(std::sync::Arc::new(metric_agent_configs(&self.model))),
+            host_agents: Some(std::sync::Arc::new(host_agent_configs(&self.model))),
             log_aggregator: Some(std::sync::Arc::new(
                 "# the log aggregators\nsources: {}\n".to_owned(),
             )),
@@ -103,7 +104,20 @@ impl Platform {
     }
 }
 
-/// A stand-in Vector configuration per service.
+/// A stand-in host daemon configuration per domain with metal services.
+pub fn host_agent_configs(model: &Model) -> std::collections::BTreeMap<String, String> {
+    model
+        .services
+        .iter()
+        .filter(|s| s.latency_sensitive)
+        .map(|s| {
+            let domain = &model.domain(s.domain).name;
+            (domain.clone(), format!("# the host daemon of {domain}\n"))
+        })
+        .collect()
+}
+
+/// A stand-in Telegraf configuration per service.
 pub fn metric_agent_configs(model: &Model) -> std::collections::BTreeMap<String, String> {
     model
         .services
