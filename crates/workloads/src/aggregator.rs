@@ -51,7 +51,7 @@ use landfall_model::{DataStore, Model, Subnet, Vpc};
 use landfall_spec::types::{AccountClass, TierKind};
 use serde_json::{json, Value};
 
-use crate::ctx::{tags, Builder, Ctx, Placement, BOUNDARY, ROLE_PATH};
+use crate::ctx::{ecs_tasks_trust, tags, Builder, Ctx, Placement, BOUNDARY, ROLE_PATH};
 use crate::{logs, Problem};
 
 /// The stack's name suffix: `<org>-workloads-<domain>-<env>[-<region>]-log-aggregators`.
@@ -299,15 +299,7 @@ pub(crate) fn build(
             "RoleName": format!("exec-log-aggregators-{}", vpc.name),
             "Path": ROLE_PATH,
             "PermissionsBoundary": boundary,
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": { "Service": "ecs-tasks.amazonaws.com" },
-                    "Action": "sts:AssumeRole",
-                    "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
-                }]
-            },
+            "AssumeRolePolicyDocument": ecs_tasks_trust(),
             "Policies": [{ "PolicyName": "execution", "PolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [

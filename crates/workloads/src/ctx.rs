@@ -546,6 +546,21 @@ pub fn tags(pairs: &[(&str, &str)]) -> Value {
 }
 
 /// The standard tags of a workload resource.
+/// The trust policy of a task or execution role: ECS tasks of this account
+/// only (`aws:SourceAccount` against the confused deputy).
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html>
+pub fn ecs_tasks_trust() -> Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "ecs-tasks.amazonaws.com" },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
+        }]
+    })
+}
+
 pub fn std_tags(place: &Placement<'_>, extra: &[(&str, &str)]) -> Value {
     let mut pairs = vec![
         ("landfall:domain", place.domain.name.as_str()),

@@ -26,7 +26,9 @@ use landfall_model::sidecars::{
 use serde_json::{json, Value};
 
 use crate::base::{HOST_FACTS_DIR, HOST_FACTS_VOLUME};
-use crate::ctx::{account_unique_name, std_tags, Builder, Ctx, Placement, BOUNDARY, ROLE_PATH};
+use crate::ctx::{
+    account_unique_name, ecs_tasks_trust, std_tags, Builder, Ctx, Placement, BOUNDARY, ROLE_PATH,
+};
 
 /// The daemon service's name in each metal cluster.
 pub const SERVICE_NAME: &str = "host-metrics-agent";
@@ -80,15 +82,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, place: &Placement<'_>, b: &mut Builder) {
             "RoleName": account_unique_name("exec", SERVICE_NAME, place),
             "Path": ROLE_PATH,
             "PermissionsBoundary": { "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{BOUNDARY}") },
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": { "Service": "ecs-tasks.amazonaws.com" },
-                    "Action": "sts:AssumeRole",
-                    "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
-                }]
-            },
+            "AssumeRolePolicyDocument": ecs_tasks_trust(),
             "Policies": [{ "PolicyName": "execution", "PolicyDocument": { "Version": "2012-10-17", "Statement": [
                 { "Sid": "LogIn", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" },
                 {

@@ -308,15 +308,7 @@ pub(crate) fn build(
 
     // Roles.
     let boundary = json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{BOUNDARY}") });
-    let ecs_trust = json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": { "Service": "ecs-tasks.amazonaws.com" },
-            "Action": "sts:AssumeRole",
-            "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
-        }]
-    });
+    let ecs_trust = crate::ctx::ecs_tasks_trust();
     let repo = format!("{}/{}", place.domain.name, service.name);
     // Images come from the shared-services registry in the task's own
     // region: the registry replicates every repository to each region that

@@ -41,7 +41,7 @@ use landfall_model::log_search;
 use landfall_model::DataStore;
 use serde_json::{json, Value};
 
-use crate::ctx::{tags, Builder, Ctx, Placement, BOUNDARY, ROLE_PATH};
+use crate::ctx::{ecs_tasks_trust, tags, Builder, Ctx, Placement, BOUNDARY, ROLE_PATH};
 use crate::Problem;
 
 /// The stack's name suffix: `<org>-workloads-<domain>-<env>[-<region>]-traces`.
@@ -297,15 +297,7 @@ pub(crate) fn build(
             "RoleName": format!("exec-jaeger-{}", vpc.name),
             "Path": ROLE_PATH,
             "PermissionsBoundary": boundary,
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": { "Service": "ecs-tasks.amazonaws.com" },
-                    "Action": "sts:AssumeRole",
-                    "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
-                }]
-            },
+            "AssumeRolePolicyDocument": ecs_tasks_trust(),
             "Policies": [{ "PolicyName": "execution", "PolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [

@@ -5,19 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
-use std::sync::OnceLock;
+use common::reference_with_agents as reference;
 
 use landfall_graph::{Resource, Stack};
 use serde_json::Value;
-
-fn reference() -> &'static (common::Platform, Vec<Stack>) {
-    static REFERENCE: OnceLock<(common::Platform, Vec<Stack>)> = OnceLock::new();
-    REFERENCE.get_or_init(|| {
-        let p = common::reference();
-        let stacks = p.workloads_with_agents();
-        (p, stacks)
-    })
-}
 
 /// A stack's account and region (every workload stack targets one).
 fn target(stack: &Stack) -> (&str, &str) {

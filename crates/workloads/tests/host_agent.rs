@@ -7,21 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
-use std::sync::OnceLock;
+use common::reference_with_agents as reference;
 
 use landfall_graph::{InputKind, Stack};
 use landfall_model::sidecars::{METRICS_AGENT, METRICS_CONFIG_VARIABLE};
 use landfall_workloads::host_agent::{HOST_ROOT, SERVICE_NAME};
 use serde_json::Value;
-
-fn reference() -> &'static (common::Platform, Vec<Stack>) {
-    static REFERENCE: OnceLock<(common::Platform, Vec<Stack>)> = OnceLock::new();
-    REFERENCE.get_or_init(|| {
-        let p = common::reference();
-        let stacks = p.workloads_with_agents();
-        (p, stacks)
-    })
-}
 
 fn metal_clusters(stacks: &[Stack]) -> Vec<&Stack> {
     stacks

@@ -6,20 +6,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
-use std::sync::OnceLock;
+use common::reference_with_agents as reference;
 
 use landfall_graph::{InputKind, ParameterValue, Resource, Stack};
 use landfall_model::sidecars::{LOG_AGENT, LOG_ROUTER};
 use serde_json::{json, Value};
-
-fn reference() -> &'static (common::Platform, Vec<Stack>) {
-    static REFERENCE: OnceLock<(common::Platform, Vec<Stack>)> = OnceLock::new();
-    REFERENCE.get_or_init(|| {
-        let p = common::reference();
-        let stacks = p.workloads_with_agents();
-        (p, stacks)
-    })
-}
 
 /// The stacks of the log cluster (one per environment and region).
 fn log_cluster_stacks(stacks: &[Stack]) -> Vec<&Stack> {

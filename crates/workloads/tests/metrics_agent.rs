@@ -6,20 +6,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
-use std::sync::OnceLock;
+use common::reference_with_agents as reference;
 
 use landfall_graph::{InputKind, Resource, Stack};
 use landfall_model::sidecars::{METRICS_AGENT, METRICS_CONFIG_VARIABLE, SIDECARS};
 use serde_json::{json, Value};
-
-fn reference() -> &'static (common::Platform, Vec<Stack>) {
-    static REFERENCE: OnceLock<(common::Platform, Vec<Stack>)> = OnceLock::new();
-    REFERENCE.get_or_init(|| {
-        let p = common::reference();
-        let stacks = p.workloads_with_agents();
-        (p, stacks)
-    })
-}
 
 fn task_definitions(stacks: &[Stack]) -> Vec<(&Stack, &Resource)> {
     stacks

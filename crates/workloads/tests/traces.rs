@@ -5,21 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
-use std::sync::OnceLock;
+use common::reference_with_agents as reference;
 
 use landfall_graph::{InputKind, ParameterValue, Stack, Target};
 use landfall_synth::layers::log_search;
 use landfall_workloads::{aggregator, traces};
 use serde_json::{json, Value};
-
-fn reference() -> &'static (common::Platform, Vec<Stack>) {
-    static REFERENCE: OnceLock<(common::Platform, Vec<Stack>)> = OnceLock::new();
-    REFERENCE.get_or_init(|| {
-        let p = common::reference();
-        let stacks = p.workloads_with_agents();
-        (p, stacks)
-    })
-}
 
 fn jaeger_stacks(stacks: &[Stack]) -> Vec<&Stack> {
     stacks

@@ -6,6 +6,18 @@ use landfall_graph::{Graph, Stack};
 use landfall_model::Model;
 use landfall_netplan::AddressPlan;
 
+/// The reference platform and its workload layer as `landfall synth`
+/// builds it ([`Platform::workloads_with_agents`]), built once per test
+/// binary.
+pub fn reference_with_agents() -> &'static (Platform, Vec<Stack>) {
+    static REFERENCE: std::sync::OnceLock<(Platform, Vec<Stack>)> = std::sync::OnceLock::new();
+    REFERENCE.get_or_init(|| {
+        let p = reference();
+        let stacks = p.workloads_with_agents();
+        (p, stacks)
+    })
+}
+
 pub struct Platform {
     pub model: Model,
     pub plan: AddressPlan,
