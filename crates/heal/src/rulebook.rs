@@ -17,8 +17,8 @@ pub enum ActionKind {
     /// ECS `UpdateService --desired-count`: more tasks for a service, by a
     /// step, never past the maximum the spec declares for it.
     EcsScaleOut,
-    /// The disk cleanup on a host, as an SSM Run Command
-    /// (`AWS-RunShellScript`; not yet an Automation runbook).
+    /// The disk cleanup on a host: the baseline's SSM Automation runbook
+    /// (`Landfall-DiskCleanup`, an `aws:runCommand` step).
     SsmRunbook,
     /// EC2 reboot of a metal container instance (disruptive).
     Ec2Reboot,

@@ -15,6 +15,7 @@
 pub mod access;
 pub mod addresses;
 pub mod audit;
+pub mod automation;
 pub mod aws;
 pub mod billing_export;
 pub mod cost_tags;

@@ -13,7 +13,7 @@
 //! | `ecs-force-new-deployment` | ECS `UpdateService` with `forceNewDeployment` |
 //! | `ecs-scale-out` | ECS `UpdateService` with a `desiredCount` a step higher, never past the declared maximum |
 //! | `ec2-reboot` | EC2 `RebootInstances` on the host's instance |
-//! | `ssm-runbook` | SSM `SendCommand` (`AWS-RunShellScript`) with the disk cleanup |
+//! | `ssm-runbook` | SSM `StartAutomationExecution` of the baseline's disk cleanup runbook ([`crate::automation`]) |
 //! | `msk-expand-storage` | MSK `UpdateBrokerStorage` by a step, within MSK's limits ([`crate::msk`]) |
 //! | `aurora-failover` | RDS `DescribeDBClusters`, `DescribeDBInstances`, `AddTagsToResource` and `FailoverDBCluster` to the best available reader |
 //! | `ec2-quarantine` | ECS `UpdateContainerInstancesState` (`DRAINING`) and `StopTask` of its tasks, EC2 `CreateTags` and `ModifyNetworkInterfaceAttribute` into the VPC's quarantine group |
@@ -30,18 +30,12 @@ use aws_sdk_ec2::types::Filter;
 use landfall_model::monitoring::{GROUPS_BEFORE_TAG, QUARANTINED_BY_TAG, QUARANTINE_TAG};
 use landfall_model::Model;
 
+use crate::automation::{AutomationApi, SdkAutomation};
 use crate::aws::{Clients, Session, REMEDIATION_ROLES};
 use crate::error::LiveError;
 use crate::msk::{MskApi, SdkMsk};
 
-/// What the disk cleanup runs on a metal container instance: images no
-/// task has used for a day (the ECS agent keeps what runs), the journal
-/// over 500 MB, rotated agent logs older than two days.
-pub const DISK_CLEANUP: [&str; 3] = [
-    "docker image prune --all --force --filter until=24h",
-    "journalctl --vacuum-size=500M",
-    "find /var/log/ecs -name '*.log.*' -mtime +2 -delete",
-];
+pub use landfall_model::monitoring::DISK_CLEANUP;
 
 /// Where the model's targets run: account names and ECS clusters.
 #[derive(Debug, Default, Clone)]
@@ -182,11 +176,12 @@ pub enum ReadBack {
 }
 
 /// Carries out remediation actions through the AWS SDK (MSK's calls
-/// through `M`).
-pub struct Remediator<M: MskApi = SdkMsk> {
+/// through `M`, SSM Automation's through `A`).
+pub struct Remediator<M: MskApi = SdkMsk, A: AutomationApi = SdkAutomation> {
     session: Session,
     targets: Targets,
     msk: M,
+    automation: A,
 }
 
 impl Remediator {
@@ -202,12 +197,30 @@ impl<M: MskApi> Remediator<M> {
             session,
             targets,
             msk,
+            automation: SdkAutomation,
+        }
+    }
+}
+
+impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
+    /// The same remediator with its Automation calls going to `automation`.
+    pub fn with_automation<B: AutomationApi>(self, automation: B) -> Remediator<M, B> {
+        Remediator {
+            session: self.session,
+            targets: self.targets,
+            msk: self.msk,
+            automation,
         }
     }
 
     /// The remediator's MSK calls (a recording fake in tests).
     pub fn msk(&self) -> &M {
         &self.msk
+    }
+
+    /// The remediator's Automation calls (a recording fake in tests).
+    pub fn automation(&self) -> &A {
+        &self.automation
     }
 
     /// Runs `kind` on `target`; `Ok` says what was done, `Err` why not.
@@ -239,27 +252,11 @@ impl<M: MskApi> Remediator<M> {
             }
             ("ssm-runbook", ["host", domain, env, host]) => {
                 let (clients, instance) = self.host(domain, env, host).await?;
-                let out = clients
-                    .ssm()
-                    .send_command()
-                    .document_name("AWS-RunShellScript")
-                    .instance_ids(&instance)
-                    .parameters(
-                        "commands",
-                        DISK_CLEANUP.iter().map(|c| (*c).to_owned()).collect(),
-                    )
-                    .comment(format!("landfall heal {action_id}: disk cleanup"))
-                    .timeout_seconds(600)
-                    .send()
-                    .await
-                    .map_err(|e| LiveError::api("ssm:SendCommand", &e).to_string())?;
-                let command = out
-                    .command()
-                    .and_then(|c| c.command_id())
-                    .unwrap_or("(no id)");
+                let start = crate::automation::disk_cleanup(&instance, action_id);
+                let execution = self.automation.start(&clients, &start).await?;
                 Ok(format!(
-                    "disk cleanup sent to `{instance}` ({host}) in {} {}: command {command}",
-                    clients.account_id, clients.region
+                    "disk cleanup runbook `{}` started on `{instance}` ({host}) in {} {}: execution {execution}",
+                    start.document, clients.account_id, clients.region
                 ))
             }
             ("ecs-scale-out", ["service", service, env, region]) => {
@@ -346,31 +343,31 @@ impl<M: MskApi> Remediator<M> {
                     Ok(found) => found,
                     Err(e) => return ReadBack::Unknown(e),
                 };
-                let out = match clients
-                    .ssm()
-                    .list_commands()
-                    .instance_id(&instance)
-                    .send()
+                use landfall_model::monitoring::{
+                    DISK_CLEANUP_ACTION_PARAMETER, DISK_CLEANUP_DOCUMENT,
+                };
+                let executions = match self
+                    .automation
+                    .executions_since(&clients, DISK_CLEANUP_DOCUMENT, started_at)
                     .await
                 {
-                    Ok(o) => o,
-                    Err(e) => {
-                        return ReadBack::Unknown(
-                            LiveError::api("ssm:ListCommands", &e).to_string(),
-                        )
-                    }
+                    Ok(found) => found,
+                    Err(e) => return ReadBack::Unknown(e),
                 };
-                let tag = format!("landfall heal {action_id}:");
-                match out
-                    .commands()
+                let ours = |values: Option<&Vec<String>>| {
+                    values.is_some_and(|v| v.iter().any(|x| x == action_id))
+                };
+                match executions
                     .iter()
-                    .find(|c| c.comment().is_some_and(|t| t.starts_with(&tag)))
+                    .find(|e| ours(e.parameters.get(DISK_CLEANUP_ACTION_PARAMETER)))
                 {
-                    Some(c) => ReadBack::Done(format!(
-                        "command {} on `{instance}`",
-                        c.command_id().unwrap_or("(no id)")
+                    Some(e) => ReadBack::Done(format!(
+                        "runbook execution {} ({}) on `{instance}`",
+                        e.id, e.status
                     )),
-                    None => ReadBack::NotDone(format!("no command of this action on `{instance}`")),
+                    None => ReadBack::NotDone(format!(
+                        "no runbook execution of this action on `{instance}`"
+                    )),
                 }
             }
             ("msk-expand-storage", ["store", store, env, region]) => {

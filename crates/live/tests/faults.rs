@@ -1443,8 +1443,8 @@ fn the_preflight_refuses_what_quotas_and_offerings_cannot_hold_and_holds_back_mi
 /// else: ECS `UpdateService` with `forceNewDeployment`
 /// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html),
 /// EC2 `RebootInstances` on the host the alert names by its private DNS
-/// name, SSM `SendCommand` with the disk cleanup
-/// (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html).
+/// name, SSM `StartAutomationExecution` of the disk cleanup runbook
+/// (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_StartAutomationExecution.html).
 #[test]
 fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
     run(
@@ -1520,10 +1520,12 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                 .to_owned();
             proxy.forget_seen();
 
+            // SSM Automation is not in the emulator: its calls are recorded.
             let remediator = landfall_live::remediate::Remediator::new(
                 session.clone(),
                 landfall_live::remediate::Targets::from_model(&model),
-            );
+            )
+            .with_automation(landfall_live::automation::RecordingAutomation::default());
             // An intent recorded now, after the service's first deployment.
             tokio::time::sleep(Duration::from_millis(1_200)).await;
             let intent = std::time::SystemTime::now()
@@ -1638,23 +1640,20 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                 .execute("ssm-runbook", &host_target, "a3")
                 .await
                 .unwrap();
-            assert!(done.contains("disk cleanup sent"), "{done}");
-            let commands = member
-                .ssm()
-                .list_commands()
-                .instance_id(&instance_id)
-                .send()
-                .await
-                .unwrap();
-            let command = &commands.commands()[0];
-            assert_eq!(command.document_name(), Some("AWS-RunShellScript"));
-            assert!(command.comment().unwrap().contains("a3"));
+            assert!(done.contains("disk cleanup runbook"), "{done}");
+            // One start of the baseline's runbook, in the host's account and
+            // region, naming the instance and the action, with the action's
+            // client token (a retry starts nothing new).
+            let starts = remediator.automation().starts();
+            assert_eq!(starts.len(), 1, "{starts:?}");
+            assert_eq!(starts[0].account, id);
+            assert_eq!(starts[0].region, "eu-central-1");
             assert_eq!(
-                command.parameters().unwrap()["commands"],
-                landfall_live::remediate::DISK_CLEANUP
-                    .map(str::to_owned)
-                    .to_vec()
+                starts[0].start,
+                landfall_live::automation::disk_cleanup(&instance_id, "a3")
             );
+            // Nothing sent outside the runbook.
+            assert!(proxy.seen_of("ssm:SendCommand").is_empty());
             // Read back by the action's id; a reboot leaves nothing to read.
             assert!(matches!(
                 remediator

@@ -44,6 +44,22 @@ pub fn vmselect_host(slug: &str, region: &str) -> String {
     format!("vmselect.{region}.{}", zone_name(slug))
 }
 
+/// The baseline's SSM Automation runbook that cleans a metal host's disk
+/// (in every member account and region), which `landfall heal` starts on
+/// `MetalHostDiskAlmostFull`.
+pub const DISK_CLEANUP_DOCUMENT: &str = "Landfall-DiskCleanup";
+/// Its parameter naming the remediation action that started it (read back
+/// after a crash to know whether the action ran); the other is `InstanceId`.
+pub const DISK_CLEANUP_ACTION_PARAMETER: &str = "ActionId";
+/// What the runbook runs on the host: images no task has used for a day
+/// (the ECS agent keeps what runs), the journal over 500 MB, rotated agent
+/// logs older than two days.
+pub const DISK_CLEANUP: [&str; 3] = [
+    "docker image prune --all --force --filter until=24h",
+    "journalctl --vacuum-size=500M",
+    "find /var/log/ecs -name '*.log.*' -mtime +2 -delete",
+];
+
 /// Jaeger's collector (OTLP) and query service in a VPC that runs Jaeger:
 /// records in that VPC's zone, region-free because only the VPC itself
 /// reaches its Jaeger (the OpenTelemetry gateway and Grafana run in it).

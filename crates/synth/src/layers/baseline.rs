@@ -12,7 +12,8 @@
 //!   logs; EBS encryption by default; the Config recorder and its delivery
 //!   channel to the log archive; Session Manager preferences (sessions logged
 //!   to the log archive, encrypted with a key every principal of the account
-//!   may use for that); IAM Access Analyzer. Instance roles attach
+//!   may use for that); IAM Access Analyzer; the disk cleanup runbook
+//!   `landfall heal` starts on metal hosts. Instance roles attach
 //!   `landfall-session-manager-instance` (from `baseline-global`) for the
 //!   rest of what Session Manager needs.
 //! - `config-rules-<class>[-<environment>]`: the AWS Config rules the
@@ -372,10 +373,28 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             "Action": "ssm:SendCommand",
             "Resource": intrinsic::sub("arn:${AWS::Partition}:ssm:*::document/AWS-RunShellScript")
         }),
+        // The cleanup runbook (`baseline-regional`), which runs as the
+        // role that starts it: its step sends the command above.
+        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
+        json!({
+            "Sid": "TheCleanupRunbook",
+            "Effect": "Allow",
+            "Action": "ssm:StartAutomationExecution",
+            "Resource": intrinsic::sub(format!(
+                "arn:${{AWS::Partition}}:ssm:*:${{AWS::AccountId}}:automation-definition/{}:*",
+                landfall_model::monitoring::DISK_CLEANUP_DOCUMENT
+            ))
+        }),
+        json!({
+            "Sid": "ReadTheRunbooksExecutions",
+            "Effect": "Allow",
+            "Action": "ssm:GetAutomationExecution",
+            "Resource": intrinsic::sub("arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:automation-execution/*")
+        }),
         json!({
             "Sid": "FindHosts",
             "Effect": "Allow",
-            "Action": ["ec2:DescribeInstances", "ssm:ListCommandInvocations"],
+            "Action": ["ec2:DescribeInstances", "ssm:ListCommandInvocations", "ssm:DescribeAutomationExecutions"],
             "Resource": "*"
         }),
     ];
@@ -841,6 +860,21 @@ fn regional(ctx: &Ctx<'_>) -> Unit {
         "AWS::AccessAnalyzer::Analyzer",
         json!({ "AnalyzerName": "landfall-account", "Type": "ACCOUNT" }),
     ));
+    // The runbook `landfall heal` starts on a metal host whose disk fills.
+    // A new version on a change keeps the name the remediation role is
+    // granted (a replacement would need a new name).
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-document.html
+    unit.add(resource(
+        "DiskCleanupRunbook",
+        "AWS::SSM::Document",
+        json!({
+            "Name": landfall_model::monitoring::DISK_CLEANUP_DOCUMENT,
+            "DocumentType": "Automation",
+            "DocumentFormat": "JSON",
+            "UpdateMethod": "NewVersion",
+            "Content": disk_cleanup_runbook()
+        }),
+    ));
     if super::alerting::enabled(ctx) {
         let alerts = alert_account_param(ctx, &mut unit);
         unit.add(resource(
@@ -863,6 +897,47 @@ fn regional(ctx: &Ctx<'_>) -> Unit {
         ));
     }
     unit
+}
+
+/// The disk cleanup as an Automation runbook: one `aws:runCommand` step
+/// running [`landfall_model::monitoring::DISK_CLEANUP`] on the instance,
+/// with the starting action's id in the command's comment. It names no
+/// `AutomationAssumeRole`, so it runs as whoever starts it (the remediation
+/// role, which may send that command to metal hosts only).
+/// https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-runcommand.html
+pub fn disk_cleanup_runbook() -> Value {
+    use landfall_model::monitoring::{DISK_CLEANUP, DISK_CLEANUP_ACTION_PARAMETER};
+    json!({
+        "schemaVersion": "0.3",
+        "description": "Cleans a metal container instance's disk: unused images, the journal, rotated ECS agent logs (started by landfall heal)",
+        "parameters": {
+            "InstanceId": {
+                "type": "String",
+                "description": "The metal container instance",
+                "allowedPattern": "^i-[a-f0-9]{8,17}$"
+            },
+            DISK_CLEANUP_ACTION_PARAMETER: {
+                "type": "String",
+                "description": "The remediation action that started the runbook",
+                "allowedPattern": "^[A-Za-z0-9._:-]{1,64}$"
+            }
+        },
+        "mainSteps": [{
+            "name": "CleanUpDisk",
+            "action": "aws:runCommand",
+            "timeoutSeconds": 900,
+            "onFailure": "Abort",
+            "inputs": {
+                "DocumentName": "AWS-RunShellScript",
+                "InstanceIds": ["{{ InstanceId }}"],
+                "Comment": format!("landfall heal {{{{ {DISK_CLEANUP_ACTION_PARAMETER} }}}}: disk cleanup"),
+                "Parameters": {
+                    "commands": DISK_CLEANUP,
+                    "executionTimeout": "600"
+                }
+            }
+        }]
+    })
 }
 
 /// The parameter of an SSM remediation runbook that takes the non-compliant
