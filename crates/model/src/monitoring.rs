@@ -60,6 +60,14 @@ pub const DISK_CLEANUP: [&str; 3] = [
     "find /var/log/ecs -name '*.log.*' -mtime +2 -delete",
 ];
 
+/// A domain's internal load balancer in an environment, by its name in the
+/// zone of the VPC it runs in (the workload layer's `-names` stack of the
+/// domain's account stack), which Zabbix's probes reach: the load balancer
+/// routes to a service on its header, so one name serves them all.
+pub fn load_balancer_host(slug: &str, domain: &str, environment: &str) -> String {
+    format!("{domain}.{environment}.lb.{}", zone_name(slug))
+}
+
 /// Jaeger's collector (OTLP) and query service in a VPC that runs Jaeger:
 /// records in that VPC's zone, region-free because only the VPC itself
 /// reaches its Jaeger (the OpenTelemetry gateway and Grafana run in it).

@@ -40,12 +40,15 @@ pub fn host_group(domain: &str) -> String {
 }
 
 /// The endpoint a host probes: the service's health path behind its
-/// domain's internal load balancer, which listens on HTTPS (443) only and
+/// domain's internal load balancer, by the load balancer's name in the
+/// zone of its VPC (`landfall_model::monitoring::load_balancer_host`, a
+/// record the workload layer writes), which listens on HTTPS (443) only and
 /// routes on [`ROUTING_HEADER`] (the probe sends it, as callers do).
 pub fn endpoint(plan: &Plan, service: &crate::plan::MonitoredService, env: &str) -> String {
     format!(
-        "https://{}.{env}.{}.{}.internal{}",
-        service.name, service.domain, plan.organization, service.health_path
+        "https://{}{}",
+        landfall_model::monitoring::load_balancer_host(&plan.organization, &service.domain, env),
+        service.health_path
     )
 }
 

@@ -546,6 +546,31 @@ fn capacity(
     refs
 }
 
+/// The stack naming the account's internal load balancer in its VPC's
+/// monitoring zone, where the load balancer and the zone exist
+/// ([`crate::names`]).
+pub(crate) fn names(ctx: &Ctx<'_>, place: &Placement<'_>, account_stack: &Stack) -> Option<Stack> {
+    crate::names::stack(
+        ctx,
+        place,
+        "names",
+        &format!(
+            "the load balancer of {} in {}",
+            place.domain.name, place.env.name
+        ),
+        account_stack,
+        "LoadBalancerDnsName",
+        &[(
+            "LoadBalancer",
+            landfall_model::monitoring::load_balancer_host(
+                ctx.slug,
+                &place.domain.name,
+                &place.env.name,
+            ),
+        )],
+    )
+}
+
 /// A metal host's user data (`${Cluster}` substituted by CloudFormation):
 /// it joins the cluster, and writes the host's zone to [`HOST_AZ_FILE`]
 /// from the instance metadata with an IMDSv2 session (the launch template

@@ -15,6 +15,7 @@
 //! | stack | what |
 //! |---|---|
 //! | `<org>-workloads-<domain>-<env>` | the account's data KMS key, the ECS cluster, the EC2 capacity providers of latency-sensitive services (metal instances from the ECS-optimized AMI, in cluster placement groups of the account's own) with the metrics daemon on each instance ([`host_agent`]), the internal load balancer with its HTTPS listener (a certificate from the platform's private CA; for public services also the public origin certificate and the origin's name) |
+//! | `<org>-workloads-<domain>-<env>-names` | in the VPC owner's account: the load balancer's name in the VPC's monitoring zone (`landfall_model::monitoring::load_balancer_host`), which Zabbix probes ([`names`]) |
 //! | `<org>-workloads-<domain>-<env>-edge` | the CloudFront WAF web ACL (in `us-east-1`, where CloudFront's web ACLs live) and the domain's public zone for its origin names, when the domain has public services there; one per environment, used by every region's distributions |
 //! | `<org>-workloads-dns` | in the account holding `network.dns`'s zone: the delegation of every domain's public zone ([`tls`]) |
 //! | `<org>-workloads-<domain>-<env>-store-<store>` | one data store: Aurora cluster (with its analytics readers behind their own endpoint), Valkey replication group with its IAM-authenticated users, Memcached cluster, DynamoDB table or MSK cluster with its topics (`AWS::MSK::Topic`); the log cluster also with the log agents' SASL/SCRAM secret, its key and association ([`logs`]) |
@@ -45,6 +46,7 @@ pub mod sizing;
 mod base;
 mod ctx;
 pub mod host_agent;
+mod names;
 mod scanner;
 mod service;
 pub mod store;
@@ -253,7 +255,11 @@ pub fn build_each<R: Send>(
             let mut names = Vec::new();
             for place in ctx.placements(domain.id, env, &mut problems) {
                 let mut stacks = Vec::new();
-                stacks.push(base::build(&ctx, &place, &all_services, &mut problems));
+                let account_stack = base::build(&ctx, &place, &all_services, &mut problems);
+                if let Some(names) = base::names(&ctx, &place, &account_stack) {
+                    stacks.push(names);
+                }
+                stacks.push(account_stack);
                 if let Some(edge) = base::edge(&ctx, &place, &all_services) {
                     stacks.push(edge);
                 }

@@ -439,69 +439,28 @@ pub const NAMES_SUFFIX: &str = "traces-names";
 /// Jaeger's names in its VPC's monitoring zone
 /// (`landfall_model::monitoring::{jaeger_collector_host, jaeger_query_host}`),
 /// for the OpenTelemetry gateway's exporter and Grafana's Jaeger data
-/// source. The zone is the VPC owner's (the networking account's,
-/// `<org>-monitoring-dns-<vpc>`), so the records are a stack of their own
-/// there, after Jaeger's stack, whose load balancer they name. A VPC
-/// without monitoring servers has no zone, and Jaeger no names.
+/// source ([`crate::names`]).
 pub(crate) fn names(
     ctx: &Ctx<'_>,
     place: &Placement<'_>,
     traces: &landfall_graph::Stack,
 ) -> Option<landfall_graph::Stack> {
-    let model = ctx.model;
-    let vpc = place.vpc;
-    if landfall_model::monitoring::server_subnets(model, vpc).is_empty() {
-        return None;
-    }
-    let mut b = Builder::new(
-        ctx.stack_name(place, NAMES_SUFFIX),
-        format!("The names of Jaeger in VPC {}", vpc.name),
-        &model.account(vpc.account).name,
-        &place.region.name,
-    );
-    let zone_stack = landfall_model::monitoring::dns_stack(ctx.slug, &vpc.name);
-    b.depends_on(zone_stack.clone());
-    b.depends_on(traces.name.clone());
-    let zone = b.param(
-        "ZoneId",
-        &format!(
-            "The monitoring zone of VPC {} (stack {zone_stack})",
-            vpc.name
-        ),
-        ParameterValue::ResourceId {
-            stack: zone_stack,
-            logical_id: "Zone".into(),
-        },
-    );
-    let target = b.param(
+    crate::names::stack(
+        ctx,
+        place,
+        NAMES_SUFFIX,
+        "Jaeger",
+        traces,
         DNS_NAME_OUTPUT,
-        "DNS name of Jaeger's load balancer",
-        ParameterValue::StackOutput {
-            stack: traces.name.clone(),
-            output: DNS_NAME_OUTPUT.into(),
-        },
-    );
-    for (id, host) in [
-        (
-            "Collector",
-            landfall_model::monitoring::jaeger_collector_host(ctx.slug),
-        ),
-        (
-            "Query",
-            landfall_model::monitoring::jaeger_query_host(ctx.slug),
-        ),
-    ] {
-        b.add(
-            id,
-            "AWS::Route53::RecordSet",
-            json!({
-                "HostedZoneId": { "Ref": zone },
-                "Name": host,
-                "Type": "CNAME",
-                "TTL": "60",
-                "ResourceRecords": [{ "Ref": target }]
-            }),
-        );
-    }
-    Some(b.stack)
+        &[
+            (
+                "Collector",
+                landfall_model::monitoring::jaeger_collector_host(ctx.slug),
+            ),
+            (
+                "Query",
+                landfall_model::monitoring::jaeger_query_host(ctx.slug),
+            ),
+        ],
+    )
 }

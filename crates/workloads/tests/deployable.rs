@@ -831,3 +831,68 @@ fn metal_hosts_have_a_quarantine_group_that_admits_nothing() {
     }
     assert!(seen > 0);
 }
+
+/// Zabbix probes each domain's internal load balancer by its name in the
+/// monitoring zone of the VPC (`landfall_observability::zabbix::endpoint`):
+/// the record is a stack of the VPC owner's account, where the zone is,
+/// after the account stack whose load balancer it names.
+/// <https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-basic.html>
+#[test]
+fn every_internal_load_balancer_is_named_in_its_vpcs_monitoring_zone() {
+    let (p, stacks) = reference();
+    let mut named = 0;
+    for account_stack in stacks.iter().filter(|s| {
+        s.outputs.iter().any(|o| o.name == "LoadBalancerDnsName") && s.resource("Cluster").is_some()
+    }) {
+        let names = stacks
+            .iter()
+            .find(|s| s.name == format!("{}-names", account_stack.name))
+            .unwrap_or_else(|| panic!("no names of {}", account_stack.name));
+        named += 1;
+        assert!(names.depends_on.contains(&account_stack.name));
+        let record = &names.resource("LoadBalancer").unwrap().properties;
+        let tag = |key: &str| {
+            account_stack.resource("Cluster").unwrap().properties["Tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["Key"] == key)
+                .unwrap()["Value"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            record["Name"],
+            landfall_model::monitoring::load_balancer_host(
+                &p.model.organization.slug,
+                &tag("landfall:domain"),
+                &tag("landfall:environment")
+            )
+        );
+        assert_eq!(record["Type"], "CNAME");
+        let target = names
+            .parameters
+            .iter()
+            .find(|q| q.name == "LoadBalancerDnsName")
+            .unwrap();
+        assert_eq!(
+            target.value,
+            landfall_graph::ParameterValue::StackOutput {
+                stack: account_stack.name.clone(),
+                output: "LoadBalancerDnsName".into()
+            }
+        );
+        // The zone's stack is in the names stack's account and region.
+        let zone = names
+            .parameters
+            .iter()
+            .find(|q| q.name == "ZoneId")
+            .unwrap();
+        let landfall_graph::ParameterValue::ResourceId { stack, .. } = &zone.value else {
+            panic!("{:?}", zone.value)
+        };
+        assert_eq!(p.base.stack(stack).unwrap().target, names.target);
+    }
+    assert!(named >= 10, "{named}");
+}
