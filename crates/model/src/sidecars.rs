@@ -1,6 +1,7 @@
-//! The images of the containers the platform adds to every Fargate task
-//! beside the service's own, as data: where each comes from, the version
-//! it is pinned to, and what it costs the task.
+//! The images of the containers the platform adds to the tasks beside the
+//! service's own (the log sidecars on Fargate, the metrics agent in every
+//! task and as the metal hosts' daemon), as data: where each comes from,
+//! the version it is pinned to, and what it costs the task.
 //!
 //! Tasks have no way to the internet's registries (they pull through the
 //! VPC's ECR endpoints), so each image is copied into a repository of the

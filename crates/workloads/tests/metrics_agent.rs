@@ -1,4 +1,4 @@
-//! The metrics agent (Telegraf) in every Fargate task of a VPC with
+//! The metrics agent (Telegraf) in every task of a VPC with
 //! monitoring servers: its pinned image from the shared-services registry
 //! and the execution role's right to pull it, its configuration handed
 //! over in the task definition, the name of its VPC's vminsert, and its

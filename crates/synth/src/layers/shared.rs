@@ -222,28 +222,12 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         }
     }
 
-    // The log sidecars' images (`landfall_model::sidecars`), copied here
+    // The sidecars' images (`landfall_model::sidecars`), copied here
     // from their upstream registries: tasks pull through the VPC's ECR
     // endpoints only. Immutable whatever the services' setting: a pinned
     // tag must always mean the same image.
-    let log_agents = model.observability.as_ref().is_some_and(|o| {
-        o.logs.kafka_authentication == landfall_spec::types::KafkaAuthentication::ScramSha512
-    }) && model.services.iter().any(|s| !s.latency_sensitive);
-    // The metrics agent's image likewise, for every Fargate task of a VPC
-    // with monitoring servers.
-    let metrics_agents = model
-        .network
-        .vpcs
-        .iter()
-        .any(|vpc| !landfall_model::monitoring::server_subnets(model, vpc).is_empty())
-        && model.services.iter().any(|s| !s.latency_sensitive);
-    let log_sidecars = landfall_model::sidecars::SIDECARS
-        .iter()
-        .filter(|_| log_agents);
-    let metrics_sidecar = [&landfall_model::sidecars::METRICS_AGENT]
-        .into_iter()
-        .filter(|_| metrics_agents);
-    for sidecar in log_sidecars.chain(metrics_sidecar) {
+    let sidecars = sidecar_images(model);
+    for sidecar in sidecars {
         unit.add(
             resource(
                 logical_id(&["Sidecar", "Repository", sidecar.container]),
@@ -612,4 +596,57 @@ fn platform_image_repository(name: &str, org: &str, tags: Value) -> Value {
         },
         "Tags": tags,
     })
+}
+
+/// The sidecar images the workload layer's tasks pull, whose repositories
+/// this stack creates: the log sidecars where Fargate tasks ship logs with
+/// SASL/SCRAM; the metrics agent where any VPC has monitoring servers and
+/// any service runs (every task runs it, and metal hosts its daemon).
+pub fn sidecar_images(
+    model: &landfall_model::Model,
+) -> Vec<&'static landfall_model::sidecars::Sidecar> {
+    let log_agents = model.observability.as_ref().is_some_and(|o| {
+        o.logs.kafka_authentication == landfall_spec::types::KafkaAuthentication::ScramSha512
+    }) && model.services.iter().any(|s| !s.latency_sensitive);
+    let metrics_agents = model
+        .network
+        .vpcs
+        .iter()
+        .any(|vpc| !landfall_model::monitoring::server_subnets(model, vpc).is_empty())
+        && !model.services.is_empty();
+    landfall_model::sidecars::SIDECARS
+        .iter()
+        .filter(|_| log_agents)
+        .chain(
+            [&landfall_model::sidecars::METRICS_AGENT]
+                .into_iter()
+                .filter(|_| metrics_agents),
+        )
+        .collect()
+}
+
+#[cfg(test)]
+mod sidecar_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    /// A platform of metal services only still gets the metrics agent's
+    /// repository: its tasks run the sidecar and its hosts the daemon,
+    /// both from that image (the workload layer declares it as an input of
+    /// their stacks). Its Fargate-only log sidecars it does not get.
+    #[test]
+    fn metal_services_alone_still_get_the_metrics_agents_repository() {
+        let names = |model: &landfall_model::Model| -> Vec<&str> {
+            super::sidecar_images(model)
+                .iter()
+                .map(|s| s.container)
+                .collect()
+        };
+        let metrics = landfall_model::sidecars::METRICS_AGENT.container;
+        let mut model = landfall_model::reference().model.unwrap();
+        assert!(names(&model).len() > 1 && names(&model).contains(&metrics));
+        for service in &mut model.services {
+            service.latency_sensitive = true;
+        }
+        assert_eq!(names(&model), [metrics]);
+    }
 }
