@@ -27,6 +27,9 @@ use std::sync::Mutex;
 use crate::aws::Clients;
 use crate::error::LiveError;
 
+/// How far back of the intent executions are looked for.
+const CLOCK_MARGIN_SECONDS: u64 = 300;
+
 /// One runbook start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutomationStart {
@@ -140,6 +143,9 @@ impl AutomationApi for SdkAutomation {
     ) -> Result<Vec<AutomationExecution>, String> {
         use aws_sdk_ssm::types::{AutomationExecutionFilter, AutomationExecutionFilterKey};
         let ssm = clients.ssm();
+        // A margin for this machine's clock running ahead of AWS's: the
+        // action's id, not the time, tells which execution is ours.
+        let since = since.saturating_sub(CLOCK_MARGIN_SECONDS);
         let after = aws_sdk_ssm::primitives::DateTime::from_secs(i64::try_from(since).unwrap_or(0))
             .fmt(aws_sdk_ssm::primitives::DateTimeFormat::DateTime)
             .map_err(|e| e.to_string())?;
@@ -331,17 +337,26 @@ mod tests {
         let sent: std::collections::BTreeSet<&str> =
             start.parameters.keys().map(String::as_str).collect();
         assert_eq!(declared, sent);
-        // Each value matches the parameter's allowed pattern's shape.
+        // Each value is one string of its parameter's allowed pattern
+        // (anchored; SSM refuses a start whose values do not match).
         for (name, values) in &start.parameters {
             let pattern = runbook["parameters"][name]["allowedPattern"]
                 .as_str()
                 .unwrap();
-            assert!(
-                pattern.starts_with('^') && pattern.ends_with('$'),
-                "{pattern}"
-            );
             assert_eq!(values.len(), 1);
+            assert!(
+                regex::Regex::new(pattern).unwrap().is_match(&values[0]),
+                "{name}: {} against {pattern}",
+                values[0]
+            );
         }
+        // A real instance id and a journal action id, as `heal` makes them.
+        let bad = disk_cleanup("i-XYZ", "heal 0a1b");
+        let pattern = |n: &str| {
+            regex::Regex::new(runbook["parameters"][n]["allowedPattern"].as_str().unwrap()).unwrap()
+        };
+        assert!(!pattern("InstanceId").is_match(&bad.parameters["InstanceId"][0]));
+        assert!(!pattern("ActionId").is_match(&bad.parameters["ActionId"][0]));
         let step = &runbook["mainSteps"][0];
         assert_eq!(step["action"], "aws:runCommand");
         assert_eq!(step["inputs"]["InstanceIds"][0], "{{ InstanceId }}");

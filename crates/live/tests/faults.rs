@@ -1641,11 +1641,23 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                 .await
                 .unwrap();
             assert!(done.contains("disk cleanup runbook"), "{done}");
-            // One start of the baseline's runbook, in the host's account and
-            // region, naming the instance and the action, with the action's
-            // client token (a retry starts nothing new).
+            // A retry of the same action (a crash before its result was
+            // journaled) sends the same client token: SSM returns the
+            // execution already started.
+            let again = remediator
+                .execute("ssm-runbook", &host_target, "a3")
+                .await
+                .unwrap();
+            assert_eq!(
+                done.rsplit("execution ").next(),
+                again.rsplit("execution ").next()
+            );
+            // Each start is of the baseline's runbook, in the host's account
+            // and region, naming the instance and the action, with the
+            // action's client token.
             let starts = remediator.automation().starts();
-            assert_eq!(starts.len(), 1, "{starts:?}");
+            assert_eq!(starts.len(), 2, "{starts:?}");
+            assert_eq!(starts[0].start, starts[1].start);
             assert_eq!(starts[0].account, id);
             assert_eq!(starts[0].region, "eu-central-1");
             assert_eq!(

@@ -581,8 +581,8 @@ pub fn metal_user_data() -> String {
         "#!/bin/bash\n\
          echo ECS_CLUSTER=${{Cluster}} >> /etc/ecs/ecs.config\n\
          mkdir -p {HOST_FACTS_DIR}\n\
-         token=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)\n\
-         curl -sf -H \"X-aws-ec2-metadata-token: $token\" http://169.254.169.254/latest/meta-data/placement/availability-zone > {HOST_AZ_FILE}\n"
+         token=$(curl -sf --retry 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)\n\
+         curl -sf --retry 5 -H \"X-aws-ec2-metadata-token: $token\" http://169.254.169.254/latest/meta-data/placement/availability-zone > {HOST_AZ_FILE}\n"
     )
 }
 

@@ -545,7 +545,6 @@ pub fn tags(pairs: &[(&str, &str)]) -> Value {
     )
 }
 
-/// The standard tags of a workload resource.
 /// The trust policy of a task or execution role: ECS tasks of this account
 /// only (`aws:SourceAccount` against the confused deputy).
 /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html>
@@ -561,6 +560,7 @@ pub fn ecs_tasks_trust() -> Value {
     })
 }
 
+/// The standard tags of a workload resource.
 pub fn std_tags(place: &Placement<'_>, extra: &[(&str, &str)]) -> Value {
     let mut pairs = vec![
         ("landfall:domain", place.domain.name.as_str()),

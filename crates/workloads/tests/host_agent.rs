@@ -152,6 +152,7 @@ fn without_host_configurations_there_is_no_daemon() {
         ..Default::default()
     };
     let stacks = landfall_workloads::build(&p.model, &p.plan, &p.base, &options).unwrap();
+    assert!(!metal_clusters(&stacks).is_empty());
     for stack in metal_clusters(&stacks) {
         assert!(stack.resource("HostAgentService").is_none());
         let group =
@@ -175,6 +176,17 @@ fn the_user_data_writes_the_host_zone_with_an_imdsv2_session() {
     let sub = &template.properties["LaunchTemplateData"]["UserData"]["Fn::Base64"]["Fn::Sub"];
     let script = sub[0].as_str().unwrap();
     assert_eq!(script, landfall_workloads::metal_user_data());
+    // `Fn::Sub` substitutes every `${...}`: the script has `${Cluster}`
+    // and no other, which its variables map.
+    // <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-sub.html>
+    assert_eq!(
+        script.matches("${").count(),
+        script.matches("${Cluster}").count()
+    );
+    assert_eq!(
+        sub[1].as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["Cluster"]
+    );
     let cluster = sub[1]["Cluster"].as_str().unwrap();
 
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("metal-user-data");

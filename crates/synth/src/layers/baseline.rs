@@ -391,10 +391,20 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             "Action": "ssm:GetAutomationExecution",
             "Resource": intrinsic::sub("arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:automation-execution/*")
         }),
+        // Reads, taking no resource: the hosts, and the command the
+        // runbook's `aws:runCommand` step sends and then follows, as the
+        // role that started it.
         json!({
-            "Sid": "FindHosts",
+            "Sid": "FindHostsAndFollowCommands",
             "Effect": "Allow",
-            "Action": ["ec2:DescribeInstances", "ssm:ListCommandInvocations", "ssm:DescribeAutomationExecutions"],
+            "Action": [
+                "ec2:DescribeInstances",
+                "ssm:DescribeAutomationExecutions",
+                "ssm:DescribeInstanceInformation",
+                "ssm:GetCommandInvocation",
+                "ssm:ListCommandInvocations",
+                "ssm:ListCommands"
+            ],
             "Resource": "*"
         }),
     ];
