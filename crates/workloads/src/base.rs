@@ -404,14 +404,7 @@ fn capacity(
     // group to the VPC's vminsert, whose load balancer is in the shared
     // data subnets.
     if crate::host_agent::config(ctx, place).is_some() {
-        let port = landfall_model::monitoring::VMINSERT_PORT;
-        for subnet in landfall_model::monitoring::server_subnets(ctx.model, place.vpc) {
-            instance_egress.push(json!({
-                "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
-                "CidrIp": ctx.plan.subnet_cidr(subnet.id).to_string(),
-                "Description": "load balancer of vminsert (host metrics agent)"
-            }));
-        }
+        instance_egress.extend(ctx.vminsert_egress(place, "host metrics agent"));
     }
     b.add(
         "InstanceSecurityGroup",

@@ -371,6 +371,23 @@ impl<'a> Ctx<'a> {
 
     /// CIDRs of every subnet of a tier kind in the placement's VPC, shared
     /// with the account or not (interface endpoints serve the whole VPC).
+    /// Egress to the VPC's vminsert on its port, whose load balancer is in
+    /// the shared data subnets (none without monitoring servers), for the
+    /// metrics agent named `who`.
+    pub fn vminsert_egress(&self, place: &Placement<'_>, who: &str) -> Vec<Value> {
+        let port = landfall_model::monitoring::VMINSERT_PORT;
+        landfall_model::monitoring::server_subnets(self.model, place.vpc)
+            .into_iter()
+            .map(|subnet| {
+                serde_json::json!({
+                    "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                    "CidrIp": self.plan.subnet_cidr(subnet.id).to_string(),
+                    "Description": format!("load balancer of vminsert ({who})")
+                })
+            })
+            .collect()
+    }
+
     pub fn vpc_cidrs(&self, place: &Placement<'_>, kind: TierKind) -> Vec<String> {
         self.in_vpc(place, kind)
             .iter()

@@ -108,14 +108,7 @@ pub(crate) fn aws_api_egress(
     }
     // The Telegraf sidecar writes to the VPC's vminsert, whose load
     // balancer is in the shared data subnets.
-    let port = landfall_model::monitoring::VMINSERT_PORT;
-    for subnet in landfall_model::monitoring::server_subnets(ctx.model, place.vpc) {
-        egress.push(json!({
-            "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
-            "CidrIp": ctx.plan.subnet_cidr(subnet.id).to_string(),
-            "Description": "load balancer of vminsert (Telegraf sidecar)"
-        }));
-    }
+    egress.extend(ctx.vminsert_egress(place, "Telegraf sidecar"));
     egress
 }
 
