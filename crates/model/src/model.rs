@@ -73,7 +73,33 @@ pub struct Model {
     /// Where the `observability` section is in the spec.
     #[serde(skip)]
     pub observability_origin: Option<Pointer>,
+    /// `observability.remediation.change_freezes`, with their times read.
+    pub change_freezes: Vec<ChangeFreeze>,
     pub limits: Limits,
+}
+
+/// A window in which remediation acts on nothing in some environments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeFreeze {
+    /// Seconds since the Unix epoch: from `from` (included) until `until`
+    /// (excluded).
+    pub from: i64,
+    pub until: i64,
+    /// `until` as the spec writes it, for the decisions' reasons.
+    pub until_text: String,
+    /// The environments' names; empty: every environment.
+    pub environments: Vec<String>,
+    pub reason: String,
+}
+
+impl ChangeFreeze {
+    /// Whether the freeze holds `environment` (`None`: a target of no
+    /// environment, which only a freeze of every environment holds) at `now`.
+    pub fn holds(&self, environment: Option<&str>, now: i64) -> bool {
+        (self.from..self.until).contains(&now)
+            && (self.environments.is_empty()
+                || environment.is_some_and(|e| self.environments.iter().any(|f| f == e)))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

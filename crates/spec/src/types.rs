@@ -1185,4 +1185,23 @@ pub struct Remediation {
     /// endpoint (PrivateLink), verified against the platform's private CA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
+    /// Windows in which remediation acts on nothing in the named
+    /// environments (a release weekend, the year-end close): decisions are
+    /// journaled as suppressed, the alerts still page their owners.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub change_freezes: Vec<ChangeFreeze>,
+}
+
+/// A change freeze: from `from` until `until` (RFC 3339 times with a zone,
+/// `2026-12-31T16:00:00Z`), no automatic action in `environments` (every
+/// environment when empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeFreeze {
+    pub from: String,
+    pub until: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
+    /// Why, shown in every decision the freeze holds back.
+    pub reason: String,
 }

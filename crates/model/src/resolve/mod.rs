@@ -80,6 +80,7 @@ impl Resolver<'_> {
         let cicd = settings::cicd(self, spec);
         let billing = settings::billing(self, spec, &org);
         let observability = settings::observability(self, spec, &workloads);
+        let change_freezes = settings::change_freezes(self, spec, &org);
         let network = network?;
         Some(Model {
             organization: org.info,
@@ -98,6 +99,7 @@ impl Resolver<'_> {
             billing,
             observability,
             observability_origin: spec.observability.as_ref().map(|o| o.at.clone()),
+            change_freezes,
             limits,
         })
     }

@@ -390,3 +390,71 @@ pub(crate) fn observability(
     }
     Some(observability.value.clone())
 }
+
+/// `observability.remediation.change_freezes`: each window's times read
+/// (RFC 3339 with a zone, so a freeze means one instant everywhere), its
+/// end after its start, its environments the spec's.
+pub(crate) fn change_freezes(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Vec<ChangeFreeze> {
+    let Some(observability) = spec.observability.as_ref() else {
+        return Vec::new();
+    };
+    let Some(remediation) = observability.remediation.as_ref() else {
+        return Vec::new();
+    };
+    let at = observability.at.child("remediation");
+    let mut freezes = Vec::new();
+    for (i, freeze) in remediation.change_freezes.iter().enumerate() {
+        let here = item(&at, "change_freezes", i);
+        let read = |r: &mut Resolver<'_>, key: &str, text: &str| {
+            let parsed =
+                time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339);
+            match parsed {
+                Ok(t) => Some(t.unix_timestamp()),
+                Err(_) => {
+                    r.error(
+                        "spec::invalid-time",
+                        format!("`{text}` is not an RFC 3339 time with a zone"),
+                        &here.child(key),
+                        "not a time",
+                        "write a date, a time and a zone, such as `2026-12-31T16:00:00Z`",
+                    );
+                    None
+                }
+            }
+        };
+        let from = read(r, "from", &freeze.from);
+        let until = read(r, "until", &freeze.until);
+        let mut environments = Vec::new();
+        for (j, name) in freeze.environments.iter().enumerate() {
+            if r.lookup(&org.env_names, name, &item(&here, "environments", j))
+                .is_some()
+            {
+                environments.push(name.clone());
+            }
+        }
+        let (Some(from), Some(until)) = (from, until) else {
+            continue;
+        };
+        if until <= from {
+            r.error(
+                "spec::empty-freeze",
+                format!(
+                    "the freeze ends (`{}`) before it starts (`{}`)",
+                    freeze.until, freeze.from
+                ),
+                &here.child("until"),
+                "not after `from`",
+                "set `until` later than `from`",
+            );
+            continue;
+        }
+        freezes.push(ChangeFreeze {
+            from,
+            until,
+            until_text: freeze.until.clone(),
+            environments,
+            reason: freeze.reason.clone(),
+        });
+    }
+    freezes
+}
