@@ -146,6 +146,10 @@ impl<J: Journal + ?Sized> Engine<J> {
             action: None,
             action_id: None,
         };
+        if let Some(noted) = self.note_health_issue(signal)? {
+            d.reason = noted;
+            return Ok(d);
+        }
         let Some(rule) = self.rulebook.rule(&signal.alertname) else {
             d.reason = "no rule for this alert: the spec does not list it as automatic".to_owned();
             return Ok(d);
@@ -200,6 +204,30 @@ impl<J: Journal + ?Sized> Engine<J> {
                 rule.action.as_str()
             );
             return Ok(d);
+        }
+        let environment = target_environment(&target);
+        if let Some(freeze) = self
+            .rulebook
+            .freezes
+            .iter()
+            .find(|f| f.holds(environment, i64::try_from(now).unwrap_or(i64::MAX)))
+        {
+            d.reason = format!(
+                "change freeze until {}: {}",
+                freeze.until_text, freeze.reason
+            );
+            return Ok(d);
+        }
+        let region = target_region(&target)
+            .or_else(|| signal.labels.get("region").map(String::as_str))
+            .unwrap_or("");
+        for service in rule.action.aws_services() {
+            if self.journal.paused(&health_switch(service, region))? {
+                d.reason = format!(
+                    "systemic: an AWS Health issue is open for {service} in {region}; acting on none until it closes"
+                );
+                return Ok(d);
+            }
         }
         if self.journal.in_flight(&target)? {
             d.reason = "an action on this target has no result yet".to_owned();
@@ -263,6 +291,62 @@ impl<J: Journal + ?Sized> Engine<J> {
             d.reason = rule.reason.to_owned();
         }
         Ok(d)
+    }
+}
+
+impl<J: Journal + ?Sized> Engine<J> {
+    /// An AWS Health issue (category `issue`) opens or closes the switch
+    /// of its service and region, which holds back every action depending
+    /// on that service there: many targets failing at once because AWS
+    /// does is systemic. The switch is the journal's, so it outlives a
+    /// restart; `landfall heal resume health:<SERVICE>:<region>` clears one
+    /// whose closing event never came. `None` for any other signal.
+    fn note_health_issue(&self, signal: &Signal) -> Result<Option<String>> {
+        use crate::signal::{HEALTH_CATEGORY, HEALTH_PREFIX, HEALTH_SERVICE, HEALTH_STATUS};
+        let label = |k: &str| signal.labels.get(k).map(String::as_str).unwrap_or("");
+        if !signal.alertname.starts_with(HEALTH_PREFIX) || label(HEALTH_CATEGORY) != "issue" {
+            return Ok(None);
+        }
+        let (service, region) = (label(HEALTH_SERVICE), label("region"));
+        if service.is_empty() || region.is_empty() {
+            return Ok(None);
+        }
+        let open = label(HEALTH_STATUS) != "closed";
+        self.journal
+            .set_paused(&health_switch(service, region), open)?;
+        Ok(Some(if open {
+            format!("AWS Health issue open for {service} in {region}: actions depending on it there hold until it closes")
+        } else {
+            format!(
+                "AWS Health issue for {service} in {region} closed: actions there may run again"
+            )
+        }))
+    }
+}
+
+/// The journal switch an open AWS Health issue of `service` in `region`
+/// turns on.
+pub fn health_switch(service: &str, region: &str) -> String {
+    format!("health:{service}:{region}")
+}
+
+/// The environment a target names (`service/<name>/<env>/<region>`,
+/// `host/<domain>/<env>/<host>`, `store/<name>/<env>/<region>`); a
+/// certificate names none.
+fn target_environment(target: &str) -> Option<&str> {
+    let mut parts = target.split('/');
+    match parts.next()? {
+        "service" | "host" | "store" => parts.nth(1),
+        _ => None,
+    }
+}
+
+/// The region a service's or a store's target names.
+fn target_region(target: &str) -> Option<&str> {
+    let mut parts = target.split('/');
+    match parts.next()? {
+        "service" | "store" => parts.nth(2).filter(|r| !r.is_empty()),
+        _ => None,
     }
 }
 

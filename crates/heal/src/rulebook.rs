@@ -36,6 +36,20 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// The AWS services an action depends on, as AWS Health names them in
+    /// its events' `service`: an open Health issue of one of them in the
+    /// target's region holds the action back.
+    pub fn aws_services(self) -> &'static [&'static str] {
+        match self {
+            ActionKind::EcsForceNewDeployment | ActionKind::EcsScaleOut => &["ECS"],
+            ActionKind::SsmRunbook => &["EC2", "SSM"],
+            ActionKind::Ec2Reboot | ActionKind::Ec2Quarantine => &["EC2"],
+            ActionKind::MskExpandStorage => &["KAFKA", "MSK"],
+            ActionKind::AuroraFailover => &["RDS"],
+            ActionKind::Notify => &[],
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ActionKind::EcsForceNewDeployment => "ecs-force-new-deployment",
@@ -119,6 +133,9 @@ pub struct Rulebook {
     /// `(store, environment)` pairs the model declares.
     #[serde(skip)]
     pub stores: BTreeSet<(String, String)>,
+    /// Windows in which nothing is acted on (`observability.remediation.
+    /// change_freezes`).
+    pub freezes: Vec<landfall_model::ChangeFreeze>,
     /// A content hash: the rulebook's version.
     pub version: String,
 }
@@ -208,6 +225,7 @@ impl Rulebook {
             domains,
             environments,
             stores,
+            freezes: model.change_freezes.clone(),
             version: String::new(),
         };
         book.version = book.hash();
@@ -215,7 +233,7 @@ impl Rulebook {
     }
 
     fn hash(&self) -> String {
-        let text = serde_json::to_string(&self.rules).unwrap_or_default();
+        let text = serde_json::to_string(&(&self.rules, &self.freezes)).unwrap_or_default();
         format!(
             "{:016x}",
             landfall_observability::plan::fnv1a(text.as_bytes())

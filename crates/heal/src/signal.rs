@@ -61,6 +61,16 @@ pub struct Signal {
     pub starts_at: String,
 }
 
+/// The alert name prefix of an AWS Health event (`AwsHealth:<eventTypeCode>`).
+pub const HEALTH_PREFIX: &str = "AwsHealth:";
+/// A Health event's labels: the AWS service (`ECS`, `EC2`, `RDS`, ...),
+/// the category (`issue`, `scheduledChange`, `accountNotification`), the
+/// status (`open`, `upcoming`, `closed`) and the event's ARN.
+pub const HEALTH_SERVICE: &str = "aws_service";
+pub const HEALTH_CATEGORY: &str = "health_category";
+pub const HEALTH_STATUS: &str = "health_status";
+pub const HEALTH_EVENT: &str = "health_event";
+
 /// Why a payload is not accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayloadError {
@@ -227,7 +237,25 @@ impl Signal {
         // their kind; the rulebook acts on none of them unless it names it.
         let kind = match event.detail_type.as_str() {
             "AWS Health Event" => {
-                text(&event.detail, "/eventTypeCode").map(|code| format!("AwsHealth:{code}"))
+                // What the engine's Health gate reads: which AWS service,
+                // where, and whether the issue is still open
+                // (https://docs.aws.amazon.com/health/latest/ug/aws-health-events-eventbridge-schema.html).
+                for (label, path) in [
+                    (HEALTH_SERVICE, "/service"),
+                    (HEALTH_CATEGORY, "/eventTypeCategory"),
+                    (HEALTH_STATUS, "/statusCode"),
+                    (HEALTH_EVENT, "/eventArn"),
+                ] {
+                    if let Some(value) = text(&event.detail, path).filter(|v| !v.is_empty()) {
+                        labels.insert(label.to_owned(), value);
+                    }
+                }
+                // An event about another region than the bus's names it.
+                if let Some(region) = text(&event.detail, "/eventRegion").filter(|r| !r.is_empty())
+                {
+                    labels.insert("region".to_owned(), region);
+                }
+                text(&event.detail, "/eventTypeCode").map(|code| format!("{HEALTH_PREFIX}{code}"))
             }
             "GuardDuty Finding" => text(&event.detail, "/type").map(|t| format!("GuardDuty:{t}")),
             "ECS Task State Change" => Some("EcsTaskStateChange".to_owned()),
@@ -451,6 +479,26 @@ mod event_tests {
 
     fn parse_time_ok(text: &str) -> bool {
         crate::engine::parse_time(text).is_some()
+    }
+
+    #[test]
+    fn a_health_event_names_its_service_category_status_and_region() {
+        let body = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/events/aws-health-ec2-instance-store-degraded.json"),
+        )
+        .unwrap();
+        let signal = Signal::from_event(&body).unwrap().unwrap();
+        assert_eq!(
+            signal.alertname,
+            "AwsHealth:AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED"
+        );
+        assert_eq!(signal.labels[HEALTH_SERVICE], "EC2");
+        assert_eq!(signal.labels[HEALTH_CATEGORY], "issue");
+        assert_eq!(signal.labels[HEALTH_STATUS], "open");
+        // The event is about `eventRegion`, not the bus's region.
+        assert_eq!(signal.labels["region"], "us-east-1");
+        assert!(signal.labels[HEALTH_EVENT].starts_with("arn:aws:health:"));
     }
 
     #[test]
