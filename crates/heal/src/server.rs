@@ -55,6 +55,14 @@ pub trait Executor: Send + Sync + 'static {
     /// Runs the action; `Ok` with what was done, or why it failed.
     fn execute(&self, kind: &str, target: &str, action_id: &str) -> Result<String, String>;
 
+    /// Just before an action runs (a decided one, or one a human approved
+    /// maybe hours ago): what AWS says of the target now. `Some(why)`
+    /// holds it back: the target is being deployed or changed, or the
+    /// alert's condition no longer holds. The default re-checks nothing.
+    fn hold(&self, _alert: &str, _kind: &str, _target: &str) -> Option<String> {
+        None
+    }
+
     /// After a crash between an action's intent and its result: what AWS
     /// says became of it, read back, never by running it again.
     fn reconcile(
@@ -121,6 +129,8 @@ pub struct Metrics {
     pub decisions: [AtomicU64; 6],
     pub actions_ok: AtomicU64,
     pub actions_failed: AtomicU64,
+    /// Actions the re-check just before acting held back.
+    pub actions_held: AtomicU64,
 }
 
 const OUTCOMES: [Outcome; 6] = [
@@ -174,9 +184,10 @@ impl Metrics {
         }
         out.push_str("# HELP landfall_heal_actions_total Actions by result.\n# TYPE landfall_heal_actions_total counter\n");
         out.push_str(&format!(
-            "landfall_heal_actions_total{{result=\"ok\"}} {}\nlandfall_heal_actions_total{{result=\"failed\"}} {}\n",
+            "landfall_heal_actions_total{{result=\"ok\"}} {}\nlandfall_heal_actions_total{{result=\"failed\"}} {}\nlandfall_heal_actions_total{{result=\"held\"}} {}\n",
             self.actions_ok.load(Ordering::Relaxed),
-            self.actions_failed.load(Ordering::Relaxed)
+            self.actions_failed.load(Ordering::Relaxed),
+            self.actions_held.load(Ordering::Relaxed)
         ));
         out
     }
@@ -386,6 +397,13 @@ pub fn work_once<J: Journal + ?Sized + 'static, E: Executor>(
             &decision.target,
             decision.action,
         ) {
+            if let Some(why) = service
+                .executor
+                .hold(&decision.alert, kind.as_str(), target)
+            {
+                hold_back(service, id, &decision.alert, target, &why, true)?;
+                continue;
+            }
             let result = service.executor.execute(kind.as_str(), target, id);
             let ok = result.is_ok();
             let text = result.unwrap_or_else(|e| e);
@@ -407,6 +425,26 @@ pub fn work_once<J: Journal + ?Sized + 'static, E: Executor>(
         if !journal.transition(&action.id, "approved", "intent")? {
             continue;
         }
+        if let Some(why) = service
+            .executor
+            .hold(&action.rule, &action.kind, &action.target)
+        {
+            hold_back(
+                service,
+                &action.id,
+                &action.rule,
+                &action.target,
+                &why,
+                false,
+            )?;
+            // Somebody approved it and waits for it: they are told.
+            page_failure(service, &action.rule, &action.target, &why, "");
+            continue;
+        }
+        // An approved action counts toward the breaker when it runs, as a
+        // decided one does when it is decided.
+        let (count, open) = journal.breaker(&action.rule, &action.target)?;
+        journal.set_breaker(&action.rule, &action.target, count + 1, open)?;
         let result = service
             .executor
             .execute(&action.kind, &action.target, &action.id);
@@ -418,6 +456,27 @@ pub fn work_once<J: Journal + ?Sized + 'static, E: Executor>(
         }
     }
     Ok(pending.len())
+}
+
+/// Records an action the re-check held back: not carried out, and not
+/// counted toward the breaker, which counts actions taken (`counted`: the
+/// decision counted it already).
+fn hold_back<J: Journal + ?Sized + 'static, E: Executor>(
+    service: &Service<J, E>,
+    id: &str,
+    rule: &str,
+    target: &str,
+    why: &str,
+    counted: bool,
+) -> crate::journal::Result<()> {
+    let journal = &service.engine.journal;
+    journal.finish_action(id, false, &format!("held back before acting: {why}"), now())?;
+    if counted {
+        let (count, open) = journal.breaker(rule, target)?;
+        journal.set_breaker(rule, target, count.saturating_sub(1), open)?;
+    }
+    service.metrics.actions_held.fetch_add(1, Ordering::Relaxed);
+    Ok(())
 }
 
 /// A failed action (AWS refused it, or the action's own limit did, such as

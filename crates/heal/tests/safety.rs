@@ -229,3 +229,249 @@ fn intents_left_by_a_crash_are_read_back_not_run_again() {
         .unwrap());
     assert!(!journal.in_flight("host/trading/prod/ip-10-1-2-3").unwrap());
 }
+
+/// A change freeze (`observability.remediation.change_freezes`) holds
+/// every action in its environments while it lasts, and only there; the
+/// decision says which freeze and why.
+#[test]
+fn a_change_freeze_holds_actions_in_its_environments_while_it_lasts() {
+    let mut engine = engine();
+    let from = parse_time(START).unwrap() as i64;
+    engine.rulebook.freezes.push(landfall_model::ChangeFreeze {
+        from,
+        until: from + 3_600,
+        until_text: "2026-12-06T02:00:00Z".to_owned(),
+        environments: vec!["prod".to_owned()],
+        reason: "year-end close".to_owned(),
+    });
+    let in_env = |env: &str| {
+        engine
+            .rulebook
+            .services
+            .iter()
+            .find(|(_, e)| e == env)
+            .cloned()
+            .unwrap()
+    };
+    let (prod, _) = in_env("prod");
+    let (staging, _) = in_env("staging");
+    let now = from as u64 + 60;
+    let frozen = engine
+        .decide(&signal(1, &prod, "prod", Status::Firing, START), now)
+        .unwrap();
+    assert_eq!(frozen.outcome, Outcome::Suppressed, "{frozen:?}");
+    assert_eq!(
+        frozen.reason,
+        "change freeze until 2026-12-06T02:00:00Z: year-end close"
+    );
+    assert_eq!(frozen.action_id, None, "nothing is to run");
+    let elsewhere = engine
+        .decide(&signal(2, &staging, "staging", Status::Firing, START), now)
+        .unwrap();
+    assert_eq!(elsewhere.outcome, Outcome::Act, "{elsewhere:?}");
+    // Once it ends, a new episode in production is acted on.
+    let later = "2026-12-06T02:00:30Z";
+    let after = engine
+        .decide(
+            &signal(3, &prod, "prod", Status::Firing, later),
+            parse_time(later).unwrap() + 10,
+        )
+        .unwrap();
+    assert_eq!(after.outcome, Outcome::Act, "{after:?}");
+}
+
+/// An AWS Health event as EventBridge delivers it: an issue of `service`
+/// in `region`, `open` or `closed`.
+fn health_issue(id: &str, service: &str, region: &str, status: &str, time: &str) -> Signal {
+    let body = serde_json::json!({
+        "version": "0",
+        "id": id,
+        "detail-type": "AWS Health Event",
+        "source": "aws.health",
+        "account": "123456789012",
+        "time": time,
+        "region": region,
+        "resources": [],
+        "detail": {
+            "eventArn": format!("arn:aws:health:{region}::event/{service}/AWS_{service}_OPERATIONAL_ISSUE/AWS_{service}_OPERATIONAL_ISSUE_ABC"),
+            "service": service,
+            "eventTypeCode": format!("AWS_{service}_OPERATIONAL_ISSUE"),
+            "eventTypeCategory": "issue",
+            "statusCode": status,
+            "eventRegion": region,
+            "eventScopeCode": "PUBLIC"
+        }
+    });
+    Signal::from_event(body.to_string().as_bytes())
+        .unwrap()
+        .unwrap()
+}
+
+/// An open AWS Health issue of ECS in a region is systemic for every ECS
+/// action there: acting on none, with a reason that pages; actions that do
+/// not depend on ECS, and ECS actions in other regions, go on. The issue
+/// closing lets them act again, and a restart forgets none of it.
+#[test]
+fn an_open_aws_health_issue_holds_the_actions_depending_on_it_until_it_closes() {
+    let path = support::temp_dir("health-issue").join("journal.db");
+    let journal = Arc::new(SqliteJournal::open(&path).unwrap());
+    let engine = Engine {
+        journal: Arc::clone(&journal),
+        rulebook: support::live_rulebook(),
+        dry_run: false,
+    };
+    let (service, env) = engine
+        .rulebook
+        .services
+        .iter()
+        .find(|(_, e)| e == "prod")
+        .cloned()
+        .unwrap();
+    let now = parse_time(START).unwrap() + 60;
+    let opened = engine
+        .decide(
+            &health_issue("h-1", "ECS", "eu-central-1", "open", START),
+            now,
+        )
+        .unwrap();
+    assert!(
+        opened.reason.contains("open for ECS in eu-central-1"),
+        "{opened:?}"
+    );
+    assert_eq!(opened.action_id, None);
+
+    // Restarted on the same journal: the issue is still open.
+    drop(engine);
+    let engine = Engine {
+        journal: Arc::new(SqliteJournal::open(&path).unwrap()),
+        rulebook: support::live_rulebook(),
+        dry_run: false,
+    };
+    let held = engine
+        .decide(&signal(1, &service, &env, Status::Firing, START), now)
+        .unwrap();
+    assert_eq!(held.outcome, Outcome::Suppressed, "{held:?}");
+    assert_eq!(
+        held.reason,
+        "systemic: an AWS Health issue is open for ECS in eu-central-1; acting on none until it closes"
+    );
+    // The same alert in another region is not held.
+    let mut other = signal(2, &service, &env, Status::Firing, START);
+    other.labels.insert("region".into(), "eu-west-1".into());
+    let elsewhere = engine.decide(&other, now).unwrap();
+    assert_eq!(elsewhere.outcome, Outcome::Act, "{elsewhere:?}");
+    // A host's disk cleanup depends on EC2 and SSM, not ECS.
+    let disk = Signal {
+        id: "am:disk".into(),
+        alertname: "MetalHostDiskAlmostFull".into(),
+        status: Status::Firing,
+        labels: BTreeMap::from([
+            ("alertname".into(), "MetalHostDiskAlmostFull".into()),
+            ("domain".into(), "trading".into()),
+            ("environment".into(), "prod".into()),
+            ("host".into(), "ip-10-1-2-3".into()),
+            ("region".into(), "eu-central-1".into()),
+        ]),
+        starts_at: START.into(),
+    };
+    assert_eq!(engine.decide(&disk, now).unwrap().outcome, Outcome::Act);
+
+    let closed = engine
+        .decide(
+            &health_issue("h-2", "ECS", "eu-central-1", "closed", START),
+            now + 60,
+        )
+        .unwrap();
+    assert!(closed.reason.contains("closed"), "{closed:?}");
+    let again = engine
+        .decide(
+            &signal(3, &service, &env, Status::Firing, "2026-12-06T01:02:00Z"),
+            now + 120,
+        )
+        .unwrap();
+    assert_eq!(again.outcome, Outcome::Act, "{again:?}");
+}
+
+/// Holds back what it is told to: the re-check just before acting, as the
+/// AWS executor answers it for a service being deployed.
+struct Deploying {
+    held_target: String,
+    calls: std::sync::Mutex<Vec<String>>,
+}
+
+impl landfall_heal::server::Executor for Deploying {
+    fn execute(&self, kind: &str, target: &str, _action_id: &str) -> Result<String, String> {
+        self.calls.lock().unwrap().push(format!("{kind} {target}"));
+        Ok("done".into())
+    }
+
+    fn hold(&self, _alert: &str, _kind: &str, target: &str) -> Option<String> {
+        (target == self.held_target).then(|| {
+            "`order-gateway` is being deployed: deployment ecs-svc/7 started 120 s ago and is in progress".to_owned()
+        })
+    }
+}
+
+/// A deploy in progress: the action decided on a service being deployed is
+/// held back just before the call (no AWS call is made), journaled with
+/// why, counted as held, and not counted toward the breaker; another
+/// service's action runs.
+#[test]
+fn an_action_on_a_service_being_deployed_is_held_back_before_the_call() {
+    use landfall_heal::server::{work_once, Service};
+    let engine = engine();
+    let mut services = engine
+        .rulebook
+        .services
+        .iter()
+        .filter(|(_, e)| e == "prod")
+        .cloned();
+    let (deploying, env) = services.next().unwrap();
+    let (steady, _) = services.next().unwrap();
+    let held_target = format!("service/{deploying}/{env}/eu-central-1");
+    let journal = Arc::clone(&engine.journal);
+    let service = Service::new(
+        engine,
+        Deploying {
+            held_target: held_target.clone(),
+            calls: std::sync::Mutex::new(Vec::new()),
+        },
+        "token".into(),
+    );
+    let starts_at = support::now_rfc3339(-30);
+    journal
+        .record_signals(
+            &[
+                signal(1, &deploying, &env, Status::Firing, &starts_at),
+                signal(2, &steady, &env, Status::Firing, &starts_at),
+            ],
+            landfall_heal::server::now(),
+        )
+        .unwrap();
+    assert_eq!(work_once(&service).unwrap(), 2);
+    assert_eq!(
+        *service.executor.calls.lock().unwrap(),
+        vec![format!(
+            "ecs-force-new-deployment service/{steady}/{env}/eu-central-1"
+        )],
+        "only the steady service is acted on"
+    );
+    assert_eq!(
+        journal
+            .breaker("EcsServiceBelowDesiredCount", &held_target)
+            .unwrap(),
+        (0, false),
+        "a held action is no action for the breaker"
+    );
+    assert!(
+        !journal.in_flight(&held_target).unwrap(),
+        "its intent is settled"
+    );
+    assert_eq!(
+        service
+            .metrics
+            .actions_held
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}

@@ -92,27 +92,6 @@ fn authorized() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-fn now_rfc3339(offset_seconds: i64) -> String {
-    let now = server::now() as i64 + offset_seconds;
-    let (days, secs) = (now.div_euclid(86_400), now.rem_euclid(86_400));
-    // Civil from days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.123456789Z",
-        secs / 3_600,
-        secs % 3_600 / 60,
-        secs % 60
-    )
-}
-
 fn wait_until(what: &str, f: impl Fn() -> bool) {
     for _ in 0..100 {
         if f() {
@@ -127,7 +106,7 @@ fn wait_until(what: &str, f: impl Fn() -> bool) {
 fn bad_requests_get_a_clear_4xx_and_journal_nothing() {
     let path = journal_path("bad");
     let s = start(&path);
-    let good = payload("aaaa", "firing", &now_rfc3339(-60));
+    let good = payload("aaaa", "firing", &support::now_rfc3339(-60));
     let json = [("Content-Type", "application/json")];
     assert_eq!(post(s.port, &good, &json).0, 401, "no token");
     assert_eq!(
@@ -189,7 +168,7 @@ fn bad_requests_get_a_clear_4xx_and_journal_nothing() {
 fn duplicates_and_resends_are_one_signal_and_one_action() {
     let path = journal_path("dup");
     let s = start(&path);
-    let body = payload("f00d", "firing", &now_rfc3339(-30));
+    let body = payload("f00d", "firing", &support::now_rfc3339(-30));
     for _ in 0..5 {
         // An HA pair and repeat intervals: the same episode over and over.
         let (status, answer) = post(s.port, &body, &authorized());
@@ -213,7 +192,7 @@ fn duplicates_and_resends_are_one_signal_and_one_action() {
     // A new episode of the same alert within the cool-down: no second action.
     let (status, _) = post(
         s.port,
-        &payload("f00d", "firing", &now_rfc3339(-5)),
+        &payload("f00d", "firing", &support::now_rfc3339(-5)),
         &authorized(),
     );
     assert_eq!(status, 200);
@@ -233,7 +212,7 @@ fn a_restart_keeps_the_cool_down_and_unknown_targets_are_refused() {
         assert_eq!(
             post(
                 s.port,
-                &payload("beef", "firing", &now_rfc3339(-20)),
+                &payload("beef", "firing", &support::now_rfc3339(-20)),
                 &authorized()
             )
             .0,
@@ -246,7 +225,7 @@ fn a_restart_keeps_the_cool_down_and_unknown_targets_are_refused() {
     assert_eq!(
         post(
             s.port,
-            &payload("beef", "firing", &now_rfc3339(-2)),
+            &payload("beef", "firing", &support::now_rfc3339(-2)),
             &authorized()
         )
         .0,
@@ -261,8 +240,8 @@ fn a_restart_keeps_the_cool_down_and_unknown_targets_are_refused() {
         .reason
         .starts_with("cool-down"));
     // A service the model does not declare.
-    let unknown =
-        payload("cafe", "firing", &now_rfc3339(-2)).replace("order-gateway", "nonexistent-svc");
+    let unknown = payload("cafe", "firing", &support::now_rfc3339(-2))
+        .replace("order-gateway", "nonexistent-svc");
     assert_eq!(post(s.port, &unknown, &authorized()).0, 200);
     wait_until("the refusal", || s.journal.history(10).unwrap().len() == 3);
     let refused = &s.journal.history(1).unwrap()[0];
@@ -275,7 +254,7 @@ fn a_restart_keeps_the_cool_down_and_unknown_targets_are_refused() {
     assert_eq!(
         post(
             s.port,
-            &payload("dead", "firing", &now_rfc3339(-7_200)),
+            &payload("dead", "firing", &support::now_rfc3339(-7_200)),
             &authorized()
         )
         .0,
@@ -297,7 +276,7 @@ fn the_kill_switch_and_the_breaker_stop_actions() {
     assert_eq!(
         post(
             s.port,
-            &payload("0001", "firing", &now_rfc3339(-2)),
+            &payload("0001", "firing", &support::now_rfc3339(-2)),
             &authorized()
         )
         .0,
@@ -322,7 +301,7 @@ fn the_kill_switch_and_the_breaker_stop_actions() {
     assert_eq!(
         post(
             s.port,
-            &payload("0002", "firing", &now_rfc3339(-2)),
+            &payload("0002", "firing", &support::now_rfc3339(-2)),
             &authorized()
         )
         .0,
@@ -337,7 +316,7 @@ fn the_kill_switch_and_the_breaker_stop_actions() {
     assert_eq!(
         post(
             s.port,
-            &payload("0002", "resolved", &now_rfc3339(-2)),
+            &payload("0002", "resolved", &support::now_rfc3339(-2)),
             &authorized()
         )
         .0,
@@ -409,7 +388,7 @@ fn a_failed_action_is_journaled_and_paged() {
     let port = server::start_on_loopback(&runtime, service, true).unwrap();
     let (status, answer) = post(
         port,
-        &payload("fa11", "firing", &now_rfc3339(-30)),
+        &payload("fa11", "firing", &support::now_rfc3339(-30)),
         &authorized(),
     );
     assert_eq!(status, 200, "{answer}");

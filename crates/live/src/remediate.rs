@@ -151,6 +151,54 @@ impl Targets {
     }
 }
 
+/// A deployment younger than this that ECS still rolls out is a deploy in
+/// progress, which remediation leaves alone; an older one is stuck, which
+/// is what replacing tasks is for.
+pub const DEPLOYING_SECONDS: i64 = 1_800;
+
+/// Why an action on an ECS service waits, read from the service as ECS
+/// describes it at `now` (Unix seconds): a deployment in progress, or the
+/// alert's condition gone (all desired tasks running, none pending).
+pub fn service_hold(
+    alert: &str,
+    service: &aws_sdk_ecs::types::Service,
+    now: i64,
+) -> Option<String> {
+    let name = service.service_name().unwrap_or("the service");
+    if service.status().is_some_and(|s| s != "ACTIVE") {
+        return Some(format!(
+            "`{name}` is {}, not ACTIVE",
+            service.status().unwrap_or_default()
+        ));
+    }
+    let deploying = service.deployments().iter().find(|d| {
+        d.rollout_state() == Some(&aws_sdk_ecs::types::DeploymentRolloutState::InProgress)
+            && d.created_at()
+                .is_some_and(|t| now.saturating_sub(t.secs()) < DEPLOYING_SECONDS)
+    });
+    if let Some(d) = deploying {
+        let age = d.created_at().map_or(0, |t| now.saturating_sub(t.secs()));
+        return Some(format!(
+            "`{name}` is being deployed: deployment {} started {age} s ago and is in progress",
+            d.id().unwrap_or("(no id)")
+        ));
+    }
+    let (running, desired, pending) = (
+        service.running_count(),
+        service.desired_count(),
+        service.pending_count(),
+    );
+    match alert {
+        "EcsServiceBelowDesiredCount" if running >= desired => Some(format!(
+            "recovered: `{name}` runs {running} of {desired} desired tasks"
+        )),
+        "EcsTaskStuckPending" if pending == 0 => {
+            Some(format!("recovered: no task of `{name}` is pending"))
+        }
+        _ => None,
+    }
+}
+
 /// A service's tasks grow by a quarter, at least one task.
 pub const SCALE_OUT_STEP_PERCENT: u32 = 25;
 
@@ -273,6 +321,39 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
             }
             ("notify", _) => Ok("no AWS call: the owners were paged by the alert".into()),
             _ => Err(format!("`{kind}` cannot act on `{target}`")),
+        }
+    }
+
+    /// Just before acting: what AWS says of the target now. `Some(why)`
+    /// holds the action back: a service being deployed or no longer in the
+    /// alert's condition, an MSK cluster being changed, a host no longer
+    /// running. A target that cannot be read is not held: the action
+    /// itself then fails and says why.
+    pub async fn hold(&self, alert: &str, kind: &str, target: &str) -> Option<String> {
+        let parts: Vec<&str> = target.split('/').collect();
+        match (kind, parts.as_slice()) {
+            ("ecs-force-new-deployment" | "ecs-scale-out", ["service", service, env, region]) => {
+                let out = self.describe_service(service, env, region).await.ok()?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64);
+                service_hold(alert, out.services().first()?, now)
+            }
+            ("msk-expand-storage", ["store", store, env, region]) => {
+                let (_, cluster) = self.msk_cluster(store, env, region).await.ok()?;
+                (cluster.state != "ACTIVE").then(|| {
+                    format!(
+                        "MSK cluster of `{store}` is {}, not ACTIVE: it is being changed",
+                        cluster.state
+                    )
+                })
+            }
+            ("ec2-reboot" | "ssm-runbook" | "ec2-quarantine", ["host", domain, env, host]) => self
+                .host(domain, env, host)
+                .await
+                .err()
+                .map(|why| format!("the host is not there to act on: {why}")),
+            _ => None,
         }
     }
 
@@ -1204,6 +1285,87 @@ async fn drain(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A service as `DescribeServices` returns it
+    /// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html,
+    /// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html):
+    /// its counts and deployments (`rolloutState`, `createdAt`).
+    fn ecs_service(
+        running: i32,
+        desired: i32,
+        pending: i32,
+        deployments: &[(&str, aws_sdk_ecs::types::DeploymentRolloutState, i64)],
+    ) -> aws_sdk_ecs::types::Service {
+        let mut service = aws_sdk_ecs::types::Service::builder()
+            .service_name("order-gateway")
+            .status("ACTIVE")
+            .running_count(running)
+            .desired_count(desired)
+            .pending_count(pending);
+        for (id, state, created) in deployments {
+            service = service.deployments(
+                aws_sdk_ecs::types::Deployment::builder()
+                    .id(*id)
+                    .rollout_state(state.clone())
+                    .created_at(aws_smithy_types::DateTime::from_secs(*created))
+                    .build(),
+            );
+        }
+        service.build()
+    }
+
+    #[test]
+    fn a_service_being_deployed_or_recovered_is_held_and_a_stuck_one_is_not() {
+        use aws_sdk_ecs::types::DeploymentRolloutState as Rollout;
+        let now = 1_800_000_000;
+        let alert = "EcsServiceBelowDesiredCount";
+        // A deployment ECS rolls out since two minutes: a deploy in progress.
+        let deploying = ecs_service(
+            2,
+            6,
+            0,
+            &[
+                ("ecs-svc/new", Rollout::InProgress, now - 120),
+                ("ecs-svc/old", Rollout::Completed, now - 86_400),
+            ],
+        );
+        let why = service_hold(alert, &deploying, now).unwrap();
+        assert!(
+            why.contains("being deployed") && why.contains("ecs-svc/new"),
+            "{why}"
+        );
+        // In progress for an hour: stuck, which is what replacing tasks is for.
+        let stuck = ecs_service(
+            2,
+            6,
+            0,
+            &[("ecs-svc/new", Rollout::InProgress, now - 3_600)],
+        );
+        assert_eq!(service_hold(alert, &stuck, now), None);
+        // Every desired task runs again: the alert's condition is gone.
+        let recovered = ecs_service(6, 6, 0, &[("ecs-svc/a", Rollout::Completed, now - 3_600)]);
+        assert!(service_hold(alert, &recovered, now)
+            .unwrap()
+            .starts_with("recovered"));
+        // Pending tasks: held only when none are pending any more.
+        let pending = ecs_service(4, 6, 2, &[("ecs-svc/a", Rollout::Completed, now - 3_600)]);
+        assert_eq!(service_hold("EcsTaskStuckPending", &pending, now), None);
+        let placed = ecs_service(4, 6, 0, &[("ecs-svc/a", Rollout::Completed, now - 3_600)]);
+        assert!(service_hold("EcsTaskStuckPending", &placed, now).is_some());
+        // A latency burn re-checks the deployment only.
+        assert_eq!(
+            service_hold("ServiceLatencyBudgetFastBurn", &recovered, now),
+            None
+        );
+        // A service being deleted is not acted on.
+        let draining = aws_sdk_ecs::types::Service::builder()
+            .service_name("order-gateway")
+            .status("DRAINING")
+            .build();
+        assert!(service_hold(alert, &draining, now)
+            .unwrap()
+            .contains("DRAINING"));
+    }
 
     fn member(instance: &str, writer: bool, tier: i32, status: &str) -> AuroraMember {
         AuroraMember {

@@ -1526,6 +1526,27 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                 landfall_live::remediate::Targets::from_model(&model),
             )
             .with_automation(landfall_live::automation::RecordingAutomation::default());
+            // Just before acting, a host that is there is not held back and
+            // one that is gone (scaled in, replaced) is.
+            assert_eq!(
+                remediator
+                    .hold(
+                        "MetalHostDiskAlmostFull",
+                        "ssm-runbook",
+                        &format!("host/trading/prod/{host}")
+                    )
+                    .await,
+                None
+            );
+            let gone = remediator
+                .hold(
+                    "MetalHostDiskAlmostFull",
+                    "ssm-runbook",
+                    "host/trading/prod/ip-10-9-9-9",
+                )
+                .await
+                .unwrap();
+            assert!(gone.starts_with("the host is not there"), "{gone}");
             // An intent recorded now, after the service's first deployment.
             tokio::time::sleep(Duration::from_millis(1_200)).await;
             let intent = std::time::SystemTime::now()

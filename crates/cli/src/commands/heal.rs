@@ -272,6 +272,11 @@ impl Executor for Aws {
             .block_on(self.remediator.execute(kind, target, action_id))
     }
 
+    fn hold(&self, alert: &str, kind: &str, target: &str) -> Option<String> {
+        self.runtime
+            .block_on(self.remediator.hold(alert, kind, target))
+    }
+
     fn reconcile(
         &self,
         kind: &str,

@@ -55,3 +55,25 @@ pub fn alertmanager(binary: &Path, dir: &Path, name: &str, config: &str) -> (Run
     wait_ready(&am, port, "/-/ready");
     (am, port)
 }
+
+/// Now (plus an offset), as Alertmanager writes a time.
+pub fn now_rfc3339(offset_seconds: i64) -> String {
+    let now = landfall_heal::server::now() as i64 + offset_seconds;
+    let (days, secs) = (now.div_euclid(86_400), now.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.123456789Z",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
