@@ -194,40 +194,11 @@ impl<J: Journal + ?Sized> Engine<J> {
             _ => {}
         }
         d.outcome = Outcome::Suppressed;
-        if self.journal.paused("all")? {
-            d.reason = "paused: the global kill switch is on".to_owned();
+        let region =
+            target_region(&target).or_else(|| signal.labels.get("region").map(String::as_str));
+        if let Some(why) = self.gates(rule.action, &target, region, now)? {
+            d.reason = why;
             return Ok(d);
-        }
-        if self.journal.paused(rule.action.as_str())? {
-            d.reason = format!(
-                "paused: `{}` actions are switched off",
-                rule.action.as_str()
-            );
-            return Ok(d);
-        }
-        let environment = target_environment(&target);
-        if let Some(freeze) = self
-            .rulebook
-            .freezes
-            .iter()
-            .find(|f| f.holds(environment, i64::try_from(now).unwrap_or(i64::MAX)))
-        {
-            d.reason = format!(
-                "change freeze until {}: {}",
-                freeze.until_text, freeze.reason
-            );
-            return Ok(d);
-        }
-        let region = target_region(&target)
-            .or_else(|| signal.labels.get("region").map(String::as_str))
-            .unwrap_or("");
-        for service in rule.action.aws_services() {
-            if self.journal.paused(&health_switch(service, region))? {
-                d.reason = format!(
-                    "systemic: an AWS Health issue is open for {service} in {region}; acting on none until it closes"
-                );
-                return Ok(d);
-            }
         }
         if self.journal.in_flight(&target)? {
             d.reason = "an action on this target has no result yet".to_owned();
@@ -295,6 +266,51 @@ impl<J: Journal + ?Sized> Engine<J> {
 }
 
 impl<J: Journal + ?Sized> Engine<J> {
+    /// The gates an action passes when it is decided and again when an
+    /// approved one is about to run: the kill switches, a change freeze of
+    /// the target's environment, an open AWS Health issue of a service the
+    /// action depends on in `region` (when known). `Some(why)` holds it.
+    pub fn gates(
+        &self,
+        action: ActionKind,
+        target: &str,
+        region: Option<&str>,
+        now: u64,
+    ) -> Result<Option<String>> {
+        if self.journal.paused("all")? {
+            return Ok(Some("paused: the global kill switch is on".to_owned()));
+        }
+        if self.journal.paused(action.as_str())? {
+            return Ok(Some(format!(
+                "paused: `{}` actions are switched off",
+                action.as_str()
+            )));
+        }
+        let environment = target_environment(target);
+        if let Some(freeze) = self
+            .rulebook
+            .freezes
+            .iter()
+            .find(|f| f.holds(environment, i64::try_from(now).unwrap_or(i64::MAX)))
+        {
+            return Ok(Some(format!(
+                "change freeze until {}: {}",
+                freeze.until_text, freeze.reason
+            )));
+        }
+        let Some(region) = region.filter(|r| !r.is_empty()) else {
+            return Ok(None);
+        };
+        for service in action.aws_services() {
+            if self.journal.paused(&health_switch(service, region))? {
+                return Ok(Some(format!(
+                    "systemic: an AWS Health issue is open for {service} in {region}; acting on none until it closes"
+                )));
+            }
+        }
+        Ok(None)
+    }
+
     /// An AWS Health issue (category `issue`) opens or closes the switch
     /// of its service and region, which holds back every action depending
     /// on that service there: many targets failing at once because AWS
@@ -302,9 +318,21 @@ impl<J: Journal + ?Sized> Engine<J> {
     /// restart; `landfall heal resume health:<SERVICE>:<region>` clears one
     /// whose closing event never came. `None` for any other signal.
     fn note_health_issue(&self, signal: &Signal) -> Result<Option<String>> {
-        use crate::signal::{HEALTH_CATEGORY, HEALTH_PREFIX, HEALTH_SERVICE, HEALTH_STATUS};
+        use crate::signal::{
+            HEALTH_CATEGORY, HEALTH_PREFIX, HEALTH_SCOPE, HEALTH_SERVICE, HEALTH_STATUS,
+        };
         let label = |k: &str| signal.labels.get(k).map(String::as_str).unwrap_or("");
-        if !signal.alertname.starts_with(HEALTH_PREFIX) || label(HEALTH_CATEGORY) != "issue" {
+        // Only AWS Health's own events, from the queue (an EventBridge
+        // event's id, source `aws.health`, which no one else may send on a
+        // bus): an alarm or an alert named like one is not AWS speaking.
+        // Only public issues: an account-specific event is about some
+        // resources of one account, not the service in the region.
+        let from_health = signal.id.starts_with("ev:") && label("source") == "aws.health";
+        if !from_health
+            || !signal.alertname.starts_with(HEALTH_PREFIX)
+            || label(HEALTH_CATEGORY) != "issue"
+            || label(HEALTH_SCOPE) != "PUBLIC"
+        {
             return Ok(None);
         }
         let (service, region) = (label(HEALTH_SERVICE), label("region"));
@@ -342,7 +370,7 @@ fn target_environment(target: &str) -> Option<&str> {
 }
 
 /// The region a service's or a store's target names.
-fn target_region(target: &str) -> Option<&str> {
+pub fn target_region(target: &str) -> Option<&str> {
     let mut parts = target.split('/');
     match parts.next()? {
         "service" | "store" => parts.nth(2).filter(|r| !r.is_empty()),

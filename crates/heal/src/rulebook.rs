@@ -43,7 +43,10 @@ impl ActionKind {
         match self {
             ActionKind::EcsForceNewDeployment | ActionKind::EcsScaleOut => &["ECS"],
             ActionKind::SsmRunbook => &["EC2", "SSM"],
-            ActionKind::Ec2Reboot | ActionKind::Ec2Quarantine => &["EC2"],
+            ActionKind::Ec2Reboot => &["EC2"],
+            // Containment of a host acting for an attacker waits for
+            // nothing AWS is going through.
+            ActionKind::Ec2Quarantine => &[],
             ActionKind::MskExpandStorage => &["KAFKA", "MSK"],
             ActionKind::AuroraFailover => &["RDS"],
             ActionKind::Notify => &[],

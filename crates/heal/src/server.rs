@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Notify;
 
-use crate::engine::{Engine, Outcome};
+use crate::engine::{target_region, Engine, Outcome};
 use crate::journal::Journal;
 use crate::signal::AlertmanagerPayload;
 
@@ -425,10 +425,22 @@ pub fn work_once<J: Journal + ?Sized + 'static, E: Executor>(
         if !journal.transition(&action.id, "approved", "intent")? {
             continue;
         }
-        if let Some(why) = service
-            .executor
-            .hold(&action.rule, &action.kind, &action.target)
-        {
+        // The gates again (a kill switch, a freeze or an AWS Health issue
+        // may have come since the decision), then AWS's word on the target.
+        let kind = service.engine.rulebook.rule(&action.rule).map(|r| r.action);
+        let gated = match kind {
+            Some(kind) => {
+                service
+                    .engine
+                    .gates(kind, &action.target, target_region(&action.target), now())?
+            }
+            None => Some("its rule is no longer in the rulebook".to_owned()),
+        };
+        if let Some(why) = gated.or_else(|| {
+            service
+                .executor
+                .hold(&action.rule, &action.kind, &action.target)
+        }) {
             hold_back(
                 service,
                 &action.id,

@@ -69,6 +69,9 @@ pub const HEALTH_PREFIX: &str = "AwsHealth:";
 pub const HEALTH_SERVICE: &str = "aws_service";
 pub const HEALTH_CATEGORY: &str = "health_category";
 pub const HEALTH_STATUS: &str = "health_status";
+/// `PUBLIC` (a service's issue in a region, every account) or
+/// `ACCOUNT_SPECIFIC` (resources of one account).
+pub const HEALTH_SCOPE: &str = "health_scope";
 pub const HEALTH_EVENT: &str = "health_event";
 
 /// Why a payload is not accepted.
@@ -243,6 +246,7 @@ impl Signal {
                 for (label, path) in [
                     (HEALTH_SERVICE, "/service"),
                     (HEALTH_CATEGORY, "/eventTypeCategory"),
+                    (HEALTH_SCOPE, "/eventScopeCode"),
                     (HEALTH_STATUS, "/statusCode"),
                     (HEALTH_EVENT, "/eventArn"),
                 ] {

@@ -282,7 +282,14 @@ fn a_change_freeze_holds_actions_in_its_environments_while_it_lasts() {
 
 /// An AWS Health event as EventBridge delivers it: an issue of `service`
 /// in `region`, `open` or `closed`.
-fn health_issue(id: &str, service: &str, region: &str, status: &str, time: &str) -> Signal {
+fn health_issue(
+    id: &str,
+    service: &str,
+    region: &str,
+    status: &str,
+    time: &str,
+    scope: &str,
+) -> Signal {
     let body = serde_json::json!({
         "version": "0",
         "id": id,
@@ -299,7 +306,7 @@ fn health_issue(id: &str, service: &str, region: &str, status: &str, time: &str)
             "eventTypeCategory": "issue",
             "statusCode": status,
             "eventRegion": region,
-            "eventScopeCode": "PUBLIC"
+            "eventScopeCode": scope
         }
     });
     Signal::from_event(body.to_string().as_bytes())
@@ -328,9 +335,44 @@ fn an_open_aws_health_issue_holds_the_actions_depending_on_it_until_it_closes() 
         .cloned()
         .unwrap();
     let now = parse_time(START).unwrap() + 60;
+    // Neither an account's own event (some of its resources) nor an alarm
+    // named like a Health event opens anything.
+    let own = engine
+        .decide(
+            &health_issue(
+                "h-0",
+                "ECS",
+                "eu-central-1",
+                "open",
+                START,
+                "ACCOUNT_SPECIFIC",
+            ),
+            now,
+        )
+        .unwrap();
+    assert!(!own.reason.contains("AWS Health issue open"), "{own:?}");
+    let alarm = serde_json::json!({
+        "version": "0", "id": "al-1", "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch", "account": "123456789012", "time": START,
+        "region": "eu-central-1", "resources": [],
+        "detail": {
+            "alarmName": "landfall/AwsHealth:X/aws_service=ECS/health_category=issue/health_scope=PUBLIC/health_status=open",
+            "state": { "value": "ALARM", "timestamp": START },
+            "previousState": { "value": "OK", "timestamp": START }
+        }
+    });
+    let forged = Signal::from_event(alarm.to_string().as_bytes())
+        .unwrap()
+        .unwrap();
+    assert!(forged.alertname.starts_with("AwsHealth:"), "{forged:?}");
+    engine.decide(&forged, now).unwrap();
+    assert!(!engine
+        .journal
+        .paused(&landfall_heal::engine::health_switch("ECS", "eu-central-1"))
+        .unwrap());
     let opened = engine
         .decide(
-            &health_issue("h-1", "ECS", "eu-central-1", "open", START),
+            &health_issue("h-1", "ECS", "eu-central-1", "open", START, "PUBLIC"),
             now,
         )
         .unwrap();
@@ -378,7 +420,7 @@ fn an_open_aws_health_issue_holds_the_actions_depending_on_it_until_it_closes() 
 
     let closed = engine
         .decide(
-            &health_issue("h-2", "ECS", "eu-central-1", "closed", START),
+            &health_issue("h-2", "ECS", "eu-central-1", "closed", START, "PUBLIC"),
             now + 60,
         )
         .unwrap();
@@ -473,5 +515,81 @@ fn an_action_on_a_service_being_deployed_is_held_back_before_the_call() {
             .actions_held
             .load(std::sync::atomic::Ordering::Relaxed),
         1
+    );
+}
+
+/// An approved action passes the gates again when it is about to run: a
+/// kill switch turned on after the approval holds it (no AWS call), and
+/// one that runs counts toward the breaker like a decided one.
+#[test]
+fn an_approved_action_is_gated_again_and_counts_toward_the_breaker() {
+    use landfall_heal::server::{work_once, Service};
+    let engine = engine();
+    let journal = Arc::clone(&engine.journal);
+    let service = Service::new(
+        engine,
+        Deploying {
+            held_target: String::new(),
+            calls: std::sync::Mutex::new(Vec::new()),
+        },
+        "token".into(),
+    );
+    let reboot = |n: usize, host: &str| Signal {
+        id: format!("am:reboot-{n}"),
+        alertname: "SsmAgentDisconnected".into(),
+        status: Status::Firing,
+        labels: BTreeMap::from([
+            ("alertname".into(), "SsmAgentDisconnected".into()),
+            ("domain".into(), "trading".into()),
+            ("environment".into(), "prod".into()),
+            ("host".into(), host.into()),
+        ]),
+        starts_at: support::now_rfc3339(-30),
+    };
+    let now = landfall_heal::server::now();
+    let first = service
+        .engine
+        .decide(&reboot(1, "ip-10-1-2-3"), now)
+        .unwrap();
+    let second = service
+        .engine
+        .decide(&reboot(2, "ip-10-1-2-4"), now)
+        .unwrap();
+    assert_eq!(first.outcome, Outcome::AwaitingApproval, "{first:?}");
+    assert_eq!(second.outcome, Outcome::AwaitingApproval, "{second:?}");
+
+    // Approved, then reboots are switched off before it runs.
+    let id = first.action_id.unwrap();
+    assert!(journal
+        .transition(&id, "awaiting-approval", "approved")
+        .unwrap());
+    journal.set_paused("ec2-reboot", true).unwrap();
+    work_once(&service).unwrap();
+    assert!(service.executor.calls.lock().unwrap().is_empty());
+    assert!(journal.approved_actions().unwrap().is_empty());
+    assert!(!journal.in_flight("host/trading/prod/ip-10-1-2-3").unwrap());
+    assert_eq!(
+        journal
+            .breaker("SsmAgentDisconnected", "host/trading/prod/ip-10-1-2-3")
+            .unwrap(),
+        (0, false)
+    );
+
+    // Switched on again, the other approval runs once and counts.
+    journal.set_paused("ec2-reboot", false).unwrap();
+    let id = second.action_id.unwrap();
+    assert!(journal
+        .transition(&id, "awaiting-approval", "approved")
+        .unwrap());
+    work_once(&service).unwrap();
+    assert_eq!(
+        *service.executor.calls.lock().unwrap(),
+        vec!["ec2-reboot host/trading/prod/ip-10-1-2-4".to_owned()]
+    );
+    assert_eq!(
+        journal
+            .breaker("SsmAgentDisconnected", "host/trading/prod/ip-10-1-2-4")
+            .unwrap(),
+        (1, false)
     );
 }

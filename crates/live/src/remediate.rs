@@ -151,6 +151,9 @@ impl Targets {
     }
 }
 
+/// How a host lookup that found no running instance begins.
+const NO_RUNNING_INSTANCE: &str = "no running instance";
+
 /// A deployment younger than this that ECS still rolls out is a deploy in
 /// progress, which remediation leaves alone; an older one is stuck, which
 /// is what replacing tasks is for.
@@ -348,10 +351,14 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
                     )
                 })
             }
+            // Only a host that is not running any more is held; a host that
+            // cannot be read (a role, a throttled call, several matches)
+            // is left to the action, which fails and pages.
             ("ec2-reboot" | "ssm-runbook" | "ec2-quarantine", ["host", domain, env, host]) => self
                 .host(domain, env, host)
                 .await
                 .err()
+                .filter(|why| why.starts_with(NO_RUNNING_INSTANCE))
                 .map(|why| format!("the host is not there to act on: {why}")),
             _ => None,
         }
@@ -1074,7 +1081,7 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
         match found.len() {
             1 => Ok(found.remove(0)),
             0 => Err(format!(
-                "no running instance of `{domain}` named `{host}` in `{account}` ({})",
+                "{NO_RUNNING_INSTANCE} of `{domain}` named `{host}` in `{account}` ({})",
                 regions.join(", ")
             )),
             n => Err(format!(

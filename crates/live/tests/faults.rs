@@ -1546,7 +1546,10 @@ fn remediation_actions_act_on_what_the_model_names_as_the_remediation_role() {
                 )
                 .await
                 .unwrap();
-            assert!(gone.starts_with("the host is not there"), "{gone}");
+            assert!(
+                gone.starts_with("the host is not there to act on: no running instance of `trading` named `ip-10-9-9-9`"),
+                "{gone}"
+            );
             // An intent recorded now, after the service's first deployment.
             tokio::time::sleep(Duration::from_millis(1_200)).await;
             let intent = std::time::SystemTime::now()
