@@ -102,13 +102,18 @@ pub const IMAGE_PULL: [&str; 3] = ["ecr.api", "ecr.dkr", "s3"];
 /// serves them inside a VPC. Prefixes not listed (`rds-db`, `kafka-cluster`,
 /// `elasticache`) are data-plane authorizations checked by the store
 /// itself, reached as a dependency.
-pub const ACTION_ENDPOINTS: [(&str, &str); 12] = [
+pub const ACTION_ENDPOINTS: [(&str, &str); 17] = [
+    ("autoscaling", "autoscaling"),
     ("cloudwatch", "monitoring"),
     ("dynamodb", "dynamodb"),
+    ("ec2", "ec2"),
+    ("ecs", "ecs"),
     ("events", "events"),
+    ("kafka", "kafka"),
     ("kinesis", "kinesis"),
     ("kms", "kms"),
     ("logs", "logs"),
+    ("rds", "rds"),
     ("s3", "s3"),
     ("secretsmanager", "secretsmanager"),
     ("sns", "sns"),
@@ -1055,6 +1060,26 @@ fn role_needs(index: &Index<'_>, stack: usize, definition: &landfall_graph::Reso
                 })
         {
             roles.push(other);
+        }
+    }
+    // And roles of other stacks (other accounts) that admit it by its ARN
+    // (`aws:PrincipalArn`): the remediation service acts in the
+    // organization's accounts as their remediation role, but its calls
+    // leave from its own task, through its own VPC.
+    let task_role = &index.resource(role).properties;
+    if let Some(name) = task_role.get("RoleName").and_then(Value::as_str) {
+        let path = task_role.get("Path").and_then(Value::as_str).unwrap_or("/");
+        let arn_tail = format!(":role{path}{name}\"");
+        for (other, r) in index.of_type("AWS::IAM::Role") {
+            let admits = r
+                .properties
+                .get("AssumeRolePolicyDocument")
+                .is_some_and(|trust| {
+                    serde_json::to_string(trust).is_ok_and(|text| text.contains(&arn_tail))
+                });
+            if admits && other != role && !roles.contains(&other) {
+                roles.push(other);
+            }
         }
     }
     let policies = roles.iter().flat_map(|role| {

@@ -284,9 +284,20 @@ fn metal_capacity_without_the_ecs_endpoints_names_each_one() {
     assert!(findings.iter().any(|f| f
         .message
         .contains("`ecs.eu-central-1.amazonaws.com` is not on the egress allow-list of firewall")));
-    assert!(findings
+    // Besides the hosts, only the remediation service, which acts on ECS
+    // services from its tasks as the accounts' remediation role.
+    let others: Vec<&str> = findings
         .iter()
-        .all(|f| f.message.contains("ECS container instances")));
+        .filter(|f| !f.message.contains("ECS container instances"))
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(!others.is_empty(), "{}", summary(&findings));
+    assert!(
+        others
+            .iter()
+            .all(|m| m.contains("landfall-heal") && m.contains("cannot reach `ecs`")),
+        "{others:#?}"
+    );
 }
 
 /// Item 15: the regional NAT gateway sends replies straight back to the
@@ -1845,4 +1856,45 @@ fn jaeger_reaches_its_domain_and_each_missing_hop_is_named() {
         "{}",
         summary(&findings)
     );
+}
+
+/// The remediation service acts in the organization's accounts as their
+/// remediation role, whose trust admits its task role by ARN; the calls
+/// still leave from its tasks, through its VPC's interface endpoints
+/// (https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html):
+/// without the Auto Scaling or the RDS endpoint there, replacing a host or
+/// failing a cluster over cannot reach AWS, and each is named.
+#[test]
+fn the_remediation_service_reaches_the_apis_its_actions_call() {
+    let p = reference();
+    assert!(
+        p.check_graph(&p.graph)
+            .iter()
+            .all(|f| !f.message.contains("landfall-heal")),
+        "the reference platform's remediation service reaches what it calls"
+    );
+    let mut graph = p.graph.clone();
+    let gone = ["EndpointAutoscaling", "EndpointRds"];
+    let mut removed = 0;
+    for stack in graph
+        .stacks
+        .iter_mut()
+        .filter(|s| s.name.contains("-network-"))
+    {
+        let before = stack.resources.len();
+        stack
+            .resources
+            .retain(|r| !gone.contains(&r.logical_id.as_str()));
+        removed += before - stack.resources.len();
+    }
+    assert_eq!(removed, 2, "only the remediation service's VPC has them");
+    let findings = p.check_graph(&graph);
+    for service in ["autoscaling", "rds"] {
+        assert!(
+            findings.iter().any(|f| f.message.contains("landfall-heal")
+                && f.message.contains(&format!("cannot reach `{service}`"))),
+            "{service}: {}",
+            summary(&findings)
+        );
+    }
 }

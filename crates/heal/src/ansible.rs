@@ -346,6 +346,7 @@ fn target_noun(kind: TargetKind) -> &'static str {
         TargetKind::Host => "host",
         TargetKind::Store => "data store",
         TargetKind::Certificate => "certificate",
+        TargetKind::Instance => "instance",
     }
 }
 

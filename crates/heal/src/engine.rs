@@ -374,6 +374,8 @@ pub fn target_region(target: &str) -> Option<&str> {
     let mut parts = target.split('/');
     match parts.next()? {
         "service" | "store" => parts.nth(2).filter(|r| !r.is_empty()),
+        // `instance/<account>/<region>/<id>`
+        "instance" => parts.nth(1).filter(|r| !r.is_empty()),
         _ => None,
     }
 }

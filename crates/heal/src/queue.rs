@@ -56,8 +56,8 @@ pub async fn consume_once<J: Journal + ?Sized + 'static, E: Executor, Q: EventQu
     let metrics = &service.metrics;
     for message in batch {
         metrics.requests.fetch_add(1, Ordering::Relaxed);
-        let signal = match Signal::from_event(message.body.as_bytes()) {
-            Ok(signal) => signal,
+        let signals = match Signal::from_event_all(message.body.as_bytes()) {
+            Ok(signals) => signals,
             Err(e) => {
                 // Redelivered until the redrive policy moves it aside.
                 eprintln!("heal: queue message {}: {e}", message.id);
@@ -66,16 +66,17 @@ pub async fn consume_once<J: Journal + ?Sized + 'static, E: Executor, Q: EventQu
                 continue;
             }
         };
-        if let Some(signal) = signal {
+        if !signals.is_empty() {
+            let count = signals.len();
             let journal = Arc::clone(&service.engine.journal);
             let stored =
-                tokio::task::spawn_blocking(move || journal.record_signals(&[signal], now())).await;
+                tokio::task::spawn_blocking(move || journal.record_signals(&signals, now())).await;
             match stored {
                 Ok(Ok(new)) => {
                     metrics.signals.fetch_add(new as u64, Ordering::Relaxed);
                     metrics
                         .duplicates
-                        .fetch_add((1 - new) as u64, Ordering::Relaxed);
+                        .fetch_add((count - new) as u64, Ordering::Relaxed);
                     service.wake.notify_one();
                     outcome.recorded += 1;
                 }

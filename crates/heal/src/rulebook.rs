@@ -22,6 +22,9 @@ pub enum ActionKind {
     SsmRunbook,
     /// EC2 reboot of a metal container instance (disruptive).
     Ec2Reboot,
+    /// Auto Scaling `SetInstanceHealth` (`Unhealthy`) of a metal host AWS
+    /// retires: its group replaces it, ECS draining its tasks first.
+    Ec2Replace,
     /// MSK `UpdateBrokerStorage` (grows storage; cannot shrink).
     MskExpandStorage,
     /// A metal host's interfaces moved into its VPC's quarantine group (no
@@ -44,6 +47,7 @@ impl ActionKind {
             ActionKind::EcsForceNewDeployment | ActionKind::EcsScaleOut => &["ECS"],
             ActionKind::SsmRunbook => &["EC2", "SSM"],
             ActionKind::Ec2Reboot => &["EC2"],
+            ActionKind::Ec2Replace => &["EC2", "AUTOSCALING"],
             // Containment of a host acting for an attacker waits for
             // nothing AWS is going through.
             ActionKind::Ec2Quarantine => &[],
@@ -59,6 +63,7 @@ impl ActionKind {
             ActionKind::EcsScaleOut => "ecs-scale-out",
             ActionKind::SsmRunbook => "ssm-runbook",
             ActionKind::Ec2Reboot => "ec2-reboot",
+            ActionKind::Ec2Replace => "ec2-replace",
             ActionKind::MskExpandStorage => "msk-expand-storage",
             ActionKind::Ec2Quarantine => "ec2-quarantine",
             ActionKind::AuroraFailover => "aurora-failover",
@@ -79,6 +84,10 @@ pub enum TargetKind {
     Store,
     /// `certificate_arn`: a certificate (the platform's).
     Certificate,
+    /// `account` + `region` + `instance_id`: an EC2 instance AWS names (an
+    /// AWS Health event knows no domain); whether it is a metal host of
+    /// the model is read from its tags when acting.
+    Instance,
 }
 
 impl TargetKind {
@@ -90,6 +99,7 @@ impl TargetKind {
             TargetKind::Host => &["domain", "host", "environment"],
             TargetKind::Store => &["store", "environment", "region"],
             TargetKind::Certificate => &["certificate_arn"],
+            TargetKind::Instance => &["account", "region", "instance_id"],
         }
     }
 }
@@ -133,6 +143,9 @@ pub struct Rulebook {
     /// The environments' names: a host's `environment` must be one.
     #[serde(skip)]
     pub environments: BTreeSet<String>,
+    /// The regions' names: an instance's region must be one.
+    #[serde(skip)]
+    pub regions: BTreeSet<String>,
     /// `(store, environment)` pairs the model declares.
     #[serde(skip)]
     pub stores: BTreeSet<(String, String)>,
@@ -176,6 +189,12 @@ fn defaults(alert: &str) -> Option<Rule> {
             "storage only grows, and MSK allows one update per six hours; once a day"),
         "CertificateExpiringIn14Days" => rule(A::Notify, T::Certificate, 86_400, false,
             "ACM renews what it can; a certificate it cannot renew needs a human"),
+        landfall_model::monitoring::METAL_HOST_RETIRING => Rule {
+            // A few hosts at a time: each one drained moves its tasks.
+            budget_per_10m: 2,
+            ..rule(A::Ec2Replace, T::Instance, 86_400, false,
+                "AWS retires the host's hardware: replaced now, its tasks drained by ECS first, rather than stopped at AWS's hour; at most two hosts in ten minutes")
+        },
         landfall_model::monitoring::GUARDDUTY_INSTANCE_ALERT => rule(A::Ec2Quarantine, T::Host, 86_400, true,
             "a host GuardDuty finds acting for an attacker is cut off and drained, not terminated (its disk is evidence); cutting it off stops its tasks: a human approves"),
         landfall_model::monitoring::AURORA_WRITER_UNAVAILABLE => rule(A::AuroraFailover, T::Store, 3_600, true,
@@ -213,6 +232,7 @@ impl Rulebook {
             .collect();
         let domains = model.domains.iter().map(|d| d.name.clone()).collect();
         let environments = model.environments.iter().map(|e| e.name.clone()).collect();
+        let regions = model.regions.iter().map(|r| r.name.clone()).collect();
         let stores = model
             .data_stores
             .iter()
@@ -227,6 +247,7 @@ impl Rulebook {
             services,
             domains,
             environments,
+            regions,
             stores,
             freezes: model.change_freezes.clone(),
             version: String::new(),
@@ -296,6 +317,19 @@ impl Rulebook {
                     Ok(format!("certificate/{arn}"))
                 } else {
                     Err("no ACM certificate ARN in the alert".to_owned())
+                }
+            }
+            TargetKind::Instance => {
+                let (account, region, instance) =
+                    (get("account"), get("region"), get("instance_id"));
+                if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                    Err(format!("`{account}` is not an AWS account id"))
+                } else if !self.regions.contains(region) {
+                    Err(format!("no region `{region}` in the model"))
+                } else if !crate::signal::is_instance_id(instance) {
+                    Err(format!("`{instance}` is not an EC2 instance id"))
+                } else {
+                    Ok(format!("instance/{account}/{region}/{instance}"))
                 }
             }
         }

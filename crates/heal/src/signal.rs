@@ -152,6 +152,8 @@ struct AwsEvent {
     region: String,
     time: String,
     #[serde(default)]
+    resources: Vec<String>,
+    #[serde(default)]
     detail: serde_json::Value,
 }
 
@@ -175,6 +177,18 @@ impl Signal {
     /// entered `ALARM`, so its firing and its resolution are one episode,
     /// as an Alertmanager alert's are; the id is stable across
     /// redeliveries of the same event.
+    /// Every signal an AWS event is: one per instance of an EC2
+    /// retirement (an AWS Health event may name several), else what
+    /// [`Signal::from_event`] reads.
+    pub fn from_event_all(body: &[u8]) -> Result<Vec<Signal>, PayloadError> {
+        let event: AwsEvent = serde_json::from_slice(body)
+            .map_err(|e| PayloadError::Malformed(format!("not an EventBridge event: {e}")))?;
+        if let Some(signals) = retiring_instances(&event).filter(|s| !s.is_empty()) {
+            return Ok(signals);
+        }
+        Ok(Signal::from_event(body)?.into_iter().collect())
+    }
+
     pub fn from_event(body: &[u8]) -> Result<Option<Signal>, PayloadError> {
         let event: AwsEvent = serde_json::from_slice(body)
             .map_err(|e| PayloadError::Malformed(format!("not an EventBridge event: {e}")))?;
@@ -279,6 +293,85 @@ impl Signal {
             starts_at,
         }))
     }
+}
+
+/// An AWS Health event retiring EC2 instances (or reporting their
+/// instance store degraded) becomes [`METAL_HOST_RETIRING`] once per
+/// affected instance, labelled with the instance, its account and its
+/// region: the remediation service finds out from the instance's tags
+/// whether it is a metal host of the model. A `closed` event ends the
+/// episode. `None` for any other event.
+fn retiring_instances(event: &AwsEvent) -> Option<Vec<Signal>> {
+    use landfall_model::monitoring::{EC2_RETIREMENT_EVENTS, METAL_HOST_RETIRING};
+    let text = |path: &str| {
+        event
+            .detail
+            .pointer(path)
+            .and_then(serde_json::Value::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    if event.detail_type != "AWS Health Event"
+        || event.source != "aws.health"
+        || text("/service") != Some("EC2")
+        || !EC2_RETIREMENT_EVENTS.contains(&text("/eventTypeCode")?)
+    {
+        return None;
+    }
+    let code = text("/eventTypeCode")?;
+    let status = if text("/statusCode") == Some("closed") {
+        Status::Resolved
+    } else {
+        Status::Firing
+    };
+    let account = text("/affectedAccount").unwrap_or(&event.account);
+    let region = text("/eventRegion").unwrap_or(&event.region);
+    // Entities are instance ids or ARNs (`...:instance/i-...`); the event's
+    // `resources` say the same.
+    let entities = event
+        .detail
+        .get("affectedEntities")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("entityValue").and_then(serde_json::Value::as_str));
+    let resources = event.resources.iter().map(String::as_str);
+    let mut instances: Vec<&str> = entities
+        .chain(resources)
+        .map(|v| v.rsplit('/').next().unwrap_or(v))
+        .filter(|v| is_instance_id(v))
+        .collect();
+    instances.sort_unstable();
+    instances.dedup();
+    let starts_at = rfc3339(&event.time);
+    Some(
+        instances
+            .into_iter()
+            .map(|instance| {
+                let labels = BTreeMap::from([
+                    ("alertname".to_owned(), METAL_HOST_RETIRING.to_owned()),
+                    ("account".to_owned(), account.to_owned()),
+                    ("region".to_owned(), region.to_owned()),
+                    ("source".to_owned(), event.source.clone()),
+                    ("instance_id".to_owned(), instance.to_owned()),
+                    ("health_event_code".to_owned(), code.to_owned()),
+                ]);
+                Signal {
+                    id: format!("ev:{}:{instance}", event.id),
+                    alertname: METAL_HOST_RETIRING.to_owned(),
+                    status,
+                    labels,
+                    starts_at: starts_at.clone(),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// `i-` and 8 or 17 hexadecimal digits.
+pub fn is_instance_id(text: &str) -> bool {
+    text.strip_prefix("i-").is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 /// A GuardDuty finding of high or critical severity about an EC2 instance

@@ -163,3 +163,79 @@ fn an_aurora_writer_that_stops_reporting_fails_its_cluster_over_after_approval()
         "store/settlements/prod/eu-central-1"
     );
 }
+
+/// AWS Health retiring an instance (the documented events: a scheduled
+/// retirement naming the instance by ARN, a degraded instance store by id)
+/// becomes `MetalHostRetiring` per instance, answered by replacing it
+/// through its group without approval (ECS drains it first), a few hosts at
+/// a time; the event's region must be the model's, and whether the
+/// instance is a metal host of the model is read from its tags when acting
+/// (https://docs.aws.amazon.com/health/latest/ug/cloudwatch-events-health.html).
+#[test]
+fn an_instance_aws_retires_is_replaced_through_its_group() {
+    let model = landfall_model::reference().model.unwrap();
+    let (book, unknown) = Rulebook::from_model(&model);
+    assert!(unknown.is_empty(), "{unknown:?}");
+    let rule = book.rule("MetalHostRetiring").unwrap();
+    assert_eq!(rule.action, ActionKind::Ec2Replace);
+    assert_eq!(rule.action.as_str(), "ec2-replace");
+    assert_eq!(rule.target, TargetKind::Instance);
+    assert!(!rule.needs_approval && rule.dry_run);
+    assert_eq!(rule.budget_per_10m, 2);
+
+    let fixture = |name: &str| -> serde_json::Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/events")
+            .join(name);
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let mut retirement = fixture("aws-health-ec2-instance-retirement-scheduled.json");
+    let signals = landfall_heal::Signal::from_event_all(retirement.to_string().as_bytes()).unwrap();
+    assert_eq!(signals.len(), 1);
+    let signal = &signals[0];
+    assert_eq!(signal.alertname, "MetalHostRetiring");
+    assert_eq!(signal.labels["instance_id"], "i-1234567890abcdef0");
+    assert_eq!(signal.labels["account"], "123456789012");
+    // The example is in us-east-1, where the reference platform is not.
+    let err = book.target(rule, &signal.labels).unwrap_err();
+    assert_eq!(err, "no region `us-east-1` in the model");
+
+    retirement["region"] = "eu-central-1".into();
+    retirement["detail"]["eventRegion"] = "eu-central-1".into();
+    retirement["detail"]["affectedEntities"] = serde_json::json!([
+        { "entityValue": "arn:aws:ec2:eu-central-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1" },
+        { "entityValue": "i-0bbbbbbbbbbbbbbb2" }
+    ]);
+    let both = landfall_heal::Signal::from_event_all(retirement.to_string().as_bytes()).unwrap();
+    let targets: Vec<String> = both
+        .iter()
+        .map(|s| book.target(rule, &s.labels).unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "instance/123456789012/eu-central-1/i-0aaaaaaaaaaaaaaa1",
+            "instance/123456789012/eu-central-1/i-0bbbbbbbbbbbbbbb2"
+        ]
+    );
+    assert_ne!(both[0].id, both[1].id, "one episode per instance");
+
+    // The retirement done (or cancelled), the episode ends.
+    retirement["detail"]["statusCode"] = "closed".into();
+    let closed = landfall_heal::Signal::from_event_all(retirement.to_string().as_bytes()).unwrap();
+    assert!(closed
+        .iter()
+        .all(|s| s.status == landfall_heal::signal::Status::Resolved));
+
+    let degraded = fixture("aws-health-ec2-instance-store-degraded.json");
+    let signals = landfall_heal::Signal::from_event_all(degraded.to_string().as_bytes()).unwrap();
+    assert_eq!(signals.len(), 1);
+    assert_eq!(signals[0].labels["instance_id"], "i-abcd1111");
+
+    // Another EC2 Health event stays what it was: journaled, not acted on.
+    let mut other = fixture("aws-health-ec2-instance-retirement-scheduled.json");
+    other["detail"]["eventTypeCode"] = "AWS_EC2_OPERATIONAL_ISSUE".into();
+    let signals = landfall_heal::Signal::from_event_all(other.to_string().as_bytes()).unwrap();
+    assert_eq!(signals.len(), 1);
+    assert_eq!(signals[0].alertname, "AwsHealth:AWS_EC2_OPERATIONAL_ISSUE");
+}

@@ -209,6 +209,7 @@ impl Clients {
     client!(ssoadmin, aws_sdk_ssoadmin, SsoAdmin);
     client!(kafka, aws_sdk_kafka, Kafka);
     client!(rds, aws_sdk_rds, Rds);
+    client!(autoscaling, aws_sdk_autoscaling, AutoScaling);
     client!(route53, aws_sdk_route53, Route53);
     client!(identitystore, aws_sdk_identitystore, IdentityStore);
     client!(scheduler, aws_sdk_scheduler, Scheduler);

@@ -13,6 +13,7 @@
 //! | `ecs-force-new-deployment` | ECS `UpdateService` with `forceNewDeployment` |
 //! | `ecs-scale-out` | ECS `UpdateService` with a `desiredCount` a step higher, never past the declared maximum |
 //! | `ec2-reboot` | EC2 `RebootInstances` on the host's instance |
+//! | `ec2-replace` | EC2 `DescribeInstances` (its tags must make it a metal host of the model), Auto Scaling `SetInstanceHealth` `Unhealthy`: its group replaces it, ECS drains it first |
 //! | `ssm-runbook` | SSM `StartAutomationExecution` of the baseline's disk cleanup runbook ([`crate::automation`]) |
 //! | `msk-expand-storage` | MSK `UpdateBrokerStorage` by a step, within MSK's limits ([`crate::msk`]) |
 //! | `aurora-failover` | RDS `DescribeDBClusters`, `DescribeDBInstances`, `AddTagsToResource` and `FailoverDBCluster` to the best available reader |
@@ -149,6 +150,14 @@ impl Targets {
         self.ids = ids;
         self
     }
+}
+
+/// A metal host found by its instance id.
+struct MetalInstance {
+    /// Its Auto Scaling group.
+    group: String,
+    /// EC2's state name (`running`, `shutting-down`, ...).
+    state: String,
 }
 
 /// How a host lookup that found no running instance begins.
@@ -301,6 +310,9 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
                     clients.account_id, clients.region
                 ))
             }
+            ("ec2-replace", ["instance", account, region, instance]) => {
+                self.replace_host(account, region, instance).await
+            }
             ("ssm-runbook", ["host", domain, env, host]) => {
                 let (clients, instance) = self.host(domain, env, host).await?;
                 let start = crate::automation::disk_cleanup(&instance, action_id);
@@ -348,6 +360,15 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
                     format!(
                         "MSK cluster of `{store}` is {}, not ACTIVE: it is being changed",
                         cluster.state
+                    )
+                })
+            }
+            ("ec2-replace", ["instance", account, region, instance]) => {
+                let (_, found) = self.metal_instance(account, region, instance).await.ok()?;
+                (found.state != "running").then(|| {
+                    format!(
+                        "`{instance}` is {} already: nothing to replace",
+                        found.state
                     )
                 })
             }
@@ -484,6 +505,9 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
             ("ec2-quarantine", ["host", domain, env, host]) => {
                 self.read_back_quarantine(domain, env, host, action_id)
                     .await
+            }
+            ("ec2-replace", ["instance", account, region, instance]) => {
+                self.read_back_replace(account, region, instance).await
             }
             ("aurora-failover", ["store", store, env, region]) => {
                 self.read_back_failover(store, env, region, action_id).await
@@ -1036,6 +1060,165 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
 
     /// The running instance of a domain's metal host, by the name its agent
     /// reports, in the regions of its environment.
+    /// The model's name of the account with this id: from the ids the
+    /// service was given, else from the organization (by email, as
+    /// [`Remediator::enter`] finds accounts).
+    async fn account_named(&self, id: &str) -> Result<String, String> {
+        if let Some((name, _)) = self.targets.ids.iter().find(|(_, v)| v.as_str() == id) {
+            return Ok(name.clone());
+        }
+        let mgmt = self.session.management().await.map_err(|e| e.to_string())?;
+        let org = self
+            .session
+            .organization(&mgmt)
+            .await
+            .map_err(|e| e.to_string())?;
+        let email = org
+            .accounts
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.email.clone())
+            .ok_or_else(|| format!("account {id} is not in the organization"))?;
+        self.targets
+            .emails
+            .iter()
+            .find(|(_, e)| e.eq_ignore_ascii_case(&email))
+            .map(|(name, _)| name.clone())
+            .ok_or_else(|| format!("account {id} <{email}> is not one of the model's"))
+    }
+
+    /// An instance AWS names, entered in its account, if it is a metal
+    /// host of the model: its tags name a domain and an environment whose
+    /// workload account it is in, and an Auto Scaling group holds it.
+    async fn metal_instance(
+        &self,
+        account_id: &str,
+        region: &str,
+        instance: &str,
+    ) -> Result<(Clients, MetalInstance), String> {
+        let account = self.account_named(account_id).await?;
+        let clients = self.enter(&account, region).await?;
+        let out = clients
+            .ec2()
+            .describe_instances()
+            .instance_ids(instance)
+            .send()
+            .await
+            .map_err(|e| LiveError::api("ec2:DescribeInstances", &e).to_string())?;
+        let found = out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .find(|i| i.instance_id() == Some(instance))
+            .ok_or_else(|| format!("no instance `{instance}` in {account} ({region})"))?;
+        let tag = |key: &str| {
+            found
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some(key))
+                .and_then(|t| t.value())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (domain, env) = (tag("landfall:domain"), tag("landfall:environment"));
+        let ours = self
+            .targets
+            .hosts
+            .get(&(domain.clone(), env.clone()))
+            .is_some_and(|(a, _)| *a == account);
+        if !ours {
+            return Err(format!(
+                "`{instance}` is not a metal host of the model (landfall:domain `{domain}`, landfall:environment `{env}`, in `{account}`)"
+            ));
+        }
+        let group = tag("aws:autoscaling:groupName");
+        if group.is_empty() {
+            return Err(format!(
+                "`{instance}` is in no Auto Scaling group: nothing would replace it"
+            ));
+        }
+        let state = found
+            .state()
+            .and_then(|s| s.name())
+            .map_or_else(|| "unknown".to_owned(), |n| n.as_str().to_owned());
+        Ok((clients, MetalInstance { group, state }))
+    }
+
+    /// Marks a retiring metal host unhealthy: its group terminates and
+    /// replaces it, and ECS (managed draining, the workload layer's
+    /// capacity providers) drains its tasks before it goes
+    /// (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetInstanceHealth.html,
+    /// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instance-draining.html).
+    /// Scale-in protection, which the metal groups set for ECS, does not
+    /// keep an unhealthy instance from being replaced
+    /// (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-protection.html).
+    async fn replace_host(
+        &self,
+        account_id: &str,
+        region: &str,
+        instance: &str,
+    ) -> Result<String, String> {
+        let (clients, found) = self.metal_instance(account_id, region, instance).await?;
+        if found.state != "running" {
+            return Err(format!(
+                "`{instance}` is {}: nothing to replace",
+                found.state
+            ));
+        }
+        clients
+            .autoscaling()
+            .set_instance_health()
+            .instance_id(instance)
+            .health_status("Unhealthy")
+            .should_respect_grace_period(false)
+            .send()
+            .await
+            .map_err(|e| LiveError::api("autoscaling:SetInstanceHealth", &e).to_string())?;
+        Ok(format!(
+            "marked `{instance}` unhealthy in group `{}` ({account_id}, {region}): the group replaces it, ECS drains it first",
+            found.group
+        ))
+    }
+
+    /// A replacement took effect when the group no longer counts the
+    /// instance healthy: it is unhealthy, terminating, or gone.
+    async fn read_back_replace(&self, account_id: &str, region: &str, instance: &str) -> ReadBack {
+        let account = match self.account_named(account_id).await {
+            Ok(a) => a,
+            Err(e) => return ReadBack::Unknown(e),
+        };
+        let clients = match self.enter(&account, region).await {
+            Ok(c) => c,
+            Err(e) => return ReadBack::Unknown(e),
+        };
+        let out = match clients
+            .autoscaling()
+            .describe_auto_scaling_instances()
+            .instance_ids(instance)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => {
+                return ReadBack::Unknown(
+                    LiveError::api("autoscaling:DescribeAutoScalingInstances", &e).to_string(),
+                )
+            }
+        };
+        let Some(i) = out.auto_scaling_instances().first() else {
+            return ReadBack::Done(format!("`{instance}` is in no group any more"));
+        };
+        let (health, lifecycle) = (
+            i.health_status().unwrap_or_default(),
+            i.lifecycle_state().unwrap_or_default(),
+        );
+        if health.eq_ignore_ascii_case("unhealthy") || lifecycle.starts_with("Terminat") {
+            ReadBack::Done(format!("`{instance}` is {health} and {lifecycle}"))
+        } else {
+            ReadBack::NotDone(format!("`{instance}` is still {health} and {lifecycle}"))
+        }
+    }
+
     async fn host(&self, domain: &str, env: &str, host: &str) -> Result<(Clients, String), String> {
         let (account, regions) = self
             .targets

@@ -2556,3 +2556,171 @@ fn aurora_failover_promotes_the_best_available_reader_and_reads_back() {
         },
     );
 }
+
+/// A metal host AWS retires is replaced through its Auto Scaling group:
+/// found by its id in the account AWS names, recognised as the model's by
+/// its tags, marked unhealthy (Auto Scaling then terminates and replaces
+/// it, https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetInstanceHealth.html),
+/// read back from the group; an instance that is not a metal host of the
+/// model is refused, and none of it is a call of any other role.
+#[test]
+fn a_retiring_metal_host_is_replaced_through_its_group() {
+    run(
+        "a_retiring_metal_host_is_replaced_through_its_group",
+        |url| async move {
+            let resolved =
+                landfall_model::load_dir(&support::workspace_root().join("reference")).unwrap();
+            let model = resolved.model.unwrap();
+            let trading = model.domains.iter().find(|d| d.name == "trading").unwrap();
+            let prod = model
+                .environments
+                .iter()
+                .find(|e| e.name == "prod")
+                .unwrap();
+            let email = model
+                .workload_account(trading.id, prod.id)
+                .unwrap()
+                .email
+                .clone();
+            let session = connect(&url, quick(), 0).await;
+            let mgmt = session.management().await.unwrap();
+            create_organization(&mgmt).await;
+            let id = create_account_with(&mgmt, "trading-prod-in-aws", &email).await;
+            let member = session
+                .member(&mgmt, &id, "eu-central-1", &DEPLOY_ROLES)
+                .await
+                .unwrap();
+            // What the workload layer makes: a metal group whose instances
+            // carry the domain and environment.
+            let image = an_amazon_ami(&member).await;
+            member
+                .ec2()
+                .create_launch_template()
+                .launch_template_name("metal")
+                .launch_template_data(
+                    aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                        .image_id(&image)
+                        .instance_type(aws_sdk_ec2::types::InstanceType::C5Metal)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+            let tag = |key: &str, value: &str| {
+                aws_sdk_autoscaling::types::Tag::builder()
+                    .key(key)
+                    .value(value)
+                    .propagate_at_launch(true)
+                    .build()
+            };
+            let autoscaling = member.autoscaling();
+            autoscaling
+                .create_auto_scaling_group()
+                .auto_scaling_group_name("trading-prod-metal-a")
+                .launch_template(
+                    aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
+                        .launch_template_name("metal")
+                        .build(),
+                )
+                .min_size(0)
+                .max_size(2)
+                .desired_capacity(1)
+                .availability_zones("eu-central-1a")
+                .new_instances_protected_from_scale_in(true)
+                .tags(tag("landfall:domain", "trading"))
+                .tags(tag("landfall:environment", "prod"))
+                .send()
+                .await
+                .unwrap();
+            let instances = autoscaling
+                .describe_auto_scaling_instances()
+                .send()
+                .await
+                .unwrap();
+            let instance = instances.auto_scaling_instances()[0]
+                .instance_id()
+                .unwrap()
+                .to_owned();
+            // And an instance of nobody's.
+            let stranger = member
+                .ec2()
+                .run_instances()
+                .image_id(&image)
+                .min_count(1)
+                .max_count(1)
+                .send()
+                .await
+                .unwrap()
+                .instances()[0]
+                .instance_id()
+                .unwrap()
+                .to_owned();
+
+            let remediator = landfall_live::remediate::Remediator::new(
+                session.clone(),
+                landfall_live::remediate::Targets::from_model(&model),
+            );
+            let target = format!("instance/{id}/eu-central-1/{instance}");
+            use landfall_live::remediate::ReadBack;
+            assert!(matches!(
+                remediator.read_back("ec2-replace", &target, "r1", 0).await,
+                ReadBack::NotDone(_)
+            ));
+            assert_eq!(
+                remediator
+                    .hold("MetalHostRetiring", "ec2-replace", &target)
+                    .await,
+                None
+            );
+            let done = remediator
+                .execute("ec2-replace", &target, "r1")
+                .await
+                .unwrap();
+            assert!(
+                done.contains(&format!(
+                    "marked `{instance}` unhealthy in group `trading-prod-metal-a`"
+                )),
+                "{done}"
+            );
+            let after = autoscaling
+                .describe_auto_scaling_instances()
+                .instance_ids(&instance)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                after.auto_scaling_instances()[0].health_status(),
+                Some("Unhealthy")
+            );
+            assert!(matches!(
+                remediator.read_back("ec2-replace", &target, "r1", 0).await,
+                ReadBack::Done(_)
+            ));
+
+            let refused = remediator
+                .execute(
+                    "ec2-replace",
+                    &format!("instance/{id}/eu-central-1/{stranger}"),
+                    "r2",
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                refused.contains("is not a metal host of the model"),
+                "{refused}"
+            );
+            let unknown_account = remediator
+                .execute(
+                    "ec2-replace",
+                    &format!("instance/999999999999/eu-central-1/{instance}"),
+                    "r3",
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                unknown_account.contains("999999999999 is not in the organization"),
+                "{unknown_account}"
+            );
+        },
+    );
+}

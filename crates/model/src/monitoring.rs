@@ -125,7 +125,23 @@ pub fn remediation_webhook_url(slug: &str) -> String {
 /// `GuardDutyHighSeverityInstanceFinding`: a GuardDuty finding of high or
 /// critical severity (7 or more) about an EC2 instance
 /// (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html).
-pub const EVENT_ALERTS: &[&str] = &[GUARDDUTY_INSTANCE_ALERT];
+/// `MetalHostRetiring`: AWS Health has scheduled the retirement of an
+/// instance, or reports its instance store degraded
+/// ([`EC2_RETIREMENT_EVENTS`]).
+pub const EVENT_ALERTS: &[&str] = &[GUARDDUTY_INSTANCE_ALERT, METAL_HOST_RETIRING];
+
+/// The alert an instance AWS retires becomes, one per affected instance.
+pub const METAL_HOST_RETIRING: &str = "MetalHostRetiring";
+
+/// AWS Health's EC2 event types that say an instance's hardware is going
+/// away or failing: it is better replaced now, drained, than when AWS
+/// stops it (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-retirement.html,
+/// https://docs.aws.amazon.com/health/latest/ug/cloudwatch-events-health.html).
+pub const EC2_RETIREMENT_EVENTS: &[&str] = &[
+    "AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED",
+    "AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED",
+    "AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED",
+];
 
 /// Alerts that only the workload layer's CloudWatch alarms raise, never
 /// vmalert: their alarm's state changes reach the remediation service (and

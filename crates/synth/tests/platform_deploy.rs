@@ -1274,6 +1274,48 @@ fn the_remediation_role_fails_over_the_platforms_aurora_clusters_only() {
         .contains("rds:"));
 }
 
+/// Replacing a metal host AWS retires: the remediation role marks
+/// instances unhealthy only in groups the workload layer tagged with a
+/// domain (Auto Scaling authorizes `SetInstanceHealth` on the group,
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html),
+/// reads which group holds an instance, and gets neither without the
+/// alert in the spec.
+#[test]
+fn the_remediation_role_replaces_metal_hosts_of_the_platform_only() {
+    let s = reference();
+    let role = resource(stack(&s.graph, "-baseline-global"), "RemediationRole");
+    let grants: Vec<&Value> = role.properties["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let replace = by_sid(&grants, "ReplaceRetiringMetalHosts");
+    assert_eq!(replace["Action"], "autoscaling:SetInstanceHealth");
+    assert!(replace["Resource"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with(":autoscaling:*:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/*"));
+    assert_eq!(
+        replace["Condition"]["Null"]["aws:ResourceTag/landfall:domain"],
+        "false"
+    );
+    assert_eq!(
+        by_sid(&grants, "FindTheGroupsOfHosts")["Action"],
+        "autoscaling:DescribeAutoScalingInstances"
+    );
+    let mut files = common::reference_files();
+    for (name, text) in &mut files {
+        if name.ends_with("observability.yaml") {
+            *text = text.replace("      - MetalHostRetiring\n", "");
+        }
+    }
+    let without = common::synthesize_files(files, None);
+    let role = resource(stack(&without.graph, "-baseline-global"), "RemediationRole");
+    assert!(!serde_json::to_string(&role.properties)
+        .unwrap()
+        .contains("autoscaling:"));
+}
+
 /// The remediation service runs on ECS beside its queue and journal: two
 /// Fargate tasks of the platform's image, behind an internal HTTPS load
 /// balancer that checks `/healthz`.

@@ -516,7 +516,12 @@ fn capacity(
                 "AutoScalingGroupProvider": {
                     "AutoScalingGroupArn": { "Ref": asg },
                     "ManagedScaling": { "Status": "ENABLED", "TargetCapacity": 100 },
-                    "ManagedTerminationProtection": "ENABLED"
+                    "ManagedTerminationProtection": "ENABLED",
+                    // ECS drains a host its group terminates (scale-in, a
+                    // replacement of an unhealthy host) before it goes;
+                    // said here, not left to the API's default.
+                    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instance-draining.html
+                    "ManagedDraining": "ENABLED"
                 },
                 "Tags": std_tags(place, &[])
             }),

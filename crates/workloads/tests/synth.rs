@@ -108,6 +108,23 @@ fn latency_sensitive_services_run_on_metal_in_placement_groups() {
         .find(|r| r.kind == "AWS::AutoScaling::AutoScalingGroup")
         .unwrap();
     assert!(asg.properties.contains_key("PlacementGroup"));
+    // ECS keeps the instances its tasks run on from being scaled in, and
+    // drains one its group terminates anyway (an unhealthy host replaced,
+    // which is how remediation replaces a host AWS retires)
+    // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-termination-protection.html,
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instance-draining.html).
+    assert_eq!(asg.properties["NewInstancesProtectedFromScaleIn"], true);
+    let providers: Vec<_> = base
+        .resources
+        .iter()
+        .filter(|r| r.kind == "AWS::ECS::CapacityProvider")
+        .map(|r| &r.properties["AutoScalingGroupProvider"])
+        .collect();
+    assert!(!providers.is_empty());
+    for provider in providers {
+        assert_eq!(provider["ManagedTerminationProtection"], "ENABLED");
+        assert_eq!(provider["ManagedDraining"], "ENABLED");
+    }
     let lt = base.resource("MetalLaunchTemplate").unwrap();
     assert!(lt.properties["LaunchTemplateData"]["InstanceType"]
         .as_str()

@@ -509,13 +509,11 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             }),
         ]);
     }
-    // Aurora failover, when the spec lets remediation answer a writer that
-    // stopped reporting and the platform has Aurora stores: find the
-    // store's cluster and its instances (describing takes any cluster or
-    // instance), tag it with the action's one key, fail it over; only
-    // clusters the workload layer tagged with a store
-    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html,
-    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverDBCluster.html).
+    // Replacing a metal host AWS retires: read the group holding it, mark
+    // it unhealthy so the group replaces it; only groups of metal hosts
+    // (the workload layer tags them with the domain). Auto Scaling
+    // authorizes `SetInstanceHealth` on the group and its tags
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html).
     let automatic = |alert: &str| {
         ctx.model
             .observability
@@ -523,6 +521,30 @@ fn global(ctx: &Ctx<'_>) -> Unit {
             .and_then(|o| o.remediation.as_ref())
             .is_some_and(|r| r.automatic.iter().any(|a| a == alert))
     };
+    if automatic(landfall_model::monitoring::METAL_HOST_RETIRING) {
+        remediation_grants.extend([
+            json!({
+                "Sid": "ReplaceRetiringMetalHosts",
+                "Effect": "Allow",
+                "Action": "autoscaling:SetInstanceHealth",
+                "Resource": intrinsic::sub("arn:${AWS::Partition}:autoscaling:*:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/*"),
+                "Condition": { "Null": { "aws:ResourceTag/landfall:domain": "false" } }
+            }),
+            json!({
+                "Sid": "FindTheGroupsOfHosts",
+                "Effect": "Allow",
+                "Action": "autoscaling:DescribeAutoScalingInstances",
+                "Resource": "*"
+            }),
+        ]);
+    }
+    // Aurora failover, when the spec lets remediation answer a writer that
+    // stopped reporting and the platform has Aurora stores: find the
+    // store's cluster and its instances (describing takes any cluster or
+    // instance), tag it with the action's one key, fail it over; only
+    // clusters the workload layer tagged with a store
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html,
+    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverDBCluster.html).
     let aurora = ctx
         .model
         .data_stores

@@ -46,10 +46,15 @@ pub const INTERFACE_ENDPOINTS: [&str; 9] = [
 /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html>
 pub const ECS_AGENT_ENDPOINTS: [&str; 3] = ["ecs", "ecs-agent", "ecs-telemetry"];
 /// Interface endpoints added where the remediation service runs
-/// (`NetworkLayout::remediation_vpc`): it reads the alerting layer's queue.
-/// Its other calls go to endpoints every VPC has (STS, ECR, logs, Secrets
-/// Manager, KMS; DynamoDB through the gateway endpoint).
-pub const REMEDIATION_ENDPOINTS: [&str; 1] = ["sqs"];
+/// (`NetworkLayout::remediation_vpc`): it reads the alerting layer's queue,
+/// and its actions, made as each account's remediation role, leave from
+/// its tasks: ECS, EC2, Auto Scaling, MSK (`kafka`) and RDS, besides SSM,
+/// which every VPC has. Its other calls go to endpoints every VPC has
+/// (STS, ECR, logs, Secrets Manager, KMS; DynamoDB through the gateway
+/// endpoint). An interface endpoint serves its own region only, so the
+/// actions reach the home region's targets
+/// (<https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html>).
+pub const REMEDIATION_ENDPOINTS: [&str; 6] = ["autoscaling", "ec2", "ecs", "kafka", "rds", "sqs"];
 /// Interface endpoints added where Grafana runs (`layers::grafana`): it
 /// reads CloudWatch.
 pub const GRAFANA_ENDPOINTS: [&str; 1] = ["monitoring"];
@@ -662,6 +667,8 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
                 .copied()
                 .collect();
             services.sort_unstable();
+            // `ecs` is the agent's and the remediation service's.
+            services.dedup();
             for service in services {
                 unit.add(
                     resource(

@@ -126,6 +126,7 @@ pub static MAPPINGS: [Mapping; 11] = [
                         "managed_termination_protection",
                         K::V,
                     ),
+                    P("ManagedDraining", "managed_draining", K::V),
                 ]),
             ),
             TAGS,
