@@ -1046,6 +1046,7 @@ fn role_needs(index: &Index<'_>, stack: usize, definition: &landfall_graph::Reso
     // The task role's own calls, and those of the roles of its stack it
     // assumes (their trust names it): Grafana reads CloudWatch that way.
     let mut roles = vec![role];
+    let mut assumed_elsewhere = Vec::new();
     for (i, r) in index.stack(role).resources.iter().enumerate() {
         let other = (role.0, i);
         if r.kind == "AWS::IAM::Role"
@@ -1065,7 +1066,9 @@ fn role_needs(index: &Index<'_>, stack: usize, definition: &landfall_graph::Reso
     // And roles of other stacks (other accounts) that admit it by its ARN
     // (`aws:PrincipalArn`): the remediation service acts in the
     // organization's accounts as their remediation role, but its calls
-    // leave from its own task, through its own VPC.
+    // leave from its own task, through its own VPC. Matched by path and
+    // name, not account (the ARN's account is a parameter): a same-named
+    // role elsewhere would only ask for more endpoints, never fewer.
     let task_role = &index.resource(role).properties;
     if let Some(name) = task_role.get("RoleName").and_then(Value::as_str) {
         let path = task_role.get("Path").and_then(Value::as_str).unwrap_or("/");
@@ -1079,10 +1082,16 @@ fn role_needs(index: &Index<'_>, stack: usize, definition: &landfall_graph::Reso
                 });
             if admits && other != role && !roles.contains(&other) {
                 roles.push(other);
+                assumed_elsewhere.push(other);
             }
         }
     }
     let policies = roles.iter().flat_map(|role| {
+        let why = if assumed_elsewhere.contains(role) {
+            "actions of a role of another account it assumes"
+        } else {
+            "actions of its task role"
+        };
         index
             .resource(*role)
             .properties
@@ -1090,8 +1099,9 @@ fn role_needs(index: &Index<'_>, stack: usize, definition: &landfall_graph::Reso
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
+            .map(move |policy| (policy, why))
     });
-    for policy in policies {
+    for (policy, why) in policies {
         let statements = match &policy["PolicyDocument"]["Statement"] {
             Value::Array(items) => items.clone(),
             other => vec![other.clone()],
@@ -1118,7 +1128,7 @@ fn role_needs(index: &Index<'_>, stack: usize, definition: &landfall_graph::Reso
                 if let Some((_, service)) = ACTION_ENDPOINTS.iter().find(|(p, _)| *p == prefix) {
                     out.push(Need {
                         service: (*service).into(),
-                        why: "actions of its task role",
+                        why,
                         page: if matches!(*service, "s3" | "dynamodb") {
                             pages::GATEWAY_ENDPOINTS
                         } else {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::journal::{DecisionRecord, Journal, JournalError, Recorded, Result};
-use crate::rulebook::{ActionKind, Rulebook, MAX_SIGNAL_AGE_SECONDS};
+use crate::rulebook::{ActionKind, Rulebook};
 use crate::signal::{Signal, Status};
 
 /// What was decided.
@@ -178,12 +178,12 @@ impl<J: Journal + ?Sized> Engine<J> {
             return Ok(d);
         }
         match parse_time(&signal.starts_at) {
-            Some(start) if now.saturating_sub(start) > MAX_SIGNAL_AGE_SECONDS => {
+            Some(start) if now.saturating_sub(start) > rule.max_age_seconds => {
                 d.reason = format!(
                     "stale: firing since {} ({} minutes), older than {} minutes",
                     signal.starts_at,
                     now.saturating_sub(start) / 60,
-                    MAX_SIGNAL_AGE_SECONDS / 60
+                    rule.max_age_seconds / 60
                 );
                 return Ok(d);
             }

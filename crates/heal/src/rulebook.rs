@@ -123,12 +123,15 @@ pub struct Rule {
     pub needs_approval: bool,
     /// Decides and journals, never calls AWS (every new rule starts so).
     pub dry_run: bool,
+    /// A signal older than this when decided is stale (its condition may
+    /// be long gone): journaled and refused.
+    pub max_age_seconds: u64,
     /// Why these limits.
     pub reason: &'static str,
 }
 
 /// Alerts older than this when decided are stale (their condition may be
-/// long gone): journaled and refused.
+/// long gone): journaled and refused, unless their rule says otherwise.
 pub const MAX_SIGNAL_AGE_SECONDS: u64 = 3_600;
 
 /// The rules of a platform, with what targets exist.
@@ -170,6 +173,7 @@ fn defaults(alert: &str) -> Option<Rule> {
         systemic_targets: 10,
         needs_approval,
         dry_run: true,
+        max_age_seconds: MAX_SIGNAL_AGE_SECONDS,
         reason,
     };
     Some(match alert {
@@ -190,10 +194,15 @@ fn defaults(alert: &str) -> Option<Rule> {
         "CertificateExpiringIn14Days" => rule(A::Notify, T::Certificate, 86_400, false,
             "ACM renews what it can; a certificate it cannot renew needs a human"),
         landfall_model::monitoring::METAL_HOST_RETIRING => Rule {
-            // A few hosts at a time: each one drained moves its tasks.
-            budget_per_10m: 2,
+            // A few hosts at a time: each one drained moves its tasks; more
+            // in ten minutes are held back and paged.
+            budget_per_10m: 4,
+            // AWS announces a retirement days or weeks ahead: the notice
+            // stays worth acting on for a week (a host already gone is
+            // held back just before acting).
+            max_age_seconds: 7 * 86_400,
             ..rule(A::Ec2Replace, T::Instance, 86_400, false,
-                "AWS retires the host's hardware: replaced now, its tasks drained by ECS first, rather than stopped at AWS's hour; at most two hosts in ten minutes")
+                "AWS retires the host's hardware: replaced now, drained by ECS first and paced, rather than stopped at AWS's hour; at most four hosts in ten minutes")
         },
         landfall_model::monitoring::GUARDDUTY_INSTANCE_ALERT => rule(A::Ec2Quarantine, T::Host, 86_400, true,
             "a host GuardDuty finds acting for an attacker is cut off and drained, not terminated (its disk is evidence); cutting it off stops its tasks: a human approves"),

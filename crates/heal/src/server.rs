@@ -373,6 +373,9 @@ pub fn work_once<J: Journal + ?Sized + 'static, E: Executor>(
                 Some("systemic")
             } else if decision.reason.starts_with("breaker open") {
                 Some("breaker-open")
+            } else if decision.reason.starts_with("budget") {
+                // Held back for good (a decision is final): a human looks.
+                Some("budget")
             } else {
                 None
             };

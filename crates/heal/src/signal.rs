@@ -171,12 +171,6 @@ fn rfc3339(time: &str) -> String {
 }
 
 impl Signal {
-    /// The signal an AWS event (an SQS message EventBridge delivered) is,
-    /// or `None` for one that says nothing to act on (an alarm entering
-    /// `INSUFFICIENT_DATA`). A CloudWatch alarm's episode starts when it
-    /// entered `ALARM`, so its firing and its resolution are one episode,
-    /// as an Alertmanager alert's are; the id is stable across
-    /// redeliveries of the same event.
     /// Every signal an AWS event is: one per instance of an EC2
     /// retirement (an AWS Health event may name several), else what
     /// [`Signal::from_event`] reads.
@@ -189,6 +183,12 @@ impl Signal {
         Ok(Signal::from_event(body)?.into_iter().collect())
     }
 
+    /// The signal an AWS event (an SQS message EventBridge delivered) is,
+    /// or `None` for one that says nothing to act on (an alarm entering
+    /// `INSUFFICIENT_DATA`). A CloudWatch alarm's episode starts when it
+    /// entered `ALARM`, so its firing and its resolution are one episode,
+    /// as an Alertmanager alert's are; the id is stable across
+    /// redeliveries of the same event.
     pub fn from_event(body: &[u8]) -> Result<Option<Signal>, PayloadError> {
         let event: AwsEvent = serde_json::from_slice(body)
             .map_err(|e| PayloadError::Malformed(format!("not an EventBridge event: {e}")))?;
@@ -327,15 +327,26 @@ fn retiring_instances(event: &AwsEvent) -> Option<Vec<Signal>> {
     let region = text("/eventRegion").unwrap_or(&event.region);
     // Entities are instance ids or ARNs (`...:instance/i-...`); the event's
     // `resources` say the same.
-    let entities = event
+    // An entity AWS marks `RESOLVED` needs nothing more; without entities
+    // the event's `resources` name the instances.
+    let listed = event
         .detail
         .get("affectedEntities")
         .and_then(serde_json::Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.get("entityValue").and_then(serde_json::Value::as_str));
-    let resources = event.resources.iter().map(String::as_str);
+        .cloned()
+        .unwrap_or_default();
+    let entities: Vec<&str> = listed
+        .iter()
+        .filter(|e| e.get("status").and_then(serde_json::Value::as_str) != Some("RESOLVED"))
+        .filter_map(|e| e.get("entityValue").and_then(serde_json::Value::as_str))
+        .collect();
+    let resources: Vec<&str> = if listed.is_empty() {
+        event.resources.iter().map(String::as_str).collect()
+    } else {
+        Vec::new()
+    };
     let mut instances: Vec<&str> = entities
+        .into_iter()
         .chain(resources)
         .map(|v| v.rsplit('/').next().unwrap_or(v))
         .filter(|v| is_instance_id(v))
@@ -354,6 +365,10 @@ fn retiring_instances(event: &AwsEvent) -> Option<Vec<Signal>> {
                     ("source".to_owned(), event.source.clone()),
                     ("instance_id".to_owned(), instance.to_owned()),
                     ("health_event_code".to_owned(), code.to_owned()),
+                    (
+                        HEALTH_EVENT.to_owned(),
+                        text("/eventArn").unwrap_or_default().to_owned(),
+                    ),
                 ]);
                 Signal {
                     id: format!("ev:{}:{instance}", event.id),

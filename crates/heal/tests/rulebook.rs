@@ -181,7 +181,7 @@ fn an_instance_aws_retires_is_replaced_through_its_group() {
     assert_eq!(rule.action.as_str(), "ec2-replace");
     assert_eq!(rule.target, TargetKind::Instance);
     assert!(!rule.needs_approval && rule.dry_run);
-    assert_eq!(rule.budget_per_10m, 2);
+    assert_eq!(rule.budget_per_10m, 4);
 
     let fixture = |name: &str| -> serde_json::Value {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -223,9 +223,19 @@ fn an_instance_aws_retires_is_replaced_through_its_group() {
     // The retirement done (or cancelled), the episode ends.
     retirement["detail"]["statusCode"] = "closed".into();
     let closed = landfall_heal::Signal::from_event_all(retirement.to_string().as_bytes()).unwrap();
+    assert_eq!(closed.len(), 2);
     assert!(closed
         .iter()
         .all(|s| s.status == landfall_heal::signal::Status::Resolved));
+    // An entity AWS marks resolved needs nothing more.
+    retirement["detail"]["statusCode"] = "open".into();
+    retirement["detail"]["affectedEntities"][1]["status"] = "RESOLVED".into();
+    let one = landfall_heal::Signal::from_event_all(retirement.to_string().as_bytes()).unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].labels["instance_id"], "i-0aaaaaaaaaaaaaaa1");
+    assert!(one[0].labels["health_event"].starts_with("arn:aws:health:"));
+    // AWS announces a retirement days ahead: the notice stays actionable.
+    assert_eq!(rule.max_age_seconds, 7 * 86_400);
 
     let degraded = fixture("aws-health-ec2-instance-store-degraded.json");
     let signals = landfall_heal::Signal::from_event_all(degraded.to_string().as_bytes()).unwrap();

@@ -160,6 +160,11 @@ struct MetalInstance {
     state: String,
 }
 
+/// How an instance lookup that found nothing begins.
+const NO_SUCH_INSTANCE: &str = "no instance";
+/// What an instance AWS names is when the model does not own it.
+const NOT_A_METAL_HOST: &str = "is not a metal host of the model";
+
 /// How a host lookup that found no running instance begins.
 const NO_RUNNING_INSTANCE: &str = "no running instance";
 
@@ -363,14 +368,28 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
                     )
                 })
             }
+            // Held when there is nothing of the model's to replace: the
+            // instance is gone (replaced by its group at the retirement's
+            // hour, or by an earlier action), not running, or not a metal
+            // host of the model. A lookup that fails otherwise is left to
+            // the action, which fails and pages.
             ("ec2-replace", ["instance", account, region, instance]) => {
-                let (_, found) = self.metal_instance(account, region, instance).await.ok()?;
-                (found.state != "running").then(|| {
-                    format!(
-                        "`{instance}` is {} already: nothing to replace",
-                        found.state
-                    )
-                })
+                match self.metal_instance(account, region, instance).await {
+                    Ok((_, found)) => (found.state != "running").then(|| {
+                        format!(
+                            "`{instance}` is {} already: nothing to replace",
+                            found.state
+                        )
+                    }),
+                    Err(why)
+                        if why.contains("InvalidInstanceID.NotFound")
+                            || why.starts_with(NO_SUCH_INSTANCE)
+                            || why.contains(NOT_A_METAL_HOST) =>
+                    {
+                        Some(format!("nothing of the model's to replace: {why}"))
+                    }
+                    Err(_) => None,
+                }
             }
             // Only a host that is not running any more is held; a host that
             // cannot be read (a role, a throttled call, several matches)
@@ -1058,8 +1077,6 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
         }
     }
 
-    /// The running instance of a domain's metal host, by the name its agent
-    /// reports, in the regions of its environment.
     /// The model's name of the account with this id: from the ids the
     /// service was given, else from the organization (by email, as
     /// [`Remediator::enter`] finds accounts).
@@ -1110,7 +1127,7 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
             .iter()
             .flat_map(|r| r.instances())
             .find(|i| i.instance_id() == Some(instance))
-            .ok_or_else(|| format!("no instance `{instance}` in {account} ({region})"))?;
+            .ok_or_else(|| format!("{NO_SUCH_INSTANCE} `{instance}` in {account} ({region})"))?;
         let tag = |key: &str| {
             found
                 .tags()
@@ -1128,13 +1145,13 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
             .is_some_and(|(a, _)| *a == account);
         if !ours {
             return Err(format!(
-                "`{instance}` is not a metal host of the model (landfall:domain `{domain}`, landfall:environment `{env}`, in `{account}`)"
+                "`{instance}` {NOT_A_METAL_HOST} (landfall:domain `{domain}`, landfall:environment `{env}`, in `{account}`)"
             ));
         }
         let group = tag("aws:autoscaling:groupName");
         if group.is_empty() {
             return Err(format!(
-                "`{instance}` is in no Auto Scaling group: nothing would replace it"
+                "`{instance}` {NOT_A_METAL_HOST}: in no Auto Scaling group, nothing would replace it"
             ));
         }
         let state = found
@@ -1219,6 +1236,8 @@ impl<M: MskApi, A: AutomationApi> Remediator<M, A> {
         }
     }
 
+    /// The running instance of a domain's metal host, by the name its agent
+    /// reports, in the regions of its environment.
     async fn host(&self, domain: &str, env: &str, host: &str) -> Result<(Clients, String), String> {
         let (account, regions) = self
             .targets

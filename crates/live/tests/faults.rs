@@ -2562,7 +2562,8 @@ fn aurora_failover_promotes_the_best_available_reader_and_reads_back() {
 /// its tags, marked unhealthy (Auto Scaling then terminates and replaces
 /// it, https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetInstanceHealth.html),
 /// read back from the group; an instance that is not a metal host of the
-/// model is refused, and none of it is a call of any other role.
+/// model is refused and held back before acting, and so is one already
+/// gone; an account the model does not know is refused.
 #[test]
 fn a_retiring_metal_host_is_replaced_through_its_group() {
     run(
@@ -2708,6 +2709,31 @@ fn a_retiring_metal_host_is_replaced_through_its_group() {
             assert!(
                 refused.contains("is not a metal host of the model"),
                 "{refused}"
+            );
+            let stranger_held = remediator
+                .hold(
+                    "MetalHostRetiring",
+                    "ec2-replace",
+                    &format!("instance/{id}/eu-central-1/{stranger}"),
+                )
+                .await
+                .unwrap();
+            assert!(
+                stranger_held.starts_with("nothing of the model's to replace"),
+                "{stranger_held}"
+            );
+            // An instance already gone (replaced at AWS's hour) is held too.
+            let gone = remediator
+                .hold(
+                    "MetalHostRetiring",
+                    "ec2-replace",
+                    &format!("instance/{id}/eu-central-1/i-0123456789abcdef0"),
+                )
+                .await
+                .unwrap();
+            assert!(
+                gone.starts_with("nothing of the model's to replace"),
+                "{gone}"
             );
             let unknown_account = remediator
                 .execute(

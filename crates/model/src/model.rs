@@ -93,12 +93,13 @@ pub struct ChangeFreeze {
 }
 
 impl ChangeFreeze {
-    /// Whether the freeze holds `environment` (`None`: a target of no
-    /// environment, which only a freeze of every environment holds) at `now`.
+    /// Whether the freeze holds `environment` at `now`. `None` is a target
+    /// whose environment is not known before acting (an instance AWS
+    /// names, a certificate): any freeze holds it, since it may be in one.
     pub fn holds(&self, environment: Option<&str>, now: i64) -> bool {
         (self.from..self.until).contains(&now)
             && (self.environments.is_empty()
-                || environment.is_some_and(|e| self.environments.iter().any(|f| f == e)))
+                || environment.is_none_or(|e| self.environments.iter().any(|f| f == e)))
     }
 }
 
@@ -523,6 +524,15 @@ impl Model {
         self.accounts.iter().find(|a| a.class == class)
     }
 
+    /// Whether `observability.remediation.automatic` lets machines act on
+    /// `alert`.
+    pub fn remediates(&self, alert: &str) -> bool {
+        self.observability
+            .as_ref()
+            .and_then(|o| o.remediation.as_ref())
+            .is_some_and(|r| r.automatic.iter().any(|a| a == alert))
+    }
+
     /// The workload account of a domain in an environment.
     pub fn workload_account(&self, domain: DomainId, environment: EnvId) -> Option<&Account> {
         self.accounts
@@ -565,5 +575,32 @@ impl Model {
             }
             under && (only.is_empty() || only.contains(&account.name))
         })
+    }
+}
+
+#[cfg(test)]
+mod freeze_tests {
+    use super::ChangeFreeze;
+
+    #[test]
+    fn a_freeze_holds_its_environments_and_targets_of_unknown_environment_while_it_lasts() {
+        let freeze = ChangeFreeze {
+            from: 100,
+            until: 200,
+            until_text: String::new(),
+            environments: vec!["prod".to_owned()],
+            reason: String::new(),
+        };
+        assert!(freeze.holds(Some("prod"), 100));
+        assert!(freeze.holds(Some("prod"), 199));
+        assert!(!freeze.holds(Some("prod"), 200), "`until` is excluded");
+        assert!(!freeze.holds(Some("prod"), 99));
+        assert!(!freeze.holds(Some("dev"), 150));
+        assert!(freeze.holds(None, 150), "it may be in production");
+        let everywhere = ChangeFreeze {
+            environments: Vec::new(),
+            ..freeze
+        };
+        assert!(everywhere.holds(Some("dev"), 150));
     }
 }

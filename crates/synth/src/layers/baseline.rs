@@ -441,14 +441,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
     // may write are its own two keys.
     let quarantines = ctx
         .model
-        .observability
-        .as_ref()
-        .and_then(|o| o.remediation.as_ref())
-        .is_some_and(|r| {
-            r.automatic
-                .iter()
-                .any(|a| a == landfall_model::monitoring::GUARDDUTY_INSTANCE_ALERT)
-        });
+        .remediates(landfall_model::monitoring::GUARDDUTY_INSTANCE_ALERT);
     if quarantines {
         remediation_grants.extend([
             json!({
@@ -514,13 +507,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
     // (the workload layer tags them with the domain). Auto Scaling
     // authorizes `SetInstanceHealth` on the group and its tags
     // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html).
-    let automatic = |alert: &str| {
-        ctx.model
-            .observability
-            .as_ref()
-            .and_then(|o| o.remediation.as_ref())
-            .is_some_and(|r| r.automatic.iter().any(|a| a == alert))
-    };
+    let automatic = |alert: &str| ctx.model.remediates(alert);
     if automatic(landfall_model::monitoring::METAL_HOST_RETIRING) {
         remediation_grants.extend([
             json!({

@@ -54,7 +54,32 @@ pub const ECS_AGENT_ENDPOINTS: [&str; 3] = ["ecs", "ecs-agent", "ecs-telemetry"]
 /// endpoint). An interface endpoint serves its own region only, so the
 /// actions reach the home region's targets
 /// (<https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html>).
+/// MSK's, RDS's and Auto Scaling's only where an action calls them
+/// ([`remediation_endpoints`]).
 pub const REMEDIATION_ENDPOINTS: [&str; 6] = ["autoscaling", "ec2", "ecs", "kafka", "rds", "sqs"];
+
+/// The remediation service's endpoints the platform's actions call: MSK's
+/// with MSK stores, RDS's when Aurora writers are failed over, Auto
+/// Scaling's when retiring hosts are replaced (the remediation role's
+/// grants follow the same conditions).
+fn remediation_endpoints(model: &landfall_model::Model) -> Vec<&'static str> {
+    use landfall_model::monitoring::{AURORA_WRITER_UNAVAILABLE, METAL_HOST_RETIRING};
+    let msk = model.data_stores.iter().any(|s| !s.is_database());
+    let aurora = model
+        .data_stores
+        .iter()
+        .any(|s| matches!(s.engine, landfall_spec::types::Engine::Aurora { .. }))
+        && model.remediates(AURORA_WRITER_UNAVAILABLE);
+    REMEDIATION_ENDPOINTS
+        .into_iter()
+        .filter(|service| match *service {
+            "kafka" => msk,
+            "rds" => aurora,
+            "autoscaling" => model.remediates(METAL_HOST_RETIRING),
+            _ => true,
+        })
+        .collect()
+}
 /// Interface endpoints added where Grafana runs (`layers::grafana`): it
 /// reads CloudWatch.
 pub const GRAFANA_ENDPOINTS: [&str; 1] = ["monitoring"];
@@ -649,10 +674,10 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
             } else {
                 &[]
             };
-            let remediation: &[&str] = if model.network.remediation_vpc == Some(vpc.id) {
-                &REMEDIATION_ENDPOINTS
+            let remediation = if model.network.remediation_vpc == Some(vpc.id) {
+                remediation_endpoints(model)
             } else {
-                &[]
+                Vec::new()
             };
             let grafana: &[&str] = if super::grafana::vpc(model).map(|v| v.id) == Some(vpc.id) {
                 &GRAFANA_ENDPOINTS
@@ -662,7 +687,7 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
             let mut services: Vec<&str> = INTERFACE_ENDPOINTS
                 .iter()
                 .chain(agent)
-                .chain(remediation)
+                .chain(&remediation)
                 .chain(grafana)
                 .copied()
                 .collect();
