@@ -1072,15 +1072,8 @@ fn role_needs(index: &Index<'_>, stack: usize, definition: &landfall_graph::Reso
     let task_role = &index.resource(role).properties;
     if let Some(name) = task_role.get("RoleName").and_then(Value::as_str) {
         let path = task_role.get("Path").and_then(Value::as_str).unwrap_or("/");
-        let arn_tail = format!(":role{path}{name}\"");
-        for (other, r) in index.of_type("AWS::IAM::Role") {
-            let admits = r
-                .properties
-                .get("AssumeRolePolicyDocument")
-                .is_some_and(|trust| {
-                    serde_json::to_string(trust).is_ok_and(|text| text.contains(&arn_tail))
-                });
-            if admits && other != role && !roles.contains(&other) {
+        for &other in index.roles_trusting(&format!("{path}{name}")) {
+            if other != role && !roles.contains(&other) {
                 roles.push(other);
                 assumed_elsewhere.push(other);
             }

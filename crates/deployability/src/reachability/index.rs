@@ -27,6 +27,9 @@ pub struct Index<'g> {
     stacks: HashMap<&'g str, usize>,
     resources: Vec<HashMap<&'g str, usize>>,
     exports: HashMap<&'g str, (usize, &'g Value)>,
+    /// IAM roles by the role ARNs their trust policies name, path and name
+    /// (`/workload/landfall-heal-service`): built on first use.
+    trusting: std::sync::OnceLock<HashMap<String, Vec<Key>>>,
 }
 
 /// References are followed at most this deep (a cycle is a graph bug that
@@ -59,7 +62,30 @@ impl<'g> Index<'g> {
             stacks,
             resources,
             exports,
+            trusting: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The IAM roles whose trust policy names a role ARN ending in
+    /// `path_and_name` (`/workload/landfall-heal-service`), in any account.
+    pub fn roles_trusting(&self, path_and_name: &str) -> &[Key] {
+        let map = self.trusting.get_or_init(|| {
+            let mut map: HashMap<String, Vec<Key>> = HashMap::new();
+            for (key, role) in self.of_type("AWS::IAM::Role") {
+                let Some(trust) = role.properties.get("AssumeRolePolicyDocument") else {
+                    continue;
+                };
+                let mut tails = Vec::new();
+                role_arn_tails(trust, &mut tails);
+                tails.sort_unstable();
+                tails.dedup();
+                for tail in tails {
+                    map.entry(tail).or_default().push(key);
+                }
+            }
+            map
+        });
+        map.get(path_and_name).map_or(&[], Vec::as_slice)
     }
 
     pub fn stack(&self, key: Key) -> &'g Stack {
@@ -285,5 +311,20 @@ impl<'g> Index<'g> {
                 .filter(move |(_, r)| r.kind == kind)
                 .map(move |(i, r)| ((s, i), r))
         })
+    }
+}
+
+/// The path and name after `:role` of every role ARN written in a value
+/// (plain or `Fn::Sub` strings), up to the end of the string.
+fn role_arn_tails(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(text) => {
+            for (at, _) in text.match_indices(":role/") {
+                out.push(text[at + ":role".len()..].to_owned());
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| role_arn_tails(v, out)),
+        Value::Object(map) => map.values().for_each(|v| role_arn_tails(v, out)),
+        _ => {}
     }
 }
