@@ -1887,6 +1887,27 @@ fn heal_serve_refuses_unreadable_tls_files_and_malformed_account_ids() {
     );
 }
 
+/// `heal serve --regions` names regions of the spec: another is a usage
+/// error before anything starts, with the regions it declares.
+#[cfg(feature = "live")]
+#[test]
+fn heal_serve_refuses_a_region_the_spec_does_not_declare() {
+    let out = Command::new(env!("CARGO_BIN_EXE_landfall"))
+        .args(["heal", "serve", "--regions", "eu-west-1,mars-north-1"])
+        .env("NO_COLOR", "1")
+        .env("LANDFALL_HEAL_TOKEN", "regions-token-0123456789")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "--regions: no region `mars-north-1` in the spec; it declares eu-central-1, eu-west-1"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// `heal reset` closes an open breaker and journals who and why; without a
 /// reason it is a usage error, and a closed breaker has nothing to reset.
 #[test]

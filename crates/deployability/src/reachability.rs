@@ -47,7 +47,7 @@ use landfall_spec::types::EgressMode;
 use serde_json::Value;
 
 use crate::{Finding, Input};
-use index::{Index, Key};
+use index::{Index, Key, Properties};
 use network::{domain_matches, Hop, Network, Peer};
 
 pub use network::endpoint_service;
@@ -454,7 +454,7 @@ impl Checker<'_, '_> {
             }
         }
         for cluster in clusters {
-            let info = &index.resource(cluster).properties["BrokerNodeGroupInfo"];
+            let info = &index.resource(cluster).properties.at("BrokerNodeGroupInfo");
             let groups = self.keys(cluster.0, info.get("SecurityGroups"));
             let subnets = self.keys(cluster.0, info.get("ClientSubnets"));
             let cidrs = self.cidrs(&subnets);
@@ -523,7 +523,9 @@ impl Checker<'_, '_> {
         let index = self.index;
         let s = provider.0;
         let cp = index.resource(provider);
-        let Some(asg) = cp.properties["AutoScalingGroupProvider"]
+        let Some(asg) = cp
+            .properties
+            .at("AutoScalingGroupProvider")
             .get("AutoScalingGroupArn")
             .and_then(|v| index.resource_of(s, v))
         else {
@@ -538,7 +540,11 @@ impl Checker<'_, '_> {
             .map(|lt| {
                 self.keys(
                     lt.0,
-                    index.resource(lt).properties["LaunchTemplateData"].get("SecurityGroupIds"),
+                    index
+                        .resource(lt)
+                        .properties
+                        .at("LaunchTemplateData")
+                        .get("SecurityGroupIds"),
                 )
             })
             .unwrap_or_default();

@@ -572,20 +572,44 @@ fn without_an_endpoint_the_firewall_allow_list_decides() {
     let p = reference();
     let mut graph = p.graph.clone();
     let network = "meridian-network-prod-eu-west-1-core";
+    // The region's remediation service calls STS from its tasks (it enters
+    // the accounts' remediation roles); without that grant nothing in the
+    // VPC does.
+    resource_mut(&mut graph, WEST_ALERTING, "HealTaskRole").properties["Policies"][0]
+        ["PolicyDocument"]["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["Sid"] != "EnterTheAccounts");
     stack_mut(&mut graph, network)
         .resources
         .retain(|r| r.logical_id != "EndpointSts");
     // Nothing uses STS from inside a task: no finding.
-    assert!(p.check_graph(&graph).is_empty());
+    let findings = p.check_graph(&graph);
+    assert!(findings.is_empty(), "{}", summary(&findings));
 
     stack_mut(&mut graph, network)
         .resources
         .retain(|r| r.logical_id != "EndpointLogs");
-    let findings = p.check_graph(&graph);
+    // The remediation service's endpoints subnets have no route out at
+    // all, whatever the allow-list: only the endpoint serves it.
+    let (service, findings): (Vec<Finding>, Vec<Finding>) = p
+        .check_graph(&graph)
+        .into_iter()
+        .partition(|f| f.stack == WEST_ALERTING);
+    assert!(
+        service.len() == 1 && service[0].message.contains("has no route out"),
+        "{}",
+        summary(&service)
+    );
     assert!(!findings.is_empty());
-    assert!(findings.iter().all(|f| f.message.contains(
-        "no `logs` endpoint in VPC `Vpc` (stack `meridian-network-prod-eu-west-1-core`), and `logs.eu-west-1.amazonaws.com` is not on the egress allow-list"
-    )), "{}", summary(&findings));
+    let other: Vec<Finding> = findings
+        .iter()
+        .filter(|f| !f.message.contains(
+            "no `logs` endpoint in VPC `Vpc` (stack `meridian-network-prod-eu-west-1-core`), and `logs.eu-west-1.amazonaws.com` is not on the egress allow-list"
+        ))
+        .cloned()
+        .collect();
+    assert!(other.is_empty(), "{}", summary(&other));
 
     // The domain allowed: now the task groups are what stops it.
     let domains = stack_mut(&mut graph, network)
@@ -597,7 +621,11 @@ fn without_an_endpoint_the_firewall_allow_list_decides() {
         .as_array_mut()
         .unwrap()
         .push(json!(".amazonaws.com"));
-    let findings = p.check_graph(&graph);
+    let findings: Vec<Finding> = p
+        .check_graph(&graph)
+        .into_iter()
+        .filter(|f| f.stack != WEST_ALERTING)
+        .collect();
     assert!(!findings.is_empty());
     assert!(
         findings
@@ -659,12 +687,18 @@ fn the_remediation_service_reaches_its_queue_journal_and_sts_and_says_which_is_m
             .any(|m| m.starts_with("service `landfall-heal` cannot reach `sqs`: no `sqs` endpoint")),
         "{messages:#?}"
     );
-    // No other service reads a queue.
+    // No other service reads a queue; the other region's service is named
+    // for its own VPC.
     assert!(
-        findings.iter().all(|f| f.stack == alerting),
+        findings
+            .iter()
+            .all(|f| f.stack == alerting || f.stack == WEST_ALERTING),
         "{}",
         summary(&findings)
     );
+    assert!(messages_of(&findings, WEST_ALERTING)
+        .iter()
+        .any(|m| m.contains("cannot reach `sqs`") && m.contains("prod-eu-west-1")));
 
     let mut graph = p.graph.clone();
     egress_of(stack_mut(&mut graph, &alerting), "HealTasksSecurityGroup")
@@ -989,6 +1023,9 @@ fn without_the_monitoring_endpoint_grafana_cannot_read_cloudwatch() {
 
 const ALERTING: &str = "meridian-alerting";
 const WEST_LINK: &str = "meridian-remediation-link-prod-eu-west-1";
+/// The service acting in eu-west-1, which that region's Alertmanagers
+/// post to.
+const WEST_ALERTING: &str = "meridian-alerting-eu-west-1";
 
 fn resource_mut<'a>(
     graph: &'a mut Graph,
@@ -1025,28 +1062,40 @@ fn every_vpc_with_alertmanager_has_an_endpoint_of_the_remediation_service() {
         let endpoint = stack.resource("RemediationEndpoint").expect("an endpoint");
         endpoints += 1;
         let region = p.model.region(vpc.region).name.as_str();
-        // The service is in the home region; elsewhere the endpoint says so.
-        if region == "eu-central-1" {
-            assert!(endpoint.properties.get("ServiceRegion").is_none());
+        // Each region's Alertmanagers post to that region's service: no
+        // endpoint crosses regions.
+        assert!(
+            endpoint.properties.get("ServiceRegion").is_none(),
+            "{region}"
+        );
+        let service = if region == "eu-central-1" {
+            ALERTING
         } else {
-            assert_eq!(endpoint.properties["ServiceRegion"], "eu-central-1");
-        }
+            WEST_ALERTING
+        };
+        assert!(
+            stack.depends_on.iter().any(|d| d == service),
+            "{}",
+            vpc.name
+        );
         assert_eq!(
             stack.resource("Remediation").unwrap().properties["Name"],
             "remediation.metrics.meridian.internal"
         );
     }
     assert_eq!(endpoints, p.model.network.vpcs.len());
-    let service = p
-        .graph
-        .stack(ALERTING)
-        .unwrap()
-        .resource("HealEndpointService")
-        .unwrap();
-    assert_eq!(
-        service.properties["SupportedRegions"],
-        json!(["eu-central-1", "eu-west-1"])
-    );
+    for name in [ALERTING, WEST_ALERTING] {
+        let service = p
+            .graph
+            .stack(name)
+            .unwrap()
+            .resource("HealEndpointService")
+            .unwrap();
+        assert!(
+            service.properties.get("SupportedRegions").is_none(),
+            "{name}"
+        );
+    }
 }
 
 #[test]
@@ -1069,27 +1118,23 @@ fn each_missing_hop_to_the_remediation_service_is_named_and_located() {
             "the hosts to the endpoint `RemediationEndpoint` (stack `meridian-remediation-link-prod-eu-west-1`): security group `RemediationEndpointSecurityGroup`",
         ),
         (
-            "no service region",
-            |g| {
-                resource_mut(g, WEST_LINK, "RemediationEndpoint")
-                    .properties
-                    .remove("ServiceRegion");
-            },
-            "does not name the service's region eu-central-1 as `ServiceRegion`",
-        ),
-        (
-            "the region is not supported",
-            |g| {
-                resource_mut(g, ALERTING, "HealEndpointService")
-                    .properties
-                    .remove("SupportedRegions");
-            },
-            "does not list eu-west-1 in `SupportedRegions`",
-        ),
-        (
             "no permission",
             |g| remove(g, ALERTING, "HealEndpointServicePermissions"),
             "which creates the endpoint, is not an allowed principal",
+        ),
+        (
+            "no permission on the other region's service",
+            |g| remove(g, WEST_ALERTING, "HealEndpointServicePermissions"),
+            "Alertmanager of VPC `Vpc` (stack `meridian-network-prod-eu-west-1-core`) cannot post to the remediation service",
+        ),
+        (
+            "the other region's tasks do not admit its ALB",
+            |g| {
+                resource_mut(g, WEST_ALERTING, "HealTasksSecurityGroup")
+                    .properties
+                    .remove("SecurityGroupIngress");
+            },
+            "the service's load balancer to its tasks: security group `HealTasksSecurityGroup` (stack `meridian-alerting-eu-west-1`)",
         ),
         (
             "no name",
@@ -1887,14 +1932,20 @@ fn the_remediation_service_reaches_the_apis_its_actions_call() {
             .retain(|r| !gone.contains(&r.logical_id.as_str()));
         removed += before - stack.resources.len();
     }
-    assert_eq!(removed, 2, "only the remediation service's VPC has them");
+    assert_eq!(
+        removed, 4,
+        "only the remediation services' VPCs have them, one per region"
+    );
     let findings = p.check_graph(&graph);
     for service in ["autoscaling", "rds"] {
-        assert!(
-            findings.iter().any(|f| f.message.contains("landfall-heal")
-                && f.message.contains(&format!("cannot reach `{service}`"))),
-            "{service}: {}",
-            summary(&findings)
-        );
+        for stack in [ALERTING, WEST_ALERTING] {
+            assert!(
+                findings.iter().any(|f| f.stack == stack
+                    && f.message.contains("landfall-heal")
+                    && f.message.contains(&format!("cannot reach `{service}`"))),
+                "{stack} {service}: {}",
+                summary(&findings)
+            );
+        }
     }
 }

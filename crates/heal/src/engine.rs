@@ -163,6 +163,19 @@ impl<J: Journal + ?Sized> Engine<J> {
             }
         };
         d.target = Some(target.clone());
+        let region =
+            target_region(&target).or_else(|| signal.labels.get("region").map(String::as_str));
+        if let Some(elsewhere) =
+            region.filter(|r| !r.is_empty() && !self.rulebook.acts_in_region(r))
+        {
+            // Refused, not suppressed: nothing is wrong, the service of
+            // that region decides it (its breaker and cool-downs too).
+            d.reason = format!(
+                "out of reach: the target is in {elsewhere} and this service acts in {} only; {elsewhere}'s service acts on it",
+                self.rulebook.acts_in.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
+            return Ok(d);
+        }
         if signal.status == Status::Resolved {
             let (_, open) = self.journal.breaker(&rule.alert, &target)?;
             if !open {
@@ -194,8 +207,6 @@ impl<J: Journal + ?Sized> Engine<J> {
             _ => {}
         }
         d.outcome = Outcome::Suppressed;
-        let region =
-            target_region(&target).or_else(|| signal.labels.get("region").map(String::as_str));
         if let Some(why) = self.gates(rule.action, &target, region, now)? {
             d.reason = why;
             return Ok(d);

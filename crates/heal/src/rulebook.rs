@@ -155,6 +155,14 @@ pub struct Rulebook {
     /// Windows in which nothing is acted on (`observability.remediation.
     /// change_freezes`).
     pub freezes: Vec<landfall_model::ChangeFreeze>,
+    /// The regions whose targets this service acts on; empty: every
+    /// region (an operator's service, which reaches them all). A service
+    /// on ECS reaches AWS through its VPC's interface endpoints, which
+    /// serve their own region only, so it acts on its own region's
+    /// targets, and another region's service on the others
+    /// ([`Rulebook::acting_in`]).
+    #[serde(skip)]
+    pub acts_in: BTreeSet<String>,
     /// A content hash: the rulebook's version.
     pub version: String,
 }
@@ -259,10 +267,29 @@ impl Rulebook {
             regions,
             stores,
             freezes: model.change_freezes.clone(),
+            acts_in: BTreeSet::new(),
             version: String::new(),
         };
         book.version = book.hash();
         (book, unknown)
+    }
+
+    /// The rulebook of a service acting on the targets of `regions` only
+    /// (`heal serve --regions`); each must be a region of the model.
+    pub fn acting_in(mut self, regions: &[String]) -> Result<Self, String> {
+        if let Some(unknown) = regions.iter().find(|r| !self.regions.contains(*r)) {
+            return Err(format!(
+                "no region `{unknown}` in the spec; it declares {}",
+                self.regions.iter().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        self.acts_in = regions.iter().cloned().collect();
+        Ok(self)
+    }
+
+    /// Whether this service acts on targets in `region`.
+    pub fn acts_in_region(&self, region: &str) -> bool {
+        self.acts_in.is_empty() || self.acts_in.contains(region)
     }
 
     fn hash(&self) -> String {

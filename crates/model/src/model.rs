@@ -217,10 +217,15 @@ pub struct NetworkLayout {
     /// OpenSearch domain in the data subnets of every VPC, shared with it,
     /// beside the log cluster its consumers read.
     pub log_search: Option<AccountId>,
-    /// The VPC whose endpoints subnets run the remediation service's tasks
-    /// (shared with the account holding the alert path), when the spec
-    /// lets machines act on alerts.
+    /// The VPC whose endpoints subnets run the home region's remediation
+    /// service's tasks (shared with the account holding the alert path),
+    /// when the spec lets machines act on alerts.
     pub remediation_vpc: Option<VpcId>,
+    /// The VPC of every region with VPCs that runs that region's
+    /// remediation service (the home region's is `remediation_vpc`): an
+    /// interface endpoint serves only its own region, so a service acts on
+    /// the targets of its own region only.
+    pub remediation_vpcs: Vec<VpcId>,
     #[serde(skip)]
     pub origin: Pointer,
 }

@@ -103,7 +103,7 @@ fn every_vpc_gets_a_domain_in_the_observability_account_in_its_data_subnets() {
             let kind = s.model.tier(subnet.tier).kind;
             let data = kind == landfall_spec::types::TierKind::Data && subnet.domain.is_none();
             let remediation = kind == landfall_spec::types::TierKind::Endpoints
-                && s.model.network.remediation_vpc == Some(vpc.id);
+                && s.model.network.remediation_vpcs.contains(&vpc.id);
             assert_eq!(
                 subnet.shared_with.contains(&observability.id),
                 data || remediation,

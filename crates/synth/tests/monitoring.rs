@@ -170,7 +170,7 @@ fn vminsert_and_vmselect_are_behind_internal_network_load_balancers() {
         let lbs: Vec<&Resource> =
             of_type(st, "AWS::ElasticLoadBalancingV2::LoadBalancer").collect();
         // Alertmanager too where the remediation service runs, which pages it.
-        let pages = s.model.network.remediation_vpc == Some(vpc.id);
+        let pages = s.model.network.remediation_vpcs.contains(&vpc.id);
         assert_eq!(lbs.len(), if pages { 3 } else { 2 }, "{}", vpc.name);
         for lb in lbs {
             assert_eq!(lb.properties["Scheme"], "internal");

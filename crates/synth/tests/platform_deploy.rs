@@ -509,10 +509,14 @@ fn every_member_account_forwards_its_events_to_the_remediation_queue() {
     assert!(regional.is_stack_set());
     let rule = resource(regional, "ForwardAlerts");
     let target = &rule.properties["Targets"][0];
-    assert!(target["Arn"]["Fn::Sub"]
-        .as_str()
-        .unwrap()
-        .ends_with(":event-bus/landfall-alerts"));
+    // (Its own region's bus or the home region's: see
+    // `every_region_with_vpcs_runs_a_remediation_service_acting_there`.)
+    for branch in [1, 2] {
+        assert!(target["Arn"]["Fn::If"][branch]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with(":event-bus/landfall-alerts"));
+    }
     assert!(target["RoleArn"]["Fn::Sub"]
         .as_str()
         .unwrap()
@@ -522,10 +526,12 @@ fn every_member_account_forwards_its_events_to_the_remediation_queue() {
     let role = resource(global, "AlertForwarderRole");
     let forward = &role.properties["Policies"][0]["PolicyDocument"]["Statement"][0];
     assert_eq!(forward["Action"], "events:PutEvents");
-    assert!(forward["Resource"]["Fn::Sub"]
-        .as_str()
-        .unwrap()
-        .ends_with(":event-bus/landfall-alerts"));
+    for bus in forward["Resource"].as_array().unwrap() {
+        assert!(bus["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with(":event-bus/landfall-alerts"));
+    }
 }
 
 // The remediation journal, in the observability account, used from the
@@ -1342,7 +1348,7 @@ fn the_remediation_role_replaces_metal_hosts_of_the_platform_only() {
 ///   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles>).
 #[test]
 fn the_remediation_service_runs_on_ecs_beside_its_queue() {
-    use landfall_synth::layers::heal_service::{DESIRED_COUNT, IMAGE_REPOSITORY, PORT, TASK_ROLE};
+    use landfall_synth::layers::heal_service::{task_role, DESIRED_COUNT, IMAGE_REPOSITORY, PORT};
     let s = reference();
     let alerting = stack(&s.graph, "-alerting");
     let service = resource(alerting, "HealService");
@@ -1369,7 +1375,12 @@ fn the_remediation_service_runs_on_ecs_beside_its_queue() {
         flag("--queue-url"),
         serde_json::json!({ "Ref": "HealQueue" })
     );
-    assert_eq!(flag("--journal"), "dynamodb://landfall-heal-journal");
+    // The journal by ARN: the table of the stack's own region.
+    assert_eq!(
+        flag("--journal")["Fn::Sub"],
+        "dynamodb://arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/landfall-heal-journal"
+    );
+    assert_eq!(flag("--regions"), "eu-central-1");
     assert_eq!(flag("--listen"), format!("0.0.0.0:{PORT}").as_str());
     assert_eq!(task.properties["RequiresCompatibilities"][0], "FARGATE");
     let image = container["Image"]["Fn::Sub"].as_str().unwrap();
@@ -1429,7 +1440,7 @@ fn the_remediation_service_runs_on_ecs_beside_its_queue() {
     ));
     assert!(allows(by_sid(&execution, "DecryptTheToken"), "kms:Decrypt"));
     let role = resource(alerting, "HealTaskRole");
-    assert_eq!(role.properties["RoleName"], TASK_ROLE);
+    assert_eq!(role.properties["RoleName"], task_role("eu-central-1"));
     // The CloudFormation role that deploys the stack creates roles only
     // under the workload path and boundary.
     assert_eq!(role.properties["Path"], "/workload/");
@@ -1469,12 +1480,19 @@ fn the_remediation_service_runs_on_ecs_beside_its_queue() {
     let trust = &resource(global, "RemediationRole").properties["AssumeRolePolicyDocument"];
     let trust: Vec<&Value> = trust["Statement"].as_array().unwrap().iter().collect();
     let admits = by_sid(&trust, "TheRemediationService");
-    assert!(
-        admits["Condition"]["ArnEquals"]["aws:PrincipalArn"]["Fn::Sub"]
-            .as_str()
-            .unwrap()
-            .ends_with(&format!("role/workload/{TASK_ROLE}"))
-    );
+    let admitted: Vec<&str> = admits["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arn| arn["Fn::Sub"].as_str().unwrap())
+        .collect();
+    assert_eq!(admitted.len(), 2, "{admitted:?}");
+    for (arn, region) in admitted.iter().zip(["eu-central-1", "eu-west-1"]) {
+        assert!(
+            arn.ends_with(&format!("role/workload/{}", task_role(region))),
+            "{arn}"
+        );
+    }
 
     // The front: HTTPS with a private certificate, health on /healthz.
     let listener = resource(alerting, "HealListener");
@@ -1516,9 +1534,12 @@ fn the_remediation_service_runs_on_ecs_beside_its_queue() {
         }
     }
 
-    // Its network: the endpoints subnets of one VPC, shared with this
-    // account, which has an SQS endpoint for it (and only it has one).
-    let vpc = s.model.network.remediation_vpc.unwrap();
+    // Its network: the endpoints subnets of one VPC per region, shared
+    // with this account, which have an SQS endpoint for it (and only they
+    // have one).
+    let vpcs = &s.model.network.remediation_vpcs;
+    assert_eq!(vpcs.len(), 2);
+    assert_eq!(vpcs[0], s.model.network.remediation_vpc.unwrap());
     let observability = s
         .model
         .accounts
@@ -1530,7 +1551,7 @@ fn the_remediation_service_runs_on_ecs_beside_its_queue() {
     // the log search domains.)
     for subnet in &s.model.network.subnets {
         let kind = s.model.tier(subnet.tier).kind;
-        let here = subnet.vpc == vpc && kind == landfall_spec::types::TierKind::Endpoints;
+        let here = vpcs.contains(&subnet.vpc) && kind == landfall_spec::types::TierKind::Endpoints;
         let log_search = kind == landfall_spec::types::TierKind::Data && subnet.domain.is_none();
         assert_eq!(
             subnet.shared_with.contains(&observability),
@@ -1544,8 +1565,150 @@ fn the_remediation_service_runs_on_ecs_beside_its_queue() {
             st.name.contains(&format!("-network-{}-", v.name))
                 && st.resource("EndpointSqs").is_some()
         });
-        assert_eq!(sqs, v.id == vpc, "{}", v.name);
+        assert_eq!(sqs, vpcs.contains(&v.id), "{}", v.name);
     }
+}
+
+/// Each region with VPCs runs a remediation service of its own, acting on
+/// that region's targets: its tasks reach AWS through interface endpoints,
+/// which serve their own region only, and of the APIs the actions call
+/// only ECS is reachable across regions through PrivateLink
+/// (<https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-cross-region-privatelink-support.html>).
+/// So the region's events go to its own bus (an SQS target must be in the
+/// rule's region; a bus in another region is a valid target,
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html>),
+/// its Alertmanagers post to its own endpoint service, and its service
+/// has a role of its own (IAM names are global to the account).
+#[test]
+fn every_region_with_vpcs_runs_a_remediation_service_acting_there() {
+    use landfall_synth::layers::heal_service::{execution_role, task_role};
+    let s = reference();
+    let home = stack(&s.graph, "meridian-alerting");
+    let west = stack(&s.graph, "meridian-alerting-eu-west-1");
+    for (st, region, vpc) in [
+        (home, "eu-central-1", "prod-eu-central-1"),
+        (west, "eu-west-1", "prod-eu-west-1"),
+    ] {
+        match &st.target {
+            landfall_graph::Target::Account { account, region: r } => {
+                assert_eq!((account.as_str(), r.as_str()), ("observability", region));
+            }
+            other => panic!("{other:?}"),
+        }
+        for id in [
+            "AlertBus",
+            "HealQueue",
+            "HealJournal",
+            "HealService",
+            "HealEndpointService",
+        ] {
+            assert!(st.resource(id).is_some(), "{} has no {id}", st.name);
+        }
+        let command = resource(st, "HealTaskDefinition").properties["ContainerDefinitions"][0]
+            ["Command"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let at = command.iter().position(|v| v == "--regions").unwrap();
+        assert_eq!(command[at + 1], region, "{}", st.name);
+        assert_eq!(
+            resource(st, "HealTaskRole").properties["RoleName"],
+            task_role(region)
+        );
+        assert_eq!(
+            resource(st, "HealExecutionRole").properties["RoleName"],
+            execution_role(region)
+        );
+        // The tasks run in the region's production VPC.
+        let param = st
+            .parameters
+            .iter()
+            .find(|p| p.name == "HealVpcId")
+            .unwrap();
+        assert_eq!(
+            param.value,
+            landfall_graph::ParameterValue::ResourceId {
+                stack: format!("meridian-network-{vpc}-core"),
+                logical_id: "Vpc".into()
+            }
+        );
+        // Only the region's own Alertmanagers connect: no cross-region
+        // endpoint service.
+        assert!(
+            resource(st, "HealEndpointService")
+                .properties
+                .get("SupportedRegions")
+                .is_none(),
+            "{}",
+            st.name
+        );
+        // The VPC reaches the APIs the actions call in the region.
+        for id in ["EndpointEc2", "EndpointEcs", "EndpointSqs"] {
+            assert!(
+                s.graph
+                    .stacks
+                    .iter()
+                    .any(|n| n.name.starts_with(&format!("meridian-network-{vpc}"))
+                        && n.resource(id).is_some()),
+                "{vpc} has no {id}"
+            );
+        }
+    }
+
+    // Each region's link reaches its own region's service.
+    let link = stack(&s.graph, "meridian-remediation-link-prod-eu-west-1");
+    assert!(resource(link, "RemediationEndpoint")
+        .properties
+        .get("ServiceRegion")
+        .is_none());
+    assert!(link.depends_on.contains(&west.name));
+    assert!(link.parameters.iter().any(|p| matches!(
+        &p.value,
+        landfall_graph::ParameterValue::StackOutput { stack, .. } if stack == &west.name
+    )));
+    // Zabbix's server stays in the home region and is reached across.
+    let zabbix_link = s
+        .graph
+        .stacks
+        .iter()
+        .find(|st| st.name.contains("zabbix-link") && st.name.ends_with("prod-eu-west-1"))
+        .expect("the Zabbix link of prod-eu-west-1");
+    assert_eq!(
+        resource(zabbix_link, "ZabbixEndpoint").properties["ServiceRegion"],
+        "eu-central-1"
+    );
+
+    // The forwarding rules send to the bus of their own region when it has
+    // one, else to the home region's.
+    let regional = stack(&s.graph, "meridian-baseline-regional");
+    let condition = &regional.conditions["AlertBusInThisRegion"];
+    let text = condition.to_string();
+    assert!(
+        text.contains("eu-central-1") && text.contains("eu-west-1"),
+        "{text}"
+    );
+    let target = &resource(regional, "ForwardAlerts").properties["Targets"][0]["Arn"]["Fn::If"];
+    assert_eq!(target[0], "AlertBusInThisRegion");
+    assert!(target[1]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .contains(":events:${AWS::Region}:"));
+    assert!(target[2]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .contains(":events:eu-central-1:"));
+    // The forwarder may put events on either bus.
+    let global = stack(&s.graph, "meridian-baseline-global");
+    let forward = &resource(global, "AlertForwarderRole").properties["Policies"][0]
+        ["PolicyDocument"]["Statement"][0]["Resource"];
+    let buses: Vec<&str> = forward
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["Fn::Sub"].as_str().unwrap())
+        .collect();
+    assert_eq!(buses.len(), 2);
+    assert!(buses[1].contains(":events:eu-west-1:"), "{buses:?}");
 }
 
 /// With a `webhook_url` of the spec's own, Alertmanager does not post to

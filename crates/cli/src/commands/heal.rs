@@ -173,6 +173,13 @@ pub struct ServeArgs {
     /// `landfall-heal-events`. A message is deleted once journaled.
     #[arg(long, value_name = "URL", env = "LANDFALL_HEAL_QUEUE_URL")]
     pub queue_url: Option<String>,
+    /// Act only on targets in these regions (comma-separated); the others
+    /// are journaled as refused, for their own region's service. The
+    /// service then runs in the first: it signs in, reads its queue and
+    /// opens a journal named without an ARN there. Default: every region,
+    /// from the home region (a service that reaches them all).
+    #[arg(long, value_name = "REGION,...", value_delimiter = ',')]
+    pub regions: Vec<String>,
     /// Serve HTTPS with this certificate chain (PEM, leaf first); plain
     /// HTTP is then refused on the port.
     #[arg(long, value_name = "PATH", requires = "tls_key")]
@@ -589,6 +596,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("error: set LANDFALL_HEAL_TOKEN to the bearer token Alertmanager sends (at least 16 characters)");
         return Ok(ExitCode::from(2));
     };
+    let book = if args.regions.is_empty() {
+        book
+    } else {
+        match book.acting_in(&args.regions) {
+            Ok(book) => book,
+            Err(e) => {
+                eprintln!("error: --regions: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    };
+    // Where the service runs: its STS, queue and journal are reachable.
+    let home_region = args.regions.first().cloned().unwrap_or(home_region);
     let runtime = runtime()?;
     let journal = open_journal(&args.location, &runtime, Some(&home_region))?;
     let engine = Engine {

@@ -328,3 +328,17 @@ fn role_arn_tails(value: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// A resource's property by name, `null` when the resource has none:
+/// the checks read graphs of any shape and must not panic on one.
+pub trait Properties {
+    fn at(&self, key: &str) -> &Value;
+}
+
+static NULL: Value = Value::Null;
+
+impl Properties for serde_json::Map<String, Value> {
+    fn at(&self, key: &str) -> &Value {
+        self.get(key).unwrap_or(&NULL)
+    }
+}

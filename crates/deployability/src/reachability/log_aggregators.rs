@@ -20,7 +20,8 @@
 use landfall_synth::layers::log_search;
 use serde_json::Value;
 
-use super::{index::Key, pages, region_of, tag, Checker, Consumer};
+use super::index::{Key, Properties};
+use super::{pages, region_of, tag, Checker, Consumer};
 
 /// Where a VPC domain's rules are.
 pub const OPENSEARCH_VPC: &str =
@@ -48,7 +49,7 @@ impl Checker<'_, '_> {
         for (key, r, purpose) in services {
             let aggregators = purpose == log_search::AGGREGATOR_PURPOSE;
             let s = key.0;
-            let awsvpc = &r.properties["NetworkConfiguration"]["AwsvpcConfiguration"];
+            let awsvpc = &r.properties.at("NetworkConfiguration")["AwsvpcConfiguration"];
             let task = Consumer {
                 groups: self.keys(s, awsvpc.get("SecurityGroups")),
                 subnets: self.keys(s, awsvpc.get("Subnets")),
@@ -97,7 +98,7 @@ impl Checker<'_, '_> {
                     at.clone(),
                 ),
                 Some(domain) => {
-                    let vpc = &index.resource(domain).properties["VPCOptions"];
+                    let vpc = &index.resource(domain).properties.at("VPCOptions");
                     let groups = self.keys(domain.0, vpc.get("SecurityGroupIds"));
                     let subnets = self.keys(domain.0, vpc.get("SubnetIds"));
                     let same_vpc = self.vpc_of(&task)
@@ -139,8 +140,11 @@ impl Checker<'_, '_> {
             .properties
             .get("TaskDefinition")
             .and_then(|v| index.resource_of(stack, v))?;
-        let containers =
-            index.resource(definition).properties["ContainerDefinitions"].as_array()?;
+        let containers = index
+            .resource(definition)
+            .properties
+            .at("ContainerDefinitions")
+            .as_array()?;
         let value = containers
             .iter()
             .filter_map(|c| c.get("Environment").and_then(Value::as_array))

@@ -8,7 +8,7 @@ use ipnet::Ipv4Net;
 use landfall_graph::ParameterValue;
 use serde_json::Value;
 
-use super::index::{Index, Key, Resolved};
+use super::index::{Index, Key, Properties, Resolved};
 
 /// An IP protocol of a rule; `All` is `-1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -420,7 +420,10 @@ fn prefix_list_service(index: &Index<'_>, stack: usize, value: &Value) -> Option
 fn allowed_domains(index: &Index<'_>, policy: Key) -> Vec<String> {
     let stack = policy.0;
     let mut out = Vec::new();
-    let references = index.resource(policy).properties["FirewallPolicy"]
+    let references = index
+        .resource(policy)
+        .properties
+        .at("FirewallPolicy")
         .get("StatefulRuleGroupReferences")
         .and_then(Value::as_array);
     for reference in references.into_iter().flatten() {
@@ -430,7 +433,8 @@ fn allowed_domains(index: &Index<'_>, policy: Key) -> Vec<String> {
         else {
             continue;
         };
-        let list = &index.resource(group).properties["RuleGroup"]["RulesSource"]["RulesSourceList"];
+        let list =
+            &index.resource(group).properties.at("RuleGroup")["RulesSource"]["RulesSourceList"];
         if list.get("GeneratedRulesType").and_then(Value::as_str) != Some("ALLOWLIST") {
             continue;
         }

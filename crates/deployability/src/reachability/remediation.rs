@@ -17,7 +17,8 @@ use landfall_synth::layers::heal_service as heal;
 use landfall_synth::layers::monitoring as servers;
 use serde_json::Value;
 
-use super::{index::Key, pages, region_of, tag, Checker, Consumer};
+use super::index::{Key, Properties};
+use super::{pages, region_of, tag, Checker, Consumer};
 
 /// Pages behind the hops.
 pub mod pages_of {
@@ -61,14 +62,19 @@ struct Service {
 }
 
 impl Checker<'_, '_> {
-    /// Every VPC with monitoring servers reaches the remediation service.
+    /// Every VPC with monitoring servers reaches a remediation service: one
+    /// it has an endpoint of, else the one of its own region (each
+    /// region's service acts on that region's targets).
     pub(super) fn remediation(&mut self) {
-        let Some(service) = self.remediation_service() else {
+        let services = self.remediation_services();
+        if services.is_empty() {
             return;
-        };
-        self.service_side(&service);
-        if service.pages {
-            self.pager(&service);
+        }
+        for service in &services {
+            self.service_side(service);
+            if service.pages {
+                self.pager(service);
+            }
         }
         let all = self.servers.clone();
         for (vpc, servers) in all {
@@ -83,7 +89,15 @@ impl Checker<'_, '_> {
                 "Alertmanager of VPC {} cannot post to the remediation service",
                 self.index.name(vpc)
             );
-            let Some(endpoint) = self.endpoint_of(vpc, service.endpoint_service) else {
+            let region = region_of(self.index, vpc);
+            let connected = services
+                .iter()
+                .find_map(|s| Some((s, self.endpoint_of(vpc, s.endpoint_service)?)));
+            let Some((service, endpoint)) = connected else {
+                let service = services
+                    .iter()
+                    .find(|s| region_of(self.index, s.endpoint_service) == region)
+                    .unwrap_or(&services[0]);
                 self.finding(
                     hosts,
                     format!(
@@ -111,14 +125,39 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// The remediation services of the graph, one per stack that tags its
+    /// groups as one (a region's alerting stack).
+    fn remediation_services(&self) -> Vec<Service> {
+        let mut stacks: Vec<usize> = self
+            .index
+            .of_type("AWS::EC2::SecurityGroup")
+            .filter(|(_, r)| {
+                r.properties
+                    .get("Tags")
+                    .and_then(|t| tag(t, heal::ROLE_TAG))
+                    == Some(heal::FRONT_ROLE)
+            })
+            .map(|(key, _)| key.0)
+            .collect();
+        stacks.sort_unstable();
+        stacks.dedup();
+        stacks
+            .into_iter()
+            .filter_map(|stack| self.remediation_service(stack))
+            .collect()
+    }
+
     /// The groups, load balancers, service and endpoint service of the
-    /// remediation service; `None` when the graph has no such service.
-    fn remediation_service(&self) -> Option<Service> {
+    /// remediation service in `stack`; `None` when it has none.
+    fn remediation_service(&self, stack: usize) -> Option<Service> {
         let index = self.index;
         let mut front = None;
         let mut link = None;
         let mut tasks = None;
-        for (key, r) in index.of_type("AWS::EC2::SecurityGroup") {
+        for (key, r) in index
+            .of_type("AWS::EC2::SecurityGroup")
+            .filter(|(key, _)| key.0 == stack)
+        {
             match r
                 .properties
                 .get("Tags")
@@ -145,7 +184,12 @@ impl Checker<'_, '_> {
         let (task_subnets, at, pages) = index
             .of_type("AWS::ECS::Service")
             .find_map(|(key, r)| {
-                let awsvpc = &r.properties["NetworkConfiguration"]["AwsvpcConfiguration"];
+                // Services on EC2 capacity in bridge mode have none.
+                let awsvpc = r
+                    .properties
+                    .get("NetworkConfiguration")
+                    .and_then(|n| n.get("AwsvpcConfiguration"))
+                    .unwrap_or(&Value::Null);
                 self.keys(key.0, awsvpc.get("SecurityGroups"))
                     .contains(&tasks)
                     .then(|| {
@@ -201,7 +245,7 @@ impl Checker<'_, '_> {
         let forwards = index
             .of_type("AWS::ElasticLoadBalancingV2::Listener")
             .filter(|(key, r)| {
-                index.resource_of(key.0, &r.properties["LoadBalancerArn"]) == Some(s.nlb)
+                index.resource_of(key.0, r.properties.at("LoadBalancerArn")) == Some(s.nlb)
                     && listens_on(&r.properties, HTTPS)
             })
             .flat_map(|(key, r)| self.forward_targets(key.0, &r.properties))
@@ -231,7 +275,7 @@ impl Checker<'_, '_> {
         let alb_listens = index
             .of_type("AWS::ElasticLoadBalancingV2::Listener")
             .any(|(key, r)| {
-                index.resource_of(key.0, &r.properties["LoadBalancerArn"]) == Some(s.alb)
+                index.resource_of(key.0, r.properties.at("LoadBalancerArn")) == Some(s.alb)
                     && listens_on(&r.properties, HTTPS)
             });
         if !alb_listens {
@@ -496,7 +540,7 @@ impl Checker<'_, '_> {
         index
             .of_type("AWS::EC2::VPCEndpointServicePermissions")
             .filter(|(key, r)| {
-                index.resource_of(key.0, &r.properties["ServiceId"]) == Some(service)
+                index.resource_of(key.0, r.properties.at("ServiceId")) == Some(service)
             })
             .any(|(key, r)| {
                 let stack = index.stack(key);

@@ -20,7 +20,7 @@
 use landfall_synth::layers::zabbix;
 use serde_json::Value;
 
-use super::index::Key;
+use super::index::{Key, Properties};
 use super::remediation::{listens_on, number, pages_of, Link};
 use super::{pages, tag, Checker, Consumer};
 
@@ -60,7 +60,7 @@ impl Checker<'_, '_> {
         };
         let Some((service, task_subnets, at)) =
             index.of_type("AWS::ECS::Service").find_map(|(key, r)| {
-                let awsvpc = &r.properties["NetworkConfiguration"]["AwsvpcConfiguration"];
+                let awsvpc = &r.properties.at("NetworkConfiguration")["AwsvpcConfiguration"];
                 self.keys(key.0, awsvpc.get("SecurityGroups"))
                     .contains(&tasks)
                     .then(|| {
@@ -92,7 +92,7 @@ impl Checker<'_, '_> {
         let forwards = index
             .of_type("AWS::ElasticLoadBalancingV2::Listener")
             .filter(|(key, r)| {
-                index.resource_of(key.0, &r.properties["LoadBalancerArn"]) == Some(nlb)
+                index.resource_of(key.0, r.properties.at("LoadBalancerArn")) == Some(nlb)
                     && listens_on(&r.properties, PORT)
             })
             .flat_map(|(key, r)| self.forward_targets(key.0, &r.properties))
@@ -273,7 +273,7 @@ impl Checker<'_, '_> {
             let listens = index
                 .of_type("AWS::ElasticLoadBalancingV2::Listener")
                 .any(|(key, l)| {
-                    index.resource_of(key.0, &l.properties["LoadBalancerArn"]) == Some(lb)
+                    index.resource_of(key.0, l.properties.at("LoadBalancerArn")) == Some(lb)
                         && listens_on(&l.properties, HTTPS)
                 });
             if !listens {

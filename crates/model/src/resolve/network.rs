@@ -183,17 +183,20 @@ pub(crate) fn resolve(
         log_search: observability,
         monitoring,
     };
-    let remediation = remediation_home(spec, org);
+    let remediation = remediation_account(spec, org);
     let mut remediation_vpc = None;
+    let mut remediation_vpcs = Vec::new();
     for env in &org.environments {
         for region_id in &env.regions {
             let region = &org.regions[region_id.index()];
             let vpc_id = VpcId::from_index(vpcs.len());
-            let remediation_here = remediation
-                .filter(|(_, e)| *e == env.id && *region_id == org.info.home_region)
-                .map(|(account, _)| account);
+            let remediation_here =
+                remediation.filter(|_| remediation_env(org, *region_id) == Some(env.id));
             if remediation_here.is_some() {
-                remediation_vpc = Some(vpc_id);
+                remediation_vpcs.push(vpc_id);
+                if *region_id == org.info.home_region {
+                    remediation_vpc = Some(vpc_id);
+                }
             }
             let vpc_name = format!("{}-{}", env.name, region.name);
             vpcs.push(Vpc {
@@ -269,6 +272,7 @@ pub(crate) fn resolve(
         scanner,
         log_search: observability,
         remediation_vpc,
+        remediation_vpcs,
         origin: at.clone(),
     })
 }
@@ -278,24 +282,34 @@ pub(crate) fn resolve(
 /// security tooling, else management) and the environment whose VPC in the
 /// home region has them in its endpoints subnets (the first production
 /// environment there, else the first environment there).
-fn remediation_home(spec: &Spec, org: &Org) -> Option<(AccountId, EnvId)> {
+fn remediation_account(spec: &Spec, org: &Org) -> Option<AccountId> {
     spec.observability.as_ref()?.remediation.as_ref()?;
-    let account = [
-        AccountClass::Observability,
-        AccountClass::SecurityTooling,
-        AccountClass::Management,
-    ]
-    .iter()
-    .find_map(|class| org.accounts.iter().find(|a| a.class == *class))?
-    .id;
-    let home = org.info.home_region;
+    Some(
+        [
+            AccountClass::Observability,
+            AccountClass::SecurityTooling,
+            AccountClass::Management,
+        ]
+        .iter()
+        .find_map(|class| org.accounts.iter().find(|a| a.class == *class))?
+        .id,
+    )
+}
+
+/// The environment whose VPC in `region` runs that region's remediation
+/// service: the first production environment there, or the first there.
+fn remediation_env(org: &Org, region: RegionId) -> Option<EnvId> {
     let there = || {
         org.environments
             .iter()
-            .filter(|e| e.regions.contains(&home))
+            .filter(|e| e.regions.contains(&region))
     };
-    let env = there().find(|e| e.production).or_else(|| there().next())?;
-    Some((account, env.id))
+    Some(
+        there()
+            .find(|e| e.production)
+            .or_else(|| there().next())?
+            .id,
+    )
 }
 
 /// Each VPC with egress has a NAT gateway with one Elastic IP address per

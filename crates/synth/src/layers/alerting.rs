@@ -1,10 +1,17 @@
 //! The alert path to the remediation service (`landfall heal`): every
 //! member account forwards, from every region, the AWS events the service
 //! acts on (CloudWatch alarm state changes, AWS Health, ECS task and
-//! service events, GuardDuty findings) to one event bus in the
+//! service events, GuardDuty findings) to an event bus in the
 //! observability account, which delivers them to the service's queue; a
 //! message the service cannot take after a few tries goes to a dead-letter
 //! queue instead of being lost.
+//!
+//! One alert path per region with a remediation VPC ([`regions`]): the
+//! service's tasks reach AWS through interface endpoints, which serve
+//! their own region only, so each region's service acts on that region's
+//! targets, from that region's events and Alertmanagers, with a journal of
+//! its own (targets, cool-downs and breakers never span regions). Regions
+//! without one forward to the home region's bus.
 //!
 //! The forwarding rules and their role are in the baseline (every member
 //! account, every allowed region); this unit holds the bus, the queues and
@@ -84,25 +91,97 @@ pub(crate) fn event_pattern() -> Value {
     })
 }
 
-/// The bus's ARN, with `account` the `Fn::Sub` expression of its account id.
-pub(crate) fn bus_arn(ctx: &Ctx<'_>, account: &str) -> Value {
+/// The regions with an alert path of their own (a bus, the queues, a
+/// journal and, where a VPC runs it, the remediation service): the home
+/// region first, then every other region with a remediation VPC
+/// (`NetworkLayout::remediation_vpcs`). An interface endpoint serves its
+/// own region only, so a service acts on its own region's targets; events
+/// of a region without one go to the home region's bus.
+pub(crate) fn regions(ctx: &Ctx<'_>) -> Vec<String> {
+    let model = ctx.model;
+    let mut regions = vec![ctx.home.to_owned()];
+    for vpc in &model.network.remediation_vpcs {
+        let name = &model.region(model.vpc(*vpc).region).name;
+        if !regions.contains(name) {
+            regions.push(name.clone());
+        }
+    }
+    regions
+}
+
+/// The alerting stack of `region`: `<org>-alerting` in the home region,
+/// `<org>-alerting-<region>` elsewhere.
+pub(crate) fn stack_name(ctx: &Ctx<'_>, region: &str) -> String {
+    if region == ctx.home {
+        ctx.stack_name("alerting", "")
+    } else {
+        ctx.stack_name("alerting", region)
+    }
+}
+
+/// The bus's ARN in `region`, with `account` the `Fn::Sub` expression of
+/// its account id.
+pub(crate) fn bus_arn(account: &str, region: &str) -> Value {
     intrinsic::sub(format!(
-        "arn:${{AWS::Partition}}:events:{}:${{{account}}}:event-bus/{ALERT_BUS}",
-        ctx.home
+        "arn:${{AWS::Partition}}:events:{region}:${{{account}}}:event-bus/{ALERT_BUS}"
     ))
 }
+
+/// The bus a member account's forwarding rule in the stack's region sends
+/// to: the region's own when it has one, the home region's otherwise. The
+/// regional baseline is one template for every region, so with more than
+/// one alert path the choice is a condition on `AWS::Region`.
+pub(crate) fn forwarding_bus_arn(ctx: &Ctx<'_>, unit: &mut Unit, account: &str) -> Value {
+    let regions = regions(ctx);
+    if regions.len() == 1 {
+        return bus_arn(account, ctx.home);
+    }
+    let here = |region: &String| intrinsic::equals(intrinsic::r#ref("AWS::Region"), json!(region));
+    // `Fn::Or` takes two to ten conditions.
+    let condition = regions
+        .chunks(10)
+        .map(|chunk| match chunk {
+            [one] => here(one),
+            many => json!({ "Fn::Or": many.iter().map(here).collect::<Vec<_>>() }),
+        })
+        .reduce(|a, b| json!({ "Fn::Or": [a, b] }))
+        .unwrap_or_else(|| json!(false));
+    unit.conditions.insert(ALERT_BUS_HERE.into(), condition);
+    json!({ "Fn::If": [
+        ALERT_BUS_HERE,
+        intrinsic::sub(format!(
+            "arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{{account}}}:event-bus/{ALERT_BUS}"
+        )),
+        bus_arn(account, ctx.home)
+    ] })
+}
+
+/// The condition of a regional stack: the region has an alert path.
+const ALERT_BUS_HERE: &str = "AlertBusInThisRegion";
 
 pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     if !enabled(ctx) {
         return Vec::new();
     }
+    regions(ctx)
+        .iter()
+        .map(|region| unit(ctx, region))
+        .collect()
+}
+
+fn unit(ctx: &Ctx<'_>, region: &str) -> Unit {
+    let description = if region == ctx.home {
+        "The alert path: the organization's event bus, the remediation service's queues and journal, and the service".to_owned()
+    } else {
+        format!("The alert path of {region}: its event bus, the remediation service's queues and journal there, and the service acting on {region}")
+    };
     let mut unit = Unit::new(
-        ctx.stack_name("alerting", ""),
+        stack_name(ctx, region),
         Layer::Observability,
-        "The alert path: the organization's event bus, the remediation service's queues and journal, and the service".into(),
+        description,
         Target::Account {
             account: account(ctx).to_owned(),
-            region: ctx.home.to_owned(),
+            region: region.to_owned(),
         },
     );
     unit.depends_on.push(ctx.stack_name("baseline-global", ""));
@@ -307,6 +386,6 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
             }
         }),
     ));
-    super::heal_service::add(ctx, &mut unit);
-    vec![unit]
+    super::heal_service::add(ctx, &mut unit, region);
+    unit
 }

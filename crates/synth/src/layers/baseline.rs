@@ -337,7 +337,7 @@ fn global(ctx: &Ctx<'_>) -> Unit {
     // stack deploys before the service's
     // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles).
     let mut remediation_trust = trust_account(&management, None);
-    if super::alerting::enabled(ctx) {
+    if super::heal_service::runs(ctx) {
         let alert_account = alert_account_param(ctx, &mut unit);
         if let Some(statements) = remediation_trust["Statement"].as_array_mut() {
             statements.push(json!({
@@ -345,11 +345,14 @@ fn global(ctx: &Ctx<'_>) -> Unit {
                 "Effect": "Allow",
                 "Principal": { "AWS": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{{alert_account}}}:root")) },
                 "Action": "sts:AssumeRole",
-                "Condition": { "ArnEquals": { "aws:PrincipalArn": intrinsic::sub(format!(
-                    "arn:${{AWS::Partition}}:iam::${{{alert_account}}}:role{}{}",
-                    super::heal_service::ROLE_PATH,
-                    super::heal_service::TASK_ROLE
-                )) } }
+                "Condition": { "ArnEquals": { "aws:PrincipalArn": super::heal_service::regions(ctx)
+                    .iter()
+                    .map(|region| intrinsic::sub(format!(
+                        "arn:${{AWS::Partition}}:iam::${{{alert_account}}}:role{}{}",
+                        super::heal_service::ROLE_PATH,
+                        super::heal_service::task_role(region)
+                    )))
+                    .collect::<Vec<_>>() } }
             }));
         }
     }
@@ -713,7 +716,10 @@ fn global(ctx: &Ctx<'_>) -> Unit {
                             "Sid": "ToTheAlertBus",
                             "Effect": "Allow",
                             "Action": "events:PutEvents",
-                            "Resource": super::alerting::bus_arn(ctx, &alerts)
+                            "Resource": super::alerting::regions(ctx)
+                                .iter()
+                                .map(|region| super::alerting::bus_arn(&alerts, region))
+                                .collect::<Vec<_>>()
                         }]
                     }
                 }]
@@ -896,6 +902,7 @@ fn regional(ctx: &Ctx<'_>) -> Unit {
     ));
     if super::alerting::enabled(ctx) {
         let alerts = alert_account_param(ctx, &mut unit);
+        let bus = super::alerting::forwarding_bus_arn(ctx, &mut unit, &alerts);
         unit.add(resource(
             "ForwardAlerts",
             "AWS::Events::Rule",
@@ -906,7 +913,7 @@ fn regional(ctx: &Ctx<'_>) -> Unit {
                 "State": "ENABLED",
                 "Targets": [{
                     "Id": "alert-bus",
-                    "Arn": super::alerting::bus_arn(ctx, &alerts),
+                    "Arn": bus,
                     "RoleArn": intrinsic::sub(format!(
                         "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{ROLE_PATH}{}",
                         super::alerting::FORWARDER_ROLE

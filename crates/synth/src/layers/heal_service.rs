@@ -1,15 +1,23 @@
 //! The remediation service itself (`landfall heal serve`) on ECS, beside
-//! its queue and journal in the alerting unit: one service of two Fargate
-//! tasks in the home region, where the queue and the journal are (the
-//! baseline's forwarding rules bring every region's events to that one
-//! queue, so one service in one region sees them all; the DynamoDB
-//! journal's leases let two instances share the work).
+//! its queue and journal in each region's alerting unit: one service of
+//! two Fargate tasks per region with a remediation VPC, acting on that
+//! region's targets only (`--regions`). Its tasks reach AWS through
+//! interface endpoints, and an interface endpoint serves its own region
+//! only: ECS alone of the APIs the actions call is reachable across
+//! regions through PrivateLink
+//! (<https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-cross-region-privatelink-support.html>),
+//! so one service could not reach EC2, SSM, Auto Scaling, RDS or MSK of
+//! another region. The region's events come to its queue (the baseline's
+//! forwarding rules send to the bus of their own region) and its
+//! Alertmanagers post to it; the DynamoDB journal's leases let the two
+//! instances share the work.
 //!
-//! - **Network**: the endpoints subnets of the home region's VPC of the
-//!   first production environment (`NetworkLayout::remediation_vpc`),
+//! - **Network**: the endpoints subnets of the region's VPC of the first
+//!   production environment there (`NetworkLayout::remediation_vpcs`),
 //!   shared with this account; the tasks reach AWS through that VPC's
 //!   interface endpoints (STS, ECR, logs, Secrets Manager, KMS, and SQS,
-//!   which the network layer adds there) and the DynamoDB gateway endpoint.
+//!   ECS, EC2 and what the actions call, which the network layer adds
+//!   there) and the DynamoDB gateway endpoint.
 //! - **Front**: an internal Application Load Balancer listening on HTTPS
 //!   with a certificate of the platform's private CA (as the workloads'
 //!   load balancers) that names the service's private name
@@ -52,7 +60,8 @@ use crate::Ctx;
 /// The ECS cluster and service.
 pub const CLUSTER: &str = "landfall-heal";
 pub const SERVICE: &str = "landfall-heal";
-/// The task role, which the baseline's remediation role trusts.
+/// The task role's name before its region ([`task_role`]), which the
+/// baseline's remediation role trusts.
 pub const TASK_ROLE: &str = "landfall-heal-service";
 /// The roles' path: the baseline's CloudFormation role, which deploys this
 /// stack, creates roles only there and only under the workload boundary
@@ -61,6 +70,17 @@ pub const TASK_ROLE: &str = "landfall-heal-service";
 pub const ROLE_PATH: &str = "/workload/";
 const BOUNDARY: &str = "landfall/landfall-workload-boundary";
 pub const EXECUTION_ROLE: &str = "landfall-heal-execution";
+
+/// The task role of the service in `region`: roles are global to the
+/// account and every region's service has its own.
+pub fn task_role(region: &str) -> String {
+    format!("{TASK_ROLE}-{region}")
+}
+
+/// The execution role of the service in `region`.
+pub fn execution_role(region: &str) -> String {
+    format!("{EXECUTION_ROLE}-{region}")
+}
 /// The platform's own image in the shared-services registry: the
 /// `landfall` binary with the organization's spec at [`SPEC_DIR`].
 pub const IMAGE_REPOSITORY: &str = "landfall/landfall";
@@ -106,16 +126,38 @@ pub const ENDPOINT_SERVICE_OUTPUT: &str = "HealEndpointServiceName";
 
 /// Whether the service runs: there is an alert path and a VPC to run in.
 pub(crate) fn runs(ctx: &Ctx<'_>) -> bool {
-    super::alerting::enabled(ctx) && ctx.model.network.remediation_vpc.is_some()
+    super::alerting::enabled(ctx) && !ctx.model.network.remediation_vpcs.is_empty()
 }
 
-/// Whether `vpc` is the service's and has monitoring servers: then the
+/// The regions a service runs in, the home region first.
+pub(crate) fn regions(ctx: &Ctx<'_>) -> Vec<String> {
+    if !runs(ctx) {
+        return Vec::new();
+    }
+    super::alerting::regions(ctx)
+        .into_iter()
+        .filter(|region| vpc_in(ctx, region).is_some())
+        .collect()
+}
+
+/// The VPC the service of `region` runs in.
+pub(crate) fn vpc_in<'a>(ctx: &Ctx<'a>, region: &str) -> Option<&'a landfall_model::Vpc> {
+    let model = ctx.model;
+    model
+        .network
+        .remediation_vpcs
+        .iter()
+        .map(|id| model.vpc(*id))
+        .find(|vpc| model.region(vpc.region).name == region)
+}
+
+/// Whether `vpc` is a service's and has monitoring servers: then the
 /// service pages its Alertmanager when it holds back on purpose
 /// (`--alertmanager-url`, through a load balancer the monitoring layer
 /// adds there).
 pub(crate) fn pages_here(ctx: &Ctx<'_>, vpc: &landfall_model::Vpc) -> bool {
     runs(ctx)
-        && ctx.model.network.remediation_vpc == Some(vpc.id)
+        && ctx.model.network.remediation_vpcs.contains(&vpc.id)
         && super::monitoring::vpcs(ctx).iter().any(|v| v.id == vpc.id)
 }
 
@@ -139,21 +181,21 @@ pub fn image_tag() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
 
-/// Adds the service to the alerting unit, which holds its queue
-/// (`HealQueue`), journal (`HealJournal`) and the journal's key.
-pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
+/// Adds the service of `region` to its alerting unit, which holds its
+/// queue (`HealQueue`), journal (`HealJournal`) and the journal's key.
+pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit, region_name: &str) {
     let model = ctx.model;
-    let Some(vpc_id) = model.network.remediation_vpc else {
-        return;
-    };
     if !super::alerting::enabled(ctx) {
         return;
     }
-    let vpc = model.vpc(vpc_id);
+    let Some(vpc) = vpc_in(ctx, region_name) else {
+        return;
+    };
+    let vpc_id = vpc.id;
     let network_stack = ctx.stack_name("network", &vpc.name);
     unit.depends_on.push(network_stack.clone());
     unit.depends_on.push(ctx.stack_name("shared-services", ""));
-    let ca_stack = landfall_graph::private_ca_stack_name(ctx.slug, ctx.home);
+    let ca_stack = landfall_graph::private_ca_stack_name(ctx.slug, region_name);
     unit.depends_on.push(ca_stack.clone());
     let core = format!("{network_stack}-core");
     let vpc_param = unit.parameter(
@@ -266,7 +308,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
         "HealExecutionRole",
         "AWS::IAM::Role",
         json!({
-            "RoleName": EXECUTION_ROLE,
+            "RoleName": execution_role(region_name),
             "Path": ROLE_PATH,
             "PermissionsBoundary": boundary,
             "Description": "Starts the remediation service's tasks: image, logs, bearer token",
@@ -322,7 +364,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
         "HealTaskRole",
         "AWS::IAM::Role",
         json!({
-            "RoleName": TASK_ROLE,
+            "RoleName": task_role(region_name),
             "Path": ROLE_PATH,
             "PermissionsBoundary": boundary,
             "Description": "The remediation service: its queue, its journal, and the remediation role of each account",
@@ -489,7 +531,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
         }),
     ));
     if linked(ctx) {
-        link(ctx, unit, &vpc_param, &subnets);
+        link(ctx, unit, region_name, &vpc_param, &subnets);
     }
 
     // The task: `landfall heal serve` on the queue and the shared journal.
@@ -500,12 +542,16 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
         json!("--queue-url"),
         json!({ "Ref": "HealQueue" }),
         json!("--journal"),
-        json!(format!(
-            "dynamodb://{}",
+        // By ARN: the table of this region's alert path.
+        intrinsic::sub(format!(
+            "dynamodb://arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{}",
             super::alerting::HEAL_JOURNAL_TABLE
         )),
         json!("--listen"),
         json!(format!("0.0.0.0:{PORT}")),
+        // Only this region's targets: the others' APIs are out of reach.
+        json!("--regions"),
+        json!(region_name),
     ];
     if pages {
         command.push(json!("--alertmanager-url"));
@@ -655,7 +701,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit) {
 ///   (`EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: off`,
 ///   <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html>):
 ///   each endpoint's own group admits only its VPC's Alertmanager hosts.
-fn link(ctx: &Ctx<'_>, unit: &mut Unit, vpc_param: &str, subnets: &[Value]) {
+fn link(ctx: &Ctx<'_>, unit: &mut Unit, region: &str, vpc_param: &str, subnets: &[Value]) {
     let purpose = tags(&[("landfall:purpose", "remediation")]);
     unit.add(resource(
         "HealEndpointLoadBalancerSecurityGroup",
@@ -724,7 +770,20 @@ fn link(ctx: &Ctx<'_>, unit: &mut Unit, vpc_param: &str, subnets: &[Value]) {
             "DefaultActions": [{ "Type": "forward", "TargetGroupArn": { "Ref": "HealEndpointTargets" } }]
         }),
     ));
-    endpoint_service(ctx, unit, "Heal", "HealEndpointLoadBalancer", &purpose);
+    // The VPCs of this region only: each region's Alertmanagers post to
+    // the service acting on that region's targets.
+    let consumers: Vec<&landfall_model::Vpc> = super::monitoring::vpcs(ctx)
+        .into_iter()
+        .filter(|v| ctx.model.region(v.region).name == region)
+        .collect();
+    endpoint_service(
+        ctx,
+        unit,
+        "Heal",
+        "HealEndpointLoadBalancer",
+        &consumers,
+        &purpose,
+    );
     unit.outputs.push(landfall_graph::Output {
         name: ENDPOINT_SERVICE_OUTPUT.into(),
         description: Some(
@@ -736,9 +795,9 @@ fn link(ctx: &Ctx<'_>, unit: &mut Unit, vpc_param: &str, subnets: &[Value]) {
 }
 
 /// An endpoint service (`<prefix>EndpointService`) on a Network Load
-/// Balancer of `unit`, for every VPC with monitoring servers: it supports
-/// their regions (`SupportedRegions`, when one is not the home region) and
-/// allows their owners (the networking account) to create endpoints
+/// Balancer of `unit` (in the unit's region), for the VPCs `vpcs`: it
+/// supports their regions (`SupportedRegions`, when one is not its own)
+/// and allows their owners (the networking account) to create endpoints
 /// (`<prefix>EndpointServicePermissions`); acceptance is not required, the
 /// permission is the gate.
 pub(crate) fn endpoint_service(
@@ -746,14 +805,18 @@ pub(crate) fn endpoint_service(
     unit: &mut Unit,
     prefix: &str,
     load_balancer: &str,
+    vpcs: &[&landfall_model::Vpc],
     purpose: &Value,
 ) {
     let model = ctx.model;
-    let vpcs = super::monitoring::vpcs(ctx);
+    let own = match &unit.target {
+        landfall_graph::Target::Account { region, .. } => region.as_str(),
+        _ => ctx.home,
+    };
     let regions: std::collections::BTreeSet<&str> = vpcs
         .iter()
         .map(|v| model.region(v.region).name.as_str())
-        .chain(std::iter::once(ctx.home))
+        .chain(std::iter::once(own))
         .collect();
     let mut service = json!({
         "NetworkLoadBalancerArns": [{ "Ref": load_balancer }],

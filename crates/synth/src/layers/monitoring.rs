@@ -496,11 +496,11 @@ fn servers_unit(
     // In the remediation service's VPC, Alertmanager behind a load balancer
     // of its own: the service pages there when it holds back on purpose
     // (`heal serve --alertmanager-url`). Its group admits the service's
-    // tasks by their group (the same account's, output by the alerting
-    // stack, which deploys first).
+    // tasks by their group (the same account's, output by the region's
+    // alerting stack, which deploys first).
     let pages = super::heal_service::pages_here(ctx, vpc);
     if pages {
-        let alerting = ctx.stack_name("alerting", "");
+        let alerting = super::alerting::stack_name(ctx, &model_region(ctx, vpc));
         unit.depends_on.push(alerting.clone());
         let tasks = unit.parameter(
             super::heal_service::TASKS_GROUP_OUTPUT,
@@ -996,14 +996,19 @@ pub fn remediation_ca_parameter() -> String {
     format!("{SECRETS_PATH}/remediation-ca.pem")
 }
 
-/// The home region's private root certificate (the remediation service's
-/// certificate is from that CA), as a parameter the hosts read.
+/// The region's private root certificate (the certificate of the
+/// remediation service Alertmanager posts to, the region's own, is from
+/// that CA), as a parameter the hosts read.
 fn remediation_ca(ctx: &Ctx<'_>, unit: &mut Unit) {
-    let stack = landfall_graph::private_ca_stack_name(ctx.slug, ctx.home);
+    let region = match &unit.target {
+        Target::Account { region, .. } => region.clone(),
+        Target::StackSet(_) => ctx.home.to_owned(),
+    };
+    let stack = landfall_graph::private_ca_stack_name(ctx.slug, &region);
     unit.depends_on.push(stack.clone());
     let pem = unit.parameter(
         "RemediationCaPem",
-        "The private root CA's certificate of the home region (PEM)",
+        "The private root CA's certificate of this region (PEM)",
         ParameterValue::StackOutput {
             stack,
             output: super::pki::ROOT_CERTIFICATE_OUTPUT.into(),
@@ -1286,6 +1291,8 @@ pub(crate) struct Link<'a> {
     pub why: &'a str,
     /// The stack and output naming the endpoint service.
     pub service_stack: String,
+    /// The region of the service's stack.
+    pub service_region: String,
     pub service_output: &'a str,
     pub service_description: &'a str,
     /// The servers stack's output naming the hosts' group (the consumers).
@@ -1304,7 +1311,8 @@ pub(crate) struct Link<'a> {
 /// may reference each other,
 /// <https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing-security-groups.html>);
 /// and the name the hosts use, in this VPC's zone, for it. In another
-/// region than the service's, the endpoint names the service's region
+/// region than the service's (Zabbix's server runs in the home region
+/// only), the endpoint names the service's region
 /// (`ServiceRegion`,
 /// <https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html#endpoint-service-cross-region>).
 ///
@@ -1428,8 +1436,8 @@ pub(crate) fn link_unit(
         "PrivateDnsEnabled": false,
         "Tags": tags(&[("landfall:purpose", link.purpose)])
     });
-    if region.name != ctx.home {
-        endpoint["ServiceRegion"] = json!(ctx.home);
+    if region.name != link.service_region {
+        endpoint["ServiceRegion"] = json!(link.service_region);
     }
     unit.add(resource(&endpoint_id, "AWS::EC2::VPCEndpoint", endpoint));
     // `DnsEntries` are `<hosted zone id>:<dns name>`, the regional name first.
@@ -1476,13 +1484,20 @@ fn remediation_link(
             name: "remediation-endpoint",
             port: i64::from(HTTPS_PORT),
             why: "the Alertmanager webhook",
-            service_stack: ctx.stack_name("alerting", ""),
+            // Each region's Alertmanagers post to the service acting there.
+            service_stack: super::alerting::stack_name(ctx, &model_region(ctx, vpc)),
+            service_region: model_region(ctx, vpc),
             service_output: ENDPOINT_SERVICE_OUTPUT,
             service_description:
-                "The remediation service's endpoint service (observability account, home region)",
+                "The remediation service's endpoint service (observability account, this region)",
             hosts_output: ALERTMANAGER_GROUP_OUTPUT,
             hosts_description: "The Alertmanager hosts' security group (observability account)",
             host: remediation_host(ctx.slug),
         },
     )
+}
+
+/// The name of `vpc`'s region.
+fn model_region(ctx: &Ctx<'_>, vpc: &Vpc) -> String {
+    ctx.model.region(vpc.region).name.clone()
 }

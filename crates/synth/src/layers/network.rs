@@ -45,14 +45,15 @@ pub const INTERFACE_ENDPOINTS: [&str; 9] = [
 /// internet egress register and report through them.
 /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html>
 pub const ECS_AGENT_ENDPOINTS: [&str; 3] = ["ecs", "ecs-agent", "ecs-telemetry"];
-/// Interface endpoints added where the remediation service runs
-/// (`NetworkLayout::remediation_vpc`): it reads the alerting layer's queue,
+/// Interface endpoints added where a remediation service runs
+/// (`NetworkLayout::remediation_vpcs`, one per region): it reads its
+/// alerting unit's queue,
 /// and its actions, made as each account's remediation role, leave from
 /// its tasks: ECS, EC2, Auto Scaling, MSK (`kafka`) and RDS, besides SSM,
 /// which every VPC has. Its other calls go to endpoints every VPC has
 /// (STS, ECR, logs, Secrets Manager, KMS; DynamoDB through the gateway
-/// endpoint). An interface endpoint serves its own region only, so the
-/// actions reach the home region's targets
+/// endpoint). An interface endpoint serves its own region only, so each
+/// region runs a service of its own, acting on that region's targets
 /// (<https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html>).
 /// MSK's, RDS's and Auto Scaling's only where an action calls them
 /// ([`remediation_endpoints`]).
@@ -674,7 +675,7 @@ fn vpc_unit(ctx: &Ctx<'_>, vpc: &Vpc, subnets: &[&Subnet]) -> Unit {
             } else {
                 &[]
             };
-            let remediation = if model.network.remediation_vpc == Some(vpc.id) {
+            let remediation = if model.network.remediation_vpcs.contains(&vpc.id) {
                 remediation_endpoints(model)
             } else {
                 Vec::new()

@@ -37,11 +37,11 @@ const CERTIFICATE_AUTHORITY: &str = landfall_graph::PRIVATE_CA_LOGICAL_ID;
 pub const ROOT_CERTIFICATE_OUTPUT: &str = "RootCertificatePem";
 
 /// The regions where a service is reached through a load balancer: the
-/// workloads', and the home region when the remediation service runs
-/// there behind its own.
+/// workloads', and every region a remediation service runs in behind its
+/// own.
 fn regions(ctx: &Ctx<'_>) -> BTreeSet<String> {
     let model = ctx.model;
-    let remediation = super::heal_service::runs(ctx).then(|| ctx.home.to_owned());
+    let remediation = super::heal_service::regions(ctx);
     model
         .services
         .iter()

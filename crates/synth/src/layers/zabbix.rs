@@ -374,6 +374,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         &mut unit,
         "Zabbix",
         "ZabbixLoadBalancer",
+        &super::monitoring::vpcs(ctx),
         &purpose(None),
     );
 
@@ -513,6 +514,7 @@ pub(crate) fn link(
             port: PORT,
             why: "the Zabbix proxy",
             service_stack: stack_name(ctx.slug),
+            service_region: ctx.home.to_owned(),
             service_output: ENDPOINT_SERVICE_OUTPUT,
             service_description:
                 "The Zabbix server's endpoint service (observability account, home region)",
