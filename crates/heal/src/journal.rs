@@ -112,6 +112,11 @@ pub trait Journal: Send + Sync {
     ) -> Result<Recorded>;
     /// Records an action's result.
     fn finish_action(&self, id: &str, ok: bool, result: &str, at: u64) -> Result<()>;
+    /// Records that an action was held back just before its call (state
+    /// `held`, with why): nothing was done, so it no longer counts toward
+    /// the rule's cool-down on the target or its budget, which are as if
+    /// it had never been decided.
+    fn hold_action(&self, id: &str, why: &str, at: u64) -> Result<()>;
     /// Intents without a result (after a crash: reconcile, never re-run).
     fn unfinished_actions(&self) -> Result<Vec<ActionRecord>>;
     /// When the rule last acted on the target (dry runs included: a dry run
@@ -482,6 +487,15 @@ impl Journal for SqliteJournal {
         Ok(())
     }
 
+    fn hold_action(&self, id: &str, why: &str, at: u64) -> Result<()> {
+        let conn = self.conn()?;
+        conn.prepare_cached(
+            "UPDATE actions SET state = 'held', result = ?2, finished_at = ?3 WHERE id = ?1",
+        )?
+        .execute(params![id, why, at as i64])?;
+        Ok(())
+    }
+
     fn unfinished_actions(&self) -> Result<Vec<ActionRecord>> {
         self.actions_in_state("intent")
     }
@@ -490,7 +504,7 @@ impl Journal for SqliteJournal {
         let conn = self.conn()?;
         let at: Option<i64> = conn
             .prepare_cached(
-                "SELECT MAX(started_at) FROM actions WHERE rule = ?1 AND target = ?2 AND state NOT IN ('awaiting-approval', 'denied')",
+                "SELECT MAX(started_at) FROM actions WHERE rule = ?1 AND target = ?2 AND state NOT IN ('awaiting-approval', 'denied', 'held')",
             )?
             .query_row(params![rule, target], |r| r.get(0))
             .optional()?
@@ -510,7 +524,7 @@ impl Journal for SqliteJournal {
         let conn = self.conn()?;
         let n: i64 = conn
             .prepare_cached(
-                "SELECT COUNT(*) FROM actions WHERE rule = ?1 AND started_at >= ?2 AND state NOT IN ('awaiting-approval', 'denied')",
+                "SELECT COUNT(*) FROM actions WHERE rule = ?1 AND started_at >= ?2 AND state NOT IN ('awaiting-approval', 'denied', 'held')",
             )?
             .query_row(params![rule, since as i64], |r| r.get(0))?;
         Ok(n as u32)

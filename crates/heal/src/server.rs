@@ -485,7 +485,7 @@ fn hold_back<J: Journal + ?Sized + 'static, E: Executor>(
     counted: bool,
 ) -> crate::journal::Result<()> {
     let journal = &service.engine.journal;
-    journal.finish_action(id, false, &format!("held back before acting: {why}"), now())?;
+    journal.hold_action(id, &format!("held back before acting: {why}"), now())?;
     if counted {
         let (count, open) = journal.breaker(rule, target)?;
         journal.set_breaker(rule, target, count.saturating_sub(1), open)?;

@@ -266,6 +266,9 @@ impl Journal for Flaky {
     ) -> landfall_heal::journal::Result<()> {
         self.inner.finish_action(id, ok, r, at)
     }
+    fn hold_action(&self, id: &str, why: &str, at: u64) -> landfall_heal::journal::Result<()> {
+        self.inner.hold_action(id, why, at)
+    }
     fn unfinished_actions(
         &self,
     ) -> landfall_heal::journal::Result<Vec<landfall_heal::journal::ActionRecord>> {

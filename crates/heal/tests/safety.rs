@@ -456,8 +456,8 @@ impl landfall_heal::server::Executor for Deploying {
 
 /// A deploy in progress: the action decided on a service being deployed is
 /// held back just before the call (no AWS call is made), journaled with
-/// why, counted as held, and not counted toward the breaker; another
-/// service's action runs.
+/// why, counted as held, and not counted toward the breaker, the cool-down
+/// or the budget; another service's action runs.
 #[test]
 fn an_action_on_a_service_being_deployed_is_held_back_before_the_call() {
     use landfall_heal::server::{work_once, Service};
@@ -516,6 +516,23 @@ fn an_action_on_a_service_being_deployed_is_held_back_before_the_call() {
             .load(std::sync::atomic::Ordering::Relaxed),
         1
     );
+    // Nothing was done, so nothing paces the next one: when the deploy is
+    // over and the alert fires again, the service is acted on at once
+    // rather than after the rule's cool-down.
+    assert_eq!(
+        journal
+            .last_action("EcsServiceBelowDesiredCount", &held_target)
+            .unwrap(),
+        None
+    );
+    let again = service
+        .engine
+        .decide(
+            &signal(3, &deploying, &env, Status::Firing, &starts_at),
+            landfall_heal::server::now(),
+        )
+        .unwrap();
+    assert_eq!(again.outcome, Outcome::Act, "{again:?}");
 }
 
 /// An approved action passes the gates again when it is about to run: a
@@ -592,4 +609,61 @@ fn an_approved_action_is_gated_again_and_counts_toward_the_breaker() {
             .unwrap(),
         (1, false)
     );
+}
+
+/// A service acting in one region (`heal serve --regions`, as each
+/// region's service on ECS runs: its interface endpoints serve that region
+/// only) refuses another region's target without touching its breaker or
+/// cool-down, and acts on its own region's as before. A region the spec
+/// does not declare is refused when the service starts.
+#[test]
+fn a_service_acting_in_one_region_leaves_other_regions_targets_to_theirs() {
+    let mut engine = engine();
+    assert!(support::live_rulebook()
+        .acting_in(&["mars-north-1".to_owned()])
+        .unwrap_err()
+        .contains("no region `mars-north-1`"));
+    engine.rulebook = engine
+        .rulebook
+        .acting_in(&["eu-central-1".to_owned()])
+        .unwrap();
+    let (service, env) = engine
+        .rulebook
+        .services
+        .iter()
+        .find(|(_, e)| e == "prod")
+        .cloned()
+        .unwrap();
+    let now = parse_time(START).unwrap() + 60;
+    let mut west = signal(1, &service, &env, Status::Firing, START);
+    west.labels
+        .insert("region".to_owned(), "eu-west-1".to_owned());
+    let d = engine.decide(&west, now).unwrap();
+    assert_eq!(d.outcome, Outcome::Refused, "{d:?}");
+    assert!(
+        d.reason.contains("in eu-west-1") && d.reason.contains("acts in eu-central-1 only"),
+        "{d:?}"
+    );
+    assert_eq!(d.action_id, None);
+    let target = d.target.clone().unwrap();
+    assert_eq!(
+        engine
+            .journal
+            .breaker("EcsServiceBelowDesiredCount", &target)
+            .unwrap(),
+        (0, false)
+    );
+    assert_eq!(
+        engine
+            .journal
+            .last_action("EcsServiceBelowDesiredCount", &target)
+            .unwrap(),
+        None
+    );
+    // The same service in the service's own region is acted on.
+    let d = engine
+        .decide(&signal(2, &service, &env, Status::Firing, START), now)
+        .unwrap();
+    assert_eq!(d.outcome, Outcome::Act, "{d:?}");
+    assert!(d.target.unwrap().ends_with("/eu-central-1"));
 }

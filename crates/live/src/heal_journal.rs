@@ -49,9 +49,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType, Select,
-    TimeToLiveSpecification, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
+    Select, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use landfall_heal::journal::{
     ActionRecord, DecisionRecord, Journal, JournalError, Recorded, Result,
@@ -541,13 +541,23 @@ impl DynamoJournal {
             transaction.push(TransactWriteItem::builder().update(target_update).build());
 
             if counts(state) {
-                let mut last = key(format!("TARGET#{target}"), &format!("LAST#{rule}"));
-                last.insert("at".to_owned(), n(d.at));
-                transaction.push(
-                    TransactWriteItem::builder()
-                        .put(self.put(last, None)?)
-                        .build(),
+                // The previous time stays beside the new one, for a
+                // held-back action to give the cool-down back.
+                let mut l = Expr::default();
+                let (at, prev, action) = (l.n("at"), l.n("prev_at"), l.n("action"));
+                let change = format!(
+                    "SET {prev} = if_not_exists({at}, {}), {at} = {}, {action} = {}",
+                    l.v("zero", n(0)),
+                    l.v("at", n(d.at)),
+                    l.v("id", s(id)),
                 );
+                let last = self.update(
+                    key(format!("TARGET#{target}"), &format!("LAST#{rule}")),
+                    change,
+                    None,
+                    &l,
+                )?;
+                transaction.push(TransactWriteItem::builder().update(last).build());
                 transaction.push(
                     TransactWriteItem::builder()
                         .put(self.put(self.window_item(rule, "ACT", d.at, id, target), None)?)
@@ -678,8 +688,10 @@ impl DynamoJournal {
                 .await
                 .map_err(|err| error("cannot record an approved action", &err))?;
             let mut l = Expr::default();
-            let at = l.n("at");
+            let (at, prev, last_action) = (l.n("at"), l.n("prev_at"), l.n("action"));
             let value = l.v("at", n(action.started_at));
+            let zero = l.v("zero", n(0));
+            let this = l.v("id", s(id));
             let later = self
                 .client
                 .update_item()
@@ -688,7 +700,9 @@ impl DynamoJournal {
                     format!("TARGET#{}", action.target),
                     &format!("LAST#{}", action.rule),
                 )))
-                .update_expression(format!("SET {at} = {value}"))
+                .update_expression(format!(
+                    "SET {prev} = if_not_exists({at}, {zero}), {at} = {value}, {last_action} = {this}"
+                ))
                 .condition_expression(format!("attribute_not_exists({at}) OR {at} < {value}"))
                 .set_expression_attribute_names(l.names())
                 .set_expression_attribute_values(l.values())
@@ -940,6 +954,91 @@ impl Journal for DynamoJournal {
         })
     }
 
+    fn hold_action(&self, id: &str, why: &str, at: u64) -> Result<()> {
+        self.runtime.block_on(async {
+            let Some(action) = self.action(id).await? else {
+                return Ok(());
+            };
+            let mut e = Expr::default();
+            let (mut set, remove) = listing(&mut e, "held", action.started_at, id);
+            set.push(format!("{} = {}", e.n("state"), e.v("state", s("held"))));
+            set.push(format!("{} = {}", e.n("result"), e.v("result", s(why))));
+            set.push(format!("{} = {}", e.n("finished_at"), e.v("at", n(at))));
+            let held = self.update(
+                key(format!("ACTION#{id}"), "ACTION"),
+                update_expression(&set, &[], &remove),
+                None,
+                &e,
+            )?;
+            // Out of the rule's budget window.
+            let unbudgeted = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(
+                    format!("RULE#{}", action.rule),
+                    &format!("ACT#{:012}#{id}", action.started_at),
+                )))
+                .build()
+                .map_err(build_error)?;
+            let mut transaction = vec![
+                TransactWriteItem::builder().update(held).build(),
+                TransactWriteItem::builder().delete(unbudgeted).build(),
+            ];
+            if matches!(action.state.as_str(), "intent") {
+                let mut t = Expr::default();
+                let change = format!(
+                    "DELETE {} {}",
+                    t.n("in_flight"),
+                    t.v("ids", AttributeValue::Ss(vec![id.to_owned()]))
+                );
+                let update = self.update(
+                    key(format!("TARGET#{}", action.target), "TARGET"),
+                    change,
+                    None,
+                    &t,
+                )?;
+                transaction.push(TransactWriteItem::builder().update(update).build());
+            }
+            if !self
+                .transact(transaction, &format!("cannot record that action {id} was held back"))
+                .await?
+            {
+                return Err(JournalError(format!(
+                    "that action {id} was held back was not recorded: DynamoDB cancelled the transaction (retry)"
+                )));
+            }
+            // The cool-down as before the action, if no later action of the
+            // rule on the target took its place.
+            let mut l = Expr::default();
+            let (last_at, prev, last_action) = (l.n("at"), l.n("prev_at"), l.n("action"));
+            let this = l.v("id", s(id));
+            let restored = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(
+                    format!("TARGET#{}", action.target),
+                    &format!("LAST#{}", action.rule),
+                )))
+                .update_expression(format!("SET {last_at} = {prev} REMOVE {prev}, {last_action}"))
+                .condition_expression(format!("{last_action} = {this} AND attribute_exists({prev})"))
+                .set_expression_attribute_names(l.names())
+                .set_expression_attribute_values(l.values())
+                .send()
+                .await;
+            match restored {
+                Ok(_) => Ok(()),
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(())
+                }
+                Err(err) => Err(error("cannot give the cool-down back", &err)),
+            }
+        })
+    }
+
     fn unfinished_actions(&self) -> Result<Vec<ActionRecord>> {
         self.runtime.block_on(self.actions_in("intent"))
     }
@@ -949,7 +1048,8 @@ impl Journal for DynamoJournal {
             key(format!("TARGET#{target}"), &format!("LAST#{rule}")),
             &format!("cannot read the last action on `{target}`"),
         ))?;
-        Ok(item.and_then(|i| number(&i, "at")))
+        // 0: the only action was held back, so there is none.
+        Ok(item.and_then(|i| number(&i, "at")).filter(|at| *at > 0))
     }
 
     fn in_flight(&self, target: &str) -> Result<bool> {

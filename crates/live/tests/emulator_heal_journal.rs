@@ -149,6 +149,9 @@ impl Journal for OneCallAtATime {
     fn finish_action(&self, id: &str, ok: bool, result: &str, at: u64) -> Result<()> {
         self.one(|j| j.finish_action(id, ok, result, at))
     }
+    fn hold_action(&self, id: &str, why: &str, at: u64) -> Result<()> {
+        self.one(|j| j.hold_action(id, why, at))
+    }
     fn unfinished_actions(&self) -> Result<Vec<ActionRecord>> {
         self.one(|j| j.unfinished_actions())
     }

@@ -53,6 +53,7 @@ pub fn all(fresh: Fresh<'_>) {
     a_signal_is_decided_once(&*fresh());
     an_action_on_a_target_whose_version_moved_is_not_recorded(&*fresh());
     actions_from_intent_to_result(&*fresh());
+    a_held_action_gives_the_cool_down_and_budget_back(&*fresh());
     approval_and_what_counts_toward_the_limits(&*fresh());
     windows_count_actions_and_targets_since(&*fresh());
     breakers_and_switches(&*fresh());
@@ -205,6 +206,40 @@ pub fn actions_from_intent_to_result(j: &dyn Journal) {
     assert_eq!(j.last_action("A", "service/a").unwrap(), Some(200));
     assert!(!j.in_flight("service/a").unwrap());
     assert!(j.unfinished_actions().unwrap().is_empty());
+}
+
+/// An action held back just before its call (a deploy in progress, the
+/// condition gone) did nothing: the rule's cool-down on the target is what
+/// it was before (the earlier action's time, or none), it leaves the
+/// budget window, and it is no longer in flight.
+pub fn a_held_action_gives_the_cool_down_and_budget_back(j: &dyn Journal) {
+    j.record_signals(&[signal("a"), signal("b"), signal("c")], 10)
+        .unwrap();
+    j.record_decision(&decision("a", Some("service/a"), "act", 100), "A", 0)
+        .unwrap();
+    j.finish_action("action-a", true, "deployment ecs-svc/1", 130)
+        .unwrap();
+    j.record_decision(
+        &decision("b", Some("service/a"), "act", 2_000),
+        "A",
+        j.target_version("service/a").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(j.last_action("A", "service/a").unwrap(), Some(2_000));
+    assert_eq!(j.actions_since("A", 50).unwrap(), 2);
+    j.hold_action("action-b", "held back before acting: being deployed", 2_001)
+        .unwrap();
+    assert_eq!(j.last_action("A", "service/a").unwrap(), Some(100));
+    assert_eq!(j.actions_since("A", 50).unwrap(), 1);
+    assert!(!j.in_flight("service/a").unwrap());
+    assert!(j.unfinished_actions().unwrap().is_empty());
+    // The only action on a target held back: as if none had been taken.
+    j.record_decision(&decision("c", Some("service/c"), "act", 3_000), "A", 0)
+        .unwrap();
+    j.hold_action("action-c", "held back before acting: recovered", 3_001)
+        .unwrap();
+    assert_eq!(j.last_action("A", "service/c").unwrap(), None);
+    assert_eq!(j.actions_since("A", 2_500).unwrap(), 0);
 }
 
 pub fn approval_and_what_counts_toward_the_limits(j: &dyn Journal) {
