@@ -405,3 +405,68 @@ fn export_ansible_writes_each_environments_rulebook_and_templates() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// One `heal pause` stops the service of every region: each journal named
+/// is switched, one that cannot be opened is reported without keeping the
+/// others from being switched, and the exit says not all were; `resume`
+/// the same way.
+#[test]
+fn pause_switches_every_journal_it_is_given_and_names_the_ones_it_could_not() {
+    use landfall_heal::journal::Journal;
+    let dir = std::env::temp_dir().join(format!("landfall-cli-heal-pause-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (home, west) = (
+        dir.join("eu-central-1.sqlite"),
+        dir.join("eu-west-1.sqlite"),
+    );
+    let unreachable = "/nonexistent-landfall-dir/eu-south-1.sqlite";
+    let out = landfall(&[
+        "heal",
+        "pause",
+        "--journal",
+        home.to_str().unwrap(),
+        "--journal",
+        unreachable,
+        "--journal",
+        west.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("paused every action in `{}`", west.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("error: `{unreachable}` was not paused")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 of 3 journals not paused"), "{stderr}");
+    for path in [&home, &west] {
+        let journal = landfall_heal::SqliteJournal::open(path).unwrap();
+        assert!(journal.paused("all").unwrap(), "{}", path.display());
+    }
+    let out = landfall(&[
+        "heal",
+        "resume",
+        "ecs-force-new-deployment",
+        "--journal",
+        home.to_str().unwrap(),
+        "--journal",
+        west.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for path in [&home, &west] {
+        let journal = landfall_heal::SqliteJournal::open(path).unwrap();
+        assert!(!journal.paused("ecs-force-new-deployment").unwrap());
+        assert!(
+            journal.paused("all").unwrap(),
+            "only the kind named was resumed"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -260,8 +260,22 @@ pub struct ResetArgs {
 pub struct SwitchArgs {
     /// An action kind; default: every action.
     pub action: Option<String>,
-    #[command(flatten)]
-    pub location: JournalLocation,
+    /// The journal, a SQLite file or `dynamodb://TABLE` (a table's name or
+    /// ARN); repeat it for the journal of every region's service, so one
+    /// command stops them all. Each is switched in turn; one that cannot be
+    /// reached is reported and the others are still switched.
+    #[arg(
+        long = "journal",
+        value_name = "PATH|dynamodb://TABLE",
+        default_value = "heal-journal.sqlite"
+    )]
+    pub journals: Vec<String>,
+    /// Send every AWS call to this endpoint (an emulator such as moto server).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Named profile from the AWS shared config files.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
 }
 
 /// Actions carried out through the AWS SDK. The service's worker runs on a
@@ -488,19 +502,39 @@ pub fn run(command: HealCommand) -> anyhow::Result<ExitCode> {
 
 fn switch(args: &SwitchArgs, paused: bool) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
-    let journal = open_journal(&args.location, &runtime, None)?;
     let name = args.action.as_deref().unwrap_or("all");
-    journal.set_paused(name, paused)?;
-    eprintln!(
-        "{} {}",
-        if paused { "paused" } else { "resumed" },
-        if name == "all" {
-            "every action".to_owned()
-        } else {
-            format!("`{name}` actions")
+    let what = if name == "all" {
+        "every action".to_owned()
+    } else {
+        format!("`{name}` actions")
+    };
+    let verb = if paused { "paused" } else { "resumed" };
+    let mut failed = 0;
+    for journal in &args.journals {
+        let location = JournalLocation {
+            journal: journal.clone(),
+            endpoint_url: args.endpoint_url.clone(),
+            profile: args.profile.clone(),
+        };
+        let switched = open_journal(&location, &runtime, None)
+            .and_then(|j| j.set_paused(name, paused).map_err(anyhow::Error::from));
+        match switched {
+            Ok(()) => eprintln!("{verb} {what} in `{journal}`"),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: `{journal}` was not {verb}: {e:#}");
+            }
         }
-    );
-    Ok(ExitCode::SUCCESS)
+    }
+    if failed == 0 {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "error: {failed} of {} journals not {verb}; run the command again for them",
+            args.journals.len()
+        );
+        Ok(ExitCode::FAILURE)
+    }
 }
 
 fn decide_action(args: &ActionArgs, to: &str) -> anyhow::Result<ExitCode> {
