@@ -330,7 +330,8 @@ impl<J: Journal + ?Sized> Engine<J> {
     /// whose closing event never came. `None` for any other signal.
     fn note_health_issue(&self, signal: &Signal) -> Result<Option<String>> {
         use crate::signal::{
-            HEALTH_CATEGORY, HEALTH_PREFIX, HEALTH_SCOPE, HEALTH_SERVICE, HEALTH_STATUS,
+            HEALTH_CATEGORY, HEALTH_EVENT, HEALTH_PREFIX, HEALTH_SCOPE, HEALTH_SERVICE,
+            HEALTH_STATUS,
         };
         let label = |k: &str| signal.labels.get(k).map(String::as_str).unwrap_or("");
         // Only AWS Health's own events, from the queue (an EventBridge
@@ -351,13 +352,22 @@ impl<J: Journal + ?Sized> Engine<J> {
             return Ok(None);
         }
         let open = label(HEALTH_STATUS) != "closed";
-        self.journal
-            .set_paused(&health_switch(service, region), open)?;
+        let switch = health_switch(service, region);
+        // One member per issue (its event ARN): overlapping issues hold
+        // until the last one closes.
+        let event = Some(label(HEALTH_EVENT))
+            .filter(|e| !e.is_empty())
+            .unwrap_or(&signal.id);
+        self.journal.set_member(&switch, event, open)?;
         Ok(Some(if open {
-            format!("AWS Health issue open for {service} in {region}: actions depending on it there hold until it closes")
+            format!("AWS Health issue {event} open for {service} in {region}: actions depending on it there hold until it closes")
+        } else if self.journal.paused(&switch)? {
+            format!(
+                "AWS Health issue {event} for {service} in {region} closed; another is still open there, so actions depending on it still hold"
+            )
         } else {
             format!(
-                "AWS Health issue for {service} in {region} closed: actions there may run again"
+                "AWS Health issue {event} for {service} in {region} closed: actions there may run again"
             )
         }))
     }

@@ -136,9 +136,17 @@ pub trait Journal: Send + Sync {
     fn transition(&self, id: &str, from: &str, to: &str) -> Result<bool>;
     /// Actions a human approved and nobody ran yet.
     fn approved_actions(&self) -> Result<Vec<ActionRecord>>;
-    /// Kill switches: `all`, or an action kind.
+    /// Kill switches: `all`, or an action kind. Turning one off also
+    /// forgets its members (a human's word overrides them).
     fn set_paused(&self, switch: &str, paused: bool) -> Result<()>;
+    /// Whether the switch is on: paused, or one of its members open.
     fn paused(&self, switch: &str) -> Result<bool>;
+    /// Opens or closes one member of a switch (an AWS Health issue, by its
+    /// event ARN, of the switch of its service and region): the switch is
+    /// on while any member is open, so overlapping issues hold until the
+    /// last closes. A member closed once stays closed: an opening
+    /// delivered again after its closing changes nothing.
+    fn set_member(&self, switch: &str, member: &str, open: bool) -> Result<()>;
     /// The most recent decisions, newest first.
     fn history(&self, limit: usize) -> Result<Vec<DecisionRecord>>;
 }
@@ -226,6 +234,10 @@ CREATE TABLE IF NOT EXISTS breakers (
     PRIMARY KEY (rule, target)
 );
 CREATE TABLE IF NOT EXISTS switches (name TEXT PRIMARY KEY, paused INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS switch_members (
+    name TEXT NOT NULL, member TEXT NOT NULL, open INTEGER NOT NULL,
+    PRIMARY KEY (name, member)
+);
 CREATE TABLE IF NOT EXISTS targets (target TEXT PRIMARY KEY, version INTEGER NOT NULL);
 ";
 
@@ -588,16 +600,34 @@ impl Journal for SqliteJournal {
              ON CONFLICT (name) DO UPDATE SET paused = excluded.paused",
         )?
         .execute(params![switch, paused as i64])?;
+        if !paused {
+            conn.prepare_cached("DELETE FROM switch_members WHERE name = ?1")?
+                .execute(params![switch])?;
+        }
         Ok(())
     }
 
     fn paused(&self, switch: &str) -> Result<bool> {
         let conn = self.conn()?;
-        let p: Option<i64> = conn
-            .prepare_cached("SELECT paused FROM switches WHERE name = ?1")?
-            .query_row(params![switch], |r| r.get(0))
-            .optional()?;
-        Ok(p.is_some_and(|p| p != 0))
+        let p: i64 = conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM switches WHERE name = ?1 AND paused != 0)
+                     OR EXISTS (SELECT 1 FROM switch_members WHERE name = ?1 AND open != 0)",
+            )?
+            .query_row(params![switch], |r| r.get(0))?;
+        Ok(p != 0)
+    }
+
+    fn set_member(&self, switch: &str, member: &str, open: bool) -> Result<()> {
+        let conn = self.conn()?;
+        let sql = if open {
+            // A closed member stays closed.
+            "INSERT OR IGNORE INTO switch_members (name, member, open) VALUES (?1, ?2, 1)"
+        } else {
+            "INSERT OR REPLACE INTO switch_members (name, member, open) VALUES (?1, ?2, 0)"
+        };
+        conn.prepare_cached(sql)?.execute(params![switch, member])?;
+        Ok(())
     }
 
     fn history(&self, limit: usize) -> Result<Vec<DecisionRecord>> {

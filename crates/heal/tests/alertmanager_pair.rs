@@ -269,6 +269,14 @@ impl Journal for Flaky {
     fn hold_action(&self, id: &str, why: &str, at: u64) -> landfall_heal::journal::Result<()> {
         self.inner.hold_action(id, why, at)
     }
+    fn set_member(
+        &self,
+        switch: &str,
+        member: &str,
+        open: bool,
+    ) -> landfall_heal::journal::Result<()> {
+        self.inner.set_member(switch, member, open)
+    }
     fn unfinished_actions(
         &self,
     ) -> landfall_heal::journal::Result<Vec<landfall_heal::journal::ActionRecord>> {

@@ -290,6 +290,19 @@ fn health_issue(
     time: &str,
     scope: &str,
 ) -> Signal {
+    health_issue_named(id, "ABC", service, region, status, time, scope)
+}
+
+/// An AWS Health issue event whose event ARN ends in `name`.
+fn health_issue_named(
+    id: &str,
+    name: &str,
+    service: &str,
+    region: &str,
+    status: &str,
+    time: &str,
+    scope: &str,
+) -> Signal {
     let body = serde_json::json!({
         "version": "0",
         "id": id,
@@ -300,7 +313,7 @@ fn health_issue(
         "region": region,
         "resources": [],
         "detail": {
-            "eventArn": format!("arn:aws:health:{region}::event/{service}/AWS_{service}_OPERATIONAL_ISSUE/AWS_{service}_OPERATIONAL_ISSUE_ABC"),
+            "eventArn": format!("arn:aws:health:{region}::event/{service}/AWS_{service}_OPERATIONAL_ISSUE/AWS_{service}_OPERATIONAL_ISSUE_{name}"),
             "service": service,
             "eventTypeCode": format!("AWS_{service}_OPERATIONAL_ISSUE"),
             "eventTypeCategory": "issue",
@@ -666,4 +679,51 @@ fn a_service_acting_in_one_region_leaves_other_regions_targets_to_theirs() {
         .unwrap();
     assert_eq!(d.outcome, Outcome::Act, "{d:?}");
     assert!(d.target.unwrap().ends_with("/eu-central-1"));
+}
+
+/// Two AWS Health issues of one service in one region overlap: the first
+/// closing does not let actions run while the second is open, and the
+/// first's opening delivered again after its closing reopens nothing.
+#[test]
+fn overlapping_aws_health_issues_hold_until_the_last_one_closes() {
+    let engine = engine();
+    let (service, env) = engine
+        .rulebook
+        .services
+        .iter()
+        .find(|(_, e)| e == "prod")
+        .cloned()
+        .unwrap();
+    let now = parse_time(START).unwrap() + 60;
+    let health = |id: &str, name: &str, status: &str| {
+        health_issue_named(id, name, "ECS", "eu-central-1", status, START, "PUBLIC")
+    };
+    let mut n = 0;
+    let mut act = |engine: &Engine<SqliteJournal>| {
+        n += 1;
+        let starts = format!("2026-12-06T01:0{n}:00Z");
+        engine
+            .decide(
+                &signal(100 + n, &service, &env, Status::Firing, &starts),
+                now + 600,
+            )
+            .unwrap()
+    };
+    engine.decide(&health("h-1", "ONE", "open"), now).unwrap();
+    engine.decide(&health("h-2", "TWO", "open"), now).unwrap();
+    let closed = engine.decide(&health("h-3", "ONE", "closed"), now).unwrap();
+    assert!(
+        closed.reason.contains("another is still open"),
+        "{closed:?}"
+    );
+    let held = act(&engine);
+    assert_eq!(held.outcome, Outcome::Suppressed, "{held:?}");
+    assert!(
+        held.reason.starts_with("systemic: an AWS Health issue"),
+        "{held:?}"
+    );
+    engine.decide(&health("h-4", "ONE", "open"), now).unwrap();
+    engine.decide(&health("h-5", "TWO", "closed"), now).unwrap();
+    let acted = act(&engine);
+    assert_eq!(acted.outcome, Outcome::Act, "{acted:?}");
 }

@@ -15,7 +15,7 @@
 //! | cool-down | `TARGET#<target>` | `LAST#<rule>` | `at`: the rule's last action on the target | |
 //! | breaker | `TARGET#<target>` | `BREAKER#<rule>` | `count`, `open` | |
 //! | rule window | `RULE#<rule>` | `ACT#<at>#<action>` or `SIG#<at>#<signal>` | `target`, `expires_at` (a day) | |
-//! | kill switch | `SWITCH#<name>` | `SWITCH` | `paused` | |
+//! | kill switch | `SWITCH#<name>` | `SWITCH` | `paused`, `open` and `closed` (string sets: its members) | |
 //!
 //! Times in keys are 12-digit Unix seconds, so keys sort as times.
 //!
@@ -1131,14 +1131,24 @@ impl Journal for DynamoJournal {
     }
 
     fn set_paused(&self, switch: &str, paused: bool) -> Result<()> {
-        let mut item = key(format!("SWITCH#{switch}"), "SWITCH");
-        item.insert("paused".to_owned(), AttributeValue::Bool(paused));
+        let mut e = Expr::default();
+        let mut change = format!(
+            "SET {} = {}",
+            e.n("paused"),
+            e.v("paused", AttributeValue::Bool(paused))
+        );
+        if !paused {
+            change.push_str(&format!(" REMOVE {}, {}", e.n("open"), e.n("closed")));
+        }
         self.runtime
             .block_on(
                 self.client
-                    .put_item()
+                    .update_item()
                     .table_name(&self.table)
-                    .set_item(Some(item))
+                    .set_key(Some(key(format!("SWITCH#{switch}"), "SWITCH")))
+                    .update_expression(change)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
                     .send(),
             )
             .map_err(|e| error(&format!("cannot set the switch `{switch}`"), &e))?;
@@ -1150,9 +1160,58 @@ impl Journal for DynamoJournal {
             key(format!("SWITCH#{switch}"), "SWITCH"),
             &format!("cannot read the switch `{switch}`"),
         ))?;
-        Ok(item
-            .and_then(|i| i.get("paused").and_then(|v| v.as_bool().ok()).copied())
-            .unwrap_or(false))
+        Ok(item.is_some_and(|i| {
+            i.get("paused").and_then(|v| v.as_bool().ok()).copied() == Some(true)
+                || i.get("open")
+                    .and_then(|v| v.as_ss().ok())
+                    .is_some_and(|open| !open.is_empty())
+        }))
+    }
+
+    fn set_member(&self, switch: &str, member: &str, open: bool) -> Result<()> {
+        let mut e = Expr::default();
+        let (open_set, closed_set) = (e.n("open"), e.n("closed"));
+        let one = e.v("member", AttributeValue::Ss(vec![member.to_owned()]));
+        let (change, condition) = if open {
+            // A closed member stays closed.
+            let name = e.v("name", s(member));
+            (
+                format!("ADD {open_set} {one}"),
+                Some(format!(
+                    "attribute_not_exists({closed_set}) OR NOT contains({closed_set}, {name})"
+                )),
+            )
+        } else {
+            (
+                format!("DELETE {open_set} {one} ADD {closed_set} {one}"),
+                None,
+            )
+        };
+        let result = self.runtime.block_on(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(format!("SWITCH#{switch}"), "SWITCH")))
+                .update_expression(change)
+                .set_condition_expression(condition)
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .send(),
+        );
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(error(
+                &format!("cannot set `{member}` of the switch `{switch}`"),
+                &err,
+            )),
+        }
     }
 
     fn history(&self, limit: usize) -> Result<Vec<DecisionRecord>> {

@@ -152,6 +152,9 @@ impl Journal for OneCallAtATime {
     fn hold_action(&self, id: &str, why: &str, at: u64) -> Result<()> {
         self.one(|j| j.hold_action(id, why, at))
     }
+    fn set_member(&self, switch: &str, member: &str, open: bool) -> Result<()> {
+        self.one(|j| j.set_member(switch, member, open))
+    }
     fn unfinished_actions(&self) -> Result<Vec<ActionRecord>> {
         self.one(|j| j.unfinished_actions())
     }

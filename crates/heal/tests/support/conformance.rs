@@ -57,6 +57,7 @@ pub fn all(fresh: Fresh<'_>) {
     approval_and_what_counts_toward_the_limits(&*fresh());
     windows_count_actions_and_targets_since(&*fresh());
     breakers_and_switches(&*fresh());
+    a_switch_is_on_while_any_member_is_open(&*fresh());
     a_human_resets_an_open_breaker_on_the_record(&*fresh());
     history_is_newest_first_and_limited(&*fresh());
 }
@@ -240,6 +241,34 @@ pub fn a_held_action_gives_the_cool_down_and_budget_back(j: &dyn Journal) {
         .unwrap();
     assert_eq!(j.last_action("A", "service/c").unwrap(), None);
     assert_eq!(j.actions_since("A", 2_500).unwrap(), 0);
+}
+
+/// Members of a switch (AWS Health issues of one service and region):
+/// on while any is open; a closed one stays closed when its opening comes
+/// again; turning the switch off forgets them; a pause is independent.
+pub fn a_switch_is_on_while_any_member_is_open(j: &dyn Journal) {
+    let switch = "health:ECS:eu-central-1";
+    assert!(!j.paused(switch).unwrap());
+    j.set_member(switch, "arn:1", true).unwrap();
+    j.set_member(switch, "arn:2", true).unwrap();
+    j.set_member(switch, "arn:1", false).unwrap();
+    assert!(j.paused(switch).unwrap(), "arn:2 is still open");
+    assert!(!j.paused("health:ECS:eu-west-1").unwrap());
+    j.set_member(switch, "arn:2", false).unwrap();
+    assert!(!j.paused(switch).unwrap());
+    // Redelivered after its closing: stays closed.
+    j.set_member(switch, "arn:1", true).unwrap();
+    assert!(!j.paused(switch).unwrap());
+    // A human's resume forgets open members.
+    j.set_member(switch, "arn:3", true).unwrap();
+    assert!(j.paused(switch).unwrap());
+    j.set_paused(switch, false).unwrap();
+    assert!(!j.paused(switch).unwrap());
+    // A pause holds whatever the members say.
+    j.set_paused(switch, true).unwrap();
+    j.set_member(switch, "arn:4", true).unwrap();
+    j.set_member(switch, "arn:4", false).unwrap();
+    assert!(j.paused(switch).unwrap());
 }
 
 pub fn approval_and_what_counts_toward_the_limits(j: &dyn Journal) {
