@@ -1,7 +1,8 @@
 //! The service over HTTPS (`heal serve --tls-cert --tls-key`): a captured
 //! Alertmanager payload with the bearer token is journaled over TLS, a
 //! wrong token is still refused, and plain HTTP on the TLS port reaches
-//! no handler.
+//! no handler; a real Alertmanager with the generated configuration
+//! verifies the service by the private root and the name it posts to.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
 
@@ -199,4 +200,171 @@ fn a_key_that_is_not_the_certificates_is_refused_at_start() {
     assert!(error.contains("do not make a server identity"), "{error}");
     let missing = landfall_heal::tls::server_config(&dir.join("none.crt"), &key).unwrap_err();
     assert!(missing.contains("cannot read the certificate"), "{missing}");
+}
+
+/// A private root and a certificate it signs for `host`, written as PEM
+/// files: (root, certificate, key).
+fn private_ca(
+    dir: &std::path::Path,
+    host: &str,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let root_key = rcgen::KeyPair::generate().unwrap();
+    let mut root = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    root.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    root.distinguished_name
+        .push(rcgen::DnType::CommonName, "landfall test private root");
+    root.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    let root = root.self_signed(&root_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec![host.to_owned()])
+        .unwrap()
+        .signed_by(&key, &root, &root_key)
+        .unwrap();
+    let paths = (
+        dir.join("root.pem"),
+        dir.join("heal.crt"),
+        dir.join("heal.key"),
+    );
+    std::fs::write(&paths.0, root.pem()).unwrap();
+    std::fs::write(&paths.1, leaf.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
+/// The generated Alertmanager configuration of the reference platform,
+/// run by a real Alertmanager, delivers to the service over HTTPS: its
+/// `tls_config.ca_file` (the private root) verifies the certificate the
+/// service presents for `remediation.metrics.<org>.internal`, and its
+/// `credentials_file` is the bearer token. On the hosts that name resolves
+/// to the VPC's interface endpoint; here it is pointed at loopback with
+/// `server_name` keeping the name checked. An Alertmanager holding another
+/// root delivers nothing.
+#[test]
+fn a_real_alertmanager_posts_with_the_generated_tls_config() {
+    use landfall_observability::alertmanager::{REMEDIATION_CA_FILE, SECRETS_DIR};
+    use landfall_testkit::services::require;
+    let (Some(alertmanager), Some(amtool)) =
+        (require("prometheus-alertmanager"), require("amtool"))
+    else {
+        return;
+    };
+    let dir = support::temp_dir("tls-alertmanager");
+    let resolved = landfall_model::reference();
+    let model = resolved.model.as_ref().unwrap();
+    let host = landfall_model::monitoring::remediation_host(&model.organization.slug);
+    let (root, cert, key) = private_ca(&dir, &host);
+
+    let journal = Arc::new(SqliteJournal::open(&dir.join("journal.sqlite")).unwrap());
+    let engine = Engine {
+        journal: Arc::clone(&journal),
+        rulebook: support::live_rulebook(),
+        dry_run: true,
+    };
+    let service = Service::new(engine, NoActions, TOKEN.to_owned());
+    let runtime = support::runtime();
+    let tls = landfall_heal::tls::server_config(&cert, &key).unwrap();
+    let port = server::start_tls_on_loopback(&runtime, service, tls).unwrap();
+
+    let generated = landfall_observability::generate(model)
+        .unwrap()
+        .file("alertmanager/alertmanager.yml")
+        .unwrap()
+        .contents
+        .clone();
+    let url = landfall_model::monitoring::remediation_webhook_url(&model.organization.slug);
+    assert!(
+        generated.contains(&format!("url: \"{url}\"")),
+        "{generated}"
+    );
+    let ca_line = format!("ca_file: {REMEDIATION_CA_FILE}");
+    let indent = generated
+        .lines()
+        .find(|l| l.trim() == ca_line)
+        .map(|l| &l[..l.len() - l.trim_start().len()])
+        .expect("the remediation receiver's tls_config");
+    // As on a host, but under this test's directory and with the name
+    // the endpoint has in the VPC checked against loopback.
+    let config_for = |secrets: &std::path::Path| {
+        generated
+            .replace(&url, &format!("https://127.0.0.1:{port}/alertmanager"))
+            .replace(
+                &format!("{indent}{ca_line}"),
+                &format!("{indent}{ca_line}\n{indent}server_name: {host}"),
+            )
+            .replace(SECRETS_DIR, &secrets.display().to_string())
+    };
+    let secrets = |name: &str, root_pem: &std::path::Path| {
+        let secrets = dir.join(name);
+        std::fs::create_dir_all(&secrets).unwrap();
+        for file in ["chat-webhook-url", "smtp-password"] {
+            std::fs::write(secrets.join(file), "http://127.0.0.1:9/").unwrap();
+        }
+        std::fs::write(secrets.join("remediation-token"), TOKEN).unwrap();
+        let ca = REMEDIATION_CA_FILE.rsplit('/').next().unwrap();
+        std::fs::copy(root_pem, secrets.join(ca)).unwrap();
+        secrets
+    };
+    let trusted = secrets("trusted", &root);
+    std::fs::create_dir_all(dir.join("other")).unwrap();
+    let (other_root, _, _) = private_ca(&dir.join("other"), &host);
+    let untrusted = secrets("untrusted", &other_root);
+    let (_am, am_port) = support::alertmanager(&alertmanager, &dir, "am", &config_for(&trusted));
+    let (_other, other_port) =
+        support::alertmanager(&alertmanager, &dir, "other", &config_for(&untrusted));
+
+    let add = |port: u16, service: &str| {
+        let out = std::process::Command::new(&amtool)
+            .args(["alert", "add", "alertname=EcsServiceBelowDesiredCount"])
+            .args([
+                "domain=trading",
+                &format!("service={service}"),
+                "environment=prod",
+                "region=eu-central-1",
+                "severity=page",
+            ])
+            .arg(format!("--alertmanager.url=http://127.0.0.1:{port}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    add(am_port, "order-gateway");
+    add(other_port, "market-data-feed");
+    let mut decided = Vec::new();
+    for _ in 0..200 {
+        decided = journal.history(10).unwrap();
+        if !decided.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(decided.len(), 1, "{decided:?}");
+    assert_eq!(
+        decided[0].target.as_deref(),
+        Some("service/order-gateway/prod/eu-central-1"),
+        "{decided:?}"
+    );
+    assert!(decided[0].signal_id.starts_with("am:"), "{decided:?}");
+    // The other root's Alertmanager tried and could not verify the service.
+    let mut log = String::new();
+    for _ in 0..200 {
+        log = std::fs::read_to_string(dir.join("other.log")).unwrap_or_default();
+        if log.contains("certificate signed by unknown authority") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        log.contains("receiver=remediation")
+            && log.contains("certificate signed by unknown authority"),
+        "{log}"
+    );
+    assert_eq!(journal.history(10).unwrap().len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
 }

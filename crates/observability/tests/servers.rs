@@ -136,18 +136,25 @@ fn alertmanager_posts_to_the_path_name_and_root_the_graph_provides() {
     );
 
     let graph = &compiled.graph;
-    let alerting = graph.stack(&format!("{slug}-alerting")).unwrap();
-    let certificate = alerting.resource("HealCertificate").unwrap();
-    assert_eq!(
-        certificate.properties["SubjectAlternativeNames"],
-        serde_json::json!([host])
-    );
-    let output = alerting
-        .outputs
-        .iter()
-        .find(|o| o.name == "HealWebhookUrl")
-        .unwrap();
-    assert_eq!(output.value, serde_json::json!(url));
+    // Every region's service (each region's Alertmanagers post to their
+    // own region's) answers to the one name.
+    for name in [
+        format!("{slug}-alerting"),
+        format!("{slug}-alerting-eu-west-1"),
+    ] {
+        let alerting = graph.stack(&name).unwrap();
+        let certificate = alerting.resource("HealCertificate").unwrap();
+        assert_eq!(
+            certificate.properties["SubjectAlternativeNames"],
+            serde_json::json!([host])
+        );
+        let output = alerting
+            .outputs
+            .iter()
+            .find(|o| o.name == "HealWebhookUrl")
+            .unwrap();
+        assert_eq!(output.value, serde_json::json!(url));
+    }
 
     // The CA file is the parameter's base name under the secrets path, in
     // every region with monitoring servers.
@@ -171,5 +178,19 @@ fn alertmanager_posts_to_the_path_name_and_root_the_graph_provides() {
             .map(|s| s.name.as_str())
             .collect();
         assert_eq!(holders.len(), 1, "{region}: {holders:?}");
+        // The root of the region's own CA, which signed its service's
+        // certificate.
+        let holder = graph.stack(holders[0]).unwrap();
+        let pem = holder
+            .parameters
+            .iter()
+            .find(|p| p.name == "RemediationCaPem")
+            .unwrap();
+        assert!(
+            matches!(&pem.value, landfall_graph::ParameterValue::StackOutput { stack, .. }
+                if *stack == landfall_graph::private_ca_stack_name(slug, region)),
+            "{region}: {:?}",
+            pem.value
+        );
     }
 }
