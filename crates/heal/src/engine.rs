@@ -162,20 +162,22 @@ impl<J: Journal + ?Sized> Engine<J> {
                 return Ok(d);
             }
         };
-        d.target = Some(target.clone());
         let region =
             target_region(&target).or_else(|| signal.labels.get("region").map(String::as_str));
         if let Some(elsewhere) =
             region.filter(|r| !r.is_empty() && !self.rulebook.acts_in_region(r))
         {
             // Refused, not suppressed: nothing is wrong, the service of
-            // that region decides it (its breaker and cool-downs too).
+            // that region decides it (its breaker and cool-downs too). The
+            // decision names no target, so it counts toward none of this
+            // service's windows (a storm elsewhere is not systemic here).
             d.reason = format!(
-                "out of reach: the target is in {elsewhere} and this service acts in {} only; {elsewhere}'s service acts on it",
+                "out of reach: {target} is in {elsewhere} and this service acts in {} only; the service of {elsewhere}, where the platform runs one, acts on it",
                 self.rulebook.acts_in.iter().cloned().collect::<Vec<_>>().join(", ")
             );
             return Ok(d);
         }
+        d.target = Some(target.clone());
         if signal.status == Status::Resolved {
             let (_, open) = self.journal.breaker(&rule.alert, &target)?;
             if !open {

@@ -654,11 +654,22 @@ fn a_service_acting_in_one_region_leaves_other_regions_targets_to_theirs() {
     let d = engine.decide(&west, now).unwrap();
     assert_eq!(d.outcome, Outcome::Refused, "{d:?}");
     assert!(
-        d.reason.contains("in eu-west-1") && d.reason.contains("acts in eu-central-1 only"),
+        d.reason.contains("is in eu-west-1") && d.reason.contains("acts in eu-central-1 only"),
         "{d:?}"
     );
     assert_eq!(d.action_id, None);
-    let target = d.target.clone().unwrap();
+    // It names no target, so it counts toward none of this service's
+    // windows (many of them do not make a storm here).
+    assert_eq!(d.target, None);
+    assert_eq!(
+        engine
+            .journal
+            .targets_since("EcsServiceBelowDesiredCount", 0)
+            .unwrap(),
+        0
+    );
+    let target = format!("service/{service}/{env}/eu-west-1");
+    assert!(d.reason.contains(&target), "{d:?}");
     assert_eq!(
         engine
             .journal

@@ -12,7 +12,7 @@
 //! | signal | `SIGNAL#<id>` | `SIGNAL` | `alert`, `status`, `labels` (JSON), `starts_at`, `received_at`, `expires_at`, while undecided the lease (`lease_owner`, `lease_until`), once decided the decision (`outcome`, `reason`, `target`, `action_id`, `action_kind`, `decided_at`) | `UNDECIDED` / `<received_at>#<id>`, then `DECIDED` / `<decided_at>#<nanos>#<id>` |
 //! | action | `ACTION#<id>` | `ACTION` | `rule`, `target`, `kind`, `state`, `started_at`, `result`, `finished_at` | `ACTIONS#<state>` / `<started_at>#<id>` while `intent`, `approved` or `awaiting-approval` |
 //! | target | `TARGET#<target>` | `TARGET` | `version` (moves on with every action recorded), `in_flight` (string set of action ids) | |
-//! | cool-down | `TARGET#<target>` | `LAST#<rule>` | `at`: the rule's last action on the target | |
+//! | cool-down | `TARGET#<target>` | `LAST#<rule>` | `at`: the rule's last action on the target; `action`: its id; `prev_at`: the one before (restored when the action is held back) | |
 //! | breaker | `TARGET#<target>` | `BREAKER#<rule>` | `count`, `open` | |
 //! | rule window | `RULE#<rule>` | `ACT#<at>#<action>` or `SIG#<at>#<signal>` | `target`, `expires_at` (a day) | |
 //! | kill switch | `SWITCH#<name>` | `SWITCH` | `paused`, `open` and `closed` (string sets: its members) | |
@@ -959,6 +959,35 @@ impl Journal for DynamoJournal {
             let Some(action) = self.action(id).await? else {
                 return Ok(());
             };
+            // The cool-down as before the action, if no later action of the
+            // rule on the target took its place; first, while the action is
+            // still in flight, so no other instance decides on the target
+            // in between.
+            let mut l = Expr::default();
+            let (last_at, prev, last_action) = (l.n("at"), l.n("prev_at"), l.n("action"));
+            let this = l.v("id", s(id));
+            let restored = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(
+                    format!("TARGET#{}", action.target),
+                    &format!("LAST#{}", action.rule),
+                )))
+                .update_expression(format!("SET {last_at} = {prev} REMOVE {prev}, {last_action}"))
+                .condition_expression(format!("{last_action} = {this} AND attribute_exists({prev})"))
+                .set_expression_attribute_names(l.names())
+                .set_expression_attribute_values(l.values())
+                .send()
+                .await;
+            match restored {
+                Ok(_) => {}
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
+                Err(err) => return Err(error("cannot give the cool-down back", &err)),
+            }
             let mut e = Expr::default();
             let (mut set, remove) = listing(&mut e, "held", action.started_at, id);
             set.push(format!("{} = {}", e.n("state"), e.v("state", s("held"))));
@@ -1006,36 +1035,7 @@ impl Journal for DynamoJournal {
                     "that action {id} was held back was not recorded: DynamoDB cancelled the transaction (retry)"
                 )));
             }
-            // The cool-down as before the action, if no later action of the
-            // rule on the target took its place.
-            let mut l = Expr::default();
-            let (last_at, prev, last_action) = (l.n("at"), l.n("prev_at"), l.n("action"));
-            let this = l.v("id", s(id));
-            let restored = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key(
-                    format!("TARGET#{}", action.target),
-                    &format!("LAST#{}", action.rule),
-                )))
-                .update_expression(format!("SET {last_at} = {prev} REMOVE {prev}, {last_action}"))
-                .condition_expression(format!("{last_action} = {this} AND attribute_exists({prev})"))
-                .set_expression_attribute_names(l.names())
-                .set_expression_attribute_values(l.values())
-                .send()
-                .await;
-            match restored {
-                Ok(_) => Ok(()),
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(())
-                }
-                Err(err) => Err(error("cannot give the cool-down back", &err)),
-            }
+            Ok(())
         })
     }
 
@@ -1278,4 +1278,49 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) -> Res
         .await
         .map_err(|e| error(&format!("cannot set the TTL of table `{table}`"), &e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use landfall_synth::layers::alerting::HEAL_JOURNAL_ITEM_ACTIONS;
+
+    /// Every DynamoDB operation the journal makes on items is one the
+    /// platform grants its users (the service's task role, the table's
+    /// policy for the management account): a call IAM denies is found here,
+    /// not on AWS (the emulator enforces no IAM). Table set-up
+    /// (`create_table`) is not the service's.
+    #[test]
+    fn the_journal_calls_only_what_its_users_are_granted() {
+        let source = include_str!("heal_journal.rs");
+        let source = &source[..source.find("pub async fn create_table").unwrap()];
+        let calls = [
+            (".get_item()", "dynamodb:GetItem"),
+            (".put_item()", "dynamodb:PutItem"),
+            (".update_item()", "dynamodb:UpdateItem"),
+            (".delete_item()", "dynamodb:DeleteItem"),
+            (".query()", "dynamodb:Query"),
+            (".scan()", "dynamodb:Scan"),
+            ("Put::builder", "dynamodb:PutItem"),
+            ("Update::builder", "dynamodb:UpdateItem"),
+            ("Delete::builder", "dynamodb:DeleteItem"),
+            ("ConditionCheck::builder", "dynamodb:ConditionCheckItem"),
+            (".batch_write_item()", "dynamodb:BatchWriteItem"),
+            (".batch_get_item()", "dynamodb:BatchGetItem"),
+        ];
+        let used: Vec<&str> = calls
+            .iter()
+            .filter(|(call, _)| source.contains(call))
+            .map(|(_, action)| *action)
+            .collect();
+        assert!(
+            used.contains(&"dynamodb:DeleteItem"),
+            "the scan finds calls"
+        );
+        for action in used {
+            assert!(
+                HEAL_JOURNAL_ITEM_ACTIONS.contains(&action),
+                "the journal calls {action}, which its users are not granted"
+            );
+        }
+    }
 }

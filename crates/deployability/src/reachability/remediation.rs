@@ -185,11 +185,7 @@ impl Checker<'_, '_> {
             .of_type("AWS::ECS::Service")
             .find_map(|(key, r)| {
                 // Services on EC2 capacity in bridge mode have none.
-                let awsvpc = r
-                    .properties
-                    .get("NetworkConfiguration")
-                    .and_then(|n| n.get("AwsvpcConfiguration"))
-                    .unwrap_or(&Value::Null);
+                let awsvpc = &r.properties.at("NetworkConfiguration")["AwsvpcConfiguration"];
                 self.keys(key.0, awsvpc.get("SecurityGroups"))
                     .contains(&tasks)
                     .then(|| {

@@ -277,11 +277,10 @@ pub(crate) fn resolve(
     })
 }
 
-/// Where the remediation service's tasks run when the spec lets machines
-/// act on alerts: the account holding the alert path (observability, else
-/// security tooling, else management) and the environment whose VPC in the
-/// home region has them in its endpoints subnets (the first production
-/// environment there, else the first environment there).
+/// The account the remediation services' tasks run in when the spec lets
+/// machines act on alerts: the one holding the alert path (observability,
+/// else security tooling, else management); [`remediation_env`] says in
+/// which VPC of each region.
 fn remediation_account(spec: &Spec, org: &Org) -> Option<AccountId> {
     spec.observability.as_ref()?.remediation.as_ref()?;
     Some(

@@ -53,6 +53,19 @@ pub const HEAL_JOURNAL_KEYS: [&str; 2] = ["pk", "sk"];
 /// actions) and that index's key attributes (strings).
 pub const HEAL_JOURNAL_INDEX: &str = "gsi1";
 pub const HEAL_JOURNAL_INDEX_KEYS: [&str; 2] = ["gsi1pk", "gsi1sk"];
+/// What the service does to the journal's items (`landfall_live::heal_journal`,
+/// whose test holds its calls to this list): its task role and the
+/// table's policy for the management account grant these. A transaction
+/// needs the action of each write it makes; `DeleteItem` takes an action
+/// held back out of the rule's budget window.
+pub const HEAL_JOURNAL_ITEM_ACTIONS: [&str; 6] = [
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+];
 /// The attribute DynamoDB's TTL deletes items by (Unix seconds).
 pub const HEAL_JOURNAL_TTL: &str = "expires_at";
 /// The role each member account's forwarding rules send as (baseline).
@@ -147,13 +160,11 @@ pub(crate) fn forwarding_bus_arn(ctx: &Ctx<'_>, unit: &mut Unit, account: &str) 
         .reduce(|a, b| json!({ "Fn::Or": [a, b] }))
         .unwrap_or_else(|| json!(false));
     unit.conditions.insert(ALERT_BUS_HERE.into(), condition);
-    json!({ "Fn::If": [
+    intrinsic::if_(
         ALERT_BUS_HERE,
-        intrinsic::sub(format!(
-            "arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{{account}}}:event-bus/{ALERT_BUS}"
-        )),
-        bus_arn(account, ctx.home)
-    ] })
+        bus_arn(account, "${AWS::Region}"),
+        bus_arn(account, ctx.home),
+    )
 }
 
 /// The condition of a regional stack: the region has an alert path.
@@ -297,14 +308,11 @@ fn unit(ctx: &Ctx<'_>, region: &str) -> Unit {
                         "Sid": "TheRemediationServiceJournals",
                         "Effect": "Allow",
                         "Principal": { "AWS": management_root() },
-                        "Action": [
-                            "dynamodb:ConditionCheckItem",
-                            "dynamodb:DescribeTable",
-                            "dynamodb:GetItem",
-                            "dynamodb:PutItem",
-                            "dynamodb:Query",
-                            "dynamodb:UpdateItem"
-                        ],
+                        // (DescribeTable: the operator's `landfall heal` checks the table.)
+                        "Action": HEAL_JOURNAL_ITEM_ACTIONS
+                            .iter()
+                            .chain(&["dynamodb:DescribeTable"])
+                            .collect::<std::collections::BTreeSet<_>>(),
                         // The table's policy covers its index; only the ARN
                         // of the table it is attached to may be named
                         // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html).

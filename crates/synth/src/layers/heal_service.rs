@@ -382,7 +382,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit, region_name: &str) {
                         // The journal's item operations (a transaction
                         // needs the action of each item it writes).
                         "Sid": "UseTheJournal", "Effect": "Allow",
-                        "Action": ["dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+                        "Action": super::alerting::HEAL_JOURNAL_ITEM_ACTIONS,
                         "Resource": [journal_arn("table"), journal_arn("index")]
                     },
                     {
