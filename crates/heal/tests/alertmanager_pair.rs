@@ -57,23 +57,7 @@ fn an_ha_pair_repeating_an_alert_gives_one_action() {
         .map(|i| support::alertmanager(&alertmanager, &dir, &format!("am{i}"), &config))
         .collect();
     for (_, port) in &pair {
-        let out = Command::new(&amtool)
-            .args(["alert", "add", "alertname=EcsServiceBelowDesiredCount"])
-            .args([
-                "domain=trading",
-                "service=order-gateway",
-                "environment=prod",
-                "region=eu-central-1",
-                "severity=page",
-            ])
-            .arg(format!("--alertmanager.url=http://127.0.0.1:{port}"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::amtool_add_service_alert(&amtool, *port, "order-gateway");
     }
     // Several repeat intervals on both instances.
     std::thread::sleep(Duration::from_secs(8));

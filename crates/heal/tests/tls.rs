@@ -315,27 +315,8 @@ fn a_real_alertmanager_posts_with_the_generated_tls_config() {
     let (_other, other_port) =
         support::alertmanager(&alertmanager, &dir, "other", &config_for(&untrusted));
 
-    let add = |port: u16, service: &str| {
-        let out = std::process::Command::new(&amtool)
-            .args(["alert", "add", "alertname=EcsServiceBelowDesiredCount"])
-            .args([
-                "domain=trading",
-                &format!("service={service}"),
-                "environment=prod",
-                "region=eu-central-1",
-                "severity=page",
-            ])
-            .arg(format!("--alertmanager.url=http://127.0.0.1:{port}"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    add(am_port, "order-gateway");
-    add(other_port, "market-data-feed");
+    support::amtool_add_service_alert(&amtool, am_port, "order-gateway");
+    support::amtool_add_service_alert(&amtool, other_port, "market-data-feed");
     let mut decided = Vec::new();
     for _ in 0..200 {
         decided = journal.history(10).unwrap();

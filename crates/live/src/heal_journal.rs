@@ -610,6 +610,18 @@ impl DynamoJournal {
         item
     }
 
+    /// The write that takes action `id` off its target's in-flight set.
+    fn out_of_flight(&self, target: &str, id: &str) -> Result<TransactWriteItem> {
+        let mut t = Expr::default();
+        let change = format!(
+            "DELETE {} {}",
+            t.n("in_flight"),
+            t.v("ids", AttributeValue::Ss(vec![id.to_owned()]))
+        );
+        let update = self.update(key(format!("TARGET#{target}"), "TARGET"), change, None, &t)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
     async fn action(&self, id: &str) -> Result<Option<ActionRecord>> {
         Ok(self
             .get(
@@ -927,19 +939,7 @@ impl Journal for DynamoJournal {
             )?;
             let mut transaction = vec![TransactWriteItem::builder().update(finished).build()];
             if action.state == "intent" {
-                let mut t = Expr::default();
-                let change = format!(
-                    "DELETE {} {}",
-                    t.n("in_flight"),
-                    t.v("ids", AttributeValue::Ss(vec![id.to_owned()]))
-                );
-                let update = self.update(
-                    key(format!("TARGET#{}", action.target), "TARGET"),
-                    change,
-                    None,
-                    &t,
-                )?;
-                transaction.push(TransactWriteItem::builder().update(update).build());
+                transaction.push(self.out_of_flight(&action.target, id)?);
             }
             if self
                 .transact(transaction, &format!("cannot record the result of action {id}"))
@@ -1012,20 +1012,8 @@ impl Journal for DynamoJournal {
                 TransactWriteItem::builder().update(held).build(),
                 TransactWriteItem::builder().delete(unbudgeted).build(),
             ];
-            if matches!(action.state.as_str(), "intent") {
-                let mut t = Expr::default();
-                let change = format!(
-                    "DELETE {} {}",
-                    t.n("in_flight"),
-                    t.v("ids", AttributeValue::Ss(vec![id.to_owned()]))
-                );
-                let update = self.update(
-                    key(format!("TARGET#{}", action.target), "TARGET"),
-                    change,
-                    None,
-                    &t,
-                )?;
-                transaction.push(TransactWriteItem::builder().update(update).build());
+            if action.state == "intent" {
+                transaction.push(self.out_of_flight(&action.target, id)?);
             }
             if !self
                 .transact(transaction, &format!("cannot record that action {id} was held back"))

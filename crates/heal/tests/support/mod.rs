@@ -56,6 +56,28 @@ pub fn alertmanager(binary: &Path, dir: &Path, name: &str, config: &str) -> (Run
     (am, port)
 }
 
+/// Fires `EcsServiceBelowDesiredCount` for `service` (trading, prod,
+/// eu-central-1) on the Alertmanager at `port`, with amtool.
+pub fn amtool_add_service_alert(amtool: &Path, port: u16, service: &str) {
+    let out = std::process::Command::new(amtool)
+        .args(["alert", "add", "alertname=EcsServiceBelowDesiredCount"])
+        .args([
+            "domain=trading",
+            &format!("service={service}"),
+            "environment=prod",
+            "region=eu-central-1",
+            "severity=page",
+        ])
+        .arg(format!("--alertmanager.url=http://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Now (plus an offset), as Alertmanager writes a time.
 pub fn now_rfc3339(offset_seconds: i64) -> String {
     let now = landfall_heal::server::now() as i64 + offset_seconds;
