@@ -1089,6 +1089,17 @@ impl Engine {
         self.plan_lockfile(&live_stacks_all, &mut plan);
         self.check_addresses(&mgmt, &org, &mut plan).await;
         plan.retirements = retire::plan_retirements(&self.desired, &org, &live_stacks_all);
+        if !self.delete_retired {
+            for r in plan.retirements.iter().filter(|r| r.before_updates()) {
+                plan.notes.push(crate::plan::Note {
+                    message: format!(
+                        "{} is kept, and {}: an update that takes away what it uses cannot delete that (pass --delete-retired to delete it first)",
+                        r.describe(),
+                        r.why_first().unwrap_or_default().trim_start_matches("before the updates: ")
+                    ),
+                });
+            }
+        }
         let parameters = self.plan_parameters(&mgmt, &org).await;
 
         // Stacks in existing accounts, read concurrently.
@@ -1260,13 +1271,20 @@ impl Engine {
         // Ids of everything just created.
         let mut org = org::read(&mgmt).await?;
         org.match_accounts(&self.desired.accounts);
-        // Templates over the inline limit go through the template bucket.
+        // Templates over the inline limit go through the template bucket
+        // (a retired stack's live template too, when its deletion
+        // protection is lifted).
         let limit = self.desired.template_inline_max_bytes;
         let store = if self
             .desired
             .stacks
             .iter()
             .any(|s| stacks::too_large_inline(&s.template.to_string(), limit))
+            || (self.delete_retired
+                && plan
+                    .retirements
+                    .iter()
+                    .any(|r| matches!(r, Retirement::Stack { .. })))
         {
             Some(
                 TemplateStore::ensure(&mgmt, &self.desired.slug, &org.organization_id, limit)
@@ -1275,6 +1293,24 @@ impl Engine {
         } else {
             None
         };
+        // Retired stacks that read what the updates may take away go first
+        // (dependents before what they depend on); a failure there stops
+        // the deploy before any update.
+        let (first, last): (Vec<Retirement>, Vec<Retirement>) = plan
+            .retirements
+            .iter()
+            .cloned()
+            .partition(Retirement::before_updates);
+        if self.delete_retired && !first.is_empty() {
+            self.retire(&mgmt, &org, &first, store.as_ref(), report)
+                .await;
+            if !report.ok() {
+                report.fail(
+                    "nothing was updated: a retirement that goes before the updates failed".into(),
+                );
+                return Ok(());
+            }
+        }
         // Stacks' parameters read, each once, when a stack that reads them
         // is about to start (its dependencies are deployed by then).
         let facts = Arc::new(tokio::sync::Mutex::new(Facts::new()));
@@ -1293,6 +1329,7 @@ impl Engine {
         let m = mgmt.clone();
         let journal = report.journal.clone();
         let held = Arc::new(plan.held.clone());
+        let retire_store = store.clone();
         let results = schedule::in_dependency_order(
             jobs,
             self.stack_concurrency,
@@ -1356,6 +1393,7 @@ impl Engine {
             match result {
                 schedule::Finished::Ran(outcomes) => {
                     for o in outcomes {
+                        report.applied.extend(o.before.iter().cloned());
                         if let Some(line) = applied_line(&o) {
                             report.applied.push(line);
                         }
@@ -1378,7 +1416,8 @@ impl Engine {
             if !self.delete_retired {
                 report.kept = plan.retirements.iter().map(Retirement::describe).collect();
             } else if report.ok() {
-                self.retire(&mgmt, &org, &plan.retirements, report).await;
+                self.retire(&mgmt, &org, &last, retire_store.as_ref(), report)
+                    .await;
             } else {
                 report.fail("retirements not deleted: the deploy failed before them".into());
             }
@@ -1394,8 +1433,10 @@ impl Engine {
         mgmt: &Clients,
         org: &OrgState,
         retirements: &[Retirement],
+        store: Option<&TemplateStore>,
         report: &mut DeployReport,
     ) {
+        let store = Arc::new(store.cloned());
         let mut batches: Vec<Vec<Retirement>> = Vec::new();
         for r in retirements {
             let same_batch = match (batches.last().and_then(|b| b.last()), r) {
@@ -1416,10 +1457,12 @@ impl Engine {
             let this = self.clone();
             let m = mgmt.clone();
             let o = Arc::new(org.clone());
+            let store = store.clone();
             let results = bounded(self.stack_concurrency, batch, move |r| {
                 let this = this.clone();
                 let m = m.clone();
                 let o = o.clone();
+                let store = store.clone();
                 async move {
                     let task = this.progress.start(r.describe(), "DELETING");
                     let result = match &r {
@@ -1433,7 +1476,16 @@ impl Engine {
                             .member(&m, account_id, region, &DEPLOY_ROLES)
                             .await
                         {
-                            Ok(c) => retire::delete_stack(&c, name, this.waits, &task).await,
+                            Ok(c) => {
+                                retire::delete_stack(
+                                    &c,
+                                    name,
+                                    store.as_ref().as_ref(),
+                                    this.waits,
+                                    &task,
+                                )
+                                .await
+                            }
                             Err(e) => Err(e),
                         },
                         Retirement::StackInstances {
@@ -1441,30 +1493,28 @@ impl Engine {
                             account_id,
                             regions,
                             ..
-                        } => {
-                            retire::delete_instances(
-                                &m,
-                                &o,
-                                name,
-                                std::slice::from_ref(account_id),
-                                regions,
-                                this.desired.compat,
-                                this.waits,
-                                &task,
-                            )
-                            .await
-                        }
-                        Retirement::StackSet { name } => {
-                            retire::delete_stack_set(
-                                &m,
-                                &o,
-                                name,
-                                this.desired.compat,
-                                this.waits,
-                                &task,
-                            )
-                            .await
-                        }
+                        } => retire::delete_instances(
+                            &m,
+                            &o,
+                            name,
+                            std::slice::from_ref(account_id),
+                            regions,
+                            this.desired.compat,
+                            this.waits,
+                            &task,
+                        )
+                        .await
+                        .map(|()| Vec::new()),
+                        Retirement::StackSet { name } => retire::delete_stack_set(
+                            &m,
+                            &o,
+                            name,
+                            this.desired.compat,
+                            this.waits,
+                            &task,
+                        )
+                        .await
+                        .map(|()| Vec::new()),
                     };
                     task.finish(if result.is_ok() { "DELETED" } else { "FAILED" });
                     (r, result)
@@ -1474,7 +1524,12 @@ impl Engine {
             let mut failed = false;
             for (r, result) in results {
                 match result {
-                    Ok(()) => report.apply(r.describe()),
+                    Ok(before) => {
+                        for line in before {
+                            report.apply(line);
+                        }
+                        report.apply(r.describe());
+                    }
                     Err(e) => {
                         failed = true;
                         report.fail(format!("{}: {e}", r.describe()));
@@ -1697,6 +1752,7 @@ impl Engine {
                                 action.clone()
                             },
                             reasons: Vec::new(),
+                            before: Vec::new(),
                             seconds: started.elapsed().as_secs_f64(),
                         };
                         match instance {
@@ -2162,6 +2218,7 @@ fn failed_outcome(stack: &str, account: &str, region: &str, reason: String) -> S
         ok: false,
         action: "none".into(),
         reasons: vec![reason],
+        before: Vec::new(),
         seconds: 0.0,
     }
 }
@@ -2255,6 +2312,7 @@ mod tests {
             ok,
             action: "created".into(),
             reasons: Vec::new(),
+            before: Vec::new(),
             seconds: 1.0,
         }
     }

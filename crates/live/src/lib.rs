@@ -38,6 +38,7 @@ pub mod params;
 pub mod plan;
 pub mod preflight;
 pub mod progress;
+pub mod protection;
 pub mod remediate;
 pub mod retire;
 pub mod retry;

@@ -386,7 +386,14 @@ impl Plan {
                 "retirements (live, no longer in the spec; deleted only with --delete-retired, in this order):"
             );
             for r in &self.retirements {
-                let _ = writeln!(out, "  - {}", r.describe());
+                match r.why_first() {
+                    Some(why) => {
+                        let _ = writeln!(out, "  - {} ({why})", r.describe());
+                    }
+                    None => {
+                        let _ = writeln!(out, "  - {}", r.describe());
+                    }
+                }
             }
             let _ = writeln!(out, "{} retirement(s)", self.retirements.len());
         }

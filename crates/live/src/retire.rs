@@ -6,6 +6,14 @@
 //! wave it was deployed in as its `landfall:wave` tag), then StackSet
 //! instances, then StackSets (the baseline roles the deploy itself uses go
 //! last).
+//!
+//! A retired stack that reads an output of a stack the deploy keeps goes
+//! *before* the updates: the update may take away what it reads (an
+//! endpoint service whose endpoints still exist cannot be deleted), and
+//! CloudFormation would leave that resource behind or fail. Which outputs
+//! it read is seen live: its parameter values among the kept stacks'
+//! output values (the deploy passes outputs as parameters, so no record of
+//! the old graph is needed).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,7 +28,8 @@ use crate::emulator::Compat;
 use crate::error::LiveError;
 use crate::org::OrgState;
 use crate::progress::TaskHandle;
-use crate::stacks::{self, Waits};
+use crate::protection;
+use crate::stacks::{self, TemplateStore, Waits};
 
 /// The tag that records the deploy wave a stack was created or updated in.
 pub const WAVE_TAG: &str = "landfall:wave";
@@ -36,6 +45,10 @@ pub enum Retirement {
         region: String,
         /// The wave it was deployed in; `None` when it carries no wave tag.
         wave: Option<usize>,
+        /// The stacks the plan keeps whose outputs it reads: non-empty, it
+        /// is deleted before the updates.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        reads: Vec<String>,
     },
     StackInstances {
         name: String,
@@ -73,12 +86,38 @@ impl Retirement {
     }
 }
 
+impl Retirement {
+    /// Whether it is deleted before the stack updates of the deploy.
+    pub fn before_updates(&self) -> bool {
+        matches!(self, Retirement::Stack { reads, .. } if !reads.is_empty())
+    }
+
+    /// Why it goes before the updates, for the plan.
+    pub fn why_first(&self) -> Option<String> {
+        match self {
+            Retirement::Stack { reads, .. } if !reads.is_empty() => Some(format!(
+                "before the updates: it reads outputs of {}",
+                reads
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// A stack as `DescribeStacks` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackSummary {
     pub name: String,
     pub status: String,
     pub wave: Option<usize>,
+    /// Its parameters' values.
+    pub parameters: Vec<String>,
+    /// Its outputs' values.
+    pub outputs: Vec<String>,
 }
 
 /// Every stack of one account and region that is not deleted.
@@ -107,6 +146,16 @@ pub async fn list_stacks(clients: &Clients) -> Result<Vec<StackSummary>, LiveErr
                 .find(|t| t.key() == Some(WAVE_TAG))
                 .and_then(|t| t.value())
                 .and_then(|v| v.parse().ok()),
+            parameters: s
+                .parameters()
+                .iter()
+                .filter_map(|p| p.parameter_value().map(str::to_owned))
+                .collect(),
+            outputs: s
+                .outputs()
+                .iter()
+                .filter_map(|o| o.output_value().map(str::to_owned))
+                .collect(),
         })
         .collect())
 }
@@ -186,22 +235,49 @@ pub fn plan_retirements(desired: &Desired, org: &OrgState, live: &LiveStacks) ->
             }
         }
     }
+    // Output value → the kept stacks that output it. Short values and
+    // account ids (which many stacks output and pass on) say nothing of
+    // which stack was read.
+    let mut kept_outputs: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for ((account, _, region), list) in &live.stacks {
+        for s in list {
+            if wanted.contains(&(s.name.as_str(), account.as_str(), region.as_str())) {
+                for value in s.outputs.iter().filter(|v| telling(v)) {
+                    kept_outputs
+                        .entry(value.as_str())
+                        .or_default()
+                        .insert(s.name.as_str());
+                }
+            }
+        }
+    }
     let mut stacks = Vec::new();
+    let mut retired: Vec<&StackSummary> = Vec::new();
     for ((account, id, region), list) in &live.stacks {
         for s in list {
             if in_scope(&s.name)
                 && !wanted.contains(&(s.name.as_str(), account.as_str(), region.as_str()))
             {
+                let reads: BTreeSet<&str> = s
+                    .parameters
+                    .iter()
+                    .filter_map(|v| kept_outputs.get(v.as_str()))
+                    .flatten()
+                    .copied()
+                    .collect();
                 stacks.push(Retirement::Stack {
                     name: s.name.clone(),
                     account: account.clone(),
                     account_id: id.clone(),
                     region: region.clone(),
                     wave: s.wave,
+                    reads: reads.into_iter().map(str::to_owned).collect(),
                 });
+                retired.push(s);
             }
         }
     }
+    first_with_what_they_read(&mut stacks, &retired);
     // Highest wave first; stacks without a wave tag before all of them.
     stacks.sort_by_key(|r| match r {
         Retirement::Stack {
@@ -255,6 +331,52 @@ pub fn plan_retirements(desired: &Desired, org: &OrgState, live: &LiveStacks) ->
     out
 }
 
+/// Whether an output value can tell which stack another one read: not
+/// short, not an account id.
+fn telling(value: &str) -> bool {
+    value.len() >= 8 && !(value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A retired stack that reads a retired stack going before the updates
+/// goes before them too (dependents are deleted first), through any chain.
+fn first_with_what_they_read(stacks: &mut [Retirement], summaries: &[&StackSummary]) {
+    loop {
+        let first: Vec<(String, Vec<String>)> = stacks
+            .iter()
+            .zip(summaries)
+            .filter(|(r, _)| r.before_updates())
+            .map(|(r, s)| {
+                let name = match r {
+                    Retirement::Stack { name, .. } => name.clone(),
+                    _ => String::new(),
+                };
+                (name, s.outputs.clone())
+            })
+            .collect();
+        let mut changed = false;
+        for (r, s) in stacks.iter_mut().zip(summaries) {
+            let Retirement::Stack { reads, .. } = r else {
+                continue;
+            };
+            if !reads.is_empty() {
+                continue;
+            }
+            for (name, outputs) in &first {
+                if s.parameters
+                    .iter()
+                    .any(|p| telling(p) && outputs.contains(p))
+                {
+                    reads.push(name.clone());
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
 /// Service-managed StackSets reach accounts through OUs: the OUs that hold
 /// `account_ids`, narrowed to exactly those accounts.
 pub fn instance_targets(org: &OrgState, account_ids: &[String]) -> DeploymentTargets {
@@ -276,13 +398,28 @@ pub fn instance_targets(org: &OrgState, account_ids: &[String]) -> DeploymentTar
         .build()
 }
 
-/// Deletes one stack and waits until it is gone.
+/// Deletes one stack and waits until it is gone; the deletion protection
+/// of its load balancers is turned off first ([`crate::protection`]).
+/// Returns what was done before the deletion.
 pub async fn delete_stack(
     clients: &Clients,
     name: &str,
+    store: Option<&TemplateStore>,
     waits: Waits,
     task: &TaskHandle,
-) -> Result<(), LiveError> {
+) -> Result<Vec<String>, LiveError> {
+    let mut before = Vec::new();
+    if let Some(live) = stacks::read_stack(clients, name).await? {
+        let protected = live
+            .template
+            .as_ref()
+            .map(protection::protected_load_balancers)
+            .unwrap_or_default();
+        if !protected.is_empty() {
+            before = stacks::lift_protection(clients, name, &live, &protected, store, waits, task)
+                .await?;
+        }
+    }
     clients
         .cloudformation()
         .delete_stack()
@@ -293,7 +430,7 @@ pub async fn delete_stack(
         .map_err(|e| LiveError::api(format!("cloudformation:DeleteStack `{name}`"), &e))?;
     let status = stacks::wait_stack(clients, name, waits, task).await?;
     if status == "DELETE_COMPLETE" {
-        return Ok(());
+        return Ok(before);
     }
     let reasons = stacks::failure_events(clients, name, None).await;
     Err(LiveError::Api {
@@ -433,6 +570,8 @@ mod tests {
             name: name.into(),
             status: "CREATE_COMPLETE".into(),
             wave,
+            parameters: Vec::new(),
+            outputs: Vec::new(),
         }
     }
 
@@ -551,5 +690,98 @@ mod tests {
                 "retire stack `emuco-old` in `payments-dev` eu-central-1",
             ]
         );
+    }
+
+    /// Taking the remediation service's endpoint service away: the alerting
+    /// stack's update deletes it, which fails while the VPCs' endpoints
+    /// (the link stacks, retired) exist
+    /// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteVpcEndpointServiceConfigurations.html:
+    /// "you must first reject any VPC endpoint connections"). The link
+    /// stacks read the alerting stack's output, so they go before the
+    /// updates, and so does a retired stack that reads one of them; a
+    /// retired stack reading nothing kept goes after. An account id passed
+    /// on, which many stacks output, is no sign of reading.
+    #[test]
+    fn retired_stacks_reading_a_kept_stacks_outputs_go_before_the_updates() {
+        let d = desired();
+        let org = OrgState {
+            accounts: vec![LiveAccount {
+                id: "111".into(),
+                name: "payments-dev".into(),
+                email: "p@x.example".into(),
+                active: true,
+                parent: "Root/Workloads".into(),
+            }],
+            ..OrgState::default()
+        };
+        let with = |name: &str, wave: usize, parameters: &[&str], outputs: &[&str]| StackSummary {
+            parameters: parameters.iter().map(|p| (*p).to_owned()).collect(),
+            outputs: outputs.iter().map(|o| (*o).to_owned()).collect(),
+            ..summary(name, Some(wave))
+        };
+        let live = LiveStacks {
+            stacks: BTreeMap::from([
+                (
+                    (
+                        "network".to_owned(),
+                        "333".to_owned(),
+                        "eu-central-1".to_owned(),
+                    ),
+                    vec![with(
+                        "emuco-network",
+                        3,
+                        &[],
+                        &[
+                            "com.amazonaws.vpce.eu-central-1.vpce-svc-0abc",
+                            "111111111111",
+                        ],
+                    )],
+                ),
+                (
+                    (
+                        "payments-dev".to_owned(),
+                        "111".to_owned(),
+                        "eu-central-1".to_owned(),
+                    ),
+                    vec![
+                        with(
+                            "emuco-remediation-link-payments-dev",
+                            7,
+                            &["com.amazonaws.vpce.eu-central-1.vpce-svc-0abc", "vpc-1"],
+                            &["vpce-0123456789"],
+                        ),
+                        with("emuco-link-user", 8, &["vpce-0123456789"], &[]),
+                        with("emuco-old", 2, &["111111111111"], &[]),
+                    ],
+                ),
+            ]),
+            sets: BTreeMap::new(),
+        };
+        let retired = plan_retirements(&d, &org, &live);
+        let first: Vec<(String, Option<String>)> = retired
+            .iter()
+            .filter(|r| r.before_updates())
+            .map(|r| (r.describe(), r.why_first()))
+            .collect();
+        assert_eq!(
+            first,
+            vec![
+                (
+                    "retire stack `emuco-link-user` in `payments-dev` eu-central-1".to_owned(),
+                    Some(
+                        "before the updates: it reads outputs of `emuco-remediation-link-payments-dev`"
+                            .to_owned()
+                    )
+                ),
+                (
+                    "retire stack `emuco-remediation-link-payments-dev` in `payments-dev` eu-central-1"
+                        .to_owned(),
+                    Some("before the updates: it reads outputs of `emuco-network`".to_owned())
+                ),
+            ]
+        );
+        assert!(retired
+            .iter()
+            .any(|r| r.describe().contains("emuco-old") && !r.before_updates()));
     }
 }

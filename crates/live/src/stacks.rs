@@ -17,6 +17,7 @@ use crate::emulator::{self, BucketSetting, Compat};
 use crate::error::{code_of, sdk_message, LiveError};
 use crate::params::StackFacts;
 use crate::progress::TaskHandle;
+use crate::protection;
 
 const CAPABILITIES: [Capability; 3] = [
     Capability::CapabilityIam,
@@ -321,6 +322,10 @@ pub struct StackOutcome {
     pub action: String,
     /// Why it failed: CloudFormation events, skipped resources, errors.
     pub reasons: Vec<String>,
+    /// What was done first for the change to go through (deletion
+    /// protection turned off).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub before: Vec<String>,
     pub seconds: f64,
 }
 
@@ -524,6 +529,7 @@ pub async fn apply_stack(
         ok: false,
         action: "unchanged".into(),
         reasons: Vec::new(),
+        before: Vec::new(),
         seconds: 0.0,
     };
     let result = apply_stack_inner(
@@ -679,6 +685,16 @@ async fn apply_stack_inner(
                 if l.matches(template, parameters) && l.runs_as(role, compat) {
                     outcome.status = l.status.clone();
                 } else {
+                    let dropped = l
+                        .template
+                        .as_ref()
+                        .map(|live| protection::dropped_protected(live, template))
+                        .unwrap_or_default();
+                    if !dropped.is_empty() {
+                        outcome.before.extend(
+                            lift_protection(clients, name, l, &dropped, store, waits, task).await?,
+                        );
+                    }
                     task.status("UPDATE_IN_PROGRESS");
                     since = Some(aws_sdk_cloudformation::primitives::DateTime::from(
                         std::time::SystemTime::now(),
@@ -740,6 +756,68 @@ async fn apply_stack_inner(
             .extend(failure_events(clients, name, since).await),
     }
     Ok(())
+}
+
+/// Turns off the deletion protection of load balancers `ids` of the live
+/// stack `name`: an update with its own template and parameters and that
+/// attribute alone changed ([`protection`]), followed to its end. Returns
+/// what it did, a line per load balancer.
+pub async fn lift_protection(
+    clients: &Clients,
+    name: &str,
+    live: &LiveStack,
+    ids: &[String],
+    store: Option<&TemplateStore>,
+    waits: Waits,
+    task: &TaskHandle,
+) -> Result<Vec<String>, LiveError> {
+    let Some(template) = &live.template else {
+        return Err(LiveError::Api {
+            operation: format!("cloudformation:GetTemplate `{name}`"),
+            message: "the live template could not be read, so the deletion protection of its load balancers cannot be turned off".into(),
+        });
+    };
+    let body = protection::unprotected(template, ids).to_string();
+    let source = template_source(store, name, &body).await?;
+    // Every parameter as it is; the stack's role and tags are kept when
+    // the request names none.
+    let parameters = live
+        .parameters
+        .iter()
+        .map(|(k, _)| {
+            Parameter::builder()
+                .parameter_key(k)
+                .use_previous_value(true)
+                .build()
+        })
+        .collect();
+    task.status("LIFTING_DELETION_PROTECTION");
+    clients
+        .cloudformation()
+        .update_stack()
+        .stack_name(name)
+        .client_request_token(request_token("unprotect", name))
+        .set_template_body(source.body())
+        .set_template_url(source.url())
+        .set_parameters(Some(parameters))
+        .set_capabilities(Some(CAPABILITIES.to_vec()))
+        .send()
+        .await
+        .map_err(|e| LiveError::api(format!("cloudformation:UpdateStack `{name}`"), &e))?;
+    let status = wait_stack(clients, name, waits, task).await?;
+    if status != "UPDATE_COMPLETE" {
+        let reasons = failure_events(clients, name, None).await;
+        return Err(LiveError::Api {
+            operation: format!("cloudformation:UpdateStack `{name}` (deletion protection off)"),
+            message: format!("the stack is {status}: {}", reasons.join("; ")),
+        });
+    }
+    Ok(ids
+        .iter()
+        .map(|id| {
+            format!("deletion protection of load balancer `{id}` in stack `{name}` turned off")
+        })
+        .collect())
 }
 
 /// Applies the bucket settings the engine's CloudFormation ignored (see

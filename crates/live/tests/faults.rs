@@ -887,6 +887,150 @@ fn a_retried_stack_call_carries_the_token_of_the_first() {
     );
 }
 
+/// A stack with a Network Load Balancer (deletion protection on, as the
+/// platform's are) in a VPC of its own; without the load balancer when
+/// `load_balancer` is false.
+fn protected_lb_template(load_balancer: bool) -> serde_json::Value {
+    let mut template = serde_json::json!({
+        "Parameters": { "Purpose": { "Type": "String" } },
+        "Resources": {
+            "Vpc": { "Type": "AWS::EC2::VPC", "Properties": { "CidrBlock": "10.0.0.0/16" } },
+            "Subnet": {
+                "Type": "AWS::EC2::Subnet",
+                "Properties": { "VpcId": { "Ref": "Vpc" }, "CidrBlock": "10.0.0.0/24" }
+            },
+            "Nlb": {
+                "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+                "Properties": {
+                    "Type": "network",
+                    "Scheme": "internal",
+                    "Subnets": [{ "Ref": "Subnet" }],
+                    "LoadBalancerAttributes": [
+                        { "Key": "deletion_protection.enabled", "Value": "true" }
+                    ]
+                }
+            }
+        }
+    });
+    if !load_balancer {
+        template["Resources"].as_object_mut().unwrap().remove("Nlb");
+    }
+    template
+}
+
+/// CloudFormation does not turn off a load balancer's deletion protection
+/// before deleting it: the deletion fails
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/network-load-balancers.html#deletion-protection:
+/// "you can't delete a load balancer if deletion protection is enabled"),
+/// in an update's clean-up (the load balancer is left running) as in a
+/// stack's deletion (`DELETE_FAILED`). moto ignores the attribute, so what
+/// is checked is the calls: an update that drops the protected load
+/// balancer is preceded by an update of the live template with the
+/// protection alone turned off and every parameter kept
+/// (`UsePreviousValue`); a retired stack holding one gets the same update
+/// before its `DeleteStack`.
+#[test]
+fn protected_load_balancers_are_unprotected_before_an_update_or_a_retirement_deletes_them() {
+    run(
+        "protected_load_balancers_are_unprotected_before_an_update_or_a_retirement_deletes_them",
+        |url| async move {
+            let proxy = FaultProxy::start(&url).await;
+            let session = connect(&proxy.url, quick(), 3).await;
+            let mgmt = session.management().await.unwrap();
+            let progress = Progress::new(false);
+            let waits = Waits {
+                poll: Duration::from_millis(100),
+                stack_timeout: Duration::from_secs(20),
+            };
+            let apply = |name: &'static str, load_balancer: bool| {
+                let mgmt = mgmt.clone();
+                let task = progress.start(name, "CHECKING");
+                async move {
+                    stacks::apply_stack(
+                        &mgmt,
+                        "management",
+                        name,
+                        &protected_lb_template(load_balancer),
+                        &[("Purpose".to_owned(), "remediation".to_owned())],
+                        0,
+                        None,
+                        None,
+                        waits,
+                        landfall_live::Compat::Moto,
+                        &task,
+                    )
+                    .await
+                }
+            };
+            let body_of = |seen: &faults::Seen| {
+                let body = faults::form_value(&seen.body, "TemplateBody").unwrap_or_default();
+                serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default()
+            };
+
+            // An update that drops the load balancer.
+            let created = apply("dropping", true).await;
+            assert!(created.ok && created.before.is_empty(), "{created:?}");
+            let updated = apply("dropping", false).await;
+            assert!(updated.ok, "{updated:?}");
+            assert_eq!(
+                updated.before,
+                vec!["deletion protection of load balancer `Nlb` in stack `dropping` turned off"]
+            );
+            let updates = proxy.seen_of("cloudformation:UpdateStack");
+            assert_eq!(updates.len(), 2, "lift, then the update");
+            let lifted = body_of(&updates[0]);
+            assert_eq!(
+                lifted["Resources"]["Nlb"]["Properties"]["LoadBalancerAttributes"][0]["Value"],
+                "false"
+            );
+            assert!(
+                updates[0].body.contains("UsePreviousValue=true"),
+                "{}",
+                updates[0].body
+            );
+            assert_eq!(body_of(&updates[1]), protected_lb_template(false));
+
+            // A retired stack holding one.
+            assert!(apply("retired", true).await.ok);
+            let task = progress.start("retired", "DELETING");
+            let before = landfall_live::retire::delete_stack(&mgmt, "retired", None, waits, &task)
+                .await
+                .expect("retired");
+            assert_eq!(
+                before,
+                vec!["deletion protection of load balancer `Nlb` in stack `retired` turned off"]
+            );
+            let calls: Vec<(String, String)> = proxy
+                .seen()
+                .into_iter()
+                .filter(|s| {
+                    s.action == "DeleteStack"
+                        || (s.action == "UpdateStack"
+                            && faults::form_value(&s.body, "StackName").as_deref()
+                                == Some("retired"))
+                })
+                .map(|s| {
+                    (
+                        s.action,
+                        faults::form_value(&s.body, "StackName").unwrap_or_default(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                calls,
+                vec![
+                    ("UpdateStack".to_owned(), "retired".to_owned()),
+                    ("DeleteStack".to_owned(), "retired".to_owned()),
+                ]
+            );
+            assert!(stacks::read_stack(&mgmt, "retired")
+                .await
+                .unwrap()
+                .is_none());
+        },
+    );
+}
+
 /// S3 answers a request for a bucket signed for another region with
 /// `301 PermanentRedirect`
 /// (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses,
