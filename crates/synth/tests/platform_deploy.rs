@@ -1579,6 +1579,65 @@ fn the_remediation_service_runs_on_ecs_beside_its_queue() {
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html>),
 /// its Alertmanagers post to its own endpoint service, and its service
 /// has a role of its own (IAM names are global to the account).
+/// A home region without VPCs (here us-east-1, where the organization
+/// lives, while every environment runs in Europe) gets no alert path: a
+/// bus and queue there would have no service reading them, and SQS would
+/// drop the forwarded events after its retention without ever moving them
+/// to the dead-letter queue. The regions without an alert path forward to
+/// the first region with a service.
+#[test]
+fn a_home_region_without_vpcs_forwards_to_a_region_with_a_service() {
+    let files = common::reference_files()
+        .into_iter()
+        .map(|(path, text)| {
+            let text = text.replace(
+                "  regions:\n    - eu-central-1\n    - eu-west-1\n",
+                "  regions:\n    - us-east-1\n    - eu-central-1\n    - eu-west-1\n",
+            );
+            (path, text)
+        })
+        .collect::<Vec<_>>();
+    assert!(files
+        .iter()
+        .any(|(_, text)| text.contains("    - us-east-1\n    - eu-central-1")));
+    let s = common::synthesize_files(files, None);
+    let alerting: Vec<(&str, &str)> = s
+        .graph
+        .stacks
+        .iter()
+        .filter(|st| st.name.starts_with("meridian-alerting"))
+        .map(|st| match &st.target {
+            landfall_graph::Target::Account { region, .. } => (st.name.as_str(), region.as_str()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        alerting,
+        vec![
+            ("meridian-alerting-eu-central-1", "eu-central-1"),
+            ("meridian-alerting-eu-west-1", "eu-west-1"),
+        ]
+    );
+    for (name, _) in &alerting {
+        assert!(
+            stack(&s.graph, name).resource("HealService").is_some(),
+            "{name}"
+        );
+    }
+    // us-east-1's forwarding rule sends to eu-central-1's bus.
+    let regional = stack(&s.graph, "meridian-baseline-regional");
+    let condition = &regional.conditions["AlertBusInThisRegion"];
+    let text = condition.to_string();
+    assert!(
+        text.contains("eu-central-1") && text.contains("eu-west-1") && !text.contains("us-east-1"),
+        "{text}"
+    );
+    let target = &resource(regional, "ForwardAlerts").properties["Targets"][0]["Arn"];
+    let fallback = target["Fn::If"][2].to_string();
+    assert!(fallback.contains(":events:eu-central-1:"), "{target}");
+    assert!(!target.to_string().contains("us-east-1"), "{target}");
+}
+
 #[test]
 fn every_region_with_vpcs_runs_a_remediation_service_acting_there() {
     use landfall_synth::layers::heal_service::{execution_role, task_role};

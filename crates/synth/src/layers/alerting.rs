@@ -105,21 +105,40 @@ pub(crate) fn event_pattern() -> Value {
 }
 
 /// The regions with an alert path of their own (a bus, the queues, a
-/// journal and, where a VPC runs it, the remediation service): the home
-/// region first, then every other region with a remediation VPC
-/// (`NetworkLayout::remediation_vpcs`). An interface endpoint serves its
-/// own region only, so a service acts on its own region's targets; events
-/// of a region without one go to the home region's bus.
+/// journal and the remediation service): every region with a remediation
+/// VPC (`NetworkLayout::remediation_vpcs`), the home region first when it
+/// has one; the home region alone when none has (then nothing runs the
+/// service). An interface endpoint serves its own region only, so a
+/// service acts on its own region's targets; events of a region without
+/// an alert path go to the first one's bus ([`primary`]), where a service
+/// reads them: a path without a service would keep them unread until SQS
+/// dropped them.
 pub(crate) fn regions(ctx: &Ctx<'_>) -> Vec<String> {
     let model = ctx.model;
-    let mut regions = vec![ctx.home.to_owned()];
+    let mut regions: Vec<String> = Vec::new();
     for vpc in &model.network.remediation_vpcs {
         let name = &model.region(model.vpc(*vpc).region).name;
         if !regions.contains(name) {
             regions.push(name.clone());
         }
     }
+    if let Some(home) = regions.iter().position(|r| r == ctx.home) {
+        let home = regions.remove(home);
+        regions.insert(0, home);
+    }
+    if regions.is_empty() {
+        regions.push(ctx.home.to_owned());
+    }
     regions
+}
+
+/// The region whose bus receives the events of regions without an alert
+/// path: the home region when it has one.
+pub(crate) fn primary(ctx: &Ctx<'_>) -> String {
+    regions(ctx)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| ctx.home.to_owned())
 }
 
 /// The alerting stack of `region`: `<org>-alerting` in the home region,
@@ -141,13 +160,14 @@ pub(crate) fn bus_arn(account: &str, region: &str) -> Value {
 }
 
 /// The bus a member account's forwarding rule in the stack's region sends
-/// to: the region's own when it has one, the home region's otherwise. The
+/// to: the region's own when it has one, the [`primary`] one's otherwise. The
 /// regional baseline is one template for every region, so with more than
 /// one alert path the choice is a condition on `AWS::Region`.
 pub(crate) fn forwarding_bus_arn(ctx: &Ctx<'_>, unit: &mut Unit, account: &str) -> Value {
     let regions = regions(ctx);
+    let primary = primary(ctx);
     if regions.len() == 1 {
-        return bus_arn(account, ctx.home);
+        return bus_arn(account, &primary);
     }
     let here = |region: &String| intrinsic::equals(intrinsic::r#ref("AWS::Region"), json!(region));
     // `Fn::Or` takes two to ten conditions.
@@ -163,7 +183,7 @@ pub(crate) fn forwarding_bus_arn(ctx: &Ctx<'_>, unit: &mut Unit, account: &str) 
     intrinsic::if_(
         ALERT_BUS_HERE,
         bus_arn(account, "${AWS::Region}"),
-        bus_arn(account, ctx.home),
+        bus_arn(account, &primary),
     )
 }
 

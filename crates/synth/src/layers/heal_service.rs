@@ -129,7 +129,7 @@ pub(crate) fn runs(ctx: &Ctx<'_>) -> bool {
     super::alerting::enabled(ctx) && !ctx.model.network.remediation_vpcs.is_empty()
 }
 
-/// The regions a service runs in, the home region first.
+/// The regions a service runs in, the home region first when it has one.
 pub(crate) fn regions(ctx: &Ctx<'_>) -> Vec<String> {
     if !runs(ctx) {
         return Vec::new();
