@@ -1128,6 +1128,22 @@ fn each_missing_hop_to_the_remediation_service_is_named_and_located() {
             "Alertmanager of VPC `Vpc` (stack `meridian-network-prod-eu-west-1-core`) cannot post to the remediation service",
         ),
         (
+            "the link connects to the other region's service",
+            |g| {
+                let link = stack_mut(g, WEST_LINK);
+                let param = link
+                    .parameters
+                    .iter_mut()
+                    .find(|p| p.name == "RemediationServiceName")
+                    .expect("the link reads the service's name");
+                param.value = landfall_graph::ParameterValue::StackOutput {
+                    stack: ALERTING.into(),
+                    output: "HealEndpointServiceName".into(),
+                };
+            },
+            "acting in eu-west-1: its endpoint connects to `HealEndpointService` (stack `meridian-alerting`) in eu-central-1, whose service acts on eu-central-1's targets only",
+        ),
+        (
             "the other region's tasks do not admit its ALB",
             |g| {
                 resource_mut(g, WEST_ALERTING, "HealTasksSecurityGroup")

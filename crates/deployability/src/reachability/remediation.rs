@@ -7,7 +7,9 @@
 //! Network Load Balancer's group reaches the Application Load Balancer's,
 //! and that one the tasks on the service's port. Across regions the
 //! endpoint names the service's region and the service supports the
-//! endpoint's; the endpoint's account is allowed to connect. One finding
+//! endpoint's; the endpoint's account is allowed to connect. A VPC whose
+//! region has a service of its own connects to that one (a service acts
+//! on its region's targets only). One finding
 //! per VPC and missing hop, naming the hop, located at the spec's
 //! `observability.remediation`. The groups are found by their
 //! `landfall:remediation` tag.
@@ -28,6 +30,7 @@ pub mod pages_of {
     pub const PERMISSIONS: &str = "https://docs.aws.amazon.com/vpc/latest/privatelink/configure-endpoint-service.html#add-remove-permissions";
     pub const NLB_GROUPS: &str =
         "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html";
+    pub const SERVICE_REGIONS: &str = "https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-cross-region-privatelink-support.html";
     pub const ENDPOINT_DNS: &str =
         "https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html#endpoint-service-dns-hostnames";
 }
@@ -112,6 +115,30 @@ impl Checker<'_, '_> {
                 );
                 continue;
             };
+            // A service acts on its own region's targets only (its VPC's
+            // interface endpoints serve that region's APIs alone), and the
+            // alerts of a VPC are about its region's targets.
+            let acting_here = services
+                .iter()
+                .find(|s| region_of(self.index, s.endpoint_service) == region);
+            if let Some(own) =
+                acting_here.filter(|own| own.endpoint_service != service.endpoint_service)
+            {
+                let theirs = region_of(self.index, service.endpoint_service);
+                self.finding(
+                    endpoint,
+                    format!(
+                        "{what} acting in {region}: its endpoint connects to {} in {theirs}, whose service acts on {theirs}'s targets only, so every action on this VPC's targets would be refused as out of reach",
+                        self.index.name(service.endpoint_service)
+                    ),
+                    format!(
+                        "connect the endpoint to {}, the endpoint service of {region}'s remediation service (see {})",
+                        self.index.name(own.endpoint_service),
+                        pages_of::SERVICE_REGIONS
+                    ),
+                    own.at.clone(),
+                );
+            }
             let name =
                 landfall_model::monitoring::remediation_host(&self.input.model.organization.slug);
             let link = Link {
