@@ -25,9 +25,10 @@ use crate::rulebook::{Rule, Rulebook, TargetKind};
 pub struct Options {
     /// The environments a rulebook is written for (one each).
     pub environments: Vec<String>,
-    /// The region of the platform's event queue (the home region).
-    pub queue_region: String,
-    /// The platform's event queue (the alerting layer's).
+    /// The regions with an alert path, each with its own event queue
+    /// ([`landfall_model::monitoring::alert_regions`]).
+    pub queue_regions: Vec<String>,
+    /// Event-Driven Ansible's queue of each alert path.
     pub queue_name: String,
     /// The controller organization the templates belong to.
     pub organization: String,
@@ -41,13 +42,14 @@ pub struct Options {
 }
 
 impl Options {
-    /// The platform's defaults: the alerting layer's queue in `queue_region`,
-    /// the controller's `Default` organization.
-    pub fn new(environments: Vec<String>, queue_region: &str) -> Self {
+    /// The platform's defaults: Event-Driven Ansible's queue of the alert
+    /// path in each of `queue_regions`, the controller's `Default`
+    /// organization.
+    pub fn new(environments: Vec<String>, queue_regions: Vec<String>) -> Self {
         Self {
             environments,
-            queue_region: queue_region.to_owned(),
-            queue_name: "landfall-heal-events".to_owned(),
+            queue_regions,
+            queue_name: landfall_model::monitoring::EDA_QUEUE.to_owned(),
             organization: "Default".to_owned(),
             project: "landfall-remediation".to_owned(),
             inventory: "landfall-remediation".to_owned(),
@@ -115,7 +117,7 @@ pub fn export(book: &Rulebook, options: &Options) -> BTreeMap<String, String> {
 
 /// The engine name in `observability.remediation.engine` that says the
 /// platform's remediation runs on Automation Controller.
-pub const AUTOMATION_CONTROLLER: &str = "automation-controller";
+pub use landfall_model::monitoring::AUTOMATION_CONTROLLER;
 
 /// What `landfall synth` writes for a platform whose remediation engine is
 /// Automation Controller: every environment's rulebook and templates with
@@ -128,8 +130,13 @@ pub fn for_model(model: &landfall_model::Model) -> Option<BTreeMap<String, Strin
     }
     let (book, _unknown) = Rulebook::from_model(model);
     let environments = model.environments.iter().map(|e| e.name.clone()).collect();
-    let home_region = &model.region(model.organization.home_region).name;
-    Some(export(&book, &Options::new(environments, home_region)))
+    Some(export(
+        &book,
+        &Options::new(
+            environments,
+            landfall_model::monitoring::alert_regions(model),
+        ),
+    ))
 }
 
 /// The ansible-rulebook rulebook of one environment: a ruleset reading
@@ -161,21 +168,29 @@ pub fn rulebook(book: &Rulebook, env: &str, options: &Options) -> Value {
     json!([alertmanager])
 }
 
-/// The rulebook on the platform's event queue: one ruleset, with a rule per
-/// landfall rule and environment (named `<alert> (<env>)`). Run it in one
+/// The rulebook on the platform's event queues: one ruleset reading each
+/// alert path's queue for Event-Driven Ansible, with a rule per landfall
+/// rule and environment (named `<alert> (<env>)`). Run it in one
 /// activation only: SQS gives each message to one reader.
 pub fn events_rulebook(book: &Rulebook, options: &Options) -> Value {
+    let sources: Vec<Value> = options
+        .queue_regions
+        .iter()
+        .map(|region| {
+            json!({
+                "name": format!("event queue {region}"),
+                "ansible.eda.aws_sqs_queue": {
+                    "region": region,
+                    "name": options.queue_name,
+                    "delay_seconds": 20,
+                }
+            })
+        })
+        .collect();
     let queue = json!({
         "name": format!("landfall remediation: AWS events (rulebook {})", book.version),
         "hosts": "all",
-        "sources": [{
-            "name": "platform event queue",
-            "ansible.eda.aws_sqs_queue": {
-                "region": options.queue_region,
-                "name": options.queue_name,
-                "delay_seconds": 20,
-            }
-        }],
+        "sources": sources,
         "rules": options
             .environments
             .iter()

@@ -41,8 +41,13 @@ fn reference() -> (Rulebook, Options) {
     let (book, unknown) = Rulebook::from_model(model);
     assert!(unknown.is_empty(), "{unknown:?}");
     let environments = model.environments.iter().map(|e| e.name.clone()).collect();
-    let home = &model.region(model.organization.home_region).name;
-    (book, Options::new(environments, home))
+    (
+        book,
+        Options::new(
+            environments,
+            landfall_model::monitoring::alert_regions(model),
+        ),
+    )
 }
 
 fn root() -> PathBuf {
@@ -98,9 +103,23 @@ fn every_rule_is_one_ansible_rule_and_one_template_keyed_by_its_target() {
     // the messages another environment's activation received.
     let events = ansible::events_rulebook(&book, &options);
     assert_eq!(events.as_array().unwrap().len(), 1);
+    // Each alert path's own queue for Event-Driven Ansible, never the
+    // service's (SQS would split the events between the two readers).
+    let queues: Vec<(&str, &str)> = events[0]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let q = &s["ansible.eda.aws_sqs_queue"];
+            (q["region"].as_str().unwrap(), q["name"].as_str().unwrap())
+        })
+        .collect();
     assert_eq!(
-        events[0]["sources"][0]["ansible.eda.aws_sqs_queue"]["name"],
-        "landfall-heal-events"
+        queues,
+        vec![
+            ("eu-central-1", "landfall-eda-events"),
+            ("eu-west-1", "landfall-eda-events"),
+        ]
     );
     let event_rules = events[0]["rules"].as_array().unwrap();
     assert_eq!(
@@ -521,6 +540,9 @@ fn ansible_rulebook_launches_the_rules_templates_for_replayed_alerts() {
                 .env("PATH", &path)
                 .env("LANDFALL_REPLAY_ALERTMANAGER", &alerts)
                 .env("LANDFALL_REPLAY_SQS", &events)
+                // The events arrive on the home region's queue; the other
+                // region's source reads nothing.
+                .env("LANDFALL_REPLAY_SQS_REGION", "eu-central-1")
                 .stdout(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap())
                 .stderr(std::fs::File::create(dir.join(format!("{name}.err"))).unwrap())
                 .spawn()

@@ -118,6 +118,62 @@ pub fn remediation_webhook_url(slug: &str) -> String {
     format!("https://{}/alertmanager", remediation_host(slug))
 }
 
+/// The engine name in `observability.remediation.engine` that says the
+/// platform's remediation jobs run on Red Hat Automation Controller: the
+/// rules are exported as ansible-rulebook rulebooks, the alert path gives
+/// Event-Driven Ansible a queue of its own ([`EDA_QUEUE`]), and the
+/// remediation service shadows it (decides and journals, acts on
+/// nothing), so one engine acts on each alert.
+pub const AUTOMATION_CONTROLLER: &str = "automation-controller";
+
+/// The engine name that says the remediation service acts.
+pub const LANDFALL_ENGINE: &str = "landfall";
+
+/// The values `observability.remediation.engine` may take.
+pub const REMEDIATION_ENGINES: [&str; 2] = [LANDFALL_ENGINE, AUTOMATION_CONTROLLER];
+
+/// The queue of each alert path that Event-Driven Ansible reads, when
+/// Automation Controller is the engine: the bus delivers every event to it
+/// and to the service's queue (SQS gives a message to one reader, so the
+/// two cannot share one).
+pub const EDA_QUEUE: &str = "landfall-eda-events";
+
+/// Whether remediation jobs run on Automation Controller.
+pub fn runs_on_automation_controller(model: &Model) -> bool {
+    model
+        .observability
+        .as_ref()
+        .and_then(|o| o.remediation.as_ref())
+        .is_some_and(|r| r.engine == AUTOMATION_CONTROLLER)
+}
+
+/// The regions with an alert path of their own (a bus, the queues, a
+/// journal and the remediation service): every region with a remediation
+/// VPC (`NetworkLayout::remediation_vpcs`), the home region first when it
+/// has one; the home region alone when none has (then nothing runs the
+/// service). An interface endpoint serves its own region only, so a
+/// service acts on its own region's targets; events of a region without
+/// an alert path go to the first one's bus, where a service reads them: a
+/// path without a service would keep them unread until SQS dropped them.
+pub fn alert_regions(model: &Model) -> Vec<String> {
+    let home = &model.region(model.organization.home_region).name;
+    let mut regions: Vec<String> = Vec::new();
+    for vpc in &model.network.remediation_vpcs {
+        let name = &model.region(model.vpc(*vpc).region).name;
+        if !regions.contains(name) {
+            regions.push(name.clone());
+        }
+    }
+    if let Some(at) = regions.iter().position(|r| r == home) {
+        let home = regions.remove(at);
+        regions.insert(0, home);
+    }
+    if regions.is_empty() {
+        regions.push(home.clone());
+    }
+    regions
+}
+
 /// Alerts that no metrics rule raises: the remediation service derives them
 /// from AWS events on its queue (`landfall_heal::signal`), so
 /// `observability.remediation.automatic` may name them although neither

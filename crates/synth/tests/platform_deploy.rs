@@ -1579,6 +1579,77 @@ fn the_remediation_service_runs_on_ecs_beside_its_queue() {
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html>),
 /// its Alertmanagers post to its own endpoint service, and its service
 /// has a role of its own (IAM names are global to the account).
+/// Automation Controller as the engine (the reference): Event-Driven
+/// Ansible gets a queue of its own in each alert path, which the bus rule
+/// delivers every event to beside the service's (SQS gives each message to
+/// one reader: sharing the service's queue would split the events between
+/// the two engines,
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html>),
+/// and the service shadows it (`--dry-run`), so one engine acts on each
+/// alert. With the service as the engine, neither.
+#[test]
+fn with_automation_controller_as_the_engine_eda_reads_its_own_queue_and_the_service_shadows() {
+    let command = |st: &Stack| -> Vec<Value> {
+        resource(st, "HealTaskDefinition").properties["ContainerDefinitions"][0]["Command"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let s = reference();
+    for name in ["meridian-alerting", "meridian-alerting-eu-west-1"] {
+        let st = stack(&s.graph, name);
+        assert_eq!(
+            resource(st, "EdaQueue").properties["QueueName"],
+            landfall_model::monitoring::EDA_QUEUE
+        );
+        let targets: Vec<&Value> = resource(st, "ToHealQueue").properties["Targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| &t["Arn"]["Fn::GetAtt"][0])
+            .collect();
+        assert_eq!(targets, vec!["HealQueue", "EdaQueue"], "{name}");
+        let policy = &resource(st, "HealQueuePolicy").properties;
+        assert!(policy["Queues"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({ "Ref": "EdaQueue" })));
+        let delivers = by_sid(
+            &statements(resource(st, "HealQueuePolicy"), "PolicyDocument"),
+            "TheRuleDelivers",
+        );
+        assert!(delivers["Resource"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({ "Fn::GetAtt": ["EdaQueue", "Arn"] })));
+        assert!(
+            command(st).contains(&serde_json::json!("--dry-run")),
+            "{name}"
+        );
+    }
+
+    let files = common::reference_files()
+        .into_iter()
+        .map(|(path, text)| {
+            (
+                path,
+                text.replace("engine: automation-controller", "engine: landfall"),
+            )
+        })
+        .collect();
+    let own = common::synthesize_files(files, None);
+    let st = stack(&own.graph, "meridian-alerting");
+    assert!(st.resource("EdaQueue").is_none());
+    assert_eq!(
+        resource(st, "ToHealQueue").properties["Targets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(!command(st).contains(&serde_json::json!("--dry-run")));
+}
+
 /// A home region without VPCs (here us-east-1, where the organization
 /// lives, while every environment runs in Europe) gets no alert path: a
 /// bus and queue there would have no service reading them, and SQS would

@@ -736,8 +736,10 @@ fn export_ansible(args: &ExportAnsibleArgs) -> anyhow::Result<ExitCode> {
     for alert in unknown {
         eprintln!("warning: remediation has no action for `{alert}`; no rule is written for it");
     }
-    let home_region = &model.region(model.organization.home_region).name;
-    let mut options = landfall_heal::ansible::Options::new(environments, home_region);
+    let mut options = landfall_heal::ansible::Options::new(
+        environments,
+        landfall_model::monitoring::alert_regions(model),
+    );
     options.organization.clone_from(&args.organization);
     options.project.clone_from(&args.project);
     options.inventory.clone_from(&args.inventory);

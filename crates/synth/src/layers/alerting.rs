@@ -104,32 +104,10 @@ pub(crate) fn event_pattern() -> Value {
     })
 }
 
-/// The regions with an alert path of their own (a bus, the queues, a
-/// journal and the remediation service): every region with a remediation
-/// VPC (`NetworkLayout::remediation_vpcs`), the home region first when it
-/// has one; the home region alone when none has (then nothing runs the
-/// service). An interface endpoint serves its own region only, so a
-/// service acts on its own region's targets; events of a region without
-/// an alert path go to the first one's bus ([`primary`]), where a service
-/// reads them: a path without a service would keep them unread until SQS
-/// dropped them.
+/// The regions with an alert path of their own
+/// ([`landfall_model::monitoring::alert_regions`]).
 pub(crate) fn regions(ctx: &Ctx<'_>) -> Vec<String> {
-    let model = ctx.model;
-    let mut regions: Vec<String> = Vec::new();
-    for vpc in &model.network.remediation_vpcs {
-        let name = &model.region(model.vpc(*vpc).region).name;
-        if !regions.contains(name) {
-            regions.push(name.clone());
-        }
-    }
-    if let Some(home) = regions.iter().position(|r| r == ctx.home) {
-        let home = regions.remove(home);
-        regions.insert(0, home);
-    }
-    if regions.is_empty() {
-        regions.push(ctx.home.to_owned());
-    }
-    regions
+    landfall_model::monitoring::alert_regions(ctx.model)
 }
 
 /// The region whose bus receives the events of regions without an alert
@@ -252,6 +230,24 @@ fn unit(ctx: &Ctx<'_>, region: &str) -> Unit {
             "Tags": purpose
         }),
     ));
+    // Event-Driven Ansible's own queue, when Automation Controller is the
+    // engine. Its SQS source deletes a message as soon as it has read it,
+    // so no redrive: a message it never read is dropped after the
+    // retention, like the service's.
+    let eda = landfall_model::monitoring::runs_on_automation_controller(ctx.model);
+    if eda {
+        unit.add(resource(
+            "EdaQueue",
+            "AWS::SQS::Queue",
+            json!({
+                "QueueName": landfall_model::monitoring::EDA_QUEUE,
+                "MessageRetentionPeriod": 345_600,
+                "ReceiveMessageWaitTimeSeconds": 20,
+                "SqsManagedSseEnabled": true,
+                "Tags": purpose
+            }),
+        ));
+    }
     let [pk, sk] = HEAL_JOURNAL_KEYS;
     let [index_pk, index_sk] = HEAL_JOURNAL_INDEX_KEYS;
     let string = |name: &str| json!({ "AttributeName": name, "AttributeType": "S" });
@@ -364,28 +360,46 @@ fn unit(ctx: &Ctx<'_>, region: &str) -> Unit {
             "Tags": purpose
         }),
     ));
+    let target = |id: &str, queue: &str| {
+        json!({
+            "Id": id,
+            "Arn": { "Fn::GetAtt": [queue, "Arn"] },
+            "DeadLetterConfig": { "Arn": { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] } },
+            "RetryPolicy": { "MaximumEventAgeInSeconds": 86_400, "MaximumRetryAttempts": 185 }
+        })
+    };
+    let mut targets = vec![target("heal-queue", "HealQueue")];
+    let mut queues = vec!["HealQueue", "DeadLetterQueue"];
+    if eda {
+        targets.push(target("eda-queue", "EdaQueue"));
+        queues.push("EdaQueue");
+    }
+    let refs: Vec<Value> = queues.iter().map(|q| json!({ "Ref": q })).collect();
+    let arns: Vec<Value> = queues
+        .iter()
+        .map(|q| json!({ "Fn::GetAtt": [q, "Arn"] }))
+        .collect();
     unit.add(resource(
         "ToHealQueue",
         "AWS::Events::Rule",
         json!({
             "Name": "landfall-to-heal-queue",
-            "Description": "Delivers the forwarded events to the remediation service's queue",
+            "Description": if eda {
+                "Delivers the forwarded events to the remediation service's queue and to Event-Driven Ansible's"
+            } else {
+                "Delivers the forwarded events to the remediation service's queue"
+            },
             "EventBusName": { "Ref": "AlertBus" },
             "EventPattern": event_pattern(),
             "State": "ENABLED",
-            "Targets": [{
-                "Id": "heal-queue",
-                "Arn": { "Fn::GetAtt": ["HealQueue", "Arn"] },
-                "DeadLetterConfig": { "Arn": { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] } },
-                "RetryPolicy": { "MaximumEventAgeInSeconds": 86_400, "MaximumRetryAttempts": 185 }
-            }]
+            "Targets": targets
         }),
     ));
     unit.add(resource(
         "HealQueuePolicy",
         "AWS::SQS::QueuePolicy",
         json!({
-            "Queues": [{ "Ref": "HealQueue" }, { "Ref": "DeadLetterQueue" }],
+            "Queues": refs,
             "PolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [{
@@ -393,23 +407,19 @@ fn unit(ctx: &Ctx<'_>, region: &str) -> Unit {
                     "Effect": "Allow",
                     "Principal": { "Service": "events.amazonaws.com" },
                     "Action": "sqs:SendMessage",
-                    "Resource": [
-                        { "Fn::GetAtt": ["HealQueue", "Arn"] },
-                        { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] }
-                    ],
+                    "Resource": arns.clone(),
                     "Condition": { "ArnEquals": { "aws:SourceArn": { "Fn::GetAtt": ["ToHealQueue", "Arn"] } } }
                 }, {
                     // An operator's `landfall heal serve` in the management
                     // account (the service's tasks, in this account, are
-                    // allowed by their role).
+                    // allowed by their role). Event-Driven Ansible's SQS
+                    // source finds its queue by name in its credentials'
+                    // account, so it runs with this account's.
                     "Sid": "TheRemediationServiceReads",
                     "Effect": "Allow",
                     "Principal": { "AWS": intrinsic::sub(format!("arn:${{AWS::Partition}}:iam::${{{management}}}:root")) },
                     "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
-                    "Resource": [
-                        { "Fn::GetAtt": ["HealQueue", "Arn"] },
-                        { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] }
-                    ]
+                    "Resource": arns
                 }]
             }
         }),

@@ -553,6 +553,12 @@ pub(crate) fn add(ctx: &Ctx<'_>, unit: &mut Unit, region_name: &str) {
         json!("--regions"),
         json!(region_name),
     ];
+    // Automation Controller acts; the service shadows it: it decides and
+    // journals what it would do, and acts on nothing, so one engine acts
+    // on each alert.
+    if landfall_model::monitoring::runs_on_automation_controller(ctx.model) {
+        command.push(json!("--dry-run"));
+    }
     if pages {
         command.push(json!("--alertmanager-url"));
         command.push(json!(format!(
