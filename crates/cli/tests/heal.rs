@@ -332,6 +332,55 @@ fn the_service_and_its_commands_on_a_dynamodb_journal() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// With the remediation service as the engine nothing is exported: the
+/// alert paths have no queue for Event-Driven Ansible, and its rules would
+/// act beside the service's on every alert.
+#[test]
+fn export_ansible_refuses_a_spec_whose_engine_is_the_service() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../reference");
+    let spec =
+        std::env::temp_dir().join(format!("landfall-engine-landfall-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&spec);
+    std::fs::create_dir_all(&spec).unwrap();
+    fn copy(from: &std::path::Path, to: &std::path::Path, replaced: &mut bool) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            let target = to.join(path.file_name().unwrap());
+            if path.is_dir() {
+                copy(&path, &target, replaced);
+            } else {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let changed = text.replace("engine: automation-controller", "engine: landfall");
+                *replaced |= changed != text;
+                std::fs::write(target, changed).unwrap();
+            }
+        }
+    }
+    let mut replaced = false;
+    copy(&root, &spec, &mut replaced);
+    assert!(replaced);
+    let out_dir = spec.join("out");
+    let out = landfall(&[
+        "heal",
+        "export-ansible",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("engine: automation-controller"), "{stderr}");
+    assert!(!out_dir.exists());
+    let _ = std::fs::remove_dir_all(&spec);
+}
+
 /// `heal export-ansible` writes each environment's rulebook and templates
 /// (or one environment's) and the one rulebook on the event queue, the same
 /// bytes every run; an environment the

@@ -124,8 +124,7 @@ pub use landfall_model::monitoring::AUTOMATION_CONTROLLER;
 /// the defaults `landfall heal export-ansible` uses. `None` for another
 /// engine (the remediation service reads its rules from the spec itself).
 pub fn for_model(model: &landfall_model::Model) -> Option<BTreeMap<String, String>> {
-    let remediation = model.observability.as_ref()?.remediation.as_ref()?;
-    if remediation.engine != AUTOMATION_CONTROLLER {
+    if !landfall_model::monitoring::runs_on_automation_controller(model) {
         return None;
     }
     let (book, _unknown) = Rulebook::from_model(model);

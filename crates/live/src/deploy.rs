@@ -1090,12 +1090,16 @@ impl Engine {
         self.check_addresses(&mgmt, &org, &mut plan).await;
         plan.retirements = retire::plan_retirements(&self.desired, &org, &live_stacks_all);
         if !self.delete_retired {
-            for r in plan.retirements.iter().filter(|r| r.before_updates()) {
+            for r in &plan.retirements {
+                let kept = r.reads_kept();
+                if kept.is_empty() {
+                    continue;
+                }
                 plan.notes.push(crate::plan::Note {
                     message: format!(
-                        "{} is kept, and {}: an update that takes away what it uses cannot delete that (pass --delete-retired to delete it first)",
+                        "{} is kept, and it reads outputs of {}: an update of those that takes away what it uses cannot delete that (pass --delete-retired to delete it first)",
                         r.describe(),
-                        r.why_first().unwrap_or_default().trim_start_matches("before the updates: ")
+                        kept.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
                     ),
                 });
             }
@@ -1337,6 +1341,9 @@ impl Engine {
             |_, finished| {
                 if let (Some(j), schedule::Finished::Ran(outcomes)) = (&journal, finished) {
                     for o in outcomes {
+                        for line in &o.before {
+                            j.record("applied", serde_json::Value::String(line.clone()));
+                        }
                         if let Some(line) = applied_line(o) {
                             j.record("applied", serde_json::Value::String(line));
                         }
@@ -1419,7 +1426,11 @@ impl Engine {
                 self.retire(&mgmt, &org, &last, retire_store.as_ref(), report)
                     .await;
             } else {
-                report.fail("retirements not deleted: the deploy failed before them".into());
+                report.fail(if first.is_empty() {
+                    "retirements not deleted: the deploy failed before them".into()
+                } else {
+                    "the retirements that go after the updates were not deleted: the deploy failed before them".into()
+                });
             }
         }
         Ok(())

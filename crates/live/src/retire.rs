@@ -13,7 +13,8 @@
 //! CloudFormation would leave that resource behind or fail. Which outputs
 //! it read is seen live: its parameter values among the kept stacks'
 //! output values (the deploy passes outputs as parameters, so no record of
-//! the old graph is needed).
+//! the old graph is needed). One that a kept stack reads goes after them
+//! (the update lets go of it first), and so does whatever it reads.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,10 +46,14 @@ pub enum Retirement {
         region: String,
         /// The wave it was deployed in; `None` when it carries no wave tag.
         wave: Option<usize>,
-        /// The stacks the plan keeps whose outputs it reads: non-empty, it
-        /// is deleted before the updates.
+        /// The stacks the plan keeps whose outputs it reads, when it is
+        /// deleted before the updates.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         reads: Vec<String>,
+        /// The retired stacks deleted before the updates whose outputs it
+        /// reads (so it goes before them).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        goes_with: Vec<String>,
     },
     StackInstances {
         name: String,
@@ -89,19 +94,35 @@ impl Retirement {
 impl Retirement {
     /// Whether it is deleted before the stack updates of the deploy.
     pub fn before_updates(&self) -> bool {
-        matches!(self, Retirement::Stack { reads, .. } if !reads.is_empty())
+        matches!(self, Retirement::Stack { reads, goes_with, .. }
+            if !reads.is_empty() || !goes_with.is_empty())
+    }
+
+    /// The kept stacks whose outputs it reads (what an update may take
+    /// away from under it).
+    pub fn reads_kept(&self) -> &[String] {
+        match self {
+            Retirement::Stack { reads, .. } => reads,
+            _ => &[],
+        }
     }
 
     /// Why it goes before the updates, for the plan.
     pub fn why_first(&self) -> Option<String> {
+        let names = |list: &[String]| {
+            list.iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match self {
             Retirement::Stack { reads, .. } if !reads.is_empty() => Some(format!(
-                "before the updates: it reads outputs of {}",
-                reads
-                    .iter()
-                    .map(|r| format!("`{r}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "before the updates: it reads outputs of {}, which the deploy keeps",
+                names(reads)
+            )),
+            Retirement::Stack { goes_with, .. } if !goes_with.is_empty() => Some(format!(
+                "before the updates: it reads outputs of {}, retired before them",
+                names(goes_with)
             )),
             _ => None,
         }
@@ -235,10 +256,11 @@ pub fn plan_retirements(desired: &Desired, org: &OrgState, live: &LiveStacks) ->
             }
         }
     }
-    // Output value → the kept stacks that output it. Short values and
-    // account ids (which many stacks output and pass on) say nothing of
-    // which stack was read.
+    // Output value → the kept stacks that output it; the kept stacks'
+    // parameter values. Short values and account ids (which many stacks
+    // output and pass on) say nothing of which stack was read.
     let mut kept_outputs: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut kept_parameters: BTreeSet<&str> = BTreeSet::new();
     for ((account, _, region), list) in &live.stacks {
         for s in list {
             if wanted.contains(&(s.name.as_str(), account.as_str(), region.as_str())) {
@@ -248,6 +270,7 @@ pub fn plan_retirements(desired: &Desired, org: &OrgState, live: &LiveStacks) ->
                         .or_default()
                         .insert(s.name.as_str());
                 }
+                kept_parameters.extend(s.parameters.iter().map(String::as_str));
             }
         }
     }
@@ -272,12 +295,13 @@ pub fn plan_retirements(desired: &Desired, org: &OrgState, live: &LiveStacks) ->
                     region: region.clone(),
                     wave: s.wave,
                     reads: reads.into_iter().map(str::to_owned).collect(),
+                    goes_with: Vec::new(),
                 });
                 retired.push(s);
             }
         }
     }
-    first_with_what_they_read(&mut stacks, &retired);
+    order_around_the_updates(&mut stacks, &retired, &kept_parameters);
     // Highest wave first; stacks without a wave tag before all of them.
     stacks.sort_by_key(|r| match r {
         Retirement::Stack {
@@ -337,42 +361,83 @@ fn telling(value: &str) -> bool {
     value.len() >= 8 && !(value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// A retired stack that reads a retired stack going before the updates
-/// goes before them too (dependents are deleted first), through any chain.
-fn first_with_what_they_read(stacks: &mut [Retirement], summaries: &[&StackSummary]) {
-    loop {
-        let first: Vec<(String, Vec<String>)> = stacks
-            .iter()
-            .zip(summaries)
-            .filter(|(r, _)| r.before_updates())
-            .map(|(r, s)| {
-                let name = match r {
-                    Retirement::Stack { name, .. } => name.clone(),
-                    _ => String::new(),
-                };
-                (name, s.outputs.clone())
-            })
-            .collect();
-        let mut changed = false;
-        for (r, s) in stacks.iter_mut().zip(summaries) {
-            let Retirement::Stack { reads, .. } = r else {
-                continue;
-            };
-            if !reads.is_empty() {
-                continue;
-            }
-            for (name, outputs) in &first {
-                if s.parameters
-                    .iter()
-                    .any(|p| telling(p) && outputs.contains(p))
-                {
-                    reads.push(name.clone());
-                    changed = true;
+/// Which retirements go before the updates. Those a kept stack reads go
+/// after them (the update lets go of their outputs first), and so does
+/// every retired stack one of those reads (dependents are deleted first).
+/// Of the others, those reading a kept stack go before, and so does every
+/// retired stack reading one that goes before. `stacks` holds only
+/// [`Retirement::Stack`]s, each beside its summary.
+fn order_around_the_updates(
+    stacks: &mut [Retirement],
+    summaries: &[&StackSummary],
+    kept_parameters: &BTreeSet<&str>,
+) {
+    let n = summaries.len();
+    // reads[i]: the retired stacks whose outputs stack i reads.
+    let reads: Vec<Vec<usize>> = summaries
+        .iter()
+        .map(|s| {
+            (0..n)
+                .filter(|&j| {
+                    s.parameters
+                        .iter()
+                        .any(|p| telling(p) && summaries[j].outputs.contains(p))
+                })
+                .collect()
+        })
+        .collect();
+    let mut after: Vec<bool> = summaries
+        .iter()
+        .map(|s| {
+            s.outputs
+                .iter()
+                .any(|o| telling(o) && kept_parameters.contains(o.as_str()))
+        })
+        .collect();
+    // After flows to what an "after" stack reads.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in 0..n {
+            if after[i] {
+                for &j in &reads[i] {
+                    if !after[j] {
+                        after[j] = true;
+                        changed = true;
+                    }
                 }
             }
         }
-        if !changed {
-            return;
+    }
+    for (i, r) in stacks.iter_mut().enumerate() {
+        if let Retirement::Stack { reads, .. } = r {
+            if after[i] {
+                reads.clear();
+            }
+        }
+    }
+    // Before flows to the stacks that read a "before" one.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        let first: Vec<bool> = stacks.iter().map(Retirement::before_updates).collect();
+        let names: Vec<String> = stacks
+            .iter()
+            .map(|r| match r {
+                Retirement::Stack { name, .. } => name.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        for (i, r) in stacks.iter_mut().enumerate() {
+            if after[i] || first[i] {
+                continue;
+            }
+            if let Retirement::Stack { goes_with, .. } = r {
+                for &j in reads[i].iter().filter(|&&j| first[j]) {
+                    goes_with.push(names[j].clone());
+                    changed = true;
+                }
+            }
         }
     }
 }
@@ -409,15 +474,21 @@ pub async fn delete_stack(
     task: &TaskHandle,
 ) -> Result<Vec<String>, LiveError> {
     let mut before = Vec::new();
+    // Load balancers a deletion would fail on, when the stack can still be
+    // updated to let them go (a stack whose creation rolled back holds
+    // none; one in `DELETE_FAILED` can only be deleted again).
+    let mut stuck = Vec::new();
     if let Some(live) = stacks::read_stack(clients, name).await? {
         let protected = live
             .template
             .as_ref()
             .map(protection::protected_load_balancers)
             .unwrap_or_default();
-        if !protected.is_empty() {
+        if !protected.is_empty() && stacks::updatable(&live.status) {
             before = stacks::lift_protection(clients, name, &live, &protected, store, waits, task)
                 .await?;
+        } else if live.status == "DELETE_FAILED" {
+            stuck = protected;
         }
     }
     clients
@@ -432,7 +503,13 @@ pub async fn delete_stack(
     if status == "DELETE_COMPLETE" {
         return Ok(before);
     }
-    let reasons = stacks::failure_events(clients, name, None).await;
+    let mut reasons = stacks::failure_events(clients, name, None).await;
+    if !stuck.is_empty() {
+        reasons.push(format!(
+            "a stack in DELETE_FAILED cannot be updated, so the deletion protection of its load balancer(s) {} was not turned off: turn it off (`aws elbv2 modify-load-balancer-attributes --attributes Key=deletion_protection.enabled,Value=false`) and deploy again",
+            stuck.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
     Err(LiveError::Api {
         operation: format!("cloudformation:DeleteStack `{name}`"),
         message: format!("the stack is {status}: {}", reasons.join("; ")),
@@ -699,8 +776,10 @@ mod tests {
     /// "you must first reject any VPC endpoint connections"). The link
     /// stacks read the alerting stack's output, so they go before the
     /// updates, and so does a retired stack that reads one of them; a
-    /// retired stack reading nothing kept goes after. An account id passed
-    /// on, which many stacks output, is no sign of reading.
+    /// retired stack reading nothing kept goes after, and so does one a
+    /// kept stack still reads (a security group the update stops using:
+    /// deleting it first would fail while it is in use). An account id
+    /// passed on, which many stacks output, is no sign of reading.
     #[test]
     fn retired_stacks_reading_a_kept_stacks_outputs_go_before_the_updates() {
         let d = desired();
@@ -730,7 +809,7 @@ mod tests {
                     vec![with(
                         "emuco-network",
                         3,
-                        &[],
+                        &["sg-0123456789abcdef"],
                         &[
                             "com.amazonaws.vpce.eu-central-1.vpce-svc-0abc",
                             "111111111111",
@@ -752,6 +831,14 @@ mod tests {
                         ),
                         with("emuco-link-user", 8, &["vpce-0123456789"], &[]),
                         with("emuco-old", 2, &["111111111111"], &[]),
+                        // Reads the kept network stack, but the network
+                        // stack still reads its group.
+                        with(
+                            "emuco-group",
+                            4,
+                            &["com.amazonaws.vpce.eu-central-1.vpce-svc-0abc"],
+                            &["sg-0123456789abcdef"],
+                        ),
                     ],
                 ),
             ]),
@@ -769,19 +856,27 @@ mod tests {
                 (
                     "retire stack `emuco-link-user` in `payments-dev` eu-central-1".to_owned(),
                     Some(
-                        "before the updates: it reads outputs of `emuco-remediation-link-payments-dev`"
+                        "before the updates: it reads outputs of `emuco-remediation-link-payments-dev`, retired before them"
                             .to_owned()
                     )
                 ),
                 (
                     "retire stack `emuco-remediation-link-payments-dev` in `payments-dev` eu-central-1"
                         .to_owned(),
-                    Some("before the updates: it reads outputs of `emuco-network`".to_owned())
+                    Some(
+                        "before the updates: it reads outputs of `emuco-network`, which the deploy keeps"
+                            .to_owned()
+                    )
                 ),
             ]
         );
-        assert!(retired
-            .iter()
-            .any(|r| r.describe().contains("emuco-old") && !r.before_updates()));
+        for after in ["emuco-old", "emuco-group"] {
+            assert!(
+                retired
+                    .iter()
+                    .any(|r| r.describe().contains(&format!("`{after}`")) && !r.before_updates()),
+                "{after}"
+            );
+        }
     }
 }

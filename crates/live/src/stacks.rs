@@ -758,6 +758,20 @@ async fn apply_stack_inner(
     Ok(())
 }
 
+/// Whether a stack in `status` accepts `UpdateStack`
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html>:
+/// a stack is updated from a complete state).
+pub fn updatable(status: &str) -> bool {
+    matches!(
+        status,
+        "CREATE_COMPLETE"
+            | "UPDATE_COMPLETE"
+            | "UPDATE_ROLLBACK_COMPLETE"
+            | "IMPORT_COMPLETE"
+            | "IMPORT_ROLLBACK_COMPLETE"
+    )
+}
+
 /// Turns off the deletion protection of load balancers `ids` of the live
 /// stack `name`: an update with its own template and parameters and that
 /// attribute alone changed ([`protection`]), followed to its end. Returns

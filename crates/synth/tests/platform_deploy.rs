@@ -1569,16 +1569,6 @@ fn the_remediation_service_runs_on_ecs_beside_its_queue() {
     }
 }
 
-/// Each region with VPCs runs a remediation service of its own, acting on
-/// that region's targets: its tasks reach AWS through interface endpoints,
-/// which serve their own region only, and of the APIs the actions call
-/// only ECS is reachable across regions through PrivateLink
-/// (<https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-cross-region-privatelink-support.html>).
-/// So the region's events go to its own bus (an SQS target must be in the
-/// rule's region; a bus in another region is a valid target,
-/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html>),
-/// its Alertmanagers post to its own endpoint service, and its service
-/// has a role of its own (IAM names are global to the account).
 /// Automation Controller as the engine (the reference): Event-Driven
 /// Ansible gets a queue of its own in each alert path, which the bus rule
 /// delivers every event to beside the service's (SQS gives each message to
@@ -1709,6 +1699,16 @@ fn a_home_region_without_vpcs_forwards_to_a_region_with_a_service() {
     assert!(!target.to_string().contains("us-east-1"), "{target}");
 }
 
+/// Each region with VPCs runs a remediation service of its own, acting on
+/// that region's targets: its tasks reach AWS through interface endpoints,
+/// which serve their own region only, and of the APIs the actions call
+/// only ECS is reachable across regions through PrivateLink
+/// (<https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-cross-region-privatelink-support.html>).
+/// So the region's events go to its own bus (an SQS target must be in the
+/// rule's region; a bus in another region is a valid target,
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html>),
+/// its Alertmanagers post to its own endpoint service, and its service
+/// has a role of its own (IAM names are global to the account).
 #[test]
 fn every_region_with_vpcs_runs_a_remediation_service_acting_there() {
     use landfall_synth::layers::heal_service::{execution_role, task_role};

@@ -340,8 +340,13 @@ fn from_spec(spec: &SpecArgs) -> anyhow::Result<Option<FromSpec>> {
     let (book, unknown) = Rulebook::from_model(model);
     #[cfg(feature = "live")]
     let targets = landfall_live::remediate::Targets::from_model(model);
+    // Where a service without `--regions` runs: the first alert path's
+    // region (the home region's when it has one).
     #[cfg(feature = "live")]
-    let home_region = model.region(model.organization.home_region).name.clone();
+    let home_region = landfall_model::monitoring::alert_regions(model)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| model.region(model.organization.home_region).name.clone());
     for alert in unknown {
         eprintln!("warning: remediation has no action for `{alert}`; its alerts will be refused");
     }
@@ -732,6 +737,14 @@ fn export_ansible(args: &ExportAnsibleArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if !landfall_model::monitoring::runs_on_automation_controller(model) {
+        eprintln!(
+            "error: the spec's remediation engine is not `{}`: the remediation service acts, and the alert paths have no queue for Event-Driven Ansible; set `observability.remediation.engine: {}` to export (one engine acts on each alert)",
+            landfall_model::monitoring::AUTOMATION_CONTROLLER,
+            landfall_model::monitoring::AUTOMATION_CONTROLLER
+        );
+        return Ok(ExitCode::from(2));
+    }
     let (book, unknown) = Rulebook::from_model(model);
     for alert in unknown {
         eprintln!("warning: remediation has no action for `{alert}`; no rule is written for it");

@@ -93,8 +93,11 @@ impl Checker<'_, '_> {
                 self.index.name(vpc)
             );
             let region = region_of(self.index, vpc);
-            let connected = services
-                .iter()
+            // Its own region's service first, when the VPC connects to it.
+            let mut by_region: Vec<&Service> = services.iter().collect();
+            by_region.sort_by_key(|s| region_of(self.index, s.endpoint_service) != region);
+            let connected = by_region
+                .into_iter()
                 .find_map(|s| Some((s, self.endpoint_of(vpc, s.endpoint_service)?)));
             let Some((service, endpoint)) = connected else {
                 let service = services

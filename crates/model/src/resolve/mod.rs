@@ -80,6 +80,7 @@ impl Resolver<'_> {
         let cicd = settings::cicd(self, spec);
         let billing = settings::billing(self, spec, &org);
         let observability = settings::observability(self, spec, &workloads);
+        settings::remediation_engine(self, spec);
         let change_freezes = settings::change_freezes(self, spec, &org);
         let network = network?;
         Some(Model {

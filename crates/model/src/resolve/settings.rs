@@ -391,8 +391,34 @@ pub(crate) fn observability(
     Some(observability.value.clone())
 }
 
-/// `observability.remediation`: the engine one Landfall knows, and
-/// `change_freezes`: each window's times read
+/// `observability.remediation.engine`: one Landfall knows.
+pub(crate) fn remediation_engine(r: &mut Resolver<'_>, spec: &Spec) {
+    let Some(observability) = spec.observability.as_ref() else {
+        return;
+    };
+    let Some(remediation) = observability.remediation.as_ref() else {
+        return;
+    };
+    if crate::monitoring::REMEDIATION_ENGINES.contains(&remediation.engine.as_str()) {
+        return;
+    }
+    r.error(
+        "spec::unknown-engine",
+        format!(
+            "`{}` is not a remediation engine Landfall knows",
+            remediation.engine
+        ),
+        &observability.at.child("remediation").child("engine"),
+        "unknown engine",
+        format!(
+            "write `{}` (the remediation service acts) or `{}` (Automation Controller acts, the service shadows it)",
+            crate::monitoring::LANDFALL_ENGINE,
+            crate::monitoring::AUTOMATION_CONTROLLER
+        ),
+    );
+}
+
+/// `observability.remediation.change_freezes`: each window's times read
 /// (RFC 3339 with a zone, so a freeze means one instant everywhere), its
 /// end after its start, its environments the spec's.
 pub(crate) fn change_freezes(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Vec<ChangeFreeze> {
@@ -403,22 +429,6 @@ pub(crate) fn change_freezes(r: &mut Resolver<'_>, spec: &Spec, org: &Org) -> Ve
         return Vec::new();
     };
     let at = observability.at.child("remediation");
-    if !crate::monitoring::REMEDIATION_ENGINES.contains(&remediation.engine.as_str()) {
-        r.error(
-            "spec::unknown-engine",
-            format!(
-                "`{}` is not a remediation engine Landfall knows",
-                remediation.engine
-            ),
-            &at.child("engine"),
-            "unknown engine",
-            format!(
-                "write `{}` (the remediation service acts) or `{}` (Automation Controller acts, the service shadows it)",
-                crate::monitoring::LANDFALL_ENGINE,
-                crate::monitoring::AUTOMATION_CONTROLLER
-            ),
-        );
-    }
     let mut freezes = Vec::new();
     for (i, freeze) in remediation.change_freezes.iter().enumerate() {
         let here = item(&at, "change_freezes", i);
