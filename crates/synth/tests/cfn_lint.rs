@@ -48,19 +48,20 @@ fn reference_output_passes_cfn_lint() {
         .filter(|f| f.path.starts_with("templates/"))
         .map(|f| dir.join(&f.path))
         .collect();
-    // One batched call: cfn-lint's start-up dominates its run time.
-    let output = Command::new(&lint)
-        .arg("--config-file")
-        .arg(common::repo_root().join(".cfnlintrc"))
-        .arg("--")
-        .args(&templates)
-        .output()
-        .expect("cfn-lint runs");
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        output.status.success(),
-        "cfn-lint found problems:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    let config = common::repo_root().join(".cfnlintrc");
+    let outputs = landfall_testkit::lint::batched_on_every_core(
+        &lint,
+        &["--config-file".as_ref(), config.as_os_str()],
+        &templates,
     );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!outputs.is_empty());
+    for output in outputs {
+        assert!(
+            output.status.success(),
+            "cfn-lint found problems:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }

@@ -7,6 +7,7 @@
 //! assert!(files.iter().any(|(name, _)| name == "landfall.yaml"));
 //! ```
 
+pub mod lint;
 pub mod services;
 
 use std::fmt::Write as _;

@@ -12,7 +12,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 #[test]
 fn every_workload_stack_passes_cfn_lint() {
@@ -41,27 +40,12 @@ fn every_workload_stack_passes_cfn_lint() {
         })
         .collect();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    // Two batched calls side by side: cfn-lint's start-up dominates a call,
-    // and it lints on one core.
-    let half = files.len().div_ceil(2);
-    let runs: Vec<std::process::Child> = files
-        .chunks(half)
-        .map(|chunk| {
-            Command::new(&lint)
-                .arg("--config-file")
-                .arg(root.join(".cfnlintrc"))
-                .arg("--")
-                .args(chunk)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("cfn-lint runs")
-        })
-        .collect();
-    let outputs: Vec<std::process::Output> = runs
-        .into_iter()
-        .map(|run| run.wait_with_output().expect("cfn-lint ends"))
-        .collect();
+    let config = root.join(".cfnlintrc");
+    let outputs = landfall_testkit::lint::batched_on_every_core(
+        &lint,
+        &["--config-file".as_ref(), config.as_os_str()],
+        &files,
+    );
     let _ = std::fs::remove_dir_all(&dir);
     for output in outputs {
         let report = String::from_utf8_lossy(&output.stdout);
