@@ -940,6 +940,59 @@ fn each_broken_grafana_path_is_named() {
     }
 }
 
+/// Grafana's data source of eu-west-1 reads that region's vmselect through
+/// cross-region PrivateLink (VPCs are not connected,
+/// <https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html#endpoint-service-cross-region>):
+/// each missing hop is named, located at the spec's metrics.
+#[test]
+fn each_broken_hop_to_another_regions_vmselect_is_named() {
+    let p = reference();
+    const LINK: &str = "meridian-vmselect-link-eu-west-1";
+    const WEST: &str = "meridian-monitoring-prod-eu-west-1";
+    assert!(p.graph.stack(LINK).is_some());
+    let cases: Vec<BreakCase<'_>> = vec![
+        (
+            "no endpoint",
+            |g| remove(g, LINK, "VmselectEndpoint"),
+            "Grafana's VPC has no interface endpoint of the endpoint service",
+        ),
+        (
+            "no endpoint service",
+            |g| remove(g, WEST, "SelectEndpointService"),
+            "is no endpoint service's",
+        ),
+        (
+            "PrivateLink traffic meets the group's rules",
+            |g| {
+                resource_mut(g, WEST, "SelectLoadBalancer")
+                    .properties
+                    .remove("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic");
+            },
+            "evaluates its group's inbound rules for PrivateLink traffic",
+        ),
+        (
+            "the endpoint's group admits nothing",
+            |g| {
+                resource_mut(g, LINK, "VmselectEndpointSecurityGroup")
+                    .properties
+                    .remove("SecurityGroupIngress");
+            },
+            "the hosts to the endpoint `VmselectEndpoint`",
+        ),
+        (
+            "no name",
+            |g| remove(g, LINK, "Vmselect"),
+            "vmselect.eu-west-1.metrics.meridian.internal",
+        ),
+    ];
+    each_break_is_named(
+        p,
+        cases,
+        "Grafana's VictoriaMetrics data source of eu-west-1",
+        "/metrics",
+    );
+}
+
 /// Grafana's Jaeger data source reads the Jaeger of its VPC through
 /// Jaeger's Network Load Balancer, whose group admits the VPC's range on
 /// the query port (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html>):

@@ -67,9 +67,12 @@ pub fn datasources(plan: &Plan) -> Vec<Value> {
                 "uid": metrics_datasource(region),
                 "type": "prometheus",
                 "access": "proxy",
+                // The name in the VPC's zone: its own cluster's, or an
+                // endpoint of another region's (the resource graph's
+                // `vmselect-link` stacks).
                 "url": format!(
-                    "http://vmselect.{region}.metrics.{}.internal:8481/select/0/prometheus",
-                    plan.organization
+                    "http://{}:8481/select/0/prometheus",
+                    landfall_model::monitoring::vmselect_host(&plan.organization, region)
                 ),
                 "isDefault": *region == plan.home_region,
                 "jsonData": { "httpMethod": "POST", "timeInterval": format!("{}s", plan.scrape_interval_seconds) },

@@ -287,3 +287,79 @@ fn the_cloudwatch_endpoint_is_added_only_where_grafana_runs() {
     assert!(!left.iter().any(|e| e.ends_with(".monitoring")), "{left:?}");
     assert!(left.iter().any(|e| e.ends_with(".sqs")), "{left:?}");
 }
+
+/// Grafana's data source of eu-west-1 reads that region's VictoriaMetrics:
+/// VPCs are not connected, so eu-west-1's vmselect load balancer is an
+/// endpoint service supporting Grafana's region (cross-region PrivateLink,
+/// <https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html#endpoint-service-cross-region>;
+/// PrivateLink traffic is not held to the load balancer's inbound rules,
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html>),
+/// and the VPC's owner (participants of a shared VPC cannot create
+/// interface endpoints in it) makes an endpoint of it in Grafana's VPC,
+/// named as the data source reads it.
+#[test]
+fn grafana_reads_the_other_regions_vmselect_through_an_endpoint_in_its_vpc() {
+    let s = reference();
+    let grafana_vpc = s.model.vpc(s.model.network.remediation_vpc.unwrap());
+    let owner = &s.model.account(grafana_vpc.account).name;
+    let west = s
+        .graph
+        .stacks
+        .iter()
+        .find(|st| st.name == "meridian-monitoring-prod-eu-west-1")
+        .unwrap();
+    let service = get(west, "SelectEndpointService");
+    assert_eq!(
+        service.properties["SupportedRegions"],
+        serde_json::json!(["eu-central-1", "eu-west-1"])
+    );
+    assert_eq!(
+        get(west, "SelectLoadBalancer").properties
+            ["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"],
+        "off"
+    );
+    assert!(west
+        .outputs
+        .iter()
+        .any(|o| o.name == grafana::SELECT_ENDPOINT_SERVICE_OUTPUT));
+    // The home region's own cluster needs none.
+    let home = s
+        .graph
+        .stacks
+        .iter()
+        .find(|st| st.name == "meridian-monitoring-prod-eu-central-1")
+        .unwrap();
+    assert!(home.resource("SelectEndpointService").is_none());
+
+    let link = s
+        .graph
+        .stacks
+        .iter()
+        .find(|st| st.name == grafana::select_link_stack_name("meridian", "eu-west-1"))
+        .expect("a link stack in Grafana's VPC");
+    match &link.target {
+        Target::Account { account, region } => {
+            assert_eq!((account, region.as_str()), (owner, "eu-central-1"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let endpoint = get(link, "VmselectEndpoint");
+    assert_eq!(endpoint.properties["ServiceRegion"], "eu-west-1");
+    let record = get(link, "Vmselect");
+    assert_eq!(
+        record.properties["Name"],
+        "vmselect.eu-west-1.metrics.meridian.internal"
+    );
+    // The name the data source reads (landfall_observability::grafana
+    // builds its URL from the same function).
+    assert_eq!(
+        record.properties["Name"],
+        landfall_model::monitoring::vmselect_host("meridian", "eu-west-1")
+    );
+    // Grafana's tasks may reach the endpoints of their VPC on vmselect's
+    // port.
+    let egress = text(
+        &get(grafana_stack(&s), "GrafanaTasksSecurityGroup").properties["SecurityGroupEgress"],
+    );
+    assert!(egress.contains("vmselect of other regions"), "{egress}");
+}

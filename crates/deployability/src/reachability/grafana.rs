@@ -1,12 +1,16 @@
 //! Grafana's own paths beside what every service is checked for (images,
 //! logs, secrets, what its roles call, the groups its tasks' group names
 //! as egress: the database, vmselect's load balancer): its load balancer
-//! reaches the tasks on Grafana's port. The groups are found by their
-//! `landfall:grafana` tag.
+//! reaches the tasks on Grafana's port; the Jaeger data source reaches
+//! its VPC's Jaeger; each other region's VictoriaMetrics data source
+//! reaches that region's vmselect through the VPC's interface endpoint of
+//! its endpoint service (cross-region PrivateLink: VPCs are not
+//! connected). The groups are found by their `landfall:grafana` tag.
 
 use landfall_synth::layers::grafana;
 use serde_json::{Map, Value};
 
+use super::remediation::{pages_of, Link};
 use super::{index::Key, pages, tag, Checker, Consumer};
 
 impl Checker<'_, '_> {
@@ -78,6 +82,109 @@ impl Checker<'_, '_> {
                 subnets: task_subnets,
             };
             self.grafana_to_jaeger(tasks_group, &tasks);
+            self.grafana_to_other_regions(tasks_group, &tasks);
+        }
+    }
+
+    /// Each other region's VictoriaMetrics data source
+    /// ([`grafana::remote_select_vpcs`]): that VPC's vmselect load balancer
+    /// is an endpoint service, unbound by its group for PrivateLink
+    /// traffic, that Grafana's VPC has an endpoint of, reached from the
+    /// tasks on vmselect's port and named as the data source reads it.
+    fn grafana_to_other_regions(&mut self, tasks_group: Key, tasks: &Consumer) {
+        let index = self.index;
+        let Some(vpc) = self.vpc_of(tasks) else {
+            return;
+        };
+        let model = self.input.model;
+        let slug = &model.organization.slug;
+        let at = model
+            .observability_origin
+            .as_ref()
+            .map(|at| at.child("metrics"));
+        let port = landfall_synth::layers::monitoring::VMSELECT_PORT;
+        for other in grafana::remote_select_vpcs(model) {
+            let region = &model.region(other.region).name;
+            let stack = landfall_synth::layers::monitoring::stack_name(slug, &other.name);
+            let what = format!(
+                "Grafana's VictoriaMetrics data source of {region} cannot reach vmselect of VPC {}",
+                other.name
+            );
+            let Some(nlb) = index
+                .of_type("AWS::ElasticLoadBalancingV2::LoadBalancer")
+                .find(|(key, r)| {
+                    index.stack(*key).name == stack && r.logical_id == "SelectLoadBalancer"
+                })
+                .map(|(key, _)| key)
+            else {
+                continue;
+            };
+            let service = index
+                .of_type("AWS::EC2::VPCEndpointService")
+                .find(|(key, r)| {
+                    self.keys(key.0, r.properties.get("NetworkLoadBalancerArns"))
+                        .contains(&nlb)
+                })
+                .map(|(key, _)| key);
+            let Some(service) = service else {
+                self.finding(
+                    nlb,
+                    format!(
+                        "{what}: its load balancer {} is no endpoint service's",
+                        index.name(nlb)
+                    ),
+                    format!(
+                        "create an endpoint service on it supporting Grafana's region (see {})",
+                        pages_of::CROSS_REGION
+                    ),
+                    at.clone(),
+                );
+                continue;
+            };
+            if index
+                .resource(nlb)
+                .properties
+                .get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
+                .and_then(Value::as_str)
+                != Some("off")
+            {
+                self.finding(
+                    nlb,
+                    format!(
+                        "{what}: {} evaluates its group's inbound rules for PrivateLink traffic, which comes from Grafana's VPC",
+                        index.name(nlb)
+                    ),
+                    format!(
+                        "set `EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: off` and let the endpoint's group choose who enters (see {})",
+                        pages_of::NLB_GROUPS
+                    ),
+                    at.clone(),
+                );
+            }
+            let Some(endpoint) = self.endpoint_of(vpc, service) else {
+                self.finding(
+                    tasks_group,
+                    format!(
+                        "{what}: Grafana's VPC has no interface endpoint of the endpoint service {}",
+                        index.name(service)
+                    ),
+                    format!(
+                        "create one in the VPC's endpoints subnets, by the VPC's owner (see {})",
+                        pages_of::PERMISSIONS
+                    ),
+                    at.clone(),
+                );
+                continue;
+            };
+            let name = landfall_model::monitoring::vmselect_host(slug, region);
+            let link = Link {
+                endpoint_service: service,
+                port,
+                name: &name,
+            };
+            for (key, hop, help) in self.endpoint_hops(vpc, endpoint, tasks, &link) {
+                self.finding(key, format!("{what}: {hop}"), help, at.clone());
+            }
         }
     }
 

@@ -8,9 +8,14 @@
 //! linked account's metrics visible in the observability account, and the
 //! CloudWatch API is regional behind one `monitoring` endpoint per call),
 //! and one database keeps one set of users, folders and annotations.
-//! VPCs are not connected, so of the VictoriaMetrics data sources only
-//! the one of its own VPC (`vmselect.<home>.metrics.<org>.internal`) is
-//! reachable from it.
+//! VPCs are not connected: each other region's VictoriaMetrics (that of
+//! the region's remediation VPC, [`remote_select_vpcs`]) is reached
+//! through cross-region PrivateLink. That cluster's vmselect load balancer
+//! is an endpoint service supporting Grafana's region, and a link stack in
+//! Grafana's VPC (`<org>-vmselect-link-<region>`, by the VPC's owner)
+//! makes an interface endpoint of it named
+//! `vmselect.<region>.metrics.<org>.internal` in the VPC's zone: the name
+//! the region's data source reads.
 //!
 //! - **Tasks**: [`DESIRED_COUNT`] Fargate tasks spread over the AZs,
 //!   behind an internal HTTPS Application Load Balancer with a certificate
@@ -91,7 +96,7 @@ pub fn stack_name(slug: &str) -> String {
 /// The VPC Grafana runs in, when the platform has it: the remediation
 /// service's VPC, with monitoring servers (whose vmselect Grafana reads)
 /// and two AZs (the database and the load balancer want them).
-pub(crate) fn vpc(model: &landfall_model::Model) -> Option<&landfall_model::Vpc> {
+pub fn vpc(model: &landfall_model::Model) -> Option<&landfall_model::Vpc> {
     if !monitoring::enabled(model) {
         return None;
     }
@@ -101,11 +106,46 @@ pub(crate) fn vpc(model: &landfall_model::Model) -> Option<&landfall_model::Vpc>
     (two_zones && monitoring::cluster_size(model, vpc).is_some()).then_some(vpc)
 }
 
+/// The output naming Grafana's tasks' security group, which the
+/// endpoints of other regions' vmselect admit.
+pub const TASKS_GROUP_OUTPUT: &str = "GrafanaTasksSecurityGroupId";
+/// The monitoring stack's output naming vmselect's endpoint service.
+pub const SELECT_ENDPOINT_SERVICE_OUTPUT: &str = "VmselectEndpointServiceName";
+/// The role tag (`landfall:monitoring`) of a vmselect endpoint's group.
+pub const SELECT_ENDPOINT_ROLE: &str = "vmselect-endpoint";
+
+/// The stack in Grafana's VPC holding its endpoint of `region`'s vmselect.
+pub fn select_link_stack_name(slug: &str, region: &str) -> String {
+    format!("{slug}-vmselect-link-{region}")
+}
+
+/// The VPCs of other regions than Grafana's whose VictoriaMetrics is their
+/// region's data source: each region's remediation VPC, when it runs
+/// monitoring servers.
+pub fn remote_select_vpcs(model: &landfall_model::Model) -> Vec<&landfall_model::Vpc> {
+    let Some(home) = vpc(model) else {
+        return Vec::new();
+    };
+    let servers = monitoring::server_vpcs(model);
+    model
+        .network
+        .remediation_vpcs
+        .iter()
+        .map(|id| model.vpc(*id))
+        .filter(|v| {
+            v.region != home.region
+                && servers.iter().any(|s| s.id == v.id)
+                && monitoring::cluster_size(model, v).is_some()
+        })
+        .collect()
+}
+
 pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
     let model = ctx.model;
     let Some(vpc) = vpc(model) else {
         return Vec::new();
     };
+    let remote = remote_select_vpcs(model);
     let Some(account) = model.core_account(AccountClass::Observability) else {
         return Vec::new();
     };
@@ -237,6 +277,13 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
                     "IpProtocol": "tcp", "FromPort": super::monitoring::VMSELECT_PORT, "ToPort": super::monitoring::VMSELECT_PORT,
                     "DestinationSecurityGroupId": { "Ref": select_group },
                     "Description": "the vmselect load balancer"
+                },
+                // Other regions' vmselect, through the VPC's interface
+                // endpoints (the link stacks', made after this one).
+                {
+                    "IpProtocol": "tcp", "FromPort": super::monitoring::VMSELECT_PORT, "ToPort": super::monitoring::VMSELECT_PORT,
+                    "CidrIp": vpc_cidr,
+                    "Description": "vmselect of other regions through the VPC endpoints"
                 },
                 // Jaeger's load balancer is the workload layer's, made
                 // after this stack: by the VPC's range, which its group
@@ -656,7 +703,69 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Vec<Unit> {
         value: intrinsic::sub("https://${GrafanaLoadBalancer.DNSName}/"),
         export: None,
     });
-    vec![unit]
+    unit.outputs.push(landfall_graph::Output {
+        name: TASKS_GROUP_OUTPUT.into(),
+        description: Some(
+            "Grafana's tasks: the endpoints of other regions' vmselect admit this group".into(),
+        ),
+        value: group("GrafanaTasksSecurityGroup"),
+        export: None,
+    });
+    let grafana = unit.name.clone();
+    let mut units = vec![unit];
+    for other in remote {
+        units.push(select_link(ctx, vpc, other, &grafana, &account.name));
+    }
+    units
+}
+
+/// Grafana's VPC's way to `other`'s vmselect (another region's): an
+/// interface endpoint of its endpoint service, named as that region's
+/// data source reads it.
+fn select_link(
+    ctx: &Ctx<'_>,
+    vpc: &landfall_model::Vpc,
+    other: &landfall_model::Vpc,
+    grafana: &str,
+    observability: &str,
+) -> Unit {
+    let region = ctx.model.region(other.region).name.clone();
+    super::monitoring::link_unit(
+        ctx,
+        vpc,
+        grafana,
+        &monitoring_dns_stack(ctx, vpc),
+        observability,
+        &super::monitoring::Link {
+            stack: select_link_stack_name(ctx.slug, &region),
+            description: format!(
+                "VPC {}'s endpoint of {region}'s vmselect, for Grafana",
+                vpc.name
+            ),
+            prefix: "Vmselect",
+            purpose: "monitoring",
+            role_tag: super::monitoring::ROLE_TAG,
+            role: SELECT_ENDPOINT_ROLE,
+            group_description: format!(
+                "vmselect of {region} in {}: the Grafana tasks in",
+                vpc.name
+            ),
+            name: "vmselect-endpoint",
+            port: super::monitoring::VMSELECT_PORT,
+            why: "the Grafana VictoriaMetrics data source",
+            service_stack: super::monitoring::stack_name(ctx.slug, &other.name),
+            service_region: region.clone(),
+            service_output: SELECT_ENDPOINT_SERVICE_OUTPUT,
+            service_description: "vmselect's endpoint service (observability account, its region)",
+            hosts_output: TASKS_GROUP_OUTPUT,
+            hosts_description: "Grafana's tasks' security group (observability account)",
+            host: landfall_model::monitoring::vmselect_host(ctx.slug, &region),
+        },
+    )
+}
+
+fn monitoring_dns_stack(ctx: &Ctx<'_>, vpc: &landfall_model::Vpc) -> String {
+    landfall_model::monitoring::dns_stack(ctx.slug, &vpc.name)
 }
 
 /// An Aurora PostgreSQL database of a platform service: what it is called

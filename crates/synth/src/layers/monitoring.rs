@@ -885,23 +885,36 @@ fn servers_unit(
             "/-/healthy",
         ));
     }
+    // Grafana, in another region, reads this VPC's vmselect through an
+    // endpoint service on its load balancer.
+    let grafana = super::grafana::vpc(model).filter(|_| {
+        super::grafana::remote_select_vpcs(model)
+            .iter()
+            .any(|v| v.id == vpc.id)
+    });
     for (name, port, group_id, health) in fronts {
         let lb = format!("{name}LoadBalancer");
         let tg = format!("{name}Targets");
+        let mut balancer = json!({
+            "Type": "network",
+            "Scheme": "internal",
+            "Subnets": subnet_refs,
+            "SecurityGroups": [group(group_id)],
+            "LoadBalancerAttributes": [
+                { "Key": "load_balancing.cross_zone.enabled", "Value": "true" },
+                { "Key": "deletion_protection.enabled", "Value": "true" }
+            ],
+            "Tags": purpose(&[])
+        });
+        if name == "Select" && grafana.is_some() {
+            // PrivateLink traffic comes from the endpoint's VPC; the
+            // endpoint's group chooses who enters.
+            balancer["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = json!("off");
+        }
         unit.add(resource(
             &lb,
             "AWS::ElasticLoadBalancingV2::LoadBalancer",
-            json!({
-                "Type": "network",
-                "Scheme": "internal",
-                "Subnets": subnet_refs,
-                "SecurityGroups": [group(group_id)],
-                "LoadBalancerAttributes": [
-                    { "Key": "load_balancing.cross_zone.enabled", "Value": "true" },
-                    { "Key": "deletion_protection.enabled", "Value": "true" }
-                ],
-                "Tags": purpose(&[])
-            }),
+            balancer,
         ));
         unit.add(resource(
             &tg,
@@ -934,6 +947,24 @@ fn servers_unit(
         ));
     }
 
+    if let Some(grafana) = grafana {
+        super::heal_service::endpoint_service(
+            ctx,
+            &mut unit,
+            "Select",
+            "SelectLoadBalancer",
+            &[grafana],
+            &purpose(&[]),
+        );
+        unit.outputs.push(landfall_graph::Output {
+            name: super::grafana::SELECT_ENDPOINT_SERVICE_OUTPUT.into(),
+            description: Some(
+                "vmselect's endpoint service, which Grafana's VPC connects to".into(),
+            ),
+            value: intrinsic::sub("com.amazonaws.vpce.${AWS::Region}.${SelectEndpointService}"),
+            export: None,
+        });
+    }
     for (name, description, value) in [
         (
             "InsertDnsName",
