@@ -141,25 +141,8 @@ impl Checker<'_, '_> {
                 );
                 continue;
             };
-            if index
-                .resource(nlb)
-                .properties
-                .get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
-                .and_then(Value::as_str)
-                != Some("off")
-            {
-                self.finding(
-                    nlb,
-                    format!(
-                        "{what}: {} evaluates its group's inbound rules for PrivateLink traffic, which comes from Grafana's VPC",
-                        index.name(nlb)
-                    ),
-                    format!(
-                        "set `EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: off` and let the endpoint's group choose who enters (see {})",
-                        pages_of::NLB_GROUPS
-                    ),
-                    at.clone(),
-                );
+            if let Some((key, hop, help)) = self.privatelink_bound(nlb) {
+                self.finding(key, format!("{what}: {hop}"), help, at.clone());
             }
             let Some(endpoint) = self.endpoint_of(vpc, service) else {
                 self.finding(

@@ -314,25 +314,7 @@ impl Checker<'_, '_> {
                 ),
             ));
         }
-        let nlb = index.resource(s.nlb);
-        if nlb
-            .properties
-            .get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
-            .and_then(Value::as_str)
-            != Some("off")
-        {
-            missing.push((
-                s.nlb,
-                format!(
-                    "{} evaluates its group's inbound rules for PrivateLink traffic, which comes from the endpoints' VPCs",
-                    index.name(s.nlb)
-                ),
-                format!(
-                    "set `EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: off` and let each endpoint's group choose who enters (see {})",
-                    pages_of::NLB_GROUPS
-                ),
-            ));
-        }
+        missing.extend(self.privatelink_bound(s.nlb));
         let from_nlb = Consumer {
             groups: vec![s.link],
             subnets: s.nlb_subnets.clone(),
@@ -449,6 +431,32 @@ impl Checker<'_, '_> {
     }
 
     /// The VPC's interface endpoint of an endpoint service.
+    /// What is missing when the Network Load Balancer `nlb` of an endpoint
+    /// service holds PrivateLink traffic to its group's inbound rules: that
+    /// traffic comes from the endpoints' VPCs, which the group cannot name.
+    pub(super) fn privatelink_bound(&self, nlb: Key) -> Option<(Key, String, String)> {
+        let index = self.index;
+        let off = index
+            .resource(nlb)
+            .properties
+            .get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
+            .and_then(Value::as_str)
+            == Some("off");
+        (!off).then(|| {
+            (
+                nlb,
+                format!(
+                    "{} evaluates its group's inbound rules for PrivateLink traffic, which comes from the endpoints' VPCs",
+                    index.name(nlb)
+                ),
+                format!(
+                    "set `EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: off` and let each endpoint's group choose who enters (see {})",
+                    pages_of::NLB_GROUPS
+                ),
+            )
+        })
+    }
+
     pub(super) fn endpoint_of(&self, vpc: Key, endpoint_service: Key) -> Option<Key> {
         let index = self.index;
         index

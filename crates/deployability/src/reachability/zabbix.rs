@@ -112,25 +112,7 @@ impl Checker<'_, '_> {
                 "forward the trapper port to the service's target group (see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/register-multiple-targetgroups.html)".into(),
             ));
         }
-        if index
-            .resource(nlb)
-            .properties
-            .get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
-            .and_then(Value::as_str)
-            != Some("off")
-        {
-            missing.push((
-                nlb,
-                format!(
-                    "{} evaluates its group's inbound rules for PrivateLink traffic, which comes from the endpoints' VPCs",
-                    index.name(nlb)
-                ),
-                format!(
-                    "set `EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: off` and let each endpoint's group choose who enters (see {})",
-                    pages_of::NLB_GROUPS
-                ),
-            ));
-        }
+        missing.extend(self.privatelink_bound(nlb));
         let from_nlb = Consumer {
             groups: vec![link],
             subnets: nlb_subnets,
